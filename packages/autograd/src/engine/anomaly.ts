@@ -1,0 +1,51 @@
+import { AnomalyError } from '../errors.js';
+import type { FloatArray } from '../dtype.js';
+
+/**
+ * Anomaly mode: every op records where it was created, and the first forward output or
+ * backward gradient holding NaN or Inf throws, naming the op and that place.
+ * Off by default; when off, the only cost is one boolean test per op.
+ */
+let enabled = false;
+
+export function isAnomalyEnabled(): boolean {
+  return enabled;
+}
+
+/** Runs `fn` in anomaly mode: `detectAnomaly(() => loss(x).backward())`. */
+export function detectAnomaly<T>(fn: () => T): T {
+  const previous = enabled;
+  enabled = true;
+  try {
+    return fn();
+  } finally {
+    enabled = previous;
+  }
+}
+
+/** The call site that created an op, with chainrule's own frames removed. */
+export function captureCreationSite(): string {
+  const stack = new Error().stack ?? '';
+  const frames = stack.split('\n').slice(1);
+  const user = frames.filter((f) => !/[\\/]packages[\\/]autograd[\\/]src[\\/]/.test(f) && !/node:internal/.test(f));
+  return (user.length > 0 ? user : frames).map((f) => f.trim()).join('\n    ');
+}
+
+function firstNonFinite(data: FloatArray): number {
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i]!;
+    if (v - v !== 0) return i;
+  }
+  return -1;
+}
+
+/** Throws when `data` holds a NaN or Inf. `phase` says whether a forward output or a gradient. */
+export function checkFinite(op: string, phase: 'forward' | 'backward', data: FloatArray, site: string | undefined, what = ''): void {
+  const i = firstNonFinite(data);
+  if (i < 0) return;
+  const kind = phase === 'forward' ? 'its output' : `the gradient it computed${what}`;
+  throw new AnomalyError(
+    `anomaly: ${phase} of '${op}' produced ${data[i]} in ${kind} (element ${i})` +
+      (site ? `\n  the op was created at:\n    ${site}` : ''),
+  );
+}

@@ -1,0 +1,29 @@
+/**
+ * Errors thrown by chainrule. Each message starts with the op's name and names the shapes and
+ * dtypes involved, e.g. `matmul: shapes [2,3] and [4,5] are not aligned (3 != 4)`.
+ */
+
+/** Shapes that do not fit together, or an axis, index or size out of range. */
+export class ShapeError extends RangeError {
+  override name = 'ShapeError';
+}
+
+/** Operands of different dtypes, or a dtype an op cannot take. */
+export class DTypeError extends TypeError {
+  override name = 'DTypeError';
+}
+
+/** Misuse of the graph: backward through a freed graph, a non-scalar backward without a gradient, and so on. */
+export class GraphError extends TypeError {
+  override name = 'GraphError';
+}
+
+/** A NaN or Inf found by anomaly mode; the message names the op and where it was created. */
+export class AnomalyError extends RangeError {
+  override name = 'AnomalyError';
+}
+
+/** An argument of the wrong kind or outside its domain (a negative learning rate, a NaN input to gradcheck). */
+export class ArgumentError extends RangeError {
+  override name = 'ArgumentError';
+}
