@@ -1,0 +1,174 @@
+import { allocate, isDType, type DType, type FloatArray } from './dtype.js';
+import { ArgumentError, DTypeError, ShapeError } from './errors.js';
+import { checkShape, formatShape, sizeOf, type Shape } from './shape.js';
+import { Tensor, type NestedArray } from './tensor.js';
+import { resolveGenerator, type Generator } from './random.js';
+
+/** Options shared by the creation functions. */
+export interface CreateOptions {
+  /** Element type; float32 unless said otherwise. */
+  dtype?: DType;
+  /** Make the new tensor a leaf that collects gradients. */
+  requiresGrad?: boolean;
+}
+
+/** Options of the random creation functions. */
+export interface RandomOptions extends CreateOptions {
+  /** A seed for a fresh generator. */
+  seed?: number;
+  /** A generator to draw from (takes precedence over `seed`). */
+  generator?: Generator;
+}
+
+function resolveDType(op: string, dtype: DType | undefined, fallback: DType = 'float32'): DType {
+  if (dtype === undefined) return fallback;
+  if (!isDType(dtype)) throw new DTypeError(`${op}: unknown dtype ${JSON.stringify(dtype)} (use 'float32' or 'float64')`);
+  return dtype;
+}
+
+function finish(data: FloatArray, shape: Shape, options: CreateOptions): Tensor {
+  return new Tensor(data, [...shape], { requiresGrad: options.requiresGrad ?? false });
+}
+
+function inferShape(value: NestedArray): number[] {
+  if (!Array.isArray(value)) return [];
+  if (value.length === 0) return [0];
+  return [value.length, ...inferShape(value[0]!)];
+}
+
+function fill(op: string, value: NestedArray, shape: Shape, dim: number, out: FloatArray, offset: number, path: number[]): number {
+  if (dim === shape.length) {
+    if (typeof value !== 'number') {
+      throw new ShapeError(`${op}: ragged nested array at [${path.join(',')}]: expected a number, got ${Array.isArray(value) ? 'an array' : typeof value}`);
+    }
+    out[offset] = value;
+    return offset + 1;
+  }
+  if (!Array.isArray(value) || value.length !== shape[dim]) {
+    const got = Array.isArray(value) ? `length ${value.length}` : typeof value;
+    throw new ShapeError(`${op}: ragged nested array at [${path.join(',')}]: expected length ${shape[dim]}, got ${got}`);
+  }
+  for (let i = 0; i < value.length; i++) offset = fill(op, value[i]!, shape, dim + 1, out, offset, [...path, i]);
+  return offset;
+}
+
+/**
+ * A tensor from nested arrays, a flat typed array or number array (with `shape`), or a number.
+ * The data is copied. A Float64Array gives float64 unless `dtype` says otherwise.
+ *
+ * @example tensor([[1, 2], [3, 4]], { requiresGrad: true })
+ * @example tensor(new Float32Array(6), { shape: [2, 3] })
+ */
+export function tensor(
+  value: NestedArray | FloatArray | readonly number[],
+  options: CreateOptions & { shape?: Shape } = {},
+): Tensor {
+  if (ArrayBuffer.isView(value)) {
+    const dtype = resolveDType('tensor', options.dtype, value instanceof Float64Array ? 'float64' : 'float32');
+    const shape = options.shape ?? [value.length];
+    checkShape('tensor', shape);
+    if (sizeOf(shape) !== value.length) {
+      throw new ShapeError(`tensor: ${value.length} elements cannot take shape ${formatShape(shape)} (${sizeOf(shape)} elements)`);
+    }
+    const data = allocate(dtype, value.length);
+    data.set(value);
+    return finish(data, shape, options);
+  }
+  const dtype = resolveDType('tensor', options.dtype);
+  const inferred = inferShape(value as NestedArray);
+  const data = allocate(dtype, sizeOf(inferred));
+  fill('tensor', value as NestedArray, inferred, 0, data, 0, []);
+  if (options.shape !== undefined) {
+    checkShape('tensor', options.shape);
+    if (sizeOf(options.shape) !== data.length) {
+      throw new ShapeError(`tensor: ${data.length} elements cannot take shape ${formatShape(options.shape)} (${sizeOf(options.shape)} elements)`);
+    }
+    return finish(data, options.shape, options);
+  }
+  return finish(data, inferred, options);
+}
+
+function filled(op: string, shape: Shape, value: number, options: CreateOptions): Tensor {
+  checkShape(op, shape);
+  const data = allocate(resolveDType(op, options.dtype), sizeOf(shape));
+  if (value !== 0) data.fill(value);
+  return finish(data, shape, options);
+}
+
+/** A tensor of zeros. @example zeros([2, 3], { dtype: 'float64' }) */
+export function zeros(shape: Shape, options: CreateOptions = {}): Tensor {
+  return filled('zeros', shape, 0, options);
+}
+
+/** A tensor of ones. @example ones([3]) */
+export function ones(shape: Shape, options: CreateOptions = {}): Tensor {
+  return filled('ones', shape, 1, options);
+}
+
+/** A tensor with every element `value`. @example full([2, 2], 7) */
+export function full(shape: Shape, value: number, options: CreateOptions = {}): Tensor {
+  return filled('full', shape, value, options);
+}
+
+/** Zeros with the shape and dtype of `t`. @example zerosLike(x) */
+export function zerosLike(t: Tensor, options: { requiresGrad?: boolean } = {}): Tensor {
+  return zeros(t.shape, { dtype: t.dtype, ...options });
+}
+
+/** Ones with the shape and dtype of `t`. @example onesLike(x) */
+export function onesLike(t: Tensor, options: { requiresGrad?: boolean } = {}): Tensor {
+  return ones(t.shape, { dtype: t.dtype, ...options });
+}
+
+/**
+ * Evenly spaced values in [start, end) with `step`, as `torch.arange`; `arange(n)` is 0..n-1.
+ * @example arange(0, 1, 0.25) // [0, 0.25, 0.5, 0.75]
+ */
+export function arange(start: number, end?: number, step = 1, options: CreateOptions = {}): Tensor {
+  if (end === undefined) {
+    end = start;
+    start = 0;
+  }
+  if (!Number.isFinite(start) || !Number.isFinite(end) || !Number.isFinite(step) || step === 0) {
+    throw new ArgumentError(`arange: start, end and step must be finite and step non-zero, got (${start}, ${end}, ${step})`);
+  }
+  const n = Math.max(0, Math.ceil((end - start) / step));
+  const data = allocate(resolveDType('arange', options.dtype), n);
+  for (let i = 0; i < n; i++) data[i] = start + i * step;
+  return finish(data, [n], options);
+}
+
+/** `steps` values from `start` to `end` inclusive. @example linspace(0, 1, 5) */
+export function linspace(start: number, end: number, steps: number, options: CreateOptions = {}): Tensor {
+  if (!Number.isInteger(steps) || steps < 0) throw new ArgumentError(`linspace: steps must be a non-negative integer, got ${steps}`);
+  const data = allocate(resolveDType('linspace', options.dtype), steps);
+  const delta = steps > 1 ? (end - start) / (steps - 1) : 0;
+  for (let i = 0; i < steps; i++) data[i] = i === steps - 1 && steps > 1 ? end : start + i * delta;
+  return finish(data, [steps], options);
+}
+
+/** An n×m matrix with ones on the diagonal (m defaults to n). @example eye(3) */
+export function eye(n: number, m = n, options: CreateOptions = {}): Tensor {
+  checkShape('eye', [n, m]);
+  const data = allocate(resolveDType('eye', options.dtype), n * m);
+  for (let i = 0; i < Math.min(n, m); i++) data[i * m + i] = 1;
+  return finish(data, [n, m], options);
+}
+
+/** Uniform samples in [0, 1). @example rand([2, 3], { seed: 0 }) */
+export function rand(shape: Shape, options: RandomOptions = {}): Tensor {
+  checkShape('rand', shape);
+  const g = resolveGenerator(options);
+  const data = allocate(resolveDType('rand', options.dtype), sizeOf(shape));
+  for (let i = 0; i < data.length; i++) data[i] = g.uniform();
+  return finish(data, shape, options);
+}
+
+/** Standard normal samples. @example randn([784, 128], { seed: 0, requiresGrad: true }) */
+export function randn(shape: Shape, options: RandomOptions = {}): Tensor {
+  checkShape('randn', shape);
+  const g = resolveGenerator(options);
+  const data = allocate(resolveDType('randn', options.dtype), sizeOf(shape));
+  for (let i = 0; i < data.length; i++) data[i] = g.normal();
+  return finish(data, shape, options);
+}

@@ -1,0 +1,160 @@
+import { ArgumentError, GraphError, ShapeError } from '../errors.js';
+import { formatShape, shapesEqual } from '../shape.js';
+import { Tensor } from '../tensor.js';
+import { ones } from '../creation.js';
+import { add } from '../ops/binary.js';
+import { topoSort } from './topo-sort.js';
+import { setGradEnabled } from './grad-mode.js';
+import { checkFinite, isAnomalyEnabled } from './anomaly.js';
+
+/** Options of `backward` and of the functional transforms built on it. */
+export interface BackwardOptions {
+  /** Keep the graph so backward can run through it again (default false: it is freed). */
+  retainGraph?: boolean;
+  /** Record the backward pass itself, so the gradients can be differentiated again (default false). */
+  createGraph?: boolean;
+}
+
+interface RunOptions extends BackwardOptions {
+  /** Return the gradients with respect to these tensors instead of accumulating into `.grad`. */
+  inputs?: readonly Tensor[];
+}
+
+function checkRootGradient(root: Tensor, gradient: Tensor | undefined): Tensor {
+  if (gradient === undefined) {
+    if (root.size !== 1) {
+      throw new GraphError(
+        `backward: the gradient can be implied only for a one-element output; got shape ${formatShape(root.shape)}, so pass backward(gradient) with that shape`,
+      );
+    }
+    return ones(root.shape, { dtype: root.dtype });
+  }
+  if (!shapesEqual(gradient.shape, root.shape) || gradient.dtype !== root.dtype) {
+    throw new ShapeError(
+      `backward: gradient of shape ${formatShape(gradient.shape)} (${gradient.dtype}) does not match the output's shape ${formatShape(root.shape)} (${root.dtype})`,
+    );
+  }
+  return gradient;
+}
+
+function accumulate(current: Tensor | null, incoming: Tensor): Tensor {
+  return current === null ? incoming : add(current, incoming);
+}
+
+/**
+ * Reverse-mode sweep from `roots`. Without `inputs`, accumulates into `.grad` of the leaves
+ * (and of tensors that called `retainGrad`); with `inputs`, returns their gradients instead
+ * (null for an input the roots do not depend on) and touches no `.grad`.
+ */
+export function backward(roots: readonly Tensor[], gradients: readonly Tensor[] | undefined, options: RunOptions = {}): (Tensor | null)[] {
+  const { retainGraph = false, createGraph = false, inputs } = options;
+  for (const root of roots) {
+    if (!root.requiresGrad) {
+      throw new GraphError(
+        `backward: tensor of shape ${formatShape(root.shape)} does not require grad and has no gradFn; did the forward run under noGrad, or are no inputs marked requiresGrad?`,
+      );
+    }
+  }
+  if (gradients !== undefined && gradients.length !== roots.length) {
+    throw new ArgumentError(`backward: got ${gradients.length} gradients for ${roots.length} outputs`);
+  }
+  return setGradEnabled(createGraph, () => sweep(roots, gradients, retainGraph, createGraph, inputs));
+}
+
+function sweep(
+  roots: readonly Tensor[],
+  gradients: readonly Tensor[] | undefined,
+  retainGraph: boolean,
+  createGraph: boolean,
+  inputs: readonly Tensor[] | undefined,
+): (Tensor | null)[] {
+  const order = topoSort(roots);
+  for (let r = 0; r < roots.length; r++) {
+    const root = roots[r]!;
+    root.pendingGrad = accumulate(root.pendingGrad, checkRootGradient(root, gradients?.[r]));
+  }
+  const wanted = inputs === undefined ? null : new Map<Tensor, Tensor | null>(inputs.map((t) => [t, null]));
+  const anomaly = isAnomalyEnabled();
+  try {
+    for (let i = order.length - 1; i >= 0; i--) {
+      const t = order[i]!;
+      let g = t.pendingGrad;
+      t.pendingGrad = null;
+      if (g === null) continue;
+      if (t.hooks !== null) g = runHooks(t, g);
+      const node = t.gradFn;
+      if (wanted !== null) {
+        if (wanted.has(t)) wanted.set(t, accumulate(wanted.get(t) ?? null, g));
+      } else if (node === null || t.retainsGrad) {
+        if (t.requiresGrad) storeGrad(t, g, createGraph);
+      }
+      if (node === null) continue;
+      const vjp = node.vjp;
+      if (vjp === null) {
+        throw new GraphError(
+          `backward: the graph through '${node.op}' was already freed by an earlier backward(); pass { retainGraph: true } to the first call to backpropagate twice`,
+        );
+      }
+      const grads = vjp(g, t);
+      if (!retainGraph) node.vjp = null;
+      const ins = node.inputs;
+      for (let j = 0; j < ins.length; j++) {
+        const input = ins[j]!;
+        const gj = grads[j];
+        if (gj === null || gj === undefined || !input.requiresGrad) continue;
+        if (gj.dtype !== input.dtype || !shapesEqual(gj.shape, input.shape)) {
+          throw new GraphError(
+            `backward of '${node.op}' returned a gradient of shape ${formatShape(gj.shape)} (${gj.dtype}) for input ${j} of shape ${formatShape(input.shape)} (${input.dtype})`,
+          );
+        }
+        if (anomaly) checkFinite(node.op, 'backward', gj.data, node.site, ` for input ${j}`);
+        input.pendingGrad = accumulate(input.pendingGrad, gj);
+      }
+    }
+  } finally {
+    // An error midway must not leave half-summed gradients behind for the next pass.
+    for (const t of order) t.pendingGrad = null;
+  }
+  return inputs === undefined ? [] : inputs.map((t) => wanted!.get(t) ?? null);
+}
+
+function runHooks(t: Tensor, g: Tensor): Tensor {
+  for (const hook of t.hooks!.slice()) {
+    const replaced = hook(g);
+    if (replaced !== undefined) {
+      if (!shapesEqual(replaced.shape, g.shape) || replaced.dtype !== g.dtype) {
+        throw new GraphError(
+          `registerHook: a hook returned a gradient of shape ${formatShape(replaced.shape)} (${replaced.dtype}) for a tensor of shape ${formatShape(g.shape)} (${g.dtype})`,
+        );
+      }
+      g = replaced;
+    }
+  }
+  return g;
+}
+
+/**
+ * Adds `g` into `t.grad`. Without createGraph the gradient is a plain buffer summed in place,
+ * so repeated backward passes allocate nothing; with it, the sum stays on the graph.
+ */
+function storeGrad(t: Tensor, g: Tensor, createGraph: boolean): void {
+  const current = t.grad;
+  if (createGraph) {
+    t.grad = current === null ? g : add(current, g);
+    return;
+  }
+  if (current === null || current.gradFn !== null) {
+    // NOTE: copy, because a VJP may hand one tensor to several inputs (add does), and this
+    // buffer is summed into in place later.
+    t.grad = new Tensor(g.data.slice(), g.shape);
+    return;
+  }
+  if (!shapesEqual(current.shape, g.shape) || current.dtype !== g.dtype) {
+    throw new GraphError(
+      `backward: the existing .grad of shape ${formatShape(current.shape)} (${current.dtype}) cannot take a gradient of shape ${formatShape(g.shape)} (${g.dtype})`,
+    );
+  }
+  const dst = current.data;
+  const src = g.data;
+  for (let i = 0; i < dst.length; i++) dst[i] += src[i]!;
+}

@@ -1,0 +1,43 @@
+import { ArgumentError, GraphError } from '../errors.js';
+import { formatShape } from '../shape.js';
+import { zerosLike } from '../creation.js';
+import type { Tensor } from '../tensor.js';
+import { backward } from './backward.js';
+
+/** Options of `gradients`. */
+export interface GradientsOptions {
+  /** Gradients of the final result with respect to each output; needed for non-scalar outputs. */
+  gradOutputs?: readonly Tensor[];
+  retainGraph?: boolean;
+  /** Record the backward pass so the returned gradients can be differentiated again. */
+  createGraph?: boolean;
+  /** Return zeros for an input the outputs do not depend on, instead of throwing. */
+  allowUnused?: boolean;
+}
+
+/**
+ * The gradients of `outputs` with respect to `inputs`, returned rather than accumulated into
+ * `.grad` (PyTorch's `torch.autograd.grad`). The building block of the functional transforms.
+ * @example const [dx] = gradients([y], [x], { createGraph: true })
+ */
+export function gradients(outputs: readonly Tensor[], inputs: readonly Tensor[], options: GradientsOptions = {}): Tensor[] {
+  const { gradOutputs, retainGraph = false, createGraph = false, allowUnused = false } = options;
+  inputs.forEach((t, i) => {
+    if (!t.requiresGrad) {
+      throw new GraphError(`gradients: input ${i} (shape ${formatShape(t.shape)}) does not require grad`);
+    }
+  });
+  if (gradOutputs !== undefined && gradOutputs.length !== outputs.length) {
+    throw new ArgumentError(`gradients: got ${gradOutputs.length} gradOutputs for ${outputs.length} outputs`);
+  }
+  const result = backward(outputs, gradOutputs, { retainGraph: retainGraph || createGraph, createGraph, inputs });
+  return result.map((g, i) => {
+    if (g !== null) return g;
+    if (!allowUnused) {
+      throw new GraphError(
+        `gradients: the outputs do not depend on input ${i} (shape ${formatShape(inputs[i]!.shape)}); pass { allowUnused: true } to get zeros`,
+      );
+    }
+    return zerosLike(inputs[i]!);
+  });
+}

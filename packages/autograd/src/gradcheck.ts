@@ -1,0 +1,253 @@
+import { ArgumentError } from './errors.js';
+import { formatShape, stridesOf } from './shape.js';
+import { Tensor } from './tensor.js';
+import { noGrad } from './engine/grad-mode.js';
+import { gradients } from './engine/gradients.js';
+import { Generator } from './random.js';
+
+/** A function gradcheck can test: tensors in, one tensor out. */
+export type TensorFunction = (...inputs: Tensor[]) => Tensor;
+
+/** Options of `gradcheck`. PyTorch's defaults. */
+export interface GradcheckOptions {
+  /** Finite-difference step (default 1e-6). */
+  eps?: number;
+  /** Absolute tolerance (default 1e-5). */
+  atol?: number;
+  /** Relative tolerance (default 1e-3). */
+  rtol?: number;
+  /**
+   * 'full' compares every Jacobian entry; 'fast' compares one random projection per input
+   * (two evaluations of f per input, whatever its size) and, on failure, re-runs in full to
+   * find the worst element.
+   */
+  mode?: 'full' | 'fast';
+  /** Seed of the random projections of fast mode. */
+  seed?: number;
+}
+
+/** The Jacobian entry that failed worst. */
+export interface GradcheckWorst {
+  /** Which input (position among f's arguments). */
+  input: number;
+  /** Multi-index of the element within that input. */
+  index: number[];
+  /** Flat index of the output element (0 for a scalar output). */
+  output: number;
+  analytic: number;
+  numeric: number;
+}
+
+/** What `gradcheck` found. */
+export interface GradcheckReport {
+  ok: boolean;
+  mode: 'full' | 'fast';
+  maxAbsError: number;
+  maxRelError: number;
+  /** The entry farthest outside tolerance (or nearest to it when all pass); null if nothing was compared. */
+  worst: GradcheckWorst | null;
+}
+
+function float64Copies(op: string, inputs: readonly Tensor[]): Tensor[] {
+  return inputs.map((t, i) => {
+    if (!(t instanceof Tensor)) throw new ArgumentError(`${op}: input ${i} is not a Tensor`);
+    for (let e = 0; e < t.size; e++) {
+      const v = t.data[e]!;
+      if (!Number.isFinite(v)) {
+        throw new ArgumentError(`${op}: input ${i} (shape ${formatShape(t.shape)}) holds ${v} at ${JSON.stringify(unravel(e, t.shape))}; gradients are checked at finite points only`);
+      }
+    }
+    return new Tensor(Float64Array.from(t.data), t.shape, { requiresGrad: t.requiresGrad });
+  });
+}
+
+function unravel(flat: number, shape: readonly number[]): number[] {
+  const strides = stridesOf(shape);
+  return strides.map((s, d) => Math.floor(flat / s) % shape[d]!);
+}
+
+function evaluate(op: string, f: TensorFunction, xs: Tensor[]): Tensor {
+  const out = f(...xs);
+  if (!(out instanceof Tensor)) throw new ArgumentError(`${op}: the function must return a Tensor`);
+  if (out.dtype !== 'float64') {
+    throw new ArgumentError(`${op}: the function returned ${out.dtype} for float64 inputs; keep it in the inputs' dtype so the check runs in float64`);
+  }
+  return out;
+}
+
+/**
+ * d<f(x), v>/dx by central differences in float64, for each input (v defaults to ones, so a
+ * scalar f gives its gradient). @example const [dx] = numericGrad(x => x.pow(3).sum(), [x])
+ */
+export function numericGrad(f: TensorFunction, inputs: readonly Tensor[], options: { eps?: number; gradOutput?: Tensor } = {}): Tensor[] {
+  const eps = options.eps ?? 1e-6;
+  const xs = float64Copies('numericGrad', inputs).map((t) => t.detach());
+  return noGrad(() => {
+    const v = options.gradOutput?.toDtype('float64').data;
+    return xs.map((x) => {
+      const out = new Float64Array(x.size);
+      for (let e = 0; e < x.size; e++) {
+        const [plus, minus] = perturbed('numericGrad', f, xs, x, e, eps);
+        let d = 0;
+        for (let j = 0; j < plus.length; j++) d += (v === undefined ? 1 : v[j]!) * (plus[j]! - minus[j]!);
+        out[e] = d / (2 * eps);
+      }
+      return new Tensor(out, x.shape);
+    });
+  });
+}
+
+/** f's output with x[e] moved by +eps and by -eps; x is restored afterwards. */
+function perturbed(op: string, f: TensorFunction, xs: Tensor[], x: Tensor, e: number, eps: number): [Float64Array, Float64Array] {
+  const original = x.data[e]!;
+  try {
+    x.data[e] = original + eps;
+    const plus = Float64Array.from(evaluate(op, f, xs).data);
+    x.data[e] = original - eps;
+    const minus = Float64Array.from(evaluate(op, f, xs).data);
+    return [plus, minus];
+  } finally {
+    x.data[e] = original;
+  }
+}
+
+class Tally {
+  maxAbs = 0;
+  maxRel = 0;
+  worst: GradcheckWorst | null = null;
+  private worstScore = -Infinity;
+  ok = true;
+  constructor(private readonly atol: number, private readonly rtol: number) {}
+
+  add(analytic: number, numeric: number, where: () => Omit<GradcheckWorst, 'analytic' | 'numeric'>): void {
+    const err = Math.abs(analytic - numeric);
+    const bad = !(err <= this.atol + this.rtol * Math.abs(numeric)); // NaN fails
+    if (bad) this.ok = false;
+    this.maxAbs = Math.max(this.maxAbs, Number.isNaN(err) ? Infinity : err);
+    if (numeric !== 0) this.maxRel = Math.max(this.maxRel, err / Math.abs(numeric));
+    const score = Number.isNaN(err) ? Infinity : err / (this.atol + this.rtol * Math.abs(numeric));
+    if (score > this.worstScore) {
+      this.worstScore = score;
+      this.worst = { ...where(), analytic, numeric };
+    }
+  }
+}
+
+/**
+ * Compares f's analytic gradients with central differences, in float64 (float32 inputs are
+ * checked on float64 copies), for the inputs that require grad. Entry (i, j) passes when
+ * |analytic - numeric| ≤ atol + rtol·|numeric|.
+ * @example gradcheck((a, b) => a.mul(b).sum(), [a, b]).ok
+ */
+export function gradcheck(f: TensorFunction, inputs: readonly Tensor[], options: GradcheckOptions = {}): GradcheckReport {
+  const { eps = 1e-6, atol = 1e-5, rtol = 1e-3, mode = 'full', seed = 0 } = options;
+  const xs = float64Copies('gradcheck', inputs);
+  const checked = xs.map((x, i) => (x.requiresGrad ? i : -1)).filter((i) => i >= 0);
+  if (checked.length === 0) {
+    throw new ArgumentError('gradcheck: no input requires grad; mark the inputs to check with requiresGrad: true');
+  }
+  if (mode === 'fast') {
+    const fast = fastCheck(f, xs, checked, eps, atol, rtol, seed);
+    if (fast.ok) return fast;
+    const full = fullCheck(f, xs, checked, eps, atol, rtol);
+    return { ...full, ok: false, mode: 'fast' };
+  }
+  return fullCheck(f, xs, checked, eps, atol, rtol);
+}
+
+function fullCheck(f: TensorFunction, xs: Tensor[], checked: number[], eps: number, atol: number, rtol: number): GradcheckReport {
+  const out = evaluate('gradcheck', f, xs);
+  const targets = checked.map((i) => xs[i]!);
+  // Analytic Jacobian, one reverse pass per output element: rows[j][input] = d out_j / d input.
+  const rows: Float64Array[][] = [];
+  if (out.requiresGrad) {
+    for (let j = 0; j < out.size; j++) {
+      const onehot = new Float64Array(out.size);
+      onehot[j] = 1;
+      const gs = gradients([out], targets, { gradOutputs: [new Tensor(onehot, out.shape)], retainGraph: true, allowUnused: true });
+      rows.push(gs.map((g) => Float64Array.from(g.data)));
+    }
+  }
+  const tally = new Tally(atol, rtol);
+  const detached = xs.map((x) => x.detach());
+  noGrad(() => {
+    checked.forEach((inputIndex, c) => {
+      const x = detached[inputIndex]!;
+      for (let e = 0; e < x.size; e++) {
+        const [plus, minus] = perturbed('gradcheck', f, detached, x, e, eps);
+        for (let j = 0; j < plus.length; j++) {
+          const numeric = (plus[j]! - minus[j]!) / (2 * eps);
+          const analytic = rows.length > 0 ? rows[j]![c]![e]! : 0;
+          tally.add(analytic, numeric, () => ({ input: inputIndex, index: unravel(e, x.shape), output: j }));
+        }
+      }
+    });
+  });
+  return { ok: tally.ok, mode: 'full', maxAbsError: tally.maxAbs, maxRelError: tally.maxRel, worst: tally.worst };
+}
+
+function randomNormal(g: Generator, n: number): Float64Array {
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) out[i] = g.normal();
+  return out;
+}
+
+function fastCheck(f: TensorFunction, xs: Tensor[], checked: number[], eps: number, atol: number, rtol: number, seed: number): GradcheckReport {
+  const rng = new Generator(seed);
+  const out = evaluate('gradcheck', f, xs);
+  const v = randomNormal(rng, out.size);
+  const targets = checked.map((i) => xs[i]!);
+  const gs = out.requiresGrad
+    ? gradients([out], targets, { gradOutputs: [new Tensor(v, out.shape)], allowUnused: true })
+    : targets.map((t) => new Tensor(new Float64Array(t.size), t.shape));
+  const tally = new Tally(atol, rtol);
+  const detached = xs.map((x) => x.detach());
+  noGrad(() => {
+    checked.forEach((inputIndex, c) => {
+      const x = detached[inputIndex]!;
+      const u = randomNormal(rng, x.size);
+      // analytic: <J^T v, u>; numeric: <(f(x + eps u) - f(x - eps u)) / 2eps, v>
+      let analytic = 0;
+      for (let e = 0; e < x.size; e++) analytic += gs[c]!.data[e]! * u[e]!;
+      const original = Float64Array.from(x.data);
+      const shifted = (sign: number): Float64Array => {
+        for (let e = 0; e < x.size; e++) x.data[e] = original[e]! + sign * eps * u[e]!;
+        return Float64Array.from(evaluate('gradcheck', f, detached).data);
+      };
+      let numeric = 0;
+      try {
+        const plus = shifted(1);
+        const minus = shifted(-1);
+        for (let j = 0; j < v.length; j++) numeric += (v[j]! * (plus[j]! - minus[j]!)) / (2 * eps);
+      } finally {
+        x.data.set(original);
+      }
+      tally.add(analytic, numeric, () => ({ input: inputIndex, index: [], output: -1 }));
+    });
+  });
+  return { ok: tally.ok, mode: 'fast', maxAbsError: tally.maxAbs, maxRelError: tally.maxRel, worst: tally.worst };
+}
+
+/** Runs gradcheck and throws with its report when it fails. @example assertGradcheck(f, [x]) */
+export function assertGradcheck(f: TensorFunction, inputs: readonly Tensor[], options: GradcheckOptions = {}): GradcheckReport {
+  const report = gradcheck(f, inputs, options);
+  if (!report.ok) throw new GradcheckError(report);
+  return report;
+}
+
+/** Thrown by `assertGradcheck`; carries the report. */
+export class GradcheckError extends RangeError {
+  override name = 'GradcheckError';
+  constructor(readonly report: GradcheckReport) {
+    super(formatGradcheckReport(report));
+  }
+}
+
+/** A readable summary of a gradcheck report: the verdict and the worst entry, not whole Jacobians. */
+export function formatGradcheckReport(r: GradcheckReport): string {
+  const head = `gradcheck (${r.mode}): ${r.ok ? 'passed' : 'FAILED'}; max abs error ${r.maxAbsError.toExponential(3)}, max rel error ${r.maxRelError.toExponential(3)}`;
+  if (r.worst === null) return head;
+  const w = r.worst;
+  const where = w.index.length > 0 || w.output >= 0 ? `input ${w.input} at ${JSON.stringify(w.index)}, output element ${w.output}` : `input ${w.input} (projection)`;
+  return `${head}\n  worst: ${where}: analytic ${w.analytic}, numeric ${w.numeric}`;
+}

@@ -1,0 +1,25 @@
+export { Tensor, type NestedArray, type TensorLike, type GradNode, type VJP, type GradHook, type HookHandle, type ReduceOptions } from './tensor.js';
+export { type DType, type FloatArray } from './dtype.js';
+export { type Shape, broadcastShapes } from './shape.js';
+export { ShapeError, DTypeError, GraphError, AnomalyError, ArgumentError } from './errors.js';
+export {
+  tensor, zeros, ones, full, zerosLike, onesLike, arange, linspace, eye, rand, randn,
+  type CreateOptions, type RandomOptions,
+} from './creation.js';
+export { Generator, manualSeed } from './random.js';
+export {
+  add, sub, mul, div, pow, maximum, minimum,
+  neg, exp, log, log1p, sqrt, abs, sign, tanh, sigmoid, relu, leakyRelu, gelu, softplus, sin, cos, erf, square, reciprocal, clamp, isFinite,
+  sum, mean, max, min, prod, logsumexp, variance, std, sumTo,
+  reshape, permute, transpose, slice, concat, stack, expand, squeeze, unsqueeze,
+  matmul, softmax, logSoftmax, gather, where, eq, ne, lt, le, gt, ge, toDtype,
+} from './ops/index.js';
+export { noGrad, enableGrad, setGradEnabled, isGradEnabled } from './engine/grad-mode.js';
+export { detectAnomaly, isAnomalyEnabled } from './engine/anomaly.js';
+export { type BackwardOptions } from './engine/backward.js';
+export { gradients, type GradientsOptions } from './engine/gradients.js';
+export { Value, type ValueLike } from './value.js';
+export {
+  gradcheck, assertGradcheck, numericGrad, formatGradcheckReport, GradcheckError,
+  type GradcheckOptions, type GradcheckReport, type GradcheckWorst, type TensorFunction,
+} from './gradcheck.js';

@@ -1,0 +1,112 @@
+import type { FloatArray } from '../dtype.js';
+import { erf } from './special.js';
+
+/** The elementwise unary functions the kernel knows. */
+export type UnaryKind =
+  | 'identity' | 'neg' | 'exp' | 'log' | 'log1p' | 'sqrt' | 'abs' | 'sign' | 'tanh' | 'sigmoid'
+  | 'relu' | 'step' | 'sin' | 'cos' | 'erf' | 'softplus' | 'square' | 'reciprocal' | 'isfinite';
+
+/** out[i] = f(x[i]). The switch runs once per call, never per element. */
+export function mapUnary(kind: UnaryKind, x: FloatArray, out: FloatArray): void {
+  const n = x.length;
+  switch (kind) {
+    case 'identity':
+      out.set(x);
+      return;
+    case 'neg':
+      for (let i = 0; i < n; i++) out[i] = -x[i]!;
+      return;
+    case 'exp':
+      for (let i = 0; i < n; i++) out[i] = Math.exp(x[i]!);
+      return;
+    case 'log':
+      for (let i = 0; i < n; i++) out[i] = Math.log(x[i]!);
+      return;
+    case 'log1p':
+      for (let i = 0; i < n; i++) out[i] = Math.log1p(x[i]!);
+      return;
+    case 'sqrt':
+      for (let i = 0; i < n; i++) out[i] = Math.sqrt(x[i]!);
+      return;
+    case 'abs':
+      for (let i = 0; i < n; i++) out[i] = Math.abs(x[i]!);
+      return;
+    case 'sign':
+      // Math.sign keeps NaN and maps ±0 to ±0, as torch.sign.
+      for (let i = 0; i < n; i++) out[i] = Math.sign(x[i]!);
+      return;
+    case 'tanh':
+      for (let i = 0; i < n; i++) out[i] = Math.tanh(x[i]!);
+      return;
+    case 'sigmoid':
+      for (let i = 0; i < n; i++) {
+        const v = x[i]!;
+        // Two forms so exp never overflows.
+        if (v >= 0) out[i] = 1 / (1 + Math.exp(-v));
+        else {
+          const e = Math.exp(v);
+          out[i] = e / (1 + e);
+        }
+      }
+      return;
+    case 'relu':
+      for (let i = 0; i < n; i++) {
+        const v = x[i]!;
+        out[i] = v > 0 ? v : v !== v ? v : 0;
+      }
+      return;
+    case 'step':
+      // 1 where x > 0: the derivative of relu, 0 at the kink as in PyTorch.
+      for (let i = 0; i < n; i++) out[i] = x[i]! > 0 ? 1 : 0;
+      return;
+    case 'sin':
+      for (let i = 0; i < n; i++) out[i] = Math.sin(x[i]!);
+      return;
+    case 'cos':
+      for (let i = 0; i < n; i++) out[i] = Math.cos(x[i]!);
+      return;
+    case 'erf':
+      for (let i = 0; i < n; i++) out[i] = erf(x[i]!);
+      return;
+    case 'softplus':
+      // max(x, 0) + log1p(exp(-|x|)): exact, and never overflows.
+      for (let i = 0; i < n; i++) {
+        const v = x[i]!;
+        out[i] = (v > 0 ? v : 0) + Math.log1p(Math.exp(-Math.abs(v)));
+      }
+      return;
+    case 'square':
+      for (let i = 0; i < n; i++) out[i] = x[i]! * x[i]!;
+      return;
+    case 'reciprocal':
+      for (let i = 0; i < n; i++) out[i] = 1 / x[i]!;
+      return;
+    case 'isfinite':
+      for (let i = 0; i < n; i++) out[i] = x[i]! - x[i]! === 0 ? 1 : 0;
+      return;
+  }
+}
+
+/** out[i] = x[i] > 0 ? x[i] : slope·x[i]. */
+export function leakyRelu(x: FloatArray, slope: number, out: FloatArray): void {
+  for (let i = 0; i < x.length; i++) {
+    const v = x[i]!;
+    out[i] = v > 0 ? v : slope * v;
+  }
+}
+
+/** out[i] = x[i] clamped to [lo, hi] (NaN stays NaN). */
+export function clamp(x: FloatArray, lo: number, hi: number, out: FloatArray): void {
+  for (let i = 0; i < x.length; i++) {
+    const v = x[i]!;
+    out[i] = v < lo ? lo : v > hi ? hi : v;
+  }
+}
+
+/** out[i] = 1 where lo ≤ x[i] ≤ hi, else 0: where clamp passes gradient through. */
+export function insideMask(x: FloatArray, lo: number, hi: number, out: FloatArray): void {
+  for (let i = 0; i < x.length; i++) {
+    const v = x[i]!;
+    out[i] = v >= lo && v <= hi ? 1 : 0;
+  }
+}

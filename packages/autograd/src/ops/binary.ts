@@ -1,0 +1,106 @@
+import { allocate } from '../dtype.js';
+import { broadcastShapes, sizeOf } from '../shape.js';
+import { broadcastBinary, type BinaryKind } from '../kernels/binary.js';
+import { makeOutput, Tensor, type TensorLike } from '../tensor.js';
+import { operands } from './operands.js';
+import { sumTo } from './reduce.js';
+import { where } from './where.js';
+
+/** Runs a broadcasting binary kernel; the result has no graph yet. */
+export function binaryForward(op: string, kind: BinaryKind, a: Tensor, b: Tensor): { data: Tensor['data']; shape: number[] } {
+  const shape = broadcastShapes(op, a.shape, b.shape);
+  const data = allocate(a.dtype, sizeOf(shape));
+  broadcastBinary(kind, a.data, a.shape, b.data, b.shape, data, shape);
+  return { data, shape };
+}
+
+/** Elementwise `a + b` with broadcasting. @example add(x, 1) */
+export function add(a: TensorLike, b: TensorLike): Tensor {
+  const [x, y] = operands('add', a, b);
+  const { data, shape } = binaryForward('add', 'add', x, y);
+  return makeOutput('add', data, shape, [x, y], (g) => [
+    x.requiresGrad ? sumTo(g, x.shape) : null,
+    y.requiresGrad ? sumTo(g, y.shape) : null,
+  ]);
+}
+
+/** Elementwise `a - b` with broadcasting. @example sub(x, y) */
+export function sub(a: TensorLike, b: TensorLike): Tensor {
+  const [x, y] = operands('sub', a, b);
+  const { data, shape } = binaryForward('sub', 'sub', x, y);
+  return makeOutput('sub', data, shape, [x, y], (g) => [
+    x.requiresGrad ? sumTo(g, x.shape) : null,
+    y.requiresGrad ? sumTo(g.neg(), y.shape) : null,
+  ]);
+}
+
+/** Elementwise `a * b` with broadcasting. @example mul(x, 2) */
+export function mul(a: TensorLike, b: TensorLike): Tensor {
+  const [x, y] = operands('mul', a, b);
+  const { data, shape } = binaryForward('mul', 'mul', x, y);
+  return makeOutput('mul', data, shape, [x, y], (g) => [
+    x.requiresGrad ? sumTo(g.mul(y), x.shape) : null,
+    y.requiresGrad ? sumTo(g.mul(x), y.shape) : null,
+  ]);
+}
+
+/** Elementwise `a / b` with broadcasting. @example div(x, y) */
+export function div(a: TensorLike, b: TensorLike): Tensor {
+  const [x, y] = operands('div', a, b);
+  const { data, shape } = binaryForward('div', 'div', x, y);
+  return makeOutput('div', data, shape, [x, y], (g, out) => [
+    x.requiresGrad ? sumTo(g.div(y), x.shape) : null,
+    // d(x/y)/dy = -(x/y)/y
+    y.requiresGrad ? sumTo(g.mul(out).div(y).neg(), y.shape) : null,
+  ]);
+}
+
+/**
+ * Elementwise `a ** b` with broadcasting. A number exponent takes a path without the
+ * exponent's gradient. As in PyTorch, the exponent's gradient is 0 where a = 0 and b ≥ 0.
+ * @example pow(x, 3)
+ */
+export function pow(a: TensorLike, b: TensorLike): Tensor {
+  const [x, y] = operands('pow', a, b);
+  const { data, shape } = binaryForward('pow', 'pow', x, y);
+  if (typeof b === 'number') {
+    const p = b;
+    return makeOutput('pow', data, shape, [x, y], (g) => [
+      x.requiresGrad ? (p === 0 ? g.mul(0) : g.mul(x.pow(p - 1).mul(p))) : null,
+      null,
+    ]);
+  }
+  return makeOutput('pow', data, shape, [x, y], (g, out) => [
+    x.requiresGrad ? sumTo(g.mul(y).mul(x.pow(y.sub(1))), x.shape) : null,
+    y.requiresGrad
+      ? sumTo(g.mul(where(x.eq(0).mul(y.ge(0)), 0, out.mul(x.log()))), y.shape)
+      : null,
+  ]);
+}
+
+/**
+ * Gradient routing for maximum/minimum: all of it to the winner, half each on a tie
+ * (PyTorch's rule).
+ */
+function extremum(op: 'maximum' | 'minimum', a: TensorLike, b: TensorLike): Tensor {
+  const [x, y] = operands(op, a, b);
+  const { data, shape } = binaryForward(op, op, x, y);
+  return makeOutput(op, data, shape, [x, y], (g) => {
+    const xWins = op === 'maximum' ? x.gt(y) : x.lt(y);
+    const share = xWins.add(x.eq(y).mul(0.5));
+    return [
+      x.requiresGrad ? sumTo(g.mul(share), x.shape) : null,
+      y.requiresGrad ? sumTo(g.mul(share.neg().add(1)), y.shape) : null,
+    ];
+  });
+}
+
+/** Elementwise maximum; ties split the gradient evenly. @example maximum(x, 0) */
+export function maximum(a: TensorLike, b: TensorLike): Tensor {
+  return extremum('maximum', a, b);
+}
+
+/** Elementwise minimum; ties split the gradient evenly. @example minimum(x, y) */
+export function minimum(a: TensorLike, b: TensorLike): Tensor {
+  return extremum('minimum', a, b);
+}

@@ -1,0 +1,180 @@
+import { allocate, type FloatArray } from '../dtype.js';
+import { ArgumentError, GraphError } from '../errors.js';
+import { formatShape, normalizeAxes, reducedShape, shapesEqual, sizeOf, type Shape } from '../shape.js';
+import { productOfOthers, reduceAxis, reduceRun, type ReduceKind } from '../kernels/reduce.js';
+import { permute as permuteKernel } from '../kernels/layout.js';
+import { isGradEnabled } from '../engine/grad-mode.js';
+import { constant, expectTensor, makeOutput, type Tensor } from '../tensor.js';
+import { expand, reshape } from './shape.js';
+import { where } from './where.js';
+import { isFinite } from './unary.js';
+
+type Axis = number | readonly number[] | undefined;
+
+/**
+ * Reduces `axes` (sorted, distinct) of x with the kernel, keeping them as size-1 dimensions.
+ * Neighbouring axes are merged into one pass.
+ */
+function reduceData(kind: ReduceKind, data: FloatArray, shape: Shape, axes: readonly number[]): FloatArray {
+  if (axes.length === shape.length && axes.length > 0) {
+    const out = allocate(data instanceof Float32Array ? 'float32' : 'float64', 1);
+    out[0] = reduceRun(kind, data, 0, data.length);
+    return out;
+  }
+  let current = data;
+  const dims = [...shape];
+  // From the innermost group outwards, so earlier indices stay valid.
+  let i = axes.length - 1;
+  while (i >= 0) {
+    let start = i;
+    while (start > 0 && axes[start - 1] === axes[start]! - 1) start--;
+    const first = axes[start]!;
+    const last = axes[i]!;
+    const outer = sizeOf(dims.slice(0, first));
+    const n = sizeOf(dims.slice(first, last + 1));
+    const inner = sizeOf(dims.slice(last + 1));
+    const out = allocate(data instanceof Float32Array ? 'float32' : 'float64', outer * inner);
+    reduceAxis(kind, current, outer, n, inner, out);
+    current = out;
+    for (let d = first; d <= last; d++) dims[d] = 1;
+    i = start - 1;
+  }
+  return current === data ? data.slice() : current;
+}
+
+function reduction(op: string, kind: ReduceKind, input: Tensor, axis: Axis, keepdims: boolean, vjp: (gKeep: Tensor, x: Tensor, outKeep: Tensor, axes: number[]) => Tensor): Tensor {
+  const x = expectTensor(op, 'input', input);
+  const axes = normalizeAxes(op, axis, x.ndim);
+  const keepShape = reducedShape(x.shape, axes, true);
+  const data = reduceData(kind, x.data, x.shape, axes);
+  const shape = keepdims ? keepShape : reducedShape(x.shape, axes, false);
+  return makeOutput(op, data, shape, [x], (g, out) => [vjp(reshape(g, keepShape), x, reshape(out, keepShape), axes)]);
+}
+
+/** Sum over `axis` (all by default). @example sum(x, 1, true) */
+export function sum(x: Tensor, axis?: Axis, keepdims = false): Tensor {
+  return reduction('sum', 'sum', x, axis, keepdims, (g, xi) => expand(g, xi.shape));
+}
+
+/** Mean over `axis` (all by default); NaN over zero elements, as in PyTorch. @example mean(x, 0) */
+export function mean(x: Tensor, axis?: Axis, keepdims = false): Tensor {
+  const t = expectTensor('mean', 'input', x);
+  const axes = normalizeAxes('mean', axis, t.ndim);
+  const count = sizeOf(axes.map((a) => t.shape[a]!));
+  return sum(t, axis, keepdims).div(count);
+}
+
+function extremumVjp(g: Tensor, x: Tensor, outKeep: Tensor, axes: number[]): Tensor {
+  // Ties share the gradient evenly (torch.amax's rule).
+  const mask = x.eq(outKeep.detach());
+  return expand(g, x.shape).mul(mask).div(sum(mask, axes, true));
+}
+
+/** Maximum over `axis`; tied maxima share the gradient evenly. @example max(x, -1) */
+export function max(x: Tensor, axis?: Axis, keepdims = false): Tensor {
+  checkNonEmpty('max', x, axis);
+  return reduction('max', 'max', x, axis, keepdims, extremumVjp);
+}
+
+/** Minimum over `axis`; tied minima share the gradient evenly. @example min(x, -1) */
+export function min(x: Tensor, axis?: Axis, keepdims = false): Tensor {
+  checkNonEmpty('min', x, axis);
+  return reduction('min', 'min', x, axis, keepdims, extremumVjp);
+}
+
+function checkNonEmpty(op: string, x: Tensor, axis: Axis): void {
+  const t = expectTensor(op, 'input', x);
+  const axes = normalizeAxes(op, axis, t.ndim);
+  if (axes.some((a) => t.shape[a] === 0)) {
+    throw new ArgumentError(`${op}: cannot reduce over an empty axis of shape ${formatShape(t.shape)}`);
+  }
+}
+
+/**
+ * Product over `axis`. Its gradient is out/x where x has no zeros, and the product of the other
+ * elements (prefix × suffix) where it has.
+ * NOTE: differentiating that zero-case gradient again (createGraph) is not supported and throws.
+ * @example prod(x, 1)
+ */
+export function prod(x: Tensor, axis?: Axis, keepdims = false): Tensor {
+  return reduction('prod', 'prod', x, axis, keepdims, (g, xi, outKeep, axes) => {
+    const gx = expand(g, xi.shape);
+    if (!xi.data.includes(0)) return gx.mul(expand(outKeep, xi.shape)).div(xi);
+    if (isGradEnabled()) {
+      throw new GraphError(`prod: a second derivative through a product containing zeros is not supported (input shape ${formatShape(xi.shape)})`);
+    }
+    return gx.mul(constant(productOfOthersAlong(xi, axes), xi.shape));
+  });
+}
+
+/** For each element, the product of the others it is reduced with (layout of x). */
+function productOfOthersAlong(x: Tensor, axes: readonly number[]): FloatArray {
+  const kept = x.shape.map((_, i) => i).filter((i) => !axes.includes(i));
+  const perm = [...kept, ...axes];
+  const permShape = perm.map((p) => x.shape[p]!);
+  const moved = allocate(x.dtype, x.size);
+  permuteKernel(x.data, x.shape, perm, moved);
+  const k = sizeOf(axes.map((a) => x.shape[a]!));
+  const others = allocate(x.dtype, x.size);
+  productOfOthers(moved, x.size / Math.max(k, 1), k, 1, others);
+  const inverse = perm.map((_, i) => perm.indexOf(i));
+  const back = allocate(x.dtype, x.size);
+  permuteKernel(others, permShape, inverse, back);
+  return back;
+}
+
+/**
+ * `log(sum(exp(x)))` over `axis`, shifted by the (detached) maximum so logits like 1000 do not
+ * overflow. @example logsumexp(logits, 1)
+ */
+export function logsumexp(x: Tensor, axis?: Axis, keepdims = false): Tensor {
+  const t = expectTensor('logsumexp', 'input', x);
+  const axes = normalizeAxes('logsumexp', axis, t.ndim);
+  let m = max(t.detach(), axes, true);
+  // An all -Inf (or +Inf) slice would make x - m NaN; shifting by 0 there keeps the exact result.
+  m = where(isFinite(m), m, 0);
+  const out = sum(t.sub(m).exp(), axes, true).log().add(m);
+  return keepdims ? out : reshape(out, reducedShape(t.shape, axes, false));
+}
+
+/** Options of `variance` and `std`. */
+export interface VarianceOptions {
+  keepdims?: boolean;
+  /** Subtracted from the count: 0 (population, the default here) or 1 (Bessel's correction, PyTorch's default). */
+  correction?: number;
+}
+
+/**
+ * Variance over `axis`. NOTE: the default is the population variance (correction 0), unlike
+ * PyTorch's default of 1; pass `{ correction: 1 }` for the sample variance. @example variance(x, 0)
+ */
+export function variance(x: Tensor, axis?: Axis, options: VarianceOptions = {}): Tensor {
+  const { keepdims = false, correction = 0 } = options;
+  const t = expectTensor('var', 'input', x);
+  const axes = normalizeAxes('var', axis, t.ndim);
+  const count = sizeOf(axes.map((a) => t.shape[a]!));
+  if (!(count - correction > 0)) {
+    throw new ArgumentError(`var: ${count} element(s) with correction ${correction} leave no degrees of freedom (shape ${formatShape(t.shape)})`);
+  }
+  const centred = t.sub(mean(t, axes, true));
+  return sum(centred.square(), axes, keepdims).div(count - correction);
+}
+
+/** Standard deviation over `axis`; options as `variance`. @example std(x, 1, { correction: 1 }) */
+export function std(x: Tensor, axis?: Axis, options: VarianceOptions = {}): Tensor {
+  return variance(x, axis, options).sqrt();
+}
+
+/**
+ * Sums `g` down to `shape`, undoing a broadcast: the adjoint of `expand`. Every VJP of a
+ * broadcasting op ends with it.
+ */
+export function sumTo(g: Tensor, shape: Shape): Tensor {
+  if (shapesEqual(g.shape, shape)) return g;
+  const lead = g.ndim - shape.length;
+  const axes: number[] = [];
+  for (let i = 0; i < g.ndim; i++) {
+    if (i < lead || (shape[i - lead] === 1 && g.shape[i] !== 1)) axes.push(i);
+  }
+  return reshape(sum(g, axes, true), shape);
+}

@@ -1,0 +1,189 @@
+import { allocate } from '../dtype.js';
+import { ArgumentError, ShapeError } from '../errors.js';
+import { checkShape, formatShape, normalizeAxis, shapesEqual, sizeOf, type Shape } from '../shape.js';
+import { broadcastCopy, copyAlongAxis, permute as permuteKernel } from '../kernels/layout.js';
+import { expectTensor, makeOutput, type Tensor } from '../tensor.js';
+import { checkSameDType } from './operands.js';
+import { sumTo } from './reduce.js';
+
+/**
+ * Same elements, new shape (one dimension may be -1). The result shares storage with x, as
+ * a PyTorch view does. @example reshape(x, [2, -1])
+ */
+export function reshape(input: Tensor, shape: Shape): Tensor {
+  const x = expectTensor('reshape', 'input', input);
+  const target = [...shape];
+  const inferred = target.indexOf(-1);
+  if (inferred >= 0) {
+    if (target.indexOf(-1, inferred + 1) >= 0) {
+      throw new ShapeError(`reshape: only one dimension may be -1, got ${formatShape(shape)}`);
+    }
+    const known = sizeOf(target.filter((_, i) => i !== inferred));
+    if (known === 0 || x.size % known !== 0) {
+      throw new ShapeError(`reshape: cannot reshape ${formatShape(x.shape)} (${x.size} elements) into ${formatShape(shape)}`);
+    }
+    target[inferred] = x.size / known;
+  }
+  checkShape('reshape', target);
+  if (sizeOf(target) !== x.size) {
+    throw new ShapeError(`reshape: cannot reshape ${formatShape(x.shape)} (${x.size} elements) into ${formatShape(shape)}`);
+  }
+  if (shapesEqual(target, x.shape)) return x;
+  return makeOutput('reshape', x.data, target, [x], (g) => [reshape(g, x.shape)]);
+}
+
+/** Reorders axes: out axis d is x's axis `axes[d]`. @example permute(x, [2, 0, 1]) */
+export function permute(input: Tensor, axes: readonly number[]): Tensor {
+  const x = expectTensor('permute', 'input', input);
+  if (axes.length !== x.ndim) {
+    throw new ShapeError(`permute: got ${axes.length} axes ${JSON.stringify(axes)} for a tensor of shape ${formatShape(x.shape)}`);
+  }
+  const perm = axes.map((a) => normalizeAxis('permute', a, x.ndim));
+  if (new Set(perm).size !== perm.length) {
+    throw new ShapeError(`permute: axes ${JSON.stringify(axes)} repeat an axis (shape ${formatShape(x.shape)})`);
+  }
+  if (perm.every((p, i) => p === i)) return x;
+  const out = allocate(x.dtype, x.size);
+  permuteKernel(x.data, x.shape, perm, out);
+  const inverse = perm.map((_, i) => perm.indexOf(i));
+  return makeOutput('permute', out, perm.map((p) => x.shape[p]!), [x], (g) => [permute(g, inverse)]);
+}
+
+/** Swaps two axes. @example transpose(x, 0, 1) */
+export function transpose(x: Tensor, axis0 = -2, axis1 = -1): Tensor {
+  const t = expectTensor('transpose', 'input', x);
+  if (t.ndim < 2 && axis0 === -2 && axis1 === -1) return t;
+  const a = normalizeAxis('transpose', axis0, t.ndim);
+  const b = normalizeAxis('transpose', axis1, t.ndim);
+  const perm = t.shape.map((_, i) => i);
+  perm[a] = b;
+  perm[b] = a;
+  return permute(t, perm);
+}
+
+/**
+ * Elements `start` (inclusive) to `end` (exclusive) along `axis`; negative bounds count from the
+ * end and bounds past the ends are clipped, as Python slices. @example slice(x, 1, 0, 2)
+ */
+export function slice(input: Tensor, axis: number, start: number, end?: number): Tensor {
+  const x = expectTensor('slice', 'input', input);
+  const ax = normalizeAxis('slice', axis, x.ndim);
+  const n = x.shape[ax]!;
+  if (!Number.isInteger(start) || (end !== undefined && !Number.isInteger(end))) {
+    throw new ArgumentError(`slice: start and end must be integers, got ${start} and ${end}`);
+  }
+  const clip = (v: number): number => Math.min(Math.max(v < 0 ? v + n : v, 0), n);
+  const lo = clip(start);
+  const hi = Math.max(lo, clip(end ?? n));
+  return sliceRange(x, ax, lo, hi);
+}
+
+/** The primitive behind slice: [lo, hi) of axis `ax`, already in range. */
+function sliceRange(x: Tensor, ax: number, lo: number, hi: number): Tensor {
+  const n = x.shape[ax]!;
+  if (lo === 0 && hi === n) return x;
+  const shape = [...x.shape];
+  shape[ax] = hi - lo;
+  const outer = sizeOf(x.shape.slice(0, ax));
+  const inner = sizeOf(x.shape.slice(ax + 1));
+  const out = allocate(x.dtype, sizeOf(shape));
+  copyAlongAxis(x.data, n, lo, out, hi - lo, 0, outer, hi - lo, inner);
+  return makeOutput('slice', out, shape, [x], (g) => [padRange(g, ax, lo, n)]);
+}
+
+/** The adjoint of sliceRange: g placed at [lo, lo + len) of a zero tensor with `n` along `ax`. */
+function padRange(g: Tensor, ax: number, lo: number, n: number): Tensor {
+  const len = g.shape[ax]!;
+  const shape = [...g.shape];
+  shape[ax] = n;
+  const outer = sizeOf(g.shape.slice(0, ax));
+  const inner = sizeOf(g.shape.slice(ax + 1));
+  const out = allocate(g.dtype, sizeOf(shape));
+  copyAlongAxis(g.data, len, 0, out, n, lo, outer, len, inner);
+  return makeOutput('pad', out, shape, [g], (gg) => [sliceRange(gg, ax, lo, lo + len)]);
+}
+
+/** Joins tensors along an existing axis. @example concat([a, b], 0) */
+export function concat(inputs: readonly Tensor[], axis = 0): Tensor {
+  if (!Array.isArray(inputs) || inputs.length === 0) {
+    throw new ArgumentError('concat: needs a non-empty array of tensors');
+  }
+  const xs = inputs.map((t, i) => expectTensor('concat', `tensors[${i}]`, t));
+  checkSameDType('concat', ...xs);
+  const first = xs[0]!;
+  const ax = normalizeAxis('concat', axis, first.ndim);
+  for (const t of xs) {
+    if (t.ndim !== first.ndim || t.shape.some((d, i) => i !== ax && d !== first.shape[i])) {
+      throw new ShapeError(
+        `concat: shapes ${xs.map((u) => formatShape(u.shape)).join(', ')} differ outside axis ${ax}`,
+      );
+    }
+  }
+  const total = xs.reduce((s, t) => s + t.shape[ax]!, 0);
+  const shape = [...first.shape];
+  shape[ax] = total;
+  const outer = sizeOf(first.shape.slice(0, ax));
+  const inner = sizeOf(first.shape.slice(ax + 1));
+  const out = allocate(first.dtype, sizeOf(shape));
+  const offsets: number[] = [];
+  let at = 0;
+  for (const t of xs) {
+    offsets.push(at);
+    copyAlongAxis(t.data, t.shape[ax]!, 0, out, total, at, outer, t.shape[ax]!, inner);
+    at += t.shape[ax]!;
+  }
+  return makeOutput('concat', out, shape, xs, (g) =>
+    xs.map((t, i) => (t.requiresGrad ? sliceRange(g, ax, offsets[i]!, offsets[i]! + t.shape[ax]!) : null)),
+  );
+}
+
+/** Joins same-shape tensors along a new axis. @example stack([a, b], 0) */
+export function stack(inputs: readonly Tensor[], axis = 0): Tensor {
+  if (!Array.isArray(inputs) || inputs.length === 0) {
+    throw new ArgumentError('stack: needs a non-empty array of tensors');
+  }
+  const xs = inputs.map((t, i) => expectTensor('stack', `tensors[${i}]`, t));
+  for (const t of xs) {
+    if (!shapesEqual(t.shape, xs[0]!.shape)) {
+      throw new ShapeError(`stack: all tensors must have one shape, got ${xs.map((u) => formatShape(u.shape)).join(', ')}`);
+    }
+  }
+  const ax = normalizeAxis('stack', axis, xs[0]!.ndim + 1);
+  return concat(xs.map((t) => unsqueeze(t, ax)), ax);
+}
+
+/**
+ * Broadcasts x to `shape` (NumPy rules; -1 keeps a dimension). The copy is real: storage is
+ * always contiguous. @example expand(bias, [batch, -1])
+ */
+export function expand(input: Tensor, shape: Shape): Tensor {
+  const x = expectTensor('expand', 'input', input);
+  const lead = shape.length - x.ndim;
+  const target = shape.map((d, i) => (d === -1 && i >= lead ? x.shape[i - lead]! : d));
+  if (lead < 0 || target.some((d, i) => i >= lead && x.shape[i - lead] !== 1 && x.shape[i - lead] !== d)) {
+    throw new ShapeError(`expand: shape ${formatShape(x.shape)} cannot be broadcast to ${formatShape(shape)}`);
+  }
+  checkShape('expand', target);
+  if (shapesEqual(target, x.shape)) return x;
+  const out = allocate(x.dtype, sizeOf(target));
+  broadcastCopy(x.data, x.shape, out, target);
+  return makeOutput('expand', out, target, [x], (g) => [sumTo(g, x.shape)]);
+}
+
+/** Removes size-1 axes: all of them, or only `axis`. @example squeeze(x, 0) */
+export function squeeze(x: Tensor, axis?: number): Tensor {
+  const t = expectTensor('squeeze', 'input', x);
+  if (axis === undefined) return reshape(t, t.shape.filter((d) => d !== 1));
+  const ax = normalizeAxis('squeeze', axis, t.ndim);
+  if (t.ndim === 0 || t.shape[ax] !== 1) return t;
+  return reshape(t, t.shape.filter((_, i) => i !== ax));
+}
+
+/** Inserts a size-1 axis at `axis` (negative counts from the end of the result). @example unsqueeze(x, 0) */
+export function unsqueeze(x: Tensor, axis: number): Tensor {
+  const t = expectTensor('unsqueeze', 'input', x);
+  const ax = normalizeAxis('unsqueeze', axis, t.ndim + 1);
+  const shape = [...t.shape];
+  shape.splice(ax, 0, 1);
+  return reshape(t, shape);
+}

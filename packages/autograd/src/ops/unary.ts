@@ -1,0 +1,151 @@
+import { allocate } from '../dtype.js';
+import { ArgumentError } from '../errors.js';
+import { clamp as clampKernel, insideMask, leakyRelu as leakyReluKernel, mapUnary, type UnaryKind } from '../kernels/unary.js';
+import { constant, expectTensor, makeOutput, type Tensor, type VJP } from '../tensor.js';
+
+function run(kind: UnaryKind, x: Tensor): Tensor['data'] {
+  const out = allocate(x.dtype, x.size);
+  mapUnary(kind, x.data, out);
+  return out;
+}
+
+/** A unary op: kernel `kind` forward, `vjp` backward (written in Tensor ops, so differentiable). */
+function unaryOp(op: string, kind: UnaryKind, input: Tensor, vjp: (g: Tensor, x: Tensor, y: Tensor) => Tensor): Tensor {
+  const x = expectTensor(op, 'input', input);
+  const backward: VJP = (g, y) => [vjp(g, x, y)];
+  return makeOutput(op, run(kind, x), x.shape, [x], backward);
+}
+
+/** A 0/1 mask of where `x > 0`, outside the graph. */
+function positive(x: Tensor): Tensor {
+  return constant(run('step', x), x.shape);
+}
+
+/** A copy of `x`, on the graph. */
+export function identity(x: Tensor): Tensor {
+  return unaryOp('clone', 'identity', x, (g) => g);
+}
+
+/** `-x`. @example neg(x) */
+export function neg(x: Tensor): Tensor {
+  return unaryOp('neg', 'neg', x, (g) => g.neg());
+}
+
+/** `e^x`. @example exp(x) */
+export function exp(x: Tensor): Tensor {
+  return unaryOp('exp', 'exp', x, (g, _x, y) => g.mul(y));
+}
+
+/** Natural logarithm. @example log(x) */
+export function log(x: Tensor): Tensor {
+  return unaryOp('log', 'log', x, (g, xi) => g.div(xi));
+}
+
+/** `log(1 + x)`, accurate for small x. @example log1p(x) */
+export function log1p(x: Tensor): Tensor {
+  return unaryOp('log1p', 'log1p', x, (g, xi) => g.div(xi.add(1)));
+}
+
+/** Square root; its gradient at 0 is Inf, as in PyTorch. @example sqrt(x) */
+export function sqrt(x: Tensor): Tensor {
+  return unaryOp('sqrt', 'sqrt', x, (g, _x, y) => g.div(y.mul(2)));
+}
+
+/** `|x|`, with gradient sign(x) (0 at 0). @example abs(x) */
+export function abs(x: Tensor): Tensor {
+  return unaryOp('abs', 'abs', x, (g, xi) => g.mul(sign(xi)));
+}
+
+/** -1, 0 or 1 by the sign of x; no gradient flows. @example sign(x) */
+export function sign(x: Tensor): Tensor {
+  return constant(run('sign', expectTensor('sign', 'input', x)), x.shape);
+}
+
+/** Hyperbolic tangent. @example tanh(x) */
+export function tanh(x: Tensor): Tensor {
+  return unaryOp('tanh', 'tanh', x, (g, _x, y) => g.mul(y.square().neg().add(1)));
+}
+
+/** Logistic sigmoid, stable for large |x|. @example sigmoid(x) */
+export function sigmoid(x: Tensor): Tensor {
+  return unaryOp('sigmoid', 'sigmoid', x, (g, _x, y) => g.mul(y.mul(y.neg().add(1))));
+}
+
+/** `max(x, 0)`; gradient 0 at 0, as in PyTorch. @example relu(x) */
+export function relu(x: Tensor): Tensor {
+  return unaryOp('relu', 'relu', x, (g, xi) => g.mul(positive(xi)));
+}
+
+/** `x` where positive, `slope·x` elsewhere. @example leakyRelu(x, 0.2) */
+export function leakyRelu(input: Tensor, slope = 0.01): Tensor {
+  const x = expectTensor('leakyRelu', 'input', input);
+  if (!Number.isFinite(slope)) throw new ArgumentError(`leakyRelu: slope must be finite, got ${slope}`);
+  const out = allocate(x.dtype, x.size);
+  leakyReluKernel(x.data, slope, out);
+  return makeOutput('leakyRelu', out, x.shape, [x], (g) => {
+    const m = positive(x);
+    // slope + (1 - slope)·[x > 0]
+    return [g.mul(m.mul(1 - slope).add(slope))];
+  });
+}
+
+/** The error function. @example erf(x) */
+export function erf(x: Tensor): Tensor {
+  // d/dx erf(x) = 2/√π · e^{-x²}
+  return unaryOp('erf', 'erf', x, (g, xi) => g.mul(xi.square().neg().exp().mul(1.1283791670955126)));
+}
+
+/** Exact GELU, `x · Φ(x) = x/2 · (1 + erf(x/√2))` (composed, so its gradient is inherited). @example gelu(x) */
+export function gelu(x: Tensor): Tensor {
+  return x.mul(0.5).mul(erf(x.mul(Math.SQRT1_2)).add(1));
+}
+
+/** `log(1 + e^x)`, computed without overflow; gradient sigmoid(x). @example softplus(x) */
+export function softplus(x: Tensor): Tensor {
+  return unaryOp('softplus', 'softplus', x, (g, xi) => g.mul(sigmoid(xi)));
+}
+
+/** Sine. @example sin(x) */
+export function sin(x: Tensor): Tensor {
+  return unaryOp('sin', 'sin', x, (g, xi) => g.mul(cos(xi)));
+}
+
+/** Cosine. @example cos(x) */
+export function cos(x: Tensor): Tensor {
+  return unaryOp('cos', 'cos', x, (g, xi) => g.mul(sin(xi)).neg());
+}
+
+/** `x²`. @example square(x) */
+export function square(x: Tensor): Tensor {
+  return unaryOp('square', 'square', x, (g, xi) => g.mul(xi).mul(2));
+}
+
+/** `1 / x`. @example reciprocal(x) */
+export function reciprocal(x: Tensor): Tensor {
+  return unaryOp('reciprocal', 'reciprocal', x, (g, _x, y) => g.mul(y.square()).neg());
+}
+
+/**
+ * Limits x to [min, max] (either bound may be omitted). The gradient flows where
+ * min ≤ x ≤ max, bounds included, as in PyTorch. @example clamp(p, 1e-7, 1 - 1e-7)
+ */
+export function clamp(input: Tensor, min?: number, max?: number): Tensor {
+  const x = expectTensor('clamp', 'input', input);
+  const lo = min ?? -Infinity;
+  const hi = max ?? Infinity;
+  if (Number.isNaN(lo) || Number.isNaN(hi) || (min === undefined && max === undefined)) {
+    throw new ArgumentError(`clamp: give at least one of min and max, and neither NaN (got min ${min}, max ${max})`);
+  }
+  const out = allocate(x.dtype, x.size);
+  clampKernel(x.data, lo, hi, out);
+  return makeOutput('clamp', out, x.shape, [x], (g) => {
+    const mask = allocate(x.dtype, x.size);
+    insideMask(x.data, lo, hi, mask);
+    return [g.mul(constant(mask, x.shape))];
+  });
+}
+
+/** 1 where finite, 0 where NaN or ±Inf (no gradient). @example isFinite(x) */
+export function isFinite(x: Tensor): Tensor {
+  return constant(run('isfinite', expectTensor('isFinite', 'input', x)), x.shape);
+}

@@ -1,0 +1,31 @@
+import { allocate } from '../dtype.js';
+import { broadcastShapes, sizeOf } from '../shape.js';
+import { broadcastWhere } from '../kernels/binary.js';
+import { expectTensor, makeOutput, scalarTensor, Tensor, type TensorLike } from '../tensor.js';
+import { checkSameDType } from './operands.js';
+import { sumTo } from './reduce.js';
+
+/**
+ * `a` where `condition` is non-zero, else `b`, all broadcast together. The gradient of the
+ * branch not taken is exactly zero.
+ * NOTE (the "double where" trap, as in PyTorch and JAX): the unselected branch is still
+ * computed. If it is NaN or Inf in forward, its own backward can still produce NaN
+ * (0 · Inf), because `where` passes a zero gradient into it and the branch multiplies that zero
+ * by its Inf derivative. Make the unselected branch safe instead:
+ * `where(x.gt(0), x.clamp(1e-12).log(), 0)`, not `where(x.gt(0), x.log(), 0)`.
+ * @example where(x.gt(0), x, x.mul(0.1))
+ */
+export function where(condition: Tensor, a: TensorLike, b: TensorLike): Tensor {
+  const cond = expectTensor('where', 'condition', condition);
+  const x = typeof a === 'number' ? scalarTensor(a, typeof b === 'number' ? cond.dtype : b.dtype) : expectTensor('where', 'input', a);
+  const y = typeof b === 'number' ? scalarTensor(b, x.dtype) : expectTensor('where', 'other', b);
+  checkSameDType('where', x, y);
+  const shape = broadcastShapes('where', broadcastShapes('where', cond.shape, x.shape), y.shape);
+  const data = allocate(x.dtype, sizeOf(shape));
+  broadcastWhere(cond.data, cond.shape, x.data, x.shape, y.data, y.shape, data, shape);
+  const c = cond.detach();
+  return makeOutput('where', data, shape, [x, y], (g) => [
+    x.requiresGrad ? sumTo(where(c, g, 0), x.shape) : null,
+    y.requiresGrad ? sumTo(where(c, 0, g), y.shape) : null,
+  ]);
+}

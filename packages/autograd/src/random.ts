@@ -1,0 +1,106 @@
+import { ArgumentError } from './errors.js';
+
+/**
+ * A seeded pseudo-random generator (xoshiro128**, seeded through splitmix32). Integer
+ * arithmetic only, so a seed gives the same stream on every machine.
+ *
+ * @example const g = new Generator(42); g.uniform(); g.normal();
+ */
+export class Generator {
+  private s0 = 0;
+  private s1 = 0;
+  private s2 = 0;
+  private s3 = 0;
+  private spare: number | null = null;
+
+  constructor(seed = 0) {
+    this.seed(seed);
+  }
+
+  /** Restarts the stream from `seed` (any finite number; its integer part, mod 2^32, is used). */
+  seed(seed: number): this {
+    if (!Number.isFinite(seed)) throw new ArgumentError(`Generator: seed must be a finite number, got ${seed}`);
+    let x = Math.trunc(seed) >>> 0;
+    const next = (): number => {
+      // splitmix32: spreads a small seed over the 128-bit state.
+      x = (x + 0x9e3779b9) | 0;
+      let z = x;
+      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
+      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
+      return (z ^ (z >>> 16)) >>> 0;
+    };
+    this.s0 = next();
+    this.s1 = next();
+    this.s2 = next();
+    this.s3 = next();
+    this.spare = null;
+    return this;
+  }
+
+  /** A uniform 32-bit unsigned integer. */
+  nextUint32(): number {
+    const result = Math.imul(rotl(Math.imul(this.s1, 5), 7), 9) >>> 0;
+    const t = this.s1 << 9;
+    this.s2 ^= this.s0;
+    this.s3 ^= this.s1;
+    this.s1 ^= this.s2;
+    this.s0 ^= this.s3;
+    this.s2 ^= t;
+    this.s3 = rotl(this.s3, 11);
+    return result;
+  }
+
+  /** A uniform number in [0, 1) with 53 random bits. */
+  uniform(): number {
+    const hi = this.nextUint32() >>> 5; // 27 bits
+    const lo = this.nextUint32() >>> 6; // 26 bits
+    return (hi * 67108864 + lo) / 9007199254740992;
+  }
+
+  /** A standard normal number (Marsaglia's polar method: only log and sqrt, no trigonometry). */
+  normal(): number {
+    if (this.spare !== null) {
+      const v = this.spare;
+      this.spare = null;
+      return v;
+    }
+    let u: number, v: number, s: number;
+    do {
+      u = 2 * this.uniform() - 1;
+      v = 2 * this.uniform() - 1;
+      s = u * u + v * v;
+    } while (s >= 1 || s === 0);
+    const f = Math.sqrt((-2 * Math.log(s)) / s);
+    this.spare = v * f;
+    return u * f;
+  }
+
+  /** A uniform integer in [0, n). */
+  int(n: number): number {
+    if (!Number.isInteger(n) || n <= 0 || n > 2 ** 32) throw new ArgumentError(`Generator.int: n must be an integer in [1, 2^32], got ${n}`);
+    // Rejection sampling removes the modulo bias.
+    const limit = 2 ** 32 - (2 ** 32 % n);
+    let x: number;
+    do x = this.nextUint32();
+    while (x >= limit);
+    return x % n;
+  }
+}
+
+function rotl(x: number, k: number): number {
+  return (x << k) | (x >>> (32 - k));
+}
+
+const globalGenerator = new Generator(0);
+
+/** Reseeds the generator used when no `seed` or `generator` is given, as `torch.manual_seed`. */
+export function manualSeed(seed: number): void {
+  globalGenerator.seed(seed);
+}
+
+/** Where random functions draw from: a fresh generator for `seed`, the given one, or the global one. */
+export function resolveGenerator(options: { seed?: number; generator?: Generator }): Generator {
+  if (options.generator !== undefined) return options.generator;
+  if (options.seed !== undefined) return new Generator(options.seed);
+  return globalGenerator;
+}

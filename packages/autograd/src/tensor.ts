@@ -1,0 +1,316 @@
+import { allocate, type DType, type FloatArray } from './dtype.js';
+import { ArgumentError, GraphError, ShapeError } from './errors.js';
+import { formatShape, sizeOf, type Shape } from './shape.js';
+import type { Vertex } from './engine/topo-sort.js';
+import { backward as runBackward, type BackwardOptions } from './engine/backward.js';
+import * as binary from './ops/binary.js';
+import * as unary from './ops/unary.js';
+import * as reduce from './ops/reduce.js';
+import * as shapeOps from './ops/shape.js';
+import * as compare from './ops/compare.js';
+import { matmul } from './ops/matmul.js';
+import { softmax, logSoftmax } from './ops/softmax.js';
+import { toDtype } from './ops/cast.js';
+import { gather } from './ops/gather.js';
+import { isGradEnabled } from './engine/grad-mode.js';
+import { captureCreationSite, checkFinite, isAnomalyEnabled } from './engine/anomaly.js';
+
+/** A vector-Jacobian product: the gradient of the output in, one gradient per input out (null where none). */
+export type VJP = (grad: Tensor, output: Tensor) => readonly (Tensor | null)[];
+
+/** The record of the op that produced a tensor: its name, inputs and vector-Jacobian product. */
+export interface GradNode {
+  readonly op: string;
+  readonly inputs: readonly Tensor[];
+  /** Null once backward has freed the graph (unless it was told to retain it). */
+  vjp: VJP | null;
+  /** Where the op was created; recorded in anomaly mode only. */
+  readonly site: string | undefined;
+}
+
+/** A gradient hook: sees the gradient flowing into a tensor and may return a replacement. */
+export type GradHook = (grad: Tensor) => Tensor | void;
+
+/** What `registerHook` returns. */
+export interface HookHandle {
+  remove(): void;
+}
+
+/** A Tensor or a plain number (taken as a 0-d tensor of the other operand's dtype). */
+export type TensorLike = Tensor | number;
+
+/** Reduction options. */
+export interface ReduceOptions {
+  axis?: number | readonly number[];
+  keepdims?: boolean;
+}
+
+const NO_PARENTS: readonly Tensor[] = [];
+
+/**
+ * An n-d array of float32 or float64 numbers in contiguous row-major storage, recording the
+ * ops applied to it so gradients can flow back. Build one with `tensor`, `zeros`, `randn`...
+ *
+ * @example const x = tensor([[1, 2], [3, 4]], { requiresGrad: true }); x.square().sum().backward(); x.grad
+ */
+export class Tensor implements Vertex {
+  /** The elements, row-major. Writing to it changes the tensor in place (as optimisers do). */
+  readonly data: FloatArray;
+  readonly shape: Shape;
+  readonly dtype: DType;
+  /** Accumulated gradient (leaves, and non-leaves that called `retainGrad`). */
+  grad: Tensor | null = null;
+  /** The op that produced this tensor, or null for a leaf. */
+  readonly gradFn: GradNode | null;
+  /** @internal */ visitStamp = 0;
+  /** @internal gradient being summed during a backward pass */ pendingGrad: Tensor | null = null;
+  /** @internal */ hooks: GradHook[] | null = null;
+  /** @internal */ retainsGrad = false;
+  private requires: boolean;
+
+  /**
+   * Wraps `data` (taken as is, not copied) as a tensor of `shape`. Most code wants `tensor()`.
+   * @example new Tensor(new Float64Array([1, 2, 3]), [3])
+   */
+  constructor(data: FloatArray, shape: Shape, options: { requiresGrad?: boolean; gradFn?: GradNode | null } = {}) {
+    if (data.length !== sizeOf(shape)) {
+      throw new ShapeError(`Tensor: data holds ${data.length} elements but shape ${formatShape(shape)} needs ${sizeOf(shape)}`);
+    }
+    this.data = data;
+    this.shape = shape;
+    this.dtype = data instanceof Float32Array ? 'float32' : 'float64';
+    this.gradFn = options.gradFn ?? null;
+    this.requires = this.gradFn !== null || (options.requiresGrad ?? false);
+  }
+
+  /** Whether gradients flow to this tensor. Settable on leaves only. */
+  get requiresGrad(): boolean {
+    return this.requires;
+  }
+
+  set requiresGrad(value: boolean) {
+    if (this.gradFn !== null && !value) {
+      throw new GraphError(
+        `requiresGrad: cannot turn off gradients of a non-leaf tensor (output of '${this.gradFn.op}'); use detach()`,
+      );
+    }
+    this.requires = value;
+  }
+
+  /** True when the tensor was not produced by a recorded op. */
+  get isLeaf(): boolean {
+    return this.gradFn === null;
+  }
+
+  /** @internal graph parents, for the topological sort */
+  get parents(): readonly Tensor[] {
+    return this.gradFn === null ? NO_PARENTS : this.gradFn.inputs;
+  }
+
+  get ndim(): number {
+    return this.shape.length;
+  }
+
+  /** Number of elements. */
+  get size(): number {
+    return this.data.length;
+  }
+
+  /** The value of a one-element tensor. @example tensor([[3]]).item() === 3 */
+  item(): number {
+    if (this.data.length !== 1) {
+      throw new ShapeError(`item: only a one-element tensor converts to a number, got shape ${formatShape(this.shape)}`);
+    }
+    return this.data[0]!;
+  }
+
+  /** Nested arrays of numbers (a number for a 0-d tensor). @example tensor([1, 2]).toArray() // [1, 2] */
+  toArray(): NestedArray {
+    if (this.shape.length === 0) return this.data[0]!;
+    const build = (dim: number, offset: number, stride: number): NestedArray[] => {
+      const n = this.shape[dim]!;
+      const inner = stride / n;
+      const out: NestedArray[] = new Array(n);
+      for (let i = 0; i < n; i++) {
+        out[i] = dim === this.shape.length - 1 ? this.data[offset + i]! : build(dim + 1, offset + i * inner, inner);
+      }
+      return out;
+    };
+    return build(0, 0, this.data.length);
+  }
+
+  /** A tensor sharing no graph with this one (same storage): gradients stop here. */
+  detach(): Tensor {
+    return new Tensor(this.data, this.shape);
+  }
+
+  /** A copy with its own storage, still connected to the graph. */
+  clone(): Tensor {
+    return unary.identity(this);
+  }
+
+  /** Keeps `.grad` on this non-leaf tensor after backward, as leaves do. */
+  retainGrad(): this {
+    if (this.gradFn !== null) this.retainsGrad = true;
+    return this;
+  }
+
+  /**
+   * Calls `hook(grad)` whenever the gradient with respect to this tensor is computed; a returned
+   * tensor replaces the gradient. @example x.registerHook(g => g.clamp(-1, 1))
+   */
+  registerHook(hook: GradHook): HookHandle {
+    if (!this.requires) {
+      throw new GraphError(`registerHook: cannot register a hook on a tensor that does not require grad (shape ${formatShape(this.shape)})`);
+    }
+    (this.hooks ??= []).push(hook);
+    return {
+      remove: () => {
+        const i = this.hooks?.indexOf(hook) ?? -1;
+        if (i >= 0) this.hooks!.splice(i, 1);
+      },
+    };
+  }
+
+  /**
+   * Backpropagates from this tensor, accumulating into `.grad` of every leaf that requires it.
+   * A non-scalar tensor needs the gradient of the final result with respect to it.
+   * @example loss.backward(); w.grad
+   */
+  backward(gradient?: Tensor, options: BackwardOptions = {}): void {
+    runBackward([this], gradient === undefined ? undefined : [gradient], options);
+  }
+
+  /** The same data as another dtype (a copy; gradients flow back through the cast). */
+  toDtype(dtype: DType): Tensor {
+    return toDtype(this, dtype);
+  }
+
+  // Binary ops (NumPy broadcasting; numbers are taken as 0-d tensors of this dtype).
+  /** Elementwise `this + other`. */ add(other: TensorLike): Tensor { return binary.add(this, other); }
+  /** Elementwise `this - other`. */ sub(other: TensorLike): Tensor { return binary.sub(this, other); }
+  /** Elementwise `this * other`. */ mul(other: TensorLike): Tensor { return binary.mul(this, other); }
+  /** Elementwise `this / other`. */ div(other: TensorLike): Tensor { return binary.div(this, other); }
+  /** Elementwise `this ** exponent`. */ pow(exponent: TensorLike): Tensor { return binary.pow(this, exponent); }
+  /** Elementwise maximum; ties split the gradient evenly. */ maximum(other: TensorLike): Tensor { return binary.maximum(this, other); }
+  /** Elementwise minimum; ties split the gradient evenly. */ minimum(other: TensorLike): Tensor { return binary.minimum(this, other); }
+
+  // Unary ops.
+  /** `-this`. */ neg(): Tensor { return unary.neg(this); }
+  /** `e^this`. */ exp(): Tensor { return unary.exp(this); }
+  /** Natural logarithm. */ log(): Tensor { return unary.log(this); }
+  /** `log(1 + this)`, accurate near 0. */ log1p(): Tensor { return unary.log1p(this); }
+  /** Square root. */ sqrt(): Tensor { return unary.sqrt(this); }
+  /** Absolute value (gradient 0 at 0). */ abs(): Tensor { return unary.abs(this); }
+  /** Hyperbolic tangent. */ tanh(): Tensor { return unary.tanh(this); }
+  /** Logistic sigmoid `1 / (1 + e^-x)`. */ sigmoid(): Tensor { return unary.sigmoid(this); }
+  /** `max(x, 0)` (gradient 0 at 0). */ relu(): Tensor { return unary.relu(this); }
+  /** `x` where positive, `slope·x` elsewhere. */ leakyRelu(slope = 0.01): Tensor { return unary.leakyRelu(this, slope); }
+  /** Exact GELU: `x·Φ(x)` with the normal CDF (erf form). */ gelu(): Tensor { return unary.gelu(this); }
+  /** `log(1 + e^x)`, stable for large |x|. */ softplus(): Tensor { return unary.softplus(this); }
+  /** Sine. */ sin(): Tensor { return unary.sin(this); }
+  /** Cosine. */ cos(): Tensor { return unary.cos(this); }
+  /** Error function. */ erf(): Tensor { return unary.erf(this); }
+  /** Limits to `[min, max]`; gradient flows where min ≤ x ≤ max. */ clamp(min?: number, max?: number): Tensor { return unary.clamp(this, min, max); }
+  /** `x²`. */ square(): Tensor { return unary.square(this); }
+  /** `1 / x`. */ reciprocal(): Tensor { return unary.reciprocal(this); }
+  /** -1, 0 or 1 (no gradient). */ sign(): Tensor { return unary.sign(this); }
+
+  // Reductions.
+  /** Sum over `axis` (all axes by default). */ sum(axis?: number | readonly number[], keepdims = false): Tensor { return reduce.sum(this, axis, keepdims); }
+  /** Mean over `axis`. */ mean(axis?: number | readonly number[], keepdims = false): Tensor { return reduce.mean(this, axis, keepdims); }
+  /** Maximum over `axis`; ties share the gradient evenly. */ max(axis?: number | readonly number[], keepdims = false): Tensor { return reduce.max(this, axis, keepdims); }
+  /** Minimum over `axis`; ties share the gradient evenly. */ min(axis?: number | readonly number[], keepdims = false): Tensor { return reduce.min(this, axis, keepdims); }
+  /** Product over `axis`. */ prod(axis?: number | readonly number[], keepdims = false): Tensor { return reduce.prod(this, axis, keepdims); }
+  /** `log(sum(exp(x)))` over `axis`, stable for large inputs. */ logsumexp(axis?: number | readonly number[], keepdims = false): Tensor { return reduce.logsumexp(this, axis, keepdims); }
+  /** Variance over `axis`; `correction` 0 (population, the default) or 1 (sample). */
+  var(axis?: number | readonly number[], options: { keepdims?: boolean; correction?: number } = {}): Tensor { return reduce.variance(this, axis, options); }
+  /** Standard deviation over `axis`; options as `var`. */
+  std(axis?: number | readonly number[], options: { keepdims?: boolean; correction?: number } = {}): Tensor { return reduce.std(this, axis, options); }
+
+  // Linear algebra.
+  /** Matrix product with NumPy's `matmul` rules (1-D, 2-D and broadcast batches). */ matmul(other: Tensor): Tensor { return matmul(this, other); }
+
+  // Shape ops.
+  /** Same elements, new shape; one dimension may be -1. */ reshape(...shape: number[] | [readonly number[]]): Tensor { return shapeOps.reshape(this, flatShape(shape)); }
+  /** Swaps two axes (the last two by default). */ transpose(axis0 = -2, axis1 = -1): Tensor { return shapeOps.transpose(this, axis0, axis1); }
+  /** Reorders axes: `x.permute(2, 0, 1)`. */ permute(...axes: number[] | [readonly number[]]): Tensor { return shapeOps.permute(this, flatShape(axes)); }
+  /** Elements `start` to `end` (exclusive) along `axis`; negative bounds count from the end. */
+  slice(axis: number, start: number, end?: number): Tensor { return shapeOps.slice(this, axis, start, end); }
+  /** `length` elements from `start` along `axis` (PyTorch's narrow). */ narrow(axis: number, start: number, length: number): Tensor { return shapeOps.slice(this, axis, start, start + length); }
+  /** Broadcasts to a larger shape; -1 keeps a dimension. */ expand(...shape: number[] | [readonly number[]]): Tensor { return shapeOps.expand(this, flatShape(shape)); }
+  /** Removes size-1 axes (all of them, or the given one). */ squeeze(axis?: number): Tensor { return shapeOps.squeeze(this, axis); }
+  /** Inserts a size-1 axis at `axis`. */ unsqueeze(axis: number): Tensor { return shapeOps.unsqueeze(this, axis); }
+  /** A 1-D view of all elements. */ flatten(): Tensor { return shapeOps.reshape(this, [this.size]); }
+  /** Picks elements along `axis` at integer `index` (same rank as this), as `torch.gather`. */
+  gather(axis: number, index: Tensor | NestedArray): Tensor { return gather(this, axis, index); }
+
+  /** Softmax along `axis` (the last by default). */ softmax(axis = -1): Tensor { return softmax(this, axis); }
+  /** Log of softmax along `axis`, computed stably. */ logSoftmax(axis = -1): Tensor { return logSoftmax(this, axis); }
+
+  // Comparisons: 0/1 tensors of this dtype, never requiring grad.
+  /** 1 where equal. */ eq(other: TensorLike): Tensor { return compare.eq(this, other); }
+  /** 1 where not equal. */ ne(other: TensorLike): Tensor { return compare.ne(this, other); }
+  /** 1 where greater. */ gt(other: TensorLike): Tensor { return compare.gt(this, other); }
+  /** 1 where greater or equal. */ ge(other: TensorLike): Tensor { return compare.ge(this, other); }
+  /** 1 where less. */ lt(other: TensorLike): Tensor { return compare.lt(this, other); }
+  /** 1 where less or equal. */ le(other: TensorLike): Tensor { return compare.le(this, other); }
+
+  /** A short readable form, e.g. `Tensor(float32 [2,2]) [[1, 2], [3, 4]]`. */
+  toString(): string {
+    const head = `Tensor(${this.dtype} ${formatShape(this.shape)}${this.requires ? ', requiresGrad' : ''})`;
+    return this.size > 100 ? head : `${head} ${JSON.stringify(this.toArray())}`;
+  }
+}
+
+/** Nested arrays of numbers: what `toArray` returns and `tensor` accepts. */
+export type NestedArray = number | NestedArray[];
+
+function flatShape(args: number[] | [readonly number[]]): number[] {
+  return Array.isArray(args[0]) ? [...(args[0] as readonly number[])] : (args as number[]);
+}
+
+/**
+ * Builds an op's output tensor and, when gradients are being recorded and an input requires
+ * them, the graph node with its VJP. Every op returns through here.
+ */
+export function makeOutput(op: string, data: FloatArray, shape: Shape, inputs: readonly Tensor[], vjp: VJP): Tensor {
+  let record = false;
+  if (isGradEnabled()) {
+    for (let i = 0; i < inputs.length; i++) {
+      if (inputs[i]!.requiresGrad) {
+        record = true;
+        break;
+      }
+    }
+  }
+  const site = isAnomalyEnabled() ? captureCreationSite() : undefined;
+  if (site !== undefined) checkFinite(op, 'forward', data, site);
+  return record ? new Tensor(data, shape, { gradFn: { op, inputs, vjp, site } }) : new Tensor(data, shape);
+}
+
+/** A tensor with no graph, of the given storage: for op results that never carry gradients. */
+export function constant(data: FloatArray, shape: Shape): Tensor {
+  return new Tensor(data, shape);
+}
+
+/** A 0-d tensor of `dtype` holding `value`. */
+export function scalarTensor(value: number, dtype: DType): Tensor {
+  const data = allocate(dtype, 1);
+  data[0] = value;
+  return new Tensor(data, []);
+}
+
+/** Checks an argument is a Tensor, naming the op and the argument when not. */
+export function expectTensor(op: string, name: string, value: unknown): Tensor {
+  if (!(value instanceof Tensor)) {
+    throw new ArgumentError(`${op}: ${name} must be a Tensor, got ${describe(value)}`);
+  }
+  return value;
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? (value.constructor?.name ?? 'an object') : typeof value;
+}
