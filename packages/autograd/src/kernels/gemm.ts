@@ -1,9 +1,20 @@
 import type { FloatArray } from '../dtype.js';
+import { kernelBackend } from './backend.js';
+import { gemmJs } from './gemm-js.js';
+import { gemmWasm, wasmGemmAvailable } from './wasm/gemm-wasm.js';
+
+/**
+ * Below this many multiply-adds (m·n·k) the 'auto' backend stays in TypeScript: copying the
+ * operands into WebAssembly memory and back costs more than the faster kernel saves.
+ * Measured with bench/micro/gemm.ts.
+ */
+const WASM_MIN_WORK = 4096;
 
 /**
  * C = op(A) · op(B), overwriting C. op(A) is m×k: A is stored m×k row-major, or k×m when
  * `transA` (read in place, never copied). op(B) is k×n: B is n×k when `transB`.
  * Operands start at the given offsets, so batched products need no copies.
+ * NaN and Inf propagate as in the plain triple loop: no term is ever skipped.
  */
 export function gemm(
   transA: boolean,
@@ -18,18 +29,19 @@ export function gemm(
   c: FloatArray,
   cOffset: number,
 ): void {
-  c.fill(0, cOffset, cOffset + m * n);
-  // i-p-j order: the inner loop walks a row of B and a row of C contiguously.
-  const aRow = transA ? 1 : k;
-  const aCol = transA ? m : 1;
-  const bRow = transB ? 1 : n;
-  const bCol = transB ? k : 1;
-  for (let i = 0; i < m; i++) {
-    const ci = cOffset + i * n;
-    for (let p = 0; p < k; p++) {
-      const av = a[aOffset + i * aRow + p * aCol]!;
-      const bp = bOffset + p * bRow;
-      for (let j = 0; j < n; j++) c[ci + j] += av * b[bp + j * bCol]!;
+  if (m === 0 || n === 0) return;
+  if (k === 0) {
+    c.fill(0, cOffset, cOffset + m * n);
+    return;
+  }
+  const backend = kernelBackend();
+  if (backend === 'wasm' || (backend === 'auto' && m * n * k >= WASM_MIN_WORK)) {
+    // gemmWasm declines (returns false) where WebAssembly SIMD is missing or the operands
+    // would not fit its 2 GiB of memory; only the former is an error when 'wasm' is forced.
+    if (gemmWasm(transA, transB, m, n, k, a, aOffset, b, bOffset, c, cOffset)) return;
+    if (backend === 'wasm' && !wasmGemmAvailable()) {
+      throw new Error("gemm: kernel backend 'wasm' was chosen, but this runtime lacks WebAssembly SIMD128");
     }
   }
+  gemmJs(transA, transB, m, n, k, a, aOffset, b, bOffset, c, cOffset);
 }

@@ -1,0 +1,307 @@
+/**
+ * Source of the WebAssembly gemm kernels: emits WebAssembly text (assembled by `wabt` in
+ * build-wasm.ts). A generator rather than a hand-written .wat because the 4×8 micro-kernel is
+ * fully unrolled (one local per accumulator) and exists in four variants: float32/float64 ×
+ * plain SIMD128/relaxed-SIMD fused multiply-add. The text is kept readable: one instruction
+ * per line, folded S-expressions.
+ *
+ * The scheme (GotoBLAS/BLIS): for each NC-column block of op(B) and KC-deep slice of k, pack
+ * that slice of B into NR-column micro-panels (KC×NR contiguous, stays in L1); for each
+ * MC-row block of op(A), pack it into MR-row micro-panels (stays in L2); then run the MR×NR
+ * micro-kernel over every pair of micro-panels. Packing reads A and B through (row, column)
+ * strides, so all four transpose combinations run the same micro-kernel at the same speed.
+ */
+
+/** Element type of one kernel. */
+export type WasmDType = 'f32' | 'f64';
+
+/** Blocking parameters of one kernel (elements, not bytes). */
+export interface GemmBlocking {
+  /** Rows of the register tile. */
+  readonly mr: number;
+  /** Columns of the register tile (a multiple of the vector width). */
+  readonly nr: number;
+  /** Depth of a packed slice: a KC×NR panel of B stays in L1. */
+  readonly kc: number;
+  /** Rows of a packed block of A (a multiple of mr): an MC×KC block stays in L2. */
+  readonly mc: number;
+  /** Columns of a packed block of B (a multiple of nr). */
+  readonly nc: number;
+}
+
+/** The blocking each dtype is built with; the loader sizes its scratch from these. */
+export const GEMM_BLOCKING: Readonly<Record<WasmDType, GemmBlocking>> = {
+  f32: { mr: 4, nr: 8, kc: 256, mc: 128, nc: 2048 },
+  f64: { mr: 4, nr: 4, kc: 256, mc: 64, nc: 1024 },
+};
+
+const SIZE: Record<WasmDType, number> = { f32: 4, f64: 8 };
+const VEC: Record<WasmDType, string> = { f32: 'f32x4', f64: 'f64x2' };
+const SPLAT: Record<WasmDType, string> = { f32: 'v128.load32_splat', f64: 'v128.load64_splat' };
+
+const get = (name: string): string => `(local.get $${name})`;
+const i32 = (value: number): string => `(i32.const ${value})`;
+const add = (x: string, y: string): string => `(i32.add ${x} ${y})`;
+const mul = (x: string, y: string): string => `(i32.mul ${x} ${y})`;
+const set = (name: string, value: string): string => `(local.set $${name} ${value})`;
+const min = (x: string, y: string): string => `(select ${x} ${y} (i32.lt_u ${x} ${y}))`;
+
+/** `for (name = 0; name < limit; name += step) body` as a do-while (every limit here is ≥ 1). */
+function loop(name: string, limit: string, step: string, body: string[]): string[] {
+  return [
+    set(name, i32(0)),
+    `(loop $${name}_loop`,
+    ...body.map((line) => '  ' + line),
+    '  ' + set(name, add(get(name), step)),
+    `  (br_if $${name}_loop (i32.lt_u ${get(name)} ${limit})))`,
+  ];
+}
+
+function locals(type: string, names: string[]): string {
+  return names.map((n) => `(local $${n} ${type})`).join(' ');
+}
+
+/**
+ * The micro-kernel: C[0:mr, 0:nr] (=|+=) Ap·Bp over kc steps. Ap holds mr values per step,
+ * Bp nr values per step. `acc` = 0 stores the product, otherwise adds it to C (row stride ldc
+ * bytes). With mr=4, nr=8 in f32: 8 accumulators, 2 loads of B and 4 splats of A per step.
+ */
+function kernel(t: WasmDType, b: GemmBlocking, relaxed: boolean): string[] {
+  const s = SIZE[t];
+  const v = VEC[t];
+  const lanes = 16 / s;
+  const nv = b.nr / lanes;
+  const accs: string[] = [];
+  for (let i = 0; i < b.mr; i++) for (let j = 0; j < nv; j++) accs.push(`c${i}_${j}`);
+  const bs = Array.from({ length: nv }, (_, j) => `b${j}`);
+  const fma = (x: string, y: string, z: string): string =>
+    relaxed ? `(${v}.relaxed_madd ${x} ${y} ${z})` : `(${v}.add ${z} (${v}.mul ${x} ${y}))`;
+  const step: string[] = [];
+  for (let j = 0; j < nv; j++) step.push(set(`b${j}`, `(v128.load offset=${j * 16} ${get('pb')})`));
+  for (let i = 0; i < b.mr; i++) {
+    step.push(set('av', `(${SPLAT[t]} offset=${i * s} ${get('pa')})`));
+    for (let j = 0; j < nv; j++) step.push(set(`c${i}_${j}`, fma(get('av'), get(`b${j}`), get(`c${i}_${j}`))));
+  }
+  step.push(set('pa', add(get('pa'), i32(b.mr * s))));
+  step.push(set('pb', add(get('pb'), i32(b.nr * s))));
+  const store: string[] = [];
+  for (let i = 0; i < b.mr; i++) {
+    for (let j = 0; j < nv; j++) {
+      const value = `(${v}.add (v128.load offset=${j * 16} ${get('cp')}) ${get(`c${i}_${j}`)})`;
+      store.push(`(if ${get('acc')} (then ${set(`c${i}_${j}`, value)}))`);
+      store.push(`(v128.store offset=${j * 16} ${get('cp')} ${get(`c${i}_${j}`)})`);
+    }
+    if (i + 1 < b.mr) store.push(set('cp', add(get('cp'), get('ldc'))));
+  }
+  return [
+    `(func $kernel_${t} (param $kc i32) (param $pa i32) (param $pb i32) (param $cp i32) (param $ldc i32) (param $acc i32)`,
+    `  ${locals('v128', [...accs, ...bs, 'av'])} (local $end i32)`,
+    '  ' + set('end', add(get('pa'), mul(get('kc'), i32(b.mr * s)))),
+    '  (loop $p_loop',
+    ...step.map((line) => '    ' + line),
+    `    (br_if $p_loop (i32.lt_u ${get('pa')} ${get('end')})))`,
+    ...store.map((line) => '  ' + line),
+    ')',
+  ];
+}
+
+/**
+ * Packs op(B)[0:kc, 0:nc] (element (p, j) at src + p·rs + j·cs bytes) into nr-column
+ * micro-panels, zero-padding the last one. Rows of plain B are copied a vector at a time.
+ */
+function packB(t: WasmDType, b: GemmBlocking): string[] {
+  const s = SIZE[t];
+  const load = `${t}.load`;
+  const store = `${t}.store`;
+  const panel = b.nr * s;
+  const copyRows = loop('p', get('kc'), i32(1), [
+    ...Array.from({ length: panel / 16 }, (_, j) =>
+      `(v128.store offset=${j * 16} ${get('d')} (v128.load offset=${j * 16} ${get('q')}))`,
+    ),
+    set('q', add(get('q'), get('rs'))),
+    set('d', add(get('d'), i32(panel))),
+  ]);
+  const gather = loop('jj', i32(b.nr), i32(1), [
+    set('q', add(get('col'), mul(get('jj'), get('cs')))),
+    set('d', add(get('dst'), mul(get('jj'), i32(s)))),
+    `(if (i32.lt_u ${get('jj')} ${get('w')})`,
+    '  (then',
+    ...loop('p', get('kc'), i32(1), [
+      `(${store} ${get('d')} (${load} ${get('q')}))`,
+      set('q', add(get('q'), get('rs'))),
+      set('d', add(get('d'), i32(panel))),
+    ]).map((line) => '    ' + line),
+    '  )',
+    '  (else',
+    ...loop('p', get('kc'), i32(1), [
+      `(${store} ${get('d')} (${t}.const 0))`,
+      set('d', add(get('d'), i32(panel))),
+    ]).map((line) => '    ' + line),
+    '  ))',
+  ]);
+  return [
+    `(func $pack_b_${t} (param $kc i32) (param $nc i32) (param $src i32) (param $rs i32) (param $cs i32) (param $dst i32)`,
+    `  ${locals('i32', ['j0', 'jj', 'p', 'w', 'col', 'q', 'd'])}`,
+    ...loop('j0', get('nc'), i32(b.nr), [
+      set('w', min(i32(b.nr), `(i32.sub ${get('nc')} ${get('j0')})`)),
+      set('col', add(get('src'), mul(get('j0'), get('cs')))),
+      ...(panel % 16 !== 0
+        ? gather
+        : [
+            `(if (i32.and (i32.eq ${get('cs')} ${i32(s)}) (i32.eq ${get('w')} ${i32(b.nr)}))`,
+            '  (then',
+            '    ' + set('q', get('col')),
+            '    ' + set('d', get('dst')),
+            ...copyRows.map((line) => '    ' + line),
+            '  )',
+            '  (else',
+            ...gather.map((line) => '    ' + line),
+            '  ))',
+          ]),
+      set('dst', add(get('dst'), mul(get('kc'), i32(panel)))),
+    ]).map((line) => '  ' + line),
+    ')',
+  ];
+}
+
+/**
+ * Packs op(A)[0:mc, 0:kc] (element (i, p) at src + i·rs + p·cs bytes) into mr-row
+ * micro-panels, zero-padding the last one. Columns of a transposed A are copied a vector at a
+ * time.
+ */
+function packA(t: WasmDType, b: GemmBlocking): string[] {
+  const s = SIZE[t];
+  const load = `${t}.load`;
+  const store = `${t}.store`;
+  const panel = b.mr * s;
+  const copyCols = loop('p', get('kc'), i32(1), [
+    ...Array.from({ length: panel / 16 }, (_, j) =>
+      `(v128.store offset=${j * 16} ${get('d')} (v128.load offset=${j * 16} ${get('q')}))`,
+    ),
+    set('q', add(get('q'), get('cs'))),
+    set('d', add(get('d'), i32(panel))),
+  ]);
+  const gather = loop('ii', i32(b.mr), i32(1), [
+    set('q', add(get('row'), mul(get('ii'), get('rs')))),
+    set('d', add(get('dst'), mul(get('ii'), i32(s)))),
+    `(if (i32.lt_u ${get('ii')} ${get('h')})`,
+    '  (then',
+    ...loop('p', get('kc'), i32(1), [
+      `(${store} ${get('d')} (${load} ${get('q')}))`,
+      set('q', add(get('q'), get('cs'))),
+      set('d', add(get('d'), i32(panel))),
+    ]).map((line) => '    ' + line),
+    '  )',
+    '  (else',
+    ...loop('p', get('kc'), i32(1), [
+      `(${store} ${get('d')} (${t}.const 0))`,
+      set('d', add(get('d'), i32(panel))),
+    ]).map((line) => '    ' + line),
+    '  ))',
+  ]);
+  return [
+    `(func $pack_a_${t} (param $mc i32) (param $kc i32) (param $src i32) (param $rs i32) (param $cs i32) (param $dst i32)`,
+    `  ${locals('i32', ['i0', 'ii', 'p', 'h', 'row', 'q', 'd'])}`,
+    ...loop('i0', get('mc'), i32(b.mr), [
+      set('h', min(i32(b.mr), `(i32.sub ${get('mc')} ${get('i0')})`)),
+      set('row', add(get('src'), mul(get('i0'), get('rs')))),
+      ...(panel % 16 !== 0
+        ? gather
+        : [
+            `(if (i32.and (i32.eq ${get('rs')} ${i32(s)}) (i32.eq ${get('h')} ${i32(b.mr)}))`,
+            '  (then',
+            '    ' + set('q', get('row')),
+            '    ' + set('d', get('dst')),
+            ...copyCols.map((line) => '    ' + line),
+            '  )',
+            '  (else',
+            ...gather.map((line) => '    ' + line),
+            '  ))',
+          ]),
+      set('dst', add(get('dst'), mul(get('kc'), i32(panel)))),
+    ]).map((line) => '  ' + line),
+    ')',
+  ];
+}
+
+/**
+ * The exported driver: C = op(A)·op(B) with A, B, C, the packing buffers and an mr×nr edge
+ * tile all in linear memory (byte addresses). m, n, k ≥ 1. Edge tiles are computed into the
+ * tile buffer and merged element by element, so the micro-kernel never branches.
+ */
+function driver(t: WasmDType, b: GemmBlocking): string[] {
+  const s = SIZE[t];
+  const load = `${t}.load`;
+  const store = `${t}.store`;
+  const merge = loop('r', get('h'), i32(1), [
+    ...loop('q', get('w'), i32(1), [
+      set('x', add(get('cp'), mul(get('q'), i32(s)))),
+      set('y', add(get('tile'), mul(add(mul(get('r'), i32(b.nr)), get('q')), i32(s)))),
+      `(if ${get('acc')}`,
+      `  (then (${store} ${get('x')} (${t}.add (${load} ${get('x')}) (${load} ${get('y')}))))`,
+      `  (else (${store} ${get('x')} (${load} ${get('y')}))))`,
+    ]),
+    set('cp', add(get('cp'), get('ldc'))),
+  ]);
+  const micro = [
+    set('h', min(i32(b.mr), `(i32.sub ${get('mcur')} ${get('ir')})`)),
+    set('cp', add(get('c'), mul(add(mul(add(get('ic'), get('ir')), get('n')), add(get('jc'), get('jr'))), i32(s)))),
+    set('apan', add(get('pa'), mul(mul(get('ir'), get('kcur')), i32(s)))),
+    `(if (i32.and (i32.eq ${get('h')} ${i32(b.mr)}) (i32.eq ${get('w')} ${i32(b.nr)}))`,
+    `  (then (call $kernel_${t} ${get('kcur')} ${get('apan')} ${get('bpan')} ${get('cp')} ${get('ldc')} ${get('acc')}))`,
+    '  (else',
+    `    (call $kernel_${t} ${get('kcur')} ${get('apan')} ${get('bpan')} ${get('tile')} ${i32(b.nr * s)} ${i32(0)})`,
+    ...merge.map((line) => '    ' + line),
+    '  ))',
+  ];
+  const overA = loop('ic', get('m'), i32(b.mc), [
+    set('mcur', min(i32(b.mc), `(i32.sub ${get('m')} ${get('ic')})`)),
+    `(call $pack_a_${t} ${get('mcur')} ${get('kcur')} ${add(get('a'), add(mul(get('ic'), get('rsa')), mul(get('pc'), get('csa'))))} ${get('rsa')} ${get('csa')} ${get('pa')})`,
+    ...loop('jr', get('ncur'), i32(b.nr), [
+      set('w', min(i32(b.nr), `(i32.sub ${get('ncur')} ${get('jr')})`)),
+      set('bpan', add(get('pb'), mul(mul(get('jr'), get('kcur')), i32(s)))),
+      ...loop('ir', get('mcur'), i32(b.mr), micro),
+    ]),
+  ]);
+  const overK = loop('pc', get('k'), i32(b.kc), [
+    set('kcur', min(i32(b.kc), `(i32.sub ${get('k')} ${get('pc')})`)),
+    set('acc', `(i32.ne ${get('pc')} ${i32(0)})`),
+    `(call $pack_b_${t} ${get('kcur')} ${get('ncur')} ${add(get('b'), add(mul(get('pc'), get('rsb')), mul(get('jc'), get('csb'))))} ${get('rsb')} ${get('csb')} ${get('pb')})`,
+    ...overA,
+  ]);
+  const overN = loop('jc', get('n'), i32(b.nc), [
+    set('ncur', min(i32(b.nc), `(i32.sub ${get('n')} ${get('jc')})`)),
+    ...overK,
+  ]);
+  const names = ['rsa', 'csa', 'rsb', 'csb', 'ldc', 'jc', 'pc', 'ic', 'jr', 'ir', 'ncur', 'kcur', 'mcur', 'acc'];
+  return [
+    `(func (export "gemm_${t}") (param $ta i32) (param $tb i32) (param $m i32) (param $n i32) (param $k i32)`,
+    '  (param $a i32) (param $b i32) (param $c i32) (param $pa i32) (param $pb i32) (param $tile i32)',
+    `  ${locals('i32', names)}`,
+    `  ${locals('i32', ['h', 'w', 'cp', 'apan', 'bpan', 'r', 'q', 'x', 'y'])}`,
+    '  ;; Byte strides of op(A)(i, p) and op(B)(p, j).',
+    `  ${set('rsa', `(select ${i32(s)} ${mul(get('k'), i32(s))} ${get('ta')})`)}`,
+    `  ${set('csa', `(select ${mul(get('m'), i32(s))} ${i32(s)} ${get('ta')})`)}`,
+    `  ${set('rsb', `(select ${i32(s)} ${mul(get('n'), i32(s))} ${get('tb')})`)}`,
+    `  ${set('csb', `(select ${mul(get('k'), i32(s))} ${i32(s)} ${get('tb')})`)}`,
+    `  ${set('ldc', mul(get('n'), i32(s)))}`,
+    ...overN.map((line) => '  ' + line),
+    ')',
+  ];
+}
+
+/**
+ * The whole module: one exported memory and `gemm_f32`, `gemm_f64`. `relaxed` uses
+ * relaxed-SIMD fused multiply-add in the micro-kernels.
+ */
+export function gemmWat(relaxed: boolean, blocking: Readonly<Record<WasmDType, GemmBlocking>> = GEMM_BLOCKING): string {
+  const lines = ['(module', '  (memory (export "memory") 1)'];
+  for (const t of ['f32', 'f64'] as const) {
+    const b = blocking[t];
+    for (const fn of [kernel(t, b, relaxed), packB(t, b), packA(t, b), driver(t, b)]) {
+      lines.push(...fn.map((line) => '  ' + line));
+    }
+  }
+  lines.push(')');
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,141 @@
+import type { FloatArray } from '../../dtype.js';
+import { GEMM_WASM_BLOCKING, GEMM_WASM_RELAXED, GEMM_WASM_SIMD128 } from './gemm-wasm.generated.js';
+
+/**
+ * Loader and driver of the WebAssembly SIMD gemm (source: scripts/gemm-wat.ts). The module is
+ * a few kilobytes, so it compiles synchronously (`new WebAssembly.Module`) on first use and
+ * `gemm` stays synchronous. Operands are copied into its memory (O(mk + kn + mn) against
+ * O(mnk) work), which is why `gemm` only takes this path above a size threshold.
+ */
+
+interface GemmExports {
+  readonly memory: WebAssembly.Memory;
+  readonly gemm_f32: GemmEntry;
+  readonly gemm_f64: GemmEntry;
+}
+
+type GemmEntry = (
+  transA: number, transB: number, m: number, n: number, k: number,
+  a: number, b: number, c: number, packA: number, packB: number, tile: number,
+) => void;
+
+/** Which build was loaded: relaxed-SIMD FMA where the runtime validates it, else SIMD128. */
+export type WasmGemmFlavour = 'relaxed-simd' | 'simd128';
+
+interface Loaded {
+  readonly exports: GemmExports;
+  readonly flavour: WasmGemmFlavour;
+}
+
+/** undefined: not tried yet; null: unavailable. */
+let loaded: Loaded | null | undefined;
+let f32View = new Float32Array(0);
+let f64View = new Float64Array(0);
+
+function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
+  const binary = atob(text);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
+
+function load(): Loaded | null {
+  if (loaded !== undefined) return loaded;
+  loaded = null;
+  if (typeof WebAssembly !== 'object' || typeof atob !== 'function') return null;
+  try {
+    for (const [flavour, text] of [['relaxed-simd', GEMM_WASM_RELAXED], ['simd128', GEMM_WASM_SIMD128]] as const) {
+      const bytes = decodeBase64(text);
+      if (!WebAssembly.validate(bytes)) continue;
+      const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), {});
+      loaded = { exports: instance.exports as unknown as GemmExports, flavour };
+      break;
+    }
+  } catch {
+    // A runtime that validates the module but refuses to compile it (e.g. a CSP without
+    // 'wasm-unsafe-eval'): the TypeScript kernels take over.
+    loaded = null;
+  }
+  return loaded;
+}
+
+/**
+ * Whether the WebAssembly SIMD gemm can run here (compiles it on first call).
+ * @example if (wasmGemmAvailable()) setKernelBackend('wasm');
+ */
+export function wasmGemmAvailable(): boolean {
+  return load() !== null;
+}
+
+/**
+ * The build in use, or null where WebAssembly SIMD is missing.
+ * @example wasmGemmFlavour(); // 'simd128' in Node 20 without --experimental-wasm-relaxed-simd
+ */
+export function wasmGemmFlavour(): WasmGemmFlavour | null {
+  return load()?.flavour ?? null;
+}
+
+const align = (bytes: number): number => (bytes + 63) & ~63;
+
+/** Largest linear memory the driver asks for: byte addresses are i32, kept below 2 GiB. */
+const MAX_BYTES = 2 ** 31 - 65536;
+
+/**
+ * C = op(A)·op(B) in WebAssembly; same contract as `gemm`, m, n, k ≥ 1. Returns false, having
+ * done nothing, where WebAssembly SIMD is missing or the operands do not fit its memory.
+ * @example if (!gemmWasm(false, false, 2, 2, 2, a, 0, b, 0, c, 0)) gemmJs(...);
+ */
+export function gemmWasm(
+  transA: boolean,
+  transB: boolean,
+  m: number,
+  n: number,
+  k: number,
+  a: FloatArray,
+  aOffset: number,
+  b: FloatArray,
+  bOffset: number,
+  c: FloatArray,
+  cOffset: number,
+): boolean {
+  const module = load();
+  if (module === null) return false;
+  const f32 = c instanceof Float32Array;
+  const size = f32 ? 4 : 8;
+  const blocking = f32 ? GEMM_WASM_BLOCKING.f32 : GEMM_WASM_BLOCKING.f64;
+  const kc = Math.min(k, blocking.kc);
+  // Layout (bytes): edge tile | packed A block | packed B block | A | B | C.
+  const tile = 0;
+  const packA = align(blocking.mr * blocking.nr * size);
+  const packB = packA + align(Math.min(roundUp(m, blocking.mr), blocking.mc) * kc * size);
+  const aAt = packB + align(Math.min(roundUp(n, blocking.nr), blocking.nc) * kc * size);
+  const bAt = aAt + align(m * k * size);
+  const cAt = bAt + align(k * n * size);
+  const end = cAt + m * n * size;
+  if (end > MAX_BYTES) return false;
+  const { memory } = module.exports;
+  if (end > memory.buffer.byteLength) {
+    // Grow-only: the memory keeps its largest size for later calls.
+    try {
+      memory.grow(Math.ceil((end - memory.buffer.byteLength) / 65536));
+    } catch {
+      return false; // out of memory: the caller falls back to the TypeScript kernel
+    }
+  }
+  if (f32View.buffer !== memory.buffer) {
+    f32View = new Float32Array(memory.buffer);
+    f64View = new Float64Array(memory.buffer);
+  }
+  const view = f32 ? f32View : f64View;
+  // NOTE: subarray makes a view, not a copy; `set` then copies with memcpy.
+  view.set(aOffset === 0 && a.length === m * k ? a : a.subarray(aOffset, aOffset + m * k), aAt / size);
+  view.set(bOffset === 0 && b.length === k * n ? b : b.subarray(bOffset, bOffset + k * n), bAt / size);
+  const entry = f32 ? module.exports.gemm_f32 : module.exports.gemm_f64;
+  entry(transA ? 1 : 0, transB ? 1 : 0, m, n, k, aAt, bAt, cAt, packA, packB, tile);
+  c.set(view.subarray(cAt / size, cAt / size + m * n), cOffset);
+  return true;
+}
+
+function roundUp(x: number, multiple: number): number {
+  return Math.ceil(x / multiple) * multiple;
+}
