@@ -4,6 +4,7 @@ import { Tensor } from './tensor.js';
 import { noGrad } from './engine/grad-mode.js';
 import { gradients } from './engine/gradients.js';
 import { Generator } from './random.js';
+import { flattenAll } from './functional.js';
 
 /** A function gradcheck can test: tensors in, one tensor out. */
 export type TensorFunction = (...inputs: Tensor[]) => Tensor;
@@ -169,19 +170,18 @@ function fullCheck(f: TensorFunction, xs: Tensor[], checked: number[], eps: numb
     }
   }
   const tally = new Tally(atol, rtol);
-  const detached = xs.map((x) => x.detach());
-  noGrad(() => {
-    checked.forEach((inputIndex, c) => {
-      const x = detached[inputIndex]!;
-      for (let e = 0; e < x.size; e++) {
-        const [plus, minus] = perturbed('gradcheck', f, detached, x, e, eps);
-        for (let j = 0; j < plus.length; j++) {
-          const numeric = (plus[j]! - minus[j]!) / (2 * eps);
-          const analytic = rows.length > 0 ? rows[j]![c]![e]! : 0;
-          tally.add(analytic, numeric, () => ({ input: inputIndex, index: unravel(e, x.shape), output: j }));
-        }
+  // NOTE: f runs on the checked copies themselves, with grad mode left on, because f may
+  // differentiate internally (gradgradcheck's first derivative does).
+  checked.forEach((inputIndex, c) => {
+    const x = xs[inputIndex]!;
+    for (let e = 0; e < x.size; e++) {
+      const [plus, minus] = perturbed('gradcheck', f, xs, x, e, eps);
+      for (let j = 0; j < plus.length; j++) {
+        const numeric = (plus[j]! - minus[j]!) / (2 * eps);
+        const analytic = rows.length > 0 ? rows[j]![c]![e]! : 0;
+        tally.add(analytic, numeric, () => ({ input: inputIndex, index: unravel(e, x.shape), output: j }));
       }
-    });
+    }
   });
   return { ok: tally.ok, mode: 'full', maxAbsError: tally.maxAbs, maxRelError: tally.maxRel, worst: tally.worst };
 }
@@ -201,29 +201,26 @@ function fastCheck(f: TensorFunction, xs: Tensor[], checked: number[], eps: numb
     ? gradients([out], targets, { gradOutputs: [new Tensor(v, out.shape)], allowUnused: true })
     : targets.map((t) => new Tensor(new Float64Array(t.size), t.shape));
   const tally = new Tally(atol, rtol);
-  const detached = xs.map((x) => x.detach());
-  noGrad(() => {
-    checked.forEach((inputIndex, c) => {
-      const x = detached[inputIndex]!;
-      const u = randomNormal(rng, x.size);
-      // analytic: <J^T v, u>; numeric: <(f(x + eps u) - f(x - eps u)) / 2eps, v>
-      let analytic = 0;
-      for (let e = 0; e < x.size; e++) analytic += gs[c]!.data[e]! * u[e]!;
-      const original = Float64Array.from(x.data);
-      const shifted = (sign: number): Float64Array => {
-        for (let e = 0; e < x.size; e++) x.data[e] = original[e]! + sign * eps * u[e]!;
-        return Float64Array.from(evaluate('gradcheck', f, detached).data);
-      };
-      let numeric = 0;
-      try {
-        const plus = shifted(1);
-        const minus = shifted(-1);
-        for (let j = 0; j < v.length; j++) numeric += (v[j]! * (plus[j]! - minus[j]!)) / (2 * eps);
-      } finally {
-        x.data.set(original);
-      }
-      tally.add(analytic, numeric, () => ({ input: inputIndex, index: [], output: -1 }));
-    });
+  checked.forEach((inputIndex, c) => {
+    const x = xs[inputIndex]!;
+    const u = randomNormal(rng, x.size);
+    // analytic: <J^T v, u>; numeric: <(f(x + eps u) - f(x - eps u)) / 2eps, v>
+    let analytic = 0;
+    for (let e = 0; e < x.size; e++) analytic += gs[c]!.data[e]! * u[e]!;
+    const original = Float64Array.from(x.data);
+    const shifted = (sign: number): Float64Array => {
+      for (let e = 0; e < x.size; e++) x.data[e] = original[e]! + sign * eps * u[e]!;
+      return Float64Array.from(evaluate('gradcheck', f, xs).data);
+    };
+    let numeric = 0;
+    try {
+      const plus = shifted(1);
+      const minus = shifted(-1);
+      for (let j = 0; j < v.length; j++) numeric += (v[j]! * (plus[j]! - minus[j]!)) / (2 * eps);
+    } finally {
+      x.data.set(original);
+    }
+    tally.add(analytic, numeric, () => ({ input: inputIndex, index: [], output: -1 }));
   });
   return { ok: tally.ok, mode: 'fast', maxAbsError: tally.maxAbs, maxRelError: tally.maxRel, worst: tally.worst };
 }
@@ -250,4 +247,36 @@ export function formatGradcheckReport(r: GradcheckReport): string {
   const w = r.worst;
   const where = w.index.length > 0 || w.output >= 0 ? `input ${w.input} at ${JSON.stringify(w.index)}, output element ${w.output}` : `input ${w.input} (projection)`;
   return `${head}\n  worst: ${where}: analytic ${w.analytic}, numeric ${w.numeric}`;
+}
+
+/**
+ * Checks second derivatives, with PyTorch's semantics: gradcheck of the map
+ * (inputs, v) ↦ ∂<f(inputs), v>/∂inputs, whose analytic gradient comes from double backward.
+ * `gradOutputs` (v) defaults to seeded random normals of the output's shape.
+ * @example gradgradcheck((x) => x.tanh().sum(), [x]).ok
+ */
+export function gradgradcheck(f: TensorFunction, inputs: readonly Tensor[], gradOutputs?: Tensor, options: GradcheckOptions = {}): GradcheckReport {
+  const xs = float64Copies('gradgradcheck', inputs);
+  const checked = xs.map((x, i) => (x.requiresGrad ? i : -1)).filter((i) => i >= 0);
+  if (checked.length === 0) {
+    throw new ArgumentError('gradgradcheck: no input requires grad; mark the inputs to check with requiresGrad: true');
+  }
+  const shape = noGrad(() => evaluate('gradgradcheck', f, xs.map((x) => x.detach()))).shape;
+  let v: Tensor;
+  if (gradOutputs === undefined) {
+    const rng = new Generator(options.seed ?? 0);
+    v = new Tensor(randomNormal(rng, shape.reduce((a, b) => a * b, 1)), shape, { requiresGrad: true });
+  } else {
+    v = float64Copies('gradgradcheck', [gradOutputs])[0]!;
+    v.requiresGrad = true;
+  }
+  const firstDerivative: TensorFunction = (...args) => {
+    const ins = args.slice(0, xs.length);
+    const cot = args[xs.length]!;
+    const out = f(...ins);
+    const wrt = checked.map((i) => ins[i]!);
+    if (!out.requiresGrad) return new Tensor(new Float64Array(wrt.reduce((s, t) => s + t.size, 0)), [wrt.reduce((s, t) => s + t.size, 0)]);
+    return flattenAll(gradients([out], wrt, { gradOutputs: [cot], createGraph: true, allowUnused: true }));
+  };
+  return gradcheck(firstDerivative, [...xs, v], options);
 }

@@ -20,6 +20,10 @@ export { type BackwardOptions } from './engine/backward.js';
 export { gradients, type GradientsOptions } from './engine/gradients.js';
 export { Value, type ValueLike } from './value.js';
 export {
-  gradcheck, assertGradcheck, numericGrad, formatGradcheckReport, GradcheckError,
+  gradcheck, gradgradcheck, assertGradcheck, numericGrad, formatGradcheckReport, GradcheckError,
   type GradcheckOptions, type GradcheckReport, type GradcheckWorst, type TensorFunction,
 } from './gradcheck.js';
+export { grad, valueAndGrad, vjp, jvp, hvp, jacobian, hessian, type Arg, type ArgnumsOption, type ValueAndGrad, type VjpResult, type JvpResult, type HvpResult } from './functional.js';
+export { customOp, type CustomOpDefinition, type CustomOpContext } from './custom-op.js';
+export { toDot } from './dot.js';
+export { taylorTest, type TaylorTestOptions, type TaylorTestReport } from './taylor.js';

@@ -23,12 +23,35 @@ export function detectAnomaly<T>(fn: () => T): T {
   }
 }
 
+let inBackward = 0;
+
+/**
+ * Runs a VJP. Ops it creates are not judged as forward ops: a NaN there is the gradient's, and
+ * the engine reports it as the backward anomaly of the op whose VJP this is.
+ */
+export function runningBackward<T>(fn: () => T): T {
+  inBackward++;
+  try {
+    return fn();
+  } finally {
+    inBackward--;
+  }
+}
+
+/** Whether forward outputs are checked right now. */
+export function checksForward(): boolean {
+  return enabled && inBackward === 0;
+}
+
+// The folder holding chainrule's sources (or its bundle), whose frames are not the user's.
+const ownDir = new URL('..', import.meta.url).href;
+
 /** The call site that created an op, with chainrule's own frames removed. */
 export function captureCreationSite(): string {
   const stack = new Error().stack ?? '';
-  const frames = stack.split('\n').slice(1);
-  const user = frames.filter((f) => !/[\\/]packages[\\/]autograd[\\/]src[\\/]/.test(f) && !/node:internal/.test(f));
-  return (user.length > 0 ? user : frames).map((f) => f.trim()).join('\n    ');
+  const frames = stack.split('\n').slice(1).map((f) => f.trim());
+  const user = frames.filter((f) => !f.includes(ownDir) && !f.includes(new URL(ownDir).pathname) && !f.includes('node:internal'));
+  return (user.length > 0 ? user : frames).join('\n    ');
 }
 
 function firstNonFinite(data: FloatArray): number {

@@ -5,7 +5,7 @@ import { ones } from '../creation.js';
 import { add } from '../ops/binary.js';
 import { topoSort } from './topo-sort.js';
 import { setGradEnabled } from './grad-mode.js';
-import { checkFinite, isAnomalyEnabled } from './anomaly.js';
+import { checkFinite, isAnomalyEnabled, runningBackward } from './anomaly.js';
 
 /** Options of `backward` and of the functional transforms built on it. */
 export interface BackwardOptions {
@@ -95,7 +95,7 @@ function sweep(
           `backward: the graph through '${node.op}' was already freed by an earlier backward(); pass { retainGraph: true } to the first call to backpropagate twice`,
         );
       }
-      const grads = vjp(g, t);
+      const grads = anomaly ? runningBackward(() => vjp(g, t)) : vjp(g, t);
       if (!retainGraph) node.vjp = null;
       const ins = node.inputs;
       for (let j = 0; j < ins.length; j++) {

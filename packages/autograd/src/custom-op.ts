@@ -1,0 +1,68 @@
+import { ArgumentError, GraphError } from './errors.js';
+import { formatShape } from './shape.js';
+import { makeOutput, scalarTensor, Tensor, type TensorLike } from './tensor.js';
+import { noGrad } from './engine/grad-mode.js';
+import { checkSameDType } from './ops/operands.js';
+
+/** What a custom op's backward receives besides the output gradient. */
+export interface CustomOpContext {
+  /** The op's inputs, as tensors (numbers were turned into 0-d tensors). */
+  readonly inputs: readonly Tensor[];
+  /** The forward result. */
+  readonly output: Tensor;
+}
+
+/** The definition of a custom op. */
+export interface CustomOpDefinition {
+  /** Shown in errors and graph dumps. */
+  name: string;
+  /**
+   * Computes the result; runs with graph recording off, so it may use Tensor ops or build the
+   * result from raw typed arrays (`new Tensor(data, shape)`).
+   */
+  forward: (...inputs: Tensor[]) => Tensor;
+  /**
+   * The vector-Jacobian product: one gradient per input (null for none), each of that input's
+   * shape. If forward broadcasts, reduce with `sumTo(g, input.shape)`. Written in Tensor ops, it
+   * is differentiable and the op supports higher-order gradients.
+   */
+  backward: (grad: Tensor, ctx: CustomOpContext) => Tensor | null | readonly (Tensor | null)[];
+}
+
+/**
+ * Defines a differentiable op from a forward and its vector-Jacobian product. The result behaves
+ * as a built-in op: it records the graph only when an input requires grad (so it works under
+ * `noGrad`), its name appears in errors and `toDot`, and gradcheck validates it.
+ * @example
+ * const logCosh = customOp({
+ *   name: 'logCosh',
+ *   forward: (x) => x.abs().add(x.abs().mul(-2).exp().log1p()).sub(Math.LN2),
+ *   backward: (g, { inputs: [x] }) => g.mul(x!.tanh()),
+ * });
+ */
+export function customOp(definition: CustomOpDefinition): (...inputs: TensorLike[]) => Tensor {
+  const { name, forward, backward } = definition;
+  if (typeof name !== 'string' || name === '' || typeof forward !== 'function' || typeof backward !== 'function') {
+    throw new ArgumentError('customOp: needs { name, forward, backward } with a non-empty name and two functions');
+  }
+  return (...args: TensorLike[]) => {
+    const reference = args.find((a): a is Tensor => a instanceof Tensor);
+    if (reference === undefined) throw new ArgumentError(`${name}: needs at least one Tensor argument`);
+    const inputs = args.map((a, i) => {
+      if (typeof a === 'number') return scalarTensor(a, reference.dtype);
+      if (!(a instanceof Tensor)) throw new ArgumentError(`${name}: argument ${i} must be a Tensor or a number`);
+      return a;
+    });
+    checkSameDType(name, ...inputs);
+    const result = noGrad(() => forward(...inputs.map((t) => t.detach())));
+    if (!(result instanceof Tensor)) throw new ArgumentError(`${name}: forward must return a Tensor`);
+    return makeOutput(name, result.data, result.shape, inputs, (g, output) => {
+      const raw = backward(g, { inputs, output });
+      const grads = raw === null || raw instanceof Tensor ? [raw] : [...raw];
+      if (grads.length !== inputs.length) {
+        throw new GraphError(`${name}: backward returned ${grads.length} gradient(s) for ${inputs.length} input(s) (${inputs.map((t) => formatShape(t.shape)).join(', ')})`);
+      }
+      return grads;
+    });
+  };
+}
