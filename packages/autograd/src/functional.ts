@@ -1,7 +1,7 @@
 import { ArgumentError } from './errors.js';
 import { formatShape } from './shape.js';
 import { Tensor } from './tensor.js';
-import { isGradEnabled } from './engine/grad-mode.js';
+import { enableGrad, isGradEnabled } from './engine/grad-mode.js';
 import { gradients } from './engine/gradients.js';
 import { zeros } from './creation.js';
 import { concat, reshape, stack } from './ops/shape.js';
@@ -17,6 +17,12 @@ export interface ArgnumsOption {
   /** An argument position, or several (default 0). */
   argnums?: number | readonly number[];
 }
+
+/**
+ * NOTE: transforms run f with recording on even inside `noGrad`, as torch.func does: a function
+ * transform's result must not depend on a context outside f. The outer mode only decides
+ * whether the results themselves stay on a graph (`nested`).
+ */
 
 /**
  * Inputs to differentiate with respect to: tensors already on a graph are used as they are
@@ -86,12 +92,12 @@ export function valueAndGrad<Args extends Arg[], Aux = undefined>(
     const nested = isGradEnabled() && which.some((i) => leaves(args[i]!).some((t) => t.requiresGrad));
     const callArgs = [...args] as Arg[];
     for (const i of which) callArgs[i] = track(args[i]!);
-    const result = f(...(callArgs as Args));
+    const result = enableGrad(() => f(...(callArgs as Args)));
     const [raw, aux] = hasAux ? (result as [Tensor, Aux]) : [result as Tensor, undefined as Aux];
     const value = expectScalar('valueAndGrad', raw);
     const wrt = which.map((i) => callArgs[i]!);
     const flat = value.requiresGrad
-      ? gradients([value], wrt.flatMap(leaves), { createGraph: nested, allowUnused: true })
+      ? enableGrad(() => gradients([value], wrt.flatMap(leaves), { createGraph: nested, allowUnused: true }))
       : wrt.flatMap(leaves).map((t) => zeros(t.shape, { dtype: t.dtype }));
     const grouped = regroup(wrt, flat) as (Tensor | Tensor[])[];
     return { value: nested ? value : value.detach(), grads: typeof argnums === 'number' ? grouped[0]! : grouped, aux };
@@ -121,13 +127,13 @@ export interface VjpResult {
 export function vjp(f: (...primals: Tensor[]) => Tensor, ...primals: Tensor[]): VjpResult {
   const nested = isGradEnabled() && primals.some((t) => t.requiresGrad);
   const xs = primals.map((p) => track(p) as Tensor);
-  const output = f(...xs);
+  const output = enableGrad(() => f(...xs));
   if (!(output instanceof Tensor)) throw new ArgumentError('vjp: the function must return a Tensor');
   return {
     output: nested ? output : output.detach(),
     pullback: (cotangent: Tensor) => {
       if (!output.requiresGrad) return xs.map((x) => zeros(x.shape, { dtype: x.dtype }));
-      return gradients([output], xs, { gradOutputs: [cotangent], retainGraph: true, createGraph: nested, allowUnused: true });
+      return enableGrad(() => gradients([output], xs, { gradOutputs: [cotangent], retainGraph: true, createGraph: nested, allowUnused: true }));
     },
   };
 }
@@ -149,6 +155,10 @@ export function jvp(f: (...primals: Tensor[]) => Tensor, primals: readonly Tenso
     throw new ArgumentError(`jvp: got ${tangents.length} tangents for ${primals.length} primals`);
   }
   const nested = isGradEnabled() && primals.some((t) => t.requiresGrad);
+  return enableGrad(() => jvpRecorded(f, primals, tangents, nested));
+}
+
+function jvpRecorded(f: (...primals: Tensor[]) => Tensor, primals: readonly Tensor[], tangents: readonly Tensor[], nested: boolean): JvpResult {
   const xs = primals.map((p) => track(p) as Tensor);
   const output = f(...xs);
   if (!(output instanceof Tensor)) throw new ArgumentError('jvp: the function must return a Tensor');
@@ -175,6 +185,10 @@ export interface HvpResult {
 export function hvp(f: (...primals: Tensor[]) => Tensor, primals: readonly Tensor[], v: readonly Tensor[]): HvpResult {
   if (primals.length !== v.length) throw new ArgumentError(`hvp: got ${v.length} vectors for ${primals.length} primals`);
   const nested = isGradEnabled() && primals.some((t) => t.requiresGrad);
+  return enableGrad(() => hvpRecorded(f, primals, v, nested));
+}
+
+function hvpRecorded(f: (...primals: Tensor[]) => Tensor, primals: readonly Tensor[], v: readonly Tensor[], nested: boolean): HvpResult {
   const xs = primals.map((p) => track(p) as Tensor);
   const output = expectScalar('hvp', f(...xs));
   const zerosFor = (): Tensor[] => xs.map((x) => zeros(x.shape, { dtype: x.dtype }));
@@ -200,7 +214,7 @@ export function jacobian(f: (...args: Tensor[]) => Tensor, options: { argnums?: 
     const callArgs = [...args];
     const x = track(args[argnums]!) as Tensor;
     callArgs[argnums] = x;
-    const out = f(...callArgs);
+    const out = enableGrad(() => f(...callArgs));
     if (!(out instanceof Tensor)) throw new ArgumentError('jacobian: the function must return a Tensor');
     if (!out.requiresGrad || out.size === 0) return zeros([...out.shape, ...x.shape], { dtype: x.dtype });
     const rows: Tensor[] = [];
@@ -208,7 +222,7 @@ export function jacobian(f: (...args: Tensor[]) => Tensor, options: { argnums?: 
     for (let j = 0; j < out.size; j++) {
       const e = zeros([out.size], { dtype: out.dtype });
       e.data[j] = 1;
-      rows.push(gradients([flatOut], [x], { gradOutputs: [e], retainGraph: true, createGraph: nested, allowUnused: true })[0]!);
+      rows.push(enableGrad(() => gradients([flatOut], [x], { gradOutputs: [e], retainGraph: true, createGraph: nested, allowUnused: true }))[0]!);
     }
     return reshape(stack(rows, 0), [...out.shape, ...x.shape]);
   };
