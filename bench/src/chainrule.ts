@@ -1,0 +1,122 @@
+// chainrule itself, through its public API only (the way a user would write each workload).
+// NOTE: when @chainrule/nn lands, mlp() can switch to its MLP, crossEntropyLoss and SGD: only
+// `forward`, `lossOf` and `step` below change.
+
+import { tensor, Value, type Tensor } from '@chainrule/autograd';
+import { chainOps, CHAIN_ADD, CHAIN_MUL, mlpData, scalarData, SEEDS, uniform } from './data.js';
+import type { Contender, ContenderInfo, Runner, Workload } from './types.js';
+
+async function load(): Promise<ContenderInfo> {
+  return { version: 'workspace', backend: 'Float32Array/Float64Array kernels, 1 thread' };
+}
+
+function matmul(n: number, dtype: 'float32' | 'float64'): Runner {
+  const a = tensor(uniform(n * n, SEEDS.matA, -1, 1, dtype), { shape: [n, n] });
+  const b = tensor(uniform(n * n, SEEDS.matB, -1, 1, dtype), { shape: [n, n] });
+  return {
+    run: () => {
+      a.matmul(b).data[0];
+    },
+  };
+}
+
+/** In-place SGD on raw data, then drop the gradient. */
+function step(params: readonly Tensor[], lr: number): void {
+  for (const p of params) {
+    const w = p.data;
+    const g = p.grad!.data;
+    for (let i = 0; i < w.length; i++) w[i]! -= lr * g[i]!;
+    p.grad = null;
+  }
+}
+
+function mlp(batch: number, batches: number, lr: number): Runner {
+  const d = mlpData(batch, batches);
+  const w1 = tensor(d.w1, { shape: [784, 128], requiresGrad: true });
+  const b1 = tensor(d.b1, { shape: [128], requiresGrad: true });
+  const w2 = tensor(d.w2, { shape: [128, 10], requiresGrad: true });
+  const b2 = tensor(d.b2, { shape: [10], requiresGrad: true });
+  const params = [w1, b1, w2, b2];
+  const xs = d.xs.map((x) => tensor(x, { shape: [batch, 784] }));
+  const ys = d.yOneHot.map((y) => tensor(y, { shape: [batch, 10] }));
+  const forward = (x: Tensor): Tensor => x.matmul(w1).add(b1).relu().matmul(w2).add(b2);
+  const lossOf = (logits: Tensor, y: Tensor): Tensor => logits.logSoftmax(1).mul(y).sum().neg().div(batch);
+  let i = 0;
+  return {
+    run: () => {
+      const k = i++ % batches;
+      const loss = lossOf(forward(xs[k]!), ys[k]!);
+      loss.backward();
+      step(params, lr);
+      return loss.item();
+    },
+  };
+}
+
+function chain(ops: number, size: number): Runner {
+  const seq = chainOps(ops);
+  const x = tensor(uniform(size, SEEDS.chain, -1, 1, 'float32'), { requiresGrad: true });
+  return {
+    run: () => {
+      let y = x;
+      for (const op of seq) y = op === 'mul' ? y.mul(CHAIN_MUL) : op === 'add' ? y.add(CHAIN_ADD) : y.tanh();
+      y.sum().backward();
+      x.grad = null;
+    },
+  };
+}
+
+function scalar(samples: number, sizes: number[], lr: number): Runner {
+  const d = scalarData(samples, sizes);
+  const layers = d.layers.map((l) => ({
+    w: Array.from({ length: l.fanOut }, (_, o) => Array.from(l.w.subarray(o * l.fanIn, (o + 1) * l.fanIn), (v) => new Value(v))),
+    b: Array.from(l.b, (v) => new Value(v)),
+  }));
+  const params = layers.flatMap((l) => [...l.w.flat(), ...l.b]);
+  const nIn = sizes[0]!;
+  const forward = (input: readonly (number | Value)[]): Value[] => {
+    let act = input;
+    layers.forEach((layer, li) => {
+      const last = li === layers.length - 1;
+      act = layer.w.map((row, o) => {
+        // micrograd's neuron: sum(w·x, start=b), then tanh except on the output layer.
+        let s = layer.b[o]!;
+        for (let j = 0; j < row.length; j++) s = s.add(row[j]!.mul(act[j]!));
+        return last ? s : s.tanh();
+      });
+    });
+    return act as Value[];
+  };
+  return {
+    run: () => {
+      let loss = new Value(0);
+      for (let s = 0; s < samples; s++) {
+        const out = forward(Array.from(d.x.subarray(s * nIn, (s + 1) * nIn)))[0]!;
+        const diff = out.sub(d.y[s]!);
+        loss = loss.add(diff.mul(diff));
+      }
+      loss = loss.mul(1 / samples);
+      loss.backward();
+      for (const p of params) {
+        p.data -= lr * p.grad;
+        p.grad = 0;
+      }
+      return loss.data;
+    },
+  };
+}
+
+function setup(w: Workload): Runner {
+  switch (w.kind) {
+    case 'matmul':
+      return matmul(w.n, w.dtype);
+    case 'mlp':
+      return mlp(w.batch, w.batches, w.lr);
+    case 'chain':
+      return chain(w.ops, w.size);
+    case 'scalar':
+      return scalar(w.samples, w.sizes, w.lr);
+  }
+}
+
+export const contender: Contender = { name: 'chainrule', load, setup };

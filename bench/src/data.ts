@@ -1,0 +1,135 @@
+// Seeded inputs shared by every contender. Each value is a hash of (seed, index), so torch.py
+// reproduces the same numbers with numpy (see `uniform` there): every contender sees the
+// same matrices, weights, batches and labels.
+
+/** lowbias32 (Chris Wellons): a 32-bit integer hash with good avalanche. */
+function hash32(x: number): number {
+  x ^= x >>> 16;
+  x = Math.imul(x, 0x7feb352d);
+  x ^= x >>> 15;
+  x = Math.imul(x, 0x846ca68b);
+  x ^= x >>> 16;
+  return x >>> 0;
+}
+
+/** n values uniform in [lo, hi), computed in float64 and stored as float32 (or float64). */
+export function uniform(n: number, seed: number, lo: number, hi: number, dtype: 'float32'): Float32Array;
+export function uniform(n: number, seed: number, lo: number, hi: number, dtype: 'float64'): Float64Array;
+export function uniform(
+  n: number,
+  seed: number,
+  lo: number,
+  hi: number,
+  dtype: 'float32' | 'float64',
+): Float32Array | Float64Array;
+export function uniform(
+  n: number,
+  seed: number,
+  lo: number,
+  hi: number,
+  dtype: 'float32' | 'float64',
+): Float32Array | Float64Array {
+  const out = dtype === 'float32' ? new Float32Array(n) : new Float64Array(n);
+  const base = Math.imul(seed, 0x9e3779b1) >>> 0;
+  const scale = (hi - lo) / 4294967296;
+  for (let i = 0; i < n; i++) out[i] = lo + hash32((base + i) >>> 0) * scale;
+  return out;
+}
+
+/** n integer labels in [0, classes). */
+export function labels(n: number, seed: number, classes: number): Int32Array {
+  const out = new Int32Array(n);
+  const base = Math.imul(seed, 0x9e3779b1) >>> 0;
+  for (let i = 0; i < n; i++) out[i] = Math.floor((hash32((base + i) >>> 0) * classes) / 4294967296);
+  return out;
+}
+
+/** Row-major one-hot encoding of `y` over `classes` columns. */
+export function oneHot(y: Int32Array, classes: number): Float32Array {
+  const out = new Float32Array(y.length * classes);
+  for (let i = 0; i < y.length; i++) out[i * classes + y[i]!] = 1;
+  return out;
+}
+
+// Seeds: fixed per array so a change in one workload never shifts another's data.
+export const SEEDS = { matA: 11, matB: 12, x: 21, y: 22, w1: 31, b1: 32, w2: 33, b2: 34, chain: 41, scalar: 51 };
+
+export const MLP_SIZES = [784, 128, 10] as const;
+
+export interface MlpData {
+  /** batches × [batch, 784] */
+  xs: Float32Array[];
+  /** batches × [batch] integer labels */
+  ys: Int32Array[];
+  /** batches × [batch, 10] one-hot */
+  yOneHot: Float32Array[];
+  w1: Float32Array;
+  b1: Float32Array;
+  w2: Float32Array;
+  b2: Float32Array;
+}
+
+/** Inputs uniform in [-1, 1); weights and biases uniform in ±1/sqrt(fanIn) (PyTorch's Linear default). */
+export function mlpData(batch: number, batches: number): MlpData {
+  const [nIn, nHidden, nOut] = MLP_SIZES;
+  const x = uniform(batch * batches * nIn, SEEDS.x, -1, 1, 'float32');
+  const y = labels(batch * batches, SEEDS.y, nOut);
+  const xs: Float32Array[] = [];
+  const ys: Int32Array[] = [];
+  const yOneHot: Float32Array[] = [];
+  for (let b = 0; b < batches; b++) {
+    xs.push(x.slice(b * batch * nIn, (b + 1) * batch * nIn));
+    const yb = y.slice(b * batch, (b + 1) * batch);
+    ys.push(yb);
+    yOneHot.push(oneHot(yb, nOut));
+  }
+  const k1 = 1 / Math.sqrt(nIn);
+  const k2 = 1 / Math.sqrt(nHidden);
+  return {
+    xs,
+    ys,
+    yOneHot,
+    w1: uniform(nIn * nHidden, SEEDS.w1, -k1, k1, 'float32'),
+    b1: uniform(nHidden, SEEDS.b1, -k1, k1, 'float32'),
+    w2: uniform(nHidden * nOut, SEEDS.w2, -k2, k2, 'float32'),
+    b2: uniform(nOut, SEEDS.b2, -k2, k2, 'float32'),
+  };
+}
+
+/** The chain workload's op sequence, shared so every contender runs the same ops. */
+export type ChainOp = 'mul' | 'add' | 'tanh';
+export const CHAIN_CYCLE: readonly ChainOp[] = ['mul', 'add', 'tanh'];
+export const CHAIN_MUL = 0.5;
+export const CHAIN_ADD = 0.1;
+
+export function chainOps(count: number): ChainOp[] {
+  return Array.from({ length: count }, (_, i) => CHAIN_CYCLE[i % CHAIN_CYCLE.length]!);
+}
+
+export interface ScalarData {
+  /** samples × 2 inputs in [-1, 1) */
+  x: Float64Array;
+  /** samples targets in [-1, 1) */
+  y: Float64Array;
+  /** per layer: weights [fanOut][fanIn] flattened row-major, then biases [fanOut] */
+  layers: { w: Float64Array; b: Float64Array; fanIn: number; fanOut: number }[];
+}
+
+export function scalarData(samples: number, sizes: number[]): ScalarData {
+  const layers: ScalarData['layers'] = [];
+  for (let l = 0; l + 1 < sizes.length; l++) {
+    const fanIn = sizes[l]!;
+    const fanOut = sizes[l + 1]!;
+    layers.push({
+      w: uniform(fanIn * fanOut, SEEDS.scalar + 10 * l + 1, -1, 1, 'float64'),
+      b: uniform(fanOut, SEEDS.scalar + 10 * l + 2, -1, 1, 'float64'),
+      fanIn,
+      fanOut,
+    });
+  }
+  return {
+    x: uniform(samples * sizes[0]!, SEEDS.scalar, -1, 1, 'float64'),
+    y: uniform(samples, SEEDS.scalar + 100, -1, 1, 'float64'),
+    layers,
+  };
+}

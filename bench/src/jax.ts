@@ -1,0 +1,123 @@
+// jax-js (@jax-js/jax) on its WebAssembly device: the fastest JavaScript peer. Node has no
+// global Worker, so its WASM device runs on one thread here. Matmul and the MLP step run
+// under jit (how jax is meant to be used); the tiny-op chain runs eagerly through grad(),
+// since it measures per-op dispatch.
+//
+// NOTE: jax-js arrays are reference counted and every call consumes its array arguments:
+// an array used again later is passed as `a.ref`. dataSync() consumes the array too.
+
+import { chainOps, CHAIN_ADD, CHAIN_MUL, mlpData, SEEDS, uniform } from './data.js';
+import { peerVersion, requirePeer } from './peers.js';
+import type { Contender, Runner, Unsupported, Workload } from './types.js';
+
+type Jax = typeof import('@jax-js/jax');
+type JArray = import('@jax-js/jax').Array;
+
+let jax: Jax;
+
+async function load(): Promise<{ version: string; backend: string; notes: string[] }> {
+  jax = requirePeer<Jax>('@jax-js/jax');
+  // init() with no argument also probes WebGPU, which throws in Node (no `navigator`).
+  await jax.init('wasm');
+  jax.defaultDevice('wasm');
+  return {
+    version: peerVersion('@jax-js/jax'),
+    backend: 'wasm device, 1 thread (no global Worker in Node)',
+    notes: ['matmul and MLP step under jit; the chain eager through grad() (under jit it fuses into one kernel, after a compile of seconds)'],
+  };
+}
+
+/** A float32 buffer as a jax array of the given shape and dtype. */
+function array(data: Float32Array, shape: number[], dtype: 'float32' | 'float64' = 'float32'): JArray {
+  const { numpy: np } = jax;
+  const a = np.array(data).reshape(shape);
+  // NOTE: np.array(Float64Array) tests `instanceof Float16Array`, which Node 20 lacks: cast instead.
+  return dtype === 'float64' ? a.astype(np.float64) : a;
+}
+
+function matmul(n: number, dtype: 'float32' | 'float64'): Runner {
+  const { numpy: np, jit } = jax;
+  const a = array(uniform(n * n, SEEDS.matA, -1, 1, 'float32'), [n, n], dtype);
+  const b = array(uniform(n * n, SEEDS.matB, -1, 1, 'float32'), [n, n], dtype);
+  const mm = jit((x: JArray, y: JArray) => np.matmul(x, y));
+  return {
+    run: () => {
+      mm(a.ref, b.ref).dataSync();
+    },
+    dispose: () => {
+      a.dispose();
+      b.dispose();
+    },
+  };
+}
+
+type Params = { w1: JArray; b1: JArray; w2: JArray; b2: JArray };
+
+function mlp(batch: number, batches: number, lr: number): Runner {
+  const { numpy: np, nn, jit, valueAndGrad, tree } = jax;
+  const d = mlpData(batch, batches);
+  let params: Params = {
+    w1: array(d.w1, [784, 128]),
+    b1: array(d.b1, [128]),
+    w2: array(d.w2, [128, 10]),
+    b2: array(d.b2, [10]),
+  };
+  const xs = d.xs.map((x) => array(x, [batch, 784]));
+  const ys = d.yOneHot.map((y) => array(y, [batch, 10]));
+  const loss = (p: Params, x: JArray, y: JArray): JArray => {
+    const h = nn.relu(np.matmul(x, p.w1).add(p.b1));
+    const logits = np.matmul(h, p.w2).add(p.b2);
+    return nn.logSoftmax(logits, -1).mul(y).sum().neg().div(batch);
+  };
+  const step = jit((p: Params, x: JArray, y: JArray): [Params, JArray] => {
+    const [value, grads] = valueAndGrad(loss)(tree.ref(p), x, y);
+    const next = tree.map((w: JArray, g: JArray) => w.sub(g.mul(lr)), p, grads) as Params;
+    return [next, value];
+  });
+  let i = 0;
+  return {
+    run: () => {
+      const k = i++ % batches;
+      const [next, value] = step(params, xs[k]!.ref, ys[k]!.ref);
+      params = next;
+      return value.dataSync()[0]!;
+    },
+    dispose: () => {
+      tree.dispose(params);
+      for (const a of [...xs, ...ys]) a.dispose();
+    },
+  };
+}
+
+function chain(ops: number, size: number): Runner {
+  const { numpy: np, grad } = jax;
+  const seq = chainOps(ops);
+  const x = array(uniform(size, SEEDS.chain, -1, 1, 'float32'), [size]);
+  const f = (v: JArray): JArray => {
+    let y = v;
+    for (const op of seq) y = op === 'mul' ? y.mul(CHAIN_MUL) : op === 'add' ? y.add(CHAIN_ADD) : np.tanh(y);
+    return y.sum();
+  };
+  const df = grad(f);
+  return {
+    run: () => {
+      df(x.ref).dataSync();
+    },
+    dispose: () => x.dispose(),
+  };
+}
+
+function setup(w: Workload): Runner | Unsupported {
+  switch (w.kind) {
+    case 'matmul':
+      return matmul(w.n, w.dtype);
+    case 'mlp':
+      return mlp(w.batch, w.batches, w.lr);
+    case 'chain':
+      return chain(w.ops, w.size);
+    case 'scalar':
+      return { unsupported: 'no scalar Value graph' };
+  }
+}
+
+export const contender: Contender = { name: 'jax-js', load, setup };

@@ -1,0 +1,115 @@
+// TensorFlow.js contenders (tfjs-wasm.ts, tfjs-cpu.ts) share everything but the backend.
+// @tensorflow/tfjs-layers is loaded for its side effect of registering the gradients of
+// tfjs-core's kernels (tfjs-core alone cannot differentiate most ops).
+
+import { chainOps, CHAIN_ADD, CHAIN_MUL, mlpData, SEEDS, uniform } from './data.js';
+import { peerVersion, requirePeer } from './peers.js';
+import type { Contender, ContenderInfo, Runner, Unsupported, Workload } from './types.js';
+
+type Tf = typeof import('@tensorflow/tfjs-core');
+type Tensor = import('@tensorflow/tfjs-core').Tensor;
+
+export function tfjsContender(name: string, backend: 'wasm' | 'cpu'): Contender {
+  let tf: Tf;
+
+  async function load(): Promise<ContenderInfo> {
+    tf = requirePeer<Tf>('@tensorflow/tfjs-core');
+    requirePeer('@tensorflow/tfjs-layers');
+    const notes: string[] = [];
+    let detail: string;
+    if (backend === 'wasm') {
+      requirePeer('@tensorflow/tfjs-backend-wasm');
+      // NOTE: the threaded build fails in Node (ERR_WORKER_PATH): force the single-threaded one.
+      tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+      if (!(await tf.setBackend('wasm'))) throw new Error('tf.setBackend("wasm") failed');
+      const simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
+      detail = `wasm backend ${peerVersion('@tensorflow/tfjs-backend-wasm')}, ${simd ? 'SIMD' : 'no SIMD'}, 1 thread`;
+    } else {
+      requirePeer('@tensorflow/tfjs-backend-cpu');
+      if (!(await tf.setBackend('cpu'))) throw new Error('tf.setBackend("cpu") failed');
+      detail = `cpu backend ${peerVersion('@tensorflow/tfjs-backend-cpu')} (plain JS)`;
+    }
+    await tf.ready();
+    if (tf.getBackend() !== backend) throw new Error(`backend is ${tf.getBackend()}, wanted ${backend}`);
+    notes.push('MLP via optimizer.minimize with tf.losses.softmaxCrossEntropy');
+    return { version: peerVersion('@tensorflow/tfjs-core'), backend: detail, notes };
+  }
+
+  function matmul(n: number): Runner {
+    const a = tf.tensor2d(uniform(n * n, SEEDS.matA, -1, 1, 'float32'), [n, n]);
+    const b = tf.tensor2d(uniform(n * n, SEEDS.matB, -1, 1, 'float32'), [n, n]);
+    return {
+      run: () => {
+        const c = tf.matMul(a, b);
+        c.dataSync();
+        c.dispose();
+      },
+      dispose: () => tf.dispose([a, b]),
+    };
+  }
+
+  function mlp(batch: number, batches: number, lr: number): Runner {
+    const d = mlpData(batch, batches);
+    const w1 = tf.variable(tf.tensor2d(d.w1, [784, 128]));
+    const b1 = tf.variable(tf.tensor1d(d.b1));
+    const w2 = tf.variable(tf.tensor2d(d.w2, [128, 10]));
+    const b2 = tf.variable(tf.tensor1d(d.b2));
+    const xs = d.xs.map((x) => tf.tensor2d(x, [batch, 784]));
+    const ys = d.yOneHot.map((y) => tf.tensor2d(y, [batch, 10]));
+    const opt = tf.train.sgd(lr);
+    let i = 0;
+    return {
+      run: () => {
+        const k = i++ % batches;
+        const cost = opt.minimize(() => {
+          const h = tf.relu(tf.add(tf.matMul(xs[k]!, w1), b1));
+          const logits = tf.add(tf.matMul(h, w2), b2);
+          return tf.losses.softmaxCrossEntropy(ys[k]!, logits) as import('@tensorflow/tfjs-core').Scalar;
+        }, true)!;
+        const v = cost.dataSync()[0]!;
+        cost.dispose();
+        return v;
+      },
+      dispose: () => {
+        tf.dispose([w1, b1, w2, b2, ...xs, ...ys]);
+        opt.dispose();
+      },
+    };
+  }
+
+  function chain(ops: number, size: number): Runner {
+    const seq = chainOps(ops);
+    const x = tf.tensor1d(uniform(size, SEEDS.chain, -1, 1, 'float32'));
+    const mul = tf.scalar(CHAIN_MUL);
+    const add = tf.scalar(CHAIN_ADD);
+    const f = (v: Tensor): Tensor => {
+      let y = v;
+      for (const op of seq) y = op === 'mul' ? tf.mul(y, mul) : op === 'add' ? tf.add(y, add) : tf.tanh(y);
+      return tf.sum(y);
+    };
+    const df = tf.grad(f);
+    return {
+      run: () => {
+        const g = tf.tidy(() => df(x));
+        g.dataSync();
+        g.dispose();
+      },
+      dispose: () => tf.dispose([x, mul, add]),
+    };
+  }
+
+  function setup(w: Workload): Runner | Unsupported {
+    switch (w.kind) {
+      case 'matmul':
+        return w.dtype === 'float32' ? matmul(w.n) : { unsupported: 'no float64 dtype' };
+      case 'mlp':
+        return mlp(w.batch, w.batches, w.lr);
+      case 'chain':
+        return chain(w.ops, w.size);
+      case 'scalar':
+        return { unsupported: 'no scalar Value graph' };
+    }
+  }
+
+  return { name, load, setup };
+}

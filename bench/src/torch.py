@@ -1,0 +1,246 @@
+"""PyTorch contender: the same workloads and the same worker protocol as the JavaScript
+contenders (see worker.ts and harness.ts), over JSON lines on stdin/stdout.
+
+Started by main.ts as `python3 bench/src/torch.py`; each reply line starts with REPLY_PREFIX
+so anything else a library prints is ignored. Threads: BENCH_TORCH_THREADS (default 1, like
+the single-threaded JavaScript peers).
+"""
+
+import json
+import os
+import sys
+import time
+
+REPLY_PREFIX = "@@bench "
+
+# NOTE: this file is named torch.py, and Python puts the script's folder first on sys.path:
+# without this, `import torch` would import this file again instead of PyTorch.
+_here = os.path.dirname(os.path.abspath(__file__))
+sys.path = [p for p in sys.path if os.path.abspath(p or os.curdir) != _here]
+
+import torch  # noqa: E402  (an ImportError here is reported by main.ts as "unavailable")
+import torch.nn.functional as F  # noqa: E402
+
+try:
+    import numpy as np
+except ImportError:  # pragma: no cover - torch from pip may come without numpy
+    np = None
+
+# Keep in step with data.ts.
+SEEDS = {"matA": 11, "matB": 12, "x": 21, "y": 22, "w1": 31, "b1": 32, "w2": 33, "b2": 34, "chain": 41}
+CHAIN_CYCLE = ["mul", "add", "tanh"]
+CHAIN_MUL = 0.5
+CHAIN_ADD = 0.1
+M32 = 0xFFFFFFFF
+
+
+def _hash32_py(x):
+    x ^= x >> 16
+    x = (x * 0x7FEB352D) & M32
+    x ^= x >> 15
+    x = (x * 0x846CA68B) & M32
+    x ^= x >> 16
+    return x
+
+
+def _hashes(n, seed):
+    """lowbias32 of (seed * 0x9E3779B1 + i) mod 2^32, i < n: as data.ts."""
+    base = (seed * 0x9E3779B1) & M32
+    if np is None:
+        return [_hash32_py((base + i) & M32) for i in range(n)]
+    x = ((np.arange(n, dtype=np.uint64) + np.uint64(base)) & np.uint64(M32)).astype(np.uint32)
+    x ^= x >> np.uint32(16)
+    x *= np.uint32(0x7FEB352D)
+    x ^= x >> np.uint32(15)
+    x *= np.uint32(0x846CA68B)
+    x ^= x >> np.uint32(16)
+    return x
+
+
+def uniform(n, seed, lo, hi, dtype=torch.float32):
+    """Same values as data.ts uniform(): computed in float64, then rounded to dtype."""
+    h = _hashes(n, seed)
+    scale = (hi - lo) / 4294967296.0
+    if np is None:
+        return torch.tensor([lo + v * scale for v in h], dtype=torch.float64).to(dtype)
+    return torch.from_numpy(lo + h.astype(np.float64) * scale).to(dtype)
+
+
+def labels(n, seed, classes):
+    h = _hashes(n, seed)
+    if np is None:
+        return torch.tensor([(v * classes) >> 32 for v in h], dtype=torch.int64)
+    return torch.from_numpy((h.astype(np.int64) * classes) >> 32)
+
+
+def matmul(n, dtype):
+    dt = torch.float32 if dtype == "float32" else torch.float64
+    a = uniform(n * n, SEEDS["matA"], -1, 1, dt).reshape(n, n)
+    b = uniform(n * n, SEEDS["matB"], -1, 1, dt).reshape(n, n)
+
+    def run():
+        torch.mm(a, b)
+
+    return run
+
+
+def mlp(batch, batches, lr):
+    n_in, n_hidden, n_out = 784, 128, 10
+    k1 = 1 / n_in**0.5
+    k2 = 1 / n_hidden**0.5
+    w1 = uniform(n_in * n_hidden, SEEDS["w1"], -k1, k1).reshape(n_in, n_hidden).requires_grad_()
+    b1 = uniform(n_hidden, SEEDS["b1"], -k1, k1).requires_grad_()
+    w2 = uniform(n_hidden * n_out, SEEDS["w2"], -k2, k2).reshape(n_hidden, n_out).requires_grad_()
+    b2 = uniform(n_out, SEEDS["b2"], -k2, k2).requires_grad_()
+    x = uniform(batch * batches * n_in, SEEDS["x"], -1, 1).reshape(batches, batch, n_in)
+    y = labels(batch * batches, SEEDS["y"], n_out).reshape(batches, batch)
+    opt = torch.optim.SGD([w1, b1, w2, b2], lr=lr)
+    state = {"i": 0}
+
+    def run():
+        k = state["i"] % batches
+        state["i"] += 1
+        logits = torch.relu(x[k] @ w1 + b1) @ w2 + b2
+        loss = F.cross_entropy(logits, y[k])
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        return loss.item()
+
+    return run
+
+
+def chain(ops, size):
+    seq = [CHAIN_CYCLE[i % len(CHAIN_CYCLE)] for i in range(ops)]
+    x = uniform(size, SEEDS["chain"], -1, 1).requires_grad_()
+
+    def run():
+        y = x
+        for op in seq:
+            if op == "mul":
+                y = y * CHAIN_MUL
+            elif op == "add":
+                y = y + CHAIN_ADD
+            else:
+                y = torch.tanh(y)
+        y.sum().backward()
+        x.grad = None
+
+    return run
+
+
+def setup(w):
+    kind = w["kind"]
+    if kind == "matmul":
+        return matmul(w["n"], w["dtype"])
+    if kind == "mlp":
+        return mlp(w["batch"], w["batches"], w["lr"])
+    if kind == "chain":
+        return chain(w["ops"], w["size"])
+    return "no scalar Value graph"
+
+
+def median(xs):
+    s = sorted(xs)
+    m = len(s) // 2
+    return s[m] if len(s) % 2 else (s[m - 1] + s[m]) / 2
+
+
+def calibrate(run, t):
+    """As harness.ts calibrate(): first run apart, warm-up, batch size for targetBatchMs."""
+    now = time.perf_counter
+    t0 = now()
+    first = run()
+    first_ms = (now() - t0) * 1000
+    times = []
+    if first_ms < t["slowRunMs"]:
+        start = now()
+        while len(times) < t["minWarmupRuns"] or (now() - start) * 1000 < t["warmupMs"]:
+            t0 = now()
+            run()
+            dt = (now() - t0) * 1000
+            times.append(dt)
+            if dt > t["slowRunMs"]:
+                break
+    tail = times[len(times) // 2 :]
+    per_run = median(tail) if tail else first_ms
+    cal = {
+        "firstRunMs": first_ms,
+        "perRunMs": per_run,
+        "warmupRuns": len(times) + 1,
+        "batch": max(1, round(t["targetBatchMs"] / max(per_run, 1e-6))),
+    }
+    if isinstance(first, float):
+        cal["firstValue"] = first
+    return cal
+
+
+def measure(run, batch):
+    now = time.perf_counter
+    t0 = now()
+    for _ in range(batch):
+        run()
+    return (now() - t0) * 1000
+
+
+def info():
+    threads = int(os.environ.get("BENCH_TORCH_THREADS", "1"))
+    torch.set_num_threads(threads)
+    notes = []
+    # A BLAS-less build (Debian's python3-torch without libopenblas0-pthread) is 25-30x slower.
+    a = torch.ones(256, 256)
+    torch.mm(a, a)
+    t0 = time.perf_counter()
+    for _ in range(5):
+        torch.mm(a, a)
+    gflops = 5 * 2 * 256**3 / (time.perf_counter() - t0) / 1e9
+    if gflops < 5:
+        notes.append(f"slow BLAS ({gflops:.1f} GFLOP/s at n=256): is an optimized BLAS installed?")
+    py = sys.version.split()[0]
+    return {
+        "version": torch.__version__,
+        "backend": f"CPU, {torch.get_num_threads()} thread(s), Python {py}",
+        "notes": notes,
+    }
+
+
+def main():
+    out = sys.stdout
+    current = None
+
+    def reply(msg):
+        out.write(REPLY_PREFIX + json.dumps(msg) + "\n")
+        out.flush()
+
+    for line in sys.stdin:
+        line = line.strip()
+        if not line:
+            continue
+        req = json.loads(line)
+        try:
+            kind = req["type"]
+            if kind == "load":
+                reply({"type": "loaded", "info": info()})
+            elif kind == "setup":
+                current = None
+                r = setup(req["workload"])
+                if isinstance(r, str):
+                    reply({"type": "unsupported", "reason": r})
+                    continue
+                current = r
+                reply({"type": "ready", "calibration": calibrate(current, req["timing"])})
+            elif kind == "measure":
+                reply({"type": "sample", "totalMs": measure(current, req["batch"]), "batch": req["batch"]})
+            elif kind == "teardown":
+                current = None
+                reply({"type": "done"})
+            elif kind == "exit":
+                return
+            else:
+                reply({"type": "error", "message": f"unsupported request {kind}"})
+        except Exception as e:  # reported to main.ts, which marks the cell failed
+            reply({"type": "error", "message": f"{type(e).__name__}: {e}"})
+
+
+if __name__ == "__main__":
+    main()

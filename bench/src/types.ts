@@ -1,0 +1,132 @@
+// Shared vocabulary of the benchmark: workloads, contenders, and the messages between the
+// orchestrator (main.ts) and the worker processes that host one contender each.
+
+export type Dtype = 'float32' | 'float64';
+
+/** C = A·B for two random n×n matrices; the result is read back each run. */
+export interface MatmulWorkload {
+  kind: 'matmul';
+  id: string;
+  n: number;
+  dtype: Dtype;
+}
+
+/**
+ * One SGD step (lr 0.01) of a 784-128-10 ReLU MLP with mean softmax cross-entropy.
+ * The data set holds `batches` batches of `batch` samples; each run takes the next batch.
+ */
+export interface MlpWorkload {
+  kind: 'mlp';
+  id: string;
+  batch: number;
+  batches: number;
+  lr: number;
+}
+
+/**
+ * A chain of `ops` tiny elementwise ops on x of shape [size] (requires grad), cycling
+ * through `x * 0.5`, `x + 0.1`, `tanh(x)`; then sum and backward.
+ */
+export interface ChainWorkload {
+  kind: 'chain';
+  id: string;
+  ops: number;
+  size: number;
+}
+
+/**
+ * micrograd-style scalar graph: a 2-16-16-1 tanh MLP (linear output) over `samples`
+ * points built from scalar Values, mean squared error, backward and an SGD update.
+ */
+export interface ScalarWorkload {
+  kind: 'scalar';
+  id: string;
+  samples: number;
+  sizes: number[];
+  lr: number;
+}
+
+export type Workload = MatmulWorkload | MlpWorkload | ChainWorkload | ScalarWorkload;
+
+/** What a contender's setup returns: a closure that performs one unit of work. */
+export interface Runner {
+  /** One unit of work, complete (results read back) when it returns or resolves. May return the loss. */
+  run(): number | void | Promise<number | void>;
+  /** Frees what setup allocated (peers with manual memory management need it). */
+  dispose?(): void;
+}
+
+/** Returned by setup when a contender has no way to run a workload. */
+export interface Unsupported {
+  unsupported: string;
+}
+
+export interface ContenderInfo {
+  version: string;
+  /** Backend, device or threads: what a reader needs to interpret the figures. */
+  backend: string;
+  notes?: string[];
+}
+
+/** One file per contender exports one of these. */
+export interface Contender {
+  name: string;
+  /** Loads the library (throws if it is not usable here). */
+  load(): Promise<ContenderInfo>;
+  setup(workload: Workload): Runner | Unsupported | Promise<Runner | Unsupported>;
+}
+
+/** Worker-side calibration: how long a run takes after warm-up and how many runs make a batch. */
+export interface Calibration {
+  firstRunMs: number;
+  perRunMs: number;
+  warmupRuns: number;
+  batch: number;
+  /** What the first run returned (the MLP's initial loss), to cross-check contenders. */
+  firstValue?: number;
+}
+
+export interface TimingOptions {
+  warmupMs: number;
+  minWarmupRuns: number;
+  targetBatchMs: number;
+  /** A run slower than this gets no warm-up beyond the first run. */
+  slowRunMs: number;
+}
+
+export interface MemoryRequest {
+  batch: number;
+  batches: number;
+  epochs: number;
+  lr: number;
+}
+
+export interface MemoryReport {
+  rssStartMB: number;
+  rssAfterSetupMB: number;
+  rssAfterTrainMB: number;
+  rssAfterGcMB?: number;
+  heapUsedAfterTrainMB: number;
+  heapUsedAfterGcMB?: number;
+  epochs: number;
+  samples: number;
+  steps: number;
+  trainSeconds: number;
+}
+
+export type Request =
+  | { type: 'load' }
+  | { type: 'setup'; workload: Workload; timing: TimingOptions }
+  | { type: 'measure'; batch: number }
+  | { type: 'teardown' }
+  | { type: 'memory'; request: MemoryRequest }
+  | { type: 'exit' };
+
+export type Reply =
+  | { type: 'loaded'; info: ContenderInfo }
+  | { type: 'ready'; calibration: Calibration }
+  | { type: 'unsupported'; reason: string }
+  | { type: 'sample'; totalMs: number; batch: number }
+  | { type: 'done' }
+  | { type: 'memory'; report: MemoryReport }
+  | { type: 'error'; message: string };
