@@ -60,10 +60,12 @@ export function broadcastShapes(op: string, a: Shape, b: Shape): number[] {
 
 /** Resolves a possibly negative axis against `ndim`. */
 export function normalizeAxis(op: string, axis: number, ndim: number): number {
-  if (!Number.isInteger(axis) || axis < -ndim || axis >= Math.max(ndim, 1) || (ndim === 0 && axis !== 0 && axis !== -1)) {
+  // A 0-d tensor takes axis 0 or -1, as in PyTorch.
+  const n = Math.max(ndim, 1);
+  if (!Number.isInteger(axis) || axis < -n || axis >= n) {
     throw new ShapeError(`${op}: axis ${axis} is out of range for a tensor with ${ndim} dimension(s)`);
   }
-  return axis < 0 ? axis + ndim : axis;
+  return axis < 0 ? axis + n : axis;
 }
 
 /**
