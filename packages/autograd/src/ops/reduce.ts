@@ -149,20 +149,25 @@ export interface VarianceOptions {
  * PyTorch's default of 1; pass `{ correction: 1 }` for the sample variance. @example variance(x, 0)
  */
 export function variance(x: Tensor, axis?: Axis, options: VarianceOptions = {}): Tensor {
-  const { keepdims = false, correction = 0 } = options;
-  const t = expectTensor('var', 'input', x);
-  const axes = normalizeAxes('var', axis, t.ndim);
-  const count = sizeOf(axes.map((a) => t.shape[a]!));
-  if (!(count - correction > 0)) {
-    throw new ArgumentError(`var: ${count} element(s) with correction ${correction} leave no degrees of freedom (shape ${formatShape(t.shape)})`);
-  }
-  const centred = t.sub(mean(t, axes, true));
-  return sum(centred.square(), axes, keepdims).div(count - correction);
+  return varianceAs('var', x, axis, options);
 }
 
 /** Standard deviation over `axis`; options as `variance`. @example std(x, 1, { correction: 1 }) */
 export function std(x: Tensor, axis?: Axis, options: VarianceOptions = {}): Tensor {
-  return variance(x, axis, options).sqrt();
+  return varianceAs('std', x, axis, options).sqrt();
+}
+
+/** The variance, with errors naming `op` (std's errors should say std, not var). */
+function varianceAs(op: string, x: Tensor, axis: Axis, options: VarianceOptions): Tensor {
+  const { keepdims = false, correction = 0 } = options;
+  const t = expectTensor(op, 'input', x);
+  const axes = normalizeAxes(op, axis, t.ndim);
+  const count = sizeOf(axes.map((a) => t.shape[a]!));
+  if (!(count - correction > 0)) {
+    throw new ArgumentError(`${op}: ${count} element(s) with correction ${correction} leave no degrees of freedom (shape ${formatShape(t.shape)})`);
+  }
+  const centred = t.sub(mean(t, axes, true));
+  return sum(centred.square(), axes, keepdims).div(count - correction);
 }
 
 /**
