@@ -71,7 +71,8 @@ export function pow(a: TensorLike, b: TensorLike): Tensor {
     ]);
   }
   return makeOutput('pow', data, shape, [x, y], (g, out) => [
-    x.requiresGrad ? sumTo(g.mul(y).mul(x.pow(y.sub(1))), x.shape) : null,
+    // Where b = 0 the base gradient is 0, not 0·0^(-1) = NaN at a = 0 (PyTorch's rule, and the number path's).
+    x.requiresGrad ? sumTo(where(y.eq(0), 0, g.mul(y).mul(x.pow(y.sub(1)))), x.shape) : null,
     y.requiresGrad
       ? sumTo(g.mul(where(x.eq(0).mul(y.ge(0)), 0, out.mul(x.log()))), y.shape)
       : null,

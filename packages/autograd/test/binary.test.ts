@@ -1,0 +1,402 @@
+import { describe, expect, test } from 'vitest';
+import fc from 'fast-check';
+import {
+  add, ArgumentError, assertGradcheck, div, DTypeError, gradgradcheck, maximum, minimum, mul, pow, ShapeError, sub, tensor,
+  Tensor, type TensorLike,
+} from '@chainrule/autograd';
+import { broadcastShapesArb, checkGradProperty, shapeArb, tensorArb, type ValueConstraints } from '@chainrule/autograd/testing';
+import { expectClose, expectFloat32Rounding, expectMatches, refBroadcast } from './helpers/reference.js';
+
+const f64 = (values: number[], shape = [values.length], requiresGrad = false): Tensor =>
+  tensor(Float64Array.from(values), { shape, requiresGrad });
+const grad64 = (values: number[], shape = [values.length]): Tensor => f64(values, shape, true);
+const values = (t: Tensor | null): number[] => Array.from(t!.data);
+
+/** Two broadcast-compatible float64 tensors, each with its own value constraints. */
+function pairArb(ca: ValueConstraints = {}, cb: ValueConstraints = ca): fc.Arbitrary<Tensor[]> {
+  return broadcastShapesArb(2).chain(([sa, sb]) => fc.tuple(tensorArb(sa!, ca), tensorArb(sb!, cb)));
+}
+
+/**
+ * Moves every value onto the grid 0.2k + offset. Two tensors snapped to offsets 0.05 and 0.15
+ * are never within 0.1 of each other, which keeps maximum/minimum away from their tie kink.
+ */
+function snap(t: Tensor, offset: number): Tensor {
+  const data = Float64Array.from(t.data, (v) => 0.2 * Math.round(v / 0.2) + offset);
+  return new Tensor(data, t.shape, { requiresGrad: t.requiresGrad });
+}
+const untiedPairArb = (): fc.Arbitrary<Tensor[]> => pairArb().map(([a, b]) => [snap(a!, 0.05), snap(b!, 0.15)]);
+
+interface BinaryCase {
+  name: string;
+  op: (a: TensorLike, b: TensorLike) => Tensor;
+  method: (a: Tensor, b: TensorLike) => Tensor;
+  /** The maths, on plain numbers. */
+  ref: (a: number, b: number) => number;
+  /** Inputs for the gradient check: in the domain, away from poles and kinks. */
+  gradInputs: () => fc.Arbitrary<Tensor[]>;
+  /** A number operand for the gradient check of `op(x, scalar)` and `op(scalar, x)`. */
+  scalar: number;
+  /** Values of x in `op(x, scalar)` and in `op(scalar, x)`. */
+  left: ValueConstraints;
+  right: ValueConstraints;
+}
+
+const cases: BinaryCase[] = [
+  { name: 'add', op: add, method: (a, b) => a.add(b), ref: (a, b) => a + b, gradInputs: () => pairArb(), scalar: 1.5, left: {}, right: {} },
+  { name: 'sub', op: sub, method: (a, b) => a.sub(b), ref: (a, b) => a - b, gradInputs: () => pairArb(), scalar: -0.7, left: {}, right: {} },
+  { name: 'mul', op: mul, method: (a, b) => a.mul(b), ref: (a, b) => a * b, gradInputs: () => pairArb(), scalar: 2.5, left: {}, right: {} },
+  {
+    name: 'div', op: div, method: (a, b) => a.div(b), ref: (a, b) => a / b,
+    gradInputs: () => pairArb({}, { avoid: [0], margin: 0.3 }),
+    scalar: 1.7, left: {}, right: { avoid: [0], margin: 0.3 },
+  },
+  {
+    // Tensor exponent: the base stays positive so the exponent's gradient (out·log a) is real.
+    name: 'pow', op: pow, method: (a, b) => a.pow(b), ref: (a, b) => Math.pow(a, b),
+    gradInputs: () => pairArb({ min: 0.2, max: 2 }, { min: -2, max: 2 }),
+    scalar: 1.7, left: { min: 0.2, max: 2 }, right: {},
+  },
+  {
+    name: 'maximum', op: maximum, method: (a, b) => a.maximum(b), ref: (a, b) => Math.max(a, b),
+    gradInputs: untiedPairArb, scalar: 0.3, left: { avoid: [0.3], margin: 0.05 }, right: { avoid: [0.3], margin: 0.05 },
+  },
+  {
+    name: 'minimum', op: minimum, method: (a, b) => a.minimum(b), ref: (a, b) => Math.min(a, b),
+    gradInputs: untiedPairArb, scalar: 0.3, left: { avoid: [0.3], margin: 0.05 }, right: { avoid: [0.3], margin: 0.05 },
+  },
+];
+
+describe('hand-computed values and gradients', () => {
+  test('add broadcasts a row over a matrix; the row gradient sums over the broadcast axis', () => {
+    const a = grad64([1, 2, 3, 4], [2, 2]);
+    const b = grad64([10, 20]);
+    const y = add(a, b);
+    expect(y.shape).toEqual([2, 2]);
+    expect(values(y)).toEqual([11, 22, 13, 24]);
+    y.sum().backward();
+    expect(values(a.grad)).toEqual([1, 1, 1, 1]);
+    expect(values(b.grad)).toEqual([2, 2]);
+  });
+
+  test('sub: 5 - x and x - y, with the gradient of the subtrahend negated and summed', () => {
+    const x = grad64([1, 2, 3]);
+    expect(values(sub(5, x))).toEqual([4, 3, 2]);
+    const y = grad64([0.5], [1, 1]);
+    const z = sub(x, y);
+    expect(z.shape).toEqual([1, 3]);
+    expect(values(z)).toEqual([0.5, 1.5, 2.5]);
+    z.sum().backward();
+    expect(values(x.grad)).toEqual([1, 1, 1]);
+    expect(values(y.grad)).toEqual([-3]);
+  });
+
+  test('mul: each gradient is the other operand', () => {
+    const a = grad64([1, 2, 3]);
+    const b = grad64([4, 5, 6]);
+    const y = mul(a, b);
+    expect(values(y)).toEqual([4, 10, 18]);
+    y.sum().backward();
+    expect(values(a.grad)).toEqual([4, 5, 6]);
+    expect(values(b.grad)).toEqual([1, 2, 3]);
+  });
+
+  test('div: d(a/b)/da = 1/b and d(a/b)/db = -a/b²', () => {
+    const a = grad64([1, 2, 3]);
+    const b = grad64([2, 4, 8]);
+    const y = div(a, b);
+    expect(values(y)).toEqual([0.5, 0.5, 0.375]);
+    y.sum().backward();
+    expect(values(a.grad)).toEqual([0.5, 0.25, 0.125]);
+    expect(values(b.grad)).toEqual([-0.25, -0.125, -3 / 64]);
+    expect(values(div(1, f64([4, -0.5])))).toEqual([0.25, -2]);
+  });
+
+  test('pow with a tensor exponent: d/da = b·a^(b-1), d/db = a^b·ln a', () => {
+    const a = grad64([2, 3]);
+    const b = grad64([3, 2]);
+    const y = pow(a, b);
+    expect(values(y)).toEqual([8, 9]);
+    y.sum().backward();
+    expect(values(a.grad)).toEqual([12, 6]);
+    expectClose(b.grad!.data, [8 * Math.LN2, 9 * Math.log(3)], 1e-15);
+  });
+
+  test('pow with a number exponent: d/dx xᵖ = p·x^(p-1) for integer, fractional and negative p', () => {
+    const cube = grad64([1, -2, 0.5]);
+    const y = pow(cube, 3);
+    expect(values(y)).toEqual([1, -8, 0.125]);
+    y.sum().backward();
+    expect(values(cube.grad)).toEqual([3, 12, 0.75]);
+
+    const root = grad64([4, 9]);
+    expect(values(root.pow(0.5))).toEqual([2, 3]);
+    root.pow(0.5).sum().backward();
+    expect(values(root.grad)).toEqual([0.25, 1 / 6]);
+
+    const inv = grad64([2, -4]);
+    expect(values(inv.pow(-1))).toEqual([0.5, -0.25]);
+    inv.pow(-1).sum().backward();
+    expect(values(inv.grad)).toEqual([-0.25, -1 / 16]);
+  });
+
+  test('pow with a number base: d/dx cˣ = cˣ·ln c', () => {
+    const x = grad64([0, 1, 3]);
+    const y = pow(2, x);
+    expect(values(y)).toEqual([1, 2, 8]);
+    y.sum().backward();
+    expectClose(x.grad!.data, [Math.LN2, 2 * Math.LN2, 8 * Math.LN2], 1e-15);
+  });
+
+  test('maximum and minimum send the whole gradient to the winner', () => {
+    const a = grad64([1, 5, -3]);
+    const b = grad64([4, 2, -7]);
+    const hi = maximum(a, b);
+    expect(values(hi)).toEqual([4, 5, -3]);
+    hi.sum().backward();
+    expect(values(a.grad)).toEqual([0, 1, 1]);
+    expect(values(b.grad)).toEqual([1, 0, 0]);
+
+    const c = grad64([1, 5, -3]);
+    const d = grad64([4, 2, -7]);
+    const lo = minimum(c, d);
+    expect(values(lo)).toEqual([1, 2, -7]);
+    lo.sum().backward();
+    expect(values(c.grad)).toEqual([1, 0, 0]);
+    expect(values(d.grad)).toEqual([0, 1, 1]);
+  });
+
+  test('maximum(x, 0) is relu; minimum(x, 0) its mirror', () => {
+    expect(values(maximum(f64([-2, 0.5, 3]), 0))).toEqual([0, 0.5, 3]);
+    expect(values(minimum(0, f64([-2, 0.5, 3])))).toEqual([-2, 0, 0]);
+  });
+});
+
+describe('forward matches plain loops with NumPy broadcasting', () => {
+  for (const c of cases) {
+    test(`${c.name}: tensor-tensor, tensor-number and number-tensor, function and method`, () => {
+      fc.assert(
+        fc.property(pairArb({ requiresGrad: false }), fc.double({ min: -2, max: 2, noNaN: true }), ([a, b], s) => {
+          const before = [Float64Array.from(a!.data), Float64Array.from(b!.data)];
+          const expected = refBroadcast([a!, b!], c.ref);
+          expectMatches(c.op(a!, b!), expected);
+          expectMatches(c.method(a!, b!), expected);
+          expectMatches(c.op(a!, s), refBroadcast([a!, { data: [s], shape: [] }], c.ref));
+          expectMatches(c.op(s, b!), refBroadcast([{ data: [s], shape: [] }, b!], c.ref));
+          // Inputs are read, never written.
+          expect(a!.data).toEqual(before[0]);
+          expect(b!.data).toEqual(before[1]);
+        }),
+        { numRuns: 60 },
+      );
+    });
+  }
+
+  test('a number operand takes the dtype of the tensor, on either side; two 0-d tensors give a 0-d result', () => {
+    for (const c of cases) {
+      expect(c.op(tensor([1.5, 2]), 2).dtype).toBe('float32');
+      expect(c.op(2, tensor([1.5, 2], { dtype: 'float64' })).dtype).toBe('float64');
+      const y = c.op(tensor(3, { dtype: 'float64' }), tensor(2, { dtype: 'float64' }));
+      expect(y.shape).toEqual([]);
+      expect(y.item()).toBe(c.ref(3, 2));
+    }
+  });
+});
+
+describe('float32 results are the float32 rounding of the float64 result', () => {
+  for (const c of cases) {
+    test(c.name, () => {
+      fc.assert(
+        fc.property(pairArb({ requiresGrad: false, dtype: 'float32' }), ([a, b]) => {
+          const out32 = c.op(a!, b!);
+          expect(out32.dtype).toBe('float32');
+          const out64 = c.op(a!.toDtype('float64'), b!.toDtype('float64'));
+          expectFloat32Rounding(out32.data, out64.data);
+        }),
+        { numRuns: 40 },
+      );
+    });
+  }
+});
+
+describe('gradients pass gradcheck over random broadcast shapes', () => {
+  for (const c of cases) {
+    test(`${c.name}: both operands, including size-1 dims and 0-d tensors`, () => {
+      checkGradProperty((a, b) => c.op(a!, b!), c.gradInputs(), { numRuns: 25 });
+    });
+
+    test(`${c.name}: a number on either side`, () => {
+      const one = (v: ValueConstraints): fc.Arbitrary<Tensor[]> => shapeArb().chain((s) => fc.tuple(tensorArb(s, v)));
+      checkGradProperty((x) => c.op(x!, c.scalar), one(c.left), { numRuns: 15 });
+      checkGradProperty((x) => c.op(c.scalar, x!), one(c.right), { numRuns: 15 });
+    });
+
+    test(`${c.name}: second derivatives (the VJP is itself differentiable)`, () => {
+      fc.assert(
+        fc.property(c.gradInputs(), (xs) => {
+          const report = gradgradcheck((a, b) => c.op(a!, b!), xs);
+          if (!report.ok) throw new Error(`shapes ${xs.map((x) => JSON.stringify(x.shape)).join(', ')}: ${JSON.stringify(report.worst)}`);
+        }),
+        { numRuns: 8 },
+      );
+    });
+  }
+
+  test('pow with a number exponent, over integer, fractional, negative and zero exponents', () => {
+    for (const p of [2, 3, -1, -2, 0.5, 1.5, 1, 0]) {
+      // Integer exponents take any base (away from 0 when negative); fractional ones need a positive base.
+      const domain: ValueConstraints = Number.isInteger(p) ? { avoid: [0], margin: 0.2 } : { min: 0.2, max: 2 };
+      checkGradProperty((x) => x!.pow(p), shapeArb().chain((s) => fc.tuple(tensorArb(s, domain))), { numRuns: 8 });
+    }
+  });
+
+  test('fixed edge shapes: 0-d with 0-d, 0-d with a matrix, size-1 dims on both sides', () => {
+    const shapes: [number[], number[]][] = [[[], []], [[], [2, 3]], [[2, 3], []], [[1], [3]], [[2, 1, 3], [4, 1]], [[3, 1], [1, 4]], [[1, 1], [1]]];
+    let k = 0;
+    // Values in [0.5, 1.5], distinct: inside every op's domain and never tied.
+    const fill = (shape: number[]): Tensor => {
+      const n = shape.reduce((p, d) => p * d, 1);
+      return grad64(Array.from({ length: n }, () => 0.5 + ((k++ * 0.6180339887) % 1)), shape);
+    };
+    for (const c of cases) {
+      for (const [sa, sb] of shapes) assertGradcheck((a, b) => c.op(a!, b!), [fill(sa), fill(sb)]);
+    }
+  });
+});
+
+describe('edge cases', () => {
+  test('maximum and minimum split a tie evenly, as PyTorch does', () => {
+    const a = grad64([2, 1, 3]);
+    const b = grad64([2, 0, 3]);
+    maximum(a, b).sum().backward();
+    expect(values(a.grad)).toEqual([0.5, 1, 0.5]);
+    expect(values(b.grad)).toEqual([0.5, 0, 0.5]);
+
+    const c = grad64([2, 1]);
+    const d = grad64([2, 0]);
+    minimum(c, d).sum().backward();
+    expect(values(c.grad)).toEqual([0.5, 0]);
+    expect(values(d.grad)).toEqual([0.5, 1]);
+  });
+
+  test('a broadcast scalar tied with three elements collects half of each', () => {
+    const x = grad64([2, 2, 5]);
+    const s = grad64([2], []);
+    maximum(x, s).sum().backward();
+    expect(values(x.grad)).toEqual([0.5, 0.5, 1]);
+    expect(s.grad!.item()).toBe(1);
+  });
+
+  test('f(a, a) accumulates both gradients: add → 2, mul → 2a, maximum → 1 (two halves)', () => {
+    const a = grad64([1.5, -2]);
+    add(a, a).sum().backward();
+    expect(values(a.grad)).toEqual([2, 2]);
+    const b = grad64([1.5, -2]);
+    mul(b, b).sum().backward();
+    expect(values(b.grad)).toEqual([3, -4]);
+    const c = grad64([1.5, -2]);
+    maximum(c, c).sum().backward();
+    expect(values(c.grad)).toEqual([1, 1]);
+    const d = grad64([1.5, -2]);
+    sub(d, d).sum().backward();
+    expect(values(d.grad)).toEqual([0, 0]);
+  });
+
+  test('pow: zero exponent gives a zero base gradient, also at base 0 (PyTorch), with a number or a tensor exponent', () => {
+    const x = grad64([0, 2, -3]);
+    const y = pow(x, 0);
+    expect(values(y)).toEqual([1, 1, 1]);
+    y.sum().backward();
+    expect(values(x.grad)).toEqual([0, 0, 0]);
+
+    // Regression: the tensor-exponent path gave 0·0^(-1) = NaN at base 0, exponent 0.
+    const a = grad64([0, 2]);
+    const e = grad64([0, 0]);
+    pow(a, e).sum().backward();
+    expect(values(a.grad)).toEqual([0, 0]);
+    expect(values(e.grad)).toEqual([0, Math.LN2]);
+  });
+
+  test('pow: the exponent gradient is 0 at base 0 with exponent ≥ 0 (not 0·log 0 = NaN), as in PyTorch', () => {
+    const a = grad64([0, 0]);
+    const e = grad64([2, 0.5]);
+    const y = pow(a, e);
+    expect(values(y)).toEqual([0, 0]);
+    y.sum().backward();
+    expect(values(e.grad)).toEqual([0, 0]);
+    expect(values(a.grad)).toEqual([0, Infinity]); // d/da a^0.5 at 0
+  });
+
+  test('pow: the base gradient of x² at 0 is exactly 0 on both paths', () => {
+    const x = grad64([0]);
+    x.pow(2).backward(f64([1]));
+    expect(x.grad!.item()).toBe(0);
+    const z = grad64([0]);
+    z.pow(f64([2])).backward(f64([1]));
+    expect(z.grad!.item()).toBe(0);
+  });
+
+  test('IEEE semantics: division by zero gives ±Infinity and 0/0 NaN; pow of a negative base to a fraction is NaN', () => {
+    expect(values(div(f64([1, -1, 0]), 0))).toEqual([Infinity, -Infinity, NaN]);
+    expect(Number.isNaN(pow(f64([-8]), 1 / 3).item())).toBe(true);
+    expect(values(pow(f64([-2]), 3))).toEqual([-8]);
+  });
+
+  test('maximum and minimum propagate NaN from either side, as NumPy and PyTorch do', () => {
+    for (const op of [maximum, minimum]) {
+      expect(values(op(f64([NaN, 1, NaN]), f64([1, NaN, NaN]))).every(Number.isNaN)).toBe(true);
+    }
+  });
+
+  test('float32 scalars are rounded to float32 before the op (as a 0-d float32 tensor)', () => {
+    const x = tensor([1]);
+    expect(add(x, 0.1).item()).toBe(Math.fround(1 + Math.fround(0.1)));
+  });
+
+  test('gradients of float32 inputs are float32 and of the input shape', () => {
+    const a = tensor([[1, 2, 3]], { requiresGrad: true });
+    const b = tensor([[2], [4]], { requiresGrad: true });
+    div(a, b).sum().backward();
+    expect(a.grad!.dtype).toBe('float32');
+    expect(a.grad!.shape).toEqual([1, 3]);
+    expect(b.grad!.shape).toEqual([2, 1]);
+    expectClose(a.grad!.data, [0.75, 0.75, 0.75], 1e-7);
+    expectClose(b.grad!.data, [-6 / 4, -6 / 16], 1e-7);
+  });
+});
+
+describe('errors', () => {
+  for (const c of cases) {
+    test(`${c.name}: a dtype mix is a DTypeError naming the op, both dtypes and both shapes`, () => {
+      const a = tensor([1, 2], { requiresGrad: true });
+      const b = tensor(new Float64Array([1, 2, 3]), { shape: [3, 1], requiresGrad: true });
+      const before = [values(a), values(b)];
+      expect(() => c.op(a, b)).toThrow(DTypeError);
+      expect(() => c.op(a, b)).toThrow(new RegExp(`^${c.name}: .*\\[2\\] float32.*\\[3,1\\] float64`));
+      expect(() => c.method(b, a)).toThrow(DTypeError);
+      expect([values(a), values(b)]).toEqual(before);
+      expect(a.grad).toBeNull();
+      expect(b.grad).toBeNull();
+    });
+
+    test(`${c.name}: shapes that do not broadcast are a ShapeError naming the op and both shapes`, () => {
+      const a = grad64([1, 2, 3, 4, 5, 6], [2, 3]);
+      const b = grad64([1, 2, 3, 4]);
+      expect(() => c.op(a, b)).toThrow(ShapeError);
+      expect(() => c.op(a, b)).toThrow(new RegExp(`^${c.name}: .*\\[2,3\\] and \\[4\\]`));
+      expect(() => c.method(b, a)).toThrow(new RegExp(`^${c.name}: .*\\[4\\] and \\[2,3\\]`));
+      expect(values(a)).toEqual([1, 2, 3, 4, 5, 6]);
+      expect(values(b)).toEqual([1, 2, 3, 4]);
+    });
+
+    test(`${c.name}: a non-Tensor operand is an ArgumentError naming the op and the argument`, () => {
+      const x = f64([1, 2]);
+      expect(() => c.op([1, 2] as unknown as Tensor, x)).toThrow(ArgumentError);
+      expect(() => c.op([1, 2] as unknown as Tensor, x)).toThrow(`${c.name}: input must be a Tensor, got an array`);
+      expect(() => c.op(x, null as unknown as Tensor)).toThrow(`${c.name}: other must be a Tensor, got null`);
+      expect(() => c.op(x, '2' as unknown as Tensor)).toThrow(`${c.name}: other must be a Tensor, got string`);
+      expect(() => c.op(1, 2)).toThrow(ArgumentError);
+      expect(values(x)).toEqual([1, 2]);
+    });
+  }
+});
