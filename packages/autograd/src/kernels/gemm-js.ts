@@ -5,7 +5,8 @@ import type { FloatArray } from '../dtype.js';
  * float64 scratch (A into 4-row micro-panels, B into 4-column micro-panels, each KC deep), so
  * the 4×4 micro-kernel reads two contiguous streams whatever the transpose flags: the
  * backward products Xᵀ·dH and dH·Wᵀ run as fast as X·W. The 16 accumulators are float64
- * locals (float32 results are rounded once per KC slice, when stored).
+ * locals (float32 results are rounded once per KC slice, when stored). Tiny products (up to
+ * 4³ multiply-adds) skip the packing and take one dot product per element.
  *
  * NOTE: this function is cloned per dtype from its own source text (see `monomorphic`), so it
  * must not refer to anything outside itself: no imports, no module constants, no helpers.
@@ -31,11 +32,25 @@ function gemmTiled(
   const KC = 256;
   const MC = 128;
   const NC = 1024;
+  const SMALL = 64; // multiply-adds (m·n·k) up to which the direct loop below is faster
   // op(A)(i, p) = a[aOffset + i·rsA + p·csA]; op(B)(p, j) = b[bOffset + p·rsB + j·csB].
   const rsA = transA ? 1 : k;
   const csA = transA ? m : 1;
   const rsB = transB ? 1 : n;
   const csB = transB ? k : 1;
+  if (m * n * k <= SMALL) {
+    // Small products: packing costs more than it saves; one dot product per element.
+    for (let i = 0; i < m; i++) {
+      for (let j = 0; j < n; j++) {
+        let sum = 0;
+        let ia = aOffset + i * rsA;
+        let ib = bOffset + j * csB;
+        for (let p = 0; p < k; p++, ia += csA, ib += rsB) sum += a[ia]! * b[ib]!;
+        c[cOffset + i * n + j] = sum;
+      }
+    }
+    return;
+  }
   for (let jc = 0; jc < n; jc += NC) {
     const nc = Math.min(NC, n - jc);
     for (let pc = 0; pc < k; pc += KC) {

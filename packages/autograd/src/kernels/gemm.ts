@@ -4,11 +4,11 @@ import { gemmJs } from './gemm-js.js';
 import { gemmWasm, wasmGemmAvailable } from './wasm/gemm-wasm.js';
 
 /**
- * Below this many multiply-adds (m·n·k) the 'auto' backend stays in TypeScript: copying the
- * operands into WebAssembly memory and back costs more than the faster kernel saves.
- * Measured with bench/micro/gemm.ts.
+ * Below this many multiply-adds (m·n·k) the 'auto' backend stays in TypeScript: a call into
+ * WebAssembly costs about 0.25 µs of fixed overhead (copies, views, the call itself), which
+ * only the 6³–8³ products and up earn back (`node scripts/run.mjs bench/micro/gemm.ts --small`).
  */
-const WASM_MIN_WORK = 4096;
+const WASM_MIN_WORK = 512;
 
 /**
  * C = op(A) · op(B), overwriting C. op(A) is m×k: A is stored m×k row-major, or k×m when

@@ -113,16 +113,15 @@ export function gemmWasm(
   const cAt = bAt + align(k * n * size);
   const end = cAt + m * n * size;
   if (end > MAX_BYTES) return false;
-  const { memory } = module.exports;
-  if (end > memory.buffer.byteLength) {
-    // Grow-only: the memory keeps its largest size for later calls.
+  if (end > f32View.byteLength) {
+    // Grow-only: the memory keeps its largest size for later calls. Only this code grows it
+    // (the module has no memory.grow), so the views stay valid until the next grow here.
+    const { memory } = module.exports;
     try {
-      memory.grow(Math.ceil((end - memory.buffer.byteLength) / 65536));
+      if (end > memory.buffer.byteLength) memory.grow(Math.ceil((end - memory.buffer.byteLength) / 65536));
     } catch {
       return false; // out of memory: the caller falls back to the TypeScript kernel
     }
-  }
-  if (f32View.buffer !== memory.buffer) {
     f32View = new Float32Array(memory.buffer);
     f64View = new Float64Array(memory.buffer);
   }
