@@ -28,10 +28,10 @@ export interface CsvTable {
 const MISSING = new Set(['na', 'n/a', 'nan', 'null', 'none', '?']);
 const HEX_LIKE = /^[+-]?0[xbo]/i;
 
-/** Splits CSV text into records, calling `onRecord(fields, line)` for each; quotes follow RFC 4180. */
+/** Splits CSV text into records, calling `onRecord(fields, quoted, line)` for each; quotes follow RFC 4180. */
 function forEachRecord(
   caller: string,
-  where: string,
+  path: string | undefined,
   text: string,
   delimiter: number,
   onRecord: (fields: string[], quoted: boolean, line: number) => void,
@@ -39,6 +39,8 @@ function forEachRecord(
   const QUOTE = 34;
   const LF = 10;
   const CR = 13;
+  const where = path === undefined ? '' : `${path}: `;
+  const at = (line: number): { line: number; path?: string } => (path === undefined ? { line } : { line, path });
   // One array reused for every record: onRecord must copy what it keeps.
   const fields: string[] = [];
   let line = 1;
@@ -56,7 +58,7 @@ function forEachRecord(
       let from = i + 1;
       for (;;) {
         const q = text.indexOf('"', from);
-        if (q < 0) throw new DataFormatError(`${caller}: ${where}line ${openLine}: quoted field is never closed`, { line: openLine });
+        if (q < 0) throw new DataFormatError(`${caller}: ${where}line ${openLine}: quoted field is never closed`, at(openLine));
         for (let k = from; k < q; k++) if (text.charCodeAt(k) === LF) line++;
         parts += text.slice(from, q);
         if (text.charCodeAt(q + 1) === QUOTE) {
@@ -70,7 +72,7 @@ function forEachRecord(
       value = parts;
       const c = i < end ? text.charCodeAt(i) : -1;
       if (c !== -1 && c !== delimiter && c !== LF && c !== CR) {
-        throw new DataFormatError(`${caller}: ${where}line ${line}: unexpected text after a closing quote`, { line });
+        throw new DataFormatError(`${caller}: ${where}line ${line}: unexpected text after a closing quote`, at(line));
       }
     } else {
       let j = i;
@@ -126,6 +128,7 @@ export function parseCsvText(caller: string, text: string, options: CsvOptions =
     throw new ArgumentError(`${caller}: header must be true, false or 'auto', got ${JSON.stringify(header)}`);
   }
   const where = path === undefined ? '' : `${path}: `;
+  const at = (line: number): { line: number; path?: string } => (path === undefined ? { line } : { line, path });
 
   let names: string[] | undefined;
   let width = -1;
@@ -143,7 +146,7 @@ export function parseCsvText(caller: string, text: string, options: CsvOptions =
     picks = columns === undefined ? known.map((_, j) => j) : columns.map((c) => pickColumn(caller, where, c, known, hasHeader));
   };
 
-  forEachRecord(caller, where, text, delimiter.charCodeAt(0), (fields, quoted, line) => {
+  forEachRecord(caller, path, text, delimiter.charCodeAt(0), (fields, quoted, line) => {
     // Blank lines carry no data (a trailing newline, spacing between blocks).
     if (fields.length === 1 && !quoted && (fields[0] as string).trim() === '') return;
     if (width < 0) {
@@ -154,7 +157,7 @@ export function parseCsvText(caller: string, text: string, options: CsvOptions =
     if (fields.length !== width) {
       throw new DataFormatError(
         `${caller}: ${where}line ${line} has ${fields.length} fields, expected ${width} as on line ${widthLine}`,
-        { line, ...(path === undefined ? {} : { path }) },
+        at(line),
       );
     }
     row.length = 0;
@@ -164,14 +167,14 @@ export function parseCsvText(caller: string, text: string, options: CsvOptions =
       if (v === undefined) {
         throw new DataFormatError(
           `${caller}: ${where}line ${line}, column ${JSON.stringify((names as string[])[j])}: ${JSON.stringify(fields[j])} is not a number`,
-          { line, ...(path === undefined ? {} : { path }) },
+          at(line),
         );
       }
       if (Number.isNaN(v)) {
         if (nan === 'error') {
           throw new DataFormatError(
             `${caller}: ${where}line ${line}, column ${JSON.stringify((names as string[])[j])}: missing value ${JSON.stringify(fields[j])} (pass nan: 'keep' or 'drop-row' to accept it)`,
-            { line, ...(path === undefined ? {} : { path }) },
+            at(line),
           );
         }
         missing = true;

@@ -104,6 +104,11 @@ describe('readCsv', () => {
     writeFileSync(bad, 'a,b\n1,2\n3,4\n5,6,7\n');
     expect(() => readCsv(bad)).toThrow(DataFormatError);
     expect(() => readCsv(bad)).toThrow(`readCsv: ${bad}: line 4 has 3 fields, expected 2 as on line 1`);
+    try {
+      readCsv(bad);
+    } catch (err) {
+      expect([(err as DataFormatError).path, (err as DataFormatError).line]).toEqual([bad, 4]);
+    }
     const missing = join(dir, 'nope.csv');
     expect(() => readCsv(missing)).toThrow(DataFileError);
     expect(() => readCsv(missing)).toThrow(`readCsv: cannot read ${missing}: no such file`);

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ArgumentError, DataLoader, type DatasetLike } from '../src/index.js';
+import { ArgumentError, DataLoader, xor, type Batch, type DatasetLike } from '../src/index.js';
 
 const ROW = 3;
 
@@ -108,6 +108,13 @@ describe('DataLoader', () => {
         expect([b.y[2 * r], b.y[2 * r + 1]]).toEqual([100 + 2 * i, 101 + 2 * i]);
       });
     }
+  });
+
+  it('keeps the element types of the dataset in its batches', () => {
+    const batches: Batch<Float32Array, Uint8Array>[] = [...new DataLoader(xor({ dtype: 'float32' }), { batchSize: 3 })];
+    expect(batches.map((b) => b.x.constructor)).toEqual([Float32Array, Float32Array]);
+    expect(batches.map((b) => b.y.constructor)).toEqual([Uint8Array, Uint8Array]);
+    expect(Array.from(batches[1]!.y)).toEqual([0]);
   });
 
   it('keeps image axes in the batch shape and infers yShape', () => {
