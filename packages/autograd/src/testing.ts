@@ -6,6 +6,7 @@
 import fc from 'fast-check';
 import type { DType } from './dtype.js';
 import { Tensor } from './tensor.js';
+import { Generator } from './random.js';
 import { formatGradcheckReport, gradcheck, type GradcheckOptions, type TensorFunction } from './gradcheck.js';
 
 /** Limits of generated shapes. */
@@ -24,17 +25,17 @@ export function shapeArb(c: ShapeConstraints = {}): fc.Arbitrary<number[]> {
 
 /**
  * `count` shapes that broadcast together: each drops some leading dimensions of a common shape
- * and sets some others to 1. @example broadcastShapesArb(2) // e.g. [[3,1,2],[4,2]]
+ * and sets some others to 1. Built with `map` only, so fast-check shrinks every part.
+ * @example broadcastShapesArb(2) // e.g. [[3,1,2],[4,2]]
  */
 export function broadcastShapesArb(count = 2, c: ShapeConstraints = {}): fc.Arbitrary<number[][]> {
-  return shapeArb(c).chain((full) =>
-    fc.tuple(
-      ...Array.from({ length: count }, () =>
-        fc.tuple(fc.integer({ min: 0, max: full.length }), fc.array(fc.boolean(), { minLength: full.length, maxLength: full.length })).map(
-          ([drop, ones]) => full.slice(drop).map((d, i) => (ones[i + drop] ? 1 : d)),
-        ),
-      ),
-    ),
+  const maxRank = c.maxRank ?? 3;
+  const variant = fc.tuple(fc.integer({ min: 0, max: maxRank }), fc.array(fc.boolean(), { minLength: maxRank, maxLength: maxRank }));
+  return fc.tuple(shapeArb(c), fc.array(variant, { minLength: count, maxLength: count })).map(([full, variants]) =>
+    variants.map(([drop, ones]) => {
+      const d = Math.min(drop, full.length);
+      return full.slice(d).map((n, i) => (ones[i + d] ? 1 : n));
+    }),
   );
 }
 
@@ -58,19 +59,39 @@ export function valueArb(c: ValueConstraints = {}): fc.Arbitrary<number> {
     .filter((v) => avoid.every((k) => Math.abs(v - k) >= margin));
 }
 
-/** A tensor of the given shape with values as `c` says (float64 and requiring grad by default). @example tensorArb([2, 3], { min: 0.1 }) */
-export function tensorArb(shape: readonly number[], c: ValueConstraints = {}): fc.Arbitrary<Tensor> {
+/**
+ * A tensor of `shape` filled from `seed` with values as `c` says (float64, requiring grad by
+ * default). NOTE: values come from a seed that does not shrink, so a failing case shrinks its
+ * shapes, not its values toward 0 (where a wrong gradient can hide under the tolerance).
+ */
+export function seededTensor(shape: readonly number[], seed: number, c: ValueConstraints = {}): Tensor {
+  const { min = -2, max = 2, avoid = [], margin = 0.05, dtype = 'float64', requiresGrad = true } = c;
   const n = shape.reduce((a, b) => a * b, 1);
-  const { dtype = 'float64', requiresGrad = true } = c;
-  return fc.array(valueArb(c), { minLength: n, maxLength: n }).map((values) => {
-    const data = dtype === 'float64' ? Float64Array.from(values) : Float32Array.from(values);
-    return new Tensor(data, [...shape], { requiresGrad });
-  });
+  const rng = new Generator(seed);
+  const data = dtype === 'float64' ? new Float64Array(n) : new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    let v: number;
+    let tries = 0;
+    do v = min + (max - min) * rng.uniform();
+    while (avoid.some((k) => Math.abs(v - k) < margin) && ++tries < 1000);
+    data[i] = v;
+  }
+  return new Tensor(data, [...shape], { requiresGrad });
 }
 
-/** Tensors for each shape of a shape-list arbitrary. @example tensorsArb(broadcastShapesArb(2)) */
+/** A tensor of the given shape with values as `c` says (float64 and requiring grad by default). @example tensorArb([2, 3], { min: 0.1 }) */
+export function tensorArb(shape: readonly number[], c: ValueConstraints = {}): fc.Arbitrary<Tensor> {
+  return fc.noShrink(fc.integer()).map((seed) => seededTensor(shape, seed, c));
+}
+
+/** Tensors for each shape of a shape-list arbitrary; the shapes shrink, the values do not. @example tensorsArb(broadcastShapesArb(2)) */
 export function tensorsArb(shapes: fc.Arbitrary<number[][]>, c: ValueConstraints = {}): fc.Arbitrary<Tensor[]> {
-  return shapes.chain((list) => fc.tuple(...list.map((s) => tensorArb(s, c))));
+  return fc.tuple(shapes, fc.noShrink(fc.integer())).map(([list, seed]) => list.map((s, i) => seededTensor(s, seed + i * 7919, c)));
+}
+
+/** One tensor per shape drawn by `shapes`, as a one-element list: the usual input of a unary property. @example unaryArb(shapeArb(), { min: 0.1 }) */
+export function unaryArb(shapes: fc.Arbitrary<number[]> = shapeArb(), c: ValueConstraints = {}): fc.Arbitrary<Tensor[]> {
+  return tensorsArb(shapes.map((s) => [s]), c);
 }
 
 /** Options of `checkGradProperty`. */
@@ -88,7 +109,7 @@ export interface GradPropertyOptions extends GradcheckOptions {
  */
 export function checkGradProperty(f: TensorFunction, inputs: fc.Arbitrary<Tensor[]>, options: GradPropertyOptions = {}): void {
   const { numRuns = 30, propertySeed, ...gradcheckOptions } = options;
-  fc.assert(
+  const details = fc.check(
     fc.property(inputs, (xs) => {
       const report = gradcheck(f, xs, gradcheckOptions);
       if (!report.ok) {
@@ -97,4 +118,10 @@ export function checkGradProperty(f: TensorFunction, inputs: fc.Arbitrary<Tensor
     }),
     { numRuns, ...(propertySeed === undefined ? {} : { seed: propertySeed }) },
   );
+  if (details.failed) {
+    const cause = details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance);
+    throw new Error(
+      `checkGradProperty: failed after ${details.numRuns} case(s), shrunk ${details.numShrinks} time(s) (seed ${details.seed}, path "${details.counterexamplePath}")\n  ${cause}`,
+    );
+  }
 }
