@@ -96,7 +96,9 @@ export function erf(x: Tensor): Tensor {
 }
 
 /** Exact GELU, `x · Φ(x) = x/2 · (1 + erf(x/√2))` (composed, so its gradient is inherited). @example gelu(x) */
-export function gelu(x: Tensor): Tensor {
+export function gelu(input: Tensor): Tensor {
+  // Checked here because a composite would otherwise fail inside with a message not naming gelu.
+  const x = expectTensor('gelu', 'input', input);
   return x.mul(0.5).mul(erf(x.mul(Math.SQRT1_2)).add(1));
 }
 
