@@ -95,11 +95,15 @@ export function leakyRelu(x: FloatArray, slope: number, out: FloatArray): void {
   }
 }
 
-/** out[i] = x[i] clamped to [lo, hi] (NaN stays NaN). */
+/**
+ * out[i] = min(max(x[i], lo), hi) (NaN stays NaN). The upper bound is applied last, so with
+ * lo > hi every element becomes hi, as in PyTorch.
+ */
 export function clamp(x: FloatArray, lo: number, hi: number, out: FloatArray): void {
   for (let i = 0; i < x.length; i++) {
     const v = x[i]!;
-    out[i] = v < lo ? lo : v > hi ? hi : v;
+    const above = v < lo ? lo : v;
+    out[i] = above > hi ? hi : above;
   }
 }
 
