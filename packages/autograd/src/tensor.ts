@@ -175,10 +175,14 @@ export class Tensor implements Vertex {
   /**
    * Backpropagates from this tensor, accumulating into `.grad` of every leaf that requires it.
    * A non-scalar tensor needs the gradient of the final result with respect to it.
-   * @example loss.backward(); w.grad
+   * @example loss.backward(); loss.backward({ createGraph: true }); y.backward(ones(y.shape))
    */
-  backward(gradient?: Tensor, options: BackwardOptions = {}): void {
-    runBackward([this], gradient === undefined ? undefined : [gradient], options);
+  backward(gradientOrOptions?: Tensor | BackwardOptions, options: BackwardOptions = {}): void {
+    if (gradientOrOptions instanceof Tensor || gradientOrOptions === undefined) {
+      runBackward([this], gradientOrOptions === undefined ? undefined : [gradientOrOptions], options);
+    } else {
+      runBackward([this], undefined, gradientOrOptions);
+    }
   }
 
   /** The same data as another dtype (a copy; gradients flow back through the cast). */
@@ -237,7 +241,8 @@ export class Tensor implements Vertex {
   /** Reorders axes: `x.permute(2, 0, 1)`. */ permute(...axes: number[] | [readonly number[]]): Tensor { return shapeOps.permute(this, flatShape(axes)); }
   /** Elements `start` to `end` (exclusive) along `axis`; negative bounds count from the end. */
   slice(axis: number, start: number, end?: number): Tensor { return shapeOps.slice(this, axis, start, end); }
-  /** `length` elements from `start` along `axis` (PyTorch's narrow). */ narrow(axis: number, start: number, length: number): Tensor { return shapeOps.slice(this, axis, start, start + length); }
+  /** `length` elements from `start` along `axis` (PyTorch's narrow: start may be negative; no clipping). */
+  narrow(axis: number, start: number, length: number): Tensor { return shapeOps.narrow(this, axis, start, length); }
   /** Broadcasts to a larger shape; -1 keeps a dimension. */ expand(...shape: number[] | [readonly number[]]): Tensor { return shapeOps.expand(this, flatShape(shape)); }
   /** Removes size-1 axes (all of them, or the given one). */ squeeze(axis?: number): Tensor { return shapeOps.squeeze(this, axis); }
   /** Inserts a size-1 axis at `axis`. */ unsqueeze(axis: number): Tensor { return shapeOps.unsqueeze(this, axis); }
