@@ -17,7 +17,9 @@ import { sumTo } from './reduce.js';
  */
 export function where(condition: Tensor, a: TensorLike, b: TensorLike): Tensor {
   const cond = expectTensor('where', 'condition', condition);
-  const x = typeof a === 'number' ? scalarTensor(a, typeof b === 'number' ? cond.dtype : b.dtype) : expectTensor('where', 'input', a);
+  // A number branch takes the other branch's dtype, so check that one is a Tensor before reading it.
+  const other = typeof b === 'number' ? cond.dtype : expectTensor('where', 'other', b).dtype;
+  const x = typeof a === 'number' ? scalarTensor(a, other) : expectTensor('where', 'input', a);
   const y = typeof b === 'number' ? scalarTensor(b, x.dtype) : expectTensor('where', 'other', b);
   checkSameDType('where', x, y);
   const shape = broadcastShapes('where', broadcastShapes('where', cond.shape, x.shape), y.shape);
