@@ -1,3 +1,4 @@
+import { setFlagsFromString } from 'node:v8';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { FloatArray } from '../src/dtype.js';
@@ -201,6 +202,26 @@ describe('gemm kernels agree with the plain triple loop', () => {
       const c = new Float64Array(6);
       gemm(false, false, 3, 2, 2, a, 0, b, 0, c, 0);
       expect([...c]).toEqual([NaN, Infinity, NaN, NaN, 20, 27]);
+    }
+  });
+});
+
+describe('the relaxed-SIMD (fused multiply-add) build', () => {
+  // Browsers load this build; Node 20 validates it only with --experimental-wasm-relaxed-simd,
+  // which V8 also takes at run time. Only modules compiled afterwards see the flag, so a fresh
+  // copy of the loader picks the relaxed build while the one above keeps plain SIMD128.
+  it('agrees with the plain triple loop too', async () => {
+    setFlagsFromString('--experimental-wasm-relaxed-simd');
+    vi.resetModules();
+    try {
+      const fresh = await import('../src/kernels/wasm/gemm-wasm.js');
+      expect(fresh.wasmGemmFlavour()).toBe('relaxed-simd');
+      const kernel: Gemm = (...args) => expect(fresh.gemmWasm(...args)).toBe(true);
+      agrees(kernel);
+      agrees(kernel, true, 100);
+      agreesOnBigShapes(kernel);
+    } finally {
+      vi.resetModules();
     }
   });
 });
