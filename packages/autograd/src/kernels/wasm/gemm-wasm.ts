@@ -75,7 +75,8 @@ export function wasmGemmFlavour(): WasmGemmFlavour | null {
   return load()?.flavour ?? null;
 }
 
-const align = (bytes: number): number => (bytes + 63) & ~63;
+/** Rounds up to a cache line (arithmetic, not bit masks: sizes may pass 2³¹ before the check). */
+const align = (bytes: number): number => Math.ceil(bytes / 64) * 64;
 
 /** Largest linear memory the driver asks for: byte addresses are i32, kept below 2 GiB. */
 const MAX_BYTES = 2 ** 31 - 65536;
