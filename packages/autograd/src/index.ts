@@ -11,7 +11,7 @@ export {
   add, sub, mul, div, pow, maximum, minimum,
   neg, exp, log, log1p, sqrt, abs, sign, tanh, sigmoid, relu, leakyRelu, gelu, softplus, sin, cos, erf, square, reciprocal, clamp, isFinite,
   sum, mean, max, min, prod, logsumexp, variance, std, sumTo,
-  reshape, permute, transpose, slice, concat, stack, expand, squeeze, unsqueeze,
+  reshape, permute, transpose, slice, narrow, concat, stack, expand, squeeze, unsqueeze,
   matmul, softmax, logSoftmax, gather, where, eq, ne, lt, le, gt, ge, toDtype,
 } from './ops/index.js';
 export { noGrad, enableGrad, setGradEnabled, isGradEnabled } from './engine/grad-mode.js';

@@ -2,7 +2,7 @@
 export { add, sub, mul, div, pow, maximum, minimum } from './binary.js';
 export { neg, exp, log, log1p, sqrt, abs, sign, tanh, sigmoid, relu, leakyRelu, gelu, softplus, sin, cos, erf, square, reciprocal, clamp, isFinite } from './unary.js';
 export { sum, mean, max, min, prod, logsumexp, variance, std, sumTo } from './reduce.js';
-export { reshape, permute, transpose, slice, concat, stack, expand, squeeze, unsqueeze } from './shape.js';
+export { reshape, permute, transpose, slice, narrow, concat, stack, expand, squeeze, unsqueeze } from './shape.js';
 export { matmul } from './matmul.js';
 export { softmax, logSoftmax } from './softmax.js';
 export { gather } from './gather.js';

@@ -55,6 +55,8 @@ export function transpose(x: Tensor, axis0 = -2, axis1 = -1): Tensor {
   if (t.ndim < 2 && axis0 === -2 && axis1 === -1) return t;
   const a = normalizeAxis('transpose', axis0, t.ndim);
   const b = normalizeAxis('transpose', axis1, t.ndim);
+  // An axis swapped with itself is the identity (and the only swap a 0-d tensor has).
+  if (a === b) return t;
   const perm = t.shape.map((_, i) => i);
   perm[a] = b;
   perm[b] = a;
@@ -67,6 +69,7 @@ export function transpose(x: Tensor, axis0 = -2, axis1 = -1): Tensor {
  */
 export function slice(input: Tensor, axis: number, start: number, end?: number): Tensor {
   const x = expectTensor('slice', 'input', input);
+  checkNotScalar('slice', x);
   const ax = normalizeAxis('slice', axis, x.ndim);
   const n = x.shape[ax]!;
   if (!Number.isInteger(start) || (end !== undefined && !Number.isInteger(end))) {
@@ -76,6 +79,27 @@ export function slice(input: Tensor, axis: number, start: number, end?: number):
   const lo = clip(start);
   const hi = Math.max(lo, clip(end ?? n));
   return sliceRange(x, ax, lo, hi);
+}
+
+/**
+ * `length` elements from `start` along `axis`, as `torch.narrow`: a negative start counts from
+ * the end, and unlike slice the range must lie inside the axis. @example narrow(x, 0, -2, 2)
+ */
+export function narrow(input: Tensor, axis: number, start: number, length: number): Tensor {
+  const x = expectTensor('narrow', 'input', input);
+  checkNotScalar('narrow', x);
+  const ax = normalizeAxis('narrow', axis, x.ndim);
+  const n = x.shape[ax]!;
+  const lo = start < 0 ? start + n : start;
+  if (!Number.isInteger(start) || !Number.isInteger(length) || lo < 0 || length < 0 || lo + length > n) {
+    throw new ShapeError(`narrow: start ${start} and length ${length} do not fit axis ${ax} of shape ${formatShape(x.shape)}`);
+  }
+  return sliceRange(x, ax, lo, lo + length);
+}
+
+/** NOTE: normalizeAxis lets a 0-d tensor take axis 0, but it has no axis to cut or join along. */
+function checkNotScalar(op: string, x: Tensor): void {
+  if (x.ndim === 0) throw new ShapeError(`${op}: a 0-d tensor has no axis to ${op === 'concat' ? 'join' : 'cut'} along; unsqueeze it first`);
 }
 
 /** The primitive behind slice: [lo, hi) of axis `ax`, already in range. */
@@ -111,6 +135,7 @@ export function concat(inputs: readonly Tensor[], axis = 0): Tensor {
   const xs = inputs.map((t, i) => expectTensor('concat', `tensors[${i}]`, t));
   checkSameDType('concat', ...xs);
   const first = xs[0]!;
+  checkNotScalar('concat', first);
   const ax = normalizeAxis('concat', axis, first.ndim);
   for (const t of xs) {
     if (t.ndim !== first.ndim || t.shape.some((d, i) => i !== ax && d !== first.shape[i])) {
@@ -148,7 +173,7 @@ export function stack(inputs: readonly Tensor[], axis = 0): Tensor {
       throw new ShapeError(`stack: all tensors must have one shape, got ${xs.map((u) => formatShape(u.shape)).join(', ')}`);
     }
   }
-  const ax = normalizeAxis('stack', axis, xs[0]!.ndim + 1);
+  const ax = newAxis('stack', axis, xs[0]!.shape);
   return concat(xs.map((t) => unsqueeze(t, ax)), ax);
 }
 
@@ -182,8 +207,20 @@ export function squeeze(x: Tensor, axis?: number): Tensor {
 /** Inserts a size-1 axis at `axis` (negative counts from the end of the result). @example unsqueeze(x, 0) */
 export function unsqueeze(x: Tensor, axis: number): Tensor {
   const t = expectTensor('unsqueeze', 'input', x);
-  const ax = normalizeAxis('unsqueeze', axis, t.ndim + 1);
+  const ax = newAxis('unsqueeze', axis, t.shape);
   const shape = [...t.shape];
   shape.splice(ax, 0, 1);
   return reshape(t, shape);
+}
+
+/**
+ * Resolves the position of a new axis inserted into `shape` (negative counts from the end of
+ * the result). Not normalizeAxis against ndim + 1: its message would misstate the input's rank.
+ */
+function newAxis(op: string, axis: number, shape: Shape): number {
+  const n = shape.length + 1;
+  if (!Number.isInteger(axis) || axis < -n || axis >= n) {
+    throw new ShapeError(`${op}: axis ${axis} is out of range [${-n}, ${n - 1}] for a new axis of a tensor of shape ${formatShape(shape)}`);
+  }
+  return axis < 0 ? axis + n : axis;
 }
