@@ -4,10 +4,12 @@
 
 import { tensor, Value, type Tensor } from '@chainrule/autograd';
 import { chainOps, CHAIN_ADD, CHAIN_MUL, mlpData, scalarData, SEEDS, uniform } from './data.js';
+import { peerVersion } from './peers.js';
 import type { Contender, ContenderInfo, Runner, Workload } from './types.js';
 
 async function load(): Promise<ContenderInfo> {
-  return { version: 'workspace', backend: 'Float32Array/Float64Array kernels, 1 thread' };
+  const kernels = process.env.CHAINRULE_KERNELS || 'auto';
+  return { version: `${peerVersion('@chainrule/autograd')} (workspace)`, backend: `kernels: ${kernels} (CHAINRULE_KERNELS), 1 thread` };
 }
 
 function matmul(n: number, dtype: 'float32' | 'float64'): Runner {

@@ -7,6 +7,7 @@
 // load, or does not support a workload, is reported as such.
 
 import { execFile, execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { cpus, loadavg, platform, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { summarize } from './harness.js';
@@ -100,6 +101,19 @@ async function findPython(): Promise<{ python?: string; reason?: string }> {
   };
 }
 
+/** Family/model and the SIMD flags that matter to kernels, from /proc/cpuinfo (Linux only). */
+function cpuDetail(): string | undefined {
+  try {
+    const info = readFileSync('/proc/cpuinfo', 'utf8');
+    const field = (name: string): string | undefined => new RegExp(`^${name}\\s*:\\s*(.*)$`, 'm').exec(info)?.[1]?.trim();
+    const flags = new Set((field('flags') ?? '').split(/\s+/));
+    const simd = ['avx2', 'fma', 'avx512f'].filter((f) => flags.has(f));
+    return `family ${field('cpu family') ?? '?'} model ${field('model') ?? '?'}${simd.length ? `, ${simd.join('+')}` : ''}`;
+  } catch {
+    return undefined;
+  }
+}
+
 function machineInfo(dir: string): BenchResults['machine'] {
   let commit: string | undefined;
   try {
@@ -108,8 +122,10 @@ function machineInfo(dir: string): BenchResults['machine'] {
     commit = undefined;
   }
   const cpuList = cpus();
+  const detail = cpuDetail();
   return {
     cpu: cpuList[0]?.model.trim() ?? 'unknown',
+    ...(detail ? { cpuDetail: detail } : {}),
     cores: cpuList.length,
     memoryGB: totalmem() / 1024 ** 3,
     node: process.version,

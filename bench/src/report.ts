@@ -43,6 +43,7 @@ export interface ContenderStatus {
 
 export interface MachineInfo {
   cpu: string;
+  cpuDetail?: string;
   cores: number;
   memoryGB: number;
   node: string;
@@ -104,7 +105,7 @@ export function formatReport(res: BenchResults): string {
   const m = res.machine;
   out.push(
     `chainrule bench (${res.mode}) — ${res.date}`,
-    `machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGB.toFixed(0)} GB, Node ${m.node}, ${m.platform}` +
+    `machine: ${m.cpu}${m.cpuDetail ? ` (${m.cpuDetail})` : ''}, ${m.cores} cores, ${m.memoryGB.toFixed(0)} GB, Node ${m.node}, ${m.platform}` +
       `, load ${m.loadAverageStart.map((l) => l.toFixed(2)).join('/')}` +
       (m.commit ? `, commit ${m.commit}` : ''),
     '',
@@ -159,7 +160,9 @@ export function formatReport(res: BenchResults): string {
     const row = [w.workload.id, base?.status === 'ok' && base.value ? `${fmt(base.value.median)} ${w.unit}` : '—'];
     for (const p of peers) {
       const c = w.cells[p];
-      row.push(c?.status === 'ok' ? ratio(c.speedVsChainrule) || '?' : c?.status === 'unsupported' ? 'n/a' : '—');
+      // Without a chainrule figure to compare with, the peer's own median.
+      const own = c?.value ? `${fmt(c.value.median)} ${w.unit}` : '—';
+      row.push(c?.status === 'ok' ? ratio(c.speedVsChainrule) || own : c?.status === 'unsupported' ? 'n/a' : '—');
     }
     summary.push(row);
   }

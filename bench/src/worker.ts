@@ -4,20 +4,17 @@
 //
 // usage (from main.ts): node scripts/run.mjs bench/src/worker.ts <contender>
 
-import { contender as chainrule } from './chainrule.js';
-import { contender as jax } from './jax.js';
-import { contender as jsPytorch } from './js-pytorch.js';
-import { contender as tfjsCpu } from './tfjs-cpu.js';
-import { contender as tfjsWasm } from './tfjs-wasm.js';
 import { calibrate, measure, type Timed } from './harness.js';
 import type { Contender, MemoryReport, MemoryRequest, Reply, Request, Runner } from './types.js';
 
-const CONTENDERS: Record<string, Contender> = {
-  chainrule,
-  'jax-js': jax,
-  'tfjs-wasm': tfjsWasm,
-  'tfjs-cpu': tfjsCpu,
-  'js-pytorch': jsPytorch,
+// Imported on demand: a contender whose module throws as it loads (chainrule included) takes
+// down its own worker only.
+const CONTENDERS: Record<string, () => Promise<Contender>> = {
+  chainrule: async () => (await import('./chainrule.js')).contender,
+  'jax-js': async () => (await import('./jax.js')).contender,
+  'tfjs-wasm': async () => (await import('./tfjs-wasm.js')).contender,
+  'tfjs-cpu': async () => (await import('./tfjs-cpu.js')).contender,
+  'js-pytorch': async () => (await import('./js-pytorch.js')).contender,
 };
 
 function send(reply: Reply): void {
@@ -65,17 +62,21 @@ async function memory(contender: Contender, req: MemoryRequest): Promise<MemoryR
 
 async function main(): Promise<void> {
   const name = process.argv[2] ?? '';
-  const contender = CONTENDERS[name];
   if (!process.send) throw new Error('worker.ts must be started by main.ts with an IPC channel');
+  let contender: Contender | undefined;
   let current: { runner: Runner; timed?: Timed } | undefined;
 
   const handle = async (req: Request): Promise<void> => {
     try {
-      if (!contender) throw new Error(`unknown contender "${name}" (known: ${Object.keys(CONTENDERS).join(', ')})`);
+      if (req.type === 'load') {
+        const importer = CONTENDERS[name];
+        if (!importer) throw new Error(`unknown contender "${name}" (known: ${Object.keys(CONTENDERS).join(', ')})`);
+        contender = await importer();
+        send({ type: 'loaded', info: await contender.load() });
+        return;
+      }
+      if (!contender) throw new Error(`${req.type} before load`);
       switch (req.type) {
-        case 'load':
-          send({ type: 'loaded', info: await contender.load() });
-          return;
         case 'setup': {
           current?.runner.dispose?.();
           current = undefined;

@@ -66,7 +66,8 @@ export function workloads(quick: boolean): Workload[] {
     ...f32.map((n): Workload => ({ kind: 'matmul', id: `matmul-f32-${n}`, n, dtype: 'float32' })),
     ...f64.map((n): Workload => ({ kind: 'matmul', id: `matmul-f64-${n}`, n, dtype: 'float64' })),
     ...batches.map((batch): Workload => ({ kind: 'mlp', id: `mlp-b${batch}`, batch, batches: 4, lr: LR })),
-    { kind: 'chain', id: 'chain-1000', ops: 1000, size: 4 },
+    // The quick run's chain is shorter: jax-js takes seconds per eager 1,000-op chain.
+    quick ? { kind: 'chain', id: 'chain-300', ops: 300, size: 4 } : { kind: 'chain', id: 'chain-1000', ops: 1000, size: 4 },
     { kind: 'scalar', id: 'scalar-mlp', samples: 100, sizes: [2, 16, 16, 1], lr: LR },
   ];
 }
