@@ -91,7 +91,8 @@ export function tensor(
 function filled(op: string, shape: Shape, value: number, options: CreateOptions): Tensor {
   checkShape(op, shape);
   const data = allocate(resolveDType(op, options.dtype), sizeOf(shape));
-  if (value !== 0) data.fill(value);
+  // Fresh storage is +0 already; -0 (=== 0) must still be written, or 1/x flips sign.
+  if (!Object.is(value, 0)) data.fill(value);
   return finish(data, shape, options);
 }
 
