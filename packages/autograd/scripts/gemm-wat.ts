@@ -84,22 +84,31 @@ function kernel(t: WasmDType, b: GemmBlocking, relaxed: boolean): string[] {
   }
   step.push(set('pa', add(get('pa'), i32(b.mr * s))));
   step.push(set('pb', add(get('pb'), i32(b.nr * s))));
-  const store: string[] = [];
+  // C row i is at cp + i·ldc; `row` walks it. With acc, add what C holds first.
+  const addC: string[] = [set('row', get('cp'))];
+  const store: string[] = [set('row', get('cp'))];
   for (let i = 0; i < b.mr; i++) {
     for (let j = 0; j < nv; j++) {
-      const value = `(${v}.add (v128.load offset=${j * 16} ${get('cp')}) ${get(`c${i}_${j}`)})`;
-      store.push(`(if ${get('acc')} (then ${set(`c${i}_${j}`, value)}))`);
-      store.push(`(v128.store offset=${j * 16} ${get('cp')} ${get(`c${i}_${j}`)})`);
+      const c = `c${i}_${j}`;
+      addC.push(set(c, `(${v}.add (v128.load offset=${j * 16} ${get('row')}) ${get(c)})`));
+      store.push(`(v128.store offset=${j * 16} ${get('row')} ${get(c)})`);
     }
-    if (i + 1 < b.mr) store.push(set('cp', add(get('cp'), get('ldc'))));
+    if (i + 1 < b.mr) {
+      addC.push(set('row', add(get('row'), get('ldc'))));
+      store.push(set('row', add(get('row'), get('ldc'))));
+    }
   }
   return [
     `(func $kernel_${t} (param $kc i32) (param $pa i32) (param $pb i32) (param $cp i32) (param $ldc i32) (param $acc i32)`,
-    `  ${locals('v128', [...accs, ...bs, 'av'])} (local $end i32)`,
+    `  ${locals('v128', [...accs, ...bs, 'av'])} (local $end i32) (local $row i32)`,
     '  ' + set('end', add(get('pa'), mul(get('kc'), i32(b.mr * s)))),
     '  (loop $p_loop',
     ...step.map((line) => '    ' + line),
     `    (br_if $p_loop (i32.lt_u ${get('pa')} ${get('end')})))`,
+    `  (if ${get('acc')}`,
+    '    (then',
+    ...addC.map((line) => '      ' + line),
+    '    ))',
     ...store.map((line) => '  ' + line),
     ')',
   ];
