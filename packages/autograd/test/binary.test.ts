@@ -192,6 +192,30 @@ describe('forward matches plain loops with NumPy broadcasting', () => {
     });
   }
 
+  test('higher ranks (up to 5) with many size-1 dims, where the kernel merges and splits dimensions', () => {
+    const deep = broadcastShapesArb(2, { maxRank: 5, maxDim: 3 }).chain(([sa, sb]) =>
+      fc.tuple(tensorArb(sa!, { requiresGrad: false }), tensorArb(sb!, { requiresGrad: false })),
+    );
+    fc.assert(
+      fc.property(deep, ([a, b]) => {
+        for (const c of cases) expectMatches(c.op(a!, b!), refBroadcast([a!, b!], c.ref));
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  test('empty tensors broadcast to empty results, and their broadcast partners get zero gradients', () => {
+    for (const c of cases) {
+      const a = tensor(new Float64Array(0), { shape: [0, 3], requiresGrad: true });
+      const b = grad64([1, 2, 3]);
+      const y = c.op(a, b);
+      expect(y.shape).toEqual([0, 3]);
+      y.sum().backward();
+      expect(a.grad!.shape).toEqual([0, 3]);
+      expect(values(b.grad)).toEqual([0, 0, 0]);
+    }
+  });
+
   test('a number operand takes the dtype of the tensor, on either side; two 0-d tensors give a 0-d result', () => {
     for (const c of cases) {
       expect(c.op(tensor([1.5, 2]), 2).dtype).toBe('float32');
