@@ -1,0 +1,338 @@
+import { describe, expect, it } from 'vitest';
+import {
+  GraphError, ShapeError, Tensor, Value, enableGrad, gradients, isGradEnabled, noGrad, tensor, type NestedArray,
+} from '@chainrule/autograd';
+import { expectClose } from './helpers/reduce-reference.js';
+
+const f64 = (v: NestedArray, requiresGrad = true): Tensor => tensor(v, { dtype: 'float64', requiresGrad });
+
+function messageOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (e) {
+    return (e as Error).message;
+  }
+  return '(no error)';
+}
+
+describe('gradient accumulation', () => {
+  it('adds the contributions of a tensor used more than once', () => {
+    const a = f64([1, -2, 3]);
+    a.mul(a).sum().backward(); // d(a²)/da = 2a
+    expect(a.grad!.toArray()).toEqual([2, -4, 6]);
+    const b = f64([1, 2]);
+    b.add(b).add(b).sum().backward();
+    expect(b.grad!.toArray()).toEqual([3, 3]);
+  });
+
+  it('adds the paths of a diamond', () => {
+    // d = (2a)·e^a: both branches start at a; dd/da = 2e^a + 2a·e^a, 4e at a = 1.
+    const a = f64(1);
+    const d = a.mul(2).mul(a.exp());
+    d.backward();
+    expect(a.grad!.item()).toBeCloseTo(4 * Math.E, 14);
+    // y = b + b·b with b = 3a shared: dy/da = 3 + 18a, 39 at a = 2.
+    const x = f64(2);
+    const bb = x.mul(3);
+    bb.add(bb.mul(bb)).backward();
+    expect(x.grad!.item()).toBe(39);
+  });
+
+  it('sums a broadcast operand back and accumulates over separate backward calls', () => {
+    const a = f64([1, 2, 3]);
+    const m = f64([[1, 1, 1], [2, 2, 2]], false);
+    a.add(m).mul(m).sum().backward(); // d/da Σ (a + m)·m = column sums of m
+    expect(a.grad!.toArray()).toEqual([3, 3, 3]);
+    a.mul(2).sum().backward();
+    expect(a.grad!.toArray()).toEqual([5, 5, 5]);
+  });
+});
+
+describe('backward: misuse is a clear error', () => {
+  it('a non-scalar output without a gradient', () => {
+    const x = f64([1, 2]);
+    const y = x.mul(2);
+    expect(() => y.backward()).toThrow(GraphError);
+    expect(messageOf(() => y.backward())).toBe(
+      'backward: the gradient can be implied only for a one-element output; got shape [2], so pass backward(gradient) with that shape',
+    );
+    y.backward(f64([1, 10], false));
+    expect(x.grad!.toArray()).toEqual([2, 20]);
+  });
+
+  it('a gradient of the wrong shape or dtype', () => {
+    const y = f64([1, 2]).mul(2);
+    expect(() => y.backward(f64([1, 2, 3], false))).toThrow(ShapeError);
+    expect(() => y.backward(f64([1, 2, 3], false))).toThrow(/^backward: gradient of shape \[3\] \(float64\) does not match the output's shape \[2\] \(float64\)/);
+    expect(() => y.backward(tensor([1, 2]))).toThrow(/float32/);
+  });
+
+  it('an output that does not require grad', () => {
+    expect(() => f64([1, 2], false).sum().backward()).toThrow(GraphError);
+    expect(() => f64([1, 2], false).sum().backward()).toThrow(/^backward: tensor of shape \[\] does not require grad/);
+  });
+
+  it('an error midway leaves nothing half-summed for the next pass', () => {
+    const x = f64([1, 2]);
+    const y = x.mul(3);
+    const handle = y.registerHook(() => {
+      throw new Error('hook failed');
+    });
+    const z = y.sum();
+    expect(() => z.backward({ retainGraph: true })).toThrow('hook failed');
+    handle.remove();
+    z.backward();
+    expect(x.grad!.toArray()).toEqual([3, 3]);
+  });
+});
+
+describe('graph freeing and retainGraph', () => {
+  it('frees the graph after backward, and a second backward through it is a clear error', () => {
+    const x = f64([1, 2]);
+    const y = x.mul(x).sum();
+    y.backward();
+    expect(y.gradFn!.vjp).toBeNull();
+    expect(() => y.backward()).toThrow(GraphError);
+    expect(messageOf(() => y.backward())).toBe(
+      "backward: the graph through 'sum' was already freed by an earlier backward(); pass { retainGraph: true } to the first call to backpropagate twice",
+    );
+    expect(x.grad!.toArray()).toEqual([2, 4]); // the failed call added nothing
+  });
+
+  it('a new output built on a freed intermediate is refused too', () => {
+    const x = f64([1, 2]);
+    const h = x.mul(2);
+    h.sum().backward();
+    expect(() => h.mean().backward()).toThrow(/^backward: the graph through 'mul' was already freed/);
+  });
+
+  it('retainGraph keeps it: a second backward accumulates again', () => {
+    const x = f64([1, 2]);
+    const y = x.mul(x).sum();
+    y.backward({ retainGraph: true });
+    expect(y.gradFn!.vjp).not.toBeNull();
+    y.backward(undefined, { retainGraph: true });
+    expect(x.grad!.toArray()).toEqual([4, 8]);
+    y.backward();
+    expect(x.grad!.toArray()).toEqual([6, 12]);
+    expect(() => y.backward()).toThrow(GraphError);
+  });
+});
+
+describe('.grad, retainGrad and requiresGrad', () => {
+  it('.grad is set on leaves only; retainGrad keeps it on a non-leaf', () => {
+    const x = f64([1, 2]);
+    const h = x.mul(3);
+    const k = x.mul(4).retainGrad();
+    h.add(k).mul(h).sum().backward(); // (3x + 4x)·3x = 21x²
+    expect(x.grad!.toArray()).toEqual([42, 84]);
+    expect(h.grad).toBeNull();
+    expect(h.isLeaf).toBe(false);
+    // d/dk of Σ (h + k)·h = h
+    expect(k.grad!.toArray()).toEqual([3, 6]);
+    const c = f64([5], false);
+    c.mul(x).sum().backward();
+    expect(c.grad).toBeNull();
+  });
+
+  it('retained non-leaf gradients accumulate over passes, as leaves do', () => {
+    const x = f64([1, 2]);
+    const h = x.mul(2).retainGrad();
+    const y = h.sum();
+    y.backward({ retainGraph: true });
+    y.backward();
+    expect(h.grad!.toArray()).toEqual([2, 2]);
+    expect(x.grad!.toArray()).toEqual([4, 4]);
+  });
+
+  it('requiresGrad propagates from any input and settles isLeaf', () => {
+    const a = f64([1], false);
+    const b = f64([2]);
+    expect(a.add(a).requiresGrad).toBe(false);
+    expect(a.add(a).isLeaf).toBe(true);
+    expect(a.add(b).requiresGrad).toBe(true);
+    expect(a.add(b).isLeaf).toBe(false);
+    expect(a.add(b).gradFn!.op).toBe('add');
+    a.requiresGrad = true;
+    a.mul(b).sum().backward();
+    expect(a.grad!.toArray()).toEqual([2]);
+  });
+
+  it('turning off requiresGrad on a non-leaf throws', () => {
+    const y = f64([1]).exp();
+    expect(() => {
+      y.requiresGrad = false;
+    }).toThrow(GraphError);
+    expect(() => {
+      y.requiresGrad = false;
+    }).toThrow("requiresGrad: cannot turn off gradients of a non-leaf tensor (output of 'exp'); use detach()");
+    expect(y.requiresGrad).toBe(true);
+  });
+
+  it('detach shares the data and stops the gradient', () => {
+    const x = f64([2, 3]);
+    const d = x.detach();
+    expect(d.data).toBe(x.data);
+    expect(d.requiresGrad).toBe(false);
+    expect(d.gradFn).toBeNull();
+    x.mul(d).sum().backward(); // d is a constant: the gradient is d, not 2x
+    expect(x.grad!.toArray()).toEqual([2, 3]);
+  });
+});
+
+describe('grad mode', () => {
+  it('noGrad records nothing and restores the mode, even on throw', () => {
+    const x = f64([1, 2]);
+    const y = noGrad(() => {
+      expect(isGradEnabled()).toBe(false);
+      return x.mul(2).exp().sum();
+    });
+    expect(isGradEnabled()).toBe(true);
+    expect(y.requiresGrad).toBe(false);
+    expect(y.gradFn).toBeNull();
+    expect(() => y.backward()).toThrow(GraphError);
+    expect(() =>
+      noGrad(() => {
+        throw new Error('inside');
+      }),
+    ).toThrow('inside');
+    expect(isGradEnabled()).toBe(true);
+  });
+
+  it('enableGrad inside noGrad records again', () => {
+    const x = f64([1, 2]);
+    const y = noGrad(() => enableGrad(() => x.mul(3).sum()));
+    y.backward();
+    expect(x.grad!.toArray()).toEqual([3, 3]);
+  });
+});
+
+describe('dtypes', () => {
+  it('backward of float32 gives float32 gradients', () => {
+    const x = tensor([[1, 2], [3, 4]], { requiresGrad: true });
+    const w = tensor([[0.5], [0.25]], { requiresGrad: true });
+    const h = x.matmul(w).tanh().retainGrad();
+    h.sum().backward();
+    expect(x.grad!.dtype).toBe('float32');
+    expect(w.grad!.dtype).toBe('float32');
+    expect(h.grad!.dtype).toBe('float32');
+    expect(x.grad!.data).toBeInstanceOf(Float32Array);
+  });
+});
+
+describe('gradients(outputs, inputs)', () => {
+  it('returns the gradients without touching .grad', () => {
+    const x = f64([1, 2]);
+    const w = f64([3, 4]);
+    const h = x.mul(w);
+    const [gx, gw, gh] = gradients([h.sum()], [x, w, h]);
+    expect(gx!.toArray()).toEqual([3, 4]);
+    expect(gw!.toArray()).toEqual([1, 2]);
+    expect(gh!.toArray()).toEqual([1, 1]); // a non-leaf input works too
+    expect(x.grad).toBeNull();
+    expect(w.grad).toBeNull();
+  });
+
+  it('takes gradOutputs for non-scalar outputs and sums several outputs', () => {
+    const x = f64([1, 2]);
+    const [g] = gradients([x.mul(2), x.square().sum()], [x], { gradOutputs: [f64([1, 10], false), f64(1, false)] });
+    expect(g!.toArray()).toEqual([2 + 2, 20 + 4]);
+  });
+
+  it('builds a graph for higher derivatives with createGraph', () => {
+    const x = f64(2);
+    const [dx] = gradients([x.pow(3)], [x], { createGraph: true }); // 3x²
+    expect(dx!.item()).toBe(12);
+    const [ddx] = gradients([dx!], [x]); // 6x
+    expect(ddx!.item()).toBe(12);
+    expect(x.grad).toBeNull();
+  });
+
+  it('refuses unused inputs unless allowUnused, and inputs that do not require grad', () => {
+    const x = f64([1, 2]);
+    const u = f64([5]);
+    expect(() => gradients([x.sum()], [x, u])).toThrow(GraphError);
+    expect(() => gradients([x.sum()], [x, u])).toThrow(/^gradients: the outputs do not depend on input 1 \(shape \[1\]\)/);
+    const [, gu] = gradients([x.sum()], [x, u], { allowUnused: true });
+    expect(gu!.toArray()).toEqual([0]);
+    expect(() => gradients([x.sum()], [f64([1], false)])).toThrow(/^gradients: input 0 \(shape \[1\]\) does not require grad/);
+  });
+});
+
+describe('hooks', () => {
+  it('a hook can replace the gradient of a leaf, and remove() undoes it', () => {
+    const x = f64([1, 2]);
+    const seen: number[][] = [];
+    const observer = x.registerHook((g) => {
+      seen.push([...g.data]);
+    });
+    const doubler = x.registerHook((g) => g.mul(2));
+    x.mul(3).sum().backward();
+    expect(seen).toEqual([[3, 3]]);
+    expect(x.grad!.toArray()).toEqual([6, 6]);
+    doubler.remove();
+    observer.remove();
+    x.grad = null;
+    x.mul(3).sum().backward();
+    expect(x.grad!.toArray()).toEqual([3, 3]);
+    expect(seen).toHaveLength(1);
+  });
+
+  it('a hook on a non-leaf changes what flows upstream, and sees the summed gradient once', () => {
+    const x = f64([1, 2]);
+    const h = x.mul(2);
+    const calls: number[][] = [];
+    h.registerHook((g) => {
+      calls.push([...g.data]);
+      return g.clamp(-1, 1);
+    });
+    h.mul(h).sum().backward(); // dL/dh = 2h = [4, 8], clamped to [1, 1], times dh/dx = 2
+    expect(calls).toEqual([[4, 8]]);
+    expect(x.grad!.toArray()).toEqual([2, 2]);
+  });
+
+  it('refuses a replacement of another shape, and a hook on a tensor without gradients', () => {
+    const x = f64([1, 2]);
+    x.registerHook(() => f64([1, 2, 3], false));
+    expect(() => x.mul(2).sum().backward()).toThrow(GraphError);
+    expect(() => x.mul(2).sum().backward()).toThrow(/^registerHook: a hook returned a gradient of shape \[3\]/);
+    expect(() => f64([1], false).registerHook(() => undefined)).toThrow(/^registerHook: cannot register a hook on a tensor that does not require grad/);
+  });
+});
+
+describe('long chains do not overflow the stack', () => {
+  it('Tensor: 1,000,000 ops backpropagate', () => {
+    // Reshapes (no new storage, so the test stays fast) with a doubling every 1000th op:
+    // y = 2^1000·x, so dy/dx = 2^1000 exactly (finite in float64).
+    const x = f64([0.5]);
+    let y: Tensor = x;
+    for (let i = 0; i < 1_000_000; i++) {
+      y = i % 1000 === 999 ? y.mul(2) : y.reshape(i % 2 === 0 ? [] : [1]);
+    }
+    expect(y.item()).toBe(2 ** 999);
+    y.sum().backward();
+    expect(x.grad!.item()).toBe(2 ** 1000);
+  });
+
+  it('Value: 1,000,000 ops backpropagate and accumulate', () => {
+    const a = new Value(0.5);
+    const b = new Value(0.25);
+    let v = a;
+    for (let i = 0; i < 1_000_000; i++) v = v.add(b);
+    v.backward();
+    expect(a.grad).toBe(1);
+    expect(b.grad).toBe(1_000_000); // b feeds every link of the chain
+  });
+});
+
+describe('Value graph and modes', () => {
+  it('a Value used twice accumulates; under noGrad nothing is recorded', () => {
+    const a = new Value(3);
+    a.mul(a).add(a).backward(); // 2a + 1
+    expect(a.grad).toBe(7);
+    const c = noGrad(() => a.mul(2).exp());
+    expect(c.op).toBe('leaf');
+    expect(c.parents).toHaveLength(0);
+    expectClose([c.data], [Math.exp(6)], 1e-15);
+  });
+});
