@@ -160,8 +160,12 @@ export function eye(n: number, m = n, options: CreateOptions = {}): Tensor {
 export function rand(shape: Shape, options: RandomOptions = {}): Tensor {
   checkShape('rand', shape);
   const g = resolveGenerator(options);
-  const data = allocate(resolveDType('rand', options.dtype), sizeOf(shape));
-  for (let i = 0; i < data.length; i++) data[i] = g.uniform();
+  const dtype = resolveDType('rand', options.dtype);
+  const data = allocate(dtype, sizeOf(shape));
+  // NOTE: float32 storage rounds a draw within 2^-25 of 1 up to 1; capping at the largest
+  // float32 below 1 keeps the range [0, 1) and leaves every other draw as it was.
+  const top = dtype === 'float32' ? 1 - 2 ** -24 : 1;
+  for (let i = 0; i < data.length; i++) data[i] = Math.min(g.uniform(), top);
   return finish(data, shape, options);
 }
 

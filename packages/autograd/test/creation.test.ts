@@ -378,6 +378,21 @@ describe('Generator, rand and randn', () => {
     expect(() => rand([-2])).toThrow(ShapeError);
   });
 
+  test('float32 rand stays below 1 even for a draw that float32 would round up to 1', () => {
+    class NearlyOne extends Generator {
+      override uniform(): number {
+        return 1 - 2 ** -53; // the largest value uniform() can return
+      }
+    }
+    expect(Math.fround(1 - 2 ** -53)).toBe(1);
+    const u32 = rand([3], { generator: new NearlyOne() });
+    expect(values(u32)).toEqual([1 - 2 ** -24, 1 - 2 ** -24, 1 - 2 ** -24]); // the largest float32 below 1
+    expect(rand([1], { generator: new NearlyOne(), dtype: 'float64' }).item()).toBe(1 - 2 ** -53);
+    // Draws float32 can hold below 1 are untouched.
+    const m = new ModelGenerator(9);
+    expect(values(rand([50], { seed: 9 }))).toEqual(Array.from({ length: 50 }, () => Math.fround(m.uniform())));
+  });
+
   test('Generator.int is uniform in [0, n); bad n and bad seeds are ArgumentErrors', () => {
     const g = new Generator(3);
     const counts = [0, 0, 0];
