@@ -1,5 +1,6 @@
 import { allocate } from '../dtype.js';
-import { broadcastShapes, sizeOf } from '../shape.js';
+import { ShapeError } from '../errors.js';
+import { broadcastShapes, formatShape, sizeOf } from '../shape.js';
 import { broadcastWhere } from '../kernels/binary.js';
 import { expectTensor, makeOutput, scalarTensor, Tensor, type TensorLike } from '../tensor.js';
 import { checkSameDType } from './operands.js';
@@ -18,11 +19,11 @@ import { sumTo } from './reduce.js';
 export function where(condition: Tensor, a: TensorLike, b: TensorLike): Tensor {
   const cond = expectTensor('where', 'condition', condition);
   // A number branch takes the other branch's dtype, so check that one is a Tensor before reading it.
-  const other = typeof b === 'number' ? cond.dtype : expectTensor('where', 'other', b).dtype;
-  const x = typeof a === 'number' ? scalarTensor(a, other) : expectTensor('where', 'input', a);
+  const numberDType = typeof b === 'number' ? cond.dtype : expectTensor('where', 'other', b).dtype;
+  const x = typeof a === 'number' ? scalarTensor(a, numberDType) : expectTensor('where', 'input', a);
   const y = typeof b === 'number' ? scalarTensor(b, x.dtype) : expectTensor('where', 'other', b);
   checkSameDType('where', x, y);
-  const shape = broadcastShapes('where', broadcastShapes('where', cond.shape, x.shape), y.shape);
+  const shape = broadcastAll(cond, x, y);
   const data = allocate(x.dtype, sizeOf(shape));
   broadcastWhere(cond.data, cond.shape, x.data, x.shape, y.data, y.shape, data, shape);
   const c = cond.detach();
@@ -30,4 +31,16 @@ export function where(condition: Tensor, a: TensorLike, b: TensorLike): Tensor {
     x.requiresGrad ? sumTo(where(c, g, 0), x.shape) : null,
     y.requiresGrad ? sumTo(where(c, 0, g), y.shape) : null,
   ]);
+}
+
+/** The shape all three operands broadcast to; an error names each operand's shape, not a partial result. */
+function broadcastAll(cond: Tensor, x: Tensor, y: Tensor): number[] {
+  try {
+    return broadcastShapes('where', broadcastShapes('where', cond.shape, x.shape), y.shape);
+  } catch (e) {
+    if (!(e instanceof ShapeError)) throw e;
+    throw new ShapeError(
+      `where: condition ${formatShape(cond.shape)}, input ${formatShape(x.shape)} and other ${formatShape(y.shape)} cannot be broadcast together`,
+    );
+  }
 }
