@@ -366,6 +366,13 @@ describe('edge cases', () => {
     expect(values(pow(f64([-2]), 3))).toEqual([-8]);
   });
 
+  test('pow follows C (and PyTorch): 1^y = 1 even for NaN and ±Infinity, (-1)^±Infinity = 1, x^0 = 1 even for NaN', () => {
+    expect(values(pow(f64([1, 1, 1, -1, -1, NaN, Infinity]), f64([NaN, Infinity, -Infinity, Infinity, -Infinity, 0, 0])))).toEqual([1, 1, 1, 1, 1, 1, 1]);
+    expect(values(pow(f64([1]), NaN))).toEqual([1]);
+    expect(values(pow(NaN, f64([0])))).toEqual([1]);
+    expect(values(pow(f64([-1, 2]), f64([3, NaN])))).toEqual([-1, NaN]);
+  });
+
   test('maximum and minimum propagate NaN from either side, as NumPy and PyTorch do', () => {
     for (const op of [maximum, minimum]) {
       expect(values(op(f64([NaN, 1, NaN]), f64([1, NaN, NaN]))).every(Number.isNaN)).toBe(true);

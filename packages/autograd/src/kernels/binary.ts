@@ -22,7 +22,11 @@ function row(kind: BinaryKind, n: number, a: FloatArray, ia: number, sa: number,
       for (let i = 0; i < n; i++) out[io + i] = a[ia + i * sa]! / b[ib + i * sb]!;
       return;
     case 'pow':
-      for (let i = 0; i < n; i++) out[io + i] = Math.pow(a[ia + i * sa]!, b[ib + i * sb]!);
+      // NOTE: JS gives NaN for 1^NaN and (±1)^±Infinity; C's pow, NumPy and PyTorch give 1.
+      for (let i = 0; i < n; i++) {
+        const x = a[ia + i * sa]!, y = b[ib + i * sb]!;
+        out[io + i] = x === 1 || (x === -1 && (y === Infinity || y === -Infinity)) ? 1 : Math.pow(x, y);
+      }
       return;
     case 'maximum':
       // NaN wins, as in NumPy and PyTorch.
