@@ -1,0 +1,14 @@
+/**
+ * Errors of @chainrule/nn beyond the engine's own (ShapeError, DTypeError, ArgumentError, which
+ * nn reuses). Each message starts with the function or class that threw.
+ */
+
+/** A state dict that does not fit a module or optimiser; the message lists every offending key. */
+export class StateDictError extends RangeError {
+  override name = 'StateDictError';
+}
+
+/** A safetensors file that is truncated, malformed, or uses a dtype chainrule cannot hold. */
+export class SafetensorsError extends RangeError {
+  override name = 'SafetensorsError';
+}

@@ -1,0 +1,58 @@
+// @chainrule/nn: modules, losses, optimisers, schedulers, safetensors I/O and a training loop,
+// built on @chainrule/autograd's public API. Browser-safe: file I/O lives in '@chainrule/nn/node'.
+import * as init from './init.js';
+
+export { Module, functionalCall, type LoadStateDictOptions, type LoadStateDictResult } from './module.js';
+export { StateDictError, SafetensorsError } from './errors.js';
+export { init };
+export type { RandomSource, Nonlinearity, FanMode, XavierOptions, KaimingOptions } from './init.js';
+
+export { Linear, Dense, type LinearOptions } from './layers/linear.js';
+export { Sequential } from './layers/sequential.js';
+export { MLP, activation, type MLPOptions, type ActivationName, type ActivationSpec } from './layers/mlp.js';
+export {
+  ReLU, LeakyReLU, Sigmoid, Tanh, GELU, Softplus, Softmax, LogSoftmax, Identity, Flatten,
+  type GELUOptions, type SoftplusOptions,
+} from './layers/activations.js';
+export { Dropout, type DropoutOptions } from './layers/dropout.js';
+export { LayerNorm, type LayerNormOptions } from './layers/layer-norm.js';
+export { BatchNorm1d, type BatchNormOptions } from './layers/batch-norm.js';
+
+export { type Reduction, type LossFunction } from './losses/reduction.js';
+export { mseLoss, sseLoss, l1Loss, huberLoss, type ReductionOptions, type HuberOptions } from './losses/regression.js';
+export { bceLoss, bceWithLogitsLoss, type BCEOptions, type BCEWithLogitsOptions } from './losses/binary.js';
+export { crossEntropyLoss, nllLoss, type ClassTarget, type NLLOptions, type CrossEntropyOptions } from './losses/classification.js';
+
+export {
+  Optimizer,
+  type BaseOptions, type OptionValue, type ParamGroup, type ParamGroupSpec, type ParamsInput,
+  type ParamState, type GroupStateDict, type OptimizerStateDict,
+} from './optim/optimizer.js';
+export { SGD, type SGDOptions } from './optim/sgd.js';
+export { Adam, AdamW, type AdamOptions } from './optim/adam.js';
+export { RMSprop, type RMSpropOptions } from './optim/rmsprop.js';
+export { Adagrad, type AdagradOptions } from './optim/adagrad.js';
+
+export { LRScheduler, type Scheduler, type Schedulable, type SchedulerStateDict, type LrFormula } from './schedulers/scheduler.js';
+export {
+  StepLR, ExponentialLR, CosineAnnealingLR,
+  type StepLROptions, type ExponentialLROptions, type CosineAnnealingLROptions,
+} from './schedulers/closed-form.js';
+export { LinearWarmup, type LinearWarmupOptions } from './schedulers/warmup.js';
+export { ReduceLROnPlateau, type ReduceLROnPlateauOptions, type PlateauStateDict } from './schedulers/plateau.js';
+
+export { clipGradNorm, clipGradValue, type ClipGradNormOptions } from './clip.js';
+
+export {
+  serializeSafetensors, parseSafetensors, parseSafetensorsFile,
+  type SafetensorsMetadata, type SafetensorsContents,
+} from './serialize/safetensors.js';
+export { serializeCheckpoint, parseCheckpoint, type Checkpoint } from './serialize/checkpoint.js';
+
+export {
+  fit, evaluate,
+  type Batch, type BatchSource, type OptimizerLike, type EpochLog, type Callbacks, type FitOptions, type History,
+  type EvaluateOptions, type EvaluateResult,
+} from './train/fit.js';
+export { accuracy, confusionMatrix, type MetricFunction, type ClassificationOptions } from './train/metrics.js';
+export { type ProgressOutput } from './train/env.js';

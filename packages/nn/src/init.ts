@@ -1,0 +1,172 @@
+/**
+ * Weight initialisation, as `torch.nn.init`: every function fills a tensor in place (outside the
+ * graph) and returns it. Randomness comes from `seed` (a fresh generator) or `generator` (shared,
+ * so consecutive calls draw consecutive numbers); with neither, from the global generator that
+ * `manualSeed` reseeds.
+ */
+import { ArgumentError, rand, randn, type Generator, type Tensor } from '@chainrule/autograd';
+import { formatShape } from './format.js';
+
+/** Where random numbers come from. */
+export interface RandomSource {
+  /** A seed for a fresh generator. */
+  seed?: number;
+  /** A generator to draw from (takes precedence over `seed`). */
+  generator?: Generator;
+}
+
+/** Non-linearities `calculateGain` knows. */
+export type Nonlinearity =
+  | 'linear' | 'identity' | 'conv1d' | 'conv2d' | 'conv3d' | 'sigmoid' | 'tanh' | 'relu' | 'leakyRelu' | 'selu';
+
+/** Fan used by the Kaiming initialisers. */
+export type FanMode = 'fanIn' | 'fanOut';
+
+/**
+ * The recommended gain for a non-linearity, as `torch.nn.init.calculate_gain`: 1 for linear and
+ * sigmoid, 5/3 for tanh, √2 for relu, √(2 / (1 + slope²)) for leaky relu (slope 0.01 by
+ * default), 3/4 for selu. @example init.calculateGain('relu') // Math.SQRT2
+ */
+export function calculateGain(nonlinearity: Nonlinearity, param?: number): number {
+  switch (nonlinearity) {
+    case 'linear':
+    case 'identity':
+    case 'conv1d':
+    case 'conv2d':
+    case 'conv3d':
+    case 'sigmoid':
+      return 1;
+    case 'tanh':
+      return 5 / 3;
+    case 'relu':
+      return Math.SQRT2;
+    case 'leakyRelu': {
+      const slope = param ?? 0.01;
+      if (!Number.isFinite(slope)) throw new ArgumentError(`calculateGain: negative slope must be a finite number, got ${slope}`);
+      return Math.sqrt(2 / (1 + slope * slope));
+    }
+    case 'selu':
+      return 3 / 4;
+    default:
+      throw new ArgumentError(`calculateGain: unknown nonlinearity ${JSON.stringify(nonlinearity)}`);
+  }
+}
+
+/**
+ * fan_in and fan_out of a weight, as PyTorch: for shape [out, in, ...kernel], fan_in = in·∏kernel
+ * and fan_out = out·∏kernel. Needs at least 2 dimensions. @example init.calculateFans(w) // { fanIn: 3, fanOut: 2 }
+ */
+export function calculateFans(tensor: Tensor): { fanIn: number; fanOut: number } {
+  if (tensor.ndim < 2) {
+    throw new ArgumentError(`init: fan in and fan out need a tensor with at least 2 dimensions, got shape ${formatShape(tensor.shape)}`);
+  }
+  let receptive = 1;
+  for (let i = 2; i < tensor.ndim; i++) receptive *= tensor.shape[i]!;
+  return { fanIn: tensor.shape[1]! * receptive, fanOut: tensor.shape[0]! * receptive };
+}
+
+function fillUniform(tensor: Tensor, low: number, high: number, source: RandomSource): Tensor {
+  const u = rand([tensor.size], { dtype: 'float64', seed: source.seed, generator: source.generator }).data;
+  const span = high - low;
+  for (let i = 0; i < u.length; i++) tensor.data[i] = low + span * u[i]!;
+  return tensor;
+}
+
+function fillNormal(tensor: Tensor, mean: number, std: number, source: RandomSource): Tensor {
+  const z = randn([tensor.size], { dtype: 'float64', seed: source.seed, generator: source.generator }).data;
+  for (let i = 0; i < z.length; i++) tensor.data[i] = mean + std * z[i]!;
+  return tensor;
+}
+
+function checkFinite(op: string, values: Record<string, number>): void {
+  for (const [name, v] of Object.entries(values)) {
+    if (!Number.isFinite(v)) throw new ArgumentError(`init.${op}: ${name} must be a finite number, got ${v}`);
+  }
+}
+
+/** Fills with U(low, high), in place. @example init.uniform(w, -0.1, 0.1, { seed: 0 }) */
+export function uniform(tensor: Tensor, low = 0, high = 1, source: RandomSource = {}): Tensor {
+  checkFinite('uniform', { low, high });
+  if (!(low <= high)) throw new ArgumentError(`init.uniform: low must be <= high, got low ${low}, high ${high}`);
+  return fillUniform(tensor, low, high, source);
+}
+
+/** Fills with N(mean, std²), in place. @example init.normal(w, 0, 0.02, { seed: 0 }) */
+export function normal(tensor: Tensor, mean = 0, std = 1, source: RandomSource = {}): Tensor {
+  checkFinite('normal', { mean, std });
+  if (std < 0) throw new ArgumentError(`init.normal: std must be >= 0, got ${std}`);
+  return fillNormal(tensor, mean, std, source);
+}
+
+/** Fills with `value`, in place. @example init.constant(b, 0.1) */
+export function constant(tensor: Tensor, value: number): Tensor {
+  tensor.data.fill(value);
+  return tensor;
+}
+
+/** Fills with zeros, in place. @example init.zeros(b) */
+export function zeros(tensor: Tensor): Tensor {
+  return constant(tensor, 0);
+}
+
+/** Fills with ones, in place. @example init.ones(gamma) */
+export function ones(tensor: Tensor): Tensor {
+  return constant(tensor, 1);
+}
+
+/** Options of the Xavier initialisers. */
+export interface XavierOptions extends RandomSource {
+  /** Scale factor (default 1); see `calculateGain`. */
+  gain?: number;
+}
+
+/**
+ * Glorot/Xavier uniform: U(-a, a) with a = gain·√(6 / (fan_in + fan_out)).
+ * @example init.xavierUniform(w, { gain: init.calculateGain('tanh'), seed: 0 })
+ */
+export function xavierUniform(tensor: Tensor, options: XavierOptions = {}): Tensor {
+  const { gain = 1 } = options;
+  const { fanIn, fanOut } = calculateFans(tensor);
+  const a = gain * Math.sqrt(6 / (fanIn + fanOut));
+  return fillUniform(tensor, -a, a, options);
+}
+
+/** Glorot/Xavier normal: N(0, std²) with std = gain·√(2 / (fan_in + fan_out)). @example init.xavierNormal(w, { seed: 0 }) */
+export function xavierNormal(tensor: Tensor, options: XavierOptions = {}): Tensor {
+  const { gain = 1 } = options;
+  const { fanIn, fanOut } = calculateFans(tensor);
+  return fillNormal(tensor, 0, gain * Math.sqrt(2 / (fanIn + fanOut)), options);
+}
+
+/** Options of the Kaiming initialisers (PyTorch's defaults). */
+export interface KaimingOptions extends RandomSource {
+  /** Negative slope of the leaky relu that follows (default 0); used when nonlinearity is 'leakyRelu'. */
+  a?: number;
+  /** 'fanIn' (default) preserves the forward variance, 'fanOut' the backward one. */
+  mode?: FanMode;
+  /** Default 'leakyRelu' (with a = 0 that is plain relu's gain √2), as PyTorch. */
+  nonlinearity?: Nonlinearity;
+}
+
+function kaimingStd(op: string, tensor: Tensor, options: KaimingOptions): number {
+  const { a = 0, mode = 'fanIn', nonlinearity = 'leakyRelu' } = options;
+  if (mode !== 'fanIn' && mode !== 'fanOut') throw new ArgumentError(`init.${op}: mode must be 'fanIn' or 'fanOut', got ${JSON.stringify(mode)}`);
+  const fans = calculateFans(tensor);
+  const fan = mode === 'fanIn' ? fans.fanIn : fans.fanOut;
+  if (fan === 0) throw new ArgumentError(`init.${op}: cannot initialise a tensor with zero ${mode} (shape ${formatShape(tensor.shape)})`);
+  return calculateGain(nonlinearity, a) / Math.sqrt(fan);
+}
+
+/**
+ * He/Kaiming uniform: U(-b, b) with b = gain·√(3 / fan), gain = calculateGain(nonlinearity, a).
+ * @example init.kaimingUniform(w, { nonlinearity: 'relu', seed: 0 })
+ */
+export function kaimingUniform(tensor: Tensor, options: KaimingOptions = {}): Tensor {
+  const bound = Math.sqrt(3) * kaimingStd('kaimingUniform', tensor, options);
+  return fillUniform(tensor, -bound, bound, options);
+}
+
+/** He/Kaiming normal: N(0, std²) with std = gain / √fan. @example init.kaimingNormal(w, { mode: 'fanOut', seed: 0 }) */
+export function kaimingNormal(tensor: Tensor, options: KaimingOptions = {}): Tensor {
+  return fillNormal(tensor, 0, kaimingStd('kaimingNormal', tensor, options), options);
+}

@@ -1,0 +1,42 @@
+import { ArgumentError, Generator, Tensor, rand } from '@chainrule/autograd';
+import { Module } from '../module.js';
+
+/** Options of `Dropout`. */
+export interface DropoutOptions {
+  /** Seed of the layer's own generator. */
+  seed?: number;
+  /** Generator to draw masks from (takes precedence over `seed`). */
+  generator?: Generator;
+}
+
+/**
+ * Inverted dropout: in training, zeroes each element with probability `p` and scales the rest by
+ * 1/(1-p), so evaluation (where it is the identity) needs no rescaling.
+ * @example const drop = new Dropout(0.5, { seed: 0 }); drop.forward(x); drop.eval().forward(x) === x
+ */
+export class Dropout extends Module {
+  readonly p: number;
+  private readonly generator: Generator | undefined;
+
+  constructor(p = 0.5, options: DropoutOptions = {}) {
+    super();
+    if (!(p >= 0 && p <= 1)) throw new ArgumentError(`Dropout: p must be in [0, 1], got ${p}`);
+    this.p = p;
+    // A seed gives the layer its own stream, created once so each call draws a new mask.
+    this.generator = options.generator ?? (options.seed === undefined ? undefined : new Generator(options.seed));
+  }
+
+  forward(x: Tensor): Tensor {
+    if (!this.training || this.p === 0) return x;
+    const u = rand([x.size], { dtype: 'float64', generator: this.generator }).data;
+    const mask = x.dtype === 'float32' ? new Float32Array(x.size) : new Float64Array(x.size);
+    // p = 1 drops everything (scale would be Inf; PyTorch returns zeros too).
+    const scale = this.p === 1 ? 0 : 1 / (1 - this.p);
+    for (let i = 0; i < mask.length; i++) mask[i] = u[i]! < this.p ? 0 : scale;
+    return x.mul(new Tensor(mask, x.shape));
+  }
+
+  protected override describe(): string {
+    return `p=${this.p}`;
+  }
+}

@@ -1,0 +1,87 @@
+import { DTypeError, Generator, ShapeError, ArgumentError, zeros, type DType, type Tensor } from '@chainrule/autograd';
+import { Module } from '../module.js';
+import { kaimingUniform, uniform, calculateFans } from '../init.js';
+import { formatShape } from '../format.js';
+
+/** Options of `Linear`. */
+export interface LinearOptions {
+  /** Learn an additive bias (default true). */
+  bias?: boolean;
+  /** dtype of the weight and bias (default 'float32'). */
+  dtype?: DType;
+  /** Seed of the initialisation (a fresh generator). */
+  seed?: number;
+  /** Generator of the initialisation (takes precedence over `seed`); share one across layers of a model. */
+  generator?: Generator;
+}
+
+/**
+ * A fully connected layer, `y = x Wᵀ + b`, with W of shape [out, in] as PyTorch. Initialised as
+ * PyTorch's default: W ~ kaiming_uniform(a = √5), i.e. U(±1/√in), and b ~ U(±1/√in).
+ * @example const fc = new Linear(784, 128, { seed: 0 }); fc.forward(x) // [batch, 128]
+ */
+export class Linear extends Module {
+  readonly inFeatures: number;
+  readonly outFeatures: number;
+  private readonly hasBias: boolean;
+
+  constructor(inFeatures: number, outFeatures: number, options: LinearOptions = {}) {
+    super();
+    for (const [name, v] of [['inFeatures', inFeatures], ['outFeatures', outFeatures]] as const) {
+      if (!Number.isInteger(v) || v < 0) throw new ArgumentError(`Linear: ${name} must be a non-negative integer, got ${v}`);
+    }
+    const { bias = true, dtype = 'float32' } = options;
+    this.inFeatures = inFeatures;
+    this.outFeatures = outFeatures;
+    // One generator for weight then bias, so a seed fixes both.
+    const generator = options.generator ?? (options.seed === undefined ? undefined : new Generator(options.seed));
+    this.hasBias = bias;
+    this.registerParameter('weight', zeros([outFeatures, inFeatures], { dtype }));
+    if (bias) this.registerParameter('bias', zeros([outFeatures], { dtype }));
+    this.resetParameters(generator);
+  }
+
+  /** The [out, in] weight. */
+  get weight(): Tensor {
+    return this.param('weight');
+  }
+
+  /** The [out] bias, or null. */
+  get bias(): Tensor | null {
+    return this.hasBias ? this.param('bias') : null;
+  }
+
+  /** Re-draws the weights with PyTorch's default scheme. @example fc.resetParameters(new Generator(1)) */
+  resetParameters(generator?: Generator): void {
+    if (this.inFeatures > 0) kaimingUniform(this.weight, { a: Math.sqrt(5), generator });
+    if (this.bias !== null) {
+      // PyTorch: bound 1/√fan_in, or 0 for a layer with no inputs.
+      const fanIn = this.inFeatures > 0 ? calculateFans(this.weight).fanIn : 0;
+      const bound = fanIn > 0 ? 1 / Math.sqrt(fanIn) : 0;
+      uniform(this.bias, -bound, bound, { generator });
+    }
+  }
+
+  forward(x: Tensor): Tensor {
+    if (x.dtype !== this.weight.dtype) {
+      throw new DTypeError(
+        `Linear: input is ${x.dtype} but the layer is ${this.weight.dtype}; build the layer with { dtype: '${x.dtype}' } or convert the input with toDtype('${this.weight.dtype}')`,
+      );
+    }
+    if (x.ndim === 0 || x.shape[x.ndim - 1] !== this.inFeatures) {
+      throw new ShapeError(`Linear(${this.inFeatures} -> ${this.outFeatures}): input of shape ${formatShape(x.shape)} must end in ${this.inFeatures} features`);
+    }
+    const y = x.matmul(this.weight.transpose());
+    const b = this.bias;
+    return b === null ? y : y.add(b);
+  }
+
+  protected override describe(): string {
+    return `in=${this.inFeatures}, out=${this.outFeatures}, bias=${this.bias !== null}`;
+  }
+}
+
+/** Keras's name for `Linear`. @example new Dense(4, 2) */
+export const Dense = Linear;
+/** Keras's name for `Linear`. */
+export type Dense = Linear;

@@ -1,0 +1,46 @@
+import { ArgumentError, type Tensor } from '@chainrule/autograd';
+import { Module } from '../module.js';
+
+/**
+ * Runs modules one after another, each fed the previous one's output. Children are named
+ * '0', '1', ..., so parameters read `0.weight`, `2.bias`, as in PyTorch.
+ * @example const net = new Sequential(new Linear(2, 8), new Tanh(), new Linear(8, 1));
+ */
+export class Sequential extends Module {
+  private readonly layers: Module[] = [];
+
+  constructor(...modules: Module[]) {
+    super();
+    for (const m of modules) this.append(m);
+  }
+
+  /** Adds a module at the end. @example net.append(new ReLU()) */
+  append(module: Module): this {
+    if (!(module instanceof Module)) throw new ArgumentError(`Sequential: item ${this.layers.length} is not a Module`);
+    this.registerModule(String(this.layers.length), module);
+    this.layers.push(module);
+    return this;
+  }
+
+  /** Number of modules. */
+  get length(): number {
+    return this.layers.length;
+  }
+
+  /** The module at `index` (negative counts from the end). @example net.at(-1) */
+  at(index: number): Module {
+    const m = this.layers.at(index);
+    if (m === undefined) throw new ArgumentError(`Sequential: index ${index} is out of range for ${this.layers.length} module(s)`);
+    return m;
+  }
+
+  [Symbol.iterator](): Iterator<Module> {
+    return this.layers[Symbol.iterator]();
+  }
+
+  forward(x: Tensor): Tensor {
+    let y = x;
+    for (const m of this.layers) y = m.forward(y);
+    return y;
+  }
+}

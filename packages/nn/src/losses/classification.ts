@@ -1,0 +1,167 @@
+import { ArgumentError, DTypeError, ShapeError, Tensor } from '@chainrule/autograd';
+import { formatShape, sameShape } from '../format.js';
+import { reduce, type Reduction } from './reduction.js';
+
+/** Class indices: a Tensor holding integers, or a plain array (of shape [N]). */
+export type ClassTarget = Tensor | ArrayLike<number>;
+
+/** Options of `nllLoss`. */
+export interface NLLOptions {
+  /** 'mean' (default: divided by the total weight of the non-ignored targets), 'sum' or 'none'. */
+  reduction?: Reduction;
+  /** Targets equal to this contribute nothing (default -100, as PyTorch). */
+  ignoreIndex?: number;
+  /** Per-class weights of shape [C], taken as constants. */
+  weight?: Tensor;
+}
+
+/** Options of `crossEntropyLoss`. */
+export interface CrossEntropyOptions extends NLLOptions {
+  /** Mixes the target with the uniform distribution: (1 - ε)·target + ε/C (default 0). */
+  labelSmoothing?: number;
+}
+
+/** Scores as [M, C] rows (classes last) and the shape the per-sample losses take. */
+interface Rows {
+  rows: Tensor;
+  classes: number;
+  sampleShape: number[];
+}
+
+/** [N, C, d1..dk] -> [N·d1···dk, C], so every loss below works on rows. */
+function toRows(op: string, input: Tensor): Rows {
+  if (!(input instanceof Tensor)) throw new ArgumentError(`${op}: input must be a Tensor`);
+  if (input.ndim < 2) {
+    throw new ShapeError(`${op}: input must be [N, C] or [N, C, d1, ...], got ${formatShape(input.shape)}`);
+  }
+  const classes = input.shape[1]!;
+  const sampleShape = [input.shape[0]!, ...input.shape.slice(2)];
+  const moved = input.ndim === 2 ? input : input.permute([0, ...input.shape.slice(2).map((_, i) => i + 2), 1]);
+  return { rows: moved.reshape(-1, classes), classes, sampleShape };
+}
+
+/** Validated class indices (ignored ones as -1), checked against the number of classes. */
+function classIndices(op: string, target: ClassTarget, input: Tensor, r: Rows, ignoreIndex: number): Int32Array {
+  const m = r.sampleShape.reduce((a, b) => a * b, 1);
+  const isTensor = target instanceof Tensor;
+  const values: ArrayLike<number> = isTensor ? target.data : target;
+  const targetShape = isTensor ? formatShape(target.shape) : `[${values.length}]`;
+  const shapeOk = isTensor ? sameShape(target.shape, r.sampleShape) : values.length === m && r.sampleShape.length === 1;
+  if (!shapeOk) {
+    throw new ShapeError(
+      `${op}: target ${targetShape} does not fit input ${formatShape(input.shape)}: expected class indices of shape ${formatShape(r.sampleShape)} or probabilities of shape ${formatShape(input.shape)}`,
+    );
+  }
+  const out = new Int32Array(m);
+  for (let i = 0; i < m; i++) {
+    const v = values[i]!;
+    if (v === ignoreIndex) {
+      out[i] = -1;
+    } else if (!Number.isInteger(v) || v < 0 || v >= r.classes) {
+      throw new ShapeError(
+        `${op}: target class ${v} at position ${i} is out of range [0, ${r.classes}) (input ${formatShape(input.shape)}, target ${targetShape})`,
+      );
+    } else {
+      out[i] = v;
+    }
+  }
+  return out;
+}
+
+function classWeights(op: string, weight: Tensor | undefined, classes: number): Float64Array | null {
+  if (weight === undefined) return null;
+  if (!(weight instanceof Tensor) || weight.ndim !== 1 || weight.shape[0] !== classes) {
+    throw new ShapeError(`${op}: weight must be a Tensor of shape [${classes}] (one per class), got ${weight instanceof Tensor ? formatShape(weight.shape) : typeof weight}`);
+  }
+  return Float64Array.from(weight.data);
+}
+
+function constantLike(rows: Tensor, values: ArrayLike<number>, shape: number[]): Tensor {
+  const data = rows.dtype === 'float32' ? Float32Array.from(values) : Float64Array.from(values);
+  return new Tensor(data, shape);
+}
+
+/**
+ * -w[y]·logp[y] per sample from log-probability rows; returns the losses [M] and the total weight
+ * of the non-ignored samples (the divisor of the mean).
+ */
+function pickLoss(rows: Tensor, idx: Int32Array, w: Float64Array | null): { losses: Tensor; totalWeight: number } {
+  const m = idx.length;
+  const safe = new Float64Array(m);
+  const sampleWeights = new Float64Array(m);
+  let totalWeight = 0;
+  for (let i = 0; i < m; i++) {
+    const c = idx[i]!;
+    safe[i] = c < 0 ? 0 : c;
+    sampleWeights[i] = c < 0 ? 0 : w === null ? 1 : w[c]!;
+    totalWeight += sampleWeights[i]!;
+  }
+  const picked = rows.gather(1, new Tensor(safe, [m, 1])).reshape(m);
+  return { losses: picked.mul(constantLike(rows, sampleWeights, [m])).neg(), totalWeight };
+}
+
+function finish(op: string, losses: Tensor, sampleShape: number[], reduction: Reduction, divisor: number): Tensor {
+  if (reduction === 'mean') return losses.sum().div(divisor);
+  if (reduction === 'none') return losses.reshape(sampleShape);
+  return reduce(op, losses, reduction);
+}
+
+function checkReduction(op: string, reduction: Reduction): void {
+  if (reduction !== 'mean' && reduction !== 'sum' && reduction !== 'none') {
+    throw new ArgumentError(`${op}: reduction must be 'mean', 'sum' or 'none', got ${JSON.stringify(reduction)}`);
+  }
+}
+
+/**
+ * Negative log-likelihood of class indices under log-probabilities [N, C] (or [N, C, d1, ...]),
+ * as PyTorch's nll_loss: the mean divides by the summed weight of the non-ignored targets.
+ * @example nllLoss(logits.logSoftmax(1), [2, 0, 1])
+ */
+export function nllLoss(input: Tensor, target: ClassTarget, options: NLLOptions = {}): Tensor {
+  const { reduction = 'mean', ignoreIndex = -100 } = options;
+  checkReduction('nllLoss', reduction);
+  const r = toRows('nllLoss', input);
+  const idx = classIndices('nllLoss', target, input, r, ignoreIndex);
+  const { losses, totalWeight } = pickLoss(r.rows, idx, classWeights('nllLoss', options.weight, r.classes));
+  return finish('nllLoss', losses, r.sampleShape, reduction, totalWeight);
+}
+
+/**
+ * Cross-entropy of logits [N, C] (or [N, C, d1, ...]) against class indices (shape [N]) or class
+ * probabilities (the input's shape), computed through a stable log-softmax (logits of 1000 are
+ * fine). With label smoothing ε the target becomes (1 - ε)·target + ε/C; ignored targets count
+ * in neither term, and 'mean' divides by their total weight (probability targets: by N·d1···dk).
+ * @example crossEntropyLoss(logits, [2, 0, 1], { labelSmoothing: 0.1 })
+ */
+export function crossEntropyLoss(input: Tensor, target: ClassTarget, options: CrossEntropyOptions = {}): Tensor {
+  const op = 'crossEntropyLoss';
+  const { reduction = 'mean', ignoreIndex = -100, labelSmoothing = 0 } = options;
+  checkReduction(op, reduction);
+  if (!(labelSmoothing >= 0 && labelSmoothing <= 1)) throw new ArgumentError(`${op}: labelSmoothing must be in [0, 1], got ${labelSmoothing}`);
+  const r = toRows(op, input);
+  const w = classWeights(op, options.weight, r.classes);
+  const logp = r.rows.logSoftmax(1);
+  if (target instanceof Tensor && sameShape(target.shape, input.shape)) {
+    return probabilityTargets(op, logp, target, r, w, reduction, labelSmoothing);
+  }
+  const idx = classIndices(op, target, input, r, ignoreIndex);
+  const { losses, totalWeight } = pickLoss(logp, idx, w);
+  if (labelSmoothing === 0) return finish(op, losses, r.sampleShape, reduction, totalWeight);
+  // Uniform part: -Σ_c w_c·logp_c per sample, zero for ignored samples.
+  const perClass = w === null ? logp : logp.mul(constantLike(logp, w, [r.classes]));
+  const keep = constantLike(logp, Array.from(idx, (c) => (c < 0 ? 0 : 1)), [idx.length]);
+  const smooth = perClass.sum(1).mul(keep).neg();
+  const total = losses.mul(1 - labelSmoothing).add(smooth.mul(labelSmoothing / r.classes));
+  return finish(op, total, r.sampleShape, reduction, totalWeight);
+}
+
+function probabilityTargets(op: string, logp: Tensor, target: Tensor, r: Rows, w: Float64Array | null, reduction: Reduction, eps: number): Tensor {
+  if (target.dtype !== logp.dtype) throw new DTypeError(`${op}: input is ${logp.dtype} but target is ${target.dtype}; convert one with toDtype()`);
+  const moved = target.ndim === 2 ? target : target.permute([0, ...target.shape.slice(2).map((_, i) => i + 2), 1]);
+  let y = moved.reshape(-1, r.classes);
+  if (eps > 0) y = y.mul(1 - eps).add(eps / r.classes);
+  let terms = y.mul(logp);
+  if (w !== null) terms = terms.mul(constantLike(logp, w, [r.classes]));
+  const losses = terms.sum(1).neg();
+  return finish(op, losses, r.sampleShape, reduction, losses.size);
+}

@@ -1,0 +1,44 @@
+// Node file I/O for @chainrule/nn: safetensors files on disk. The byte codecs it wraps are in
+// the main entry, which stays free of Node built-ins.
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import type { Tensor } from '@chainrule/autograd';
+import { parseSafetensors, serializeSafetensors, type SafetensorsMetadata } from './serialize/safetensors.js';
+import { parseCheckpoint, serializeCheckpoint, type Checkpoint } from './serialize/checkpoint.js';
+
+/** Writes `bytes` to a temporary file beside `path`, then renames it: a crash never leaves half a file. */
+function writeAtomically(path: string, bytes: Uint8Array): void {
+  const tmp = `${path}.${process.pid}.tmp`;
+  try {
+    writeFileSync(tmp, bytes);
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+}
+
+/**
+ * Saves tensors (e.g. `model.stateDict()`) as a safetensors file at `path`, and returns the bytes;
+ * with no path (null or undefined), only returns them.
+ * @example save('model.safetensors', model.stateDict())
+ */
+export function save(path: string | null | undefined, dict: Readonly<Record<string, Tensor>>, metadata?: SafetensorsMetadata): Uint8Array {
+  const bytes = serializeSafetensors(dict, metadata);
+  if (path !== null && path !== undefined) writeAtomically(path, bytes);
+  return bytes;
+}
+
+/** Reads a safetensors file into tensors by name. @example model.loadStateDict(load('model.safetensors')) */
+export function load(path: string): Record<string, Tensor> {
+  return parseSafetensors(readFileSync(path));
+}
+
+/** Saves a training checkpoint (model, optimiser, scheduler) as one safetensors file. @example saveCheckpoint('ckpt.safetensors', { model: net.stateDict(), optimizer: opt.stateDict() }) */
+export function saveCheckpoint(path: string, checkpoint: Checkpoint): void {
+  writeAtomically(path, serializeCheckpoint(checkpoint));
+}
+
+/** Reads a checkpoint written by `saveCheckpoint`. @example const { model, optimizer } = loadCheckpoint('ckpt.safetensors') */
+export function loadCheckpoint(path: string): Checkpoint {
+  return parseCheckpoint(readFileSync(path));
+}

@@ -1,0 +1,72 @@
+import type { FloatArray, Tensor } from '@chainrule/autograd';
+import {
+  Optimizer, bufferLike, checkNonNegative, check, importBuffer, importCount,
+  type BaseOptions, type ParamGroup, type ParamState, type ParamsInput,
+} from './optimizer.js';
+import { definedOnly } from './sgd.js';
+
+/** Options of `Adagrad` (PyTorch's defaults). */
+export interface AdagradOptions extends BaseOptions {
+  /** Learning rate (default 1e-2). */
+  lr: number;
+  /** Learning-rate decay: step t uses γ / (1 + (t - 1)·lrDecay) (default 0). */
+  lrDecay: number;
+  /** L2 penalty added to the gradient (default 0). */
+  weightDecay: number;
+  /** Starting value of the squared-gradient sum (default 0). */
+  initialAccumulatorValue: number;
+  /** Added to the denominator (default 1e-10). */
+  eps: number;
+  /** Ascend instead of descend (default false). */
+  maximize: boolean;
+}
+
+interface AdagradState {
+  step: number;
+  sum: FloatArray;
+}
+
+const DEFAULTS: AdagradOptions = { lr: 1e-2, lrDecay: 0, weightDecay: 0, initialAccumulatorValue: 0, eps: 1e-10, maximize: false };
+
+/**
+ * Adagrad, as torch.optim.Adagrad: γ̃ ← γ/(1 + (t-1)η); s ← s + g²; θ ← θ - γ̃·g/(√s + ε).
+ * The sum starts at initialAccumulatorValue on a parameter's first step.
+ * @example const opt = new Adagrad(model.parameters(), { lr: 0.1 });
+ */
+export class Adagrad extends Optimizer<AdagradOptions, AdagradState> {
+  constructor(params: ParamsInput<AdagradOptions>, options: Partial<AdagradOptions> = {}) {
+    super('Adagrad', params, { ...DEFAULTS, ...definedOnly(options) });
+  }
+
+  protected validate(o: AdagradOptions): void {
+    checkNonNegative('Adagrad', 'lr', o.lr);
+    checkNonNegative('Adagrad', 'lrDecay', o.lrDecay);
+    checkNonNegative('Adagrad', 'weightDecay', o.weightDecay);
+    checkNonNegative('Adagrad', 'initialAccumulatorValue', o.initialAccumulatorValue);
+    checkNonNegative('Adagrad', 'eps', o.eps);
+    check('Adagrad', typeof o.maximize === 'boolean', 'maximize must be a boolean', o.maximize);
+  }
+
+  protected update(param: Tensor, grad: FloatArray, group: ParamGroup<AdagradOptions>): void {
+    const { lr, lrDecay, weightDecay: wd, initialAccumulatorValue, eps, maximize } = group;
+    const s = this.stateOf(param, () => ({ step: 0, sum: bufferLike(param).fill(initialAccumulatorValue) }));
+    s.step += 1;
+    const clr = lr / (1 + (s.step - 1) * lrDecay);
+    const x = param.data;
+    const sum = s.sum;
+    for (let i = 0; i < x.length; i++) {
+      let g = maximize ? -grad[i]! : grad[i]!;
+      if (wd !== 0) g += wd * x[i]!;
+      sum[i] = sum[i]! + g * g;
+      x[i] = x[i]! - (clr * g) / (Math.sqrt(sum[i]!) + eps);
+    }
+  }
+
+  protected exportState(s: AdagradState): ParamState {
+    return { step: s.step, sum: s.sum.slice() };
+  }
+
+  protected importState(plain: ParamState, param: Tensor): AdagradState {
+    return { step: importCount(plain, 'step'), sum: importBuffer(plain, 'sum', param) };
+  }
+}

@@ -1,0 +1,117 @@
+import type { FloatArray, Tensor } from '@chainrule/autograd';
+import {
+  Optimizer, bufferLike, check, checkNonNegative, exportBuffer, importBuffer, importCount, importOptionalBuffer,
+  type BaseOptions, type ParamGroup, type ParamState, type ParamsInput,
+} from './optimizer.js';
+import { definedOnly } from './sgd.js';
+
+/** Options of `Adam` and `AdamW` (PyTorch's defaults). */
+export interface AdamOptions extends BaseOptions {
+  /** Learning rate (default 1e-3). */
+  lr: number;
+  /** Decay rates of the first and second moment averages (default [0.9, 0.999]). */
+  betas: readonly [number, number];
+  /** Added to the denominator (default 1e-8). */
+  eps: number;
+  /** Adam: L2 penalty added to the gradient (default 0). AdamW: decoupled decay (default 1e-2). */
+  weightDecay: number;
+  /** Normalise by the running maximum of the second moment (default false). */
+  amsgrad: boolean;
+  /** Ascend instead of descend (default false). */
+  maximize: boolean;
+}
+
+interface AdamState {
+  step: number;
+  expAvg: FloatArray;
+  expAvgSq: FloatArray;
+  maxExpAvgSq: FloatArray | null;
+}
+
+const DEFAULTS: AdamOptions = { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, amsgrad: false, maximize: false };
+
+/** The shared update of Adam and AdamW; they differ only in how weight decay enters. */
+abstract class AdamFamily extends Optimizer<AdamOptions, AdamState> {
+  /** AdamW: decay multiplies θ by (1 - γλ) before the step, instead of adding λθ to the gradient. */
+  protected abstract readonly decoupled: boolean;
+
+  protected validate(o: AdamOptions): void {
+    const name = this.name;
+    checkNonNegative(name, 'lr', o.lr);
+    checkNonNegative(name, 'eps', o.eps);
+    check(name, Array.isArray(o.betas) && o.betas.length === 2, 'betas must be a pair [beta1, beta2]', o.betas);
+    check(name, o.betas[0] >= 0 && o.betas[0] < 1, 'betas[0] must be in [0, 1)', o.betas[0]);
+    check(name, o.betas[1] >= 0 && o.betas[1] < 1, 'betas[1] must be in [0, 1)', o.betas[1]);
+    checkNonNegative(name, 'weightDecay', o.weightDecay);
+    check(name, typeof o.amsgrad === 'boolean', 'amsgrad must be a boolean', o.amsgrad);
+    check(name, typeof o.maximize === 'boolean', 'maximize must be a boolean', o.maximize);
+  }
+
+  protected update(param: Tensor, grad: FloatArray, group: ParamGroup<AdamOptions>): void {
+    const { lr, betas: [b1, b2], eps, weightDecay: wd, amsgrad, maximize } = group;
+    const s = this.stateOf(param, () => ({ step: 0, expAvg: bufferLike(param), expAvgSq: bufferLike(param), maxExpAvgSq: null }));
+    if (amsgrad) s.maxExpAvgSq ??= bufferLike(param);
+    s.step += 1;
+    const stepSize = lr / (1 - b1 ** s.step);
+    const bc2Sqrt = Math.sqrt(1 - b2 ** s.step);
+    const decay = this.decoupled ? 1 - lr * wd : 1;
+    const l2 = this.decoupled ? 0 : wd;
+    const x = param.data;
+    const { expAvg: m, expAvgSq: v, maxExpAvgSq: vMax } = s;
+    for (let i = 0; i < x.length; i++) {
+      if (decay !== 1) x[i] = x[i]! * decay;
+      let g = maximize ? -grad[i]! : grad[i]!;
+      if (l2 !== 0) g += l2 * x[i]!;
+      m[i] = b1 * m[i]! + (1 - b1) * g;
+      v[i] = b2 * v[i]! + (1 - b2) * g * g;
+      // Read moments back from the buffers so float32 parameters use exactly the stored state.
+      let second = v[i]!;
+      if (vMax !== null && amsgrad) {
+        if (second > vMax[i]!) vMax[i] = second;
+        second = vMax[i]!;
+      }
+      x[i] = x[i]! - (stepSize * m[i]!) / (Math.sqrt(second) / bc2Sqrt + eps);
+    }
+  }
+
+  protected exportState(s: AdamState): ParamState {
+    const out: ParamState = { step: s.step, expAvg: s.expAvg.slice(), expAvgSq: s.expAvgSq.slice() };
+    exportBuffer(out, 'maxExpAvgSq', s.maxExpAvgSq);
+    return out;
+  }
+
+  protected importState(plain: ParamState, param: Tensor): AdamState {
+    return {
+      step: importCount(plain, 'step'),
+      expAvg: importBuffer(plain, 'expAvg', param),
+      expAvgSq: importBuffer(plain, 'expAvgSq', param),
+      maxExpAvgSq: importOptionalBuffer(plain, 'maxExpAvgSq', param),
+    };
+  }
+}
+
+/**
+ * Adam, as torch.optim.Adam: g ← ±∇ + λθ; m ← β1·m + (1-β1)·g; v ← β2·v + (1-β2)·g²;
+ * θ ← θ - γ·(m/(1-β1ᵗ)) / (√v̂/√(1-β2ᵗ) + ε), where v̂ is v or, with amsgrad, the running maximum
+ * of v (as PyTorch's code and current docs; the 1.x docs took the maximum of the bias-corrected v).
+ * @example const opt = new Adam(model.parameters(), { lr: 1e-3 });
+ */
+export class Adam extends AdamFamily {
+  protected readonly decoupled = false;
+
+  constructor(params: ParamsInput<AdamOptions>, options: Partial<AdamOptions> = {}) {
+    super('Adam', params, { ...DEFAULTS, ...definedOnly(options) });
+  }
+}
+
+/**
+ * AdamW, as torch.optim.AdamW: Adam with decoupled weight decay θ ← θ·(1 - γλ) applied before the
+ * Adam step (default λ = 1e-2). @example const opt = new AdamW(model.parameters(), { lr: 1e-3, weightDecay: 0.05 });
+ */
+export class AdamW extends AdamFamily {
+  protected readonly decoupled = true;
+
+  constructor(params: ParamsInput<AdamOptions>, options: Partial<AdamOptions> = {}) {
+    super('AdamW', params, { ...DEFAULTS, weightDecay: 1e-2, ...definedOnly(options) });
+  }
+}

@@ -1,0 +1,256 @@
+import { ArgumentError, Tensor, enableGrad, type FloatArray } from '@chainrule/autograd';
+import { StateDictError } from '../errors.js';
+
+/** A group option's value: a number, a flag, or a tuple such as Adam's betas. */
+export type OptionValue = number | boolean | readonly number[];
+
+/** Options every optimiser has. */
+export interface BaseOptions {
+  /** Learning rate. */
+  lr: number;
+}
+
+/** A parameter group: its tensors and its options (schedulers change `lr` here). */
+export type ParamGroup<O extends BaseOptions> = O & {
+  readonly params: readonly Tensor[];
+  /** The lr before any scheduler changed it; set by the first scheduler, as PyTorch's initial_lr. */
+  initialLr?: number;
+};
+
+/** A group as given to a constructor: its tensors and the options that differ from the defaults. */
+export type ParamGroupSpec<O extends BaseOptions> = Partial<O> & { params: Iterable<Tensor> };
+
+/** What optimisers accept: parameters (`model.parameters()`) or parameter groups. */
+export type ParamsInput<O extends BaseOptions> = Iterable<Tensor> | Iterable<ParamGroupSpec<O>>;
+
+/** One parameter's state, as plain data: step counts and typed-array buffers. */
+export type ParamState = Record<string, number | Float32Array | Float64Array>;
+
+/** A group in a state dict: its options and the indices of its parameters. */
+export type GroupStateDict = Record<string, OptionValue> & { params: number[] };
+
+/**
+ * An optimiser's state as plain data (structured-clonable): per-parameter state keyed by the
+ * parameter's index across all groups, and the groups' options.
+ */
+export interface OptimizerStateDict {
+  state: Record<number, ParamState>;
+  paramGroups: GroupStateDict[];
+}
+
+/**
+ * The base of the optimisers: holds parameter groups and per-parameter state, and updates
+ * `param.data` in place from `param.grad` (parameters without a gradient are skipped).
+ * Subclasses give the update rule, option checks and the plain form of their state.
+ */
+export abstract class Optimizer<O extends BaseOptions, S extends object> {
+  readonly paramGroups: ParamGroup<O>[] = [];
+  /** Per-parameter state, created on a parameter's first update. */
+  protected readonly state = new Map<Tensor, S>();
+  protected readonly defaults: O;
+  /** The class's name for messages ('SGD', 'Adam', ...). */
+  protected readonly name: string;
+
+  protected constructor(name: string, params: ParamsInput<O>, defaults: O) {
+    this.name = name;
+    this.defaults = defaults;
+    const list = [...(params as Iterable<Tensor | ParamGroupSpec<O>>)];
+    if (list.length === 0) throw new ArgumentError(`${name}: got an empty parameter list`);
+    if (list.every((p) => p instanceof Tensor)) {
+      this.addParamGroup({ params: list as Tensor[] } as unknown as ParamGroupSpec<O>);
+    } else {
+      for (const group of list) {
+        if (group instanceof Tensor || typeof group !== 'object' || group === null || !('params' in group)) {
+          throw new ArgumentError(`${name}: pass either tensors or parameter groups ({ params, ...options }), not a mix`);
+        }
+        this.addParamGroup(group);
+      }
+    }
+  }
+
+  /** Checks a group's options, throwing `Name: option must ..., got ...`. */
+  protected abstract validate(options: O): void;
+  /** Updates one parameter in place from its gradient. */
+  protected abstract update(param: Tensor, grad: FloatArray, group: ParamGroup<O>): void;
+  /** The state as plain data (copies, so later steps do not change it). */
+  protected abstract exportState(state: S): ParamState;
+  /** State from plain data, checked against the parameter; throws a message naming the problem. */
+  protected abstract importState(plain: ParamState, param: Tensor): S;
+
+  /** Adds a group with its own options (others from the defaults). @example opt.addParamGroup({ params: head.parameters(), lr: 0.01 }) */
+  addParamGroup(spec: ParamGroupSpec<O>): void {
+    const { params, ...overrides } = spec;
+    const tensors = [...params];
+    const seen = new Set(this.paramGroups.flatMap((g) => g.params));
+    tensors.forEach((t, i) => {
+      if (!(t instanceof Tensor)) throw new ArgumentError(`${this.name}: parameter ${i} of group ${this.paramGroups.length} is not a Tensor`);
+      if (!t.isLeaf) throw new ArgumentError(`${this.name}: cannot optimise a non-leaf tensor (parameter ${i} of group ${this.paramGroups.length})`);
+      if (seen.has(t)) throw new ArgumentError(`${this.name}: a parameter appears in more than one group (or twice in one)`);
+      seen.add(t);
+    });
+    // An option given as undefined keeps its default.
+    const given = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined));
+    const group = { ...this.defaults, ...given, params: tensors } as ParamGroup<O>;
+    this.validate(group);
+    this.paramGroups.push(group);
+  }
+
+  /**
+   * One update of every parameter that has a gradient. With a closure, calls it first (with
+   * gradients recorded) and returns its loss. @example loss.backward(); opt.step();
+   */
+  step(closure?: () => number): number | undefined {
+    const loss = closure === undefined ? undefined : enableGrad(closure);
+    for (const group of this.paramGroups) {
+      for (const p of group.params) {
+        if (p.grad === null) continue;
+        this.update(p, p.grad.data, group);
+      }
+    }
+    return loss;
+  }
+
+  /** Clears the gradients of every optimised parameter (sets them to null). @example opt.zeroGrad() */
+  zeroGrad(): void {
+    for (const group of this.paramGroups) for (const p of group.params) p.grad = null;
+  }
+
+  /** Existing state of `param`, or `create()` stored as its state. */
+  protected stateOf(param: Tensor, create: () => S): S {
+    let s = this.state.get(param);
+    if (s === undefined) {
+      s = create();
+      this.state.set(param, s);
+    }
+    return s;
+  }
+
+  /** State and group options as plain data. @example const saved = structuredClone(opt.stateDict()) */
+  stateDict(): OptimizerStateDict {
+    const state: Record<number, ParamState> = {};
+    const paramGroups: GroupStateDict[] = [];
+    let index = 0;
+    for (const group of this.paramGroups) {
+      const indices: number[] = [];
+      for (const p of group.params) {
+        const s = this.state.get(p);
+        if (s !== undefined) state[index] = this.exportState(s);
+        indices.push(index++);
+      }
+      const { params: _params, ...options } = group;
+      const plain: Record<string, OptionValue> = {};
+      for (const [k, v] of Object.entries(options)) plain[k] = Array.isArray(v) ? [...(v as number[])] : (v as OptionValue);
+      paramGroups.push({ ...plain, params: indices });
+    }
+    return { state, paramGroups };
+  }
+
+  /**
+   * Restores state and group options saved by `stateDict` (for the same parameters, in the same
+   * groups). Everything is checked before anything changes; a StateDictError lists every problem.
+   * @example opt.loadStateDict(saved)
+   */
+  loadStateDict(dict: OptimizerStateDict): void {
+    const problems: string[] = [];
+    const groups = Array.isArray(dict?.paramGroups) ? dict.paramGroups : null;
+    if (groups === null || typeof dict.state !== 'object' || dict.state === null) {
+      throw new StateDictError(`${this.name}.loadStateDict: expected { state, paramGroups }`);
+    }
+    if (groups.length !== this.paramGroups.length) {
+      throw new StateDictError(`${this.name}.loadStateDict: the dict has ${groups.length} parameter group(s), the optimiser ${this.paramGroups.length}`);
+    }
+    const params = this.paramGroups.flatMap((g) => g.params);
+    const newOptions: ParamGroup<O>[] = [];
+    groups.forEach((saved, gi) => {
+      const current = this.paramGroups[gi]!;
+      if (!Array.isArray(saved.params) || saved.params.length !== current.params.length) {
+        problems.push(`group ${gi} has ${Array.isArray(saved.params) ? saved.params.length : 'no'} parameter(s), the optimiser's ${current.params.length}`);
+        return;
+      }
+      const keys = Object.keys(this.defaults);
+      for (const k of keys) if (!Object.hasOwn(saved, k)) problems.push(`group ${gi}: missing option '${k}'`);
+      for (const k of Object.keys(saved)) {
+        if (k !== 'params' && k !== 'initialLr' && !keys.includes(k)) problems.push(`group ${gi}: unexpected option '${k}'`);
+      }
+      const { params: _params, ...options } = saved;
+      const merged = { ...current, ...copyOptions(options), params: current.params } as ParamGroup<O>;
+      if (!Object.hasOwn(saved, 'initialLr')) delete merged.initialLr;
+      try {
+        this.validate(merged);
+      } catch (e) {
+        problems.push(`group ${gi}: ${(e as Error).message}`);
+      }
+      newOptions.push(merged);
+    });
+    const newState = new Map<Tensor, S>();
+    for (const [key, plain] of Object.entries(dict.state)) {
+      const i = Number(key);
+      const p = params[i];
+      if (!Number.isInteger(i) || p === undefined) {
+        problems.push(`state for parameter ${key}, but the optimiser has ${params.length} parameter(s)`);
+        continue;
+      }
+      try {
+        newState.set(p, this.importState(plain, p));
+      } catch (e) {
+        problems.push(`parameter ${i}: ${(e as Error).message}`);
+      }
+    }
+    if (problems.length > 0) {
+      throw new StateDictError(`${this.name}.loadStateDict: cannot load (${problems.length} problem(s)): ${problems.join('; ')}`);
+    }
+    this.paramGroups.splice(0, this.paramGroups.length, ...newOptions);
+    this.state.clear();
+    for (const [p, s] of newState) this.state.set(p, s);
+  }
+}
+
+function copyOptions(options: Record<string, OptionValue>): Record<string, OptionValue> {
+  const out: Record<string, OptionValue> = {};
+  for (const [k, v] of Object.entries(options)) out[k] = Array.isArray(v) ? [...(v as number[])] : v;
+  return out;
+}
+
+/** Throws `Name: message, got value` unless `ok`. */
+export function check(name: string, ok: boolean, message: string, value: unknown): void {
+  if (!ok) throw new ArgumentError(`${name}: ${message}, got ${Array.isArray(value) ? `[${value.join(', ')}]` : String(value)}`);
+}
+
+/** A finite number >= 0 check, the most common option rule. */
+export function checkNonNegative(name: string, option: string, value: number): void {
+  check(name, typeof value === 'number' && value >= 0 && Number.isFinite(value), `${option} must be >= 0`, value);
+}
+
+/** A typed-array state buffer of `key`, checked against the parameter's size and dtype, copied. */
+export function importBuffer(plain: ParamState, key: string, param: Tensor): FloatArray {
+  const v = plain[key];
+  const want = param.dtype === 'float32' ? Float32Array : Float64Array;
+  if (!(v instanceof want)) {
+    const got = v === undefined ? 'nothing' : v instanceof Float32Array ? 'a Float32Array' : v instanceof Float64Array ? 'a Float64Array' : typeof v;
+    throw new Error(`'${key}' must be a ${want.name} (the parameter is ${param.dtype}), got ${got}`);
+  }
+  if (v.length !== param.size) throw new Error(`'${key}' holds ${v.length} element(s), the parameter ${param.size}`);
+  return v.slice();
+}
+
+/** An optional buffer: null when absent. */
+export function importOptionalBuffer(plain: ParamState, key: string, param: Tensor): FloatArray | null {
+  return plain[key] === undefined ? null : importBuffer(plain, key, param);
+}
+
+/** A step count of `key`: a non-negative integer. */
+export function importCount(plain: ParamState, key: string): number {
+  const v = plain[key];
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new Error(`'${key}' must be a non-negative integer, got ${String(v)}`);
+  return v;
+}
+
+/** Zeroed storage of the parameter's dtype and size. */
+export function bufferLike(param: Tensor): FloatArray {
+  return param.dtype === 'float32' ? new Float32Array(param.size) : new Float64Array(param.size);
+}
+
+/** Adds a copy of `buffer` under `key` when it exists. */
+export function exportBuffer(out: ParamState, key: string, buffer: FloatArray | null): void {
+  if (buffer !== null) out[key] = buffer.slice();
+}

@@ -1,0 +1,91 @@
+import type { FloatArray, Tensor } from '@chainrule/autograd';
+import {
+  Optimizer, bufferLike, check, checkNonNegative, exportBuffer, importOptionalBuffer,
+  type BaseOptions, type ParamGroup, type ParamState, type ParamsInput,
+} from './optimizer.js';
+
+/** Options of `SGD` (PyTorch's defaults). */
+export interface SGDOptions extends BaseOptions {
+  /** Learning rate (default 1e-3). */
+  lr: number;
+  /** Momentum factor μ (default 0). */
+  momentum: number;
+  /** Dampening τ of the momentum (default 0). */
+  dampening: number;
+  /** L2 penalty λ added to the gradient (default 0). */
+  weightDecay: number;
+  /** Nesterov momentum (default false; needs momentum > 0 and dampening 0). */
+  nesterov: boolean;
+  /** Ascend instead of descend (default false). */
+  maximize: boolean;
+}
+
+interface SGDState {
+  momentumBuffer: FloatArray | null;
+}
+
+const DEFAULTS: SGDOptions = { lr: 1e-3, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, maximize: false };
+
+/**
+ * Stochastic gradient descent with optional momentum, as torch.optim.SGD:
+ * g ← ±∇ + λθ; b ← g on the first step, else μb + (1 - τ)g; g ← g + μb (Nesterov) or b; θ ← θ - γg.
+ * @example const opt = new SGD(model.parameters(), { lr: 0.1, momentum: 0.9 });
+ */
+export class SGD extends Optimizer<SGDOptions, SGDState> {
+  constructor(params: ParamsInput<SGDOptions>, options: Partial<SGDOptions> = {}) {
+    super('SGD', params, { ...DEFAULTS, ...definedOnly(options) });
+  }
+
+  protected validate(o: SGDOptions): void {
+    checkNonNegative('SGD', 'lr', o.lr);
+    checkNonNegative('SGD', 'momentum', o.momentum);
+    check('SGD', typeof o.dampening === 'number' && Number.isFinite(o.dampening), 'dampening must be a finite number', o.dampening);
+    checkNonNegative('SGD', 'weightDecay', o.weightDecay);
+    check('SGD', typeof o.nesterov === 'boolean', 'nesterov must be a boolean', o.nesterov);
+    check('SGD', typeof o.maximize === 'boolean', 'maximize must be a boolean', o.maximize);
+    if (o.nesterov) {
+      check('SGD', o.momentum > 0 && o.dampening === 0, 'nesterov momentum needs momentum > 0 and dampening 0', `momentum ${o.momentum}, dampening ${o.dampening}`);
+    }
+  }
+
+  protected update(param: Tensor, grad: FloatArray, group: ParamGroup<SGDOptions>): void {
+    const { lr, momentum: mu, dampening, weightDecay: wd, nesterov, maximize } = group;
+    const x = param.data;
+    const n = x.length;
+    if (mu === 0) {
+      for (let i = 0; i < n; i++) {
+        let d = maximize ? -grad[i]! : grad[i]!;
+        if (wd !== 0) d += wd * x[i]!;
+        x[i] = x[i]! - lr * d;
+      }
+      return;
+    }
+    const state = this.stateOf(param, () => ({ momentumBuffer: null }));
+    const first = state.momentumBuffer === null;
+    const buf = (state.momentumBuffer ??= bufferLike(param));
+    for (let i = 0; i < n; i++) {
+      let d = maximize ? -grad[i]! : grad[i]!;
+      if (wd !== 0) d += wd * x[i]!;
+      // The first step seeds the buffer with the gradient itself (no dampening), as PyTorch.
+      const b = first ? d : mu * buf[i]! + (1 - dampening) * d;
+      buf[i] = b;
+      d = nesterov ? d + mu * b : b;
+      x[i] = x[i]! - lr * d;
+    }
+  }
+
+  protected exportState(s: SGDState): ParamState {
+    const out: ParamState = {};
+    exportBuffer(out, 'momentumBuffer', s.momentumBuffer);
+    return out;
+  }
+
+  protected importState(plain: ParamState, param: Tensor): SGDState {
+    return { momentumBuffer: importOptionalBuffer(plain, 'momentumBuffer', param) };
+  }
+}
+
+/** Drops keys whose value is undefined, so they keep their defaults. */
+export function definedOnly<T extends object>(options: T): Partial<T> {
+  return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,133 @@
+import { ArgumentError } from '@chainrule/autograd';
+import { StateDictError } from '../errors.js';
+import { checkOption, type Schedulable, type Scheduler } from './scheduler.js';
+
+/** Options of `ReduceLROnPlateau` (PyTorch's defaults). */
+export interface ReduceLROnPlateauOptions {
+  /** 'min' (default): a lower metric is better; 'max': higher is better. */
+  mode?: 'min' | 'max';
+  /** Multiplies lr on a plateau (default 0.1). */
+  factor?: number;
+  /** Epochs without improvement tolerated before reducing (default 10). */
+  patience?: number;
+  /** Minimum change that counts as an improvement (default 1e-4). */
+  threshold?: number;
+  /** 'rel' (default): relative to the best; 'abs': absolute. */
+  thresholdMode?: 'rel' | 'abs';
+  /** Epochs to wait after a reduction before counting again (default 0). */
+  cooldown?: number;
+  /** Lower bound of lr, one for all groups or one per group (default 0). */
+  minLr?: number | readonly number[];
+  /** Reductions smaller than this are skipped (default 1e-8). */
+  eps?: number;
+}
+
+/** State of `ReduceLROnPlateau` as plain data. */
+export interface PlateauStateDict {
+  lastEpoch: number;
+  best: number;
+  numBadEpochs: number;
+  cooldownCounter: number;
+  lastLr: number[];
+}
+
+/**
+ * Cuts the learning rate by `factor` when a metric stops improving for `patience` epochs, as
+ * torch.optim.lr_scheduler.ReduceLROnPlateau. @example sched.step(validationLoss)
+ */
+export class ReduceLROnPlateau implements Scheduler {
+  readonly optimizer: Schedulable;
+  private readonly mode: 'min' | 'max';
+  private readonly factor: number;
+  private readonly patience: number;
+  private readonly threshold: number;
+  private readonly thresholdMode: 'rel' | 'abs';
+  private readonly cooldown: number;
+  private readonly minLrs: number[];
+  private readonly eps: number;
+  lastEpoch = 0;
+  best: number;
+  numBadEpochs = 0;
+  cooldownCounter = 0;
+  private lastLr: number[];
+
+  constructor(optimizer: Schedulable, options: ReduceLROnPlateauOptions = {}) {
+    const { mode = 'min', factor = 0.1, patience = 10, threshold = 1e-4, thresholdMode = 'rel', cooldown = 0, minLr = 0, eps = 1e-8 } = options;
+    const name = 'ReduceLROnPlateau';
+    checkOption(name, mode === 'min' || mode === 'max', "mode must be 'min' or 'max'", mode);
+    checkOption(name, factor >= 0 && factor < 1, 'factor must be in [0, 1)', factor);
+    checkOption(name, Number.isInteger(patience) && patience >= 0, 'patience must be a non-negative integer', patience);
+    checkOption(name, Number.isFinite(threshold) && threshold >= 0, 'threshold must be >= 0', threshold);
+    checkOption(name, thresholdMode === 'rel' || thresholdMode === 'abs', "thresholdMode must be 'rel' or 'abs'", thresholdMode);
+    checkOption(name, Number.isInteger(cooldown) && cooldown >= 0, 'cooldown must be a non-negative integer', cooldown);
+    checkOption(name, eps >= 0, 'eps must be >= 0', eps);
+    const groups = optimizer.paramGroups.length;
+    const minLrs = typeof minLr === 'number' ? new Array<number>(groups).fill(minLr) : [...minLr];
+    checkOption(name, minLrs.length === groups, `minLr must give one value per group (${groups})`, minLrs.length);
+    this.optimizer = optimizer;
+    this.mode = mode;
+    this.factor = factor;
+    this.patience = patience;
+    this.threshold = threshold;
+    this.thresholdMode = thresholdMode;
+    this.cooldown = cooldown;
+    this.minLrs = minLrs;
+    this.eps = eps;
+    this.best = mode === 'min' ? Infinity : -Infinity;
+    this.lastLr = optimizer.paramGroups.map((g) => g.lr);
+  }
+
+  private isBetter(a: number): boolean {
+    const { best, threshold } = this;
+    if (this.mode === 'min') return this.thresholdMode === 'rel' ? a < best * (1 - threshold) : a < best - threshold;
+    return this.thresholdMode === 'rel' ? a > best * (threshold + 1) : a > best + threshold;
+  }
+
+  /** Records this epoch's metric and reduces lr after `patience` epochs without improvement. @example sched.step(valLoss) */
+  step(metric?: number): void {
+    if (typeof metric !== 'number' || Number.isNaN(metric)) {
+      throw new ArgumentError(`ReduceLROnPlateau: step needs the monitored metric as a number, got ${String(metric)}`);
+    }
+    this.lastEpoch += 1;
+    if (this.isBetter(metric)) {
+      this.best = metric;
+      this.numBadEpochs = 0;
+    } else {
+      this.numBadEpochs += 1;
+    }
+    if (this.cooldownCounter > 0) {
+      this.cooldownCounter -= 1;
+      this.numBadEpochs = 0;
+    }
+    if (this.numBadEpochs > this.patience) {
+      this.optimizer.paramGroups.forEach((g, i) => {
+        const next = Math.max(g.lr * this.factor, this.minLrs[i]!);
+        if (g.lr - next > this.eps) g.lr = next;
+      });
+      this.cooldownCounter = this.cooldown;
+      this.numBadEpochs = 0;
+    }
+    this.lastLr = this.optimizer.paramGroups.map((g) => g.lr);
+  }
+
+  /** The groups' learning rates after the last step. @example sched.getLastLr() */
+  getLastLr(): number[] {
+    return [...this.lastLr];
+  }
+
+  /** Counters and best metric as plain data. @example const saved = sched.stateDict() */
+  stateDict(): PlateauStateDict {
+    return { lastEpoch: this.lastEpoch, best: this.best, numBadEpochs: this.numBadEpochs, cooldownCounter: this.cooldownCounter, lastLr: [...this.lastLr] };
+  }
+
+  /** Restores `stateDict` output. @example sched.loadStateDict(saved) */
+  loadStateDict(dict: PlateauStateDict): void {
+    const ok = [dict?.lastEpoch, dict?.numBadEpochs, dict?.cooldownCounter].every(Number.isInteger) && typeof dict.best === 'number' && Array.isArray(dict.lastLr);
+    if (!ok) throw new StateDictError('ReduceLROnPlateau.loadStateDict: expected { lastEpoch, best, numBadEpochs, cooldownCounter, lastLr }');
+    this.lastEpoch = dict.lastEpoch;
+    this.best = dict.best;
+    this.numBadEpochs = dict.numBadEpochs;
+    this.cooldownCounter = dict.cooldownCounter;
+    this.lastLr = [...dict.lastLr];
+  }
+}

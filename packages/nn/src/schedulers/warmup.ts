@@ -1,0 +1,46 @@
+import { LRScheduler, checkOption, type Schedulable, type SchedulerStateDict } from './scheduler.js';
+
+/** Options of `LinearWarmup`. */
+export interface LinearWarmupOptions {
+  /** Epochs (or steps) of warmup. */
+  warmupSteps: number;
+  /** Fraction of the base lr at epoch 0 (default 1/3, PyTorch's LinearLR default). */
+  startFactor?: number;
+  /** Scheduler to hand over to after warmup; it sees epoch 0 when warmup ends. */
+  after?: LRScheduler;
+}
+
+/**
+ * Linear warmup: lr rises from startFactor·base to base over `warmupSteps` (as PyTorch's LinearLR
+ * with endFactor 1), then follows `after` (restarted at its epoch 0), as SequentialLR chains them.
+ * Build `after` first, on the same optimiser, and step only the warmup (it computes `after`'s
+ * learning rates from its formula, so `after`'s own counter stays where it was built).
+ * @example const sched = new LinearWarmup(opt, { warmupSteps: 5, after: new CosineAnnealingLR(opt, { tMax: 95 }) });
+ */
+export class LinearWarmup extends LRScheduler {
+  readonly after: LRScheduler | null;
+  readonly warmupSteps: number;
+
+  constructor(optimizer: Schedulable, options: LinearWarmupOptions) {
+    const { warmupSteps, startFactor = 1 / 3, after } = options;
+    checkOption('LinearWarmup', Number.isInteger(warmupSteps) && warmupSteps >= 0, 'warmupSteps must be a non-negative integer', warmupSteps);
+    checkOption('LinearWarmup', Number.isFinite(startFactor) && startFactor >= 0 && startFactor <= 1, 'startFactor must be in [0, 1]', startFactor);
+    checkOption('LinearWarmup', after === undefined || after.optimizer === optimizer, 'after must schedule the same optimiser', 'another optimiser');
+    super(optimizer, (base, epoch) => {
+      if (epoch < warmupSteps) return base * (startFactor + ((1 - startFactor) * epoch) / warmupSteps);
+      return after === undefined ? base : after.lrFor(base, epoch - warmupSteps);
+    });
+    this.after = after ?? null;
+    this.warmupSteps = warmupSteps;
+  }
+
+  override stateDict(): SchedulerStateDict {
+    return { ...super.stateDict(), after: this.after === null ? null : this.after.stateDict() };
+  }
+
+  override loadStateDict(dict: SchedulerStateDict): void {
+    super.loadStateDict(dict);
+    const inner = dict.after;
+    if (this.after !== null && inner !== null && typeof inner === 'object' && !Array.isArray(inner)) this.after.loadStateDict(inner);
+  }
+}

@@ -1,0 +1,215 @@
+/**
+ * The safetensors format, as bytes (no file system, so it runs in browsers):
+ *   8 bytes   N, the header length, little-endian u64
+ *   N bytes   JSON header { name: { dtype, shape, data_offsets: [begin, end] }, __metadata__? },
+ *             padded with spaces to a multiple of 8
+ *   the rest  every tensor's raw little-endian bytes, back to back, offsets relative to here
+ * Written as the reference (Rust) writer does: tensors sorted by dtype, widest first, then by
+ * name; compact JSON with __metadata__ first.
+ */
+import { Tensor, type DType } from '@chainrule/autograd';
+import { SafetensorsError } from '../errors.js';
+import { formatShape } from '../format.js';
+
+/** Free-form string metadata stored under `__metadata__`. */
+export type SafetensorsMetadata = Record<string, string>;
+
+/** What `parseSafetensorsFile` returns: the tensors and the metadata. */
+export interface SafetensorsContents {
+  tensors: Record<string, Tensor>;
+  metadata: SafetensorsMetadata;
+}
+
+const CODES: Record<DType, 'F32' | 'F64'> = { float32: 'F32', float64: 'F64' };
+const BYTES: Record<'F32' | 'F64', number> = { F32: 4, F64: 8 };
+/** Header size limit of the reference reader (100 MB). */
+const MAX_HEADER = 100_000_000;
+const METADATA_KEY = '__metadata__';
+
+const utf8 = new TextEncoder();
+
+/** UTF-8 bytes compare as the Rust writer's String ordering does. */
+function compareUtf8(a: string, b: string): number {
+  const x = utf8.encode(a);
+  const y = utf8.encode(b);
+  const n = Math.min(x.length, y.length);
+  for (let i = 0; i < n; i++) if (x[i] !== y[i]) return x[i]! - y[i]!;
+  return x.length - y.length;
+}
+
+/**
+ * Encodes tensors (e.g. a state dict) and optional string metadata as safetensors bytes.
+ * @example const bytes = serializeSafetensors(model.stateDict(), { epoch: '3' })
+ */
+export function serializeSafetensors(dict: Readonly<Record<string, Tensor>>, metadata?: SafetensorsMetadata): Uint8Array {
+  const entries = Object.entries(dict);
+  for (const [name, t] of entries) {
+    if (!(t instanceof Tensor)) throw new SafetensorsError(`serializeSafetensors: '${name}' is not a Tensor`);
+    if (name === METADATA_KEY) throw new SafetensorsError(`serializeSafetensors: '${METADATA_KEY}' is reserved for metadata and cannot name a tensor`);
+  }
+  if (metadata !== undefined) {
+    for (const [k, v] of Object.entries(metadata)) {
+      if (typeof v !== 'string') throw new SafetensorsError(`serializeSafetensors: metadata values must be strings, '${k}' is ${typeof v}`);
+    }
+  }
+  // Widest dtype first (F64 before F32), then by name: the reference writer's order.
+  entries.sort(([na, a], [nb, b]) => BYTES[CODES[b.dtype]] - BYTES[CODES[a.dtype]] || compareUtf8(na, nb));
+  // NOTE: the JSON is assembled by hand because a JS object would move integer-like names
+  // ("10", "9") to the front in numeric order, breaking the sorted layout.
+  const fields: string[] = [];
+  if (metadata !== undefined) {
+    const pairs = Object.entries(metadata).map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`);
+    fields.push(`${JSON.stringify(METADATA_KEY)}:{${pairs.join(',')}}`);
+  }
+  let offset = 0;
+  for (const [name, t] of entries) {
+    const size = t.size * BYTES[CODES[t.dtype]];
+    const info = { dtype: CODES[t.dtype], shape: [...t.shape], data_offsets: [offset, offset + size] };
+    fields.push(`${JSON.stringify(name)}:${JSON.stringify(info)}`);
+    offset += size;
+  }
+  let json = utf8.encode(`{${fields.join(',')}}`);
+  const padded = Math.ceil(json.length / 8) * 8;
+  if (padded !== json.length) {
+    const withSpaces = new Uint8Array(padded).fill(0x20);
+    withSpaces.set(json);
+    json = withSpaces;
+  }
+  const out = new Uint8Array(8 + json.length + offset);
+  const view = new DataView(out.buffer);
+  view.setBigUint64(0, BigInt(json.length), true);
+  out.set(json, 8);
+  let at = 8 + json.length;
+  for (const [, t] of entries) {
+    const d = t.data;
+    if (t.dtype === 'float32') {
+      for (let i = 0; i < d.length; i++, at += 4) view.setFloat32(at, d[i]!, true);
+    } else {
+      for (let i = 0; i < d.length; i++, at += 8) view.setFloat64(at, d[i]!, true);
+    }
+  }
+  return out;
+}
+
+interface Entry {
+  name: string;
+  code: 'F32' | 'F64';
+  shape: number[];
+  begin: number;
+  end: number;
+}
+
+function fail(message: string): never {
+  throw new SafetensorsError(`parseSafetensors: ${message}`);
+}
+
+function isCount(v: unknown): v is number {
+  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+}
+
+/** Reads and checks the header: every entry and the layout of the data section. */
+function readHeader(bytes: Uint8Array): { entries: Entry[]; metadata: SafetensorsMetadata; dataStart: number } {
+  if (!(bytes instanceof Uint8Array)) fail('expected a Uint8Array');
+  if (bytes.length < 8) fail(`truncated file: ${bytes.length} byte(s), fewer than the 8 of the header length`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const n64 = view.getBigUint64(0, true);
+  if (n64 > BigInt(MAX_HEADER)) fail(`header length ${n64} exceeds the limit of ${MAX_HEADER} bytes`);
+  const n = Number(n64);
+  if (8 + n > bytes.length) fail(`truncated file: the header claims ${n} bytes but only ${bytes.length - 8} follow the length`);
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + n));
+  } catch {
+    fail('the header is not valid UTF-8');
+  }
+  let header: unknown;
+  try {
+    header = JSON.parse(text);
+  } catch (e) {
+    fail(`the header is not valid JSON (${(e as Error).message})`);
+  }
+  if (typeof header !== 'object' || header === null || Array.isArray(header)) fail('the header must be a JSON object');
+  const metadata: SafetensorsMetadata = {};
+  const entries: Entry[] = [];
+  const problems: string[] = [];
+  for (const [name, info] of Object.entries(header as Record<string, unknown>)) {
+    if (name === METADATA_KEY) {
+      if (typeof info !== 'object' || info === null || Array.isArray(info)) fail(`'${METADATA_KEY}' must be an object of strings`);
+      for (const [k, v] of Object.entries(info as Record<string, unknown>)) {
+        if (typeof v !== 'string') fail(`'${METADATA_KEY}' value '${k}' must be a string, got ${typeof v}`);
+        Object.defineProperty(metadata, k, { value: v, enumerable: true, writable: true, configurable: true });
+      }
+      continue;
+    }
+    if (typeof info !== 'object' || info === null) {
+      problems.push(`'${name}' is not an object`);
+      continue;
+    }
+    const { dtype, shape, data_offsets: offsets } = info as Record<string, unknown>;
+    if (dtype !== 'F32' && dtype !== 'F64') {
+      problems.push(`'${name}' has dtype ${JSON.stringify(dtype)}; chainrule reads only F32 and F64`);
+      continue;
+    }
+    if (!Array.isArray(shape) || !shape.every(isCount)) {
+      problems.push(`'${name}' has an invalid shape ${JSON.stringify(shape)}`);
+      continue;
+    }
+    if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isCount) || offsets[0] > offsets[1]) {
+      problems.push(`'${name}' has invalid data_offsets ${JSON.stringify(offsets)}`);
+      continue;
+    }
+    const expected = shape.reduce((a: number, b: number) => a * b, 1) * BYTES[dtype];
+    const [begin, end] = offsets as [number, number];
+    if (end - begin !== expected) {
+      problems.push(`'${name}' (${dtype} ${formatShape(shape)}) needs ${expected} bytes but data_offsets [${begin}, ${end}] span ${end - begin}`);
+      continue;
+    }
+    entries.push({ name, code: dtype, shape, begin, end });
+  }
+  if (problems.length > 0) fail(problems.join('; '));
+  // The tensors must tile the data section exactly: sorted by offset, no gap, no overlap, no excess.
+  const dataStart = 8 + n;
+  const dataLength = bytes.length - dataStart;
+  const sorted = [...entries].sort((a, b) => a.begin - b.begin || a.end - b.end);
+  let cursor = 0;
+  for (const e of sorted) {
+    if (e.end > dataLength) fail(`'${e.name}' data_offsets [${e.begin}, ${e.end}] run past the end of the data (${dataLength} bytes): truncated file?`);
+    if (e.begin < cursor) fail(`'${e.name}' data_offsets [${e.begin}, ${e.end}] overlap the previous tensor (which ends at ${cursor})`);
+    if (e.begin > cursor) fail(`gap in the data: bytes [${cursor}, ${e.begin}) belong to no tensor (before '${e.name}')`);
+    cursor = e.end;
+  }
+  if (cursor !== dataLength) fail(`the data section holds ${dataLength} bytes but the tensors cover ${cursor}`);
+  return { entries, metadata, dataStart };
+}
+
+/**
+ * Decodes safetensors bytes into tensors and metadata. Any problem (truncation, a header whose
+ * offsets overlap, leave gaps or run out of bounds, a dtype other than F32/F64) throws a
+ * SafetensorsError before any tensor is built. @example const { tensors, metadata } = parseSafetensorsFile(bytes)
+ */
+export function parseSafetensorsFile(bytes: Uint8Array): SafetensorsContents {
+  const { entries, metadata, dataStart } = readHeader(bytes);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const tensors: Record<string, Tensor> = {};
+  for (const e of entries) {
+    const count = (e.end - e.begin) / BYTES[e.code];
+    const at = dataStart + e.begin;
+    let data: Float32Array | Float64Array;
+    // DataView reads little-endian whatever the host, and needs no alignment.
+    if (e.code === 'F32') {
+      data = new Float32Array(count);
+      for (let i = 0; i < count; i++) data[i] = view.getFloat32(at + 4 * i, true);
+    } else {
+      data = new Float64Array(count);
+      for (let i = 0; i < count; i++) data[i] = view.getFloat64(at + 8 * i, true);
+    }
+    // defineProperty: a tensor named '__proto__' must stay a plain entry.
+    Object.defineProperty(tensors, e.name, { value: new Tensor(data, e.shape), enumerable: true, writable: true, configurable: true });
+  }
+  return { tensors, metadata };
+}
+
+/** Decodes safetensors bytes into tensors by name. @example model.loadStateDict(parseSafetensors(bytes)) */
+export function parseSafetensors(bytes: Uint8Array): Record<string, Tensor> {
+  return parseSafetensorsFile(bytes).tensors;
+}

@@ -1,0 +1,241 @@
+import { ArgumentError, Tensor, noGrad } from '@chainrule/autograd';
+import type { Module } from '../module.js';
+import type { LossFunction } from '../losses/reduction.js';
+import type { Scheduler } from '../schedulers/scheduler.js';
+import type { MetricFunction } from './metrics.js';
+import { defaultOutput, isCI, type ProgressOutput } from './env.js';
+import { Progress, type ProgressFigures } from './progress.js';
+
+/** One mini-batch: inputs and targets, first axis the samples. */
+export interface Batch {
+  x: Tensor;
+  y: Tensor;
+}
+
+/** Batches for one pass: an array or other re-iterable, or a function giving a fresh iterable per epoch. */
+export type BatchSource = Iterable<Batch> | (() => Iterable<Batch>);
+
+/** What `fit` needs of an optimiser. */
+export interface OptimizerLike {
+  step(): unknown;
+  zeroGrad(): void;
+  readonly paramGroups: readonly { lr: number }[];
+}
+
+/** A finished epoch. */
+export interface EpochLog {
+  /** 0-based. */
+  epoch: number;
+  /** Mean training loss, weighted by batch size. */
+  loss: number;
+  metrics: Record<string, number>;
+  valLoss: number | null;
+  valMetrics: Record<string, number> | null;
+  /** Learning rate of the first group during the epoch. */
+  lr: number;
+  seconds: number;
+  samples: number;
+}
+
+/** Hooks into the loop. */
+export interface Callbacks {
+  onEpochStart?(epoch: number): void;
+  onBatchEnd?(info: { epoch: number; step: number; loss: number; size: number }): void;
+  /** Call `control.stop()` to end training after this epoch (early stopping). */
+  onEpochEnd?(log: EpochLog, control: { stop(): void }): void;
+}
+
+/** Options of `fit`. */
+export interface FitOptions {
+  loss: LossFunction;
+  optimizer: OptimizerLike;
+  /** Passes over the data (default 1). */
+  epochs?: number;
+  /** Stepped after each epoch (or batch, see schedulerInterval) with the monitored loss: validation loss if any, else training loss. */
+  scheduler?: Scheduler;
+  /** 'epoch' (default) or 'step' (after every batch, for warmup schedules counted in steps). */
+  schedulerInterval?: 'epoch' | 'step';
+  /** Metrics by name, e.g. `{ accuracy }`. */
+  metrics?: Record<string, MetricFunction>;
+  /** Evaluated after each epoch. */
+  validation?: BatchSource;
+  callbacks?: Callbacks;
+  /** Print nothing (default false). */
+  quiet?: boolean;
+  /** Where progress goes (default process.stdout, or console.log in a browser). */
+  output?: ProgressOutput;
+}
+
+/** Per-epoch figures of a `fit` run. */
+export interface History {
+  epochs: EpochLog[];
+  loss: number[];
+  metrics: Record<string, number[]>;
+  valLoss: number[];
+  valMetrics: Record<string, number[]>;
+  lr: number[];
+}
+
+/** Options of `evaluate`. */
+export interface EvaluateOptions {
+  loss?: LossFunction;
+  metrics?: Record<string, MetricFunction>;
+}
+
+/** What `evaluate` returns: batch-size-weighted means. */
+export interface EvaluateResult {
+  loss: number | null;
+  metrics: Record<string, number>;
+  samples: number;
+}
+
+function batchesOf(op: string, source: BatchSource, epochs: number): () => Iterable<Batch> {
+  if (typeof source === 'function') return source;
+  if (source === null || typeof source !== 'object' || typeof (source as Iterable<Batch>)[Symbol.iterator] !== 'function') {
+    throw new ArgumentError(`${op}: data must be an iterable of { x, y } batches or a function returning one`);
+  }
+  // NOTE: a generator is its own iterator and is used up after one pass.
+  if (epochs > 1 && (source as Iterable<Batch>)[Symbol.iterator]() === (source as unknown)) {
+    throw new ArgumentError(`${op}: data is a one-shot iterator (e.g. a generator) but ${epochs} epochs were asked; pass a function returning the batches of each epoch`);
+  }
+  return () => source;
+}
+
+function checkBatch(op: string, batch: unknown, index: number): Batch {
+  const b = batch as Partial<Batch> | null;
+  if (b === null || typeof b !== 'object' || !(b.x instanceof Tensor) || !(b.y instanceof Tensor)) {
+    throw new ArgumentError(`${op}: batch ${index} must be { x: Tensor, y: Tensor }`);
+  }
+  return b as Batch;
+}
+
+function batchSize(x: Tensor): number {
+  return x.ndim === 0 ? 1 : x.shape[0]!;
+}
+
+/** Batch-size-weighted running means of the loss and metrics. */
+class Means {
+  samples = 0;
+  private lossSum = 0;
+  private readonly sums: Record<string, number> = {};
+
+  constructor(private readonly metrics: Record<string, MetricFunction>) {
+    for (const k of Object.keys(metrics)) this.sums[k] = 0;
+  }
+
+  add(size: number, loss: number | null, prediction: Tensor, target: Tensor): void {
+    this.samples += size;
+    if (loss !== null) this.lossSum += loss * size;
+    for (const [k, f] of Object.entries(this.metrics)) this.sums[k]! += f(prediction, target) * size;
+  }
+
+  loss(): number {
+    return this.lossSum / this.samples;
+  }
+
+  values(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const [k, v] of Object.entries(this.sums)) out[k] = v / this.samples;
+    return out;
+  }
+}
+
+/**
+ * Loss (if given) and metrics of `model` over `data`, in evaluation mode and without recording
+ * gradients; the model's mode is restored afterwards. @example evaluate(model, testBatches, { metrics: { accuracy } })
+ */
+export function evaluate(model: Module, data: BatchSource, options: EvaluateOptions = {}): EvaluateResult {
+  const { loss, metrics = {} } = options;
+  const batches = batchesOf('evaluate', data, 1)();
+  const wasTraining = model.training;
+  model.eval();
+  try {
+    const means = new Means(metrics);
+    noGrad(() => {
+      let i = 0;
+      for (const raw of batches) {
+        const { x, y } = checkBatch('evaluate', raw, i++);
+        const prediction = model.forward(x);
+        means.add(batchSize(x), loss === undefined ? null : loss(prediction, y).item(), prediction, y);
+      }
+    });
+    return { loss: loss === undefined || means.samples === 0 ? null : means.loss(), metrics: means.values(), samples: means.samples };
+  } finally {
+    model.train(wasTraining);
+  }
+}
+
+/**
+ * Trains `model` on `data` for `epochs`: per batch, zeroGrad, forward, loss, backward, step.
+ * Prints a live progress line per epoch on a terminal, one line per epoch under CI or when
+ * output is not a terminal, nothing when quiet. Returns the per-epoch history.
+ * @example const history = fit(model, batches, { loss: crossEntropyLoss, optimizer: new Adam(model.parameters()), epochs: 10, metrics: { accuracy } })
+ */
+export function fit(model: Module, data: BatchSource, options: FitOptions): History {
+  const { loss, optimizer, epochs = 1, scheduler, schedulerInterval = 'epoch', metrics = {}, validation, callbacks = {}, quiet = false } = options;
+  if (typeof loss !== 'function') throw new ArgumentError('fit: options.loss must be a loss function such as mseLoss');
+  if (optimizer === undefined || typeof optimizer.step !== 'function') throw new ArgumentError('fit: options.optimizer must be an optimiser');
+  if (!Number.isInteger(epochs) || epochs < 0) throw new ArgumentError(`fit: epochs must be a non-negative integer, got ${epochs}`);
+  if (schedulerInterval !== 'epoch' && schedulerInterval !== 'step') {
+    throw new ArgumentError(`fit: schedulerInterval must be 'epoch' or 'step', got ${JSON.stringify(schedulerInterval)}`);
+  }
+  const batches = batchesOf('fit', data, epochs);
+  const output = options.output ?? defaultOutput();
+  const progress = quiet ? null : new Progress(output, output.isTTY === true && !isCI(), epochs);
+  const history: History = { epochs: [], loss: [], metrics: {}, valLoss: [], valMetrics: {}, lr: [] };
+  for (const k of Object.keys(metrics)) history.metrics[k] = [];
+  let stepsPerEpoch: number | null = Array.isArray(data) ? data.length : null;
+  let stop = false;
+  for (let epoch = 0; epoch < epochs && !stop; epoch++) {
+    callbacks.onEpochStart?.(epoch);
+    model.train();
+    const lr = optimizer.paramGroups[0]?.lr ?? NaN;
+    const means = new Means(metrics);
+    const start = performance.now();
+    let step = 0;
+    const figures = (): ProgressFigures => ({
+      step, total: stepsPerEpoch, loss: means.loss(), metrics: means.values(), samples: means.samples, seconds: (performance.now() - start) / 1000,
+    });
+    for (const raw of batches()) {
+      const { x, y } = checkBatch('fit', raw, step);
+      optimizer.zeroGrad();
+      const prediction = model.forward(x);
+      const l = loss(prediction, y);
+      l.backward();
+      optimizer.step();
+      const value = l.item();
+      const size = batchSize(x);
+      noGrad(() => means.add(size, value, prediction, y));
+      step++;
+      if (scheduler !== undefined && schedulerInterval === 'step') scheduler.step(value);
+      callbacks.onBatchEnd?.({ epoch, step, loss: value, size });
+      progress?.update(epoch, figures(), performance.now());
+    }
+    stepsPerEpoch ??= step;
+    const val = validation === undefined ? null : evaluate(model, validation, { loss, metrics });
+    const log: EpochLog = {
+      epoch,
+      loss: means.loss(),
+      metrics: means.values(),
+      valLoss: val?.loss ?? null,
+      valMetrics: val === null ? null : val.metrics,
+      lr,
+      seconds: (performance.now() - start) / 1000,
+      samples: means.samples,
+    };
+    if (scheduler !== undefined && schedulerInterval === 'epoch') scheduler.step(log.valLoss ?? log.loss);
+    record(history, log);
+    progress?.finish(epoch, figures(), val === null ? null : { loss: val.loss, metrics: val.metrics });
+    callbacks.onEpochEnd?.(log, { stop: () => (stop = true) });
+  }
+  return history;
+}
+
+function record(history: History, log: EpochLog): void {
+  history.epochs.push(log);
+  history.loss.push(log.loss);
+  history.lr.push(log.lr);
+  for (const [k, v] of Object.entries(log.metrics)) history.metrics[k]!.push(v);
+  if (log.valLoss !== null) history.valLoss.push(log.valLoss);
+  if (log.valMetrics !== null) for (const [k, v] of Object.entries(log.valMetrics)) (history.valMetrics[k] ??= []).push(v);
+}

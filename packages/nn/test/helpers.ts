@@ -1,0 +1,34 @@
+import { expect } from 'vitest';
+import { Tensor, type NestedArray } from '@chainrule/autograd';
+
+/** A float64 tensor (requiring grad unless told otherwise). */
+export function f64(value: NestedArray, requiresGrad = false): Tensor {
+  const t = new Tensor(Float64Array.from((Array.isArray(value) ? value.flat(Infinity) : [value]) as number[]), shapeOf(value), { requiresGrad });
+  return t;
+}
+
+function shapeOf(value: NestedArray): number[] {
+  return Array.isArray(value) ? [value.length, ...(value.length > 0 ? shapeOf(value[0]!) : [])] : [];
+}
+
+/** Asserts every element of `actual` is within `tol` of `expected` (absolute, or relative for large values). */
+export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol = 1e-12): void {
+  expect(actual.length).toBe(expected.length);
+  for (let i = 0; i < expected.length; i++) {
+    const a = actual[i]!;
+    const e = expected[i]!;
+    const err = Math.abs(a - e);
+    if (!(err <= tol * Math.max(1, Math.abs(e)))) {
+      throw new Error(`element ${i}: got ${a}, expected ${e} (error ${err} > ${tol})`);
+    }
+  }
+}
+
+/** Seeded uniform numbers in [lo, hi) without the engine (for test data). */
+export function lcg(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
