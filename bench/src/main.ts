@@ -10,7 +10,7 @@ import { execFile, execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg, platform, release, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { summarize } from './harness.js';
+import { median, summarize } from './harness.js';
 import { benchDir } from './peers.js';
 import { formatReport, writeResults, type BenchResults, type CellResult, type ContenderStatus, type WorkloadResult } from './report.js';
 import type { Calibration, Reply, TimingOptions, Workload } from './types.js';
@@ -33,9 +33,9 @@ interface Config {
 }
 
 const FULL: Config = {
-  timing: { warmupMs: 400, minWarmupRuns: 3, targetBatchMs: 120, slowRunMs: 1000 },
+  timing: { warmupMs: 400, minWarmupRuns: 3, targetBatchMs: 80, slowRunMs: 1000 },
   minRounds: 3,
-  maxRounds: 9,
+  maxRounds: 15,
   cellBudgetMs: 1500,
   slowCellCapMs: 20_000,
   estimateSkipMs: 10_000,
@@ -192,6 +192,19 @@ function roundsFor(cal: Calibration, cfg: Config): number {
   return rounds;
 }
 
+/**
+ * chainrule's time over the contender's, paired round by round (both ran within the same
+ * second or so), then the median: steadier than a ratio of medians when the machine's load
+ * drifts during the run.
+ */
+function pairedRatio(base: CellResult, cell: CellResult): number {
+  const a = base.samplesMs!;
+  const b = cell.samplesMs!;
+  const n = Math.min(a.length, b.length);
+  if (base.warmupOnly || cell.warmupOnly || n === 0) return base.ms!.median / cell.ms!.median;
+  return median(Array.from({ length: n }, (_, i) => a[i]! / b[i]!));
+}
+
 async function runWorkload(w: Workload, contenders: Live[], cfg: Config): Promise<WorkloadResult> {
   const metric = metricOf(w);
   const { family, scale } = familyOf(w);
@@ -270,7 +283,7 @@ async function runWorkload(w: Workload, contenders: Live[], cfg: Config): Promis
   }
   const base = cells.chainrule;
   for (const cell of Object.values(cells)) {
-    if (cell.status === 'ok' && base?.status === 'ok') cell.speedVsChainrule = base.ms!.median / cell.ms!.median;
+    if (cell.status === 'ok' && base?.status === 'ok') cell.speedVsChainrule = pairedRatio(base, cell);
   }
   // Keep the contenders' order in the table.
   const ordered: Record<string, CellResult> = {};

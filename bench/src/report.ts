@@ -22,7 +22,7 @@ export interface CellResult {
   ms?: Summary;
   /** The same in the workload's unit (min/max swapped when lower is better, so min is the worst). */
   value?: Summary;
-  /** chainrule's median time / this contender's: above 1, this contender is faster. */
+  /** Median over rounds of chainrule's time / this contender's in the same round: above 1, this contender is faster. */
   speedVsChainrule?: number;
 }
 
@@ -118,7 +118,8 @@ export function formatReport(res: BenchResults): string {
     } else out.push(`  ${c.name.padEnd(11)} unavailable: ${c.reason ?? 'unknown reason'}`);
   }
   out.push('', 'Medians over rounds (contenders alternate round-robin); spread = min–max over rounds;');
-  out.push('"vs chainrule" = chainrule time / contender time (above 1×: faster than chainrule).');
+  out.push('"vs chainrule" = median over rounds of chainrule\'s time / the contender\'s in the same round');
+  out.push('(above 1×: faster than chainrule). runs = rounds × runs per timed batch.');
 
   const names = res.contenders.map((c) => c.name);
   for (const w of res.workloads) {
