@@ -8,6 +8,7 @@
  *   node scripts/run.mjs bench/micro/gemm.ts --small    # small sizes: where WebAssembly starts to pay
  *   options: --rounds N (default 5), --sizes 64,128,...
  */
+import { loadavg } from 'node:os';
 import { gemmJs } from '../../packages/autograd/src/kernels/gemm-js.js';
 import { gemmWasm, wasmGemmFlavour } from '../../packages/autograd/src/kernels/wasm/gemm-wasm.js';
 
@@ -99,8 +100,9 @@ function table(title: string, shapes: Shape[], minMs: number): void {
   }
 }
 
+const load = (): string => loadavg().map((x) => x.toFixed(1)).join(' ');
 console.log(
-  `gemm GFLOP/s, median of ${rounds} alternating rounds; node ${process.version}; WebAssembly build: ${wasmGemmFlavour() ?? 'unavailable'}`,
+  `gemm GFLOP/s, median of ${rounds} alternating rounds; node ${process.version}; WebAssembly build: ${wasmGemmFlavour() ?? 'unavailable'}; load average ${load()}`,
 );
 const square = sizes.map((s): Shape => ({ label: `${s}³`, transA: false, transB: false, m: s, n: s, k: s }));
 table(small ? 'Small square products (m = n = k)' : 'Square products C = A·B (m = n = k)', square, small ? 20 : 60);
@@ -116,3 +118,4 @@ if (!small) {
     60,
   );
 }
+console.log(`\nload average at the end: ${load()} (other work on the machine skews absolute figures; the ratios come from alternating rounds)`);
