@@ -134,6 +134,19 @@ function runHooks(t: Tensor, g: Tensor): Tensor {
 }
 
 /**
+ * `.grad` buffers that storeGrad allocated and nothing else holds: the only ones it sums into in
+ * place. NOTE: a createGraph pass stores the VJP's own tensor as `.grad`, and that tensor may be
+ * shared (add hands one tensor to both inputs; a leaf root gets the caller's gradient), so
+ * writing into it would change other tensors' gradients too.
+ */
+const ownedGrads = new WeakSet<Tensor>();
+
+function owned(t: Tensor): Tensor {
+  ownedGrads.add(t);
+  return t;
+}
+
+/**
  * Adds `g` into `t.grad`. Without createGraph the gradient is a plain buffer summed in place,
  * so repeated backward passes allocate nothing; with it, the sum stays on the graph.
  */
@@ -143,16 +156,22 @@ function storeGrad(t: Tensor, g: Tensor, createGraph: boolean): void {
     t.grad = current === null ? g : add(current, g);
     return;
   }
-  if (current === null || current.gradFn !== null) {
+  if (current === null) {
     // NOTE: copy, because a VJP may hand one tensor to several inputs (add does), and this
     // buffer is summed into in place later.
-    t.grad = new Tensor(g.data.slice(), g.shape);
+    t.grad = owned(new Tensor(g.data.slice(), g.shape));
     return;
   }
   if (!shapesEqual(current.shape, g.shape) || current.dtype !== g.dtype) {
     throw new GraphError(
       `backward: the existing .grad of shape ${formatShape(current.shape)} (${current.dtype}) cannot take a gradient of shape ${formatShape(g.shape)} (${g.dtype})`,
     );
+  }
+  if (!ownedGrads.has(current)) {
+    // Not ours to write into (kept from a createGraph pass, or set by the caller): sum out of
+    // place. Grad mode is off here, so the sum is a plain buffer, ours from now on.
+    t.grad = owned(add(current, g));
+    return;
   }
   const dst = current.data;
   const src = g.data;
