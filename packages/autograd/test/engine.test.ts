@@ -47,6 +47,35 @@ describe('gradient accumulation', () => {
   });
 });
 
+describe('accumulation after a createGraph pass', () => {
+  it('a plain backward adds to a .grad kept on the graph instead of replacing it', () => {
+    const x = f64(2);
+    x.pow(3).backward({ createGraph: true }); // 3x² = 12, kept on the graph
+    expect(x.grad!.item()).toBe(12);
+    x.mul(1).backward();
+    expect(x.grad!.item()).toBe(13);
+  });
+
+  it('inputs handed one gradient tensor do not share a buffer afterwards', () => {
+    // add's VJP gives both inputs the same tensor; a createGraph pass stores it as both .grads.
+    const a = f64(1);
+    const b = f64(1);
+    a.add(b).backward({ createGraph: true });
+    a.add(b).backward();
+    expect(a.grad!.item()).toBe(2);
+    expect(b.grad!.item()).toBe(2);
+  });
+
+  it("the caller's gradient is never summed into", () => {
+    const x = f64([1, 2]);
+    const g = f64([1, 1], false);
+    x.backward(g, { createGraph: true }); // a leaf root: its .grad is g itself
+    x.backward(g);
+    expect(x.grad!.toArray()).toEqual([2, 2]);
+    expect(g.toArray()).toEqual([1, 1]);
+  });
+});
+
 describe('backward: misuse is a clear error', () => {
   it('a non-scalar output without a gradient', () => {
     const x = f64([1, 2]);
