@@ -1,14 +1,9 @@
 import { expect } from 'vitest';
-import { Tensor, type NestedArray } from '@chainrule/autograd';
+import { tensor, type NestedArray, type Tensor } from '@chainrule/autograd';
 
-/** A float64 tensor (requiring grad unless told otherwise). */
+/** A float64 tensor. */
 export function f64(value: NestedArray, requiresGrad = false): Tensor {
-  const t = new Tensor(Float64Array.from((Array.isArray(value) ? value.flat(Infinity) : [value]) as number[]), shapeOf(value), { requiresGrad });
-  return t;
-}
-
-function shapeOf(value: NestedArray): number[] {
-  return Array.isArray(value) ? [value.length, ...(value.length > 0 ? shapeOf(value[0]!) : [])] : [];
+  return tensor(value, { dtype: 'float64', requiresGrad });
 }
 
 /** Asserts every element of `actual` is within `tol` of `expected` (absolute, or relative for large values). */
