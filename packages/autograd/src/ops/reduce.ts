@@ -130,11 +130,21 @@ function productOfOthersAlong(x: Tensor, axes: readonly number[]): FloatArray {
 export function logsumexp(x: Tensor, axis?: Axis, keepdims = false): Tensor {
   const t = expectTensor('logsumexp', 'input', x);
   const axes = normalizeAxes('logsumexp', axis, t.ndim);
-  let m = max(t.detach(), axes, true);
-  // An all -Inf (or +Inf) slice would make x - m NaN; shifting by 0 there keeps the exact result.
-  m = where(isFinite(m), m, 0);
+  const m = stableShift(t, axes);
   const out = sum(t.sub(m).exp(), axes, true).log().add(m);
   return keepdims ? out : reshape(out, reducedShape(t.shape, axes, false));
+}
+
+/**
+ * The shift that keeps exponentials of x in range: the maximum over `axes` (kept as size 1),
+ * detached, since results shifted back do not depend on it. 0 where that maximum is ±Inf (an
+ * all -Inf slice would make x - m NaN) or the slice is empty (no maximum; the sum is just 0).
+ */
+export function stableShift(x: Tensor, axes: readonly number[]): Tensor {
+  const keepShape = reducedShape(x.shape, axes, true);
+  if (axes.some((a) => x.shape[a] === 0)) return constant(allocate(x.dtype, sizeOf(keepShape)), keepShape);
+  const m = max(x.detach(), axes, true);
+  return where(isFinite(m), m, 0);
 }
 
 /** Options of `variance` and `std`. */

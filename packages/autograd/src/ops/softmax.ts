@@ -1,8 +1,6 @@
 import { expectTensor, type Tensor } from '../tensor.js';
 import { normalizeAxis } from '../shape.js';
-import { max, sum } from './reduce.js';
-import { where } from './where.js';
-import { isFinite } from './unary.js';
+import { stableShift, sum } from './reduce.js';
 
 /**
  * Log-softmax along `axis`: (x - max) - log Σ exp(x - max), stable for logits like 1000 and 1001.
@@ -13,11 +11,7 @@ export function logSoftmax(x: Tensor, axis = -1): Tensor {
   const ax = normalizeAxis('logSoftmax', axis, t.ndim);
   // NOTE: not x - logsumexp(x): that rounds logsumexp at the logits' magnitude, 3e-5 off near
   // 1000 in float32. Shifting first, as PyTorch does, leaves only small numbers to round.
-  // The shift is detached: the result does not depend on it.
-  let m = max(t.detach(), ax, true);
-  // An all -Inf line would make x - m NaN; shifting by 0 there keeps the exact result.
-  m = where(isFinite(m), m, 0);
-  const shifted = t.sub(m);
+  const shifted = t.sub(stableShift(t, [ax]));
   return shifted.sub(sum(shifted.exp(), ax, true).log());
 }
 
