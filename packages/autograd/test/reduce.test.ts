@@ -211,6 +211,12 @@ describe('logsumexp', () => {
     expect(y.grad!.toArray()).toEqual([0, 0.5, 0.5]);
   });
 
+  it('over an empty axis is -Infinity (log of an empty sum), as in PyTorch', () => {
+    const e = tensor(new Float64Array(0), { shape: [2, 0] });
+    expect(e.logsumexp(1).toArray()).toEqual([-Infinity, -Infinity]);
+    expect(e.logsumexp(0).shape).toEqual([0]);
+  });
+
   it('keeps the reduced axes when asked', () => {
     const x = f64([[0, 0], [1, 1]], false);
     const out = x.logsumexp(-1, true);

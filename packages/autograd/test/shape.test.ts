@@ -520,6 +520,9 @@ describe('softmax and logSoftmax', () => {
     expect(f64([-Infinity, 0], false).softmax().toArray()).toEqual([0, 1]);
     expect(f64([-Infinity, 0], false).logSoftmax().toArray()).toEqual([-Infinity, 0]);
     expect(f64(3, false).softmax().item()).toBe(1);
+    const empty = tensor(new Float64Array(0), { shape: [2, 0] });
+    expect(empty.softmax(1).shape).toEqual([2, 0]);
+    expect(empty.logSoftmax(0).shape).toEqual([2, 0]);
   });
 
   it('name the op when the axis is out of range', () => {
