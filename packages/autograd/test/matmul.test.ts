@@ -82,6 +82,17 @@ describe('matmul: hand-computed cases', () => {
     expect(v.grad!.toArray()).toEqual([14, 22]);
   });
 
+  it('an empty inner dimension gives zeros, and empty gradients', () => {
+    const a = tensor(new Float64Array(0), { shape: [2, 0], requiresGrad: true });
+    const b = tensor(new Float64Array(0), { shape: [0, 3], requiresGrad: true });
+    const out = a.matmul(b);
+    expect(out.toArray()).toEqual([[0, 0, 0], [0, 0, 0]]);
+    out.sum().backward();
+    expect(a.grad!.shape).toEqual([2, 0]);
+    expect(b.grad!.shape).toEqual([0, 3]);
+    expect(f64([], false).matmul(f64([], false)).item()).toBe(0);
+  });
+
   it('computes only the gradient that is needed', () => {
     const a = f64([[1, 2], [3, 4]]);
     const b = f64([[5, 6], [7, 8]], false);
