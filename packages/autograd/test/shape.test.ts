@@ -64,6 +64,25 @@ describe('reshape and flatten', () => {
     expect(() => x.reshape(0, -1)).toThrow(/^reshape: cannot reshape/);
   });
 
+  it('forward keeps the data in order for any target shape, one dimension maybe -1', () => {
+    const arb = shapeArb({ maxRank: 4, maxDim: 3 }).chain((shape) =>
+      fc.record({
+        x: tensorArb(shape),
+        target: fc.shuffledSubarray(shape, { minLength: shape.length, maxLength: shape.length }),
+        infer: fc.integer({ min: -1, max: shape.length - 1 }),
+      }),
+    );
+    fc.assert(
+      fc.property(arb, ({ x, target, infer }) => {
+        const asked = target.map((d, i) => (i === infer ? -1 : d));
+        const y = x.reshape(asked);
+        expect(y.shape).toEqual(target);
+        expect([...y.data]).toEqual([...x.data]);
+      }),
+      { numRuns: 40 },
+    );
+  });
+
   it('gradients pass gradcheck over random shapes', () => {
     const shapes = shapeArb({ maxRank: 4, maxDim: 3 });
     checkGradProperty((x) => x.reshape([...x.shape].reverse()), one(shapes), { numRuns: 15 });
@@ -177,7 +196,7 @@ describe('slice and narrow', () => {
     expect(() => f64([1, 2]).slice(1, 0)).toThrow(/^slice: axis 1 is out of range/);
   });
 
-  it('forward matches a reference with Python slice semantics', () => {
+  it('forward matches a reference with Python slice semantics (narrow: torch.narrow semantics)', () => {
     const arb = withAxisArb().chain(({ x, axis }) => {
       const n = x.shape[pos(axis, x.ndim)]!;
       return fc.record({
@@ -195,6 +214,14 @@ describe('slice and narrow', () => {
         const lo = bound(start);
         const hi = Math.max(lo, bound(end ?? n));
         expectRef(x.slice(axis, start, end), sliceRef(x.data, x.shape, ax, lo, hi), 0, 0);
+        // narrow takes the same range as (start, length) and needs it inside the axis.
+        const length = (end ?? n) - start;
+        if (start >= -n && start <= n && length >= 0 && (start < 0 ? start + n : start) + length <= n) {
+          const from = start < 0 ? start + n : start;
+          expectRef(x.narrow(axis, start, length), sliceRef(x.data, x.shape, ax, from, from + length), 0, 0);
+        } else {
+          expect(() => x.narrow(axis, start, length)).toThrow(ShapeError);
+        }
       }),
       { numRuns: 50 },
     );
