@@ -1,0 +1,131 @@
+import { describe, expect, test } from 'vitest';
+import { zeros } from '@chainrule/autograd';
+import {
+  CosineAnnealingLR, ExponentialLR, LinearWarmup, ReduceLROnPlateau, SGD, StepLR, clipGradNorm, clipGradValue,
+} from '@chainrule/nn';
+import { expectClose } from './helpers.js';
+
+const sgd = (lr = 0.1) => new SGD([{ params: [zeros([1], { requiresGrad: true })] }, { params: [zeros([1], { requiresGrad: true })], lr: lr * 10 }], { lr });
+
+function trace(sched: { step(): void; getLastLr(): number[] }, n: number): number[][] {
+  const out = [sched.getLastLr()];
+  for (let i = 0; i < n; i++) {
+    sched.step();
+    out.push(sched.getLastLr());
+  }
+  return out;
+}
+
+describe('schedulers', () => {
+  test('StepLR: base·γ^⌊epoch/stepSize⌋ per group', () => {
+    const opt = sgd(0.1);
+    const lrs = trace(new StepLR(opt, { stepSize: 2, gamma: 0.5 }), 5);
+    expectClose(lrs.map((l) => l[0]!), [0.1, 0.1, 0.05, 0.05, 0.025, 0.025]);
+    expectClose(lrs.map((l) => l[1]!), [1, 1, 0.5, 0.5, 0.25, 0.25]);
+    expect(opt.paramGroups[0]!.lr).toBe(lrs[5]![0]);
+  });
+
+  test('ExponentialLR: base·γ^epoch', () => {
+    const lrs = trace(new ExponentialLR(sgd(0.1), { gamma: 0.9 }), 3).map((l) => l[0]!);
+    expectClose(lrs, [0.1, 0.09, 0.081, 0.0729]);
+  });
+
+  test('CosineAnnealingLR: etaMin + (base - etaMin)(1 + cos(π·t/T))/2', () => {
+    const lrs = trace(new CosineAnnealingLR(sgd(0.1), { tMax: 4, etaMin: 0.01 }), 6).map((l) => l[0]!);
+    const ref = [0, 1, 2, 3, 4, 5, 6].map((t) => 0.01 + (0.09 * (1 + Math.cos((Math.PI * t) / 4))) / 2);
+    expectClose(lrs, ref);
+    expectClose([lrs[4]!], [0.01]);
+  });
+
+  test('LinearWarmup rises linearly, then hands over to cosine from its epoch 0', () => {
+    const opt = sgd(0.1);
+    const cosine = new CosineAnnealingLR(opt, { tMax: 4 });
+    const sched = new LinearWarmup(opt, { warmupSteps: 3, startFactor: 0.1, after: cosine });
+    const lrs = trace(sched, 7).map((l) => l[0]!);
+    const warm = [0, 1, 2].map((t) => 0.1 * (0.1 + (0.9 * t) / 3));
+    const cos = [0, 1, 2, 3, 4].map((t) => (0.1 * (1 + Math.cos((Math.PI * t) / 4))) / 2);
+    expectClose(lrs, [...warm, ...cos]);
+    expect(opt.paramGroups[1]!.lr).toBeCloseTo(10 * lrs[7]!, 15);
+    // Without a successor it holds the base rate.
+    expectClose(trace(new LinearWarmup(sgd(0.2), { warmupSteps: 2 }), 3).map((l) => l[0]!), [0.2 / 3, 0.2 * (2 / 3), 0.2, 0.2]);
+  });
+
+  test('state dicts restore the schedule', () => {
+    const opt = sgd(0.1);
+    const a = new StepLR(opt, { stepSize: 2 });
+    a.step();
+    a.step();
+    a.step();
+    const saved = structuredClone(a.stateDict());
+    const b = new StepLR(sgd(0.1), { stepSize: 2 });
+    b.loadStateDict(saved);
+    a.step();
+    b.step();
+    expect(b.getLastLr()).toEqual(a.getLastLr());
+    expect(b.lastEpoch).toBe(4);
+  });
+
+  test('ReduceLROnPlateau: patience, threshold, cooldown, minLr, as PyTorch', () => {
+    const opt = sgd(1);
+    const sched = new ReduceLROnPlateau(opt, { patience: 1, factor: 0.5, cooldown: 1, minLr: [0.3, 0] });
+    const losses = [10, 9, 9, 9, 9, 9, 9, 8.9995];
+    const lrs = losses.map((l) => {
+      sched.step(l);
+      return sched.getLastLr();
+    });
+    // 10 best; 9 best; 9 bad 1; 9 bad 2 > patience -> 0.5, cooldown; 9 (cooldown resets count); 9 bad 1;
+    // 9 bad 2 -> 0.3 (minLr); 8.9995 is within the 1e-4 relative threshold: bad 1.
+    expect(lrs.map((l) => l[0])).toEqual([1, 1, 1, 0.5, 0.5, 0.5, 0.3, 0.3]);
+    expect(lrs.map((l) => l[1])).toEqual([10, 10, 10, 5, 5, 5, 2.5, 2.5]);
+    const saved = sched.stateDict();
+    const again = new ReduceLROnPlateau(sgd(1), { patience: 1, factor: 0.5, cooldown: 1 });
+    again.loadStateDict(structuredClone(saved));
+    expect(again.stateDict()).toEqual(saved);
+    const maxMode = new ReduceLROnPlateau(sgd(1), { mode: 'max', patience: 0, thresholdMode: 'abs', threshold: 0.1 });
+    maxMode.step(1);
+    maxMode.step(1.05); // not better by 0.1: reduce at once (patience 0)
+    expect(maxMode.getLastLr()[0]).toBeCloseTo(0.1, 15);
+    expect(() => sched.step(undefined)).toThrow(/needs the monitored metric/);
+    expect(() => new ReduceLROnPlateau(sgd(), { factor: 1 })).toThrow('ReduceLROnPlateau: factor must be in [0, 1), got 1');
+  });
+
+  test('options are validated', () => {
+    expect(() => new StepLR(sgd(), { stepSize: 0 })).toThrow('StepLR: stepSize must be a positive integer, got 0');
+    expect(() => new CosineAnnealingLR(sgd(), { tMax: 1.5 })).toThrow(/tMax must be a positive integer/);
+  });
+});
+
+describe('gradient clipping', () => {
+  const withGrads = (...gs: number[][]) =>
+    gs.map((g) => {
+      const p = zeros([g.length], { dtype: 'float64', requiresGrad: true });
+      p.grad = zeros([g.length], { dtype: 'float64' });
+      p.grad.data.set(g);
+      return p;
+    });
+
+  test('clipGradNorm returns the total norm and scales by maxNorm / (norm + 1e-6) when above', () => {
+    const ps = withGrads([3, 0], [0, 4]);
+    const norm = clipGradNorm(ps, 1);
+    expect(norm).toBe(5);
+    const c = 1 / (5 + 1e-6);
+    expectClose([...ps[0]!.grad!.data, ...ps[1]!.grad!.data], [3 * c, 0, 0, 4 * c]);
+    const small = withGrads([0.3, 0.4]);
+    expect(clipGradNorm(small, 1)).toBeCloseTo(0.5, 15);
+    expectClose(small[0]!.grad!.data, [0.3, 0.4]);
+  });
+
+  test('other norms: 1 and infinity; parameters without gradients are skipped', () => {
+    const ps = withGrads([1, -2], [3]);
+    const none = zeros([2], { requiresGrad: true });
+    expect(clipGradNorm([...ps, none], 100, 1)).toBe(6);
+    expect(clipGradNorm(withGrads([1, -7], [3]), 100, Infinity)).toBe(7);
+    expect(() => clipGradNorm(withGrads([NaN]), 1, 2, { errorIfNonfinite: true })).toThrow(/total norm of order 2 of the gradients is NaN/);
+  });
+
+  test('clipGradValue clamps each element', () => {
+    const ps = withGrads([-3, 0.2, 5]);
+    clipGradValue(ps, 1);
+    expect(Array.from(ps[0]!.grad!.data)).toEqual([-1, 0.2, 1]);
+  });
+});
