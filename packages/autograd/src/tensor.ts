@@ -102,9 +102,19 @@ export class Tensor implements Vertex {
     return this.gradFn === null;
   }
 
-  /** @internal graph parents, for the topological sort */
+  /** The tensors this one was computed from (none for a leaf). */
   get parents(): readonly Tensor[] {
     return this.gradFn === null ? NO_PARENTS : this.gradFn.inputs;
+  }
+
+  /** @internal number of graph parents, for the topological sort */
+  get arity(): number {
+    return this.gradFn === null ? 0 : this.gradFn.inputs.length;
+  }
+
+  /** @internal */
+  parentAt(i: number): Tensor {
+    return this.gradFn!.inputs[i]!;
   }
 
   get ndim(): number {

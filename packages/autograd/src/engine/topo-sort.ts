@@ -1,7 +1,9 @@
 /** A vertex of a computation graph: a Tensor or a Value. */
 export interface Vertex {
-  /** The vertices this one was computed from. */
-  readonly parents: readonly Vertex[];
+  /** How many vertices this one was computed from. */
+  readonly arity: number;
+  /** The i-th of them, for i < arity. */
+  parentAt(i: number): Vertex;
   /** Visit stamp of the last sort that reached this vertex. */
   visitStamp: number;
 }
@@ -26,11 +28,10 @@ export function topoSort<V extends Vertex>(roots: readonly V[]): V[] {
     while (stack.length > 0) {
       const top = stack.length - 1;
       const v = stack[top]!;
-      const parents = v.parents;
       const i = next[top]!;
-      if (i < parents.length) {
+      if (i < v.arity) {
         next[top] = i + 1;
-        const p = parents[i] as V;
+        const p = v.parentAt(i) as V;
         if (p.visitStamp !== mark) {
           p.visitStamp = mark;
           stack.push(p);
