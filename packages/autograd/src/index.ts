@@ -27,3 +27,5 @@ export { grad, valueAndGrad, vjp, jvp, hvp, jacobian, hessian, type Arg, type Ar
 export { customOp, type CustomOpDefinition, type CustomOpContext } from './custom-op.js';
 export { toDot } from './dot.js';
 export { taylorTest, type TaylorTestOptions, type TaylorTestReport } from './taylor.js';
+export { setKernelBackend, kernelBackend, type KernelBackend } from './kernels/backend.js';
+export { wasmGemmFlavour, type WasmGemmFlavour } from './kernels/wasm/gemm-wasm.js';
