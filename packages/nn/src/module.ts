@@ -236,6 +236,7 @@ export abstract class Module {
    * Copies `dict` into the module's parameters and buffers, in place (optimisers holding them stay
    * valid). Every problem is found before anything is copied: a missing or unexpected key (when
    * strict), a wrong shape or dtype (always) throws a StateDictError listing each offending key.
+   * (PyTorch casts a dtype mismatch; here it is an error, so a float64 checkpoint never rounds silently.)
    * @example model.loadStateDict(load('model.safetensors'))
    */
   loadStateDict(dict: Readonly<Record<string, Tensor>>, options: LoadStateDictOptions = {}): LoadStateDictResult {

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { Tensor, tensor, zeros } from '@chainrule/autograd';
-import { Adagrad, Adam, AdamW, RMSprop, SGD, StateDictError, type Optimizer, type OptimizerStateDict } from '@chainrule/nn';
+import { ArgumentError, Tensor, tensor, zeros, type FloatArray } from '@chainrule/autograd';
+import { Adagrad, Adam, AdamW, Optimizer, RMSprop, SGD, StateDictError, type OptimizerStateDict, type ParamGroup } from '@chainrule/nn';
 import { expectClose } from './helpers.js';
 
 // Three steps' gradients on a 5-element parameter. Magnitudes fall so amsgrad's maximum matters,
@@ -13,7 +13,7 @@ const GRADS = [
 ];
 
 /** Runs `opt` for the three steps, returning θ after each. */
-function run(build: (p: Tensor) => Optimizer<never, object> | { step(): unknown }): number[][] {
+function run(build: (p: Tensor) => { step(): unknown }): number[][] {
   const p = tensor(THETA0, { dtype: 'float64', requiresGrad: true });
   const opt = build(p);
   return GRADS.map((g) => {
@@ -295,5 +295,26 @@ describe('optimizer state dicts', () => {
     expect(opt.stateDict().state[0]!['step']).toBe(1);
     const wrongBuffers: OptimizerStateDict = { state: { 0: { ...good.state[0]!, expAvg: new Float64Array(3) } }, paramGroups: good.paramGroups };
     expect(() => opt.loadStateDict(wrongBuffers)).toThrow("'expAvg' must be a Float32Array (the parameter is float32), got a Float64Array");
+  });
+});
+
+describe('custom optimisers', () => {
+  // The example in Optimizer's documentation, compiled and run.
+  class SignSGD extends Optimizer<{ lr: number }, object> {
+    constructor(params: Iterable<Tensor>, lr = 0.01) { super('SignSGD', params, { lr }); }
+    protected validate(o: { lr: number }) { if (!(o.lr >= 0)) throw new ArgumentError(`SignSGD: lr must be >= 0, got ${o.lr}`); }
+    protected update(p: Tensor, g: FloatArray, group: ParamGroup<{ lr: number }>) { for (let i = 0; i < g.length; i++) p.data[i] -= group.lr * Math.sign(g[i]!); }
+    protected exportState() { return {}; }
+    protected importState() { return {}; }
+  }
+
+  test('subclassing Optimizer gives groups, zeroGrad and state dicts for free', () => {
+    const p = tensor([1, -1, 0], { dtype: 'float64', requiresGrad: true });
+    const opt = new SignSGD([p], 0.5);
+    p.grad = tensor([3, -0.1, 0], { dtype: 'float64' });
+    opt.step();
+    expect(Array.from(p.data)).toEqual([0.5, -0.5, 0]);
+    expect(opt.stateDict().paramGroups).toEqual([{ lr: 0.5, params: [0] }]);
+    expect(() => new SignSGD([p], -1)).toThrow('SignSGD: lr must be >= 0, got -1');
   });
 });

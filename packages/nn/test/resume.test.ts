@@ -1,8 +1,8 @@
 import { describe, expect, test } from 'vitest';
-import { Generator, Tensor, randn } from '@chainrule/autograd';
+import { Generator, Tensor, randn, tensor } from '@chainrule/autograd';
 import {
-  Adagrad, Adam, AdamW, BatchNorm1d, CosineAnnealingLR, LinearWarmup, MLP, RMSprop, SGD, Sequential, StepLR,
-  crossEntropyLoss, parseCheckpoint, serializeCheckpoint, type LRScheduler, type Module,
+  Adagrad, Adam, AdamW, BatchNorm1d, CosineAnnealingLR, LinearWarmup, MLP, RMSprop, ReduceLROnPlateau, SGD, Sequential, StepLR,
+  crossEntropyLoss, parseCheckpoint, serializeCheckpoint, serializeSafetensors, type LRScheduler, type Module,
 } from '@chainrule/nn';
 
 type AnyOptimizer = SGD | Adam | AdamW | RMSprop | Adagrad;
@@ -98,5 +98,34 @@ describe('resuming from a checkpoint continues bit for bit', () => {
     sc.loadStateDict(saved.sched);
     run(c, oc, sc, K, N);
     expect(bits(c)).toEqual(bits(a));
+  });
+});
+
+describe('checkpoint files', () => {
+  test("scheduler state with Infinity survives, on disk via the node entry", async () => {
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { saveCheckpoint, loadCheckpoint } = await import('@chainrule/nn/node');
+    const model = buildModel(0);
+    const opt = new SGD(model.parameters(), { lr: 0.1 });
+    const plateau = new ReduceLROnPlateau(opt);
+    const dir = mkdtempSync(join(tmpdir(), 'chainrule-ckpt-'));
+    try {
+      const path = join(dir, 'ckpt.safetensors');
+      saveCheckpoint(path, { model: model.stateDict(), optimizer: opt.stateDict(), scheduler: plateau.stateDict() });
+      const back = loadCheckpoint(path);
+      expect((back.scheduler as { best: number }).best).toBe(Infinity);
+      expect(back.optimizer!.paramGroups[0]).toMatchObject({ lr: 0.1, params: [0, 1, 2, 3, 4, 5] });
+      expect(Object.keys(back.model).sort()).toEqual(Object.keys(model.stateDict()).sort());
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('a checkpoint with broken metadata or stray tensors is refused', () => {
+    const bytes = serializeSafetensors({ 'model.w': tensor([1]) }, { 'chainrule.optimizer': '{oops' });
+    expect(() => parseCheckpoint(bytes)).toThrow("parseCheckpoint: metadata 'chainrule.optimizer' is not valid JSON");
+    expect(() => parseCheckpoint(serializeSafetensors({ w: tensor([1]) }))).toThrow("parseCheckpoint: unexpected tensor 'w' (expected model.* or optimizer.*)");
   });
 });

@@ -1,3 +1,8 @@
+/**
+ * Regression losses. Input and target must have the same shape and dtype: PyTorch broadcasts a
+ * mismatch with a warning, which turns an [N, 1] prediction against an [N] target into an [N, N]
+ * loss; here that is an error naming the loss and both shapes.
+ */
 import { ArgumentError, where, type Tensor } from '@chainrule/autograd';
 import { checkPair, reduce, type Reduction } from './reduction.js';
 

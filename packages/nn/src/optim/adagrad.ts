@@ -1,9 +1,8 @@
 import type { FloatArray, Tensor } from '@chainrule/autograd';
 import {
-  Optimizer, bufferLike, checkNonNegative, check, importBuffer, importCount,
+  Optimizer, definedOnly, bufferLike, checkNonNegative, check, importBuffer, importCount,
   type BaseOptions, type ParamGroup, type ParamState, type ParamsInput,
 } from './optimizer.js';
-import { definedOnly } from './sgd.js';
 
 /** Options of `Adagrad` (PyTorch's defaults). */
 export interface AdagradOptions extends BaseOptions {

@@ -1,9 +1,8 @@
 import type { FloatArray, Tensor } from '@chainrule/autograd';
 import {
-  Optimizer, bufferLike, check, checkNonNegative, exportBuffer, importBuffer, importCount, importOptionalBuffer,
+  Optimizer, definedOnly, bufferLike, check, checkNonNegative, exportBuffer, importBuffer, importCount, importOptionalBuffer,
   type BaseOptions, type ParamGroup, type ParamState, type ParamsInput,
 } from './optimizer.js';
-import { definedOnly } from './sgd.js';
 
 /** Options of `Adam` and `AdamW` (PyTorch's defaults). */
 export interface AdamOptions extends BaseOptions {

@@ -42,6 +42,14 @@ export interface OptimizerStateDict {
  * The base of the optimisers: holds parameter groups and per-parameter state, and updates
  * `param.data` in place from `param.grad` (parameters without a gradient are skipped).
  * Subclasses give the update rule, option checks and the plain form of their state.
+ * @example
+ * class SignSGD extends Optimizer<{ lr: number }, object> {
+ *   constructor(params: Iterable<Tensor>, lr = 0.01) { super('SignSGD', params, { lr }); }
+ *   protected validate(o: { lr: number }) { if (!(o.lr >= 0)) throw new ArgumentError(`SignSGD: lr must be >= 0, got ${o.lr}`); }
+ *   protected update(p: Tensor, g: FloatArray, group: ParamGroup<{ lr: number }>) { for (let i = 0; i < g.length; i++) p.data[i] -= group.lr * Math.sign(g[i]); }
+ *   protected exportState() { return {}; }
+ *   protected importState() { return {}; }
+ * }
  */
 export abstract class Optimizer<O extends BaseOptions, S extends object> {
   readonly paramGroups: ParamGroup<O>[] = [];
@@ -148,6 +156,7 @@ export abstract class Optimizer<O extends BaseOptions, S extends object> {
   /**
    * Restores state and group options saved by `stateDict` (for the same parameters, in the same
    * groups). Everything is checked before anything changes; a StateDictError lists every problem.
+   * Buffers must match the parameter's dtype (PyTorch would cast; a cast would break bit-exact resumes).
    * @example opt.loadStateDict(saved)
    */
   loadStateDict(dict: OptimizerStateDict): void {
@@ -253,4 +262,9 @@ export function bufferLike(param: Tensor): FloatArray {
 /** Adds a copy of `buffer` under `key` when it exists. */
 export function exportBuffer(out: ParamState, key: string, buffer: FloatArray | null): void {
   if (buffer !== null) out[key] = buffer.slice();
+}
+
+/** Drops keys whose value is undefined, so they keep their defaults. */
+export function definedOnly<T extends object>(options: T): Partial<T> {
+  return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

@@ -1,6 +1,6 @@
 import type { FloatArray, Tensor } from '@chainrule/autograd';
 import {
-  Optimizer, bufferLike, check, checkNonNegative, exportBuffer, importOptionalBuffer,
+  Optimizer, bufferLike, check, checkNonNegative, definedOnly, exportBuffer, importOptionalBuffer,
   type BaseOptions, type ParamGroup, type ParamState, type ParamsInput,
 } from './optimizer.js';
 
@@ -29,6 +29,8 @@ const DEFAULTS: SGDOptions = { lr: 1e-3, momentum: 0, dampening: 0, weightDecay:
 /**
  * Stochastic gradient descent with optional momentum, as torch.optim.SGD:
  * g ← ±∇ + λθ; b ← g on the first step, else μb + (1 - τ)g; g ← g + μb (Nesterov) or b; θ ← θ - γg.
+ * With maximize the gradient is negated before weight decay is added, as PyTorch's code does (its
+ * docs flip the sign at the update instead, which would turn decay into growth).
  * @example const opt = new SGD(model.parameters(), { lr: 0.1, momentum: 0.9 });
  */
 export class SGD extends Optimizer<SGDOptions, SGDState> {
@@ -83,9 +85,4 @@ export class SGD extends Optimizer<SGDOptions, SGDState> {
   protected importState(plain: ParamState, param: Tensor): SGDState {
     return { momentumBuffer: importOptionalBuffer(plain, 'momentumBuffer', param) };
   }
-}
-
-/** Drops keys whose value is undefined, so they keep their defaults. */
-export function definedOnly<T extends object>(options: T): Partial<T> {
-  return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

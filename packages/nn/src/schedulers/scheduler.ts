@@ -28,7 +28,9 @@ export type LrFormula = (baseLr: number, epoch: number) => number;
  * A scheduler whose learning rate is a closed-form function of the epoch (number of `step` calls)
  * and each group's base learning rate. Construction sets epoch 0, as PyTorch. Base learning rates
  * come from each group's `initialLr` (set by the first scheduler from `lr`), so schedulers
- * composed on one optimiser agree on them.
+ * composed on one optimiser agree on them. Subclasses pass their formula to the constructor.
+ * NOTE: the constructor calls step(), before subclass fields exist; keep state in the formula's closure.
+ * @example class HalfEvery10 extends LRScheduler { constructor(opt: Schedulable) { super(opt, (base, e) => base * 0.5 ** Math.floor(e / 10)); } }
  */
 export abstract class LRScheduler implements Scheduler {
   readonly optimizer: Schedulable;

@@ -22,13 +22,19 @@ function toJson(value: unknown): string {
   return JSON.stringify(value, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? { nonFinite: String(v) } : v));
 }
 
-function fromJson(text: string): unknown {
-  return JSON.parse(text, (_k, v: unknown) => {
-    if (typeof v === 'object' && v !== null && !Array.isArray(v) && Object.keys(v).length === 1 && 'nonFinite' in v) {
-      return Number((v as { nonFinite: string }).nonFinite);
-    }
-    return v;
-  });
+function fromJson(key: string, text: string): unknown {
+  try {
+    return JSON.parse(text, revive);
+  } catch (e) {
+    throw new SafetensorsError(`parseCheckpoint: metadata '${key}' is not valid JSON (${(e as Error).message})`);
+  }
+}
+
+function revive(_k: string, v: unknown): unknown {
+  if (typeof v === 'object' && v !== null && !Array.isArray(v) && Object.keys(v).length === 1 && 'nonFinite' in v) {
+    return Number((v as { nonFinite: string }).nonFinite);
+  }
+  return v;
 }
 
 /**
@@ -75,17 +81,21 @@ export function parseCheckpoint(bytes: Uint8Array): Checkpoint {
   const out: Checkpoint = { model };
   const optimizerJson = metadata[OPTIMIZER_KEY];
   if (optimizerJson !== undefined) {
-    const parsed = fromJson(optimizerJson) as { numbers: Record<string, Record<string, number>>; paramGroups: GroupStateDict[] };
+    const parsed = fromJson(OPTIMIZER_KEY, optimizerJson) as { numbers?: Record<string, Record<string, number>>; paramGroups?: GroupStateDict[] };
+    if (typeof parsed?.numbers !== 'object' || parsed.numbers === null || !Array.isArray(parsed.paramGroups)) {
+      throw new SafetensorsError(`parseCheckpoint: metadata '${OPTIMIZER_KEY}' must hold { numbers, paramGroups }`);
+    }
     const state: Record<number, ParamState> = {};
-    for (const index of new Set([...Object.keys(parsed.numbers), ...Object.keys(buffers)])) {
-      state[Number(index)] = { ...parsed.numbers[index], ...buffers[index] };
+    const numbers = parsed.numbers;
+    for (const index of new Set([...Object.keys(numbers), ...Object.keys(buffers)])) {
+      state[Number(index)] = { ...numbers[index], ...buffers[index] };
     }
     out.optimizer = { state, paramGroups: parsed.paramGroups };
   } else if (Object.keys(buffers).length > 0) {
     throw new SafetensorsError(`parseCheckpoint: optimizer tensors without '${OPTIMIZER_KEY}' metadata`);
   }
   const schedulerJson = metadata[SCHEDULER_KEY];
-  if (schedulerJson !== undefined) out.scheduler = fromJson(schedulerJson) as object;
+  if (schedulerJson !== undefined) out.scheduler = fromJson(SCHEDULER_KEY, schedulerJson) as object;
   const extra: Record<string, string> = {};
   for (const [k, v] of Object.entries(metadata)) if (k.startsWith(EXTRA_PREFIX)) extra[k.slice(EXTRA_PREFIX.length)] = v;
   if (Object.keys(extra).length > 0) out.extra = extra;
