@@ -2,17 +2,9 @@ import { describe, expect, it } from 'vitest';
 import {
   GraphError, ShapeError, Tensor, Value, enableGrad, gradients, isGradEnabled, noGrad, tensor, type NestedArray,
 } from '@chainrule/autograd';
+import { messageOf } from './helpers/reference.js';
 
 const f64 = (v: NestedArray, requiresGrad = true): Tensor => tensor(v, { dtype: 'float64', requiresGrad });
-
-function messageOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    return (e as Error).message;
-  }
-  return '(no error)';
-}
 
 describe('gradient accumulation', () => {
   it('adds the contributions of a tensor used more than once', () => {

@@ -3,17 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { ArgumentError, DTypeError, ShapeError, Tensor, matmul, randn, tensor, type NestedArray } from '@chainrule/autograd';
 import { broadcastShapesArb, checkGradProperty, tensorArb } from '@chainrule/autograd/testing';
 import { expectClose, expectRef, matmulRef, permuteRef } from './helpers/reduce-reference.js';
+import { messageOf } from './helpers/reference.js';
 
 const f64 = (v: NestedArray, requiresGrad = true): Tensor => tensor(v, { dtype: 'float64', requiresGrad });
-
-function messageOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    return (e as Error).message;
-  }
-  return '(no error)';
-}
 
 describe('matmul: hand-computed cases', () => {
   it('1-D · 1-D is a dot product', () => {

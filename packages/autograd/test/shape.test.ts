@@ -7,20 +7,12 @@ import { checkGradProperty, shapeArb, tensorArb, tensorsArb } from '@chainrule/a
 import {
   alongAxisRef, concatRef, expandRef, expectClose, expectRef, gatherRef, logSoftmaxLine, permuteRef, reduceRef, size, sliceRef, softmaxLine,
 } from './helpers/reduce-reference.js';
+import { messageOf } from './helpers/reference.js';
 
 const f64 = (v: NestedArray, requiresGrad = true): Tensor => tensor(v, { dtype: 'float64', requiresGrad });
 /** 0, 1, 2, ... laid out in `shape` (float64, requiring grad). */
 const iota = (shape: number[]): Tensor =>
   tensor(Array.from({ length: size(shape) }, (_, i) => i), { dtype: 'float64', shape, requiresGrad: true });
-
-function messageOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    return (e as Error).message;
-  }
-  return '(no error)';
-}
 
 /** A tensor of a random shape (rank minRank..maxRank, dims 1..3) and a valid axis of it, maybe negative. */
 const withAxisArb = (minRank = 1, maxRank = 3): fc.Arbitrary<{ x: Tensor; axis: number }> =>

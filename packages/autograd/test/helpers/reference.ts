@@ -118,3 +118,13 @@ export function refErf(x: number): number {
   }
   return (2 / Math.sqrt(Math.PI)) * sum;
 }
+
+/** The message of the error `fn` throws, or '(no error)': for asserting on error texts. */
+export function messageOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (e) {
+    return (e as Error).message;
+  }
+  return '(no error)';
+}
