@@ -1,3 +1,5 @@
+// NOTE: the same generator family as @chainrule/autograd's Generator (xoshiro128**). It is
+// written again here on purpose: datasets depends on no other package of the workspace.
 import { ArgumentError } from './errors.js';
 
 const TWO_POW_32 = 4294967296;
