@@ -47,7 +47,9 @@ abstract class AdamFamily extends Optimizer<AdamOptions, AdamState> {
   }
 
   protected update(param: Tensor, grad: FloatArray, group: ParamGroup<AdamOptions>): void {
-    const { lr, betas: [b1, b2], eps, weightDecay: wd, amsgrad, maximize } = group;
+    const { lr, betas, eps, weightDecay: wd, amsgrad, maximize } = group;
+    const b1 = betas[0];
+    const b2 = betas[1];
     const s = this.stateOf(param, () => ({ step: 0, expAvg: bufferLike(param), expAvgSq: bufferLike(param), maxExpAvgSq: null }));
     if (amsgrad) s.maxExpAvgSq ??= bufferLike(param);
     s.step += 1;
