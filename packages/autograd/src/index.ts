@@ -6,7 +6,7 @@ export {
   tensor, zeros, ones, full, zerosLike, onesLike, arange, linspace, eye, rand, randn,
   type CreateOptions, type RandomOptions,
 } from './creation.js';
-export { Generator, manualSeed } from './random.js';
+export { Generator, manualSeed, type GeneratorState } from './random.js';
 export {
   add, sub, mul, div, pow, maximum, minimum,
   neg, exp, log, log1p, sqrt, abs, sign, tanh, sigmoid, relu, leakyRelu, gelu, softplus, sin, cos, erf, square, reciprocal, clamp, isFinite,

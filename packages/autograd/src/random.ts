@@ -37,6 +37,25 @@ export class Generator {
     return this;
   }
 
+  /** The generator's full state, to resume the stream later with `setState`. @example const s = g.getState() */
+  getState(): GeneratorState {
+    return { s: [this.s0 >>> 0, this.s1 >>> 0, this.s2 >>> 0, this.s3 >>> 0], spare: this.spare };
+  }
+
+  /** Restores a state from `getState`: the stream continues exactly where it was. @example g.setState(s) */
+  setState(state: GeneratorState): this {
+    const words = state?.s;
+    if (!Array.isArray(words) || words.length !== 4 || words.some((w) => !Number.isInteger(w) || w < 0 || w > 0xffffffff)) {
+      throw new ArgumentError('Generator.setState: expected { s: four unsigned 32-bit integers, spare } from getState()');
+    }
+    if (state.spare !== null && typeof state.spare !== 'number') {
+      throw new ArgumentError('Generator.setState: spare must be a number or null');
+    }
+    [this.s0, this.s1, this.s2, this.s3] = words.map((w) => w | 0) as [number, number, number, number];
+    this.spare = state.spare;
+    return this;
+  }
+
   /** A uniform 32-bit unsigned integer. */
   nextUint32(): number {
     const result = Math.imul(rotl(Math.imul(this.s1, 5), 7), 9) >>> 0;
@@ -89,6 +108,12 @@ export class Generator {
 
 function rotl(x: number, k: number): number {
   return (x << k) | (x >>> (32 - k));
+}
+
+/** A Generator's complete state: plain data, safe to serialise as JSON. */
+export interface GeneratorState {
+  s: number[];
+  spare: number | null;
 }
 
 const globalGenerator = new Generator(0);

@@ -1,4 +1,4 @@
-import { describe, expect, test } from 'vitest';
+import { describe, expect, it, test } from 'vitest';
 import fc from 'fast-check';
 import {
   ArgumentError, arange, DTypeError, eye, full, Generator, linspace, manualSeed, ones, onesLike, rand, randn, ShapeError,
@@ -476,5 +476,21 @@ describe('toArray, item, shape, size, ndim', () => {
       expect(t.data).toBeInstanceOf(Float64Array);
     }
     expect(() => zeros([1], { dtype: 'float16' as never })).toThrow(/^zeros: unknown dtype "float16"/);
+  });
+});
+
+describe('Generator state', () => {
+  it('getState/setState resumes the stream exactly, including a cached normal', () => {
+    const g = new Generator(7);
+    g.normal(); // leaves the pair's second value cached
+    const saved = JSON.parse(JSON.stringify(g.getState())) as ReturnType<Generator['getState']>;
+    const expected = [g.normal(), g.uniform(), g.nextUint32(), g.normal()];
+    const h = new Generator(123).setState(saved);
+    expect([h.normal(), h.uniform(), h.nextUint32(), h.normal()]).toEqual(expected);
+  });
+
+  it('setState rejects what getState cannot have produced', () => {
+    expect(() => new Generator().setState({ s: [1, 2, 3], spare: null })).toThrow(/Generator.setState/);
+    expect(() => new Generator().setState({ s: [1, 2, 3, -1], spare: null })).toThrow(/Generator.setState/);
   });
 });
