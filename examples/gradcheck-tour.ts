@@ -51,6 +51,7 @@ const buggySoftsign = customOp({
   backward: (g, { inputs: [x] }) => g.div(x!.abs().add(1)), // NOTE: wrong on purpose
 });
 
+/** Runs the tour; `quick` uses a 24×24 input for the full/fast comparison instead of 64×64. @example main().wrongWorst */
 export function main(options: ExampleOptions = {}): GradcheckTourResult {
   const { quick = false, seed = 0, log = silent } = options;
   const section = (title: string): void => log(`\n== ${title}`);

@@ -42,6 +42,7 @@ function network(seed: number): MLP {
   return new MLP([2, 3, 1], { activation: 'sigmoid', outputActivation: 'sigmoid', dtype: 'float64', seed });
 }
 
+/** Trains the 2-3-1 network, fits the baseline and compares with Values; `quick` trains 8 epochs instead of 30. @example main().testMse */
 export function main(options: ExampleOptions = {}): HousingResult {
   const { quick = false, seed = 0, log = silent } = options;
   const start = performance.now();
@@ -75,8 +76,9 @@ export function main(options: ExampleOptions = {}): HousingResult {
   log(`least squares          ${fmt(baselineTestMse)}            ${fmt(baselineTestMse * dollars)}`);
 
   // Part 2: the first step again, on a scalar graph.
-  const firstBatch = batches(train, { batchSize: BATCH_SIZE, seed, dtype: 'float64' })()[Symbol.iterator]().next().value as TensorBatch;
-  const maxGradDifference = compareWithValues(network(seed), firstBatch, log);
+  // The same seed gives the same initial weights and the same first batch as fit's first step.
+  const [firstBatch] = batches(train, { batchSize: BATCH_SIZE, seed, dtype: 'float64' })();
+  const maxGradDifference = compareWithValues(network(seed), firstBatch!, log);
 
   return {
     initialTestMse,

@@ -81,6 +81,7 @@ function train784(
   };
 }
 
+/** Trains on the digits (and Fashion-MNIST if present); `quick` uses 2,000/500 digits and 3 epochs, no Fashion-MNIST. @example main().digits.testAccuracy */
 export function main(options: MnistOptions = {}): MnistResult {
   const { quick = false, seed = 0, log = silent, fashionDir = FASHION_DIR } = options;
   const wantFashion = options.fashion ?? !quick;

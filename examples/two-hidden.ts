@@ -134,6 +134,7 @@ function compareBackward(model: MLP, x: number[], y: number[], log: (line: strin
   return { deltaDifferences, maxGradDifference };
 }
 
+/** Compares hand and engine backward passes, then trains; `quick` trains 50 epochs instead of 200. @example main().maxGradDifference */
 export function main(options: ExampleOptions = {}): TwoHiddenResult {
   const { quick = false, seed = 0, log = silent } = options;
   const start = performance.now();

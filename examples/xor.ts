@@ -21,6 +21,7 @@ export interface XorResult {
   iterations: number;
 }
 
+/** Trains the XOR network; `quick` runs 500 steps instead of 1,500. @example main({ log: console.log }).predictions */
 export function main(options: ExampleOptions = {}): XorResult {
   const { quick = false, seed = 0, log = silent } = options;
   const iterations = quick ? 500 : 1500;

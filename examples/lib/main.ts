@@ -11,7 +11,7 @@ export interface ExampleOptions {
   quick?: boolean;
   /** Seed of everything random in the run (default 0). */
   seed?: number;
-  /** Print progress and results (default true for a direct run, false under tests). */
+  /** Where lines of output go: nowhere by default (tests); a direct run passes console.log. */
   log?: (line: string) => void;
 }
 
