@@ -4,6 +4,9 @@ import { checkShape, formatShape, sizeOf, type Shape } from './shape.js';
 import { Tensor, type NestedArray } from './tensor.js';
 import { resolveGenerator, type Generator } from './random.js';
 
+/** Typed arrays `tensor` copies from: floats, and the integer arrays labels come in. */
+export type NumericArray = FloatArray | Int8Array | Uint8Array | Uint8ClampedArray | Int16Array | Uint16Array | Int32Array | Uint32Array;
+
 /** Options shared by the creation functions. */
 export interface CreateOptions {
   /** Element type; float32 unless said otherwise. */
@@ -54,13 +57,14 @@ function fill(op: string, value: NestedArray, shape: Shape, dim: number, out: Fl
 
 /**
  * A tensor from nested arrays, a flat typed array or number array (with `shape`), or a number.
- * The data is copied. A Float64Array gives float64 unless `dtype` says otherwise.
+ * The data is copied. A Float64Array gives float64 unless `dtype` says otherwise; integer
+ * arrays (class labels) give float32.
  *
  * @example tensor([[1, 2], [3, 4]], { requiresGrad: true })
  * @example tensor(new Float32Array(6), { shape: [2, 3] })
  */
 export function tensor(
-  value: NestedArray | FloatArray | readonly number[],
+  value: NestedArray | NumericArray | readonly number[],
   options: CreateOptions & { shape?: Shape } = {},
 ): Tensor {
   if (ArrayBuffer.isView(value)) {

@@ -4,7 +4,7 @@ export { type Shape, broadcastShapes } from './shape.js';
 export { ShapeError, DTypeError, GraphError, AnomalyError, ArgumentError } from './errors.js';
 export {
   tensor, zeros, ones, full, zerosLike, onesLike, arange, linspace, eye, rand, randn,
-  type CreateOptions, type RandomOptions,
+  type CreateOptions, type RandomOptions, type NumericArray,
 } from './creation.js';
 export { Generator, manualSeed, type GeneratorState } from './random.js';
 export {

@@ -494,3 +494,12 @@ describe('Generator state', () => {
     expect(() => new Generator().setState({ s: [1, 2, 3, -1], spare: null })).toThrow(/Generator.setState/);
   });
 });
+
+describe('tensor from integer arrays', () => {
+  it('copies class labels from a Uint8Array as float32 values', () => {
+    const t = tensor(new Uint8Array([0, 3, 255]));
+    expect(t.dtype).toBe('float32');
+    expect(Array.from(t.data)).toEqual([0, 3, 255]);
+    expect(tensor(new Int32Array([-2, 7]), { dtype: 'float64', shape: [2, 1] }).toArray()).toEqual([[-2], [7]]);
+  });
+});
