@@ -1,65 +1,124 @@
 import type { FloatArray } from '../dtype.js';
+import { holds, perDtype, type Allocator } from './monomorphic.js';
 
 /** The elementwise binary functions the broadcast kernel knows. Comparisons give 0 or 1. */
 export type BinaryKind = 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum' | 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge';
 
+/** Which operand of a row repeats one element across the row: 0 neither, 1 a, 2 b. */
+type Repeat = 0 | 1 | 2;
+const NONE = 0, A = 1, B = 2;
+
+interface BinaryRowKernels {
+  row(kind: BinaryKind, n: number, a: FloatArray, ia: number, b: FloatArray, ib: number, out: FloatArray, io: number, repeat: Repeat): void;
+}
+
 /**
- * One row: out[io + i] = f(a[ia + i·sa], b[ib + i·sb]) for i < n. A stride of 0 repeats a
- * broadcast element. The switch runs once per row, never per element.
+ * The row kernel, made per dtype (see `perDtype`): out[io + i] = f(a[ia + i], b[ib + i]) for
+ * i < n, where the operand named by `repeat` contributes one element to every i instead. The
+ * switch runs once per row; each loop indexes with `+ i` only, no strides.
+ * NOTE: cloned from its source text, so it must stay self-contained: no imports, no module
+ * constants (so `repeat` is compared with literals: 0 neither, 1 a, 2 b).
  */
-function row(kind: BinaryKind, n: number, a: FloatArray, ia: number, sa: number, b: FloatArray, ib: number, sb: number, out: FloatArray, io: number): void {
-  switch (kind) {
-    case 'add':
-      for (let i = 0; i < n; i++) out[io + i] = a[ia + i * sa]! + b[ib + i * sb]!;
-      return;
-    case 'sub':
-      for (let i = 0; i < n; i++) out[io + i] = a[ia + i * sa]! - b[ib + i * sb]!;
-      return;
-    case 'mul':
-      for (let i = 0; i < n; i++) out[io + i] = a[ia + i * sa]! * b[ib + i * sb]!;
-      return;
-    case 'div':
-      for (let i = 0; i < n; i++) out[io + i] = a[ia + i * sa]! / b[ib + i * sb]!;
-      return;
-    case 'pow':
-      // NOTE: JS gives NaN for 1^NaN and (±1)^±Infinity; C's pow, NumPy and PyTorch give 1.
-      for (let i = 0; i < n; i++) {
-        const x = a[ia + i * sa]!, y = b[ib + i * sb]!;
-        out[io + i] = x === 1 || (x === -1 && (y === Infinity || y === -Infinity)) ? 1 : Math.pow(x, y);
-      }
-      return;
-    case 'maximum':
-      // NaN wins, as in NumPy and PyTorch.
-      for (let i = 0; i < n; i++) {
-        const x = a[ia + i * sa]!, y = b[ib + i * sb]!;
-        out[io + i] = x > y || x !== x ? x : y;
-      }
-      return;
-    case 'minimum':
-      for (let i = 0; i < n; i++) {
-        const x = a[ia + i * sa]!, y = b[ib + i * sb]!;
-        out[io + i] = x < y || x !== x ? x : y;
-      }
-      return;
-    case 'eq':
-      for (let i = 0; i < n; i++) out[io + i] = a[ia + i * sa] === b[ib + i * sb] ? 1 : 0;
-      return;
-    case 'ne':
-      for (let i = 0; i < n; i++) out[io + i] = a[ia + i * sa] !== b[ib + i * sb] ? 1 : 0;
-      return;
-    case 'lt':
-      for (let i = 0; i < n; i++) out[io + i] = a[ia + i * sa]! < b[ib + i * sb]! ? 1 : 0;
-      return;
-    case 'le':
-      for (let i = 0; i < n; i++) out[io + i] = a[ia + i * sa]! <= b[ib + i * sb]! ? 1 : 0;
-      return;
-    case 'gt':
-      for (let i = 0; i < n; i++) out[io + i] = a[ia + i * sa]! > b[ib + i * sb]! ? 1 : 0;
-      return;
-    case 'ge':
-      for (let i = 0; i < n; i++) out[io + i] = a[ia + i * sa]! >= b[ib + i * sb]! ? 1 : 0;
-      return;
+function binaryKernels(): BinaryRowKernels {
+  // NOTE: JS gives NaN for 1^NaN and (±1)^±Infinity; C's pow, NumPy and PyTorch give 1.
+  const pow = (x: number, y: number): number => (x === 1 || (x === -1 && (y === Infinity || y === -Infinity)) ? 1 : Math.pow(x, y));
+  // NaN wins, as in NumPy and PyTorch.
+  const max = (x: number, y: number): number => (x > y || x !== x ? x : y);
+  const min = (x: number, y: number): number => (x < y || x !== x ? x : y);
+
+  function row(kind: BinaryKind, n: number, a: FloatArray, ia: number, b: FloatArray, ib: number, out: FloatArray, io: number, repeat: Repeat): void {
+    // The repeated element, read only where it exists.
+    const x = repeat === 1 ? a[ia]! : 0;
+    const y = repeat === 2 ? b[ib]! : 0;
+    switch (kind) {
+      case 'add':
+        if (repeat === 0) for (let i = 0; i < n; i++) out[io + i] = a[ia + i]! + b[ib + i]!;
+        else if (repeat === 2) for (let i = 0; i < n; i++) out[io + i] = a[ia + i]! + y;
+        else for (let i = 0; i < n; i++) out[io + i] = x + b[ib + i]!;
+        return;
+      case 'sub':
+        if (repeat === 0) for (let i = 0; i < n; i++) out[io + i] = a[ia + i]! - b[ib + i]!;
+        else if (repeat === 2) for (let i = 0; i < n; i++) out[io + i] = a[ia + i]! - y;
+        else for (let i = 0; i < n; i++) out[io + i] = x - b[ib + i]!;
+        return;
+      case 'mul':
+        if (repeat === 0) for (let i = 0; i < n; i++) out[io + i] = a[ia + i]! * b[ib + i]!;
+        else if (repeat === 2) for (let i = 0; i < n; i++) out[io + i] = a[ia + i]! * y;
+        else for (let i = 0; i < n; i++) out[io + i] = x * b[ib + i]!;
+        return;
+      case 'div':
+        if (repeat === 0) for (let i = 0; i < n; i++) out[io + i] = a[ia + i]! / b[ib + i]!;
+        else if (repeat === 2) for (let i = 0; i < n; i++) out[io + i] = a[ia + i]! / y;
+        else for (let i = 0; i < n; i++) out[io + i] = x / b[ib + i]!;
+        return;
+      case 'pow':
+        if (repeat === 0) for (let i = 0; i < n; i++) out[io + i] = pow(a[ia + i]!, b[ib + i]!);
+        else if (repeat === 2) for (let i = 0; i < n; i++) out[io + i] = pow(a[ia + i]!, y);
+        else for (let i = 0; i < n; i++) out[io + i] = pow(x, b[ib + i]!);
+        return;
+      case 'maximum':
+        if (repeat === 0) for (let i = 0; i < n; i++) out[io + i] = max(a[ia + i]!, b[ib + i]!);
+        else if (repeat === 2) for (let i = 0; i < n; i++) out[io + i] = max(a[ia + i]!, y);
+        else for (let i = 0; i < n; i++) out[io + i] = max(x, b[ib + i]!);
+        return;
+      case 'minimum':
+        if (repeat === 0) for (let i = 0; i < n; i++) out[io + i] = min(a[ia + i]!, b[ib + i]!);
+        else if (repeat === 2) for (let i = 0; i < n; i++) out[io + i] = min(a[ia + i]!, y);
+        else for (let i = 0; i < n; i++) out[io + i] = min(x, b[ib + i]!);
+        return;
+      case 'eq':
+        if (repeat === 0) for (let i = 0; i < n; i++) out[io + i] = a[ia + i] === b[ib + i] ? 1 : 0;
+        else if (repeat === 2) for (let i = 0; i < n; i++) out[io + i] = a[ia + i] === y ? 1 : 0;
+        else for (let i = 0; i < n; i++) out[io + i] = x === b[ib + i] ? 1 : 0;
+        return;
+      case 'ne':
+        if (repeat === 0) for (let i = 0; i < n; i++) out[io + i] = a[ia + i] !== b[ib + i] ? 1 : 0;
+        else if (repeat === 2) for (let i = 0; i < n; i++) out[io + i] = a[ia + i] !== y ? 1 : 0;
+        else for (let i = 0; i < n; i++) out[io + i] = x !== b[ib + i] ? 1 : 0;
+        return;
+      case 'lt':
+        if (repeat === 0) for (let i = 0; i < n; i++) out[io + i] = a[ia + i]! < b[ib + i]! ? 1 : 0;
+        else if (repeat === 2) for (let i = 0; i < n; i++) out[io + i] = a[ia + i]! < y ? 1 : 0;
+        else for (let i = 0; i < n; i++) out[io + i] = x < b[ib + i]! ? 1 : 0;
+        return;
+      case 'le':
+        if (repeat === 0) for (let i = 0; i < n; i++) out[io + i] = a[ia + i]! <= b[ib + i]! ? 1 : 0;
+        else if (repeat === 2) for (let i = 0; i < n; i++) out[io + i] = a[ia + i]! <= y ? 1 : 0;
+        else for (let i = 0; i < n; i++) out[io + i] = x <= b[ib + i]! ? 1 : 0;
+        return;
+      case 'gt':
+        if (repeat === 0) for (let i = 0; i < n; i++) out[io + i] = a[ia + i]! > b[ib + i]! ? 1 : 0;
+        else if (repeat === 2) for (let i = 0; i < n; i++) out[io + i] = a[ia + i]! > y ? 1 : 0;
+        else for (let i = 0; i < n; i++) out[io + i] = x > b[ib + i]! ? 1 : 0;
+        return;
+      case 'ge':
+        if (repeat === 0) for (let i = 0; i < n; i++) out[io + i] = a[ia + i]! >= b[ib + i]! ? 1 : 0;
+        else if (repeat === 2) for (let i = 0; i < n; i++) out[io + i] = a[ia + i]! >= y ? 1 : 0;
+        else for (let i = 0; i < n; i++) out[io + i] = x >= b[ib + i]! ? 1 : 0;
+        return;
+    }
   }
+  return { row };
+}
+
+/** Every kind on the pattern that exercises all three repeat modes, checked against plain JS. */
+function rowKernelsWork(k: BinaryRowKernels, make: Allocator): boolean {
+  const a = make(3), b = make(3), out = make(3);
+  a.set([1, -2, 3]);
+  b.set([2, 2, -1]);
+  k.row('sub', 3, a, 0, b, 0, out, 0, NONE);
+  if (!holds(out, [-1, -4, 4])) return false;
+  k.row('div', 3, a, 0, b, 0, out, 0, B);
+  if (!holds(out, [0.5, -1, 1.5])) return false;
+  k.row('maximum', 3, a, 0, b, 0, out, 0, A);
+  return holds(out, [2, 2, 1]);
+}
+
+const rowKernels = perDtype(binaryKernels, [], rowKernelsWork);
+
+/** Whether each dtype runs its own copy of the elementwise binary kernels (for tests). */
+export function binaryKernelsAreMonomorphic(): boolean {
+  return rowKernels.isMonomorphic();
 }
 
 /**
@@ -103,7 +162,11 @@ export function collapseDims(shape: readonly number[], strideLists: number[][]):
   return { shape: outShape, strides: outStrides };
 }
 
-/** out = f(a, b) with NumPy broadcasting; `out` has `outShape` and is fully written. */
+/**
+ * out = f(a, b) with NumPy broadcasting; `out` has `outShape` and is fully written. Same-shape
+ * operands, a scalar on either side and a row repeated over leading dimensions each take a
+ * single pass; other broadcasts walk rows of the innermost (collapsed) dimension.
+ */
 export function broadcastBinary(
   kind: BinaryKind,
   a: FloatArray,
@@ -113,29 +176,33 @@ export function broadcastBinary(
   out: FloatArray,
   outShape: readonly number[],
 ): void {
-  if (out.length === 0) return;
-  if (a.length === out.length && b.length === out.length) {
-    row(kind, out.length, a, 0, 1, b, 0, 1, out, 0);
+  const total = out.length;
+  if (total === 0) return;
+  const { row } = rowKernels(out);
+  if (a.length === total && b.length === total) return row(kind, total, a, 0, b, 0, out, 0, NONE);
+  if (b.length === 1 && a.length === total) return row(kind, total, a, 0, b, 0, out, 0, B);
+  if (a.length === 1 && b.length === total) return row(kind, total, a, 0, b, 0, out, 0, A);
+  // A bias-like operand: its shape is the tail of the output's, repeated over the leading dims.
+  if (a.length === total && endsWith(outShape, bShape)) {
+    const n = b.length;
+    for (let o = 0; o < total; o += n) row(kind, n, a, o, b, 0, out, o, NONE);
     return;
   }
-  if (b.length === 1 && a.length === out.length) {
-    row(kind, out.length, a, 0, 1, b, 0, 0, out, 0);
-    return;
-  }
-  if (a.length === 1 && b.length === out.length) {
-    row(kind, out.length, a, 0, 0, b, 0, 1, out, 0);
+  if (b.length === total && endsWith(outShape, aShape)) {
+    const n = a.length;
+    for (let o = 0; o < total; o += n) row(kind, n, a, 0, b, o, out, o, NONE);
     return;
   }
   const { shape, strides } = collapseDims(outShape, [broadcastStrides(aShape, outShape), broadcastStrides(bShape, outShape)]);
   const [sa, sb] = strides as [number[], number[]];
   const nd = shape.length;
   const inner = shape[nd - 1]!;
-  const innerA = sa[nd - 1]!;
-  const innerB = sb[nd - 1]!;
+  // Innermost strides are 1 (contiguous) or 0 (broadcast), never both 0 (collapseDims drops size-1 dims).
+  const repeat = sa[nd - 1] === 0 ? A : sb[nd - 1] === 0 ? B : NONE;
   const index = new Array<number>(nd).fill(0);
   let ia = 0, ib = 0;
-  for (let io = 0; io < out.length; io += inner) {
-    row(kind, inner, a, ia, innerA, b, ib, innerB, out, io);
+  for (let io = 0; io < total; io += inner) {
+    row(kind, inner, a, ia, b, ib, out, io, repeat);
     // Odometer over the outer dimensions.
     for (let d = nd - 2; d >= 0; d--) {
       ia += sa[d]!;
@@ -146,6 +213,16 @@ export function broadcastBinary(
       index[d] = 0;
     }
   }
+}
+
+/** Whether `tail`, leading 1s dropped, is the end of `shape` (a broadcast that only repeats it). */
+function endsWith(shape: readonly number[], tail: readonly number[]): boolean {
+  let t = 0;
+  while (t < tail.length && tail[t] === 1) t++;
+  const offset = shape.length - tail.length;
+  if (offset < 0) return false;
+  for (let i = t; i < tail.length; i++) if (shape[offset + i] !== tail[i]) return false;
+  return true;
 }
 
 /** out = cond ? a : b, all three broadcast to `outShape`. `cond` is true where non-zero. */

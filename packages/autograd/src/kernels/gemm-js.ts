@@ -1,4 +1,5 @@
 import type { FloatArray } from '../dtype.js';
+import { monomorphic, type Allocator } from './monomorphic.js';
 
 /**
  * The pure TypeScript gemm: cache-blocked and register-tiled. Both operands are packed into
@@ -132,18 +133,15 @@ type TiledKernel = typeof gemmTiled;
 const JS_SCRATCH = { kc: 256, mc: 128, nc: 1024 };
 
 /**
- * A private copy of gemmTiled, so that V8 collects type feedback for one dtype only: one
- * function fed both Float32Array and Float64Array goes polymorphic and runs at about half
- * speed. Returns the shared function where code generation is not allowed (a browser CSP
- * without 'unsafe-eval') or the source text is not self-contained (an instrumenting
- * coverage tool): correct everywhere, only slower when both dtypes are used.
+ * A private copy of gemmTiled for one dtype (see `monomorphic`): one function fed both
+ * Float32Array and Float64Array goes polymorphic and runs at about half speed. Falls back to
+ * the shared function where the copy cannot be made or fails its check.
  * NOTE: since the micro-kernel reads only the float64 packs, only packing and the stores to C
  * see the caller's dtype, and the shared function fed both dtypes measured within noise of
  * the clones (192³, Node 20); the clones keep it so as the kernel changes.
  */
-function monomorphic(make: (size: number) => FloatArray): TiledKernel {
-  try {
-    const clone = new Function(`return (${gemmTiled.toString()});`)() as TiledKernel;
+function cloneFor(make: Allocator): TiledKernel {
+  return monomorphic(gemmTiled, (clone) => {
     // A 5×6·6×5 product (edge tiles, both store paths) checked against its exact value.
     const a = make(30), b = make(30), c = make(25);
     for (let i = 0; i < 30; i++) {
@@ -155,13 +153,11 @@ function monomorphic(make: (size: number) => FloatArray): TiledKernel {
       for (let j = 0; j < 5; j++) {
         let sum = 0;
         for (let p = 0; p < 6; p++) sum += a[i * 6 + p]! * b[p * 5 + j]!;
-        if (c[i * 5 + j] !== sum) return gemmTiled;
+        if (c[i * 5 + j] !== sum) return false;
       }
     }
-    return clone;
-  } catch {
-    return gemmTiled;
-  }
+    return true;
+  });
 }
 
 let tiledF32: TiledKernel | undefined;
@@ -194,8 +190,8 @@ export function gemmJs(
   if (packA.length < needA) packA = new Float64Array(needA);
   if (packB.length < needB) packB = new Float64Array(needB);
   let kernel: TiledKernel;
-  if (c instanceof Float32Array) kernel = tiledF32 ??= monomorphic((size) => new Float32Array(size));
-  else kernel = tiledF64 ??= monomorphic((size) => new Float64Array(size));
+  if (c instanceof Float32Array) kernel = tiledF32 ??= cloneFor((size) => new Float32Array(size));
+  else kernel = tiledF64 ??= cloneFor((size) => new Float64Array(size));
   kernel(transA, transB, m, n, k, a, aOffset, b, bOffset, c, cOffset, packA, packB, tileScratch);
 }
 
@@ -205,8 +201,8 @@ export function gemmJs(
  * @example gemmJsIsMonomorphic(); // true in Node
  */
 export function gemmJsIsMonomorphic(): boolean {
-  tiledF32 ??= monomorphic((size) => new Float32Array(size));
-  tiledF64 ??= monomorphic((size) => new Float64Array(size));
+  tiledF32 ??= cloneFor((size) => new Float32Array(size));
+  tiledF64 ??= cloneFor((size) => new Float64Array(size));
   return tiledF32 !== gemmTiled && tiledF64 !== gemmTiled;
 }
 

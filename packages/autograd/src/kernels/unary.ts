@@ -1,98 +1,153 @@
 import type { FloatArray } from '../dtype.js';
-import { erf } from './special.js';
+import { holds, perDtype, type Allocator } from './monomorphic.js';
+import { erf as erfScalar } from './special.js';
 
 /** The elementwise unary functions the kernel knows. */
 export type UnaryKind =
   | 'identity' | 'neg' | 'exp' | 'log' | 'log1p' | 'sqrt' | 'abs' | 'sign' | 'tanh' | 'sigmoid'
   | 'relu' | 'step' | 'sin' | 'cos' | 'erf' | 'softplus' | 'square' | 'reciprocal' | 'isfinite';
 
+interface UnaryKernels {
+  mapUnary(kind: UnaryKind, x: FloatArray, out: FloatArray): void;
+  leakyRelu(x: FloatArray, slope: number, out: FloatArray): void;
+  clamp(x: FloatArray, lo: number, hi: number, out: FloatArray): void;
+  insideMask(x: FloatArray, lo: number, hi: number, out: FloatArray): void;
+}
+
+/**
+ * The unary kernels, made per dtype (see `perDtype`).
+ * NOTE: cloned from its source text, so it must stay self-contained: what it needs from
+ * outside (the scalar erf) comes in as an argument.
+ */
+function unaryKernels(erf: (x: number) => number): UnaryKernels {
+  /** out[i] = f(x[i]). The switch runs once per call, never per element. */
+  function mapUnary(kind: UnaryKind, x: FloatArray, out: FloatArray): void {
+    const n = x.length;
+    switch (kind) {
+      case 'identity':
+        out.set(x);
+        return;
+      case 'neg':
+        for (let i = 0; i < n; i++) out[i] = -x[i]!;
+        return;
+      case 'exp':
+        for (let i = 0; i < n; i++) out[i] = Math.exp(x[i]!);
+        return;
+      case 'log':
+        for (let i = 0; i < n; i++) out[i] = Math.log(x[i]!);
+        return;
+      case 'log1p':
+        for (let i = 0; i < n; i++) out[i] = Math.log1p(x[i]!);
+        return;
+      case 'sqrt':
+        for (let i = 0; i < n; i++) out[i] = Math.sqrt(x[i]!);
+        return;
+      case 'abs':
+        for (let i = 0; i < n; i++) out[i] = Math.abs(x[i]!);
+        return;
+      case 'sign':
+        // Math.sign keeps NaN and maps ±0 to ±0, as torch.sign.
+        for (let i = 0; i < n; i++) out[i] = Math.sign(x[i]!);
+        return;
+      case 'tanh':
+        for (let i = 0; i < n; i++) out[i] = Math.tanh(x[i]!);
+        return;
+      case 'sigmoid':
+        for (let i = 0; i < n; i++) {
+          const v = x[i]!;
+          // Two forms so exp never overflows.
+          if (v >= 0) out[i] = 1 / (1 + Math.exp(-v));
+          else {
+            const e = Math.exp(v);
+            out[i] = e / (1 + e);
+          }
+        }
+        return;
+      case 'relu':
+        for (let i = 0; i < n; i++) {
+          const v = x[i]!;
+          out[i] = v > 0 ? v : v !== v ? v : 0;
+        }
+        return;
+      case 'step':
+        // 1 where x > 0: the derivative of relu, 0 at the kink as in PyTorch.
+        for (let i = 0; i < n; i++) out[i] = x[i]! > 0 ? 1 : 0;
+        return;
+      case 'sin':
+        for (let i = 0; i < n; i++) out[i] = Math.sin(x[i]!);
+        return;
+      case 'cos':
+        for (let i = 0; i < n; i++) out[i] = Math.cos(x[i]!);
+        return;
+      case 'erf':
+        for (let i = 0; i < n; i++) out[i] = erf(x[i]!);
+        return;
+      case 'softplus':
+        // max(x, 0) + log1p(exp(-|x|)): exact, and never overflows.
+        for (let i = 0; i < n; i++) {
+          const v = x[i]!;
+          out[i] = (v > 0 ? v : 0) + Math.log1p(Math.exp(-Math.abs(v)));
+        }
+        return;
+      case 'square':
+        for (let i = 0; i < n; i++) out[i] = x[i]! * x[i]!;
+        return;
+      case 'reciprocal':
+        for (let i = 0; i < n; i++) out[i] = 1 / x[i]!;
+        return;
+      case 'isfinite':
+        for (let i = 0; i < n; i++) out[i] = x[i]! - x[i]! === 0 ? 1 : 0;
+        return;
+    }
+  }
+
+  /** out[i] = x[i] > 0 ? x[i] : slope·x[i]. */
+  function leakyRelu(x: FloatArray, slope: number, out: FloatArray): void {
+    for (let i = 0; i < x.length; i++) {
+      const v = x[i]!;
+      out[i] = v > 0 ? v : slope * v;
+    }
+  }
+
+  /**
+   * out[i] = min(max(x[i], lo), hi) (NaN stays NaN). The upper bound is applied last, so with
+   * lo > hi every element becomes hi, as in PyTorch.
+   */
+  function clamp(x: FloatArray, lo: number, hi: number, out: FloatArray): void {
+    for (let i = 0; i < x.length; i++) {
+      const v = x[i]!;
+      const above = v < lo ? lo : v;
+      out[i] = above > hi ? hi : above;
+    }
+  }
+
+  /** out[i] = 1 where lo ≤ x[i] ≤ hi, else 0: where clamp passes gradient through. */
+  function insideMask(x: FloatArray, lo: number, hi: number, out: FloatArray): void {
+    for (let i = 0; i < x.length; i++) {
+      const v = x[i]!;
+      out[i] = v >= lo && v <= hi ? 1 : 0;
+    }
+  }
+  return { mapUnary, leakyRelu, clamp, insideMask };
+}
+
+const kernels = perDtype(unaryKernels, [erfScalar], (k: UnaryKernels, make: Allocator) => {
+  const x = make(3), out = make(3);
+  x.set([-1, 0, 2]);
+  k.mapUnary('relu', x, out);
+  if (!holds(out, [0, 0, 2])) return false;
+  k.clamp(x, -0.5, 1, out);
+  return holds(out, [-0.5, 0, 1]);
+});
+
 /** out[i] = f(x[i]). The switch runs once per call, never per element. */
 export function mapUnary(kind: UnaryKind, x: FloatArray, out: FloatArray): void {
-  const n = x.length;
-  switch (kind) {
-    case 'identity':
-      out.set(x);
-      return;
-    case 'neg':
-      for (let i = 0; i < n; i++) out[i] = -x[i]!;
-      return;
-    case 'exp':
-      for (let i = 0; i < n; i++) out[i] = Math.exp(x[i]!);
-      return;
-    case 'log':
-      for (let i = 0; i < n; i++) out[i] = Math.log(x[i]!);
-      return;
-    case 'log1p':
-      for (let i = 0; i < n; i++) out[i] = Math.log1p(x[i]!);
-      return;
-    case 'sqrt':
-      for (let i = 0; i < n; i++) out[i] = Math.sqrt(x[i]!);
-      return;
-    case 'abs':
-      for (let i = 0; i < n; i++) out[i] = Math.abs(x[i]!);
-      return;
-    case 'sign':
-      // Math.sign keeps NaN and maps ±0 to ±0, as torch.sign.
-      for (let i = 0; i < n; i++) out[i] = Math.sign(x[i]!);
-      return;
-    case 'tanh':
-      for (let i = 0; i < n; i++) out[i] = Math.tanh(x[i]!);
-      return;
-    case 'sigmoid':
-      for (let i = 0; i < n; i++) {
-        const v = x[i]!;
-        // Two forms so exp never overflows.
-        if (v >= 0) out[i] = 1 / (1 + Math.exp(-v));
-        else {
-          const e = Math.exp(v);
-          out[i] = e / (1 + e);
-        }
-      }
-      return;
-    case 'relu':
-      for (let i = 0; i < n; i++) {
-        const v = x[i]!;
-        out[i] = v > 0 ? v : v !== v ? v : 0;
-      }
-      return;
-    case 'step':
-      // 1 where x > 0: the derivative of relu, 0 at the kink as in PyTorch.
-      for (let i = 0; i < n; i++) out[i] = x[i]! > 0 ? 1 : 0;
-      return;
-    case 'sin':
-      for (let i = 0; i < n; i++) out[i] = Math.sin(x[i]!);
-      return;
-    case 'cos':
-      for (let i = 0; i < n; i++) out[i] = Math.cos(x[i]!);
-      return;
-    case 'erf':
-      for (let i = 0; i < n; i++) out[i] = erf(x[i]!);
-      return;
-    case 'softplus':
-      // max(x, 0) + log1p(exp(-|x|)): exact, and never overflows.
-      for (let i = 0; i < n; i++) {
-        const v = x[i]!;
-        out[i] = (v > 0 ? v : 0) + Math.log1p(Math.exp(-Math.abs(v)));
-      }
-      return;
-    case 'square':
-      for (let i = 0; i < n; i++) out[i] = x[i]! * x[i]!;
-      return;
-    case 'reciprocal':
-      for (let i = 0; i < n; i++) out[i] = 1 / x[i]!;
-      return;
-    case 'isfinite':
-      for (let i = 0; i < n; i++) out[i] = x[i]! - x[i]! === 0 ? 1 : 0;
-      return;
-  }
+  kernels(out).mapUnary(kind, x, out);
 }
 
 /** out[i] = x[i] > 0 ? x[i] : slope·x[i]. */
 export function leakyRelu(x: FloatArray, slope: number, out: FloatArray): void {
-  for (let i = 0; i < x.length; i++) {
-    const v = x[i]!;
-    out[i] = v > 0 ? v : slope * v;
-  }
+  kernels(out).leakyRelu(x, slope, out);
 }
 
 /**
@@ -100,17 +155,15 @@ export function leakyRelu(x: FloatArray, slope: number, out: FloatArray): void {
  * lo > hi every element becomes hi, as in PyTorch.
  */
 export function clamp(x: FloatArray, lo: number, hi: number, out: FloatArray): void {
-  for (let i = 0; i < x.length; i++) {
-    const v = x[i]!;
-    const above = v < lo ? lo : v;
-    out[i] = above > hi ? hi : above;
-  }
+  kernels(out).clamp(x, lo, hi, out);
 }
 
 /** out[i] = 1 where lo ≤ x[i] ≤ hi, else 0: where clamp passes gradient through. */
 export function insideMask(x: FloatArray, lo: number, hi: number, out: FloatArray): void {
-  for (let i = 0; i < x.length; i++) {
-    const v = x[i]!;
-    out[i] = v >= lo && v <= hi ? 1 : 0;
-  }
+  kernels(out).insideMask(x, lo, hi, out);
+}
+
+/** Whether each dtype runs its own copy of the unary kernels (for tests). */
+export function unaryKernelsAreMonomorphic(): boolean {
+  return kernels.isMonomorphic();
 }

@@ -1,0 +1,119 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { broadcastShapesArb, seededTensor } from '@chainrule/autograd/testing';
+import { binaryKernelsAreMonomorphic, broadcastBinary, type BinaryKind } from '../src/kernels/binary.js';
+import { mapUnary, unaryKernelsAreMonomorphic } from '../src/kernels/unary.js';
+import { reduceAxis, reduceKernelsAreMonomorphic } from '../src/kernels/reduce.js';
+import { monomorphic } from '../src/kernels/monomorphic.js';
+import { expectClose, expectFloat32Rounding, refBroadcast } from './helpers/reference.js';
+
+// The elementwise kernels take one of several paths by the operands' shapes (same shape, a
+// scalar on either side, a row repeated over leading dimensions, a general broadcast) and run
+// in a per-dtype copy. Each path is checked here against the plain index-mapping reference.
+
+const KINDS: Record<BinaryKind, (a: number, b: number) => number> = {
+  add: (a, b) => a + b,
+  sub: (a, b) => a - b,
+  mul: (a, b) => a * b,
+  div: (a, b) => a / b,
+  pow: (a, b) => Math.pow(a, b),
+  maximum: (a, b) => Math.max(a, b),
+  minimum: (a, b) => Math.min(a, b),
+  eq: (a, b) => (a === b ? 1 : 0),
+  ne: (a, b) => (a !== b ? 1 : 0),
+  lt: (a, b) => (a < b ? 1 : 0),
+  le: (a, b) => (a <= b ? 1 : 0),
+  gt: (a, b) => (a > b ? 1 : 0),
+  ge: (a, b) => (a >= b ? 1 : 0),
+};
+
+/** Values on a coarse grid, so the comparisons see ties, and positive bases for pow. */
+function operand(shape: readonly number[], seed: number, dtype: 'float32' | 'float64'): { data: Float32Array | Float64Array; shape: readonly number[] } {
+  const t = seededTensor(shape, seed, { min: 0.25, max: 2, dtype, requiresGrad: false });
+  for (let i = 0; i < t.size; i++) t.data[i] = Math.round(t.data[i]! * 4) / 4;
+  return { data: t.data, shape };
+}
+
+function run(kind: BinaryKind, a: ReturnType<typeof operand>, b: ReturnType<typeof operand>, dtype: 'float32' | 'float64') {
+  const expected = refBroadcast([a, b], KINDS[kind]);
+  const out = dtype === 'float32' ? new Float32Array(expected.data.length) : new Float64Array(expected.data.length);
+  broadcastBinary(kind, a.data, a.shape, b.data, b.shape, out, expected.shape);
+  return { out, expected: expected.data };
+}
+
+describe('broadcastBinary', () => {
+  const shapes: [string, number[], number[]][] = [
+    ['same shape', [3, 4], [3, 4]],
+    ['scalar on the right', [3, 4], []],
+    ['scalar on the left', [], [2, 5]],
+    ['a one-element operand of higher rank', [1, 1], [2, 3]],
+    ['a row repeated over the leading dims', [2, 3, 4], [4]],
+    ['a row with leading 1s', [2, 3], [1, 3]],
+    ['a row on the left', [3], [5, 3]],
+    ['a column', [3, 4], [3, 1]],
+    ['a column on the left', [3, 1], [3, 4]],
+    ['an outer product', [3, 1], [1, 4]],
+    ['a middle axis', [2, 1, 3], [2, 4, 3]],
+    ['empty', [0, 3], [3]],
+  ];
+  for (const dtype of ['float64', 'float32'] as const) {
+    for (const [name, sa, sb] of shapes) {
+      it(`${dtype}, ${name}: every kind matches the reference`, () => {
+        for (const kind of Object.keys(KINDS) as BinaryKind[]) {
+          const { out, expected } = run(kind, operand(sa, 1, dtype), operand(sb, 2, dtype), dtype);
+          if (dtype === 'float64') expectClose(out, expected, 0);
+          else expectFloat32Rounding(out, expected);
+        }
+      });
+    }
+  }
+
+  it('random broadcast shapes: every kind matches the reference', () => {
+    fc.assert(
+      fc.property(broadcastShapesArb(2, { maxRank: 4 }), fc.integer(), ([sa, sb], seed) => {
+        for (const kind of Object.keys(KINDS) as BinaryKind[]) {
+          const { out, expected } = run(kind, operand(sa!, seed, 'float64'), operand(sb!, seed + 1, 'float64'), 'float64');
+          expectClose(out, expected, 0);
+        }
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('keeps the special cases of pow, maximum and minimum', () => {
+    const a = new Float64Array([1, -1, NaN, 2]);
+    const b = new Float64Array([NaN, Infinity, 1, NaN]);
+    const out = new Float64Array(4);
+    broadcastBinary('pow', a, [4], b, [4], out, [4]);
+    expect(Array.from(out)).toEqual([1, 1, NaN, NaN]);
+    broadcastBinary('maximum', a, [4], b, [4], out, [4]);
+    expect(Array.from(out)).toEqual([NaN, Infinity, NaN, NaN]);
+    broadcastBinary('minimum', a, [4], new Float64Array([0]), [], out, [4]);
+    expect(Array.from(out)).toEqual([0, -1, NaN, 0]);
+  });
+});
+
+describe('per-dtype kernels', () => {
+  it('each dtype runs its own copy of the binary, unary and reduction kernels in this runtime', () => {
+    // Both dtypes in one process, as in a user's program that mixes them.
+    const x32 = new Float32Array([-1, 2]), x64 = new Float64Array([-1, 2]);
+    mapUnary('relu', x32, new Float32Array(2));
+    mapUnary('relu', x64, new Float64Array(2));
+    reduceAxis('sum', x32, 1, 2, 1, new Float32Array(1));
+    reduceAxis('sum', x64, 1, 2, 1, new Float64Array(1));
+    expect(binaryKernelsAreMonomorphic()).toBe(true);
+    expect(unaryKernelsAreMonomorphic()).toBe(true);
+    expect(reduceKernelsAreMonomorphic()).toBe(true);
+  });
+
+  it('monomorphic returns the shared function when the copy fails its check or cannot be called', () => {
+    const add = (a: number, b: number): number => a + b;
+    expect(monomorphic(add, (clone) => clone(1, 2) === 3)).not.toBe(add);
+    expect(monomorphic(add, () => false)).toBe(add);
+    // A function that refers to something outside its own text (as an instrumenting coverage
+    // tool makes every function do) fails when its copy runs.
+    const outside = 5;
+    const usesOutside = (a: number): number => a + outside;
+    expect(monomorphic(usesOutside, (clone) => clone(1) === 6)).toBe(usesOutside);
+  });
+});
