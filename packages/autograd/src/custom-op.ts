@@ -3,6 +3,7 @@ import { formatShape } from './shape.js';
 import { makeOutput, scalarTensor, Tensor, type TensorLike } from './tensor.js';
 import { noGrad } from './engine/grad-mode.js';
 import { checkSameDType } from './ops/operands.js';
+import { takeFresh } from './engine/fresh-grads.js';
 
 /** What a custom op's backward receives besides the output gradient. */
 export interface CustomOpContext {
@@ -57,6 +58,8 @@ export function customOp(definition: CustomOpDefinition): (...inputs: TensorLike
     const result = noGrad(() => forward(...inputs.map((t) => t.detach())));
     if (!(result instanceof Tensor)) throw new ArgumentError(`${name}: forward must return a Tensor`);
     return makeOutput(name, result.data, result.shape, inputs, (g, output) => {
+      // User code may keep the gradient it sees, so no .grad may take that buffer as its own.
+      takeFresh(g);
       const raw = backward(g, { inputs, output });
       const grads = raw === null || raw instanceof Tensor ? [raw] : [...raw];
       if (grads.length !== inputs.length) {

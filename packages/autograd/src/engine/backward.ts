@@ -6,6 +6,7 @@ import { add } from '../ops/binary.js';
 import { topoSort } from './topo-sort.js';
 import { setGradEnabled } from './grad-mode.js';
 import { checkFinite, isAnomalyEnabled, runningBackward } from './anomaly.js';
+import { freshGradient, takeFresh, withFreshGradients } from './fresh-grads.js';
 
 /** Options of `backward` and of the functional transforms built on it. */
 export interface BackwardOptions {
@@ -38,7 +39,8 @@ function checkRootGradient(root: Tensor, gradient: Tensor | undefined): Tensor {
 }
 
 function accumulate(current: Tensor | null, incoming: Tensor): Tensor {
-  return current === null ? incoming : add(current, incoming);
+  // The sum is a new buffer nothing else holds (outside createGraph, where marking is off).
+  return current === null ? incoming : freshGradient(add(current, incoming));
 }
 
 /**
@@ -58,7 +60,10 @@ export function backward(roots: readonly Tensor[], gradients: readonly Tensor[] 
   if (gradients !== undefined && gradients.length !== roots.length) {
     throw new ArgumentError(`backward: got ${gradients.length} gradients for ${roots.length} outputs`);
   }
-  return setGradEnabled(createGraph, () => sweep(roots, gradients, retainGraph, createGraph, inputs));
+  // Fresh gradients may be taken as .grad without a copy only by a pass that stores into .grad
+  // as plain buffers.
+  const takesFresh = !createGraph && inputs === undefined;
+  return setGradEnabled(createGraph, () => withFreshGradients(takesFresh, () => sweep(roots, gradients, retainGraph, createGraph, inputs)));
 }
 
 function sweep(
@@ -119,6 +124,8 @@ function sweep(
 }
 
 function runHooks(t: Tensor, g: Tensor): Tensor {
+  // A hook may keep the gradient it sees, so no .grad may take that buffer as its own.
+  takeFresh(g);
   for (const hook of t.hooks!.slice()) {
     const replaced = hook(g);
     if (replaced !== undefined) {
@@ -157,9 +164,10 @@ function storeGrad(t: Tensor, g: Tensor, createGraph: boolean): void {
     return;
   }
   if (current === null) {
-    // NOTE: copy, because a VJP may hand one tensor to several inputs (add does), and this
-    // buffer is summed into in place later.
-    t.grad = owned(new Tensor(g.data.slice(), g.shape));
+    // A leaf takes a fresh gradient as is (see fresh-grads.ts). Anything else is copied,
+    // because a VJP may hand one tensor to several inputs (add does), and this buffer is
+    // summed into in place later.
+    t.grad = owned(t.gradFn === null && takeFresh(g) ? g : new Tensor(g.data.slice(), g.shape));
     return;
   }
   if (!shapesEqual(current.shape, g.shape) || current.dtype !== g.dtype) {

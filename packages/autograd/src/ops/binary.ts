@@ -5,6 +5,7 @@ import { makeOutput, Tensor, type TensorLike } from '../tensor.js';
 import { operands } from './operands.js';
 import { sumTo } from './reduce.js';
 import { where } from './where.js';
+import { freshUnless } from '../engine/fresh-grads.js';
 
 /** Runs a broadcasting binary kernel; the result has no graph yet. */
 export function binaryForward(op: string, kind: BinaryKind, a: Tensor, b: Tensor): { data: Tensor['data']; shape: number[] } {
@@ -19,8 +20,8 @@ export function add(a: TensorLike, b: TensorLike): Tensor {
   const [x, y] = operands('add', a, b);
   const { data, shape } = binaryForward('add', 'add', x, y);
   return makeOutput('add', data, shape, [x, y], (g) => [
-    x.requiresGrad ? sumTo(g, x.shape) : null,
-    y.requiresGrad ? sumTo(g, y.shape) : null,
+    x.requiresGrad ? freshUnless(sumTo(g, x.shape), g) : null,
+    y.requiresGrad ? freshUnless(sumTo(g, y.shape), g) : null,
   ]);
 }
 
@@ -29,8 +30,8 @@ export function sub(a: TensorLike, b: TensorLike): Tensor {
   const [x, y] = operands('sub', a, b);
   const { data, shape } = binaryForward('sub', 'sub', x, y);
   return makeOutput('sub', data, shape, [x, y], (g) => [
-    x.requiresGrad ? sumTo(g, x.shape) : null,
-    y.requiresGrad ? sumTo(g.neg(), y.shape) : null,
+    x.requiresGrad ? freshUnless(sumTo(g, x.shape), g) : null,
+    y.requiresGrad ? freshUnless(sumTo(g.neg(), y.shape), g) : null,
   ]);
 }
 
@@ -39,8 +40,8 @@ export function mul(a: TensorLike, b: TensorLike): Tensor {
   const [x, y] = operands('mul', a, b);
   const { data, shape } = binaryForward('mul', 'mul', x, y);
   return makeOutput('mul', data, shape, [x, y], (g) => [
-    x.requiresGrad ? sumTo(g.mul(y), x.shape) : null,
-    y.requiresGrad ? sumTo(g.mul(x), y.shape) : null,
+    x.requiresGrad ? freshUnless(sumTo(g.mul(y), x.shape), g) : null,
+    y.requiresGrad ? freshUnless(sumTo(g.mul(x), y.shape), g) : null,
   ]);
 }
 

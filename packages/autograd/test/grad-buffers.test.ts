@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest';
+import { customOp, gradients, tensor, type NestedArray, type Tensor } from '@chainrule/autograd';
+
+// A leaf with no .grad keeps a gradient a VJP has just allocated as its .grad, without a copy,
+// and later backward passes sum into that buffer in place. These tests pin down that no other
+// tensor ever shares such a buffer: each would see its values change on the next backward.
+
+const f64 = (v: NestedArray, requiresGrad = true): Tensor => tensor(v, { dtype: 'float64', requiresGrad });
+const values = (t: Tensor | null): number[] => Array.from(t!.data);
+
+describe('gradient buffers taken by leaves', () => {
+  it('two leaves handed one gradient tensor by a VJP keep separate buffers', () => {
+    const a = f64([1, 2]);
+    const b = f64([3, 4]);
+    // mul's VJP makes a fresh gradient for the sum below, and add hands it to both a and b.
+    a.add(b).mul(2).sum().backward();
+    expect(a.grad!.data).not.toBe(b.grad!.data);
+    a.mul(3).sum().backward();
+    expect(values(a.grad)).toEqual([5, 5]);
+    expect(values(b.grad)).toEqual([2, 2]);
+  });
+
+  it('a gradient a hook saw is copied, so later passes leave the hook\'s tensor alone', () => {
+    const x = f64([1, 2, 3]);
+    let seen: Tensor | null = null;
+    x.registerHook((g) => {
+      seen ??= g;
+    });
+    x.mul(2).sum().backward();
+    x.mul(5).sum().backward();
+    expect(values(seen)).toEqual([2, 2, 2]);
+    expect(values(x.grad)).toEqual([7, 7, 7]);
+  });
+
+  it('a gradient a custom op\'s backward saw is not taken either', () => {
+    let kept: Tensor | null = null;
+    const passThrough = customOp({
+      name: 'passThrough',
+      forward: (t) => t.mul(1),
+      backward: (g) => {
+        kept ??= g;
+        return g;
+      },
+    });
+    const y = f64([4, 5]);
+    passThrough(y).mul(2).sum().backward(); // y receives the very tensor the op saw
+    y.mul(10).sum().backward();
+    expect(values(kept)).toEqual([2, 2]);
+    expect(values(y.grad)).toEqual([12, 12]);
+  });
+
+  it('a gradient returned by gradients() and passed back in as a root gradient stays the caller\'s', () => {
+    const w = f64([1, 2]);
+    const [g] = gradients([w.mul(3).sum()], [w]);
+    const leaf = f64([0, 0]);
+    leaf.backward(g);
+    leaf.backward(g);
+    expect(values(g!)).toEqual([3, 3]);
+    expect(values(leaf.grad)).toEqual([6, 6]);
+  });
+
+  it('a reshaped gradient is copied: the reshape shares storage with the tensor it came from', () => {
+    const z = f64([1, 2, 3, 4]);
+    z.reshape(2, 2).mul(2).sum().backward();
+    z.reshape(2, 2).mul(3).sum().backward();
+    expect(values(z.grad)).toEqual([5, 5, 5, 5]);
+  });
+
+  it('a leaf that retained nothing and a non-leaf that retains its gradient do not share it', () => {
+    const a = f64([1, 2]);
+    const h = a.mul(1).retainGrad();
+    h.clone().mul(2).sum().backward({ retainGraph: true }); // clone's VJP passes its fresh incoming gradient through
+    expect(values(h.grad)).toEqual([2, 2]);
+    expect(values(a.grad)).toEqual([2, 2]);
+    h.mul(4).sum().backward();
+    expect(values(h.grad)).toEqual([6, 6]);
+    expect(values(a.grad)).toEqual([6, 6]);
+  });
+});
