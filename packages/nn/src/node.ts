@@ -1,9 +1,11 @@
-// Node file I/O for @chainrule/nn: safetensors files on disk. The byte codecs it wraps are in
-// the main entry, which stays free of Node built-ins.
+// Node file I/O for @chainrule/nn: safetensors and ONNX files on disk. The byte codecs it wraps
+// are in the main and '/onnx' entries, which stay free of Node built-ins.
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import type { Tensor } from '@chainrule/autograd';
 import { parseSafetensors, serializeSafetensors, type SafetensorsMetadata } from './serialize/safetensors.js';
 import { parseCheckpoint, serializeCheckpoint, type Checkpoint } from './serialize/checkpoint.js';
+import type { Module } from './module.js';
+import { exportOnnx, type ExportOnnxOptions } from './onnx/export.js';
 
 /** Writes `bytes` to a temporary file beside `path`, then renames it: a crash never leaves half a file. */
 function writeAtomically(path: string, bytes: Uint8Array): void {
@@ -41,4 +43,14 @@ export function saveCheckpoint(path: string, checkpoint: Checkpoint): void {
 /** Reads a checkpoint written by `saveCheckpoint`. @example const { model, optimizer } = loadCheckpoint('ckpt.safetensors') */
 export function loadCheckpoint(path: string): Checkpoint {
   return parseCheckpoint(readFileSync(path));
+}
+
+/**
+ * Exports `model` as an ONNX file at `path` (see `exportOnnx` in '@chainrule/nn/onnx') and returns its bytes.
+ * @example saveOnnx('model.onnx', model, { inputShape: [null, 784] })
+ */
+export function saveOnnx(path: string, model: Module, options: ExportOnnxOptions): Uint8Array {
+  const bytes = exportOnnx(model, options);
+  writeAtomically(path, bytes);
+  return bytes;
 }

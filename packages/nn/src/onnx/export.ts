@@ -1,0 +1,100 @@
+import { ArgumentError, DTypeError, type DType } from '@chainrule/autograd';
+import { Module } from '../module.js';
+import { GraphBuilder, type SymDim, type SymValue } from './graph.js';
+import { exporterOf, type ExportContext } from './layers.js';
+
+/** One axis of `inputShape`: a size, a name for a dynamic size, or null for a dynamic size named for you. */
+export type OnnxDim = number | string | null;
+
+/** Options of `exportOnnx`. */
+export interface ExportOnnxOptions {
+  /** The input's shape; a null or a name marks a dynamic axis: `[null, 784]` or `['batch', 784]`. */
+  inputShape: readonly OnnxDim[];
+  /** ONNX operator set, from 17 (the first with LayerNormalization; the default) to 22. From 20, GELU is one Gelu node. */
+  opset?: number;
+  /** Name of the graph's input (default 'input'). */
+  inputName?: string;
+  /** Name of the graph's output (default 'output'). */
+  outputName?: string;
+  /** Element type of a model without parameters (default: its parameters' dtype, else 'float32'). */
+  dtype?: DType;
+}
+
+/** The opsets whose operators exportOnnx emits with the semantics of chainrule's layers. */
+const MIN_OPSET = 17;
+const MAX_OPSET = 22;
+
+/** The IR version released with each opset: a runtime that knows the opset reads that IR. */
+const IR_VERSION: Readonly<Record<number, number>> = { 17: 8, 18: 8, 19: 9, 20: 9, 21: 10, 22: 10 };
+
+function checkName(option: string, value: unknown): string {
+  if (typeof value !== 'string' || value === '') throw new ArgumentError(`exportOnnx: ${option} must be a non-empty string, got ${JSON.stringify(value)}`);
+  return value;
+}
+
+/** Dynamic axes get ONNX dim_params; an unnamed one is 'batch' on axis 0, `<input>_dim<i>` elsewhere. */
+function inputDims(shape: readonly OnnxDim[], inputName: string): SymDim[] {
+  if (!Array.isArray(shape) || shape.length === 0) {
+    throw new ArgumentError(`exportOnnx: inputShape must be a non-empty array such as [null, 784], got ${JSON.stringify(shape)}`);
+  }
+  return shape.map((d, i) => {
+    if (d === null) return i === 0 ? 'batch' : `${inputName}_dim${i}`;
+    if ((typeof d === 'number' && Number.isInteger(d) && d >= 0) || (typeof d === 'string' && d !== '')) return d;
+    throw new ArgumentError(`exportOnnx: inputShape[${i}] must be a non-negative integer, a non-empty name or null, got ${JSON.stringify(d)}`);
+  });
+}
+
+/** The one dtype of the model's parameters, which becomes the graph's element type. */
+function modelDtype(model: Module, requested: DType | undefined): DType {
+  if (requested !== undefined && requested !== 'float32' && requested !== 'float64') {
+    throw new ArgumentError(`exportOnnx: dtype must be 'float32' or 'float64', got ${JSON.stringify(requested)}`);
+  }
+  const dtypes = new Map<DType, string>();
+  for (const [name, p] of model.namedParameters()) if (!dtypes.has(p.dtype)) dtypes.set(p.dtype, name);
+  if (dtypes.size > 1) {
+    const found = [...dtypes].map(([dtype, name]) => `${dtype} ('${name}')`).join(' and ');
+    throw new DTypeError(`exportOnnx: an ONNX graph has one element type, but the model's parameters are ${found}`);
+  }
+  const [own] = dtypes.keys();
+  if (own !== undefined && requested !== undefined && own !== requested) {
+    throw new DTypeError(`exportOnnx: dtype '${requested}' was requested but the model's parameters are ${own}`);
+  }
+  return own ?? requested ?? 'float32';
+}
+
+/**
+ * Exports a model built from Sequential, MLP, Linear, activations, Dropout, LayerNorm, BatchNorm1d,
+ * Identity and Flatten as the bytes of an `.onnx` file, for ONNX Runtime (Node, web, Python, C#...)
+ * or any other ONNX consumer. Weights become initializers of the model's dtype (FLOAT or DOUBLE).
+ * The graph is the model in evaluation mode: Dropout is left out and BatchNorm1d uses its running
+ * statistics. Any other module is an `OnnxExportError` naming it and its path.
+ * @example const bytes = exportOnnx(new MLP([784, 128, 10], { seed: 0 }), { inputShape: [null, 784] });
+ */
+export function exportOnnx(model: Module, options: ExportOnnxOptions): Uint8Array {
+  if (!(model instanceof Module)) throw new ArgumentError('exportOnnx: model must be a Module');
+  if (typeof options !== 'object' || options === null) throw new ArgumentError('exportOnnx: options with an inputShape are required');
+  const { opset = MIN_OPSET } = options;
+  if (!(Number.isInteger(opset) && opset >= MIN_OPSET && opset <= MAX_OPSET)) {
+    throw new ArgumentError(`exportOnnx: opset must be an integer from ${MIN_OPSET} to ${MAX_OPSET}, got ${opset}`);
+  }
+  const inputName = checkName('inputName', options.inputName ?? 'input');
+  const outputName = checkName('outputName', options.outputName ?? 'output');
+  if (inputName === outputName) throw new ArgumentError(`exportOnnx: inputName and outputName must differ, both are '${inputName}'`);
+  const input: SymValue = { name: inputName, shape: inputDims(options.inputShape, inputName) };
+  const graph = new GraphBuilder(modelDtype(model, options.dtype), [inputName, outputName]);
+
+  const ctx: ExportContext = {
+    graph,
+    opset,
+    emit: (module, path, x) => exporterOf(module, path)(module, path, x, ctx),
+  };
+  const result = ctx.emit(model, '', input);
+  return graph.encode(result.name, {
+    graphName: model.constructor.name,
+    docString: model.toString(),
+    opset,
+    irVersion: IR_VERSION[opset]!,
+    input,
+    output: { name: outputName, shape: result.shape },
+  });
+}

@@ -1,0 +1,249 @@
+// How each built-in module becomes ONNX nodes. Modules are matched by exact class, never by
+// instanceof: a subclass may override forward, and exporting it as its parent would be silently wrong.
+import { DTypeError, ShapeError, type Tensor } from '@chainrule/autograd';
+import type { Module } from '../module.js';
+import { Linear } from '../layers/linear.js';
+import { Sequential } from '../layers/sequential.js';
+import { MLP } from '../layers/mlp.js';
+import { GELU, Identity, Flatten, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Softplus, Tanh } from '../layers/activations.js';
+import { Dropout } from '../layers/dropout.js';
+import { LayerNorm } from '../layers/layer-norm.js';
+import { BatchNorm1d } from '../layers/batch-norm.js';
+import type { GraphBuilder, SymDim, SymValue } from './graph.js';
+
+/** A module exportOnnx cannot express in ONNX; the message names the module and its path. @example try { exportOnnx(net, opts) } catch (e) { if (e instanceof OnnxExportError) ... } */
+export class OnnxExportError extends TypeError {
+  override name = 'OnnxExportError';
+}
+
+/** What an exporter may use besides its module and input. */
+export interface ExportContext {
+  readonly graph: GraphBuilder;
+  readonly opset: number;
+  /** Exports a child module (for containers). */
+  emit(module: Module, path: string, x: SymValue): SymValue;
+}
+
+type LayerExporter<M extends Module> = (module: M, path: string, x: SymValue, ctx: ExportContext) => SymValue;
+
+// Keyed by constructor; a value's parameter type is the key's instance type (see `register`).
+const EXPORTERS = new Map<abstract new (...args: never[]) => Module, LayerExporter<Module>>();
+
+function register<M extends Module>(cls: abstract new (...args: never[]) => M, exporter: LayerExporter<M>): void {
+  EXPORTERS.set(cls, exporter as LayerExporter<Module>);
+}
+
+/** `layers.2 (BatchNorm1d)`: how messages name a module. */
+export function describeModule(path: string, module: Module): string {
+  return `${path === '' ? 'the model' : path} (${module.constructor.name})`;
+}
+
+/** The exporter of `module`'s exact class, or a clear error naming it and its path. */
+export function exporterOf(module: Module, path: string): LayerExporter<Module> {
+  const exporter = EXPORTERS.get(module.constructor as abstract new (...args: never[]) => Module);
+  if (exporter === undefined) throw new OnnxExportError(`exportOnnx: ${describeModule(path, module)} is not supported`);
+  return exporter;
+}
+
+function join(path: string, name: string): string {
+  return path === '' ? name : `${path}.${name}`;
+}
+
+/** Name of a node's output: `layers.0/Gemm`. */
+function at(path: string, op: string): string {
+  return path === '' ? op : `${path}/${op}`;
+}
+
+function formatDims(shape: readonly SymDim[]): string {
+  return `[${shape.map((d) => (d === null ? '?' : typeof d === 'string' ? JSON.stringify(d) : d)).join(',')}]`;
+}
+
+/** ONNX nodes take one element type throughout, so every tensor must have the graph's dtype. */
+function checkDtype(ctx: ExportContext, path: string, module: Module, name: string, t: Tensor): void {
+  if (t.dtype !== ctx.graph.dtype) {
+    throw new DTypeError(`exportOnnx: ${describeModule(path, module)} has a ${t.dtype} '${name}' in a ${ctx.graph.dtype} model`);
+  }
+}
+
+/** A module's tensor as an initializer named after its parameter (`layers.0.weight`). */
+function weight(ctx: ExportContext, path: string, module: Module, name: string, t: Tensor): string {
+  checkDtype(ctx, path, module, name, t);
+  return ctx.graph.tensor(join(path, name), t);
+}
+
+/** A per-feature tensor of ones or zeros for an optional ONNX input the module does not have. */
+function filled(ctx: ExportContext, path: string, name: string, value: number, size: readonly number[]): string {
+  const count = size.reduce((a, b) => a * b, 1);
+  return ctx.graph.initializer(join(path, name), new Array<number>(count).fill(value), size);
+}
+
+function unary(op: string) {
+  return (_m: Module, path: string, x: SymValue, ctx: ExportContext): SymValue => ({ name: ctx.graph.node(op, [x.name], at(path, op)), shape: x.shape });
+}
+
+function checkAxis(path: string, module: Module, axis: number, x: SymValue): void {
+  const r = x.shape.length;
+  if (!(Number.isInteger(axis) && axis >= -r && axis < r)) {
+    throw new ShapeError(`exportOnnx: ${describeModule(path, module)} has axis ${axis}, out of range for an input of shape ${formatDims(x.shape)}`);
+  }
+}
+
+register(Sequential, (m, path, x, ctx) => {
+  let y = x;
+  for (const [name, child] of m.namedChildren()) y = ctx.emit(child, join(path, name), y);
+  return y;
+});
+
+register(MLP, (m, path, x, ctx) => ctx.emit(m.layers, join(path, 'layers'), x));
+
+register(Linear, (m, path, x, ctx) => {
+  const last = x.shape.at(-1);
+  if (x.shape.length === 0 || (typeof last === 'number' && last !== m.inFeatures)) {
+    throw new ShapeError(`exportOnnx: ${describeModule(path, m)} expects ${m.inFeatures} input features, got shape ${formatDims(x.shape)}`);
+  }
+  const shape = [...x.shape.slice(0, -1), m.outFeatures];
+  const w = m.weight;
+  const b = m.bias;
+  if (x.shape.length === 2) {
+    // Gemm reads the [out, in] weight transposed in place, so it is stored as PyTorch stores it.
+    const inputs = [x.name, weight(ctx, path, m, 'weight', w)];
+    if (b !== null) inputs.push(weight(ctx, path, m, 'bias', b));
+    return { name: ctx.graph.node('Gemm', inputs, at(path, 'Gemm'), { transB: { int: 1 } }), shape };
+  }
+  // Gemm takes only matrices; MatMul broadcasts over leading axes but has no transpose flag.
+  checkDtype(ctx, path, m, 'weight', w);
+  const wt = ctx.graph.tensor(join(path, 'weight_t'), w, 'transposed', () => ({ values: transpose(w), shape: [m.inFeatures, m.outFeatures] }));
+  const product = ctx.graph.node('MatMul', [x.name, wt], at(path, 'MatMul'));
+  if (b === null) return { name: product, shape };
+  return { name: ctx.graph.node('Add', [product, weight(ctx, path, m, 'bias', b)], at(path, 'Add')), shape };
+});
+
+function transpose(w: Tensor): Float64Array {
+  const [rows, cols] = [w.shape[0]!, w.shape[1]!];
+  const out = new Float64Array(w.size);
+  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) out[j * rows + i] = w.data[i * cols + j]!;
+  return out;
+}
+
+register(ReLU, unary('Relu'));
+register(Sigmoid, unary('Sigmoid'));
+register(Tanh, unary('Tanh'));
+
+register(LeakyReLU, (m, path, x, ctx) => {
+  const g = ctx.graph;
+  // ONNX float attributes are float32: a float64 graph whose slope float32 cannot hold exactly
+  // multiplies by a double constant instead, so it computes what LeakyReLU.forward computes.
+  if (g.dtype === 'float64' && Math.fround(m.negativeSlope) !== m.negativeSlope) {
+    const negative = g.node('Less', [x.name, g.constant(0)], at(path, 'Less'));
+    const scaled = g.node('Mul', [x.name, g.constant(m.negativeSlope)], at(path, 'Mul'));
+    return { name: g.node('Where', [negative, scaled, x.name], at(path, 'Where')), shape: x.shape };
+  }
+  return { name: g.node('LeakyRelu', [x.name], at(path, 'LeakyRelu'), { alpha: { float: m.negativeSlope } }), shape: x.shape };
+});
+
+// NOTE: ONNX Runtime's CPU provider has no double kernels for Erf, Softplus or (through Erf) Gelu,
+// so float64 graphs spell those out with operators it does run in double.
+
+register(GELU, (m, path, x, ctx) => {
+  const g = ctx.graph;
+  if (ctx.opset >= 20 && g.dtype === 'float32') {
+    return { name: g.node('Gelu', [x.name], at(path, 'Gelu'), { approximate: { string: m.approximate } }), shape: x.shape };
+  }
+  // Otherwise the formulas of GELU.forward, node by node.
+  if (m.approximate === 'none') {
+    // x/2 · (1 + erf(x/√2))
+    const scaled = g.node('Div', [x.name, g.constant(Math.SQRT2)], at(path, 'Div'));
+    const erf = g.dtype === 'float32' ? g.node('Erf', [scaled], at(path, 'Erf')) : erfInFloat32(g, path, scaled);
+    const half = g.node('Mul', [x.name, g.constant(0.5)], at(path, 'Mul'));
+    return { name: g.node('Mul', [half, g.node('Add', [erf, g.constant(1)], at(path, 'Add'))], at(path, 'Mul')), shape: x.shape };
+  }
+  // 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))
+  const cube = g.node('Mul', [x.name, g.node('Mul', [x.name, x.name], at(path, 'Square'))], at(path, 'Cube'));
+  const poly = g.node('Add', [x.name, g.node('Mul', [cube, g.constant(0.044715)], at(path, 'Mul'))], at(path, 'Add'));
+  const tanh = g.node('Tanh', [g.node('Mul', [poly, g.constant(Math.sqrt(2 / Math.PI))], at(path, 'Mul'))], at(path, 'Tanh'));
+  const half = g.node('Mul', [x.name, g.constant(0.5)], at(path, 'Mul'));
+  return { name: g.node('Mul', [half, g.node('Add', [tanh, g.constant(1)], at(path, 'Add'))], at(path, 'Mul')), shape: x.shape };
+});
+
+/**
+ * erf of a double tensor, evaluated in float32 (relative error about 1e-7). A double-precision erf
+ * from elementary operators takes a piecewise rational approximation of a hundred nodes; exact GELU
+ * in a float64 graph is the one place where the export is less precise than the model.
+ */
+function erfInFloat32(g: GraphBuilder, path: string, x: string): string {
+  const narrow = g.node('Cast', [x], at(path, 'CastToFloat'), { to: { int: 1 } });
+  return g.node('Cast', [g.node('Erf', [narrow], at(path, 'Erf'))], at(path, 'CastToDouble'), { to: { int: 11 } });
+}
+
+register(Softplus, (m, path, x, ctx) => {
+  const g = ctx.graph;
+  // log(1 + e^{βx}) / β, and x itself where βx > threshold, as Softplus.forward.
+  const bx = m.beta === 1 ? x.name : g.node('Mul', [x.name, g.constant(m.beta)], at(path, 'Mul'));
+  const soft = g.dtype === 'float32' ? g.node('Softplus', [bx], at(path, 'Softplus')) : softplusByParts(g, path, bx);
+  const scaled = m.beta === 1 ? soft : g.node('Div', [soft, g.constant(m.beta)], at(path, 'Div'));
+  if (m.threshold === Infinity) return { name: scaled, shape: x.shape };
+  const above = g.node('Greater', [bx, g.constant(m.threshold)], at(path, 'Greater'));
+  return { name: g.node('Where', [above, x.name, scaled], at(path, 'Where')), shape: x.shape };
+});
+
+/** Softplus as max(z, 0) + log(1 + e^{-|z|}): no exp overflows, whatever z. */
+function softplusByParts(g: GraphBuilder, path: string, z: string): string {
+  const decay = g.node('Exp', [g.node('Neg', [g.node('Abs', [z], at(path, 'Abs'))], at(path, 'Neg'))], at(path, 'Exp'));
+  const tail = g.node('Log', [g.node('Add', [decay, g.constant(1)], at(path, 'Add'))], at(path, 'Log'));
+  return g.node('Add', [g.node('Relu', [z], at(path, 'Relu')), tail], at(path, 'Add'));
+}
+
+register(Softmax, (m, path, x, ctx) => {
+  checkAxis(path, m, m.axis, x);
+  return { name: ctx.graph.node('Softmax', [x.name], at(path, 'Softmax'), { axis: { int: m.axis } }), shape: x.shape };
+});
+
+register(LogSoftmax, (m, path, x, ctx) => {
+  checkAxis(path, m, m.axis, x);
+  return { name: ctx.graph.node('LogSoftmax', [x.name], at(path, 'LogSoftmax'), { axis: { int: m.axis } }), shape: x.shape };
+});
+
+// Inference graphs: Dropout is the identity in evaluation, whatever mode the model is in now.
+register(Dropout, (_m, _path, x) => x);
+register(Identity, (_m, _path, x) => x);
+
+register(Flatten, (_m, path, x, ctx) => {
+  // Flatten.forward leaves 1-d and 2-d inputs alone; ONNX's Flatten would turn a 1-d one into [n, 1].
+  if (x.shape.length <= 2) return x;
+  const rest = x.shape.slice(1);
+  const size = rest.every((d) => typeof d === 'number') ? (rest as number[]).reduce((a, b) => a * b, 1) : null;
+  return { name: ctx.graph.node('Flatten', [x.name], at(path, 'Flatten'), { axis: { int: 1 } }), shape: [x.shape[0]!, size] };
+});
+
+register(LayerNorm, (m, path, x, ctx) => {
+  const k = m.normalizedShape.length;
+  const tail = x.shape.slice(x.shape.length - k);
+  if (x.shape.length < k || tail.some((d, i) => typeof d === 'number' && d !== m.normalizedShape[i])) {
+    throw new ShapeError(`exportOnnx: ${describeModule(path, m)} normalizes [${m.normalizedShape.join(',')}] but its input has shape ${formatDims(x.shape)}`);
+  }
+  // LayerNormalization requires a scale; a LayerNorm without one scales by ones.
+  const scale = m.weight === null ? filled(ctx, path, 'weight', 1, m.normalizedShape) : weight(ctx, path, m, 'weight', m.weight);
+  const bias = m.bias === null ? [] : [weight(ctx, path, m, 'bias', m.bias)];
+  const attributes = { axis: { int: -k }, epsilon: { float: m.eps } };
+  return { name: ctx.graph.node('LayerNormalization', [x.name, scale, ...bias], at(path, 'LayerNormalization'), attributes), shape: x.shape };
+});
+
+register(BatchNorm1d, (m, path, x, ctx) => {
+  const c = m.numFeatures;
+  const { runningMean, runningVar } = m;
+  if (runningMean === null || runningVar === null) {
+    throw new OnnxExportError(`exportOnnx: ${describeModule(path, m)} is not supported without running statistics (trackRunningStats: false)`);
+  }
+  if ((x.shape.length !== 2 && x.shape.length !== 3) || (typeof x.shape[1] === 'number' && x.shape[1] !== c)) {
+    throw new ShapeError(`exportOnnx: ${describeModule(path, m)} expects [N, ${c}] or [N, ${c}, L], got shape ${formatDims(x.shape)}`);
+  }
+  // Evaluation-mode normalisation with the running statistics, as torch.onnx exports by default.
+  const inputs = [
+    x.name,
+    m.weight === null ? filled(ctx, path, 'weight', 1, [c]) : weight(ctx, path, m, 'weight', m.weight),
+    m.bias === null ? filled(ctx, path, 'bias', 0, [c]) : weight(ctx, path, m, 'bias', m.bias),
+    weight(ctx, path, m, 'running_mean', runningMean),
+    weight(ctx, path, m, 'running_var', runningVar),
+  ];
+  return { name: ctx.graph.node('BatchNormalization', inputs, at(path, 'BatchNormalization'), { epsilon: { float: m.eps } }), shape: x.shape };
+});
