@@ -245,8 +245,12 @@ export function formatGradcheckReport(r: GradcheckReport): string {
   const head = `gradcheck (${r.mode}): ${r.ok ? 'passed' : 'FAILED'}; max abs error ${r.maxAbsError.toExponential(3)}, max rel error ${r.maxRelError.toExponential(3)}`;
   if (r.worst === null) return head;
   const w = r.worst;
-  const where = w.index.length > 0 || w.output >= 0 ? `input ${w.input} at ${JSON.stringify(w.index)}, output element ${w.output}` : `input ${w.input} (projection)`;
-  return `${head}\n  worst: ${where}: analytic ${w.analytic}, numeric ${w.numeric}`;
+  return `${head}\n  worst: ${worstLocation(w)}: analytic ${w.analytic}, numeric ${w.numeric}`;
+}
+
+/** Where the worst entry sits, in words: shared by the text and HTML reports. */
+export function worstLocation(w: GradcheckWorst): string {
+  return w.index.length > 0 || w.output >= 0 ? `input ${w.input} at ${JSON.stringify(w.index)}, output element ${w.output}` : `input ${w.input} (projection)`;
 }
 
 /**

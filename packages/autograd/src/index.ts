@@ -26,6 +26,8 @@ export {
 export { grad, valueAndGrad, vjp, jvp, hvp, jacobian, hessian, type Arg, type ArgnumsOption, type ValueAndGrad, type VjpResult, type JvpResult, type HvpResult } from './functional.js';
 export { customOp, type CustomOpDefinition, type CustomOpContext } from './custom-op.js';
 export { toDot } from './dot.js';
+export { formatTensor, tensorToHtml, gradcheckReportToHtml, taylorTestReportToHtml } from './display.js';
+export { type TensorFormatOptions } from './format.js';
 export { taylorTest, type TaylorTestOptions, type TaylorTestReport } from './taylor.js';
 export { setKernelBackend, kernelBackend, type KernelBackend } from './kernels/backend.js';
 export { wasmGemmFlavour, type WasmGemmFlavour } from './kernels/wasm/gemm-wasm.js';

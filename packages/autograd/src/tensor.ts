@@ -1,6 +1,7 @@
 import { allocate, type DType, type FloatArray } from './dtype.js';
 import { ArgumentError, GraphError, ShapeError } from './errors.js';
 import { formatShape, sizeOf, type Shape } from './shape.js';
+import { tensorText } from './format.js';
 import type { Vertex } from './engine/topo-sort.js';
 import { backward as runBackward, type BackwardOptions } from './engine/backward.js';
 import * as binary from './ops/binary.js';
@@ -46,6 +47,10 @@ export interface ReduceOptions {
 }
 
 const NO_PARENTS: readonly Tensor[] = [];
+
+// NOTE: Symbol.for gives Node's util.inspect hook without importing anything from Node, so the
+// entry stays browser-safe. Declared before the class, whose computed method name reads it.
+const inspectSymbol: unique symbol = Symbol.for('nodejs.util.inspect.custom');
 
 /**
  * An n-d array of float32 or float64 numbers in contiguous row-major storage, recording the
@@ -271,10 +276,18 @@ export class Tensor implements Vertex {
   /** 1 where less. */ lt(other: TensorLike): Tensor { return compare.lt(this, other); }
   /** 1 where less or equal. */ le(other: TensorLike): Tensor { return compare.le(this, other); }
 
-  /** A short readable form, e.g. `Tensor(float32 [2,2]) [[1, 2], [3, 4]]`. */
+  /**
+   * A readable form: dtype, shape and gradFn, then the elements with one row per line and
+   * aligned columns; more than 1000 elements are summarised. `formatTensor` takes options.
+   * @example String(tensor([[1, 2], [3, 4]])) // 'Tensor(float32 [2,2])\n[[1, 2],\n [3, 4]]'
+   */
   toString(): string {
-    const head = `Tensor(${this.dtype} ${formatShape(this.shape)}${this.requires ? ', requiresGrad' : ''})`;
-    return this.size > 100 ? head : `${head} ${JSON.stringify(this.toArray())}`;
+    return tensorText({ dtype: this.dtype, shape: this.shape, op: this.gradFn?.op ?? null, requiresGrad: this.requires }, this.data);
+  }
+
+  /** What Node's console.log, its REPL and notebook kernels print: the readable form, not the fields. */
+  [inspectSymbol](): string {
+    return this.toString();
   }
 }
 
