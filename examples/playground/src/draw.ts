@@ -108,13 +108,12 @@ export function drawLossCurve(canvas: HTMLCanvasElement, history: readonly numbe
   const left = 44, right = 10, top = 10, bottom = 24;
   const w = width - left - right, h = height - top - bottom;
 
-  // The top is the early loss (or 1), the bottom a little under the best so far; a loop, not
+  // The top is the worst loss (at least 1), the bottom a little under the best; a loop, not
   // Math.min(...history), which overflows the stack past ~100k steps.
   let hi = 1, best = Infinity;
-  for (let i = 0; i < history.length; i++) {
-    const v = history[i]!;
+  for (const v of history) {
     if (!(v > 0 && v < Infinity)) continue;
-    if (i < 50) hi = Math.max(hi, v);
+    hi = Math.max(hi, v);
     best = Math.min(best, v);
   }
   const lo = best < Infinity ? Math.min(best * 0.8, hi / 10) : hi / 100;

@@ -27,8 +27,12 @@ declare global {
 
 /** Training time per frame: leaves a 60 Hz frame a few milliseconds for drawing and input. */
 const FRAME_BUDGET_MS = 12;
-/** The boundary costs a forward pass over the grid, so it is redrawn at most this often. */
+/**
+ * The boundary costs a forward pass over the grid, so it is redrawn at most this often, and
+ * for a wide network no more than a fifth of the time goes to it.
+ */
 const BOUNDARY_INTERVAL_MS = 80;
+const BOUNDARY_SHARE = 0.2;
 /**
  * Cells per side of the probability grid, scaled up smoothly on the canvas: coarser while
  * training (a forward pass over every cell each redraw), finer once paused.
@@ -104,6 +108,8 @@ let running = false;
 let accuracy = Number.NaN;
 let diverged = false;
 let lastBoundary = -Infinity;
+/** How long the last boundary took to compute and draw. */
+let boundaryCost = 0;
 let needsDraw = true;
 /** (time, step) a second ago or so, for the steps-per-second readout. */
 let speedMark = { time: performance.now(), step: 0 };
@@ -129,6 +135,7 @@ function reset(): void {
   accuracy = Number.NaN;
   diverged = false;
   lastBoundary = -Infinity;
+  boundaryCost = 0;
   text.network.textContent = describeNetwork(trainer);
   setRunning(running);
 }
@@ -144,11 +151,13 @@ function trainFor(budgetMs: number): void {
 }
 
 function render(now: number): void {
-  if (now - lastBoundary >= BOUNDARY_INTERVAL_MS || !running) {
-    lastBoundary = now;
+  if (!running || now - lastBoundary >= Math.max(BOUNDARY_INTERVAL_MS, boundaryCost / BOUNDARY_SHARE)) {
+    const start = performance.now();
     if (!diverged) accuracy = trainer.accuracy();
     const res = running ? GRID_RUNNING : GRID_PAUSED;
     drawBoundary(boundaryCanvas, trainer.grid(res), res, trainer.classes, trainer.data.x, trainer.data.y, trainer.bounds);
+    lastBoundary = now;
+    if (running) boundaryCost = performance.now() - start;
   }
   drawLossCurve(lossCanvas, trainer.history);
 
