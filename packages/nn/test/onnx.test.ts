@@ -221,6 +221,17 @@ describe('exportOnnx: ONNX Runtime computes what chainrule computes', () => {
   });
 });
 
+describe('@chainrule/nn/onnx in a browser', () => {
+  test('bundles for the browser; the one Node global it reaches sits behind a typeof guard', async () => {
+    const { ROOT, findNodeDependencies } = await import('../../../scripts/browser-bundle.mjs');
+    const problems = await findNodeDependencies('packages/nn/src/onnx.ts');
+    // @bufbuild/protobuf reads process.env.BUF_BIGINT_DISABLE, but only once `typeof process` is "object".
+    expect(problems).toEqual([expect.stringMatching(/@bufbuild\/protobuf\/dist\/esm\/proto-int64\.js uses the Node global 'process'$/)]);
+    const file = problems[0]!.split(' ')[0]!;
+    expect(readFileSync(join(ROOT, file), 'utf8')).toMatch(/typeof process != "object" \|\|\s*typeof process\.env != "object" \|\|\s*process\.env\.BUF_BIGINT_DISABLE/);
+  });
+});
+
 describe('exportOnnx: what it refuses, and how it says so', () => {
   class Scale extends Module {
     forward(x: Tensor): Tensor {
