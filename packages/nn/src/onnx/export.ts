@@ -3,10 +3,10 @@ import { Module } from '../module.js';
 import { GraphBuilder, type SymDim, type SymValue } from './graph.js';
 import { exporterOf, type ExportContext } from './layers.js';
 
-/** One axis of `inputShape`: a size, a name for a dynamic size, or null for a dynamic size named for you. */
+/** One axis of `inputShape`: a size, a name for a dynamic size, or null for a dynamic size named for you. @example const shape: OnnxDim[] = [null, 784]; */
 export type OnnxDim = number | string | null;
 
-/** Options of `exportOnnx`. */
+/** Options of `exportOnnx`. @example exportOnnx(model, { inputShape: ['batch', 784], opset: 20, outputName: 'probabilities' }) */
 export interface ExportOnnxOptions {
   /** The input's shape; a null or a name marks a dynamic axis: `[null, 784]` or `['batch', 784]`. */
   inputShape: readonly OnnxDim[];
