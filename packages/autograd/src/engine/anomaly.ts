@@ -44,13 +44,21 @@ export function checksForward(): boolean {
 }
 
 // The folder holding chainrule's sources (or its bundle), whose frames are not the user's.
-const ownDir = new URL('..', import.meta.url).href;
+// NOTE: a module loaded from a blob: or data: URL has no folder; then no frame is filtered out.
+const ownDir = ((): string => {
+  try {
+    return new URL('..', import.meta.url).href;
+  } catch {
+    return '\u0000';
+  }
+})();
 
 /** The call site that created an op, with chainrule's own frames removed. */
 export function captureCreationSite(): string {
   const stack = new Error().stack ?? '';
   const frames = stack.split('\n').slice(1).map((f) => f.trim());
-  const user = frames.filter((f) => !f.includes(ownDir) && !f.includes(new URL(ownDir).pathname) && !f.includes('node:internal'));
+  const ownPath = ownDir.startsWith('file:') ? new URL(ownDir).pathname : ownDir;
+  const user = frames.filter((f) => !f.includes(ownDir) && !f.includes(ownPath) && !f.includes('node:internal'));
   return (user.length > 0 ? user : frames).join('\n    ');
 }
 
