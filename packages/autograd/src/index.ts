@@ -13,6 +13,7 @@ export {
   sum, mean, max, min, prod, logsumexp, variance, std, sumTo,
   reshape, permute, transpose, slice, narrow, concat, stack, expand, squeeze, unsqueeze,
   matmul, softmax, logSoftmax, gather, where, eq, ne, lt, le, gt, ge, toDtype,
+  linear, crossEntropy, type LinearActivation, type CrossEntropyOpOptions, type CrossEntropyReduction,
 } from './ops/index.js';
 export { noGrad, enableGrad, setGradEnabled, isGradEnabled } from './engine/grad-mode.js';
 export { detectAnomaly, isAnomalyEnabled } from './engine/anomaly.js';

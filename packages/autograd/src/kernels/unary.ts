@@ -20,6 +20,9 @@ interface UnaryKernels {
  * outside (the scalar erf) comes in as an argument.
  */
 function unaryKernels(erf: (x: number) => number): UnaryKernels {
+  // Scratch of the branch-free relu: slot 0 holds +0, slot 1 the value itself.
+  const pick = new Float64Array(2);
+
   /** out[i] = f(x[i]). The switch runs once per call, never per element. */
   function mapUnary(kind: UnaryKind, x: FloatArray, out: FloatArray): void {
     const n = x.length;
@@ -64,14 +67,17 @@ function unaryKernels(erf: (x: number) => number): UnaryKernels {
         }
         return;
       case 'relu':
+        // NOTE: no branch on the sign (random signs mispredict half the time): `pick` holds +0
+        // and the value, and comparisons choose (NaN stays NaN).
         for (let i = 0; i < n; i++) {
           const v = x[i]!;
-          out[i] = v > 0 ? v : v !== v ? v : 0;
+          pick[1] = v;
+          out[i] = pick[+(v > 0) | +(v !== v)]!;
         }
         return;
       case 'step':
         // 1 where x > 0: the derivative of relu, 0 at the kink as in PyTorch.
-        for (let i = 0; i < n; i++) out[i] = x[i]! > 0 ? 1 : 0;
+        for (let i = 0; i < n; i++) out[i] = +(x[i]! > 0);
         return;
       case 'sin':
         for (let i = 0; i < n; i++) out[i] = Math.sin(x[i]!);

@@ -4,6 +4,8 @@ export { neg, exp, log, log1p, sqrt, abs, sign, tanh, sigmoid, relu, leakyRelu, 
 export { sum, mean, max, min, prod, logsumexp, variance, std, sumTo } from './reduce.js';
 export { reshape, permute, transpose, slice, narrow, concat, stack, expand, squeeze, unsqueeze } from './shape.js';
 export { matmul } from './matmul.js';
+export { linear, type LinearActivation } from './linear.js';
+export { crossEntropy, type CrossEntropyOpOptions, type CrossEntropyReduction } from './cross-entropy.js';
 export { softmax, logSoftmax } from './softmax.js';
 export { gather } from './gather.js';
 export { where } from './where.js';
