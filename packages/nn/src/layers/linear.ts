@@ -1,4 +1,4 @@
-import { DTypeError, Generator, ShapeError, ArgumentError, zeros, type DType, type Tensor } from '@chainrule/autograd';
+import { DTypeError, Generator, ShapeError, ArgumentError, linear, zeros, type DType, type LinearActivation, type Tensor } from '@chainrule/autograd';
 import { Module } from '../module.js';
 import { kaimingUniform, uniform, calculateFans } from '../init.js';
 import { formatShape } from '../format.js';
@@ -63,6 +63,14 @@ export class Linear extends Module {
   }
 
   forward(x: Tensor): Tensor {
+    return this.forwardActivated(x, 'none');
+  }
+
+  /**
+   * @internal `activation(forward(x))` as one fused op (autograd's `linear`): what Sequential
+   * runs for a Linear followed by a ReLU.
+   */
+  forwardActivated(x: Tensor, activation: LinearActivation): Tensor {
     if (x.dtype !== this.weight.dtype) {
       throw new DTypeError(
         `Linear: input is ${x.dtype} but the layer is ${this.weight.dtype}; build the layer with { dtype: '${x.dtype}' } or convert the input with toDtype('${this.weight.dtype}')`,
@@ -71,9 +79,7 @@ export class Linear extends Module {
     if (x.ndim === 0 || x.shape[x.ndim - 1] !== this.inFeatures) {
       throw new ShapeError(`Linear(${this.inFeatures} -> ${this.outFeatures}): input of shape ${formatShape(x.shape)} must end in ${this.inFeatures} features`);
     }
-    const y = x.matmul(this.weight.transpose());
-    const b = this.bias;
-    return b === null ? y : y.add(b);
+    return linear(x, this.weight, this.bias, activation);
   }
 
   protected override describe(): string {

@@ -1,5 +1,7 @@
 import { ArgumentError, type Tensor } from '@chainrule/autograd';
 import { Module } from '../module.js';
+import { Linear } from './linear.js';
+import { ReLU } from './activations.js';
 
 /**
  * Runs modules one after another, each fed the previous one's output. Children are named
@@ -40,7 +42,22 @@ export class Sequential extends Module {
 
   forward(x: Tensor): Tensor {
     let y = x;
-    for (const m of this.layers) y = m.forward(y);
+    const layers = this.layers;
+    for (let i = 0; i < layers.length; i++) {
+      const m = layers[i]!;
+      // A Linear then a ReLU run as one fused op; the same maths, one pass fewer each way.
+      // NOTE: exact classes only: a subclass may override forward, which fusing would skip.
+      if (isExactly(m, Linear) && i + 1 < layers.length && isExactly(layers[i + 1]!, ReLU)) {
+        y = (m as Linear).forwardActivated(y, 'relu');
+        i++;
+      } else {
+        y = m.forward(y);
+      }
+    }
     return y;
   }
+}
+
+function isExactly(m: Module, cls: abstract new (...args: never[]) => Module): boolean {
+  return Object.getPrototypeOf(m) === cls.prototype;
 }

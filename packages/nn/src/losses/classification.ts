@@ -1,4 +1,4 @@
-import { ArgumentError, DTypeError, ShapeError, Tensor } from '@chainrule/autograd';
+import { ArgumentError, crossEntropy, DTypeError, ShapeError, Tensor } from '@chainrule/autograd';
 import { formatShape, sameShape } from '../format.js';
 import { reduce, type Reduction } from './reduction.js';
 
@@ -140,19 +140,39 @@ export function crossEntropyLoss(input: Tensor, target: ClassTarget, options: Cr
   if (!(labelSmoothing >= 0 && labelSmoothing <= 1)) throw new ArgumentError(`${op}: labelSmoothing must be in [0, 1], got ${labelSmoothing}`);
   const r = toRows(op, input);
   const w = classWeights(op, options.weight, r.classes);
+  const probabilities = target instanceof Tensor && sameShape(target.shape, input.shape);
+  const idx = probabilities ? null : classIndices(op, target, input, r, ignoreIndex);
+  const fused = w === null && input.ndim === 2 ? fusedCrossEntropy(input, probabilities ? (target as Tensor) : idx!, reduction, labelSmoothing) : null;
+  if (fused !== null) return fused;
   const logp = r.rows.logSoftmax(1);
-  if (target instanceof Tensor && sameShape(target.shape, input.shape)) {
-    return probabilityTargets(op, logp, target, r, w, reduction, labelSmoothing);
-  }
-  const idx = classIndices(op, target, input, r, ignoreIndex);
-  const { losses, totalWeight } = pickLoss(logp, idx, w);
+  if (probabilities) return probabilityTargets(op, logp, target as Tensor, r, w, reduction, labelSmoothing);
+  const { losses, totalWeight } = pickLoss(logp, idx!, w);
   if (labelSmoothing === 0) return finish(op, losses, r.sampleShape, reduction, totalWeight);
   // Uniform part: -Σ_c w_c·logp_c per sample, zero for ignored samples.
   const perClass = w === null ? logp : logp.mul(constantLike(logp, w, [r.classes]));
-  const keep = constantLike(logp, Array.from(idx, (c) => (c < 0 ? 0 : 1)), [idx.length]);
+  const keep = constantLike(logp, Array.from(idx!, (c) => (c < 0 ? 0 : 1)), [idx!.length]);
   const smooth = perClass.sum(1).mul(keep).neg();
   const total = losses.mul(1 - labelSmoothing).add(smooth.mul(labelSmoothing / r.classes));
   return finish(op, total, r.sampleShape, reduction, totalWeight);
+}
+
+/**
+ * The common case as autograd's fused `crossEntropy` (one pass forward, one backward): [N, C]
+ * logits, no class weights, and no ignored targets. Label smoothing becomes a probability
+ * target. Null when the case needs the composed path.
+ */
+function fusedCrossEntropy(input: Tensor, target: Tensor | Int32Array, reduction: Reduction, eps: number): Tensor | null {
+  if (target instanceof Tensor) {
+    if (target.dtype !== input.dtype) return null; // the composed path reports it
+    return crossEntropy(input, eps > 0 ? target.mul(1 - eps).add(eps / input.shape[1]!) : target, { reduction });
+  }
+  if (target.includes(-1)) return null;
+  if (eps === 0) return crossEntropy(input, target, { reduction });
+  const classes = input.shape[1]!;
+  const smoothed = input.dtype === 'float32' ? new Float32Array(input.size) : new Float64Array(input.size);
+  smoothed.fill(eps / classes);
+  for (let i = 0; i < target.length; i++) smoothed[i * classes + target[i]!]! += 1 - eps;
+  return crossEntropy(input, new Tensor(smoothed, input.shape), { reduction });
 }
 
 function probabilityTargets(op: string, logp: Tensor, target: Tensor, r: Rows, w: Float64Array | null, reduction: Reduction, eps: number): Tensor {

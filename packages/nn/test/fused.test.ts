@@ -1,0 +1,208 @@
+import { describe, expect, test } from 'vitest';
+import fc from 'fast-check';
+import { gradcheck, gradgradcheck, gradients, tensor, Tensor } from '@chainrule/autograd';
+import { seededTensor } from '@chainrule/autograd/testing';
+import { crossEntropyLoss, functionalCall, Linear, MLP, ReLU, Sequential, SGD, type Reduction } from '@chainrule/nn';
+import { expectClose } from './helpers.js';
+
+// Linear (and a Linear followed by a ReLU in a Sequential or MLP) and the common case of
+// crossEntropyLoss run through autograd's fused ops. These tests hold them to the composed
+// Tensor-op forms they replace: same values and gradients to rounding in float64, and the same
+// gradcheck and gradgradcheck properties.
+
+/** A ReLU that Sequential does not fuse with the Linear before it: the composed path. */
+class PlainReLU extends ReLU {}
+
+/** The composed forms. */
+const composedLinear = (x: Tensor, w: Tensor, b: Tensor | null): Tensor => {
+  const y = x.matmul(w.transpose());
+  return b === null ? y : y.add(b);
+};
+
+function composedCrossEntropy(x: Tensor, q: Tensor, reduction: Reduction): Tensor {
+  const losses = x.logSoftmax(1).mul(q).sum(1).neg();
+  return reduction === 'none' ? losses : reduction === 'sum' ? losses.sum() : losses.mean();
+}
+
+/** Class labels as one-hot rows, smoothed by eps. */
+function smoothedOneHot(labels: readonly number[], classes: number, eps: number): Tensor {
+  const data = new Float64Array(labels.length * classes).fill(eps / classes);
+  labels.forEach((c, r) => (data[r * classes + c] += 1 - eps));
+  return new Tensor(data, [labels.length, classes]);
+}
+
+/** An MLP's parameters as fresh leaves, and a function of (x, ...params) through functionalCall. */
+function asFunction(model: MLP | Sequential): { f: (...t: Tensor[]) => Tensor; params: Tensor[] } {
+  const names = model.namedParameters().map(([n]) => n);
+  const params = model.parameters().map((p) => new Tensor(Float64Array.from(p.data), p.shape, { requiresGrad: true }));
+  const f = (...t: Tensor[]): Tensor => functionalCall(model, Object.fromEntries(names.map((n, i) => [n, t[i + 1]!])), t[0]!);
+  return { f, params };
+}
+
+/** Pre-activations of every hidden layer are away from relu's kink (finite differences cross it otherwise). */
+function awayFromKinks(model: MLP, x: Tensor): boolean {
+  let h = x.detach();
+  const layers = [...model.layers];
+  for (let i = 0; i < layers.length; i++) {
+    const m = layers[i]!;
+    if (m instanceof Linear) {
+      h = composedLinear(h, m.weight.detach(), m.bias?.detach() ?? null);
+      if (i + 1 < layers.length && !h.data.every((v) => Math.abs(v) > 1e-3)) return false;
+    } else {
+      h = m.forward(h);
+    }
+  }
+  return true;
+}
+
+const mlpCaseArb = fc
+  .record({
+    sizes: fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 2, maxLength: 4 }),
+    batch: fc.integer({ min: 1, max: 3 }),
+    bias: fc.boolean(),
+    seed: fc.noShrink(fc.integer({ min: 0, max: 1e6 })),
+  })
+  .map(({ sizes, batch, bias, seed }) => ({
+    model: new MLP(sizes, { dtype: 'float64', bias, seed }),
+    x: seededTensor([batch, sizes[0]!], seed),
+  }))
+  .filter(({ model, x }) => awayFromKinks(model, x));
+
+describe('Linear through the fused op', () => {
+  test('matches x·Wᵀ + b in value and gradients, to rounding, on 1-D to 3-D inputs', () => {
+    for (const shape of [[3], [4, 3], [2, 4, 3]]) {
+      const lin = new Linear(3, 5, { dtype: 'float64', seed: 7 });
+      const x = seededTensor(shape, 1);
+      const y = lin.forward(x);
+      const ref = composedLinear(x, lin.weight, lin.bias);
+      expectClose(y.data, ref.data, 1e-14);
+      const cot = seededTensor(y.shape, 2, { requiresGrad: false });
+      const wrt = [x, lin.weight, lin.bias!];
+      const g = gradients([y], wrt, { gradOutputs: [cot] });
+      const gr = gradients([ref], wrt, { gradOutputs: [cot] });
+      g.forEach((t, i) => expectClose(t.data, gr[i]!.data, 1e-14));
+    }
+  });
+
+  test('a Linear then a ReLU in a Sequential: fused, the same as running them one by one', () => {
+    const fused = new Sequential(new Linear(4, 6, { dtype: 'float64', seed: 1 }), new ReLU(), new Linear(6, 2, { dtype: 'float64', seed: 2 }));
+    const plain = new Sequential(new Linear(4, 6, { dtype: 'float64', seed: 1 }), new PlainReLU(), new Linear(6, 2, { dtype: 'float64', seed: 2 }));
+    const x = seededTensor([5, 4], 3);
+    const y = fused.forward(x);
+    expectClose(y.data, plain.forward(x).data, 1e-14);
+    expect(y.gradFn!.op).toBe('linear');
+    expect(y.gradFn!.inputs[0]!.gradFn!.op).toBe('linear'); // relu went into the first linear
+    const cot = seededTensor(y.shape, 4, { requiresGrad: false });
+    const g = gradients([y], [x, ...fused.parameters()], { gradOutputs: [cot], retainGraph: true });
+    const gp = gradients([plain.forward(x)], [x, ...plain.parameters()], { gradOutputs: [cot] });
+    g.forEach((t, i) => expectClose(t.data, gp[i]!.data, 1e-14));
+    // Under createGraph the VJP is Tensor ops: the same values.
+    const recorded = gradients([y], [x, ...fused.parameters()], { gradOutputs: [cot], createGraph: true });
+    recorded.forEach((t, i) => expectClose(t.data, gp[i]!.data, 1e-14));
+  });
+
+  test('MLP gradients pass gradcheck and gradgradcheck over random sizes (relu hidden layers, fused)', () => {
+    fc.assert(
+      fc.property(mlpCaseArb, ({ model, x }) => {
+        const { f, params } = asFunction(model);
+        const inputs = [new Tensor(x.data, x.shape, { requiresGrad: true }), ...params];
+        const first = gradcheck(f, inputs);
+        if (!first.ok) throw new Error(`gradcheck ${JSON.stringify(model.sizes)}: ${JSON.stringify(first.worst)}`);
+        const second = gradgradcheck(f, inputs);
+        if (!second.ok) throw new Error(`gradgradcheck ${JSON.stringify(model.sizes)}: ${JSON.stringify(second.worst)}`);
+      }),
+      { numRuns: 12 },
+    );
+  });
+});
+
+describe('crossEntropyLoss through the fused op', () => {
+  const cases = fc
+    .record({ n: fc.integer({ min: 1, max: 5 }), c: fc.integer({ min: 1, max: 5 }), seed: fc.noShrink(fc.integer()) })
+    .chain(({ n, c, seed }) =>
+      fc.record({
+        x: fc.constant(seededTensor([n, c], seed, { min: -4, max: 4 })),
+        labels: fc.array(fc.integer({ min: 0, max: c - 1 }), { minLength: n, maxLength: n }),
+        probs: fc.constant(seededTensor([n, c], seed + 1, { min: 0, max: 1 })),
+        eps: fc.constantFrom(0, 0.1),
+      }),
+    );
+
+  for (const reduction of ['mean', 'sum', 'none'] as const) {
+    test(`${reduction}: labels, label smoothing and probabilities match -Σ q·logSoftmax, values and gradients`, () => {
+      fc.assert(
+        fc.property(cases, fc.integer(), ({ x, labels, probs, eps }, seed) => {
+          const classes = x.shape[1]!;
+          const pairs: [Tensor, Tensor, Tensor[]][] = [
+            [crossEntropyLoss(x, labels, { reduction, labelSmoothing: eps }), composedCrossEntropy(x, smoothedOneHot(labels, classes, eps), reduction), [x]],
+            [
+              crossEntropyLoss(x, probs, { reduction, labelSmoothing: eps }),
+              composedCrossEntropy(x, probs.mul(1 - eps).add(eps / classes), reduction),
+              [x, probs],
+            ],
+          ];
+          for (const [fused, composed, wrt] of pairs) {
+            expect(fused.gradFn!.op).toBe('crossEntropy');
+            expectClose(fused.data, composed.data, 1e-13);
+            const cot = seededTensor(fused.shape, seed, { requiresGrad: false });
+            const g = gradients([fused], wrt, { gradOutputs: [cot], retainGraph: true });
+            const gc = gradients([composed], wrt, { gradOutputs: [cot] });
+            g.forEach((t, i) => expectClose(t.data, gc[i]!.data, 1e-13));
+            // Under createGraph the VJP is Tensor ops: the same values.
+            const recorded = gradients([fused], wrt, { gradOutputs: [cot], createGraph: true });
+            recorded.forEach((t, i) => expectClose(t.data, gc[i]!.data, 1e-13));
+          }
+        }),
+        { numRuns: 25 },
+      );
+    });
+
+    test(`${reduction}: passes gradcheck and gradgradcheck, labels and probabilities`, () => {
+      fc.assert(
+        fc.property(cases, ({ x, labels, probs, eps }) => {
+          const opts = { reduction, labelSmoothing: eps };
+          const reports = [
+            gradcheck((a) => crossEntropyLoss(a!, labels, opts), [x]),
+            gradgradcheck((a) => crossEntropyLoss(a!, labels, opts), [x]),
+            gradcheck((a, p) => crossEntropyLoss(a!, p!, opts), [x, probs]),
+            gradgradcheck((a, p) => crossEntropyLoss(a!, p!, opts), [x, probs]),
+          ];
+          reports.forEach((r, i) => {
+            if (!r.ok) throw new Error(`check ${i}: ${JSON.stringify(r.worst)}`);
+          });
+        }),
+        { numRuns: 8 },
+      );
+    });
+  }
+
+  test('class weights, ignored targets and [N, C, d] inputs keep the composed path', () => {
+    const x = seededTensor([3, 4], 5);
+    expect(crossEntropyLoss(x, [0, 1, 2], { weight: tensor([1, 2, 3, 4], { dtype: 'float64' }) }).gradFn!.op).not.toBe('crossEntropy');
+    expect(crossEntropyLoss(x, [0, -100, 2]).gradFn!.op).not.toBe('crossEntropy');
+    expect(crossEntropyLoss(seededTensor([2, 4, 3], 6), tensor([[0, 1, 2], [3, 0, 1]])).gradFn!.op).not.toBe('crossEntropy');
+  });
+});
+
+describe('a training step through the fused ops', () => {
+  test('an MLP with SGD ends where the composed ops take it, to rounding', () => {
+    const model = new MLP([6, 5, 3], { dtype: 'float64', seed: 11 });
+    const plain = new Sequential(
+      new Linear(6, 5, { dtype: 'float64' }), new PlainReLU(), new Linear(5, 3, { dtype: 'float64' }),
+    );
+    plain.parameters().forEach((p, i) => p.data.set(model.parameters()[i]!.data));
+    const optFused = new SGD(model.parameters(), { lr: 0.1, momentum: 0.9 });
+    const optPlain = new SGD(plain.parameters(), { lr: 0.1, momentum: 0.9 });
+    for (let step = 0; step < 5; step++) {
+      const x = seededTensor([4, 6], 20 + step, { requiresGrad: false });
+      const labels = [step % 3, 0, 1, 2];
+      optFused.zeroGrad();
+      crossEntropyLoss(model.forward(x), labels).backward();
+      optFused.step();
+      optPlain.zeroGrad();
+      composedCrossEntropy(plain.forward(x), smoothedOneHot(labels, 3, 0), 'mean').backward();
+      optPlain.step();
+    }
+    model.parameters().forEach((p, i) => expectClose(p.data, plain.parameters()[i]!.data, 1e-12));
+  });
+});
