@@ -1,6 +1,7 @@
 import { ArgumentError, noGrad, type Tensor } from '@chainrule/autograd';
 import { StateDictError } from './errors.js';
 import { formatShape, sameShape } from './format.js';
+import { clearGrad, type ZeroGradOptions } from './zero-grad.js';
 
 /** What `loadStateDict` loaded, and what it skipped when `strict` is false. */
 export interface LoadStateDictResult {
@@ -212,9 +213,12 @@ export abstract class Module {
     return this.train(false);
   }
 
-  /** Clears every parameter's gradient (sets it to null, as PyTorch's default). @example model.zeroGrad() */
-  zeroGrad(): void {
-    for (const p of this.parameters()) p.grad = null;
+  /**
+   * Clears every parameter's gradient: sets it to null (as PyTorch's default), or with
+   * `{ setToNone: false }` fills it with zeros in place. @example model.zeroGrad()
+   */
+  zeroGrad(options: ZeroGradOptions = {}): void {
+    for (const p of this.parameters()) clearGrad(p, options);
   }
 
   /**

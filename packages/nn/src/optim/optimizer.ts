@@ -1,5 +1,6 @@
 import { ArgumentError, Tensor, enableGrad, type FloatArray } from '@chainrule/autograd';
 import { StateDictError } from '../errors.js';
+import { clearGrad, type ZeroGradOptions } from '../zero-grad.js';
 
 /** A group option's value: a number, a flag, or a tuple such as Adam's betas. */
 export type OptionValue = number | boolean | readonly number[];
@@ -118,9 +119,13 @@ export abstract class Optimizer<O extends BaseOptions, S extends object> {
     return loss;
   }
 
-  /** Clears the gradients of every optimised parameter (sets them to null). @example opt.zeroGrad() */
-  zeroGrad(): void {
-    for (const group of this.paramGroups) for (const p of group.params) p.grad = null;
+  /**
+   * Clears the gradients of every optimised parameter: sets them to null (the default, as
+   * PyTorch), or with `{ setToNone: false }` fills them with zeros in place (see `clearGrad`).
+   * @example opt.zeroGrad()
+   */
+  zeroGrad(options: ZeroGradOptions = {}): void {
+    for (const group of this.paramGroups) for (const p of group.params) clearGrad(p, options);
   }
 
   /** Existing state of `param`, or `create()` stored as its state. */

@@ -54,6 +54,11 @@ export class SGD extends Optimizer<SGDOptions, SGDState> {
     const { lr, momentum: mu, dampening, weightDecay: wd, nesterov, maximize } = group;
     const x = param.data;
     const n = x.length;
+    if (mu === 0 && wd === 0 && !maximize) {
+      // The plain step, with no per-element branches: the common case, and a hot loop.
+      for (let i = 0; i < n; i++) x[i] = x[i]! - lr * grad[i]!;
+      return;
+    }
     if (mu === 0) {
       for (let i = 0; i < n; i++) {
         let d = maximize ? -grad[i]! : grad[i]!;
