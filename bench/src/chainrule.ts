@@ -1,9 +1,9 @@
-// chainrule itself, through its public API only (the way a user would write each workload).
-// NOTE: when @chainrule/nn lands, mlp() can switch to its MLP, crossEntropyLoss and SGD: only
-// `forward`, `lossOf` and `step` below change.
+// chainrule itself, through its public API only (the way a user would write each workload):
+// the MLP with @chainrule/nn's MLP, crossEntropyLoss and SGD.
 
-import { tensor, Value, type Tensor } from '@chainrule/autograd';
-import { chainOps, CHAIN_ADD, CHAIN_MUL, mlpData, scalarData, SEEDS, uniform } from './data.js';
+import { tensor, Value } from '@chainrule/autograd';
+import { crossEntropyLoss, MLP, SGD, type Linear } from '@chainrule/nn';
+import { chainOps, CHAIN_ADD, CHAIN_MUL, MLP_SIZES, mlpData, scalarData, SEEDS, uniform } from './data.js';
 import { peerVersion } from './peers.js';
 import type { Contender, ContenderInfo, Runner, Workload } from './types.js';
 
@@ -22,34 +22,32 @@ function matmul(n: number, dtype: 'float32' | 'float64'): Runner {
   };
 }
 
-/** In-place SGD on raw data, then drop the gradient. */
-function step(params: readonly Tensor[], lr: number): void {
-  for (const p of params) {
-    const w = p.data;
-    const g = p.grad!.data;
-    for (let i = 0; i < w.length; i++) w[i]! -= lr * g[i]!;
-    p.grad = null;
-  }
+/** An [rows, cols] row-major matrix transposed: the data's x·W layout into Linear's [out, in]. */
+function transposed(m: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(m.length);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = m[r * cols + c]!;
+  return out;
 }
 
 function mlp(batch: number, batches: number, lr: number): Runner {
   const d = mlpData(batch, batches);
-  const w1 = tensor(d.w1, { shape: [784, 128], requiresGrad: true });
-  const b1 = tensor(d.b1, { shape: [128], requiresGrad: true });
-  const w2 = tensor(d.w2, { shape: [128, 10], requiresGrad: true });
-  const b2 = tensor(d.b2, { shape: [10], requiresGrad: true });
-  const params = [w1, b1, w2, b2];
-  const xs = d.xs.map((x) => tensor(x, { shape: [batch, 784] }));
-  const ys = d.yOneHot.map((y) => tensor(y, { shape: [batch, 10] }));
-  const forward = (x: Tensor): Tensor => x.matmul(w1).add(b1).relu().matmul(w2).add(b2);
-  const lossOf = (logits: Tensor, y: Tensor): Tensor => logits.logSoftmax(1).mul(y).sum().neg().div(batch);
+  const [nIn, nHidden, nOut] = MLP_SIZES;
+  const model = new MLP([nIn, nHidden, nOut], { seed: 0 });
+  const [fc1, fc2] = [model.layers.at(0), model.layers.at(2)] as [Linear, Linear];
+  fc1.weight.data.set(transposed(d.w1, nIn, nHidden));
+  fc1.bias!.data.set(d.b1);
+  fc2.weight.data.set(transposed(d.w2, nHidden, nOut));
+  fc2.bias!.data.set(d.b2);
+  const opt = new SGD(model.parameters(), { lr });
+  const xs = d.xs.map((x) => tensor(x, { shape: [batch, nIn] }));
   let i = 0;
   return {
     run: () => {
       const k = i++ % batches;
-      const loss = lossOf(forward(xs[k]!), ys[k]!);
+      opt.zeroGrad();
+      const loss = crossEntropyLoss(model.forward(xs[k]!), d.ys[k]!);
       loss.backward();
-      step(params, lr);
+      opt.step();
       return loss.item();
     },
   };
