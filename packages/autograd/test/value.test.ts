@@ -1,6 +1,8 @@
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ArgumentError, Tensor, Value, enableGrad, noGrad, tensor } from '@chainrule/autograd';
+import { ArgumentError, Tensor, Value, enableGrad, noGrad, tensor, toDot } from '@chainrule/autograd';
 
 /** Builds f on fresh leaves, runs backward, returns [f, ...gradients]. */
 function run(values: number[], f: (...xs: Value[]) => Value): number[] {
@@ -218,5 +220,179 @@ describe('Value and Tensor agree', () => {
       }),
       { numRuns: 150 },
     );
+  });
+});
+
+// Data and grad live in shared Float64Array blocks of a few hundred slots, not in fields: the
+// tests below check that nothing of that shows through.
+describe('Value storage behaves like plain fields', () => {
+  it('data and grad read back exactly what was written, across many blocks', () => {
+    const specials = [0, -0, 1.5, -1e-308, 5e-324, Number.MAX_VALUE, Infinity, -Infinity, NaN];
+    const vs = Array.from({ length: 3000 }, (_, i) => new Value(specials[i % specials.length]! + (i % 7 === 0 ? 0 : i)));
+    vs.forEach((v, i) => expect(Object.is(v.data, specials[i % specials.length]! + (i % 7 === 0 ? 0 : i))).toBe(true));
+    vs.forEach((v, i) => {
+      v.data = i * 0.25;
+      v.grad = -i;
+    });
+    // Writing one value never touches a neighbour (in the same block or the next).
+    vs.forEach((v, i) => {
+      expect(v.data).toBe(i * 0.25);
+      expect(v.grad).toBe(-i);
+    });
+    const z = new Value(1);
+    z.grad = -0;
+    expect(Object.is(z.grad, -0)).toBe(true);
+    expect(new Value(3).grad).toBe(0);
+  });
+
+  it('values outlive many dropped graphs with their numbers intact', () => {
+    const kept = Array.from({ length: 50 }, (_, i) => new Value(i + 0.5, `p${i}`));
+    let total = 0;
+    for (let round = 0; round < 40; round++) {
+      // ~5,000 nodes per round, dropped at once: blocks fill up and are released under the kept values.
+      let s = new Value(0);
+      for (let j = 0; j < 2500; j++) s = s.add(kept[j % 50]!.mul(round));
+      s.backward();
+      total += round;
+      kept.forEach((p, i) => {
+        p.data += 0; // a write through the setter in between rounds
+        expect(p.data).toBe(i + 0.5);
+      });
+    }
+    // Each kept value appears 50 times per round with factor `round`, and leaves accumulate.
+    kept.forEach((p, i) => {
+      expect(p.grad).toBe(50 * total);
+      expect(p.label).toBe(`p${i}`);
+    });
+  });
+
+  it('labels: given, set later, or empty', () => {
+    const a = new Value(1, 'a');
+    const b = new Value(2);
+    expect(a.label).toBe('a');
+    expect(b.label).toBe('');
+    b.label = 'b';
+    a.label = '';
+    expect(b.label).toBe('b');
+    expect(a.label).toBe('');
+    expect(a.add(b).label).toBe('');
+  });
+
+  it('op and parents name the recorded graph, parents by identity', () => {
+    const a = new Value(2);
+    const b = new Value(3);
+    const c = a.mul(b);
+    const d = c.pow(2.5).tanh();
+    expect(c.op).toBe('mul');
+    expect(c.parents[0]).toBe(a);
+    expect(c.parents[1]).toBe(b);
+    expect(d.op).toBe('tanh');
+    expect(d.parents[0]!.op).toBe('pow');
+    expect(d.parents[0]!.parents).toEqual([c]);
+    expect(a.op).toBe('leaf');
+    expect(a.parents).toEqual([]);
+  });
+
+  it('pow keeps its own exponent next to others in the same block', () => {
+    const x = new Value(1.5);
+    const ps = [-2, -1, -0.5, 0, 0.5, 1, 2, 3].map((e) => x.pow(e));
+    const y = ps.reduce((s, p) => s.add(p));
+    y.backward();
+    const expected = [-2, -1, -0.5, 0, 0.5, 1, 2, 3].reduce((s, e) => s + (e === 0 ? 0 : e * 1.5 ** (e - 1)), 0);
+    expect(x.grad).toBeCloseTo(expected, 13);
+    ps.forEach((p, i) => expect(p.data).toBe(Math.pow(1.5, [-2, -1, -0.5, 0, 0.5, 1, 2, 3][i]!)));
+  });
+});
+
+describe('Value backward', () => {
+  it('leaves created long before the graph (many blocks back) receive their gradients', () => {
+    const w = new Value(0.5);
+    for (let i = 0; i < 5000; i++) new Value(i).mul(2); // fills and drops several blocks
+    const x = new Value(3);
+    const y = w.mul(x).tanh().mul(w);
+    y.backward();
+    const t = Math.tanh(1.5);
+    expect(w.grad).toBeCloseTo((1 - t * t) * 3 * 0.5 + t, 14);
+    expect(x.grad).toBeCloseTo((1 - t * t) * 0.5 * 0.5, 14);
+  });
+
+  it('gives values outside the root\'s graph nothing, even when built in between', () => {
+    const a = new Value(2);
+    const b = new Value(5);
+    let y = a;
+    let other = b;
+    for (let i = 0; i < 1000; i++) {
+      y = y.mul(1.001).add(a);
+      other = other.add(b.mul(a)); // interleaved in the same blocks, not reachable from y
+    }
+    other.backward();
+    const aFromOther = a.grad;
+    const bFromOther = b.grad;
+    const mid = other.parents[0]!;
+    const midGrad = mid.grad;
+    y.backward();
+    // y's pass reached none of other's nodes: their grads are as other's pass left them.
+    expect(mid.grad).toBe(midGrad);
+    expect(b.grad).toBe(bFromOther);
+    expect(a.grad).toBeGreaterThan(aFromOther);
+  });
+
+  it('an intermediate value used twice and reached along two paths gets the sum, once per pass', () => {
+    const x = new Value(0.3);
+    const h = x.mul(x).add(1); // dh/dx = 2x
+    const y = h.mul(h).add(h.tanh()); // dy/dh = 2h + 1 - tanh²h
+    y.backward();
+    const hv = 0.3 * 0.3 + 1;
+    const dydh = 2 * hv + 1 - Math.tanh(hv) ** 2;
+    expect(h.grad).toBeCloseTo(dydh, 14);
+    expect(x.grad).toBeCloseTo(dydh * 0.6, 14);
+    y.backward();
+    expect(h.grad).toBeCloseTo(dydh, 14);
+    expect(x.grad).toBeCloseTo(2 * dydh * 0.6, 14);
+  });
+
+  it('a graph dump between passes does not confuse the next pass', () => {
+    const a = new Value(2, 'a');
+    const b = a.mul(a).add(a); // db/da = 2a + 1 = 5
+    b.backward();
+    expect(toDot(b)).toContain('leaf\\na\\ndata 2.000');
+    b.backward();
+    expect(a.grad).toBe(10);
+    expect(b.grad).toBe(1);
+    expect(toDot(b)).toContain('grad 10.00');
+  });
+
+  it('backward on a leaf adds 1 to it, and on a noGrad result records nothing', () => {
+    const a = new Value(4);
+    a.backward();
+    a.backward();
+    expect(a.grad).toBe(2);
+    const b = noGrad(() => a.mul(a));
+    b.backward();
+    expect(b.grad).toBe(1);
+    expect(a.grad).toBe(2);
+  });
+
+  it('NaN and infinities propagate as they would through fields', () => {
+    const a = new Value(Infinity);
+    const b = new Value(0);
+    const y = a.mul(b); // d/da = b = 0, d/db = a = Infinity; y = NaN
+    y.backward();
+    expect(y.data).toBeNaN();
+    expect(a.grad).toBe(0);
+    expect(b.grad).toBe(Infinity);
+  });
+});
+
+describe('Value graphs are freed like plain objects', () => {
+  it('a value kept from each step keeps no earlier graph alive', () => {
+    // In a child process with --expose-gc: the script keeps one leaf per step plus the last
+    // graph, and reports whether the first step's graph was collected.
+    const root = fileURLToPath(new URL('../../..', import.meta.url));
+    const out = execFileSync(process.execPath, ['--expose-gc', 'scripts/run.mjs', 'packages/autograd/test/helpers/value-retention.ts'], {
+      cwd: root,
+      encoding: 'utf8',
+    });
+    expect(JSON.parse(out)).toEqual({ firstGraphFreed: true, middleGraphFreed: true, lastGraphAlive: true });
   });
 });

@@ -11,12 +11,20 @@ export interface Vertex {
 let stamp = 0;
 
 /**
+ * A visit stamp no earlier pass has used. Every walk that marks vertices takes its stamp from
+ * here (this sort, and Value's backward), so a mark left by one is never mistaken for another's.
+ */
+export function nextVisitStamp(): number {
+  return ++stamp;
+}
+
+/**
  * Orders every vertex reachable from `roots` so that each comes after all of its parents
  * (post-order DFS, parents in their recorded order, so the order is deterministic).
  * NOTE: iterative with an explicit stack; a recursive walk overflows the JS stack on long chains.
  */
 export function topoSort<V extends Vertex>(roots: readonly V[]): V[] {
-  const mark = ++stamp;
+  const mark = nextVisitStamp();
   const order: V[] = [];
   const stack: V[] = [];
   const next: number[] = [];

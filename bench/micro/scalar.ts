@@ -1,0 +1,139 @@
+/**
+ * Scalar Value graph micro-benchmark: the bench's `scalar` workload (a 2-16-16-1 tanh MLP over
+ * 100 samples built neuron by neuron from Values, MSE, backward, SGD) for one or more Value
+ * implementations. Each implementation runs in its own fresh process per round (so no heap is
+ * shared), the implementations alternate with a rotating start, and each figure is the median
+ * over rounds of the per-round median ms per step.
+ *
+ *   node scripts/run.mjs bench/micro/scalar.ts                       # the workspace's Value
+ *   node scripts/run.mjs bench/micro/scalar.ts --impl a.ts,b.ts      # modules exporting Value
+ *   options: --rounds N (default 9), --steps N per round (default 40), --warmup-ms N (default 1500)
+ */
+import { execFileSync } from 'node:child_process';
+import { loadavg } from 'node:os';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { scalarData } from '../src/data.js';
+
+interface ValueClass {
+  new (data: number): ScalarValue;
+}
+interface ScalarValue {
+  data: number;
+  grad: number;
+  add(o: ScalarValue | number): ScalarValue;
+  sub(o: ScalarValue | number): ScalarValue;
+  mul(o: ScalarValue | number): ScalarValue;
+  tanh(): ScalarValue;
+  backward(): void;
+}
+
+function option(name: string, fallback: string): string {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1]! : fallback;
+}
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, '../..');
+const workspaceValue = resolve(root, 'packages/autograd/src/value.ts');
+
+/** The bench's scalar workload (bench/src/chainrule.ts), over a given Value class. */
+function scalarStep(V: ValueClass, samples = 100, sizes = [2, 16, 16, 1], lr = 0.01): () => number {
+  const d = scalarData(samples, sizes);
+  const layers = d.layers.map((l) => ({
+    w: Array.from({ length: l.fanOut }, (_, o) => Array.from(l.w.subarray(o * l.fanIn, (o + 1) * l.fanIn), (v) => new V(v))),
+    b: Array.from(l.b, (v) => new V(v)),
+  }));
+  const params = layers.flatMap((l) => [...l.w.flat(), ...l.b]);
+  const nIn = sizes[0]!;
+  const forward = (input: readonly (number | ScalarValue)[]): ScalarValue[] => {
+    let act = input;
+    layers.forEach((layer, li) => {
+      const last = li === layers.length - 1;
+      act = layer.w.map((row, o) => {
+        let s = layer.b[o]!;
+        for (let j = 0; j < row.length; j++) s = s.add(row[j]!.mul(act[j]!));
+        return last ? s : s.tanh();
+      });
+    });
+    return act as ScalarValue[];
+  };
+  return () => {
+    let loss = new V(0);
+    for (let s = 0; s < samples; s++) {
+      const out = forward(Array.from(d.x.subarray(s * nIn, (s + 1) * nIn)))[0]!;
+      const diff = out.sub(d.y[s]!);
+      loss = loss.add(diff.mul(diff));
+    }
+    loss = loss.mul(1 / samples);
+    loss.backward();
+    for (const p of params) {
+      p.data -= lr * p.grad;
+      p.grad = 0;
+    }
+    return loss.data;
+  };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+async function child(impl: string, steps: number, warmupMs: number): Promise<void> {
+  const { Value } = (await import(pathToFileURL(impl).href)) as { Value: ValueClass };
+  const step = scalarStep(Value);
+  const first = step();
+  const t0 = performance.now();
+  while (performance.now() - t0 < warmupMs) step();
+  const times: number[] = [];
+  let last = 0;
+  const cpu0 = process.cpuUsage();
+  for (let i = 0; i < steps; i++) {
+    const t = performance.now();
+    last = step();
+    times.push(performance.now() - t);
+  }
+  const cpu = process.cpuUsage(cpu0);
+  const cpuMs = (cpu.user + cpu.system) / 1000 / steps;
+  process.stdout.write(JSON.stringify({ median: median(times), cpuMs, first, last }) + '\n');
+}
+
+async function main(): Promise<void> {
+  if (process.argv.includes('--child')) {
+    await child(option('--child', ''), Number(option('--steps', '40')), Number(option('--warmup-ms', '1500')));
+    return;
+  }
+  const impls = option('--impl', workspaceValue).split(',').map((p) => resolve(p));
+  const rounds = Number(option('--rounds', '9'));
+  const passArgs = ['--steps', option('--steps', '40'), '--warmup-ms', option('--warmup-ms', '1500')];
+  const nodeFlags = option('--node-flags', '').split(' ').filter(Boolean);
+  const runner = resolve(root, 'scripts/run.mjs');
+  const results = impls.map(() => [] as number[]);
+  const cpus = impls.map(() => [] as number[]);
+  const losses = impls.map(() => '');
+  console.log(`load average before: ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+  for (let r = 0; r < rounds; r++) {
+    for (let k = 0; k < impls.length; k++) {
+      const i = (r + k) % impls.length;
+      const out = execFileSync(process.execPath, [...nodeFlags, runner, fileURLToPath(import.meta.url), '--child', impls[i]!, ...passArgs], { encoding: 'utf8' });
+      const res = JSON.parse(out.trim().split('\n').pop()!) as { median: number; cpuMs: number; first: number; last: number };
+      results[i]!.push(res.median);
+      cpus[i]!.push(res.cpuMs);
+      losses[i] = `first loss ${res.first.toPrecision(12)}`;
+    }
+  }
+  console.log(`load average after: ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+  const base = results[0]!;
+  impls.forEach((impl, i) => {
+    const ratios = results[i]!.map((t, r) => base[r]! / t);
+    console.log(
+      `${impl.replace(root + '/', '').padEnd(50)} median ${median(results[i]!).toFixed(2)} ms/step  ` +
+        `(rounds ${Math.min(...results[i]!).toFixed(2)}–${Math.max(...results[i]!).toFixed(2)}; ` +
+        `speed vs first ${median(ratios).toFixed(2)}×; CPU ${median(cpus[i]!).toFixed(2)} ms/step; ${losses[i]})`,
+    );
+  });
+}
+
+await main();
