@@ -300,14 +300,63 @@ function driver(t: WasmDType, b: GemmBlocking): string[] {
 }
 
 /**
- * The whole module: one exported memory and `gemm_f32`, `gemm_f64`. `relaxed` uses
- * relaxed-SIMD fused multiply-add in the micro-kernels.
+ * The exported epilogue `bias_act_<t>`: C[r, j] = act(C[r, j] + bias[j]) in place over m rows of
+ * n, where bit 0 of `flags` adds the bias (n values at byte address `bias`) and bit 1 applies
+ * relu. A linear layer's bias and activation, done on C while it is in linear memory, before it
+ * is copied out. Vectors over each row, then scalars for the last n mod lanes columns. relu is
+ * `max(x, 0)` with WebAssembly's max: NaN stays NaN and -0 becomes +0, as relu must.
+ */
+function epilogue(t: WasmDType): string[] {
+  const s = SIZE[t];
+  const v = VEC[t];
+  const lanes = 16 / s;
+  const at = (base: string): string => add(get(base), mul(get('j'), i32(s)));
+  // `value = op(value, operand)` when bit `bit` of flags is set.
+  const when = (bit: number, local: string, op: string, operand: string): string =>
+    `(if (i32.and ${get('flags')} ${i32(bit)}) (then ${set(local, `(${op} ${get(local)} ${operand})`)}))`;
+  const row = [
+    set('row', add(get('c'), mul(mul(get('r'), get('n')), i32(s)))),
+    set('j', i32(0)),
+    '(block $vectors_done',
+    '  (loop $vectors',
+    `    (br_if $vectors_done (i32.ge_u ${get('j')} ${get('whole')}))`,
+    `    ${set('x', `(v128.load ${at('row')})`)}`,
+    `    ${when(1, 'x', `${v}.add`, `(v128.load ${at('bias')})`)}`,
+    `    ${when(2, 'x', `${v}.max`, `(v128.const ${v} ${Array(lanes).fill('0').join(' ')})`)}`,
+    `    (v128.store ${at('row')} ${get('x')})`,
+    `    ${set('j', add(get('j'), i32(lanes)))}`,
+    '    (br $vectors)))',
+    '(block $scalars_done',
+    '  (loop $scalars',
+    `    (br_if $scalars_done (i32.ge_u ${get('j')} ${get('n')}))`,
+    `    ${set('y', `(${t}.load ${at('row')})`)}`,
+    `    ${when(1, 'y', `${t}.add`, `(${t}.load ${at('bias')})`)}`,
+    `    ${when(2, 'y', `${t}.max`, `(${t}.const 0)`)}`,
+    `    (${t}.store ${at('row')} ${get('y')})`,
+    `    ${set('j', add(get('j'), i32(1)))}`,
+    '    (br $scalars)))',
+  ];
+  return [
+    `(func (export "bias_act_${t}") (param $c i32) (param $m i32) (param $n i32) (param $bias i32) (param $flags i32)`,
+    `  (local $r i32) (local $j i32) (local $row i32) (local $whole i32) (local $x v128) (local $y ${t})`,
+    '  ;; Columns covered by whole vectors.',
+    `  ${set('whole', `(i32.and ${get('n')} ${i32(-lanes)})`)}`,
+    `  (if (i32.eqz ${get('m')}) (then (return)))`,
+    ...loop('r', get('m'), i32(1), row).map((line) => '  ' + line),
+    ')',
+  ];
+}
+
+/**
+ * The whole module: one exported memory, `gemm_f32`, `gemm_f64` and their epilogues
+ * `bias_act_f32`, `bias_act_f64`. `relaxed` uses relaxed-SIMD fused multiply-add in the
+ * micro-kernels.
  */
 export function gemmWat(relaxed: boolean, blocking: Readonly<Record<WasmDType, GemmBlocking>> = GEMM_BLOCKING): string {
   const lines = ['(module', '  (memory (export "memory") 1)'];
   for (const t of ['f32', 'f64'] as const) {
     const b = blocking[t];
-    for (const fn of [kernel(t, b, relaxed), packB(t, b), packA(t, b), driver(t, b)]) {
+    for (const fn of [kernel(t, b, relaxed), packB(t, b), packA(t, b), driver(t, b), epilogue(t)]) {
       lines.push(...fn.map((line) => '  ' + line));
     }
   }

@@ -1,6 +1,7 @@
 import type { FloatArray } from '../dtype.js';
 import { kernelBackend } from './backend.js';
 import { gemmJs } from './gemm-js.js';
+import { biasActivation } from './fused.js';
 import { gemmWasm, wasmGemmAvailable } from './wasm/gemm-wasm.js';
 
 /**
@@ -15,6 +16,8 @@ const WASM_MIN_WORK = 512;
  * `transA` (read in place, never copied). op(B) is k×n: B is n×k when `transB`.
  * Operands start at the given offsets, so batched products need no copies.
  * NaN and Inf propagate as in the plain triple loop: no term is ever skipped.
+ * The optional epilogue is a linear layer's: `bias` (n values) is added to every row of C, then
+ * relu applied, in the same call (in WebAssembly, before C leaves its memory).
  */
 export function gemm(
   transA: boolean,
@@ -28,20 +31,29 @@ export function gemm(
   bOffset: number,
   c: FloatArray,
   cOffset: number,
+  bias: FloatArray | null = null,
+  relu = false,
 ): void {
   if (m === 0 || n === 0) return;
   if (k === 0) {
     c.fill(0, cOffset, cOffset + m * n);
+    epilogueJs(m, n, c, cOffset, bias, relu);
     return;
   }
   const backend = kernelBackend();
   if (backend === 'wasm' || (backend === 'auto' && m * n * k >= WASM_MIN_WORK)) {
     // gemmWasm declines (returns false) where WebAssembly SIMD is missing or the operands
     // would not fit its 2 GiB of memory; only the former is an error when 'wasm' is forced.
-    if (gemmWasm(transA, transB, m, n, k, a, aOffset, b, bOffset, c, cOffset)) return;
+    if (gemmWasm(transA, transB, m, n, k, a, aOffset, b, bOffset, c, cOffset, bias, relu)) return;
     if (backend === 'wasm' && !wasmGemmAvailable()) {
       throw new Error("gemm: kernel backend 'wasm' was chosen, but this runtime lacks WebAssembly SIMD128");
     }
   }
   gemmJs(transA, transB, m, n, k, a, aOffset, b, bOffset, c, cOffset);
+  epilogueJs(m, n, c, cOffset, bias, relu);
+}
+
+function epilogueJs(m: number, n: number, c: FloatArray, cOffset: number, bias: FloatArray | null, relu: boolean): void {
+  if (bias === null && !relu) return;
+  biasActivation(cOffset === 0 && c.length === m * n ? c : c.subarray(cOffset, cOffset + m * n), m, n, bias, relu);
 }

@@ -2,7 +2,7 @@ import { allocate } from '../dtype.js';
 import { ArgumentError, ShapeError } from '../errors.js';
 import { formatShape, sizeOf } from '../shape.js';
 import { gemm } from '../kernels/gemm.js';
-import { biasActivation, reluBackward, sumRows } from '../kernels/fused.js';
+import { reluBackward, sumRows } from '../kernels/fused.js';
 import { mapUnary } from '../kernels/unary.js';
 import { isGradEnabled } from '../engine/grad-mode.js';
 import { freshGradient } from '../engine/fresh-grads.js';
@@ -46,8 +46,8 @@ export function linear(input: Tensor, weight: Tensor, bias?: Tensor | null, acti
   const rows = sizeOf(lead);
   const relu = activation === 'relu';
   const y = allocate(x.dtype, rows * outF);
-  gemm(false, true, rows, outF, inF, x.data, 0, w.data, 0, y, 0);
-  biasActivation(y, rows, outF, b === null ? null : b.data, relu);
+  // The bias and relu are gemm's epilogue: applied before the product leaves WebAssembly memory.
+  gemm(false, true, rows, outF, inF, x.data, 0, w.data, 0, y, 0, b === null ? null : b.data, relu);
   const inputs = b === null ? [x, w] : [x, w, b];
   return makeOutput('linear', y, [...lead, outF], inputs, (g, out) => {
     const grads = isGradEnabled() ? composedVjp(g, out, x, w, b, rows, relu) : fusedVjp(g, out, x, w, b, rows, relu);

@@ -12,7 +12,12 @@ interface GemmExports {
   readonly memory: WebAssembly.Memory;
   readonly gemm_f32: GemmEntry;
   readonly gemm_f64: GemmEntry;
+  readonly bias_act_f32: EpilogueEntry;
+  readonly bias_act_f64: EpilogueEntry;
 }
+
+/** C[r, j] = act(C[r, j] + bias[j]) in place; flags: 1 adds the bias, 2 applies relu. */
+type EpilogueEntry = (c: number, m: number, n: number, bias: number, flags: number) => void;
 
 type GemmEntry = (
   transA: number, transB: number, m: number, n: number, k: number,
@@ -82,8 +87,10 @@ const align = (bytes: number): number => Math.ceil(bytes / 64) * 64;
 const MAX_BYTES = 2 ** 31 - 65536;
 
 /**
- * C = op(A)·op(B) in WebAssembly; same contract as `gemm`, m, n, k ≥ 1. Returns false, having
- * done nothing, where WebAssembly SIMD is missing or the operands do not fit its memory.
+ * C = op(A)·op(B) in WebAssembly; same contract as `gemm`, m, n, k ≥ 1, including the optional
+ * epilogue (a bias of n values added to every row, then relu), applied while C is still in
+ * WebAssembly memory. Returns false, having done nothing, where WebAssembly SIMD is missing or
+ * the operands do not fit its memory.
  * @example if (!gemmWasm(false, false, 2, 2, 2, a, 0, b, 0, c, 0)) gemmJs(...);
  */
 export function gemmWasm(
@@ -98,6 +105,8 @@ export function gemmWasm(
   bOffset: number,
   c: FloatArray,
   cOffset: number,
+  bias: FloatArray | null = null,
+  relu = false,
 ): boolean {
   const module = load();
   if (module === null) return false;
@@ -105,14 +114,15 @@ export function gemmWasm(
   const size = f32 ? 4 : 8;
   const blocking = f32 ? GEMM_WASM_BLOCKING.f32 : GEMM_WASM_BLOCKING.f64;
   const kc = Math.min(k, blocking.kc);
-  // Layout (bytes): edge tile | packed A block | packed B block | A | B | C.
+  // Layout (bytes): edge tile | packed A block | packed B block | A | B | C | bias.
   const tile = 0;
   const packA = align(blocking.mr * blocking.nr * size);
   const packB = packA + align(Math.min(roundUp(m, blocking.mr), blocking.mc) * kc * size);
   const aAt = packB + align(Math.min(roundUp(n, blocking.nr), blocking.nc) * kc * size);
   const bAt = aAt + align(m * k * size);
   const cAt = bAt + align(k * n * size);
-  const end = cAt + m * n * size;
+  const biasAt = cAt + align(m * n * size);
+  const end = biasAt + (bias === null ? 0 : n * size);
   if (end > MAX_BYTES) return false;
   if (end > f32View.byteLength) {
     // Grow-only: the memory keeps its largest size for later calls. Only this code grows it
@@ -132,6 +142,11 @@ export function gemmWasm(
   view.set(bOffset === 0 && b.length === k * n ? b : b.subarray(bOffset, bOffset + k * n), bAt / size);
   const entry = f32 ? module.exports.gemm_f32 : module.exports.gemm_f64;
   entry(transA ? 1 : 0, transB ? 1 : 0, m, n, k, aAt, bAt, cAt, packA, packB, tile);
+  if (bias !== null || relu) {
+    if (bias !== null) view.set(bias.length === n ? bias : bias.subarray(0, n), biasAt / size);
+    const epilogue = f32 ? module.exports.bias_act_f32 : module.exports.bias_act_f64;
+    epilogue(cAt, m, n, biasAt, (bias === null ? 0 : 1) | (relu ? 2 : 0));
+  }
   c.set(view.subarray(cAt / size, cAt / size + m * n), cOffset);
   return true;
 }
