@@ -81,8 +81,8 @@ export function tensorToHtml(t: Tensor, options: TensorFormatOptions = {}): stri
 const PASS = 'color:#1a7f37;font-weight:bold';
 const FAIL = 'color:#cf222e;font-weight:bold';
 const UNSURE = 'color:#9a6700;font-weight:bold';
-const LABEL = 'padding:1px 8px 1px 0;text-align:left;font-weight:normal;color:#555';
-const VALUE = 'padding:1px 0;text-align:left;font-family:monospace';
+const LABEL = 'padding:1px 8px 1px 0;text-align:left;font-weight:normal;font-size:13px;color:#555';
+const VALUE = 'padding:1px 0;text-align:left;font-family:monospace;font-size:12px';
 
 function row(label: string, value: string): string {
   return `<tr><th style="${LABEL}">${escapeHtml(label)}</th><td style="${VALUE}">${escapeHtml(value)}</td></tr>`;
