@@ -348,15 +348,59 @@ function epilogue(t: WasmDType): string[] {
 }
 
 /**
- * The whole module: one exported memory, `gemm_f32`, `gemm_f64` and their epilogues
- * `bias_act_f32`, `bias_act_f64`. `relaxed` uses relaxed-SIMD fused multiply-add in the
- * micro-kernels.
+ * The exported `axpy_<t>`: y ← y + α·x over n elements at byte addresses y and x (BLAS axpy; an
+ * optimiser's update). Computed in f64 whatever the storage, each element rounded once when
+ * stored, exactly as the TypeScript loop `y[i] + alpha * x[i]` computes it: f32 lanes are
+ * promoted two at a time (from 64-bit loads), then demoted and joined by a shuffle.
+ */
+function axpy(t: WasmDType): string[] {
+  const s = SIZE[t];
+  const lanes = 16 / s;
+  const f64 = (e: string): string => (t === 'f32' ? `(f64.promote_f32 ${e})` : e);
+  const narrow = (e: string): string => (t === 'f32' ? `(f32.demote_f64 ${e})` : e);
+  // y + α·x on two f64 lanes.
+  const madd = (yv: string, xv: string): string => `(f64x2.add ${yv} (f64x2.mul ${get('av')} ${xv}))`;
+  const pair = (base: string, offset: number): string => `(f64x2.promote_low_f32x4 (v128.load64_zero offset=${offset} ${get(base)}))`;
+  const vector =
+    t === 'f64'
+      ? `(v128.store ${get('y')} ${madd(`(v128.load ${get('y')})`, `(v128.load ${get('x')})`)})`
+      : `(v128.store ${get('y')} (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 ` +
+        `(f32x4.demote_f64x2_zero ${madd(pair('y', 0), pair('x', 0))}) ` +
+        `(f32x4.demote_f64x2_zero ${madd(pair('y', 8), pair('x', 8))})))`;
+  return [
+    `(func (export "axpy_${t}") (param $y i32) (param $x i32) (param $n i32) (param $alpha f64)`,
+    '  (local $whole i32) (local $end i32) (local $av v128)',
+    `  ${set('av', `(f64x2.splat ${get('alpha')})`)}`,
+    `  ${set('whole', add(get('y'), mul(`(i32.and ${get('n')} ${i32(-lanes)})`, i32(s))))}`,
+    `  ${set('end', add(get('y'), mul(get('n'), i32(s))))}`,
+    '  (block $vectors_done',
+    '    (loop $vectors',
+    `      (br_if $vectors_done (i32.ge_u ${get('y')} ${get('whole')}))`,
+    `      ${vector}`,
+    `      ${set('y', add(get('y'), i32(16)))}`,
+    `      ${set('x', add(get('x'), i32(16)))}`,
+    '      (br $vectors)))',
+    '  (block $scalars_done',
+    '    (loop $scalars',
+    `      (br_if $scalars_done (i32.ge_u ${get('y')} ${get('end')}))`,
+    `      (${t}.store ${get('y')} ${narrow(`(f64.add ${f64(`(${t}.load ${get('y')})`)} (f64.mul ${get('alpha')} ${f64(`(${t}.load ${get('x')})`)}))`)})`,
+    `      ${set('y', add(get('y'), i32(s)))}`,
+    `      ${set('x', add(get('x'), i32(s)))}`,
+    '      (br $scalars)))',
+    ')',
+  ];
+}
+
+/**
+ * The whole module: one exported memory, `gemm_f32`, `gemm_f64`, their epilogues
+ * `bias_act_f32`, `bias_act_f64`, and `axpy_f32`, `axpy_f64`. `relaxed` uses relaxed-SIMD fused
+ * multiply-add in the micro-kernels.
  */
 export function gemmWat(relaxed: boolean, blocking: Readonly<Record<WasmDType, GemmBlocking>> = GEMM_BLOCKING): string {
   const lines = ['(module', '  (memory (export "memory") 1)'];
   for (const t of ['f32', 'f64'] as const) {
     const b = blocking[t];
-    for (const fn of [kernel(t, b, relaxed), packB(t, b), packA(t, b), driver(t, b), epilogue(t)]) {
+    for (const fn of [kernel(t, b, relaxed), packB(t, b), packA(t, b), driver(t, b), epilogue(t), axpy(t)]) {
       lines.push(...fn.map((line) => '  ' + line));
     }
   }

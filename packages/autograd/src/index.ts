@@ -31,4 +31,5 @@ export { formatTensor, tensorToHtml, gradcheckReportToHtml, taylorTestReportToHt
 export { type TensorFormatOptions } from './format.js';
 export { taylorTest, type TaylorTestOptions, type TaylorTestReport } from './taylor.js';
 export { setKernelBackend, kernelBackend, type KernelBackend } from './kernels/backend.js';
+export { axpy } from './axpy.js';
 export { wasmGemmFlavour, type WasmGemmFlavour } from './kernels/wasm/gemm-wasm.js';

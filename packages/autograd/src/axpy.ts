@@ -1,0 +1,22 @@
+import { DTypeError, ShapeError } from './errors.js';
+import type { FloatArray } from './dtype.js';
+import { axpyKernel } from './kernels/axpy.js';
+
+/**
+ * y ← y + α·x in place over two storage arrays of one dtype and length (BLAS axpy): how an
+ * optimiser updates a parameter from its gradient. Each element is computed in float64 and
+ * rounded once, the same bits on every kernel backend; long arrays run a WebAssembly vector
+ * loop where it is available.
+ * @example axpy(param.data, -lr, param.grad!.data) // a plain SGD step
+ */
+export function axpy(y: FloatArray, alpha: number, x: FloatArray): void {
+  const yIs32 = y instanceof Float32Array;
+  if (!(yIs32 || y instanceof Float64Array) || !(x instanceof Float32Array || x instanceof Float64Array)) {
+    throw new DTypeError('axpy: y and x must be Float32Array or Float64Array storage (a tensor\'s .data)');
+  }
+  if (yIs32 !== x instanceof Float32Array) {
+    throw new DTypeError(`axpy: y is ${yIs32 ? 'float32' : 'float64'} but x is ${yIs32 ? 'float64' : 'float32'}`);
+  }
+  if (y.length !== x.length) throw new ShapeError(`axpy: y holds ${y.length} elements but x holds ${x.length}`);
+  axpyKernel(y, alpha, x);
+}
