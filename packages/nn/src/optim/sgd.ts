@@ -1,4 +1,4 @@
-import type { FloatArray, Tensor } from '@chainrule/autograd';
+import { axpy, type FloatArray, type Tensor } from '@chainrule/autograd';
 import {
   Optimizer, bufferLike, check, checkNonNegative, definedOnly, exportBuffer, importOptionalBuffer,
   type BaseOptions, type ParamGroup, type ParamState, type ParamsInput,
@@ -55,20 +55,9 @@ export class SGD extends Optimizer<SGDOptions, SGDState> {
     const x = param.data;
     const n = x.length;
     if (mu === 0 && wd === 0 && !maximize) {
-      // The plain step, the common case and a hot loop: no per-element branches, and four
-      // elements per iteration (independent updates, fewer loop and bounds checks: ~1.4× faster).
-      let i = 0;
-      for (; i + 4 <= n; i += 4) {
-        const x0 = x[i]! - lr * grad[i]!;
-        const x1 = x[i + 1]! - lr * grad[i + 1]!;
-        const x2 = x[i + 2]! - lr * grad[i + 2]!;
-        const x3 = x[i + 3]! - lr * grad[i + 3]!;
-        x[i] = x0;
-        x[i + 1] = x1;
-        x[i + 2] = x2;
-        x[i + 3] = x3;
-      }
-      for (; i < n; i++) x[i] = x[i]! - lr * grad[i]!;
+      // The plain step, the common case and the hot loop of a training step: autograd's axpy,
+      // vectorised for long arrays, with the bits of x[i] - lr·g[i].
+      axpy(x, -lr, grad);
       return;
     }
     if (mu === 0) {
