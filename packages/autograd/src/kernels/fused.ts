@@ -8,7 +8,7 @@ import { holds, perDtype, type Allocator } from './monomorphic.js';
  */
 interface FusedKernels {
   biasActivation(y: FloatArray, rows: number, n: number, bias: FloatArray | null, relu: boolean): void;
-  reluBackward(g: FloatArray, y: FloatArray, out: FloatArray): void;
+  reluBackward(g: FloatArray, y: FloatArray, rows: number, n: number, out: FloatArray, sums: FloatArray | null): void;
   sumRows(x: FloatArray, rows: number, n: number, out: FloatArray): void;
   crossEntropyForward(x: FloatArray, rows: number, n: number, labels: Int32Array | null, p: FloatArray | null, stats: Float64Array, losses: Float64Array): void;
   crossEntropyBackward(x: FloatArray, rows: number, n: number, labels: Int32Array | null, p: FloatArray | null, stats: Float64Array, scale: Float64Array, dx: FloatArray, dp: FloatArray | null): void;
@@ -51,11 +51,25 @@ function fusedKernels(): FusedKernels {
   }
 
   /**
-   * out[i] = g[i]·[y[i] > 0]: relu's VJP from its output (y > 0 exactly where x > 0), a product
-   * as in the composed VJP (so NaN in g stays NaN), and without a branch on the sign of y.
+   * out[i] = g[i]·[y[i] > 0] over `rows` rows of n: relu's VJP from its output (y > 0 exactly
+   * where x > 0), a product as in the composed VJP (so NaN in g stays NaN), and without a branch
+   * on the sign of y. With `sums`, also sums[j] = Σ_r out[r, j] in the same pass (the bias
+   * gradient), summed in float64 row by row as sumRows does.
    */
-  function reluBackward(g: FloatArray, y: FloatArray, out: FloatArray): void {
-    for (let i = 0; i < out.length; i++) out[i] = g[i]! * +(y[i]! > 0);
+  function reluBackward(g: FloatArray, y: FloatArray, rows: number, n: number, out: FloatArray, sums: FloatArray | null): void {
+    if (sums === null) {
+      for (let i = 0; i < rows * n; i++) out[i] = g[i]! * +(y[i]! > 0);
+      return;
+    }
+    const acc = new Float64Array(n);
+    for (let r = 0, o = 0; r < rows; r++, o += n) {
+      for (let j = 0; j < n; j++) {
+        const v = g[o + j]! * +(y[o + j]! > 0);
+        out[o + j] = v;
+        acc[j] += out[o + j]!;
+      }
+    }
+    sums.set(acc);
   }
 
   /** out[j] = Σ_r x[r, j] over `rows` rows of n, summed in float64 row by row (as the sum kernel). */
@@ -149,9 +163,12 @@ export function biasActivation(y: FloatArray, rows: number, n: number, bias: Flo
   kernels(y).biasActivation(y, rows, n, bias, relu);
 }
 
-/** out[i] = g[i]·[y[i] > 0] (relu's VJP, from relu's output y). */
-export function reluBackward(g: FloatArray, y: FloatArray, out: FloatArray): void {
-  kernels(out).reluBackward(g, y, out);
+/**
+ * out[i] = g[i]·[y[i] > 0] over [rows, n] (relu's VJP, from relu's output y) and, when `sums`
+ * is given, its column sums in the same pass.
+ */
+export function reluBackward(g: FloatArray, y: FloatArray, rows: number, n: number, out: FloatArray, sums: FloatArray | null = null): void {
+  kernels(out).reluBackward(g, y, rows, n, out, sums);
 }
 
 /** out[j] = Σ_r x[r, j]: the column sums of a [rows, n] array. */

@@ -57,17 +57,21 @@ export function linear(input: Tensor, weight: Tensor, bias?: Tensor | null, acti
 
 type Grads = [Tensor | null, Tensor | null, Tensor | null];
 
-/** The VJP on raw buffers: one relu mask pass, two products, one column sum; every result fresh. */
+/** The VJP on raw buffers: one pass for the relu mask and the bias gradient, two products; every result fresh. */
 function fusedVjp(g: Tensor, out: Tensor, x: Tensor, w: Tensor, b: Tensor | null, rows: number, relu: boolean): Grads {
   const [outF, inF] = w.shape as [number, number];
+  const needDb = b !== null && b.requiresGrad;
+  const dbData = needDb ? allocate(b.dtype, outF) : null;
   let dh = g.data;
   if (relu) {
+    // The masked gradient and, in the same pass, its column sums: the bias gradient.
     dh = allocate(g.dtype, g.size);
-    reluBackward(g.data, out.data, dh);
+    reluBackward(g.data, out.data, rows, outF, dh, dbData);
+  } else if (dbData !== null) {
+    sumRows(dh, rows, outF, dbData);
   }
   let dx: Tensor | null = null;
   let dw: Tensor | null = null;
-  let db: Tensor | null = null;
   if (x.requiresGrad) {
     const data = allocate(x.dtype, x.size);
     gemm(false, false, rows, inF, outF, dh, 0, w.data, 0, data, 0);
@@ -78,11 +82,7 @@ function fusedVjp(g: Tensor, out: Tensor, x: Tensor, w: Tensor, b: Tensor | null
     gemm(true, false, outF, inF, rows, dh, 0, x.data, 0, data, 0);
     dw = freshGradient(constant(data, w.shape));
   }
-  if (b !== null && b.requiresGrad) {
-    const data = allocate(b.dtype, outF);
-    sumRows(dh, rows, outF, data);
-    db = freshGradient(constant(data, b.shape));
-  }
+  const db = dbData === null ? null : freshGradient(constant(dbData, b!.shape));
   return [dx, dw, db];
 }
 
