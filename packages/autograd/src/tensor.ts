@@ -69,6 +69,7 @@ export class Tensor implements Vertex {
   readonly gradFn: GradNode | null;
   /** @internal */ visitStamp = 0;
   /** @internal gradient being summed during a backward pass */ pendingGrad: Tensor | null = null;
+  /** @internal the backward pass for which this tensor is a fresh gradient (engine/fresh-grads.ts) */ freshStamp = 0;
   /** @internal */ hooks: GradHook[] | null = null;
   /** @internal */ retainsGrad = false;
   private requires: boolean;
