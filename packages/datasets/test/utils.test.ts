@@ -74,11 +74,21 @@ describe('standardize', () => {
             // like [1000, 1000 - 1e-5] keeps about 1e-16 · 1000 / 5e-6 of relative error.
             let scale = 0;
             for (let i = 0; i < n; i++) scale = Math.max(scale, Math.abs(x[i * d + j] as number));
-            if ((std[j] as number) > 1e-4 * scale) expect(Math.sqrt(v / n)).toBeCloseTo(1, 9);
+            const s = std[j] as number;
+            if (Number.isFinite(1 / s) && s > 1e-4 * scale) expect(Math.sqrt(v / n)).toBeCloseTo(1, 9);
           }
         },
       ),
     );
+  });
+
+  it('scales features near 1e-162 and 1e160 exactly, and leaves a subnormal spread unscaled', () => {
+    const tiny = standardize({ x: Float64Array.of(3e-162, 0), shape: [2, 1] });
+    expect(Array.from(tiny.train.x)).toEqual([1, -1]);
+    const huge = standardize({ x: Float64Array.of(1e160, -1e160), shape: [2, 1] });
+    expect(Array.from(huge.train.x)).toEqual([1, -1]);
+    const sub = standardize({ x: Float64Array.of(0, -5e-324), shape: [2, 1] });
+    expect(sub.train.x.every((v) => Number.isFinite(v))).toBe(true);
   });
 
   it('keeps float32 and rejects integer features', () => {

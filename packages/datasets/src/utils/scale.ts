@@ -92,17 +92,30 @@ export function standardize<T extends Features>(train: T, test?: T): Standardize
     for (let j = 0; j < cols; j++) mean[j] = (mean[j] as number) + (src[i + j] as number);
   }
   for (let j = 0; j < cols; j++) mean[j] = (mean[j] as number) / n;
-  // Two passes: summing squared deviations is far more accurate than E[x²] - E[x]².
+  // Two passes: summing squared deviations is far more accurate than E[x²] - E[x]². The
+  // deviations are divided by their largest magnitude before squaring (as hypot does), so
+  // features around 1e-160 or 1e160 neither underflow nor overflow.
+  const largest = new Float64Array(cols);
   for (let i = 0; i < src.length; i += cols) {
     for (let j = 0; j < cols; j++) {
-      const d = (src[i + j] as number) - (mean[j] as number);
+      const d = Math.abs((src[i + j] as number) - (mean[j] as number));
+      if (d > (largest[j] as number)) largest[j] = d;
+    }
+  }
+  for (let i = 0; i < src.length; i += cols) {
+    for (let j = 0; j < cols; j++) {
+      const scale = largest[j] as number;
+      if (scale === 0) continue;
+      const d = ((src[i + j] as number) - (mean[j] as number)) / scale;
       std[j] = (std[j] as number) + d * d;
     }
   }
   const factor = new Float64Array(cols);
   for (let j = 0; j < cols; j++) {
-    std[j] = Math.sqrt((std[j] as number) / n);
-    factor[j] = std[j] === 0 ? 1 : 1 / (std[j] as number);
+    std[j] = (largest[j] as number) * Math.sqrt((std[j] as number) / n);
+    // A spread so small that its reciprocal overflows (subnormal) is treated as none at all.
+    const inverse = 1 / (std[j] as number);
+    factor[j] = Number.isFinite(inverse) ? inverse : 1;
   }
   const transform = (data: T): T => affine('standardize', 'data', data, mean, factor, 0);
   return {
