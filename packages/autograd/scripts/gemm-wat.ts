@@ -57,6 +57,61 @@ function loop(name: string, limit: string, step: string, body: string[]): string
   ];
 }
 
+/**
+ * Lines that transpose the 4×4 f32 block in v128 locals r0..r3 (rows) into c0..c3 (columns),
+ * through t0..t3: interleave the low and high lanes of row pairs, then join their halves. Each
+ * shuffle is one V8 recognises (unpcklps, unpckhps, movlhps, movhlps on x64).
+ */
+function transpose4x4(): string[] {
+  const shuffle = (lanes: number[], x: string, y: string): string =>
+    `(i8x16.shuffle ${lanes.flatMap((l) => [4 * l, 4 * l + 1, 4 * l + 2, 4 * l + 3]).join(' ')} ${get(x)} ${get(y)})`;
+  const low = [0, 4, 1, 5];
+  const high = [2, 6, 3, 7];
+  const lowHalves = [0, 1, 4, 5];
+  const highHalves = [2, 3, 6, 7];
+  return [
+    set('t0', shuffle(low, 'r0', 'r1')),
+    set('t1', shuffle(low, 'r2', 'r3')),
+    set('t2', shuffle(high, 'r0', 'r1')),
+    set('t3', shuffle(high, 'r2', 'r3')),
+    set('c0', shuffle(lowHalves, 't0', 't1')),
+    set('c1', shuffle(highHalves, 't0', 't1')),
+    set('c2', shuffle(lowHalves, 't2', 't3')),
+    set('c3', shuffle(highHalves, 't2', 't3')),
+  ];
+}
+
+/**
+ * Packs 4 strided f32 rows into 4-lane columns: for p < kc, the 4 values at q + r·stride + p·4
+ * (r < 4) go to d + p·step, 4 p at a time through a 4×4 transpose, then one by one. Advances
+ * q and d. What packing a row-major A and a transposed B have in common: their packed panels
+ * interleave rows that are contiguous in memory.
+ */
+function transposeRows(step: number): string[] {
+  const row = (r: number): string => (r === 0 ? get('q') : add(get('q'), get(`st${r}`)));
+  return [
+    set('p', i32(0)),
+    '(block $blocks_done',
+    '  (loop $blocks',
+    `    (br_if $blocks_done (i32.gt_u ${add(get('p'), i32(4))} ${get('kc')}))`,
+    ...[0, 1, 2, 3].map((r) => '    ' + set(`r${r}`, `(v128.load ${row(r)})`)),
+    ...transpose4x4().map((line) => '    ' + line),
+    ...[0, 1, 2, 3].map((r) => `    (v128.store offset=${r * step} ${get('d')} ${get(`c${r}`)})`),
+    '    ' + set('q', add(get('q'), i32(16))),
+    '    ' + set('d', add(get('d'), i32(4 * step))),
+    '    ' + set('p', add(get('p'), i32(4))),
+    '    (br $blocks)))',
+    '(block $rest_done',
+    '  (loop $rest',
+    `    (br_if $rest_done (i32.ge_u ${get('p')} ${get('kc')}))`,
+    ...[0, 1, 2, 3].map((r) => `    (f32.store offset=${r * 4} ${get('d')} (f32.load ${row(r)}))`),
+    '    ' + set('q', add(get('q'), i32(4))),
+    '    ' + set('d', add(get('d'), i32(step))),
+    '    ' + set('p', add(get('p'), i32(1))),
+    '    (br $rest)))',
+  ];
+}
+
 function locals(type: string, names: string[]): string {
   return names.map((n) => `(local $${n} ${type})`).join(' ');
 }
@@ -148,9 +203,30 @@ function packB(t: WasmDType, b: GemmBlocking): string[] {
     ]).map((line) => '    ' + line),
     '  ))',
   ]);
+  // A transposed B (p contiguous) in f32: each group of 4 columns is 4 contiguous rows in
+  // memory, transposed 4 p at a time into lanes 4g..4g+3 of the panel.
+  const transposed = t === 'f32' && b.nr % 4 === 0;
+  const groups = Array.from({ length: b.nr / 4 }, (_, g) => [
+    set('q', add(get('col'), mul(i32(4 * g), get('cs')))),
+    set('d', add(get('dst'), i32(16 * g))),
+    ...transposeRows(panel),
+  ]).flat();
+  const otherwise = transposed
+    ? [
+        `(if (i32.and (i32.eq ${get('rs')} ${i32(s)}) (i32.eq ${get('w')} ${i32(b.nr)}))`,
+        '  (then',
+        ...groups.map((line) => '    ' + line),
+        '  )',
+        '  (else',
+        ...gather.map((line) => '    ' + line),
+        '  ))',
+      ]
+    : gather;
   return [
     `(func $pack_b_${t} (param $kc i32) (param $nc i32) (param $src i32) (param $rs i32) (param $cs i32) (param $dst i32)`,
-    `  ${locals('i32', ['j0', 'jj', 'p', 'w', 'col', 'q', 'd'])}`,
+    `  ${locals('i32', ['j0', 'jj', 'p', 'w', 'col', 'q', 'd', 'st1', 'st2', 'st3'])}`,
+    ...(transposed ? [`  ${locals('v128', ['r0', 'r1', 'r2', 'r3', 't0', 't1', 't2', 't3', 'c0', 'c1', 'c2', 'c3'])}`] : []),
+    ...(transposed ? [1, 2, 3].map((r) => `  ${set(`st${r}`, mul(get('cs'), i32(r)))}`) : []),
     ...loop('j0', get('nc'), i32(b.nr), [
       set('w', min(i32(b.nr), `(i32.sub ${get('nc')} ${get('j0')})`)),
       set('col', add(get('src'), mul(get('j0'), get('cs')))),
@@ -164,7 +240,7 @@ function packB(t: WasmDType, b: GemmBlocking): string[] {
             ...copyRows.map((line) => '    ' + line),
             '  )',
             '  (else',
-            ...gather.map((line) => '    ' + line),
+            ...otherwise.map((line) => '    ' + line),
             '  ))',
           ]),
       set('dst', add(get('dst'), mul(get('kc'), i32(panel)))),
@@ -208,9 +284,27 @@ function packA(t: WasmDType, b: GemmBlocking): string[] {
     ]).map((line) => '    ' + line),
     '  ))',
   ]);
+  // A row-major A (p contiguous) in f32 with 4-row panels: the panel's 4 rows are contiguous in
+  // memory, transposed 4 p at a time.
+  const transposed = t === 'f32' && b.mr === 4;
+  const otherwise = transposed
+    ? [
+        `(if (i32.and (i32.eq ${get('cs')} ${i32(s)}) (i32.eq ${get('h')} ${i32(b.mr)}))`,
+        '  (then',
+        '    ' + set('q', get('row')),
+        '    ' + set('d', get('dst')),
+        ...transposeRows(panel).map((line) => '    ' + line),
+        '  )',
+        '  (else',
+        ...gather.map((line) => '    ' + line),
+        '  ))',
+      ]
+    : gather;
   return [
     `(func $pack_a_${t} (param $mc i32) (param $kc i32) (param $src i32) (param $rs i32) (param $cs i32) (param $dst i32)`,
-    `  ${locals('i32', ['i0', 'ii', 'p', 'h', 'row', 'q', 'd'])}`,
+    `  ${locals('i32', ['i0', 'ii', 'p', 'h', 'row', 'q', 'd', 'st1', 'st2', 'st3'])}`,
+    ...(transposed ? [`  ${locals('v128', ['r0', 'r1', 'r2', 'r3', 't0', 't1', 't2', 't3', 'c0', 'c1', 'c2', 'c3'])}`] : []),
+    ...(transposed ? [1, 2, 3].map((r) => `  ${set(`st${r}`, mul(get('rs'), i32(r)))}`) : []),
     ...loop('i0', get('mc'), i32(b.mr), [
       set('h', min(i32(b.mr), `(i32.sub ${get('mc')} ${get('i0')})`)),
       set('row', add(get('src'), mul(get('i0'), get('rs')))),
@@ -224,7 +318,7 @@ function packA(t: WasmDType, b: GemmBlocking): string[] {
             ...copyCols.map((line) => '    ' + line),
             '  )',
             '  (else',
-            ...gather.map((line) => '    ' + line),
+            ...otherwise.map((line) => '    ' + line),
             '  ))',
           ]),
       set('dst', add(get('dst'), mul(get('kc'), i32(panel)))),
