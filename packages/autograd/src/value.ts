@@ -176,7 +176,6 @@ export class Value implements Vertex {
    */
   backward(): void {
     const n = recordTape(this);
-    zeroGrads(n);
     this.grad += 1;
     replayTape(n);
   }
@@ -216,8 +215,8 @@ function refOf(v: Value, stamp: number): number {
 
 /**
  * Writes a row for every non-leaf value reachable from `root`, each after the rows of its
- * parents (post-order DFS, first parent first, so the order is deterministic); returns the
- * number of rows. Leaves get no row: they only receive gradient.
+ * parents (post-order DFS, first parent first, so the order is deterministic), and zeroes their
+ * gradients; returns the number of rows. Leaves get no row: they only receive gradient.
  * NOTE: iterative with an explicit stack; a recursive walk overflows the JS stack on long chains.
  */
 function recordTape(root: Value): number {
@@ -256,18 +255,10 @@ function recordTape(root: Value): number {
     t[k + 1] = refOf(v, stamp);
     t[k + 2] = refOf(a, stamp);
     t[k + 3] = b === null ? 0 : refOf(b, stamp);
+    // Nothing has added into v yet: its children's rows come later.
+    v.block[(v.cell >> OP_BITS) + GRAD] = 0;
   }
   return n;
-}
-
-/** Sets the gradient of every value with a row to 0 (a pass over the tape, in memory order). */
-function zeroGrads(n: number): void {
-  const t = tape;
-  const blocks = tapeBlocks;
-  for (let k = 1; k < ROW * n; k += ROW) {
-    const r = t[k]!;
-    blocks[r >>> REF_BITS]![(r & REF_MASK) + GRAD] = 0;
-  }
 }
 
 /** Runs the tape from the root back: each row adds its local chain rule into its parents' grads. */
