@@ -442,6 +442,63 @@ function epilogue(t: WasmDType): string[] {
 }
 
 /**
+ * The exported `relu_backward_<t>`: out = g·[y > 0] over rows×n elements (relu's VJP from its
+ * output, a product so NaN in g stays NaN), written over g in place at byte address `g`; with
+ * bit 0 of `flags`, also the column sums of the result into n f64 values at `acc`, summed row by
+ * row in f64 as the TypeScript kernel does (f32 lanes promoted two at a time), so both give the
+ * same bits.
+ */
+function reluBackward(t: WasmDType): string[] {
+  const s = SIZE[t];
+  const v = VEC[t];
+  const lanes = 16 / s;
+  const at = (base: string): string => add(get(base), mul(get('j'), i32(s)));
+  const accAt = add(get('acc'), mul(get('j'), i32(8)));
+  const one = `(v128.const ${v} ${Array(lanes).fill('1').join(' ')})`;
+  const zero = `(v128.const ${v} ${Array(lanes).fill('0').join(' ')})`;
+  // acc[j..] += the f64 lanes of x: one f64x2 for f64, two (promoted halves) for f32.
+  const sumVector =
+    t === 'f64'
+      ? [`(v128.store ${accAt} (f64x2.add (v128.load ${accAt}) ${get('x')}))`]
+      : [
+          `(v128.store ${accAt} (f64x2.add (v128.load ${accAt}) (f64x2.promote_low_f32x4 ${get('x')})))`,
+          `(v128.store offset=16 ${accAt} (f64x2.add (v128.load offset=16 ${accAt}) ` +
+            `(f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 ${get('x')} ${get('x')}))))`,
+        ];
+  const row = [
+    set('j', i32(0)),
+    '(block $vectors_done',
+    '  (loop $vectors',
+    `    (br_if $vectors_done (i32.ge_u ${get('j')} ${get('whole')}))`,
+    `    ${set('x', `(${v}.mul (v128.load ${at('g')}) (v128.and (${v}.gt (v128.load ${at('y')}) ${zero}) ${one}))`)}`,
+    `    (v128.store ${at('g')} ${get('x')})`,
+    `    (if (i32.and ${get('flags')} ${i32(1)}) (then ${sumVector.join(' ')}))`,
+    `    ${set('j', add(get('j'), i32(lanes)))}`,
+    '    (br $vectors)))',
+    '(block $scalars_done',
+    '  (loop $scalars',
+    `    (br_if $scalars_done (i32.ge_u ${get('j')} ${get('n')}))`,
+    `    ${set('z', `(${t}.mul (${t}.load ${at('g')}) (select (${t}.const 1) (${t}.const 0) (${t}.gt (${t}.load ${at('y')}) (${t}.const 0))))`)}`,
+    `    (${t}.store ${at('g')} ${get('z')})`,
+    `    (if (i32.and ${get('flags')} ${i32(1)}) (then (f64.store ${accAt} (f64.add (f64.load ${accAt}) ${t === 'f32' ? `(f64.promote_f32 ${get('z')})` : get('z')}))))`,
+    `    ${set('j', add(get('j'), i32(1)))}`,
+    '    (br $scalars)))',
+    set('g', add(get('g'), mul(get('n'), i32(s)))),
+    set('y', add(get('y'), mul(get('n'), i32(s)))),
+  ];
+  return [
+    `(func (export "relu_backward_${t}") (param $g i32) (param $y i32) (param $rows i32) (param $n i32) (param $acc i32) (param $flags i32)`,
+    `  (local $r i32) (local $j i32) (local $whole i32) (local $x v128) (local $z ${t})`,
+    `  ${set('whole', `(i32.and ${get('n')} ${i32(-lanes)})`)}`,
+    '  ;; The sums start at zero.',
+    `  (if (i32.and ${get('flags')} ${i32(1)}) (then (memory.fill ${get('acc')} ${i32(0)} ${mul(get('n'), i32(8))})))`,
+    `  (if (i32.eqz ${get('rows')}) (then (return)))`,
+    ...loop('r', get('rows'), i32(1), row).map((line) => '  ' + line),
+    ')',
+  ];
+}
+
+/**
  * The exported `axpy_<t>`: y ← y + α·x over n elements at byte addresses y and x (BLAS axpy; an
  * optimiser's update). Computed in f64 whatever the storage, each element rounded once when
  * stored, exactly as the TypeScript loop `y[i] + alpha * x[i]` computes it: f32 lanes are
@@ -487,14 +544,15 @@ function axpy(t: WasmDType): string[] {
 
 /**
  * The whole module: one exported memory, `gemm_f32`, `gemm_f64`, their epilogues
- * `bias_act_f32`, `bias_act_f64`, and `axpy_f32`, `axpy_f64`. `relaxed` uses relaxed-SIMD fused
+ * `bias_act_f32`, `bias_act_f64`, `relu_backward_f32`, `relu_backward_f64`, and `axpy_f32`,
+ * `axpy_f64`. `relaxed` uses relaxed-SIMD fused
  * multiply-add in the micro-kernels.
  */
 export function gemmWat(relaxed: boolean, blocking: Readonly<Record<WasmDType, GemmBlocking>> = GEMM_BLOCKING): string {
   const lines = ['(module', '  (memory (export "memory") 1)'];
   for (const t of ['f32', 'f64'] as const) {
     const b = blocking[t];
-    for (const fn of [kernel(t, b, relaxed), packB(t, b), packA(t, b), driver(t, b), epilogue(t), axpy(t)]) {
+    for (const fn of [kernel(t, b, relaxed), packB(t, b), packA(t, b), driver(t, b), epilogue(t), reluBackward(t), axpy(t)]) {
       lines.push(...fn.map((line) => '  ' + line));
     }
   }

@@ -5,6 +5,8 @@ import { binaryKernelsAreMonomorphic, broadcastBinary, type BinaryKind } from '.
 import { mapUnary, unaryKernelsAreMonomorphic } from '../src/kernels/unary.js';
 import { reduceAxis, reduceKernelsAreMonomorphic } from '../src/kernels/reduce.js';
 import { monomorphic } from '../src/kernels/monomorphic.js';
+import { reluBackward, reluBackwardJs } from '../src/kernels/fused.js';
+import { reluBackwardWasm } from '../src/kernels/wasm/gemm-wasm.js';
 import { expectClose, expectFloat32Rounding, refBroadcast } from './helpers/reference.js';
 
 // The elementwise kernels take one of several paths by the operands' shapes (same shape, a
@@ -115,5 +117,57 @@ describe('per-dtype kernels', () => {
     const outside = 5;
     const usesOutside = (a: number): number => a + outside;
     expect(monomorphic(usesOutside, (clone) => clone(1) === 6)).toBe(usesOutside);
+  });
+});
+
+describe('relu backward (mask and column sums)', () => {
+  /** g·[y > 0] and its column sums in float64, rounded once: what every path must give, bit for bit. */
+  function expected(g: ArrayLike<number>, y: ArrayLike<number>, rows: number, n: number, f32: boolean): { out: number[]; sums: number[] } {
+    const round = f32 ? Math.fround : (v: number): number => v;
+    const out = Array.from(g, (v, i) => round(v * +(y[i]! > 0)));
+    const sums = Array.from({ length: n }, (_, j) => {
+      let s = 0;
+      for (let r = 0; r < rows; r++) s += out[r * n + j]!;
+      return round(s);
+    });
+    return { out, sums };
+  }
+
+  it('the WebAssembly and TypeScript kernels give the same bits, with and without sums', () => {
+    for (const f32 of [true, false]) {
+      for (const [rows, n] of [[1, 1], [3, 5], [4, 8], [7, 13], [64, 128], [2, 2049]]) {
+        const make = (k: number): Float32Array | Float64Array => {
+          const a = f32 ? new Float32Array(rows * n) : new Float64Array(rows * n);
+          for (let i = 0; i < a.length; i++) a[i] = Math.sin(i * 1.7 + k) * 10 ** ((i % 5) - 2);
+          return a;
+        };
+        const g = make(1), y = make(2);
+        const want = expected(g, y, rows, n, f32);
+        for (const [name, run] of [
+          ['wasm', (o: Float32Array | Float64Array, s: Float32Array | Float64Array | null) => expect(reluBackwardWasm(g, y, rows, n, o, s)).toBe(true)],
+          ['js', (o: Float32Array | Float64Array, s: Float32Array | Float64Array | null) => reluBackwardJs(g, y, rows, n, o, s)],
+          ['dispatch', (o: Float32Array | Float64Array, s: Float32Array | Float64Array | null) => reluBackward(g, y, rows, n, o, s)],
+        ] as const) {
+          const out = f32 ? new Float32Array(rows * n) : new Float64Array(rows * n);
+          const sums = f32 ? new Float32Array(n) : new Float64Array(n);
+          run(out, sums);
+          for (let i = 0; i < out.length; i++) if (!Object.is(out[i], want.out[i])) throw new Error(`${name} ${rows}×${n} out[${i}]: ${out[i]} vs ${want.out[i]}`);
+          for (let j = 0; j < n; j++) if (!Object.is(sums[j], want.sums[j])) throw new Error(`${name} ${rows}×${n} sums[${j}]: ${sums[j]} vs ${want.sums[j]}`);
+          const alone = f32 ? new Float32Array(rows * n) : new Float64Array(rows * n);
+          run(alone, null);
+          expect(Array.from(alone)).toEqual(Array.from(out));
+        }
+      }
+    }
+  });
+
+  it('NaN in g stays NaN, and y that is NaN, -0 or 0 masks', () => {
+    const g = new Float32Array([NaN, NaN, 2, 3, -4, 5, 6, 7, 8]);
+    const y = new Float32Array([0, 1, NaN, -0, 0, 1e-30, -1, Infinity, -Infinity]);
+    for (const kernel of [reluBackwardWasm, reluBackwardJs]) {
+      const out = new Float32Array(9);
+      kernel(g, y, 1, 9, out, null);
+      expect(Array.from(out)).toEqual([NaN, NaN, 0, 0, -0, 5, 0, 7, 0]);
+    }
   });
 });

@@ -1,5 +1,13 @@
 import type { FloatArray } from '../dtype.js';
 import { holds, perDtype, type Allocator } from './monomorphic.js';
+import { kernelBackend } from './backend.js';
+import { reluBackwardWasm } from './wasm/gemm-wasm.js';
+
+/**
+ * From this many elements on, the relu VJP runs in WebAssembly: its copies in and out cost less
+ * than the TypeScript loop's extra time (a layer's [batch, features] gradient is well past it).
+ */
+const WASM_MIN_LENGTH = 2048;
 
 /**
  * Kernels of the fused ops (ops/linear.ts, ops/cross-entropy.ts): each does in one pass over
@@ -165,9 +173,19 @@ export function biasActivation(y: FloatArray, rows: number, n: number, bias: Flo
 
 /**
  * out[i] = g[i]·[y[i] > 0] over [rows, n] (relu's VJP, from relu's output y) and, when `sums`
- * is given, its column sums in the same pass.
+ * is given, its column sums in the same pass. Large arrays take the WebAssembly vector loop
+ * where it is available (the same bits).
  */
 export function reluBackward(g: FloatArray, y: FloatArray, rows: number, n: number, out: FloatArray, sums: FloatArray | null = null): void {
+  const backend = kernelBackend();
+  if (backend === 'wasm' || (backend === 'auto' && rows * n >= WASM_MIN_LENGTH)) {
+    if (reluBackwardWasm(g, y, rows, n, out, sums)) return;
+  }
+  reluBackwardJs(g, y, rows, n, out, sums);
+}
+
+/** The TypeScript relu VJP alone, whatever the backend (for tests). */
+export function reluBackwardJs(g: FloatArray, y: FloatArray, rows: number, n: number, out: FloatArray, sums: FloatArray | null = null): void {
   kernels(out).reluBackward(g, y, rows, n, out, sums);
 }
 

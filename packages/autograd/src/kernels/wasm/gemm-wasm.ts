@@ -14,9 +14,14 @@ interface GemmExports {
   readonly gemm_f64: GemmEntry;
   readonly bias_act_f32: EpilogueEntry;
   readonly bias_act_f64: EpilogueEntry;
+  readonly relu_backward_f32: ReluBackwardEntry;
+  readonly relu_backward_f64: ReluBackwardEntry;
   readonly axpy_f32: AxpyEntry;
   readonly axpy_f64: AxpyEntry;
 }
+
+/** g ← g·[y > 0] in place over rows×n; flags bit 0 also sums columns into n f64 at acc. */
+type ReluBackwardEntry = (g: number, y: number, rows: number, n: number, acc: number, flags: number) => void;
 
 /** y ← y + α·x over n elements at byte addresses y and x. */
 type AxpyEntry = (y: number, x: number, n: number, alpha: number) => void;
@@ -184,6 +189,32 @@ export function axpyWasm(y: FloatArray, alpha: number, x: FloatArray): boolean {
   view.set(x, xAt / size);
   (f32 ? module.exports.axpy_f32 : module.exports.axpy_f64)(0, xAt, n, alpha);
   y.set(view.subarray(0, n));
+  return true;
+}
+
+/**
+ * out = g·[y > 0] over [rows, n] (relu's VJP from its output) and, when `sums` is given, its
+ * column sums, in WebAssembly: the same bits as the TypeScript kernel (sums in float64, row by
+ * row). Returns false, having done nothing, where WebAssembly SIMD is missing or the arrays do
+ * not fit its memory.
+ * @example if (!reluBackwardWasm(g, y, 64, 128, dh, db)) reluBackwardJs(...);
+ */
+export function reluBackwardWasm(g: FloatArray, y: FloatArray, rows: number, n: number, out: FloatArray, sums: FloatArray | null): boolean {
+  const module = load();
+  if (module === null) return false;
+  const f32 = out instanceof Float32Array;
+  const size = f32 ? 4 : 8;
+  const length = rows * n;
+  const yAt = align(length * size);
+  const accAt = yAt + align(length * size);
+  if (!reserve(module, accAt + n * 8)) return false;
+  const view = f32 ? f32View : f64View;
+  view.set(g.length === length ? g : g.subarray(0, length), 0);
+  view.set(y.length === length ? y : y.subarray(0, length), yAt / size);
+  (f32 ? module.exports.relu_backward_f32 : module.exports.relu_backward_f64)(0, yAt, rows, n, accAt, sums === null ? 0 : 1);
+  out.set(view.subarray(0, length));
+  // Float64 sums into the caller's dtype: one rounding each, as the TypeScript kernel's set().
+  if (sums !== null) sums.set(f64View.subarray(accAt / 8, accAt / 8 + n));
   return true;
 }
 
