@@ -140,9 +140,11 @@ async function child(impl: string, steps: number, warmupMs: number): Promise<voi
   const harness = process.argv.includes('--harness');
   if (harness || process.argv.includes('--prelude')) await prelude();
   const step = scalarStep(Value);
-  const first = step();
+  // The loss after five SGD steps depends on every gradient: implementations must agree on it.
+  let loss = 0;
+  for (let i = 0; i < 5; i++) loss = step();
   const { perStep, cpuMsPerStep } = harness ? await benchTiming(step) : simpleTiming(step, steps, warmupMs);
-  process.stdout.write(JSON.stringify({ median: median(perStep), cpuMs: cpuMsPerStep, first }) + '\n');
+  process.stdout.write(JSON.stringify({ median: median(perStep), cpuMs: cpuMsPerStep, loss5: loss }) + '\n');
 }
 
 async function main(): Promise<void> {
@@ -168,10 +170,10 @@ async function main(): Promise<void> {
       const i = (r + k) % impls.length;
       const args = [...nodeFlags, runner, fileURLToPath(import.meta.url), '--child', impls[i]!, ...passArgs, ...(withPrelude[i] ? ['--prelude'] : [])];
       const out = execFileSync(process.execPath, args, { encoding: 'utf8' });
-      const res = JSON.parse(out.trim().split('\n').pop()!) as { median: number; cpuMs: number; first: number };
+      const res = JSON.parse(out.trim().split('\n').pop()!) as { median: number; cpuMs: number; loss5: number };
       results[i]!.push(res.median);
       cpus[i]!.push(res.cpuMs);
-      losses[i] = `first loss ${res.first.toPrecision(12)}`;
+      losses[i] = `loss after 5 steps ${res.loss5.toPrecision(15)}`;
     }
   }
   console.log(`load average after: ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);

@@ -39,9 +39,8 @@ const GRAD = 1;
 const EXPONENT = 2;
 /** Slots per block: one live Value keeps at most 6 KB of blocks alive. */
 const BLOCK_SLOTS = 256;
-/** Slot 0 of each block is its header: the stamp of the last backward that listed the block, and its index in that backward's list. */
-const HEADER_STAMP = 0;
-const HEADER_INDEX = 1;
+/** Slot 0 of each block is its header; its first lane holds the epoch of `recent` the block was made in. */
+const HEADER_EPOCH = 0;
 
 let block = new Float64Array(LANES * BLOCK_SLOTS);
 let nextOffset = LANES;
@@ -51,11 +50,32 @@ function allocate(data: number): number {
   let offset = nextOffset;
   if (offset === block.length) {
     block = new Float64Array(LANES * BLOCK_SLOTS);
+    block[HEADER_EPOCH] = recentEpoch;
     offset = LANES;
   }
   nextOffset = offset + LANES;
   block[offset + DATA] = data;
   return offset;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Recent ops. Every op recorded since the last backward is listed here in creation order, which
+// is a topological order: backward walks it once from the root down, in memory order, instead of
+// searching the graph. A new epoch starts (the list emptied, the next value in a new block, so a
+// block's epoch tells whether its ops are listed) after each backward and when the list is full.
+// NOTE: the list keeps its Values alive until then: at most RECENT_CAP of them (~12 MB).
+
+const RECENT_CAP = 1 << 17;
+let recent: Value[] = [];
+let recentLength = 0;
+let recentEpoch = 1;
+block[HEADER_EPOCH] = recentEpoch;
+
+function newEpoch(): void {
+  recent.fill(null as unknown as Value, 0, recentLength);
+  recentLength = 0;
+  recentEpoch++;
+  nextOffset = block.length; // the next value starts a block of the new epoch
 }
 
 // NOTE: labels live beside the Values, not in a field: almost no Value has one, and a field
@@ -68,19 +88,23 @@ function lift(x: ValueLike): Value {
 
 /** The result of an op: a leaf when no graph is being recorded. */
 function result(data: number, op: number, first: Value, second: Value | null): Value {
+  const record = isGradEnabled();
+  // Before the value is made: a full list starts a new epoch, and the value its first block.
+  if (record && recentLength === RECENT_CAP) newEpoch();
   const v = new Value(data);
-  if (isGradEnabled()) {
+  if (record) {
     v.cell |= op;
     v.first = first;
     v.second = second;
+    recent[recentLength++] = v;
   }
   return v;
 }
 
 /**
  * A scalar on the graph, micrograd-style: each op records its inputs, and `backward()` runs the
- * chain rule over a topological order of them (built with an explicit stack, so a million-op
- * chain does not overflow it). Ops accept plain numbers as operands.
+ * chain rule over a topological order of them (found without recursion, so a million-op chain
+ * does not overflow the stack). Ops accept plain numbers as operands.
  *
  * @example const a = new Value(2), b = new Value(-3); const c = a.mul(b).add(a.tanh()); c.backward(); a.grad
  */
@@ -175,9 +199,16 @@ export class Value implements Vertex {
    * accumulate; intermediate values get this pass's gradient.
    */
   backward(): void {
-    const n = recordTape(this);
-    this.grad += 1;
-    replayTape(n);
+    if ((this.cell & OP_MASK) === LEAF) {
+      this.grad += 1;
+      return;
+    }
+    if (this.block[HEADER_EPOCH] === recentEpoch) {
+      const older = backwardRecent(this);
+      if (older.length > 0) backwardSearched(older, true);
+    } else {
+      backwardSearched([this], false);
+    }
   }
 
   toString(): string {
@@ -186,134 +217,129 @@ export class Value implements Vertex {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Backward. The walk over Values writes a tape of plain integers, one row per non-leaf value in
-// topological order: [op, self, first, second], each operand a reference `(i << REF_BITS) |
-// offset` into `tapeBlocks[i]`. The chain rule then runs over the tape and the blocks alone, with
-// no Value objects to chase. The tape is reused from pass to pass; it holds no references.
+// Backward. A value's gradient is complete once every value computed from it has passed its
+// share on, so values are processed in reverse topological order, each applying its local chain
+// rule. Two ways to get that order: the recent-ops list (the usual case: the graph was built
+// since the last backward), and a search of the graph for the rest.
 
-const ROW = 4;
-/** Offsets within a block are below LANES * BLOCK_SLOTS = 768 < 2^10. */
-const REF_BITS = 10;
-const REF_MASK = (1 << REF_BITS) - 1;
-/** A tape larger than this (a graph of over a million values) is dropped after its pass. */
-const KEPT_TAPE_LENGTH = ROW << 20;
-
-let tape = new Int32Array(ROW * 1024);
-/** The blocks the current pass refers to; emptied after each pass so it keeps none alive. */
-let tapeBlocks: Float64Array[] = [];
-
-/** The tape reference of `v`'s slot, listing its block for this pass if it is not yet listed. */
-function refOf(v: Value, stamp: number): number {
-  const b = v.block;
-  if (b[HEADER_STAMP] !== stamp) {
-    b[HEADER_STAMP] = stamp;
-    b[HEADER_INDEX] = tapeBlocks.length;
-    tapeBlocks.push(b);
+/**
+ * Adds a value's share of the gradient into its parents' grads, given the value's slot (`vb`,
+ * `vi`) and its parents' (`ab`, `ai`; `bb`, `bi` for binary ops).
+ */
+function chainRule(op: number, vb: Float64Array, vi: number, ab: Float64Array, ai: number, bb: Float64Array, bi: number): void {
+  const g = vb[vi + GRAD]!;
+  switch (op) {
+    case ADD:
+      ab[ai + GRAD] += g;
+      bb[bi + GRAD] += g;
+      return;
+    case MUL:
+      ab[ai + GRAD] += bb[bi + DATA]! * g;
+      bb[bi + GRAD] += ab[ai + DATA]! * g;
+      return;
+    case POW: {
+      const e = vb[vi + EXPONENT]!;
+      ab[ai + GRAD] += e === 0 ? 0 : e * Math.pow(ab[ai + DATA]!, e - 1) * g;
+      return;
+    }
+    case EXP:
+      ab[ai + GRAD] += vb[vi + DATA]! * g;
+      return;
+    case LOG:
+      ab[ai + GRAD] += g / ab[ai + DATA]!;
+      return;
+    case TANH: {
+      const y = vb[vi + DATA]!;
+      ab[ai + GRAD] += (1 - y * y) * g;
+      return;
+    }
+    case SIGMOID: {
+      const y = vb[vi + DATA]!;
+      ab[ai + GRAD] += y * (1 - y) * g;
+      return;
+    }
+    case RELU:
+      ab[ai + GRAD] += ab[ai + DATA]! > 0 ? g : 0;
+      return;
   }
-  return (b[HEADER_INDEX]! << REF_BITS) | (v.cell >> OP_BITS);
+}
+
+/** Marks `p` reached by the pass `stamp` and zeroes its grad, the first time only; leaves are left alone. */
+function reach(p: Value, stamp: number): boolean {
+  if ((p.cell & OP_MASK) === LEAF || p.visitStamp === stamp) return false;
+  p.visitStamp = stamp;
+  p.block[(p.cell >> OP_BITS) + GRAD] = 0;
+  return true;
 }
 
 /**
- * Writes a row for every non-leaf value reachable from `root`, each after the rows of its
- * parents (post-order DFS, first parent first, so the order is deterministic), and zeroes their
- * gradients; returns the number of rows. Leaves get no row: they only receive gradient.
- * NOTE: iterative with an explicit stack; a recursive walk overflows the JS stack on long chains.
+ * Backward from a root on the recent-ops list: walks the list from the root down to its start
+ * (children before parents), applying the chain rule at each value the root reaches. Returns the
+ * values reached whose ops predate the list, with their gradient so far; then empties the list.
  */
-function recordTape(root: Value): number {
+function backwardRecent(root: Value): Value[] {
   const stamp = nextVisitStamp();
-  tapeBlocks = [];
-  if ((root.cell & OP_MASK) === LEAF) return 0;
+  const list = recent;
+  let i = recentLength - 1;
+  while (list[i] !== root) i--;
   root.visitStamp = stamp;
-  const stack: Value[] = [root];
-  let depth = 1;
-  let t = tape;
-  let n = 0;
-  while (depth > 0) {
-    const v = stack[depth - 1]!;
-    // A parent that is neither a leaf nor visited goes on the stack; v is looked at again once
-    // that parent's subtree is written (re-reading a stamp is cheaper than a per-entry cursor).
+  root.block[(root.cell >> OP_BITS) + GRAD] = 1;
+  const older: Value[] = [];
+  for (; i >= 0; i--) {
+    const v = list[i]!;
+    if (v.visitStamp !== stamp) continue; // not an ancestor of the root
     const a = v.first!;
-    if (a.visitStamp !== stamp && (a.cell & OP_MASK) !== LEAF) {
-      a.visitStamp = stamp;
-      stack[depth++] = a;
-      continue;
-    }
-    const b = v.second;
-    if (b !== null && b.visitStamp !== stamp && (b.cell & OP_MASK) !== LEAF) {
-      b.visitStamp = stamp;
-      stack[depth++] = b;
-      continue;
-    }
-    depth--;
-    if (ROW * (n + 1) > t.length) {
-      const bigger = new Int32Array(2 * t.length);
-      bigger.set(t);
-      tape = t = bigger;
-    }
-    const k = ROW * n++;
-    t[k] = v.cell & OP_MASK;
-    t[k + 1] = refOf(v, stamp);
-    t[k + 2] = refOf(a, stamp);
-    t[k + 3] = b === null ? 0 : refOf(b, stamp);
-    // Nothing has added into v yet: its children's rows come later.
-    v.block[(v.cell >> OP_BITS) + GRAD] = 0;
+    const b = v.second ?? a;
+    if (reach(a, stamp) && a.block[HEADER_EPOCH] !== recentEpoch) older.push(a);
+    if (reach(b, stamp) && b.block[HEADER_EPOCH] !== recentEpoch) older.push(b);
+    chainRule(v.cell & OP_MASK, v.block, v.cell >> OP_BITS, a.block, a.cell >> OP_BITS, b.block, b.cell >> OP_BITS);
   }
-  return n;
+  newEpoch();
+  return older;
 }
 
-/** Runs the tape from the root back: each row adds its local chain rule into its parents' grads. */
-function replayTape(n: number): void {
-  const t = tape;
-  const blocks = tapeBlocks;
-  for (let k = ROW * (n - 1); k >= 0; k -= ROW) {
-    const self = t[k + 1]!;
-    const first = t[k + 2]!;
-    const vb = blocks[self >>> REF_BITS]!;
-    const vi = self & REF_MASK;
-    const ab = blocks[first >>> REF_BITS]!;
-    const ai = first & REF_MASK;
-    const g = vb[vi + GRAD]!;
-    switch (t[k]) {
-      case ADD: {
-        const second = t[k + 3]!;
-        ab[ai + GRAD] += g;
-        blocks[second >>> REF_BITS]![(second & REF_MASK) + GRAD] += g;
-        break;
+/**
+ * Backward from `roots` by searching the graph: a post-order DFS (first parent first, so the
+ * order is deterministic) lists the non-leaf values they reach, parents before children, and
+ * zeroes their grads; the chain rule then runs over that order reversed. The roots get grad 1,
+ * or, with `keepGrads`, keep the gradient they already hold.
+ * NOTE: iterative with an explicit stack; a recursive walk overflows the JS stack on long chains.
+ */
+function backwardSearched(roots: Value[], keepGrads: boolean): void {
+  const kept = roots.map((r) => (keepGrads ? r.grad : 1));
+  const stamp = nextVisitStamp();
+  const order: Value[] = [];
+  const stack: Value[] = [];
+  for (const root of roots) {
+    if (root.visitStamp === stamp) continue;
+    root.visitStamp = stamp;
+    stack.push(root);
+    while (stack.length > 0) {
+      const v = stack[stack.length - 1]!;
+      // A parent that is neither a leaf nor visited goes on the stack; v is looked at again once
+      // that parent's subtree is listed (re-reading a stamp is cheaper than a per-entry cursor).
+      const a = v.first!;
+      if (a.visitStamp !== stamp && (a.cell & OP_MASK) !== LEAF) {
+        a.visitStamp = stamp;
+        stack.push(a);
+        continue;
       }
-      case MUL: {
-        const second = t[k + 3]!;
-        const bb = blocks[second >>> REF_BITS]!;
-        const bi = second & REF_MASK;
-        ab[ai + GRAD] += bb[bi + DATA]! * g;
-        bb[bi + GRAD] += ab[ai + DATA]! * g;
-        break;
+      const b = v.second;
+      if (b !== null && b.visitStamp !== stamp && (b.cell & OP_MASK) !== LEAF) {
+        b.visitStamp = stamp;
+        stack.push(b);
+        continue;
       }
-      case POW: {
-        const e = vb[vi + EXPONENT]!;
-        ab[ai + GRAD] += e === 0 ? 0 : e * Math.pow(ab[ai + DATA]!, e - 1) * g;
-        break;
-      }
-      case EXP:
-        ab[ai + GRAD] += vb[vi + DATA]! * g;
-        break;
-      case LOG:
-        ab[ai + GRAD] += g / ab[ai + DATA]!;
-        break;
-      case TANH: {
-        const y = vb[vi + DATA]!;
-        ab[ai + GRAD] += (1 - y * y) * g;
-        break;
-      }
-      case SIGMOID: {
-        const y = vb[vi + DATA]!;
-        ab[ai + GRAD] += y * (1 - y) * g;
-        break;
-      }
-      case RELU:
-        ab[ai + GRAD] += ab[ai + DATA]! > 0 ? g : 0;
-        break;
+      stack.pop();
+      v.block[(v.cell >> OP_BITS) + GRAD] = 0; // nothing has added into v yet: its children come later
+      order.push(v);
     }
   }
-  tapeBlocks = [];
-  if (t.length > KEPT_TAPE_LENGTH) tape = new Int32Array(ROW * 1024);
+  roots.forEach((r, i) => (r.grad += kept[i]!));
+  for (let i = order.length - 1; i >= 0; i--) {
+    const v = order[i]!;
+    const a = v.first!;
+    const b = v.second ?? a;
+    chainRule(v.cell & OP_MASK, v.block, v.cell >> OP_BITS, a.block, a.cell >> OP_BITS, b.block, b.cell >> OP_BITS);
+  }
 }

@@ -384,6 +384,72 @@ describe('Value backward', () => {
   });
 });
 
+// backward walks the ops recorded since the previous backward in creation order, and searches
+// the graph for anything older: these tests mix the two.
+describe('Value backward over new and older parts of a graph', () => {
+  const tanhPrime = (u: number): number => 1 - Math.tanh(u) ** 2;
+
+  it('values made before the previous backward, one an ancestor of the other, reached twice', () => {
+    const x = new Value(0.7);
+    const h = x.mul(x); // older: made before the backward below
+    const h2 = h.mul(h); // older, and h is its parent
+    new Value(1).mul(2).backward(); // an unrelated pass in between
+    const y = h.mul(3).add(h.tanh()).add(h2).add(x);
+    y.backward();
+    const hv = 0.7 * 0.7;
+    const dydh = 3 + tanhPrime(hv) + 2 * hv;
+    expect(h.grad).toBeCloseTo(dydh, 14);
+    expect(h2.grad).toBe(1);
+    expect(x.grad).toBeCloseTo(dydh * 1.4 + 1, 13);
+    // The same graph again: now all of it is older; leaves accumulate, the rest is recomputed.
+    y.backward();
+    expect(h.grad).toBeCloseTo(dydh, 14);
+    expect(x.grad).toBeCloseTo(2 * (dydh * 1.4 + 1), 13);
+  });
+
+  it('a root that is not the newest value: values made after it are left alone', () => {
+    const x = new Value(2);
+    const y = x.mul(x).add(x); // dy/dx = 2x + 1
+    const later = y.mul(10).exp();
+    later.grad = 42;
+    y.backward();
+    expect(x.grad).toBe(5);
+    expect(y.grad).toBe(1);
+    expect(later.grad).toBe(42);
+  });
+
+  it('a graph larger than the list of recent ops', () => {
+    // 400,000 ops: the list (131,072) starts over several times while the graph is built.
+    const a = new Value(0.5);
+    const x = new Value(0.25);
+    const w = new Value(2);
+    let v = a;
+    for (let i = 0; i < 200_000; i++) v = v.add(x.mul(w));
+    v.backward();
+    expect(a.grad).toBe(1);
+    expect(x.grad).toBe(400_000);
+    expect(w.grad).toBe(50_000);
+  });
+
+  it('a dump of the graph before its first backward changes nothing', () => {
+    const a = new Value(1.5, 'a');
+    const y = a.tanh().mul(a).add(a.pow(2));
+    expect(toDot(y)).toContain('leaf\\na\\ndata 1.500');
+    y.backward();
+    const t = Math.tanh(1.5);
+    expect(a.grad).toBeCloseTo(tanhPrime(1.5) * 1.5 + t + 3, 14);
+  });
+
+  it('ops made under noGrad in the middle of a graph are constants to it', () => {
+    const x = new Value(3);
+    const c = noGrad(() => x.mul(x)); // a leaf holding 9
+    const y = x.mul(c).add(x); // dy/dx = c + 1 = 10
+    y.backward();
+    expect(x.grad).toBe(10);
+    expect(c.grad).toBe(3);
+  });
+});
+
 describe('Value graphs are freed like plain objects', () => {
   it('a value kept from each step keeps no earlier graph alive', () => {
     // In a child process with --expose-gc: the script keeps one leaf per step plus the last
