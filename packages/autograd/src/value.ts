@@ -39,8 +39,12 @@ const GRAD = 1;
 const EXPONENT = 2;
 /** Slots per block: one live Value keeps at most 6 KB of blocks alive. */
 const BLOCK_SLOTS = 256;
-/** Slot 0 of each block is its header; its first lane holds the epoch of `recent` the block was made in. */
+/**
+ * Slot 0 of each block is its header: the latest epoch of `recent` the block has values of, and
+ * the offset where that epoch's values start in it (the values below are from earlier epochs).
+ */
 const HEADER_EPOCH = 0;
+const HEADER_EPOCH_START = 1;
 
 let block = new Float64Array(LANES * BLOCK_SLOTS);
 let nextOffset = LANES;
@@ -51,6 +55,7 @@ function allocate(data: number): number {
   if (offset === block.length) {
     block = new Float64Array(LANES * BLOCK_SLOTS);
     block[HEADER_EPOCH] = recentEpoch;
+    block[HEADER_EPOCH_START] = LANES;
     offset = LANES;
   }
   nextOffset = offset + LANES;
@@ -61,8 +66,9 @@ function allocate(data: number): number {
 // ---------------------------------------------------------------------------------------------
 // Recent ops. Every op recorded since the last backward is listed here in creation order, which
 // is a topological order: backward walks it once from the root down, in memory order, instead of
-// searching the graph. A new epoch starts (the list emptied, the next value in a new block, so a
-// block's epoch tells whether its ops are listed) after each backward and when the list is full.
+// searching the graph. A new epoch (the list emptied) starts after each backward and when the
+// list is full; block headers tell which epoch a value was made in, so whether an op is listed
+// is a read of its block.
 // NOTE: the list keeps its Values alive until then: at most RECENT_CAP of them (~12 MB).
 
 const RECENT_CAP = 1 << 17;
@@ -70,12 +76,20 @@ let recent: Value[] = [];
 let recentLength = 0;
 let recentEpoch = 1;
 block[HEADER_EPOCH] = recentEpoch;
+block[HEADER_EPOCH_START] = LANES;
 
 function newEpoch(): void {
   recent.fill(null as unknown as Value, 0, recentLength);
   recentLength = 0;
   recentEpoch++;
-  nextOffset = block.length; // the next value starts a block of the new epoch
+  block[HEADER_EPOCH] = recentEpoch;
+  block[HEADER_EPOCH_START] = nextOffset;
+}
+
+/** Whether op value `v` is on the recent list, i.e. was made in the current epoch. */
+function isRecent(v: Value): boolean {
+  const b = v.block;
+  return b[HEADER_EPOCH] === recentEpoch && v.cell >> OP_BITS >= b[HEADER_EPOCH_START]!;
 }
 
 // NOTE: labels live beside the Values, not in a field: almost no Value has one, and a field
@@ -89,7 +103,7 @@ function lift(x: ValueLike): Value {
 /** The result of an op: a leaf when no graph is being recorded. */
 function result(data: number, op: number, first: Value, second: Value | null): Value {
   const record = isGradEnabled();
-  // Before the value is made: a full list starts a new epoch, and the value its first block.
+  // A full list starts a new epoch before the value is made, so that the value belongs to it.
   if (record && recentLength === RECENT_CAP) newEpoch();
   const v = new Value(data);
   if (record) {
@@ -203,9 +217,9 @@ export class Value implements Vertex {
       this.grad += 1;
       return;
     }
-    if (this.block[HEADER_EPOCH] === recentEpoch) {
+    if (isRecent(this)) {
       const older = backwardRecent(this);
-      if (older.length > 0) backwardSearched(older, true);
+      if (older !== null) backwardSearched(older, true);
     } else {
       backwardSearched([this], false);
     }
@@ -275,23 +289,24 @@ function reach(p: Value, stamp: number): boolean {
 /**
  * Backward from a root on the recent-ops list: walks the list from the root down to its start
  * (children before parents), applying the chain rule at each value the root reaches. Returns the
- * values reached whose ops predate the list, with their gradient so far; then empties the list.
+ * values reached whose ops predate the list (null if none), with their gradient so far; then
+ * empties the list.
  */
-function backwardRecent(root: Value): Value[] {
+function backwardRecent(root: Value): Value[] | null {
   const stamp = nextVisitStamp();
   const list = recent;
   let i = recentLength - 1;
   while (list[i] !== root) i--;
   root.visitStamp = stamp;
   root.block[(root.cell >> OP_BITS) + GRAD] = 1;
-  const older: Value[] = [];
+  let older: Value[] | null = null;
   for (; i >= 0; i--) {
     const v = list[i]!;
     if (v.visitStamp !== stamp) continue; // not an ancestor of the root
     const a = v.first!;
     const b = v.second ?? a;
-    if (reach(a, stamp) && a.block[HEADER_EPOCH] !== recentEpoch) older.push(a);
-    if (reach(b, stamp) && b.block[HEADER_EPOCH] !== recentEpoch) older.push(b);
+    if (reach(a, stamp) && !isRecent(a)) (older ??= []).push(a);
+    if (reach(b, stamp) && !isRecent(b)) (older ??= []).push(b);
     chainRule(v.cell & OP_MASK, v.block, v.cell >> OP_BITS, a.block, a.cell >> OP_BITS, b.block, b.cell >> OP_BITS);
   }
   newEpoch();
