@@ -1,6 +1,6 @@
 import { ArgumentError } from './errors.js';
 import { isGradEnabled } from './engine/grad-mode.js';
-import { nextVisitStamp, type Vertex } from './engine/topo-sort.js';
+import { nextVisitStamp, topoSort, type Vertex } from './engine/topo-sort.js';
 
 /** The primitive scalar ops; everything else on Value is composed from them. */
 type ValueOp = 'leaf' | 'add' | 'mul' | 'pow' | 'exp' | 'log' | 'tanh' | 'sigmoid' | 'relu';
@@ -314,45 +314,19 @@ function backwardRecent(root: Value): Value[] | null {
 }
 
 /**
- * Backward from `roots` by searching the graph: a post-order DFS (first parent first, so the
- * order is deterministic) lists the non-leaf values they reach, parents before children, and
- * zeroes their grads; the chain rule then runs over that order reversed. The roots get grad 1,
- * or, with `keepGrads`, keep the gradient they already hold.
- * NOTE: iterative with an explicit stack; a recursive walk overflows the JS stack on long chains.
+ * Backward from `roots` by searching the graph with the engine's topological sort (iterative,
+ * first parent first, so the order is deterministic): every non-leaf value they reach gets its
+ * grad zeroed, then the chain rule runs over the order reversed. The roots get grad 1, or, with
+ * `keepGrads`, keep the gradient they already hold.
  */
 function backwardSearched(roots: Value[], keepGrads: boolean): void {
   const kept = roots.map((r) => (keepGrads ? r.grad : 1));
-  const stamp = nextVisitStamp();
-  const order: Value[] = [];
-  const stack: Value[] = [];
-  for (const root of roots) {
-    if (root.visitStamp === stamp) continue;
-    root.visitStamp = stamp;
-    stack.push(root);
-    while (stack.length > 0) {
-      const v = stack[stack.length - 1]!;
-      // A parent that is neither a leaf nor visited goes on the stack; v is looked at again once
-      // that parent's subtree is listed (re-reading a stamp is cheaper than a per-entry cursor).
-      const a = v.first!;
-      if (a.visitStamp !== stamp && (a.cell & OP_MASK) !== LEAF) {
-        a.visitStamp = stamp;
-        stack.push(a);
-        continue;
-      }
-      const b = v.second;
-      if (b !== null && b.visitStamp !== stamp && (b.cell & OP_MASK) !== LEAF) {
-        b.visitStamp = stamp;
-        stack.push(b);
-        continue;
-      }
-      stack.pop();
-      v.block[(v.cell >> OP_BITS) + GRAD] = 0; // nothing has added into v yet: its children come later
-      order.push(v);
-    }
-  }
+  const order = topoSort(roots);
+  for (const v of order) if ((v.cell & OP_MASK) !== LEAF) v.block[(v.cell >> OP_BITS) + GRAD] = 0;
   roots.forEach((r, i) => (r.grad += kept[i]!));
   for (let i = order.length - 1; i >= 0; i--) {
     const v = order[i]!;
+    if ((v.cell & OP_MASK) === LEAF) continue;
     const a = v.first!;
     const b = v.second ?? a;
     chainRule(v.cell & OP_MASK, v.block, v.cell >> OP_BITS, a.block, a.cell >> OP_BITS, b.block, b.cell >> OP_BITS);
