@@ -18,20 +18,7 @@ import { execFileSync } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { scalarData } from '../src/data.js';
-
-interface ValueClass {
-  new (data: number): ScalarValue;
-}
-interface ScalarValue {
-  data: number;
-  grad: number;
-  add(o: ScalarValue | number): ScalarValue;
-  sub(o: ScalarValue | number): ScalarValue;
-  mul(o: ScalarValue | number): ScalarValue;
-  tanh(): ScalarValue;
-  backward(): void;
-}
+import { scalarStep, type ValueClass } from '../src/scalar-workload.js';
 
 function option(name: string, fallback: string): string {
   const i = process.argv.indexOf(name);
@@ -41,44 +28,6 @@ function option(name: string, fallback: string): string {
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '../..');
 const workspaceValue = resolve(root, 'packages/autograd/src/value.ts');
-
-/** The bench's scalar workload (bench/src/chainrule.ts), over a given Value class. */
-function scalarStep(V: ValueClass, samples = 100, sizes = [2, 16, 16, 1], lr = 0.01): () => number {
-  const d = scalarData(samples, sizes);
-  const layers = d.layers.map((l) => ({
-    w: Array.from({ length: l.fanOut }, (_, o) => Array.from(l.w.subarray(o * l.fanIn, (o + 1) * l.fanIn), (v) => new V(v))),
-    b: Array.from(l.b, (v) => new V(v)),
-  }));
-  const params = layers.flatMap((l) => [...l.w.flat(), ...l.b]);
-  const nIn = sizes[0]!;
-  const forward = (input: readonly (number | ScalarValue)[]): ScalarValue[] => {
-    let act = input;
-    layers.forEach((layer, li) => {
-      const last = li === layers.length - 1;
-      act = layer.w.map((row, o) => {
-        let s = layer.b[o]!;
-        for (let j = 0; j < row.length; j++) s = s.add(row[j]!.mul(act[j]!));
-        return last ? s : s.tanh();
-      });
-    });
-    return act as ScalarValue[];
-  };
-  return () => {
-    let loss = new V(0);
-    for (let s = 0; s < samples; s++) {
-      const out = forward(Array.from(d.x.subarray(s * nIn, (s + 1) * nIn)))[0]!;
-      const diff = out.sub(d.y[s]!);
-      loss = loss.add(diff.mul(diff));
-    }
-    loss = loss.mul(1 / samples);
-    loss.backward();
-    for (const p of params) {
-      p.data -= lr * p.grad;
-      p.grad = 0;
-    }
-    return loss.data;
-  };
-}
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);

@@ -3,7 +3,8 @@
 
 import { tensor, Value } from '@chainrule/autograd';
 import { crossEntropyLoss, MLP, SGD, type Linear } from '@chainrule/nn';
-import { chainOps, CHAIN_ADD, CHAIN_MUL, MLP_SIZES, mlpData, scalarData, SEEDS, uniform } from './data.js';
+import { scalarStep } from './scalar-workload.js';
+import { chainOps, CHAIN_ADD, CHAIN_MUL, MLP_SIZES, mlpData, SEEDS, uniform } from './data.js';
 import { peerVersion } from './peers.js';
 import type { Contender, ContenderInfo, Runner, Workload } from './types.js';
 
@@ -67,43 +68,7 @@ function chain(ops: number, size: number): Runner {
 }
 
 function scalar(samples: number, sizes: number[], lr: number): Runner {
-  const d = scalarData(samples, sizes);
-  const layers = d.layers.map((l) => ({
-    w: Array.from({ length: l.fanOut }, (_, o) => Array.from(l.w.subarray(o * l.fanIn, (o + 1) * l.fanIn), (v) => new Value(v))),
-    b: Array.from(l.b, (v) => new Value(v)),
-  }));
-  const params = layers.flatMap((l) => [...l.w.flat(), ...l.b]);
-  const nIn = sizes[0]!;
-  const forward = (input: readonly (number | Value)[]): Value[] => {
-    let act = input;
-    layers.forEach((layer, li) => {
-      const last = li === layers.length - 1;
-      act = layer.w.map((row, o) => {
-        // micrograd's neuron: sum(w·x, start=b), then tanh except on the output layer.
-        let s = layer.b[o]!;
-        for (let j = 0; j < row.length; j++) s = s.add(row[j]!.mul(act[j]!));
-        return last ? s : s.tanh();
-      });
-    });
-    return act as Value[];
-  };
-  return {
-    run: () => {
-      let loss = new Value(0);
-      for (let s = 0; s < samples; s++) {
-        const out = forward(Array.from(d.x.subarray(s * nIn, (s + 1) * nIn)))[0]!;
-        const diff = out.sub(d.y[s]!);
-        loss = loss.add(diff.mul(diff));
-      }
-      loss = loss.mul(1 / samples);
-      loss.backward();
-      for (const p of params) {
-        p.data -= lr * p.grad;
-        p.grad = 0;
-      }
-      return loss.data;
-    },
-  };
+  return { run: scalarStep(Value, samples, sizes, lr) };
 }
 
 function setup(w: Workload): Runner {
