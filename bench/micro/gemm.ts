@@ -10,7 +10,7 @@
  */
 import { loadavg } from 'node:os';
 import { gemmJs } from '../../packages/autograd/src/kernels/gemm-js.js';
-import { gemmWasm, wasmGemmFlavour } from '../../packages/autograd/src/kernels/wasm/gemm-wasm.js';
+import { gemmWasm, helperThreadReady, setKernelThreads, wasmGemmFlavour } from '../../packages/autograd/src/kernels/wasm/gemm-wasm.js';
 
 type Kernel = typeof gemmJs;
 type DTypeName = 'float32' | 'float64';
@@ -33,9 +33,15 @@ const rounds = Number(option('--rounds') ?? 5);
 const small = process.argv.includes('--small');
 const sizes = (option('--sizes') ?? (small ? '4,8,12,16,20,24,32,48' : '64,128,256,512,1024')).split(',').map(Number);
 
+const withThreads = (count: 1 | 2): Kernel => (...args) => {
+  setKernelThreads(count);
+  gemmWasm(...args);
+};
+
 const contenders: [string, Kernel][] = [
   ['ts', gemmJs],
-  ['wasm', (...args) => void gemmWasm(...args)],
+  ['wasm', withThreads(1)],
+  ['wasm 2 threads', withThreads(2)],
 ];
 
 function filled(dtype: DTypeName, size: number, seed: number): Float32Array | Float64Array {
@@ -88,18 +94,23 @@ function measure(dtype: DTypeName, shape: Shape, minMs: number): number[] {
 
 function table(title: string, shapes: Shape[], minMs: number): void {
   console.log(`\n${title}\n`);
-  const header = ['shape', ...(['float32', 'float64'] as const).flatMap((d) => contenders.map(([name]) => `${d} ${name}`)), 'f32 wasm/ts', 'f64 wasm/ts'];
+  const header = [
+    'shape',
+    ...(['float32', 'float64'] as const).flatMap((d) => contenders.map(([name]) => `${d} ${name}`)),
+    ...(['f32', 'f64'] as const).flatMap((d) => [`${d} wasm/ts`, `${d} 2 threads/1`]),
+  ];
   console.log(`| ${header.join(' | ')} |`);
   console.log(`|${header.map(() => '---').join('|')}|`);
   for (const shape of shapes) {
     const f32 = measure('float32', shape, minMs);
     const f64 = measure('float64', shape, minMs);
     const cells = [...f32, ...f64].map((x) => x.toFixed(small ? 2 : 1));
-    const ratios = [f32[1]! / f32[0]!, f64[1]! / f64[0]!].map((x) => x.toFixed(1) + '×');
+    const ratios = [f32[1]! / f32[0]!, f32[2]! / f32[1]!, f64[1]! / f64[0]!, f64[2]! / f64[1]!].map((x) => x.toFixed(2) + '×');
     console.log(`| ${[shape.label, ...cells, ...ratios].join(' | ')} |`);
   }
 }
 
+if (!(await helperThreadReady())) console.log('(no helper thread here: the 2-thread column runs on one thread)');
 const load = (): string => loadavg().map((x) => x.toFixed(1)).join(' ');
 console.log(
   `gemm GFLOP/s, median of ${rounds} alternating rounds; node ${process.version}; WebAssembly build: ${wasmGemmFlavour() ?? 'unavailable'}; load average ${load()}`,

@@ -11,28 +11,31 @@ export interface Wabt {
   parseWat(
     filename: string,
     text: string,
-    features?: { simd?: boolean; relaxed_simd?: boolean },
-  ): { validate(): void; toBinary(options: object): { buffer: Uint8Array }; destroy(): void };
+    features?: { simd?: boolean; relaxed_simd?: boolean; threads?: boolean },
+  ): { validate(features?: { simd?: boolean; relaxed_simd?: boolean; threads?: boolean }): void; toBinary(options: object): { buffer: Uint8Array }; destroy(): void };
 }
 
 /** Path of the generated module, relative to the package root. */
 export const GENERATED_PATH = 'src/kernels/wasm/gemm-wasm.generated.ts';
 
+/**
+ * Assembles one build: relaxed-SIMD fused multiply-add or plain SIMD128, importing a shared
+ * memory or (`shared` false, what the loader derives where shared memory is missing) not.
+ */
+export function assembleGemm(wabt: Wabt, relaxed: boolean, shared = true): Uint8Array {
+  const features = { simd: true, relaxed_simd: relaxed, threads: true };
+  const module = wabt.parseWat(relaxed ? 'gemm-relaxed.wat' : 'gemm-simd128.wat', gemmWat(relaxed, GEMM_BLOCKING, shared), features);
+  try {
+    module.validate(features);
+    return module.toBinary({}).buffer.slice();
+  } finally {
+    module.destroy();
+  }
+}
+
 /** The two builds: plain SIMD128, and relaxed-SIMD fused multiply-add. */
 export function assembleGemmWasm(wabt: Wabt): { simd128: Uint8Array; relaxed: Uint8Array } {
-  const assemble = (relaxed: boolean): Uint8Array => {
-    const module = wabt.parseWat(relaxed ? 'gemm-relaxed.wat' : 'gemm-simd128.wat', gemmWat(relaxed), {
-      simd: true,
-      relaxed_simd: relaxed,
-    });
-    try {
-      module.validate();
-      return module.toBinary({}).buffer.slice();
-    } finally {
-      module.destroy();
-    }
-  };
-  return { simd128: assemble(false), relaxed: assemble(true) };
+  return { simd128: assembleGemm(wabt, false), relaxed: assembleGemm(wabt, true) };
 }
 
 /** Base64 of `bytes`, wrapped at 100 columns. */

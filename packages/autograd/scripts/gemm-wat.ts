@@ -12,22 +12,17 @@
  * strides, so all four transpose combinations run the same micro-kernel at the same speed.
  */
 
-/** Element type of one kernel. */
-export type WasmDType = 'f32' | 'f64';
+import {
+  type GemmBlocking,
+  JOB,
+  JOB_STATE,
+  MAX_PAGES,
+  scratchLayout,
+  type ScratchLayout,
+  type WasmDType,
+} from '../src/kernels/wasm/layout.js';
 
-/** Blocking parameters of one kernel (elements, not bytes). */
-export interface GemmBlocking {
-  /** Rows of the register tile. */
-  readonly mr: number;
-  /** Columns of the register tile (a multiple of the vector width). */
-  readonly nr: number;
-  /** Depth of a packed slice: a KC×NR panel of B stays in L1. */
-  readonly kc: number;
-  /** Rows of a packed block of A (a multiple of mr): an MC×KC block stays in L2. */
-  readonly mc: number;
-  /** Columns of a packed block of B (a multiple of nr). */
-  readonly nc: number;
-}
+export type { GemmBlocking, WasmDType };
 
 /** The blocking each dtype is built with; the loader sizes its scratch from these. */
 export const GEMM_BLOCKING: Readonly<Record<WasmDType, GemmBlocking>> = {
@@ -328,11 +323,12 @@ function packA(t: WasmDType, b: GemmBlocking): string[] {
 }
 
 /**
- * The exported driver: C = op(A)·op(B) with A, B, C, the packing buffers and an mr×nr edge
- * tile all in linear memory (byte addresses). m, n, k ≥ 1. Edge tiles are computed into the
- * tile buffer and merged element by element, so the micro-kernel never branches.
+ * The driver: C = op(A)·op(B) with A, B, C and the thread's scratch area (edge tile, packed A,
+ * packed B) in linear memory (byte addresses and byte strides, so any slab of a product is a
+ * product too). m, n, k ≥ 1. Edge tiles are computed into the tile buffer and merged element
+ * by element, so the micro-kernel never branches.
  */
-function driver(t: WasmDType, b: GemmBlocking): string[] {
+function driver(t: WasmDType, b: GemmBlocking, layout: ScratchLayout): string[] {
   const s = SIZE[t];
   const load = `${t}.load`;
   const store = `${t}.store`;
@@ -348,7 +344,7 @@ function driver(t: WasmDType, b: GemmBlocking): string[] {
   ]);
   const micro = [
     set('h', min(i32(b.mr), `(i32.sub ${get('mcur')} ${get('ir')})`)),
-    set('cp', add(get('c'), mul(add(mul(add(get('ic'), get('ir')), get('n')), add(get('jc'), get('jr'))), i32(s)))),
+    set('cp', add(get('c'), add(mul(add(get('ic'), get('ir')), get('ldc')), mul(add(get('jc'), get('jr')), i32(s))))),
     set('apan', add(get('pa'), mul(mul(get('ir'), get('kcur')), i32(s)))),
     `(if (i32.and (i32.eq ${get('h')} ${i32(b.mr)}) (i32.eq ${get('w')} ${i32(b.nr)}))`,
     `  (then (call $kernel_${t} ${get('kcur')} ${get('apan')} ${get('bpan')} ${get('cp')} ${get('ldc')} ${get('acc')}))`,
@@ -376,19 +372,92 @@ function driver(t: WasmDType, b: GemmBlocking): string[] {
     set('ncur', min(i32(b.nc), `(i32.sub ${get('n')} ${get('jc')})`)),
     ...overK,
   ]);
-  const names = ['rsa', 'csa', 'rsb', 'csb', 'ldc', 'jc', 'pc', 'ic', 'jr', 'ir', 'ncur', 'kcur', 'mcur', 'acc'];
+  const names = ['pa', 'pb', 'tile', 'jc', 'pc', 'ic', 'jr', 'ir', 'ncur', 'kcur', 'mcur', 'acc'];
   return [
-    `(func (export "gemm_${t}") (param $ta i32) (param $tb i32) (param $m i32) (param $n i32) (param $k i32)`,
-    '  (param $a i32) (param $b i32) (param $c i32) (param $pa i32) (param $pb i32) (param $tile i32)',
+    `(func $gemm_${t} (param $m i32) (param $n i32) (param $k i32)`,
+    '  (param $a i32) (param $rsa i32) (param $csa i32) (param $b i32) (param $rsb i32) (param $csb i32)',
+    '  (param $c i32) (param $ldc i32) (param $scratch i32)',
     `  ${locals('i32', names)}`,
     `  ${locals('i32', ['h', 'w', 'cp', 'apan', 'bpan', 'r', 'q', 'x', 'y'])}`,
-    '  ;; Byte strides of op(A)(i, p) and op(B)(p, j).',
-    `  ${set('rsa', `(select ${i32(s)} ${mul(get('k'), i32(s))} ${get('ta')})`)}`,
-    `  ${set('csa', `(select ${mul(get('m'), i32(s))} ${i32(s)} ${get('ta')})`)}`,
-    `  ${set('rsb', `(select ${i32(s)} ${mul(get('n'), i32(s))} ${get('tb')})`)}`,
-    `  ${set('csb', `(select ${mul(get('k'), i32(s))} ${i32(s)} ${get('tb')})`)}`,
-    `  ${set('ldc', mul(get('n'), i32(s)))}`,
+    `  ${set('tile', add(get('scratch'), i32(layout.tile)))}`,
+    `  ${set('pa', add(get('scratch'), i32(layout.packA)))}`,
+    `  ${set('pb', add(get('scratch'), i32(layout.packB)))}`,
     ...overN.map((line) => '  ' + line),
+    ')',
+  ];
+}
+
+/** `(i32.load offset=… job)` of one job field. */
+const field = (name: keyof typeof JOB): string => `(i32.load offset=${4 * JOB[name]} ${get('job')})`;
+
+/**
+ * The exported `gemm_<t>(job, scratch)`: takes slabs of the job at byte address `job` (see
+ * layout.ts) with an atomic add on its counter and computes each with this thread's scratch
+ * area, until none is left. Every thread working on a job runs this same loop; alone, it
+ * simply does every slab. A slab's elements get exactly the arithmetic they get unsplit
+ * (each is its own sum over k, block by block), so the result does not depend on the split.
+ */
+function run(t: WasmDType): string[] {
+  const s = SIZE[t];
+  const call = (args: string[]): string => `(call $gemm_${t} ${args.join(' ')} ${get('scratch')})`;
+  return [
+    `(func $run_${t} (export "gemm_${t}") (param $job i32) (param $scratch i32)`,
+    `  ${locals('i32', ['chunk', 'start', 'len'])}`,
+    '  (block $done',
+    '    (loop $next',
+    `      ${set('chunk', `(i32.atomic.rmw.add offset=${4 * JOB.counter} ${get('job')} ${i32(1)})`)}`,
+    `      (br_if $done (i32.ge_u ${get('chunk')} ${field('chunks')}))`,
+    `      ${set('start', mul(get('chunk'), field('width')))}`,
+    `      (if ${field('axis')}`,
+    '        (then',
+    `          ${set('len', min(field('width'), `(i32.sub ${field('n')} ${get('start')})`))}`,
+    `          ${call([field('m'), get('len'), field('k'), field('a'), field('rsa'), field('csa'),
+      add(field('b'), mul(get('start'), field('csb'))), field('rsb'), field('csb'),
+      add(field('c'), mul(get('start'), i32(s))), field('ldc')])})`,
+    '        (else',
+    `          ${set('len', min(field('width'), `(i32.sub ${field('m')} ${get('start')})`))}`,
+    `          ${call([get('len'), field('n'), field('k'), add(field('a'), mul(get('start'), field('rsa'))), field('rsa'), field('csa'),
+      field('b'), field('rsb'), field('csb'),
+      add(field('c'), mul(get('start'), field('ldc'))), field('ldc')])}))`,
+    '      (br $next)))',
+    ')',
+  ];
+}
+
+/**
+ * Polls of the job state a helper makes before it sleeps (about 100 µs): products in a
+ * training loop come back to back, and waking a sleeping thread costs tens of microseconds
+ * (more in a virtual machine, where the idle core may be halted).
+ */
+export const HELPER_SPINS = 1 << 16;
+
+/**
+ * The exported `serve(job, scratch)`, a helper thread's whole life: poll the job's state for a
+ * while, then sleep until it changes; when a job is posted, take it (compare-and-swap, so a job
+ * the main thread has withdrawn is never run), do slabs of it, mark it finished and wake the
+ * main thread. Never returns; the thread is stopped from outside.
+ */
+function serve(): string[] {
+  const state = `(i32.atomic.load ${get('job')})`;
+  return [
+    '(func (export "serve") (param $job i32) (param $scratch i32)',
+    '  (local $s i32) (local $spins i32)',
+    '  (loop $forever',
+    `    ${set('s', state)}`,
+    `    (if (i32.eq ${get('s')} ${i32(JOB_STATE.posted)})`,
+    '      (then',
+    `        ${set('spins', i32(0))}`,
+    `        (if (i32.eq (i32.atomic.rmw.cmpxchg ${get('job')} ${i32(JOB_STATE.posted)} ${i32(JOB_STATE.taken)}) ${i32(JOB_STATE.posted)})`,
+    '          (then',
+    `            (if ${field('dtype')}`,
+    `              (then (call $run_f64 ${get('job')} ${get('scratch')}))`,
+    `              (else (call $run_f32 ${get('job')} ${get('scratch')})))`,
+    `            (i32.atomic.store ${get('job')} ${i32(JOB_STATE.finished)})`,
+    `            (drop (memory.atomic.notify ${get('job')} ${i32(1)})))))`,
+    `      (else (if (i32.lt_u ${get('spins')} ${i32(HELPER_SPINS)})`,
+    `        (then ${set('spins', add(get('spins'), i32(1)))})`,
+    `        (else (drop (memory.atomic.wait32 ${get('job')} ${get('s')} (i64.const -1)))))))`,
+    '    (br $forever))',
     ')',
   ];
 }
@@ -543,19 +612,21 @@ function axpy(t: WasmDType): string[] {
 }
 
 /**
- * The whole module: one exported memory, `gemm_f32`, `gemm_f64`, their epilogues
- * `bias_act_f32`, `bias_act_f64`, `relu_backward_f32`, `relu_backward_f64`, and `axpy_f32`,
- * `axpy_f64`. `relaxed` uses relaxed-SIMD fused
- * multiply-add in the micro-kernels.
+ * The whole module: an imported memory (shared, so a helper thread can work in it; the loader
+ * clears the flag where shared memory is missing), `gemm_f32`, `gemm_f64`, `serve`, the
+ * epilogues `bias_act_f32`, `bias_act_f64`, `relu_backward_f32`, `relu_backward_f64`, and
+ * `axpy_f32`, `axpy_f64`. `relaxed` uses relaxed-SIMD fused multiply-add in the micro-kernels.
  */
-export function gemmWat(relaxed: boolean, blocking: Readonly<Record<WasmDType, GemmBlocking>> = GEMM_BLOCKING): string {
-  const lines = ['(module', '  (memory (export "memory") 1)'];
+export function gemmWat(relaxed: boolean, blocking: Readonly<Record<WasmDType, GemmBlocking>> = GEMM_BLOCKING, shared = true): string {
+  const layout = scratchLayout(blocking);
+  const lines = ['(module', `  (import "env" "memory" (memory 1 ${MAX_PAGES}${shared ? ' shared' : ''}))`];
   for (const t of ['f32', 'f64'] as const) {
     const b = blocking[t];
-    for (const fn of [kernel(t, b, relaxed), packB(t, b), packA(t, b), driver(t, b), epilogue(t), reluBackward(t), axpy(t)]) {
+    for (const fn of [kernel(t, b, relaxed), packB(t, b), packA(t, b), driver(t, b, layout), run(t), epilogue(t), reluBackward(t), axpy(t)]) {
       lines.push(...fn.map((line) => '  ' + line));
     }
   }
+  lines.push(...serve().map((line) => '  ' + line));
   lines.push(')');
   return lines.join('\n') + '\n';
 }

@@ -1,15 +1,18 @@
 import type { FloatArray } from '../../dtype.js';
 import { GEMM_WASM_BLOCKING, GEMM_WASM_RELAXED, GEMM_WASM_SIMD128 } from './gemm-wasm.generated.js';
+import { dataStart, JOB, JOB_BYTES, JOB_STATE, MAX_PAGES, scratchAddress, scratchLayout } from './layout.js';
 
 /**
  * Loader and driver of the WebAssembly SIMD gemm (source: scripts/gemm-wat.ts). The module is
  * a few kilobytes, so it compiles synchronously (`new WebAssembly.Module`) on first use and
  * `gemm` stays synchronous. Operands are copied into its memory (O(mk + kn + mn) against
  * O(mnk) work), which is why `gemm` only takes this path above a size threshold.
+ *
+ * Large products are shared with one helper thread (Node's worker_threads) working in the same
+ * shared memory: see `gemmThreads`.
  */
 
 interface GemmExports {
-  readonly memory: WebAssembly.Memory;
   readonly gemm_f32: GemmEntry;
   readonly gemm_f64: GemmEntry;
   readonly bias_act_f32: EpilogueEntry;
@@ -29,10 +32,8 @@ type AxpyEntry = (y: number, x: number, n: number, alpha: number) => void;
 /** C[r, j] = act(C[r, j] + bias[j]) in place; flags: 1 adds the bias, 2 applies relu. */
 type EpilogueEntry = (c: number, m: number, n: number, bias: number, flags: number) => void;
 
-type GemmEntry = (
-  transA: number, transB: number, m: number, n: number, k: number,
-  a: number, b: number, c: number, packA: number, packB: number, tile: number,
-) => void;
+/** Does slabs of the job at byte address `job` with the scratch area at `scratch` until none is left. */
+type GemmEntry = (job: number, scratch: number) => void;
 
 /** Which build was loaded: relaxed-SIMD FMA where the runtime validates it, else SIMD128. */
 export type WasmGemmFlavour = 'relaxed-simd' | 'simd128';
@@ -40,12 +41,22 @@ export type WasmGemmFlavour = 'relaxed-simd' | 'simd128';
 interface Loaded {
   readonly exports: GemmExports;
   readonly flavour: WasmGemmFlavour;
+  readonly module: WebAssembly.Module;
+  readonly memory: WebAssembly.Memory;
+  /** Whether the memory is shared, so a helper thread can work in it. */
+  readonly shared: boolean;
 }
+
+const LAYOUT = scratchLayout(GEMM_WASM_BLOCKING);
+/** First byte of the operands, past the job record and the threads' scratch areas. */
+const DATA = dataStart(LAYOUT);
 
 /** undefined: not tried yet; null: unavailable. */
 let loaded: Loaded | null | undefined;
 let f32View = new Float32Array(0);
 let f64View = new Float64Array(0);
+/** The job record's words. */
+let jobWords = new Int32Array(0);
 
 function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
   const binary = atob(text);
@@ -54,16 +65,55 @@ function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
   return bytes;
 }
 
+/** The import of the memory in the module's bytes: "env" "memory", kind memory, limits flags. */
+const MEMORY_IMPORT = [3, ...'env'.split('').map((ch) => ch.charCodeAt(0)), 6, ...'memory'.split('').map((ch) => ch.charCodeAt(0)), 2];
+const SHARED_WITH_MAXIMUM = 3;
+const WITH_MAXIMUM = 1;
+
+/**
+ * The same module importing an unshared memory: the limits flags after the memory import go
+ * from "shared, with maximum" to "with maximum" (the only difference between the two builds;
+ * a test compares this with the assembler's unshared build). For runtimes without
+ * SharedArrayBuffer, such as a browser page that is not cross-origin isolated.
+ */
+export function unsharedModuleBytes(bytes: Uint8Array<ArrayBuffer>): Uint8Array<ArrayBuffer> {
+  const copy = bytes.slice();
+  for (let i = 0; i + MEMORY_IMPORT.length < copy.length; i++) {
+    if (MEMORY_IMPORT.every((byte, j) => copy[i + j] === byte) && copy[i + MEMORY_IMPORT.length] === SHARED_WITH_MAXIMUM) {
+      copy[i + MEMORY_IMPORT.length] = WITH_MAXIMUM;
+      return copy;
+    }
+  }
+  throw new Error('gemm: the WebAssembly module has no shared memory import to clear');
+}
+
+/** A memory big enough for the job record and scratch; shared where the runtime allows. */
+function newMemory(): { memory: WebAssembly.Memory; shared: boolean } {
+  const initial = Math.ceil(DATA / 65536);
+  if (typeof SharedArrayBuffer === 'function') {
+    try {
+      const memory = new WebAssembly.Memory({ initial, maximum: MAX_PAGES, shared: true });
+      if (memory.buffer instanceof SharedArrayBuffer) return { memory, shared: true };
+    } catch {
+      // Shared memory refused (no cross-origin isolation): fall through to an unshared one.
+    }
+  }
+  return { memory: new WebAssembly.Memory({ initial, maximum: MAX_PAGES }), shared: false };
+}
+
 function load(): Loaded | null {
   if (loaded !== undefined) return loaded;
   loaded = null;
   if (typeof WebAssembly !== 'object' || typeof atob !== 'function') return null;
   try {
+    const { memory, shared } = newMemory();
     for (const [flavour, text] of [['relaxed-simd', GEMM_WASM_RELAXED], ['simd128', GEMM_WASM_SIMD128]] as const) {
-      const bytes = decodeBase64(text);
+      const bytes = shared ? decodeBase64(text) : unsharedModuleBytes(decodeBase64(text));
       if (!WebAssembly.validate(bytes)) continue;
-      const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), {});
-      loaded = { exports: instance.exports as unknown as GemmExports, flavour };
+      const module = new WebAssembly.Module(bytes);
+      const instance = new WebAssembly.Instance(module, { env: { memory } });
+      loaded = { exports: instance.exports as unknown as GemmExports, flavour, module, memory, shared };
+      refreshViews(memory);
       break;
     }
   } catch {
@@ -72,6 +122,12 @@ function load(): Loaded | null {
     loaded = null;
   }
   return loaded;
+}
+
+function refreshViews(memory: WebAssembly.Memory): void {
+  f32View = new Float32Array(memory.buffer);
+  f64View = new Float64Array(memory.buffer);
+  jobWords = new Int32Array(memory.buffer, 0, JOB_BYTES / 4);
 }
 
 /**
@@ -94,7 +150,172 @@ export function wasmGemmFlavour(): WasmGemmFlavour | null {
 const align = (bytes: number): number => Math.ceil(bytes / 64) * 64;
 
 /** Largest linear memory the driver asks for: byte addresses are i32, kept below 2 GiB. */
-const MAX_BYTES = 2 ** 31 - 65536;
+const MAX_BYTES = MAX_PAGES * 65536;
+
+// ---------------------------------------------------------------------------------------------
+// The helper thread.
+
+/**
+ * Below this many multiply-adds (m·n·k) a product stays on the calling thread: waking the
+ * helper costs tens of microseconds (`node scripts/run.mjs bench/micro/gemm.ts --threads`).
+ */
+const THREAD_MIN_WORK = 1 << 18;
+
+/**
+ * Multiply-adds per slab a shared product is cut into (2 to MAX_SLABS slabs). More slabs than
+ * threads, so a thread slowed by other work on its core leaves slabs to the other instead of
+ * holding it up; not many more, since every slab packs the operand it shares in full again.
+ */
+const SLAB_WORK = 1 << 22;
+const MAX_SLABS = 8;
+
+/** Polls of the job state the caller makes before it sleeps waiting for the helper. */
+const MAIN_SPINS = 1 << 16;
+
+/**
+ * The helper's whole program (a CommonJS worker): instantiate the same module over the same
+ * memory, say it is ready, then serve jobs until the process ends.
+ */
+const HELPER_SOURCE = `
+const { workerData } = require('node:worker_threads');
+const { module, memory, scratch, ready } = workerData;
+const { serve } = new WebAssembly.Instance(module, { env: { memory } }).exports;
+Atomics.store(new Int32Array(memory.buffer, 0, ${JOB_BYTES / 4}), ready, 1);
+serve(0, scratch);
+`;
+
+interface WorkerThreads {
+  Worker: new (source: string, options: { eval: true; workerData: unknown }) => { unref(): void; on(event: 'error', listener: (error: unknown) => void): void };
+}
+
+interface NodeProcess {
+  getBuiltinModule?: (id: string) => unknown;
+}
+
+/** 'off': never start it; 'starting': started, not ready yet; 'ready'; 'failed'. */
+let helper: 'off' | 'starting' | 'ready' | 'failed' = 'off';
+let threads = threadsFromEnvironment();
+
+function nodeModule<T>(id: string): T | undefined {
+  const process = (globalThis as { process?: NodeProcess }).process;
+  return typeof process?.getBuiltinModule === 'function' ? (process.getBuiltinModule(id) as T | undefined) : undefined;
+}
+
+/** Threads a product may use where nothing says otherwise: 2 on a machine with 2+ cores that has worker_threads, else 1. */
+function defaultThreads(): 1 | 2 {
+  const os = nodeModule<{ availableParallelism?: () => number }>('node:os');
+  return nodeModule<WorkerThreads>('node:worker_threads') !== undefined && (os?.availableParallelism?.() ?? 1) >= 2 ? 2 : 1;
+}
+
+/** `CHAINRULE_THREADS=1|2`, read once at load. */
+function threadsFromEnvironment(): 1 | 2 {
+  const process = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process;
+  const value = process?.env?.['CHAINRULE_THREADS'];
+  if (value === undefined || value === '') return defaultThreads();
+  if (value !== '1' && value !== '2') throw new RangeError(`CHAINRULE_THREADS: expected '1' or '2', got '${value}'`);
+  return value === '1' ? 1 : 2;
+}
+
+/**
+ * Sets how many threads a large WebAssembly product may use: 1 (the calling thread only) or 2
+ * (the caller and a helper thread over shared memory; Node only, as browsers need a worker
+ * script of their own). Results are the same bits either way: each element gets the same
+ * arithmetic however the product is cut. The default is 2 where Node reports 2+ cores;
+ * `CHAINRULE_THREADS=1|2` sets it at load.
+ * @example setKernelThreads(1); // keep the second core for something else
+ */
+export function setKernelThreads(count: 1 | 2): void {
+  if (count !== 1 && count !== 2) throw new RangeError(`setKernelThreads: expected 1 or 2, got ${String(count)}`);
+  threads = count;
+}
+
+/**
+ * How many threads a large product may use now: 2 once the helper is running, else 1.
+ * @example kernelThreads(); // 2 in Node on a 2-core machine, after the first large product
+ */
+export function kernelThreads(): 1 | 2 {
+  return threads === 2 && helperReady(load()) ? 2 : 1;
+}
+
+/** Whether the helper can take work; starts it (without waiting) on first call. */
+function helperReady(module: Loaded | null): boolean {
+  if (helper === 'ready') return true;
+  if (helper === 'failed' || module === null || !module.shared) return false;
+  if (helper === 'off') startHelper(module);
+  if (helper === 'starting' && Atomics.load(jobWords, JOB.ready) === 1) helper = 'ready';
+  return helper === 'ready';
+}
+
+function startHelper(module: Loaded): void {
+  const workerThreads = nodeModule<WorkerThreads>('node:worker_threads');
+  if (workerThreads === undefined) {
+    helper = 'failed';
+    return;
+  }
+  try {
+    const worker = new workerThreads.Worker(HELPER_SOURCE, {
+      eval: true,
+      workerData: { module: module.module, memory: module.memory, scratch: scratchAddress(LAYOUT, 1), ready: JOB.ready },
+    });
+    // The helper must not keep the process alive; it holds no state worth a clean shutdown.
+    worker.unref();
+    worker.on('error', () => {
+      helper = 'failed';
+    });
+    helper = 'starting';
+  } catch {
+    helper = 'failed';
+  }
+}
+
+/**
+ * Resolves once the helper thread is ready, or false if it cannot run here (tests and
+ * benchmarks wait for it; `gemm` never does, it works alone meanwhile).
+ * @example await helperThreadReady();
+ */
+export async function helperThreadReady(timeoutMs = 10_000): Promise<boolean> {
+  const started = Date.now();
+  while (!helperReady(load())) {
+    if (helper === 'failed' || !loaded?.shared || Date.now() - started > timeoutMs) return false;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  return true;
+}
+
+/**
+ * How many threads worked on the last product: every thread that ran the job's loop took one
+ * slab number past the end before it stopped, so the counter tells.
+ * @example gemm(...); lastGemmThreads(); // 2 when the helper took part
+ */
+export function lastGemmThreads(): number {
+  return jobWords.length === 0 ? 0 : Atomics.load(jobWords, JOB.counter) - jobWords[JOB.chunks]!;
+}
+
+/** How a product is cut: `chunks` slabs of `width` rows of C (axis 0) or columns (axis 1). */
+export interface GemmSplit {
+  readonly axis: 0 | 1;
+  readonly width: number;
+  readonly chunks: number;
+}
+
+/**
+ * How an m×n×k product is cut for `threads` threads: whole on one thread or below
+ * THREAD_MIN_WORK; otherwise along the side with more register tiles (so slabs stay as wide as
+ * the blocking likes) into whole tiles.
+ * @example splitProduct(512, 512, 512, true, 2); // { axis: 0, width: 64, chunks: 8 }
+ */
+export function splitProduct(m: number, n: number, k: number, f32: boolean, threads: 1 | 2): GemmSplit {
+  const whole = { axis: 1 as const, width: n, chunks: 1 };
+  if (threads === 1 || m * n * k < THREAD_MIN_WORK) return whole;
+  const { mr, nr } = f32 ? GEMM_WASM_BLOCKING.f32 : GEMM_WASM_BLOCKING.f64;
+  const axis = n / nr >= m / mr ? 1 : 0;
+  const extent = axis === 1 ? n : m;
+  const unit = axis === 1 ? nr : mr;
+  const slabs = Math.min(MAX_SLABS, Math.max(2, Math.floor((m * n * k) / SLAB_WORK)), Math.ceil(extent / unit));
+  const width = roundUp(Math.ceil(extent / slabs), unit);
+  const chunks = Math.ceil(extent / width);
+  return chunks < 2 ? whole : { axis, width, chunks };
+}
 
 /**
  * C = op(A)·op(B) in WebAssembly; same contract as `gemm`, m, n, k ≥ 1, including the optional
@@ -122,13 +343,7 @@ export function gemmWasm(
   if (module === null) return false;
   const f32 = c instanceof Float32Array;
   const size = f32 ? 4 : 8;
-  const blocking = f32 ? GEMM_WASM_BLOCKING.f32 : GEMM_WASM_BLOCKING.f64;
-  const kc = Math.min(k, blocking.kc);
-  // Layout (bytes): edge tile | packed A block | packed B block | A | B | C | bias.
-  const tile = 0;
-  const packA = align(blocking.mr * blocking.nr * size);
-  const packB = packA + align(Math.min(roundUp(m, blocking.mr), blocking.mc) * kc * size);
-  const aAt = packB + align(Math.min(roundUp(n, blocking.nr), blocking.nc) * kc * size);
+  const aAt = DATA;
   const bAt = aAt + align(m * k * size);
   const cAt = bAt + align(k * n * size);
   const biasAt = cAt + align(m * n * size);
@@ -138,8 +353,40 @@ export function gemmWasm(
   // NOTE: subarray makes a view, not a copy; `set` then copies with memcpy.
   view.set(aOffset === 0 && a.length === m * k ? a : a.subarray(aOffset, aOffset + m * k), aAt / size);
   view.set(bOffset === 0 && b.length === k * n ? b : b.subarray(bOffset, bOffset + k * n), bAt / size);
+  const { axis, width, chunks } = splitProduct(m, n, k, f32, threads === 2 && m * n * k >= THREAD_MIN_WORK && helperReady(module) ? 2 : 1);
+  const job = jobWords;
+  job[JOB.counter] = 0;
+  job[JOB.chunks] = chunks;
+  job[JOB.axis] = axis;
+  job[JOB.width] = width;
+  job[JOB.m] = m;
+  job[JOB.n] = n;
+  job[JOB.k] = k;
+  job[JOB.a] = aAt;
+  job[JOB.rsa] = transA ? size : k * size;
+  job[JOB.csa] = transA ? m * size : size;
+  job[JOB.b] = bAt;
+  job[JOB.rsb] = transB ? size : n * size;
+  job[JOB.csb] = transB ? k * size : size;
+  job[JOB.c] = cAt;
+  job[JOB.ldc] = n * size;
+  job[JOB.dtype] = f32 ? 0 : 1;
   const entry = f32 ? module.exports.gemm_f32 : module.exports.gemm_f64;
-  entry(transA ? 1 : 0, transB ? 1 : 0, m, n, k, aAt, bAt, cAt, packA, packB, tile);
+  if (chunks === 1) {
+    entry(0, scratchAddress(LAYOUT, 0));
+  } else {
+    // The store publishes the fields written above (Atomics are sequentially consistent).
+    Atomics.store(job, JOB.state, JOB_STATE.posted);
+    Atomics.notify(job, JOB.state, 1);
+    entry(0, scratchAddress(LAYOUT, 0));
+    // Withdraw the job if the helper never took it; otherwise wait for it to finish its slab.
+    if (Atomics.compareExchange(job, JOB.state, JOB_STATE.posted, JOB_STATE.idle) !== JOB_STATE.posted) {
+      // Its slab ends soon: poll a while before sleeping, as waking costs tens of microseconds.
+      for (let spin = 0; spin < MAIN_SPINS && Atomics.load(job, JOB.state) === JOB_STATE.taken; spin++);
+      while (Atomics.load(job, JOB.state) === JOB_STATE.taken) Atomics.wait(job, JOB.state, JOB_STATE.taken);
+      Atomics.store(job, JOB.state, JOB_STATE.idle);
+    }
+  }
   if (bias !== null || relu) {
     if (bias !== null) view.set(bias.length === n ? bias : bias.subarray(0, n), biasAt / size);
     const epilogue = f32 ? module.exports.bias_act_f32 : module.exports.bias_act_f64;
@@ -158,14 +405,13 @@ export function gemmWasm(
 function reserve(module: Loaded, end: number): boolean {
   if (end > MAX_BYTES) return false;
   if (end <= f32View.byteLength) return true;
-  const { memory } = module.exports;
+  const { memory } = module;
   try {
     if (end > memory.buffer.byteLength) memory.grow(Math.ceil((end - memory.buffer.byteLength) / 65536));
   } catch {
     return false;
   }
-  f32View = new Float32Array(memory.buffer);
-  f64View = new Float64Array(memory.buffer);
+  refreshViews(memory);
   return true;
 }
 
@@ -182,13 +428,14 @@ export function axpyWasm(y: FloatArray, alpha: number, x: FloatArray): boolean {
   const f32 = y instanceof Float32Array;
   const n = y.length;
   const size = f32 ? 4 : 8;
-  const xAt = align(n * size);
+  const yAt = DATA;
+  const xAt = yAt + align(n * size);
   if (!reserve(module, xAt + n * size)) return false;
   const view = f32 ? f32View : f64View;
-  view.set(y, 0);
+  view.set(y, yAt / size);
   view.set(x, xAt / size);
-  (f32 ? module.exports.axpy_f32 : module.exports.axpy_f64)(0, xAt, n, alpha);
-  y.set(view.subarray(0, n));
+  (f32 ? module.exports.axpy_f32 : module.exports.axpy_f64)(yAt, xAt, n, alpha);
+  y.set(view.subarray(yAt / size, yAt / size + n));
   return true;
 }
 
@@ -205,14 +452,15 @@ export function reluBackwardWasm(g: FloatArray, y: FloatArray, rows: number, n: 
   const f32 = out instanceof Float32Array;
   const size = f32 ? 4 : 8;
   const length = rows * n;
-  const yAt = align(length * size);
+  const gAt = DATA;
+  const yAt = gAt + align(length * size);
   const accAt = yAt + align(length * size);
   if (!reserve(module, accAt + n * 8)) return false;
   const view = f32 ? f32View : f64View;
-  view.set(g.length === length ? g : g.subarray(0, length), 0);
+  view.set(g.length === length ? g : g.subarray(0, length), gAt / size);
   view.set(y.length === length ? y : y.subarray(0, length), yAt / size);
-  (f32 ? module.exports.relu_backward_f32 : module.exports.relu_backward_f64)(0, yAt, rows, n, accAt, sums === null ? 0 : 1);
-  out.set(view.subarray(0, length));
+  (f32 ? module.exports.relu_backward_f32 : module.exports.relu_backward_f64)(gAt, yAt, rows, n, accAt, sums === null ? 0 : 1);
+  out.set(view.subarray(gAt / size, gAt / size + length));
   // Float64 sums into the caller's dtype: one rounding each, as the TypeScript kernel's set().
   if (sums !== null) sums.set(f64View.subarray(accAt / 8, accAt / 8 + n));
   return true;

@@ -1,0 +1,103 @@
+/**
+ * The memory layout the WebAssembly gemm module and its loader agree on (both import this
+ * file: scripts/gemm-wat.ts bakes the addresses into the module, gemm-wasm.ts writes to them).
+ *
+ *   [0, JOB_BYTES)                       the job record: one product, split into chunks
+ *   [JOB_BYTES, + THREADS·scratch bytes) one scratch area per thread: edge tile, packed A, packed B
+ *   [dataStart, ...)                     operands, copied in per call
+ */
+
+/** Element type of one kernel. */
+export type WasmDType = 'f32' | 'f64';
+
+/** Blocking parameters of one kernel (elements, not bytes). */
+export interface GemmBlocking {
+  /** Rows of the register tile. */
+  readonly mr: number;
+  /** Columns of the register tile (a multiple of the vector width). */
+  readonly nr: number;
+  /** Depth of a packed slice: a KC×NR panel of B stays in L1. */
+  readonly kc: number;
+  /** Rows of a packed block of A (a multiple of mr): an MC×KC block stays in L2. */
+  readonly mc: number;
+  /** Columns of a packed block of B (a multiple of nr). */
+  readonly nc: number;
+}
+
+/**
+ * Word (i32) indices of the job record. A product C = op(A)·op(B) is cut into `chunks` slabs of
+ * `width` rows of C (axis 0) or columns (axis 1); every thread takes the next slab with an
+ * atomic add on `counter` until none is left. Operands are byte addresses with byte strides:
+ * op(A)(i, p) at a + i·rsa + p·csa, op(B)(p, j) at b + p·rsb + j·csb, C(i, j) at c + i·ldc + j·size.
+ */
+export const JOB = {
+  state: 0,
+  counter: 1,
+  chunks: 2,
+  axis: 3,
+  width: 4,
+  m: 5,
+  n: 6,
+  k: 7,
+  a: 8,
+  rsa: 9,
+  csa: 10,
+  b: 11,
+  rsb: 12,
+  csb: 13,
+  c: 14,
+  ldc: 15,
+  /** 0: float32, 1: float64 (the helper thread picks the kernel from it). */
+  dtype: 16,
+  /** Set to 1 by the helper thread once it is ready to take jobs. */
+  ready: 17,
+} as const;
+
+/**
+ * The job's `state` word: the main thread posts (idle → posted); the helper takes it
+ * (posted → taken) and finishes it (taken → finished); the main thread, done with its own
+ * slabs, either withdraws a job nobody took (posted → idle) or waits for finished, then resets
+ * it to idle. The compare-and-swaps make "taken" and "withdrawn" exclusive.
+ */
+export const JOB_STATE = { idle: 0, posted: 1, taken: 2, finished: 3 } as const;
+
+export const JOB_BYTES = 128;
+
+/** Pages of the largest memory the module accepts: byte addresses are i32, kept below 2 GiB. */
+export const MAX_PAGES = 32767;
+
+/** Threads that may work on one product: the caller and one helper (the machines aimed at have 2+ cores). */
+export const GEMM_THREADS = 2;
+
+export interface ScratchLayout {
+  /** Byte offsets inside one thread's scratch area. */
+  readonly tile: number;
+  readonly packA: number;
+  readonly packB: number;
+  /** Size of one thread's area (a multiple of 64). */
+  readonly bytes: number;
+}
+
+const align64 = (bytes: number): number => Math.ceil(bytes / 64) * 64;
+
+/** Scratch big enough for either dtype's blocking: edge tile, MC×KC of A, KC×NC of B. */
+export function scratchLayout(blocking: Readonly<Record<WasmDType, GemmBlocking>>): ScratchLayout {
+  const size: Record<WasmDType, number> = { f32: 4, f64: 8 };
+  const most = (f: (b: GemmBlocking, s: number) => number): number =>
+    Math.max(...(['f32', 'f64'] as const).map((t) => align64(f(blocking[t], size[t]))));
+  const tile = 0;
+  const packA = most((b, s) => b.mr * b.nr * s);
+  const packB = packA + most((b, s) => b.mc * b.kc * s);
+  const bytes = packB + most((b, s) => b.kc * b.nc * s);
+  return { tile, packA, packB, bytes };
+}
+
+/** Byte address of thread t's scratch area. */
+export function scratchAddress(layout: ScratchLayout, thread: number): number {
+  return JOB_BYTES + thread * layout.bytes;
+}
+
+/** First byte free for operands. */
+export function dataStart(layout: ScratchLayout): number {
+  return JOB_BYTES + GEMM_THREADS * layout.bytes;
+}

@@ -1,0 +1,170 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import {
+  gemmWasm,
+  helperThreadReady,
+  kernelThreads,
+  lastGemmThreads,
+  setKernelThreads,
+  splitProduct,
+} from '../src/kernels/wasm/gemm-wasm.js';
+import { GEMM_WASM_BLOCKING } from '../src/kernels/wasm/gemm-wasm.generated.js';
+
+type DTypeName = 'float32' | 'float64';
+
+function filled(dtype: DTypeName, size: number, seed: number): Float32Array | Float64Array {
+  const out = dtype === 'float32' ? new Float32Array(size) : new Float64Array(size);
+  let s = seed >>> 0;
+  for (let i = 0; i < size; i++) {
+    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+    out[i] = s / 2 ** 32 - 0.5;
+  }
+  return out;
+}
+
+interface Product {
+  dtype: DTypeName;
+  transA: boolean;
+  transB: boolean;
+  m: number;
+  n: number;
+  k: number;
+  seed: number;
+}
+
+/** C of `p` computed with `threads` threads (C starts as NaN, so every element must be written). */
+function product(p: Product, threads: 1 | 2): Float32Array | Float64Array {
+  setKernelThreads(threads);
+  const a = filled(p.dtype, p.m * p.k, p.seed);
+  const b = filled(p.dtype, p.k * p.n, p.seed + 1);
+  const c = p.dtype === 'float32' ? new Float32Array(p.m * p.n) : new Float64Array(p.m * p.n);
+  c.fill(NaN);
+  expect(gemmWasm(p.transA, p.transB, p.m, p.n, p.k, a, 0, b, 0, c, 0)).toBe(true);
+  return c;
+}
+
+/** The first element where x and y differ in bits, or -1. */
+function firstDifference(x: Float32Array | Float64Array, y: Float32Array | Float64Array): number {
+  for (let i = 0; i < x.length; i++) if (!Object.is(x[i], y[i])) return i;
+  return -1;
+}
+
+/** Products big enough to be shared: 1-row and 1-column edges, ragged tiles, k past the blocking. */
+const productArb: fc.Arbitrary<Product> = fc
+  .record({
+    dtype: fc.constantFrom<DTypeName>('float32', 'float64'),
+    transA: fc.boolean(),
+    transB: fc.boolean(),
+    m: fc.oneof(fc.integer({ min: 1, max: 300 }), fc.constantFrom(1, 2, 3, 5)),
+    n: fc.oneof(fc.integer({ min: 1, max: 300 }), fc.constantFrom(1, 2, 7, 9)),
+    k: fc.integer({ min: 1, max: 600 }),
+    seed: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+  })
+  .filter((p) => p.m * p.n * p.k >= 1 << 18);
+
+describe('gemm on two threads', () => {
+  beforeAll(async () => {
+    setKernelThreads(2);
+    expect(await helperThreadReady()).toBe(true);
+  });
+  afterAll(() => setKernelThreads(2));
+
+  it('has a helper thread ready in Node on this machine', () => {
+    setKernelThreads(2);
+    expect(kernelThreads()).toBe(2);
+    setKernelThreads(1);
+    expect(kernelThreads()).toBe(1);
+  });
+
+  it('shares a large product with the helper', () => {
+    // Tens of milliseconds of work: time enough for even a sleeping helper to wake and join.
+    const p: Product = { dtype: 'float32', transA: false, transB: false, m: 1024, n: 1024, k: 256, seed: 5 };
+    const one = product(p, 1);
+    expect(lastGemmThreads()).toBe(1);
+    const two = product(p, 2);
+    expect(lastGemmThreads()).toBe(2);
+    expect(firstDifference(one, two)).toBe(-1);
+  });
+
+  it('gives the same bits as one thread on random shared products', () => {
+    fc.assert(
+      fc.property(productArb, (p) => {
+        const one = product(p, 1);
+        // (The helper may miss a small product that the caller finishes first: still correct.)
+        const two = product(p, 2);
+        const at = firstDifference(one, two);
+        if (at >= 0) throw new Error(`C[${at}]: one thread ${one[at]}, two threads ${two[at]}`);
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it('gives the same bits on square products cut along either side, past every blocking size', () => {
+    for (const [m, n, k] of [[300, 300, 300], [1030, 40, 70], [40, 2100, 9], [9, 17, 5000]] as const) {
+      for (const dtype of ['float32', 'float64'] as const) {
+        const p: Product = { dtype, transA: m % 2 === 0, transB: n % 2 === 1, m, n, k, seed: m + n + k };
+        expect(splitProduct(m, n, k, dtype === 'float32', 2).chunks).toBeGreaterThan(1);
+        expect(firstDifference(product(p, 1), product(p, 2)), JSON.stringify(p)).toBe(-1);
+      }
+    }
+  });
+});
+
+describe('splitProduct', () => {
+  it('keeps small products and one-thread products whole', () => {
+    expect(splitProduct(512, 512, 512, true, 1)).toEqual({ axis: 1, width: 512, chunks: 1 });
+    expect(splitProduct(60, 60, 60, true, 2)).toEqual({ axis: 1, width: 60, chunks: 1 });
+  });
+
+  it('cuts whole register tiles along the side with more of them, and covers it exactly', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 3000 }), fc.integer({ min: 1, max: 3000 }), fc.integer({ min: 1, max: 3000 }), fc.boolean(), (m, n, k, f32) => {
+        const split = splitProduct(m, n, k, f32, 2);
+        const { mr, nr } = f32 ? GEMM_WASM_BLOCKING.f32 : GEMM_WASM_BLOCKING.f64;
+        if (split.chunks === 1) return;
+        expect(split.axis).toBe(n / nr >= m / mr ? 1 : 0);
+        const extent = split.axis === 1 ? n : m;
+        expect(split.width % (split.axis === 1 ? nr : mr)).toBe(0);
+        expect((split.chunks - 1) * split.width).toBeLessThan(extent);
+        expect(split.chunks * split.width).toBeGreaterThanOrEqual(extent);
+        expect(split.chunks).toBeLessThanOrEqual(8);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe('the thread setting', () => {
+  it('setKernelThreads rejects anything but 1 and 2', () => {
+    expect(() => setKernelThreads(3 as 2)).toThrow(/setKernelThreads: expected 1 or 2, got 3/);
+    expect(() => setKernelThreads(0 as 1)).toThrow(/setKernelThreads: expected 1 or 2, got 0/);
+  });
+
+  it('CHAINRULE_THREADS is read once at load, and a bad value is an error', async () => {
+    try {
+      vi.stubEnv('CHAINRULE_THREADS', '1');
+      vi.resetModules();
+      const fresh = await import('../src/kernels/wasm/gemm-wasm.js');
+      expect(fresh.kernelThreads()).toBe(1);
+      vi.stubEnv('CHAINRULE_THREADS', 'many');
+      vi.resetModules();
+      await expect(import('../src/kernels/wasm/gemm-wasm.js')).rejects.toThrow(/CHAINRULE_THREADS: expected '1' or '2', got 'many'/);
+    } finally {
+      vi.unstubAllEnvs();
+      vi.resetModules();
+    }
+  });
+
+  it('a process whose helper thread is busy or asleep still exits by itself', () => {
+    const run = fileURLToPath(new URL('../../../scripts/run.mjs', import.meta.url));
+    const fixture = fileURLToPath(new URL('./fixtures/threaded-gemm-exit.ts', import.meta.url));
+    const started = Date.now();
+    const child = spawnSync(process.execPath, [run, fixture], { encoding: 'utf8', timeout: 60_000 });
+    expect(child.stderr).toBe('');
+    expect(child.status).toBe(0);
+    expect(child.stdout.trim()).toBe('threads 2, C[0] 256');
+    expect(Date.now() - started).toBeLessThan(60_000);
+  });
+});
