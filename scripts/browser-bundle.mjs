@@ -32,7 +32,8 @@ const NODE_IMPORT_META = ['dirname', 'filename'];
  * that is false in a browser. The check also insists the module contains that `typeof` test.
  */
 export const GUARDED_GLOBALS = {
-  'packages/autograd/src/kernels/backend.ts': ['process'], // CHAINRULE_KERNELS, read at load
+  // CHAINRULE_KERNELS and CHAINRULE_THREADS, read at load; worker_threads for the gemm helper.
+  'packages/autograd/src/kernels/environment.ts': ['process'],
 };
 
 const builtins = new Set(builtinModules);

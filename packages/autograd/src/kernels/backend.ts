@@ -1,3 +1,4 @@
+import { environmentVariable } from './environment.js';
 import { wasmGemmAvailable } from './wasm/gemm-wasm.js';
 
 /**
@@ -14,7 +15,7 @@ function isKernelBackend(x: unknown): x is KernelBackend {
 
 /** `CHAINRULE_KERNELS=js|wasm|auto`, read once at load; there is no `process` in a browser. */
 function fromEnvironment(): KernelBackend {
-  const value = typeof process === 'object' && process !== null ? process.env?.['CHAINRULE_KERNELS'] : undefined;
+  const value = environmentVariable('CHAINRULE_KERNELS');
   if (value === undefined || value === '') return 'auto';
   if (!isKernelBackend(value)) {
     throw new RangeError(`CHAINRULE_KERNELS: expected 'js', 'wasm' or 'auto', got '${value}'`);

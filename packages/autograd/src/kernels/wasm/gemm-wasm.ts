@@ -1,4 +1,5 @@
 import type { FloatArray } from '../../dtype.js';
+import { environmentVariable, nodeBuiltin } from '../environment.js';
 import { GEMM_WASM_BLOCKING, GEMM_WASM_RELAXED, GEMM_WASM_SIMD128 } from './gemm-wasm.generated.js';
 import { dataStart, JOB, JOB_BYTES, JOB_STATE, MAX_PAGES, scratchAddress, scratchLayout } from './layout.js';
 
@@ -188,29 +189,19 @@ interface WorkerThreads {
   Worker: new (source: string, options: { eval: true; workerData: unknown }) => { unref(): void; on(event: 'error', listener: (error: unknown) => void): void };
 }
 
-interface NodeProcess {
-  getBuiltinModule?: (id: string) => unknown;
-}
-
 /** 'off': never start it; 'starting': started, not ready yet; 'ready'; 'failed'. */
 let helper: 'off' | 'starting' | 'ready' | 'failed' = 'off';
 let threads = threadsFromEnvironment();
 
-function nodeModule<T>(id: string): T | undefined {
-  const process = (globalThis as { process?: NodeProcess }).process;
-  return typeof process?.getBuiltinModule === 'function' ? (process.getBuiltinModule(id) as T | undefined) : undefined;
-}
-
 /** Threads a product may use where nothing says otherwise: 2 on a machine with 2+ cores that has worker_threads, else 1. */
 function defaultThreads(): 1 | 2 {
-  const os = nodeModule<{ availableParallelism?: () => number }>('node:os');
-  return nodeModule<WorkerThreads>('node:worker_threads') !== undefined && (os?.availableParallelism?.() ?? 1) >= 2 ? 2 : 1;
+  const os = nodeBuiltin<{ availableParallelism?: () => number }>('node:os');
+  return nodeBuiltin<WorkerThreads>('node:worker_threads') !== undefined && (os?.availableParallelism?.() ?? 1) >= 2 ? 2 : 1;
 }
 
 /** `CHAINRULE_THREADS=1|2`, read once at load. */
 function threadsFromEnvironment(): 1 | 2 {
-  const process = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process;
-  const value = process?.env?.['CHAINRULE_THREADS'];
+  const value = environmentVariable('CHAINRULE_THREADS');
   if (value === undefined || value === '') return defaultThreads();
   if (value !== '1' && value !== '2') throw new RangeError(`CHAINRULE_THREADS: expected '1' or '2', got '${value}'`);
   return value === '1' ? 1 : 2;
@@ -247,7 +238,7 @@ function helperReady(module: Loaded | null): boolean {
 }
 
 function startHelper(module: Loaded): void {
-  const workerThreads = nodeModule<WorkerThreads>('node:worker_threads');
+  const workerThreads = nodeBuiltin<WorkerThreads>('node:worker_threads');
   if (workerThreads === undefined) {
     helper = 'failed';
     return;
