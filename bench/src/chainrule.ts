@@ -1,7 +1,7 @@
 // chainrule itself, through its public API only (the way a user would write each workload):
 // the MLP with @chainrule/nn's MLP, crossEntropyLoss and SGD.
 
-import { tensor, Value } from '@chainrule/autograd';
+import { kernelThreads, tensor, Value, wasmGemmFlavour } from '@chainrule/autograd';
 import { crossEntropyLoss, MLP, SGD, type Linear } from '@chainrule/nn';
 import { scalarStep } from './scalar-workload.js';
 import { chainOps, CHAIN_ADD, CHAIN_MUL, MLP_SIZES, mlpData, SEEDS, uniform } from './data.js';
@@ -10,7 +10,19 @@ import type { Contender, ContenderInfo, Runner, Workload } from './types.js';
 
 async function load(): Promise<ContenderInfo> {
   const kernels = process.env.CHAINRULE_KERNELS || 'auto';
-  return { version: `${peerVersion('@chainrule/autograd')} (workspace)`, backend: `kernels: ${kernels} (CHAINRULE_KERNELS), 1 thread` };
+  // One large product starts the helper thread (if the setting allows one); give it time to
+  // come up so the report says what the runs will use.
+  const n = 128;
+  const a = tensor(new Float32Array(n * n), { shape: [n, n] });
+  for (let tries = 0; tries < 200 && kernelThreads() === 1 && process.env.CHAINRULE_THREADS !== '1'; tries++) {
+    a.matmul(a);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  const threads = kernelThreads();
+  return {
+    version: `${peerVersion('@chainrule/autograd')} (workspace)`,
+    backend: `kernels: ${kernels} (CHAINRULE_KERNELS), WebAssembly ${wasmGemmFlavour() ?? 'unavailable'}, ${threads} thread${threads === 1 ? '' : 's'} for products of 64³ and up`,
+  };
 }
 
 function matmul(n: number, dtype: 'float32' | 'float64'): Runner {

@@ -54,7 +54,17 @@ const QUICK: Config = {
   deadlineMs: 80_000,
 };
 
-const NODE_CONTENDERS = ['chainrule', 'jax-js', 'tfjs-wasm', 'tfjs-cpu', 'js-pytorch'];
+const NODE_CONTENDERS = ['chainrule', 'chainrule-1t', 'chainrule-fma', 'jax-js', 'tfjs-wasm', 'tfjs-cpu', 'js-pytorch'];
+
+/**
+ * chainrule as a user would meet it elsewhere: on one thread (as every JavaScript peer runs),
+ * and with relaxed-SIMD fused multiply-add, which browsers and Node 22+ have on by default and
+ * Node 20 only behind a flag.
+ */
+const VARIANTS: Record<string, { flags?: string[]; env?: Record<string, string> }> = {
+  'chainrule-1t': { env: { CHAINRULE_THREADS: '1' } },
+  'chainrule-fma': { flags: ['--experimental-wasm-relaxed-simd'] },
+};
 const PYTORCH = 'pytorch';
 
 const t0 = performance.now();
@@ -166,7 +176,7 @@ async function startContenders(names: string[], dir: string, cfg: Config): Promi
       const { python, reason } = await pythonP;
       if (!python) return { status: { name, available: false, reason: reason ?? 'no Python' } };
       worker = WorkerProcess.python(name, python, dir);
-    } else worker = WorkerProcess.node(name, dir);
+    } else worker = WorkerProcess.node(name, dir, VARIANTS[name]?.flags, VARIANTS[name]?.env);
     const live: Live = { name, worker, lastRun: new Map() };
     try {
       const reply = await request(live, { type: 'load' }, cfg);

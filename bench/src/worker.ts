@@ -11,6 +11,9 @@ import type { Contender, MemoryReport, MemoryRequest, Reply, Request, Runner } f
 // down its own worker only.
 const CONTENDERS: Record<string, () => Promise<Contender>> = {
   chainrule: async () => (await import('./chainrule.js')).contender,
+  // The same code, started with another thread setting or Node flag (main.ts's VARIANTS).
+  'chainrule-1t': async () => (await import('./chainrule.js')).contender,
+  'chainrule-fma': async () => (await import('./chainrule.js')).contender,
   'jax-js': async () => (await import('./jax.js')).contender,
   'tfjs-wasm': async () => (await import('./tfjs-wasm.js')).contender,
   'tfjs-cpu': async () => (await import('./tfjs-cpu.js')).contender,

@@ -48,12 +48,12 @@ export class WorkerProcess {
     child.on('exit', (code, signal) => this.fail(`exited (${signal ?? `code ${code}`})`));
   }
 
-  /** A Node worker: `node [nodeFlags] scripts/run.mjs bench/src/worker.ts <name>`. */
-  static node(name: string, benchDir: string, nodeFlags: string[] = []): WorkerProcess {
+  /** A Node worker: `node [nodeFlags] scripts/run.mjs bench/src/worker.ts <name>`, with `env` added to this process's. */
+  static node(name: string, benchDir: string, nodeFlags: string[] = [], env: Record<string, string> = {}): WorkerProcess {
     const child = spawn(
       process.execPath,
       [...nodeFlags, join(benchDir, '..', 'scripts', 'run.mjs'), join(benchDir, 'src', 'worker.ts'), name],
-      { cwd: benchDir, stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: { ...process.env, CHAINRULE_BENCH_DIR: benchDir } },
+      { cwd: benchDir, stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: { ...process.env, ...env, CHAINRULE_BENCH_DIR: benchDir } },
     );
     return new WorkerProcess(name, child, 'ipc');
   }

@@ -425,11 +425,12 @@ function run(t: WasmDType): string[] {
 }
 
 /**
- * Polls of the job state a helper makes before it sleeps (about 100 µs): products in a
- * training loop come back to back, and waking a sleeping thread costs tens of microseconds
- * (more in a virtual machine, where the idle core may be halted).
+ * Polls of the job state a helper makes before it sleeps (about a millisecond of one core on
+ * a Zen 3 machine): products in a training loop come a fraction of a millisecond apart, and
+ * waking a sleeping thread can take as long as a 256³ product in a virtual machine, where the
+ * idle core is halted (measured: the helper then misses the product altogether).
  */
-export const HELPER_SPINS = 1 << 16;
+export const HELPER_SPINS = 1 << 18;
 
 /**
  * The exported `serve(job, scratch)`, a helper thread's whole life: poll the job's state for a

@@ -157,8 +157,8 @@ const MAX_BYTES = MAX_PAGES * 65536;
 // The helper thread.
 
 /**
- * Below this many multiply-adds (m·n·k) a product stays on the calling thread: waking the
- * helper costs tens of microseconds (`node scripts/run.mjs bench/micro/gemm.ts --threads`).
+ * Below this many multiply-adds (m·n·k, here 64³) a product stays on the calling thread: it
+ * takes about 25 µs, too little to share (`node scripts/run.mjs bench/micro/gemm.ts`).
  */
 const THREAD_MIN_WORK = 1 << 18;
 
@@ -171,7 +171,7 @@ const SLAB_WORK = 1 << 22;
 const MAX_SLABS = 8;
 
 /** Polls of the job state the caller makes before it sleeps waiting for the helper. */
-const MAIN_SPINS = 1 << 16;
+const MAIN_SPINS = 1 << 18;
 
 /**
  * The helper's whole program (a CommonJS worker): instantiate the same module over the same
@@ -372,7 +372,7 @@ export function gemmWasm(
     entry(0, scratchAddress(LAYOUT, 0));
     // Withdraw the job if the helper never took it; otherwise wait for it to finish its slab.
     if (Atomics.compareExchange(job, JOB.state, JOB_STATE.posted, JOB_STATE.idle) !== JOB_STATE.posted) {
-      // Its slab ends soon: poll a while before sleeping, as waking costs tens of microseconds.
+      // Its slab ends soon: poll a while before sleeping, as waking can cost as much as a slab.
       for (let spin = 0; spin < MAIN_SPINS && Atomics.load(job, JOB.state) === JOB_STATE.taken; spin++);
       while (Atomics.load(job, JOB.state) === JOB_STATE.taken) Atomics.wait(job, JOB.state, JOB_STATE.taken);
       Atomics.store(job, JOB.state, JOB_STATE.idle);
