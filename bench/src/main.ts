@@ -342,7 +342,7 @@ async function main(): Promise<number> {
     if (elapsed() > cfg.deadlineMs) memory = { contender: 'chainrule', error: 'skipped: time budget of this run spent' };
     else {
       memory = await measureMemory(dir, cfg, opts.quick);
-      log(memory?.report ? `memory: RSS ${memory.report.rssAfterSetupMB.toFixed(0)} -> ${memory.report.rssAfterTrainMB.toFixed(0)} MB` : `memory: ${memory?.error}`);
+      log(memory?.report ? `memory: RSS ${memory.report.rssAfterFirstEpochMB.toFixed(0)} MB after epoch 1 -> ${memory.report.rssAfterTrainMB.toFixed(0)} MB after the last` : `memory: ${memory?.error}`);
     }
   }
 

@@ -181,7 +181,7 @@ export function formatReport(res: BenchResults): string {
       out.push(
         `  ${r.epochs} epochs × ${r.samples} samples (${r.steps} steps) in ${r.trainSeconds.toFixed(1)} s`,
         `  RSS: start ${r.rssStartMB.toFixed(0)} MB, after setup ${r.rssAfterSetupMB.toFixed(0)} MB, ` +
-          `after training ${r.rssAfterTrainMB.toFixed(0)} MB` +
+          `after epoch 1 ${r.rssAfterFirstEpochMB.toFixed(0)} MB, after epoch ${r.epochs} ${r.rssAfterTrainMB.toFixed(0)} MB` +
           (r.rssAfterGcMB !== undefined ? `, after gc ${r.rssAfterGcMB.toFixed(0)} MB` : ''),
         `  JS heap used: after training ${r.heapUsedAfterTrainMB.toFixed(0)} MB` +
           (r.heapUsedAfterGcMB !== undefined ? `, after gc ${r.heapUsedAfterGcMB.toFixed(0)} MB` : ''),

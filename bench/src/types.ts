@@ -104,6 +104,7 @@ export interface MemoryRequest {
 export interface MemoryReport {
   rssStartMB: number;
   rssAfterSetupMB: number;
+  rssAfterFirstEpochMB: number;
   rssAfterTrainMB: number;
   rssAfterGcMB?: number;
   heapUsedAfterTrainMB: number;
