@@ -60,10 +60,14 @@ export class WorkerProcess {
 
   /** The PyTorch worker: `python bench/src/torch.py`. */
   static python(name: string, python: string, benchDir: string): WorkerProcess {
+    // torch.set_num_threads does not reach OpenBLAS's own thread pool: without these, Debian's
+    // PyTorch ran its "1 thread" products on both cores (113 against 81 GFLOP/s at 256³), and
+    // its BLAS threads kept the second core busy into the next contender's turn.
+    const threads = process.env.BENCH_TORCH_THREADS ?? '1';
     const child = spawn(python, ['-u', join(benchDir, 'src', 'torch.py')], {
       cwd: benchDir,
       stdio: ['pipe', 'pipe', 'pipe'],
-      env: { ...process.env, PYTHONUNBUFFERED: '1' },
+      env: { ...process.env, PYTHONUNBUFFERED: '1', OPENBLAS_NUM_THREADS: threads, OMP_NUM_THREADS: threads, MKL_NUM_THREADS: threads },
     });
     return new WorkerProcess(name, child, 'lines');
   }
