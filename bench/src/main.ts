@@ -30,6 +30,11 @@ interface Config {
   requestTimeoutMs: number;
   /** After this, remaining cells are skipped (keeps the CI smoke run short). */
   deadlineMs: number;
+  /**
+   * Idle time before each batch: the previous contender's process may still be collecting
+   * garbage or winding down threads, and a contender that uses both cores would pay for it.
+   */
+  settleMs: number;
 }
 
 const FULL: Config = {
@@ -41,6 +46,7 @@ const FULL: Config = {
   estimateSkipMs: 10_000,
   requestTimeoutMs: 300_000,
   deadlineMs: 60 * 60_000,
+  settleMs: 25,
 };
 
 const QUICK: Config = {
@@ -52,6 +58,7 @@ const QUICK: Config = {
   estimateSkipMs: 2000,
   requestTimeoutMs: 45_000,
   deadlineMs: 80_000,
+  settleMs: 0,
 };
 
 const NODE_CONTENDERS = ['chainrule', 'chainrule-1t', 'chainrule-fma', 'jax-js', 'tfjs-wasm', 'tfjs-cpu', 'js-pytorch'];
@@ -256,6 +263,7 @@ async function runWorkload(w: Workload, contenders: Live[], cfg: Config): Promis
     for (let k = 0; k < ready.length; k++) {
       const r = ready[(round + k) % ready.length]!;
       if (round >= r.rounds || r.live.dead || cells[r.live.name]) continue;
+      if (cfg.settleMs > 0) await new Promise((resolve) => setTimeout(resolve, cfg.settleMs));
       try {
         const reply = await request(r.live, { type: 'measure', batch: r.cal.batch }, cfg);
         if (reply.type === 'sample') r.samples.push(reply.totalMs / reply.batch);
