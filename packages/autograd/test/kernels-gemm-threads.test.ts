@@ -32,6 +32,9 @@ interface Product {
   n: number;
   k: number;
   seed: number;
+  /** A linear layer's epilogue: a bias of n values, then relu. */
+  bias?: boolean;
+  relu?: boolean;
 }
 
 /** C of `p` computed with `threads` threads (C starts as NaN, so every element must be written). */
@@ -41,7 +44,8 @@ function product(p: Product, threads: 1 | 2): Float32Array | Float64Array {
   const b = filled(p.dtype, p.k * p.n, p.seed + 1);
   const c = p.dtype === 'float32' ? new Float32Array(p.m * p.n) : new Float64Array(p.m * p.n);
   c.fill(NaN);
-  expect(gemmWasm(p.transA, p.transB, p.m, p.n, p.k, a, 0, b, 0, c, 0)).toBe(true);
+  const bias = p.bias === true ? filled(p.dtype, p.n, p.seed + 2) : null;
+  expect(gemmWasm(p.transA, p.transB, p.m, p.n, p.k, a, 0, b, 0, c, 0, bias, p.relu === true)).toBe(true);
   return c;
 }
 
@@ -61,6 +65,8 @@ const productArb: fc.Arbitrary<Product> = fc
     n: fc.oneof(fc.integer({ min: 1, max: 300 }), fc.constantFrom(1, 2, 7, 9)),
     k: fc.integer({ min: 1, max: 600 }),
     seed: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+    bias: fc.boolean(),
+    relu: fc.boolean(),
   })
   .filter((p) => p.m * p.n * p.k >= 1 << 18);
 
@@ -80,7 +86,7 @@ describe('gemm on two threads', () => {
 
   it('shares a large product with the helper', () => {
     // Tens of milliseconds of work: time enough for even a sleeping helper to wake and join.
-    const p: Product = { dtype: 'float32', transA: false, transB: false, m: 1024, n: 1024, k: 256, seed: 5 };
+    const p: Product = { dtype: 'float32', transA: false, transB: false, m: 1024, n: 1024, k: 256, seed: 5, bias: true, relu: true };
     const one = product(p, 1);
     expect(lastGemmThreads()).toBe(1);
     const two = product(p, 2);
@@ -104,7 +110,7 @@ describe('gemm on two threads', () => {
   it('gives the same bits on square products cut along either side, past every blocking size', () => {
     for (const [m, n, k] of [[300, 300, 300], [1030, 40, 70], [40, 2100, 9], [9, 17, 5000]] as const) {
       for (const dtype of ['float32', 'float64'] as const) {
-        const p: Product = { dtype, transA: m % 2 === 0, transB: n % 2 === 1, m, n, k, seed: m + n + k };
+        const p: Product = { dtype, transA: m % 2 === 0, transB: n % 2 === 1, m, n, k, seed: m + n + k, bias: true, relu: dtype === 'float32' };
         expect(splitProduct(m, n, k, dtype === 'float32', 2).chunks).toBeGreaterThan(1);
         expect(firstDifference(product(p, 1), product(p, 2)), JSON.stringify(p)).toBe(-1);
       }
