@@ -379,6 +379,24 @@ describe('edge cases', () => {
     }
   });
 
+  test('pow(x, 0) has a zero gradient even where the incoming gradient is Inf or NaN (PyTorch)', () => {
+    const x = f64([2, -3, 0], [3], true);
+    pow(x, 0).backward(f64([Infinity, NaN, 1]));
+    expect(values(x.grad!)).toEqual([0, 0, 0]);
+  });
+
+  test('where an operand of maximum or minimum is NaN, both sides get the whole gradient (PyTorch)', () => {
+    // torch.maximum(a, b).backward(g): where(a == b, g/2, g) masked to 0 where a < b, and the
+    // mirror for b; NaN is neither less, greater nor equal, so both keep g.
+    for (const op of [maximum, minimum]) {
+      const a = f64([NaN, 1, NaN, 2], [4], true);
+      const b = f64([1, NaN, NaN, 2], [4], true);
+      op(a, b).backward(f64([3, 5, 7, 11]));
+      expect(values(a.grad!)).toEqual([3, 5, 7, 5.5]);
+      expect(values(b.grad!)).toEqual([3, 5, 7, 5.5]);
+    }
+  });
+
   test('float32 scalars are rounded to float32 before the op (as a 0-d float32 tensor)', () => {
     const x = tensor([1]);
     expect(add(x, 0.1).item()).toBe(Math.fround(1 + Math.fround(0.1)));

@@ -6,6 +6,7 @@ import { operands } from './operands.js';
 import { sumTo } from './reduce.js';
 import { where } from './where.js';
 import { freshUnless } from '../engine/fresh-grads.js';
+import { zerosLike } from '../creation.js';
 
 /** Runs a broadcasting binary kernel; the result has no graph yet. */
 export function binaryForward(op: string, kind: BinaryKind, a: Tensor, b: Tensor): { data: Tensor['data']; shape: number[] } {
@@ -67,7 +68,8 @@ export function pow(a: TensorLike, b: TensorLike): Tensor {
   if (typeof b === 'number') {
     const p = b;
     return makeOutput('pow', data, shape, [x, y], (g) => [
-      x.requiresGrad ? (p === 0 ? g.mul(0) : g.mul(x.pow(p - 1).mul(p))) : null,
+      // x⁰ is constant: zeros, as PyTorch, not g·0 (which is NaN where g is ±Inf or NaN).
+      x.requiresGrad ? (p === 0 ? zerosLike(x) : g.mul(x.pow(p - 1).mul(p))) : null,
       null,
     ]);
   }
@@ -81,18 +83,19 @@ export function pow(a: TensorLike, b: TensorLike): Tensor {
 }
 
 /**
- * Gradient routing for maximum/minimum: all of it to the winner, half each on a tie
- * (PyTorch's rule).
+ * Gradient routing for maximum/minimum (PyTorch's rule): each side gets the whole gradient
+ * unless it strictly loses, half on a tie. Where an operand is NaN neither side loses or ties,
+ * so both get it, as in PyTorch.
  */
 function extremum(op: 'maximum' | 'minimum', a: TensorLike, b: TensorLike): Tensor {
   const [x, y] = operands(op, a, b);
   const { data, shape } = binaryForward(op, op, x, y);
   return makeOutput(op, data, shape, [x, y], (g) => {
-    const xWins = op === 'maximum' ? x.gt(y) : x.lt(y);
-    const share = xWins.add(x.eq(y).mul(0.5));
+    const [xLoses, yLoses] = op === 'maximum' ? [x.lt(y), x.gt(y)] : [x.gt(y), x.lt(y)];
+    const tie = x.eq(y).mul(0.5);
     return [
-      x.requiresGrad ? sumTo(g.mul(share), x.shape) : null,
-      y.requiresGrad ? sumTo(g.mul(share.neg().add(1)), y.shape) : null,
+      x.requiresGrad ? sumTo(g.mul(tie.add(xLoses).neg().add(1)), x.shape) : null,
+      y.requiresGrad ? sumTo(g.mul(tie.add(yLoses).neg().add(1)), y.shape) : null,
     ];
   });
 }
