@@ -35,6 +35,12 @@ function f64Bytes(values: number[]): number[] {
   return Array.from(b);
 }
 
+function i64Bytes(values: bigint[]): number[] {
+  const b = new Uint8Array(values.length * 8);
+  values.forEach((v, i) => new DataView(b.buffer).setBigInt64(8 * i, v, true));
+  return Array.from(b);
+}
+
 describe('serializeSafetensors writes the byte layout of the spec', () => {
   test('the reference implementation test vectors, byte for byte', () => {
     // safetensors' own tests (tensor.rs): one F32 tensor 'attn.0' [1,2,3] = 0..5, and empty files.
@@ -140,6 +146,25 @@ describe('round trips', () => {
     expect(Array.from(parseSafetensors(big.subarray(3))['w']!.data)).toEqual([1, 2, 3]);
   });
 
+  test("I64 (PyTorch's BatchNorm num_batches_tracked) is read into float64, so a PyTorch BatchNorm state loads", () => {
+    // The layout PyTorch's save_file gives BatchNorm1d(2): F32 parameters and buffers, one I64 counter.
+    const header = {
+      bias: { dtype: 'F32', shape: [2], data_offsets: [0, 8] },
+      num_batches_tracked: { dtype: 'I64', shape: [], data_offsets: [8, 16] },
+      running_mean: { dtype: 'F32', shape: [2], data_offsets: [16, 24] },
+      running_var: { dtype: 'F32', shape: [2], data_offsets: [24, 32] },
+      weight: { dtype: 'F32', shape: [2], data_offsets: [32, 40] },
+    };
+    const bytes = file(header, [...f32Bytes([0.5, -0.5]), ...i64Bytes([-7n]), ...f32Bytes([1, 2]), ...f32Bytes([3, 4]), ...f32Bytes([1.5, 2.5])]);
+    const state = parseSafetensors(bytes);
+    expect(state['num_batches_tracked']!.dtype).toBe('float64');
+    expect(state['num_batches_tracked']!.item()).toBe(-7);
+    const bn = new BatchNorm1d(2);
+    bn.loadStateDict(state);
+    expect(Array.from(bn.runningVar!.data)).toEqual([3, 4]);
+    expect(bn.stateDict()['num_batches_tracked']!.item()).toBe(-7);
+  });
+
   test('a tensor named __proto__ stays a plain entry', () => {
     const bytes = file('{"__proto__":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}', f32Bytes([7]));
     const out = parseSafetensors(bytes);
@@ -160,8 +185,9 @@ describe('malformed files: clear errors, nothing half-loaded', () => {
     ['offsets beyond the data', file({ a: t('F32', [1], [0, 4]), b: t('F32', [1], [4, 8]) }, f32Bytes([1])), /'b' data_offsets \[4, 8\] run past the end of the data \(4 bytes\)/],
     ['trailing bytes', file({ a: t('F32', [1], [0, 4]) }, f32Bytes([1, 2])), /the data section holds 8 bytes but the tensors cover 4/],
     ['size disagreeing with the shape', file({ a: t('F32', [3], [0, 8]) }, f32Bytes([1, 2])), /'a' \(F32 \[3\]\) needs 12 bytes but data_offsets \[0, 8\] span 8/],
-    ['an unknown dtype', file({ a: t('F16', [2], [0, 4]) }, [0, 0, 0, 0]), /'a' has dtype "F16"; chainrule reads only F32 and F64/],
-    ['an integer dtype', file({ a: t('I64', [1], [0, 8]) }, f64Bytes([0])), /'a' has dtype "I64"/],
+    ['an unknown dtype', file({ a: t('F16', [2], [0, 4]) }, [0, 0, 0, 0]), /'a' has dtype "F16"; chainrule reads only F32, F64 and I64 \(as float64\)/],
+    ['an I32 tensor', file({ a: t('I32', [1], [0, 4]) }, [1, 0, 0, 0]), /'a' has dtype "I32"/],
+    ['an I64 past 2⁵³', file({ a: t('I64', [2], [0, 16]) }, i64Bytes([3n, 2n ** 53n + 1n])), /'a' \(I64\) holds 9007199254740993, which float64 cannot represent exactly/],
     ['reversed offsets', file({ a: t('F32', [0], [4, 0]) }), /'a' has invalid data_offsets \[4,0\]/],
     ['a negative dimension', file({ a: t('F32', [-1], [0, 0]) }), /'a' has an invalid shape \[-1\]/],
     ['invalid JSON', file('{"a": '), /the header is not valid JSON/],

@@ -20,7 +20,9 @@ export interface BatchNormOptions {
  * Batch normalisation over [N, C] or [N, C, L] inputs: in training, normalises each feature with
  * the batch mean and biased variance and updates the running statistics (running_var from the
  * unbiased variance, as PyTorch); in evaluation, uses the running statistics. Buffers keep
- * PyTorch's names (running_mean, running_var, num_batches_tracked) so state dicts line up.
+ * PyTorch's names (running_mean, running_var, num_batches_tracked) so state dicts line up;
+ * num_batches_tracked is float64 here (PyTorch: int64, which safetensors files hold as I64 and
+ * parseSafetensors reads into float64).
  * @example const bn = new BatchNorm1d(16); bn.forward(x); bn.eval().forward(x)
  */
 export class BatchNorm1d extends Module {

@@ -21,7 +21,9 @@ export interface SafetensorsContents {
 }
 
 const CODES: Record<DType, 'F32' | 'F64'> = { float32: 'F32', float64: 'F64' };
-const BYTES: Record<'F32' | 'F64', number> = { F32: 4, F64: 8 };
+/** Codes read: the two float dtypes, and I64 (PyTorch's BatchNorm counter, num_batches_tracked) read into float64. */
+type ReadCode = 'F32' | 'F64' | 'I64';
+const BYTES: Record<ReadCode, number> = { F32: 4, F64: 8, I64: 8 };
 /** Header size limit of the reference reader (100 MB). */
 const MAX_HEADER = 100_000_000;
 const METADATA_KEY = '__metadata__';
@@ -93,7 +95,7 @@ export function serializeSafetensors(dict: Readonly<Record<string, Tensor>>, met
 
 interface Entry {
   name: string;
-  code: 'F32' | 'F64';
+  code: ReadCode;
   shape: number[];
   begin: number;
   end: number;
@@ -146,8 +148,8 @@ function readHeader(bytes: Uint8Array): { entries: Entry[]; metadata: Safetensor
       continue;
     }
     const { dtype, shape, data_offsets: offsets } = info as Record<string, unknown>;
-    if (dtype !== 'F32' && dtype !== 'F64') {
-      problems.push(`'${name}' has dtype ${JSON.stringify(dtype)}; chainrule reads only F32 and F64`);
+    if (dtype !== 'F32' && dtype !== 'F64' && dtype !== 'I64') {
+      problems.push(`'${name}' has dtype ${JSON.stringify(dtype)}; chainrule reads only F32, F64 and I64 (as float64)`);
       continue;
     }
     if (!Array.isArray(shape) || !shape.every(isCount)) {
@@ -179,13 +181,24 @@ function readHeader(bytes: Uint8Array): { entries: Entry[]; metadata: Safetensor
     cursor = e.end;
   }
   if (cursor !== dataLength) fail(`the data section holds ${dataLength} bytes but the tensors cover ${cursor}`);
+  // Integers become float64 only where that is exact.
+  for (const e of entries) {
+    if (e.code !== 'I64') continue;
+    for (let at = dataStart + e.begin; at < dataStart + e.end; at += 8) {
+      const v = view.getBigInt64(at, true);
+      if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < BigInt(Number.MIN_SAFE_INTEGER)) {
+        fail(`'${e.name}' (I64) holds ${v}, which float64 cannot represent exactly (chainrule reads I64 as float64)`);
+      }
+    }
+  }
   return { entries, metadata, dataStart };
 }
 
 /**
- * Decodes safetensors bytes into tensors and metadata. Any problem (truncation, a header whose
- * offsets overlap, leave gaps or run out of bounds, a dtype other than F32/F64) throws a
- * SafetensorsError before any tensor is built. @example const { tensors, metadata } = parseSafetensorsFile(bytes)
+ * Decodes safetensors bytes into tensors and metadata. I64 tensors (PyTorch stores BatchNorm's
+ * num_batches_tracked so) are read into float64, chainrule having no integer dtype. Any problem
+ * (truncation, a header whose offsets overlap, leave gaps or run out of bounds, another dtype, an
+ * I64 value past 2⁵³) throws a SafetensorsError before any tensor is built. @example const { tensors, metadata } = parseSafetensorsFile(bytes)
  */
 export function parseSafetensorsFile(bytes: Uint8Array): SafetensorsContents {
   const { entries, metadata, dataStart } = readHeader(bytes);
@@ -199,6 +212,9 @@ export function parseSafetensorsFile(bytes: Uint8Array): SafetensorsContents {
     if (e.code === 'F32') {
       data = new Float32Array(count);
       for (let i = 0; i < count; i++) data[i] = view.getFloat32(at + 4 * i, true);
+    } else if (e.code === 'I64') {
+      data = new Float64Array(count);
+      for (let i = 0; i < count; i++) data[i] = Number(view.getBigInt64(at + 8 * i, true));
     } else {
       data = new Float64Array(count);
       for (let i = 0; i < count; i++) data[i] = view.getFloat64(at + 8 * i, true);
