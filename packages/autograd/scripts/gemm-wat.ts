@@ -165,29 +165,34 @@ function kernel(t: WasmDType, b: GemmBlocking, relaxed: boolean): string[] {
 }
 
 /**
- * Packs op(B)[0:kc, 0:nc] (element (p, j) at src + p·rs + j·cs bytes) into nr-column
- * micro-panels, zero-padding the last one. Rows of plain B are copied a vector at a time.
+ * The packing function `pack_<side>_<t>(count, kc, src, across, along, dst)`, for A (side 'a',
+ * panels of width mr) and B (side 'b', width nr): packs a count×kc block whose element (o, p)
+ * is at src + o·across + p·along bytes into micro-panels of `width` consecutive o, p-major
+ * (kc·width contiguous values each), zero-padding the last. For A, o is a row of op(A) and p
+ * its column; for B, o is a column of op(B) and p its row, so one function serves both.
+ * Fast paths: o contiguous (a row of B, a column of transposed A) copies a vector at a time;
+ * in f32, p contiguous (a row-major A, a transposed B) transposes 4×4 blocks.
  */
-function packB(t: WasmDType, b: GemmBlocking): string[] {
+function pack(t: WasmDType, width: number, side: 'a' | 'b'): string[] {
   const s = SIZE[t];
   const load = `${t}.load`;
   const store = `${t}.store`;
-  const panel = b.nr * s;
-  const copyRows = loop('p', get('kc'), i32(1), [
+  const panel = width * s;
+  const copyVectors = loop('p', get('kc'), i32(1), [
     ...Array.from({ length: panel / 16 }, (_, j) =>
       `(v128.store offset=${j * 16} ${get('d')} (v128.load offset=${j * 16} ${get('q')}))`,
     ),
-    set('q', add(get('q'), get('rs'))),
+    set('q', add(get('q'), get('along'))),
     set('d', add(get('d'), i32(panel))),
   ]);
-  const gather = loop('jj', i32(b.nr), i32(1), [
-    set('q', add(get('col'), mul(get('jj'), get('cs')))),
-    set('d', add(get('dst'), mul(get('jj'), i32(s)))),
-    `(if (i32.lt_u ${get('jj')} ${get('w')})`,
+  const gather = loop('oo', i32(width), i32(1), [
+    set('q', add(get('base'), mul(get('oo'), get('across')))),
+    set('d', add(get('dst'), mul(get('oo'), i32(s)))),
+    `(if (i32.lt_u ${get('oo')} ${get('h')})`,
     '  (then',
     ...loop('p', get('kc'), i32(1), [
       `(${store} ${get('d')} (${load} ${get('q')}))`,
-      set('q', add(get('q'), get('rs'))),
+      set('q', add(get('q'), get('along'))),
       set('d', add(get('d'), i32(panel))),
     ]).map((line) => '    ' + line),
     '  )',
@@ -198,17 +203,17 @@ function packB(t: WasmDType, b: GemmBlocking): string[] {
     ]).map((line) => '    ' + line),
     '  ))',
   ]);
-  // A transposed B (p contiguous) in f32: each group of 4 columns is 4 contiguous rows in
-  // memory, transposed 4 p at a time into lanes 4g..4g+3 of the panel.
-  const transposed = t === 'f32' && b.nr % 4 === 0;
-  const groups = Array.from({ length: b.nr / 4 }, (_, g) => [
-    set('q', add(get('col'), mul(i32(4 * g), get('cs')))),
-    set('d', add(get('dst'), i32(16 * g))),
+  // p contiguous in f32: each group of 4 o is 4 contiguous rows in memory, transposed 4 p at
+  // a time into lanes 4g..4g+3 of the panel.
+  const transposed = t === 'f32' && width % 4 === 0;
+  const groups = Array.from({ length: width / 4 }, (_, g) => [
+    set('q', g === 0 ? get('base') : add(get('base'), mul(i32(4 * g), get('across')))),
+    set('d', g === 0 ? get('dst') : add(get('dst'), i32(16 * g))),
     ...transposeRows(panel),
   ]).flat();
   const otherwise = transposed
     ? [
-        `(if (i32.and (i32.eq ${get('rs')} ${i32(s)}) (i32.eq ${get('w')} ${i32(b.nr)}))`,
+        `(if (i32.and (i32.eq ${get('along')} ${i32(s)}) (i32.eq ${get('h')} ${i32(width)}))`,
         '  (then',
         ...groups.map((line) => '    ' + line),
         '  )',
@@ -218,99 +223,21 @@ function packB(t: WasmDType, b: GemmBlocking): string[] {
       ]
     : gather;
   return [
-    `(func $pack_b_${t} (param $kc i32) (param $nc i32) (param $src i32) (param $rs i32) (param $cs i32) (param $dst i32)`,
-    `  ${locals('i32', ['j0', 'jj', 'p', 'w', 'col', 'q', 'd', 'st1', 'st2', 'st3'])}`,
+    `(func $pack_${side}_${t} (param $count i32) (param $kc i32) (param $src i32) (param $across i32) (param $along i32) (param $dst i32)`,
+    `  ${locals('i32', ['o0', 'oo', 'p', 'h', 'base', 'q', 'd', 'st1', 'st2', 'st3'])}`,
     ...(transposed ? [`  ${locals('v128', ['r0', 'r1', 'r2', 'r3', 't0', 't1', 't2', 't3', 'c0', 'c1', 'c2', 'c3'])}`] : []),
-    ...(transposed ? [1, 2, 3].map((r) => `  ${set(`st${r}`, mul(get('cs'), i32(r)))}`) : []),
-    ...loop('j0', get('nc'), i32(b.nr), [
-      set('w', min(i32(b.nr), `(i32.sub ${get('nc')} ${get('j0')})`)),
-      set('col', add(get('src'), mul(get('j0'), get('cs')))),
+    ...(transposed ? [1, 2, 3].map((r) => `  ${set(`st${r}`, mul(get('across'), i32(r)))}`) : []),
+    ...loop('o0', get('count'), i32(width), [
+      set('h', min(i32(width), `(i32.sub ${get('count')} ${get('o0')})`)),
+      set('base', add(get('src'), mul(get('o0'), get('across')))),
       ...(panel % 16 !== 0
         ? gather
         : [
-            `(if (i32.and (i32.eq ${get('cs')} ${i32(s)}) (i32.eq ${get('w')} ${i32(b.nr)}))`,
+            `(if (i32.and (i32.eq ${get('across')} ${i32(s)}) (i32.eq ${get('h')} ${i32(width)}))`,
             '  (then',
-            '    ' + set('q', get('col')),
+            '    ' + set('q', get('base')),
             '    ' + set('d', get('dst')),
-            ...copyRows.map((line) => '    ' + line),
-            '  )',
-            '  (else',
-            ...otherwise.map((line) => '    ' + line),
-            '  ))',
-          ]),
-      set('dst', add(get('dst'), mul(get('kc'), i32(panel)))),
-    ]).map((line) => '  ' + line),
-    ')',
-  ];
-}
-
-/**
- * Packs op(A)[0:mc, 0:kc] (element (i, p) at src + i·rs + p·cs bytes) into mr-row
- * micro-panels, zero-padding the last one. Columns of a transposed A are copied a vector at a
- * time.
- */
-function packA(t: WasmDType, b: GemmBlocking): string[] {
-  const s = SIZE[t];
-  const load = `${t}.load`;
-  const store = `${t}.store`;
-  const panel = b.mr * s;
-  const copyCols = loop('p', get('kc'), i32(1), [
-    ...Array.from({ length: panel / 16 }, (_, j) =>
-      `(v128.store offset=${j * 16} ${get('d')} (v128.load offset=${j * 16} ${get('q')}))`,
-    ),
-    set('q', add(get('q'), get('cs'))),
-    set('d', add(get('d'), i32(panel))),
-  ]);
-  const gather = loop('ii', i32(b.mr), i32(1), [
-    set('q', add(get('row'), mul(get('ii'), get('rs')))),
-    set('d', add(get('dst'), mul(get('ii'), i32(s)))),
-    `(if (i32.lt_u ${get('ii')} ${get('h')})`,
-    '  (then',
-    ...loop('p', get('kc'), i32(1), [
-      `(${store} ${get('d')} (${load} ${get('q')}))`,
-      set('q', add(get('q'), get('cs'))),
-      set('d', add(get('d'), i32(panel))),
-    ]).map((line) => '    ' + line),
-    '  )',
-    '  (else',
-    ...loop('p', get('kc'), i32(1), [
-      `(${store} ${get('d')} (${t}.const 0))`,
-      set('d', add(get('d'), i32(panel))),
-    ]).map((line) => '    ' + line),
-    '  ))',
-  ]);
-  // A row-major A (p contiguous) in f32 with 4-row panels: the panel's 4 rows are contiguous in
-  // memory, transposed 4 p at a time.
-  const transposed = t === 'f32' && b.mr === 4;
-  const otherwise = transposed
-    ? [
-        `(if (i32.and (i32.eq ${get('cs')} ${i32(s)}) (i32.eq ${get('h')} ${i32(b.mr)}))`,
-        '  (then',
-        '    ' + set('q', get('row')),
-        '    ' + set('d', get('dst')),
-        ...transposeRows(panel).map((line) => '    ' + line),
-        '  )',
-        '  (else',
-        ...gather.map((line) => '    ' + line),
-        '  ))',
-      ]
-    : gather;
-  return [
-    `(func $pack_a_${t} (param $mc i32) (param $kc i32) (param $src i32) (param $rs i32) (param $cs i32) (param $dst i32)`,
-    `  ${locals('i32', ['i0', 'ii', 'p', 'h', 'row', 'q', 'd', 'st1', 'st2', 'st3'])}`,
-    ...(transposed ? [`  ${locals('v128', ['r0', 'r1', 'r2', 'r3', 't0', 't1', 't2', 't3', 'c0', 'c1', 'c2', 'c3'])}`] : []),
-    ...(transposed ? [1, 2, 3].map((r) => `  ${set(`st${r}`, mul(get('rs'), i32(r)))}`) : []),
-    ...loop('i0', get('mc'), i32(b.mr), [
-      set('h', min(i32(b.mr), `(i32.sub ${get('mc')} ${get('i0')})`)),
-      set('row', add(get('src'), mul(get('i0'), get('rs')))),
-      ...(panel % 16 !== 0
-        ? gather
-        : [
-            `(if (i32.and (i32.eq ${get('rs')} ${i32(s)}) (i32.eq ${get('h')} ${i32(b.mr)}))`,
-            '  (then',
-            '    ' + set('q', get('row')),
-            '    ' + set('d', get('dst')),
-            ...copyCols.map((line) => '    ' + line),
+            ...copyVectors.map((line) => '    ' + line),
             '  )',
             '  (else',
             ...otherwise.map((line) => '    ' + line),
@@ -365,7 +292,7 @@ function driver(t: WasmDType, b: GemmBlocking, layout: ScratchLayout): string[] 
   const overK = loop('pc', get('k'), i32(b.kc), [
     set('kcur', min(i32(b.kc), `(i32.sub ${get('k')} ${get('pc')})`)),
     set('acc', `(i32.ne ${get('pc')} ${i32(0)})`),
-    `(call $pack_b_${t} ${get('kcur')} ${get('ncur')} ${add(get('b'), add(mul(get('pc'), get('rsb')), mul(get('jc'), get('csb'))))} ${get('rsb')} ${get('csb')} ${get('pb')})`,
+    `(call $pack_b_${t} ${get('ncur')} ${get('kcur')} ${add(get('b'), add(mul(get('pc'), get('rsb')), mul(get('jc'), get('csb'))))} ${get('csb')} ${get('rsb')} ${get('pb')})`,
     ...overA,
   ]);
   const overN = loop('jc', get('n'), i32(b.nc), [
@@ -623,7 +550,7 @@ export function gemmWat(relaxed: boolean, blocking: Readonly<Record<WasmDType, G
   const lines = ['(module', `  (import "env" "memory" (memory 1 ${MAX_PAGES}${shared ? ' shared' : ''}))`];
   for (const t of ['f32', 'f64'] as const) {
     const b = blocking[t];
-    for (const fn of [kernel(t, b, relaxed), packB(t, b), packA(t, b), driver(t, b, layout), run(t), epilogue(t), reluBackward(t), axpy(t)]) {
+    for (const fn of [kernel(t, b, relaxed), pack(t, b.nr, 'b'), pack(t, b.mr, 'a'), driver(t, b, layout), run(t), epilogue(t), reluBackward(t), axpy(t)]) {
       lines.push(...fn.map((line) => '  ' + line));
     }
   }
