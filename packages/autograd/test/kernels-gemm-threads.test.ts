@@ -148,6 +148,25 @@ describe('the thread setting', () => {
     expect(() => setKernelThreads(0 as 1)).toThrow(/setKernelThreads: expected 1 or 2, got 0/);
   });
 
+  it('asking kernelThreads starts no helper; the first large product does', async () => {
+    vi.resetModules();
+    try {
+      const fresh = await import('../src/kernels/wasm/gemm-wasm.js');
+      fresh.setKernelThreads(2);
+      for (let i = 0; i < 3; i++) expect(fresh.kernelThreads()).toBe(1);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(fresh.kernelThreads()).toBe(1);
+      const n = 64;
+      fresh.gemmWasm(false, false, n, n, n, new Float32Array(n * n), 0, new Float32Array(n * n), 0, new Float32Array(n * n), 0);
+      for (let waited = 0; fresh.kernelThreads() === 1 && waited < 10_000; waited += 10) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      expect(fresh.kernelThreads()).toBe(2);
+    } finally {
+      vi.resetModules();
+    }
+  });
+
   it('CHAINRULE_THREADS is read once at load, and a bad value is an error', async () => {
     try {
       vi.stubEnv('CHAINRULE_THREADS', '1');

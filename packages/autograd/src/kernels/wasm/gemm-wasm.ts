@@ -221,20 +221,24 @@ export function setKernelThreads(count: 1 | 2): void {
 }
 
 /**
- * How many threads a large product may use now: 2 once the helper is running, else 1.
+ * How many threads a large product uses now: 2 once the helper (started by the first product
+ * of 64³ multiply-adds or more) is running, else 1. Asking starts nothing.
  * @example kernelThreads(); // 2 in Node on a 2-core machine, after the first large product
  */
 export function kernelThreads(): 1 | 2 {
-  return threads === 2 && helperReady(load()) ? 2 : 1;
+  return threads === 2 && helperIsReady() ? 2 : 1;
 }
 
-/** Whether the helper can take work; starts it (without waiting) on first call. */
-function helperReady(module: Loaded | null): boolean {
-  if (helper === 'ready') return true;
-  if (helper === 'failed' || module === null || !module.shared) return false;
-  if (helper === 'off') startHelper(module);
+/** Whether the helper can take work (reads the flag it sets once ready; never starts it). */
+function helperIsReady(): boolean {
   if (helper === 'starting' && Atomics.load(jobWords, JOB.ready) === 1) helper = 'ready';
   return helper === 'ready';
+}
+
+/** Whether the helper can take work; starts it (without waiting) the first time. */
+function helperReady(module: Loaded | null): boolean {
+  if (helper === 'off' && module !== null && module.shared) startHelper(module);
+  return helperIsReady();
 }
 
 function startHelper(module: Loaded): void {
