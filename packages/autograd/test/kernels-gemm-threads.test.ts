@@ -185,11 +185,10 @@ describe('the thread setting', () => {
   it('a process whose helper thread is busy or asleep still exits by itself', () => {
     const run = fileURLToPath(new URL('../../../scripts/run.mjs', import.meta.url));
     const fixture = fileURLToPath(new URL('./fixtures/threaded-gemm-exit.ts', import.meta.url));
-    const started = Date.now();
+    // A process that hung would be killed at the timeout, with a null status.
     const child = spawnSync(process.execPath, [run, fixture], { encoding: 'utf8', timeout: 60_000 });
     expect(child.stderr).toBe('');
     expect(child.status).toBe(0);
     expect(child.stdout.trim()).toBe('threads 2, C[0] 256');
-    expect(Date.now() - started).toBeLessThan(60_000);
   });
 });
