@@ -6,7 +6,7 @@ import { crossEntropyLoss, MLP, SGD, type Linear } from '@chainrule/nn';
 import { scalarStep } from './scalar-workload.js';
 import { chainOps, CHAIN_ADD, CHAIN_MUL, MLP_SIZES, mlpData, SEEDS, uniform } from './data.js';
 import { peerVersion } from './peers.js';
-import type { Contender, ContenderInfo, Runner, Workload } from './types.js';
+import { setupByKind, type Contender, type ContenderInfo, type Runner } from './types.js';
 
 async function load(): Promise<ContenderInfo> {
   const kernels = process.env.CHAINRULE_KERNELS || 'auto';
@@ -83,17 +83,11 @@ function scalar(samples: number, sizes: number[], lr: number): Runner {
   return { run: scalarStep(Value, samples, sizes, lr) };
 }
 
-function setup(w: Workload): Runner {
-  switch (w.kind) {
-    case 'matmul':
-      return matmul(w.n, w.dtype);
-    case 'mlp':
-      return mlp(w.batch, w.batches, w.lr);
-    case 'chain':
-      return chain(w.ops, w.size);
-    case 'scalar':
-      return scalar(w.samples, w.sizes, w.lr);
-  }
-}
+const setup = setupByKind({
+  matmul: (w) => matmul(w.n, w.dtype),
+  mlp: (w) => mlp(w.batch, w.batches, w.lr),
+  chain: (w) => chain(w.ops, w.size),
+  scalar: (w) => scalar(w.samples, w.sizes, w.lr),
+});
 
 export const contender: Contender = { name: 'chainrule', load, setup };

@@ -8,7 +8,7 @@
 
 import { chainOps, CHAIN_ADD, CHAIN_MUL, mlpData, SEEDS, uniform } from './data.js';
 import { peerVersion, requirePeer } from './peers.js';
-import type { Contender, Runner, Unsupported, Workload } from './types.js';
+import { setupByKind, NO_SCALAR_GRAPH, type Contender, type Runner } from './types.js';
 
 type Jax = typeof import('@jax-js/jax');
 type JArray = import('@jax-js/jax').Array;
@@ -107,17 +107,11 @@ function chain(ops: number, size: number): Runner {
   };
 }
 
-function setup(w: Workload): Runner | Unsupported {
-  switch (w.kind) {
-    case 'matmul':
-      return matmul(w.n, w.dtype);
-    case 'mlp':
-      return mlp(w.batch, w.batches, w.lr);
-    case 'chain':
-      return chain(w.ops, w.size);
-    case 'scalar':
-      return { unsupported: 'no scalar Value graph' };
-  }
-}
+const setup = setupByKind({
+  matmul: (w) => matmul(w.n, w.dtype),
+  mlp: (w) => mlp(w.batch, w.batches, w.lr),
+  chain: (w) => chain(w.ops, w.size),
+  scalar: () => NO_SCALAR_GRAPH,
+});
 
 export const contender: Contender = { name: 'jax-js', load, setup };

@@ -4,7 +4,7 @@
 
 import { CHAIN_ADD, CHAIN_MUL, chainOps, mlpData, SEEDS, uniform } from './data.js';
 import { peerVersion, requirePeer } from './peers.js';
-import type { Contender, ContenderInfo, Runner, Unsupported, Workload } from './types.js';
+import { setupByKind, NO_SCALAR_GRAPH, type Contender, type ContenderInfo, type Runner } from './types.js';
 
 type JsPytorch = typeof import('js-pytorch');
 type Tensor = InstanceType<JsPytorch['torch']['Tensor']>;
@@ -97,17 +97,11 @@ function chain(ops: number, size: number): Runner {
   };
 }
 
-function setup(w: Workload): Runner | Unsupported {
-  switch (w.kind) {
-    case 'matmul':
-      return w.dtype === 'float32' ? matmul(w.n) : { unsupported: 'no dtypes (its float32 rows already compute in float64)' };
-    case 'mlp':
-      return mlp(w.batch, w.batches, w.lr);
-    case 'chain':
-      return chain(w.ops, w.size);
-    case 'scalar':
-      return { unsupported: 'no scalar Value graph' };
-  }
-}
+const setup = setupByKind({
+  matmul: (w) => (w.dtype === 'float32' ? matmul(w.n) : { unsupported: 'no dtypes (its float32 rows already compute in float64)' }),
+  mlp: (w) => mlp(w.batch, w.batches, w.lr),
+  chain: (w) => chain(w.ops, w.size),
+  scalar: () => NO_SCALAR_GRAPH,
+});
 
 export const contender: Contender = { name: 'js-pytorch', load, setup };

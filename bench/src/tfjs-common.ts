@@ -4,7 +4,7 @@
 
 import { chainOps, CHAIN_ADD, CHAIN_MUL, mlpData, SEEDS, uniform } from './data.js';
 import { peerVersion, requirePeer } from './peers.js';
-import type { Contender, ContenderInfo, Runner, Unsupported, Workload } from './types.js';
+import { setupByKind, NO_SCALAR_GRAPH, type Contender, type ContenderInfo, type Runner } from './types.js';
 
 type Tf = typeof import('@tensorflow/tfjs-core');
 type Tensor = import('@tensorflow/tfjs-core').Tensor;
@@ -98,18 +98,12 @@ export function tfjsContender(name: string, backend: 'wasm' | 'cpu'): Contender 
     };
   }
 
-  function setup(w: Workload): Runner | Unsupported {
-    switch (w.kind) {
-      case 'matmul':
-        return w.dtype === 'float32' ? matmul(w.n) : { unsupported: 'no float64 dtype' };
-      case 'mlp':
-        return mlp(w.batch, w.batches, w.lr);
-      case 'chain':
-        return chain(w.ops, w.size);
-      case 'scalar':
-        return { unsupported: 'no scalar Value graph' };
-    }
-  }
+  const setup = setupByKind({
+    matmul: (w) => (w.dtype === 'float32' ? matmul(w.n) : { unsupported: 'no float64 dtype' }),
+    mlp: (w) => mlp(w.batch, w.batches, w.lr),
+    chain: (w) => chain(w.ops, w.size),
+    scalar: () => NO_SCALAR_GRAPH,
+  });
 
   return { name, load, setup };
 }

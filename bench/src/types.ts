@@ -61,6 +61,17 @@ export interface Unsupported {
   unsupported: string;
 }
 
+/** What every peer but chainrule answers for the scalar workload. */
+export const NO_SCALAR_GRAPH: Unsupported = { unsupported: 'no scalar Value graph' };
+
+/** A contender's setup for each kind of workload. */
+export type WorkloadSetups = { [K in Workload['kind']]: (w: Extract<Workload, { kind: K }>) => Runner | Unsupported };
+
+/** One `setup` from a setup per kind of workload. @example const setup = setupByKind({ matmul: (w) => ..., ... }) */
+export function setupByKind(setups: WorkloadSetups): (w: Workload) => Runner | Unsupported {
+  return (w) => (setups[w.kind] as (w: Workload) => Runner | Unsupported)(w);
+}
+
 export interface ContenderInfo {
   version: string;
   /** Backend, device or threads: what a reader needs to interpret the figures. */
