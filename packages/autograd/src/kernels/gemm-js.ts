@@ -184,9 +184,7 @@ export function gemmJs(
   c: FloatArray,
   cOffset: number,
 ): void {
-  const kc = Math.min(k, JS_SCRATCH.kc);
-  const needA = Math.min(roundUp4(m), JS_SCRATCH.mc) * kc;
-  const needB = Math.min(roundUp4(n), JS_SCRATCH.nc) * kc;
+  const [needA, needB] = packSizes(m, n, k);
   if (packA.length < needA) packA = new Float64Array(needA);
   if (packB.length < needB) packB = new Float64Array(needB);
   let kernel: TiledKernel;
@@ -220,10 +218,16 @@ export function gemmJsShared(
   c: FloatArray,
   cOffset: number,
 ): void {
-  const kc = Math.min(k, JS_SCRATCH.kc);
-  const pa = new Float64Array(Math.min(roundUp4(m), JS_SCRATCH.mc) * kc);
-  const pb = new Float64Array(Math.min(roundUp4(n), JS_SCRATCH.nc) * kc);
+  const [needA, needB] = packSizes(m, n, k);
+  const pa = new Float64Array(needA);
+  const pb = new Float64Array(needB);
   gemmTiled(transA, transB, m, n, k, a, aOffset, b, bOffset, c, cOffset, pa, pb, new Float64Array(16));
+}
+
+/** Float64 elements of packed A and packed B the tiled kernel needs for an m×n×k product. */
+function packSizes(m: number, n: number, k: number): [number, number] {
+  const kc = Math.min(k, JS_SCRATCH.kc);
+  return [Math.min(roundUp4(m), JS_SCRATCH.mc) * kc, Math.min(roundUp4(n), JS_SCRATCH.nc) * kc];
 }
 
 function roundUp4(x: number): number {
