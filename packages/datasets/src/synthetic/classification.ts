@@ -1,7 +1,7 @@
 import { ArgumentError } from '../errors.js';
 import { allocFloat } from '../internal/arrays.js';
 import { checkDType, checkFinite, checkInt } from '../internal/check.js';
-import { classification, classCount, sampled, shuffleRows, type SampledOptions } from './common.js';
+import { classification, classCount, sampled, shuffleRows, type Sampled, type SampledOptions } from './common.js';
 import type { ClassificationDataset, FloatArrayOf, FloatDType } from '../types.js';
 
 /** Options of {@link xor}. */
@@ -98,19 +98,30 @@ export function spirals<D extends FloatDType = 'float32'>(options: SpiralsOption
  * @example moons({ n: 200, noise: 0.1, seed: 0 })
  */
 export function moons<D extends FloatDType = 'float32'>(options: SampledOptions<D> = {}): ClassificationDataset<FloatArrayOf<D>> {
-  const { n, noise, rng, shuffle, dtype } = sampled('moons', options, 100);
+  return twoCurves(sampled('moons', options, 100), (outer, k, m) => {
+    // linspace(0, π, m): both ends included.
+    const t = m > 1 ? (Math.PI * k) / (m - 1) : 0;
+    return outer ? [Math.cos(t), Math.sin(t)] : [1 - Math.cos(t), 0.5 - Math.sin(t)];
+  });
+}
+
+/**
+ * What moons and circles share: floor(n/2) points on the outer curve (label 0), the rest on
+ * the inner one (label 1), point k of m on each given by `at`, plus Gaussian noise (x noise
+ * drawn before y noise, point by point, so a seed gives the same set as before).
+ */
+function twoCurves<D extends FloatDType>(
+  { n, noise, rng, shuffle, dtype }: Sampled<D>,
+  at: (outer: boolean, k: number, m: number) => [number, number],
+): ClassificationDataset<FloatArrayOf<D>> {
   const nOuter = Math.floor(n / 2);
-  const nInner = n - nOuter;
   const x = allocFloat(dtype, n * 2);
   const y = new Uint8Array(n);
   for (let i = 0; i < n; i++) {
     const outer = i < nOuter;
-    // linspace(0, π, m): both ends included.
-    const m = outer ? nOuter : nInner;
-    const k = outer ? i : i - nOuter;
-    const t = m > 1 ? (Math.PI * k) / (m - 1) : 0;
-    x[i * 2] = (outer ? Math.cos(t) : 1 - Math.cos(t)) + noise * rng.normal();
-    x[i * 2 + 1] = (outer ? Math.sin(t) : 0.5 - Math.sin(t)) + noise * rng.normal();
+    const [px, py] = outer ? at(true, i, nOuter) : at(false, i - nOuter, n - nOuter);
+    x[i * 2] = px + noise * rng.normal();
+    x[i * 2 + 1] = py + noise * rng.normal();
     y[i] = outer ? 0 : 1;
   }
   if (shuffle) shuffleRows(rng, x, y, 2);
@@ -129,24 +140,13 @@ export interface CirclesOptions<D extends FloatDType = 'float32'> extends Sample
  * @example circles({ n: 200, factor: 0.5, noise: 0.05, seed: 0 })
  */
 export function circles<D extends FloatDType = 'float32'>(options: CirclesOptions<D> = {}): ClassificationDataset<FloatArrayOf<D>> {
-  const { n, noise, rng, shuffle, dtype } = sampled('circles', options, 100);
+  const sample = sampled('circles', options, 100);
   const { factor = 0.8 } = options;
   if (!(factor > 0 && factor < 1)) throw new ArgumentError(`circles: factor must be in (0, 1), got ${String(factor)}`);
-  const nOuter = Math.floor(n / 2);
-  const nInner = n - nOuter;
-  const x = allocFloat(dtype, n * 2);
-  const y = new Uint8Array(n);
-  for (let i = 0; i < n; i++) {
-    const outer = i < nOuter;
+  return twoCurves(sample, (outer, k, m) => {
     // linspace(0, 2π, m, endpoint=False): the first and last points must not coincide.
-    const m = outer ? nOuter : nInner;
-    const k = outer ? i : i - nOuter;
     const t = (2 * Math.PI * k) / m;
     const r = outer ? 1 : factor;
-    x[i * 2] = r * Math.cos(t) + noise * rng.normal();
-    x[i * 2 + 1] = r * Math.sin(t) + noise * rng.normal();
-    y[i] = outer ? 0 : 1;
-  }
-  if (shuffle) shuffleRows(rng, x, y, 2);
-  return classification(x, 2, y);
+    return [r * Math.cos(t), r * Math.sin(t)];
+  });
 }
