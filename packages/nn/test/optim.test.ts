@@ -1,4 +1,5 @@
 import { describe, expect, test } from 'vitest';
+import fc from 'fast-check';
 import { ArgumentError, Tensor, tensor, zeros, type FloatArray } from '@chainrule/autograd';
 import { Adagrad, Adam, AdamW, Optimizer, RMSprop, SGD, StateDictError, type OptimizerStateDict, type ParamGroup } from '@chainrule/nn';
 import { expectClose } from './helpers.js';
@@ -30,11 +31,11 @@ function expectSteps(actual: number[][], expected: number[][]): void {
 
 // ---- Reference update rules, written from PyTorch's documented algorithms with plain loops. ----
 
-function refSGD(o: { lr: number; momentum: number; dampening: number; weightDecay: number; nesterov: boolean; maximize: boolean }): number[][] {
-  const theta = [...THETA0];
+function refSGD(o: { lr: number; momentum: number; dampening: number; weightDecay: number; nesterov: boolean; maximize: boolean }, theta0: readonly number[] = THETA0, grads: readonly (readonly number[])[] = GRADS): number[][] {
+  const theta = [...theta0];
   const b = new Array<number>(theta.length).fill(0);
   const out: number[][] = [];
-  GRADS.forEach((grad, t) => {
+  grads.forEach((grad, t) => {
     for (let i = 0; i < theta.length; i++) {
       let g = o.maximize ? -grad[i]! : grad[i]!;
       if (o.weightDecay !== 0) g = g + o.weightDecay * theta[i]!;
@@ -49,12 +50,12 @@ function refSGD(o: { lr: number; momentum: number; dampening: number; weightDeca
   return out;
 }
 
-function refAdam(o: { lr: number; b1: number; b2: number; eps: number; weightDecay: number; amsgrad: boolean; maximize: boolean; decoupled: boolean }): number[][] {
-  const theta = [...THETA0];
+function refAdam(o: { lr: number; b1: number; b2: number; eps: number; weightDecay: number; amsgrad: boolean; maximize: boolean; decoupled: boolean }, theta0: readonly number[] = THETA0, grads: readonly (readonly number[])[] = GRADS): number[][] {
+  const theta = [...theta0];
   const n = theta.length;
   const m = new Array<number>(n).fill(0), v = new Array<number>(n).fill(0), vmax = new Array<number>(n).fill(0);
   const out: number[][] = [];
-  GRADS.forEach((grad, k) => {
+  grads.forEach((grad, k) => {
     const t = k + 1;
     for (let i = 0; i < n; i++) {
       let g = o.maximize ? -grad[i]! : grad[i]!;
@@ -77,12 +78,12 @@ function refAdam(o: { lr: number; b1: number; b2: number; eps: number; weightDec
   return out;
 }
 
-function refRMSprop(o: { lr: number; alpha: number; eps: number; weightDecay: number; momentum: number; centered: boolean; maximize: boolean }): number[][] {
-  const theta = [...THETA0];
+function refRMSprop(o: { lr: number; alpha: number; eps: number; weightDecay: number; momentum: number; centered: boolean; maximize: boolean }, theta0: readonly number[] = THETA0, grads: readonly (readonly number[])[] = GRADS): number[][] {
+  const theta = [...theta0];
   const n = theta.length;
   const v = new Array<number>(n).fill(0), b = new Array<number>(n).fill(0), gAve = new Array<number>(n).fill(0);
   const out: number[][] = [];
-  GRADS.forEach((grad) => {
+  grads.forEach((grad) => {
     for (let i = 0; i < n; i++) {
       let g = o.maximize ? -grad[i]! : grad[i]!;
       if (o.weightDecay !== 0) g = g + o.weightDecay * theta[i]!;
@@ -104,12 +105,12 @@ function refRMSprop(o: { lr: number; alpha: number; eps: number; weightDecay: nu
   return out;
 }
 
-function refAdagrad(o: { lr: number; lrDecay: number; weightDecay: number; initialAccumulatorValue: number; eps: number; maximize: boolean }): number[][] {
-  const theta = [...THETA0];
+function refAdagrad(o: { lr: number; lrDecay: number; weightDecay: number; initialAccumulatorValue: number; eps: number; maximize: boolean }, theta0: readonly number[] = THETA0, grads: readonly (readonly number[])[] = GRADS): number[][] {
+  const theta = [...theta0];
   const n = theta.length;
   const sum = new Array<number>(n).fill(o.initialAccumulatorValue);
   const out: number[][] = [];
-  GRADS.forEach((grad, k) => {
+  grads.forEach((grad, k) => {
     const t = k + 1;
     const clr = o.lr / (1 + (t - 1) * o.lrDecay);
     for (let i = 0; i < n; i++) {
@@ -201,6 +202,63 @@ describe('Adagrad follows torch.optim.Adagrad for the first three steps', () => 
       expectSteps(run((p) => new Adagrad([p], o)), refAdagrad(o));
     });
   }
+});
+
+describe('float32 parameters follow the float64 reference on random data, in every update loop', () => {
+  const f32 = fc.float({ min: Math.fround(-2), max: Math.fround(2), noNaN: true });
+  const data = fc.integer({ min: 1, max: 40 }).chain((n) =>
+    fc.record({
+      theta: fc.array(f32, { minLength: n, maxLength: n }),
+      grads: fc.array(fc.array(f32, { minLength: n, maxLength: n }), { minLength: 3, maxLength: 3 }),
+    }),
+  );
+
+  /** θ after each of the steps, on a float32 parameter (state buffers float32 too). */
+  function run32(theta: number[], grads: number[][], build: (p: Tensor) => { step(): unknown }): number[][] {
+    const p = tensor(theta, { dtype: 'float32', requiresGrad: true });
+    const opt = build(p);
+    return grads.map((g) => {
+      p.grad = new Tensor(Float32Array.from(g), [g.length]);
+      opt.step();
+      return Array.from(p.data);
+    });
+  }
+
+  // Rounding θ and the state to float32 each step moves θ by a few units in the 7th digit.
+  const close = (actual: number[][], expected: number[][]): void => actual.forEach((t, k) => expectClose(t, expected[k]!, 1e-5));
+
+  test('SGD, with and without momentum, decay, Nesterov, maximize', () => {
+    fc.assert(
+      fc.property(data, fc.constantFrom(0, 0.9), fc.constantFrom(0, 0.3), fc.constantFrom(0, 0.05), fc.boolean(), fc.boolean(), ({ theta, grads }, momentum, dampening, weightDecay, nesterov, maximize) => {
+        const o = { lr: 0.1, momentum, dampening, weightDecay, nesterov: nesterov && momentum > 0 && dampening === 0, maximize };
+        close(run32(theta, grads, (p) => new SGD([p], o)), refSGD(o, theta, grads));
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  test('Adam and AdamW, with and without L2, amsgrad, maximize', () => {
+    fc.assert(
+      fc.property(data, fc.constantFrom(0, 0.1), fc.boolean(), fc.boolean(), fc.boolean(), ({ theta, grads }, weightDecay, amsgrad, maximize, decoupled) => {
+        const o = { lr: 0.01, b1: 0.9, b2: 0.99, eps: 1e-8, weightDecay, amsgrad, maximize, decoupled };
+        const options = { lr: o.lr, betas: [o.b1, o.b2] as [number, number], eps: o.eps, weightDecay, amsgrad, maximize };
+        close(run32(theta, grads, (p) => (decoupled ? new AdamW([p], options) : new Adam([p], options))), refAdam(o, theta, grads));
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  // Not centred: v - ḡ² cancels in float32 (as in PyTorch) and can fall below zero; the
+  // float64 cases above cover centring.
+  test('RMSprop, with and without decay, momentum, maximize', () => {
+    fc.assert(
+      fc.property(data, fc.constantFrom(0, 0.1), fc.constantFrom(0, 0.9), fc.boolean(), ({ theta, grads }, weightDecay, momentum, maximize) => {
+        const o = { lr: 0.01, alpha: 0.9, eps: 1e-8, weightDecay, momentum, centered: false, maximize };
+        close(run32(theta, grads, (p) => new RMSprop([p], o)), refRMSprop(o, theta, grads));
+      }),
+      { numRuns: 60 },
+    );
+  });
 });
 
 describe('parameter groups, skipping, validation', () => {
