@@ -13,12 +13,14 @@
  */
 
 import {
+  BINARY_OPS,
   type GemmBlocking,
   JOB,
   JOB_STATE,
   MAX_PAGES,
   scratchLayout,
   type ScratchLayout,
+  UNARY_OPS,
   type WasmDType,
 } from '../src/kernels/wasm/layout.js';
 
@@ -540,17 +542,118 @@ function axpy(t: WasmDType): string[] {
 }
 
 /**
+ * For each op k, `(if (op == k) (then vector loop, scalar loop, return))` over the elements from
+ * `out` to `end` (`whole` ends the whole vectors). `body(k, vector)` is the value of one vector of
+ * lanes or of one element; `advance(vector)` moves the pointers on by one vector or one element.
+ */
+function elementLoops(t: WasmDType, count: number, body: (op: number, vector: boolean) => string, advance: (vector: boolean) => string[]): string[] {
+  const lines: string[] = [];
+  for (let op = 0; op < count; op++) {
+    lines.push(
+      `(if (i32.eq ${get('op')} ${i32(op)}) (then`,
+      '  (block $vectors_done',
+      '    (loop $vectors',
+      `      (br_if $vectors_done (i32.ge_u ${get('out')} ${get('whole')}))`,
+      `      (v128.store ${get('out')} ${body(op, true)})`,
+      ...advance(true).map((line) => '      ' + line),
+      '      (br $vectors)))',
+      '  (block $scalars_done',
+      '    (loop $scalars',
+      `      (br_if $scalars_done (i32.ge_u ${get('out')} ${get('end')}))`,
+      `      (${t}.store ${get('out')} ${body(op, false)})`,
+      ...advance(false).map((line) => '      ' + line),
+      '      (br $scalars)))',
+      '  (return)))',
+    );
+  }
+  return lines;
+}
+
+/**
+ * The exported `binary_<t>(op, a, sa, b, sb, out, n)`: out = a op b over n elements (op indexes
+ * BINARY_OPS). An operand whose flag (sa, sb) is 0 is one value, stored splatted across a whole
+ * vector at its address, and read there every time; 1, an array. IEEE add, sub, mul and div
+ * are correctly rounded in either dtype, which is what the TypeScript loop gets by computing in
+ * f64 and rounding once: the same bits.
+ */
+function binary(t: WasmDType): string[] {
+  const s = SIZE[t];
+  const v = VEC[t];
+  const lanes = 16 / s;
+  const body = (op: number, vector: boolean): string => {
+    const name = BINARY_OPS[op]!;
+    return vector ? `(${v}.${name} (v128.load ${get('a')}) (v128.load ${get('b')}))` : `(${t}.${name} (${t}.load ${get('a')}) (${t}.load ${get('b')}))`;
+  };
+  const advance = (vector: boolean): string[] => {
+    const bytes = vector ? 16 : s;
+    return [
+      set('a', add(get('a'), mul(get('sa'), i32(bytes)))),
+      set('b', add(get('b'), mul(get('sb'), i32(bytes)))),
+      set('out', add(get('out'), i32(bytes))),
+    ];
+  };
+  return [
+    `(func (export "binary_${t}") (param $op i32) (param $a i32) (param $sa i32) (param $b i32) (param $sb i32) (param $out i32) (param $n i32)`,
+    '  (local $whole i32) (local $end i32)',
+    `  ${set('whole', add(get('out'), mul(`(i32.and ${get('n')} ${i32(-lanes)})`, i32(s))))}`,
+    `  ${set('end', add(get('out'), mul(get('n'), i32(s))))}`,
+    ...elementLoops(t, BINARY_OPS.length, body, advance).map((line) => '  ' + line),
+    ')',
+  ];
+}
+
+/**
+ * The exported `unary_<t>(op, x, out, n)`: out = f(x) over n elements (op indexes UNARY_OPS).
+ * Each is exact in IEEE arithmetic, so the same bits as the TypeScript loop; relu keeps NaN and
+ * sends everything else that is not positive to +0, as that loop does.
+ */
+function unary(t: WasmDType): string[] {
+  const s = SIZE[t];
+  const v = VEC[t];
+  const lanes = 16 / s;
+  const zero = `(v128.const ${v} ${Array(lanes).fill('0').join(' ')})`;
+  const body = (op: number, vector: boolean): string => {
+    const x = vector ? `(v128.load ${get('x')})` : `(${t}.load ${get('x')})`;
+    const p = vector ? v : t;
+    switch (UNARY_OPS[op]!) {
+      case 'neg':
+      case 'abs':
+      case 'sqrt':
+        return `(${p}.${UNARY_OPS[op]} ${x})`;
+      case 'square':
+        return `(${p}.mul ${x} ${x})`;
+      case 'relu':
+        return vector
+          ? `(v128.and ${x} (v128.or (${v}.gt ${x} ${zero}) (${v}.ne ${x} ${x})))`
+          : `(select ${x} (${t}.const 0) (i32.or (${t}.gt ${x} (${t}.const 0)) (${t}.ne ${x} ${x})))`;
+    }
+  };
+  const advance = (vector: boolean): string[] => {
+    const bytes = vector ? 16 : s;
+    return [set('x', add(get('x'), i32(bytes))), set('out', add(get('out'), i32(bytes)))];
+  };
+  return [
+    `(func (export "unary_${t}") (param $op i32) (param $x i32) (param $out i32) (param $n i32)`,
+    '  (local $whole i32) (local $end i32)',
+    `  ${set('whole', add(get('out'), mul(`(i32.and ${get('n')} ${i32(-lanes)})`, i32(s))))}`,
+    `  ${set('end', add(get('out'), mul(get('n'), i32(s))))}`,
+    ...elementLoops(t, UNARY_OPS.length, body, advance).map((line) => '  ' + line),
+    ')',
+  ];
+}
+
+/**
  * The whole module: an imported memory (shared, so a helper thread can work in it; the loader
  * clears the flag where shared memory is missing), `gemm_f32`, `gemm_f64`, `serve`, the
- * epilogues `bias_act_f32`, `bias_act_f64`, `relu_backward_f32`, `relu_backward_f64`, and
- * `axpy_f32`, `axpy_f64`. `relaxed` uses relaxed-SIMD fused multiply-add in the micro-kernels.
+ * epilogues `bias_act_f32`, `bias_act_f64`, `relu_backward_f32`, `relu_backward_f64`,
+ * `axpy_f32`, `axpy_f64`, and the elementwise `binary_f32`, `binary_f64`, `unary_f32`, `unary_f64`. `relaxed` uses relaxed-SIMD fused multiply-add in the micro-kernels.
  */
 export function gemmWat(relaxed: boolean, blocking: Readonly<Record<WasmDType, GemmBlocking>> = GEMM_BLOCKING, shared = true): string {
   const layout = scratchLayout(blocking);
   const lines = ['(module', `  (import "env" "memory" (memory 1 ${MAX_PAGES}${shared ? ' shared' : ''}))`];
   for (const t of ['f32', 'f64'] as const) {
     const b = blocking[t];
-    for (const fn of [kernel(t, b, relaxed), pack(t, b.nr, 'b'), pack(t, b.mr, 'a'), driver(t, b, layout), run(t), epilogue(t), reluBackward(t), axpy(t)]) {
+    for (const fn of [kernel(t, b, relaxed), pack(t, b.nr, 'b'), pack(t, b.mr, 'a'), driver(t, b, layout), run(t), epilogue(t), reluBackward(t), axpy(t), binary(t), unary(t)]) {
       lines.push(...fn.map((line) => '  ' + line));
     }
   }

@@ -6,7 +6,9 @@ import { mapUnary, unaryKernelsAreMonomorphic } from '../src/kernels/unary.js';
 import { reduceAxis, reduceKernelsAreMonomorphic } from '../src/kernels/reduce.js';
 import { monomorphic } from '../src/kernels/monomorphic.js';
 import { reluBackward, reluBackwardJs } from '../src/kernels/fused.js';
-import { reluBackwardWasm } from '../src/kernels/wasm/gemm-wasm.js';
+import { binaryWasm, reluBackwardWasm, unaryWasm } from '../src/kernels/wasm/gemm-wasm.js';
+import { BINARY_OPS, UNARY_OPS } from '../src/kernels/wasm/layout.js';
+import { kernelBackend, setKernelBackend, type KernelBackend } from '../src/kernels/backend.js';
 import { expectClose, expectFloat32Rounding, refBroadcast } from './helpers/reference.js';
 
 // The elementwise kernels take one of several paths by the operands' shapes (same shape, a
@@ -58,15 +60,21 @@ describe('broadcastBinary', () => {
     ['a middle axis', [2, 1, 3], [2, 4, 3]],
     ['empty', [0, 3], [3]],
   ];
-  for (const dtype of ['float64', 'float32'] as const) {
-    for (const [name, sa, sb] of shapes) {
-      it(`${dtype}, ${name}: every kind matches the reference`, () => {
-        for (const kind of Object.keys(KINDS) as BinaryKind[]) {
-          const { out, expected } = run(kind, operand(sa, 1, dtype), operand(sb, 2, dtype), dtype);
-          if (dtype === 'float64') expectClose(out, expected, 0);
-          else expectFloat32Rounding(out, expected);
-        }
-      });
+  // 'wasm' sends every size through the WebAssembly loops where they apply (same shape, one
+  // value on either side), so the table checks that dispatch too.
+  for (const backend of ['auto', 'wasm'] as const) {
+    for (const dtype of ['float64', 'float32'] as const) {
+      for (const [name, sa, sb] of shapes) {
+        it(`${backend}, ${dtype}, ${name}: every kind matches the reference`, () => {
+          withBackend(backend, () => {
+            for (const kind of Object.keys(KINDS) as BinaryKind[]) {
+              const { out, expected } = run(kind, operand(sa, 1, dtype), operand(sb, 2, dtype), dtype);
+              if (dtype === 'float64') expectClose(out, expected, 0);
+              else expectFloat32Rounding(out, expected);
+            }
+          });
+        });
+      }
     }
   }
 
@@ -92,6 +100,78 @@ describe('broadcastBinary', () => {
     expect(Array.from(out)).toEqual([NaN, Infinity, NaN, NaN]);
     broadcastBinary('minimum', a, [4], new Float64Array([0]), [], out, [4]);
     expect(Array.from(out)).toEqual([0, -1, NaN, 0]);
+  });
+});
+
+/** Runs `fn` with the kernel backend set to `backend`, then restores the previous one. */
+function withBackend<T>(backend: KernelBackend, fn: () => T): T {
+  const previous = kernelBackend();
+  setKernelBackend(backend);
+  try {
+    return fn();
+  } finally {
+    setKernelBackend(previous);
+  }
+}
+
+/** Whether a and b hold the same values bit for bit, NaN matching any NaN (payloads may differ). */
+function sameBits(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i]) && !(Number.isNaN(a[i]) && Number.isNaN(b[i]))) return false;
+  return true;
+}
+
+describe('WebAssembly elementwise loops', () => {
+  // Values where IEEE arithmetic has its corners: signed zeros, infinities, NaN, subnormals of
+  // both dtypes, and ordinary numbers of every size.
+  const special = fc.constantFrom(0, -0, Infinity, -Infinity, NaN, 1e-310, -1e-42, 1e-45, 3.4e38, -1, 1, 0.5);
+  const value = fc.oneof(special, fc.double({ noNaN: true }), fc.double({ min: -4, max: 4, noNaN: true }));
+  const arrays = fc.record({
+    f32: fc.boolean(),
+    n: fc.integer({ min: 1, max: 70 }),
+    seed: fc.array(value, { minLength: 140, maxLength: 140 }),
+  });
+  const make = (f32: boolean, values: number[]): Float32Array | Float64Array => (f32 ? Float32Array.from(values) : Float64Array.from(values));
+
+  it('binary: the same bits as the TypeScript loop, for arrays and single values on either side', () => {
+    fc.assert(
+      fc.property(arrays, fc.constantFrom(...BINARY_OPS), fc.constantFrom('same', 'a scalar', 'b scalar'), ({ f32, n, seed }, op, mode) => {
+        const a = make(f32, mode === 'a scalar' ? seed.slice(0, 1) : seed.slice(0, n));
+        const b = make(f32, mode === 'b scalar' ? seed.slice(70, 71) : seed.slice(70, 70 + n));
+        const ts = make(f32, new Array<number>(n).fill(0));
+        withBackend('js', () => broadcastBinary(op, a, [a.length], b, [b.length], ts, [n]));
+        const wasm = make(f32, new Array<number>(n).fill(7));
+        expect(binaryWasm(op, a, b, wasm)).toBe(true);
+        if (!sameBits(wasm, ts)) throw new Error(`${op} ${mode} ${f32 ? 'f32' : 'f64'}: ${Array.from(wasm)} vs ${Array.from(ts)}`);
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it('unary: the same bits as the TypeScript loop', () => {
+    fc.assert(
+      fc.property(arrays, fc.constantFrom(...UNARY_OPS), ({ f32, n, seed }, op) => {
+        const x = make(f32, seed.slice(0, n));
+        const ts = make(f32, new Array<number>(n).fill(0));
+        withBackend('js', () => mapUnary(op, x, ts));
+        const wasm = make(f32, new Array<number>(n).fill(7));
+        expect(unaryWasm(op, x, wasm)).toBe(true);
+        if (!sameBits(wasm, ts)) throw new Error(`${op} ${f32 ? 'f32' : 'f64'}: ${Array.from(wasm)} vs ${Array.from(ts)}`);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('relu keeps NaN and sends -0 and negatives to +0; abs and neg act on the sign of zeros', () => {
+    const x = new Float32Array([NaN, -0, 0, -3, 2, -Infinity, Infinity, -1e-45]);
+    const out = new Float32Array(8);
+    expect(unaryWasm('relu', x, out)).toBe(true);
+    expect(Array.from(out)).toEqual([NaN, 0, 0, 0, 2, 0, Infinity, 0]);
+    expect(Object.is(out[1], 0)).toBe(true);
+    expect(unaryWasm('abs', x, out)).toBe(true);
+    expect(Object.is(out[1], 0)).toBe(true);
+    expect(unaryWasm('neg', x, out)).toBe(true);
+    expect(Object.is(out[2], -0)).toBe(true);
   });
 });
 

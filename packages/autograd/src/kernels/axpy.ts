@@ -1,5 +1,5 @@
 import type { FloatArray } from '../dtype.js';
-import { kernelBackend } from './backend.js';
+import { kernelBackend, wantsWasm } from './backend.js';
 import { holds, perDtype, type Allocator } from './monomorphic.js';
 import { axpyWasm, wasmGemmAvailable } from './wasm/gemm-wasm.js';
 
@@ -57,10 +57,9 @@ export function axpyJs(y: FloatArray, alpha: number, x: FloatArray): void {
  * WebAssembly vector loop where it is available.
  */
 export function axpyKernel(y: FloatArray, alpha: number, x: FloatArray): void {
-  const backend = kernelBackend();
-  if (backend === 'wasm' || (backend === 'auto' && y.length >= WASM_MIN_LENGTH)) {
+  if (wantsWasm(y.length, WASM_MIN_LENGTH)) {
     if (axpyWasm(y, alpha, x)) return;
-    if (backend === 'wasm' && !wasmGemmAvailable()) {
+    if (kernelBackend() === 'wasm' && !wasmGemmAvailable()) {
       throw new Error("axpy: kernel backend 'wasm' was chosen, but this runtime lacks WebAssembly SIMD128");
     }
   }

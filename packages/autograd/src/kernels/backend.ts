@@ -46,3 +46,13 @@ export function setKernelBackend(backend: KernelBackend): void {
 export function kernelBackend(): KernelBackend {
   return current;
 }
+
+/**
+ * Whether a kernel over `length` elements takes its WebAssembly path: always under 'wasm'; under
+ * 'auto' from `minLength` on (below it the copies into WebAssembly memory cost more than the
+ * vector loop saves) up to `maxLength` (past it, for loops that only stream memory, the copies
+ * cost more again); never under 'js'.
+ */
+export function wantsWasm(length: number, minLength: number, maxLength = Infinity): boolean {
+  return current === 'wasm' || (current === 'auto' && length >= minLength && length <= maxLength);
+}

@@ -1,5 +1,16 @@
 import type { FloatArray } from '../dtype.js';
+import { wantsWasm } from './backend.js';
 import { holds, perDtype, type Allocator } from './monomorphic.js';
+import { binaryWasm } from './wasm/gemm-wasm.js';
+
+/**
+ * Same-shape and scalar-operand add, sub, mul and div run in WebAssembly (the same bits) from
+ * WASM_MIN_LENGTH elements up to WASM_MAX_BYTES per array. Measured (Tensor ops, alternating,
+ * Node 20): f32 add 1.5× at 1,024 elements, 2.2× at 4k–64k, 1.7× at 1M; f64 1.2–1.4× from 1k to
+ * 64k, but 0.8× at 1M (8 MB arrays), where copying in and out triples the memory traffic.
+ */
+const WASM_MIN_LENGTH = 1024;
+const WASM_MAX_BYTES = 4 << 20;
 
 /** The elementwise binary functions the broadcast kernel knows. Comparisons give 0 or 1. */
 export type BinaryKind = 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum' | 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge';
@@ -178,6 +189,15 @@ export function broadcastBinary(
 ): void {
   const total = out.length;
   if (total === 0) return;
+  if (
+    (kind === 'add' || kind === 'sub' || kind === 'mul' || kind === 'div') &&
+    (a.length === total || a.length === 1) &&
+    (b.length === total || b.length === 1) &&
+    wantsWasm(total, WASM_MIN_LENGTH, WASM_MAX_BYTES / out.BYTES_PER_ELEMENT) &&
+    binaryWasm(kind, a, b, out)
+  ) {
+    return;
+  }
   const { row } = rowKernels(out);
   if (a.length === total && b.length === total) return row(kind, total, a, 0, b, 0, out, 0, NONE);
   if (b.length === 1 && a.length === total) return row(kind, total, a, 0, b, 0, out, 0, B);

@@ -1,6 +1,6 @@
 import type { FloatArray } from '../dtype.js';
 import { holds, perDtype, type Allocator } from './monomorphic.js';
-import { kernelBackend } from './backend.js';
+import { wantsWasm } from './backend.js';
 import { reluBackwardWasm } from './wasm/gemm-wasm.js';
 
 /**
@@ -177,10 +177,7 @@ export function biasActivation(y: FloatArray, rows: number, n: number, bias: Flo
  * where it is available (the same bits).
  */
 export function reluBackward(g: FloatArray, y: FloatArray, rows: number, n: number, out: FloatArray, sums: FloatArray | null = null): void {
-  const backend = kernelBackend();
-  if (backend === 'wasm' || (backend === 'auto' && rows * n >= WASM_MIN_LENGTH)) {
-    if (reluBackwardWasm(g, y, rows, n, out, sums)) return;
-  }
+  if (wantsWasm(rows * n, WASM_MIN_LENGTH) && reluBackwardWasm(g, y, rows, n, out, sums)) return;
   reluBackwardJs(g, y, rows, n, out, sums);
 }
 

@@ -1,5 +1,5 @@
 import type { FloatArray } from '../dtype.js';
-import { kernelBackend } from './backend.js';
+import { kernelBackend, wantsWasm } from './backend.js';
 import { gemmJs } from './gemm-js.js';
 import { biasActivation } from './fused.js';
 import { gemmWasm, wasmGemmAvailable } from './wasm/gemm-wasm.js';
@@ -40,12 +40,11 @@ export function gemm(
     epilogueJs(m, n, c, cOffset, bias, relu);
     return;
   }
-  const backend = kernelBackend();
-  if (backend === 'wasm' || (backend === 'auto' && m * n * k >= WASM_MIN_WORK)) {
+  if (wantsWasm(m * n * k, WASM_MIN_WORK)) {
     // gemmWasm declines (returns false) where WebAssembly SIMD is missing or the operands
     // would not fit its 2 GiB of memory; only the former is an error when 'wasm' is forced.
     if (gemmWasm(transA, transB, m, n, k, a, aOffset, b, bOffset, c, cOffset, bias, relu)) return;
-    if (backend === 'wasm' && !wasmGemmAvailable()) {
+    if (kernelBackend() === 'wasm' && !wasmGemmAvailable()) {
       throw new Error("gemm: kernel backend 'wasm' was chosen, but this runtime lacks WebAssembly SIMD128");
     }
   }

@@ -1,7 +1,10 @@
 import type { FloatArray } from '../../dtype.js';
 import { environmentVariable, nodeBuiltin } from '../environment.js';
 import { GEMM_WASM_BLOCKING, GEMM_WASM_RELAXED, GEMM_WASM_SIMD128 } from './gemm-wasm.generated.js';
-import { dataStart, JOB, JOB_BYTES, JOB_STATE, MAX_PAGES, scratchAddress, scratchLayout } from './layout.js';
+import {
+  BINARY_OPS, dataStart, JOB, JOB_BYTES, JOB_STATE, MAX_PAGES, scratchAddress, scratchLayout, UNARY_OPS,
+  type WasmBinaryOp, type WasmUnaryOp,
+} from './layout.js';
 
 /**
  * Loader and driver of the WebAssembly SIMD gemm (source: scripts/gemm-wat.ts). The module is
@@ -22,7 +25,17 @@ interface GemmExports {
   readonly relu_backward_f64: ReluBackwardEntry;
   readonly axpy_f32: AxpyEntry;
   readonly axpy_f64: AxpyEntry;
+  readonly binary_f32: BinaryEntry;
+  readonly binary_f64: BinaryEntry;
+  readonly unary_f32: UnaryEntry;
+  readonly unary_f64: UnaryEntry;
 }
+
+/** out = a op b over n elements; sa, sb: 1 for an array, 0 for one value splatted at its address. */
+type BinaryEntry = (op: number, a: number, sa: number, b: number, sb: number, out: number, n: number) => void;
+
+/** out = f(x) over n elements. */
+type UnaryEntry = (op: number, x: number, out: number, n: number) => void;
 
 /** g ← g·[y > 0] in place over rows×n; flags bit 0 also sums columns into n f64 at acc. */
 type ReluBackwardEntry = (g: number, y: number, rows: number, n: number, acc: number, flags: number) => void;
@@ -458,6 +471,63 @@ export function reluBackwardWasm(g: FloatArray, y: FloatArray, rows: number, n: 
   out.set(view.subarray(gAt / size, gAt / size + length));
   // Float64 sums into the caller's dtype: one rounding each, as the TypeScript kernel's set().
   if (sums !== null) sums.set(f64View.subarray(accAt / 8, accAt / 8 + n));
+  return true;
+}
+
+/**
+ * out = a op b in WebAssembly, for a and b each either as long as out or a single value (a
+ * scalar operand): the same bits as the TypeScript loop (see `binary` in scripts/gemm-wat.ts).
+ * Returns false, having done nothing, where WebAssembly SIMD is missing or the arrays do not
+ * fit its memory.
+ * @example if (!binaryWasm('add', a, b, out)) row('add', ...);
+ */
+export function binaryWasm(op: WasmBinaryOp, a: FloatArray, b: FloatArray, out: FloatArray): boolean {
+  const module = load();
+  if (module === null) return false;
+  const f32 = out instanceof Float32Array;
+  const size = f32 ? 4 : 8;
+  const n = out.length;
+  // A single value takes one vector, splatted, so the vector loop reads it like an array.
+  const span = (x: FloatArray): number => align(x.length === 1 && n !== 1 ? 16 : x.length * size);
+  const aAt = DATA;
+  const bAt = aAt + span(a);
+  const outAt = bAt + span(b);
+  if (!reserve(module, outAt + n * size)) return false;
+  const view = f32 ? f32View : f64View;
+  const place = (x: FloatArray, at: number): number => {
+    if (x.length === n) {
+      view.set(x, at / size);
+      return 1;
+    }
+    view.fill(x[0]!, at / size, (at + 16) / size);
+    return 0;
+  };
+  const sa = place(a, aAt);
+  const sb = place(b, bAt);
+  (f32 ? module.exports.binary_f32 : module.exports.binary_f64)(BINARY_OPS.indexOf(op), aAt, sa, bAt, sb, outAt, n);
+  out.set(view.subarray(outAt / size, outAt / size + n));
+  return true;
+}
+
+/**
+ * out = f(x) in WebAssembly over arrays of one dtype and length: the same bits as the
+ * TypeScript loop. Returns false, having done nothing, where WebAssembly SIMD is missing or the
+ * arrays do not fit its memory.
+ * @example if (!unaryWasm('relu', x, out)) mapUnary('relu', x, out);
+ */
+export function unaryWasm(op: WasmUnaryOp, x: FloatArray, out: FloatArray): boolean {
+  const module = load();
+  if (module === null) return false;
+  const f32 = out instanceof Float32Array;
+  const size = f32 ? 4 : 8;
+  const n = out.length;
+  const xAt = DATA;
+  const outAt = xAt + align(n * size);
+  if (!reserve(module, outAt + n * size)) return false;
+  const view = f32 ? f32View : f64View;
+  view.set(x, xAt / size);
+  (f32 ? module.exports.unary_f32 : module.exports.unary_f64)(UNARY_OPS.indexOf(op), xAt, outAt, n);
+  out.set(view.subarray(outAt / size, outAt / size + n));
   return true;
 }
 

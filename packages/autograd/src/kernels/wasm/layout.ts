@@ -101,3 +101,11 @@ export function scratchAddress(layout: ScratchLayout, thread: number): number {
 export function dataStart(layout: ScratchLayout): number {
   return JOB_BYTES + GEMM_THREADS * layout.bytes;
 }
+
+/** The elementwise ops of the module's `binary_<t>`, in the order of its `op` argument. */
+export const BINARY_OPS = ['add', 'sub', 'mul', 'div'] as const;
+export type WasmBinaryOp = (typeof BINARY_OPS)[number];
+
+/** The elementwise ops of the module's `unary_<t>`, in the order of its `op` argument. */
+export const UNARY_OPS = ['neg', 'abs', 'sqrt', 'relu', 'square'] as const;
+export type WasmUnaryOp = (typeof UNARY_OPS)[number];
