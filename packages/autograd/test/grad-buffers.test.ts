@@ -77,3 +77,20 @@ describe('gradient buffers taken by leaves', () => {
     expect(values(a.grad)).toEqual([6, 6]);
   });
 });
+
+describe('accumulation into .grad', () => {
+  it('sums each pass in place, rounding once per element in float32, short and long alike', () => {
+    // 3000 elements take the vector path, 5 the scalar loop; both must round like dst += src.
+    for (const n of [5, 3000]) {
+      const x = tensor(Float32Array.from({ length: n }, (_, i) => Math.sin(i) * 3), { requiresGrad: true });
+      const w1 = Float32Array.from({ length: n }, (_, i) => Math.cos(i * 0.7) / 3);
+      const w2 = Float32Array.from({ length: n }, (_, i) => 1e-3 * Math.sin(i * 1.3) + 1e4 * (i % 2));
+      x.mul(tensor(w1)).sum().backward();
+      const buffer = x.grad!.data;
+      x.mul(tensor(w2)).sum().backward();
+      expect(x.grad!.data).toBe(buffer);
+      const want = Array.from(w1, (v, i) => Math.fround(v + w2[i]!));
+      expect(Array.from(x.grad!.data)).toEqual(want);
+    }
+  });
+});

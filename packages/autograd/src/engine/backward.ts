@@ -3,6 +3,7 @@ import { formatShape, shapesEqual } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { ones } from '../creation.js';
 import { add } from '../ops/binary.js';
+import { axpyKernel } from '../kernels/axpy.js';
 import { topoSort } from './topo-sort.js';
 import { setGradEnabled } from './grad-mode.js';
 import { checkFinite, isAnomalyEnabled, runningBackward } from './anomaly.js';
@@ -181,7 +182,6 @@ function storeGrad(t: Tensor, g: Tensor, createGraph: boolean): void {
     t.grad = owned(add(current, g));
     return;
   }
-  const dst = current.data;
-  const src = g.data;
-  for (let i = 0; i < dst.length; i++) dst[i] += src[i]!;
+  // y + 1·x rounds once, as dst[i] += src[i] does: the same bits, on the vector path when long.
+  axpyKernel(current.data, 1, g.data);
 }
