@@ -115,6 +115,31 @@ describe('minMaxScale', () => {
     expect(Array.from(minMaxScale(train).train.x)).toEqual([0, 0, 1, 0, 0.5, 0]);
     expect(() => minMaxScale(train, undefined, { range: [1, 0] })).toThrow(/^minMaxScale: range must be finite with low < high/);
   });
+
+  it('maps columns near the ends of float64, and refuses one wider than float64 can hold', () => {
+    const big = minMaxScale({ x: Float64Array.of(1e308, -1e307, 0, 5), shape: [2, 2] });
+    Array.from(big.train.x).forEach((v, i) => expect(v).toBeCloseTo([1, 0, 0, 1][i]!, 15));
+    expect(() => minMaxScale({ x: Float64Array.of(1.5e308, 0, -1.5e308, 1), shape: [2, 2] })).toThrow(
+      /^minMaxScale: column 0 of train spans -1\.5e\+308 to 1\.5e\+308, wider than float64/,
+    );
+  });
+});
+
+describe('fitting on values that are not finite', () => {
+  it('standardize and minMaxScale name the first NaN or infinity instead of returning NaN', () => {
+    for (const bad of [NaN, Infinity, -Infinity]) {
+      const data = { x: Float64Array.of(1, 2, 3, bad, 5, 6), shape: [3, 2] };
+      expect(() => standardize(data)).toThrow(new RegExp(`^standardize: train\\.x holds ${bad} at row 1, column 1; the statistics need finite values`));
+      expect(() => minMaxScale(data)).toThrow(new RegExp(`^minMaxScale: train\\.x holds ${bad} at row 1, column 1`));
+    }
+  });
+
+  it('standardize refuses a column whose mean or spread overflows float64', () => {
+    expect(() => standardize({ x: Float64Array.of(1.7e308, 1.7e308, 0), shape: [3, 1] })).toThrow(
+      /^standardize: column 0 of train spans 0 to 1\.7e\+308, wider than float64/,
+    );
+    expect(() => standardize({ x: Float64Array.of(1.7e308, -1.7e308, -1.7e308), shape: [3, 1] })).toThrow(/^standardize: column 0 of train/);
+  });
 });
 
 describe('oneHot', () => {

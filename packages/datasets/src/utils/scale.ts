@@ -56,6 +56,34 @@ function columnsOf(caller: string, what: string, data: Features): number {
   return rowSize(data.shape);
 }
 
+/** Throws, naming the first one, if the set a scaling is fitted on holds NaN or an infinity. */
+function checkFinite(caller: string, x: FloatArray, cols: number): void {
+  for (let i = 0; i < x.length; i++) {
+    const v = x[i] as number;
+    if (v - v !== 0) {
+      throw new ArgumentError(`${caller}: train.x holds ${v} at row ${Math.floor(i / cols)}, column ${i % cols}; the statistics need finite values`);
+    }
+  }
+}
+
+/** The error for a column whose statistics do not fit in float64 although its values do. */
+function overflow(caller: string, column: number, min: number, max: number): ArgumentError {
+  return new ArgumentError(
+    `${caller}: column ${column} of train spans ${min} to ${max}, wider than float64 can hold as one number; scale it down first`,
+  );
+}
+
+/** The smallest and largest value of column `j`. */
+function columnRange(x: FloatArray, cols: number, j: number): [number, number] {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let i = j; i < x.length; i += cols) {
+    lo = Math.min(lo, x[i] as number);
+    hi = Math.max(hi, x[i] as number);
+  }
+  return [lo, hi];
+}
+
 /** A copy of `data` with x[i, j] replaced by (x[i, j] - shift[j]) * factor[j]. */
 function affine<T extends Features>(caller: string, what: string, data: T, shift: Float64Array, factor: Float64Array, offset: number): T {
   const cols = columnsOf(caller, what, data);
@@ -76,7 +104,8 @@ function affine<T extends Features>(caller: string, what: string, data: T, shift
 /**
  * Scales every feature column to mean 0 and standard deviation 1, with statistics taken from
  * `train` only (so nothing of the test set leaks into training). Constant columns are only
- * centred. Returns new arrays; the inputs are not changed.
+ * centred. Returns new arrays; the inputs are not changed. Throws where train holds NaN or an
+ * infinity, or a column's mean or spread would overflow float64.
  * @example const { train: tr, test: te, mean, std } = standardize(train, test);
  */
 export function standardize<T extends Features>(train: T): Standardized<T, undefined>;
@@ -86,6 +115,7 @@ export function standardize<T extends Features>(train: T, test?: T): Standardize
   const n = train.shape[0] as number;
   if (n === 0) throw new ArgumentError('standardize: train has no samples to fit on');
   const src = train.x;
+  checkFinite('standardize', src, cols);
   const mean = new Float64Array(cols);
   const std = new Float64Array(cols);
   for (let i = 0; i < src.length; i += cols) {
@@ -113,6 +143,7 @@ export function standardize<T extends Features>(train: T, test?: T): Standardize
   const factor = new Float64Array(cols);
   for (let j = 0; j < cols; j++) {
     std[j] = (largest[j] as number) * Math.sqrt((std[j] as number) / n);
+    if (!Number.isFinite(mean[j]) || !Number.isFinite(std[j])) throw overflow('standardize', j, ...columnRange(src, cols, j));
     // A spread so small that its reciprocal overflows (subnormal) is treated as none at all.
     const inverse = 1 / (std[j] as number);
     factor[j] = Number.isFinite(inverse) ? inverse : 1;
@@ -129,7 +160,8 @@ export function standardize<T extends Features>(train: T, test?: T): Standardize
 
 /**
  * Maps every feature column linearly so that train's minimum goes to range[0] and its maximum
- * to range[1]; constant columns go to range[0]. Returns new arrays.
+ * to range[1]; constant columns go to range[0]. Returns new arrays. Throws where train holds NaN
+ * or an infinity, or a column spans more than float64 can hold (max − min overflows).
  * @example const { train: tr, test: te } = minMaxScale(train, test, { range: [-1, 1] });
  */
 export function minMaxScale<T extends Features>(train: T, test?: undefined, options?: MinMaxOptions): MinMaxScaled<T, undefined>;
@@ -143,6 +175,7 @@ export function minMaxScale<T extends Features>(train: T, test?: T, options: Min
   const cols = columnsOf('minMaxScale', 'train', train);
   if (train.shape[0] === 0) throw new ArgumentError('minMaxScale: train has no samples to fit on');
   const src = train.x;
+  checkFinite('minMaxScale', src, cols);
   const min = new Float64Array(cols).fill(Infinity);
   const max = new Float64Array(cols).fill(-Infinity);
   for (let i = 0; i < src.length; i += cols) {
@@ -155,6 +188,7 @@ export function minMaxScale<T extends Features>(train: T, test?: T, options: Min
   const factor = new Float64Array(cols);
   for (let j = 0; j < cols; j++) {
     const span = (max[j] as number) - (min[j] as number);
+    if (span === Infinity) throw overflow('minMaxScale', j, min[j] as number, max[j] as number);
     factor[j] = span > 0 ? (high - low) / span : 0;
   }
   const transform = (data: T): T => affine('minMaxScale', 'data', data, min, factor, low);
