@@ -542,11 +542,11 @@ function axpy(t: WasmDType): string[] {
 }
 
 /**
- * For each op k, `(if (op == k) (then vector loop, scalar loop, return))` over the elements from
+ * For each op k, `(if (op == k) (then vector loop, scalar loop, exit))` over the elements from
  * `out` to `end` (`whole` ends the whole vectors). `body(k, vector)` is the value of one vector of
  * lanes or of one element; `advance(vector)` moves the pointers on by one vector or one element.
  */
-function elementLoops(t: WasmDType, count: number, body: (op: number, vector: boolean) => string, advance: (vector: boolean) => string[]): string[] {
+function elementLoops(t: WasmDType, count: number, body: (op: number, vector: boolean) => string, advance: (vector: boolean) => string[], exit: string): string[] {
   const lines: string[] = [];
   for (let op = 0; op < count; op++) {
     lines.push(
@@ -563,18 +563,21 @@ function elementLoops(t: WasmDType, count: number, body: (op: number, vector: bo
       `      (${t}.store ${get('out')} ${body(op, false)})`,
       ...advance(false).map((line) => '      ' + line),
       '      (br $scalars)))',
-      '  (return)))',
+      `  ${exit}))`,
     );
   }
   return lines;
 }
 
 /**
- * The exported `binary_<t>(op, a, sa, b, sb, out, n)`: out = a op b over n elements (op indexes
- * BINARY_OPS). An operand whose flag (sa, sb) is 0 is one value, stored splatted across a whole
- * vector at its address, and read there every time; 1, an array. IEEE add, sub, mul and div
- * are correctly rounded in either dtype, which is what the TypeScript loop gets by computing in
- * f64 and rounding once: the same bits.
+ * The exported `binary_<t>(op, a, sa, ra, b, sb, rb, out, n, rows, slot)`: out = a op b over
+ * `rows` rows of n elements, out contiguous (op indexes BINARY_OPS). Each operand walks a row
+ * element by element (its flag sa or sb is 1) or gives one value to the whole row (flag 0: the
+ * value is splatted into a vector at `slot` or `slot + 16` and read there); `ra` and `rb` are
+ * the bytes from one row's start to the next (0 repeats a row). So one loop serves same-shape
+ * operands, a scalar on either side, a row repeated over rows (a bias) and a value per row (a
+ * column). IEEE add, sub, mul and div are correctly rounded in either dtype, which is what the
+ * TypeScript loop gets by computing in f64 and rounding once: the same bits.
  */
 function binary(t: WasmDType): string[] {
   const s = SIZE[t];
@@ -582,22 +585,34 @@ function binary(t: WasmDType): string[] {
   const lanes = 16 / s;
   const body = (op: number, vector: boolean): string => {
     const name = BINARY_OPS[op]!;
-    return vector ? `(${v}.${name} (v128.load ${get('a')}) (v128.load ${get('b')}))` : `(${t}.${name} (${t}.load ${get('a')}) (${t}.load ${get('b')}))`;
+    return vector ? `(${v}.${name} (v128.load ${get('pa')}) (v128.load ${get('pb')}))` : `(${t}.${name} (${t}.load ${get('pa')}) (${t}.load ${get('pb')}))`;
   };
   const advance = (vector: boolean): string[] => {
     const bytes = vector ? 16 : s;
     return [
-      set('a', add(get('a'), mul(get('sa'), i32(bytes)))),
-      set('b', add(get('b'), mul(get('sb'), i32(bytes)))),
+      set('pa', add(get('pa'), mul(get('sa'), i32(bytes)))),
+      set('pb', add(get('pb'), mul(get('sb'), i32(bytes)))),
       set('out', add(get('out'), i32(bytes))),
     ];
   };
+  // An operand's pointer for this row: the row itself, or its one value splatted at `at`.
+  const start = (p: string, base: string, flag: string, at: string): string =>
+    `(if ${get(flag)} (then ${set(p, get(base))}) (else (v128.store ${at} (${v}.splat (${t}.load ${get(base)}))) ${set(p, at)}))`;
   return [
-    `(func (export "binary_${t}") (param $op i32) (param $a i32) (param $sa i32) (param $b i32) (param $sb i32) (param $out i32) (param $n i32)`,
-    '  (local $whole i32) (local $end i32)',
-    `  ${set('whole', add(get('out'), mul(`(i32.and ${get('n')} ${i32(-lanes)})`, i32(s))))}`,
-    `  ${set('end', add(get('out'), mul(get('n'), i32(s))))}`,
-    ...elementLoops(t, BINARY_OPS.length, body, advance).map((line) => '  ' + line),
+    `(func (export "binary_${t}") (param $op i32) (param $a i32) (param $sa i32) (param $ra i32) (param $b i32) (param $sb i32) (param $rb i32) (param $out i32) (param $n i32) (param $rows i32) (param $slot i32)`,
+    '  (local $r i32) (local $pa i32) (local $pb i32) (local $whole i32) (local $end i32)',
+    '  (loop $rows',
+    `    ${start('pa', 'a', 'sa', get('slot'))}`,
+    `    ${start('pb', 'b', 'sb', add(get('slot'), i32(16)))}`,
+    `    ${set('whole', add(get('out'), mul(`(i32.and ${get('n')} ${i32(-lanes)})`, i32(s))))}`,
+    `    ${set('end', add(get('out'), mul(get('n'), i32(s))))}`,
+    '    (block $row_done',
+    ...elementLoops(t, BINARY_OPS.length, body, advance, '(br $row_done)').map((line) => '      ' + line),
+    '    )',
+    `    ${set('a', add(get('a'), get('ra')))}`,
+    `    ${set('b', add(get('b'), get('rb')))}`,
+    `    ${set('r', add(get('r'), i32(1)))}`,
+    `    (br_if $rows (i32.lt_u ${get('r')} ${get('rows')})))`,
     ')',
   ];
 }
@@ -637,7 +652,7 @@ function unary(t: WasmDType): string[] {
     '  (local $whole i32) (local $end i32)',
     `  ${set('whole', add(get('out'), mul(`(i32.and ${get('n')} ${i32(-lanes)})`, i32(s))))}`,
     `  ${set('end', add(get('out'), mul(get('n'), i32(s))))}`,
-    ...elementLoops(t, UNARY_OPS.length, body, advance).map((line) => '  ' + line),
+    ...elementLoops(t, UNARY_OPS.length, body, advance, '(return)').map((line) => '  ' + line),
     ')',
   ];
 }

@@ -6,7 +6,7 @@ import { mapUnary, unaryKernelsAreMonomorphic } from '../src/kernels/unary.js';
 import { reduceAxis, reduceKernelsAreMonomorphic } from '../src/kernels/reduce.js';
 import { monomorphic } from '../src/kernels/monomorphic.js';
 import { reluBackward, reluBackwardJs } from '../src/kernels/fused.js';
-import { binaryWasm, reluBackwardWasm, unaryWasm } from '../src/kernels/wasm/gemm-wasm.js';
+import { binaryWasm, reluBackwardWasm, unaryWasm, type OperandLayout } from '../src/kernels/wasm/gemm-wasm.js';
 import { BINARY_OPS, UNARY_OPS } from '../src/kernels/wasm/layout.js';
 import { kernelBackend, setKernelBackend, type KernelBackend } from '../src/kernels/backend.js';
 import { expectClose, expectFloat32Rounding, refBroadcast } from './helpers/reference.js';
@@ -133,18 +133,35 @@ describe('WebAssembly elementwise loops', () => {
   });
   const make = (f32: boolean, values: number[]): Float32Array | Float64Array => (f32 ? Float32Array.from(values) : Float64Array.from(values));
 
-  it('binary: the same bits as the TypeScript loop, for arrays and single values on either side', () => {
+  it('binary: the same bits as the TypeScript loop, for every layout of either operand', () => {
+    const layouts = ['full', 'row', 'column', 'scalar'] as const;
+    // The shape each layout has as an operand of a [rows, n] output.
+    const shapeOf = (layout: OperandLayout, rows: number, n: number): number[] =>
+      layout === 'full' ? [rows, n] : layout === 'row' ? [n] : layout === 'column' ? [rows, 1] : [];
     fc.assert(
-      fc.property(arrays, fc.constantFrom(...BINARY_OPS), fc.constantFrom('same', 'a scalar', 'b scalar'), ({ f32, n, seed }, op, mode) => {
-        const a = make(f32, mode === 'a scalar' ? seed.slice(0, 1) : seed.slice(0, n));
-        const b = make(f32, mode === 'b scalar' ? seed.slice(70, 71) : seed.slice(70, 70 + n));
-        const ts = make(f32, new Array<number>(n).fill(0));
-        withBackend('js', () => broadcastBinary(op, a, [a.length], b, [b.length], ts, [n]));
-        const wasm = make(f32, new Array<number>(n).fill(7));
-        expect(binaryWasm(op, a, b, wasm)).toBe(true);
-        if (!sameBits(wasm, ts)) throw new Error(`${op} ${mode} ${f32 ? 'f32' : 'f64'}: ${Array.from(wasm)} vs ${Array.from(ts)}`);
-      }),
-      { numRuns: 400 },
+      fc.property(
+        arrays,
+        fc.integer({ min: 1, max: 5 }),
+        fc.constantFrom(...BINARY_OPS),
+        fc.constantFrom(...layouts),
+        fc.constantFrom(...layouts),
+        ({ f32, n, seed }, rows, op, la, lb) => {
+          // Only pairs whose broadcast is the [rows, n] output, as an op's operands always are.
+          fc.pre(la === 'full' || lb === 'full' || (la === 'row' && lb === 'column') || (la === 'column' && lb === 'row'));
+          const pick = (layout: OperandLayout, from: number): Float32Array | Float64Array => {
+            const length = shapeOf(layout, rows, n).reduce((p, d) => p * d, 1);
+            return make(f32, Array.from({ length }, (_, i) => seed[(from + i) % seed.length]!));
+          };
+          const a = pick(la, 0);
+          const b = pick(lb, 70);
+          const ts = make(f32, new Array<number>(rows * n).fill(0));
+          withBackend('js', () => broadcastBinary(op, a, shapeOf(la, rows, n), b, shapeOf(lb, rows, n), ts, [rows, n]));
+          const wasm = make(f32, new Array<number>(rows * n).fill(7));
+          expect(binaryWasm(op, a, la, b, lb, wasm, rows, n)).toBe(true);
+          if (!sameBits(wasm, ts)) throw new Error(`${op} ${la}/${lb} ${rows}×${n} ${f32 ? 'f32' : 'f64'}: ${Array.from(wasm)} vs ${Array.from(ts)}`);
+        },
+      ),
+      { numRuns: 500 },
     );
   });
 

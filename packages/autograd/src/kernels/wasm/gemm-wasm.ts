@@ -31,8 +31,11 @@ interface GemmExports {
   readonly unary_f64: UnaryEntry;
 }
 
-/** out = a op b over n elements; sa, sb: 1 for an array, 0 for one value splatted at its address. */
-type BinaryEntry = (op: number, a: number, sa: number, b: number, sb: number, out: number, n: number) => void;
+/**
+ * out = a op b over rows×n elements; sa, sb: 1 to walk the row, 0 for one value per row
+ * (splatted at slot, slot + 16); ra, rb: bytes from one row of the operand to the next.
+ */
+type BinaryEntry = (op: number, a: number, sa: number, ra: number, b: number, sb: number, rb: number, out: number, n: number, rows: number, slot: number) => void;
 
 /** out = f(x) over n elements. */
 type UnaryEntry = (op: number, x: number, out: number, n: number) => void;
@@ -475,37 +478,52 @@ export function reluBackwardWasm(g: FloatArray, y: FloatArray, rows: number, n: 
 }
 
 /**
- * out = a op b in WebAssembly, for a and b each either as long as out or a single value (a
- * scalar operand): the same bits as the TypeScript loop (see `binary` in scripts/gemm-wat.ts).
- * Returns false, having done nothing, where WebAssembly SIMD is missing or the arrays do not
- * fit its memory.
- * @example if (!binaryWasm('add', a, b, out)) row('add', ...);
+ * How an operand of `binaryWasm` covers its rows×n output: every element ('full'), one row
+ * repeated over the rows ('row', a bias), one value per row ('column') or one value ('scalar').
  */
-export function binaryWasm(op: WasmBinaryOp, a: FloatArray, b: FloatArray, out: FloatArray): boolean {
+export type OperandLayout = 'full' | 'row' | 'column' | 'scalar';
+
+/** Elements an operand of each layout holds, for a rows×n output. */
+const operandLength = (layout: OperandLayout, rows: number, n: number): number =>
+  layout === 'full' ? rows * n : layout === 'row' ? n : layout === 'column' ? rows : 1;
+
+/**
+ * out = a op b in WebAssembly over a rows×n output, each operand laid out as its layout says:
+ * the same bits as the TypeScript loop (see `binary` in scripts/gemm-wat.ts). Returns false,
+ * having done nothing, where WebAssembly SIMD is missing or the arrays do not fit its memory.
+ * @example if (!binaryWasm('add', x, 'full', bias, 'row', out, batch, features)) ...;
+ */
+export function binaryWasm(
+  op: WasmBinaryOp,
+  a: FloatArray,
+  aLayout: OperandLayout,
+  b: FloatArray,
+  bLayout: OperandLayout,
+  out: FloatArray,
+  rows: number,
+  n: number,
+): boolean {
   const module = load();
   if (module === null) return false;
   const f32 = out instanceof Float32Array;
   const size = f32 ? 4 : 8;
-  const n = out.length;
-  // A single value takes one vector, splatted, so the vector loop reads it like an array.
-  const span = (x: FloatArray): number => align(x.length === 1 && n !== 1 ? 16 : x.length * size);
-  const aAt = DATA;
-  const bAt = aAt + span(a);
-  const outAt = bAt + span(b);
-  if (!reserve(module, outAt + n * size)) return false;
+  const aLength = operandLength(aLayout, rows, n);
+  const bLength = operandLength(bLayout, rows, n);
+  // Two vectors at DATA hold the splatted value of a 'column' or 'scalar' operand's row.
+  const slotAt = DATA;
+  const aAt = slotAt + 64;
+  const bAt = aAt + align(aLength * size);
+  const outAt = bAt + align(bLength * size);
+  if (!reserve(module, outAt + rows * n * size)) return false;
   const view = f32 ? f32View : f64View;
-  const place = (x: FloatArray, at: number): number => {
-    if (x.length === n) {
-      view.set(x, at / size);
-      return 1;
-    }
-    view.fill(x[0]!, at / size, (at + 16) / size);
-    return 0;
-  };
-  const sa = place(a, aAt);
-  const sb = place(b, bAt);
-  (f32 ? module.exports.binary_f32 : module.exports.binary_f64)(BINARY_OPS.indexOf(op), aAt, sa, bAt, sb, outAt, n);
-  out.set(view.subarray(outAt / size, outAt / size + n));
+  view.set(a.length === aLength ? a : a.subarray(0, aLength), aAt / size);
+  view.set(b.length === bLength ? b : b.subarray(0, bLength), bAt / size);
+  const walks = (layout: OperandLayout): number => (layout === 'full' || layout === 'row' ? 1 : 0);
+  const rowBytes = (layout: OperandLayout): number => (layout === 'full' ? n * size : layout === 'column' ? size : 0);
+  (f32 ? module.exports.binary_f32 : module.exports.binary_f64)(
+    BINARY_OPS.indexOf(op), aAt, walks(aLayout), rowBytes(aLayout), bAt, walks(bLayout), rowBytes(bLayout), outAt, n, rows, slotAt,
+  );
+  out.set(view.subarray(outAt / size, outAt / size + rows * n));
   return true;
 }
 
