@@ -658,17 +658,67 @@ function unary(t: WasmDType): string[] {
 }
 
 /**
+ * The exported `column_sums_<t>(x, outer, rows, n, acc)`: for each of `outer` blocks of
+ * rows×n elements at x, the n column sums into f64 values at acc (n per block), each summed row
+ * by row in f64 as the TypeScript reduction does (f32 lanes promoted two at a time): the same
+ * bits.
+ */
+function columnSums(t: WasmDType): string[] {
+  const s = SIZE[t];
+  const lanes = 16 / s;
+  const at = add(get('x'), mul(get('j'), i32(s)));
+  const accAt = add(get('a'), mul(get('j'), i32(8)));
+  const vector =
+    t === 'f64'
+      ? [`(v128.store ${accAt} (f64x2.add (v128.load ${accAt}) (v128.load ${at})))`]
+      : [
+          `(v128.store ${accAt} (f64x2.add (v128.load ${accAt}) (f64x2.promote_low_f32x4 (v128.load64_zero ${at}))))`,
+          `(v128.store offset=16 ${accAt} (f64x2.add (v128.load offset=16 ${accAt}) (f64x2.promote_low_f32x4 (v128.load64_zero offset=8 ${at}))))`,
+        ];
+  const scalar = `(f64.store ${accAt} (f64.add (f64.load ${accAt}) ${t === 'f32' ? `(f64.promote_f32 (f32.load ${at}))` : `(f64.load ${at})`}))`;
+  const row = [
+    set('j', i32(0)),
+    '(block $vectors_done',
+    '  (loop $vectors',
+    `    (br_if $vectors_done (i32.ge_u ${get('j')} ${get('whole')}))`,
+    ...vector.map((line) => '    ' + line),
+    `    ${set('j', add(get('j'), i32(lanes)))}`,
+    '    (br $vectors)))',
+    '(block $scalars_done',
+    '  (loop $scalars',
+    `    (br_if $scalars_done (i32.ge_u ${get('j')} ${get('n')}))`,
+    `    ${scalar}`,
+    `    ${set('j', add(get('j'), i32(1)))}`,
+    '    (br $scalars)))',
+    set('x', add(get('x'), mul(get('n'), i32(s)))),
+  ];
+  const block = [
+    set('a', add(get('acc'), mul(mul(get('o'), get('n')), i32(8)))),
+    `(memory.fill ${get('a')} ${i32(0)} ${mul(get('n'), i32(8))})`,
+    ...loop('r', get('rows'), i32(1), row),
+  ];
+  return [
+    `(func (export "column_sums_${t}") (param $x i32) (param $outer i32) (param $rows i32) (param $n i32) (param $acc i32)`,
+    '  (local $o i32) (local $r i32) (local $j i32) (local $a i32) (local $whole i32)',
+    `  ${set('whole', `(i32.and ${get('n')} ${i32(-lanes)})`)}`,
+    ...loop('o', get('outer'), i32(1), block).map((line) => '  ' + line),
+    ')',
+  ];
+}
+
+/**
  * The whole module: an imported memory (shared, so a helper thread can work in it; the loader
  * clears the flag where shared memory is missing), `gemm_f32`, `gemm_f64`, `serve`, the
  * epilogues `bias_act_f32`, `bias_act_f64`, `relu_backward_f32`, `relu_backward_f64`,
- * `axpy_f32`, `axpy_f64`, and the elementwise `binary_f32`, `binary_f64`, `unary_f32`, `unary_f64`. `relaxed` uses relaxed-SIMD fused multiply-add in the micro-kernels.
+ * `axpy_f32`, `axpy_f64`, the elementwise `binary_f32`, `binary_f64`, `unary_f32`, `unary_f64`, and
+ * `column_sums_f32`, `column_sums_f64`. `relaxed` uses relaxed-SIMD fused multiply-add in the micro-kernels.
  */
 export function gemmWat(relaxed: boolean, blocking: Readonly<Record<WasmDType, GemmBlocking>> = GEMM_BLOCKING, shared = true): string {
   const layout = scratchLayout(blocking);
   const lines = ['(module', `  (import "env" "memory" (memory 1 ${MAX_PAGES}${shared ? ' shared' : ''}))`];
   for (const t of ['f32', 'f64'] as const) {
     const b = blocking[t];
-    for (const fn of [kernel(t, b, relaxed), pack(t, b.nr, 'b'), pack(t, b.mr, 'a'), driver(t, b, layout), run(t), epilogue(t), reluBackward(t), axpy(t), binary(t), unary(t)]) {
+    for (const fn of [kernel(t, b, relaxed), pack(t, b.nr, 'b'), pack(t, b.mr, 'a'), driver(t, b, layout), run(t), epilogue(t), reluBackward(t), axpy(t), binary(t), unary(t), columnSums(t)]) {
       lines.push(...fn.map((line) => '  ' + line));
     }
   }

@@ -6,7 +6,7 @@ import { mapUnary, unaryKernelsAreMonomorphic } from '../src/kernels/unary.js';
 import { reduceAxis, reduceKernelsAreMonomorphic } from '../src/kernels/reduce.js';
 import { monomorphic } from '../src/kernels/monomorphic.js';
 import { reluBackward, reluBackwardJs } from '../src/kernels/fused.js';
-import { binaryWasm, reluBackwardWasm, unaryWasm, type OperandLayout } from '../src/kernels/wasm/gemm-wasm.js';
+import { binaryWasm, columnSumsWasm, reluBackwardWasm, unaryWasm, type OperandLayout } from '../src/kernels/wasm/gemm-wasm.js';
 import { BINARY_OPS, UNARY_OPS } from '../src/kernels/wasm/layout.js';
 import { kernelBackend, setKernelBackend, type KernelBackend } from '../src/kernels/backend.js';
 import { expectClose, expectFloat32Rounding, refBroadcast } from './helpers/reference.js';
@@ -177,6 +177,36 @@ describe('WebAssembly elementwise loops', () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it('column sums: the same bits as the TypeScript reduction, block by block', () => {
+    fc.assert(
+      fc.property(
+        fc.boolean(),
+        fc.integer({ min: 1, max: 3 }),
+        fc.integer({ min: 1, max: 12 }),
+        fc.integer({ min: 2, max: 23 }),
+        fc.array(value, { minLength: 64, maxLength: 64 }),
+        (f32, outer, rows, n, pool) => {
+          const x = make(f32, Array.from({ length: outer * rows * n }, (_, i) => pool[(i * 7) % pool.length]!));
+          const ts = make(f32, new Array<number>(outer * n).fill(0));
+          withBackend('js', () => reduceAxis('sum', x, outer, rows, n, ts));
+          const wasm = make(f32, new Array<number>(outer * n).fill(7));
+          expect(columnSumsWasm(x, outer, rows, n, wasm)).toBe(true);
+          if (!sameBits(wasm, ts)) throw new Error(`${outer}×${rows}×${n} ${f32 ? 'f32' : 'f64'}: ${Array.from(wasm)} vs ${Array.from(ts)}`);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('tensor sums over a leading or middle axis give the same bits on either backend', () => {
+    const x = seededTensor([3, 40, 37], 5, { min: -3, max: 3, dtype: 'float32', requiresGrad: false });
+    for (const axis of [0, 1]) {
+      const ts = withBackend('js', () => x.sum(axis));
+      const wasm = withBackend('wasm', () => x.sum(axis));
+      expect(sameBits(wasm.data, ts.data)).toBe(true);
+    }
   });
 
   it('relu keeps NaN and sends -0 and negatives to +0; abs and neg act on the sign of zeros', () => {

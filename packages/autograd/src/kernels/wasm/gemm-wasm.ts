@@ -29,7 +29,12 @@ interface GemmExports {
   readonly binary_f64: BinaryEntry;
   readonly unary_f32: UnaryEntry;
   readonly unary_f64: UnaryEntry;
+  readonly column_sums_f32: ColumnSumsEntry;
+  readonly column_sums_f64: ColumnSumsEntry;
 }
+
+/** For each of `outer` blocks of rows×n elements at x, the n column sums into f64 values at acc. */
+type ColumnSumsEntry = (x: number, outer: number, rows: number, n: number, acc: number) => void;
 
 /**
  * out = a op b over rows×n elements; sa, sb: 1 to walk the row, 0 for one value per row
@@ -546,6 +551,29 @@ export function unaryWasm(op: WasmUnaryOp, x: FloatArray, out: FloatArray): bool
   view.set(x, xAt / size);
   (f32 ? module.exports.unary_f32 : module.exports.unary_f64)(UNARY_OPS.indexOf(op), xAt, outAt, n);
   out.set(view.subarray(outAt / size, outAt / size + n));
+  return true;
+}
+
+/**
+ * Sums x, seen as [outer, rows, n], over its middle axis into out of [outer, n], in
+ * WebAssembly: the same bits as the TypeScript reduction (float64 sums, row by row, one
+ * rounding into out). Returns false, having done nothing, where WebAssembly SIMD is missing or
+ * the arrays do not fit its memory.
+ * @example if (!columnSumsWasm(g, 1, batch, features, db)) reduceAxis('sum', ...);
+ */
+export function columnSumsWasm(x: FloatArray, outer: number, rows: number, n: number, out: FloatArray): boolean {
+  const module = load();
+  if (module === null) return false;
+  const f32 = x instanceof Float32Array;
+  const size = f32 ? 4 : 8;
+  const xAt = DATA;
+  const length = outer * rows * n;
+  const accAt = xAt + align(length * size);
+  if (!reserve(module, accAt + outer * n * 8)) return false;
+  (f32 ? f32View : f64View).set(x.length === length ? x : x.subarray(0, length), xAt / size);
+  (f32 ? module.exports.column_sums_f32 : module.exports.column_sums_f64)(xAt, outer, rows, n, accAt);
+  // Float64 sums into the caller's dtype: one rounding each, as the TypeScript kernel's set().
+  out.set(f64View.subarray(accAt / 8, accAt / 8 + outer * n));
   return true;
 }
 
