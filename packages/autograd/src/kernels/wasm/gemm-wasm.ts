@@ -196,14 +196,24 @@ const MAIN_SPINS = 1 << 18;
 
 /**
  * The helper's whole program (a CommonJS worker): instantiate the same module over the same
- * memory, say it is ready, then serve jobs until the process ends.
+ * memory, say it is ready, then serve jobs until the process ends. Should a slab trap, the job
+ * is marked failed, so the caller (blocked on the job's state, where it cannot see the worker's
+ * 'error' event) stops waiting and redoes the product alone.
  */
 const HELPER_SOURCE = `
 const { workerData } = require('node:worker_threads');
 const { module, memory, scratch, ready } = workerData;
 const { serve } = new WebAssembly.Instance(module, { env: { memory } }).exports;
-Atomics.store(new Int32Array(memory.buffer, 0, ${JOB_BYTES / 4}), ready, 1);
-serve(0, scratch);
+const job = new Int32Array(memory.buffer, 0, ${JOB_BYTES / 4});
+Atomics.store(job, ready, 1);
+try {
+  serve(0, scratch);
+} catch (error) {
+  Atomics.store(job, ready, 0);
+  Atomics.store(job, ${JOB.state}, ${JOB_STATE.failed});
+  Atomics.notify(job, ${JOB.state});
+  throw error;
+}
 `;
 
 interface WorkerThreads {
@@ -400,7 +410,18 @@ export function gemmWasm(
       // Its slab ends soon: poll a while before sleeping, as waking can cost as much as a slab.
       for (let spin = 0; spin < MAIN_SPINS && Atomics.load(job, JOB.state) === JOB_STATE.taken; spin++);
       while (Atomics.load(job, JOB.state) === JOB_STATE.taken) Atomics.wait(job, JOB.state, JOB_STATE.taken);
+      const failed = Atomics.load(job, JOB.state) === JOB_STATE.failed;
       Atomics.store(job, JOB.state, JOB_STATE.idle);
+      if (failed) {
+        // The helper trapped in a slab and has stopped. Redo the whole product on this thread
+        // (were the trap ours too, it would surface here as the error it is), alone from now on.
+        helper = 'failed';
+        job[JOB.counter] = 0;
+        job[JOB.chunks] = 1;
+        job[JOB.axis] = 1;
+        job[JOB.width] = n;
+        entry(0, scratchAddress(LAYOUT, 0));
+      }
     }
   }
   if (bias !== null || relu) {

@@ -55,11 +55,12 @@ export const JOB = {
 
 /**
  * The job's `state` word: the main thread posts (idle → posted); the helper takes it
- * (posted → taken) and finishes it (taken → finished); the main thread, done with its own
- * slabs, either withdraws a job nobody took (posted → idle) or waits for finished, then resets
- * it to idle. The compare-and-swaps make "taken" and "withdrawn" exclusive.
+ * (posted → taken) and finishes it (taken → finished), or traps in a slab and stops for good
+ * (taken → failed); the main thread, done with its own slabs, either withdraws a job nobody
+ * took (posted → idle) or waits for finished or failed, then resets it to idle. The
+ * compare-and-swaps make "taken" and "withdrawn" exclusive.
  */
-export const JOB_STATE = { idle: 0, posted: 1, taken: 2, finished: 3 } as const;
+export const JOB_STATE = { idle: 0, posted: 1, taken: 2, finished: 3, failed: 4 } as const;
 
 export const JOB_BYTES = 128;
 
