@@ -707,18 +707,78 @@ function columnSums(t: WasmDType): string[] {
 }
 
 /**
+ * The exported `adam_<t>(x, g, m, v, n, b1, c1, b2, c2, stepSize, bc2, eps, decay, sign)`: one
+ * Adam step in place over n elements (see `adamUpdate`): x ← x·decay; g' = sign·g;
+ * m ← b1·m + c1·g'; v ← b2·v + (c2·g')·g'; x ← x − (stepSize·m)/(√v/bc2 + eps). Each value is
+ * computed in f64 and rounded to the storage dtype when stored, and the later steps read the
+ * stored (rounded) x, m and v, exactly as the TypeScript loop does: the same bits. f32 lanes
+ * are taken two at a time (64-bit loads, promoted; demoted and stored as 64-bit lanes).
+ */
+function adam(t: WasmDType): string[] {
+  const s = SIZE[t];
+  // Elements per vector step: the two f64 lanes.
+  const per = 2;
+  const bytes = per * s;
+  // A pair of elements as f64x2, and back to the storage dtype (rounding each f32 lane).
+  const load = (p: string): string => (t === 'f32' ? `(f64x2.promote_low_f32x4 (v128.load64_zero ${get(p)}))` : `(v128.load ${get(p)})`);
+  const round = (e: string): string => (t === 'f32' ? `(f64x2.promote_low_f32x4 (f32x4.demote_f64x2_zero ${e}))` : e);
+  const store = (p: string, e: string): string =>
+    t === 'f32' ? `(v128.store64_lane 0 ${get(p)} (f32x4.demote_f64x2_zero ${e}))` : `(v128.store ${get(p)} ${e})`;
+  // The same step on one element.
+  const load1 = (p: string): string => (t === 'f32' ? `(f64.promote_f32 (f32.load ${get(p)}))` : `(f64.load ${get(p)})`);
+  const round1 = (e: string): string => (t === 'f32' ? `(f64.promote_f32 (f32.demote_f64 ${e}))` : e);
+  const store1 = (p: string, e: string): string => (t === 'f32' ? `(f32.store ${get(p)} (f32.demote_f64 ${e}))` : `(f64.store ${get(p)} ${e})`);
+  const step = (vector: boolean): string[] => {
+    const [L, R, S, op, c] = vector ? [load, round, store, 'f64x2', (name: string) => get(name.toUpperCase())] : [load1, round1, store1, 'f64', (name: string) => get(name)];
+    const local = (name: string): string => get(vector ? `${name}v` : `${name}s`);
+    const setLocal = (name: string, e: string): string => set(vector ? `${name}v` : `${name}s`, e);
+    return [
+      setLocal('x', R(`(${op}.mul ${L('x')} ${c('decay')})`)),
+      setLocal('g', `(${op}.mul ${c('sign')} ${L('g')})`),
+      setLocal('m', R(`(${op}.add (${op}.mul ${c('b1')} ${L('m')}) (${op}.mul ${c('c1')} ${local('g')}))`)),
+      setLocal('v', R(`(${op}.add (${op}.mul ${c('b2')} ${L('v')}) (${op}.mul (${op}.mul ${c('c2')} ${local('g')}) ${local('g')}))`)),
+      S('m', local('m')),
+      S('v', local('v')),
+      S('x', `(${op}.sub ${local('x')} (${op}.div (${op}.mul ${c('stepSize')} ${local('m')}) (${op}.add (${op}.div (${op}.sqrt ${local('v')}) ${c('bc2')}) ${c('eps')})))`),
+    ];
+  };
+  const advance = (by: number): string[] => ['x', 'g', 'm', 'v'].map((p) => set(p, add(get(p), i32(by))));
+  const constants = ['b1', 'c1', 'b2', 'c2', 'stepSize', 'bc2', 'eps', 'decay', 'sign'];
+  return [
+    `(func (export "adam_${t}") (param $x i32) (param $g i32) (param $m i32) (param $v i32) (param $n i32) ${constants.map((k) => `(param $${k} f64)`).join(' ')}`,
+    `  (local $whole i32) (local $end i32) (local $xv v128) (local $gv v128) (local $mv v128) (local $vv v128) (local $xs f64) (local $gs f64) (local $ms f64) (local $vs f64) ${constants.map((k) => `(local $${k.toUpperCase()} v128)`).join(' ')}`,
+    ...constants.map((k) => `  ${set(k.toUpperCase(), `(f64x2.splat ${get(k)})`)}`),
+    `  ${set('whole', add(get('x'), mul(`(i32.and ${get('n')} ${i32(-per)})`, i32(s))))}`,
+    `  ${set('end', add(get('x'), mul(get('n'), i32(s))))}`,
+    '  (block $vectors_done',
+    '    (loop $vectors',
+    `      (br_if $vectors_done (i32.ge_u ${get('x')} ${get('whole')}))`,
+    ...step(true).map((line) => '      ' + line),
+    ...advance(bytes).map((line) => '      ' + line),
+    '      (br $vectors)))',
+    '  (block $scalars_done',
+    '    (loop $scalars',
+    `      (br_if $scalars_done (i32.ge_u ${get('x')} ${get('end')}))`,
+    ...step(false).map((line) => '      ' + line),
+    ...advance(s).map((line) => '      ' + line),
+    '      (br $scalars)))',
+    ')',
+  ];
+}
+
+/**
  * The whole module: an imported memory (shared, so a helper thread can work in it; the loader
  * clears the flag where shared memory is missing), `gemm_f32`, `gemm_f64`, `serve`, the
  * epilogues `bias_act_f32`, `bias_act_f64`, `relu_backward_f32`, `relu_backward_f64`,
- * `axpy_f32`, `axpy_f64`, the elementwise `binary_f32`, `binary_f64`, `unary_f32`, `unary_f64`, and
- * `column_sums_f32`, `column_sums_f64`. `relaxed` uses relaxed-SIMD fused multiply-add in the micro-kernels.
+ * `axpy_f32`, `axpy_f64`, the elementwise `binary_f32`, `binary_f64`, `unary_f32`, `unary_f64`,
+ * `column_sums_f32`, `column_sums_f64`, and the optimiser step `adam_f32`, `adam_f64`. `relaxed` uses relaxed-SIMD fused multiply-add in the micro-kernels.
  */
 export function gemmWat(relaxed: boolean, blocking: Readonly<Record<WasmDType, GemmBlocking>> = GEMM_BLOCKING, shared = true): string {
   const layout = scratchLayout(blocking);
   const lines = ['(module', `  (import "env" "memory" (memory 1 ${MAX_PAGES}${shared ? ' shared' : ''}))`];
   for (const t of ['f32', 'f64'] as const) {
     const b = blocking[t];
-    for (const fn of [kernel(t, b, relaxed), pack(t, b.nr, 'b'), pack(t, b.mr, 'a'), driver(t, b, layout), run(t), epilogue(t), reluBackward(t), axpy(t), binary(t), unary(t), columnSums(t)]) {
+    for (const fn of [kernel(t, b, relaxed), pack(t, b.nr, 'b'), pack(t, b.mr, 'a'), driver(t, b, layout), run(t), epilogue(t), reluBackward(t), axpy(t), binary(t), unary(t), columnSums(t), adam(t)]) {
       lines.push(...fn.map((line) => '  ' + line));
     }
   }

@@ -32,4 +32,5 @@ export { type TensorFormatOptions } from './format.js';
 export { taylorTest, type TaylorTestOptions, type TaylorTestReport } from './taylor.js';
 export { setKernelBackend, kernelBackend, type KernelBackend } from './kernels/backend.js';
 export { axpy } from './axpy.js';
+export { adamUpdate, type AdamStep } from './adam-update.js';
 export { kernelThreads, setKernelThreads, wasmGemmFlavour, type WasmGemmFlavour } from './kernels/wasm/gemm-wasm.js';

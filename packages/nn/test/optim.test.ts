@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import fc from 'fast-check';
-import { ArgumentError, Tensor, tensor, zeros, type FloatArray } from '@chainrule/autograd';
+import { ArgumentError, Tensor, kernelBackend, setKernelBackend, tensor, zeros, type FloatArray } from '@chainrule/autograd';
 import { Adagrad, Adam, AdamW, Optimizer, RMSprop, SGD, StateDictError, type OptimizerStateDict, type ParamGroup } from '@chainrule/nn';
 import { expectClose } from './helpers.js';
 
@@ -237,16 +237,25 @@ describe('float32 parameters follow the float64 reference on random data, in eve
     );
   });
 
-  test('Adam and AdamW, with and without L2, amsgrad, maximize', () => {
-    fc.assert(
-      fc.property(data, fc.constantFrom(0, 0.1), fc.boolean(), fc.boolean(), fc.boolean(), ({ theta, grads }, weightDecay, amsgrad, maximize, decoupled) => {
-        const o = { lr: 0.01, b1: 0.9, b2: 0.99, eps: 1e-8, weightDecay, amsgrad, maximize, decoupled };
-        const options = { lr: o.lr, betas: [o.b1, o.b2] as [number, number], eps: o.eps, weightDecay, amsgrad, maximize };
-        close(run32(theta, grads, (p) => (decoupled ? new AdamW([p], options) : new Adam([p], options))), refAdam(o, theta, grads));
-      }),
-      { numRuns: 60 },
-    );
-  });
+  // 'wasm' sends even these short parameters through autograd's WebAssembly Adam step.
+  for (const backend of ['auto', 'wasm'] as const) {
+    test(`Adam and AdamW, with and without L2, amsgrad, maximize (kernel backend ${backend})`, () => {
+      const previous = kernelBackend();
+      setKernelBackend(backend);
+      try {
+        fc.assert(
+          fc.property(data, fc.constantFrom(0, 0.1), fc.boolean(), fc.boolean(), fc.boolean(), ({ theta, grads }, weightDecay, amsgrad, maximize, decoupled) => {
+            const o = { lr: 0.01, b1: 0.9, b2: 0.99, eps: 1e-8, weightDecay, amsgrad, maximize, decoupled };
+            const options = { lr: o.lr, betas: [o.b1, o.b2] as [number, number], eps: o.eps, weightDecay, amsgrad, maximize };
+            close(run32(theta, grads, (p) => (decoupled ? new AdamW([p], options) : new Adam([p], options))), refAdam(o, theta, grads));
+          }),
+          { numRuns: 60 },
+        );
+      } finally {
+        setKernelBackend(previous);
+      }
+    });
+  }
 
   // Not centred: v - ḡ² cancels in float32 (as in PyTorch) and can fall below zero; the
   // float64 cases above cover centring.

@@ -1,4 +1,4 @@
-import type { FloatArray, Tensor } from '@chainrule/autograd';
+import { adamUpdate, type FloatArray, type Tensor } from '@chainrule/autograd';
 import {
   Optimizer, definedOnly, bufferLike, check, checkNonNegative, exportBuffer, importBuffer, importCount, importOptionalBuffer,
   type BaseOptions, type ParamGroup, type ParamState, type ParamsInput,
@@ -59,6 +59,11 @@ abstract class AdamFamily extends Optimizer<AdamOptions, AdamState> {
     const l2 = this.decoupled ? 0 : wd;
     const x = param.data;
     const { expAvg: m, expAvgSq: v, maxExpAvgSq: vMax } = s;
+    if (l2 === 0 && !amsgrad) {
+      // The defaults (and AdamW's): autograd's kernel, the same arithmetic as the loop below.
+      adamUpdate(x, grad, m, v, { beta1: b1, beta2: b2, stepSize, biasCorrection2Sqrt: bc2Sqrt, eps, decay, maximize });
+      return;
+    }
     for (let i = 0; i < x.length; i++) {
       if (decay !== 1) x[i] = x[i]! * decay;
       let g = maximize ? -grad[i]! : grad[i]!;

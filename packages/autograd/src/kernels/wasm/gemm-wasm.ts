@@ -1,4 +1,5 @@
 import type { FloatArray } from '../../dtype.js';
+import type { AdamStep } from '../adam.js';
 import { environmentVariable, nodeBuiltin } from '../environment.js';
 import { GEMM_WASM_BLOCKING, GEMM_WASM_RELAXED, GEMM_WASM_SIMD128 } from './gemm-wasm.generated.js';
 import {
@@ -31,7 +32,15 @@ interface GemmExports {
   readonly unary_f64: UnaryEntry;
   readonly column_sums_f32: ColumnSumsEntry;
   readonly column_sums_f64: ColumnSumsEntry;
+  readonly adam_f32: AdamEntry;
+  readonly adam_f64: AdamEntry;
 }
+
+/** One Adam step in place over n elements at byte addresses x, g, m, v (see `adamWasm`). */
+type AdamEntry = (
+  x: number, g: number, m: number, v: number, n: number,
+  b1: number, c1: number, b2: number, c2: number, stepSize: number, bc2: number, eps: number, decay: number, sign: number,
+) => void;
 
 /** For each of `outer` blocks of rows×n elements at x, the n column sums into f64 values at acc. */
 type ColumnSumsEntry = (x: number, outer: number, rows: number, n: number, acc: number) => void;
@@ -595,6 +604,37 @@ export function columnSumsWasm(x: FloatArray, outer: number, rows: number, n: nu
   (f32 ? module.exports.column_sums_f32 : module.exports.column_sums_f64)(xAt, outer, rows, n, accAt);
   // Float64 sums into the caller's dtype: one rounding each, as the TypeScript kernel's set().
   out.set(f64View.subarray(accAt / 8, accAt / 8 + outer * n));
+  return true;
+}
+
+/**
+ * One Adam step in place over x (the parameter), m and v (the moment averages) from g, in
+ * WebAssembly: the same bits as the TypeScript loop (scripts/gemm-wat.ts, `adam`). Returns
+ * false, having done nothing, where WebAssembly SIMD is missing or the arrays do not fit its
+ * memory.
+ * @example if (!adamWasm(x, g, m, v, step)) adamJs(x, g, m, v, step);
+ */
+export function adamWasm(x: FloatArray, g: FloatArray, m: FloatArray, v: FloatArray, step: AdamStep): boolean {
+  const module = load();
+  if (module === null) return false;
+  const f32 = x instanceof Float32Array;
+  const size = f32 ? 4 : 8;
+  const n = x.length;
+  const span = align(n * size);
+  const [xAt, gAt, mAt, vAt] = [0, 1, 2, 3].map((k) => DATA + k * span) as [number, number, number, number];
+  if (!reserve(module, vAt + n * size)) return false;
+  const view = f32 ? f32View : f64View;
+  view.set(x, xAt / size);
+  view.set(g, gAt / size);
+  view.set(m, mAt / size);
+  view.set(v, vAt / size);
+  const { beta1, beta2, stepSize, biasCorrection2Sqrt, eps, decay, maximize } = step;
+  (f32 ? module.exports.adam_f32 : module.exports.adam_f64)(
+    xAt, gAt, mAt, vAt, n, beta1, 1 - beta1, beta2, 1 - beta2, stepSize, biasCorrection2Sqrt, eps, decay, maximize ? -1 : 1,
+  );
+  x.set(view.subarray(xAt / size, xAt / size + n));
+  m.set(view.subarray(mAt / size, mAt / size + n));
+  v.set(view.subarray(vAt / size, vAt / size + n));
   return true;
 }
 

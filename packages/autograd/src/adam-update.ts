@@ -1,0 +1,30 @@
+import { DTypeError, ShapeError } from './errors.js';
+import type { FloatArray } from './dtype.js';
+import { adamKernel, type AdamStep } from './kernels/adam.js';
+
+export type { AdamStep };
+
+/**
+ * One Adam step in place over a parameter's storage `x`, its moment averages `m` and `v`, from
+ * the gradient `g` (all of one dtype and length): x ← x·decay; g' = ∓g (− with maximize);
+ * m ← β1·m + (1−β1)·g'; v ← β2·v + (1−β2)·g'²; x ← x − stepSize·m / (√v / biasCorrection2Sqrt + eps).
+ * That is torch.optim.Adam's update without amsgrad or an L2 term (AdamW's decoupled decay is
+ * `decay` = 1 − lr·λ), with stepSize = lr / (1 − β1ᵗ) and biasCorrection2Sqrt = √(1 − β2ᵗ).
+ * Each value is computed in float64 and rounded once to the dtype; the same bits on every
+ * kernel backend, long arrays on a WebAssembly vector loop.
+ * @example adamUpdate(p.data, p.grad!.data, m, v, { beta1: 0.9, beta2: 0.999, stepSize, biasCorrection2Sqrt, eps: 1e-8, decay: 1, maximize: false })
+ */
+export function adamUpdate(x: FloatArray, g: FloatArray, m: FloatArray, v: FloatArray, step: AdamStep): void {
+  const arrays = { x, g, m, v };
+  const is32 = x instanceof Float32Array;
+  for (const [name, a] of Object.entries(arrays)) {
+    if (!(a instanceof Float32Array || a instanceof Float64Array)) {
+      throw new DTypeError(`adamUpdate: ${name} must be a Float32Array or Float64Array (a tensor's .data)`);
+    }
+    if (a instanceof Float32Array !== is32) {
+      throw new DTypeError(`adamUpdate: x is ${is32 ? 'float32' : 'float64'} but ${name} is ${is32 ? 'float64' : 'float32'}`);
+    }
+    if (a.length !== x.length) throw new ShapeError(`adamUpdate: x holds ${x.length} elements but ${name} holds ${a.length}`);
+  }
+  adamKernel(x, g, m, v, step);
+}
