@@ -30,6 +30,8 @@ const MODULES = join(NOTEBOOKS, 'node_modules');
 const KERNEL = 'tslab';
 /** Per-cell limit; the whole run takes well under a minute. */
 const CELL_TIMEOUT_SECONDS = 300;
+/** How long a fresh kernel may take to answer (nbclient's default is 60 s; a cold, busy machine needs more). */
+const STARTUP_TIMEOUT_SECONDS = 120;
 
 /** One package as notebooks import it: entry subpaths to their sources, relative to `dir`. */
 interface NotebookPackage {
@@ -217,8 +219,17 @@ async function run(save: boolean): Promise<void> {
     for (const name of notebooks) {
       const start = performance.now();
       const outDir = save ? NOTEBOOKS : join(work, 'out');
-      const r = jupyter(['nbconvert', '--to', 'notebook', '--execute', `--ExecutePreprocessor.timeout=${CELL_TIMEOUT_SECONDS}`,
-        `--ExecutePreprocessor.kernel_name=${KERNEL}`, '--output-dir', outDir, join(NOTEBOOKS, name)], env);
+      const execute = (): ReturnType<typeof jupyter> =>
+        jupyter(['nbconvert', '--to', 'notebook', '--execute', `--ExecutePreprocessor.timeout=${CELL_TIMEOUT_SECONDS}`,
+          `--ExecutePreprocessor.startup_timeout=${STARTUP_TIMEOUT_SECONDS}`, `--ExecutePreprocessor.kernel_name=${KERNEL}`,
+          '--output-dir', outDir, join(NOTEBOOKS, name)], env);
+      let r = execute();
+      // A kernel that never answered ran no cell: that is Jupyter's start-up failing, not the
+      // notebook, so it gets one more start (said in the log); a cell error is never retried.
+      if (r.status !== 0 && String(r.stderr).includes("Kernel didn't respond")) {
+        console.error(`notebooks: ${name}: the kernel did not answer within ${STARTUP_TIMEOUT_SECONDS} s of starting; starting it once more`);
+        r = execute();
+      }
       const seconds = ((performance.now() - start) / 1000).toFixed(1);
       if (r.status === 0) {
         if (save) stripVolatile(join(NOTEBOOKS, name));
