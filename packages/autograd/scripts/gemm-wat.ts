@@ -55,6 +55,25 @@ function loop(name: string, limit: string, step: string, body: string[]): string
 }
 
 /**
+ * A vector loop, then a scalar loop over the elements left: `vector` runs while `cursor` is
+ * below `whole`, then `scalar` while it is below `end`. Each body moves the cursor on itself.
+ */
+function vectorsThenScalars(cursor: string, whole: string, end: string, vector: string[], scalar: string[]): string[] {
+  return [
+    '(block $vectors_done',
+    '  (loop $vectors',
+    `    (br_if $vectors_done (i32.ge_u ${cursor} ${whole}))`,
+    ...vector.map((line) => '    ' + line),
+    '    (br $vectors)))',
+    '(block $scalars_done',
+    '  (loop $scalars',
+    `    (br_if $scalars_done (i32.ge_u ${cursor} ${end}))`,
+    ...scalar.map((line) => '    ' + line),
+    '    (br $scalars)))',
+  ];
+}
+
+/**
  * Lines that transpose the 4×4 f32 block in v128 locals r0..r3 (rows) into c0..c3 (columns),
  * through t0..t3: interleave the low and high lanes of row pairs, then join their halves. Each
  * shuffle is one V8 recognises (unpcklps, unpckhps, movlhps, movhlps on x64).
@@ -410,24 +429,25 @@ function epilogue(t: WasmDType): string[] {
   const row = [
     set('row', add(get('c'), mul(mul(get('r'), get('n')), i32(s)))),
     set('j', i32(0)),
-    '(block $vectors_done',
-    '  (loop $vectors',
-    `    (br_if $vectors_done (i32.ge_u ${get('j')} ${get('whole')}))`,
-    `    ${set('x', `(v128.load ${at('row')})`)}`,
-    `    ${when(1, 'x', `${v}.add`, `(v128.load ${at('bias')})`)}`,
-    `    ${when(2, 'x', `${v}.max`, `(v128.const ${v} ${Array(lanes).fill('0').join(' ')})`)}`,
-    `    (v128.store ${at('row')} ${get('x')})`,
-    `    ${set('j', add(get('j'), i32(lanes)))}`,
-    '    (br $vectors)))',
-    '(block $scalars_done',
-    '  (loop $scalars',
-    `    (br_if $scalars_done (i32.ge_u ${get('j')} ${get('n')}))`,
-    `    ${set('y', `(${t}.load ${at('row')})`)}`,
-    `    ${when(1, 'y', `${t}.add`, `(${t}.load ${at('bias')})`)}`,
-    `    ${when(2, 'y', `${t}.max`, `(${t}.const 0)`)}`,
-    `    (${t}.store ${at('row')} ${get('y')})`,
-    `    ${set('j', add(get('j'), i32(1)))}`,
-    '    (br $scalars)))',
+    ...vectorsThenScalars(
+      get('j'),
+      get('whole'),
+      get('n'),
+      [
+        set('x', `(v128.load ${at('row')})`),
+        when(1, 'x', `${v}.add`, `(v128.load ${at('bias')})`),
+        when(2, 'x', `${v}.max`, `(v128.const ${v} ${Array(lanes).fill('0').join(' ')})`),
+        `(v128.store ${at('row')} ${get('x')})`,
+        set('j', add(get('j'), i32(lanes))),
+      ],
+      [
+        set('y', `(${t}.load ${at('row')})`),
+        when(1, 'y', `${t}.add`, `(${t}.load ${at('bias')})`),
+        when(2, 'y', `${t}.max`, `(${t}.const 0)`),
+        `(${t}.store ${at('row')} ${get('y')})`,
+        set('j', add(get('j'), i32(1))),
+      ],
+    ),
   ];
   return [
     `(func (export "bias_act_${t}") (param $c i32) (param $m i32) (param $n i32) (param $bias i32) (param $flags i32)`,
@@ -466,22 +486,23 @@ function reluBackward(t: WasmDType): string[] {
         ];
   const row = [
     set('j', i32(0)),
-    '(block $vectors_done',
-    '  (loop $vectors',
-    `    (br_if $vectors_done (i32.ge_u ${get('j')} ${get('whole')}))`,
-    `    ${set('x', `(${v}.mul (v128.load ${at('g')}) (v128.and (${v}.gt (v128.load ${at('y')}) ${zero}) ${one}))`)}`,
-    `    (v128.store ${at('g')} ${get('x')})`,
-    `    (if (i32.and ${get('flags')} ${i32(1)}) (then ${sumVector.join(' ')}))`,
-    `    ${set('j', add(get('j'), i32(lanes)))}`,
-    '    (br $vectors)))',
-    '(block $scalars_done',
-    '  (loop $scalars',
-    `    (br_if $scalars_done (i32.ge_u ${get('j')} ${get('n')}))`,
-    `    ${set('z', `(${t}.mul (${t}.load ${at('g')}) (select (${t}.const 1) (${t}.const 0) (${t}.gt (${t}.load ${at('y')}) (${t}.const 0))))`)}`,
-    `    (${t}.store ${at('g')} ${get('z')})`,
-    `    (if (i32.and ${get('flags')} ${i32(1)}) (then (f64.store ${accAt} (f64.add (f64.load ${accAt}) ${t === 'f32' ? `(f64.promote_f32 ${get('z')})` : get('z')}))))`,
-    `    ${set('j', add(get('j'), i32(1)))}`,
-    '    (br $scalars)))',
+    ...vectorsThenScalars(
+      get('j'),
+      get('whole'),
+      get('n'),
+      [
+        set('x', `(${v}.mul (v128.load ${at('g')}) (v128.and (${v}.gt (v128.load ${at('y')}) ${zero}) ${one}))`),
+        `(v128.store ${at('g')} ${get('x')})`,
+        `(if (i32.and ${get('flags')} ${i32(1)}) (then ${sumVector.join(' ')}))`,
+        set('j', add(get('j'), i32(lanes))),
+      ],
+      [
+        set('z', `(${t}.mul (${t}.load ${at('g')}) (select (${t}.const 1) (${t}.const 0) (${t}.gt (${t}.load ${at('y')}) (${t}.const 0))))`),
+        `(${t}.store ${at('g')} ${get('z')})`,
+        `(if (i32.and ${get('flags')} ${i32(1)}) (then (f64.store ${accAt} (f64.add (f64.load ${accAt}) ${t === 'f32' ? `(f64.promote_f32 ${get('z')})` : get('z')}))))`,
+        set('j', add(get('j'), i32(1))),
+      ],
+    ),
     set('g', add(get('g'), mul(get('n'), i32(s)))),
     set('y', add(get('y'), mul(get('n'), i32(s)))),
   ];
@@ -523,20 +544,17 @@ function axpy(t: WasmDType): string[] {
     `  ${set('av', `(f64x2.splat ${get('alpha')})`)}`,
     `  ${set('whole', add(get('y'), mul(`(i32.and ${get('n')} ${i32(-lanes)})`, i32(s))))}`,
     `  ${set('end', add(get('y'), mul(get('n'), i32(s))))}`,
-    '  (block $vectors_done',
-    '    (loop $vectors',
-    `      (br_if $vectors_done (i32.ge_u ${get('y')} ${get('whole')}))`,
-    `      ${vector}`,
-    `      ${set('y', add(get('y'), i32(16)))}`,
-    `      ${set('x', add(get('x'), i32(16)))}`,
-    '      (br $vectors)))',
-    '  (block $scalars_done',
-    '    (loop $scalars',
-    `      (br_if $scalars_done (i32.ge_u ${get('y')} ${get('end')}))`,
-    `      (${t}.store ${get('y')} ${narrow(`(f64.add ${f64(`(${t}.load ${get('y')})`)} (f64.mul ${get('alpha')} ${f64(`(${t}.load ${get('x')})`)}))`)})`,
-    `      ${set('y', add(get('y'), i32(s)))}`,
-    `      ${set('x', add(get('x'), i32(s)))}`,
-    '      (br $scalars)))',
+    ...vectorsThenScalars(
+      get('y'),
+      get('whole'),
+      get('end'),
+      [vector, set('y', add(get('y'), i32(16))), set('x', add(get('x'), i32(16)))],
+      [
+        `(${t}.store ${get('y')} ${narrow(`(f64.add ${f64(`(${t}.load ${get('y')})`)} (f64.mul ${get('alpha')} ${f64(`(${t}.load ${get('x')})`)}))`)})`,
+        set('y', add(get('y'), i32(s))),
+        set('x', add(get('x'), i32(s))),
+      ],
+    ).map((line) => '  ' + line),
     ')',
   ];
 }
@@ -551,18 +569,13 @@ function elementLoops(t: WasmDType, count: number, body: (op: number, vector: bo
   for (let op = 0; op < count; op++) {
     lines.push(
       `(if (i32.eq ${get('op')} ${i32(op)}) (then`,
-      '  (block $vectors_done',
-      '    (loop $vectors',
-      `      (br_if $vectors_done (i32.ge_u ${get('out')} ${get('whole')}))`,
-      `      (v128.store ${get('out')} ${body(op, true)})`,
-      ...advance(true).map((line) => '      ' + line),
-      '      (br $vectors)))',
-      '  (block $scalars_done',
-      '    (loop $scalars',
-      `      (br_if $scalars_done (i32.ge_u ${get('out')} ${get('end')}))`,
-      `      (${t}.store ${get('out')} ${body(op, false)})`,
-      ...advance(false).map((line) => '      ' + line),
-      '      (br $scalars)))',
+      ...vectorsThenScalars(
+        get('out'),
+        get('whole'),
+        get('end'),
+        [`(v128.store ${get('out')} ${body(op, true)})`, ...advance(true)],
+        [`(${t}.store ${get('out')} ${body(op, false)})`, ...advance(false)],
+      ).map((line) => '  ' + line),
       `  ${exit}))`,
     );
   }
@@ -678,18 +691,7 @@ function columnSums(t: WasmDType): string[] {
   const scalar = `(f64.store ${accAt} (f64.add (f64.load ${accAt}) ${t === 'f32' ? `(f64.promote_f32 (f32.load ${at}))` : `(f64.load ${at})`}))`;
   const row = [
     set('j', i32(0)),
-    '(block $vectors_done',
-    '  (loop $vectors',
-    `    (br_if $vectors_done (i32.ge_u ${get('j')} ${get('whole')}))`,
-    ...vector.map((line) => '    ' + line),
-    `    ${set('j', add(get('j'), i32(lanes)))}`,
-    '    (br $vectors)))',
-    '(block $scalars_done',
-    '  (loop $scalars',
-    `    (br_if $scalars_done (i32.ge_u ${get('j')} ${get('n')}))`,
-    `    ${scalar}`,
-    `    ${set('j', add(get('j'), i32(1)))}`,
-    '    (br $scalars)))',
+    ...vectorsThenScalars(get('j'), get('whole'), get('n'), [...vector, set('j', add(get('j'), i32(lanes)))], [scalar, set('j', add(get('j'), i32(1)))]),
     set('x', add(get('x'), mul(get('n'), i32(s)))),
   ];
   const block = [
@@ -750,18 +752,9 @@ function adam(t: WasmDType): string[] {
     ...constants.map((k) => `  ${set(k.toUpperCase(), `(f64x2.splat ${get(k)})`)}`),
     `  ${set('whole', add(get('x'), mul(`(i32.and ${get('n')} ${i32(-per)})`, i32(s))))}`,
     `  ${set('end', add(get('x'), mul(get('n'), i32(s))))}`,
-    '  (block $vectors_done',
-    '    (loop $vectors',
-    `      (br_if $vectors_done (i32.ge_u ${get('x')} ${get('whole')}))`,
-    ...step(true).map((line) => '      ' + line),
-    ...advance(bytes).map((line) => '      ' + line),
-    '      (br $vectors)))',
-    '  (block $scalars_done',
-    '    (loop $scalars',
-    `      (br_if $scalars_done (i32.ge_u ${get('x')} ${get('end')}))`,
-    ...step(false).map((line) => '      ' + line),
-    ...advance(s).map((line) => '      ' + line),
-    '      (br $scalars)))',
+    ...vectorsThenScalars(get('x'), get('whole'), get('end'), [...step(true), ...advance(bytes)], [...step(false), ...advance(s)]).map(
+      (line) => '  ' + line,
+    ),
     ')',
   ];
 }
