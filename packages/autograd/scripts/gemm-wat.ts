@@ -519,18 +519,19 @@ function reluBackward(t: WasmDType): string[] {
 }
 
 /**
- * The exported `axpy_<t>`: y ← y + α·x over n elements at byte addresses y and x (BLAS axpy; an
- * optimiser's update). Computed in f64 whatever the storage, each element rounded once when
- * stored, exactly as the TypeScript loop `y[i] + alpha * x[i]` computes it: f32 lanes are
- * promoted two at a time (from 64-bit loads), then demoted and joined by a shuffle.
+ * The exported `axpy_<t>(y, x, n, alpha, beta)`: y ← β·y + α·x over n elements at byte
+ * addresses y and x (BLAS axpby; β = 1 is axpy, an optimiser's update). Computed in f64
+ * whatever the storage, each element rounded once when stored, exactly as the TypeScript loop
+ * `beta * y[i] + alpha * x[i]` computes it (β·y is exact for β = 1): f32 lanes are promoted
+ * two at a time (from 64-bit loads), then demoted and joined by a shuffle.
  */
 function axpy(t: WasmDType): string[] {
   const s = SIZE[t];
   const lanes = 16 / s;
   const f64 = (e: string): string => (t === 'f32' ? `(f64.promote_f32 ${e})` : e);
   const narrow = (e: string): string => (t === 'f32' ? `(f32.demote_f64 ${e})` : e);
-  // y + α·x on two f64 lanes.
-  const madd = (yv: string, xv: string): string => `(f64x2.add ${yv} (f64x2.mul ${get('av')} ${xv}))`;
+  // β·y + α·x on two f64 lanes.
+  const madd = (yv: string, xv: string): string => `(f64x2.add (f64x2.mul ${get('bv')} ${yv}) (f64x2.mul ${get('av')} ${xv}))`;
   const pair = (base: string, offset: number): string => `(f64x2.promote_low_f32x4 (v128.load64_zero offset=${offset} ${get(base)}))`;
   const vector =
     t === 'f64'
@@ -539,9 +540,10 @@ function axpy(t: WasmDType): string[] {
         `(f32x4.demote_f64x2_zero ${madd(pair('y', 0), pair('x', 0))}) ` +
         `(f32x4.demote_f64x2_zero ${madd(pair('y', 8), pair('x', 8))})))`;
   return [
-    `(func (export "axpy_${t}") (param $y i32) (param $x i32) (param $n i32) (param $alpha f64)`,
-    '  (local $whole i32) (local $end i32) (local $av v128)',
+    `(func (export "axpy_${t}") (param $y i32) (param $x i32) (param $n i32) (param $alpha f64) (param $beta f64)`,
+    '  (local $whole i32) (local $end i32) (local $av v128) (local $bv v128)',
     `  ${set('av', `(f64x2.splat ${get('alpha')})`)}`,
+    `  ${set('bv', `(f64x2.splat ${get('beta')})`)}`,
     `  ${set('whole', add(get('y'), mul(`(i32.and ${get('n')} ${i32(-lanes)})`, i32(s))))}`,
     `  ${set('end', add(get('y'), mul(get('n'), i32(s))))}`,
     ...vectorsThenScalars(
@@ -550,7 +552,7 @@ function axpy(t: WasmDType): string[] {
       get('end'),
       [vector, set('y', add(get('y'), i32(16))), set('x', add(get('x'), i32(16)))],
       [
-        `(${t}.store ${get('y')} ${narrow(`(f64.add ${f64(`(${t}.load ${get('y')})`)} (f64.mul ${get('alpha')} ${f64(`(${t}.load ${get('x')})`)}))`)})`,
+        `(${t}.store ${get('y')} ${narrow(`(f64.add (f64.mul ${get('beta')} ${f64(`(${t}.load ${get('y')})`)}) (f64.mul ${get('alpha')} ${f64(`(${t}.load ${get('x')})`)}))`)})`,
         set('y', add(get('y'), i32(s))),
         set('x', add(get('x'), i32(s))),
       ],

@@ -2,6 +2,18 @@ import { DTypeError, ShapeError } from './errors.js';
 import type { FloatArray } from './dtype.js';
 import { axpyKernel } from './kernels/axpy.js';
 
+/** Throws, naming `op`, unless y and x are storage arrays of one dtype and length. */
+function checkPair(op: string, y: FloatArray, x: FloatArray): void {
+  const yIs32 = y instanceof Float32Array;
+  if (!(yIs32 || y instanceof Float64Array) || !(x instanceof Float32Array || x instanceof Float64Array)) {
+    throw new DTypeError(`${op}: y and x must be Float32Array or Float64Array storage (a tensor's .data)`);
+  }
+  if (yIs32 !== x instanceof Float32Array) {
+    throw new DTypeError(`${op}: y is ${yIs32 ? 'float32' : 'float64'} but x is ${yIs32 ? 'float64' : 'float32'}`);
+  }
+  if (y.length !== x.length) throw new ShapeError(`${op}: y holds ${y.length} elements but x holds ${x.length}`);
+}
+
 /**
  * y ← y + α·x in place over two storage arrays of one dtype and length (BLAS axpy): how an
  * optimiser updates a parameter from its gradient. Each element is computed in float64 and
@@ -10,13 +22,17 @@ import { axpyKernel } from './kernels/axpy.js';
  * @example axpy(param.data, -lr, param.grad!.data) // a plain SGD step
  */
 export function axpy(y: FloatArray, alpha: number, x: FloatArray): void {
-  const yIs32 = y instanceof Float32Array;
-  if (!(yIs32 || y instanceof Float64Array) || !(x instanceof Float32Array || x instanceof Float64Array)) {
-    throw new DTypeError('axpy: y and x must be Float32Array or Float64Array storage (a tensor\'s .data)');
-  }
-  if (yIs32 !== x instanceof Float32Array) {
-    throw new DTypeError(`axpy: y is ${yIs32 ? 'float32' : 'float64'} but x is ${yIs32 ? 'float64' : 'float32'}`);
-  }
-  if (y.length !== x.length) throw new ShapeError(`axpy: y holds ${y.length} elements but x holds ${x.length}`);
+  checkPair('axpy', y, x);
   axpyKernel(y, alpha, x);
+}
+
+/**
+ * y ← α·x + β·y in place over two storage arrays of one dtype and length (BLAS axpby), computed
+ * in float64 and rounded once per element, the same bits on every kernel backend: how momentum
+ * folds a gradient into its buffer.
+ * @example axpby(buf, 1 - dampening, grad, momentum) // buf ← momentum·buf + (1 - dampening)·grad
+ */
+export function axpby(y: FloatArray, alpha: number, x: FloatArray, beta: number): void {
+  checkPair('axpby', y, x);
+  axpyKernel(y, alpha, x, beta);
 }

@@ -31,6 +31,6 @@ export { formatTensor, tensorToHtml, gradcheckReportToHtml, taylorTestReportToHt
 export { type TensorFormatOptions } from './format.js';
 export { taylorTest, type TaylorTestOptions, type TaylorTestReport } from './taylor.js';
 export { setKernelBackend, kernelBackend, type KernelBackend } from './kernels/backend.js';
-export { axpy } from './axpy.js';
+export { axpy, axpby } from './axpy.js';
 export { adamUpdate, type AdamStep } from './adam-update.js';
 export { kernelThreads, setKernelThreads, wasmGemmFlavour, type WasmGemmFlavour } from './kernels/wasm/gemm-wasm.js';

@@ -11,29 +11,29 @@ import { axpyWasm, wasmGemmAvailable } from './wasm/gemm-wasm.js';
 const WASM_MIN_LENGTH = 1024;
 
 interface AxpyKernels {
-  axpy(y: FloatArray, alpha: number, x: FloatArray): void;
+  axpy(y: FloatArray, alpha: number, x: FloatArray, beta: number): void;
 }
 
 /**
- * The TypeScript axpy, made per dtype (see `perDtype`).
+ * The TypeScript axpby, made per dtype (see `perDtype`).
  * NOTE: cloned from its source text, so it must stay self-contained.
  */
 function axpyKernels(): AxpyKernels {
-  /** y[i] = y[i] + alpha·x[i], four elements per iteration (independent updates, fewer checks). */
-  function axpy(y: FloatArray, alpha: number, x: FloatArray): void {
+  /** y[i] = beta·y[i] + alpha·x[i], four elements per iteration (independent updates, fewer checks). */
+  function axpy(y: FloatArray, alpha: number, x: FloatArray, beta: number): void {
     const n = y.length;
     let i = 0;
     for (; i + 4 <= n; i += 4) {
-      const y0 = y[i]! + alpha * x[i]!;
-      const y1 = y[i + 1]! + alpha * x[i + 1]!;
-      const y2 = y[i + 2]! + alpha * x[i + 2]!;
-      const y3 = y[i + 3]! + alpha * x[i + 3]!;
+      const y0 = beta * y[i]! + alpha * x[i]!;
+      const y1 = beta * y[i + 1]! + alpha * x[i + 1]!;
+      const y2 = beta * y[i + 2]! + alpha * x[i + 2]!;
+      const y3 = beta * y[i + 3]! + alpha * x[i + 3]!;
       y[i] = y0;
       y[i + 1] = y1;
       y[i + 2] = y2;
       y[i + 3] = y3;
     }
-    for (; i < n; i++) y[i] = y[i]! + alpha * x[i]!;
+    for (; i < n; i++) y[i] = beta * y[i]! + alpha * x[i]!;
   }
   return { axpy };
 }
@@ -42,26 +42,28 @@ const kernels = perDtype(axpyKernels, [], (k: AxpyKernels, make: Allocator) => {
   const y = make(5), x = make(5);
   y.set([1, 2, 3, 4, 5]);
   x.set([1, 1, 2, 2, 4]);
-  k.axpy(y, -0.5, x);
-  return holds(y, [0.5, 1.5, 2, 3, 3]);
+  k.axpy(y, -0.5, x, 1);
+  if (!holds(y, [0.5, 1.5, 2, 3, 3])) return false;
+  k.axpy(y, 1, x, 2);
+  return holds(y, [2, 4, 6, 8, 10]);
 });
 
 /** The TypeScript kernel alone, whatever the backend (for tests and the micro-benchmarks). */
-export function axpyJs(y: FloatArray, alpha: number, x: FloatArray): void {
-  kernels(y).axpy(y, alpha, x);
+export function axpyJs(y: FloatArray, alpha: number, x: FloatArray, beta = 1): void {
+  kernels(y).axpy(y, alpha, x, beta);
 }
 
 /**
- * y ← y + α·x in place (BLAS axpy) over y and x of one dtype and length; each element is
- * computed in float64 and rounded once, the same bits on every backend. Long arrays take the
- * WebAssembly vector loop where it is available.
+ * y ← β·y + α·x in place (BLAS axpby; β = 1 is axpy) over y and x of one dtype and length; each
+ * element is computed in float64 and rounded once (β·y is exact for β = 1), the same bits on
+ * every backend. Long arrays take the WebAssembly vector loop where it is available.
  */
-export function axpyKernel(y: FloatArray, alpha: number, x: FloatArray): void {
+export function axpyKernel(y: FloatArray, alpha: number, x: FloatArray, beta = 1): void {
   if (wantsWasm(y.length, WASM_MIN_LENGTH)) {
-    if (axpyWasm(y, alpha, x)) return;
+    if (axpyWasm(y, alpha, x, beta)) return;
     if (kernelBackend() === 'wasm' && !wasmGemmAvailable()) {
       throw new Error("axpy: kernel backend 'wasm' was chosen, but this runtime lacks WebAssembly SIMD128");
     }
   }
-  axpyJs(y, alpha, x);
+  axpyJs(y, alpha, x, beta);
 }

@@ -1,4 +1,4 @@
-import { axpy, type FloatArray, type Tensor } from '@chainrule/autograd';
+import { axpby, axpy, type FloatArray, type Tensor } from '@chainrule/autograd';
 import {
   Optimizer, bufferLike, check, checkNonNegative, definedOnly, exportBuffer, importOptionalBuffer,
   type BaseOptions, type ParamGroup, type ParamState, type ParamsInput,
@@ -25,19 +25,6 @@ interface SGDState {
 }
 
 const DEFAULTS: SGDOptions = { lr: 1e-3, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, maximize: false };
-
-/**
- * The momentum step after the first, without weight decay or Nesterov (the usual momentum SGD),
- * as the general loop computes it: the same operations in the same order, so the same bits,
- * with no per-element branch on the options (1.4× the speed on a 101,770-parameter MLP).
- */
-function momentumPlain(x: FloatArray, grad: FloatArray, buf: FloatArray, lr: number, mu: number, keep: number, sign: number): void {
-  for (let i = 0; i < x.length; i++) {
-    const b = mu * buf[i]! + keep * (sign * grad[i]!);
-    buf[i] = b;
-    x[i] = x[i]! - lr * b;
-  }
-}
 
 /**
  * Stochastic gradient descent with optional momentum, as torch.optim.SGD:
@@ -85,15 +72,19 @@ export class SGD extends Optimizer<SGDOptions, SGDState> {
     const first = state.momentumBuffer === null;
     const buf = (state.momentumBuffer ??= bufferLike(param));
     if (!first && wd === 0 && !nesterov) {
-      momentumPlain(x, grad, buf, lr, mu, 1 - dampening, maximize ? -1 : 1);
+      // The usual momentum step as two vector passes (the same arithmetic as the loop below):
+      // b ← μ·b + (1 - τ)·(±g), then θ ← θ - γ·b.
+      axpby(buf, (1 - dampening) * (maximize ? -1 : 1), grad, mu);
+      axpy(x, -lr, buf);
       return;
     }
     for (let i = 0; i < n; i++) {
       let d = maximize ? -grad[i]! : grad[i]!;
       if (wd !== 0) d += wd * x[i]!;
       // The first step seeds the buffer with the gradient itself (no dampening), as PyTorch.
-      const b = first ? d : mu * buf[i]! + (1 - dampening) * d;
-      buf[i] = b;
+      buf[i] = first ? d : mu * buf[i]! + (1 - dampening) * d;
+      // The buffer as stored (rounded to float32 for float32 parameters), as PyTorch steps with it.
+      const b = buf[i]!;
       d = nesterov ? d + mu * b : b;
       x[i] = x[i]! - lr * d;
     }

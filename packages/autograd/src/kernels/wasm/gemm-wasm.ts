@@ -57,8 +57,8 @@ type UnaryEntry = (op: number, x: number, out: number, n: number) => void;
 /** g ← g·[y > 0] in place over rows×n; flags bit 0 also sums columns into n f64 at acc. */
 type ReluBackwardEntry = (g: number, y: number, rows: number, n: number, acc: number, flags: number) => void;
 
-/** y ← y + α·x over n elements at byte addresses y and x. */
-type AxpyEntry = (y: number, x: number, n: number, alpha: number) => void;
+/** y ← β·y + α·x over n elements at byte addresses y and x. */
+type AxpyEntry = (y: number, x: number, n: number, alpha: number, beta: number) => void;
 
 /** C[r, j] = act(C[r, j] + bias[j]) in place; flags: 1 adds the bias, 2 applies relu. */
 type EpilogueEntry = (c: number, m: number, n: number, bias: number, flags: number) => void;
@@ -462,13 +462,14 @@ function reserve(module: Loaded, end: number): boolean {
 }
 
 /**
- * y ← y + α·x in WebAssembly (y and x of one dtype and length), computed in float64 and rounded
- * once per element, as the TypeScript loop: the same bits. Returns false, having done nothing,
- * where WebAssembly SIMD is missing or the arrays do not fit its memory. Both are copied in and
- * y back out; the vector loop still makes it about 2.5× the speed of a scalar loop for large n.
+ * y ← β·y + α·x in WebAssembly (y and x of one dtype and length), computed in float64 and
+ * rounded once per element, as the TypeScript loop: the same bits. Returns false, having done
+ * nothing, where WebAssembly SIMD is missing or the arrays do not fit its memory. Both are
+ * copied in and y back out; the vector loop still makes it about 2.5× the speed of a scalar
+ * loop for large n.
  * @example if (!axpyWasm(w, -lr, g)) axpyJs(w, -lr, g);
  */
-export function axpyWasm(y: FloatArray, alpha: number, x: FloatArray): boolean {
+export function axpyWasm(y: FloatArray, alpha: number, x: FloatArray, beta = 1): boolean {
   const module = load();
   if (module === null) return false;
   const f32 = y instanceof Float32Array;
@@ -480,7 +481,7 @@ export function axpyWasm(y: FloatArray, alpha: number, x: FloatArray): boolean {
   const view = f32 ? f32View : f64View;
   view.set(y, yAt / size);
   view.set(x, xAt / size);
-  (f32 ? module.exports.axpy_f32 : module.exports.axpy_f64)(yAt, xAt, n, alpha);
+  (f32 ? module.exports.axpy_f32 : module.exports.axpy_f64)(yAt, xAt, n, alpha, beta);
   y.set(view.subarray(yAt / size, yAt / size + n));
   return true;
 }
