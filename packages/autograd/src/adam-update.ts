@@ -1,4 +1,4 @@
-import { DTypeError, ShapeError } from './errors.js';
+import { ArgumentError, DTypeError, ShapeError } from './errors.js';
 import type { FloatArray } from './dtype.js';
 import { adamKernel, type AdamStep } from './kernels/adam.js';
 
@@ -26,5 +26,12 @@ export function adamUpdate(x: FloatArray, g: FloatArray, m: FloatArray, v: Float
     }
     if (a.length !== x.length) throw new ShapeError(`adamUpdate: x holds ${x.length} elements but ${name} holds ${a.length}`);
   }
+  for (const key of ['beta1', 'beta2', 'stepSize', 'biasCorrection2Sqrt', 'eps', 'decay'] as const) {
+    const value: unknown = step?.[key];
+    if (typeof value !== 'number' || !Number.isFinite(value)) {
+      throw new ArgumentError(`adamUpdate: step.${key} must be a finite number, got ${String(value)}`);
+    }
+  }
+  if (typeof step.maximize !== 'boolean') throw new ArgumentError(`adamUpdate: step.maximize must be a boolean, got ${String(step.maximize)}`);
   adamKernel(x, g, m, v, step);
 }

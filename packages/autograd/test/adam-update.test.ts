@@ -92,6 +92,12 @@ describe('adamUpdate', () => {
     expect(messageOf(() => adamUpdate(x, new Float32Array(3), new Float32Array(2), new Float32Array(2), step))).toBe('adamUpdate: x holds 2 elements but g holds 3');
     expect(() => adamUpdate(x, [1, 2] as unknown as FloatArray, new Float32Array(2), new Float32Array(2), step)).toThrow(DTypeError);
     expect(() => adamUpdate(x, new Float32Array(2), new Float32Array(2), new Float32Array(1), step)).toThrow(ShapeError);
+    expect(messageOf(() => adamUpdate(x, new Float32Array(2), new Float32Array(2), new Float32Array(2), { ...step, eps: Number.NaN }))).toBe(
+      'adamUpdate: step.eps must be a finite number, got NaN',
+    );
+    expect(messageOf(() => adamUpdate(x, new Float32Array(2), new Float32Array(2), new Float32Array(2), { ...step, beta1: undefined } as unknown as AdamStep))).toBe(
+      'adamUpdate: step.beta1 must be a finite number, got undefined',
+    );
     expect(Array.from(x)).toEqual([1, 2]);
   });
 });
