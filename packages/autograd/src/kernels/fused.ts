@@ -17,7 +17,6 @@ const WASM_MIN_LENGTH = 2048;
 interface FusedKernels {
   biasActivation(y: FloatArray, rows: number, n: number, bias: FloatArray | null, relu: boolean): void;
   reluBackward(g: FloatArray, y: FloatArray, rows: number, n: number, out: FloatArray, sums: FloatArray | null): void;
-  sumRows(x: FloatArray, rows: number, n: number, out: FloatArray): void;
   crossEntropyForward(x: FloatArray, rows: number, n: number, labels: Int32Array | null, p: FloatArray | null, stats: Float64Array, losses: Float64Array): void;
   crossEntropyBackward(x: FloatArray, rows: number, n: number, labels: Int32Array | null, p: FloatArray | null, stats: Float64Array, scale: Float64Array, dx: FloatArray, dp: FloatArray | null): void;
 }
@@ -62,7 +61,7 @@ function fusedKernels(): FusedKernels {
    * out[i] = g[i]·[y[i] > 0] over `rows` rows of n: relu's VJP from its output (y > 0 exactly
    * where x > 0), a product as in the composed VJP (so NaN in g stays NaN), and without a branch
    * on the sign of y. With `sums`, also sums[j] = Σ_r out[r, j] in the same pass (the bias
-   * gradient), summed in float64 row by row as sumRows does.
+   * gradient), summed in float64 row by row as the sum reduction does.
    */
   function reluBackward(g: FloatArray, y: FloatArray, rows: number, n: number, out: FloatArray, sums: FloatArray | null): void {
     if (sums === null) {
@@ -78,15 +77,6 @@ function fusedKernels(): FusedKernels {
       }
     }
     sums.set(acc);
-  }
-
-  /** out[j] = Σ_r x[r, j] over `rows` rows of n, summed in float64 row by row (as the sum kernel). */
-  function sumRows(x: FloatArray, rows: number, n: number, out: FloatArray): void {
-    const acc = new Float64Array(n);
-    for (let r = 0, o = 0; r < rows; r++, o += n) {
-      for (let j = 0; j < n; j++) acc[j] += x[o + j]!;
-    }
-    out.set(acc);
   }
 
   /**
@@ -149,17 +139,15 @@ function fusedKernels(): FusedKernels {
     }
   }
 
-  return { biasActivation, reluBackward, sumRows, crossEntropyForward, crossEntropyBackward };
+  return { biasActivation, reluBackward, crossEntropyForward, crossEntropyBackward };
 }
 
 const kernels = perDtype(fusedKernels, [], (k: FusedKernels, make: Allocator) => {
-  const y = make(4), bias = make(2), out = make(2);
+  const y = make(4), bias = make(2);
   y.set([1, -3, 2, 0.5]);
   bias.set([1, 2]);
   k.biasActivation(y, 2, 2, bias, true);
   if (!holds(y, [2, 0, 3, 2.5])) return false;
-  k.sumRows(y, 2, 2, out);
-  if (!holds(out, [5, 2.5])) return false;
   const stats = new Float64Array(2), losses = new Float64Array(1);
   const x = make(2);
   k.crossEntropyForward(x, 1, 2, Int32Array.of(1), null, stats, losses);
@@ -184,11 +172,6 @@ export function reluBackward(g: FloatArray, y: FloatArray, rows: number, n: numb
 /** The TypeScript relu VJP alone, whatever the backend (for tests). */
 export function reluBackwardJs(g: FloatArray, y: FloatArray, rows: number, n: number, out: FloatArray, sums: FloatArray | null = null): void {
   kernels(out).reluBackward(g, y, rows, n, out, sums);
-}
-
-/** out[j] = Σ_r x[r, j]: the column sums of a [rows, n] array. */
-export function sumRows(x: FloatArray, rows: number, n: number, out: FloatArray): void {
-  kernels(out).sumRows(x, rows, n, out);
 }
 
 /**

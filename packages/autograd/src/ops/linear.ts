@@ -2,7 +2,8 @@ import { allocate } from '../dtype.js';
 import { ArgumentError, ShapeError } from '../errors.js';
 import { formatShape, sizeOf } from '../shape.js';
 import { gemm } from '../kernels/gemm.js';
-import { reluBackward, sumRows } from '../kernels/fused.js';
+import { reluBackward } from '../kernels/fused.js';
+import { reduceAxis } from '../kernels/reduce.js';
 import { mapUnary } from '../kernels/unary.js';
 import { isGradEnabled } from '../engine/grad-mode.js';
 import { freshGradient } from '../engine/fresh-grads.js';
@@ -68,7 +69,7 @@ function fusedVjp(g: Tensor, out: Tensor, x: Tensor, w: Tensor, b: Tensor | null
     dh = allocate(g.dtype, g.size);
     reluBackward(g.data, out.data, rows, outF, dh, dbData);
   } else if (dbData !== null) {
-    sumRows(dh, rows, outF, dbData);
+    reduceAxis('sum', dh, 1, rows, outF, dbData);
   }
   let dx: Tensor | null = null;
   let dw: Tensor | null = null;
