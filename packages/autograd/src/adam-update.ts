@@ -5,17 +5,19 @@ import { adamKernel, type AdamStep } from './kernels/adam.js';
 export type { AdamStep };
 
 /**
- * One Adam step in place over a parameter's storage `x`, its moment averages `m` and `v`, from
- * the gradient `g` (all of one dtype and length): x ← x·decay; g' = ∓g (− with maximize);
- * m ← β1·m + (1−β1)·g'; v ← β2·v + (1−β2)·g'²; x ← x − stepSize·m / (√v / biasCorrection2Sqrt + eps).
- * That is torch.optim.Adam's update without amsgrad or an L2 term (AdamW's decoupled decay is
- * `decay` = 1 − lr·λ), with stepSize = lr / (1 − β1ᵗ) and biasCorrection2Sqrt = √(1 − β2ᵗ).
- * Each value is computed in float64 and rounded once to the dtype; the same bits on every
- * kernel backend, long arrays on a WebAssembly vector loop.
- * @example adamUpdate(p.data, p.grad!.data, m, v, { beta1: 0.9, beta2: 0.999, stepSize, biasCorrection2Sqrt, eps: 1e-8, decay: 1, maximize: false })
+ * One Adam step in place over a parameter's storage `x`, its moment averages `m` and `v` and,
+ * for amsgrad, the running maximum `vMax` of v, from the gradient `g` (all of one dtype and
+ * length): x ← x·decay; g' = ∓g + l2·x (− with maximize); m ← β1·m + (1−β1)·g';
+ * v ← β2·v + (1−β2)·g'²; v̂ = v, or vMax ← max(vMax, v) and v̂ = vMax;
+ * x ← x − stepSize·m / (√v̂ / biasCorrection2Sqrt + eps). That is torch.optim.Adam's update
+ * (AdamW's decoupled decay is `decay` = 1 − lr·λ with l2 = 0), with stepSize = lr / (1 − β1ᵗ)
+ * and biasCorrection2Sqrt = √(1 − β2ᵗ). Each value is computed in float64 and rounded once to
+ * the dtype; the same bits on every kernel backend. Long arrays without amsgrad or an L2 term
+ * take a WebAssembly vector loop.
+ * @example adamUpdate(p.data, p.grad!.data, m, v, { beta1: 0.9, beta2: 0.999, stepSize, biasCorrection2Sqrt, eps: 1e-8, decay: 1, l2: 0, maximize: false })
  */
-export function adamUpdate(x: FloatArray, g: FloatArray, m: FloatArray, v: FloatArray, step: AdamStep): void {
-  const arrays = { x, g, m, v };
+export function adamUpdate(x: FloatArray, g: FloatArray, m: FloatArray, v: FloatArray, step: AdamStep, vMax: FloatArray | null = null): void {
+  const arrays = vMax === null ? { x, g, m, v } : { x, g, m, v, vMax };
   const is32 = x instanceof Float32Array;
   for (const [name, a] of Object.entries(arrays)) {
     if (!(a instanceof Float32Array || a instanceof Float64Array)) {
@@ -26,12 +28,12 @@ export function adamUpdate(x: FloatArray, g: FloatArray, m: FloatArray, v: Float
     }
     if (a.length !== x.length) throw new ShapeError(`adamUpdate: x holds ${x.length} elements but ${name} holds ${a.length}`);
   }
-  for (const key of ['beta1', 'beta2', 'stepSize', 'biasCorrection2Sqrt', 'eps', 'decay'] as const) {
+  for (const key of ['beta1', 'beta2', 'stepSize', 'biasCorrection2Sqrt', 'eps', 'decay', 'l2'] as const) {
     const value: unknown = step?.[key];
     if (typeof value !== 'number' || !Number.isFinite(value)) {
       throw new ArgumentError(`adamUpdate: step.${key} must be a finite number, got ${String(value)}`);
     }
   }
   if (typeof step.maximize !== 'boolean') throw new ArgumentError(`adamUpdate: step.maximize must be a boolean, got ${String(step.maximize)}`);
-  adamKernel(x, g, m, v, step);
+  adamKernel(x, g, m, v, vMax, step);
 }

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { axpby, axpy, DTypeError, kernelBackend, setKernelBackend, ShapeError, type FloatArray } from '@chainrule/autograd';
 import { axpyJs } from '../src/kernels/axpy.js';
 import { axpyWasm } from '../src/kernels/wasm/gemm-wasm.js';
-import { messageOf } from './helpers/reference.js';
+import { messageOf, spreadValues } from './helpers/reference.js';
 
 const original = kernelBackend();
 afterEach(() => setKernelBackend(original));
@@ -13,12 +13,7 @@ function expected(y: FloatArray, alpha: number, x: FloatArray): number[] {
 }
 
 function operands(dtype: 'float32' | 'float64', n: number, seed: number): [FloatArray, FloatArray] {
-  const make = (k: number): FloatArray => {
-    const a = dtype === 'float32' ? new Float32Array(n) : new Float64Array(n);
-    for (let i = 0; i < n; i++) a[i] = Math.sin(seed * 3.7 + i * (k + 0.61)) * 10 ** ((i % 7) - 3);
-    return a;
-  };
-  return [make(1), make(2)];
+  return [spreadValues(dtype, n, seed, 1), spreadValues(dtype, n, seed, 2)];
 }
 
 describe('axpy', () => {

@@ -14,6 +14,8 @@ export interface AdamStep {
   readonly eps: number;
   /** θ's factor before the step: 1, or AdamW's 1 − lr·λ. */
   readonly decay: number;
+  /** Adam's L2 penalty λ, added to the gradient as λ·θ (0: none). */
+  readonly l2: number;
   /** Ascend: the gradient's sign flipped. */
   readonly maximize: boolean;
 }
@@ -26,7 +28,7 @@ export interface AdamStep {
 const WASM_MIN_LENGTH = 256;
 
 interface AdamKernels {
-  adam(x: FloatArray, g: FloatArray, m: FloatArray, v: FloatArray, step: AdamStep): void;
+  adam(x: FloatArray, g: FloatArray, m: FloatArray, v: FloatArray, vMax: FloatArray | null, step: AdamStep): void;
 }
 
 /**
@@ -34,8 +36,8 @@ interface AdamKernels {
  * NOTE: cloned from its source text, so it must stay self-contained.
  */
 function adamKernels(): AdamKernels {
-  function adam(x: FloatArray, g: FloatArray, m: FloatArray, v: FloatArray, step: AdamStep): void {
-    const { beta1: b1, beta2: b2, stepSize, biasCorrection2Sqrt: bc2, eps, decay } = step;
+  function adam(x: FloatArray, g: FloatArray, m: FloatArray, v: FloatArray, vMax: FloatArray | null, step: AdamStep): void {
+    const { beta1: b1, beta2: b2, stepSize, biasCorrection2Sqrt: bc2, eps, decay, l2 } = step;
     const sign = step.maximize ? -1 : 1;
     const c1 = 1 - b1;
     const c2 = 1 - b2;
@@ -43,11 +45,17 @@ function adamKernels(): AdamKernels {
     // A pass of its own: the decayed θ is rounded to the storage dtype before the step reads it.
     if (decay !== 1) for (let i = 0; i < n; i++) x[i] = x[i]! * decay;
     for (let i = 0; i < n; i++) {
-      const gi = sign * g[i]!;
+      let gi = sign * g[i]!;
+      if (l2 !== 0) gi += l2 * x[i]!;
       m[i] = b1 * m[i]! + c1 * gi;
       v[i] = b2 * v[i]! + c2 * gi * gi;
       // The moments are read back, so float32 storage steps with exactly the stored state.
-      x[i] = x[i]! - (stepSize * m[i]!) / (Math.sqrt(v[i]!) / bc2 + eps);
+      let second = v[i]!;
+      if (vMax !== null) {
+        if (second > vMax[i]!) vMax[i] = second;
+        second = vMax[i]!;
+      }
+      x[i] = x[i]! - (stepSize * m[i]!) / (Math.sqrt(second) / bc2 + eps);
     }
   }
   return { adam };
@@ -57,18 +65,21 @@ const kernels = perDtype(adamKernels, [], (k: AdamKernels, make: Allocator) => {
   const x = make(2), g = make(2), m = make(2), v = make(2);
   x.set([1, -1]);
   g.set([2, -2]);
-  k.adam(x, g, m, v, { beta1: 0.5, beta2: 0.75, stepSize: 1, biasCorrection2Sqrt: 1, eps: 0, decay: 1, maximize: false });
+  k.adam(x, g, m, v, null, { beta1: 0.5, beta2: 0.75, stepSize: 1, biasCorrection2Sqrt: 1, eps: 0, decay: 1, l2: 0, maximize: false });
   // m = ±1, v = 1: x moves by ∓1.
   return holds(m, [1, -1]) && holds(v, [1, 1]) && holds(x, [0, 0]);
 });
 
 /** The TypeScript step alone, whatever the backend (for tests). */
-export function adamJs(x: FloatArray, g: FloatArray, m: FloatArray, v: FloatArray, step: AdamStep): void {
-  kernels(x).adam(x, g, m, v, step);
+export function adamJs(x: FloatArray, g: FloatArray, m: FloatArray, v: FloatArray, vMax: FloatArray | null, step: AdamStep): void {
+  kernels(x).adam(x, g, m, v, vMax, step);
 }
 
-/** One Adam step in place (see `adamUpdate`); long arrays take the WebAssembly loop. */
-export function adamKernel(x: FloatArray, g: FloatArray, m: FloatArray, v: FloatArray, step: AdamStep): void {
-  if (wantsWasm(x.length, WASM_MIN_LENGTH) && adamWasm(x, g, m, v, step)) return;
-  adamJs(x, g, m, v, step);
+/**
+ * One Adam step in place (see `adamUpdate`). Long arrays take the WebAssembly loop, which has
+ * the common case only: no amsgrad maximum, no L2 term.
+ */
+export function adamKernel(x: FloatArray, g: FloatArray, m: FloatArray, v: FloatArray, vMax: FloatArray | null, step: AdamStep): void {
+  if (vMax === null && wantsWasm(x.length, WASM_MIN_LENGTH) && adamWasm(x, g, m, v, step)) return;
+  adamJs(x, g, m, v, vMax, step);
 }

@@ -128,3 +128,13 @@ export function messageOf(fn: () => unknown): string {
   }
   return '(no error)';
 }
+
+/**
+ * n deterministic values of varying sign and of magnitudes from 1e-3 to 1e3 (a different
+ * sequence for each `stream`): operands of the in-place update kernels.
+ */
+export function spreadValues(dtype: 'float32' | 'float64', n: number, seed: number, stream: number): Float32Array | Float64Array {
+  const a = dtype === 'float32' ? new Float32Array(n) : new Float64Array(n);
+  for (let i = 0; i < n; i++) a[i] = Math.sin(seed * 3.7 + i * (stream + 0.61)) * 10 ** ((i % 7) - 3);
+  return a;
+}

@@ -57,27 +57,10 @@ abstract class AdamFamily extends Optimizer<AdamOptions, AdamState> {
     const bc2Sqrt = Math.sqrt(1 - b2 ** s.step);
     const decay = this.decoupled ? 1 - lr * wd : 1;
     const l2 = this.decoupled ? 0 : wd;
-    const x = param.data;
     const { expAvg: m, expAvgSq: v, maxExpAvgSq: vMax } = s;
-    if (l2 === 0 && !amsgrad) {
-      // The defaults (and AdamW's): autograd's kernel, the same arithmetic as the loop below.
-      adamUpdate(x, grad, m, v, { beta1: b1, beta2: b2, stepSize, biasCorrection2Sqrt: bc2Sqrt, eps, decay, maximize });
-      return;
-    }
-    for (let i = 0; i < x.length; i++) {
-      if (decay !== 1) x[i] = x[i]! * decay;
-      let g = maximize ? -grad[i]! : grad[i]!;
-      if (l2 !== 0) g += l2 * x[i]!;
-      m[i] = b1 * m[i]! + (1 - b1) * g;
-      v[i] = b2 * v[i]! + (1 - b2) * g * g;
-      // Read moments back from the buffers so float32 parameters use exactly the stored state.
-      let second = v[i]!;
-      if (vMax !== null && amsgrad) {
-        if (second > vMax[i]!) vMax[i] = second;
-        second = vMax[i]!;
-      }
-      x[i] = x[i]! - (stepSize * m[i]!) / (Math.sqrt(second) / bc2Sqrt + eps);
-    }
+    // A maximum kept from earlier amsgrad steps is left alone while amsgrad is off.
+    const step = { beta1: b1, beta2: b2, stepSize, biasCorrection2Sqrt: bc2Sqrt, eps, decay, l2, maximize };
+    adamUpdate(param.data, grad, m, v, step, amsgrad ? vMax : null);
   }
 
   protected exportState(s: AdamState): ParamState {

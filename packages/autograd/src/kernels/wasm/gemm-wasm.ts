@@ -611,11 +611,12 @@ export function columnSumsWasm(x: FloatArray, outer: number, rows: number, n: nu
 /**
  * One Adam step in place over x (the parameter), m and v (the moment averages) from g, in
  * WebAssembly: the same bits as the TypeScript loop (scripts/gemm-wat.ts, `adam`). Returns
- * false, having done nothing, where WebAssembly SIMD is missing or the arrays do not fit its
- * memory.
- * @example if (!adamWasm(x, g, m, v, step)) adamJs(x, g, m, v, step);
+ * false, having done nothing, for a step with an L2 term (the loop has none), or where
+ * WebAssembly SIMD is missing or the arrays do not fit its memory.
+ * @example if (!adamWasm(x, g, m, v, step)) adamJs(x, g, m, v, null, step);
  */
 export function adamWasm(x: FloatArray, g: FloatArray, m: FloatArray, v: FloatArray, step: AdamStep): boolean {
+  if (step.l2 !== 0) return false;
   const module = load();
   if (module === null) return false;
   const f32 = x instanceof Float32Array;
