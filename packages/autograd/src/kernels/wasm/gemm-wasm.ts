@@ -374,8 +374,6 @@ export function gemmWasm(
   bias: FloatArray | null = null,
   relu = false,
 ): boolean {
-  const module = load();
-  if (module === null) return false;
   const f32 = c instanceof Float32Array;
   const size = f32 ? 4 : 8;
   const aAt = DATA;
@@ -383,7 +381,8 @@ export function gemmWasm(
   const cAt = bAt + align(k * n * size);
   const biasAt = cAt + align(m * n * size);
   const end = biasAt + (bias === null ? 0 : n * size);
-  if (!reserve(module, end)) return false;
+  const module = loadFor(end);
+  if (module === null) return false;
   const view = f32 ? f32View : f64View;
   // NOTE: subarray makes a view, not a copy; `set` then copies with memcpy.
   view.set(aOffset === 0 && a.length === m * k ? a : a.subarray(aOffset, aOffset + m * k), aAt / size);
@@ -443,6 +442,16 @@ export function gemmWasm(
 }
 
 /**
+ * The module with its memory at least `end` bytes, or null where WebAssembly SIMD is missing or
+ * the memory cannot grow that far: how every kernel here starts (null: the caller takes its
+ * TypeScript kernel). Views of the memory are taken after it, as growing may replace them.
+ */
+function loadFor(end: number): Loaded | null {
+  const module = load();
+  return module !== null && reserve(module, end) ? module : null;
+}
+
+/**
  * Makes the memory at least `end` bytes; false if it cannot (over 2 GiB, or out of memory: the
  * caller falls back to the TypeScript kernel). Grow-only: the memory keeps its largest size for
  * later calls. Only this code grows it (the module has no memory.grow), so the views stay valid
@@ -470,14 +479,13 @@ function reserve(module: Loaded, end: number): boolean {
  * @example if (!axpyWasm(w, -lr, g)) axpyJs(w, -lr, g);
  */
 export function axpyWasm(y: FloatArray, alpha: number, x: FloatArray, beta = 1): boolean {
-  const module = load();
-  if (module === null) return false;
   const f32 = y instanceof Float32Array;
   const n = y.length;
   const size = f32 ? 4 : 8;
   const yAt = DATA;
   const xAt = yAt + align(n * size);
-  if (!reserve(module, xAt + n * size)) return false;
+  const module = loadFor(xAt + n * size);
+  if (module === null) return false;
   const view = f32 ? f32View : f64View;
   view.set(y, yAt / size);
   view.set(x, xAt / size);
@@ -494,15 +502,14 @@ export function axpyWasm(y: FloatArray, alpha: number, x: FloatArray, beta = 1):
  * @example if (!reluBackwardWasm(g, y, 64, 128, dh, db)) reluBackwardJs(...);
  */
 export function reluBackwardWasm(g: FloatArray, y: FloatArray, rows: number, n: number, out: FloatArray, sums: FloatArray | null): boolean {
-  const module = load();
-  if (module === null) return false;
   const f32 = out instanceof Float32Array;
   const size = f32 ? 4 : 8;
   const length = rows * n;
   const gAt = DATA;
   const yAt = gAt + align(length * size);
   const accAt = yAt + align(length * size);
-  if (!reserve(module, accAt + n * 8)) return false;
+  const module = loadFor(accAt + n * 8);
+  if (module === null) return false;
   const view = f32 ? f32View : f64View;
   view.set(g.length === length ? g : g.subarray(0, length), gAt / size);
   view.set(y.length === length ? y : y.subarray(0, length), yAt / size);
@@ -539,8 +546,6 @@ export function binaryWasm(
   rows: number,
   n: number,
 ): boolean {
-  const module = load();
-  if (module === null) return false;
   const f32 = out instanceof Float32Array;
   const size = f32 ? 4 : 8;
   const aLength = operandLength(aLayout, rows, n);
@@ -550,7 +555,8 @@ export function binaryWasm(
   const aAt = slotAt + 64;
   const bAt = aAt + align(aLength * size);
   const outAt = bAt + align(bLength * size);
-  if (!reserve(module, outAt + rows * n * size)) return false;
+  const module = loadFor(outAt + rows * n * size);
+  if (module === null) return false;
   const view = f32 ? f32View : f64View;
   view.set(a.length === aLength ? a : a.subarray(0, aLength), aAt / size);
   view.set(b.length === bLength ? b : b.subarray(0, bLength), bAt / size);
@@ -570,14 +576,13 @@ export function binaryWasm(
  * @example if (!unaryWasm('relu', x, out)) mapUnary('relu', x, out);
  */
 export function unaryWasm(op: WasmUnaryOp, x: FloatArray, out: FloatArray): boolean {
-  const module = load();
-  if (module === null) return false;
   const f32 = out instanceof Float32Array;
   const size = f32 ? 4 : 8;
   const n = out.length;
   const xAt = DATA;
   const outAt = xAt + align(n * size);
-  if (!reserve(module, outAt + n * size)) return false;
+  const module = loadFor(outAt + n * size);
+  if (module === null) return false;
   const view = f32 ? f32View : f64View;
   view.set(x, xAt / size);
   (f32 ? module.exports.unary_f32 : module.exports.unary_f64)(UNARY_OPS.indexOf(op), xAt, outAt, n);
@@ -593,14 +598,13 @@ export function unaryWasm(op: WasmUnaryOp, x: FloatArray, out: FloatArray): bool
  * @example if (!columnSumsWasm(g, 1, batch, features, db)) reduceAxis('sum', ...);
  */
 export function columnSumsWasm(x: FloatArray, outer: number, rows: number, n: number, out: FloatArray): boolean {
-  const module = load();
-  if (module === null) return false;
   const f32 = x instanceof Float32Array;
   const size = f32 ? 4 : 8;
   const xAt = DATA;
   const length = outer * rows * n;
   const accAt = xAt + align(length * size);
-  if (!reserve(module, accAt + outer * n * 8)) return false;
+  const module = loadFor(accAt + outer * n * 8);
+  if (module === null) return false;
   (f32 ? f32View : f64View).set(x.length === length ? x : x.subarray(0, length), xAt / size);
   (f32 ? module.exports.column_sums_f32 : module.exports.column_sums_f64)(xAt, outer, rows, n, accAt);
   // Float64 sums into the caller's dtype: one rounding each, as the TypeScript kernel's set().
@@ -617,14 +621,13 @@ export function columnSumsWasm(x: FloatArray, outer: number, rows: number, n: nu
  */
 export function adamWasm(x: FloatArray, g: FloatArray, m: FloatArray, v: FloatArray, step: AdamStep): boolean {
   if (step.l2 !== 0) return false;
-  const module = load();
-  if (module === null) return false;
   const f32 = x instanceof Float32Array;
   const size = f32 ? 4 : 8;
   const n = x.length;
   const span = align(n * size);
   const [xAt, gAt, mAt, vAt] = [0, 1, 2, 3].map((k) => DATA + k * span) as [number, number, number, number];
-  if (!reserve(module, vAt + n * size)) return false;
+  const module = loadFor(vAt + n * size);
+  if (module === null) return false;
   const view = f32 ? f32View : f64View;
   view.set(x, xAt / size);
   view.set(g, gAt / size);
