@@ -11,17 +11,13 @@ import {
   splitProduct,
 } from '../src/kernels/wasm/gemm-wasm.js';
 import { GEMM_WASM_BLOCKING } from '../src/kernels/wasm/gemm-wasm.generated.js';
+import { seededTensor } from '@chainrule/autograd/testing';
 
 type DTypeName = 'float32' | 'float64';
 
+/** size seeded values in [-0.5, 0.5) of `dtype`. */
 function filled(dtype: DTypeName, size: number, seed: number): Float32Array | Float64Array {
-  const out = dtype === 'float32' ? new Float32Array(size) : new Float64Array(size);
-  let s = seed >>> 0;
-  for (let i = 0; i < size; i++) {
-    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
-    out[i] = s / 2 ** 32 - 0.5;
-  }
-  return out;
+  return seededTensor([size], seed, { min: -0.5, max: 0.5, dtype, requiresGrad: false }).data;
 }
 
 interface Product {
