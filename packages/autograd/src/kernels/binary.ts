@@ -2,6 +2,7 @@ import type { FloatArray } from '../dtype.js';
 import { wantsWasm } from './backend.js';
 import { holds, perDtype, type Allocator } from './monomorphic.js';
 import { binaryWasm, type OperandLayout } from './wasm/gemm-wasm.js';
+import { isWasmBinaryOp } from './wasm/layout.js';
 
 /**
  * add, sub, mul and div run in WebAssembly (the same bits) from WASM_MIN_LENGTH elements up to
@@ -190,7 +191,7 @@ export function broadcastBinary(
 ): void {
   const total = out.length;
   if (total === 0) return;
-  if ((kind === 'add' || kind === 'sub' || kind === 'mul' || kind === 'div') && wantsWasm(total, WASM_MIN_LENGTH, WASM_MAX_BYTES / out.BYTES_PER_ELEMENT)) {
+  if (wantsWasm(total, WASM_MIN_LENGTH, WASM_MAX_BYTES / out.BYTES_PER_ELEMENT) && isWasmBinaryOp(kind)) {
     const plan = wasmPlan(aShape, bShape, outShape, a.length, b.length, total);
     if (plan !== null && binaryWasm(kind, a, plan.a, b, plan.b, out, plan.rows, plan.n)) return;
   }

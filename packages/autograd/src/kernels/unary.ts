@@ -3,6 +3,7 @@ import { wantsWasm } from './backend.js';
 import { holds, perDtype, type Allocator } from './monomorphic.js';
 import { erf as erfScalar } from './special.js';
 import { unaryWasm } from './wasm/gemm-wasm.js';
+import { isWasmUnaryOp } from './wasm/layout.js';
 
 /**
  * neg, abs, sqrt, relu and square run in WebAssembly (the same bits) from WASM_MIN_LENGTH
@@ -160,9 +161,9 @@ const kernels = perDtype(unaryKernels, [erfScalar], (k: UnaryKernels, make: Allo
 /** out[i] = f(x[i]). The switch runs once per call, never per element. */
 export function mapUnary(kind: UnaryKind, x: FloatArray, out: FloatArray): void {
   if (
-    (kind === 'neg' || kind === 'abs' || kind === 'sqrt' || kind === 'relu' || kind === 'square') &&
     x.length > 0 &&
     wantsWasm(x.length, WASM_MIN_LENGTH, WASM_MAX_BYTES / out.BYTES_PER_ELEMENT) &&
+    isWasmUnaryOp(kind) &&
     unaryWasm(kind, x, out)
   ) {
     return;

@@ -107,6 +107,12 @@ export function dataStart(layout: ScratchLayout): number {
 export const BINARY_OPS = ['add', 'sub', 'mul', 'div'] as const;
 export type WasmBinaryOp = (typeof BINARY_OPS)[number];
 
+/** Whether the module's `binary_<t>` has op `kind`. */
+export const isWasmBinaryOp = (kind: string): kind is WasmBinaryOp => (BINARY_OPS as readonly string[]).includes(kind);
+
 /** The elementwise ops of the module's `unary_<t>`, in the order of its `op` argument. */
 export const UNARY_OPS = ['neg', 'abs', 'sqrt', 'relu', 'square'] as const;
 export type WasmUnaryOp = (typeof UNARY_OPS)[number];
+
+/** Whether the module's `unary_<t>` has op `kind`. */
+export const isWasmUnaryOp = (kind: string): kind is WasmUnaryOp => (UNARY_OPS as readonly string[]).includes(kind);
