@@ -244,36 +244,36 @@ function chainRule(op: number, vb: Float64Array, vi: number, ab: Float64Array, a
   const g = vb[vi + GRAD]!;
   switch (op) {
     case ADD:
-      ab[ai + GRAD] += g;
-      bb[bi + GRAD] += g;
+      ab[ai + GRAD]! += g;
+      bb[bi + GRAD]! += g;
       return;
     case MUL:
-      ab[ai + GRAD] += bb[bi + DATA]! * g;
-      bb[bi + GRAD] += ab[ai + DATA]! * g;
+      ab[ai + GRAD]! += bb[bi + DATA]! * g;
+      bb[bi + GRAD]! += ab[ai + DATA]! * g;
       return;
     case POW: {
       const e = vb[vi + EXPONENT]!;
-      ab[ai + GRAD] += e === 0 ? 0 : e * Math.pow(ab[ai + DATA]!, e - 1) * g;
+      ab[ai + GRAD]! += e === 0 ? 0 : e * Math.pow(ab[ai + DATA]!, e - 1) * g;
       return;
     }
     case EXP:
-      ab[ai + GRAD] += vb[vi + DATA]! * g;
+      ab[ai + GRAD]! += vb[vi + DATA]! * g;
       return;
     case LOG:
-      ab[ai + GRAD] += g / ab[ai + DATA]!;
+      ab[ai + GRAD]! += g / ab[ai + DATA]!;
       return;
     case TANH: {
       const y = vb[vi + DATA]!;
-      ab[ai + GRAD] += (1 - y * y) * g;
+      ab[ai + GRAD]! += (1 - y * y) * g;
       return;
     }
     case SIGMOID: {
       const y = vb[vi + DATA]!;
-      ab[ai + GRAD] += y * (1 - y) * g;
+      ab[ai + GRAD]! += y * (1 - y) * g;
       return;
     }
     case RELU:
-      ab[ai + GRAD] += ab[ai + DATA]! > 0 ? g : 0;
+      ab[ai + GRAD]! += ab[ai + DATA]! > 0 ? g : 0;
       return;
   }
 }

@@ -127,10 +127,10 @@ function whereGradRef(c: Tensor, a: Tensor, b: Tensor, g: Tensor): { ga: Float64
   for (let flat = 0; flat < g.size; flat++) {
     const index = unravelIndex(flat, g.shape);
     if (c.data[sourceIndex(index, c.shape)] !== 0) {
-      ga[sourceIndex(index, a.shape)] += g.data[flat]!;
+      ga[sourceIndex(index, a.shape)]! += g.data[flat]!;
       aHit[sourceIndex(index, a.shape)] = true;
     } else {
-      gb[sourceIndex(index, b.shape)] += g.data[flat]!;
+      gb[sourceIndex(index, b.shape)]! += g.data[flat]!;
       bHit[sourceIndex(index, b.shape)] = true;
     }
   }

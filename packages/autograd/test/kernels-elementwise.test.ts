@@ -262,7 +262,7 @@ describe('relu backward (mask and column sums)', () => {
 
   it('the WebAssembly and TypeScript kernels give the same bits, with and without sums', () => {
     for (const f32 of [true, false]) {
-      for (const [rows, n] of [[1, 1], [3, 5], [4, 8], [7, 13], [64, 128], [2, 2049]]) {
+      for (const [rows, n] of [[1, 1], [3, 5], [4, 8], [7, 13], [64, 128], [2, 2049]] as [number, number][]) {
         const make = (k: number): Float32Array | Float64Array => {
           const a = f32 ? new Float32Array(rows * n) : new Float64Array(rows * n);
           for (let i = 0; i < a.length; i++) a[i] = Math.sin(i * 1.7 + k) * 10 ** ((i % 5) - 2);

@@ -119,8 +119,8 @@ export class Rng {
     for (let i = a.length - 1; i > 0; i--) {
       const j = this.int(i + 1);
       const tmp = a[i];
-      a[i] = a[j];
-      a[j] = tmp;
+      a[i] = a[j]!;
+      a[j] = tmp!;
     }
     return a;
   }

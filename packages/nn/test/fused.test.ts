@@ -27,7 +27,7 @@ function composedCrossEntropy(x: Tensor, q: Tensor, reduction: Reduction): Tenso
 /** Class labels as one-hot rows, smoothed by eps. */
 function smoothedOneHot(labels: readonly number[], classes: number, eps: number): Tensor {
   const data = new Float64Array(labels.length * classes).fill(eps / classes);
-  labels.forEach((c, r) => (data[r * classes + c] += 1 - eps));
+  labels.forEach((c, r) => (data[r * classes + c]! += 1 - eps));
   return new Tensor(data, [labels.length, classes]);
 }
 

@@ -370,7 +370,7 @@ describe('custom optimisers', () => {
   class SignSGD extends Optimizer<{ lr: number }, object> {
     constructor(params: Iterable<Tensor>, lr = 0.01) { super('SignSGD', params, { lr }); }
     protected validate(o: { lr: number }) { if (!(o.lr >= 0)) throw new ArgumentError(`SignSGD: lr must be >= 0, got ${o.lr}`); }
-    protected update(p: Tensor, g: FloatArray, group: ParamGroup<{ lr: number }>) { for (let i = 0; i < g.length; i++) p.data[i] -= group.lr * Math.sign(g[i]!); }
+    protected update(p: Tensor, g: FloatArray, group: ParamGroup<{ lr: number }>) { for (let i = 0; i < g.length; i++) p.data[i]! -= group.lr * Math.sign(g[i]!); }
     protected exportState() { return {}; }
     protected importState() { return {}; }
   }

@@ -73,7 +73,7 @@ function fusedKernels(): FusedKernels {
       for (let j = 0; j < n; j++) {
         const v = g[o + j]! * +(y[o + j]! > 0);
         out[o + j] = v;
-        acc[j] += out[o + j]!;
+        acc[j]! += out[o + j]!;
       }
     }
     sums.set(acc);

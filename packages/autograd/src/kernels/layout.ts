@@ -64,7 +64,7 @@ export function scatterAddAxis(g: FloatArray, m: number, index: ArrayLike<number
   for (let o = 0; o < outer; o++) {
     for (let i = 0; i < m; i++) {
       const r = (o * m + i) * inner;
-      for (let j = 0; j < inner; j++) out[(o * n + index[r + j]!) * inner + j] += g[r + j]!;
+      for (let j = 0; j < inner; j++) out[(o * n + index[r + j]!) * inner + j]! += g[r + j]!;
     }
   }
 }

@@ -45,10 +45,10 @@ function reduceKernels(): ReduceKernels {
         const row = base + k * inner;
         switch (kind) {
           case 'sum':
-            for (let j = 0; j < inner; j++) acc[j] += x[row + j]!;
+            for (let j = 0; j < inner; j++) acc[j]! += x[row + j]!;
             break;
           case 'prod':
-            for (let j = 0; j < inner; j++) acc[j] *= x[row + j]!;
+            for (let j = 0; j < inner; j++) acc[j]! *= x[row + j]!;
             break;
           case 'max':
             for (let j = 0; j < inner; j++) {
@@ -116,7 +116,7 @@ function reduceKernels(): ReduceKernels {
         }
         let suffix = 1;
         for (let k = n - 1; k >= 0; k--) {
-          out[base + k * inner] *= suffix;
+          out[base + k * inner]! *= suffix;
           suffix *= x[base + k * inner]!;
         }
       }

@@ -156,7 +156,7 @@ function readHeader(bytes: Uint8Array): { entries: Entry[]; metadata: Safetensor
       problems.push(`'${name}' has an invalid shape ${JSON.stringify(shape)}`);
       continue;
     }
-    if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isCount) || offsets[0] > offsets[1]) {
+    if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isCount) || offsets[0]! > offsets[1]!) {
       problems.push(`'${name}' has invalid data_offsets ${JSON.stringify(offsets)}`);
       continue;
     }
