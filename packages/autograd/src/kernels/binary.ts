@@ -7,9 +7,8 @@ import { isWasmBinaryOp } from './wasm/layout.js';
 /**
  * add, sub, mul and div run in WebAssembly (the same bits) from WASM_MIN_LENGTH elements up to
  * WASM_MAX_BYTES per array, where each operand is the whole output, a scalar, a repeated row or
- * a value per row (after merging dimensions). Measured (Tensor ops, alternating,
- * Node 20): f32 add 1.5× at 1,024 elements, 2.2× at 4k–64k, 1.7× at 1M; f64 1.2–1.4× from 1k to
- * 64k, but 0.8× at 1M (8 MB arrays), where copying in and out triples the memory traffic.
+ * a value per row (after merging dimensions). Below, the call and copies cost more than the
+ * vector loop saves; above, copying in and out outweighs it (figures: bench/README.md).
  */
 const WASM_MIN_LENGTH = 1024;
 const WASM_MAX_BYTES = 4 << 20;

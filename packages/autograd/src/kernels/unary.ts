@@ -7,9 +7,8 @@ import { isWasmUnaryOp } from './wasm/layout.js';
 
 /**
  * neg, abs, sqrt, relu and square run in WebAssembly (the same bits) from WASM_MIN_LENGTH
- * elements up to WASM_MAX_BYTES per array. Measured (Tensor ops, alternating, Node 20): f32
- * relu 2× at 1,024 elements, 3.3–4.3× from 4k to 1M; f32 abs 2–2.5×; f64 1.2–1.9× up to 64k,
- * and abs 0.9× at 1M (8 MB arrays), where copying in and out triples the memory traffic.
+ * elements up to WASM_MAX_BYTES per array: below, the call and copies cost more than the vector
+ * loop saves; above, copying in and out outweighs it (figures: bench/README.md).
  */
 const WASM_MIN_LENGTH = 1024;
 const WASM_MAX_BYTES = 4 << 20;
