@@ -10,7 +10,7 @@ import {
   setKernelThreads,
   splitProduct,
 } from '../src/kernels/wasm/gemm-wasm.js';
-import { GEMM_WASM_BLOCKING } from '../src/kernels/wasm/gemm-wasm.generated.js';
+import { WASM_GEMM_BLOCKING } from '../src/kernels/wasm/kernels.generated.js';
 import { seededTensor } from '@chainrule/autograd/testing';
 
 type DTypeName = 'float32' | 'float64';
@@ -124,7 +124,7 @@ describe('splitProduct', () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 3000 }), fc.integer({ min: 1, max: 3000 }), fc.integer({ min: 1, max: 3000 }), fc.boolean(), (m, n, k, f32) => {
         const split = splitProduct(m, n, k, f32, 2);
-        const { mr, nr } = f32 ? GEMM_WASM_BLOCKING.f32 : GEMM_WASM_BLOCKING.f64;
+        const { mr, nr } = f32 ? WASM_GEMM_BLOCKING.f32 : WASM_GEMM_BLOCKING.f64;
         if (split.chunks === 1) return;
         expect(split.axis).toBe(n / nr >= m / mr ? 1 : 0);
         const extent = split.axis === 1 ? n : m;

@@ -1,14 +1,14 @@
 import type { FloatArray } from '../../dtype.js';
 import type { AdamStep } from '../adam.js';
 import { environmentVariable, nodeBuiltin } from '../environment.js';
-import { GEMM_WASM_BLOCKING, GEMM_WASM_RELAXED, GEMM_WASM_SIMD128 } from './gemm-wasm.generated.js';
+import { WASM_GEMM_BLOCKING as GEMM_WASM_BLOCKING, WASM_KERNELS_RELAXED as GEMM_WASM_RELAXED, WASM_KERNELS_SIMD128 as GEMM_WASM_SIMD128 } from './kernels.generated.js';
 import {
   BINARY_OPS, dataStart, JOB, JOB_BYTES, JOB_STATE, MAX_PAGES, scratchAddress, scratchLayout, UNARY_OPS,
   type WasmBinaryOp, type WasmUnaryOp,
 } from './layout.js';
 
 /**
- * Loader and driver of the WebAssembly SIMD gemm (source: scripts/gemm-wat.ts). The module is
+ * Loader and driver of the WebAssembly SIMD gemm (source: scripts/wasm/). The module is
  * a few kilobytes, so it compiles synchronously (`new WebAssembly.Module`) on first use and
  * `gemm` stays synchronous. Operands are copied into its memory (O(mk + kn + mn) against
  * O(mnk) work), which is why `gemm` only takes this path above a size threshold.
@@ -532,7 +532,7 @@ const operandLength = (layout: OperandLayout, rows: number, n: number): number =
 
 /**
  * out = a op b in WebAssembly over a rows×n output, each operand laid out as its layout says:
- * the same bits as the TypeScript loop (see `binary` in scripts/gemm-wat.ts). Returns false,
+ * the same bits as the TypeScript loop (see `binary` in scripts/wasm/elementwise.ts). Returns false,
  * having done nothing, where WebAssembly SIMD is missing or the arrays do not fit its memory.
  * @example if (!binaryWasm('add', x, 'full', bias, 'row', out, batch, features)) ...;
  */
@@ -614,7 +614,7 @@ export function columnSumsWasm(x: FloatArray, outer: number, rows: number, n: nu
 
 /**
  * One Adam step in place over x (the parameter), m and v (the moment averages) from g, in
- * WebAssembly: the same bits as the TypeScript loop (scripts/gemm-wat.ts, `adam`). Returns
+ * WebAssembly: the same bits as the TypeScript loop (scripts/wasm/optimisers.ts, `adam`). Returns
  * false, having done nothing, for a step with an L2 term (the loop has none), or where
  * WebAssembly SIMD is missing or the arrays do not fit its memory.
  * @example if (!adamWasm(x, g, m, v, step)) adamJs(x, g, m, v, null, step);
