@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import wabtInit from 'wabt';
 import { describe, expect, it } from 'vitest';
 import { assembleBuilds, assembleKernels, GENERATED_PATH, renderGeneratedModule } from '../scripts/wasm/assemble.js';
-import { unsharedModuleBytes } from '../src/kernels/wasm/gemm-wasm.js';
+import { unsharedModuleBytes } from '../src/kernels/wasm/module.js';
 
 describe('the committed WebAssembly kernels module', () => {
   it('is what rebuilding scripts/wasm/ gives (run `pnpm --filter @chainrule/autograd build:wasm` if not)', async () => {
