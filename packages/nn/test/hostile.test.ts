@@ -385,3 +385,69 @@ describe('loadStateDict validates any input before writing anything', () => {
     expect(() => lin.loadStateDict(lin.stateDict(), { strict: 'no' as unknown as boolean })).toThrow('loadStateDict: strict must be a boolean');
   });
 });
+
+describe('safetensors header layout: accepted exactly when it is valid', () => {
+  const DTYPES = ['F32', 'F64', 'I64', 'F16', 'BF16', 'I32', 'U8', 'f32', '', '__proto__'];
+  const WIDTH: Record<string, number> = { F32: 4, F64: 8, I64: 8 };
+  const dim = fc.oneof(fc.integer({ min: 0, max: 3 }), fc.constantFrom(-1, 1.5, 2 ** 40, 2 ** 53, Number.MAX_SAFE_INTEGER));
+  const info = fc.record({
+    dtype: fc.constantFrom(...DTYPES),
+    shape: fc.array(dim, { maxLength: 3 }),
+    // Offsets near the right ones (so valid files are common), or anywhere.
+    shift: fc.oneof(fc.constant(0), fc.integer({ min: -8, max: 8 })),
+    stretch: fc.oneof(fc.constant(0), fc.integer({ min: -8, max: 8 })),
+  });
+
+  test('a random header and data length: parse succeeds if and only if the entries tile the data exactly', () => {
+    fc.assert(
+      fc.property(fc.array(info, { maxLength: 4 }), fc.integer({ min: -8, max: 8 }), (infos, extra) => {
+        // Lay the entries out back to back in order, then disturb each by its shift and stretch.
+        let cursor = 0;
+        const entries = infos.map((e, i) => {
+          const size = e.shape.reduce((a, b) => a * b, 1) * (WIDTH[e.dtype] ?? 4);
+          const begin = cursor + e.shift;
+          const end = begin + (Number.isSafeInteger(size) ? size : 0) + e.stretch;
+          cursor = Math.max(cursor, end);
+          return { name: `t${i}`, dtype: e.dtype, shape: e.shape, begin, end };
+        });
+        // Capped: a huge entry then runs past the end of the data, which the reader must see.
+        const dataLength = Math.min(4096, Math.max(0, cursor + extra));
+        const header = `{${entries.map((e) => `"${e.name}":{"dtype":${JSON.stringify(e.dtype)},"shape":${JSON.stringify(e.shape)},"data_offsets":[${e.begin},${e.end}]}`).join(',')}}`;
+        const bytes = rawFile(header, new Uint8Array(dataLength));
+        // The rules, stated independently of the reader.
+        const count = (s: number[]): number => s.reduce((a, b) => a * b, 1);
+        const validEach = entries.every(
+          (e) =>
+            e.dtype in WIDTH &&
+            e.shape.every((d) => Number.isSafeInteger(d) && d >= 0) &&
+            e.begin >= 0 && e.end >= e.begin &&
+            Number.isSafeInteger(count(e.shape) * WIDTH[e.dtype]!) &&
+            e.end - e.begin === count(e.shape) * WIDTH[e.dtype]!,
+        );
+        const sorted = [...entries].sort((a, b) => a.begin - b.begin || a.end - b.end);
+        let at = 0;
+        let tiles = true;
+        for (const e of sorted) {
+          if (e.begin !== at) tiles = false;
+          at = e.end;
+        }
+        const valid = validEach && tiles && at === dataLength;
+        if (valid) {
+          const out = parseSafetensors(bytes);
+          for (const e of entries) expect(out[e.name]!.shape).toEqual(e.shape);
+        } else {
+          expect(() => parseSafetensors(bytes)).toThrow(SafetensorsError);
+          expect(() => parseSafetensors(bytes)).toThrow(/^parseSafetensors: /);
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  test('a shape whose byte size passes 2^53 is refused by name, even when its element count is 0 elsewhere', () => {
+    const huge = rawFile('{"a":{"dtype":"F64","shape":[2251799813685248,4],"data_offsets":[0,0]}}');
+    expect(() => parseSafetensors(huge)).toThrow("'a' (F64 [2251799813685248,4]) would need");
+    const empty = rawFile('{"a":{"dtype":"F64","shape":[0,9007199254740991],"data_offsets":[0,0]}}');
+    expect(parseSafetensors(empty)['a']!.shape).toEqual([0, 9007199254740991]);
+  });
+});
