@@ -1,7 +1,7 @@
 import { ArgumentError, noGrad, type FloatArray, type Tensor } from '@chainrule/autograd';
 import { StateDictError } from './errors.js';
 import { formatShape, sameShape } from './format.js';
-import { emptyRecord, quoteName } from './serialize/keys.js';
+import { emptyRecord, isWellFormed, quoteName } from './serialize/keys.js';
 import { clearGrad, type ZeroGradOptions } from './zero-grad.js';
 
 /** What `loadStateDict` loaded, and what it skipped when `strict` is false. */
@@ -75,8 +75,9 @@ export abstract class Module {
   }
 
   private checkName(name: string): void {
-    if (typeof name !== 'string' || name === '' || name.includes('.')) {
-      throw new ArgumentError(`${this.constructor.name}: name ${JSON.stringify(name)} must be a non-empty string without '.'`);
+    // A lone surrogate has no UTF-8 form: the name could not be saved as itself.
+    if (typeof name !== 'string' || name === '' || name.includes('.') || !isWellFormed(name)) {
+      throw new ArgumentError(`${this.constructor.name}: name ${JSON.stringify(name)} must be a non-empty, well-formed string without '.'`);
     }
     if (this.params.has(name) || this.buffers.has(name) || this.submodules.has(name)) {
       throw new ArgumentError(`${this.constructor.name}: '${name}' is already registered`);
