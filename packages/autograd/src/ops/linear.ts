@@ -6,7 +6,6 @@ import { reluBackward } from '../kernels/fused.js';
 import { reduceAxis } from '../kernels/reduce.js';
 import { mapUnary } from '../kernels/unary.js';
 import { isGradEnabled } from '../engine/grad-mode.js';
-import { freshGradient } from '../engine/fresh-grads.js';
 import { constant, expectTensor, makeOutput, type Tensor } from '../tensor.js';
 import { checkSameDType } from './operands.js';
 import { matmulT } from './matmul.js';
@@ -76,14 +75,14 @@ function fusedVjp(g: Tensor, out: Tensor, x: Tensor, w: Tensor, b: Tensor | null
   if (x.requiresGrad) {
     const data = allocate(x.dtype, x.size);
     gemm(false, false, rows, inF, outF, dh, 0, w.data, 0, data, 0);
-    dx = freshGradient(constant(data, x.shape));
+    dx = constant(data, x.shape);
   }
   if (w.requiresGrad) {
     const data = allocate(w.dtype, w.size);
     gemm(true, false, outF, inF, rows, dh, 0, x.data, 0, data, 0);
-    dw = freshGradient(constant(data, w.shape));
+    dw = constant(data, w.shape);
   }
-  const db = dbData === null ? null : freshGradient(constant(dbData, b!.shape));
+  const db = dbData === null ? null : constant(dbData, b!.shape);
   return [dx, dw, db];
 }
 
