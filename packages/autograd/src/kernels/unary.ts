@@ -2,16 +2,8 @@ import type { FloatArray } from '../dtype.js';
 import { wantsWasm } from './backend.js';
 import { holds, perDtype, type Allocator } from './monomorphic.js';
 import { erf as erfScalar } from './special.js';
-import { unaryWasm } from './wasm/gemm-wasm.js';
+import { unaryWasm } from './wasm/elementwise.js';
 import { isWasmUnaryOp } from './wasm/layout.js';
-
-/**
- * neg, abs, sqrt, relu and square run in WebAssembly (the same bits) from WASM_MIN_LENGTH
- * elements up to WASM_MAX_BYTES per array: below, the call and copies cost more than the vector
- * loop saves; above, copying in and out outweighs it (figures: bench/README.md).
- */
-const WASM_MIN_LENGTH = 1024;
-const WASM_MAX_BYTES = 4 << 20;
 
 /** The elementwise unary functions the kernel knows. */
 export type UnaryKind =
@@ -166,7 +158,7 @@ const kernels = perDtype(unaryKernels, [erfScalar], (k: UnaryKernels, make: Allo
 export function mapUnary(kind: UnaryKind, x: FloatArray, out: FloatArray): void {
   if (
     x.length > 0 &&
-    wantsWasm(x.length, WASM_MIN_LENGTH, WASM_MAX_BYTES / out.BYTES_PER_ELEMENT) &&
+    wantsWasm('unary', out.length, out.byteLength) &&
     isWasmUnaryOp(kind) &&
     unaryWasm(kind, x, out)
   ) {

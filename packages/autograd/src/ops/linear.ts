@@ -44,7 +44,7 @@ export function linear(input: Tensor, weight: Tensor, bias?: Tensor | null, acti
   const relu = activation === 'relu';
   const y = allocate(x.dtype, rows * outF);
   // The bias and relu are gemm's epilogue: applied before the product leaves WebAssembly memory.
-  gemm(false, true, rows, outF, inF, x.data, 0, w.data, 0, y, 0, b === null ? null : b.data, relu);
+  gemm({ transA: false, transB: true, m: rows, n: outF, k: inF, a: x.data, b: w.data, c: y, bias: b === null ? null : b.data, relu });
   const inputs = b === null ? [x, w] : [x, w, b];
   return makeOutput('linear', y, [...lead, outF], inputs, (g, out) => {
     // dH, the gradient at x·Wᵀ + b: g where relu passed its input, 0 where it did not.
