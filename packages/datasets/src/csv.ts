@@ -64,7 +64,7 @@ type OnRecord = (fields: string[], quoted: boolean, line: number) => void;
  * line ends). Only the record being read is kept between chunks, and it may not grow past
  * maxRecordLength, so memory stays bounded whatever the input's size or shape.
  */
-export class CsvRecordReader {
+class CsvRecordReader {
   private pending = '';
   /** The pending text is scanned again once it is this long: a long record costs linear, not quadratic, time. */
   private retryAt = 0;
@@ -82,7 +82,7 @@ export class CsvRecordReader {
 
   /** Feeds the next piece of text. */
   push(chunk: string): void {
-    if (!this.started) {
+    if (!this.started && chunk.length > 0) {
       this.started = true;
       if (chunk.charCodeAt(0) === 0xfeff) chunk = chunk.slice(1); // a byte-order mark is not data
     }
@@ -166,20 +166,20 @@ export class CsvRecordReader {
           continue;
         }
         // End of record: a line break or the end of the text. A CR last in the chunk may be half a CRLF.
+        if (i - recordStart > maxRecordLength) throw this.tooLong(recordLine, 'the record', maxRecordLength, 'maxRecordLength');
         if (c === CR && i + 1 === end && !final) break records;
         if (c === CR) i++;
         if (i < end && text.charCodeAt(i) === LF && (c === CR || c === LF)) i++;
         if (c !== -1) line++;
-        if (i - recordStart > maxRecordLength + 2) throw this.tooLong(recordLine, 'the record', maxRecordLength, 'maxRecordLength');
         this.onRecord(fields, anyQuoted, recordLine);
         recordStart = i;
         recordLine = line;
         continue records;
       }
     }
-    // `recordStart` is where the incomplete record (if any) begins.
+    // `recordStart` is where the incomplete record (if any) begins; it may end in half a CRLF.
     const rest = text.length - recordStart;
-    if (rest > maxRecordLength) throw this.tooLong(recordLine, 'the record', maxRecordLength, 'maxRecordLength');
+    if (rest > maxRecordLength + 1) throw this.tooLong(recordLine, 'the record', maxRecordLength, 'maxRecordLength');
     this.pending = rest === 0 ? '' : text.slice(recordStart);
     this.line = recordLine;
     this.retryAt = 2 * this.pending.length;
