@@ -6,7 +6,7 @@ import { mapUnary, unaryKernelsAreMonomorphic } from '../src/kernels/unary.js';
 import { reduceAxis, reduceKernelsAreMonomorphic } from '../src/kernels/reduce.js';
 import { monomorphic } from '../src/kernels/monomorphic.js';
 import { reluBackward, reluBackwardJs } from '../src/kernels/fused.js';
-import { binaryWasm, columnSumsWasm, reluBackwardWasm, unaryWasm, type OperandLayout } from '../src/kernels/wasm/gemm-wasm.js';
+import { binaryWasm, columnSumsWasm, reluBackwardWasm, unaryWasm, type OperandLayout } from '../src/kernels/wasm/elementwise.js';
 import { BINARY_OPS, UNARY_OPS } from '../src/kernels/wasm/layout.js';
 import { kernelBackend, setKernelBackend, type KernelBackend } from '../src/kernels/backend.js';
 import { expectFloat32Rounding, refBroadcast } from './helpers/reference.js';

@@ -38,7 +38,7 @@ export function matmulT(a: Tensor, b: Tensor, transA: boolean, transB: boolean):
       offA += i * stridesA[d]!;
       offB += i * stridesB[d]!;
     }
-    gemm(transA, transB, m, n, k, a.data, offA * matA, b.data, offB * matB, out, bi * m * n);
+    gemm({ transA, transB, m, n, k, a: a.data, aOffset: offA * matA, b: b.data, bOffset: offB * matB, c: out, cOffset: bi * m * n });
   }
   // Over broadcast batches the gradients keep the output's batch axes; the engine sums them back.
   return makeOutput('matmul', out, [...batch, m, n], [a, b], (g) => [
