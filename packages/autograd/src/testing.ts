@@ -2,6 +2,7 @@
  * Property-testing helpers for gradients: fast-check arbitraries for shapes, broadcast-compatible
  * shapes and tensors, and `checkGradProperty`, which runs `gradcheck` over them and lets
  * fast-check shrink a failure to the smallest shape. Needs the `fast-check` package.
+ * @module @chainrule/autograd/testing
  */
 import fc from 'fast-check';
 import type { DType } from './dtype.js';

@@ -1,5 +1,8 @@
-// Node file I/O for @chainrule/nn: safetensors and ONNX files on disk. The byte codecs it wraps
-// are in the main and '/onnx' entries, which stay free of Node built-ins.
+/**
+ * Node file I/O for @chainrule/nn: safetensors, checkpoints and ONNX files on disk. The byte
+ * codecs it wraps are in the main and '/onnx' entries, which stay free of Node built-ins.
+ * @module @chainrule/nn/node
+ */
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import type { Tensor } from '@chainrule/autograd';
 import { parseSafetensors, serializeSafetensors, type SafetensorsMetadata } from './serialize/safetensors.js';
