@@ -5,7 +5,9 @@ import { parseSafetensorsFile, serializeSafetensors, type SafetensorsMetadata } 
 
 /** A training checkpoint: model state, and optionally optimiser and scheduler state. */
 export interface Checkpoint {
+  /** The model's `stateDict()`. */
   model: Record<string, Tensor>;
+  /** An optimiser's `stateDict()`. */
   optimizer?: OptimizerStateDict;
   /** A scheduler's `stateDict()` (plain numbers, arrays and nested objects). */
   scheduler?: object;
@@ -40,7 +42,10 @@ function revive(_k: string, v: unknown): unknown {
 /**
  * Encodes a checkpoint as one safetensors file: model tensors under `model.`, optimiser buffers
  * under `optimizer.<param index>.<name>`, step counts, group options and scheduler state as JSON
- * in the metadata. Resuming from it continues training bit for bit.
+ * in the metadata. Resuming from it continues training bit for bit. (PyTorch pickles a dict with
+ * `torch.save`; this file is plain safetensors, readable by any safetensors reader.)
+ * @throws SafetensorsError as `serializeSafetensors` (a model entry that is not a Tensor, a
+ * non-string `extra` value).
  * @example const bytes = serializeCheckpoint({ model: net.stateDict(), optimizer: opt.stateDict() })
  */
 export function serializeCheckpoint(checkpoint: Checkpoint): Uint8Array {
@@ -62,7 +67,13 @@ export function serializeCheckpoint(checkpoint: Checkpoint): Uint8Array {
   return serializeSafetensors(tensors, metadata);
 }
 
-/** Decodes `serializeCheckpoint` bytes. @example const ckpt = parseCheckpoint(bytes); net.loadStateDict(ckpt.model); opt.loadStateDict(ckpt.optimizer!) */
+/**
+ * Decodes `serializeCheckpoint` bytes. Infinity and NaN in the scheduler's state survive the trip.
+ * @throws SafetensorsError if the bytes are not valid safetensors (see `parseSafetensorsFile`), a
+ * tensor is neither `model.*` nor `optimizer.<index>.<name>`, or the checkpoint's JSON metadata is
+ * malformed or missing.
+ * @example const ckpt = parseCheckpoint(bytes); net.loadStateDict(ckpt.model); opt.loadStateDict(ckpt.optimizer!)
+ */
 export function parseCheckpoint(bytes: Uint8Array): Checkpoint {
   const { tensors, metadata } = parseSafetensorsFile(bytes);
   const model: Record<string, Tensor> = {};
