@@ -11,6 +11,8 @@ export function readCsvFile(caller: string, path: PathLike, options: CsvOptions 
 /**
  * Reads a CSV of numbers into a Float64Array table. A string holding a line break is taken as
  * the CSV text itself; any other string (or a file: URL) is a path, plain or gzipped.
+ * @throws DataFileError if the file cannot be read; DataFormatError and ArgumentError as
+ * `parseCsv`, messages naming the file.
  * @example const { data, shape, columns } = readCsv('prices.csv', { columns: ['area', 'price'] });
  */
 export function readCsv(pathOrText: PathLike, options: CsvOptions = {}): CsvTable {
