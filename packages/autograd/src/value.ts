@@ -93,6 +93,7 @@ export class Value implements Vertex {
   get data(): number {
     return this.block[(this.cell >> OP_BITS) + DATA]!;
   }
+  /** Sets the scalar in place (as an optimiser step does); recorded ops are not recomputed. */
   set data(x: number) {
     this.block[(this.cell >> OP_BITS) + DATA] = x;
   }
@@ -101,6 +102,7 @@ export class Value implements Vertex {
   get grad(): number {
     return this.block[(this.cell >> OP_BITS) + GRAD]!;
   }
+  /** Sets the gradient, e.g. to 0 before another backward. */
   set grad(x: number) {
     this.block[(this.cell >> OP_BITS) + GRAD] = x;
   }
@@ -109,6 +111,7 @@ export class Value implements Vertex {
   get label(): string {
     return labels.get(this) ?? '';
   }
+  /** Names the value in graph dumps. */
   set label(name: string) {
     labels.set(this, name);
   }
