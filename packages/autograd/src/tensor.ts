@@ -239,6 +239,7 @@ export class Tensor implements Vertex {
   // Unary ops.
   /** `-this`. */ neg(): Tensor { return unary.neg(this); }
   /** `e^this`. */ exp(): Tensor { return unary.exp(this); }
+  /** `e^this - 1`, accurate near 0. */ expm1(): Tensor { return unary.expm1(this); }
   /** Natural logarithm. */ log(): Tensor { return unary.log(this); }
   /** `log(1 + this)`, accurate near 0. */ log1p(): Tensor { return unary.log1p(this); }
   /** Square root. */ sqrt(): Tensor { return unary.sqrt(this); }

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import fc from 'fast-check';
 import {
-  abs, ArgumentError, clamp, cos, erf, exp, gelu, isFinite, leakyRelu, log, log1p, neg, relu, reciprocal,
+  abs, ArgumentError, clamp, cos, erf, exp, expm1, gelu, isFinite, leakyRelu, log, log1p, neg, relu, reciprocal,
   sigmoid, sign, sin, softplus, sqrt, square, tanh, tensor, Tensor,
 } from '@chainrule/autograd';
 import { assertClose, checkGradGradProperty, checkGradProperty, shapeArb, unaryArb, type ValueConstraints } from '@chainrule/autograd/testing';
@@ -50,6 +50,7 @@ const cases: UnaryCase[] = [
   { name: 'neg', op: neg, method: (x) => x.neg(), ref: (v) => -v, forward: { min: -1e6, max: 1e6 }, grad: {} },
   { name: 'exp', op: exp, method: (x) => x.exp(), ref: Math.exp, forward: { min: -30, max: 30 }, grad: {} },
   { name: 'log', op: log, method: (x) => x.log(), ref: Math.log, forward: { min: 1e-3, max: 100 }, grad: { min: 0.1, max: 3 } },
+  { name: 'expm1', op: expm1, method: (x) => x.expm1(), ref: Math.expm1, forward: { min: -30, max: 30 }, grad: {} },
   { name: 'log1p', op: log1p, method: (x) => x.log1p(), ref: Math.log1p, forward: { min: -0.99, max: 10 }, grad: { min: -0.8, max: 3 } },
   { name: 'sqrt', op: sqrt, method: (x) => x.sqrt(), ref: Math.sqrt, forward: { min: 0, max: 100 }, grad: { min: 0.1, max: 3 } },
   { name: 'abs', op: abs, method: (x) => x.abs(), ref: Math.abs, grad: { avoid: [0] } },

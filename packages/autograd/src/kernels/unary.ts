@@ -7,7 +7,7 @@ import { isWasmUnaryOp } from './wasm/layout.js';
 
 /** The elementwise unary functions the kernel knows. */
 export type UnaryKind =
-  | 'identity' | 'neg' | 'exp' | 'log' | 'log1p' | 'sqrt' | 'abs' | 'sign' | 'tanh' | 'sigmoid'
+  | 'identity' | 'neg' | 'exp' | 'expm1' | 'log' | 'log1p' | 'sqrt' | 'abs' | 'sign' | 'tanh' | 'sigmoid'
   | 'relu' | 'step' | 'sin' | 'cos' | 'erf' | 'softplus' | 'square' | 'reciprocal' | 'isfinite';
 
 interface UnaryKernels {
@@ -38,6 +38,9 @@ function unaryKernels(erf: (x: number) => number): UnaryKernels {
         return;
       case 'exp':
         for (let i = 0; i < n; i++) out[i] = Math.exp(x[i]!);
+        return;
+      case 'expm1':
+        for (let i = 0; i < n; i++) out[i] = Math.expm1(x[i]!);
         return;
       case 'log':
         for (let i = 0; i < n; i++) out[i] = Math.log(x[i]!);

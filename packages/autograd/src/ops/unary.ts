@@ -44,6 +44,16 @@ export function exp(x: Tensor): Tensor {
 }
 
 /**
+ * `e^x - 1`, accurate for small x where `exp(x) - 1` loses its digits. Gradient e^x, taken as
+ * y + 1 (PyTorch's form).
+ * @throws ArgumentError if the argument is not a Tensor.
+ * @example expm1(x)
+ */
+export function expm1(x: Tensor): Tensor {
+  return unaryOp('expm1', 'expm1', x, (g, _x, y) => g.mul(y.add(1)));
+}
+
+/**
  * Natural logarithm.
  * @throws ArgumentError if the argument is not a Tensor.
  * @example log(x)
