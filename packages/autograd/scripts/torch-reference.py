@@ -21,6 +21,7 @@ INF = math.inf
 # name -> (torch function, input points). Add an op with one line here.
 UNARY = {
     'expm1': (torch.expm1, [-40.0, -3.0, -1.0, -1e-10, -0.0, 0.0, 1e-300, 1e-10, 0.5, 1.0, 3.0, 700.0, 710.0, -INF, INF]),
+    'silu': (torch.nn.functional.silu, [-800.0, -40.0, -5.0, -1.0, -1e-8, -0.0, 0.0, 1e-8, 0.5, 2.0, 20.0, 800.0, -INF, INF]),
 }
 
 # name -> (torch function, first operands, second operands), paired element by element.

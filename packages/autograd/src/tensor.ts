@@ -249,6 +249,7 @@ export class Tensor implements Vertex {
   /** `max(x, 0)` (gradient 0 at 0). */ relu(): Tensor { return unary.relu(this); }
   /** `x` where positive, `slope·x` elsewhere. */ leakyRelu(slope = 0.01): Tensor { return unary.leakyRelu(this, slope); }
   /** Exact GELU: `x·Φ(x)` with the normal CDF (erf form). */ gelu(): Tensor { return unary.gelu(this); }
+  /** SiLU (swish): `x·σ(x)`. */ silu(): Tensor { return unary.silu(this); }
   /** `log(1 + e^x)`, stable for large |x|. */ softplus(): Tensor { return unary.softplus(this); }
   /** Sine. */ sin(): Tensor { return unary.sin(this); }
   /** Cosine. */ cos(): Tensor { return unary.cos(this); }

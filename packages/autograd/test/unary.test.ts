@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest';
 import fc from 'fast-check';
 import {
   abs, ArgumentError, clamp, cos, erf, exp, expm1, gelu, isFinite, leakyRelu, log, log1p, neg, relu, reciprocal,
-  sigmoid, sign, sin, softplus, sqrt, square, tanh, tensor, Tensor,
+  sigmoid, sign, silu, sin, softplus, sqrt, square, tanh, tensor, Tensor,
 } from '@chainrule/autograd';
 import { assertClose, checkGradGradProperty, checkGradProperty, shapeArb, unaryArb, type ValueConstraints } from '@chainrule/autograd/testing';
 import { expectFloat32Rounding, refErf, refMap } from './helpers/reference.js';
@@ -62,6 +62,7 @@ const cases: UnaryCase[] = [
     name: 'gelu', op: gelu, method: (x) => x.gelu(), ref: (v) => v * 0.5 * (1 + refErf(v * SQRT1_2)),
     atol: 1e-15, grad: { min: -3, max: 3 }, composite: true,
   },
+  { name: 'silu', op: silu, method: (x) => x.silu(), ref: (v) => v / (1 + Math.exp(-v)), forward: { min: -30, max: 30 }, grad: { min: -5, max: 5 } },
   { name: 'softplus', op: softplus, method: (x) => x.softplus(), ref: (v) => Math.log1p(Math.exp(v)), forward: { min: -20, max: 20 }, grad: { min: -5, max: 5 } },
   { name: 'sin', op: sin, method: (x) => x.sin(), ref: Math.sin, forward: { min: -10, max: 10 }, grad: { min: -4, max: 4 } },
   { name: 'cos', op: cos, method: (x) => x.cos(), ref: Math.cos, forward: { min: -10, max: 10 }, grad: { min: -4, max: 4 } },

@@ -164,6 +164,19 @@ export function gelu(input: Tensor): Tensor {
 }
 
 /**
+ * SiLU (swish), `x·σ(x)`, computed as x / (1 + e^-x) as PyTorch does. Gradient
+ * σ(x)·(1 + x·(1 - σ(x))), PyTorch's form.
+ * @throws ArgumentError if the argument is not a Tensor.
+ * @example silu(x)
+ */
+export function silu(x: Tensor): Tensor {
+  return unaryOp('silu', 'silu', x, (g, xi) => {
+    const s = sigmoid(xi);
+    return g.mul(s.mul(xi.mul(s.neg().add(1)).add(1)));
+  });
+}
+
+/**
  * `log(1 + e^x)`, computed without overflow; gradient sigmoid(x).
  * @throws ArgumentError if the argument is not a Tensor.
  * @example softplus(x)
