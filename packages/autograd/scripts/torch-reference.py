@@ -26,6 +26,11 @@ UNARY = {
 
 # name -> (torch function, first operands, second operands), paired element by element.
 BINARY = {
+    'atan2': (
+        torch.atan2,
+        [1.0, 1.0, -1.0, -1.0, 0.0, -0.0, 0.0, -0.0, 0.0, 2.0, -3.0, 1e-300, INF, INF, -INF, 5.0],
+        [1.0, -1.0, 1.0, -1.0, 1.0, 1.0, -1.0, -1.0, 0.0, 0.0, 0.0, 1e300, INF, -INF, 1.0, INF],
+    ),
 }
 
 
