@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { FloatArray } from '../src/dtype.js';
 import { kernelBackend, setKernelBackend, type KernelBackend } from '../src/kernels/backend.js';
 import { gemm } from '../src/kernels/gemm.js';
+import { Generator } from '../src/random.js';
 import { gemmJs, gemmJsIsMonomorphic, gemmJsShared } from '../src/kernels/gemm-js.js';
 import { gemmWasm } from '../src/kernels/wasm/gemm.js';
 import { wasmAvailable } from '../src/kernels/wasm/module.js';
@@ -24,18 +25,10 @@ interface Case {
   seed: number;
 }
 
-/** Small deterministic generator (mulberry32): cheap operands for sizes up to 70×70. */
+/** `size` seeded values in [-scale, scale). */
 function values(seed: number, size: number, scale = 2): number[] {
-  let s = seed >>> 0;
-  const out: number[] = [];
-  for (let i = 0; i < size; i++) {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out.push(((((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1) * scale);
-  }
-  return out;
+  const generator = new Generator(seed);
+  return Array.from({ length: size }, () => generator.uniform(-scale, scale));
 }
 
 function make(dtype: DTypeName, size: number): FloatArray {
