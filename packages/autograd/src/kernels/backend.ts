@@ -73,6 +73,17 @@ export const WASM_THRESHOLDS = {
 export type WasmKernel = keyof typeof WASM_THRESHOLDS;
 
 /**
+ * What a kernel does when its WebAssembly path declined (returned false): nothing where the
+ * operands only did not fit WebAssembly memory (the TypeScript kernel takes them), but an
+ * error naming the kernel when 'wasm' was chosen and this runtime has no WebAssembly SIMD.
+ */
+export function wasmDeclined(kernel: WasmKernel): void {
+  if (current === 'wasm' && !wasmAvailable()) {
+    throw new Error(`${kernel}: kernel backend 'wasm' was chosen, but this runtime lacks WebAssembly SIMD128`);
+  }
+}
+
+/**
  * Whether `kernel` takes its WebAssembly path for a problem of `size` (as WASM_THRESHOLDS
  * counts it) whose largest array is `bytes` long: always under 'wasm', never under 'js', and
  * under 'auto' within the kernel's thresholds.
