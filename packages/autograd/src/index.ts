@@ -1,3 +1,11 @@
+/**
+ * The engine: an n-d `Tensor` (float32, float64) with NumPy broadcasting, a scalar `Value` graph on
+ * the same engine, reverse-mode gradients to any order, functional transforms (`grad`, `vjp`,
+ * `jvp`, `hvp`, `jacobian`, `hessian`), custom ops and gradient checking. Names and semantics
+ * follow PyTorch (transforms: JAX); each item's comment says where chainrule differs.
+ * Browser-safe: it imports no Node built-in.
+ * @module @chainrule/autograd
+ */
 export { Tensor, type NestedArray, type TensorLike, type GradNode, type VJP, type GradHook, type HookHandle, type ReduceOptions } from './tensor.js';
 export { type DType, type FloatArray } from './dtype.js';
 export { type Shape, broadcastShapes } from './shape.js';

@@ -15,13 +15,16 @@ import { toDtype } from './ops/cast.js';
 import { gather } from './ops/gather.js';
 import { isGradEnabled } from './engine/grad-mode.js';
 import { captureCreationSite, checkFinite, checksForward, isAnomalyEnabled } from './engine/anomaly.js';
+import { markFresh } from './engine/fresh-grads.js';
 
 /** A vector-Jacobian product: the gradient of the output in, one gradient per input out (null where none). */
 export type VJP = (grad: Tensor, output: Tensor) => readonly (Tensor | null)[];
 
 /** The record of the op that produced a tensor: its name, inputs and vector-Jacobian product. */
 export interface GradNode {
+  /** The op's name ('matmul', 'add', a custom op's name), as errors and `toDot` show it. */
   readonly op: string;
+  /** The op's tensor inputs, in argument order. */
   readonly inputs: readonly Tensor[];
   /** Null once backward has freed the graph (unless it was told to retain it). */
   vjp: VJP | null;
@@ -34,6 +37,7 @@ export type GradHook = (grad: Tensor) => Tensor | void;
 
 /** What `registerHook` returns. */
 export interface HookHandle {
+  /** Unregisters the hook; calling it again does nothing. */
   remove(): void;
 }
 
@@ -42,7 +46,9 @@ export type TensorLike = Tensor | number;
 
 /** Reduction options. */
 export interface ReduceOptions {
+  /** The axis or axes to reduce (negative counts from the end); all axes when left out. */
   axis?: number | readonly number[];
+  /** Keep each reduced axis as size 1, so the result broadcasts against the input (default false). */
   keepdims?: boolean;
 }
 
@@ -56,12 +62,23 @@ const inspectSymbol: unique symbol = Symbol.for('nodejs.util.inspect.custom');
  * An n-d array of float32 or float64 numbers in contiguous row-major storage, recording the
  * ops applied to it so gradients can flow back. Build one with `tensor`, `zeros`, `randn`...
  *
+ * Methods follow PyTorch's names and semantics, NumPy broadcasting included. Errors follow one
+ * rule, named after the op with every shape and dtype involved: a ShapeError for shapes that
+ * do not broadcast or align, or an axis, index or size out of range; a DTypeError for operands
+ * of different dtypes (float32 with float64 is never promoted, unlike PyTorch); a GraphError for
+ * misuse of the graph (backward through a freed graph, a non-scalar backward without a
+ * gradient); an ArgumentError for an argument of the wrong kind. The inputs are left unchanged.
+ * Where chainrule differs from PyTorch (copies instead of views, comparisons as 0/1 tensors,
+ * population variance by default) is listed in the package README.
+ *
  * @example const x = tensor([[1, 2], [3, 4]], { requiresGrad: true }); x.square().sum().backward(); x.grad
  */
 export class Tensor implements Vertex {
   /** The elements, row-major. Writing to it changes the tensor in place (as optimisers do). */
   readonly data: FloatArray;
+  /** Dimension sizes, outermost first; `[]` for a 0-d tensor. Never modify it. */
   readonly shape: Shape;
+  /** 'float32' or 'float64', from the storage array. */
   readonly dtype: DType;
   /** Accumulated gradient (leaves, and non-leaves that called `retainGrad`). */
   grad: Tensor | null = null;
@@ -94,6 +111,7 @@ export class Tensor implements Vertex {
     return this.requires;
   }
 
+  /** @throws GraphError when turning gradients off on a non-leaf tensor (use `detach()`). */
   set requiresGrad(value: boolean) {
     if (this.gradFn !== null && !value) {
       throw new GraphError(
@@ -123,6 +141,7 @@ export class Tensor implements Vertex {
     return this.gradFn!.inputs[i]!;
   }
 
+  /** Number of dimensions (0 for a scalar tensor). */
   get ndim(): number {
     return this.shape.length;
   }
@@ -302,8 +321,12 @@ function flatShape(args: number[] | [readonly number[]]): number[] {
 /**
  * Builds an op's output tensor and, when gradients are being recorded and an input requires
  * them, the graph node with its VJP. Every op returns through here.
+ *
+ * `storage` says whose `data` is: 'new' (allocated for this output, the usual case) or 'shared'
+ * (an input's, as a reshape view, or a caller's). Only new storage may become a leaf's `.grad`
+ * without a copy (engine/fresh-grads.ts), so that is declared here, once, not in each VJP.
  */
-export function makeOutput(op: string, data: FloatArray, shape: Shape, inputs: readonly Tensor[], vjp: VJP): Tensor {
+export function makeOutput(op: string, data: FloatArray, shape: Shape, inputs: readonly Tensor[], vjp: VJP, storage: 'new' | 'shared' = 'new'): Tensor {
   let record = false;
   if (isGradEnabled()) {
     for (let i = 0; i < inputs.length; i++) {
@@ -315,12 +338,17 @@ export function makeOutput(op: string, data: FloatArray, shape: Shape, inputs: r
   }
   const site = isAnomalyEnabled() ? captureCreationSite() : undefined;
   if (site !== undefined && checksForward()) checkFinite(op, 'forward', data, site);
-  return record ? new Tensor(data, shape, { gradFn: { op, inputs, vjp, site } }) : new Tensor(data, shape);
+  if (record) return new Tensor(data, shape, { gradFn: { op, inputs, vjp, site } });
+  const out = new Tensor(data, shape);
+  if (storage === 'new') markFresh(out);
+  return out;
 }
 
-/** A tensor with no graph, of the given storage: for op results that never carry gradients. */
+/** A tensor with no graph, of storage just allocated for it: for op results that never carry gradients. */
 export function constant(data: FloatArray, shape: Shape): Tensor {
-  return new Tensor(data, shape);
+  const out = new Tensor(data, shape);
+  markFresh(out);
+  return out;
 }
 
 /** A 0-d tensor of `dtype` holding `value`. */

@@ -3,9 +3,7 @@ import { broadcastShapes, sizeOf } from '../shape.js';
 import { broadcastBinary, type BinaryKind } from '../kernels/binary.js';
 import { makeOutput, Tensor, type TensorLike } from '../tensor.js';
 import { operands } from './operands.js';
-import { sumTo } from './reduce.js';
 import { where } from './where.js';
-import { freshUnless } from '../engine/fresh-grads.js';
 import { zerosLike } from '../creation.js';
 
 /** Runs a broadcasting binary kernel; the result has no graph yet. */
@@ -16,50 +14,72 @@ export function binaryForward(op: string, kind: BinaryKind, a: Tensor, b: Tensor
   return { data, shape };
 }
 
-/** Elementwise `a + b` with broadcasting. @example add(x, 1) */
+/**
+ * Elementwise `a + b` with broadcasting.
+ * @throws ShapeError if the shapes do not broadcast (NumPy rules), naming both.
+ * @throws DTypeError if float32 meets float64 (PyTorch would promote); a number takes the tensor's dtype.
+ * @example add(x, 1)
+ */
 export function add(a: TensorLike, b: TensorLike): Tensor {
   const [x, y] = operands('add', a, b);
   const { data, shape } = binaryForward('add', 'add', x, y);
   return makeOutput('add', data, shape, [x, y], (g) => [
-    x.requiresGrad ? freshUnless(sumTo(g, x.shape), g) : null,
-    y.requiresGrad ? freshUnless(sumTo(g, y.shape), g) : null,
+    x.requiresGrad ? g : null,
+    y.requiresGrad ? g : null,
   ]);
 }
 
-/** Elementwise `a - b` with broadcasting. @example sub(x, y) */
+/**
+ * Elementwise `a - b` with broadcasting.
+ * @throws ShapeError if the shapes do not broadcast (NumPy rules), naming both.
+ * @throws DTypeError if float32 meets float64 (PyTorch would promote); a number takes the tensor's dtype.
+ * @example sub(x, y)
+ */
 export function sub(a: TensorLike, b: TensorLike): Tensor {
   const [x, y] = operands('sub', a, b);
   const { data, shape } = binaryForward('sub', 'sub', x, y);
   return makeOutput('sub', data, shape, [x, y], (g) => [
-    x.requiresGrad ? freshUnless(sumTo(g, x.shape), g) : null,
-    y.requiresGrad ? freshUnless(sumTo(g.neg(), y.shape), g) : null,
+    x.requiresGrad ? g : null,
+    y.requiresGrad ? g.neg() : null,
   ]);
 }
 
-/** Elementwise `a * b` with broadcasting. @example mul(x, 2) */
+/**
+ * Elementwise `a * b` with broadcasting.
+ * @throws ShapeError if the shapes do not broadcast (NumPy rules), naming both.
+ * @throws DTypeError if float32 meets float64 (PyTorch would promote); a number takes the tensor's dtype.
+ * @example mul(x, 2)
+ */
 export function mul(a: TensorLike, b: TensorLike): Tensor {
   const [x, y] = operands('mul', a, b);
   const { data, shape } = binaryForward('mul', 'mul', x, y);
   return makeOutput('mul', data, shape, [x, y], (g) => [
-    x.requiresGrad ? freshUnless(sumTo(g.mul(y), x.shape), g) : null,
-    y.requiresGrad ? freshUnless(sumTo(g.mul(x), y.shape), g) : null,
+    x.requiresGrad ? g.mul(y) : null,
+    y.requiresGrad ? g.mul(x) : null,
   ]);
 }
 
-/** Elementwise `a / b` with broadcasting. @example div(x, y) */
+/**
+ * Elementwise `a / b` with broadcasting.
+ * @throws ShapeError if the shapes do not broadcast (NumPy rules), naming both.
+ * @throws DTypeError if float32 meets float64 (PyTorch would promote); a number takes the tensor's dtype.
+ * @example div(x, y)
+ */
 export function div(a: TensorLike, b: TensorLike): Tensor {
   const [x, y] = operands('div', a, b);
   const { data, shape } = binaryForward('div', 'div', x, y);
   return makeOutput('div', data, shape, [x, y], (g, out) => [
-    x.requiresGrad ? sumTo(g.div(y), x.shape) : null,
+    x.requiresGrad ? g.div(y) : null,
     // d(x/y)/dy = -(x/y)/y
-    y.requiresGrad ? sumTo(g.mul(out).div(y).neg(), y.shape) : null,
+    y.requiresGrad ? g.mul(out).div(y).neg() : null,
   ]);
 }
 
 /**
  * Elementwise `a ** b` with broadcasting. A number exponent takes a path without the
  * exponent's gradient. As in PyTorch, the exponent's gradient is 0 where a = 0 and b ≥ 0.
+ * @throws ShapeError if the shapes do not broadcast (NumPy rules), naming both.
+ * @throws DTypeError if float32 meets float64 (PyTorch would promote); a number takes the tensor's dtype.
  * @example pow(x, 3)
  */
 export function pow(a: TensorLike, b: TensorLike): Tensor {
@@ -75,10 +95,8 @@ export function pow(a: TensorLike, b: TensorLike): Tensor {
   }
   return makeOutput('pow', data, shape, [x, y], (g, out) => [
     // Where b = 0 the base gradient is 0, not 0·0^(-1) = NaN at a = 0 (PyTorch's rule, and the number path's).
-    x.requiresGrad ? sumTo(where(y.eq(0), 0, g.mul(y).mul(x.pow(y.sub(1)))), x.shape) : null,
-    y.requiresGrad
-      ? sumTo(g.mul(where(x.eq(0).mul(y.ge(0)), 0, out.mul(x.log()))), y.shape)
-      : null,
+    x.requiresGrad ? where(y.eq(0), 0, g.mul(y).mul(x.pow(y.sub(1)))) : null,
+    y.requiresGrad ? g.mul(where(x.eq(0).mul(y.ge(0)), 0, out.mul(x.log()))) : null,
   ]);
 }
 
@@ -94,18 +112,28 @@ function extremum(op: 'maximum' | 'minimum', a: TensorLike, b: TensorLike): Tens
     const [xLoses, yLoses] = op === 'maximum' ? [x.lt(y), x.gt(y)] : [x.gt(y), x.lt(y)];
     const tie = x.eq(y).mul(0.5);
     return [
-      x.requiresGrad ? sumTo(g.mul(tie.add(xLoses).neg().add(1)), x.shape) : null,
-      y.requiresGrad ? sumTo(g.mul(tie.add(yLoses).neg().add(1)), y.shape) : null,
+      x.requiresGrad ? g.mul(tie.add(xLoses).neg().add(1)) : null,
+      y.requiresGrad ? g.mul(tie.add(yLoses).neg().add(1)) : null,
     ];
   });
 }
 
-/** Elementwise maximum; ties split the gradient evenly. @example maximum(x, 0) */
+/**
+ * Elementwise maximum; ties split the gradient evenly.
+ * @throws ShapeError if the shapes do not broadcast (NumPy rules), naming both.
+ * @throws DTypeError if float32 meets float64 (PyTorch would promote); a number takes the tensor's dtype.
+ * @example maximum(x, 0)
+ */
 export function maximum(a: TensorLike, b: TensorLike): Tensor {
   return extremum('maximum', a, b);
 }
 
-/** Elementwise minimum; ties split the gradient evenly. @example minimum(x, y) */
+/**
+ * Elementwise minimum; ties split the gradient evenly.
+ * @throws ShapeError if the shapes do not broadcast (NumPy rules), naming both.
+ * @throws DTypeError if float32 meets float64 (PyTorch would promote); a number takes the tensor's dtype.
+ * @example minimum(x, y)
+ */
 export function minimum(a: TensorLike, b: TensorLike): Tensor {
   return extremum('minimum', a, b);
 }

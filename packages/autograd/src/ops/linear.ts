@@ -6,7 +6,6 @@ import { reluBackward } from '../kernels/fused.js';
 import { reduceAxis } from '../kernels/reduce.js';
 import { mapUnary } from '../kernels/unary.js';
 import { isGradEnabled } from '../engine/grad-mode.js';
-import { freshGradient } from '../engine/fresh-grads.js';
 import { constant, expectTensor, makeOutput, type Tensor } from '../tensor.js';
 import { checkSameDType } from './operands.js';
 import { matmulT } from './matmul.js';
@@ -23,6 +22,9 @@ export type LinearActivation = 'none' | 'relu';
  * VJP computes dX = dH·W, dW = dHᵀ·X (gemm transpose flags, no transposed copies) and db as
  * column sums, dH being the gradient masked by relu. While a graph is recorded through the
  * backward pass (createGraph), the VJP is the same maths in differentiable Tensor ops instead.
+ * @throws ShapeError if W is not 2-D, x's last axis is not W's in, or b is not [out].
+ * @throws ArgumentError for an activation other than 'none' or 'relu'.
+ * @throws DTypeError if the dtypes differ.
  * @example linear(x, w, b, 'relu') // x [64, 784], w [128, 784], b [128] -> [64, 128]
  */
 export function linear(input: Tensor, weight: Tensor, bias?: Tensor | null, activation: LinearActivation = 'none'): Tensor {
@@ -76,14 +78,14 @@ function fusedVjp(g: Tensor, out: Tensor, x: Tensor, w: Tensor, b: Tensor | null
   if (x.requiresGrad) {
     const data = allocate(x.dtype, x.size);
     gemm({ transA: false, transB: false, m: rows, n: inF, k: outF, a: dh, b: w.data, c: data });
-    dx = freshGradient(constant(data, x.shape));
+    dx = constant(data, x.shape);
   }
   if (w.requiresGrad) {
     const data = allocate(w.dtype, w.size);
     gemm({ transA: true, transB: false, m: outF, n: inF, k: rows, a: dh, b: x.data, c: data });
-    dw = freshGradient(constant(data, w.shape));
+    dw = constant(data, w.shape);
   }
-  const db = dbData === null ? null : freshGradient(constant(dbData, b!.shape));
+  const db = dbData === null ? null : constant(dbData, b!.shape);
   return [dx, dw, db];
 }
 

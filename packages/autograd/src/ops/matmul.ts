@@ -5,9 +5,7 @@ import { gemm } from '../kernels/gemm.js';
 import { broadcastStrides } from '../kernels/binary.js';
 import { expectTensor, makeOutput, type Tensor } from '../tensor.js';
 import { checkSameDType } from './operands.js';
-import { sumTo } from './reduce.js';
 import { reshape } from './shape.js';
-import { freshGradient } from '../engine/fresh-grads.js';
 
 /**
  * Batched product of the last two axes, op(a)·op(b), where op transposes in place when its flag
@@ -42,16 +40,18 @@ export function matmulT(a: Tensor, b: Tensor, transA: boolean, transB: boolean):
     }
     gemm({ transA, transB, m, n, k, a: a.data, aOffset: offA * matA, b: b.data, bOffset: offB * matB, c: out, cOffset: bi * m * n });
   }
-  // Both gradients are new products (summed over broadcast batches by sumTo): fresh.
+  // Over broadcast batches the gradients keep the output's batch axes; the engine sums them back.
   return makeOutput('matmul', out, [...batch, m, n], [a, b], (g) => [
-    a.requiresGrad ? freshGradient(sumTo(transA ? matmulT(b, g, transB, true) : matmulT(g, b, false, !transB), a.shape)) : null,
-    b.requiresGrad ? freshGradient(sumTo(transB ? matmulT(g, a, true, transA) : matmulT(a, g, !transA, false), b.shape)) : null,
+    a.requiresGrad ? (transA ? matmulT(b, g, transB, true) : matmulT(g, b, false, !transB)) : null,
+    b.requiresGrad ? (transB ? matmulT(g, a, true, transA) : matmulT(a, g, !transA, false)) : null,
   ]);
 }
 
 /**
  * Matrix product with NumPy's `matmul` rules: 1-D·1-D is a dot product, a 1-D operand is
  * promoted to a matrix and its axis removed from the result, batch axes broadcast.
+ * @throws ShapeError if an operand is 0-d, the inner dimensions differ, or the batch axes do not broadcast.
+ * @throws DTypeError if the dtypes differ.
  * @example matmul(x, w) // [batch, in] · [in, out] -> [batch, out]
  */
 export function matmul(a: Tensor, b: Tensor): Tensor {

@@ -4,7 +4,6 @@ import { broadcastShapes, formatShape, sizeOf } from '../shape.js';
 import { broadcastWhere } from '../kernels/binary.js';
 import { expectTensor, makeOutput, scalarTensor, Tensor, type TensorLike } from '../tensor.js';
 import { checkSameDType } from './operands.js';
-import { sumTo } from './reduce.js';
 
 /**
  * `a` where `condition` is non-zero, else `b`, all broadcast together. The gradient of the
@@ -14,6 +13,8 @@ import { sumTo } from './reduce.js';
  * (0 · Inf), because `where` passes a zero gradient into it and the branch multiplies that zero
  * by its Inf derivative. Make the unselected branch safe instead:
  * `where(x.gt(0), x.clamp(1e-12).log(), 0)`, not `where(x.gt(0), x.log(), 0)`.
+ * @throws ShapeError if condition, a and b do not broadcast together.
+ * @throws DTypeError if a and b differ in dtype.
  * @example where(x.gt(0), x, x.mul(0.1))
  */
 export function where(condition: Tensor, a: TensorLike, b: TensorLike): Tensor {
@@ -28,8 +29,8 @@ export function where(condition: Tensor, a: TensorLike, b: TensorLike): Tensor {
   broadcastWhere(cond.data, cond.shape, x.data, x.shape, y.data, y.shape, data, shape);
   const c = cond.detach();
   return makeOutput('where', data, shape, [x, y], (g) => [
-    x.requiresGrad ? sumTo(where(c, g, 0), x.shape) : null,
-    y.requiresGrad ? sumTo(where(c, 0, g), y.shape) : null,
+    x.requiresGrad ? where(c, g, 0) : null,
+    y.requiresGrad ? where(c, 0, g) : null,
   ]);
 }
 
