@@ -318,15 +318,21 @@ function flatShape(args: number[] | [readonly number[]]): number[] {
   return Array.isArray(args[0]) ? [...(args[0] as readonly number[])] : (args as number[]);
 }
 
+/** How `makeOutput` records an op, besides its data and VJP. */
+export interface OutputOptions {
+  /**
+   * Whose `data` is: 'new' (allocated for this output, the default) or 'shared' (an input's, as
+   * a reshape view, or a caller's). Only new storage may become a leaf's `.grad` without a copy
+   * (engine/fresh-grads.ts), so that is declared here, once per op, not in each VJP.
+   */
+  storage?: 'new' | 'shared';
+}
+
 /**
  * Builds an op's output tensor and, when gradients are being recorded and an input requires
  * them, the graph node with its VJP. Every op returns through here.
- *
- * `storage` says whose `data` is: 'new' (allocated for this output, the usual case) or 'shared'
- * (an input's, as a reshape view, or a caller's). Only new storage may become a leaf's `.grad`
- * without a copy (engine/fresh-grads.ts), so that is declared here, once, not in each VJP.
  */
-export function makeOutput(op: string, data: FloatArray, shape: Shape, inputs: readonly Tensor[], vjp: VJP, storage: 'new' | 'shared' = 'new'): Tensor {
+export function makeOutput(op: string, data: FloatArray, shape: Shape, inputs: readonly Tensor[], vjp: VJP, options: OutputOptions = {}): Tensor {
   let record = false;
   if (isGradEnabled()) {
     for (let i = 0; i < inputs.length; i++) {
@@ -340,7 +346,7 @@ export function makeOutput(op: string, data: FloatArray, shape: Shape, inputs: r
   if (site !== undefined && checksForward()) checkFinite(op, 'forward', data, site);
   if (record) return new Tensor(data, shape, { gradFn: { op, inputs, vjp, site } });
   const out = new Tensor(data, shape);
-  if (storage === 'new') markFresh(out);
+  if (options.storage !== 'shared') markFresh(out);
   return out;
 }
 

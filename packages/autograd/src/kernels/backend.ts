@@ -53,7 +53,7 @@ export function kernelBackend(): KernelBackend {
  * memory, up to `maxBytes` per array. Below `min` the copies into WebAssembly memory and the
  * call cost more than the vector loop saves; past `maxBytes` the copies in and out triple the
  * memory traffic of a loop that is bound by it. Measured alternating against the TypeScript
- * kernels with bench/micro (gemm.ts --small for gemm) and the Tensor ops on this size range.
+ * kernels (figures: bench/README.md).
  */
 export const WASM_THRESHOLDS = {
   /** A call costs about 0.25 µs of fixed overhead, which 6³–8³ products and up earn back. */
