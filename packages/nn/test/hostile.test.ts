@@ -451,3 +451,25 @@ describe('safetensors header layout: accepted exactly when it is valid', () => {
     expect(parseSafetensors(empty)['a']!.shape).toEqual([0, 9007199254740991]);
   });
 });
+
+describe('in a process whose Object.prototype someone else polluted, readers read only what is there', () => {
+  /** Runs `f` with `values` set on Object.prototype, then removes them. */
+  function polluted(values: Record<string, unknown>, f: () => void): void {
+    for (const [k, v] of Object.entries(values)) Object.defineProperty(Object.prototype, k, { value: v, configurable: true, writable: true });
+    try {
+      f();
+    } finally {
+      for (const k of Object.keys(values)) delete (Object.prototype as Record<string, unknown>)[k];
+    }
+  }
+
+  test('safetensors entries, checkpoint metadata and loadStateDict options', () => {
+    const lin = new Linear(1, 1);
+    polluted({ dtype: 'F32', shape: [1], data_offsets: [0, 4], numbers: {}, paramGroups: [], params: [], strict: false }, () => {
+      expect(() => parseSafetensors(rawFile('{"w":{}}', f32([1])))).toThrow("'w' has dtype undefined");
+      expect(() => parseCheckpoint(serializeSafetensors({}, { 'chainrule.optimizer': '{}' }))).toThrow('must hold { numbers, paramGroups }');
+      expect(() => parseCheckpoint(serializeSafetensors({}, { 'chainrule.optimizer': '{"numbers":{},"paramGroups":[{}]}' }))).toThrow("parameter group 0 must list its parameters");
+      expect(() => lin.loadStateDict({ weight: tensor([[1]]) }, {})).toThrow("missing key 'bias'");
+    });
+  });
+});
