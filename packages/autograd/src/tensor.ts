@@ -258,6 +258,7 @@ export class Tensor implements Vertex {
   /** Limits to `[min, max]`; gradient flows where min ≤ x ≤ max. */ clamp(min?: number, max?: number): Tensor { return unary.clamp(this, min, max); }
   /** `x²`. */ square(): Tensor { return unary.square(this); }
   /** `1 / x`. */ reciprocal(): Tensor { return unary.reciprocal(this); }
+  /** Tangent. */ tan(): Tensor { return unary.tan(this); }
   /** -1, 0 or 1 (no gradient). */ sign(): Tensor { return unary.sign(this); }
 
   // Reductions.

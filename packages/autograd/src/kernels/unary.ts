@@ -8,7 +8,8 @@ import { isWasmUnaryOp } from './wasm/layout.js';
 /** The elementwise unary functions the kernel knows. */
 export type UnaryKind =
   | 'identity' | 'neg' | 'exp' | 'expm1' | 'log' | 'log1p' | 'sqrt' | 'abs' | 'sign' | 'tanh' | 'sigmoid'
-  | 'relu' | 'silu' | 'step' | 'sin' | 'cos' | 'erf' | 'softplus' | 'square' | 'reciprocal' | 'isfinite';
+  | 'relu' | 'silu' | 'step' | 'sin' | 'cos' | 'erf' | 'softplus' | 'square' | 'reciprocal' | 'isfinite'
+  | 'tan';
 
 interface UnaryKernels {
   mapUnary(kind: UnaryKind, x: FloatArray, out: FloatArray): void;
@@ -110,6 +111,9 @@ function unaryKernels(erf: (x: number) => number): UnaryKernels {
         return;
       case 'reciprocal':
         for (let i = 0; i < n; i++) out[i] = 1 / x[i]!;
+        return;
+      case 'tan':
+        for (let i = 0; i < n; i++) out[i] = Math.tan(x[i]!);
         return;
       case 'isfinite':
         for (let i = 0; i < n; i++) out[i] = x[i]! - x[i]! === 0 ? 1 : 0;

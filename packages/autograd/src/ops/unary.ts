@@ -250,3 +250,12 @@ export function clamp(input: Tensor, min?: number, max?: number): Tensor {
 export function isFinite(x: Tensor): Tensor {
   return constant(run('isfinite', expectTensor('isFinite', 'input', x)), x.shape);
 }
+
+/**
+ * Tangent. Gradient 1 + tan²(x), taken from the result as PyTorch does.
+ * @throws ArgumentError if the argument is not a Tensor.
+ * @example tan(x)
+ */
+export function tan(x: Tensor): Tensor {
+  return unaryOp('tan', 'tan', x, (g, _x, y) => g.mul(y.square().add(1)));
+}
