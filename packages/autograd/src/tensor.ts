@@ -259,6 +259,7 @@ export class Tensor implements Vertex {
   /** `x²`. */ square(): Tensor { return unary.square(this); }
   /** `1 / x`. */ reciprocal(): Tensor { return unary.reciprocal(this); }
   /** Tangent. */ tan(): Tensor { return unary.tan(this); }
+  /** Inverse sine. */ asin(): Tensor { return unary.asin(this); }
   /** -1, 0 or 1 (no gradient). */ sign(): Tensor { return unary.sign(this); }
 
   // Reductions.

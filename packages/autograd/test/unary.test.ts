@@ -4,6 +4,7 @@ import {
   abs, ArgumentError, clamp, cos, erf, exp, expm1, gelu, isFinite, leakyRelu, log, log1p, neg, relu, reciprocal,
   sigmoid, sign, silu, sin, softplus, sqrt, square, tanh, tensor, Tensor,
   tan,
+  asin,
 } from '@chainrule/autograd';
 import { assertClose, checkGradGradProperty, checkGradProperty, shapeArb, unaryArb, type ValueConstraints } from '@chainrule/autograd/testing';
 import { expectFloat32Rounding, refErf, refMap } from './helpers/reference.js';
@@ -75,6 +76,7 @@ const cases: UnaryCase[] = [
   { name: 'square', op: square, method: (x) => x.square(), ref: (v) => v * v, forward: { min: -1e3, max: 1e3 }, grad: {} },
   { name: 'reciprocal', op: reciprocal, method: (x) => x.reciprocal(), ref: (v) => 1 / v, grad: { avoid: [0], margin: 0.3 } },
   { name: 'tan', op: tan, method: (x) => x.tan(), ref: Math.tan, forward: { min: -1.5, max: 1.5 }, grad: { min: -1.2, max: 1.2 } },
+  { name: 'asin', op: asin, method: (x) => x.asin(), ref: Math.asin, forward: { min: -1, max: 1 }, grad: { min: -0.9, max: 0.9 } },
   { name: 'sign', op: sign, method: (x) => x.sign(), ref: Math.sign, grad: null },
   { name: 'isFinite', op: isFinite, ref: (v) => (Number.isFinite(v) ? 1 : 0), grad: null },
 ];

@@ -9,7 +9,7 @@ import { isWasmUnaryOp } from './wasm/layout.js';
 export type UnaryKind =
   | 'identity' | 'neg' | 'exp' | 'expm1' | 'log' | 'log1p' | 'sqrt' | 'abs' | 'sign' | 'tanh' | 'sigmoid'
   | 'relu' | 'silu' | 'step' | 'sin' | 'cos' | 'erf' | 'softplus' | 'square' | 'reciprocal' | 'isfinite'
-  | 'tan';
+  | 'tan' | 'asin';
 
 interface UnaryKernels {
   mapUnary(kind: UnaryKind, x: FloatArray, out: FloatArray): void;
@@ -114,6 +114,9 @@ function unaryKernels(erf: (x: number) => number): UnaryKernels {
         return;
       case 'tan':
         for (let i = 0; i < n; i++) out[i] = Math.tan(x[i]!);
+        return;
+      case 'asin':
+        for (let i = 0; i < n; i++) out[i] = Math.asin(x[i]!);
         return;
       case 'isfinite':
         for (let i = 0; i < n; i++) out[i] = x[i]! - x[i]! === 0 ? 1 : 0;

@@ -259,3 +259,13 @@ export function isFinite(x: Tensor): Tensor {
 export function tan(x: Tensor): Tensor {
   return unaryOp('tan', 'tan', x, (g, _x, y) => g.mul(y.square().add(1)));
 }
+
+/**
+ * Inverse sine, in [-π/2, π/2]; NaN outside [-1, 1]. Gradient 1/√(1 - x²), infinite at ±1 as in
+ * PyTorch.
+ * @throws ArgumentError if the argument is not a Tensor.
+ * @example asin(x)
+ */
+export function asin(x: Tensor): Tensor {
+  return unaryOp('asin', 'asin', x, (g, xi) => g.div(xi.square().neg().add(1).sqrt()));
+}
