@@ -24,6 +24,7 @@ UNARY = {
     'silu': (torch.nn.functional.silu, [-800.0, -40.0, -5.0, -1.0, -1e-8, -0.0, 0.0, 1e-8, 0.5, 2.0, 20.0, 800.0, -INF, INF]),
     'tan': (torch.tan, [-INF, -1.5707963267948966, -1.0, -1e-10, -0.0, 0.0, 1e-300, 0.5, 1.0, 1.5707963267948966, 1.5, 3.0, 1e10, INF, math.nan]),
     'asin': (torch.asin, [-INF, -1.5, -1.0, -0.9999999, -0.5, -1e-300, -0.0, 0.0, 1e-10, 0.5, 0.9999999, 1.0, 1.5, INF, math.nan]),
+    'acos': (torch.acos, [-INF, -1.5, -1.0, -0.9999999, -0.5, -1e-300, -0.0, 0.0, 1e-10, 0.5, 0.9999999, 1.0, 1.5, INF, math.nan]),
 }
 
 # name -> (torch function, first operands, second operands), paired element by element.

@@ -260,6 +260,7 @@ export class Tensor implements Vertex {
   /** `1 / x`. */ reciprocal(): Tensor { return unary.reciprocal(this); }
   /** Tangent. */ tan(): Tensor { return unary.tan(this); }
   /** Inverse sine. */ asin(): Tensor { return unary.asin(this); }
+  /** Inverse cosine. */ acos(): Tensor { return unary.acos(this); }
   /** -1, 0 or 1 (no gradient). */ sign(): Tensor { return unary.sign(this); }
 
   // Reductions.

@@ -9,7 +9,7 @@ import { isWasmUnaryOp } from './wasm/layout.js';
 export type UnaryKind =
   | 'identity' | 'neg' | 'exp' | 'expm1' | 'log' | 'log1p' | 'sqrt' | 'abs' | 'sign' | 'tanh' | 'sigmoid'
   | 'relu' | 'silu' | 'step' | 'sin' | 'cos' | 'erf' | 'softplus' | 'square' | 'reciprocal' | 'isfinite'
-  | 'tan' | 'asin';
+  | 'tan' | 'asin' | 'acos';
 
 interface UnaryKernels {
   mapUnary(kind: UnaryKind, x: FloatArray, out: FloatArray): void;
@@ -117,6 +117,9 @@ function unaryKernels(erf: (x: number) => number): UnaryKernels {
         return;
       case 'asin':
         for (let i = 0; i < n; i++) out[i] = Math.asin(x[i]!);
+        return;
+      case 'acos':
+        for (let i = 0; i < n; i++) out[i] = Math.acos(x[i]!);
         return;
       case 'isfinite':
         for (let i = 0; i < n; i++) out[i] = x[i]! - x[i]! === 0 ? 1 : 0;

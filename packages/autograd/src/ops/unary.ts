@@ -269,3 +269,13 @@ export function tan(x: Tensor): Tensor {
 export function asin(x: Tensor): Tensor {
   return unaryOp('asin', 'asin', x, (g, xi) => g.div(xi.square().neg().add(1).sqrt()));
 }
+
+/**
+ * Inverse cosine, in [0, π]; NaN outside [-1, 1]. Gradient -1/√(1 - x²), infinite at ±1 as in
+ * PyTorch.
+ * @throws ArgumentError if the argument is not a Tensor.
+ * @example acos(x)
+ */
+export function acos(x: Tensor): Tensor {
+  return unaryOp('acos', 'acos', x, (g, xi) => g.div(xi.square().neg().add(1).sqrt()).neg());
+}
