@@ -25,6 +25,7 @@ UNARY = {
     'tan': (torch.tan, [-INF, -1.5707963267948966, -1.0, -1e-10, -0.0, 0.0, 1e-300, 0.5, 1.0, 1.5707963267948966, 1.5, 3.0, 1e10, INF, math.nan]),
     'asin': (torch.asin, [-INF, -1.5, -1.0, -0.9999999, -0.5, -1e-300, -0.0, 0.0, 1e-10, 0.5, 0.9999999, 1.0, 1.5, INF, math.nan]),
     'acos': (torch.acos, [-INF, -1.5, -1.0, -0.9999999, -0.5, -1e-300, -0.0, 0.0, 1e-10, 0.5, 0.9999999, 1.0, 1.5, INF, math.nan]),
+    'atan': (torch.atan, [-INF, -1e300, -1e10, -1.0, -1e-10, -0.0, 0.0, 1e-300, 0.5, 1.0, 3.0, 1e10, INF, math.nan]),
 }
 
 # name -> (torch function, first operands, second operands), paired element by element.

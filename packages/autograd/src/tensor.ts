@@ -261,6 +261,7 @@ export class Tensor implements Vertex {
   /** Tangent. */ tan(): Tensor { return unary.tan(this); }
   /** Inverse sine. */ asin(): Tensor { return unary.asin(this); }
   /** Inverse cosine. */ acos(): Tensor { return unary.acos(this); }
+  /** Inverse tangent. */ atan(): Tensor { return unary.atan(this); }
   /** -1, 0 or 1 (no gradient). */ sign(): Tensor { return unary.sign(this); }
 
   // Reductions.

@@ -6,6 +6,7 @@ import {
   tan,
   asin,
   acos,
+  atan,
 } from '@chainrule/autograd';
 import { assertClose, checkGradGradProperty, checkGradProperty, shapeArb, unaryArb, type ValueConstraints } from '@chainrule/autograd/testing';
 import { expectFloat32Rounding, refErf, refMap } from './helpers/reference.js';
@@ -79,6 +80,7 @@ const cases: UnaryCase[] = [
   { name: 'tan', op: tan, method: (x) => x.tan(), ref: Math.tan, forward: { min: -1.5, max: 1.5 }, grad: { min: -1.2, max: 1.2 } },
   { name: 'asin', op: asin, method: (x) => x.asin(), ref: Math.asin, forward: { min: -1, max: 1 }, grad: { min: -0.9, max: 0.9 } },
   { name: 'acos', op: acos, method: (x) => x.acos(), ref: Math.acos, forward: { min: -1, max: 1 }, grad: { min: -0.9, max: 0.9 } },
+  { name: 'atan', op: atan, method: (x) => x.atan(), ref: Math.atan, forward: { min: -50, max: 50 }, grad: {} },
   { name: 'sign', op: sign, method: (x) => x.sign(), ref: Math.sign, grad: null },
   { name: 'isFinite', op: isFinite, ref: (v) => (Number.isFinite(v) ? 1 : 0), grad: null },
 ];

@@ -9,7 +9,7 @@ import { isWasmUnaryOp } from './wasm/layout.js';
 export type UnaryKind =
   | 'identity' | 'neg' | 'exp' | 'expm1' | 'log' | 'log1p' | 'sqrt' | 'abs' | 'sign' | 'tanh' | 'sigmoid'
   | 'relu' | 'silu' | 'step' | 'sin' | 'cos' | 'erf' | 'softplus' | 'square' | 'reciprocal' | 'isfinite'
-  | 'tan' | 'asin' | 'acos';
+  | 'tan' | 'asin' | 'acos' | 'atan';
 
 interface UnaryKernels {
   mapUnary(kind: UnaryKind, x: FloatArray, out: FloatArray): void;
@@ -120,6 +120,9 @@ function unaryKernels(erf: (x: number) => number): UnaryKernels {
         return;
       case 'acos':
         for (let i = 0; i < n; i++) out[i] = Math.acos(x[i]!);
+        return;
+      case 'atan':
+        for (let i = 0; i < n; i++) out[i] = Math.atan(x[i]!);
         return;
       case 'isfinite':
         for (let i = 0; i < n; i++) out[i] = x[i]! - x[i]! === 0 ? 1 : 0;

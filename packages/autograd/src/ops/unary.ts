@@ -279,3 +279,12 @@ export function asin(x: Tensor): Tensor {
 export function acos(x: Tensor): Tensor {
   return unaryOp('acos', 'acos', x, (g, xi) => g.div(xi.square().neg().add(1).sqrt()).neg());
 }
+
+/**
+ * Inverse tangent, in (-π/2, π/2) (±π/2 at ±Infinity). Gradient 1/(1 + x²).
+ * @throws ArgumentError if the argument is not a Tensor.
+ * @example atan(x)
+ */
+export function atan(x: Tensor): Tensor {
+  return unaryOp('atan', 'atan', x, (g, xi) => g.div(xi.square().add(1)));
+}
