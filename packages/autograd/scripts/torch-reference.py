@@ -26,6 +26,8 @@ UNARY = {
     'asin': (torch.asin, [-INF, -1.5, -1.0, -0.9999999, -0.5, -1e-300, -0.0, 0.0, 1e-10, 0.5, 0.9999999, 1.0, 1.5, INF, math.nan]),
     'acos': (torch.acos, [-INF, -1.5, -1.0, -0.9999999, -0.5, -1e-300, -0.0, 0.0, 1e-10, 0.5, 0.9999999, 1.0, 1.5, INF, math.nan]),
     'atan': (torch.atan, [-INF, -1e300, -1e10, -1.0, -1e-10, -0.0, 0.0, 1e-300, 0.5, 1.0, 3.0, 1e10, INF, math.nan]),
+    'sinh': (torch.sinh, [-INF, -711.0, -709.0, -20.0, -1.0, -1e-10, -0.0, 0.0, 1e-300, 0.5, 1.0, 20.0, 709.0, 711.0, INF, math.nan]),
+    'cosh': (torch.cosh, [-INF, -711.0, -709.0, -20.0, -1.0, -1e-10, -0.0, 0.0, 1e-300, 0.5, 1.0, 20.0, 709.0, 711.0, INF, math.nan]),
 }
 
 # name -> (torch function, first operands, second operands), paired element by element.

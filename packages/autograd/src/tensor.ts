@@ -262,6 +262,8 @@ export class Tensor implements Vertex {
   /** Inverse sine. */ asin(): Tensor { return unary.asin(this); }
   /** Inverse cosine. */ acos(): Tensor { return unary.acos(this); }
   /** Inverse tangent. */ atan(): Tensor { return unary.atan(this); }
+  /** Hyperbolic sine. */ sinh(): Tensor { return unary.sinh(this); }
+  /** Hyperbolic cosine. */ cosh(): Tensor { return unary.cosh(this); }
   /** -1, 0 or 1 (no gradient). */ sign(): Tensor { return unary.sign(this); }
 
   // Reductions.

@@ -7,6 +7,8 @@ import {
   asin,
   acos,
   atan,
+  sinh,
+  cosh,
 } from '@chainrule/autograd';
 import { assertClose, checkGradGradProperty, checkGradProperty, shapeArb, unaryArb, type ValueConstraints } from '@chainrule/autograd/testing';
 import { expectFloat32Rounding, refErf, refMap } from './helpers/reference.js';
@@ -81,6 +83,8 @@ const cases: UnaryCase[] = [
   { name: 'asin', op: asin, method: (x) => x.asin(), ref: Math.asin, forward: { min: -1, max: 1 }, grad: { min: -0.9, max: 0.9 } },
   { name: 'acos', op: acos, method: (x) => x.acos(), ref: Math.acos, forward: { min: -1, max: 1 }, grad: { min: -0.9, max: 0.9 } },
   { name: 'atan', op: atan, method: (x) => x.atan(), ref: Math.atan, forward: { min: -50, max: 50 }, grad: {} },
+  { name: 'sinh', op: sinh, method: (x) => x.sinh(), ref: Math.sinh, forward: { min: -20, max: 20 }, grad: {} },
+  { name: 'cosh', op: cosh, method: (x) => x.cosh(), ref: Math.cosh, forward: { min: -20, max: 20 }, grad: {} },
   { name: 'sign', op: sign, method: (x) => x.sign(), ref: Math.sign, grad: null },
   { name: 'isFinite', op: isFinite, ref: (v) => (Number.isFinite(v) ? 1 : 0), grad: null },
 ];

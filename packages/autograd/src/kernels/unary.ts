@@ -9,7 +9,7 @@ import { isWasmUnaryOp } from './wasm/layout.js';
 export type UnaryKind =
   | 'identity' | 'neg' | 'exp' | 'expm1' | 'log' | 'log1p' | 'sqrt' | 'abs' | 'sign' | 'tanh' | 'sigmoid'
   | 'relu' | 'silu' | 'step' | 'sin' | 'cos' | 'erf' | 'softplus' | 'square' | 'reciprocal' | 'isfinite'
-  | 'tan' | 'asin' | 'acos' | 'atan';
+  | 'tan' | 'asin' | 'acos' | 'atan' | 'sinh' | 'cosh';
 
 interface UnaryKernels {
   mapUnary(kind: UnaryKind, x: FloatArray, out: FloatArray): void;
@@ -123,6 +123,12 @@ function unaryKernels(erf: (x: number) => number): UnaryKernels {
         return;
       case 'atan':
         for (let i = 0; i < n; i++) out[i] = Math.atan(x[i]!);
+        return;
+      case 'sinh':
+        for (let i = 0; i < n; i++) out[i] = Math.sinh(x[i]!);
+        return;
+      case 'cosh':
+        for (let i = 0; i < n; i++) out[i] = Math.cosh(x[i]!);
         return;
       case 'isfinite':
         for (let i = 0; i < n; i++) out[i] = x[i]! - x[i]! === 0 ? 1 : 0;

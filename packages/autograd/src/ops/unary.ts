@@ -288,3 +288,21 @@ export function acos(x: Tensor): Tensor {
 export function atan(x: Tensor): Tensor {
   return unaryOp('atan', 'atan', x, (g, xi) => g.div(xi.square().add(1)));
 }
+
+/**
+ * Hyperbolic sine; overflows to ±Infinity past |x| ≈ 710. Gradient cosh(x).
+ * @throws ArgumentError if the argument is not a Tensor.
+ * @example sinh(x)
+ */
+export function sinh(x: Tensor): Tensor {
+  return unaryOp('sinh', 'sinh', x, (g, xi) => g.mul(cosh(xi)));
+}
+
+/**
+ * Hyperbolic cosine; overflows to Infinity past |x| ≈ 710. Gradient sinh(x).
+ * @throws ArgumentError if the argument is not a Tensor.
+ * @example cosh(x)
+ */
+export function cosh(x: Tensor): Tensor {
+  return unaryOp('cosh', 'cosh', x, (g, xi) => g.mul(sinh(xi)));
+}
