@@ -264,6 +264,7 @@ export class Tensor implements Vertex {
   /** Inverse tangent. */ atan(): Tensor { return unary.atan(this); }
   /** Hyperbolic sine. */ sinh(): Tensor { return unary.sinh(this); }
   /** Hyperbolic cosine. */ cosh(): Tensor { return unary.cosh(this); }
+  /** Inverse hyperbolic sine. */ asinh(): Tensor { return unary.asinh(this); }
   /** -1, 0 or 1 (no gradient). */ sign(): Tensor { return unary.sign(this); }
 
   // Reductions.

@@ -306,3 +306,12 @@ export function sinh(x: Tensor): Tensor {
 export function cosh(x: Tensor): Tensor {
   return unaryOp('cosh', 'cosh', x, (g, xi) => g.mul(sinh(xi)));
 }
+
+/**
+ * Inverse hyperbolic sine. Gradient 1/√(x² + 1) (0 where x² overflows, as in PyTorch).
+ * @throws ArgumentError if the argument is not a Tensor.
+ * @example asinh(x)
+ */
+export function asinh(x: Tensor): Tensor {
+  return unaryOp('asinh', 'asinh', x, (g, xi) => g.div(xi.square().add(1).sqrt()));
+}
