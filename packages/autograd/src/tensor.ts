@@ -265,6 +265,7 @@ export class Tensor implements Vertex {
   /** Hyperbolic sine. */ sinh(): Tensor { return unary.sinh(this); }
   /** Hyperbolic cosine. */ cosh(): Tensor { return unary.cosh(this); }
   /** Inverse hyperbolic sine. */ asinh(): Tensor { return unary.asinh(this); }
+  /** Inverse hyperbolic cosine (x ≥ 1). */ acosh(): Tensor { return unary.acosh(this); }
   /** -1, 0 or 1 (no gradient). */ sign(): Tensor { return unary.sign(this); }
 
   // Reductions.

@@ -10,6 +10,7 @@ import {
   sinh,
   cosh,
   asinh,
+  acosh,
 } from '@chainrule/autograd';
 import { assertClose, checkGradGradProperty, checkGradProperty, shapeArb, unaryArb, type ValueConstraints } from '@chainrule/autograd/testing';
 import { expectFloat32Rounding, refErf, refMap } from './helpers/reference.js';
@@ -87,6 +88,7 @@ const cases: UnaryCase[] = [
   { name: 'sinh', op: sinh, method: (x) => x.sinh(), ref: Math.sinh, forward: { min: -20, max: 20 }, grad: {} },
   { name: 'cosh', op: cosh, method: (x) => x.cosh(), ref: Math.cosh, forward: { min: -20, max: 20 }, grad: {} },
   { name: 'asinh', op: asinh, method: (x) => x.asinh(), ref: Math.asinh, forward: { min: -1e3, max: 1e3 }, grad: {} },
+  { name: 'acosh', op: acosh, method: (x) => x.acosh(), ref: Math.acosh, forward: { min: 1, max: 1e3 }, grad: { min: 1.1, max: 4 } },
   { name: 'sign', op: sign, method: (x) => x.sign(), ref: Math.sign, grad: null },
   { name: 'isFinite', op: isFinite, ref: (v) => (Number.isFinite(v) ? 1 : 0), grad: null },
 ];

@@ -315,3 +315,13 @@ export function cosh(x: Tensor): Tensor {
 export function asinh(x: Tensor): Tensor {
   return unaryOp('asinh', 'asinh', x, (g, xi) => g.div(xi.square().add(1).sqrt()));
 }
+
+/**
+ * Inverse hyperbolic cosine, for x ≥ 1 (NaN below; 0 at 1). Gradient 1/√(x² - 1), infinite at 1 as
+ * in PyTorch.
+ * @throws ArgumentError if the argument is not a Tensor.
+ * @example acosh(x)
+ */
+export function acosh(x: Tensor): Tensor {
+  return unaryOp('acosh', 'acosh', x, (g, xi) => g.div(xi.square().sub(1).sqrt()));
+}
