@@ -30,6 +30,7 @@ UNARY = {
     'cosh': (torch.cosh, [-INF, -711.0, -709.0, -20.0, -1.0, -1e-10, -0.0, 0.0, 1e-300, 0.5, 1.0, 20.0, 709.0, 711.0, INF, math.nan]),
     'asinh': (torch.asinh, [-INF, -1e300, -1e10, -1.0, -1e-10, -0.0, 0.0, 1e-300, 0.5, 1.0, 3.0, 1e10, 1e300, INF, math.nan]),
     'acosh': (torch.acosh, [-INF, -1.0, 0.0, 0.5, 0.9999999, 1.0, 1.0000001, 1.5, 2.0, 10.0, 1e10, 1e300, INF, math.nan]),
+    'atanh': (torch.atanh, [-INF, -1.5, -1.0, -0.9999999, -0.5, -1e-10, -0.0, 0.0, 1e-300, 0.5, 0.9999999, 1.0, 1.5, INF, math.nan]),
 }
 
 # name -> (torch function, first operands, second operands), paired element by element.

@@ -266,6 +266,7 @@ export class Tensor implements Vertex {
   /** Hyperbolic cosine. */ cosh(): Tensor { return unary.cosh(this); }
   /** Inverse hyperbolic sine. */ asinh(): Tensor { return unary.asinh(this); }
   /** Inverse hyperbolic cosine (x ≥ 1). */ acosh(): Tensor { return unary.acosh(this); }
+  /** Inverse hyperbolic tangent. */ atanh(): Tensor { return unary.atanh(this); }
   /** -1, 0 or 1 (no gradient). */ sign(): Tensor { return unary.sign(this); }
 
   // Reductions.

@@ -325,3 +325,13 @@ export function asinh(x: Tensor): Tensor {
 export function acosh(x: Tensor): Tensor {
   return unaryOp('acosh', 'acosh', x, (g, xi) => g.div(xi.square().sub(1).sqrt()));
 }
+
+/**
+ * Inverse hyperbolic tangent, ±Infinity at ±1 and NaN beyond. Gradient 1/(1 - x²), infinite at ±1
+ * as in PyTorch.
+ * @throws ArgumentError if the argument is not a Tensor.
+ * @example atanh(x)
+ */
+export function atanh(x: Tensor): Tensor {
+  return unaryOp('atanh', 'atanh', x, (g, xi) => g.div(xi.square().neg().add(1)));
+}
