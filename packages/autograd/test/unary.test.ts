@@ -12,6 +12,7 @@ import {
   asinh,
   acosh,
   atanh,
+  exp2,
 } from '@chainrule/autograd';
 import { assertClose, checkGradGradProperty, checkGradProperty, shapeArb, unaryArb, type ValueConstraints } from '@chainrule/autograd/testing';
 import { expectFloat32Rounding, refErf, refMap } from './helpers/reference.js';
@@ -91,6 +92,7 @@ const cases: UnaryCase[] = [
   { name: 'asinh', op: asinh, method: (x) => x.asinh(), ref: Math.asinh, forward: { min: -1e3, max: 1e3 }, grad: {} },
   { name: 'acosh', op: acosh, method: (x) => x.acosh(), ref: Math.acosh, forward: { min: 1, max: 1e3 }, grad: { min: 1.1, max: 4 } },
   { name: 'atanh', op: atanh, method: (x) => x.atanh(), ref: Math.atanh, forward: { min: -0.999, max: 0.999 }, grad: { min: -0.9, max: 0.9 } },
+  { name: 'exp2', op: exp2, method: (x) => x.exp2(), ref: (v) => 2 ** v, forward: { min: -40, max: 40 }, grad: {} },
   { name: 'sign', op: sign, method: (x) => x.sign(), ref: Math.sign, grad: null },
   { name: 'isFinite', op: isFinite, ref: (v) => (Number.isFinite(v) ? 1 : 0), grad: null },
 ];

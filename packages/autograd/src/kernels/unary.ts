@@ -9,7 +9,8 @@ import { isWasmUnaryOp } from './wasm/layout.js';
 export type UnaryKind =
   | 'identity' | 'neg' | 'exp' | 'expm1' | 'log' | 'log1p' | 'sqrt' | 'abs' | 'sign' | 'tanh' | 'sigmoid'
   | 'relu' | 'silu' | 'step' | 'sin' | 'cos' | 'erf' | 'softplus' | 'square' | 'reciprocal' | 'isfinite'
-  | 'tan' | 'asin' | 'acos' | 'atan' | 'sinh' | 'cosh' | 'asinh' | 'acosh' | 'atanh';
+  | 'tan' | 'asin' | 'acos' | 'atan' | 'sinh' | 'cosh' | 'asinh' | 'acosh' | 'atanh'
+  | 'exp2';
 
 interface UnaryKernels {
   mapUnary(kind: UnaryKind, x: FloatArray, out: FloatArray): void;
@@ -138,6 +139,9 @@ function unaryKernels(erf: (x: number) => number): UnaryKernels {
         return;
       case 'atanh':
         for (let i = 0; i < n; i++) out[i] = Math.atanh(x[i]!);
+        return;
+      case 'exp2':
+        for (let i = 0; i < n; i++) out[i] = 2 ** x[i]!;
         return;
       case 'isfinite':
         for (let i = 0; i < n; i++) out[i] = x[i]! - x[i]! === 0 ? 1 : 0;

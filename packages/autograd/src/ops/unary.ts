@@ -335,3 +335,12 @@ export function acosh(x: Tensor): Tensor {
 export function atanh(x: Tensor): Tensor {
   return unaryOp('atanh', 'atanh', x, (g, xi) => g.div(xi.square().neg().add(1)));
 }
+
+/**
+ * `2^x`. Gradient 2^x·ln 2, taken from the result as PyTorch does.
+ * @throws ArgumentError if the argument is not a Tensor.
+ * @example exp2(x)
+ */
+export function exp2(x: Tensor): Tensor {
+  return unaryOp('exp2', 'exp2', x, (g, _x, y) => g.mul(y).mul(Math.LN2));
+}
