@@ -344,3 +344,12 @@ export function atanh(x: Tensor): Tensor {
 export function exp2(x: Tensor): Tensor {
   return unaryOp('exp2', 'exp2', x, (g, _x, y) => g.mul(y).mul(Math.LN2));
 }
+
+/**
+ * Base-2 logarithm (-Infinity at ±0, NaN below 0). Gradient 1/(x·ln 2).
+ * @throws ArgumentError if the argument is not a Tensor.
+ * @example log2(x)
+ */
+export function log2(x: Tensor): Tensor {
+  return unaryOp('log2', 'log2', x, (g, xi) => g.div(xi.mul(Math.LN2)));
+}
