@@ -269,6 +269,7 @@ export class Tensor implements Vertex {
   /** Inverse hyperbolic tangent. */ atanh(): Tensor { return unary.atanh(this); }
   /** `2^this`. */ exp2(): Tensor { return unary.exp2(this); }
   /** Base-2 logarithm. */ log2(): Tensor { return unary.log2(this); }
+  /** Base-10 logarithm. */ log10(): Tensor { return unary.log10(this); }
   /** -1, 0 or 1 (no gradient). */ sign(): Tensor { return unary.sign(this); }
 
   // Reductions.

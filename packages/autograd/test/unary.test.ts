@@ -14,6 +14,7 @@ import {
   atanh,
   exp2,
   log2,
+  log10,
 } from '@chainrule/autograd';
 import { assertClose, checkGradGradProperty, checkGradProperty, shapeArb, unaryArb, type ValueConstraints } from '@chainrule/autograd/testing';
 import { expectFloat32Rounding, refErf, refMap } from './helpers/reference.js';
@@ -95,6 +96,7 @@ const cases: UnaryCase[] = [
   { name: 'atanh', op: atanh, method: (x) => x.atanh(), ref: Math.atanh, forward: { min: -0.999, max: 0.999 }, grad: { min: -0.9, max: 0.9 } },
   { name: 'exp2', op: exp2, method: (x) => x.exp2(), ref: (v) => 2 ** v, forward: { min: -40, max: 40 }, grad: {} },
   { name: 'log2', op: log2, method: (x) => x.log2(), ref: Math.log2, forward: { min: 1e-3, max: 100 }, grad: { min: 0.1, max: 3 } },
+  { name: 'log10', op: log10, method: (x) => x.log10(), ref: Math.log10, forward: { min: 1e-3, max: 100 }, grad: { min: 0.1, max: 3 } },
   { name: 'sign', op: sign, method: (x) => x.sign(), ref: Math.sign, grad: null },
   { name: 'isFinite', op: isFinite, ref: (v) => (Number.isFinite(v) ? 1 : 0), grad: null },
 ];

@@ -353,3 +353,12 @@ export function exp2(x: Tensor): Tensor {
 export function log2(x: Tensor): Tensor {
   return unaryOp('log2', 'log2', x, (g, xi) => g.div(xi.mul(Math.LN2)));
 }
+
+/**
+ * Base-10 logarithm (-Infinity at ±0, NaN below 0). Gradient 1/(x·ln 10).
+ * @throws ArgumentError if the argument is not a Tensor.
+ * @example log10(x)
+ */
+export function log10(x: Tensor): Tensor {
+  return unaryOp('log10', 'log10', x, (g, xi) => g.div(xi.mul(Math.LN10)));
+}
