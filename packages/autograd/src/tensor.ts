@@ -270,6 +270,7 @@ export class Tensor implements Vertex {
   /** `2^this`. */ exp2(): Tensor { return unary.exp2(this); }
   /** Base-2 logarithm. */ log2(): Tensor { return unary.log2(this); }
   /** Base-10 logarithm. */ log10(): Tensor { return unary.log10(this); }
+  /** Mish: `x·tanh(softplus(x))`. */ mish(): Tensor { return unary.mish(this); }
   /** -1, 0 or 1 (no gradient). */ sign(): Tensor { return unary.sign(this); }
 
   // Reductions.

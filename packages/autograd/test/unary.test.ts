@@ -15,6 +15,7 @@ import {
   exp2,
   log2,
   log10,
+  mish,
 } from '@chainrule/autograd';
 import { assertClose, checkGradGradProperty, checkGradProperty, shapeArb, unaryArb, type ValueConstraints } from '@chainrule/autograd/testing';
 import { expectFloat32Rounding, refErf, refMap } from './helpers/reference.js';
@@ -97,6 +98,7 @@ const cases: UnaryCase[] = [
   { name: 'exp2', op: exp2, method: (x) => x.exp2(), ref: (v) => 2 ** v, forward: { min: -40, max: 40 }, grad: {} },
   { name: 'log2', op: log2, method: (x) => x.log2(), ref: Math.log2, forward: { min: 1e-3, max: 100 }, grad: { min: 0.1, max: 3 } },
   { name: 'log10', op: log10, method: (x) => x.log10(), ref: Math.log10, forward: { min: 1e-3, max: 100 }, grad: { min: 0.1, max: 3 } },
+  { name: 'mish', op: mish, method: (x) => x.mish(), ref: (v) => v * Math.tanh(Math.log1p(Math.exp(v))), forward: { min: -20, max: 20 }, grad: { min: -5, max: 5 } },
   { name: 'sign', op: sign, method: (x) => x.sign(), ref: Math.sign, grad: null },
   { name: 'isFinite', op: isFinite, ref: (v) => (Number.isFinite(v) ? 1 : 0), grad: null },
 ];

@@ -362,3 +362,16 @@ export function log2(x: Tensor): Tensor {
 export function log10(x: Tensor): Tensor {
   return unaryOp('log10', 'log10', x, (g, xi) => g.div(xi.mul(Math.LN10)));
 }
+
+/**
+ * Mish, `x·tanh(softplus(x))`, computed as x·tanh(log1p(e^x)) as PyTorch does. Gradient
+ * t + x·σ(x)·(1 - t²) with t = tanh(log1p(e^x)), PyTorch's form (NaN at ±Infinity, as PyTorch).
+ * @throws ArgumentError if the argument is not a Tensor.
+ * @example mish(x)
+ */
+export function mish(x: Tensor): Tensor {
+  return unaryOp('mish', 'mish', x, (g, xi) => {
+    const t = xi.exp().log1p().tanh();
+    return g.mul(t.add(xi.mul(sigmoid(xi)).mul(t.square().neg().add(1))));
+  });
+}
