@@ -271,6 +271,7 @@ export class Tensor implements Vertex {
   /** Base-2 logarithm. */ log2(): Tensor { return unary.log2(this); }
   /** Base-10 logarithm. */ log10(): Tensor { return unary.log10(this); }
   /** Mish: `x·tanh(softplus(x))`. */ mish(): Tensor { return unary.mish(this); }
+  /** ELU: `x` where positive, `alpha·(e^x - 1)` elsewhere. */ elu(options: { alpha?: number } = {}): Tensor { return unary.elu(this, options); }
   /** -1, 0 or 1 (no gradient). */ sign(): Tensor { return unary.sign(this); }
 
   // Reductions.

@@ -16,6 +16,7 @@ import {
   log2,
   log10,
   mish,
+  elu,
 } from '@chainrule/autograd';
 import { assertClose, checkGradGradProperty, checkGradProperty, shapeArb, unaryArb, type ValueConstraints } from '@chainrule/autograd/testing';
 import { expectFloat32Rounding, refErf, refMap } from './helpers/reference.js';
@@ -99,6 +100,8 @@ const cases: UnaryCase[] = [
   { name: 'log2', op: log2, method: (x) => x.log2(), ref: Math.log2, forward: { min: 1e-3, max: 100 }, grad: { min: 0.1, max: 3 } },
   { name: 'log10', op: log10, method: (x) => x.log10(), ref: Math.log10, forward: { min: 1e-3, max: 100 }, grad: { min: 0.1, max: 3 } },
   { name: 'mish', op: mish, method: (x) => x.mish(), ref: (v) => v * Math.tanh(Math.log1p(Math.exp(v))), forward: { min: -20, max: 20 }, grad: { min: -5, max: 5 } },
+  { name: 'elu', op: (x) => elu(x), method: (x) => x.elu(), ref: (v) => (v > 0 ? v : Math.expm1(v)), forward: { min: -30, max: 30 }, grad: { avoid: [0] } },
+  { name: 'elu', op: (x) => elu(x, { alpha: 0.3 }), method: (x) => x.elu({ alpha: 0.3 }), ref: (v) => (v > 0 ? v : 0.3 * Math.expm1(v)), composite: true, grad: { avoid: [0] } },
   { name: 'sign', op: sign, method: (x) => x.sign(), ref: Math.sign, grad: null },
   { name: 'isFinite', op: isFinite, ref: (v) => (Number.isFinite(v) ? 1 : 0), grad: null },
 ];

@@ -2,6 +2,7 @@ import { allocate } from '../dtype.js';
 import { ArgumentError } from '../errors.js';
 import { clamp as clampKernel, insideMask, leakyRelu as leakyReluKernel, mapUnary, type UnaryKind } from '../kernels/unary.js';
 import { constant, expectTensor, makeOutput, type Tensor } from '../tensor.js';
+import { where } from './where.js';
 
 function run(kind: UnaryKind, x: Tensor): Tensor['data'] {
   const out = allocate(x.dtype, x.size);
@@ -374,4 +375,37 @@ export function mish(x: Tensor): Tensor {
     const t = xi.exp().log1p().tanh();
     return g.mul(t.add(xi.mul(sigmoid(xi)).mul(t.square().neg().add(1))));
   });
+}
+
+/**
+ * `scale·x` where x > 0, else `negScale·(e^(x·inputScale) - 1)` (by expm1, exact near 0): the
+ * form PyTorch's elu, selu and celu share. Gradient scale, else negScale·inputScale·e^(x·inputScale)
+ * (PyTorch's form and branch test x ≤ 0, so x = 0 takes the curve and NaN the line; exact far below
+ * 0, where expm1's y + 1 would give 0). Both read min(x, 0), so the branch not taken never overflows
+ * into 0·Inf = NaN.
+ */
+function eluForm(op: string, x: Tensor, scale: number, negScale: number, inputScale: number): Tensor {
+  const negative = (xi: Tensor): Tensor => {
+    const m = xi.clamp(undefined, 0);
+    return inputScale === 1 ? m : m.mul(inputScale);
+  };
+  const c = x.detach();
+  const curve = negative(c).expm1();
+  const y = where(c.le(0), negScale === 1 ? curve : curve.mul(negScale), scale === 1 ? c : c.mul(scale));
+  return makeOutput(op, y.data, x.shape, [x], (g) => [
+    g.mul(where(x.le(0), negative(x).exp().mul(negScale * inputScale), scale)),
+  ]);
+}
+
+/**
+ * ELU: `x` where x > 0, else `alpha·(e^x - 1)` (PyTorch's default alpha 1). The gradient at 0 is
+ * alpha, as in PyTorch. Computed with expm1, so exact near 0.
+ * @throws ArgumentError if the input is not a Tensor or alpha is not finite.
+ * @example elu(x, { alpha: 0.5 })
+ */
+export function elu(input: Tensor, options: { alpha?: number } = {}): Tensor {
+  const x = expectTensor('elu', 'input', input);
+  const { alpha = 1 } = options;
+  if (!Number.isFinite(alpha)) throw new ArgumentError(`elu: alpha must be finite, got ${alpha}`);
+  return eluForm('elu', x, 1, alpha, 1);
 }
