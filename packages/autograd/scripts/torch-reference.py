@@ -36,6 +36,7 @@ UNARY = {
     'log10': (torch.log10, [-INF, -1.0, -0.0, 0.0, 5e-324, 1e-300, 0.5, 1.0, 10.0, 100.0, 1000.0, 3.0, 1e300, INF, math.nan]),
     'mish': (torch.nn.functional.mish, [-INF, -800.0, -40.0, -5.0, -1.0, -1e-8, -0.0, 0.0, 1e-8, 0.5, 2.0, 20.0, 800.0, INF, math.nan]),
     'elu': (torch.nn.functional.elu, [-INF, -800.0, -40.0, -5.0, -1.0, -0.0, 0.0, 1e-8, 0.5, 2.0, 800.0, INF, math.nan]),
+    'selu': (torch.nn.functional.selu, [-INF, -800.0, -40.0, -5.0, -1.0, -0.0, 0.0, 1e-8, 0.5, 2.0, 800.0, INF, math.nan]),
 }
 
 # name -> (torch function, first operands, second operands), paired element by element.

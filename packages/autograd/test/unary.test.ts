@@ -17,6 +17,7 @@ import {
   log10,
   mish,
   elu,
+  selu,
 } from '@chainrule/autograd';
 import { assertClose, checkGradGradProperty, checkGradProperty, shapeArb, unaryArb, type ValueConstraints } from '@chainrule/autograd/testing';
 import { expectFloat32Rounding, refErf, refMap } from './helpers/reference.js';
@@ -102,6 +103,7 @@ const cases: UnaryCase[] = [
   { name: 'mish', op: mish, method: (x) => x.mish(), ref: (v) => v * Math.tanh(Math.log1p(Math.exp(v))), forward: { min: -20, max: 20 }, grad: { min: -5, max: 5 } },
   { name: 'elu', op: (x) => elu(x), method: (x) => x.elu(), ref: (v) => (v > 0 ? v : Math.expm1(v)), forward: { min: -30, max: 30 }, grad: { avoid: [0] } },
   { name: 'elu', op: (x) => elu(x, { alpha: 0.3 }), method: (x) => x.elu({ alpha: 0.3 }), ref: (v) => (v > 0 ? v : 0.3 * Math.expm1(v)), composite: true, grad: { avoid: [0] } },
+  { name: 'selu', op: selu, method: (x) => x.selu(), ref: (v) => (v > 0 ? 1.0507009873554805 * v : 1.6732632423543772 * 1.0507009873554805 * Math.expm1(v)), composite: true, grad: { avoid: [0] } },
   { name: 'sign', op: sign, method: (x) => x.sign(), ref: Math.sign, grad: null },
   { name: 'isFinite', op: isFinite, ref: (v) => (Number.isFinite(v) ? 1 : 0), grad: null },
 ];

@@ -409,3 +409,17 @@ export function elu(input: Tensor, options: { alpha?: number } = {}): Tensor {
   if (!Number.isFinite(alpha)) throw new ArgumentError(`elu: alpha must be finite, got ${alpha}`);
   return eluForm('elu', x, 1, alpha, 1);
 }
+
+// SELU's constants, as PyTorch has them (Klambauer et al. 2017).
+const SELU_ALPHA = 1.6732632423543772848170429916717;
+const SELU_SCALE = 1.0507009873554804934193349852946;
+
+/**
+ * SELU: `scale·x` where x > 0, else `scale·alpha·(e^x - 1)`, with PyTorch's alpha ≈ 1.6733 and
+ * scale ≈ 1.0507. The gradient at 0 is scale·alpha, as in PyTorch.
+ * @throws ArgumentError if the argument is not a Tensor.
+ * @example selu(x)
+ */
+export function selu(input: Tensor): Tensor {
+  return eluForm('selu', expectTensor('selu', 'input', input), SELU_SCALE, SELU_ALPHA * SELU_SCALE, 1);
+}
