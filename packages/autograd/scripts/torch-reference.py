@@ -37,6 +37,7 @@ UNARY = {
     'mish': (torch.nn.functional.mish, [-INF, -800.0, -40.0, -5.0, -1.0, -1e-8, -0.0, 0.0, 1e-8, 0.5, 2.0, 20.0, 800.0, INF, math.nan]),
     'elu': (torch.nn.functional.elu, [-INF, -800.0, -40.0, -5.0, -1.0, -0.0, 0.0, 1e-8, 0.5, 2.0, 800.0, INF, math.nan]),
     'selu': (torch.nn.functional.selu, [-INF, -800.0, -40.0, -5.0, -1.0, -0.0, 0.0, 1e-8, 0.5, 2.0, 800.0, INF, math.nan]),
+    'celu': (torch.nn.functional.celu, [-INF, -800.0, -40.0, -5.0, -1.0, -0.0, 0.0, 1e-8, 0.5, 2.0, 800.0, INF, math.nan]),
 }
 
 # name -> (torch function, first operands, second operands), paired element by element.

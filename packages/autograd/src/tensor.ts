@@ -273,6 +273,7 @@ export class Tensor implements Vertex {
   /** Mish: `x·tanh(softplus(x))`. */ mish(): Tensor { return unary.mish(this); }
   /** ELU: `x` where positive, `alpha·(e^x - 1)` elsewhere. */ elu(options: { alpha?: number } = {}): Tensor { return unary.elu(this, options); }
   /** SELU: `scale·elu(x, alpha)` with PyTorch's constants. */ selu(): Tensor { return unary.selu(this); }
+  /** CELU: `x` where positive, `alpha·(e^(x/alpha) - 1)` elsewhere. */ celu(options: { alpha?: number } = {}): Tensor { return unary.celu(this, options); }
   /** -1, 0 or 1 (no gradient). */ sign(): Tensor { return unary.sign(this); }
 
   // Reductions.

@@ -18,6 +18,7 @@ import {
   mish,
   elu,
   selu,
+  celu,
 } from '@chainrule/autograd';
 import { assertClose, checkGradGradProperty, checkGradProperty, shapeArb, unaryArb, type ValueConstraints } from '@chainrule/autograd/testing';
 import { expectFloat32Rounding, refErf, refMap } from './helpers/reference.js';
@@ -104,6 +105,8 @@ const cases: UnaryCase[] = [
   { name: 'elu', op: (x) => elu(x), method: (x) => x.elu(), ref: (v) => (v > 0 ? v : Math.expm1(v)), forward: { min: -30, max: 30 }, grad: { avoid: [0] } },
   { name: 'elu', op: (x) => elu(x, { alpha: 0.3 }), method: (x) => x.elu({ alpha: 0.3 }), ref: (v) => (v > 0 ? v : 0.3 * Math.expm1(v)), composite: true, grad: { avoid: [0] } },
   { name: 'selu', op: selu, method: (x) => x.selu(), ref: (v) => (v > 0 ? 1.0507009873554805 * v : 1.6732632423543772 * 1.0507009873554805 * Math.expm1(v)), composite: true, grad: { avoid: [0] } },
+  { name: 'celu', op: (x) => celu(x), method: (x) => x.celu(), ref: (v) => (v > 0 ? v : Math.expm1(v)), forward: { min: -30, max: 30 }, grad: { avoid: [0] } },
+  { name: 'celu', op: (x) => celu(x, { alpha: 2 }), method: (x) => x.celu({ alpha: 2 }), ref: (v) => (v > 0 ? v : 2 * Math.expm1(v * 0.5)), composite: true, grad: { avoid: [0] } },
   { name: 'sign', op: sign, method: (x) => x.sign(), ref: Math.sign, grad: null },
   { name: 'isFinite', op: isFinite, ref: (v) => (Number.isFinite(v) ? 1 : 0), grad: null },
 ];

@@ -423,3 +423,16 @@ const SELU_SCALE = 1.0507009873554804934193349852946;
 export function selu(input: Tensor): Tensor {
   return eluForm('selu', expectTensor('selu', 'input', input), SELU_SCALE, SELU_ALPHA * SELU_SCALE, 1);
 }
+
+/**
+ * CELU: `x` where x > 0, else `alpha·(e^(x/alpha) - 1)` (PyTorch's default alpha 1). The gradient
+ * at 0 is 1, as in PyTorch.
+ * @throws ArgumentError if the input is not a Tensor, or alpha is 0 or not finite.
+ * @example celu(x, { alpha: 2 })
+ */
+export function celu(input: Tensor, options: { alpha?: number } = {}): Tensor {
+  const x = expectTensor('celu', 'input', input);
+  const { alpha = 1 } = options;
+  if (!Number.isFinite(alpha) || alpha === 0) throw new ArgumentError(`celu: alpha must be finite and non-zero, got ${alpha}`);
+  return eluForm('celu', x, 1, alpha, 1 / alpha);
+}
