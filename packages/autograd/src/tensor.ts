@@ -274,6 +274,7 @@ export class Tensor implements Vertex {
   /** ELU: `x` where positive, `alpha·(e^x - 1)` elsewhere. */ elu(options: { alpha?: number } = {}): Tensor { return unary.elu(this, options); }
   /** SELU: `scale·elu(x, alpha)` with PyTorch's constants. */ selu(): Tensor { return unary.selu(this); }
   /** CELU: `x` where positive, `alpha·(e^(x/alpha) - 1)` elsewhere. */ celu(options: { alpha?: number } = {}): Tensor { return unary.celu(this, options); }
+  /** HardTanh: limited to `[minVal, maxVal]` (default [-1, 1]); gradient 0 at the bounds. */ hardtanh(options: { minVal?: number; maxVal?: number } = {}): Tensor { return unary.hardtanh(this, options); }
   /** -1, 0 or 1 (no gradient). */ sign(): Tensor { return unary.sign(this); }
 
   // Reductions.

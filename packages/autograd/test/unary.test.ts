@@ -19,6 +19,7 @@ import {
   elu,
   selu,
   celu,
+  hardtanh,
 } from '@chainrule/autograd';
 import { assertClose, checkGradGradProperty, checkGradProperty, shapeArb, unaryArb, type ValueConstraints } from '@chainrule/autograd/testing';
 import { expectFloat32Rounding, refErf, refMap } from './helpers/reference.js';
@@ -107,6 +108,8 @@ const cases: UnaryCase[] = [
   { name: 'selu', op: selu, method: (x) => x.selu(), ref: (v) => (v > 0 ? 1.0507009873554805 * v : 1.6732632423543772 * 1.0507009873554805 * Math.expm1(v)), composite: true, grad: { avoid: [0] } },
   { name: 'celu', op: (x) => celu(x), method: (x) => x.celu(), ref: (v) => (v > 0 ? v : Math.expm1(v)), forward: { min: -30, max: 30 }, grad: { avoid: [0] } },
   { name: 'celu', op: (x) => celu(x, { alpha: 2 }), method: (x) => x.celu({ alpha: 2 }), ref: (v) => (v > 0 ? v : 2 * Math.expm1(v * 0.5)), composite: true, grad: { avoid: [0] } },
+  { name: 'hardtanh', op: (x) => hardtanh(x), method: (x) => x.hardtanh(), ref: (v) => Math.min(Math.max(v, -1), 1), grad: { avoid: [-1, 1] } },
+  { name: 'hardtanh', op: (x) => hardtanh(x, { minVal: -0.5, maxVal: 2 }), method: (x) => x.hardtanh({ minVal: -0.5, maxVal: 2 }), ref: (v) => Math.min(Math.max(v, -0.5), 2), forward: { min: -3, max: 3 }, grad: { min: -3, max: 3, avoid: [-0.5, 2] } },
   { name: 'sign', op: sign, method: (x) => x.sign(), ref: Math.sign, grad: null },
   { name: 'isFinite', op: isFinite, ref: (v) => (Number.isFinite(v) ? 1 : 0), grad: null },
 ];

@@ -436,3 +436,25 @@ export function celu(input: Tensor, options: { alpha?: number } = {}): Tensor {
   if (!Number.isFinite(alpha) || alpha === 0) throw new ArgumentError(`celu: alpha must be finite and non-zero, got ${alpha}`);
   return eluForm('celu', x, 1, alpha, 1 / alpha);
 }
+
+/**
+ * x limited to [lo, hi], with PyTorch's hardtanh gradient: zero at and beyond the bounds (clamp
+ * passes it at the bounds), and passed through at NaN.
+ */
+function hardClamp(op: string, x: Tensor, lo: number, hi: number): Tensor {
+  if (!(lo <= hi)) throw new ArgumentError(`${op}: minVal must be at most maxVal, neither NaN (got minVal ${lo}, maxVal ${hi})`);
+  const out = allocate(x.dtype, x.size);
+  clampKernel(x.data, lo, hi, out);
+  return makeOutput(op, out, x.shape, [x], (g) => [where(x.le(lo).add(x.ge(hi)), 0, g)]);
+}
+
+/**
+ * HardTanh: x limited to [minVal, maxVal] (PyTorch's defaults -1 and 1). The gradient is 1
+ * strictly inside and 0 at and beyond the bounds, as in PyTorch (clamp passes it at the bounds).
+ * @throws ArgumentError if the input is not a Tensor, or minVal > maxVal, or either is NaN.
+ * @example hardtanh(x, { minVal: -2, maxVal: 2 })
+ */
+export function hardtanh(input: Tensor, options: { minVal?: number; maxVal?: number } = {}): Tensor {
+  const { minVal = -1, maxVal = 1 } = options;
+  return hardClamp('hardtanh', expectTensor('hardtanh', 'input', input), minVal, maxVal);
+}
