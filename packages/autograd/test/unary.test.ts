@@ -20,6 +20,7 @@ import {
   selu,
   celu,
   hardtanh,
+  relu6,
 } from '@chainrule/autograd';
 import { assertClose, checkGradGradProperty, checkGradProperty, shapeArb, unaryArb, type ValueConstraints } from '@chainrule/autograd/testing';
 import { expectFloat32Rounding, refErf, refMap } from './helpers/reference.js';
@@ -110,6 +111,7 @@ const cases: UnaryCase[] = [
   { name: 'celu', op: (x) => celu(x, { alpha: 2 }), method: (x) => x.celu({ alpha: 2 }), ref: (v) => (v > 0 ? v : 2 * Math.expm1(v * 0.5)), composite: true, grad: { avoid: [0] } },
   { name: 'hardtanh', op: (x) => hardtanh(x), method: (x) => x.hardtanh(), ref: (v) => Math.min(Math.max(v, -1), 1), grad: { avoid: [-1, 1] } },
   { name: 'hardtanh', op: (x) => hardtanh(x, { minVal: -0.5, maxVal: 2 }), method: (x) => x.hardtanh({ minVal: -0.5, maxVal: 2 }), ref: (v) => Math.min(Math.max(v, -0.5), 2), forward: { min: -3, max: 3 }, grad: { min: -3, max: 3, avoid: [-0.5, 2] } },
+  { name: 'relu6', op: relu6, method: (x) => x.relu6(), ref: (v) => Math.min(Math.max(v, 0), 6), forward: { min: -8, max: 8 }, grad: { min: -8, max: 8, avoid: [0, 6] } },
   { name: 'sign', op: sign, method: (x) => x.sign(), ref: Math.sign, grad: null },
   { name: 'isFinite', op: isFinite, ref: (v) => (Number.isFinite(v) ? 1 : 0), grad: null },
 ];

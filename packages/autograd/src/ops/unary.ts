@@ -458,3 +458,12 @@ export function hardtanh(input: Tensor, options: { minVal?: number; maxVal?: num
   const { minVal = -1, maxVal = 1 } = options;
   return hardClamp('hardtanh', expectTensor('hardtanh', 'input', input), minVal, maxVal);
 }
+
+/**
+ * ReLU6: x limited to [0, 6], hardtanh's gradient (0 at 0 and at 6), as in PyTorch.
+ * @throws ArgumentError if the argument is not a Tensor.
+ * @example relu6(x)
+ */
+export function relu6(input: Tensor): Tensor {
+  return hardClamp('relu6', expectTensor('relu6', 'input', input), 0, 6);
+}
