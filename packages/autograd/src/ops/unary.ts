@@ -467,3 +467,13 @@ export function hardtanh(input: Tensor, options: { minVal?: number; maxVal?: num
 export function relu6(input: Tensor): Tensor {
   return hardClamp('relu6', expectTensor('relu6', 'input', input), 0, 6);
 }
+
+/**
+ * HardSigmoid: `min(max(x + 3, 0), 6) / 6`, as PyTorch rounds it. Gradient 1/6 strictly inside
+ * (-3, 3), else 0 (also at ±3 and NaN), as in PyTorch.
+ * @throws ArgumentError if the argument is not a Tensor.
+ * @example hardsigmoid(x)
+ */
+export function hardsigmoid(x: Tensor): Tensor {
+  return unaryOp('hardsigmoid', 'hardsigmoid', x, (g, xi) => where(xi.gt(-3).mul(xi.lt(3)), g.div(6), 0));
+}
