@@ -277,6 +277,7 @@ export class Tensor implements Vertex {
   /** HardTanh: limited to `[minVal, maxVal]` (default [-1, 1]); gradient 0 at the bounds. */ hardtanh(options: { minVal?: number; maxVal?: number } = {}): Tensor { return unary.hardtanh(this, options); }
   /** ReLU6: limited to `[0, 6]`; gradient 0 at 0 and 6. */ relu6(): Tensor { return unary.relu6(this); }
   /** HardSigmoid: `min(max(x + 3, 0), 6) / 6`. */ hardsigmoid(): Tensor { return unary.hardsigmoid(this); }
+  /** HardSwish: `x·min(max(x + 3, 0), 6) / 6`. */ hardswish(): Tensor { return unary.hardswish(this); }
   /** -1, 0 or 1 (no gradient). */ sign(): Tensor { return unary.sign(this); }
 
   // Reductions.

@@ -10,7 +10,7 @@ export type UnaryKind =
   | 'identity' | 'neg' | 'exp' | 'expm1' | 'log' | 'log1p' | 'sqrt' | 'abs' | 'sign' | 'tanh' | 'sigmoid'
   | 'relu' | 'silu' | 'step' | 'sin' | 'cos' | 'erf' | 'softplus' | 'square' | 'reciprocal' | 'isfinite'
   | 'tan' | 'asin' | 'acos' | 'atan' | 'sinh' | 'cosh' | 'asinh' | 'acosh' | 'atanh'
-  | 'exp2' | 'log2' | 'log10' | 'mish' | 'hardsigmoid';
+  | 'exp2' | 'log2' | 'log10' | 'mish' | 'hardsigmoid' | 'hardswish';
 
 interface UnaryKernels {
   mapUnary(kind: UnaryKind, x: FloatArray, out: FloatArray): void;
@@ -154,6 +154,9 @@ function unaryKernels(erf: (x: number) => number): UnaryKernels {
         return;
       case 'hardsigmoid':
         for (let i = 0; i < n; i++) out[i] = Math.min(Math.max(x[i]! + 3, 0), 6) / 6;
+        return;
+      case 'hardswish':
+        for (let i = 0; i < n; i++) out[i] = (x[i]! * Math.min(Math.max(x[i]! + 3, 0), 6)) / 6;
         return;
       case 'isfinite':
         for (let i = 0; i < n; i++) out[i] = x[i]! - x[i]! === 0 ? 1 : 0;

@@ -477,3 +477,13 @@ export function relu6(input: Tensor): Tensor {
 export function hardsigmoid(x: Tensor): Tensor {
   return unaryOp('hardsigmoid', 'hardsigmoid', x, (g, xi) => where(xi.gt(-3).mul(xi.lt(3)), g.div(6), 0));
 }
+
+/**
+ * HardSwish: `x·min(max(x + 3, 0), 6) / 6`, as PyTorch rounds it. Gradient 0 below -3, x/3 + 1/2
+ * on [-3, 3] (bounds included), 1 above and at NaN: PyTorch's values at its kinks.
+ * @throws ArgumentError if the argument is not a Tensor.
+ * @example hardswish(x)
+ */
+export function hardswish(x: Tensor): Tensor {
+  return unaryOp('hardswish', 'hardswish', x, (g, xi) => where(xi.lt(-3), 0, where(xi.le(3), g.mul(xi.div(3).add(0.5)), g)));
+}
