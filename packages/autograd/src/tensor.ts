@@ -278,6 +278,7 @@ export class Tensor implements Vertex {
   /** ReLU6: limited to `[0, 6]`; gradient 0 at 0 and 6. */ relu6(): Tensor { return unary.relu6(this); }
   /** HardSigmoid: `min(max(x + 3, 0), 6) / 6`. */ hardsigmoid(): Tensor { return unary.hardsigmoid(this); }
   /** HardSwish: `x·min(max(x + 3, 0), 6) / 6`. */ hardswish(): Tensor { return unary.hardswish(this); }
+  /** `log σ(x)`, stable for large |x|. */ logsigmoid(): Tensor { return unary.logsigmoid(this); }
   /** -1, 0 or 1 (no gradient). */ sign(): Tensor { return unary.sign(this); }
 
   // Reductions.

@@ -23,6 +23,7 @@ import {
   relu6,
   hardsigmoid,
   hardswish,
+  logsigmoid,
 } from '@chainrule/autograd';
 import { assertClose, checkGradGradProperty, checkGradProperty, shapeArb, unaryArb, type ValueConstraints } from '@chainrule/autograd/testing';
 import { expectFloat32Rounding, refErf, refMap } from './helpers/reference.js';
@@ -116,6 +117,7 @@ const cases: UnaryCase[] = [
   { name: 'relu6', op: relu6, method: (x) => x.relu6(), ref: (v) => Math.min(Math.max(v, 0), 6), forward: { min: -8, max: 8 }, grad: { min: -8, max: 8, avoid: [0, 6] } },
   { name: 'hardsigmoid', op: hardsigmoid, method: (x) => x.hardsigmoid(), ref: (v) => Math.min(Math.max(v + 3, 0), 6) / 6, forward: { min: -5, max: 5 }, grad: { min: -5, max: 5, avoid: [-3, 3] } },
   { name: 'hardswish', op: hardswish, method: (x) => x.hardswish(), ref: (v) => (v * Math.min(Math.max(v + 3, 0), 6)) / 6, forward: { min: -5, max: 5 }, grad: { min: -5, max: 5, avoid: [-3, 3] } },
+  { name: 'logsigmoid', op: logsigmoid, method: (x) => x.logsigmoid(), ref: (v) => -Math.log1p(Math.exp(-v)), forward: { min: -30, max: 30 }, grad: { min: -5, max: 5 } },
   { name: 'sign', op: sign, method: (x) => x.sign(), ref: Math.sign, grad: null },
   { name: 'isFinite', op: isFinite, ref: (v) => (Number.isFinite(v) ? 1 : 0), grad: null },
 ];

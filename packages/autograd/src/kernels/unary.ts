@@ -10,7 +10,7 @@ export type UnaryKind =
   | 'identity' | 'neg' | 'exp' | 'expm1' | 'log' | 'log1p' | 'sqrt' | 'abs' | 'sign' | 'tanh' | 'sigmoid'
   | 'relu' | 'silu' | 'step' | 'sin' | 'cos' | 'erf' | 'softplus' | 'square' | 'reciprocal' | 'isfinite'
   | 'tan' | 'asin' | 'acos' | 'atan' | 'sinh' | 'cosh' | 'asinh' | 'acosh' | 'atanh'
-  | 'exp2' | 'log2' | 'log10' | 'mish' | 'hardsigmoid' | 'hardswish';
+  | 'exp2' | 'log2' | 'log10' | 'mish' | 'hardsigmoid' | 'hardswish' | 'logsigmoid';
 
 interface UnaryKernels {
   mapUnary(kind: UnaryKind, x: FloatArray, out: FloatArray): void;
@@ -157,6 +157,13 @@ function unaryKernels(erf: (x: number) => number): UnaryKernels {
         return;
       case 'hardswish':
         for (let i = 0; i < n; i++) out[i] = (x[i]! * Math.min(Math.max(x[i]! + 3, 0), 6)) / 6;
+        return;
+      case 'logsigmoid':
+        for (let i = 0; i < n; i++) {
+          // min(x, 0) as std::min(0, x): 0 where x is NaN, whose NaN then comes from the log1p term.
+          const v = x[i]!;
+          out[i] = (v < 0 ? v : 0) - Math.log1p(Math.exp(-Math.abs(v)));
+        }
         return;
       case 'isfinite':
         for (let i = 0; i < n; i++) out[i] = x[i]! - x[i]! === 0 ? 1 : 0;

@@ -487,3 +487,13 @@ export function hardsigmoid(x: Tensor): Tensor {
 export function hardswish(x: Tensor): Tensor {
   return unaryOp('hardswish', 'hardswish', x, (g, xi) => where(xi.lt(-3), 0, where(xi.le(3), g.mul(xi.div(3).add(0.5)), g)));
 }
+
+/**
+ * `log σ(x)`, computed as min(x, 0) - log1p(e^-|x|) as PyTorch does: exact for large |x| (x far
+ * below 0 gives x, not -Infinity). Gradient σ(-x).
+ * @throws ArgumentError if the argument is not a Tensor.
+ * @example logsigmoid(x)
+ */
+export function logsigmoid(x: Tensor): Tensor {
+  return unaryOp('logsigmoid', 'logsigmoid', x, (g, xi) => g.mul(sigmoid(xi.neg())));
+}
