@@ -279,6 +279,7 @@ export class Tensor implements Vertex {
   /** HardSigmoid: `min(max(x + 3, 0), 6) / 6`. */ hardsigmoid(): Tensor { return unary.hardsigmoid(this); }
   /** HardSwish: `x·min(max(x + 3, 0), 6) / 6`. */ hardswish(): Tensor { return unary.hardswish(this); }
   /** `log σ(x)`, stable for large |x|. */ logsigmoid(): Tensor { return unary.logsigmoid(this); }
+  /** Softsign: `x / (1 + |x|)`. */ softsign(): Tensor { return unary.softsign(this); }
   /** -1, 0 or 1 (no gradient). */ sign(): Tensor { return unary.sign(this); }
 
   // Reductions.

@@ -497,3 +497,13 @@ export function hardswish(x: Tensor): Tensor {
 export function logsigmoid(x: Tensor): Tensor {
   return unaryOp('logsigmoid', 'logsigmoid', x, (g, xi) => g.mul(sigmoid(xi.neg())));
 }
+
+/**
+ * Softsign, `x / (1 + |x|)`, composed as PyTorch composes it (so NaN at ±Infinity, as PyTorch).
+ * @throws ArgumentError if the argument is not a Tensor.
+ * @example softsign(x)
+ */
+export function softsign(input: Tensor): Tensor {
+  const x = expectTensor('softsign', 'input', input);
+  return x.div(x.abs().add(1));
+}
