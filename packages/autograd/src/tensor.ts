@@ -280,6 +280,7 @@ export class Tensor implements Vertex {
   /** HardSwish: `x·min(max(x + 3, 0), 6) / 6`. */ hardswish(): Tensor { return unary.hardswish(this); }
   /** `log σ(x)`, stable for large |x|. */ logsigmoid(): Tensor { return unary.logsigmoid(this); }
   /** Softsign: `x / (1 + |x|)`. */ softsign(): Tensor { return unary.softsign(this); }
+  /** Tanhshrink: `x - tanh(x)`. */ tanhshrink(): Tensor { return unary.tanhshrink(this); }
   /** -1, 0 or 1 (no gradient). */ sign(): Tensor { return unary.sign(this); }
 
   // Reductions.

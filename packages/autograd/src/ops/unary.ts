@@ -507,3 +507,13 @@ export function softsign(input: Tensor): Tensor {
   const x = expectTensor('softsign', 'input', input);
   return x.div(x.abs().add(1));
 }
+
+/**
+ * Tanhshrink, `x - tanh(x)`, composed as PyTorch composes it.
+ * @throws ArgumentError if the argument is not a Tensor.
+ * @example tanhshrink(x)
+ */
+export function tanhshrink(input: Tensor): Tensor {
+  const x = expectTensor('tanhshrink', 'input', input);
+  return x.sub(x.tanh());
+}
