@@ -281,6 +281,7 @@ export class Tensor implements Vertex {
   /** `log σ(x)`, stable for large |x|. */ logsigmoid(): Tensor { return unary.logsigmoid(this); }
   /** Softsign: `x / (1 + |x|)`. */ softsign(): Tensor { return unary.softsign(this); }
   /** Tanhshrink: `x - tanh(x)`. */ tanhshrink(): Tensor { return unary.tanhshrink(this); }
+  /** The largest integer not above x; zero gradient. */ floor(): Tensor { return unary.floor(this); }
   /** -1, 0 or 1 (no gradient). */ sign(): Tensor { return unary.sign(this); }
 
   // Reductions.

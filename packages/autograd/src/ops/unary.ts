@@ -3,6 +3,7 @@ import { ArgumentError } from '../errors.js';
 import { clamp as clampKernel, insideMask, leakyRelu as leakyReluKernel, mapUnary, type UnaryKind } from '../kernels/unary.js';
 import { constant, expectTensor, makeOutput, type Tensor } from '../tensor.js';
 import { where } from './where.js';
+import { zerosLike } from '../creation.js';
 
 function run(kind: UnaryKind, x: Tensor): Tensor['data'] {
   const out = allocate(x.dtype, x.size);
@@ -516,4 +517,14 @@ export function softsign(input: Tensor): Tensor {
 export function tanhshrink(input: Tensor): Tensor {
   const x = expectTensor('tanhshrink', 'input', input);
   return x.sub(x.tanh());
+}
+
+/**
+ * The largest integer not above x. Piecewise constant, so its gradient is zero everywhere (PyTorch's choice, also at the
+ * jumps). ±0, ±Infinity and NaN map to themselves.
+ * @throws ArgumentError if the argument is not a Tensor.
+ * @example floor(x)
+ */
+export function floor(x: Tensor): Tensor {
+  return unaryOp('floor', 'floor', x, (g) => zerosLike(g));
 }
