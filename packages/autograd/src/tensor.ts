@@ -282,6 +282,7 @@ export class Tensor implements Vertex {
   /** Softsign: `x / (1 + |x|)`. */ softsign(): Tensor { return unary.softsign(this); }
   /** Tanhshrink: `x - tanh(x)`. */ tanhshrink(): Tensor { return unary.tanhshrink(this); }
   /** The largest integer not above x; zero gradient. */ floor(): Tensor { return unary.floor(this); }
+  /** The smallest integer not below x; zero gradient. */ ceil(): Tensor { return unary.ceil(this); }
   /** -1, 0 or 1 (no gradient). */ sign(): Tensor { return unary.sign(this); }
 
   // Reductions.

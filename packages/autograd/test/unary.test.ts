@@ -27,6 +27,7 @@ import {
   softsign,
   tanhshrink,
   floor,
+  ceil,
 } from '@chainrule/autograd';
 import { assertClose, checkGradGradProperty, checkGradProperty, shapeArb, unaryArb, type ValueConstraints } from '@chainrule/autograd/testing';
 import { expectFloat32Rounding, refErf, refMap } from './helpers/reference.js';
@@ -124,6 +125,7 @@ const cases: UnaryCase[] = [
   { name: 'softsign', op: softsign, method: (x) => x.softsign(), ref: (v) => v / (1 + Math.abs(v)), forward: { min: -50, max: 50 }, composite: true, grad: { avoid: [0] } },
   { name: 'tanhshrink', op: tanhshrink, method: (x) => x.tanhshrink(), ref: (v) => v - Math.tanh(v), forward: { min: -20, max: 20 }, composite: true, grad: {} },
   { name: 'floor', op: floor, method: (x) => x.floor(), ref: Math.floor, forward: { min: -10, max: 10 }, grad: { avoid: [-2, -1, 0, 1, 2] } },
+  { name: 'ceil', op: ceil, method: (x) => x.ceil(), ref: Math.ceil, forward: { min: -10, max: 10 }, grad: { avoid: [-2, -1, 0, 1, 2] } },
   { name: 'sign', op: sign, method: (x) => x.sign(), ref: Math.sign, grad: null },
   { name: 'isFinite', op: isFinite, ref: (v) => (Number.isFinite(v) ? 1 : 0), grad: null },
 ];

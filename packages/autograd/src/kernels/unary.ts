@@ -10,7 +10,7 @@ export type UnaryKind =
   | 'identity' | 'neg' | 'exp' | 'expm1' | 'log' | 'log1p' | 'sqrt' | 'abs' | 'sign' | 'tanh' | 'sigmoid'
   | 'relu' | 'silu' | 'step' | 'sin' | 'cos' | 'erf' | 'softplus' | 'square' | 'reciprocal' | 'isfinite'
   | 'tan' | 'asin' | 'acos' | 'atan' | 'sinh' | 'cosh' | 'asinh' | 'acosh' | 'atanh'
-  | 'exp2' | 'log2' | 'log10' | 'mish' | 'hardsigmoid' | 'hardswish' | 'logsigmoid' | 'floor';
+  | 'exp2' | 'log2' | 'log10' | 'mish' | 'hardsigmoid' | 'hardswish' | 'logsigmoid' | 'floor' | 'ceil';
 
 interface UnaryKernels {
   mapUnary(kind: UnaryKind, x: FloatArray, out: FloatArray): void;
@@ -167,6 +167,9 @@ function unaryKernels(erf: (x: number) => number): UnaryKernels {
         return;
       case 'floor':
         for (let i = 0; i < n; i++) out[i] = Math.floor(x[i]!);
+        return;
+      case 'ceil':
+        for (let i = 0; i < n; i++) out[i] = Math.ceil(x[i]!);
         return;
       case 'isfinite':
         for (let i = 0; i < n; i++) out[i] = x[i]! - x[i]! === 0 ? 1 : 0;

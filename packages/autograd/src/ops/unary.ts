@@ -528,3 +528,13 @@ export function tanhshrink(input: Tensor): Tensor {
 export function floor(x: Tensor): Tensor {
   return unaryOp('floor', 'floor', x, (g) => zerosLike(g));
 }
+
+/**
+ * The smallest integer not below x. Piecewise constant, so its gradient is zero everywhere (PyTorch's choice, also at the
+ * jumps). ±0, ±Infinity and NaN map to themselves.
+ * @throws ArgumentError if the argument is not a Tensor.
+ * @example ceil(x)
+ */
+export function ceil(x: Tensor): Tensor {
+  return unaryOp('ceil', 'ceil', x, (g) => zerosLike(g));
+}
