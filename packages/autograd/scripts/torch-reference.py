@@ -48,6 +48,7 @@ UNARY = {
     'tanhshrink': (torch.nn.functional.tanhshrink, [-INF, -20.0, -1.0, -1e-5, -0.0, 0.0, 1e-5, 0.5, 2.0, 20.0, INF, math.nan]),
     'floor': (torch.floor, [-INF, -2.5, -1.5, -0.5, -0.49999999999999994, -0.3, -0.0, 0.0, 0.3, 0.5, 1.5, 2.5, 2.7, 4503599627370495.5, 1e300, INF, math.nan]),
     'ceil': (torch.ceil, [-INF, -2.5, -1.5, -0.5, -0.49999999999999994, -0.3, -0.0, 0.0, 0.3, 0.5, 1.5, 2.5, 2.7, 4503599627370495.5, 1e300, INF, math.nan]),
+    'round': (torch.round, [-INF, -2.5, -1.5, -0.5, -0.49999999999999994, -0.3, -0.0, 0.0, 0.3, 0.5, 1.5, 2.5, 2.7, 4503599627370495.5, 1e300, INF, math.nan]),
 }
 
 # name -> (torch function, first operands, second operands), paired element by element.

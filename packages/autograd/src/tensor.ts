@@ -283,6 +283,7 @@ export class Tensor implements Vertex {
   /** Tanhshrink: `x - tanh(x)`. */ tanhshrink(): Tensor { return unary.tanhshrink(this); }
   /** The largest integer not above x; zero gradient. */ floor(): Tensor { return unary.floor(this); }
   /** The smallest integer not below x; zero gradient. */ ceil(): Tensor { return unary.ceil(this); }
+  /** x rounded to the nearest integer, halves to even (as torch; zero gradient. */ round(): Tensor { return unary.round(this); }
   /** -1, 0 or 1 (no gradient). */ sign(): Tensor { return unary.sign(this); }
 
   // Reductions.

@@ -28,6 +28,7 @@ import {
   tanhshrink,
   floor,
   ceil,
+  round,
 } from '@chainrule/autograd';
 import { assertClose, checkGradGradProperty, checkGradProperty, shapeArb, unaryArb, type ValueConstraints } from '@chainrule/autograd/testing';
 import { expectFloat32Rounding, refErf, refMap } from './helpers/reference.js';
@@ -70,6 +71,13 @@ interface UnaryCase {
 }
 
 const SQRT1_2 = Math.SQRT1_2;
+
+/** Rounding with ties to even, from the floor and the distance above it. */
+function refRoundHalfEven(v: number): number {
+  const f = Math.floor(v);
+  const d = v - f;
+  return d < 0.5 ? f : d > 0.5 ? f + 1 : f % 2 === 0 ? f : f + 1;
+}
 
 const cases: UnaryCase[] = [
   { name: 'neg', op: neg, method: (x) => x.neg(), ref: (v) => -v, forward: { min: -1e6, max: 1e6 }, grad: {} },
@@ -126,6 +134,7 @@ const cases: UnaryCase[] = [
   { name: 'tanhshrink', op: tanhshrink, method: (x) => x.tanhshrink(), ref: (v) => v - Math.tanh(v), forward: { min: -20, max: 20 }, composite: true, grad: {} },
   { name: 'floor', op: floor, method: (x) => x.floor(), ref: Math.floor, forward: { min: -10, max: 10 }, grad: { avoid: [-2, -1, 0, 1, 2] } },
   { name: 'ceil', op: ceil, method: (x) => x.ceil(), ref: Math.ceil, forward: { min: -10, max: 10 }, grad: { avoid: [-2, -1, 0, 1, 2] } },
+  { name: 'round', op: round, method: (x) => x.round(), ref: refRoundHalfEven, forward: { min: -10, max: 10 }, grad: { avoid: [-1.5, -0.5, 0.5, 1.5] } },
   { name: 'sign', op: sign, method: (x) => x.sign(), ref: Math.sign, grad: null },
   { name: 'isFinite', op: isFinite, ref: (v) => (Number.isFinite(v) ? 1 : 0), grad: null },
 ];

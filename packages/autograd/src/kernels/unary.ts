@@ -10,7 +10,8 @@ export type UnaryKind =
   | 'identity' | 'neg' | 'exp' | 'expm1' | 'log' | 'log1p' | 'sqrt' | 'abs' | 'sign' | 'tanh' | 'sigmoid'
   | 'relu' | 'silu' | 'step' | 'sin' | 'cos' | 'erf' | 'softplus' | 'square' | 'reciprocal' | 'isfinite'
   | 'tan' | 'asin' | 'acos' | 'atan' | 'sinh' | 'cosh' | 'asinh' | 'acosh' | 'atanh'
-  | 'exp2' | 'log2' | 'log10' | 'mish' | 'hardsigmoid' | 'hardswish' | 'logsigmoid' | 'floor' | 'ceil';
+  | 'exp2' | 'log2' | 'log10' | 'mish' | 'hardsigmoid' | 'hardswish' | 'logsigmoid' | 'floor' | 'ceil'
+  | 'round';
 
 interface UnaryKernels {
   mapUnary(kind: UnaryKind, x: FloatArray, out: FloatArray): void;
@@ -27,6 +28,12 @@ interface UnaryKernels {
 function unaryKernels(erf: (x: number) => number): UnaryKernels {
   // Scratch of the branch-free relu: slot 0 holds +0, slot 1 the value itself.
   const pick = new Float64Array(2);
+
+  /** x rounded to the nearest integer, halves to even: Math.round rounds them up. */
+  function roundHalfEven(v: number): number {
+    const r = Math.round(v);
+    return r - v === 0.5 && r % 2 !== 0 ? r - 1 : r;
+  }
 
   /** out[i] = f(x[i]). The switch runs once per call, never per element. */
   function mapUnary(kind: UnaryKind, x: FloatArray, out: FloatArray): void {
@@ -170,6 +177,9 @@ function unaryKernels(erf: (x: number) => number): UnaryKernels {
         return;
       case 'ceil':
         for (let i = 0; i < n; i++) out[i] = Math.ceil(x[i]!);
+        return;
+      case 'round':
+        for (let i = 0; i < n; i++) out[i] = roundHalfEven(x[i]!);
         return;
       case 'isfinite':
         for (let i = 0; i < n; i++) out[i] = x[i]! - x[i]! === 0 ? 1 : 0;

@@ -538,3 +538,14 @@ export function floor(x: Tensor): Tensor {
 export function ceil(x: Tensor): Tensor {
   return unaryOp('ceil', 'ceil', x, (g) => zerosLike(g));
 }
+
+/**
+ * x rounded to the nearest integer, halves to even (as torch.round and IEEE
+ * roundTiesToEven; Math.round rounds halves up). Piecewise constant, so its gradient is zero everywhere (PyTorch's choice, also at the
+ * jumps). ±0, ±Infinity and NaN map to themselves.
+ * @throws ArgumentError if the argument is not a Tensor.
+ * @example round(x)
+ */
+export function round(x: Tensor): Tensor {
+  return unaryOp('round', 'round', x, (g) => zerosLike(g));
+}
