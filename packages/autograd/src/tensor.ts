@@ -284,6 +284,7 @@ export class Tensor implements Vertex {
   /** The largest integer not above x; zero gradient. */ floor(): Tensor { return unary.floor(this); }
   /** The smallest integer not below x; zero gradient. */ ceil(): Tensor { return unary.ceil(this); }
   /** x rounded to the nearest integer, halves to even (as torch; zero gradient. */ round(): Tensor { return unary.round(this); }
+  /** x rounded toward zero; zero gradient. */ trunc(): Tensor { return unary.trunc(this); }
   /** -1, 0 or 1 (no gradient). */ sign(): Tensor { return unary.sign(this); }
 
   // Reductions.

@@ -11,7 +11,7 @@ export type UnaryKind =
   | 'relu' | 'silu' | 'step' | 'sin' | 'cos' | 'erf' | 'softplus' | 'square' | 'reciprocal' | 'isfinite'
   | 'tan' | 'asin' | 'acos' | 'atan' | 'sinh' | 'cosh' | 'asinh' | 'acosh' | 'atanh'
   | 'exp2' | 'log2' | 'log10' | 'mish' | 'hardsigmoid' | 'hardswish' | 'logsigmoid' | 'floor' | 'ceil'
-  | 'round';
+  | 'round' | 'trunc';
 
 interface UnaryKernels {
   mapUnary(kind: UnaryKind, x: FloatArray, out: FloatArray): void;
@@ -180,6 +180,9 @@ function unaryKernels(erf: (x: number) => number): UnaryKernels {
         return;
       case 'round':
         for (let i = 0; i < n; i++) out[i] = roundHalfEven(x[i]!);
+        return;
+      case 'trunc':
+        for (let i = 0; i < n; i++) out[i] = Math.trunc(x[i]!);
         return;
       case 'isfinite':
         for (let i = 0; i < n; i++) out[i] = x[i]! - x[i]! === 0 ? 1 : 0;

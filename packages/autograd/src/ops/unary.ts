@@ -549,3 +549,13 @@ export function ceil(x: Tensor): Tensor {
 export function round(x: Tensor): Tensor {
   return unaryOp('round', 'round', x, (g) => zerosLike(g));
 }
+
+/**
+ * x rounded toward zero. Piecewise constant, so its gradient is zero everywhere (PyTorch's choice, also at the
+ * jumps). ±0, ±Infinity and NaN map to themselves.
+ * @throws ArgumentError if the argument is not a Tensor.
+ * @example trunc(x)
+ */
+export function trunc(x: Tensor): Tensor {
+  return unaryOp('trunc', 'trunc', x, (g) => zerosLike(g));
+}
