@@ -285,6 +285,7 @@ export class Tensor implements Vertex {
   /** The smallest integer not below x; zero gradient. */ ceil(): Tensor { return unary.ceil(this); }
   /** x rounded to the nearest integer, halves to even (as torch; zero gradient. */ round(): Tensor { return unary.round(this); }
   /** x rounded toward zero; zero gradient. */ trunc(): Tensor { return unary.trunc(this); }
+  /** `x - trunc(x)`; gradient 1. */ frac(): Tensor { return unary.frac(this); }
   /** -1, 0 or 1 (no gradient). */ sign(): Tensor { return unary.sign(this); }
 
   // Reductions.

@@ -30,6 +30,7 @@ import {
   ceil,
   round,
   trunc,
+  frac,
 } from '@chainrule/autograd';
 import { assertClose, checkGradGradProperty, checkGradProperty, shapeArb, unaryArb, type ValueConstraints } from '@chainrule/autograd/testing';
 import { expectFloat32Rounding, refErf, refMap } from './helpers/reference.js';
@@ -137,6 +138,7 @@ const cases: UnaryCase[] = [
   { name: 'ceil', op: ceil, method: (x) => x.ceil(), ref: Math.ceil, forward: { min: -10, max: 10 }, grad: { avoid: [-2, -1, 0, 1, 2] } },
   { name: 'round', op: round, method: (x) => x.round(), ref: refRoundHalfEven, forward: { min: -10, max: 10 }, grad: { avoid: [-1.5, -0.5, 0.5, 1.5] } },
   { name: 'trunc', op: trunc, method: (x) => x.trunc(), ref: Math.trunc, forward: { min: -10, max: 10 }, grad: { avoid: [-2, -1, 0, 1, 2] } },
+  { name: 'frac', op: frac, method: (x) => x.frac(), ref: (v) => v - Math.trunc(v), forward: { min: -10, max: 10 }, grad: { avoid: [-2, -1, 0, 1, 2] } },
   { name: 'sign', op: sign, method: (x) => x.sign(), ref: Math.sign, grad: null },
   { name: 'isFinite', op: isFinite, ref: (v) => (Number.isFinite(v) ? 1 : 0), grad: null },
 ];

@@ -559,3 +559,14 @@ export function round(x: Tensor): Tensor {
 export function trunc(x: Tensor): Tensor {
   return unaryOp('trunc', 'trunc', x, (g) => zerosLike(g));
 }
+
+/**
+ * The fractional part `x - trunc(x)`, with the sign of x, as torch.frac (NaN at ±Infinity).
+ * Gradient 1, as in PyTorch.
+ * @throws ArgumentError if the argument is not a Tensor.
+ * @example frac(x)
+ */
+export function frac(input: Tensor): Tensor {
+  const x = expectTensor('frac', 'input', input);
+  return x.sub(trunc(x));
+}
