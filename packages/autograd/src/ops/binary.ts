@@ -136,6 +136,23 @@ export function atan2(a: TensorLike, b: TensorLike): Tensor {
 }
 
 /**
+ * Elementwise `√(a² + b²)` without overflow or underflow in the squares, with broadcasting, as
+ * torch.hypot (Infinity if either is infinite, even beside NaN). Gradients a/h and b/h, PyTorch's
+ * form (NaN at (0, 0), as PyTorch).
+ * @throws ShapeError if the shapes do not broadcast (NumPy rules), naming both.
+ * @throws DTypeError if float32 meets float64 (PyTorch would promote); a number takes the tensor's dtype.
+ * @example hypot(x, y)
+ */
+export function hypot(a: TensorLike, b: TensorLike): Tensor {
+  const [x, y] = operands('hypot', a, b);
+  const { data, shape } = binaryForward('hypot', 'hypot', x, y);
+  return makeOutput('hypot', data, shape, [x, y], (g, h) => [
+    x.requiresGrad ? g.mul(x).div(h) : null,
+    y.requiresGrad ? g.mul(y).div(h) : null,
+  ]);
+}
+
+/**
  * Elementwise maximum; ties split the gradient evenly.
  * @throws ShapeError if the shapes do not broadcast (NumPy rules), naming both.
  * @throws DTypeError if float32 meets float64 (PyTorch would promote); a number takes the tensor's dtype.
