@@ -235,6 +235,7 @@ export class Tensor implements Vertex {
   /** Elementwise `this ** exponent`. */ pow(exponent: TensorLike): Tensor { return binary.pow(this, exponent); }
   /** Elementwise `atan2(this, other)`, the angle of (other, this). */ atan2(other: TensorLike): Tensor { return binary.atan2(this, other); }
   /** Elementwise `√(this² + other²)`, without overflow. */ hypot(other: TensorLike): Tensor { return binary.hypot(this, other); }
+  /** Elementwise `log(e^this + e^other)`, without overflow. */ logaddexp(other: TensorLike): Tensor { return binary.logaddexp(this, other); }
   /** Elementwise maximum; ties split the gradient evenly. */ maximum(other: TensorLike): Tensor { return binary.maximum(this, other); }
   /** Elementwise minimum; ties split the gradient evenly. */ minimum(other: TensorLike): Tensor { return binary.minimum(this, other); }
 

@@ -153,6 +153,23 @@ export function hypot(a: TensorLike, b: TensorLike): Tensor {
 }
 
 /**
+ * Elementwise `log(e^a + e^b)`, computed as max(a, b) + log1p(e^-|a - b|) as PyTorch does, so it
+ * never overflows (logaddexp(-Infinity, -Infinity) = -Infinity). Gradients 1/(1 + e^(b - a)) and
+ * 1/(1 + e^(a - b)), PyTorch's form.
+ * @throws ShapeError if the shapes do not broadcast (NumPy rules), naming both.
+ * @throws DTypeError if float32 meets float64 (PyTorch would promote); a number takes the tensor's dtype.
+ * @example logaddexp(logP, logQ)
+ */
+export function logaddexp(a: TensorLike, b: TensorLike): Tensor {
+  const [x, y] = operands('logaddexp', a, b);
+  const { data, shape } = binaryForward('logaddexp', 'logaddexp', x, y);
+  return makeOutput('logaddexp', data, shape, [x, y], (g) => [
+    x.requiresGrad ? g.div(y.sub(x).exp().add(1)) : null,
+    y.requiresGrad ? g.div(x.sub(y).exp().add(1)) : null,
+  ]);
+}
+
+/**
  * Elementwise maximum; ties split the gradient evenly.
  * @throws ShapeError if the shapes do not broadcast (NumPy rules), naming both.
  * @throws DTypeError if float32 meets float64 (PyTorch would promote); a number takes the tensor's dtype.
