@@ -26,6 +26,7 @@ const KINDS: Record<BinaryKind, (a: number, b: number) => number> = {
   atan2: (a, b) => Math.atan2(a, b),
   hypot: (a, b) => Math.hypot(a, b),
   logaddexp: (a, b) => (a === -Infinity && b === -Infinity ? -Infinity : Math.log(Math.exp(a) + Math.exp(b))),
+  xlogy: (a, b) => (Number.isNaN(b) ? NaN : a === 0 ? 0 : a * Math.log(b)),
   eq: (a, b) => (a === b ? 1 : 0),
   ne: (a, b) => (a !== b ? 1 : 0),
   lt: (a, b) => (a < b ? 1 : 0),

@@ -170,6 +170,23 @@ export function logaddexp(a: TensorLike, b: TensorLike): Tensor {
 }
 
 /**
+ * Elementwise `a·log(b)`, 0 where a = 0 (whatever b, even 0 or Infinity) except NaN where b is NaN,
+ * as torch.xlogy. Gradients xlogy(g, b), i.e. log b (0 where a = 0 and b ≤ 0, where the forward is
+ * constant), and a/b: PyTorch's forms.
+ * @throws ShapeError if the shapes do not broadcast (NumPy rules), naming both.
+ * @throws DTypeError if float32 meets float64 (PyTorch would promote); a number takes the tensor's dtype.
+ * @example xlogy(p, q)
+ */
+export function xlogy(a: TensorLike, b: TensorLike): Tensor {
+  const [x, y] = operands('xlogy', a, b);
+  const { data, shape } = binaryForward('xlogy', 'xlogy', x, y);
+  return makeOutput('xlogy', data, shape, [x, y], (g) => [
+    x.requiresGrad ? where(x.eq(0).mul(y.le(0)), 0, xlogy(g, y)) : null,
+    y.requiresGrad ? g.mul(x).div(y) : null,
+  ]);
+}
+
+/**
  * Elementwise maximum; ties split the gradient evenly.
  * @throws ShapeError if the shapes do not broadcast (NumPy rules), naming both.
  * @throws DTypeError if float32 meets float64 (PyTorch would promote); a number takes the tensor's dtype.
