@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import fc from 'fast-check';
-import { add, atan2, div, maximum, minimum, mul, pow, sub, tensor, hypot, logaddexp, xlogy } from '@chainrule/autograd';
+import { add, atan2, div, maximum, minimum, mul, pow, sub, tensor, hypot, logaddexp, xlogy, copysign } from '@chainrule/autograd';
 import { assertClose, checkGradProperty, shapeArb, tensorArb, type ValueConstraints } from '@chainrule/autograd/testing';
 import { describeBinaryTable, type BinaryCase } from './helpers/binary-table.js';
 import { f64, grad64, values } from './helpers/tensors.js';
@@ -17,6 +17,7 @@ const cases: BinaryCase[] = [
   { name: 'hypot', op: hypot, method: (a, b) => a.hypot(b), ref: (a, b) => Math.sqrt(a * a + b * b), grad: { domain: [{ avoid: [0], margin: 0.3 }, {}], scalar: 0.8 } },
   { name: 'logaddexp', op: logaddexp, method: (a, b) => a.logaddexp(b), ref: (a, b) => Math.log(Math.exp(a) + Math.exp(b)), grad: { scalar: 0.8 } },
   { name: 'xlogy', op: xlogy, method: (a, b) => a.xlogy(b), ref: (a, b) => (a === 0 ? 0 : a * Math.log(b)), grad: { domain: [{}, { min: 0.2, max: 3 }], scalar: 0.8 } },
+  { name: 'copysign', op: copysign, method: (a, b) => a.copysign(b), ref: (a, b) => (b < 0 || Object.is(b, -0) ? -Math.abs(a) : Math.abs(a)), grad: { domain: [{ avoid: [0] }, { avoid: [0] }], scalar: -0.8 } },
   { name: 'maximum', op: maximum, method: (a, b) => a.maximum(b), ref: Math.max, grad: { kinkAtTie: true, scalar: 0.3 } },
   { name: 'minimum', op: minimum, method: (a, b) => a.minimum(b), ref: Math.min, grad: { kinkAtTie: true, scalar: 0.3 } },
 ];

@@ -27,6 +27,7 @@ const KINDS: Record<BinaryKind, (a: number, b: number) => number> = {
   hypot: (a, b) => Math.hypot(a, b),
   logaddexp: (a, b) => (a === -Infinity && b === -Infinity ? -Infinity : Math.log(Math.exp(a) + Math.exp(b))),
   xlogy: (a, b) => (Number.isNaN(b) ? NaN : a === 0 ? 0 : a * Math.log(b)),
+  copysign: (a, b) => (b < 0 || Object.is(b, -0) ? -Math.abs(a) : Math.abs(a)),
   eq: (a, b) => (a === b ? 1 : 0),
   ne: (a, b) => (a !== b ? 1 : 0),
   lt: (a, b) => (a < b ? 1 : 0),

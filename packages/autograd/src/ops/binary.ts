@@ -187,6 +187,23 @@ export function xlogy(a: TensorLike, b: TensorLike): Tensor {
 }
 
 /**
+ * Elementwise magnitude of a with the sign of b (-0 counts as negative; a NaN in b reads as
+ * positive), as torch.copysign. Gradient to a: copysign(a, b)/a, 0 where a = 0 (PyTorch's form,
+ * so NaN where a is infinite, as PyTorch); to b: zero.
+ * @throws ShapeError if the shapes do not broadcast (NumPy rules), naming both.
+ * @throws DTypeError if float32 meets float64 (PyTorch would promote); a number takes the tensor's dtype.
+ * @example copysign(x, s)
+ */
+export function copysign(a: TensorLike, b: TensorLike): Tensor {
+  const [x, y] = operands('copysign', a, b);
+  const { data, shape } = binaryForward('copysign', 'copysign', x, y);
+  return makeOutput('copysign', data, shape, [x, y], (g, out) => [
+    x.requiresGrad ? g.mul(where(x.eq(0), 0, out.div(x))) : null,
+    y.requiresGrad ? zerosLike(g) : null,
+  ]);
+}
+
+/**
  * Elementwise maximum; ties split the gradient evenly.
  * @throws ShapeError if the shapes do not broadcast (NumPy rules), naming both.
  * @throws DTypeError if float32 meets float64 (PyTorch would promote); a number takes the tensor's dtype.
