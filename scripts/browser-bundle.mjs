@@ -59,6 +59,9 @@ export const BROWSER_OPTIONS = {
   absWorkingDir: ROOT,
   bundle: true,
   platform: 'browser',
+  // The workspace's packages resolve to their TypeScript sources: no build needed. ('module' is
+  // esbuild's default, which any list given replaces.)
+  conditions: ['@chainrule/source', 'module'],
   format: 'esm',
   target: 'es2022',
   minify: true,
