@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// `pnpm build`: compiles each package's src/ to dist/ with the workspace's TypeScript — ESM
+// `pnpm build` (or `node scripts/build.mjs nn ...` for some packages, run by each package's
+// prepack so that a tarball always holds a fresh build): compiles each package's src/ to dist/ with the workspace's TypeScript — ESM
 // JavaScript, .d.ts, declaration maps and source maps, one output file per source file (so paths
 // a module computes from import.meta.url, such as datasets' data folder, stay the same depth).
 // The maps point at ../src, which the packages ship. The workspace itself never needs this build:
@@ -10,7 +11,7 @@
 // says what to import instead, rather than esbuild's "could not resolve node:fs" or Vite's
 // silently externalised module.
 import { spawn } from 'node:child_process';
-import { rmSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -29,12 +30,12 @@ const NODE_ONLY = {
     '(synthetic sets, DataLoader, parseCsv and parseIdx over bytes the page fetches).',
 };
 
-/** Packages in dependency order: a package's declarations are read by those after it. */
-const STAGES = [['autograd', 'datasets'], ['nn']];
+/** Each package and the packages whose declarations its build reads, in dependency order. */
+const PACKAGES = { autograd: [], datasets: [], nn: ['autograd'] };
 
 function compile(pkg) {
   const dir = join(ROOT, 'packages', pkg);
-  rmSync(join(dir, 'dist'), { recursive: true, force: true });
+  rmSync(distOf(pkg), { recursive: true, force: true });
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [tsc, '-p', join(dir, 'tsconfig.build.json')], { stdio: 'inherit' });
     child.on('error', reject);
@@ -42,10 +43,33 @@ function compile(pkg) {
   });
 }
 
+const distOf = (pkg) => join(ROOT, 'packages', pkg, 'dist');
+
+/**
+ * The packages to build, in stages that may run side by side: those asked for (all by default),
+ * and any dependency of theirs that has not been built yet.
+ */
+function plan(requested) {
+  for (const pkg of requested) {
+    if (!(pkg in PACKAGES)) throw new Error(`build: no package '${pkg}' (packages: ${Object.keys(PACKAGES).join(', ')})`);
+  }
+  const wanted = new Set(requested.length > 0 ? requested : Object.keys(PACKAGES));
+  for (const pkg of [...wanted]) {
+    for (const dep of PACKAGES[pkg]) if (!existsSync(join(distOf(dep), 'index.d.ts'))) wanted.add(dep);
+  }
+  const stages = [];
+  const done = new Set();
+  while (done.size < wanted.size) {
+    const stage = [...wanted].filter((p) => !done.has(p) && PACKAGES[p].every((d) => done.has(d) || !wanted.has(d)));
+    stage.forEach((p) => done.add(p));
+    stages.push(stage);
+  }
+  return stages;
+}
+
 /** Writes dist/node.browser.js: the same export names as dist/node.js, each throwing the message. */
 async function writeBrowserStub(specifier) {
-  const pkg = specifier.split('/')[1];
-  const dist = join(ROOT, 'packages', pkg, 'dist');
+  const dist = distOf(specifier.split('/')[1]);
   const names = Object.keys(await import(pathToFileURL(join(dist, 'node.js')).href)).sort();
   const message = `${specifier} is Node-only and cannot run in a browser: ${NODE_ONLY[specifier]}`;
   const lines = [
@@ -58,6 +82,9 @@ async function writeBrowserStub(specifier) {
   writeFileSync(join(dist, 'node.browser.js'), lines.join('\n'));
 }
 
-for (const stage of STAGES) await Promise.all(stage.map(compile));
-for (const specifier of Object.keys(NODE_ONLY)) await writeBrowserStub(specifier);
-console.log(`built ${STAGES.flat().map((p) => `packages/${p}/dist`).join(', ')}`);
+const stages = plan(process.argv.slice(2));
+for (const stage of stages) await Promise.all(stage.map(compile));
+for (const specifier of Object.keys(NODE_ONLY)) {
+  if (stages.flat().includes(specifier.split('/')[1])) await writeBrowserStub(specifier);
+}
+console.log(`built ${stages.flat().map((p) => `packages/${p}/dist`).join(', ')}`);
