@@ -1,7 +1,8 @@
 // Packs the three publishable packages with `pnpm pack` (which runs each package's prepack build
 // and replaces `workspace:*` with real versions), for the package checks and the consumer test.
 import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The repository root. */
@@ -34,4 +35,11 @@ export function packAll(dest) {
     const { name, filename, files } = JSON.parse(json);
     return { name, dir, tarball: filename, files: files.map((f) => f.path) };
   });
+}
+
+// `pnpm pack:packages [dir]`: the tarballs to install elsewhere, in ./packs by default.
+if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1])) {
+  const dest = resolve(ROOT, process.argv[2] ?? 'packs');
+  mkdirSync(dest, { recursive: true });
+  for (const { tarball } of packAll(dest)) console.log(tarball);
 }

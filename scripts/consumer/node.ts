@@ -1,0 +1,30 @@
+// The Node-only entries and the fast-check helpers as a TypeScript consumer uses them, type-checked
+// by scripts/consumer-test.mjs under strict settings with @types/node (bundler and nodenext).
+import { readFileSync } from 'node:fs';
+import { tensor } from '@chainrule/autograd';
+import { checkGradProperty, shapeArb, tensorArb, unaryArb } from '@chainrule/autograd/testing';
+import { californiaHousing, mnistDigits, readCsv, type MnistDigits } from '@chainrule/datasets/node';
+import { Linear } from '@chainrule/nn';
+import { load, save, saveCheckpoint } from '@chainrule/nn/node';
+import fc from 'fast-check';
+
+export function roundTrip(path: string): number {
+  const layer = new Linear(3, 2, { seed: 0 });
+  save(path, layer.stateDict());
+  layer.loadStateDict(load(path));
+  saveCheckpoint(`${path}.ckpt`, { model: layer.stateDict() });
+  return readFileSync(path).length;
+}
+
+export function digits(): MnistDigits {
+  return mnistDigits({ train: 10, test: 10, seed: 0 });
+}
+
+export const housingRows = (): number => californiaHousing().shape[0] ?? 0;
+export const csv = readCsv;
+
+export function properties(): void {
+  checkGradProperty((x) => x.tanh().sum(), unaryArb(shapeArb({ maxRank: 2 }), { dtype: 'float64' }), { numRuns: 5 });
+  fc.assert(fc.property(shapeArb().chain((s) => tensorArb(s)), (t) => t.shape.length <= 3));
+  void tensor([1]);
+}
