@@ -24,8 +24,8 @@ export interface CustomOpDefinition {
   forward: (...inputs: Tensor[]) => Tensor;
   /**
    * The vector-Jacobian product: one gradient per input (null for none), each of that input's
-   * shape. If forward broadcasts, reduce with `sumTo(g, input.shape)`. Written in Tensor ops, it
-   * is differentiable and the op supports higher-order gradients.
+   * shape, or of the output's shape where forward broadcast the input (the engine sums it back).
+   * Written in Tensor ops, it is differentiable and the op supports higher-order gradients.
    */
   backward: (grad: Tensor, ctx: CustomOpContext) => Tensor | null | readonly (Tensor | null)[];
 }
@@ -57,6 +57,7 @@ export function customOp(definition: CustomOpDefinition): (...inputs: TensorLike
     checkSameDType(name, ...inputs);
     const result = noGrad(() => forward(...inputs.map((t) => t.detach())));
     if (!(result instanceof Tensor)) throw new ArgumentError(`${name}: forward must return a Tensor`);
+    // The forward's storage may be anything the user holds: never a fresh gradient.
     return makeOutput(name, result.data, result.shape, inputs, (g, output) => {
       // User code may keep the gradient it sees, so no .grad may take that buffer as its own.
       takeFresh(g);
@@ -65,7 +66,9 @@ export function customOp(definition: CustomOpDefinition): (...inputs: TensorLike
       if (grads.length !== inputs.length) {
         throw new GraphError(`${name}: backward returned ${grads.length} gradient(s) for ${inputs.length} input(s) (${inputs.map((t) => formatShape(t.shape)).join(', ')})`);
       }
+      // Nor what it returns: user code may keep it.
+      for (const gi of grads) if (gi instanceof Tensor) takeFresh(gi);
       return grads;
-    });
+    }, 'shared');
   };
 }

@@ -15,6 +15,7 @@ import { toDtype } from './ops/cast.js';
 import { gather } from './ops/gather.js';
 import { isGradEnabled } from './engine/grad-mode.js';
 import { captureCreationSite, checkFinite, checksForward, isAnomalyEnabled } from './engine/anomaly.js';
+import { markFresh } from './engine/fresh-grads.js';
 
 /** A vector-Jacobian product: the gradient of the output in, one gradient per input out (null where none). */
 export type VJP = (grad: Tensor, output: Tensor) => readonly (Tensor | null)[];
@@ -302,8 +303,12 @@ function flatShape(args: number[] | [readonly number[]]): number[] {
 /**
  * Builds an op's output tensor and, when gradients are being recorded and an input requires
  * them, the graph node with its VJP. Every op returns through here.
+ *
+ * `storage` says whose `data` is: 'new' (allocated for this output, the usual case) or 'shared'
+ * (an input's, as a reshape view, or a caller's). Only new storage may become a leaf's `.grad`
+ * without a copy (engine/fresh-grads.ts), so that is declared here, once, not in each VJP.
  */
-export function makeOutput(op: string, data: FloatArray, shape: Shape, inputs: readonly Tensor[], vjp: VJP): Tensor {
+export function makeOutput(op: string, data: FloatArray, shape: Shape, inputs: readonly Tensor[], vjp: VJP, storage: 'new' | 'shared' = 'new'): Tensor {
   let record = false;
   if (isGradEnabled()) {
     for (let i = 0; i < inputs.length; i++) {
@@ -315,12 +320,17 @@ export function makeOutput(op: string, data: FloatArray, shape: Shape, inputs: r
   }
   const site = isAnomalyEnabled() ? captureCreationSite() : undefined;
   if (site !== undefined && checksForward()) checkFinite(op, 'forward', data, site);
-  return record ? new Tensor(data, shape, { gradFn: { op, inputs, vjp, site } }) : new Tensor(data, shape);
+  if (record) return new Tensor(data, shape, { gradFn: { op, inputs, vjp, site } });
+  const out = new Tensor(data, shape);
+  if (storage === 'new') markFresh(out);
+  return out;
 }
 
-/** A tensor with no graph, of the given storage: for op results that never carry gradients. */
+/** A tensor with no graph, of storage just allocated for it: for op results that never carry gradients. */
 export function constant(data: FloatArray, shape: Shape): Tensor {
-  return new Tensor(data, shape);
+  const out = new Tensor(data, shape);
+  markFresh(out);
+  return out;
 }
 
 /** A 0-d tensor of `dtype` holding `value`. */

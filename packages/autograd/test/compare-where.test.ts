@@ -3,13 +3,9 @@ import fc from 'fast-check';
 import {
   ArgumentError, DTypeError, eq, ge, gt, le, lt, ne, ShapeError, tensor, Tensor, where, type TensorLike,
 } from '@chainrule/autograd';
-import { broadcastShapesArb, checkGradProperty, tensorArb, type ValueConstraints } from '@chainrule/autograd/testing';
-import { expectClose, expectMatches, refBroadcast, sourceIndex, unravelIndex } from './helpers/reference.js';
-
-const f64 = (values: number[], shape = [values.length], requiresGrad = false): Tensor =>
-  tensor(Float64Array.from(values), { shape, requiresGrad });
-const grad64 = (values: number[], shape = [values.length]): Tensor => f64(values, shape, true);
-const values = (t: Tensor | null): number[] => Array.from(t!.data);
+import { assertClose, broadcastShapesArb, checkGradProperty, tensorArb, type ValueConstraints } from '@chainrule/autograd/testing';
+import { refBroadcast, sourceIndex, unravel } from './helpers/reference.js';
+import { f64, grad64, values } from './helpers/tensors.js';
 
 /** The same tensor with its values rounded to integers, so that comparisons meet plenty of ties. */
 const rounded = (t: Tensor): Tensor => new Tensor(Float64Array.from(t.data, Math.round), t.shape, { requiresGrad: t.requiresGrad });
@@ -66,10 +62,10 @@ describe('comparisons', () => {
           const [a, b] = round ? [rounded(a0!), rounded(b0!)] : [a0!, b0!];
           const ref = (x: number, y: number): number => (c.ref(x, y) ? 1 : 0);
           const expected = refBroadcast([a, b], ref);
-          expectMatches(c.op(a, b), expected, 0);
-          expectMatches(c.method(a, b), expected, 0);
-          expectMatches(c.op(a, s), refBroadcast([a, { data: [s], shape: [] }], ref), 0);
-          expectMatches(c.op(s, b), refBroadcast([{ data: [s], shape: [] }, b], ref), 0);
+          assertClose(c.op(a, b), expected, 0);
+          assertClose(c.method(a, b), expected, 0);
+          assertClose(c.op(a, s), refBroadcast([a, { data: [s], shape: [] }], ref), 0);
+          assertClose(c.op(s, b), refBroadcast([{ data: [s], shape: [] }, b], ref), 0);
           const y = c.op(a, b);
           expect(y.dtype).toBe('float64');
           // Inputs require grad here; a comparison never does.
@@ -125,7 +121,7 @@ function whereGradRef(c: Tensor, a: Tensor, b: Tensor, g: Tensor): { ga: Float64
   const aHit = new Array<boolean>(a.size).fill(false);
   const bHit = new Array<boolean>(b.size).fill(false);
   for (let flat = 0; flat < g.size; flat++) {
-    const index = unravelIndex(flat, g.shape);
+    const index = unravel(flat, g.shape);
     if (c.data[sourceIndex(index, c.shape)] !== 0) {
       ga[sourceIndex(index, a.shape)]! += g.data[flat]!;
       aHit[sourceIndex(index, a.shape)] = true;
@@ -181,7 +177,7 @@ describe('where', () => {
     fc.assert(
       fc.property(tensorsOf({ requiresGrad: false }, {}, {}), ([c, a, b]) => {
         const cond = mask(c!);
-        expectMatches(where(cond, a!, b!), refBroadcast([cond, a!, b!], (k, x, y) => (k !== 0 ? x : y)), 0);
+        assertClose(where(cond, a!, b!), refBroadcast([cond, a!, b!], (k, x, y) => (k !== 0 ? x : y)), 0);
       }),
       { numRuns: 60 },
     );
@@ -202,8 +198,8 @@ describe('where', () => {
         const g = new Tensor(Float64Array.from({ length: y.size }, (_, i) => (i % 3 === 0 ? special[(seed + i) & 3]! : i - 2.5)), y.shape);
         y.backward(g);
         const ref = whereGradRef(cond, a!, b!, g);
-        expectClose(a!.grad!.data, ref.ga, 1e-12);
-        expectClose(b!.grad!.data, ref.gb, 1e-12);
+        assertClose(a!.grad!.data, ref.ga, 1e-12);
+        assertClose(b!.grad!.data, ref.gb, 1e-12);
         ref.aHit.forEach((hit, i) => !hit && expect(Object.is(a!.grad!.data[i], 0)).toBe(true));
         ref.bHit.forEach((hit, i) => !hit && expect(Object.is(b!.grad!.data[i], 0)).toBe(true));
       }),

@@ -1,8 +1,7 @@
 import { allocate } from '../dtype.js';
 import { ArgumentError } from '../errors.js';
 import { clamp as clampKernel, insideMask, leakyRelu as leakyReluKernel, mapUnary, type UnaryKind } from '../kernels/unary.js';
-import { constant, expectTensor, makeOutput, type Tensor, type VJP } from '../tensor.js';
-import { freshUnless } from '../engine/fresh-grads.js';
+import { constant, expectTensor, makeOutput, type Tensor } from '../tensor.js';
 
 function run(kind: UnaryKind, x: Tensor): Tensor['data'] {
   const out = allocate(x.dtype, x.size);
@@ -13,9 +12,7 @@ function run(kind: UnaryKind, x: Tensor): Tensor['data'] {
 /** A unary op: kernel `kind` forward, `vjp` backward (written in Tensor ops, so differentiable). */
 function unaryOp(op: string, kind: UnaryKind, input: Tensor, vjp: (g: Tensor, x: Tensor, y: Tensor) => Tensor): Tensor {
   const x = expectTensor(op, 'input', input);
-  // Every VJP below returns g itself or a new tensor.
-  const backward: VJP = (g, y) => [freshUnless(vjp(g, x, y), g)];
-  return makeOutput(op, run(kind, x), x.shape, [x], backward);
+  return makeOutput(op, run(kind, x), x.shape, [x], (g, y) => [vjp(g, x, y)]);
 }
 
 /** A 0/1 mask of where `x > 0`, outside the graph. */
