@@ -9,9 +9,10 @@
 //   3. runs `node app.cjs`: require() of every entry (Node >= 20.19 loads ES modules that way);
 //   4. bundles the browser consumer with esbuild for the browser, fails on anything of Node in
 //      it, and runs the bundle;
-// and checks the two ways to misuse them: a Node-only entry in a browser bundle, and
-// '@chainrule/autograd/testing' without fast-check, each must fail naming what to do.
-// Network: the npm registry only (the packages' own dependencies, @types/node, fast-check).
+// and checks the ways to misuse them: a Node-only entry in a browser bundle, and
+// '@chainrule/autograd/testing' or '/viz' without their optional peer (fast-check, @viz-js/viz),
+// each must fail naming what to do. Steps 4 and 2 come after the peers are installed.
+// Network: the npm registry only (the packages' dependencies, @types/node and the two peers).
 // The project is deleted afterwards; CHAINRULE_KEEP_CONSUMER=1 keeps it for a look.
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -28,6 +29,7 @@ const tsc = require.resolve('typescript/bin/tsc');
 const rootPackage = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
 const TYPES_NODE = rootPackage.devDependencies['@types/node'];
 const FAST_CHECK = rootPackage.devDependencies['fast-check'];
+const VIZ = JSON.parse(readFileSync(join(ROOT, 'packages/autograd/package.json'), 'utf8')).devDependencies['@viz-js/viz'];
 
 /** A failed step: the message says which, and what it printed. */
 class StepError extends Error {}
@@ -106,13 +108,6 @@ step('3. node app.cjs (require() of every entry)', () => {
   return mustRun('node app.cjs', process.execPath, ['app.cjs'], app);
 });
 
-step('4. browser bundle of browser.ts (esbuild, platform browser): nothing of Node, and it runs', async () => {
-  const problems = await findNodeDependencies('browser.ts', consumerBundle());
-  if (problems.length > 0) throw new StepError(`the browser bundle reaches Node:\n  ${problems.join('\n  ')}`);
-  await buildForBrowser('browser.ts', consumerBundle({ outfile: join(app, 'browser.bundle.mjs') }));
-  return mustRun('node browser.bundle.mjs', process.execPath, ['browser.bundle.mjs'], app);
-});
-
 step('bad use: a Node-only entry in a browser bundle fails at load, saying what to import', async () => {
   const problems = await findNodeDependencies('node-only-in-browser.mjs', consumerBundle());
   if (problems.length > 0) throw new StepError(`the browser stub of a /node entry reaches Node:\n  ${problems.join('\n  ')}`);
@@ -132,9 +127,26 @@ step("bad use: '@chainrule/autograd/testing' without fast-check names the peer a
   return result.output.split('\n').find((line) => line.startsWith('Error: '));
 });
 
-step('install fast-check, then the testing entry works (node testing.mjs)', () => {
-  mustRun('npm install fast-check', 'npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', `fast-check@${FAST_CHECK}`], app);
-  return mustRun('node testing.mjs', process.execPath, ['testing.mjs'], app);
+step("bad use: '@chainrule/autograd/viz' without @viz-js/viz names the peer and the install command", () => {
+  const script = "import { tensor } from '@chainrule/autograd'; import { toSvg } from '@chainrule/autograd/viz'; await toSvg(tensor([1]).sum());";
+  const result = run(process.execPath, ['--input-type=module', '-e', script], app);
+  if (result.status === 0 || !result.output.includes('npm install @viz-js/viz')) {
+    throw new StepError(`expected an error naming @viz-js/viz and its install command, got exit ${result.status}:\n${result.output}`);
+  }
+  return result.output.split('\n').find((line) => line.startsWith('Error: '));
+});
+
+step('install the optional peers, then /testing and /viz work (node peers.mjs)', () => {
+  const peers = [`fast-check@${FAST_CHECK}`, `@viz-js/viz@${VIZ}`];
+  mustRun('npm install the peers', 'npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...peers], app);
+  return mustRun('node peers.mjs', process.execPath, ['peers.mjs'], app);
+});
+
+step('4. browser bundle of browser.ts (esbuild, platform browser): nothing of Node, and it runs', async () => {
+  const problems = await findNodeDependencies('browser.ts', consumerBundle());
+  if (problems.length > 0) throw new StepError(`the browser bundle reaches Node:\n  ${problems.join('\n  ')}`);
+  await buildForBrowser('browser.ts', consumerBundle({ outfile: join(app, 'browser.bundle.mjs') }));
+  return mustRun('node browser.bundle.mjs', process.execPath, ['browser.bundle.mjs'], app);
 });
 
 for (const resolution of ['bundler', 'nodenext']) {

@@ -1,8 +1,10 @@
-// The Node-only entries and the fast-check helpers as a TypeScript consumer uses them, type-checked
-// by scripts/consumer-test.mjs under strict settings with @types/node (bundler and nodenext).
+// The Node-only entries and the entries with optional peers (fast-check, @viz-js/viz) as a
+// TypeScript consumer uses them, type-checked by scripts/consumer-test.mjs under strict settings
+// with @types/node (bundler and nodenext).
 import { readFileSync } from 'node:fs';
 import { tensor } from '@chainrule/autograd';
 import { checkGradProperty, shapeArb, tensorArb, unaryArb } from '@chainrule/autograd/testing';
+import { toSvg } from '@chainrule/autograd/viz';
 import { californiaHousing, mnistDigits, readCsv, type MnistDigits } from '@chainrule/datasets/node';
 import { Linear } from '@chainrule/nn';
 import { load, save, saveCheckpoint } from '@chainrule/nn/node';
@@ -22,6 +24,8 @@ export function digits(): MnistDigits {
 
 export const housingRows = (): number => californiaHousing().shape[0] ?? 0;
 export const csv = readCsv;
+
+export const draw = (): Promise<string> => toSvg(tensor([1, 2], { requiresGrad: true }).sum());
 
 export function properties(): void {
   checkGradProperty((x) => x.tanh().sum(), unaryArb(shapeArb({ maxRank: 2 }), { dtype: 'float64' }), { numRuns: 5 });

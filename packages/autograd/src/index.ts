@@ -34,4 +34,4 @@ export { setKernelBackend, kernelBackend, type KernelBackend } from './kernels/b
 export { axpy, axpby } from './axpy.js';
 export { adamUpdate, type AdamStep } from './adam-update.js';
 export { kernelThreads, setKernelThreads } from './kernels/wasm/helper-thread.js';
-export { wasmGemmFlavour, type WasmGemmFlavour } from './kernels/wasm/module.js';
+export { wasmGemmFlavour, type WasmGemmFlavour } from './kernels/wasm/flavour.js';
