@@ -1,6 +1,6 @@
 import { WASM_GEMM_BLOCKING, WASM_KERNELS_RELAXED, WASM_KERNELS_SIMD128 } from './kernels.generated.js';
 import { dataStart, MAX_PAGES, scratchLayout } from './layout.js';
-import type { WasmGemmFlavour } from './flavour.js';
+import type { WasmGemmFlavour } from './settings.js';
 
 /**
  * Loading the WebAssembly kernels module (source: scripts/wasm/). It is a few kilobytes, so it
