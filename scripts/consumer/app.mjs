@@ -2,7 +2,7 @@
 // no loader, no build of its own. Run by scripts/consumer-test.mjs; any failed assertion exits 1.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gradcheck, kernelThreads, noGrad, randn, setKernelThreads, tensor, wasmGemmFlavour } from '@chainrule/autograd';
 import { DataLoader } from '@chainrule/datasets';
@@ -53,12 +53,19 @@ try {
   rmSync(dir, { recursive: true, force: true });
 }
 
-// The embedded WebAssembly and the gemm helper thread work from dist/: a product large enough
-// for two threads equals the one-thread product.
+// The embedded WebAssembly and the gemm helper thread work from dist/: the module loads, the
+// helper starts (on 2+ cores), and a product it shares equals the one-thread product.
+assert.notEqual(wasmGemmFlavour(), null, 'the embedded WebAssembly kernels did not load');
 const p = randn([256, 256], { seed: 3 });
 const q = randn([256, 256], { seed: 4 });
 setKernelThreads(2);
-const two = p.matmul(q);
+let two = p.matmul(q); // the first large product starts the helper
+if (availableParallelism() >= 2) {
+  const deadline = Date.now() + 30_000;
+  while (kernelThreads() !== 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  assert.equal(kernelThreads(), 2, 'the gemm helper thread did not start from dist/');
+  two = p.matmul(q);
+}
 const threads = kernelThreads();
 setKernelThreads(1);
 const one = p.matmul(q);
