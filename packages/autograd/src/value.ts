@@ -73,6 +73,10 @@ export class Value implements Vertex {
   /** @internal */ second: Value | null = null;
   /** @internal */ visitStamp = 0;
 
+  /**
+   * A leaf holding `data`, optionally named `label` for graph dumps.
+   * @throws ArgumentError if `data` is not a number.
+   */
   constructor(data: number, label = '') {
     if (typeof data !== 'number') throw new ArgumentError(`Value: data must be a number, got ${typeof data}`);
     const offset = allocateSlot(data);
