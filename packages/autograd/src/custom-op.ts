@@ -75,6 +75,6 @@ export function customOp(definition: CustomOpDefinition): (...inputs: TensorLike
       // Nor what it returns: user code may keep it.
       for (const gi of grads) if (gi instanceof Tensor) takeFresh(gi);
       return grads;
-    }, 'shared');
+    }, { storage: 'shared' });
   };
 }

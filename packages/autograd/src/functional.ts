@@ -9,9 +9,6 @@ import { concat, reshape, stack } from './ops/shape.js';
 /** An argument of a transformed function: a tensor or a list of tensors (e.g. a model's parameters). */
 export type Arg = Tensor | readonly Tensor[];
 
-/** Gradients shaped like the arguments they belong to. */
-export type GradOf<A extends Arg> = A extends Tensor ? Tensor : Tensor[];
-
 /** Which arguments to differentiate with respect to. */
 export interface ArgnumsOption {
   /** An argument position, or several (default 0). */

@@ -4,6 +4,8 @@ import { formatShape, sizeOf, type Shape } from './shape.js';
 import { tensorText } from './format.js';
 import type { Vertex } from './engine/topo-sort.js';
 import { backward as runBackward, type BackwardOptions } from './engine/backward.js';
+// NOTE: tensor.ts, creation.ts, engine/backward.ts and the ops import one another; the cycle
+// works because none of them builds a tensor or calls an op at load time (see ops/README.md).
 import * as binary from './ops/binary.js';
 import * as unary from './ops/unary.js';
 import * as reduce from './ops/reduce.js';
@@ -318,15 +320,21 @@ function flatShape(args: number[] | [readonly number[]]): number[] {
   return Array.isArray(args[0]) ? [...(args[0] as readonly number[])] : (args as number[]);
 }
 
+/** How `makeOutput` records an op, besides its data and VJP. */
+export interface OutputOptions {
+  /**
+   * Whose `data` is: 'new' (allocated for this output, the default) or 'shared' (an input's, as
+   * a reshape view, or a caller's). Only new storage may become a leaf's `.grad` without a copy
+   * (engine/fresh-grads.ts), so that is declared here, once per op, not in each VJP.
+   */
+  storage?: 'new' | 'shared';
+}
+
 /**
  * Builds an op's output tensor and, when gradients are being recorded and an input requires
  * them, the graph node with its VJP. Every op returns through here.
- *
- * `storage` says whose `data` is: 'new' (allocated for this output, the usual case) or 'shared'
- * (an input's, as a reshape view, or a caller's). Only new storage may become a leaf's `.grad`
- * without a copy (engine/fresh-grads.ts), so that is declared here, once, not in each VJP.
  */
-export function makeOutput(op: string, data: FloatArray, shape: Shape, inputs: readonly Tensor[], vjp: VJP, storage: 'new' | 'shared' = 'new'): Tensor {
+export function makeOutput(op: string, data: FloatArray, shape: Shape, inputs: readonly Tensor[], vjp: VJP, options: OutputOptions = {}): Tensor {
   let record = false;
   if (isGradEnabled()) {
     for (let i = 0; i < inputs.length; i++) {
@@ -340,7 +348,7 @@ export function makeOutput(op: string, data: FloatArray, shape: Shape, inputs: r
   if (site !== undefined && checksForward()) checkFinite(op, 'forward', data, site);
   if (record) return new Tensor(data, shape, { gradFn: { op, inputs, vjp, site } });
   const out = new Tensor(data, shape);
-  if (storage === 'new') markFresh(out);
+  if (options.storage !== 'shared') markFresh(out);
   return out;
 }
 

@@ -5,6 +5,8 @@
  */
 export {
   ArgumentError,
+  CSV_MAX_FIELD_LENGTH,
+  CSV_MAX_RECORD_LENGTH,
   circles,
   DataFileError,
   DataFormatError,

@@ -29,7 +29,7 @@ export function reshape(input: Tensor, shape: Shape): Tensor {
     throw new ShapeError(`reshape: cannot reshape ${formatShape(x.shape)} (${x.size} elements) into ${formatShape(shape)}`);
   }
   if (shapesEqual(target, x.shape)) return x;
-  return makeOutput('reshape', x.data, target, [x], (g) => [reshape(g, x.shape)], 'shared');
+  return makeOutput('reshape', x.data, target, [x], (g) => [reshape(g, x.shape)], { storage: 'shared' });
 }
 
 /**
