@@ -57,7 +57,7 @@ export { serializeCheckpoint, parseCheckpoint, type Checkpoint } from './seriali
 
 export {
   fit, evaluate,
-  type Batch, type BatchSource, type OptimizerLike, type EpochLog, type Callbacks, type FitOptions, type History,
+  type TensorBatch, type BatchSource, type OptimizerLike, type EpochLog, type Callbacks, type FitOptions, type History,
   type EvaluateOptions, type EvaluateResult,
 } from './train/fit.js';
 export { accuracy, confusionMatrix, type MetricFunction, type ClassificationOptions } from './train/metrics.js';
