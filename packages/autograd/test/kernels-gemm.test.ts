@@ -1,10 +1,10 @@
 import { setFlagsFromString } from 'node:v8';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { seededTensor } from '@chainrule/autograd/testing';
 import type { FloatArray } from '../src/dtype.js';
 import { kernelBackend, setKernelBackend, type KernelBackend } from '../src/kernels/backend.js';
 import { gemm } from '../src/kernels/gemm.js';
-import { Generator } from '../src/random.js';
 import { gemmJs, gemmJsIsMonomorphic, gemmJsShared } from '../src/kernels/gemm-js.js';
 import { gemmWasm } from '../src/kernels/wasm/gemm.js';
 import { wasmAvailable } from '../src/kernels/wasm/module.js';
@@ -25,10 +25,9 @@ interface Case {
   seed: number;
 }
 
-/** `size` seeded values in [-scale, scale). */
+/** `size` seeded operands uniform in [-scale, scale). */
 function values(seed: number, size: number, scale = 2): number[] {
-  const generator = new Generator(seed);
-  return Array.from({ length: size }, () => generator.uniform(-scale, scale));
+  return Array.from(seededTensor([size], seed, { min: -scale, max: scale, requiresGrad: false }).data);
 }
 
 function make(dtype: DTypeName, size: number): FloatArray {
