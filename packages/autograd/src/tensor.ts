@@ -4,6 +4,8 @@ import { formatShape, sizeOf, type Shape } from './shape.js';
 import { tensorText } from './format.js';
 import type { Vertex } from './engine/topo-sort.js';
 import { backward as runBackward, type BackwardOptions } from './engine/backward.js';
+// NOTE: tensor.ts, creation.ts, engine/backward.ts and the ops import one another; the cycle
+// works because none of them builds a tensor or calls an op at load time (see ops/README.md).
 import * as binary from './ops/binary.js';
 import * as unary from './ops/unary.js';
 import * as reduce from './ops/reduce.js';

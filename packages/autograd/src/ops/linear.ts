@@ -19,6 +19,9 @@ export type LinearActivation = 'none' | 'relu';
  * VJP computes dX = dH·W, dW = dHᵀ·X (gemm transpose flags, no transposed copies) and db as
  * column sums, dH being the gradient masked by relu. Those are Tensor ops, so the VJP is
  * differentiable again under createGraph.
+ * @throws ShapeError if W is not 2-D, x's last axis is not W's in, or b is not [out].
+ * @throws ArgumentError for an activation other than 'none' or 'relu'.
+ * @throws DTypeError if the dtypes differ.
  * @example linear(x, w, b, 'relu') // x [64, 784], w [128, 784], b [128] -> [64, 128]
  */
 export function linear(input: Tensor, weight: Tensor, bias?: Tensor | null, activation: LinearActivation = 'none'): Tensor {
