@@ -1,15 +1,23 @@
 import { ArgumentError } from './errors.js';
 import { isGradEnabled } from './engine/grad-mode.js';
 import { nextVisitStamp, topoSort, type Vertex } from './engine/topo-sort.js';
-import {
-  allocateSlot, currentBlock, DATA, EXPONENT, GRAD, isRecent, newEpoch, OP_BITS, OP_MASK, pushRecent, recentOps, reserveRecent,
-} from './value-storage.js';
+import { allocateSlot, currentBlock, isRecent, newEpoch, pushRecent, recentOps, reserveRecent } from './value-storage.js';
 
 /** The primitive scalar ops; everything else on Value is composed from them. */
 type ValueOp = 'leaf' | 'add' | 'mul' | 'pow' | 'exp' | 'log' | 'tanh' | 'sigmoid' | 'relu';
 
 /** A Value or a plain number (taken as a constant). */
 export type ValueLike = Value | number;
+
+// The numbers of a Value's slot (value-storage.ts keeps them in blocks, data first).
+// NOTE: declared here, not imported: the accessors below run for every number read or written,
+// and a constant imported from another module is a load there, not a literal.
+const DATA = 0;
+const GRAD = 1;
+const EXPONENT = 2;
+/** `cell` packs the slot's offset (shifted left by OP_BITS) with the op code in the low bits. */
+const OP_BITS = 4;
+const OP_MASK = (1 << OP_BITS) - 1;
 
 /**
  * An op's local chain rule: adds its share of `g`, the gradient of the op's output `y`, into the
@@ -59,6 +67,8 @@ function result(data: number, code: number, first: Value, second: Value | null):
  * chain rule over a topological order of them (found without recursion, so a million-op chain
  * does not overflow the stack). Ops accept plain numbers as operands. Each op below is its
  * forward and, right under it, its chain rule; value-storage.ts keeps the numbers.
+ * An operand that is neither a Value nor a number, or a non-number exponent for `pow`, is an
+ * ArgumentError. Float arithmetic follows IEEE: log(0) is -Infinity, not an error.
  *
  * @example const a = new Value(2), b = new Value(-3); const c = a.mul(b).add(a.tanh()); c.backward(); a.grad
  */
@@ -73,6 +83,10 @@ export class Value implements Vertex {
   /** @internal */ second: Value | null = null;
   /** @internal */ visitStamp = 0;
 
+  /**
+   * A leaf holding `data`, optionally named `label` for graph dumps.
+   * @throws ArgumentError if `data` is not a number.
+   */
   constructor(data: number, label = '') {
     if (typeof data !== 'number') throw new ArgumentError(`Value: data must be a number, got ${typeof data}`);
     const offset = allocateSlot(data);
@@ -85,6 +99,7 @@ export class Value implements Vertex {
   get data(): number {
     return this.block[(this.cell >> OP_BITS) + DATA]!;
   }
+  /** Sets the scalar in place (as an optimiser step does); recorded ops are not recomputed. */
   set data(x: number) {
     this.block[(this.cell >> OP_BITS) + DATA] = x;
   }
@@ -93,6 +108,7 @@ export class Value implements Vertex {
   get grad(): number {
     return this.block[(this.cell >> OP_BITS) + GRAD]!;
   }
+  /** Sets the gradient, e.g. to 0 before another backward. */
   set grad(x: number) {
     this.block[(this.cell >> OP_BITS) + GRAD] = x;
   }
@@ -101,6 +117,7 @@ export class Value implements Vertex {
   get label(): string {
     return labels.get(this) ?? '';
   }
+  /** Names the value in graph dumps. */
   set label(name: string) {
     labels.set(this, name);
   }
@@ -217,7 +234,7 @@ export class Value implements Vertex {
       this.grad += 1;
       return;
     }
-    if (isRecent(this)) {
+    if (isRecent(this.block, this.cell >> OP_BITS)) {
       const older = backwardRecent(this);
       if (older !== null) backwardSearched(older, true);
     } else {
@@ -291,8 +308,8 @@ function backwardRecent(root: Value): Value[] | null {
     if (v.visitStamp !== stamp) continue; // not an ancestor of the root
     const a = v.first!;
     const b = v.second ?? a;
-    if (reach(a, stamp) && !isRecent(a)) (older ??= []).push(a);
-    if (reach(b, stamp) && !isRecent(b)) (older ??= []).push(b);
+    if (reach(a, stamp) && !isRecent(a.block, a.cell >> OP_BITS)) (older ??= []).push(a);
+    if (reach(b, stamp) && !isRecent(b.block, b.cell >> OP_BITS)) (older ??= []).push(b);
     applyRule(v, a, b);
   }
   newEpoch();

@@ -7,8 +7,8 @@ import { isWasmUnaryOp } from './wasm/layout.js';
 
 /** The elementwise unary functions the kernel knows. */
 export type UnaryKind =
-  | 'identity' | 'neg' | 'exp' | 'log' | 'log1p' | 'sqrt' | 'abs' | 'sign' | 'tanh' | 'sigmoid'
-  | 'relu' | 'step' | 'sin' | 'cos' | 'erf' | 'softplus' | 'square' | 'reciprocal' | 'isfinite';
+  | 'identity' | 'neg' | 'exp' | 'expm1' | 'log' | 'log1p' | 'sqrt' | 'abs' | 'sign' | 'tanh' | 'sigmoid'
+  | 'relu' | 'silu' | 'step' | 'sin' | 'cos' | 'erf' | 'softplus' | 'square' | 'reciprocal' | 'isfinite';
 
 interface UnaryKernels {
   mapUnary(kind: UnaryKind, x: FloatArray, out: FloatArray): void;
@@ -38,6 +38,9 @@ function unaryKernels(erf: (x: number) => number): UnaryKernels {
         return;
       case 'exp':
         for (let i = 0; i < n; i++) out[i] = Math.exp(x[i]!);
+        return;
+      case 'expm1':
+        for (let i = 0; i < n; i++) out[i] = Math.expm1(x[i]!);
         return;
       case 'log':
         for (let i = 0; i < n; i++) out[i] = Math.log(x[i]!);
@@ -78,6 +81,10 @@ function unaryKernels(erf: (x: number) => number): UnaryKernels {
           out[i] = pick[+(v > 0) | +(v !== v)]!;
         }
         return;
+      case 'silu':
+        // x / (1 + e^-x), PyTorch's form: -0 far below 0, NaN at -Infinity as in PyTorch.
+        for (let i = 0; i < n; i++) out[i] = x[i]! / (1 + Math.exp(-x[i]!));
+        return;
       case 'step':
         // 1 where x > 0: the derivative of relu, 0 at the kink as in PyTorch.
         for (let i = 0; i < n; i++) out[i] = +(x[i]! > 0);
@@ -107,6 +114,11 @@ function unaryKernels(erf: (x: number) => number): UnaryKernels {
       case 'isfinite':
         for (let i = 0; i < n; i++) out[i] = x[i]! - x[i]! === 0 ? 1 : 0;
         return;
+      default: {
+        // A kind without a loop is a compile error here, not an output left at zeros.
+        const missing: never = kind;
+        throw new Error(`mapUnary: no loop for kind ${String(missing)}`);
+      }
     }
   }
 
