@@ -8,6 +8,7 @@ import { topoSort } from './topo-sort.js';
 import { setGradEnabled } from './grad-mode.js';
 import { checkFinite, isAnomalyEnabled, runningBackward } from './anomaly.js';
 import { freshGradient, takeFresh, withFreshGradients } from './fresh-grads.js';
+import { bumpVersion, checkSavedVersions } from './versions.js';
 
 /** Options of `backward` and of the functional transforms built on it. */
 export interface BackwardOptions {
@@ -101,6 +102,7 @@ function sweep(
           `backward: the graph through '${node.op}' was already freed by an earlier backward(); pass { retainGraph: true } to the first call to backpropagate twice`,
         );
       }
+      checkSavedVersions(t);
       const grads = anomaly ? runningBackward(() => vjp(g, t)) : vjp(g, t);
       if (!retainGraph) node.vjp = null;
       const ins = node.inputs;
@@ -127,16 +129,22 @@ function sweep(
 function runHooks(t: Tensor, g: Tensor): Tensor {
   // A hook may keep the gradient it sees, so no .grad may take that buffer as its own.
   takeFresh(g);
-  for (const hook of t.hooks!.slice()) {
-    const replaced = hook(g);
-    if (replaced !== undefined) {
-      if (!shapesEqual(replaced.shape, g.shape) || replaced.dtype !== g.dtype) {
-        throw new GraphError(
-          `registerHook: a hook returned a gradient of shape ${formatShape(replaced.shape)} (${replaced.dtype}) for a tensor of shape ${formatShape(g.shape)} (${g.dtype})`,
-        );
-      }
-      g = replaced;
+  const hooks = t.hooks!.slice();
+  for (let h = 0; h < hooks.length; h++) {
+    const replaced: unknown = hooks[h]!(g);
+    if (replaced === undefined) continue;
+    const target = `a tensor of shape ${formatShape(g.shape)} (${g.dtype}${t.gradFn === null ? '' : `, output of '${t.gradFn.op}'`})`;
+    if (!(replaced instanceof Tensor)) {
+      throw new GraphError(
+        `registerHook: a hook (number ${h} on ${target}) returned ${replaced === null ? 'null' : typeof replaced}; return a Tensor of that shape and dtype to replace the gradient, or nothing to keep it`,
+      );
     }
+    if (!shapesEqual(replaced.shape, g.shape) || replaced.dtype !== g.dtype) {
+      throw new GraphError(
+        `registerHook: a hook returned a gradient of shape ${formatShape(replaced.shape)} (${replaced.dtype}) for ${target} (hook number ${h})`,
+      );
+    }
+    g = replaced;
   }
   return g;
 }
@@ -184,4 +192,5 @@ function storeGrad(t: Tensor, g: Tensor, createGraph: boolean): void {
   }
   // y + 1·x rounds once, as dst[i] += src[i] does: the same bits, on the vector path when long.
   axpyKernel(current.data, 1, g.data);
+  bumpVersion(current.data);
 }

@@ -1,7 +1,7 @@
 import { allocate } from '../dtype.js';
 import { ArgumentError } from '../errors.js';
 import { clamp as clampKernel, insideMask, leakyRelu as leakyReluKernel, mapUnary, type UnaryKind } from '../kernels/unary.js';
-import { constant, expectTensor, makeOutput, type Tensor, type VJP } from '../tensor.js';
+import { constant, expectTensor, makeOutput, type SavedRef, type Tensor, type VJP } from '../tensor.js';
 import { freshUnless } from '../engine/fresh-grads.js';
 
 function run(kind: UnaryKind, x: Tensor): Tensor['data'] {
@@ -10,12 +10,20 @@ function run(kind: UnaryKind, x: Tensor): Tensor['data'] {
   return out;
 }
 
-/** A unary op: kernel `kind` forward, `vjp` backward (written in Tensor ops, so differentiable). */
-function unaryOp(op: string, kind: UnaryKind, input: Tensor, vjp: (g: Tensor, x: Tensor, y: Tensor) => Tensor): Tensor {
+// What a unary VJP reads: nothing (only g), its input x, or its output y.
+const READS_NOTHING: readonly SavedRef[] = [];
+const READS_X: readonly SavedRef[] = [0];
+const READS_Y: readonly SavedRef[] = ['output'];
+
+/**
+ * A unary op: kernel `kind` forward, `vjp` backward (written in Tensor ops, so differentiable);
+ * `saves` says which of x and y the VJP reads.
+ */
+function unaryOp(op: string, kind: UnaryKind, input: Tensor, saves: readonly SavedRef[], vjp: (g: Tensor, x: Tensor, y: Tensor) => Tensor): Tensor {
   const x = expectTensor(op, 'input', input);
   // Every VJP below returns g itself or a new tensor.
   const backward: VJP = (g, y) => [freshUnless(vjp(g, x, y), g)];
-  return makeOutput(op, run(kind, x), x.shape, [x], backward);
+  return makeOutput(op, run(kind, x), x.shape, [x], backward, { saves });
 }
 
 /** A 0/1 mask of where `x > 0`, outside the graph. */
@@ -25,37 +33,37 @@ function positive(x: Tensor): Tensor {
 
 /** A copy of `x`, on the graph. */
 export function identity(x: Tensor): Tensor {
-  return unaryOp('clone', 'identity', x, (g) => g);
+  return unaryOp('clone', 'identity', x, READS_NOTHING, (g) => g);
 }
 
 /** `-x`. @example neg(x) */
 export function neg(x: Tensor): Tensor {
-  return unaryOp('neg', 'neg', x, (g) => g.neg());
+  return unaryOp('neg', 'neg', x, READS_NOTHING, (g) => g.neg());
 }
 
 /** `e^x`. @example exp(x) */
 export function exp(x: Tensor): Tensor {
-  return unaryOp('exp', 'exp', x, (g, _x, y) => g.mul(y));
+  return unaryOp('exp', 'exp', x, READS_Y, (g, _x, y) => g.mul(y));
 }
 
 /** Natural logarithm. @example log(x) */
 export function log(x: Tensor): Tensor {
-  return unaryOp('log', 'log', x, (g, xi) => g.div(xi));
+  return unaryOp('log', 'log', x, READS_X, (g, xi) => g.div(xi));
 }
 
 /** `log(1 + x)`, accurate for small x. @example log1p(x) */
 export function log1p(x: Tensor): Tensor {
-  return unaryOp('log1p', 'log1p', x, (g, xi) => g.div(xi.add(1)));
+  return unaryOp('log1p', 'log1p', x, READS_X, (g, xi) => g.div(xi.add(1)));
 }
 
 /** Square root; its gradient at 0 is Inf, as in PyTorch. @example sqrt(x) */
 export function sqrt(x: Tensor): Tensor {
-  return unaryOp('sqrt', 'sqrt', x, (g, _x, y) => g.div(y.mul(2)));
+  return unaryOp('sqrt', 'sqrt', x, READS_Y, (g, _x, y) => g.div(y.mul(2)));
 }
 
 /** `|x|`, with gradient sign(x) (0 at 0). @example abs(x) */
 export function abs(x: Tensor): Tensor {
-  return unaryOp('abs', 'abs', x, (g, xi) => g.mul(sign(xi)));
+  return unaryOp('abs', 'abs', x, READS_X, (g, xi) => g.mul(sign(xi)));
 }
 
 /** -1, 0 or 1 by the sign of x; no gradient flows. @example sign(x) */
@@ -65,17 +73,17 @@ export function sign(x: Tensor): Tensor {
 
 /** Hyperbolic tangent. @example tanh(x) */
 export function tanh(x: Tensor): Tensor {
-  return unaryOp('tanh', 'tanh', x, (g, _x, y) => g.mul(y.square().neg().add(1)));
+  return unaryOp('tanh', 'tanh', x, READS_Y, (g, _x, y) => g.mul(y.square().neg().add(1)));
 }
 
 /** Logistic sigmoid, stable for large |x|. @example sigmoid(x) */
 export function sigmoid(x: Tensor): Tensor {
-  return unaryOp('sigmoid', 'sigmoid', x, (g, _x, y) => g.mul(y.mul(y.neg().add(1))));
+  return unaryOp('sigmoid', 'sigmoid', x, READS_Y, (g, _x, y) => g.mul(y.mul(y.neg().add(1))));
 }
 
 /** `max(x, 0)`; gradient 0 at 0, as in PyTorch. @example relu(x) */
 export function relu(x: Tensor): Tensor {
-  return unaryOp('relu', 'relu', x, (g, xi) => g.mul(positive(xi)));
+  return unaryOp('relu', 'relu', x, READS_X, (g, xi) => g.mul(positive(xi)));
 }
 
 /** `x` where positive, `slope·x` elsewhere. @example leakyRelu(x, 0.2) */
@@ -88,13 +96,13 @@ export function leakyRelu(input: Tensor, slope = 0.01): Tensor {
     const m = positive(x);
     // slope + (1 - slope)·[x > 0]
     return [g.mul(m.mul(1 - slope).add(slope))];
-  });
+  }, { saves: READS_X });
 }
 
 /** The error function. @example erf(x) */
 export function erf(x: Tensor): Tensor {
   // d/dx erf(x) = 2/√π · e^{-x²}
-  return unaryOp('erf', 'erf', x, (g, xi) => g.mul(xi.square().neg().exp().mul(1.1283791670955126)));
+  return unaryOp('erf', 'erf', x, READS_X, (g, xi) => g.mul(xi.square().neg().exp().mul(1.1283791670955126)));
 }
 
 /** Exact GELU, `x · Φ(x) = x/2 · (1 + erf(x/√2))` (composed, so its gradient is inherited). @example gelu(x) */
@@ -106,27 +114,27 @@ export function gelu(input: Tensor): Tensor {
 
 /** `log(1 + e^x)`, computed without overflow; gradient sigmoid(x). @example softplus(x) */
 export function softplus(x: Tensor): Tensor {
-  return unaryOp('softplus', 'softplus', x, (g, xi) => g.mul(sigmoid(xi)));
+  return unaryOp('softplus', 'softplus', x, READS_X, (g, xi) => g.mul(sigmoid(xi)));
 }
 
 /** Sine. @example sin(x) */
 export function sin(x: Tensor): Tensor {
-  return unaryOp('sin', 'sin', x, (g, xi) => g.mul(cos(xi)));
+  return unaryOp('sin', 'sin', x, READS_X, (g, xi) => g.mul(cos(xi)));
 }
 
 /** Cosine. @example cos(x) */
 export function cos(x: Tensor): Tensor {
-  return unaryOp('cos', 'cos', x, (g, xi) => g.mul(sin(xi)).neg());
+  return unaryOp('cos', 'cos', x, READS_X, (g, xi) => g.mul(sin(xi)).neg());
 }
 
 /** `x²`. @example square(x) */
 export function square(x: Tensor): Tensor {
-  return unaryOp('square', 'square', x, (g, xi) => g.mul(xi).mul(2));
+  return unaryOp('square', 'square', x, READS_X, (g, xi) => g.mul(xi).mul(2));
 }
 
 /** `1 / x`. @example reciprocal(x) */
 export function reciprocal(x: Tensor): Tensor {
-  return unaryOp('reciprocal', 'reciprocal', x, (g, _x, y) => g.mul(y.square()).neg());
+  return unaryOp('reciprocal', 'reciprocal', x, READS_Y, (g, _x, y) => g.mul(y.square()).neg());
 }
 
 /**
@@ -146,7 +154,7 @@ export function clamp(input: Tensor, min?: number, max?: number): Tensor {
     const mask = allocate(x.dtype, x.size);
     insideMask(x.data, lo, hi, mask);
     return [g.mul(constant(mask, x.shape))];
-  });
+  }, { saves: READS_X });
 }
 
 /** 1 where finite, 0 where NaN or ±Inf (no gradient). @example isFinite(x) */
