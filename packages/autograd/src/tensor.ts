@@ -29,11 +29,13 @@ export type SavedRef = number | 'output' | Tensor;
 /** How `makeOutput` records an op, besides its data and VJP. */
 export interface OutputOptions {
   /**
-   * The tensors whose values (not only shapes) the VJP reads. Their versions are recorded now,
-   * and backward refuses to run the VJP once one of them has been modified in place since (see
-   * `incrementVersion`). Default: every input and the output, right for any VJP.
+   * For each input, the tensors whose values (not only shapes) the VJP reads to compute that
+   * input's gradient: `[[1], [0]]` for `x·y`. The versions of those needed by the inputs that
+   * require grad are recorded now, and backward refuses to run the VJP once one of them has
+   * been modified in place since (see `incrementVersion`), as PyTorch's saved tensors.
+   * Default: every input and the output, right for any VJP.
    */
-  saves?: readonly SavedRef[];
+  saves?: readonly (readonly SavedRef[])[];
 }
 
 /** The record of the op that produced a tensor: its name, inputs and vector-Jacobian product. */
@@ -383,9 +385,19 @@ export function makeOutput(op: string, data: FloatArray, shape: Shape, inputs: r
   const site = isAnomalyEnabled() ? captureCreationSite() : undefined;
   if (site !== undefined && checksForward()) checkFinite(op, 'forward', data, site);
   if (!record) return new Tensor(data, shape);
-  const saves = options.saves ?? allSaved(inputs);
+  const saves = options.saves === undefined ? allSaved(inputs) : savedFor(inputs, options.saves);
   const savedVersions = saves.map((ref) => versionOf(ref === 'output' ? data : typeof ref === 'number' ? inputs[ref]!.data : ref.data));
   return new Tensor(data, shape, { gradFn: { op, inputs, vjp, site, saves, savedVersions } });
+}
+
+/** What the gradients of the inputs that require grad read, each tensor once. */
+function savedFor(inputs: readonly Tensor[], reads: readonly (readonly SavedRef[])[]): SavedRef[] {
+  const refs: SavedRef[] = [];
+  for (let i = 0; i < inputs.length; i++) {
+    if (!inputs[i]!.requiresGrad) continue;
+    for (const ref of reads[i] ?? []) if (!refs.includes(ref)) refs.push(ref);
+  }
+  return refs;
 }
 
 /** Every input and the output: what a VJP nobody has described may read. */

@@ -1,4 +1,4 @@
-import { ArgumentError, noGrad, type Tensor } from '@chainrule/autograd';
+import { ArgumentError, incrementVersion, noGrad, type Tensor } from '@chainrule/autograd';
 import { StateDictError } from './errors.js';
 import { formatShape, sameShape } from './format.js';
 import { clearGrad, type ZeroGradOptions } from './zero-grad.js';
@@ -271,7 +271,10 @@ export abstract class Module {
       throw new StateDictError(`loadStateDict: ${this.constructor.name} cannot load the state dict (${problems.length} problem(s)): ${problems.join('; ')}`);
     }
     noGrad(() => {
-      for (const k of loaded) own[k]!.data.set(dict[k]!.data);
+      for (const k of loaded) {
+        own[k]!.data.set(dict[k]!.data);
+        incrementVersion(own[k]!);
+      }
     });
     return { loaded, missing: strict ? [] : missing, unexpected: strict ? [] : unexpected };
   }

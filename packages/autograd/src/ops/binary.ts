@@ -23,7 +23,7 @@ export function add(a: TensorLike, b: TensorLike): Tensor {
   return makeOutput('add', data, shape, [x, y], (g) => [
     x.requiresGrad ? freshUnless(sumTo(g, x.shape), g) : null,
     y.requiresGrad ? freshUnless(sumTo(g, y.shape), g) : null,
-  ], { saves: [] });
+  ], { saves: [[], []] });
 }
 
 /** Elementwise `a - b` with broadcasting. @example sub(x, y) */
@@ -33,7 +33,7 @@ export function sub(a: TensorLike, b: TensorLike): Tensor {
   return makeOutput('sub', data, shape, [x, y], (g) => [
     x.requiresGrad ? freshUnless(sumTo(g, x.shape), g) : null,
     y.requiresGrad ? freshUnless(sumTo(g.neg(), y.shape), g) : null,
-  ], { saves: [] });
+  ], { saves: [[], []] });
 }
 
 /** Elementwise `a * b` with broadcasting. @example mul(x, 2) */
@@ -43,7 +43,7 @@ export function mul(a: TensorLike, b: TensorLike): Tensor {
   return makeOutput('mul', data, shape, [x, y], (g) => [
     x.requiresGrad ? freshUnless(sumTo(g.mul(y), x.shape), g) : null,
     y.requiresGrad ? freshUnless(sumTo(g.mul(x), y.shape), g) : null,
-  ], { saves: [0, 1] });
+  ], { saves: [[1], [0]] });
 }
 
 /** Elementwise `a / b` with broadcasting. @example div(x, y) */
@@ -54,7 +54,7 @@ export function div(a: TensorLike, b: TensorLike): Tensor {
     x.requiresGrad ? sumTo(g.div(y), x.shape) : null,
     // d(x/y)/dy = -(x/y)/y
     y.requiresGrad ? sumTo(g.mul(out).div(y).neg(), y.shape) : null,
-  ], { saves: [1, 'output'] });
+  ], { saves: [[1], [1, 'output']] });
 }
 
 /**
@@ -71,7 +71,7 @@ export function pow(a: TensorLike, b: TensorLike): Tensor {
       // x⁰ is constant: zeros, as PyTorch, not g·0 (which is NaN where g is ±Inf or NaN).
       x.requiresGrad ? (p === 0 ? zerosLike(x) : g.mul(x.pow(p - 1).mul(p))) : null,
       null,
-    ], { saves: [0] });
+    ], { saves: [[0], []] });
   }
   return makeOutput('pow', data, shape, [x, y], (g, out) => [
     // Where b = 0 the base gradient is 0, not 0·0^(-1) = NaN at a = 0 (PyTorch's rule, and the number path's).
@@ -79,7 +79,7 @@ export function pow(a: TensorLike, b: TensorLike): Tensor {
     y.requiresGrad
       ? sumTo(g.mul(where(x.eq(0).mul(y.ge(0)), 0, out.mul(x.log()))), y.shape)
       : null,
-  ], { saves: [0, 1, 'output'] });
+  ], { saves: [[0, 1], [0, 1, 'output']] });
 }
 
 /**
@@ -97,7 +97,7 @@ function extremum(op: 'maximum' | 'minimum', a: TensorLike, b: TensorLike): Tens
       x.requiresGrad ? sumTo(g.mul(tie.add(xLoses).neg().add(1)), x.shape) : null,
       y.requiresGrad ? sumTo(g.mul(tie.add(yLoses).neg().add(1)), y.shape) : null,
     ];
-  }, { saves: [0, 1] });
+  }, { saves: [[0, 1], [0, 1]] });
 }
 
 /** Elementwise maximum; ties split the gradient evenly. @example maximum(x, 0) */

@@ -53,8 +53,8 @@ export function linear(input: Tensor, weight: Tensor, bias?: Tensor | null, acti
   return makeOutput('linear', y, [...lead, outF], inputs, (g, out) => {
     const grads = isGradEnabled() ? composedVjp(g, out, x, w, b, rows, relu) : fusedVjp(g, out, x, w, b, rows, relu);
     return b === null ? grads.slice(0, 2) : grads;
-    // The VJP never reads the bias's values, and the output only for relu's mask.
-  }, { saves: relu ? [0, 1, 'output'] : [0, 1] });
+    // dX reads W, dW reads X, and all three read the output for relu's mask; none reads b.
+  }, { saves: relu ? [[1, 'output'], [0, 'output'], ['output']] : [[1], [0], []] });
 }
 
 type Grads = [Tensor | null, Tensor | null, Tensor | null];

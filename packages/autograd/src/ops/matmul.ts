@@ -46,7 +46,7 @@ export function matmulT(a: Tensor, b: Tensor, transA: boolean, transB: boolean):
   return makeOutput('matmul', out, [...batch, m, n], [a, b], (g) => [
     a.requiresGrad ? freshGradient(sumTo(transA ? matmulT(b, g, transB, true) : matmulT(g, b, false, !transB), a.shape)) : null,
     b.requiresGrad ? freshGradient(sumTo(transB ? matmulT(g, a, true, transA) : matmulT(a, g, !transA, false), b.shape)) : null,
-  ], { saves: [0, 1] });
+  ], { saves: [[1], [0]] });
 }
 
 /**

@@ -52,7 +52,7 @@ function reduction(
   const keepShape = reducedShape(x.shape, axes, true);
   const data = reduceData(kind, x.data, x.shape, axes);
   const shape = keepdims ? keepShape : reducedShape(x.shape, axes, false);
-  return makeOutput(op, data, shape, [x], (g, out) => [vjp(reshape(g, keepShape), x, reshape(out, keepShape), axes)], { saves });
+  return makeOutput(op, data, shape, [x], (g, out) => [vjp(reshape(g, keepShape), x, reshape(out, keepShape), axes)], { saves: [saves] });
 }
 
 /** Sum over `axis` (all by default). @example sum(x, 1, true) */

@@ -29,7 +29,7 @@ export function reshape(input: Tensor, shape: Shape): Tensor {
     throw new ShapeError(`reshape: cannot reshape ${formatShape(x.shape)} (${x.size} elements) into ${formatShape(shape)}`);
   }
   if (shapesEqual(target, x.shape)) return x;
-  return makeOutput('reshape', x.data, target, [x], (g) => [reshape(g, x.shape)], { saves: [] });
+  return makeOutput('reshape', x.data, target, [x], (g) => [reshape(g, x.shape)], { saves: [[]] });
 }
 
 /** Reorders axes: out axis d is x's axis `axes[d]`. @example permute(x, [2, 0, 1]) */
@@ -46,7 +46,7 @@ export function permute(input: Tensor, axes: readonly number[]): Tensor {
   const out = allocate(x.dtype, x.size);
   permuteKernel(x.data, x.shape, perm, out);
   const inverse = perm.map((_, i) => perm.indexOf(i));
-  return makeOutput('permute', out, perm.map((p) => x.shape[p]!), [x], (g) => [permute(g, inverse)], { saves: [] });
+  return makeOutput('permute', out, perm.map((p) => x.shape[p]!), [x], (g) => [permute(g, inverse)], { saves: [[]] });
 }
 
 /** Swaps two axes. @example transpose(x, 0, 1) */
@@ -112,7 +112,7 @@ function sliceRange(x: Tensor, ax: number, lo: number, hi: number): Tensor {
   const inner = sizeOf(x.shape.slice(ax + 1));
   const out = allocate(x.dtype, sizeOf(shape));
   copyAlongAxis(x.data, n, lo, out, hi - lo, 0, outer, hi - lo, inner);
-  return makeOutput('slice', out, shape, [x], (g) => [padRange(g, ax, lo, n)], { saves: [] });
+  return makeOutput('slice', out, shape, [x], (g) => [padRange(g, ax, lo, n)], { saves: [[]] });
 }
 
 /** The adjoint of sliceRange: g placed at [lo, lo + len) of a zero tensor with `n` along `ax`. */
@@ -124,7 +124,7 @@ function padRange(g: Tensor, ax: number, lo: number, n: number): Tensor {
   const inner = sizeOf(g.shape.slice(ax + 1));
   const out = allocate(g.dtype, sizeOf(shape));
   copyAlongAxis(g.data, len, 0, out, n, lo, outer, len, inner);
-  return makeOutput('pad', out, shape, [g], (gg) => [sliceRange(gg, ax, lo, lo + len)], { saves: [] });
+  return makeOutput('pad', out, shape, [g], (gg) => [sliceRange(gg, ax, lo, lo + len)], { saves: [[]] });
 }
 
 /** Joins tensors along an existing axis. @example concat([a, b], 0) */
@@ -159,7 +159,7 @@ export function concat(inputs: readonly Tensor[], axis = 0): Tensor {
   }
   return makeOutput('concat', out, shape, xs, (g) =>
     xs.map((t, i) => (t.requiresGrad ? sliceRange(g, ax, offsets[i]!, offsets[i]! + t.shape[ax]!) : null)),
-    { saves: [] },
+    { saves: xs.map(() => []) },
   );
 }
 
@@ -193,7 +193,7 @@ export function expand(input: Tensor, shape: Shape): Tensor {
   if (shapesEqual(target, x.shape)) return x;
   const out = allocate(x.dtype, sizeOf(target));
   broadcastCopy(x.data, x.shape, out, target);
-  return makeOutput('expand', out, target, [x], (g) => [sumTo(g, x.shape)], { saves: [] });
+  return makeOutput('expand', out, target, [x], (g) => [sumTo(g, x.shape)], { saves: [[]] });
 }
 
 /** Removes size-1 axes: all of them, or only `axis`. @example squeeze(x, 0) */

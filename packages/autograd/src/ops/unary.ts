@@ -11,15 +11,15 @@ function run(kind: UnaryKind, x: Tensor): Tensor['data'] {
 }
 
 // What a unary VJP reads: nothing (only g), its input x, or its output y.
-const READS_NOTHING: readonly SavedRef[] = [];
-const READS_X: readonly SavedRef[] = [0];
-const READS_Y: readonly SavedRef[] = ['output'];
+const READS_NOTHING: readonly (readonly SavedRef[])[] = [[]];
+const READS_X: readonly (readonly SavedRef[])[] = [[0]];
+const READS_Y: readonly (readonly SavedRef[])[] = [['output']];
 
 /**
  * A unary op: kernel `kind` forward, `vjp` backward (written in Tensor ops, so differentiable);
- * `saves` says which of x and y the VJP reads.
+ * `saves` says which of x and y its VJP reads.
  */
-function unaryOp(op: string, kind: UnaryKind, input: Tensor, saves: readonly SavedRef[], vjp: (g: Tensor, x: Tensor, y: Tensor) => Tensor): Tensor {
+function unaryOp(op: string, kind: UnaryKind, input: Tensor, saves: readonly (readonly SavedRef[])[], vjp: (g: Tensor, x: Tensor, y: Tensor) => Tensor): Tensor {
   const x = expectTensor(op, 'input', input);
   // Every VJP below returns g itself or a new tensor.
   const backward: VJP = (g, y) => [freshUnless(vjp(g, x, y), g)];

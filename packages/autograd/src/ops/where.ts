@@ -30,7 +30,7 @@ export function where(condition: Tensor, a: TensorLike, b: TensorLike): Tensor {
   return makeOutput('where', data, shape, [x, y], (g) => [
     x.requiresGrad ? sumTo(where(c, g, 0), x.shape) : null,
     y.requiresGrad ? sumTo(where(c, 0, g), y.shape) : null,
-  ], { saves: [c] });
+  ], { saves: [[c], [c]] });
 }
 
 /** The shape all three operands broadcast to; an error names each operand's shape, not a partial result. */

@@ -1,4 +1,4 @@
-import { ArgumentError, Tensor, enableGrad, type FloatArray } from '@chainrule/autograd';
+import { ArgumentError, Tensor, enableGrad, incrementVersion, type FloatArray } from '@chainrule/autograd';
 import { StateDictError } from '../errors.js';
 import { clearGrad, type ZeroGradOptions } from '../zero-grad.js';
 
@@ -114,6 +114,8 @@ export abstract class Optimizer<O extends BaseOptions, S extends object> {
       for (const p of group.params) {
         if (p.grad === null) continue;
         this.update(p, p.grad.data, group);
+        // Whatever the update wrote, a backward through a graph that saw the old values must refuse.
+        incrementVersion(p);
       }
     }
     return loss;
