@@ -72,7 +72,7 @@ export function crossEntropy(logits: Tensor, target: Tensor | ArrayLike<number>,
     const dLogits = x.requiresGrad ? freshGradient(constant(dx, x.shape)) : null;
     if (probs === null) return [dLogits];
     return [dLogits, dp === null ? null : freshGradient(constant(dp, x.shape))];
-  }, { saves: [[0, 1], [0]] });
+  }, { saves: probs === null ? [[0]] : [[0, 1], [0]] });
 }
 
 /** Class labels from a [N] tensor or an array, each an integer in [0, C). */
