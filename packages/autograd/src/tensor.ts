@@ -430,6 +430,6 @@ export function expectTensor(op: string, name: string, value: unknown): Tensor {
 function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
-  if (ArrayBuffer.isView(value)) return `a ${value.constructor.name}`;
+  if (ArrayBuffer.isView(value)) return value.constructor.name;
   return typeof value === 'object' ? (value.constructor?.name ?? 'an object') : typeof value;
 }

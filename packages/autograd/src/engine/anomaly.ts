@@ -1,5 +1,6 @@
 import { AnomalyError } from '../errors.js';
 import type { FloatArray } from '../dtype.js';
+import { runScoped } from './grad-mode.js';
 
 /**
  * Anomaly mode: every op records where it was created, and the first forward output or
@@ -12,15 +13,18 @@ export function isAnomalyEnabled(): boolean {
   return enabled;
 }
 
-/** Runs `fn` in anomaly mode: `detectAnomaly(() => loss(x).backward())`. */
+/**
+ * Runs `fn` in anomaly mode: `detectAnomaly(() => loss(x).backward())`. `fn` must be
+ * synchronous: an async function is refused (the mode would end at its first `await`).
+ */
 export function detectAnomaly<T>(fn: () => T): T {
-  const previous = enabled;
-  enabled = true;
-  try {
-    return fn();
-  } finally {
-    enabled = previous;
-  }
+  return runScoped('detectAnomaly', fn, () => {
+    const previous = enabled;
+    enabled = true;
+    return () => {
+      enabled = previous;
+    };
+  });
 }
 
 let inBackward = 0;

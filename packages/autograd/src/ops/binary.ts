@@ -11,7 +11,7 @@ import { zerosLike } from '../creation.js';
 /** Runs a broadcasting binary kernel; the result has no graph yet. */
 export function binaryForward(op: string, kind: BinaryKind, a: Tensor, b: Tensor): { data: Tensor['data']; shape: number[] } {
   const shape = broadcastShapes(op, a.shape, b.shape);
-  const data = allocate(a.dtype, sizeOf(shape));
+  const data = allocate(a.dtype, sizeOf(shape), op, shape);
   broadcastBinary(kind, a.data, a.shape, b.data, b.shape, data, shape);
   return { data, shape };
 }

@@ -46,7 +46,7 @@ export function linear(input: Tensor, weight: Tensor, bias?: Tensor | null, acti
   const lead = x.shape.slice(0, x.ndim - 1);
   const rows = sizeOf(lead);
   const relu = activation === 'relu';
-  const y = allocate(x.dtype, rows * outF);
+  const y = allocate(x.dtype, rows * outF, 'linear', [...lead, outF]);
   // The bias and relu are gemm's epilogue: applied before the product leaves WebAssembly memory.
   gemm(false, true, rows, outF, inF, x.data, 0, w.data, 0, y, 0, b === null ? null : b.data, relu);
   const inputs = b === null ? [x, w] : [x, w, b];

@@ -28,7 +28,7 @@ export function matmulT(a: Tensor, b: Tensor, transA: boolean, transB: boolean):
   const batchB = b.shape.slice(0, rb - 2);
   const batch = broadcastShapes('matmul', batchA, batchB);
   const count = sizeOf(batch);
-  const out = allocate(a.dtype, count * m * n);
+  const out = allocate(a.dtype, count * m * n, 'matmul', [...batch, m, n]);
   const stridesA = broadcastStrides(batchA, batch);
   const stridesB = broadcastStrides(batchB, batch);
   const matA = m * k, matB = k * n;

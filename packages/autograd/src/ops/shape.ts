@@ -149,7 +149,7 @@ export function concat(inputs: readonly Tensor[], axis = 0): Tensor {
   shape[ax] = total;
   const outer = sizeOf(first.shape.slice(0, ax));
   const inner = sizeOf(first.shape.slice(ax + 1));
-  const out = allocate(first.dtype, sizeOf(shape));
+  const out = allocate(first.dtype, sizeOf(shape), 'concat', shape);
   const offsets: number[] = [];
   let at = 0;
   for (const t of xs) {
@@ -191,7 +191,7 @@ export function expand(input: Tensor, shape: Shape): Tensor {
   }
   checkShape('expand', target);
   if (shapesEqual(target, x.shape)) return x;
-  const out = allocate(x.dtype, sizeOf(target));
+  const out = allocate(x.dtype, sizeOf(target), 'expand', target);
   broadcastCopy(x.data, x.shape, out, target);
   return makeOutput('expand', out, target, [x], (g) => [sumTo(g, x.shape)], { saves: [[]] });
 }

@@ -24,7 +24,7 @@ export function where(condition: Tensor, a: TensorLike, b: TensorLike): Tensor {
   const y = typeof b === 'number' ? scalarTensor(b, x.dtype) : expectTensor('where', 'other', b);
   checkSameDType('where', x, y);
   const shape = broadcastAll(cond, x, y);
-  const data = allocate(x.dtype, sizeOf(shape));
+  const data = allocate(x.dtype, sizeOf(shape), 'where', shape);
   broadcastWhere(cond.data, cond.shape, x.data, x.shape, y.data, y.shape, data, shape);
   const c = cond.detach();
   return makeOutput('where', data, shape, [x, y], (g) => [
