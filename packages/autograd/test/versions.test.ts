@@ -92,6 +92,18 @@ describe('version counters', () => {
     expect(() => s.backward()).toThrow(/'exp': its output/);
   });
 
+  it('refuses the whole pass before any .grad changes or the graph is freed', () => {
+    const a = f64([1, 2]);
+    const c = f64([3, 4]);
+    const y = a.mul(2).sum().add(c.square().sum());
+    touch(c);
+    expect(() => y.backward()).toThrow(/'square': input 0/);
+    expect(a.grad).toBeNull();
+    expect(c.grad).toBeNull();
+    // Still refused, for the same reason, not for a freed graph.
+    expect(() => y.backward()).toThrow(/'square': input 0/);
+  });
+
   it('checks only what the gradients of the inputs that require grad read', () => {
     // x·c needs c for x's gradient, and x only for c's, which is not asked for.
     const x = f64([1, 2]);

@@ -80,6 +80,8 @@ function sweep(
     const root = roots[r]!;
     root.pendingGrad = accumulate(root.pendingGrad, checkRootGradient(root, gradients?.[r]));
   }
+  // Before any VJP runs or any .grad changes, so a refused pass leaves gradients and graph as they were.
+  for (const t of order) if (t.gradFn !== null && t.gradFn.vjp !== null) checkSavedVersions(t);
   const wanted = inputs === undefined ? null : new Map<Tensor, Tensor | null>(inputs.map((t) => [t, null]));
   const anomaly = isAnomalyEnabled();
   try {
@@ -102,6 +104,7 @@ function sweep(
           `backward: the graph through '${node.op}' was already freed by an earlier backward(); pass { retainGraph: true } to the first call to backpropagate twice`,
         );
       }
+      // Again here: a hook may have written in place since.
       checkSavedVersions(t);
       const grads = anomaly ? runningBackward(() => vjp(g, t)) : vjp(g, t);
       if (!retainGraph) node.vjp = null;
