@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest';
 import fc from 'fast-check';
 import { ArgumentError, GraphError, Tensor, tensor } from '@chainrule/autograd';
 import {
-  Adagrad, Adam, AdamW, CosineAnnealingLR, ExponentialLR, LinearWarmup, Linear, MLP, RMSprop, ReduceLROnPlateau, SGD, StateDictError,
+  Adagrad, Adam, AdamW, CosineAnnealingLR, ExponentialLR, LinearWarmup, MLP, RMSprop, ReduceLROnPlateau, SGD, StateDictError,
   StepLR, clipGradNorm, fit, evaluate, init, mseLoss, type Batch,
 } from '@chainrule/nn';
 
