@@ -15,7 +15,7 @@
  * tslab both look there first from the notebook folder, so cells import '@chainrule/autograd' as
  * anywhere else. The packages stay external to each other, so there is one Tensor class.
  */
-import { build } from 'esbuild';
+import { build, type Plugin } from 'esbuild';
 import ts from 'typescript';
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
@@ -39,10 +39,17 @@ interface NotebookPackage {
   /** Its folder, relative to the root; its declarations keep their layout below it. */
   dir: string;
   entries: Record<string, string>;
+  /**
+   * Entries whose own relative imports come from the main entry's bundle instead of a copy of
+   * their own, so that they share its classes (`toDot`'s `instanceof Tensor` must see the
+   * notebook's tensors). Everything such an entry imports must be exported by the main entry.
+   */
+  sharingMain?: string[];
 }
 
 const PACKAGES: NotebookPackage[] = [
-  { name: '@chainrule/autograd', dir: 'packages/autograd', entries: { '.': 'src/index.ts' } },
+  // './viz' carries Graphviz compiled to WebAssembly (@viz-js/viz, bundled in) for showGraph.
+  { name: '@chainrule/autograd', dir: 'packages/autograd', entries: { '.': 'src/index.ts', './viz': 'src/viz.ts' }, sharingMain: ['./viz'] },
   { name: '@chainrule/nn', dir: 'packages/nn', entries: { '.': 'src/index.ts', './node': 'src/node.ts' } },
   // NOTE: '@chainrule/datasets/node' is left out: it finds its data files and the mnist package
   // relative to its own sources, which a bundle elsewhere does not have.
@@ -52,6 +59,17 @@ const PACKAGES: NotebookPackage[] = [
 
 const fileOf = (subpath: string): string => (subpath === '.' ? 'index' : subpath.slice(2));
 const dts = (source: string): string => `./${source.replace(/\.ts$/, '.d.ts')}`;
+
+/** Resolves the relative imports of `p`'s `sharingMain` entries to its main entry, left external. */
+function shareMainEntry(p: NotebookPackage): Plugin {
+  const files = new Set((p.sharingMain ?? []).map((sub) => join(ROOT, p.dir, p.entries[sub]!)));
+  return {
+    name: 'share-main-entry',
+    setup(b) {
+      b.onResolve({ filter: /^\.\.?\// }, (args) => (files.has(args.importer) ? { path: p.name, external: true } : undefined));
+    },
+  };
+}
 
 /** .d.ts files of every entry and what they import, laid out below `out` as below the root. */
 function emitDeclarations(out: string): void {
@@ -94,6 +112,7 @@ async function buildModules(): Promise<void> {
         format: 'cjs',
         target: 'node20',
         external: ['@chainrule/*', 'tslab'],
+        plugins: [shareMainEntry(p)],
         // CommonJS has no import.meta; the sources read import.meta.url to find their own folder.
         define: { 'import.meta.url': '__chainrule_import_meta_url' },
         banner: { js: "'use strict';\nconst __chainrule_import_meta_url = require('node:url').pathToFileURL(__filename).href;" },

@@ -9,8 +9,11 @@
  *   options: --rounds N (default 5), --sizes 64,128,...
  */
 import { loadavg } from 'node:os';
+import { Generator } from '../../packages/autograd/src/random.js';
 import { gemmJs } from '../../packages/autograd/src/kernels/gemm-js.js';
-import { gemmWasm, helperThreadReady, setKernelThreads, wasmGemmFlavour } from '../../packages/autograd/src/kernels/wasm/gemm-wasm.js';
+import { gemmWasm } from '../../packages/autograd/src/kernels/wasm/gemm.js';
+import { helperThreadReady, setKernelThreads } from '../../packages/autograd/src/kernels/wasm/helper-thread.js';
+import { wasmGemmFlavour } from '../../packages/autograd/src/kernels/wasm/module.js';
 
 type Kernel = typeof gemmJs;
 type DTypeName = 'float32' | 'float64';
@@ -33,9 +36,9 @@ const rounds = Number(option('--rounds') ?? 5);
 const small = process.argv.includes('--small');
 const sizes = (option('--sizes') ?? (small ? '4,8,12,16,20,24,32,48' : '64,128,256,512,1024')).split(',').map(Number);
 
-const withThreads = (count: 1 | 2): Kernel => (...args) => {
+const withThreads = (count: 1 | 2): Kernel => (call) => {
   setKernelThreads(count);
-  gemmWasm(...args);
+  gemmWasm(call);
 };
 
 const contenders: [string, Kernel][] = [
@@ -46,11 +49,8 @@ const contenders: [string, Kernel][] = [
 
 function filled(dtype: DTypeName, size: number, seed: number): Float32Array | Float64Array {
   const out = dtype === 'float32' ? new Float32Array(size) : new Float64Array(size);
-  let s = seed;
-  for (let i = 0; i < size; i++) {
-    s = (s * 1103515245 + 12345) % 2147483648;
-    out[i] = s / 2147483648 - 0.5;
-  }
+  const generator = new Generator(seed);
+  for (let i = 0; i < size; i++) out[i] = generator.uniform() - 0.5;
   return out;
 }
 
@@ -66,14 +66,15 @@ function measure(dtype: DTypeName, shape: Shape, minMs: number): number[] {
   const a = filled(dtype, m * k, 1);
   const b = filled(dtype, k * n, 2);
   const c = filled(dtype, m * n, 3);
+  const call = { transA, transB, m, n, k, a, b, c };
   const flops = 2 * m * n * k;
   // Calls per timed run, from one warm-up call per contender (which also tiers the code up).
   const reps = contenders.map(([, kernel]) => {
-    kernel(transA, transB, m, n, k, a, 0, b, 0, c, 0);
+    kernel(call);
     let calls = 0;
     const start = performance.now();
     do {
-      kernel(transA, transB, m, n, k, a, 0, b, 0, c, 0);
+      kernel(call);
       calls++;
     } while (performance.now() - start < minMs / 4);
     return Math.max(1, Math.round((calls * minMs) / Math.max(1e-3, performance.now() - start)));
@@ -85,7 +86,7 @@ function measure(dtype: DTypeName, shape: Shape, minMs: number): number[] {
     for (const i of order) {
       const kernel = contenders[i]![1];
       const start = performance.now();
-      for (let r = 0; r < reps[i]!; r++) kernel(transA, transB, m, n, k, a, 0, b, 0, c, 0);
+      for (let r = 0; r < reps[i]!; r++) kernel(call);
       rates[i]!.push((flops * reps[i]!) / ((performance.now() - start) * 1e6));
     }
   }

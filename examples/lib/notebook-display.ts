@@ -1,18 +1,19 @@
 /**
  * Rich display for the notebooks in examples/notebooks, run by the tslab kernel: tensors and
- * check reports as HTML tables (autograd renders them), computation graphs as SVG (Graphviz's
- * `dot` program renders toDot's text) and curves as SVG charts (svg-chart.ts).
+ * check reports as HTML tables (autograd renders them), computation graphs as SVG (Graphviz
+ * compiled to WebAssembly draws toDot's graph: toSvg from '@chainrule/autograd/viz') and curves as SVG
+ * charts (svg-chart.ts).
  *
  * Notebooks import this file as '@chainrule/notebook': `pnpm notebooks:build` bundles it with
  * the packages, because tslab compiles only the notebook's own folder (see scripts/notebooks.ts).
  * The `...Html`/`...Svg` functions only build strings; the `show...` ones send them to the page.
  */
-import { execFileSync } from 'node:child_process';
 import * as tslab from 'tslab';
 import {
-  Tensor, gradcheckReportToHtml, taylorTestReportToHtml, tensorToHtml, toDot,
+  Tensor, gradcheckReportToHtml, taylorTestReportToHtml, tensorToHtml,
   type GradcheckReport, type TaylorTestReport, type Value,
 } from '@chainrule/autograd';
+import { toSvg } from '@chainrule/autograd/viz';
 import { lineChart, type ChartOptions, type Panel } from './svg-chart.js';
 
 /** What `show` knows how to render. */
@@ -35,16 +36,6 @@ export function show(x: Displayable): void {
   tslab.display.html(toHtml(x));
 }
 
-/**
- * SVG of Graphviz DOT text, rendered by the `dot` program (Debian package graphviz).
- * @example dotToSvg('digraph { a -> b }')
- */
-export function dotToSvg(dot: string): string {
-  const svg = execFileSync('dot', ['-Tsvg'], { input: dot, encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] });
-  // The XML prolog and DOCTYPE are dropped so that the SVG can also be inlined in HTML.
-  return fitWidth(svg.slice(svg.indexOf('<svg')));
-}
-
 /** About the width of a notebook's output area, in points (Graphviz sizes its SVG in points). */
 const OUTPUT_WIDTH_PT = 560;
 
@@ -60,29 +51,21 @@ function fitWidth(svg: string): string {
 }
 
 /**
- * SVG of the graph behind a Tensor or Value: one box per op, one ellipse per leaf (`toDot`).
- * @example graphSvg(loss)
+ * SVG of the graph behind a Tensor or Value, one box per op and one ellipse per leaf (`toDot`),
+ * scaled down to the output area when wider.
+ * @example await graphSvg(loss)
  */
-export function graphSvg(root: Tensor | Value): string {
-  return dotToSvg(toDot(root));
+export async function graphSvg(root: Tensor | Value): Promise<string> {
+  return fitWidth(await toSvg(root));
 }
 
 /**
- * Shows the graph behind a Tensor or Value inline as SVG; without Graphviz installed, shows its
- * DOT text and how to get the picture.
- * @example showGraph(loss)
+ * Shows the graph behind a Tensor or Value inline as SVG (drawing is asynchronous: await it,
+ * or the picture may land under a later cell's output).
+ * @example await showGraph(loss)
  */
-export function showGraph(root: Tensor | Value): void {
-  const dot = toDot(root);
-  let svg: string;
-  try {
-    svg = dotToSvg(dot);
-  } catch (e) {
-    const why = e instanceof Error ? e.message.split('\n')[0] : String(e);
-    tslab.display.text(`Graphviz's dot could not render the graph (${why}); install graphviz. DOT text:\n${dot}`);
-    return;
-  }
-  tslab.display.svg(svg);
+export async function showGraph(root: Tensor | Value): Promise<void> {
+  tslab.display.svg(await graphSvg(root));
 }
 
 /**

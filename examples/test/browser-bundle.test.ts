@@ -15,10 +15,10 @@ describe('browser bundles of the main entries', () => {
     });
   }
 
-  it('autograd embeds its WebAssembly gemm as base64 that atob decodes to a valid module', async () => {
+  it('autograd embeds its WebAssembly kernels as base64 that atob decodes to a valid module', async () => {
     // The page decodes with atob (no Buffer in a browser); Node 20 has the same atob.
-    const { GEMM_WASM_SIMD128 } = await import('../../packages/autograd/src/kernels/wasm/gemm-wasm.generated.js');
-    const binary = atob(GEMM_WASM_SIMD128);
+    const { WASM_KERNELS_SIMD128 } = await import('../../packages/autograd/src/kernels/wasm/kernels.generated.js');
+    const binary = atob(WASM_KERNELS_SIMD128);
     const bytes = Uint8Array.from(binary, (c) => c.charCodeAt(0));
     expect([...bytes.subarray(0, 4)]).toEqual([0x00, 0x61, 0x73, 0x6d]); // "\0asm"
     expect(WebAssembly.validate(bytes)).toBe(true);

@@ -1,6 +1,7 @@
 // The playground as a person meets it: built, served on loopback, opened in headless Chromium
 // (Debian's /usr/bin/chromium, which .ci/run installs), started with a click, and watched
-// until it has learned. The screenshot lands in test-output/ for CI to keep.
+// until it has learned; its computation graph drawn by Graphviz compiled to WebAssembly. The
+// screenshot lands in test-output/ for CI to keep. Run by `pnpm test:browser`, not `pnpm test`.
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -40,6 +41,22 @@ async function canvasColours(page: Page, selector: string): Promise<{ distinct: 
     }
     return { distinct: seen.size, painted: painted / (data.length / 4) };
   });
+}
+
+/** Each drawn node's text lines (op or `leaf` first) and the number of edges, read from the page's SVG. */
+async function drawnGraph(page: Page): Promise<{ nodes: string[][]; edges: number }> {
+  return page.$eval('#graph', (el) => ({
+    nodes: Array.from(el.querySelectorAll('svg g.node'), (g) => Array.from(g.querySelectorAll('text'), (t) => t.textContent ?? '')),
+    edges: el.querySelectorAll('svg g.edge').length,
+  }));
+}
+
+/** Waits until #graph holds a finished drawing (data-state 'drawn' or 'failed') and returns which. */
+async function graphSettled(page: Page): Promise<string> {
+  await page.waitForFunction(() => ['drawn', 'failed'].includes((document.querySelector('#graph') as HTMLElement).dataset['state'] ?? ''), undefined, {
+    timeout: 30_000,
+  });
+  return page.$eval('#graph', (el) => (el as HTMLElement).dataset['state'] ?? '');
 }
 
 describe('playground in headless Chromium', () => {
@@ -101,9 +118,47 @@ describe('playground in headless Chromium', () => {
     expect(curve.painted).toBeGreaterThan(0.005);
     expect(curve.distinct).toBeGreaterThan(2);
 
+    // Paused, the graph is redrawn with the gradients of the latest step on the parameters.
+    expect(await graphSettled(page)).toBe('drawn');
+    const norms = (await drawnGraph(page)).nodes.filter((lines) => lines.includes('requiresGrad')).map((lines) => lines.at(-1)!);
+    expect(norms).toHaveLength(6);
+    for (const norm of norms) expect(norm).toMatch(/^\|grad\| \d/);
+
     mkdirSync(join(ROOT, 'test-output'), { recursive: true });
     await page.screenshot({ path: SCREENSHOT });
     expect(existsSync(SCREENSHOT)).toBe(true);
+    expect(errors).toEqual([]);
+  }, 60_000);
+
+  it('draws the loss graph of the model the controls describe, and redraws it for a new one', async () => {
+    const page = await browser!.newPage({ viewport: { width: 1280, height: 900 } });
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(server!.url);
+    expect(await graphSettled(page)).toBe('drawn');
+    // The default 2-16-16-2 tanh network: the points, a weight and a bias per layer; a linear op
+    // per layer, tanh after the two hidden ones, cross-entropy on top.
+    let graph = await drawnGraph(page);
+    expect(graph.nodes.map((lines) => lines[0]).sort()).toEqual(['crossEntropy', ...new Array<string>(7).fill('leaf'), 'linear', 'linear', 'linear', 'tanh', 'tanh']);
+    expect(graph.edges).toBe(12);
+    const leafShapes = graph.nodes.filter((lines) => lines[0] === 'leaf').map((lines) => lines[1]).sort();
+    expect(leafShapes).toEqual(['[16,16] float32', '[16,2] float32', '[16] float32', '[16] float32', '[2,16] float32', '[2] float32', '[300,2] float32']);
+    // The picture is laid out, not just present: it has a size on the page.
+    const box = await page.$eval('#graph svg', (svg) => svg.getBoundingClientRect().toJSON() as { width: number; height: number });
+    expect(box.width).toBeGreaterThan(100);
+    expect(box.height).toBeGreaterThan(20);
+
+    // One hidden layer of 8: a 2-8-2 network.
+    await page.fill('input[name="hidden"]', '8');
+    await page.dispatchEvent('input[name="hidden"]', 'change');
+    await page.waitForFunction(() => document.querySelectorAll('#graph svg g.node').length !== 13, undefined, { timeout: 30_000 });
+    expect(await graphSettled(page)).toBe('drawn');
+    graph = await drawnGraph(page);
+    expect(graph.nodes.map((lines) => lines[0]).sort()).toEqual(['crossEntropy', 'leaf', 'leaf', 'leaf', 'leaf', 'leaf', 'linear', 'linear', 'tanh']);
+    expect(graph.edges).toBe(8);
+    expect(graph.nodes.filter((lines) => lines[0] === 'leaf').map((lines) => lines[1]).sort()).toEqual([
+      '[2,8] float32', '[2] float32', '[300,2] float32', '[8,2] float32', '[8] float32',
+    ]);
     expect(errors).toEqual([]);
   }, 60_000);
 });

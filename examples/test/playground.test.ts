@@ -1,7 +1,12 @@
-// The playground's parts that need no browser: the trainer under Node, and the static server's
-// refusal to serve anything outside its folder.
+// The playground's parts that need no browser: the trainer under Node, the build, and the
+// static server's refusal to serve anything outside its folder. The page itself is driven in
+// Chromium by playground.e2e.test.ts (pnpm test:browser).
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { toDot } from '@chainrule/autograd';
 import { DEFAULT_CONFIG, Trainer } from '../playground/src/trainer.js';
+import { buildPlayground } from '../playground/build.js';
 import { startServer } from '../playground/serve.js';
 
 describe('playground trainer', () => {
@@ -40,6 +45,32 @@ describe('playground trainer', () => {
     trainer.setLearningRate(0);
     const frozen = trainer.train(1);
     expect(trainer.train(1)).toBe(frozen);
+  });
+});
+
+describe('playground trainer: the graph it draws', () => {
+  it('is the loss it trains on: one linear op per layer, the activation between, cross-entropy on top', () => {
+    const trainer = new Trainer({ ...DEFAULT_CONFIG, hidden: [5, 3], activation: 'tanh' });
+    const dot = toDot(trainer.lossGraph());
+    const ops = [...dot.matchAll(/label="(\w+)\\n/g)].map((m) => m[1]).sort();
+    // Leaves: the 300 points, and a weight and a bias per layer (2-5, 5-3, 3-2).
+    expect(ops).toEqual(['crossEntropy', ...new Array<string>(7).fill('leaf'), 'linear', 'linear', 'linear', 'tanh', 'tanh']);
+    expect(dot).toContain('leaf\\n[300,2] float32');
+    for (const shape of ['[5,2]', '[5]', '[3,5]', '[3]', '[2,3]', '[2]']) expect(dot).toContain(`leaf\\n${shape} float32\\nrequiresGrad`);
+    expect(trainer.lossGraph().item()).toBeCloseTo(trainer.train(1), 6);
+  });
+});
+
+describe('playground build', () => {
+  it('passes the Node check and leaves Graphviz to a chunk the page loads on its first drawing', async () => {
+    const main = await buildPlayground();
+    const code = readFileSync(main, 'utf8');
+    const chunks = readdirSync(join(dirname(main), 'chunks')).filter((f) => f.endsWith('.js'));
+    // A name Graphviz's Emscripten module keeps through minification.
+    const graphviz = chunks.filter((f) => readFileSync(join(dirname(main), 'chunks', f), 'utf8').includes('agerrMessages'));
+    expect(graphviz).toHaveLength(1);
+    expect(code).not.toContain('agerrMessages');
+    expect(code).toContain(`import("./chunks/${graphviz[0]}")`);
   });
 });
 

@@ -1,9 +1,12 @@
 /**
  * The playground page: wires the controls to a Trainer and trains a little in each animation
  * frame, so the page keeps answering clicks while the network learns. The current numbers are
- * mirrored on #stats (data-step, data-loss, ...) and on `window.playground` for tests.
+ * mirrored on #stats (data-step, data-loss, ...) and on `window.playground` for tests. The
+ * loss's computation graph is drawn below by Graphviz compiled to WebAssembly, fetched as a
+ * chunk of its own on the first drawing, so the page does not wait for it.
  */
 import { wasmGemmFlavour, type WasmGemmFlavour } from '@chainrule/autograd';
+import { toSvg } from '@chainrule/autograd/viz';
 import type { ActivationName } from '@chainrule/nn';
 import { drawBoundary, drawLossCurve } from './draw.js';
 import { DEFAULT_CONFIG, Trainer, type DatasetName, type OptimizerName, type TrainerConfig } from './trainer.js';
@@ -65,6 +68,7 @@ const startButton = element('#start', HTMLButtonElement);
 const boundaryCanvas = element('#boundary', HTMLCanvasElement);
 const lossCanvas = element('#loss', HTMLCanvasElement);
 const stats = element('#stats', HTMLElement);
+const graph = element('#graph', HTMLElement);
 const text = {
   step: element('#stat-step', HTMLElement),
   loss: element('#stat-loss', HTMLElement),
@@ -120,11 +124,43 @@ function describeNetwork(t: Trainer): string {
   return `Network ${sizes.join(' → ')}, ${params} parameters.`;
 }
 
+/** The model and step the graph shows or is being drawn for: each is drawn once. */
+let graphOf: { trainer: Trainer; step: number } | undefined;
+/** Counts drawings, so that one finishing after a newer one started is dropped. */
+let graphDrawing = 0;
+
+/**
+ * Draws the current model's loss graph into #graph, unless it shows it already; its data-state
+ * says 'drawing', 'drawn' or 'failed' (with the reason shown in its place).
+ */
+async function drawGraph(): Promise<void> {
+  if (graphOf?.trainer === trainer && graphOf.step === trainer.step) return;
+  graphOf = { trainer, step: trainer.step };
+  const mine = ++graphDrawing;
+  graph.dataset['state'] = 'drawing';
+  let svg: string;
+  try {
+    svg = await toSvg(trainer.lossGraph());
+  } catch (e) {
+    if (mine !== graphDrawing) return;
+    graphOf = undefined;
+    graph.textContent = `The graph could not be drawn: ${e instanceof Error ? e.message : String(e)}`;
+    graph.dataset['state'] = 'failed';
+    return;
+  }
+  if (mine !== graphDrawing) return;
+  // Graphviz's output of our own labels (op names, shapes, numbers), its text escaped by Graphviz.
+  graph.innerHTML = svg;
+  graph.dataset['state'] = 'drawn';
+}
+
 function setRunning(on: boolean): void {
   running = on;
   startButton.textContent = on ? 'Pause' : trainer.step > 0 ? 'Resume' : 'Start';
   speedMark = { time: performance.now(), step: trainer.step };
   needsDraw = true;
+  // Paused: the gradient norms in the graph catch up with the training.
+  if (!on) void drawGraph();
 }
 
 /** Starts over with what the controls say, keeping the run going if it was. */
@@ -137,6 +173,7 @@ function reset(): void {
   lastBoundary = -Infinity;
   boundaryCost = 0;
   text.network.textContent = describeNetwork(trainer);
+  void drawGraph();
   setRunning(running);
 }
 
@@ -223,4 +260,5 @@ text.kernels.textContent = flavour === null
   : `Kernels: TypeScript, and WebAssembly ${flavour === 'relaxed-simd' ? 'relaxed SIMD' : 'SIMD'} for large matrix products.`;
 controls.lrValue.value = String(learningRate());
 text.network.textContent = describeNetwork(trainer);
+void drawGraph();
 requestAnimationFrame(frame);

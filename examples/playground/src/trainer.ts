@@ -114,11 +114,19 @@ export class Trainer {
     for (const group of this.optimizer.paramGroups) group.lr = lr;
   }
 
+  /**
+   * The loss over the whole training set, with the graph that computes it: what `train` steps
+   * on, and what the page draws (its parameters show the gradient norms of the latest step).
+   */
+  lossGraph(): Tensor {
+    return crossEntropyLoss(this.model.forward(this.x), this.y);
+  }
+
   /** Runs `steps` full-batch steps and returns the last loss. */
   train(steps: number): number {
     for (let i = 0; i < steps; i++) {
       this.optimizer.zeroGrad();
-      const loss = crossEntropyLoss(this.model.forward(this.x), this.y);
+      const loss = this.lossGraph();
       loss.backward();
       this.optimizer.step();
       this.loss = loss.item();

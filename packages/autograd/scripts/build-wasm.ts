@@ -1,11 +1,11 @@
 /**
- * Rebuilds src/kernels/wasm/gemm-wasm.generated.ts from scripts/gemm-wat.ts.
+ * Rebuilds src/kernels/wasm/kernels.generated.ts from scripts/wasm/.
  * Run from packages/autograd: `pnpm build:wasm` (node ../../scripts/run.mjs scripts/build-wasm.ts).
  */
-import { writeFileSync } from 'node:fs';
+import { renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { assembleGemmWasm, GENERATED_PATH, renderGeneratedModule, type Wabt } from './gemm-wasm-build.js';
+import { assembleBuilds, GENERATED_PATH, renderGeneratedModule, type Wabt } from './wasm/assemble.js';
 
 // NOTE: scripts/run.mjs bundles this file into a temporary directory, and wabt (an emscripten
 // build) breaks when bundled; so it is loaded from this package's node_modules, found from
@@ -14,6 +14,9 @@ const scriptPath = process.argv[1]!;
 const packageRoot = join(dirname(scriptPath), '..');
 const wabtInit = createRequire(scriptPath)('wabt') as () => Promise<Wabt>;
 
-const text = renderGeneratedModule(assembleGemmWasm(await wabtInit()));
-writeFileSync(join(packageRoot, GENERATED_PATH), text);
+const text = renderGeneratedModule(assembleBuilds(await wabtInit()));
+// Written beside its place, then renamed over it: an interrupted build leaves the old file whole.
+const target = join(packageRoot, GENERATED_PATH);
+writeFileSync(`${target}.tmp`, text);
+renameSync(`${target}.tmp`, target);
 console.log(`wrote ${GENERATED_PATH} (${text.length} characters)`);

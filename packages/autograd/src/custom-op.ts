@@ -24,8 +24,8 @@ export interface CustomOpDefinition {
   forward: (...inputs: Tensor[]) => Tensor;
   /**
    * The vector-Jacobian product: one gradient per input (null for none), each of that input's
-   * shape. If forward broadcasts, reduce with `sumTo(g, input.shape)`. Written in Tensor ops, it
-   * is differentiable and the op supports higher-order gradients.
+   * shape, or of the output's shape where forward broadcast the input (the engine sums it back).
+   * Written in Tensor ops, it is differentiable and the op supports higher-order gradients.
    */
   backward: (grad: Tensor, ctx: CustomOpContext) => Tensor | null | readonly (Tensor | null)[];
 }
@@ -59,6 +59,7 @@ export function customOp(definition: CustomOpDefinition): (...inputs: TensorLike
     if (!(result instanceof Tensor)) {
       throw new ArgumentError(`${name}: forward must return a Tensor, got ${describeValue(result)}`);
     }
+    // The forward's storage may be anything the user holds: never a fresh gradient.
     return makeOutput(name, result.data, result.shape, inputs, (g, output) => {
       // User code may keep the gradient it sees, so no .grad may take that buffer as its own.
       takeFresh(g);
@@ -77,8 +78,11 @@ export function customOp(definition: CustomOpDefinition): (...inputs: TensorLike
           throw new GraphError(`${name}: backward returned ${describeValue(gi)} as the gradient of input ${i} (shape ${formatShape(inputs[i]!.shape)}); return a Tensor of that shape, or null`);
         }
       });
+      // Nor what it returns: user code may keep it.
+      for (const gi of grads) if (gi instanceof Tensor) takeFresh(gi);
       return grads as (Tensor | null)[];
-    });
+      // The backward may read any input and the output: the default saves all of them.
+    }, { storage: 'shared' });
   };
 }
 

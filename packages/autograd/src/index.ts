@@ -34,4 +34,5 @@ export { taylorTest, type TaylorTestOptions, type TaylorTestReport } from './tay
 export { setKernelBackend, kernelBackend, type KernelBackend } from './kernels/backend.js';
 export { axpy, axpby } from './axpy.js';
 export { adamUpdate, type AdamStep } from './adam-update.js';
-export { kernelThreads, setKernelThreads, wasmGemmFlavour, type WasmGemmFlavour } from './kernels/wasm/gemm-wasm.js';
+export { kernelThreads, setKernelThreads } from './kernels/wasm/helper-thread.js';
+export { wasmGemmFlavour, type WasmGemmFlavour } from './kernels/wasm/module.js';

@@ -16,6 +16,7 @@ import { gather } from './ops/gather.js';
 import { isGradEnabled } from './engine/grad-mode.js';
 import { captureCreationSite, checkFinite, checksForward, isAnomalyEnabled } from './engine/anomaly.js';
 import { versionOf } from './engine/versions.js';
+import { markFresh } from './engine/fresh-grads.js';
 
 /** A vector-Jacobian product: the gradient of the output in, one gradient per input out (null where none). */
 export type VJP = (grad: Tensor, output: Tensor) => readonly (Tensor | null)[];
@@ -28,6 +29,12 @@ export type SavedRef = number | 'output' | Tensor;
 
 /** How `makeOutput` records an op, besides its data and VJP. */
 export interface OutputOptions {
+  /**
+   * Whose `data` is: 'new' (allocated for this output, the default) or 'shared' (an input's, as
+   * a reshape view, or a caller's). Only new storage may become a leaf's `.grad` without a copy
+   * (engine/fresh-grads.ts), so that is declared here, once per op, not in each VJP.
+   */
+  storage?: 'new' | 'shared';
   /**
    * For each input, the tensors whose values (not only shapes) the VJP reads to compute that
    * input's gradient: `[[1], [0]]` for `x·y`. The versions of those needed by the inputs that
@@ -384,7 +391,11 @@ export function makeOutput(op: string, data: FloatArray, shape: Shape, inputs: r
   }
   const site = isAnomalyEnabled() ? captureCreationSite() : undefined;
   if (site !== undefined && checksForward()) checkFinite(op, 'forward', data, site);
-  if (!record) return new Tensor(data, shape);
+  if (!record) {
+    const out = new Tensor(data, shape);
+    if (options.storage !== 'shared') markFresh(out);
+    return out;
+  }
   const saves = options.saves === undefined ? allSaved(inputs) : savedFor(inputs, options.saves);
   const savedVersions = saves.map((ref) => versionOf(ref === 'output' ? data : typeof ref === 'number' ? inputs[ref]!.data : ref.data));
   return new Tensor(data, shape, { gradFn: { op, inputs, vjp, site, saves, savedVersions } });
@@ -407,9 +418,11 @@ function allSaved(inputs: readonly Tensor[]): SavedRef[] {
   return refs;
 }
 
-/** A tensor with no graph, of the given storage: for op results that never carry gradients. */
+/** A tensor with no graph, of storage just allocated for it: for op results that never carry gradients. */
 export function constant(data: FloatArray, shape: Shape): Tensor {
-  return new Tensor(data, shape);
+  const out = new Tensor(data, shape);
+  markFresh(out);
+  return out;
 }
 
 /** A 0-d tensor of `dtype` holding `value`. */

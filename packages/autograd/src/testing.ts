@@ -1,13 +1,15 @@
 /**
- * Property-testing helpers for gradients: fast-check arbitraries for shapes, broadcast-compatible
- * shapes and tensors, and `checkGradProperty`, which runs `gradcheck` over them and lets
- * fast-check shrink a failure to the smallest shape. Needs the `fast-check` package.
+ * Testing helpers: fast-check arbitraries for shapes, broadcast-compatible shapes and tensors;
+ * `checkGradProperty` and `checkGradGradProperty`, which run `gradcheck` and `gradgradcheck` over
+ * them and let fast-check shrink a failure to the smallest shape; and `assertClose`, the
+ * elementwise comparison of results. Needs the `fast-check` package.
  */
 import fc from 'fast-check';
 import type { DType } from './dtype.js';
 import { Tensor } from './tensor.js';
 import { Generator } from './random.js';
-import { formatGradcheckReport, gradcheck, type GradcheckOptions, type TensorFunction } from './gradcheck.js';
+import { formatShape, shapesEqual } from './shape.js';
+import { formatGradcheckReport, gradcheck, gradgradcheck, type GradcheckOptions, type GradcheckReport, type TensorFunction } from './gradcheck.js';
 
 /** Limits of generated shapes. */
 export interface ShapeConstraints {
@@ -108,10 +110,29 @@ export interface GradPropertyOptions extends GradcheckOptions {
  * @example checkGradProperty((a, b) => a.mul(b), tensorsArb(broadcastShapesArb(2)))
  */
 export function checkGradProperty(f: TensorFunction, inputs: fc.Arbitrary<Tensor[]>, options: GradPropertyOptions = {}): void {
+  checkReportProperty('checkGradProperty', (xs, o) => gradcheck(f, xs, o), inputs, options);
+}
+
+/**
+ * Asserts that `f` passes gradgradcheck (second derivatives through double backward, with random
+ * output cotangents) on every input list `inputs` generates; shrinks and reports as
+ * `checkGradProperty`. Fewer runs by default (10): each case differentiates twice.
+ * @example checkGradGradProperty((x) => x.tanh(), unaryArb())
+ */
+export function checkGradGradProperty(f: TensorFunction, inputs: fc.Arbitrary<Tensor[]>, options: GradPropertyOptions = {}): void {
+  checkReportProperty('checkGradGradProperty', (xs, o) => gradgradcheck(f, xs, undefined, o), inputs, { numRuns: 10, ...options });
+}
+
+function checkReportProperty(
+  name: string,
+  check: (xs: Tensor[], options: GradcheckOptions) => GradcheckReport,
+  inputs: fc.Arbitrary<Tensor[]>,
+  options: GradPropertyOptions,
+): void {
   const { numRuns = 30, propertySeed, ...gradcheckOptions } = options;
   const details = fc.check(
     fc.property(inputs, (xs) => {
-      const report = gradcheck(f, xs, gradcheckOptions);
+      const report = check(xs, gradcheckOptions);
       if (!report.ok) {
         throw new Error(`shapes ${xs.map((x) => JSON.stringify(x.shape)).join(', ')}: ${formatGradcheckReport(report)}`);
       }
@@ -121,7 +142,48 @@ export function checkGradProperty(f: TensorFunction, inputs: fc.Arbitrary<Tensor
   if (details.failed) {
     const cause = details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance);
     throw new Error(
-      `checkGradProperty: failed after ${details.numRuns} case(s), shrunk ${details.numShrinks} time(s) (seed ${details.seed}, path "${details.counterexamplePath}")\n  ${cause}`,
+      `${name}: failed after ${details.numRuns} case(s), shrunk ${details.numShrinks} time(s) (seed ${details.seed}, path "${details.counterexamplePath}")\n  ${cause}`,
     );
   }
+}
+
+/** What `assertClose` compares: a Tensor (or anything with flat data and a shape), or plain numbers. */
+export type Comparable = ArrayLike<number> | { readonly data: ArrayLike<number>; readonly shape: readonly number[] };
+
+/**
+ * Asserts that `actual` equals `expected` elementwise within |a - e| <= atol + rtol·|e| (the rule
+ * of `torch.testing.assert_close`); NaN matches NaN, an infinity only the same infinity. When both
+ * sides have a shape, the shapes must be equal. The defaults are strict, for float64 (rtol 1e-12,
+ * atol 0): pass looser tolerances for float32, and an atol where the expected values may be 0.
+ * Throws an Error naming the first element outside the tolerance (its multi-index when there is
+ * a shape), or the lengths or shapes that differ.
+ * @example assertClose(x.grad!, [0.25, 0.75], 1e-15)
+ */
+export function assertClose(actual: Comparable, expected: Comparable, rtol = 1e-12, atol = 0): void {
+  const sa = shapeOf(actual);
+  const se = shapeOf(expected);
+  if (sa !== undefined && se !== undefined && !shapesEqual(sa, se)) {
+    throw new Error(`assertClose: shape ${formatShape(sa)}, expected ${formatShape(se)}`);
+  }
+  const a = dataOf(actual);
+  const e = dataOf(expected);
+  if (a.length !== e.length) throw new Error(`assertClose: ${a.length} element(s), expected ${e.length}`);
+  const shape = sa ?? se;
+  for (let i = 0; i < e.length; i++) {
+    const got = a[i]!;
+    const want = e[i]!;
+    const ok = Number.isNaN(want) ? Number.isNaN(got) : !Number.isFinite(want) ? got === want : Math.abs(got - want) <= atol + rtol * Math.abs(want);
+    if (!ok) {
+      const where = shape === undefined ? `element ${i}` : `element ${i} (row-major) of shape ${formatShape(shape)}`;
+      throw new Error(`assertClose: ${where} is ${got}, expected ${want} (|diff| ${Math.abs(got - want)}, rtol ${rtol}, atol ${atol})`);
+    }
+  }
+}
+
+function dataOf(c: Comparable): ArrayLike<number> {
+  return 'shape' in c ? c.data : c;
+}
+
+function shapeOf(c: Comparable): readonly number[] | undefined {
+  return 'shape' in c ? c.shape : undefined;
 }

@@ -1,6 +1,9 @@
 import { ArgumentError } from './errors.js';
 import { isGradEnabled } from './engine/grad-mode.js';
 import { nextVisitStamp, topoSort, type Vertex } from './engine/topo-sort.js';
+import {
+  allocateSlot, currentBlock, DATA, EXPONENT, GRAD, isRecent, newEpoch, OP_BITS, OP_MASK, pushRecent, recentOps, reserveRecent,
+} from './value-storage.js';
 
 /** The primitive scalar ops; everything else on Value is composed from them. */
 type ValueOp = 'leaf' | 'add' | 'mul' | 'pow' | 'exp' | 'log' | 'tanh' | 'sigmoid' | 'relu';
@@ -8,88 +11,25 @@ type ValueOp = 'leaf' | 'add' | 'mul' | 'pow' | 'exp' | 'log' | 'tanh' | 'sigmoi
 /** A Value or a plain number (taken as a constant). */
 export type ValueLike = Value | number;
 
-// Op codes, kept in the low bits of `Value.cell`; OP_NAMES maps them back to `op`.
-const LEAF = 0;
-const ADD = 1;
-const MUL = 2;
-const POW = 3;
-const EXP = 4;
-const LOG = 5;
-const TANH = 6;
-const SIGMOID = 7;
-const RELU = 8;
-const OP_NAMES: readonly ValueOp[] = ['leaf', 'add', 'mul', 'pow', 'exp', 'log', 'tanh', 'sigmoid', 'relu'];
-const OP_BITS = 4;
-const OP_MASK = (1 << OP_BITS) - 1;
-
-// ---------------------------------------------------------------------------------------------
-// Storage. A step of a small scalar MLP makes ~70k Values and the whole graph is alive while the
-// young generation is scavenged, so every byte per node is copied, often twice. A number in an
-// object field costs a separate 16-byte heap box (doubles are never stored inline), so data and
-// grad do not live on the Value: each Value owns one slot of a block, a Float64Array of
-// BLOCK_SLOTS slots that the scavenger never copies. Blocks are filled in creation order and a
-// slot is never reused; a block lives as long as any Value in it.
-// NOTE: a block holds numbers only. A block that referred to Values (or to other blocks) would
-// chain the graphs built before it to anything that keeps one of its Values alive.
-
-/** Lanes of a slot: data, grad, and the exponent of a pow. */
-const LANES = 3;
-const DATA = 0;
-const GRAD = 1;
-const EXPONENT = 2;
-/** Slots per block: one live Value keeps at most 6 KB of blocks alive. */
-const BLOCK_SLOTS = 256;
 /**
- * Slot 0 of each block is its header: the latest epoch of `recent` the block has values of, and
- * the offset where that epoch's values start in it (the values below are from earlier epochs).
+ * An op's local chain rule: adds its share of `g`, the gradient of the op's output `y`, into the
+ * grads of its inputs `a` and `b` (for a unary op, b is a).
  */
-const HEADER_EPOCH = 0;
-const HEADER_EPOCH_START = 1;
+type ChainRule = (g: number, y: Value, a: Value, b: Value) => void;
 
-let block = new Float64Array(LANES * BLOCK_SLOTS);
-let nextOffset = LANES;
+const NAMES: ValueOp[] = ['leaf'];
+const RULES: ChainRule[] = [() => {}];
 
-/** Stores `data` in a fresh slot of the current block and returns the slot's offset in `block`. */
-function allocate(data: number): number {
-  let offset = nextOffset;
-  if (offset === block.length) {
-    block = new Float64Array(LANES * BLOCK_SLOTS);
-    block[HEADER_EPOCH] = recentEpoch;
-    block[HEADER_EPOCH_START] = LANES;
-    offset = LANES;
-  }
-  nextOffset = offset + LANES;
-  block[offset + DATA] = data;
-  return offset;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Recent ops. Every op recorded since the last backward is listed here in creation order, which
-// is a topological order: backward walks it once from the root down, in memory order, instead of
-// searching the graph. A new epoch (the list emptied) starts after each backward and when the
-// list is full; block headers tell which epoch a value was made in, so whether an op is listed
-// is a read of its block.
-// NOTE: the list keeps its Values alive until then: at most RECENT_CAP of them (~12 MB).
-
-const RECENT_CAP = 1 << 17;
-let recent: Value[] = [];
-let recentLength = 0;
-let recentEpoch = 1;
-block[HEADER_EPOCH] = recentEpoch;
-block[HEADER_EPOCH_START] = LANES;
-
-function newEpoch(): void {
-  recent.fill(null as unknown as Value, 0, recentLength);
-  recentLength = 0;
-  recentEpoch++;
-  block[HEADER_EPOCH] = recentEpoch;
-  block[HEADER_EPOCH_START] = nextOffset;
-}
-
-/** Whether op value `v` is on the recent list, i.e. was made in the current epoch. */
-function isRecent(v: Value): boolean {
-  const b = v.block;
-  return b[HEADER_EPOCH] === recentEpoch && v.cell >> OP_BITS >= b[HEADER_EPOCH_START]!;
+/**
+ * Registers the chain rule of op `name` and returns its op code: the only place an op's code is
+ * made, so every op that can be recorded has its rule.
+ */
+function rule(name: ValueOp, chainRule: ChainRule): number {
+  // NOTE: the code must fit the low bits of Value.cell, and applyRule has one case per code.
+  if (RULES.length > OP_MASK) throw new Error(`Value: no op code left for '${name}'; widen OP_BITS`);
+  NAMES.push(name);
+  RULES.push(chainRule);
+  return RULES.length - 1;
 }
 
 // NOTE: labels live beside the Values, not in a field: almost no Value has one, and a field
@@ -100,17 +40,16 @@ function lift(x: ValueLike): Value {
   return x instanceof Value ? x : new Value(x);
 }
 
-/** The result of an op: a leaf when no graph is being recorded. */
-function result(data: number, op: number, first: Value, second: Value | null): Value {
+/** The result of op `code` on `first` (and `second`): a leaf when no graph is being recorded. */
+function result(data: number, code: number, first: Value, second: Value | null): Value {
   const record = isGradEnabled();
-  // A full list starts a new epoch before the value is made, so that the value belongs to it.
-  if (record && recentLength === RECENT_CAP) newEpoch();
+  if (record) reserveRecent();
   const v = new Value(data);
   if (record) {
-    v.cell |= op;
+    v.cell |= code;
     v.first = first;
     v.second = second;
-    recent[recentLength++] = v;
+    pushRecent(v);
   }
   return v;
 }
@@ -118,7 +57,8 @@ function result(data: number, op: number, first: Value, second: Value | null): V
 /**
  * A scalar on the graph, micrograd-style: each op records its inputs, and `backward()` runs the
  * chain rule over a topological order of them (found without recursion, so a million-op chain
- * does not overflow the stack). Ops accept plain numbers as operands.
+ * does not overflow the stack). Ops accept plain numbers as operands. Each op below is its
+ * forward and, right under it, its chain rule; value-storage.ts keeps the numbers.
  *
  * @example const a = new Value(2), b = new Value(-3); const c = a.mul(b).add(a.tanh()); c.backward(); a.grad
  */
@@ -135,8 +75,8 @@ export class Value implements Vertex {
 
   constructor(data: number, label = '') {
     if (typeof data !== 'number') throw new ArgumentError(`Value: data must be a number, got ${typeof data}`);
-    const offset = allocate(data);
-    this.block = block;
+    const offset = allocateSlot(data);
+    this.block = currentBlock();
     this.cell = offset << OP_BITS;
     if (label !== '') labels.set(this, label);
   }
@@ -167,7 +107,7 @@ export class Value implements Vertex {
 
   /** The op that produced this value ('leaf' for inputs). */
   get op(): ValueOp {
-    return OP_NAMES[this.cell & OP_MASK]!;
+    return NAMES[this.cell & OP_MASK]!;
   }
 
   /** The values this one was computed from. */
@@ -185,35 +125,95 @@ export class Value implements Vertex {
     return (i === 0 ? this.first : this.second)!;
   }
 
-  /** `this + other`. */ add(other: ValueLike): Value { const o = lift(other); return result(this.data + o.data, ADD, this, o); }
-  /** `this * other`. */ mul(other: ValueLike): Value { const o = lift(other); return result(this.data * o.data, MUL, this, o); }
+  /** `this + other`. */
+  add(other: ValueLike): Value {
+    const o = lift(other);
+    return result(this.data + o.data, Value.#ADD, this, o);
+  }
+  static readonly #ADD = rule('add', (g, _y, a, b) => {
+    a.grad += g;
+    b.grad += g;
+  });
+
+  /** `this * other`. */
+  mul(other: ValueLike): Value {
+    const o = lift(other);
+    return result(this.data * o.data, Value.#MUL, this, o);
+  }
+  static readonly #MUL = rule('mul', (g, _y, a, b) => {
+    a.grad += b.data * g;
+    b.grad += a.data * g;
+  });
+
   /** `this ** exponent` for a number exponent. */
   pow(exponent: number): Value {
     if (typeof exponent !== 'number') throw new ArgumentError(`Value.pow: the exponent must be a number, got ${typeof exponent}`);
-    const v = result(Math.pow(this.data, exponent), POW, this, null);
+    const v = result(Math.pow(this.data, exponent), Value.#POW, this, null);
     v.block[(v.cell >> OP_BITS) + EXPONENT] = exponent;
     return v;
   }
-  /** `-this`. */ neg(): Value { return this.mul(-1); }
-  /** `this - other`. */ sub(other: ValueLike): Value { return this.add(lift(other).neg()); }
-  /** `this / other`. */ div(other: ValueLike): Value { return this.mul(lift(other).pow(-1)); }
-  /** `e^this`. */ exp(): Value { return result(Math.exp(this.data), EXP, this, null); }
-  /** Natural logarithm. */ log(): Value { return result(Math.log(this.data), LOG, this, null); }
-  /** Hyperbolic tangent. */ tanh(): Value { return result(Math.tanh(this.data), TANH, this, null); }
+  static readonly #POW = rule('pow', (g, y, a) => {
+    const e = y.block[(y.cell >> OP_BITS) + EXPONENT]!;
+    // x⁰ is constant: 0, not 0·x^-1 (NaN at x = 0).
+    a.grad += e === 0 ? 0 : e * Math.pow(a.data, e - 1) * g;
+  });
+
+  /** `e^this`. */
+  exp(): Value {
+    return result(Math.exp(this.data), Value.#EXP, this, null);
+  }
+  static readonly #EXP = rule('exp', (g, y, a) => {
+    a.grad += y.data * g;
+  });
+
+  /** Natural logarithm. */
+  log(): Value {
+    return result(Math.log(this.data), Value.#LOG, this, null);
+  }
+  static readonly #LOG = rule('log', (g, _y, a) => {
+    a.grad += g / a.data;
+  });
+
+  /** Hyperbolic tangent. */
+  tanh(): Value {
+    return result(Math.tanh(this.data), Value.#TANH, this, null);
+  }
+  static readonly #TANH = rule('tanh', (g, y, a) => {
+    const t = y.data;
+    a.grad += (1 - t * t) * g;
+  });
+
   /** Logistic sigmoid, stable for large |x|. */
   sigmoid(): Value {
     const x = this.data;
-    const y = x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x));
-    return result(y, SIGMOID, this, null);
+    const s = x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x));
+    return result(s, Value.#SIGMOID, this, null);
   }
-  /** `max(x, 0)`; gradient 0 at 0. */ relu(): Value { const x = this.data; return result(x > 0 ? x : 0, RELU, this, null); }
+  static readonly #SIGMOID = rule('sigmoid', (g, y, a) => {
+    const s = y.data;
+    a.grad += s * (1 - s) * g;
+  });
+
+  /** `max(x, 0)`; gradient 0 at 0. */
+  relu(): Value {
+    const x = this.data;
+    return result(x > 0 ? x : 0, Value.#RELU, this, null);
+  }
+  static readonly #RELU = rule('relu', (g, _y, a) => {
+    a.grad += a.data > 0 ? g : 0;
+  });
+
+  // Composed: their gradients come from the primitives above.
+  /** `-this`. */ neg(): Value { return this.mul(-1); }
+  /** `this - other`. */ sub(other: ValueLike): Value { return this.add(lift(other).neg()); }
+  /** `this / other`. */ div(other: ValueLike): Value { return this.mul(lift(other).pow(-1)); }
 
   /**
    * Sets this value's gradient to 1 and propagates to everything it depends on. Leaves
    * accumulate; intermediate values get this pass's gradient.
    */
   backward(): void {
-    if ((this.cell & OP_MASK) === LEAF) {
+    if ((this.cell & OP_MASK) === 0) {
       this.grad += 1;
       return;
     }
@@ -232,55 +232,41 @@ export class Value implements Vertex {
 
 // ---------------------------------------------------------------------------------------------
 // Backward. A value's gradient is complete once every value computed from it has passed its
-// share on, so values are processed in reverse topological order, each applying its local chain
+// share on, so values are processed in reverse topological order, each applying its op's chain
 // rule. Two ways to get that order: the recent-ops list (the usual case: the graph was built
 // since the last backward), and a search of the graph for the rest.
 
 /**
- * Adds a value's share of the gradient into its parents' grads, given the value's slot (`vb`,
- * `vi`) and its parents' (`ab`, `ai`; `bb`, `bi` for binary ops).
+ * Applies op value `v`'s chain rule (its parents a and b, b = a for a unary op).
+ * NOTE: one call site per op code, not `RULES[code](...)`: a single site calling every rule goes
+ * megamorphic and no rule is inlined into the backward loops; one site per code stays
+ * monomorphic and V8 inlines it, which keeps the scalar step as fast as a switch of rule bodies.
  */
-function chainRule(op: number, vb: Float64Array, vi: number, ab: Float64Array, ai: number, bb: Float64Array, bi: number): void {
-  const g = vb[vi + GRAD]!;
-  switch (op) {
-    case ADD:
-      ab[ai + GRAD]! += g;
-      bb[bi + GRAD]! += g;
-      return;
-    case MUL:
-      ab[ai + GRAD]! += bb[bi + DATA]! * g;
-      bb[bi + GRAD]! += ab[ai + DATA]! * g;
-      return;
-    case POW: {
-      const e = vb[vi + EXPONENT]!;
-      ab[ai + GRAD]! += e === 0 ? 0 : e * Math.pow(ab[ai + DATA]!, e - 1) * g;
-      return;
-    }
-    case EXP:
-      ab[ai + GRAD]! += vb[vi + DATA]! * g;
-      return;
-    case LOG:
-      ab[ai + GRAD]! += g / ab[ai + DATA]!;
-      return;
-    case TANH: {
-      const y = vb[vi + DATA]!;
-      ab[ai + GRAD]! += (1 - y * y) * g;
-      return;
-    }
-    case SIGMOID: {
-      const y = vb[vi + DATA]!;
-      ab[ai + GRAD]! += y * (1 - y) * g;
-      return;
-    }
-    case RELU:
-      ab[ai + GRAD]! += ab[ai + DATA]! > 0 ? g : 0;
-      return;
+function applyRule(v: Value, a: Value, b: Value): void {
+  const g = v.block[(v.cell >> OP_BITS) + GRAD]!;
+  const r = RULES;
+  switch (v.cell & OP_MASK) {
+    case 1: r[1]!(g, v, a, b); return;
+    case 2: r[2]!(g, v, a, b); return;
+    case 3: r[3]!(g, v, a, b); return;
+    case 4: r[4]!(g, v, a, b); return;
+    case 5: r[5]!(g, v, a, b); return;
+    case 6: r[6]!(g, v, a, b); return;
+    case 7: r[7]!(g, v, a, b); return;
+    case 8: r[8]!(g, v, a, b); return;
+    case 9: r[9]!(g, v, a, b); return;
+    case 10: r[10]!(g, v, a, b); return;
+    case 11: r[11]!(g, v, a, b); return;
+    case 12: r[12]!(g, v, a, b); return;
+    case 13: r[13]!(g, v, a, b); return;
+    case 14: r[14]!(g, v, a, b); return;
+    case 15: r[15]!(g, v, a, b); return;
   }
 }
 
 /** Marks `p` reached by the pass `stamp` and zeroes its grad, the first time only; leaves are left alone. */
 function reach(p: Value, stamp: number): boolean {
-  if ((p.cell & OP_MASK) === LEAF || p.visitStamp === stamp) return false;
+  if ((p.cell & OP_MASK) === 0 || p.visitStamp === stamp) return false;
   p.visitStamp = stamp;
   p.block[(p.cell >> OP_BITS) + GRAD] = 0;
   return true;
@@ -294,8 +280,8 @@ function reach(p: Value, stamp: number): boolean {
  */
 function backwardRecent(root: Value): Value[] | null {
   const stamp = nextVisitStamp();
-  const list = recent;
-  let i = recentLength - 1;
+  const { list, length } = recentOps();
+  let i = length - 1;
   while (list[i] !== root) i--;
   root.visitStamp = stamp;
   root.block[(root.cell >> OP_BITS) + GRAD] = 1;
@@ -307,7 +293,7 @@ function backwardRecent(root: Value): Value[] | null {
     const b = v.second ?? a;
     if (reach(a, stamp) && !isRecent(a)) (older ??= []).push(a);
     if (reach(b, stamp) && !isRecent(b)) (older ??= []).push(b);
-    chainRule(v.cell & OP_MASK, v.block, v.cell >> OP_BITS, a.block, a.cell >> OP_BITS, b.block, b.cell >> OP_BITS);
+    applyRule(v, a, b);
   }
   newEpoch();
   return older;
@@ -322,13 +308,13 @@ function backwardRecent(root: Value): Value[] | null {
 function backwardSearched(roots: Value[], keepGrads: boolean): void {
   const kept = roots.map((r) => (keepGrads ? r.grad : 1));
   const order = topoSort(roots);
-  for (const v of order) if ((v.cell & OP_MASK) !== LEAF) v.block[(v.cell >> OP_BITS) + GRAD] = 0;
+  for (const v of order) if ((v.cell & OP_MASK) !== 0) v.block[(v.cell >> OP_BITS) + GRAD] = 0;
   roots.forEach((r, i) => (r.grad += kept[i]!));
   for (let i = order.length - 1; i >= 0; i--) {
     const v = order[i]!;
-    if ((v.cell & OP_MASK) === LEAF) continue;
+    if ((v.cell & OP_MASK) === 0) continue;
     const a = v.first!;
     const b = v.second ?? a;
-    chainRule(v.cell & OP_MASK, v.block, v.cell >> OP_BITS, a.block, a.cell >> OP_BITS, b.block, b.cell >> OP_BITS);
+    applyRule(v, a, b);
   }
 }

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { adamUpdate, DTypeError, kernelBackend, setKernelBackend, ShapeError, type AdamStep, type FloatArray } from '@chainrule/autograd';
 import { adamJs } from '../src/kernels/adam.js';
-import { adamWasm } from '../src/kernels/wasm/gemm-wasm.js';
+import { adamWasm } from '../src/kernels/wasm/optimisers.js';
 import { messageOf, spreadValues } from './helpers/reference.js';
 
 const original = kernelBackend();

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { axpby, axpy, DTypeError, kernelBackend, setKernelBackend, ShapeError, type FloatArray } from '@chainrule/autograd';
 import { axpyJs } from '../src/kernels/axpy.js';
-import { axpyWasm } from '../src/kernels/wasm/gemm-wasm.js';
+import { axpyWasm } from '../src/kernels/wasm/optimisers.js';
 import { messageOf, spreadValues } from './helpers/reference.js';
 
 const original = kernelBackend();

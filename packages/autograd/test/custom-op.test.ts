@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import fc from 'fast-check';
-import { customOp, gradcheck, GraphError, noGrad, randn, sumTo, taylorTest, tensor, Tensor, toDot } from '@chainrule/autograd';
+import { customOp, gradcheck, gradgradcheck, GraphError, noGrad, randn, sumTo, taylorTest, tensor, Tensor, toDot } from '@chainrule/autograd';
 import { broadcastShapesArb, checkGradProperty, shapeArb, tensorArb, tensorsArb } from '@chainrule/autograd/testing';
 
 /** log(cosh(x)) = |x| + log1p(e^{-2|x|}) - log 2: no overflow for large |x|; derivative tanh(x). */
@@ -65,6 +65,31 @@ describe('customOp', () => {
     const z = scaled(x, 3);
     expect(z.gradFn!.op).toBe('scaled');
     expect(toDot(z.sum())).toContain('scaled');
+  });
+
+  test('a backward may return the output\'s shape where forward broadcast: the engine sums it back, differentiably', () => {
+    // a·b with broadcasting; the VJP leaves each gradient at the output's shape.
+    const broadcastMul = customOp({
+      name: 'broadcastMul',
+      forward: (a, b) => a.mul(b),
+      backward: (g, { inputs: [a, b] }) => [g.mul(b!), g.mul(a!)],
+    });
+    const a = tensor([[1], [2], [3]], { dtype: 'float64', requiresGrad: true });
+    const b = tensor([10, 20], { dtype: 'float64', requiresGrad: true });
+    broadcastMul(a, b).sum().backward();
+    expect(a.grad!.shape).toEqual([3, 1]);
+    expect(Array.from(a.grad!.data)).toEqual([30, 30, 30]);
+    expect(Array.from(b.grad!.data)).toEqual([6, 6]);
+    checkGradProperty((p, q) => broadcastMul(p!, q!), tensorsArb(broadcastShapesArb(2)), { numRuns: 20 });
+    const x = tensor([[0.5], [-1.5]], { dtype: 'float64', requiresGrad: true });
+    const y = tensor([0.25, 2, -3], { dtype: 'float64', requiresGrad: true });
+    expect(gradgradcheck((p, q) => broadcastMul(p!, q!).mul(p!), [x, y]).ok).toBe(true);
+  });
+
+  test('a gradient that is neither the input\'s shape nor a broadcast of it along the output is an error', () => {
+    const widening = customOp({ name: 'widening', forward: (a) => a.mul(2), backward: (g) => g.reshape(-1, 1).expand(-1, 3) });
+    const x = randn([3], { dtype: 'float64', seed: 3, requiresGrad: true });
+    expect(() => widening(x).sum().backward()).toThrow(/backward of 'widening' returned a gradient of shape \[3,3\] \(float64\) for input 0 of shape \[3\]/);
   });
 
   test('a backward returning a gradient of the wrong shape is an error naming the op', () => {

@@ -1,5 +1,4 @@
 import { describe, expect, test } from 'vitest';
-import { execFileSync } from 'node:child_process';
 import { AnomalyError, detectAnomaly, isAnomalyEnabled, randn, tensor, toDot, Value, where } from '@chainrule/autograd';
 
 describe('anomaly mode', () => {
@@ -63,15 +62,7 @@ describe('where and masked branches', () => {
   });
 });
 
-function hasDot(): boolean {
-  try {
-    execFileSync('dot', ['-V'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
+// Graphviz draws these dumps in viz.test.ts, which reads the nodes and edges back from the SVG.
 describe('toDot', () => {
   test('the dump names every op, shape and dtype, marks leaves and shows gradient norms', () => {
     const w = randn([3, 2], { dtype: 'float64', seed: 1, requiresGrad: true });
@@ -92,13 +83,5 @@ describe('toDot', () => {
     expect(dot).toContain('leaf\\na\\ndata 2.000');
     expect(dot).toContain('tanh');
     expect(dot).toContain('mul');
-  });
-
-  test.runIf(hasDot() || process.env.CI)('the real dot program renders it, and the SVG names every op', () => {
-    const w = randn([3, 2], { dtype: 'float64', seed: 1, requiresGrad: true });
-    const out = tensor([[1, 2, 3]], { dtype: 'float64' }).matmul(w).sigmoid().sum();
-    const svg = execFileSync('dot', ['-Tsvg'], { input: toDot(out) }).toString();
-    expect(svg).toContain('<svg');
-    for (const op of ['matmul', 'sigmoid', 'sum', 'leaf']) expect(svg).toContain(op);
   });
 });

@@ -1,37 +1,36 @@
 import { describe, expect, it } from 'vitest';
 import {
-  GraphError, ShapeError, Tensor, Value, enableGrad, gradients, isGradEnabled, noGrad, tensor, type NestedArray,
+  GraphError, ShapeError, Tensor, Value, enableGrad, gradients, isGradEnabled, noGrad, tensor,
 } from '@chainrule/autograd';
 import { messageOf } from './helpers/reference.js';
-
-const f64 = (v: NestedArray, requiresGrad = true): Tensor => tensor(v, { dtype: 'float64', requiresGrad });
+import { f64, grad64 } from './helpers/tensors.js';
 
 describe('gradient accumulation', () => {
   it('adds the contributions of a tensor used more than once', () => {
-    const a = f64([1, -2, 3]);
+    const a = grad64([1, -2, 3]);
     a.mul(a).sum().backward(); // d(a²)/da = 2a
     expect(a.grad!.toArray()).toEqual([2, -4, 6]);
-    const b = f64([1, 2]);
+    const b = grad64([1, 2]);
     b.add(b).add(b).sum().backward();
     expect(b.grad!.toArray()).toEqual([3, 3]);
   });
 
   it('adds the paths of a diamond', () => {
     // d = (2a)·e^a: both branches start at a; dd/da = 2e^a + 2a·e^a, 4e at a = 1.
-    const a = f64(1);
+    const a = grad64(1);
     const d = a.mul(2).mul(a.exp());
     d.backward();
     expect(a.grad!.item()).toBeCloseTo(4 * Math.E, 14);
     // y = b + b·b with b = 3a shared: dy/da = 3 + 18a, 39 at a = 2.
-    const x = f64(2);
+    const x = grad64(2);
     const bb = x.mul(3);
     bb.add(bb.mul(bb)).backward();
     expect(x.grad!.item()).toBe(39);
   });
 
   it('sums a broadcast operand back and accumulates over separate backward calls', () => {
-    const a = f64([1, 2, 3]);
-    const m = f64([[1, 1, 1], [2, 2, 2]], false);
+    const a = grad64([1, 2, 3]);
+    const m = f64([[1, 1, 1], [2, 2, 2]]);
     a.add(m).mul(m).sum().backward(); // d/da Σ (a + m)·m = column sums of m
     expect(a.grad!.toArray()).toEqual([3, 3, 3]);
     a.mul(2).sum().backward();
@@ -41,7 +40,7 @@ describe('gradient accumulation', () => {
 
 describe('accumulation after a createGraph pass', () => {
   it('a plain backward adds to a .grad kept on the graph instead of replacing it', () => {
-    const x = f64(2);
+    const x = grad64(2);
     x.pow(3).backward({ createGraph: true }); // 3x² = 12, kept on the graph
     expect(x.grad!.item()).toBe(12);
     x.mul(1).backward();
@@ -50,8 +49,8 @@ describe('accumulation after a createGraph pass', () => {
 
   it('inputs handed one gradient tensor do not share a buffer afterwards', () => {
     // add's VJP gives both inputs the same tensor; a createGraph pass stores it as both .grads.
-    const a = f64(1);
-    const b = f64(1);
+    const a = grad64(1);
+    const b = grad64(1);
     a.add(b).backward({ createGraph: true });
     a.add(b).backward();
     expect(a.grad!.item()).toBe(2);
@@ -59,8 +58,8 @@ describe('accumulation after a createGraph pass', () => {
   });
 
   it("the caller's gradient is never summed into", () => {
-    const x = f64([1, 2]);
-    const g = f64([1, 1], false);
+    const x = grad64([1, 2]);
+    const g = f64([1, 1]);
     x.backward(g, { createGraph: true }); // a leaf root: its .grad is g itself
     x.backward(g);
     expect(x.grad!.toArray()).toEqual([2, 2]);
@@ -70,30 +69,30 @@ describe('accumulation after a createGraph pass', () => {
 
 describe('backward: misuse is a clear error', () => {
   it('a non-scalar output without a gradient', () => {
-    const x = f64([1, 2]);
+    const x = grad64([1, 2]);
     const y = x.mul(2);
     expect(() => y.backward()).toThrow(GraphError);
     expect(messageOf(() => y.backward())).toBe(
       'backward: the gradient can be implied only for a one-element output; got shape [2], so pass backward(gradient) with that shape',
     );
-    y.backward(f64([1, 10], false));
+    y.backward(f64([1, 10]));
     expect(x.grad!.toArray()).toEqual([2, 20]);
   });
 
   it('a gradient of the wrong shape or dtype', () => {
-    const y = f64([1, 2]).mul(2);
-    expect(() => y.backward(f64([1, 2, 3], false))).toThrow(ShapeError);
-    expect(() => y.backward(f64([1, 2, 3], false))).toThrow(/^backward: gradient of shape \[3\] \(float64\) does not match the output's shape \[2\] \(float64\)/);
+    const y = grad64([1, 2]).mul(2);
+    expect(() => y.backward(f64([1, 2, 3]))).toThrow(ShapeError);
+    expect(() => y.backward(f64([1, 2, 3]))).toThrow(/^backward: gradient of shape \[3\] \(float64\) does not match the output's shape \[2\] \(float64\)/);
     expect(() => y.backward(tensor([1, 2]))).toThrow(/float32/);
   });
 
   it('an output that does not require grad', () => {
-    expect(() => f64([1, 2], false).sum().backward()).toThrow(GraphError);
-    expect(() => f64([1, 2], false).sum().backward()).toThrow(/^backward: tensor of shape \[\] does not require grad/);
+    expect(() => f64([1, 2]).sum().backward()).toThrow(GraphError);
+    expect(() => f64([1, 2]).sum().backward()).toThrow(/^backward: tensor of shape \[\] does not require grad/);
   });
 
   it('an error midway leaves nothing half-summed for the next pass', () => {
-    const x = f64([1, 2]);
+    const x = grad64([1, 2]);
     const y = x.mul(3);
     const handle = y.registerHook(() => {
       throw new Error('hook failed');
@@ -108,7 +107,7 @@ describe('backward: misuse is a clear error', () => {
 
 describe('graph freeing and retainGraph', () => {
   it('frees the graph after backward, and a second backward through it is a clear error', () => {
-    const x = f64([1, 2]);
+    const x = grad64([1, 2]);
     const y = x.mul(x).sum();
     y.backward();
     expect(y.gradFn!.vjp).toBeNull();
@@ -120,14 +119,14 @@ describe('graph freeing and retainGraph', () => {
   });
 
   it('a new output built on a freed intermediate is refused too', () => {
-    const x = f64([1, 2]);
+    const x = grad64([1, 2]);
     const h = x.mul(2);
     h.sum().backward();
     expect(() => h.mean().backward()).toThrow(/^backward: the graph through 'mul' was already freed/);
   });
 
   it('retainGraph keeps it: a second backward accumulates again', () => {
-    const x = f64([1, 2]);
+    const x = grad64([1, 2]);
     const y = x.mul(x).sum();
     y.backward({ retainGraph: true });
     expect(y.gradFn!.vjp).not.toBeNull();
@@ -141,7 +140,7 @@ describe('graph freeing and retainGraph', () => {
 
 describe('.grad, retainGrad and requiresGrad', () => {
   it('.grad is set on leaves only; retainGrad keeps it on a non-leaf', () => {
-    const x = f64([1, 2]);
+    const x = grad64([1, 2]);
     const h = x.mul(3);
     const k = x.mul(4).retainGrad();
     h.add(k).mul(h).sum().backward(); // (3x + 4x)·3x = 21x²
@@ -150,13 +149,13 @@ describe('.grad, retainGrad and requiresGrad', () => {
     expect(h.isLeaf).toBe(false);
     // d/dk of Σ (h + k)·h = h
     expect(k.grad!.toArray()).toEqual([3, 6]);
-    const c = f64([5], false);
+    const c = f64([5]);
     c.mul(x).sum().backward();
     expect(c.grad).toBeNull();
   });
 
   it('retained non-leaf gradients accumulate over passes, as leaves do', () => {
-    const x = f64([1, 2]);
+    const x = grad64([1, 2]);
     const h = x.mul(2).retainGrad();
     const y = h.sum();
     y.backward({ retainGraph: true });
@@ -166,8 +165,8 @@ describe('.grad, retainGrad and requiresGrad', () => {
   });
 
   it('requiresGrad propagates from any input and settles isLeaf', () => {
-    const a = f64([1], false);
-    const b = f64([2]);
+    const a = f64([1]);
+    const b = grad64([2]);
     expect(a.add(a).requiresGrad).toBe(false);
     expect(a.add(a).isLeaf).toBe(true);
     expect(a.add(b).requiresGrad).toBe(true);
@@ -179,7 +178,7 @@ describe('.grad, retainGrad and requiresGrad', () => {
   });
 
   it('turning off requiresGrad on a non-leaf throws', () => {
-    const y = f64([1]).exp();
+    const y = grad64([1]).exp();
     expect(() => {
       y.requiresGrad = false;
     }).toThrow(GraphError);
@@ -190,7 +189,7 @@ describe('.grad, retainGrad and requiresGrad', () => {
   });
 
   it('detach shares the data and stops the gradient', () => {
-    const x = f64([2, 3]);
+    const x = grad64([2, 3]);
     const d = x.detach();
     expect(d.data).toBe(x.data);
     expect(d.requiresGrad).toBe(false);
@@ -202,7 +201,7 @@ describe('.grad, retainGrad and requiresGrad', () => {
 
 describe('grad mode', () => {
   it('noGrad records nothing and restores the mode, even on throw', () => {
-    const x = f64([1, 2]);
+    const x = grad64([1, 2]);
     const y = noGrad(() => {
       expect(isGradEnabled()).toBe(false);
       return x.mul(2).exp().sum();
@@ -220,7 +219,7 @@ describe('grad mode', () => {
   });
 
   it('enableGrad inside noGrad records again', () => {
-    const x = f64([1, 2]);
+    const x = grad64([1, 2]);
     const y = noGrad(() => enableGrad(() => x.mul(3).sum()));
     y.backward();
     expect(x.grad!.toArray()).toEqual([3, 3]);
@@ -242,8 +241,8 @@ describe('dtypes', () => {
 
 describe('gradients(outputs, inputs)', () => {
   it('returns the gradients without touching .grad', () => {
-    const x = f64([1, 2]);
-    const w = f64([3, 4]);
+    const x = grad64([1, 2]);
+    const w = grad64([3, 4]);
     const h = x.mul(w);
     const [gx, gw, gh] = gradients([h.sum()], [x, w, h]);
     expect(gx!.toArray()).toEqual([3, 4]);
@@ -254,13 +253,13 @@ describe('gradients(outputs, inputs)', () => {
   });
 
   it('takes gradOutputs for non-scalar outputs and sums several outputs', () => {
-    const x = f64([1, 2]);
-    const [g] = gradients([x.mul(2), x.square().sum()], [x], { gradOutputs: [f64([1, 10], false), f64(1, false)] });
+    const x = grad64([1, 2]);
+    const [g] = gradients([x.mul(2), x.square().sum()], [x], { gradOutputs: [f64([1, 10]), f64(1)] });
     expect(g!.toArray()).toEqual([2 + 2, 20 + 4]);
   });
 
   it('builds a graph for higher derivatives with createGraph', () => {
-    const x = f64(2);
+    const x = grad64(2);
     const [dx] = gradients([x.pow(3)], [x], { createGraph: true }); // 3x²
     expect(dx!.item()).toBe(12);
     const [ddx] = gradients([dx!], [x]); // 6x
@@ -269,19 +268,19 @@ describe('gradients(outputs, inputs)', () => {
   });
 
   it('refuses unused inputs unless allowUnused, and inputs that do not require grad', () => {
-    const x = f64([1, 2]);
-    const u = f64([5]);
+    const x = grad64([1, 2]);
+    const u = grad64([5]);
     expect(() => gradients([x.sum()], [x, u])).toThrow(GraphError);
     expect(() => gradients([x.sum()], [x, u])).toThrow(/^gradients: the outputs do not depend on input 1 \(shape \[1\]\)/);
     const [, gu] = gradients([x.sum()], [x, u], { allowUnused: true });
     expect(gu!.toArray()).toEqual([0]);
-    expect(() => gradients([x.sum()], [f64([1], false)])).toThrow(/^gradients: input 0 \(shape \[1\]\) does not require grad/);
+    expect(() => gradients([x.sum()], [f64([1])])).toThrow(/^gradients: input 0 \(shape \[1\]\) does not require grad/);
   });
 });
 
 describe('hooks', () => {
   it('a hook can replace the gradient of a leaf, and remove() undoes it', () => {
-    const x = f64([1, 2]);
+    const x = grad64([1, 2]);
     const seen: number[][] = [];
     const observer = x.registerHook((g) => {
       seen.push([...g.data]);
@@ -299,7 +298,7 @@ describe('hooks', () => {
   });
 
   it('a hook on a non-leaf changes what flows upstream, and sees the summed gradient once', () => {
-    const x = f64([1, 2]);
+    const x = grad64([1, 2]);
     const h = x.mul(2);
     const calls: number[][] = [];
     h.registerHook((g) => {
@@ -312,11 +311,11 @@ describe('hooks', () => {
   });
 
   it('refuses a replacement of another shape, and a hook on a tensor without gradients', () => {
-    const x = f64([1, 2]);
-    x.registerHook(() => f64([1, 2, 3], false));
+    const x = grad64([1, 2]);
+    x.registerHook(() => f64([1, 2, 3]));
     expect(() => x.mul(2).sum().backward()).toThrow(GraphError);
     expect(() => x.mul(2).sum().backward()).toThrow(/^registerHook: a hook returned a gradient of shape \[3\]/);
-    expect(() => f64([1], false).registerHook(() => undefined)).toThrow(/^registerHook: cannot register a hook on a tensor that does not require grad/);
+    expect(() => f64([1]).registerHook(() => undefined)).toThrow(/^registerHook: cannot register a hook on a tensor that does not require grad/);
   });
 });
 
@@ -324,7 +323,7 @@ describe('long chains do not overflow the stack', () => {
   it('Tensor: 1,000,000 ops backpropagate', () => {
     // Reshapes (no new storage, so the test stays fast) with a doubling every 1000th op:
     // y = 2^1000·x, so dy/dx = 2^1000 exactly (finite in float64).
-    const x = f64([0.5]);
+    const x = grad64([0.5]);
     let y: Tensor = x;
     for (let i = 0; i < 1_000_000; i++) {
       y = i % 1000 === 999 ? y.mul(2) : y.reshape(i % 2 === 0 ? [] : [1]);

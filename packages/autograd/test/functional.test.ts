@@ -2,8 +2,7 @@ import { describe, expect, test } from 'vitest';
 import fc from 'fast-check';
 import { grad, hessian, hvp, jacobian, jvp, numericGrad, randn, tensor, Tensor, valueAndGrad, vjp, zeros } from '@chainrule/autograd';
 import { shapeArb, tensorArb } from '@chainrule/autograd/testing';
-
-const f64 = (values: number[], shape = [values.length]): Tensor => tensor(Float64Array.from(values), { shape });
+import { f64 } from './helpers/tensors.js';
 
 function dot(a: Tensor, b: Tensor): number {
   let s = 0;

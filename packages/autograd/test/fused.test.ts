@@ -2,16 +2,15 @@ import { describe, expect, test } from 'vitest';
 import fc from 'fast-check';
 import {
   ArgumentError, crossEntropy, DTypeError, gradcheck, gradgradcheck, gradients, linear, ShapeError, tensor, Tensor,
-  type LinearActivation, type NestedArray,
+  type LinearActivation,
 } from '@chainrule/autograd';
-import { seededTensor } from '@chainrule/autograd/testing';
-import { expectClose, messageOf } from './helpers/reference.js';
+import { assertClose, seededTensor } from '@chainrule/autograd/testing';
+import { messageOf } from './helpers/reference.js';
+import { f64, grad64 } from './helpers/tensors.js';
 
 // The fused ops compute in one op what a chain of primitives computes; each is checked against
 // that chain (forward and gradients, to rounding in float64), by gradcheck and gradgradcheck
 // over random shapes, and on hand-computed cases.
-
-const f64 = (v: NestedArray, requiresGrad = false): Tensor => tensor(v, { dtype: 'float64', requiresGrad });
 
 /** The composed form of linear: x·Wᵀ + b, then relu. */
 function composedLinear(x: Tensor, w: Tensor, b: Tensor | null, activation: LinearActivation): Tensor {
@@ -40,7 +39,7 @@ function gradsOf(out: Tensor, wrt: Tensor[], seed: number): Tensor[] {
   const cot = seededTensor(out.shape, seed, { requiresGrad: false });
   const plain = gradients([out], wrt, { gradOutputs: [cot], allowUnused: true, retainGraph: true });
   const recorded = gradients([out], wrt, { gradOutputs: [cot], allowUnused: true, createGraph: true });
-  plain.forEach((g, i) => expectClose(g.data, recorded[i]!.data, 1e-13, 1e-15));
+  plain.forEach((g, i) => assertClose(g.data, recorded[i]!.data, 1e-13, 1e-15));
   return plain;
 }
 
@@ -81,9 +80,9 @@ const linearFn = (c: LinearCase) => (x: Tensor, w: Tensor, b?: Tensor): Tensor =
 
 describe('linear', () => {
   test('hand-computed: relu(x·Wᵀ + b) and its gradients', () => {
-    const x = f64([[1, 2], [-1, 0]], true);
-    const w = f64([[1, 0], [0, 1], [1, 1]], true);
-    const b = f64([0, -1, 0.5], true);
+    const x = grad64([[1, 2], [-1, 0]]);
+    const w = grad64([[1, 0], [0, 1], [1, 1]]);
+    const b = grad64([0, -1, 0.5]);
     const y = linear(x, w, b, 'relu');
     // pre-activations [[1, 1, 3.5], [-1, -1, -0.5]]
     expect(y.toArray()).toEqual([[1, 1, 3.5], [0, 0, 0]]);
@@ -100,10 +99,10 @@ describe('linear', () => {
         const fused = linearFn(c)(...(args as [Tensor, Tensor, Tensor?]));
         const composed = composedLinear(c.x, c.w, c.b, c.activation);
         expect(fused.shape).toEqual(composed.shape);
-        expectClose(fused.data, composed.data, 1e-14, 1e-15);
+        assertClose(fused.data, composed.data, 1e-14, 1e-15);
         const gf = gradsOf(fused, args, seed);
         const gc = gradsOf(composed, args, seed);
-        gf.forEach((g, i) => expectClose(g.data, gc[i]!.data, 1e-14, 1e-15));
+        gf.forEach((g, i) => assertClose(g.data, gc[i]!.data, 1e-14, 1e-15));
       }),
       { numRuns: 40 },
     );
@@ -130,22 +129,22 @@ describe('linear', () => {
   });
 
   test('edge shapes: a 1-D input, no rows, no input features, no outputs', () => {
-    const w = f64([[1, 2], [3, 4]], true);
+    const w = grad64([[1, 2], [3, 4]]);
     expect(linear(f64([1, 1]), w).toArray()).toEqual([3, 7]);
-    const empty = linear(new Tensor(new Float64Array(0), [0, 2], { requiresGrad: true }), w, f64([1, 1], true));
+    const empty = linear(new Tensor(new Float64Array(0), [0, 2], { requiresGrad: true }), w, grad64([1, 1]));
     expect(empty.shape).toEqual([0, 2]);
     const noIn = new Tensor(new Float64Array(0), [3, 0]);
     const wNoIn = new Tensor(new Float64Array(0), [2, 0], { requiresGrad: true });
     expect(linear(noIn, wNoIn, f64([1, -1]), 'relu').toArray()).toEqual([[1, 0], [1, 0], [1, 0]]);
-    const noOut = linear(f64([[1, 2]], true), new Tensor(new Float64Array(0), [0, 2], { requiresGrad: true }));
+    const noOut = linear(grad64([[1, 2]]), new Tensor(new Float64Array(0), [0, 2], { requiresGrad: true }));
     expect(noOut.shape).toEqual([1, 0]);
     noOut.sum().backward();
   });
 
   test('gradients accumulate, and only inputs that require them get one', () => {
     const x = f64([[1, -2]]);
-    const w = f64([[0.5, 1]], true);
-    const b = f64([2], false);
+    const w = grad64([[0.5, 1]]);
+    const b = f64([2]);
     linear(x, w, b).sum().backward();
     linear(x, w, b).sum().backward();
     expect(w.grad!.toArray()).toEqual([[2, -4]]);
@@ -159,7 +158,7 @@ describe('linear', () => {
     const b = seededTensor([3], 3, { dtype: 'float32' });
     const fused = linear(x, w, b, 'relu');
     expect(fused.dtype).toBe('float32');
-    expectClose(fused.data, composedLinear(x, w, b, 'relu').data, 1e-6, 1e-6);
+    assertClose(fused.data, composedLinear(x, w, b, 'relu').data, 1e-6, 1e-6);
   });
 
   test('clear errors name linear and the shapes', () => {
@@ -194,17 +193,17 @@ const REDUCTIONS = ['mean', 'sum', 'none'] as const;
 
 describe('crossEntropy', () => {
   test('hand-computed: equal logits give log C, and the gradient is (softmax - one-hot)/N', () => {
-    const x = f64([[0, 0, 0, 0], [Math.log(3), 0, 0, 0]], true);
+    const x = grad64([[0, 0, 0, 0], [Math.log(3), 0, 0, 0]]);
     const loss = crossEntropy(x, [1, 0]);
     // Row 0: log 4. Row 1: softmax [1/2, 1/6, 1/6, 1/6], loss -log(1/2).
     expect(loss.item()).toBeCloseTo((Math.log(4) + Math.log(2)) / 2, 15);
     loss.backward();
-    expectClose(x.grad!.data, [0.125, -0.375, 0.125, 0.125, -0.25, 1 / 12, 1 / 12, 1 / 12], 1e-15);
+    assertClose(x.grad!.data, [0.125, -0.375, 0.125, 0.125, -0.25, 1 / 12, 1 / 12, 1 / 12], 1e-15);
   });
 
   test('is stable for large logits', () => {
     const loss = crossEntropy(f64([[1000, 1001], [-1000, -1001]]), [0, 1], { reduction: 'none' });
-    expectClose(loss.data, [Math.log1p(Math.E), Math.log1p(Math.E)], 1e-14);
+    assertClose(loss.data, [Math.log1p(Math.E), Math.log1p(Math.E)], 1e-14);
   });
 
   for (const reduction of REDUCTIONS) {
@@ -217,16 +216,16 @@ describe('crossEntropy', () => {
             const fused = crossEntropy(x, target, { reduction });
             const composed = composedCrossEntropy(x, oneHot(labels, classes), reduction);
             expect(fused.shape).toEqual(composed.shape);
-            expectClose(fused.data, composed.data, 1e-13, 1e-15);
-            expectClose(gradsOf(fused, [x], seed)[0]!.data, gradsOf(composed, [x], seed)[0]!.data, 1e-13, 1e-15);
+            assertClose(fused.data, composed.data, 1e-13, 1e-15);
+            assertClose(gradsOf(fused, [x], seed)[0]!.data, gradsOf(composed, [x], seed)[0]!.data, 1e-13, 1e-15);
           }
           // Probabilities, with a gradient for them too.
           const fused = crossEntropy(x, probs, { reduction });
           const composed = composedCrossEntropy(x, probs, reduction);
-          expectClose(fused.data, composed.data, 1e-13, 1e-15);
+          assertClose(fused.data, composed.data, 1e-13, 1e-15);
           const gf = gradsOf(fused, [x, probs], seed);
           const gc = gradsOf(composed, [x, probs], seed);
-          gf.forEach((g, i) => expectClose(g.data, gc[i]!.data, 1e-13, 1e-15));
+          gf.forEach((g, i) => assertClose(g.data, gc[i]!.data, 1e-13, 1e-15));
         }),
         { numRuns: 30 },
       );
@@ -256,10 +255,10 @@ describe('crossEntropy', () => {
     const fused = crossEntropy(x, labels);
     expect(fused.dtype).toBe('float32');
     const composed = composedCrossEntropy(x, oneHot(labels, 10).toDtype('float32'), 'mean');
-    expectClose(fused.data, composed.data, 1e-6);
+    assertClose(fused.data, composed.data, 1e-6);
     const [g] = gradients([fused], [x]);
     const [gc] = gradients([composed], [x]);
-    expectClose(g!.data, gc!.data, 1e-5, 1e-7);
+    assertClose(g!.data, gc!.data, 1e-5, 1e-7);
   });
 
   test('clear errors name crossEntropy, the target and the shapes', () => {

@@ -1,17 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { customOp, gradients, tensor, type NestedArray, type Tensor } from '@chainrule/autograd';
+import { customOp, gradients, tensor, type Tensor } from '@chainrule/autograd';
+import { grad64, values } from './helpers/tensors.js';
 
 // A leaf with no .grad keeps a gradient a VJP has just allocated as its .grad, without a copy,
 // and later backward passes sum into that buffer in place. These tests pin down that no other
 // tensor ever shares such a buffer: each would see its values change on the next backward.
 
-const f64 = (v: NestedArray, requiresGrad = true): Tensor => tensor(v, { dtype: 'float64', requiresGrad });
-const values = (t: Tensor | null): number[] => Array.from(t!.data);
-
 describe('gradient buffers taken by leaves', () => {
   it('two leaves handed one gradient tensor by a VJP keep separate buffers', () => {
-    const a = f64([1, 2]);
-    const b = f64([3, 4]);
+    const a = grad64([1, 2]);
+    const b = grad64([3, 4]);
     // mul's VJP makes a fresh gradient for the sum below, and add hands it to both a and b.
     a.add(b).mul(2).sum().backward();
     expect(a.grad!.data).not.toBe(b.grad!.data);
@@ -21,7 +19,7 @@ describe('gradient buffers taken by leaves', () => {
   });
 
   it('a gradient a hook saw is copied, so later passes leave the hook\'s tensor alone', () => {
-    const x = f64([1, 2, 3]);
+    const x = grad64([1, 2, 3]);
     let seen: Tensor | null = null;
     x.registerHook((g) => {
       seen ??= g;
@@ -42,7 +40,7 @@ describe('gradient buffers taken by leaves', () => {
         return g;
       },
     });
-    const y = f64([4, 5]);
+    const y = grad64([4, 5]);
     passThrough(y).mul(2).sum().backward(); // y receives the very tensor the op saw
     y.mul(10).sum().backward();
     expect(values(kept)).toEqual([2, 2]);
@@ -50,9 +48,9 @@ describe('gradient buffers taken by leaves', () => {
   });
 
   it('a gradient returned by gradients() and passed back in as a root gradient stays the caller\'s', () => {
-    const w = f64([1, 2]);
+    const w = grad64([1, 2]);
     const [g] = gradients([w.mul(3).sum()], [w]);
-    const leaf = f64([0, 0]);
+    const leaf = grad64([0, 0]);
     leaf.backward(g);
     leaf.backward(g);
     expect(values(g!)).toEqual([3, 3]);
@@ -60,14 +58,14 @@ describe('gradient buffers taken by leaves', () => {
   });
 
   it('a reshaped gradient is copied: the reshape shares storage with the tensor it came from', () => {
-    const z = f64([1, 2, 3, 4]);
+    const z = grad64([1, 2, 3, 4]);
     z.reshape(2, 2).mul(2).sum().backward();
     z.reshape(2, 2).mul(3).sum().backward();
     expect(values(z.grad)).toEqual([5, 5, 5, 5]);
   });
 
   it('a leaf that retained nothing and a non-leaf that retains its gradient do not share it', () => {
-    const a = f64([1, 2]);
+    const a = grad64([1, 2]);
     const h = a.mul(1).retainGrad();
     h.clone().mul(2).sum().backward({ retainGraph: true }); // clone's VJP passes its fresh incoming gradient through
     expect(values(h.grad)).toEqual([2, 2]);

@@ -1,11 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import {
-  ArgumentError, GradcheckError, Tensor, assertGradcheck, gradcheck, numericGrad, tensor, type NestedArray,
+  ArgumentError, GradcheckError, Tensor, assertGradcheck, gradcheck, numericGrad, tensor,
 } from '@chainrule/autograd';
+import { assertClose } from '@chainrule/autograd/testing';
 import { makeOutput } from '../src/tensor.js';
-import { expectClose } from './helpers/reduce-reference.js';
-
-const f64 = (v: NestedArray, requiresGrad = true): Tensor => tensor(v, { dtype: 'float64', requiresGrad });
+import { f64, grad64 } from './helpers/tensors.js';
 
 /**
  * An elementwise op built directly with makeOutput: forward applies `fn` to each element, the
@@ -22,7 +21,7 @@ const goodSquare = (x: Tensor): Tensor => customElementwise(x, (v) => v * v, (g,
 
 describe('gradcheck: the report', () => {
   it('passes a correct op and reports its small errors', () => {
-    const x = f64([0.5, -3, 1, 2]);
+    const x = grad64([0.5, -3, 1, 2]);
     const report = gradcheck((t) => goodSquare(t).sum(), [x]);
     expect(report.ok).toBe(true);
     expect(report.mode).toBe('full');
@@ -33,7 +32,7 @@ describe('gradcheck: the report', () => {
   });
 
   it('catches a VJP off by a factor of 2 and names the worst element', () => {
-    const x = f64([0.5, -3, 1, 2]);
+    const x = grad64([0.5, -3, 1, 2]);
     const report = gradcheck((t) => badSquare(t).sum(), [x]);
     expect(report.ok).toBe(false);
     // Analytic x vs numeric 2x: the error |x| is furthest outside atol + rtol·|2x| at x = -3.
@@ -47,8 +46,8 @@ describe('gradcheck: the report', () => {
   });
 
   it('names the input and multi-index among several inputs', () => {
-    const a = f64([1, 2, 3]);
-    const b = f64([[1, 2], [-4, 0.5]]);
+    const a = grad64([1, 2, 3]);
+    const b = grad64([[1, 2], [-4, 0.5]]);
     const report = gradcheck((p, q) => p.mul(2).sum().add(badSquare(q).sum()), [a, b]);
     expect(report.ok).toBe(false);
     expect(report.worst!.input).toBe(1);
@@ -58,15 +57,15 @@ describe('gradcheck: the report', () => {
   });
 
   it('names the output element of a non-scalar output', () => {
-    const report = gradcheck((t) => badSquare(t), [f64([0.5, -3, 1])]);
+    const report = gradcheck((t) => badSquare(t), [grad64([0.5, -3, 1])]);
     expect(report.ok).toBe(false);
     expect(report.worst!.index).toEqual([1]);
     expect(report.worst!.output).toBe(1);
   });
 
   it('checks only the inputs that require grad, and leaves inputs untouched', () => {
-    const a = f64([1, 2]);
-    const b = f64([3, -4], false);
+    const a = grad64([1, 2]);
+    const b = f64([3, -4]);
     const report = gradcheck((p, q) => p.mul(badSquare(q)).sum(), [a, b]);
     expect(report.ok).toBe(true);
     expect(a.grad).toBeNull();
@@ -75,8 +74,8 @@ describe('gradcheck: the report', () => {
   });
 
   it('passes an input the output does not depend on (both gradients are zero)', () => {
-    expect(gradcheck((p) => p.mul(0).sum(), [f64([1, 2])]).ok).toBe(true);
-    expect(gradcheck((p, _q) => p.sum(), [f64([1, 2]), f64([3])]).ok).toBe(true);
+    expect(gradcheck((p) => p.mul(0).sum(), [grad64([1, 2])]).ok).toBe(true);
+    expect(gradcheck((p, _q) => p.sum(), [grad64([1, 2]), grad64([3])]).ok).toBe(true);
   });
 });
 
@@ -84,27 +83,27 @@ describe("gradcheck: PyTorch's defaults", () => {
   it('eps is 1e-6: the numeric derivative of x³ at 0 is eps²', () => {
     // (eps³ - (-eps)³) / 2eps = eps²; the analytic derivative is 0.
     const cube = (t: Tensor): Tensor => t.pow(3).sum();
-    const report = gradcheck(cube, [f64([0])]);
+    const report = gradcheck(cube, [grad64([0])]);
     expect(report.ok).toBe(true);
-    expectClose([report.worst!.numeric], [1e-12], 1e-6, 0);
-    const wide = gradcheck(cube, [f64([0])], { eps: 1e-2 });
-    expectClose([wide.worst!.numeric], [1e-4], 1e-6, 0);
+    assertClose([report.worst!.numeric], [1e-12], 1e-6, 0);
+    const wide = gradcheck(cube, [grad64([0])], { eps: 1e-2 });
+    assertClose([wide.worst!.numeric], [1e-4], 1e-6, 0);
     expect(wide.ok).toBe(false); // 1e-4 > atol
   });
 
   it('atol is 1e-5: an absolute error just below passes, just above fails', () => {
     // Constant forward (numeric derivative exactly 0), VJP d·g.
     const offBy = (d: number) => (t: Tensor): Tensor => customElementwise(t, () => 1, (g) => g.mul(d)).sum();
-    expect(gradcheck(offBy(0.9e-5), [f64([1, 2])]).ok).toBe(true);
-    expect(gradcheck(offBy(1.1e-5), [f64([1, 2])]).ok).toBe(false);
-    expect(gradcheck(offBy(1.1e-5), [f64([1, 2])], { atol: 2e-5 }).ok).toBe(true);
+    expect(gradcheck(offBy(0.9e-5), [grad64([1, 2])]).ok).toBe(true);
+    expect(gradcheck(offBy(1.1e-5), [grad64([1, 2])]).ok).toBe(false);
+    expect(gradcheck(offBy(1.1e-5), [grad64([1, 2])], { atol: 2e-5 }).ok).toBe(true);
   });
 
   it('rtol is 1e-3: for a derivative of 100 the tolerance is 1e-5 + 0.1', () => {
     const scaled = (d: number) => (t: Tensor): Tensor => customElementwise(t, (v) => 100 * v, (g) => g.mul(100 + d)).sum();
-    expect(gradcheck(scaled(0.099), [f64([1, -2])]).ok).toBe(true);
-    expect(gradcheck(scaled(0.101), [f64([1, -2])]).ok).toBe(false);
-    expect(gradcheck(scaled(0.101), [f64([1, -2])], { rtol: 2e-3 }).ok).toBe(true);
+    expect(gradcheck(scaled(0.099), [grad64([1, -2])]).ok).toBe(true);
+    expect(gradcheck(scaled(0.101), [grad64([1, -2])]).ok).toBe(false);
+    expect(gradcheck(scaled(0.101), [grad64([1, -2])], { rtol: 2e-3 }).ok).toBe(true);
   });
 });
 
@@ -125,8 +124,8 @@ describe('gradcheck: float32 inputs', () => {
   });
 
   it('a function that leaves float64 is an error', () => {
-    expect(() => gradcheck((t) => t.toDtype('float32').sum(), [f64([1])])).toThrow(ArgumentError);
-    expect(() => gradcheck((t) => t.toDtype('float32').sum(), [f64([1])])).toThrow(/^gradcheck: the function returned float32 for float64 inputs/);
+    expect(() => gradcheck((t) => t.toDtype('float32').sum(), [grad64([1])])).toThrow(ArgumentError);
+    expect(() => gradcheck((t) => t.toDtype('float32').sum(), [grad64([1])])).toThrow(/^gradcheck: the function returned float32 for float64 inputs/);
   });
 });
 
@@ -143,12 +142,12 @@ describe("gradcheck: mode 'fast'", () => {
     expect(calls).toBe(3); // one forward and ±eps along one random direction
     const full = gradcheck((t) => goodSquare(t).tanh().sum(), [x]);
     expect(full.ok).toBe(true);
-    const m = f64([[1, 2], [3, 4]]);
-    expect(gradcheck((a, b) => a.matmul(b).sin().sum(), [m, f64([[0.5], [-1]])], { mode: 'fast' }).ok).toBe(true);
+    const m = grad64([[1, 2], [3, 4]]);
+    expect(gradcheck((a, b) => a.matmul(b).sin().sum(), [m, grad64([[0.5], [-1]])], { mode: 'fast' }).ok).toBe(true);
   });
 
   it('catches the wrong VJP and reports the worst element after its full re-run', () => {
-    const x = f64([0.5, -3, 1, 2]);
+    const x = grad64([0.5, -3, 1, 2]);
     const report = gradcheck((t) => badSquare(t).sum(), [x], { mode: 'fast' });
     expect(report.ok).toBe(false);
     expect(report.mode).toBe('fast');
@@ -162,34 +161,34 @@ describe("gradcheck: mode 'fast'", () => {
 describe('gradcheck: bad input is a clear error', () => {
   it('NaN or Inf in an input', () => {
     const f = (t: Tensor): Tensor => t.sum();
-    expect(() => gradcheck(f, [f64([1, NaN])])).toThrow(ArgumentError);
-    expect(() => gradcheck(f, [f64([1, NaN])])).toThrow(
+    expect(() => gradcheck(f, [grad64([1, NaN])])).toThrow(ArgumentError);
+    expect(() => gradcheck(f, [grad64([1, NaN])])).toThrow(
       'gradcheck: input 0 (shape [2]) holds NaN at [1]; gradients are checked at finite points only',
     );
-    expect(() => gradcheck((a, b) => a.add(b).sum(), [f64([1]), f64([[2, Infinity]])])).toThrow(/^gradcheck: input 1 \(shape \[1,2\]\) holds Infinity at \[0,1\]/);
-    expect(() => numericGrad(f, [f64([-Infinity])])).toThrow(/^numericGrad: input 0 \(shape \[1\]\) holds -Infinity/);
+    expect(() => gradcheck((a, b) => a.add(b).sum(), [grad64([1]), grad64([[2, Infinity]])])).toThrow(/^gradcheck: input 1 \(shape \[1,2\]\) holds Infinity at \[0,1\]/);
+    expect(() => numericGrad(f, [grad64([-Infinity])])).toThrow(/^numericGrad: input 0 \(shape \[1\]\) holds -Infinity/);
   });
 
   it('no input requiring grad', () => {
-    expect(() => gradcheck((t) => t.sum(), [f64([1, 2], false)])).toThrow(ArgumentError);
-    expect(() => gradcheck((t) => t.sum(), [f64([1, 2], false)])).toThrow(/^gradcheck: no input requires grad/);
+    expect(() => gradcheck((t) => t.sum(), [f64([1, 2])])).toThrow(ArgumentError);
+    expect(() => gradcheck((t) => t.sum(), [f64([1, 2])])).toThrow(/^gradcheck: no input requires grad/);
   });
 
   it('a function that does not return a Tensor', () => {
-    expect(() => gradcheck((() => 3) as unknown as (t: Tensor) => Tensor, [f64([1])])).toThrow(/^gradcheck: the function must return a Tensor/);
+    expect(() => gradcheck((() => 3) as unknown as (t: Tensor) => Tensor, [grad64([1])])).toThrow(/^gradcheck: the function must return a Tensor/);
   });
 });
 
 describe('assertGradcheck', () => {
   it('returns the report when the check passes', () => {
-    const report = assertGradcheck((t) => t.square().sum(), [f64([1, 2])]);
+    const report = assertGradcheck((t) => t.square().sum(), [grad64([1, 2])]);
     expect(report.ok).toBe(true);
   });
 
   it('throws a GradcheckError carrying the report, with the worst element in its message', () => {
     let caught: unknown;
     try {
-      assertGradcheck((t) => badSquare(t).sum(), [f64([0.5, -3])]);
+      assertGradcheck((t) => badSquare(t).sum(), [grad64([0.5, -3])]);
     } catch (e) {
       caught = e;
     }
@@ -206,31 +205,31 @@ describe('numericGrad', () => {
   const tol = 1e-8;
 
   it('matches known derivatives', () => {
-    const x = f64([-1, 0, 0.5, 2]);
+    const x = grad64([-1, 0, 0.5, 2]);
     const [dCube] = numericGrad((t) => t.pow(3).sum(), [x]);
-    expectClose(dCube!.data, [3, 0, 0.75, 12], tol, tol);
+    assertClose(dCube!.data, [3, 0, 0.75, 12], tol, tol);
     const [dExp] = numericGrad((t) => t.exp().sum(), [x]);
-    expectClose(dExp!.data, [...x.data].map(Math.exp), tol, tol);
+    assertClose(dExp!.data, [...x.data].map(Math.exp), tol, tol);
     const [dSin] = numericGrad((t) => t.sin().sum(), [x]);
-    expectClose(dSin!.data, [...x.data].map(Math.cos), tol, tol);
+    assertClose(dSin!.data, [...x.data].map(Math.cos), tol, tol);
   });
 
   it('handles several inputs and a gradOutput for a non-scalar output', () => {
-    const a = f64([1, 2]);
-    const b = f64([3, -4]);
+    const a = grad64([1, 2]);
+    const b = grad64([3, -4]);
     const [da, db] = numericGrad((p, q) => p.mul(q).sum(), [a, b]);
-    expectClose(da!.data, [3, -4], tol, tol);
-    expectClose(db!.data, [1, 2], tol, tol);
+    assertClose(da!.data, [3, -4], tol, tol);
+    assertClose(db!.data, [1, 2], tol, tol);
     // d<x², v>/dx = 2x·v
-    const [dx] = numericGrad((t) => t.square(), [f64([1, 3])], { gradOutput: f64([1, 10], false) });
-    expectClose(dx!.data, [2, 60], tol, tol);
+    const [dx] = numericGrad((t) => t.square(), [grad64([1, 3])], { gradOutput: f64([1, 10]) });
+    assertClose(dx!.data, [2, 60], tol, tol);
   });
 
   it('works in float64 for float32 inputs, whose data it leaves alone', () => {
     const x = tensor([0.1, 0.7], { requiresGrad: true });
     const [dx] = numericGrad((t) => t.square().sum(), [x]);
     expect(dx!.dtype).toBe('float64');
-    expectClose(dx!.data, [2 * Math.fround(0.1), 2 * Math.fround(0.7)], tol, tol);
+    assertClose(dx!.data, [2 * Math.fround(0.1), 2 * Math.fround(0.7)], tol, tol);
     expect([...x.data]).toEqual([Math.fround(0.1), Math.fround(0.7)]);
   });
 });

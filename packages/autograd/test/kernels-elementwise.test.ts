@@ -1,15 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { broadcastShapesArb, seededTensor } from '@chainrule/autograd/testing';
+import { assertClose, broadcastShapesArb, seededTensor } from '@chainrule/autograd/testing';
 import { binaryKernelsAreMonomorphic, broadcastBinary, type BinaryKind } from '../src/kernels/binary.js';
 import { mapUnary, unaryKernelsAreMonomorphic } from '../src/kernels/unary.js';
 import { reduceAxis, reduceKernelsAreMonomorphic } from '../src/kernels/reduce.js';
 import { monomorphic } from '../src/kernels/monomorphic.js';
 import { reluBackward, reluBackwardJs } from '../src/kernels/fused.js';
-import { binaryWasm, columnSumsWasm, reluBackwardWasm, unaryWasm, type OperandLayout } from '../src/kernels/wasm/gemm-wasm.js';
+import { binaryWasm, columnSumsWasm, reluBackwardWasm, unaryWasm, type OperandLayout } from '../src/kernels/wasm/elementwise.js';
 import { BINARY_OPS, UNARY_OPS } from '../src/kernels/wasm/layout.js';
 import { kernelBackend, setKernelBackend, type KernelBackend } from '../src/kernels/backend.js';
-import { expectClose, expectFloat32Rounding, refBroadcast } from './helpers/reference.js';
+import { expectFloat32Rounding, refBroadcast } from './helpers/reference.js';
 
 // The elementwise kernels take one of several paths by the operands' shapes (same shape, a
 // scalar on either side, a row repeated over leading dimensions, a general broadcast) and run
@@ -69,7 +69,7 @@ describe('broadcastBinary', () => {
           withBackend(backend, () => {
             for (const kind of Object.keys(KINDS) as BinaryKind[]) {
               const { out, expected } = run(kind, operand(sa, 1, dtype), operand(sb, 2, dtype), dtype);
-              if (dtype === 'float64') expectClose(out, expected, 0);
+              if (dtype === 'float64') assertClose(out, expected, 0);
               else expectFloat32Rounding(out, expected);
             }
           });
@@ -83,7 +83,7 @@ describe('broadcastBinary', () => {
       fc.property(broadcastShapesArb(2, { maxRank: 4 }), fc.integer(), ([sa, sb], seed) => {
         for (const kind of Object.keys(KINDS) as BinaryKind[]) {
           const { out, expected } = run(kind, operand(sa!, seed, 'float64'), operand(sb!, seed + 1, 'float64'), 'float64');
-          expectClose(out, expected, 0);
+          assertClose(out, expected, 0);
         }
       }),
       { numRuns: 60 },

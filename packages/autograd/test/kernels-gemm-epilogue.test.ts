@@ -56,7 +56,7 @@ describe('gemm with a bias and relu epilogue', () => {
             const b = make(dtype, Array.from({ length: k * n }, (_, i) => rnd(i + 1000)));
             const bv = bias ? make(dtype, Array.from({ length: n }, (_, i) => rnd(i + 2000))) : null;
             const c = make(dtype, Array(m * n).fill(7));
-            gemm(transA, transB, m, n, k, a, 0, b, 0, c, 0, bv, relu);
+            gemm({ transA, transB, m, n, k, a, b, c, bias: bv, relu });
             const want = reference(transA, transB, m, n, k, a, b, bv, relu);
             const tol = dtype === 'float32' ? 1e-5 * k : 1e-13 * k;
             for (let i = 0; i < want.length; i++) {
@@ -77,12 +77,12 @@ describe('gemm with a bias and relu epilogue', () => {
         const a = make(dtype, values);
         const id = make(dtype, [1]);
         const c = make(dtype, Array(6).fill(9));
-        gemm(false, false, 6, 1, 1, a, 0, id, 0, c, 0, null, true);
+        gemm({ transA: false, transB: false, m: 6, n: 1, k: 1, a, b: id, c, relu: true });
         expect(Number.isNaN(c[0]!)).toBe(true);
         expect(Object.is(c[1], 0)).toBe(true);
         expect(Array.from(c.subarray(2))).toEqual([0, 3, 0, Infinity]);
         const empty = make(dtype, Array(6).fill(9));
-        gemm(false, false, 2, 3, 0, make(dtype, []), 0, make(dtype, []), 0, empty, 0, make(dtype, [1, -1, 2]), true);
+        gemm({ transA: false, transB: false, m: 2, n: 3, k: 0, a: make(dtype, []), b: make(dtype, []), c: empty, bias: make(dtype, [1, -1, 2]), relu: true });
         expect(Array.from(empty)).toEqual([1, 0, 2, 1, 0, 2]);
       }
     });
@@ -92,7 +92,7 @@ describe('gemm with a bias and relu epilogue', () => {
     for (const backend of ['js', 'wasm'] as const) {
       setKernelBackend(backend);
       const c = new Float64Array([5, 5, 5, 5, 5, 5]);
-      gemm(false, false, 2, 2, 1, new Float64Array([1, -1]), 0, new Float64Array([1, 2]), 0, c, 1, new Float64Array([10, 20]), true);
+      gemm({ transA: false, transB: false, m: 2, n: 2, k: 1, a: new Float64Array([1, -1]), b: new Float64Array([1, 2]), c, cOffset: 1, bias: new Float64Array([10, 20]), relu: true });
       expect(Array.from(c)).toEqual([5, 11, 22, 9, 18, 5]);
     }
   });

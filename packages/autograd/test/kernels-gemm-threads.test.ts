@@ -2,15 +2,9 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import {
-  gemmWasm,
-  helperThreadReady,
-  kernelThreads,
-  lastGemmThreads,
-  setKernelThreads,
-  splitProduct,
-} from '../src/kernels/wasm/gemm-wasm.js';
-import { GEMM_WASM_BLOCKING } from '../src/kernels/wasm/gemm-wasm.generated.js';
+import { gemmWasm } from '../src/kernels/wasm/gemm.js';
+import { helperThreadReady, kernelThreads, lastGemmThreads, setKernelThreads, splitProduct } from '../src/kernels/wasm/helper-thread.js';
+import { WASM_GEMM_BLOCKING } from '../src/kernels/wasm/kernels.generated.js';
 import { seededTensor } from '@chainrule/autograd/testing';
 
 type DTypeName = 'float32' | 'float64';
@@ -41,7 +35,7 @@ function product(p: Product, threads: 1 | 2): Float32Array | Float64Array {
   const c = p.dtype === 'float32' ? new Float32Array(p.m * p.n) : new Float64Array(p.m * p.n);
   c.fill(NaN);
   const bias = p.bias === true ? filled(p.dtype, p.n, p.seed + 2) : null;
-  expect(gemmWasm(p.transA, p.transB, p.m, p.n, p.k, a, 0, b, 0, c, 0, bias, p.relu === true)).toBe(true);
+  expect(gemmWasm({ transA: p.transA, transB: p.transB, m: p.m, n: p.n, k: p.k, a, b, c, bias, relu: p.relu === true })).toBe(true);
   return c;
 }
 
@@ -124,7 +118,7 @@ describe('splitProduct', () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 3000 }), fc.integer({ min: 1, max: 3000 }), fc.integer({ min: 1, max: 3000 }), fc.boolean(), (m, n, k, f32) => {
         const split = splitProduct(m, n, k, f32, 2);
-        const { mr, nr } = f32 ? GEMM_WASM_BLOCKING.f32 : GEMM_WASM_BLOCKING.f64;
+        const { mr, nr } = f32 ? WASM_GEMM_BLOCKING.f32 : WASM_GEMM_BLOCKING.f64;
         if (split.chunks === 1) return;
         expect(split.axis).toBe(n / nr >= m / mr ? 1 : 0);
         const extent = split.axis === 1 ? n : m;
@@ -147,13 +141,14 @@ describe('the thread setting', () => {
   it('asking kernelThreads starts no helper; the first large product does', async () => {
     vi.resetModules();
     try {
-      const fresh = await import('../src/kernels/wasm/gemm-wasm.js');
+      const fresh = await import('../src/kernels/wasm/helper-thread.js');
+      const { gemmWasm: freshGemmWasm } = await import('../src/kernels/wasm/gemm.js');
       fresh.setKernelThreads(2);
       for (let i = 0; i < 3; i++) expect(fresh.kernelThreads()).toBe(1);
       await new Promise((resolve) => setTimeout(resolve, 200));
       expect(fresh.kernelThreads()).toBe(1);
       const n = 64;
-      fresh.gemmWasm(false, false, n, n, n, new Float32Array(n * n), 0, new Float32Array(n * n), 0, new Float32Array(n * n), 0);
+      freshGemmWasm({ transA: false, transB: false, m: n, n, k: n, a: new Float32Array(n * n), b: new Float32Array(n * n), c: new Float32Array(n * n) });
       for (let waited = 0; fresh.kernelThreads() === 1 && waited < 10_000; waited += 10) {
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
@@ -167,11 +162,11 @@ describe('the thread setting', () => {
     try {
       vi.stubEnv('CHAINRULE_THREADS', '1');
       vi.resetModules();
-      const fresh = await import('../src/kernels/wasm/gemm-wasm.js');
+      const fresh = await import('../src/kernels/wasm/helper-thread.js');
       expect(fresh.kernelThreads()).toBe(1);
       vi.stubEnv('CHAINRULE_THREADS', 'many');
       vi.resetModules();
-      await expect(import('../src/kernels/wasm/gemm-wasm.js')).rejects.toThrow(/CHAINRULE_THREADS: expected '1' or '2', got 'many'/);
+      await expect(import('../src/kernels/wasm/helper-thread.js')).rejects.toThrow(/CHAINRULE_THREADS: expected '1' or '2', got 'many'/);
     } finally {
       vi.unstubAllEnvs();
       vi.resetModules();

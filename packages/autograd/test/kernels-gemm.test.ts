@@ -5,7 +5,8 @@ import type { FloatArray } from '../src/dtype.js';
 import { kernelBackend, setKernelBackend, type KernelBackend } from '../src/kernels/backend.js';
 import { gemm } from '../src/kernels/gemm.js';
 import { gemmJs, gemmJsIsMonomorphic, gemmJsShared } from '../src/kernels/gemm-js.js';
-import { gemmWasm, wasmGemmAvailable } from '../src/kernels/wasm/gemm-wasm.js';
+import { gemmWasm } from '../src/kernels/wasm/gemm.js';
+import { wasmAvailable } from '../src/kernels/wasm/module.js';
 
 type Gemm = typeof gemm;
 type DTypeName = 'float32' | 'float64';
@@ -92,7 +93,7 @@ function check(kernel: Gemm, t: Case, specials = false): string {
   const b = operand(dtype, bOffset, bData);
   // C's region starts as NaN: gemm overwrites it, so no NaN may survive from there.
   const c = operand(dtype, cOffset, new Array<number>(m * n).fill(NaN));
-  kernel(t.transA, t.transB, m, n, k, a, aOffset, b, bOffset, c, cOffset);
+  kernel({ transA: t.transA, transB: t.transB, m, n, k, a, aOffset, b, bOffset, c, cOffset });
   const { value, magnitude } = reference(t, a, b);
   const eps = dtype === 'float32' ? 2 ** -24 : 2 ** -52;
   for (let i = 0; i < m * n; i++) {
@@ -156,9 +157,9 @@ function agreesOnBigShapes(kernel: Gemm): void {
   }
 }
 
-const withBackend = (backend: KernelBackend): Gemm => (...args) => {
+const withBackend = (backend: KernelBackend): Gemm => (call) => {
   setKernelBackend(backend);
-  gemm(...args);
+  gemm(call);
 };
 
 const original = kernelBackend();
@@ -166,7 +167,7 @@ afterEach(() => setKernelBackend(original));
 
 describe('gemm kernels agree with the plain triple loop', () => {
   it('this runtime has WebAssembly SIMD and clones the TypeScript kernel per dtype', () => {
-    expect(wasmGemmAvailable()).toBe(true);
+    expect(wasmAvailable()).toBe(true);
     expect(gemmJsIsMonomorphic()).toBe(true);
   });
 
@@ -176,7 +177,7 @@ describe('gemm kernels agree with the plain triple loop', () => {
     ["gemm, backend 'auto'", withBackend('auto')],
     ['TypeScript tiled kernel (per-dtype clone)', gemmJs],
     ['TypeScript tiled kernel (shared fallback)', gemmJsShared],
-    ['WebAssembly kernel', (...args) => expect(gemmWasm(...args)).toBe(true)],
+    ['WebAssembly kernel', (call) => expect(gemmWasm(call)).toBe(true)],
   ];
   for (const [name, kernel] of kernels) {
     it(`${name}: random shapes, offsets, transposes, dtypes`, () => agrees(kernel));
@@ -188,9 +189,9 @@ describe('gemm kernels agree with the plain triple loop', () => {
     for (const backend of ['js', 'wasm'] as const) {
       setKernelBackend(backend);
       const c = new Float32Array([5, 5, 5, 5, 5]);
-      gemm(false, false, 2, 2, 0, new Float32Array(0), 0, new Float32Array(0), 0, c, 1);
+      gemm({ transA: false, transB: false, m: 2, n: 2, k: 0, a: new Float32Array(0), b: new Float32Array(0), c, cOffset: 1 });
       expect([...c]).toEqual([5, 0, 0, 0, 0]);
-      gemm(true, true, 0, 3, 4, new Float64Array(12), 0, new Float64Array(12), 0, new Float64Array(0), 0);
+      gemm({ transA: true, transB: true, m: 0, n: 3, k: 4, a: new Float64Array(12), b: new Float64Array(12), c: new Float64Array(0) });
     }
   });
 
@@ -200,7 +201,7 @@ describe('gemm kernels agree with the plain triple loop', () => {
       const a = new Float64Array([Infinity, 1, NaN, 2, 3, 4]); // 3×2
       const b = new Float64Array([0, 1, 5, 6]); // 2×2
       const c = new Float64Array(6);
-      gemm(false, false, 3, 2, 2, a, 0, b, 0, c, 0);
+      gemm({ transA: false, transB: false, m: 3, n: 2, k: 2, a, b, c });
       expect([...c]).toEqual([NaN, Infinity, NaN, NaN, 20, 27]);
     }
   });
@@ -214,9 +215,10 @@ describe('the relaxed-SIMD (fused multiply-add) build', () => {
     setFlagsFromString('--experimental-wasm-relaxed-simd');
     vi.resetModules();
     try {
-      const fresh = await import('../src/kernels/wasm/gemm-wasm.js');
+      const fresh = await import('../src/kernels/wasm/module.js');
+      const { gemmWasm: freshGemmWasm } = await import('../src/kernels/wasm/gemm.js');
       expect(fresh.wasmGemmFlavour()).toBe('relaxed-simd');
-      const kernel: Gemm = (...args) => expect(fresh.gemmWasm(...args)).toBe(true);
+      const kernel: Gemm = (call) => expect(freshGemmWasm(call)).toBe(true);
       agrees(kernel);
       agrees(kernel, true, 100);
       agreesOnBigShapes(kernel);

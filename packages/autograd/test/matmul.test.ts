@@ -1,16 +1,15 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ArgumentError, DTypeError, ShapeError, Tensor, matmul, randn, tensor, type NestedArray } from '@chainrule/autograd';
-import { broadcastShapesArb, checkGradProperty, tensorArb } from '@chainrule/autograd/testing';
-import { expectClose, expectRef, matmulRef, permuteRef } from './helpers/reduce-reference.js';
+import { ArgumentError, DTypeError, ShapeError, Tensor, matmul, randn, tensor } from '@chainrule/autograd';
+import { assertClose, broadcastShapesArb, checkGradProperty, tensorArb } from '@chainrule/autograd/testing';
+import { matmulRef, permuteRef } from './helpers/reduce-reference.js';
 import { messageOf } from './helpers/reference.js';
-
-const f64 = (v: NestedArray, requiresGrad = true): Tensor => tensor(v, { dtype: 'float64', requiresGrad });
+import { f64, grad64 } from './helpers/tensors.js';
 
 describe('matmul: hand-computed cases', () => {
   it('1-D · 1-D is a dot product', () => {
-    const a = f64([1, 2, 3]);
-    const b = f64([4, 5, 6]);
+    const a = grad64([1, 2, 3]);
+    const b = grad64([4, 5, 6]);
     const out = a.matmul(b);
     expect(out.shape).toEqual([]);
     expect(out.item()).toBe(32);
@@ -20,8 +19,8 @@ describe('matmul: hand-computed cases', () => {
   });
 
   it('1-D · 2-D treats the vector as a row and drops that axis', () => {
-    const a = f64([1, 2]);
-    const b = f64([[1, 2, 3], [4, 5, 6]]);
+    const a = grad64([1, 2]);
+    const b = grad64([[1, 2, 3], [4, 5, 6]]);
     const out = a.matmul(b);
     expect(out.shape).toEqual([3]);
     expect(out.toArray()).toEqual([9, 12, 15]);
@@ -31,8 +30,8 @@ describe('matmul: hand-computed cases', () => {
   });
 
   it('2-D · 1-D treats the vector as a column and drops that axis', () => {
-    const a = f64([[1, 2], [3, 4]]);
-    const b = f64([5, 6]);
+    const a = grad64([[1, 2], [3, 4]]);
+    const b = grad64([5, 6]);
     const out = matmul(a, b);
     expect(out.shape).toEqual([2]);
     expect(out.toArray()).toEqual([17, 39]);
@@ -42,19 +41,19 @@ describe('matmul: hand-computed cases', () => {
   });
 
   it('2-D · 2-D, with gradients G·Bᵀ and Aᵀ·G', () => {
-    const a = f64([[1, 2], [3, 4]]);
-    const b = f64([[5, 6], [7, 8]]);
+    const a = grad64([[1, 2], [3, 4]]);
+    const b = grad64([[5, 6], [7, 8]]);
     const out = a.matmul(b);
     expect(out.toArray()).toEqual([[19, 22], [43, 50]]);
-    out.backward(f64([[1, 0], [0, 2]], false));
+    out.backward(f64([[1, 0], [0, 2]]));
     // G·Bᵀ = [[1,0],[0,2]]·[[5,7],[6,8]]; Aᵀ·G = [[1,3],[2,4]]·[[1,0],[0,2]]
     expect(a.grad!.toArray()).toEqual([[5, 7], [12, 16]]);
     expect(b.grad!.toArray()).toEqual([[1, 6], [2, 8]]);
   });
 
   it('broadcasts batch axes and sums the gradient of a broadcast operand over them', () => {
-    const a = f64([[[1, 2]], [[3, 4]]]); // [2,1,2]
-    const b = f64([[1, 0], [0, 2]]); // [2,2], shared by both batches
+    const a = grad64([[[1, 2]], [[3, 4]]]); // [2,1,2]
+    const b = grad64([[1, 0], [0, 2]]); // [2,2], shared by both batches
     const out = a.matmul(b);
     expect(out.shape).toEqual([2, 1, 2]);
     expect(out.toArray()).toEqual([[[1, 4]], [[3, 8]]]);
@@ -64,11 +63,11 @@ describe('matmul: hand-computed cases', () => {
   });
 
   it('batched with a 1-D operand on either side', () => {
-    const batch = f64([[[1, 2], [3, 4]], [[5, 6], [7, 8]]]); // [2,2,2]
-    expect(batch.matmul(f64([1, -1], false)).toArray()).toEqual([[-1, -1], [-1, -1]]);
-    expect(f64([1, -1], false).matmul(batch).toArray()).toEqual([[-2, -2], [-2, -2]]);
-    const v = f64([1, 1]);
-    const w = f64([[[1, 2], [3, 4]], [[5, 6], [7, 8]]]);
+    const batch = grad64([[[1, 2], [3, 4]], [[5, 6], [7, 8]]]); // [2,2,2]
+    expect(batch.matmul(f64([1, -1])).toArray()).toEqual([[-1, -1], [-1, -1]]);
+    expect(f64([1, -1]).matmul(batch).toArray()).toEqual([[-2, -2], [-2, -2]]);
+    const v = grad64([1, 1]);
+    const w = grad64([[[1, 2], [3, 4]], [[5, 6], [7, 8]]]);
     v.matmul(w).sum().backward();
     // d/dv of Σ_b Σ_j Σ_i v_i W[b,i,j] = Σ_b Σ_j W[b,i,j]
     expect(v.grad!.toArray()).toEqual([14, 22]);
@@ -82,12 +81,12 @@ describe('matmul: hand-computed cases', () => {
     out.sum().backward();
     expect(a.grad!.shape).toEqual([2, 0]);
     expect(b.grad!.shape).toEqual([0, 3]);
-    expect(f64([], false).matmul(f64([], false)).item()).toBe(0);
+    expect(f64([]).matmul(f64([])).item()).toBe(0);
   });
 
   it('computes only the gradient that is needed', () => {
-    const a = f64([[1, 2], [3, 4]]);
-    const b = f64([[5, 6], [7, 8]], false);
+    const a = grad64([[1, 2], [3, 4]]);
+    const b = f64([[5, 6], [7, 8]]);
     a.matmul(b).sum().backward();
     expect(a.grad!.toArray()).toEqual([[11, 15], [11, 15]]);
     expect(b.grad).toBeNull();
@@ -148,7 +147,7 @@ describe('matmul: properties', () => {
   it('forward matches a triple-loop reference for every rule (float64)', () => {
     fc.assert(
       fc.property(operandsArb(), ([a, b]) => {
-        expectRef(a!.matmul(b!), matmulRef(a!.data, a!.shape, b!.data, b!.shape), 1e-12, 1e-12);
+        assertClose(a!.matmul(b!), matmulRef(a!.data, a!.shape, b!.data, b!.shape), 1e-12, 1e-12);
       }),
       { numRuns: 60 },
     );
@@ -159,7 +158,7 @@ describe('matmul: properties', () => {
       fc.property(operandsArb('float32'), ([a, b]) => {
         const out = a!.matmul(b!);
         expect(out.dtype).toBe('float32');
-        expectRef(out, matmulRef(a!.data, a!.shape, b!.data, b!.shape), 1e-5, 1e-5);
+        assertClose(out, matmulRef(a!.data, a!.shape, b!.data, b!.shape), 1e-5, 1e-5);
       }),
       { numRuns: 30 },
     );
@@ -190,18 +189,18 @@ describe('matmul: sizes past the blocked and WebAssembly kernels', () => {
       const b = randn([65, 17], { dtype, seed: 2, requiresGrad: true });
       const g = randn([33, 17], { dtype, seed: 3 });
       const out = a.matmul(b);
-      expectRef(out, matmulRef(a.data, a.shape, b.data, b.shape), tol, tol);
+      assertClose(out, matmulRef(a.data, a.shape, b.data, b.shape), tol, tol);
       out.backward(g);
       const [ga, gb] = referenceGrads(a, b, g);
       expect(a.grad!.dtype).toBe(dtype);
-      expectClose(a.grad!.data, ga, tol, tol);
-      expectClose(b.grad!.data, gb, tol, tol);
+      assertClose(a.grad!.data, ga, tol, tol);
+      assertClose(b.grad!.data, gb, tol, tol);
     });
   }
 
   it('a broadcast batch of medium products matches the reference', () => {
     const a = randn([3, 1, 20, 30], { dtype: 'float64', seed: 4 });
     const b = randn([2, 30, 25], { dtype: 'float64', seed: 5 });
-    expectRef(a.matmul(b), matmulRef(a.data, a.shape, b.data, b.shape), 1e-12, 1e-12);
+    assertClose(a.matmul(b), matmulRef(a.data, a.shape, b.data, b.shape), 1e-12, 1e-12);
   });
 });

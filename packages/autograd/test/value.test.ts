@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ArgumentError, Tensor, Value, enableGrad, noGrad, tensor, toDot } from '@chainrule/autograd';
+import { assertClose } from '@chainrule/autograd/testing';
 
 /** Builds f on fresh leaves, runs backward, returns [f, ...gradients]. */
 function run(values: number[], f: (...xs: Value[]) => Value): number[] {
@@ -12,22 +13,13 @@ function run(values: number[], f: (...xs: Value[]) => Value): number[] {
   return [out.data, ...xs.map((x) => x.grad)];
 }
 
-function expectNear(actual: number[], expected: number[], tol = 1e-15): void {
-  expect(actual).toHaveLength(expected.length);
-  actual.forEach((a, i) => {
-    if (!(Math.abs(a - expected[i]!) <= tol * Math.max(1, Math.abs(expected[i]!)))) {
-      expect.fail(`entry ${i}: got ${a}, expected ${expected[i]}`);
-    }
-  });
-}
-
 describe('Value: hand-computed values and gradients', () => {
   it('add, sub, mul, div, neg', () => {
     expect(run([2, -3], (a, b) => a.add(b))).toEqual([-1, 1, 1]);
     expect(run([2, -3], (a, b) => a.sub(b))).toEqual([5, 1, -1]);
     expect(run([2, -3], (a, b) => a.mul(b))).toEqual([-6, -3, 2]);
     // a/b: 1/b and -a/b²
-    expectNear(run([2, -3], (a, b) => a.div(b)), [-2 / 3, -1 / 3, -2 / 9]);
+    assertClose(run([2, -3], (a, b) => a.div(b)), [-2 / 3, -1 / 3, -2 / 9], 1e-15);
     expect(run([2], (a) => a.neg())).toEqual([-2, -1]);
   });
 
@@ -43,17 +35,17 @@ describe('Value: hand-computed values and gradients', () => {
   });
 
   it('exp, log, tanh, sigmoid, relu', () => {
-    expectNear(run([2], (a) => a.exp()), [Math.E ** 2, Math.E ** 2]);
-    expectNear(run([2], (a) => a.log()), [Math.LN2, 0.5]);
+    assertClose(run([2], (a) => a.exp()), [Math.E ** 2, Math.E ** 2], 1e-15);
+    assertClose(run([2], (a) => a.log()), [Math.LN2, 0.5], 1e-15);
     // tanh x = (e^2x - 1)/(e^2x + 1); its derivative is 1/cosh² x.
     const e1 = Math.exp(1);
-    expectNear(run([0.5], (a) => a.tanh()), [(e1 - 1) / (e1 + 1), 1 / Math.cosh(0.5) ** 2]);
+    assertClose(run([0.5], (a) => a.tanh()), [(e1 - 1) / (e1 + 1), 1 / Math.cosh(0.5) ** 2], 1e-15);
     expect(run([0], (a) => a.sigmoid())).toEqual([0.5, 0.25]);
     const s = 1 / (1 + Math.exp(-2));
-    expectNear(run([2], (a) => a.sigmoid()), [s, s * (1 - s)]);
+    assertClose(run([2], (a) => a.sigmoid()), [s, s * (1 - s)], 1e-15);
     // Stable far from 0: no overflow to NaN in either direction.
-    expectNear(run([-800], (a) => a.sigmoid()), [0, 0]);
-    expectNear(run([800], (a) => a.sigmoid()), [1, 0]);
+    assertClose(run([-800], (a) => a.sigmoid()), [0, 0], 1e-15);
+    assertClose(run([800], (a) => a.sigmoid()), [1, 0], 1e-15);
     expect(run([2], (a) => a.relu())).toEqual([2, 1]);
     expect(run([-1], (a) => a.relu())).toEqual([0, 0]);
     expect(run([0], (a) => a.relu())).toEqual([0, 0]); // gradient 0 at the kink, as in PyTorch
@@ -66,7 +58,7 @@ describe('Value: hand-computed values and gradients', () => {
     expect(run([2], (a) => a.div(4))).toEqual([0.5, 0.25]);
     // A number on the left: a constant Value as the receiver.
     expect(run([2], (a) => new Value(3).sub(a))).toEqual([1, -1]);
-    expectNear(run([2], (a) => new Value(1).div(a)), [0.5, -0.25]);
+    assertClose(run([2], (a) => new Value(1).div(a)), [0.5, -0.25], 1e-15);
     expect(run([2], (a) => new Value(3).mul(a).add(1))).toEqual([7, 3]);
     expect(() => new Value('2' as unknown as number)).toThrow(/^Value: data must be a number, got string/);
   });

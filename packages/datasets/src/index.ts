@@ -28,7 +28,7 @@ export type { SplitOptions } from './utils/split.js';
 export { minMaxScale, standardize } from './utils/scale.js';
 export type { Features, MinMaxOptions, MinMaxScaled, Standardized } from './utils/scale.js';
 export { oneHot } from './utils/one-hot.js';
-export { parseCsv } from './csv.js';
+export { CSV_MAX_FIELD_LENGTH, CSV_MAX_RECORD_LENGTH, parseCsv } from './csv.js';
 export type { CsvOptions, CsvTable, NanPolicy } from './csv.js';
 export { parseIdx } from './idx.js';
 export type { IdxArray, IdxType } from './idx.js';

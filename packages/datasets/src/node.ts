@@ -4,6 +4,8 @@
  */
 export {
   ArgumentError,
+  CSV_MAX_FIELD_LENGTH,
+  CSV_MAX_RECORD_LENGTH,
   circles,
   DataFileError,
   DataFormatError,

@@ -1,6 +1,7 @@
-import { ArgumentError, incrementVersion, noGrad, type Tensor } from '@chainrule/autograd';
+import { ArgumentError, incrementVersion, noGrad, type FloatArray, type Tensor } from '@chainrule/autograd';
 import { StateDictError } from './errors.js';
 import { formatShape, sameShape } from './format.js';
+import { emptyRecord, isWellFormed, quoteName } from './serialize/keys.js';
 import { clearGrad, type ZeroGradOptions } from './zero-grad.js';
 
 /** What `loadStateDict` loaded, and what it skipped when `strict` is false. */
@@ -74,8 +75,9 @@ export abstract class Module {
   }
 
   private checkName(name: string): void {
-    if (typeof name !== 'string' || name === '' || name.includes('.')) {
-      throw new ArgumentError(`${this.constructor.name}: name ${JSON.stringify(name)} must be a non-empty string without '.'`);
+    // A lone surrogate has no UTF-8 form: the name could not be saved as itself.
+    if (typeof name !== 'string' || name === '' || name.includes('.') || !isWellFormed(name)) {
+      throw new ArgumentError(`${this.constructor.name}: name ${JSON.stringify(name)} must be a non-empty, well-formed string without '.'`);
     }
     if (this.params.has(name) || this.buffers.has(name) || this.submodules.has(name)) {
       throw new ArgumentError(`${this.constructor.name}: '${name}' is already registered`);
@@ -223,57 +225,75 @@ export abstract class Module {
 
   /**
    * Parameters and buffers by dotted name, as graph-free tensors sharing the module's storage
-   * (clone them to keep a snapshot that later training does not change).
+   * (clone them to keep a snapshot that later training does not change). The dictionary has no
+   * prototype, so every name (`constructor`, `__proto__`, `toString` included) is an ordinary key.
    * @example save('model.safetensors', model.stateDict())
    */
   stateDict(): Record<string, Tensor> {
-    const out: Record<string, Tensor> = {};
-    for (const [prefix, m] of this.namedModules()) {
-      const key = (name: string): string => (prefix === '' ? name : `${prefix}.${name}`);
-      for (const [name, t] of m.params) out[key(name)] ??= t.detach();
-      for (const [name, t] of m.buffers) out[key(name)] ??= t.detach();
+    const out = emptyRecord<Tensor>();
+    for (const [key, { tensor }] of this.stateEntries()) out[key] = tensor.detach();
+    return out;
+  }
+
+  /** Every parameter and buffer by dotted name, with the module path and name it is registered under (first name of a shared tensor). */
+  private stateEntries(): Map<string, { tensor: Tensor; path: string; module: Module; name: string; kind: 'parameter' | 'buffer' }> {
+    const out = new Map<string, { tensor: Tensor; path: string; module: Module; name: string; kind: 'parameter' | 'buffer' }>();
+    for (const [path, m] of this.namedModules()) {
+      const key = (name: string): string => (path === '' ? name : `${path}.${name}`);
+      for (const [name, tensor] of m.params) if (!out.has(key(name))) out.set(key(name), { tensor, path, module: m, name, kind: 'parameter' });
+      for (const [name, tensor] of m.buffers) if (!out.has(key(name))) out.set(key(name), { tensor, path, module: m, name, kind: 'buffer' });
     }
     return out;
   }
 
   /**
    * Copies `dict` into the module's parameters and buffers, in place (optimisers holding them stay
-   * valid). Every problem is found before anything is copied: a missing or unexpected key (when
-   * strict), a wrong shape or dtype (always) throws a StateDictError listing each offending key.
+   * valid). Every entry is checked before anything is copied, whatever the dict holds (Tensors or
+   * look-alikes): a missing or unexpected key (when strict), an entry that is not tensor-like, a
+   * wrong shape or dtype, data of the wrong type or length (always) throw a StateDictError that
+   * names each offending key with its module path and both shapes; the module is then unchanged.
    * (PyTorch casts a dtype mismatch; here it is an error, so a float64 checkpoint never rounds silently.)
    * @example model.loadStateDict(load('model.safetensors'))
    */
   loadStateDict(dict: Readonly<Record<string, Tensor>>, options: LoadStateDictOptions = {}): LoadStateDictResult {
-    const { strict = true } = options;
-    const own = this.stateDict();
-    const missing = Object.keys(own).filter((k) => !Object.hasOwn(dict, k));
-    const unexpected = Object.keys(dict).filter((k) => !Object.hasOwn(own, k));
+    if (typeof dict !== 'object' || dict === null) {
+      throw new StateDictError(`loadStateDict: ${this.constructor.name} expected an object of tensors by name, got ${dict === null ? 'null' : typeof dict}`);
+    }
+    if (typeof options !== 'object' || options === null) throw new ArgumentError(`loadStateDict: options must be an object, got ${String(options)}`);
+    // Own properties only: an option inherited from a tampered Object.prototype is not an option.
+    const strict = Object.hasOwn(options, 'strict') && options.strict !== undefined ? options.strict : true;
+    if (typeof strict !== 'boolean') throw new ArgumentError(`loadStateDict: strict must be a boolean, got ${String(strict)}`);
+    const own = this.stateEntries();
+    // Own enumerable string keys only: nothing inherited or hidden in a prototype is read.
+    const given = new Set(Object.keys(dict));
+    const missing = [...own.keys()].filter((k) => !given.has(k));
+    const unexpected = [...given].filter((k) => !own.has(k));
     const problems: string[] = [];
     if (strict) {
-      for (const k of missing) problems.push(`missing key '${k}'`);
-      for (const k of unexpected) problems.push(`unexpected key '${k}'`);
+      for (const k of missing) problems.push(`missing key ${quoteName(k)}`);
+      for (const k of unexpected) problems.push(`unexpected key ${quoteName(k)}`);
     }
+    // The data each entry will be copied from, read once here: a getter cannot change it later.
+    const plan: { tensor: Tensor; target: FloatArray; source: FloatArray }[] = [];
     const loaded: string[] = [];
-    for (const [k, target] of Object.entries(own)) {
-      if (!Object.hasOwn(dict, k)) continue;
-      const source = dict[k]!;
-      if (typeof source !== 'object' || source === null || !('data' in source) || !('shape' in source)) {
-        problems.push(`'${k}' is not a Tensor`);
-      } else if (!sameShape(source.shape, target.shape)) {
-        problems.push(`'${k}': shape ${formatShape(source.shape)} in the dict, ${formatShape(target.shape)} in the module`);
-      } else if (source.dtype !== target.dtype) {
-        problems.push(`'${k}': dtype ${source.dtype} in the dict, ${target.dtype} in the module`);
-      } else {
-        loaded.push(k);
-      }
+    for (const [k, entry] of own) {
+      if (!given.has(k)) continue;
+      const owner = `${entry.kind} ${quoteName(entry.name)} of ${entry.path === '' ? 'the model' : entry.path} (${entry.module.constructor.name})`;
+      const problem = checkSource(dict[k], entry.tensor, (source) => plan.push({ tensor: entry.tensor, target: entry.tensor.data, source }));
+      if (problem === null) loaded.push(k);
+      else problems.push(`${quoteName(k)}: ${problem} (${owner})`);
     }
     if (problems.length > 0) {
       throw new StateDictError(`loadStateDict: ${this.constructor.name} cannot load the state dict (${problems.length} problem(s)): ${problems.join('; ')}`);
     }
+    // A source sharing storage with a target (a dict made from this very model, entries swapped)
+    // would see earlier copies: such sources are copied out first.
+    const targets = new Set(plan.map(({ target }) => target.buffer));
+    const copies = plan.map(({ tensor, target, source }) => ({ tensor, target, source: targets.has(source.buffer) ? source.slice() : source }));
     noGrad(() => {
-      for (const k of loaded) {
-        own[k]!.data.set(dict[k]!.data);
-        incrementVersion(own[k]!);
+      for (const { tensor, target, source } of copies) {
+        target.set(source);
+        incrementVersion(tensor);
       }
     });
     return { loaded, missing: strict ? [] : missing, unexpected: strict ? [] : unexpected };
@@ -292,6 +312,41 @@ export abstract class Module {
   protected describe(): string {
     return '';
   }
+}
+
+/**
+ * Checks one state-dict entry against the tensor it would overwrite, reading each of its fields
+ * once; calls `accept` with the data to copy when it fits, and returns the problem otherwise.
+ */
+function checkSource(source: unknown, target: Tensor, accept: (data: FloatArray) => void): string | null {
+  const want = `${target.dtype} ${formatShape(target.shape)}`;
+  if (typeof source !== 'object' || source === null) return `expected a tensor (${want}), got ${source === null ? 'null' : typeof source}`;
+  let shape: unknown;
+  let dtype: unknown;
+  let data: unknown;
+  try {
+    ({ shape, dtype, data } = source as { shape: unknown; dtype: unknown; data: unknown });
+  } catch (e) {
+    return `reading it threw ${(e as Error)?.message ?? String(e)}`;
+  }
+  if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && (d as number) >= 0)) {
+    return `expected a tensor (${want}), its shape is not a list of sizes`;
+  }
+  const dims = shape as number[];
+  if (!sameShape(dims, target.shape)) return `shape ${formatShape(dims)} in the dict, ${formatShape(target.shape)} in the module`;
+  if (dtype !== target.dtype) return `dtype ${String(dtype)} in the dict, ${target.dtype} in the module`;
+  const Kind = target.dtype === 'float32' ? Float32Array : Float64Array;
+  if (!(data instanceof Kind)) return `its data must be a ${Kind.name} (dtype ${target.dtype}), got ${describeData(data)}`;
+  if (data.length !== target.size) {
+    return `its data holds ${data.length} element(s) but its shape ${formatShape(dims)} (as the module's) needs ${target.size}`;
+  }
+  accept(data);
+  return null;
+}
+
+function describeData(data: unknown): string {
+  if (data === null || typeof data !== 'object') return String(data === null ? 'null' : typeof data);
+  return (data as object).constructor?.name ?? 'an object';
 }
 
 /**

@@ -1,48 +1,53 @@
 // Node file I/O for @chainrule/nn: safetensors and ONNX files on disk. The byte codecs it wraps
 // are in the main and '/onnx' entries, which stay free of Node built-ins.
-import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import type { Tensor } from '@chainrule/autograd';
 import { parseSafetensors, serializeSafetensors, type SafetensorsMetadata } from './serialize/safetensors.js';
 import { parseCheckpoint, serializeCheckpoint, type Checkpoint } from './serialize/checkpoint.js';
 import type { Module } from './module.js';
 import { exportOnnx, type ExportOnnxOptions } from './onnx/export.js';
+import { SafetensorsError } from './errors.js';
+import { readFileNamed, writeFileAtomic } from './node/files.js';
 
-/** Writes `bytes` to a temporary file beside `path`, then renames it: a crash never leaves half a file. */
-function writeAtomically(path: string, bytes: Uint8Array): void {
-  const tmp = `${path}.${process.pid}.tmp`;
+export { FileError } from './node/files.js';
+
+/** Parses a file's bytes; a format error names the file too. */
+function parseFile<T>(caller: string, path: string, parse: (bytes: Uint8Array) => T): T {
+  const bytes = readFileNamed(caller, path);
   try {
-    writeFileSync(tmp, bytes);
-    renameSync(tmp, path);
+    return parse(bytes);
   } catch (e) {
-    rmSync(tmp, { force: true });
+    if (e instanceof SafetensorsError) throw new SafetensorsError(`${caller}: ${path}: ${e.message}`, { cause: e });
     throw e;
   }
 }
 
 /**
  * Saves tensors (e.g. `model.stateDict()`) as a safetensors file at `path`, and returns the bytes;
- * with no path (null or undefined), only returns them.
+ * with no path (null or undefined), only returns them. The write is atomic and durable (a new
+ * file with an unguessable name, created exclusively, fsynced, renamed over `path`): a crash or
+ * power loss leaves the old file or the new one, and a symlink planted beside `path` is never
+ * followed. A failure throws a FileError and leaves `path` as it was.
  * @example save('model.safetensors', model.stateDict())
  */
 export function save(path: string | null | undefined, dict: Readonly<Record<string, Tensor>>, metadata?: SafetensorsMetadata): Uint8Array {
   const bytes = serializeSafetensors(dict, metadata);
-  if (path !== null && path !== undefined) writeAtomically(path, bytes);
+  if (path !== null && path !== undefined) writeFileAtomic('save', path, bytes);
   return bytes;
 }
 
 /** Reads a safetensors file into tensors by name. @example model.loadStateDict(load('model.safetensors')) */
 export function load(path: string): Record<string, Tensor> {
-  return parseSafetensors(readFileSync(path));
+  return parseFile('load', path, parseSafetensors);
 }
 
 /** Saves a training checkpoint (model, optimiser, scheduler) as one safetensors file. @example saveCheckpoint('ckpt.safetensors', { model: net.stateDict(), optimizer: opt.stateDict() }) */
 export function saveCheckpoint(path: string, checkpoint: Checkpoint): void {
-  writeAtomically(path, serializeCheckpoint(checkpoint));
+  writeFileAtomic('saveCheckpoint', path, serializeCheckpoint(checkpoint));
 }
 
 /** Reads a checkpoint written by `saveCheckpoint`. @example const { model, optimizer } = loadCheckpoint('ckpt.safetensors') */
 export function loadCheckpoint(path: string): Checkpoint {
-  return parseCheckpoint(readFileSync(path));
+  return parseFile('loadCheckpoint', path, parseCheckpoint);
 }
 
 /**
@@ -51,6 +56,6 @@ export function loadCheckpoint(path: string): Checkpoint {
  */
 export function saveOnnx(path: string, model: Module, options: ExportOnnxOptions): Uint8Array {
   const bytes = exportOnnx(model, options);
-  writeAtomically(path, bytes);
+  writeFileAtomic('saveOnnx', path, bytes);
   return bytes;
 }

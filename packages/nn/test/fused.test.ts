@@ -1,9 +1,8 @@
 import { describe, expect, test } from 'vitest';
 import fc from 'fast-check';
 import { gradcheck, gradgradcheck, gradients, tensor, Tensor } from '@chainrule/autograd';
-import { seededTensor } from '@chainrule/autograd/testing';
+import { assertClose, seededTensor } from '@chainrule/autograd/testing';
 import { crossEntropyLoss, functionalCall, Linear, MLP, ReLU, Sequential, SGD, type Reduction } from '@chainrule/nn';
-import { expectClose } from './helpers.js';
 
 // Linear (and a Linear followed by a ReLU in a Sequential or MLP) and the common case of
 // crossEntropyLoss run through autograd's fused ops. These tests hold them to the composed
@@ -75,12 +74,12 @@ describe('Linear through the fused op', () => {
       const x = seededTensor(shape, 1);
       const y = lin.forward(x);
       const ref = composedLinear(x, lin.weight, lin.bias);
-      expectClose(y.data, ref.data, 1e-14);
+      assertClose(y.data, ref.data, 1e-14);
       const cot = seededTensor(y.shape, 2, { requiresGrad: false });
       const wrt = [x, lin.weight, lin.bias!];
       const g = gradients([y], wrt, { gradOutputs: [cot] });
       const gr = gradients([ref], wrt, { gradOutputs: [cot] });
-      g.forEach((t, i) => expectClose(t.data, gr[i]!.data, 1e-14));
+      g.forEach((t, i) => assertClose(t.data, gr[i]!.data, 1e-14));
     }
   });
 
@@ -89,16 +88,16 @@ describe('Linear through the fused op', () => {
     const plain = new Sequential(new Linear(4, 6, { dtype: 'float64', seed: 1 }), new PlainReLU(), new Linear(6, 2, { dtype: 'float64', seed: 2 }));
     const x = seededTensor([5, 4], 3);
     const y = fused.forward(x);
-    expectClose(y.data, plain.forward(x).data, 1e-14);
+    assertClose(y.data, plain.forward(x).data, 1e-14);
     expect(y.gradFn!.op).toBe('linear');
     expect(y.gradFn!.inputs[0]!.gradFn!.op).toBe('linear'); // relu went into the first linear
     const cot = seededTensor(y.shape, 4, { requiresGrad: false });
     const g = gradients([y], [x, ...fused.parameters()], { gradOutputs: [cot], retainGraph: true });
     const gp = gradients([plain.forward(x)], [x, ...plain.parameters()], { gradOutputs: [cot] });
-    g.forEach((t, i) => expectClose(t.data, gp[i]!.data, 1e-14));
+    g.forEach((t, i) => assertClose(t.data, gp[i]!.data, 1e-14));
     // Under createGraph the VJP is Tensor ops: the same values.
     const recorded = gradients([y], [x, ...fused.parameters()], { gradOutputs: [cot], createGraph: true });
-    recorded.forEach((t, i) => expectClose(t.data, gp[i]!.data, 1e-14));
+    recorded.forEach((t, i) => assertClose(t.data, gp[i]!.data, 1e-14));
   });
 
   test('MLP gradients pass gradcheck and gradgradcheck over random sizes (relu hidden layers, fused)', () => {
@@ -143,14 +142,14 @@ describe('crossEntropyLoss through the fused op', () => {
           ];
           for (const [fused, composed, wrt] of pairs) {
             expect(fused.gradFn!.op).toBe('crossEntropy');
-            expectClose(fused.data, composed.data, 1e-13);
+            assertClose(fused.data, composed.data, 1e-13);
             const cot = seededTensor(fused.shape, seed, { requiresGrad: false });
             const g = gradients([fused], wrt, { gradOutputs: [cot], retainGraph: true });
             const gc = gradients([composed], wrt, { gradOutputs: [cot] });
-            g.forEach((t, i) => expectClose(t.data, gc[i]!.data, 1e-13));
+            g.forEach((t, i) => assertClose(t.data, gc[i]!.data, 1e-13));
             // Under createGraph the VJP is Tensor ops: the same values.
             const recorded = gradients([fused], wrt, { gradOutputs: [cot], createGraph: true });
-            recorded.forEach((t, i) => expectClose(t.data, gc[i]!.data, 1e-13));
+            recorded.forEach((t, i) => assertClose(t.data, gc[i]!.data, 1e-13));
           }
         }),
         { numRuns: 25 },
@@ -203,6 +202,6 @@ describe('a training step through the fused ops', () => {
       composedCrossEntropy(plain.forward(x), smoothedOneHot(labels, 3, 0), 'mean').backward();
       optPlain.step();
     }
-    model.parameters().forEach((p, i) => expectClose(p.data, plain.parameters()[i]!.data, 1e-12));
+    model.parameters().forEach((p, i) => assertClose(p.data, plain.parameters()[i]!.data, 1e-12));
   });
 });

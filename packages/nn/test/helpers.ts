@@ -1,29 +1,12 @@
-import { expect } from 'vitest';
 import { tensor, type NestedArray, type Tensor } from '@chainrule/autograd';
 
-/** A float64 tensor. */
-export function f64(value: NestedArray, requiresGrad = false): Tensor {
-  return tensor(value, { dtype: 'float64', requiresGrad });
+/** A float64 tensor of `v` (reshaped to `shape` when given), not requiring grad. */
+export function f64(v: NestedArray, shape?: readonly number[]): Tensor {
+  return tensor(v, { dtype: 'float64', ...(shape === undefined ? {} : { shape: [...shape] }) });
 }
 
-/** Asserts every element of `actual` is within `tol` of `expected` (absolute, or relative for large values). */
-export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tol = 1e-12): void {
-  expect(actual.length).toBe(expected.length);
-  for (let i = 0; i < expected.length; i++) {
-    const a = actual[i]!;
-    const e = expected[i]!;
-    const err = Math.abs(a - e);
-    if (!(err <= tol * Math.max(1, Math.abs(e)))) {
-      throw new Error(`element ${i}: got ${a}, expected ${e} (error ${err} > ${tol})`);
-    }
-  }
+/** A float64 leaf that requires grad. */
+export function grad64(v: NestedArray, shape?: readonly number[]): Tensor {
+  return tensor(v, { dtype: 'float64', requiresGrad: true, ...(shape === undefined ? {} : { shape: [...shape] }) });
 }
 
-/** Seeded uniform numbers in [lo, hi) without the engine (for test data). */
-export function lcg(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}

@@ -57,6 +57,8 @@ describe('Module', () => {
     const m = new Scale();
     expect(() => m.registerParameter('scale', ones([1]))).toThrow(/already registered/);
     expect(() => m.registerParameter('a.b', ones([1]))).toThrow(/without '\.'/);
+    expect(() => m.registerParameter('a\ud800', ones([1]))).toThrow(/well-formed/);
+    expect(() => m.registerModule('\udfff', new Scale())).toThrow(/well-formed/);
     expect(() => m.registerParameter('x', ones([1], { requiresGrad: true }).mul(2))).toThrow(/leaf/);
   });
 

@@ -8,13 +8,13 @@ import * as ort from 'onnxruntime-node';
 import { fromBinary } from '@bufbuild/protobuf';
 import { ModelProtoSchema, type ModelProto } from 'onnx-buf';
 import { ArgumentError, DTypeError, ShapeError, Tensor, noGrad, randn, type DType } from '@chainrule/autograd';
+import { assertClose } from '@chainrule/autograd/testing';
 import {
   BatchNorm1d, Dropout, Flatten, GELU, Identity, LayerNorm, LeakyReLU, Linear, LogSoftmax, MLP, Module, ReLU, Sequential,
   Sigmoid, Softmax, Softplus, Tanh, SGD, mseLoss,
 } from '@chainrule/nn';
 import { exportOnnx, OnnxExportError, type ExportOnnxOptions } from '@chainrule/nn/onnx';
 import { saveOnnx } from '@chainrule/nn/node';
-import { expectClose } from './helpers.js';
 
 /** Runs `bytes` in ONNX Runtime on `x` and returns the output with its shape. */
 async function runOnnx(bytes: Uint8Array | string, x: Tensor, names = { input: 'input', output: 'output' }): Promise<{ data: ArrayLike<number>; dims: readonly number[] }> {
@@ -50,7 +50,7 @@ async function expectSameOutputs(model: Module, options: ExportOnnxOptions, batc
     const got = await runOnnx(bytes, x);
     expect(got.dims).toEqual(expected.shape);
     expect(got.data).toBeInstanceOf(dtype === 'float32' ? Float32Array : Float64Array);
-    expectClose(got.data, expected.data, tol);
+    assertClose(got.data, expected.data, 0, tol);
   }
   return bytes;
 }
@@ -136,7 +136,7 @@ describe('exportOnnx: ONNX Runtime computes what chainrule computes', () => {
     const w = byName.get('layers.0.weight')!;
     expect(w.dataType).toBe(1);
     expect(w.dims).toEqual([4n, 3n]);
-    expectClose(new Float32Array(w.rawData.slice().buffer), model.layers.at(0).parameters()[0]!.data, 0);
+    assertClose(new Float32Array(w.rawData.slice().buffer), model.layers.at(0).parameters()[0]!.data, 0);
   });
 
   test('LeakyReLU, Softplus with beta and its threshold, Identity', async () => {
@@ -193,7 +193,7 @@ describe('exportOnnx: ONNX Runtime computes what chainrule computes', () => {
     expect(decode(bytes).opsetImport.map((o) => [o.domain, o.version])).toEqual([['', 17n]]);
     const x = randn([4, 3], { seed: 0 });
     const got = await runOnnx(bytes, x, { input: 'features', output: 'logits' });
-    expectClose(got.data, reference(model, x).data, 1e-5);
+    assertClose(got.data, reference(model, x).data, 0, 1e-5);
   });
 
   test('a model of identities passes its input through', async () => {
@@ -214,7 +214,7 @@ describe('exportOnnx: ONNX Runtime computes what chainrule computes', () => {
       const bytes = saveOnnx(path, model, { inputShape: [null, 4] });
       expect(new Uint8Array(readFileSync(path))).toEqual(bytes);
       const x = randn([3, 4], { seed: 2 });
-      expectClose((await runOnnx(path, x)).data, reference(model, x).data, 1e-5);
+      assertClose((await runOnnx(path, x)).data, reference(model, x).data, 1e-5);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -257,6 +257,46 @@ describe('exportOnnx: what it refuses, and how it says so', () => {
     expect(() => exportOnnx(new Sequential(new ShiftedReLU()), { inputShape: [null, 2] })).toThrow('exportOnnx: 0 (ShiftedReLU) is not supported');
   });
 
+  test('a forward replaced on the instance or on the class is refused, naming the module path', () => {
+    const relu = new ReLU();
+    relu.forward = (x: Tensor): Tensor => x.mul(3);
+    const model = new Sequential(new Linear(2, 2), new Sequential(new Tanh(), relu));
+    expect(() => exportOnnx(model, { inputShape: [null, 2] })).toThrow(OnnxExportError);
+    expect(() => exportOnnx(model, { inputShape: [null, 2] })).toThrow('exportOnnx: 1.1 (ReLU) has its forward replaced on the instance');
+    // Replacing a container's forward is refused too: the export walks its children in order.
+    const seq = new Sequential(new Linear(2, 2));
+    seq.forward = (x: Tensor): Tensor => x;
+    expect(() => exportOnnx(seq, { inputShape: [null, 2] })).toThrow('exportOnnx: the model (Sequential) has its forward replaced on the instance');
+    const original = Tanh.prototype.forward;
+    try {
+      Tanh.prototype.forward = function (x: Tensor): Tensor {
+        return x;
+      };
+      expect(() => exportOnnx(new Sequential(new Tanh()), { inputShape: [null, 2] })).toThrow('exportOnnx: 0 (Tanh) has its forward replaced on its class');
+    } finally {
+      Tanh.prototype.forward = original;
+    }
+    // Put back, it exports again.
+    delete (relu as { forward?: unknown }).forward;
+    expect(exportOnnx(model, { inputShape: [null, 2] }).length).toBeGreaterThan(0);
+  });
+
+  test('graph names from options: any well-formed string is kept as given, others and unknown options are refused', async () => {
+    const model = new MLP([2, 2], { seed: 0 });
+    for (const [inputName, outputName, dim] of [['__proto__', 'constructor', 'toString'], ['hasOwnProperty', 'valueOf', '🦀'], ['a.b/c', ' ', 'x'.repeat(1000)]] as const) {
+      const bytes = exportOnnx(model, { inputShape: [dim, 2], inputName, outputName });
+      const graph = decode(bytes).graph!;
+      expect(graph.input[0]!.name).toBe(inputName);
+      expect(graph.output[0]!.name).toBe(outputName);
+      const session = await ort.InferenceSession.create(bytes);
+      expect(session.inputNames).toEqual([inputName]);
+    }
+    expect(() => exportOnnx(model, { inputShape: [null, 2], inputName: 'a\ud800' })).toThrow('exportOnnx: inputName must be a non-empty, well-formed string');
+    expect(() => exportOnnx(model, { inputShape: ['\udc00', 2] })).toThrow('exportOnnx: inputShape[0]');
+    expect(() => exportOnnx(model, { inputShape: [null, 2], opst: 18 } as ExportOnnxOptions)).toThrow("exportOnnx: unknown option(s) 'opst'");
+    expect(() => exportOnnx(model, JSON.parse('{"inputShape":[null,2],"__proto__":{"opset":99}}') as ExportOnnxOptions)).toThrow("unknown option(s) '__proto__'");
+  });
+
   test('BatchNorm1d without running statistics is refused', () => {
     const model = new Sequential(new Linear(2, 3), new BatchNorm1d(3, { trackRunningStats: false }));
     expect(() => exportOnnx(model, { inputShape: [null, 2] })).toThrow(/1 \(BatchNorm1d\) is not supported without running statistics/);
@@ -287,7 +327,7 @@ describe('exportOnnx: what it refuses, and how it says so', () => {
       [{ inputShape: [null, 2.5] }, /inputShape\[1\]/],
       [{ inputShape: [null, 2], opset: 16 }, /opset must be an integer from 17 to 22, got 16/],
       [{ inputShape: [null, 2], opset: 23 }, /opset must be an integer from 17 to 22/],
-      [{ inputShape: [null, 2], inputName: '' }, /inputName must be a non-empty string/],
+      [{ inputShape: [null, 2], inputName: '' }, /inputName must be a non-empty, well-formed string/],
       [{ inputShape: [null, 2], inputName: 'x', outputName: 'x' }, /must differ/],
       [{ inputShape: [null, 2], dtype: 'int32' as DType }, /dtype must be 'float32' or 'float64'/],
     ];

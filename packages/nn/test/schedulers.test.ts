@@ -1,9 +1,9 @@
 import { describe, expect, test } from 'vitest';
 import { zeros } from '@chainrule/autograd';
+import { assertClose } from '@chainrule/autograd/testing';
 import {
   CosineAnnealingLR, ExponentialLR, LinearWarmup, ReduceLROnPlateau, SGD, StepLR, clipGradNorm, clipGradValue,
 } from '@chainrule/nn';
-import { expectClose } from './helpers.js';
 
 const sgd = (lr = 0.1) => new SGD([{ params: [zeros([1], { requiresGrad: true })] }, { params: [zeros([1], { requiresGrad: true })], lr: lr * 10 }], { lr });
 
@@ -20,21 +20,21 @@ describe('schedulers', () => {
   test('StepLR: base·γ^⌊epoch/stepSize⌋ per group', () => {
     const opt = sgd(0.1);
     const lrs = trace(new StepLR(opt, { stepSize: 2, gamma: 0.5 }), 5);
-    expectClose(lrs.map((l) => l[0]!), [0.1, 0.1, 0.05, 0.05, 0.025, 0.025]);
-    expectClose(lrs.map((l) => l[1]!), [1, 1, 0.5, 0.5, 0.25, 0.25]);
+    assertClose(lrs.map((l) => l[0]!), [0.1, 0.1, 0.05, 0.05, 0.025, 0.025]);
+    assertClose(lrs.map((l) => l[1]!), [1, 1, 0.5, 0.5, 0.25, 0.25]);
     expect(opt.paramGroups[0]!.lr).toBe(lrs[5]![0]);
   });
 
   test('ExponentialLR: base·γ^epoch', () => {
     const lrs = trace(new ExponentialLR(sgd(0.1), { gamma: 0.9 }), 3).map((l) => l[0]!);
-    expectClose(lrs, [0.1, 0.09, 0.081, 0.0729]);
+    assertClose(lrs, [0.1, 0.09, 0.081, 0.0729]);
   });
 
   test('CosineAnnealingLR: etaMin + (base - etaMin)(1 + cos(π·t/T))/2', () => {
     const lrs = trace(new CosineAnnealingLR(sgd(0.1), { tMax: 4, etaMin: 0.01 }), 6).map((l) => l[0]!);
     const ref = [0, 1, 2, 3, 4, 5, 6].map((t) => 0.01 + (0.09 * (1 + Math.cos((Math.PI * t) / 4))) / 2);
-    expectClose(lrs, ref);
-    expectClose([lrs[4]!], [0.01]);
+    assertClose(lrs, ref);
+    assertClose([lrs[4]!], [0.01]);
   });
 
   test('LinearWarmup rises linearly, then hands over to cosine from its epoch 0', () => {
@@ -44,10 +44,10 @@ describe('schedulers', () => {
     const lrs = trace(sched, 7).map((l) => l[0]!);
     const warm = [0, 1, 2].map((t) => 0.1 * (0.1 + (0.9 * t) / 3));
     const cos = [0, 1, 2, 3, 4].map((t) => (0.1 * (1 + Math.cos((Math.PI * t) / 4))) / 2);
-    expectClose(lrs, [...warm, ...cos]);
+    assertClose(lrs, [...warm, ...cos]);
     expect(opt.paramGroups[1]!.lr).toBeCloseTo(10 * lrs[7]!, 15);
     // Without a successor it holds the base rate.
-    expectClose(trace(new LinearWarmup(sgd(0.2), { warmupSteps: 2 }), 3).map((l) => l[0]!), [0.2 / 3, 0.2 * (2 / 3), 0.2, 0.2]);
+    assertClose(trace(new LinearWarmup(sgd(0.2), { warmupSteps: 2 }), 3).map((l) => l[0]!), [0.2 / 3, 0.2 * (2 / 3), 0.2, 0.2]);
   });
 
   test('state dicts restore the schedule', () => {
@@ -109,10 +109,10 @@ describe('gradient clipping', () => {
     const norm = clipGradNorm(ps, 1);
     expect(norm).toBe(5);
     const c = 1 / (5 + 1e-6);
-    expectClose([...ps[0]!.grad!.data, ...ps[1]!.grad!.data], [3 * c, 0, 0, 4 * c]);
+    assertClose([...ps[0]!.grad!.data, ...ps[1]!.grad!.data], [3 * c, 0, 0, 4 * c]);
     const small = withGrads([0.3, 0.4]);
     expect(clipGradNorm(small, 1)).toBeCloseTo(0.5, 15);
-    expectClose(small[0]!.grad!.data, [0.3, 0.4]);
+    assertClose(small[0]!.grad!.data, [0.3, 0.4]);
   });
 
   test('other norms: 1 and infinity; parameters without gradients are skipped', () => {

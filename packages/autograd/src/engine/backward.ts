@@ -1,13 +1,14 @@
 import { ArgumentError, GraphError, ShapeError } from '../errors.js';
-import { formatShape, shapesEqual } from '../shape.js';
-import { Tensor } from '../tensor.js';
+import { formatShape, shapesEqual, type Shape } from '../shape.js';
+import { Tensor, type GradNode } from '../tensor.js';
 import { ones } from '../creation.js';
 import { add } from '../ops/binary.js';
+import { sumTo } from '../ops/reduce.js';
 import { axpyKernel } from '../kernels/axpy.js';
 import { topoSort } from './topo-sort.js';
 import { setGradEnabled } from './grad-mode.js';
 import { checkFinite, isAnomalyEnabled, runningBackward } from './anomaly.js';
-import { freshGradient, takeFresh, withFreshGradients } from './fresh-grads.js';
+import { markFresh, takeFresh, withFreshGradients } from './fresh-grads.js';
 import { bumpVersion, checkSavedVersions } from './versions.js';
 
 /** Options of `backward` and of the functional transforms built on it. */
@@ -41,8 +42,43 @@ function checkRootGradient(root: Tensor, gradient: Tensor | undefined): Tensor {
 }
 
 function accumulate(current: Tensor | null, incoming: Tensor): Tensor {
-  // The sum is a new buffer nothing else holds (outside createGraph, where marking is off).
-  return current === null ? incoming : freshGradient(add(current, incoming));
+  return current === null ? incoming : add(current, incoming);
+}
+
+/**
+ * Whether `g` is a gradient for an input of shape `input` that still carries dimensions the op
+ * broadcast the input along: aligned on the right, each of g's dimensions equals the input's, or
+ * is one the input lacks or has as 1 while the output `out` has it at g's size.
+ */
+function broadcastOf(g: Shape, input: Shape, out: Shape): boolean {
+  if (g.length < input.length || g.length > out.length) return false;
+  for (let d = 1; d <= g.length; d++) {
+    const gd = g[g.length - d]!;
+    const id = input[input.length - d];
+    if (gd === id) continue;
+    if ((id !== undefined && id !== 1) || gd !== out[out.length - d]) return false;
+  }
+  return true;
+}
+
+/**
+ * The gradient for input `j` of `node` from what its VJP returned: as is when it has the input's
+ * shape and dtype; summed back when it still has dimensions the op broadcast the input along (so
+ * no VJP undoes broadcasting itself); any other shape is the VJP's error, named here. The sum is
+ * recorded under createGraph like any op, so it is differentiable again.
+ */
+function toInputShape(node: GradNode, j: number, g: Tensor, input: Tensor, out: Tensor): Tensor {
+  const sameShape = shapesEqual(g.shape, input.shape);
+  if (g.dtype !== input.dtype || (!sameShape && !broadcastOf(g.shape, input.shape, out.shape))) {
+    throw new GraphError(
+      `backward of '${node.op}' returned a gradient of shape ${formatShape(g.shape)} (${g.dtype}) for input ${j} of shape ${formatShape(input.shape)} (${input.dtype})`,
+    );
+  }
+  if (sameShape) return g;
+  const summed = sumTo(g, input.shape);
+  // New storage from this sum, held by nothing else: a leaf may take it (fresh-grads.ts).
+  markFresh(summed);
+  return summed;
 }
 
 /**
@@ -111,13 +147,9 @@ function sweep(
       const ins = node.inputs;
       for (let j = 0; j < ins.length; j++) {
         const input = ins[j]!;
-        const gj = grads[j];
-        if (gj === null || gj === undefined || !input.requiresGrad) continue;
-        if (gj.dtype !== input.dtype || !shapesEqual(gj.shape, input.shape)) {
-          throw new GraphError(
-            `backward of '${node.op}' returned a gradient of shape ${formatShape(gj.shape)} (${gj.dtype}) for input ${j} of shape ${formatShape(input.shape)} (${input.dtype})`,
-          );
-        }
+        const returned = grads[j];
+        if (returned === null || returned === undefined || !input.requiresGrad) continue;
+        const gj = toInputShape(node, j, returned, input, t);
         if (anomaly) checkFinite(node.op, 'backward', gj.data, node.site, ` for input ${j}`);
         input.pendingGrad = accumulate(input.pendingGrad, gj);
       }
@@ -147,6 +179,8 @@ function runHooks(t: Tensor, g: Tensor): Tensor {
         `registerHook: a hook returned a gradient of shape ${formatShape(replaced.shape)} (${replaced.dtype}) for ${target} (hook number ${h})`,
       );
     }
+    // The hook may keep what it returned, too.
+    takeFresh(replaced);
     g = replaced;
   }
   return g;

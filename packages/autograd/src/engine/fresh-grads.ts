@@ -1,33 +1,29 @@
 import type { Tensor } from '../tensor.js';
 
 /**
- * Gradients that a VJP has just allocated and handed to nobody else, during the current
- * backward pass. A leaf whose `.grad` is empty may take such a tensor as its `.grad` as is,
- * instead of copying it: PyTorch's AccumulateGrad steals a gradient the same way when nothing
- * else refers to it. A tensor is fresh for the pass whose stamp its `freshStamp` holds; each
- * pass that stores into `.grad` gets a new stamp (0: none running, or a createGraph pass), so
- * marks left over from earlier passes never match.
+ * Gradients made during the current backward pass in storage nothing else holds. A leaf whose
+ * `.grad` is empty may take such a tensor as its `.grad` as is, instead of copying it: PyTorch's
+ * AccumulateGrad steals a gradient the same way when nothing else refers to it. A tensor is fresh
+ * for the pass whose stamp its `freshStamp` holds; each pass that stores into `.grad` gets a new
+ * stamp (0: none running, or a createGraph pass), so marks left over from earlier passes never
+ * match.
  *
- * NOTE: only tensors marked here can be taken, and each at most once. Marking one that anything
- * else can still reach (the VJP's incoming gradient, a reshape of it, a tensor user code saw)
- * would let a later backward, which sums into `.grad` in place, change that other tensor too.
+ * No VJP marks anything. Ownership is declared where storage is made: `makeOutput` and
+ * `constant` mark every op result with new storage that no graph records (during such a pass
+ * that is every intermediate of a VJP), a view (reshape) is never marked, and the engine marks
+ * the gradients it sums back to an input's shape. What user code sees (a hook's gradient, what a
+ * custom op's backward receives or returns) is unmarked, since user code may keep it.
+ *
+ * NOTE: only marked tensors can be taken, and each at most once. A marked tensor that something
+ * outside the pass could still reach would let a later backward, which sums into `.grad` in
+ * place, change that other tensor too.
  */
 let current = 0;
 let issued = 0;
 
-/**
- * @internal For VJPs: declares `t` a gradient buffer just allocated and referenced nowhere
- * else. Returns `t`. A no-op outside a backward pass that accumulates into `.grad`.
- */
-export function freshGradient(t: Tensor): Tensor {
+/** @internal Marks `t`, whose storage was just allocated for it, fresh for the running pass. */
+export function markFresh(t: Tensor): void {
   if (current !== 0) t.freshStamp = current;
-  return t;
-}
-
-/** @internal Marks `result` fresh when it is not the gradient `g` the VJP received (it is then new). */
-export function freshUnless(result: Tensor, g: Tensor): Tensor {
-  if (current !== 0 && result !== g) result.freshStamp = current;
-  return result;
 }
 
 /** Unmarks `t` (a leaf takes it, or user code has seen it); true if it was fresh. */

@@ -1,7 +1,7 @@
 import type { FloatArray } from '../dtype.js';
 import { wantsWasm } from './backend.js';
 import { holds, perDtype, type Allocator } from './monomorphic.js';
-import { adamWasm } from './wasm/gemm-wasm.js';
+import { adamWasm } from './wasm/optimisers.js';
 
 /** The numbers of one Adam step (see `adamUpdate`). */
 export interface AdamStep {
@@ -19,13 +19,6 @@ export interface AdamStep {
   /** Ascend: the gradient's sign flipped. */
   readonly maximize: boolean;
 }
-
-/**
- * From this many elements on, the step runs in WebAssembly (the same bits): its two divisions
- * and square root per element cost the TypeScript loop ~9 ns; two lanes at a time and the
- * copies in and out take about 4 (a 101,770-parameter MLP: 0.98 -> 0.46 ms).
- */
-const WASM_MIN_LENGTH = 256;
 
 interface AdamKernels {
   adam(x: FloatArray, g: FloatArray, m: FloatArray, v: FloatArray, vMax: FloatArray | null, step: AdamStep): void;
@@ -80,6 +73,6 @@ export function adamJs(x: FloatArray, g: FloatArray, m: FloatArray, v: FloatArra
  * the common case only: no amsgrad maximum, no L2 term.
  */
 export function adamKernel(x: FloatArray, g: FloatArray, m: FloatArray, v: FloatArray, vMax: FloatArray | null, step: AdamStep): void {
-  if (vMax === null && wantsWasm(x.length, WASM_MIN_LENGTH) && adamWasm(x, g, m, v, step)) return;
+  if (vMax === null && wantsWasm('adam', x.length) && adamWasm(x, g, m, v, step)) return;
   adamJs(x, g, m, v, vMax, step);
 }

@@ -1,14 +1,8 @@
 import type { FloatArray } from '../dtype.js';
 import { kernelBackend, wantsWasm } from './backend.js';
 import { holds, perDtype, type Allocator } from './monomorphic.js';
-import { axpyWasm, wasmGemmAvailable } from './wasm/gemm-wasm.js';
-
-/**
- * Below this many elements axpy stays in TypeScript, where the copies into WebAssembly memory
- * and back and the call cost more than the vector loop saves. Measured, alternating (f32):
- * WebAssembly 2.0× at 1,280 elements, 2.2× at 8k, 2.4× at 100k.
- */
-const WASM_MIN_LENGTH = 1024;
+import { axpyWasm } from './wasm/optimisers.js';
+import { wasmAvailable } from './wasm/module.js';
 
 interface AxpyKernels {
   axpy(y: FloatArray, alpha: number, x: FloatArray, beta: number): void;
@@ -59,9 +53,9 @@ export function axpyJs(y: FloatArray, alpha: number, x: FloatArray, beta = 1): v
  * every backend. Long arrays take the WebAssembly vector loop where it is available.
  */
 export function axpyKernel(y: FloatArray, alpha: number, x: FloatArray, beta = 1): void {
-  if (wantsWasm(y.length, WASM_MIN_LENGTH)) {
+  if (wantsWasm('axpy', y.length)) {
     if (axpyWasm(y, alpha, x, beta)) return;
-    if (kernelBackend() === 'wasm' && !wasmGemmAvailable()) {
+    if (kernelBackend() === 'wasm' && !wasmAvailable()) {
       throw new Error("axpy: kernel backend 'wasm' was chosen, but this runtime lacks WebAssembly SIMD128");
     }
   }

@@ -1,5 +1,5 @@
 import { environmentVariable } from './environment.js';
-import { wasmGemmAvailable } from './wasm/gemm-wasm.js';
+import { wasmAvailable } from './wasm/module.js';
 
 /**
  * Which implementation the kernels use: 'js' forces the pure TypeScript kernels, 'wasm' the
@@ -33,7 +33,7 @@ export function setKernelBackend(backend: KernelBackend): void {
   if (!isKernelBackend(backend)) {
     throw new RangeError(`setKernelBackend: expected 'js', 'wasm' or 'auto', got ${String(backend)}`);
   }
-  if (backend === 'wasm' && !wasmGemmAvailable()) {
+  if (backend === 'wasm' && !wasmAvailable()) {
     throw new RangeError("setKernelBackend: 'wasm' needs WebAssembly with SIMD128, which this runtime lacks");
   }
   current = backend;
@@ -48,11 +48,38 @@ export function kernelBackend(): KernelBackend {
 }
 
 /**
- * Whether a kernel over `length` elements takes its WebAssembly path: always under 'wasm'; under
- * 'auto' from `minLength` on (below it the copies into WebAssembly memory cost more than the
- * vector loop saves) up to `maxLength` (past it, for loops that only stream memory, the copies
- * cost more again); never under 'js'.
+ * Where each kernel's WebAssembly path pays under 'auto': from `min` (multiply-adds for gemm,
+ * elements of the output or updated array for the others) and, for the loops that only stream
+ * memory, up to `maxBytes` per array. Below `min` the copies into WebAssembly memory and the
+ * call cost more than the vector loop saves; past `maxBytes` the copies in and out triple the
+ * memory traffic of a loop that is bound by it. Measured alternating against the TypeScript
+ * kernels with bench/micro (gemm.ts --small for gemm) and the Tensor ops on this size range.
  */
-export function wantsWasm(length: number, minLength: number, maxLength = Infinity): boolean {
-  return current === 'wasm' || (current === 'auto' && length >= minLength && length <= maxLength);
+export const WASM_THRESHOLDS = {
+  /** A call costs about 0.25 µs of fixed overhead, which 6³–8³ products and up earn back. */
+  gemm: { min: 512 },
+  /** Two divisions and a square root per element: the vector loop pays early. */
+  adam: { min: 256 },
+  axpy: { min: 1024 },
+  /** A layer's [batch, features] gradient is well past it. */
+  reluBackward: { min: 2048 },
+  binary: { min: 1024, maxBytes: 4 << 20 },
+  unary: { min: 1024, maxBytes: 4 << 20 },
+  /** Sums over an axis that is not the last. */
+  columnSums: { min: 1024, maxBytes: 4 << 20 },
+} as const satisfies Record<string, { readonly min: number; readonly maxBytes?: number }>;
+
+/** A kernel with a WebAssembly path. */
+export type WasmKernel = keyof typeof WASM_THRESHOLDS;
+
+/**
+ * Whether `kernel` takes its WebAssembly path for a problem of `size` (as WASM_THRESHOLDS
+ * counts it) whose largest array is `bytes` long: always under 'wasm', never under 'js', and
+ * under 'auto' within the kernel's thresholds.
+ * @example if (wantsWasm('unary', out.length, out.byteLength) && unaryWasm(op, x, out)) return;
+ */
+export function wantsWasm(kernel: WasmKernel, size: number, bytes = 0): boolean {
+  if (current !== 'auto') return current === 'wasm';
+  const limits: { readonly min: number; readonly maxBytes?: number } = WASM_THRESHOLDS[kernel];
+  return size >= limits.min && (limits.maxBytes === undefined || bytes <= limits.maxBytes);
 }

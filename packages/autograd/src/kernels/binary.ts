@@ -1,18 +1,8 @@
 import type { FloatArray } from '../dtype.js';
 import { wantsWasm } from './backend.js';
 import { holds, perDtype, type Allocator } from './monomorphic.js';
-import { binaryWasm, type OperandLayout } from './wasm/gemm-wasm.js';
+import { binaryWasm, type OperandLayout } from './wasm/elementwise.js';
 import { isWasmBinaryOp } from './wasm/layout.js';
-
-/**
- * add, sub, mul and div run in WebAssembly (the same bits) from WASM_MIN_LENGTH elements up to
- * WASM_MAX_BYTES per array, where each operand is the whole output, a scalar, a repeated row or
- * a value per row (after merging dimensions). Measured (Tensor ops, alternating,
- * Node 20): f32 add 1.5× at 1,024 elements, 2.2× at 4k–64k, 1.7× at 1M; f64 1.2–1.4× from 1k to
- * 64k, but 0.8× at 1M (8 MB arrays), where copying in and out triples the memory traffic.
- */
-const WASM_MIN_LENGTH = 1024;
-const WASM_MAX_BYTES = 4 << 20;
 
 /** The elementwise binary functions the broadcast kernel knows. Comparisons give 0 or 1. */
 export type BinaryKind = 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum' | 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge';
@@ -191,7 +181,7 @@ export function broadcastBinary(
 ): void {
   const total = out.length;
   if (total === 0) return;
-  if (wantsWasm(total, WASM_MIN_LENGTH, WASM_MAX_BYTES / out.BYTES_PER_ELEMENT) && isWasmBinaryOp(kind)) {
+  if (wantsWasm('binary', total, out.byteLength) && isWasmBinaryOp(kind)) {
     const plan = wasmPlan(aShape, bShape, outShape, a.length, b.length, total);
     if (plan !== null && binaryWasm(kind, a, plan.a, b, plan.b, out, plan.rows, plan.n)) return;
   }

@@ -1,13 +1,7 @@
 import type { FloatArray } from '../dtype.js';
 import { holds, perDtype, type Allocator } from './monomorphic.js';
 import { wantsWasm } from './backend.js';
-import { reluBackwardWasm } from './wasm/gemm-wasm.js';
-
-/**
- * From this many elements on, the relu VJP runs in WebAssembly: its copies in and out cost less
- * than the TypeScript loop's extra time (a layer's [batch, features] gradient is well past it).
- */
-const WASM_MIN_LENGTH = 2048;
+import { reluBackwardWasm } from './wasm/elementwise.js';
 
 /**
  * Kernels of the fused ops (ops/linear.ts, ops/cross-entropy.ts): each does in one pass over
@@ -165,7 +159,7 @@ export function biasActivation(y: FloatArray, rows: number, n: number, bias: Flo
  * where it is available (the same bits).
  */
 export function reluBackward(g: FloatArray, y: FloatArray, rows: number, n: number, out: FloatArray, sums: FloatArray | null = null): void {
-  if (wantsWasm(rows * n, WASM_MIN_LENGTH) && reluBackwardWasm(g, y, rows, n, out, sums)) return;
+  if (wantsWasm('reluBackward', rows * n) && reluBackwardWasm(g, y, rows, n, out, sums)) return;
   reluBackwardJs(g, y, rows, n, out, sums);
 }
 

@@ -1,4 +1,4 @@
-import type { FloatArray } from '../dtype.js';
+import type { GemmCall } from './gemm.js';
 import { monomorphic, type Allocator } from './monomorphic.js';
 
 /**
@@ -12,22 +12,8 @@ import { monomorphic, type Allocator } from './monomorphic.js';
  * NOTE: this function is cloned per dtype from its own source text (see `monomorphic`), so it
  * must not refer to anything outside itself: no imports, no module constants, no helpers.
  */
-function gemmTiled(
-  transA: boolean,
-  transB: boolean,
-  m: number,
-  n: number,
-  k: number,
-  a: FloatArray,
-  aOffset: number,
-  b: FloatArray,
-  bOffset: number,
-  c: FloatArray,
-  cOffset: number,
-  pa: Float64Array,
-  pb: Float64Array,
-  tile: Float64Array,
-): void {
+function gemmTiled(call: GemmCall, pa: Float64Array, pb: Float64Array, tile: Float64Array): void {
+  const { transA, transB, m, n, k, a, b, c, aOffset = 0, bOffset = 0, cOffset = 0 } = call;
   // Block sizes (multiples of the 4×4 tile): a KC×4 panel of B stays in L1, an MC×KC block
   // of A in L2. Keep in step with JS_SCRATCH below.
   const KC = 256;
@@ -148,7 +134,7 @@ function cloneFor(make: Allocator): TiledKernel {
       a[i] = (i % 7) - 3;
       b[i] = (i % 5) - 2;
     }
-    clone(false, false, 5, 5, 6, a, 0, b, 0, c, 0, new Float64Array(6 * 8), new Float64Array(6 * 8), new Float64Array(16));
+    clone({ transA: false, transB: false, m: 5, n: 5, k: 6, a, b, c }, new Float64Array(6 * 8), new Float64Array(6 * 8), new Float64Array(16));
     for (let i = 0; i < 5; i++) {
       for (let j = 0; j < 5; j++) {
         let sum = 0;
@@ -168,29 +154,18 @@ let packB = new Float64Array(0);
 const tileScratch = new Float64Array(16);
 
 /**
- * C = op(A)·op(B) with the pure TypeScript kernel; same contract as `gemm`, m, n, k ≥ 1.
- * @example gemmJs(false, false, 2, 2, 2, a, 0, b, 0, c, 0);
+ * C = op(A)·op(B) with the pure TypeScript kernel; same contract as `gemm`, m, n, k ≥ 1, without
+ * the epilogue (`gemm` applies it).
+ * @example gemmJs({ transA: false, transB: false, m: 2, n: 2, k: 2, a, b, c });
  */
-export function gemmJs(
-  transA: boolean,
-  transB: boolean,
-  m: number,
-  n: number,
-  k: number,
-  a: FloatArray,
-  aOffset: number,
-  b: FloatArray,
-  bOffset: number,
-  c: FloatArray,
-  cOffset: number,
-): void {
-  const [needA, needB] = packSizes(m, n, k);
+export function gemmJs(call: GemmCall): void {
+  const [needA, needB] = packSizes(call);
   if (packA.length < needA) packA = new Float64Array(needA);
   if (packB.length < needB) packB = new Float64Array(needB);
   let kernel: TiledKernel;
-  if (c instanceof Float32Array) kernel = tiledF32 ??= cloneFor((size) => new Float32Array(size));
+  if (call.c instanceof Float32Array) kernel = tiledF32 ??= cloneFor((size) => new Float32Array(size));
   else kernel = tiledF64 ??= cloneFor((size) => new Float64Array(size));
-  kernel(transA, transB, m, n, k, a, aOffset, b, bOffset, c, cOffset, packA, packB, tileScratch);
+  kernel(call, packA, packB, tileScratch);
 }
 
 /**
@@ -205,27 +180,13 @@ export function gemmJsIsMonomorphic(): boolean {
 }
 
 /** The shared, uncloned kernel: what runs where code generation is disallowed. For tests. */
-export function gemmJsShared(
-  transA: boolean,
-  transB: boolean,
-  m: number,
-  n: number,
-  k: number,
-  a: FloatArray,
-  aOffset: number,
-  b: FloatArray,
-  bOffset: number,
-  c: FloatArray,
-  cOffset: number,
-): void {
-  const [needA, needB] = packSizes(m, n, k);
-  const pa = new Float64Array(needA);
-  const pb = new Float64Array(needB);
-  gemmTiled(transA, transB, m, n, k, a, aOffset, b, bOffset, c, cOffset, pa, pb, new Float64Array(16));
+export function gemmJsShared(call: GemmCall): void {
+  const [needA, needB] = packSizes(call);
+  gemmTiled(call, new Float64Array(needA), new Float64Array(needB), new Float64Array(16));
 }
 
 /** Float64 elements of packed A and packed B the tiled kernel needs for an m×n×k product. */
-function packSizes(m: number, n: number, k: number): [number, number] {
+function packSizes({ m, n, k }: GemmCall): [number, number] {
   const kc = Math.min(k, JS_SCRATCH.kc);
   return [Math.min(roundUp4(m), JS_SCRATCH.mc) * kc, Math.min(roundUp4(n), JS_SCRATCH.nc) * kc];
 }

@@ -2,57 +2,60 @@ import type { FloatArray } from '../dtype.js';
 import { kernelBackend, wantsWasm } from './backend.js';
 import { gemmJs } from './gemm-js.js';
 import { biasActivation } from './fused.js';
-import { gemmWasm, wasmGemmAvailable } from './wasm/gemm-wasm.js';
+import { gemmWasm } from './wasm/gemm.js';
+import { wasmAvailable } from './wasm/module.js';
 
 /**
- * Below this many multiply-adds (m·n·k) the 'auto' backend stays in TypeScript: a call into
- * WebAssembly costs about 0.25 µs of fixed overhead (copies, views, the call itself), which
- * only the 6³–8³ products and up earn back (`node scripts/run.mjs bench/micro/gemm.ts --small`).
+ * One matrix product C = op(A)·op(B), the argument of `gemm` and of each of its backends.
+ * op(A) is m×k: A is stored m×k row-major, or k×m when `transA` (read in place, never copied).
+ * op(B) is k×n: B is stored k×n, or n×k when `transB`. C is m×n row-major. Each operand starts
+ * at its offset (default 0), so batched products need no copies.
  */
-const WASM_MIN_WORK = 512;
+export interface GemmCall {
+  readonly transA: boolean;
+  readonly transB: boolean;
+  readonly m: number;
+  readonly n: number;
+  readonly k: number;
+  readonly a: FloatArray;
+  readonly aOffset?: number;
+  readonly b: FloatArray;
+  readonly bOffset?: number;
+  readonly c: FloatArray;
+  readonly cOffset?: number;
+  /** A linear layer's epilogue: n values added to every row of C, then relu when `relu`. */
+  readonly bias?: FloatArray | null;
+  readonly relu?: boolean;
+}
 
 /**
- * C = op(A) · op(B), overwriting C. op(A) is m×k: A is stored m×k row-major, or k×m when
- * `transA` (read in place, never copied). op(B) is k×n: B is n×k when `transB`.
- * Operands start at the given offsets, so batched products need no copies.
- * NaN and Inf propagate as in the plain triple loop: no term is ever skipped.
- * The optional epilogue is a linear layer's: `bias` (n values) is added to every row of C, then
- * relu applied, in the same call (in WebAssembly, before C leaves its memory).
+ * C = op(A)·op(B), overwriting C (see `GemmCall`). NaN and Inf propagate as in the plain
+ * triple loop: no term is ever skipped. The optional epilogue (bias, then relu) runs in the
+ * same call (in WebAssembly, before C leaves its memory).
+ * @example gemm({ transA: false, transB: true, m: rows, n: out, k: inF, a: x, b: w, c: y, bias, relu: true });
  */
-export function gemm(
-  transA: boolean,
-  transB: boolean,
-  m: number,
-  n: number,
-  k: number,
-  a: FloatArray,
-  aOffset: number,
-  b: FloatArray,
-  bOffset: number,
-  c: FloatArray,
-  cOffset: number,
-  bias: FloatArray | null = null,
-  relu = false,
-): void {
+export function gemm(call: GemmCall): void {
+  const { m, n, k } = call;
   if (m === 0 || n === 0) return;
   if (k === 0) {
-    c.fill(0, cOffset, cOffset + m * n);
-    epilogueJs(m, n, c, cOffset, bias, relu);
+    const cOffset = call.cOffset ?? 0;
+    call.c.fill(0, cOffset, cOffset + m * n);
+    epilogueJs(call);
     return;
   }
-  if (wantsWasm(m * n * k, WASM_MIN_WORK)) {
+  if (wantsWasm('gemm', m * n * k)) {
     // gemmWasm declines (returns false) where WebAssembly SIMD is missing or the operands
     // would not fit its 2 GiB of memory; only the former is an error when 'wasm' is forced.
-    if (gemmWasm(transA, transB, m, n, k, a, aOffset, b, bOffset, c, cOffset, bias, relu)) return;
-    if (kernelBackend() === 'wasm' && !wasmGemmAvailable()) {
+    if (gemmWasm(call)) return;
+    if (kernelBackend() === 'wasm' && !wasmAvailable()) {
       throw new Error("gemm: kernel backend 'wasm' was chosen, but this runtime lacks WebAssembly SIMD128");
     }
   }
-  gemmJs(transA, transB, m, n, k, a, aOffset, b, bOffset, c, cOffset);
-  epilogueJs(m, n, c, cOffset, bias, relu);
+  gemmJs(call);
+  epilogueJs(call);
 }
 
-function epilogueJs(m: number, n: number, c: FloatArray, cOffset: number, bias: FloatArray | null, relu: boolean): void {
+function epilogueJs({ m, n, c, cOffset = 0, bias = null, relu = false }: GemmCall): void {
   if (bias === null && !relu) return;
   biasActivation(cOffset === 0 && c.length === m * n ? c : c.subarray(cOffset, cOffset + m * n), m, n, bias, relu);
 }

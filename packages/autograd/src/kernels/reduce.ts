@@ -1,16 +1,7 @@
 import type { FloatArray } from '../dtype.js';
 import { wantsWasm } from './backend.js';
 import { holds, perDtype, type Allocator } from './monomorphic.js';
-import { columnSumsWasm } from './wasm/gemm-wasm.js';
-
-/**
- * Sums over an axis that is not the last (inner > 1: `x.sum(0)` of a matrix, a bias gradient)
- * run in WebAssembly from WASM_MIN_LENGTH elements up to WASM_MAX_BYTES, the same bits.
- * Measured, `x.sum(0)` as a Tensor op, alternating: [16, 64] 2×, [64, 128] 3–4×, [256, 128]
- * 3.4–4.7×, float32 [1024, 784] 5.3× (the TypeScript loop is ~2.4 ns per element).
- */
-const WASM_MIN_LENGTH = 1024;
-const WASM_MAX_BYTES = 4 << 20;
+import { columnSumsWasm } from './wasm/elementwise.js';
 
 /** The reductions the kernel knows. */
 export type ReduceKind = 'sum' | 'max' | 'min' | 'prod';
@@ -144,7 +135,7 @@ export function reduceAxis(kind: ReduceKind, x: FloatArray, outer: number, n: nu
     kind === 'sum' &&
     inner > 1 &&
     outer * n > 0 &&
-    wantsWasm(x.length, WASM_MIN_LENGTH, WASM_MAX_BYTES / x.BYTES_PER_ELEMENT) &&
+    wantsWasm('columnSums', x.length, x.byteLength) &&
     columnSumsWasm(x, outer, n, inner, out)
   ) {
     return;

@@ -2,17 +2,8 @@ import type { FloatArray } from '../dtype.js';
 import { wantsWasm } from './backend.js';
 import { holds, perDtype, type Allocator } from './monomorphic.js';
 import { erf as erfScalar } from './special.js';
-import { unaryWasm } from './wasm/gemm-wasm.js';
+import { unaryWasm } from './wasm/elementwise.js';
 import { isWasmUnaryOp } from './wasm/layout.js';
-
-/**
- * neg, abs, sqrt, relu and square run in WebAssembly (the same bits) from WASM_MIN_LENGTH
- * elements up to WASM_MAX_BYTES per array. Measured (Tensor ops, alternating, Node 20): f32
- * relu 2× at 1,024 elements, 3.3–4.3× from 4k to 1M; f32 abs 2–2.5×; f64 1.2–1.9× up to 64k,
- * and abs 0.9× at 1M (8 MB arrays), where copying in and out triples the memory traffic.
- */
-const WASM_MIN_LENGTH = 1024;
-const WASM_MAX_BYTES = 4 << 20;
 
 /** The elementwise unary functions the kernel knows. */
 export type UnaryKind =
@@ -162,7 +153,7 @@ const kernels = perDtype(unaryKernels, [erfScalar], (k: UnaryKernels, make: Allo
 export function mapUnary(kind: UnaryKind, x: FloatArray, out: FloatArray): void {
   if (
     x.length > 0 &&
-    wantsWasm(x.length, WASM_MIN_LENGTH, WASM_MAX_BYTES / out.BYTES_PER_ELEMENT) &&
+    wantsWasm('unary', out.length, out.byteLength) &&
     isWasmUnaryOp(kind) &&
     unaryWasm(kind, x, out)
   ) {

@@ -3,9 +3,7 @@ import { broadcastShapes, sizeOf } from '../shape.js';
 import { broadcastBinary, type BinaryKind } from '../kernels/binary.js';
 import { makeOutput, Tensor, type TensorLike } from '../tensor.js';
 import { operands } from './operands.js';
-import { sumTo } from './reduce.js';
 import { where } from './where.js';
-import { freshUnless } from '../engine/fresh-grads.js';
 import { zerosLike } from '../creation.js';
 
 /** Runs a broadcasting binary kernel; the result has no graph yet. */
@@ -21,8 +19,8 @@ export function add(a: TensorLike, b: TensorLike): Tensor {
   const [x, y] = operands('add', a, b);
   const { data, shape } = binaryForward('add', 'add', x, y);
   return makeOutput('add', data, shape, [x, y], (g) => [
-    x.requiresGrad ? freshUnless(sumTo(g, x.shape), g) : null,
-    y.requiresGrad ? freshUnless(sumTo(g, y.shape), g) : null,
+    x.requiresGrad ? g : null,
+    y.requiresGrad ? g : null,
   ], { saves: [[], []] });
 }
 
@@ -31,8 +29,8 @@ export function sub(a: TensorLike, b: TensorLike): Tensor {
   const [x, y] = operands('sub', a, b);
   const { data, shape } = binaryForward('sub', 'sub', x, y);
   return makeOutput('sub', data, shape, [x, y], (g) => [
-    x.requiresGrad ? freshUnless(sumTo(g, x.shape), g) : null,
-    y.requiresGrad ? freshUnless(sumTo(g.neg(), y.shape), g) : null,
+    x.requiresGrad ? g : null,
+    y.requiresGrad ? g.neg() : null,
   ], { saves: [[], []] });
 }
 
@@ -41,8 +39,8 @@ export function mul(a: TensorLike, b: TensorLike): Tensor {
   const [x, y] = operands('mul', a, b);
   const { data, shape } = binaryForward('mul', 'mul', x, y);
   return makeOutput('mul', data, shape, [x, y], (g) => [
-    x.requiresGrad ? freshUnless(sumTo(g.mul(y), x.shape), g) : null,
-    y.requiresGrad ? freshUnless(sumTo(g.mul(x), y.shape), g) : null,
+    x.requiresGrad ? g.mul(y) : null,
+    y.requiresGrad ? g.mul(x) : null,
   ], { saves: [[1], [0]] });
 }
 
@@ -51,9 +49,9 @@ export function div(a: TensorLike, b: TensorLike): Tensor {
   const [x, y] = operands('div', a, b);
   const { data, shape } = binaryForward('div', 'div', x, y);
   return makeOutput('div', data, shape, [x, y], (g, out) => [
-    x.requiresGrad ? sumTo(g.div(y), x.shape) : null,
+    x.requiresGrad ? g.div(y) : null,
     // d(x/y)/dy = -(x/y)/y
-    y.requiresGrad ? sumTo(g.mul(out).div(y).neg(), y.shape) : null,
+    y.requiresGrad ? g.mul(out).div(y).neg() : null,
   ], { saves: [[1], [1, 'output']] });
 }
 
@@ -75,10 +73,8 @@ export function pow(a: TensorLike, b: TensorLike): Tensor {
   }
   return makeOutput('pow', data, shape, [x, y], (g, out) => [
     // Where b = 0 the base gradient is 0, not 0·0^(-1) = NaN at a = 0 (PyTorch's rule, and the number path's).
-    x.requiresGrad ? sumTo(where(y.eq(0), 0, g.mul(y).mul(x.pow(y.sub(1)))), x.shape) : null,
-    y.requiresGrad
-      ? sumTo(g.mul(where(x.eq(0).mul(y.ge(0)), 0, out.mul(x.log()))), y.shape)
-      : null,
+    x.requiresGrad ? where(y.eq(0), 0, g.mul(y).mul(x.pow(y.sub(1)))) : null,
+    y.requiresGrad ? g.mul(where(x.eq(0).mul(y.ge(0)), 0, out.mul(x.log()))) : null,
   ], { saves: [[0, 1], [0, 1, 'output']] });
 }
 
@@ -94,8 +90,8 @@ function extremum(op: 'maximum' | 'minimum', a: TensorLike, b: TensorLike): Tens
     const [xLoses, yLoses] = op === 'maximum' ? [x.lt(y), x.gt(y)] : [x.gt(y), x.lt(y)];
     const tie = x.eq(y).mul(0.5);
     return [
-      x.requiresGrad ? sumTo(g.mul(tie.add(xLoses).neg().add(1)), x.shape) : null,
-      y.requiresGrad ? sumTo(g.mul(tie.add(yLoses).neg().add(1)), y.shape) : null,
+      x.requiresGrad ? g.mul(tie.add(xLoses).neg().add(1)) : null,
+      y.requiresGrad ? g.mul(tie.add(yLoses).neg().add(1)) : null,
     ];
   }, { saves: [[0, 1], [0, 1]] });
 }

@@ -3,7 +3,6 @@ import { ArgumentError, ShapeError } from '../errors.js';
 import { formatShape } from '../shape.js';
 import { crossEntropyBackward, crossEntropyForward } from '../kernels/fused.js';
 import { isGradEnabled } from '../engine/grad-mode.js';
-import { freshGradient } from '../engine/fresh-grads.js';
 import { constant, expectTensor, makeOutput, Tensor } from '../tensor.js';
 import { checkSameDType } from './operands.js';
 import { logSoftmax, softmax } from './softmax.js';
@@ -69,9 +68,9 @@ export function crossEntropy(logits: Tensor, target: Tensor | ArrayLike<number>,
     const dx = allocate(x.dtype, x.size);
     const dp = probs !== null && probs.requiresGrad ? allocate(x.dtype, x.size) : null;
     crossEntropyBackward(x.data, rows, classes, labels, probs === null ? null : probs.data, stats, scale, dx, dp);
-    const dLogits = x.requiresGrad ? freshGradient(constant(dx, x.shape)) : null;
+    const dLogits = x.requiresGrad ? constant(dx, x.shape) : null;
     if (probs === null) return [dLogits];
-    return [dLogits, dp === null ? null : freshGradient(constant(dp, x.shape))];
+    return [dLogits, dp === null ? null : constant(dp, x.shape)];
   }, { saves: probs === null ? [[0]] : [[0, 1], [0]] });
 }
 

@@ -55,5 +55,5 @@ function scatterAdd(g: Tensor, shape: readonly number[], values: Int32Array, ax:
     gatherAxis(gg.data, n, values, m, outer, inner, back);
     // The adjoint of scatter-add is gather again; built from raw indices to stay on the graph.
     return [makeOutput('gather', back, g.shape, [gg], (g3) => [scatterAdd(g3, shape, values, ax)], { saves: [[]] })];
-  });
+  }, { saves: [[]] });
 }

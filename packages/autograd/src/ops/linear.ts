@@ -6,7 +6,6 @@ import { reluBackward } from '../kernels/fused.js';
 import { reduceAxis } from '../kernels/reduce.js';
 import { mapUnary } from '../kernels/unary.js';
 import { isGradEnabled } from '../engine/grad-mode.js';
-import { freshGradient } from '../engine/fresh-grads.js';
 import { constant, expectTensor, makeOutput, type Tensor } from '../tensor.js';
 import { checkSameDType } from './operands.js';
 import { matmulT } from './matmul.js';
@@ -48,7 +47,7 @@ export function linear(input: Tensor, weight: Tensor, bias?: Tensor | null, acti
   const relu = activation === 'relu';
   const y = allocate(x.dtype, rows * outF, 'linear', [...lead, outF]);
   // The bias and relu are gemm's epilogue: applied before the product leaves WebAssembly memory.
-  gemm(false, true, rows, outF, inF, x.data, 0, w.data, 0, y, 0, b === null ? null : b.data, relu);
+  gemm({ transA: false, transB: true, m: rows, n: outF, k: inF, a: x.data, b: w.data, c: y, bias: b === null ? null : b.data, relu });
   const inputs = b === null ? [x, w] : [x, w, b];
   return makeOutput('linear', y, [...lead, outF], inputs, (g, out) => {
     const grads = isGradEnabled() ? composedVjp(g, out, x, w, b, rows, relu) : fusedVjp(g, out, x, w, b, rows, relu);
@@ -76,15 +75,15 @@ function fusedVjp(g: Tensor, out: Tensor, x: Tensor, w: Tensor, b: Tensor | null
   let dw: Tensor | null = null;
   if (x.requiresGrad) {
     const data = allocate(x.dtype, x.size);
-    gemm(false, false, rows, inF, outF, dh, 0, w.data, 0, data, 0);
-    dx = freshGradient(constant(data, x.shape));
+    gemm({ transA: false, transB: false, m: rows, n: inF, k: outF, a: dh, b: w.data, c: data });
+    dx = constant(data, x.shape);
   }
   if (w.requiresGrad) {
     const data = allocate(w.dtype, w.size);
-    gemm(true, false, outF, inF, rows, dh, 0, x.data, 0, data, 0);
-    dw = freshGradient(constant(data, w.shape));
+    gemm({ transA: true, transB: false, m: outF, n: inF, k: rows, a: dh, b: x.data, c: data });
+    dw = constant(data, w.shape);
   }
-  const db = dbData === null ? null : freshGradient(constant(dbData, b!.shape));
+  const db = dbData === null ? null : constant(dbData, b!.shape);
   return [dx, dw, db];
 }
 

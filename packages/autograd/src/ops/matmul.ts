@@ -5,9 +5,7 @@ import { gemm } from '../kernels/gemm.js';
 import { broadcastStrides } from '../kernels/binary.js';
 import { expectTensor, makeOutput, type Tensor } from '../tensor.js';
 import { checkSameDType } from './operands.js';
-import { sumTo } from './reduce.js';
 import { reshape } from './shape.js';
-import { freshGradient } from '../engine/fresh-grads.js';
 
 /**
  * Batched product of the last two axes, op(a)·op(b), where op transposes in place when its flag
@@ -40,12 +38,12 @@ export function matmulT(a: Tensor, b: Tensor, transA: boolean, transB: boolean):
       offA += i * stridesA[d]!;
       offB += i * stridesB[d]!;
     }
-    gemm(transA, transB, m, n, k, a.data, offA * matA, b.data, offB * matB, out, bi * m * n);
+    gemm({ transA, transB, m, n, k, a: a.data, aOffset: offA * matA, b: b.data, bOffset: offB * matB, c: out, cOffset: bi * m * n });
   }
-  // Both gradients are new products (summed over broadcast batches by sumTo): fresh.
+  // Over broadcast batches the gradients keep the output's batch axes; the engine sums them back.
   return makeOutput('matmul', out, [...batch, m, n], [a, b], (g) => [
-    a.requiresGrad ? freshGradient(sumTo(transA ? matmulT(b, g, transB, true) : matmulT(g, b, false, !transB), a.shape)) : null,
-    b.requiresGrad ? freshGradient(sumTo(transB ? matmulT(g, a, true, transA) : matmulT(a, g, !transA, false), b.shape)) : null,
+    a.requiresGrad ? (transA ? matmulT(b, g, transB, true) : matmulT(g, b, false, !transB)) : null,
+    b.requiresGrad ? (transB ? matmulT(g, a, true, transA) : matmulT(a, g, !transA, false)) : null,
   ], { saves: [[1], [0]] });
 }
 

@@ -4,7 +4,6 @@ import { checkShape, formatShape, normalizeAxis, shapesEqual, sizeOf, type Shape
 import { broadcastCopy, copyAlongAxis, permute as permuteKernel } from '../kernels/layout.js';
 import { expectTensor, makeOutput, type Tensor } from '../tensor.js';
 import { checkSameDType } from './operands.js';
-import { sumTo } from './reduce.js';
 
 /**
  * Same elements, new shape (one dimension may be -1). The result shares storage with x, as
@@ -29,7 +28,7 @@ export function reshape(input: Tensor, shape: Shape): Tensor {
     throw new ShapeError(`reshape: cannot reshape ${formatShape(x.shape)} (${x.size} elements) into ${formatShape(shape)}`);
   }
   if (shapesEqual(target, x.shape)) return x;
-  return makeOutput('reshape', x.data, target, [x], (g) => [reshape(g, x.shape)], { saves: [[]] });
+  return makeOutput('reshape', x.data, target, [x], (g) => [reshape(g, x.shape)], { storage: 'shared', saves: [[]] });
 }
 
 /** Reorders axes: out axis d is x's axis `axes[d]`. @example permute(x, [2, 0, 1]) */
@@ -193,7 +192,8 @@ export function expand(input: Tensor, shape: Shape): Tensor {
   if (shapesEqual(target, x.shape)) return x;
   const out = allocate(x.dtype, sizeOf(target), 'expand', target);
   broadcastCopy(x.data, x.shape, out, target);
-  return makeOutput('expand', out, target, [x], (g) => [sumTo(g, x.shape)], { saves: [[]] });
+  // The engine sums the gradient back over the broadcast dimensions.
+  return makeOutput('expand', out, target, [x], (g) => [g], { saves: [[]] });
 }
 
 /** Removes size-1 axes: all of them, or only `axis`. @example squeeze(x, 0) */

@@ -1,8 +1,7 @@
 import { allocate } from '../dtype.js';
 import { ArgumentError } from '../errors.js';
 import { clamp as clampKernel, insideMask, leakyRelu as leakyReluKernel, mapUnary, type UnaryKind } from '../kernels/unary.js';
-import { constant, expectTensor, makeOutput, type SavedRef, type Tensor, type VJP } from '../tensor.js';
-import { freshUnless } from '../engine/fresh-grads.js';
+import { constant, expectTensor, makeOutput, type SavedRef, type Tensor } from '../tensor.js';
 
 function run(kind: UnaryKind, x: Tensor): Tensor['data'] {
   const out = allocate(x.dtype, x.size);
@@ -21,9 +20,7 @@ const READS_Y: readonly (readonly SavedRef[])[] = [['output']];
  */
 function unaryOp(op: string, kind: UnaryKind, input: Tensor, saves: readonly (readonly SavedRef[])[], vjp: (g: Tensor, x: Tensor, y: Tensor) => Tensor): Tensor {
   const x = expectTensor(op, 'input', input);
-  // Every VJP below returns g itself or a new tensor.
-  const backward: VJP = (g, y) => [freshUnless(vjp(g, x, y), g)];
-  return makeOutput(op, run(kind, x), x.shape, [x], backward, { saves });
+  return makeOutput(op, run(kind, x), x.shape, [x], (g, y) => [vjp(g, x, y)], { saves });
 }
 
 /** A 0/1 mask of where `x > 0`, outside the graph. */

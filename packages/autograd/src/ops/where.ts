@@ -4,7 +4,6 @@ import { broadcastShapes, formatShape, sizeOf } from '../shape.js';
 import { broadcastWhere } from '../kernels/binary.js';
 import { expectTensor, makeOutput, scalarTensor, Tensor, type TensorLike } from '../tensor.js';
 import { checkSameDType } from './operands.js';
-import { sumTo } from './reduce.js';
 
 /**
  * `a` where `condition` is non-zero, else `b`, all broadcast together. The gradient of the
@@ -28,8 +27,8 @@ export function where(condition: Tensor, a: TensorLike, b: TensorLike): Tensor {
   broadcastWhere(cond.data, cond.shape, x.data, x.shape, y.data, y.shape, data, shape);
   const c = cond.detach();
   return makeOutput('where', data, shape, [x, y], (g) => [
-    x.requiresGrad ? sumTo(where(c, g, 0), x.shape) : null,
-    y.requiresGrad ? sumTo(where(c, 0, g), y.shape) : null,
+    x.requiresGrad ? where(c, g, 0) : null,
+    y.requiresGrad ? where(c, 0, g) : null,
   ], { saves: [[c], [c]] });
 }
 

@@ -4,35 +4,12 @@
  * Data is flat and row-major; shapes are plain arrays.
  */
 import fc from 'fast-check';
-import { expect } from 'vitest';
+import { ravel, size, unravel } from './reference.js';
 
 /** A flat array with its shape. */
 export interface Ref {
   data: number[];
   shape: number[];
-}
-
-export function size(shape: readonly number[]): number {
-  let n = 1;
-  for (const d of shape) n *= d;
-  return n;
-}
-
-/** Multi-index of flat position `flat` in a row-major array of `shape`. */
-export function unravel(flat: number, shape: readonly number[]): number[] {
-  const index = new Array<number>(shape.length).fill(0);
-  for (let d = shape.length - 1; d >= 0; d--) {
-    index[d] = flat % shape[d]!;
-    flat = Math.floor(flat / shape[d]!);
-  }
-  return index;
-}
-
-/** Flat position of a multi-index. */
-export function ravel(index: readonly number[], shape: readonly number[]): number {
-  let flat = 0;
-  for (let d = 0; d < shape.length; d++) flat = flat * shape[d]! + index[d]!;
-  return flat;
 }
 
 /** Axes as given to an op (number, list, or undefined for all) to sorted non-negative axes. */
@@ -205,24 +182,6 @@ export function logSoftmaxLine(v: number[]): number[] {
   const m = Math.max(...v);
   const lse = m + Math.log(v.reduce((a, b) => a + Math.exp(b - m), 0));
   return v.map((x) => x - lse);
-}
-
-/** Elementwise closeness: |a - e| <= atol + rtol·|e|; equal infinities and NaNs match. */
-export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, rtol = 1e-12, atol = 1e-12): void {
-  expect(actual.length, 'length').toBe(expected.length);
-  for (let i = 0; i < expected.length; i++) {
-    const a = actual[i]!, e = expected[i]!;
-    if (Object.is(a, e) || (Number.isNaN(a) && Number.isNaN(e)) || a === e) continue;
-    if (!(Math.abs(a - e) <= atol + rtol * Math.abs(e))) {
-      expect.fail(`element ${i}: got ${a}, expected ${e} (|diff| ${Math.abs(a - e)})`);
-    }
-  }
-}
-
-/** A tensor-shaped Ref matches: same shape, close data. */
-export function expectRef(t: { data: ArrayLike<number>; shape: readonly number[] }, ref: Ref, rtol = 1e-12, atol = 1e-12): void {
-  expect([...t.shape]).toEqual(ref.shape);
-  expectClose(t.data, ref.data, rtol, atol);
 }
 
 /**

@@ -27,14 +27,28 @@ export function broadcastShape(...shapes: (readonly number[])[]): number[] | nul
   return out;
 }
 
+/** Number of elements of `shape`. */
+export function size(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
 /** Multi-index of flat position `flat` in a row-major array of `shape`. */
-export function unravelIndex(flat: number, shape: readonly number[]): number[] {
+export function unravel(flat: number, shape: readonly number[]): number[] {
   const index = new Array<number>(shape.length).fill(0);
   for (let d = shape.length - 1; d >= 0; d--) {
     index[d] = flat % shape[d]!;
     flat = Math.floor(flat / shape[d]!);
   }
   return index;
+}
+
+/** Flat position of a multi-index. */
+export function ravel(index: readonly number[], shape: readonly number[]): number {
+  let flat = 0;
+  for (let d = 0; d < shape.length; d++) flat = flat * shape[d]! + index[d]!;
+  return flat;
 }
 
 /** The flat position, in an array of `shape`, that output multi-index `outIndex` reads when broadcast. */
@@ -52,10 +66,9 @@ export function sourceIndex(outIndex: readonly number[], shape: readonly number[
 export function refBroadcast(inputs: readonly Flat[], f: (...values: number[]) => number): { data: Float64Array; shape: number[] } {
   const shape = broadcastShape(...inputs.map((t) => t.shape));
   if (shape === null) throw new Error(`reference: shapes ${JSON.stringify(inputs.map((t) => t.shape))} do not broadcast`);
-  const size = shape.reduce((a, b) => a * b, 1);
-  const data = new Float64Array(size);
-  for (let flat = 0; flat < size; flat++) {
-    const index = unravelIndex(flat, shape);
+  const data = new Float64Array(size(shape));
+  for (let flat = 0; flat < data.length; flat++) {
+    const index = unravel(flat, shape);
     data[flat] = f(...inputs.map((t) => t.data[sourceIndex(index, t.shape)]!));
   }
   return { data, shape };
@@ -64,28 +77,6 @@ export function refBroadcast(inputs: readonly Flat[], f: (...values: number[]) =
 /** out[i] = f(x[i]), in float64. */
 export function refMap(x: Flat, f: (v: number) => number): Float64Array {
   return Float64Array.from(x.data, (v) => f(v));
-}
-
-/**
- * Asserts |actual - expected| ≤ atol + rtol·|expected| elementwise; NaN matches NaN and an
- * infinity matches the same infinity only. The message names the first bad element.
- */
-export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, rtol = 1e-12, atol = 0): void {
-  if (actual.length !== expected.length) throw new Error(`expectClose: ${actual.length} elements, expected ${expected.length}`);
-  for (let i = 0; i < expected.length; i++) {
-    const a = actual[i]!;
-    const e = expected[i]!;
-    const ok = Number.isNaN(e) ? Number.isNaN(a) : !Number.isFinite(e) ? a === e : Math.abs(a - e) <= atol + rtol * Math.abs(e);
-    if (!ok) throw new Error(`expectClose: element ${i} is ${a}, expected ${e} (rtol ${rtol}, atol ${atol})`);
-  }
-}
-
-/** Asserts a result has the reference's shape and values. */
-export function expectMatches(actual: Flat, expected: { data: ArrayLike<number>; shape: readonly number[] }, rtol = 1e-12, atol = 0): void {
-  if (JSON.stringify(actual.shape) !== JSON.stringify(expected.shape)) {
-    throw new Error(`expectMatches: shape ${JSON.stringify(actual.shape)}, expected ${JSON.stringify(expected.shape)}`);
-  }
-  expectClose(actual.data, expected.data, rtol, atol);
 }
 
 /**

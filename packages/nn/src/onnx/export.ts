@@ -1,5 +1,6 @@
 import { ArgumentError, DTypeError, type DType } from '@chainrule/autograd';
 import { Module } from '../module.js';
+import { isWellFormed, quoteName } from '../serialize/keys.js';
 import { GraphBuilder, type SymDim, type SymValue } from './graph.js';
 import { exporterOf, type ExportContext } from './layers.js';
 
@@ -27,10 +28,15 @@ const MAX_OPSET = 22;
 /** The IR version released with each opset: a runtime that knows the opset reads that IR. */
 const IR_VERSION: Readonly<Record<number, number>> = { 17: 8, 18: 8, 19: 9, 20: 9, 21: 10, 22: 10 };
 
+// ONNX stores names as UTF-8: a lone surrogate would be written as U+FFFD, and two names could become one.
 function checkName(option: string, value: unknown): string {
-  if (typeof value !== 'string' || value === '') throw new ArgumentError(`exportOnnx: ${option} must be a non-empty string, got ${JSON.stringify(value)}`);
+  if (typeof value !== 'string' || value === '' || !isWellFormed(value)) {
+    throw new ArgumentError(`exportOnnx: ${option} must be a non-empty, well-formed string, got ${JSON.stringify(value)}`);
+  }
   return value;
 }
+
+const OPTIONS: readonly string[] = ['inputShape', 'opset', 'inputName', 'outputName', 'dtype'] satisfies (keyof ExportOnnxOptions)[];
 
 /** Dynamic axes get ONNX dim_params; an unnamed one is 'batch' on axis 0, `<input>_dim<i>` elsewhere. */
 function inputDims(shape: readonly OnnxDim[], inputName: string): SymDim[] {
@@ -39,7 +45,7 @@ function inputDims(shape: readonly OnnxDim[], inputName: string): SymDim[] {
   }
   return shape.map((d, i) => {
     if (d === null) return i === 0 ? 'batch' : `${inputName}_dim${i}`;
-    if ((typeof d === 'number' && Number.isInteger(d) && d >= 0) || (typeof d === 'string' && d !== '')) return d;
+    if ((typeof d === 'number' && Number.isSafeInteger(d) && d >= 0) || (typeof d === 'string' && d !== '' && isWellFormed(d))) return d;
     throw new ArgumentError(`exportOnnx: inputShape[${i}] must be a non-negative integer, a non-empty name or null, got ${JSON.stringify(d)}`);
   });
 }
@@ -73,15 +79,20 @@ function modelDtype(model: Module, requested: DType | undefined): DType {
 export function exportOnnx(model: Module, options: ExportOnnxOptions): Uint8Array {
   if (!(model instanceof Module)) throw new ArgumentError('exportOnnx: model must be a Module');
   if (typeof options !== 'object' || options === null) throw new ArgumentError('exportOnnx: options with an inputShape are required');
-  const { opset = MIN_OPSET } = options;
+  // Own properties only, and only known ones: a misspelt option is an error, not a default, and
+  // nothing is read from a prototype.
+  const unknown = Object.keys(options).filter((k) => !OPTIONS.includes(k));
+  if (unknown.length > 0) throw new ArgumentError(`exportOnnx: unknown option(s) ${unknown.map((k) => quoteName(k)).join(', ')}; the options are ${OPTIONS.join(', ')}`);
+  const own: ExportOnnxOptions = Object.assign(Object.create(null) as ExportOnnxOptions, options);
+  const { opset = MIN_OPSET } = own;
   if (!(Number.isInteger(opset) && opset >= MIN_OPSET && opset <= MAX_OPSET)) {
     throw new ArgumentError(`exportOnnx: opset must be an integer from ${MIN_OPSET} to ${MAX_OPSET}, got ${opset}`);
   }
-  const inputName = checkName('inputName', options.inputName ?? 'input');
-  const outputName = checkName('outputName', options.outputName ?? 'output');
+  const inputName = checkName('inputName', own.inputName ?? 'input');
+  const outputName = checkName('outputName', own.outputName ?? 'output');
   if (inputName === outputName) throw new ArgumentError(`exportOnnx: inputName and outputName must differ, both are '${inputName}'`);
-  const input: SymValue = { name: inputName, shape: inputDims(options.inputShape, inputName) };
-  const graph = new GraphBuilder(modelDtype(model, options.dtype), [inputName, outputName]);
+  const input: SymValue = { name: inputName, shape: inputDims(own.inputShape, inputName) };
+  const graph = new GraphBuilder(modelDtype(model, own.dtype), [inputName, outputName]);
 
   const ctx: ExportContext = {
     graph,

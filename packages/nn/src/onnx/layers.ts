@@ -1,5 +1,6 @@
 // How each built-in module becomes ONNX nodes. Modules are matched by exact class, never by
-// instanceof: a subclass may override forward, and exporting it as its parent would be silently wrong.
+// instanceof, and their forward must be the class's own: a subclass or a replaced forward may
+// compute something else, and exporting it as the built-in layer would be silently wrong.
 import { DTypeError, ShapeError, type Tensor } from '@chainrule/autograd';
 import type { Module } from '../module.js';
 import { Linear } from '../layers/linear.js';
@@ -26,11 +27,15 @@ export interface ExportContext {
 
 type LayerExporter<M extends Module> = (module: M, path: string, x: SymValue, ctx: ExportContext) => SymValue;
 
+type ModuleClass = abstract new (...args: never[]) => Module;
+
 // Keyed by constructor; a value's parameter type is the key's instance type (see `register`).
-const EXPORTERS = new Map<abstract new (...args: never[]) => Module, LayerExporter<Module>>();
+// Each entry keeps the class's forward as it was when registered: the exporter writes what that
+// forward computes, so a module whose forward is another function cannot be exported by it.
+const EXPORTERS = new Map<ModuleClass, { exporter: LayerExporter<Module>; forward: Module['forward'] }>();
 
 function register<M extends Module>(cls: abstract new (...args: never[]) => M, exporter: LayerExporter<M>): void {
-  EXPORTERS.set(cls, exporter as LayerExporter<Module>);
+  EXPORTERS.set(cls, { exporter: exporter as LayerExporter<Module>, forward: cls.prototype.forward });
 }
 
 /** `layers.2 (BatchNorm1d)`: how messages name a module. */
@@ -38,11 +43,21 @@ export function describeModule(path: string, module: Module): string {
   return `${path === '' ? 'the model' : path} (${module.constructor.name})`;
 }
 
-/** The exporter of `module`'s exact class, or a clear error naming it and its path. */
+/**
+ * The exporter of `module`'s exact class, or a clear error naming it and its path. A subclass is
+ * not its parent, and a forward replaced on the instance (`layer.forward = ...`) or on the class
+ * after the fact is not the one the exporter writes: both are refused rather than exported wrong.
+ */
 export function exporterOf(module: Module, path: string): LayerExporter<Module> {
-  const exporter = EXPORTERS.get(module.constructor as abstract new (...args: never[]) => Module);
-  if (exporter === undefined) throw new OnnxExportError(`exportOnnx: ${describeModule(path, module)} is not supported`);
-  return exporter;
+  const entry = EXPORTERS.get(module.constructor as ModuleClass);
+  if (entry === undefined) throw new OnnxExportError(`exportOnnx: ${describeModule(path, module)} is not supported`);
+  if (module.forward !== entry.forward) {
+    const where = Object.hasOwn(module, 'forward') ? 'on the instance' : 'on its class';
+    throw new OnnxExportError(
+      `exportOnnx: ${describeModule(path, module)} has its forward replaced ${where}; the export would compute ${module.constructor.name}'s own forward instead, so it is refused`,
+    );
+  }
+  return entry.exporter;
 }
 
 function join(path: string, name: string): string {

@@ -10,6 +10,7 @@
 import { Tensor, type DType } from '@chainrule/autograd';
 import { SafetensorsError } from '../errors.js';
 import { formatShape } from '../format.js';
+import { emptyRecord, isWellFormed, quoteName } from './keys.js';
 
 /** Free-form string metadata stored under `__metadata__`. */
 export type SafetensorsMetadata = Record<string, string>;
@@ -44,14 +45,19 @@ function compareUtf8(a: string, b: string): number {
  * @example const bytes = serializeSafetensors(model.stateDict(), { epoch: '3' })
  */
 export function serializeSafetensors(dict: Readonly<Record<string, Tensor>>, metadata?: SafetensorsMetadata): Uint8Array {
+  if (typeof dict !== 'object' || dict === null) throw new SafetensorsError('serializeSafetensors: expected an object of tensors by name');
   const entries = Object.entries(dict);
   for (const [name, t] of entries) {
-    if (!(t instanceof Tensor)) throw new SafetensorsError(`serializeSafetensors: '${name}' is not a Tensor`);
+    if (!(t instanceof Tensor)) throw new SafetensorsError(`serializeSafetensors: ${quoteName(name)} is not a Tensor`);
     if (name === METADATA_KEY) throw new SafetensorsError(`serializeSafetensors: '${METADATA_KEY}' is reserved for metadata and cannot name a tensor`);
+    // A lone surrogate has no UTF-8 form: the file would hold another name than the one given.
+    if (!isWellFormed(name)) throw new SafetensorsError(`serializeSafetensors: tensor name ${quoteName(name)} is not well-formed Unicode (a lone surrogate)`);
   }
   if (metadata !== undefined) {
+    if (typeof metadata !== 'object' || metadata === null) throw new SafetensorsError('serializeSafetensors: metadata must be an object of strings');
     for (const [k, v] of Object.entries(metadata)) {
-      if (typeof v !== 'string') throw new SafetensorsError(`serializeSafetensors: metadata values must be strings, '${k}' is ${typeof v}`);
+      if (typeof v !== 'string') throw new SafetensorsError(`serializeSafetensors: metadata values must be strings, ${quoteName(k)} is ${typeof v}`);
+      if (!isWellFormed(k) || !isWellFormed(v)) throw new SafetensorsError(`serializeSafetensors: metadata ${quoteName(k)} is not well-formed Unicode (a lone surrogate)`);
     }
   }
   // Widest dtype first (F64 before F32), then by name: the reference writer's order.
@@ -105,8 +111,55 @@ function fail(message: string): never {
   throw new SafetensorsError(`parseSafetensors: ${message}`);
 }
 
+/** A header value as JSON, cut short for messages. */
+function brief(v: unknown): string {
+  const text = String(JSON.stringify(v));
+  return text.length <= 80 ? text : `${text.slice(0, 80)}…`;
+}
+
 function isCount(v: unknown): v is number {
   return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+}
+
+/**
+ * The first key that appears twice in one object of `json` (valid JSON, already parsed), with
+ * the key of the object holding it (null for the top level). JSON.parse silently keeps the last
+ * of two equal keys, so a file naming a tensor twice would load one of them unnoticed.
+ */
+function duplicateKey(json: string): { key: string; within: string | null } | null {
+  const QUOTE = 0x22;
+  const BACKSLASH = 0x5c;
+  // One entry per open bracket: the keys seen so far in an object, or null for an array.
+  const open: ({ keys: Set<string>; name: string | null } | null)[] = [];
+  let expectKey = false;
+  let lastKey: string | null = null;
+  for (let i = 0; i < json.length; i++) {
+    const c = json.charCodeAt(i);
+    if (c === QUOTE) {
+      let j = i + 1;
+      while (json.charCodeAt(j) !== QUOTE) j += json.charCodeAt(j) === BACKSLASH ? 2 : 1;
+      const top = open.at(-1);
+      if (expectKey && top) {
+        const key = JSON.parse(json.slice(i, j + 1)) as string;
+        if (top.keys.has(key)) return { key, within: top.name };
+        top.keys.add(key);
+        lastKey = key;
+        expectKey = false;
+      }
+      i = j;
+    } else if (c === 0x7b /* { */) {
+      open.push({ keys: new Set(), name: open.length === 0 ? null : lastKey });
+      expectKey = true;
+    } else if (c === 0x5b /* [ */) {
+      open.push(null);
+      expectKey = false;
+    } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) {
+      open.pop();
+    } else if (c === 0x2c /* , */) {
+      expectKey = open.at(-1) != null;
+    }
+  }
+  return null;
 }
 
 /** Reads and checks the header: every entry and the layout of the data section. */
@@ -131,39 +184,55 @@ function readHeader(bytes: Uint8Array): { entries: Entry[]; metadata: Safetensor
     fail(`the header is not valid JSON (${(e as Error).message})`);
   }
   if (typeof header !== 'object' || header === null || Array.isArray(header)) fail('the header must be a JSON object');
-  const metadata: SafetensorsMetadata = {};
+  const twice = duplicateKey(text);
+  if (twice !== null) {
+    fail(`${twice.within === null ? 'the header' : quoteName(twice.within)} lists ${quoteName(twice.key)} twice (a file names each tensor, field and metadata key once)`);
+  }
+  const metadata: SafetensorsMetadata = emptyRecord();
   const entries: Entry[] = [];
   const problems: string[] = [];
   for (const [name, info] of Object.entries(header as Record<string, unknown>)) {
     if (name === METADATA_KEY) {
       if (typeof info !== 'object' || info === null || Array.isArray(info)) fail(`'${METADATA_KEY}' must be an object of strings`);
       for (const [k, v] of Object.entries(info as Record<string, unknown>)) {
-        if (typeof v !== 'string') fail(`'${METADATA_KEY}' value '${k}' must be a string, got ${typeof v}`);
-        Object.defineProperty(metadata, k, { value: v, enumerable: true, writable: true, configurable: true });
+        if (typeof v !== 'string') fail(`'${METADATA_KEY}' value ${quoteName(k)} must be a string, got ${typeof v}`);
+        if (!isWellFormed(k) || !isWellFormed(v)) fail(`'${METADATA_KEY}' entry ${quoteName(k)} is not well-formed Unicode (a lone surrogate escape)`);
+        metadata[k] = v;
       }
       continue;
     }
-    if (typeof info !== 'object' || info === null) {
-      problems.push(`'${name}' is not an object`);
+    const what = quoteName(name);
+    if (!isWellFormed(name)) {
+      problems.push(`tensor name ${what} is not well-formed Unicode (a lone surrogate escape)`);
+      continue;
+    }
+    if (typeof info !== 'object' || info === null || Array.isArray(info)) {
+      problems.push(`${what} is not an object`);
       continue;
     }
     const { dtype, shape, data_offsets: offsets } = info as Record<string, unknown>;
     if (dtype !== 'F32' && dtype !== 'F64' && dtype !== 'I64') {
-      problems.push(`'${name}' has dtype ${JSON.stringify(dtype)}; chainrule reads only F32, F64 and I64 (as float64)`);
+      problems.push(`${what} has dtype ${brief(dtype)}; chainrule reads only F32, F64 and I64 (as float64)`);
       continue;
     }
     if (!Array.isArray(shape) || !shape.every(isCount)) {
-      problems.push(`'${name}' has an invalid shape ${JSON.stringify(shape)}`);
+      problems.push(`${what} has an invalid shape ${brief(shape)}`);
       continue;
     }
     if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isCount) || offsets[0]! > offsets[1]!) {
-      problems.push(`'${name}' has invalid data_offsets ${JSON.stringify(offsets)}`);
+      problems.push(`${what} has invalid data_offsets ${brief(offsets)}`);
       continue;
     }
-    const expected = shape.reduce((a: number, b: number) => a * b, 1) * BYTES[dtype];
+    const count = shape.reduce((a: number, b: number) => a * b, 1);
+    const expected = count * BYTES[dtype];
     const [begin, end] = offsets as [number, number];
+    // Past 2^53 the product is rounded and could match a span by accident.
+    if (!Number.isSafeInteger(expected)) {
+      problems.push(`${what} (${dtype} ${formatShape(shape)}) would need ${expected} bytes, more than any file can hold`);
+      continue;
+    }
     if (end - begin !== expected) {
-      problems.push(`'${name}' (${dtype} ${formatShape(shape)}) needs ${expected} bytes but data_offsets [${begin}, ${end}] span ${end - begin}`);
+      problems.push(`${what} (${dtype} ${formatShape(shape)}) needs ${expected} bytes but data_offsets [${begin}, ${end}] span ${end - begin}`);
       continue;
     }
     entries.push({ name, code: dtype, shape, begin, end });
@@ -175,9 +244,9 @@ function readHeader(bytes: Uint8Array): { entries: Entry[]; metadata: Safetensor
   const sorted = [...entries].sort((a, b) => a.begin - b.begin || a.end - b.end);
   let cursor = 0;
   for (const e of sorted) {
-    if (e.end > dataLength) fail(`'${e.name}' data_offsets [${e.begin}, ${e.end}] run past the end of the data (${dataLength} bytes): truncated file?`);
-    if (e.begin < cursor) fail(`'${e.name}' data_offsets [${e.begin}, ${e.end}] overlap the previous tensor (which ends at ${cursor})`);
-    if (e.begin > cursor) fail(`gap in the data: bytes [${cursor}, ${e.begin}) belong to no tensor (before '${e.name}')`);
+    if (e.end > dataLength) fail(`${quoteName(e.name)} data_offsets [${e.begin}, ${e.end}] run past the end of the data (${dataLength} bytes): truncated file?`);
+    if (e.begin < cursor) fail(`${quoteName(e.name)} data_offsets [${e.begin}, ${e.end}] overlap the previous tensor (which ends at ${cursor})`);
+    if (e.begin > cursor) fail(`gap in the data: bytes [${cursor}, ${e.begin}) belong to no tensor (before ${quoteName(e.name)})`);
     cursor = e.end;
   }
   if (cursor !== dataLength) fail(`the data section holds ${dataLength} bytes but the tensors cover ${cursor}`);
@@ -187,7 +256,7 @@ function readHeader(bytes: Uint8Array): { entries: Entry[]; metadata: Safetensor
     for (let at = dataStart + e.begin; at < dataStart + e.end; at += 8) {
       const v = view.getBigInt64(at, true);
       if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < BigInt(Number.MIN_SAFE_INTEGER)) {
-        fail(`'${e.name}' (I64) holds ${v}, which float64 cannot represent exactly (chainrule reads I64 as float64)`);
+        fail(`${quoteName(e.name)} (I64) holds ${v}, which float64 cannot represent exactly (chainrule reads I64 as float64)`);
       }
     }
   }
@@ -198,12 +267,15 @@ function readHeader(bytes: Uint8Array): { entries: Entry[]; metadata: Safetensor
  * Decodes safetensors bytes into tensors and metadata. I64 tensors (PyTorch stores BatchNorm's
  * num_batches_tracked so) are read into float64, chainrule having no integer dtype. Any problem
  * (truncation, a header whose offsets overlap, leave gaps or run out of bounds, another dtype, an
- * I64 value past 2⁵³) throws a SafetensorsError before any tensor is built. @example const { tensors, metadata } = parseSafetensorsFile(bytes)
+ * I64 value past 2⁵³, a name listed twice, a name or metadata string that is not well-formed
+ * Unicode) throws a SafetensorsError before any tensor is built. Tensors and metadata come back in
+ * dictionaries without a prototype, so every name, '__proto__' and 'constructor' included, is an
+ * ordinary key and nothing in the file can reach Object.prototype. @example const { tensors, metadata } = parseSafetensorsFile(bytes)
  */
 export function parseSafetensorsFile(bytes: Uint8Array): SafetensorsContents {
   const { entries, metadata, dataStart } = readHeader(bytes);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const tensors: Record<string, Tensor> = {};
+  const tensors: Record<string, Tensor> = emptyRecord();
   for (const e of entries) {
     const count = (e.end - e.begin) / BYTES[e.code];
     const at = dataStart + e.begin;
@@ -219,13 +291,12 @@ export function parseSafetensorsFile(bytes: Uint8Array): SafetensorsContents {
       data = new Float64Array(count);
       for (let i = 0; i < count; i++) data[i] = view.getFloat64(at + 8 * i, true);
     }
-    // defineProperty: a tensor named '__proto__' must stay a plain entry.
-    Object.defineProperty(tensors, e.name, { value: new Tensor(data, e.shape), enumerable: true, writable: true, configurable: true });
+    tensors[e.name] = new Tensor(data, e.shape);
   }
   return { tensors, metadata };
 }
 
-/** Decodes safetensors bytes into tensors by name. @example model.loadStateDict(parseSafetensors(bytes)) */
+/** Decodes safetensors bytes into tensors by name (a dictionary without a prototype; see parseSafetensorsFile). @example model.loadStateDict(parseSafetensors(bytes)) */
 export function parseSafetensors(bytes: Uint8Array): Record<string, Tensor> {
   return parseSafetensorsFile(bytes).tensors;
 }

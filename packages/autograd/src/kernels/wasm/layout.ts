@@ -1,6 +1,6 @@
 /**
  * The memory layout the WebAssembly gemm module and its loader agree on (both import this
- * file: scripts/gemm-wat.ts bakes the addresses into the module, gemm-wasm.ts writes to them).
+ * file: scripts/wasm/ bakes the addresses into the module, the loader writes to them).
  *
  *   [0, JOB_BYTES)                       the job record: one product, split into chunks
  *   [JOB_BYTES, + THREADS·scratch bytes) one scratch area per thread: edge tile, packed A, packed B

@@ -1,0 +1,33 @@
+/**
+ * The whole kernels module's WebAssembly text, from the kernel families' emitters
+ * (gemm.ts, elementwise.ts, optimisers.ts). Every export's name ends in its dtype.
+ */
+import { type GemmBlocking, MAX_PAGES, scratchLayout, type WasmDType } from '../../src/kernels/wasm/layout.js';
+import { adam, axpy } from './optimisers.js';
+import { binary, columnSums, reluBackward, unary } from './elementwise.js';
+import { biasActivation, GEMM_BLOCKING, gemmDriver, microKernel, pack, serve, slabLoop } from './gemm.js';
+
+/**
+ * The module: an imported memory (shared, so a helper thread can work in it; the loader
+ * clears the flag where shared memory is missing), `gemm_f32`, `gemm_f64`, `serve`, the
+ * epilogues `bias_act_f32`, `bias_act_f64`, `relu_backward_f32`, `relu_backward_f64`,
+ * `axpy_f32`, `axpy_f64`, the elementwise `binary_f32`, `binary_f64`, `unary_f32`, `unary_f64`,
+ * `column_sums_f32`, `column_sums_f64`, and the optimiser step `adam_f32`, `adam_f64`.
+ * `relaxed` uses relaxed-SIMD fused multiply-add in the gemm micro-kernels.
+ * NOTE: the order of the functions fixes their indices, hence the module's bytes.
+ */
+export function kernelsWat(relaxed: boolean, blocking: Readonly<Record<WasmDType, GemmBlocking>> = GEMM_BLOCKING, shared = true): string {
+  const layout = scratchLayout(blocking);
+  const lines = ['(module', `  (import "env" "memory" (memory 1 ${MAX_PAGES}${shared ? ' shared' : ''}))`];
+  for (const t of ['f32', 'f64'] as const) {
+    const b = blocking[t];
+    const functions = [
+      microKernel(t, b, relaxed), pack(t, b.nr, 'b'), pack(t, b.mr, 'a'), gemmDriver(t, b, layout), slabLoop(t), biasActivation(t),
+      reluBackward(t), axpy(t), binary(t), unary(t), columnSums(t), adam(t),
+    ];
+    for (const fn of functions) lines.push(...fn.map((line) => '  ' + line));
+  }
+  lines.push(...serve().map((line) => '  ' + line));
+  lines.push(')');
+  return lines.join('\n') + '\n';
+}

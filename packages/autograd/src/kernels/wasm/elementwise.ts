@@ -1,0 +1,88 @@
+import type { FloatArray } from '../../dtype.js';
+import { BINARY_OPS, UNARY_OPS, type WasmBinaryOp, type WasmUnaryOp } from './layout.js';
+import { staged } from './memory.js';
+
+/**
+ * Drivers of the elementwise WebAssembly kernels (source: scripts/wasm/elementwise.ts). Each
+ * gives the same bits as its TypeScript loop and returns false, having done nothing, where
+ * WebAssembly SIMD is missing or the arrays do not fit its memory.
+ */
+
+/**
+ * How an operand of `binaryWasm` covers its rows×n output: every element ('full'), one row
+ * repeated over the rows ('row', a bias), one value per row ('column') or one value ('scalar').
+ */
+export type OperandLayout = 'full' | 'row' | 'column' | 'scalar';
+
+/** Elements an operand of each layout holds, for a rows×n output. */
+const operandLength = (layout: OperandLayout, rows: number, n: number): number =>
+  layout === 'full' ? rows * n : layout === 'row' ? n : layout === 'column' ? rows : 1;
+
+/** Two vectors' room where `binary` splats the one value of a 'column' or 'scalar' operand's row. */
+const SLOT = { length: 8, float64: true } as const;
+
+/**
+ * out = a op b in WebAssembly over a rows×n output, each operand laid out as its layout says.
+ * @example if (!binaryWasm('add', x, 'full', bias, 'row', out, batch, features)) ...;
+ */
+export function binaryWasm(
+  op: WasmBinaryOp,
+  a: FloatArray,
+  aLayout: OperandLayout,
+  b: FloatArray,
+  bLayout: OperandLayout,
+  out: FloatArray,
+  rows: number,
+  n: number,
+): boolean {
+  const f32 = out instanceof Float32Array;
+  const size = f32 ? 4 : 8;
+  const walks = (layout: OperandLayout): number => (layout === 'full' || layout === 'row' ? 1 : 0);
+  const rowBytes = (layout: OperandLayout): number => (layout === 'full' ? n * size : layout === 'column' ? size : 0);
+  const regions = [
+    SLOT,
+    { length: operandLength(aLayout, rows, n), input: a },
+    { length: operandLength(bLayout, rows, n), input: b },
+    { length: rows * n, output: out },
+  ];
+  return staged(f32, regions, (kernels, at) =>
+    kernels.binary(BINARY_OPS.indexOf(op), at[1]!, walks(aLayout), rowBytes(aLayout), at[2]!, walks(bLayout), rowBytes(bLayout), at[3]!, n, rows, at[0]!),
+  );
+}
+
+/**
+ * out = f(x) in WebAssembly over arrays of one dtype and length.
+ * @example if (!unaryWasm('relu', x, out)) mapUnary('relu', x, out);
+ */
+export function unaryWasm(op: WasmUnaryOp, x: FloatArray, out: FloatArray): boolean {
+  const n = out.length;
+  return staged(out instanceof Float32Array, [{ length: n, input: x }, { length: n, output: out }], (kernels, at) =>
+    kernels.unary(UNARY_OPS.indexOf(op), at[0]!, at[1]!, n),
+  );
+}
+
+/**
+ * Sums x, seen as [outer, rows, n], over its middle axis into out of [outer, n], in
+ * WebAssembly: float64 sums, row by row, one rounding into out, as the TypeScript reduction.
+ * @example if (!columnSumsWasm(g, 1, batch, features, db)) reduceAxis('sum', ...);
+ */
+export function columnSumsWasm(x: FloatArray, outer: number, rows: number, n: number, out: FloatArray): boolean {
+  const regions = [{ length: outer * rows * n, input: x }, { length: outer * n, output: out, float64: true }];
+  return staged(x instanceof Float32Array, regions, (kernels, at) => kernels.columnSums(at[0]!, outer, rows, n, at[1]!));
+}
+
+/**
+ * out = g·[y > 0] over [rows, n] (relu's VJP from its output) and, when `sums` is given, its
+ * column sums (float64, row by row), in WebAssembly.
+ * @example if (!reluBackwardWasm(g, y, 64, 128, dh, db)) reluBackwardJs(...);
+ */
+export function reluBackwardWasm(g: FloatArray, y: FloatArray, rows: number, n: number, out: FloatArray, sums: FloatArray | null): boolean {
+  const length = rows * n;
+  const regions = [
+    // Computed over g in place, then copied out to `out`.
+    { length, input: g, output: out },
+    { length, input: y },
+    { length: n, output: sums, float64: true },
+  ];
+  return staged(out instanceof Float32Array, regions, (kernels, at) => kernels.reluBackward(at[0]!, at[1]!, rows, n, at[2]!, sums === null ? 0 : 1));
+}

@@ -1,0 +1,227 @@
+import { environmentVariable, nodeBuiltin } from '../environment.js';
+import { WASM_GEMM_BLOCKING } from './kernels.generated.js';
+import { JOB, JOB_BYTES, JOB_STATE, scratchAddress } from './layout.js';
+import { jobRecord, kernelsWithMemory } from './memory.js';
+import { type Kernels, loadKernels, SCRATCH } from './module.js';
+
+/**
+ * The helper thread that shares large products: a Node `worker_threads` worker that
+ * instantiates the same module over the same shared memory and takes slabs of each posted job
+ * (the job record of layout.ts). The caller always works too, so a product never waits for
+ * the helper to start, and a helper that fails leaves the caller alone, never wrong.
+ */
+
+/**
+ * Below this many multiply-adds (m·n·k, here 64³) a product stays on the calling thread: it
+ * takes about 25 µs, too little to share (`node scripts/run.mjs bench/micro/gemm.ts`).
+ */
+const THREAD_MIN_WORK = 1 << 18;
+
+/**
+ * Multiply-adds per slab a shared product is cut into (2 to MAX_SLABS slabs). More slabs than
+ * threads, so a thread slowed by other work on its core leaves slabs to the other instead of
+ * holding it up; not many more, since every slab packs the operand it shares in full again.
+ */
+const SLAB_WORK = 1 << 22;
+const MAX_SLABS = 8;
+
+/** Polls of the job state the caller makes before it sleeps waiting for the helper. */
+const MAIN_SPINS = 1 << 18;
+
+/**
+ * The helper's whole program (a CommonJS worker): instantiate the same module over the same
+ * memory, say it is ready, then serve jobs until the process ends. Should a slab trap, the job
+ * is marked failed, so the caller (blocked on the job's state, where it cannot see the worker's
+ * 'error' event) stops waiting and redoes the product alone.
+ */
+const HELPER_SOURCE = `
+const { workerData } = require('node:worker_threads');
+const { module, memory, scratch, ready } = workerData;
+const { serve } = new WebAssembly.Instance(module, { env: { memory } }).exports;
+const job = new Int32Array(memory.buffer, 0, ${JOB_BYTES / 4});
+Atomics.store(job, ready, 1);
+try {
+  serve(0, scratch);
+} catch (error) {
+  Atomics.store(job, ready, 0);
+  Atomics.store(job, ${JOB.state}, ${JOB_STATE.failed});
+  Atomics.notify(job, ${JOB.state});
+  throw error;
+}
+`;
+
+interface WorkerThreads {
+  Worker: new (source: string, options: { eval: true; workerData: unknown }) => { unref(): void; on(event: 'error', listener: (error: unknown) => void): void };
+}
+
+/** 'off': never start it; 'starting': started, not ready yet; 'ready'; 'failed'. */
+let helper: 'off' | 'starting' | 'ready' | 'failed' = 'off';
+let threads = threadsFromEnvironment();
+
+/** Threads a product may use where nothing says otherwise: 2 on a machine with 2+ cores that has worker_threads, else 1. */
+function defaultThreads(): 1 | 2 {
+  const os = nodeBuiltin<{ availableParallelism?: () => number }>('node:os');
+  return nodeBuiltin<WorkerThreads>('node:worker_threads') !== undefined && (os?.availableParallelism?.() ?? 1) >= 2 ? 2 : 1;
+}
+
+/** `CHAINRULE_THREADS=1|2`, read once at load. */
+function threadsFromEnvironment(): 1 | 2 {
+  const value = environmentVariable('CHAINRULE_THREADS');
+  if (value === undefined || value === '') return defaultThreads();
+  if (value !== '1' && value !== '2') throw new RangeError(`CHAINRULE_THREADS: expected '1' or '2', got '${value}'`);
+  return value === '1' ? 1 : 2;
+}
+
+/**
+ * Sets how many threads a large WebAssembly product may use: 1 (the calling thread only) or 2
+ * (the caller and a helper thread over shared memory; Node only, as browsers need a worker
+ * script of their own). Results are the same bits either way: each element gets the same
+ * arithmetic however the product is cut. The default is 2 where Node reports 2+ cores;
+ * `CHAINRULE_THREADS=1|2` sets it at load.
+ * @example setKernelThreads(1); // keep the second core for something else
+ */
+export function setKernelThreads(count: 1 | 2): void {
+  if (count !== 1 && count !== 2) throw new RangeError(`setKernelThreads: expected 1 or 2, got ${String(count)}`);
+  threads = count;
+}
+
+/**
+ * How many threads a large product uses now: 2 once the helper (started by the first product
+ * of 64³ multiply-adds or more) is running, else 1. Asking starts nothing.
+ * @example kernelThreads(); // 2 in Node on a 2-core machine, after the first large product
+ */
+export function kernelThreads(): 1 | 2 {
+  return threads === 2 && helperIsReady() ? 2 : 1;
+}
+
+/** Whether the helper can take work (reads the flag it sets once ready; never starts it). */
+function helperIsReady(): boolean {
+  if (helper === 'starting' && Atomics.load(jobRecord(), JOB.ready) === 1) helper = 'ready';
+  return helper === 'ready';
+}
+
+/** Whether the helper can take work; starts it (without waiting) the first time. */
+function helperReady(kernels: Kernels | null): boolean {
+  if (helper === 'off' && kernels !== null && kernels.shared) startHelper(kernels);
+  return helperIsReady();
+}
+
+function startHelper(kernels: Kernels): void {
+  const workerThreads = nodeBuiltin<WorkerThreads>('node:worker_threads');
+  if (workerThreads === undefined) {
+    helper = 'failed';
+    return;
+  }
+  try {
+    const worker = new workerThreads.Worker(HELPER_SOURCE, {
+      eval: true,
+      workerData: { module: kernels.module, memory: kernels.memory, scratch: scratchAddress(SCRATCH, 1), ready: JOB.ready },
+    });
+    // The helper must not keep the process alive; it holds no state worth a clean shutdown.
+    worker.unref();
+    worker.on('error', () => {
+      helper = 'failed';
+    });
+    helper = 'starting';
+  } catch {
+    helper = 'failed';
+  }
+}
+
+/**
+ * Resolves once the helper thread is ready, or false if it cannot run here (tests and
+ * benchmarks wait for it; `gemm` never does, it works alone meanwhile).
+ * @example await helperThreadReady();
+ */
+export async function helperThreadReady(timeoutMs = 10_000): Promise<boolean> {
+  const started = Date.now();
+  while (!helperReady(kernelsWithMemory())) {
+    if (helper === 'failed' || !loadKernels()?.shared || Date.now() - started > timeoutMs) return false;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  return true;
+}
+
+/**
+ * How many threads worked on the last product: every thread that ran the job's loop took one
+ * slab number past the end before it stopped, so the counter tells.
+ * @example gemm(...); lastGemmThreads(); // 2 when the helper took part
+ */
+export function lastGemmThreads(): number {
+  const job = jobRecord();
+  return job.length === 0 ? 0 : Atomics.load(job, JOB.counter) - job[JOB.chunks]!;
+}
+
+/** How a product is cut: `chunks` slabs of `width` rows of C (axis 0) or columns (axis 1). */
+export interface GemmSplit {
+  readonly axis: 0 | 1;
+  readonly width: number;
+  readonly chunks: number;
+}
+
+/**
+ * How an m×n×k product is cut for `threads` threads: whole on one thread or below
+ * THREAD_MIN_WORK; otherwise along the side with more register tiles (so slabs stay as wide as
+ * the blocking likes) into whole tiles.
+ * @example splitProduct(512, 512, 512, true, 2); // { axis: 0, width: 64, chunks: 8 }
+ */
+export function splitProduct(m: number, n: number, k: number, f32: boolean, threads: 1 | 2): GemmSplit {
+  const whole = { axis: 1 as const, width: n, chunks: 1 };
+  if (threads === 1 || m * n * k < THREAD_MIN_WORK) return whole;
+  const { mr, nr } = f32 ? WASM_GEMM_BLOCKING.f32 : WASM_GEMM_BLOCKING.f64;
+  const axis = n / nr >= m / mr ? 1 : 0;
+  const extent = axis === 1 ? n : m;
+  const unit = axis === 1 ? nr : mr;
+  const slabs = Math.min(MAX_SLABS, Math.max(2, Math.floor((m * n * k) / SLAB_WORK)), Math.ceil(extent / unit));
+  const width = roundUp(Math.ceil(extent / slabs), unit);
+  const chunks = Math.ceil(extent / width);
+  return chunks < 2 ? whole : { axis, width, chunks };
+}
+
+/**
+ * Runs the product whose operands are in the job record (m, n, k, addresses, strides, dtype):
+ * cuts it (see `splitProduct`), posts it to the helper when there is more than one slab and
+ * the helper is ready, works on it with `entry` (the dtype's `gemm`), and returns once every
+ * slab is done. Should the helper trap, the caller redoes the whole product alone and keeps
+ * to one thread from then on.
+ */
+export function runProduct(kernels: Kernels, entry: (job: number, scratch: number) => void): void {
+  const job = jobRecord();
+  const m = job[JOB.m]!, n = job[JOB.n]!, k = job[JOB.k]!;
+  const shared = threads === 2 && m * n * k >= THREAD_MIN_WORK && helperReady(kernels);
+  const { axis, width, chunks } = splitProduct(m, n, k, job[JOB.dtype] === 0, shared ? 2 : 1);
+  job[JOB.counter] = 0;
+  job[JOB.chunks] = chunks;
+  job[JOB.axis] = axis;
+  job[JOB.width] = width;
+  const scratch = scratchAddress(SCRATCH, 0);
+  if (chunks === 1) {
+    entry(0, scratch);
+    return;
+  }
+  // The store publishes the fields written above (Atomics are sequentially consistent).
+  Atomics.store(job, JOB.state, JOB_STATE.posted);
+  Atomics.notify(job, JOB.state, 1);
+  entry(0, scratch);
+  // Withdraw the job if the helper never took it; otherwise wait for it to finish its slab.
+  if (Atomics.compareExchange(job, JOB.state, JOB_STATE.posted, JOB_STATE.idle) === JOB_STATE.posted) return;
+  // Its slab ends soon: poll a while before sleeping, as waking can cost as much as a slab.
+  for (let spin = 0; spin < MAIN_SPINS && Atomics.load(job, JOB.state) === JOB_STATE.taken; spin++);
+  while (Atomics.load(job, JOB.state) === JOB_STATE.taken) Atomics.wait(job, JOB.state, JOB_STATE.taken);
+  const failed = Atomics.load(job, JOB.state) === JOB_STATE.failed;
+  Atomics.store(job, JOB.state, JOB_STATE.idle);
+  if (failed) {
+    // The helper trapped in a slab and has stopped. Redo the whole product on this thread
+    // (were the trap ours too, it would surface here as the error it is), alone from now on.
+    helper = 'failed';
+    job[JOB.counter] = 0;
+    job[JOB.chunks] = 1;
+    job[JOB.axis] = 1;
+    job[JOB.width] = n;
+    entry(0, scratch);
+  }
+}
+
+function roundUp(x: number, multiple: number): number {
+  return Math.ceil(x / multiple) * multiple;
+}

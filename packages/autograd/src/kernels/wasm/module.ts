@@ -1,0 +1,158 @@
+import { WASM_GEMM_BLOCKING, WASM_KERNELS_RELAXED, WASM_KERNELS_SIMD128 } from './kernels.generated.js';
+import { dataStart, MAX_PAGES, scratchLayout } from './layout.js';
+
+/**
+ * Loading the WebAssembly kernels module (source: scripts/wasm/). It is a few kilobytes, so it
+ * compiles synchronously (`new WebAssembly.Module`) on first use and every kernel stays
+ * synchronous. Nothing here copies data or runs a kernel: see memory.ts for staging, and the
+ * drivers gemm.ts, elementwise.ts and optimisers.ts.
+ */
+
+/** The threads' scratch areas, as the module's gemm was built to use them. */
+export const SCRATCH = scratchLayout(WASM_GEMM_BLOCKING);
+/** First byte of the operands, past the job record and the threads' scratch areas. */
+export const DATA_START = dataStart(SCRATCH);
+
+/** One dtype's kernels; byte addresses into the module's memory, sizes in elements. */
+export interface DtypeKernels {
+  /** Does slabs of the job at byte address `job` with the scratch area at `scratch` until none is left. */
+  readonly gemm: (job: number, scratch: number) => void;
+  /** C[r, j] = act(C[r, j] + bias[j]) in place; flags: 1 adds the bias, 2 applies relu. */
+  readonly biasActivation: (c: number, m: number, n: number, bias: number, flags: number) => void;
+  /** g ← g·[y > 0] in place over rows×n; flags bit 0 also sums columns into n f64 at acc. */
+  readonly reluBackward: (g: number, y: number, rows: number, n: number, acc: number, flags: number) => void;
+  /** y ← β·y + α·x over n elements. */
+  readonly axpy: (y: number, x: number, n: number, alpha: number, beta: number) => void;
+  /**
+   * out = a op b over rows×n elements; sa, sb: 1 to walk the row, 0 for one value per row
+   * (splatted at slot, slot + 16); ra, rb: bytes from one row of the operand to the next.
+   */
+  readonly binary: (op: number, a: number, sa: number, ra: number, b: number, sb: number, rb: number, out: number, n: number, rows: number, slot: number) => void;
+  /** out = f(x) over n elements. */
+  readonly unary: (op: number, x: number, out: number, n: number) => void;
+  /** For each of `outer` blocks of rows×n elements at x, the n column sums into f64 values at acc. */
+  readonly columnSums: (x: number, outer: number, rows: number, n: number, acc: number) => void;
+  /** One Adam step in place over n elements at x, g, m, v. */
+  readonly adam: (
+    x: number, g: number, m: number, v: number, n: number,
+    b1: number, c1: number, b2: number, c2: number, stepSize: number, bc2: number, eps: number, decay: number, sign: number,
+  ) => void;
+}
+
+/** Which build was loaded: relaxed-SIMD FMA where the runtime validates it, else SIMD128. */
+export type WasmGemmFlavour = 'relaxed-simd' | 'simd128';
+
+/** The instantiated module. */
+export interface Kernels {
+  readonly f32: DtypeKernels;
+  readonly f64: DtypeKernels;
+  readonly flavour: WasmGemmFlavour;
+  /** The compiled module and its memory, which the helper thread instantiates again. */
+  readonly module: WebAssembly.Module;
+  readonly memory: WebAssembly.Memory;
+  /** Whether the memory is shared, so a helper thread can work in it. */
+  readonly shared: boolean;
+}
+
+/** undefined: not tried yet; null: unavailable. */
+let loaded: Kernels | null | undefined;
+
+/**
+ * The kernels, compiled and instantiated on the first call; null where WebAssembly SIMD is
+ * missing or refused (the TypeScript kernels take over).
+ */
+export function loadKernels(): Kernels | null {
+  if (loaded !== undefined) return loaded;
+  loaded = null;
+  if (typeof WebAssembly !== 'object' || typeof atob !== 'function') return null;
+  try {
+    const { memory, shared } = newMemory();
+    for (const [flavour, text] of [['relaxed-simd', WASM_KERNELS_RELAXED], ['simd128', WASM_KERNELS_SIMD128]] as const) {
+      const bytes = shared ? decodeBase64(text) : unsharedModuleBytes(decodeBase64(text));
+      if (!WebAssembly.validate(bytes)) continue;
+      const module = new WebAssembly.Module(bytes);
+      const exports = new WebAssembly.Instance(module, { env: { memory } }).exports;
+      loaded = { f32: dtypeKernels(exports, 'f32'), f64: dtypeKernels(exports, 'f64'), flavour, module, memory, shared };
+      break;
+    }
+  } catch {
+    // A runtime that validates the module but refuses to compile it (e.g. a CSP without
+    // 'wasm-unsafe-eval'): the TypeScript kernels take over.
+    loaded = null;
+  }
+  return loaded;
+}
+
+/** The exports whose names end in `_<t>`, under the names the drivers use. */
+function dtypeKernels(exports: WebAssembly.Exports, t: 'f32' | 'f64'): DtypeKernels {
+  const entry = <F>(name: string): F => exports[`${name}_${t}`] as F;
+  return {
+    gemm: entry('gemm'),
+    biasActivation: entry('bias_act'),
+    reluBackward: entry('relu_backward'),
+    axpy: entry('axpy'),
+    binary: entry('binary'),
+    unary: entry('unary'),
+    columnSums: entry('column_sums'),
+    adam: entry('adam'),
+  };
+}
+
+/**
+ * Whether the WebAssembly SIMD kernels can run here (compiles them on first call).
+ * @example if (wasmAvailable()) setKernelBackend('wasm');
+ */
+export function wasmAvailable(): boolean {
+  return loadKernels() !== null;
+}
+
+/**
+ * The build in use, or null where WebAssembly SIMD is missing.
+ * @example wasmGemmFlavour(); // 'simd128' in Node 20 without --experimental-wasm-relaxed-simd
+ */
+export function wasmGemmFlavour(): WasmGemmFlavour | null {
+  return loadKernels()?.flavour ?? null;
+}
+
+function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
+  const binary = atob(text);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
+
+/** The import of the memory in the module's bytes: "env" "memory", kind memory, limits flags. */
+const MEMORY_IMPORT = [3, ...'env'.split('').map((ch) => ch.charCodeAt(0)), 6, ...'memory'.split('').map((ch) => ch.charCodeAt(0)), 2];
+const SHARED_WITH_MAXIMUM = 3;
+const WITH_MAXIMUM = 1;
+
+/**
+ * The same module importing an unshared memory: the limits flags after the memory import go
+ * from "shared, with maximum" to "with maximum" (the only difference between the two builds;
+ * a test compares this with the assembler's unshared build). For runtimes without
+ * SharedArrayBuffer, such as a browser page that is not cross-origin isolated.
+ */
+export function unsharedModuleBytes(bytes: Uint8Array<ArrayBuffer>): Uint8Array<ArrayBuffer> {
+  const copy = bytes.slice();
+  for (let i = 0; i + MEMORY_IMPORT.length < copy.length; i++) {
+    if (MEMORY_IMPORT.every((byte, j) => copy[i + j] === byte) && copy[i + MEMORY_IMPORT.length] === SHARED_WITH_MAXIMUM) {
+      copy[i + MEMORY_IMPORT.length] = WITH_MAXIMUM;
+      return copy;
+    }
+  }
+  throw new Error('wasm kernels: the WebAssembly module has no shared memory import to clear');
+}
+
+/** A memory big enough for the job record and scratch; shared where the runtime allows. */
+function newMemory(): { memory: WebAssembly.Memory; shared: boolean } {
+  const initial = Math.ceil(DATA_START / 65536);
+  if (typeof SharedArrayBuffer === 'function') {
+    try {
+      const memory = new WebAssembly.Memory({ initial, maximum: MAX_PAGES, shared: true });
+      if (memory.buffer instanceof SharedArrayBuffer) return { memory, shared: true };
+    } catch {
+      // Shared memory refused (no cross-origin isolation): fall through to an unshared one.
+    }
+  }
+  return { memory: new WebAssembly.Memory({ initial, maximum: MAX_PAGES }), shared: false };
+}
