@@ -265,7 +265,7 @@ describe('parameters and submodules named like Object.prototype members work as 
   test('an optimiser over them saves and resumes through a checkpoint', () => {
     const m = new Reserved(1);
     const opt = new Adam(m.parameters(), { lr: 0.1 });
-    for (const p of m.parameters()) p.grad = tensor(Array.from(p.data, () => 1));
+    for (const p of m.parameters()) p.grad = tensor(Array.from(p.data, () => 1), { shape: p.shape });
     opt.step();
     const back = parseCheckpoint(serializeCheckpoint({ model: m.stateDict(), optimizer: opt.stateDict() }));
     const opt2 = new Adam(new Reserved(1).parameters(), { lr: 0.1 });
