@@ -44,11 +44,6 @@ function formatBytes(bytes: number): string {
   return u === 0 ? `${bytes} bytes` : `${v.toPrecision(3)} ${units[u]} (${bytes.toExponential(2)} bytes)`;
 }
 
-/** The dtype whose storage type `data` is. */
-export function dtypeOf(data: FloatArray): DType {
-  return data instanceof Float32Array ? 'float32' : 'float64';
-}
-
 export function isDType(x: unknown): x is DType {
   return x === 'float32' || x === 'float64';
 }

@@ -13,11 +13,15 @@ export class Generator {
   private s3 = 0;
   private spare: number | null = null;
 
+  /** @throws ArgumentError if `seed` is not finite. */
   constructor(seed = 0) {
     this.seed(seed);
   }
 
-  /** Restarts the stream from `seed` (any finite number; its integer part, mod 2^32, is used). */
+  /**
+   * Restarts the stream from `seed` (any finite number; its integer part, mod 2^32, is used).
+   * @throws ArgumentError if `seed` is not finite.
+   */
   seed(seed: number): this {
     if (!Number.isFinite(seed)) throw new ArgumentError(`Generator: seed must be a finite number, got ${seed}`);
     let x = Math.trunc(seed) >>> 0;
@@ -42,7 +46,11 @@ export class Generator {
     return { s: [this.s0 >>> 0, this.s1 >>> 0, this.s2 >>> 0, this.s3 >>> 0], spare: this.spare };
   }
 
-  /** Restores a state from `getState`: the stream continues exactly where it was. @example g.setState(s) */
+  /**
+   * Restores a state from `getState`: the stream continues exactly where it was.
+   * @throws ArgumentError if `state` is not `{ s: four unsigned 32-bit integers, spare: number | null }`.
+   * @example g.setState(s)
+   */
   setState(state: GeneratorState): this {
     const words = state?.s;
     if (!Array.isArray(words) || words.length !== 4 || words.some((w) => !Number.isInteger(w) || w < 0 || w > 0xffffffff)) {
@@ -112,13 +120,19 @@ function rotl(x: number, k: number): number {
 
 /** A Generator's complete state: plain data, safe to serialise as JSON. */
 export interface GeneratorState {
+  /** The four 32-bit words of xoshiro128**'s state. */
   s: number[];
+  /** The second normal of the last Box-Muller pair, waiting for the next `normal()`, or null. */
   spare: number | null;
 }
 
 const globalGenerator = new Generator(0);
 
-/** Reseeds the generator used when no `seed` or `generator` is given, as `torch.manual_seed`. */
+/**
+ * Reseeds the generator used when no `seed` or `generator` is given, as `torch.manual_seed`.
+ * @throws ArgumentError if `seed` is not finite.
+ * @example manualSeed(0); randn([2])
+ */
 export function manualSeed(seed: number): void {
   globalGenerator.seed(seed);
 }

@@ -378,6 +378,11 @@ function pickColumn(caller: string, where: string, column: string | number, name
  * or field longer than its limit (`maxRecordLength`, `maxFieldLength`), an unknown option, and a
  * column selected by a name the header gives twice. Header names are kept as strings in an array
  * and never become object keys.
+ * Quotes follow RFC 4180; hexadecimal and other non-decimal literals are not numbers here.
+ * @throws DataFormatError for a ragged row, a field that is not a number, a missing value under
+ * `nan: 'error'`, or an unclosed quote (each naming its line).
+ * @throws ArgumentError for a bad option (delimiter, nan, header) or an unknown column.
+ * @throws TypeError if `text` is not a string.
  * @example parseCsv('a,b\n1,2\n3,4\n') // { data: [1,2,3,4], shape: [2, 2], columns: ['a', 'b'] }
  */
 export function parseCsv(text: string, options: CsvOptions = {}): CsvTable {

@@ -1,6 +1,7 @@
 /**
  * @chainrule/datasets/node: everything that needs the file system or Node's module loader.
  * The browser-safe API is re-exported too, so one import serves a Node script.
+ * @module @chainrule/datasets/node
  */
 export {
   ArgumentError,

@@ -36,6 +36,11 @@ export class Rng {
   // Box-Muller makes normals in pairs; the second waits here for the next call.
   private spare = Number.NaN;
 
+  /**
+   * @param seed - any safe integer (default 0).
+   * @param stream - picks an independent sequence for the same seed (default 0).
+   * @throws ArgumentError if `seed` or `stream` is not a safe integer.
+   */
   constructor(seed = 0, stream = 0) {
     checkSeed('Rng', seed);
     checkSeed('Rng', stream, 'stream');
@@ -102,7 +107,11 @@ export class Rng {
     return r * Math.cos(theta);
   }
 
-  /** Uniform integer in [0, n), without modulo bias; n must be in [1, 2**32]. @example new Rng(0).int(6) */
+  /**
+   * Uniform integer in [0, n), without modulo bias.
+   * @throws ArgumentError unless `n` is an integer in [1, 2**32].
+   * @example new Rng(0).int(6)
+   */
   int(n: number): number {
     if (!Number.isInteger(n) || n < 1 || n > TWO_POW_32) {
       throw new ArgumentError(`Rng.int: n must be an integer in [1, 2**32], got ${n}`);
@@ -115,7 +124,11 @@ export class Rng {
   }
 
   /** Shuffles `a` in place (Fisher-Yates) and returns it. @example new Rng(0).shuffle(Uint32Array.of(1, 2, 3)) */
-  shuffle<T extends { length: number; [i: number]: number }>(a: T): T {
+  shuffle<T extends {
+    /** Number of elements. */
+    length: number;
+    [i: number]: number;
+  }>(a: T): T {
     for (let i = a.length - 1; i > 0; i--) {
       const j = this.int(i + 1);
       const tmp = a[i];
@@ -125,7 +138,11 @@ export class Rng {
     return a;
   }
 
-  /** A random permutation of 0..n-1. @example new Rng(0).permutation(5) */
+  /**
+   * A random permutation of 0..n-1.
+   * @throws RangeError (from Uint32Array) if `n` is negative or not an integer.
+   * @example new Rng(0).permutation(5)
+   */
   permutation(n: number): Uint32Array {
     const p = new Uint32Array(n);
     for (let i = 0; i < n; i++) p[i] = i;

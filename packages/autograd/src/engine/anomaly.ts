@@ -9,13 +9,19 @@ import { runScoped } from './grad-mode.js';
  */
 let enabled = false;
 
+/** Whether anomaly mode is on (inside `detectAnomaly`). @example isAnomalyEnabled() // false */
 export function isAnomalyEnabled(): boolean {
   return enabled;
 }
 
 /**
- * Runs `fn` in anomaly mode: `detectAnomaly(() => loss(x).backward())`. `fn` must be
- * synchronous: an async function is refused (the mode would end at its first `await`).
+ * Runs `fn` in anomaly mode (`torch.autograd.detect_anomaly`) and returns its result: the first
+ * op whose forward output or computed gradient holds NaN or Inf throws, where PyTorch only
+ * checks the backward. `fn` must be synchronous: an async function is refused (the mode would
+ * end at its first `await`).
+ * @throws AnomalyError naming the op, forward or backward, and the line that created it.
+ * @throws ArgumentError when `fn` is async or returns a promise.
+ * @example detectAnomaly(() => loss(x).backward())
  */
 export function detectAnomaly<T>(fn: () => T): T {
   return runScoped('detectAnomaly', fn, () => {

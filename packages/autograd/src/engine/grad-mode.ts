@@ -6,7 +6,7 @@ import { ArgumentError } from '../errors.js';
  */
 let enabled = true;
 
-/** Whether ops record the graph right now. */
+/** Whether ops record the graph right now (`torch.is_grad_enabled`). @example isGradEnabled() // true outside noGrad */
 export function isGradEnabled(): boolean {
   return enabled;
 }
@@ -62,19 +62,22 @@ function withGradMode<T>(op: string, mode: boolean, fn: () => T): T {
 }
 
 /**
- * Runs `fn` with graph recording off: `const y = noGrad(() => model.forward(x))`. `fn` must be
- * synchronous: an async function is refused (the mode would end at its first `await`).
+ * Runs `fn` with graph recording off and returns its result, as `torch.no_grad()`; the previous
+ * mode is restored afterwards, also when `fn` throws. `fn` must be synchronous: an async
+ * function, or one returning a promise, is refused (the mode would end at its first `await`).
+ * @throws ArgumentError when `fn` is async or returns a promise.
+ * @example const y = noGrad(() => model.forward(x))
  */
 export function noGrad<T>(fn: () => T): T {
   return withGradMode('noGrad', false, fn);
 }
 
-/** Runs `fn` with graph recording on, even inside `noGrad`. `fn` must be synchronous, as for `noGrad`. */
+/** Runs `fn` with graph recording on, even inside `noGrad` (`torch.enable_grad()`); the mode is restored afterwards. `fn` must be synchronous, as for `noGrad`. @example enableGrad(() => x.square().sum()) */
 export function enableGrad<T>(fn: () => T): T {
   return withGradMode('enableGrad', true, fn);
 }
 
-/** Runs `fn` with graph recording set to `mode`. `fn` must be synchronous, as for `noGrad`. */
+/** Runs `fn` with graph recording set to `mode` (`torch.set_grad_enabled`); the mode is restored afterwards. `fn` must be synchronous, as for `noGrad`. @example setGradEnabled(training, () => model.forward(x)) */
 export function setGradEnabled<T>(mode: boolean, fn: () => T): T {
   return withGradMode('setGradEnabled', mode, fn);
 }

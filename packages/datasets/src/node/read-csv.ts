@@ -61,6 +61,8 @@ export function readCsvFile(caller: string, path: PathLike, options: CsvOptions 
  * read in chunks of 1 MiB: a file larger than memory can be read as long as its table fits, and a
  * record or field longer than `maxRecordLength` / `maxFieldLength` is an error naming the file
  * and line (see CsvOptions).
+ * @throws DataFileError if the file cannot be read; DataFormatError and ArgumentError as
+ * `parseCsv`, messages naming the file.
  * @example const { data, shape, columns } = readCsv('prices.csv', { columns: ['area', 'price'] });
  */
 export function readCsv(pathOrText: PathLike, options: CsvOptions = {}): CsvTable {

@@ -17,10 +17,14 @@ export interface LinearWarmupOptions {
  * with endFactor 1), then follows `after` (restarted at its epoch 0), as SequentialLR chains them.
  * Build `after` first, on the same optimiser, and step only the warmup (it computes `after`'s
  * learning rates from its formula, so `after`'s own counter stays where it was built).
+ * @throws ArgumentError if warmupSteps is not a non-negative integer, startFactor is outside
+ * [0, 1], or `after` schedules another optimiser.
  * @example const sched = new LinearWarmup(opt, { warmupSteps: 5, after: new CosineAnnealingLR(opt, { tMax: 95 }) });
  */
 export class LinearWarmup extends LRScheduler {
+  /** The scheduler followed after warmup, or null (the base lr is then kept). */
   readonly after: LRScheduler | null;
+  /** Epochs (or steps) of warmup. */
   readonly warmupSteps: number;
 
   constructor(optimizer: Schedulable, options: LinearWarmupOptions) {
@@ -38,6 +42,7 @@ export class LinearWarmup extends LRScheduler {
     this.warmupSteps = warmupSteps;
   }
 
+  /** As `LRScheduler.stateDict`, plus `after`: the following scheduler's state, or null. */
   override stateDict(): SchedulerStateDict {
     return { ...super.stateDict(), after: this.after === null ? null : this.after.stateDict() };
   }
@@ -46,7 +51,10 @@ export class LinearWarmup extends LRScheduler {
     return { ...super.stateSchema(), after: { test: (v) => v === null || (typeof v === 'object' && !Array.isArray(v)), must: "null or the state of the 'after' scheduler" } };
   }
 
-  /** Restores `stateDict` output, the `after` scheduler's included; on any problem nothing changes. */
+  /**
+   * Restores `stateDict` output, the following scheduler's too; on any problem nothing changes.
+   * @throws StateDictError as `LRScheduler.loadStateDict`, or when the state and this warmup disagree on having an 'after' scheduler.
+   */
   override loadStateDict(dict: SchedulerStateDict): void {
     const inner = dict?.after;
     if ((this.after === null) !== (inner === null || inner === undefined)) {

@@ -6,7 +6,9 @@ import { parseSafetensorsFile, serializeSafetensors, type SafetensorsMetadata } 
 
 /** A training checkpoint: model state, and optionally optimiser and scheduler state. */
 export interface Checkpoint {
+  /** The model's `stateDict()`. */
   model: Record<string, Tensor>;
+  /** An optimiser's `stateDict()`. */
   optimizer?: OptimizerStateDict;
   /** A scheduler's `stateDict()` (plain numbers, arrays and nested objects). */
   scheduler?: object;
@@ -69,7 +71,10 @@ function fromJson(key: string, text: string): unknown {
  * Encodes a checkpoint as one safetensors file: model tensors under `model.`, optimiser buffers
  * under `optimizer.<param index>.<name>`, step counts, group options and scheduler state as JSON
  * in the metadata. Resuming from it continues training bit for bit. Optimiser state and option
- * names must be identifiers (as every optimiser's are), never one of Object.prototype's.
+ * names must be identifiers (as every optimiser's are), never one of Object.prototype's. (PyTorch
+ * pickles a dict with `torch.save`; this file is plain safetensors, readable by any safetensors reader.)
+ * @throws SafetensorsError for a checkpoint that is not `{ model, ... }`, a bad state or option
+ * name or index, or as `serializeSafetensors` (a model entry that is not a Tensor...).
  * @example const bytes = serializeCheckpoint({ model: net.stateDict(), optimizer: opt.stateDict() })
  */
 export function serializeCheckpoint(checkpoint: Checkpoint): Uint8Array {
@@ -143,7 +148,10 @@ function readOptimizerJson(parsed: unknown): { numbers: Map<number, Record<strin
 /**
  * Decodes `serializeCheckpoint` bytes. Every name is checked before it becomes a key, and every
  * dictionary returned has no prototype, so a hostile file can do no more than be refused with a
- * SafetensorsError naming what is wrong.
+ * SafetensorsError naming what is wrong. Infinity and NaN in the scheduler's state survive the trip.
+ * @throws SafetensorsError if the bytes are not valid safetensors (see `parseSafetensorsFile`), a
+ * tensor is neither `model.*` nor `optimizer.<index>.<name>`, or the checkpoint's JSON metadata is
+ * malformed, names something no optimiser uses, or is missing.
  * @example const ckpt = parseCheckpoint(bytes); net.loadStateDict(ckpt.model); opt.loadStateDict(ckpt.optimizer!)
  */
 export function parseCheckpoint(bytes: Uint8Array): Checkpoint {
