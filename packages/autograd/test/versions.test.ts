@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import {
-  GraphError, Tensor, adamUpdate, axpy, axpby, crossEntropy, customOp, incrementVersion, linear, tensor, where, type NestedArray,
+  GraphError, Tensor, Value, adamUpdate, axpy, axpby, crossEntropy, customOp, incrementVersion, linear, tensor, where, type NestedArray,
 } from '@chainrule/autograd';
 import { seededTensor } from '@chainrule/autograd/testing';
 
@@ -208,6 +208,98 @@ describe('version counters', () => {
           }
         },
       ),
+      { numRuns: 200 },
+    );
+  });
+});
+
+describe('Value: assigning .data between a forward and its backward', () => {
+  it('refuses w·w after w.data changed (it gave [1, 3]-style wrong gradients), naming the op, input and label', () => {
+    const w = new Value(1, 'w');
+    const y = w.mul(w);
+    w.data += 1;
+    expect(() => y.backward()).toThrow(GraphError);
+    expect(w.grad).toBe(0);
+    const v = new Value(1, 'v');
+    const z = v.mul(v);
+    v.data = 2;
+    expect(() => z.backward()).toThrow(/^Value\.backward: input 0 'v' of 'mul' had its data assigned \(now 2\) after 'mul' used it/);
+  });
+
+  it('accepts assignments to values no chain rule reads, and the usual forward, backward, update loop', () => {
+    const a = new Value(3);
+    const s = a.add(2).tanh();
+    a.data = 10; // add reads no data, tanh reads its output
+    s.backward();
+    expect(a.grad).toBeCloseTo(1 - Math.tanh(5) ** 2, 14);
+    const p = new Value(0.5);
+    for (let step = 0; step < 3; step++) {
+      p.grad = 0;
+      const loss = p.mul(p).add(p.exp());
+      loss.backward();
+      expect(p.grad).toBeCloseTo(2 * p.data + Math.exp(p.data), 12);
+      p.data -= 0.1 * p.grad;
+    }
+  });
+
+  it('refuses an output assigned in place, and checks graphs older than the last backward too', () => {
+    const x = new Value(0.3);
+    const e = x.exp();
+    const out = e.add(1);
+    e.data = 5;
+    expect(() => out.backward()).toThrow(/'exp' had its data assigned/);
+    // A graph built, then another backward (a new epoch), then an assignment, then the old graph.
+    const u = new Value(2, 'u');
+    const old = u.mul(3).mul(u);
+    new Value(1).mul(2).backward();
+    u.data = 4;
+    expect(() => old.backward()).toThrow(/'u' of 'mul'/);
+  });
+
+  it('takes a number seed, as PyTorch backward(gradient)', () => {
+    const b = new Value(2);
+    b.mul(b).backward(5);
+    expect(b.grad).toBe(20);
+    const leaf = new Value(1);
+    leaf.backward(-2);
+    expect(leaf.grad).toBe(-2);
+    expect(() => b.mul(2).backward('1' as never)).toThrow(/^Value\.backward: the seed gradient must be a number/);
+  });
+
+  it('throws exactly when a rule reads an assigned value (random chains)', () => {
+    type Step = { reads: 'input' | 'output' | 'none'; f: (v: Value) => Value };
+    const steps: Step[] = [
+      { reads: 'none', f: (v) => v.add(1) },
+      { reads: 'input', f: (v) => v.mul(v) },
+      { reads: 'input', f: (v) => v.relu() },
+      { reads: 'output', f: (v) => v.tanh() },
+      { reads: 'output', f: (v) => v.sigmoid() },
+    ];
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: steps.length - 1 }), { minLength: 1, maxLength: 6 }), fc.nat(), fc.double({ min: 0.1, max: 1, noNaN: true }), (picks, at, x0) => {
+        const chain = picks.map((i) => steps[i]!);
+        const run = (edit: number | null): { x: Value; error: unknown } => {
+          const x = new Value(x0);
+          const vs = [x];
+          for (const s of chain) vs.push(s.f(vs[vs.length - 1]!));
+          if (edit !== null) vs[edit]!.data = vs[edit]!.data; // the same number: only the assignment counts
+          try {
+            vs[vs.length - 1]!.backward();
+            return { x, error: null };
+          } catch (e) {
+            return { x, error: e };
+          }
+        };
+        const clean = run(null);
+        const j = at % (chain.length + 1);
+        const edited = run(j);
+        const expectThrow = (j < chain.length && chain[j]!.reads === 'input') || (j > 0 && chain[j - 1]!.reads === 'output');
+        if (expectThrow) expect(edited.error).toBeInstanceOf(GraphError);
+        else {
+          expect(edited.error).toBeNull();
+          expect(edited.x.grad).toBe(clean.x.grad);
+        }
+      }),
       { numRuns: 200 },
     );
   });
