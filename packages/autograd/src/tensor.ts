@@ -17,7 +17,7 @@ import { toDtype } from './ops/cast.js';
 import { gather } from './ops/gather.js';
 import { isGradEnabled } from './engine/grad-mode.js';
 import { captureCreationSite, checkFinite, checksForward, isAnomalyEnabled } from './engine/anomaly.js';
-import { versionOf } from './engine/versions.js';
+import { versionOf, writeCount } from './engine/versions.js';
 import { markFresh } from './engine/fresh-grads.js';
 
 /** A vector-Jacobian product: the gradient of the output in, one gradient per input out (null where none). */
@@ -60,6 +60,8 @@ export interface GradNode {
   /** The tensors the VJP reads, and (same order) their versions when the op ran. */
   readonly saves: readonly SavedRef[];
   readonly savedVersions: readonly number[];
+  /** How many in-place writes the library had made when the op ran (see engine/versions.ts). */
+  readonly writesBefore: number;
 }
 
 /** A gradient hook: sees the gradient flowing into a tensor and may return a replacement. */
@@ -427,18 +429,41 @@ export function makeOutput(op: string, data: FloatArray, shape: Shape, inputs: r
     return out;
   }
   const saves = options.saves === undefined ? allSaved(inputs) : savedFor(inputs, options.saves);
-  const savedVersions = saves.map((ref) => versionOf(ref === 'output' ? data : typeof ref === 'number' ? inputs[ref]!.data : ref.data));
-  return new Tensor(data, shape, { gradFn: { op, inputs, vjp, site, saves, savedVersions } });
+  const writesBefore = writeCount();
+  // Before any in-place write every version is 0: one shared list of zeros serves.
+  const savedVersions = saves.length === 0 ? NOTHING_SAVED : writesBefore === 0 && saves.length <= ZEROS.length ? ZEROS
+    : saves.map((ref) => versionOf(ref === 'output' ? data : typeof ref === 'number' ? inputs[ref]!.data : ref.data));
+  return new Tensor(data, shape, { gradFn: { op, inputs, vjp, site, saves, savedVersions, writesBefore } });
 }
 
+const NOTHING_SAVED: readonly never[] = [];
+const ZEROS: readonly number[] = Object.freeze(new Array<number>(8).fill(0));
+
 /** What the gradients of the inputs that require grad read, each tensor once. */
-function savedFor(inputs: readonly Tensor[], reads: readonly (readonly SavedRef[])[]): SavedRef[] {
-  const refs: SavedRef[] = [];
+function savedFor(inputs: readonly Tensor[], reads: readonly (readonly SavedRef[])[]): readonly SavedRef[] {
+  // The usual case, one input wanting a gradient: its list as declared, nothing allocated.
+  let wanting = -1;
   for (let i = 0; i < inputs.length; i++) {
     if (!inputs[i]!.requiresGrad) continue;
-    for (const ref of reads[i] ?? []) if (!refs.includes(ref)) refs.push(ref);
+    if (wanting >= 0) {
+      wanting = -2;
+      break;
+    }
+    wanting = i;
   }
-  return refs;
+  if (wanting >= 0) return reads[wanting] ?? NOTHING_SAVED;
+  let refs: SavedRef[] | null = null;
+  for (let i = 0; i < inputs.length; i++) {
+    if (!inputs[i]!.requiresGrad) continue;
+    const list = reads[i];
+    if (list === undefined) continue;
+    for (let k = 0; k < list.length; k++) {
+      const ref = list[k]!;
+      if (refs === null) refs = [ref];
+      else if (!refs.includes(ref)) refs.push(ref);
+    }
+  }
+  return refs ?? NOTHING_SAVED;
 }
 
 /** Every input and the output: what a VJP nobody has described may read. */

@@ -17,15 +17,26 @@ import type { Tensor } from '../tensor.js';
  * into `.data` and wants it checked calls `incrementVersion`.
  */
 const versions = new WeakMap<FloatArray, number>();
+/** In-place writes so far, all storages together: while 0, every version is 0 without a lookup. */
+let writes = 0;
 
 /** The version of a storage array: how many in-place writes the library has made into it. */
 export function versionOf(data: FloatArray): number {
-  return versions.get(data) ?? 0;
+  return writes === 0 ? 0 : (versions.get(data) ?? 0);
 }
 
 /** Records one in-place write into `data`. */
 export function bumpVersion(data: FloatArray): void {
   versions.set(data, (versions.get(data) ?? 0) + 1);
+  writes++;
+}
+
+/**
+ * How many in-place writes the library has made so far. An op records it; a backward need not
+ * look up the versions of an op made after the last write.
+ */
+export function writeCount(): number {
+  return writes;
 }
 
 /**
@@ -34,6 +45,7 @@ export function bumpVersion(data: FloatArray): void {
  */
 export function checkSavedVersions(output: Tensor): void {
   const node = output.gradFn!;
+  if (node.writesBefore === writes) return;
   const { saves, savedVersions } = node;
   for (let k = 0; k < saves.length; k++) {
     const ref = saves[k]!;

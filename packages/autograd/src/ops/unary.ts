@@ -1,7 +1,7 @@
 import { allocate } from '../dtype.js';
 import { ArgumentError } from '../errors.js';
 import { clamp as clampKernel, insideMask, leakyRelu as leakyReluKernel, mapUnary, type UnaryKind } from '../kernels/unary.js';
-import { constant, expectTensor, makeOutput, type SavedRef, type Tensor } from '../tensor.js';
+import { constant, expectTensor, makeOutput, type OutputOptions, type Tensor } from '../tensor.js';
 
 function run(kind: UnaryKind, x: Tensor): Tensor['data'] {
   const out = allocate(x.dtype, x.size);
@@ -10,17 +10,17 @@ function run(kind: UnaryKind, x: Tensor): Tensor['data'] {
 }
 
 // What a unary VJP reads: nothing (only g), its input x, or its output y.
-const READS_NOTHING: readonly (readonly SavedRef[])[] = [[]];
-const READS_X: readonly (readonly SavedRef[])[] = [[0]];
-const READS_Y: readonly (readonly SavedRef[])[] = [['output']];
+const READS_NOTHING: OutputOptions = { saves: [[]] };
+const READS_X: OutputOptions = { saves: [[0]] };
+const READS_Y: OutputOptions = { saves: [['output']] };
 
 /**
  * A unary op: kernel `kind` forward, `vjp` backward (written in Tensor ops, so differentiable);
- * `saves` says which of x and y its VJP reads.
+ * `reads` says which of x and y its VJP reads.
  */
-function unaryOp(op: string, kind: UnaryKind, input: Tensor, saves: readonly (readonly SavedRef[])[], vjp: (g: Tensor, x: Tensor, y: Tensor) => Tensor): Tensor {
+function unaryOp(op: string, kind: UnaryKind, input: Tensor, reads: OutputOptions, vjp: (g: Tensor, x: Tensor, y: Tensor) => Tensor): Tensor {
   const x = expectTensor(op, 'input', input);
-  return makeOutput(op, run(kind, x), x.shape, [x], (g, y) => [vjp(g, x, y)], { saves });
+  return makeOutput(op, run(kind, x), x.shape, [x], (g, y) => [vjp(g, x, y)], reads);
 }
 
 /** A 0/1 mask of where `x > 0`, outside the graph. */
@@ -137,7 +137,7 @@ export function leakyRelu(input: Tensor, slope = 0.01): Tensor {
     const m = positive(x);
     // slope + (1 - slope)·[x > 0]
     return [g.mul(m.mul(1 - slope).add(slope))];
-  }, { saves: READS_X });
+  }, READS_X);
 }
 
 /**
@@ -224,7 +224,7 @@ export function clamp(input: Tensor, min?: number, max?: number): Tensor {
     const mask = allocate(x.dtype, x.size);
     insideMask(x.data, lo, hi, mask);
     return [g.mul(constant(mask, x.shape))];
-  }, { saves: READS_X });
+  }, READS_X);
 }
 
 /**
