@@ -16,6 +16,9 @@ export type { AdamStep };
  * the dtype; the same bits on every kernel backend. Long arrays without amsgrad or an L2 term
  * take a WebAssembly vector loop. Bumps the versions of the storages it writes (x, m, v, vMax),
  * so a backward that needs x's old values refuses to run (see `Tensor.version`).
+ * @throws DTypeError unless every array is float storage of x's dtype.
+ * @throws ShapeError if an array's length differs from x's.
+ * @throws ArgumentError if a step field is not a finite number, or `maximize` not a boolean.
  * @example adamUpdate(p.data, p.grad!.data, m, v, { beta1: 0.9, beta2: 0.999, stepSize, biasCorrection2Sqrt, eps: 1e-8, decay: 1, l2: 0, maximize: false })
  */
 export function adamUpdate(x: FloatArray, g: FloatArray, m: FloatArray, v: FloatArray, step: AdamStep, vMax: FloatArray | null = null): void {

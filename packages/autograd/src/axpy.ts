@@ -21,6 +21,8 @@ function checkPair(op: string, y: FloatArray, x: FloatArray): void {
  * rounded once, the same bits on every kernel backend; long arrays run a WebAssembly vector
  * loop where it is available. Bumps the version of y's storage, so a backward that needs its
  * old values refuses to run (see `Tensor.version`).
+ * @throws DTypeError unless y and x are Float32Array or Float64Array storage of one dtype.
+ * @throws ShapeError if their lengths differ.
  * @example axpy(param.data, -lr, param.grad!.data) // a plain SGD step
  */
 export function axpy(y: FloatArray, alpha: number, x: FloatArray): void {
@@ -33,6 +35,7 @@ export function axpy(y: FloatArray, alpha: number, x: FloatArray): void {
  * y ← α·x + β·y in place over two storage arrays of one dtype and length (BLAS axpby), computed
  * in float64 and rounded once per element, the same bits on every kernel backend: how momentum
  * folds a gradient into its buffer. Bumps the version of y's storage, as `axpy`.
+ * @throws DTypeError and ShapeError as `axpy`.
  * @example axpby(buf, 1 - dampening, grad, momentum) // buf ← momentum·buf + (1 - dampening)·grad
  */
 export function axpby(y: FloatArray, alpha: number, x: FloatArray, beta: number): void {

@@ -3,6 +3,9 @@ import { ArgumentError } from './errors.js';
 /**
  * A seeded pseudo-random generator (xoshiro128**, seeded through splitmix32). Integer
  * arithmetic only, so a seed gives the same stream on every machine.
+ * NOTE: @chainrule/datasets writes the same generator again as `Rng` (it depends on nothing of
+ * ours), with the same method names; examples/test/generators.test.ts checks that both draw
+ * the same stream. Only `normal` differs: Marsaglia's polar method here, Box-Muller there.
  *
  * @example const g = new Generator(42); g.uniform(); g.normal();
  */
@@ -77,11 +80,14 @@ export class Generator {
     return result;
   }
 
-  /** A uniform number in [0, 1) with 53 random bits. */
-  uniform(): number {
+  /**
+   * A uniform number in [low, high), by default [0, 1) with 53 random bits (the defaults add
+   * nothing: the same bits as the bare draw).
+   */
+  uniform(low = 0, high = 1): number {
     const hi = this.nextUint32() >>> 5; // 27 bits
     const lo = this.nextUint32() >>> 6; // 26 bits
-    return (hi * 67108864 + lo) / 9007199254740992;
+    return low + (high - low) * ((hi * 67108864 + lo) / 9007199254740992);
   }
 
   /** A standard normal number (Marsaglia's polar method: only log and sqrt, no trigonometry). */

@@ -177,3 +177,17 @@ describe.runIf(process.platform === 'linux')('memory', () => {
     expect(JSON.parse(child.stdout)).toEqual({ shape: [rowsRead, 1], last: Number((9_999 * 0.37).toFixed(6)) });
   });
 });
+
+describe('options in a process whose Object.prototype someone else polluted', () => {
+  it('are read from the options object only', () => {
+    Object.defineProperty(Object.prototype, 'header', { value: false, configurable: true, writable: true });
+    Object.defineProperty(Object.prototype, 'maxRecordLength', { value: 1, configurable: true, writable: true });
+    try {
+      const t = parseCsv('a,b\n1,2\n', {});
+      expect(t.columns).toEqual(['a', 'b']);
+    } finally {
+      delete (Object.prototype as Record<string, unknown>)['header'];
+      delete (Object.prototype as Record<string, unknown>)['maxRecordLength'];
+    }
+  });
+});

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { ArgumentError, GraphError, Tensor, tensor } from '@chainrule/autograd';
 import {
   Adagrad, Adam, AdamW, CosineAnnealingLR, ExponentialLR, LinearWarmup, MLP, RMSprop, ReduceLROnPlateau, SGD, StateDictError,
-  StepLR, clipGradNorm, fit, evaluate, init, mseLoss, type Batch,
+  StepLR, clipGradNorm, fit, evaluate, init, mseLoss, type TensorBatch,
 } from '@chainrule/nn';
 
 const param = (values = [1, 2]): Tensor => tensor(values, { dtype: 'float64', requiresGrad: true });
@@ -159,7 +159,7 @@ describe('scheduler options and state', () => {
 });
 
 describe('fit', () => {
-  const data = (y: number[][]): Batch[] => [
+  const data = (y: number[][]): TensorBatch[] => [
     { x: tensor([[0, 0], [1, 1]]), y: tensor([[0], [1]]) },
     { x: tensor([[1, 0], [0, 1]]), y: tensor(y) },
     { x: tensor([[0.5, 0.5]]), y: tensor([[0.5]]) },

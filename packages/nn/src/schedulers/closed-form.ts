@@ -15,6 +15,10 @@ export interface StepLROptions {
  * @example new StepLR(opt, { stepSize: 30, gamma: 0.1 })
  */
 export class StepLR extends LRScheduler {
+  /**
+   * Schedules `optimizer`'s groups and sets epoch 0's learning rates.
+   * @throws ArgumentError as the class says, naming the option.
+   */
   constructor(optimizer: Schedulable, options: StepLROptions) {
     checkOptions('StepLR', options, { stepSize: rules.positiveInteger, gamma: rules.nonNegative }, { required: ['stepSize'] });
     const { stepSize, gamma = 0.1 } = options;
@@ -34,6 +38,10 @@ export interface ExponentialLROptions {
  * @example new ExponentialLR(opt, { gamma: 0.95 })
  */
 export class ExponentialLR extends LRScheduler {
+  /**
+   * Schedules `optimizer`'s groups and sets epoch 0's learning rates.
+   * @throws ArgumentError as the class says, naming the option.
+   */
   constructor(optimizer: Schedulable, options: ExponentialLROptions) {
     checkOptions('ExponentialLR', options, { gamma: rules.nonNegative }, { required: ['gamma'] });
     const { gamma } = options;
@@ -58,6 +66,10 @@ export interface CosineAnnealingLROptions {
  * @example new CosineAnnealingLR(opt, { tMax: 100 })
  */
 export class CosineAnnealingLR extends LRScheduler {
+  /**
+   * Schedules `optimizer`'s groups and sets epoch 0's learning rates.
+   * @throws ArgumentError as the class says, naming the option.
+   */
   constructor(optimizer: Schedulable, options: CosineAnnealingLROptions) {
     checkOptions('CosineAnnealingLR', options, { tMax: rules.positiveInteger, etaMin: rules.nonNegative }, { required: ['tMax'] });
     const { tMax, etaMin = 0 } = options;

@@ -65,6 +65,10 @@ export class ReduceLROnPlateau implements Scheduler {
   cooldownCounter = 0;
   private lastLr: number[];
 
+  /**
+   * Watches a metric for `optimizer`'s groups; learning rates are left as they are until a plateau.
+   * @throws ArgumentError as the class says, naming the option.
+   */
   constructor(optimizer: Schedulable, options: ReduceLROnPlateauOptions = {}) {
     const name = 'ReduceLROnPlateau';
     checkOptions(name, options, {

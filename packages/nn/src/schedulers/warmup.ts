@@ -27,6 +27,10 @@ export class LinearWarmup extends LRScheduler {
   /** Epochs (or steps) of warmup. */
   readonly warmupSteps: number;
 
+  /**
+   * Schedules `optimizer`'s groups and sets epoch 0's learning rates.
+   * @throws ArgumentError as the class says, naming the option.
+   */
   constructor(optimizer: Schedulable, options: LinearWarmupOptions) {
     checkOptions('LinearWarmup', options, {
       warmupSteps: rules.nonNegativeInteger,

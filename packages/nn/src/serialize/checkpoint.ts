@@ -1,7 +1,7 @@
 import { Tensor, type FloatArray } from '@chainrule/autograd';
 import { SafetensorsError } from '../errors.js';
 import type { OptimizerStateDict, OptionValue, ParamState, GroupStateDict } from '../optim/optimizer.js';
-import { emptyRecord, isPrototypeName, quoteName } from './keys.js';
+import { emptyRecord, isPrototypeName, ownValue, quoteName } from './keys.js';
 import { parseSafetensorsFile, serializeSafetensors, type SafetensorsMetadata } from './safetensors.js';
 
 /** A training checkpoint: model state, and optionally optimiser and scheduler state. */
@@ -52,9 +52,10 @@ function fromJson(key: string, text: string): unknown {
   // plain assignment (which swaps the prototype): such keys are refused before anything sees them.
   const revive = (k: string, v: unknown): unknown => {
     if (isPrototypeName(k)) fail('parseCheckpoint', `metadata '${key}' holds the key ${quoteName(k)}, which no chainrule state uses`);
-    if (isPlainObject(v) && Object.keys(v).length === 1 && typeof v['nonFinite'] === 'string') {
-      const n = Number(v['nonFinite']);
-      if (Number.isFinite(n)) fail('parseCheckpoint', `metadata '${key}' tags ${quoteName(v['nonFinite'])} as non-finite`);
+    const tag = isPlainObject(v) && Object.keys(v).length === 1 ? ownValue(v, 'nonFinite') : undefined;
+    if (typeof tag === 'string') {
+      const n = Number(tag);
+      if (Number.isFinite(n)) fail('parseCheckpoint', `metadata '${key}' tags ${quoteName(tag)} as non-finite`);
       return n;
     }
     return v;
@@ -111,11 +112,11 @@ export function serializeCheckpoint(checkpoint: Checkpoint): Uint8Array {
 function readOptimizerJson(parsed: unknown): { numbers: Map<number, Record<string, number>>; paramGroups: GroupStateDict[] } {
   const caller = 'parseCheckpoint';
   const where = `metadata '${OPTIMIZER_KEY}'`;
-  if (!isPlainObject(parsed) || !isPlainObject(parsed['numbers']) || !Array.isArray(parsed['paramGroups'])) {
-    fail(caller, `${where} must hold { numbers, paramGroups }`);
-  }
+  const numbersJson = isPlainObject(parsed) ? ownValue(parsed, 'numbers') : undefined;
+  const groupsJson = isPlainObject(parsed) ? ownValue(parsed, 'paramGroups') : undefined;
+  if (!isPlainObject(numbersJson) || !Array.isArray(groupsJson)) fail(caller, `${where} must hold { numbers, paramGroups }`);
   const numbers = new Map<number, Record<string, number>>();
-  for (const [index, state] of Object.entries(parsed['numbers'])) {
+  for (const [index, state] of Object.entries(numbersJson)) {
     if (!isIndex(index)) fail(caller, `${where}: state is keyed by parameter index, got ${quoteName(index)}`);
     if (!isPlainObject(state)) fail(caller, `${where}: the state of parameter ${index} must be an object`);
     const record = emptyRecord<number>();
@@ -126,9 +127,9 @@ function readOptimizerJson(parsed: unknown): { numbers: Map<number, Record<strin
     }
     numbers.set(Number(index), record);
   }
-  const paramGroups = parsed['paramGroups'].map((group: unknown, gi): GroupStateDict => {
+  const paramGroups = groupsJson.map((group: unknown, gi): GroupStateDict => {
     if (!isPlainObject(group)) fail(caller, `${where}: parameter group ${gi} must be an object`);
-    const params = group['params'];
+    const params = ownValue(group, 'params');
     if (!Array.isArray(params) || !params.every((i) => Number.isSafeInteger(i) && (i as number) >= 0)) {
       fail(caller, `${where}: parameter group ${gi} must list its parameters as indices in 'params'`);
     }

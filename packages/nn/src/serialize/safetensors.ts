@@ -10,7 +10,7 @@
 import { Tensor, type DType } from '@chainrule/autograd';
 import { SafetensorsError } from '../errors.js';
 import { formatShape } from '../format.js';
-import { emptyRecord, isWellFormed, quoteName } from './keys.js';
+import { emptyRecord, isWellFormed, ownValue, quoteName } from './keys.js';
 
 /** Free-form string metadata stored under `__metadata__`. */
 export type SafetensorsMetadata = Record<string, string>;
@@ -216,7 +216,9 @@ function readHeader(bytes: Uint8Array): { entries: Entry[]; metadata: Safetensor
       problems.push(`${what} is not an object`);
       continue;
     }
-    const { dtype, shape, data_offsets: offsets } = info as Record<string, unknown>;
+    const dtype = ownValue(info, 'dtype');
+    const shape = ownValue(info, 'shape');
+    const offsets = ownValue(info, 'data_offsets');
     if (dtype !== 'F32' && dtype !== 'F64' && dtype !== 'I64') {
       problems.push(`${what} has dtype ${brief(dtype)}; chainrule reads only F32, F64 and I64 (as float64)`);
       continue;

@@ -7,8 +7,13 @@ import { defaultOutput, isCI, type ProgressOutput } from './env.js';
 import { Progress, type ProgressFigures } from './progress.js';
 import { checkOptions, rules, type OptionRule } from '../optim/options.js';
 
-/** One mini-batch: inputs and targets, first axis the samples. */
-export interface Batch {
+/**
+ * One mini-batch as `fit` takes it: inputs and targets as Tensors, first axis the samples.
+ * (@chainrule/datasets' `Batch` is the DataLoader's: typed arrays and shapes, which
+ * `tensor(x, { shape })` turns into these.)
+ * @example const batch: TensorBatch = { x: tensor(b.x, { shape: b.shape }), y: tensor(b.y, { shape: b.yShape }) };
+ */
+export interface TensorBatch {
   /** Inputs, fed to `model.forward`. */
   x: Tensor;
   /** Targets, passed to the loss and metrics. */
@@ -16,7 +21,7 @@ export interface Batch {
 }
 
 /** Batches for one pass: an array or other re-iterable, or a function giving a fresh iterable per epoch. */
-export type BatchSource = Iterable<Batch> | (() => Iterable<Batch>);
+export type BatchSource = Iterable<TensorBatch> | (() => Iterable<TensorBatch>);
 
 /** What `fit` needs of an optimiser. */
 export interface OptimizerLike {
@@ -139,24 +144,24 @@ export interface EvaluateResult {
   samples: number;
 }
 
-function batchesOf(op: string, source: BatchSource, epochs: number): () => Iterable<Batch> {
+function batchesOf(op: string, source: BatchSource, epochs: number): () => Iterable<TensorBatch> {
   if (typeof source === 'function') return source;
-  if (source === null || typeof source !== 'object' || typeof (source as Iterable<Batch>)[Symbol.iterator] !== 'function') {
+  if (source === null || typeof source !== 'object' || typeof (source as Iterable<TensorBatch>)[Symbol.iterator] !== 'function') {
     throw new ArgumentError(`${op}: data must be an iterable of { x, y } batches or a function returning one`);
   }
   // NOTE: a generator is its own iterator and is used up after one pass.
-  if (epochs > 1 && (source as Iterable<Batch>)[Symbol.iterator]() === (source as unknown)) {
+  if (epochs > 1 && (source as Iterable<TensorBatch>)[Symbol.iterator]() === (source as unknown)) {
     throw new ArgumentError(`${op}: data is a one-shot iterator (e.g. a generator) but ${epochs} epochs were asked; pass a function returning the batches of each epoch`);
   }
   return () => source;
 }
 
-function checkBatch(op: string, batch: unknown, index: number): Batch {
-  const b = batch as Partial<Batch> | null;
+function checkBatch(op: string, batch: unknown, index: number): TensorBatch {
+  const b = batch as Partial<TensorBatch> | null;
   if (b === null || typeof b !== 'object' || !(b.x instanceof Tensor) || !(b.y instanceof Tensor)) {
     throw new ArgumentError(`${op}: batch ${index} must be { x: Tensor, y: Tensor }`);
   }
-  return b as Batch;
+  return b as TensorBatch;
 }
 
 function batchSize(x: Tensor): number {
