@@ -337,7 +337,7 @@ export interface OutputOptions {
  * Builds an op's output tensor and, when gradients are being recorded and an input requires
  * them, the graph node with its VJP. Every op returns through here.
  */
-export function makeOutput(op: string, data: FloatArray, shape: Shape, inputs: readonly Tensor[], vjp: VJP, options: OutputOptions = {}): Tensor {
+export function makeOutput(op: string, data: FloatArray, shape: Shape, inputs: readonly Tensor[], vjp: VJP, options?: OutputOptions): Tensor {
   let record = false;
   if (isGradEnabled()) {
     for (let i = 0; i < inputs.length; i++) {
@@ -351,7 +351,7 @@ export function makeOutput(op: string, data: FloatArray, shape: Shape, inputs: r
   if (site !== undefined && checksForward()) checkFinite(op, 'forward', data, site);
   if (record) return new Tensor(data, shape, { gradFn: { op, inputs, vjp, site } });
   const out = new Tensor(data, shape);
-  if (options.storage !== 'shared') markFresh(out);
+  if (options === undefined || options.storage !== 'shared') markFresh(out);
   return out;
 }
 
