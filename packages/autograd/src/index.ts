@@ -4,6 +4,7 @@
  * `jvp`, `hvp`, `jacobian`, `hessian`), custom ops and gradient checking. Names and semantics
  * follow PyTorch (transforms: JAX); each item's comment says where chainrule differs.
  * Browser-safe: it imports no Node built-in.
+ * @document ../README.md
  * @module @chainrule/autograd
  */
 export { Tensor, type NestedArray, type TensorLike, type GradNode, type VJP, type GradHook, type HookHandle, type ReduceOptions } from './tensor.js';
