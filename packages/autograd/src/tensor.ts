@@ -414,7 +414,7 @@ export interface OutputOptions {
  * them, the graph node with its VJP and the versions of the tensors the VJP reads
  * (`options.saves`). Every op returns through here.
  */
-export function makeOutput(op: string, data: FloatArray, shape: Shape, inputs: readonly Tensor[], vjp: VJP, options: OutputOptions = {}): Tensor {
+export function makeOutput(op: string, data: FloatArray, shape: Shape, inputs: readonly Tensor[], vjp: VJP, options?: OutputOptions): Tensor {
   let record = false;
   if (isGradEnabled()) {
     for (let i = 0; i < inputs.length; i++) {
@@ -428,10 +428,10 @@ export function makeOutput(op: string, data: FloatArray, shape: Shape, inputs: r
   if (site !== undefined && checksForward()) checkFinite(op, 'forward', data, site);
   if (!record) {
     const out = new Tensor(data, shape);
-    if (options.storage !== 'shared') markFresh(out);
+    if (options === undefined || options.storage !== 'shared') markFresh(out);
     return out;
   }
-  const saves = options.saves === undefined ? allSaved(inputs) : savedFor(inputs, options.saves);
+  const saves = options?.saves === undefined ? allSaved(inputs) : savedFor(inputs, options.saves);
   const writesBefore = writeCount();
   // Before any in-place write every version is 0: one shared list of zeros serves.
   const savedVersions = saves.length === 0 ? NOTHING_SAVED : writesBefore === 0 && saves.length <= ZEROS.length ? ZEROS
