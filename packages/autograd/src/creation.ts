@@ -58,7 +58,10 @@ function fill(op: string, value: NestedArray, shape: Shape, dim: number, out: Fl
 /**
  * A tensor from nested arrays, a flat typed array or number array (with `shape`), or a number.
  * The data is copied. A Float64Array gives float64 unless `dtype` says otherwise; integer
- * arrays (class labels) give float32.
+ * arrays (class labels) give float32. (`torch.tensor` infers int64 from integers; chainrule's
+ * dtypes are float32 and float64.)
+ * @throws ShapeError for a ragged nested array, or a `shape` whose size differs from the data's.
+ * @throws DTypeError for an unknown dtype.
  *
  * @example tensor([[1, 2], [3, 4]], { requiresGrad: true })
  * @example tensor(new Float32Array(6), { shape: [2, 3] })
@@ -100,17 +103,21 @@ function filled(op: string, shape: Shape, value: number, options: CreateOptions)
   return finish(data, shape, options);
 }
 
-/** A tensor of zeros. @example zeros([2, 3], { dtype: 'float64' }) */
+/**
+ * A tensor of zeros (float32 unless `dtype` says otherwise).
+ * @throws ShapeError if `shape` holds a negative or non-integer size; DTypeError for an unknown dtype.
+ * @example zeros([2, 3], { dtype: 'float64' })
+ */
 export function zeros(shape: Shape, options: CreateOptions = {}): Tensor {
   return filled('zeros', shape, 0, options);
 }
 
-/** A tensor of ones. @example ones([3]) */
+/** A tensor of ones. @throws as `zeros`. @example ones([3]) */
 export function ones(shape: Shape, options: CreateOptions = {}): Tensor {
   return filled('ones', shape, 1, options);
 }
 
-/** A tensor with every element `value`. @example full([2, 2], 7) */
+/** A tensor with every element `value`. @throws as `zeros`. @example full([2, 2], 7) */
 export function full(shape: Shape, value: number, options: CreateOptions = {}): Tensor {
   return filled('full', shape, value, options);
 }
@@ -127,6 +134,7 @@ export function onesLike(t: Tensor, options: { requiresGrad?: boolean } = {}): T
 
 /**
  * Evenly spaced values in [start, end) with `step`, as `torch.arange`; `arange(n)` is 0..n-1.
+ * @throws ArgumentError if start, end or step is not finite, or step is 0.
  * @example arange(0, 1, 0.25) // [0, 0.25, 0.5, 0.75]
  */
 export function arange(start: number, end?: number, step = 1, options: CreateOptions = {}): Tensor {
@@ -143,7 +151,11 @@ export function arange(start: number, end?: number, step = 1, options: CreateOpt
   return finish(data, [n], options);
 }
 
-/** `steps` values from `start` to `end` inclusive. @example linspace(0, 1, 5) */
+/**
+ * `steps` values from `start` to `end` inclusive, as `torch.linspace`.
+ * @throws ArgumentError if `steps` is not a non-negative integer.
+ * @example linspace(0, 1, 5)
+ */
 export function linspace(start: number, end: number, steps: number, options: CreateOptions = {}): Tensor {
   if (!Number.isInteger(steps) || steps < 0) throw new ArgumentError(`linspace: steps must be a non-negative integer, got ${steps}`);
   const data = allocate(resolveDType('linspace', options.dtype), steps);
@@ -160,7 +172,12 @@ export function eye(n: number, m = n, options: CreateOptions = {}): Tensor {
   return finish(data, [n, m], options);
 }
 
-/** Uniform samples in [0, 1). @example rand([2, 3], { seed: 0 }) */
+/**
+ * Uniform samples in [0, 1), from `seed`, `generator` or the global generator (`manualSeed`).
+ * chainrule's generator is its own: a seed does not give PyTorch's numbers.
+ * @throws ShapeError for a bad shape; DTypeError for an unknown dtype; ArgumentError for a non-finite seed.
+ * @example rand([2, 3], { seed: 0 })
+ */
 export function rand(shape: Shape, options: RandomOptions = {}): Tensor {
   checkShape('rand', shape);
   const g = resolveGenerator(options);
@@ -173,7 +190,11 @@ export function rand(shape: Shape, options: RandomOptions = {}): Tensor {
   return finish(data, shape, options);
 }
 
-/** Standard normal samples. @example randn([784, 128], { seed: 0, requiresGrad: true }) */
+/**
+ * Standard normal samples (Box-Muller), drawn as `rand` draws.
+ * @throws as `rand`.
+ * @example randn([784, 128], { seed: 0, requiresGrad: true })
+ */
 export function randn(shape: Shape, options: RandomOptions = {}): Tensor {
   checkShape('randn', shape);
   const g = resolveGenerator(options);

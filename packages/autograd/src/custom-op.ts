@@ -33,7 +33,13 @@ export interface CustomOpDefinition {
 /**
  * Defines a differentiable op from a forward and its vector-Jacobian product. The result behaves
  * as a built-in op: it records the graph only when an input requires grad (so it works under
- * `noGrad`), its name appears in errors and `toDot`, and gradcheck validates it.
+ * `noGrad`), its name appears in errors and `toDot`, and gradcheck validates it. PyTorch's
+ * counterpart is a `torch.autograd.Function` subclass.
+ * @throws ArgumentError (when defined) unless the definition has a non-empty name and two functions;
+ * (when called) for an argument that is neither a Tensor nor a number, no Tensor argument, or a
+ * forward that returns no Tensor.
+ * @throws GraphError (in backward) if backward returns a wrong number of gradients or one of the
+ * wrong shape, naming the op.
  * @example
  * const logCosh = customOp({
  *   name: 'logCosh',
@@ -69,6 +75,6 @@ export function customOp(definition: CustomOpDefinition): (...inputs: TensorLike
       // Nor what it returns: user code may keep it.
       for (const gi of grads) if (gi instanceof Tensor) takeFresh(gi);
       return grads;
-    }, 'shared');
+    }, { storage: 'shared' });
   };
 }

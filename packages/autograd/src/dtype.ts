@@ -9,11 +9,6 @@ export function allocate(dtype: DType, size: number): FloatArray {
   return dtype === 'float32' ? new Float32Array(size) : new Float64Array(size);
 }
 
-/** The dtype whose storage type `data` is. */
-export function dtypeOf(data: FloatArray): DType {
-  return data instanceof Float32Array ? 'float32' : 'float64';
-}
-
 export function isDType(x: unknown): x is DType {
   return x === 'float32' || x === 'float64';
 }

@@ -5,25 +5,30 @@
 
 /** Shapes that do not fit together, or an axis, index or size out of range. */
 export class ShapeError extends RangeError {
+  /** Always 'ShapeError'. */
   override name = 'ShapeError';
 }
 
 /** Operands of different dtypes, or a dtype an op cannot take. */
 export class DTypeError extends TypeError {
+  /** Always 'DTypeError'. */
   override name = 'DTypeError';
 }
 
 /** Misuse of the graph: backward through a freed graph, a non-scalar backward without a gradient, and so on. */
 export class GraphError extends TypeError {
+  /** Always 'GraphError'. */
   override name = 'GraphError';
 }
 
 /** A NaN or Inf found by anomaly mode; the message names the op and where it was created. */
 export class AnomalyError extends RangeError {
+  /** Always 'AnomalyError'. */
   override name = 'AnomalyError';
 }
 
 /** An argument of the wrong kind or outside its domain (a negative learning rate, a NaN input to gradcheck). */
 export class ArgumentError extends RangeError {
+  /** Always 'ArgumentError'. */
   override name = 'ArgumentError';
 }

@@ -9,9 +9,6 @@ import { concat, reshape, stack } from './ops/shape.js';
 /** An argument of a transformed function: a tensor or a list of tensors (e.g. a model's parameters). */
 export type Arg = Tensor | readonly Tensor[];
 
-/** Gradients shaped like the arguments they belong to. */
-export type GradOf<A extends Arg> = A extends Tensor ? Tensor : Tensor[];
-
 /** Which arguments to differentiate with respect to. */
 export interface ArgnumsOption {
   /** An argument position, or several (default 0). */
@@ -70,16 +67,21 @@ function expectScalar(op: string, out: unknown): Tensor {
 
 /** Result of `valueAndGrad`. */
 export interface ValueAndGrad<Aux = undefined> {
+  /** f's value, a one-element tensor (on the graph when the transform is nested). */
   value: Tensor;
   /** One entry per argnum: a Tensor, or an array for an array argument. With a single argnum, that entry alone. */
   grads: Tensor | Tensor[] | (Tensor | Tensor[])[];
+  /** What f returned beside its value with `hasAux` (undefined without). */
   aux: Aux;
 }
 
 /**
  * Transforms f (returning a scalar Tensor) into a function returning its value and its gradient
  * with respect to the arguments in `argnums`. With `hasAux`, f returns `[value, aux]`.
- * The result stays on the graph when an input does, so transforms nest.
+ * The result stays on the graph when an input does, so transforms nest. JAX's `value_and_grad`;
+ * an input f does not use gets a zero gradient (JAX's behaviour; PyTorch's autograd.grad throws).
+ * @throws ArgumentError if f returns something other than a one-element Tensor, or an argnum is
+ * out of range; f's own errors pass through.
  * @example const { value, grads } = valueAndGrad((w: Tensor) => loss(w))(w)
  */
 export function valueAndGrad<Args extends Arg[], Aux = undefined>(
@@ -105,7 +107,9 @@ export function valueAndGrad<Args extends Arg[], Aux = undefined>(
 }
 
 /**
- * Transforms f (returning a scalar Tensor) into its gradient function. Nests: `grad(grad(f))`.
+ * Transforms f (returning a scalar Tensor) into its gradient function, as JAX's `grad` (and
+ * `torch.func.grad`). Nests: `grad(grad(f))`. With an array `argnums` the result is an array.
+ * @throws ArgumentError as `valueAndGrad`.
  * @example grad((x: Tensor) => x.pow(3).sum())(x) // 3x²
  */
 export function grad<Args extends Arg[]>(f: (...args: Args) => Tensor, options: ArgnumsOption = {}): (...args: Args) => Tensor {
@@ -115,13 +119,17 @@ export function grad<Args extends Arg[]>(f: (...args: Args) => Tensor, options: 
 
 /** Result of `vjp`: f's output and its pullback. */
 export interface VjpResult {
+  /** f's output at the primals. */
   output: Tensor;
   /** Maps a cotangent of the output's shape to one gradient per primal. Callable many times. */
   pullback: (cotangent: Tensor) => Tensor[];
 }
 
 /**
- * Evaluates f at `primals` and returns the output with its vector-Jacobian pullback.
+ * Evaluates f at `primals` and returns the output with its vector-Jacobian pullback, as JAX's
+ * `vjp` (and `torch.func.vjp`).
+ * @throws ArgumentError if f does not return a Tensor; the pullback throws a ShapeError for a
+ * cotangent of another shape than the output's.
  * @example const { output, pullback } = vjp((x: Tensor) => x.sin(), x); pullback(ones(x.shape))
  */
 export function vjp(f: (...primals: Tensor[]) => Tensor, ...primals: Tensor[]): VjpResult {
@@ -140,6 +148,7 @@ export function vjp(f: (...primals: Tensor[]) => Tensor, ...primals: Tensor[]): 
 
 /** Result of `jvp`. */
 export interface JvpResult {
+  /** f's output at the primals. */
   output: Tensor;
   /** J·v: the directional derivative of the output along the tangents. */
   tangent: Tensor;
@@ -147,7 +156,10 @@ export interface JvpResult {
 
 /**
  * Forward-mode product J·v, computed by the double-VJP trick: u ↦ Jᵀu is linear in u, and its
- * own VJP with cotangent v is J·v.
+ * own VJP with cotangent v is J·v. (JAX's `jvp` is true forward mode; this costs two reverse
+ * passes but gives the same numbers.)
+ * @throws ArgumentError if tangents and primals differ in number or f does not return a Tensor.
+ * @throws ShapeError if a tangent's shape differs from its primal's.
  * @example jvp((x: Tensor) => x.exp(), [x], [v]).tangent // exp(x)·v
  */
 export function jvp(f: (...primals: Tensor[]) => Tensor, primals: readonly Tensor[], tangents: readonly Tensor[]): JvpResult {
@@ -173,13 +185,17 @@ function jvpRecorded(f: (...primals: Tensor[]) => Tensor, primals: readonly Tens
 
 /** Result of `hvp`. */
 export interface HvpResult {
+  /** f's value at the primals. */
   output: Tensor;
   /** H·v, one tensor per primal. */
   hvp: Tensor[];
 }
 
 /**
- * Hessian-vector product of a scalar f: the gradient of <∇f, v>, without forming the Hessian.
+ * Hessian-vector product of a scalar f: the gradient of <∇f, v>, without forming the Hessian
+ * (`torch.autograd.functional.hvp`).
+ * @throws ArgumentError if vectors and primals differ in number or f does not return a one-element Tensor.
+ * @throws ShapeError if a vector's shape differs from its primal's.
  * @example hvp((x: Tensor) => x.pow(3).sum(), [x], [v]).hvp[0] // 6x·v
  */
 export function hvp(f: (...primals: Tensor[]) => Tensor, primals: readonly Tensor[], v: readonly Tensor[]): HvpResult {
@@ -203,7 +219,8 @@ function hvpRecorded(f: (...primals: Tensor[]) => Tensor, primals: readonly Tens
 
 /**
  * The Jacobian of f with respect to argument `argnums` (reverse mode: one pullback per output
- * element), of shape [...output.shape, ...input.shape].
+ * element), of shape [...output.shape, ...input.shape], as `torch.func.jacrev` / JAX's `jacrev`.
+ * @throws ArgumentError if f does not return a Tensor or `argnums` is out of range.
  * @example jacobian((x: Tensor) => x.softmax())(x) // [n, n]
  */
 export function jacobian(f: (...args: Tensor[]) => Tensor, options: { argnums?: number } = {}): (...args: Tensor[]) => Tensor {
@@ -230,7 +247,8 @@ export function jacobian(f: (...args: Tensor[]) => Tensor, options: { argnums?: 
 
 /**
  * The Hessian of a scalar f with respect to argument `argnums`: the Jacobian of its gradient,
- * of shape [...x.shape, ...x.shape].
+ * of shape [...x.shape, ...x.shape], as `torch.func.hessian`.
+ * @throws ArgumentError if f does not return a one-element Tensor or `argnums` is out of range.
  * @example hessian((x: Tensor) => x.pow(3).sum())(x) // diag(6x)
  */
 export function hessian(f: (...args: Tensor[]) => Tensor, options: { argnums?: number } = {}): (...args: Tensor[]) => Tensor {

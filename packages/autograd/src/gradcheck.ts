@@ -35,15 +35,21 @@ export interface GradcheckWorst {
   index: number[];
   /** Flat index of the output element (0 for a scalar output). */
   output: number;
+  /** The entry of the Jacobian from the op's VJP. */
   analytic: number;
+  /** The same entry by central differences. */
   numeric: number;
 }
 
 /** What `gradcheck` found. */
 export interface GradcheckReport {
+  /** Whether every compared entry is within tolerance. */
   ok: boolean;
+  /** 'full' (every Jacobian entry) or 'fast' (one random projection per input). */
   mode: 'full' | 'fast';
+  /** Largest |analytic - numeric| over the entries compared. */
   maxAbsError: number;
+  /** Largest |analytic - numeric| / |numeric| over the entries compared (0 where numeric is 0). */
   maxRelError: number;
   /** The entry farthest outside tolerance (or nearest to it when all pass); null if nothing was compared. */
   worst: GradcheckWorst | null;
@@ -78,7 +84,9 @@ function evaluate(op: string, f: TensorFunction, xs: Tensor[]): Tensor {
 
 /**
  * d<f(x), v>/dx by central differences in float64, for each input (v defaults to ones, so a
- * scalar f gives its gradient). @example const [dx] = numericGrad(x => x.pow(3).sum(), [x])
+ * scalar f gives its gradient).
+ * @throws ArgumentError as `gradcheck` (a non-Tensor or non-finite input).
+ * @example const [dx] = numericGrad(x => x.pow(3).sum(), [x])
  */
 export function numericGrad(f: TensorFunction, inputs: readonly Tensor[], options: { eps?: number; gradOutput?: Tensor } = {}): Tensor[] {
   const eps = options.eps ?? 1e-6;
@@ -137,7 +145,10 @@ class Tally {
 /**
  * Compares f's analytic gradients with central differences, in float64 (float32 inputs are
  * checked on float64 copies), for the inputs that require grad. Entry (i, j) passes when
- * |analytic - numeric| ≤ atol + rtol·|numeric|.
+ * |analytic - numeric| ≤ atol + rtol·|numeric|. Returns a report rather than a boolean (PyTorch's
+ * gradcheck returns True or raises); `assertGradcheck` throws instead.
+ * @throws ArgumentError if an input is not a Tensor or holds NaN or ±Inf (gradients are checked at
+ * finite points only), or an option is out of range; f's own errors pass through.
  * @example gradcheck((a, b) => a.mul(b).sum(), [a, b]).ok
  */
 export function gradcheck(f: TensorFunction, inputs: readonly Tensor[], options: GradcheckOptions = {}): GradcheckReport {
@@ -225,7 +236,11 @@ function fastCheck(f: TensorFunction, xs: Tensor[], checked: number[], eps: numb
   return { ok: tally.ok, mode: 'fast', maxAbsError: tally.maxAbs, maxRelError: tally.maxRel, worst: tally.worst };
 }
 
-/** Runs gradcheck and throws with its report when it fails. @example assertGradcheck(f, [x]) */
+/**
+ * Runs gradcheck and throws with its report when it fails (PyTorch's gradcheck with raise_exception).
+ * @throws GradcheckError with the report when the check fails; ArgumentError as `gradcheck`.
+ * @example assertGradcheck(f, [x])
+ */
 export function assertGradcheck(f: TensorFunction, inputs: readonly Tensor[], options: GradcheckOptions = {}): GradcheckReport {
   const report = gradcheck(f, inputs, options);
   if (!report.ok) throw new GradcheckError(report);
@@ -234,8 +249,13 @@ export function assertGradcheck(f: TensorFunction, inputs: readonly Tensor[], op
 
 /** Thrown by `assertGradcheck`; carries the report. */
 export class GradcheckError extends RangeError {
+  /** Always 'GradcheckError'. */
   override name = 'GradcheckError';
-  constructor(readonly report: GradcheckReport) {
+  /** @param report - the failed check; its text is the message. */
+  constructor(
+    /** The failed check, worst entry included. */
+    readonly report: GradcheckReport,
+  ) {
     super(formatGradcheckReport(report));
   }
 }
@@ -257,6 +277,7 @@ export function worstLocation(w: GradcheckWorst): string {
  * Checks second derivatives, with PyTorch's semantics: gradcheck of the map
  * (inputs, v) ↦ ∂<f(inputs), v>/∂inputs, whose analytic gradient comes from double backward.
  * `gradOutputs` (v) defaults to seeded random normals of the output's shape.
+ * @throws ArgumentError as `gradcheck`, or for gradOutputs that do not match f's output.
  * @example gradgradcheck((x) => x.tanh().sum(), [x]).ok
  */
 export function gradgradcheck(f: TensorFunction, inputs: readonly Tensor[], gradOutputs?: Tensor, options: GradcheckOptions = {}): GradcheckReport {

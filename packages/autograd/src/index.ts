@@ -1,3 +1,11 @@
+/**
+ * The engine: an n-d `Tensor` (float32, float64) with NumPy broadcasting, a scalar `Value` graph on
+ * the same engine, reverse-mode gradients to any order, functional transforms (`grad`, `vjp`,
+ * `jvp`, `hvp`, `jacobian`, `hessian`), custom ops and gradient checking. Names and semantics
+ * follow PyTorch (transforms: JAX); each item's comment says where chainrule differs.
+ * Browser-safe: it imports no Node built-in.
+ * @module @chainrule/autograd
+ */
 export { Tensor, type NestedArray, type TensorLike, type GradNode, type VJP, type GradHook, type HookHandle, type ReduceOptions } from './tensor.js';
 export { type DType, type FloatArray } from './dtype.js';
 export { type Shape, broadcastShapes } from './shape.js';
@@ -7,14 +15,19 @@ export {
   type CreateOptions, type RandomOptions, type NumericArray,
 } from './creation.js';
 export { Generator, manualSeed, type GeneratorState } from './random.js';
-export {
-  add, sub, mul, div, pow, maximum, minimum,
-  neg, exp, log, log1p, sqrt, abs, sign, tanh, sigmoid, relu, leakyRelu, gelu, softplus, sin, cos, erf, square, reciprocal, clamp, isFinite,
-  sum, mean, max, min, prod, logsumexp, variance, std, sumTo,
-  reshape, permute, transpose, slice, narrow, concat, stack, expand, squeeze, unsqueeze,
-  matmul, softmax, logSoftmax, gather, where, eq, ne, lt, le, gt, ge, toDtype,
-  linear, crossEntropy, type LinearActivation, type CrossEntropyOpOptions, type CrossEntropyReduction,
-} from './ops/index.js';
+// The op functions, for callers who prefer `add(a, b)` to `a.add(b)`.
+export { add, sub, mul, div, pow, maximum, minimum } from './ops/binary.js';
+export { neg, exp, log, log1p, sqrt, abs, sign, tanh, sigmoid, relu, leakyRelu, gelu, softplus, sin, cos, erf, square, reciprocal, clamp, isFinite } from './ops/unary.js';
+export { sum, mean, max, min, prod, logsumexp, variance, std, sumTo } from './ops/reduce.js';
+export { reshape, permute, transpose, slice, narrow, concat, stack, expand, squeeze, unsqueeze } from './ops/shape.js';
+export { matmul } from './ops/matmul.js';
+export { linear, type LinearActivation } from './ops/linear.js';
+export { crossEntropy, type CrossEntropyOpOptions, type CrossEntropyReduction } from './ops/cross-entropy.js';
+export { softmax, logSoftmax } from './ops/softmax.js';
+export { gather } from './ops/gather.js';
+export { where } from './ops/where.js';
+export { eq, ne, lt, le, gt, ge } from './ops/compare.js';
+export { toDtype } from './ops/cast.js';
 export { noGrad, enableGrad, setGradEnabled, isGradEnabled } from './engine/grad-mode.js';
 export { detectAnomaly, isAnomalyEnabled } from './engine/anomaly.js';
 export { type BackwardOptions } from './engine/backward.js';

@@ -3,6 +3,9 @@ import { ArgumentError } from './errors.js';
 /**
  * A seeded pseudo-random generator (xoshiro128**, seeded through splitmix32). Integer
  * arithmetic only, so a seed gives the same stream on every machine.
+ * NOTE: @chainrule/datasets writes the same generator again as `Rng` (it depends on nothing of
+ * ours), with the same method names; examples/test/generators.test.ts checks that both draw
+ * the same stream. Only `normal` differs: Marsaglia's polar method here, Box-Muller there.
  *
  * @example const g = new Generator(42); g.uniform(); g.normal();
  */
@@ -13,11 +16,15 @@ export class Generator {
   private s3 = 0;
   private spare: number | null = null;
 
+  /** @throws ArgumentError if `seed` is not finite. */
   constructor(seed = 0) {
     this.seed(seed);
   }
 
-  /** Restarts the stream from `seed` (any finite number; its integer part, mod 2^32, is used). */
+  /**
+   * Restarts the stream from `seed` (any finite number; its integer part, mod 2^32, is used).
+   * @throws ArgumentError if `seed` is not finite.
+   */
   seed(seed: number): this {
     if (!Number.isFinite(seed)) throw new ArgumentError(`Generator: seed must be a finite number, got ${seed}`);
     let x = Math.trunc(seed) >>> 0;
@@ -42,7 +49,11 @@ export class Generator {
     return { s: [this.s0 >>> 0, this.s1 >>> 0, this.s2 >>> 0, this.s3 >>> 0], spare: this.spare };
   }
 
-  /** Restores a state from `getState`: the stream continues exactly where it was. @example g.setState(s) */
+  /**
+   * Restores a state from `getState`: the stream continues exactly where it was.
+   * @throws ArgumentError if `state` is not `{ s: four unsigned 32-bit integers, spare: number | null }`.
+   * @example g.setState(s)
+   */
   setState(state: GeneratorState): this {
     const words = state?.s;
     if (!Array.isArray(words) || words.length !== 4 || words.some((w) => !Number.isInteger(w) || w < 0 || w > 0xffffffff)) {
@@ -69,11 +80,14 @@ export class Generator {
     return result;
   }
 
-  /** A uniform number in [0, 1) with 53 random bits. */
-  uniform(): number {
+  /**
+   * A uniform number in [low, high), by default [0, 1) with 53 random bits (the defaults add
+   * nothing: the same bits as the bare draw).
+   */
+  uniform(low = 0, high = 1): number {
     const hi = this.nextUint32() >>> 5; // 27 bits
     const lo = this.nextUint32() >>> 6; // 26 bits
-    return (hi * 67108864 + lo) / 9007199254740992;
+    return low + (high - low) * ((hi * 67108864 + lo) / 9007199254740992);
   }
 
   /** A standard normal number (Marsaglia's polar method: only log and sqrt, no trigonometry). */
@@ -112,13 +126,19 @@ function rotl(x: number, k: number): number {
 
 /** A Generator's complete state: plain data, safe to serialise as JSON. */
 export interface GeneratorState {
+  /** The four 32-bit words of xoshiro128**'s state. */
   s: number[];
+  /** The second normal of the last Box-Muller pair, waiting for the next `normal()`, or null. */
   spare: number | null;
 }
 
 const globalGenerator = new Generator(0);
 
-/** Reseeds the generator used when no `seed` or `generator` is given, as `torch.manual_seed`. */
+/**
+ * Reseeds the generator used when no `seed` or `generator` is given, as `torch.manual_seed`.
+ * @throws ArgumentError if `seed` is not finite.
+ * @example manualSeed(0); randn([2])
+ */
 export function manualSeed(seed: number): void {
   globalGenerator.seed(seed);
 }

@@ -16,7 +16,12 @@ export interface TaylorTestOptions {
 
 /** What `taylorTest` found. */
 export interface TaylorTestReport {
+  /** True when the verdict is 'correct'. */
   ok: boolean;
+  /**
+   * 'correct' (order ≈ 2), 'wrong-gradient' (order ≈ 1), or 'inconclusive' (every remainder at
+   * rounding level, or no clear order).
+   */
   verdict: 'correct' | 'wrong-gradient' | 'inconclusive';
   /** The steps h. */
   steps: number[];
@@ -32,6 +37,9 @@ export interface TaylorTestReport {
  * The step-size-free gradient check. With a correct gradient the first-order Taylor remainder
  * shrinks as O(h²), so halving h divides it by 4 (order 2); a wrong gradient leaves an O(h) term
  * (order 1). Steps whose remainder is down at rounding level are ignored rather than misread.
+ * PyTorch has no counterpart. `direction` defaults to a seeded random one.
+ * @throws ArgumentError if x is not a Tensor or holds NaN or ±Inf, f does not return a
+ * one-element Tensor, or `direction` has another number of elements than x.
  * @example taylorTest((x) => x.sin().sum(), x).verdict // 'correct'
  */
 export function taylorTest(f: (x: Tensor) => Tensor, x: Tensor, direction?: Tensor, options: TaylorTestOptions = {}): TaylorTestReport {

@@ -4,6 +4,8 @@ import { formatShape, sizeOf, type Shape } from './shape.js';
 import { tensorText } from './format.js';
 import type { Vertex } from './engine/topo-sort.js';
 import { backward as runBackward, type BackwardOptions } from './engine/backward.js';
+// NOTE: tensor.ts, creation.ts, engine/backward.ts and the ops import one another; the cycle
+// works because none of them builds a tensor or calls an op at load time (see ops/README.md).
 import * as binary from './ops/binary.js';
 import * as unary from './ops/unary.js';
 import * as reduce from './ops/reduce.js';
@@ -22,7 +24,9 @@ export type VJP = (grad: Tensor, output: Tensor) => readonly (Tensor | null)[];
 
 /** The record of the op that produced a tensor: its name, inputs and vector-Jacobian product. */
 export interface GradNode {
+  /** The op's name ('matmul', 'add', a custom op's name), as errors and `toDot` show it. */
   readonly op: string;
+  /** The op's tensor inputs, in argument order. */
   readonly inputs: readonly Tensor[];
   /** Null once backward has freed the graph (unless it was told to retain it). */
   vjp: VJP | null;
@@ -35,6 +39,7 @@ export type GradHook = (grad: Tensor) => Tensor | void;
 
 /** What `registerHook` returns. */
 export interface HookHandle {
+  /** Unregisters the hook; calling it again does nothing. */
   remove(): void;
 }
 
@@ -43,7 +48,9 @@ export type TensorLike = Tensor | number;
 
 /** Reduction options. */
 export interface ReduceOptions {
+  /** The axis or axes to reduce (negative counts from the end); all axes when left out. */
   axis?: number | readonly number[];
+  /** Keep each reduced axis as size 1, so the result broadcasts against the input (default false). */
   keepdims?: boolean;
 }
 
@@ -57,12 +64,23 @@ const inspectSymbol: unique symbol = Symbol.for('nodejs.util.inspect.custom');
  * An n-d array of float32 or float64 numbers in contiguous row-major storage, recording the
  * ops applied to it so gradients can flow back. Build one with `tensor`, `zeros`, `randn`...
  *
+ * Methods follow PyTorch's names and semantics, NumPy broadcasting included. Errors follow one
+ * rule, named after the op with every shape and dtype involved: a ShapeError for shapes that
+ * do not broadcast or align, or an axis, index or size out of range; a DTypeError for operands
+ * of different dtypes (float32 with float64 is never promoted, unlike PyTorch); a GraphError for
+ * misuse of the graph (backward through a freed graph, a non-scalar backward without a
+ * gradient); an ArgumentError for an argument of the wrong kind. The inputs are left unchanged.
+ * Where chainrule differs from PyTorch (copies instead of views, comparisons as 0/1 tensors,
+ * population variance by default) is listed in the package README.
+ *
  * @example const x = tensor([[1, 2], [3, 4]], { requiresGrad: true }); x.square().sum().backward(); x.grad
  */
 export class Tensor implements Vertex {
   /** The elements, row-major. Writing to it changes the tensor in place (as optimisers do). */
   readonly data: FloatArray;
+  /** Dimension sizes, outermost first; `[]` for a 0-d tensor. Never modify it. */
   readonly shape: Shape;
+  /** 'float32' or 'float64', from the storage array. */
   readonly dtype: DType;
   /** Accumulated gradient (leaves, and non-leaves that called `retainGrad`). */
   grad: Tensor | null = null;
@@ -95,6 +113,7 @@ export class Tensor implements Vertex {
     return this.requires;
   }
 
+  /** @throws GraphError when turning gradients off on a non-leaf tensor (use `detach()`). */
   set requiresGrad(value: boolean) {
     if (this.gradFn !== null && !value) {
       throw new GraphError(
@@ -124,6 +143,7 @@ export class Tensor implements Vertex {
     return this.gradFn!.inputs[i]!;
   }
 
+  /** Number of dimensions (0 for a scalar tensor). */
   get ndim(): number {
     return this.shape.length;
   }
@@ -300,15 +320,21 @@ function flatShape(args: number[] | [readonly number[]]): number[] {
   return Array.isArray(args[0]) ? [...(args[0] as readonly number[])] : (args as number[]);
 }
 
+/** How `makeOutput` records an op, besides its data and VJP. */
+export interface OutputOptions {
+  /**
+   * Whose `data` is: 'new' (allocated for this output, the default) or 'shared' (an input's, as
+   * a reshape view, or a caller's). Only new storage may become a leaf's `.grad` without a copy
+   * (engine/fresh-grads.ts), so that is declared here, once per op, not in each VJP.
+   */
+  storage?: 'new' | 'shared';
+}
+
 /**
  * Builds an op's output tensor and, when gradients are being recorded and an input requires
  * them, the graph node with its VJP. Every op returns through here.
- *
- * `storage` says whose `data` is: 'new' (allocated for this output, the usual case) or 'shared'
- * (an input's, as a reshape view, or a caller's). Only new storage may become a leaf's `.grad`
- * without a copy (engine/fresh-grads.ts), so that is declared here, once, not in each VJP.
  */
-export function makeOutput(op: string, data: FloatArray, shape: Shape, inputs: readonly Tensor[], vjp: VJP, storage: 'new' | 'shared' = 'new'): Tensor {
+export function makeOutput(op: string, data: FloatArray, shape: Shape, inputs: readonly Tensor[], vjp: VJP, options: OutputOptions = {}): Tensor {
   let record = false;
   if (isGradEnabled()) {
     for (let i = 0; i < inputs.length; i++) {
@@ -322,7 +348,7 @@ export function makeOutput(op: string, data: FloatArray, shape: Shape, inputs: r
   if (site !== undefined && checksForward()) checkFinite(op, 'forward', data, site);
   if (record) return new Tensor(data, shape, { gradFn: { op, inputs, vjp, site } });
   const out = new Tensor(data, shape);
-  if (storage === 'new') markFresh(out);
+  if (options.storage !== 'shared') markFresh(out);
   return out;
 }
 

@@ -3,6 +3,7 @@
  * `checkGradProperty` and `checkGradGradProperty`, which run `gradcheck` and `gradgradcheck` over
  * them and let fast-check shrink a failure to the smallest shape; and `assertClose`, the
  * elementwise comparison of results. Needs the `fast-check` package.
+ * @module @chainrule/autograd/testing
  */
 import fc from 'fast-check';
 import type { DType } from './dtype.js';
@@ -13,9 +14,13 @@ import { formatGradcheckReport, gradcheck, gradgradcheck, type GradcheckOptions,
 
 /** Limits of generated shapes. */
 export interface ShapeConstraints {
+  /** Fewest dimensions (default 0: scalars included). */
   minRank?: number;
+  /** Most dimensions (default 3). */
   maxRank?: number;
+  /** Smallest size of a dimension (default 1; 0 allows empty tensors). */
   minDim?: number;
+  /** Largest size of a dimension (default 4). */
   maxDim?: number;
 }
 
@@ -43,13 +48,17 @@ export function broadcastShapesArb(count = 2, c: ShapeConstraints = {}): fc.Arbi
 
 /** Where generated values may lie. */
 export interface ValueConstraints {
+  /** Smallest value (default -2). */
   min?: number;
+  /** Largest value (default 2). */
   max?: number;
   /** Points to keep away from (kinks such as 0 for relu and abs, or poles). */
   avoid?: readonly number[];
   /** Minimum distance from each point in `avoid` (default 0.05). */
   margin?: number;
+  /** Element type (default 'float64', the precision gradcheck needs). */
   dtype?: DType;
+  /** Whether the tensors require grad (default true). */
   requiresGrad?: boolean;
 }
 
@@ -148,7 +157,12 @@ function checkReportProperty(
 }
 
 /** What `assertClose` compares: a Tensor (or anything with flat data and a shape), or plain numbers. */
-export type Comparable = ArrayLike<number> | { readonly data: ArrayLike<number>; readonly shape: readonly number[] };
+export type Comparable = ArrayLike<number> | {
+  /** The elements, row-major. */
+  readonly data: ArrayLike<number>;
+  /** Dimension sizes. */
+  readonly shape: readonly number[];
+};
 
 /**
  * Asserts that `actual` equals `expected` elementwise within |a - e| <= atol + rtol·|e| (the rule

@@ -13,11 +13,8 @@ import type { Value } from './value.js';
 // NOTE: a block holds numbers only. A block that referred to Values (or to other blocks) would
 // chain the graphs built before it to anything that keeps one of its Values alive.
 
-/** Lanes of a slot: data, grad, and the exponent of a pow. */
+/** Numbers per slot (value.ts says which is which; the first is the value's data). */
 const LANES = 3;
-export const DATA = 0;
-export const GRAD = 1;
-export const EXPONENT = 2;
 /** Slots per block: one live Value keeps at most 6 KB of blocks alive. */
 const BLOCK_SLOTS = 256;
 /**
@@ -28,17 +25,10 @@ const BLOCK_SLOTS = 256;
 const HEADER_EPOCH = 0;
 const HEADER_EPOCH_START = 1;
 
-/**
- * A Value's `cell` packs its slot's offset in its block (shifted left by OP_BITS) with its op
- * code in the low bits: one small integer field instead of two.
- */
-export const OP_BITS = 4;
-export const OP_MASK = (1 << OP_BITS) - 1;
-
 let block = new Float64Array(LANES * BLOCK_SLOTS);
 let nextOffset = LANES;
 
-/** Stores `data` in a fresh slot and returns the slot's offset in `currentBlock()`. */
+/** Stores `data` in the first number of a fresh slot and returns the slot's offset in `currentBlock()`. */
 export function allocateSlot(data: number): number {
   let offset = nextOffset;
   if (offset === block.length) {
@@ -48,7 +38,7 @@ export function allocateSlot(data: number): number {
     offset = LANES;
   }
   nextOffset = offset + LANES;
-  block[offset + DATA] = data;
+  block[offset] = data;
   return offset;
 }
 
@@ -96,8 +86,7 @@ export function recentOps(): { list: readonly Value[]; length: number } {
   return { list: recent, length: recentLength };
 }
 
-/** Whether op value `v` is on the recent list, i.e. was made in the current epoch. */
-export function isRecent(v: Value): boolean {
-  const b = v.block;
-  return b[HEADER_EPOCH] === recentEpoch && v.cell >> OP_BITS >= b[HEADER_EPOCH_START]!;
+/** Whether the op value in slot `offset` of `b` is on the recent list, i.e. was made in the current epoch. */
+export function isRecent(b: Float64Array, offset: number): boolean {
+  return b[HEADER_EPOCH] === recentEpoch && offset >= b[HEADER_EPOCH_START]!;
 }

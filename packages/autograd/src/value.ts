@@ -1,15 +1,23 @@
 import { ArgumentError } from './errors.js';
 import { isGradEnabled } from './engine/grad-mode.js';
 import { nextVisitStamp, topoSort, type Vertex } from './engine/topo-sort.js';
-import {
-  allocateSlot, currentBlock, DATA, EXPONENT, GRAD, isRecent, newEpoch, OP_BITS, OP_MASK, pushRecent, recentOps, reserveRecent,
-} from './value-storage.js';
+import { allocateSlot, currentBlock, isRecent, newEpoch, pushRecent, recentOps, reserveRecent } from './value-storage.js';
 
 /** The primitive scalar ops; everything else on Value is composed from them. */
 type ValueOp = 'leaf' | 'add' | 'mul' | 'pow' | 'exp' | 'log' | 'tanh' | 'sigmoid' | 'relu';
 
 /** A Value or a plain number (taken as a constant). */
 export type ValueLike = Value | number;
+
+// The numbers of a Value's slot (value-storage.ts keeps them in blocks, data first).
+// NOTE: declared here, not imported: the accessors below run for every number read or written,
+// and a constant imported from another module is a load there, not a literal.
+const DATA = 0;
+const GRAD = 1;
+const EXPONENT = 2;
+/** `cell` packs the slot's offset (shifted left by OP_BITS) with the op code in the low bits. */
+const OP_BITS = 4;
+const OP_MASK = (1 << OP_BITS) - 1;
 
 /**
  * An op's local chain rule: adds its share of `g`, the gradient of the op's output `y`, into the
@@ -85,6 +93,7 @@ export class Value implements Vertex {
   get data(): number {
     return this.block[(this.cell >> OP_BITS) + DATA]!;
   }
+  /** Sets the scalar in place (as an optimiser step does); recorded ops are not recomputed. */
   set data(x: number) {
     this.block[(this.cell >> OP_BITS) + DATA] = x;
   }
@@ -93,6 +102,7 @@ export class Value implements Vertex {
   get grad(): number {
     return this.block[(this.cell >> OP_BITS) + GRAD]!;
   }
+  /** Sets the gradient, e.g. to 0 before another backward. */
   set grad(x: number) {
     this.block[(this.cell >> OP_BITS) + GRAD] = x;
   }
@@ -101,6 +111,7 @@ export class Value implements Vertex {
   get label(): string {
     return labels.get(this) ?? '';
   }
+  /** Names the value in graph dumps. */
   set label(name: string) {
     labels.set(this, name);
   }
@@ -217,7 +228,7 @@ export class Value implements Vertex {
       this.grad += 1;
       return;
     }
-    if (isRecent(this)) {
+    if (isRecent(this.block, this.cell >> OP_BITS)) {
       const older = backwardRecent(this);
       if (older !== null) backwardSearched(older, true);
     } else {
@@ -291,8 +302,8 @@ function backwardRecent(root: Value): Value[] | null {
     if (v.visitStamp !== stamp) continue; // not an ancestor of the root
     const a = v.first!;
     const b = v.second ?? a;
-    if (reach(a, stamp) && !isRecent(a)) (older ??= []).push(a);
-    if (reach(b, stamp) && !isRecent(b)) (older ??= []).push(b);
+    if (reach(a, stamp) && !isRecent(a.block, a.cell >> OP_BITS)) (older ??= []).push(a);
+    if (reach(b, stamp) && !isRecent(b.block, b.cell >> OP_BITS)) (older ??= []).push(b);
     applyRule(v, a, b);
   }
   newEpoch();

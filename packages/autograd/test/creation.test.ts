@@ -5,8 +5,7 @@ import {
   tensor, Tensor, toDtype, zeros, zerosLike, type NestedArray,
 } from '@chainrule/autograd';
 import { shapeArb } from '@chainrule/autograd/testing';
-
-const values = (t: Tensor | null): number[] => Array.from(t!.data);
+import { values } from './helpers/tensors.js';
 
 /** Nested arrays of `shape` holding `flat` in row-major order. */
 function nest(flat: readonly number[], shape: readonly number[]): NestedArray {

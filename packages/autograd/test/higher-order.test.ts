@@ -1,10 +1,10 @@
 import { describe, expect, test } from 'vitest';
 import fc from 'fast-check';
 import { arange, customOp, gradcheck, gradgradcheck, gradients, randn, type Tensor, type TensorFunction } from '@chainrule/autograd';
-import { broadcastShapesArb, checkGradGradProperty, shapeArb, tensorArb, tensorsArb, type ValueConstraints } from '@chainrule/autograd/testing';
+import { broadcastShapesArb, checkGradGradProperty, shapeArb, tensorArb, tensorsArb, unaryArb, type ValueConstraints } from '@chainrule/autograd/testing';
 
 const small = { maxRank: 2, maxDim: 3 };
-const one = (c: ValueConstraints = {}): fc.Arbitrary<Tensor[]> => shapeArb(small).chain((s) => tensorArb(s, c).map((t) => [t]));
+const one = (c: ValueConstraints = {}): fc.Arbitrary<Tensor[]> => unaryArb(shapeArb(small), c);
 const pair = (c: ValueConstraints = {}): fc.Arbitrary<Tensor[]> => tensorsArb(broadcastShapesArb(2, small), c);
 
 describe('gradgradcheck over every op with a non-zero second derivative', () => {

@@ -1,6 +1,7 @@
 import { setFlagsFromString } from 'node:v8';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { seededTensor } from '@chainrule/autograd/testing';
 import type { FloatArray } from '../src/dtype.js';
 import { kernelBackend, setKernelBackend, type KernelBackend } from '../src/kernels/backend.js';
 import { gemm } from '../src/kernels/gemm.js';
@@ -24,18 +25,9 @@ interface Case {
   seed: number;
 }
 
-/** Small deterministic generator (mulberry32): cheap operands for sizes up to 70×70. */
+/** `size` seeded operands uniform in [-scale, scale). */
 function values(seed: number, size: number, scale = 2): number[] {
-  let s = seed >>> 0;
-  const out: number[] = [];
-  for (let i = 0; i < size; i++) {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out.push(((((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1) * scale);
-  }
-  return out;
+  return Array.from(seededTensor([size], seed, { min: -scale, max: scale, requiresGrad: false }).data);
 }
 
 function make(dtype: DTypeName, size: number): FloatArray {

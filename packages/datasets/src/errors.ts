@@ -6,6 +6,7 @@
 
 /** An option or argument outside its domain: `DataLoader: batchSize must be a positive integer, got 0`. */
 export class ArgumentError extends RangeError {
+  /** Always 'ArgumentError'. */
   override name = 'ArgumentError';
 }
 
@@ -21,6 +22,7 @@ export interface DataLocation {
 
 /** Content that does not follow its format: a wrong IDX magic number, a truncated file, a ragged CSV row. */
 export class DataFormatError extends RangeError {
+  /** Always 'DataFormatError'. */
   override name = 'DataFormatError';
   /** The file path, when the data came from a file. */
   readonly path: string | undefined;
@@ -29,6 +31,7 @@ export class DataFormatError extends RangeError {
   /** 0-based byte offset in binary input. */
   readonly offset: number | undefined;
 
+  /** @param where - the file, line or byte offset the message speaks of. */
   constructor(message: string, where: DataLocation = {}) {
     super(message);
     this.path = where.path;
@@ -39,10 +42,15 @@ export class DataFormatError extends RangeError {
 
 /** A file that cannot be read (missing, a directory, no permission); `cause` holds Node's error. */
 export class DataFileError extends RangeError {
+  /** Always 'DataFileError'. */
   override name = 'DataFileError';
   /** The path that could not be read. */
   readonly path: string;
 
+  /**
+   * @param path - the path that could not be read.
+   * @param cause - the underlying error (Node's ENOENT, EACCES...), kept as `cause`.
+   */
   constructor(message: string, path: string, cause?: unknown) {
     super(message, cause === undefined ? undefined : { cause });
     this.path = path;

@@ -116,6 +116,9 @@ function decodeValues(view: DataView, type: IdxType, start: number, count: numbe
 /**
  * Decodes an IDX file held in memory (not gzipped): magic number, big-endian dimension sizes,
  * then the values. Browser-safe; in Node, readIdx also reads the file and inflates .gz.
+ * @throws DataFormatError for a wrong magic number, an unknown type code, or a file shorter or
+ * longer than its header says (naming the byte offset).
+ * @throws TypeError if `bytes` is not a Uint8Array.
  * @example const { data, shape } = parseIdx(new Uint8Array(await (await fetch(url)).arrayBuffer()));
  */
 export function parseIdx(bytes: Uint8Array): IdxArray {

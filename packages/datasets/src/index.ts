@@ -2,6 +2,7 @@
  * @chainrule/datasets: data as plain typed arrays plus shapes. This entry is browser-safe (it
  * imports no Node built-in); file readers, MNIST digits and California housing live in
  * '@chainrule/datasets/node'. To get a Tensor: `tensor(ds.x, { shape: ds.shape })`.
+ * @module @chainrule/datasets
  */
 export { ArgumentError, DataFileError, DataFormatError } from './errors.js';
 export type { DataLocation } from './errors.js';
@@ -28,7 +29,7 @@ export type { SplitOptions } from './utils/split.js';
 export { minMaxScale, standardize } from './utils/scale.js';
 export type { Features, MinMaxOptions, MinMaxScaled, Standardized } from './utils/scale.js';
 export { oneHot } from './utils/one-hot.js';
-export { parseCsv } from './csv.js';
+export { CSV_MAX_FIELD_LENGTH, CSV_MAX_RECORD_LENGTH, parseCsv } from './csv.js';
 export type { CsvOptions, CsvTable, NanPolicy } from './csv.js';
 export { parseIdx } from './idx.js';
 export type { IdxArray, IdxType } from './idx.js';

@@ -1,9 +1,12 @@
 /**
  * @chainrule/datasets/node: everything that needs the file system or Node's module loader.
  * The browser-safe API is re-exported too, so one import serves a Node script.
+ * @module @chainrule/datasets/node
  */
 export {
   ArgumentError,
+  CSV_MAX_FIELD_LENGTH,
+  CSV_MAX_RECORD_LENGTH,
   circles,
   DataFileError,
   DataFormatError,

@@ -1,5 +1,8 @@
-// NOTE: the same generator family as @chainrule/autograd's Generator (xoshiro128**). It is
-// written again here on purpose: datasets depends on no other package of the workspace.
+// NOTE: the same generator as @chainrule/autograd's Generator (xoshiro128**, seeded through
+// splitmix32), with the same method names. It is written again here on purpose: datasets
+// depends on no other package of the workspace. examples/test/generators.test.ts checks that
+// Rng(seed, stream) draws exactly what Generator(streamSeed(seed, stream)) draws; keep the two
+// in step.
 import { ArgumentError } from './errors.js';
 
 const TWO_POW_32 = 4294967296;
@@ -23,10 +26,21 @@ export function checkSeed(caller: string, seed: number, what = 'seed'): void {
 }
 
 /**
+ * The 32-bit word a (seed, stream) pair seeds the generator with: both words of each 53-bit
+ * number go in, so seeds 1 and 2**32 + 1 differ.
+ */
+export function streamSeed(seed: number, stream: number): number {
+  let h = fmix32((seed >>> 0) ^ 0x9e3779b9);
+  h = fmix32(h ^ (Math.floor(seed / TWO_POW_32) >>> 0) ^ 0x85ebca6b);
+  h = fmix32(h ^ (stream >>> 0) ^ 0xc2b2ae35);
+  return fmix32(h ^ (Math.floor(stream / TWO_POW_32) >>> 0) ^ 0x27d4eb2f);
+}
+
+/**
  * Seeded xoshiro128** generator: 32-bit integer arithmetic only (Math.imul), so the same
  * seed gives the same numbers on every JavaScript engine. `stream` picks an independent
  * sequence for the same seed (the DataLoader uses the epoch number).
- * @example const rng = new Rng(42); rng.float(); rng.normal(); rng.int(10);
+ * @example const rng = new Rng(42); rng.uniform(); rng.normal(); rng.int(10);
  */
 export class Rng {
   private s0 = 0;
@@ -36,20 +50,18 @@ export class Rng {
   // Box-Muller makes normals in pairs; the second waits here for the next call.
   private spare = Number.NaN;
 
+  /**
+   * @param seed - any safe integer (default 0).
+   * @param stream - picks an independent sequence for the same seed (default 0).
+   * @throws ArgumentError if `seed` or `stream` is not a safe integer.
+   */
   constructor(seed = 0, stream = 0) {
     checkSeed('Rng', seed);
     checkSeed('Rng', stream, 'stream');
-    // Both words of each 53-bit number go in, so seeds 1 and 2**32 + 1 differ.
-    const seedLo = seed >>> 0;
-    const seedHi = Math.floor(seed / TWO_POW_32) >>> 0;
-    const streamLo = stream >>> 0;
-    const streamHi = Math.floor(stream / TWO_POW_32) >>> 0;
-    let h = fmix32(seedLo ^ 0x9e3779b9);
-    h = fmix32(h ^ seedHi ^ 0x85ebca6b);
-    h = fmix32(h ^ streamLo ^ 0xc2b2ae35);
-    h = fmix32(h ^ streamHi ^ 0x27d4eb2f);
-    // SplitMix32-style expansion of the hash into four state words.
-    let x = h;
+    // splitmix32: the state words are fmix32 of four steps of a golden-ratio Weyl sequence.
+    // NOTE: xoshiro must never hold an all-zero state (it would only ever return 0); fmix32 is
+    // a bijection and the four inputs differ, so at most one word can be 0.
+    let x = streamSeed(seed, stream);
     x = (x + 0x9e3779b9) >>> 0;
     this.s0 = fmix32(x);
     x = (x + 0x9e3779b9) >>> 0;
@@ -58,12 +70,10 @@ export class Rng {
     this.s2 = fmix32(x);
     x = (x + 0x9e3779b9) >>> 0;
     this.s3 = fmix32(x);
-    // NOTE: xoshiro must never hold an all-zero state: it would then only ever return 0.
-    if ((this.s0 | this.s1 | this.s2 | this.s3) === 0) this.s0 = 1;
   }
 
-  /** Next unsigned 32-bit integer. @example new Rng(0).uint32() */
-  uint32(): number {
+  /** Next unsigned 32-bit integer. @example new Rng(0).nextUint32() */
+  nextUint32(): number {
     const s1 = this.s1;
     const result = Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0;
     const t = s1 << 9;
@@ -76,16 +86,14 @@ export class Rng {
     return result;
   }
 
-  /** Uniform float in [0, 1) with 53 random bits. @example new Rng(0).float() */
-  float(): number {
-    const hi = this.uint32() >>> 5; // 27 bits
-    const lo = this.uint32() >>> 6; // 26 bits
-    return (hi * 67108864 + lo) / TWO_POW_53;
-  }
-
-  /** Uniform float in [low, high). @example new Rng(0).uniform(-1, 1) */
-  uniform(low: number, high: number): number {
-    return low + (high - low) * this.float();
+  /**
+   * Uniform float in [low, high), by default [0, 1) with 53 random bits (the defaults add
+   * nothing: the same bits as the bare draw). @example new Rng(0).uniform(-1, 1)
+   */
+  uniform(low = 0, high = 1): number {
+    const hi = this.nextUint32() >>> 5; // 27 bits
+    const lo = this.nextUint32() >>> 6; // 26 bits
+    return low + (high - low) * ((hi * 67108864 + lo) / TWO_POW_53);
   }
 
   /** Standard normal draw (Box-Muller). @example new Rng(0).normal() */
@@ -95,27 +103,35 @@ export class Rng {
       this.spare = Number.NaN;
       return z;
     }
-    // 1 - float() lies in (0, 1], so the log is finite.
-    const r = Math.sqrt(-2 * Math.log(1 - this.float()));
-    const theta = 2 * Math.PI * this.float();
+    // 1 - uniform() lies in (0, 1], so the log is finite.
+    const r = Math.sqrt(-2 * Math.log(1 - this.uniform()));
+    const theta = 2 * Math.PI * this.uniform();
     this.spare = r * Math.sin(theta);
     return r * Math.cos(theta);
   }
 
-  /** Uniform integer in [0, n), without modulo bias; n must be in [1, 2**32]. @example new Rng(0).int(6) */
+  /**
+   * Uniform integer in [0, n), without modulo bias.
+   * @throws ArgumentError unless `n` is an integer in [1, 2**32].
+   * @example new Rng(0).int(6)
+   */
   int(n: number): number {
     if (!Number.isInteger(n) || n < 1 || n > TWO_POW_32) {
       throw new ArgumentError(`Rng.int: n must be an integer in [1, 2**32], got ${n}`);
     }
     // Reject the top sliver of the 32-bit range that would favour small results.
     const limit = TWO_POW_32 - (TWO_POW_32 % n);
-    let r = this.uint32();
-    while (r >= limit) r = this.uint32();
+    let r = this.nextUint32();
+    while (r >= limit) r = this.nextUint32();
     return r % n;
   }
 
   /** Shuffles `a` in place (Fisher-Yates) and returns it. @example new Rng(0).shuffle(Uint32Array.of(1, 2, 3)) */
-  shuffle<T extends { length: number; [i: number]: number }>(a: T): T {
+  shuffle<T extends {
+    /** Number of elements. */
+    length: number;
+    [i: number]: number;
+  }>(a: T): T {
     for (let i = a.length - 1; i > 0; i--) {
       const j = this.int(i + 1);
       const tmp = a[i];
@@ -125,7 +141,11 @@ export class Rng {
     return a;
   }
 
-  /** A random permutation of 0..n-1. @example new Rng(0).permutation(5) */
+  /**
+   * A random permutation of 0..n-1.
+   * @throws RangeError (from Uint32Array) if `n` is negative or not an integer.
+   * @example new Rng(0).permutation(5)
+   */
   permutation(n: number): Uint32Array {
     const p = new Uint32Array(n);
     for (let i = 0; i < n; i++) p[i] = i;

@@ -7,12 +7,12 @@ describe('Rng', () => {
     // Outputs of the reference next() from state {1, 2, 3, 4}, computed with the C original.
     const rng = new Rng(0);
     Object.assign(rng, { s0: 1, s1: 2, s2: 3, s3: 4 });
-    const out = Array.from({ length: 6 }, () => rng.uint32());
+    const out = Array.from({ length: 6 }, () => rng.nextUint32());
     expect(out).toEqual([11520, 0, 5927040, 70819200, 2031721883, 1637235492]);
   });
 
   it('repeats for a seed and differs between seeds and streams', () => {
-    const draw = (r: Rng): number[] => Array.from({ length: 8 }, () => r.uint32());
+    const draw = (r: Rng): number[] => Array.from({ length: 8 }, () => r.nextUint32());
     expect(draw(new Rng(42))).toEqual(draw(new Rng(42)));
     expect(draw(new Rng(42))).not.toEqual(draw(new Rng(43)));
     expect(draw(new Rng(42, 0))).not.toEqual(draw(new Rng(42, 1)));
@@ -28,7 +28,7 @@ describe('Rng', () => {
     let outside = 0;
     const m = 20000;
     for (let i = 0; i < m; i++) {
-      const u = rng.float();
+      const u = rng.uniform();
       if (!(u >= 0 && u < 1)) outside++;
       sum += u;
       const z = rng.normal();

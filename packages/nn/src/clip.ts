@@ -9,7 +9,10 @@ export interface ClipGradNormOptions {
 /**
  * Scales the gradients of `params` in place so their combined `normType`-norm (as if all were one
  * vector; Infinity for the max norm) is at most `maxNorm`, and returns the norm before clipping.
- * As PyTorch, the scale is maxNorm / (norm + 1e-6), applied only when below 1.
+ * As PyTorch, the scale is maxNorm / (norm + 1e-6), applied only when below 1. Parameters
+ * without a gradient are skipped.
+ * @throws ArgumentError if `maxNorm` < 0 or `normType` <= 0, or with `errorIfNonfinite` if the
+ * norm is NaN or Inf (the gradients are then left as they were).
  * @example loss.backward(); clipGradNorm(model.parameters(), 1.0); opt.step();
  */
 export function clipGradNorm(params: Iterable<Tensor>, maxNorm: number, normType = 2, options: ClipGradNormOptions = {}): number {
@@ -34,7 +37,9 @@ export function clipGradNorm(params: Iterable<Tensor>, maxNorm: number, normType
 }
 
 /**
- * Clamps every gradient element of `params` to [-clip, clip], in place.
+ * Clamps every gradient element of `params` to [-clip, clip], in place (PyTorch's
+ * `clip_grad_value_`); parameters without a gradient are skipped.
+ * @throws ArgumentError if `clip` < 0 or NaN.
  * @example clipGradValue(model.parameters(), 0.5)
  */
 export function clipGradValue(params: Iterable<Tensor>, clip: number): void {

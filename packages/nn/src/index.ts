@@ -1,5 +1,9 @@
-// @chainrule/nn: modules, losses, optimisers, schedulers, safetensors I/O and a training loop,
-// built on @chainrule/autograd's public API. Browser-safe: file I/O lives in '@chainrule/nn/node'.
+/**
+ * Modules, losses, optimisers, schedulers, safetensors I/O and a training loop, built on
+ * @chainrule/autograd's public API. Names, state-dict keys and semantics follow torch.nn; each
+ * item's comment says where chainrule differs. Browser-safe: file I/O lives in '@chainrule/nn/node'.
+ * @module @chainrule/nn
+ */
 import * as init from './init.js';
 
 export { Module, functionalCall, type LoadStateDictOptions, type LoadStateDictResult } from './module.js';
@@ -52,7 +56,7 @@ export { serializeCheckpoint, parseCheckpoint, type Checkpoint } from './seriali
 
 export {
   fit, evaluate,
-  type Batch, type BatchSource, type OptimizerLike, type EpochLog, type Callbacks, type FitOptions, type History,
+  type TensorBatch, type BatchSource, type OptimizerLike, type EpochLog, type Callbacks, type FitOptions, type History,
   type EvaluateOptions, type EvaluateResult,
 } from './train/fit.js';
 export { accuracy, confusionMatrix, type MetricFunction, type ClassificationOptions } from './train/metrics.js';

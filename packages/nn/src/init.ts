@@ -2,7 +2,9 @@
  * Weight initialisation, as `torch.nn.init`: every function fills a tensor in place (outside the
  * graph) and returns it. Randomness comes from `seed` (a fresh generator) or `generator` (shared,
  * so consecutive calls draw consecutive numbers); with neither, from the global generator that
- * `manualSeed` reseeds.
+ * `manualSeed` reseeds. Unlike PyTorch's, these functions take camelCase names (`xavierUniform` for
+ * `xavier_uniform_`) and draw their numbers from chainrule's generator, so a seed does not
+ * reproduce PyTorch's values.
  */
 import { ArgumentError, rand, randn, type Generator, type Tensor } from '@chainrule/autograd';
 import { formatShape } from './format.js';
@@ -25,7 +27,9 @@ export type FanMode = 'fanIn' | 'fanOut';
 /**
  * The recommended gain for a non-linearity, as `torch.nn.init.calculate_gain`: 1 for linear and
  * sigmoid, 5/3 for tanh, √2 for relu, √(2 / (1 + slope²)) for leaky relu (slope 0.01 by
- * default), 3/4 for selu. @example init.calculateGain('relu') // Math.SQRT2
+ * default), 3/4 for selu.
+ * @throws ArgumentError for an unknown nonlinearity or a non-finite leaky relu slope.
+ * @example init.calculateGain('relu') // Math.SQRT2
  */
 export function calculateGain(nonlinearity: Nonlinearity, param?: number): number {
   switch (nonlinearity) {
@@ -54,9 +58,16 @@ export function calculateGain(nonlinearity: Nonlinearity, param?: number): numbe
 
 /**
  * fan_in and fan_out of a weight, as PyTorch: for shape [out, in, ...kernel], fan_in = in·∏kernel
- * and fan_out = out·∏kernel. Needs at least 2 dimensions. @example init.calculateFans(w) // { fanIn: 3, fanOut: 2 }
+ * and fan_out = out·∏kernel.
+ * @throws ArgumentError if the tensor has fewer than 2 dimensions.
+ * @example init.calculateFans(w) // { fanIn: 3, fanOut: 2 }
  */
-export function calculateFans(tensor: Tensor): { fanIn: number; fanOut: number } {
+export function calculateFans(tensor: Tensor): {
+  /** in·∏kernel: inputs feeding each output. */
+  fanIn: number;
+  /** out·∏kernel: outputs each input feeds. */
+  fanOut: number;
+} {
   if (tensor.ndim < 2) {
     throw new ArgumentError(`init: fan in and fan out need a tensor with at least 2 dimensions, got shape ${formatShape(tensor.shape)}`);
   }
@@ -84,21 +95,29 @@ function checkFinite(op: string, values: Record<string, number>): void {
   }
 }
 
-/** Fills with U(low, high), in place. @example init.uniform(w, -0.1, 0.1, { seed: 0 }) */
+/**
+ * Fills with U(low, high), in place, and returns the tensor.
+ * @throws ArgumentError if low or high is not finite, or low > high.
+ * @example init.uniform(w, -0.1, 0.1, { seed: 0 })
+ */
 export function uniform(tensor: Tensor, low = 0, high = 1, source: RandomSource = {}): Tensor {
   checkFinite('uniform', { low, high });
   if (!(low <= high)) throw new ArgumentError(`init.uniform: low must be <= high, got low ${low}, high ${high}`);
   return fillUniform(tensor, low, high, source);
 }
 
-/** Fills with N(mean, std²), in place. @example init.normal(w, 0, 0.02, { seed: 0 }) */
+/**
+ * Fills with N(mean, std²), in place, and returns the tensor.
+ * @throws ArgumentError if mean or std is not finite, or std < 0.
+ * @example init.normal(w, 0, 0.02, { seed: 0 })
+ */
 export function normal(tensor: Tensor, mean = 0, std = 1, source: RandomSource = {}): Tensor {
   checkFinite('normal', { mean, std });
   if (std < 0) throw new ArgumentError(`init.normal: std must be >= 0, got ${std}`);
   return fillNormal(tensor, mean, std, source);
 }
 
-/** Fills with `value`, in place. @example init.constant(b, 0.1) */
+/** Fills with `value`, in place (outside the graph), and returns the tensor. @example init.constant(b, 0.1) */
 export function constant(tensor: Tensor, value: number): Tensor {
   tensor.data.fill(value);
   return tensor;
@@ -121,7 +140,8 @@ export interface XavierOptions extends RandomSource {
 }
 
 /**
- * Glorot/Xavier uniform: U(-a, a) with a = gain·√(6 / (fan_in + fan_out)).
+ * Glorot/Xavier uniform, in place: U(-a, a) with a = gain·√(6 / (fan_in + fan_out)).
+ * @throws ArgumentError if the tensor has fewer than 2 dimensions.
  * @example init.xavierUniform(w, { gain: init.calculateGain('tanh'), seed: 0 })
  */
 export function xavierUniform(tensor: Tensor, options: XavierOptions = {}): Tensor {
@@ -131,7 +151,11 @@ export function xavierUniform(tensor: Tensor, options: XavierOptions = {}): Tens
   return fillUniform(tensor, -a, a, options);
 }
 
-/** Glorot/Xavier normal: N(0, std²) with std = gain·√(2 / (fan_in + fan_out)). @example init.xavierNormal(w, { seed: 0 }) */
+/**
+ * Glorot/Xavier normal, in place: N(0, std²) with std = gain·√(2 / (fan_in + fan_out)).
+ * @throws ArgumentError if the tensor has fewer than 2 dimensions.
+ * @example init.xavierNormal(w, { seed: 0 })
+ */
 export function xavierNormal(tensor: Tensor, options: XavierOptions = {}): Tensor {
   const { gain = 1 } = options;
   const { fanIn, fanOut } = calculateFans(tensor);
@@ -158,7 +182,9 @@ function kaimingStd(op: string, tensor: Tensor, options: KaimingOptions): number
 }
 
 /**
- * He/Kaiming uniform: U(-b, b) with b = gain·√(3 / fan), gain = calculateGain(nonlinearity, a).
+ * He/Kaiming uniform, in place: U(-b, b) with b = gain·√(3 / fan), gain = calculateGain(nonlinearity, a).
+ * @throws ArgumentError if the tensor has fewer than 2 dimensions, the chosen fan is 0, or `mode`
+ * or `nonlinearity` is unknown.
  * @example init.kaimingUniform(w, { nonlinearity: 'relu', seed: 0 })
  */
 export function kaimingUniform(tensor: Tensor, options: KaimingOptions = {}): Tensor {
@@ -166,7 +192,11 @@ export function kaimingUniform(tensor: Tensor, options: KaimingOptions = {}): Te
   return fillUniform(tensor, -bound, bound, options);
 }
 
-/** He/Kaiming normal: N(0, std²) with std = gain / √fan. @example init.kaimingNormal(w, { mode: 'fanOut', seed: 0 }) */
+/**
+ * He/Kaiming normal, in place: N(0, std²) with std = gain / √fan.
+ * @throws ArgumentError as `kaimingUniform`.
+ * @example init.kaimingNormal(w, { mode: 'fanOut', seed: 0 })
+ */
 export function kaimingNormal(tensor: Tensor, options: KaimingOptions = {}): Tensor {
   return fillNormal(tensor, 0, kaimingStd('kaimingNormal', tensor, options), options);
 }

@@ -39,11 +39,18 @@ export abstract class Module {
   private readonly buffers = new Map<string, Tensor>();
   private readonly submodules = new Map<string, Module>();
 
-  /** The layer's computation. Call it directly: `model.forward(x)`. */
+  /**
+   * The layer's computation. Call it directly: `model.forward(x)` (PyTorch's `model(x)`; there are
+   * no forward hooks). Layers throw a ShapeError or DTypeError naming the layer when `x` does not fit.
+   */
   abstract forward(x: Tensor): Tensor;
 
   /**
-   * Registers `tensor` as a trainable parameter under `name` (marking it requiresGrad) and returns it.
+   * Registers `tensor` as a trainable parameter under `name` (marking it requiresGrad) and returns it,
+   * as torch's `register_parameter`. Names are unique across the module's parameters, buffers and
+   * children.
+   * @throws ArgumentError if `name` is empty, contains '.', is already registered, or `tensor` is
+   * not a leaf (a tensor computed by an op cannot be trained in place).
    * @example this.registerParameter('weight', zeros([3, 2]));
    */
   registerParameter(name: string, tensor: Tensor): Tensor {
@@ -57,7 +64,9 @@ export abstract class Module {
   }
 
   /**
-   * Registers `tensor` as a buffer: part of the state dict, never trained.
+   * Registers `tensor` as a buffer: part of the state dict, never trained (torch's `register_buffer`;
+   * every buffer is persistent here).
+   * @throws ArgumentError if `name` is empty, contains '.' or is already registered.
    * @example this.registerBuffer('running_mean', zeros([4]));
    */
   registerBuffer(name: string, tensor: Tensor): Tensor {
@@ -66,7 +75,13 @@ export abstract class Module {
     return tensor;
   }
 
-  /** Registers a child module under `name` and returns it. @example readonly fc = this.registerModule('fc', new Linear(2, 3)); */
+  /**
+   * Registers a child module under `name` and returns it; its parameters appear as `name.*`.
+   * (PyTorch registers a child on attribute assignment; here registration is explicit, so names
+   * and order never depend on property enumeration.)
+   * @throws ArgumentError if `name` is empty, contains '.', is already registered, or `module` is this module.
+   * @example readonly fc = this.registerModule('fc', new Linear(2, 3));
+   */
   registerModule<M extends Module>(name: string, module: M): M {
     this.checkName(name);
     if (module === (this as Module)) throw new ArgumentError(`registerModule: a module cannot contain itself ('${name}')`);
@@ -87,6 +102,7 @@ export abstract class Module {
   /**
    * The parameter registered as `name` (or its stand-in during `functionalCall`). Layers read
    * their tensors through this, never through a stored reference, so functionalCall can swap them.
+   * @throws ArgumentError if no parameter `name` is registered on this module.
    * @example forward(x: Tensor) { return x.mul(this.param('scale')); }
    */
   protected param(name: string): Tensor {
@@ -95,7 +111,11 @@ export abstract class Module {
     return t;
   }
 
-  /** The buffer registered as `name` (or its stand-in during `functionalCall`). @example this.buffer('running_mean') */
+  /**
+   * The buffer registered as `name` (or its stand-in during `functionalCall`).
+   * @throws ArgumentError if no buffer `name` is registered on this module.
+   * @example this.buffer('running_mean')
+   */
   protected buffer(name: string): Tensor {
     const t = this.buffers.get(name);
     if (t === undefined) throw new ArgumentError(`${this.constructor.name}: no buffer '${name}'`);
@@ -148,7 +168,11 @@ export abstract class Module {
     return [...this.submodules.entries()];
   }
 
-  /** This module and every descendant, depth first, each with its dotted name ('' for this one). */
+  /**
+   * This module and every descendant, depth first in registration order, each with its dotted name
+   * ('' for this one, or `prefix`). A module registered twice is listed once, under its first name.
+   * @example model.namedModules().map(([name, m]) => `${name}: ${m.constructor.name}`)
+   */
   namedModules(prefix = ''): [string, Module][] {
     const out: [string, Module][] = [];
     const seen = new Set<Module>();
@@ -253,6 +277,8 @@ export abstract class Module {
    * wrong shape or dtype, data of the wrong type or length (always) throw a StateDictError that
    * names each offending key with its module path and both shapes; the module is then unchanged.
    * (PyTorch casts a dtype mismatch; here it is an error, so a float64 checkpoint never rounds silently.)
+   * With `strict: false`, missing and unexpected keys are skipped and reported in the result.
+   * @throws StateDictError listing every offending key; the module is then left unchanged.
    * @example model.loadStateDict(load('model.safetensors'))
    */
   loadStateDict(dict: Readonly<Record<string, Tensor>>, options: LoadStateDictOptions = {}): LoadStateDictResult {
@@ -296,7 +322,11 @@ export abstract class Module {
     return { loaded, missing: strict ? [] : missing, unexpected: strict ? [] : unexpected };
   }
 
-  /** A description, e.g. `Linear(in=2, out=3, bias=true)`; layers override `describe`. */
+  /**
+   * A description, as PyTorch's `repr`: e.g. `Linear(in=2, out=3, bias=true)`, children indented
+   * beneath their parent; layers override `describe`.
+   * @example console.log(String(model))
+   */
   toString(): string {
     const inner = this.describe();
     const kids = this.namedChildren();
@@ -305,7 +335,7 @@ export abstract class Module {
     return `${this.constructor.name}(${inner}\n${body}\n)`;
   }
 
-  /** The constructor arguments shown by `toString`. */
+  /** The constructor arguments shown by `toString` ('' by default); layers override it. */
   protected describe(): string {
     return '';
   }
@@ -351,7 +381,10 @@ function describeData(data: unknown): string {
  * tensors, then puts the originals back, as torch.func.functional_call. Gradients flow to the
  * replacements, which makes a module a plain function of its weights (for gradcheck, hessians
  * with respect to parameters, per-example gradients). Modules must read their tensors through
- * `param(name)`/`buffer(name)`, as every built-in layer does.
+ * `param(name)`/`buffer(name)`, as every built-in layer does. Keys not given keep the module's own
+ * tensors. The originals are restored even when `forward` throws.
+ * @throws StateDictError, before anything is swapped, if a key names no parameter or buffer or a
+ * replacement's shape differs from the original's (every such key is listed).
  * @example const f = (w: Tensor, b: Tensor) => functionalCall(linear, { weight: w, bias: b }, x).sum();
  */
 export function functionalCall(module: Module, tensors: Readonly<Record<string, Tensor>>, x: Tensor): Tensor {

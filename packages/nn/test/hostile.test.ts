@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Tensor, tensor } from '@chainrule/autograd';
+import { Tensor, ones, tensor } from '@chainrule/autograd';
 import {
   Adam, Linear, MLP, Module, SafetensorsError, StateDictError,
   parseCheckpoint, parseSafetensors, parseSafetensorsFile, serializeCheckpoint, serializeSafetensors,
@@ -265,7 +265,7 @@ describe('parameters and submodules named like Object.prototype members work as 
   test('an optimiser over them saves and resumes through a checkpoint', () => {
     const m = new Reserved(1);
     const opt = new Adam(m.parameters(), { lr: 0.1 });
-    for (const p of m.parameters()) p.grad = tensor(Array.from(p.data, () => 1));
+    for (const p of m.parameters()) p.grad = ones([...p.shape]);
     opt.step();
     const back = parseCheckpoint(serializeCheckpoint({ model: m.stateDict(), optimizer: opt.stateDict() }));
     const opt2 = new Adam(new Reserved(1).parameters(), { lr: 0.1 });
@@ -449,5 +449,28 @@ describe('safetensors header layout: accepted exactly when it is valid', () => {
     expect(() => parseSafetensors(huge)).toThrow("'a' (F64 [2251799813685248,4]) would need");
     const empty = rawFile('{"a":{"dtype":"F64","shape":[0,9007199254740991],"data_offsets":[0,0]}}');
     expect(parseSafetensors(empty)['a']!.shape).toEqual([0, 9007199254740991]);
+  });
+});
+
+describe('in a process whose Object.prototype someone else polluted, readers read only what is there', () => {
+  /** Runs `f` with `values` set on Object.prototype, then removes them. */
+  function polluted(values: Record<string, unknown>, f: () => void): void {
+    for (const [k, v] of Object.entries(values)) Object.defineProperty(Object.prototype, k, { value: v, configurable: true, writable: true });
+    try {
+      f();
+    } finally {
+      for (const k of Object.keys(values)) delete (Object.prototype as Record<string, unknown>)[k];
+    }
+  }
+
+  test('safetensors entries, checkpoint metadata and loadStateDict options', () => {
+    const lin = new Linear(1, 1);
+    const weight = tensor([[1]]);
+    polluted({ dtype: 'F32', shape: [1], data_offsets: [0, 4], numbers: {}, paramGroups: [], params: [], strict: false }, () => {
+      expect(() => parseSafetensors(rawFile('{"w":{}}', f32([1])))).toThrow("'w' has dtype undefined");
+      expect(() => parseCheckpoint(serializeSafetensors({}, { 'chainrule.optimizer': '{}' }))).toThrow('must hold { numbers, paramGroups }');
+      expect(() => parseCheckpoint(serializeSafetensors({}, { 'chainrule.optimizer': '{"numbers":{},"paramGroups":[{}]}' }))).toThrow("parameter group 0 must list its parameters");
+      expect(() => lin.loadStateDict({ weight }, {})).toThrow("missing key 'bias'");
+    });
   });
 });

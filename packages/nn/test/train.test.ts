@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { Generator, tensor } from '@chainrule/autograd';
 import {
   Adam, MLP, ReduceLROnPlateau, SGD, StepLR, accuracy, bceLoss, confusionMatrix, crossEntropyLoss, evaluate, fit, mseLoss,
-  type Batch, type ProgressOutput,
+  type TensorBatch, type ProgressOutput,
 } from '@chainrule/nn';
 
 const XOR_X = tensor([[0, 0], [0, 1], [1, 0], [1, 1]]);
@@ -23,8 +23,8 @@ function blobs(seed: number): { x: number[][]; y: number[] } {
   return { x: points.map((p) => p[0]), y: points.map((p) => p[1]) };
 }
 
-function toBatches(x: number[][], y: number[], size: number): Batch[] {
-  const out: Batch[] = [];
+function toBatches(x: number[][], y: number[], size: number): TensorBatch[] {
+  const out: TensorBatch[] = [];
   for (let i = 0; i < x.length; i += size) out.push({ x: tensor(x.slice(i, i + size)), y: tensor(y.slice(i, i + size)) });
   return out;
 }
@@ -164,11 +164,11 @@ describe('fit', () => {
       return data();
     }, { loss: mseLoss, optimizer, epochs: 3, quiet: true });
     expect(calls).toBe(3);
-    function* gen(): IterableIterator<Batch> {
+    function* gen(): IterableIterator<TensorBatch> {
       yield* data();
     }
     expect(() => fit(model, gen(), { loss: mseLoss, optimizer, epochs: 2, quiet: true })).toThrow(/one-shot iterator/);
-    expect(() => fit(model, [{ x: [1, 2] } as unknown as Batch], { loss: mseLoss, optimizer, quiet: true })).toThrow('fit: batch 0 must be { x: Tensor, y: Tensor }');
+    expect(() => fit(model, [{ x: [1, 2] } as unknown as TensorBatch], { loss: mseLoss, optimizer, quiet: true })).toThrow('fit: batch 0 must be { x: Tensor, y: Tensor }');
   });
 
   test('evaluate runs in eval mode without gradients and restores the mode', () => {

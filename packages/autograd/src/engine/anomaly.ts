@@ -8,11 +8,18 @@ import type { FloatArray } from '../dtype.js';
  */
 let enabled = false;
 
+/** Whether anomaly mode is on (inside `detectAnomaly`). @example isAnomalyEnabled() // false */
 export function isAnomalyEnabled(): boolean {
   return enabled;
 }
 
-/** Runs `fn` in anomaly mode: `detectAnomaly(() => loss(x).backward())`. */
+/**
+ * Runs `fn` in anomaly mode (`torch.autograd.detect_anomaly`) and returns its result: the first
+ * op whose forward output or computed gradient holds NaN or Inf throws, where PyTorch only
+ * checks the backward.
+ * @throws AnomalyError naming the op, forward or backward, and the line that created it.
+ * @example detectAnomaly(() => loss(x).backward())
+ */
 export function detectAnomaly<T>(fn: () => T): T {
   const previous = enabled;
   enabled = true;

@@ -8,6 +8,7 @@ import { backward } from './backward.js';
 export interface GradientsOptions {
   /** Gradients of the final result with respect to each output; needed for non-scalar outputs. */
   gradOutputs?: readonly Tensor[];
+  /** Keep the graph for another backward pass through it (default false; true under createGraph). */
   retainGraph?: boolean;
   /** Record the backward pass so the returned gradients can be differentiated again. */
   createGraph?: boolean;
@@ -18,6 +19,10 @@ export interface GradientsOptions {
 /**
  * The gradients of `outputs` with respect to `inputs`, returned rather than accumulated into
  * `.grad` (PyTorch's `torch.autograd.grad`). The building block of the functional transforms.
+ * @throws GraphError if an input does not require grad, an output does not depend on an input
+ * (unless `allowUnused`), a non-scalar output has no gradOutput, or the graph was freed.
+ * @throws ArgumentError if gradOutputs and outputs differ in number.
+ * @throws ShapeError if a gradOutput's shape differs from its output's.
  * @example const [dx] = gradients([y], [x], { createGraph: true })
  */
 export function gradients(outputs: readonly Tensor[], inputs: readonly Tensor[], options: GradientsOptions = {}): Tensor[] {

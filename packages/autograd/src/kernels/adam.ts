@@ -5,12 +5,15 @@ import { adamWasm } from './wasm/optimisers.js';
 
 /** The numbers of one Adam step (see `adamUpdate`). */
 export interface AdamStep {
+  /** Decay rate β1 of the first-moment average. */
   readonly beta1: number;
+  /** Decay rate β2 of the second-moment average. */
   readonly beta2: number;
   /** lr / (1 − β1ᵗ). */
   readonly stepSize: number;
   /** √(1 − β2ᵗ). */
   readonly biasCorrection2Sqrt: number;
+  /** Added to the denominator after the bias-corrected square root. */
   readonly eps: number;
   /** θ's factor before the step: 1, or AdamW's 1 − lr·λ. */
   readonly decay: number;

@@ -1,8 +1,7 @@
 import type { FloatArray } from '../dtype.js';
-import { kernelBackend, wantsWasm } from './backend.js';
+import { wantsWasm, wasmDeclined } from './backend.js';
 import { holds, perDtype, type Allocator } from './monomorphic.js';
 import { axpyWasm } from './wasm/optimisers.js';
-import { wasmAvailable } from './wasm/module.js';
 
 interface AxpyKernels {
   axpy(y: FloatArray, alpha: number, x: FloatArray, beta: number): void;
@@ -55,9 +54,7 @@ export function axpyJs(y: FloatArray, alpha: number, x: FloatArray, beta = 1): v
 export function axpyKernel(y: FloatArray, alpha: number, x: FloatArray, beta = 1): void {
   if (wantsWasm('axpy', y.length)) {
     if (axpyWasm(y, alpha, x, beta)) return;
-    if (kernelBackend() === 'wasm' && !wasmAvailable()) {
-      throw new Error("axpy: kernel backend 'wasm' was chosen, but this runtime lacks WebAssembly SIMD128");
-    }
+    wasmDeclined('axpy');
   }
   axpyJs(y, alpha, x, beta);
 }

@@ -53,7 +53,7 @@ export function kernelBackend(): KernelBackend {
  * memory, up to `maxBytes` per array. Below `min` the copies into WebAssembly memory and the
  * call cost more than the vector loop saves; past `maxBytes` the copies in and out triple the
  * memory traffic of a loop that is bound by it. Measured alternating against the TypeScript
- * kernels with bench/micro (gemm.ts --small for gemm) and the Tensor ops on this size range.
+ * kernels (figures: bench/README.md).
  */
 export const WASM_THRESHOLDS = {
   /** A call costs about 0.25 µs of fixed overhead, which 6³–8³ products and up earn back. */
@@ -71,6 +71,17 @@ export const WASM_THRESHOLDS = {
 
 /** A kernel with a WebAssembly path. */
 export type WasmKernel = keyof typeof WASM_THRESHOLDS;
+
+/**
+ * What a kernel does when its WebAssembly path declined (returned false): nothing where the
+ * operands only did not fit WebAssembly memory (the TypeScript kernel takes them), but an
+ * error naming the kernel when 'wasm' was chosen and this runtime has no WebAssembly SIMD.
+ */
+export function wasmDeclined(kernel: WasmKernel): void {
+  if (current === 'wasm' && !wasmAvailable()) {
+    throw new Error(`${kernel}: kernel backend 'wasm' was chosen, but this runtime lacks WebAssembly SIMD128`);
+  }
+}
 
 /**
  * Whether `kernel` takes its WebAssembly path for a problem of `size` (as WASM_THRESHOLDS

@@ -99,6 +99,11 @@ function binaryKernels(): BinaryRowKernels {
         else if (repeat === 2) for (let i = 0; i < n; i++) out[io + i] = a[ia + i]! >= y ? 1 : 0;
         else for (let i = 0; i < n; i++) out[io + i] = x >= b[ib + i]! ? 1 : 0;
         return;
+      default: {
+        // A kind without a loop is a compile error here, not an output left at zeros.
+        const missing: never = kind;
+        throw new Error(`broadcastBinary: no loop for kind ${String(missing)}`);
+      }
     }
   }
   return { row };

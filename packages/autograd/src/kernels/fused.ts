@@ -187,8 +187,3 @@ export function crossEntropyBackward(
 ): void {
   kernels(x).crossEntropyBackward(x, rows, n, labels, p, stats, scale, dx, dp);
 }
-
-/** Whether each dtype runs its own copy of the fused kernels (for tests). */
-export function fusedKernelsAreMonomorphic(): boolean {
-  return kernels.isMonomorphic();
-}

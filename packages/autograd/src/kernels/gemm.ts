@@ -1,9 +1,8 @@
 import type { FloatArray } from '../dtype.js';
-import { kernelBackend, wantsWasm } from './backend.js';
+import { wantsWasm, wasmDeclined } from './backend.js';
 import { gemmJs } from './gemm-js.js';
 import { biasActivation } from './fused.js';
 import { gemmWasm } from './wasm/gemm.js';
-import { wasmAvailable } from './wasm/module.js';
 
 /**
  * One matrix product C = op(A)·op(B), the argument of `gemm` and of each of its backends.
@@ -44,12 +43,8 @@ export function gemm(call: GemmCall): void {
     return;
   }
   if (wantsWasm('gemm', m * n * k)) {
-    // gemmWasm declines (returns false) where WebAssembly SIMD is missing or the operands
-    // would not fit its 2 GiB of memory; only the former is an error when 'wasm' is forced.
     if (gemmWasm(call)) return;
-    if (kernelBackend() === 'wasm' && !wasmAvailable()) {
-      throw new Error("gemm: kernel backend 'wasm' was chosen, but this runtime lacks WebAssembly SIMD128");
-    }
+    wasmDeclined('gemm');
   }
   gemmJs(call);
   epilogueJs(call);

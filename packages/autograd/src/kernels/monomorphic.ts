@@ -3,7 +3,7 @@ import type { FloatArray } from '../dtype.js';
 /**
  * Per-dtype copies of kernels. V8 keeps type feedback per function, and closures made from one
  * function literal share it: a loop fed both Float32Array and Float64Array goes polymorphic and
- * runs at about half speed (PERF-NOTES). So each dtype gets a private copy of the kernel,
+ * runs at about half speed (bench/README.md). So each dtype gets a private copy of the kernel,
  * compiled from the kernel's own source text.
  *
  * NOTE: a function cloned this way must be self-contained: no imports, no module constants, no

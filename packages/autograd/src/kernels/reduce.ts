@@ -31,7 +31,7 @@ function reduceKernels(): ReduceKernels {
     const acc = new Float64Array(inner);
     for (let o = 0; o < outer; o++) {
       const base = o * n * inner;
-      acc.fill(kind === 'sum' ? 0 : kind === 'prod' ? 1 : kind === 'max' ? -Infinity : Infinity);
+      acc.fill(reduceRun(kind, x, 0, 0)); // the kind's identity: what it gives for no elements
       for (let k = 0; k < n; k++) {
         const row = base + k * inner;
         switch (kind) {
@@ -53,6 +53,10 @@ function reduceKernels(): ReduceKernels {
               if (v < acc[j]! || v !== v) acc[j] = v;
             }
             break;
+          default: {
+            const missing: never = kind;
+            throw new Error(`reduceAxis: no loop for kind ${String(missing)}`);
+          }
         }
       }
       out.set(acc, o * inner);
@@ -88,6 +92,10 @@ function reduceKernels(): ReduceKernels {
           if (v < m || v !== v) m = v;
         }
         return m;
+      }
+      default: {
+        const missing: never = kind;
+        throw new Error(`reduceRun: no loop for kind ${String(missing)}`);
       }
     }
   }

@@ -107,6 +107,11 @@ function unaryKernels(erf: (x: number) => number): UnaryKernels {
       case 'isfinite':
         for (let i = 0; i < n; i++) out[i] = x[i]! - x[i]! === 0 ? 1 : 0;
         return;
+      default: {
+        // A kind without a loop is a compile error here, not an output left at zeros.
+        const missing: never = kind;
+        throw new Error(`mapUnary: no loop for kind ${String(missing)}`);
+      }
     }
   }
 

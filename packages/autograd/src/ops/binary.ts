@@ -14,7 +14,12 @@ export function binaryForward(op: string, kind: BinaryKind, a: Tensor, b: Tensor
   return { data, shape };
 }
 
-/** Elementwise `a + b` with broadcasting. @example add(x, 1) */
+/**
+ * Elementwise `a + b` with broadcasting.
+ * @throws ShapeError if the shapes do not broadcast (NumPy rules), naming both.
+ * @throws DTypeError if float32 meets float64 (PyTorch would promote); a number takes the tensor's dtype.
+ * @example add(x, 1)
+ */
 export function add(a: TensorLike, b: TensorLike): Tensor {
   const [x, y] = operands('add', a, b);
   const { data, shape } = binaryForward('add', 'add', x, y);
@@ -24,7 +29,12 @@ export function add(a: TensorLike, b: TensorLike): Tensor {
   ]);
 }
 
-/** Elementwise `a - b` with broadcasting. @example sub(x, y) */
+/**
+ * Elementwise `a - b` with broadcasting.
+ * @throws ShapeError if the shapes do not broadcast (NumPy rules), naming both.
+ * @throws DTypeError if float32 meets float64 (PyTorch would promote); a number takes the tensor's dtype.
+ * @example sub(x, y)
+ */
 export function sub(a: TensorLike, b: TensorLike): Tensor {
   const [x, y] = operands('sub', a, b);
   const { data, shape } = binaryForward('sub', 'sub', x, y);
@@ -34,7 +44,12 @@ export function sub(a: TensorLike, b: TensorLike): Tensor {
   ]);
 }
 
-/** Elementwise `a * b` with broadcasting. @example mul(x, 2) */
+/**
+ * Elementwise `a * b` with broadcasting.
+ * @throws ShapeError if the shapes do not broadcast (NumPy rules), naming both.
+ * @throws DTypeError if float32 meets float64 (PyTorch would promote); a number takes the tensor's dtype.
+ * @example mul(x, 2)
+ */
 export function mul(a: TensorLike, b: TensorLike): Tensor {
   const [x, y] = operands('mul', a, b);
   const { data, shape } = binaryForward('mul', 'mul', x, y);
@@ -44,7 +59,12 @@ export function mul(a: TensorLike, b: TensorLike): Tensor {
   ]);
 }
 
-/** Elementwise `a / b` with broadcasting. @example div(x, y) */
+/**
+ * Elementwise `a / b` with broadcasting.
+ * @throws ShapeError if the shapes do not broadcast (NumPy rules), naming both.
+ * @throws DTypeError if float32 meets float64 (PyTorch would promote); a number takes the tensor's dtype.
+ * @example div(x, y)
+ */
 export function div(a: TensorLike, b: TensorLike): Tensor {
   const [x, y] = operands('div', a, b);
   const { data, shape } = binaryForward('div', 'div', x, y);
@@ -58,6 +78,8 @@ export function div(a: TensorLike, b: TensorLike): Tensor {
 /**
  * Elementwise `a ** b` with broadcasting. A number exponent takes a path without the
  * exponent's gradient. As in PyTorch, the exponent's gradient is 0 where a = 0 and b ≥ 0.
+ * @throws ShapeError if the shapes do not broadcast (NumPy rules), naming both.
+ * @throws DTypeError if float32 meets float64 (PyTorch would promote); a number takes the tensor's dtype.
  * @example pow(x, 3)
  */
 export function pow(a: TensorLike, b: TensorLike): Tensor {
@@ -96,12 +118,22 @@ function extremum(op: 'maximum' | 'minimum', a: TensorLike, b: TensorLike): Tens
   });
 }
 
-/** Elementwise maximum; ties split the gradient evenly. @example maximum(x, 0) */
+/**
+ * Elementwise maximum; ties split the gradient evenly.
+ * @throws ShapeError if the shapes do not broadcast (NumPy rules), naming both.
+ * @throws DTypeError if float32 meets float64 (PyTorch would promote); a number takes the tensor's dtype.
+ * @example maximum(x, 0)
+ */
 export function maximum(a: TensorLike, b: TensorLike): Tensor {
   return extremum('maximum', a, b);
 }
 
-/** Elementwise minimum; ties split the gradient evenly. @example minimum(x, y) */
+/**
+ * Elementwise minimum; ties split the gradient evenly.
+ * @throws ShapeError if the shapes do not broadcast (NumPy rules), naming both.
+ * @throws DTypeError if float32 meets float64 (PyTorch would promote); a number takes the tensor's dtype.
+ * @example minimum(x, y)
+ */
 export function minimum(a: TensorLike, b: TensorLike): Tensor {
   return extremum('minimum', a, b);
 }

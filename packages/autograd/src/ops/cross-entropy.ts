@@ -26,6 +26,9 @@ export interface CrossEntropyOpOptions {
  * sum to 1; probability targets that require grad get -logSoftmax·g. While a graph is recorded
  * through the backward pass (createGraph), the VJP is the same maths in differentiable Tensor
  * ops instead.
+ * @throws ShapeError if the logits are not [N, C], the target fits neither form, or a class index is out of [0, C).
+ * @throws ArgumentError for an unknown reduction.
+ * @throws DTypeError if probability targets differ from the logits in dtype.
  * @example crossEntropy(logits, [2, 0, 1]) // mean loss of 3 samples
  */
 export function crossEntropy(logits: Tensor, target: Tensor | ArrayLike<number>, options: CrossEntropyOpOptions = {}): Tensor {

@@ -22,6 +22,7 @@ function toIndex(op: string, index: Tensor | NestedArray, n: number): { values: 
 /**
  * out[..., i, ...] = x[..., index[..., i, ...], ...] along `axis`, as `torch.gather`: `index`
  * has x's rank and matches x's shape on every other axis. Negative indices count from the end.
+ * @throws ShapeError if `index` has another rank, does not match x off `axis`, or holds an index that is not an integer in [-n, n).
  * @example gather(logProbs, 1, [[2], [0]]) // picks column 2 of row 0 and column 0 of row 1
  */
 export function gather(input: Tensor, axis: number, index: Tensor | NestedArray): Tensor {

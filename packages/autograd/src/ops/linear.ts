@@ -3,10 +3,7 @@ import { ArgumentError, ShapeError } from '../errors.js';
 import { formatShape, sizeOf } from '../shape.js';
 import { gemm } from '../kernels/gemm.js';
 import { reluBackward } from '../kernels/fused.js';
-import { reduceAxis } from '../kernels/reduce.js';
-import { mapUnary } from '../kernels/unary.js';
-import { isGradEnabled } from '../engine/grad-mode.js';
-import { constant, expectTensor, makeOutput, type Tensor } from '../tensor.js';
+import { expectTensor, makeOutput, type Tensor } from '../tensor.js';
 import { checkSameDType } from './operands.js';
 import { matmulT } from './matmul.js';
 import { sum } from './reduce.js';
@@ -20,8 +17,11 @@ export type LinearActivation = 'none' | 'relu';
  * PyTorch's F.linear) and b [out] or null; the result is [..., out]. The product reads W
  * transposed in place, the bias and relu are applied in the same pass over the result, and the
  * VJP computes dX = dH·W, dW = dHᵀ·X (gemm transpose flags, no transposed copies) and db as
- * column sums, dH being the gradient masked by relu. While a graph is recorded through the
- * backward pass (createGraph), the VJP is the same maths in differentiable Tensor ops instead.
+ * column sums, dH being the gradient masked by relu. Those are Tensor ops, so the VJP is
+ * differentiable again under createGraph.
+ * @throws ShapeError if W is not 2-D, x's last axis is not W's in, or b is not [out].
+ * @throws ArgumentError for an activation other than 'none' or 'relu'.
+ * @throws DTypeError if the dtypes differ.
  * @example linear(x, w, b, 'relu') // x [64, 784], w [128, 784], b [128] -> [64, 128]
  */
 export function linear(input: Tensor, weight: Tensor, bias?: Tensor | null, activation: LinearActivation = 'none'): Tensor {
@@ -50,55 +50,27 @@ export function linear(input: Tensor, weight: Tensor, bias?: Tensor | null, acti
   gemm({ transA: false, transB: true, m: rows, n: outF, k: inF, a: x.data, b: w.data, c: y, bias: b === null ? null : b.data, relu });
   const inputs = b === null ? [x, w] : [x, w, b];
   return makeOutput('linear', y, [...lead, outF], inputs, (g, out) => {
-    const grads = isGradEnabled() ? composedVjp(g, out, x, w, b, rows, relu) : fusedVjp(g, out, x, w, b, rows, relu);
-    return b === null ? grads.slice(0, 2) : grads;
+    // dH, the gradient at x·Wᵀ + b: g where relu passed its input, 0 where it did not.
+    const g2 = reshape(g, [rows, outF]);
+    const dh = relu ? reluGrad(g2, out) : g2;
+    const grads = [
+      // dX = dH·W and dW = dHᵀ·X, with W and dH read transposed in place.
+      x.requiresGrad ? reshape(matmulT(dh, w, false, false), x.shape) : null,
+      w.requiresGrad ? matmulT(dh, reshape(x, [rows, inF]), true, false) : null,
+    ];
+    if (b !== null) grads.push(b.requiresGrad ? sum(dh, 0) : null);
+    return grads;
   });
 }
 
-type Grads = [Tensor | null, Tensor | null, Tensor | null];
-
-/** The VJP on raw buffers: one pass for the relu mask and the bias gradient, two products; every result fresh. */
-function fusedVjp(g: Tensor, out: Tensor, x: Tensor, w: Tensor, b: Tensor | null, rows: number, relu: boolean): Grads {
-  const [outF, inF] = w.shape as [number, number];
-  const needDb = b !== null && b.requiresGrad;
-  const dbData = needDb ? allocate(b.dtype, outF) : null;
-  let dh = g.data;
-  if (relu) {
-    // The masked gradient and, in the same pass, its column sums: the bias gradient.
-    dh = allocate(g.dtype, g.size);
-    reluBackward(g.data, out.data, rows, outF, dh, dbData);
-  } else if (dbData !== null) {
-    reduceAxis('sum', dh, 1, rows, outF, dbData);
-  }
-  let dx: Tensor | null = null;
-  let dw: Tensor | null = null;
-  if (x.requiresGrad) {
-    const data = allocate(x.dtype, x.size);
-    gemm({ transA: false, transB: false, m: rows, n: inF, k: outF, a: dh, b: w.data, c: data });
-    dx = constant(data, x.shape);
-  }
-  if (w.requiresGrad) {
-    const data = allocate(w.dtype, w.size);
-    gemm({ transA: true, transB: false, m: outF, n: inF, k: rows, a: dh, b: x.data, c: data });
-    dw = constant(data, w.shape);
-  }
-  const db = dbData === null ? null : constant(dbData, b!.shape);
-  return [dx, dw, db];
-}
-
-/** The same VJP in Tensor ops, recorded on the graph so it can be differentiated again. */
-function composedVjp(g: Tensor, out: Tensor, x: Tensor, w: Tensor, b: Tensor | null, rows: number, relu: boolean): Grads {
-  const [outF, inF] = w.shape as [number, number];
-  let dh = reshape(g, [rows, outF]);
-  if (relu) {
-    // The mask is a constant: relu's second derivative is zero wherever it is defined.
-    const mask = allocate(out.dtype, out.size);
-    mapUnary('step', out.data, mask);
-    dh = dh.mul(constant(mask, dh.shape));
-  }
-  return [
-    x.requiresGrad ? reshape(matmulT(dh, w, false, false), x.shape) : null,
-    w.requiresGrad ? matmulT(dh, reshape(x, [rows, inF]), true, false) : null,
-    b !== null && b.requiresGrad ? sum(dh, 0) : null,
-  ];
+/**
+ * g·[y > 0] for g [rows, n] and relu's output y (y > 0 exactly where its input was): relu's VJP
+ * in one pass of the fused kernel. y is a constant here (relu's second derivative is zero
+ * wherever it is defined), so the op's own VJP is itself.
+ */
+function reluGrad(g: Tensor, y: Tensor): Tensor {
+  const [rows, n] = g.shape as [number, number];
+  const out = allocate(g.dtype, g.size);
+  reluBackward(g.data, y.data, rows, n, out);
+  return makeOutput('reluGrad', out, g.shape, [g], (gg) => [reluGrad(gg, y)]);
 }

@@ -50,6 +50,8 @@ export function matmulT(a: Tensor, b: Tensor, transA: boolean, transB: boolean):
 /**
  * Matrix product with NumPy's `matmul` rules: 1-D·1-D is a dot product, a 1-D operand is
  * promoted to a matrix and its axis removed from the result, batch axes broadcast.
+ * @throws ShapeError if an operand is 0-d, the inner dimensions differ, or the batch axes do not broadcast.
+ * @throws DTypeError if the dtypes differ.
  * @example matmul(x, w) // [batch, in] · [in, out] -> [batch, out]
  */
 export function matmul(a: Tensor, b: Tensor): Tensor {

@@ -51,12 +51,20 @@ function reduction(op: string, kind: ReduceKind, input: Tensor, axis: Axis, keep
   return makeOutput(op, data, shape, [x], (g, out) => [vjp(reshape(g, keepShape), x, reshape(out, keepShape), axes)]);
 }
 
-/** Sum over `axis` (all by default). @example sum(x, 1, true) */
+/**
+ * Sum over `axis` (all by default).
+ * @throws ShapeError if an axis is out of range or repeated.
+ * @example sum(x, 1, true)
+ */
 export function sum(x: Tensor, axis?: Axis, keepdims = false): Tensor {
   return reduction('sum', 'sum', x, axis, keepdims, (g, xi) => expand(g, xi.shape));
 }
 
-/** Mean over `axis` (all by default); NaN over zero elements, as in PyTorch. @example mean(x, 0) */
+/**
+ * Mean over `axis` (all by default); NaN over zero elements, as in PyTorch.
+ * @throws ShapeError if an axis is out of range or repeated.
+ * @example mean(x, 0)
+ */
 export function mean(x: Tensor, axis?: Axis, keepdims = false): Tensor {
   const t = expectTensor('mean', 'input', x);
   const axes = normalizeAxes('mean', axis, t.ndim);
@@ -70,13 +78,23 @@ function extremumVjp(g: Tensor, x: Tensor, outKeep: Tensor, axes: number[]): Ten
   return expand(g, x.shape).mul(mask).div(sum(mask, axes, true));
 }
 
-/** Maximum over `axis`; tied maxima share the gradient evenly. @example max(x, -1) */
+/**
+ * Maximum over `axis`; tied maxima share the gradient evenly.
+ * @throws ShapeError if an axis is out of range or repeated.
+ * @throws ArgumentError when reducing over an empty axis (there is no maximum of nothing).
+ * @example max(x, -1)
+ */
 export function max(x: Tensor, axis?: Axis, keepdims = false): Tensor {
   checkNonEmpty('max', x, axis);
   return reduction('max', 'max', x, axis, keepdims, extremumVjp);
 }
 
-/** Minimum over `axis`; tied minima share the gradient evenly. @example min(x, -1) */
+/**
+ * Minimum over `axis`; tied minima share the gradient evenly.
+ * @throws ShapeError if an axis is out of range or repeated.
+ * @throws ArgumentError when reducing over an empty axis (there is no maximum of nothing).
+ * @example min(x, -1)
+ */
 export function min(x: Tensor, axis?: Axis, keepdims = false): Tensor {
   checkNonEmpty('min', x, axis);
   return reduction('min', 'min', x, axis, keepdims, extremumVjp);
@@ -94,6 +112,8 @@ function checkNonEmpty(op: string, x: Tensor, axis: Axis): void {
  * Product over `axis`. Its gradient is out/x where x has no zeros, and the product of the other
  * elements (prefix × suffix) where it has.
  * NOTE: differentiating that zero-case gradient again (createGraph) is not supported and throws.
+ * @throws ShapeError if an axis is out of range or repeated.
+ * @throws GraphError when a second derivative goes through a product containing zeros.
  * @example prod(x, 1)
  */
 export function prod(x: Tensor, axis?: Axis, keepdims = false): Tensor {
@@ -126,6 +146,7 @@ function productOfOthersAlong(x: Tensor, axes: readonly number[]): FloatArray {
 /**
  * `log(sum(exp(x)))` over `axis`, shifted by the (detached) maximum so logits like 1000 do not
  * overflow. @example logsumexp(logits, 1)
+ * @throws ShapeError if an axis is out of range or repeated.
  */
 export function logsumexp(x: Tensor, axis?: Axis, keepdims = false): Tensor {
   const t = expectTensor('logsumexp', 'input', x);
@@ -157,12 +178,18 @@ export interface VarianceOptions {
 /**
  * Variance over `axis`. NOTE: the default is the population variance (correction 0), unlike
  * PyTorch's default of 1; pass `{ correction: 1 }` for the sample variance. @example variance(x, 0)
+ * @throws ShapeError if an axis is out of range or repeated.
+ * @throws ArgumentError if the correction leaves no degrees of freedom (e.g. one element with correction 1).
  */
 export function variance(x: Tensor, axis?: Axis, options: VarianceOptions = {}): Tensor {
   return varianceAs('var', x, axis, options);
 }
 
-/** Standard deviation over `axis`; options as `variance`. @example std(x, 1, { correction: 1 }) */
+/**
+ * Standard deviation over `axis`; options as `variance`.
+ * @throws As `variance`.
+ * @example std(x, 1, { correction: 1 })
+ */
 export function std(x: Tensor, axis?: Axis, options: VarianceOptions = {}): Tensor {
   return varianceAs('std', x, axis, options).sqrt();
 }

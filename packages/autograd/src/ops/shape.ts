@@ -8,6 +8,7 @@ import { checkSameDType } from './operands.js';
 /**
  * Same elements, new shape (one dimension may be -1). The result shares storage with x, as
  * a PyTorch view does. @example reshape(x, [2, -1])
+ * @throws ShapeError if the sizes do not match or more than one dimension is -1.
  */
 export function reshape(input: Tensor, shape: Shape): Tensor {
   const x = expectTensor('reshape', 'input', input);
@@ -28,10 +29,14 @@ export function reshape(input: Tensor, shape: Shape): Tensor {
     throw new ShapeError(`reshape: cannot reshape ${formatShape(x.shape)} (${x.size} elements) into ${formatShape(shape)}`);
   }
   if (shapesEqual(target, x.shape)) return x;
-  return makeOutput('reshape', x.data, target, [x], (g) => [reshape(g, x.shape)], 'shared');
+  return makeOutput('reshape', x.data, target, [x], (g) => [reshape(g, x.shape)], { storage: 'shared' });
 }
 
-/** Reorders axes: out axis d is x's axis `axes[d]`. @example permute(x, [2, 0, 1]) */
+/**
+ * Reorders axes: out axis d is x's axis `axes[d]`.
+ * @throws ShapeError unless `axes` is a permutation of the tensor's axes.
+ * @example permute(x, [2, 0, 1])
+ */
 export function permute(input: Tensor, axes: readonly number[]): Tensor {
   const x = expectTensor('permute', 'input', input);
   if (axes.length !== x.ndim) {
@@ -48,7 +53,11 @@ export function permute(input: Tensor, axes: readonly number[]): Tensor {
   return makeOutput('permute', out, perm.map((p) => x.shape[p]!), [x], (g) => [permute(g, inverse)]);
 }
 
-/** Swaps two axes. @example transpose(x, 0, 1) */
+/**
+ * Swaps two axes.
+ * @throws ShapeError if an axis is out of range.
+ * @example transpose(x, 0, 1)
+ */
 export function transpose(x: Tensor, axis0 = -2, axis1 = -1): Tensor {
   const t = expectTensor('transpose', 'input', x);
   if (t.ndim < 2 && axis0 === -2 && axis1 === -1) return t;
@@ -65,6 +74,8 @@ export function transpose(x: Tensor, axis0 = -2, axis1 = -1): Tensor {
 /**
  * Elements `start` (inclusive) to `end` (exclusive) along `axis`; negative bounds count from the
  * end and bounds past the ends are clipped, as Python slices. @example slice(x, 1, 0, 2)
+ * @throws ShapeError if `axis` is out of range or the tensor is 0-d.
+ * @throws ArgumentError if a bound is not an integer.
  */
 export function slice(input: Tensor, axis: number, start: number, end?: number): Tensor {
   const x = expectTensor('slice', 'input', input);
@@ -83,6 +94,7 @@ export function slice(input: Tensor, axis: number, start: number, end?: number):
 /**
  * `length` elements from `start` along `axis`, as `torch.narrow`: a negative start counts from
  * the end, and unlike slice the range must lie inside the axis. @example narrow(x, 0, -2, 2)
+ * @throws ShapeError if `axis` is out of range or [start, start + length) does not lie inside it.
  */
 export function narrow(input: Tensor, axis: number, start: number, length: number): Tensor {
   const x = expectTensor('narrow', 'input', input);
@@ -126,7 +138,13 @@ function padRange(g: Tensor, ax: number, lo: number, n: number): Tensor {
   return makeOutput('pad', out, shape, [g], (gg) => [sliceRange(gg, ax, lo, lo + len)]);
 }
 
-/** Joins tensors along an existing axis. @example concat([a, b], 0) */
+/**
+ * Joins tensors along an existing axis.
+ * @throws ArgumentError for an empty list.
+ * @throws ShapeError if the shapes differ off `axis`, the axis is out of range, or a tensor is 0-d.
+ * @throws DTypeError if the dtypes differ.
+ * @example concat([a, b], 0)
+ */
 export function concat(inputs: readonly Tensor[], axis = 0): Tensor {
   if (!Array.isArray(inputs) || inputs.length === 0) {
     throw new ArgumentError('concat: needs a non-empty array of tensors');
@@ -161,7 +179,13 @@ export function concat(inputs: readonly Tensor[], axis = 0): Tensor {
   );
 }
 
-/** Joins same-shape tensors along a new axis. @example stack([a, b], 0) */
+/**
+ * Joins same-shape tensors along a new axis.
+ * @throws ArgumentError for an empty list.
+ * @throws ShapeError if the shapes differ or the new axis is out of range.
+ * @throws DTypeError if the dtypes differ.
+ * @example stack([a, b], 0)
+ */
 export function stack(inputs: readonly Tensor[], axis = 0): Tensor {
   if (!Array.isArray(inputs) || inputs.length === 0) {
     throw new ArgumentError('stack: needs a non-empty array of tensors');
@@ -179,6 +203,7 @@ export function stack(inputs: readonly Tensor[], axis = 0): Tensor {
 /**
  * Broadcasts x to `shape` (NumPy rules; -1 keeps a dimension). The copy is real: storage is
  * always contiguous. @example expand(bias, [batch, -1])
+ * @throws ShapeError if x's shape does not broadcast to `shape`.
  */
 export function expand(input: Tensor, shape: Shape): Tensor {
   const x = expectTensor('expand', 'input', input);
@@ -195,7 +220,11 @@ export function expand(input: Tensor, shape: Shape): Tensor {
   return makeOutput('expand', out, target, [x], (g) => [g]);
 }
 
-/** Removes size-1 axes: all of them, or only `axis`. @example squeeze(x, 0) */
+/**
+ * Removes size-1 axes: all of them, or only `axis`.
+ * @throws ShapeError if `axis` is out of range.
+ * @example squeeze(x, 0)
+ */
 export function squeeze(x: Tensor, axis?: number): Tensor {
   const t = expectTensor('squeeze', 'input', x);
   if (axis === undefined) return reshape(t, t.shape.filter((d) => d !== 1));
@@ -204,7 +233,11 @@ export function squeeze(x: Tensor, axis?: number): Tensor {
   return reshape(t, t.shape.filter((_, i) => i !== ax));
 }
 
-/** Inserts a size-1 axis at `axis` (negative counts from the end of the result). @example unsqueeze(x, 0) */
+/**
+ * Inserts a size-1 axis at `axis` (negative counts from the end of the result).
+ * @throws ShapeError if `axis` is out of range for the result.
+ * @example unsqueeze(x, 0)
+ */
 export function unsqueeze(x: Tensor, axis: number): Tensor {
   const t = expectTensor('unsqueeze', 'input', x);
   const ax = newAxis('unsqueeze', axis, t.shape);

@@ -4,6 +4,7 @@ import { stableShift, sum } from './reduce.js';
 
 /**
  * Log-softmax along `axis`: (x - max) - log Σ exp(x - max), stable for logits like 1000 and 1001.
+ * @throws ShapeError if `axis` is out of range.
  * @example logSoftmax(logits, 1)
  */
 export function logSoftmax(x: Tensor, axis = -1): Tensor {
@@ -15,7 +16,11 @@ export function logSoftmax(x: Tensor, axis = -1): Tensor {
   return shifted.sub(sum(shifted.exp(), ax, true).log());
 }
 
-/** Softmax along `axis`, computed as exp(logSoftmax) so it never overflows. @example softmax(logits, -1) */
+/**
+ * Softmax along `axis`, computed as exp(logSoftmax) so it never overflows.
+ * @throws ShapeError if `axis` is out of range.
+ * @example softmax(logits, -1)
+ */
 export function softmax(x: Tensor, axis = -1): Tensor {
   const t = expectTensor('softmax', 'input', x);
   normalizeAxis('softmax', axis, t.ndim); // so a bad axis is reported as softmax's, not logSoftmax's

@@ -25,57 +25,101 @@ export function identity(x: Tensor): Tensor {
   return unaryOp('clone', 'identity', x, (g) => g);
 }
 
-/** `-x`. @example neg(x) */
+/**
+ * `-x`.
+ * @throws ArgumentError if the argument is not a Tensor.
+ * @example neg(x)
+ */
 export function neg(x: Tensor): Tensor {
   return unaryOp('neg', 'neg', x, (g) => g.neg());
 }
 
-/** `e^x`. @example exp(x) */
+/**
+ * `e^x`.
+ * @throws ArgumentError if the argument is not a Tensor.
+ * @example exp(x)
+ */
 export function exp(x: Tensor): Tensor {
   return unaryOp('exp', 'exp', x, (g, _x, y) => g.mul(y));
 }
 
-/** Natural logarithm. @example log(x) */
+/**
+ * Natural logarithm.
+ * @throws ArgumentError if the argument is not a Tensor.
+ * @example log(x)
+ */
 export function log(x: Tensor): Tensor {
   return unaryOp('log', 'log', x, (g, xi) => g.div(xi));
 }
 
-/** `log(1 + x)`, accurate for small x. @example log1p(x) */
+/**
+ * `log(1 + x)`, accurate for small x.
+ * @throws ArgumentError if the argument is not a Tensor.
+ * @example log1p(x)
+ */
 export function log1p(x: Tensor): Tensor {
   return unaryOp('log1p', 'log1p', x, (g, xi) => g.div(xi.add(1)));
 }
 
-/** Square root; its gradient at 0 is Inf, as in PyTorch. @example sqrt(x) */
+/**
+ * Square root; its gradient at 0 is Inf, as in PyTorch.
+ * @throws ArgumentError if the argument is not a Tensor.
+ * @example sqrt(x)
+ */
 export function sqrt(x: Tensor): Tensor {
   return unaryOp('sqrt', 'sqrt', x, (g, _x, y) => g.div(y.mul(2)));
 }
 
-/** `|x|`, with gradient sign(x) (0 at 0). @example abs(x) */
+/**
+ * `|x|`, with gradient sign(x) (0 at 0).
+ * @throws ArgumentError if the argument is not a Tensor.
+ * @example abs(x)
+ */
 export function abs(x: Tensor): Tensor {
   return unaryOp('abs', 'abs', x, (g, xi) => g.mul(sign(xi)));
 }
 
-/** -1, 0 or 1 by the sign of x; no gradient flows. @example sign(x) */
+/**
+ * -1, 0 or 1 by the sign of x; no gradient flows.
+ * @throws ArgumentError if the argument is not a Tensor.
+ * @example sign(x)
+ */
 export function sign(x: Tensor): Tensor {
   return constant(run('sign', expectTensor('sign', 'input', x)), x.shape);
 }
 
-/** Hyperbolic tangent. @example tanh(x) */
+/**
+ * Hyperbolic tangent.
+ * @throws ArgumentError if the argument is not a Tensor.
+ * @example tanh(x)
+ */
 export function tanh(x: Tensor): Tensor {
   return unaryOp('tanh', 'tanh', x, (g, _x, y) => g.mul(y.square().neg().add(1)));
 }
 
-/** Logistic sigmoid, stable for large |x|. @example sigmoid(x) */
+/**
+ * Logistic sigmoid, stable for large |x|.
+ * @throws ArgumentError if the argument is not a Tensor.
+ * @example sigmoid(x)
+ */
 export function sigmoid(x: Tensor): Tensor {
   return unaryOp('sigmoid', 'sigmoid', x, (g, _x, y) => g.mul(y.mul(y.neg().add(1))));
 }
 
-/** `max(x, 0)`; gradient 0 at 0, as in PyTorch. @example relu(x) */
+/**
+ * `max(x, 0)`; gradient 0 at 0, as in PyTorch.
+ * @throws ArgumentError if the argument is not a Tensor.
+ * @example relu(x)
+ */
 export function relu(x: Tensor): Tensor {
   return unaryOp('relu', 'relu', x, (g, xi) => g.mul(positive(xi)));
 }
 
-/** `x` where positive, `slope·x` elsewhere. @example leakyRelu(x, 0.2) */
+/**
+ * `x` where positive, `slope·x` elsewhere.
+ * @throws ArgumentError if `slope` is not finite or the input is not a Tensor.
+ * @example leakyRelu(x, 0.2)
+ */
 export function leakyRelu(input: Tensor, slope = 0.01): Tensor {
   const x = expectTensor('leakyRelu', 'input', input);
   if (!Number.isFinite(slope)) throw new ArgumentError(`leakyRelu: slope must be finite, got ${slope}`);
@@ -88,40 +132,68 @@ export function leakyRelu(input: Tensor, slope = 0.01): Tensor {
   });
 }
 
-/** The error function. @example erf(x) */
+/**
+ * The error function.
+ * @throws ArgumentError if the argument is not a Tensor.
+ * @example erf(x)
+ */
 export function erf(x: Tensor): Tensor {
   // d/dx erf(x) = 2/√π · e^{-x²}
   return unaryOp('erf', 'erf', x, (g, xi) => g.mul(xi.square().neg().exp().mul(1.1283791670955126)));
 }
 
-/** Exact GELU, `x · Φ(x) = x/2 · (1 + erf(x/√2))` (composed, so its gradient is inherited). @example gelu(x) */
+/**
+ * Exact GELU, `x · Φ(x) = x/2 · (1 + erf(x/√2))` (composed, so its gradient is inherited).
+ * @throws ArgumentError if the argument is not a Tensor.
+ * @example gelu(x)
+ */
 export function gelu(input: Tensor): Tensor {
   // Checked here because a composite would otherwise fail inside with a message not naming gelu.
   const x = expectTensor('gelu', 'input', input);
   return x.mul(0.5).mul(erf(x.mul(Math.SQRT1_2)).add(1));
 }
 
-/** `log(1 + e^x)`, computed without overflow; gradient sigmoid(x). @example softplus(x) */
+/**
+ * `log(1 + e^x)`, computed without overflow; gradient sigmoid(x).
+ * @throws ArgumentError if the argument is not a Tensor.
+ * @example softplus(x)
+ */
 export function softplus(x: Tensor): Tensor {
   return unaryOp('softplus', 'softplus', x, (g, xi) => g.mul(sigmoid(xi)));
 }
 
-/** Sine. @example sin(x) */
+/**
+ * Sine.
+ * @throws ArgumentError if the argument is not a Tensor.
+ * @example sin(x)
+ */
 export function sin(x: Tensor): Tensor {
   return unaryOp('sin', 'sin', x, (g, xi) => g.mul(cos(xi)));
 }
 
-/** Cosine. @example cos(x) */
+/**
+ * Cosine.
+ * @throws ArgumentError if the argument is not a Tensor.
+ * @example cos(x)
+ */
 export function cos(x: Tensor): Tensor {
   return unaryOp('cos', 'cos', x, (g, xi) => g.mul(sin(xi)).neg());
 }
 
-/** `x²`. @example square(x) */
+/**
+ * `x²`.
+ * @throws ArgumentError if the argument is not a Tensor.
+ * @example square(x)
+ */
 export function square(x: Tensor): Tensor {
   return unaryOp('square', 'square', x, (g, xi) => g.mul(xi).mul(2));
 }
 
-/** `1 / x`. @example reciprocal(x) */
+/**
+ * `1 / x`.
+ * @throws ArgumentError if the argument is not a Tensor.
+ * @example reciprocal(x)
+ */
 export function reciprocal(x: Tensor): Tensor {
   return unaryOp('reciprocal', 'reciprocal', x, (g, _x, y) => g.mul(y.square()).neg());
 }
@@ -129,6 +201,7 @@ export function reciprocal(x: Tensor): Tensor {
 /**
  * Limits x to [min, max] (either bound may be omitted). The gradient flows where
  * min ≤ x ≤ max, bounds included, as in PyTorch. @example clamp(p, 1e-7, 1 - 1e-7)
+ * @throws ArgumentError if both bounds are missing or one is NaN (PyTorch also allows min > max; the result is then max everywhere).
  */
 export function clamp(input: Tensor, min?: number, max?: number): Tensor {
   const x = expectTensor('clamp', 'input', input);
@@ -146,7 +219,11 @@ export function clamp(input: Tensor, min?: number, max?: number): Tensor {
   });
 }
 
-/** 1 where finite, 0 where NaN or ±Inf (no gradient). @example isFinite(x) */
+/**
+ * 1 where finite, 0 where NaN or ±Inf (no gradient).
+ * @throws ArgumentError if the argument is not a Tensor.
+ * @example isFinite(x)
+ */
 export function isFinite(x: Tensor): Tensor {
   return constant(run('isfinite', expectTensor('isFinite', 'input', x)), x.shape);
 }

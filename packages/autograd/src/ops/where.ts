@@ -13,6 +13,8 @@ import { checkSameDType } from './operands.js';
  * (0 · Inf), because `where` passes a zero gradient into it and the branch multiplies that zero
  * by its Inf derivative. Make the unselected branch safe instead:
  * `where(x.gt(0), x.clamp(1e-12).log(), 0)`, not `where(x.gt(0), x.log(), 0)`.
+ * @throws ShapeError if condition, a and b do not broadcast together.
+ * @throws DTypeError if a and b differ in dtype.
  * @example where(x.gt(0), x, x.mul(0.1))
  */
 export function where(condition: Tensor, a: TensorLike, b: TensorLike): Tensor {

@@ -82,6 +82,8 @@ function loadRaw(): Float64Array {
  * The StatLib California housing data (1990 census, 20,640 block groups), shipped with the
  * package: the eight features of scikit-learn's fetch_california_housing and the median house
  * value in units of $100,000 (capped at 5.00001 in the data) as target, all float64.
+ * @throws ArgumentError for an unknown feature name.
+ * @throws DataFileError if the shipped data file is missing; DataFormatError if it is damaged.
  * @example const { x, shape, y, featureNames } = californiaHousing(); // shape [20640, 8]
  */
 export function californiaHousing(options: CaliforniaHousingOptions = {}): CaliforniaHousing {

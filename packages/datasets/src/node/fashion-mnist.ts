@@ -61,6 +61,8 @@ function loadSplit(dir: string, prefix: 'train' | 't10k'): ClassificationDataset
  * Reads Fashion-MNIST from the four standard IDX files (train-images-idx3-ubyte.gz,
  * train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz),
  * pixels scaled to [0, 1] and flattened to 784 per image.
+ * @throws DataFileError if a file is missing or unreadable (for instance when the dataset is not
+ * installed); DataFormatError if a file is not the IDX array it should be, or images and labels disagree.
  * @example const { train, test } = fashionMnist(); // train.shape [60000, 784]
  */
 export function fashionMnist(options: FashionMnistOptions = {}): FashionMnist {

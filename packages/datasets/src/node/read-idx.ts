@@ -12,6 +12,7 @@ export function readIdxAs(caller: string, path: PathLike): IdxArray {
 /**
  * Reads an IDX file (MNIST, Fashion-MNIST, EMNIST...), plain or gzipped (told by its first
  * bytes), into a typed array of the declared element type with its shape.
+ * @throws DataFileError if the file cannot be read; DataFormatError as `parseIdx`, or for damaged gzip data.
  * @example const { data, shape } = readIdx('/data/train-images-idx3-ubyte.gz'); // Uint8Array, [60000, 28, 28]
  */
 export function readIdx(path: PathLike): IdxArray {

@@ -18,6 +18,8 @@ export interface XorOptions<D extends FloatDType = 'float32'> extends SampledOpt
 /**
  * XOR. With no `n`, the exact truth table [[0,0,1],[0,1,1],[1,0,1],[1,1,1]] -> [0,1,1,0]
  * (third column a constant bias input); with `n`, corners drawn uniformly plus Gaussian `noise`.
+ * @throws ArgumentError if noise, seed or shuffle is given without `n`, or an option is out of
+ * range (n not a non-negative integer, negative noise, a seed that is not a safe integer, an unknown dtype).
  * @example xor().y // Uint8Array [0, 1, 1, 0]; xor({ n: 200, noise: 0.1, seed: 1 })
  */
 export function xor<D extends FloatDType = 'float32'>(options: XorOptions<D> = {}): ClassificationDataset<FloatArrayOf<D>> {
@@ -67,6 +69,8 @@ export interface SpiralsOptions<D extends FloatDType = 'float32'> extends Sample
 /**
  * Interleaved spiral arms in 2-D, one class per arm (the classic non-linear toy problem):
  * point i of arm c has radius r = i/(m-1) and angle 2π(c/classes + turns·r), plus Gaussian noise.
+ * @throws ArgumentError if `classes` is not an integer in [2, 256], `turns` is not finite, or a
+ * shared option is out of range (see `xor`).
  * @example spirals({ n: 300, classes: 3, noise: 0.05, seed: 0 }).shape // [300, 2]
  */
 export function spirals<D extends FloatDType = 'float32'>(options: SpiralsOptions<D> = {}): ClassificationDataset<FloatArrayOf<D>> {
@@ -95,6 +99,7 @@ export function spirals<D extends FloatDType = 'float32'>(options: SpiralsOption
 /**
  * Two interleaving half circles, as scikit-learn's make_moons: floor(n/2) points on the
  * upper moon (label 0), the rest on the lower one (label 1), plus Gaussian noise.
+ * @throws ArgumentError if an option is out of range (see `xor`).
  * @example moons({ n: 200, noise: 0.1, seed: 0 })
  */
 export function moons<D extends FloatDType = 'float32'>(options: SampledOptions<D> = {}): ClassificationDataset<FloatArrayOf<D>> {
@@ -137,6 +142,7 @@ export interface CirclesOptions<D extends FloatDType = 'float32'> extends Sample
 /**
  * A circle inside a circle, as scikit-learn's make_circles: floor(n/2) points on the unit
  * circle (label 0), the rest on a circle of radius `factor` (label 1), plus Gaussian noise.
+ * @throws ArgumentError if `factor` is outside (0, 1) or a shared option is out of range (see `xor`).
  * @example circles({ n: 200, factor: 0.5, noise: 0.05, seed: 0 })
  */
 export function circles<D extends FloatDType = 'float32'>(options: CirclesOptions<D> = {}): ClassificationDataset<FloatArrayOf<D>> {

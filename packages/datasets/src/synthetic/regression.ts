@@ -25,6 +25,8 @@ export interface LinearRegressionDataset<X extends Float32Array | Float64Array> 
 /**
  * y = x·w + bias + noise·N(0,1) with x ~ N(0, 1): a problem whose answer is known.
  * x has shape [n, features], y shape [n, 1]; the true `weights` and `bias` come back too.
+ * @throws ArgumentError if `features` disagrees with `weights`' length, a weight or `bias` is not
+ * finite, or a shared option is out of range (see `xor`).
  * @example const ds = linearRegression({ n: 100, weights: [2, -1], bias: 0.5, noise: 0.1, seed: 0 });
  */
 export function linearRegression<D extends FloatDType = 'float32'>(
@@ -69,6 +71,7 @@ export interface SineOptions<D extends FloatDType = 'float32'> extends Omit<Samp
 /**
  * y = sin(x) + noise·N(0,1), x uniform over `range` (or an even grid): a 1-D curve-fitting set,
  * x and y both of shape [n, 1].
+ * @throws ArgumentError if `range` is not finite with low < high, or a shared option is out of range (see `xor`).
  * @example sine({ n: 64, noise: 0.05, seed: 0 }); sine({ n: 100, grid: true })
  */
 export function sine<D extends FloatDType = 'float32'>(options: SineOptions<D> = {}): RegressionDataset<FloatArrayOf<D>> {

@@ -24,6 +24,8 @@ export interface Batch<X extends NumericArray = NumericArray, Y extends NumericA
 /**
  * Iterates over a dataset in batches. Every `for...of` over the loader is a new epoch; with
  * `shuffle`, epoch e's order is a permutation drawn from (seed, e), so runs are reproducible.
+ * Batches are copies (typed arrays plus shapes, not tensors as torch.utils.data.DataLoader gives);
+ * `tensor(b.x, { shape: b.shape })` makes one.
  * @example for (const { x, shape, y } of new DataLoader(train, { batchSize: 64, shuffle: true, seed: 0 })) { ... }
  */
 export class DataLoader<X extends NumericArray = NumericArray, Y extends NumericArray = NumericArray> implements Iterable<Batch<X, Y>> {
@@ -41,6 +43,10 @@ export class DataLoader<X extends NumericArray = NumericArray, Y extends Numeric
   private readonly layout: Layout;
   private nextEpoch = 0;
 
+  /**
+   * @throws ArgumentError if `batchSize` is not an integer >= 1, `seed` is not a safe integer, or
+   * the dataset's arrays do not match its shapes.
+   */
   constructor(dataset: DatasetLike<X, Y>, options: DataLoaderOptions = {}) {
     const { batchSize = 1, shuffle = false, seed = 0, dropLast = false } = options;
     checkInt('DataLoader', 'batchSize', batchSize, 1);
@@ -65,7 +71,11 @@ export class DataLoader<X extends NumericArray = NumericArray, Y extends Numeric
     return this.layout.n;
   }
 
-  /** The order in which epoch `e` visits the samples. @example loader.order(0) */
+  /**
+   * The order in which epoch `e` visits the samples (0..n-1 without shuffle).
+   * @throws ArgumentError if `epoch` is not a non-negative integer.
+   * @example loader.order(0)
+   */
   order(epoch: number): Uint32Array {
     checkInt('DataLoader.order', 'epoch', epoch, 0);
     const n = this.layout.n;
@@ -75,7 +85,11 @@ export class DataLoader<X extends NumericArray = NumericArray, Y extends Numeric
     return identity;
   }
 
-  /** The batches of epoch `e`, independent of how many epochs ran before. @example [...loader.epoch(3)] */
+  /**
+   * The batches of epoch `e`, independent of how many epochs ran before.
+   * @throws ArgumentError as `order`.
+   * @example [...loader.epoch(3)]
+   */
   *epoch(epoch: number): Generator<Batch<X, Y>, void, undefined> {
     const order = this.order(epoch);
     const { xRow, yRow, yShape } = this.layout;
@@ -96,7 +110,7 @@ export class DataLoader<X extends NumericArray = NumericArray, Y extends Numeric
     }
   }
 
-  /** Starts the next epoch. */
+  /** Starts the next epoch: `for (const batch of loader)` runs epochs 0, 1, 2... in turn. */
   [Symbol.iterator](): Iterator<Batch<X, Y>> {
     return this.epoch(this.nextEpoch++);
   }

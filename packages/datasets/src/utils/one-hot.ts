@@ -5,7 +5,10 @@ import type { FloatArrayOf, FloatDType } from '../types.js';
 
 /**
  * One-hot encodes integer labels: a [labels.length, numClasses] row-major array with a 1 in
- * each row at the label's column.
+ * each row at the label's column (float32 unless `dtype` says 'float64'), as
+ * torch.nn.functional.one_hot, which returns int64 instead.
+ * @throws ArgumentError if `numClasses` is not an integer >= 1, a label is not an integer in
+ * [0, numClasses) (naming its index), or `dtype` is not a float dtype.
  * @example oneHot(Uint8Array.of(2, 0), 3) // Float32Array [0,0,1, 1,0,0], shape [2, 3]
  */
 export function oneHot<D extends FloatDType = 'float32'>(labels: ArrayLike<number>, numClasses: number, dtype?: D): FloatArrayOf<D> {

@@ -104,8 +104,12 @@ function affine<T extends Features>(caller: string, what: string, data: T, shift
 /**
  * Scales every feature column to mean 0 and standard deviation 1, with statistics taken from
  * `train` only (so nothing of the test set leaks into training). Constant columns are only
- * centred. Returns new arrays; the inputs are not changed. Throws where train holds NaN or an
- * infinity, or a column's mean or spread would overflow float64.
+ * centred. Returns new arrays; the inputs are not changed. The standard deviation is the
+ * population one (divided by n), as scikit-learn's StandardScaler.
+ * @throws ArgumentError where train holds NaN or an infinity (naming row and column), has no
+ * samples, a column's mean or spread would overflow float64, x does not match its shape, or test
+ * has another number of columns.
+ * @throws TypeError if an x is not a Float32Array or Float64Array.
  * @example const { train: tr, test: te, mean, std } = standardize(train, test);
  */
 export function standardize<T extends Features>(train: T): Standardized<T, undefined>;
@@ -160,8 +164,11 @@ export function standardize<T extends Features>(train: T, test?: T): Standardize
 
 /**
  * Maps every feature column linearly so that train's minimum goes to range[0] and its maximum
- * to range[1]; constant columns go to range[0]. Returns new arrays. Throws where train holds NaN
- * or an infinity, or a column spans more than float64 can hold (max − min overflows).
+ * to range[1]; constant columns go to range[0]. Returns new arrays, as scikit-learn's MinMaxScaler.
+ * @throws ArgumentError where train holds NaN or an infinity, has no samples, a column spans more
+ * than float64 can hold (max − min overflows), `range` is not finite with low < high, x does not
+ * match its shape, or test has another number of columns.
+ * @throws TypeError if an x is not a Float32Array or Float64Array.
  * @example const { train: tr, test: te } = minMaxScale(train, test, { range: [-1, 1] });
  */
 export function minMaxScale<T extends Features>(train: T, test?: undefined, options?: MinMaxOptions): MinMaxScaled<T, undefined>;

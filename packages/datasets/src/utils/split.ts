@@ -16,13 +16,20 @@ export interface SplitOptions {
 
 /**
  * Splits a dataset into disjoint train and test sets; ceil(testFraction·n) samples go to test,
- * as in scikit-learn's train_test_split.
+ * as in scikit-learn's train_test_split. The inputs are not changed; both parts are copies.
+ * @throws ArgumentError if `testFraction` is outside [0, 1], `seed` is not a safe integer, or the
+ * dataset's arrays do not match its shapes.
  * @example const { train, test } = trainTestSplit(ds, { testFraction: 0.25, seed: 0 });
  */
 export function trainTestSplit<X extends NumericArray, Y extends NumericArray>(
   dataset: DatasetLike<X, Y>,
   options: SplitOptions = {},
-): { train: Dataset<X, Y>; test: Dataset<X, Y> } {
+): {
+  /** The other n - ceil(testFraction·n) samples. */
+  train: Dataset<X, Y>;
+  /** ceil(testFraction·n) samples. */
+  test: Dataset<X, Y>;
+} {
   const { testFraction = 0.2, seed = 0, shuffle = true } = options;
   if (!(testFraction >= 0 && testFraction <= 1)) {
     throw new ArgumentError(`trainTestSplit: testFraction must be in [0, 1], got ${String(testFraction)}`);

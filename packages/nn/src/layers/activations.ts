@@ -1,7 +1,7 @@
 import { ArgumentError, where, type Tensor } from '@chainrule/autograd';
 import { Module } from '../module.js';
 
-/** `max(x, 0)`. @example new ReLU().forward(x) */
+/** `max(x, 0)`, elementwise (gradient 0 at 0, as PyTorch). @example new ReLU().forward(x) */
 export class ReLU extends Module {
   forward(x: Tensor): Tensor {
     return x.relu();
@@ -10,6 +10,10 @@ export class ReLU extends Module {
 
 /** `x` where positive, `negativeSlope·x` elsewhere (default slope 0.01). @example new LeakyReLU(0.2) */
 export class LeakyReLU extends Module {
+  /**
+   * @param negativeSlope - slope for x < 0 (default 0.01); readable afterwards.
+   * @throws ArgumentError if `negativeSlope` is not finite.
+   */
   constructor(readonly negativeSlope = 0.01) {
     super();
     if (!Number.isFinite(negativeSlope)) throw new ArgumentError(`LeakyReLU: negativeSlope must be finite, got ${negativeSlope}`);
@@ -24,14 +28,14 @@ export class LeakyReLU extends Module {
   }
 }
 
-/** Logistic sigmoid. @example new Sigmoid().forward(logits) */
+/** Logistic sigmoid, `1 / (1 + e^{-x})`, elementwise. @example new Sigmoid().forward(logits) */
 export class Sigmoid extends Module {
   forward(x: Tensor): Tensor {
     return x.sigmoid();
   }
 }
 
-/** Hyperbolic tangent. @example new Tanh() */
+/** Hyperbolic tangent, elementwise. @example new Tanh() */
 export class Tanh extends Module {
   forward(x: Tensor): Tensor {
     return x.tanh();
@@ -46,8 +50,10 @@ export interface GELUOptions {
 
 /** Gaussian error linear unit, exact or tanh-approximated. @example new GELU({ approximate: 'tanh' }) */
 export class GELU extends Module {
+  /** 'none' (exact) or 'tanh'. */
   readonly approximate: 'none' | 'tanh';
 
+  /** @throws ArgumentError if `approximate` is neither 'none' nor 'tanh'. */
   constructor(options: GELUOptions = {}) {
     super();
     const { approximate = 'none' } = options;
@@ -79,9 +85,12 @@ export interface SoftplusOptions {
 
 /** Smooth relu, `log(1 + e^{βx}) / β`, linear above the threshold. @example new Softplus({ beta: 2 }) */
 export class Softplus extends Module {
+  /** Sharpness β. */
   readonly beta: number;
+  /** βx above which the output is x. */
   readonly threshold: number;
 
+  /** @throws ArgumentError if `beta` is not a positive finite number or `threshold` is NaN. */
   constructor(options: SoftplusOptions = {}) {
     super();
     const { beta = 1, threshold = 20 } = options;
@@ -102,8 +111,14 @@ export class Softplus extends Module {
   }
 }
 
-/** Softmax along `axis` (default -1, the features of a [batch, classes] input). @example new Softmax(1) */
+/**
+ * Softmax along `axis` (default -1, the features of a [batch, classes] input). PyTorch's
+ * `nn.Softmax` has no default dim; here it is the last axis. An axis out of range throws when
+ * `forward` runs, as `Tensor.softmax`.
+ * @example new Softmax(1)
+ */
 export class Softmax extends Module {
+  /** @param axis - the axis that sums to 1 (negative counts from the end); readable afterwards. */
   constructor(readonly axis = -1) {
     super();
   }
@@ -117,8 +132,13 @@ export class Softmax extends Module {
   }
 }
 
-/** Log-softmax along `axis` (default -1), computed stably. @example new LogSoftmax(1) */
+/**
+ * Log-softmax along `axis` (default -1), computed stably (x - logsumexp). An axis out of range
+ * throws when `forward` runs, as `Tensor.logSoftmax`.
+ * @example new LogSoftmax(1)
+ */
 export class LogSoftmax extends Module {
+  /** @param axis - the normalised axis (negative counts from the end); readable afterwards. */
   constructor(readonly axis = -1) {
     super();
   }
@@ -139,7 +159,10 @@ export class Identity extends Module {
   }
 }
 
-/** Flattens all axes after the first into one: [batch, ...] -> [batch, features]. @example new Flatten().forward(images) */
+/**
+ * Flattens all axes after the first into one: [batch, ...] -> [batch, features] (PyTorch's
+ * defaults start_dim=1, end_dim=-1); a 0-d or 1-d input is returned as it is.
+ * @example new Flatten().forward(images) */
 export class Flatten extends Module {
   forward(x: Tensor): Tensor {
     if (x.ndim <= 1) return x;

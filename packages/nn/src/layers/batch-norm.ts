@@ -26,12 +26,18 @@ export interface BatchNormOptions {
  * @example const bn = new BatchNorm1d(16); bn.forward(x); bn.eval().forward(x)
  */
 export class BatchNorm1d extends Module {
+  /** C, the size of axis 1 of the input. */
   readonly numFeatures: number;
+  /** Added to the variance before the square root. */
   readonly eps: number;
+  /** Weight of each new batch in the running averages; null for a cumulative average. */
   readonly momentum: number | null;
+  /** Whether the layer learns weight and bias. */
   readonly affine: boolean;
+  /** Whether the layer keeps running statistics for evaluation. */
   readonly trackRunningStats: boolean;
 
+  /** @throws ArgumentError if `numFeatures` is not a positive integer, `eps` < 0, or `momentum` is outside [0, 1]. */
   constructor(numFeatures: number, options: BatchNormOptions = {}) {
     super();
     if (!Number.isInteger(numFeatures) || numFeatures <= 0) {
@@ -83,6 +89,12 @@ export class BatchNorm1d extends Module {
     return this.trackRunningStats ? this.buffer('num_batches_tracked') : null;
   }
 
+  /**
+   * Normalises `x` per feature (batch statistics in training, updating the running ones in place;
+   * running statistics in evaluation), then scales and shifts.
+   * @throws ShapeError if `x` is not [N, C] or [N, C, L] with C = numFeatures, or, in training,
+   * has only one value per feature.
+   */
   forward(x: Tensor): Tensor {
     const c = this.numFeatures;
     if ((x.ndim !== 2 && x.ndim !== 3) || x.shape[1] !== c) {

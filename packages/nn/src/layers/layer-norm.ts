@@ -20,11 +20,14 @@ export interface LayerNormOptions {
  * @example new LayerNorm(64).forward(x) // x: [batch, 64]
  */
 export class LayerNorm extends Module {
+  /** The trailing shape normalised over. */
   readonly normalizedShape: readonly number[];
+  /** Added to the variance before the square root. */
   readonly eps: number;
   private readonly affine: boolean;
   private readonly hasBias: boolean;
 
+  /** @throws ArgumentError if `normalizedShape` is empty or not positive integers, or `eps` < 0. */
   constructor(normalizedShape: number | readonly number[], options: LayerNormOptions = {}) {
     super();
     const shape = typeof normalizedShape === 'number' ? [normalizedShape] : [...normalizedShape];
@@ -51,6 +54,10 @@ export class LayerNorm extends Module {
     return this.hasBias ? this.param('bias') : null;
   }
 
+  /**
+   * `(x - mean) / √(var + eps) · weight + bias` over the trailing `normalizedShape` axes.
+   * @throws ShapeError if `x`'s shape does not end in `normalizedShape`.
+   */
   forward(x: Tensor): Tensor {
     const k = this.normalizedShape.length;
     const tail = x.shape.slice(x.ndim - k);

@@ -21,10 +21,17 @@ export interface LinearOptions {
  * @example const fc = new Linear(784, 128, { seed: 0 }); fc.forward(x) // [batch, 128]
  */
 export class Linear extends Module {
+  /** Size of each input sample (the last axis of `x`). */
   readonly inFeatures: number;
+  /** Size of each output sample. */
   readonly outFeatures: number;
   private readonly hasBias: boolean;
 
+  /**
+   * @param inFeatures - size of each input sample.
+   * @param outFeatures - size of each output sample.
+   * @throws ArgumentError if either size is not a non-negative integer.
+   */
   constructor(inFeatures: number, outFeatures: number, options: LinearOptions = {}) {
     super();
     for (const [name, v] of [['inFeatures', inFeatures], ['outFeatures', outFeatures]] as const) {
@@ -51,7 +58,7 @@ export class Linear extends Module {
     return this.hasBias ? this.param('bias') : null;
   }
 
-  /** Re-draws the weights with PyTorch's default scheme. @example fc.resetParameters(new Generator(1)) */
+  /** Re-draws the weights in place with PyTorch's default scheme (from `generator`, or the global one). @example fc.resetParameters(new Generator(1)) */
   resetParameters(generator?: Generator): void {
     if (this.inFeatures > 0) kaimingUniform(this.weight, { a: Math.sqrt(5), generator });
     if (this.bias !== null) {
@@ -62,6 +69,11 @@ export class Linear extends Module {
     }
   }
 
+  /**
+   * `x Wᵀ + b` over the last axis of `x` ([..., in] -> [..., out]), as one fused op.
+   * @throws DTypeError if `x`'s dtype differs from the layer's (PyTorch raises too; convert with `toDtype`).
+   * @throws ShapeError if `x`'s last axis is not `inFeatures`.
+   */
   forward(x: Tensor): Tensor {
     return this.forwardActivated(x, 'none');
   }

@@ -26,7 +26,12 @@ export interface MLPOptions {
   generator?: Generator;
 }
 
-/** Builds an activation module from a spec. @example activation('tanh') */
+/**
+ * Builds an activation module from a spec: a name ('softmax' and 'logSoftmax' act on the last
+ * axis; the rest use their modules' defaults) or a factory called once.
+ * @throws ArgumentError for an unknown name or a factory that returns no Module.
+ * @example activation('tanh')
+ */
 export function activation(spec: ActivationSpec): Module {
   if (typeof spec === 'function') {
     const m = spec();
@@ -55,9 +60,12 @@ export function activation(spec: ActivationSpec): Module {
  * @example const net = new MLP([2, 8, 1], { activation: 'tanh', outputActivation: 'sigmoid', seed: 0 });
  */
 export class MLP extends Module {
+  /** Linear layers and activations in order, registered as 'layers'. */
   readonly layers: Sequential;
+  /** Layer widths, input first, output last. */
   readonly sizes: readonly number[];
 
+  /** @throws ArgumentError if `sizes` has fewer than 2 entries or one is not a positive integer, or an activation spec is invalid. */
   constructor(sizes: readonly number[], options: MLPOptions = {}) {
     super();
     if (!Array.isArray(sizes) || sizes.length < 2 || !sizes.every((s) => Number.isInteger(s) && s > 0)) {
@@ -76,6 +84,7 @@ export class MLP extends Module {
     this.layers = this.registerModule('layers', seq);
   }
 
+  /** Runs the layers on `x` ([..., sizes[0]] -> [..., sizes.at(-1)]); errors are the Linear layers'. */
   forward(x: Tensor): Tensor {
     return this.layers.forward(x);
   }

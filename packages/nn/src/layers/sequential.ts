@@ -11,12 +11,17 @@ import { ReLU } from './activations.js';
 export class Sequential extends Module {
   private readonly layers: Module[] = [];
 
+  /** @throws ArgumentError if an item is not a Module. */
   constructor(...modules: Module[]) {
     super();
     for (const m of modules) this.append(m);
   }
 
-  /** Adds a module at the end. @example net.append(new ReLU()) */
+  /**
+   * Adds a module at the end, named by its index.
+   * @throws ArgumentError if `module` is not a Module.
+   * @example net.append(new ReLU())
+   */
   append(module: Module): this {
     if (!(module instanceof Module)) throw new ArgumentError(`Sequential: item ${this.layers.length} is not a Module`);
     this.registerModule(String(this.layers.length), module);
@@ -29,17 +34,23 @@ export class Sequential extends Module {
     return this.layers.length;
   }
 
-  /** The module at `index` (negative counts from the end). @example net.at(-1) */
+  /**
+   * The module at `index` (negative counts from the end), as PyTorch's `net[index]`.
+   * @throws ArgumentError if `index` is out of range.
+   * @example net.at(-1)
+   */
   at(index: number): Module {
     const m = this.layers.at(index);
     if (m === undefined) throw new ArgumentError(`Sequential: index ${index} is out of range for ${this.layers.length} module(s)`);
     return m;
   }
 
+  /** The modules in order. @example for (const layer of net) console.log(String(layer)) */
   [Symbol.iterator](): Iterator<Module> {
     return this.layers[Symbol.iterator]();
   }
 
+  /** Feeds `x` through every module in turn (the identity when empty); errors are the layers' own. */
   forward(x: Tensor): Tensor {
     let y = x;
     const layers = this.layers;

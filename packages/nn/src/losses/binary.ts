@@ -26,6 +26,9 @@ function weighted(losses: Tensor, weight: Tensor | undefined): Tensor {
 /**
  * Binary cross-entropy on probabilities: -(y·log p + (1 - y)·log(1 - p)), each log clamped at -100
  * as PyTorch. Inputs outside [0, 1] are an error; prefer bceWithLogitsLoss on logits.
+ * @throws ShapeError if input and target differ in shape (PyTorch would broadcast them).
+ * @throws DTypeError if they differ in dtype.
+ * @throws ArgumentError if an input element is outside [0, 1] (or NaN), naming its index.
  * @example bceLoss(model.forward(x).sigmoid(), y)
  */
 export function bceLoss(input: Tensor, target: Tensor, options: BCEOptions = {}): Tensor {
@@ -47,6 +50,9 @@ export function bceLoss(input: Tensor, target: Tensor, options: BCEOptions = {})
  * max(x, 0) - x·y + log1p(exp(-|x|)). The first and last terms are computed together as the
  * engine's softplus, which is exactly that sum with the smooth gradient sigmoid(x); composing
  * relu and abs would give a wrong gradient at x = 0, where both have a kink.
+ * @throws ShapeError if input and target differ in shape (PyTorch would broadcast them).
+ * @throws DTypeError if they differ in dtype.
+ * @throws ArgumentError if `posWeight` is given but not a Tensor, or for an unknown reduction.
  * @example bceWithLogitsLoss(model.forward(x), y)
  */
 export function bceWithLogitsLoss(input: Tensor, target: Tensor, options: BCEWithLogitsOptions = {}): Tensor {

@@ -114,7 +114,11 @@ function checkReduction(op: string, reduction: Reduction): void {
 
 /**
  * Negative log-likelihood of class indices under log-probabilities [N, C] (or [N, C, d1, ...]),
- * as PyTorch's nll_loss: the mean divides by the summed weight of the non-ignored targets.
+ * as PyTorch's nll_loss: the mean divides by the summed weight of the non-ignored targets
+ * (NaN when every target is ignored, as PyTorch).
+ * @throws ShapeError if input has fewer than 2 axes, the target's shape does not fit, a class
+ * index is out of [0, C) (and not `ignoreIndex`) or not an integer, or `weight` is not of shape [C].
+ * @throws ArgumentError for an unknown reduction or a non-Tensor input.
  * @example nllLoss(logits.logSoftmax(1), [2, 0, 1])
  */
 export function nllLoss(input: Tensor, target: ClassTarget, options: NLLOptions = {}): Tensor {
@@ -131,6 +135,11 @@ export function nllLoss(input: Tensor, target: ClassTarget, options: NLLOptions 
  * probabilities (the input's shape), computed through a stable log-softmax (logits of 1000 are
  * fine). With label smoothing ε the target becomes (1 - ε)·target + ε/C; ignored targets count
  * in neither term, and 'mean' divides by their total weight (probability targets: by N·d1···dk).
+ * A target Tensor of the input's shape is read as probabilities, anything else as class indices,
+ * as PyTorch. [N, C] logits without class weights run as one fused op.
+ * @throws ShapeError as `nllLoss` (class indices, weight shape).
+ * @throws DTypeError if probability targets differ from the input in dtype.
+ * @throws ArgumentError for an unknown reduction, `labelSmoothing` outside [0, 1], or a non-Tensor input.
  * @example crossEntropyLoss(logits, [2, 0, 1], { labelSmoothing: 0.1 })
  */
 export function crossEntropyLoss(input: Tensor, target: ClassTarget, options: CrossEntropyOptions = {}): Tensor {

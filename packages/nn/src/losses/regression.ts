@@ -12,19 +12,34 @@ export interface ReductionOptions {
   reduction?: Reduction;
 }
 
-/** Mean squared error, `mean((x - y)²)`. @example mseLoss(pred, target) */
+/**
+ * Mean squared error, `mean((x - y)²)`, as PyTorch's `mse_loss`.
+ * @throws ShapeError if input and target differ in shape (PyTorch would broadcast them).
+ * @throws DTypeError if they differ in dtype.
+ * @throws ArgumentError for an unknown reduction, or a non-Tensor argument.
+ * @example mseLoss(pred, target)
+ */
 export function mseLoss(input: Tensor, target: Tensor, options: ReductionOptions = {}): Tensor {
   checkPair('mseLoss', input, target);
   return reduce('mseLoss', input.sub(target).square(), options.reduction ?? 'mean');
 }
 
-/** Sum of squared errors, `sum((x - y)²)`: mseLoss with reduction 'sum' by default. @example sseLoss(pred, target) */
+/**
+ * Sum of squared errors, `sum((x - y)²)`: mseLoss with reduction 'sum' by default (PyTorch has no
+ * such function; it is `mse_loss(..., reduction='sum')`).
+ * @throws ShapeError, DTypeError, ArgumentError as `mseLoss`.
+ * @example sseLoss(pred, target)
+ */
 export function sseLoss(input: Tensor, target: Tensor, options: ReductionOptions = {}): Tensor {
   checkPair('sseLoss', input, target);
   return reduce('sseLoss', input.sub(target).square(), options.reduction ?? 'sum');
 }
 
-/** Mean absolute error, `mean(|x - y|)` (gradient 0 where x = y, as PyTorch). @example l1Loss(pred, target) */
+/**
+ * Mean absolute error, `mean(|x - y|)` (gradient 0 where x = y, as PyTorch).
+ * @throws ShapeError, DTypeError, ArgumentError as `mseLoss`.
+ * @example l1Loss(pred, target)
+ */
 export function l1Loss(input: Tensor, target: Tensor, options: ReductionOptions = {}): Tensor {
   checkPair('l1Loss', input, target);
   return reduce('l1Loss', input.sub(target).abs(), options.reduction ?? 'mean');
@@ -38,7 +53,9 @@ export interface HuberOptions extends ReductionOptions {
 
 /**
  * Huber loss: ½d² where |d| < delta, delta·(|d| - ½delta) elsewhere, with d = x - y (PyTorch's
- * HuberLoss). @example huberLoss(pred, target, { delta: 0.5 })
+ * HuberLoss).
+ * @throws ArgumentError if `delta` is not a positive finite number; otherwise as `mseLoss`.
+ * @example huberLoss(pred, target, { delta: 0.5 })
  */
 export function huberLoss(input: Tensor, target: Tensor, options: HuberOptions = {}): Tensor {
   const { delta = 1, reduction = 'mean' } = options;

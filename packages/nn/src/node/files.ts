@@ -16,8 +16,11 @@ const ATTEMPTS = 8;
  * @example try { load('missing.safetensors') } catch (e) { if (e instanceof FileError && e.code === 'ENOENT') ... }
  */
 export class FileError extends Error {
+  /** Always 'FileError'. */
   override name = 'FileError';
+  /** Node's error code ('ENOENT', 'EACCES', 'ENOSPC'...), or undefined when the cause had none. */
   readonly code: string | undefined;
+  /** @param cause - Node's error, kept as `cause`. */
   constructor(message: string, cause: unknown) {
     super(message, { cause });
     this.code = (cause as { code?: string } | null)?.code;

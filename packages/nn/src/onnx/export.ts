@@ -73,7 +73,15 @@ function modelDtype(model: Module, requested: DType | undefined): DType {
  * Identity and Flatten as the bytes of an `.onnx` file, for ONNX Runtime (Node, web, Python, C#...)
  * or any other ONNX consumer. Weights become initializers of the model's dtype (FLOAT or DOUBLE).
  * The graph is the model in evaluation mode: Dropout is left out and BatchNorm1d uses its running
- * statistics. Any other module is an `OnnxExportError` naming it and its path.
+ * statistics. Any other module is an `OnnxExportError` naming it and its path. PyTorch's
+ * `torch.onnx.export` traces a forward run; this walks the module tree instead, so it needs no
+ * sample input, only `inputShape`.
+ * @throws OnnxExportError for a module without an ONNX form (or BatchNorm1d without running statistics).
+ * @throws ShapeError if `inputShape` does not fit a layer (Linear's features, LayerNorm's shape,
+ * BatchNorm1d's channels, an axis out of range).
+ * @throws DTypeError if parameters mix float32 and float64, or differ from the requested `dtype`.
+ * @throws ArgumentError for a bad option: `opset` outside 17–22, an empty or repeated input/output
+ * name, a malformed `inputShape`, an unknown dtype.
  * @example const bytes = exportOnnx(new MLP([784, 128, 10], { seed: 0 }), { inputShape: [null, 784] });
  */
 export function exportOnnx(model: Module, options: ExportOnnxOptions): Uint8Array {

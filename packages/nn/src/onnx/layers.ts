@@ -14,6 +14,7 @@ import type { GraphBuilder, SymDim, SymValue } from './graph.js';
 
 /** A module exportOnnx cannot express in ONNX; the message names the module and its path. @example try { exportOnnx(net, opts) } catch (e) { if (e instanceof OnnxExportError) ... } */
 export class OnnxExportError extends TypeError {
+  /** Always 'OnnxExportError'. */
   override name = 'OnnxExportError';
 }
 

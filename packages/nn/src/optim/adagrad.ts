@@ -29,7 +29,10 @@ const DEFAULTS: AdagradOptions = { lr: 1e-2, lrDecay: 0, weightDecay: 0, initial
 
 /**
  * Adagrad, as torch.optim.Adagrad: γ̃ ← γ/(1 + (t-1)η); s ← s + g²; θ ← θ - γ̃·g/(√s + ε).
- * The sum starts at initialAccumulatorValue on a parameter's first step.
+ * The sum starts at initialAccumulatorValue on a parameter's first step. State per parameter:
+ * `step`, `sum`.
+ * @throws ArgumentError (from the constructor or `addParamGroup`) for a negative or non-finite
+ * option.
  * @example const opt = new Adagrad(model.parameters(), { lr: 0.1 });
  */
 export class Adagrad extends Optimizer<AdagradOptions, AdagradState> {

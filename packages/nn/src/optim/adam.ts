@@ -83,6 +83,9 @@ abstract class AdamFamily extends Optimizer<AdamOptions, AdamState> {
  * Adam, as torch.optim.Adam: g ← ±∇ + λθ; m ← β1·m + (1-β1)·g; v ← β2·v + (1-β2)·g²;
  * θ ← θ - γ·(m/(1-β1ᵗ)) / (√v̂/√(1-β2ᵗ) + ε), where v̂ is v or, with amsgrad, the running maximum
  * of v (as PyTorch's code and current docs; the 1.x docs took the maximum of the bias-corrected v).
+ * State per parameter: `step`, `expAvg`, `expAvgSq`, and `maxExpAvgSq` with amsgrad.
+ * @throws ArgumentError (from the constructor or `addParamGroup`) if lr, eps or weightDecay is
+ * negative or not finite, or a beta is outside [0, 1).
  * @example const opt = new Adam(model.parameters(), { lr: 1e-3 });
  */
 export class Adam extends AdamFamily {
@@ -95,7 +98,8 @@ export class Adam extends AdamFamily {
 
 /**
  * AdamW, as torch.optim.AdamW: Adam with decoupled weight decay θ ← θ·(1 - γλ) applied before the
- * Adam step (default λ = 1e-2). @example const opt = new AdamW(model.parameters(), { lr: 1e-3, weightDecay: 0.05 });
+ * Adam step (default λ = 1e-2). State and errors as `Adam`.
+ * @example const opt = new AdamW(model.parameters(), { lr: 1e-3, weightDecay: 0.05 });
  */
 export class AdamW extends AdamFamily {
   protected readonly decoupled = true;

@@ -13,13 +13,17 @@ export interface BaseOptions {
 
 /** A parameter group: its tensors and its options (schedulers change `lr` here). */
 export type ParamGroup<O extends BaseOptions> = O & {
+  /** The group's tensors, in the order given. */
   readonly params: readonly Tensor[];
   /** The lr before any scheduler changed it; set by the first scheduler, as PyTorch's initial_lr. */
   initialLr?: number;
 };
 
 /** A group as given to a constructor: its tensors and the options that differ from the defaults. */
-export type ParamGroupSpec<O extends BaseOptions> = Partial<O> & { params: Iterable<Tensor> };
+export type ParamGroupSpec<O extends BaseOptions> = Partial<O> & {
+  /** The group's tensors: leaves, each in one group only. */
+  params: Iterable<Tensor>;
+};
 
 /** What optimisers accept: parameters (`model.parameters()`) or parameter groups. */
 export type ParamsInput<O extends BaseOptions> = Iterable<Tensor> | Iterable<ParamGroupSpec<O>>;
@@ -28,21 +32,29 @@ export type ParamsInput<O extends BaseOptions> = Iterable<Tensor> | Iterable<Par
 export type ParamState = Record<string, number | Float32Array | Float64Array>;
 
 /** A group in a state dict: its options and the indices of its parameters. */
-export type GroupStateDict = Record<string, OptionValue> & { params: number[] };
+export type GroupStateDict = Record<string, OptionValue> & {
+  /** Indices of the group's parameters, counted across all groups. */
+  params: number[];
+};
 
 /**
  * An optimiser's state as plain data (structured-clonable): per-parameter state keyed by the
  * parameter's index across all groups, and the groups' options.
  */
 export interface OptimizerStateDict {
+  /** Per-parameter state by the parameter's index across all groups; parameters not yet stepped have none. */
   state: Record<number, ParamState>;
+  /** Each group's options and the indices of its parameters, in group order. */
   paramGroups: GroupStateDict[];
 }
 
 /**
  * The base of the optimisers: holds parameter groups and per-parameter state, and updates
  * `param.data` in place from `param.grad` (parameters without a gradient are skipped).
- * Subclasses give the update rule, option checks and the plain form of their state.
+ * Subclasses give the update rule, option checks and the plain form of their state. As in PyTorch,
+ * options live per group (`paramGroups[i].lr`), which is what schedulers change. Constructors
+ * throw an ArgumentError (naming the optimiser and the option) for an empty parameter list, a mix
+ * of tensors and groups, a non-leaf or repeated parameter, or an option out of range.
  * @example
  * class SignSGD extends Optimizer<{ lr: number }, object> {
  *   constructor(params: Iterable<Tensor>, lr = 0.01) { super('SignSGD', params, { lr }); }
@@ -53,13 +65,21 @@ export interface OptimizerStateDict {
  * }
  */
 export abstract class Optimizer<O extends BaseOptions, S extends object> {
+  /** The parameter groups with their options; change `lr` here (or let a scheduler do it). */
   readonly paramGroups: ParamGroup<O>[] = [];
   /** Per-parameter state, created on a parameter's first update. */
   protected readonly state = new Map<Tensor, S>();
+  /** The options a group takes when it does not give its own. */
   protected readonly defaults: O;
   /** The class's name for messages ('SGD', 'Adam', ...). */
   protected readonly name: string;
 
+  /**
+   * @param name - the class's name, for messages.
+   * @param params - tensors (one group) or parameter groups.
+   * @param defaults - every option's value for groups that do not set it.
+   * @throws ArgumentError for an empty list, a mix of tensors and groups, or as `addParamGroup`.
+   */
   protected constructor(name: string, params: ParamsInput<O>, defaults: O) {
     this.name = name;
     this.defaults = defaults;
@@ -86,7 +106,13 @@ export abstract class Optimizer<O extends BaseOptions, S extends object> {
   /** State from plain data, checked against the parameter; throws a message naming the problem. */
   protected abstract importState(plain: ParamState, param: Tensor): S;
 
-  /** Adds a group with its own options (others from the defaults). @example opt.addParamGroup({ params: head.parameters(), lr: 0.01 }) */
+  /**
+   * Adds a group with its own options (others from the defaults; an option given as undefined
+   * keeps its default), as PyTorch's `add_param_group`.
+   * @throws ArgumentError if a parameter is not a Tensor, not a leaf, or already in a group, or an
+   * option is out of range; the optimiser is then unchanged.
+   * @example opt.addParamGroup({ params: head.parameters(), lr: 0.01 })
+   */
   addParamGroup(spec: ParamGroupSpec<O>): void {
     const { params, ...overrides } = spec;
     const tensors = [...params];
@@ -105,8 +131,10 @@ export abstract class Optimizer<O extends BaseOptions, S extends object> {
   }
 
   /**
-   * One update of every parameter that has a gradient. With a closure, calls it first (with
-   * gradients recorded) and returns its loss. @example loss.backward(); opt.step();
+   * One update of every parameter that has a gradient, in place (parameters whose grad is null are
+   * skipped, as PyTorch). With a closure, calls it first (with gradients recorded) and returns its
+   * loss; the closure returns a number here, where PyTorch's returns a tensor.
+   * @example loss.backward(); opt.step();
    */
   step(closure?: () => number): number | undefined {
     const loss = closure === undefined ? undefined : enableGrad(closure);
@@ -138,7 +166,12 @@ export abstract class Optimizer<O extends BaseOptions, S extends object> {
     return s;
   }
 
-  /** State and group options as plain data. @example const saved = structuredClone(opt.stateDict()) */
+  /**
+   * State and group options as plain data (copies: later steps do not change it), in PyTorch's
+   * layout with camelCase keys: `{ state: { 0: { step, expAvg, ... } }, paramGroups: [{ lr, ...,
+   * params: [0, 1] }] }`. `serializeCheckpoint` writes it to safetensors.
+   * @example const saved = structuredClone(opt.stateDict())
+   */
   stateDict(): OptimizerStateDict {
     const state: Record<number, ParamState> = {};
     const paramGroups: GroupStateDict[] = [];
@@ -162,6 +195,9 @@ export abstract class Optimizer<O extends BaseOptions, S extends object> {
    * Restores state and group options saved by `stateDict` (for the same parameters, in the same
    * groups). Everything is checked before anything changes; a StateDictError lists every problem.
    * Buffers must match the parameter's dtype (PyTorch would cast; a cast would break bit-exact resumes).
+   * @throws StateDictError listing every problem (group count or sizes, missing or unexpected
+   * options, an option out of range, a state buffer of the wrong size or dtype); the optimiser is
+   * then unchanged.
    * @example opt.loadStateDict(saved)
    */
   loadStateDict(dict: OptimizerStateDict): void {

@@ -33,7 +33,10 @@ const DEFAULTS: RMSpropOptions = { lr: 1e-2, alpha: 0.99, eps: 1e-8, weightDecay
 
 /**
  * RMSprop, as torch.optim.RMSprop: v ← αv + (1-α)g²; centered: ḡ ← αḡ + (1-α)g, ṽ = v - ḡ²;
- * with momentum b ← μb + g/(√ṽ + ε), θ ← θ - γb, else θ ← θ - γg/(√ṽ + ε).
+ * with momentum b ← μb + g/(√ṽ + ε), θ ← θ - γb, else θ ← θ - γg/(√ṽ + ε). State per parameter:
+ * `step`, `squareAvg`, `momentumBuffer` (with momentum), `gradAvg` (centered).
+ * @throws ArgumentError (from the constructor or `addParamGroup`) for a negative or non-finite
+ * option.
  * @example const opt = new RMSprop(model.parameters(), { lr: 1e-3, momentum: 0.9, centered: true });
  */
 export class RMSprop extends Optimizer<RMSpropOptions, RMSpropState> {

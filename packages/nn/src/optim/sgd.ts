@@ -30,7 +30,11 @@ const DEFAULTS: SGDOptions = { lr: 1e-3, momentum: 0, dampening: 0, weightDecay:
  * Stochastic gradient descent with optional momentum, as torch.optim.SGD:
  * g ← ±∇ + λθ; b ← g on the first step, else μb + (1 - τ)g; g ← g + μb (Nesterov) or b; θ ← θ - γg.
  * With maximize the gradient is negated before weight decay is added, as PyTorch's code does (its
- * docs flip the sign at the update instead, which would turn decay into growth).
+ * docs flip the sign at the update instead, which would turn decay into growth). State per
+ * parameter: `momentumBuffer` (only with momentum).
+ * @throws ArgumentError (from the constructor or `addParamGroup`) if lr, momentum or weightDecay
+ * is negative or not finite, dampening is not finite, or nesterov is set without momentum > 0 and
+ * dampening 0.
  * @example const opt = new SGD(model.parameters(), { lr: 0.1, momentum: 0.9 });
  */
 export class SGD extends Optimizer<SGDOptions, SGDState> {

@@ -8,7 +8,11 @@ export interface StepLROptions {
   gamma?: number;
 }
 
-/** lr = base·γ^⌊epoch / stepSize⌋, as torch.optim.lr_scheduler.StepLR. @example new StepLR(opt, { stepSize: 30, gamma: 0.1 }) */
+/**
+ * lr = base·γ^⌊epoch / stepSize⌋, as torch.optim.lr_scheduler.StepLR.
+ * @throws ArgumentError if stepSize is not a positive integer or gamma is negative or not finite.
+ * @example new StepLR(opt, { stepSize: 30, gamma: 0.1 })
+ */
 export class StepLR extends LRScheduler {
   constructor(optimizer: Schedulable, options: StepLROptions) {
     const { stepSize, gamma = 0.1 } = options;
@@ -24,7 +28,11 @@ export interface ExponentialLROptions {
   gamma: number;
 }
 
-/** lr = base·γ^epoch, as torch.optim.lr_scheduler.ExponentialLR. @example new ExponentialLR(opt, { gamma: 0.95 }) */
+/**
+ * lr = base·γ^epoch, as torch.optim.lr_scheduler.ExponentialLR.
+ * @throws ArgumentError if gamma is negative or not finite.
+ * @example new ExponentialLR(opt, { gamma: 0.95 })
+ */
 export class ExponentialLR extends LRScheduler {
   constructor(optimizer: Schedulable, options: ExponentialLROptions) {
     const { gamma } = options;
@@ -44,7 +52,9 @@ export interface CosineAnnealingLROptions {
 /**
  * lr = etaMin + (base - etaMin)·(1 + cos(π·epoch / tMax))/2: the closed form PyTorch documents for
  * CosineAnnealingLR. (PyTorch's step() uses an equivalent recursive form, which agrees up to
- * rounding unless something else changes lr between steps.)
+ * rounding unless something else changes lr between steps.) Past tMax the cosine continues, as
+ * PyTorch's closed form.
+ * @throws ArgumentError if tMax is not a positive integer or etaMin is negative or not finite.
  * @example new CosineAnnealingLR(opt, { tMax: 100 })
  */
 export class CosineAnnealingLR extends LRScheduler {

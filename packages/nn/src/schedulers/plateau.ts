@@ -24,18 +24,28 @@ export interface ReduceLROnPlateauOptions {
 
 /** State of `ReduceLROnPlateau` as plain data. */
 export interface PlateauStateDict {
+  /** Number of `step` calls so far. */
   lastEpoch: number;
+  /** Best metric seen (±Infinity before the first step). */
   best: number;
+  /** Consecutive epochs without improvement. */
   numBadEpochs: number;
+  /** Epochs of cooldown left. */
   cooldownCounter: number;
+  /** The groups' learning rates after the last step. */
   lastLr: number[];
 }
 
 /**
  * Cuts the learning rate by `factor` when a metric stops improving for `patience` epochs, as
- * torch.optim.lr_scheduler.ReduceLROnPlateau. @example sched.step(validationLoss)
+ * torch.optim.lr_scheduler.ReduceLROnPlateau. Each group's lr is floored at its `minLr`; a cut
+ * smaller than `eps` is skipped.
+ * @throws ArgumentError (constructor) for an option out of range or a `minLr` list whose length
+ * is not the number of groups.
+ * @example sched.step(validationLoss)
  */
 export class ReduceLROnPlateau implements Scheduler {
+  /** The optimiser (or anything with paramGroups) whose learning rates this cuts. */
   readonly optimizer: Schedulable;
   private readonly mode: 'min' | 'max';
   private readonly factor: number;
@@ -45,9 +55,13 @@ export class ReduceLROnPlateau implements Scheduler {
   private readonly cooldown: number;
   private readonly minLrs: number[];
   private readonly eps: number;
+  /** Number of `step` calls so far. */
   lastEpoch = 0;
+  /** Best metric seen (Infinity in 'min' mode and -Infinity in 'max' mode before the first step). */
   best: number;
+  /** Consecutive epochs without improvement. */
   numBadEpochs = 0;
+  /** Epochs of cooldown left. */
   cooldownCounter = 0;
   private lastLr: number[];
 
@@ -83,7 +97,11 @@ export class ReduceLROnPlateau implements Scheduler {
     return this.thresholdMode === 'rel' ? a > best * (threshold + 1) : a > best + threshold;
   }
 
-  /** Records this epoch's metric and reduces lr after `patience` epochs without improvement. @example sched.step(valLoss) */
+  /**
+   * Records this epoch's metric and reduces lr after more than `patience` epochs without improvement.
+   * @throws ArgumentError if `metric` is missing or NaN (PyTorch would compare NaN and count a bad epoch).
+   * @example sched.step(valLoss)
+   */
   step(metric?: number): void {
     if (typeof metric !== 'number' || Number.isNaN(metric)) {
       throw new ArgumentError(`ReduceLROnPlateau: step needs the monitored metric as a number, got ${String(metric)}`);
@@ -120,7 +138,11 @@ export class ReduceLROnPlateau implements Scheduler {
     return { lastEpoch: this.lastEpoch, best: this.best, numBadEpochs: this.numBadEpochs, cooldownCounter: this.cooldownCounter, lastLr: [...this.lastLr] };
   }
 
-  /** Restores `stateDict` output. @example sched.loadStateDict(saved) */
+  /**
+   * Restores `stateDict` output.
+   * @throws StateDictError if a field is missing or of the wrong type.
+   * @example sched.loadStateDict(saved)
+   */
   loadStateDict(dict: PlateauStateDict): void {
     const ok = [dict?.lastEpoch, dict?.numBadEpochs, dict?.cooldownCounter].every(Number.isInteger) && typeof dict.best === 'number' && Array.isArray(dict.lastLr);
     if (!ok) throw new StateDictError('ReduceLROnPlateau.loadStateDict: expected { lastEpoch, best, numBadEpochs, cooldownCounter, lastLr }');

@@ -4,20 +4,27 @@ import type { BaseOptions, ParamGroup } from '../optim/optimizer.js';
 
 /** What a scheduler drives: anything with parameter groups holding an `lr`. */
 export interface Schedulable {
+  /** The groups whose `lr` the scheduler sets. */
   readonly paramGroups: ParamGroup<BaseOptions>[];
 }
 
 /** What `fit` needs of a scheduler. ReduceLROnPlateau reads the metric; the others ignore it. */
 export interface Scheduler {
+  /** Advances one epoch; `metric` is the monitored value for ReduceLROnPlateau. */
   step(metric?: number): void;
+  /** The groups' learning rates after the last step. */
   getLastLr(): number[];
 }
 
 /** A scheduler's state as plain data. */
 export interface SchedulerStateDict {
+  /** Number of `step` calls so far. */
   lastEpoch: number;
+  /** Each group's learning rate before scheduling. */
   baseLrs: number[];
+  /** The learning rates set by the last step. */
   lastLr: number[];
+  /** Subclasses' own entries (LinearWarmup: `after`, the following scheduler's state or null). */
   [key: string]: number | number[] | SchedulerStateDict | null;
 }
 
@@ -30,9 +37,12 @@ export type LrFormula = (baseLr: number, epoch: number) => number;
  * come from each group's `initialLr` (set by the first scheduler from `lr`), so schedulers
  * composed on one optimiser agree on them. Subclasses pass their formula to the constructor.
  * NOTE: the constructor calls step(), before subclass fields exist; keep state in the formula's closure.
+ * Unlike PyTorch's, `step()` takes no epoch argument, and the formula is always closed-form.
+ * Constructors throw an ArgumentError naming the scheduler and the option that is out of range.
  * @example class HalfEvery10 extends LRScheduler { constructor(opt: Schedulable) { super(opt, (base, e) => base * 0.5 ** Math.floor(e / 10)); } }
  */
 export abstract class LRScheduler implements Scheduler {
+  /** The optimiser (or anything with paramGroups) whose learning rates this sets. */
   readonly optimizer: Schedulable;
   /** Each group's learning rate before scheduling. */
   readonly baseLrs: number[];
@@ -41,6 +51,10 @@ export abstract class LRScheduler implements Scheduler {
   private lastLr: number[] = [];
   private readonly formula: LrFormula;
 
+  /**
+   * Records each group's base learning rate and sets epoch 0's learning rates.
+   * @throws ArgumentError if `optimizer` has no `paramGroups` array.
+   */
   protected constructor(optimizer: Schedulable, formula: LrFormula) {
     if (optimizer === null || typeof optimizer !== 'object' || !Array.isArray(optimizer.paramGroups)) {
       throw new ArgumentError(`${new.target.name}: expected an optimiser`);
@@ -73,6 +87,7 @@ export abstract class LRScheduler implements Scheduler {
     return [...this.lastLr];
   }
 
+  /** Sets each group's lr to `lrs[i]` and records them for `getLastLr`. */
   protected apply(lrs: number[]): void {
     this.optimizer.paramGroups.forEach((g, i) => {
       g.lr = lrs[i]!;
@@ -85,7 +100,11 @@ export abstract class LRScheduler implements Scheduler {
     return { lastEpoch: this.lastEpoch, baseLrs: [...this.baseLrs], lastLr: [...this.lastLr] };
   }
 
-  /** Restores `stateDict` output (the optimiser's lrs come from its own state dict). @example sched.loadStateDict(saved) */
+  /**
+   * Restores `stateDict` output (the optimiser's lrs come from its own state dict).
+   * @throws StateDictError if `dict` lacks an integer lastEpoch or has baseLrs/lastLr of the wrong length.
+   * @example sched.loadStateDict(saved)
+   */
   loadStateDict(dict: SchedulerStateDict): void {
     const n = this.baseLrs.length;
     const ok =

@@ -15,10 +15,14 @@ export interface LinearWarmupOptions {
  * with endFactor 1), then follows `after` (restarted at its epoch 0), as SequentialLR chains them.
  * Build `after` first, on the same optimiser, and step only the warmup (it computes `after`'s
  * learning rates from its formula, so `after`'s own counter stays where it was built).
+ * @throws ArgumentError if warmupSteps is not a non-negative integer, startFactor is outside
+ * [0, 1], or `after` schedules another optimiser.
  * @example const sched = new LinearWarmup(opt, { warmupSteps: 5, after: new CosineAnnealingLR(opt, { tMax: 95 }) });
  */
 export class LinearWarmup extends LRScheduler {
+  /** The scheduler followed after warmup, or null (the base lr is then kept). */
   readonly after: LRScheduler | null;
+  /** Epochs (or steps) of warmup. */
   readonly warmupSteps: number;
 
   constructor(optimizer: Schedulable, options: LinearWarmupOptions) {
@@ -34,10 +38,15 @@ export class LinearWarmup extends LRScheduler {
     this.warmupSteps = warmupSteps;
   }
 
+  /** As `LRScheduler.stateDict`, plus `after`: the following scheduler's state, or null. */
   override stateDict(): SchedulerStateDict {
     return { ...super.stateDict(), after: this.after === null ? null : this.after.stateDict() };
   }
 
+  /**
+   * Restores `stateDict` output, the following scheduler's too.
+   * @throws StateDictError as `LRScheduler.loadStateDict`.
+   */
   override loadStateDict(dict: SchedulerStateDict): void {
     super.loadStateDict(dict);
     const inner = dict.after;

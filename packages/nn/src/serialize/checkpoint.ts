@@ -1,12 +1,14 @@
 import { Tensor, type FloatArray } from '@chainrule/autograd';
 import { SafetensorsError } from '../errors.js';
 import type { OptimizerStateDict, OptionValue, ParamState, GroupStateDict } from '../optim/optimizer.js';
-import { emptyRecord, isPrototypeName, quoteName } from './keys.js';
+import { emptyRecord, isPrototypeName, ownValue, quoteName } from './keys.js';
 import { parseSafetensorsFile, serializeSafetensors, type SafetensorsMetadata } from './safetensors.js';
 
 /** A training checkpoint: model state, and optionally optimiser and scheduler state. */
 export interface Checkpoint {
+  /** The model's `stateDict()`. */
   model: Record<string, Tensor>;
+  /** An optimiser's `stateDict()`. */
   optimizer?: OptimizerStateDict;
   /** A scheduler's `stateDict()` (plain numbers, arrays and nested objects). */
   scheduler?: object;
@@ -50,9 +52,10 @@ function fromJson(key: string, text: string): unknown {
   // plain assignment (which swaps the prototype): such keys are refused before anything sees them.
   const revive = (k: string, v: unknown): unknown => {
     if (isPrototypeName(k)) fail('parseCheckpoint', `metadata '${key}' holds the key ${quoteName(k)}, which no chainrule state uses`);
-    if (isPlainObject(v) && Object.keys(v).length === 1 && typeof v['nonFinite'] === 'string') {
-      const n = Number(v['nonFinite']);
-      if (Number.isFinite(n)) fail('parseCheckpoint', `metadata '${key}' tags ${quoteName(v['nonFinite'])} as non-finite`);
+    const tag = isPlainObject(v) && Object.keys(v).length === 1 ? ownValue(v, 'nonFinite') : undefined;
+    if (typeof tag === 'string') {
+      const n = Number(tag);
+      if (Number.isFinite(n)) fail('parseCheckpoint', `metadata '${key}' tags ${quoteName(tag)} as non-finite`);
       return n;
     }
     return v;
@@ -69,7 +72,10 @@ function fromJson(key: string, text: string): unknown {
  * Encodes a checkpoint as one safetensors file: model tensors under `model.`, optimiser buffers
  * under `optimizer.<param index>.<name>`, step counts, group options and scheduler state as JSON
  * in the metadata. Resuming from it continues training bit for bit. Optimiser state and option
- * names must be identifiers (as every optimiser's are), never one of Object.prototype's.
+ * names must be identifiers (as every optimiser's are), never one of Object.prototype's. (PyTorch
+ * pickles a dict with `torch.save`; this file is plain safetensors, readable by any safetensors reader.)
+ * @throws SafetensorsError for a checkpoint that is not `{ model, ... }`, a bad state or option
+ * name or index, or as `serializeSafetensors` (a model entry that is not a Tensor...).
  * @example const bytes = serializeCheckpoint({ model: net.stateDict(), optimizer: opt.stateDict() })
  */
 export function serializeCheckpoint(checkpoint: Checkpoint): Uint8Array {
@@ -106,11 +112,11 @@ export function serializeCheckpoint(checkpoint: Checkpoint): Uint8Array {
 function readOptimizerJson(parsed: unknown): { numbers: Map<number, Record<string, number>>; paramGroups: GroupStateDict[] } {
   const caller = 'parseCheckpoint';
   const where = `metadata '${OPTIMIZER_KEY}'`;
-  if (!isPlainObject(parsed) || !isPlainObject(parsed['numbers']) || !Array.isArray(parsed['paramGroups'])) {
-    fail(caller, `${where} must hold { numbers, paramGroups }`);
-  }
+  const numbersJson = isPlainObject(parsed) ? ownValue(parsed, 'numbers') : undefined;
+  const groupsJson = isPlainObject(parsed) ? ownValue(parsed, 'paramGroups') : undefined;
+  if (!isPlainObject(numbersJson) || !Array.isArray(groupsJson)) fail(caller, `${where} must hold { numbers, paramGroups }`);
   const numbers = new Map<number, Record<string, number>>();
-  for (const [index, state] of Object.entries(parsed['numbers'])) {
+  for (const [index, state] of Object.entries(numbersJson)) {
     if (!isIndex(index)) fail(caller, `${where}: state is keyed by parameter index, got ${quoteName(index)}`);
     if (!isPlainObject(state)) fail(caller, `${where}: the state of parameter ${index} must be an object`);
     const record = emptyRecord<number>();
@@ -121,9 +127,9 @@ function readOptimizerJson(parsed: unknown): { numbers: Map<number, Record<strin
     }
     numbers.set(Number(index), record);
   }
-  const paramGroups = parsed['paramGroups'].map((group: unknown, gi): GroupStateDict => {
+  const paramGroups = groupsJson.map((group: unknown, gi): GroupStateDict => {
     if (!isPlainObject(group)) fail(caller, `${where}: parameter group ${gi} must be an object`);
-    const params = group['params'];
+    const params = ownValue(group, 'params');
     if (!Array.isArray(params) || !params.every((i) => Number.isSafeInteger(i) && (i as number) >= 0)) {
       fail(caller, `${where}: parameter group ${gi} must list its parameters as indices in 'params'`);
     }
@@ -143,7 +149,10 @@ function readOptimizerJson(parsed: unknown): { numbers: Map<number, Record<strin
 /**
  * Decodes `serializeCheckpoint` bytes. Every name is checked before it becomes a key, and every
  * dictionary returned has no prototype, so a hostile file can do no more than be refused with a
- * SafetensorsError naming what is wrong.
+ * SafetensorsError naming what is wrong. Infinity and NaN in the scheduler's state survive the trip.
+ * @throws SafetensorsError if the bytes are not valid safetensors (see `parseSafetensorsFile`), a
+ * tensor is neither `model.*` nor `optimizer.<index>.<name>`, or the checkpoint's JSON metadata is
+ * malformed, names something no optimiser uses, or is missing.
  * @example const ckpt = parseCheckpoint(bytes); net.loadStateDict(ckpt.model); opt.loadStateDict(ckpt.optimizer!)
  */
 export function parseCheckpoint(bytes: Uint8Array): Checkpoint {

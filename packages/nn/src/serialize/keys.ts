@@ -11,9 +11,21 @@ export function emptyRecord<T>(): Record<string, T> {
   return Object.create(null) as Record<string, T>;
 }
 
+/** `object[key]` when it is the object's own property, else undefined: nothing is read from a prototype. */
+export function ownValue(object: object, key: string): unknown {
+  return Object.hasOwn(object, key) ? (object as Record<string, unknown>)[key] : undefined;
+}
+
+// The members of Object.prototype as the language defines them: listed, not read from
+// Object.prototype, which may already carry something else.
+const PROTOTYPE_NAMES = new Set([
+  '__proto__', 'constructor', 'hasOwnProperty', 'isPrototypeOf', 'propertyIsEnumerable', 'toLocaleString', 'toString', 'valueOf',
+  '__defineGetter__', '__defineSetter__', '__lookupGetter__', '__lookupSetter__',
+]);
+
 /** Whether `key` names a member of Object.prototype ('__proto__', 'constructor', 'toString', 'valueOf', ...). */
 export function isPrototypeName(key: string): boolean {
-  return Object.hasOwn(Object.prototype, key);
+  return PROTOTYPE_NAMES.has(key);
 }
 
 // A high surrogate not followed by a low one, or a low one not preceded by a high one.

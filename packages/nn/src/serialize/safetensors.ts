@@ -10,14 +10,16 @@
 import { Tensor, type DType } from '@chainrule/autograd';
 import { SafetensorsError } from '../errors.js';
 import { formatShape } from '../format.js';
-import { emptyRecord, isWellFormed, quoteName } from './keys.js';
+import { emptyRecord, isWellFormed, ownValue, quoteName } from './keys.js';
 
 /** Free-form string metadata stored under `__metadata__`. */
 export type SafetensorsMetadata = Record<string, string>;
 
 /** What `parseSafetensorsFile` returns: the tensors and the metadata. */
 export interface SafetensorsContents {
+  /** The tensors by name. */
   tensors: Record<string, Tensor>;
+  /** The `__metadata__` strings ({} when the file has none). */
   metadata: SafetensorsMetadata;
 }
 
@@ -41,7 +43,11 @@ function compareUtf8(a: string, b: string): number {
 }
 
 /**
- * Encodes tensors (e.g. a state dict) and optional string metadata as safetensors bytes.
+ * Encodes tensors (e.g. a state dict) and optional string metadata as safetensors bytes, laid out
+ * as the reference writer does (so the file is byte-identical to safetensors' own for the same
+ * tensors): float32 as F32, float64 as F64, little-endian.
+ * @throws SafetensorsError if an entry is not a Tensor, a tensor is named `__metadata__`, or a
+ * metadata value is not a string.
  * @example const bytes = serializeSafetensors(model.stateDict(), { epoch: '3' })
  */
 export function serializeSafetensors(dict: Readonly<Record<string, Tensor>>, metadata?: SafetensorsMetadata): Uint8Array {
@@ -210,7 +216,9 @@ function readHeader(bytes: Uint8Array): { entries: Entry[]; metadata: Safetensor
       problems.push(`${what} is not an object`);
       continue;
     }
-    const { dtype, shape, data_offsets: offsets } = info as Record<string, unknown>;
+    const dtype = ownValue(info, 'dtype');
+    const shape = ownValue(info, 'shape');
+    const offsets = ownValue(info, 'data_offsets');
     if (dtype !== 'F32' && dtype !== 'F64' && dtype !== 'I64') {
       problems.push(`${what} has dtype ${brief(dtype)}; chainrule reads only F32, F64 and I64 (as float64)`);
       continue;
@@ -270,7 +278,10 @@ function readHeader(bytes: Uint8Array): { entries: Entry[]; metadata: Safetensor
  * I64 value past 2⁵³, a name listed twice, a name or metadata string that is not well-formed
  * Unicode) throws a SafetensorsError before any tensor is built. Tensors and metadata come back in
  * dictionaries without a prototype, so every name, '__proto__' and 'constructor' included, is an
- * ordinary key and nothing in the file can reach Object.prototype. @example const { tensors, metadata } = parseSafetensorsFile(bytes)
+ * ordinary key and nothing in the file can reach Object.prototype. Tensors own copies of their
+ * data: `bytes` may be reused afterwards.
+ * @throws SafetensorsError as above, naming the tensor and the problem.
+ * @example const { tensors, metadata } = parseSafetensorsFile(bytes)
  */
 export function parseSafetensorsFile(bytes: Uint8Array): SafetensorsContents {
   const { entries, metadata, dataStart } = readHeader(bytes);
@@ -296,7 +307,12 @@ export function parseSafetensorsFile(bytes: Uint8Array): SafetensorsContents {
   return { tensors, metadata };
 }
 
-/** Decodes safetensors bytes into tensors by name (a dictionary without a prototype; see parseSafetensorsFile). @example model.loadStateDict(parseSafetensors(bytes)) */
+/**
+ * Decodes safetensors bytes into tensors by name, in a dictionary without a prototype (the
+ * metadata is dropped; see `parseSafetensorsFile`).
+ * @throws SafetensorsError as `parseSafetensorsFile`.
+ * @example model.loadStateDict(parseSafetensors(bytes))
+ */
 export function parseSafetensors(bytes: Uint8Array): Record<string, Tensor> {
   return parseSafetensorsFile(bytes).tensors;
 }

@@ -5,6 +5,7 @@
 
 /** Where progress is written: process.stdout by default, or anything with `write`. */
 export interface ProgressOutput {
+  /** Writes text as it is (lines end in '\n'; a terminal's live line is redrawn with '\r'). */
   write(text: string): unknown;
   /** A terminal: progress is redrawn in place with \r. */
   isTTY?: boolean;

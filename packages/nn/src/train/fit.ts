@@ -6,20 +6,33 @@ import type { MetricFunction } from './metrics.js';
 import { defaultOutput, isCI, type ProgressOutput } from './env.js';
 import { Progress, type ProgressFigures } from './progress.js';
 
-/** One mini-batch: inputs and targets, first axis the samples. */
-export interface Batch {
+/**
+ * One mini-batch as `fit` takes it: inputs and targets as Tensors, first axis the samples.
+ * (@chainrule/datasets' `Batch` is the DataLoader's: typed arrays and shapes, which
+ * `tensor(x, { shape })` turns into these.)
+ * @example const batch: TensorBatch = { x: tensor(b.x, { shape: b.shape }), y: tensor(b.y, { shape: b.yShape }) };
+ */
+export interface TensorBatch {
+  /** Inputs, fed to `model.forward`. */
   x: Tensor;
+  /** Targets, passed to the loss and metrics. */
   y: Tensor;
 }
 
 /** Batches for one pass: an array or other re-iterable, or a function giving a fresh iterable per epoch. */
-export type BatchSource = Iterable<Batch> | (() => Iterable<Batch>);
+export type BatchSource = Iterable<TensorBatch> | (() => Iterable<TensorBatch>);
 
 /** What `fit` needs of an optimiser. */
 export interface OptimizerLike {
+  /** Updates the parameters from their gradients. */
   step(): unknown;
+  /** Clears the gradients before each batch's backward. */
   zeroGrad(): void;
-  readonly paramGroups: readonly { lr: number }[];
+  /** Groups whose first `lr` is logged per epoch. */
+  readonly paramGroups: readonly {
+    /** The group's learning rate. */
+    lr: number;
+  }[];
 }
 
 /** A finished epoch. */
@@ -28,18 +41,25 @@ export interface EpochLog {
   epoch: number;
   /** Mean training loss, weighted by batch size. */
   loss: number;
+  /** Each metric's mean over the epoch's training batches, weighted by batch size. */
   metrics: Record<string, number>;
+  /** Mean validation loss, or null without `validation`. */
   valLoss: number | null;
+  /** Validation metrics, or null without `validation`. */
   valMetrics: Record<string, number> | null;
   /** Learning rate of the first group during the epoch. */
   lr: number;
+  /** Wall-clock time of the epoch, validation included. */
   seconds: number;
+  /** Training samples seen (the sum of the batches' first axes). */
   samples: number;
 }
 
 /** Hooks into the loop. */
 export interface Callbacks {
+  /** Before an epoch's first batch (0-based epoch). */
   onEpochStart?(epoch: number): void;
+  /** After each optimiser step: the epoch, the 1-based step within it, the batch's loss and size. */
   onBatchEnd?(info: { epoch: number; step: number; loss: number; size: number }): void;
   /** Call `control.stop()` to end training after this epoch (early stopping). */
   onEpochEnd?(log: EpochLog, control: { stop(): void }): void;
@@ -47,7 +67,9 @@ export interface Callbacks {
 
 /** Options of `fit`. */
 export interface FitOptions {
+  /** The loss to minimise, e.g. `crossEntropyLoss`; called as `loss(model.forward(x), y)`. */
   loss: LossFunction;
+  /** The optimiser of the model's parameters. */
   optimizer: OptimizerLike;
   /** Passes over the data (default 1). */
   epochs?: number;
@@ -59,6 +81,7 @@ export interface FitOptions {
   metrics?: Record<string, MetricFunction>;
   /** Evaluated after each epoch. */
   validation?: BatchSource;
+  /** Hooks called during training. */
   callbacks?: Callbacks;
   /** Print nothing (default false). */
   quiet?: boolean;
@@ -68,45 +91,56 @@ export interface FitOptions {
 
 /** Per-epoch figures of a `fit` run. */
 export interface History {
+  /** Every epoch's log, in order. */
   epochs: EpochLog[];
+  /** Training loss per epoch. */
   loss: number[];
+  /** Each training metric per epoch. */
   metrics: Record<string, number[]>;
+  /** Validation loss per epoch (empty without `validation`). */
   valLoss: number[];
+  /** Each validation metric per epoch (empty without `validation`). */
   valMetrics: Record<string, number[]>;
+  /** Learning rate of the first group per epoch. */
   lr: number[];
 }
 
 /** Options of `evaluate`. */
 export interface EvaluateOptions {
+  /** A loss to average (none by default). */
   loss?: LossFunction;
+  /** Metrics by name, e.g. `{ accuracy }`. */
   metrics?: Record<string, MetricFunction>;
 }
 
 /** What `evaluate` returns: batch-size-weighted means. */
 export interface EvaluateResult {
+  /** Mean loss, or null without a loss or without samples. */
   loss: number | null;
+  /** Each metric's mean (NaN without samples). */
   metrics: Record<string, number>;
+  /** Samples seen. */
   samples: number;
 }
 
-function batchesOf(op: string, source: BatchSource, epochs: number): () => Iterable<Batch> {
+function batchesOf(op: string, source: BatchSource, epochs: number): () => Iterable<TensorBatch> {
   if (typeof source === 'function') return source;
-  if (source === null || typeof source !== 'object' || typeof (source as Iterable<Batch>)[Symbol.iterator] !== 'function') {
+  if (source === null || typeof source !== 'object' || typeof (source as Iterable<TensorBatch>)[Symbol.iterator] !== 'function') {
     throw new ArgumentError(`${op}: data must be an iterable of { x, y } batches or a function returning one`);
   }
   // NOTE: a generator is its own iterator and is used up after one pass.
-  if (epochs > 1 && (source as Iterable<Batch>)[Symbol.iterator]() === (source as unknown)) {
+  if (epochs > 1 && (source as Iterable<TensorBatch>)[Symbol.iterator]() === (source as unknown)) {
     throw new ArgumentError(`${op}: data is a one-shot iterator (e.g. a generator) but ${epochs} epochs were asked; pass a function returning the batches of each epoch`);
   }
   return () => source;
 }
 
-function checkBatch(op: string, batch: unknown, index: number): Batch {
-  const b = batch as Partial<Batch> | null;
+function checkBatch(op: string, batch: unknown, index: number): TensorBatch {
+  const b = batch as Partial<TensorBatch> | null;
   if (b === null || typeof b !== 'object' || !(b.x instanceof Tensor) || !(b.y instanceof Tensor)) {
     throw new ArgumentError(`${op}: batch ${index} must be { x: Tensor, y: Tensor }`);
   }
-  return b as Batch;
+  return b as TensorBatch;
 }
 
 function batchSize(x: Tensor): number {
@@ -142,7 +176,11 @@ class Means {
 
 /**
  * Loss (if given) and metrics of `model` over `data`, in evaluation mode and without recording
- * gradients; the model's mode is restored afterwards. @example evaluate(model, testBatches, { metrics: { accuracy } })
+ * gradients; the model's mode is restored afterwards (also when it throws). PyTorch has no
+ * counterpart; it is the loop one writes under `model.eval()` and `torch.no_grad()`.
+ * @throws ArgumentError if `data` is not an iterable of `{ x, y }` batches (or a function giving
+ * one) or a batch is not `{ x: Tensor, y: Tensor }`; errors of the model, loss and metrics pass through.
+ * @example evaluate(model, testBatches, { metrics: { accuracy } })
  */
 export function evaluate(model: Module, data: BatchSource, options: EvaluateOptions = {}): EvaluateResult {
   const { loss, metrics = {} } = options;
@@ -168,7 +206,13 @@ export function evaluate(model: Module, data: BatchSource, options: EvaluateOpti
 /**
  * Trains `model` on `data` for `epochs`: per batch, zeroGrad, forward, loss, backward, step.
  * Prints a live progress line per epoch on a terminal, one line per epoch under CI or when
- * output is not a terminal, nothing when quiet. Returns the per-epoch history.
+ * output is not a terminal, nothing when quiet. Returns the per-epoch history. A scheduler is
+ * stepped with the validation loss if there is one, else the training loss. PyTorch has no
+ * counterpart (it is Keras's `fit`); the loop is the one a PyTorch user writes by hand.
+ * @throws ArgumentError for a missing loss or optimiser, a negative or fractional `epochs`, an
+ * unknown `schedulerInterval`, data that is not batches, or a one-shot iterator (a generator)
+ * with more than one epoch; errors of the model, loss and optimiser pass through, the
+ * parameters then holding the updates of the batches before.
  * @example const history = fit(model, batches, { loss: crossEntropyLoss, optimizer: new Adam(model.parameters()), epochs: 10, metrics: { accuracy } })
  */
 export function fit(model: Module, data: BatchSource, options: FitOptions): History {

@@ -54,7 +54,12 @@ function argmax(data: ArrayLike<number>, offset: number, count: number): number 
 
 /**
  * Fraction of samples whose predicted class matches the target: argmax for multi-class outputs,
- * `> threshold` (0.5) for single-output probabilities. @example accuracy(model.forward(x), y) // 0.97
+ * `> threshold` (0.5) for single-output probabilities. Targets are class indices ([N]), one-hot or
+ * probability rows ([N, C], by argmax), or 0/1 values for a single output. NaN for an empty batch.
+ * @throws ShapeError if the prediction is not [N], [N, 1] or [N, C], the target does not fit it,
+ * or a target class is out of range.
+ * @throws ArgumentError if `threshold` is not finite.
+ * @example accuracy(model.forward(x), y) // 0.97
  */
 export function accuracy(prediction: Tensor, target: Tensor, options: ClassificationOptions = {}): number {
   const { threshold = 0.5 } = options;
@@ -68,7 +73,11 @@ export function accuracy(prediction: Tensor, target: Tensor, options: Classifica
 
 /**
  * Counts per (true class, predicted class): rows are targets, columns predictions, as
- * scikit-learn and torchmetrics. @example confusionMatrix(logits, y) // [[5, 1], [0, 6]]
+ * scikit-learn and torchmetrics. Classes are read as `accuracy` reads them; `numClasses` widens the
+ * matrix for classes a batch may lack.
+ * @throws ShapeError as `accuracy`.
+ * @throws ArgumentError if `numClasses` is not an integer at least the prediction's class count.
+ * @example confusionMatrix(logits, y) // [[5, 1], [0, 6]]
  */
 export function confusionMatrix(prediction: Tensor, target: Tensor, options: ClassificationOptions & { numClasses?: number } = {}): number[][] {
   const { threshold = 0.5 } = options;

@@ -1,6 +1,6 @@
 import type { FloatArray } from '../../dtype.js';
 import { BINARY_OPS, UNARY_OPS, type WasmBinaryOp, type WasmUnaryOp } from './layout.js';
-import { staged } from './memory.js';
+import { copyIn, copyInOut, copyOut, float64Out, staged } from './memory.js';
 
 /**
  * Drivers of the elementwise WebAssembly kernels (source: scripts/wasm/elementwise.ts). Each
@@ -18,8 +18,6 @@ export type OperandLayout = 'full' | 'row' | 'column' | 'scalar';
 const operandLength = (layout: OperandLayout, rows: number, n: number): number =>
   layout === 'full' ? rows * n : layout === 'row' ? n : layout === 'column' ? rows : 1;
 
-/** Two vectors' room where `binary` splats the one value of a 'column' or 'scalar' operand's row. */
-const SLOT = { length: 8, float64: true } as const;
 
 /**
  * out = a op b in WebAssembly over a rows×n output, each operand laid out as its layout says.
@@ -40,10 +38,11 @@ export function binaryWasm(
   const walks = (layout: OperandLayout): number => (layout === 'full' || layout === 'row' ? 1 : 0);
   const rowBytes = (layout: OperandLayout): number => (layout === 'full' ? n * size : layout === 'column' ? size : 0);
   const regions = [
-    SLOT,
-    { length: operandLength(aLayout, rows, n), input: a },
-    { length: operandLength(bLayout, rows, n), input: b },
-    { length: rows * n, output: out },
+    // Two vectors' room where the kernel splats the one value of a 'column' or 'scalar' row.
+    float64Out(null, 8),
+    copyIn(a, operandLength(aLayout, rows, n)),
+    copyIn(b, operandLength(bLayout, rows, n)),
+    copyOut(out, rows * n),
   ];
   return staged(f32, regions, (kernels, at) =>
     kernels.binary(BINARY_OPS.indexOf(op), at[1]!, walks(aLayout), rowBytes(aLayout), at[2]!, walks(bLayout), rowBytes(bLayout), at[3]!, n, rows, at[0]!),
@@ -56,7 +55,7 @@ export function binaryWasm(
  */
 export function unaryWasm(op: WasmUnaryOp, x: FloatArray, out: FloatArray): boolean {
   const n = out.length;
-  return staged(out instanceof Float32Array, [{ length: n, input: x }, { length: n, output: out }], (kernels, at) =>
+  return staged(out instanceof Float32Array, [copyIn(x, n), copyOut(out, n)], (kernels, at) =>
     kernels.unary(UNARY_OPS.indexOf(op), at[0]!, at[1]!, n),
   );
 }
@@ -67,7 +66,7 @@ export function unaryWasm(op: WasmUnaryOp, x: FloatArray, out: FloatArray): bool
  * @example if (!columnSumsWasm(g, 1, batch, features, db)) reduceAxis('sum', ...);
  */
 export function columnSumsWasm(x: FloatArray, outer: number, rows: number, n: number, out: FloatArray): boolean {
-  const regions = [{ length: outer * rows * n, input: x }, { length: outer * n, output: out, float64: true }];
+  const regions = [copyIn(x, outer * rows * n), float64Out(out, outer * n)];
   return staged(x instanceof Float32Array, regions, (kernels, at) => kernels.columnSums(at[0]!, outer, rows, n, at[1]!));
 }
 
@@ -78,11 +77,7 @@ export function columnSumsWasm(x: FloatArray, outer: number, rows: number, n: nu
  */
 export function reluBackwardWasm(g: FloatArray, y: FloatArray, rows: number, n: number, out: FloatArray, sums: FloatArray | null): boolean {
   const length = rows * n;
-  const regions = [
-    // Computed over g in place, then copied out to `out`.
-    { length, input: g, output: out },
-    { length, input: y },
-    { length: n, output: sums, float64: true },
-  ];
+  // The product is computed over g's copy in place, then copied out to `out`.
+  const regions = [copyInOut(g, length, out), copyIn(y, length), float64Out(sums, n)];
   return staged(out instanceof Float32Array, regions, (kernels, at) => kernels.reluBackward(at[0]!, at[1]!, rows, n, at[2]!, sums === null ? 0 : 1));
 }

@@ -1,7 +1,7 @@
 import type { GemmCall } from '../gemm.js';
 import { runProduct } from './helper-thread.js';
 import { JOB } from './layout.js';
-import { jobRecord, staged } from './memory.js';
+import { copyIn, copyOut, jobRecord, staged } from './memory.js';
 
 /**
  * C = op(A)·op(B) in WebAssembly; same contract as `gemm`, m, n, k ≥ 1, including the optional
@@ -15,12 +15,7 @@ export function gemmWasm(call: GemmCall): boolean {
   const { transA, transB, m, n, k, c, bias = null, relu = false } = call;
   const f32 = c instanceof Float32Array;
   const size = f32 ? 4 : 8;
-  const regions = [
-    { length: m * k, input: call.a, inputOffset: call.aOffset },
-    { length: k * n, input: call.b, inputOffset: call.bOffset },
-    { length: m * n, output: c, outputOffset: call.cOffset },
-    { length: bias === null ? 0 : n, input: bias },
-  ];
+  const regions = [copyIn(call.a, m * k, call.aOffset), copyIn(call.b, k * n, call.bOffset), copyOut(c, m * n, call.cOffset), copyIn(bias, bias === null ? 0 : n)];
   return staged(f32, regions, (kernels, at, all) => {
     const aAt = at[0]!, bAt = at[1]!, cAt = at[2]!;
     const job = jobRecord();
@@ -36,7 +31,7 @@ export function gemmWasm(call: GemmCall): boolean {
     job[JOB.c] = cAt;
     job[JOB.ldc] = n * size;
     job[JOB.dtype] = f32 ? 0 : 1;
-    runProduct(all, kernels.gemm);
+    runProduct(all, kernels, m, n, k, f32);
     if (bias !== null || relu) kernels.biasActivation(cAt, m, n, at[3]!, (bias === null ? 0 : 1) | (relu ? 2 : 0));
   });
 }

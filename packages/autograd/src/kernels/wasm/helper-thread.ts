@@ -2,7 +2,7 @@ import { environmentVariable, nodeBuiltin } from '../environment.js';
 import { WASM_GEMM_BLOCKING } from './kernels.generated.js';
 import { JOB, JOB_BYTES, JOB_STATE, scratchAddress } from './layout.js';
 import { jobRecord, kernelsWithMemory } from './memory.js';
-import { type Kernels, loadKernels, SCRATCH } from './module.js';
+import { type DtypeKernels, type Kernels, loadKernels, SCRATCH } from './module.js';
 
 /**
  * The helper thread that shares large products: a Node `worker_threads` worker that
@@ -179,30 +179,29 @@ export function splitProduct(m: number, n: number, k: number, f32: boolean, thre
 }
 
 /**
- * Runs the product whose operands are in the job record (m, n, k, addresses, strides, dtype):
+ * Runs the m×n×k product whose operands are in the job record (addresses, strides, dtype):
  * cuts it (see `splitProduct`), posts it to the helper when there is more than one slab and
- * the helper is ready, works on it with `entry` (the dtype's `gemm`), and returns once every
+ * the helper is ready, works on it with the dtype's `gemm`, and returns once every
  * slab is done. Should the helper trap, the caller redoes the whole product alone and keeps
  * to one thread from then on.
  */
-export function runProduct(kernels: Kernels, entry: (job: number, scratch: number) => void): void {
+export function runProduct(kernels: Kernels, dtype: DtypeKernels, m: number, n: number, k: number, f32: boolean): void {
   const job = jobRecord();
-  const m = job[JOB.m]!, n = job[JOB.n]!, k = job[JOB.k]!;
   const shared = threads === 2 && m * n * k >= THREAD_MIN_WORK && helperReady(kernels);
-  const { axis, width, chunks } = splitProduct(m, n, k, job[JOB.dtype] === 0, shared ? 2 : 1);
+  const { axis, width, chunks } = splitProduct(m, n, k, f32, shared ? 2 : 1);
   job[JOB.counter] = 0;
   job[JOB.chunks] = chunks;
   job[JOB.axis] = axis;
   job[JOB.width] = width;
   const scratch = scratchAddress(SCRATCH, 0);
   if (chunks === 1) {
-    entry(0, scratch);
+    dtype.gemm(0, scratch);
     return;
   }
   // The store publishes the fields written above (Atomics are sequentially consistent).
   Atomics.store(job, JOB.state, JOB_STATE.posted);
   Atomics.notify(job, JOB.state, 1);
-  entry(0, scratch);
+  dtype.gemm(0, scratch);
   // Withdraw the job if the helper never took it; otherwise wait for it to finish its slab.
   if (Atomics.compareExchange(job, JOB.state, JOB_STATE.posted, JOB_STATE.idle) === JOB_STATE.posted) return;
   // Its slab ends soon: poll a while before sleeping, as waking can cost as much as a slab.
@@ -218,7 +217,7 @@ export function runProduct(kernels: Kernels, entry: (job: number, scratch: numbe
     job[JOB.chunks] = 1;
     job[JOB.axis] = 1;
     job[JOB.width] = n;
-    entry(0, scratch);
+    dtype.gemm(0, scratch);
   }
 }
 

@@ -54,58 +54,81 @@ export function jobRecord(): Int32Array {
   return jobWords;
 }
 
-/** One array's place in WebAssembly memory for a `staged` call. */
+/**
+ * One array's place in WebAssembly memory for a `staged` call: `length` elements (of the call's
+ * dtype, or float64), copied in from `input` (from `inputOffset`) before the call and out to
+ * `output` (from `outputOffset`) after it, each where given. Made by `copyIn`, `copyOut`,
+ * `copyInOut` and `float64Out`, which give every region the same shape (so `staged` reads
+ * them at full speed, whichever kernel calls it).
+ */
 export interface Region {
-  /** Elements it holds: of the call's dtype, or float64 when `float64` is set. */
   readonly length: number;
-  /** Copied in before the call: `length` elements from `inputOffset` (default 0). */
-  readonly input?: FloatArray | null;
-  readonly inputOffset?: number;
-  /** Receives the region's `length` elements after the call, from `outputOffset` on (default 0). */
-  readonly output?: FloatArray | null;
-  readonly outputOffset?: number;
-  /** Float64 whatever the call's dtype: sums the kernels accumulate in float64. */
-  readonly float64?: boolean;
+  readonly input: FloatArray | null;
+  readonly inputOffset: number;
+  readonly output: FloatArray | null;
+  readonly outputOffset: number;
+  readonly float64: boolean;
 }
+
+/** `length` elements of `array` from `offset`, copied in. */
+export const copyIn = (array: FloatArray | null, length: number, offset = 0): Region =>
+  ({ length, input: array, inputOffset: offset, output: null, outputOffset: 0, float64: false });
+
+/** `length` elements written by the kernel, copied out into `array` from `offset`. */
+export const copyOut = (array: FloatArray, length: number, offset = 0): Region =>
+  ({ length, input: null, inputOffset: 0, output: array, outputOffset: offset, float64: false });
+
+/** `length` elements of `array` copied in, updated in place by the kernel, and copied out to `to`. */
+export const copyInOut = (array: FloatArray, length: number, to: FloatArray = array): Region =>
+  ({ length, input: array, inputOffset: 0, output: to, outputOffset: 0, float64: false });
+
+/**
+ * `length` float64 values the kernel writes (sums it accumulates in float64), copied out into
+ * `array` where given: one rounding each into its dtype, as a TypeScript kernel's `set`.
+ */
+export const float64Out = (array: FloatArray | null, length: number): Region =>
+  ({ length, input: null, inputOffset: 0, output: array, outputOffset: 0, float64: true });
+
+/** Byte addresses of the regions of the call in progress (calls do not nest). */
+const addresses: number[] = [0, 0, 0, 0, 0, 0, 0, 0];
 
 /**
  * Runs one WebAssembly kernel call: places `regions` one after another from the first free
  * byte (each on a cache line), copies their inputs in, calls `run` with the kernels of the
- * dtype (`f32` or float64) and each region's byte address, then copies the outputs out
- * (float64 regions into an output of either dtype: one rounding each, as a TypeScript
- * kernel's `set`). Returns false, having done nothing, where WebAssembly SIMD is missing or
- * the regions do not fit its memory: the caller then takes its TypeScript kernel.
- * @example staged(true, [{ length: n, input: x }, { length: n, output: out }], (k, at) => k.unary(op, at[0]!, at[1]!, n));
+ * dtype (`f32` or float64) and each region's byte address, then copies the outputs out.
+ * Returns false, having done nothing, where WebAssembly SIMD is missing or the regions do not
+ * fit its memory: the caller then takes its TypeScript kernel.
+ * @example staged(true, [copyIn(x, n), copyOut(out, n)], (k, at) => k.unary(op, at[0]!, at[1]!, n));
  */
 export function staged(
   f32: boolean,
   regions: readonly Region[],
   run: (dtype: DtypeKernels, at: readonly number[], kernels: Kernels) => void,
 ): boolean {
-  const size = f32 ? 4 : 8;
-  const at: number[] = [];
+  const at = addresses;
   let end = DATA_START;
-  for (const region of regions) {
+  for (let i = 0; i < regions.length; i++) {
+    const region = regions[i]!;
     end = align(end);
-    at.push(end);
-    end += region.length * (region.float64 === true ? 8 : size);
+    at[i] = end;
+    end += region.length * (f32 && !region.float64 ? 4 : 8);
   }
   const kernels = kernelsWithMemory(end);
   if (kernels === null) return false;
   for (let i = 0; i < regions.length; i++) {
-    const { input, length, inputOffset = 0, float64 } = regions[i]!;
-    if (input === undefined || input === null) continue;
+    const { input, length, inputOffset, float64 } = regions[i]!;
+    if (input === null) continue;
     // NOTE: subarray makes a view, not a copy; `set` then copies with memcpy.
     const source = inputOffset === 0 && input.length === length ? input : input.subarray(inputOffset, inputOffset + length);
-    if (f32 && float64 !== true) f32View.set(source, at[i]! / 4);
+    if (f32 && !float64) f32View.set(source, at[i]! / 4);
     else f64View.set(source, at[i]! / 8);
   }
   run(f32 ? kernels.f32 : kernels.f64, at, kernels);
   for (let i = 0; i < regions.length; i++) {
-    const { output, length, outputOffset = 0, float64 } = regions[i]!;
-    if (output === undefined || output === null) continue;
-    const start = at[i]! / (f32 && float64 !== true ? 4 : 8);
-    output.set((f32 && float64 !== true ? f32View : f64View).subarray(start, start + length), outputOffset);
+    const { output, length, outputOffset, float64 } = regions[i]!;
+    if (output === null) continue;
+    const start = at[i]! / (f32 && !float64 ? 4 : 8);
+    output.set((f32 && !float64 ? f32View : f64View).subarray(start, start + length), outputOffset);
   }
   return true;
 }

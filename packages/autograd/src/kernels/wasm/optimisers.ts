@@ -1,6 +1,6 @@
 import type { FloatArray } from '../../dtype.js';
 import type { AdamStep } from '../adam.js';
-import { staged } from './memory.js';
+import { copyIn, copyInOut, staged } from './memory.js';
 
 /**
  * Drivers of the optimiser-step WebAssembly kernels (source: scripts/wasm/optimisers.ts). Each
@@ -15,7 +15,7 @@ import { staged } from './memory.js';
  */
 export function axpyWasm(y: FloatArray, alpha: number, x: FloatArray, beta = 1): boolean {
   const n = y.length;
-  return staged(y instanceof Float32Array, [{ length: n, input: y, output: y }, { length: n, input: x }], (kernels, at) =>
+  return staged(y instanceof Float32Array, [copyInOut(y, n), copyIn(x, n)], (kernels, at) =>
     kernels.axpy(at[0]!, at[1]!, n, alpha, beta),
   );
 }
@@ -28,12 +28,7 @@ export function axpyWasm(y: FloatArray, alpha: number, x: FloatArray, beta = 1):
 export function adamWasm(x: FloatArray, g: FloatArray, m: FloatArray, v: FloatArray, step: AdamStep): boolean {
   if (step.l2 !== 0) return false;
   const n = x.length;
-  const regions = [
-    { length: n, input: x, output: x },
-    { length: n, input: g },
-    { length: n, input: m, output: m },
-    { length: n, input: v, output: v },
-  ];
+  const regions = [copyInOut(x, n), copyIn(g, n), copyInOut(m, n), copyInOut(v, n)];
   const { beta1, beta2, stepSize, biasCorrection2Sqrt, eps, decay, maximize } = step;
   return staged(x instanceof Float32Array, regions, (kernels, at) =>
     kernels.adam(at[0]!, at[1]!, at[2]!, at[3]!, n, beta1, 1 - beta1, beta2, 1 - beta2, stepSize, biasCorrection2Sqrt, eps, decay, maximize ? -1 : 1),
