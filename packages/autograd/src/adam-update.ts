@@ -14,6 +14,9 @@ export type { AdamStep };
  * and biasCorrection2Sqrt = √(1 − β2ᵗ). Each value is computed in float64 and rounded once to
  * the dtype; the same bits on every kernel backend. Long arrays without amsgrad or an L2 term
  * take a WebAssembly vector loop.
+ * @throws DTypeError unless every array is float storage of x's dtype.
+ * @throws ShapeError if an array's length differs from x's.
+ * @throws ArgumentError if a step field is not a finite number, or `maximize` not a boolean.
  * @example adamUpdate(p.data, p.grad!.data, m, v, { beta1: 0.9, beta2: 0.999, stepSize, biasCorrection2Sqrt, eps: 1e-8, decay: 1, l2: 0, maximize: false })
  */
 export function adamUpdate(x: FloatArray, g: FloatArray, m: FloatArray, v: FloatArray, step: AdamStep, vMax: FloatArray | null = null): void {

@@ -19,6 +19,8 @@ function checkPair(op: string, y: FloatArray, x: FloatArray): void {
  * optimiser updates a parameter from its gradient. Each element is computed in float64 and
  * rounded once, the same bits on every kernel backend; long arrays run a WebAssembly vector
  * loop where it is available.
+ * @throws DTypeError unless y and x are Float32Array or Float64Array storage of one dtype.
+ * @throws ShapeError if their lengths differ.
  * @example axpy(param.data, -lr, param.grad!.data) // a plain SGD step
  */
 export function axpy(y: FloatArray, alpha: number, x: FloatArray): void {
@@ -30,6 +32,7 @@ export function axpy(y: FloatArray, alpha: number, x: FloatArray): void {
  * y ← α·x + β·y in place over two storage arrays of one dtype and length (BLAS axpby), computed
  * in float64 and rounded once per element, the same bits on every kernel backend: how momentum
  * folds a gradient into its buffer.
+ * @throws DTypeError and ShapeError as `axpy`.
  * @example axpby(buf, 1 - dampening, grad, momentum) // buf ← momentum·buf + (1 - dampening)·grad
  */
 export function axpby(y: FloatArray, alpha: number, x: FloatArray, beta: number): void {

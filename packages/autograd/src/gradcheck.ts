@@ -251,7 +251,7 @@ export function assertGradcheck(f: TensorFunction, inputs: readonly Tensor[], op
 export class GradcheckError extends RangeError {
   /** Always 'GradcheckError'. */
   override name = 'GradcheckError';
-  /** @param report - the failed check; its text is the message. */
+  /** An error whose message is `formatGradcheckReport(report)`. */
   constructor(
     /** The failed check, worst entry included. */
     readonly report: GradcheckReport,

@@ -4,6 +4,7 @@
  * `jvp`, `hvp`, `jacobian`, `hessian`), custom ops and gradient checking. Names and semantics
  * follow PyTorch (transforms: JAX); each item's comment says where chainrule differs.
  * Browser-safe: it imports no Node built-in.
+ * @document ../README.md
  * @module @chainrule/autograd
  */
 export { Tensor, type NestedArray, type TensorLike, type GradNode, type VJP, type GradHook, type HookHandle, type ReduceOptions } from './tensor.js';
@@ -16,8 +17,8 @@ export {
 } from './creation.js';
 export { Generator, manualSeed, type GeneratorState } from './random.js';
 // The op functions, for callers who prefer `add(a, b)` to `a.add(b)`.
-export { add, sub, mul, div, pow, maximum, minimum } from './ops/binary.js';
-export { neg, exp, log, log1p, sqrt, abs, sign, tanh, sigmoid, relu, leakyRelu, gelu, softplus, sin, cos, erf, square, reciprocal, clamp, isFinite } from './ops/unary.js';
+export { add, sub, mul, div, pow, atan2, maximum, minimum } from './ops/binary.js';
+export { neg, exp, expm1, log, log1p, sqrt, abs, sign, tanh, sigmoid, relu, leakyRelu, gelu, silu, softplus, sin, cos, erf, square, reciprocal, clamp, isFinite } from './ops/unary.js';
 export { sum, mean, max, min, prod, logsumexp, variance, std, sumTo } from './ops/reduce.js';
 export { reshape, permute, transpose, slice, narrow, concat, stack, expand, squeeze, unsqueeze } from './ops/shape.js';
 export { matmul } from './ops/matmul.js';

@@ -233,12 +233,14 @@ export class Tensor implements Vertex {
   /** Elementwise `this * other`. */ mul(other: TensorLike): Tensor { return binary.mul(this, other); }
   /** Elementwise `this / other`. */ div(other: TensorLike): Tensor { return binary.div(this, other); }
   /** Elementwise `this ** exponent`. */ pow(exponent: TensorLike): Tensor { return binary.pow(this, exponent); }
+  /** Elementwise `atan2(this, other)`, the angle of (other, this). */ atan2(other: TensorLike): Tensor { return binary.atan2(this, other); }
   /** Elementwise maximum; ties split the gradient evenly. */ maximum(other: TensorLike): Tensor { return binary.maximum(this, other); }
   /** Elementwise minimum; ties split the gradient evenly. */ minimum(other: TensorLike): Tensor { return binary.minimum(this, other); }
 
   // Unary ops.
   /** `-this`. */ neg(): Tensor { return unary.neg(this); }
   /** `e^this`. */ exp(): Tensor { return unary.exp(this); }
+  /** `e^this - 1`, accurate near 0. */ expm1(): Tensor { return unary.expm1(this); }
   /** Natural logarithm. */ log(): Tensor { return unary.log(this); }
   /** `log(1 + this)`, accurate near 0. */ log1p(): Tensor { return unary.log1p(this); }
   /** Square root. */ sqrt(): Tensor { return unary.sqrt(this); }
@@ -248,6 +250,7 @@ export class Tensor implements Vertex {
   /** `max(x, 0)` (gradient 0 at 0). */ relu(): Tensor { return unary.relu(this); }
   /** `x` where positive, `slope·x` elsewhere. */ leakyRelu(slope = 0.01): Tensor { return unary.leakyRelu(this, slope); }
   /** Exact GELU: `x·Φ(x)` with the normal CDF (erf form). */ gelu(): Tensor { return unary.gelu(this); }
+  /** SiLU (swish): `x·σ(x)`. */ silu(): Tensor { return unary.silu(this); }
   /** `log(1 + e^x)`, stable for large |x|. */ softplus(): Tensor { return unary.softplus(this); }
   /** Sine. */ sin(): Tensor { return unary.sin(this); }
   /** Cosine. */ cos(): Tensor { return unary.cos(this); }

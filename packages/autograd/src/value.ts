@@ -67,6 +67,8 @@ function result(data: number, code: number, first: Value, second: Value | null):
  * chain rule over a topological order of them (found without recursion, so a million-op chain
  * does not overflow the stack). Ops accept plain numbers as operands. Each op below is its
  * forward and, right under it, its chain rule; value-storage.ts keeps the numbers.
+ * An operand that is neither a Value nor a number, or a non-number exponent for `pow`, is an
+ * ArgumentError. Float arithmetic follows IEEE: log(0) is -Infinity, not an error.
  *
  * @example const a = new Value(2), b = new Value(-3); const c = a.mul(b).add(a.tanh()); c.backward(); a.grad
  */
@@ -81,6 +83,10 @@ export class Value implements Vertex {
   /** @internal */ second: Value | null = null;
   /** @internal */ visitStamp = 0;
 
+  /**
+   * A leaf holding `data`, optionally named `label` for graph dumps.
+   * @throws ArgumentError if `data` is not a number.
+   */
   constructor(data: number, label = '') {
     if (typeof data !== 'number') throw new ArgumentError(`Value: data must be a number, got ${typeof data}`);
     const offset = allocateSlot(data);

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import fc from 'fast-check';
-import { add, div, maximum, minimum, mul, pow, sub, tensor } from '@chainrule/autograd';
+import { add, atan2, div, maximum, minimum, mul, pow, sub, tensor } from '@chainrule/autograd';
 import { assertClose, checkGradProperty, shapeArb, tensorArb, type ValueConstraints } from '@chainrule/autograd/testing';
 import { describeBinaryTable, type BinaryCase } from './helpers/binary-table.js';
 import { f64, grad64, values } from './helpers/tensors.js';
@@ -12,6 +12,8 @@ const cases: BinaryCase[] = [
   { name: 'div', op: div, method: (a, b) => a.div(b), ref: (a, b) => a / b, grad: { domain: [{}, { avoid: [0], margin: 0.3 }], scalar: 1.7 } },
   // Tensor exponent: the base stays positive so the exponent's gradient (out·log a) is real.
   { name: 'pow', op: pow, method: (a, b) => a.pow(b), ref: Math.pow, grad: { domain: [{ min: 0.2, max: 2 }, {}], scalar: 1.7 } },
+  // The angle jumps from π to -π across a = 0 for b < 0: a stays away from 0.
+  { name: 'atan2', op: atan2, method: (a, b) => a.atan2(b), ref: Math.atan2, grad: { domain: [{ avoid: [0], margin: 0.3 }, {}], scalar: 0.8 } },
   { name: 'maximum', op: maximum, method: (a, b) => a.maximum(b), ref: Math.max, grad: { kinkAtTie: true, scalar: 0.3 } },
   { name: 'minimum', op: minimum, method: (a, b) => a.minimum(b), ref: Math.min, grad: { kinkAtTie: true, scalar: 0.3 } },
 ];

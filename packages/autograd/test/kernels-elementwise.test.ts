@@ -23,6 +23,7 @@ const KINDS: Record<BinaryKind, (a: number, b: number) => number> = {
   pow: (a, b) => Math.pow(a, b),
   maximum: (a, b) => Math.max(a, b),
   minimum: (a, b) => Math.min(a, b),
+  atan2: (a, b) => Math.atan2(a, b),
   eq: (a, b) => (a === b ? 1 : 0),
   ne: (a, b) => (a !== b ? 1 : 0),
   lt: (a, b) => (a < b ? 1 : 0),

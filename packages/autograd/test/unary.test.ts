@@ -1,8 +1,8 @@
 import { describe, expect, test } from 'vitest';
 import fc from 'fast-check';
 import {
-  abs, ArgumentError, clamp, cos, erf, exp, gelu, isFinite, leakyRelu, log, log1p, neg, relu, reciprocal,
-  sigmoid, sign, sin, softplus, sqrt, square, tanh, tensor, Tensor,
+  abs, ArgumentError, clamp, cos, erf, exp, expm1, gelu, isFinite, leakyRelu, log, log1p, neg, relu, reciprocal,
+  sigmoid, sign, silu, sin, softplus, sqrt, square, tanh, tensor, Tensor,
 } from '@chainrule/autograd';
 import { assertClose, checkGradGradProperty, checkGradProperty, shapeArb, unaryArb, type ValueConstraints } from '@chainrule/autograd/testing';
 import { expectFloat32Rounding, refErf, refMap } from './helpers/reference.js';
@@ -50,6 +50,7 @@ const cases: UnaryCase[] = [
   { name: 'neg', op: neg, method: (x) => x.neg(), ref: (v) => -v, forward: { min: -1e6, max: 1e6 }, grad: {} },
   { name: 'exp', op: exp, method: (x) => x.exp(), ref: Math.exp, forward: { min: -30, max: 30 }, grad: {} },
   { name: 'log', op: log, method: (x) => x.log(), ref: Math.log, forward: { min: 1e-3, max: 100 }, grad: { min: 0.1, max: 3 } },
+  { name: 'expm1', op: expm1, method: (x) => x.expm1(), ref: Math.expm1, forward: { min: -30, max: 30 }, grad: {} },
   { name: 'log1p', op: log1p, method: (x) => x.log1p(), ref: Math.log1p, forward: { min: -0.99, max: 10 }, grad: { min: -0.8, max: 3 } },
   { name: 'sqrt', op: sqrt, method: (x) => x.sqrt(), ref: Math.sqrt, forward: { min: 0, max: 100 }, grad: { min: 0.1, max: 3 } },
   { name: 'abs', op: abs, method: (x) => x.abs(), ref: Math.abs, grad: { avoid: [0] } },
@@ -61,6 +62,7 @@ const cases: UnaryCase[] = [
     name: 'gelu', op: gelu, method: (x) => x.gelu(), ref: (v) => v * 0.5 * (1 + refErf(v * SQRT1_2)),
     atol: 1e-15, grad: { min: -3, max: 3 }, composite: true,
   },
+  { name: 'silu', op: silu, method: (x) => x.silu(), ref: (v) => v / (1 + Math.exp(-v)), forward: { min: -30, max: 30 }, grad: { min: -5, max: 5 } },
   { name: 'softplus', op: softplus, method: (x) => x.softplus(), ref: (v) => Math.log1p(Math.exp(v)), forward: { min: -20, max: 20 }, grad: { min: -5, max: 5 } },
   { name: 'sin', op: sin, method: (x) => x.sin(), ref: Math.sin, forward: { min: -10, max: 10 }, grad: { min: -4, max: 4 } },
   { name: 'cos', op: cos, method: (x) => x.cos(), ref: Math.cos, forward: { min: -10, max: 10 }, grad: { min: -4, max: 4 } },

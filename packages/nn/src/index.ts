@@ -2,6 +2,7 @@
  * Modules, losses, optimisers, schedulers, safetensors I/O and a training loop, built on
  * @chainrule/autograd's public API. Names, state-dict keys and semantics follow torch.nn; each
  * item's comment says where chainrule differs. Browser-safe: file I/O lives in '@chainrule/nn/node'.
+ * @document ../README.md
  * @module @chainrule/nn
  */
 import * as init from './init.js';

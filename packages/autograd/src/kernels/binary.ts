@@ -5,7 +5,7 @@ import { binaryWasm, type OperandLayout } from './wasm/elementwise.js';
 import { isWasmBinaryOp } from './wasm/layout.js';
 
 /** The elementwise binary functions the broadcast kernel knows. Comparisons give 0 or 1. */
-export type BinaryKind = 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum' | 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge';
+export type BinaryKind = 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum' | 'atan2' | 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge';
 
 /** Which operand of a row repeats one element across the row: 0 neither, 1 a, 2 b. */
 type Repeat = 0 | 1 | 2;
@@ -68,6 +68,11 @@ function binaryKernels(): BinaryRowKernels {
         if (repeat === 0) for (let i = 0; i < n; i++) out[io + i] = min(a[ia + i]!, b[ib + i]!);
         else if (repeat === 2) for (let i = 0; i < n; i++) out[io + i] = min(a[ia + i]!, y);
         else for (let i = 0; i < n; i++) out[io + i] = min(x, b[ib + i]!);
+        return;
+      case 'atan2':
+        if (repeat === 0) for (let i = 0; i < n; i++) out[io + i] = Math.atan2(a[ia + i]!, b[ib + i]!);
+        else if (repeat === 2) for (let i = 0; i < n; i++) out[io + i] = Math.atan2(a[ia + i]!, y);
+        else for (let i = 0; i < n; i++) out[io + i] = Math.atan2(x, b[ib + i]!);
         return;
       case 'eq':
         if (repeat === 0) for (let i = 0; i < n; i++) out[io + i] = a[ia + i] === b[ib + i] ? 1 : 0;

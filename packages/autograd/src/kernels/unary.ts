@@ -7,8 +7,8 @@ import { isWasmUnaryOp } from './wasm/layout.js';
 
 /** The elementwise unary functions the kernel knows. */
 export type UnaryKind =
-  | 'identity' | 'neg' | 'exp' | 'log' | 'log1p' | 'sqrt' | 'abs' | 'sign' | 'tanh' | 'sigmoid'
-  | 'relu' | 'step' | 'sin' | 'cos' | 'erf' | 'softplus' | 'square' | 'reciprocal' | 'isfinite';
+  | 'identity' | 'neg' | 'exp' | 'expm1' | 'log' | 'log1p' | 'sqrt' | 'abs' | 'sign' | 'tanh' | 'sigmoid'
+  | 'relu' | 'silu' | 'step' | 'sin' | 'cos' | 'erf' | 'softplus' | 'square' | 'reciprocal' | 'isfinite';
 
 interface UnaryKernels {
   mapUnary(kind: UnaryKind, x: FloatArray, out: FloatArray): void;
@@ -38,6 +38,9 @@ function unaryKernels(erf: (x: number) => number): UnaryKernels {
         return;
       case 'exp':
         for (let i = 0; i < n; i++) out[i] = Math.exp(x[i]!);
+        return;
+      case 'expm1':
+        for (let i = 0; i < n; i++) out[i] = Math.expm1(x[i]!);
         return;
       case 'log':
         for (let i = 0; i < n; i++) out[i] = Math.log(x[i]!);
@@ -77,6 +80,10 @@ function unaryKernels(erf: (x: number) => number): UnaryKernels {
           pick[1] = v;
           out[i] = pick[+(v > 0) | +(v !== v)]!;
         }
+        return;
+      case 'silu':
+        // x / (1 + e^-x), PyTorch's form: -0 far below 0, NaN at -Infinity as in PyTorch.
+        for (let i = 0; i < n; i++) out[i] = x[i]! / (1 + Math.exp(-x[i]!));
         return;
       case 'step':
         // 1 where x > 0: the derivative of relu, 0 at the kink as in PyTorch.

@@ -119,6 +119,23 @@ function extremum(op: 'maximum' | 'minimum', a: TensorLike, b: TensorLike): Tens
 }
 
 /**
+ * Elementwise `atan2(a, b)`, the angle of the point (b, a) in [-π, π], with broadcasting, as
+ * `torch.atan2`. Gradients b/(a² + b²) and -a/(a² + b²), in PyTorch's form (NaN at (0, 0),
+ * as PyTorch).
+ * @throws ShapeError if the shapes do not broadcast (NumPy rules), naming both.
+ * @throws DTypeError if float32 meets float64 (PyTorch would promote); a number takes the tensor's dtype.
+ * @example atan2(y, x)
+ */
+export function atan2(a: TensorLike, b: TensorLike): Tensor {
+  const [x, y] = operands('atan2', a, b);
+  const { data, shape } = binaryForward('atan2', 'atan2', x, y);
+  return makeOutput('atan2', data, shape, [x, y], (g) => {
+    const r = x.square().add(y.square()).reciprocal();
+    return [x.requiresGrad ? g.mul(y).mul(r) : null, y.requiresGrad ? g.mul(x.neg()).mul(r) : null];
+  });
+}
+
+/**
  * Elementwise maximum; ties split the gradient evenly.
  * @throws ShapeError if the shapes do not broadcast (NumPy rules), naming both.
  * @throws DTypeError if float32 meets float64 (PyTorch would promote); a number takes the tensor's dtype.

@@ -44,6 +44,16 @@ export function exp(x: Tensor): Tensor {
 }
 
 /**
+ * `e^x - 1`, accurate for small x where `exp(x) - 1` loses its digits. Gradient e^x, taken as
+ * y + 1 (PyTorch's form).
+ * @throws ArgumentError if the argument is not a Tensor.
+ * @example expm1(x)
+ */
+export function expm1(x: Tensor): Tensor {
+  return unaryOp('expm1', 'expm1', x, (g, _x, y) => g.mul(y.add(1)));
+}
+
+/**
  * Natural logarithm.
  * @throws ArgumentError if the argument is not a Tensor.
  * @example log(x)
@@ -151,6 +161,19 @@ export function gelu(input: Tensor): Tensor {
   // Checked here because a composite would otherwise fail inside with a message not naming gelu.
   const x = expectTensor('gelu', 'input', input);
   return x.mul(0.5).mul(erf(x.mul(Math.SQRT1_2)).add(1));
+}
+
+/**
+ * SiLU (swish), `x·σ(x)`, computed as x / (1 + e^-x) as PyTorch does. Gradient
+ * σ(x)·(1 + x·(1 - σ(x))), PyTorch's form.
+ * @throws ArgumentError if the argument is not a Tensor.
+ * @example silu(x)
+ */
+export function silu(x: Tensor): Tensor {
+  return unaryOp('silu', 'silu', x, (g, xi) => {
+    const s = sigmoid(xi);
+    return g.mul(s.mul(xi.mul(s.neg().add(1)).add(1)));
+  });
 }
 
 /**

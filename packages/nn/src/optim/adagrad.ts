@@ -36,6 +36,11 @@ const DEFAULTS: AdagradOptions = { lr: 1e-2, lrDecay: 0, weightDecay: 0, initial
  * @example const opt = new Adagrad(model.parameters(), { lr: 0.1 });
  */
 export class Adagrad extends Optimizer<AdagradOptions, AdagradState> {
+  /**
+   * An optimiser of `params` (tensors, or parameter groups with their own options); options not
+   * given take PyTorch's defaults.
+   * @throws ArgumentError as the class says, naming the option.
+   */
   constructor(params: ParamsInput<AdagradOptions>, options: Partial<AdagradOptions> = {}) {
     super('Adagrad', params, { ...DEFAULTS, ...definedOnly(options) });
   }

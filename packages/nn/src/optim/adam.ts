@@ -91,6 +91,11 @@ abstract class AdamFamily extends Optimizer<AdamOptions, AdamState> {
 export class Adam extends AdamFamily {
   protected readonly decoupled = false;
 
+  /**
+   * An optimiser of `params` (tensors, or parameter groups with their own options); options not
+   * given take PyTorch's defaults.
+   * @throws ArgumentError as the class says, naming the option.
+   */
   constructor(params: ParamsInput<AdamOptions>, options: Partial<AdamOptions> = {}) {
     super('Adam', params, { ...DEFAULTS, ...definedOnly(options) });
   }
@@ -104,6 +109,11 @@ export class Adam extends AdamFamily {
 export class AdamW extends AdamFamily {
   protected readonly decoupled = true;
 
+  /**
+   * An optimiser of `params` (tensors, or parameter groups with their own options); options not
+   * given take PyTorch's defaults.
+   * @throws ArgumentError as the class says, naming the option.
+   */
   constructor(params: ParamsInput<AdamOptions>, options: Partial<AdamOptions> = {}) {
     super('AdamW', params, { ...DEFAULTS, weightDecay: 1e-2, ...definedOnly(options) });
   }

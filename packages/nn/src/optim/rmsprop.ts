@@ -40,6 +40,11 @@ const DEFAULTS: RMSpropOptions = { lr: 1e-2, alpha: 0.99, eps: 1e-8, weightDecay
  * @example const opt = new RMSprop(model.parameters(), { lr: 1e-3, momentum: 0.9, centered: true });
  */
 export class RMSprop extends Optimizer<RMSpropOptions, RMSpropState> {
+  /**
+   * An optimiser of `params` (tensors, or parameter groups with their own options); options not
+   * given take PyTorch's defaults.
+   * @throws ArgumentError as the class says, naming the option.
+   */
   constructor(params: ParamsInput<RMSpropOptions>, options: Partial<RMSpropOptions> = {}) {
     super('RMSprop', params, { ...DEFAULTS, ...definedOnly(options) });
   }

@@ -38,6 +38,11 @@ const DEFAULTS: SGDOptions = { lr: 1e-3, momentum: 0, dampening: 0, weightDecay:
  * @example const opt = new SGD(model.parameters(), { lr: 0.1, momentum: 0.9 });
  */
 export class SGD extends Optimizer<SGDOptions, SGDState> {
+  /**
+   * An optimiser of `params` (tensors, or parameter groups with their own options); options not
+   * given take PyTorch's defaults.
+   * @throws ArgumentError as the class says, naming the option.
+   */
   constructor(params: ParamsInput<SGDOptions>, options: Partial<SGDOptions> = {}) {
     super('SGD', params, { ...DEFAULTS, ...definedOnly(options) });
   }

@@ -14,6 +14,10 @@ export interface StepLROptions {
  * @example new StepLR(opt, { stepSize: 30, gamma: 0.1 })
  */
 export class StepLR extends LRScheduler {
+  /**
+   * Schedules `optimizer`'s groups and sets epoch 0's learning rates.
+   * @throws ArgumentError as the class says, naming the option.
+   */
   constructor(optimizer: Schedulable, options: StepLROptions) {
     const { stepSize, gamma = 0.1 } = options;
     checkOption('StepLR', Number.isInteger(stepSize) && stepSize > 0, 'stepSize must be a positive integer', stepSize);
@@ -34,6 +38,10 @@ export interface ExponentialLROptions {
  * @example new ExponentialLR(opt, { gamma: 0.95 })
  */
 export class ExponentialLR extends LRScheduler {
+  /**
+   * Schedules `optimizer`'s groups and sets epoch 0's learning rates.
+   * @throws ArgumentError as the class says, naming the option.
+   */
   constructor(optimizer: Schedulable, options: ExponentialLROptions) {
     const { gamma } = options;
     checkOption('ExponentialLR', Number.isFinite(gamma) && gamma >= 0, 'gamma must be >= 0', gamma);
@@ -58,6 +66,10 @@ export interface CosineAnnealingLROptions {
  * @example new CosineAnnealingLR(opt, { tMax: 100 })
  */
 export class CosineAnnealingLR extends LRScheduler {
+  /**
+   * Schedules `optimizer`'s groups and sets epoch 0's learning rates.
+   * @throws ArgumentError as the class says, naming the option.
+   */
   constructor(optimizer: Schedulable, options: CosineAnnealingLROptions) {
     const { tMax, etaMin = 0 } = options;
     checkOption('CosineAnnealingLR', Number.isInteger(tMax) && tMax > 0, 'tMax must be a positive integer', tMax);

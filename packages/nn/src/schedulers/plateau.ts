@@ -65,6 +65,10 @@ export class ReduceLROnPlateau implements Scheduler {
   cooldownCounter = 0;
   private lastLr: number[];
 
+  /**
+   * Watches a metric for `optimizer`'s groups; learning rates are left as they are until a plateau.
+   * @throws ArgumentError as the class says, naming the option.
+   */
   constructor(optimizer: Schedulable, options: ReduceLROnPlateauOptions = {}) {
     const { mode = 'min', factor = 0.1, patience = 10, threshold = 1e-4, thresholdMode = 'rel', cooldown = 0, minLr = 0, eps = 1e-8 } = options;
     const name = 'ReduceLROnPlateau';

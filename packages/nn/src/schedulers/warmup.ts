@@ -25,6 +25,10 @@ export class LinearWarmup extends LRScheduler {
   /** Epochs (or steps) of warmup. */
   readonly warmupSteps: number;
 
+  /**
+   * Schedules `optimizer`'s groups and sets epoch 0's learning rates.
+   * @throws ArgumentError as the class says, naming the option.
+   */
   constructor(optimizer: Schedulable, options: LinearWarmupOptions) {
     const { warmupSteps, startFactor = 1 / 3, after } = options;
     checkOption('LinearWarmup', Number.isInteger(warmupSteps) && warmupSteps >= 0, 'warmupSteps must be a non-negative integer', warmupSteps);
