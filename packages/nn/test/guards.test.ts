@@ -209,3 +209,42 @@ test('the validator refuses what a checkpoint could smuggle in as option names',
     expect(() => new SGD([param()], options), key).toThrow(ArgumentError);
   }
 });
+
+describe('optimiser loadStateDict refuses what it would otherwise drop', () => {
+  const trained = (): { opt: Adam; p: Tensor } => {
+    const p = param();
+    const opt = new Adam([p], { lr: 0.1 });
+    p.grad = tensor([0.5, -1], { dtype: 'float64' });
+    opt.step();
+    return { opt, p };
+  };
+
+  test('an own __proto__ key among a group\'s options is an unknown option, and no prototype changes', () => {
+    const { opt } = trained();
+    const hostile = structuredClone(opt.stateDict());
+    // As JSON.parse gives it: an own property named __proto__ holding an object.
+    Object.defineProperty(hostile.paramGroups[0], '__proto__', { value: { polluted: true }, enumerable: true, configurable: true, writable: true });
+    expect(Object.hasOwn(hostile.paramGroups[0]!, '__proto__')).toBe(true);
+    const before = JSON.stringify(opt.stateDict());
+    expect(() => opt.loadStateDict(hostile)).toThrow(/__proto__/);
+    expect(JSON.stringify(opt.stateDict())).toBe(before);
+    expect(Object.getPrototypeOf(opt.paramGroups[0])).toBe(Object.prototype);
+    expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
+  });
+
+  test('a state entry the optimiser does not keep is named, and the optimiser is unchanged', () => {
+    const { opt } = trained();
+    const dict = opt.stateDict();
+    const state0 = dict.state[0] as Record<string, unknown>;
+    const before = JSON.stringify(dict);
+    for (const name of ['momentumBuffer', 'expAvgSQ', '__proto__', 'constructor']) {
+      const hostile = structuredClone(dict);
+      Object.defineProperty(hostile.state[0], name, { value: state0['expAvg'], enumerable: true, configurable: true, writable: true });
+      expect(() => opt.loadStateDict(hostile), name).toThrow(StateDictError);
+      expect(() => opt.loadStateDict(hostile), name).toThrow(new RegExp(`unexpected state "${name}"`));
+      expect(JSON.stringify(opt.stateDict())).toBe(before);
+    }
+    opt.loadStateDict(structuredClone(dict));
+    expect(JSON.stringify(opt.stateDict())).toBe(before);
+  });
+});

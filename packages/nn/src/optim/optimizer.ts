@@ -293,7 +293,13 @@ export abstract class Optimizer<O extends BaseOptions, S extends object> {
         continue;
       }
       try {
-        newState.set(p, this.importState(plain, p));
+        const imported = this.importState(plain, p);
+        // A name the optimiser does not keep is refused, not dropped: it is a file from another
+        // optimiser or a misspelling, and silently ignoring it would resume from the wrong state.
+        const kept = new Set(Object.keys(this.exportState(imported)));
+        const unknown = Object.keys(plain).filter((name) => !kept.has(name));
+        if (unknown.length > 0) throw new Error(`unexpected state ${unknown.map((n) => JSON.stringify(n)).join(', ')} (${this.name} keeps ${[...kept].join(', ') || 'none'})`);
+        newState.set(p, imported);
       } catch (e) {
         problems.push(`parameter ${i}: ${(e as Error).message}`);
       }
@@ -308,7 +314,9 @@ export abstract class Optimizer<O extends BaseOptions, S extends object> {
 }
 
 function copyOptions(options: Record<string, OptionValue>): Record<string, OptionValue> {
-  const out: Record<string, OptionValue> = {};
+  // No prototype: an own `__proto__` key in the input stays an ordinary key (and is then refused
+  // as an unknown option) instead of replacing the copy's prototype.
+  const out = Object.create(null) as Record<string, OptionValue>;
   for (const [k, v] of Object.entries(options)) out[k] = Array.isArray(v) ? [...(v as number[])] : v;
   return out;
 }
