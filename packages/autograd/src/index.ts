@@ -7,7 +7,7 @@
  * @document ../README.md
  * @module @chainrule/autograd
  */
-export { Tensor, type NestedArray, type TensorLike, type GradNode, type VJP, type GradHook, type HookHandle, type ReduceOptions } from './tensor.js';
+export { Tensor, type NestedArray, type TensorLike, type GradNode, type VJP, type GradHook, type HookHandle, type ReduceOptions, type SavedRef } from './tensor.js';
 export { type DType, type FloatArray } from './dtype.js';
 export { type Shape, broadcastShapes } from './shape.js';
 export { ShapeError, DTypeError, GraphError, AnomalyError, ArgumentError } from './errors.js';
@@ -32,6 +32,7 @@ export { toDtype } from './ops/cast.js';
 export { noGrad, enableGrad, setGradEnabled, isGradEnabled } from './engine/grad-mode.js';
 export { detectAnomaly, isAnomalyEnabled } from './engine/anomaly.js';
 export { type BackwardOptions } from './engine/backward.js';
+export { incrementVersion } from './engine/versions.js';
 export { gradients, type GradientsOptions } from './engine/gradients.js';
 export { Value, type ValueLike } from './value.js';
 export {

@@ -1,7 +1,7 @@
 import { allocate } from '../dtype.js';
 import { ArgumentError } from '../errors.js';
 import { clamp as clampKernel, insideMask, leakyRelu as leakyReluKernel, mapUnary, type UnaryKind } from '../kernels/unary.js';
-import { constant, expectTensor, makeOutput, type Tensor } from '../tensor.js';
+import { constant, expectTensor, makeOutput, type OutputOptions, type Tensor } from '../tensor.js';
 
 function run(kind: UnaryKind, x: Tensor): Tensor['data'] {
   const out = allocate(x.dtype, x.size);
@@ -9,10 +9,18 @@ function run(kind: UnaryKind, x: Tensor): Tensor['data'] {
   return out;
 }
 
-/** A unary op: kernel `kind` forward, `vjp` backward (written in Tensor ops, so differentiable). */
-function unaryOp(op: string, kind: UnaryKind, input: Tensor, vjp: (g: Tensor, x: Tensor, y: Tensor) => Tensor): Tensor {
+// What a unary VJP reads: nothing (only g), its input x, or its output y.
+const READS_NOTHING: OutputOptions = { saves: [[]] };
+const READS_X: OutputOptions = { saves: [[0]] };
+const READS_Y: OutputOptions = { saves: [['output']] };
+
+/**
+ * A unary op: kernel `kind` forward, `vjp` backward (written in Tensor ops, so differentiable);
+ * `reads` says which of x and y its VJP reads.
+ */
+function unaryOp(op: string, kind: UnaryKind, input: Tensor, reads: OutputOptions, vjp: (g: Tensor, x: Tensor, y: Tensor) => Tensor): Tensor {
   const x = expectTensor(op, 'input', input);
-  return makeOutput(op, run(kind, x), x.shape, [x], (g, y) => [vjp(g, x, y)]);
+  return makeOutput(op, run(kind, x), x.shape, [x], (g, y) => [vjp(g, x, y)], reads);
 }
 
 /** A 0/1 mask of where `x > 0`, outside the graph. */
@@ -22,7 +30,7 @@ function positive(x: Tensor): Tensor {
 
 /** A copy of `x`, on the graph. */
 export function identity(x: Tensor): Tensor {
-  return unaryOp('clone', 'identity', x, (g) => g);
+  return unaryOp('clone', 'identity', x, READS_NOTHING, (g) => g);
 }
 
 /**
@@ -31,7 +39,7 @@ export function identity(x: Tensor): Tensor {
  * @example neg(x)
  */
 export function neg(x: Tensor): Tensor {
-  return unaryOp('neg', 'neg', x, (g) => g.neg());
+  return unaryOp('neg', 'neg', x, READS_NOTHING, (g) => g.neg());
 }
 
 /**
@@ -40,7 +48,7 @@ export function neg(x: Tensor): Tensor {
  * @example exp(x)
  */
 export function exp(x: Tensor): Tensor {
-  return unaryOp('exp', 'exp', x, (g, _x, y) => g.mul(y));
+  return unaryOp('exp', 'exp', x, READS_Y, (g, _x, y) => g.mul(y));
 }
 
 /**
@@ -50,7 +58,7 @@ export function exp(x: Tensor): Tensor {
  * @example expm1(x)
  */
 export function expm1(x: Tensor): Tensor {
-  return unaryOp('expm1', 'expm1', x, (g, _x, y) => g.mul(y.add(1)));
+  return unaryOp('expm1', 'expm1', x, READS_Y, (g, _x, y) => g.mul(y.add(1)));
 }
 
 /**
@@ -59,7 +67,7 @@ export function expm1(x: Tensor): Tensor {
  * @example log(x)
  */
 export function log(x: Tensor): Tensor {
-  return unaryOp('log', 'log', x, (g, xi) => g.div(xi));
+  return unaryOp('log', 'log', x, READS_X, (g, xi) => g.div(xi));
 }
 
 /**
@@ -68,7 +76,7 @@ export function log(x: Tensor): Tensor {
  * @example log1p(x)
  */
 export function log1p(x: Tensor): Tensor {
-  return unaryOp('log1p', 'log1p', x, (g, xi) => g.div(xi.add(1)));
+  return unaryOp('log1p', 'log1p', x, READS_X, (g, xi) => g.div(xi.add(1)));
 }
 
 /**
@@ -77,7 +85,7 @@ export function log1p(x: Tensor): Tensor {
  * @example sqrt(x)
  */
 export function sqrt(x: Tensor): Tensor {
-  return unaryOp('sqrt', 'sqrt', x, (g, _x, y) => g.div(y.mul(2)));
+  return unaryOp('sqrt', 'sqrt', x, READS_Y, (g, _x, y) => g.div(y.mul(2)));
 }
 
 /**
@@ -86,7 +94,7 @@ export function sqrt(x: Tensor): Tensor {
  * @example abs(x)
  */
 export function abs(x: Tensor): Tensor {
-  return unaryOp('abs', 'abs', x, (g, xi) => g.mul(sign(xi)));
+  return unaryOp('abs', 'abs', x, READS_X, (g, xi) => g.mul(sign(xi)));
 }
 
 /**
@@ -104,7 +112,7 @@ export function sign(x: Tensor): Tensor {
  * @example tanh(x)
  */
 export function tanh(x: Tensor): Tensor {
-  return unaryOp('tanh', 'tanh', x, (g, _x, y) => g.mul(y.square().neg().add(1)));
+  return unaryOp('tanh', 'tanh', x, READS_Y, (g, _x, y) => g.mul(y.square().neg().add(1)));
 }
 
 /**
@@ -113,7 +121,7 @@ export function tanh(x: Tensor): Tensor {
  * @example sigmoid(x)
  */
 export function sigmoid(x: Tensor): Tensor {
-  return unaryOp('sigmoid', 'sigmoid', x, (g, _x, y) => g.mul(y.mul(y.neg().add(1))));
+  return unaryOp('sigmoid', 'sigmoid', x, READS_Y, (g, _x, y) => g.mul(y.mul(y.neg().add(1))));
 }
 
 /**
@@ -122,7 +130,7 @@ export function sigmoid(x: Tensor): Tensor {
  * @example relu(x)
  */
 export function relu(x: Tensor): Tensor {
-  return unaryOp('relu', 'relu', x, (g, xi) => g.mul(positive(xi)));
+  return unaryOp('relu', 'relu', x, READS_X, (g, xi) => g.mul(positive(xi)));
 }
 
 /**
@@ -139,7 +147,7 @@ export function leakyRelu(input: Tensor, slope = 0.01): Tensor {
     const m = positive(x);
     // slope + (1 - slope)·[x > 0]
     return [g.mul(m.mul(1 - slope).add(slope))];
-  });
+  }, READS_X);
 }
 
 /**
@@ -149,7 +157,7 @@ export function leakyRelu(input: Tensor, slope = 0.01): Tensor {
  */
 export function erf(x: Tensor): Tensor {
   // d/dx erf(x) = 2/√π · e^{-x²}
-  return unaryOp('erf', 'erf', x, (g, xi) => g.mul(xi.square().neg().exp().mul(1.1283791670955126)));
+  return unaryOp('erf', 'erf', x, READS_X, (g, xi) => g.mul(xi.square().neg().exp().mul(1.1283791670955126)));
 }
 
 /**
@@ -170,7 +178,7 @@ export function gelu(input: Tensor): Tensor {
  * @example silu(x)
  */
 export function silu(x: Tensor): Tensor {
-  return unaryOp('silu', 'silu', x, (g, xi) => {
+  return unaryOp('silu', 'silu', x, READS_X, (g, xi) => {
     const s = sigmoid(xi);
     return g.mul(s.mul(xi.mul(s.neg().add(1)).add(1)));
   });
@@ -182,7 +190,7 @@ export function silu(x: Tensor): Tensor {
  * @example softplus(x)
  */
 export function softplus(x: Tensor): Tensor {
-  return unaryOp('softplus', 'softplus', x, (g, xi) => g.mul(sigmoid(xi)));
+  return unaryOp('softplus', 'softplus', x, READS_X, (g, xi) => g.mul(sigmoid(xi)));
 }
 
 /**
@@ -191,7 +199,7 @@ export function softplus(x: Tensor): Tensor {
  * @example sin(x)
  */
 export function sin(x: Tensor): Tensor {
-  return unaryOp('sin', 'sin', x, (g, xi) => g.mul(cos(xi)));
+  return unaryOp('sin', 'sin', x, READS_X, (g, xi) => g.mul(cos(xi)));
 }
 
 /**
@@ -200,7 +208,7 @@ export function sin(x: Tensor): Tensor {
  * @example cos(x)
  */
 export function cos(x: Tensor): Tensor {
-  return unaryOp('cos', 'cos', x, (g, xi) => g.mul(sin(xi)).neg());
+  return unaryOp('cos', 'cos', x, READS_X, (g, xi) => g.mul(sin(xi)).neg());
 }
 
 /**
@@ -209,7 +217,7 @@ export function cos(x: Tensor): Tensor {
  * @example square(x)
  */
 export function square(x: Tensor): Tensor {
-  return unaryOp('square', 'square', x, (g, xi) => g.mul(xi).mul(2));
+  return unaryOp('square', 'square', x, READS_X, (g, xi) => g.mul(xi).mul(2));
 }
 
 /**
@@ -218,7 +226,7 @@ export function square(x: Tensor): Tensor {
  * @example reciprocal(x)
  */
 export function reciprocal(x: Tensor): Tensor {
-  return unaryOp('reciprocal', 'reciprocal', x, (g, _x, y) => g.mul(y.square()).neg());
+  return unaryOp('reciprocal', 'reciprocal', x, READS_Y, (g, _x, y) => g.mul(y.square()).neg());
 }
 
 /**
@@ -239,7 +247,7 @@ export function clamp(input: Tensor, min?: number, max?: number): Tensor {
     const mask = allocate(x.dtype, x.size);
     insideMask(x.data, lo, hi, mask);
     return [g.mul(constant(mask, x.shape))];
-  });
+  }, READS_X);
 }
 
 /**

@@ -1,4 +1,5 @@
-import { LRScheduler, checkOption, type Schedulable } from './scheduler.js';
+import { LRScheduler, type Schedulable } from './scheduler.js';
+import { checkOptions, rules } from '../optim/options.js';
 
 /** Options of `StepLR`. */
 export interface StepLROptions {
@@ -19,9 +20,8 @@ export class StepLR extends LRScheduler {
    * @throws ArgumentError as the class says, naming the option.
    */
   constructor(optimizer: Schedulable, options: StepLROptions) {
+    checkOptions('StepLR', options, { stepSize: rules.positiveInteger, gamma: rules.nonNegative }, { required: ['stepSize'] });
     const { stepSize, gamma = 0.1 } = options;
-    checkOption('StepLR', Number.isInteger(stepSize) && stepSize > 0, 'stepSize must be a positive integer', stepSize);
-    checkOption('StepLR', Number.isFinite(gamma) && gamma >= 0, 'gamma must be >= 0', gamma);
     super(optimizer, (base, epoch) => base * gamma ** Math.floor(epoch / stepSize));
   }
 }
@@ -43,8 +43,8 @@ export class ExponentialLR extends LRScheduler {
    * @throws ArgumentError as the class says, naming the option.
    */
   constructor(optimizer: Schedulable, options: ExponentialLROptions) {
+    checkOptions('ExponentialLR', options, { gamma: rules.nonNegative }, { required: ['gamma'] });
     const { gamma } = options;
-    checkOption('ExponentialLR', Number.isFinite(gamma) && gamma >= 0, 'gamma must be >= 0', gamma);
     super(optimizer, (base, epoch) => base * gamma ** epoch);
   }
 }
@@ -71,9 +71,8 @@ export class CosineAnnealingLR extends LRScheduler {
    * @throws ArgumentError as the class says, naming the option.
    */
   constructor(optimizer: Schedulable, options: CosineAnnealingLROptions) {
+    checkOptions('CosineAnnealingLR', options, { tMax: rules.positiveInteger, etaMin: rules.nonNegative }, { required: ['tMax'] });
     const { tMax, etaMin = 0 } = options;
-    checkOption('CosineAnnealingLR', Number.isInteger(tMax) && tMax > 0, 'tMax must be a positive integer', tMax);
-    checkOption('CosineAnnealingLR', Number.isFinite(etaMin) && etaMin >= 0, 'etaMin must be >= 0', etaMin);
     super(optimizer, (base, epoch) => etaMin + ((base - etaMin) * (1 + Math.cos((Math.PI * epoch) / tMax))) / 2);
   }
 }
