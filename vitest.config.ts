@@ -9,9 +9,16 @@ import { configDefaults, defineConfig, type ViteUserConfig } from 'vitest/config
 export const BROWSER_TESTS = ['examples/test/**/*.e2e.test.ts'];
 export const INSTALLED_DATA_TESTS = ['packages/*/test/**/*.data.test.ts'];
 
+// Workspace packages resolve to their TypeScript sources through the "@chainrule/source" export
+// condition, so tests never need a build. Vite replaces its default conditions with any list
+// given, so each list repeats Vite's defaults after ours.
+const SOURCE = '@chainrule/source';
+
 /** The settings every test command shares, over the given test files. */
 export function testConfig(include: string[], exclude: string[] = []): ViteUserConfig {
   return defineConfig({
+    resolve: { conditions: [SOURCE, 'module', 'browser', 'development|production'] },
+    ssr: { resolve: { conditions: [SOURCE, 'module', 'node', 'development|production'] } },
     test: {
       include,
       exclude: [...configDefaults.exclude, ...exclude],

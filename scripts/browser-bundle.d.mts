@@ -17,8 +17,8 @@ export const NODE_GLOBALS: readonly string[];
 export const GUARDED_GLOBALS: Readonly<Record<string, readonly string[]>>;
 export const BROWSER_OPTIONS: BuildOptions;
 
-/** Every Node built-in import and Node global the browser bundle of `input` reaches; empty when clean. */
-export function findNodeDependencies(input: BrowserInput): Promise<string[]>;
+/** Every Node built-in import and Node global the browser bundle of `input` reaches; empty when clean. `extra` esbuild options apply too. */
+export function findNodeDependencies(input: BrowserInput, extra?: BuildOptions): Promise<string[]>;
 /** Checks, then builds `input` for the browser; `extra` esbuild options pass through. */
 export function buildForBrowser<T extends BuildOptions>(input: BrowserInput, extra?: T): Promise<BuildResult<T>>;
 /** Minified and minified+gzipped bytes of the browser bundle of `input`. */

@@ -30,11 +30,26 @@ const NODE_IMPORT_META = ['dirname', 'filename'];
 /**
  * Modules allowed to name a Node global, each because every use sits behind a `typeof` test
  * that is false in a browser. The check also insists the module contains that `typeof` test.
+ * (The same module installed from a tarball, as dist/....js, is matched to its entry here.)
  */
 export const GUARDED_GLOBALS = {
   // CHAINRULE_KERNELS and CHAINRULE_THREADS, read at load; worker_threads for the gemm helper.
   'packages/autograd/src/kernels/environment.ts': ['process'],
+  // BUF_BIGINT_DISABLE, read once at load (nn's '/onnx' entry writes its protobuf with it).
+  '@bufbuild/protobuf/dist/esm/proto-int64.js': ['process'],
 };
+
+/**
+ * The key of `file`, a module in a bundle, in GUARDED_GLOBALS: an installed chainrule package's
+ * dist/ file maps to its source in the workspace, any other installed file to its path from its
+ * package name (wherever npm or pnpm put it).
+ */
+function guardKey(file) {
+  const chainrule = /(?:^|\/)node_modules\/@chainrule\/([^/]+)\/dist\/(.+)\.js$/.exec(file);
+  if (chainrule) return `packages/${chainrule[1]}/src/${chainrule[2]}.ts`;
+  const installed = /(?:^|\/)node_modules\/((?:@[^/]+\/)?[^/]+\/.+)$/.exec(file);
+  return installed ? installed[1].replace(/^.*\/node_modules\//, '') : file;
+}
 
 const builtins = new Set(builtinModules);
 
@@ -59,6 +74,9 @@ export const BROWSER_OPTIONS = {
   absWorkingDir: ROOT,
   bundle: true,
   platform: 'browser',
+  // The workspace's packages resolve to their TypeScript sources: no build needed. ('module' is
+  // esbuild's default, which any list given replaces.)
+  conditions: ['@chainrule/source', 'module'],
   format: 'esm',
   target: 'es2022',
   minify: true,
@@ -89,17 +107,18 @@ function describeFailure(error) {
 /**
  * Lists every Node built-in import and Node global in the browser bundle of `input` (an entry
  * path relative to the root, or `{ contents, sourcefile }`); an empty list means browser-clean.
+ * `extra` esbuild options apply too (the consumer test sets absWorkingDir and conditions).
  * How: each global is `define`d to a sentinel name, which esbuild substitutes only for free
  * identifiers (never properties, strings or shadowing locals), in an unminified build whose
  * `// path` comments tell which module each sentinel came from.
  */
-export async function findNodeDependencies(input) {
+export async function findNodeDependencies(input, extra = {}) {
   const define = {};
   for (const name of NODE_GLOBALS) define[name] = sentinel(name);
   for (const name of NODE_IMPORT_META) define[`import.meta.${name}`] = sentinel(`import_meta_${name}`);
   let text;
   try {
-    const result = await build({ ...BROWSER_OPTIONS, ...entryOptions(input), minify: false, define, write: false });
+    const result = await build({ ...BROWSER_OPTIONS, ...entryOptions(input), ...extra, minify: false, define, write: false, outfile: undefined });
     text = result.outputFiles[0].text;
   } catch (error) {
     return describeFailure(error);
@@ -113,7 +132,7 @@ export async function findNodeDependencies(input) {
     else modules.set(module, `${modules.get(module) ?? ''}${line}\n`);
   }
   for (const [file, code] of modules) {
-    const allowed = GUARDED_GLOBALS[file] ?? [];
+    const allowed = GUARDED_GLOBALS[guardKey(file)] ?? [];
     for (const name of [...NODE_GLOBALS, ...NODE_IMPORT_META.map((n) => `import_meta_${n}`)]) {
       if (!code.includes(sentinel(name))) continue;
       const shown = name.replace(/^import_meta_/, 'import.meta.');
@@ -130,7 +149,7 @@ export async function findNodeDependencies(input) {
  * @example await buildForBrowser('packages/nn/src/index.ts', { write: false })
  */
 export async function buildForBrowser(input, extra = {}) {
-  const problems = await findNodeDependencies(input);
+  const problems = await findNodeDependencies(input, extra);
   if (problems.length > 0) {
     const name = typeof input === 'string' ? input : input.sourcefile;
     throw new Error(`browser build of ${name} reaches Node:\n  ${problems.join('\n  ')}`);

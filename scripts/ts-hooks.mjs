@@ -1,11 +1,16 @@
 // Node module hooks that let Node run the workspace's TypeScript sources directly: each .ts
 // file is transpiled by esbuild as it loads (types stripped, nothing bundled), so module
 // resolution, import.meta.url and package dependencies behave exactly as in an installed build.
+// Workspace packages resolve to their sources through the "@chainrule/source" export condition
+// (added here rather than with --conditions, so that `node scripts/run.mjs` is all it takes).
 import { transform } from 'esbuild';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 
-export async function resolve(specifier, context, nextResolve) {
+const SOURCE_CONDITION = '@chainrule/source';
+
+export async function resolve(specifier, original, nextResolve) {
+  const context = { ...original, conditions: [SOURCE_CONDITION, ...original.conditions] };
   try {
     return await nextResolve(specifier, context);
   } catch (err) {

@@ -13,7 +13,7 @@ import { Generator } from '../../packages/autograd/src/random.js';
 import { gemmJs } from '../../packages/autograd/src/kernels/gemm-js.js';
 import { gemmWasm } from '../../packages/autograd/src/kernels/wasm/gemm.js';
 import { helperThreadReady, setKernelThreads } from '../../packages/autograd/src/kernels/wasm/helper-thread.js';
-import { wasmGemmFlavour } from '../../packages/autograd/src/kernels/wasm/module.js';
+import { wasmGemmFlavour } from '../../packages/autograd/src/kernels/wasm/settings.js';
 
 type Kernel = typeof gemmJs;
 type DTypeName = 'float32' | 'float64';

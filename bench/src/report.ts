@@ -1,6 +1,7 @@
 // The results of a run: their shape (written to results/latest.json) and the tables printed
 // at the end (medians, min–max spread over rounds, speed relative to chainrule).
 
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Summary } from './harness.js';
@@ -193,10 +194,13 @@ export function formatReport(res: BenchResults): string {
   return out.join('\n');
 }
 
-/** Writes the JSON through a temporary file, so a reader never sees half a file. */
+/**
+ * Writes the JSON through a temporary file, so a reader never sees half a file. The temporary
+ * name is random and created exclusively: a link planted at a predictable name is never followed.
+ */
 export function writeResults(res: BenchResults, file: string): void {
   mkdirSync(dirname(file), { recursive: true });
-  const tmp = `${file}.tmp`;
-  writeFileSync(tmp, JSON.stringify(res, null, 2) + '\n');
+  const tmp = `${file}.${randomBytes(8).toString('hex')}.tmp`;
+  writeFileSync(tmp, JSON.stringify(res, null, 2) + '\n', { flag: 'wx' });
   renameSync(tmp, file);
 }

@@ -1,6 +1,7 @@
 import { ArgumentError, DTypeError, ShapeError } from './errors.js';
 import type { FloatArray } from './dtype.js';
 import { adamKernel, type AdamStep } from './kernels/adam.js';
+import { bumpVersion } from './engine/versions.js';
 
 export type { AdamStep };
 
@@ -13,7 +14,11 @@ export type { AdamStep };
  * (AdamW's decoupled decay is `decay` = 1 − lr·λ with l2 = 0), with stepSize = lr / (1 − β1ᵗ)
  * and biasCorrection2Sqrt = √(1 − β2ᵗ). Each value is computed in float64 and rounded once to
  * the dtype; the same bits on every kernel backend. Long arrays without amsgrad or an L2 term
- * take a WebAssembly vector loop.
+ * take a WebAssembly vector loop. Bumps the versions of the storages it writes (x, m, v, vMax),
+ * so a backward that needs x's old values refuses to run (see `Tensor.version`).
+ * @throws DTypeError unless every array is float storage of x's dtype.
+ * @throws ShapeError if an array's length differs from x's.
+ * @throws ArgumentError if a step field is not a finite number, or `maximize` not a boolean.
  * @example adamUpdate(p.data, p.grad!.data, m, v, { beta1: 0.9, beta2: 0.999, stepSize, biasCorrection2Sqrt, eps: 1e-8, decay: 1, l2: 0, maximize: false })
  */
 export function adamUpdate(x: FloatArray, g: FloatArray, m: FloatArray, v: FloatArray, step: AdamStep, vMax: FloatArray | null = null): void {
@@ -36,4 +41,8 @@ export function adamUpdate(x: FloatArray, g: FloatArray, m: FloatArray, v: Float
   }
   if (typeof step.maximize !== 'boolean') throw new ArgumentError(`adamUpdate: step.maximize must be a boolean, got ${String(step.maximize)}`);
   adamKernel(x, g, m, v, vMax, step);
+  bumpVersion(x);
+  bumpVersion(m);
+  bumpVersion(v);
+  if (vMax !== null) bumpVersion(vMax);
 }

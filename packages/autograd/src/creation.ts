@@ -77,13 +77,13 @@ export function tensor(
     if (sizeOf(shape) !== value.length) {
       throw new ShapeError(`tensor: ${value.length} elements cannot take shape ${formatShape(shape)} (${sizeOf(shape)} elements)`);
     }
-    const data = allocate(dtype, value.length);
+    const data = allocate(dtype, value.length, 'tensor', shape);
     data.set(value);
     return finish(data, shape, options);
   }
   const dtype = resolveDType('tensor', options.dtype);
   const inferred = inferShape(value as NestedArray);
-  const data = allocate(dtype, sizeOf(inferred));
+  const data = allocate(dtype, sizeOf(inferred), 'tensor', inferred);
   fill('tensor', value as NestedArray, inferred, 0, data, 0, []);
   if (options.shape !== undefined) {
     checkShape('tensor', options.shape);
@@ -97,7 +97,7 @@ export function tensor(
 
 function filled(op: string, shape: Shape, value: number, options: CreateOptions): Tensor {
   checkShape(op, shape);
-  const data = allocate(resolveDType(op, options.dtype), sizeOf(shape));
+  const data = allocate(resolveDType(op, options.dtype), sizeOf(shape), op, shape);
   // Fresh storage is +0 already; -0 (=== 0) must still be written, or 1/x flips sign.
   if (!Object.is(value, 0)) data.fill(value);
   return finish(data, shape, options);
@@ -146,7 +146,7 @@ export function arange(start: number, end?: number, step = 1, options: CreateOpt
     throw new ArgumentError(`arange: start, end and step must be finite and step non-zero, got (${start}, ${end}, ${step})`);
   }
   const n = Math.max(0, Math.ceil((end - start) / step));
-  const data = allocate(resolveDType('arange', options.dtype), n);
+  const data = allocate(resolveDType('arange', options.dtype), n, 'arange', [n]);
   for (let i = 0; i < n; i++) data[i] = start + i * step;
   return finish(data, [n], options);
 }
@@ -158,7 +158,7 @@ export function arange(start: number, end?: number, step = 1, options: CreateOpt
  */
 export function linspace(start: number, end: number, steps: number, options: CreateOptions = {}): Tensor {
   if (!Number.isInteger(steps) || steps < 0) throw new ArgumentError(`linspace: steps must be a non-negative integer, got ${steps}`);
-  const data = allocate(resolveDType('linspace', options.dtype), steps);
+  const data = allocate(resolveDType('linspace', options.dtype), steps, 'linspace', [steps]);
   const delta = steps > 1 ? (end - start) / (steps - 1) : 0;
   for (let i = 0; i < steps; i++) data[i] = i === steps - 1 && steps > 1 ? end : start + i * delta;
   return finish(data, [steps], options);
@@ -167,7 +167,7 @@ export function linspace(start: number, end: number, steps: number, options: Cre
 /** An n×m matrix with ones on the diagonal (m defaults to n). @example eye(3) */
 export function eye(n: number, m = n, options: CreateOptions = {}): Tensor {
   checkShape('eye', [n, m]);
-  const data = allocate(resolveDType('eye', options.dtype), n * m);
+  const data = allocate(resolveDType('eye', options.dtype), n * m, 'eye', [n, m]);
   for (let i = 0; i < Math.min(n, m); i++) data[i * m + i] = 1;
   return finish(data, [n, m], options);
 }
@@ -182,7 +182,7 @@ export function rand(shape: Shape, options: RandomOptions = {}): Tensor {
   checkShape('rand', shape);
   const g = resolveGenerator(options);
   const dtype = resolveDType('rand', options.dtype);
-  const data = allocate(dtype, sizeOf(shape));
+  const data = allocate(dtype, sizeOf(shape), 'rand', shape);
   // NOTE: float32 storage rounds a draw within 2^-25 of 1 up to 1; capping at the largest
   // float32 below 1 keeps the range [0, 1) and leaves every other draw as it was.
   const top = dtype === 'float32' ? 1 - 2 ** -24 : 1;
@@ -198,7 +198,7 @@ export function rand(shape: Shape, options: RandomOptions = {}): Tensor {
 export function randn(shape: Shape, options: RandomOptions = {}): Tensor {
   checkShape('randn', shape);
   const g = resolveGenerator(options);
-  const data = allocate(resolveDType('randn', options.dtype), sizeOf(shape));
+  const data = allocate(resolveDType('randn', options.dtype), sizeOf(shape), 'randn', shape);
   for (let i = 0; i < data.length; i++) data[i] = g.normal();
   return finish(data, shape, options);
 }

@@ -61,20 +61,39 @@ export function customOp(definition: CustomOpDefinition): (...inputs: TensorLike
       return a;
     });
     checkSameDType(name, ...inputs);
-    const result = noGrad(() => forward(...inputs.map((t) => t.detach())));
-    if (!(result instanceof Tensor)) throw new ArgumentError(`${name}: forward must return a Tensor`);
+    const result: unknown = noGrad(() => forward(...inputs.map((t) => t.detach())));
+    if (!(result instanceof Tensor)) {
+      throw new ArgumentError(`${name}: forward must return a Tensor, got ${describeValue(result)}`);
+    }
     // The forward's storage may be anything the user holds: never a fresh gradient.
     return makeOutput(name, result.data, result.shape, inputs, (g, output) => {
       // User code may keep the gradient it sees, so no .grad may take that buffer as its own.
       takeFresh(g);
-      const raw = backward(g, { inputs, output });
-      const grads = raw === null || raw instanceof Tensor ? [raw] : [...raw];
+      const raw: unknown = backward(g, { inputs, output });
+      const grads = raw === null || raw instanceof Tensor ? [raw] : Array.isArray(raw) ? [...(raw as unknown[])] : null;
+      if (grads === null) {
+        throw new GraphError(
+          `${name}: backward must return a Tensor, null, or an array with one of those per input, got ${describeValue(raw)}`,
+        );
+      }
       if (grads.length !== inputs.length) {
         throw new GraphError(`${name}: backward returned ${grads.length} gradient(s) for ${inputs.length} input(s) (${inputs.map((t) => formatShape(t.shape)).join(', ')})`);
       }
+      grads.forEach((gi, i) => {
+        if (gi !== null && gi !== undefined && !(gi instanceof Tensor)) {
+          throw new GraphError(`${name}: backward returned ${describeValue(gi)} as the gradient of input ${i} (shape ${formatShape(inputs[i]!.shape)}); return a Tensor of that shape, or null`);
+        }
+      });
       // Nor what it returns: user code may keep it.
       for (const gi of grads) if (gi instanceof Tensor) takeFresh(gi);
-      return grads;
+      return grads as (Tensor | null)[];
+      // The backward may read any input and the output: the default saves all of them.
     }, { storage: 'shared' });
   };
+}
+
+function describeValue(value: unknown): string {
+  if (value === null || value === undefined) return String(value);
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? (value.constructor?.name ?? 'an object') : `${typeof value} ${String(value)}`;
 }

@@ -28,7 +28,8 @@ function valueLabel(v: Value): { label: string; shape: string } {
 /**
  * Graphviz DOT text of the graph behind a Tensor or Value: one box per op (name, output shape,
  * dtype) and one ellipse per leaf (shape, requiresGrad), with the gradient's norm when present.
- * Render it with `dot -Tsvg`. @example writeFileSync('graph.dot', toDot(loss))
+ * `toSvg` in `@chainrule/autograd/viz` draws it as SVG with no Graphviz installed; `dot -Tsvg`
+ * renders the text too. @example writeFileSync('graph.dot', toDot(loss))
  */
 export function toDot(root: Tensor | Value): string {
   const order = topoSort<Tensor | Value>([root]);

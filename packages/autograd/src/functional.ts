@@ -95,6 +95,9 @@ export function valueAndGrad<Args extends Arg[], Aux = undefined>(
     const callArgs = [...args] as Arg[];
     for (const i of which) callArgs[i] = track(args[i]!);
     const result = enableGrad(() => f(...(callArgs as Args)));
+    if (hasAux && !(Array.isArray(result) && result.length === 2)) {
+      throw new ArgumentError(`valueAndGrad: with hasAux the function must return [output, aux], got ${result instanceof Tensor ? 'a Tensor' : typeof result}`);
+    }
     const [raw, aux] = hasAux ? (result as [Tensor, Aux]) : [result as Tensor, undefined as Aux];
     const value = expectScalar('valueAndGrad', raw);
     const wrt = which.map((i) => callArgs[i]!);

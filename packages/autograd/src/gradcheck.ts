@@ -251,7 +251,7 @@ export function assertGradcheck(f: TensorFunction, inputs: readonly Tensor[], op
 export class GradcheckError extends RangeError {
   /** Always 'GradcheckError'. */
   override name = 'GradcheckError';
-  /** @param report - the failed check; its text is the message. */
+  /** An error whose message is `formatGradcheckReport(report)`. */
   constructor(
     /** The failed check, worst entry included. */
     readonly report: GradcheckReport,
@@ -298,7 +298,7 @@ export function gradgradcheck(f: TensorFunction, inputs: readonly Tensor[], grad
   const firstDerivative: TensorFunction = (...args) => {
     const ins = args.slice(0, xs.length);
     const cot = args[xs.length]!;
-    const out = f(...ins);
+    const out = evaluate('gradgradcheck', f, ins);
     const wrt = checked.map((i) => ins[i]!);
     if (!out.requiresGrad) return new Tensor(new Float64Array(wrt.reduce((s, t) => s + t.size, 0)), [wrt.reduce((s, t) => s + t.size, 0)]);
     return flattenAll(gradients([out], wrt, { gradOutputs: [cot], createGraph: true, allowUnused: true }));

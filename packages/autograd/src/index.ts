@@ -4,9 +4,10 @@
  * `jvp`, `hvp`, `jacobian`, `hessian`), custom ops and gradient checking. Names and semantics
  * follow PyTorch (transforms: JAX); each item's comment says where chainrule differs.
  * Browser-safe: it imports no Node built-in.
+ * @document ../README.md
  * @module @chainrule/autograd
  */
-export { Tensor, type NestedArray, type TensorLike, type GradNode, type VJP, type GradHook, type HookHandle, type ReduceOptions } from './tensor.js';
+export { Tensor, type NestedArray, type TensorLike, type GradNode, type VJP, type GradHook, type HookHandle, type ReduceOptions, type SavedRef } from './tensor.js';
 export { type DType, type FloatArray } from './dtype.js';
 export { type Shape, broadcastShapes } from './shape.js';
 export { ShapeError, DTypeError, GraphError, AnomalyError, ArgumentError } from './errors.js';
@@ -31,6 +32,7 @@ export { toDtype } from './ops/cast.js';
 export { noGrad, enableGrad, setGradEnabled, isGradEnabled } from './engine/grad-mode.js';
 export { detectAnomaly, isAnomalyEnabled } from './engine/anomaly.js';
 export { type BackwardOptions } from './engine/backward.js';
+export { incrementVersion } from './engine/versions.js';
 export { gradients, type GradientsOptions } from './engine/gradients.js';
 export { Value, type ValueLike } from './value.js';
 export {
@@ -46,5 +48,4 @@ export { taylorTest, type TaylorTestOptions, type TaylorTestReport } from './tay
 export { setKernelBackend, kernelBackend, type KernelBackend } from './kernels/backend.js';
 export { axpy, axpby } from './axpy.js';
 export { adamUpdate, type AdamStep } from './adam-update.js';
-export { kernelThreads, setKernelThreads } from './kernels/wasm/helper-thread.js';
-export { wasmGemmFlavour, type WasmGemmFlavour } from './kernels/wasm/module.js';
+export { kernelThreads, setKernelThreads, wasmGemmFlavour, type WasmGemmFlavour } from './kernels/wasm/settings.js';

@@ -68,7 +68,9 @@ export function taylorTest(f: (x: Tensor) => Tensor, x: Tensor, direction?: Tens
       const h = h0 / 2 ** k;
       const moved = new Tensor(Float64Array.from(x64.data, (v, i) => v + h * d[i]!), x.shape);
       hs.push(h);
-      remainders.push(Math.abs(f(moved).item() - f0 - h * slope));
+      const out = f(moved);
+      if (!(out instanceof Tensor) || out.size !== 1) throw new ArgumentError('taylorTest: f must return a one-element Tensor');
+      remainders.push(Math.abs(out.item() - f0 - h * slope));
     }
   });
   // Below this, a remainder is float64 rounding of f's value, not Taylor's remainder.

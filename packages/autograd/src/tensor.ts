@@ -1,6 +1,6 @@
 import { allocate, type DType, type FloatArray } from './dtype.js';
-import { ArgumentError, GraphError, ShapeError } from './errors.js';
-import { formatShape, sizeOf, type Shape } from './shape.js';
+import { ArgumentError, DTypeError, GraphError, ShapeError } from './errors.js';
+import { checkShape, formatShape, sizeOf, type Shape } from './shape.js';
 import { tensorText } from './format.js';
 import type { Vertex } from './engine/topo-sort.js';
 import { backward as runBackward, type BackwardOptions } from './engine/backward.js';
@@ -17,10 +17,35 @@ import { toDtype } from './ops/cast.js';
 import { gather } from './ops/gather.js';
 import { isGradEnabled } from './engine/grad-mode.js';
 import { captureCreationSite, checkFinite, checksForward, isAnomalyEnabled } from './engine/anomaly.js';
+import { versionOf, writeCount } from './engine/versions.js';
 import { markFresh } from './engine/fresh-grads.js';
 
 /** A vector-Jacobian product: the gradient of the output in, one gradient per input out (null where none). */
 export type VJP = (grad: Tensor, output: Tensor) => readonly (Tensor | null)[];
+
+/**
+ * A tensor whose values a VJP reads: an input by index, `'output'` (the op's result), or another
+ * tensor the VJP closes over.
+ */
+export type SavedRef = number | 'output' | Tensor;
+
+/** How `makeOutput` records an op, besides its data and VJP. */
+export interface OutputOptions {
+  /**
+   * Whose `data` is: 'new' (allocated for this output, the default) or 'shared' (an input's, as
+   * a reshape view, or a caller's). Only new storage may become a leaf's `.grad` without a copy
+   * (engine/fresh-grads.ts), so that is declared here, once per op, not in each VJP.
+   */
+  storage?: 'new' | 'shared';
+  /**
+   * For each input, the tensors whose values (not only shapes) the VJP reads to compute that
+   * input's gradient: `[[1], [0]]` for `x·y`. The versions of those needed by the inputs that
+   * require grad are recorded now, and backward refuses to run the VJP once one of them has
+   * been modified in place since (see `incrementVersion`), as PyTorch's saved tensors.
+   * Default: every input and the output, right for any VJP.
+   */
+  saves?: readonly (readonly SavedRef[])[];
+}
 
 /** The record of the op that produced a tensor: its name, inputs and vector-Jacobian product. */
 export interface GradNode {
@@ -32,6 +57,11 @@ export interface GradNode {
   vjp: VJP | null;
   /** Where the op was created; recorded in anomaly mode only. */
   readonly site: string | undefined;
+  /** The tensors the VJP reads, and (same order) their versions when the op ran. */
+  readonly saves: readonly SavedRef[];
+  readonly savedVersions: readonly number[];
+  /** How many in-place writes the library had made when the op ran (see engine/versions.ts). */
+  readonly writesBefore: number;
 }
 
 /** A gradient hook: sees the gradient flowing into a tensor and may return a replacement. */
@@ -98,12 +128,20 @@ export class Tensor implements Vertex {
    * @example new Tensor(new Float64Array([1, 2, 3]), [3])
    */
   constructor(data: FloatArray, shape: Shape, options: { requiresGrad?: boolean; gradFn?: GradNode | null } = {}) {
+    const is32 = data instanceof Float32Array;
+    if (!is32 && !(data instanceof Float64Array)) {
+      throw new DTypeError(
+        `Tensor: storage must be a Float32Array or Float64Array, got ${describe(data)}; tensor(values, { shape }) converts other arrays`,
+      );
+    }
+    if (!Array.isArray(shape)) throw new ShapeError(`Tensor: shape must be an array of dimensions, got ${describe(shape)}`);
+    checkShape('Tensor', shape);
     if (data.length !== sizeOf(shape)) {
       throw new ShapeError(`Tensor: data holds ${data.length} elements but shape ${formatShape(shape)} needs ${sizeOf(shape)}`);
     }
     this.data = data;
     this.shape = shape;
-    this.dtype = data instanceof Float32Array ? 'float32' : 'float64';
+    this.dtype = is32 ? 'float32' : 'float64';
     this.gradFn = options.gradFn ?? null;
     this.requires = this.gradFn !== null || (options.requiresGrad ?? false);
   }
@@ -121,6 +159,16 @@ export class Tensor implements Vertex {
       );
     }
     this.requires = value;
+  }
+
+  /**
+   * How many in-place writes the library has made into this tensor's storage (PyTorch's
+   * `_version`): optimiser steps, `loadStateDict`, `axpy`, `adamUpdate`, `incrementVersion`.
+   * Backward compares it with the version an op saw, and refuses a gradient computed from
+   * values changed since. Tensors sharing storage (reshape, detach) share it.
+   */
+  get version(): number {
+    return versionOf(this.data);
   }
 
   /** True when the tensor was not produced by a recorded op. */
@@ -211,15 +259,29 @@ export class Tensor implements Vertex {
 
   /**
    * Backpropagates from this tensor, accumulating into `.grad` of every leaf that requires it.
-   * A non-scalar tensor needs the gradient of the final result with respect to it.
+   * The seed is the gradient of the final result with respect to this tensor: implied 1 for a
+   * one-element tensor, a number for a one-element tensor (`loss.backward(5)` scales every
+   * gradient by 5, as PyTorch), or a Tensor of this shape and dtype.
+   * Throws a GraphError naming the op when a tensor its gradient needs was modified in place
+   * after the forward (see `version`).
    * @example loss.backward(); loss.backward({ createGraph: true }); y.backward(ones(y.shape))
    */
-  backward(gradientOrOptions?: Tensor | BackwardOptions, options: BackwardOptions = {}): void {
-    if (gradientOrOptions instanceof Tensor || gradientOrOptions === undefined) {
-      runBackward([this], gradientOrOptions === undefined ? undefined : [gradientOrOptions], options);
-    } else {
-      runBackward([this], undefined, gradientOrOptions);
+  backward(gradientOrOptions?: Tensor | number | BackwardOptions, options: BackwardOptions = {}): void {
+    let seed: Tensor | undefined;
+    if (typeof gradientOrOptions === 'number') {
+      if (this.size !== 1) {
+        throw new GraphError(
+          `backward: a number seed (${gradientOrOptions}) needs a one-element output, got shape ${formatShape(this.shape)}; pass a Tensor of that shape`,
+        );
+      }
+      seed = new Tensor(allocate(this.dtype, 1).fill(gradientOrOptions), this.shape);
+    } else if (gradientOrOptions instanceof Tensor) {
+      seed = gradientOrOptions;
+    } else if (gradientOrOptions !== undefined) {
+      options = gradientOrOptions;
     }
+    checkBackwardOptions(options);
+    runBackward([this], seed === undefined ? undefined : [seed], options);
   }
 
   /** The same data as another dtype (a copy; gradients flow back through the cast). */
@@ -351,6 +413,20 @@ export class Tensor implements Vertex {
 /** Nested arrays of numbers: what `toArray` returns and `tensor` accepts. */
 export type NestedArray = number | NestedArray[];
 
+function checkBackwardOptions(options: unknown): void {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new ArgumentError(`backward: options must be an object such as { retainGraph: true }, got ${describe(options)}`);
+  }
+  for (const [key, value] of Object.entries(options)) {
+    if (key !== 'retainGraph' && key !== 'createGraph') {
+      throw new ArgumentError(`backward: unknown option '${key}' (the options are retainGraph and createGraph)`);
+    }
+    if (value !== undefined && typeof value !== 'boolean') {
+      throw new ArgumentError(`backward: ${key} must be a boolean, got ${describe(value)}`);
+    }
+  }
+}
+
 function flatShape(args: number[] | [readonly number[]]): number[] {
   return Array.isArray(args[0]) ? [...(args[0] as readonly number[])] : (args as number[]);
 }
@@ -367,9 +443,10 @@ export interface OutputOptions {
 
 /**
  * Builds an op's output tensor and, when gradients are being recorded and an input requires
- * them, the graph node with its VJP. Every op returns through here.
+ * them, the graph node with its VJP and the versions of the tensors the VJP reads
+ * (`options.saves`). Every op returns through here.
  */
-export function makeOutput(op: string, data: FloatArray, shape: Shape, inputs: readonly Tensor[], vjp: VJP, options: OutputOptions = {}): Tensor {
+export function makeOutput(op: string, data: FloatArray, shape: Shape, inputs: readonly Tensor[], vjp: VJP, options?: OutputOptions): Tensor {
   let record = false;
   if (isGradEnabled()) {
     for (let i = 0; i < inputs.length; i++) {
@@ -381,10 +458,54 @@ export function makeOutput(op: string, data: FloatArray, shape: Shape, inputs: r
   }
   const site = isAnomalyEnabled() ? captureCreationSite() : undefined;
   if (site !== undefined && checksForward()) checkFinite(op, 'forward', data, site);
-  if (record) return new Tensor(data, shape, { gradFn: { op, inputs, vjp, site } });
-  const out = new Tensor(data, shape);
-  if (options.storage !== 'shared') markFresh(out);
-  return out;
+  if (!record) {
+    const out = new Tensor(data, shape);
+    if (options === undefined || options.storage !== 'shared') markFresh(out);
+    return out;
+  }
+  const saves = options?.saves === undefined ? allSaved(inputs) : savedFor(inputs, options.saves);
+  const writesBefore = writeCount();
+  // Before any in-place write every version is 0: one shared list of zeros serves.
+  const savedVersions = saves.length === 0 ? NOTHING_SAVED : writesBefore === 0 && saves.length <= ZEROS.length ? ZEROS
+    : saves.map((ref) => versionOf(ref === 'output' ? data : typeof ref === 'number' ? inputs[ref]!.data : ref.data));
+  return new Tensor(data, shape, { gradFn: { op, inputs, vjp, site, saves, savedVersions, writesBefore } });
+}
+
+const NOTHING_SAVED: readonly never[] = [];
+const ZEROS: readonly number[] = Object.freeze(new Array<number>(8).fill(0));
+
+/** What the gradients of the inputs that require grad read, each tensor once. */
+function savedFor(inputs: readonly Tensor[], reads: readonly (readonly SavedRef[])[]): readonly SavedRef[] {
+  // The usual case, one input wanting a gradient: its list as declared, nothing allocated.
+  let wanting = -1;
+  for (let i = 0; i < inputs.length; i++) {
+    if (!inputs[i]!.requiresGrad) continue;
+    if (wanting >= 0) {
+      wanting = -2;
+      break;
+    }
+    wanting = i;
+  }
+  if (wanting >= 0) return reads[wanting] ?? NOTHING_SAVED;
+  let refs: SavedRef[] | null = null;
+  for (let i = 0; i < inputs.length; i++) {
+    if (!inputs[i]!.requiresGrad) continue;
+    const list = reads[i];
+    if (list === undefined) continue;
+    for (let k = 0; k < list.length; k++) {
+      const ref = list[k]!;
+      if (refs === null) refs = [ref];
+      else if (!refs.includes(ref)) refs.push(ref);
+    }
+  }
+  return refs ?? NOTHING_SAVED;
+}
+
+/** Every input and the output: what a VJP nobody has described may read. */
+function allSaved(inputs: readonly Tensor[]): SavedRef[] {
+  const refs: SavedRef[] = inputs.map((_, i) => i);
+  refs.push('output');
+  return refs;
 }
 
 /** A tensor with no graph, of storage just allocated for it: for op results that never carry gradients. */
@@ -412,5 +533,6 @@ export function expectTensor(op: string, name: string, value: unknown): Tensor {
 function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
+  if (ArrayBuffer.isView(value)) return value.constructor.name;
   return typeof value === 'object' ? (value.constructor?.name ?? 'an object') : typeof value;
 }

@@ -5,7 +5,8 @@
  * elementwise comparison of results. Needs the `fast-check` package.
  * @module @chainrule/autograd/testing
  */
-import fc from 'fast-check';
+import type { Arbitrary } from 'fast-check';
+import { fc } from './fast-check-peer.js';
 import type { DType } from './dtype.js';
 import { Tensor } from './tensor.js';
 import { Generator } from './random.js';
@@ -25,7 +26,7 @@ export interface ShapeConstraints {
 }
 
 /** Shapes of rank minRank..maxRank (default 0..3) with dimensions minDim..maxDim (default 1..4). @example fc.sample(shapeArb(), 3) */
-export function shapeArb(c: ShapeConstraints = {}): fc.Arbitrary<number[]> {
+export function shapeArb(c: ShapeConstraints = {}): Arbitrary<number[]> {
   const { minRank = 0, maxRank = 3, minDim = 1, maxDim = 4 } = c;
   return fc.array(fc.integer({ min: minDim, max: maxDim }), { minLength: minRank, maxLength: maxRank });
 }
@@ -35,7 +36,7 @@ export function shapeArb(c: ShapeConstraints = {}): fc.Arbitrary<number[]> {
  * and sets some others to 1. Built with `map` only, so fast-check shrinks every part.
  * @example broadcastShapesArb(2) // e.g. [[3,1,2],[4,2]]
  */
-export function broadcastShapesArb(count = 2, c: ShapeConstraints = {}): fc.Arbitrary<number[][]> {
+export function broadcastShapesArb(count = 2, c: ShapeConstraints = {}): Arbitrary<number[][]> {
   const maxRank = c.maxRank ?? 3;
   const variant = fc.tuple(fc.integer({ min: 0, max: maxRank }), fc.array(fc.boolean(), { minLength: maxRank, maxLength: maxRank }));
   return fc.tuple(shapeArb(c), fc.array(variant, { minLength: count, maxLength: count })).map(([full, variants]) =>
@@ -63,7 +64,7 @@ export interface ValueConstraints {
 }
 
 /** One number in [min, max], at least `margin` from every point in `avoid`. */
-export function valueArb(c: ValueConstraints = {}): fc.Arbitrary<number> {
+export function valueArb(c: ValueConstraints = {}): Arbitrary<number> {
   const { min = -2, max = 2, avoid = [], margin = 0.05 } = c;
   return fc
     .double({ min, max, noNaN: true, noDefaultInfinity: true })
@@ -91,17 +92,17 @@ export function seededTensor(shape: readonly number[], seed: number, c: ValueCon
 }
 
 /** A tensor of the given shape with values as `c` says (float64 and requiring grad by default). @example tensorArb([2, 3], { min: 0.1 }) */
-export function tensorArb(shape: readonly number[], c: ValueConstraints = {}): fc.Arbitrary<Tensor> {
+export function tensorArb(shape: readonly number[], c: ValueConstraints = {}): Arbitrary<Tensor> {
   return fc.noShrink(fc.integer()).map((seed) => seededTensor(shape, seed, c));
 }
 
 /** Tensors for each shape of a shape-list arbitrary; the shapes shrink, the values do not. @example tensorsArb(broadcastShapesArb(2)) */
-export function tensorsArb(shapes: fc.Arbitrary<number[][]>, c: ValueConstraints = {}): fc.Arbitrary<Tensor[]> {
+export function tensorsArb(shapes: Arbitrary<number[][]>, c: ValueConstraints = {}): Arbitrary<Tensor[]> {
   return fc.tuple(shapes, fc.noShrink(fc.integer())).map(([list, seed]) => list.map((s, i) => seededTensor(s, seed + i * 7919, c)));
 }
 
 /** One tensor per shape drawn by `shapes`, as a one-element list: the usual input of a unary property. @example unaryArb(shapeArb(), { min: 0.1 }) */
-export function unaryArb(shapes: fc.Arbitrary<number[]> = shapeArb(), c: ValueConstraints = {}): fc.Arbitrary<Tensor[]> {
+export function unaryArb(shapes: Arbitrary<number[]> = shapeArb(), c: ValueConstraints = {}): Arbitrary<Tensor[]> {
   return tensorsArb(shapes.map((s) => [s]), c);
 }
 
@@ -118,7 +119,7 @@ export interface GradPropertyOptions extends GradcheckOptions {
  * shrinks to the smallest failing case, and the error shows its shapes and gradcheck's report.
  * @example checkGradProperty((a, b) => a.mul(b), tensorsArb(broadcastShapesArb(2)))
  */
-export function checkGradProperty(f: TensorFunction, inputs: fc.Arbitrary<Tensor[]>, options: GradPropertyOptions = {}): void {
+export function checkGradProperty(f: TensorFunction, inputs: Arbitrary<Tensor[]>, options: GradPropertyOptions = {}): void {
   checkReportProperty('checkGradProperty', (xs, o) => gradcheck(f, xs, o), inputs, options);
 }
 
@@ -128,14 +129,14 @@ export function checkGradProperty(f: TensorFunction, inputs: fc.Arbitrary<Tensor
  * `checkGradProperty`. Fewer runs by default (10): each case differentiates twice.
  * @example checkGradGradProperty((x) => x.tanh(), unaryArb())
  */
-export function checkGradGradProperty(f: TensorFunction, inputs: fc.Arbitrary<Tensor[]>, options: GradPropertyOptions = {}): void {
+export function checkGradGradProperty(f: TensorFunction, inputs: Arbitrary<Tensor[]>, options: GradPropertyOptions = {}): void {
   checkReportProperty('checkGradGradProperty', (xs, o) => gradgradcheck(f, xs, undefined, o), inputs, { numRuns: 10, ...options });
 }
 
 function checkReportProperty(
   name: string,
   check: (xs: Tensor[], options: GradcheckOptions) => GradcheckReport,
-  inputs: fc.Arbitrary<Tensor[]>,
+  inputs: Arbitrary<Tensor[]>,
   options: GradPropertyOptions,
 ): void {
   const { numRuns = 30, propertySeed, ...gradcheckOptions } = options;

@@ -19,14 +19,16 @@ const LANES = 3;
 const BLOCK_SLOTS = 256;
 /**
  * Slot 0 of each block is its header: the latest epoch of the recent list the block has values
- * of, and the offset where that epoch's values start in it (the values below are from earlier
- * epochs).
+ * of, the offset where that epoch's values start in it (the values below are from earlier
+ * epochs), and the block's serial number (blocks are numbered in the order they are made).
  */
 const HEADER_EPOCH = 0;
 const HEADER_EPOCH_START = 1;
+const HEADER_SERIAL = 2;
 
 let block = new Float64Array(LANES * BLOCK_SLOTS);
 let nextOffset = LANES;
+let blocksMade = 0;
 
 /** Stores `data` in the first number of a fresh slot and returns the slot's offset in `currentBlock()`. */
 export function allocateSlot(data: number): number {
@@ -35,11 +37,25 @@ export function allocateSlot(data: number): number {
     block = new Float64Array(LANES * BLOCK_SLOTS);
     block[HEADER_EPOCH] = recentEpoch;
     block[HEADER_EPOCH_START] = LANES;
+    block[HEADER_SERIAL] = ++blocksMade;
     offset = LANES;
   }
   nextOffset = offset + LANES;
   block[offset] = data;
   return offset;
+}
+
+/**
+ * Where the slot at `offset` of `b` stands in creation order: a Value made after another has a
+ * larger position. `creationCursor()` is the position the next Value will take.
+ */
+export function positionOf(b: Float64Array, offset: number): number {
+  return b[HEADER_SERIAL]! * b.length + offset;
+}
+
+/** The position the next Value will take: every Value made so far is before it. */
+export function creationCursor(): number {
+  return positionOf(block, nextOffset);
 }
 
 /** The block the last slot was allocated in. */
@@ -79,6 +95,11 @@ export function reserveRecent(): void {
 /** Appends op value `v` (made after `reserveRecent`) to the recent list. */
 export function pushRecent(v: Value): void {
   recent[recentLength++] = v;
+}
+
+/** Whether ops were recorded since the recent list was last emptied. */
+export function hasRecentOps(): boolean {
+  return recentLength > 0;
 }
 
 /** The recent list and how many entries of it are in use. */

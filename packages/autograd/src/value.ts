@@ -1,7 +1,9 @@
-import { ArgumentError } from './errors.js';
+import { ArgumentError, GraphError } from './errors.js';
 import { isGradEnabled } from './engine/grad-mode.js';
 import { nextVisitStamp, topoSort, type Vertex } from './engine/topo-sort.js';
-import { allocateSlot, currentBlock, isRecent, newEpoch, pushRecent, recentOps, reserveRecent } from './value-storage.js';
+import {
+  allocateSlot, creationCursor, currentBlock, hasRecentOps, isRecent, newEpoch, positionOf, pushRecent, recentOps, reserveRecent,
+} from './value-storage.js';
 
 /** The primitive scalar ops; everything else on Value is composed from them. */
 type ValueOp = 'leaf' | 'add' | 'mul' | 'pow' | 'exp' | 'log' | 'tanh' | 'sigmoid' | 'relu';
@@ -25,19 +27,65 @@ const OP_MASK = (1 << OP_BITS) - 1;
  */
 type ChainRule = (g: number, y: Value, a: Value, b: Value) => void;
 
+/** Which values' data a chain rule reads: its first input, its second, its own output (bits). */
+const READS_A = 1;
+const READS_B = 2;
+const READS_Y = 4;
+
 const NAMES: ValueOp[] = ['leaf'];
 const RULES: ChainRule[] = [() => {}];
+const READS: number[] = [0];
 
 /**
- * Registers the chain rule of op `name` and returns its op code: the only place an op's code is
- * made, so every op that can be recorded has its rule.
+ * Registers the chain rule of op `name`, with the values whose data it reads (`READS_*` bits),
+ * and returns its op code: the only place an op's code is made, so every op that can be recorded
+ * has its rule.
  */
-function rule(name: ValueOp, chainRule: ChainRule): number {
+function rule(name: ValueOp, reads: number, chainRule: ChainRule): number {
   // NOTE: the code must fit the low bits of Value.cell, and applyRule has one case per code.
   if (RULES.length > OP_MASK) throw new Error(`Value: no op code left for '${name}'; widen OP_BITS`);
   NAMES.push(name);
   RULES.push(chainRule);
+  READS.push(reads);
   return RULES.length - 1;
+}
+
+// In-place edits. Assigning `.data` is how a Value is updated in place (an optimiser step:
+// `p.data -= lr * p.grad`). A chain rule that reads a value's data after it was assigned would
+// compute the gradient at the new value, silently; so each assignment records the creation
+// cursor, and backward refuses an op made before an assignment to data its rule reads (as
+// PyTorch's version counters do for tensors).
+/** For each assigned Value, the creation cursor at its last assignment. */
+const assigned = new WeakMap<Value, number>();
+/** Some Value was assigned while ops of the current recent list existed (reset with the list). */
+let assignedAmidOps = false;
+/** Some Value was ever assigned: graphs older than the recent list must be checked. */
+let anyAssigned = false;
+
+function noteAssignment(v: Value): void {
+  assigned.set(v, creationCursor());
+  anyAssigned = true;
+  if (hasRecentOps()) assignedAmidOps = true;
+}
+
+/** Throws if op value `v` reads the data of a value assigned after `v` was made. */
+function checkReads(v: Value, a: Value, b: Value): void {
+  const reads = READS[v.cell & OP_MASK]!;
+  if (reads === 0) return;
+  const made = positionOf(v.block, v.cell >> OP_BITS);
+  if (reads & READS_A) checkUnassigned(v, a, 'input 0', made);
+  if (reads & READS_B) checkUnassigned(v, b, 'input 1', made);
+  if (reads & READS_Y) checkUnassigned(v, v, 'its output', made);
+}
+
+function checkUnassigned(v: Value, read: Value, which: string, made: number): void {
+  const at = assigned.get(read);
+  if (at === undefined || at <= made) return;
+  const label = read.label === '' ? '' : ` '${read.label}'`;
+  throw new GraphError(
+    `Value.backward: ${which}${label} of '${v.op}' had its data assigned (now ${read.data}) after '${v.op}' used it; ` +
+      'the gradient needs the value it had then. Assign .data after backward (as an optimiser step does), or redo the forward',
+  );
 }
 
 // NOTE: labels live beside the Values, not in a field: almost no Value has one, and a field
@@ -67,6 +115,8 @@ function result(data: number, code: number, first: Value, second: Value | null):
  * chain rule over a topological order of them (found without recursion, so a million-op chain
  * does not overflow the stack). Ops accept plain numbers as operands. Each op below is its
  * forward and, right under it, its chain rule; value-storage.ts keeps the numbers.
+ * An operand that is neither a Value nor a number, or a non-number exponent for `pow`, is an
+ * ArgumentError. Float arithmetic follows IEEE: log(0) is -Infinity, not an error.
  *
  * @example const a = new Value(2), b = new Value(-3); const c = a.mul(b).add(a.tanh()); c.backward(); a.grad
  */
@@ -81,6 +131,10 @@ export class Value implements Vertex {
   /** @internal */ second: Value | null = null;
   /** @internal */ visitStamp = 0;
 
+  /**
+   * A leaf holding `data`, optionally named `label` for graph dumps.
+   * @throws ArgumentError if `data` is not a number.
+   */
   constructor(data: number, label = '') {
     if (typeof data !== 'number') throw new ArgumentError(`Value: data must be a number, got ${typeof data}`);
     const offset = allocateSlot(data);
@@ -94,8 +148,10 @@ export class Value implements Vertex {
     return this.block[(this.cell >> OP_BITS) + DATA]!;
   }
   /** Sets the scalar in place (as an optimiser step does); recorded ops are not recomputed. */
+  /** Assigning is an in-place edit: a backward through an op that read the old value throws. */
   set data(x: number) {
     this.block[(this.cell >> OP_BITS) + DATA] = x;
+    noteAssignment(this);
   }
 
   /** d(root)/d(this) after `backward()`; leaves accumulate over calls, as in PyTorch. */
@@ -141,7 +197,7 @@ export class Value implements Vertex {
     const o = lift(other);
     return result(this.data + o.data, Value.#ADD, this, o);
   }
-  static readonly #ADD = rule('add', (g, _y, a, b) => {
+  static readonly #ADD = rule('add', 0, (g, _y, a, b) => {
     a.grad += g;
     b.grad += g;
   });
@@ -151,7 +207,7 @@ export class Value implements Vertex {
     const o = lift(other);
     return result(this.data * o.data, Value.#MUL, this, o);
   }
-  static readonly #MUL = rule('mul', (g, _y, a, b) => {
+  static readonly #MUL = rule('mul', READS_A | READS_B, (g, _y, a, b) => {
     a.grad += b.data * g;
     b.grad += a.data * g;
   });
@@ -163,7 +219,7 @@ export class Value implements Vertex {
     v.block[(v.cell >> OP_BITS) + EXPONENT] = exponent;
     return v;
   }
-  static readonly #POW = rule('pow', (g, y, a) => {
+  static readonly #POW = rule('pow', READS_A, (g, y, a) => {
     const e = y.block[(y.cell >> OP_BITS) + EXPONENT]!;
     // x⁰ is constant: 0, not 0·x^-1 (NaN at x = 0).
     a.grad += e === 0 ? 0 : e * Math.pow(a.data, e - 1) * g;
@@ -173,7 +229,7 @@ export class Value implements Vertex {
   exp(): Value {
     return result(Math.exp(this.data), Value.#EXP, this, null);
   }
-  static readonly #EXP = rule('exp', (g, y, a) => {
+  static readonly #EXP = rule('exp', READS_Y, (g, y, a) => {
     a.grad += y.data * g;
   });
 
@@ -181,7 +237,7 @@ export class Value implements Vertex {
   log(): Value {
     return result(Math.log(this.data), Value.#LOG, this, null);
   }
-  static readonly #LOG = rule('log', (g, _y, a) => {
+  static readonly #LOG = rule('log', READS_A, (g, _y, a) => {
     a.grad += g / a.data;
   });
 
@@ -189,7 +245,7 @@ export class Value implements Vertex {
   tanh(): Value {
     return result(Math.tanh(this.data), Value.#TANH, this, null);
   }
-  static readonly #TANH = rule('tanh', (g, y, a) => {
+  static readonly #TANH = rule('tanh', READS_Y, (g, y, a) => {
     const t = y.data;
     a.grad += (1 - t * t) * g;
   });
@@ -200,7 +256,7 @@ export class Value implements Vertex {
     const s = x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x));
     return result(s, Value.#SIGMOID, this, null);
   }
-  static readonly #SIGMOID = rule('sigmoid', (g, y, a) => {
+  static readonly #SIGMOID = rule('sigmoid', READS_Y, (g, y, a) => {
     const s = y.data;
     a.grad += s * (1 - s) * g;
   });
@@ -210,7 +266,7 @@ export class Value implements Vertex {
     const x = this.data;
     return result(x > 0 ? x : 0, Value.#RELU, this, null);
   }
-  static readonly #RELU = rule('relu', (g, _y, a) => {
+  static readonly #RELU = rule('relu', READS_A, (g, _y, a) => {
     a.grad += a.data > 0 ? g : 0;
   });
 
@@ -220,19 +276,26 @@ export class Value implements Vertex {
   /** `this / other`. */ div(other: ValueLike): Value { return this.mul(lift(other).pow(-1)); }
 
   /**
-   * Sets this value's gradient to 1 and propagates to everything it depends on. Leaves
-   * accumulate; intermediate values get this pass's gradient.
+   * Sets this value's gradient to `gradient` (the seed, 1 by default, as PyTorch's
+   * `backward(gradient)`) and propagates to everything it depends on. Leaves accumulate;
+   * intermediate values get this pass's gradient.
+   * @throws ArgumentError when `gradient` is not a number.
+   * @throws GraphError when a value whose data an op's chain rule reads was assigned after the op
+   *   was made (the gradient would be taken at the new value); nothing changes then.
+   * @example loss.backward(); loss.backward(0.5)
    */
-  backward(): void {
+  backward(gradient = 1): void {
+    if (typeof gradient !== 'number') throw new ArgumentError(`Value.backward: the seed gradient must be a number, got ${typeof gradient}`);
     if ((this.cell & OP_MASK) === 0) {
-      this.grad += 1;
+      this.grad += gradient;
       return;
     }
     if (isRecent(this.block, this.cell >> OP_BITS)) {
-      const older = backwardRecent(this);
-      if (older !== null) backwardSearched(older, true);
+      if (assignedAmidOps) checkRecent(this);
+      const older = backwardRecent(this, gradient);
+      if (older !== null) backwardSearched(older, true, gradient);
     } else {
-      backwardSearched([this], false);
+      backwardSearched([this], false, gradient);
     }
   }
 
@@ -289,13 +352,13 @@ function reach(p: Value, stamp: number): boolean {
  * values reached whose ops predate the list (null if none), with their gradient so far; then
  * empties the list.
  */
-function backwardRecent(root: Value): Value[] | null {
+function backwardRecent(root: Value, seed: number): Value[] | null {
   const stamp = nextVisitStamp();
   const { list, length } = recentOps();
   let i = length - 1;
   while (list[i] !== root) i--;
   root.visitStamp = stamp;
-  root.block[(root.cell >> OP_BITS) + GRAD] = 1;
+  root.block[(root.cell >> OP_BITS) + GRAD] = seed;
   let older: Value[] | null = null;
   for (; i >= 0; i--) {
     const v = list[i]!;
@@ -307,18 +370,44 @@ function backwardRecent(root: Value): Value[] | null {
     applyRule(v, a, b);
   }
   newEpoch();
+  assignedAmidOps = false;
   return older;
+}
+
+/**
+ * The checks of `checkReads` over the recent ops `root` reaches, before backwardRecent changes
+ * any grad, so a refused pass leaves them as they were. Run only when some value was assigned
+ * while the list held ops: the usual loop (forward, backward, update) never pays for it.
+ */
+function checkRecent(root: Value): void {
+  const stamp = nextVisitStamp();
+  const { list, length } = recentOps();
+  let i = length - 1;
+  while (list[i] !== root) i--;
+  root.visitStamp = stamp;
+  for (; i >= 0; i--) {
+    const v = list[i]!;
+    if (v.visitStamp !== stamp) continue;
+    const a = v.first!;
+    const b = v.second ?? a;
+    checkReads(v, a, b);
+    a.visitStamp = stamp;
+    b.visitStamp = stamp;
+  }
 }
 
 /**
  * Backward from `roots` by searching the graph with the engine's topological sort (iterative,
  * first parent first, so the order is deterministic): every non-leaf value they reach gets its
- * grad zeroed, then the chain rule runs over the order reversed. The roots get grad 1, or, with
- * `keepGrads`, keep the gradient they already hold.
+ * grad zeroed, then the chain rule runs over the order reversed. The roots get grad `seed`, or,
+ * with `keepGrads`, keep the gradient they already hold.
  */
-function backwardSearched(roots: Value[], keepGrads: boolean): void {
-  const kept = roots.map((r) => (keepGrads ? r.grad : 1));
+function backwardSearched(roots: Value[], keepGrads: boolean, seed: number): void {
+  const kept = roots.map((r) => (keepGrads ? r.grad : seed));
   const order = topoSort(roots);
+  if (anyAssigned) {
+    for (const v of order) if ((v.cell & OP_MASK) !== 0) checkReads(v, v.first!, v.second ?? v.first!);
+  }
   for (const v of order) if ((v.cell & OP_MASK) !== 0) v.block[(v.cell >> OP_BITS) + GRAD] = 0;
   roots.forEach((r, i) => (r.grad += kept[i]!));
   for (let i = order.length - 1; i >= 0; i--) {

@@ -3,6 +3,7 @@
  * (`@viz-js/viz`), the same in Node, notebooks and browsers, with no Graphviz installed.
  * A separate entry because Graphviz weighs about 1.5 MB (0.5 MB gzipped): code that never draws
  * does not load it, and it is an optional peer dependency, installed only by those who draw.
+ * @module @chainrule/autograd/viz
  */
 import { ArgumentError } from './errors.js';
 import { toDot } from './dot.js';

@@ -207,7 +207,7 @@ describe('the relaxed-SIMD (fused multiply-add) build', () => {
     setFlagsFromString('--experimental-wasm-relaxed-simd');
     vi.resetModules();
     try {
-      const fresh = await import('../src/kernels/wasm/module.js');
+      const fresh = await import('../src/kernels/wasm/settings.js');
       const { gemmWasm: freshGemmWasm } = await import('../src/kernels/wasm/gemm.js');
       expect(fresh.wasmGemmFlavour()).toBe('relaxed-simd');
       const kernel: Gemm = (call) => expect(freshGemmWasm(call)).toBe(true);

@@ -380,8 +380,9 @@ function pickColumn(caller: string, where: string, column: string | number, name
  * and never become object keys.
  * Quotes follow RFC 4180; hexadecimal and other non-decimal literals are not numbers here.
  * @throws DataFormatError for a ragged row, a field that is not a number, a missing value under
- * `nan: 'error'`, or an unclosed quote (each naming its line).
- * @throws ArgumentError for a bad option (delimiter, nan, header) or an unknown column.
+ * `nan: 'error'`, an unclosed quote, or a record or field over its length limit (each naming its line).
+ * @throws ArgumentError for an unknown or bad option (delimiter, nan, header, columns, a limit), an
+ * unknown column, or a column name the header gives twice.
  * @throws TypeError if `text` is not a string.
  * @example parseCsv('a,b\n1,2\n3,4\n') // { data: [1,2,3,4], shape: [2, 2], columns: ['a', 'b'] }
  */

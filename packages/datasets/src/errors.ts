@@ -31,7 +31,10 @@ export class DataFormatError extends RangeError {
   /** 0-based byte offset in binary input. */
   readonly offset: number | undefined;
 
-  /** @param where - the file, line or byte offset the message speaks of. */
+  /**
+   * An error with `message` and where it was found.
+   * @param where - the file, line or byte offset the message speaks of.
+   */
   constructor(message: string, where: DataLocation = {}) {
     super(message);
     this.path = where.path;
@@ -48,6 +51,7 @@ export class DataFileError extends RangeError {
   readonly path: string;
 
   /**
+   * An error with `message` about `path`.
    * @param path - the path that could not be read.
    * @param cause - the underlying error (Node's ENOENT, EACCES...), kept as `cause`.
    */

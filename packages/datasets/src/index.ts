@@ -2,6 +2,7 @@
  * @chainrule/datasets: data as plain typed arrays plus shapes. This entry is browser-safe (it
  * imports no Node built-in); file readers, MNIST digits and California housing live in
  * '@chainrule/datasets/node'. To get a Tensor: `tensor(ds.x, { shape: ds.shape })`.
+ * @document ../README.md
  * @module @chainrule/datasets
  */
 export { ArgumentError, DataFileError, DataFormatError } from './errors.js';

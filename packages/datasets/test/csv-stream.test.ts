@@ -67,7 +67,8 @@ describe('chunks', () => {
     const streamed = readCsv(path);
     expect(streamed.shape).toEqual(whole.shape);
     expect(streamed.columns).toEqual(['a', 'b\nwith break', 'c']);
-    expect(Array.from(streamed.data)).toEqual(Array.from(whole.data));
+    // Bit for bit (a deep equal over 450,000 numbers would take seconds).
+    expect(Buffer.from(streamed.data.buffer, streamed.data.byteOffset, streamed.data.byteLength).equals(Buffer.from(whole.data.buffer, whole.data.byteOffset, whole.data.byteLength))).toBe(true);
     expect(streamed.data[3 * 149_998]).toBe(149_998);
   });
 });
@@ -119,11 +120,16 @@ describe('limits', () => {
 });
 
 describe('hostile header names', () => {
-  const HOSTILE = ['__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', 'valueOf', '', 'a.b', 'x'.repeat(5000), '\u0000', '🦀'];
+  const HOSTILE = ['__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', 'valueOf', '', 'a.b', '\u0000', '🦀'];
 
   it('any header names come back as given and can be selected by name', () => {
+    // A subset of the hostile names plus random ones (fc.oneof inside uniqueArray is slow to draw).
+    const headers = fc
+      .tuple(fc.subarray(HOSTILE, { maxLength: 4 }), fc.array(fc.string({ unit: 'binary', maxLength: 12 }), { maxLength: 3 }))
+      .map(([h, r]) => [...new Set([...h, ...r])])
+      .filter((n) => n.length > 0);
     fc.assert(
-      fc.property(fc.uniqueArray(fc.oneof(fc.constantFrom(...HOSTILE), fc.string({ unit: 'binary', maxLength: 12 })), { minLength: 1, maxLength: 6 }), (names) => {
+      fc.property(headers, (names) => {
         // A header must be told apart from numbers: force it.
         const quote = (s: string): string => `"${s.replace(/"/g, '""')}"`;
         const text = `${names.map(quote).join(',')}\n${names.map((_, j) => j).join(',')}\n`;
@@ -133,6 +139,9 @@ describe('hostile header names', () => {
         for (const c of unique) expect(parseCsv(text, { header: true, columns: [c] }).data[0]).toBe(t.columns.indexOf(c));
       }),
     );
+    // A very long name, apart.
+    const long = 'x'.repeat(100_000);
+    expect(parseCsv(`"${long}",__proto__\n1,2\n`, { columns: [long, '__proto__'] }).columns).toEqual([long, '__proto__']);
   });
 
   it('a name the header gives twice cannot be selected by name (which one was meant?), only by index', () => {

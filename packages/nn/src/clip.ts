@@ -1,4 +1,4 @@
-import { ArgumentError, type Tensor } from '@chainrule/autograd';
+import { ArgumentError, incrementVersion, type Tensor } from '@chainrule/autograd';
 
 /** Options of `clipGradNorm`. */
 export interface ClipGradNormOptions {
@@ -18,7 +18,8 @@ export interface ClipGradNormOptions {
 export function clipGradNorm(params: Iterable<Tensor>, maxNorm: number, normType = 2, options: ClipGradNormOptions = {}): number {
   if (!(maxNorm >= 0)) throw new ArgumentError(`clipGradNorm: maxNorm must be >= 0, got ${maxNorm}`);
   if (!(normType > 0)) throw new ArgumentError(`clipGradNorm: normType must be > 0 (or Infinity), got ${normType}`);
-  const grads = [...params].flatMap((p) => (p.grad === null ? [] : [p.grad.data]));
+  const gradTensors = [...params].flatMap((p) => (p.grad === null ? [] : [p.grad]));
+  const grads = gradTensors.map((g) => g.data);
   let total: number;
   if (normType === Infinity) {
     total = 0;
@@ -32,7 +33,10 @@ export function clipGradNorm(params: Iterable<Tensor>, maxNorm: number, normType
     throw new ArgumentError(`clipGradNorm: the total norm of order ${normType} of the gradients is ${total}; pass errorIfNonfinite: false to clip anyway`);
   }
   const coef = maxNorm / (total + 1e-6);
-  if (coef < 1) for (const g of grads) for (let i = 0; i < g.length; i++) g[i] = g[i]! * coef;
+  if (coef < 1) {
+    for (const g of grads) for (let i = 0; i < g.length; i++) g[i] = g[i]! * coef;
+    for (const g of gradTensors) incrementVersion(g);
+  }
   return total;
 }
 
@@ -48,5 +52,6 @@ export function clipGradValue(params: Iterable<Tensor>, clip: number): void {
     if (p.grad === null) continue;
     const g = p.grad.data;
     for (let i = 0; i < g.length; i++) g[i] = Math.min(clip, Math.max(-clip, g[i]!));
+    incrementVersion(p.grad);
   }
 }

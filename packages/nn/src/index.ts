@@ -2,6 +2,7 @@
  * Modules, losses, optimisers, schedulers, safetensors I/O and a training loop, built on
  * @chainrule/autograd's public API. Names, state-dict keys and semantics follow torch.nn; each
  * item's comment says where chainrule differs. Browser-safe: file I/O lives in '@chainrule/nn/node'.
+ * @document ../README.md
  * @module @chainrule/nn
  */
 import * as init from './init.js';
@@ -33,6 +34,7 @@ export {
   type BaseOptions, type OptionValue, type ParamGroup, type ParamGroupSpec, type ParamsInput,
   type ParamState, type GroupStateDict, type OptimizerStateDict,
 } from './optim/optimizer.js';
+export { checkOptions, optionProblems, rules, type OptionRule, type OptionSchema, type CheckOptionsSettings } from './optim/options.js';
 export { SGD, type SGDOptions } from './optim/sgd.js';
 export { Adam, AdamW, type AdamOptions } from './optim/adam.js';
 export { RMSprop, type RMSpropOptions } from './optim/rmsprop.js';

@@ -6,7 +6,7 @@
  * `xavier_uniform_`) and draw their numbers from chainrule's generator, so a seed does not
  * reproduce PyTorch's values.
  */
-import { ArgumentError, rand, randn, type Generator, type Tensor } from '@chainrule/autograd';
+import { ArgumentError, incrementVersion, rand, randn, type Generator, type Tensor } from '@chainrule/autograd';
 import { formatShape } from './format.js';
 
 /** Where random numbers come from. */
@@ -80,12 +80,14 @@ function fillUniform(tensor: Tensor, low: number, high: number, source: RandomSo
   const u = rand([tensor.size], { dtype: 'float64', seed: source.seed, generator: source.generator }).data;
   const span = high - low;
   for (let i = 0; i < u.length; i++) tensor.data[i] = low + span * u[i]!;
+  incrementVersion(tensor);
   return tensor;
 }
 
 function fillNormal(tensor: Tensor, mean: number, std: number, source: RandomSource): Tensor {
   const z = randn([tensor.size], { dtype: 'float64', seed: source.seed, generator: source.generator }).data;
   for (let i = 0; i < z.length; i++) tensor.data[i] = mean + std * z[i]!;
+  incrementVersion(tensor);
   return tensor;
 }
 
@@ -120,6 +122,7 @@ export function normal(tensor: Tensor, mean = 0, std = 1, source: RandomSource =
 /** Fills with `value`, in place (outside the graph), and returns the tensor. @example init.constant(b, 0.1) */
 export function constant(tensor: Tensor, value: number): Tensor {
   tensor.data.fill(value);
+  incrementVersion(tensor);
   return tensor;
 }
 

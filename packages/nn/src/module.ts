@@ -1,4 +1,4 @@
-import { ArgumentError, noGrad, type FloatArray, type Tensor } from '@chainrule/autograd';
+import { ArgumentError, incrementVersion, noGrad, type FloatArray, type Tensor } from '@chainrule/autograd';
 import { StateDictError } from './errors.js';
 import { formatShape, sameShape } from './format.js';
 import { emptyRecord, isWellFormed, quoteName } from './serialize/keys.js';
@@ -300,12 +300,12 @@ export abstract class Module {
       for (const k of unexpected) problems.push(`unexpected key ${quoteName(k)}`);
     }
     // The data each entry will be copied from, read once here: a getter cannot change it later.
-    const plan: { target: FloatArray; source: FloatArray }[] = [];
+    const plan: { tensor: Tensor; target: FloatArray; source: FloatArray }[] = [];
     const loaded: string[] = [];
     for (const [k, entry] of own) {
       if (!given.has(k)) continue;
       const owner = `${entry.kind} ${quoteName(entry.name)} of ${entry.path === '' ? 'the model' : entry.path} (${entry.module.constructor.name})`;
-      const problem = checkSource(dict[k], entry.tensor, (source) => plan.push({ target: entry.tensor.data, source }));
+      const problem = checkSource(dict[k], entry.tensor, (source) => plan.push({ tensor: entry.tensor, target: entry.tensor.data, source }));
       if (problem === null) loaded.push(k);
       else problems.push(`${quoteName(k)}: ${problem} (${owner})`);
     }
@@ -315,9 +315,12 @@ export abstract class Module {
     // A source sharing storage with a target (a dict made from this very model, entries swapped)
     // would see earlier copies: such sources are copied out first.
     const targets = new Set(plan.map(({ target }) => target.buffer));
-    const copies = plan.map(({ target, source }) => ({ target, source: targets.has(source.buffer) ? source.slice() : source }));
+    const copies = plan.map(({ tensor, target, source }) => ({ tensor, target, source: targets.has(source.buffer) ? source.slice() : source }));
     noGrad(() => {
-      for (const { target, source } of copies) target.set(source);
+      for (const { tensor, target, source } of copies) {
+        target.set(source);
+        incrementVersion(tensor);
+      }
     });
     return { loaded, missing: strict ? [] : missing, unexpected: strict ? [] : unexpected };
   }

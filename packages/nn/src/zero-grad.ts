@@ -1,4 +1,4 @@
-import { zerosLike, type Tensor } from '@chainrule/autograd';
+import { incrementVersion, zerosLike, type Tensor } from '@chainrule/autograd';
 
 /** Options of `zeroGrad` (of optimisers and modules). */
 export interface ZeroGradOptions {
@@ -19,5 +19,8 @@ export function clearGrad(p: Tensor, { setToNone = true }: ZeroGradOptions = {})
   if (g === null) return;
   if (setToNone) p.grad = null;
   else if (g.requiresGrad) p.grad = zerosLike(g);
-  else g.data.fill(0);
+  else {
+    g.data.fill(0);
+    incrementVersion(g);
+  }
 }

@@ -354,7 +354,7 @@ describe('optimizer state dicts', () => {
       expect(e).toBeInstanceOf(StateDictError);
       message = (e as Error).message;
     }
-    expect(message).toContain("group 0: unexpected option 'bogus'");
+    expect(message).toContain("group 0: Adam: unknown option 'bogus'");
     expect(message).toContain('group 0: Adam: lr must be >= 0, got -1');
     expect(message).toContain("parameter 0: 'step' must be a non-negative integer, got -1");
     expect(message).toContain('state for parameter 4, but the optimiser has 1 parameter(s)');

@@ -1,5 +1,6 @@
 import { AnomalyError } from '../errors.js';
 import type { FloatArray } from '../dtype.js';
+import { runScoped } from './grad-mode.js';
 
 /**
  * Anomaly mode: every op records where it was created, and the first forward output or
@@ -16,18 +17,20 @@ export function isAnomalyEnabled(): boolean {
 /**
  * Runs `fn` in anomaly mode (`torch.autograd.detect_anomaly`) and returns its result: the first
  * op whose forward output or computed gradient holds NaN or Inf throws, where PyTorch only
- * checks the backward.
+ * checks the backward. `fn` must be synchronous: an async function is refused (the mode would
+ * end at its first `await`).
  * @throws AnomalyError naming the op, forward or backward, and the line that created it.
+ * @throws ArgumentError when `fn` is async or returns a promise.
  * @example detectAnomaly(() => loss(x).backward())
  */
 export function detectAnomaly<T>(fn: () => T): T {
-  const previous = enabled;
-  enabled = true;
-  try {
-    return fn();
-  } finally {
-    enabled = previous;
-  }
+  return runScoped('detectAnomaly', fn, () => {
+    const previous = enabled;
+    enabled = true;
+    return () => {
+      enabled = previous;
+    };
+  });
 }
 
 let inBackward = 0;

@@ -9,6 +9,7 @@ import { topoSort } from './topo-sort.js';
 import { setGradEnabled } from './grad-mode.js';
 import { checkFinite, isAnomalyEnabled, runningBackward } from './anomaly.js';
 import { markFresh, takeFresh, withFreshGradients } from './fresh-grads.js';
+import { bumpVersion, checkSavedVersions } from './versions.js';
 
 /** Options of `backward` and of the functional transforms built on it. */
 export interface BackwardOptions {
@@ -115,6 +116,8 @@ function sweep(
     const root = roots[r]!;
     root.pendingGrad = accumulate(root.pendingGrad, checkRootGradient(root, gradients?.[r]));
   }
+  // Before any VJP runs or any .grad changes, so a refused pass leaves gradients and graph as they were.
+  for (const t of order) if (t.gradFn !== null && t.gradFn.vjp !== null) checkSavedVersions(t);
   const wanted = inputs === undefined ? null : new Map<Tensor, Tensor | null>(inputs.map((t) => [t, null]));
   const anomaly = isAnomalyEnabled();
   try {
@@ -137,6 +140,8 @@ function sweep(
           `backward: the graph through '${node.op}' was already freed by an earlier backward(); pass { retainGraph: true } to the first call to backpropagate twice`,
         );
       }
+      // Again here: a hook may have written in place since.
+      checkSavedVersions(t);
       const grads = anomaly ? runningBackward(() => vjp(g, t)) : vjp(g, t);
       if (!retainGraph) node.vjp = null;
       const ins = node.inputs;
@@ -159,18 +164,24 @@ function sweep(
 function runHooks(t: Tensor, g: Tensor): Tensor {
   // A hook may keep the gradient it sees, so no .grad may take that buffer as its own.
   takeFresh(g);
-  for (const hook of t.hooks!.slice()) {
-    const replaced = hook(g);
-    if (replaced !== undefined) {
-      if (!shapesEqual(replaced.shape, g.shape) || replaced.dtype !== g.dtype) {
-        throw new GraphError(
-          `registerHook: a hook returned a gradient of shape ${formatShape(replaced.shape)} (${replaced.dtype}) for a tensor of shape ${formatShape(g.shape)} (${g.dtype})`,
-        );
-      }
-      // The hook may keep what it returned, too.
-      takeFresh(replaced);
-      g = replaced;
+  const hooks = t.hooks!.slice();
+  for (let h = 0; h < hooks.length; h++) {
+    const replaced: unknown = hooks[h]!(g);
+    if (replaced === undefined) continue;
+    const target = `a tensor of shape ${formatShape(g.shape)} (${g.dtype}${t.gradFn === null ? '' : `, output of '${t.gradFn.op}'`})`;
+    if (!(replaced instanceof Tensor)) {
+      throw new GraphError(
+        `registerHook: a hook (number ${h} on ${target}) returned ${replaced === null ? 'null' : typeof replaced}; return a Tensor of that shape and dtype to replace the gradient, or nothing to keep it`,
+      );
     }
+    if (!shapesEqual(replaced.shape, g.shape) || replaced.dtype !== g.dtype) {
+      throw new GraphError(
+        `registerHook: a hook returned a gradient of shape ${formatShape(replaced.shape)} (${replaced.dtype}) for ${target} (hook number ${h})`,
+      );
+    }
+    // The hook may keep what it returned, too.
+    takeFresh(replaced);
+    g = replaced;
   }
   return g;
 }
@@ -218,4 +229,5 @@ function storeGrad(t: Tensor, g: Tensor, createGraph: boolean): void {
   }
   // y + 1·x rounds once, as dst[i] += src[i] does: the same bits, on the vector path when long.
   axpyKernel(current.data, 1, g.data);
+  bumpVersion(current.data);
 }

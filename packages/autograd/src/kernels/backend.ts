@@ -27,6 +27,7 @@ let current: KernelBackend = fromEnvironment();
 
 /**
  * Chooses the kernel implementation for every later call.
+ * @throws RangeError for another name, or for 'wasm' where WebAssembly SIMD is missing.
  * @example setKernelBackend('js'); // pure TypeScript kernels only
  */
 export function setKernelBackend(backend: KernelBackend): void {

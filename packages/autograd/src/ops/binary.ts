@@ -1,15 +1,23 @@
 import { allocate } from '../dtype.js';
 import { broadcastShapes, sizeOf } from '../shape.js';
 import { broadcastBinary, type BinaryKind } from '../kernels/binary.js';
-import { makeOutput, Tensor, type TensorLike } from '../tensor.js';
+import { makeOutput, Tensor, type OutputOptions, type TensorLike } from '../tensor.js';
 import { operands } from './operands.js';
 import { where } from './where.js';
 import { zerosLike } from '../creation.js';
 
+// What each VJP below reads (makeOutput's `saves`: one list per input), built once.
+const READS_NOTHING: OutputOptions = { saves: [[], []] };
+const READS_OTHER: OutputOptions = { saves: [[1], [0]] };
+const READS_DIV: OutputOptions = { saves: [[1], [1, 'output']] };
+const READS_BASE: OutputOptions = { saves: [[0], []] };
+const READS_POW: OutputOptions = { saves: [[0, 1], [0, 1, 'output']] };
+const READS_BOTH: OutputOptions = { saves: [[0, 1], [0, 1]] };
+
 /** Runs a broadcasting binary kernel; the result has no graph yet. */
 export function binaryForward(op: string, kind: BinaryKind, a: Tensor, b: Tensor): { data: Tensor['data']; shape: number[] } {
   const shape = broadcastShapes(op, a.shape, b.shape);
-  const data = allocate(a.dtype, sizeOf(shape));
+  const data = allocate(a.dtype, sizeOf(shape), op, shape);
   broadcastBinary(kind, a.data, a.shape, b.data, b.shape, data, shape);
   return { data, shape };
 }
@@ -26,7 +34,7 @@ export function add(a: TensorLike, b: TensorLike): Tensor {
   return makeOutput('add', data, shape, [x, y], (g) => [
     x.requiresGrad ? g : null,
     y.requiresGrad ? g : null,
-  ]);
+  ], READS_NOTHING);
 }
 
 /**
@@ -41,7 +49,7 @@ export function sub(a: TensorLike, b: TensorLike): Tensor {
   return makeOutput('sub', data, shape, [x, y], (g) => [
     x.requiresGrad ? g : null,
     y.requiresGrad ? g.neg() : null,
-  ]);
+  ], READS_NOTHING);
 }
 
 /**
@@ -56,7 +64,7 @@ export function mul(a: TensorLike, b: TensorLike): Tensor {
   return makeOutput('mul', data, shape, [x, y], (g) => [
     x.requiresGrad ? g.mul(y) : null,
     y.requiresGrad ? g.mul(x) : null,
-  ]);
+  ], READS_OTHER);
 }
 
 /**
@@ -72,7 +80,7 @@ export function div(a: TensorLike, b: TensorLike): Tensor {
     x.requiresGrad ? g.div(y) : null,
     // d(x/y)/dy = -(x/y)/y
     y.requiresGrad ? g.mul(out).div(y).neg() : null,
-  ]);
+  ], READS_DIV);
 }
 
 /**
@@ -91,13 +99,13 @@ export function pow(a: TensorLike, b: TensorLike): Tensor {
       // x⁰ is constant: zeros, as PyTorch, not g·0 (which is NaN where g is ±Inf or NaN).
       x.requiresGrad ? (p === 0 ? zerosLike(x) : g.mul(x.pow(p - 1).mul(p))) : null,
       null,
-    ]);
+    ], READS_BASE);
   }
   return makeOutput('pow', data, shape, [x, y], (g, out) => [
     // Where b = 0 the base gradient is 0, not 0·0^(-1) = NaN at a = 0 (PyTorch's rule, and the number path's).
     x.requiresGrad ? where(y.eq(0), 0, g.mul(y).mul(x.pow(y.sub(1)))) : null,
     y.requiresGrad ? g.mul(where(x.eq(0).mul(y.ge(0)), 0, out.mul(x.log()))) : null,
-  ]);
+  ], READS_POW);
 }
 
 /**
@@ -115,7 +123,7 @@ function extremum(op: 'maximum' | 'minimum', a: TensorLike, b: TensorLike): Tens
       x.requiresGrad ? g.mul(tie.add(xLoses).neg().add(1)) : null,
       y.requiresGrad ? g.mul(tie.add(yLoses).neg().add(1)) : null,
     ];
-  });
+  }, READS_BOTH);
 }
 
 /**
@@ -132,7 +140,7 @@ export function atan2(a: TensorLike, b: TensorLike): Tensor {
   return makeOutput('atan2', data, shape, [x, y], (g) => {
     const r = x.square().add(y.square()).reciprocal();
     return [x.requiresGrad ? g.mul(y).mul(r) : null, y.requiresGrad ? g.mul(x.neg()).mul(r) : null];
-  });
+  }, READS_BOTH);
 }
 
 /**

@@ -13,5 +13,5 @@ export function toDtype(input: Tensor, dtype: DType): Tensor {
   if (dtype === x.dtype) return x;
   const out = allocate(dtype, x.size);
   out.set(x.data);
-  return makeOutput('toDtype', out, x.shape, [x], (g) => [toDtype(g, x.dtype)]);
+  return makeOutput('toDtype', out, x.shape, [x], (g) => [toDtype(g, x.dtype)], { saves: [[]] });
 }

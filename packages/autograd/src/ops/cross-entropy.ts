@@ -2,7 +2,6 @@ import { allocate, type FloatArray } from '../dtype.js';
 import { ArgumentError, ShapeError } from '../errors.js';
 import { formatShape } from '../shape.js';
 import { crossEntropyBackward, crossEntropyForward } from '../kernels/fused.js';
-import { isGradEnabled } from '../engine/grad-mode.js';
 import { constant, expectTensor, makeOutput, Tensor } from '../tensor.js';
 import { checkSameDType } from './operands.js';
 import { logSoftmax, softmax } from './softmax.js';
@@ -23,9 +22,8 @@ export interface CrossEntropyOpOptions {
  * of shape [N] or an array) or target probabilities (a Tensor of shape [N, C]), in one op:
  * `-Σ_c target_c · logSoftmax(logits)_c` per sample, computed stably (logits of 1000 are fine).
  * Its VJP is (softmax - target)·g in one pass, softmax·Σtarget - target for targets that do not
- * sum to 1; probability targets that require grad get -logSoftmax·g. While a graph is recorded
- * through the backward pass (createGraph), the VJP is the same maths in differentiable Tensor
- * ops instead.
+ * sum to 1; probability targets that require grad get -logSoftmax·g. Each is an op on the fused
+ * kernel whose own VJP is in Tensor ops, so crossEntropy differentiates again to any order.
  * @throws ShapeError if the logits are not [N, C], the target fits neither form, or a class index is out of [0, C).
  * @throws ArgumentError for an unknown reduction.
  * @throws DTypeError if probability targets differ from the logits in dtype.
@@ -63,18 +61,90 @@ export function crossEntropy(logits: Tensor, target: Tensor | ArrayLike<number>,
   }
   const inputs = probs === null ? [x] : [x, probs];
   return makeOutput(op, data, reduction === 'none' ? [rows] : [], inputs, (g) => {
-    if (isGradEnabled()) return composedVjp(g, x, labels, probs, reduction);
-    // Each row's loss gradient: g for a sum, g/N for a mean, g[r] for unreduced losses.
-    const scale = new Float64Array(rows);
-    if (reduction === 'none') scale.set(g.data);
-    else scale.fill(reduction === 'mean' ? g.data[0]! / rows : g.data[0]!);
-    const dx = allocate(x.dtype, x.size);
-    const dp = probs !== null && probs.requiresGrad ? allocate(x.dtype, x.size) : null;
-    crossEntropyBackward(x.data, rows, classes, labels, probs === null ? null : probs.data, stats, scale, dx, dp);
-    const dLogits = x.requiresGrad ? constant(dx, x.shape) : null;
+    const target: Target = { labels, probs, stats, reduction };
+    const dLogits = x.requiresGrad ? logitsGrad(x, g, target) : null;
     if (probs === null) return [dLogits];
-    return [dLogits, dp === null ? null : constant(dp, x.shape)];
-  });
+    return [dLogits, probs.requiresGrad ? probsGrad(x, g, target) : null];
+  }, { saves: probs === null ? [[0]] : [[0, 1], [0]] });
+}
+
+/** What the gradient ops need of the forward: the target and each row's shift and log-sum. */
+interface Target {
+  labels: Int32Array | null;
+  probs: Tensor | null;
+  stats: Float64Array;
+  reduction: CrossEntropyReduction;
+}
+
+/** Each row's loss gradient from the output gradient g: g for a sum, g/N for a mean, g[r] for unreduced losses. */
+function rowScale(g: Tensor, rows: number, reduction: CrossEntropyReduction): Float64Array {
+  const scale = new Float64Array(rows);
+  if (reduction === 'none') scale.set(g.data);
+  else scale.fill(reduction === 'mean' ? g.data[0]! / rows : g.data[0]!);
+  return scale;
+}
+
+/** The same per-row scale in Tensor ops ([N, 1]), for the gradient ops' own VJPs. */
+function scaleTensor(g: Tensor, rows: number, reduction: CrossEntropyReduction): Tensor {
+  return reduction === 'none' ? reshape(g, [rows, 1]) : reduction === 'mean' ? g.div(rows) : g;
+}
+
+/** The adjoint of scaleTensor: a gradient dc [N, 1] of the row scales as a gradient of g. */
+function scaleAdjoint(dc: Tensor, rows: number, reduction: CrossEntropyReduction): Tensor {
+  return reduction === 'none' ? reshape(dc, [rows]) : reduction === 'mean' ? dc.sum().div(rows) : dc.sum();
+}
+
+/**
+ * dLogits = c·(softmax(x)·Σp - p) per row (c the row's scale, p the target row: one-hot for
+ * labels), in one pass of the fused kernel. An op of its own, so that the VJP of crossEntropy is
+ * fast and still differentiable: its VJP below is that expression's derivative in Tensor ops.
+ */
+function logitsGrad(x: Tensor, g: Tensor, t: Target): Tensor {
+  const [rows, classes] = x.shape as [number, number];
+  const dx = allocate(x.dtype, x.size);
+  crossEntropyBackward(x.data, rows, classes, t.labels, t.probs === null ? null : t.probs.data, t.stats, rowScale(g, rows, t.reduction), dx, null);
+  const inputs = t.probs === null ? [x, g] : [x, g, t.probs];
+  return makeOutput('crossEntropyGrad', dx, x.shape, inputs, (u) => {
+    const s = softmax(x, 1);
+    const c = scaleTensor(g, rows, t.reduction);
+    const p = t.probs ?? constant(oneHot(t.labels!, rows, classes, x.dtype), x.shape);
+    const total = t.probs === null ? null : sum(t.probs, 1, true);
+    const us = u.mul(s).sum(1, true);
+    // d/dx: c·Σp·s ⊙ (u - Σ_j u_j s_j), softmax's Jacobian applied to u.
+    const dx2 = x.requiresGrad ? s.mul(u.sub(us)).mul(total === null ? c : c.mul(total)) : null;
+    const dg = g.requiresGrad ? scaleAdjoint(u.mul((total === null ? s : s.mul(total)).sub(p)).sum(1, true), rows, t.reduction) : null;
+    if (t.probs === null) return [dx2, dg];
+    // d/dp_k: c·(Σ_j u_j s_j - u_k).
+    return [dx2, dg, t.probs.requiresGrad ? us.sub(u).mul(c) : null];
+    // Every gradient here reads x, g and the target probabilities.
+  }, { saves: t.probs === null ? [[0, 1], [0, 1]] : [[0, 1, 2], [0, 1, 2], [0, 1, 2]] });
+}
+
+/**
+ * dTarget = -c·logSoftmax(x) per row, for probability targets that require grad, from the fused
+ * kernel; its VJP is that expression's derivative in Tensor ops.
+ */
+function probsGrad(x: Tensor, g: Tensor, t: Target): Tensor {
+  const [rows, classes] = x.shape as [number, number];
+  const dp = allocate(x.dtype, x.size);
+  // The kernel fills the logits' gradient in the same pass; here it is scratch.
+  const scratch = allocate(x.dtype, x.size);
+  crossEntropyBackward(x.data, rows, classes, null, t.probs!.data, t.stats, rowScale(g, rows, t.reduction), scratch, dp);
+  return makeOutput('crossEntropyTargetGrad', dp, x.shape, [x, g], (u) => {
+    const c = scaleTensor(g, rows, t.reduction);
+    // d/dx: -c·(u - softmax(x)·Σ_j u_j); d/dc: -Σ_j u_j·logSoftmax(x)_j.
+    return [
+      x.requiresGrad ? softmax(x, 1).mul(u.sum(1, true)).sub(u).mul(c) : null,
+      g.requiresGrad ? scaleAdjoint(u.mul(logSoftmax(x, 1)).sum(1, true).neg(), rows, t.reduction) : null,
+    ];
+  }, { saves: [[0, 1], [0]] });
+}
+
+/** One-hot rows of class labels. */
+function oneHot(labels: Int32Array, rows: number, classes: number, dtype: Tensor['dtype']): FloatArray {
+  const out = allocate(dtype, rows * classes);
+  for (let r = 0; r < rows; r++) out[r * classes + labels[r]!] = 1;
+  return out;
 }
 
 /** Class labels from a [N] tensor or an array, each an integer in [0, C). */
@@ -94,20 +164,4 @@ function classLabels(op: string, target: Tensor | ArrayLike<number>, rows: numbe
     labels[r] = v;
   }
   return labels;
-}
-
-/** The VJP in Tensor ops, recorded on the graph so it can be differentiated again. */
-function composedVjp(g: Tensor, x: Tensor, labels: Int32Array | null, probs: Tensor | null, reduction: CrossEntropyReduction): (Tensor | null)[] {
-  const [rows, classes] = x.shape as [number, number];
-  // The gradient of each row's loss, shaped to broadcast over the row.
-  const scale = reduction === 'none' ? reshape(g, [rows, 1]) : reduction === 'mean' ? g.div(rows) : g;
-  if (probs === null) {
-    const oneHot = allocate(x.dtype, x.size);
-    for (let r = 0; r < rows; r++) oneHot[r * classes + labels![r]!] = 1;
-    return [x.requiresGrad ? softmax(x, 1).sub(constant(oneHot, x.shape)).mul(scale) : null];
-  }
-  return [
-    x.requiresGrad ? softmax(x, 1).mul(sum(probs, 1, true)).sub(probs).mul(scale) : null,
-    probs.requiresGrad ? logSoftmax(x, 1).neg().mul(scale) : null,
-  ];
 }

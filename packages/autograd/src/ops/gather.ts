@@ -40,7 +40,7 @@ export function gather(input: Tensor, axis: number, index: Tensor | NestedArray)
   const m = x.ndim === 0 ? 1 : idx.shape[ax]!;
   const out = allocate(x.dtype, idx.values.length);
   gatherAxis(x.data, n, idx.values, m, outer, inner, out);
-  return makeOutput('gather', out, idx.shape, [x], (g) => [scatterAdd(g, x.shape, idx.values, ax)]);
+  return makeOutput('gather', out, idx.shape, [x], (g) => [scatterAdd(g, x.shape, idx.values, ax)], { saves: [[]] });
 }
 
 /** The adjoint of gather: zeros of `shape` with g added at the gathered places. */
@@ -55,6 +55,6 @@ function scatterAdd(g: Tensor, shape: readonly number[], values: Int32Array, ax:
     const back = allocate(gg.dtype, values.length);
     gatherAxis(gg.data, n, values, m, outer, inner, back);
     // The adjoint of scatter-add is gather again; built from raw indices to stay on the graph.
-    return [makeOutput('gather', back, g.shape, [gg], (g3) => [scatterAdd(g3, shape, values, ax)])];
-  });
+    return [makeOutput('gather', back, g.shape, [gg], (g3) => [scatterAdd(g3, shape, values, ax)], { saves: [[]] })];
+  }, { saves: [[]] });
 }

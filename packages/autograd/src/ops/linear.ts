@@ -45,7 +45,7 @@ export function linear(input: Tensor, weight: Tensor, bias?: Tensor | null, acti
   const lead = x.shape.slice(0, x.ndim - 1);
   const rows = sizeOf(lead);
   const relu = activation === 'relu';
-  const y = allocate(x.dtype, rows * outF);
+  const y = allocate(x.dtype, rows * outF, 'linear', [...lead, outF]);
   // The bias and relu are gemm's epilogue: applied before the product leaves WebAssembly memory.
   gemm({ transA: false, transB: true, m: rows, n: outF, k: inF, a: x.data, b: w.data, c: y, bias: b === null ? null : b.data, relu });
   const inputs = b === null ? [x, w] : [x, w, b];
@@ -60,7 +60,8 @@ export function linear(input: Tensor, weight: Tensor, bias?: Tensor | null, acti
     ];
     if (b !== null) grads.push(b.requiresGrad ? sum(dh, 0) : null);
     return grads;
-  });
+    // dX reads W, dW reads X, and all three read the output for relu's mask; none reads b.
+  }, { saves: relu ? [[1, 'output'], [0, 'output'], ['output']] : [[1], [0], []] });
 }
 
 /**
@@ -72,5 +73,5 @@ function reluGrad(g: Tensor, y: Tensor): Tensor {
   const [rows, n] = g.shape as [number, number];
   const out = allocate(g.dtype, g.size);
   reluBackward(g.data, y.data, rows, n, out);
-  return makeOutput('reluGrad', out, g.shape, [g], (gg) => [reluGrad(gg, y)]);
+  return makeOutput('reluGrad', out, g.shape, [g], (gg) => [reluGrad(gg, y)], { saves: [[y]] });
 }

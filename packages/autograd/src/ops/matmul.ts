@@ -26,7 +26,7 @@ export function matmulT(a: Tensor, b: Tensor, transA: boolean, transB: boolean):
   const batchB = b.shape.slice(0, rb - 2);
   const batch = broadcastShapes('matmul', batchA, batchB);
   const count = sizeOf(batch);
-  const out = allocate(a.dtype, count * m * n);
+  const out = allocate(a.dtype, count * m * n, 'matmul', [...batch, m, n]);
   const stridesA = broadcastStrides(batchA, batch);
   const stridesB = broadcastStrides(batchB, batch);
   const matA = m * k, matB = k * n;
@@ -44,7 +44,7 @@ export function matmulT(a: Tensor, b: Tensor, transA: boolean, transB: boolean):
   return makeOutput('matmul', out, [...batch, m, n], [a, b], (g) => [
     a.requiresGrad ? (transA ? matmulT(b, g, transB, true) : matmulT(g, b, false, !transB)) : null,
     b.requiresGrad ? (transB ? matmulT(g, a, true, transA) : matmulT(a, g, !transA, false)) : null,
-  ]);
+  ], { saves: [[1], [0]] });
 }
 
 /**

@@ -4,7 +4,7 @@ import { formatShape, normalizeAxes, reducedShape, shapesEqual, sizeOf, type Sha
 import { productOfOthers, reduceAxis, reduceRun, type ReduceKind } from '../kernels/reduce.js';
 import { permute as permuteKernel } from '../kernels/layout.js';
 import { isGradEnabled } from '../engine/grad-mode.js';
-import { constant, expectTensor, makeOutput, type Tensor } from '../tensor.js';
+import { constant, expectTensor, makeOutput, type SavedRef, type Tensor } from '../tensor.js';
 import { expand, reshape } from './shape.js';
 import { where } from './where.js';
 import { isFinite } from './unary.js';
@@ -42,13 +42,17 @@ function reduceData(kind: ReduceKind, data: FloatArray, shape: Shape, axes: read
   return current === data ? data.slice() : current;
 }
 
-function reduction(op: string, kind: ReduceKind, input: Tensor, axis: Axis, keepdims: boolean, vjp: (gKeep: Tensor, x: Tensor, outKeep: Tensor, axes: number[]) => Tensor): Tensor {
+/** `saves`: which of x and the output the VJP reads the values of. */
+function reduction(
+  op: string, kind: ReduceKind, input: Tensor, axis: Axis, keepdims: boolean, saves: readonly SavedRef[],
+  vjp: (gKeep: Tensor, x: Tensor, outKeep: Tensor, axes: number[]) => Tensor,
+): Tensor {
   const x = expectTensor(op, 'input', input);
   const axes = normalizeAxes(op, axis, x.ndim);
   const keepShape = reducedShape(x.shape, axes, true);
   const data = reduceData(kind, x.data, x.shape, axes);
   const shape = keepdims ? keepShape : reducedShape(x.shape, axes, false);
-  return makeOutput(op, data, shape, [x], (g, out) => [vjp(reshape(g, keepShape), x, reshape(out, keepShape), axes)]);
+  return makeOutput(op, data, shape, [x], (g, out) => [vjp(reshape(g, keepShape), x, reshape(out, keepShape), axes)], { saves: [saves] });
 }
 
 /**
@@ -57,7 +61,7 @@ function reduction(op: string, kind: ReduceKind, input: Tensor, axis: Axis, keep
  * @example sum(x, 1, true)
  */
 export function sum(x: Tensor, axis?: Axis, keepdims = false): Tensor {
-  return reduction('sum', 'sum', x, axis, keepdims, (g, xi) => expand(g, xi.shape));
+  return reduction('sum', 'sum', x, axis, keepdims, [], (g, xi) => expand(g, xi.shape));
 }
 
 /**
@@ -86,7 +90,7 @@ function extremumVjp(g: Tensor, x: Tensor, outKeep: Tensor, axes: number[]): Ten
  */
 export function max(x: Tensor, axis?: Axis, keepdims = false): Tensor {
   checkNonEmpty('max', x, axis);
-  return reduction('max', 'max', x, axis, keepdims, extremumVjp);
+  return reduction('max', 'max', x, axis, keepdims, [0, 'output'], extremumVjp);
 }
 
 /**
@@ -97,7 +101,7 @@ export function max(x: Tensor, axis?: Axis, keepdims = false): Tensor {
  */
 export function min(x: Tensor, axis?: Axis, keepdims = false): Tensor {
   checkNonEmpty('min', x, axis);
-  return reduction('min', 'min', x, axis, keepdims, extremumVjp);
+  return reduction('min', 'min', x, axis, keepdims, [0, 'output'], extremumVjp);
 }
 
 function checkNonEmpty(op: string, x: Tensor, axis: Axis): void {
@@ -117,7 +121,7 @@ function checkNonEmpty(op: string, x: Tensor, axis: Axis): void {
  * @example prod(x, 1)
  */
 export function prod(x: Tensor, axis?: Axis, keepdims = false): Tensor {
-  return reduction('prod', 'prod', x, axis, keepdims, (g, xi, outKeep, axes) => {
+  return reduction('prod', 'prod', x, axis, keepdims, [0, 'output'], (g, xi, outKeep, axes) => {
     const gx = expand(g, xi.shape);
     if (!xi.data.includes(0)) return gx.mul(expand(outKeep, xi.shape)).div(xi);
     if (isGradEnabled()) {

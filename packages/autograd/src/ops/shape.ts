@@ -29,7 +29,7 @@ export function reshape(input: Tensor, shape: Shape): Tensor {
     throw new ShapeError(`reshape: cannot reshape ${formatShape(x.shape)} (${x.size} elements) into ${formatShape(shape)}`);
   }
   if (shapesEqual(target, x.shape)) return x;
-  return makeOutput('reshape', x.data, target, [x], (g) => [reshape(g, x.shape)], { storage: 'shared' });
+  return makeOutput('reshape', x.data, target, [x], (g) => [reshape(g, x.shape)], { storage: 'shared', saves: [[]] });
 }
 
 /**
@@ -50,7 +50,7 @@ export function permute(input: Tensor, axes: readonly number[]): Tensor {
   const out = allocate(x.dtype, x.size);
   permuteKernel(x.data, x.shape, perm, out);
   const inverse = perm.map((_, i) => perm.indexOf(i));
-  return makeOutput('permute', out, perm.map((p) => x.shape[p]!), [x], (g) => [permute(g, inverse)]);
+  return makeOutput('permute', out, perm.map((p) => x.shape[p]!), [x], (g) => [permute(g, inverse)], { saves: [[]] });
 }
 
 /**
@@ -123,7 +123,7 @@ function sliceRange(x: Tensor, ax: number, lo: number, hi: number): Tensor {
   const inner = sizeOf(x.shape.slice(ax + 1));
   const out = allocate(x.dtype, sizeOf(shape));
   copyAlongAxis(x.data, n, lo, out, hi - lo, 0, outer, hi - lo, inner);
-  return makeOutput('slice', out, shape, [x], (g) => [padRange(g, ax, lo, n)]);
+  return makeOutput('slice', out, shape, [x], (g) => [padRange(g, ax, lo, n)], { saves: [[]] });
 }
 
 /** The adjoint of sliceRange: g placed at [lo, lo + len) of a zero tensor with `n` along `ax`. */
@@ -135,7 +135,7 @@ function padRange(g: Tensor, ax: number, lo: number, n: number): Tensor {
   const inner = sizeOf(g.shape.slice(ax + 1));
   const out = allocate(g.dtype, sizeOf(shape));
   copyAlongAxis(g.data, len, 0, out, n, lo, outer, len, inner);
-  return makeOutput('pad', out, shape, [g], (gg) => [sliceRange(gg, ax, lo, lo + len)]);
+  return makeOutput('pad', out, shape, [g], (gg) => [sliceRange(gg, ax, lo, lo + len)], { saves: [[]] });
 }
 
 /**
@@ -166,7 +166,7 @@ export function concat(inputs: readonly Tensor[], axis = 0): Tensor {
   shape[ax] = total;
   const outer = sizeOf(first.shape.slice(0, ax));
   const inner = sizeOf(first.shape.slice(ax + 1));
-  const out = allocate(first.dtype, sizeOf(shape));
+  const out = allocate(first.dtype, sizeOf(shape), 'concat', shape);
   const offsets: number[] = [];
   let at = 0;
   for (const t of xs) {
@@ -176,6 +176,7 @@ export function concat(inputs: readonly Tensor[], axis = 0): Tensor {
   }
   return makeOutput('concat', out, shape, xs, (g) =>
     xs.map((t, i) => (t.requiresGrad ? sliceRange(g, ax, offsets[i]!, offsets[i]! + t.shape[ax]!) : null)),
+    { saves: xs.map(() => []) },
   );
 }
 
@@ -214,10 +215,10 @@ export function expand(input: Tensor, shape: Shape): Tensor {
   }
   checkShape('expand', target);
   if (shapesEqual(target, x.shape)) return x;
-  const out = allocate(x.dtype, sizeOf(target));
+  const out = allocate(x.dtype, sizeOf(target), 'expand', target);
   broadcastCopy(x.data, x.shape, out, target);
   // The engine sums the gradient back over the broadcast dimensions.
-  return makeOutput('expand', out, target, [x], (g) => [g]);
+  return makeOutput('expand', out, target, [x], (g) => [g], { saves: [[]] });
 }
 
 /**

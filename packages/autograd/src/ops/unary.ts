@@ -1,7 +1,7 @@
 import { allocate } from '../dtype.js';
 import { ArgumentError } from '../errors.js';
 import { clamp as clampKernel, insideMask, leakyRelu as leakyReluKernel, mapUnary, type UnaryKind } from '../kernels/unary.js';
-import { constant, expectTensor, makeOutput, type Tensor } from '../tensor.js';
+import { constant, expectTensor, makeOutput, type OutputOptions, type Tensor } from '../tensor.js';
 import { where } from './where.js';
 import { zerosLike } from '../creation.js';
 
@@ -11,10 +11,18 @@ function run(kind: UnaryKind, x: Tensor): Tensor['data'] {
   return out;
 }
 
-/** A unary op: kernel `kind` forward, `vjp` backward (written in Tensor ops, so differentiable). */
-function unaryOp(op: string, kind: UnaryKind, input: Tensor, vjp: (g: Tensor, x: Tensor, y: Tensor) => Tensor): Tensor {
+// What a unary VJP reads: nothing (only g), its input x, or its output y.
+const READS_NOTHING: OutputOptions = { saves: [[]] };
+const READS_X: OutputOptions = { saves: [[0]] };
+const READS_Y: OutputOptions = { saves: [['output']] };
+
+/**
+ * A unary op: kernel `kind` forward, `vjp` backward (written in Tensor ops, so differentiable);
+ * `reads` says which of x and y its VJP reads.
+ */
+function unaryOp(op: string, kind: UnaryKind, input: Tensor, reads: OutputOptions, vjp: (g: Tensor, x: Tensor, y: Tensor) => Tensor): Tensor {
   const x = expectTensor(op, 'input', input);
-  return makeOutput(op, run(kind, x), x.shape, [x], (g, y) => [vjp(g, x, y)]);
+  return makeOutput(op, run(kind, x), x.shape, [x], (g, y) => [vjp(g, x, y)], reads);
 }
 
 /** A 0/1 mask of where `x > 0`, outside the graph. */
@@ -24,7 +32,7 @@ function positive(x: Tensor): Tensor {
 
 /** A copy of `x`, on the graph. */
 export function identity(x: Tensor): Tensor {
-  return unaryOp('clone', 'identity', x, (g) => g);
+  return unaryOp('clone', 'identity', x, READS_NOTHING, (g) => g);
 }
 
 /**
@@ -33,7 +41,7 @@ export function identity(x: Tensor): Tensor {
  * @example neg(x)
  */
 export function neg(x: Tensor): Tensor {
-  return unaryOp('neg', 'neg', x, (g) => g.neg());
+  return unaryOp('neg', 'neg', x, READS_NOTHING, (g) => g.neg());
 }
 
 /**
@@ -42,7 +50,7 @@ export function neg(x: Tensor): Tensor {
  * @example exp(x)
  */
 export function exp(x: Tensor): Tensor {
-  return unaryOp('exp', 'exp', x, (g, _x, y) => g.mul(y));
+  return unaryOp('exp', 'exp', x, READS_Y, (g, _x, y) => g.mul(y));
 }
 
 /**
@@ -52,7 +60,7 @@ export function exp(x: Tensor): Tensor {
  * @example expm1(x)
  */
 export function expm1(x: Tensor): Tensor {
-  return unaryOp('expm1', 'expm1', x, (g, _x, y) => g.mul(y.add(1)));
+  return unaryOp('expm1', 'expm1', x, READS_Y, (g, _x, y) => g.mul(y.add(1)));
 }
 
 /**
@@ -61,7 +69,7 @@ export function expm1(x: Tensor): Tensor {
  * @example log(x)
  */
 export function log(x: Tensor): Tensor {
-  return unaryOp('log', 'log', x, (g, xi) => g.div(xi));
+  return unaryOp('log', 'log', x, READS_X, (g, xi) => g.div(xi));
 }
 
 /**
@@ -70,7 +78,7 @@ export function log(x: Tensor): Tensor {
  * @example log1p(x)
  */
 export function log1p(x: Tensor): Tensor {
-  return unaryOp('log1p', 'log1p', x, (g, xi) => g.div(xi.add(1)));
+  return unaryOp('log1p', 'log1p', x, READS_X, (g, xi) => g.div(xi.add(1)));
 }
 
 /**
@@ -79,7 +87,7 @@ export function log1p(x: Tensor): Tensor {
  * @example sqrt(x)
  */
 export function sqrt(x: Tensor): Tensor {
-  return unaryOp('sqrt', 'sqrt', x, (g, _x, y) => g.div(y.mul(2)));
+  return unaryOp('sqrt', 'sqrt', x, READS_Y, (g, _x, y) => g.div(y.mul(2)));
 }
 
 /**
@@ -88,7 +96,7 @@ export function sqrt(x: Tensor): Tensor {
  * @example abs(x)
  */
 export function abs(x: Tensor): Tensor {
-  return unaryOp('abs', 'abs', x, (g, xi) => g.mul(sign(xi)));
+  return unaryOp('abs', 'abs', x, READS_X, (g, xi) => g.mul(sign(xi)));
 }
 
 /**
@@ -106,7 +114,7 @@ export function sign(x: Tensor): Tensor {
  * @example tanh(x)
  */
 export function tanh(x: Tensor): Tensor {
-  return unaryOp('tanh', 'tanh', x, (g, _x, y) => g.mul(y.square().neg().add(1)));
+  return unaryOp('tanh', 'tanh', x, READS_Y, (g, _x, y) => g.mul(y.square().neg().add(1)));
 }
 
 /**
@@ -115,7 +123,7 @@ export function tanh(x: Tensor): Tensor {
  * @example sigmoid(x)
  */
 export function sigmoid(x: Tensor): Tensor {
-  return unaryOp('sigmoid', 'sigmoid', x, (g, _x, y) => g.mul(y.mul(y.neg().add(1))));
+  return unaryOp('sigmoid', 'sigmoid', x, READS_Y, (g, _x, y) => g.mul(y.mul(y.neg().add(1))));
 }
 
 /**
@@ -124,7 +132,7 @@ export function sigmoid(x: Tensor): Tensor {
  * @example relu(x)
  */
 export function relu(x: Tensor): Tensor {
-  return unaryOp('relu', 'relu', x, (g, xi) => g.mul(positive(xi)));
+  return unaryOp('relu', 'relu', x, READS_X, (g, xi) => g.mul(positive(xi)));
 }
 
 /**
@@ -141,7 +149,7 @@ export function leakyRelu(input: Tensor, slope = 0.01): Tensor {
     const m = positive(x);
     // slope + (1 - slope)·[x > 0]
     return [g.mul(m.mul(1 - slope).add(slope))];
-  });
+  }, READS_X);
 }
 
 /**
@@ -151,7 +159,7 @@ export function leakyRelu(input: Tensor, slope = 0.01): Tensor {
  */
 export function erf(x: Tensor): Tensor {
   // d/dx erf(x) = 2/√π · e^{-x²}
-  return unaryOp('erf', 'erf', x, (g, xi) => g.mul(xi.square().neg().exp().mul(1.1283791670955126)));
+  return unaryOp('erf', 'erf', x, READS_X, (g, xi) => g.mul(xi.square().neg().exp().mul(1.1283791670955126)));
 }
 
 /**
@@ -172,7 +180,7 @@ export function gelu(input: Tensor): Tensor {
  * @example silu(x)
  */
 export function silu(x: Tensor): Tensor {
-  return unaryOp('silu', 'silu', x, (g, xi) => {
+  return unaryOp('silu', 'silu', x, READS_X, (g, xi) => {
     const s = sigmoid(xi);
     return g.mul(s.mul(xi.mul(s.neg().add(1)).add(1)));
   });
@@ -184,7 +192,7 @@ export function silu(x: Tensor): Tensor {
  * @example softplus(x)
  */
 export function softplus(x: Tensor): Tensor {
-  return unaryOp('softplus', 'softplus', x, (g, xi) => g.mul(sigmoid(xi)));
+  return unaryOp('softplus', 'softplus', x, READS_X, (g, xi) => g.mul(sigmoid(xi)));
 }
 
 /**
@@ -193,7 +201,7 @@ export function softplus(x: Tensor): Tensor {
  * @example sin(x)
  */
 export function sin(x: Tensor): Tensor {
-  return unaryOp('sin', 'sin', x, (g, xi) => g.mul(cos(xi)));
+  return unaryOp('sin', 'sin', x, READS_X, (g, xi) => g.mul(cos(xi)));
 }
 
 /**
@@ -202,7 +210,7 @@ export function sin(x: Tensor): Tensor {
  * @example cos(x)
  */
 export function cos(x: Tensor): Tensor {
-  return unaryOp('cos', 'cos', x, (g, xi) => g.mul(sin(xi)).neg());
+  return unaryOp('cos', 'cos', x, READS_X, (g, xi) => g.mul(sin(xi)).neg());
 }
 
 /**
@@ -211,7 +219,7 @@ export function cos(x: Tensor): Tensor {
  * @example square(x)
  */
 export function square(x: Tensor): Tensor {
-  return unaryOp('square', 'square', x, (g, xi) => g.mul(xi).mul(2));
+  return unaryOp('square', 'square', x, READS_X, (g, xi) => g.mul(xi).mul(2));
 }
 
 /**
@@ -220,7 +228,7 @@ export function square(x: Tensor): Tensor {
  * @example reciprocal(x)
  */
 export function reciprocal(x: Tensor): Tensor {
-  return unaryOp('reciprocal', 'reciprocal', x, (g, _x, y) => g.mul(y.square()).neg());
+  return unaryOp('reciprocal', 'reciprocal', x, READS_Y, (g, _x, y) => g.mul(y.square()).neg());
 }
 
 /**
@@ -241,7 +249,7 @@ export function clamp(input: Tensor, min?: number, max?: number): Tensor {
     const mask = allocate(x.dtype, x.size);
     insideMask(x.data, lo, hi, mask);
     return [g.mul(constant(mask, x.shape))];
-  });
+  }, READS_X);
 }
 
 /**
@@ -259,7 +267,7 @@ export function isFinite(x: Tensor): Tensor {
  * @example tan(x)
  */
 export function tan(x: Tensor): Tensor {
-  return unaryOp('tan', 'tan', x, (g, _x, y) => g.mul(y.square().add(1)));
+  return unaryOp('tan', 'tan', x, READS_Y, (g, _x, y) => g.mul(y.square().add(1)));
 }
 
 /**
@@ -269,7 +277,7 @@ export function tan(x: Tensor): Tensor {
  * @example asin(x)
  */
 export function asin(x: Tensor): Tensor {
-  return unaryOp('asin', 'asin', x, (g, xi) => g.div(xi.square().neg().add(1).sqrt()));
+  return unaryOp('asin', 'asin', x, READS_X, (g, xi) => g.div(xi.square().neg().add(1).sqrt()));
 }
 
 /**
@@ -279,7 +287,7 @@ export function asin(x: Tensor): Tensor {
  * @example acos(x)
  */
 export function acos(x: Tensor): Tensor {
-  return unaryOp('acos', 'acos', x, (g, xi) => g.div(xi.square().neg().add(1).sqrt()).neg());
+  return unaryOp('acos', 'acos', x, READS_X, (g, xi) => g.div(xi.square().neg().add(1).sqrt()).neg());
 }
 
 /**
@@ -288,7 +296,7 @@ export function acos(x: Tensor): Tensor {
  * @example atan(x)
  */
 export function atan(x: Tensor): Tensor {
-  return unaryOp('atan', 'atan', x, (g, xi) => g.div(xi.square().add(1)));
+  return unaryOp('atan', 'atan', x, READS_X, (g, xi) => g.div(xi.square().add(1)));
 }
 
 /**
@@ -297,7 +305,7 @@ export function atan(x: Tensor): Tensor {
  * @example sinh(x)
  */
 export function sinh(x: Tensor): Tensor {
-  return unaryOp('sinh', 'sinh', x, (g, xi) => g.mul(cosh(xi)));
+  return unaryOp('sinh', 'sinh', x, READS_X, (g, xi) => g.mul(cosh(xi)));
 }
 
 /**
@@ -306,7 +314,7 @@ export function sinh(x: Tensor): Tensor {
  * @example cosh(x)
  */
 export function cosh(x: Tensor): Tensor {
-  return unaryOp('cosh', 'cosh', x, (g, xi) => g.mul(sinh(xi)));
+  return unaryOp('cosh', 'cosh', x, READS_X, (g, xi) => g.mul(sinh(xi)));
 }
 
 /**
@@ -315,7 +323,7 @@ export function cosh(x: Tensor): Tensor {
  * @example asinh(x)
  */
 export function asinh(x: Tensor): Tensor {
-  return unaryOp('asinh', 'asinh', x, (g, xi) => g.div(xi.square().add(1).sqrt()));
+  return unaryOp('asinh', 'asinh', x, READS_X, (g, xi) => g.div(xi.square().add(1).sqrt()));
 }
 
 /**
@@ -325,7 +333,7 @@ export function asinh(x: Tensor): Tensor {
  * @example acosh(x)
  */
 export function acosh(x: Tensor): Tensor {
-  return unaryOp('acosh', 'acosh', x, (g, xi) => g.div(xi.square().sub(1).sqrt()));
+  return unaryOp('acosh', 'acosh', x, READS_X, (g, xi) => g.div(xi.square().sub(1).sqrt()));
 }
 
 /**
@@ -335,7 +343,7 @@ export function acosh(x: Tensor): Tensor {
  * @example atanh(x)
  */
 export function atanh(x: Tensor): Tensor {
-  return unaryOp('atanh', 'atanh', x, (g, xi) => g.div(xi.square().neg().add(1)));
+  return unaryOp('atanh', 'atanh', x, READS_X, (g, xi) => g.div(xi.square().neg().add(1)));
 }
 
 /**
@@ -344,7 +352,7 @@ export function atanh(x: Tensor): Tensor {
  * @example exp2(x)
  */
 export function exp2(x: Tensor): Tensor {
-  return unaryOp('exp2', 'exp2', x, (g, _x, y) => g.mul(y).mul(Math.LN2));
+  return unaryOp('exp2', 'exp2', x, READS_Y, (g, _x, y) => g.mul(y).mul(Math.LN2));
 }
 
 /**
@@ -353,7 +361,7 @@ export function exp2(x: Tensor): Tensor {
  * @example log2(x)
  */
 export function log2(x: Tensor): Tensor {
-  return unaryOp('log2', 'log2', x, (g, xi) => g.div(xi.mul(Math.LN2)));
+  return unaryOp('log2', 'log2', x, READS_X, (g, xi) => g.div(xi.mul(Math.LN2)));
 }
 
 /**
@@ -362,7 +370,7 @@ export function log2(x: Tensor): Tensor {
  * @example log10(x)
  */
 export function log10(x: Tensor): Tensor {
-  return unaryOp('log10', 'log10', x, (g, xi) => g.div(xi.mul(Math.LN10)));
+  return unaryOp('log10', 'log10', x, READS_X, (g, xi) => g.div(xi.mul(Math.LN10)));
 }
 
 /**
@@ -372,7 +380,7 @@ export function log10(x: Tensor): Tensor {
  * @example mish(x)
  */
 export function mish(x: Tensor): Tensor {
-  return unaryOp('mish', 'mish', x, (g, xi) => {
+  return unaryOp('mish', 'mish', x, READS_X, (g, xi) => {
     const t = xi.exp().log1p().tanh();
     return g.mul(t.add(xi.mul(sigmoid(xi)).mul(t.square().neg().add(1))));
   });
@@ -476,7 +484,7 @@ export function relu6(input: Tensor): Tensor {
  * @example hardsigmoid(x)
  */
 export function hardsigmoid(x: Tensor): Tensor {
-  return unaryOp('hardsigmoid', 'hardsigmoid', x, (g, xi) => where(xi.gt(-3).mul(xi.lt(3)), g.div(6), 0));
+  return unaryOp('hardsigmoid', 'hardsigmoid', x, READS_X, (g, xi) => where(xi.gt(-3).mul(xi.lt(3)), g.div(6), 0));
 }
 
 /**
@@ -486,7 +494,7 @@ export function hardsigmoid(x: Tensor): Tensor {
  * @example hardswish(x)
  */
 export function hardswish(x: Tensor): Tensor {
-  return unaryOp('hardswish', 'hardswish', x, (g, xi) => where(xi.lt(-3), 0, where(xi.le(3), g.mul(xi.div(3).add(0.5)), g)));
+  return unaryOp('hardswish', 'hardswish', x, READS_X, (g, xi) => where(xi.lt(-3), 0, where(xi.le(3), g.mul(xi.div(3).add(0.5)), g)));
 }
 
 /**
@@ -496,7 +504,7 @@ export function hardswish(x: Tensor): Tensor {
  * @example logsigmoid(x)
  */
 export function logsigmoid(x: Tensor): Tensor {
-  return unaryOp('logsigmoid', 'logsigmoid', x, (g, xi) => g.mul(sigmoid(xi.neg())));
+  return unaryOp('logsigmoid', 'logsigmoid', x, READS_X, (g, xi) => g.mul(sigmoid(xi.neg())));
 }
 
 /**
@@ -526,7 +534,7 @@ export function tanhshrink(input: Tensor): Tensor {
  * @example floor(x)
  */
 export function floor(x: Tensor): Tensor {
-  return unaryOp('floor', 'floor', x, (g) => zerosLike(g));
+  return unaryOp('floor', 'floor', x, READS_NOTHING, (g) => zerosLike(g));
 }
 
 /**
@@ -536,7 +544,7 @@ export function floor(x: Tensor): Tensor {
  * @example ceil(x)
  */
 export function ceil(x: Tensor): Tensor {
-  return unaryOp('ceil', 'ceil', x, (g) => zerosLike(g));
+  return unaryOp('ceil', 'ceil', x, READS_NOTHING, (g) => zerosLike(g));
 }
 
 /**
@@ -547,7 +555,7 @@ export function ceil(x: Tensor): Tensor {
  * @example round(x)
  */
 export function round(x: Tensor): Tensor {
-  return unaryOp('round', 'round', x, (g) => zerosLike(g));
+  return unaryOp('round', 'round', x, READS_NOTHING, (g) => zerosLike(g));
 }
 
 /**
@@ -557,7 +565,7 @@ export function round(x: Tensor): Tensor {
  * @example trunc(x)
  */
 export function trunc(x: Tensor): Tensor {
-  return unaryOp('trunc', 'trunc', x, (g) => zerosLike(g));
+  return unaryOp('trunc', 'trunc', x, READS_NOTHING, (g) => zerosLike(g));
 }
 
 /**

@@ -25,13 +25,13 @@ export function where(condition: Tensor, a: TensorLike, b: TensorLike): Tensor {
   const y = typeof b === 'number' ? scalarTensor(b, x.dtype) : expectTensor('where', 'other', b);
   checkSameDType('where', x, y);
   const shape = broadcastAll(cond, x, y);
-  const data = allocate(x.dtype, sizeOf(shape));
+  const data = allocate(x.dtype, sizeOf(shape), 'where', shape);
   broadcastWhere(cond.data, cond.shape, x.data, x.shape, y.data, y.shape, data, shape);
   const c = cond.detach();
   return makeOutput('where', data, shape, [x, y], (g) => [
     x.requiresGrad ? where(c, g, 0) : null,
     y.requiresGrad ? where(c, 0, g) : null,
-  ]);
+  ], { saves: [[c], [c]] });
 }
 
 /** The shape all three operands broadcast to; an error names each operand's shape, not a partial result. */

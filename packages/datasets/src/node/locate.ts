@@ -3,7 +3,8 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const SELF = '@chainrule/datasets/node';
+// Exported by the package so that its root can be found from anywhere it is installed.
+const SELF = '@chainrule/datasets/package.json';
 
 /**
  * Places to resolve modules from. This file's own URL works when the package runs from source
@@ -24,8 +25,7 @@ function packageRoots(): string[] {
   const roots = [join(dirname(fileURLToPath(import.meta.url)), '..', '..')];
   for (const base of bases()) {
     try {
-      // The "./node" export points at src/node.ts: two levels below the package root.
-      roots.push(join(dirname(createRequire(base).resolve(SELF)), '..'));
+      roots.push(dirname(createRequire(base).resolve(SELF)));
     } catch {
       // Not resolvable from there; try the next place.
     }

@@ -118,7 +118,10 @@ export class Softplus extends Module {
  * @example new Softmax(1)
  */
 export class Softmax extends Module {
-  /** @param axis - the axis that sums to 1 (negative counts from the end); readable afterwards. */
+  /**
+   * Softmax over `axis`.
+   * @param axis - the axis that sums to 1 (negative counts from the end); readable afterwards.
+   */
   constructor(readonly axis = -1) {
     super();
   }
@@ -138,7 +141,10 @@ export class Softmax extends Module {
  * @example new LogSoftmax(1)
  */
 export class LogSoftmax extends Module {
-  /** @param axis - the normalised axis (negative counts from the end); readable afterwards. */
+  /**
+   * Log-softmax over `axis`.
+   * @param axis - the normalised axis (negative counts from the end); readable afterwards.
+   */
   constructor(readonly axis = -1) {
     super();
   }

@@ -1,4 +1,4 @@
-import { ArgumentError, ShapeError, Tensor, ones, zeros, type DType } from '@chainrule/autograd';
+import { ArgumentError, ShapeError, Tensor, incrementVersion, ones, zeros, type DType } from '@chainrule/autograd';
 import { Module } from '../module.js';
 import { formatShape } from '../format.js';
 
@@ -138,6 +138,7 @@ export class BatchNorm1d extends Module {
       rm[f] = m * mean[f]! + (1 - m) * rm[f]!;
       rv[f] = m * biasedVar[f]! * bessel + (1 - m) * rv[f]!;
     }
+    for (const t of [this.numBatchesTracked!, this.runningMean!, this.runningVar!]) incrementVersion(t);
   }
 
   protected override describe(): string {

@@ -20,7 +20,10 @@ export class FileError extends Error {
   override name = 'FileError';
   /** Node's error code ('ENOENT', 'EACCES', 'ENOSPC'...), or undefined when the cause had none. */
   readonly code: string | undefined;
-  /** @param cause - Node's error, kept as `cause`. */
+  /**
+   * An error with `message`, keeping Node's error.
+   * @param cause - Node's error, kept as `cause`; its `code` becomes this error's.
+   */
   constructor(message: string, cause: unknown) {
     super(message, { cause });
     this.code = (cause as { code?: string } | null)?.code;

@@ -1,6 +1,7 @@
 import type { FloatArray, Tensor } from '@chainrule/autograd';
+import { rules, type OptionSchema } from './options.js';
 import {
-  Optimizer, definedOnly, bufferLike, checkNonNegative, check, importBuffer, importCount,
+  Optimizer, definedOnly, bufferLike, importBuffer, importCount,
   type BaseOptions, type ParamGroup, type ParamState, type ParamsInput,
 } from './optimizer.js';
 
@@ -26,6 +27,10 @@ interface AdagradState {
 }
 
 const DEFAULTS: AdagradOptions = { lr: 1e-2, lrDecay: 0, weightDecay: 0, initialAccumulatorValue: 0, eps: 1e-10, maximize: false };
+const SCHEMA: OptionSchema = {
+  lr: rules.nonNegative, lrDecay: rules.nonNegative, weightDecay: rules.nonNegative, initialAccumulatorValue: rules.nonNegative,
+  eps: rules.nonNegative, maximize: rules.boolean,
+};
 
 /**
  * Adagrad, as torch.optim.Adagrad: γ̃ ← γ/(1 + (t-1)η); s ← s + g²; θ ← θ - γ̃·g/(√s + ε).
@@ -36,18 +41,17 @@ const DEFAULTS: AdagradOptions = { lr: 1e-2, lrDecay: 0, weightDecay: 0, initial
  * @example const opt = new Adagrad(model.parameters(), { lr: 0.1 });
  */
 export class Adagrad extends Optimizer<AdagradOptions, AdagradState> {
+  /**
+   * An optimiser of `params` (tensors, or parameter groups with their own options); options not
+   * given take PyTorch's defaults.
+   * @throws ArgumentError as the class says, naming the option.
+   */
   constructor(params: ParamsInput<AdagradOptions>, options: Partial<AdagradOptions> = {}) {
-    super('Adagrad', params, { ...DEFAULTS, ...definedOnly(options) });
+    super('Adagrad', params, { ...DEFAULTS, ...definedOnly(options) }, SCHEMA);
   }
 
-  protected validate(o: AdagradOptions): void {
-    checkNonNegative('Adagrad', 'lr', o.lr);
-    checkNonNegative('Adagrad', 'lrDecay', o.lrDecay);
-    checkNonNegative('Adagrad', 'weightDecay', o.weightDecay);
-    checkNonNegative('Adagrad', 'initialAccumulatorValue', o.initialAccumulatorValue);
-    checkNonNegative('Adagrad', 'eps', o.eps);
-    check('Adagrad', typeof o.maximize === 'boolean', 'maximize must be a boolean', o.maximize);
-  }
+  /** Every rule of Adagrad's options is in its schema. */
+  protected validate(): void {}
 
   protected update(param: Tensor, grad: FloatArray, group: ParamGroup<AdagradOptions>): void {
     const { lr, lrDecay, weightDecay: wd, initialAccumulatorValue, eps, maximize } = group;

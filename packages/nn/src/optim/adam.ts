@@ -1,6 +1,7 @@
 import { adamUpdate, type FloatArray, type Tensor } from '@chainrule/autograd';
+import { rules, type OptionSchema } from './options.js';
 import {
-  Optimizer, definedOnly, bufferLike, check, checkNonNegative, exportBuffer, importBuffer, importCount, importOptionalBuffer,
+  Optimizer, definedOnly, bufferLike, check, exportBuffer, importBuffer, importCount, importOptionalBuffer,
   type BaseOptions, type ParamGroup, type ParamState, type ParamsInput,
 } from './optimizer.js';
 
@@ -28,6 +29,9 @@ interface AdamState {
 }
 
 const DEFAULTS: AdamOptions = { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, amsgrad: false, maximize: false };
+const SCHEMA: OptionSchema = {
+  lr: rules.nonNegative, betas: rules.tuple(2, rules.finite), eps: rules.nonNegative, weightDecay: rules.nonNegative, amsgrad: rules.boolean, maximize: rules.boolean,
+};
 
 /** The shared update of Adam and AdamW; they differ only in how weight decay enters. */
 abstract class AdamFamily extends Optimizer<AdamOptions, AdamState> {
@@ -35,15 +39,8 @@ abstract class AdamFamily extends Optimizer<AdamOptions, AdamState> {
   protected abstract readonly decoupled: boolean;
 
   protected validate(o: AdamOptions): void {
-    const name = this.name;
-    checkNonNegative(name, 'lr', o.lr);
-    checkNonNegative(name, 'eps', o.eps);
-    check(name, Array.isArray(o.betas) && o.betas.length === 2, 'betas must be a pair [beta1, beta2]', o.betas);
-    check(name, o.betas[0] >= 0 && o.betas[0] < 1, 'betas[0] must be in [0, 1)', o.betas[0]);
-    check(name, o.betas[1] >= 0 && o.betas[1] < 1, 'betas[1] must be in [0, 1)', o.betas[1]);
-    checkNonNegative(name, 'weightDecay', o.weightDecay);
-    check(name, typeof o.amsgrad === 'boolean', 'amsgrad must be a boolean', o.amsgrad);
-    check(name, typeof o.maximize === 'boolean', 'maximize must be a boolean', o.maximize);
+    check(this.name, o.betas[0] >= 0 && o.betas[0] < 1, 'betas[0] must be in [0, 1)', o.betas[0]);
+    check(this.name, o.betas[1] >= 0 && o.betas[1] < 1, 'betas[1] must be in [0, 1)', o.betas[1]);
   }
 
   protected update(param: Tensor, grad: FloatArray, group: ParamGroup<AdamOptions>): void {
@@ -91,8 +88,13 @@ abstract class AdamFamily extends Optimizer<AdamOptions, AdamState> {
 export class Adam extends AdamFamily {
   protected readonly decoupled = false;
 
+  /**
+   * An optimiser of `params` (tensors, or parameter groups with their own options); options not
+   * given take PyTorch's defaults.
+   * @throws ArgumentError as the class says, naming the option.
+   */
   constructor(params: ParamsInput<AdamOptions>, options: Partial<AdamOptions> = {}) {
-    super('Adam', params, { ...DEFAULTS, ...definedOnly(options) });
+    super('Adam', params, { ...DEFAULTS, ...definedOnly(options) }, SCHEMA);
   }
 }
 
@@ -104,7 +106,12 @@ export class Adam extends AdamFamily {
 export class AdamW extends AdamFamily {
   protected readonly decoupled = true;
 
+  /**
+   * An optimiser of `params` (tensors, or parameter groups with their own options); options not
+   * given take PyTorch's defaults.
+   * @throws ArgumentError as the class says, naming the option.
+   */
   constructor(params: ParamsInput<AdamOptions>, options: Partial<AdamOptions> = {}) {
-    super('AdamW', params, { ...DEFAULTS, weightDecay: 1e-2, ...definedOnly(options) });
+    super('AdamW', params, { ...DEFAULTS, weightDecay: 1e-2, ...definedOnly(options) }, SCHEMA);
   }
 }

@@ -1,6 +1,7 @@
-import { ArgumentError, Tensor, enableGrad, type FloatArray } from '@chainrule/autograd';
+import { ArgumentError, Tensor, enableGrad, incrementVersion, type FloatArray } from '@chainrule/autograd';
 import { StateDictError } from '../errors.js';
 import { clearGrad, type ZeroGradOptions } from '../zero-grad.js';
+import { checkOptions, optionProblems, rules, type OptionRule, type OptionSchema } from './options.js';
 
 /** A group option's value: a number, a flag, or a tuple such as Adam's betas. */
 export type OptionValue = number | boolean | readonly number[];
@@ -73,16 +74,27 @@ export abstract class Optimizer<O extends BaseOptions, S extends object> {
   protected readonly defaults: O;
   /** The class's name for messages ('SGD', 'Adam', ...). */
   protected readonly name: string;
+  /** The rule of each option; every group is checked against it (see `checkGroup`). */
+  protected readonly schema: OptionSchema;
 
   /**
    * @param name - the class's name, for messages.
    * @param params - tensors (one group) or parameter groups.
    * @param defaults - every option's value for groups that do not set it.
-   * @throws ArgumentError for an empty list, a mix of tensors and groups, or as `addParamGroup`.
+   * @param schema - each option's rule (see `rules`); without one, each option of `defaults` must
+   *   keep the type of its default (a finite number, a boolean, an array of as many finite
+   *   numbers), and lr be >= 0.
+   * @throws ArgumentError for an empty list, a mix of tensors and groups, an unknown option, or as `addParamGroup`.
    */
-  protected constructor(name: string, params: ParamsInput<O>, defaults: O) {
+  protected constructor(name: string, params: ParamsInput<O>, defaults: O, schema?: OptionSchema) {
     this.name = name;
+    this.schema = schema ?? schemaFromDefaults(defaults);
+    // Checked before merging, so a misspelt option is named even though the defaults fill the real one.
+    checkOptions(name, defaults, this.schema);
     this.defaults = defaults;
+    if (params === null || typeof params !== 'object' || typeof (params as Iterable<unknown>)[Symbol.iterator] !== 'function') {
+      throw new ArgumentError(`${name}: expected the parameters (model.parameters()) or parameter groups, got ${params === null ? 'null' : typeof params}`);
+    }
     const list = [...(params as Iterable<Tensor | ParamGroupSpec<O>>)];
     if (list.length === 0) throw new ArgumentError(`${name}: got an empty parameter list`);
     if (list.every((p) => p instanceof Tensor)) {
@@ -97,8 +109,35 @@ export abstract class Optimizer<O extends BaseOptions, S extends object> {
     }
   }
 
-  /** Checks a group's options, throwing `Name: option must ..., got ...`. */
+  /**
+   * Checks what the schema cannot: rules between options (SGD's nesterov needs momentum), and
+   * whatever a subclass without a schema wants. Throws `Name: option must ..., got ...`.
+   */
   protected abstract validate(options: O): void;
+
+  /**
+   * Checks a group's options: every name known to the schema, every value by its rule, then
+   * `validate`. Runs on construction, on each `step` (groups are plain objects anyone may edit,
+   * as schedulers do) and in `loadStateDict`.
+   */
+  protected checkGroup(group: ParamGroup<O>, gi: number): void {
+    const problems = this.groupProblems(group, `group ${gi}`);
+    if (problems.length > 0) throw new ArgumentError(problems[0]!);
+  }
+
+  /** Every problem of a group's options (`checkGroup` throws the first). */
+  private groupProblems(group: ParamGroup<O>, where?: string): string[] {
+    const problems = optionProblems(this.name, group, { ...this.schema, initialLr: rules.nonNegative }, {
+      required: Object.keys(this.schema), ignore: ['params'], where,
+    });
+    if (problems.length > 0) return problems;
+    try {
+      this.validate(group);
+    } catch (e) {
+      return [(e as Error).message];
+    }
+    return [];
+  }
   /** Updates one parameter in place from its gradient. */
   protected abstract update(param: Tensor, grad: FloatArray, group: ParamGroup<O>): void;
   /** The state as plain data (copies, so later steps do not change it). */
@@ -126,7 +165,7 @@ export abstract class Optimizer<O extends BaseOptions, S extends object> {
     // An option given as undefined keeps its default.
     const given = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined));
     const group = { ...this.defaults, ...given, params: tensors } as ParamGroup<O>;
-    this.validate(group);
+    this.checkGroup(group, this.paramGroups.length);
     this.paramGroups.push(group);
   }
 
@@ -138,10 +177,17 @@ export abstract class Optimizer<O extends BaseOptions, S extends object> {
    */
   step(closure?: () => number): number | undefined {
     const loss = closure === undefined ? undefined : enableGrad(closure);
+    // Everything is checked before anything is written, so a bad group or gradient leaves every parameter as it was.
+    this.paramGroups.forEach((group, gi) => {
+      this.checkGroup(group, gi);
+      group.params.forEach((p, i) => this.checkGrad(p, gi, i));
+    });
     for (const group of this.paramGroups) {
       for (const p of group.params) {
         if (p.grad === null) continue;
         this.update(p, p.grad.data, group);
+        // Whatever the update wrote, a backward through a graph that saw the old values must refuse.
+        incrementVersion(p);
       }
     }
     return loss;
@@ -154,6 +200,17 @@ export abstract class Optimizer<O extends BaseOptions, S extends object> {
    */
   zeroGrad(options: ZeroGradOptions = {}): void {
     for (const group of this.paramGroups) for (const p of group.params) clearGrad(p, options);
+  }
+
+  /** A gradient an update can read: a Tensor of the parameter's shape and dtype, or null. */
+  private checkGrad(p: Tensor, gi: number, i: number): void {
+    const g: unknown = p.grad;
+    if (g === null) return;
+    const where = `parameter ${i} of group ${gi} (shape [${p.shape.join(',')}], ${p.dtype})`;
+    if (!(g instanceof Tensor)) throw new ArgumentError(`${this.name}: the .grad of ${where} is not a Tensor`);
+    if (g.dtype !== p.dtype || g.shape.length !== p.shape.length || g.shape.some((d, k) => d !== p.shape[k])) {
+      throw new ArgumentError(`${this.name}: the .grad of ${where} has shape [${g.shape.join(',')}] and dtype ${g.dtype}; it must match the parameter`);
+    }
   }
 
   /** Existing state of `param`, or `create()` stored as its state. */
@@ -213,23 +270,18 @@ export abstract class Optimizer<O extends BaseOptions, S extends object> {
     const newOptions: ParamGroup<O>[] = [];
     groups.forEach((saved, gi) => {
       const current = this.paramGroups[gi]!;
+      if (saved === null || typeof saved !== 'object' || Array.isArray(saved)) {
+        problems.push(`group ${gi} is not an object of options`);
+        return;
+      }
       if (!Array.isArray(saved.params) || saved.params.length !== current.params.length) {
         problems.push(`group ${gi} has ${Array.isArray(saved.params) ? saved.params.length : 'no'} parameter(s), the optimiser's ${current.params.length}`);
         return;
       }
-      const keys = Object.keys(this.defaults);
-      for (const k of keys) if (!Object.hasOwn(saved, k)) problems.push(`group ${gi}: missing option '${k}'`);
-      for (const k of Object.keys(saved)) {
-        if (k !== 'params' && k !== 'initialLr' && !keys.includes(k)) problems.push(`group ${gi}: unexpected option '${k}'`);
-      }
       const { params: _params, ...options } = saved;
       const merged = { ...current, ...copyOptions(options), params: current.params } as ParamGroup<O>;
       if (!Object.hasOwn(saved, 'initialLr')) delete merged.initialLr;
-      try {
-        this.validate(merged);
-      } catch (e) {
-        problems.push(`group ${gi}: ${(e as Error).message}`);
-      }
+      for (const problem of this.groupProblems({ ...copyOptions(options), params: current.params } as ParamGroup<O>)) problems.push(`group ${gi}: ${problem}`);
       newOptions.push(merged);
     });
     const newState = new Map<Tensor, S>();
@@ -241,7 +293,13 @@ export abstract class Optimizer<O extends BaseOptions, S extends object> {
         continue;
       }
       try {
-        newState.set(p, this.importState(plain, p));
+        const imported = this.importState(plain, p);
+        // A name the optimiser does not keep is refused, not dropped: it is a file from another
+        // optimiser or a misspelling, and silently ignoring it would resume from the wrong state.
+        const kept = new Set(Object.keys(this.exportState(imported)));
+        const unknown = Object.keys(plain).filter((name) => !kept.has(name));
+        if (unknown.length > 0) throw new Error(`unexpected state ${unknown.map((n) => JSON.stringify(n)).join(', ')} (${this.name} keeps ${[...kept].join(', ') || 'none'})`);
+        newState.set(p, imported);
       } catch (e) {
         problems.push(`parameter ${i}: ${(e as Error).message}`);
       }
@@ -256,9 +314,23 @@ export abstract class Optimizer<O extends BaseOptions, S extends object> {
 }
 
 function copyOptions(options: Record<string, OptionValue>): Record<string, OptionValue> {
-  const out: Record<string, OptionValue> = {};
+  // No prototype: an own `__proto__` key in the input stays an ordinary key (and is then refused
+  // as an unknown option) instead of replacing the copy's prototype.
+  const out = Object.create(null) as Record<string, OptionValue>;
   for (const [k, v] of Object.entries(options)) out[k] = Array.isArray(v) ? [...(v as number[])] : v;
   return out;
+}
+
+/** Each default's type as a rule; lr >= 0. */
+function schemaFromDefaults(defaults: object): OptionSchema {
+  const schema: Record<string, OptionRule> = {};
+  for (const [k, v] of Object.entries(defaults)) {
+    if (k === 'lr') schema[k] = rules.nonNegative;
+    else if (typeof v === 'boolean') schema[k] = rules.boolean;
+    else if (Array.isArray(v)) schema[k] = rules.tuple(v.length, rules.finite);
+    else schema[k] = rules.finite;
+  }
+  return schema;
 }
 
 /** Throws `Name: message, got value` unless `ok`. */

@@ -1,6 +1,7 @@
 import type { FloatArray, Tensor } from '@chainrule/autograd';
+import { rules, type OptionSchema } from './options.js';
 import {
-  Optimizer, definedOnly, bufferLike, check, checkNonNegative, exportBuffer, importBuffer, importCount, importOptionalBuffer,
+  Optimizer, definedOnly, bufferLike, exportBuffer, importBuffer, importCount, importOptionalBuffer,
   type BaseOptions, type ParamGroup, type ParamState, type ParamsInput,
 } from './optimizer.js';
 
@@ -30,6 +31,10 @@ interface RMSpropState {
 }
 
 const DEFAULTS: RMSpropOptions = { lr: 1e-2, alpha: 0.99, eps: 1e-8, weightDecay: 0, momentum: 0, centered: false, maximize: false };
+const SCHEMA: OptionSchema = {
+  lr: rules.nonNegative, alpha: rules.nonNegative, eps: rules.nonNegative, weightDecay: rules.nonNegative, momentum: rules.nonNegative,
+  centered: rules.boolean, maximize: rules.boolean,
+};
 
 /**
  * RMSprop, as torch.optim.RMSprop: v ← αv + (1-α)g²; centered: ḡ ← αḡ + (1-α)g, ṽ = v - ḡ²;
@@ -40,19 +45,17 @@ const DEFAULTS: RMSpropOptions = { lr: 1e-2, alpha: 0.99, eps: 1e-8, weightDecay
  * @example const opt = new RMSprop(model.parameters(), { lr: 1e-3, momentum: 0.9, centered: true });
  */
 export class RMSprop extends Optimizer<RMSpropOptions, RMSpropState> {
+  /**
+   * An optimiser of `params` (tensors, or parameter groups with their own options); options not
+   * given take PyTorch's defaults.
+   * @throws ArgumentError as the class says, naming the option.
+   */
   constructor(params: ParamsInput<RMSpropOptions>, options: Partial<RMSpropOptions> = {}) {
-    super('RMSprop', params, { ...DEFAULTS, ...definedOnly(options) });
+    super('RMSprop', params, { ...DEFAULTS, ...definedOnly(options) }, SCHEMA);
   }
 
-  protected validate(o: RMSpropOptions): void {
-    checkNonNegative('RMSprop', 'lr', o.lr);
-    checkNonNegative('RMSprop', 'alpha', o.alpha);
-    checkNonNegative('RMSprop', 'eps', o.eps);
-    checkNonNegative('RMSprop', 'weightDecay', o.weightDecay);
-    checkNonNegative('RMSprop', 'momentum', o.momentum);
-    check('RMSprop', typeof o.centered === 'boolean', 'centered must be a boolean', o.centered);
-    check('RMSprop', typeof o.maximize === 'boolean', 'maximize must be a boolean', o.maximize);
-  }
+  /** Every rule of RMSprop's options is in its schema. */
+  protected validate(): void {}
 
   protected update(param: Tensor, grad: FloatArray, group: ParamGroup<RMSpropOptions>): void {
     const { lr, alpha, eps, weightDecay: wd, momentum: mu, centered, maximize } = group;

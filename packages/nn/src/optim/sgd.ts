@@ -1,6 +1,7 @@
 import { axpby, axpy, type FloatArray, type Tensor } from '@chainrule/autograd';
+import { rules, type OptionSchema } from './options.js';
 import {
-  Optimizer, bufferLike, check, checkNonNegative, definedOnly, exportBuffer, importOptionalBuffer,
+  Optimizer, bufferLike, check, definedOnly, exportBuffer, importOptionalBuffer,
   type BaseOptions, type ParamGroup, type ParamState, type ParamsInput,
 } from './optimizer.js';
 
@@ -25,6 +26,9 @@ interface SGDState {
 }
 
 const DEFAULTS: SGDOptions = { lr: 1e-3, momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, maximize: false };
+const SCHEMA: OptionSchema = {
+  lr: rules.nonNegative, momentum: rules.nonNegative, dampening: rules.finite, weightDecay: rules.nonNegative, nesterov: rules.boolean, maximize: rules.boolean,
+};
 
 /**
  * Stochastic gradient descent with optional momentum, as torch.optim.SGD:
@@ -38,17 +42,16 @@ const DEFAULTS: SGDOptions = { lr: 1e-3, momentum: 0, dampening: 0, weightDecay:
  * @example const opt = new SGD(model.parameters(), { lr: 0.1, momentum: 0.9 });
  */
 export class SGD extends Optimizer<SGDOptions, SGDState> {
+  /**
+   * An optimiser of `params` (tensors, or parameter groups with their own options); options not
+   * given take PyTorch's defaults.
+   * @throws ArgumentError as the class says, naming the option.
+   */
   constructor(params: ParamsInput<SGDOptions>, options: Partial<SGDOptions> = {}) {
-    super('SGD', params, { ...DEFAULTS, ...definedOnly(options) });
+    super('SGD', params, { ...DEFAULTS, ...definedOnly(options) }, SCHEMA);
   }
 
   protected validate(o: SGDOptions): void {
-    checkNonNegative('SGD', 'lr', o.lr);
-    checkNonNegative('SGD', 'momentum', o.momentum);
-    check('SGD', typeof o.dampening === 'number' && Number.isFinite(o.dampening), 'dampening must be a finite number', o.dampening);
-    checkNonNegative('SGD', 'weightDecay', o.weightDecay);
-    check('SGD', typeof o.nesterov === 'boolean', 'nesterov must be a boolean', o.nesterov);
-    check('SGD', typeof o.maximize === 'boolean', 'maximize must be a boolean', o.maximize);
     if (o.nesterov) {
       check('SGD', o.momentum > 0 && o.dampening === 0, 'nesterov momentum needs momentum > 0 and dampening 0', `momentum ${o.momentum}, dampening ${o.dampening}`);
     }

@@ -1,4 +1,5 @@
-import { LRScheduler, checkOption, type Schedulable } from './scheduler.js';
+import { LRScheduler, type Schedulable } from './scheduler.js';
+import { checkOptions, rules } from '../optim/options.js';
 
 /** Options of `StepLR`. */
 export interface StepLROptions {
@@ -14,10 +15,13 @@ export interface StepLROptions {
  * @example new StepLR(opt, { stepSize: 30, gamma: 0.1 })
  */
 export class StepLR extends LRScheduler {
+  /**
+   * Schedules `optimizer`'s groups and sets epoch 0's learning rates.
+   * @throws ArgumentError as the class says, naming the option.
+   */
   constructor(optimizer: Schedulable, options: StepLROptions) {
+    checkOptions('StepLR', options, { stepSize: rules.positiveInteger, gamma: rules.nonNegative }, { required: ['stepSize'] });
     const { stepSize, gamma = 0.1 } = options;
-    checkOption('StepLR', Number.isInteger(stepSize) && stepSize > 0, 'stepSize must be a positive integer', stepSize);
-    checkOption('StepLR', Number.isFinite(gamma) && gamma >= 0, 'gamma must be >= 0', gamma);
     super(optimizer, (base, epoch) => base * gamma ** Math.floor(epoch / stepSize));
   }
 }
@@ -34,9 +38,13 @@ export interface ExponentialLROptions {
  * @example new ExponentialLR(opt, { gamma: 0.95 })
  */
 export class ExponentialLR extends LRScheduler {
+  /**
+   * Schedules `optimizer`'s groups and sets epoch 0's learning rates.
+   * @throws ArgumentError as the class says, naming the option.
+   */
   constructor(optimizer: Schedulable, options: ExponentialLROptions) {
+    checkOptions('ExponentialLR', options, { gamma: rules.nonNegative }, { required: ['gamma'] });
     const { gamma } = options;
-    checkOption('ExponentialLR', Number.isFinite(gamma) && gamma >= 0, 'gamma must be >= 0', gamma);
     super(optimizer, (base, epoch) => base * gamma ** epoch);
   }
 }
@@ -58,10 +66,13 @@ export interface CosineAnnealingLROptions {
  * @example new CosineAnnealingLR(opt, { tMax: 100 })
  */
 export class CosineAnnealingLR extends LRScheduler {
+  /**
+   * Schedules `optimizer`'s groups and sets epoch 0's learning rates.
+   * @throws ArgumentError as the class says, naming the option.
+   */
   constructor(optimizer: Schedulable, options: CosineAnnealingLROptions) {
+    checkOptions('CosineAnnealingLR', options, { tMax: rules.positiveInteger, etaMin: rules.nonNegative }, { required: ['tMax'] });
     const { tMax, etaMin = 0 } = options;
-    checkOption('CosineAnnealingLR', Number.isInteger(tMax) && tMax > 0, 'tMax must be a positive integer', tMax);
-    checkOption('CosineAnnealingLR', Number.isFinite(etaMin) && etaMin >= 0, 'etaMin must be >= 0', etaMin);
     super(optimizer, (base, epoch) => etaMin + ((base - etaMin) * (1 + Math.cos((Math.PI * epoch) / tMax))) / 2);
   }
 }

@@ -1,6 +1,6 @@
 import { ArgumentError } from '@chainrule/autograd';
-import { StateDictError } from '../errors.js';
-import { checkOption, type Schedulable, type Scheduler } from './scheduler.js';
+import { checkOptions, rules } from '../optim/options.js';
+import { checkState, perGroupLrs, type Schedulable, type Scheduler } from './scheduler.js';
 
 /** Options of `ReduceLROnPlateau` (PyTorch's defaults). */
 export interface ReduceLROnPlateauOptions {
@@ -65,19 +65,23 @@ export class ReduceLROnPlateau implements Scheduler {
   cooldownCounter = 0;
   private lastLr: number[];
 
+  /**
+   * Watches a metric for `optimizer`'s groups; learning rates are left as they are until a plateau.
+   * @throws ArgumentError as the class says, naming the option.
+   */
   constructor(optimizer: Schedulable, options: ReduceLROnPlateauOptions = {}) {
-    const { mode = 'min', factor = 0.1, patience = 10, threshold = 1e-4, thresholdMode = 'rel', cooldown = 0, minLr = 0, eps = 1e-8 } = options;
     const name = 'ReduceLROnPlateau';
-    checkOption(name, mode === 'min' || mode === 'max', "mode must be 'min' or 'max'", mode);
-    checkOption(name, factor >= 0 && factor < 1, 'factor must be in [0, 1)', factor);
-    checkOption(name, Number.isInteger(patience) && patience >= 0, 'patience must be a non-negative integer', patience);
-    checkOption(name, Number.isFinite(threshold) && threshold >= 0, 'threshold must be >= 0', threshold);
-    checkOption(name, thresholdMode === 'rel' || thresholdMode === 'abs', "thresholdMode must be 'rel' or 'abs'", thresholdMode);
-    checkOption(name, Number.isInteger(cooldown) && cooldown >= 0, 'cooldown must be a non-negative integer', cooldown);
-    checkOption(name, eps >= 0, 'eps must be >= 0', eps);
+    checkOptions(name, options, {
+      mode: rules.oneOf('min', 'max'), factor: rules.fraction, patience: rules.nonNegativeInteger, threshold: rules.nonNegative,
+      thresholdMode: rules.oneOf('rel', 'abs'), cooldown: rules.nonNegativeInteger, minLr: rules.either(rules.nonNegative, perGroupLrs), eps: rules.nonNegative,
+    });
+    const { mode = 'min', factor = 0.1, patience = 10, threshold = 1e-4, thresholdMode = 'rel', cooldown = 0, minLr = 0, eps = 1e-8 } = options;
+    if (optimizer === null || typeof optimizer !== 'object' || !Array.isArray(optimizer.paramGroups)) {
+      throw new ArgumentError(`${name}: expected an optimiser`);
+    }
     const groups = optimizer.paramGroups.length;
     const minLrs = typeof minLr === 'number' ? new Array<number>(groups).fill(minLr) : [...minLr];
-    checkOption(name, minLrs.length === groups, `minLr must give one value per group (${groups})`, minLrs.length);
+    if (minLrs.length !== groups) throw new ArgumentError(`${name}: minLr must give one value per group (${groups}), got ${minLrs.length}`);
     this.optimizer = optimizer;
     this.mode = mode;
     this.factor = factor;
@@ -139,13 +143,16 @@ export class ReduceLROnPlateau implements Scheduler {
   }
 
   /**
-   * Restores `stateDict` output.
-   * @throws StateDictError if a field is missing or of the wrong type.
+   * Restores `stateDict` output. Every field is checked first (counters non-negative integers,
+   * best not NaN, one learning rate >= 0 per group), and nothing changes on a problem.
+   * @throws StateDictError listing every missing, unknown or out-of-range field.
    * @example sched.loadStateDict(saved)
    */
   loadStateDict(dict: PlateauStateDict): void {
-    const ok = [dict?.lastEpoch, dict?.numBadEpochs, dict?.cooldownCounter].every(Number.isInteger) && typeof dict.best === 'number' && Array.isArray(dict.lastLr);
-    if (!ok) throw new StateDictError('ReduceLROnPlateau.loadStateDict: expected { lastEpoch, best, numBadEpochs, cooldownCounter, lastLr }');
+    checkState('ReduceLROnPlateau.loadStateDict', dict, {
+      lastEpoch: rules.nonNegativeInteger, best: rules.notNaN, numBadEpochs: rules.nonNegativeInteger,
+      cooldownCounter: rules.nonNegativeInteger, lastLr: perGroupLrs,
+    }, this.optimizer.paramGroups.length);
     this.lastEpoch = dict.lastEpoch;
     this.best = dict.best;
     this.numBadEpochs = dict.numBadEpochs;

@@ -1,6 +1,7 @@
 import { ArgumentError } from '@chainrule/autograd';
 import { StateDictError } from '../errors.js';
 import type { BaseOptions, ParamGroup } from '../optim/optimizer.js';
+import { checkOptions, optionProblems, rules, type OptionSchema } from '../optim/options.js';
 
 /** What a scheduler drives: anything with parameter groups holding an `lr`. */
 export interface Schedulable {
@@ -66,14 +67,22 @@ export abstract class LRScheduler implements Scheduler {
     this.step();
   }
 
-  /** The learning rate at `epoch` for a group starting from `baseLr`. @example sched.lrFor(0.1, 10) */
+  /**
+   * The learning rate at `epoch` (a non-negative integer) for a group starting from `baseLr`.
+   * Throws when the formula gives anything but a finite number >= 0. @example sched.lrFor(0.1, 10)
+   */
   lrFor(baseLr: number, epoch: number): number {
-    return this.formula(baseLr, epoch);
+    checkOptions(this.constructor.name, { epoch }, { epoch: rules.nonNegativeInteger });
+    const lr: unknown = this.formula(baseLr, epoch);
+    if (!rules.nonNegative.test(lr)) {
+      throw new ArgumentError(`${this.constructor.name}: the learning rate at epoch ${epoch} from base ${baseLr} is ${String(lr)}; it must be a finite number >= 0`);
+    }
+    return lr as number;
   }
 
   /** The learning rates at `epoch` (does not change the optimiser). @example sched.lrAt(10) */
   lrAt(epoch: number): number[] {
-    return this.baseLrs.map((base) => this.formula(base, epoch));
+    return this.baseLrs.map((base) => this.lrFor(base, epoch));
   }
 
   /** Advances one epoch (or step) and sets the groups' learning rates. @example opt.step(); sched.step(); */
@@ -95,29 +104,46 @@ export abstract class LRScheduler implements Scheduler {
     this.lastLr = [...lrs];
   }
 
+  /** The rules of the fields of `stateDict()`; subclasses with more state add theirs. */
+  protected stateSchema(): OptionSchema {
+    return { lastEpoch: rules.nonNegativeInteger, baseLrs: perGroupLrs, lastLr: perGroupLrs };
+  }
+
   /** The epoch counter and learning rates, as plain data. @example const saved = sched.stateDict() */
   stateDict(): SchedulerStateDict {
     return { lastEpoch: this.lastEpoch, baseLrs: [...this.baseLrs], lastLr: [...this.lastLr] };
   }
 
   /**
-   * Restores `stateDict` output (the optimiser's lrs come from its own state dict).
-   * @throws StateDictError if `dict` lacks an integer lastEpoch or has baseLrs/lastLr of the wrong length.
+   * Restores `stateDict` output (the optimiser's lrs come from its own state dict). Every field
+   * is checked first (an epoch >= 0, one learning rate >= 0 per group), and nothing changes on a problem.
+   * @throws StateDictError listing every missing, unknown or out-of-range field, or per-group arrays of the wrong length.
    * @example sched.loadStateDict(saved)
    */
   loadStateDict(dict: SchedulerStateDict): void {
+    checkState(`${this.constructor.name}.loadStateDict`, dict, this.stateSchema(), this.baseLrs.length);
     const n = this.baseLrs.length;
-    const ok =
-      Number.isInteger(dict?.lastEpoch) && Array.isArray(dict.baseLrs) && dict.baseLrs.length === n &&
-      Array.isArray(dict.lastLr) && dict.lastLr.length === n;
-    if (!ok) throw new StateDictError(`${this.constructor.name}.loadStateDict: expected { lastEpoch, baseLrs, lastLr } for ${n} group(s)`);
     this.lastEpoch = dict.lastEpoch;
     this.baseLrs.splice(0, n, ...dict.baseLrs);
     this.lastLr = [...dict.lastLr];
   }
 }
 
-/** Throws `Name: option must ..., got value` unless ok. */
-export function checkOption(name: string, ok: boolean, message: string, value: unknown): void {
-  if (!ok) throw new ArgumentError(`${name}: ${message}, got ${String(value)}`);
+/** One learning rate >= 0 per group. */
+export const perGroupLrs = rules.arrayOf(rules.nonNegative);
+
+/**
+ * Checks a scheduler's saved state against `schema` (every field required, no other), and that
+ * its per-group arrays (`baseLrs`, `lastLr`) have one entry per group; throws a StateDictError
+ * listing every problem.
+ */
+export function checkState(owner: string, dict: unknown, schema: OptionSchema, groups: number): void {
+  const problems = optionProblems(owner, dict, schema, { required: Object.keys(schema) });
+  if (problems.length === 0) {
+    for (const key of ['baseLrs', 'lastLr']) {
+      const v = (dict as Record<string, unknown>)[key];
+      if (Array.isArray(v) && v.length !== groups) problems.push(`${owner}: ${key} holds ${v.length} learning rate(s) for ${groups} group(s)`);
+    }
+  }
+  if (problems.length > 0) throw new StateDictError(problems.join('; '));
 }

@@ -1,4 +1,6 @@
-import { LRScheduler, checkOption, type Schedulable, type SchedulerStateDict } from './scheduler.js';
+import { StateDictError } from '../errors.js';
+import { checkOptions, rules, type OptionSchema } from '../optim/options.js';
+import { LRScheduler, type Schedulable, type SchedulerStateDict } from './scheduler.js';
 
 /** Options of `LinearWarmup`. */
 export interface LinearWarmupOptions {
@@ -25,11 +27,17 @@ export class LinearWarmup extends LRScheduler {
   /** Epochs (or steps) of warmup. */
   readonly warmupSteps: number;
 
+  /**
+   * Schedules `optimizer`'s groups and sets epoch 0's learning rates.
+   * @throws ArgumentError as the class says, naming the option.
+   */
   constructor(optimizer: Schedulable, options: LinearWarmupOptions) {
+    checkOptions('LinearWarmup', options, {
+      warmupSteps: rules.nonNegativeInteger,
+      startFactor: rules.unit,
+      after: { test: (v) => v instanceof LRScheduler && v.optimizer === optimizer, must: 'a scheduler of the same optimiser' },
+    }, { required: ['warmupSteps'] });
     const { warmupSteps, startFactor = 1 / 3, after } = options;
-    checkOption('LinearWarmup', Number.isInteger(warmupSteps) && warmupSteps >= 0, 'warmupSteps must be a non-negative integer', warmupSteps);
-    checkOption('LinearWarmup', Number.isFinite(startFactor) && startFactor >= 0 && startFactor <= 1, 'startFactor must be in [0, 1]', startFactor);
-    checkOption('LinearWarmup', after === undefined || after.optimizer === optimizer, 'after must schedule the same optimiser', 'another optimiser');
     super(optimizer, (base, epoch) => {
       if (epoch < warmupSteps) return base * (startFactor + ((1 - startFactor) * epoch) / warmupSteps);
       return after === undefined ? base : after.lrFor(base, epoch - warmupSteps);
@@ -43,13 +51,26 @@ export class LinearWarmup extends LRScheduler {
     return { ...super.stateDict(), after: this.after === null ? null : this.after.stateDict() };
   }
 
+  protected override stateSchema(): OptionSchema {
+    return { ...super.stateSchema(), after: { test: (v) => v === null || (typeof v === 'object' && !Array.isArray(v)), must: "null or the state of the 'after' scheduler" } };
+  }
+
   /**
-   * Restores `stateDict` output, the following scheduler's too.
-   * @throws StateDictError as `LRScheduler.loadStateDict`.
+   * Restores `stateDict` output, the following scheduler's too; on any problem nothing changes.
+   * @throws StateDictError as `LRScheduler.loadStateDict`, or when the state and this warmup disagree on having an 'after' scheduler.
    */
   override loadStateDict(dict: SchedulerStateDict): void {
+    const inner = dict?.after;
+    if ((this.after === null) !== (inner === null || inner === undefined)) {
+      throw new StateDictError(`LinearWarmup.loadStateDict: the state ${inner ? 'has' : 'has no'} 'after' scheduler state, but this warmup ${this.after ? 'has' : 'has no'} 'after' scheduler`);
+    }
+    const before = this.stateDict();
     super.loadStateDict(dict);
-    const inner = dict.after;
-    if (this.after !== null && inner !== null && typeof inner === 'object' && !Array.isArray(inner)) this.after.loadStateDict(inner);
+    try {
+      if (this.after !== null) this.after.loadStateDict(inner as SchedulerStateDict);
+    } catch (e) {
+      super.loadStateDict(before);
+      throw e;
+    }
   }
 }

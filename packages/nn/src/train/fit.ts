@@ -5,6 +5,7 @@ import type { Scheduler } from '../schedulers/scheduler.js';
 import type { MetricFunction } from './metrics.js';
 import { defaultOutput, isCI, type ProgressOutput } from './env.js';
 import { Progress, type ProgressFigures } from './progress.js';
+import { checkOptions, rules, type OptionRule } from '../optim/options.js';
 
 /**
  * One mini-batch as `fit` takes it: inputs and targets as Tensors, first axis the samples.
@@ -87,7 +88,27 @@ export interface FitOptions {
   quiet?: boolean;
   /** Where progress goes (default process.stdout, or console.log in a browser). */
   output?: ProgressOutput;
+  /**
+   * What a NaN or infinite training loss does: 'throw' (default) stops with an error naming the
+   * epoch and batch, before that batch's update, so the model keeps the last finite weights;
+   * 'skip' leaves the batch out (no update, not counted in the epoch's loss); 'continue'
+   * trains on it as on any batch.
+   */
+  onNonFiniteLoss?: 'throw' | 'skip' | 'continue';
 }
+
+const isFunction: OptionRule = { test: (v) => typeof v === 'function', must: 'a function' };
+const isObject: OptionRule = { test: (v) => typeof v === 'object' && v !== null, must: 'an object' };
+const hasStep: OptionRule = {
+  test: (v) => typeof v === 'object' && v !== null && typeof (v as { step?: unknown }).step === 'function',
+  must: 'an object with a step() method',
+};
+
+const FIT_OPTIONS = {
+  loss: isFunction, optimizer: hasStep, epochs: rules.nonNegativeInteger, scheduler: hasStep,
+  schedulerInterval: rules.oneOf('epoch', 'step'), metrics: isObject, validation: { test: () => true, must: 'batches' },
+  callbacks: isObject, quiet: rules.boolean, output: isObject, onNonFiniteLoss: rules.oneOf('throw', 'skip', 'continue'),
+};
 
 /** Per-epoch figures of a `fit` run. */
 export interface History {
@@ -157,10 +178,14 @@ class Means {
     for (const k of Object.keys(metrics)) this.sums[k] = 0;
   }
 
-  add(size: number, loss: number | null, prediction: Tensor, target: Tensor): void {
+  add(op: string, size: number, loss: number | null, prediction: Tensor, target: Tensor): void {
     this.samples += size;
     if (loss !== null) this.lossSum += loss * size;
-    for (const [k, f] of Object.entries(this.metrics)) this.sums[k]! += f(prediction, target) * size;
+    for (const [k, f] of Object.entries(this.metrics)) {
+      const value: unknown = f(prediction, target);
+      if (typeof value !== 'number') throw new ArgumentError(`${op}: metric '${k}' returned ${describe(value)}; a metric returns a number`);
+      this.sums[k]! += value * size;
+    }
   }
 
   loss(): number {
@@ -192,10 +217,12 @@ export function evaluate(model: Module, data: BatchSource, options: EvaluateOpti
     noGrad(() => {
       let i = 0;
       for (const raw of batches) {
-        const { x, y } = checkBatch('evaluate', raw, i++);
-        const prediction = model.forward(x);
-        means.add(batchSize(x), loss === undefined ? null : loss(prediction, y).item(), prediction, y);
+        const { x, y } = checkBatch('evaluate', raw, i);
+        const prediction = forward('evaluate', model, x, i);
+        means.add('evaluate', batchSize(x), loss === undefined ? null : lossValue('evaluate', loss, prediction, y, i).item(), prediction, y);
+        i++;
       }
+      if (i === 0) throw new ArgumentError('evaluate: the data gave no batches; there is nothing to evaluate');
     });
     return { loss: loss === undefined || means.samples === 0 ? null : means.loss(), metrics: means.values(), samples: means.samples };
   } finally {
@@ -216,13 +243,11 @@ export function evaluate(model: Module, data: BatchSource, options: EvaluateOpti
  * @example const history = fit(model, batches, { loss: crossEntropyLoss, optimizer: new Adam(model.parameters()), epochs: 10, metrics: { accuracy } })
  */
 export function fit(model: Module, data: BatchSource, options: FitOptions): History {
-  const { loss, optimizer, epochs = 1, scheduler, schedulerInterval = 'epoch', metrics = {}, validation, callbacks = {}, quiet = false } = options;
-  if (typeof loss !== 'function') throw new ArgumentError('fit: options.loss must be a loss function such as mseLoss');
-  if (optimizer === undefined || typeof optimizer.step !== 'function') throw new ArgumentError('fit: options.optimizer must be an optimiser');
-  if (!Number.isInteger(epochs) || epochs < 0) throw new ArgumentError(`fit: epochs must be a non-negative integer, got ${epochs}`);
-  if (schedulerInterval !== 'epoch' && schedulerInterval !== 'step') {
-    throw new ArgumentError(`fit: schedulerInterval must be 'epoch' or 'step', got ${JSON.stringify(schedulerInterval)}`);
-  }
+  checkOptions('fit', options, FIT_OPTIONS, { required: ['loss', 'optimizer'] });
+  const {
+    loss, optimizer, epochs = 1, scheduler, schedulerInterval = 'epoch', metrics = {}, validation, callbacks = {}, quiet = false,
+    onNonFiniteLoss = 'throw',
+  } = options;
   const batches = batchesOf('fit', data, epochs);
   const output = options.output ?? defaultOutput();
   const progress = quiet ? null : new Progress(output, output.isTTY === true && !isCI(), epochs);
@@ -240,21 +265,34 @@ export function fit(model: Module, data: BatchSource, options: FitOptions): Hist
     const figures = (): ProgressFigures => ({
       step, total: stepsPerEpoch, loss: means.loss(), metrics: means.values(), samples: means.samples, seconds: (performance.now() - start) / 1000,
     });
+    let batch = 0;
     for (const raw of batches()) {
-      const { x, y } = checkBatch('fit', raw, step);
+      const { x, y } = checkBatch('fit', raw, batch);
       optimizer.zeroGrad();
-      const prediction = model.forward(x);
-      const l = loss(prediction, y);
+      const prediction = forward('fit', model, x, batch);
+      const l = lossValue('fit', loss, prediction, y, batch);
+      const value = l.item();
+      batch++;
+      if (!Number.isFinite(value) && onNonFiniteLoss !== 'continue') {
+        if (onNonFiniteLoss === 'skip') continue;
+        throw new ArgumentError(
+          `fit: the loss is ${value} at epoch ${epoch}, batch ${batch - 1}; stopped before that batch's update, so the model keeps the weights of the batch before. ` +
+            "Pass onNonFiniteLoss: 'skip' to leave such batches out, or 'continue' to train on them",
+        );
+      }
       l.backward();
       optimizer.step();
-      const value = l.item();
       const size = batchSize(x);
-      noGrad(() => means.add(size, value, prediction, y));
+      noGrad(() => means.add('fit', size, value, prediction, y));
       step++;
       if (scheduler !== undefined && schedulerInterval === 'step') scheduler.step(value);
       callbacks.onBatchEnd?.({ epoch, step, loss: value, size });
       progress?.update(epoch, figures(), performance.now());
     }
+    if (batch === 0) {
+      throw new ArgumentError(`fit: the data gave no batches in epoch ${epoch}; there is nothing to train on (is the dataset empty, or a one-shot iterable used up?)`);
+    }
+    if (step === 0) throw new ArgumentError(`fit: every batch of epoch ${epoch} had a non-finite loss and was skipped`);
     stepsPerEpoch ??= step;
     const val = validation === undefined ? null : evaluate(model, validation, { loss, metrics });
     const log: EpochLog = {
@@ -273,6 +311,28 @@ export function fit(model: Module, data: BatchSource, options: FitOptions): Hist
     callbacks.onEpochEnd?.(log, { stop: () => (stop = true) });
   }
   return history;
+}
+
+/** The model's output for a batch, checked to be a Tensor. */
+function forward(op: string, model: Module, x: Tensor, batch: number): Tensor {
+  const out: unknown = model.forward(x);
+  if (!(out instanceof Tensor)) throw new ArgumentError(`${op}: ${model.constructor.name}.forward returned ${describe(out)} for batch ${batch}; it must return a Tensor`);
+  return out;
+}
+
+/** The loss of a batch, checked to be a one-element Tensor. */
+function lossValue(op: string, loss: LossFunction, prediction: Tensor, y: Tensor, batch: number): Tensor {
+  const l: unknown = loss(prediction, y);
+  if (!(l instanceof Tensor) || l.size !== 1) {
+    const got = l instanceof Tensor ? `a tensor of shape [${l.shape.join(',')}]` : describe(l);
+    throw new ArgumentError(`${op}: the loss function returned ${got} for batch ${batch}; it must return a one-element Tensor`);
+  }
+  return l;
+}
+
+function describe(value: unknown): string {
+  if (value === null || value === undefined) return String(value);
+  return typeof value === 'object' ? (value.constructor?.name ?? 'an object') : `${typeof value} ${String(value)}`;
 }
 
 function record(history: History, log: EpochLog): void {

@@ -78,6 +78,7 @@ function threadsFromEnvironment(): 1 | 2 {
  * script of their own). Results are the same bits either way: each element gets the same
  * arithmetic however the product is cut. The default is 2 where Node reports 2+ cores;
  * `CHAINRULE_THREADS=1|2` sets it at load.
+ * @throws RangeError unless `count` is 1 or 2.
  * @example setKernelThreads(1); // keep the second core for something else
  */
 export function setKernelThreads(count: 1 | 2): void {

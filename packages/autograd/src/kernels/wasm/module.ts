@@ -1,5 +1,6 @@
 import { WASM_GEMM_BLOCKING, WASM_KERNELS_RELAXED, WASM_KERNELS_SIMD128 } from './kernels.generated.js';
 import { dataStart, MAX_PAGES, scratchLayout } from './layout.js';
+import type { WasmGemmFlavour } from './settings.js';
 
 /**
  * Loading the WebAssembly kernels module (source: scripts/wasm/). It is a few kilobytes, so it
@@ -38,9 +39,6 @@ export interface DtypeKernels {
     b1: number, c1: number, b2: number, c2: number, stepSize: number, bc2: number, eps: number, decay: number, sign: number,
   ) => void;
 }
-
-/** Which build was loaded: relaxed-SIMD FMA where the runtime validates it, else SIMD128. */
-export type WasmGemmFlavour = 'relaxed-simd' | 'simd128';
 
 /** The instantiated module. */
 export interface Kernels {
@@ -104,14 +102,6 @@ function dtypeKernels(exports: WebAssembly.Exports, t: 'f32' | 'f64'): DtypeKern
  */
 export function wasmAvailable(): boolean {
   return loadKernels() !== null;
-}
-
-/**
- * The build in use, or null where WebAssembly SIMD is missing.
- * @example wasmGemmFlavour(); // 'simd128' in Node 20 without --experimental-wasm-relaxed-simd
- */
-export function wasmGemmFlavour(): WasmGemmFlavour | null {
-  return loadKernels()?.flavour ?? null;
 }
 
 function decodeBase64(text: string): Uint8Array<ArrayBuffer> {

@@ -1,0 +1,72 @@
+import type { FloatArray } from '../dtype.js';
+import { GraphError } from '../errors.js';
+import { formatShape } from '../shape.js';
+import type { Tensor } from '../tensor.js';
+
+/**
+ * Version counters, as PyTorch's: every in-place write the library makes into a tensor's storage
+ * (an optimiser step, loadStateDict, axpy, adamUpdate, a `.grad` summed into in place) bumps the
+ * version of that storage; an op records the versions of the tensors its VJP reads, and backward
+ * refuses to run that VJP once one of them has moved on, instead of computing a gradient from
+ * values the forward never saw.
+ *
+ * The counter belongs to the storage (the typed array), not to the Tensor object, so a reshape
+ * (which shares storage) or a `detach()` sees the edits of the tensor it came from, as PyTorch's
+ * views share their base's counter. Storage never written in place has no entry and is at 0.
+ * NOTE: a write through `.data` by hand is not seen (as PyTorch's `.data`); code that writes
+ * into `.data` and wants it checked calls `incrementVersion`.
+ */
+const versions = new WeakMap<FloatArray, number>();
+/** In-place writes so far, all storages together: while 0, every version is 0 without a lookup. */
+let writes = 0;
+
+/** The version of a storage array: how many in-place writes the library has made into it. */
+export function versionOf(data: FloatArray): number {
+  return writes === 0 ? 0 : (versions.get(data) ?? 0);
+}
+
+/** Records one in-place write into `data`. */
+export function bumpVersion(data: FloatArray): void {
+  versions.set(data, (versions.get(data) ?? 0) + 1);
+  writes++;
+}
+
+/**
+ * How many in-place writes the library has made so far. An op records it; a backward need not
+ * look up the versions of an op made after the last write.
+ */
+export function writeCount(): number {
+  return writes;
+}
+
+/**
+ * Throws unless every tensor the VJP of `output`'s op reads is at the version it had when the op
+ * ran: the gradient would otherwise be computed from values the forward never used.
+ */
+export function checkSavedVersions(output: Tensor): void {
+  const node = output.gradFn!;
+  if (node.writesBefore === writes) return;
+  const { saves, savedVersions } = node;
+  for (let k = 0; k < saves.length; k++) {
+    const ref = saves[k]!;
+    const t = ref === 'output' ? output : typeof ref === 'number' ? node.inputs[ref]! : ref;
+    const now = versionOf(t.data);
+    if (now === savedVersions[k]) continue;
+    const which = ref === 'output' ? 'its output' : typeof ref === 'number' ? `input ${ref}` : 'a tensor its gradient reads';
+    throw new GraphError(
+      `backward of '${node.op}': ${which} (shape ${formatShape(t.shape)}, ${t.dtype}) was modified in place after the forward: ` +
+        `it is at version ${now}, expected version ${savedVersions[k]}. The gradient needs the values the forward used; ` +
+        'run backward before the in-place update (an optimiser step, loadStateDict, axpy...), or redo the forward after it',
+    );
+  }
+}
+
+/**
+ * Records an in-place write into `t`'s storage made by hand (through `t.data`), as the library's
+ * own in-place updates do: a backward that needs the old values then throws instead of
+ * computing a wrong gradient. PyTorch's `torch.autograd.graph.increment_version`.
+ * @example for (let i = 0; i < p.size; i++) p.data[i] -= lr * Math.sign(p.grad!.data[i]!); incrementVersion(p);
+ */
+export function incrementVersion(t: Tensor): void {
+  bumpVersion(t.data);
+}
