@@ -425,6 +425,15 @@ describe('errors', () => {
     expect(values(x)).toEqual([1, -1]);
   });
 
+  test('elu, celu and hardtanh options: a bad alpha or bound is an ArgumentError naming the op', () => {
+    const x = f64([1, -1]);
+    expect(() => elu(x, { alpha: NaN })).toThrow(/^elu: alpha must be finite/);
+    expect(() => x.celu({ alpha: 0 })).toThrow(/^celu: alpha must be finite and non-zero/);
+    expect(() => hardtanh(x, { minVal: 2, maxVal: 1 })).toThrow(ArgumentError);
+    expect(() => x.hardtanh({ minVal: NaN })).toThrow(/^hardtanh: minVal must be at most maxVal/);
+    expect(values(x)).toEqual([1, -1]);
+  });
+
   test('clamp: no bound, or a NaN bound, is an ArgumentError', () => {
     const x = f64([1, -1]);
     expect(() => clamp(x)).toThrow(ArgumentError);
