@@ -1,9 +1,31 @@
 import { describe, expect, test } from 'vitest';
 import fc from 'fast-check';
-import { add, atan2, div, maximum, minimum, mul, pow, sub, tensor, hypot, logaddexp, xlogy, copysign } from '@chainrule/autograd';
+import { add, atan2, div, maximum, minimum, mul, pow, sub, tensor, hypot, logaddexp, xlogy, copysign, fmod } from '@chainrule/autograd';
 import { assertClose, checkGradProperty, shapeArb, tensorArb, type ValueConstraints } from '@chainrule/autograd/testing';
 import { describeBinaryTable, type BinaryCase } from './helpers/binary-table.js';
 import { f64, grad64, values } from './helpers/tensors.js';
+
+/** A double as an exact integer times a power of two. */
+function exact(v: number): { m: bigint; e: number } {
+  const view = new DataView(new ArrayBuffer(8));
+  view.setFloat64(0, v);
+  const bits = view.getBigUint64(0);
+  const biased = Number((bits >> 52n) & 0x7ffn);
+  const frac = bits & 0xfffffffffffffn;
+  const m = biased === 0 ? frac : frac | (1n << 52n);
+  return { m: v < 0 ? -m : m, e: (biased === 0 ? 1 : biased) - 1075 };
+}
+
+/** C fmod from the exact integers of both operands (BigInt % truncates, as fmod does). */
+function refFmod(a: number, b: number): number {
+  if (Number.isNaN(a) || Number.isNaN(b) || !Number.isFinite(a) || b === 0) return NaN;
+  if (!Number.isFinite(b) || a === 0) return a;
+  const x = exact(a);
+  const y = exact(b);
+  const e = Math.min(x.e, y.e);
+  const r = (x.m << BigInt(x.e - e)) % (y.m << BigInt(y.e - e));
+  return r === 0n ? (a < 0 ? -0 : 0) : Number(r) * 2 ** e;
+}
 
 const cases: BinaryCase[] = [
   { name: 'add', op: add, method: (a, b) => a.add(b), ref: (a, b) => a + b, grad: { scalar: 1.5 } },
@@ -18,6 +40,7 @@ const cases: BinaryCase[] = [
   { name: 'logaddexp', op: logaddexp, method: (a, b) => a.logaddexp(b), ref: (a, b) => Math.log(Math.exp(a) + Math.exp(b)), grad: { scalar: 0.8 } },
   { name: 'xlogy', op: xlogy, method: (a, b) => a.xlogy(b), ref: (a, b) => (a === 0 ? 0 : a * Math.log(b)), grad: { domain: [{}, { min: 0.2, max: 3 }], scalar: 0.8 } },
   { name: 'copysign', op: copysign, method: (a, b) => a.copysign(b), ref: (a, b) => (b < 0 || Object.is(b, -0) ? -Math.abs(a) : Math.abs(a)), grad: { domain: [{ avoid: [0] }, { avoid: [0] }], scalar: -0.8 } },
+  { name: 'fmod', op: fmod, method: (a, b) => a.fmod(b), ref: refFmod, rtol: 0, grad: { domain: [{}, { min: 0.3, max: 2 }], scalar: 0.7 } },
   { name: 'maximum', op: maximum, method: (a, b) => a.maximum(b), ref: Math.max, grad: { kinkAtTie: true, scalar: 0.3 } },
   { name: 'minimum', op: minimum, method: (a, b) => a.minimum(b), ref: Math.min, grad: { kinkAtTie: true, scalar: 0.3 } },
 ];

@@ -5,7 +5,7 @@ import { binaryWasm, type OperandLayout } from './wasm/elementwise.js';
 import { isWasmBinaryOp } from './wasm/layout.js';
 
 /** The elementwise binary functions the broadcast kernel knows. Comparisons give 0 or 1. */
-export type BinaryKind = 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum' | 'atan2' | 'hypot' | 'logaddexp' | 'xlogy' | 'copysign' | 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge';
+export type BinaryKind = 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum' | 'atan2' | 'hypot' | 'logaddexp' | 'xlogy' | 'copysign' | 'fmod' | 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge';
 
 /** Which operand of a row repeats one element across the row: 0 neither, 1 a, 2 b. */
 type Repeat = 0 | 1 | 2;
@@ -106,6 +106,11 @@ function binaryKernels(): BinaryRowKernels {
         if (repeat === 0) for (let i = 0; i < n; i++) out[io + i] = copysign(a[ia + i]!, b[ib + i]!);
         else if (repeat === 2) for (let i = 0; i < n; i++) out[io + i] = copysign(a[ia + i]!, y);
         else for (let i = 0; i < n; i++) out[io + i] = copysign(x, b[ib + i]!);
+        return;
+      case 'fmod':
+        if (repeat === 0) for (let i = 0; i < n; i++) out[io + i] = a[ia + i]! % b[ib + i]!;
+        else if (repeat === 2) for (let i = 0; i < n; i++) out[io + i] = a[ia + i]! % y;
+        else for (let i = 0; i < n; i++) out[io + i] = x % b[ib + i]!;
         return;
       case 'eq':
         if (repeat === 0) for (let i = 0; i < n; i++) out[io + i] = a[ia + i] === b[ib + i] ? 1 : 0;

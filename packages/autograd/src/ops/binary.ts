@@ -212,6 +212,22 @@ export function copysign(a: TensorLike, b: TensorLike): Tensor {
 }
 
 /**
+ * Elementwise C fmod: `a - trunc(a/b)·b` computed exactly, with the sign of a (the dividend), as
+ * torch.fmod; NaN where b = 0 or a is infinite. Gradients 1 and -trunc(a/b), PyTorch's form.
+ * @throws ShapeError if the shapes do not broadcast (NumPy rules), naming both.
+ * @throws DTypeError if float32 meets float64 (PyTorch would promote); a number takes the tensor's dtype.
+ * @example fmod(x, 2)
+ */
+export function fmod(a: TensorLike, b: TensorLike): Tensor {
+  const [x, y] = operands('fmod', a, b);
+  const { data, shape } = binaryForward('fmod', 'fmod', x, y);
+  return makeOutput('fmod', data, shape, [x, y], (g) => [
+    x.requiresGrad ? g : null,
+    y.requiresGrad ? g.mul(x.div(y).trunc()).neg() : null,
+  ]);
+}
+
+/**
  * Elementwise maximum; ties split the gradient evenly.
  * @throws ShapeError if the shapes do not broadcast (NumPy rules), naming both.
  * @throws DTypeError if float32 meets float64 (PyTorch would promote); a number takes the tensor's dtype.
