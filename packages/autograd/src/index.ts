@@ -17,7 +17,7 @@ export {
 } from './creation.js';
 export { Generator, manualSeed, type GeneratorState } from './random.js';
 // The op functions, for callers who prefer `add(a, b)` to `a.add(b)`.
-export { add, sub, mul, div, pow, atan2, maximum, minimum, hypot, logaddexp, xlogy, copysign, fmod } from './ops/binary.js';
+export { add, sub, mul, div, pow, atan2, maximum, minimum, hypot, logaddexp, xlogy, copysign, fmod, remainder } from './ops/binary.js';
 export { neg, exp, expm1, log, log1p, sqrt, abs, sign, tanh, sigmoid, relu, leakyRelu, gelu, silu, softplus, sin, cos, erf, square, reciprocal, clamp, isFinite, tan, asin, acos, atan, sinh, cosh, asinh, acosh, atanh, exp2, log2, log10, mish, elu, selu, celu, hardtanh, relu6, hardsigmoid, hardswish, logsigmoid, softsign, tanhshrink, floor, ceil, round, trunc, frac } from './ops/unary.js';
 export { sum, mean, max, min, prod, logsumexp, variance, std, sumTo } from './ops/reduce.js';
 export { reshape, permute, transpose, slice, narrow, concat, stack, expand, squeeze, unsqueeze } from './ops/shape.js';

@@ -301,6 +301,7 @@ export class Tensor implements Vertex {
   /** Elementwise `this·log(other)`, 0 where this is 0. */ xlogy(other: TensorLike): Tensor { return binary.xlogy(this, other); }
   /** Elementwise magnitude of this with the sign of other. */ copysign(other: TensorLike): Tensor { return binary.copysign(this, other); }
   /** Elementwise C fmod, with the sign of this (the dividend). */ fmod(other: TensorLike): Tensor { return binary.fmod(this, other); }
+  /** Elementwise Python-style modulo, with the sign of other (the divisor). */ remainder(other: TensorLike): Tensor { return binary.remainder(this, other); }
   /** Elementwise maximum; ties split the gradient evenly. */ maximum(other: TensorLike): Tensor { return binary.maximum(this, other); }
   /** Elementwise minimum; ties split the gradient evenly. */ minimum(other: TensorLike): Tensor { return binary.minimum(this, other); }
 

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import fc from 'fast-check';
-import { add, atan2, div, maximum, minimum, mul, pow, sub, tensor, hypot, logaddexp, xlogy, copysign, fmod } from '@chainrule/autograd';
+import { add, atan2, div, maximum, minimum, mul, pow, sub, tensor, hypot, logaddexp, xlogy, copysign, fmod, remainder } from '@chainrule/autograd';
 import { assertClose, checkGradProperty, shapeArb, tensorArb, type ValueConstraints } from '@chainrule/autograd/testing';
 import { describeBinaryTable, type BinaryCase } from './helpers/binary-table.js';
 import { f64, grad64, values } from './helpers/tensors.js';
@@ -27,6 +27,12 @@ function refFmod(a: number, b: number): number {
   return r === 0n ? (a < 0 ? -0 : 0) : Number(r) * 2 ** e;
 }
 
+/** Python's modulo: the exact fmod, moved into the divisor's sign where it is non-zero. */
+function refRemainder(a: number, b: number): number {
+  const r = refFmod(a, b);
+  return r !== 0 && r < 0 !== b < 0 ? r + b : r;
+}
+
 const cases: BinaryCase[] = [
   { name: 'add', op: add, method: (a, b) => a.add(b), ref: (a, b) => a + b, grad: { scalar: 1.5 } },
   { name: 'sub', op: sub, method: (a, b) => a.sub(b), ref: (a, b) => a - b, grad: { scalar: -0.7 } },
@@ -41,6 +47,7 @@ const cases: BinaryCase[] = [
   { name: 'xlogy', op: xlogy, method: (a, b) => a.xlogy(b), ref: (a, b) => (a === 0 ? 0 : a * Math.log(b)), grad: { domain: [{}, { min: 0.2, max: 3 }], scalar: 0.8 } },
   { name: 'copysign', op: copysign, method: (a, b) => a.copysign(b), ref: (a, b) => (b < 0 || Object.is(b, -0) ? -Math.abs(a) : Math.abs(a)), grad: { domain: [{ avoid: [0] }, { avoid: [0] }], scalar: -0.8 } },
   { name: 'fmod', op: fmod, method: (a, b) => a.fmod(b), ref: refFmod, rtol: 0, grad: { domain: [{}, { min: 0.3, max: 2 }], scalar: 0.7 } },
+  { name: 'remainder', op: remainder, method: (a, b) => a.remainder(b), ref: refRemainder, rtol: 0, grad: { domain: [{}, { min: 0.3, max: 2 }], scalar: 0.7 } },
   { name: 'maximum', op: maximum, method: (a, b) => a.maximum(b), ref: Math.max, grad: { kinkAtTie: true, scalar: 0.3 } },
   { name: 'minimum', op: minimum, method: (a, b) => a.minimum(b), ref: Math.min, grad: { kinkAtTie: true, scalar: 0.3 } },
 ];

@@ -31,6 +31,10 @@ const KINDS: Record<BinaryKind, (a: number, b: number) => number> = {
   xlogy: (a, b) => (Number.isNaN(b) ? NaN : a === 0 ? 0 : a * Math.log(b)),
   copysign: (a, b) => (b < 0 || Object.is(b, -0) ? -Math.abs(a) : Math.abs(a)),
   fmod: (a, b) => a % b,
+  remainder: (a, b) => {
+    const m = a % b;
+    return m !== 0 && m < 0 !== b < 0 ? m + b : m;
+  },
   eq: (a, b) => (a === b ? 1 : 0),
   ne: (a, b) => (a !== b ? 1 : 0),
   lt: (a, b) => (a < b ? 1 : 0),

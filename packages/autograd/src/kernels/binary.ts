@@ -5,7 +5,7 @@ import { binaryWasm, type OperandLayout } from './wasm/elementwise.js';
 import { isWasmBinaryOp } from './wasm/layout.js';
 
 /** The elementwise binary functions the broadcast kernel knows. Comparisons give 0 or 1. */
-export type BinaryKind = 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum' | 'atan2' | 'hypot' | 'logaddexp' | 'xlogy' | 'copysign' | 'fmod' | 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge';
+export type BinaryKind = 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum' | 'atan2' | 'hypot' | 'logaddexp' | 'xlogy' | 'copysign' | 'fmod' | 'remainder' | 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge';
 
 /** Which operand of a row repeats one element across the row: 0 neither, 1 a, 2 b. */
 type Repeat = 0 | 1 | 2;
@@ -41,6 +41,11 @@ function binaryKernels(): BinaryRowKernels {
   const xlogy = (p: number, q: number): number => (q !== q ? NaN : p === 0 ? 0 : p * Math.log(q));
   // |p| with the sign bit of q (-0 counts as negative; NaN reads as positive).
   const copysign = (p: number, q: number): number => (q < 0 || (q === 0 && 1 / q < 0) ? -Math.abs(p) : Math.abs(p));
+  // Python's modulo as PyTorch computes it: fmod, moved into the divisor's sign where non-zero.
+  const remainder = (p: number, q: number): number => {
+    const m = p % q;
+    return m !== 0 && q < 0 !== m < 0 ? m + q : m;
+  };
 
   function row(kind: BinaryKind, n: number, a: FloatArray, ia: number, b: FloatArray, ib: number, out: FloatArray, io: number, repeat: Repeat): void {
     // The repeated element, read only where it exists.
@@ -111,6 +116,11 @@ function binaryKernels(): BinaryRowKernels {
         if (repeat === 0) for (let i = 0; i < n; i++) out[io + i] = a[ia + i]! % b[ib + i]!;
         else if (repeat === 2) for (let i = 0; i < n; i++) out[io + i] = a[ia + i]! % y;
         else for (let i = 0; i < n; i++) out[io + i] = x % b[ib + i]!;
+        return;
+      case 'remainder':
+        if (repeat === 0) for (let i = 0; i < n; i++) out[io + i] = remainder(a[ia + i]!, b[ib + i]!);
+        else if (repeat === 2) for (let i = 0; i < n; i++) out[io + i] = remainder(a[ia + i]!, y);
+        else for (let i = 0; i < n; i++) out[io + i] = remainder(x, b[ib + i]!);
         return;
       case 'eq':
         if (repeat === 0) for (let i = 0; i < n; i++) out[io + i] = a[ia + i] === b[ib + i] ? 1 : 0;

@@ -228,6 +228,33 @@ export function fmod(a: TensorLike, b: TensorLike): Tensor {
 }
 
 /**
+ * a // b as PyTorch (and Python) compute it: (a - fmod(a, b))/b, one less where fmod was moved into
+ * b's sign, made integral; a/b where b = 0, NaN where a is infinite. Remainder's gradient reads it.
+ */
+function floorDivide(x: Tensor, y: Tensor): Tensor {
+  const m = fmod(x, y);
+  const moved = m.ne(0).mul(m.lt(0).ne(y.lt(0)));
+  return where(y.eq(0), x.div(y), x.sub(m).div(y).sub(moved).round());
+}
+
+/**
+ * Elementwise Python-style modulo `a - floor(a/b)·b`, with the sign of b (the divisor), as
+ * torch.remainder; NaN where b = 0. Gradients 1 and -(a // b), PyTorch's form and floor division
+ * (NaN where a is infinite).
+ * @throws ShapeError if the shapes do not broadcast (NumPy rules), naming both.
+ * @throws DTypeError if float32 meets float64 (PyTorch would promote); a number takes the tensor's dtype.
+ * @example remainder(x, 2)
+ */
+export function remainder(a: TensorLike, b: TensorLike): Tensor {
+  const [x, y] = operands('remainder', a, b);
+  const { data, shape } = binaryForward('remainder', 'remainder', x, y);
+  return makeOutput('remainder', data, shape, [x, y], (g) => [
+    x.requiresGrad ? g : null,
+    y.requiresGrad ? g.mul(floorDivide(x, y)).neg() : null,
+  ]);
+}
+
+/**
  * Elementwise maximum; ties split the gradient evenly.
  * @throws ShapeError if the shapes do not broadcast (NumPy rules), naming both.
  * @throws DTypeError if float32 meets float64 (PyTorch would promote); a number takes the tensor's dtype.
