@@ -57,8 +57,9 @@ export interface GradNode {
   vjp: VJP | null;
   /** Where the op was created; recorded in anomaly mode only. */
   readonly site: string | undefined;
-  /** The tensors the VJP reads, and (same order) their versions when the op ran. */
+  /** What the VJP reads: an input by index, the output, or another tensor it closes over. */
   readonly saves: readonly SavedRef[];
+  /** The versions of `saves`, in the same order, when the op ran; backward compares them with the current ones. */
   readonly savedVersions: readonly number[];
   /** How many in-place writes the library had made when the op ran (see engine/versions.ts). */
   readonly writesBefore: number;

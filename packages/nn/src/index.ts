@@ -34,7 +34,7 @@ export {
   type BaseOptions, type OptionValue, type ParamGroup, type ParamGroupSpec, type ParamsInput,
   type ParamState, type GroupStateDict, type OptimizerStateDict,
 } from './optim/optimizer.js';
-export { checkOptions, optionProblems, rules, type OptionRule, type OptionSchema, type CheckOptionsSettings } from './optim/options.js';
+export { checkOptions, optionProblems, rules, type OptionRule, type OptionRules, type OptionSchema, type CheckOptionsSettings } from './optim/options.js';
 export { SGD, type SGDOptions } from './optim/sgd.js';
 export { Adam, AdamW, type AdamOptions } from './optim/adam.js';
 export { RMSprop, type RMSpropOptions } from './optim/rmsprop.js';

@@ -10,8 +10,40 @@ import { ArgumentError } from '@chainrule/autograd';
 
 /** What an option's value must be: a test, and the words that finish "x must be ...". */
 export interface OptionRule {
+  /** True when `value` is allowed. */
   readonly test: (value: unknown) => boolean;
+  /** What an allowed value is, as the end of the error message: `lr must be >= 0`. */
   readonly must: string;
+}
+
+/** The common rules, by name; each factory returns a rule built from its arguments. */
+export interface OptionRules {
+  /** A finite number ≥ 0 (learning rates, weight decay). */
+  readonly nonNegative: OptionRule;
+  /** A finite number > 0 (epsilons, periods). */
+  readonly positive: OptionRule;
+  /** Any finite number. */
+  readonly finite: OptionRule;
+  /** `true` or `false`. */
+  readonly boolean: OptionRule;
+  /** A safe integer ≥ 0 (epoch counters). */
+  readonly nonNegativeInteger: OptionRule;
+  /** A safe integer > 0 (step sizes, patience). */
+  readonly positiveInteger: OptionRule;
+  /** A finite number in [0, 1): decay rates, momentum-like factors. */
+  readonly fraction: OptionRule;
+  /** A finite number in [0, 1]. */
+  readonly unit: OptionRule;
+  /** A number that is not NaN (±Infinity allowed: a best-so-far metric starts there). */
+  readonly notNaN: OptionRule;
+  /** One of `values`, compared with `includes` (so NaN matches NaN). */
+  readonly oneOf: (...values: readonly unknown[]) => OptionRule;
+  /** An array of exactly `length` items, each passing `item`. */
+  readonly tuple: (length: number, item: OptionRule) => OptionRule;
+  /** An array of any length whose items each pass `item`. */
+  readonly arrayOf: (item: OptionRule) => OptionRule;
+  /** A value passing `a` or `b`. */
+  readonly either: (a: OptionRule, b: OptionRule) => OptionRule;
 }
 
 /** Rules by option name. */
@@ -20,35 +52,30 @@ export type OptionSchema = Readonly<Record<string, OptionRule>>;
 const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 
 /** The common rules. @example const schema = { lr: rules.nonNegative, nesterov: rules.boolean } */
-export const rules = {
+export const rules: OptionRules = {
   nonNegative: { test: (v) => isNumber(v) && v >= 0, must: '>= 0' },
   positive: { test: (v) => isNumber(v) && v > 0, must: '> 0' },
   finite: { test: isNumber, must: 'a finite number' },
   boolean: { test: (v) => typeof v === 'boolean', must: 'a boolean' },
   nonNegativeInteger: { test: (v) => Number.isSafeInteger(v) && (v as number) >= 0, must: 'a non-negative integer' },
   positiveInteger: { test: (v) => Number.isSafeInteger(v) && (v as number) > 0, must: 'a positive integer' },
-  /** [0, 1): decay rates, momentum-like factors. */
   fraction: { test: (v) => isNumber(v) && v >= 0 && v < 1, must: 'in [0, 1)' },
-  /** [0, 1]. */
   unit: { test: (v) => isNumber(v) && v >= 0 && v <= 1, must: 'in [0, 1]' },
-  /** A number that is not NaN (±Infinity allowed: a best-so-far metric starts there). */
   notNaN: { test: (v) => typeof v === 'number' && !Number.isNaN(v), must: 'a number (not NaN)' },
   oneOf: (...values: readonly unknown[]): OptionRule => ({
     test: (v) => values.includes(v),
     must: `one of ${values.map((v) => JSON.stringify(v)).join(', ')}`,
   }),
-  /** A fixed-length array whose items follow `item`. */
   tuple: (length: number, item: OptionRule): OptionRule => ({
     test: (v) => Array.isArray(v) && v.length === length && v.every((x) => item.test(x)),
     must: `an array of ${length} items, each ${item.must}`,
   }),
-  /** An array of any length whose items follow `item`. */
   arrayOf: (item: OptionRule): OptionRule => ({
     test: (v) => Array.isArray(v) && v.every((x) => item.test(x)),
     must: `an array whose items are each ${item.must}`,
   }),
   either: (a: OptionRule, b: OptionRule): OptionRule => ({ test: (v) => a.test(v) || b.test(v), must: `${a.must}, or ${b.must}` }),
-} satisfies Record<string, OptionRule | ((...args: never[]) => OptionRule)>;
+};
 
 /** How `checkOptions` reads an object. */
 export interface CheckOptionsSettings {
