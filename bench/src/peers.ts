@@ -27,6 +27,14 @@ export function requirePeer<T>(name: string): T {
 
 /** The installed version of a peer, read from its package.json (found by walking up from its entry). */
 export function peerVersion(name: string): string {
+  // A package that exports its package.json is read directly: that also covers the workspace's
+  // own packages, whose entries resolve (for require) to a dist/ that need not be built.
+  try {
+    const pkg = benchRequire()(`${name}/package.json`) as { version?: string };
+    return pkg.version ?? 'unknown';
+  } catch {
+    // Not exported: found by walking up from the entry below.
+  }
   let dir = dirname(benchRequire().resolve(name));
   for (;;) {
     const file = join(dir, 'package.json');
