@@ -59,9 +59,10 @@ export interface GradNode {
   readonly site: string | undefined;
   /** What the VJP reads: an input by index, the output, or another tensor it closes over. */
   readonly saves: readonly SavedRef[];
-  /** The versions of `saves`, in the same order, when the op ran; backward compares them with the current ones. */
-  readonly savedVersions: readonly number[];
-  /** How many in-place writes the library had made when the op ran (see engine/versions.ts). */
+  /**
+   * How many in-place writes the library had made when the op ran (see engine/versions.ts):
+   * backward refuses the VJP if a storage in `saves` was written after that.
+   */
   readonly writesBefore: number;
 }
 
@@ -467,15 +468,12 @@ export function makeOutput(op: string, data: FloatArray, shape: Shape, inputs: r
     return out;
   }
   const saves = options?.saves === undefined ? allSaved(inputs) : savedFor(inputs, options.saves);
-  const writesBefore = writeCount();
-  // Before any in-place write every version is 0: one shared list of zeros serves.
-  const savedVersions = saves.length === 0 ? NOTHING_SAVED : writesBefore === 0 && saves.length <= ZEROS.length ? ZEROS
-    : saves.map((ref) => versionOf(ref === 'output' ? data : typeof ref === 'number' ? inputs[ref]!.data : ref.data));
-  return new Tensor(data, shape, { gradFn: { op, inputs, vjp, site, saves, savedVersions, writesBefore } });
+  // Only the write count is recorded, no per-tensor version: a forward looks nothing up, and
+  // backward compares each saved storage's last write with this count.
+  return new Tensor(data, shape, { gradFn: { op, inputs, vjp, site, saves, writesBefore: writeCount() } });
 }
 
 const NOTHING_SAVED: readonly never[] = [];
-const ZEROS: readonly number[] = Object.freeze(new Array<number>(8).fill(0));
 
 /** What the gradients of the inputs that require grad read, each tensor once. */
 function savedFor(inputs: readonly Tensor[], reads: readonly (readonly SavedRef[])[]): readonly SavedRef[] {

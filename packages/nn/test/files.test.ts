@@ -138,7 +138,7 @@ describe.runIf(process.platform === 'linux')('a write cut short by the operating
        console.log('finished');`,
     );
     const bundle = join(dir, 'child.mjs');
-    execFileSync(resolve(__dirname, '../../../node_modules/.bin/esbuild'), [entry, '--bundle', '--platform=node', '--format=esm', `--outfile=${bundle}`, '--log-level=error']);
+    execFileSync(resolve(__dirname, '../../../node_modules/.bin/esbuild'), [entry, '--bundle', '--platform=node', '--format=esm', '--conditions=@chainrule/source', `--outfile=${bundle}`, '--log-level=error']);
     const path = join(dir, 'model.safetensors');
     save(path, model().stateDict());
     const before = readFileSync(path);

@@ -16,46 +16,57 @@ import type { Tensor } from '../tensor.js';
  * NOTE: a write through `.data` by hand is not seen (as PyTorch's `.data`); code that writes
  * into `.data` and wants it checked calls `incrementVersion`.
  */
-const versions = new WeakMap<FloatArray, number>();
+/** A storage's in-place writes: how many, and the global write count just after the last one. */
+interface Writes {
+  version: number;
+  at: number;
+}
+const written = new WeakMap<FloatArray, Writes>();
 /** In-place writes so far, all storages together: while 0, every version is 0 without a lookup. */
 let writes = 0;
 
 /** The version of a storage array: how many in-place writes the library has made into it. */
 export function versionOf(data: FloatArray): number {
-  return writes === 0 ? 0 : (versions.get(data) ?? 0);
+  return writes === 0 ? 0 : (written.get(data)?.version ?? 0);
 }
 
 /** Records one in-place write into `data`. */
 export function bumpVersion(data: FloatArray): void {
-  versions.set(data, (versions.get(data) ?? 0) + 1);
   writes++;
+  const entry = written.get(data);
+  if (entry === undefined) written.set(data, { version: 1, at: writes });
+  else {
+    entry.version++;
+    entry.at = writes;
+  }
 }
 
 /**
  * How many in-place writes the library has made so far. An op records it; a backward need not
- * look up the versions of an op made after the last write.
+ * look anything up for an op made after the last write, and otherwise asks only whether each
+ * saved storage was written after it.
  */
 export function writeCount(): number {
   return writes;
 }
 
 /**
- * Throws unless every tensor the VJP of `output`'s op reads is at the version it had when the op
- * ran: the gradient would otherwise be computed from values the forward never used.
+ * Throws unless no tensor the VJP of `output`'s op reads was written in place after the op ran:
+ * the gradient would otherwise be computed from values the forward never used.
  */
 export function checkSavedVersions(output: Tensor): void {
   const node = output.gradFn!;
   if (node.writesBefore === writes) return;
-  const { saves, savedVersions } = node;
+  const { saves } = node;
   for (let k = 0; k < saves.length; k++) {
     const ref = saves[k]!;
     const t = ref === 'output' ? output : typeof ref === 'number' ? node.inputs[ref]! : ref;
-    const now = versionOf(t.data);
-    if (now === savedVersions[k]) continue;
+    const entry = written.get(t.data);
+    if (entry === undefined || entry.at <= node.writesBefore) continue;
     const which = ref === 'output' ? 'its output' : typeof ref === 'number' ? `input ${ref}` : 'a tensor its gradient reads';
     throw new GraphError(
-      `backward of '${node.op}': ${which} (shape ${formatShape(t.shape)}, ${t.dtype}) was modified in place after the forward: ` +
-        `it is at version ${now}, expected version ${savedVersions[k]}. The gradient needs the values the forward used; ` +
+      `backward of '${node.op}': ${which} (shape ${formatShape(t.shape)}, ${t.dtype}) was modified in place after the forward ` +
+        `(it is now at version ${entry.version}). The gradient needs the values the forward used; ` +
         'run backward before the in-place update (an optimiser step, loadStateDict, axpy...), or redo the forward after it',
     );
   }

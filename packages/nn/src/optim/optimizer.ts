@@ -76,6 +76,8 @@ export abstract class Optimizer<O extends BaseOptions, S extends object> {
   protected readonly name: string;
   /** The rule of each option; every group is checked against it (see `checkGroup`). */
   protected readonly schema: OptionSchema;
+  /** `schema` plus a group's own `initialLr`, and the option names every group must hold: built once, read at every step. */
+  private readonly groupRules: { readonly schema: OptionSchema; readonly required: readonly string[] };
 
   /**
    * @param name - the class's name, for messages.
@@ -89,6 +91,7 @@ export abstract class Optimizer<O extends BaseOptions, S extends object> {
   protected constructor(name: string, params: ParamsInput<O>, defaults: O, schema?: OptionSchema) {
     this.name = name;
     this.schema = schema ?? schemaFromDefaults(defaults);
+    this.groupRules = { schema: { ...this.schema, initialLr: rules.nonNegative }, required: Object.keys(this.schema) };
     // Checked before merging, so a misspelt option is named even though the defaults fill the real one.
     checkOptions(name, defaults, this.schema);
     this.defaults = defaults;
@@ -127,9 +130,7 @@ export abstract class Optimizer<O extends BaseOptions, S extends object> {
 
   /** Every problem of a group's options (`checkGroup` throws the first). */
   private groupProblems(group: ParamGroup<O>, where?: string): string[] {
-    const problems = optionProblems(this.name, group, { ...this.schema, initialLr: rules.nonNegative }, {
-      required: Object.keys(this.schema), ignore: ['params'], where,
-    });
+    const problems = optionProblems(this.name, group, this.groupRules.schema, { required: this.groupRules.required, ignore: PARAMS, where });
     if (problems.length > 0) return problems;
     try {
       this.validate(group);
@@ -312,6 +313,8 @@ export abstract class Optimizer<O extends BaseOptions, S extends object> {
     for (const [p, s] of newState) this.state.set(p, s);
   }
 }
+
+const PARAMS: readonly string[] = ['params'];
 
 function copyOptions(options: Record<string, OptionValue>): Record<string, OptionValue> {
   // No prototype: an own `__proto__` key in the input stays an ordinary key (and is then refused
