@@ -62,17 +62,10 @@ describe('saving never follows a planted link', () => {
   test('when the random name itself is taken (by a link), the save fails instead of writing through it', () => {
     const victim = join(dir, 'victim.txt');
     writeFileSync(victim, 'precious');
-    const path = join(dir, 'model.safetensors');
-    save(path, model().stateDict());
-    const before = readFileSync(path);
-    faults.fixedRandom = Buffer.alloc(8, 0xab);
-    symlinkSync(victim, join(dir, `.model.safetensors.${'ab'.repeat(8)}.tmp`));
-    let error: unknown;
-    try {
-      save(path, new MLP([4, 8, 3], { seed: 2 }).stateDict());
-    } catch (e) {
-      error = e;
-    }
+    const { path, before, error } = saveOverExisting(() => {
+      faults.fixedRandom = Buffer.alloc(8, 0xab);
+      symlinkSync(victim, join(dir, `.model.safetensors.${'ab'.repeat(8)}.tmp`));
+    });
     expect(error).toBeInstanceOf(FileError);
     expect((error as FileError).message).toMatch(/^save: cannot write .*model\.safetensors: 8 fresh temporary names were all taken/);
     expect((error as FileError).code).toBe('EEXIST');
@@ -91,19 +84,26 @@ describe('saving never follows a planted link', () => {
   });
 });
 
+/** Saves a model to `dir`/model.safetensors, arranges a fault, saves another over it and returns what the second save threw. */
+function saveOverExisting(arrange: () => void): { path: string; before: Buffer; error: unknown } {
+  const path = join(dir, 'model.safetensors');
+  save(path, model().stateDict());
+  const before = readFileSync(path);
+  arrange();
+  try {
+    save(path, new MLP([4, 8, 3], { seed: 2 }).stateDict());
+  } catch (error) {
+    return { path, before, error };
+  }
+  return { path, before, error: undefined };
+}
+
 describe('a failed write leaves the old file whole', () => {
   for (const after of [0, 1, 64, 256]) {
     test(`the disk fills after ${after} byte(s): the old file is intact, no temporary file remains, the error names the file`, () => {
-      const path = join(dir, 'model.safetensors');
-      save(path, model().stateDict());
-      const before = readFileSync(path);
-      faults.failWriteAfter = after;
-      let error: unknown;
-      try {
-        save(path, new MLP([4, 8, 3], { seed: 2 }).stateDict());
-      } catch (e) {
-        error = e;
-      }
+      const { path, before, error } = saveOverExisting(() => {
+        faults.failWriteAfter = after;
+      });
       expect(error).toBeInstanceOf(FileError);
       expect((error as FileError).code).toBe('ENOSPC');
       expect((error as Error).message).toContain(`save: cannot write ${path}: ENOSPC`);
