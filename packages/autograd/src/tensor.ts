@@ -439,7 +439,7 @@ export type NestedArray = number | NestedArray[];
 /** Only floating-point tensors carry gradients, as in PyTorch. */
 export function noGradError(op: string, dtype: DType, shape: Shape): DTypeError {
   return new DTypeError(
-    `${op}: only float32 and float64 tensors can require gradients, got a ${dtype} tensor of shape ${formatShape(shape)}; convert it with toDtype('float32') first`,
+    `${op}: only float32 and float64 tensors can require gradients, got a tensor of dtype ${dtype} and shape ${formatShape(shape)}; convert it with toDtype('float32') first`,
   );
 }
 
