@@ -1,7 +1,7 @@
 import { allocate } from '../dtype.js';
 import { ArgumentError, ShapeError } from '../errors.js';
 import { checkShape, formatShape, normalizeAxis, shapesEqual, sizeOf, type Shape } from '../shape.js';
-import { broadcastCopy, copyAlongAxis, permute as permuteKernel } from '../kernels/layout.js';
+import { broadcastCopy, concatAxis, copyAlongAxis, permute as permuteKernel } from '../kernels/layout.js';
 import { expectTensor, makeOutput, type Tensor } from '../tensor.js';
 import { checkSameDType } from './operands.js';
 
@@ -167,13 +167,10 @@ export function concat(inputs: readonly Tensor[], axis = 0): Tensor {
   const outer = sizeOf(first.shape.slice(0, ax));
   const inner = sizeOf(first.shape.slice(ax + 1));
   const out = allocate(first.dtype, sizeOf(shape), 'concat', shape);
+  const counts = xs.map((t) => t.shape[ax]!);
+  concatAxis(xs.map((t) => t.data), counts, out, outer, inner);
   const offsets: number[] = [];
-  let at = 0;
-  for (const t of xs) {
-    offsets.push(at);
-    copyAlongAxis(t.data, t.shape[ax]!, 0, out, total, at, outer, t.shape[ax]!, inner);
-    at += t.shape[ax]!;
-  }
+  for (let i = 0, at = 0; i < counts.length; at += counts[i++]!) offsets.push(at);
   return makeOutput('concat', out, shape, xs, (g) =>
     xs.map((t, i) => (t.requiresGrad ? sliceRange(g, ax, offsets[i]!, offsets[i]! + t.shape[ax]!) : null)),
     { saves: xs.map(() => []) },
