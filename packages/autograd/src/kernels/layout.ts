@@ -224,3 +224,59 @@ export function broadcastCopy(x: FloatArray, xShape: readonly number[], out: Flo
     }
   }
 }
+
+/**
+ * The flat source index of each element of an array of `outShape` read at `base` + Σ index[d]·strides[d]
+ * (any strides, negative and zero included): diagonals, strided slices and flips are such views.
+ */
+export function stridedMap(outShape: readonly number[], strides: readonly number[], base: number): Int32Array {
+  const nd = outShape.length;
+  let size = 1;
+  for (const d of outShape) size *= d;
+  const map = new Int32Array(size);
+  if (size === 0) return map;
+  if (nd === 0) {
+    map[0] = base;
+    return map;
+  }
+  const inner = outShape[nd - 1]!;
+  const step = strides[nd - 1]!;
+  const index = new Array<number>(nd).fill(0);
+  let at = base;
+  for (let o = 0; o < size; o += inner) {
+    for (let i = 0; i < inner; i++) map[o + i] = at + i * step;
+    for (let d = nd - 2; d >= 0; d--) {
+      at += strides[d]!;
+      if (++index[d]! < outShape[d]!) break;
+      at -= strides[d]! * outShape[d]!;
+      index[d] = 0;
+    }
+  }
+  return map;
+}
+
+/** For a map that reads each source element at most once: the map of `size` elements that puts them back (-1 elsewhere). */
+export function inverseMap(map: Int32Array, size: number): Int32Array {
+  const inverse = new Int32Array(size).fill(-1);
+  for (let i = 0; i < map.length; i++) inverse[map[i]!] = i;
+  return inverse;
+}
+
+/**
+ * The identity map over an array of `shape` (at least 2-D) with -1 on one side of diagonal `k` of
+ * the last two axes: what `tril` (`lower`: kept where column - row <= k) and `triu` (>= k) keep.
+ */
+export function triangleMap(shape: readonly number[], k: number, lower: boolean): Int32Array {
+  const rows = shape[shape.length - 2]!;
+  const cols = shape[shape.length - 1]!;
+  let size = 1;
+  for (const d of shape) size *= d;
+  const map = new Int32Array(size);
+  for (let m = 0; m < size; m += rows * cols) {
+    for (let r = 0; r < rows; r++) {
+      const row = m + r * cols;
+      for (let c = 0; c < cols; c++) map[row + c] = (lower ? c - r <= k : c - r >= k) ? row + c : -1;
+    }
+  }
+  return map;
+}
