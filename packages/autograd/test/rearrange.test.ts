@@ -128,7 +128,8 @@ describe('pad', () => {
     const x = iota([1, 3, 4]);
     expect(pad(x, [2, 1], { mode: 'reflect' }).toArray()).toEqual([[[2, 1, 0, 1, 2, 3, 2], [6, 5, 4, 5, 6, 7, 6], [10, 9, 8, 9, 10, 11, 10]]]);
     expect(pad(x, [-1, 1], { mode: 'reflect' }).toArray()).toEqual([[[1, 2, 3, 2], [5, 6, 7, 6], [9, 10, 11, 10]]]);
-    expect(pad(x, [-1, 1], { mode: 'circular' }).toArray()).toEqual([[[1, 2, 3, 0], [5, 6, 7, 4], [9, 10, 11, 8]]]);
+    expect(pad(x, [-1, 1], { mode: 'circular' }).toArray()).toEqual([[[1, 2, 3, 1], [5, 6, 7, 5], [9, 10, 11, 9]]]);
+    expect(pad(iota([4]), [1, -1], { mode: 'circular' }).toArray()).toEqual([2, 0, 1, 2]);
     expect(pad(x, [-1, 1], { mode: 'replicate' }).toArray()).toEqual([[[1, 2, 3, 3], [5, 6, 7, 7], [9, 10, 11, 11]]]);
     expect(pad(x, [4, 0], { mode: 'circular' }).toArray()[0]).toEqual([[0, 1, 2, 3, 0, 1, 2, 3], [4, 5, 6, 7, 4, 5, 6, 7], [8, 9, 10, 11, 8, 9, 10, 11]]);
     expect(pad(iota([1, 2]), [1, 1, 1, 0], { value: 9 }).toArray()).toEqual([[9, 9, 9, 9], [9, 0, 1, 9]]);
@@ -149,7 +150,9 @@ describe('pad', () => {
             mode === 'circular' ? fc.integer({ min: -n, max: n }) :
             n === 0 ? fc.constant(0) : fc.integer({ min: -n, max: 3 });
           const axes = Array.from({ length: k }, (_, i) => shape[shape.length - 1 - i]!);
-          return fc.tuple(...axes.map((n) => fc.tuple(amount(n), amount(n)).filter(([b, a]) => n + b + a >= 0)))
+          const fits = (n: number, b: number, a: number): boolean =>
+            n + b + a >= 0 && (mode !== 'circular' || Math.max(b, a) <= n - Math.max(-b, 0) - Math.max(-a, 0));
+          return fc.tuple(...axes.map((n) => fc.tuple(amount(n), amount(n)).filter(([b, a]) => fits(n, b, a))))
             .map((pairs) => pairs.flat())
             .chain((padding) => (mode === 'constant' ? fc.option(fc.constantFrom(0.5, -2), { nil: undefined }) : fc.constant(undefined)).map((value) => ({ padding, mode, ...(value === undefined ? {} : { value }) })));
         }),
@@ -166,7 +169,8 @@ describe('pad', () => {
     expectRefusal(x, () => x.pad([1]), ArgumentError, /^pad: padding \[1\] must hold a \(before, after\) pair for each of at most 2 last axes of a tensor of shape \[2,3\]/);
     expectRefusal(x, () => x.pad([1, 1, 1, 1, 1, 1]), ArgumentError, /^pad: padding/);
     expectRefusal(x, () => x.pad([3, 0], { mode: 'reflect' }), ShapeError, /^pad: padding \(3, 0\) of axis 1 of shape \[2,3\] needs amounts below the axis size 3 in reflect mode/);
-    expectRefusal(x, () => x.pad([4, 0], { mode: 'circular' }), ShapeError, /^pad: padding \(4, 0\) of axis 1 of shape \[2,3\] may not exceed the axis size 3/);
+    expectRefusal(x, () => x.pad([4, 0], { mode: 'circular' }), ShapeError, /^pad: padding \(4, 0\) of axis 1 of shape \[2,3\] may not exceed the 3 element\(s\) left after cropping/);
+    expectRefusal(x, () => x.pad([2, -2], { mode: 'circular' }), ShapeError, /^pad: padding \(2, -2\) of axis 1 of shape \[2,3\] may not exceed the 1 element\(s\) left/);
     expectRefusal(x, () => x.pad([-2, -2]), ShapeError, /^pad: padding \(-2, -2\) of axis 1 of shape \[2,3\] leaves a negative size/);
     expectRefusal(x, () => x.pad([1, 1], { mode: 'reflect', value: 1 }), ArgumentError, /^pad: mode 'reflect' takes no value/);
     expectRefusal(x, () => x.pad([1, 1], { mode: 'wrap' as PadMode }), ArgumentError, /^pad: unknown mode 'wrap'/);

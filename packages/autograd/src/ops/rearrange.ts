@@ -99,7 +99,8 @@ export interface PadOptions {
  * Pads (or, with negative amounts, crops) the last axes, as `torch.nn.functional.pad`: `padding`
  * lists (before, after) pairs starting from the LAST axis: `[left, right]` pads the last axis,
  * `[left, right, top, bottom]` the last two. 'reflect' needs each amount below the axis size,
- * 'circular' at most the axis size, 'replicate' a non-empty axis.
+ * 'circular' at most the size left after cropping (it wraps around that, as PyTorch),
+ * 'replicate' a non-empty axis.
  * NOTE: unlike PyTorch 1.13, the modes other than 'constant' accept any rank and any number of
  * padded axes (PyTorch wants a batch and a channel axis in front).
  * @throws ArgumentError for an odd-length or too long padding, a non-integer amount, an unknown mode, or a value with a mode other than 'constant'.
@@ -128,24 +129,32 @@ export function pad(input: Tensor, padding: readonly number[], options: PadOptio
     const before = padding[2 * k]!;
     const after = padding[2 * k + 1]!;
     const m = n + before + after;
+    // Circular mode wraps around what is left after cropping (PyTorch's order); the others
+    // read relative to the whole axis.
+    const kept = n - Math.max(-before, 0) - Math.max(-after, 0);
     const problem =
       m < 0 ? `leaves a negative size` :
       mode === 'reflect' && (before >= n || after >= n) && m > 0 ? `needs amounts below the axis size ${n} in reflect mode` :
-      mode === 'circular' && (before > n || after > n) ? `may not exceed the axis size ${n} in circular mode` :
+      mode === 'circular' && (before > kept || after > kept) ? `may not exceed the ${kept} element(s) left after cropping in circular mode` :
       mode === 'replicate' && n === 0 && m > 0 ? `has no edge element to replicate on an empty axis` : null;
     if (problem !== null) {
       throw new ShapeError(`pad: padding (${before}, ${after}) of axis ${d} of shape ${formatShape(x.shape)} ${problem}`);
     }
     outShape[d] = m;
     const c = new Int32Array(m);
-    for (let j = 0; j < m; j++) c[j] = sourceCoord(mode, j - before, n);
+    if (mode === 'circular') {
+      const first = Math.max(-before, 0);
+      for (let j = 0; j < m; j++) c[j] = first + ((((j - Math.max(before, 0)) % kept) + kept) % kept);
+    } else {
+      for (let j = 0; j < m; j++) c[j] = sourceCoord(mode, j - before, n);
+    }
     coords[d] = c;
   }
   return takeByMap('pad', x, separableMap(x.shape, outShape, coords), outShape, value ?? 0);
 }
 
 /** Which element of an axis of size n position i (maybe outside [0, n)) reads; -1 for the fill. */
-function sourceCoord(mode: PadMode, i: number, n: number): number {
+function sourceCoord(mode: Exclude<PadMode, 'circular'>, i: number, n: number): number {
   if (i >= 0 && i < n) return i;
   switch (mode) {
     case 'constant':
@@ -154,8 +163,6 @@ function sourceCoord(mode: PadMode, i: number, n: number): number {
       return i < 0 ? -i : 2 * (n - 1) - i;
     case 'replicate':
       return i < 0 ? 0 : n - 1;
-    case 'circular':
-      return ((i % n) + n) % n;
   }
 }
 

@@ -42,8 +42,15 @@ export function rotateLine(line: number[], s: number): number[] {
   return [...line.slice(n - k), ...line.slice(0, n - k)];
 }
 
-/** A line padded as F.pad does: pad both sides first (relative to the original), then crop negative amounts. */
+/**
+ * A line padded as F.pad does: pad both sides relative to the original line, then crop negative
+ * amounts; except circular mode, which crops first and wraps around what is left.
+ */
 export function padLine(line: number[], before: number, after: number, mode: string, value: number): number[] {
+  if (mode === 'circular') {
+    const kept = line.slice(Math.max(-before, 0), line.length - Math.max(-after, 0));
+    return padLine(kept, Math.max(before, 0), Math.max(after, 0), 'wrap', value);
+  }
   const n = line.length;
   const b = Math.max(before, 0);
   const a = Math.max(after, 0);
