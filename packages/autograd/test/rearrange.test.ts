@@ -100,7 +100,7 @@ describe('roll', () => {
       fc.oneof(
         fc.integer({ min: -7, max: 7 }).map((s) => ({ shifts: [s] })),
         shape.length === 0
-          ? fc.constant({ shifts: [1] })
+          ? fc.constant<{ shifts: number[]; dims?: number[] }>({ shifts: [1] })
           : fc.array(fc.tuple(fc.integer({ min: -7, max: 7 }), fc.integer({ min: -shape.length, max: shape.length - 1 })), { minLength: 1, maxLength: 3 })
             .map((pairs) => ({ shifts: pairs.map((q) => q[0]), dims: pairs.map((q) => q[1]) })),
       );
@@ -131,7 +131,7 @@ describe('pad', () => {
     expect(pad(x, [-1, 1], { mode: 'circular' }).toArray()).toEqual([[[1, 2, 3, 1], [5, 6, 7, 5], [9, 10, 11, 9]]]);
     expect(pad(iota([4]), [1, -1], { mode: 'circular' }).toArray()).toEqual([2, 0, 1, 2]);
     expect(pad(x, [-1, 1], { mode: 'replicate' }).toArray()).toEqual([[[1, 2, 3, 3], [5, 6, 7, 7], [9, 10, 11, 11]]]);
-    expect(pad(x, [4, 0], { mode: 'circular' }).toArray()[0]).toEqual([[0, 1, 2, 3, 0, 1, 2, 3], [4, 5, 6, 7, 4, 5, 6, 7], [8, 9, 10, 11, 8, 9, 10, 11]]);
+    expect((pad(x, [4, 0], { mode: 'circular' }).toArray() as number[][][])[0]).toEqual([[0, 1, 2, 3, 0, 1, 2, 3], [4, 5, 6, 7, 4, 5, 6, 7], [8, 9, 10, 11, 8, 9, 10, 11]]);
     expect(pad(iota([1, 2]), [1, 1, 1, 0], { value: 9 }).toArray()).toEqual([[9, 9, 9, 9], [9, 0, 1, 9]]);
     expect(pad(iota([4]), [-3, -1]).shape).toEqual([0]);
     const y = iota([3]);
