@@ -482,6 +482,16 @@ describe('strided slice', () => {
   });
 });
 
+describe('results too large to address', () => {
+  it('are a ShapeError naming the op and the shape, before any memory is taken', () => {
+    const x = iota([2, 3]);
+    expectRefusal(x, () => x.pad([0, 2 ** 31]), ShapeError, /^pad: the result of shape \[2,2147483651\] has 4294967302 elements, more than the 2\^31 - 1/);
+    expectRefusal(x, () => x.repeatInterleave(2 ** 30, 1), ShapeError, /^repeatInterleave: the result of shape \[2,3221225472\]/);
+    expectRefusal(x, () => x.repeat(2 ** 20, 2 ** 20), ShapeError, /^repeat: the result of shape \[1048576,2,1048576,3\]/);
+    expectRefusal(x, () => x.diagEmbed(2 ** 20), ShapeError, /^diagEmbed: the result of shape \[2,1048579,1048579\]/);
+  });
+});
+
 describe('concat of thin and wide pieces', () => {
   it('matches a plain-loop reference for runs on both sides of the bulk-copy threshold', () => {
     const arb = fc.record({

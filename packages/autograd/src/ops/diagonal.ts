@@ -2,7 +2,7 @@ import { ArgumentError, ShapeError } from '../errors.js';
 import { formatShape, normalizeAxis, sizeOf, stridesOf } from '../shape.js';
 import { inverseMap, stridedMap, triangleMap } from '../kernels/layout.js';
 import { expectTensor, type Tensor } from '../tensor.js';
-import { takeByMap } from './index-map.js';
+import { checkMapSize, takeByMap } from './index-map.js';
 import { sum } from './reduce.js';
 
 function checkOffset(op: string, name: string, k: number): void {
@@ -92,6 +92,7 @@ export function diagEmbed(input: Tensor, offset = 0, dim1 = -2, dim2 = -1): Tens
   const batch = x.shape.slice(0, -1);
   const outShape: number[] = [];
   for (let d = 0, k = 0; d <= x.ndim; d++) outShape.push(d === a || d === b ? m : batch[k++]!);
+  checkMapSize('diagEmbed', outShape);
   // The output's diagonal view lists its diagonal elements in the input's order.
   const view = diagonalView(outShape, offset, a, b);
   const map = inverseMap(stridedMap(view.outShape, view.strides, view.base), sizeOf(outShape));

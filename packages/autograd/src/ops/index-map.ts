@@ -1,5 +1,6 @@
 import { allocate } from '../dtype.js';
-import { sizeOf, type Shape } from '../shape.js';
+import { ShapeError } from '../errors.js';
+import { formatShape, sizeOf, type Shape } from '../shape.js';
 import { scatterAddFlat, takeFlat } from '../kernels/layout.js';
 import { makeOutput, type Tensor } from '../tensor.js';
 
@@ -14,6 +15,17 @@ export function takeByMap(op: string, x: Tensor, map: Int32Array, shape: Shape, 
   const out = allocate(x.dtype, map.length, op, shape);
   takeFlat(x.data, map, fill, out);
   return makeOutput(op, out, shape, [x], (g) => [scatterByMap(op, g, map, x.shape)], { saves: [[]] });
+}
+
+/**
+ * Throws a ShapeError naming `op` when a result of `shape` has more elements than an index map
+ * (Int32Array) addresses: called before a map of that size is built.
+ */
+export function checkMapSize(op: string, shape: Shape): void {
+  const size = sizeOf(shape);
+  if (!(size <= 0x7fffffff)) {
+    throw new ShapeError(`${op}: the result of shape ${formatShape(shape)} has ${size} elements, more than the 2^31 - 1 this op addresses`);
+  }
 }
 
 /** The adjoint of takeByMap: zeros of `shape` with g[i] added at map[i]. */

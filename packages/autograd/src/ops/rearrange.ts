@@ -2,7 +2,7 @@ import { ArgumentError, ShapeError } from '../errors.js';
 import { formatShape, normalizeAxis, type Shape } from '../shape.js';
 import { separableMap } from '../kernels/layout.js';
 import { expectTensor, Tensor } from '../tensor.js';
-import { takeByMap } from './index-map.js';
+import { checkMapSize, takeByMap } from './index-map.js';
 import { checkSameDType } from './operands.js';
 import { expand, permute, reshape } from './shape.js';
 
@@ -141,6 +141,7 @@ export function pad(input: Tensor, padding: readonly number[], options: PadOptio
       throw new ShapeError(`pad: padding (${before}, ${after}) of axis ${d} of shape ${formatShape(x.shape)} ${problem}`);
     }
     outShape[d] = m;
+    checkMapSize('pad', outShape);
     const c = new Int32Array(m);
     if (mode === 'circular') {
       const first = Math.max(-before, 0);
@@ -178,7 +179,7 @@ export function repeat(input: Tensor, repeats: readonly number[]): Tensor {
   if (repeats.length < x.ndim) {
     throw new ArgumentError(`repeat: ${repeats.length} repeat(s) ${JSON.stringify(repeats)} for a tensor of shape ${formatShape(x.shape)}; give at least one per axis`);
   }
-  return tileTo(x, repeats);
+  return tileTo('repeat', x, repeats);
 }
 
 /**
@@ -190,15 +191,16 @@ export function repeat(input: Tensor, repeats: readonly number[]): Tensor {
 export function tile(input: Tensor, reps: readonly number[]): Tensor {
   const x = expectTensor('tile', 'input', input);
   checkIntegers('tile', 'reps', reps, 0);
-  return tileTo(x, [...new Array<number>(Math.max(0, x.ndim - reps.length)).fill(1), ...reps]);
+  return tileTo('tile', x, [...new Array<number>(Math.max(0, x.ndim - reps.length)).fill(1), ...reps]);
 }
 
 /** x tiled by `repeats` (at least one per axis): a broadcast of x with a size-1 axis before each. */
-function tileTo(x: Tensor, repeats: readonly number[]): Tensor {
+function tileTo(op: string, x: Tensor, repeats: readonly number[]): Tensor {
   const lead = repeats.length - x.ndim;
   const shape = [...new Array<number>(lead).fill(1), ...x.shape];
   const spread = shape.flatMap((d) => [1, d]);
   const grown = shape.flatMap((d, i) => [repeats[i]!, d]);
+  checkMapSize(op, grown);
   return reshape(expand(reshape(x, spread), grown), shape.map((d, i) => d * repeats[i]!));
 }
 
@@ -223,6 +225,8 @@ export function repeatInterleave(input: Tensor, repeats: number | readonly numbe
   if (counts.length !== 1 && counts.length !== n) {
     throw new ArgumentError(`repeatInterleave: ${counts.length} repeats for ${n} elements along axis ${ax} of shape ${formatShape(x.shape)}; give one, or one per element`);
   }
+  const total = counts.length === 1 ? counts[0]! * n : counts.reduce((a, b) => a + b, 0);
+  checkMapSize('repeatInterleave', x.ndim === 0 ? [total] : x.shape.map((d, i) => (i === ax ? total : d)));
   const source: number[] = [];
   for (let i = 0; i < n; i++) for (let r = counts.length === 1 ? counts[0]! : counts[i]!; r > 0; r--) source.push(i);
   if (x.ndim === 0) x = reshape(x, [1]);
