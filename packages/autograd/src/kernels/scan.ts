@@ -7,6 +7,7 @@ export type ScanKind = 'sum' | 'prod' | 'logsumexp';
 interface ScanKernels {
   scanAxis(kind: ScanKind, x: FloatArray, outer: number, n: number, inner: number, reverse: boolean, out: FloatArray): void;
   cumprodGrad(x: FloatArray, g: FloatArray, outer: number, n: number, inner: number, out: FloatArray): void;
+  cumulativeArgExtremum(x: FloatArray, outer: number, n: number, inner: number, max: boolean, out: Int32Array): void;
 }
 
 /**
@@ -78,7 +79,29 @@ function scanKernels(): ScanKernels {
       }
     }
   }
-  return { scanAxis, cumprodGrad };
+  /**
+   * For each position along the middle axis of [outer, n, inner], the index (along that axis) of
+   * the running maximum (`max`) or minimum so far, as torch.cummax/cummin: a later tie takes
+   * over, and NaN wins (the latest NaN) once seen.
+   */
+  function cumulativeArgExtremum(x: FloatArray, outer: number, n: number, inner: number, max: boolean, out: Int32Array): void {
+    for (let o = 0; o < outer; o++) {
+      for (let j = 0; j < inner; j++) {
+        const base = o * n * inner + j;
+        let acc = max ? -Infinity : Infinity;
+        let best = 0;
+        for (let k = 0; k < n; k++) {
+          const v = x[base + k * inner]!;
+          if (v !== v || (max ? v >= acc : v <= acc)) {
+            acc = v;
+            best = k;
+          }
+          out[base + k * inner] = best;
+        }
+      }
+    }
+  }
+  return { scanAxis, cumprodGrad, cumulativeArgExtremum };
 }
 
 const kernels = perDtype(scanKernels, [], (k: ScanKernels, make: Allocator) => {
@@ -90,7 +113,10 @@ const kernels = perDtype(scanKernels, [], (k: ScanKernels, make: Allocator) => {
   if (!holds(out, [0, 0, 0, 4])) return false;
   g.set([1, 1, 1, 1]);
   k.cumprodGrad(x, g, 1, 4, 1, out);
-  return holds(out, [3, 1, 10, 0]);
+  if (!holds(out, [3, 1, 10, 0])) return false;
+  const at = new Int32Array(4);
+  k.cumulativeArgExtremum(x, 1, 4, 1, false, at);
+  return at[0] === 0 && at[1] === 0 && at[2] === 2 && at[3] === 2;
 });
 
 /**
@@ -104,4 +130,9 @@ export function scanAxis(kind: ScanKind, x: FloatArray, outer: number, n: number
 /** The gradient of cumprod along the middle axis of [outer, n, inner], exact through zeros. */
 export function cumprodGrad(x: FloatArray, g: FloatArray, outer: number, n: number, inner: number, out: FloatArray): void {
   kernels(x).cumprodGrad(x, g, outer, n, inner, out);
+}
+
+/** Indices (along the middle axis of [outer, n, inner]) of the running maximum or minimum, ties to the latest, NaN winning. */
+export function cumulativeArgExtremum(x: FloatArray, outer: number, n: number, inner: number, max: boolean, out: Int32Array): void {
+  kernels(x).cumulativeArgExtremum(x, outer, n, inner, max, out);
 }
