@@ -161,8 +161,9 @@ def shaped_entry(index):
     xs = [d.clone().requires_grad_(True) for d in data]
     ys = fn(*xs)
     ys = list(ys) if isinstance(ys, (tuple, list)) else [ys]
-    gs = [torch.tensor(upstream(y.numel()), dtype=torch.float64).reshape(y.shape) for y in ys]
-    torch.autograd.backward(ys, gs)
+    # Integer outputs (indices) have no gradient: no upstream for them.
+    gs = [torch.tensor(upstream(y.numel()), dtype=torch.float64).reshape(y.shape) if y.is_floating_point() else None for y in ys]
+    torch.autograd.backward([y for y, g in zip(ys, gs) if g is not None], [g for g in gs if g is not None])
     ys32 = fn(*[d.float() for d in data])
     ys32 = list(ys32) if isinstance(ys32, (tuple, list)) else [ys32]
     return {
@@ -171,7 +172,7 @@ def shaped_entry(index):
         'listInput': shapes[0] is None,
         'inputs': [{'shape': list(d.shape), 'data': values(d.reshape(-1))} for d in data],
         'outputs': [{'shape': list(y.shape), 'forward64': values(y.reshape(-1)), 'forward32': values(y32.reshape(-1))} for y, y32 in zip(ys, ys32)],
-        'upstream': [values(g.reshape(-1)) for g in gs],
+        'upstream': [values(g.reshape(-1)) if g is not None else None for g in gs],
         'grads64': [values(x.grad.reshape(-1)) if x.grad is not None else values(torch.zeros_like(x).reshape(-1)) for x in xs],
     }
 

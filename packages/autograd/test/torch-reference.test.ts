@@ -27,7 +27,8 @@ interface ShapedEntry {
   listInput: boolean;
   inputs: { shape: number[]; data: Encoded[] }[];
   outputs: { shape: number[]; forward64: Encoded[]; forward32: Encoded[] }[];
-  upstream: Encoded[][];
+  /** The gradient of each output; null for an integer output (indices), which has none. */
+  upstream: (Encoded[] | null)[];
   grads64: Encoded[][];
 }
 
@@ -74,7 +75,7 @@ describe(`PyTorch ${fixture.torch} reference values`, () => {
   }
 });
 
-type ShapedFn = (...args: unknown[]) => Tensor | Tensor[];
+type ShapedFn = (...args: unknown[]) => Tensor | Tensor[] | { values: Tensor; indices: Tensor };
 
 function callShaped(e: ShapedEntry, inputs: Tensor[]): Tensor[] {
   const fn = (chainrule as unknown as Record<string, ShapedFn>)[e.fn];
@@ -82,7 +83,8 @@ function callShaped(e: ShapedEntry, inputs: Tensor[]): Tensor[] {
   // JSON has no undefined: PyTorch's None (an open slice bound) arrives as null.
   const args = e.args.map((a) => (a === null ? undefined : a));
   const out = e.listInput ? fn(inputs, ...args) : fn(...inputs, ...args);
-  return Array.isArray(out) ? out : [out];
+  if (Array.isArray(out)) return out;
+  return 'values' in out ? [out.values, out.indices] : [out];
 }
 
 describe(`PyTorch ${fixture.torch} reference values of shaped ops`, () => {
@@ -96,12 +98,17 @@ describe(`PyTorch ${fixture.torch} reference values of shaped ops`, () => {
         expectMatches(`${e.fn} output ${k} float64`, y.data, e.outputs[k]!.forward64, 1e-14);
       });
       // One backward through the sum of <output, upstream> reaches every input once.
-      const total = ys.map((y, k) => y.mul(tensor(Float64Array.from(e.upstream[k]!, decode), { shape: y.shape })).sum()).reduce((a, b) => a.add(b));
+      const total = ys
+        .flatMap((y, k) => {
+          const g = e.upstream[k];
+          return g === null || g === undefined ? [] : [y.mul(tensor(Float64Array.from(g, decode), { shape: y.shape })).sum()];
+        })
+        .reduce((a, b) => a.add(b));
       total.backward();
       inputs.forEach((x, i) => expectMatches(`${e.fn} gradient of input ${i}`, x.grad?.data ?? new Float64Array(x.size), e.grads64[i]!, 1e-14));
       const ys32 = callShaped(e, e.inputs.map((i) => tensor(Float32Array.from(i.data, decode), { shape: i.shape })));
       ys32.forEach((y, k) => {
-        expect(y.dtype).toBe('float32');
+        expect(y.dtype).toBe(e.upstream[k] === null ? ys[k]!.dtype : 'float32');
         expectMatches(`${e.fn} output ${k} float32`, y.data, e.outputs[k]!.forward32, 1e-6);
       });
     });
