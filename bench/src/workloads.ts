@@ -42,8 +42,8 @@ export function describe(w: Workload): string {
       return `scalar Value graph: ${w.sizes.join('-')} tanh MLP × ${w.samples} samples, fwd+bwd+SGD`;
     case 'layout':
       return w.op === 'concat'
-        ? `concat of ${w.pieces} × [${w.rows},${w.width}] float32 along the last axis (GB/s of result)`
-        : `cumsum along the last axis of [${w.rows},${w.width * w.pieces}] float32 (GB/s of result)`;
+        ? `concat of ${w.pieces} × [${w.rows},${w.width}] float32 along the last axis`
+        : `cumsum along the last axis of [${w.rows},${w.width * w.pieces}] float32`;
   }
 }
 
