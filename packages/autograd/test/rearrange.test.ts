@@ -218,7 +218,7 @@ describe('repeat and tile', () => {
 describe('repeatInterleave', () => {
   it('repeats each element in place, by one count or one per element (values from PyTorch)', () => {
     const x = iota([3]);
-    expect(x.repeatInterleave(tensor([1, 0, 2])).toArray()).toEqual([0, 2, 2]);
+    expect(x.repeatInterleave(tensor([1, 0, 2], { dtype: 'int32' })).toArray()).toEqual([0, 2, 2]);
     expect(x.repeatInterleave([2]).toArray()).toEqual([0, 0, 1, 1, 2, 2]);
     expect(grad64(5).repeatInterleave(3).toArray()).toEqual([5, 5, 5]);
     expect(iota([2, 2]).repeatInterleave(2).toArray()).toEqual([0, 0, 1, 1, 2, 2, 3, 3]);
@@ -248,7 +248,8 @@ describe('repeatInterleave', () => {
     const x = iota([2, 3]);
     expectRefusal(x, () => x.repeatInterleave([1, 2], 1), ArgumentError, /^repeatInterleave: 2 repeats for 3 elements along axis 1 of shape \[2,3\]/);
     expectRefusal(x, () => x.repeatInterleave(-1), ArgumentError, /^repeatInterleave: repeats must be non-negative integers/);
-    expectRefusal(x, () => x.repeatInterleave(tensor([[1]])), ArgumentError, /^repeatInterleave: repeats must be a number or a 1-D tensor, got shape \[1,1\]/);
+    expectRefusal(x, () => x.repeatInterleave(tensor([[1]], { dtype: 'int32' })), ArgumentError, /^repeatInterleave: repeats must be a number, an array or a 1-D int32 tensor, got int32 of shape \[1,1\]/);
+    expectRefusal(x, () => x.repeatInterleave(tensor([1, 2, 1])), DTypeError, /^repeatInterleave: repeats must be .* got float32 of shape \[3\]/);
     expectRefusal(x, () => x.repeatInterleave(1, 2), ShapeError, /^repeatInterleave: axis 2 is out of range/);
   });
 });

@@ -1,9 +1,9 @@
-import type { FloatArray } from '../dtype.js';
+import type { FloatArray, TensorData } from '../dtype.js';
 import { broadcastStrides, collapseDims } from './binary.js';
 import { holds, perDtype, type Allocator } from './monomorphic.js';
 
 /** out = x with axes reordered by `perm` (out axis d is x axis perm[d]). */
-export function permute(x: FloatArray, shape: readonly number[], perm: readonly number[], out: FloatArray): void {
+export function permute(x: TensorData, shape: readonly number[], perm: readonly number[], out: TensorData): void {
   const nd = shape.length;
   if (x.length === 0) return;
   const inStrides = new Array<number>(nd);
@@ -30,9 +30,9 @@ export function permute(x: FloatArray, shape: readonly number[], perm: readonly 
 }
 
 interface CopyKernels {
-  copyRuns(src: FloatArray, srcStride: number, srcAt: number, dst: FloatArray, dstStride: number, dstAt: number, rows: number, run: number): void;
-  concatRows(srcs: readonly FloatArray[], runs: readonly number[], total: number, dst: FloatArray, outer: number): void;
-  takeFlat(x: FloatArray, map: Int32Array, fill: number, out: FloatArray): void;
+  copyRuns(src: TensorData, srcStride: number, srcAt: number, dst: TensorData, dstStride: number, dstAt: number, rows: number, run: number): void;
+  concatRows(srcs: readonly TensorData[], runs: readonly number[], total: number, dst: TensorData, outer: number): void;
+  takeFlat(x: TensorData, map: Int32Array, fill: number, out: TensorData): void;
   scatterAddFlat(g: FloatArray, map: Int32Array, out: FloatArray): void;
 }
 
@@ -47,7 +47,7 @@ function copyKernels(): CopyKernels {
    * element by element (a run of 4 copied that way is ~30× slower than one long copy), so runs
    * shorter than 64 elements (about where the two cross in V8) take a plain loop.
    */
-  function copyRuns(src: FloatArray, srcStride: number, srcAt: number, dst: FloatArray, dstStride: number, dstAt: number, rows: number, run: number): void {
+  function copyRuns(src: TensorData, srcStride: number, srcAt: number, dst: TensorData, dstStride: number, dstAt: number, rows: number, run: number): void {
     if (run >= 64) {
       for (let r = 0; r < rows; r++) {
         const s = srcAt + r * srcStride;
@@ -65,7 +65,7 @@ function copyKernels(): CopyKernels {
   }
 
   /** Row o of dst (`total` elements) = row o of each src (runs[p] elements) in turn. */
-  function concatRows(srcs: readonly FloatArray[], runs: readonly number[], total: number, dst: FloatArray, outer: number): void {
+  function concatRows(srcs: readonly TensorData[], runs: readonly number[], total: number, dst: TensorData, outer: number): void {
     for (let p = 0, at = 0; p < srcs.length; p++) {
       copyRuns(srcs[p]!, runs[p]!, 0, dst, total, at, outer, runs[p]!);
       at += runs[p]!;
@@ -73,7 +73,7 @@ function copyKernels(): CopyKernels {
   }
 
   /** out[i] = x[map[i]], or `fill` where map[i] < 0. */
-  function takeFlat(x: FloatArray, map: Int32Array, fill: number, out: FloatArray): void {
+  function takeFlat(x: TensorData, map: Int32Array, fill: number, out: TensorData): void {
     for (let i = 0; i < map.length; i++) {
       const j = map[i]!;
       out[i] = j < 0 ? fill : x[j]!;
@@ -90,7 +90,7 @@ function copyKernels(): CopyKernels {
   return { copyRuns, concatRows, takeFlat, scatterAddFlat };
 }
 
-const copies = perDtype(copyKernels, [], (k: CopyKernels, make: Allocator) => {
+const floatCopies = perDtype(copyKernels, [], (k: CopyKernels, make: Allocator) => {
   const x = make(6), out = make(6);
   x.set([1, 2, 3, 4, 5, 6]);
   k.copyRuns(x, 3, 1, out, 2, 0, 2, 2);
@@ -105,13 +105,22 @@ const copies = perDtype(copyKernels, [], (k: CopyKernels, make: Allocator) => {
 });
 
 /**
+ * The copy kernels for `data`'s element type.
+ * NOTE: int32 and bool storage share the float64 copy: these loops only move elements, so they
+ * are right for any typed array, only polymorphic (slower) in a process that moves both.
+ */
+function copies(data: TensorData): CopyKernels {
+  return floatCopies(data as FloatArray);
+}
+
+/**
  * Copies a block along the middle axis of [outer, n, inner]-shaped arrays:
  * dst[o, dstStart + k, :] = src[o, srcStart + k, :] for k < count.
  * Slicing and its gradient are this one copy.
  */
 export function copyAlongAxis(
-  src: FloatArray, srcN: number, srcStart: number,
-  dst: FloatArray, dstN: number, dstStart: number,
+  src: TensorData, srcN: number, srcStart: number,
+  dst: TensorData, dstN: number, dstStart: number,
   outer: number, count: number, inner: number,
 ): void {
   if (outer === 0 || count * inner === 0) return;
@@ -122,14 +131,14 @@ export function copyAlongAxis(
  * Joins [outer, counts[p], inner] arrays along their middle axis into dst of [outer, Σcounts, inner],
  * one piece at a time.
  */
-export function concatAxis(srcs: readonly FloatArray[], counts: readonly number[], dst: FloatArray, outer: number, inner: number): void {
+export function concatAxis(srcs: readonly TensorData[], counts: readonly number[], dst: TensorData, outer: number, inner: number): void {
   if (dst.length === 0) return;
   const runs = counts.map((c) => c * inner);
   copies(dst).concatRows(srcs, runs, runs.reduce((a, b) => a + b, 0), dst, outer);
 }
 
 /** out[i] = x[map[i]], or `fill` where map[i] < 0: every rearrangement of elements is one of these. */
-export function takeFlat(x: FloatArray, map: Int32Array, fill: number, out: FloatArray): void {
+export function takeFlat(x: TensorData, map: Int32Array, fill: number, out: TensorData): void {
   copies(out).takeFlat(x, map, fill, out);
 }
 
@@ -184,7 +193,7 @@ export function separableMap(inShape: readonly number[], outShape: readonly numb
  * out[o, i, j] = x[o, index[o, i, j], j] over [outer, n, inner] x and [outer, m, inner] index
  * (torch.gather along the middle axis). Indices are checked by the caller.
  */
-export function gatherAxis(x: FloatArray, n: number, index: ArrayLike<number>, m: number, outer: number, inner: number, out: FloatArray): void {
+export function gatherAxis(x: TensorData, n: number, index: ArrayLike<number>, m: number, outer: number, inner: number, out: TensorData): void {
   for (let o = 0; o < outer; o++) {
     for (let i = 0; i < m; i++) {
       const r = (o * m + i) * inner;
@@ -204,7 +213,7 @@ export function scatterAddAxis(g: FloatArray, m: number, index: ArrayLike<number
 }
 
 /** out (of outShape) = x broadcast along its size-1 and missing leading dimensions. */
-export function broadcastCopy(x: FloatArray, xShape: readonly number[], out: FloatArray, outShape: readonly number[]): void {
+export function broadcastCopy(x: TensorData, xShape: readonly number[], out: TensorData, outShape: readonly number[]): void {
   if (out.length === 0) return;
   const { shape, strides } = collapseDims(outShape, [broadcastStrides(xShape, outShape)]);
   const sx = strides[0]!;

@@ -2,7 +2,7 @@ import { allocate } from '../dtype.js';
 import { ShapeError } from '../errors.js';
 import { formatShape, sizeOf, type Shape } from '../shape.js';
 import { scatterAddFlat, takeFlat } from '../kernels/layout.js';
-import { makeOutput, type Tensor } from '../tensor.js';
+import { expectFloat, makeOutput, type Tensor } from '../tensor.js';
 
 /**
  * The primitive behind the ops that move elements without changing them (flip, roll, pad,
@@ -29,7 +29,8 @@ export function checkMapSize(op: string, shape: Shape): void {
 }
 
 /** The adjoint of takeByMap: zeros of `shape` with g[i] added at map[i]. */
-function scatterByMap(op: string, g: Tensor, map: Int32Array, shape: Shape): Tensor {
+function scatterByMap(op: string, grad: Tensor, map: Int32Array, shape: Shape): Tensor {
+  const g = expectFloat(op, grad);
   const out = allocate(g.dtype, sizeOf(shape), op, shape);
   scatterAddFlat(g.data, map, out);
   return makeOutput(`${op}Backward`, out, shape, [g], (gg) => [takeByMap(op, gg, map, g.shape)], { saves: [[]] });

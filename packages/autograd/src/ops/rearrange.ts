@@ -1,4 +1,4 @@
-import { ArgumentError, ShapeError } from '../errors.js';
+import { ArgumentError, DTypeError, ShapeError } from '../errors.js';
 import { formatShape, normalizeAxis, type Shape } from '../shape.js';
 import { separableMap } from '../kernels/layout.js';
 import { expectTensor, Tensor } from '../tensor.js';
@@ -206,9 +206,10 @@ function tileTo(op: string, x: Tensor, repeats: readonly number[]): Tensor {
 
 /**
  * Repeats each element `repeats` times along `dim` (each its own count when `repeats` is a list
- * or a 1-D tensor of integers, one per element, or one for all), as `torch.repeat_interleave`.
+ * or a 1-D int32 tensor, one per element, or one for all), as `torch.repeat_interleave`.
  * Without `dim` the tensor is flattened first.
  * @throws ArgumentError if a count is not a non-negative integer or there is neither one count nor one per element.
+ * @throws DTypeError if `repeats` is a tensor of another dtype than int32.
  * @throws ShapeError if `dim` is out of range.
  * @example repeatInterleave(tensor([1, 2]), [1, 2]) // [1, 2, 2]
  */
@@ -217,10 +218,11 @@ export function repeatInterleave(input: Tensor, repeats: number | readonly numbe
   if (dim === undefined) x = reshape(x, [x.size]);
   const ax = normalizeAxis('repeatInterleave', dim ?? 0, x.ndim);
   const n = x.ndim === 0 ? 1 : x.shape[ax]!;
-  const counts = repeats instanceof Tensor ? Array.from(repeats.data) : typeof repeats === 'number' ? [repeats] : [...repeats];
-  if (repeats instanceof Tensor && repeats.ndim > 1) {
-    throw new ArgumentError(`repeatInterleave: repeats must be a number or a 1-D tensor, got shape ${formatShape(repeats.shape)}`);
+  if (repeats instanceof Tensor && (repeats.ndim > 1 || repeats.dtype !== 'int32')) {
+    const problem = `repeatInterleave: repeats must be a number, an array or a 1-D int32 tensor, got ${repeats.dtype} of shape ${formatShape(repeats.shape)}`;
+    throw repeats.ndim > 1 ? new ArgumentError(problem) : new DTypeError(problem);
   }
+  const counts = repeats instanceof Tensor ? Array.from(repeats.data) : typeof repeats === 'number' ? [repeats] : [...repeats];
   checkIntegers('repeatInterleave', 'repeats', counts, 0);
   if (counts.length !== 1 && counts.length !== n) {
     throw new ArgumentError(`repeatInterleave: ${counts.length} repeats for ${n} elements along axis ${ax} of shape ${formatShape(x.shape)}; give one, or one per element`);
