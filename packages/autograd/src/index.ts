@@ -10,7 +10,7 @@
 export { Tensor, type NestedArray, type TensorLike, type GradNode, type VJP, type GradHook, type HookHandle, type ReduceOptions, type SavedRef } from './tensor.js';
 export { type DType, type FloatArray } from './dtype.js';
 export { type Shape, broadcastShapes } from './shape.js';
-export { ShapeError, DTypeError, GraphError, AnomalyError, ArgumentError } from './errors.js';
+export { ShapeError, DTypeError, GraphError, AnomalyError, ArgumentError, LinAlgError } from './errors.js';
 export {
   tensor, zeros, ones, full, zerosLike, onesLike, arange, linspace, eye, rand, randn,
   type CreateOptions, type RandomOptions, type NumericArray,
@@ -22,6 +22,11 @@ export { neg, exp, expm1, log, log1p, sqrt, abs, sign, tanh, sigmoid, relu, leak
 export { sum, mean, max, min, prod, logsumexp, variance, std, sumTo } from './ops/reduce.js';
 export { reshape, permute, transpose, slice, narrow, concat, stack, expand, squeeze, unsqueeze } from './ops/shape.js';
 export { matmul } from './ops/matmul.js';
+// Linear algebra (torch.linalg's names in camelCase).
+export {
+  solve, inv, det, slogdet, triangularSolve, cholesky, choleskySolve, qr, eigh, svd, svdvals, pinv, lstsq, matrixExp, matrixPower,
+  type TriangularSolveOptions, type PinvOptions,
+} from './ops/linalg.js';
 export { linear, type LinearActivation } from './ops/linear.js';
 export { crossEntropy, type CrossEntropyOpOptions, type CrossEntropyReduction } from './ops/cross-entropy.js';
 export { softmax, logSoftmax } from './ops/softmax.js';
