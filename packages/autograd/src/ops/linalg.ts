@@ -259,7 +259,7 @@ function luDeterminants(x: Tensor): { batch: number[]; sign: Float64Array; logAb
     if (Number.isNaN(l)) s = NaN;
     sign[bi] = s;
     logAbs[bi] = l;
-    det[bi] = d;
+    det[bi] = d === 0 ? 0 : d; // no -0 from a negative permutation sign
   }
   return { batch, sign, logAbs, det };
 }
