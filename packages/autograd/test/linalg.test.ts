@@ -304,6 +304,33 @@ describe('linalg: forward against the definitions', () => {
     }), { numRuns: 40 });
   });
 
+  it('matrices larger than a factorisation block: solve, det, cholesky, and failures in a late block', () => {
+    for (const n of [33, 70, 131]) {
+      const m = seededTensor([n, n], n, { requiresGrad: false });
+      const a = m.add(eye(n, n, { dtype: 'float64' }).mul(0.5)); // pivoting happens: the diagonal does not dominate
+      const b = seededTensor([n, 3], n + 1, { requiresGrad: false });
+      const x = solve(a, b);
+      expect(maxDiff(mm(matrixAt(a, 0), matrixAt(x, 0), n, n, 3), matrixAt(b, 0))).toBeLessThan(1e-11);
+      const ai = matrixAt(inv(a), 0);
+      expect(maxDiff(mm(matrixAt(a, 0), ai, n, n, n), identity(n))).toBeLessThan(1e-10);
+      // det(A)·det(A⁻¹) = 1 (the cofactor expansion is out of reach at this size).
+      expect(Math.abs(det(a).item() * det(inv(a)).item() - 1)).toBeLessThan(1e-9);
+      const s = spd(m);
+      const l = matrixAt(cholesky(s), 0);
+      expect(maxDiff(mm(l, tr(l, n, n), n, n, n), matrixAt(s, 0))).toBeLessThan(1e-11 * n);
+      for (let r = 0; r < n; r++) for (let c = r + 1; c < n; c++) expect(l[r * n + c]).toBe(0);
+      // A zero row late in the matrix: singular, found in the last block.
+      const zeroRow = Float64Array.from(a.data);
+      zeroRow.fill(0, (n - 2) * n, (n - 1) * n);
+      expect(messageOf(() => solve(new Tensor(zeroRow, [n, n]), b))).toMatch(/^solve: the matrix of input \[\d+,\d+\] float64 is singular/);
+      expect(det(new Tensor(zeroRow, [n, n])).item()).toBe(0);
+      // Not positive-definite only at the last leading minor.
+      const sd = Float64Array.from(s.data);
+      sd[n * n - 1] = -1;
+      expect(messageOf(() => cholesky(new Tensor(sd, [n, n])))).toMatch(new RegExp(`leading minor of order ${n} is not positive`));
+    }
+  });
+
   it('float32 inputs give float32 results close to the float64 ones', () => {
     const m = seededTensor([2, 3, 3], 11, { requiresGrad: false });
     const a64 = wellConditioned(m), a32 = a64.toDtype('float32');

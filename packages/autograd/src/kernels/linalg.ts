@@ -5,51 +5,187 @@
 // step that failed and the op names the matrix.
 import { gemm } from './gemm.js';
 
+// Width below which the recursive factorisations switch to plain loops, and panel width of
+// the blocked Cholesky: the O(n³) work lands in gemm calls.
+const LEAF = 16;
+const BLOCK = 32;
+
+/** Scratch for `subtractProduct`: packed operands and their product, sized once per call. */
+interface ProductScratch {
+  left: Float64Array;
+  right: Float64Array;
+  prod: Float64Array;
+}
+
+function productScratch(n: number): ProductScratch {
+  const half = Math.ceil(n / 2) + LEAF;
+  return { left: new Float64Array(n * half), right: new Float64Array(half * n), prod: new Float64Array(n * n) };
+}
+
+/**
+ * a[r0:r0+rows, c0:c0+cols] -= a[r0:r0+rows, k0:k0+kk] · a[k0:k0+kk, c0:c0+cols] for a row-major
+ * n×n `a`: both operands are packed contiguous and multiplied by one gemm.
+ */
+function subtractProduct(a: Float64Array, n: number, r0: number, rows: number, k0: number, kk: number, c0: number, cols: number, scratch: ProductScratch): void {
+  if (rows === 0 || cols === 0 || kk === 0) return;
+  const { left, right, prod } = scratch;
+  for (let i = 0; i < rows; i++) left.set(a.subarray((r0 + i) * n + k0, (r0 + i) * n + k0 + kk), i * kk);
+  for (let i = 0; i < kk; i++) right.set(a.subarray((k0 + i) * n + c0, (k0 + i) * n + c0 + cols), i * cols);
+  gemm({ transA: false, transB: false, m: rows, n: cols, k: kk, a: left, b: right, c: prod });
+  for (let i = 0; i < rows; i++) {
+    const row = (r0 + i) * n + c0, from = i * cols;
+    for (let j = 0; j < cols; j++) a[row + j]! -= prod[from + j]!;
+  }
+}
+
 /**
  * LU factorisation with partial pivoting, in place: on return `a` holds U on and above the
  * diagonal and the multipliers of the unit lower L below it, and row i of P·A is row perm[i]
  * of A. Returns the first column whose pivot is exactly zero (the matrix is singular), or -1;
- * as LAPACK's getrf it goes on past a zero pivot, so the factors stay defined.
+ * as LAPACK's getrf it goes on past a zero pivot, so the factors stay defined. Recursive over
+ * columns (Toledo 1997): factor the left half, solve for the top of the right half, update the
+ * rest of it by one gemm, factor that; nearly all the work is in the gemm calls.
  */
 export function luFactor(a: Float64Array, n: number, perm: Int32Array): number {
-  let singular = -1;
   for (let i = 0; i < n; i++) perm[i] = i;
-  for (let k = 0; k < n; k++) {
-    let p = k;
-    let best = Math.abs(a[k * n + k]!);
-    for (let i = k + 1; i < n; i++) {
-      const v = Math.abs(a[i * n + k]!);
+  const scratch = productScratch(n);
+  const col = new Float64Array(Math.min(n, LEAF) * n);
+  const pivots = new Int32Array(LEAF);
+  return luColumns(a, n, 0, n, perm, scratch, col, pivots);
+}
+
+/** Factors columns c0..c1 (rows c0..n), whose Schur complement is up to date; see luFactor. */
+function luColumns(a: Float64Array, n: number, c0: number, c1: number, perm: Int32Array, scratch: ProductScratch, col: Float64Array, pivots: Int32Array): number {
+  if (c1 - c0 <= LEAF) return luLeaf(a, n, c0, c1, perm, col, pivots);
+  const mid = c0 + Math.ceil((c1 - c0) / 2 / LEAF) * LEAF;
+  const left = luColumns(a, n, c0, mid, perm, scratch, col, pivots);
+  // U12 = L11⁻¹·A12, then A22 -= L21·U12.
+  unitLowerSolve(a, n, c0, mid, mid, c1 - mid, scratch);
+  subtractProduct(a, n, mid, n - mid, c0, mid - c0, mid, c1 - mid, scratch);
+  const right = luColumns(a, n, mid, c1, perm, scratch, col, pivots);
+  return left >= 0 ? left : right;
+}
+
+/**
+ * Solves L·X = B in place for the unit lower L = a[r0:r1, r0:r1] and B = a[r0:r1, c0:c0+cols],
+ * recursively: the off-diagonal block's product is one gemm.
+ */
+function unitLowerSolve(a: Float64Array, n: number, r0: number, r1: number, c0: number, cols: number, scratch: ProductScratch): void {
+  if (r1 - r0 <= LEAF) {
+    for (let i = r0 + 1; i < r1; i++) {
+      const row = i * n;
+      for (let j = r0; j < i; j++) {
+        const l = a[row + j]!;
+        const other = j * n;
+        for (let c = c0; c < c0 + cols; c++) a[row + c]! -= l * a[other + c]!;
+      }
+    }
+    return;
+  }
+  const mid = r0 + Math.ceil((r1 - r0) / 2 / LEAF) * LEAF;
+  unitLowerSolve(a, n, r0, mid, c0, cols, scratch);
+  subtractProduct(a, n, mid, r1 - mid, r0, mid - r0, c0, cols, scratch);
+  unitLowerSolve(a, n, mid, r1, c0, cols, scratch);
+}
+
+/**
+ * The leaf of luColumns: columns c0..c1 (at most LEAF) of rows c0..n, factored column-major in
+ * `col` (contiguous pivot searches and updates), with its row swaps applied to the rest of each
+ * row of `a` and to `perm`.
+ */
+function luLeaf(a: Float64Array, n: number, c0: number, c1: number, perm: Int32Array, col: Float64Array, pivots: Int32Array): number {
+  const rows = n - c0, h = c1 - c0;
+  for (let r = 0; r < rows; r++) {
+    const row = (c0 + r) * n + c0;
+    for (let c = 0; c < h; c++) col[c * rows + r] = a[row + c]!;
+  }
+  const zero = luPanel(col, rows, h, pivots);
+  for (let c = 0; c < h; c++) {
+    const p = pivots[c]!;
+    if (p === c) continue;
+    const rowK = (c0 + c) * n, rowP = (c0 + p) * n;
+    for (let j = 0; j < n; j++) {
+      if (j === c0) j = c1;
+      if (j >= n) break;
+      const t = a[rowK + j]!;
+      a[rowK + j] = a[rowP + j]!;
+      a[rowP + j] = t;
+    }
+    const t = perm[c0 + c]!;
+    perm[c0 + c] = perm[c0 + p]!;
+    perm[c0 + p] = t;
+  }
+  for (let r = 0; r < rows; r++) {
+    const row = (c0 + r) * n + c0;
+    for (let c = 0; c < h; c++) a[row + c] = col[c * rows + r]!;
+  }
+  return zero >= 0 ? c0 + zero : -1;
+}
+
+/**
+ * LU with partial pivoting of a column-major rows×h panel, left-looking: each column first takes
+ * the updates of all columns before it (eight at a time, so each element is loaded and stored
+ * once per eight multiply-adds), then is pivoted and scaled. pivots[c] is the row swapped with
+ * row c. Returns the first column with an exactly zero pivot, or -1.
+ */
+function luPanel(col: Float64Array, rows: number, h: number, pivots: Int32Array): number {
+  let zero = -1;
+  for (let c = 0; c < h; c++) {
+    const at = c * rows;
+    // Rows above the diagonal: a unit lower triangular solve with the columns before.
+    for (let r = 1; r < c; r++) {
+      let s = col[at + r]!;
+      for (let j = 0; j < r; j++) s -= col[j * rows + r]! * col[at + j]!;
+      col[at + r] = s;
+    }
+    // Rows from the diagonal down: col_c -= L[:, 0:c]·U[0:c, c].
+    let j = 0;
+    for (; j + 8 <= c; j += 8) {
+      const o0 = j * rows, o1 = o0 + rows, o2 = o1 + rows, o3 = o2 + rows, o4 = o3 + rows, o5 = o4 + rows, o6 = o5 + rows, o7 = o6 + rows;
+      const u0 = col[at + j]!, u1 = col[at + j + 1]!, u2 = col[at + j + 2]!, u3 = col[at + j + 3]!;
+      const u4 = col[at + j + 4]!, u5 = col[at + j + 5]!, u6 = col[at + j + 6]!, u7 = col[at + j + 7]!;
+      for (let r = c; r < rows; r++) {
+        col[at + r] = col[at + r]! - col[o0 + r]! * u0 - col[o1 + r]! * u1 - col[o2 + r]! * u2 - col[o3 + r]! * u3
+          - col[o4 + r]! * u4 - col[o5 + r]! * u5 - col[o6 + r]! * u6 - col[o7 + r]! * u7;
+      }
+    }
+    for (; j + 4 <= c; j += 4) {
+      const o0 = j * rows, o1 = o0 + rows, o2 = o1 + rows, o3 = o2 + rows;
+      const u0 = col[at + j]!, u1 = col[at + j + 1]!, u2 = col[at + j + 2]!, u3 = col[at + j + 3]!;
+      for (let r = c; r < rows; r++) {
+        col[at + r] = col[at + r]! - col[o0 + r]! * u0 - col[o1 + r]! * u1 - col[o2 + r]! * u2 - col[o3 + r]! * u3;
+      }
+    }
+    for (; j < c; j++) {
+      const o = j * rows, u = col[at + j]!;
+      for (let r = c; r < rows; r++) col[at + r]! -= col[o + r]! * u;
+    }
+    let p = c;
+    let best = Math.abs(col[at + c]!);
+    for (let r = c + 1; r < rows; r++) {
+      const v = Math.abs(col[at + r]!);
       if (v > best) {
         best = v;
-        p = i;
+        p = r;
       }
     }
-    const rowK = k * n;
-    if (p !== k) {
-      const rowP = p * n;
-      for (let j = 0; j < n; j++) {
-        const t = a[rowK + j]!;
-        a[rowK + j] = a[rowP + j]!;
-        a[rowP + j] = t;
+    pivots[c] = p;
+    if (p !== c) {
+      for (let cc = 0; cc < h; cc++) {
+        const t = col[cc * rows + c]!;
+        col[cc * rows + c] = col[cc * rows + p]!;
+        col[cc * rows + p] = t;
       }
-      const t = perm[k]!;
-      perm[k] = perm[p]!;
-      perm[p] = t;
     }
-    const pivot = a[rowK + k]!;
+    const pivot = col[at + c]!;
     if (pivot === 0) {
-      if (singular < 0) singular = k;
+      if (zero < 0) zero = c;
       continue;
     }
     const inv = 1 / pivot;
-    for (let i = k + 1; i < n; i++) {
-      const row = i * n;
-      const l = a[row + k]! * inv;
-      a[row + k] = l;
-      for (let j = k + 1; j < n; j++) a[row + j]! -= l * a[rowK + j]!;
-    }
+    for (let r = c + 1; r < rows; r++) col[at + r]! *= inv;
   }
-  return singular;
+  return zero;
 }
 
 /** +1 or -1: the sign of the permutation `perm` (its parity, counted by cycles). */
@@ -101,22 +237,53 @@ export function luSolve(lu: Float64Array, n: number, perm: Int32Array, b: Float6
  * Cholesky factorisation A = L·Lᵀ in place, reading only the lower triangle of `a`: on return
  * `a` holds L with zeros above the diagonal. Returns -1, or the order (1-based) of the first
  * leading minor that is not positive-definite, as LAPACK's potrf; `a` is then partly written.
+ * Blocked right-looking: factor a diagonal block, solve the panel below it, and update the
+ * trailing matrix by one gemm.
  */
 export function choleskyLower(a: Float64Array, n: number): number {
-  for (let j = 0; j < n; j++) {
-    const rowJ = j * n;
-    let d = a[rowJ + j]!;
-    for (let p = 0; p < j; p++) d -= a[rowJ + p]! * a[rowJ + p]!;
-    // NOTE: `!(d > 0)` also catches NaN, which would otherwise flow on silently.
-    if (!(d > 0)) return j + 1;
-    const root = Math.sqrt(d);
-    a[rowJ + j] = root;
-    const inv = 1 / root;
-    for (let i = j + 1; i < n; i++) {
+  const trail = Math.max(0, n - BLOCK);
+  const panel = new Float64Array(trail * BLOCK), prod = new Float64Array(trail * trail);
+  for (let k0 = 0; k0 < n; k0 += BLOCK) {
+    const k1 = Math.min(n, k0 + BLOCK);
+    // The diagonal block, by dot products of its (contiguous) rows.
+    for (let j = k0; j < k1; j++) {
+      const rowJ = j * n;
+      let d = a[rowJ + j]!;
+      for (let p = k0; p < j; p++) d -= a[rowJ + p]! * a[rowJ + p]!;
+      // NOTE: `!(d > 0)` also catches NaN, which would otherwise flow on silently.
+      if (!(d > 0)) return j + 1;
+      const root = Math.sqrt(d);
+      a[rowJ + j] = root;
+      const inv = 1 / root;
+      for (let i = j + 1; i < k1; i++) {
+        const rowI = i * n;
+        let s = a[rowI + j]!;
+        for (let p = k0; p < j; p++) s -= a[rowI + p]! * a[rowJ + p]!;
+        a[rowI + j] = s * inv;
+      }
+    }
+    if (k1 === n) break;
+    // The panel below: each row x solves x·L11ᵀ = a (forward substitution).
+    for (let i = k1; i < n; i++) {
       const rowI = i * n;
-      let s = a[rowI + j]!;
-      for (let p = 0; p < j; p++) s -= a[rowI + p]! * a[rowJ + p]!;
-      a[rowI + j] = s * inv;
+      for (let j = k0; j < k1; j++) {
+        const rowJ = j * n;
+        let s = a[rowI + j]!;
+        for (let p = k0; p < j; p++) s -= a[rowI + p]! * a[rowJ + p]!;
+        a[rowI + j] = s / a[rowJ + j]!;
+      }
+    }
+    // Trailing lower triangle -= L21·L21ᵀ, by strips of rows so that only the triangle (up to
+    // each strip's diagonal block) is multiplied.
+    const w = n - k1, h = k1 - k0;
+    for (let i = 0; i < w; i++) for (let j = 0; j < h; j++) panel[i * h + j] = a[(k1 + i) * n + k0 + j]!;
+    for (let r0 = 0; r0 < w; r0 += BLOCK) {
+      const r1 = Math.min(w, r0 + BLOCK);
+      gemm({ transA: false, transB: true, m: r1 - r0, n: r1, k: h, a: panel, aOffset: r0 * h, b: panel, c: prod });
+      for (let i = r0; i < r1; i++) {
+        const row = (k1 + i) * n + k1, from = (i - r0) * r1;
+        for (let j = 0; j <= i; j++) a[row + j]! -= prod[from + j]!;
+      }
     }
   }
   for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) a[i * n + j] = 0;
