@@ -17,9 +17,19 @@ interface ProductScratch {
   prod: Float64Array;
 }
 
+let cachedScratch: ProductScratch | null = null;
+
+/**
+ * Scratch for the factorisations of n×n matrices, kept between calls: a batch of factorisations
+ * (or a benchmark loop) would otherwise allocate a megabyte per matrix at n = 256. Safe because
+ * the kernels are synchronous and never re-entered.
+ */
 function productScratch(n: number): ProductScratch {
   const half = Math.ceil(n / 2) + LEAF;
-  return { left: new Float64Array(n * half), right: new Float64Array(half * n), prod: new Float64Array(n * n) };
+  const c = cachedScratch;
+  if (c !== null && c.left.length >= n * half && c.prod.length >= n * n) return c;
+  cachedScratch = { left: new Float64Array(n * half), right: new Float64Array(half * n), prod: new Float64Array(n * n) };
+  return cachedScratch;
 }
 
 /**
@@ -241,8 +251,8 @@ export function luSolve(lu: Float64Array, n: number, perm: Int32Array, b: Float6
  * trailing matrix by one gemm.
  */
 export function choleskyLower(a: Float64Array, n: number): number {
-  const trail = Math.max(0, n - BLOCK);
-  const panel = new Float64Array(trail * BLOCK), prod = new Float64Array(trail * trail);
+  // The panel below each diagonal block is packed into `left`; products go to `prod`.
+  const { left: panel, prod } = productScratch(n);
   for (let k0 = 0; k0 < n; k0 += BLOCK) {
     const k1 = Math.min(n, k0 + BLOCK);
     // The diagonal block, by dot products of its (contiguous) rows.
