@@ -25,7 +25,7 @@ export { matmul } from './ops/matmul.js';
 // Linear algebra (torch.linalg's names in camelCase).
 export {
   solve, inv, det, slogdet, triangularSolve, cholesky, choleskySolve, qr, eigh, svd, svdvals, pinv, lstsq, matrixExp, matrixPower,
-  type TriangularSolveOptions, type PinvOptions,
+  type TriangularSolveOptions, type PinvOptions, type SlogdetResult, type QrResult, type EighResult, type SvdResult, type LstsqResult,
 } from './ops/linalg.js';
 export { linear, type LinearActivation } from './ops/linear.js';
 export { crossEntropy, type CrossEntropyOpOptions, type CrossEntropyReduction } from './ops/cross-entropy.js';

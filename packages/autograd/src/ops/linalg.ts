@@ -288,6 +288,14 @@ export function det(a: Tensor): Tensor {
   ], { saves: [[0, 'output']] });
 }
 
+/** What `slogdet` returns, as torch.linalg.slogdet's named tuple. */
+export interface SlogdetResult {
+  /** -1, 0 (singular) or 1 for each matrix; no gradient. */
+  sign: Tensor;
+  /** log|det A| for each matrix (-Infinity when singular). */
+  logabsdet: Tensor;
+}
+
 /**
  * The sign and the log of the absolute value of each determinant, as `torch.linalg.slogdet`:
  * stable where the determinant itself would overflow or underflow. A singular matrix gives
@@ -295,7 +303,7 @@ export function det(a: Tensor): Tensor {
  * @throws ShapeError if not square. LinAlgError in backward at a singular matrix.
  * @example slogdet(tensor([[1, 2], [3, 4]], { dtype: 'float64' })) // { sign: -1, logabsdet: log 2 }
  */
-export function slogdet(a: Tensor): { sign: Tensor; logabsdet: Tensor } {
+export function slogdet(a: Tensor): SlogdetResult {
   const A = matrixArg('slogdet', 'A', a, true);
   const { batch, sign, logAbs } = luDeterminants(A);
   const s = allocate(A.dtype, sign.length);
@@ -456,6 +464,14 @@ export function choleskySolve(b: Tensor, factor: Tensor, options: { upper?: bool
 // ---------------------------------------------------------------------------------------------
 // QR
 
+/** What `qr` returns. */
+export interface QrResult {
+  /** Orthonormal columns: m×k ('reduced'), m×m ('complete'), or an empty tensor ('r'). */
+  Q: Tensor;
+  /** Upper triangular (trapezoidal): k×n ('reduced', 'r') or m×n ('complete'). */
+  R: Tensor;
+}
+
 /**
  * The QR decomposition A = Q·R of each matrix by Householder reflections, as `torch.linalg.qr`:
  * `mode` 'reduced' (default; Q m×k, R k×n with k = min(m, n)), 'complete' (Q m×m, R m×n), or
@@ -466,7 +482,7 @@ export function choleskySolve(b: Tensor, factor: Tensor, options: { upper?: bool
  * backward for mode 'complete' with more rows than columns.
  * @example const { Q, R } = qr(a);
  */
-export function qr(a: Tensor, options: { mode?: 'reduced' | 'complete' | 'r' } = {}): { Q: Tensor; R: Tensor } {
+export function qr(a: Tensor, options: { mode?: 'reduced' | 'complete' | 'r' } = {}): QrResult {
   const A = matrixArg('qr', 'A', a, false);
   const mode = options.mode ?? 'reduced';
   if (mode !== 'reduced' && mode !== 'complete' && mode !== 'r') {
@@ -512,6 +528,14 @@ function qrBackward(gQ: Tensor, gR: Tensor, q: Tensor, r: Tensor): Tensor {
 // ---------------------------------------------------------------------------------------------
 // Symmetric eigendecomposition and SVD
 
+/** What `eigh` returns, as torch.linalg.eigh's named tuple. */
+export interface EighResult {
+  /** Shape [..., n], ascending. */
+  eigenvalues: Tensor;
+  /** Shape [..., n, n]; column j is the unit eigenvector of eigenvalue j (its sign is arbitrary). */
+  eigenvectors: Tensor;
+}
+
 /**
  * Eigenvalues (ascending) and orthonormal eigenvectors (columns) of each symmetric matrix, as
  * `torch.linalg.eigh`: only the lower triangle (`UPLO` 'L', the default) or the upper ('U') is
@@ -527,7 +551,7 @@ function qrBackward(gQ: Tensor, gR: Tensor, q: Tensor, r: Tensor): Tensor {
  * @throws ShapeError if not square; ArgumentError for another UPLO.
  * @example const { eigenvalues, eigenvectors } = eigh(a);
  */
-export function eigh(a: Tensor, options: { UPLO?: 'L' | 'U' } = {}): { eigenvalues: Tensor; eigenvectors: Tensor } {
+export function eigh(a: Tensor, options: { UPLO?: 'L' | 'U' } = {}): EighResult {
   const A = matrixArg('eigh', 'A', a, true);
   const uplo = options.UPLO ?? 'L';
   if (uplo !== 'L' && uplo !== 'U') throw new ArgumentError(`eigh: UPLO must be 'L' or 'U', got ${String(uplo)}`);
@@ -569,6 +593,16 @@ function svdForward(A: Tensor, full: boolean): { batch: number[]; m: number; n: 
   return { batch, m, n, k, uc, vr, u, s, vh };
 }
 
+/** What `svd` returns, as torch.linalg.svd's named tuple. */
+export interface SvdResult {
+  /** Left singular vectors as columns: [..., m, m] (full) or [..., m, k]. */
+  U: Tensor;
+  /** Singular values [..., k], descending, k = min(m, n). */
+  S: Tensor;
+  /** Right singular vectors as rows: [..., n, n] (full) or [..., k, n]. */
+  Vh: Tensor;
+}
+
 /**
  * The singular value decomposition A = U·diag(S)·Vh of each matrix, as `torch.linalg.svd`:
  * S descending; with `fullMatrices` (the default, as PyTorch) U is m×m and Vh n×n, else U is
@@ -584,7 +618,7 @@ function svdForward(A: Tensor, full: boolean): { batch: number[]; m: number; n: 
  * @throws ShapeError for fewer than 2 dimensions.
  * @example const { U, S, Vh } = svd(a, { fullMatrices: false });
  */
-export function svd(a: Tensor, options: { fullMatrices?: boolean } = {}): { U: Tensor; S: Tensor; Vh: Tensor } {
+export function svd(a: Tensor, options: { fullMatrices?: boolean } = {}): SvdResult {
   const A = matrixArg('svd', 'A', a, false);
   const full = options.fullMatrices ?? true;
   const { batch, m, n, k, uc, vr, u, s, vh } = svdForward(A, full);
@@ -697,6 +731,18 @@ function pinvBackward(g: Tensor, p: Tensor, a: Tensor): Tensor {
   return mT(matmul(K, p)).neg().add(matmul(matmul(gT.sub(matmul(a, K)), p), pT)).add(pTK).sub(matmul(matmul(pTK, p), a));
 }
 
+/** What `lstsq` returns, as torch.linalg.lstsq's named tuple. */
+export interface LstsqResult {
+  /** X [..., n, k], minimising ‖A·X - B‖ (and ‖X‖ among the minimisers). */
+  solution: Tensor;
+  /** Squared residual norms [..., k] when m > n and every matrix has full rank, else shape [0]. */
+  residuals: Tensor;
+  /** The effective rank of each matrix (whole numbers in A's dtype); no gradient. */
+  rank: Tensor;
+  /** The singular values of each matrix, descending; no gradient. */
+  singularValues: Tensor;
+}
+
 /**
  * The least-squares solution of A·X ≈ B, as `torch.linalg.lstsq` for the minimum-norm solution
  * (its 'gelsd' driver): X = pinv(A, rtol: rcond)·B, so it also solves under-determined and
@@ -707,7 +753,7 @@ function pinvBackward(g: Tensor, p: Tensor, a: Tensor): Tensor {
  * @throws ShapeError if B does not have A's number of rows; DTypeError if the dtypes differ.
  * @example lstsq(a, b).solution // a [5,3], b [5,2] -> [3,2]
  */
-export function lstsq(a: Tensor, b: Tensor, options: { rcond?: number } = {}): { solution: Tensor; residuals: Tensor; rank: Tensor; singularValues: Tensor } {
+export function lstsq(a: Tensor, b: Tensor, options: { rcond?: number } = {}): LstsqResult {
   const A = matrixArg('lstsq', 'A', a, false);
   const B = matrixArg('lstsq', 'B', b, false);
   checkSameDType('lstsq', A, B);
