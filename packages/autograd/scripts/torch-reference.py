@@ -160,6 +160,7 @@ LINALG = {
     'solve_right': (lambda a, b: torch.linalg.solve(well_conditioned(a), b, left=False), [[3, 3], [2, 3]]),
     'det': (lambda a: torch.linalg.det(2 * a), [[2, 4, 4]]),
     'slogdet': (lambda a: torch.linalg.slogdet(2 * a)[1], [[2, 3, 3]]),
+    'det_singular': (lambda x, y: torch.linalg.det(x @ y), [[2, 4, 3], [2, 3, 4]]),
     'cholesky': (lambda m: torch.linalg.cholesky(spd(m)), [[2, 4, 4]]),
     'cholesky_upper': (lambda m: torch.linalg.cholesky(spd(m), upper=True), [[3, 3]]),
     'cholesky_solve': (lambda b, m: torch.cholesky_solve(b, torch.linalg.cholesky(spd(m))), [[3, 2], [3, 3]]),

@@ -273,9 +273,11 @@ function inverseTranspose(op: string, a: Tensor): Tensor {
 /**
  * The determinant of each square matrix, as `torch.linalg.det`: the product of the pivots of
  * its LU factorisation with the permutation's sign (0 for a singular matrix). Its gradient is
- * g·det(A)·A⁻ᵀ (Giles 2008, §2.3.4).
- * @throws ShapeError if not square. LinAlgError in backward at a singular matrix, where
- * chainrule has no gradient (PyTorch computes one from the SVD).
+ * g·det(A)·A⁻ᵀ (Giles 2008, §2.3.4); where a matrix of the batch is singular it is the
+ * adjugate's transpose g·U·diag(Π_{j≠i} σ_j)·Vh·det(U·Vh) from the SVD, as PyTorch's
+ * linalg_det_backward (a second derivative there goes through a product with a zero, which
+ * `prod` refuses with a GraphError).
+ * @throws ShapeError if not square.
  * @example det(tensor([[1, 2], [3, 4]], { dtype: 'float64' })) // -2
  */
 export function det(a: Tensor): Tensor {
@@ -283,9 +285,24 @@ export function det(a: Tensor): Tensor {
   const { batch, det: d } = luDeterminants(A);
   const out = allocate(A.dtype, d.length);
   out.set(d);
-  return makeOutput('det', out, batch, [A], (g, result) => [
-    unsqueeze(unsqueeze(g.mul(result), -1), -1).mul(inverseTranspose('det (backward)', A)),
-  ], { saves: [[0, 'output']] });
+  return makeOutput('det', out, batch, [A], (g, result) => {
+    if (result.data.every((v) => v !== 0)) return [unsqueeze(unsqueeze(g.mul(result), -1), -1).mul(inverseTranspose('det', A))];
+    return [adjugateTranspose(A, g)];
+  }, { saves: [[0, 'output']] });
+}
+
+/** g·adj(A)ᵀ from the SVD A = U·diag(σ)·Vh, defined at singular A: U·diag(g·det(U·Vh)·Π_{j≠i} σ_j)·Vh. */
+function adjugateTranspose(a: Tensor, g: Tensor): Tensor {
+  const n = a.shape[a.ndim - 1]!;
+  const { U, S, Vh } = svd(a);
+  // det(U)·det(Vh) is ±1 and locally constant: a constant here.
+  const su = luDeterminants(U.detach()).det, sv = luDeterminants(Vh.detach()).det;
+  const alpha = allocate(a.dtype, su.length);
+  for (let i = 0; i < su.length; i++) alpha[i] = Math.sign(su[i]! * sv[i]!);
+  // Row i of `others` holds σ with σ_i replaced by 1; its product is Π_{j≠i} σ_j.
+  const others = unsqueeze(S, -2).mul(triangleMask(n, n, true, 1, a.dtype).add(triangleMask(n, n, false, -1, a.dtype))).add(eye(n, n, { dtype: a.dtype })).prod(-1);
+  const scale = others.mul(unsqueeze(g.mul(constant(alpha, g.shape)), -1));
+  return matmul(U.mul(unsqueeze(scale, -2)), Vh);
 }
 
 /** What `slogdet` returns, as torch.linalg.slogdet's named tuple. */
