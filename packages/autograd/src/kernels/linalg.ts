@@ -219,6 +219,10 @@ export function permutationSign(perm: Int32Array, n: number): number {
  * receives X. Row operations run along contiguous rows of X.
  */
 export function luSolve(lu: Float64Array, n: number, perm: Int32Array, b: Float64Array, k: number, x: Float64Array): void {
+  if (k === 1) {
+    luSolveVector(lu, n, perm, b, x);
+    return;
+  }
   for (let i = 0; i < n; i++) {
     const from = perm[i]! * k;
     for (let c = 0; c < k; c++) x[i * k + c] = b[from + c]!;
@@ -240,6 +244,22 @@ export function luSolve(lu: Float64Array, n: number, perm: Int32Array, b: Float6
     }
     const inv = 1 / lu[i * n + i]!;
     for (let c = 0; c < k; c++) x[row + c]! *= inv;
+  }
+}
+
+/** luSolve for one right side: dot products along the contiguous rows of L and U. */
+function luSolveVector(lu: Float64Array, n: number, perm: Int32Array, b: Float64Array, x: Float64Array): void {
+  for (let i = 0; i < n; i++) {
+    const row = i * n;
+    let s = b[perm[i]!]!;
+    for (let j = 0; j < i; j++) s -= lu[row + j]! * x[j]!;
+    x[i] = s;
+  }
+  for (let i = n - 1; i >= 0; i--) {
+    const row = i * n;
+    let s = x[i]!;
+    for (let j = i + 1; j < n; j++) s -= lu[row + j]! * x[j]!;
+    x[i] = s / lu[row + i]!;
   }
 }
 
