@@ -326,6 +326,17 @@ describe('linalg: forward against the definitions', () => {
       const l = matrixAt(cholesky(s), 0);
       expect(maxDiff(mm(l, tr(l, n, n), n, n, n), matrixAt(s, 0))).toBeLessThan(1e-11 * n);
       for (let r = 0; r < n; r++) for (let c = r + 1; c < n; c++) expect(l[r * n + c]).toBe(0);
+      for (const upper of [false, true]) {
+        for (const unitriangular of [false, true]) {
+          const xt = matrixAt(triangularSolve(a, b, { upper, unitriangular }), 0);
+          const tri = matrixAt(a, 0).map((v, idx) => {
+            const r = Math.floor(idx / n), c = idx % n;
+            return r === c ? (unitriangular ? 1 : v) : (upper ? c > r : c < r) ? v : 0;
+          });
+          const scale = Math.max(1, ...xt.map(Math.abs));
+          expect(maxDiff(mm(tri, xt, n, n, 3), matrixAt(b, 0))).toBeLessThan(1e-12 * scale * n);
+        }
+      }
       // A zero row late in the matrix: singular, found in the last block.
       const zeroRow = Float64Array.from(a.data);
       zeroRow.fill(0, (n - 2) * n, (n - 1) * n);

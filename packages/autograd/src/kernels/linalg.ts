@@ -216,35 +216,16 @@ export function permutationSign(perm: Int32Array, n: number): number {
 
 /**
  * Solves A·X = B from the LU factors of A (`luFactor`): B is n×k row-major and `x` (n×k)
- * receives X. Row operations run along contiguous rows of X.
+ * receives X: the permuted B, then L's and U's triangular solves.
  */
 export function luSolve(lu: Float64Array, n: number, perm: Int32Array, b: Float64Array, k: number, x: Float64Array): void {
   if (k === 1) {
     luSolveVector(lu, n, perm, b, x);
     return;
   }
-  for (let i = 0; i < n; i++) {
-    const from = perm[i]! * k;
-    for (let c = 0; c < k; c++) x[i * k + c] = b[from + c]!;
-  }
-  for (let i = 1; i < n; i++) {
-    const row = i * k;
-    for (let j = 0; j < i; j++) {
-      const l = lu[i * n + j]!;
-      const other = j * k;
-      for (let c = 0; c < k; c++) x[row + c]! -= l * x[other + c]!;
-    }
-  }
-  for (let i = n - 1; i >= 0; i--) {
-    const row = i * k;
-    for (let j = i + 1; j < n; j++) {
-      const u = lu[i * n + j]!;
-      const other = j * k;
-      for (let c = 0; c < k; c++) x[row + c]! -= u * x[other + c]!;
-    }
-    const inv = 1 / lu[i * n + i]!;
-    for (let c = 0; c < k; c++) x[row + c]! *= inv;
-  }
+  for (let i = 0; i < n; i++) x.set(b.subarray(perm[i]! * k, perm[i]! * k + k), i * k);
+  triangularSolveInPlace(lu, n, x, k, false, true);
+  triangularSolveInPlace(lu, n, x, k, true, false);
 }
 
 /** luSolve for one right side: dot products along the contiguous rows of L and U. */
@@ -323,16 +304,28 @@ export function choleskyLower(a: Float64Array, n: number): number {
 /**
  * Solves T·X = B in place of B (n×k row-major) for a triangular T (n×n), reading only its
  * `upper` or lower triangle, and taking its diagonal as ones when `unit`. Returns the first
- * zero diagonal element's index (T is singular; B is untouched), or -1.
+ * zero diagonal element's index (T is singular; B is untouched), or -1. Recursive over row
+ * blocks: solve one half, subtract its contribution to the other half in one gemm, solve that.
  */
 export function triangularSolveInPlace(t: Float64Array, n: number, b: Float64Array, k: number, upper: boolean, unit: boolean): number {
   if (!unit) {
     for (let i = 0; i < n; i++) if (t[i * n + i] === 0) return i;
   }
-  if (!upper) {
-    for (let i = 0; i < n; i++) {
+  if (k === 0) return -1;
+  const scratch = productScratch(n);
+  const prod = scratch.prod.length >= n * k ? scratch.prod : new Float64Array(n * k);
+  triangularRows(t, n, b, k, upper, unit, 0, n, scratch.left, prod);
+  return -1;
+}
+
+/** Rows r0..r1 of triangularSolveInPlace, whose contributions from the other rows are applied. */
+function triangularRows(t: Float64Array, n: number, b: Float64Array, k: number, upper: boolean, unit: boolean, r0: number, r1: number, left: Float64Array, prod: Float64Array): void {
+  if (r1 - r0 <= LEAF) {
+    for (let step = 0; step < r1 - r0; step++) {
+      const i = upper ? r1 - 1 - step : r0 + step;
       const row = i * k;
-      for (let j = 0; j < i; j++) {
+      const from = upper ? i + 1 : r0, to = upper ? r1 : i;
+      for (let j = from; j < to; j++) {
         const l = t[i * n + j]!;
         const other = j * k;
         for (let c = 0; c < k; c++) b[row + c]! -= l * b[other + c]!;
@@ -342,21 +335,17 @@ export function triangularSolveInPlace(t: Float64Array, n: number, b: Float64Arr
         for (let c = 0; c < k; c++) b[row + c]! *= inv;
       }
     }
-    return -1;
+    return;
   }
-  for (let i = n - 1; i >= 0; i--) {
-    const row = i * k;
-    for (let j = i + 1; j < n; j++) {
-      const u = t[i * n + j]!;
-      const other = j * k;
-      for (let c = 0; c < k; c++) b[row + c]! -= u * b[other + c]!;
-    }
-    if (!unit) {
-      const inv = 1 / t[i * n + i]!;
-      for (let c = 0; c < k; c++) b[row + c]! *= inv;
-    }
-  }
-  return -1;
+  const mid = r0 + Math.ceil((r1 - r0) / 2 / LEAF) * LEAF;
+  // Lower: solve the top rows first, then B[bottom] -= T[bottom, top]·X[top]; upper: the reverse.
+  const [first0, first1, second0, second1] = upper ? [mid, r1, r0, mid] : [r0, mid, mid, r1];
+  triangularRows(t, n, b, k, upper, unit, first0, first1, left, prod);
+  const rows = second1 - second0, kk = first1 - first0;
+  for (let i = 0; i < rows; i++) left.set(t.subarray((second0 + i) * n + first0, (second0 + i) * n + first1), i * kk);
+  gemm({ transA: false, transB: false, m: rows, n: k, k: kk, a: left, b, bOffset: first0 * k, c: prod });
+  for (let i = 0, at = second0 * k; i < rows * k; i++) b[at + i]! -= prod[i]!;
+  triangularRows(t, n, b, k, upper, unit, second0, second1, left, prod);
 }
 
 /**
