@@ -1,6 +1,6 @@
 import { allocate } from '../dtype.js';
 import { ArgumentError } from '../errors.js';
-import { clamp as clampKernel, insideMask, leakyRelu as leakyReluKernel, mapUnary, type UnaryKind } from '../kernels/unary.js';
+import { clamp as clampKernel, insideMask, leakyRelu as leakyReluKernel, mapUnary, nanToNum as nanToNumKernel, type UnaryKind } from '../kernels/unary.js';
 import { constant, expectTensor, makeOutput, type OutputOptions, type Tensor } from '../tensor.js';
 import { where } from './where.js';
 import { zerosLike } from '../creation.js';
@@ -577,4 +577,36 @@ export function trunc(x: Tensor): Tensor {
 export function frac(input: Tensor): Tensor {
   const x = expectTensor('frac', 'input', input);
   return x.sub(trunc(x));
+}
+
+/** Options of `nanToNum`: what replaces NaN, +Inf and -Inf. */
+export interface NanToNumOptions {
+  /** Replaces NaN (default 0). */
+  nan?: number;
+  /** Replaces +Inf (default the dtype's largest finite value). */
+  posinf?: number;
+  /** Replaces -Inf (default the dtype's most negative finite value). */
+  neginf?: number;
+}
+
+/** The largest finite float32. */
+const FLOAT32_MAX = 3.4028234663852886e38;
+
+/**
+ * x with NaN, +Inf and -Inf replaced (`torch.nan_to_num`): by default 0 and the dtype's largest
+ * and most negative finite values. The gradient passes where x is finite and is 0 where a value
+ * was replaced, as in PyTorch.
+ * @throws ArgumentError if the input is not a Tensor or a replacement is not a number.
+ * @example nanToNum(x, { nan: 0, posinf: 1e6 })
+ */
+export function nanToNum(input: Tensor, options: NanToNumOptions = {}): Tensor {
+  const x = expectTensor('nanToNum', 'input', input);
+  const big = x.dtype === 'float32' ? FLOAT32_MAX : Number.MAX_VALUE;
+  const { nan = 0, posinf = big, neginf = -big } = options;
+  for (const [name, v] of [['nan', nan], ['posinf', posinf], ['neginf', neginf]] as const) {
+    if (typeof v !== 'number') throw new ArgumentError(`nanToNum: ${name} must be a number, got ${typeof v} (input ${x.dtype} [${x.shape.join(',')}])`);
+  }
+  const out = allocate(x.dtype, x.size);
+  nanToNumKernel(x.data, nan, posinf, neginf, out);
+  return makeOutput('nanToNum', out, x.shape, [x], (g) => [g.mul(isFinite(x))], READS_X);
 }
