@@ -9,7 +9,7 @@ import { permute, reshape } from './shape.js';
 
 /**
  * An operand on its way through the contraction: its tensor and one label per axis (distinct).
- * Letters are labels 0..51; the axes an ellipsis stands for are 52, 53, ..., counted from the
+ * Letters are labels 0..51 (A-Z, then a-z); the axes an ellipsis stands for are 52, 53, ..., counted from the
  * left of the widest ellipsis, so they line up from the right as broadcasting does.
  */
 interface Term {
@@ -19,15 +19,16 @@ interface Term {
 
 const LETTERS = 52;
 
+/** Upper case first, as in ASCII: the implicit output's order. */
 function labelOf(c: string): number {
   const code = c.charCodeAt(0);
-  if (code >= 97 && code <= 122) return code - 97;
-  if (code >= 65 && code <= 90) return code - 65 + 26;
+  if (code >= 65 && code <= 90) return code - 65;
+  if (code >= 97 && code <= 122) return code - 97 + 26;
   return -1;
 }
 
 function nameOf(label: number): string {
-  return label < 26 ? String.fromCharCode(97 + label) : label < LETTERS ? String.fromCharCode(65 + label - 26) : `...${label - LETTERS}`;
+  return label < 26 ? String.fromCharCode(65 + label) : label < LETTERS ? String.fromCharCode(97 + label - 26) : `...${label - LETTERS}`;
 }
 
 interface Subscripts {
@@ -61,7 +62,7 @@ function parseSubscripts(equation: string, part: string): Subscripts {
  * Einstein summation (`torch.einsum`): `'ij,jk->ik'` multiplies matrices, `'bij,bjk->bik'`
  * batches them, `'ii->i'` takes a diagonal, `'ii'` a trace, `'...ij->...ji'` transposes behind
  * any batch axes. Labels are letters (a-z, A-Z); a label repeated in one operand takes that
- * diagonal; without '->' the output is the labels that appear once, in alphabetical order,
+ * diagonal; without '->' the output is the labels that appear once, in ASCII order (A-Z before a-z),
  * after the ellipsis axes. Labels (and ellipsis axes) of size 1 broadcast against other sizes,
  * as in PyTorch. Labels absent from the output are summed.
  *
