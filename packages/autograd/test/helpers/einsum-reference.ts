@@ -5,13 +5,13 @@
  * does). Also a fast-check arbitrary of random valid einsum calls.
  */
 import fc from 'fast-check';
-import { ravel, size, unravel } from './reference.js';
+import { ravel, size, unravel, type Flat } from './reference.js';
 import type { Ref } from './reduce-reference.js';
 
 /** Stand-ins for the axes of an ellipsis (not letters, so they never clash with labels). */
 const ELLIPSIS = '0123456789';
 
-export function einsumRef(equation: string, operands: readonly Ref[]): Ref {
+export function einsumRef(equation: string, operands: readonly Flat[]): Ref {
   const [lhs, rhs] = equation.replace(/ /g, '').split('->') as [string, string | undefined];
   const terms = lhs.split(',');
   const ellRank = (t: string, i: number): number => (t.includes('...') ? operands[i]!.shape.length - (t.length - 3) : 0);
