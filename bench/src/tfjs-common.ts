@@ -103,6 +103,7 @@ export function tfjsContender(name: string, backend: 'wasm' | 'cpu'): Contender 
     mlp: (w) => mlp(w.batch, w.batches, w.lr),
     chain: (w) => chain(w.ops, w.size),
     scalar: () => NO_SCALAR_GRAPH,
+    einsum: () => ({ unsupported: 'einsum rows compare chainrule with PyTorch' }),
   });
 
   return { name, load, setup };

@@ -62,14 +62,15 @@ function parseSubscripts(equation: string, part: string): Subscripts {
  * Einstein summation (`torch.einsum`): `'ij,jk->ik'` multiplies matrices, `'bij,bjk->bik'`
  * batches them, `'ii->i'` takes a diagonal, `'ii'` a trace, `'...ij->...ji'` transposes behind
  * any batch axes. Labels are letters (a-z, A-Z); a label repeated in one operand takes that
- * diagonal; without '->' the output is the labels that appear once, in ASCII order (A-Z before a-z),
- * after the ellipsis axes. Labels (and ellipsis axes) of size 1 broadcast against other sizes,
- * as in PyTorch. Labels absent from the output are summed.
+ * diagonal; without '->' the output is the ellipsis axes, then the labels that appear once in
+ * ASCII order (A-Z before a-z). Labels (and ellipsis axes) of size 1 broadcast against other
+ * sizes, as in PyTorch. Labels absent from the output are summed.
  *
- * Operands are contracted two at a time, the pair whose result is smallest first (opt_einsum's
- * 'greedy' order), after summing away labels only one operand has. Each pairwise step is a
- * permute, a reshape and a batched matmul (or a broadcast multiply when nothing is summed), so
- * gradients are contractions of the same kind, differentiable again.
+ * Labels only one operand has are summed away first; then operands are contracted two at a
+ * time, the pair whose result is smallest first (opt_einsum's 'greedy' order; ties go to the
+ * pair with fewer multiply-adds). Each pairwise step is a permute, a reshape and a batched
+ * matmul (or a broadcast multiply when nothing is summed), so gradients are contractions of the
+ * same kind, differentiable again.
  *
  * @throws ArgumentError for a malformed equation, a wrong number of operands, or an output label that no operand has or that repeats.
  * @throws ShapeError if an operand's rank does not match its subscripts or a label's sizes disagree (other than 1).
@@ -210,16 +211,20 @@ function contractAll(initial: Term[], output: readonly number[], sizes: Map<numb
     return s;
   };
   while (terms.length > 1) {
-    // Greedy: the pair whose result is smallest relative to what it consumes.
+    // Greedy: the pair whose result is smallest relative to what it consumes; among equals, the
+    // one with the fewest multiply-adds (one per combination of all its labels).
     let best: [number, number] = [0, 1];
-    let bestCost = Infinity;
+    let bestCost = Infinity, bestWork = Infinity;
     for (let i = 0; i < terms.length; i++) {
       for (let j = i + 1; j < terms.length; j++) {
         const needed = neededBeyond(terms, [i, j], output);
-        const kept = new Set([...terms[i]!.labels, ...terms[j]!.labels].filter((l) => needed.has(l)));
+        const all = new Set([...terms[i]!.labels, ...terms[j]!.labels]);
+        const kept = [...all].filter((l) => needed.has(l));
         const cost = sizeOfLabels(kept) - sizeOfLabels(terms[i]!.labels) - sizeOfLabels(terms[j]!.labels);
-        if (cost < bestCost) {
+        const work = sizeOfLabels(all);
+        if (cost < bestCost || (cost === bestCost && work < bestWork)) {
           bestCost = cost;
+          bestWork = work;
           best = [i, j];
         }
       }
