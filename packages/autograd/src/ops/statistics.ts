@@ -38,7 +38,10 @@ export function nanmean(input: Tensor, axis?: Axis, keepdims = false): Tensor {
   const x = expectTensor('nanmean', 'input', input);
   normalizeAxes('nanmean', axis, x.ndim);
   const mask = nanMask(x);
-  return sum(where(mask, 0, x), axis, keepdims).div(sum(mask.neg().add(1), axis, keepdims));
+  const count = sum(mask.neg().add(1), axis, keepdims);
+  const some = count.gt(0);
+  // Double where: a slice without numbers divides by 1, then becomes NaN, so no 0/0 reaches a gradient.
+  return where(some, sum(where(mask, 0, x), axis, keepdims).div(where(some, count, 1)), NaN);
 }
 
 /**
