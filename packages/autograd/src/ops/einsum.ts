@@ -1,22 +1,14 @@
 import { ArgumentError, ShapeError } from '../errors.js';
-import { formatShape, sizeOf } from '../shape.js';
-import { constant, expectTensor, type Tensor } from '../tensor.js';
+import { formatShape, shapesEqual, sizeOf } from '../shape.js';
+import { expectTensor, Tensor } from '../tensor.js';
 import { checkSameDType } from './operands.js';
 import { gather } from './gather.js';
 import { matmulT } from './matmul.js';
 import { sum } from './reduce.js';
 import { permute, reshape } from './shape.js';
 
-/**
- * An operand on its way through the contraction: its tensor and one label per axis (distinct).
- * Letters are labels 0..51 (A-Z, then a-z); the axes an ellipsis stands for are 52, 53, ..., counted from the
- * left of the widest ellipsis, so they line up from the right as broadcasting does.
- */
-interface Term {
-  t: Tensor;
-  labels: number[];
-}
-
+// Letters are labels 0..51 (A-Z, then a-z); the axes an ellipsis stands for are 52, 53, ...,
+// counted from the left of the widest ellipsis, so they line up from the right as broadcasting does.
 const LETTERS = 52;
 
 /** Upper case first, as in ASCII: the implicit output's order. */
@@ -70,7 +62,8 @@ function parseSubscripts(equation: string, part: string): Subscripts {
  * time, the pair whose result is smallest first (opt_einsum's 'greedy' order; ties go to the
  * pair with fewer multiply-adds). Each pairwise step is a permute, a reshape and a batched
  * matmul (or a broadcast multiply when nothing is summed), so gradients are contractions of the
- * same kind, differentiable again.
+ * same kind, differentiable again. The plan (parsing, checks, order, permutations) is kept per
+ * equation and operand shapes, so a call in a loop only runs the steps.
  *
  * @throws ArgumentError for a malformed equation, a wrong number of operands, or an output label that no operand has or that repeats.
  * @throws ShapeError if an operand's rank does not match its subscripts or a label's sizes disagree (other than 1).
@@ -83,20 +76,70 @@ export function einsum(equation: string, ...operands: Tensor[]): Tensor {
   const xs = operands.map((t, i) => expectTensor('einsum', `operands[${i}]`, t));
   if (xs.length === 0) throw new ArgumentError(`einsum: '${equation}' needs at least one operand`);
   checkSameDType('einsum', ...xs);
+  let key = equation;
+  for (const x of xs) key += `|${x.shape.join(',')}`;
+  let found = plans.get(key);
+  if (found === undefined) {
+    found = plan(equation, xs.map((x) => x.shape));
+    if (plans.size >= MAX_PLANS) plans.clear();
+    plans.set(key, found);
+  }
+  return run(found, xs);
+}
+
+/** Plans by equation and operand shapes; cleared when full (a loop reuses a handful). */
+const plans = new Map<string, Plan>();
+const MAX_PLANS = 256;
+
+/**
+ * One step of a plan, on registers that start as the operands: reshape, permute, sum or take
+ * the diagonal (a gather at flat positions) of register `at`; combine `a` and `b` into `a`.
+ */
+type Step =
+  | { op: 'reshape'; at: number; shape: number[] }
+  | { op: 'permute'; at: number; perm: number[] }
+  | { op: 'sum'; at: number; axes: number[] }
+  | { op: 'gather'; at: number; index: Float64Array }
+  | { op: 'matmul'; a: number; b: number; transA: boolean; transB: boolean }
+  | { op: 'mul'; a: number; b: number };
+
+/** Steps that leave the result in register `result`. */
+interface Plan {
+  steps: Step[];
+  result: number;
+}
+
+function run(plan: Plan, xs: Tensor[]): Tensor {
+  const r = [...xs];
+  for (const s of plan.steps) {
+    switch (s.op) {
+      case 'reshape': r[s.at] = reshape(r[s.at]!, s.shape); break;
+      case 'permute': r[s.at] = permute(r[s.at]!, s.perm); break;
+      case 'sum': r[s.at] = sum(r[s.at]!, s.axes); break;
+      // The index is only read, so one array serves every call.
+      case 'gather': r[s.at] = gather(reshape(r[s.at]!, [r[s.at]!.size]), 0, new Tensor(s.index, [s.index.length])); break;
+      case 'matmul': r[s.a] = matmulT(r[s.a]!, r[s.b]!, s.transA, s.transB); break;
+      case 'mul': r[s.a] = r[s.a]!.mul(r[s.b]!); break;
+    }
+  }
+  return r[plan.result]!;
+}
+
+/** Checks the equation against the shapes and plans its steps. */
+function plan(equation: string, shapeList: readonly (readonly number[])[]): Plan {
   const arrow = equation.indexOf('->');
   const lhs = arrow >= 0 ? equation.slice(0, arrow) : equation;
   if (arrow >= 0 && equation.indexOf('->', arrow + 2) >= 0) throw new ArgumentError(`einsum: '${equation}' has more than one '->'`);
   const parts = lhs.split(',').map((p) => parseSubscripts(equation, p));
-  if (parts.length !== xs.length) {
-    throw new ArgumentError(`einsum: '${equation}' has ${parts.length} term(s) but ${xs.length} operand(s) were given (shapes ${xs.map((t) => formatShape(t.shape)).join(', ')})`);
+  const shapes = (): string => shapeList.map((s) => formatShape(s)).join(', ');
+  if (parts.length !== shapeList.length) {
+    throw new ArgumentError(`einsum: '${equation}' has ${parts.length} term(s) but ${shapeList.length} operand(s) were given (shapes ${shapes()})`);
   }
-  const shapes = () => xs.map((t) => formatShape(t.shape)).join(', ');
-
   // Each operand's full label list, ellipsis axes numbered from the left of the widest one.
   const ellipsisRanks = parts.map((p, i) => {
-    const rank = xs[i]!.ndim - p.letters.length;
+    const rank = shapeList[i]!.length - p.letters.length;
     if (p.ellipsisAt < 0 ? rank !== 0 : rank < 0) {
-      throw new ShapeError(`einsum: term ${i} of '${equation}' has ${p.letters.length} subscript(s)${p.ellipsisAt >= 0 ? ' and ...' : ''} but operand ${i} has shape ${formatShape(xs[i]!.shape)}`);
+      throw new ShapeError(`einsum: term ${i} of '${equation}' has ${p.letters.length} subscript(s)${p.ellipsisAt >= 0 ? ' and ...' : ''} but operand ${i} has shape ${formatShape(shapeList[i]!)}`);
     }
     return p.ellipsisAt < 0 ? 0 : rank;
   });
@@ -111,7 +154,7 @@ export function einsum(equation: string, ...operands: Tensor[]): Tensor {
   // The size of each label: sizes must agree, except 1, which broadcasts.
   const sizes = new Map<number, number>();
   fullLabels.forEach((labels, i) => labels.forEach((label, d) => {
-    const n = xs[i]!.shape[d]!;
+    const n = shapeList[i]![d]!;
     const known = sizes.get(label);
     if (known === undefined || known === 1) sizes.set(label, n);
     else if (n !== 1 && n !== known) {
@@ -137,65 +180,76 @@ export function einsum(equation: string, ...operands: Tensor[]): Tensor {
     output = [...Array.from({ length: ellipsisRank }, (_, k) => LETTERS + k), ...once];
   }
 
+  const steps: Step[] = [];
   // Diagonals of repeated labels; size-1 axes of labels that are larger elsewhere dropped (broadcast).
-  const terms: Term[] = xs.map((t, i) => dropBroadcastAxes(takeDiagonals({ t, labels: fullLabels[i]! }), sizes));
-  const result = contractAll(terms, output, sizes);
-  // Output labels of size 1 that every operand dropped, and ellipsis axes no operand had.
-  const present = result.labels;
-  const perm = output.filter((l) => present.includes(l)).map((l) => present.indexOf(l));
-  const arranged = permute(result.t, perm);
-  return reshape(arranged, output.map((l) => sizes.get(l) ?? 1));
+  const terms: Sym[] = shapeList.map((shape, i) => dropBroadcastAxes(i, takeDiagonals(i, { shape: [...shape], labels: fullLabels[i]! }, steps), sizes, steps));
+  const { at, term } = contractAll(terms, output, sizes, steps);
+  // Output labels of size 1 that every operand dropped, and ellipsis axes no operand had, come back as size 1.
+  const perm = output.filter((l) => term.labels.includes(l)).map((l) => term.labels.indexOf(l));
+  if (perm.some((p, i) => p !== i)) steps.push({ op: 'permute', at, perm });
+  const final = output.map((l) => sizes.get(l) ?? 1);
+  if (!shapesEqual(final, perm.map((p) => term.shape[p]!))) steps.push({ op: 'reshape', at, shape: final });
+  return { steps, result: at };
 }
 
-/** Replaces each label repeated in a term by its diagonal, as one gather over the flattened operand. */
-function takeDiagonals(term: Term): Term {
-  const { t, labels } = term;
+/** An operand as planning sees it: its shape and one label per axis. */
+interface Sym {
+  shape: number[];
+  labels: number[];
+}
+
+/** Plans the diagonal of each label repeated in term `at`: one gather over the flattened operand. */
+function takeDiagonals(at: number, term: Sym, steps: Step[]): Sym {
+  const { shape: full, labels } = term;
   const unique = labels.filter((l, i) => labels.indexOf(l) === i);
   if (unique.length === labels.length) return term;
-  const shape = unique.map((l) => t.shape[labels.indexOf(l)]!);
+  for (const l of unique) {
+    const dims = labels.flatMap((m, d) => (m === l ? [full[d]!] : []));
+    if (dims.some((n) => n !== dims[0])) {
+      throw new ShapeError(`einsum: label ${nameOf(l)} repeats in an operand of shape ${formatShape(full)} over axes of different sizes ${JSON.stringify(dims)}`);
+    }
+  }
+  const shape = unique.map((l) => full[labels.indexOf(l)]!);
   const strides = new Array<number>(labels.length);
   for (let d = labels.length - 1, s = 1; d >= 0; d--) {
     strides[d] = s;
-    s *= t.shape[d]!;
+    s *= full[d]!;
   }
   // Each unique label's stride in the flat operand: the sum of the strides of its axes.
   const uniqueStrides = unique.map((l) => labels.reduce((s, m, d) => (m === l ? s + strides[d]! : s), 0));
-  for (const l of unique) {
-    const dims = labels.flatMap((m, d) => (m === l ? [t.shape[d]!] : []));
-    if (dims.some((n) => n !== dims[0])) {
-      throw new ShapeError(`einsum: label ${nameOf(l)} repeats in an operand of shape ${formatShape(t.shape)} over axes of different sizes ${JSON.stringify(dims)}`);
-    }
-  }
   const count = sizeOf(shape);
   const index = new Float64Array(count);
   for (let flat = 0; flat < count; flat++) {
-    let rest = flat, at = 0;
+    let rest = flat, offset = 0;
     for (let d = shape.length - 1; d >= 0; d--) {
       const i = rest % shape[d]!;
       rest = (rest - i) / shape[d]!;
-      at += i * uniqueStrides[d]!;
+      offset += i * uniqueStrides[d]!;
     }
-    index[flat] = at;
+    index[flat] = offset;
   }
-  const picked = gather(reshape(t, [t.size]), 0, constant(index, [count]));
-  return { t: reshape(picked, shape), labels: unique };
+  steps.push({ op: 'gather', at, index }, { op: 'reshape', at, shape });
+  return { shape, labels: unique };
 }
 
-function dropBroadcastAxes(term: Term, sizes: Map<number, number>): Term {
-  const keep = term.labels.map((l, d) => term.t.shape[d] === sizes.get(l));
+function dropBroadcastAxes(at: number, term: Sym, sizes: Map<number, number>, steps: Step[]): Sym {
+  const keep = term.labels.map((l, d) => term.shape[d] === sizes.get(l));
   if (keep.every(Boolean)) return term;
-  return { t: reshape(term.t, term.t.shape.filter((_, d) => keep[d])), labels: term.labels.filter((_, d) => keep[d]) };
+  const shape = term.shape.filter((_, d) => keep[d]);
+  steps.push({ op: 'reshape', at, shape });
+  return { shape, labels: term.labels.filter((_, d) => keep[d]) };
 }
 
-/** Sums the labels of `term` that are not in `needed`. */
-function sumAway(term: Term, needed: Set<number>): Term {
+/** Plans the sum of the labels of term `at` that are not in `needed`. */
+function sumAway(at: number, term: Sym, needed: Set<number>, steps: Step[]): Sym {
   const axes = term.labels.flatMap((l, d) => (needed.has(l) ? [] : [d]));
   if (axes.length === 0) return term;
-  return { t: sum(term.t, axes), labels: term.labels.filter((l) => needed.has(l)) };
+  steps.push({ op: 'sum', at, axes });
+  return { shape: term.shape.filter((_, d) => !axes.includes(d)), labels: term.labels.filter((l) => needed.has(l)) };
 }
 
 /** Labels needed after combining: those of the output and of the terms other than `skip`. */
-function neededBeyond(terms: readonly Term[], skip: readonly number[], output: readonly number[]): Set<number> {
+function neededBeyond(terms: readonly Sym[], skip: readonly number[], output: readonly number[]): Set<number> {
   const needed = new Set(output);
   terms.forEach((term, i) => {
     if (!skip.includes(i)) for (const l of term.labels) needed.add(l);
@@ -203,14 +257,16 @@ function neededBeyond(terms: readonly Term[], skip: readonly number[], output: r
   return needed;
 }
 
-function contractAll(initial: Term[], output: readonly number[], sizes: Map<number, number>): Term {
-  let terms = initial.map((term, i) => sumAway(term, neededBeyond(initial, [i], output)));
+/** Plans the contraction of every term into one register (a pair's result goes to the first one's). */
+function contractAll(initial: Sym[], output: readonly number[], sizes: Map<number, number>, steps: Step[]): { at: number; term: Sym } {
+  let live = initial.map((term, i) => ({ at: i, term: sumAway(i, term, neededBeyond(initial, [i], output), steps) }));
   const sizeOfLabels = (labels: Iterable<number>): number => {
     let s = 1;
     for (const l of labels) s *= sizes.get(l)!;
     return s;
   };
-  while (terms.length > 1) {
+  while (live.length > 1) {
+    const terms = live.map((x) => x.term);
     // Greedy: the pair whose result is smallest relative to what it consumes; among equals, the
     // one with the fewest multiply-adds (one per combination of all its labels).
     let best: [number, number] = [0, 1];
@@ -230,50 +286,53 @@ function contractAll(initial: Term[], output: readonly number[], sizes: Map<numb
       }
     }
     const [i, j] = best;
-    const combined = contractPair(terms[i]!, terms[j]!, neededBeyond(terms, [i, j], output));
-    terms = [...terms.filter((_, k) => k !== i && k !== j), combined];
+    const a = live[i]!, b = live[j]!;
+    const term = contractPair(a.at, a.term, b.at, b.term, neededBeyond(terms, [i, j], output), steps);
+    live = [...live.filter((_, k) => k !== i && k !== j), { at: a.at, term }];
   }
-  return terms[0]!;
+  return live[0]!;
 }
 
 /**
- * One pairwise step: batch labels (in both, kept), left-only, right-only and contracted labels
- * (in both, not kept), as [batch, left, contracted] · [batch, contracted, right] on the batched
- * matmul; without contracted labels, a broadcast multiply.
+ * Plans one pairwise step into register `ra`: batch labels (in both, kept), left-only,
+ * right-only and contracted labels (in both, not kept), as [batch, left, contracted] ·
+ * [batch, contracted, right] on the batched matmul; without contracted labels, a broadcast multiply.
  */
-function contractPair(a: Term, b: Term, needed: Set<number>): Term {
+function contractPair(ra: number, a: Sym, rb: number, b: Sym, needed: Set<number>, steps: Step[]): Sym {
   const inB = new Set(b.labels);
   const inA = new Set(a.labels);
   const batch = a.labels.filter((l) => inB.has(l) && needed.has(l));
   const contracted = a.labels.filter((l) => inB.has(l) && !needed.has(l));
   const left = a.labels.filter((l) => !inB.has(l));
   const right = b.labels.filter((l) => !inA.has(l));
-  const dims = (t: Term, labels: readonly number[]): number[] => labels.map((l) => t.t.shape[t.labels.indexOf(l)]!);
-  const arrange = (t: Term, labels: readonly number[]): Tensor => permute(t.t, labels.map((l) => t.labels.indexOf(l)));
+  const dims = (t: Sym, labels: readonly number[]): number[] => labels.map((l) => t.shape[t.labels.indexOf(l)]!);
+  const arrange = (at: number, t: Sym, labels: readonly number[], shape: number[]): void => {
+    const perm = labels.map((l) => t.labels.indexOf(l));
+    if (perm.some((p, k) => p !== k)) steps.push({ op: 'permute', at, perm });
+    if (!shapesEqual(shape, perm.map((p) => t.shape[p]!))) steps.push({ op: 'reshape', at, shape });
+  };
   const batchDims = dims(a, batch);
+  // Without batch labels the matrices stay 2-D: a plain matrix product then needs no reshape at all.
+  const flatBatch = batch.length === 0 ? [] : [sizeOf(batchDims)];
   const m = sizeOf(dims(a, left)), n = sizeOf(dims(b, right)), k = sizeOf(dims(a, contracted));
-  const outLabels = [...batch, ...left, ...right];
-  const outShape = [...batchDims, ...dims(a, left), ...dims(b, right)];
-  let product: Tensor;
   if (contracted.length === 0) {
-    const x = reshape(arrange(a, [...batch, ...left]), [...batchDims, m, 1]);
-    const y = reshape(arrange(b, [...batch, ...right]), [...batchDims, 1, n]);
-    product = x.mul(y);
+    arrange(ra, a, [...batch, ...left], [...batchDims, m, 1]);
+    arrange(rb, b, [...batch, ...right], [...batchDims, 1, n]);
+    steps.push({ op: 'mul', a: ra, b: rb });
   } else {
     // Each side read in place, transposed or not, whichever needs no copy.
-    const transA = !isIdentity(a, [...batch, ...left, ...contracted]) && isIdentity(a, [...batch, ...contracted, ...left]);
-    const transB = !isIdentity(b, [...batch, ...contracted, ...right]) && isIdentity(b, [...batch, ...right, ...contracted]);
-    const x = transA
-      ? reshape(a.t, [sizeOf(batchDims), k, m])
-      : reshape(arrange(a, [...batch, ...left, ...contracted]), [sizeOf(batchDims), m, k]);
-    const y = transB
-      ? reshape(b.t, [sizeOf(batchDims), n, k])
-      : reshape(arrange(b, [...batch, ...contracted, ...right]), [sizeOf(batchDims), k, n]);
-    product = matmulT(x, y, transA, transB);
+    const transA = !inOrder(a, [...batch, ...left, ...contracted]) && inOrder(a, [...batch, ...contracted, ...left]);
+    const transB = !inOrder(b, [...batch, ...contracted, ...right]) && inOrder(b, [...batch, ...right, ...contracted]);
+    arrange(ra, a, transA ? a.labels : [...batch, ...left, ...contracted], [...flatBatch, ...(transA ? [k, m] : [m, k])]);
+    arrange(rb, b, transB ? b.labels : [...batch, ...contracted, ...right], [...flatBatch, ...(transB ? [n, k] : [k, n])]);
+    steps.push({ op: 'matmul', a: ra, b: rb, transA, transB });
   }
-  return { t: reshape(product, outShape), labels: outLabels };
+  const shape = [...batchDims, ...dims(a, left), ...dims(b, right)];
+  const produced = contracted.length === 0 ? [...batchDims, m, n] : [...flatBatch, m, n];
+  if (!shapesEqual(shape, produced)) steps.push({ op: 'reshape', at: ra, shape });
+  return { shape, labels: [...batch, ...left, ...right] };
 }
 
-function isIdentity(t: Term, order: readonly number[]): boolean {
+function inOrder(t: Sym, order: readonly number[]): boolean {
   return order.every((l, i) => t.labels[i] === l);
 }
