@@ -86,6 +86,20 @@ describe('einsum', () => {
     assertClose(einsum('bij,bjk->bik', a, b), matmulRef(a.data, a.shape, b.data, b.shape), 1e-13, 1e-13);
   });
 
+  it('gives the same results when an equation is called again, with other values or other shapes', () => {
+    for (const shapes of [[[2, 3], [3, 4]], [[2, 3], [3, 4]], [[5, 1], [1, 2]], [[2, 3], [3, 4]]]) {
+      for (const seed of [1, 2]) {
+        const [a, b] = operandsOf(shapes, seed, true) as [Tensor, Tensor];
+        const out = einsum('ij,jk->ik', a, b);
+        assertClose(out, einsumRef('ij,jk->ik', [a, b]), 1e-13);
+        out.sum().backward();
+        assertClose(a.grad!, einsumRef('ik,jk->ij', [f64(new Array(shapes[0]![0]! * shapes[1]![1]!).fill(1), [shapes[0]![0]!, shapes[1]![1]!]), b]), 1e-13);
+      }
+    }
+    const bad = f64([[1, 2, 3], [4, 5, 6], [7, 8, 9]]);
+    for (let i = 0; i < 2; i++) expect(() => einsum('ij,jk->ik', f64([[1, 2]]), bad)).toThrow(/^einsum: label j of 'ij,jk->ik' has sizes 2 and 3/); // refused every time
+  });
+
   it('accumulates the gradient of an operand used twice', () => {
     const x = grad64([1, 2, 3]);
     einsum('i,i->', x, x).backward();
