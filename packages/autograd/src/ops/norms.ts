@@ -87,8 +87,11 @@ function normVjp(ord: number, gKeep: Tensor, x: Tensor, n: Tensor, axes: number[
   return scaled.mul(where(nonzero, gKeep.div(safe(n).pow(ord - 1)), 0));
 }
 
-/** The order of a matrix norm computed here: Frobenius, or the max column (1) / row (Infinity) sums and their minima. */
-export type MatrixOrd = 'fro' | 1 | -1 | typeof Infinity;
+/**
+ * The order of a matrix norm, as torch.linalg.matrix_norm spells it: 'fro', 'nuc', 1, -1, 2, -2,
+ * Infinity or -Infinity. `matrixNorm` computes 'fro', ±1 and ±Infinity.
+ */
+export type MatrixOrd = 'fro' | 'nuc' | number;
 
 /**
  * A matrix norm over the two axes in `axis` (the last two by default), as
@@ -99,7 +102,7 @@ export type MatrixOrd = 'fro' | 1 | -1 | typeof Infinity;
  * @throws ShapeError if the input has fewer than two dimensions or the axes are out of range or equal.
  * @example matrixNorm(a) // Frobenius norm of each matrix in a batch
  */
-export function matrixNorm(input: Tensor, ord: MatrixOrd | 'nuc' | 2 | -2 = 'fro', axis: readonly [number, number] = [-2, -1], keepdims = false): Tensor {
+export function matrixNorm(input: Tensor, ord: MatrixOrd = 'fro', axis: readonly [number, number] = [-2, -1], keepdims = false): Tensor {
   const x = expectTensor('matrixNorm', 'input', input);
   if (x.ndim < 2) {
     throw new ShapeError(`matrixNorm: needs a tensor of at least 2 dimensions, got shape ${formatShape(x.shape)} ${x.dtype}`);
