@@ -107,9 +107,17 @@ describe(`PyTorch ${fixture.torch} reference values of ops called with options`,
           expectMatches(`${c.title} gradient of input ${i}`, x.grad!.data, adjusted, 1e-10, 1e-10);
         });
       }
-      const y32 = run(c.inputs.map((x) => tensor(Float32Array.from(x.values, decode), { shape: x.shape })), c.args);
+      const inputs32 = c.inputs.map((x, i) => tensor(Float32Array.from(x.values, decode), { shape: x.shape, requiresGrad: c.grads64[i] !== null }));
+      const y32 = run(inputs32, c.args);
       expect(y32.dtype).toBe('float32');
       expectMatches(`${c.title} float32`, y32.data, c.forward32, RTOL32, c.op === 'cdist' ? 1e-6 : ATOL32);
+      // Gradients stay float32 all the way back (no float64 constant slips into the graph).
+      if (c.grads64.some((g) => g !== null)) {
+        y32.backward(tensor(Float32Array.from(c.upstream, decode), { shape: c.shape }));
+        inputs32.forEach((x, i) => {
+          if (c.grads64[i] !== null) expect(x.grad!.dtype, `${c.title} gradient of input ${i}`).toBe('float32');
+        });
+      }
     });
   }
 });
