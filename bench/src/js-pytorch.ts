@@ -102,7 +102,7 @@ const setup = setupByKind({
   mlp: (w) => mlp(w.batch, w.batches, w.lr),
   chain: (w) => chain(w.ops, w.size),
   scalar: () => NO_SCALAR_GRAPH,
-  einsum: () => ({ unsupported: 'einsum rows compare chainrule with PyTorch' }),
+  einsum: () => ({ unsupported: 'no einsum' }),
 });
 
 export const contender: Contender = { name: 'js-pytorch', load, setup };
