@@ -1,7 +1,7 @@
 // Text layout of tensor elements, shared by Tensor.toString, formatTensor and tensorToHtml:
 // which elements are shown (long dimensions are cut, as NumPy does) and one number style for
 // all of them, so that columns line up. Works on storage and shape only, never on graphs.
-import type { FloatArray } from './dtype.js';
+import type { TensorData } from './dtype.js';
 import { stridesOf, type Shape } from './shape.js';
 
 /** Options of `formatTensor` and `tensorToHtml`. */
@@ -72,7 +72,7 @@ function numberStyle(values: readonly number[], precision: number): (v: number) 
 }
 
 /** Which elements of a tensor are shown and how each one is written. */
-export function elementLayout(data: FloatArray, shape: Shape, options: TensorFormatOptions = {}): ElementLayout {
+export function elementLayout(data: TensorData, shape: Shape, options: TensorFormatOptions = {}): ElementLayout {
   const { precision = 4, threshold = 1000, edgeItems = 3 } = options;
   const summarise = data.length > threshold;
   const kept = shape.map((n) => keptIndices(n, summarise, edgeItems));
@@ -87,7 +87,7 @@ export function elementLayout(data: FloatArray, shape: Shape, options: TensorFor
  * Nested-bracket text of the elements, NumPy style: one row per line, columns right-aligned,
  * a blank line between matrices of a 3-d or higher tensor, `...` where a dimension was cut.
  */
-export function formatElements(data: FloatArray, shape: Shape, options: TensorFormatOptions = {}): string {
+export function formatElements(data: TensorData, shape: Shape, options: TensorFormatOptions = {}): string {
   const { kept, strides, format, width } = elementLayout(data, shape, options);
   if (shape.length === 0) return format(data[0]!);
   const block = (d: number, offset: number, indent: number): string => {
@@ -120,7 +120,7 @@ export function headerText(h: TensorHeader): string {
 }
 
 /** Header and elements: on one line up to 1-d, the rows below the header from 2-d up. */
-export function tensorText(h: TensorHeader, data: FloatArray, options: TensorFormatOptions = {}): string {
+export function tensorText(h: TensorHeader, data: TensorData, options: TensorFormatOptions = {}): string {
   const body = formatElements(data, h.shape, options);
   return `${headerText(h)}${h.shape.length <= 1 ? ' ' : '\n'}${body}`;
 }

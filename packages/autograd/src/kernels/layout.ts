@@ -1,8 +1,8 @@
-import type { FloatArray } from '../dtype.js';
+import type { FloatArray, TensorData } from '../dtype.js';
 import { broadcastStrides, collapseDims } from './binary.js';
 
 /** out = x with axes reordered by `perm` (out axis d is x axis perm[d]). */
-export function permute(x: FloatArray, shape: readonly number[], perm: readonly number[], out: FloatArray): void {
+export function permute(x: TensorData, shape: readonly number[], perm: readonly number[], out: TensorData): void {
   const nd = shape.length;
   if (x.length === 0) return;
   const inStrides = new Array<number>(nd);
@@ -34,8 +34,8 @@ export function permute(x: FloatArray, shape: readonly number[], perm: readonly 
  * Slicing, concatenation and their gradients are all this one copy.
  */
 export function copyAlongAxis(
-  src: FloatArray, srcN: number, srcStart: number,
-  dst: FloatArray, dstN: number, dstStart: number,
+  src: TensorData, srcN: number, srcStart: number,
+  dst: TensorData, dstN: number, dstStart: number,
   outer: number, count: number, inner: number,
 ): void {
   const run = count * inner;
@@ -50,7 +50,7 @@ export function copyAlongAxis(
  * out[o, i, j] = x[o, index[o, i, j], j] over [outer, n, inner] x and [outer, m, inner] index
  * (torch.gather along the middle axis). Indices are checked by the caller.
  */
-export function gatherAxis(x: FloatArray, n: number, index: ArrayLike<number>, m: number, outer: number, inner: number, out: FloatArray): void {
+export function gatherAxis(x: TensorData, n: number, index: ArrayLike<number>, m: number, outer: number, inner: number, out: TensorData): void {
   for (let o = 0; o < outer; o++) {
     for (let i = 0; i < m; i++) {
       const r = (o * m + i) * inner;
@@ -70,7 +70,7 @@ export function scatterAddAxis(g: FloatArray, m: number, index: ArrayLike<number
 }
 
 /** out (of outShape) = x broadcast along its size-1 and missing leading dimensions. */
-export function broadcastCopy(x: FloatArray, xShape: readonly number[], out: FloatArray, outShape: readonly number[]): void {
+export function broadcastCopy(x: TensorData, xShape: readonly number[], out: TensorData, outShape: readonly number[]): void {
   if (out.length === 0) return;
   const { shape, strides } = collapseDims(outShape, [broadcastStrides(xShape, outShape)]);
   const sx = strides[0]!;

@@ -14,7 +14,7 @@ export type QuantileInterpolation = 'linear' | 'lower' | 'higher' | 'midpoint' |
  */
 export function quantilePositions(
   x: FloatArray, rows: number, n: number, q: FloatArray, ignoreNan: boolean, mode: QuantileInterpolation,
-  below: Float64Array, above: Float64Array, weight: FloatArray,
+  below: Int32Array, above: Int32Array, weight: FloatArray,
 ): void {
   const nq = q.length;
   const order = new Array<number>(n);

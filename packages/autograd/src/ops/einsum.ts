@@ -1,7 +1,7 @@
 import { ArgumentError, ShapeError } from '../errors.js';
 import { formatShape, shapesEqual, sizeOf } from '../shape.js';
 import { expectTensor, Tensor } from '../tensor.js';
-import { checkSameDType } from './operands.js';
+import { promoteAll } from './operands.js';
 import { gather } from './gather.js';
 import { matmulT } from './matmul.js';
 import { sum } from './reduce.js';
@@ -67,15 +67,15 @@ function parseSubscripts(equation: string, part: string): Subscripts {
  *
  * @throws ArgumentError for a malformed equation, a wrong number of operands, or an output label that no operand has or that repeats.
  * @throws ShapeError if an operand's rank does not match its subscripts or a label's sizes disagree (other than 1).
- * @throws DTypeError if the operands' dtypes differ.
+ * @throws DTypeError if float32 meets float64 (int32 and bool operands are computed in float).
  * @example einsum('bij,bjk->bik', a, b)
  * @example einsum('i,i->', x, y) // dot product
  */
 export function einsum(equation: string, ...operands: Tensor[]): Tensor {
   if (typeof equation !== 'string') throw new ArgumentError(`einsum: the equation must be a string, got ${typeof equation}`);
-  const xs = operands.map((t, i) => expectTensor('einsum', `operands[${i}]`, t));
-  if (xs.length === 0) throw new ArgumentError(`einsum: '${equation}' needs at least one operand`);
-  checkSameDType('einsum', ...xs);
+  const given = operands.map((t, i) => expectTensor('einsum', `operands[${i}]`, t));
+  if (given.length === 0) throw new ArgumentError(`einsum: '${equation}' needs at least one operand`);
+  const xs = promoteAll('einsum', given, 'float');
   let key = equation;
   for (const x of xs) key += `|${x.shape.join(',')}`;
   let found = plans.get(key);
@@ -99,7 +99,7 @@ type Step =
   | { op: 'reshape'; at: number; shape: number[] }
   | { op: 'permute'; at: number; perm: number[] }
   | { op: 'sum'; at: number; axes: number[] }
-  | { op: 'gather'; at: number; index: Float64Array }
+  | { op: 'gather'; at: number; index: Int32Array }
   | { op: 'matmul'; a: number; b: number; transA: boolean; transB: boolean }
   | { op: 'mul'; a: number; b: number };
 
@@ -218,7 +218,7 @@ function takeDiagonals(at: number, term: Sym, steps: Step[]): Sym {
   // Each unique label's stride in the flat operand: the sum of the strides of its axes.
   const uniqueStrides = unique.map((l) => labels.reduce((s, m, d) => (m === l ? s + strides[d]! : s), 0));
   const count = sizeOf(shape);
-  const index = new Float64Array(count);
+  const index = new Int32Array(count);
   for (let flat = 0; flat < count; flat++) {
     let rest = flat, offset = 0;
     for (let d = shape.length - 1; d >= 0; d--) {

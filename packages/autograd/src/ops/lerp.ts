@@ -1,8 +1,8 @@
 import { ShapeError } from '../errors.js';
 import { broadcastShapes, formatShape } from '../shape.js';
 import { noGrad } from '../engine/grad-mode.js';
-import { expectTensor, makeOutput, scalarTensor, type Tensor, type TensorLike } from '../tensor.js';
-import { checkSameDType } from './operands.js';
+import { expectTensor, makeOutput, scalarTensor, type FloatTensor, type Tensor, type TensorLike } from '../tensor.js';
+import { promoteAll } from './operands.js';
 import { where } from './where.js';
 
 /**
@@ -11,14 +11,14 @@ import { where } from './where.js';
  * `end - (end - start)·(1 - weight)`, so weight 1 gives `end` exactly. Gradients: 1 - weight to
  * start, weight to end, end - start to a tensor weight.
  * @throws ShapeError if the three shapes do not broadcast together.
- * @throws DTypeError if the tensors' dtypes differ.
+ * @throws DTypeError if float32 meets float64 (int32 and bool operands take the float's dtype, float32 among themselves).
  * @example lerp(a, b, 0.25)
  */
 export function lerp(start: Tensor, end: Tensor, weight: TensorLike): Tensor {
-  const a = expectTensor('lerp', 'input', start);
-  const b = expectTensor('lerp', 'end', end);
-  const w = typeof weight === 'number' ? scalarTensor(weight, a.dtype) : expectTensor('lerp', 'weight', weight);
-  checkSameDType('lerp', a, b, w);
+  const given = [expectTensor('lerp', 'input', start), expectTensor('lerp', 'end', end)];
+  if (typeof weight !== 'number') given.push(expectTensor('lerp', 'weight', weight));
+  const [a, b, w0] = promoteAll('lerp', given, 'float') as [FloatTensor, FloatTensor, FloatTensor?];
+  const w = w0 ?? scalarTensor(weight as number, a.dtype);
   let shape: number[];
   try {
     shape = broadcastShapes('lerp', broadcastShapes('lerp', a.shape, b.shape), w.shape);

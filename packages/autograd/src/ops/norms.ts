@@ -2,13 +2,15 @@ import { allocate } from '../dtype.js';
 import { ArgumentError, ShapeError } from '../errors.js';
 import { broadcastShapes, formatShape, normalizeAxes, normalizeAxis, reducedShape, sizeOf } from '../shape.js';
 import { noGrad } from '../engine/grad-mode.js';
-import { constant, expectTensor, makeOutput, type Tensor } from '../tensor.js';
+import { constant, expectTensor, floatInput, makeOutput, type FloatTensor, type Tensor } from '../tensor.js';
 import { zerosLike } from '../creation.js';
 import { expand, reshape } from './shape.js';
 import { where } from './where.js';
 import { abs, clamp, sign, sqrt } from './unary.js';
 import { max, min, sum } from './reduce.js';
-import { checkSameDType } from './operands.js';
+import { promoteAll } from './operands.js';
+import { logicalOr } from './compare.js';
+import { isNan } from './unary.js';
 import { matmulT } from './matmul.js';
 
 type Axis = number | readonly number[] | undefined;
@@ -39,7 +41,7 @@ export function vectorNorm(input: Tensor, ord: VectorOrd = 2, axis?: Axis, keepd
 
 /** `vectorNorm`, with errors naming `op`. */
 function vectorNormAs(op: string, input: Tensor, ordArg: VectorOrd, axis: Axis, keepdims: boolean): Tensor {
-  const x = expectTensor(op, 'input', input);
+  const x = floatInput(op, 'input', input);
   const ord = checkOrd(op, ordArg, x);
   const axes = normalizeAxes(op, axis, x.ndim);
   const keepShape = reducedShape(x.shape, axes, true);
@@ -51,7 +53,7 @@ function vectorNormAs(op: string, input: Tensor, ordArg: VectorOrd, axis: Axis, 
     const a = abs(x);
     if (ord === Infinity) return max(a, axes, true);
     if (ord === -Infinity) return min(a, axes, true);
-    if (ord === 0) return sum(x.ne(0), axes, true);
+    if (ord === 0) return sum(x.ne(0).toDtype(x.dtype), axes, true);
     if (ord === 1) return sum(a, axes, true);
     if (ord === 2) return sqrt(sum(x.square(), axes, true));
     return sum(a.pow(ord), axes, true).pow(1 / ord);
@@ -71,8 +73,8 @@ function normVjp(ord: number, gKeep: Tensor, x: Tensor, n: Tensor, axes: number[
   if (!Number.isFinite(ord)) {
     const a = abs(x);
     // NaN counts as the extreme, as in PyTorch, so a NaN input gives a NaN gradient, not 0.
-    const mask = a.eq(n).add(a.ne(a)).clamp(0, 1);
-    return sign(x).mul(gKeep.div(sum(mask, axes, true))).mul(mask);
+    const mask = logicalOr(a.eq(n), isNan(a));
+    return sign(x).mul(where(mask, gKeep.div(sum(mask.toDtype(x.dtype), axes, true)), 0));
   }
   const nonzero = n.ne(0);
   const safe = (t: Tensor): Tensor => where(nonzero, t, 1);
@@ -103,7 +105,7 @@ export type MatrixOrd = 'fro' | 'nuc' | number;
  * @example matrixNorm(a) // Frobenius norm of each matrix in a batch
  */
 export function matrixNorm(input: Tensor, ord: MatrixOrd = 'fro', axis: readonly [number, number] = [-2, -1], keepdims = false): Tensor {
-  const x = expectTensor('matrixNorm', 'input', input);
+  const x = floatInput('matrixNorm', 'input', input);
   if (x.ndim < 2) {
     throw new ShapeError(`matrixNorm: needs a tensor of at least 2 dimensions, got shape ${formatShape(x.shape)} ${x.dtype}`);
   }
@@ -139,7 +141,7 @@ export function matrixNorm(input: Tensor, ord: MatrixOrd = 'fro', axis: readonly
  * @example norm(x) // √Σx² over all elements
  */
 export function norm(input: Tensor, p: number | 'fro' | 'nuc' = 'fro', axis?: Axis, keepdims = false): Tensor {
-  const x = expectTensor('norm', 'input', input);
+  const x = floatInput('norm', 'input', input);
   if (p === 'fro') return vectorNormAs('norm', x, 2, axis, keepdims);
   if (typeof p === 'string') {
     throw new ArgumentError(`norm: p '${p}' is not computed here; p is a number or 'fro' (input ${formatShape(x.shape)} ${x.dtype})`);
@@ -163,7 +165,7 @@ export interface NormalizeOptions {
  * @example normalize(embeddings, { axis: -1 })
  */
 export function normalize(input: Tensor, options: NormalizeOptions = {}): Tensor {
-  const x = expectTensor('normalize', 'input', input);
+  const x = floatInput('normalize', 'input', input);
   const { p = 2, axis = 1, eps = 1e-12 } = options;
   if (typeof eps !== 'number' || !(eps >= 0)) {
     throw new ArgumentError(`normalize: eps must be a number ≥ 0, got ${String(eps)} (input ${formatShape(x.shape)} ${x.dtype})`);
@@ -172,11 +174,16 @@ export function normalize(input: Tensor, options: NormalizeOptions = {}): Tensor
   return x.div(clamp(vectorNormAs('normalize', x, p, ax, true), eps));
 }
 
-/** x1 and x2 expanded to the shape they broadcast to. */
-function broadcastPair(op: string, a: Tensor, b: Tensor): [Tensor, Tensor] {
-  checkSameDType(op, a, b);
+/** x1 and x2 in the float dtype they combine to, expanded to the shape they broadcast to. */
+function broadcastPair(op: string, x1: Tensor, x2: Tensor): [FloatTensor, FloatTensor] {
+  const [a, b] = floatPair(op, x1, x2);
   const shape = broadcastShapes(op, a.shape, b.shape);
-  return [expand(a, shape), expand(b, shape)];
+  return [expand(a, shape) as FloatTensor, expand(b, shape) as FloatTensor];
+}
+
+/** Two operands in the float dtype they combine to (int32 and bool as float ops take them). */
+function floatPair(op: string, a: Tensor, b: Tensor): [FloatTensor, FloatTensor] {
+  return promoteAll(op, [a, b], 'float') as [FloatTensor, FloatTensor];
 }
 
 /** Options of `cosineSimilarity`. */
@@ -269,10 +276,8 @@ const CDIST_MODES: readonly CdistComputeMode[] = ['use_mm_for_euclid_dist_if_nec
  * @example cdist(queries, keys) // [P, R] Euclidean distances
  */
 export function cdist(x1: Tensor, x2: Tensor, options: CdistOptions = {}): Tensor {
-  const a = expectTensor('cdist', 'x1', x1);
-  const b = expectTensor('cdist', 'x2', x2);
+  const [a, b] = floatPair('cdist', expectTensor('cdist', 'x1', x1), expectTensor('cdist', 'x2', x2));
   const { p = 2, computeMode = 'use_mm_for_euclid_dist_if_necessary' } = options;
-  checkSameDType('cdist', a, b);
   if (typeof p !== 'number' || !(p >= 0)) {
     throw new ArgumentError(`cdist: p must be a number ≥ 0, got ${String(p)} (x1 ${formatShape(a.shape)}, x2 ${formatShape(b.shape)})`);
   }

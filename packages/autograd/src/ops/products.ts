@@ -2,20 +2,18 @@ import { ArgumentError, ShapeError } from '../errors.js';
 import { broadcastShapes, formatShape, normalizeAxis, shapesEqual, sizeOf } from '../shape.js';
 import { expectTensor, type Tensor } from '../tensor.js';
 import { onesLike } from '../creation.js';
-import { checkSameDType } from './operands.js';
+import { operands, promoteAll } from './operands.js';
 import { matmul, matmulT } from './matmul.js';
 import { permute, reshape } from './shape.js';
 import { where } from './where.js';
 
 /**
  * The outer product of two vectors: out[i, j] = a[i]·b[j] (`torch.outer`).
- * @throws ShapeError if an operand is not 1-D; DTypeError if the dtypes differ.
+ * @throws ShapeError if an operand is not 1-D; DTypeError if float32 meets float64 (integer vectors give an integer product).
  * @example outer(u, v) // [n] and [m] -> [n, m]
  */
 export function outer(input: Tensor, vec2: Tensor): Tensor {
-  const a = expectTensor('outer', 'input', input);
-  const b = expectTensor('outer', 'vec2', vec2);
-  checkSameDType('outer', a, b);
+  const [a, b] = operands('outer', expectTensor('outer', 'input', input), expectTensor('outer', 'vec2', vec2));
   if (a.ndim !== 1 || b.ndim !== 1) {
     throw new ShapeError(`outer: both operands must be 1-D, got shapes ${formatShape(a.shape)} and ${formatShape(b.shape)}`);
   }
@@ -28,14 +26,12 @@ export function outer(input: Tensor, vec2: Tensor): Tensor {
  * result has a's remaining axes, then b's. Runs as one matmul over the flattened axes.
  * @throws ArgumentError if dims is neither a non-negative integer nor two lists of one length.
  * @throws ShapeError if an axis is out of range or repeated, d exceeds a rank, or paired axes differ in size.
- * @throws DTypeError if the dtypes differ.
+ * @throws DTypeError if float32 meets float64 (int32 and bool operands are computed in float).
  * @example tensordot(a, b, 1) // a matrix product for 2-D a and b
  * @example tensordot(a, b, [[1, 0], [0, 1]])
  */
 export function tensordot(a: Tensor, b: Tensor, dims: number | readonly [readonly number[], readonly number[]] = 2): Tensor {
-  const x = expectTensor('tensordot', 'a', a);
-  const y = expectTensor('tensordot', 'b', b);
-  checkSameDType('tensordot', x, y);
+  const [x, y] = promoteAll('tensordot', [expectTensor('tensordot', 'a', a), expectTensor('tensordot', 'b', b)], 'float') as [Tensor, Tensor];
   let axesA: number[], axesB: number[];
   if (typeof dims === 'number') {
     if (!Number.isInteger(dims) || dims < 0) throw new ArgumentError(`tensordot: dims must be a non-negative integer or two lists of axes, got ${dims}`);
@@ -78,18 +74,16 @@ export function tensordot(a: Tensor, b: Tensor, dims: number | readonly [readonl
  * Batched matrix product of two 3-D tensors with one batch size, [b, n, m]·[b, m, p] -> [b, n, p]
  * (`torch.bmm`; no broadcasting: `matmul` broadcasts).
  * @throws ShapeError if an operand is not 3-D, the batch sizes differ or the inner sizes do not match.
- * @throws DTypeError if the dtypes differ.
+ * @throws DTypeError if float32 meets float64 (int32 and bool operands are computed in float).
  * @example bmm(q, k.transpose(1, 2))
  */
 export function bmm(input: Tensor, mat2: Tensor): Tensor {
-  const a = expectTensor('bmm', 'input', input);
-  const b = expectTensor('bmm', 'mat2', mat2);
+  const [a, b] = promoteAll('bmm', [expectTensor('bmm', 'input', input), expectTensor('bmm', 'mat2', mat2)], 'float') as [Tensor, Tensor];
   checkBatchedPair('bmm', a, b, 3);
   return matmulT(a, b, false, false);
 }
 
 function checkBatchedPair(op: string, a: Tensor, b: Tensor, rank: number): void {
-  checkSameDType(op, a, b);
   if (a.ndim !== rank || b.ndim !== rank) {
     throw new ShapeError(`${op}: both operands must be ${rank}-D, got shapes ${formatShape(a.shape)} and ${formatShape(b.shape)}`);
   }
@@ -132,15 +126,13 @@ export function baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, options: 
 }
 
 function addProduct(op: string, rank: number, input: Tensor, m1: Tensor, m2: Tensor, options: AddmmOptions): Tensor {
-  const c = expectTensor(op, 'input', input);
-  const a = expectTensor(op, rank === 2 ? 'mat1' : 'batch1', m1);
-  const b = expectTensor(op, rank === 2 ? 'mat2' : 'batch2', m2);
+  const given = [expectTensor(op, 'input', input), expectTensor(op, rank === 2 ? 'mat1' : 'batch1', m1), expectTensor(op, rank === 2 ? 'mat2' : 'batch2', m2)];
+  const [c, a, b] = promoteAll(op, given, 'float') as [Tensor, Tensor, Tensor];
   const { beta = 1, alpha = 1 } = options;
   if (typeof beta !== 'number' || typeof alpha !== 'number') {
     throw new ArgumentError(`${op}: beta and alpha must be numbers, got ${typeof beta} and ${typeof alpha}`);
   }
   checkBatchedPair(op, a, b, rank);
-  checkSameDType(op, c, a);
   const productShape = rank === 2 ? [a.shape[0]!, b.shape[1]!] : [a.shape[0]!, a.shape[1]!, b.shape[2]!];
   let ok: boolean;
   try {

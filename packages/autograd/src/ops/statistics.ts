@@ -1,8 +1,9 @@
-import { allocate } from '../dtype.js';
+import { allocate, type FloatArray } from '../dtype.js';
 import { ArgumentError, DTypeError, ShapeError } from '../errors.js';
 import { formatShape, normalizeAxes, normalizeAxis, reducedShape, sizeOf } from '../shape.js';
 import { quantilePositions, type QuantileInterpolation } from '../kernels/quantile.js';
-import { constant, expectTensor, Tensor } from '../tensor.js';
+import { constant, expectFloat, expectTensor, floatInput, Tensor, type FloatTensor } from '../tensor.js';
+import { logicalNot } from './compare.js';
 import { gather } from './gather.js';
 import { lerp } from './lerp.js';
 import { sum, type VarianceOptions } from './reduce.js';
@@ -11,9 +12,14 @@ import { where } from './where.js';
 
 type Axis = number | readonly number[] | undefined;
 
-/** 1 where x is NaN (outside the graph). */
+/** True where x is NaN (outside the graph). */
 function nanMask(x: Tensor): Tensor {
   return x.ne(x);
+}
+
+/** 1 where x is a number, 0 where NaN, in x's float dtype: counts that divide x's sums. */
+function numbers(x: FloatTensor, mask: Tensor): Tensor {
+  return logicalNot(mask).toDtype(x.dtype);
 }
 
 /**
@@ -35,10 +41,10 @@ export function nansum(input: Tensor, axis?: Axis, keepdims = false): Tensor {
  * @example nanmean(x, 0)
  */
 export function nanmean(input: Tensor, axis?: Axis, keepdims = false): Tensor {
-  const x = expectTensor('nanmean', 'input', input);
+  const x = floatInput('nanmean', 'input', input);
   normalizeAxes('nanmean', axis, x.ndim);
   const mask = nanMask(x);
-  const count = sum(mask.neg().add(1), axis, keepdims);
+  const count = sum(numbers(x, mask), axis, keepdims);
   const some = count.gt(0);
   // Double where: a slice without numbers divides by 1, then becomes NaN, so no 0/0 reaches a gradient.
   return where(some, sum(where(mask, 0, x), axis, keepdims).div(where(some, count, 1)), NaN);
@@ -67,7 +73,7 @@ export function nanstd(x: Tensor, axis?: Axis, options: VarianceOptions = {}): T
 
 function nanvarAs(op: string, input: Tensor, axis: Axis, options: VarianceOptions): Tensor {
   const { keepdims = false, correction = 0 } = options;
-  const x = expectTensor(op, 'input', input);
+  const x = floatInput(op, 'input', input);
   const axes = normalizeAxes(op, axis, x.ndim);
   const count = sizeOf(axes.map((a) => x.shape[a]!));
   if (!(count - correction > 0)) {
@@ -75,7 +81,7 @@ function nanvarAs(op: string, input: Tensor, axis: Axis, options: VarianceOption
   }
   const mask = nanMask(x);
   const centred = where(mask, 0, x.sub(nanmean(x, axes, true)));
-  const dof = sum(mask.neg().add(1), axes, keepdims).sub(correction);
+  const dof = sum(numbers(x, mask), axes, keepdims).sub(correction);
   const positive = dof.gt(0);
   // Double where: a slice without degrees of freedom divides by 1, then becomes NaN.
   return where(positive, sum(centred.square(), axes, keepdims).div(where(positive, dof, 1)), NaN);
@@ -118,7 +124,7 @@ export function nanquantile(input: Tensor, q: number | Tensor, axis?: number, op
 const INTERPOLATIONS: readonly QuantileInterpolation[] = ['linear', 'lower', 'higher', 'midpoint', 'nearest'];
 
 function quantileAs(op: string, ignoreNan: boolean, input: Tensor, qArg: number | Tensor, axis: number | undefined, options: QuantileOptions): Tensor {
-  const x = expectTensor(op, 'input', input);
+  const x = floatInput(op, 'input', input);
   const { keepdims = false, interpolation = 'linear' } = options;
   if (!INTERPOLATIONS.includes(interpolation)) {
     throw new ArgumentError(`${op}: interpolation must be one of ${INTERPOLATIONS.join(', ')}, got ${String(interpolation)}`);
@@ -141,10 +147,10 @@ function quantileAs(op: string, ignoreNan: boolean, input: Tensor, qArg: number 
   const rows = rowsView.shape[0]!;
   const n = rowsView.shape[1]!;
   const nq = qs.data.length;
-  const below = new Float64Array(rows * nq);
-  const above = new Float64Array(rows * nq);
+  const below = new Int32Array(rows * nq);
+  const above = new Int32Array(rows * nq);
   const weight = allocate(x.dtype, rows * nq);
-  quantilePositions(rowsView.data, rows, n, qs.data, ignoreNan, interpolation, below, above, weight);
+  quantilePositions(expectFloat(op, rowsView).data, rows, n, qs.data, ignoreNan, interpolation, below, above, weight);
   const lo = gather(rowsView, 1, constant(below, [rows, nq]));
   const picked = interpolation === 'linear' || interpolation === 'midpoint'
     ? lerp(lo, gather(rowsView, 1, constant(above, [rows, nq])), constant(weight, [rows, nq]))
@@ -155,8 +161,8 @@ function quantileAs(op: string, ignoreNan: boolean, input: Tensor, qArg: number 
 }
 
 /** The quantiles asked for, checked, in x's dtype; `scalar` when q was a number or 0-d. */
-function quantileValues(op: string, x: Tensor, q: number | Tensor): { data: Tensor['data']; scalar: boolean } {
-  let data: Tensor['data'];
+function quantileValues(op: string, x: FloatTensor, q: number | Tensor): { data: FloatArray; scalar: boolean } {
+  let data: FloatArray;
   let scalar: boolean;
   if (typeof q === 'number') {
     data = allocate(x.dtype, 1);
@@ -165,7 +171,7 @@ function quantileValues(op: string, x: Tensor, q: number | Tensor): { data: Tens
   } else if (q instanceof Tensor) {
     if (q.ndim > 1) throw new ShapeError(`${op}: q must be a number or a 0-d or 1-D tensor, got shape ${formatShape(q.shape)}`);
     if (q.dtype !== x.dtype) throw new DTypeError(`${op}: q is ${q.dtype} but the input is ${x.dtype} ${formatShape(x.shape)}; convert one with toDtype()`);
-    data = q.data;
+    data = expectFloat(op, q).data;
     scalar = q.ndim === 0;
   } else {
     throw new ArgumentError(`${op}: q must be a number or a Tensor, got ${q === null ? 'null' : typeof q}`);

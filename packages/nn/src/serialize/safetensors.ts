@@ -7,7 +7,7 @@
  * Written as the reference (Rust) writer does: tensors sorted by dtype, widest first, then by
  * name; compact JSON with __metadata__ first.
  */
-import { Tensor, type DType } from '@chainrule/autograd';
+import { Tensor, isFloat, type FloatDType } from '@chainrule/autograd';
 import { SafetensorsError } from '../errors.js';
 import { formatShape } from '../format.js';
 import { emptyRecord, isWellFormed, ownValue, quoteName } from './keys.js';
@@ -23,7 +23,7 @@ export interface SafetensorsContents {
   metadata: SafetensorsMetadata;
 }
 
-const CODES: Record<DType, 'F32' | 'F64'> = { float32: 'F32', float64: 'F64' };
+const CODES: Record<FloatDType, 'F32' | 'F64'> = { float32: 'F32', float64: 'F64' };
 /** Codes read: the two float dtypes, and I64 (PyTorch's BatchNorm counter, num_batches_tracked) read into float64. */
 type ReadCode = 'F32' | 'F64' | 'I64';
 const BYTES: Record<ReadCode, number> = { F32: 4, F64: 8, I64: 8 };
@@ -55,6 +55,7 @@ export function serializeSafetensors(dict: Readonly<Record<string, Tensor>>, met
   const entries = Object.entries(dict);
   for (const [name, t] of entries) {
     if (!(t instanceof Tensor)) throw new SafetensorsError(`serializeSafetensors: ${quoteName(name)} is not a Tensor`);
+    if (!isFloat(t)) throw new SafetensorsError(`serializeSafetensors: ${quoteName(name)} is ${t.dtype}; only float32 and float64 tensors are written`);
     if (name === METADATA_KEY) throw new SafetensorsError(`serializeSafetensors: '${METADATA_KEY}' is reserved for metadata and cannot name a tensor`);
     // A lone surrogate has no UTF-8 form: the file would hold another name than the one given.
     if (!isWellFormed(name)) throw new SafetensorsError(`serializeSafetensors: tensor name ${quoteName(name)} is not well-formed Unicode (a lone surrogate)`);
@@ -67,7 +68,7 @@ export function serializeSafetensors(dict: Readonly<Record<string, Tensor>>, met
     }
   }
   // Widest dtype first (F64 before F32), then by name: the reference writer's order.
-  entries.sort(([na, a], [nb, b]) => BYTES[CODES[b.dtype]] - BYTES[CODES[a.dtype]] || compareUtf8(na, nb));
+  entries.sort(([na, a], [nb, b]) => BYTES[CODES[b.dtype as FloatDType]] - BYTES[CODES[a.dtype as FloatDType]] || compareUtf8(na, nb));
   // NOTE: the JSON is assembled by hand because a JS object would move integer-like names
   // ("10", "9") to the front in numeric order, breaking the sorted layout.
   const fields: string[] = [];
@@ -77,8 +78,9 @@ export function serializeSafetensors(dict: Readonly<Record<string, Tensor>>, met
   }
   let offset = 0;
   for (const [name, t] of entries) {
-    const size = t.size * BYTES[CODES[t.dtype]];
-    const info = { dtype: CODES[t.dtype], shape: [...t.shape], data_offsets: [offset, offset + size] };
+    const code = CODES[t.dtype as FloatDType];
+    const size = t.size * BYTES[code];
+    const info = { dtype: code, shape: [...t.shape], data_offsets: [offset, offset + size] };
     fields.push(`${JSON.stringify(name)}:${JSON.stringify(info)}`);
     offset += size;
   }
