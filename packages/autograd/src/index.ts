@@ -39,7 +39,15 @@ export {
   gradcheck, gradgradcheck, assertGradcheck, numericGrad, formatGradcheckReport, GradcheckError,
   type GradcheckOptions, type GradcheckReport, type GradcheckWorst, type TensorFunction,
 } from './gradcheck.js';
-export { grad, valueAndGrad, vjp, jvp, hvp, jacobian, hessian, type Arg, type ArgnumsOption, type ValueAndGrad, type VjpResult, type JvpResult, type HvpResult } from './functional.js';
+export {
+  grad, valueAndGrad, vjp, jvp, hvp, jacobian, hessian,
+  type Arg, type Argnums, type ArgnumsOption, type NoArgnums, type GradsAt, type PerArgument, type ValueAndGrad, type VjpResult, type JvpResult, type HvpResult,
+} from './functional.js';
+// Structures of tensors (pytrees), shared by every transform.
+export {
+  treeFlatten, treeUnflatten, treeLeaves, treeStructure, treeMap, treeBroadcastPrefix, TreeDef,
+  type Tree, type TreeKind, type TreeOptions, type WithLeaves,
+} from './tree.js';
 export { customOp, type CustomOpDefinition, type CustomOpContext } from './custom-op.js';
 export { toDot } from './dot.js';
 export { formatTensor, tensorToHtml, gradcheckReportToHtml, taylorTestReportToHtml } from './display.js';

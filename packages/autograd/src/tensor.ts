@@ -531,7 +531,7 @@ export function expectTensor(op: string, name: string, value: unknown): Tensor {
   return value;
 }
 
-function describe(value: unknown): string {
+export function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
   if (ArrayBuffer.isView(value)) return value.constructor.name;
