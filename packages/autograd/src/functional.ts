@@ -5,7 +5,7 @@ import { enableGrad, isGradEnabled } from './engine/grad-mode.js';
 import { gradients } from './engine/gradients.js';
 import { zeros } from './creation.js';
 import { concat, reshape, stack } from './ops/shape.js';
-import { flattenTree, type Tree, type TreeDef, type WithLeaves } from './tree.js';
+import { flattenTree, isTensor, type Tree, type TreeDef, type WithLeaves } from './tree.js';
 
 /**
  * An argument a transform differentiates: a Tensor or a structure of them (arrays and plain
@@ -44,8 +44,6 @@ export type PerArgument<P extends readonly unknown[]> = { -readonly [K in keyof 
  * transform's result must not depend on a context outside f. The outer mode only decides
  * whether the results themselves stay on a graph (`nested`).
  */
-
-const isTensor = (value: unknown): boolean => value instanceof Tensor;
 
 function checkFunction(op: string, f: unknown): void {
   if (typeof f !== 'function') throw new ArgumentError(`${op}: the function to transform must be a function, got ${describe(f)}`);

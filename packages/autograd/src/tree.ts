@@ -94,13 +94,9 @@ export class TreeDef {
           return undefined;
         case 'array':
           return def.children.map(build);
-        case 'object': {
-          const out: Record<string, Tree<L>> = {};
-          def.keys.forEach((k, i) => {
-            out[k] = build(def.children[i]!);
-          });
-          return out;
-        }
+        case 'object':
+          // NOTE: fromEntries defines own properties, so a key '__proto__' stays a key.
+          return Object.fromEntries(def.keys.map((k, i) => [k, build(def.children[i]!)]));
       }
     };
     return build(this);
@@ -152,7 +148,8 @@ function isPlainArray(value: unknown): value is readonly unknown[] {
   return Array.isArray(value) && Object.getPrototypeOf(value) === Array.prototype;
 }
 
-const isTensor = (value: unknown): boolean => value instanceof Tensor;
+/** The default leaf test. @internal */
+export const isTensor = (value: unknown): boolean => value instanceof Tensor;
 
 function describeValue(value: unknown): string {
   switch (typeof value) {
