@@ -30,7 +30,7 @@ export { where } from './ops/where.js';
 export { eq, ne, lt, le, gt, ge } from './ops/compare.js';
 export { toDtype } from './ops/cast.js';
 export { noGrad, enableGrad, setGradEnabled, isGradEnabled } from './engine/grad-mode.js';
-export { detectAnomaly, isAnomalyEnabled } from './engine/anomaly.js';
+export { detectAnomaly, isAnomalyEnabled, type AnomalyOptions } from './engine/anomaly.js';
 export { type BackwardOptions } from './engine/backward.js';
 export { incrementVersion } from './engine/versions.js';
 export { gradients, type GradientsOptions } from './engine/gradients.js';

@@ -148,16 +148,41 @@ export class Tensor implements Vertex {
     this.requires = this.gradFn !== null || (options.requiresGrad ?? false);
   }
 
-  /** Whether gradients flow to this tensor. Settable on leaves only. */
+  /** Whether gradients flow to this tensor. Settable on leaves only, as in PyTorch. */
   get requiresGrad(): boolean {
     return this.requires;
   }
 
-  /** @throws GraphError when turning gradients off on a non-leaf tensor (use `detach()`). */
+  /**
+   * @throws GraphError on a non-leaf tensor (an op's output), whichever the value, as PyTorch's
+   * setter: its flag follows its inputs. `detach()` gives a leaf with its values.
+   * @throws ArgumentError for a value that is not a boolean.
+   */
   set requiresGrad(value: boolean) {
-    if (this.gradFn !== null && !value) {
+    this.setRequiresGrad('requiresGrad', value);
+  }
+
+  /**
+   * Sets `requiresGrad` in place and returns this tensor, as PyTorch's `requires_grad_`:
+   * `x = randn([3]).requiresGrad_()`. On a non-leaf tensor, `true` changes nothing (it already
+   * requires grad) and `false` is an error.
+   * @throws GraphError when turning gradients off on a non-leaf tensor (`detach()` it instead).
+   * @example const w = randn([3, 2], { seed: 0 }).mul(0.1).detach().requiresGrad_()
+   */
+  requiresGrad_(value = true): this {
+    if (this.gradFn !== null && value === true) return this;
+    this.setRequiresGrad('requiresGrad_', value);
+    return this;
+  }
+
+  private setRequiresGrad(op: string, value: unknown): void {
+    if (typeof value !== 'boolean') throw new ArgumentError(`${op}: expected a boolean, got ${describe(value)}`);
+    if (this.gradFn !== null) {
+      const what = `the output of '${this.gradFn.op}', shape ${formatShape(this.shape)}`;
       throw new GraphError(
-        `requiresGrad: cannot turn off gradients of a non-leaf tensor (output of '${this.gradFn.op}'); use detach()`,
+        value
+          ? `${op}: only leaf tensors' requiresGrad can be set; this tensor (${what}) already requires grad through its inputs. For a new leaf with its values, use t.detach().requiresGrad_()`
+          : `${op}: only leaf tensors' requiresGrad can be set; this tensor is ${what}. To use its values without gradients, detach() it first: t.detach()`,
       );
     }
     this.requires = value;
