@@ -46,7 +46,7 @@ export {
 // Structures of tensors (pytrees), shared by every transform.
 export {
   treeFlatten, treeUnflatten, treeLeaves, treeStructure, treeMap, treeBroadcastPrefix, TreeDef,
-  type Tree, type TreeKind, type TreeOptions, type WithLeaves,
+  type Tree, type TreeKind, type TreeOptions, type Flattened, type WithLeaves,
 } from './tree.js';
 export { customOp, type CustomOpDefinition, type CustomOpContext } from './custom-op.js';
 export { toDot } from './dot.js';

@@ -36,6 +36,14 @@ export type WithLeaves<T, R> = T extends Tensor
         ? { -readonly [K in keyof T]: WithLeaves<T[K], R> }
         : never;
 
+/** What `treeFlatten` returns. */
+export interface Flattened<L = Tensor> {
+  /** The leaves, arrays by index and objects by sorted key. */
+  leaves: L[];
+  /** The structure without its leaves. */
+  def: TreeDef;
+}
+
 /** Options of the tree functions. */
 export interface TreeOptions {
   /**
@@ -179,7 +187,7 @@ export function flattenTree<L>(
   tree: unknown,
   isLeaf: (value: unknown) => boolean,
   where: (path: string) => string,
-): { leaves: L[]; def: TreeDef } {
+): Flattened<L> {
   const leaves: L[] = [];
   const path: (string | number)[] = [];
   const open = new Set<object>();
@@ -240,7 +248,7 @@ function at(op: string): (path: string) => string {
  * rules above), or of a structure that contains itself.
  * @example const { leaves, def } = treeFlatten({ w, b: [b1, b2] }) // leaves [b1, b2, w], def {b: [*, *], w: *}
  */
-export function treeFlatten<L = Tensor>(tree: unknown, options: TreeOptions = {}): { leaves: L[]; def: TreeDef } {
+export function treeFlatten<L = Tensor>(tree: unknown, options: TreeOptions = {}): Flattened<L> {
   return flattenTree<L>(tree, options.isLeaf ?? isTensor, at('treeFlatten'));
 }
 
