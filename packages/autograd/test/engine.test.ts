@@ -361,3 +361,31 @@ describe('long chains do not overflow the stack', () => {
     expect(b.grad).toBe(1_000_000); // b feeds every link of the chain
   });
 });
+
+describe('gradients runs only the VJPs that lead to its inputs', () => {
+  it('a branch that reaches no input is neither run nor freed', () => {
+    const a = grad64([0.5, 1]);
+    const x = grad64([2, 3]);
+    const w = a.exp(); // a graph outside the question asked
+    let seen = 0;
+    w.registerHook(() => {
+      seen++;
+    });
+    const y = x.mul(w).sum();
+    const [dx] = gradients([y], [x]);
+    expect(Array.from(dx!.data)).toEqual([Math.exp(0.5), Math.exp(1)]);
+    expect(seen).toBe(0);
+    // exp's VJP was not freed by that pass: a backward through it still works.
+    w.sum().backward();
+    expect(Array.from(a.grad!.data)).toEqual([Math.exp(0.5), Math.exp(1)]);
+  });
+
+  it('an input reached through another input still gets its total derivative', () => {
+    const x = grad64([1.5]);
+    const u = x.square();
+    const y = u.mul(x).sum(); // x³ through u = x² and directly
+    const [dx, du] = gradients([y], [x, u]);
+    expect(dx!.item()).toBeCloseTo(3 * 1.5 ** 2, 14);
+    expect(du!.item()).toBe(1.5);
+  });
+});
