@@ -45,11 +45,13 @@ export type PerArgument<P extends readonly unknown[]> = { -readonly [K in keyof 
  * whether the results themselves stay on a graph (`nested`).
  */
 
-function checkFunction(op: string, f: unknown): void {
+/** @internal */
+export function checkFunction(op: string, f: unknown): void {
   if (typeof f !== 'function') throw new ArgumentError(`${op}: the function to transform must be a function, got ${describe(f)}`);
 }
 
-function checkOptions(op: string, options: unknown, known: readonly string[]): void {
+/** @internal */
+export function checkOptions(op: string, options: unknown, known: readonly string[]): void {
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
     throw new ArgumentError(`${op}: options must be an object such as { argnums: 0 }, got ${describe(options)}`);
   }
@@ -70,8 +72,8 @@ function positions(op: string, argnums: unknown, count: number): number[] {
   return list as number[];
 }
 
-/** The tensors of one structure, checked: `label` names it in errors ("argument 1", "the cotangent"). */
-function flatten(op: string, label: string, tree: unknown): { leaves: Tensor[]; def: TreeDef } {
+/** The tensors of one structure, checked: `label` names it in errors ("argument 1", "the cotangent"). @internal */
+export function flatten(op: string, label: string, tree: unknown): { leaves: Tensor[]; def: TreeDef } {
   return flattenTree<Tensor>(tree, isTensor, (path) => `${op}: ${label}${path === '' ? '' : ` at ${path}`}`);
 }
 
@@ -106,7 +108,8 @@ function track(op: string, args: readonly unknown[], which: readonly number[], l
   return { callArgs, xs, defs: flat.map((a) => a.def), nested };
 }
 
-function view(t: Tensor): Tensor {
+/** An identity op sharing t's storage: a vertex of its own, connected to t's graph. @internal */
+export function view(t: Tensor): Tensor {
   return makeOutput('view', t.data, t.shape, [t], (g) => [g], { storage: 'shared', saves: [[]] });
 }
 

@@ -43,6 +43,8 @@ export {
   grad, valueAndGrad, vjp, jvp, hvp, jacobian, hessian,
   type Arg, type Argnums, type ArgnumsOption, type NoArgnums, type GradsAt, type PerArgument, type ValueAndGrad, type VjpResult, type JvpResult, type HvpResult,
 } from './functional.js';
+export { checkpoint, type CheckpointOptions } from './checkpoint.js';
+export { retainedBytes } from './retained.js';
 // Structures of tensors (pytrees), shared by every transform.
 export {
   treeFlatten, treeUnflatten, treeLeaves, treeStructure, treeMap, treeBroadcastPrefix, TreeDef,

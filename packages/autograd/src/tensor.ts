@@ -64,6 +64,11 @@ export interface GradNode {
    * backward refuses the VJP if a storage in `saves` was written after that.
    */
   readonly writesBefore: number;
+  /**
+   * The order in which ops were recorded: each recorded op's number is larger than every earlier
+   * one's. `checkpoint` tells the ops of its segment from the tensors it closes over by it.
+   */
+  readonly serial: number;
 }
 
 /** A gradient hook: sees the gradient flowing into a tensor and may return a replacement. */
@@ -495,7 +500,14 @@ export function makeOutput(op: string, data: FloatArray, shape: Shape, inputs: r
   const saves = options?.saves === undefined ? allSaved(inputs) : savedFor(inputs, options.saves);
   // Only the write count is recorded, no per-tensor version: a forward looks nothing up, and
   // backward compares each saved storage's last write with this count.
-  return new Tensor(data, shape, { gradFn: { op, inputs, vjp, site, saves, writesBefore: writeCount() } });
+  return new Tensor(data, shape, { gradFn: { op, inputs, vjp, site, saves, writesBefore: writeCount(), serial: ++recordedOps } });
+}
+
+let recordedOps = 0;
+
+/** The serial number of the last op recorded (see `GradNode.serial`). */
+export function lastSerial(): number {
+  return recordedOps;
 }
 
 const NOTHING_SAVED: readonly never[] = [];

@@ -143,16 +143,24 @@ function sweep(
   cutAtInputs: boolean,
 ): (Tensor | null)[] {
   const order = topoSort(roots, cutAtInputs && inputs !== undefined ? new Set(inputs) : undefined);
-  for (let r = 0; r < roots.length; r++) {
-    const root = roots[r]!;
-    root.pendingGrad = accumulate(root.pendingGrad, checkRootGradient(root, gradients?.[r]));
+  // A pass run from inside another's VJP (checkpoint's recomputation) shares tensors with it, whose
+  // gradients that pass is still summing: set them aside and give them back after.
+  const enclosing: [Tensor, Tensor][] = [];
+  for (const t of order) {
+    if (t.pendingGrad === null) continue;
+    enclosing.push([t, t.pendingGrad]);
+    t.pendingGrad = null;
   }
-  // Before any VJP runs or any .grad changes, so a refused pass leaves gradients and graph as they were.
-  for (const t of order) if (t.gradFn !== null && t.gradFn.vjp !== null) checkSavedVersions(t);
   const wanted = inputs === undefined ? null : new Map<Tensor, Tensor | null>(inputs.map((t) => [t, null]));
   const runs = wanted === null ? null : leadingToInputs(order, wanted);
   const anomaly = isAnomalyEnabled();
   try {
+    for (let r = 0; r < roots.length; r++) {
+      const root = roots[r]!;
+      root.pendingGrad = accumulate(root.pendingGrad, checkRootGradient(root, gradients?.[r]));
+    }
+    // Before any VJP runs or any .grad changes, so a refused pass leaves gradients and graph as they were.
+    for (const t of order) if (t.gradFn !== null && t.gradFn.vjp !== null) checkSavedVersions(t);
     for (let i = order.length - 1; i >= 0; i--) {
       const t = order[i]!;
       let g = t.pendingGrad;
@@ -190,6 +198,7 @@ function sweep(
   } finally {
     // An error midway must not leave half-summed gradients behind for the next pass.
     for (const t of order) t.pendingGrad = null;
+    for (const [t, g] of enclosing) t.pendingGrad = g;
   }
   return inputs === undefined ? [] : inputs.map((t) => wanted!.get(t) ?? null);
 }
