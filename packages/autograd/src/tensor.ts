@@ -16,6 +16,7 @@ import { softmax, logSoftmax } from './ops/softmax.js';
 import { toDtype } from './ops/cast.js';
 import { gather } from './ops/gather.js';
 import * as order from './ops/order.js';
+import * as sampling from './ops/sampling.js';
 import { isGradEnabled } from './engine/grad-mode.js';
 import { captureCreationSite, checkFinite, checksForward, isAnomalyEnabled } from './engine/anomaly.js';
 import { versionOf, writeCount } from './engine/versions.js';
@@ -411,6 +412,10 @@ export class Tensor implements Vertex {
   median(axis: number, keepdims?: boolean): order.ValuesIndices;
   median(axis?: number, keepdims = false): Tensor | order.ValuesIndices { return axis === undefined ? order.median(this) : order.median(this, axis, keepdims); }
   /** Counts (int32) of each value 0..max of this 1-D int32 tensor, or sums of `weights`. */ bincount(options: order.BincountOptions = {}): Tensor { return order.bincount(this, options); }
+
+  // Random draws with this tensor as the distribution's parameters.
+  /** 1 with probability this (elementwise, in [0, 1]), else 0; this tensor's shape and float dtype. */ bernoulli(options: sampling.SampleOptions = {}): Tensor { return sampling.bernoulli(this, options); }
+  /** Category indices (int32) drawn from the rows of this 1-D or 2-D tensor of probabilities. */ multinomial(numSamples: number, options: sampling.MultinomialOptions = {}): Tensor { return sampling.multinomial(this, numSamples, options); }
 
   /** Softmax along `axis` (the last by default). */ softmax(axis = -1): Tensor { return softmax(this, axis); }
   /** Log of softmax along `axis`, computed stably. */ logSoftmax(axis = -1): Tensor { return logSoftmax(this, axis); }
