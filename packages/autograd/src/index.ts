@@ -33,7 +33,7 @@ export { gather } from './ops/gather.js';
 export { where } from './ops/where.js';
 export {
   argmax, argmin, maxWithIndices, minWithIndices, sort, argsort, topk, kthvalue, median, unique, searchsorted, bincount,
-  type ValuesIndices, type SortOptions, type TopkOptions, type UniqueOptions, type UniqueResult, type SearchSortedOptions, type BincountOptions,
+  type ValuesIndices, type SortOptions, type TopkOptions, type UniqueOptions, type UniqueResult, type UniqueValues, type UniqueInverse, type UniqueCounts, type WithInverse, type WithCounts, type SearchSortedOptions, type BincountOptions,
 } from './ops/order.js';
 export { eq, ne, lt, le, gt, ge, logicalAnd, logicalOr, logicalXor, logicalNot, any, all } from './ops/compare.js';
 export { toDtype } from './ops/cast.js';

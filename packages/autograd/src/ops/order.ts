@@ -280,9 +280,38 @@ export interface UniqueOptions {
   returnCounts?: boolean;
 }
 
-/** What `unique` returns when asked for inverse or counts: the fields asked for are present. */
-export type UniqueResult<O extends UniqueOptions> = { values: Tensor } & (O extends { returnInverse: true } ? { inverse: Tensor } : unknown) &
-  (O extends { returnCounts: true } ? { counts: Tensor } : unknown);
+/** Options that ask `unique` for the inverse. */
+export interface WithInverse {
+  /** Asked for. */
+  returnInverse: true;
+}
+
+/** Options that ask `unique` for the counts. */
+export interface WithCounts {
+  /** Asked for. */
+  returnCounts: true;
+}
+
+/** The distinct values `unique` returns. */
+export interface UniqueValues {
+  /** The distinct values, ascending (x's dtype). */
+  values: Tensor;
+}
+
+/** The inverse `unique` returns when asked. */
+export interface UniqueInverse {
+  /** For each element of x (x's shape, int32), the position of its value in `values`. */
+  inverse: Tensor;
+}
+
+/** The counts `unique` returns when asked. */
+export interface UniqueCounts {
+  /** How often each value occurs (int32, one per value). */
+  counts: Tensor;
+}
+
+/** What `unique` returns when asked for the inverse or the counts: those fields asked for are present. */
+export type UniqueResult<O extends UniqueOptions> = UniqueValues & (O extends WithInverse ? UniqueInverse : unknown) & (O extends WithCounts ? UniqueCounts : unknown);
 
 /**
  * The distinct elements of x, flattened, in ascending order, as `torch.unique`; with
@@ -293,7 +322,7 @@ export type UniqueResult<O extends UniqueOptions> = { values: Tensor } & (O exte
  * @example unique(labels); unique(x, { returnCounts: true }).counts
  */
 export function unique(x: Tensor): Tensor;
-export function unique<O extends UniqueOptions>(x: Tensor, options: O): O extends { returnInverse: true } | { returnCounts: true } ? UniqueResult<O> : Tensor;
+export function unique<O extends UniqueOptions>(x: Tensor, options: O): O extends WithInverse | WithCounts ? UniqueResult<O> : Tensor;
 export function unique(x: Tensor, options: UniqueOptions = {}): Tensor | { values: Tensor; inverse?: Tensor; counts?: Tensor } {
   const t = expectTensor('unique', 'input', x);
   for (const key of Object.keys(options)) {
