@@ -24,7 +24,7 @@ export { reshape, permute, transpose, slice, narrow, concat, stack, expand, sque
 export { split, chunk, unbind } from './ops/shape.js';
 export { flip, roll, pad, repeat, tile, repeatInterleave, movedim, meshgrid, type PadMode, type PadOptions, type MeshgridOptions } from './ops/rearrange.js';
 export { tril, triu, diag, diagonal, diagEmbed, trace } from './ops/diagonal.js';
-export { cumsum, cumprod, logcumsumexp } from './ops/scan.js';
+export { cumsum, cumprod, logcumsumexp, cummax, cummin, type ValuesAndIndices } from './ops/scan.js';
 export { matmul } from './ops/matmul.js';
 export { linear, type LinearActivation } from './ops/linear.js';
 export { crossEntropy, type CrossEntropyOpOptions, type CrossEntropyReduction } from './ops/cross-entropy.js';

@@ -425,6 +425,8 @@ export class Tensor implements Vertex {
   /** Running sum along `dim`. */ cumsum(dim: number): Tensor { return scans.cumsum(this, dim); }
   /** Running product along `dim` (gradient exact through zeros). */ cumprod(dim: number): Tensor { return scans.cumprod(this, dim); }
   /** Running log-sum-exp along `dim`, stable. */ logcumsumexp(dim: number): Tensor { return scans.logcumsumexp(this, dim); }
+  /** Running maximum along `dim` with its int32 indices. */ cummax(dim: number): scans.ValuesAndIndices { return scans.cummax(this, dim); }
+  /** Running minimum along `dim` with its int32 indices. */ cummin(dim: number): scans.ValuesAndIndices { return scans.cummin(this, dim); }
 
   /** Softmax along `axis` (the last by default). */ softmax(axis = -1): Tensor { return softmax(this, axis); }
   /** Log of softmax along `axis`, computed stably. */ logSoftmax(axis = -1): Tensor { return logSoftmax(this, axis); }
