@@ -483,6 +483,40 @@ describe('strided slice', () => {
   });
 });
 
+describe('int32 and bool tensors', () => {
+  it('are moved as they are: each rearrangement keeps the dtype and the values', () => {
+    const ops: [string, (t: Tensor) => Tensor][] = [
+      ['flip', (t) => t.flip([0, 1])],
+      ['roll', (t) => t.roll([1, -1], [0, 1])],
+      ['pad constant', (t) => t.pad([1, 2, 1, 0])],
+      ['pad reflect', (t) => t.pad([2, 1], { mode: 'reflect' })],
+      ['pad circular', (t) => t.pad([1, 1, 1, 1], { mode: 'circular' })],
+      ['repeat', (t) => t.repeat(2, 1, 2)],
+      ['tile', (t) => t.tile(2)],
+      ['repeatInterleave', (t) => t.repeatInterleave([2, 0, 1], 1)],
+      ['tril', (t) => t.tril()],
+      ['triu', (t) => t.triu(1)],
+      ['diag', (t) => t.diag(1)],
+      ['diagEmbed', (t) => t.diagEmbed()],
+      ['movedim', (t) => t.movedim(0, 1)],
+      ['slice', (t) => t.slice(1, 0, undefined, 2)],
+      ['split', (t) => concat(t.split([1, 2], 1), 1)],
+      ['unbind', (t) => stack(t.unbind(1), 0)],
+    ];
+    const values = [[1, 0, 3], [4, 5, 0]];
+    for (const dtype of ['int32', 'bool'] as const) {
+      const x = tensor(dtype === 'bool' ? values.map((r) => r.map((v) => (v === 0 ? 0 : 1))) : values, { dtype });
+      for (const [name, f] of ops) {
+        const y = f(x);
+        expect(y.dtype, `${name} of ${dtype}`).toBe(dtype);
+        expect(y.toArray(), `${name} of ${dtype}`).toEqual(f(x.toDtype('float64')).toArray());
+      }
+      const grids = meshgrid([x.slice(0, 0, 1).reshape(-1), x.slice(0, 1).reshape(-1)]);
+      expect(grids.map((g) => g.dtype)).toEqual([dtype, dtype]);
+    }
+  });
+});
+
 describe('results too large to address', () => {
   it('are a ShapeError naming the op and the shape, before any memory is taken', () => {
     const x = iota([2, 3]);
