@@ -1,7 +1,7 @@
 // chainrule itself, through its public API only (the way a user would write each workload):
 // the MLP with @chainrule/nn's MLP, crossEntropyLoss and SGD.
 
-import { concat, cumsum, kernelThreads, tensor, Value, wasmGemmFlavour } from '@chainrule/autograd';
+import { cholesky, concat, cumsum, eye, kernelThreads, solve, tensor, Value, wasmGemmFlavour } from '@chainrule/autograd';
 import { crossEntropyLoss, MLP, SGD, type Linear } from '@chainrule/nn';
 import { scalarStep } from './scalar-workload.js';
 import { chainOps, CHAIN_ADD, CHAIN_MUL, MLP_SIZES, mlpData, SEEDS, uniform } from './data.js';
@@ -90,6 +90,17 @@ function layout(w: LayoutWorkload): Runner {
   }
   const x = tensor(uniform(w.rows * w.width * w.pieces, SEEDS.layout, -1, 1, 'float32'), { shape: [w.rows, w.width * w.pieces] });
   return { run: () => void cumsum(x, -1).data[0] };
+/** The linear-algebra workloads' inputs (types.ts, LinalgWorkload), the same in every contender. */
+function linalg(op: 'solve' | 'cholesky', n: number): Runner {
+  const u = tensor(uniform(n * n, SEEDS.matA, -1, 1, 'float64'), { shape: [n, n] });
+  const identity = eye(n, n, { dtype: 'float64' });
+  if (op === 'solve') {
+    const a = u.add(identity.mul(n));
+    const b = tensor(uniform(n, SEEDS.matB, -1, 1, 'float64'));
+    return { run: () => void solve(a, b).data[0] };
+  }
+  const s = u.matmul(u.transpose()).div(n).add(identity);
+  return { run: () => void cholesky(s).data[0] };
 }
 
 const setup = setupByKind({
@@ -98,6 +109,7 @@ const setup = setupByKind({
   chain: (w) => chain(w.ops, w.size),
   scalar: (w) => scalar(w.samples, w.sizes, w.lr),
   layout,
+  linalg: (w) => linalg(w.op, w.n),
 });
 
 export const contender: Contender = { name: 'chainrule', load, setup };

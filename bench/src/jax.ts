@@ -51,6 +51,26 @@ function matmul(n: number, dtype: 'float32' | 'float64'): Runner {
   };
 }
 
+/** The linear-algebra workloads (types.ts, LinalgWorkload) in float64: cholesky under jit, solve eager. */
+function linalg(op: 'solve' | 'cholesky', n: number): Runner {
+  const { numpy: np, jit } = jax;
+  const identity = np.eye(n).astype(np.float64);
+  const u = array(uniform(n * n, SEEDS.matA, -1, 1, 'float32'), [n, n], 'float64');
+  const b = array(uniform(n, SEEDS.matB, -1, 1, 'float32'), [n], 'float64');
+  const a = op === 'solve' ? np.add(u.ref, np.multiply(identity.ref, n)) : np.add(np.divide(np.matmul(u.ref, np.matrixTranspose(u.ref)), n), identity.ref);
+  // NOTE: eager: jax-js 0.1.25 fails to jit solve ("routine primitive triangular_solve input is not imm...").
+  const solve = (x: JArray, y: JArray): JArray => np.linalg.solve(x, y);
+  const cholesky = jit((x: JArray) => np.linalg.cholesky(x));
+  return {
+    run: () => {
+      (op === 'solve' ? solve(a.ref, b.ref) : cholesky(a.ref)).dataSync();
+    },
+    dispose: () => {
+      for (const t of [identity, u, b, a]) t.dispose();
+    },
+  };
+}
+
 type Params = { w1: JArray; b1: JArray; w2: JArray; b2: JArray };
 
 function mlp(batch: number, batches: number, lr: number): Runner {
@@ -135,6 +155,7 @@ const setup = setupByKind({
   chain: (w) => chain(w.ops, w.size),
   scalar: () => NO_SCALAR_GRAPH,
   layout,
+  linalg: (w) => linalg(w.op, w.n),
 });
 
 export const contender: Contender = { name: 'jax-js', load, setup };

@@ -4,7 +4,7 @@
 
 import { chainOps, CHAIN_ADD, CHAIN_MUL, mlpData, SEEDS, uniform } from './data.js';
 import { peerVersion, requirePeer } from './peers.js';
-import { setupByKind, NO_SCALAR_GRAPH, type Contender, type ContenderInfo, type LayoutWorkload, type Runner } from './types.js';
+import { setupByKind, NO_SCALAR_GRAPH, NO_FACTORISATIONS, type Contender, type ContenderInfo, type LayoutWorkload, type Runner } from './types.js';
 
 type Tf = typeof import('@tensorflow/tfjs-core');
 type Tensor = import('@tensorflow/tfjs-core').Tensor;
@@ -127,6 +127,7 @@ export function tfjsContender(name: string, backend: 'wasm' | 'cpu'): Contender 
     chain: (w) => chain(w.ops, w.size),
     scalar: () => NO_SCALAR_GRAPH,
     layout,
+    linalg: () => NO_FACTORISATIONS,
   });
 
   return { name, load, setup };

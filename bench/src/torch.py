@@ -145,8 +145,29 @@ def layout(op, rows, width, pieces):
     return run_cumsum
 
 
+def linalg(op, n):
+    u = uniform(n * n, SEEDS["matA"], -1, 1, torch.float64).reshape(n, n)
+    identity = torch.eye(n, dtype=torch.float64)
+    if op == "solve":
+        a = u + n * identity
+        b = uniform(n, SEEDS["matB"], -1, 1, torch.float64)
+
+        def run():
+            torch.linalg.solve(a, b)
+
+        return run
+    s = u @ u.T / n + identity
+
+    def run():
+        torch.linalg.cholesky(s)
+
+    return run
+
+
 def setup(w):
     kind = w["kind"]
+    if kind == "linalg":
+        return linalg(w["op"], w["n"])
     if kind == "matmul":
         return matmul(w["n"], w["dtype"])
     if kind == "mlp":

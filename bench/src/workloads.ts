@@ -26,6 +26,8 @@ export function metricOf(w: Workload): Metric {
       const bytes = 4 * w.rows * w.width * w.pieces;
       return { unit: 'GB/s', higherIsBetter: true, fromMs: (ms) => bytes / (ms * 1e6) };
     }
+    case 'linalg':
+      return { unit: 'ms/op', higherIsBetter: false, fromMs: (ms) => ms };
   }
 }
 
@@ -44,6 +46,8 @@ export function describe(w: Workload): string {
       return w.op === 'concat'
         ? `concat of ${w.pieces} × [${w.rows},${w.width}] float32 along the last axis`
         : `cumsum along the last axis of [${w.rows},${w.width * w.pieces}] float32`;
+    case 'linalg':
+      return w.op === 'solve' ? `solve ${w.n}×${w.n} float64, one right side (LU)` : `cholesky ${w.n}×${w.n} float64`;
   }
 }
 
@@ -63,6 +67,8 @@ export function familyOf(w: Workload): { family: string; scale: number } {
       return { family: 'scalar', scale: w.samples };
     case 'layout':
       return { family: `layout-${w.op}`, scale: w.rows * w.width * w.pieces };
+    case 'linalg':
+      return { family: `linalg-${w.op}`, scale: w.n ** 3 };
   }
 }
 
@@ -82,6 +88,8 @@ export function workloads(quick: boolean): Workload[] {
     // Thin pieces: each row of the result is 16 runs of 4 elements, the case a copy per run makes slow.
     { kind: 'layout', id: 'concat-last-16x4', op: 'concat', rows: 8192, width: 4, pieces: 16 },
     { kind: 'layout', id: 'cumsum-last', op: 'cumsum', rows: 8192, width: 4, pieces: 16 },
+    { kind: 'linalg', id: 'solve-f64-256', op: 'solve', n: 256 },
+    { kind: 'linalg', id: 'cholesky-f64-256', op: 'cholesky', n: 256 },
   ];
 }
 

@@ -7,6 +7,11 @@ function named in the entry, on inputs of given shapes, with the outputs (one or
 float64 and float32 and the float64 gradients of the inputs. test/torch-reference.test.ts
 checks both kinds.
 
+The `linalg` section holds torch.linalg cases: seeded float64 inputs, the forward of a
+function of them (of the op's results, through a function that does not depend on the signs
+of eigenvectors and singular vectors), and its gradients for a fixed upstream gradient.
+test/torch-linalg-reference.test.ts runs the same functions, named by the case.
+
     apt-get install python3-torch      # or pip install torch
     /usr/bin/python3 packages/autograd/scripts/torch-reference.py
 
@@ -218,18 +223,106 @@ def entry(name, fn, operands):
     }
 
 
+def spd(m):
+    return m @ m.mT + torch.eye(m.shape[-1], dtype=m.dtype)
+
+
+def well_conditioned(m):
+    n = m.shape[-1]
+    return m + (n + 1) * torch.eye(n, dtype=m.dtype)
+
+
+def separated(m):
+    """Symmetric with eigenvalues kept apart: (M + Mᵀ)/2 + diag(0, 3, 6, ...)."""
+    n = m.shape[-1]
+    return (m + m.mT) / 2 + torch.diag(3.0 * torch.arange(n, dtype=m.dtype))
+
+
+def separated_singular(m):
+    """Singular values kept apart: 0.3·M + diag(2k + 1, 2k - 1, ...) padded to M's shape."""
+    r, c = m.shape[-2], m.shape[-1]
+    k = min(r, c)
+    d = torch.zeros(r, c, dtype=m.dtype)
+    for i in range(k):
+        d[i, i] = 2 * (k - i) + 1
+    return 0.3 * m + d
+
+
+def eigh_invariant(m):
+    w, v = torch.linalg.eigh(separated(m))
+    return torch.cat([w.flatten(), (v * v).flatten()])
+
+
+def svd_invariant(m, full):
+    u, s, vh = torch.linalg.svd(separated_singular(m), full_matrices=full)
+    k = s.shape[-1]
+    w = torch.arange(1, k + 1, dtype=m.dtype)
+    return torch.cat([s.flatten(), ((u[..., :, :k] * w) @ vh[..., :k, :]).flatten()])
+
+
+def qr_both(m, mode):
+    q, r = torch.linalg.qr(separated_singular(m), mode=mode)
+    return torch.cat([q.flatten(), r.flatten()])
+
+
+# name -> (function of the inputs, input shapes). The test file mirrors each function by name.
+LINALG = {
+    'inv': (lambda a: torch.linalg.inv(well_conditioned(a)), [[2, 3, 3]]),
+    'solve': (lambda a, b: torch.linalg.solve(well_conditioned(a), b), [[2, 3, 3], [2, 3, 2]]),
+    'solve_vector': (lambda a, b: torch.linalg.solve(well_conditioned(a), b), [[3, 3], [3]]),
+    'solve_right': (lambda a, b: torch.linalg.solve(well_conditioned(a), b, left=False), [[3, 3], [2, 3]]),
+    'det': (lambda a: torch.linalg.det(2 * a), [[2, 4, 4]]),
+    'slogdet': (lambda a: torch.linalg.slogdet(2 * a)[1], [[2, 3, 3]]),
+    'det_singular': (lambda x, y: torch.linalg.det(x @ y), [[2, 4, 3], [2, 3, 4]]),
+    'cholesky': (lambda m: torch.linalg.cholesky(spd(m)), [[2, 4, 4]]),
+    'cholesky_upper': (lambda m: torch.linalg.cholesky(spd(m), upper=True), [[3, 3]]),
+    'cholesky_solve': (lambda b, m: torch.cholesky_solve(b, torch.linalg.cholesky(spd(m))), [[3, 2], [3, 3]]),
+    'solve_triangular_lower': (lambda a, b: torch.linalg.solve_triangular(well_conditioned(a), b, upper=False), [[2, 3, 3], [2, 3, 2]]),
+    'solve_triangular_upper_right_unit': (lambda a, b: torch.linalg.solve_triangular(well_conditioned(a), b, upper=True, left=False, unitriangular=True), [[3, 3], [2, 3]]),
+    'qr_tall': (lambda m: qr_both(m, 'reduced'), [[2, 4, 3]]),
+    'qr_wide': (lambda m: qr_both(m, 'reduced'), [[2, 4]]),
+    'qr_complete_wide': (lambda m: qr_both(m, 'complete'), [[2, 3]]),
+    'eigh': (eigh_invariant, [[2, 4, 4]]),
+    'svd_tall': (lambda m: svd_invariant(m, False), [[2, 4, 3]]),
+    'svd_wide_full': (lambda m: svd_invariant(m, True), [[3, 5]]),
+    'svdvals': (lambda m: torch.linalg.svdvals(separated_singular(m)), [[2, 3, 4]]),
+    'pinv_tall': (lambda m: torch.linalg.pinv(separated_singular(m)), [[4, 2]]),
+    'pinv_wide': (lambda m: torch.linalg.pinv(separated_singular(m)), [[2, 2, 3]]),
+    'lstsq': (lambda a, b: torch.linalg.lstsq(separated_singular(a), b, driver='gelsd').solution, [[5, 3], [5, 2]]),
+    'matrix_exp': (lambda a: torch.linalg.matrix_exp(3 * a), [[2, 3, 3]]),
+    'matrix_power_3': (lambda a: torch.linalg.matrix_power(a, 3), [[3, 3]]),
+    'matrix_power_neg2': (lambda a: torch.linalg.matrix_power(well_conditioned(a), -2), [[3, 3]]),
+}
+
+
+def linalg_entry(name, fn, shapes, seed):
+    gen = torch.Generator().manual_seed(seed)
+    xs = [(2 * torch.rand(s, generator=gen, dtype=torch.float64) - 1).requires_grad_() for s in shapes]
+    y = fn(*xs)
+    g = torch.tensor(upstream(y.numel()), dtype=torch.float64).reshape(y.shape)
+    y.backward(g)
+    return {
+        'name': name,
+        'inputs': [{'shape': list(x.shape), 'data': values(x.flatten())} for x in xs],
+        'output': {'shape': list(y.shape), 'data': values(y.flatten())},
+        'upstream': values(g.flatten()),
+        'grads64': [values(x.grad.flatten()) for x in xs],
+    }
+
+
 def main():
     entries = [entry(name, fn, [points]) for name, (fn, points) in UNARY.items()]
     entries += [entry(name, fn, [a, b]) for name, (fn, a, b) in BINARY.items()]
+    linalg = [linalg_entry(name, fn, shapes, 1000 + i) for i, (name, (fn, shapes)) in enumerate(LINALG.items())]
     out = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'test', 'fixtures', 'torch-reference.json')
     shaped = [shaped_entry(i) for i in range(len(SHAPED))]
-    doc = {'torch': torch.__version__, 'entries': entries, 'shaped': shaped}
+    doc = {'torch': torch.__version__, 'entries': entries, 'shaped': shaped, 'linalg': linalg}
     tmp = out + '.tmp'
     with open(tmp, 'w') as f:
         json.dump(doc, f, indent=1)
         f.write('\n')
     os.replace(tmp, out)  # atomic: a failed run never leaves half a file
-    print(f'wrote {len(entries)} elementwise and {len(shaped)} shaped entries to {os.path.normpath(out)}')
+    print(f'wrote {len(entries)} elementwise, {len(shaped)} shaped and {len(linalg)} linalg entries to {os.path.normpath(out)}')
 
 
 if __name__ == '__main__':

@@ -10,7 +10,7 @@
 export { Tensor, isFloat, type FloatTensor, type NestedArray, type TensorLike, type GradNode, type VJP, type GradHook, type HookHandle, type ReduceOptions, type SavedRef } from './tensor.js';
 export { type DType, type FloatDType, type FloatArray, type TensorData } from './dtype.js';
 export { type Shape, broadcastShapes } from './shape.js';
-export { ShapeError, DTypeError, GraphError, AnomalyError, ArgumentError } from './errors.js';
+export { ShapeError, DTypeError, GraphError, AnomalyError, ArgumentError, LinAlgError } from './errors.js';
 export {
   tensor, zeros, ones, full, zerosLike, onesLike, arange, linspace, eye, rand, randn,
   type CreateOptions, type RandomOptions, type NumericArray, type NestedBooleans,
@@ -26,6 +26,11 @@ export { flip, roll, pad, repeat, tile, repeatInterleave, movedim, meshgrid, typ
 export { tril, triu, diag, diagonal, diagEmbed, trace } from './ops/diagonal.js';
 export { cumsum, cumprod, logcumsumexp, cummax, cummin, type ValuesAndIndices } from './ops/scan.js';
 export { matmul } from './ops/matmul.js';
+// Linear algebra (torch.linalg's names in camelCase).
+export {
+  solve, inv, det, slogdet, triangularSolve, cholesky, choleskySolve, qr, eigh, svd, svdvals, pinv, lstsq, matrixExp, matrixPower,
+  type TriangularSolveOptions, type PinvOptions, type SlogdetResult, type QrResult, type EighResult, type SvdResult, type LstsqResult,
+} from './ops/linalg.js';
 export { linear, type LinearActivation } from './ops/linear.js';
 export { crossEntropy, type CrossEntropyOpOptions, type CrossEntropyReduction } from './ops/cross-entropy.js';
 export { softmax, logSoftmax } from './ops/softmax.js';

@@ -12,6 +12,7 @@ import * as reduce from './ops/reduce.js';
 import * as shapeOps from './ops/shape.js';
 import * as compare from './ops/compare.js';
 import { matmul } from './ops/matmul.js';
+import * as linalg from './ops/linalg.js';
 import { softmax, logSoftmax } from './ops/softmax.js';
 import { toDtype } from './ops/cast.js';
 import { gather } from './ops/gather.js';
@@ -383,6 +384,9 @@ export class Tensor implements Vertex {
 
   // Linear algebra.
   /** Matrix product with NumPy's `matmul` rules (1-D, 2-D and broadcast batches). */ matmul(other: Tensor): Tensor { return matmul(this, other); }
+  /** Determinant of each square matrix (last two axes), as `linalg.det`. */ det(): Tensor { return linalg.det(this); }
+  /** Matrix exponential of each square matrix, as `linalg.matrix_exp`. */ matrixExp(): Tensor { return linalg.matrixExp(this); }
+  /** Integer power of each square matrix (negative through the inverse). */ matrixPower(k: number): Tensor { return linalg.matrixPower(this, k); }
 
   // Shape ops.
   /** Same elements, new shape; one dimension may be -1. */ reshape(...shape: number[] | [readonly number[]]): Tensor { return shapeOps.reshape(this, flatShape(shape)); }
