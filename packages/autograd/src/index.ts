@@ -38,6 +38,17 @@ export { gather } from './ops/gather.js';
 export { where } from './ops/where.js';
 export { eq, ne, lt, le, gt, ge, logicalAnd, logicalOr, logicalXor, logicalNot, any, all } from './ops/compare.js';
 export { toDtype } from './ops/cast.js';
+// Contractions, norms, statistics, lerp and nanToNum.
+export { einsum } from './ops/einsum.js';
+export { outer, tensordot, bmm, addmm, baddbmm, type AddmmOptions } from './ops/products.js';
+export {
+  norm, vectorNorm, matrixNorm, normalize, cosineSimilarity, pairwiseDistance, cdist,
+  type VectorOrd, type MatrixOrd, type NormalizeOptions, type CosineSimilarityOptions, type PairwiseDistanceOptions, type CdistOptions, type CdistComputeMode,
+} from './ops/norms.js';
+export { nansum, nanmean, nanvar, nanstd, quantile, nanquantile, type QuantileOptions } from './ops/statistics.js';
+export { type QuantileInterpolation } from './kernels/quantile.js';
+export { lerp } from './ops/lerp.js';
+export { nanToNum, type NanToNumOptions } from './ops/unary.js';
 export { noGrad, enableGrad, setGradEnabled, isGradEnabled } from './engine/grad-mode.js';
 export { detectAnomaly, isAnomalyEnabled } from './engine/anomaly.js';
 export { type BackwardOptions } from './engine/backward.js';
