@@ -121,6 +121,15 @@ describe('hand-computed scans', () => {
     assertClose(x.grad!, [0.5, -0.5], 1e-15, 1e-15);
   });
 
+  it('scans of int32 and bool tensors are float32, as other float ops of integers', () => {
+    const ints = tensor([[1, 2], [3, -4]], { dtype: 'int32' });
+    expect(ints.cumsum(1).dtype).toBe('float32');
+    expect(ints.cumsum(1).toArray()).toEqual([[1, 3], [3, -1]]);
+    expect(ints.cumprod(0).toArray()).toEqual([[1, 2], [3, -8]]);
+    expect(tensor([1, 0, 1], { dtype: 'bool' }).cumsum(0).toArray()).toEqual([1, 1, 2]);
+    assertClose(tensor([0, 0], { dtype: 'int32' }).logcumsumexp(0), [0, Math.LN2], 1e-7);
+  });
+
   it('scans of empty axes give empty results', () => {
     const e = tensor(new Float64Array(0), { shape: [2, 0] });
     expect(e.cumsum(1).shape).toEqual([2, 0]);
