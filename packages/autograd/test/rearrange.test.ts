@@ -298,6 +298,18 @@ describe('split, chunk and unbind', () => {
     );
   });
 
+  it('many pieces (cut from halves of halves when recording) keep their values and gradients', () => {
+    const x = seededTensor([11, 2], 5);
+    const rows = x.unbind(0);
+    rows.forEach((r, i) => assertClose(r, { data: Array.from(x.data.slice(2 * i, 2 * i + 2)), shape: [2] }, 0, 0));
+    const sizes = [1, 0, 3, 2, 0, 1, 1, 3];
+    const weighted = (t: Tensor): Tensor => stack([...t.unbind(0).map((q, i) => q.mul(i + 1).sum()), ...t.split(sizes, 0).map((q, i) => q.mul(-i).sum())]);
+    for (const report of [gradcheck(weighted, [x]), gradgradcheck(weighted, [x])]) if (!report.ok) throw new Error(formatGradcheckReport(report));
+    const pieces = x.split(sizes, 0);
+    expect(pieces.map((p) => p.shape[0])).toEqual(sizes);
+    assertClose(concat(pieces, 0), x, 0, 0);
+  });
+
   it('refuse sizes that do not add up, a zero size for a non-empty axis, and 0-d tensors', () => {
     const x = iota([5]);
     expectRefusal(x, () => x.split([2, 2]), ArgumentError, /^split: sizes \[2,2\] add up to 4, not to the 5 elements of axis 0 of shape \[5\]/);
