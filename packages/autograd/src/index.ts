@@ -50,7 +50,7 @@ export { type QuantileInterpolation } from './kernels/quantile.js';
 export { lerp } from './ops/lerp.js';
 export { nanToNum, type NanToNumOptions } from './ops/unary.js';
 export { noGrad, enableGrad, setGradEnabled, isGradEnabled } from './engine/grad-mode.js';
-export { detectAnomaly, isAnomalyEnabled } from './engine/anomaly.js';
+export { detectAnomaly, isAnomalyEnabled, type AnomalyOptions } from './engine/anomaly.js';
 export { type BackwardOptions } from './engine/backward.js';
 export { incrementVersion } from './engine/versions.js';
 export { gradients, type GradientsOptions } from './engine/gradients.js';
@@ -59,7 +59,17 @@ export {
   gradcheck, gradgradcheck, assertGradcheck, numericGrad, formatGradcheckReport, GradcheckError,
   type GradcheckOptions, type GradcheckReport, type GradcheckWorst, type TensorFunction,
 } from './gradcheck.js';
-export { grad, valueAndGrad, vjp, jvp, hvp, jacobian, hessian, type Arg, type ArgnumsOption, type ValueAndGrad, type VjpResult, type JvpResult, type HvpResult } from './functional.js';
+export {
+  grad, valueAndGrad, vjp, jvp, hvp, jacobian, hessian,
+  type Arg, type Argnums, type ArgnumsOption, type NoArgnums, type GradsAt, type PerArgument, type ValueAndGrad, type VjpResult, type JvpResult, type HvpResult,
+} from './functional.js';
+export { checkpoint, type CheckpointOptions } from './checkpoint.js';
+export { retainedBytes } from './retained.js';
+// Structures of tensors (pytrees), shared by every transform.
+export {
+  treeFlatten, treeUnflatten, treeLeaves, treeStructure, treeMap, treeBroadcastPrefix, TreeDef,
+  type Tree, type TreeKind, type TreeOptions, type Flattened, type WithLeaves,
+} from './tree.js';
 export { customOp, type CustomOpDefinition, type CustomOpContext } from './custom-op.js';
 export { toDot } from './dot.js';
 export { formatTensor, tensorToHtml, gradcheckReportToHtml, taylorTestReportToHtml } from './display.js';

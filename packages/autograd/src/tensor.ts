@@ -72,6 +72,11 @@ export interface GradNode {
    * backward refuses the VJP if a storage in `saves` was written after that.
    */
   readonly writesBefore: number;
+  /**
+   * The order in which ops were recorded: each recorded op's number is larger than every earlier
+   * one's. `checkpoint` tells the ops of its segment from the tensors it closes over by it.
+   */
+  readonly serial: number;
 }
 
 /** A gradient hook: sees the gradient flowing into a tensor and may return a replacement. */
@@ -160,20 +165,43 @@ export class Tensor implements Vertex {
     if (this.requires && !isFloatDType(dtype)) throw noGradError('Tensor', dtype, shape);
   }
 
-  /** Whether gradients flow to this tensor. Settable on leaves only. */
+  /** Whether gradients flow to this tensor. Settable on leaves only, as in PyTorch. */
   get requiresGrad(): boolean {
     return this.requires;
   }
 
   /**
-   * @throws GraphError when turning gradients off on a non-leaf tensor (use `detach()`).
+   * @throws GraphError on a non-leaf tensor (an op's output), whichever the value, as PyTorch's
+   * setter: its flag follows its inputs. `detach()` gives a leaf with its values.
+   * @throws ArgumentError for a value that is not a boolean.
    * @throws DTypeError when turning them on for an int32 or bool tensor.
    */
   set requiresGrad(value: boolean) {
-    if (value && !isFloatDType(this.dtype)) throw noGradError('requiresGrad', this.dtype, this.shape);
-    if (this.gradFn !== null && !value) {
+    this.setRequiresGrad('requiresGrad', value);
+  }
+
+  /**
+   * Sets `requiresGrad` in place and returns this tensor, as PyTorch's `requires_grad_`:
+   * `x = randn([3]).requiresGrad_()`. On a non-leaf tensor, `true` changes nothing (it already
+   * requires grad) and `false` is an error.
+   * @throws GraphError when turning gradients off on a non-leaf tensor (`detach()` it instead).
+   * @example const w = randn([3, 2], { seed: 0 }).mul(0.1).detach().requiresGrad_()
+   */
+  requiresGrad_(value = true): this {
+    if (this.gradFn !== null && value === true) return this;
+    this.setRequiresGrad('requiresGrad_', value);
+    return this;
+  }
+
+  private setRequiresGrad(op: string, value: unknown): void {
+    if (typeof value !== 'boolean') throw new ArgumentError(`${op}: expected a boolean, got ${describe(value)}`);
+    if (value && !isFloatDType(this.dtype)) throw noGradError(op, this.dtype, this.shape);
+    if (this.gradFn !== null) {
+      const what = `the output of '${this.gradFn.op}', shape ${formatShape(this.shape)}`;
       throw new GraphError(
-        `requiresGrad: cannot turn off gradients of a non-leaf tensor (output of '${this.gradFn.op}'); use detach()`,
+        value
+          ? `${op}: only leaf tensors' requiresGrad can be set; this tensor (${what}) already requires grad through its inputs. For a new leaf with its values, use t.detach().requiresGrad_()`
+          : `${op}: only leaf tensors' requiresGrad can be set; this tensor is ${what}. To use its values without gradients, detach() it first: t.detach()`,
       );
     }
     this.requires = value;
@@ -567,7 +595,14 @@ export function makeOutput(op: string, data: TensorData, shape: Shape, inputs: r
   const saves = options?.saves === undefined ? allSaved(inputs) : savedFor(inputs, options.saves);
   // Only the write count is recorded, no per-tensor version: a forward looks nothing up, and
   // backward compares each saved storage's last write with this count.
-  return new Tensor(data, shape, { gradFn: { op, inputs, vjp, site, saves, writesBefore: writeCount() } });
+  return new Tensor(data, shape, { gradFn: { op, inputs, vjp, site, saves, writesBefore: writeCount(), serial: ++recordedOps } });
+}
+
+let recordedOps = 0;
+
+/** The serial number of the last op recorded (see `GradNode.serial`). */
+export function lastSerial(): number {
+  return recordedOps;
 }
 
 const NOTHING_SAVED: readonly never[] = [];
@@ -646,7 +681,7 @@ export function expectTensor(op: string, name: string, value: unknown): Tensor {
   return value;
 }
 
-function describe(value: unknown): string {
+export function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
   if (ArrayBuffer.isView(value)) return value.constructor.name;
