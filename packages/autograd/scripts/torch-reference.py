@@ -143,6 +143,9 @@ SHAPED = [
     ('cumprod', [0], lambda x: torch.cumprod(x, 0), [[4, 2]]),
     ('logcumsumexp', [1], lambda x: torch.logcumsumexp(x, 1), [[3, 4]]),
     ('logcumsumexp', [0], lambda x: torch.logcumsumexp(x, 0), [[4]]),
+    ('cummax', [1], lambda x: torch.cummax(x, 1), [[3, 5]]),
+    ('cummax', [0], lambda x: torch.cummax(x, 0), [[6, 2]]),
+    ('cummin', [-1], lambda x: torch.cummin(x, -1), [[2, 6]]),
 ]
 
 
@@ -159,6 +162,8 @@ def shaped_inputs(index, shapes):
             flat[1] = 0.0
             flat[-2] = 0.0
             flat[len(flat) // 2] = 0.0
+        if SHAPED[index][0] in ('cummax', 'cummin'):
+            x = torch.round(x)  # ties: the latest index wins
         if SHAPED[index][0] == 'logcumsumexp':
             x = x * 200  # large values: only a stable implementation matches
         xs.append(x)

@@ -28,7 +28,7 @@ export { reshape, permute, transpose, slice, narrow, concat, stack, expand, sque
 export { split, chunk, unbind } from './ops/shape.js';
 export { flip, roll, pad, repeat, tile, repeatInterleave, movedim, meshgrid, type PadMode, type PadOptions, type MeshgridOptions } from './ops/rearrange.js';
 export { tril, triu, diag, diagonal, diagEmbed, trace } from './ops/diagonal.js';
-export { cumsum, cumprod, logcumsumexp } from './ops/scan.js';
+export { cumsum, cumprod, logcumsumexp, cummax, cummin, type ValuesAndIndices } from './ops/scan.js';
 export { matmul } from './ops/matmul.js';
 // Linear algebra (torch.linalg's names in camelCase).
 export {

@@ -463,6 +463,8 @@ export class Tensor implements Vertex {
   /** Running sum along `dim`. */ cumsum(dim: number): Tensor { return scans.cumsum(this, dim); }
   /** Running product along `dim` (gradient exact through zeros). */ cumprod(dim: number): Tensor { return scans.cumprod(this, dim); }
   /** Running log-sum-exp along `dim`, stable. */ logcumsumexp(dim: number): Tensor { return scans.logcumsumexp(this, dim); }
+  /** Running maximum along `dim` with its int32 indices. */ cummax(dim: number): scans.ValuesAndIndices { return scans.cummax(this, dim); }
+  /** Running minimum along `dim` with its int32 indices. */ cummin(dim: number): scans.ValuesAndIndices { return scans.cummin(this, dim); }
   // Contractions, norms, statistics, lerp and nanToNum.
   /** Outer product with another 1-D tensor. */ outer(vec2: Tensor): Tensor { return outer(this, vec2); }
   /** Batched matrix product of 3-D tensors with one batch size. */ bmm(mat2: Tensor): Tensor { return bmm(this, mat2); }

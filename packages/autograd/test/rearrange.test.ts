@@ -298,6 +298,18 @@ describe('split, chunk and unbind', () => {
     );
   });
 
+  it('many pieces (cut from halves of halves when recording) keep their values and gradients', () => {
+    const x = seededTensor([11, 2], 5);
+    const rows = x.unbind(0);
+    rows.forEach((r, i) => assertClose(r, { data: Array.from(x.data.slice(2 * i, 2 * i + 2)), shape: [2] }, 0, 0));
+    const sizes = [1, 0, 3, 2, 0, 1, 1, 3];
+    const weighted = (t: Tensor): Tensor => stack([...t.unbind(0).map((q, i) => q.mul(i + 1).sum()), ...t.split(sizes, 0).map((q, i) => q.mul(-i).sum())]);
+    for (const report of [gradcheck(weighted, [x]), gradgradcheck(weighted, [x])]) if (!report.ok) throw new Error(formatGradcheckReport(report));
+    const pieces = x.split(sizes, 0);
+    expect(pieces.map((p) => p.shape[0])).toEqual(sizes);
+    assertClose(concat(pieces, 0), x, 0, 0);
+  });
+
   it('refuse sizes that do not add up, a zero size for a non-empty axis, and 0-d tensors', () => {
     const x = iota([5]);
     expectRefusal(x, () => x.split([2, 2]), ArgumentError, /^split: sizes \[2,2\] add up to 4, not to the 5 elements of axis 0 of shape \[5\]/);
@@ -480,6 +492,40 @@ describe('strided slice', () => {
     const x = iota([4]);
     expectRefusal(x, () => x.slice(0, 0, 4, 0), ArgumentError, /^slice: step must be a positive integer, got 0/);
     expectRefusal(x, () => x.slice(0, 0, 4, -1), ArgumentError, /^slice: step must be a positive integer, got -1/);
+  });
+});
+
+describe('int32 and bool tensors', () => {
+  it('are moved as they are: each rearrangement keeps the dtype and the values', () => {
+    const ops: [string, (t: Tensor) => Tensor][] = [
+      ['flip', (t) => t.flip([0, 1])],
+      ['roll', (t) => t.roll([1, -1], [0, 1])],
+      ['pad constant', (t) => t.pad([1, 2, 1, 0])],
+      ['pad reflect', (t) => t.pad([2, 1], { mode: 'reflect' })],
+      ['pad circular', (t) => t.pad([1, 1, 1, 1], { mode: 'circular' })],
+      ['repeat', (t) => t.repeat(2, 1, 2)],
+      ['tile', (t) => t.tile(2)],
+      ['repeatInterleave', (t) => t.repeatInterleave([2, 0, 1], 1)],
+      ['tril', (t) => t.tril()],
+      ['triu', (t) => t.triu(1)],
+      ['diag', (t) => t.diag(1)],
+      ['diagEmbed', (t) => t.diagEmbed()],
+      ['movedim', (t) => t.movedim(0, 1)],
+      ['slice', (t) => t.slice(1, 0, undefined, 2)],
+      ['split', (t) => concat(t.split([1, 2], 1), 1)],
+      ['unbind', (t) => stack(t.unbind(1), 0)],
+    ];
+    const values = [[1, 0, 3], [4, 5, 0]];
+    for (const dtype of ['int32', 'bool'] as const) {
+      const x = tensor(dtype === 'bool' ? values.map((r) => r.map((v) => (v === 0 ? 0 : 1))) : values, { dtype });
+      for (const [name, f] of ops) {
+        const y = f(x);
+        expect(y.dtype, `${name} of ${dtype}`).toBe(dtype);
+        expect(y.toArray(), `${name} of ${dtype}`).toEqual(f(x.toDtype('float64')).toArray());
+      }
+      const grids = meshgrid([x.slice(0, 0, 1).reshape(-1), x.slice(0, 1).reshape(-1)]);
+      expect(grids.map((g) => g.dtype)).toEqual([dtype, dtype]);
+    }
   });
 });
 

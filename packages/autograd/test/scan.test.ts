@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ShapeError, Tensor, cumprod, cumsum, formatGradcheckReport, gradcheck, gradgradcheck, logcumsumexp, tensor } from '@chainrule/autograd';
+import { ShapeError, Tensor, cummax, cummin, cumprod, cumsum, formatGradcheckReport, gradcheck, gradgradcheck, logcumsumexp, tensor } from '@chainrule/autograd';
 import { assertClose, seededTensor, shapeArb } from '@chainrule/autograd/testing';
 import { alongAxisRef } from './helpers/reduce-reference.js';
 import { logSumExpRef, prefixLine } from './helpers/rearrange-reference.js';
@@ -121,10 +121,90 @@ describe('hand-computed scans', () => {
     assertClose(x.grad!, [0.5, -0.5], 1e-15, 1e-15);
   });
 
+  it('scans of int32 and bool tensors are float32, as other float ops of integers', () => {
+    const ints = tensor([[1, 2], [3, -4]], { dtype: 'int32' });
+    expect(ints.cumsum(1).dtype).toBe('float32');
+    expect(ints.cumsum(1).toArray()).toEqual([[1, 3], [3, -1]]);
+    expect(ints.cumprod(0).toArray()).toEqual([[1, 2], [3, -8]]);
+    expect(tensor([1, 0, 1], { dtype: 'bool' }).cumsum(0).toArray()).toEqual([1, 1, 2]);
+    assertClose(tensor([0, 0], { dtype: 'int32' }).logcumsumexp(0), [0, Math.LN2], 1e-7);
+  });
+
   it('scans of empty axes give empty results', () => {
     const e = tensor(new Float64Array(0), { shape: [2, 0] });
     expect(e.cumsum(1).shape).toEqual([2, 0]);
     expect(e.cumprod(0).shape).toEqual([2, 0]);
     expect(e.logcumsumexp(1).shape).toEqual([2, 0]);
+  });
+});
+
+/**
+ * torch.cummax/cummin by definition, not by a running update: the index at i is the last NaN of
+ * x[0..i] if there is one, else the last position of the prefix's extremum.
+ */
+function argExtremumRef(line: number[], max: boolean): number[] {
+  return line.map((_, i) => {
+    const prefix = line.slice(0, i + 1);
+    const lastNaN = prefix.map((v, j) => (Number.isNaN(v) ? j : -1)).reduce((a, b) => Math.max(a, b), -1);
+    if (lastNaN >= 0) return lastNaN;
+    const best = max ? Math.max(...prefix) : Math.min(...prefix);
+    return prefix.lastIndexOf(best);
+  });
+}
+
+describe.each([
+  { name: 'cummax', op: cummax, max: true },
+  { name: 'cummin', op: cummin, max: false },
+])('$name', ({ name, op, max }) => {
+  it('hand-computed values and indices (from PyTorch): ties to the latest, NaN wins', () => {
+    const r = op(f64(max ? [1, 1, 0, 1, 2, 2] : [1, 1, 2, 1, 0, 0]), 0);
+    expect(r.values.toArray()).toEqual(max ? [1, 1, 1, 1, 2, 2] : [1, 1, 1, 1, 0, 0]);
+    expect(r.indices.dtype).toBe('int32');
+    expect(r.indices.toArray()).toEqual([0, 1, 1, 3, 4, 5]);
+    const n = op(f64([1, NaN, 3, NaN, 5]), 0);
+    expect(n.values.toArray()).toEqual([1, NaN, NaN, NaN, NaN]);
+    expect(n.indices.toArray()).toEqual([0, 1, 1, 3, 3]);
+    expect(op(f64([-Infinity, -Infinity]), 0).indices.toArray()).toEqual([0, 1]);
+    expect(op(f64(2), 0).indices.toArray()).toBe(0);
+    const ints = op(tensor([3, 1, 4], { dtype: 'int32' }), 0);
+    expect(ints.values.dtype).toBe('int32');
+    expect(ints.values.toArray()).toEqual(max ? [3, 3, 4] : [3, 1, 1]);
+  });
+
+  it('sends the gradient to the element each value came from', () => {
+    const x = grad64(max ? [1, 3, 3, 2] : [3, 1, 1, 2]);
+    op(x, 0).values.backward(f64([1, 2, 3, 4]));
+    expect(x.grad!.toArray()).toEqual([1, 2, 7, 0]); // PyTorch's
+  });
+
+  it('matches the definition over random shapes with ties and NaN; gradcheck and gradgradcheck pass', () => {
+    fc.assert(
+      fc.property(scanCaseArb(-2, 2), fc.boolean(), ({ x, dim }, rounded) => {
+        // Rounded values tie often; a NaN now and then.
+        const t = new Tensor(Float64Array.from(x.data, (v, i) => (i % 7 === 5 ? NaN : rounded ? Math.round(v) : v)), x.shape);
+        const ax = pos(dim, t.ndim);
+        const { values, indices } = op(t, dim);
+        const want = t.ndim === 0 ? { data: [0], shape: [] } : alongAxisRef(t.data, t.shape, ax, (l) => argExtremumRef(l, max));
+        assertClose(indices, want, 0, 0);
+        const picked = t.ndim === 0 ? [t.data[0]!] : alongAxisRef(t.data, t.shape, ax, (l) => argExtremumRef(l, max).map((k) => l[k]!)).data;
+        assertClose(values, { data: picked, shape: [...t.shape] }, 0, 0);
+      }),
+      { numRuns: 60 },
+    );
+    fc.assert(
+      fc.property(scanCaseArb(), ({ x, dim }) => {
+        for (const report of [gradcheck((t) => op(t, dim).values, [x]), gradgradcheck((t) => op(t, dim).values, [x])]) {
+          if (!report.ok) throw new Error(`${name}, shape ${JSON.stringify(x.shape)}, dim ${dim}: ${formatGradcheckReport(report)}`);
+        }
+      }),
+      { numRuns: 20 },
+    );
+  });
+
+  it('refuses an axis out of range, naming the op', () => {
+    const x = grad64([[1, 2], [3, 4]]);
+    expect(() => op(x, -3)).toThrow(ShapeError);
+    expect(messageOf(() => op(x, -3))).toBe(`${name}: axis -3 is out of range for a tensor with 2 dimension(s)`);
+    expect(x.toArray()).toEqual([[1, 2], [3, 4]]);
   });
 });

@@ -1,4 +1,4 @@
-import type { FloatArray } from '../dtype.js';
+import type { FloatArray, TensorData } from '../dtype.js';
 import { holds, perDtype, type Allocator } from './monomorphic.js';
 
 /** The running reductions the scan kernel knows. */
@@ -7,7 +7,7 @@ export type ScanKind = 'sum' | 'prod' | 'logsumexp';
 interface ScanKernels {
   scanAxis(kind: ScanKind, x: FloatArray, outer: number, n: number, inner: number, reverse: boolean, out: FloatArray): void;
   cumprodGrad(x: FloatArray, g: FloatArray, outer: number, n: number, inner: number, out: FloatArray): void;
-  cumulativeArgExtremum(x: FloatArray, outer: number, n: number, inner: number, max: boolean, out: Int32Array): void;
+  cumulativeArgExtremum(x: TensorData, outer: number, n: number, inner: number, max: boolean, out: Int32Array): void;
 }
 
 /**
@@ -84,7 +84,7 @@ function scanKernels(): ScanKernels {
    * the running maximum (`max`) or minimum so far, as torch.cummax/cummin: a later tie takes
    * over, and NaN wins (the latest NaN) once seen.
    */
-  function cumulativeArgExtremum(x: FloatArray, outer: number, n: number, inner: number, max: boolean, out: Int32Array): void {
+  function cumulativeArgExtremum(x: TensorData, outer: number, n: number, inner: number, max: boolean, out: Int32Array): void {
     for (let o = 0; o < outer; o++) {
       for (let j = 0; j < inner; j++) {
         const base = o * n * inner + j;
@@ -132,7 +132,10 @@ export function cumprodGrad(x: FloatArray, g: FloatArray, outer: number, n: numb
   kernels(x).cumprodGrad(x, g, outer, n, inner, out);
 }
 
-/** Indices (along the middle axis of [outer, n, inner]) of the running maximum or minimum, ties to the latest, NaN winning. */
-export function cumulativeArgExtremum(x: FloatArray, outer: number, n: number, inner: number, max: boolean, out: Int32Array): void {
-  kernels(x).cumulativeArgExtremum(x, outer, n, inner, max, out);
+/**
+ * Indices (along the middle axis of [outer, n, inner]) of the running maximum or minimum, ties to
+ * the latest, NaN winning. NOTE: int32 and bool data run the float64 copy (it only compares).
+ */
+export function cumulativeArgExtremum(x: TensorData, outer: number, n: number, inner: number, max: boolean, out: Int32Array): void {
+  kernels(x as FloatArray).cumulativeArgExtremum(x, outer, n, inner, max, out);
 }

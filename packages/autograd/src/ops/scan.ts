@@ -1,13 +1,14 @@
 import { allocate, type FloatArray } from '../dtype.js';
 import { normalizeAxis, sizeOf } from '../shape.js';
-import { cumprodGrad, scanAxis, type ScanKind } from '../kernels/scan.js';
+import { cumprodGrad, cumulativeArgExtremum, scanAxis, type ScanKind } from '../kernels/scan.js';
 import { isGradEnabled } from '../engine/grad-mode.js';
-import { constant, expectFloat, floatInput, makeOutput, type FloatTensor, type Tensor } from '../tensor.js';
+import { constant, expectFloat, expectTensor, floatInput, makeOutput, type FloatTensor, type Tensor } from '../tensor.js';
 import { eye, ones } from '../creation.js';
 import { sum } from './reduce.js';
 import { movedim } from './rearrange.js';
 import { triu } from './diagonal.js';
 import { where } from './where.js';
+import { gather } from './gather.js';
 
 /** The running `kind` of x along `ax` (from the end when `reverse`), without graph. */
 function scanData(op: string, kind: ScanKind, x: FloatTensor, ax: number, reverse: boolean): FloatArray {
@@ -92,4 +93,44 @@ function logcumsumexpAlong(x: FloatTensor, ax: number, reverse: boolean): Tensor
     const part = (sign: Tensor): Tensor => logcumsumexpAlong(expectFloat('logcumsumexp', where(sign, logAbs, lowest).sub(out)), ax, !reverse).add(x).exp();
     return [part(g.gt(0)).sub(part(g.lt(0)))];
   }, { saves: [[0, 'output']] });
+}
+
+/** What `cummax` and `cummin` return, as PyTorch's (values, indices). */
+export interface ValuesAndIndices {
+  /** The running extremum, in the input's dtype; differentiable. */
+  values: Tensor;
+  /** Where along the axis each value came from: an int32 tensor of the input's shape. */
+  indices: Tensor;
+}
+
+function cumulativeExtremum(op: 'cummax' | 'cummin', input: Tensor, dim: number): ValuesAndIndices {
+  const x = expectTensor(op, 'input', input);
+  const ax = normalizeAxis(op, dim, x.ndim);
+  const n = x.ndim === 0 ? 1 : x.shape[ax]!;
+  const at = allocate('int32', x.size, op, x.shape);
+  if (x.size > 0) cumulativeArgExtremum(x.data, sizeOf(x.shape.slice(0, ax)), n, sizeOf(x.shape.slice(ax + 1)), op === 'cummax', at);
+  const indices = constant(at, x.shape);
+  // The values are x gathered at those indices: the gradient goes to the element each came from.
+  return { values: gather(x, ax, indices), indices };
+}
+
+/**
+ * The running maximum along `dim` and where it came from, as `torch.cummax`: `values[i]` is the
+ * largest of x[0..i] and `indices[i]` (int32) its position, the latest one among ties; NaN wins
+ * once seen. The gradient of `values` goes to the element each value came from.
+ * @throws ShapeError if `dim` is out of range.
+ * @example cummax(tensor([1, 3, 2]), 0) // { values: [1, 3, 3], indices: [0, 1, 1] }
+ */
+export function cummax(input: Tensor, dim: number): ValuesAndIndices {
+  return cumulativeExtremum('cummax', input, dim);
+}
+
+/**
+ * The running minimum along `dim` and where it came from, as `torch.cummin` (ties to the latest
+ * position, NaN winning once seen).
+ * @throws ShapeError if `dim` is out of range.
+ * @example cummin(tensor([2, 3, 1]), 0) // { values: [2, 2, 1], indices: [0, 0, 2] }
+ */
+export function cummin(input: Tensor, dim: number): ValuesAndIndices {
+  return cumulativeExtremum('cummin', input, dim);
 }

@@ -5,6 +5,7 @@ import { broadcastCopy, concatAxis, copyAlongAxis, permute as permuteKernel, str
 import { expectTensor, makeOutput, type Tensor } from '../tensor.js';
 import { checkSameDType } from './operands.js';
 import { takeByMap } from './index-map.js';
+import { isGradEnabled } from '../engine/grad-mode.js';
 
 /**
  * Same elements, new shape (one dimension may be -1). The result shares storage with x, as
@@ -145,8 +146,32 @@ export function split(input: Tensor, splitSizeOrSections: number | readonly numb
     const total = sizes.reduce((a, b) => a + b, 0);
     if (total !== n) throw new ArgumentError(`split: sizes ${JSON.stringify(sizes)} add up to ${total}, not to the ${n} elements of axis ${ax} of shape ${formatShape(x.shape)}`);
   }
+  const bounds = [0];
+  for (const size of sizes) bounds.push(bounds[bounds.length - 1]! + size);
+  return cut(x, ax, bounds);
+}
+
+/**
+ * The pieces [bounds[i], bounds[i+1]) of x along `ax`. Each piece's gradient comes back padded
+ * to the size of what it was cut from, so cutting n pieces straight from x would cost n full-size
+ * tensors in backward. When a graph is recorded they are cut from halves, quarters... instead:
+ * O(size · log n) in forward and backward alike.
+ */
+function cut(x: Tensor, ax: number, bounds: readonly number[]): Tensor[] {
   const pieces: Tensor[] = [];
-  for (let i = 0, at = 0; i < sizes.length; at += sizes[i++]!) pieces.push(sliceRange(x, ax, at, at + sizes[i]!));
+  const halve = (node: Tensor, lo: number, hi: number): void => {
+    const base = bounds[lo]!;
+    if (hi - lo <= 2) {
+      for (let i = lo; i < hi; i++) pieces.push(sliceRange(node, ax, bounds[i]! - base, bounds[i + 1]! - base));
+      return;
+    }
+    const mid = (lo + hi) >> 1;
+    halve(sliceRange(node, ax, 0, bounds[mid]! - base), lo, mid);
+    halve(sliceRange(node, ax, bounds[mid]! - base, bounds[hi]! - base), mid, hi);
+  };
+  const n = bounds.length - 1;
+  if (x.requiresGrad && isGradEnabled()) halve(x, 0, n);
+  else for (let i = 0; i < n; i++) pieces.push(sliceRange(x, ax, bounds[i]!, bounds[i + 1]!));
   return pieces;
 }
 
@@ -176,7 +201,7 @@ export function unbind(input: Tensor, dim = 0): Tensor[] {
   checkNotScalar('unbind', x);
   const ax = normalizeAxis('unbind', dim, x.ndim);
   const shape = x.shape.filter((_, i) => i !== ax);
-  return Array.from({ length: x.shape[ax]! }, (_, i) => reshape(sliceRange(x, ax, i, i + 1), shape));
+  return cut(x, ax, Array.from({ length: x.shape[ax]! + 1 }, (_, i) => i)).map((piece) => reshape(piece, shape));
 }
 
 /** NOTE: normalizeAxis lets a 0-d tensor take axis 0, but it has no axis to cut or join along. */
