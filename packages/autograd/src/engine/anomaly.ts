@@ -1,5 +1,5 @@
 import { AnomalyError, ArgumentError } from '../errors.js';
-import type { FloatArray } from '../dtype.js';
+import type { TensorData } from '../dtype.js';
 import { runScoped } from './grad-mode.js';
 
 /**
@@ -98,7 +98,7 @@ export function captureCreationSite(): string {
 }
 
 /** The first element that is NaN, or also ±Inf when `infs`; -1 when none. */
-function firstAnomaly(data: FloatArray, infs: boolean): number {
+function firstAnomaly(data: TensorData, infs: boolean): number {
   if (infs) {
     for (let i = 0; i < data.length; i++) {
       const v = data[i]!;
@@ -117,7 +117,7 @@ function firstAnomaly(data: FloatArray, infs: boolean): number {
  * Throws when `data` holds an anomaly: a gradient (`backward`) any NaN or Inf, a forward output
  * a NaN, or also an Inf when the mode was asked for `forwardInf`.
  */
-export function checkFinite(op: string, phase: 'forward' | 'backward', data: FloatArray, site: string | undefined, what = ''): void {
+export function checkFinite(op: string, phase: 'forward' | 'backward', data: TensorData, site: string | undefined, what = ''): void {
   const i = firstAnomaly(data, phase === 'backward' || forwardInf);
   if (i < 0) return;
   const kind = phase === 'forward' ? 'its output' : `the gradient it computed${what}`;
