@@ -85,11 +85,10 @@ function evaluate(op: string, f: TensorFunction, xs: Tensor[]): Tensor {
 
 /**
  * d<f(x), v>/dx by central differences in float64, for each input (v defaults to ones, so a
- * scalar f gives its gradient); zeros for int32 and bool inputs, which have no gradient. f runs
- * exactly as `gradcheck` runs it: on float64 copies that keep each input's `requiresGrad`, with
- * recording on (even inside `noGrad`), so a loss that differentiates internally (a gradient
- * penalty, MAML's inner step, a PINN residual) is evaluated as in training; the two functions
- * give the same numeric derivatives.
+ * scalar f gives its gradient; zeros for int32 and bool inputs, which have none). f runs exactly as `gradcheck` runs it: on float64 copies that
+ * keep each input's `requiresGrad`, with recording on (even inside `noGrad`), so a loss that
+ * differentiates internally (a gradient penalty, MAML's inner step, a PINN residual) is evaluated
+ * as in training; the two functions give the same numeric derivatives.
  * @throws ArgumentError as `gradcheck` (a non-Tensor or non-finite input).
  * @example const [dx] = numericGrad(x => x.pow(3).sum(), [x])
  */
