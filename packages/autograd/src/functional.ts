@@ -1,6 +1,6 @@
-import { ArgumentError, ShapeError } from './errors.js';
+import { ArgumentError, DTypeError, ShapeError } from './errors.js';
 import { formatShape, shapesEqual } from './shape.js';
-import { Tensor, describe, makeOutput } from './tensor.js';
+import { Tensor, describe, isFloat, makeOutput } from './tensor.js';
 import { enableGrad, isGradEnabled } from './engine/grad-mode.js';
 import { gradients } from './engine/gradients.js';
 import { zeros } from './creation.js';
@@ -73,8 +73,16 @@ function positions(op: string, argnums: unknown, count: number): number[] {
 }
 
 /** The tensors of one structure, checked: `label` names it in errors ("argument 1", "the cotangent"). @internal */
-export function flatten(op: string, label: string, tree: unknown): { leaves: Tensor[]; def: TreeDef } {
-  return flattenTree<Tensor>(tree, isTensor, (path) => `${op}: ${label}${path === '' ? '' : ` at ${path}`}`);
+export function flatten(op: string, label: string, tree: unknown, floatOnly = false): { leaves: Tensor[]; def: TreeDef } {
+  return flattenTree<Tensor>(tree, isTensor, (path) => `${op}: ${label}${path === '' ? '' : ` at ${path}`}`, floatOnly ? checkFloat : undefined);
+}
+
+function checkFloat(t: Tensor, where: string): void {
+  if (!isFloat(t)) {
+    throw new DTypeError(
+      `${where} is a tensor of dtype ${t.dtype} and shape ${formatShape(t.shape)}; only float32 and float64 tensors are differentiated (pass it as an argument outside argnums, or convert it with toDtype)`,
+    );
+  }
 }
 
 /** The differentiated arguments as f will see them, and their leaves. */
@@ -96,7 +104,7 @@ interface Tracked {
  * passed twice, or also closed over by f, must give per-position gradients, as JAX's do.
  */
 function track(op: string, args: readonly unknown[], which: readonly number[], label: (i: number) => string): Tracked {
-  const flat = which.map((i) => flatten(op, label(i), args[i]));
+  const flat = which.map((i) => flatten(op, label(i), args[i], true));
   const nested = isGradEnabled() && flat.some((a) => a.leaves.some((t) => t.requiresGrad));
   const callArgs = [...args];
   const xs: Tensor[] = [];

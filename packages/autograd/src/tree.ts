@@ -180,19 +180,22 @@ function describeValue(value: unknown): string {
 
 /**
  * Flattens with a caller's wording: `where(path)` names the place for error messages, e.g.
- * "grad: argument 0 at .config.lr". The one walk every public tree function and transform uses.
+ * "grad: argument 0 at .config.lr"; `checkLeaf` may refuse a leaf, given that wording. The one
+ * walk every public tree function and transform uses.
  * @internal
  */
 export function flattenTree<L>(
   tree: unknown,
   isLeaf: (value: unknown) => boolean,
   where: (path: string) => string,
+  checkLeaf?: (leaf: L, where: string) => void,
 ): Flattened<L> {
   const leaves: L[] = [];
   const path: (string | number)[] = [];
   const open = new Set<object>();
   const walk = (value: unknown): TreeDef => {
     if (isLeaf(value)) {
+      checkLeaf?.(value as L, where(pathText(path)));
       leaves.push(value as L);
       return LEAF;
     }

@@ -303,6 +303,9 @@ describe('transforms over structures of tensors', () => {
     expect(() => jvp(f, [f64([1])], [f64([1, 2])])).toThrow(/^jvp: tangent 0 leaf 0 is float64 \[2\], primal 0 leaf 0 is float64 \[1\]/);
     expect(() => jvp(f as (...a: unknown[]) => Tensor, [{ a: f64([1]) }], [[f64([1])]] as never)).toThrow(/^jvp: tangent 0 has structure \[\*\], primal 0 \{a: \*\}/);
     expect(() => hvp(f, f64([1]) as unknown as [Tensor], [f64([1])])).toThrow(/^hvp: primals must be an array with one entry per argument of f, got Tensor/);
+    expect(() => grad(f)({ w: f64([1]), idx: tensor([0, 2], { dtype: 'int32' }) })).toThrow(
+      /^grad: argument 0 at \.idx is a tensor of dtype int32 and shape \[2\]; only float32 and float64 tensors are differentiated/,
+    );
     expect(() => grad(f, { argnums: [0, 0] })(f64([1]))).toThrow(/^grad: argnums \[0,0\] repeats a position/);
     expect(() => grad(f, { argnum: 1 } as never)).toThrow(/^grad: unknown option 'argnum'/);
     expect(() => grad(5 as never)).toThrow(/^grad: the function to transform must be a function, got number/);
