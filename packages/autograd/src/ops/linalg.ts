@@ -16,7 +16,7 @@ import {
   choleskyLower,
   expmPade,
   householderQr,
-  jacobiEigh,
+  symmetricEigen,
   jacobiSvd,
   luFactor,
   luSolve,
@@ -556,9 +556,9 @@ export interface EighResult {
 /**
  * Eigenvalues (ascending) and orthonormal eigenvectors (columns) of each symmetric matrix, as
  * `torch.linalg.eigh`: only the lower triangle (`UPLO` 'L', the default) or the upper ('U') is
- * read. Cyclic Jacobi, accurate to the last digits. Eigenvectors are determined up to sign
- * (and, at a repeated eigenvalue, up to a rotation within its eigenspace), so only losses
- * independent of that choice have a well-defined gradient.
+ * read. Householder tridiagonalisation and implicit QL (LAPACK's syev route). Eigenvectors are
+ * determined up to sign (and, at a repeated eigenvalue, up to a rotation within its
+ * eigenspace), so only losses independent of that choice have a well-defined gradient.
  *
  * Gradient (PyTorch's linalg_eig_backward, Hermitian case): gA = V·(diag(gλ) + F∘skew(Vᵀ·gV))·Vᵀ
  * with F_ij = 1/(λ_j − λ_i). It is symmetric, as PyTorch's, so check it through a symmetric
@@ -584,7 +584,7 @@ export function eigh(a: Tensor, options: { UPLO?: 'L' | 'U' } = {}): EighResult 
         else s[i * n + j] = s[j * n + i]!;
       }
     }
-    jacobiEigh(s, n, w.subarray(bi * n, (bi + 1) * n), v.subarray(bi * n * n, (bi + 1) * n * n));
+    symmetricEigen(s, n, w.subarray(bi * n, (bi + 1) * n), v.subarray(bi * n * n, (bi + 1) * n * n));
   }
   const [values, vectors] = multiOutput('eigh', batch, [{ shape: [n], data: w }, { shape: [n, n], data: v }], [A], ([gL, gV], [L, V]) => {
     const vtgv = matmul(mT(V!), gV!);
