@@ -216,6 +216,39 @@ describe('linalg: forward against the definitions', () => {
     }), { numRuns: 40 });
   });
 
+  it('eigh and svd: larger matrices, repeated eigenvalues, a diagonal input, and NaN', () => {
+    const cases: Tensor[] = [];
+    for (const n of [17, 40, 90]) {
+      const m = seededTensor([n, n], n, { requiresGrad: false });
+      cases.push(m.add(m.transpose()));
+    }
+    cases.push(f64([[2, 0, 0], [0, 2, 0], [0, 0, -1]]), eye(5, 5, { dtype: 'float64' }), f64([[0, 1], [1, 0]]));
+    // Q·diag(1, 1, 1, 5)·Qᵀ for an orthogonal Q: a threefold eigenvalue.
+    const { Q } = qr(seededTensor([4, 4], 3, { requiresGrad: false }));
+    cases.push(Q.mul(f64([1, 1, 1, 5])).matmul(Q.transpose()));
+    for (const a of cases) {
+      const n = a.shape[0]!;
+      const { eigenvalues: w, eigenvectors: v } = eigh(a);
+      const vi = matrixAt(v, 0), wi = Array.from(w.data);
+      for (let j = 1; j < n; j++) expect(wi[j]!).toBeGreaterThanOrEqual(wi[j - 1]!);
+      expect(maxDiff(mm(tr(vi, n, n), vi, n, n, n), identity(n))).toBeLessThan(1e-13);
+      const d = identity(n).map((x, idx) => x * wi[idx % n]!);
+      expect(maxDiff(mm(mm(vi, d, n, n, n), tr(vi, n, n), n, n, n), matrixAt(a, 0))).toBeLessThan(1e-13 * n);
+    }
+    for (const [m, n] of [[50, 30], [30, 50]] as const) {
+      const a = seededTensor([m, n], m, { requiresGrad: false });
+      const { U, S, Vh } = svd(a);
+      const u = matrixAt(U, 0), vh = matrixAt(Vh, 0), k = Math.min(m, n);
+      const sigma = new Array<number>(m * n).fill(0);
+      for (let j = 0; j < k; j++) sigma[j * n + j] = S.data[j]!;
+      expect(maxDiff(mm(tr(u, m, m), u, m, m, m), identity(m))).toBeLessThan(1e-13);
+      expect(maxDiff(mm(vh, tr(vh, n, n), n, n, n), identity(n))).toBeLessThan(1e-13);
+      expect(maxDiff(mm(mm(u, sigma, m, m, n), vh, m, n, n), matrixAt(a, 0))).toBeLessThan(1e-13);
+    }
+    const bad = eigh(f64([[1, NaN], [NaN, 1]]));
+    expect(Array.from(bad.eigenvalues.data).every(Number.isNaN)).toBe(true);
+  });
+
   it('svd: descending values, orthonormal U and V, U·diag(S)·Vh = A, full and reduced', () => {
     fc.assert(fc.property(rectArb(5), fc.boolean(), ([a], full) => {
       const { U, S, Vh } = svd(a!, { fullMatrices: full });
