@@ -662,14 +662,18 @@ export function jacobiSvd(a: Float64Array, m: number, n: number, full: boolean, 
 
 /**
  * Fills rows `valid..rows-1` of `q` (rows × len, the first `valid` rows orthonormal) with
- * vectors completing an orthonormal set: unit vectors e_i orthogonalised twice against the
- * rows so far (Gram–Schmidt, twice is enough; Giraud et al. 2005), taken in turn when what is
- * left of them is not small.
+ * vectors completing an orthonormal set: each time the unit vector e_i least covered by the
+ * rows so far (smallest Σ_r q_ri², so its remainder 1 - Σ_r q_ri² is largest, at least the
+ * average (len - filled)/len), orthogonalised twice against them (Gram–Schmidt, twice is
+ * enough; Giraud et al. 2005) and normalised.
  */
 export function completeOrthonormalRows(q: Float64Array, rows: number, len: number, valid: number): void {
-  let filled = valid;
+  const covered = new Float64Array(len);
+  for (let r = 0; r < valid; r++) for (let i = 0; i < len; i++) covered[i]! += q[r * len + i]! ** 2;
   const cand = new Float64Array(len);
-  for (let e = 0; e < len && filled < rows; e++) {
+  for (let filled = valid; filled < rows; filled++) {
+    let e = 0;
+    for (let i = 1; i < len; i++) if (covered[i]! < covered[e]!) e = i;
     cand.fill(0);
     cand[e] = 1;
     for (let pass = 0; pass < 2; pass++) {
@@ -681,9 +685,11 @@ export function completeOrthonormalRows(q: Float64Array, rows: number, len: numb
     }
     let norm = 0;
     for (let i = 0; i < len; i++) norm = Math.hypot(norm, cand[i]!);
-    if (norm < 0.5) continue;
-    for (let i = 0; i < len; i++) q[filled * len + i] = cand[i]! / norm;
-    filled++;
+    for (let i = 0; i < len; i++) {
+      const x = cand[i]! / norm;
+      q[filled * len + i] = x;
+      covered[i]! += x * x;
+    }
   }
 }
 
