@@ -216,7 +216,7 @@ describe('linalg: forward against the definitions', () => {
     }), { numRuns: 40 });
   });
 
-  it('eigh and svd: larger matrices, repeated eigenvalues, a diagonal input, and NaN', () => {
+  it('eigh, svd, qr and pinv: larger matrices, repeated eigenvalues, a diagonal input, and NaN', () => {
     const cases: Tensor[] = [];
     for (const n of [17, 40, 90]) {
       const m = seededTensor([n, n], n, { requiresGrad: false });
@@ -244,6 +244,12 @@ describe('linalg: forward against the definitions', () => {
       expect(maxDiff(mm(tr(u, m, m), u, m, m, m), identity(m))).toBeLessThan(1e-13);
       expect(maxDiff(mm(vh, tr(vh, n, n), n, n, n), identity(n))).toBeLessThan(1e-13);
       expect(maxDiff(mm(mm(u, sigma, m, m, n), vh, m, n, n), matrixAt(a, 0))).toBeLessThan(1e-13);
+      const { Q, R } = qr(a, { mode: 'complete' });
+      const q = matrixAt(Q, 0);
+      expect(maxDiff(mm(tr(q, m, m), q, m, m, m), identity(m))).toBeLessThan(1e-13);
+      expect(maxDiff(mm(q, matrixAt(R, 0), m, m, n), matrixAt(a, 0))).toBeLessThan(1e-13);
+      const p = matrixAt(pinv(a), 0);
+      expect(maxDiff(mm(mm(matrixAt(a, 0), p, m, n, m), matrixAt(a, 0), m, m, n), matrixAt(a, 0))).toBeLessThan(1e-12);
     }
     const bad = eigh(f64([[1, NaN], [NaN, 1]]));
     expect(Array.from(bad.eigenvalues.data).every(Number.isNaN)).toBe(true);
