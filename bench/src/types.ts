@@ -47,6 +47,20 @@ export interface ScalarWorkload {
 }
 
 /**
+ * A memory-bound layout op on float32 data, its result read back each run: 'concat' joins
+ * `pieces` tensors of [rows, width] along the last axis; 'cumsum' is the running sum along the
+ * last axis of one [rows, width·pieces] tensor.
+ */
+export interface LayoutWorkload {
+  kind: 'layout';
+  id: string;
+  op: 'concat' | 'cumsum';
+  rows: number;
+  width: number;
+  pieces: number;
+}
+
+/**
  * One float64 factorisation of an n×n matrix: `solve` (LU with partial pivoting, A·x = b for one
  * right side b of n values; A = U + n·I from uniform U in [-1, 1]) or `cholesky` (of the
  * positive-definite S = U·Uᵀ/n + I). The result is read back each run.
@@ -58,7 +72,7 @@ export interface LinalgWorkload {
   n: number;
 }
 
-export type Workload = MatmulWorkload | MlpWorkload | ChainWorkload | ScalarWorkload | LinalgWorkload;
+export type Workload = MatmulWorkload | MlpWorkload | ChainWorkload | ScalarWorkload | LayoutWorkload | LinalgWorkload;
 
 /** What a contender's setup returns: a closure that performs one unit of work. */
 export interface Runner {

@@ -1,11 +1,14 @@
-import { allocate, isDType, type DType, type FloatArray } from './dtype.js';
+import { allocate, DTYPE_NAMES, isDType, isFloatDType, type DType, type FloatArray, type FloatDType, type TensorData } from './dtype.js';
 import { ArgumentError, DTypeError, ShapeError } from './errors.js';
 import { checkShape, formatShape, sizeOf, type Shape } from './shape.js';
-import { Tensor, type NestedArray } from './tensor.js';
+import { noGradError, Tensor, type NestedArray } from './tensor.js';
 import { resolveGenerator, type Generator } from './random.js';
 
 /** Typed arrays `tensor` copies from: floats, and the integer arrays labels come in. */
 export type NumericArray = FloatArray | Int8Array | Uint8Array | Uint8ClampedArray | Int16Array | Uint16Array | Int32Array | Uint32Array;
+
+/** Nested arrays of booleans: `tensor` makes a bool tensor of them. */
+export type NestedBooleans = boolean | NestedBooleans[];
 
 /** Options shared by the creation functions. */
 export interface CreateOptions {
@@ -25,26 +28,55 @@ export interface RandomOptions extends CreateOptions {
 
 function resolveDType(op: string, dtype: DType | undefined, fallback: DType = 'float32'): DType {
   if (dtype === undefined) return fallback;
-  if (!isDType(dtype)) throw new DTypeError(`${op}: unknown dtype ${JSON.stringify(dtype)} (use 'float32' or 'float64')`);
+  if (!isDType(dtype)) throw new DTypeError(`${op}: unknown dtype ${JSON.stringify(dtype)} (use ${DTYPE_NAMES})`);
   return dtype;
 }
 
-function finish(data: FloatArray, shape: Shape, options: CreateOptions): Tensor {
-  return new Tensor(data, [...shape], { requiresGrad: options.requiresGrad ?? false });
+/** A dtype for a function that only makes sense in floating point (random draws, linspace). */
+function resolveFloatDType(op: string, dtype: DType | undefined): FloatDType {
+  const d = resolveDType(op, dtype);
+  if (!isFloatDType(d)) throw new DTypeError(`${op}: dtype must be 'float32' or 'float64', got '${d}'`);
+  return d;
 }
 
-function inferShape(value: NestedArray): number[] {
+function finish(op: string, data: TensorData, shape: Shape, options: CreateOptions): Tensor {
+  const requiresGrad = options.requiresGrad ?? false;
+  const dtype = data instanceof Float32Array ? 'float32' : data instanceof Float64Array ? 'float64' : data instanceof Int32Array ? 'int32' : 'bool';
+  if (requiresGrad && !isFloatDType(dtype)) throw noGradError(op, dtype, shape);
+  return new Tensor(data, [...shape], { requiresGrad });
+}
+
+/**
+ * Stores `value` at out[offset] as its dtype holds it: a boolean as 1 or 0; into bool, non-zero
+ * as 1; into int32, only an integer in range (a fraction would be cut silently).
+ */
+function store(op: string, out: TensorData, offset: number, value: number | boolean, where: () => string): void {
+  if (typeof value === 'boolean') {
+    out[offset] = value ? 1 : 0;
+  } else if (out instanceof Uint8Array) {
+    out[offset] = value !== 0 ? 1 : 0;
+  } else if (out instanceof Int32Array) {
+    if (!Number.isInteger(value) || value < -2147483648 || value > 2147483647) {
+      throw new ArgumentError(`${op}: ${value}${where()} is not an int32 (an integer in [-2147483648, 2147483647])`);
+    }
+    out[offset] = value;
+  } else {
+    out[offset] = value;
+  }
+}
+
+function inferShape(value: NestedArray | NestedBooleans): number[] {
   if (!Array.isArray(value)) return [];
   if (value.length === 0) return [0];
   return [value.length, ...inferShape(value[0]!)];
 }
 
-function fill(op: string, value: NestedArray, shape: Shape, dim: number, out: FloatArray, offset: number, path: number[]): number {
+function fill(op: string, value: NestedArray | NestedBooleans, shape: Shape, dim: number, out: TensorData, offset: number, path: number[]): number {
   if (dim === shape.length) {
-    if (typeof value !== 'number') {
+    if (typeof value !== 'number' && typeof value !== 'boolean') {
       throw new ShapeError(`${op}: ragged nested array at [${path.join(',')}]: expected a number, got ${Array.isArray(value) ? 'an array' : typeof value}`);
     }
-    out[offset] = value;
+    store(op, out, offset, value, () => ` at [${path.join(',')}]`);
     return offset + 1;
   }
   if (!Array.isArray(value) || value.length !== shape[dim]) {
@@ -57,17 +89,20 @@ function fill(op: string, value: NestedArray, shape: Shape, dim: number, out: Fl
 
 /**
  * A tensor from nested arrays, a flat typed array or number array (with `shape`), or a number.
- * The data is copied. A Float64Array gives float64 unless `dtype` says otherwise; integer
- * arrays (class labels) give float32. (`torch.tensor` infers int64 from integers; chainrule's
- * dtypes are float32 and float64.)
+ * The data is copied. Numbers give float32 and booleans give bool unless `dtype` says otherwise
+ * (`torch.tensor` infers int64 from integers; pass `{ dtype: 'int32' }` for indices and labels).
+ * A Float64Array gives float64, other typed arrays float32, unless `dtype` says otherwise.
  * @throws ShapeError for a ragged nested array, or a `shape` whose size differs from the data's.
- * @throws DTypeError for an unknown dtype.
+ * @throws DTypeError for an unknown dtype, or requiresGrad on an int32 or bool tensor.
+ * @throws ArgumentError for a value int32 cannot hold exactly (a fraction, out of range, NaN).
  *
  * @example tensor([[1, 2], [3, 4]], { requiresGrad: true })
+ * @example tensor([2, 0, 1], { dtype: 'int32' })
+ * @example tensor([true, false])
  * @example tensor(new Float32Array(6), { shape: [2, 3] })
  */
 export function tensor(
-  value: NestedArray | NumericArray | readonly number[],
+  value: NestedArray | NestedBooleans | NumericArray | readonly number[] | readonly boolean[],
   options: CreateOptions & { shape?: Shape } = {},
 ): Tensor {
   if (ArrayBuffer.isView(value)) {
@@ -78,29 +113,41 @@ export function tensor(
       throw new ShapeError(`tensor: ${value.length} elements cannot take shape ${formatShape(shape)} (${sizeOf(shape)} elements)`);
     }
     const data = allocate(dtype, value.length, 'tensor', shape);
-    data.set(value);
-    return finish(data, shape, options);
+    if (isFloatDType(dtype)) data.set(value);
+    else for (let i = 0; i < value.length; i++) store('tensor', data, i, value[i]!, () => ` at index ${i}`);
+    return finish('tensor', data, shape, options);
   }
-  const dtype = resolveDType('tensor', options.dtype);
-  const inferred = inferShape(value as NestedArray);
+  const nested = value as NestedArray | NestedBooleans;
+  const dtype = resolveDType('tensor', options.dtype, firstLeaf(nested) === 'boolean' ? 'bool' : 'float32');
+  const inferred = inferShape(nested);
   const data = allocate(dtype, sizeOf(inferred), 'tensor', inferred);
-  fill('tensor', value as NestedArray, inferred, 0, data, 0, []);
+  fill('tensor', nested, inferred, 0, data, 0, []);
   if (options.shape !== undefined) {
     checkShape('tensor', options.shape);
     if (sizeOf(options.shape) !== data.length) {
       throw new ShapeError(`tensor: ${data.length} elements cannot take shape ${formatShape(options.shape)} (${sizeOf(options.shape)} elements)`);
     }
-    return finish(data, options.shape, options);
+    return finish('tensor', data, options.shape, options);
   }
-  return finish(data, inferred, options);
+  return finish('tensor', data, inferred, options);
+}
+
+/** The type of the first leaf of nested arrays ('number' for an empty one). */
+function firstLeaf(value: NestedArray | NestedBooleans): string {
+  let v: NestedArray | NestedBooleans | undefined = value;
+  while (Array.isArray(v)) v = v[0];
+  return v === undefined ? 'number' : typeof v;
 }
 
 function filled(op: string, shape: Shape, value: number, options: CreateOptions): Tensor {
   checkShape(op, shape);
   const data = allocate(resolveDType(op, options.dtype), sizeOf(shape), op, shape);
-  // Fresh storage is +0 already; -0 (=== 0) must still be written, or 1/x flips sign.
-  if (!Object.is(value, 0)) data.fill(value);
-  return finish(data, shape, options);
+  if (data.length > 0) {
+    store(op, data, 0, value, () => '');
+    // Fresh storage is +0 already; -0 (=== 0) must still be written, or 1/x flips sign.
+    if (!Object.is(value, 0)) data.fill(data[0]!);
+  }
+  return finish(op, data, shape, options);
 }
 
 /**
@@ -145,10 +192,11 @@ export function arange(start: number, end?: number, step = 1, options: CreateOpt
   if (!Number.isFinite(start) || !Number.isFinite(end) || !Number.isFinite(step) || step === 0) {
     throw new ArgumentError(`arange: start, end and step must be finite and step non-zero, got (${start}, ${end}, ${step})`);
   }
+  const dtype = resolveDType('arange', options.dtype);
   const n = Math.max(0, Math.ceil((end - start) / step));
-  const data = allocate(resolveDType('arange', options.dtype), n, 'arange', [n]);
-  for (let i = 0; i < n; i++) data[i] = start + i * step;
-  return finish(data, [n], options);
+  const data = allocate(dtype, n, 'arange', [n]);
+  for (let i = 0; i < n; i++) store('arange', data, i, start + i * step, () => ` (element ${i})`);
+  return finish('arange', data, [n], options);
 }
 
 /**
@@ -158,10 +206,10 @@ export function arange(start: number, end?: number, step = 1, options: CreateOpt
  */
 export function linspace(start: number, end: number, steps: number, options: CreateOptions = {}): Tensor {
   if (!Number.isInteger(steps) || steps < 0) throw new ArgumentError(`linspace: steps must be a non-negative integer, got ${steps}`);
-  const data = allocate(resolveDType('linspace', options.dtype), steps, 'linspace', [steps]);
+  const data = allocate(resolveFloatDType('linspace', options.dtype), steps, 'linspace', [steps]);
   const delta = steps > 1 ? (end - start) / (steps - 1) : 0;
   for (let i = 0; i < steps; i++) data[i] = i === steps - 1 && steps > 1 ? end : start + i * delta;
-  return finish(data, [steps], options);
+  return finish('linspace', data, [steps], options);
 }
 
 /** An n×m matrix with ones on the diagonal (m defaults to n). @example eye(3) */
@@ -169,7 +217,7 @@ export function eye(n: number, m = n, options: CreateOptions = {}): Tensor {
   checkShape('eye', [n, m]);
   const data = allocate(resolveDType('eye', options.dtype), n * m, 'eye', [n, m]);
   for (let i = 0; i < Math.min(n, m); i++) data[i * m + i] = 1;
-  return finish(data, [n, m], options);
+  return finish('eye', data, [n, m], options);
 }
 
 /**
@@ -181,13 +229,13 @@ export function eye(n: number, m = n, options: CreateOptions = {}): Tensor {
 export function rand(shape: Shape, options: RandomOptions = {}): Tensor {
   checkShape('rand', shape);
   const g = resolveGenerator(options);
-  const dtype = resolveDType('rand', options.dtype);
+  const dtype = resolveFloatDType('rand', options.dtype);
   const data = allocate(dtype, sizeOf(shape), 'rand', shape);
   // NOTE: float32 storage rounds a draw within 2^-25 of 1 up to 1; capping at the largest
   // float32 below 1 keeps the range [0, 1) and leaves every other draw as it was.
   const top = dtype === 'float32' ? 1 - 2 ** -24 : 1;
   for (let i = 0; i < data.length; i++) data[i] = Math.min(g.uniform(), top);
-  return finish(data, shape, options);
+  return finish('rand', data, shape, options);
 }
 
 /**
@@ -198,7 +246,7 @@ export function rand(shape: Shape, options: RandomOptions = {}): Tensor {
 export function randn(shape: Shape, options: RandomOptions = {}): Tensor {
   checkShape('randn', shape);
   const g = resolveGenerator(options);
-  const data = allocate(resolveDType('randn', options.dtype), sizeOf(shape), 'randn', shape);
+  const data = allocate(resolveFloatDType('randn', options.dtype), sizeOf(shape), 'randn', shape);
   for (let i = 0; i < data.length; i++) data[i] = g.normal();
-  return finish(data, shape, options);
+  return finish('randn', data, shape, options);
 }

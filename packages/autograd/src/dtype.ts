@@ -1,11 +1,31 @@
 import { ShapeError } from './errors.js';
 import { formatShape, type Shape } from './shape.js';
 
-/** Element types a Tensor can hold. */
-export type DType = 'float32' | 'float64';
+/**
+ * Element types a Tensor can hold: floating point (which can carry gradients), 32-bit signed
+ * integers (indices, class labels) and booleans (masks, stored as 0/1 bytes).
+ */
+export type DType = 'float32' | 'float64' | 'int32' | 'bool';
 
-/** The storage behind a Tensor: one contiguous row-major typed array. */
+/** The floating-point dtypes: the only ones gradients flow through. */
+export type FloatDType = 'float32' | 'float64';
+
+/** The storage of a floating-point Tensor. */
 export type FloatArray = Float32Array | Float64Array;
+
+/**
+ * The storage behind a Tensor: one contiguous row-major typed array, Float32Array, Float64Array,
+ * Int32Array (int32) or Uint8Array holding 0 and 1 (bool).
+ */
+export type TensorData = FloatArray | Int32Array | Uint8Array;
+
+/** The storage type of each dtype. */
+export interface DTypeStorage {
+  float32: Float32Array;
+  float64: Float64Array;
+  int32: Int32Array;
+  bool: Uint8Array;
+}
 
 /**
  * Allocates zeroed storage of `size` elements for `dtype`. A size that is not a non-negative
@@ -13,21 +33,41 @@ export type FloatArray = Float32Array | Float64Array;
  * `shape` (when given) and the bytes it would need, instead of the engine's bare
  * "Invalid typed array length".
  */
-export function allocate(dtype: DType, size: number, op = 'allocate', shape?: Shape): FloatArray {
+export function allocate<D extends DType>(dtype: D, size: number, op = 'allocate', shape?: Shape): DTypeStorage[D] {
   if (!Number.isSafeInteger(size) || size < 0) {
     const why = Number.isInteger(size) && size > 0 ? 'is more than this JavaScript engine can allocate' : 'is not a valid number of elements';
     throw sizeError(op, dtype, size, shape, why);
   }
   try {
-    return dtype === 'float32' ? new Float32Array(size) : new Float64Array(size);
+    return newStorage(dtype, size);
   } catch (e) {
     if (!(e instanceof RangeError)) throw e;
     throw sizeError(op, dtype, size, shape, 'is more than this JavaScript engine can allocate');
   }
 }
 
+function newStorage<D extends DType>(dtype: D, size: number): DTypeStorage[D] {
+  const made: TensorData =
+    dtype === 'float32' ? new Float32Array(size) : dtype === 'float64' ? new Float64Array(size) : dtype === 'int32' ? new Int32Array(size) : new Uint8Array(size);
+  return made as DTypeStorage[D];
+}
+
+/** The dtype a storage array holds, or undefined for an array no Tensor can wrap. */
+export function dtypeOfStorage(data: unknown): DType | undefined {
+  if (data instanceof Float32Array) return 'float32';
+  if (data instanceof Float64Array) return 'float64';
+  if (data instanceof Int32Array) return 'int32';
+  if (data instanceof Uint8Array) return 'bool';
+  return undefined;
+}
+
+/** Bytes per element. */
+export function bytesPerElement(dtype: DType): number {
+  return dtype === 'float64' ? 8 : dtype === 'bool' ? 1 : 4;
+}
+
 function sizeError(op: string, dtype: DType, size: number, shape: Shape | undefined, why: string): ShapeError {
-  const bytes = size * (dtype === 'float32' ? 4 : 8);
+  const bytes = size * bytesPerElement(dtype);
   const what = shape === undefined ? `${size} ${dtype} elements` : `shape ${formatShape(shape)} (${size} ${dtype} elements)`;
   const need = Number.isFinite(bytes) && bytes >= 0 ? `, ${formatBytes(bytes)},` : '';
   return new ShapeError(`${op}: ${what}${need} ${why}`);
@@ -44,6 +84,15 @@ function formatBytes(bytes: number): string {
   return u === 0 ? `${bytes} bytes` : `${v.toPrecision(3)} ${units[u]} (${bytes.toExponential(2)} bytes)`;
 }
 
+/** Whether `x` names a dtype. */
 export function isDType(x: unknown): x is DType {
-  return x === 'float32' || x === 'float64';
+  return x === 'float32' || x === 'float64' || x === 'int32' || x === 'bool';
 }
+
+/** Whether `dtype` is floating point (can carry gradients). */
+export function isFloatDType(dtype: DType): dtype is FloatDType {
+  return dtype === 'float32' || dtype === 'float64';
+}
+
+/** The names of the dtypes, for error messages. */
+export const DTYPE_NAMES = "'float32', 'float64', 'int32' or 'bool'";

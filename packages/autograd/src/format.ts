@@ -1,7 +1,7 @@
 // Text layout of tensor elements, shared by Tensor.toString, formatTensor and tensorToHtml:
 // which elements are shown (long dimensions are cut, as NumPy does) and one number style for
 // all of them, so that columns line up. Works on storage and shape only, never on graphs.
-import type { FloatArray } from './dtype.js';
+import type { TensorData } from './dtype.js';
 import { stridesOf, type Shape } from './shape.js';
 
 /** Options of `formatTensor` and `tensorToHtml`. */
@@ -72,13 +72,14 @@ function numberStyle(values: readonly number[], precision: number): (v: number) 
 }
 
 /** Which elements of a tensor are shown and how each one is written. */
-export function elementLayout(data: FloatArray, shape: Shape, options: TensorFormatOptions = {}): ElementLayout {
+export function elementLayout(data: TensorData, shape: Shape, options: TensorFormatOptions = {}): ElementLayout {
   const { precision = 4, threshold = 1000, edgeItems = 3 } = options;
   const summarise = data.length > threshold;
   const kept = shape.map((n) => keptIndices(n, summarise, edgeItems));
   const strides = stridesOf(shape);
   const values = shownOffsets(kept, strides).map((o) => data[o]!);
-  const format = numberStyle(values, precision);
+  // A bool tensor's storage is 0/1 bytes; it reads as true/false, as PyTorch prints it.
+  const format = data instanceof Uint8Array ? (v: number) => (v !== 0 ? 'true' : 'false') : numberStyle(values, precision);
   const width = values.reduce((w, v) => Math.max(w, format(v).length), 0);
   return { kept, strides, format, width };
 }
@@ -87,7 +88,7 @@ export function elementLayout(data: FloatArray, shape: Shape, options: TensorFor
  * Nested-bracket text of the elements, NumPy style: one row per line, columns right-aligned,
  * a blank line between matrices of a 3-d or higher tensor, `...` where a dimension was cut.
  */
-export function formatElements(data: FloatArray, shape: Shape, options: TensorFormatOptions = {}): string {
+export function formatElements(data: TensorData, shape: Shape, options: TensorFormatOptions = {}): string {
   const { kept, strides, format, width } = elementLayout(data, shape, options);
   if (shape.length === 0) return format(data[0]!);
   const block = (d: number, offset: number, indent: number): string => {
@@ -120,7 +121,7 @@ export function headerText(h: TensorHeader): string {
 }
 
 /** Header and elements: on one line up to 1-d, the rows below the header from 2-d up. */
-export function tensorText(h: TensorHeader, data: FloatArray, options: TensorFormatOptions = {}): string {
+export function tensorText(h: TensorHeader, data: TensorData, options: TensorFormatOptions = {}): string {
   const body = formatElements(data, h.shape, options);
   return `${headerText(h)}${h.shape.length <= 1 ? ' ' : '\n'}${body}`;
 }

@@ -7,20 +7,24 @@
  * @document ../README.md
  * @module @chainrule/autograd
  */
-export { Tensor, type NestedArray, type TensorLike, type GradNode, type VJP, type GradHook, type HookHandle, type ReduceOptions, type SavedRef } from './tensor.js';
-export { type DType, type FloatArray } from './dtype.js';
+export { Tensor, isFloat, type FloatTensor, type NestedArray, type TensorLike, type GradNode, type VJP, type GradHook, type HookHandle, type ReduceOptions, type SavedRef } from './tensor.js';
+export { type DType, type FloatDType, type FloatArray, type TensorData } from './dtype.js';
 export { type Shape, broadcastShapes } from './shape.js';
 export { ShapeError, DTypeError, GraphError, AnomalyError, ArgumentError, LinAlgError } from './errors.js';
 export {
   tensor, zeros, ones, full, zerosLike, onesLike, arange, linspace, eye, rand, randn,
-  type CreateOptions, type RandomOptions, type NumericArray,
+  type CreateOptions, type RandomOptions, type NumericArray, type NestedBooleans,
 } from './creation.js';
 export { Generator, manualSeed, type GeneratorState } from './random.js';
 // The op functions, for callers who prefer `add(a, b)` to `a.add(b)`.
 export { add, sub, mul, div, pow, atan2, maximum, minimum, hypot, logaddexp, xlogy, copysign, fmod, remainder } from './ops/binary.js';
-export { neg, exp, expm1, log, log1p, sqrt, abs, sign, tanh, sigmoid, relu, leakyRelu, gelu, silu, softplus, sin, cos, erf, square, reciprocal, clamp, isFinite, tan, asin, acos, atan, sinh, cosh, asinh, acosh, atanh, exp2, log2, log10, mish, elu, selu, celu, hardtanh, relu6, hardsigmoid, hardswish, logsigmoid, softsign, tanhshrink, floor, ceil, round, trunc, frac } from './ops/unary.js';
+export { neg, exp, expm1, log, log1p, sqrt, abs, sign, tanh, sigmoid, relu, leakyRelu, gelu, silu, softplus, sin, cos, erf, square, reciprocal, clamp, isFinite, isNan, isInf, tan, asin, acos, atan, sinh, cosh, asinh, acosh, atanh, exp2, log2, log10, mish, elu, selu, celu, hardtanh, relu6, hardsigmoid, hardswish, logsigmoid, softsign, tanhshrink, floor, ceil, round, trunc, frac } from './ops/unary.js';
 export { sum, mean, max, min, prod, logsumexp, variance, std, sumTo } from './ops/reduce.js';
 export { reshape, permute, transpose, slice, narrow, concat, stack, expand, squeeze, unsqueeze } from './ops/shape.js';
+export { split, chunk, unbind } from './ops/shape.js';
+export { flip, roll, pad, repeat, tile, repeatInterleave, movedim, meshgrid, type PadMode, type PadOptions, type MeshgridOptions } from './ops/rearrange.js';
+export { tril, triu, diag, diagonal, diagEmbed, trace } from './ops/diagonal.js';
+export { cumsum, cumprod, logcumsumexp } from './ops/scan.js';
 export { matmul } from './ops/matmul.js';
 // Linear algebra (torch.linalg's names in camelCase).
 export {
@@ -32,7 +36,7 @@ export { crossEntropy, type CrossEntropyOpOptions, type CrossEntropyReduction } 
 export { softmax, logSoftmax } from './ops/softmax.js';
 export { gather } from './ops/gather.js';
 export { where } from './ops/where.js';
-export { eq, ne, lt, le, gt, ge } from './ops/compare.js';
+export { eq, ne, lt, le, gt, ge, logicalAnd, logicalOr, logicalXor, logicalNot, any, all } from './ops/compare.js';
 export { toDtype } from './ops/cast.js';
 export { noGrad, enableGrad, setGradEnabled, isGradEnabled } from './engine/grad-mode.js';
 export { detectAnomaly, isAnomalyEnabled } from './engine/anomaly.js';

@@ -1,4 +1,4 @@
-import { allocate, type DType, type FloatArray } from './dtype.js';
+import { allocate, dtypeOfStorage, isFloatDType, type DType, type FloatArray, type FloatDType, type TensorData } from './dtype.js';
 import { ArgumentError, DTypeError, GraphError, ShapeError } from './errors.js';
 import { checkShape, formatShape, sizeOf, type Shape } from './shape.js';
 import { tensorText } from './format.js';
@@ -16,6 +16,9 @@ import * as linalg from './ops/linalg.js';
 import { softmax, logSoftmax } from './ops/softmax.js';
 import { toDtype } from './ops/cast.js';
 import { gather } from './ops/gather.js';
+import * as rearrange from './ops/rearrange.js';
+import * as diagonals from './ops/diagonal.js';
+import * as scans from './ops/scan.js';
 import { isGradEnabled } from './engine/grad-mode.js';
 import { captureCreationSite, checkFinite, checksForward, isAnomalyEnabled } from './engine/anomaly.js';
 import { versionOf, writeCount } from './engine/versions.js';
@@ -109,11 +112,14 @@ const inspectSymbol: unique symbol = Symbol.for('nodejs.util.inspect.custom');
  * @example const x = tensor([[1, 2], [3, 4]], { requiresGrad: true }); x.square().sum().backward(); x.grad
  */
 export class Tensor implements Vertex {
-  /** The elements, row-major. Writing to it changes the tensor in place (as optimisers do). */
-  readonly data: FloatArray;
+  /**
+   * The elements, row-major: a Float32Array, Float64Array, Int32Array, or for bool a Uint8Array
+   * of 0s and 1s. Writing to it changes the tensor in place (as optimisers do).
+   */
+  readonly data: TensorData;
   /** Dimension sizes, outermost first; `[]` for a 0-d tensor. Never modify it. */
   readonly shape: Shape;
-  /** 'float32' or 'float64', from the storage array. */
+  /** 'float32', 'float64', 'int32' or 'bool', from the storage array. */
   readonly dtype: DType;
   /** Accumulated gradient (leaves, and non-leaves that called `retainGrad`). */
   grad: Tensor | null = null;
@@ -130,11 +136,11 @@ export class Tensor implements Vertex {
    * Wraps `data` (taken as is, not copied) as a tensor of `shape`. Most code wants `tensor()`.
    * @example new Tensor(new Float64Array([1, 2, 3]), [3])
    */
-  constructor(data: FloatArray, shape: Shape, options: { requiresGrad?: boolean; gradFn?: GradNode | null } = {}) {
-    const is32 = data instanceof Float32Array;
-    if (!is32 && !(data instanceof Float64Array)) {
+  constructor(data: TensorData, shape: Shape, options: { requiresGrad?: boolean; gradFn?: GradNode | null } = {}) {
+    const dtype = dtypeOfStorage(data);
+    if (dtype === undefined) {
       throw new DTypeError(
-        `Tensor: storage must be a Float32Array or Float64Array, got ${describe(data)}; tensor(values, { shape }) converts other arrays`,
+        `Tensor: storage must be a Float32Array, Float64Array, Int32Array (int32) or Uint8Array (bool), got ${describe(data)}; tensor(values, { shape }) converts other arrays`,
       );
     }
     if (!Array.isArray(shape)) throw new ShapeError(`Tensor: shape must be an array of dimensions, got ${describe(shape)}`);
@@ -144,9 +150,10 @@ export class Tensor implements Vertex {
     }
     this.data = data;
     this.shape = shape;
-    this.dtype = is32 ? 'float32' : 'float64';
+    this.dtype = dtype;
     this.gradFn = options.gradFn ?? null;
     this.requires = this.gradFn !== null || (options.requiresGrad ?? false);
+    if (this.requires && !isFloatDType(dtype)) throw noGradError('Tensor', dtype, shape);
   }
 
   /** Whether gradients flow to this tensor. Settable on leaves only. */
@@ -154,8 +161,12 @@ export class Tensor implements Vertex {
     return this.requires;
   }
 
-  /** @throws GraphError when turning gradients off on a non-leaf tensor (use `detach()`). */
+  /**
+   * @throws GraphError when turning gradients off on a non-leaf tensor (use `detach()`).
+   * @throws DTypeError when turning them on for an int32 or bool tensor.
+   */
   set requiresGrad(value: boolean) {
+    if (value && !isFloatDType(this.dtype)) throw noGradError('requiresGrad', this.dtype, this.shape);
     if (this.gradFn !== null && !value) {
       throw new GraphError(
         `requiresGrad: cannot turn off gradients of a non-leaf tensor (output of '${this.gradFn.op}'); use detach()`,
@@ -381,8 +392,8 @@ export class Tensor implements Vertex {
   /** Same elements, new shape; one dimension may be -1. */ reshape(...shape: number[] | [readonly number[]]): Tensor { return shapeOps.reshape(this, flatShape(shape)); }
   /** Swaps two axes (the last two by default). */ transpose(axis0 = -2, axis1 = -1): Tensor { return shapeOps.transpose(this, axis0, axis1); }
   /** Reorders axes: `x.permute(2, 0, 1)`. */ permute(...axes: number[] | [readonly number[]]): Tensor { return shapeOps.permute(this, flatShape(axes)); }
-  /** Elements `start` to `end` (exclusive) along `axis`; negative bounds count from the end. */
-  slice(axis: number, start: number, end?: number): Tensor { return shapeOps.slice(this, axis, start, end); }
+  /** Elements `start` to `end` (exclusive) along `axis`, every `step`-th; negative bounds count from the end. */
+  slice(axis: number, start: number, end?: number, step = 1): Tensor { return shapeOps.slice(this, axis, start, end, step); }
   /** `length` elements from `start` along `axis` (PyTorch's narrow: start may be negative; no clipping). */
   narrow(axis: number, start: number, length: number): Tensor { return shapeOps.narrow(this, axis, start, length); }
   /** Broadcasts to a larger shape; -1 keeps a dimension. */ expand(...shape: number[] | [readonly number[]]): Tensor { return shapeOps.expand(this, flatShape(shape)); }
@@ -392,16 +403,54 @@ export class Tensor implements Vertex {
   /** Picks elements along `axis` at integer `index` (same rank as this), as `torch.gather`. */
   gather(axis: number, index: Tensor | NestedArray): Tensor { return gather(this, axis, index); }
 
+  // Rearrangements, diagonals and scans (PyTorch's names and argument order).
+  /** Reverses the order along each axis in `dims`. */ flip(dims: number | readonly number[]): Tensor { return rearrange.flip(this, dims); }
+  /** Shifts elements along `dims` by `shifts`, wrapping around (flattened without dims). */
+  roll(shifts: number | readonly number[], dims?: number | readonly number[]): Tensor { return rearrange.roll(this, shifts, dims); }
+  /** Pads the last axes by (before, after) pairs, last axis first, as `F.pad`. */
+  pad(padding: readonly number[], options: rearrange.PadOptions = {}): Tensor { return rearrange.pad(this, padding, options); }
+  /** Tiles `repeats[d]` times along each axis (PyTorch's `Tensor.repeat`). */ repeat(...repeats: number[] | [readonly number[]]): Tensor { return rearrange.repeat(this, flatShape(repeats)); }
+  /** Tiles `reps[d]` times along each axis, leading 1s implied (`torch.tile`). */ tile(...reps: number[] | [readonly number[]]): Tensor { return rearrange.tile(this, flatShape(reps)); }
+  /** Repeats each element along `dim` (flattened without dim). */
+  repeatInterleave(repeats: number | readonly number[] | Tensor, dim?: number): Tensor { return rearrange.repeatInterleave(this, repeats, dim); }
+  /** Moves axes `source` to positions `destination`. */
+  movedim(source: number | readonly number[], destination: number | readonly number[]): Tensor { return rearrange.movedim(this, source, destination); }
+  /** Pieces of `splitSize` along `dim`, or of the sizes listed. */ split(splitSizeOrSections: number | readonly number[], dim = 0): Tensor[] { return shapeOps.split(this, splitSizeOrSections, dim); }
+  /** `chunks` pieces of ceil(n / chunks) along `dim` (fewer if they run out). */ chunk(chunks: number, dim = 0): Tensor[] { return shapeOps.chunk(this, chunks, dim); }
+  /** The slices along `dim`, each without that axis. */ unbind(dim = 0): Tensor[] { return shapeOps.unbind(this, dim); }
+  /** Lower triangle of the last two axes (column - row <= diagonal), zeros above. */ tril(diagonal = 0): Tensor { return diagonals.tril(this, diagonal); }
+  /** Upper triangle of the last two axes (column - row >= diagonal), zeros below. */ triu(diagonal = 0): Tensor { return diagonals.triu(this, diagonal); }
+  /** 1-D: the matrix with it on diagonal `offset`; 2-D: its diagonal `offset`. */ diag(offset = 0): Tensor { return diagonals.diag(this, offset); }
+  /** Diagonal `offset` of the matrices over axes dim1, dim2, as a new last axis. */
+  diagonal(offset = 0, dim1 = 0, dim2 = 1): Tensor { return diagonals.diagonal(this, offset, dim1, dim2); }
+  /** Matrices (over result axes dim1, dim2) with the last axis on diagonal `offset`. */
+  diagEmbed(offset = 0, dim1 = -2, dim2 = -1): Tensor { return diagonals.diagEmbed(this, offset, dim1, dim2); }
+  /** Sum of the main diagonal of a 2-D tensor. */ trace(): Tensor { return diagonals.trace(this); }
+  /** Running sum along `dim`. */ cumsum(dim: number): Tensor { return scans.cumsum(this, dim); }
+  /** Running product along `dim` (gradient exact through zeros). */ cumprod(dim: number): Tensor { return scans.cumprod(this, dim); }
+  /** Running log-sum-exp along `dim`, stable. */ logcumsumexp(dim: number): Tensor { return scans.logcumsumexp(this, dim); }
+
   /** Softmax along `axis` (the last by default). */ softmax(axis = -1): Tensor { return softmax(this, axis); }
   /** Log of softmax along `axis`, computed stably. */ logSoftmax(axis = -1): Tensor { return logSoftmax(this, axis); }
 
-  // Comparisons: 0/1 tensors of this dtype, never requiring grad.
-  /** 1 where equal. */ eq(other: TensorLike): Tensor { return compare.eq(this, other); }
-  /** 1 where not equal. */ ne(other: TensorLike): Tensor { return compare.ne(this, other); }
-  /** 1 where greater. */ gt(other: TensorLike): Tensor { return compare.gt(this, other); }
-  /** 1 where greater or equal. */ ge(other: TensorLike): Tensor { return compare.ge(this, other); }
-  /** 1 where less. */ lt(other: TensorLike): Tensor { return compare.lt(this, other); }
-  /** 1 where less or equal. */ le(other: TensorLike): Tensor { return compare.le(this, other); }
+  // Comparisons: bool tensors, never requiring grad.
+  /** True where equal. */ eq(other: TensorLike): Tensor { return compare.eq(this, other); }
+  /** True where not equal. */ ne(other: TensorLike): Tensor { return compare.ne(this, other); }
+  /** True where greater. */ gt(other: TensorLike): Tensor { return compare.gt(this, other); }
+  /** True where greater or equal. */ ge(other: TensorLike): Tensor { return compare.ge(this, other); }
+  /** True where less. */ lt(other: TensorLike): Tensor { return compare.lt(this, other); }
+  /** True where less or equal. */ le(other: TensorLike): Tensor { return compare.le(this, other); }
+
+  // Logic and classification: bool tensors, never requiring grad.
+  /** True where both this and other are non-zero. */ logicalAnd(other: TensorLike): Tensor { return compare.logicalAnd(this, other); }
+  /** True where this or other is non-zero. */ logicalOr(other: TensorLike): Tensor { return compare.logicalOr(this, other); }
+  /** True where exactly one of this and other is non-zero. */ logicalXor(other: TensorLike): Tensor { return compare.logicalXor(this, other); }
+  /** True where this is zero. */ logicalNot(): Tensor { return compare.logicalNot(this); }
+  /** Whether any element over `axis` (all by default) is non-zero. */ any(axis?: number | readonly number[], keepdims = false): Tensor { return compare.any(this, axis, keepdims); }
+  /** Whether every element over `axis` (all by default) is non-zero. */ all(axis?: number | readonly number[], keepdims = false): Tensor { return compare.all(this, axis, keepdims); }
+  /** True where NaN. */ isNan(): Tensor { return unary.isNan(this); }
+  /** True where ±Infinity. */ isInf(): Tensor { return unary.isInf(this); }
+  /** True where finite. */ isFinite(): Tensor { return unary.isFinite(this); }
 
   /**
    * A readable form: dtype, shape and gradFn, then the elements with one row per line and
@@ -420,6 +469,24 @@ export class Tensor implements Vertex {
 
 /** Nested arrays of numbers: what `toArray` returns and `tensor` accepts. */
 export type NestedArray = number | NestedArray[];
+
+/** Only floating-point tensors carry gradients, as in PyTorch. */
+export function noGradError(op: string, dtype: DType, shape: Shape): DTypeError {
+  return new DTypeError(
+    `${op}: only float32 and float64 tensors can require gradients, got a tensor of dtype ${dtype} and shape ${formatShape(shape)}; convert it with toDtype('float32') first`,
+  );
+}
+
+/** A float32 or float64 tensor: what `isFloat` narrows to, so its storage reads as a FloatArray. */
+export interface FloatTensor extends Tensor {
+  readonly data: FloatArray;
+  readonly dtype: FloatDType;
+}
+
+/** Whether `t` is float32 or float64. @example if (isFloat(t)) t.data // a FloatArray */
+export function isFloat(t: Tensor): t is FloatTensor {
+  return isFloatDType(t.dtype);
+}
 
 function checkBackwardOptions(options: unknown): void {
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
@@ -454,7 +521,7 @@ export interface OutputOptions {
  * them, the graph node with its VJP and the versions of the tensors the VJP reads
  * (`options.saves`). Every op returns through here.
  */
-export function makeOutput(op: string, data: FloatArray, shape: Shape, inputs: readonly Tensor[], vjp: VJP, options?: OutputOptions): Tensor {
+export function makeOutput(op: string, data: TensorData, shape: Shape, inputs: readonly Tensor[], vjp: VJP, options?: OutputOptions): Tensor {
   let record = false;
   if (isGradEnabled()) {
     for (let i = 0; i < inputs.length; i++) {
@@ -514,7 +581,7 @@ function allSaved(inputs: readonly Tensor[]): SavedRef[] {
 }
 
 /** A tensor with no graph, of storage just allocated for it: for op results that never carry gradients. */
-export function constant(data: FloatArray, shape: Shape): Tensor {
+export function constant(data: TensorData, shape: Shape): Tensor {
   const out = new Tensor(data, shape);
   markFresh(out);
   return out;
@@ -525,6 +592,24 @@ export function scalarTensor(value: number, dtype: DType): Tensor {
   const data = allocate(dtype, 1);
   data[0] = value;
   return new Tensor(data, []);
+}
+
+/**
+ * Checks an argument of a floating-point op is a Tensor, converting an int32 or bool one to
+ * float32 (PyTorch's default dtype), as `torch.exp` of an integer tensor gives float32.
+ */
+export function floatInput(op: string, name: string, value: unknown): FloatTensor {
+  const t = expectTensor(op, name, value);
+  return isFloat(t) ? t : (toDtype(t, 'float32') as FloatTensor);
+}
+
+/**
+ * A tensor a float kernel is about to read, narrowed to FloatTensor: for tensors that are float
+ * by construction (a gradient, an op's own float output), so another dtype is a bug, named here.
+ */
+export function expectFloat(op: string, t: Tensor): FloatTensor {
+  if (isFloat(t)) return t;
+  throw new DTypeError(`${op}: expected a float32 or float64 tensor, got ${t.dtype} of shape ${formatShape(t.shape)}`);
 }
 
 /** Checks an argument is a Tensor, naming the op and the argument when not. */

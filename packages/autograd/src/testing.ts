@@ -8,7 +8,7 @@
 import type { Arbitrary } from 'fast-check';
 import { fc } from './fast-check-peer.js';
 import type { DType } from './dtype.js';
-import { Tensor } from './tensor.js';
+import { Tensor, type FloatTensor } from './tensor.js';
 import { Generator } from './random.js';
 import { formatShape, shapesEqual } from './shape.js';
 import { formatGradcheckReport, gradcheck, gradgradcheck, type GradcheckOptions, type GradcheckReport, type TensorFunction } from './gradcheck.js';
@@ -76,7 +76,7 @@ export function valueArb(c: ValueConstraints = {}): Arbitrary<number> {
  * default). NOTE: values come from a seed that does not shrink, so a failing case shrinks its
  * shapes, not its values toward 0 (where a wrong gradient can hide under the tolerance).
  */
-export function seededTensor(shape: readonly number[], seed: number, c: ValueConstraints = {}): Tensor {
+export function seededTensor(shape: readonly number[], seed: number, c: ValueConstraints = {}): FloatTensor {
   const { min = -2, max = 2, avoid = [], margin = 0.05, dtype = 'float64', requiresGrad = true } = c;
   const n = shape.reduce((a, b) => a * b, 1);
   const rng = new Generator(seed);
@@ -88,7 +88,7 @@ export function seededTensor(shape: readonly number[], seed: number, c: ValueCon
     while (avoid.some((k) => Math.abs(v - k) < margin) && ++tries < 1000);
     data[i] = v;
   }
-  return new Tensor(data, [...shape], { requiresGrad });
+  return new Tensor(data, [...shape], { requiresGrad }) as FloatTensor;
 }
 
 /** A tensor of the given shape with values as `c` says (float64 and requiring grad by default). @example tensorArb([2, 3], { min: 0.1 }) */

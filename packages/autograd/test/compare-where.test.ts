@@ -18,14 +18,14 @@ function tensorsOf(...cs: ValueConstraints[]): fc.Arbitrary<Tensor[]> {
   return broadcastShapesArb(cs.length).chain((shapes) => fc.tuple(...shapes.map((s, i) => tensorArb(s, cs[i]))));
 }
 
-/** A comparison is exact: 1 where the relation holds, else 0, of the inputs' dtype. */
+/** A comparison is exact: true (1) where the relation holds, else false (0), a bool tensor. */
 const comparisons: BinaryCase[] = [
-  { name: 'eq', op: eq, method: (a, b) => a.eq(b), ref: (a, b) => +(a === b), rtol: 0, grad: null },
-  { name: 'ne', op: ne, method: (a, b) => a.ne(b), ref: (a, b) => +(a !== b), rtol: 0, grad: null },
-  { name: 'gt', op: gt, method: (a, b) => a.gt(b), ref: (a, b) => +(a > b), rtol: 0, grad: null },
-  { name: 'ge', op: ge, method: (a, b) => a.ge(b), ref: (a, b) => +(a >= b), rtol: 0, grad: null },
-  { name: 'lt', op: lt, method: (a, b) => a.lt(b), ref: (a, b) => +(a < b), rtol: 0, grad: null },
-  { name: 'le', op: le, method: (a, b) => a.le(b), ref: (a, b) => +(a <= b), rtol: 0, grad: null },
+  { name: 'eq', op: eq, method: (a, b) => a.eq(b), ref: (a, b) => +(a === b), rtol: 0, grad: null, result: 'bool' },
+  { name: 'ne', op: ne, method: (a, b) => a.ne(b), ref: (a, b) => +(a !== b), rtol: 0, grad: null, result: 'bool' },
+  { name: 'gt', op: gt, method: (a, b) => a.gt(b), ref: (a, b) => +(a > b), rtol: 0, grad: null, result: 'bool' },
+  { name: 'ge', op: ge, method: (a, b) => a.ge(b), ref: (a, b) => +(a >= b), rtol: 0, grad: null, result: 'bool' },
+  { name: 'lt', op: lt, method: (a, b) => a.lt(b), ref: (a, b) => +(a < b), rtol: 0, grad: null, result: 'bool' },
+  { name: 'le', op: le, method: (a, b) => a.le(b), ref: (a, b) => +(a <= b), rtol: 0, grad: null, result: 'bool' },
 ];
 
 describe('comparisons: the table', () => {
@@ -53,11 +53,23 @@ describe('comparisons', () => {
     expect(values(y)).toEqual([1, 1, 0, 1, 1, 1]);
   });
 
-  test('float32 inputs give float32 0/1; a number is rounded to float32 first (0.1f == 0.1)', () => {
+  test('comparisons give bool tensors; a number beside float32 is rounded to float32 first (0.1f == 0.1)', () => {
     const x = tensor([0.1, 0.2]);
     const y = eq(x, 0.1);
-    expect(y.dtype).toBe('float32');
+    expect(y.dtype).toBe('bool');
+    expect(y.data).toBeInstanceOf(Uint8Array);
     expect(values(y)).toEqual([1, 0]);
+  });
+
+  test('int32 and bool operands compare exactly, also beside floats (PyTorch promotes the integer)', () => {
+    const big = tensor([2147483647, -2147483648, 16777217], { dtype: 'int32' });
+    // 16777217 has no float32; beside an int32 it compares exactly.
+    expect(values(eq(big, tensor([2147483647, -2147483648, 16777216], { dtype: 'int32' })))).toEqual([1, 1, 0]);
+    expect(values(gt(big, 16777216))).toEqual([1, 0, 1]);
+    // Beside a float32 tensor the integer is promoted to float32, as torch does: 16777217 rounds to 16777216.
+    expect(values(eq(big, tensor([0, 0, 16777216])))).toEqual([0, 0, 1]);
+    expect(values(lt(tensor([true, false]), tensor([1, 1], { dtype: 'int32' })))).toEqual([0, 1]);
+    expect(eq(big, 0.5).dtype).toBe('bool');
   });
 
   test('NaN: unequal to everything, itself included; every ordering is false', () => {
@@ -121,7 +133,7 @@ describe('where', () => {
     expect(values(where(f64([-1, 0.5, 0, NaN, -0]), f64([1, 1, 1, 1, 1]), 0))).toEqual([1, 1, 0, 1, 0]);
   });
 
-  test('numbers for either branch take the other branch\'s dtype; two numbers take the condition\'s', () => {
+  test('numbers for either branch take the other branch\'s dtype; two numbers take a float condition\'s', () => {
     const c = tensor([1, 0]);
     const x64 = f64([7, 8]);
     expect(where(c, 1, x64).dtype).toBe('float64');
@@ -131,6 +143,16 @@ describe('where', () => {
     expect(values(where(c, 1, 2))).toEqual([1, 2]);
     // The condition's dtype does not have to match the branches'.
     expect(where(f64([1, 0]), tensor([1, 2]), tensor([3, 4])).dtype).toBe('float32');
+  });
+
+  test('a bool condition with two number branches: int32 for integers, float32 otherwise (as torch.where)', () => {
+    const c = tensor([true, false]);
+    expect(where(c, 1, 0).dtype).toBe('int32');
+    expect(values(where(c, 1, 0))).toEqual([1, 0]);
+    expect(where(c, 0.5, 0).dtype).toBe('float32');
+    expect(where(c, tensor([1, 2], { dtype: 'int32' }), 0.5).dtype).toBe('float32');
+    expect(where(c, tensor([true, true]), tensor([false, false])).dtype).toBe('bool');
+    expect(values(where(c, tensor([1, 2], { dtype: 'int32' }), f64([5, 6])))).toEqual([1, 6]);
   });
 
   test('forward matches plain loops over three broadcast shapes', () => {

@@ -114,8 +114,8 @@ describe('tensor', () => {
     expect(() => tensor([1, 2, 3], { shape: [2] })).toThrow(ShapeError);
     expect(() => tensor(new Float32Array(2), { shape: [-1, -2] })).toThrow(/tensor: invalid shape \[-1,-2\]/);
     expect(() => tensor(new Float32Array(2), { shape: [2.5] })).toThrow(ShapeError);
-    expect(() => tensor([1], { dtype: 'int32' as never })).toThrow(DTypeError);
-    expect(() => tensor([1], { dtype: 'int32' as never })).toThrow(/tensor: unknown dtype "int32"/);
+    expect(() => tensor([1], { dtype: 'int64' as never })).toThrow(DTypeError);
+    expect(() => tensor([1], { dtype: 'int64' as never })).toThrow(/tensor: unknown dtype "int64" \(use 'float32', 'float64', 'int32' or 'bool'\)/);
   });
 
   test('the Tensor constructor checks that the data fits the shape', () => {

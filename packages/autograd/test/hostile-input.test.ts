@@ -52,9 +52,11 @@ describe('sizes beyond what can be allocated', () => {
 });
 
 describe('the Tensor constructor', () => {
-  it('refuses non-float storage and shapes that are not lists of non-negative integers', () => {
-    expect(() => new Tensor(new Int32Array(2) as unknown as Float32Array, [2])).toThrow(DTypeError);
-    expect(() => new Tensor(new Int32Array(2) as unknown as Float32Array, [2])).toThrow(/^Tensor: storage must be a Float32Array or Float64Array, got Int32Array/);
+  it('refuses storage of no dtype and shapes that are not lists of non-negative integers', () => {
+    expect(() => new Tensor(new Int16Array(2) as unknown as Float32Array, [2])).toThrow(DTypeError);
+    expect(() => new Tensor(new Int16Array(2) as unknown as Float32Array, [2])).toThrow(/^Tensor: storage must be a Float32Array, Float64Array, Int32Array \(int32\) or Uint8Array \(bool\), got Int16Array/);
+    expect(new Tensor(new Int32Array(2), [2]).dtype).toBe('int32');
+    expect(new Tensor(new Uint8Array(2), [2]).dtype).toBe('bool');
     expect(() => new Tensor([1, 2] as unknown as Float32Array, [2])).toThrow(DTypeError);
     for (const shape of [[1.5, 2], [-3], [NaN], [Infinity]]) {
       expect(() => new Tensor(new Float32Array(3), shape), String(shape)).toThrow(/^Tensor: invalid shape/);

@@ -448,7 +448,9 @@ describe('gather', () => {
     expect(x.gather(1, [[1], [0]]).toArray()).toEqual([[2], [3]]);
     expect(x.gather(1, [[0, 0, 1], [1, 0, 0]]).shape).toEqual([2, 3]);
     expect(x.gather(-1, [[-1], [-2]]).toArray()).toEqual([[2], [3]]); // negative indices count from the end
-    expect(gather(x, 1, tensor([[1], [1]])).toArray()).toEqual([[2], [4]]);
+    expect(gather(x, 1, tensor([[1], [1]], { dtype: 'int32' })).toArray()).toEqual([[2], [4]]);
+    // Indices are integers: a float index tensor is refused, not truncated.
+    expect(() => gather(x, 1, tensor([[1], [1]]))).toThrow("gather: index must be an int32 tensor, got float32 of shape [2,1]; convert it with toDtype('int32')");
   });
 
   it('adds the gradient of repeated picks together', () => {
@@ -482,7 +484,7 @@ describe('gather', () => {
       fc.property(arb, ({ x, axis, m, seed }) => {
         const ax = pos(axis, x.ndim);
         const idx = indexFor(x.shape, ax, m, seed);
-        const index = tensor(idx.values, { dtype: 'float64', shape: idx.shape });
+        const index = tensor(idx.values, { dtype: 'int32', shape: idx.shape });
         assertClose(x.gather(axis, index), gatherRef(x.data, x.shape, ax, idx.values, idx.shape), 0, 0);
       }),
       { numRuns: 40 },
@@ -493,7 +495,7 @@ describe('gather', () => {
     const shapes = shapeArb({ minRank: 1, maxRank: 3, maxDim: 3 });
     const pick = (axis: number, m: number) => (x: Tensor): Tensor => {
       const idx = indexFor(x.shape, pos(axis, x.ndim), m, 3);
-      return x.gather(axis, tensor(idx.values, { dtype: 'float64', shape: idx.shape }));
+      return x.gather(axis, tensor(idx.values, { dtype: 'int32', shape: idx.shape }));
     };
     checkGradProperty(pick(-1, 4), one(shapes), { numRuns: 15 });
     checkGradProperty(pick(0, 2), one(shapes), { numRuns: 10 });

@@ -1,8 +1,8 @@
 import { describe, expect, test } from 'vitest';
 import fc from 'fast-check';
 import {
-  abs, ArgumentError, clamp, cos, erf, exp, expm1, gelu, isFinite, leakyRelu, log, log1p, neg, relu, reciprocal,
-  sigmoid, sign, silu, sin, softplus, sqrt, square, tanh, tensor, Tensor,
+  abs, ArgumentError, clamp, cos, erf, exp, expm1, gelu, isFinite, isInf, isNan, leakyRelu, log, log1p, neg, relu, reciprocal,
+  sigmoid, sign, silu, sin, softplus, sqrt, square, tanh, tensor, Tensor, zeros,
   tan,
   asin,
   acos,
@@ -140,7 +140,6 @@ const cases: UnaryCase[] = [
   { name: 'trunc', op: trunc, method: (x) => x.trunc(), ref: Math.trunc, forward: { min: -10, max: 10 }, grad: { avoid: [-2, -1, 0, 1, 2] } },
   { name: 'frac', op: frac, method: (x) => x.frac(), ref: (v) => v - Math.trunc(v), forward: { min: -10, max: 10 }, grad: { avoid: [-2, -1, 0, 1, 2] } },
   { name: 'sign', op: sign, method: (x) => x.sign(), ref: Math.sign, grad: null },
-  { name: 'isFinite', op: isFinite, ref: (v) => (Number.isFinite(v) ? 1 : 0), grad: null },
 ];
 
 describe('hand-computed values and derivatives', () => {
@@ -230,12 +229,27 @@ describe('hand-computed values and derivatives', () => {
     expect(derivative((x) => x.clamp(undefined, 1), [-2, 5])).toEqual([1, 0]);
   });
 
-  test('sign and isFinite: values, and no gradient (sign acts as a constant, as its zero derivative says)', () => {
+  test('isFinite, isNan and isInf: bool tensors, true where the class holds; integer tensors are finite', () => {
+    const x = grad64([1, Infinity, -Infinity, NaN, -0]);
+    for (const [op, want] of [[isFinite, [1, 0, 0, 0, 1]], [isNan, [0, 0, 0, 1, 0]], [isInf, [0, 1, 1, 0, 0]]] as const) {
+      const y = op(x);
+      expect(y.dtype, op.name).toBe('bool');
+      expect(values(y), op.name).toEqual(want);
+      expect(y.requiresGrad).toBe(false);
+      expect(values(op(x.toDtype('float32'))), `${op.name} float32`).toEqual(want);
+    }
+    expect(values(x.isNan())).toEqual([0, 0, 0, 1, 0]);
+    const ints = tensor([5, -7], { dtype: 'int32' });
+    expect(values(isFinite(ints))).toEqual([1, 1]);
+    expect(values(isNan(ints))).toEqual([0, 0]);
+    expect(values(isInf(tensor([true, false])))).toEqual([0, 0]);
+    expect(isFinite(zeros([2, 0])).shape).toEqual([2, 0]);
+  });
+
+  test('sign: values, and no gradient (sign acts as a constant, as its zero derivative says)', () => {
     expect(values(sign(f64([-2, 0, 3, NaN])))).toEqual([-1, 0, 1, NaN]);
-    expect(values(isFinite(f64([1, Infinity, -Infinity, NaN, -0])))).toEqual([1, 0, 0, 0, 1]);
     const x = grad64([-2, 3]);
     expect(sign(x).requiresGrad).toBe(false);
-    expect(isFinite(x).requiresGrad).toBe(false);
     x.mul(sign(x)).sum().backward(); // |x| written with sign: d/dx = sign(x)
     expect(values(x.grad)).toEqual([-1, 1]);
   });
@@ -381,10 +395,10 @@ describe('edge cases', () => {
     expect(values(x.grad)).toEqual([0, 0]);
   });
 
-  test('NaN propagates through every op except isFinite', () => {
+  test('NaN propagates through every op', () => {
     for (const c of cases) {
       const y = c.op(f64([NaN]));
-      expect(Number.isNaN(y.item()), c.name).toBe(c.name !== 'isFinite');
+      expect(Number.isNaN(y.item()), c.name).toBe(true);
     }
   });
 

@@ -1,24 +1,24 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import {
-  GraphError, Tensor, Value, adamUpdate, axpy, axpby, crossEntropy, customOp, incrementVersion, linear, tensor, where, type NestedArray,
+  GraphError, Tensor, Value, adamUpdate, axpy, axpby, crossEntropy, customOp, incrementVersion, linear, tensor, where, type FloatArray, type NestedArray,
 } from '@chainrule/autograd';
 import { seededTensor } from '@chainrule/autograd/testing';
 
 const f64 = (v: NestedArray, requiresGrad = true): Tensor => tensor(v, { dtype: 'float64', requiresGrad });
 
 /** An in-place write that leaves the values as they are: only the version moves. */
-const touch = (t: Tensor): void => axpy(t.data, 0, new Float64Array(t.size) as Tensor['data']);
+const touch = (t: Tensor): void => axpy(t.data as FloatArray, 0, new Float64Array(t.size) as FloatArray);
 
 describe('version counters', () => {
   it('refuses a gradient of w·w after w changed in place, naming the op, input, shape, dtype and versions', () => {
     const w = tensor([1, 2], { requiresGrad: true });
     const y = w.mul(w).sum();
-    axpy(w.data, 1, new Float32Array([0, 1]));
+    axpy(w.data as FloatArray, 1, new Float32Array([0, 1]));
     expect(() => y.backward()).toThrow(GraphError);
     const w2 = tensor([1, 2], { requiresGrad: true });
     const y2 = w2.mul(w2).sum();
-    axpy(w2.data, 1, new Float32Array([0, 1]));
+    axpy(w2.data as FloatArray, 1, new Float32Array([0, 1]));
     expect(() => y2.backward()).toThrow(
       "backward of 'mul': input 1 (shape [2], float32) was modified in place after the forward (it is now at version 1)",
     );
@@ -28,12 +28,12 @@ describe('version counters', () => {
   it('counts every in-place write of the library', () => {
     const x = f64([1, 2]);
     expect(x.version).toBe(0);
-    axpy(x.data, 1, new Float64Array(2));
-    axpby(x.data, 1, new Float64Array(2), 1);
+    axpy(x.data as FloatArray, 1, new Float64Array(2));
+    axpby(x.data as FloatArray, 1, new Float64Array(2), 1);
     incrementVersion(x);
     expect(x.version).toBe(3);
     const m = new Float64Array(2), v = new Float64Array(2);
-    adamUpdate(x.data, new Float64Array([1, 1]), m, v, { beta1: 0.9, beta2: 0.999, stepSize: 0.1, biasCorrection2Sqrt: 1, eps: 1e-8, decay: 1, l2: 0, maximize: false });
+    adamUpdate(x.data as FloatArray, new Float64Array([1, 1]), m, v, { beta1: 0.9, beta2: 0.999, stepSize: 0.1, biasCorrection2Sqrt: 1, eps: 1e-8, decay: 1, l2: 0, maximize: false });
     expect(x.version).toBe(4);
   });
 
@@ -127,7 +127,7 @@ describe('version counters', () => {
     const w = f64([1, 2]);
     const d = w.detach();
     const z = w.mul(d).sum();
-    axpy(w.data, 1, new Float64Array([1, 1]));
+    axpy(w.data as FloatArray, 1, new Float64Array([1, 1]));
     expect(d.version).toBe(1);
     expect(() => z.backward()).toThrow(/'mul': input 1/);
   });

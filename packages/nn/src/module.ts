@@ -1,4 +1,4 @@
-import { ArgumentError, incrementVersion, noGrad, type FloatArray, type Tensor } from '@chainrule/autograd';
+import { ArgumentError, incrementVersion, noGrad, type Tensor, type TensorData } from '@chainrule/autograd';
 import { StateDictError } from './errors.js';
 import { formatShape, sameShape } from './format.js';
 import { emptyRecord, isWellFormed, quoteName } from './serialize/keys.js';
@@ -300,7 +300,7 @@ export abstract class Module {
       for (const k of unexpected) problems.push(`unexpected key ${quoteName(k)}`);
     }
     // The data each entry will be copied from, read once here: a getter cannot change it later.
-    const plan: { tensor: Tensor; target: FloatArray; source: FloatArray }[] = [];
+    const plan: { tensor: Tensor; target: TensorData; source: TensorData }[] = [];
     const loaded: string[] = [];
     for (const [k, entry] of own) {
       if (!given.has(k)) continue;
@@ -348,7 +348,7 @@ export abstract class Module {
  * Checks one state-dict entry against the tensor it would overwrite, reading each of its fields
  * once; calls `accept` with the data to copy when it fits, and returns the problem otherwise.
  */
-function checkSource(source: unknown, target: Tensor, accept: (data: FloatArray) => void): string | null {
+function checkSource(source: unknown, target: Tensor, accept: (data: TensorData) => void): string | null {
   const want = `${target.dtype} ${formatShape(target.shape)}`;
   if (typeof source !== 'object' || source === null) return `expected a tensor (${want}), got ${source === null ? 'null' : typeof source}`;
   let shape: unknown;
@@ -365,7 +365,7 @@ function checkSource(source: unknown, target: Tensor, accept: (data: FloatArray)
   const dims = shape as number[];
   if (!sameShape(dims, target.shape)) return `shape ${formatShape(dims)} in the dict, ${formatShape(target.shape)} in the module`;
   if (dtype !== target.dtype) return `dtype ${String(dtype)} in the dict, ${target.dtype} in the module`;
-  const Kind = target.dtype === 'float32' ? Float32Array : Float64Array;
+  const Kind = STORAGE[target.dtype];
   if (!(data instanceof Kind)) return `its data must be a ${Kind.name} (dtype ${target.dtype}), got ${describeData(data)}`;
   if (data.length !== target.size) {
     return `its data holds ${data.length} element(s) but its shape ${formatShape(dims)} (as the module's) needs ${target.size}`;
@@ -373,6 +373,8 @@ function checkSource(source: unknown, target: Tensor, accept: (data: FloatArray)
   accept(data);
   return null;
 }
+
+const STORAGE = { float32: Float32Array, float64: Float64Array, int32: Int32Array, bool: Uint8Array } as const;
 
 function describeData(data: unknown): string {
   if (data === null || typeof data !== 'object') return String(data === null ? 'null' : typeof data);

@@ -1,5 +1,5 @@
 import { AnomalyError } from '../errors.js';
-import type { FloatArray } from '../dtype.js';
+import type { TensorData } from '../dtype.js';
 import { runScoped } from './grad-mode.js';
 
 /**
@@ -72,7 +72,7 @@ export function captureCreationSite(): string {
   return (user.length > 0 ? user : frames).join('\n    ');
 }
 
-function firstNonFinite(data: FloatArray): number {
+function firstNonFinite(data: TensorData): number {
   for (let i = 0; i < data.length; i++) {
     const v = data[i]!;
     if (v - v !== 0) return i;
@@ -81,7 +81,7 @@ function firstNonFinite(data: FloatArray): number {
 }
 
 /** Throws when `data` holds a NaN or Inf. `phase` says whether a forward output or a gradient. */
-export function checkFinite(op: string, phase: 'forward' | 'backward', data: FloatArray, site: string | undefined, what = ''): void {
+export function checkFinite(op: string, phase: 'forward' | 'backward', data: TensorData, site: string | undefined, what = ''): void {
   const i = firstNonFinite(data);
   if (i < 0) return;
   const kind = phase === 'forward' ? 'its output' : `the gradient it computed${what}`;

@@ -1,6 +1,6 @@
 import { ArgumentError, GraphError, ShapeError } from '../errors.js';
 import { formatShape, shapesEqual, type Shape } from '../shape.js';
-import { Tensor, type GradNode } from '../tensor.js';
+import { expectFloat, Tensor, type GradNode } from '../tensor.js';
 import { ones } from '../creation.js';
 import { add } from '../ops/binary.js';
 import { sumTo } from '../ops/reduce.js';
@@ -228,6 +228,6 @@ function storeGrad(t: Tensor, g: Tensor, createGraph: boolean): void {
     return;
   }
   // y + 1·x rounds once, as dst[i] += src[i] does: the same bits, on the vector path when long.
-  axpyKernel(current.data, 1, g.data);
+  axpyKernel(expectFloat('backward', current).data, 1, expectFloat('backward', g).data);
   bumpVersion(current.data);
 }

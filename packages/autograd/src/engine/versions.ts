@@ -1,4 +1,4 @@
-import type { FloatArray } from '../dtype.js';
+import type { TensorData } from '../dtype.js';
 import { GraphError } from '../errors.js';
 import { formatShape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
@@ -21,17 +21,17 @@ interface Writes {
   version: number;
   at: number;
 }
-const written = new WeakMap<FloatArray, Writes>();
+const written = new WeakMap<TensorData, Writes>();
 /** In-place writes so far, all storages together: while 0, every version is 0 without a lookup. */
 let writes = 0;
 
 /** The version of a storage array: how many in-place writes the library has made into it. */
-export function versionOf(data: FloatArray): number {
+export function versionOf(data: TensorData): number {
   return writes === 0 ? 0 : (written.get(data)?.version ?? 0);
 }
 
 /** Records one in-place write into `data`. */
-export function bumpVersion(data: FloatArray): void {
+export function bumpVersion(data: TensorData): void {
   writes++;
   const entry = written.get(data);
   if (entry === undefined) written.set(data, { version: 1, at: writes });

@@ -1,4 +1,4 @@
-import type { FloatArray } from '../dtype.js';
+import type { FloatArray, TensorData } from '../dtype.js';
 import { wantsWasm } from './backend.js';
 import { holds, perDtype, type Allocator } from './monomorphic.js';
 import { binaryWasm, type OperandLayout } from './wasm/elementwise.js';
@@ -318,10 +318,10 @@ function endsWith(shape: readonly number[], tail: readonly number[]): boolean {
 
 /** out = cond ? a : b, all three broadcast to `outShape`. `cond` is true where non-zero. */
 export function broadcastWhere(
-  cond: FloatArray, condShape: readonly number[],
-  a: FloatArray, aShape: readonly number[],
-  b: FloatArray, bShape: readonly number[],
-  out: FloatArray, outShape: readonly number[],
+  cond: TensorData, condShape: readonly number[],
+  a: TensorData, aShape: readonly number[],
+  b: TensorData, bShape: readonly number[],
+  out: TensorData, outShape: readonly number[],
 ): void {
   if (out.length === 0) return;
   const { shape, strides } = collapseDims(outShape, [

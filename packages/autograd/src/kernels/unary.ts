@@ -8,7 +8,7 @@ import { isWasmUnaryOp } from './wasm/layout.js';
 /** The elementwise unary functions the kernel knows. */
 export type UnaryKind =
   | 'identity' | 'neg' | 'exp' | 'expm1' | 'log' | 'log1p' | 'sqrt' | 'abs' | 'sign' | 'tanh' | 'sigmoid'
-  | 'relu' | 'silu' | 'step' | 'sin' | 'cos' | 'erf' | 'softplus' | 'square' | 'reciprocal' | 'isfinite'
+  | 'relu' | 'silu' | 'step' | 'sin' | 'cos' | 'erf' | 'softplus' | 'square' | 'reciprocal'
   | 'tan' | 'asin' | 'acos' | 'atan' | 'sinh' | 'cosh' | 'asinh' | 'acosh' | 'atanh'
   | 'exp2' | 'log2' | 'log10' | 'mish' | 'hardsigmoid' | 'hardswish' | 'logsigmoid' | 'floor' | 'ceil'
   | 'round' | 'trunc';
@@ -184,9 +184,6 @@ function unaryKernels(erf: (x: number) => number): UnaryKernels {
       case 'trunc':
         for (let i = 0; i < n; i++) out[i] = Math.trunc(x[i]!);
         return;
-      case 'isfinite':
-        for (let i = 0; i < n; i++) out[i] = x[i]! - x[i]! === 0 ? 1 : 0;
-        return;
       default: {
         // A kind without a loop is a compile error here, not an output left at zeros.
         const missing: never = kind;
@@ -268,4 +265,23 @@ export function insideMask(x: FloatArray, lo: number, hi: number, out: FloatArra
 /** Whether each dtype runs its own copy of the unary kernels (for tests). */
 export function unaryKernelsAreMonomorphic(): boolean {
   return kernels.isMonomorphic();
+}
+
+/** The float classifications, each giving a bool. */
+export type ClassifyKind = 'isfinite' | 'isnan' | 'isinf';
+
+/** out[i] = 1 where x[i] is of `kind`, else 0. */
+export function classify(kind: ClassifyKind, x: FloatArray, out: Uint8Array): void {
+  const n = out.length;
+  switch (kind) {
+    case 'isfinite':
+      for (let i = 0; i < n; i++) out[i] = x[i]! - x[i]! === 0 ? 1 : 0;
+      return;
+    case 'isnan':
+      for (let i = 0; i < n; i++) out[i] = x[i] !== x[i] ? 1 : 0;
+      return;
+    case 'isinf':
+      for (let i = 0; i < n; i++) out[i] = x[i] === Infinity || x[i] === -Infinity ? 1 : 0;
+      return;
+  }
 }

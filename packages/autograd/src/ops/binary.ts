@@ -1,8 +1,11 @@
 import { allocate } from '../dtype.js';
-import { broadcastShapes, sizeOf } from '../shape.js';
+import { ArgumentError } from '../errors.js';
+import { broadcastShapes, formatShape, shapesEqual, sizeOf, type Shape } from '../shape.js';
 import { broadcastBinary, type BinaryKind } from '../kernels/binary.js';
-import { makeOutput, Tensor, type OutputOptions, type TensorLike } from '../tensor.js';
-import { operands } from './operands.js';
+import { integerBinary, type IntegerBinaryKind } from '../kernels/integer.js';
+import { broadcastCopy } from '../kernels/layout.js';
+import { isFloat, makeOutput, Tensor, type OutputOptions, type TensorLike } from '../tensor.js';
+import { floatOperands, operands } from './operands.js';
 import { where } from './where.js';
 import { zerosLike } from '../creation.js';
 
@@ -14,12 +17,41 @@ const READS_BASE: OutputOptions = { saves: [[0], []] };
 const READS_POW: OutputOptions = { saves: [[0, 1], [0, 1, 'output']] };
 const READS_BOTH: OutputOptions = { saves: [[0, 1], [0, 1]] };
 
-/** Runs a broadcasting binary kernel; the result has no graph yet. */
+/**
+ * Runs a broadcasting binary kernel on operands of one dtype (see `operands`); the result has no
+ * graph yet. int32 operands run the integer kernels, which only the ops of IntegerBinaryKind reach.
+ */
 export function binaryForward(op: string, kind: BinaryKind, a: Tensor, b: Tensor): { data: Tensor['data']; shape: number[] } {
   const shape = broadcastShapes(op, a.shape, b.shape);
-  const data = allocate(a.dtype, sizeOf(shape), op, shape);
-  broadcastBinary(kind, a.data, a.shape, b.data, b.shape, data, shape);
-  return { data, shape };
+  if (isFloat(a) && isFloat(b)) {
+    const data = allocate(a.dtype, sizeOf(shape), op, shape);
+    broadcastBinary(kind, a.data, a.shape, b.data, b.shape, data, shape);
+    return { data, shape };
+  }
+  return { data: integerForward(op, kind as IntegerBinaryKind, a, b, shape), shape };
+}
+
+function integerForward(op: string, kind: IntegerBinaryKind, a: Tensor, b: Tensor, shape: Shape): Int32Array {
+  const x = broadcastInt(a, shape);
+  const y = broadcastInt(b, shape);
+  const out = allocate('int32', sizeOf(shape), op, shape);
+  const at = integerBinary(kind, x, y, out);
+  if (at >= 0) {
+    const what = kind === 'pow' ? `a negative exponent (${y[at]})` : 'integer division by zero';
+    throw new ArgumentError(
+      `${op}: ${what} at element ${at} of the result (${x[at]} and ${y[at]}), int32 operands of shapes ${formatShape(a.shape)} and ${formatShape(b.shape)}; convert to float with toDtype() for a float result`,
+    );
+  }
+  return out;
+}
+
+/** An int32 operand's elements broadcast to `shape`. */
+function broadcastInt(t: Tensor, shape: Shape): Int32Array {
+  if (!(t.data instanceof Int32Array)) throw new Error(`internal: integer kernel given ${t.dtype}`);
+  if (shapesEqual(t.shape, shape)) return t.data;
+  const out = new Int32Array(sizeOf(shape));
+  broadcastCopy(t.data, t.shape, out, shape);
+  return out;
 }
 
 /**
@@ -74,7 +106,7 @@ export function mul(a: TensorLike, b: TensorLike): Tensor {
  * @example div(x, y)
  */
 export function div(a: TensorLike, b: TensorLike): Tensor {
-  const [x, y] = operands('div', a, b);
+  const [x, y] = floatOperands('div', a, b);
   const { data, shape } = binaryForward('div', 'div', x, y);
   return makeOutput('div', data, shape, [x, y], (g, out) => [
     x.requiresGrad ? g.div(y) : null,
@@ -118,10 +150,10 @@ function extremum(op: 'maximum' | 'minimum', a: TensorLike, b: TensorLike): Tens
   const { data, shape } = binaryForward(op, op, x, y);
   return makeOutput(op, data, shape, [x, y], (g) => {
     const [xLoses, yLoses] = op === 'maximum' ? [x.lt(y), x.gt(y)] : [x.gt(y), x.lt(y)];
-    const tie = x.eq(y).mul(0.5);
+    const shared = where(x.eq(y), g.mul(0.5), g);
     return [
-      x.requiresGrad ? g.mul(tie.add(xLoses).neg().add(1)) : null,
-      y.requiresGrad ? g.mul(tie.add(yLoses).neg().add(1)) : null,
+      x.requiresGrad ? where(xLoses, 0, shared) : null,
+      y.requiresGrad ? where(yLoses, 0, shared) : null,
     ];
   }, READS_BOTH);
 }
@@ -135,7 +167,7 @@ function extremum(op: 'maximum' | 'minimum', a: TensorLike, b: TensorLike): Tens
  * @example atan2(y, x)
  */
 export function atan2(a: TensorLike, b: TensorLike): Tensor {
-  const [x, y] = operands('atan2', a, b);
+  const [x, y] = floatOperands('atan2', a, b);
   const { data, shape } = binaryForward('atan2', 'atan2', x, y);
   return makeOutput('atan2', data, shape, [x, y], (g) => {
     const r = x.square().add(y.square()).reciprocal();
@@ -152,7 +184,7 @@ export function atan2(a: TensorLike, b: TensorLike): Tensor {
  * @example hypot(x, y)
  */
 export function hypot(a: TensorLike, b: TensorLike): Tensor {
-  const [x, y] = operands('hypot', a, b);
+  const [x, y] = floatOperands('hypot', a, b);
   const { data, shape } = binaryForward('hypot', 'hypot', x, y);
   return makeOutput('hypot', data, shape, [x, y], (g, h) => [
     x.requiresGrad ? g.mul(x).div(h) : null,
@@ -169,7 +201,7 @@ export function hypot(a: TensorLike, b: TensorLike): Tensor {
  * @example logaddexp(logP, logQ)
  */
 export function logaddexp(a: TensorLike, b: TensorLike): Tensor {
-  const [x, y] = operands('logaddexp', a, b);
+  const [x, y] = floatOperands('logaddexp', a, b);
   const { data, shape } = binaryForward('logaddexp', 'logaddexp', x, y);
   return makeOutput('logaddexp', data, shape, [x, y], (g) => [
     x.requiresGrad ? g.div(y.sub(x).exp().add(1)) : null,
@@ -186,7 +218,7 @@ export function logaddexp(a: TensorLike, b: TensorLike): Tensor {
  * @example xlogy(p, q)
  */
 export function xlogy(a: TensorLike, b: TensorLike): Tensor {
-  const [x, y] = operands('xlogy', a, b);
+  const [x, y] = floatOperands('xlogy', a, b);
   const { data, shape } = binaryForward('xlogy', 'xlogy', x, y);
   return makeOutput('xlogy', data, shape, [x, y], (g) => [
     x.requiresGrad ? where(x.eq(0).mul(y.le(0)), 0, xlogy(g, y)) : null,
@@ -203,7 +235,7 @@ export function xlogy(a: TensorLike, b: TensorLike): Tensor {
  * @example copysign(x, s)
  */
 export function copysign(a: TensorLike, b: TensorLike): Tensor {
-  const [x, y] = operands('copysign', a, b);
+  const [x, y] = floatOperands('copysign', a, b);
   const { data, shape } = binaryForward('copysign', 'copysign', x, y);
   return makeOutput('copysign', data, shape, [x, y], (g, out) => [
     x.requiresGrad ? g.mul(where(x.eq(0), 0, out.div(x))) : null,

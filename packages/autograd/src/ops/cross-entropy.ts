@@ -2,7 +2,7 @@ import { allocate, type FloatArray } from '../dtype.js';
 import { ArgumentError, ShapeError } from '../errors.js';
 import { formatShape } from '../shape.js';
 import { crossEntropyBackward, crossEntropyForward } from '../kernels/fused.js';
-import { constant, expectTensor, makeOutput, Tensor } from '../tensor.js';
+import { constant, expectFloat, floatInput, makeOutput, Tensor, type FloatTensor } from '../tensor.js';
 import { checkSameDType } from './operands.js';
 import { logSoftmax, softmax } from './softmax.js';
 import { sum } from './reduce.js';
@@ -18,8 +18,8 @@ export interface CrossEntropyOpOptions {
 }
 
 /**
- * Softmax cross-entropy of logits [N, C] against class indices (N integers in [0, C): a Tensor
- * of shape [N] or an array) or target probabilities (a Tensor of shape [N, C]), in one op:
+ * Softmax cross-entropy of logits [N, C] against class indices (N integers in [0, C): an int32
+ * Tensor of shape [N], or an array) or target probabilities (a Tensor of shape [N, C]), in one op:
  * `-Σ_c target_c · logSoftmax(logits)_c` per sample, computed stably (logits of 1000 are fine).
  * Its VJP is (softmax - target)·g in one pass, softmax·Σtarget - target for targets that do not
  * sum to 1; probability targets that require grad get -logSoftmax·g. Each is an op on the fused
@@ -31,14 +31,14 @@ export interface CrossEntropyOpOptions {
  */
 export function crossEntropy(logits: Tensor, target: Tensor | ArrayLike<number>, options: CrossEntropyOpOptions = {}): Tensor {
   const op = 'crossEntropy';
-  const x = expectTensor(op, 'logits', logits);
+  const x = floatInput(op, 'logits', logits);
   const { reduction = 'mean' } = options;
   if (reduction !== 'mean' && reduction !== 'sum' && reduction !== 'none') {
     throw new ArgumentError(`${op}: reduction must be 'mean', 'sum' or 'none', got ${JSON.stringify(reduction)}`);
   }
   if (x.ndim !== 2) throw new ShapeError(`${op}: logits must be [N, C], got ${formatShape(x.shape)}`);
   const [rows, classes] = x.shape as [number, number];
-  const probs = target instanceof Tensor && target.ndim === 2 ? target : null;
+  const probs = target instanceof Tensor && target.ndim === 2 ? floatInput(op, 'target', target) : null;
   const labels = probs === null ? classLabels(op, target, rows, classes, x.shape) : null;
   if (probs !== null) {
     checkSameDType(op, x, probs);
@@ -71,7 +71,7 @@ export function crossEntropy(logits: Tensor, target: Tensor | ArrayLike<number>,
 /** What the gradient ops need of the forward: the target and each row's shift and log-sum. */
 interface Target {
   labels: Int32Array | null;
-  probs: Tensor | null;
+  probs: FloatTensor | null;
   stats: Float64Array;
   reduction: CrossEntropyReduction;
 }
@@ -79,8 +79,9 @@ interface Target {
 /** Each row's loss gradient from the output gradient g: g for a sum, g/N for a mean, g[r] for unreduced losses. */
 function rowScale(g: Tensor, rows: number, reduction: CrossEntropyReduction): Float64Array {
   const scale = new Float64Array(rows);
-  if (reduction === 'none') scale.set(g.data);
-  else scale.fill(reduction === 'mean' ? g.data[0]! / rows : g.data[0]!);
+  const gd = expectFloat('crossEntropy', g).data;
+  if (reduction === 'none') scale.set(gd);
+  else scale.fill(reduction === 'mean' ? gd[0]! / rows : gd[0]!);
   return scale;
 }
 
@@ -99,7 +100,7 @@ function scaleAdjoint(dc: Tensor, rows: number, reduction: CrossEntropyReduction
  * labels), in one pass of the fused kernel. An op of its own, so that the VJP of crossEntropy is
  * fast and still differentiable: its VJP below is that expression's derivative in Tensor ops.
  */
-function logitsGrad(x: Tensor, g: Tensor, t: Target): Tensor {
+function logitsGrad(x: FloatTensor, g: Tensor, t: Target): Tensor {
   const [rows, classes] = x.shape as [number, number];
   const dx = allocate(x.dtype, x.size);
   crossEntropyBackward(x.data, rows, classes, t.labels, t.probs === null ? null : t.probs.data, t.stats, rowScale(g, rows, t.reduction), dx, null);
@@ -124,7 +125,7 @@ function logitsGrad(x: Tensor, g: Tensor, t: Target): Tensor {
  * dTarget = -c·logSoftmax(x) per row, for probability targets that require grad, from the fused
  * kernel; its VJP is that expression's derivative in Tensor ops.
  */
-function probsGrad(x: Tensor, g: Tensor, t: Target): Tensor {
+function probsGrad(x: FloatTensor, g: Tensor, t: Target): Tensor {
   const [rows, classes] = x.shape as [number, number];
   const dp = allocate(x.dtype, x.size);
   // The kernel fills the logits' gradient in the same pass; here it is scratch.
@@ -141,7 +142,7 @@ function probsGrad(x: Tensor, g: Tensor, t: Target): Tensor {
 }
 
 /** One-hot rows of class labels. */
-function oneHot(labels: Int32Array, rows: number, classes: number, dtype: Tensor['dtype']): FloatArray {
+function oneHot(labels: Int32Array, rows: number, classes: number, dtype: FloatTensor['dtype']): FloatArray {
   const out = allocate(dtype, rows * classes);
   for (let r = 0; r < rows; r++) out[r * classes + labels[r]!] = 1;
   return out;

@@ -1,12 +1,18 @@
 import { allocate } from '../dtype.js';
-import { ShapeError } from '../errors.js';
+import { DTypeError, ShapeError } from '../errors.js';
 import { formatShape, normalizeAxis, sizeOf } from '../shape.js';
 import { gatherAxis, scatterAddAxis } from '../kernels/layout.js';
-import { expectTensor, makeOutput, Tensor, type NestedArray } from '../tensor.js';
+import { expectFloat, expectTensor, makeOutput, Tensor, type FloatTensor, type NestedArray } from '../tensor.js';
 import { tensor } from '../creation.js';
 
-/** Integer indices with their shape, checked against the size of the gathered axis. */
-function toIndex(op: string, index: Tensor | NestedArray, n: number): { values: Int32Array; shape: readonly number[] } {
+/**
+ * Integer indices with their shape, checked against the size of the gathered axis: an int32
+ * tensor (as PyTorch takes int64 ones), or nested arrays of integers.
+ */
+export function toIndex(op: string, index: Tensor | NestedArray, n: number): { values: Int32Array; shape: readonly number[] } {
+  if (index instanceof Tensor && index.dtype !== 'int32') {
+    throw new DTypeError(`${op}: index must be an int32 tensor, got ${index.dtype} of shape ${formatShape(index.shape)}; convert it with toDtype('int32')`);
+  }
   const t = index instanceof Tensor ? index : tensor(index, { dtype: 'float64' });
   const values = new Int32Array(t.size);
   for (let i = 0; i < t.size; i++) {
@@ -40,11 +46,11 @@ export function gather(input: Tensor, axis: number, index: Tensor | NestedArray)
   const m = x.ndim === 0 ? 1 : idx.shape[ax]!;
   const out = allocate(x.dtype, idx.values.length);
   gatherAxis(x.data, n, idx.values, m, outer, inner, out);
-  return makeOutput('gather', out, idx.shape, [x], (g) => [scatterAdd(g, x.shape, idx.values, ax)], { saves: [[]] });
+  return makeOutput('gather', out, idx.shape, [x], (g) => [scatterAdd(expectFloat('gather', g), x.shape, idx.values, ax)], { saves: [[]] });
 }
 
 /** The adjoint of gather: zeros of `shape` with g added at the gathered places. */
-function scatterAdd(g: Tensor, shape: readonly number[], values: Int32Array, ax: number): Tensor {
+function scatterAdd(g: FloatTensor, shape: readonly number[], values: Int32Array, ax: number): Tensor {
   const n = shape.length === 0 ? 1 : shape[ax]!;
   const m = g.ndim === 0 ? 1 : g.shape[ax]!;
   const outer = sizeOf(shape.slice(0, ax));
@@ -55,6 +61,6 @@ function scatterAdd(g: Tensor, shape: readonly number[], values: Int32Array, ax:
     const back = allocate(gg.dtype, values.length);
     gatherAxis(gg.data, n, values, m, outer, inner, back);
     // The adjoint of scatter-add is gather again; built from raw indices to stay on the graph.
-    return [makeOutput('gather', back, g.shape, [gg], (g3) => [scatterAdd(g3, shape, values, ax)], { saves: [[]] })];
+    return [makeOutput('gather', back, g.shape, [gg], (g3) => [scatterAdd(expectFloat('gather', g3), shape, values, ax)], { saves: [[]] })];
   }, { saves: [[]] });
 }

@@ -3,7 +3,7 @@ import { ArgumentError, ShapeError } from '../errors.js';
 import { formatShape, sizeOf } from '../shape.js';
 import { gemm } from '../kernels/gemm.js';
 import { reluBackward } from '../kernels/fused.js';
-import { expectTensor, makeOutput, type Tensor } from '../tensor.js';
+import { expectFloat, floatInput, makeOutput, type Tensor } from '../tensor.js';
 import { checkSameDType } from './operands.js';
 import { matmulT } from './matmul.js';
 import { sum } from './reduce.js';
@@ -25,9 +25,9 @@ export type LinearActivation = 'none' | 'relu';
  * @example linear(x, w, b, 'relu') // x [64, 784], w [128, 784], b [128] -> [64, 128]
  */
 export function linear(input: Tensor, weight: Tensor, bias?: Tensor | null, activation: LinearActivation = 'none'): Tensor {
-  const x = expectTensor('linear', 'input', input);
-  const w = expectTensor('linear', 'weight', weight);
-  const b = bias === undefined || bias === null ? null : expectTensor('linear', 'bias', bias);
+  const x = floatInput('linear', 'input', input);
+  const w = floatInput('linear', 'weight', weight);
+  const b = bias === undefined || bias === null ? null : floatInput('linear', 'bias', bias);
   if (activation !== 'none' && activation !== 'relu') {
     throw new ArgumentError(`linear: activation must be 'none' or 'relu', got ${JSON.stringify(activation)}`);
   }
@@ -71,7 +71,8 @@ export function linear(input: Tensor, weight: Tensor, bias?: Tensor | null, acti
  */
 function reluGrad(g: Tensor, y: Tensor): Tensor {
   const [rows, n] = g.shape as [number, number];
-  const out = allocate(g.dtype, g.size);
-  reluBackward(g.data, y.data, rows, n, out);
+  const gf = expectFloat('reluGrad', g);
+  const out = allocate(gf.dtype, g.size);
+  reluBackward(gf.data, expectFloat('reluGrad', y).data, rows, n, out);
   return makeOutput('reluGrad', out, g.shape, [g], (gg) => [reluGrad(gg, y)], { saves: [[y]] });
 }

@@ -3,8 +3,8 @@ import { ShapeError } from '../errors.js';
 import { broadcastShapes, formatShape, sizeOf } from '../shape.js';
 import { gemm } from '../kernels/gemm.js';
 import { broadcastStrides } from '../kernels/binary.js';
-import { expectTensor, makeOutput, type Tensor } from '../tensor.js';
-import { checkSameDType } from './operands.js';
+import { expectTensor, expectFloat, isFloat, makeOutput, type Tensor } from '../tensor.js';
+import { checkSameDType, promoteAll } from './operands.js';
 import { reshape } from './shape.js';
 
 /**
@@ -26,7 +26,9 @@ export function matmulT(a: Tensor, b: Tensor, transA: boolean, transB: boolean):
   const batchB = b.shape.slice(0, rb - 2);
   const batch = broadcastShapes('matmul', batchA, batchB);
   const count = sizeOf(batch);
-  const out = allocate(a.dtype, count * m * n, 'matmul', [...batch, m, n]);
+  const ad = expectFloat('matmul', a).data;
+  const bd = expectFloat('matmul', b).data;
+  const out = allocate(expectFloat('matmul', a).dtype, count * m * n, 'matmul', [...batch, m, n]);
   const stridesA = broadcastStrides(batchA, batch);
   const stridesB = broadcastStrides(batchB, batch);
   const matA = m * k, matB = k * n;
@@ -38,7 +40,7 @@ export function matmulT(a: Tensor, b: Tensor, transA: boolean, transB: boolean):
       offA += i * stridesA[d]!;
       offB += i * stridesB[d]!;
     }
-    gemm({ transA, transB, m, n, k, a: a.data, aOffset: offA * matA, b: b.data, bOffset: offB * matB, c: out, cOffset: bi * m * n });
+    gemm({ transA, transB, m, n, k, a: ad, aOffset: offA * matA, b: bd, bOffset: offB * matB, c: out, cOffset: bi * m * n });
   }
   // Over broadcast batches the gradients keep the output's batch axes; the engine sums them back.
   return makeOutput('matmul', out, [...batch, m, n], [a, b], (g) => [
@@ -51,12 +53,13 @@ export function matmulT(a: Tensor, b: Tensor, transA: boolean, transB: boolean):
  * Matrix product with NumPy's `matmul` rules: 1-D·1-D is a dot product, a 1-D operand is
  * promoted to a matrix and its axis removed from the result, batch axes broadcast.
  * @throws ShapeError if an operand is 0-d, the inner dimensions differ, or the batch axes do not broadcast.
- * @throws DTypeError if the dtypes differ.
+ * @throws DTypeError if float32 meets float64. int32 and bool operands are computed in float (as other float ops).
  * @example matmul(x, w) // [batch, in] · [in, out] -> [batch, out]
  */
 export function matmul(a: Tensor, b: Tensor): Tensor {
-  const x = expectTensor('matmul', 'input', a);
-  const y = expectTensor('matmul', 'other', b);
+  let x = expectTensor('matmul', 'input', a);
+  let y = expectTensor('matmul', 'other', b);
+  if (!isFloat(x) || !isFloat(y)) [x, y] = promoteAll('matmul', [x, y], 'float') as [Tensor, Tensor];
   checkSameDType('matmul', x, y);
   if (x.ndim === 0 || y.ndim === 0) {
     throw new ShapeError(`matmul: both operands need at least one dimension, got shapes ${formatShape(x.shape)} and ${formatShape(y.shape)}`);

@@ -4,7 +4,8 @@ import { formatShape, normalizeAxes, reducedShape, shapesEqual, sizeOf, type Sha
 import { productOfOthers, reduceAxis, reduceRun, type ReduceKind } from '../kernels/reduce.js';
 import { permute as permuteKernel } from '../kernels/layout.js';
 import { isGradEnabled } from '../engine/grad-mode.js';
-import { constant, expectTensor, makeOutput, type SavedRef, type Tensor } from '../tensor.js';
+import { constant, expectTensor, isFloat, makeOutput, type FloatTensor, type SavedRef, type Tensor } from '../tensor.js';
+import { toDtype } from './cast.js';
 import { expand, reshape } from './shape.js';
 import { where } from './where.js';
 import { isFinite } from './unary.js';
@@ -45,14 +46,39 @@ function reduceData(kind: ReduceKind, data: FloatArray, shape: Shape, axes: read
 /** `saves`: which of x and the output the VJP reads the values of. */
 function reduction(
   op: string, kind: ReduceKind, input: Tensor, axis: Axis, keepdims: boolean, saves: readonly SavedRef[],
-  vjp: (gKeep: Tensor, x: Tensor, outKeep: Tensor, axes: number[]) => Tensor,
+  vjp: (gKeep: Tensor, x: FloatTensor, outKeep: Tensor, axes: number[]) => Tensor,
 ): Tensor {
-  const x = expectTensor(op, 'input', input);
-  const axes = normalizeAxes(op, axis, x.ndim);
+  const t = expectTensor(op, 'input', input);
+  const axes = normalizeAxes(op, axis, t.ndim);
+  if (!isFloat(t)) return integerReduction(op, kind, t, axes, keepdims);
+  const x = t;
   const keepShape = reducedShape(x.shape, axes, true);
   const data = reduceData(kind, x.data, x.shape, axes);
   const shape = keepdims ? keepShape : reducedShape(x.shape, axes, false);
   return makeOutput(op, data, shape, [x], (g, out) => [vjp(reshape(g, keepShape), x, reshape(out, keepShape), axes)], { saves: [saves] });
+}
+
+/**
+ * A reduction of an int32 or bool tensor: int32 (the max or min of bools stays bool), computed
+ * exactly in float64. PyTorch sums integers into int64; chainrule has no int64, so a sum or
+ * product outside int32's range is an error rather than a wrapped number.
+ */
+function integerReduction(op: string, kind: ReduceKind, t: Tensor, axes: readonly number[], keepdims: boolean): Tensor {
+  const wide = toDtype(t, 'float64').data as Float64Array;
+  const data = reduceData(kind, wide, t.shape, axes);
+  const shape = reducedShape(t.shape, axes, keepdims);
+  const keepsBool = t.dtype === 'bool' && (kind === 'max' || kind === 'min');
+  const out = allocate(keepsBool ? 'bool' : 'int32', data.length, op, shape);
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i]!;
+    if (!(v >= -2147483648 && v <= 2147483647)) {
+      throw new ArgumentError(
+        `${op}: the ${kind} of the ${t.dtype} tensor of shape ${formatShape(t.shape)} is ${v} at element ${i} of the result, outside int32's range; convert to float64 first with toDtype('float64')`,
+      );
+    }
+    out[i] = v;
+  }
+  return constant(out, shape);
 }
 
 /**
@@ -76,7 +102,7 @@ export function mean(x: Tensor, axis?: Axis, keepdims = false): Tensor {
   return sum(t, axis, keepdims).div(count);
 }
 
-function extremumVjp(g: Tensor, x: Tensor, outKeep: Tensor, axes: number[]): Tensor {
+function extremumVjp(g: Tensor, x: FloatTensor, outKeep: Tensor, axes: number[]): Tensor {
   // Ties share the gradient evenly (torch.amax's rule).
   const mask = x.eq(outKeep.detach());
   return expand(g, x.shape).mul(mask).div(sum(mask, axes, true));
@@ -132,7 +158,7 @@ export function prod(x: Tensor, axis?: Axis, keepdims = false): Tensor {
 }
 
 /** For each element, the product of the others it is reduced with (layout of x). */
-function productOfOthersAlong(x: Tensor, axes: readonly number[]): FloatArray {
+function productOfOthersAlong(x: FloatTensor, axes: readonly number[]): FloatArray {
   const kept = x.shape.map((_, i) => i).filter((i) => !axes.includes(i));
   const perm = [...kept, ...axes];
   const permShape = perm.map((p) => x.shape[p]!);

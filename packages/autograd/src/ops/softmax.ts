@@ -1,4 +1,4 @@
-import { expectTensor, type Tensor } from '../tensor.js';
+import { floatInput, type Tensor } from '../tensor.js';
 import { normalizeAxis } from '../shape.js';
 import { stableShift, sum } from './reduce.js';
 
@@ -8,7 +8,7 @@ import { stableShift, sum } from './reduce.js';
  * @example logSoftmax(logits, 1)
  */
 export function logSoftmax(x: Tensor, axis = -1): Tensor {
-  const t = expectTensor('logSoftmax', 'input', x);
+  const t = floatInput('logSoftmax', 'input', x);
   const ax = normalizeAxis('logSoftmax', axis, t.ndim);
   // NOTE: not x - logsumexp(x): that rounds logsumexp at the logits' magnitude, 3e-5 off near
   // 1000 in float32. Shifting first, as PyTorch does, leaves only small numbers to round.
@@ -22,7 +22,7 @@ export function logSoftmax(x: Tensor, axis = -1): Tensor {
  * @example softmax(logits, -1)
  */
 export function softmax(x: Tensor, axis = -1): Tensor {
-  const t = expectTensor('softmax', 'input', x);
+  const t = floatInput('softmax', 'input', x);
   normalizeAxis('softmax', axis, t.ndim); // so a bad axis is reported as softmax's, not logSoftmax's
   return logSoftmax(t, axis).exp();
 }

@@ -1,11 +1,13 @@
-import { allocate } from '../dtype.js';
+import { allocate, type FloatArray } from '../dtype.js';
 import { ArgumentError } from '../errors.js';
-import { clamp as clampKernel, insideMask, leakyRelu as leakyReluKernel, mapUnary, type UnaryKind } from '../kernels/unary.js';
-import { constant, expectTensor, makeOutput, type OutputOptions, type Tensor } from '../tensor.js';
+import { clamp as clampKernel, classify, insideMask, leakyRelu as leakyReluKernel, mapUnary, type ClassifyKind, type UnaryKind } from '../kernels/unary.js';
+import { integerClamp, integerUnary, type IntegerUnaryKind } from '../kernels/integer.js';
+import { constant, expectTensor, floatInput, isFloat, makeOutput, type FloatTensor, type OutputOptions, type Tensor } from '../tensor.js';
+import { asDType } from './operands.js';
 import { where } from './where.js';
 import { zerosLike } from '../creation.js';
 
-function run(kind: UnaryKind, x: Tensor): Tensor['data'] {
+function run(kind: UnaryKind, x: FloatTensor): FloatArray {
   const out = allocate(x.dtype, x.size);
   mapUnary(kind, x.data, out);
   return out;
@@ -20,13 +22,32 @@ const READS_Y: OutputOptions = { saves: [['output']] };
  * A unary op: kernel `kind` forward, `vjp` backward (written in Tensor ops, so differentiable);
  * `reads` says which of x and y its VJP reads.
  */
-function unaryOp(op: string, kind: UnaryKind, input: Tensor, reads: OutputOptions, vjp: (g: Tensor, x: Tensor, y: Tensor) => Tensor): Tensor {
-  const x = expectTensor(op, 'input', input);
+function unaryOp(op: string, kind: UnaryKind, input: Tensor, reads: OutputOptions, vjp: (g: Tensor, x: FloatTensor, y: Tensor) => Tensor): Tensor {
+  const t = expectTensor(op, 'input', input);
+  const integer = isFloat(t) ? undefined : INTEGER_KINDS[kind];
+  if (integer !== undefined) return integerUnaryOp(integer, t);
+  const x = floatInput(op, 'input', t);
   return makeOutput(op, run(kind, x), x.shape, [x], (g, y) => [vjp(g, x, y)], reads);
 }
 
+// The unary ops PyTorch defines on integer tensors with an integer result (rounding leaves an
+// integer as it is); every other unary op computes an int32 or bool input in float32.
+const INTEGER_KINDS: Partial<Record<UnaryKind, IntegerUnaryKind>> = {
+  identity: 'identity', neg: 'neg', abs: 'abs', sign: 'sign', square: 'square',
+  floor: 'identity', ceil: 'identity', round: 'identity', trunc: 'identity',
+};
+
+/** An integer op on an int32 or bool tensor: int32 (a copy of a bool stays bool). No gradient. */
+function integerUnaryOp(kind: IntegerUnaryKind, t: Tensor): Tensor {
+  if (kind === 'identity' && t.dtype === 'bool') return constant(t.data.slice(), t.shape);
+  const x = asDType(t, 'int32').data as Int32Array;
+  const out = allocate('int32', x.length);
+  integerUnary(kind, x, out);
+  return constant(out, t.shape);
+}
+
 /** A 0/1 mask of where `x > 0`, outside the graph. */
-function positive(x: Tensor): Tensor {
+function positive(x: FloatTensor): Tensor {
   return constant(run('step', x), x.shape);
 }
 
@@ -104,8 +125,9 @@ export function abs(x: Tensor): Tensor {
  * @throws ArgumentError if the argument is not a Tensor.
  * @example sign(x)
  */
-export function sign(x: Tensor): Tensor {
-  return constant(run('sign', expectTensor('sign', 'input', x)), x.shape);
+export function sign(input: Tensor): Tensor {
+  const t = expectTensor('sign', 'input', input);
+  return isFloat(t) ? constant(run('sign', t), t.shape) : integerUnaryOp('sign', t);
 }
 
 /**
@@ -141,7 +163,7 @@ export function relu(x: Tensor): Tensor {
  * @example leakyRelu(x, 0.2)
  */
 export function leakyRelu(input: Tensor, slope = 0.01): Tensor {
-  const x = expectTensor('leakyRelu', 'input', input);
+  const x = floatInput('leakyRelu', 'input', input);
   if (!Number.isFinite(slope)) throw new ArgumentError(`leakyRelu: slope must be finite, got ${slope}`);
   const out = allocate(x.dtype, x.size);
   leakyReluKernel(x.data, slope, out);
@@ -169,7 +191,7 @@ export function erf(x: Tensor): Tensor {
  */
 export function gelu(input: Tensor): Tensor {
   // Checked here because a composite would otherwise fail inside with a message not naming gelu.
-  const x = expectTensor('gelu', 'input', input);
+  const x = floatInput('gelu', 'input', input);
   return x.mul(0.5).mul(erf(x.mul(Math.SQRT1_2)).add(1));
 }
 
@@ -237,12 +259,21 @@ export function reciprocal(x: Tensor): Tensor {
  * @throws ArgumentError if both bounds are missing or one is NaN (PyTorch also allows min > max; the result is then max everywhere).
  */
 export function clamp(input: Tensor, min?: number, max?: number): Tensor {
-  const x = expectTensor('clamp', 'input', input);
+  const t = expectTensor('clamp', 'input', input);
   const lo = min ?? -Infinity;
   const hi = max ?? Infinity;
   if (Number.isNaN(lo) || Number.isNaN(hi) || (min === undefined && max === undefined)) {
     throw new ArgumentError(`clamp: give at least one of min and max, and neither NaN (got min ${min}, max ${max})`);
   }
+  // Integer bounds keep an integer tensor integer, as torch.clamp; a fractional bound makes it float.
+  const integral = (v: number): boolean => Number.isInteger(v) || v === Infinity || v === -Infinity;
+  if (!isFloat(t) && integral(lo) && integral(hi)) {
+    const xi = asDType(t, 'int32').data as Int32Array;
+    const out = allocate('int32', xi.length);
+    integerClamp(xi, lo, hi, out);
+    return constant(out, t.shape);
+  }
+  const x = floatInput('clamp', 'input', t);
   const out = allocate(x.dtype, x.size);
   clampKernel(x.data, lo, hi, out);
   return makeOutput('clamp', out, x.shape, [x], (g) => {
@@ -252,13 +283,40 @@ export function clamp(input: Tensor, min?: number, max?: number): Tensor {
   }, READS_X);
 }
 
+/** A bool tensor classifying each element; an int32 or bool tensor is finite everywhere. */
+function classifyOp(op: string, kind: ClassifyKind, input: Tensor): Tensor {
+  const t = expectTensor(op, 'input', input);
+  const out = allocate('bool', t.size);
+  if (isFloat(t)) classify(kind, t.data, out);
+  else if (kind === 'isfinite') out.fill(1);
+  return constant(out, t.shape);
+}
+
 /**
- * 1 where finite, 0 where NaN or ±Inf (no gradient).
+ * True where finite, false where NaN or ±Infinity (a bool tensor, no gradient), as torch.isfinite.
  * @throws ArgumentError if the argument is not a Tensor.
  * @example isFinite(x)
  */
 export function isFinite(x: Tensor): Tensor {
-  return constant(run('isfinite', expectTensor('isFinite', 'input', x)), x.shape);
+  return classifyOp('isFinite', 'isfinite', x);
+}
+
+/**
+ * True where NaN (a bool tensor, no gradient), as torch.isnan.
+ * @throws ArgumentError if the argument is not a Tensor.
+ * @example x.isNan().any()
+ */
+export function isNan(x: Tensor): Tensor {
+  return classifyOp('isNan', 'isnan', x);
+}
+
+/**
+ * True where +Infinity or -Infinity (a bool tensor, no gradient), as torch.isinf.
+ * @throws ArgumentError if the argument is not a Tensor.
+ * @example isInf(x)
+ */
+export function isInf(x: Tensor): Tensor {
+  return classifyOp('isInf', 'isinf', x);
 }
 
 /**
@@ -393,7 +451,7 @@ export function mish(x: Tensor): Tensor {
  * 0, where expm1's y + 1 would give 0). Both read min(x, 0), so the branch not taken never overflows
  * into 0·Inf = NaN.
  */
-function eluForm(op: string, x: Tensor, scale: number, negScale: number, inputScale: number): Tensor {
+function eluForm(op: string, x: FloatTensor, scale: number, negScale: number, inputScale: number): Tensor {
   const negative = (xi: Tensor): Tensor => {
     const m = xi.clamp(undefined, 0);
     return inputScale === 1 ? m : m.mul(inputScale);
@@ -413,7 +471,7 @@ function eluForm(op: string, x: Tensor, scale: number, negScale: number, inputSc
  * @example elu(x, { alpha: 0.5 })
  */
 export function elu(input: Tensor, options: { alpha?: number } = {}): Tensor {
-  const x = expectTensor('elu', 'input', input);
+  const x = floatInput('elu', 'input', input);
   const { alpha = 1 } = options;
   if (!Number.isFinite(alpha)) throw new ArgumentError(`elu: alpha must be finite, got ${alpha}`);
   return eluForm('elu', x, 1, alpha, 1);
@@ -430,7 +488,7 @@ const SELU_SCALE = 1.0507009873554804934193349852946;
  * @example selu(x)
  */
 export function selu(input: Tensor): Tensor {
-  return eluForm('selu', expectTensor('selu', 'input', input), SELU_SCALE, SELU_ALPHA * SELU_SCALE, 1);
+  return eluForm('selu', floatInput('selu', 'input', input), SELU_SCALE, SELU_ALPHA * SELU_SCALE, 1);
 }
 
 /**
@@ -440,7 +498,7 @@ export function selu(input: Tensor): Tensor {
  * @example celu(x, { alpha: 2 })
  */
 export function celu(input: Tensor, options: { alpha?: number } = {}): Tensor {
-  const x = expectTensor('celu', 'input', input);
+  const x = floatInput('celu', 'input', input);
   const { alpha = 1 } = options;
   if (!Number.isFinite(alpha) || alpha === 0) throw new ArgumentError(`celu: alpha must be finite and non-zero, got ${alpha}`);
   return eluForm('celu', x, 1, alpha, 1 / alpha);
@@ -450,7 +508,7 @@ export function celu(input: Tensor, options: { alpha?: number } = {}): Tensor {
  * x limited to [lo, hi], with PyTorch's hardtanh gradient: zero at and beyond the bounds (clamp
  * passes it at the bounds), and passed through at NaN.
  */
-function hardClamp(op: string, x: Tensor, lo: number, hi: number): Tensor {
+function hardClamp(op: string, x: FloatTensor, lo: number, hi: number): Tensor {
   if (!(lo <= hi)) throw new ArgumentError(`${op}: minVal must be at most maxVal, neither NaN (got minVal ${lo}, maxVal ${hi})`);
   const out = allocate(x.dtype, x.size);
   clampKernel(x.data, lo, hi, out);
@@ -465,7 +523,7 @@ function hardClamp(op: string, x: Tensor, lo: number, hi: number): Tensor {
  */
 export function hardtanh(input: Tensor, options: { minVal?: number; maxVal?: number } = {}): Tensor {
   const { minVal = -1, maxVal = 1 } = options;
-  return hardClamp('hardtanh', expectTensor('hardtanh', 'input', input), minVal, maxVal);
+  return hardClamp('hardtanh', floatInput('hardtanh', 'input', input), minVal, maxVal);
 }
 
 /**
@@ -474,7 +532,7 @@ export function hardtanh(input: Tensor, options: { minVal?: number; maxVal?: num
  * @example relu6(x)
  */
 export function relu6(input: Tensor): Tensor {
-  return hardClamp('relu6', expectTensor('relu6', 'input', input), 0, 6);
+  return hardClamp('relu6', floatInput('relu6', 'input', input), 0, 6);
 }
 
 /**
@@ -513,7 +571,7 @@ export function logsigmoid(x: Tensor): Tensor {
  * @example softsign(x)
  */
 export function softsign(input: Tensor): Tensor {
-  const x = expectTensor('softsign', 'input', input);
+  const x = floatInput('softsign', 'input', input);
   return x.div(x.abs().add(1));
 }
 
@@ -523,7 +581,7 @@ export function softsign(input: Tensor): Tensor {
  * @example tanhshrink(x)
  */
 export function tanhshrink(input: Tensor): Tensor {
-  const x = expectTensor('tanhshrink', 'input', input);
+  const x = floatInput('tanhshrink', 'input', input);
   return x.sub(x.tanh());
 }
 
@@ -575,6 +633,6 @@ export function trunc(x: Tensor): Tensor {
  * @example frac(x)
  */
 export function frac(input: Tensor): Tensor {
-  const x = expectTensor('frac', 'input', input);
+  const x = floatInput('frac', 'input', input);
   return x.sub(trunc(x));
 }

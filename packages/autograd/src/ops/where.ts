@@ -2,8 +2,8 @@ import { allocate } from '../dtype.js';
 import { ShapeError } from '../errors.js';
 import { broadcastShapes, formatShape, sizeOf } from '../shape.js';
 import { broadcastWhere } from '../kernels/binary.js';
-import { expectTensor, makeOutput, scalarTensor, Tensor, type TensorLike } from '../tensor.js';
-import { checkSameDType } from './operands.js';
+import { expectTensor, isFloat, makeOutput, scalarTensor, Tensor, type TensorLike } from '../tensor.js';
+import { operands } from './operands.js';
 
 /**
  * `a` where `condition` is non-zero, else `b`, all broadcast together. The gradient of the
@@ -14,16 +14,14 @@ import { checkSameDType } from './operands.js';
  * by its Inf derivative. Make the unselected branch safe instead:
  * `where(x.gt(0), x.clamp(1e-12).log(), 0)`, not `where(x.gt(0), x.log(), 0)`.
  * @throws ShapeError if condition, a and b do not broadcast together.
- * @throws DTypeError if a and b differ in dtype.
+ * @throws DTypeError if one branch is float32 and the other float64. Otherwise branches combine
+ * as `add`'s operands do (an int32 with a float gives the float), and two bool branches stay bool;
+ * the condition is true where non-zero, of any dtype.
  * @example where(x.gt(0), x, x.mul(0.1))
  */
 export function where(condition: Tensor, a: TensorLike, b: TensorLike): Tensor {
   const cond = expectTensor('where', 'condition', condition);
-  // A number branch takes the other branch's dtype, so check that one is a Tensor before reading it.
-  const numberDType = typeof b === 'number' ? cond.dtype : expectTensor('where', 'other', b).dtype;
-  const x = typeof a === 'number' ? scalarTensor(a, numberDType) : expectTensor('where', 'input', a);
-  const y = typeof b === 'number' ? scalarTensor(b, x.dtype) : expectTensor('where', 'other', b);
-  checkSameDType('where', x, y);
+  const [x, y] = typeof a === 'number' && typeof b === 'number' ? numberBranches(cond, a, b) : operands('where', a, b, 'any');
   const shape = broadcastAll(cond, x, y);
   const data = allocate(x.dtype, sizeOf(shape), 'where', shape);
   broadcastWhere(cond.data, cond.shape, x.data, x.shape, y.data, y.shape, data, shape);
@@ -32,6 +30,15 @@ export function where(condition: Tensor, a: TensorLike, b: TensorLike): Tensor {
     x.requiresGrad ? where(c, g, 0) : null,
     y.requiresGrad ? where(c, 0, g) : null,
   ], { saves: [[c], [c]] });
+}
+
+/**
+ * Two number branches: the condition's dtype when it is float (so a float mask keeps its
+ * width), else int32 for two integers and float32 otherwise, as torch.where(mask, 1, 0) is integer.
+ */
+function numberBranches(cond: Tensor, a: number, b: number): [Tensor, Tensor] {
+  const dtype = isFloat(cond) ? cond.dtype : Number.isInteger(a) && Number.isInteger(b) ? 'int32' : 'float32';
+  return [scalarTensor(a, dtype), scalarTensor(b, dtype)];
 }
 
 /** The shape all three operands broadcast to; an error names each operand's shape, not a partial result. */

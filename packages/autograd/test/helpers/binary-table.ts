@@ -26,6 +26,8 @@ export interface BinaryCase {
   rtol?: number;
   /** Null: the op has no gradient, and its result never requires grad (comparisons). */
   grad: BinaryGrad | null;
+  /** 'bool' for an op whose result is a bool tensor whatever its operands (comparisons); else the operands' dtype. */
+  result?: 'bool';
 }
 
 /** Where the gradient of a binary op is checked. */
@@ -92,7 +94,7 @@ export function describeBinaryTable(cases: readonly BinaryCase[]): void {
             assertClose(c.method(a, b), expected, rtol);
             assertClose(c.op(a, s), refBroadcast([a, { data: [s], shape: [] }], c.ref), rtol);
             assertClose(c.op(s, b), refBroadcast([{ data: [s], shape: [] }, b], c.ref), rtol);
-            expect(y.dtype).toBe('float64');
+            expect(y.dtype).toBe(c.result ?? 'float64');
             // The inputs require grad; an op without a gradient gives a leaf that does not.
             expect(y.requiresGrad).toBe(c.grad !== null);
             if (c.grad === null) expect(y.isLeaf).toBe(true);
@@ -137,8 +139,8 @@ export function describeBinaryTable(cases: readonly BinaryCase[]): void {
 
     test('a number operand takes the dtype of the tensor, on either side; two 0-d tensors give a 0-d result', () => {
       for (const c of cases) {
-        expect(c.op(tensor([1.5, 2]), 2).dtype, c.name).toBe('float32');
-        expect(c.op(2, tensor([1.5, 2], { dtype: 'float64' })).dtype, c.name).toBe('float64');
+        expect(c.op(tensor([1.5, 2]), 2).dtype, c.name).toBe(c.result ?? 'float32');
+        expect(c.op(2, tensor([1.5, 2], { dtype: 'float64' })).dtype, c.name).toBe(c.result ?? 'float64');
         const y = c.op(tensor(3, { dtype: 'float64' }), tensor(2, { dtype: 'float64' }));
         expect(y.shape, c.name).toEqual([]);
         expect(y.item(), c.name).toBe(c.ref(3, 2));
@@ -152,7 +154,7 @@ export function describeBinaryTable(cases: readonly BinaryCase[]): void {
         fc.assert(
           fc.property(pairArb({ requiresGrad: false, dtype: 'float32' }), ([a, b]) => {
             const out32 = c.op(a!, b!);
-            expect(out32.dtype).toBe('float32');
+            expect(out32.dtype).toBe(c.result ?? 'float32');
             const out64 = c.op(a!.toDtype('float64'), b!.toDtype('float64'));
             expectFloat32Rounding(out32.data, out64.data);
           }),

@@ -87,7 +87,7 @@ function constantLike(rows: Tensor, values: ArrayLike<number>, shape: number[]):
  */
 function pickLoss(rows: Tensor, idx: Int32Array, w: Float64Array | null): { losses: Tensor; totalWeight: number } {
   const m = idx.length;
-  const safe = new Float64Array(m);
+  const safe = new Int32Array(m);
   const sampleWeights = new Float64Array(m);
   let totalWeight = 0;
   for (let i = 0; i < m; i++) {

@@ -47,6 +47,8 @@ export interface ModelInfo {
 const DATA_TYPE: Record<DType, TensorProto_DataType> = {
   float32: TensorProto_DataType.FLOAT,
   float64: TensorProto_DataType.DOUBLE,
+  int32: TensorProto_DataType.INT32,
+  bool: TensorProto_DataType.BOOL,
 };
 
 /** Little-endian bytes, as ONNX's raw_data requires whatever the host's byte order. */

@@ -1,4 +1,4 @@
-import type { FloatArray, Tensor } from '@chainrule/autograd';
+import type { FloatArray, FloatTensor, Tensor } from '@chainrule/autograd';
 import { rules, type OptionSchema } from './options.js';
 import {
   Optimizer, definedOnly, bufferLike, importBuffer, importCount,
@@ -53,7 +53,7 @@ export class Adagrad extends Optimizer<AdagradOptions, AdagradState> {
   /** Every rule of Adagrad's options is in its schema. */
   protected validate(): void {}
 
-  protected update(param: Tensor, grad: FloatArray, group: ParamGroup<AdagradOptions>): void {
+  protected update(param: FloatTensor, grad: FloatArray, group: ParamGroup<AdagradOptions>): void {
     const { lr, lrDecay, weightDecay: wd, initialAccumulatorValue, eps, maximize } = group;
     const s = this.stateOf(param, () => ({ step: 0, sum: bufferLike(param).fill(initialAccumulatorValue) }));
     s.step += 1;

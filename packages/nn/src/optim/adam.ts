@@ -1,4 +1,4 @@
-import { adamUpdate, type FloatArray, type Tensor } from '@chainrule/autograd';
+import { adamUpdate, type FloatArray, type FloatTensor, type Tensor } from '@chainrule/autograd';
 import { rules, type OptionSchema } from './options.js';
 import {
   Optimizer, definedOnly, bufferLike, check, exportBuffer, importBuffer, importCount, importOptionalBuffer,
@@ -43,7 +43,7 @@ abstract class AdamFamily extends Optimizer<AdamOptions, AdamState> {
     check(this.name, o.betas[1] >= 0 && o.betas[1] < 1, 'betas[1] must be in [0, 1)', o.betas[1]);
   }
 
-  protected update(param: Tensor, grad: FloatArray, group: ParamGroup<AdamOptions>): void {
+  protected update(param: FloatTensor, grad: FloatArray, group: ParamGroup<AdamOptions>): void {
     const { lr, betas, eps, weightDecay: wd, amsgrad, maximize } = group;
     const b1 = betas[0];
     const b2 = betas[1];

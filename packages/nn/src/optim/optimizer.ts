@@ -1,4 +1,4 @@
-import { ArgumentError, Tensor, enableGrad, incrementVersion, type FloatArray } from '@chainrule/autograd';
+import { ArgumentError, DTypeError, Tensor, enableGrad, incrementVersion, isFloat, type FloatArray, type FloatTensor } from '@chainrule/autograd';
 import { StateDictError } from '../errors.js';
 import { clearGrad, type ZeroGradOptions } from '../zero-grad.js';
 import { checkOptions, optionProblems, rules, type OptionRule, type OptionSchema } from './options.js';
@@ -60,7 +60,7 @@ export interface OptimizerStateDict {
  * class SignSGD extends Optimizer<{ lr: number }, object> {
  *   constructor(params: Iterable<Tensor>, lr = 0.01) { super('SignSGD', params, { lr }); }
  *   protected validate(o: { lr: number }) { if (!(o.lr >= 0)) throw new ArgumentError(`SignSGD: lr must be >= 0, got ${o.lr}`); }
- *   protected update(p: Tensor, g: FloatArray, group: ParamGroup<{ lr: number }>) { for (let i = 0; i < g.length; i++) p.data[i] -= group.lr * Math.sign(g[i]); }
+ *   protected update(p: FloatTensor, g: FloatArray, group: ParamGroup<{ lr: number }>) { for (let i = 0; i < g.length; i++) p.data[i] -= group.lr * Math.sign(g[i]); }
  *   protected exportState() { return {}; }
  *   protected importState() { return {}; }
  * }
@@ -140,7 +140,7 @@ export abstract class Optimizer<O extends BaseOptions, S extends object> {
     return [];
   }
   /** Updates one parameter in place from its gradient. */
-  protected abstract update(param: Tensor, grad: FloatArray, group: ParamGroup<O>): void;
+  protected abstract update(param: FloatTensor, grad: FloatArray, group: ParamGroup<O>): void;
   /** The state as plain data (copies, so later steps do not change it). */
   protected abstract exportState(state: S): ParamState;
   /** State from plain data, checked against the parameter; throws a message naming the problem. */
@@ -185,8 +185,10 @@ export abstract class Optimizer<O extends BaseOptions, S extends object> {
     });
     for (const group of this.paramGroups) {
       for (const p of group.params) {
-        if (p.grad === null) continue;
-        this.update(p, p.grad.data, group);
+        const g = p.grad;
+        // checkGrad made sure of both; the guard narrows the types for the update.
+        if (g === null || !isFloat(p) || !isFloat(g)) continue;
+        this.update(p, g.data, group);
         // Whatever the update wrote, a backward through a graph that saw the old values must refuse.
         incrementVersion(p);
       }
@@ -208,6 +210,7 @@ export abstract class Optimizer<O extends BaseOptions, S extends object> {
     const g: unknown = p.grad;
     if (g === null) return;
     const where = `parameter ${i} of group ${gi} (shape [${p.shape.join(',')}], ${p.dtype})`;
+    if (!isFloat(p)) throw new DTypeError(`${this.name}: ${where} is not float32 or float64, so it cannot be optimised`);
     if (!(g instanceof Tensor)) throw new ArgumentError(`${this.name}: the .grad of ${where} is not a Tensor`);
     if (g.dtype !== p.dtype || g.shape.length !== p.shape.length || g.shape.some((d, k) => d !== p.shape[k])) {
       throw new ArgumentError(`${this.name}: the .grad of ${where} has shape [${g.shape.join(',')}] and dtype ${g.dtype}; it must match the parameter`);

@@ -1,4 +1,4 @@
-import type { FloatArray, Tensor } from '@chainrule/autograd';
+import type { FloatArray, FloatTensor, Tensor } from '@chainrule/autograd';
 import { rules, type OptionSchema } from './options.js';
 import {
   Optimizer, definedOnly, bufferLike, exportBuffer, importBuffer, importCount, importOptionalBuffer,
@@ -57,7 +57,7 @@ export class RMSprop extends Optimizer<RMSpropOptions, RMSpropState> {
   /** Every rule of RMSprop's options is in its schema. */
   protected validate(): void {}
 
-  protected update(param: Tensor, grad: FloatArray, group: ParamGroup<RMSpropOptions>): void {
+  protected update(param: FloatTensor, grad: FloatArray, group: ParamGroup<RMSpropOptions>): void {
     const { lr, alpha, eps, weightDecay: wd, momentum: mu, centered, maximize } = group;
     const s = this.stateOf(param, () => ({ step: 0, squareAvg: bufferLike(param), momentumBuffer: null, gradAvg: null }));
     if (mu > 0) s.momentumBuffer ??= bufferLike(param);

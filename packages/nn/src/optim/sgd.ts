@@ -1,4 +1,4 @@
-import { axpby, axpy, type FloatArray, type Tensor } from '@chainrule/autograd';
+import { axpby, axpy, type FloatArray, type FloatTensor, type Tensor } from '@chainrule/autograd';
 import { rules, type OptionSchema } from './options.js';
 import {
   Optimizer, bufferLike, check, definedOnly, exportBuffer, importOptionalBuffer,
@@ -57,7 +57,7 @@ export class SGD extends Optimizer<SGDOptions, SGDState> {
     }
   }
 
-  protected update(param: Tensor, grad: FloatArray, group: ParamGroup<SGDOptions>): void {
+  protected update(param: FloatTensor, grad: FloatArray, group: ParamGroup<SGDOptions>): void {
     const { lr, momentum: mu, dampening, weightDecay: wd, nesterov, maximize } = group;
     const x = param.data;
     const n = x.length;

@@ -1,4 +1,4 @@
-import { Tensor, type FloatArray } from '@chainrule/autograd';
+import { Tensor, isFloat, type FloatArray } from '@chainrule/autograd';
 import { SafetensorsError } from '../errors.js';
 import type { OptimizerStateDict, OptionValue, ParamState, GroupStateDict } from '../optim/optimizer.js';
 import { emptyRecord, isPrototypeName, ownValue, quoteName } from './keys.js';
@@ -172,9 +172,10 @@ export function parseCheckpoint(bytes: Uint8Array): Checkpoint {
         fail(caller, `unexpected tensor ${quoteName(name)} (optimizer tensors are named optimizer.<parameter index>.<state name>)`);
       }
       if (t.shape.length !== 1) fail(caller, `optimizer tensor ${quoteName(name)} must be 1-d, got shape [${t.shape.join(',')}]`);
+      if (!isFloat(t)) fail(caller, `optimizer tensor ${quoteName(name)} must be float32 or float64, got ${t.dtype}`);
       let record = buffers.get(Number(index));
       if (record === undefined) buffers.set(Number(index), (record = emptyRecord()));
-      record[key] = t.data;
+      record[key] = t.data as FloatArray;
     } else {
       fail(caller, `unexpected tensor ${quoteName(name)} (expected model.* or optimizer.*)`);
     }
