@@ -90,6 +90,8 @@ function layout(w: LayoutWorkload): Runner {
   }
   const x = tensor(uniform(w.rows * w.width * w.pieces, SEEDS.layout, -1, 1, 'float32'), { shape: [w.rows, w.width * w.pieces] });
   return { run: () => void cumsum(x, -1).data[0] };
+}
+
 /** The linear-algebra workloads' inputs (types.ts, LinalgWorkload), the same in every contender. */
 function linalg(op: 'solve' | 'cholesky', n: number): Runner {
   const u = tensor(uniform(n * n, SEEDS.matA, -1, 1, 'float64'), { shape: [n, n] });
