@@ -558,6 +558,8 @@ describe('linalg: errors', () => {
     expect(() => pinv(f64([[1, 0], [0, 1]]), { rtol: -1 })).toThrow(ArgumentError);
     expect(messageOf(() => lstsq(f64([[1, 0], [0, 1]]), f64([[1, 2, 3]])))).toBe('lstsq: B [1,3] does not fit A [2,2]: need rows of size 2');
     expect(() => det(eye(2))).not.toThrow();
+    expect(messageOf(() => inv(tensor([[1, 0], [0, 1]], { dtype: 'int32' })))).toBe('inv: expected a float32 or float64 tensor, got int32 of shape [2,2]');
+    expect(() => solve(f64([[1, 0], [0, 1]]), tensor([1, 0], { dtype: 'bool' }))).toThrow(DTypeError);
   });
 
   it('the complete QR of a tall matrix has no gradient, as in PyTorch', () => {

@@ -23,7 +23,7 @@ import {
   permutationSign,
   triangularSolveInPlace,
 } from '../kernels/linalg.js';
-import { constant, expectTensor, makeOutput, type Tensor } from '../tensor.js';
+import { constant, expectFloat, expectTensor, makeOutput, type FloatTensor, type Tensor } from '../tensor.js';
 import { eye, zeros } from '../creation.js';
 import { checkSameDType } from './operands.js';
 import { concat, reshape, slice, transpose, unsqueeze } from './shape.js';
@@ -37,9 +37,12 @@ function mT(x: Tensor): Tensor {
   return transpose(x, -2, -1);
 }
 
-/** Checks a matrix (batch) argument: a Tensor of rank ≥ 2, square when asked. */
-function matrixArg(op: string, name: string, value: unknown, square: boolean): Tensor {
-  const x = expectTensor(op, name, value);
+/**
+ * Checks a matrix (batch) argument: a float Tensor of rank ≥ 2, square when asked. An int32 or
+ * bool tensor is a DTypeError, as torch.linalg refuses integer input.
+ */
+function matrixArg(op: string, name: string, value: unknown, square: boolean): FloatTensor {
+  const x = expectFloat(op, expectTensor(op, name, value));
   if (x.ndim < 2) {
     throw new ShapeError(`${op}: ${name} must have at least 2 dimensions (a matrix or a batch of them), got shape ${formatShape(x.shape)} ${x.dtype}`);
   }
@@ -209,7 +212,7 @@ function solveCore(op: string, a: Tensor, b: Tensor): Tensor {
  */
 export function solve(a: Tensor, b: Tensor, options: { left?: boolean } = {}): Tensor {
   const A = matrixArg('solve', 'A', a, true);
-  const B = expectTensor('solve', 'B', b);
+  const B = expectFloat('solve', expectTensor('solve', 'B', b));
   checkSameDType('solve', A, B);
   const left = options.left ?? true;
   const n = A.shape[A.ndim - 1]!;
