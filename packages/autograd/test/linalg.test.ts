@@ -471,6 +471,11 @@ describe('linalg: gradcheck and gradgradcheck', () => {
   });
   it('eigh: eigenvalues and a sign-invariant function of the eigenvectors', () => {
     checkBoth((m) => eigh(separated(m)).eigenvalues, squareArb());
+    // UPLO 'U' on a symmetric input: the same function of it, reached through the other triangle.
+    checkBoth((m) => {
+      const { eigenvalues, eigenvectors: v } = eigh(separated(m), { UPLO: 'U' });
+      return v.mul(v).mul(eigenvalues.unsqueeze(-2)).sum(-1);
+    }, squareArb(3), { grad: 8, gradgrad: 3 });
     checkBoth((m) => {
       const { eigenvalues, eigenvectors: v } = eigh(separated(m));
       // V∘V is invariant under the sign of each column.
