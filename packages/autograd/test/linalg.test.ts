@@ -306,6 +306,7 @@ describe('linalg: forward against the definitions', () => {
       for (let i = 0; i < batchCount(a); i++) {
         const r = mm(matrixAt(a, i), matrixAt(solution, i), m, n, k).map((v, j) => v - matrixAt(b!, i)[j]!);
         expect(maxDiff(mm(tr(matrixAt(a, i), m, n), r, n, m, k), new Array<number>(n * k).fill(0))).toBeLessThan(1e-13);
+        expect(rank.dtype).toBe('int32');
         expect(rank.data[i]).toBe(n);
         if (m > n) {
           for (let c = 0; c < k; c++) {

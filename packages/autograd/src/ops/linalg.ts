@@ -757,7 +757,7 @@ export interface LstsqResult {
   solution: Tensor;
   /** Squared residual norms [..., k] when m > n and every matrix has full rank, else shape [0]. */
   residuals: Tensor;
-  /** The effective rank of each matrix (whole numbers in A's dtype); no gradient. */
+  /** The effective rank of each matrix, int32; no gradient. */
   rank: Tensor;
   /** The singular values of each matrix, descending; no gradient. */
   singularValues: Tensor;
@@ -768,7 +768,7 @@ export interface LstsqResult {
  * (its 'gelsd' driver): X = pinv(A, rtol: rcond)·B, so it also solves under-determined and
  * rank-deficient systems. `residuals` holds the squared residual norms of the columns of X when
  * m > n and every matrix has full rank, and is empty otherwise (as PyTorch); `rank` holds each
- * matrix's effective rank (as numbers in A's dtype) and `singularValues` its singular values.
+ * matrix's effective rank (int32) and `singularValues` its singular values.
  * The gradients are pinv's, as PyTorch's linalg_lstsq_backward.
  * @throws ShapeError if B does not have A's number of rows; DTypeError if the dtypes differ.
  * @example lstsq(a, b).solution // a [5,3], b [5,2] -> [3,2]
@@ -785,7 +785,7 @@ export function lstsq(a: Tensor, b: Tensor, options: { rcond?: number } = {}): L
   const solution = matmul(pinv(A, { rtol: rcond }), B);
   const singularValues = svdvals(A.detach());
   const k = Math.min(m, n);
-  const ranks = allocate(A.dtype, singularValues.size / Math.max(k, 1));
+  const ranks = new Int32Array(singularValues.size / Math.max(k, 1));
   for (let bi = 0; bi < ranks.length; bi++) {
     const top = singularValues.data[bi * k] ?? 0;
     let r = 0;
