@@ -1,12 +1,12 @@
 // chainrule itself, through its public API only (the way a user would write each workload):
 // the MLP with @chainrule/nn's MLP, crossEntropyLoss and SGD.
 
-import { cholesky, concat, cumsum, eye, kernelThreads, solve, tensor, Value, wasmGemmFlavour } from '@chainrule/autograd';
+import { cholesky, concat, cumsum, einsum, eye, kernelThreads, solve, tensor, Value, wasmGemmFlavour } from '@chainrule/autograd';
 import { crossEntropyLoss, MLP, SGD, type Linear } from '@chainrule/nn';
 import { scalarStep } from './scalar-workload.js';
 import { chainOps, CHAIN_ADD, CHAIN_MUL, MLP_SIZES, mlpData, SEEDS, uniform } from './data.js';
 import { peerVersion } from './peers.js';
-import { setupByKind, type Contender, type ContenderInfo, type LayoutWorkload, type Runner } from './types.js';
+import { setupByKind, type Contender, type ContenderInfo, type EinsumWorkload, type LayoutWorkload, type Runner } from './types.js';
 
 async function load(): Promise<ContenderInfo> {
   const kernels = process.env.CHAINRULE_KERNELS || 'auto';
@@ -105,6 +105,12 @@ function linalg(op: 'solve' | 'cholesky', n: number): Runner {
   return { run: () => void cholesky(s).data[0] };
 }
 
+function contraction(w: EinsumWorkload): Runner {
+  const [a, b, c] = w.shapes.map((shape, i) => tensor(uniform(shape.reduce((p, d) => p * d, 1), SEEDS.matA + i, -1, 1, w.dtype), { shape }));
+  if (w.via === 'einsum') return { run: () => void einsum(w.equation, ...[a!, b!, c].filter((t) => t !== undefined)).data[0] };
+  return { run: () => void (c === undefined ? a!.matmul(b!) : a!.matmul(b!.matmul(c))).data[0] };
+}
+
 const setup = setupByKind({
   matmul: (w) => matmul(w.n, w.dtype),
   mlp: (w) => mlp(w.batch, w.batches, w.lr),
@@ -112,6 +118,7 @@ const setup = setupByKind({
   scalar: (w) => scalar(w.samples, w.sizes, w.lr),
   layout,
   linalg: (w) => linalg(w.op, w.n),
+  einsum: contraction,
 });
 
 export const contender: Contender = { name: 'chainrule', load, setup };

@@ -8,7 +8,7 @@
 
 import { chainOps, CHAIN_ADD, CHAIN_MUL, mlpData, SEEDS, uniform } from './data.js';
 import { peerVersion, requirePeer } from './peers.js';
-import { setupByKind, NO_SCALAR_GRAPH, type Contender, type LayoutWorkload, type Runner } from './types.js';
+import { setupByKind, NO_SCALAR_GRAPH, type Contender, type EinsumWorkload, type LayoutWorkload, type Runner, type Unsupported } from './types.js';
 
 type Jax = typeof import('@jax-js/jax');
 type JArray = import('@jax-js/jax').Array;
@@ -149,6 +149,32 @@ function layout(w: LayoutWorkload): Runner {
   };
 }
 
+/** The einsum rows: np.einsum or the matmul calls it stands for, under jit. */
+function contraction(w: EinsumWorkload): Runner | Unsupported {
+  const { numpy: np, jit } = jax;
+  // NOTE: its einsum parser calls Iterator.prototype.map, which Node 20 lacks (Node 22 has it).
+  const iterator = (globalThis as { Iterator?: { prototype: { map?: unknown } } }).Iterator;
+  if (w.via === 'einsum' && typeof iterator?.prototype.map !== 'function') {
+    return { unsupported: 'np.einsum needs iterator helpers (Node 22+)' };
+  }
+  const xs = w.shapes.map((s, i) => array(uniform(s.reduce((p, d) => p * d, 1), SEEDS.matA + i, -1, 1, 'float32'), s));
+  const [a, b, c] = xs as [JArray, JArray, JArray | undefined];
+  let run: () => JArray;
+  if (c === undefined) {
+    const f = jit(w.via === 'einsum' ? (x: JArray, y: JArray) => np.einsum(w.equation, x, y) : (x: JArray, y: JArray) => np.matmul(x, y));
+    run = () => f(a.ref, b.ref);
+  } else {
+    const f = jit(w.via === 'einsum' ? (x: JArray, y: JArray, z: JArray) => np.einsum(w.equation, x, y, z) : (x: JArray, y: JArray, z: JArray) => np.matmul(x, np.matmul(y, z)));
+    run = () => f(a.ref, b.ref, c.ref);
+  }
+  return {
+    run: () => {
+      run().dataSync();
+    },
+    dispose: () => xs.forEach((x) => x.dispose()),
+  };
+}
+
 const setup = setupByKind({
   matmul: (w) => matmul(w.n, w.dtype),
   mlp: (w) => mlp(w.batch, w.batches, w.lr),
@@ -156,6 +182,7 @@ const setup = setupByKind({
   scalar: () => NO_SCALAR_GRAPH,
   layout,
   linalg: (w) => linalg(w.op, w.n),
+  einsum: contraction,
 });
 
 export const contender: Contender = { name: 'jax-js', load, setup };

@@ -104,6 +104,7 @@ const setup = setupByKind({
   scalar: () => NO_SCALAR_GRAPH,
   layout: (w) => ({ unsupported: `no ${w.op} op` }),
   linalg: () => NO_FACTORISATIONS,
+  einsum: () => ({ unsupported: 'no einsum' }),
 });
 
 export const contender: Contender = { name: 'js-pytorch', load, setup };

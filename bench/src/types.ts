@@ -72,7 +72,23 @@ export interface LinalgWorkload {
   n: number;
 }
 
-export type Workload = MatmulWorkload | MlpWorkload | ChainWorkload | ScalarWorkload | LayoutWorkload | LinalgWorkload;
+/**
+ * A contraction of seeded operands (`shapes`, forward only, result read back) written as einsum
+ * (`equation`) or as the equivalent matmul calls (the batched product; the chain as
+ * a·(b·c), the order einsum picks), so the two rows show what einsum's planning costs.
+ */
+export interface EinsumWorkload {
+  kind: 'einsum';
+  id: string;
+  equation: 'bij,bjk->bik' | 'ij,jk,kl->il';
+  shapes: number[][];
+  via: 'einsum' | 'matmul';
+  dtype: Dtype;
+  /** Floating-point operations of one run (the products in the cheapest order). */
+  flop: number;
+}
+
+export type Workload = MatmulWorkload | MlpWorkload | ChainWorkload | ScalarWorkload | LayoutWorkload | LinalgWorkload | EinsumWorkload;
 
 /** What a contender's setup returns: a closure that performs one unit of work. */
 export interface Runner {

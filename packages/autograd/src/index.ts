@@ -38,8 +38,19 @@ export { gather } from './ops/gather.js';
 export { where } from './ops/where.js';
 export { eq, ne, lt, le, gt, ge, logicalAnd, logicalOr, logicalXor, logicalNot, any, all } from './ops/compare.js';
 export { toDtype } from './ops/cast.js';
+// Contractions, norms, statistics, lerp and nanToNum.
+export { einsum } from './ops/einsum.js';
+export { outer, tensordot, bmm, addmm, baddbmm, type AddmmOptions } from './ops/products.js';
+export {
+  norm, vectorNorm, matrixNorm, normalize, cosineSimilarity, pairwiseDistance, cdist,
+  type VectorOrd, type MatrixOrd, type NormalizeOptions, type CosineSimilarityOptions, type PairwiseDistanceOptions, type CdistOptions, type CdistComputeMode,
+} from './ops/norms.js';
+export { nansum, nanmean, nanvar, nanstd, quantile, nanquantile, type QuantileOptions } from './ops/statistics.js';
+export { type QuantileInterpolation } from './kernels/quantile.js';
+export { lerp } from './ops/lerp.js';
+export { nanToNum, type NanToNumOptions } from './ops/unary.js';
 export { noGrad, enableGrad, setGradEnabled, isGradEnabled } from './engine/grad-mode.js';
-export { detectAnomaly, isAnomalyEnabled } from './engine/anomaly.js';
+export { detectAnomaly, isAnomalyEnabled, type AnomalyOptions } from './engine/anomaly.js';
 export { type BackwardOptions } from './engine/backward.js';
 export { incrementVersion } from './engine/versions.js';
 export { gradients, type GradientsOptions } from './engine/gradients.js';
@@ -48,7 +59,17 @@ export {
   gradcheck, gradgradcheck, assertGradcheck, numericGrad, formatGradcheckReport, GradcheckError,
   type GradcheckOptions, type GradcheckReport, type GradcheckWorst, type TensorFunction,
 } from './gradcheck.js';
-export { grad, valueAndGrad, vjp, jvp, hvp, jacobian, hessian, type Arg, type ArgnumsOption, type ValueAndGrad, type VjpResult, type JvpResult, type HvpResult } from './functional.js';
+export {
+  grad, valueAndGrad, vjp, jvp, hvp, jacobian, hessian,
+  type Arg, type Argnums, type ArgnumsOption, type NoArgnums, type GradsAt, type PerArgument, type ValueAndGrad, type VjpResult, type JvpResult, type HvpResult,
+} from './functional.js';
+export { checkpoint, type CheckpointOptions } from './checkpoint.js';
+export { retainedBytes } from './retained.js';
+// Structures of tensors (pytrees), shared by every transform.
+export {
+  treeFlatten, treeUnflatten, treeLeaves, treeStructure, treeMap, treeBroadcastPrefix, TreeDef,
+  type Tree, type TreeKind, type TreeOptions, type Flattened, type WithLeaves,
+} from './tree.js';
 export { customOp, type CustomOpDefinition, type CustomOpContext } from './custom-op.js';
 export { toDot } from './dot.js';
 export { formatTensor, tensorToHtml, gradcheckReportToHtml, taylorTestReportToHtml } from './display.js';
