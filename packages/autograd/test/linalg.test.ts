@@ -216,6 +216,45 @@ describe('linalg: forward against the definitions', () => {
     }), { numRuns: 40 });
   });
 
+  it('eigh, svd, qr and pinv: larger matrices, repeated eigenvalues, a diagonal input, and NaN', () => {
+    const cases: Tensor[] = [];
+    for (const n of [17, 40, 90]) {
+      const m = seededTensor([n, n], n, { requiresGrad: false });
+      cases.push(m.add(m.transpose()));
+    }
+    cases.push(f64([[2, 0, 0], [0, 2, 0], [0, 0, -1]]), eye(5, 5, { dtype: 'float64' }), f64([[0, 1], [1, 0]]));
+    // Q·diag(1, 1, 1, 5)·Qᵀ for an orthogonal Q: a threefold eigenvalue.
+    const { Q } = qr(seededTensor([4, 4], 3, { requiresGrad: false }));
+    cases.push(Q.mul(f64([1, 1, 1, 5])).matmul(Q.transpose()));
+    for (const a of cases) {
+      const n = a.shape[0]!;
+      const { eigenvalues: w, eigenvectors: v } = eigh(a);
+      const vi = matrixAt(v, 0), wi = Array.from(w.data);
+      for (let j = 1; j < n; j++) expect(wi[j]!).toBeGreaterThanOrEqual(wi[j - 1]!);
+      expect(maxDiff(mm(tr(vi, n, n), vi, n, n, n), identity(n))).toBeLessThan(1e-13);
+      const d = identity(n).map((x, idx) => x * wi[idx % n]!);
+      expect(maxDiff(mm(mm(vi, d, n, n, n), tr(vi, n, n), n, n, n), matrixAt(a, 0))).toBeLessThan(1e-13 * n);
+    }
+    for (const [m, n] of [[50, 30], [30, 50]] as const) {
+      const a = seededTensor([m, n], m, { requiresGrad: false });
+      const { U, S, Vh } = svd(a);
+      const u = matrixAt(U, 0), vh = matrixAt(Vh, 0), k = Math.min(m, n);
+      const sigma = new Array<number>(m * n).fill(0);
+      for (let j = 0; j < k; j++) sigma[j * n + j] = S.data[j]!;
+      expect(maxDiff(mm(tr(u, m, m), u, m, m, m), identity(m))).toBeLessThan(1e-13);
+      expect(maxDiff(mm(vh, tr(vh, n, n), n, n, n), identity(n))).toBeLessThan(1e-13);
+      expect(maxDiff(mm(mm(u, sigma, m, m, n), vh, m, n, n), matrixAt(a, 0))).toBeLessThan(1e-13);
+      const { Q, R } = qr(a, { mode: 'complete' });
+      const q = matrixAt(Q, 0);
+      expect(maxDiff(mm(tr(q, m, m), q, m, m, m), identity(m))).toBeLessThan(1e-13);
+      expect(maxDiff(mm(q, matrixAt(R, 0), m, m, n), matrixAt(a, 0))).toBeLessThan(1e-13);
+      const p = matrixAt(pinv(a), 0);
+      expect(maxDiff(mm(mm(matrixAt(a, 0), p, m, n, m), matrixAt(a, 0), m, m, n), matrixAt(a, 0))).toBeLessThan(1e-12);
+    }
+    const bad = eigh(f64([[1, NaN], [NaN, 1]]));
+    expect(Array.from(bad.eigenvalues.data).every(Number.isNaN)).toBe(true);
+  });
+
   it('svd: descending values, orthonormal U and V, U·diag(S)·Vh = A, full and reduced', () => {
     fc.assert(fc.property(rectArb(5), fc.boolean(), ([a], full) => {
       const { U, S, Vh } = svd(a!, { fullMatrices: full });
@@ -267,6 +306,7 @@ describe('linalg: forward against the definitions', () => {
       for (let i = 0; i < batchCount(a); i++) {
         const r = mm(matrixAt(a, i), matrixAt(solution, i), m, n, k).map((v, j) => v - matrixAt(b!, i)[j]!);
         expect(maxDiff(mm(tr(matrixAt(a, i), m, n), r, n, m, k), new Array<number>(n * k).fill(0))).toBeLessThan(1e-13);
+        expect(rank.dtype).toBe('int32');
         expect(rank.data[i]).toBe(n);
         if (m > n) {
           for (let c = 0; c < k; c++) {
@@ -290,7 +330,9 @@ describe('linalg: forward against the definitions', () => {
         const want = expSeries(matrixAt(a, i), n);
         const big = Math.max(1, ...want.map(Math.abs));
         expect(maxDiff(matrixAt(e, i), want)).toBeLessThan(1e-13 * big);
-        expect(maxDiff(mm(matrixAt(e, i), matrixAt(eNeg, i), n, n, n), identity(n))).toBeLessThan(1e-12 * big);
+        // The product's rounding error scales with both factors' sizes.
+        const bigNeg = Math.max(1, ...matrixAt(eNeg, i).map(Math.abs));
+        expect(maxDiff(mm(matrixAt(e, i), matrixAt(eNeg, i), n, n, n), identity(n))).toBeLessThan(1e-13 * n * big * bigNeg);
       }
     }), { numRuns: 40 });
     assertClose(matrixExp(f64([[0, 1], [-1, 0]])), f64([[Math.cos(1), Math.sin(1)], [-Math.sin(1), Math.cos(1)]]), 1e-15, 1e-16);
@@ -432,6 +474,11 @@ describe('linalg: gradcheck and gradgradcheck', () => {
   });
   it('eigh: eigenvalues and a sign-invariant function of the eigenvectors', () => {
     checkBoth((m) => eigh(separated(m)).eigenvalues, squareArb());
+    // UPLO 'U' on a symmetric input: the same function of it, reached through the other triangle.
+    checkBoth((m) => {
+      const { eigenvalues, eigenvectors: v } = eigh(separated(m), { UPLO: 'U' });
+      return v.mul(v).mul(eigenvalues.unsqueeze(-2)).sum(-1);
+    }, squareArb(3), { grad: 8, gradgrad: 3 });
     checkBoth((m) => {
       const { eigenvalues, eigenvectors: v } = eigh(separated(m));
       // V∘V is invariant under the sign of each column.
@@ -519,6 +566,8 @@ describe('linalg: errors', () => {
     expect(() => pinv(f64([[1, 0], [0, 1]]), { rtol: -1 })).toThrow(ArgumentError);
     expect(messageOf(() => lstsq(f64([[1, 0], [0, 1]]), f64([[1, 2, 3]])))).toBe('lstsq: B [1,3] does not fit A [2,2]: need rows of size 2');
     expect(() => det(eye(2))).not.toThrow();
+    expect(messageOf(() => inv(tensor([[1, 0], [0, 1]], { dtype: 'int32' })))).toBe('inv: expected a float32 or float64 tensor, got int32 of shape [2,2]');
+    expect(() => solve(f64([[1, 0], [0, 1]]), tensor([1, 0], { dtype: 'bool' }))).toThrow(DTypeError);
   });
 
   it('the complete QR of a tall matrix has no gradient, as in PyTorch', () => {

@@ -154,15 +154,36 @@ describe('matrixNorm and norm', () => {
     assertClose(x.norm(3, [0, 1], true), vectorNorm(x, 3, [0, 1], true), 1e-15);
   });
 
-  it('refuses what needs singular values, and bad axes', () => {
+  it("'nuc', 2 and -2: the sum, largest and smallest singular value, over any two axes, with gradients", () => {
+    // [[3, 0], [4, 5]] has singular values 3√5 and √5 (AᵀA has eigenvalues 45 and 5).
+    const x = f64([[3, 0], [4, 5]]);
+    assertClose(matrixNorm(x, 'nuc'), [4 * Math.sqrt(5)], 1e-15);
+    assertClose(matrixNorm(x, 2), [3 * Math.sqrt(5)], 1e-15);
+    assertClose(matrixNorm(x, -2), [Math.sqrt(5)], 1e-15);
+    assertClose(norm(x, 'nuc'), [4 * Math.sqrt(5)], 1e-15);
+    const y = seededTensor([3, 2, 4], 9, { requiresGrad: false });
+    // Axes (0, 2) of y are the matrices y[:, j, :]; keepdims keeps both as size 1.
+    const moved = y.permute(1, 0, 2);
+    for (const ord of ['nuc', 2, -2] as const) {
+      const byAxes = matrixNorm(y, ord, [0, 2], true);
+      expect(byAxes.shape).toEqual([1, 2, 1]);
+      assertClose(byAxes.reshape(2), matrixNorm(moved, ord), 1e-15);
+      // Away from repeated singular values: seeded values have distinct ones almost surely.
+      checkGradProperty((t) => matrixNorm(t!, ord), fc.constant([seededTensor([2, 3, 4], 12)]), { numRuns: 1 });
+      checkGradGradProperty((t) => matrixNorm(t!, ord), fc.constant([seededTensor([3, 2], 13)]), { numRuns: 1 });
+    }
+    expect(matrixNorm(zeros([0, 2], { dtype: 'float64' }), 'nuc').item()).toBe(0);
+    expect(() => matrixNorm(zeros([0, 2], { dtype: 'float64' }), 2)).toThrow(/^matrixNorm: the 2-norm of an empty matrix/);
+    expect(() => norm(seededTensor([2, 2, 2], 1), 'nuc')).toThrow(/^norm: p 'nuc' needs a 2-D input or two axes/);
+  });
+
+  it('refuses other orders and bad axes', () => {
     const x = f64([[1, 2], [3, 4]]);
-    expect(() => matrixNorm(x, 'nuc')).toThrow(/^matrixNorm: ord nuc needs the singular values/);
-    expect(() => matrixNorm(x, 2)).toThrow(ArgumentError);
-    expect(() => matrixNorm(x, 3 as 1)).toThrow(/^matrixNorm: ord must be 'fro', 1, -1, Infinity or -Infinity, got 3/);
+    expect(() => matrixNorm(x, 3 as 1)).toThrow(/^matrixNorm: ord must be 'fro', 'nuc', 1, -1, 2, -2, Infinity or -Infinity, got 3/);
     expect(() => matrixNorm(f64([1, 2]))).toThrow(/^matrixNorm: needs a tensor of at least 2 dimensions, got shape \[2\] float64/);
     expect(() => matrixNorm(x, 'fro', [0, 0] as [number, number])).toThrow(/^matrixNorm: the two axes must differ/);
     expect(() => matrixNorm(zeros([0, 2], { dtype: 'float64' }), 1)).toThrow(/^matrixNorm: the 1-norm of an empty matrix/);
-    expect(() => norm(x, 'nuc')).toThrow(/^norm: p 'nuc' is not computed here/);
+    expect(() => norm(x, 'max' as 'fro')).toThrow(/^norm: p 'max' is not computed here; p is a number, 'fro' or 'nuc'/);
   });
 });
 

@@ -16,14 +16,14 @@ import {
   choleskyLower,
   expmPade,
   householderQr,
-  jacobiEigh,
+  symmetricEigen,
   jacobiSvd,
   luFactor,
   luSolve,
   permutationSign,
   triangularSolveInPlace,
 } from '../kernels/linalg.js';
-import { constant, expectTensor, makeOutput, type Tensor } from '../tensor.js';
+import { constant, expectFloat, expectTensor, makeOutput, type FloatTensor, type Tensor } from '../tensor.js';
 import { eye, zeros } from '../creation.js';
 import { checkSameDType } from './operands.js';
 import { concat, reshape, slice, transpose, unsqueeze } from './shape.js';
@@ -37,9 +37,12 @@ function mT(x: Tensor): Tensor {
   return transpose(x, -2, -1);
 }
 
-/** Checks a matrix (batch) argument: a Tensor of rank ≥ 2, square when asked. */
-function matrixArg(op: string, name: string, value: unknown, square: boolean): Tensor {
-  const x = expectTensor(op, name, value);
+/**
+ * Checks a matrix (batch) argument: a float Tensor of rank ≥ 2, square when asked. An int32 or
+ * bool tensor is a DTypeError, as torch.linalg refuses integer input.
+ */
+function matrixArg(op: string, name: string, value: unknown, square: boolean): FloatTensor {
+  const x = expectFloat(op, expectTensor(op, name, value));
   if (x.ndim < 2) {
     throw new ShapeError(`${op}: ${name} must have at least 2 dimensions (a matrix or a batch of them), got shape ${formatShape(x.shape)} ${x.dtype}`);
   }
@@ -209,7 +212,7 @@ function solveCore(op: string, a: Tensor, b: Tensor): Tensor {
  */
 export function solve(a: Tensor, b: Tensor, options: { left?: boolean } = {}): Tensor {
   const A = matrixArg('solve', 'A', a, true);
-  const B = expectTensor('solve', 'B', b);
+  const B = expectFloat('solve', expectTensor('solve', 'B', b));
   checkSameDType('solve', A, B);
   const left = options.left ?? true;
   const n = A.shape[A.ndim - 1]!;
@@ -556,9 +559,9 @@ export interface EighResult {
 /**
  * Eigenvalues (ascending) and orthonormal eigenvectors (columns) of each symmetric matrix, as
  * `torch.linalg.eigh`: only the lower triangle (`UPLO` 'L', the default) or the upper ('U') is
- * read. Cyclic Jacobi, accurate to the last digits. Eigenvectors are determined up to sign
- * (and, at a repeated eigenvalue, up to a rotation within its eigenspace), so only losses
- * independent of that choice have a well-defined gradient.
+ * read. Householder tridiagonalisation and implicit QL (LAPACK's syev route). Eigenvectors are
+ * determined up to sign (and, at a repeated eigenvalue, up to a rotation within its
+ * eigenspace), so only losses independent of that choice have a well-defined gradient.
  *
  * Gradient (PyTorch's linalg_eig_backward, Hermitian case): gA = V·(diag(gλ) + F∘skew(Vᵀ·gV))·Vᵀ
  * with F_ij = 1/(λ_j − λ_i). It is symmetric, as PyTorch's, so check it through a symmetric
@@ -584,7 +587,7 @@ export function eigh(a: Tensor, options: { UPLO?: 'L' | 'U' } = {}): EighResult 
         else s[i * n + j] = s[j * n + i]!;
       }
     }
-    jacobiEigh(s, n, w.subarray(bi * n, (bi + 1) * n), v.subarray(bi * n * n, (bi + 1) * n * n));
+    symmetricEigen(s, n, w.subarray(bi * n, (bi + 1) * n), v.subarray(bi * n * n, (bi + 1) * n * n));
   }
   const [values, vectors] = multiOutput('eigh', batch, [{ shape: [n], data: w }, { shape: [n, n], data: v }], [A], ([gL, gV], [L, V]) => {
     const vtgv = matmul(mT(V!), gV!);
@@ -754,7 +757,7 @@ export interface LstsqResult {
   solution: Tensor;
   /** Squared residual norms [..., k] when m > n and every matrix has full rank, else shape [0]. */
   residuals: Tensor;
-  /** The effective rank of each matrix (whole numbers in A's dtype); no gradient. */
+  /** The effective rank of each matrix, int32; no gradient. */
   rank: Tensor;
   /** The singular values of each matrix, descending; no gradient. */
   singularValues: Tensor;
@@ -765,7 +768,7 @@ export interface LstsqResult {
  * (its 'gelsd' driver): X = pinv(A, rtol: rcond)·B, so it also solves under-determined and
  * rank-deficient systems. `residuals` holds the squared residual norms of the columns of X when
  * m > n and every matrix has full rank, and is empty otherwise (as PyTorch); `rank` holds each
- * matrix's effective rank (as numbers in A's dtype) and `singularValues` its singular values.
+ * matrix's effective rank (int32) and `singularValues` its singular values.
  * The gradients are pinv's, as PyTorch's linalg_lstsq_backward.
  * @throws ShapeError if B does not have A's number of rows; DTypeError if the dtypes differ.
  * @example lstsq(a, b).solution // a [5,3], b [5,2] -> [3,2]
@@ -782,7 +785,7 @@ export function lstsq(a: Tensor, b: Tensor, options: { rcond?: number } = {}): L
   const solution = matmul(pinv(A, { rtol: rcond }), B);
   const singularValues = svdvals(A.detach());
   const k = Math.min(m, n);
-  const ranks = allocate(A.dtype, singularValues.size / Math.max(k, 1));
+  const ranks = new Int32Array(singularValues.size / Math.max(k, 1));
   for (let bi = 0; bi < ranks.length; bi++) {
     const top = singularValues.data[bi * k] ?? 0;
     let r = 0;

@@ -4,7 +4,8 @@ import { broadcastShapes, formatShape, normalizeAxes, normalizeAxis, reducedShap
 import { noGrad } from '../engine/grad-mode.js';
 import { constant, expectTensor, floatInput, makeOutput, type FloatTensor, type Tensor } from '../tensor.js';
 import { zerosLike } from '../creation.js';
-import { expand, reshape } from './shape.js';
+import { expand, permute, reshape } from './shape.js';
+import { svdvals } from './linalg.js';
 import { where } from './where.js';
 import { abs, clamp, sign, sqrt } from './unary.js';
 import { max, min, sum } from './reduce.js';
@@ -91,16 +92,17 @@ function normVjp(ord: number, gKeep: Tensor, x: Tensor, n: Tensor, axes: number[
 
 /**
  * The order of a matrix norm, as torch.linalg.matrix_norm spells it: 'fro', 'nuc', 1, -1, 2, -2,
- * Infinity or -Infinity. `matrixNorm` computes 'fro', ±1 and ±Infinity.
+ * Infinity or -Infinity.
  */
 export type MatrixOrd = 'fro' | 'nuc' | number;
 
 /**
  * A matrix norm over the two axes in `axis` (the last two by default), as
  * `torch.linalg.matrix_norm`: 'fro' is √(Σx²); 1 and -1 the largest and smallest absolute column
- * sum; Infinity and -Infinity the largest and smallest absolute row sum. The spectral (2, -2)
- * and nuclear ('nuc') norms need singular values and are not computed here.
- * @throws ArgumentError for another ord, or for 'nuc', 2 or -2.
+ * sum; Infinity and -Infinity the largest and smallest absolute row sum; 'nuc' the sum of the
+ * singular values, 2 and -2 the largest and smallest (from `svdvals`, whose gradient
+ * U·diag(g)·Vh they take; the spectral norm's is shared evenly between equal largest values).
+ * @throws ArgumentError for another ord.
  * @throws ShapeError if the input has fewer than two dimensions or the axes are out of range or equal.
  * @example matrixNorm(a) // Frobenius norm of each matrix in a batch
  */
@@ -116,11 +118,9 @@ export function matrixNorm(input: Tensor, ord: MatrixOrd = 'fro', axis: readonly
   const col = normalizeAxis('matrixNorm', axis[1], x.ndim);
   if (row === col) throw new ShapeError(`matrixNorm: the two axes must differ, got ${JSON.stringify(axis)} (input ${formatShape(x.shape)})`);
   if (ord === 'fro') return vectorNormAs('matrixNorm', x, 2, [row, col], keepdims);
-  if (ord === 'nuc' || ord === 2 || ord === -2) {
-    throw new ArgumentError(`matrixNorm: ord ${String(ord)} needs the singular values (svdvals), which matrixNorm does not compute (input ${formatShape(x.shape)} ${x.dtype})`);
-  }
+  if (ord === 'nuc' || ord === 2 || ord === -2) return singularValueNorm(x, ord, row, col, keepdims);
   if (ord !== 1 && ord !== -1 && ord !== Infinity && ord !== -Infinity) {
-    throw new ArgumentError(`matrixNorm: ord must be 'fro', 1, -1, Infinity or -Infinity, got ${String(ord)} (input ${formatShape(x.shape)} ${x.dtype})`);
+    throw new ArgumentError(`matrixNorm: ord must be 'fro', 'nuc', 1, -1, 2, -2, Infinity or -Infinity, got ${String(ord)} (input ${formatShape(x.shape)} ${x.dtype})`);
   }
   // 1-norms sum each column (over the rows), ∞-norms each row (over the columns).
   const [summed, other] = Math.abs(ord) === 1 ? [row, col] : [col, row];
@@ -132,19 +132,38 @@ export function matrixNorm(input: Tensor, ord: MatrixOrd = 'fro', axis: readonly
   return keepdims ? out : reshape(out, reducedShape(x.shape, [row, col].sort((a, b) => a - b), false));
 }
 
+/** The nuclear (sum) or spectral (largest, smallest) norm from the singular values of the matrices on axes row and col. */
+function singularValueNorm(x: FloatTensor, ord: 'nuc' | 2 | -2, row: number, col: number, keepdims: boolean): Tensor {
+  const rest = x.shape.map((_, i) => i).filter((i) => i !== row && i !== col);
+  const s = svdvals(permute(x, [...rest, row, col]));
+  if (ord !== 'nuc' && s.shape[s.ndim - 1] === 0) {
+    throw new ArgumentError(`matrixNorm: the ${ord}-norm of an empty matrix has no value (input ${formatShape(x.shape)} ${x.dtype})`);
+  }
+  const out = ord === 'nuc' ? sum(s, -1) : ord === 2 ? max(s, -1) : min(s, -1);
+  if (!keepdims) return out;
+  return reshape(out, x.shape.map((d, i) => (i === row || i === col ? 1 : d)));
+}
+
 /**
  * The norm of `torch.norm`: a vector p-norm over `axis` (all axes by default) for a number p,
  * and for 'fro' the square root of the sum of squares over the axes (the Frobenius norm of a
- * matrix). 'nuc' (the nuclear norm) needs singular values and is not computed here. Gradients
- * as `vectorNorm`: 0 at the zero vector.
- * @throws As `vectorNorm`; ArgumentError for 'nuc' or another string.
+ * matrix); for 'nuc' the nuclear norm (`matrixNorm(x, 'nuc')`) of a 2-D input, or over the two
+ * axes of `axis`. Gradients as `vectorNorm`: 0 at the zero vector.
+ * @throws As `vectorNorm`; ArgumentError for another string; ShapeError for 'nuc' without two axes.
  * @example norm(x) // √Σx² over all elements
  */
 export function norm(input: Tensor, p: number | 'fro' | 'nuc' = 'fro', axis?: Axis, keepdims = false): Tensor {
   const x = floatInput('norm', 'input', input);
   if (p === 'fro') return vectorNormAs('norm', x, 2, axis, keepdims);
+  if (p === 'nuc') {
+    const axes = axis === undefined ? (x.ndim === 2 ? [0, 1] : null) : typeof axis === 'number' ? null : axis;
+    if (axes === null || axes.length !== 2) {
+      throw new ShapeError(`norm: p 'nuc' needs a 2-D input or two axes, got shape ${formatShape(x.shape)} and axis ${JSON.stringify(axis)}`);
+    }
+    return matrixNorm(x, 'nuc', [axes[0]!, axes[1]!], keepdims);
+  }
   if (typeof p === 'string') {
-    throw new ArgumentError(`norm: p '${p}' is not computed here; p is a number or 'fro' (input ${formatShape(x.shape)} ${x.dtype})`);
+    throw new ArgumentError(`norm: p '${p}' is not computed here; p is a number, 'fro' or 'nuc' (input ${formatShape(x.shape)} ${x.dtype})`);
   }
   return vectorNormAs('norm', x, p, axis, keepdims);
 }
