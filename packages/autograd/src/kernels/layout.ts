@@ -1,4 +1,4 @@
-import type { FloatArray, TensorData } from '../dtype.js';
+import type { TensorData } from '../dtype.js';
 import { broadcastStrides, collapseDims } from './binary.js';
 
 /** out = x with axes reordered by `perm` (out axis d is x axis perm[d]). */
@@ -43,29 +43,6 @@ export function copyAlongAxis(
     const s = (o * srcN + srcStart) * inner;
     const d = (o * dstN + dstStart) * inner;
     dst.set(src.subarray(s, s + run), d);
-  }
-}
-
-/**
- * out[o, i, j] = x[o, index[o, i, j], j] over [outer, n, inner] x and [outer, m, inner] index
- * (torch.gather along the middle axis). Indices are checked by the caller.
- */
-export function gatherAxis(x: TensorData, n: number, index: ArrayLike<number>, m: number, outer: number, inner: number, out: TensorData): void {
-  for (let o = 0; o < outer; o++) {
-    for (let i = 0; i < m; i++) {
-      const r = (o * m + i) * inner;
-      for (let j = 0; j < inner; j++) out[r + j] = x[(o * n + index[r + j]!) * inner + j]!;
-    }
-  }
-}
-
-/** The adjoint of gatherAxis: out (zeroed by the caller) [o, index[o,i,j], j] += g[o, i, j]. */
-export function scatterAddAxis(g: FloatArray, m: number, index: ArrayLike<number>, n: number, outer: number, inner: number, out: FloatArray): void {
-  for (let o = 0; o < outer; o++) {
-    for (let i = 0; i < m; i++) {
-      const r = (o * m + i) * inner;
-      for (let j = 0; j < inner; j++) out[(o * n + index[r + j]!) * inner + j]! += g[r + j]!;
-    }
   }
 }
 
