@@ -1,12 +1,12 @@
 // chainrule itself, through its public API only (the way a user would write each workload):
 // the MLP with @chainrule/nn's MLP, crossEntropyLoss and SGD.
 
-import { kernelThreads, tensor, Value, wasmGemmFlavour } from '@chainrule/autograd';
+import { concat, cumsum, kernelThreads, tensor, Value, wasmGemmFlavour } from '@chainrule/autograd';
 import { crossEntropyLoss, MLP, SGD, type Linear } from '@chainrule/nn';
 import { scalarStep } from './scalar-workload.js';
 import { chainOps, CHAIN_ADD, CHAIN_MUL, MLP_SIZES, mlpData, SEEDS, uniform } from './data.js';
 import { peerVersion } from './peers.js';
-import { setupByKind, type Contender, type ContenderInfo, type Runner } from './types.js';
+import { setupByKind, type Contender, type ContenderInfo, type LayoutWorkload, type Runner } from './types.js';
 
 async function load(): Promise<ContenderInfo> {
   const kernels = process.env.CHAINRULE_KERNELS || 'auto';
@@ -83,11 +83,21 @@ function scalar(samples: number, sizes: number[], lr: number): Runner {
   return { run: scalarStep(Value, samples, sizes, lr) };
 }
 
+function layout(w: LayoutWorkload): Runner {
+  if (w.op === 'concat') {
+    const parts = Array.from({ length: w.pieces }, (_, p) => tensor(uniform(w.rows * w.width, SEEDS.layout + p, -1, 1, 'float32'), { shape: [w.rows, w.width] }));
+    return { run: () => void concat(parts, -1).data[0] };
+  }
+  const x = tensor(uniform(w.rows * w.width * w.pieces, SEEDS.layout, -1, 1, 'float32'), { shape: [w.rows, w.width * w.pieces] });
+  return { run: () => void cumsum(x, -1).data[0] };
+}
+
 const setup = setupByKind({
   matmul: (w) => matmul(w.n, w.dtype),
   mlp: (w) => mlp(w.batch, w.batches, w.lr),
   chain: (w) => chain(w.ops, w.size),
   scalar: (w) => scalar(w.samples, w.sizes, w.lr),
+  layout,
 });
 
 export const contender: Contender = { name: 'chainrule', load, setup };

@@ -8,7 +8,7 @@
 
 import { chainOps, CHAIN_ADD, CHAIN_MUL, mlpData, SEEDS, uniform } from './data.js';
 import { peerVersion, requirePeer } from './peers.js';
-import { setupByKind, NO_SCALAR_GRAPH, type Contender, type Runner } from './types.js';
+import { setupByKind, NO_SCALAR_GRAPH, type Contender, type LayoutWorkload, type Runner } from './types.js';
 
 type Jax = typeof import('@jax-js/jax');
 type JArray = import('@jax-js/jax').Array;
@@ -107,11 +107,34 @@ function chain(ops: number, size: number): Runner {
   };
 }
 
+function layout(w: LayoutWorkload): Runner {
+  const { numpy: np, jit } = jax;
+  if (w.op === 'concat') {
+    const parts = Array.from({ length: w.pieces }, (_, p) => array(uniform(w.rows * w.width, SEEDS.layout + p, -1, 1, 'float32'), [w.rows, w.width]));
+    const join = jit((xs: JArray[]) => np.concatenate(xs, -1));
+    return {
+      run: () => {
+        join(parts.map((p) => p.ref)).dataSync();
+      },
+      dispose: () => parts.forEach((p) => p.dispose()),
+    };
+  }
+  const x = array(uniform(w.rows * w.width * w.pieces, SEEDS.layout, -1, 1, 'float32'), [w.rows, w.width * w.pieces]);
+  const scan = jit((v: JArray) => np.cumsum(v, -1));
+  return {
+    run: () => {
+      scan(x.ref).dataSync();
+    },
+    dispose: () => x.dispose(),
+  };
+}
+
 const setup = setupByKind({
   matmul: (w) => matmul(w.n, w.dtype),
   mlp: (w) => mlp(w.batch, w.batches, w.lr),
   chain: (w) => chain(w.ops, w.size),
   scalar: () => NO_SCALAR_GRAPH,
+  layout,
 });
 
 export const contender: Contender = { name: 'jax-js', load, setup };

@@ -4,7 +4,7 @@
 
 import { chainOps, CHAIN_ADD, CHAIN_MUL, mlpData, SEEDS, uniform } from './data.js';
 import { peerVersion, requirePeer } from './peers.js';
-import { setupByKind, NO_SCALAR_GRAPH, type Contender, type ContenderInfo, type Runner } from './types.js';
+import { setupByKind, NO_SCALAR_GRAPH, type Contender, type ContenderInfo, type LayoutWorkload, type Runner } from './types.js';
 
 type Tf = typeof import('@tensorflow/tfjs-core');
 type Tensor = import('@tensorflow/tfjs-core').Tensor;
@@ -98,11 +98,35 @@ export function tfjsContender(name: string, backend: 'wasm' | 'cpu'): Contender 
     };
   }
 
+  function layout(w: LayoutWorkload): Runner {
+    if (w.op === 'concat') {
+      const parts = Array.from({ length: w.pieces }, (_, p) => tf.tensor2d(uniform(w.rows * w.width, SEEDS.layout + p, -1, 1, 'float32'), [w.rows, w.width]));
+      return {
+        run: () => {
+          const y = tf.concat(parts, -1);
+          y.dataSync();
+          y.dispose();
+        },
+        dispose: () => tf.dispose(parts),
+      };
+    }
+    const x = tf.tensor2d(uniform(w.rows * w.width * w.pieces, SEEDS.layout, -1, 1, 'float32'), [w.rows, w.width * w.pieces]);
+    return {
+      run: () => {
+        const y = tf.cumsum(x, 1);
+        y.dataSync();
+        y.dispose();
+      },
+      dispose: () => x.dispose(),
+    };
+  }
+
   const setup = setupByKind({
     matmul: (w) => (w.dtype === 'float32' ? matmul(w.n) : { unsupported: 'no float64 dtype' }),
     mlp: (w) => mlp(w.batch, w.batches, w.lr),
     chain: (w) => chain(w.ops, w.size),
     scalar: () => NO_SCALAR_GRAPH,
+    layout,
   });
 
   return { name, load, setup };

@@ -27,7 +27,7 @@ except ImportError:  # pragma: no cover - torch from pip may come without numpy
     np = None
 
 # Keep in step with data.ts.
-SEEDS = {"matA": 11, "matB": 12, "x": 21, "y": 22, "w1": 31, "b1": 32, "w2": 33, "b2": 34, "chain": 41}
+SEEDS = {"matA": 11, "matB": 12, "x": 21, "y": 22, "w1": 31, "b1": 32, "w2": 33, "b2": 34, "chain": 41, "layout": 61}
 CHAIN_CYCLE = ["mul", "add", "tanh"]
 CHAIN_MUL = 0.5
 CHAIN_ADD = 0.1
@@ -129,6 +129,22 @@ def chain(ops, size):
     return run
 
 
+def layout(op, rows, width, pieces):
+    if op == "concat":
+        parts = [uniform(rows * width, SEEDS["layout"] + p, -1, 1).reshape(rows, width) for p in range(pieces)]
+
+        def run():
+            torch.cat(parts, -1)
+
+        return run
+    x = uniform(rows * width * pieces, SEEDS["layout"], -1, 1).reshape(rows, width * pieces)
+
+    def run_cumsum():
+        torch.cumsum(x, -1)
+
+    return run_cumsum
+
+
 def setup(w):
     kind = w["kind"]
     if kind == "matmul":
@@ -137,6 +153,8 @@ def setup(w):
         return mlp(w["batch"], w["batches"], w["lr"])
     if kind == "chain":
         return chain(w["ops"], w["size"])
+    if kind == "layout":
+        return layout(w["op"], w["rows"], w["width"], w["pieces"])
     return "no scalar Value graph"
 
 

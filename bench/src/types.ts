@@ -46,7 +46,21 @@ export interface ScalarWorkload {
   lr: number;
 }
 
-export type Workload = MatmulWorkload | MlpWorkload | ChainWorkload | ScalarWorkload;
+/**
+ * A memory-bound layout op on float32 data, its result read back each run: 'concat' joins
+ * `pieces` tensors of [rows, width] along the last axis; 'cumsum' is the running sum along the
+ * last axis of one [rows, width·pieces] tensor.
+ */
+export interface LayoutWorkload {
+  kind: 'layout';
+  id: string;
+  op: 'concat' | 'cumsum';
+  rows: number;
+  width: number;
+  pieces: number;
+}
+
+export type Workload = MatmulWorkload | MlpWorkload | ChainWorkload | ScalarWorkload | LayoutWorkload;
 
 /** What a contender's setup returns: a closure that performs one unit of work. */
 export interface Runner {

@@ -1,6 +1,6 @@
 import { ArgumentError } from './errors.js';
 import { formatShape, stridesOf } from './shape.js';
-import { Tensor } from './tensor.js';
+import { isFloat, Tensor } from './tensor.js';
 import { noGrad } from './engine/grad-mode.js';
 import { gradients } from './engine/gradients.js';
 import { Generator } from './random.js';
@@ -64,7 +64,8 @@ function float64Copies(op: string, inputs: readonly Tensor[]): Tensor[] {
         throw new ArgumentError(`${op}: input ${i} (shape ${formatShape(t.shape)}) holds ${v} at ${JSON.stringify(unravel(e, t.shape))}; gradients are checked at finite points only`);
       }
     }
-    return new Tensor(Float64Array.from(t.data), t.shape, { requiresGrad: t.requiresGrad });
+    // Integer and bool inputs (indices, masks) are passed as they are: they have no gradient.
+    return isFloat(t) ? new Tensor(Float64Array.from(t.data), t.shape, { requiresGrad: t.requiresGrad }) : t;
   });
 }
 
@@ -84,7 +85,7 @@ function evaluate(op: string, f: TensorFunction, xs: Tensor[]): Tensor {
 
 /**
  * d<f(x), v>/dx by central differences in float64, for each input (v defaults to ones, so a
- * scalar f gives its gradient).
+ * scalar f gives its gradient); zeros for int32 and bool inputs, which have no gradient.
  * @throws ArgumentError as `gradcheck` (a non-Tensor or non-finite input).
  * @example const [dx] = numericGrad(x => x.pow(3).sum(), [x])
  */
@@ -95,7 +96,8 @@ export function numericGrad(f: TensorFunction, inputs: readonly Tensor[], option
     const v = options.gradOutput?.toDtype('float64').data;
     return xs.map((x) => {
       const out = new Float64Array(x.size);
-      for (let e = 0; e < x.size; e++) {
+      // An int32 or bool input cannot be moved by eps: its gradient is zero, as it has none.
+      for (let e = 0; e < (isFloat(x) ? x.size : 0); e++) {
         const [plus, minus] = perturbed('numericGrad', f, xs, x, e, eps);
         let d = 0;
         for (let j = 0; j < plus.length; j++) d += (v === undefined ? 1 : v[j]!) * (plus[j]! - minus[j]!);

@@ -21,6 +21,10 @@ export { add, sub, mul, div, pow, atan2, maximum, minimum, hypot, logaddexp, xlo
 export { neg, exp, expm1, log, log1p, sqrt, abs, sign, tanh, sigmoid, relu, leakyRelu, gelu, silu, softplus, sin, cos, erf, square, reciprocal, clamp, isFinite, isNan, isInf, tan, asin, acos, atan, sinh, cosh, asinh, acosh, atanh, exp2, log2, log10, mish, elu, selu, celu, hardtanh, relu6, hardsigmoid, hardswish, logsigmoid, softsign, tanhshrink, floor, ceil, round, trunc, frac } from './ops/unary.js';
 export { sum, mean, max, min, prod, logsumexp, variance, std, sumTo } from './ops/reduce.js';
 export { reshape, permute, transpose, slice, narrow, concat, stack, expand, squeeze, unsqueeze } from './ops/shape.js';
+export { split, chunk, unbind } from './ops/shape.js';
+export { flip, roll, pad, repeat, tile, repeatInterleave, movedim, meshgrid, type PadMode, type PadOptions, type MeshgridOptions } from './ops/rearrange.js';
+export { tril, triu, diag, diagonal, diagEmbed, trace } from './ops/diagonal.js';
+export { cumsum, cumprod, logcumsumexp } from './ops/scan.js';
 export { matmul } from './ops/matmul.js';
 export { linear, type LinearActivation } from './ops/linear.js';
 export { crossEntropy, type CrossEntropyOpOptions, type CrossEntropyReduction } from './ops/cross-entropy.js';

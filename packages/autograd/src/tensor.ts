@@ -17,6 +17,9 @@ import { toDtype } from './ops/cast.js';
 import { gather } from './ops/gather.js';
 import * as indexing from './ops/indexing.js';
 import type { NestedBooleans } from './creation.js';
+import * as rearrange from './ops/rearrange.js';
+import * as diagonals from './ops/diagonal.js';
+import * as scans from './ops/scan.js';
 import { isGradEnabled } from './engine/grad-mode.js';
 import { captureCreationSite, checkFinite, checksForward, isAnomalyEnabled } from './engine/anomaly.js';
 import { versionOf, writeCount } from './engine/versions.js';
@@ -387,8 +390,8 @@ export class Tensor implements Vertex {
   /** Same elements, new shape; one dimension may be -1. */ reshape(...shape: number[] | [readonly number[]]): Tensor { return shapeOps.reshape(this, flatShape(shape)); }
   /** Swaps two axes (the last two by default). */ transpose(axis0 = -2, axis1 = -1): Tensor { return shapeOps.transpose(this, axis0, axis1); }
   /** Reorders axes: `x.permute(2, 0, 1)`. */ permute(...axes: number[] | [readonly number[]]): Tensor { return shapeOps.permute(this, flatShape(axes)); }
-  /** Elements `start` to `end` (exclusive) along `axis`; negative bounds count from the end. */
-  slice(axis: number, start: number, end?: number): Tensor { return shapeOps.slice(this, axis, start, end); }
+  /** Elements `start` to `end` (exclusive) along `axis`, every `step`-th; negative bounds count from the end. */
+  slice(axis: number, start: number, end?: number, step = 1): Tensor { return shapeOps.slice(this, axis, start, end, step); }
   /** `length` elements from `start` along `axis` (PyTorch's narrow: start may be negative; no clipping). */
   narrow(axis: number, start: number, length: number): Tensor { return shapeOps.narrow(this, axis, start, length); }
   /** Broadcasts to a larger shape; -1 keeps a dimension. */ expand(...shape: number[] | [readonly number[]]): Tensor { return shapeOps.expand(this, flatShape(shape)); }
@@ -410,6 +413,33 @@ export class Tensor implements Vertex {
   /** This with `value` where the bool `mask` is true; no gradient there (`torch.masked_fill`). */ maskedFill(mask: Tensor, value: number | Tensor): Tensor { return indexing.maskedFill(this, mask, value); }
   /** The elements where the bool `mask` is true, 1-D (`torch.masked_select`). */ maskedSelect(mask: Tensor): Tensor { return indexing.maskedSelect(this, mask); }
   /** Coordinates of the non-zero elements, int32 [n, ndim] (`torch.nonzero`). */ nonzero(): Tensor { return indexing.nonzero(this); }
+
+  // Rearrangements, diagonals and scans (PyTorch's names and argument order).
+  /** Reverses the order along each axis in `dims`. */ flip(dims: number | readonly number[]): Tensor { return rearrange.flip(this, dims); }
+  /** Shifts elements along `dims` by `shifts`, wrapping around (flattened without dims). */
+  roll(shifts: number | readonly number[], dims?: number | readonly number[]): Tensor { return rearrange.roll(this, shifts, dims); }
+  /** Pads the last axes by (before, after) pairs, last axis first, as `F.pad`. */
+  pad(padding: readonly number[], options: rearrange.PadOptions = {}): Tensor { return rearrange.pad(this, padding, options); }
+  /** Tiles `repeats[d]` times along each axis (PyTorch's `Tensor.repeat`). */ repeat(...repeats: number[] | [readonly number[]]): Tensor { return rearrange.repeat(this, flatShape(repeats)); }
+  /** Tiles `reps[d]` times along each axis, leading 1s implied (`torch.tile`). */ tile(...reps: number[] | [readonly number[]]): Tensor { return rearrange.tile(this, flatShape(reps)); }
+  /** Repeats each element along `dim` (flattened without dim). */
+  repeatInterleave(repeats: number | readonly number[] | Tensor, dim?: number): Tensor { return rearrange.repeatInterleave(this, repeats, dim); }
+  /** Moves axes `source` to positions `destination`. */
+  movedim(source: number | readonly number[], destination: number | readonly number[]): Tensor { return rearrange.movedim(this, source, destination); }
+  /** Pieces of `splitSize` along `dim`, or of the sizes listed. */ split(splitSizeOrSections: number | readonly number[], dim = 0): Tensor[] { return shapeOps.split(this, splitSizeOrSections, dim); }
+  /** `chunks` pieces of ceil(n / chunks) along `dim` (fewer if they run out). */ chunk(chunks: number, dim = 0): Tensor[] { return shapeOps.chunk(this, chunks, dim); }
+  /** The slices along `dim`, each without that axis. */ unbind(dim = 0): Tensor[] { return shapeOps.unbind(this, dim); }
+  /** Lower triangle of the last two axes (column - row <= diagonal), zeros above. */ tril(diagonal = 0): Tensor { return diagonals.tril(this, diagonal); }
+  /** Upper triangle of the last two axes (column - row >= diagonal), zeros below. */ triu(diagonal = 0): Tensor { return diagonals.triu(this, diagonal); }
+  /** 1-D: the matrix with it on diagonal `offset`; 2-D: its diagonal `offset`. */ diag(offset = 0): Tensor { return diagonals.diag(this, offset); }
+  /** Diagonal `offset` of the matrices over axes dim1, dim2, as a new last axis. */
+  diagonal(offset = 0, dim1 = 0, dim2 = 1): Tensor { return diagonals.diagonal(this, offset, dim1, dim2); }
+  /** Matrices (over result axes dim1, dim2) with the last axis on diagonal `offset`. */
+  diagEmbed(offset = 0, dim1 = -2, dim2 = -1): Tensor { return diagonals.diagEmbed(this, offset, dim1, dim2); }
+  /** Sum of the main diagonal of a 2-D tensor. */ trace(): Tensor { return diagonals.trace(this); }
+  /** Running sum along `dim`. */ cumsum(dim: number): Tensor { return scans.cumsum(this, dim); }
+  /** Running product along `dim` (gradient exact through zeros). */ cumprod(dim: number): Tensor { return scans.cumprod(this, dim); }
+  /** Running log-sum-exp along `dim`, stable. */ logcumsumexp(dim: number): Tensor { return scans.logcumsumexp(this, dim); }
 
   /** Softmax along `axis` (the last by default). */ softmax(axis = -1): Tensor { return softmax(this, axis); }
   /** Log of softmax along `axis`, computed stably. */ logSoftmax(axis = -1): Tensor { return logSoftmax(this, axis); }
