@@ -7,6 +7,7 @@ the single-threaded JavaScript peers).
 """
 
 import json
+import math
 import os
 import sys
 import time
@@ -145,8 +146,46 @@ def layout(op, rows, width, pieces):
     return run_cumsum
 
 
+def linalg(op, n):
+    u = uniform(n * n, SEEDS["matA"], -1, 1, torch.float64).reshape(n, n)
+    identity = torch.eye(n, dtype=torch.float64)
+    if op == "solve":
+        a = u + n * identity
+        b = uniform(n, SEEDS["matB"], -1, 1, torch.float64)
+
+        def run():
+            torch.linalg.solve(a, b)
+
+        return run
+    s = u @ u.T / n + identity
+
+    def run():
+        torch.linalg.cholesky(s)
+
+    return run
+
+
+def contraction(w):
+    dt = torch.float32 if w["dtype"] == "float32" else torch.float64
+    xs = [uniform(math.prod(s), SEEDS["matA"] + i, -1, 1, dt).reshape(s) for i, s in enumerate(w["shapes"])]
+
+    def run():
+        if w["via"] == "einsum":
+            torch.einsum(w["equation"], *xs)
+        elif len(xs) == 2:
+            torch.matmul(xs[0], xs[1])
+        else:
+            torch.matmul(xs[0], torch.matmul(xs[1], xs[2]))
+
+    return run
+
+
 def setup(w):
     kind = w["kind"]
+    if kind == "linalg":
+        return linalg(w["op"], w["n"])
+    if kind == "einsum":
+        return contraction(w)
     if kind == "matmul":
         return matmul(w["n"], w["dtype"])
     if kind == "mlp":

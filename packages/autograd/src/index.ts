@@ -10,7 +10,7 @@
 export { Tensor, isFloat, type FloatTensor, type NestedArray, type TensorLike, type GradNode, type VJP, type GradHook, type HookHandle, type ReduceOptions, type SavedRef } from './tensor.js';
 export { type DType, type FloatDType, type FloatArray, type TensorData } from './dtype.js';
 export { type Shape, broadcastShapes } from './shape.js';
-export { ShapeError, DTypeError, GraphError, AnomalyError, ArgumentError } from './errors.js';
+export { ShapeError, DTypeError, GraphError, AnomalyError, ArgumentError, LinAlgError } from './errors.js';
 export {
   tensor, zeros, ones, full, zerosLike, onesLike, arange, linspace, eye, rand, randn,
   type CreateOptions, type RandomOptions, type NumericArray, type NestedBooleans,
@@ -26,6 +26,11 @@ export { flip, roll, pad, repeat, tile, repeatInterleave, movedim, meshgrid, typ
 export { tril, triu, diag, diagonal, diagEmbed, trace } from './ops/diagonal.js';
 export { cumsum, cumprod, logcumsumexp } from './ops/scan.js';
 export { matmul } from './ops/matmul.js';
+// Linear algebra (torch.linalg's names in camelCase).
+export {
+  solve, inv, det, slogdet, triangularSolve, cholesky, choleskySolve, qr, eigh, svd, svdvals, pinv, lstsq, matrixExp, matrixPower,
+  type TriangularSolveOptions, type PinvOptions, type SlogdetResult, type QrResult, type EighResult, type SvdResult, type LstsqResult,
+} from './ops/linalg.js';
 export { linear, type LinearActivation } from './ops/linear.js';
 export { crossEntropy, type CrossEntropyOpOptions, type CrossEntropyReduction } from './ops/cross-entropy.js';
 export { softmax, logSoftmax } from './ops/softmax.js';
@@ -37,6 +42,17 @@ export {
 export { where } from './ops/where.js';
 export { eq, ne, lt, le, gt, ge, logicalAnd, logicalOr, logicalXor, logicalNot, any, all } from './ops/compare.js';
 export { toDtype } from './ops/cast.js';
+// Contractions, norms, statistics, lerp and nanToNum.
+export { einsum } from './ops/einsum.js';
+export { outer, tensordot, bmm, addmm, baddbmm, type AddmmOptions } from './ops/products.js';
+export {
+  norm, vectorNorm, matrixNorm, normalize, cosineSimilarity, pairwiseDistance, cdist,
+  type VectorOrd, type MatrixOrd, type NormalizeOptions, type CosineSimilarityOptions, type PairwiseDistanceOptions, type CdistOptions, type CdistComputeMode,
+} from './ops/norms.js';
+export { nansum, nanmean, nanvar, nanstd, quantile, nanquantile, type QuantileOptions } from './ops/statistics.js';
+export { type QuantileInterpolation } from './kernels/quantile.js';
+export { lerp } from './ops/lerp.js';
+export { nanToNum, type NanToNumOptions } from './ops/unary.js';
 export { noGrad, enableGrad, setGradEnabled, isGradEnabled } from './engine/grad-mode.js';
 export { detectAnomaly, isAnomalyEnabled } from './engine/anomaly.js';
 export { type BackwardOptions } from './engine/backward.js';

@@ -12,6 +12,7 @@ import * as reduce from './ops/reduce.js';
 import * as shapeOps from './ops/shape.js';
 import * as compare from './ops/compare.js';
 import { matmul } from './ops/matmul.js';
+import * as linalg from './ops/linalg.js';
 import { softmax, logSoftmax } from './ops/softmax.js';
 import { toDtype } from './ops/cast.js';
 import { gather } from './ops/gather.js';
@@ -20,6 +21,10 @@ import type { NestedBooleans } from './creation.js';
 import * as rearrange from './ops/rearrange.js';
 import * as diagonals from './ops/diagonal.js';
 import * as scans from './ops/scan.js';
+import { addmm, baddbmm, bmm, outer, type AddmmOptions } from './ops/products.js';
+import { norm } from './ops/norms.js';
+import { nanmean, nanquantile, nanstd, nansum, nanvar, quantile, type QuantileOptions } from './ops/statistics.js';
+import { lerp } from './ops/lerp.js';
 import { isGradEnabled } from './engine/grad-mode.js';
 import { captureCreationSite, checkFinite, checksForward, isAnomalyEnabled } from './engine/anomaly.js';
 import { versionOf, writeCount } from './engine/versions.js';
@@ -385,6 +390,9 @@ export class Tensor implements Vertex {
 
   // Linear algebra.
   /** Matrix product with NumPy's `matmul` rules (1-D, 2-D and broadcast batches). */ matmul(other: Tensor): Tensor { return matmul(this, other); }
+  /** Determinant of each square matrix (last two axes), as `linalg.det`. */ det(): Tensor { return linalg.det(this); }
+  /** Matrix exponential of each square matrix, as `linalg.matrix_exp`. */ matrixExp(): Tensor { return linalg.matrixExp(this); }
+  /** Integer power of each square matrix (negative through the inverse). */ matrixPower(k: number): Tensor { return linalg.matrixPower(this, k); }
 
   // Shape ops.
   /** Same elements, new shape; one dimension may be -1. */ reshape(...shape: number[] | [readonly number[]]): Tensor { return shapeOps.reshape(this, flatShape(shape)); }
@@ -440,6 +448,26 @@ export class Tensor implements Vertex {
   /** Running sum along `dim`. */ cumsum(dim: number): Tensor { return scans.cumsum(this, dim); }
   /** Running product along `dim` (gradient exact through zeros). */ cumprod(dim: number): Tensor { return scans.cumprod(this, dim); }
   /** Running log-sum-exp along `dim`, stable. */ logcumsumexp(dim: number): Tensor { return scans.logcumsumexp(this, dim); }
+  // Contractions, norms, statistics, lerp and nanToNum.
+  /** Outer product with another 1-D tensor. */ outer(vec2: Tensor): Tensor { return outer(this, vec2); }
+  /** Batched matrix product of 3-D tensors with one batch size. */ bmm(mat2: Tensor): Tensor { return bmm(this, mat2); }
+  /** `beta·this + alpha·(mat1·mat2)`. */ addmm(mat1: Tensor, mat2: Tensor, options: AddmmOptions = {}): Tensor { return addmm(this, mat1, mat2, options); }
+  /** `beta·this + alpha·bmm(batch1, batch2)`. */ baddbmm(batch1: Tensor, batch2: Tensor, options: AddmmOptions = {}): Tensor { return baddbmm(this, batch1, batch2, options); }
+  /** Vector p-norm over `axis` (all by default), or 'fro'; gradient 0 at the zero vector. */
+  norm(p: number | 'fro' = 'fro', axis?: number | readonly number[], keepdims = false): Tensor { return norm(this, p, axis, keepdims); }
+  /** Sum over `axis`, NaN taken as 0. */ nansum(axis?: number | readonly number[], keepdims = false): Tensor { return nansum(this, axis, keepdims); }
+  /** Mean of the non-NaN elements over `axis`. */ nanmean(axis?: number | readonly number[], keepdims = false): Tensor { return nanmean(this, axis, keepdims); }
+  /** Variance of the non-NaN elements over `axis`; options as `var`. */
+  nanvar(axis?: number | readonly number[], options: { keepdims?: boolean; correction?: number } = {}): Tensor { return nanvar(this, axis, options); }
+  /** Standard deviation of the non-NaN elements over `axis`; options as `var`. */
+  nanstd(axis?: number | readonly number[], options: { keepdims?: boolean; correction?: number } = {}): Tensor { return nanstd(this, axis, options); }
+  /** The q-th quantiles along `axis` (of all elements when undefined). */
+  quantile(q: number | Tensor, axis?: number, options: QuantileOptions = {}): Tensor { return quantile(this, q, axis, options); }
+  /** The q-th quantiles along `axis`, ignoring NaN. */
+  nanquantile(q: number | Tensor, axis?: number, options: QuantileOptions = {}): Tensor { return nanquantile(this, q, axis, options); }
+  /** `this + weight·(end - this)`. */ lerp(end: Tensor, weight: TensorLike): Tensor { return lerp(this, end, weight); }
+  /** NaN, +Inf and -Inf replaced (by default 0 and the dtype's extremes). */
+  nanToNum(options: { nan?: number; posinf?: number; neginf?: number } = {}): Tensor { return unary.nanToNum(this, options); }
 
   /** Softmax along `axis` (the last by default). */ softmax(axis = -1): Tensor { return softmax(this, axis); }
   /** Log of softmax along `axis`, computed stably. */ logSoftmax(axis = -1): Tensor { return logSoftmax(this, axis); }
