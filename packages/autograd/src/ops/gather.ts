@@ -8,22 +8,44 @@ import { tensor } from '../creation.js';
 /**
  * Integer indices with their shape, checked against the size of the gathered axis: an int32
  * tensor (as PyTorch takes int64 ones), or nested arrays of integers. Negative indices count
- * from the end.
+ * from the end. NOTE: `values` may be the index tensor's own storage: read it, never write it.
  */
 export function toIndex(op: string, index: Tensor | NestedArray, n: number): { values: Int32Array; shape: readonly number[] } {
   if (index instanceof Tensor && index.dtype !== 'int32') {
     throw new DTypeError(`${op}: index must be an int32 tensor, got ${index.dtype} of shape ${formatShape(index.shape)}; convert it with toDtype('int32')`);
   }
-  const t = index instanceof Tensor ? index : tensor(index, { dtype: 'float64' });
-  const values = new Int32Array(t.size);
-  for (let i = 0; i < t.size; i++) {
-    const v = t.data[i]!;
-    if (!Number.isInteger(v) || v < -n || v >= n) {
-      throw new ShapeError(`${op}: index ${v} at position ${i} is not an integer in [${-n}, ${n}) for an axis of size ${n}`);
-    }
+  if (index instanceof Tensor) return { values: wrapIndices(op, index.data as Int32Array, n), shape: index.shape };
+  const t = tensor(index, { dtype: 'float64' });
+  const data = t.data as Float64Array;
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i]!;
+    if (!Number.isInteger(v) || v < -n || v >= n) throw outOfRange(op, v, i, n);
+  }
+  return { values: wrapIndices(op, Int32Array.from(data), n), shape: t.shape };
+}
+
+/**
+ * int32 `src` checked to lie in [-n, n), with negative indices counted from the end: `src`
+ * itself when none is negative (callers only read it), else a copy.
+ */
+function wrapIndices(op: string, src: Int32Array, n: number): Int32Array {
+  let negative = false;
+  for (let i = 0; i < src.length; i++) {
+    const v = src[i]!;
+    if (v < -n || v >= n) throw outOfRange(op, v, i, n);
+    if (v < 0) negative = true;
+  }
+  if (!negative) return src;
+  const values = new Int32Array(src.length);
+  for (let i = 0; i < src.length; i++) {
+    const v = src[i]!;
     values[i] = v < 0 ? v + n : v;
   }
-  return { values, shape: t.shape };
+  return values;
+}
+
+function outOfRange(op: string, v: number, i: number, n: number): ShapeError {
+  return new ShapeError(`${op}: index ${v} at position ${i} is not an integer in [${-n}, ${n}) for an axis of size ${n}`);
 }
 
 /** Checked indices along one axis: the axis, its values and shape (0-d taken as [1] by the kernels). */
