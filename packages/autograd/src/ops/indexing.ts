@@ -3,7 +3,7 @@ import { ArgumentError, DTypeError, ShapeError } from '../errors.js';
 import { broadcastShapes, formatShape, normalizeAxis, shapesEqual, sizeOf } from '../shape.js';
 import { indexAddRows, indexSelectRows, nonzeroPositions, scatterAlong, unravelPositions } from '../kernels/indexing.js';
 import { broadcastCopy } from '../kernels/layout.js';
-import { constant, expectFloat, expectTensor, makeOutput, scalarTensor, Tensor, type NestedArray } from '../tensor.js';
+import { constant, expectFloat, expectTensor, makeOutput, scalarTensor, Tensor, type FloatTensor, type NestedArray } from '../tensor.js';
 import { tensor, type NestedBooleans } from '../creation.js';
 import { isGradEnabled } from '../engine/grad-mode.js';
 import { axisIndex, gatherIndexed, kernelShape, toIndex, type AxisIndex } from './gather.js';
@@ -188,12 +188,18 @@ function indexSelectRaw(x: Tensor, ax: number, values: Int32Array, shape: readon
   const [outer, n, inner] = around(x.shape, ax);
   const out = allocate(x.dtype, outer * values.length * inner, op, shape);
   indexSelectRows(x.data, n, values, outer, inner, out);
-  return makeOutput(op, out, shape, [x], (g) => [indexAddRaw(zerosOf(g, x.shape), ax, values, g, 1)], { saves: [[]] });
+  return makeOutput(op, out, shape, [x], (g) => [placeRows(expectFloat(op, g), x.shape, ax, values)], { saves: [[]] });
 }
 
-/** A zero tensor of g's dtype and `shape`, not requiring grad: where an adjoint accumulates. */
-function zerosOf(g: Tensor, shape: readonly number[]): Tensor {
-  return constant(allocate(expectFloat('indexSelect', g).dtype, sizeOf(shape)), shape);
+/**
+ * Zeros of `shape` with g's slices added at `values` along `ax`: the adjoint of indexSelect
+ * (indexAdd into zeros, without allocating the zeros twice), whose own adjoint is indexSelect.
+ */
+function placeRows(g: FloatTensor, shape: readonly number[], ax: number, values: Int32Array): Tensor {
+  const [outer, n, inner] = around(shape, ax);
+  const out = allocate(g.dtype, sizeOf(shape), 'indexAdd', shape);
+  indexAddRows(out, n, values, g.data, outer, inner, 1, 'add');
+  return makeOutput('indexAdd', out, shape, [g], (gg) => [indexSelectRaw(gg, ax, values, g.shape)], { saves: [[]] });
 }
 
 /**
@@ -275,7 +281,7 @@ export function embedding(weight: Tensor, indices: Tensor | NestedArray, options
       for (let k = 0; k < keep.length; k++) keep[k] = values[k] === pad ? 0 : 1;
       rows = where(constant(keep, [values.length, 1]), rows, 0);
     }
-    return [indexAddRaw(zerosOf(g, w.shape), 0, values, rows, 1)];
+    return [placeRows(expectFloat('embedding', rows), w.shape, 0, values)];
   }, { saves: [[]] });
 }
 
