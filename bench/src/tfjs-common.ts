@@ -141,7 +141,8 @@ export function tfjsContender(name: string, backend: 'wasm' | 'cpu'): Contender 
    * The indexing rows: torch.gather's form as tf.gatherND of (row, column) pairs, scatter-add as
    * tf.scatterND (which sums repeats) into zeros, and embedding's gradient through tf.grad of tf.gather.
    */
-  function indexing(w: IndexingWorkload): Runner {
+  function indexing(w: IndexingWorkload): Runner | Unsupported {
+    if (w.op === 'embedding' && backend === 'wasm') return { unsupported: "no UnsortedSegmentSum kernel (gather's gradient) in the wasm backend" };
     if (w.op === 'embedding') {
       const weight = tf.tensor2d(uniform(w.vocab * w.width, SEEDS.index, -1, 1, 'float32'), [w.vocab, w.width]);
       const ids = tf.tensor1d(labels(w.rows, SEEDS.index, w.vocab), 'int32');
