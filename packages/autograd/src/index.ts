@@ -16,6 +16,10 @@ export {
   type CreateOptions, type RandomOptions, type NumericArray, type NestedBooleans,
 } from './creation.js';
 export { Generator, manualSeed, type GeneratorState } from './random.js';
+export {
+  randint, randperm, bernoulli, multinomial, categorical, normal, uniform, dropout,
+  type SampleOptions, type ParameterSampleOptions, type MultinomialOptions, type FunctionalDropoutOptions,
+} from './ops/sampling.js';
 // The op functions, for callers who prefer `add(a, b)` to `a.add(b)`.
 export { add, sub, mul, div, pow, atan2, maximum, minimum, hypot, logaddexp, xlogy, copysign, fmod, remainder } from './ops/binary.js';
 export { neg, exp, expm1, log, log1p, sqrt, abs, sign, tanh, sigmoid, relu, leakyRelu, gelu, silu, softplus, sin, cos, erf, square, reciprocal, clamp, isFinite, isNan, isInf, tan, asin, acos, atan, sinh, cosh, asinh, acosh, atanh, exp2, log2, log10, mish, elu, selu, celu, hardtanh, relu6, hardsigmoid, hardswish, logsigmoid, softsign, tanhshrink, floor, ceil, round, trunc, frac } from './ops/unary.js';
@@ -40,6 +44,10 @@ export {
   type ScatterOptions, type IndexAddOptions, type EmbeddingOptions, type NonzeroOptions,
 } from './ops/indexing.js';
 export { where } from './ops/where.js';
+export {
+  argmax, argmin, maxWithIndices, minWithIndices, sort, argsort, topk, kthvalue, median, unique, searchsorted, bincount,
+  type ValuesIndices, type SortOptions, type TopkOptions, type UniqueOptions, type UniqueResult, type UniqueValues, type UniqueInverse, type UniqueCounts, type WithInverse, type WithCounts, type SearchSortedOptions, type BincountOptions,
+} from './ops/order.js';
 export { eq, ne, lt, le, gt, ge, logicalAnd, logicalOr, logicalXor, logicalNot, any, all } from './ops/compare.js';
 export { toDtype } from './ops/cast.js';
 // Contractions, norms, statistics, lerp and nanToNum.
@@ -54,7 +62,7 @@ export { type QuantileInterpolation } from './kernels/quantile.js';
 export { lerp } from './ops/lerp.js';
 export { nanToNum, type NanToNumOptions } from './ops/unary.js';
 export { noGrad, enableGrad, setGradEnabled, isGradEnabled } from './engine/grad-mode.js';
-export { detectAnomaly, isAnomalyEnabled } from './engine/anomaly.js';
+export { detectAnomaly, isAnomalyEnabled, type AnomalyOptions } from './engine/anomaly.js';
 export { type BackwardOptions } from './engine/backward.js';
 export { incrementVersion } from './engine/versions.js';
 export { gradients, type GradientsOptions } from './engine/gradients.js';
@@ -63,7 +71,17 @@ export {
   gradcheck, gradgradcheck, assertGradcheck, numericGrad, formatGradcheckReport, GradcheckError,
   type GradcheckOptions, type GradcheckReport, type GradcheckWorst, type TensorFunction,
 } from './gradcheck.js';
-export { grad, valueAndGrad, vjp, jvp, hvp, jacobian, hessian, type Arg, type ArgnumsOption, type ValueAndGrad, type VjpResult, type JvpResult, type HvpResult } from './functional.js';
+export {
+  grad, valueAndGrad, vjp, jvp, hvp, jacobian, hessian,
+  type Arg, type Argnums, type ArgnumsOption, type NoArgnums, type GradsAt, type PerArgument, type ValueAndGrad, type VjpResult, type JvpResult, type HvpResult,
+} from './functional.js';
+export { checkpoint, type CheckpointOptions } from './checkpoint.js';
+export { retainedBytes } from './retained.js';
+// Structures of tensors (pytrees), shared by every transform.
+export {
+  treeFlatten, treeUnflatten, treeLeaves, treeStructure, treeMap, treeBroadcastPrefix, TreeDef,
+  type Tree, type TreeKind, type TreeOptions, type Flattened, type WithLeaves,
+} from './tree.js';
 export { customOp, type CustomOpDefinition, type CustomOpContext } from './custom-op.js';
 export { toDot } from './dot.js';
 export { formatTensor, tensorToHtml, gradcheckReportToHtml, taylorTestReportToHtml } from './display.js';

@@ -25,6 +25,8 @@ import { addmm, baddbmm, bmm, outer, type AddmmOptions } from './ops/products.js
 import { norm } from './ops/norms.js';
 import { nanmean, nanquantile, nanstd, nansum, nanvar, quantile, type QuantileOptions } from './ops/statistics.js';
 import { lerp } from './ops/lerp.js';
+import * as order from './ops/order.js';
+import * as sampling from './ops/sampling.js';
 import { isGradEnabled } from './engine/grad-mode.js';
 import { captureCreationSite, checkFinite, checksForward, isAnomalyEnabled } from './engine/anomaly.js';
 import { versionOf, writeCount } from './engine/versions.js';
@@ -74,6 +76,11 @@ export interface GradNode {
    * backward refuses the VJP if a storage in `saves` was written after that.
    */
   readonly writesBefore: number;
+  /**
+   * The order in which ops were recorded: each recorded op's number is larger than every earlier
+   * one's. `checkpoint` tells the ops of its segment from the tensors it closes over by it.
+   */
+  readonly serial: number;
 }
 
 /** A gradient hook: sees the gradient flowing into a tensor and may return a replacement. */
@@ -162,20 +169,43 @@ export class Tensor implements Vertex {
     if (this.requires && !isFloatDType(dtype)) throw noGradError('Tensor', dtype, shape);
   }
 
-  /** Whether gradients flow to this tensor. Settable on leaves only. */
+  /** Whether gradients flow to this tensor. Settable on leaves only, as in PyTorch. */
   get requiresGrad(): boolean {
     return this.requires;
   }
 
   /**
-   * @throws GraphError when turning gradients off on a non-leaf tensor (use `detach()`).
+   * @throws GraphError on a non-leaf tensor (an op's output), whichever the value, as PyTorch's
+   * setter: its flag follows its inputs. `detach()` gives a leaf with its values.
+   * @throws ArgumentError for a value that is not a boolean.
    * @throws DTypeError when turning them on for an int32 or bool tensor.
    */
   set requiresGrad(value: boolean) {
-    if (value && !isFloatDType(this.dtype)) throw noGradError('requiresGrad', this.dtype, this.shape);
-    if (this.gradFn !== null && !value) {
+    this.setRequiresGrad('requiresGrad', value);
+  }
+
+  /**
+   * Sets `requiresGrad` in place and returns this tensor, as PyTorch's `requires_grad_`:
+   * `x = randn([3]).requiresGrad_()`. On a non-leaf tensor, `true` changes nothing (it already
+   * requires grad) and `false` is an error.
+   * @throws GraphError when turning gradients off on a non-leaf tensor (`detach()` it instead).
+   * @example const w = randn([3, 2], { seed: 0 }).mul(0.1).detach().requiresGrad_()
+   */
+  requiresGrad_(value = true): this {
+    if (this.gradFn !== null && value === true) return this;
+    this.setRequiresGrad('requiresGrad_', value);
+    return this;
+  }
+
+  private setRequiresGrad(op: string, value: unknown): void {
+    if (typeof value !== 'boolean') throw new ArgumentError(`${op}: expected a boolean, got ${describe(value)}`);
+    if (value && !isFloatDType(this.dtype)) throw noGradError(op, this.dtype, this.shape);
+    if (this.gradFn !== null) {
+      const what = `the output of '${this.gradFn.op}', shape ${formatShape(this.shape)}`;
       throw new GraphError(
-        `requiresGrad: cannot turn off gradients of a non-leaf tensor (output of '${this.gradFn.op}'); use detach()`,
+        value
+          ? `${op}: only leaf tensors' requiresGrad can be set; this tensor (${what}) already requires grad through its inputs. For a new leaf with its values, use t.detach().requiresGrad_()`
+          : `${op}: only leaf tensors' requiresGrad can be set; this tensor is ${what}. To use its values without gradients, detach() it first: t.detach()`,
       );
     }
     this.requires = value;
@@ -468,6 +498,24 @@ export class Tensor implements Vertex {
   /** `this + weight·(end - this)`. */ lerp(end: Tensor, weight: TensorLike): Tensor { return lerp(this, end, weight); }
   /** NaN, +Inf and -Inf replaced (by default 0 and the dtype's extremes). */
   nanToNum(options: { nan?: number; posinf?: number; neginf?: number } = {}): Tensor { return unary.nanToNum(this, options); }
+  // Selection and order: int32 indices; values gathered from this tensor, so their gradient goes to the selected places.
+  /** Position (int32) of the maximum along `axis` (all elements by default); first on ties, NaN wins. */ argmax(axis?: number, keepdims = false): Tensor { return order.argmax(this, axis, keepdims); }
+  /** Position (int32) of the minimum along `axis` (all elements by default); first on ties, NaN wins. */ argmin(axis?: number, keepdims = false): Tensor { return order.argmin(this, axis, keepdims); }
+  /** Maximum along `axis` with its position (`torch.max(x, dim)`); the gradient goes to that position. */ maxWithIndices(axis: number, keepdims = false): order.ValuesIndices { return order.maxWithIndices(this, axis, keepdims); }
+  /** Minimum along `axis` with its position (`torch.min(x, dim)`); the gradient goes to that position. */ minWithIndices(axis: number, keepdims = false): order.ValuesIndices { return order.minWithIndices(this, axis, keepdims); }
+  /** Stable sort along `axis` (the last by default); NaN last ascending, first descending. */ sort(axis = -1, options: order.SortOptions = {}): order.ValuesIndices { return order.sort(this, axis, options); }
+  /** The positions (int32) that sort this along `axis`. */ argsort(axis = -1, options: order.SortOptions = {}): Tensor { return order.argsort(this, axis, options); }
+  /** The k largest (or smallest) elements along `axis` and their positions. */ topk(k: number, axis = -1, options: order.TopkOptions = {}): order.ValuesIndices { return order.topk(this, k, axis, options); }
+  /** The k-th smallest element (k from 1) along `axis` and its position. */ kthvalue(k: number, axis = -1, keepdims = false): order.ValuesIndices { return order.kthvalue(this, k, axis, keepdims); }
+  /** The lower median of all elements (0-d), or along `axis` with positions. */
+  median(): Tensor;
+  median(axis: number, keepdims?: boolean): order.ValuesIndices;
+  median(axis?: number, keepdims = false): Tensor | order.ValuesIndices { return axis === undefined ? order.median(this) : order.median(this, axis, keepdims); }
+  /** Counts (int32) of each value 0..max of this 1-D int32 tensor, or sums of `weights`. */ bincount(options: order.BincountOptions = {}): Tensor { return order.bincount(this, options); }
+
+  // Random draws with this tensor as the distribution's parameters.
+  /** 1 with probability this (elementwise, in [0, 1]), else 0; this tensor's shape and float dtype. */ bernoulli(options: sampling.SampleOptions = {}): Tensor { return sampling.bernoulli(this, options); }
+  /** Category indices (int32) drawn from the rows of this 1-D or 2-D tensor of probabilities. */ multinomial(numSamples: number, options: sampling.MultinomialOptions = {}): Tensor { return sampling.multinomial(this, numSamples, options); }
 
   /** Softmax along `axis` (the last by default). */ softmax(axis = -1): Tensor { return softmax(this, axis); }
   /** Log of softmax along `axis`, computed stably. */ logSoftmax(axis = -1): Tensor { return logSoftmax(this, axis); }
@@ -580,7 +628,14 @@ export function makeOutput(op: string, data: TensorData, shape: Shape, inputs: r
   const saves = options?.saves === undefined ? allSaved(inputs) : savedFor(inputs, options.saves);
   // Only the write count is recorded, no per-tensor version: a forward looks nothing up, and
   // backward compares each saved storage's last write with this count.
-  return new Tensor(data, shape, { gradFn: { op, inputs, vjp, site, saves, writesBefore: writeCount() } });
+  return new Tensor(data, shape, { gradFn: { op, inputs, vjp, site, saves, writesBefore: writeCount(), serial: ++recordedOps } });
+}
+
+let recordedOps = 0;
+
+/** The serial number of the last op recorded (see `GradNode.serial`). */
+export function lastSerial(): number {
+  return recordedOps;
 }
 
 const NOTHING_SAVED: readonly never[] = [];
@@ -659,7 +714,7 @@ export function expectTensor(op: string, name: string, value: unknown): Tensor {
   return value;
 }
 
-function describe(value: unknown): string {
+export function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
   if (ArrayBuffer.isView(value)) return value.constructor.name;
