@@ -1,12 +1,12 @@
 // chainrule itself, through its public API only (the way a user would write each workload):
 // the MLP with @chainrule/nn's MLP, crossEntropyLoss and SGD.
 
-import { cholesky, concat, cumsum, einsum, eye, kernelThreads, solve, tensor, Value, wasmGemmFlavour } from '@chainrule/autograd';
+import { cholesky, concat, cumsum, einsum, embedding, eye, gather, kernelThreads, scatterAdd, solve, tensor, Value, wasmGemmFlavour, zeros } from '@chainrule/autograd';
 import { crossEntropyLoss, MLP, SGD, type Linear } from '@chainrule/nn';
 import { scalarStep } from './scalar-workload.js';
-import { chainOps, CHAIN_ADD, CHAIN_MUL, MLP_SIZES, mlpData, SEEDS, uniform } from './data.js';
+import { chainOps, CHAIN_ADD, CHAIN_MUL, labels, MLP_SIZES, mlpData, SEEDS, uniform } from './data.js';
 import { peerVersion } from './peers.js';
-import { setupByKind, type Contender, type ContenderInfo, type EinsumWorkload, type LayoutWorkload, type Runner } from './types.js';
+import { setupByKind, type Contender, type ContenderInfo, type EinsumWorkload, type IndexingWorkload, type LayoutWorkload, type Runner } from './types.js';
 
 async function load(): Promise<ContenderInfo> {
   const kernels = process.env.CHAINRULE_KERNELS || 'auto';
@@ -111,6 +111,29 @@ function contraction(w: EinsumWorkload): Runner {
   return { run: () => void (c === undefined ? a!.matmul(b!) : a!.matmul(b!.matmul(c))).data[0] };
 }
 
+function indexing(w: IndexingWorkload): Runner {
+  if (w.op === 'embedding') {
+    const weight = tensor(uniform(w.vocab * w.width, SEEDS.index, -1, 1, 'float32'), { shape: [w.vocab, w.width], requiresGrad: true });
+    const ids = tensor(labels(w.rows, SEEDS.index, w.vocab), { dtype: 'int32' });
+    const g = tensor(uniform(w.rows * w.width, SEEDS.index + 1, -1, 1, 'float32'), { shape: [w.rows, w.width] });
+    return {
+      run: () => {
+        embedding(weight, ids).backward(g);
+        void weight.grad!.data[0];
+        weight.grad = null;
+      },
+    };
+  }
+  const index = tensor(labels(w.rows * w.picks, SEEDS.index, w.width), { shape: [w.rows, w.picks], dtype: 'int32' });
+  if (w.op === 'gather') {
+    const x = tensor(uniform(w.rows * w.width, SEEDS.index, -1, 1, 'float32'), { shape: [w.rows, w.width] });
+    return { run: () => void gather(x, 1, index).data[0] };
+  }
+  const base = zeros([w.rows, w.width]);
+  const src = tensor(uniform(w.rows * w.picks, SEEDS.index + 1, -1, 1, 'float32'), { shape: [w.rows, w.picks] });
+  return { run: () => void scatterAdd(base, 1, index, src).data[0] };
+}
+
 const setup = setupByKind({
   matmul: (w) => matmul(w.n, w.dtype),
   mlp: (w) => mlp(w.batch, w.batches, w.lr),
@@ -119,6 +142,7 @@ const setup = setupByKind({
   layout,
   linalg: (w) => linalg(w.op, w.n),
   einsum: contraction,
+  indexing,
 });
 
 export const contender: Contender = { name: 'chainrule', load, setup };

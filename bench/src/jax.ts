@@ -6,9 +6,9 @@
 // NOTE: jax-js arrays are reference counted and every call consumes its array arguments:
 // an array used again later is passed as `a.ref`. dataSync() consumes the array too.
 
-import { chainOps, CHAIN_ADD, CHAIN_MUL, mlpData, SEEDS, uniform } from './data.js';
+import { chainOps, CHAIN_ADD, CHAIN_MUL, labels, mlpData, SEEDS, uniform } from './data.js';
 import { peerVersion, requirePeer } from './peers.js';
-import { setupByKind, NO_SCALAR_GRAPH, type Contender, type EinsumWorkload, type LayoutWorkload, type Runner, type Unsupported } from './types.js';
+import { setupByKind, NO_SCALAR_GRAPH, type Contender, type EinsumWorkload, type IndexingWorkload, type LayoutWorkload, type Runner, type Unsupported } from './types.js';
 
 type Jax = typeof import('@jax-js/jax');
 type JArray = import('@jax-js/jax').Array;
@@ -175,6 +175,33 @@ function contraction(w: EinsumWorkload): Runner | Unsupported {
   };
 }
 
+/** The indexing rows under jit: np.takeAlongAxis for gather, grad of np.take for embedding. */
+function indexing(w: IndexingWorkload): Runner | Unsupported {
+  const { numpy: np, jit, grad } = jax;
+  if (w.op === 'scatterAdd') return { unsupported: 'no scatter-add in the public API' };
+  if (w.op === 'embedding') {
+    const weight = array(uniform(w.vocab * w.width, SEEDS.index, -1, 1, 'float32'), [w.vocab, w.width]);
+    const ids = np.array(labels(w.rows, SEEDS.index, w.vocab));
+    const g = array(uniform(w.rows * w.width, SEEDS.index + 1, -1, 1, 'float32'), [w.rows, w.width]);
+    const backward = jit((v: JArray, i: JArray, gg: JArray) => grad((u: JArray) => np.take(u, i, 0).mul(gg).sum())(v));
+    return {
+      run: () => {
+        backward(weight.ref, ids.ref, g.ref).dataSync();
+      },
+      dispose: () => [weight, ids, g].forEach((a) => a.dispose()),
+    };
+  }
+  const x = array(uniform(w.rows * w.width, SEEDS.index, -1, 1, 'float32'), [w.rows, w.width]);
+  const index = np.array(labels(w.rows * w.picks, SEEDS.index, w.width)).reshape([w.rows, w.picks]);
+  const pick = jit((v: JArray, i: JArray) => np.takeAlongAxis(v, i, 1));
+  return {
+    run: () => {
+      pick(x.ref, index.ref).dataSync();
+    },
+    dispose: () => [x, index].forEach((a) => a.dispose()),
+  };
+}
+
 const setup = setupByKind({
   matmul: (w) => matmul(w.n, w.dtype),
   mlp: (w) => mlp(w.batch, w.batches, w.lr),
@@ -183,6 +210,7 @@ const setup = setupByKind({
   layout,
   linalg: (w) => linalg(w.op, w.n),
   einsum: contraction,
+  indexing,
 });
 
 export const contender: Contender = { name: 'jax-js', load, setup };

@@ -105,6 +105,7 @@ const setup = setupByKind({
   layout: (w) => ({ unsupported: `no ${w.op} op` }),
   linalg: () => NO_FACTORISATIONS,
   einsum: () => ({ unsupported: 'no einsum' }),
+  indexing: (w) => ({ unsupported: `no ${w.op}` }),
 });
 
 export const contender: Contender = { name: 'js-pytorch', load, setup };

@@ -2,9 +2,9 @@
 // @tensorflow/tfjs-layers is loaded for its side effect of registering the gradients of
 // tfjs-core's kernels (tfjs-core alone cannot differentiate most ops).
 
-import { chainOps, CHAIN_ADD, CHAIN_MUL, mlpData, SEEDS, uniform } from './data.js';
+import { chainOps, CHAIN_ADD, CHAIN_MUL, labels, mlpData, SEEDS, uniform } from './data.js';
 import { peerVersion, requirePeer } from './peers.js';
-import { setupByKind, NO_SCALAR_GRAPH, NO_FACTORISATIONS, type Contender, type ContenderInfo, type EinsumWorkload, type LayoutWorkload, type Runner, type Unsupported } from './types.js';
+import { setupByKind, NO_SCALAR_GRAPH, NO_FACTORISATIONS, type Contender, type ContenderInfo, type EinsumWorkload, type IndexingWorkload, type LayoutWorkload, type Runner, type Unsupported } from './types.js';
 
 type Tf = typeof import('@tensorflow/tfjs-core');
 type Tensor = import('@tensorflow/tfjs-core').Tensor;
@@ -137,6 +137,46 @@ export function tfjsContender(name: string, backend: 'wasm' | 'cpu'): Contender 
     };
   }
 
+  /**
+   * The indexing rows: torch.gather's form as tf.gatherND of (row, column) pairs, scatter-add as
+   * tf.scatterND (which sums repeats) into zeros, and embedding's gradient through tf.grad of tf.gather.
+   */
+  function indexing(w: IndexingWorkload): Runner | Unsupported {
+    if (w.op === 'embedding' && backend === 'wasm') return { unsupported: "no UnsortedSegmentSum kernel (gather's gradient) in the wasm backend" };
+    if (w.op === 'embedding') {
+      const weight = tf.tensor2d(uniform(w.vocab * w.width, SEEDS.index, -1, 1, 'float32'), [w.vocab, w.width]);
+      const ids = tf.tensor1d(labels(w.rows, SEEDS.index, w.vocab), 'int32');
+      const g = tf.tensor2d(uniform(w.rows * w.width, SEEDS.index + 1, -1, 1, 'float32'), [w.rows, w.width]);
+      const backward = tf.grad((v: Tensor) => tf.gather(v, ids));
+      return {
+        run: () => {
+          const dw = backward(weight, g);
+          dw.dataSync();
+          dw.dispose();
+        },
+        dispose: () => tf.dispose([weight, ids, g]),
+      };
+    }
+    const cols = labels(w.rows * w.picks, SEEDS.index, w.width);
+    const pairs = new Int32Array(2 * cols.length);
+    for (let k = 0; k < cols.length; k++) {
+      pairs[2 * k] = Math.floor(k / w.picks);
+      pairs[2 * k + 1] = cols[k]!;
+    }
+    const index = tf.tensor3d(pairs, [w.rows, w.picks, 2], 'int32');
+    const x = w.op === 'gather'
+      ? tf.tensor2d(uniform(w.rows * w.width, SEEDS.index, -1, 1, 'float32'), [w.rows, w.width])
+      : tf.tensor2d(uniform(w.rows * w.picks, SEEDS.index + 1, -1, 1, 'float32'), [w.rows, w.picks]);
+    return {
+      run: () => {
+        const y = w.op === 'gather' ? tf.gatherND(x, index) : tf.scatterND(index, x, [w.rows, w.width]);
+        y.dataSync();
+        y.dispose();
+      },
+      dispose: () => tf.dispose([index, x]),
+    };
+  }
+
   const setup = setupByKind({
     matmul: (w) => (w.dtype === 'float32' ? matmul(w.n) : { unsupported: 'no float64 dtype' }),
     mlp: (w) => mlp(w.batch, w.batches, w.lr),
@@ -145,6 +185,7 @@ export function tfjsContender(name: string, backend: 'wasm' | 'cpu'): Contender 
     layout,
     linalg: () => NO_FACTORISATIONS,
     einsum: contraction,
+    indexing,
   });
 
   return { name, load, setup };

@@ -28,7 +28,7 @@ except ImportError:  # pragma: no cover - torch from pip may come without numpy
     np = None
 
 # Keep in step with data.ts.
-SEEDS = {"matA": 11, "matB": 12, "x": 21, "y": 22, "w1": 31, "b1": 32, "w2": 33, "b2": 34, "chain": 41, "layout": 61}
+SEEDS = {"matA": 11, "matB": 12, "x": 21, "y": 22, "w1": 31, "b1": 32, "w2": 33, "b2": 34, "chain": 41, "layout": 61, "index": 71}
 CHAIN_CYCLE = ["mul", "add", "tanh"]
 CHAIN_MUL = 0.5
 CHAIN_ADD = 0.1
@@ -180,6 +180,34 @@ def contraction(w):
     return run
 
 
+def indexing(op, rows, width, picks, vocab):
+    if op == "embedding":
+        weight = uniform(vocab * width, SEEDS["index"], -1, 1).reshape(vocab, width).requires_grad_()
+        ids = labels(rows, SEEDS["index"], vocab)
+        g = uniform(rows * width, SEEDS["index"] + 1, -1, 1).reshape(rows, width)
+
+        def run_embedding():
+            F.embedding(ids, weight).backward(g)
+            weight.grad = None
+
+        return run_embedding
+    idx = labels(rows * picks, SEEDS["index"], width).reshape(rows, picks)
+    if op == "gather":
+        x = uniform(rows * width, SEEDS["index"], -1, 1).reshape(rows, width)
+
+        def run_gather():
+            torch.gather(x, 1, idx)
+
+        return run_gather
+    base = torch.zeros(rows, width)
+    src = uniform(rows * picks, SEEDS["index"] + 1, -1, 1).reshape(rows, picks)
+
+    def run_scatter_add():
+        base.scatter_add(1, idx, src)
+
+    return run_scatter_add
+
+
 def setup(w):
     kind = w["kind"]
     if kind == "linalg":
@@ -192,6 +220,8 @@ def setup(w):
         return mlp(w["batch"], w["batches"], w["lr"])
     if kind == "chain":
         return chain(w["ops"], w["size"])
+    if kind == "indexing":
+        return indexing(w["op"], w["rows"], w["width"], w["picks"], w["vocab"])
     if kind == "layout":
         return layout(w["op"], w["rows"], w["width"], w["pieces"])
     return "no scalar Value graph"

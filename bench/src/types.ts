@@ -88,7 +88,25 @@ export interface EinsumWorkload {
   flop: number;
 }
 
-export type Workload = MatmulWorkload | MlpWorkload | ChainWorkload | ScalarWorkload | LayoutWorkload | LinalgWorkload | EinsumWorkload;
+/**
+ * An indexing op on float32 data with seeded int32 indices (repeats included), its result read
+ * back each run. 'gather' picks `picks` of the `width` columns of each of `rows` rows
+ * (torch.gather along axis 1); 'scatterAdd' adds a [rows, picks] src into zeros of
+ * [rows, width] at such indices; both forward only. 'embedding' looks up `rows` indices in a
+ * [vocab, width] weight that requires grad and backpropagates a fixed gradient of the
+ * [rows, width] result: its gradient is a scatter-add of rows into the weight.
+ */
+export interface IndexingWorkload {
+  kind: 'indexing';
+  id: string;
+  op: 'gather' | 'scatterAdd' | 'embedding';
+  rows: number;
+  width: number;
+  picks: number;
+  vocab: number;
+}
+
+export type Workload = MatmulWorkload | MlpWorkload | ChainWorkload | ScalarWorkload | LayoutWorkload | LinalgWorkload | EinsumWorkload | IndexingWorkload;
 
 /** What a contender's setup returns: a closure that performs one unit of work. */
 export interface Runner {

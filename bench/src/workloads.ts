@@ -28,6 +28,8 @@ export function metricOf(w: Workload): Metric {
     }
     case 'linalg':
       return { unit: 'ms/op', higherIsBetter: false, fromMs: (ms) => ms };
+    case 'indexing':
+      return { unit: 'ms/run', higherIsBetter: false, fromMs: (ms) => ms };
     case 'einsum':
       return { unit: 'GFLOP/s', higherIsBetter: true, fromMs: (ms) => w.flop / (ms * 1e6) };
   }
@@ -50,6 +52,10 @@ export function describe(w: Workload): string {
         : `cumsum along the last axis of [${w.rows},${w.width * w.pieces}] float32`;
     case 'linalg':
       return w.op === 'solve' ? `solve ${w.n}×${w.n} float64, one right side (LU)` : `cholesky ${w.n}×${w.n} float64`;
+    case 'indexing':
+      return w.op === 'embedding'
+        ? `embedding of ${w.rows} indices into [${w.vocab},${w.width}] float32, fwd+bwd`
+        : `${w.op} of [${w.rows},${w.picks}] int32 indices along the last axis of [${w.rows},${w.width}] float32`;
     case 'einsum':
       return `${w.via === 'einsum' ? `einsum '${w.equation}'` : `matmul for '${w.equation}'`} ${w.shapes.map((s) => `[${s.join(',')}]`).join(' ')} ${w.dtype}`;
   }
@@ -73,6 +79,8 @@ export function familyOf(w: Workload): { family: string; scale: number } {
       return { family: `layout-${w.op}`, scale: w.rows * w.width * w.pieces };
     case 'linalg':
       return { family: `linalg-${w.op}`, scale: w.n ** 3 };
+    case 'indexing':
+      return { family: `indexing-${w.op}`, scale: w.rows * (w.op === 'embedding' ? w.width : w.picks) };
     case 'einsum':
       return { family: `einsum-${w.equation}-${w.via}`, scale: w.flop };
   }
@@ -97,6 +105,10 @@ export function workloads(quick: boolean): Workload[] {
     { kind: 'linalg', id: 'solve-f64-256', op: 'solve', n: 256 },
     { kind: 'linalg', id: 'cholesky-f64-256', op: 'cholesky', n: 256 },
     ...einsumWorkloads(),
+    // Indexing: 262k picks of 1M elements, and an embedding backward of 8k tokens into 10k rows.
+    { kind: 'indexing', id: 'gather-4096x64-of-256', op: 'gather', rows: 4096, width: 256, picks: 64, vocab: 0 },
+    { kind: 'indexing', id: 'scatterAdd-4096x64-into-256', op: 'scatterAdd', rows: 4096, width: 256, picks: 64, vocab: 0 },
+    { kind: 'indexing', id: 'embedding-bwd-8192-of-10000x64', op: 'embedding', rows: 8192, width: 64, picks: 0, vocab: 10000 },
   ];
 }
 

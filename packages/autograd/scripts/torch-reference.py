@@ -146,18 +146,38 @@ SHAPED = [
     ('cummax', [1], lambda x: torch.cummax(x, 1), [[3, 5]]),
     ('cummax', [0], lambda x: torch.cummax(x, 0), [[6, 2]]),
     ('cummin', [-1], lambda x: torch.cummin(x, -1), [[2, 6]]),
+] + [
+    # Indexing: index arguments as nested lists; {'input': k} puts input k at that place in the call
+    # (then the inputs are not passed first); {'tensor': ..., 'dtype': ...} is a mask or index tensor.
+    ('gather', [1, [[0, 3, 3], [1, 1, 0]]], lambda x: torch.gather(x, 1, torch.tensor([[0, 3, 3], [1, 1, 0]])), [[3, 4]]),
+    ('gather', [0, [[2, 0], [2, 2], [0, 1], [1, 1]]], lambda x: torch.gather(x, 0, torch.tensor([[2, 0], [2, 2], [0, 1], [1, 1]])), [[3, 2]]),
+    ('scatterAdd', [{'input': 0}, 0, [[0, 2], [0, 0], [2, 1]], {'input': 1}], lambda x, s: torch.scatter_add(x, 0, torch.tensor([[0, 2], [0, 0], [2, 1]]), s), [[3, 2], [3, 2]]),
+    ('scatter', [{'input': 0}, 1, [[2, 0], [1, 2]], {'input': 1}], lambda x, s: torch.scatter(x, 1, torch.tensor([[2, 0], [1, 2]]), s), [[2, 3], [2, 2]]),
+    ('scatter', [1, [[2], [0]], 1.5], lambda x: torch.scatter(x, 1, torch.tensor([[2], [0]]), 1.5), [[2, 3]]),
+    ('indexSelect', [1, [3, 0, 3]], lambda x: torch.index_select(x, 1, torch.tensor([3, 0, 3])), [[2, 4]]),
+    ('indexAdd', [{'input': 0}, 0, [2, 0, 2], {'input': 1}, {'alpha': -1.5}], lambda x, s: torch.index_add(x, 0, torch.tensor([2, 0, 2]), s, alpha=-1.5), [[3, 2], [3, 2]]),
+    ('take', [[[5, -1], [0, 5]]], lambda x: torch.take(x, torch.tensor([[5, -1], [0, 5]])), [[2, 3]]),
+    ('index', [[[1, -1], [0, 1]]], lambda x: x[torch.tensor([[1, -1], [0, 1]])], [[3, 2]]),
+    ('index', [{'tensor': [[True, False], [True, True]], 'dtype': 'bool'}], lambda x: x[torch.tensor([[True, False], [True, True]])], [[2, 2, 3]]),
+    ('maskedFill', [{'tensor': [True, False, True], 'dtype': 'bool'}, -1e30], lambda x: x.masked_fill(torch.tensor([True, False, True]), -1e30), [[2, 3]]),
+    ('maskedFill', [{'input': 0}, {'tensor': [[False, True]], 'dtype': 'bool'}, {'input': 1}], lambda x, v: torch.masked_fill(x, torch.tensor([[False, True]]), v), [[3, 2], []]),
+    ('maskedSelect', [{'tensor': [[True, False, True], [False, False, True]], 'dtype': 'bool'}], lambda x: torch.masked_select(x, torch.tensor([[True, False, True], [False, False, True]])), [[3]]),
+    ('embedding', [[[1, 3], [3, 0]]], lambda w: F.embedding(torch.tensor([[1, 3], [3, 0]]), w), [[4, 2]]),
+    ('embedding', [[[1, 3], [3, 0]], {'paddingIdx': 3}], lambda w: F.embedding(torch.tensor([[1, 3], [3, 0]]), w, padding_idx=3), [[4, 2]]),
+    ('nonzero', [], torch.nonzero, [[3, 4]]),
+    ('oneHot', [{'tensor': [[0, 2], [1, 1]], 'dtype': 'int32'}, 4], lambda: F.one_hot(torch.tensor([[0, 2], [1, 1]]), 4), []),
 ]
 
 
 def shaped_inputs(index, shapes):
-    """Deterministic inputs: normal values scaled by 2; cumprod's also hold exact zeros."""
+    """Deterministic inputs: normal values scaled by 2; cumprod's and nonzero's also hold exact zeros."""
     g = torch.Generator().manual_seed(1000 + index)
     xs = []
     for shape in shapes:
         if shape is None:
             continue
         x = 2 * torch.randn(shape, generator=g, dtype=torch.float64)
-        if SHAPED[index][0] == 'cumprod':
+        if SHAPED[index][0] in ('cumprod', 'nonzero'):
             flat = x.view(-1)
             flat[1] = 0.0
             flat[-2] = 0.0
@@ -178,13 +198,14 @@ def shaped_entry(index):
     ys = list(ys) if isinstance(ys, (tuple, list)) else [ys]
     # Integer outputs (indices) have no gradient: no upstream for them.
     gs = [torch.tensor(upstream(y.numel()), dtype=torch.float64).reshape(y.shape) if y.is_floating_point() else None for y in ys]
-    torch.autograd.backward([y for y, g in zip(ys, gs) if g is not None], [g for g in gs if g is not None])
+    if any(g is not None for g in gs):
+        torch.autograd.backward([y for y, g in zip(ys, gs) if g is not None], [g for g in gs if g is not None])
     ys32 = fn(*[d.float() for d in data])
     ys32 = list(ys32) if isinstance(ys32, (tuple, list)) else [ys32]
     return {
         'fn': name,
         'args': args,
-        'listInput': shapes[0] is None,
+        'listInput': len(shapes) > 0 and shapes[0] is None,
         'inputs': [{'shape': list(d.shape), 'data': values(d.reshape(-1))} for d in data],
         'outputs': [{'shape': list(y.shape), 'forward64': values(y.reshape(-1)), 'forward32': values(y32.reshape(-1))} for y, y32 in zip(ys, ys32)],
         'upstream': [values(g.reshape(-1)) if g is not None else None for g in gs],

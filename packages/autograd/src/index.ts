@@ -39,6 +39,10 @@ export { linear, type LinearActivation } from './ops/linear.js';
 export { crossEntropy, type CrossEntropyOpOptions, type CrossEntropyReduction } from './ops/cross-entropy.js';
 export { softmax, logSoftmax } from './ops/softmax.js';
 export { gather } from './ops/gather.js';
+export {
+  take, indexSelect, index, scatter, scatterAdd, indexAdd, maskedFill, maskedSelect, nonzero, embedding, oneHot,
+  type ScatterOptions, type IndexAddOptions, type EmbeddingOptions, type NonzeroOptions,
+} from './ops/indexing.js';
 export { where } from './ops/where.js';
 export {
   argmax, argmin, maxWithIndices, minWithIndices, sort, argsort, topk, kthvalue, median, unique, searchsorted, bincount,

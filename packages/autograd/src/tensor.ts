@@ -16,6 +16,8 @@ import * as linalg from './ops/linalg.js';
 import { softmax, logSoftmax } from './ops/softmax.js';
 import { toDtype } from './ops/cast.js';
 import { gather } from './ops/gather.js';
+import * as indexing from './ops/indexing.js';
+import type { NestedBooleans } from './creation.js';
 import * as rearrange from './ops/rearrange.js';
 import * as diagonals from './ops/diagonal.js';
 import * as scans from './ops/scan.js';
@@ -436,6 +438,19 @@ export class Tensor implements Vertex {
   /** A 1-D view of all elements. */ flatten(): Tensor { return shapeOps.reshape(this, [this.size]); }
   /** Picks elements along `axis` at integer `index` (same rank as this), as `torch.gather`. */
   gather(axis: number, index: Tensor | NestedArray): Tensor { return gather(this, axis, index); }
+
+  // Indexing and scatter: integer indices are int32 tensors or nested arrays, masks bool tensors.
+  /** Elements at flat positions `index`, shaped as the index (`torch.take`). */ take(index: Tensor | NestedArray): Tensor { return indexing.take(this, index); }
+  /** Slices at `index` (0-d or 1-D) along `axis` (`torch.index_select`). */ indexSelect(axis: number, index: Tensor | NestedArray): Tensor { return indexing.indexSelect(this, axis, index); }
+  /** `this[idx]`: slices of the leading axis by integer indices, or where a bool mask over the leading axes is true. */ index(idx: Tensor | NestedArray | NestedBooleans): Tensor { return indexing.index(this, idx); }
+  /** This with src written at `index` along `axis`; the last write wins among repeats (`torch.scatter`). */
+  scatter(axis: number, index: Tensor | NestedArray, src: Tensor | number, options: indexing.ScatterOptions = {}): Tensor { return indexing.scatter(this, axis, index, src, options); }
+  /** This with src added at `index` along `axis`; repeats sum (`torch.scatter_add`). */ scatterAdd(axis: number, index: Tensor | NestedArray, src: Tensor): Tensor { return indexing.scatterAdd(this, axis, index, src); }
+  /** This with alpha·src's slices added at `index` along `axis` (`torch.index_add`). */
+  indexAdd(axis: number, index: Tensor | NestedArray, src: Tensor, options: indexing.IndexAddOptions = {}): Tensor { return indexing.indexAdd(this, axis, index, src, options); }
+  /** This with `value` where the bool `mask` is true; no gradient there (`torch.masked_fill`). */ maskedFill(mask: Tensor, value: number | Tensor): Tensor { return indexing.maskedFill(this, mask, value); }
+  /** The elements where the bool `mask` is true, 1-D (`torch.masked_select`). */ maskedSelect(mask: Tensor): Tensor { return indexing.maskedSelect(this, mask); }
+  /** Coordinates of the non-zero elements, int32 [n, ndim] (`torch.nonzero`). */ nonzero(): Tensor { return indexing.nonzero(this); }
 
   // Rearrangements, diagonals and scans (PyTorch's names and argument order).
   /** Reverses the order along each axis in `dims`. */ flip(dims: number | readonly number[]): Tensor { return rearrange.flip(this, dims); }

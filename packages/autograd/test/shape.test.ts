@@ -466,7 +466,7 @@ describe('gather', () => {
     expect(() => x.gather(1, [[0], [-3]])).toThrow(/^gather: index -3 at position 1/);
     expect(() => x.gather(1, [[0.5], [1]])).toThrow(/^gather: index 0.5 at position 0 is not an integer/);
     expect(() => x.gather(1, [0, 1])).toThrow(/^gather: index of shape \[2\] must have the rank of input \[2,2\]/);
-    expect(() => x.gather(0, [[0], [1], [0]])).toThrow(/^gather: index of shape \[3,1\]/);
+    expect(() => x.gather(1, [[0], [1], [0]])).toThrow(/^gather: index of shape \[3,1\] must have the rank of input \[2,2\] and be no larger than input off axis 1/);
     expect(() => x.gather(2, [[0]])).toThrow(/^gather: axis 2 is out of range/);
   });
 

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import * as chainrule from '@chainrule/autograd';
 import { decode, torchFixture, upstreamTotal, type Encoded } from './helpers/torch-fixture.js';
-import { tensor, type Tensor } from '@chainrule/autograd';
+import { tensor, type DType, type NestedArray, type NestedBooleans, type Tensor } from '@chainrule/autograd';
 
 // PyTorch's values for each op in scripts/torch-reference.py (forward in float64 and float32,
 // float64 gradients for a fixed upstream gradient), checked against the Tensor method of the
@@ -74,9 +74,23 @@ type ShapedFn = (...args: unknown[]) => Tensor | Tensor[] | { values: Tensor; in
 function callShaped(e: ShapedEntry, inputs: Tensor[]): Tensor[] {
   const fn = (chainrule as unknown as Record<string, ShapedFn>)[e.fn];
   if (typeof fn !== 'function') throw new Error(`@chainrule/autograd exports no function ${e.fn}`);
-  // JSON has no undefined: PyTorch's None (an open slice bound) arrives as null.
-  const args = e.args.map((a) => (a === null ? undefined : a));
-  const out = e.listInput ? fn(inputs, ...args) : fn(...inputs, ...args);
+  // JSON has no undefined: PyTorch's None (an open slice bound) arrives as null. An index or mask
+  // tensor comes as { tensor, dtype }; { input: k } places input k in the call (then the inputs
+  // are not passed first: scatterAdd(x, axis, index, src)).
+  let placed = false;
+  const args = e.args.map((a) => {
+    if (a === null) return undefined;
+    if (typeof a === 'object' && !Array.isArray(a) && 'input' in a) {
+      placed = true;
+      return inputs[(a as { input: number }).input];
+    }
+    if (typeof a === 'object' && !Array.isArray(a) && 'tensor' in a) {
+      const t = a as { tensor: NestedArray | NestedBooleans; dtype: DType };
+      return tensor(t.tensor, { dtype: t.dtype });
+    }
+    return a;
+  });
+  const out = e.listInput ? fn(inputs, ...args) : placed ? fn(...args) : fn(...inputs, ...args);
   if (Array.isArray(out)) return out;
   return 'values' in out ? [out.values, out.indices] : [out];
 }
@@ -91,9 +105,9 @@ describe(`PyTorch ${fixture.torch} reference values of shaped ops`, () => {
         expect(y.shape).toEqual(e.outputs[k]!.shape);
         expectMatches(`${e.fn} output ${k} float64`, y.data, e.outputs[k]!.forward64, 1e-14);
       });
-      // One backward through the sum of <output, upstream> reaches every input once.
-      const total = upstreamTotal(ys, e.upstream);
-      total.backward();
+      // One backward through the sum of <output, upstream> reaches every input once (none when
+      // every output is integer: nonzero, oneHot).
+      if (e.upstream.some((g) => g !== null && g !== undefined)) upstreamTotal(ys, e.upstream).backward();
       inputs.forEach((x, i) => expectMatches(`${e.fn} gradient of input ${i}`, x.grad?.data ?? new Float64Array(x.size), e.grads64[i]!, 1e-14));
       const ys32 = callShaped(e, e.inputs.map((i) => tensor(Float32Array.from(i.data, decode), { shape: i.shape })));
       ys32.forEach((y, k) => {

@@ -189,29 +189,6 @@ export function separableMap(inShape: readonly number[], outShape: readonly numb
   return map;
 }
 
-/**
- * out[o, i, j] = x[o, index[o, i, j], j] over [outer, n, inner] x and [outer, m, inner] index
- * (torch.gather along the middle axis). Indices are checked by the caller.
- */
-export function gatherAxis(x: TensorData, n: number, index: ArrayLike<number>, m: number, outer: number, inner: number, out: TensorData): void {
-  for (let o = 0; o < outer; o++) {
-    for (let i = 0; i < m; i++) {
-      const r = (o * m + i) * inner;
-      for (let j = 0; j < inner; j++) out[r + j] = x[(o * n + index[r + j]!) * inner + j]!;
-    }
-  }
-}
-
-/** The adjoint of gatherAxis: out (zeroed by the caller) [o, index[o,i,j], j] += g[o, i, j]. */
-export function scatterAddAxis(g: FloatArray, m: number, index: ArrayLike<number>, n: number, outer: number, inner: number, out: FloatArray): void {
-  for (let o = 0; o < outer; o++) {
-    for (let i = 0; i < m; i++) {
-      const r = (o * m + i) * inner;
-      for (let j = 0; j < inner; j++) out[(o * n + index[r + j]!) * inner + j]! += g[r + j]!;
-    }
-  }
-}
-
 /** out (of outShape) = x broadcast along its size-1 and missing leading dimensions. */
 export function broadcastCopy(x: TensorData, xShape: readonly number[], out: TensorData, outShape: readonly number[]): void {
   if (out.length === 0) return;

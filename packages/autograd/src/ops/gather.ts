@@ -1,66 +1,110 @@
 import { allocate } from '../dtype.js';
 import { DTypeError, ShapeError } from '../errors.js';
-import { formatShape, normalizeAxis, sizeOf } from '../shape.js';
-import { gatherAxis, scatterAddAxis } from '../kernels/layout.js';
+import { formatShape, normalizeAxis } from '../shape.js';
+import { gatherAlong, scatterAlong } from '../kernels/indexing.js';
 import { expectFloat, expectTensor, makeOutput, Tensor, type FloatTensor, type NestedArray } from '../tensor.js';
 import { tensor } from '../creation.js';
 
 /**
  * Integer indices with their shape, checked against the size of the gathered axis: an int32
- * tensor (as PyTorch takes int64 ones), or nested arrays of integers.
+ * tensor (as PyTorch takes int64 ones), or nested arrays of integers. Negative indices count
+ * from the end. NOTE: `values` may be the index tensor's own storage: read it, never write it.
  */
 export function toIndex(op: string, index: Tensor | NestedArray, n: number): { values: Int32Array; shape: readonly number[] } {
   if (index instanceof Tensor && index.dtype !== 'int32') {
     throw new DTypeError(`${op}: index must be an int32 tensor, got ${index.dtype} of shape ${formatShape(index.shape)}; convert it with toDtype('int32')`);
   }
-  const t = index instanceof Tensor ? index : tensor(index, { dtype: 'float64' });
-  const values = new Int32Array(t.size);
-  for (let i = 0; i < t.size; i++) {
-    const v = t.data[i]!;
-    if (!Number.isInteger(v) || v < -n || v >= n) {
-      throw new ShapeError(`${op}: index ${v} at position ${i} is not an integer in [${-n}, ${n}) for an axis of size ${n}`);
-    }
-    values[i] = v < 0 ? v + n : v;
+  if (index instanceof Tensor) return { values: wrapIndices(op, index.data as Int32Array, n), shape: index.shape };
+  const t = tensor(index, { dtype: 'float64' });
+  const data = t.data as Float64Array;
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i]!;
+    if (!Number.isInteger(v) || v < -n || v >= n) throw outOfRange(op, v, i, n);
   }
-  return { values, shape: t.shape };
+  return { values: wrapIndices(op, Int32Array.from(data), n), shape: t.shape };
 }
 
 /**
+ * int32 `src` checked to lie in [-n, n), with negative indices counted from the end: `src`
+ * itself when none is negative (callers only read it), else a copy.
+ */
+function wrapIndices(op: string, src: Int32Array, n: number): Int32Array {
+  let negative = false;
+  for (let i = 0; i < src.length; i++) {
+    const v = src[i]!;
+    if (v < -n || v >= n) throw outOfRange(op, v, i, n);
+    if (v < 0) negative = true;
+  }
+  if (!negative) return src;
+  const values = new Int32Array(src.length);
+  for (let i = 0; i < src.length; i++) {
+    const v = src[i]!;
+    values[i] = v < 0 ? v + n : v;
+  }
+  return values;
+}
+
+function outOfRange(op: string, v: number, i: number, n: number): ShapeError {
+  return new ShapeError(`${op}: index ${v} at position ${i} is not an integer in [${-n}, ${n}) for an axis of size ${n}`);
+}
+
+/** Checked indices along one axis: the axis, its values and shape (0-d taken as [1] by the kernels). */
+export interface AxisIndex {
+  readonly axis: number;
+  readonly values: Int32Array;
+  readonly shape: readonly number[];
+}
+
+/**
+ * The index of a gather or scatter along `axis` of `shape`: of the same rank, and no larger than
+ * `shape` on every other axis (and than `src`'s on every axis, for a scatter), as PyTorch checks.
+ */
+export function axisIndex(op: string, shape: readonly number[], axis: number, index: Tensor | NestedArray, src?: readonly number[]): AxisIndex {
+  const ax = normalizeAxis(op, axis, shape.length);
+  const n = shape.length === 0 ? 1 : shape[ax]!;
+  const idx = toIndex(op, index, n);
+  const fits = idx.shape.length === shape.length
+    && idx.shape.every((d, i) => (i === ax || d <= shape[i]!) && (src === undefined || d <= src[i]!));
+  if (!fits || (src !== undefined && src.length !== shape.length)) {
+    const srcText = src === undefined ? '' : ` and src ${formatShape(src)}`;
+    throw new ShapeError(
+      `${op}: index of shape ${formatShape(idx.shape)} must have the rank of input ${formatShape(shape)}${srcText} and be no larger than input off axis ${ax}${src === undefined ? '' : ' and than src on every axis'}`,
+    );
+  }
+  return { axis: ax, values: idx.values, shape: idx.shape };
+}
+
+/** A 0-d shape as [1], the form the kernels take. */
+export const kernelShape = (shape: readonly number[]): readonly number[] => (shape.length === 0 ? [1] : shape);
+
+/**
  * out[..., i, ...] = x[..., index[..., i, ...], ...] along `axis`, as `torch.gather`: `index`
- * has x's rank and matches x's shape on every other axis. Negative indices count from the end.
- * @throws ShapeError if `index` has another rank, does not match x off `axis`, or holds an index that is not an integer in [-n, n).
+ * has x's rank and is no larger than x on every other axis (the result has index's shape).
+ * Negative indices count from the end. The gradient adds g into zeros of x's shape at the
+ * gathered places, repeated picks summed.
+ * @throws ShapeError if `index` has another rank, is larger than x off `axis`, or holds an index that is not an integer in [-n, n).
+ * @throws DTypeError if `index` is a tensor but not int32.
  * @example gather(logProbs, 1, [[2], [0]]) // picks column 2 of row 0 and column 0 of row 1
  */
 export function gather(input: Tensor, axis: number, index: Tensor | NestedArray): Tensor {
   const x = expectTensor('gather', 'input', input);
-  const ax = normalizeAxis('gather', axis, x.ndim);
-  const n = x.ndim === 0 ? 1 : x.shape[ax]!;
-  const idx = toIndex('gather', index, n);
-  if (idx.shape.length !== x.ndim || idx.shape.some((d, i) => i !== ax && d !== x.shape[i])) {
-    throw new ShapeError(
-      `gather: index of shape ${formatShape(idx.shape)} must have the rank of input ${formatShape(x.shape)} and match it outside axis ${ax}`,
-    );
-  }
-  const outer = sizeOf(x.shape.slice(0, ax));
-  const inner = sizeOf(x.shape.slice(ax + 1));
-  const m = x.ndim === 0 ? 1 : idx.shape[ax]!;
-  const out = allocate(x.dtype, idx.values.length);
-  gatherAxis(x.data, n, idx.values, m, outer, inner, out);
-  return makeOutput('gather', out, idx.shape, [x], (g) => [scatterAdd(expectFloat('gather', g), x.shape, idx.values, ax)], { saves: [[]] });
+  const idx = axisIndex('gather', x.shape, axis, index);
+  return gatherIndexed(x, idx);
 }
 
-/** The adjoint of gather: zeros of `shape` with g added at the gathered places. */
-function scatterAdd(g: FloatTensor, shape: readonly number[], values: Int32Array, ax: number): Tensor {
-  const n = shape.length === 0 ? 1 : shape[ax]!;
-  const m = g.ndim === 0 ? 1 : g.shape[ax]!;
-  const outer = sizeOf(shape.slice(0, ax));
-  const inner = sizeOf(shape.slice(ax + 1));
-  const out = allocate(g.dtype, sizeOf(shape));
-  scatterAddAxis(g.data, m, values, n, outer, inner, out);
-  return makeOutput('scatterAdd', out, shape, [g], (gg) => {
-    const back = allocate(gg.dtype, values.length);
-    gatherAxis(gg.data, n, values, m, outer, inner, back);
-    // The adjoint of scatter-add is gather again; built from raw indices to stay on the graph.
-    return [makeOutput('gather', back, g.shape, [gg], (g3) => [scatterAdd(expectFloat('gather', g3), shape, values, ax)], { saves: [[]] })];
-  }, { saves: [[]] });
+/** gather with an index already checked: what the indexing ops compose. */
+export function gatherIndexed(x: Tensor, idx: AxisIndex): Tensor {
+  const out = allocate(x.dtype, idx.values.length, 'gather', idx.shape);
+  gatherAlong(x.data, kernelShape(x.shape), idx.axis, idx.values, kernelShape(idx.shape), out);
+  return makeOutput('gather', out, idx.shape, [x], (g) => [scatterAddInto(expectFloat('gather', g), x.shape, idx)], { saves: [[]] });
+}
+
+/**
+ * Zeros of `shape` with g (of the index's shape) added at the indexed places: the adjoint of
+ * gather, whose own adjoint is gather again.
+ */
+export function scatterAddInto(g: FloatTensor, shape: readonly number[], idx: AxisIndex): Tensor {
+  const out = allocate(g.dtype, shape.reduce((a, b) => a * b, 1), 'scatterAdd', shape);
+  scatterAlong(out, kernelShape(shape), idx.axis, idx.values, kernelShape(idx.shape), g.data, 'add');
+  return makeOutput('scatterAdd', out, shape, [g], (gg) => [gatherIndexed(gg, idx)], { saves: [[]] });
 }

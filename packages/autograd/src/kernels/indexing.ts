@@ -1,0 +1,205 @@
+import type { FloatArray, TensorData } from '../dtype.js';
+import { holds, perDtype, type Allocator } from './monomorphic.js';
+
+// Loops of the indexing ops (gather, scatter, indexSelect, indexAdd, nonzero). Indices arrive
+// checked and made non-negative by the caller; shapes are plain arrays, 0-d passed as [1].
+
+/**
+ * The offset into an array of `shape` of the start of each row (every dimension but the last)
+ * of a `rowShape` no larger than `shape`, with `axis`'s coordinate counted as 0: the part of an
+ * element's address that does not depend on its index value or its position in the row.
+ */
+function rowBases(rowShape: readonly number[], shape: readonly number[], axis: number): Float64Array {
+  const nd = rowShape.length;
+  const strides = new Array<number>(nd);
+  let s = 1;
+  for (let d = nd - 1; d >= 0; d--) {
+    strides[d] = d === axis ? 0 : s;
+    s *= shape[d]!;
+  }
+  let rows = 1;
+  for (let d = 0; d < nd - 1; d++) rows *= rowShape[d]!;
+  const bases = new Float64Array(rows);
+  const at = new Array<number>(nd).fill(0);
+  let base = 0;
+  for (let r = 0; r < rows; r++) {
+    bases[r] = base;
+    for (let d = nd - 2; d >= 0; d--) {
+      base += strides[d]!;
+      if (++at[d]! < rowShape[d]!) break;
+      base -= strides[d]! * rowShape[d]!;
+      at[d] = 0;
+    }
+  }
+  return bases;
+}
+
+/** The stride of `axis` in a row-major array of `shape`. */
+function axisStride(shape: readonly number[], axis: number): number {
+  let s = 1;
+  for (let d = shape.length - 1; d > axis; d--) s *= shape[d]!;
+  return s;
+}
+
+/** How a scatter combines a source element with the destination's. */
+export type ScatterMode = 'set' | 'add' | 'or' | 'multiply';
+
+/**
+ * The loops, made by a factory so each dtype runs its own copy (kernels/monomorphic.ts): one
+ * loop reading both float widths runs at about half speed. Self-contained: no outside names.
+ */
+function indexingKernels() {
+  return {
+    /** out[p] = x[bases[row] + j·inner + index[p]·sa] for the `last` elements p of each row. */
+    gatherRows(x: TensorData, bases: Float64Array, last: number, inner: number, sa: number, index: Int32Array, out: TensorData): void {
+      if (inner === 0 && sa === 1) {
+        // Along the last axis, the common case (picking classes, tokens): one read per element.
+        for (let r = 0, p = 0; r < bases.length; r++) {
+          const b = bases[r]!;
+          for (let j = 0; j < last; j++, p++) out[p] = x[b + index[p]!]!;
+        }
+        return;
+      }
+      for (let r = 0, p = 0; r < bases.length; r++) {
+        const b = bases[r]!;
+        for (let j = 0; j < last; j++, p++) out[p] = x[b + j * inner + index[p]! * sa]!;
+      }
+    },
+    /** The placement of gatherRows: out[...] (op)= src[p]. */
+    scatterRows(out: TensorData, bases: Float64Array, last: number, inner: number, sa: number, index: Int32Array, src: TensorData, mode: string): void {
+      for (let r = 0, p = 0; r < bases.length; r++) {
+        const b = bases[r]!;
+        if (mode === 'add' && inner === 0 && sa === 1) {
+          for (let j = 0; j < last; j++, p++) out[b + index[p]!]! += src[p]!;
+        } else if (mode === 'set') {
+          for (let j = 0; j < last; j++, p++) out[b + j * inner + index[p]! * sa] = src[p]!;
+        } else if (mode === 'add') {
+          for (let j = 0; j < last; j++, p++) out[b + j * inner + index[p]! * sa]! += src[p]!;
+        } else if (mode === 'or') {
+          for (let j = 0; j < last; j++, p++) out[b + j * inner + index[p]! * sa]! |= src[p]!;
+        } else if (out instanceof Int32Array) {
+          // NOTE: int32 products wrap as PyTorch's; a float product would round past 2^53 first.
+          for (let j = 0; j < last; j++, p++) {
+            const q = b + j * inner + index[p]! * sa;
+            out[q] = Math.imul(out[q]!, src[p]!);
+          }
+        } else {
+          for (let j = 0; j < last; j++, p++) out[b + j * inner + index[p]! * sa]! *= src[p]!;
+        }
+      }
+    },
+    /** out[o, k, :] = x[o, index[k], :] over [outer, n, inner] x. */
+    selectRows(x: TensorData, n: number, index: Int32Array, outer: number, inner: number, out: TensorData): void {
+      const m = index.length;
+      for (let o = 0; o < outer; o++) {
+        for (let k = 0; k < m; k++) {
+          const s = (o * n + index[k]!) * inner;
+          const d = (o * m + k) * inner;
+          for (let j = 0; j < inner; j++) out[d + j] = x[s + j]!;
+        }
+      }
+    },
+    /** out[o, index[k], :] += alpha · src[o, k, :] ('or' for bool). */
+    addRows(out: TensorData, n: number, index: Int32Array, src: TensorData, outer: number, inner: number, alpha: number, mode: string): void {
+      const m = index.length;
+      for (let o = 0; o < outer; o++) {
+        for (let k = 0; k < m; k++) {
+          const d = (o * n + index[k]!) * inner;
+          const s = (o * m + k) * inner;
+          if (mode === 'or') for (let j = 0; j < inner; j++) out[d + j]! |= src[s + j]!;
+          else if (alpha === 1) for (let j = 0; j < inner; j++) out[d + j]! += src[s + j]!;
+          else if (out instanceof Int32Array) for (let j = 0; j < inner; j++) out[d + j] = out[d + j]! + Math.imul(alpha, src[s + j]!);
+          else for (let j = 0; j < inner; j++) out[d + j]! += alpha * src[s + j]!;
+        }
+      }
+    },
+  };
+}
+
+const floatKernels = perDtype(indexingKernels, [], (k, make: Allocator) => {
+  const x = make(6);
+  const out = make(4);
+  x.set([1, 2, 3, 4, 5, 6]);
+  k.gatherRows(x, Float64Array.of(0, 3), 2, 0, 1, Int32Array.of(2, 0, 1, 1), out);
+  if (!holds(out, [3, 1, 5, 5])) return false;
+  out.fill(0);
+  k.scatterRows(out, Float64Array.of(0, 2), 2, 0, 1, Int32Array.of(1, 1, 0, 1), x, 'add');
+  if (!holds(out, [0, 3, 3, 4])) return false;
+  k.selectRows(x, 3, Int32Array.of(2, 2), 2, 1, out);
+  if (!holds(out, [3, 3, 6, 6])) return false;
+  out.fill(1);
+  k.addRows(out, 2, Int32Array.of(1, 1), x, 1, 2, 2, 'add');
+  return holds(out, [1, 1, 9, 13]);
+});
+
+/**
+ * The kernels for `data`'s element type.
+ * NOTE: int32 and bool storage share the float64 copy: right for any typed array, only
+ * polymorphic (slower) in a process that indexes both.
+ */
+function kernels(data: TensorData): ReturnType<typeof indexingKernels> {
+  return floatKernels(data as FloatArray);
+}
+
+/**
+ * torch.gather in its general form: out[p] = x[p with coordinate `axis` replaced by index[p]],
+ * for p over `indexShape`, which is no larger than `xShape` off the axis.
+ */
+export function gatherAlong(x: TensorData, xShape: readonly number[], axis: number, index: Int32Array, indexShape: readonly number[], out: TensorData): void {
+  if (index.length === 0) return;
+  const nd = indexShape.length;
+  kernels(out).gatherRows(x, rowBases(indexShape, xShape, axis), indexShape[nd - 1]!, axis === nd - 1 ? 0 : 1, axisStride(xShape, axis), index, out);
+}
+
+/**
+ * The adjoint placement of gatherAlong: out[p with coordinate `axis` replaced by index[p]]
+ * (op)= src[p], p over `indexShape` in row-major order (so with 'set' the last write wins).
+ * `src` has `indexShape`; 'or' is bool addition.
+ */
+export function scatterAlong(
+  out: TensorData, outShape: readonly number[], axis: number, index: Int32Array, indexShape: readonly number[], src: TensorData, mode: ScatterMode,
+): void {
+  if (index.length === 0) return;
+  const nd = indexShape.length;
+  kernels(out).scatterRows(out, rowBases(indexShape, outShape, axis), indexShape[nd - 1]!, axis === nd - 1 ? 0 : 1, axisStride(outShape, axis), index, src, mode);
+}
+
+/**
+ * torch.index_select over [outer, n, inner] x: out[o, k, :] = x[o, index[k], :] for the
+ * [outer, index.length, inner] out.
+ */
+export function indexSelectRows(x: TensorData, n: number, index: Int32Array, outer: number, inner: number, out: TensorData): void {
+  if (out.length === 0) return;
+  kernels(out).selectRows(x, n, index, outer, inner, out);
+}
+
+/**
+ * torch.index_add over [outer, n, inner] out and [outer, index.length, inner] src:
+ * out[o, index[k], :] += alpha · src[o, k, :] ('or' for bool: alpha is then ignored).
+ */
+export function indexAddRows(out: TensorData, n: number, index: Int32Array, src: TensorData, outer: number, inner: number, alpha: number, mode: 'add' | 'or'): void {
+  if (src.length === 0) return;
+  kernels(out).addRows(out, n, index, src, outer, inner, alpha, mode);
+}
+
+/** The flat positions of the non-zero elements of x, in order; `count` of them. */
+export function nonzeroPositions(x: TensorData): Int32Array {
+  let count = 0;
+  for (let i = 0; i < x.length; i++) if (x[i] !== 0) count++;
+  const out = new Int32Array(count);
+  for (let i = 0, k = 0; i < x.length; i++) if (x[i] !== 0) out[k++] = i;
+  return out;
+}
+
+/** out[k, d] = coordinate d of flat position `positions[k]` in `shape`: nonzero's [n, ndim] layout. */
+export function unravelPositions(positions: Int32Array, shape: readonly number[], out: Int32Array): void {
+  const nd = shape.length;
+  for (let k = 0; k < positions.length; k++) {
+    let rest = positions[k]!;
+    for (let d = nd - 1; d >= 0; d--) {
+      const n = shape[d]!;
+      out[k * nd + d] = rest % n;
+      rest = Math.floor(rest / n);
+    }
+  }
+}
