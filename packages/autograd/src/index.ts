@@ -49,3 +49,4 @@ export { setKernelBackend, kernelBackend, type KernelBackend } from './kernels/b
 export { axpy, axpby } from './axpy.js';
 export { adamUpdate, type AdamStep } from './adam-update.js';
 export { kernelThreads, setKernelThreads, wasmGemmFlavour, type WasmGemmFlavour } from './kernels/wasm/settings.js';
+export { conv1d, conv2d, convTranspose1d, convTranspose2d, type ConvOptions, type ConvTransposeOptions, type SpatialArg } from './ops/conv.js';
