@@ -296,3 +296,89 @@ export function convTranspose2d(input: Tensor, weight: Tensor, bias?: Tensor | n
 export function convTranspose1d(input: Tensor, weight: Tensor, bias?: Tensor | null, options: ConvTransposeOptions = {}): Tensor {
   return convolveTransposed('convTranspose1d', 1, input, weight, bias, options);
 }
+
+/** im2col as an op: x [n, c, h, w] to [n, c·kh·kw, blocks]; its VJP is `foldOp`. */
+function unfoldOp(x: FloatTensor, s: ConvSpec): Tensor {
+  const n = x.shape[0]!, c = x.shape[1]!, ck = c * s.kh * s.kw, p = s.oh * s.ow;
+  const rows = allocate(x.dtype, n * p * ck, 'unfold');
+  im2col(x.data, n, 1, c, s, rows);
+  const shape = [n, ck, p];
+  const out = allocate(x.dtype, n * ck * p, 'unfold', shape);
+  fromGroupRows(rows, n, 1, ck, p, null, out);
+  return makeOutput('unfold', out, shape, [x], (g) => [foldOp(expectFloat('unfold', g), c, s)], { saves: [[]] });
+}
+
+/** col2im as an op: u [n, c·kh·kw, blocks] summed back into [n, c, h, w]; its VJP is `unfoldOp`. */
+function foldOp(u: FloatTensor, c: number, s: ConvSpec): Tensor {
+  const n = u.shape[0]!, ck = u.shape[1]!, p = u.shape[2]!;
+  const rows = allocate(u.dtype, n * p * ck, 'fold');
+  toGroupRows(u.data, n, 1, ck, p, rows);
+  const shape = [n, c, s.h, s.w];
+  const x = allocate(u.dtype, n * c * s.h * s.w, 'fold', shape);
+  col2im(rows, n, 1, c, s, x);
+  return makeOutput('fold', x, shape, [u], (g) => [unfoldOp(expectFloat('fold', g), s)], { saves: [[]] });
+}
+
+/** Options of `unfold` and `fold` (PyTorch's defaults: dilation 1, padding 0, stride 1). */
+export interface UnfoldOptions {
+  readonly dilation?: SpatialArg;
+  readonly padding?: SpatialArg;
+  readonly stride?: SpatialArg;
+}
+
+function blockSpec(op: string, size: number[], kernelSize: SpatialArg, options: UnfoldOptions, shape: readonly number[]): ConvSpec {
+  const kernel = spatial(op, 'kernelSize', kernelSize, 2, 1, 1);
+  const stride = spatial(op, 'stride', options.stride, 2, 1, 1);
+  const padding = spatial(op, 'padding', options.padding, 2, 0, 0);
+  const dilation = spatial(op, 'dilation', options.dilation, 2, 1, 1);
+  const out = size.map((s, i) => {
+    const span = dilation[i]! * (kernel[i]! - 1) + 1;
+    if (span > s + 2 * padding[i]!) {
+      throw new ShapeError(`${op}: input ${formatShape(shape)}: kernel ${JSON.stringify(kernelSize)} (dilation ${JSON.stringify(options.dilation ?? 1)}) is larger than the padded size ${s + 2 * padding[i]!} (padding=${JSON.stringify(options.padding ?? 0)})`);
+    }
+    return Math.floor((s + 2 * padding[i]! - span) / stride[i]!) + 1;
+  });
+  const [kh, kw] = kernel as [number, number];
+  return { h: size[0]!, w: size[1]!, kh, kw, oh: out[0]!, ow: out[1]!, sh: stride[0]!, sw: stride[1]!, ph: padding[0]!, pw: padding[1]!, dh: dilation[0]!, dw: dilation[1]!, groups: 1 };
+}
+
+/**
+ * Extracts sliding blocks (im2col, PyTorch's F.unfold): input [n, c, h, w] (or [c, h, w]) to
+ * [n, c·kh·kw, L], column l holding the block at output position l in row-major order, channel
+ * major within it; positions in the padding read 0. `fold` is its adjoint.
+ * @throws ShapeError for a wrong rank or a kernel larger than the padded input.
+ * @throws ArgumentError for a kernel, stride or dilation below 1 or a negative padding.
+ * @example unfold(x, 3, { padding: 1 }) // [1, 2, 4, 4] -> [1, 18, 16]
+ */
+export function unfold(input: Tensor, kernelSize: SpatialArg, options: UnfoldOptions = {}): Tensor {
+  const x = floatInput('unfold', 'input', input);
+  if (x.ndim !== 3 && x.ndim !== 4) throw new ShapeError(`unfold: input must be 3-D or 4-D, got ${formatShape(x.shape)}`);
+  const x4 = expectFloat('unfold', x.ndim === 3 ? reshape(x, [1, ...x.shape]) : x);
+  const spec = blockSpec('unfold', [x4.shape[2]!, x4.shape[3]!], kernelSize, options, x.shape);
+  const y = unfoldOp(x4, spec);
+  return x.ndim === 3 ? reshape(y, y.shape.slice(1)) : y;
+}
+
+/**
+ * Sums sliding blocks back into an image (col2im, PyTorch's F.fold): input [n, c·kh·kw, L] (or
+ * [c·kh·kw, L]) to [n, c, outputSize...], overlapping blocks adding up; the adjoint of `unfold`.
+ * @throws ShapeError for a wrong rank, a second axis not divisible by kh·kw, or L not the number
+ * of blocks outputSize holds.
+ * @example fold(cols, [4, 4], 3, { padding: 1 }) // [1, 18, 16] -> [1, 2, 4, 4]
+ */
+export function fold(input: Tensor, outputSize: SpatialArg, kernelSize: SpatialArg, options: UnfoldOptions = {}): Tensor {
+  const u = floatInput('fold', 'input', input);
+  if (u.ndim !== 2 && u.ndim !== 3) throw new ShapeError(`fold: input must be 2-D or 3-D, got ${formatShape(u.shape)}`);
+  const u3 = expectFloat('fold', u.ndim === 2 ? reshape(u, [1, ...u.shape]) : u);
+  const size = spatial('fold', 'outputSize', outputSize, 2, 1, 1);
+  const spec = blockSpec('fold', size, kernelSize, options, u.shape);
+  const kk = spec.kh * spec.kw;
+  if (u3.shape[1]! % kk !== 0) {
+    throw new ShapeError(`fold: input ${formatShape(u.shape)}: axis of size ${u3.shape[1]} must divide by the kernel's ${kk} elements (kernelSize ${JSON.stringify(kernelSize)})`);
+  }
+  if (u3.shape[2] !== spec.oh * spec.ow) {
+    throw new ShapeError(`fold: input ${formatShape(u.shape)} has ${u3.shape[2]} blocks, but outputSize ${JSON.stringify(outputSize)} with kernelSize ${JSON.stringify(kernelSize)} and these options holds ${spec.oh * spec.ow}`);
+  }
+  const y = foldOp(u3, u3.shape[1]! / kk, spec);
+  return u.ndim === 2 ? reshape(y, y.shape.slice(1)) : y;
+}
