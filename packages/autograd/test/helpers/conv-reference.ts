@@ -53,3 +53,52 @@ export function convTranspose2dRef(x: Float64Array, xs: number[], w: Float64Arra
   }
   return { data: out, shape: [n, cout, oh, ow] };
 }
+
+/** PyTorch's pooled length along one axis (pooling_output_shape), written out for the references. */
+export function pooledLengthRef(size: number, k: number, s: number, p: number, d: number, ceil: boolean): number {
+  const num = size + 2 * p - d * (k - 1) - 1;
+  let out = (ceil ? Math.ceil(num / s) : Math.floor(num / s)) + 1;
+  if (ceil && (out - 1) * s >= size + p) out--;
+  return out;
+}
+
+/** Max pooling element by element: each output scans its dilated window, skipping the padding; NaN wins. */
+export function maxPool2dRef(x: Float64Array, xs: number[], k: [number, number], s: [number, number], p: [number, number], d: [number, number], ceil: boolean): { data: Float64Array; indices: number[]; shape: number[] } {
+  const [n, c, h, w] = xs as [number, number, number, number];
+  const oh = pooledLengthRef(h, k[0], s[0], p[0], d[0], ceil), ow = pooledLengthRef(w, k[1], s[1], p[1], d[1], ceil);
+  const data = new Float64Array(n * c * oh * ow);
+  const indices: number[] = [];
+  let o = 0;
+  for (let plane = 0; plane < n * c; plane++) for (let i = 0; i < oh; i++) for (let j = 0; j < ow; j++) {
+    let best = -Infinity, at = -1;
+    for (let a = 0; a < k[0]; a++) for (let b = 0; b < k[1]; b++) {
+      const y = i * s[0] - p[0] + a * d[0], xx = j * s[1] - p[1] + b * d[1];
+      if (y < 0 || y >= h || xx < 0 || xx >= w) continue;
+      const v = x[plane * h * w + y * w + xx]!;
+      if (at < 0 || v > best || (Number.isNaN(v) && !Number.isNaN(best))) (best = v), (at = y * w + xx);
+    }
+    data[o++] = best;
+    indices.push(at);
+  }
+  return { data, indices, shape: [n, c, oh, ow] };
+}
+
+/** Average pooling element by element, with PyTorch's divisor rules. */
+export function avgPool2dRef(x: Float64Array, xs: number[], k: [number, number], s: [number, number], p: [number, number], ceil: boolean, includePad: boolean, override: number | null): { data: Float64Array; shape: number[] } {
+  const [n, c, h, w] = xs as [number, number, number, number];
+  const oh = pooledLengthRef(h, k[0], s[0], p[0], 1, ceil), ow = pooledLengthRef(w, k[1], s[1], p[1], 1, ceil);
+  const data = new Float64Array(n * c * oh * ow);
+  let o = 0;
+  for (let plane = 0; plane < n * c; plane++) for (let i = 0; i < oh; i++) for (let j = 0; j < ow; j++) {
+    const y0 = i * s[0] - p[0], x0 = j * s[1] - p[1];
+    const y1 = Math.min(y0 + k[0], h + p[0]), x1 = Math.min(x0 + k[1], w + p[1]);
+    let acc = 0, count = 0;
+    for (let y = y0; y < y1; y++) for (let xx = x0; xx < x1; xx++) {
+      if (y < 0 || y >= h || xx < 0 || xx >= w) continue;
+      acc += x[plane * h * w + y * w + xx]!;
+      count++;
+    }
+    data[o++] = acc / (override ?? (includePad ? (y1 - y0) * (x1 - x0) : count));
+  }
+  return { data, shape: [n, c, oh, ow] };
+}
