@@ -1,4 +1,4 @@
-import { allocate } from '../dtype.js';
+import { allocate, type FloatArray } from '../dtype.js';
 import { ArgumentError, ShapeError } from '../errors.js';
 import { formatShape } from '../shape.js';
 import { gemm } from '../kernels/gemm.js';
@@ -35,7 +35,8 @@ function convForward(x: FloatTensor, w: FloatTensor, b: FloatTensor | null, s: C
   const inputs = b === null ? [x, w] : [x, w, b];
   return makeOutput('conv2d', y, shape, inputs, (g) => {
     const gf = expectFloat('conv2d', g);
-    const grads = [x.requiresGrad ? convAdjoint(gf, w, null, s) : null, w.requiresGrad ? convWeightGrad(x, gf, s) : null];
+    // The weight gradient reuses the forward's im2col (x is saved, so it has not changed).
+    const grads = [x.requiresGrad ? convAdjoint(gf, w, null, s) : null, w.requiresGrad ? convWeightGrad(x, gf, s, col) : null];
     if (b !== null) grads.push(b.requiresGrad ? sum(g, [0, 2, 3]) : null);
     return grads;
   }, { saves: [[1], [0], []] });
@@ -70,12 +71,16 @@ function convAdjoint(u: FloatTensor, w: FloatTensor, b: FloatTensor | null, s: C
 /**
  * The adjoint of convForward in its weight: dW [o, c/groups, kh, kw] = Σ over the batch and
  * output positions of u times the input patch, one gemm per group reading u's rows transposed.
+ * `xCol` is x's im2col when the caller has it already.
  */
-function convWeightGrad(x: FloatTensor, u: FloatTensor, s: ConvSpec): Tensor {
+function convWeightGrad(x: FloatTensor, u: FloatTensor, s: ConvSpec, xCol?: FloatArray): Tensor {
   const n = x.shape[0]!, c = x.shape[1]!, o = u.shape[1]!;
   const { groups } = s, og = o / groups, cg = c / groups, p = s.oh * s.ow, ck = cg * s.kh * s.kw;
-  const col = allocate(x.dtype, groups * n * p * ck, 'conv2d');
-  im2col(x.data, n, groups, cg, s, col);
+  let col = xCol;
+  if (col === undefined) {
+    col = allocate(x.dtype, groups * n * p * ck, 'conv2d');
+    im2col(x.data, n, groups, cg, s, col);
+  }
   const rows = allocate(x.dtype, groups * n * p * og, 'conv2d');
   toGroupRows(u.data, n, groups, og, p, rows);
   const shape = [o, cg, s.kh, s.kw];
