@@ -1,8 +1,10 @@
-// Where the LeNet convolution step's time goes: each piece timed alone (noisy machine: medians).
+// The bench's LeNet convolution step (bench/src/chainrule.ts) warmed up, and each convolution
+// alone: `node ../scripts/run.mjs micro/conv-profile.ts` from bench/. Medians; a loaded machine moves them.
 import { conv2d, tensor } from '@chainrule/autograd';
 
 function median(f: () => void, runs = 15): number {
-  f();
+  // Warm up well past the JIT's tiers: the first runs of the im2col loops are interpreted.
+  for (let i = 0; i < 10; i++) f();
   const t: number[] = [];
   for (let i = 0; i < runs; i++) {
     const t0 = performance.now();
@@ -25,3 +27,9 @@ console.log('conv1 forward', fmt(median(() => void conv2d(x1, w1, b1).data[0])))
 console.log('conv2 forward', fmt(median(() => void conv2d(x2, w2, b2).data[0])));
 console.log('conv1 fwd+bwd', fmt(median(() => conv2d(x1, w1, b1).sum().backward())));
 console.log('conv2 fwd+bwd', fmt(median(() => conv2d(x2, w2, b2).sum().backward())));
+const params = [x2, w1, w2, b1, b2];
+const step = median(() => {
+  for (const p of params) p.grad = null;
+  conv2d(x1, w1, b1).sum().add(conv2d(x2, w2, b2).sum()).backward();
+}, 31);
+console.log('whole step', fmt(step), `(${Math.round((batch * 1000) / step)} samples/s)`);
