@@ -52,7 +52,7 @@ export function oneHot(y: Int32Array, classes: number): Float32Array {
 }
 
 // Seeds: fixed per array so a change in one workload never shifts another's data.
-export const SEEDS = { matA: 11, matB: 12, x: 21, y: 22, w1: 31, b1: 32, w2: 33, b2: 34, chain: 41, scalar: 51, convX1: 61, convW1: 62, convB1: 63, convX2: 64, convW2: 65, convB2: 66 };
+export const SEEDS = { matA: 11, matB: 12, x: 21, y: 22, w1: 31, b1: 32, w2: 33, b2: 34, chain: 41, scalar: 51, layout: 61, convX1: 71, convW1: 72, convB1: 73, convX2: 74, convW2: 75, convB2: 76 };
 
 /** The LeNet convolutions' shapes, NCHW inputs and [out, in, kh, kw] weights (PyTorch's layouts). */
 export const CONV_SHAPES = { x1: [1, 28, 28], w1: [6, 1, 5, 5], x2: [6, 12, 12], w2: [16, 6, 5, 5] } as const;

@@ -231,7 +231,7 @@ describe('int32 and bool tensors elsewhere in the library', () => {
     const [dx, di] = numericGrad(f, [x, idx]);
     // f = a2·a0 + a0·a1 + a2·a2 for i = [2, 0, 2]: df/da = [a2 + a1, a0, a0 + 2·a2] at a = [1, 2, 3].
     assertClose(dx!, [5, 1, 7], 1e-6);
-    expect(values(di)).toEqual([0, 0, 0]);
+    expect(values(di!)).toEqual([0, 0, 0]);
     expect(values(idx)).toEqual([2, 0, 2]);
   });
 });
