@@ -148,6 +148,11 @@ function maxPool(op: string, rank: number, input: Tensor, kernelSize: SpatialArg
   const { x, spatialShape } = planesOf(op, input, rank);
   const g = poolGeometry(op, input.shape, spatialShape, kernelSize, options);
   const maps = spatialShape.map((s, i) => maxAxis(s, g.out[i]!, g.kernel[i]!, g.stride[i]!, g.padding[i]!, g.dilation[i]!));
+  const empty = maps.findIndex((m) => m.ptr.some((p, o) => o < m.size && m.ptr[o + 1] === p));
+  if (empty >= 0) {
+    // Dilated taps can all fall in the padding: such a window has no maximum (PyTorch gives −∞ and an index outside it).
+    throw new ShapeError(`${op}: input ${formatShape(input.shape)}: with kernel ${JSON.stringify(kernelSize)}, dilation ${JSON.stringify(options.dilation ?? 1)} and padding ${JSON.stringify(options.padding ?? 0)}, a window along spatial axis ${empty} reads only padding`);
+  }
   const [values, indices] = windowMaxOp(op, x, rank === 1 ? UNIT : maps[0]!, maps[rank - 1]!);
   return [lowered(values, rank), lowered(indices, rank)];
 }
