@@ -326,8 +326,11 @@ function foldOp(u: FloatTensor, c: number, s: ConvSpec): Tensor {
 
 /** Options of `unfold` and `fold` (PyTorch's defaults: dilation 1, padding 0, stride 1). */
 export interface UnfoldOptions {
+  /** Spacing between a block's taps (default 1). */
   readonly dilation?: SpatialArg;
+  /** Zeros added on both sides of each spatial axis (default 0). */
   readonly padding?: SpatialArg;
+  /** Step between blocks (default 1). */
   readonly stride?: SpatialArg;
 }
 
