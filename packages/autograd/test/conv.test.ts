@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ArgumentError, DTypeError, ShapeError, conv1d, conv2d, convTranspose1d, convTranspose2d, tensor, type Tensor } from '@chainrule/autograd';
+import { ArgumentError, DTypeError, ShapeError, avgPool2d, conv1d, conv2d, convTranspose1d, convTranspose2d, maxPool2d, tensor, zeros, type Tensor } from '@chainrule/autograd';
 import { assertClose, checkGradGradProperty, checkGradProperty, seededTensor } from '@chainrule/autograd/testing';
 import { conv2dRef, convTranspose2dRef } from './helpers/conv-reference.js';
 import { f64, grad64, values } from './helpers/tensors.js';
@@ -206,5 +206,19 @@ describe('convolution gradients by hand', () => {
     conv2d(x, w).sum().backward();
     expect(values(w.grad)).toEqual([10, 10]);
     expect(values(x.grad)).toEqual([1, 1, 1, 1]);
+  });
+});
+
+describe('empty batches', () => {
+  it('convolutions and pooling of a zero-size batch keep their shapes and give zero weight gradients', () => {
+    const x = zeros([0, 2, 5, 5], { dtype: 'float64', requiresGrad: true });
+    const w = grad64(new Array(3 * 2 * 9).fill(1), [3, 2, 3, 3]);
+    const y = conv2d(x, w);
+    expect(y.shape).toEqual([0, 3, 3, 3]);
+    y.sum().backward();
+    expect(values(w.grad)).toEqual(new Array(54).fill(0));
+    expect(maxPool2d(x, 2).shape).toEqual([0, 2, 2, 2]);
+    expect(avgPool2d(x, 2).shape).toEqual([0, 2, 2, 2]);
+    expect(convTranspose2d(zeros([0, 3, 3, 3], { dtype: 'float64' }), w).shape).toEqual([0, 2, 5, 5]);
   });
 });
