@@ -124,3 +124,37 @@ export function addChannelBias(y: FloatArray, n: number, c: number, p: number, b
     }
   }
 }
+
+/**
+ * y = conv(x, w) + bias as plain loops, for convolutions whose groups are narrow (depthwise):
+ * there each group's gemm is a sliver (n = 1) that costs more in calls and copies than it computes.
+ * x [n, groups·cg, h, w], w [groups·og, cg, kh, kw], y [n, groups·og, oh, ow].
+ */
+export function convDirect(x: FloatArray, w: FloatArray, bias: FloatArray | null, n: number, groups: number, cg: number, og: number, g: ConvGeometry, y: FloatArray): void {
+  const { h, w: wd, kh, kw, oh, ow, sh, sw, ph, pw, dh, dw } = g;
+  const c = groups * cg, o = groups * og, plane = h * wd, kk = kh * kw;
+  for (let b = 0; b < n; b++) {
+    for (let oc = 0; oc < o; oc++) {
+      const gi = (oc / og) | 0;
+      let dst = (b * o + oc) * oh * ow;
+      const add = bias === null ? 0 : bias[oc]!;
+      for (let oy = 0; oy < oh; oy++) {
+        for (let ox = 0; ox < ow; ox++) {
+          let acc = 0;
+          for (let ci = 0; ci < cg; ci++) {
+            const src = (b * c + gi * cg + ci) * plane;
+            const wBase = (oc * cg + ci) * kk;
+            for (let ky = 0; ky < kh; ky++) {
+              const iy = oy * sh - ph + ky * dh;
+              if (iy < 0 || iy >= h) continue;
+              const line = src + iy * wd;
+              let ix = ox * sw - pw;
+              for (let kx = 0; kx < kw; kx++, ix += dw) if (ix >= 0 && ix < wd) acc += x[line + ix]! * w[wBase + ky * kw + kx]!;
+            }
+          }
+          y[dst++] = acc + add;
+        }
+      }
+    }
+  }
+}
