@@ -1,10 +1,10 @@
 // chainrule itself, through its public API only (the way a user would write each workload):
 // the MLP with @chainrule/nn's MLP, crossEntropyLoss and SGD.
 
-import { cholesky, concat, cumsum, einsum, embedding, eye, gather, kernelThreads, scatterAdd, solve, tensor, Value, wasmGemmFlavour, zeros } from '@chainrule/autograd';
+import { cholesky, concat, conv2d, cumsum, einsum, embedding, eye, gather, kernelThreads, scatterAdd, solve, tensor, Value, wasmGemmFlavour, zeros } from '@chainrule/autograd';
 import { crossEntropyLoss, MLP, SGD, type Linear } from '@chainrule/nn';
 import { scalarStep } from './scalar-workload.js';
-import { chainOps, CHAIN_ADD, CHAIN_MUL, labels, MLP_SIZES, mlpData, SEEDS, uniform } from './data.js';
+import { chainOps, CHAIN_ADD, CHAIN_MUL, CONV_SHAPES, convData, labels, MLP_SIZES, mlpData, SEEDS, uniform } from './data.js';
 import { peerVersion } from './peers.js';
 import { setupByKind, type Contender, type ContenderInfo, type EinsumWorkload, type IndexingWorkload, type LayoutWorkload, type Runner } from './types.js';
 
@@ -134,11 +134,31 @@ function indexing(w: IndexingWorkload): Runner {
   return { run: () => void scatterAdd(base, 1, index, src).data[0] };
 }
 
+function conv(batch: number): Runner {
+  const d = convData(batch);
+  const x1 = tensor(d.x1, { shape: [batch, ...CONV_SHAPES.x1] });
+  const x2 = tensor(d.x2, { shape: [batch, ...CONV_SHAPES.x2], requiresGrad: true });
+  const w1 = tensor(d.w1, { shape: [...CONV_SHAPES.w1], requiresGrad: true });
+  const w2 = tensor(d.w2, { shape: [...CONV_SHAPES.w2], requiresGrad: true });
+  const b1 = tensor(d.b1, { requiresGrad: true });
+  const b2 = tensor(d.b2, { requiresGrad: true });
+  const params = [x2, w1, w2, b1, b2];
+  return {
+    run: () => {
+      for (const p of params) p.grad = null;
+      const loss = conv2d(x1, w1, b1).sum().add(conv2d(x2, w2, b2).sum());
+      loss.backward();
+      return loss.item();
+    },
+  };
+}
+
 const setup = setupByKind({
   matmul: (w) => matmul(w.n, w.dtype),
   mlp: (w) => mlp(w.batch, w.batches, w.lr),
   chain: (w) => chain(w.ops, w.size),
   scalar: (w) => scalar(w.samples, w.sizes, w.lr),
+  conv: (w) => conv(w.batch),
   layout,
   linalg: (w) => linalg(w.op, w.n),
   einsum: contraction,

@@ -52,7 +52,23 @@ export function oneHot(y: Int32Array, classes: number): Float32Array {
 }
 
 // Seeds: fixed per array so a change in one workload never shifts another's data.
-export const SEEDS = { matA: 11, matB: 12, x: 21, y: 22, w1: 31, b1: 32, w2: 33, b2: 34, chain: 41, scalar: 51, layout: 61, index: 71 };
+export const SEEDS = { matA: 11, matB: 12, x: 21, y: 22, w1: 31, b1: 32, w2: 33, b2: 34, chain: 41, scalar: 51, layout: 61, index: 81, convX1: 71, convW1: 72, convB1: 73, convX2: 74, convW2: 75, convB2: 76 };
+
+/** The LeNet convolutions' shapes, NCHW inputs and [out, in, kh, kw] weights (PyTorch's layouts). */
+export const CONV_SHAPES = { x1: [1, 28, 28], w1: [6, 1, 5, 5], x2: [6, 12, 12], w2: [16, 6, 5, 5] } as const;
+
+/** Seeded inputs, weights (uniform ±1/√fan-in, as PyTorch initialises them) and biases of the conv workload. */
+export function convData(batch: number): { x1: Float32Array; w1: Float32Array; b1: Float32Array; x2: Float32Array; w2: Float32Array; b2: Float32Array } {
+  const k1 = 1 / Math.sqrt(25), k2 = 1 / Math.sqrt(150);
+  return {
+    x1: uniform(batch * 28 * 28, SEEDS.convX1, 0, 1, 'float32'),
+    w1: uniform(6 * 25, SEEDS.convW1, -k1, k1, 'float32'),
+    b1: uniform(6, SEEDS.convB1, -k1, k1, 'float32'),
+    x2: uniform(batch * 6 * 144, SEEDS.convX2, -1, 1, 'float32'),
+    w2: uniform(16 * 150, SEEDS.convW2, -k2, k2, 'float32'),
+    b2: uniform(16, SEEDS.convB2, -k2, k2, 'float32'),
+  };
+}
 
 export const MLP_SIZES = [784, 128, 10] as const;
 

@@ -6,7 +6,7 @@
 // NOTE: jax-js arrays are reference counted and every call consumes its array arguments:
 // an array used again later is passed as `a.ref`. dataSync() consumes the array too.
 
-import { chainOps, CHAIN_ADD, CHAIN_MUL, labels, mlpData, SEEDS, uniform } from './data.js';
+import { chainOps, CHAIN_ADD, CHAIN_MUL, convData, labels, mlpData, SEEDS, uniform } from './data.js';
 import { peerVersion, requirePeer } from './peers.js';
 import { setupByKind, NO_SCALAR_GRAPH, type Contender, type EinsumWorkload, type IndexingWorkload, type LayoutWorkload, type Runner, type Unsupported } from './types.js';
 
@@ -202,11 +202,45 @@ function indexing(w: IndexingWorkload): Runner | Unsupported {
   };
 }
 
+type ConvParams = { x2: JArray; w1: JArray; b1: JArray; w2: JArray; b2: JArray };
+
+function conv(batch: number): Runner {
+  const { lax, jit, valueAndGrad, tree } = jax;
+  const d = convData(batch);
+  const x1 = array(d.x1, [batch, 1, 28, 28]);
+  const params: ConvParams = {
+    x2: array(d.x2, [batch, 6, 12, 12]),
+    w1: array(d.w1, [6, 1, 5, 5]),
+    b1: array(d.b1, [1, 6, 1, 1]),
+    w2: array(d.w2, [16, 6, 5, 5]),
+    b2: array(d.b2, [1, 16, 1, 1]),
+  };
+  const loss = (p: ConvParams, x: JArray): JArray =>
+    lax.conv(x, p.w1, [1, 1], 'VALID').add(p.b1).sum().add(lax.conv(p.x2, p.w2, [1, 1], 'VALID').add(p.b2).sum());
+  const step = jit((p: ConvParams, x: JArray): [ConvParams, JArray] => {
+    const [value, grads] = valueAndGrad(loss)(p, x);
+    return [grads as ConvParams, value];
+  });
+  return {
+    run: () => {
+      const [grads, value] = step(tree.ref(params), x1.ref);
+      const v = value.dataSync()[0]!;
+      for (const g of Object.values(grads)) g.dataSync();
+      return v;
+    },
+    dispose: () => {
+      tree.dispose(params);
+      x1.dispose();
+    },
+  };
+}
+
 const setup = setupByKind({
   matmul: (w) => matmul(w.n, w.dtype),
   mlp: (w) => mlp(w.batch, w.batches, w.lr),
   chain: (w) => chain(w.ops, w.size),
   scalar: () => NO_SCALAR_GRAPH,
+  conv: (w) => conv(w.batch),
   layout,
   linalg: (w) => linalg(w.op, w.n),
   einsum: contraction,

@@ -102,6 +102,7 @@ const setup = setupByKind({
   mlp: (w) => mlp(w.batch, w.batches, w.lr),
   chain: (w) => chain(w.ops, w.size),
   scalar: () => NO_SCALAR_GRAPH,
+  conv: () => ({ unsupported: 'no convolution op' }),
   layout: (w) => ({ unsupported: `no ${w.op} op` }),
   linalg: () => NO_FACTORISATIONS,
   einsum: () => ({ unsupported: 'no einsum' }),

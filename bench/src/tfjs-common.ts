@@ -2,7 +2,7 @@
 // @tensorflow/tfjs-layers is loaded for its side effect of registering the gradients of
 // tfjs-core's kernels (tfjs-core alone cannot differentiate most ops).
 
-import { chainOps, CHAIN_ADD, CHAIN_MUL, labels, mlpData, SEEDS, uniform } from './data.js';
+import { chainOps, CHAIN_ADD, CHAIN_MUL, convData, labels, mlpData, SEEDS, uniform } from './data.js';
 import { peerVersion, requirePeer } from './peers.js';
 import { setupByKind, NO_SCALAR_GRAPH, NO_FACTORISATIONS, type Contender, type ContenderInfo, type EinsumWorkload, type IndexingWorkload, type LayoutWorkload, type Runner, type Unsupported } from './types.js';
 
@@ -177,11 +177,45 @@ export function tfjsContender(name: string, backend: 'wasm' | 'cpu'): Contender 
     };
   }
 
+  /** [o, i, kh, kw] (PyTorch's layout, the data's) to TF.js's [kh, kw, i, o]. */
+  function filter(w: Float32Array, o: number, i: number, k: number): Tensor {
+    return tf.transpose(tf.tensor4d(w, [o, i, k, k]), [2, 3, 1, 0]);
+  }
+
+  // TF.js convolves NHWC only on these backends: the inputs are given in that layout (the
+  // same values, transposed once at setup), so the runs time the convolutions alone.
+  function conv(batch: number): Runner {
+    const d = convData(batch);
+    const x1 = tf.transpose(tf.tensor4d(d.x1, [batch, 1, 28, 28]), [0, 2, 3, 1]);
+    const x2 = tf.transpose(tf.tensor4d(d.x2, [batch, 6, 12, 12]), [0, 2, 3, 1]);
+    const w1 = filter(d.w1, 6, 1, 5), w2 = filter(d.w2, 16, 6, 5);
+    const b1 = tf.tensor1d(d.b1), b2 = tf.tensor1d(d.b2);
+    const f = (a: Tensor, k1: Tensor, c1: Tensor, k2: Tensor, c2: Tensor): Tensor =>
+      tf.add(
+        tf.sum(tf.add(tf.conv2d(x1 as import('@tensorflow/tfjs-core').Tensor4D, k1 as import('@tensorflow/tfjs-core').Tensor4D, 1, 'valid'), c1)),
+        tf.sum(tf.add(tf.conv2d(a as import('@tensorflow/tfjs-core').Tensor4D, k2 as import('@tensorflow/tfjs-core').Tensor4D, 1, 'valid'), c2)),
+      );
+    const df = tf.valueAndGrads(f);
+    return {
+      run: () => {
+        const { value, grads } = df([x2, w1, b1, w2, b2]);
+        for (const g of grads) g.dataSync();
+        const v = value.dataSync()[0]!;
+        tf.dispose([value, ...grads]);
+        return v;
+      },
+      dispose: () => tf.dispose([x1, x2, w1, w2, b1, b2]),
+    };
+  }
+
   const setup = setupByKind({
     matmul: (w) => (w.dtype === 'float32' ? matmul(w.n) : { unsupported: 'no float64 dtype' }),
     mlp: (w) => mlp(w.batch, w.batches, w.lr),
     chain: (w) => chain(w.ops, w.size),
     scalar: () => NO_SCALAR_GRAPH,
+    conv: (w) =>
+      // NOTE: tfjs-backend-wasm 4.22 has no filter-gradient kernel, so it cannot train a convolution.
+      tf.getKernel('Conv2DBackpropFilter', tf.getBackend()) === undefined ? { unsupported: `no Conv2DBackpropFilter kernel in the ${backend} backend` } : conv(w.batch),
     layout,
     linalg: () => NO_FACTORISATIONS,
     einsum: contraction,

@@ -28,7 +28,8 @@ except ImportError:  # pragma: no cover - torch from pip may come without numpy
     np = None
 
 # Keep in step with data.ts.
-SEEDS = {"matA": 11, "matB": 12, "x": 21, "y": 22, "w1": 31, "b1": 32, "w2": 33, "b2": 34, "chain": 41, "layout": 61, "index": 71}
+SEEDS = {"matA": 11, "matB": 12, "x": 21, "y": 22, "w1": 31, "b1": 32, "w2": 33, "b2": 34, "chain": 41, "layout": 61, "index": 81,
+         "convX1": 71, "convW1": 72, "convB1": 73, "convX2": 74, "convW2": 75, "convB2": 76}
 CHAIN_CYCLE = ["mul", "add", "tanh"]
 CHAIN_MUL = 0.5
 CHAIN_ADD = 0.1
@@ -130,6 +131,22 @@ def chain(ops, size):
     return run
 
 
+def conv(batch):
+    k1, k2 = 1 / 25**0.5, 1 / 150**0.5
+    x1 = uniform(batch * 784, SEEDS["convX1"], 0, 1).reshape(batch, 1, 28, 28)
+    w1 = uniform(150, SEEDS["convW1"], -k1, k1).reshape(6, 1, 5, 5).requires_grad_()
+    b1 = uniform(6, SEEDS["convB1"], -k1, k1).requires_grad_()
+    x2 = uniform(batch * 864, SEEDS["convX2"], -1, 1).reshape(batch, 6, 12, 12).requires_grad_()
+    w2 = uniform(2400, SEEDS["convW2"], -k2, k2).reshape(16, 6, 5, 5).requires_grad_()
+    b2 = uniform(16, SEEDS["convB2"], -k2, k2).requires_grad_()
+    params = [x2, w1, b1, w2, b2]
+
+    def run():
+        for p in params:
+            p.grad = None
+        loss = F.conv2d(x1, w1, b1).sum() + F.conv2d(x2, w2, b2).sum()
+        loss.backward()
+        return loss.item()
 def layout(op, rows, width, pieces):
     if op == "concat":
         parts = [uniform(rows * width, SEEDS["layout"] + p, -1, 1).reshape(rows, width) for p in range(pieces)]
@@ -222,6 +239,8 @@ def setup(w):
         return chain(w["ops"], w["size"])
     if kind == "indexing":
         return indexing(w["op"], w["rows"], w["width"], w["picks"], w["vocab"])
+    if kind == "conv":
+        return conv(w["batch"])
     if kind == "layout":
         return layout(w["op"], w["rows"], w["width"], w["pieces"])
     return "no scalar Value graph"

@@ -106,7 +106,20 @@ export interface IndexingWorkload {
   vocab: number;
 }
 
-export type Workload = MatmulWorkload | MlpWorkload | ChainWorkload | ScalarWorkload | LayoutWorkload | LinalgWorkload | EinsumWorkload | IndexingWorkload;
+
+/**
+ * The two convolutions of LeNet, forward and backward, on seeded data (convData): a batch of
+ * [1, 28, 28] images through 6 filters 5×5, and a batch of [6, 12, 12] maps through 16 filters
+ * 5×5, each with its bias; the loss is the sum of both outputs, and the gradients are those of
+ * both weights and biases and of the second input (as in a network, where it is a layer's output).
+ */
+export interface ConvWorkload {
+  kind: 'conv';
+  id: string;
+  batch: number;
+}
+
+export type Workload = MatmulWorkload | MlpWorkload | ChainWorkload | ScalarWorkload | LayoutWorkload | LinalgWorkload | EinsumWorkload | IndexingWorkload | ConvWorkload;
 
 /** What a contender's setup returns: a closure that performs one unit of work. */
 export interface Runner {

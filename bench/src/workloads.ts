@@ -22,6 +22,8 @@ export function metricOf(w: Workload): Metric {
       return { unit: 'µs/op', higherIsBetter: false, fromMs: (ms) => (ms * 1000) / w.ops };
     case 'scalar':
       return { unit: 'ms/step', higherIsBetter: false, fromMs: (ms) => ms };
+    case 'conv':
+      return { unit: 'samples/s', higherIsBetter: true, fromMs: (ms) => (w.batch * 1000) / ms };
     case 'layout': {
       const bytes = 4 * w.rows * w.width * w.pieces;
       return { unit: 'GB/s', higherIsBetter: true, fromMs: (ms) => bytes / (ms * 1e6) };
@@ -46,6 +48,8 @@ export function describe(w: Workload): string {
       return `chain of ${w.ops} tiny ops on [${w.size}], fwd+bwd`;
     case 'scalar':
       return `scalar Value graph: ${w.sizes.join('-')} tanh MLP × ${w.samples} samples, fwd+bwd+SGD`;
+    case 'conv':
+      return `LeNet convolutions 1→6 5×5 on 28×28 and 6→16 5×5 on 12×12, batch ${w.batch}, fwd+bwd`;
     case 'layout':
       return w.op === 'concat'
         ? `concat of ${w.pieces} × [${w.rows},${w.width}] float32 along the last axis`
@@ -75,6 +79,8 @@ export function familyOf(w: Workload): { family: string; scale: number } {
       return { family: 'chain', scale: w.ops * w.size };
     case 'scalar':
       return { family: 'scalar', scale: w.samples };
+    case 'conv':
+      return { family: 'conv', scale: w.batch };
     case 'layout':
       return { family: `layout-${w.op}`, scale: w.rows * w.width * w.pieces };
     case 'linalg':
@@ -99,6 +105,7 @@ export function workloads(quick: boolean): Workload[] {
     // The quick run's chain is shorter: jax-js takes seconds per eager 1,000-op chain.
     quick ? { kind: 'chain', id: 'chain-300', ops: 300, size: 4 } : { kind: 'chain', id: 'chain-1000', ops: 1000, size: 4 },
     { kind: 'scalar', id: 'scalar-mlp', samples: 100, sizes: [2, 16, 16, 1], lr: LR },
+    { kind: 'conv', id: 'lenet-conv-b64', batch: 64 },
     // Thin pieces: each row of the result is 16 runs of 4 elements, the case a copy per run makes slow.
     { kind: 'layout', id: 'concat-last-16x4', op: 'concat', rows: 8192, width: 4, pieces: 16 },
     { kind: 'layout', id: 'cumsum-last', op: 'cumsum', rows: 8192, width: 4, pieces: 16 },
