@@ -1,9 +1,19 @@
 #!/usr/bin/env python3
 """PyTorch reference values for chainrule's ops. Elementwise ops ('entries'): each op's forward in
 float64 and float32, and its gradients in float64 for a fixed upstream gradient, at chosen points
-(kinks, poles, signed zeros and infinities included); test/torch-reference.test.ts checks every
-entry against the Tensor method of the same name. Selection and order ('order'): one call of the
-chainrule function named in the entry on given inputs, its outputs (values, indices, counts) and
+(kinks, poles, signed zeros and infinities included), checked against the Tensor method of the
+same name. Shaped ops ('shaped': rearrangements, diagonals, scans): one call of the chainrule
+function named in the entry, on inputs of given shapes, with the outputs (one or a list) in
+float64 and float32 and the float64 gradients of the inputs. test/torch-reference.test.ts
+checks both kinds.
+
+The `linalg` section holds torch.linalg cases: seeded float64 inputs, the forward of a
+function of them (of the op's results, through a function that does not depend on the signs
+of eigenvectors and singular vectors), and its gradients for a fixed upstream gradient.
+test/torch-linalg-reference.test.ts runs the same functions, named by the case.
+
+Selection and order ('order'): one call of the chainrule function named in the entry on given
+inputs (ties and NaN where PyTorch defines the result), its outputs (values, indices, counts) and
 the float64 gradients of its float inputs; test/torch-order-reference.test.ts checks them.
 
     apt-get install python3-torch      # or pip install torch
@@ -71,6 +81,111 @@ BINARY = {
 }
 
 
+F = torch.nn.functional
+
+
+def grid(*ts, indexing):
+    return torch.meshgrid(*ts, indexing=indexing)
+
+
+# Shaped ops: (chainrule function, arguments after the input(s), PyTorch call, input shapes).
+# An input shape of None marks a list argument (meshgrid): the shapes that follow are its tensors.
+SHAPED = [
+    ('flip', [[0, 2]], lambda x: torch.flip(x, [0, 2]), [[2, 3, 4]]),
+    ('flip', [[-1]], lambda x: torch.flip(x, [-1]), [[5]]),
+    ('roll', [2], lambda x: torch.roll(x, 2), [[3, 4]]),
+    ('roll', [[1, -3], [0, 1]], lambda x: torch.roll(x, (1, -3), (0, 1)), [[3, 4]]),
+    ('roll', [[5, 1], [1, 1]], lambda x: torch.roll(x, (5, 1), (1, 1)), [[2, 4]]),
+    ('pad', [[1, 2], {'mode': 'constant', 'value': 0.5}], lambda x: F.pad(x, (1, 2), value=0.5), [[2, 3]]),
+    ('pad', [[-1, 2, 1, 0]], lambda x: F.pad(x, (-1, 2, 1, 0)), [[2, 3]]),
+    ('pad', [[2, 1], {'mode': 'reflect'}], lambda x: F.pad(x, (2, 1), mode='reflect'), [[2, 3, 4]]),
+    ('pad', [[-2, 2], {'mode': 'reflect'}], lambda x: F.pad(x, (-2, 2), mode='reflect'), [[1, 2, 4]]),
+    ('pad', [[1, 2, 2, 1], {'mode': 'reflect'}], lambda x: F.pad(x, (1, 2, 2, 1), mode='reflect'), [[1, 2, 3, 4]]),
+    ('pad', [[3, 1, 0, 2], {'mode': 'replicate'}], lambda x: F.pad(x, (3, 1, 0, 2), mode='replicate'), [[1, 2, 3, 2]]),
+    ('pad', [[-1, 2], {'mode': 'replicate'}], lambda x: F.pad(x, (-1, 2), mode='replicate'), [[2, 2, 3]]),
+    ('pad', [[3, 2, 1, 2], {'mode': 'circular'}], lambda x: F.pad(x, (3, 2, 1, 2), mode='circular'), [[1, 2, 3, 3]]),
+    ('pad', [[1, -1], {'mode': 'circular'}], lambda x: F.pad(x, (1, -1), mode='circular'), [[1, 2, 4]]),
+    ('repeat', [[2, 1, 3]], lambda x: x.repeat(2, 1, 3), [[2, 3]]),
+    ('tile', [[2]], lambda x: torch.tile(x, (2,)), [[2, 3]]),
+    ('tile', [[2, 1, 2]], lambda x: torch.tile(x, (2, 1, 2)), [[3]]),
+    ('repeatInterleave', [[1, 0, 3], 1], lambda x: torch.repeat_interleave(x, torch.tensor([1, 0, 3]), 1), [[2, 3]]),
+    ('repeatInterleave', [2], lambda x: torch.repeat_interleave(x, 2), [[2, 2]]),
+    ('split', [2, 1], lambda x: torch.split(x, 2, 1), [[2, 5]]),
+    ('split', [[1, 3, 0]], lambda x: torch.split(x, [1, 3, 0]), [[4, 2]]),
+    ('chunk', [4], lambda x: torch.chunk(x, 4), [[6]]),
+    ('chunk', [2, -1], lambda x: torch.chunk(x, 2, -1), [[2, 3]]),
+    ('unbind', [1], lambda x: torch.unbind(x, 1), [[2, 3]]),
+    ('tril', [], torch.tril, [[3, 4]]),
+    ('tril', [-1], lambda x: torch.tril(x, -1), [[2, 3, 3]]),
+    ('triu', [2], lambda x: torch.triu(x, 2), [[4, 3]]),
+    ('triu', [-1], lambda x: torch.triu(x, -1), [[2, 2, 4]]),
+    ('diag', [], torch.diag, [[3]]),
+    ('diag', [-2], lambda x: torch.diag(x, -2), [[3]]),
+    ('diag', [1], lambda x: torch.diag(x, 1), [[3, 4]]),
+    ('diag', [-1], lambda x: torch.diag(x, -1), [[3, 2]]),
+    ('diagonal', [], torch.diagonal, [[3, 4]]),
+    ('diagonal', [1, 0, 2], lambda x: torch.diagonal(x, 1, 0, 2), [[2, 3, 4]]),
+    ('diagonal', [-1, -1, -3], lambda x: torch.diagonal(x, -1, -1, -3), [[3, 2, 4]]),
+    ('diagEmbed', [], torch.diag_embed, [[2, 3]]),
+    ('diagEmbed', [1, 0, 2], lambda x: torch.diag_embed(x, 1, 0, 2), [[2, 3]]),
+    ('diagEmbed', [-2, -1, 0], lambda x: torch.diag_embed(x, -2, -1, 0), [[2, 2]]),
+    ('trace', [], torch.trace, [[3, 4]]),
+    ('movedim', [[0, 1], [2, 0]], lambda x: torch.movedim(x, (0, 1), (2, 0)), [[2, 3, 4]]),
+    ('movedim', [-1, 0], lambda x: torch.movedim(x, -1, 0), [[2, 3, 4]]),
+    ('meshgrid', [{'indexing': 'ij'}], lambda a, b, c: grid(a, b, c, indexing='ij'), [None, [2], [3], [4]]),
+    ('meshgrid', [{'indexing': 'xy'}], lambda a, b, c: grid(a, b, c, indexing='xy'), [None, [2], [3], [4]]),
+    ('slice', [1, 1, None, 2], lambda x: x[:, 1::2], [[2, 6]]),
+    ('slice', [0, -4, -1, 3], lambda x: x[-4:-1:3], [[7, 2]]),
+    ('cumsum', [1], lambda x: torch.cumsum(x, 1), [[3, 4]]),
+    ('cumsum', [0], lambda x: torch.cumsum(x, 0), [[3, 4]]),
+    ('cumprod', [1], lambda x: torch.cumprod(x, 1), [[3, 5]]),
+    ('cumprod', [0], lambda x: torch.cumprod(x, 0), [[4, 2]]),
+    ('logcumsumexp', [1], lambda x: torch.logcumsumexp(x, 1), [[3, 4]]),
+    ('logcumsumexp', [0], lambda x: torch.logcumsumexp(x, 0), [[4]]),
+]
+
+
+def shaped_inputs(index, shapes):
+    """Deterministic inputs: normal values scaled by 2; cumprod's also hold exact zeros."""
+    g = torch.Generator().manual_seed(1000 + index)
+    xs = []
+    for shape in shapes:
+        if shape is None:
+            continue
+        x = 2 * torch.randn(shape, generator=g, dtype=torch.float64)
+        if SHAPED[index][0] == 'cumprod':
+            flat = x.view(-1)
+            flat[1] = 0.0
+            flat[-2] = 0.0
+            flat[len(flat) // 2] = 0.0
+        if SHAPED[index][0] == 'logcumsumexp':
+            x = x * 200  # large values: only a stable implementation matches
+        xs.append(x)
+    return xs
+
+
+def shaped_entry(index):
+    name, args, fn, shapes = SHAPED[index]
+    data = shaped_inputs(index, shapes)
+    xs = [d.clone().requires_grad_(True) for d in data]
+    ys = fn(*xs)
+    ys = list(ys) if isinstance(ys, (tuple, list)) else [ys]
+    # Integer outputs (indices) have no gradient: no upstream for them.
+    gs = [torch.tensor(upstream(y.numel()), dtype=torch.float64).reshape(y.shape) if y.is_floating_point() else None for y in ys]
+    torch.autograd.backward([y for y, g in zip(ys, gs) if g is not None], [g for g in gs if g is not None])
+    ys32 = fn(*[d.float() for d in data])
+    ys32 = list(ys32) if isinstance(ys32, (tuple, list)) else [ys32]
+    return {
+        'fn': name,
+        'args': args,
+        'listInput': shapes[0] is None,
+        'inputs': [{'shape': list(d.shape), 'data': values(d.reshape(-1))} for d in data],
+        'outputs': [{'shape': list(y.shape), 'forward64': values(y.reshape(-1)), 'forward32': values(y32.reshape(-1))} for y, y32 in zip(ys, ys32)],
+        'upstream': [values(g.reshape(-1)) if g is not None else None for g in gs],
+        'grads64': [values(x.grad.reshape(-1)) if x.grad is not None else values(torch.zeros_like(x).reshape(-1)) for x in xs],
+    }
+
+
 def enc(v):
     if math.isnan(v):
         return 'NaN'
@@ -105,6 +220,247 @@ def entry(name, fn, operands):
         'forward32': values(y32),
         'grads64': [values(x.grad) for x in xs],
     }
+
+
+def spd(m):
+    return m @ m.mT + torch.eye(m.shape[-1], dtype=m.dtype)
+
+
+def well_conditioned(m):
+    n = m.shape[-1]
+    return m + (n + 1) * torch.eye(n, dtype=m.dtype)
+
+
+def separated(m):
+    """Symmetric with eigenvalues kept apart: (M + Mᵀ)/2 + diag(0, 3, 6, ...)."""
+    n = m.shape[-1]
+    return (m + m.mT) / 2 + torch.diag(3.0 * torch.arange(n, dtype=m.dtype))
+
+
+def separated_singular(m):
+    """Singular values kept apart: 0.3·M + diag(2k + 1, 2k - 1, ...) padded to M's shape."""
+    r, c = m.shape[-2], m.shape[-1]
+    k = min(r, c)
+    d = torch.zeros(r, c, dtype=m.dtype)
+    for i in range(k):
+        d[i, i] = 2 * (k - i) + 1
+    return 0.3 * m + d
+
+
+def eigh_invariant(m):
+    w, v = torch.linalg.eigh(separated(m))
+    return torch.cat([w.flatten(), (v * v).flatten()])
+
+
+def svd_invariant(m, full):
+    u, s, vh = torch.linalg.svd(separated_singular(m), full_matrices=full)
+    k = s.shape[-1]
+    w = torch.arange(1, k + 1, dtype=m.dtype)
+    return torch.cat([s.flatten(), ((u[..., :, :k] * w) @ vh[..., :k, :]).flatten()])
+
+
+def qr_both(m, mode):
+    q, r = torch.linalg.qr(separated_singular(m), mode=mode)
+    return torch.cat([q.flatten(), r.flatten()])
+
+
+# name -> (function of the inputs, input shapes). The test file mirrors each function by name.
+LINALG = {
+    'inv': (lambda a: torch.linalg.inv(well_conditioned(a)), [[2, 3, 3]]),
+    'solve': (lambda a, b: torch.linalg.solve(well_conditioned(a), b), [[2, 3, 3], [2, 3, 2]]),
+    'solve_vector': (lambda a, b: torch.linalg.solve(well_conditioned(a), b), [[3, 3], [3]]),
+    'solve_right': (lambda a, b: torch.linalg.solve(well_conditioned(a), b, left=False), [[3, 3], [2, 3]]),
+    'det': (lambda a: torch.linalg.det(2 * a), [[2, 4, 4]]),
+    'slogdet': (lambda a: torch.linalg.slogdet(2 * a)[1], [[2, 3, 3]]),
+    'det_singular': (lambda x, y: torch.linalg.det(x @ y), [[2, 4, 3], [2, 3, 4]]),
+    'cholesky': (lambda m: torch.linalg.cholesky(spd(m)), [[2, 4, 4]]),
+    'cholesky_upper': (lambda m: torch.linalg.cholesky(spd(m), upper=True), [[3, 3]]),
+    'cholesky_solve': (lambda b, m: torch.cholesky_solve(b, torch.linalg.cholesky(spd(m))), [[3, 2], [3, 3]]),
+    'solve_triangular_lower': (lambda a, b: torch.linalg.solve_triangular(well_conditioned(a), b, upper=False), [[2, 3, 3], [2, 3, 2]]),
+    'solve_triangular_upper_right_unit': (lambda a, b: torch.linalg.solve_triangular(well_conditioned(a), b, upper=True, left=False, unitriangular=True), [[3, 3], [2, 3]]),
+    'qr_tall': (lambda m: qr_both(m, 'reduced'), [[2, 4, 3]]),
+    'qr_wide': (lambda m: qr_both(m, 'reduced'), [[2, 4]]),
+    'qr_complete_wide': (lambda m: qr_both(m, 'complete'), [[2, 3]]),
+    'eigh': (eigh_invariant, [[2, 4, 4]]),
+    'svd_tall': (lambda m: svd_invariant(m, False), [[2, 4, 3]]),
+    'svd_wide_full': (lambda m: svd_invariant(m, True), [[3, 5]]),
+    'svdvals': (lambda m: torch.linalg.svdvals(separated_singular(m)), [[2, 3, 4]]),
+    'pinv_tall': (lambda m: torch.linalg.pinv(separated_singular(m)), [[4, 2]]),
+    'pinv_wide': (lambda m: torch.linalg.pinv(separated_singular(m)), [[2, 2, 3]]),
+    'lstsq': (lambda a, b: torch.linalg.lstsq(separated_singular(a), b, driver='gelsd').solution, [[5, 3], [5, 2]]),
+    'matrix_exp': (lambda a: torch.linalg.matrix_exp(3 * a), [[2, 3, 3]]),
+    'matrix_power_3': (lambda a: torch.linalg.matrix_power(a, 3), [[3, 3]]),
+    'matrix_power_neg2': (lambda a: torch.linalg.matrix_power(well_conditioned(a), -2), [[3, 3]]),
+}
+
+
+def linalg_entry(name, fn, shapes, seed):
+    gen = torch.Generator().manual_seed(seed)
+    xs = [(2 * torch.rand(s, generator=gen, dtype=torch.float64) - 1).requires_grad_() for s in shapes]
+    y = fn(*xs)
+    g = torch.tensor(upstream(y.numel()), dtype=torch.float64).reshape(y.shape)
+    y.backward(g)
+    return {
+        'name': name,
+        'inputs': [{'shape': list(x.shape), 'data': values(x.flatten())} for x in xs],
+        'output': {'shape': list(y.shape), 'data': values(y.flatten())},
+        'upstream': values(g.flatten()),
+        'grads64': [values(x.grad.flatten()) for x in xs],
+    }
+
+
+def seeded(shape, seed, scale=1.0):
+    g = torch.Generator().manual_seed(seed)
+    return torch.randn(shape, generator=g, dtype=torch.float64) * scale
+
+
+def encode_arg(v):
+    if isinstance(v, float):
+        return enc(v)
+    if isinstance(v, (list, tuple)):
+        return [encode_arg(e) for e in v]
+    return v
+
+
+def call(title, op, args, fn, inputs, differentiable=None):
+    """One op called with options: `inputs` are (shape, nested values); `fn` maps torch tensors to
+    the result. Gradients (float64, fixed upstream) for the inputs marked differentiable."""
+    differentiable = differentiable or [True] * len(inputs)
+    inputs = [torch.as_tensor(v, dtype=torch.float64) for v in inputs]  # tensors keep zero-size shapes
+    xs = [v.clone().requires_grad_(d) for v, d in zip(inputs, differentiable)]
+    y = fn(*xs)
+    g = torch.tensor(upstream(y.numel()), dtype=torch.float64).reshape(y.shape)
+    if any(differentiable):
+        y.backward(g)
+    y32 = fn(*[v.float() for v in inputs])
+    return {
+        'title': title,
+        'op': op,
+        'args': {k: encode_arg(v) for k, v in args.items()},
+        'inputs': [{'shape': list(x.shape), 'values': values(x.reshape(-1))} for x in xs],
+        'shape': list(y.shape),
+        'upstream': values(g.reshape(-1)),
+        'forward64': values(y.reshape(-1)),
+        'forward32': values(y32.reshape(-1)),
+        # No gradient at all (the ord-0 norm) is a zero gradient.
+        'grads64': [(values(x.grad.reshape(-1)) if x.grad is not None else [0.0] * x.numel()) if d else None for x, d in zip(xs, differentiable)],
+    }
+
+
+def einsum_calls():
+    cases = [
+        ('ij,jk->ik', [[2, 3], [3, 4]]),
+        ('bij,bjk->bik', [[2, 3, 4], [2, 4, 2]]),
+        ('ijk,jkl,lm->im', [[2, 3, 2], [3, 2, 4], [4, 3]]),
+        ('bn,anm,bm->ba', [[2, 3], [4, 3, 2], [2, 2]]),
+        ('ii->i', [[3, 3]]),
+        ('ii', [[3, 3]]),
+        ('iji->j', [[3, 2, 3]]),
+        ('i,j', [[3], [2]]),
+        ('i,i', [[4], [4]]),
+        ('ij->', [[2, 3]]),
+        ('ji', [[2, 3]]),
+        ('...ij->...ji', [[2, 1, 3, 2]]),
+        ('...ij,...jk', [[2, 1, 2, 3], [4, 3, 2]]),
+        ('i...->i', [[2, 3, 2]]),
+        ('ij,ij->ij', [[2, 1], [2, 3]]),
+        ('ab,bc,cd,de->ae', [[2, 3], [3, 4], [4, 2], [2, 3]]),
+        ('ij,jk->ik', [[2, 0], [0, 3]]),
+        ('i,i->i', [[1], [3]]),
+    ]
+    out = []
+    for k, (eq, shapes) in enumerate(cases):
+        inputs = [seeded(s, 100 + 10 * k + i) for i, s in enumerate(shapes)]
+        out.append(call(f"einsum '{eq}' {shapes}", 'einsum', {'equation': eq}, lambda *xs, eq=eq: torch.einsum(eq, *xs), inputs))
+    return out
+
+
+def product_calls():
+    return [
+        call('outer', 'outer', {}, torch.outer, [seeded([3], 1), seeded([4], 2)]),
+        call('tensordot dims 1', 'tensordot', {'dims': 1}, lambda a, b: torch.tensordot(a, b, 1), [seeded([2, 3], 3), seeded([3, 4], 4)]),
+        call('tensordot dims 2', 'tensordot', {'dims': 2}, lambda a, b: torch.tensordot(a, b, 2), [seeded([2, 3, 4], 5), seeded([3, 4, 2], 6)]),
+        call('tensordot dims lists', 'tensordot', {'dims': [[1, 0], [0, 2]]}, lambda a, b: torch.tensordot(a, b, ([1, 0], [0, 2])), [seeded([2, 3, 4], 7), seeded([3, 5, 2], 8)]),
+        call('tensordot dims 0', 'tensordot', {'dims': 0}, lambda a, b: torch.tensordot(a, b, 0), [seeded([2], 9), seeded([3], 10)]),
+        call('bmm', 'bmm', {}, torch.bmm, [seeded([2, 3, 4], 11), seeded([2, 4, 2], 12)]),
+        call('addmm', 'addmm', {}, torch.addmm, [seeded([2, 3], 13), seeded([2, 4], 14), seeded([4, 3], 15)]),
+        call('addmm broadcast, beta 0.5, alpha -2', 'addmm', {'beta': 0.5, 'alpha': -2.0}, lambda c, a, b: torch.addmm(c, a, b, beta=0.5, alpha=-2.0), [seeded([3], 16), seeded([2, 4], 17), seeded([4, 3], 18)]),
+        call('addmm beta 0 ignores NaN', 'addmm', {'beta': 0.0}, lambda c, a, b: torch.addmm(c, a, b, beta=0.0), [[math.nan, INF, 1.0], seeded([2, 2], 19), seeded([2, 3], 20)]),
+        call('baddbmm', 'baddbmm', {'beta': 2.0, 'alpha': 0.5}, lambda c, a, b: torch.baddbmm(c, a, b, beta=2.0, alpha=0.5), [seeded([1, 3], 21), seeded([2, 2, 4], 22), seeded([2, 4, 3], 23)]),
+    ]
+
+
+def norm_calls():
+    x = seeded([3, 4], 30).tolist()
+    x[1] = [0.0, 0.0, 0.0, 0.0]  # a zero row: gradient 0 there, not NaN
+    ties = [[1.0, -3.0, 3.0, 2.0], [0.5, -0.5, 0.25, 0.0], [0.0, 0.0, 0.0, 0.0]]
+    out = []
+    for ordv in [2, 1, INF, -INF, 0, 3, 1.5, 0.5, -1]:
+        data = ties if ordv in (INF, -INF) else x
+        for dim, keep in [(1, False), (None, False), ((0, 1), True)]:
+            # Negative and fractional orders are infinite or undefined at a zero row: a row without zeros.
+            if (ordv < 1 and ordv != 0) and dim != 1:
+                continue
+            src = [r for r in data if any(v != 0 for v in r)] if ordv < 1 and ordv != 0 else data
+            if ordv < 1 and ordv != 0:
+                src = [[v if v != 0 else 0.3 for v in r] for r in src]
+            out.append(call(f'vectorNorm ord {ordv} dim {dim} keepdim {keep}', 'vectorNorm', {'ord': ordv, 'axis': list(dim) if isinstance(dim, tuple) else dim, 'keepdims': keep},
+                            lambda t, o=ordv, d=dim, k=keep: torch.linalg.vector_norm(t, o, d, k), [src]))
+    for ordv in ['fro', 1, -1, INF, -INF]:
+        out.append(call(f'matrixNorm ord {ordv}', 'matrixNorm', {'ord': ordv}, lambda t, o=ordv: torch.linalg.matrix_norm(t, o), [seeded([2, 3, 4], 31)]))
+    out.append(call('matrixNorm fro of a zero matrix', 'matrixNorm', {'ord': 'fro'}, lambda t: torch.linalg.matrix_norm(t), [[[0.0, 0.0], [0.0, 0.0]]]))
+    out.append(call('norm fro over dim 1', 'norm', {'p': 'fro', 'axis': 1}, lambda t: torch.norm(t, 'fro', 1), [x]))
+    out.append(call('norm p 3', 'norm', {'p': 3}, lambda t: torch.norm(t, 3), [x]))
+    out.append(call('normalize', 'normalize', {}, torch.nn.functional.normalize, [x]))
+    out.append(call('normalize p 1 dim -1', 'normalize', {'p': 1, 'axis': -1}, lambda t: torch.nn.functional.normalize(t, 1, -1), [seeded([2, 3], 32)]))
+    small = seeded([3, 3], 33).tolist()
+    small[1] = [1e-9, 2e-9, 0.0]
+    small[2] = [0.0, 0.0, 0.0]
+    out.append(call('cosineSimilarity with a short and a zero vector', 'cosineSimilarity', {}, torch.nn.functional.cosine_similarity, [small, seeded([3, 3], 34)]))
+    out.append(call('cosineSimilarity broadcast, dim -1', 'cosineSimilarity', {'axis': -1}, lambda a, b: torch.nn.functional.cosine_similarity(a, b, dim=-1), [seeded([2, 1, 3], 35), seeded([4, 3], 36)]))
+    out.append(call('pairwiseDistance', 'pairwiseDistance', {}, torch.nn.functional.pairwise_distance, [seeded([3, 4], 37), seeded([3, 4], 38)]))
+    out.append(call('pairwiseDistance p 1 keepdim', 'pairwiseDistance', {'p': 1, 'keepdims': True}, lambda a, b: torch.nn.functional.pairwise_distance(a, b, 1, keepdim=True), [seeded([3, 4], 39), seeded([4], 40)]))
+    a = seeded([4, 3], 41).tolist()
+    b = seeded([3, 3], 42).tolist()
+    b[1] = list(a[2])  # coincident points: distance 0, gradient 0
+    for p in [2, 1, INF, 3, 0]:
+        out.append(call(f'cdist p {p}', 'cdist', {'p': p}, lambda s, t, p=p: torch.cdist(s, t, p), [a, b]))
+    big_a = seeded([30, 3], 43, 10.0)
+    big_b = seeded([2, 3], 44, 10.0)
+    out.append(call('cdist p 2 over the matmul (30 rows)', 'cdist', {'p': 2}, lambda s, t: torch.cdist(s, t), [big_a, big_b]))
+    out.append(call('cdist batched, broadcast', 'cdist', {'p': 2}, lambda s, t: torch.cdist(s, t), [seeded([2, 3, 2], 45), seeded([1, 4, 2], 46)]))
+    return out
+
+
+def statistics_calls():
+    x = seeded([3, 4], 50).tolist()
+    x[0][1] = math.nan
+    x[2] = [math.nan] * 4
+    out = [
+        call('nansum dim 1', 'nansum', {'axis': 1}, lambda t: torch.nansum(t, 1), [x]),
+        call('nansum', 'nansum', {}, torch.nansum, [x]),
+        call('nanmean dim 1', 'nanmean', {'axis': 1}, lambda t: torch.nanmean(t, 1), [x]),
+        call('nanmean dim 0 keepdim', 'nanmean', {'axis': 0, 'keepdims': True}, lambda t: torch.nanmean(t, 0, True), [x]),
+    ]
+    y = seeded([3, 5], 51)
+    for mode in ['linear', 'lower', 'higher', 'midpoint', 'nearest']:
+        out.append(call(f'quantile {mode}', 'quantile', {'q': [0.0, 0.3, 0.5, 0.625, 1.0], 'axis': 1, 'interpolation': mode},
+                        lambda t, m=mode: torch.quantile(t, torch.tensor([0.0, 0.3, 0.5, 0.625, 1.0], dtype=t.dtype), 1, interpolation=m), [y]))
+    out.append(call('quantile of all elements, keepdim', 'quantile', {'q': 0.4, 'keepdims': True}, lambda t: torch.quantile(t, 0.4, keepdim=True), [y]))
+    out.append(call('quantile dim 0', 'quantile', {'q': 0.25, 'axis': 0}, lambda t: torch.quantile(t, 0.25, 0), [y]))
+    out.append(call('quantile with NaN', 'quantile', {'q': 0.5, 'axis': 1}, lambda t: torch.quantile(t, 0.5, 1), [x]))
+    out.append(call('nanquantile', 'nanquantile', {'q': [0.2, 0.5], 'axis': 1}, lambda t: torch.nanquantile(t, torch.tensor([0.2, 0.5], dtype=t.dtype), 1), [x]))
+    return out
+
+
+def elementwise_calls():
+    return [
+        call('lerp number weight', 'lerp', {'weight': 0.3}, lambda a, b: torch.lerp(a, b, 0.3), [seeded([2, 3], 60), seeded([3], 61)]),
+        call('lerp number weight above 0.5', 'lerp', {'weight': 0.75}, lambda a, b: torch.lerp(a, b, 0.75), [seeded([4], 62), seeded([4], 63)]),
+        call('lerp tensor weight', 'lerp', {}, torch.lerp, [seeded([2, 3], 64), seeded([2, 3], 65), [[0.0, 0.25, 0.5], [0.75, 1.0, 1.5]]]),
+        call('nanToNum', 'nanToNum', {}, torch.nan_to_num, [[math.nan, INF, -INF, 1.5, -0.0, 1e300]]),
+        call('nanToNum options', 'nanToNum', {'nan': -1.0, 'posinf': 100.0, 'neginf': -100.0}, lambda t: torch.nan_to_num(t, -1.0, 100.0, -100.0), [[math.nan, INF, -INF, 2.0]]),
+    ]
 
 
 NAN = math.nan
@@ -179,15 +535,18 @@ def order_entry(name, args, fn, specs):
 def main():
     entries = [entry(name, fn, [points]) for name, (fn, points) in UNARY.items()]
     entries += [entry(name, fn, [a, b]) for name, (fn, a, b) in BINARY.items()]
+    linalg = [linalg_entry(name, fn, shapes, 1000 + i) for i, (name, (fn, shapes)) in enumerate(LINALG.items())]
+    calls = einsum_calls() + product_calls() + norm_calls() + statistics_calls() + elementwise_calls()
     out = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'test', 'fixtures', 'torch-reference.json')
+    shaped = [shaped_entry(i) for i in range(len(SHAPED))]
     order = [order_entry(*e) for e in ORDER]
-    doc = {'torch': torch.__version__, 'entries': entries, 'order': order}
+    doc = {'torch': torch.__version__, 'entries': entries, 'shaped': shaped, 'linalg': linalg, 'calls': calls, 'order': order}
     tmp = out + '.tmp'
     with open(tmp, 'w') as f:
         json.dump(doc, f, indent=1)
         f.write('\n')
     os.replace(tmp, out)  # atomic: a failed run never leaves half a file
-    print(f'wrote {len(entries)} elementwise and {len(order)} selection/order entries to {os.path.normpath(out)}')
+    print(f'wrote {len(entries)} elementwise, {len(shaped)} shaped, {len(linalg)} linalg, {len(order)} selection/order entries and {len(calls)} calls to {os.path.normpath(out)}')
 
 
 if __name__ == '__main__':

@@ -18,6 +18,7 @@ interface UnaryKernels {
   leakyRelu(x: FloatArray, slope: number, out: FloatArray): void;
   clamp(x: FloatArray, lo: number, hi: number, out: FloatArray): void;
   insideMask(x: FloatArray, lo: number, hi: number, out: FloatArray): void;
+  nanToNum(x: FloatArray, nan: number, posinf: number, neginf: number, out: FloatArray): void;
 }
 
 /**
@@ -219,7 +220,14 @@ function unaryKernels(erf: (x: number) => number): UnaryKernels {
       out[i] = v >= lo && v <= hi ? 1 : 0;
     }
   }
-  return { mapUnary, leakyRelu, clamp, insideMask };
+  /** out[i] = x[i], with NaN, +Inf and -Inf replaced by the given numbers. */
+  function nanToNum(x: FloatArray, nan: number, posinf: number, neginf: number, out: FloatArray): void {
+    for (let i = 0; i < x.length; i++) {
+      const v = x[i]!;
+      out[i] = v !== v ? nan : v === Infinity ? posinf : v === -Infinity ? neginf : v;
+    }
+  }
+  return { mapUnary, leakyRelu, clamp, insideMask, nanToNum };
 }
 
 const kernels = perDtype(unaryKernels, [erfScalar], (k: UnaryKernels, make: Allocator) => {
@@ -260,6 +268,11 @@ export function clamp(x: FloatArray, lo: number, hi: number, out: FloatArray): v
 /** out[i] = 1 where lo ≤ x[i] ≤ hi, else 0: where clamp passes gradient through. */
 export function insideMask(x: FloatArray, lo: number, hi: number, out: FloatArray): void {
   kernels(out).insideMask(x, lo, hi, out);
+}
+
+/** out[i] = x[i], with NaN, +Inf and -Inf replaced by the given numbers. */
+export function nanToNum(x: FloatArray, nan: number, posinf: number, neginf: number, out: FloatArray): void {
+  kernels(out).nanToNum(x, nan, posinf, neginf, out);
 }
 
 /** Whether each dtype runs its own copy of the unary kernels (for tests). */

@@ -1,6 +1,6 @@
 import { allocate, type FloatArray } from '../dtype.js';
 import { ArgumentError } from '../errors.js';
-import { clamp as clampKernel, classify, insideMask, leakyRelu as leakyReluKernel, mapUnary, type ClassifyKind, type UnaryKind } from '../kernels/unary.js';
+import { clamp as clampKernel, classify, insideMask, leakyRelu as leakyReluKernel, mapUnary, nanToNum as nanToNumKernel, type ClassifyKind, type UnaryKind } from '../kernels/unary.js';
 import { integerClamp, integerUnary, type IntegerUnaryKind } from '../kernels/integer.js';
 import { constant, expectTensor, floatInput, isFloat, makeOutput, type FloatTensor, type OutputOptions, type Tensor } from '../tensor.js';
 import { asDType } from './operands.js';
@@ -635,4 +635,39 @@ export function trunc(x: Tensor): Tensor {
 export function frac(input: Tensor): Tensor {
   const x = floatInput('frac', 'input', input);
   return x.sub(trunc(x));
+}
+
+/** Options of `nanToNum`: what replaces NaN, +Inf and -Inf. */
+export interface NanToNumOptions {
+  /** Replaces NaN (default 0). */
+  nan?: number;
+  /** Replaces +Inf (default the dtype's largest finite value). */
+  posinf?: number;
+  /** Replaces -Inf (default the dtype's most negative finite value). */
+  neginf?: number;
+}
+
+/** The largest finite float32. */
+const FLOAT32_MAX = 3.4028234663852886e38;
+
+/**
+ * x with NaN, +Inf and -Inf replaced (`torch.nan_to_num`): by default 0 and the dtype's largest
+ * and most negative finite values. The gradient passes where x is finite and is 0 where a value
+ * was replaced, as in PyTorch.
+ * An int32 or bool input comes back as a copy of its own dtype.
+ * @throws ArgumentError if the input is not a Tensor or a replacement is not a number.
+ * @example nanToNum(x, { nan: 0, posinf: 1e6 })
+ */
+export function nanToNum(input: Tensor, options: NanToNumOptions = {}): Tensor {
+  const x = expectTensor('nanToNum', 'input', input);
+  const big = x.dtype === 'float32' ? FLOAT32_MAX : Number.MAX_VALUE;
+  const { nan = 0, posinf = big, neginf = -big } = options;
+  for (const [name, v] of [['nan', nan], ['posinf', posinf], ['neginf', neginf]] as const) {
+    if (typeof v !== 'number') throw new ArgumentError(`nanToNum: ${name} must be a number, got ${typeof v} (input ${x.dtype} [${x.shape.join(',')}])`);
+  }
+  // int32 and bool hold no NaN or infinity: a copy, of their dtype, as PyTorch's.
+  if (!isFloat(x)) return constant(x.data.slice(), x.shape);
+  const out = allocate(x.dtype, x.size);
+  nanToNumKernel(x.data, nan, posinf, neginf, out);
+  return makeOutput('nanToNum', out, x.shape, [x], (g) => [where(isFinite(x), g, 0)], READS_X);
 }

@@ -1,0 +1,39 @@
+import { ShapeError } from '../errors.js';
+import { broadcastShapes, formatShape } from '../shape.js';
+import { noGrad } from '../engine/grad-mode.js';
+import { expectTensor, makeOutput, scalarTensor, type FloatTensor, type Tensor, type TensorLike } from '../tensor.js';
+import { promoteAll } from './operands.js';
+import { where } from './where.js';
+
+/**
+ * Linear interpolation `start + weight·(end - start)`, all three broadcast together
+ * (`torch.lerp`). As PyTorch, a weight of 0.5 or more is computed from the end,
+ * `end - (end - start)·(1 - weight)`, so weight 1 gives `end` exactly. Gradients: 1 - weight to
+ * start, weight to end, end - start to a tensor weight.
+ * @throws ShapeError if the three shapes do not broadcast together.
+ * @throws DTypeError if float32 meets float64 (int32 and bool operands take the float's dtype, float32 among themselves).
+ * @example lerp(a, b, 0.25)
+ */
+export function lerp(start: Tensor, end: Tensor, weight: TensorLike): Tensor {
+  const given = [expectTensor('lerp', 'input', start), expectTensor('lerp', 'end', end)];
+  if (typeof weight !== 'number') given.push(expectTensor('lerp', 'weight', weight));
+  const [a, b, w0] = promoteAll('lerp', given, 'float') as [FloatTensor, FloatTensor, FloatTensor?];
+  const w = w0 ?? scalarTensor(weight as number, a.dtype);
+  let shape: number[];
+  try {
+    shape = broadcastShapes('lerp', broadcastShapes('lerp', a.shape, b.shape), w.shape);
+  } catch (e) {
+    if (!(e instanceof ShapeError)) throw e;
+    throw new ShapeError(`lerp: input ${formatShape(a.shape)}, end ${formatShape(b.shape)} and weight ${formatShape(w.shape)} cannot be broadcast together`);
+  }
+  // where() allocates its result, so the data below is this op's own.
+  const data = noGrad(() => {
+    const diff = b.sub(a);
+    return where(w.lt(0.5), a.add(w.mul(diff)), b.sub(diff.mul(w.neg().add(1)))).expand(shape).data;
+  });
+  return makeOutput('lerp', data, shape, [a, b, w], (g) => [
+    a.requiresGrad ? g.mul(w.neg().add(1)) : null,
+    b.requiresGrad ? g.mul(w) : null,
+    w.requiresGrad ? g.mul(b.sub(a)) : null,
+  ], { saves: [[2], [2], [0, 1]] });
+}
