@@ -282,6 +282,18 @@ describe('gradients of selected values (float64 gradcheck and gradgradcheck)', (
   }
 });
 
+test('zero-size and 0-d inputs: gradients of the input\'s shape, in its dtype', () => {
+  const empty = tensor([], { shape: [2, 0], requiresGrad: true });
+  sort(empty, 1).values.sum().backward();
+  expect(empty.grad!.shape).toEqual([2, 0]);
+  const scalar = tensor(3, { dtype: 'float64', requiresGrad: true });
+  topk(scalar, 1).values.mul(2).backward();
+  expect(scalar.grad!.item()).toBe(2);
+  const x = tensor([[3, 1, 2]], { requiresGrad: true });
+  kthvalue(x, 2, 1).values.sum().backward();
+  expect([x.grad!.dtype, values(x.grad)]).toEqual(['float32', [0, 0, 1]]);
+});
+
 describe('unique', () => {
   test('sorted distinct values, inverse and counts (property against a Map); NaNs as one value', () => {
     fc.assert(
