@@ -13,8 +13,9 @@ of eigenvectors and singular vectors), and its gradients for a fixed upstream gr
 test/torch-linalg-reference.test.ts runs the same functions, named by the case.
 
 Selection and order ('order'): one call of the chainrule function named in the entry on given
-inputs (ties and NaN where PyTorch defines the result), its outputs (values, indices, counts) and
-the float64 gradients of its float inputs; test/torch-order-reference.test.ts checks them.
+inputs, its outputs (values, indices, counts) and the float64 gradients of its float inputs;
+test/torch-order-reference.test.ts checks them. Calls ('calls': contractions, norms, statistics,
+lerp, nanToNum): one call each with its options, checked by test/torch-reference-calls.test.ts.
 
     apt-get install python3-torch      # or pip install torch
     /usr/bin/python3 packages/autograd/scripts/torch-reference.py
@@ -539,8 +540,9 @@ def main():
     calls = einsum_calls() + product_calls() + norm_calls() + statistics_calls() + elementwise_calls()
     out = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'test', 'fixtures', 'torch-reference.json')
     shaped = [shaped_entry(i) for i in range(len(SHAPED))]
+    doc = {'torch': torch.__version__, 'entries': entries, 'shaped': shaped, 'linalg': linalg, 'calls': calls}
     order = [order_entry(*e) for e in ORDER]
-    doc = {'torch': torch.__version__, 'entries': entries, 'shaped': shaped, 'linalg': linalg, 'calls': calls, 'order': order}
+    doc['order'] = order
     tmp = out + '.tmp'
     with open(tmp, 'w') as f:
         json.dump(doc, f, indent=1)

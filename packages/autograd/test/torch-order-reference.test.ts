@@ -1,14 +1,12 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import * as chainrule from '@chainrule/autograd';
+import { decode, torchFixture, upstreamTotal, type Encoded } from './helpers/torch-fixture.js';
 import { tensor, type Tensor } from '@chainrule/autograd';
 
 // PyTorch's results for the selection and order ops in scripts/torch-reference.py ('order'): each
 // entry calls the chainrule function of that name on the inputs with the entry's arguments and
 // compares every output (values, int32 indices, counts) and the float64 gradients of the inputs
 // for a fixed upstream gradient of the float outputs. float32 inputs give the same selection.
-
-type Encoded = number | 'NaN' | 'Infinity' | '-Infinity' | '-0';
 
 interface Data {
   dtype: 'float' | 'int';
@@ -27,11 +25,7 @@ interface OrderEntry {
   grads64: (Encoded[] | null)[];
 }
 
-const fixture = JSON.parse(readFileSync(new URL('./fixtures/torch-reference.json', import.meta.url), 'utf8')) as { torch: string; order: OrderEntry[] };
-
-function decode(v: Encoded): number {
-  return typeof v === 'number' ? v : v === 'NaN' ? NaN : v === 'Infinity' ? Infinity : v === '-Infinity' ? -Infinity : -0;
-}
+const fixture = torchFixture<{ order: OrderEntry[] }>();
 
 /** Equal as numbers, NaN to NaN; -0 and 0 alike (PyTorch sorts them as equal, keeping their order). */
 function expectSame(what: string, got: ArrayLike<number>, want: Encoded[]): void {
@@ -76,12 +70,7 @@ describe(`PyTorch ${fixture.torch} reference values of selection and order ops`,
         expectSame(`${e.fn} output ${k}`, y.data, want.data);
       });
       if (differentiable) {
-        const total = ys
-          .flatMap((y, k) => {
-            const g = e.upstream[k];
-            return g === null || g === undefined ? [] : [y.mul(tensor(Float64Array.from(g, decode), { shape: y.shape })).sum()];
-          })
-          .reduce((a, b) => a.add(b));
+        const total = upstreamTotal(ys, e.upstream);
         total.backward();
         xs.forEach((x, i) => {
           const want = e.grads64[i];
