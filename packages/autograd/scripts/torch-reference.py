@@ -527,6 +527,8 @@ ORDER = [
     ('median', [], torch.median, [(*f(2, 1, NAN, 3), [4])]),
     ('unique', [{'returnInverse': True, 'returnCounts': True}], lambda x: torch.unique(x, return_inverse=True, return_counts=True), [(*f(3, 1, -0.0, 3, 2, 0, 1, 3), [2, 4])]),
     ('unique', [], torch.unique, [(*i(5, -2, 5, 0, -2), [5])]),
+    ('unique', [{'axis': 0, 'returnInverse': True, 'returnCounts': True}], lambda x: torch.unique(x, dim=0, return_inverse=True, return_counts=True), [(*i(1, 2, 1, 2, 0, 5, 1, 2, 0, 4), [5, 2])]),
+    ('unique', [{'axis': 1}], lambda x: torch.unique(x, dim=1), [(*f(1, 0, 1, 2, 3, 0, 3, 1), [2, 4])]),
     ('searchsorted', [], torch.searchsorted, [(*f(1, 2, 2, 3, 5), [5]), (*f(0, 1, 2, 2.5, 5, 6, NAN), [7])]),
     ('searchsorted', [{'right': True}], lambda s, v: torch.searchsorted(s, v, right=True), [(*f(1, 2, 2, 3, 5), [5]), (*f(0, 1, 2, 2.5, 5, 6, NAN), [7])]),
     ('searchsorted', [], torch.searchsorted, [(*f(1, 3, 5, -1, 0, 1), [2, 3]), (*f(3, 0, 2, 1), [2, 2])]),

@@ -282,6 +282,18 @@ describe('gradients of selected values (float64 gradcheck and gradgradcheck)', (
   }
 });
 
+test('zero-size and 0-d inputs: gradients of the input\'s shape, in its dtype', () => {
+  const empty = tensor([], { shape: [2, 0], requiresGrad: true });
+  sort(empty, 1).values.sum().backward();
+  expect(empty.grad!.shape).toEqual([2, 0]);
+  const scalar = tensor(3, { dtype: 'float64', requiresGrad: true });
+  topk(scalar, 1).values.mul(2).backward();
+  expect(scalar.grad!.item()).toBe(2);
+  const x = tensor([[3, 1, 2]], { requiresGrad: true });
+  kthvalue(x, 2, 1).values.sum().backward();
+  expect([x.grad!.dtype, values(x.grad)]).toEqual(['float32', [0, 0, 1]]);
+});
+
 describe('unique', () => {
   test('sorted distinct values, inverse and counts (property against a Map); NaNs as one value', () => {
     fc.assert(
@@ -309,7 +321,44 @@ describe('unique', () => {
     const { values: v, counts } = unique(i32([2, 2, 0]), { returnCounts: true });
     expect([v.toArray(), counts.toArray()]).toEqual([[0, 2], [1, 2]]);
     expect(unique(tensor([]), { returnCounts: true }).counts.shape).toEqual([0]);
-    expect(() => unique(tensor([1]), { axis: 0 } as never)).toThrow("unique: unknown option 'axis'");
+    expect(() => unique(tensor([1]), { dim: 0 } as never)).toThrow("unique: unknown option 'dim'");
+    expect(() => unique(tensor(1), { axis: 0 })).toThrow('unique: a 0-d tensor has no axis to take unique slices along');
+  });
+});
+
+describe('unique slices along an axis', () => {
+  test('distinct slices in lexicographic order, inverse and counts (property against loops)', () => {
+    const slices = shapeArb({ minRank: 1, maxRank: 3, minDim: 0, maxDim: 3 }).chain((shape) => {
+      const size = shape.reduce((a, b) => a * b, 1);
+      return fc.tuple(fc.array(fc.constantFrom(0, 1, NaN), { minLength: size, maxLength: size }), fc.integer({ min: 0, max: shape.length - 1 })).map(
+        ([v, ax]) => ({ x: tensor(Float64Array.from(v), { shape }), ax }),
+      );
+    });
+    fc.assert(
+      fc.property(slices, ({ x, ax }) => {
+        // Slice i along ax, as the row-major list of its elements.
+        const n = x.shape[ax]!;
+        const sliceAt = (t: Tensor, i: number): number[] => {
+          const out: number[] = [];
+          const strides = t.shape.map((_, d) => t.shape.slice(d + 1).reduce((a, b) => a * b, 1));
+          for (let e = 0; e < t.size; e++) if (Math.floor(e / strides[ax]!) % t.shape[ax]! === i) out.push(t.data[e]!);
+          return out;
+        };
+        const lex = (a: number[], b: number[]): number => {
+          for (let k = 0; k < a.length; k++) if (cmp(a[k]!, b[k]!) !== 0) return cmp(a[k]!, b[k]!);
+          return 0;
+        };
+        const all = Array.from({ length: n }, (_, i) => sliceAt(x, i));
+        const distinct: number[][] = [];
+        for (const sl of [...all].sort(lex)) if (distinct.length === 0 || lex(distinct.at(-1)!, sl) !== 0) distinct.push(sl);
+        const r = unique(x, { axis: ax, returnInverse: true, returnCounts: true });
+        expect(r.values.shape).toEqual(x.shape.map((d, i) => (i === ax ? distinct.length : d)));
+        distinct.forEach((sl, i) => expect(sameValues(sliceAt(r.values, i), sl)).toBe(true));
+        expect(values(r.inverse)).toEqual(all.map((sl) => distinct.findIndex((d) => lex(d, sl) === 0)));
+        expect(values(r.counts)).toEqual(distinct.map((d) => all.filter((sl) => lex(sl, d) === 0).length));
+      }),
+      { numRuns: 300 },
+    );
   });
 });
 

@@ -12,22 +12,32 @@ function compareValues(a: number, b: number): number {
   return na === nb ? 0 : na ? 1 : -1;
 }
 
+/** compareValues of rows a and b of `width` elements of keys, lexicographically. */
+function compareRows(keys: ArrayLike<number>, a: number, b: number, width: number): number {
+  if (width === 1) return compareValues(keys[a]!, keys[b]!);
+  for (let k = 0; k < width; k++) {
+    const c = compareValues(keys[a * width + k]!, keys[b * width + k]!);
+    if (c !== 0) return c;
+  }
+  return 0;
+}
+
 /**
- * Sorts `index[0..n)` (positions into `keys`) by key, ascending or descending, ties by position:
- * a stable merge sort, `scratch` of length n as its buffer.
+ * Sorts `index[0..n)` (positions of rows of `width` keys) by key, ascending or descending, ties
+ * by position: a stable merge sort, `scratch` of length n as its buffer.
  */
-function sortIndices(keys: Float64Array, index: Int32Array, scratch: Int32Array, n: number, descending: boolean): void {
+function sortIndices(keys: ArrayLike<number>, width: number, index: Int32Array, scratch: Int32Array, n: number, descending: boolean): void {
   let src = index;
   let dst = scratch;
-  for (let width = 1; width < n; width *= 2) {
-    for (let lo = 0; lo < n; lo += 2 * width) {
-      const mid = Math.min(lo + width, n);
-      const hi = Math.min(lo + 2 * width, n);
+  for (let run = 1; run < n; run *= 2) {
+    for (let lo = 0; lo < n; lo += 2 * run) {
+      const mid = Math.min(lo + run, n);
+      const hi = Math.min(lo + 2 * run, n);
       let i = lo;
       let j = mid;
       let k = lo;
       while (i < mid && j < hi) {
-        const c = compareValues(keys[src[i]!]!, keys[src[j]!]!);
+        const c = compareRows(keys, src[i]!, src[j]!, width);
         // Equal keys take the left run first: runs hold positions in increasing order.
         const takeRight = descending ? c < 0 : c > 0;
         dst[k++] = takeRight ? src[j++]! : src[i++]!;
@@ -57,7 +67,7 @@ export function argsortAxis(x: TensorData, outer: number, n: number, inner: numb
         keys[k] = x[base + k * inner]!;
         index[k] = k;
       }
-      sortIndices(keys, index, scratch, n, descending);
+      sortIndices(keys, 1, index, scratch, n, descending);
       for (let k = 0; k < n; k++) out[base + k * inner] = index[k]!;
     }
   }
@@ -120,28 +130,27 @@ export function firstUnsorted(seq: TensorData, n: number, rows: number): number 
 }
 
 /**
- * The distinct values of x in ascending order (NaNs as one value, last), with for each element
- * the position of its value (`inverse`) and how often each value occurs (`counts`).
+ * The distinct rows of x (n rows of `width`) in ascending lexicographic order (NaN equal to NaN and
+ * after every number): the first position of each (`firsts`), for each row the position of its
+ * value among them (`inverse`), and how often each occurs (`counts`).
  */
-export function uniqueSorted(x: TensorData): { order: Int32Array; firsts: number[]; inverse: Int32Array; counts: number[] } {
-  const n = x.length;
-  const keys = Float64Array.from(x);
+export function uniqueRows(x: TensorData, n: number, width: number): { firsts: number[]; inverse: Int32Array; counts: number[] } {
   const order = new Int32Array(n);
   for (let k = 0; k < n; k++) order[k] = k;
-  sortIndices(keys, order, new Int32Array(n), n, false);
+  sortIndices(x, width, order, new Int32Array(n), n, false);
   const inverse = new Int32Array(n);
   const firsts: number[] = [];
   const counts: number[] = [];
   for (let k = 0; k < n; k++) {
     const at = order[k]!;
-    if (k === 0 || compareValues(keys[order[k - 1]!]!, keys[at]!) !== 0) {
+    if (k === 0 || compareRows(x, order[k - 1]!, at, width) !== 0) {
       firsts.push(at);
       counts.push(0);
     }
     inverse[at] = firsts.length - 1;
     counts[counts.length - 1]!++;
   }
-  return { order, firsts, inverse, counts };
+  return { firsts, inverse, counts };
 }
 
 /** out[x[i]] += w[i] (or 1 without weights); indices checked by the caller. */

@@ -1,5 +1,6 @@
 import type { FloatArray } from '../dtype.js';
 import { mapUnary } from './unary.js';
+import { argsortAxis } from './order.js';
 
 /** How a quantile between two order statistics is read (PyTorch's `interpolation`). */
 export type QuantileInterpolation = 'linear' | 'lower' | 'higher' | 'midpoint' | 'nearest';
@@ -17,19 +18,14 @@ export function quantilePositions(
   below: Int32Array, above: Int32Array, weight: FloatArray,
 ): void {
   const nq = q.length;
-  const order = new Array<number>(n);
+  // Stable, NaN last: ties keep their order, so a gradient goes to a predictable element.
+  const sorted = new Int32Array(rows * n);
+  argsortAxis(x, rows, n, 1, false, sorted);
   const ranks = x instanceof Float32Array ? new Float32Array(nq) : new Float64Array(nq);
   const rounded = x instanceof Float32Array ? new Float32Array(nq) : new Float64Array(nq);
   for (let r = 0; r < rows; r++) {
     const start = r * n;
-    for (let i = 0; i < n; i++) order[i] = i;
-    // Stable, NaN last: ties keep their order, so a gradient goes to a predictable element.
-    order.sort((i, j) => {
-      const a = x[start + i]!, b = x[start + j]!;
-      if (a !== a) return b !== b ? i - j : 1;
-      if (b !== b) return -1;
-      return a < b ? -1 : a > b ? 1 : i - j;
-    });
+    const order = sorted.subarray(start, start + n);
     let valid = 0;
     for (let i = 0; i < n; i++) if (x[start + i] === x[start + i]) valid++;
     for (let k = 0; k < nq; k++) {

@@ -1,10 +1,10 @@
 import { allocate, isFloatDType } from '../dtype.js';
 import { ArgumentError, DTypeError, ShapeError } from '../errors.js';
 import { formatShape, normalizeAxis, sizeOf, type Shape } from '../shape.js';
-import { argExtremumAxis, argsortAxis, binCount, firstUnsorted, searchSortedRows, uniqueSorted } from '../kernels/order.js';
+import { argExtremumAxis, argsortAxis, binCount, firstUnsorted, searchSortedRows, uniqueRows } from '../kernels/order.js';
 import { constant, expectFloat, expectTensor, isFloat, makeOutput, scalarTensor, Tensor, type TensorLike } from '../tensor.js';
 import { gather } from './gather.js';
-import { reshape } from './shape.js';
+import { permute, reshape } from './shape.js';
 import { where } from './where.js';
 
 // Selection and order. Indices are int32 tensors off the graph; every differentiable value is
@@ -278,6 +278,8 @@ export interface UniqueOptions {
   returnInverse?: boolean;
   /** Also return how often each value occurs. */
   returnCounts?: boolean;
+  /** Unique slices along this axis (PyTorch's `dim`) instead of unique elements of the flattened tensor. */
+  axis?: number;
 }
 
 /** Options that ask `unique` for the inverse. */
@@ -317,26 +319,46 @@ export type UniqueResult<O extends UniqueOptions> = UniqueValues & (O extends Wi
  * The distinct elements of x, flattened, in ascending order, as `torch.unique`; with
  * `returnInverse`, an int32 tensor of x's shape giving each element's position in `values`;
  * with `returnCounts`, int32 counts. NaNs count as one value, sorted last (NumPy's
- * `equal_nan`; PyTorch's CPU result for NaN is not consistent). Not differentiable (nor in
- * PyTorch). Unique slices along an axis (`dim`) are not provided.
- * @example unique(labels); unique(x, { returnCounts: true }).counts
+ * `equal_nan`; PyTorch's CPU result for NaN is not consistent). With `axis`, the distinct
+ * slices along it, in lexicographic order, and inverse and counts per slice. Not differentiable
+ * (nor in PyTorch).
+ * @throws ShapeError if the axis is out of range or x is 0-d with an axis.
+ * @example unique(labels); unique(x, { returnCounts: true }).counts; unique(rows, { axis: 0 })
  */
 export function unique(x: Tensor): Tensor;
 export function unique<O extends UniqueOptions>(x: Tensor, options: O): O extends WithInverse | WithCounts ? UniqueResult<O> : Tensor;
 export function unique(x: Tensor, options: UniqueOptions = {}): Tensor | { values: Tensor; inverse?: Tensor; counts?: Tensor } {
   const t = expectTensor('unique', 'input', x);
   for (const key of Object.keys(options)) {
-    if (key !== 'sorted' && key !== 'returnInverse' && key !== 'returnCounts') {
-      throw new ArgumentError(`unique: unknown option '${key}' (the options are sorted, returnInverse and returnCounts)`);
+    if (key !== 'sorted' && key !== 'returnInverse' && key !== 'returnCounts' && key !== 'axis') {
+      throw new ArgumentError(`unique: unknown option '${key}' (the options are sorted, returnInverse, returnCounts and axis)`);
     }
   }
-  const { firsts, inverse, counts } = uniqueSorted(t.data);
-  const data = allocate(t.dtype, firsts.length);
-  for (let i = 0; i < firsts.length; i++) data[i] = t.data[firsts[i]!]!;
-  const values = constant(data, [firsts.length]);
+  let values: Tensor;
+  let found: { firsts: number[]; inverse: Int32Array; counts: number[] };
+  if (options.axis === undefined) {
+    found = uniqueRows(t.data, t.size, 1);
+    const data = allocate(t.dtype, found.firsts.length);
+    for (let i = 0; i < found.firsts.length; i++) data[i] = t.data[found.firsts[i]!]!;
+    values = constant(data, [found.firsts.length]);
+  } else {
+    if (t.ndim === 0) throw new ShapeError('unique: a 0-d tensor has no axis to take unique slices along');
+    const ax = normalizeAxis('unique', options.axis, t.ndim);
+    // Slices along ax as rows: ax first, the rest flattened.
+    const perm = [ax, ...t.shape.map((_, i) => i).filter((i) => i !== ax)];
+    const moved = permute(t.detach(), perm);
+    const n = t.shape[ax]!;
+    const width = n === 0 ? 0 : moved.size / n;
+    found = uniqueRows(moved.data, n, width);
+    const data = allocate(t.dtype, found.firsts.length * width);
+    found.firsts.forEach((f, i) => data.set(moved.data.subarray(f * width, (f + 1) * width), i * width));
+    const inversePerm = perm.map((_, i) => perm.indexOf(i));
+    values = permute(constant(data, [found.firsts.length, ...moved.shape.slice(1)]), inversePerm);
+  }
+  const { inverse, counts } = found;
   if (options.returnInverse !== true && options.returnCounts !== true) return values;
   const result: { values: Tensor; inverse?: Tensor; counts?: Tensor } = { values };
-  if (options.returnInverse === true) result.inverse = indexTensor(inverse, t.shape);
+  if (options.returnInverse === true) result.inverse = indexTensor(inverse, options.axis === undefined ? t.shape : [inverse.length]);
   if (options.returnCounts === true) result.counts = indexTensor(Int32Array.from(counts), [counts.length]);
   return result;
 }

@@ -109,7 +109,8 @@ function extremumVjp(g: Tensor, x: FloatTensor, outKeep: Tensor, axes: number[])
 }
 
 /**
- * Maximum over `axis`; tied maxima share the gradient evenly.
+ * Maximum over `axis`; tied maxima share the gradient evenly (`torch.amax`). PyTorch's
+ * `torch.max(x, dim)`, with indices and the gradient to one element, is `maxWithIndices`.
  * @throws ShapeError if an axis is out of range or repeated.
  * @throws ArgumentError when reducing over an empty axis (there is no maximum of nothing).
  * @example max(x, -1)
@@ -120,7 +121,8 @@ export function max(x: Tensor, axis?: Axis, keepdims = false): Tensor {
 }
 
 /**
- * Minimum over `axis`; tied minima share the gradient evenly.
+ * Minimum over `axis`; tied minima share the gradient evenly (`torch.amin`). PyTorch's
+ * `torch.min(x, dim)`, with indices, is `minWithIndices`.
  * @throws ShapeError if an axis is out of range or repeated.
  * @throws ArgumentError when reducing over an empty axis (there is no maximum of nothing).
  * @example min(x, -1)
