@@ -1,12 +1,12 @@
 // chainrule itself, through its public API only (the way a user would write each workload):
 // the MLP with @chainrule/nn's MLP, crossEntropyLoss and SGD.
 
-import { einsum, kernelThreads, tensor, Value, wasmGemmFlavour } from '@chainrule/autograd';
+import { cholesky, concat, cumsum, einsum, eye, kernelThreads, solve, tensor, Value, wasmGemmFlavour } from '@chainrule/autograd';
 import { crossEntropyLoss, MLP, SGD, type Linear } from '@chainrule/nn';
 import { scalarStep } from './scalar-workload.js';
 import { chainOps, CHAIN_ADD, CHAIN_MUL, MLP_SIZES, mlpData, SEEDS, uniform } from './data.js';
 import { peerVersion } from './peers.js';
-import { setupByKind, type Contender, type ContenderInfo, type EinsumWorkload, type Runner } from './types.js';
+import { setupByKind, type Contender, type ContenderInfo, type EinsumWorkload, type LayoutWorkload, type Runner } from './types.js';
 
 async function load(): Promise<ContenderInfo> {
   const kernels = process.env.CHAINRULE_KERNELS || 'auto';
@@ -83,6 +83,28 @@ function scalar(samples: number, sizes: number[], lr: number): Runner {
   return { run: scalarStep(Value, samples, sizes, lr) };
 }
 
+function layout(w: LayoutWorkload): Runner {
+  if (w.op === 'concat') {
+    const parts = Array.from({ length: w.pieces }, (_, p) => tensor(uniform(w.rows * w.width, SEEDS.layout + p, -1, 1, 'float32'), { shape: [w.rows, w.width] }));
+    return { run: () => void concat(parts, -1).data[0] };
+  }
+  const x = tensor(uniform(w.rows * w.width * w.pieces, SEEDS.layout, -1, 1, 'float32'), { shape: [w.rows, w.width * w.pieces] });
+  return { run: () => void cumsum(x, -1).data[0] };
+}
+
+/** The linear-algebra workloads' inputs (types.ts, LinalgWorkload), the same in every contender. */
+function linalg(op: 'solve' | 'cholesky', n: number): Runner {
+  const u = tensor(uniform(n * n, SEEDS.matA, -1, 1, 'float64'), { shape: [n, n] });
+  const identity = eye(n, n, { dtype: 'float64' });
+  if (op === 'solve') {
+    const a = u.add(identity.mul(n));
+    const b = tensor(uniform(n, SEEDS.matB, -1, 1, 'float64'));
+    return { run: () => void solve(a, b).data[0] };
+  }
+  const s = u.matmul(u.transpose()).div(n).add(identity);
+  return { run: () => void cholesky(s).data[0] };
+}
+
 function contraction(w: EinsumWorkload): Runner {
   const [a, b, c] = w.shapes.map((shape, i) => tensor(uniform(shape.reduce((p, d) => p * d, 1), SEEDS.matA + i, -1, 1, w.dtype), { shape }));
   if (w.via === 'einsum') return { run: () => void einsum(w.equation, ...[a!, b!, c].filter((t) => t !== undefined)).data[0] };
@@ -94,6 +116,8 @@ const setup = setupByKind({
   mlp: (w) => mlp(w.batch, w.batches, w.lr),
   chain: (w) => chain(w.ops, w.size),
   scalar: (w) => scalar(w.samples, w.sizes, w.lr),
+  layout,
+  linalg: (w) => linalg(w.op, w.n),
   einsum: contraction,
 });
 

@@ -52,7 +52,7 @@ export function oneHot(y: Int32Array, classes: number): Float32Array {
 }
 
 // Seeds: fixed per array so a change in one workload never shifts another's data.
-export const SEEDS = { matA: 11, matB: 12, x: 21, y: 22, w1: 31, b1: 32, w2: 33, b2: 34, chain: 41, scalar: 51 };
+export const SEEDS = { matA: 11, matB: 12, x: 21, y: 22, w1: 31, b1: 32, w2: 33, b2: 34, chain: 41, scalar: 51, layout: 61 };
 
 export const MLP_SIZES = [784, 128, 10] as const;
 

@@ -8,7 +8,7 @@
 
 import { chainOps, CHAIN_ADD, CHAIN_MUL, mlpData, SEEDS, uniform } from './data.js';
 import { peerVersion, requirePeer } from './peers.js';
-import { setupByKind, NO_SCALAR_GRAPH, type Contender, type EinsumWorkload, type Runner, type Unsupported } from './types.js';
+import { setupByKind, NO_SCALAR_GRAPH, type Contender, type EinsumWorkload, type LayoutWorkload, type Runner, type Unsupported } from './types.js';
 
 type Jax = typeof import('@jax-js/jax');
 type JArray = import('@jax-js/jax').Array;
@@ -47,6 +47,26 @@ function matmul(n: number, dtype: 'float32' | 'float64'): Runner {
     dispose: () => {
       a.dispose();
       b.dispose();
+    },
+  };
+}
+
+/** The linear-algebra workloads (types.ts, LinalgWorkload) in float64: cholesky under jit, solve eager. */
+function linalg(op: 'solve' | 'cholesky', n: number): Runner {
+  const { numpy: np, jit } = jax;
+  const identity = np.eye(n).astype(np.float64);
+  const u = array(uniform(n * n, SEEDS.matA, -1, 1, 'float32'), [n, n], 'float64');
+  const b = array(uniform(n, SEEDS.matB, -1, 1, 'float32'), [n], 'float64');
+  const a = op === 'solve' ? np.add(u.ref, np.multiply(identity.ref, n)) : np.add(np.divide(np.matmul(u.ref, np.matrixTranspose(u.ref)), n), identity.ref);
+  // NOTE: eager: jax-js 0.1.25 fails to jit solve ("routine primitive triangular_solve input is not imm...").
+  const solve = (x: JArray, y: JArray): JArray => np.linalg.solve(x, y);
+  const cholesky = jit((x: JArray) => np.linalg.cholesky(x));
+  return {
+    run: () => {
+      (op === 'solve' ? solve(a.ref, b.ref) : cholesky(a.ref)).dataSync();
+    },
+    dispose: () => {
+      for (const t of [identity, u, b, a]) t.dispose();
     },
   };
 }
@@ -107,6 +127,28 @@ function chain(ops: number, size: number): Runner {
   };
 }
 
+function layout(w: LayoutWorkload): Runner {
+  const { numpy: np, jit } = jax;
+  if (w.op === 'concat') {
+    const parts = Array.from({ length: w.pieces }, (_, p) => array(uniform(w.rows * w.width, SEEDS.layout + p, -1, 1, 'float32'), [w.rows, w.width]));
+    const join = jit((xs: JArray[]) => np.concatenate(xs, -1));
+    return {
+      run: () => {
+        join(parts.map((p) => p.ref)).dataSync();
+      },
+      dispose: () => parts.forEach((p) => p.dispose()),
+    };
+  }
+  const x = array(uniform(w.rows * w.width * w.pieces, SEEDS.layout, -1, 1, 'float32'), [w.rows, w.width * w.pieces]);
+  const scan = jit((v: JArray) => np.cumsum(v, -1));
+  return {
+    run: () => {
+      scan(x.ref).dataSync();
+    },
+    dispose: () => x.dispose(),
+  };
+}
+
 /** The einsum rows: np.einsum or the matmul calls it stands for, under jit. */
 function contraction(w: EinsumWorkload): Runner | Unsupported {
   const { numpy: np, jit } = jax;
@@ -138,6 +180,8 @@ const setup = setupByKind({
   mlp: (w) => mlp(w.batch, w.batches, w.lr),
   chain: (w) => chain(w.ops, w.size),
   scalar: () => NO_SCALAR_GRAPH,
+  layout,
+  linalg: (w) => linalg(w.op, w.n),
   einsum: contraction,
 });
 

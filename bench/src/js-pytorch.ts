@@ -4,7 +4,7 @@
 
 import { CHAIN_ADD, CHAIN_MUL, chainOps, mlpData, SEEDS, uniform } from './data.js';
 import { peerVersion, requirePeer } from './peers.js';
-import { setupByKind, NO_SCALAR_GRAPH, type Contender, type ContenderInfo, type Runner } from './types.js';
+import { setupByKind, NO_SCALAR_GRAPH, NO_FACTORISATIONS, type Contender, type ContenderInfo, type Runner } from './types.js';
 
 type JsPytorch = typeof import('js-pytorch');
 type Tensor = InstanceType<JsPytorch['torch']['Tensor']>;
@@ -102,6 +102,8 @@ const setup = setupByKind({
   mlp: (w) => mlp(w.batch, w.batches, w.lr),
   chain: (w) => chain(w.ops, w.size),
   scalar: () => NO_SCALAR_GRAPH,
+  layout: (w) => ({ unsupported: `no ${w.op} op` }),
+  linalg: () => NO_FACTORISATIONS,
   einsum: () => ({ unsupported: 'no einsum' }),
 });
 

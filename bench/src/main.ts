@@ -78,14 +78,15 @@ const t0 = performance.now();
 const elapsed = (): number => performance.now() - t0;
 const log = (msg: string): void => void process.stderr.write(`[${(elapsed() / 1000).toFixed(0).padStart(3)}s] ${msg}\n`);
 
-function parseArgs(argv: string[]): { quick: boolean; only?: string[]; out?: string } {
-  const opts: { quick: boolean; only?: string[]; out?: string } = { quick: false };
+function parseArgs(argv: string[]): { quick: boolean; only?: string[]; workloads?: string[]; out?: string } {
+  const opts: { quick: boolean; only?: string[]; workloads?: string[]; out?: string } = { quick: false };
   for (const a of argv) {
     if (a === '--quick') opts.quick = true;
     else if (a.startsWith('--only=')) opts.only = a.slice(7).split(',').filter(Boolean);
+    else if (a.startsWith('--workloads=')) opts.workloads = a.slice(12).split(',').filter(Boolean);
     else if (a.startsWith('--out=')) opts.out = a.slice(6);
     else if (a === '--help' || a === '-h') {
-      console.log('usage: pnpm bench [--quick] [--only=chainrule,jax-js,...] [--out=results/file.json]');
+      console.log('usage: pnpm bench [--quick] [--only=chainrule,jax-js,...] [--workloads=solve-f64-256,...] [--out=results/file.json]');
       process.exit(0);
     } else {
       console.error(`bench: unknown argument "${a}" (try --help)`);
@@ -337,7 +338,12 @@ async function main(): Promise<number> {
   log(`${opts.quick ? 'quick' : 'full'} run on ${machine.cpu} (${machine.cores} cores), Node ${machine.node}`);
   const { live, statuses } = await startContenders(names, dir, cfg);
   const results: WorkloadResult[] = [];
-  for (const w of workloads(opts.quick)) {
+  const chosen = workloads(opts.quick).filter((w) => opts.workloads === undefined || opts.workloads.includes(w.id));
+  if (chosen.length === 0) {
+    console.error(`bench: no workload matches --workloads=${opts.workloads?.join(',')}; ids: ${workloads(false).map((w) => w.id).join(', ')}`);
+    return 2;
+  }
+  for (const w of chosen) {
     const r = await runWorkload(w, live, cfg);
     results.push(r);
     const parts = Object.entries(r.cells).map(([n, c]) => (c.status === 'ok' ? `${n} ${c.value!.median.toPrecision(3)}` : `${n} ${c.status}`));

@@ -4,7 +4,7 @@
 
 import { chainOps, CHAIN_ADD, CHAIN_MUL, mlpData, SEEDS, uniform } from './data.js';
 import { peerVersion, requirePeer } from './peers.js';
-import { setupByKind, NO_SCALAR_GRAPH, type Contender, type ContenderInfo, type EinsumWorkload, type Runner, type Unsupported } from './types.js';
+import { setupByKind, NO_SCALAR_GRAPH, NO_FACTORISATIONS, type Contender, type ContenderInfo, type EinsumWorkload, type LayoutWorkload, type Runner, type Unsupported } from './types.js';
 
 type Tf = typeof import('@tensorflow/tfjs-core');
 type Tensor = import('@tensorflow/tfjs-core').Tensor;
@@ -98,6 +98,29 @@ export function tfjsContender(name: string, backend: 'wasm' | 'cpu'): Contender 
     };
   }
 
+  function layout(w: LayoutWorkload): Runner {
+    if (w.op === 'concat') {
+      const parts = Array.from({ length: w.pieces }, (_, p) => tf.tensor2d(uniform(w.rows * w.width, SEEDS.layout + p, -1, 1, 'float32'), [w.rows, w.width]));
+      return {
+        run: () => {
+          const y = tf.concat(parts, -1);
+          y.dataSync();
+          y.dispose();
+        },
+        dispose: () => tf.dispose(parts),
+      };
+    }
+    const x = tf.tensor2d(uniform(w.rows * w.width * w.pieces, SEEDS.layout, -1, 1, 'float32'), [w.rows, w.width * w.pieces]);
+    return {
+      run: () => {
+        const y = tf.cumsum(x, 1);
+        y.dataSync();
+        y.dispose();
+      },
+      dispose: () => x.dispose(),
+    };
+  }
+
   /** The einsum rows: tf.einsum (two operands at most, cpu backend) or the matmul calls it stands for. */
   function contraction(w: EinsumWorkload): Runner | Unsupported {
     if (w.via === 'einsum' && backend === 'wasm') return { unsupported: 'no Einsum kernel in the wasm backend' };
@@ -119,6 +142,8 @@ export function tfjsContender(name: string, backend: 'wasm' | 'cpu'): Contender 
     mlp: (w) => mlp(w.batch, w.batches, w.lr),
     chain: (w) => chain(w.ops, w.size),
     scalar: () => NO_SCALAR_GRAPH,
+    layout,
+    linalg: () => NO_FACTORISATIONS,
     einsum: contraction,
   });
 

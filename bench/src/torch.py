@@ -28,7 +28,7 @@ except ImportError:  # pragma: no cover - torch from pip may come without numpy
     np = None
 
 # Keep in step with data.ts.
-SEEDS = {"matA": 11, "matB": 12, "x": 21, "y": 22, "w1": 31, "b1": 32, "w2": 33, "b2": 34, "chain": 41}
+SEEDS = {"matA": 11, "matB": 12, "x": 21, "y": 22, "w1": 31, "b1": 32, "w2": 33, "b2": 34, "chain": 41, "layout": 61}
 CHAIN_CYCLE = ["mul", "add", "tanh"]
 CHAIN_MUL = 0.5
 CHAIN_ADD = 0.1
@@ -130,6 +130,41 @@ def chain(ops, size):
     return run
 
 
+def layout(op, rows, width, pieces):
+    if op == "concat":
+        parts = [uniform(rows * width, SEEDS["layout"] + p, -1, 1).reshape(rows, width) for p in range(pieces)]
+
+        def run():
+            torch.cat(parts, -1)
+
+        return run
+    x = uniform(rows * width * pieces, SEEDS["layout"], -1, 1).reshape(rows, width * pieces)
+
+    def run_cumsum():
+        torch.cumsum(x, -1)
+
+    return run_cumsum
+
+
+def linalg(op, n):
+    u = uniform(n * n, SEEDS["matA"], -1, 1, torch.float64).reshape(n, n)
+    identity = torch.eye(n, dtype=torch.float64)
+    if op == "solve":
+        a = u + n * identity
+        b = uniform(n, SEEDS["matB"], -1, 1, torch.float64)
+
+        def run():
+            torch.linalg.solve(a, b)
+
+        return run
+    s = u @ u.T / n + identity
+
+    def run():
+        torch.linalg.cholesky(s)
+
+    return run
+
+
 def contraction(w):
     dt = torch.float32 if w["dtype"] == "float32" else torch.float64
     xs = [uniform(math.prod(s), SEEDS["matA"] + i, -1, 1, dt).reshape(s) for i, s in enumerate(w["shapes"])]
@@ -147,6 +182,8 @@ def contraction(w):
 
 def setup(w):
     kind = w["kind"]
+    if kind == "linalg":
+        return linalg(w["op"], w["n"])
     if kind == "einsum":
         return contraction(w)
     if kind == "matmul":
@@ -155,6 +192,8 @@ def setup(w):
         return mlp(w["batch"], w["batches"], w["lr"])
     if kind == "chain":
         return chain(w["ops"], w["size"])
+    if kind == "layout":
+        return layout(w["op"], w["rows"], w["width"], w["pieces"])
     return "no scalar Value graph"
 
 

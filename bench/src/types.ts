@@ -47,6 +47,32 @@ export interface ScalarWorkload {
 }
 
 /**
+ * A memory-bound layout op on float32 data, its result read back each run: 'concat' joins
+ * `pieces` tensors of [rows, width] along the last axis; 'cumsum' is the running sum along the
+ * last axis of one [rows, width·pieces] tensor.
+ */
+export interface LayoutWorkload {
+  kind: 'layout';
+  id: string;
+  op: 'concat' | 'cumsum';
+  rows: number;
+  width: number;
+  pieces: number;
+}
+
+/**
+ * One float64 factorisation of an n×n matrix: `solve` (LU with partial pivoting, A·x = b for one
+ * right side b of n values; A = U + n·I from uniform U in [-1, 1]) or `cholesky` (of the
+ * positive-definite S = U·Uᵀ/n + I). The result is read back each run.
+ */
+export interface LinalgWorkload {
+  kind: 'linalg';
+  id: string;
+  op: 'solve' | 'cholesky';
+  n: number;
+}
+
+/**
  * A contraction of seeded operands (`shapes`, forward only, result read back) written as einsum
  * (`equation`) or as the equivalent matmul calls (the batched product; the chain as
  * a·(b·c), the order einsum picks), so the two rows show what einsum's planning costs.
@@ -62,7 +88,7 @@ export interface EinsumWorkload {
   flop: number;
 }
 
-export type Workload = MatmulWorkload | MlpWorkload | ChainWorkload | ScalarWorkload | EinsumWorkload;
+export type Workload = MatmulWorkload | MlpWorkload | ChainWorkload | ScalarWorkload | LayoutWorkload | LinalgWorkload | EinsumWorkload;
 
 /** What a contender's setup returns: a closure that performs one unit of work. */
 export interface Runner {
@@ -79,6 +105,9 @@ export interface Unsupported {
 
 /** What every peer but chainrule answers for the scalar workload. */
 export const NO_SCALAR_GRAPH: Unsupported = { unsupported: 'no scalar Value graph' };
+
+/** What the JavaScript peers answer for the linear-algebra workloads. */
+export const NO_FACTORISATIONS: Unsupported = { unsupported: 'no float64 LU or Cholesky factorisation' };
 
 /** A contender's setup for each kind of workload. */
 export type WorkloadSetups = { [K in Workload['kind']]: (w: Extract<Workload, { kind: K }>) => Runner | Unsupported };

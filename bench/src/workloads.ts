@@ -22,6 +22,12 @@ export function metricOf(w: Workload): Metric {
       return { unit: 'µs/op', higherIsBetter: false, fromMs: (ms) => (ms * 1000) / w.ops };
     case 'scalar':
       return { unit: 'ms/step', higherIsBetter: false, fromMs: (ms) => ms };
+    case 'layout': {
+      const bytes = 4 * w.rows * w.width * w.pieces;
+      return { unit: 'GB/s', higherIsBetter: true, fromMs: (ms) => bytes / (ms * 1e6) };
+    }
+    case 'linalg':
+      return { unit: 'ms/op', higherIsBetter: false, fromMs: (ms) => ms };
     case 'einsum':
       return { unit: 'GFLOP/s', higherIsBetter: true, fromMs: (ms) => w.flop / (ms * 1e6) };
   }
@@ -38,6 +44,12 @@ export function describe(w: Workload): string {
       return `chain of ${w.ops} tiny ops on [${w.size}], fwd+bwd`;
     case 'scalar':
       return `scalar Value graph: ${w.sizes.join('-')} tanh MLP × ${w.samples} samples, fwd+bwd+SGD`;
+    case 'layout':
+      return w.op === 'concat'
+        ? `concat of ${w.pieces} × [${w.rows},${w.width}] float32 along the last axis`
+        : `cumsum along the last axis of [${w.rows},${w.width * w.pieces}] float32`;
+    case 'linalg':
+      return w.op === 'solve' ? `solve ${w.n}×${w.n} float64, one right side (LU)` : `cholesky ${w.n}×${w.n} float64`;
     case 'einsum':
       return `${w.via === 'einsum' ? `einsum '${w.equation}'` : `matmul for '${w.equation}'`} ${w.shapes.map((s) => `[${s.join(',')}]`).join(' ')} ${w.dtype}`;
   }
@@ -57,6 +69,10 @@ export function familyOf(w: Workload): { family: string; scale: number } {
       return { family: 'chain', scale: w.ops * w.size };
     case 'scalar':
       return { family: 'scalar', scale: w.samples };
+    case 'layout':
+      return { family: `layout-${w.op}`, scale: w.rows * w.width * w.pieces };
+    case 'linalg':
+      return { family: `linalg-${w.op}`, scale: w.n ** 3 };
     case 'einsum':
       return { family: `einsum-${w.equation}-${w.via}`, scale: w.flop };
   }
@@ -75,6 +91,11 @@ export function workloads(quick: boolean): Workload[] {
     // The quick run's chain is shorter: jax-js takes seconds per eager 1,000-op chain.
     quick ? { kind: 'chain', id: 'chain-300', ops: 300, size: 4 } : { kind: 'chain', id: 'chain-1000', ops: 1000, size: 4 },
     { kind: 'scalar', id: 'scalar-mlp', samples: 100, sizes: [2, 16, 16, 1], lr: LR },
+    // Thin pieces: each row of the result is 16 runs of 4 elements, the case a copy per run makes slow.
+    { kind: 'layout', id: 'concat-last-16x4', op: 'concat', rows: 8192, width: 4, pieces: 16 },
+    { kind: 'layout', id: 'cumsum-last', op: 'cumsum', rows: 8192, width: 4, pieces: 16 },
+    { kind: 'linalg', id: 'solve-f64-256', op: 'solve', n: 256 },
+    { kind: 'linalg', id: 'cholesky-f64-256', op: 'cholesky', n: 256 },
     ...einsumWorkloads(),
   ];
 }

@@ -1,8 +1,16 @@
 #!/usr/bin/env python3
-"""PyTorch reference values for chainrule's elementwise ops: each op's forward in float64 and
-float32, and its gradients in float64 for a fixed upstream gradient, at chosen points (kinks,
-poles, signed zeros and infinities included). test/torch-reference.test.ts checks every entry
-against the Tensor method of the same name.
+"""PyTorch reference values for chainrule's ops. Elementwise ops ('entries'): each op's forward in
+float64 and float32, and its gradients in float64 for a fixed upstream gradient, at chosen points
+(kinks, poles, signed zeros and infinities included), checked against the Tensor method of the
+same name. Shaped ops ('shaped': rearrangements, diagonals, scans): one call of the chainrule
+function named in the entry, on inputs of given shapes, with the outputs (one or a list) in
+float64 and float32 and the float64 gradients of the inputs. test/torch-reference.test.ts
+checks both kinds.
+
+The `linalg` section holds torch.linalg cases: seeded float64 inputs, the forward of a
+function of them (of the op's results, through a function that does not depend on the signs
+of eigenvectors and singular vectors), and its gradients for a fixed upstream gradient.
+test/torch-linalg-reference.test.ts runs the same functions, named by the case.
 
     apt-get install python3-torch      # or pip install torch
     /usr/bin/python3 packages/autograd/scripts/torch-reference.py
@@ -69,6 +77,111 @@ BINARY = {
 }
 
 
+F = torch.nn.functional
+
+
+def grid(*ts, indexing):
+    return torch.meshgrid(*ts, indexing=indexing)
+
+
+# Shaped ops: (chainrule function, arguments after the input(s), PyTorch call, input shapes).
+# An input shape of None marks a list argument (meshgrid): the shapes that follow are its tensors.
+SHAPED = [
+    ('flip', [[0, 2]], lambda x: torch.flip(x, [0, 2]), [[2, 3, 4]]),
+    ('flip', [[-1]], lambda x: torch.flip(x, [-1]), [[5]]),
+    ('roll', [2], lambda x: torch.roll(x, 2), [[3, 4]]),
+    ('roll', [[1, -3], [0, 1]], lambda x: torch.roll(x, (1, -3), (0, 1)), [[3, 4]]),
+    ('roll', [[5, 1], [1, 1]], lambda x: torch.roll(x, (5, 1), (1, 1)), [[2, 4]]),
+    ('pad', [[1, 2], {'mode': 'constant', 'value': 0.5}], lambda x: F.pad(x, (1, 2), value=0.5), [[2, 3]]),
+    ('pad', [[-1, 2, 1, 0]], lambda x: F.pad(x, (-1, 2, 1, 0)), [[2, 3]]),
+    ('pad', [[2, 1], {'mode': 'reflect'}], lambda x: F.pad(x, (2, 1), mode='reflect'), [[2, 3, 4]]),
+    ('pad', [[-2, 2], {'mode': 'reflect'}], lambda x: F.pad(x, (-2, 2), mode='reflect'), [[1, 2, 4]]),
+    ('pad', [[1, 2, 2, 1], {'mode': 'reflect'}], lambda x: F.pad(x, (1, 2, 2, 1), mode='reflect'), [[1, 2, 3, 4]]),
+    ('pad', [[3, 1, 0, 2], {'mode': 'replicate'}], lambda x: F.pad(x, (3, 1, 0, 2), mode='replicate'), [[1, 2, 3, 2]]),
+    ('pad', [[-1, 2], {'mode': 'replicate'}], lambda x: F.pad(x, (-1, 2), mode='replicate'), [[2, 2, 3]]),
+    ('pad', [[3, 2, 1, 2], {'mode': 'circular'}], lambda x: F.pad(x, (3, 2, 1, 2), mode='circular'), [[1, 2, 3, 3]]),
+    ('pad', [[1, -1], {'mode': 'circular'}], lambda x: F.pad(x, (1, -1), mode='circular'), [[1, 2, 4]]),
+    ('repeat', [[2, 1, 3]], lambda x: x.repeat(2, 1, 3), [[2, 3]]),
+    ('tile', [[2]], lambda x: torch.tile(x, (2,)), [[2, 3]]),
+    ('tile', [[2, 1, 2]], lambda x: torch.tile(x, (2, 1, 2)), [[3]]),
+    ('repeatInterleave', [[1, 0, 3], 1], lambda x: torch.repeat_interleave(x, torch.tensor([1, 0, 3]), 1), [[2, 3]]),
+    ('repeatInterleave', [2], lambda x: torch.repeat_interleave(x, 2), [[2, 2]]),
+    ('split', [2, 1], lambda x: torch.split(x, 2, 1), [[2, 5]]),
+    ('split', [[1, 3, 0]], lambda x: torch.split(x, [1, 3, 0]), [[4, 2]]),
+    ('chunk', [4], lambda x: torch.chunk(x, 4), [[6]]),
+    ('chunk', [2, -1], lambda x: torch.chunk(x, 2, -1), [[2, 3]]),
+    ('unbind', [1], lambda x: torch.unbind(x, 1), [[2, 3]]),
+    ('tril', [], torch.tril, [[3, 4]]),
+    ('tril', [-1], lambda x: torch.tril(x, -1), [[2, 3, 3]]),
+    ('triu', [2], lambda x: torch.triu(x, 2), [[4, 3]]),
+    ('triu', [-1], lambda x: torch.triu(x, -1), [[2, 2, 4]]),
+    ('diag', [], torch.diag, [[3]]),
+    ('diag', [-2], lambda x: torch.diag(x, -2), [[3]]),
+    ('diag', [1], lambda x: torch.diag(x, 1), [[3, 4]]),
+    ('diag', [-1], lambda x: torch.diag(x, -1), [[3, 2]]),
+    ('diagonal', [], torch.diagonal, [[3, 4]]),
+    ('diagonal', [1, 0, 2], lambda x: torch.diagonal(x, 1, 0, 2), [[2, 3, 4]]),
+    ('diagonal', [-1, -1, -3], lambda x: torch.diagonal(x, -1, -1, -3), [[3, 2, 4]]),
+    ('diagEmbed', [], torch.diag_embed, [[2, 3]]),
+    ('diagEmbed', [1, 0, 2], lambda x: torch.diag_embed(x, 1, 0, 2), [[2, 3]]),
+    ('diagEmbed', [-2, -1, 0], lambda x: torch.diag_embed(x, -2, -1, 0), [[2, 2]]),
+    ('trace', [], torch.trace, [[3, 4]]),
+    ('movedim', [[0, 1], [2, 0]], lambda x: torch.movedim(x, (0, 1), (2, 0)), [[2, 3, 4]]),
+    ('movedim', [-1, 0], lambda x: torch.movedim(x, -1, 0), [[2, 3, 4]]),
+    ('meshgrid', [{'indexing': 'ij'}], lambda a, b, c: grid(a, b, c, indexing='ij'), [None, [2], [3], [4]]),
+    ('meshgrid', [{'indexing': 'xy'}], lambda a, b, c: grid(a, b, c, indexing='xy'), [None, [2], [3], [4]]),
+    ('slice', [1, 1, None, 2], lambda x: x[:, 1::2], [[2, 6]]),
+    ('slice', [0, -4, -1, 3], lambda x: x[-4:-1:3], [[7, 2]]),
+    ('cumsum', [1], lambda x: torch.cumsum(x, 1), [[3, 4]]),
+    ('cumsum', [0], lambda x: torch.cumsum(x, 0), [[3, 4]]),
+    ('cumprod', [1], lambda x: torch.cumprod(x, 1), [[3, 5]]),
+    ('cumprod', [0], lambda x: torch.cumprod(x, 0), [[4, 2]]),
+    ('logcumsumexp', [1], lambda x: torch.logcumsumexp(x, 1), [[3, 4]]),
+    ('logcumsumexp', [0], lambda x: torch.logcumsumexp(x, 0), [[4]]),
+]
+
+
+def shaped_inputs(index, shapes):
+    """Deterministic inputs: normal values scaled by 2; cumprod's also hold exact zeros."""
+    g = torch.Generator().manual_seed(1000 + index)
+    xs = []
+    for shape in shapes:
+        if shape is None:
+            continue
+        x = 2 * torch.randn(shape, generator=g, dtype=torch.float64)
+        if SHAPED[index][0] == 'cumprod':
+            flat = x.view(-1)
+            flat[1] = 0.0
+            flat[-2] = 0.0
+            flat[len(flat) // 2] = 0.0
+        if SHAPED[index][0] == 'logcumsumexp':
+            x = x * 200  # large values: only a stable implementation matches
+        xs.append(x)
+    return xs
+
+
+def shaped_entry(index):
+    name, args, fn, shapes = SHAPED[index]
+    data = shaped_inputs(index, shapes)
+    xs = [d.clone().requires_grad_(True) for d in data]
+    ys = fn(*xs)
+    ys = list(ys) if isinstance(ys, (tuple, list)) else [ys]
+    # Integer outputs (indices) have no gradient: no upstream for them.
+    gs = [torch.tensor(upstream(y.numel()), dtype=torch.float64).reshape(y.shape) if y.is_floating_point() else None for y in ys]
+    torch.autograd.backward([y for y, g in zip(ys, gs) if g is not None], [g for g in gs if g is not None])
+    ys32 = fn(*[d.float() for d in data])
+    ys32 = list(ys32) if isinstance(ys32, (tuple, list)) else [ys32]
+    return {
+        'fn': name,
+        'args': args,
+        'listInput': shapes[0] is None,
+        'inputs': [{'shape': list(d.shape), 'data': values(d.reshape(-1))} for d in data],
+        'outputs': [{'shape': list(y.shape), 'forward64': values(y.reshape(-1)), 'forward32': values(y32.reshape(-1))} for y, y32 in zip(ys, ys32)],
+        'upstream': [values(g.reshape(-1)) if g is not None else None for g in gs],
+        'grads64': [values(x.grad.reshape(-1)) if x.grad is not None else values(torch.zeros_like(x).reshape(-1)) for x in xs],
+    }
+
+
 def enc(v):
     if math.isnan(v):
         return 'NaN'
@@ -102,6 +215,93 @@ def entry(name, fn, operands):
         'forward64': values(y),
         'forward32': values(y32),
         'grads64': [values(x.grad) for x in xs],
+    }
+
+
+def spd(m):
+    return m @ m.mT + torch.eye(m.shape[-1], dtype=m.dtype)
+
+
+def well_conditioned(m):
+    n = m.shape[-1]
+    return m + (n + 1) * torch.eye(n, dtype=m.dtype)
+
+
+def separated(m):
+    """Symmetric with eigenvalues kept apart: (M + Mᵀ)/2 + diag(0, 3, 6, ...)."""
+    n = m.shape[-1]
+    return (m + m.mT) / 2 + torch.diag(3.0 * torch.arange(n, dtype=m.dtype))
+
+
+def separated_singular(m):
+    """Singular values kept apart: 0.3·M + diag(2k + 1, 2k - 1, ...) padded to M's shape."""
+    r, c = m.shape[-2], m.shape[-1]
+    k = min(r, c)
+    d = torch.zeros(r, c, dtype=m.dtype)
+    for i in range(k):
+        d[i, i] = 2 * (k - i) + 1
+    return 0.3 * m + d
+
+
+def eigh_invariant(m):
+    w, v = torch.linalg.eigh(separated(m))
+    return torch.cat([w.flatten(), (v * v).flatten()])
+
+
+def svd_invariant(m, full):
+    u, s, vh = torch.linalg.svd(separated_singular(m), full_matrices=full)
+    k = s.shape[-1]
+    w = torch.arange(1, k + 1, dtype=m.dtype)
+    return torch.cat([s.flatten(), ((u[..., :, :k] * w) @ vh[..., :k, :]).flatten()])
+
+
+def qr_both(m, mode):
+    q, r = torch.linalg.qr(separated_singular(m), mode=mode)
+    return torch.cat([q.flatten(), r.flatten()])
+
+
+# name -> (function of the inputs, input shapes). The test file mirrors each function by name.
+LINALG = {
+    'inv': (lambda a: torch.linalg.inv(well_conditioned(a)), [[2, 3, 3]]),
+    'solve': (lambda a, b: torch.linalg.solve(well_conditioned(a), b), [[2, 3, 3], [2, 3, 2]]),
+    'solve_vector': (lambda a, b: torch.linalg.solve(well_conditioned(a), b), [[3, 3], [3]]),
+    'solve_right': (lambda a, b: torch.linalg.solve(well_conditioned(a), b, left=False), [[3, 3], [2, 3]]),
+    'det': (lambda a: torch.linalg.det(2 * a), [[2, 4, 4]]),
+    'slogdet': (lambda a: torch.linalg.slogdet(2 * a)[1], [[2, 3, 3]]),
+    'det_singular': (lambda x, y: torch.linalg.det(x @ y), [[2, 4, 3], [2, 3, 4]]),
+    'cholesky': (lambda m: torch.linalg.cholesky(spd(m)), [[2, 4, 4]]),
+    'cholesky_upper': (lambda m: torch.linalg.cholesky(spd(m), upper=True), [[3, 3]]),
+    'cholesky_solve': (lambda b, m: torch.cholesky_solve(b, torch.linalg.cholesky(spd(m))), [[3, 2], [3, 3]]),
+    'solve_triangular_lower': (lambda a, b: torch.linalg.solve_triangular(well_conditioned(a), b, upper=False), [[2, 3, 3], [2, 3, 2]]),
+    'solve_triangular_upper_right_unit': (lambda a, b: torch.linalg.solve_triangular(well_conditioned(a), b, upper=True, left=False, unitriangular=True), [[3, 3], [2, 3]]),
+    'qr_tall': (lambda m: qr_both(m, 'reduced'), [[2, 4, 3]]),
+    'qr_wide': (lambda m: qr_both(m, 'reduced'), [[2, 4]]),
+    'qr_complete_wide': (lambda m: qr_both(m, 'complete'), [[2, 3]]),
+    'eigh': (eigh_invariant, [[2, 4, 4]]),
+    'svd_tall': (lambda m: svd_invariant(m, False), [[2, 4, 3]]),
+    'svd_wide_full': (lambda m: svd_invariant(m, True), [[3, 5]]),
+    'svdvals': (lambda m: torch.linalg.svdvals(separated_singular(m)), [[2, 3, 4]]),
+    'pinv_tall': (lambda m: torch.linalg.pinv(separated_singular(m)), [[4, 2]]),
+    'pinv_wide': (lambda m: torch.linalg.pinv(separated_singular(m)), [[2, 2, 3]]),
+    'lstsq': (lambda a, b: torch.linalg.lstsq(separated_singular(a), b, driver='gelsd').solution, [[5, 3], [5, 2]]),
+    'matrix_exp': (lambda a: torch.linalg.matrix_exp(3 * a), [[2, 3, 3]]),
+    'matrix_power_3': (lambda a: torch.linalg.matrix_power(a, 3), [[3, 3]]),
+    'matrix_power_neg2': (lambda a: torch.linalg.matrix_power(well_conditioned(a), -2), [[3, 3]]),
+}
+
+
+def linalg_entry(name, fn, shapes, seed):
+    gen = torch.Generator().manual_seed(seed)
+    xs = [(2 * torch.rand(s, generator=gen, dtype=torch.float64) - 1).requires_grad_() for s in shapes]
+    y = fn(*xs)
+    g = torch.tensor(upstream(y.numel()), dtype=torch.float64).reshape(y.shape)
+    y.backward(g)
+    return {
+        'name': name,
+        'inputs': [{'shape': list(x.shape), 'data': values(x.flatten())} for x in xs],
+        'output': {'shape': list(y.shape), 'data': values(y.flatten())},
+        'upstream': values(g.flatten()),
+        'grads64': [values(x.grad.flatten()) for x in xs],
     }
 
 
@@ -262,15 +462,17 @@ def elementwise_calls():
 def main():
     entries = [entry(name, fn, [points]) for name, (fn, points) in UNARY.items()]
     entries += [entry(name, fn, [a, b]) for name, (fn, a, b) in BINARY.items()]
+    linalg = [linalg_entry(name, fn, shapes, 1000 + i) for i, (name, (fn, shapes)) in enumerate(LINALG.items())]
     calls = einsum_calls() + product_calls() + norm_calls() + statistics_calls() + elementwise_calls()
     out = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'test', 'fixtures', 'torch-reference.json')
-    doc = {'torch': torch.__version__, 'entries': entries, 'calls': calls}
+    shaped = [shaped_entry(i) for i in range(len(SHAPED))]
+    doc = {'torch': torch.__version__, 'entries': entries, 'shaped': shaped, 'linalg': linalg, 'calls': calls}
     tmp = out + '.tmp'
     with open(tmp, 'w') as f:
         json.dump(doc, f, indent=1)
         f.write('\n')
     os.replace(tmp, out)  # atomic: a failed run never leaves half a file
-    print(f'wrote {len(entries)} elementwise ops and {len(calls)} calls to {os.path.normpath(out)}')
+    print(f'wrote {len(entries)} elementwise, {len(shaped)} shaped, {len(linalg)} linalg entries and {len(calls)} calls to {os.path.normpath(out)}')
 
 
 if __name__ == '__main__':

@@ -32,3 +32,13 @@ export class ArgumentError extends RangeError {
   /** Always 'ArgumentError'. */
   override name = 'ArgumentError';
 }
+
+/**
+ * A linear-algebra input the op cannot factor: a singular matrix, one that is not
+ * positive-definite. The message names the op and the batch element (PyTorch's
+ * `torch.linalg.LinAlgError`).
+ */
+export class LinAlgError extends RangeError {
+  /** Always 'LinAlgError'. */
+  override name = 'LinAlgError';
+}

@@ -78,7 +78,8 @@ export function elementLayout(data: TensorData, shape: Shape, options: TensorFor
   const kept = shape.map((n) => keptIndices(n, summarise, edgeItems));
   const strides = stridesOf(shape);
   const values = shownOffsets(kept, strides).map((o) => data[o]!);
-  const format = numberStyle(values, precision);
+  // A bool tensor's storage is 0/1 bytes; it reads as true/false, as PyTorch prints it.
+  const format = data instanceof Uint8Array ? (v: number) => (v !== 0 ? 'true' : 'false') : numberStyle(values, precision);
   const width = values.reduce((w, v) => Math.max(w, format(v).length), 0);
   return { kept, strides, format, width };
 }

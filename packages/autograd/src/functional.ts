@@ -1,19 +1,43 @@
-import { ArgumentError } from './errors.js';
-import { formatShape } from './shape.js';
-import { Tensor } from './tensor.js';
+import { ArgumentError, ShapeError } from './errors.js';
+import { formatShape, shapesEqual } from './shape.js';
+import { Tensor, describe, makeOutput } from './tensor.js';
 import { enableGrad, isGradEnabled } from './engine/grad-mode.js';
 import { gradients } from './engine/gradients.js';
 import { zeros } from './creation.js';
 import { concat, reshape, stack } from './ops/shape.js';
+import { flattenTree, isTensor, type Tree, type TreeDef, type WithLeaves } from './tree.js';
 
-/** An argument of a transformed function: a tensor or a list of tensors (e.g. a model's parameters). */
-export type Arg = Tensor | readonly Tensor[];
+/**
+ * An argument a transform differentiates: a Tensor or a structure of them (arrays and plain
+ * objects nested to any depth, `null`/`undefined` for nothing; see `treeFlatten`).
+ */
+export type Arg = Tree<Tensor>;
+
+/** Argument positions: one, or a list. */
+export type Argnums = number | readonly number[];
 
 /** Which arguments to differentiate with respect to. */
-export interface ArgnumsOption {
-  /** An argument position, or several (default 0). */
-  argnums?: number | readonly number[];
+export interface ArgnumsOption<N extends Argnums = Argnums> {
+  /** An argument position, or a list of them (default 0). A list gives a tuple of results, one per position. */
+  argnums?: N;
 }
+
+/** Options without `argnums`: the transform addresses argument 0. */
+export interface NoArgnums {
+  /** Left out (or undefined): argument 0. */
+  argnums?: undefined;
+}
+
+/**
+ * What a transform returns for `argnums` N of arguments A: the structure of argument N with a
+ * Tensor at each leaf, or for a list, a tuple of those.
+ */
+export type GradsAt<A extends readonly unknown[], N> = N extends number
+  ? WithLeaves<A[N], Tensor>
+  : { -readonly [K in keyof N]: N[K] extends number ? WithLeaves<A[N[K]], Tensor> : never };
+
+/** One structure of tensors per argument of P: tangents for `jvp`, vectors for `hvp`, cotangents out of a pullback. */
+export type PerArgument<P extends readonly unknown[]> = { -readonly [K in keyof P]: WithLeaves<P[K], Tensor> };
 
 /**
  * NOTE: transforms run f with recording on even inside `noGrad`, as torch.func does: a function
@@ -21,242 +45,389 @@ export interface ArgnumsOption {
  * whether the results themselves stay on a graph (`nested`).
  */
 
-/**
- * Inputs to differentiate with respect to: tensors already on a graph are used as they are
- * (so transforms nest), others become fresh leaves sharing their storage.
- */
-function track(arg: Arg): Arg {
-  const one = (t: Tensor): Tensor => {
-    if (!(t instanceof Tensor)) throw new ArgumentError('grad: arguments to differentiate must be Tensors or arrays of Tensors');
-    return t.requiresGrad ? t : new Tensor(t.data, t.shape, { requiresGrad: true });
-  };
-  return arg instanceof Tensor ? one(arg) : arg.map(one);
+/** @internal */
+export function checkFunction(op: string, f: unknown): void {
+  if (typeof f !== 'function') throw new ArgumentError(`${op}: the function to transform must be a function, got ${describe(f)}`);
 }
 
-function leaves(arg: Arg): readonly Tensor[] {
-  return arg instanceof Tensor ? [arg] : arg;
+/** @internal */
+export function checkOptions(op: string, options: unknown, known: readonly string[]): void {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new ArgumentError(`${op}: options must be an object such as { argnums: 0 }, got ${describe(options)}`);
+  }
+  for (const key of Object.keys(options)) {
+    if (!known.includes(key)) throw new ArgumentError(`${op}: unknown option '${key}' (the options are ${known.join(', ')})`);
+  }
 }
 
-function regroup(args: readonly Arg[], flat: readonly Tensor[]): Tensor | Tensor[] | (Tensor | Tensor[])[] {
-  let at = 0;
-  return args.map((a) => {
-    if (a instanceof Tensor) return flat[at++]!;
-    const n = a.length;
-    at += n;
-    return flat.slice(at - n, at);
-  });
-}
-
-function positions(op: string, argnums: number | readonly number[], count: number): number[] {
-  const list = typeof argnums === 'number' ? [argnums] : [...argnums];
+function positions(op: string, argnums: unknown, count: number): number[] {
+  const list = typeof argnums === 'number' ? [argnums] : Array.isArray(argnums) ? (argnums as unknown[]) : null;
+  if (list === null) throw new ArgumentError(`${op}: argnums must be a number or an array of numbers, got ${describe(argnums)}`);
   for (const i of list) {
-    if (!Number.isInteger(i) || i < 0 || i >= count) {
+    if (typeof i !== 'number' || !Number.isInteger(i) || i < 0 || i >= count) {
       throw new ArgumentError(`${op}: argnums ${JSON.stringify(argnums)} is out of range for ${count} argument(s)`);
     }
   }
-  return list;
+  if (new Set(list).size !== list.length) throw new ArgumentError(`${op}: argnums ${JSON.stringify(argnums)} repeats a position`);
+  return list as number[];
+}
+
+/** The tensors of one structure, checked: `label` names it in errors ("argument 1", "the cotangent"). @internal */
+export function flatten(op: string, label: string, tree: unknown): { leaves: Tensor[]; def: TreeDef } {
+  return flattenTree<Tensor>(tree, isTensor, (path) => `${op}: ${label}${path === '' ? '' : ` at ${path}`}`);
+}
+
+/** The differentiated arguments as f will see them, and their leaves. */
+interface Tracked {
+  /** f's arguments, the differentiated ones replaced by tracked copies. */
+  callArgs: unknown[];
+  /** The tracked leaves, in order: argument by argument, each in flatten order. */
+  xs: Tensor[];
+  /** The structure of each differentiated argument. */
+  defs: TreeDef[];
+  /** Whether the results must stay on the caller's graph (an input already requires grad). */
+  nested: boolean;
+}
+
+/**
+ * Each leaf to differentiate becomes its own graph vertex: a fresh leaf sharing the input's
+ * storage or, when the input is on a graph being recorded, an identity view of it, so the
+ * results stay connected to that graph (transforms nest). Never the input itself: a tensor
+ * passed twice, or also closed over by f, must give per-position gradients, as JAX's do.
+ */
+function track(op: string, args: readonly unknown[], which: readonly number[], label: (i: number) => string): Tracked {
+  const flat = which.map((i) => flatten(op, label(i), args[i]));
+  const nested = isGradEnabled() && flat.some((a) => a.leaves.some((t) => t.requiresGrad));
+  const callArgs = [...args];
+  const xs: Tensor[] = [];
+  flat.forEach(({ leaves, def }, k) => {
+    const tracked = leaves.map((t) => (nested && t.requiresGrad ? view(t) : new Tensor(t.data, t.shape, { requiresGrad: true })));
+    xs.push(...tracked);
+    callArgs[which[k]!] = def.unflatten(tracked);
+  });
+  return { callArgs, xs, defs: flat.map((a) => a.def), nested };
+}
+
+/** An identity op sharing t's storage: a vertex of its own, connected to t's graph. @internal */
+export function view(t: Tensor): Tensor {
+  return makeOutput('view', t.data, t.shape, [t], (g) => [g], { storage: 'shared', saves: [[]] });
+}
+
+/** Flat results, one per tracked leaf, back in the structure of each argument. */
+function regroup<L>(defs: readonly TreeDef[], flat: readonly L[]): Tree<L>[] {
+  let at = 0;
+  return defs.map((def) => {
+    at += def.numLeaves;
+    return def.unflatten(flat.slice(at - def.numLeaves, at));
+  });
 }
 
 function expectScalar(op: string, out: unknown): Tensor {
-  if (!(out instanceof Tensor)) throw new ArgumentError(`${op}: the function must return a Tensor`);
+  if (!(out instanceof Tensor)) throw new ArgumentError(`${op}: the function must return a Tensor, got ${describe(out)}`);
   if (out.size !== 1) {
     throw new ArgumentError(`${op}: the function must return a one-element tensor, got shape ${formatShape(out.shape)}; use vjp or jacobian for other outputs`);
   }
   return out;
 }
 
+function zerosFor(xs: readonly Tensor[]): Tensor[] {
+  return xs.map((x) => zeros(x.shape, { dtype: x.dtype }));
+}
+
+/** The gradients of `outputs` (seeded by `seeds`) with respect to `xs`, zeros where nothing flows. */
+function pull(outputs: readonly Tensor[], seeds: readonly Tensor[] | undefined, xs: readonly Tensor[], createGraph: boolean): Tensor[] {
+  const live = outputs.map((_, k) => k).filter((k) => outputs[k]!.requiresGrad);
+  if (live.length === 0 || xs.length === 0) return zerosFor(xs);
+  return gradients(
+    live.map((k) => outputs[k]!),
+    xs,
+    { gradOutputs: seeds === undefined ? undefined : live.map((k) => seeds[k]!), retainGraph: true, createGraph, allowUnused: true },
+  );
+}
+
+/** Leaves of `tree` checked against the structure and shapes of `like` (tangents, cotangents). */
+function matching(op: string, label: string, tree: unknown, def: TreeDef, like: readonly Tensor[], likeLabel: string): Tensor[] {
+  const flat = flatten(op, label, tree);
+  if (!flat.def.equals(def)) {
+    throw new ArgumentError(`${op}: ${label} has structure ${String(flat.def)}, ${likeLabel} ${String(def)}`);
+  }
+  flat.leaves.forEach((t, k) => {
+    const x = like[k]!;
+    if (!shapesEqual(t.shape, x.shape) || t.dtype !== x.dtype) {
+      throw new ShapeError(`${op}: ${label} leaf ${k} is ${t.dtype} ${formatShape(t.shape)}, ${likeLabel} leaf ${k} is ${x.dtype} ${formatShape(x.shape)}`);
+    }
+  });
+  return flat.leaves;
+}
+
 /** Result of `valueAndGrad`. */
-export interface ValueAndGrad<Aux = undefined> {
+export interface ValueAndGrad<Aux = undefined, G = Tensor> {
   /** f's value, a one-element tensor (on the graph when the transform is nested). */
   value: Tensor;
-  /** One entry per argnum: a Tensor, or an array for an array argument. With a single argnum, that entry alone. */
-  grads: Tensor | Tensor[] | (Tensor | Tensor[])[];
+  /** The gradient in the structure of the argument at `argnums`; a tuple of them for a list of argnums. */
+  grads: G;
   /** What f returned beside its value with `hasAux` (undefined without). */
   aux: Aux;
 }
 
 /**
  * Transforms f (returning a scalar Tensor) into a function returning its value and its gradient
- * with respect to the arguments in `argnums`. With `hasAux`, f returns `[value, aux]`.
- * The result stays on the graph when an input does, so transforms nest. JAX's `value_and_grad`;
- * an input f does not use gets a zero gradient (JAX's behaviour; PyTorch's autograd.grad throws).
- * @throws ArgumentError if f returns something other than a one-element Tensor, or an argnum is
- * out of range; f's own errors pass through.
- * @example const { value, grads } = valueAndGrad((w: Tensor) => loss(w))(w)
+ * with respect to the arguments in `argnums` (JAX's `value_and_grad`). A differentiated argument
+ * is a Tensor or a structure of them (`{ w, b }`, `[w1, w2]`, nested), and its gradient comes
+ * back in the same structure; a list of argnums gives a tuple. With `hasAux`, f returns
+ * `[value, aux]`. The result stays on the graph when an input does, so transforms nest. An input
+ * f does not use gets a zero gradient (JAX's behaviour; PyTorch's autograd.grad throws).
+ * @throws ArgumentError if f returns something other than a one-element Tensor, an argnum is out
+ * of range or repeated, or a differentiated argument is not a structure of Tensors (the message
+ * names the argument and the path inside it); f's own errors pass through.
+ * @example const { value, grads } = valueAndGrad((p: { w: Tensor; b: Tensor }, x: Tensor) => loss(p, x))(params, x) // grads: { w, b }
  */
-export function valueAndGrad<Args extends Arg[], Aux = undefined>(
-  f: (...args: Args) => Tensor | [Tensor, Aux],
+export function valueAndGrad<A extends unknown[]>(
+  f: (...args: A) => Tensor,
+  options?: NoArgnums & { hasAux?: false },
+): (...args: A) => ValueAndGrad<undefined, GradsAt<A, 0>>;
+export function valueAndGrad<A extends unknown[], const N extends Argnums>(
+  f: (...args: A) => Tensor,
+  options: { argnums: N; hasAux?: false },
+): (...args: A) => ValueAndGrad<undefined, GradsAt<A, N>>;
+export function valueAndGrad<A extends unknown[], Aux>(
+  f: (...args: A) => readonly [Tensor, Aux],
+  options: NoArgnums & { hasAux: true },
+): (...args: A) => ValueAndGrad<Aux, GradsAt<A, 0>>;
+export function valueAndGrad<A extends unknown[], Aux, const N extends Argnums>(
+  f: (...args: A) => readonly [Tensor, Aux],
+  options: { argnums: N; hasAux: true },
+): (...args: A) => ValueAndGrad<Aux, GradsAt<A, N>>;
+export function valueAndGrad(
+  f: (...args: unknown[]) => unknown,
   options: ArgnumsOption & { hasAux?: boolean } = {},
-): (...args: Args) => ValueAndGrad<Aux> {
+): (...args: unknown[]) => ValueAndGrad<unknown, unknown> {
+  return gradTransform('valueAndGrad', f, options);
+}
+
+function gradTransform(
+  op: string,
+  f: (...args: unknown[]) => unknown,
+  options: ArgnumsOption & { hasAux?: boolean },
+): (...args: unknown[]) => ValueAndGrad<unknown, unknown> {
+  checkFunction(op, f);
+  checkOptions(op, options, op === 'valueAndGrad' ? ['argnums', 'hasAux'] : ['argnums']);
   const { argnums = 0, hasAux = false } = options;
-  return (...args: Args) => {
-    const which = positions('valueAndGrad', argnums, args.length);
-    const nested = isGradEnabled() && which.some((i) => leaves(args[i]!).some((t) => t.requiresGrad));
-    const callArgs = [...args] as Arg[];
-    for (const i of which) callArgs[i] = track(args[i]!);
-    const result = enableGrad(() => f(...(callArgs as Args)));
+  return (...args: unknown[]) => {
+    const which = positions(op, argnums, args.length);
+    const { callArgs, xs, defs, nested } = track(op, args, which, (i) => `argument ${i}`);
+    const result = enableGrad(() => f(...callArgs));
     if (hasAux && !(Array.isArray(result) && result.length === 2)) {
-      throw new ArgumentError(`valueAndGrad: with hasAux the function must return [output, aux], got ${result instanceof Tensor ? 'a Tensor' : typeof result}`);
+      throw new ArgumentError(`${op}: with hasAux the function must return [output, aux], got ${describe(result)}`);
     }
-    const [raw, aux] = hasAux ? (result as [Tensor, Aux]) : [result as Tensor, undefined as Aux];
-    const value = expectScalar('valueAndGrad', raw);
-    const wrt = which.map((i) => callArgs[i]!);
-    const flat = value.requiresGrad
-      ? enableGrad(() => gradients([value], wrt.flatMap(leaves), { createGraph: nested, allowUnused: true }))
-      : wrt.flatMap(leaves).map((t) => zeros(t.shape, { dtype: t.dtype }));
-    const grouped = regroup(wrt, flat) as (Tensor | Tensor[])[];
-    return { value: nested ? value : value.detach(), grads: typeof argnums === 'number' ? grouped[0]! : grouped, aux };
+    const [raw, aux] = hasAux ? (result as [unknown, unknown]) : [result, undefined];
+    const value = expectScalar(op, raw);
+    const flat = enableGrad(() => pull([value], undefined, xs, nested));
+    const grouped = regroup(defs, flat);
+    return { value: nested ? value : value.detach(), grads: typeof argnums === 'number' ? grouped[0] : grouped, aux };
   };
 }
 
 /**
  * Transforms f (returning a scalar Tensor) into its gradient function, as JAX's `grad` (and
- * `torch.func.grad`). Nests: `grad(grad(f))`. With an array `argnums` the result is an array.
+ * `torch.func.grad`): the gradient has the structure of the argument at `argnums` (a Tensor, an
+ * array or object of Tensors, nested), or is a tuple of those for a list of argnums.
+ * Nests: `grad(grad(f))`.
  * @throws ArgumentError as `valueAndGrad`.
  * @example grad((x: Tensor) => x.pow(3).sum())(x) // 3x²
+ * @example grad((p: { w: Tensor; b: Tensor }) => p.w.mul(p.b).sum())({ w, b }) // { w: b, b: w }
  */
-export function grad<Args extends Arg[]>(f: (...args: Args) => Tensor, options: ArgnumsOption = {}): (...args: Args) => Tensor {
-  const vg = valueAndGrad(f, options);
-  return (...args: Args) => vg(...args).grads as Tensor;
+export function grad<A extends unknown[]>(f: (...args: A) => Tensor, options?: NoArgnums): (...args: A) => GradsAt<A, 0>;
+export function grad<A extends unknown[], const N extends Argnums>(f: (...args: A) => Tensor, options: { argnums: N }): (...args: A) => GradsAt<A, N>;
+export function grad(f: (...args: unknown[]) => Tensor, options: ArgnumsOption = {}): (...args: unknown[]) => unknown {
+  const vg = gradTransform('grad', f, options);
+  return (...args: unknown[]) => vg(...args).grads;
 }
 
 /** Result of `vjp`: f's output and its pullback. */
-export interface VjpResult {
-  /** f's output at the primals. */
-  output: Tensor;
-  /** Maps a cotangent of the output's shape to one gradient per primal. Callable many times. */
-  pullback: (cotangent: Tensor) => Tensor[];
+export interface VjpResult<O = Tensor, P extends readonly unknown[] = Tensor[]> {
+  /** f's output at the primals (a Tensor or a structure of them). */
+  output: O;
+  /**
+   * Maps a cotangent in the output's structure and shapes to one gradient per primal, each in
+   * that primal's structure. Callable many times.
+   */
+  pullback: (cotangent: WithLeaves<O, Tensor>) => PerArgument<P>;
 }
 
 /**
  * Evaluates f at `primals` and returns the output with its vector-Jacobian pullback, as JAX's
- * `vjp` (and `torch.func.vjp`).
- * @throws ArgumentError if f does not return a Tensor; the pullback throws a ShapeError for a
- * cotangent of another shape than the output's.
- * @example const { output, pullback } = vjp((x: Tensor) => x.sin(), x); pullback(ones(x.shape))
+ * `vjp` (and `torch.func.vjp`). Primals and output may be Tensors or structures of them.
+ * @throws ArgumentError if a primal or the output is not a structure of Tensors; the pullback
+ * throws an ArgumentError for a cotangent of another structure and a ShapeError for a leaf of
+ * another shape or dtype than the output's.
+ * @example const { output, pullback } = vjp((x: Tensor) => x.sin(), x); const [dx] = pullback(ones(x.shape))
  */
-export function vjp(f: (...primals: Tensor[]) => Tensor, ...primals: Tensor[]): VjpResult {
-  const nested = isGradEnabled() && primals.some((t) => t.requiresGrad);
-  const xs = primals.map((p) => track(p) as Tensor);
-  const output = enableGrad(() => f(...xs));
-  if (!(output instanceof Tensor)) throw new ArgumentError('vjp: the function must return a Tensor');
+export function vjp<P extends unknown[], O>(f: (...primals: P) => O, ...primals: P): VjpResult<O, P> {
+  checkFunction('vjp', f);
+  const { callArgs, xs, defs, nested } = track('vjp', primals, primals.map((_, i) => i), (i) => `primal ${i}`);
+  const out = enableGrad(() => (f as (...args: unknown[]) => unknown)(...callArgs));
+  const { leaves: ys, def: outDef } = flatten('vjp', "the function's output", out);
   return {
-    output: nested ? output : output.detach(),
-    pullback: (cotangent: Tensor) => {
-      if (!output.requiresGrad) return xs.map((x) => zeros(x.shape, { dtype: x.dtype }));
-      return enableGrad(() => gradients([output], xs, { gradOutputs: [cotangent], retainGraph: true, createGraph: nested, allowUnused: true }));
+    output: (nested ? out : outDef.unflatten(ys.map((y) => y.detach()))) as O,
+    pullback: (cotangent) => {
+      const seeds = matching('vjp', 'the cotangent', cotangent, outDef, ys, 'the output');
+      return regroup(defs, enableGrad(() => pull(ys, seeds, xs, nested))) as PerArgument<P>;
     },
   };
 }
 
 /** Result of `jvp`. */
-export interface JvpResult {
+export interface JvpResult<O = Tensor> {
   /** f's output at the primals. */
-  output: Tensor;
-  /** J·v: the directional derivative of the output along the tangents. */
-  tangent: Tensor;
+  output: O;
+  /** J·v: the directional derivative of the output along the tangents, in the output's structure. */
+  tangent: WithLeaves<O, Tensor>;
+}
+
+function argumentList(op: string, what: string, value: unknown): readonly unknown[] {
+  if (!Array.isArray(value)) throw new ArgumentError(`${op}: ${what} must be an array with one entry per argument of f, got ${describe(value)}`);
+  return value;
 }
 
 /**
  * Forward-mode product J·v, computed by the double-VJP trick: u ↦ Jᵀu is linear in u, and its
  * own VJP with cotangent v is J·v. (JAX's `jvp` is true forward mode; this costs two reverse
- * passes but gives the same numbers.)
- * @throws ArgumentError if tangents and primals differ in number or f does not return a Tensor.
- * @throws ShapeError if a tangent's shape differs from its primal's.
+ * passes but gives the same numbers.) `primals` lists f's arguments, each a Tensor or a
+ * structure of them; `tangents` matches them in structure, shapes and dtypes.
+ * @throws ArgumentError if tangents and primals differ in number or structure, or f does not
+ * return a structure of Tensors.
+ * @throws ShapeError if a tangent's shape or dtype differs from its primal's.
  * @example jvp((x: Tensor) => x.exp(), [x], [v]).tangent // exp(x)·v
  */
-export function jvp(f: (...primals: Tensor[]) => Tensor, primals: readonly Tensor[], tangents: readonly Tensor[]): JvpResult {
-  if (primals.length !== tangents.length) {
-    throw new ArgumentError(`jvp: got ${tangents.length} tangents for ${primals.length} primals`);
-  }
-  const nested = isGradEnabled() && primals.some((t) => t.requiresGrad);
-  return enableGrad(() => jvpRecorded(f, primals, tangents, nested));
+export function jvp<P extends readonly unknown[] | [], O>(f: (...primals: NoInfer<P>) => O, primals: P, tangents: PerArgument<NoInfer<P>>): JvpResult<O> {
+  checkFunction('jvp', f);
+  const ps = argumentList('jvp', 'primals', primals);
+  const ts = argumentList('jvp', 'tangents', tangents);
+  if (ps.length !== ts.length) throw new ArgumentError(`jvp: got ${ts.length} tangents for ${ps.length} primals`);
+  const { callArgs, xs, defs, nested } = track('jvp', ps, ps.map((_, i) => i), (i) => `primal ${i}`);
+  return enableGrad(() => {
+    const vs = regroupFlat(defs, (def, i, at) => matching('jvp', `tangent ${i}`, ts[i], def, xs.slice(at, at + def.numLeaves), `primal ${i}`));
+    const out = (f as (...args: unknown[]) => unknown)(...callArgs);
+    const { leaves: ys, def: outDef } = flatten('jvp', "the function's output", out);
+    const us = ys.map((y) => zeros(y.shape, { dtype: y.dtype, requiresGrad: true }));
+    const jtu = pull(ys, us, xs, true);
+    const live = jtu.map((_, k) => k).filter((k) => jtu[k]!.requiresGrad);
+    const tangent =
+      live.length === 0
+        ? zerosFor(ys)
+        : gradients(live.map((k) => jtu[k]!), us, { gradOutputs: live.map((k) => vs[k]!), createGraph: nested, allowUnused: true });
+    return {
+      output: (nested ? out : outDef.unflatten(ys.map((y) => y.detach()))) as O,
+      tangent: outDef.unflatten(tangent) as WithLeaves<O, Tensor>,
+    };
+  });
 }
 
-function jvpRecorded(f: (...primals: Tensor[]) => Tensor, primals: readonly Tensor[], tangents: readonly Tensor[], nested: boolean): JvpResult {
-  const xs = primals.map((p) => track(p) as Tensor);
-  const output = f(...xs);
-  if (!(output instanceof Tensor)) throw new ArgumentError('jvp: the function must return a Tensor');
-  if (!output.requiresGrad) return { output, tangent: zeros(output.shape, { dtype: output.dtype }) };
-  const u = zeros(output.shape, { dtype: output.dtype, requiresGrad: true });
-  const jtu = gradients([output], xs, { gradOutputs: [u], createGraph: true, allowUnused: true });
-  const live = jtu.map((g, i) => [g, tangents[i]!] as const).filter(([g]) => g.requiresGrad);
-  if (live.length === 0) return { output: nested ? output : output.detach(), tangent: zeros(output.shape, { dtype: output.dtype }) };
-  const [tangent] = gradients(live.map(([g]) => g), [u], { gradOutputs: live.map(([, t]) => t), createGraph: nested, allowUnused: true });
-  return { output: nested ? output : output.detach(), tangent: tangent! };
+/** Concatenates, over the arguments' structures, what `each(def, i, offset)` returns for argument i. */
+function regroupFlat<L>(defs: readonly TreeDef[], each: (def: TreeDef, i: number, offset: number) => L[]): L[] {
+  const out: L[] = [];
+  defs.forEach((def, i) => out.push(...each(def, i, out.length)));
+  return out;
 }
 
 /** Result of `hvp`. */
-export interface HvpResult {
+export interface HvpResult<P extends readonly unknown[] = Tensor[]> {
   /** f's value at the primals. */
   output: Tensor;
-  /** H·v, one tensor per primal. */
-  hvp: Tensor[];
+  /** H·v, one entry per primal in that primal's structure. */
+  hvp: PerArgument<P>;
 }
 
 /**
  * Hessian-vector product of a scalar f: the gradient of <∇f, v>, without forming the Hessian
- * (`torch.autograd.functional.hvp`).
- * @throws ArgumentError if vectors and primals differ in number or f does not return a one-element Tensor.
- * @throws ShapeError if a vector's shape differs from its primal's.
+ * (`torch.autograd.functional.hvp`). `primals` lists f's arguments (Tensors or structures);
+ * `v` matches them.
+ * @throws ArgumentError if vectors and primals differ in number or structure, or f does not
+ * return a one-element Tensor.
+ * @throws ShapeError if a vector's shape or dtype differs from its primal's.
  * @example hvp((x: Tensor) => x.pow(3).sum(), [x], [v]).hvp[0] // 6x·v
  */
-export function hvp(f: (...primals: Tensor[]) => Tensor, primals: readonly Tensor[], v: readonly Tensor[]): HvpResult {
-  if (primals.length !== v.length) throw new ArgumentError(`hvp: got ${v.length} vectors for ${primals.length} primals`);
-  const nested = isGradEnabled() && primals.some((t) => t.requiresGrad);
-  return enableGrad(() => hvpRecorded(f, primals, v, nested));
-}
-
-function hvpRecorded(f: (...primals: Tensor[]) => Tensor, primals: readonly Tensor[], v: readonly Tensor[], nested: boolean): HvpResult {
-  const xs = primals.map((p) => track(p) as Tensor);
-  const output = expectScalar('hvp', f(...xs));
-  const zerosFor = (): Tensor[] => xs.map((x) => zeros(x.shape, { dtype: x.dtype }));
-  if (!output.requiresGrad) return { output, hvp: zerosFor() };
-  const g = gradients([output], xs, { createGraph: true, allowUnused: true });
-  const live = g.map((gi, i) => [gi, v[i]!] as const).filter(([gi]) => gi.requiresGrad);
-  const result = live.length === 0
-    ? zerosFor()
-    : gradients(live.map(([gi]) => gi), xs, { gradOutputs: live.map(([, vi]) => vi), createGraph: nested, allowUnused: true });
-  return { output: nested ? output : output.detach(), hvp: result };
+export function hvp<P extends readonly unknown[] | []>(f: (...primals: NoInfer<P>) => Tensor, primals: P, v: PerArgument<NoInfer<P>>): HvpResult<P> {
+  checkFunction('hvp', f);
+  const ps = argumentList('hvp', 'primals', primals);
+  const vl = argumentList('hvp', 'v', v);
+  if (ps.length !== vl.length) throw new ArgumentError(`hvp: got ${vl.length} vectors for ${ps.length} primals`);
+  const { callArgs, xs, defs, nested } = track('hvp', ps, ps.map((_, i) => i), (i) => `primal ${i}`);
+  return enableGrad(() => {
+    const vs = regroupFlat(defs, (def, i, at) => matching('hvp', `vector ${i}`, vl[i], def, xs.slice(at, at + def.numLeaves), `primal ${i}`));
+    const output = expectScalar('hvp', (f as (...args: unknown[]) => unknown)(...callArgs));
+    const g = pull([output], undefined, xs, true);
+    const result = pull(g, vs, xs, nested);
+    return { output: nested ? output : output.detach(), hvp: regroup(defs, result) as PerArgument<P> };
+  });
 }
 
 /**
- * The Jacobian of f with respect to argument `argnums` (reverse mode: one pullback per output
- * element), of shape [...output.shape, ...input.shape], as `torch.func.jacrev` / JAX's `jacrev`.
- * @throws ArgumentError if f does not return a Tensor or `argnums` is out of range.
+ * The Jacobian of f with respect to the arguments at `argnums` (reverse mode: one pullback per
+ * output element), as `torch.func.jacrev` / JAX's `jacrev`. For a Tensor output and a Tensor
+ * argument, a tensor of shape [...output.shape, ...input.shape]. Outputs and arguments may be
+ * structures: the result has the output's structure, each of its leaves holding the argument's
+ * structure of blocks (a tuple of them for a list of argnums), as JAX nests them.
+ * @throws ArgumentError if f does not return a structure of Tensors, an argnum is out of range or
+ * repeated, or a differentiated argument is not a structure of Tensors.
  * @example jacobian((x: Tensor) => x.softmax())(x) // [n, n]
+ * @example jacobian((x: Tensor, y: Tensor) => x.mul(y), { argnums: [0, 1] })(x, y) // [diag(y), diag(x)]
  */
-export function jacobian(f: (...args: Tensor[]) => Tensor, options: { argnums?: number } = {}): (...args: Tensor[]) => Tensor {
+export function jacobian<A extends unknown[], O>(f: (...args: A) => O, options?: NoArgnums): (...args: A) => WithLeaves<O, GradsAt<A, 0>>;
+export function jacobian<A extends unknown[], O, const N extends Argnums>(f: (...args: A) => O, options: { argnums: N }): (...args: A) => WithLeaves<O, GradsAt<A, N>>;
+export function jacobian(f: (...args: unknown[]) => unknown, options: ArgnumsOption = {}): (...args: unknown[]) => unknown {
+  checkFunction('jacobian', f);
+  checkOptions('jacobian', options, ['argnums']);
   const { argnums = 0 } = options;
-  return (...args: Tensor[]) => {
-    positions('jacobian', argnums, args.length);
-    const nested = isGradEnabled() && args[argnums]!.requiresGrad;
-    const callArgs = [...args];
-    const x = track(args[argnums]!) as Tensor;
-    callArgs[argnums] = x;
-    const out = enableGrad(() => f(...callArgs));
-    if (!(out instanceof Tensor)) throw new ArgumentError('jacobian: the function must return a Tensor');
-    if (!out.requiresGrad || out.size === 0) return zeros([...out.shape, ...x.shape], { dtype: x.dtype });
-    const rows: Tensor[] = [];
-    const flatOut = reshape(out, [out.size]);
-    for (let j = 0; j < out.size; j++) {
-      const e = zeros([out.size], { dtype: out.dtype });
-      e.data[j] = 1;
-      rows.push(enableGrad(() => gradients([flatOut], [x], { gradOutputs: [e], retainGraph: true, createGraph: nested, allowUnused: true }))[0]!);
-    }
-    return reshape(stack(rows, 0), [...out.shape, ...x.shape]);
+  return (...args: unknown[]) => {
+    const which = positions('jacobian', argnums, args.length);
+    const { callArgs, xs, defs, nested } = track('jacobian', args, which, (i) => `argument ${i}`);
+    return enableGrad(() => {
+      const out = f(...callArgs);
+      const { leaves: ys, def: outDef } = flatten('jacobian', "the function's output", out);
+      const perOutput = ys.map((y) => {
+        const blocks = jacobianBlocks(y, xs, nested);
+        const grouped = regroup(defs, blocks);
+        return typeof argnums === 'number' ? grouped[0] : grouped;
+      });
+      return outDef.unflatten(perOutput);
+    });
   };
 }
 
+/** d y / d x for each x, of shape [...y.shape, ...x.shape]: one pullback per element of y. */
+function jacobianBlocks(y: Tensor, xs: readonly Tensor[], nested: boolean): Tensor[] {
+  if (!y.requiresGrad || y.size === 0) return xs.map((x) => zeros([...y.shape, ...x.shape], { dtype: x.dtype }));
+  const flatY = reshape(y, [y.size]);
+  const rows: Tensor[][] = xs.map(() => []);
+  for (let j = 0; j < y.size; j++) {
+    const e = zeros([y.size], { dtype: y.dtype });
+    e.data[j] = 1;
+    pull([flatY], [e], xs, nested).forEach((g, k) => rows[k]!.push(g));
+  }
+  return xs.map((x, k) => reshape(stack(rows[k]!, 0), [...y.shape, ...x.shape]));
+}
+
 /**
- * The Hessian of a scalar f with respect to argument `argnums`: the Jacobian of its gradient,
- * of shape [...x.shape, ...x.shape], as `torch.func.hessian`.
- * @throws ArgumentError if f does not return a one-element Tensor or `argnums` is out of range.
+ * The Hessian of a scalar f with respect to the arguments at `argnums`: the Jacobian of its
+ * gradient, as `torch.func.hessian` and JAX's `hessian`. For one Tensor argument, a tensor of
+ * shape [...x.shape, ...x.shape]; for structures or a list of argnums, the nested blocks JAX
+ * returns: `hessian(f, { argnums: [0, 1] })(x, y)` is `[[Hxx, Hxy], [Hyx, Hyy]]`, block
+ * `Hxy` of shape [...x.shape, ...y.shape].
+ * @throws ArgumentError as `jacobian`, or if f does not return a one-element Tensor.
  * @example hessian((x: Tensor) => x.pow(3).sum())(x) // diag(6x)
  */
-export function hessian(f: (...args: Tensor[]) => Tensor, options: { argnums?: number } = {}): (...args: Tensor[]) => Tensor {
-  const { argnums = 0 } = options;
-  return jacobian((...args: Tensor[]) => grad(f, { argnums })(...args), { argnums });
+export function hessian<A extends unknown[]>(f: (...args: A) => Tensor, options?: NoArgnums): (...args: A) => WithLeaves<GradsAt<A, 0>, GradsAt<A, 0>>;
+export function hessian<A extends unknown[], const N extends Argnums>(
+  f: (...args: A) => Tensor,
+  options: { argnums: N },
+): (...args: A) => WithLeaves<GradsAt<A, N>, GradsAt<A, N>>;
+export function hessian(f: (...args: unknown[]) => Tensor, options: ArgnumsOption = {}): (...args: unknown[]) => unknown {
+  checkFunction('hessian', f);
+  checkOptions('hessian', options, ['argnums']);
+  const g = gradTransform('hessian', f, options);
+  return jacobian((...args: unknown[]) => g(...args).grads, options as { argnums: Argnums });
 }
 
 /** Every element of the tensors, in order, as one vector: how several gradients are compared at once. */

@@ -1,7 +1,7 @@
 import { ArgumentError } from './errors.js';
 import { formatShape, stridesOf } from './shape.js';
-import { Tensor } from './tensor.js';
-import { noGrad } from './engine/grad-mode.js';
+import { isFloat, Tensor } from './tensor.js';
+import { enableGrad } from './engine/grad-mode.js';
 import { gradients } from './engine/gradients.js';
 import { Generator } from './random.js';
 import { flattenAll } from './functional.js';
@@ -64,7 +64,8 @@ function float64Copies(op: string, inputs: readonly Tensor[]): Tensor[] {
         throw new ArgumentError(`${op}: input ${i} (shape ${formatShape(t.shape)}) holds ${v} at ${JSON.stringify(unravel(e, t.shape))}; gradients are checked at finite points only`);
       }
     }
-    return new Tensor(Float64Array.from(t.data), t.shape, { requiresGrad: t.requiresGrad });
+    // Integer and bool inputs (indices, masks) are passed as they are: they have no gradient.
+    return isFloat(t) ? new Tensor(Float64Array.from(t.data), t.shape, { requiresGrad: t.requiresGrad }) : t;
   });
 }
 
@@ -84,18 +85,22 @@ function evaluate(op: string, f: TensorFunction, xs: Tensor[]): Tensor {
 
 /**
  * d<f(x), v>/dx by central differences in float64, for each input (v defaults to ones, so a
- * scalar f gives its gradient).
+ * scalar f gives its gradient; zeros for int32 and bool inputs, which have none). f runs exactly as `gradcheck` runs it: on float64 copies that
+ * keep each input's `requiresGrad`, with recording on (even inside `noGrad`), so a loss that
+ * differentiates internally (a gradient penalty, MAML's inner step, a PINN residual) is evaluated
+ * as in training; the two functions give the same numeric derivatives.
  * @throws ArgumentError as `gradcheck` (a non-Tensor or non-finite input).
  * @example const [dx] = numericGrad(x => x.pow(3).sum(), [x])
  */
 export function numericGrad(f: TensorFunction, inputs: readonly Tensor[], options: { eps?: number; gradOutput?: Tensor } = {}): Tensor[] {
   const eps = options.eps ?? 1e-6;
-  const xs = float64Copies('numericGrad', inputs).map((t) => t.detach());
-  return noGrad(() => {
-    const v = options.gradOutput?.toDtype('float64').data;
+  const xs = float64Copies('numericGrad', inputs);
+  return enableGrad(() => {
+    const v = options.gradOutput?.detach().toDtype('float64').data;
     return xs.map((x) => {
       const out = new Float64Array(x.size);
-      for (let e = 0; e < x.size; e++) {
+      // An int32 or bool input cannot be moved by eps: its gradient is zero, as it has none.
+      for (let e = 0; e < (isFloat(x) ? x.size : 0); e++) {
         const [plus, minus] = perturbed('numericGrad', f, xs, x, e, eps);
         let d = 0;
         for (let j = 0; j < plus.length; j++) d += (v === undefined ? 1 : v[j]!) * (plus[j]! - minus[j]!);
@@ -145,13 +150,19 @@ class Tally {
 /**
  * Compares f's analytic gradients with central differences, in float64 (float32 inputs are
  * checked on float64 copies), for the inputs that require grad. Entry (i, j) passes when
- * |analytic - numeric| ≤ atol + rtol·|numeric|. Returns a report rather than a boolean (PyTorch's
- * gradcheck returns True or raises); `assertGradcheck` throws instead.
+ * |analytic - numeric| ≤ atol + rtol·|numeric|. f runs on the float64 copies themselves, with
+ * recording on even inside `noGrad`, so it may differentiate internally. Returns a report
+ * rather than a boolean (PyTorch's gradcheck returns True or raises); `assertGradcheck` throws
+ * instead.
  * @throws ArgumentError if an input is not a Tensor or holds NaN or ±Inf (gradients are checked at
  * finite points only), or an option is out of range; f's own errors pass through.
  * @example gradcheck((a, b) => a.mul(b).sum(), [a, b]).ok
  */
 export function gradcheck(f: TensorFunction, inputs: readonly Tensor[], options: GradcheckOptions = {}): GradcheckReport {
+  return enableGrad(() => gradcheckRecorded(f, inputs, options));
+}
+
+function gradcheckRecorded(f: TensorFunction, inputs: readonly Tensor[], options: GradcheckOptions): GradcheckReport {
   const { eps = 1e-6, atol = 1e-5, rtol = 1e-3, mode = 'full', seed = 0 } = options;
   const xs = float64Copies('gradcheck', inputs);
   const checked = xs.map((x, i) => (x.requiresGrad ? i : -1)).filter((i) => i >= 0);
@@ -286,7 +297,7 @@ export function gradgradcheck(f: TensorFunction, inputs: readonly Tensor[], grad
   if (checked.length === 0) {
     throw new ArgumentError('gradgradcheck: no input requires grad; mark the inputs to check with requiresGrad: true');
   }
-  const shape = noGrad(() => evaluate('gradgradcheck', f, xs.map((x) => x.detach()))).shape;
+  const shape = enableGrad(() => evaluate('gradgradcheck', f, xs)).shape;
   let v: Tensor;
   if (gradOutputs === undefined) {
     const rng = new Generator(options.seed ?? 0);

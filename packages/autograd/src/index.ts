@@ -10,7 +10,7 @@
 export { Tensor, isFloat, type FloatTensor, type NestedArray, type TensorLike, type GradNode, type VJP, type GradHook, type HookHandle, type ReduceOptions, type SavedRef } from './tensor.js';
 export { type DType, type FloatDType, type FloatArray, type TensorData } from './dtype.js';
 export { type Shape, broadcastShapes } from './shape.js';
-export { ShapeError, DTypeError, GraphError, AnomalyError, ArgumentError } from './errors.js';
+export { ShapeError, DTypeError, GraphError, AnomalyError, ArgumentError, LinAlgError } from './errors.js';
 export {
   tensor, zeros, ones, full, zerosLike, onesLike, arange, linspace, eye, rand, randn,
   type CreateOptions, type RandomOptions, type NumericArray, type NestedBooleans,
@@ -21,7 +21,16 @@ export { add, sub, mul, div, pow, atan2, maximum, minimum, hypot, logaddexp, xlo
 export { neg, exp, expm1, log, log1p, sqrt, abs, sign, tanh, sigmoid, relu, leakyRelu, gelu, silu, softplus, sin, cos, erf, square, reciprocal, clamp, isFinite, isNan, isInf, tan, asin, acos, atan, sinh, cosh, asinh, acosh, atanh, exp2, log2, log10, mish, elu, selu, celu, hardtanh, relu6, hardsigmoid, hardswish, logsigmoid, softsign, tanhshrink, floor, ceil, round, trunc, frac } from './ops/unary.js';
 export { sum, mean, max, min, prod, logsumexp, variance, std, sumTo } from './ops/reduce.js';
 export { reshape, permute, transpose, slice, narrow, concat, stack, expand, squeeze, unsqueeze } from './ops/shape.js';
+export { split, chunk, unbind } from './ops/shape.js';
+export { flip, roll, pad, repeat, tile, repeatInterleave, movedim, meshgrid, type PadMode, type PadOptions, type MeshgridOptions } from './ops/rearrange.js';
+export { tril, triu, diag, diagonal, diagEmbed, trace } from './ops/diagonal.js';
+export { cumsum, cumprod, logcumsumexp } from './ops/scan.js';
 export { matmul } from './ops/matmul.js';
+// Linear algebra (torch.linalg's names in camelCase).
+export {
+  solve, inv, det, slogdet, triangularSolve, cholesky, choleskySolve, qr, eigh, svd, svdvals, pinv, lstsq, matrixExp, matrixPower,
+  type TriangularSolveOptions, type PinvOptions, type SlogdetResult, type QrResult, type EighResult, type SvdResult, type LstsqResult,
+} from './ops/linalg.js';
 export { linear, type LinearActivation } from './ops/linear.js';
 export { crossEntropy, type CrossEntropyOpOptions, type CrossEntropyReduction } from './ops/cross-entropy.js';
 export { softmax, logSoftmax } from './ops/softmax.js';
@@ -41,7 +50,7 @@ export { type QuantileInterpolation } from './kernels/quantile.js';
 export { lerp } from './ops/lerp.js';
 export { nanToNum, type NanToNumOptions } from './ops/unary.js';
 export { noGrad, enableGrad, setGradEnabled, isGradEnabled } from './engine/grad-mode.js';
-export { detectAnomaly, isAnomalyEnabled } from './engine/anomaly.js';
+export { detectAnomaly, isAnomalyEnabled, type AnomalyOptions } from './engine/anomaly.js';
 export { type BackwardOptions } from './engine/backward.js';
 export { incrementVersion } from './engine/versions.js';
 export { gradients, type GradientsOptions } from './engine/gradients.js';
@@ -50,7 +59,17 @@ export {
   gradcheck, gradgradcheck, assertGradcheck, numericGrad, formatGradcheckReport, GradcheckError,
   type GradcheckOptions, type GradcheckReport, type GradcheckWorst, type TensorFunction,
 } from './gradcheck.js';
-export { grad, valueAndGrad, vjp, jvp, hvp, jacobian, hessian, type Arg, type ArgnumsOption, type ValueAndGrad, type VjpResult, type JvpResult, type HvpResult } from './functional.js';
+export {
+  grad, valueAndGrad, vjp, jvp, hvp, jacobian, hessian,
+  type Arg, type Argnums, type ArgnumsOption, type NoArgnums, type GradsAt, type PerArgument, type ValueAndGrad, type VjpResult, type JvpResult, type HvpResult,
+} from './functional.js';
+export { checkpoint, type CheckpointOptions } from './checkpoint.js';
+export { retainedBytes } from './retained.js';
+// Structures of tensors (pytrees), shared by every transform.
+export {
+  treeFlatten, treeUnflatten, treeLeaves, treeStructure, treeMap, treeBroadcastPrefix, TreeDef,
+  type Tree, type TreeKind, type TreeOptions, type Flattened, type WithLeaves,
+} from './tree.js';
 export { customOp, type CustomOpDefinition, type CustomOpContext } from './custom-op.js';
 export { toDot } from './dot.js';
 export { formatTensor, tensorToHtml, gradcheckReportToHtml, taylorTestReportToHtml } from './display.js';

@@ -143,6 +143,11 @@ export function manualSeed(seed: number): void {
   globalGenerator.seed(seed);
 }
 
+/** The generator random functions use when given neither `seed` nor `generator` (`manualSeed` reseeds it). */
+export function defaultGenerator(): Generator {
+  return globalGenerator;
+}
+
 /** Where random functions draw from: a fresh generator for `seed`, the given one, or the global one. */
 export function resolveGenerator(options: { seed?: number; generator?: Generator }): Generator {
   if (options.generator !== undefined) return options.generator;

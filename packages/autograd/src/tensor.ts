@@ -12,9 +12,13 @@ import * as reduce from './ops/reduce.js';
 import * as shapeOps from './ops/shape.js';
 import * as compare from './ops/compare.js';
 import { matmul } from './ops/matmul.js';
+import * as linalg from './ops/linalg.js';
 import { softmax, logSoftmax } from './ops/softmax.js';
 import { toDtype } from './ops/cast.js';
 import { gather } from './ops/gather.js';
+import * as rearrange from './ops/rearrange.js';
+import * as diagonals from './ops/diagonal.js';
+import * as scans from './ops/scan.js';
 import { addmm, baddbmm, bmm, outer, type AddmmOptions } from './ops/products.js';
 import { norm } from './ops/norms.js';
 import { nanmean, nanquantile, nanstd, nansum, nanvar, quantile, type QuantileOptions } from './ops/statistics.js';
@@ -68,6 +72,11 @@ export interface GradNode {
    * backward refuses the VJP if a storage in `saves` was written after that.
    */
   readonly writesBefore: number;
+  /**
+   * The order in which ops were recorded: each recorded op's number is larger than every earlier
+   * one's. `checkpoint` tells the ops of its segment from the tensors it closes over by it.
+   */
+  readonly serial: number;
 }
 
 /** A gradient hook: sees the gradient flowing into a tensor and may return a replacement. */
@@ -156,20 +165,43 @@ export class Tensor implements Vertex {
     if (this.requires && !isFloatDType(dtype)) throw noGradError('Tensor', dtype, shape);
   }
 
-  /** Whether gradients flow to this tensor. Settable on leaves only. */
+  /** Whether gradients flow to this tensor. Settable on leaves only, as in PyTorch. */
   get requiresGrad(): boolean {
     return this.requires;
   }
 
   /**
-   * @throws GraphError when turning gradients off on a non-leaf tensor (use `detach()`).
+   * @throws GraphError on a non-leaf tensor (an op's output), whichever the value, as PyTorch's
+   * setter: its flag follows its inputs. `detach()` gives a leaf with its values.
+   * @throws ArgumentError for a value that is not a boolean.
    * @throws DTypeError when turning them on for an int32 or bool tensor.
    */
   set requiresGrad(value: boolean) {
-    if (value && !isFloatDType(this.dtype)) throw noGradError('requiresGrad', this.dtype, this.shape);
-    if (this.gradFn !== null && !value) {
+    this.setRequiresGrad('requiresGrad', value);
+  }
+
+  /**
+   * Sets `requiresGrad` in place and returns this tensor, as PyTorch's `requires_grad_`:
+   * `x = randn([3]).requiresGrad_()`. On a non-leaf tensor, `true` changes nothing (it already
+   * requires grad) and `false` is an error.
+   * @throws GraphError when turning gradients off on a non-leaf tensor (`detach()` it instead).
+   * @example const w = randn([3, 2], { seed: 0 }).mul(0.1).detach().requiresGrad_()
+   */
+  requiresGrad_(value = true): this {
+    if (this.gradFn !== null && value === true) return this;
+    this.setRequiresGrad('requiresGrad_', value);
+    return this;
+  }
+
+  private setRequiresGrad(op: string, value: unknown): void {
+    if (typeof value !== 'boolean') throw new ArgumentError(`${op}: expected a boolean, got ${describe(value)}`);
+    if (value && !isFloatDType(this.dtype)) throw noGradError(op, this.dtype, this.shape);
+    if (this.gradFn !== null) {
+      const what = `the output of '${this.gradFn.op}', shape ${formatShape(this.shape)}`;
       throw new GraphError(
-        `requiresGrad: cannot turn off gradients of a non-leaf tensor (output of '${this.gradFn.op}'); use detach()`,
+        value
+          ? `${op}: only leaf tensors' requiresGrad can be set; this tensor (${what}) already requires grad through its inputs. For a new leaf with its values, use t.detach().requiresGrad_()`
+          : `${op}: only leaf tensors' requiresGrad can be set; this tensor is ${what}. To use its values without gradients, detach() it first: t.detach()`,
       );
     }
     this.requires = value;
@@ -384,13 +416,16 @@ export class Tensor implements Vertex {
 
   // Linear algebra.
   /** Matrix product with NumPy's `matmul` rules (1-D, 2-D and broadcast batches). */ matmul(other: Tensor): Tensor { return matmul(this, other); }
+  /** Determinant of each square matrix (last two axes), as `linalg.det`. */ det(): Tensor { return linalg.det(this); }
+  /** Matrix exponential of each square matrix, as `linalg.matrix_exp`. */ matrixExp(): Tensor { return linalg.matrixExp(this); }
+  /** Integer power of each square matrix (negative through the inverse). */ matrixPower(k: number): Tensor { return linalg.matrixPower(this, k); }
 
   // Shape ops.
   /** Same elements, new shape; one dimension may be -1. */ reshape(...shape: number[] | [readonly number[]]): Tensor { return shapeOps.reshape(this, flatShape(shape)); }
   /** Swaps two axes (the last two by default). */ transpose(axis0 = -2, axis1 = -1): Tensor { return shapeOps.transpose(this, axis0, axis1); }
   /** Reorders axes: `x.permute(2, 0, 1)`. */ permute(...axes: number[] | [readonly number[]]): Tensor { return shapeOps.permute(this, flatShape(axes)); }
-  /** Elements `start` to `end` (exclusive) along `axis`; negative bounds count from the end. */
-  slice(axis: number, start: number, end?: number): Tensor { return shapeOps.slice(this, axis, start, end); }
+  /** Elements `start` to `end` (exclusive) along `axis`, every `step`-th; negative bounds count from the end. */
+  slice(axis: number, start: number, end?: number, step = 1): Tensor { return shapeOps.slice(this, axis, start, end, step); }
   /** `length` elements from `start` along `axis` (PyTorch's narrow: start may be negative; no clipping). */
   narrow(axis: number, start: number, length: number): Tensor { return shapeOps.narrow(this, axis, start, length); }
   /** Broadcasts to a larger shape; -1 keeps a dimension. */ expand(...shape: number[] | [readonly number[]]): Tensor { return shapeOps.expand(this, flatShape(shape)); }
@@ -400,6 +435,32 @@ export class Tensor implements Vertex {
   /** Picks elements along `axis` at integer `index` (same rank as this), as `torch.gather`. */
   gather(axis: number, index: Tensor | NestedArray): Tensor { return gather(this, axis, index); }
 
+  // Rearrangements, diagonals and scans (PyTorch's names and argument order).
+  /** Reverses the order along each axis in `dims`. */ flip(dims: number | readonly number[]): Tensor { return rearrange.flip(this, dims); }
+  /** Shifts elements along `dims` by `shifts`, wrapping around (flattened without dims). */
+  roll(shifts: number | readonly number[], dims?: number | readonly number[]): Tensor { return rearrange.roll(this, shifts, dims); }
+  /** Pads the last axes by (before, after) pairs, last axis first, as `F.pad`. */
+  pad(padding: readonly number[], options: rearrange.PadOptions = {}): Tensor { return rearrange.pad(this, padding, options); }
+  /** Tiles `repeats[d]` times along each axis (PyTorch's `Tensor.repeat`). */ repeat(...repeats: number[] | [readonly number[]]): Tensor { return rearrange.repeat(this, flatShape(repeats)); }
+  /** Tiles `reps[d]` times along each axis, leading 1s implied (`torch.tile`). */ tile(...reps: number[] | [readonly number[]]): Tensor { return rearrange.tile(this, flatShape(reps)); }
+  /** Repeats each element along `dim` (flattened without dim). */
+  repeatInterleave(repeats: number | readonly number[] | Tensor, dim?: number): Tensor { return rearrange.repeatInterleave(this, repeats, dim); }
+  /** Moves axes `source` to positions `destination`. */
+  movedim(source: number | readonly number[], destination: number | readonly number[]): Tensor { return rearrange.movedim(this, source, destination); }
+  /** Pieces of `splitSize` along `dim`, or of the sizes listed. */ split(splitSizeOrSections: number | readonly number[], dim = 0): Tensor[] { return shapeOps.split(this, splitSizeOrSections, dim); }
+  /** `chunks` pieces of ceil(n / chunks) along `dim` (fewer if they run out). */ chunk(chunks: number, dim = 0): Tensor[] { return shapeOps.chunk(this, chunks, dim); }
+  /** The slices along `dim`, each without that axis. */ unbind(dim = 0): Tensor[] { return shapeOps.unbind(this, dim); }
+  /** Lower triangle of the last two axes (column - row <= diagonal), zeros above. */ tril(diagonal = 0): Tensor { return diagonals.tril(this, diagonal); }
+  /** Upper triangle of the last two axes (column - row >= diagonal), zeros below. */ triu(diagonal = 0): Tensor { return diagonals.triu(this, diagonal); }
+  /** 1-D: the matrix with it on diagonal `offset`; 2-D: its diagonal `offset`. */ diag(offset = 0): Tensor { return diagonals.diag(this, offset); }
+  /** Diagonal `offset` of the matrices over axes dim1, dim2, as a new last axis. */
+  diagonal(offset = 0, dim1 = 0, dim2 = 1): Tensor { return diagonals.diagonal(this, offset, dim1, dim2); }
+  /** Matrices (over result axes dim1, dim2) with the last axis on diagonal `offset`. */
+  diagEmbed(offset = 0, dim1 = -2, dim2 = -1): Tensor { return diagonals.diagEmbed(this, offset, dim1, dim2); }
+  /** Sum of the main diagonal of a 2-D tensor. */ trace(): Tensor { return diagonals.trace(this); }
+  /** Running sum along `dim`. */ cumsum(dim: number): Tensor { return scans.cumsum(this, dim); }
+  /** Running product along `dim` (gradient exact through zeros). */ cumprod(dim: number): Tensor { return scans.cumprod(this, dim); }
+  /** Running log-sum-exp along `dim`, stable. */ logcumsumexp(dim: number): Tensor { return scans.logcumsumexp(this, dim); }
   // Contractions, norms, statistics, lerp and nanToNum.
   /** Outer product with another 1-D tensor. */ outer(vec2: Tensor): Tensor { return outer(this, vec2); }
   /** Batched matrix product of 3-D tensors with one batch size. */ bmm(mat2: Tensor): Tensor { return bmm(this, mat2); }
@@ -532,7 +593,14 @@ export function makeOutput(op: string, data: TensorData, shape: Shape, inputs: r
   const saves = options?.saves === undefined ? allSaved(inputs) : savedFor(inputs, options.saves);
   // Only the write count is recorded, no per-tensor version: a forward looks nothing up, and
   // backward compares each saved storage's last write with this count.
-  return new Tensor(data, shape, { gradFn: { op, inputs, vjp, site, saves, writesBefore: writeCount() } });
+  return new Tensor(data, shape, { gradFn: { op, inputs, vjp, site, saves, writesBefore: writeCount(), serial: ++recordedOps } });
+}
+
+let recordedOps = 0;
+
+/** The serial number of the last op recorded (see `GradNode.serial`). */
+export function lastSerial(): number {
+  return recordedOps;
 }
 
 const NOTHING_SAVED: readonly never[] = [];
@@ -611,7 +679,7 @@ export function expectTensor(op: string, name: string, value: unknown): Tensor {
   return value;
 }
 
-function describe(value: unknown): string {
+export function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
   if (ArrayBuffer.isView(value)) return value.constructor.name;

@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest';
 import { AnomalyError, detectAnomaly, isAnomalyEnabled, randn, tensor, toDot, Value, where } from '@chainrule/autograd';
 
 describe('anomaly mode', () => {
-  test('log(0) deep in a graph is reported as a forward anomaly of log, with the line that created it', () => {
+  test('with forwardInf, log(0) deep in a graph is reported as a forward anomaly of log, with the line that created it', () => {
     const x = tensor([1, 0.5, 0], { dtype: 'float64', requiresGrad: true });
     let error: unknown;
     try {
@@ -10,7 +10,7 @@ describe('anomaly mode', () => {
         const h = x.mul(2).tanh().mul(x);
         const bad = h.log(); // the line the report must name
         bad.exp().sum().backward();
-      });
+      }, { forwardInf: true });
     } catch (e) {
       error = e;
     }
@@ -20,6 +20,52 @@ describe('anomaly mode', () => {
     const line = new Error().stack!.split('\n')[1]!.match(/debugging\.test\.ts:(\d+)/)![1];
     // The offending op sits 11 lines above this test's own probe.
     expect(message).toContain(`debugging.test.ts:${Number(line) - 11}`);
+  });
+
+  test('by default the same log(0) passes forward, and the NaN its VJP makes (0 / 0) is reported in backward', () => {
+    const x = tensor([1, 0.5, 0], { dtype: 'float64', requiresGrad: true });
+    expect(() => detectAnomaly(() => x.mul(2).tanh().mul(x).log().exp().sum().backward())).toThrow(
+      /^anomaly: backward of 'log' produced NaN in the gradient it computed for input 0 \(element 2\)/,
+    );
+  });
+
+  test("a causal mask's -Infinity before a softmax is not an anomaly; its gradient is exact", () => {
+    const n = 3;
+    const mask = tensor(Array.from({ length: n * n }, (_, k) => (k % n > Math.floor(k / n) ? -Infinity : 0)), { dtype: 'float64', shape: [n, n] });
+    const scores = randn([n, n], { dtype: 'float64', seed: 3, requiresGrad: true });
+    const w = randn([n, n], { dtype: 'float64', seed: 4 });
+    const p = detectAnomaly(() => {
+      const probs = scores.add(mask).softmax();
+      probs.mul(w).sum().backward();
+      return probs;
+    });
+    expect(p.data[1]).toBe(0);
+    // Row i of softmax's VJP: s ⊙ (w - <s, w>), zero where masked.
+    for (let i = 0; i < n; i++) {
+      let sw = 0;
+      for (let j = 0; j < n; j++) sw += p.data[i * n + j]! * w.data[i * n + j]!;
+      for (let j = 0; j < n; j++) {
+        const at = i * n + j;
+        expect(scores.grad!.data[at]!).toBeCloseTo(p.data[at]! * (w.data[at]! - sw), 14);
+        if (j > i) expect(scores.grad!.data[at]).toBe(0);
+      }
+    }
+    // Asked for, the same mask is reported where it enters.
+    expect(() => detectAnomaly(() => scores.add(mask).softmax(), { forwardInf: true })).toThrow(/^anomaly: forward of 'add' produced -Infinity in its output \(element 1\)/);
+  });
+
+  test('a NaN in a forward output is always reported; a fully masked row makes one', () => {
+    const x = tensor([-1, 4], { dtype: 'float64', requiresGrad: true });
+    expect(() => detectAnomaly(() => x.log())).toThrow(/^anomaly: forward of 'log' produced NaN in its output \(element 0\)/);
+    const row = tensor([-Infinity, -Infinity], { dtype: 'float64', requiresGrad: true });
+    expect(() => detectAnomaly(() => row.softmax())).toThrow(/^anomaly: forward of '\w+' produced NaN in its output/);
+  });
+
+  test('nested calls use the innermost options and restore the outer ones; unknown options are refused', () => {
+    const x = tensor([0], { dtype: 'float64', requiresGrad: true });
+    expect(() => detectAnomaly(() => detectAnomaly(() => x.log(), { forwardInf: true }))).toThrow(/forward of 'log' produced -Infinity/);
+    expect(() => detectAnomaly(() => { try { detectAnomaly(() => x.log(), { forwardInf: true }); } catch { /* reported inside */ } return x.log(); })).not.toThrow();
+    expect(() => detectAnomaly(() => 1, { infs: true } as never)).toThrow(/^detectAnomaly: unknown option 'infs'/);
   });
 
   test('a NaN that first appears in backward is a backward anomaly of the op whose VJP made it', () => {

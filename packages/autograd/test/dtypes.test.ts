@@ -2,8 +2,9 @@ import { describe, expect, test } from 'vitest';
 import fc from 'fast-check';
 import {
   add, all, any, arange, ArgumentError, DTypeError, full, logicalAnd, logicalNot, logicalOr, logicalXor, mul, ones, rand,
-  remainder, sum, tensor, Tensor, where, zeros,
+  gradcheck, numericGrad, remainder, sum, tensor, Tensor, where, zeros,
 } from '@chainrule/autograd';
+import { assertClose } from '@chainrule/autograd/testing';
 import { values } from './helpers/tensors.js';
 
 const i32 = (v: number[] | number[][]): Tensor => tensor(v, { dtype: 'int32' });
@@ -213,5 +214,24 @@ describe('logic: bool results of any operands read as non-zero', () => {
     const mask = tensor([true, false, true]);
     expect(where(mask, i32([1, 2, 3]), i32([-1, -2, -3])).toArray()).toEqual([1, -2, 3]);
     expect(where(mask, i32([1, 2, 3]), -1).dtype).toBe('int32');
+  });
+});
+
+describe('int32 and bool tensors elsewhere in the library', () => {
+  test('they print as integers and as true/false', () => {
+    expect(String(tensor([[true, false]]))).toBe('Tensor(bool [1,2])\n[[ true, false]]');
+    expect(String(i32([1, -20, 300]))).toBe('Tensor(int32 [3]) [  1, -20, 300]');
+  });
+
+  test('gradcheck and numericGrad pass integer inputs through untouched and give them no gradient', () => {
+    const x = tensor([1, 2, 3], { dtype: 'float64', requiresGrad: true });
+    const idx = i32([2, 0, 2]);
+    const f = (a: Tensor, i: Tensor): Tensor => a.gather(0, i).mul(a).sum();
+    expect(gradcheck(f, [x, idx]).ok).toBe(true);
+    const [dx, di] = numericGrad(f, [x, idx]);
+    // f = a2·a0 + a0·a1 + a2·a2 for i = [2, 0, 2]: df/da = [a2 + a1, a0, a0 + 2·a2] at a = [1, 2, 3].
+    assertClose(dx!, [5, 1, 7], 1e-6);
+    expect(values(di!)).toEqual([0, 0, 0]);
+    expect(values(idx)).toEqual([2, 0, 2]);
   });
 });

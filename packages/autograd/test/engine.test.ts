@@ -177,15 +177,33 @@ describe('.grad, retainGrad and requiresGrad', () => {
     expect(a.grad!.toArray()).toEqual([2]);
   });
 
-  it('turning off requiresGrad on a non-leaf throws', () => {
-    const y = grad64([1]).exp();
+  it('setting requiresGrad on a non-leaf throws either way, naming the op and detach(), as PyTorch', () => {
+    const y = grad64([1, 2]).exp();
     expect(() => {
       y.requiresGrad = false;
     }).toThrow(GraphError);
     expect(() => {
       y.requiresGrad = false;
-    }).toThrow("requiresGrad: cannot turn off gradients of a non-leaf tensor (output of 'exp'); use detach()");
+    }).toThrow("requiresGrad: only leaf tensors' requiresGrad can be set; this tensor is the output of 'exp', shape [2]. To use its values without gradients, detach() it first: t.detach()");
+    expect(() => {
+      y.requiresGrad = true;
+    }).toThrow(/^requiresGrad: only leaf tensors' requiresGrad can be set; this tensor \(the output of 'exp', shape \[2\]\) already requires grad through its inputs\. For a new leaf with its values, use t\.detach\(\)\.requiresGrad_\(\)/);
+    expect(() => y.requiresGrad_(false)).toThrow(/^requiresGrad_: only leaf tensors' requiresGrad can be set; this tensor is the output of 'exp'/);
+    expect(y.requiresGrad_()).toBe(y);
     expect(y.requiresGrad).toBe(true);
+    expect(y.gradFn!.op).toBe('exp');
+    expect(() => {
+      (y.detach() as { requiresGrad: unknown }).requiresGrad = 1;
+    }).toThrow(/^requiresGrad: expected a boolean, got number/);
+  });
+
+  it('requiresGrad_ on a leaf sets the flag and returns the tensor', () => {
+    const x = f64([1, 2]);
+    expect(x.requiresGrad_()).toBe(x);
+    expect(x.requiresGrad).toBe(true);
+    x.square().sum().backward();
+    expect(x.grad!.toArray()).toEqual([2, 4]);
+    expect(x.requiresGrad_(false).requiresGrad).toBe(false);
   });
 
   it('detach shares the data and stops the gradient', () => {
@@ -341,5 +359,33 @@ describe('long chains do not overflow the stack', () => {
     v.backward();
     expect(a.grad).toBe(1);
     expect(b.grad).toBe(1_000_000); // b feeds every link of the chain
+  });
+});
+
+describe('gradients runs only the VJPs that lead to its inputs', () => {
+  it('a branch that reaches no input is neither run nor freed', () => {
+    const a = grad64([0.5, 1]);
+    const x = grad64([2, 3]);
+    const w = a.exp(); // a graph outside the question asked
+    let seen = 0;
+    w.registerHook(() => {
+      seen++;
+    });
+    const y = x.mul(w).sum();
+    const [dx] = gradients([y], [x]);
+    expect(Array.from(dx!.data)).toEqual([Math.exp(0.5), Math.exp(1)]);
+    expect(seen).toBe(0);
+    // exp's VJP was not freed by that pass: a backward through it still works.
+    w.sum().backward();
+    expect(Array.from(a.grad!.data)).toEqual([Math.exp(0.5), Math.exp(1)]);
+  });
+
+  it('an input reached through another input still gets its total derivative', () => {
+    const x = grad64([1.5]);
+    const u = x.square();
+    const y = u.mul(x).sum(); // x³ through u = x² and directly
+    const [dx, du] = gradients([y], [x, u]);
+    expect(dx!.item()).toBeCloseTo(3 * 1.5 ** 2, 14);
+    expect(du!.item()).toBe(1.5);
   });
 });

@@ -1,4 +1,4 @@
-import { describe, expect, test } from 'vitest';
+import { describe, expect, expectTypeOf, test } from 'vitest';
 import fc from 'fast-check';
 import { grad, hessian, hvp, jacobian, jvp, numericGrad, randn, tensor, Tensor, valueAndGrad, vjp, zeros } from '@chainrule/autograd';
 import { shapeArb, tensorArb } from '@chainrule/autograd/testing';
@@ -125,5 +125,205 @@ describe('vjp, jvp, hvp, jacobian, hessian', () => {
     const x = f64([1, 2]);
     const { tangent } = jvp(() => zeros([3], { dtype: 'float64' }), [x], [f64([1, 1])]);
     expect(Array.from(tangent.data)).toEqual([0, 0, 0]);
+  });
+});
+
+describe('transforms over structures of tensors', () => {
+  // A two-layer network whose parameters are one dictionary, with an optional (null) bias.
+  type Params = { layers: { w: Tensor; b: Tensor | null }[]; scale: Tensor };
+  const net = (p: Params, x: Tensor): Tensor => {
+    let h = x;
+    for (const { w, b } of p.layers) {
+      h = h.matmul(w);
+      if (b !== null) h = h.add(b);
+      h = h.tanh();
+    }
+    return h.mul(p.scale).square().mean();
+  };
+  const makeParams = (seed: number): Params => ({
+    layers: [
+      { w: randn([3, 4], { dtype: 'float64', seed }), b: randn([4], { dtype: 'float64', seed: seed + 1 }) },
+      { w: randn([4, 2], { dtype: 'float64', seed: seed + 2 }), b: null },
+    ],
+    scale: randn([], { dtype: 'float64', seed: seed + 3 }),
+  });
+
+  test('grad of a parameter dictionary equals backward() into .grad, in the same structure, with null kept', () => {
+    const p = makeParams(1);
+    const x = randn([5, 3], { dtype: 'float64', seed: 9 });
+    const g = grad(net)(p, x);
+    // The reference: the engine's own accumulation into leaves marked requiresGrad.
+    const leaves = [p.layers[0]!.w, p.layers[0]!.b!, p.layers[1]!.w, p.scale].map((t) => new Tensor(t.data, t.shape, { requiresGrad: true }));
+    net({ layers: [{ w: leaves[0]!, b: leaves[1]! }, { w: leaves[2]!, b: null }], scale: leaves[3]! }, x).backward();
+    expect(Array.from(g.layers[0]!.w.data)).toEqual(Array.from(leaves[0]!.grad!.data));
+    expect(Array.from(g.layers[0]!.b!.data)).toEqual(Array.from(leaves[1]!.grad!.data));
+    expect(Array.from(g.layers[1]!.w.data)).toEqual(Array.from(leaves[2]!.grad!.data));
+    expect(g.layers[1]!.b).toBeNull();
+    expect(g.scale.item()).toBe(leaves[3]!.grad!.item());
+    expect(p.layers[0]!.w.requiresGrad).toBe(false);
+  });
+
+  test('property: grad of a dictionary agrees with central differences', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 1000 }), (seed) => {
+        const p = makeParams(seed);
+        const x = randn([2, 3], { dtype: 'float64', seed: seed + 7 });
+        const g = grad(net)(p, x);
+        const flat = [p.layers[0]!.w, p.layers[0]!.b!, p.layers[1]!.w, p.scale];
+        const numeric = numericGrad((a, b, c, d) => net({ layers: [{ w: a, b }, { w: c, b: null }], scale: d }, x), flat);
+        const analytic = [g.layers[0]!.w, g.layers[0]!.b!, g.layers[1]!.w, g.scale];
+        analytic.forEach((a, k) => a.data.forEach((v, i) => expect(Math.abs(v - numeric[k]!.data[i]!)).toBeLessThan(1e-7 * (1 + Math.abs(v)))));
+      }),
+      { numRuns: 10 },
+    );
+  });
+
+  test('valueAndGrad with a list of argnums returns a tuple of structures; hasAux passes aux through', () => {
+    const p = { a: f64([1, 2]), b: [f64([3])] };
+    const x = f64([5, 7]);
+    const f = (q: typeof p, y: Tensor): [Tensor, string] => [q.a.mul(y).sum().add(q.b[0]!.square().sum()), 'aux'];
+    const { value, grads, aux } = valueAndGrad(f, { argnums: [0, 1], hasAux: true })(p, x);
+    expect(value.item()).toBe(5 + 14 + 9);
+    expect(aux).toBe('aux');
+    const [gp, gx] = grads;
+    expect(Array.from(gp.a.data)).toEqual([5, 7]);
+    expect(Array.from(gp.b[0]!.data)).toEqual([6]);
+    expect(Array.from(gx.data)).toEqual([1, 2]);
+  });
+
+  test('a tensor passed twice gets one gradient per position (as JAX), nested or not', () => {
+    const f = (x: Tensor, y: Tensor): Tensor => x.mul(y.square()).sum();
+    const x = f64([2, 3]);
+    const [g0, g1] = grad(f, { argnums: [0, 1] })(x, x);
+    expect(Array.from(g0.data)).toEqual([4, 9]); // y²
+    expect(Array.from(g1.data)).toEqual([8, 18]); // 2xy
+    // Inside another transform the same argument requires grad; positions still count apart.
+    const outer = grad((z: Tensor) => grad(f, { argnums: 0 })(z, z).sum())(x);
+    expect(Array.from(outer.data)).toEqual([4, 6]); // d/dz Σ z² = 2z
+  });
+
+  test('no perturbation confusion: d/dx [d/dy Σ x·y at y = x] is 1, not 2', () => {
+    const x = f64([0.5, -1.5]);
+    const g = grad((a: Tensor) => grad((b: Tensor) => a.mul(b).sum())(a).sum())(x);
+    expect(Array.from(g.data)).toEqual([1, 1]);
+  });
+
+  test('vjp and jvp over structured primals and outputs satisfy <J v, u> = <v, Jᵀ u>', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 1000 }), (seed) => {
+        const r = (shape: number[], k: number): Tensor => randn(shape, { dtype: 'float64', seed: seed + k });
+        const f = (p: { w: Tensor; v: Tensor[] }, x: Tensor): { out: Tensor; extra: [Tensor] } => ({
+          out: x.matmul(p.w).tanh(),
+          extra: [p.v[0]!.mul(p.v[1]!).sin().add(x.sum())],
+        });
+        const p = { w: r([3, 2], 0), v: [r([4], 1), r([4], 2)] };
+        const x = r([2, 3], 3);
+        const tp = { w: r([3, 2], 4), v: [r([4], 5), r([4], 6)] };
+        const tx = r([2, 3], 7);
+        const u = { out: r([2, 2], 8), extra: [r([4], 9)] as [Tensor] };
+        const { tangent } = jvp(f, [p, x], [tp, tx]);
+        const { output, pullback } = vjp(f, p, x);
+        expect(Array.from(output.out.data)).toEqual(Array.from(f(p, x).out.data));
+        const [gp, gx] = pullback(u);
+        const left = dot(tangent.out, u.out) + dot(tangent.extra[0], u.extra[0]);
+        const right = dot(gp.w, tp.w) + dot(gp.v[0]!, tp.v[0]!) + dot(gp.v[1]!, tp.v[1]!) + dot(gx, tx);
+        expect(Math.abs(left - right)).toBeLessThan(1e-10 * (1 + Math.abs(left)));
+      }),
+      { numRuns: 15 },
+    );
+  });
+
+  test('jacobian with several argnums gives one block per argument', () => {
+    const x = f64([1, 2, 3]);
+    const y = f64([-1, 0.5]);
+    const [jx, jy] = jacobian((a: Tensor, b: Tensor) => a.sum().mul(b), { argnums: [0, 1] })(x, y);
+    expect(jx.shape).toEqual([2, 3]);
+    expect(jx.toArray()).toEqual([[-1, -1, -1], [0.5, 0.5, 0.5]]);
+    expect(jy.toArray()).toEqual([[6, 0], [0, 6]]);
+  });
+
+  test('jacobian of a structured output nests the argument structure under each output leaf', () => {
+    const x = f64([1, 2]);
+    const J = jacobian((p: { a: Tensor; b: Tensor }): [Tensor, Tensor] => [p.a.mul(p.b), p.b.sum()])({ a: x, b: f64([3, 4]) });
+    expect(J[0].a.toArray()).toEqual([[3, 0], [0, 4]]);
+    expect(J[0].b.toArray()).toEqual([[1, 0], [0, 2]]);
+    expect(J[1].a.toArray()).toEqual([0, 0]);
+    expect(J[1].b.toArray()).toEqual([1, 1]);
+  });
+
+  test('hessian of a function of two tensors returns the blocks [[Hxx, Hxy], [Hyx, Hyy]] of (x·y)²', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 0, max: 1000 }), (n, seed) => {
+        const x = randn([n], { dtype: 'float64', seed });
+        const y = randn([n], { dtype: 'float64', seed: seed + 1 });
+        const [[hxx, hxy], [hyx, hyy]] = hessian((a: Tensor, b: Tensor) => a.mul(b).sum().square(), { argnums: [0, 1] })(x, y);
+        const s = dot(x, y);
+        for (let i = 0; i < n; i++) {
+          for (let j = 0; j < n; j++) {
+            const at = i * n + j;
+            expect(hxx.data[at]!).toBeCloseTo(2 * y.data[i]! * y.data[j]!, 10);
+            expect(hyy.data[at]!).toBeCloseTo(2 * x.data[i]! * x.data[j]!, 10);
+            // ∂²/∂x_i∂y_j (x·y)² = 2 x_j y_i + 2 (x·y) δ_ij
+            expect(hxy.data[at]!).toBeCloseTo(2 * x.data[j]! * y.data[i]! + (i === j ? 2 * s : 0), 10);
+            expect(hyx.data[at]!).toBeCloseTo(hxy.data[j * n + i]!, 12);
+          }
+        }
+      }),
+      { numRuns: 15 },
+    );
+  });
+
+  test('hessian and hvp of a dictionary argument agree block by block', () => {
+    const p = { a: f64([0.3, -0.7]), b: f64([1.1]) };
+    const f = (q: { a: Tensor; b: Tensor }): Tensor => q.a.sin().mul(q.b).sum().add(q.b.pow(3).sum());
+    const H = hessian(f)(p);
+    expect(H.a.a.shape).toEqual([2, 2]);
+    expect(H.a.b.shape).toEqual([2, 1]);
+    expect(H.b.a.shape).toEqual([1, 2]);
+    const v = { a: f64([1, 2]), b: f64([-1]) };
+    const { hvp: hv } = hvp(f, [p], [v]);
+    const [hp] = hv;
+    // (H v)_a = Haa va + Hab vb, (H v)_b = Hba va + Hbb vb
+    const Hva = H.a.a.matmul(v.a).add(H.a.b.matmul(v.b));
+    const Hvb = H.b.a.matmul(v.a).add(H.b.b.matmul(v.b));
+    Hva.data.forEach((val, i) => expect(hp.a.data[i]!).toBeCloseTo(val, 12));
+    expect(hp.b.data[0]!).toBeCloseTo(Hvb.data[0]!, 12);
+    // by hand: Hbb = 6b, Hab = cos(a)
+    expect(H.b.b.item()).toBeCloseTo(6 * 1.1, 12);
+    expect(H.a.b.data[1]!).toBeCloseTo(Math.cos(-0.7), 12);
+  });
+
+  test('wrong arguments are errors naming the transform and what was passed', () => {
+    const f = (p: unknown): Tensor => (p as Tensor).sum();
+    expect(() => grad(f)(5)).toThrow(/^grad: argument 0 is a number \(5\); a structure holds Tensors in arrays and plain objects/);
+    expect(() => grad(f)({ w: f64([1]), lr: 0.1 })).toThrow(/^grad: argument 0 at \.lr is a number \(0\.1\)/);
+    expect(() => valueAndGrad(f)(new Map())).toThrow(/^valueAndGrad: argument 0 is a Map/);
+    expect(() => jacobian((a: unknown, b: unknown) => f(a).add(f(b)), { argnums: [0, 1] })(f64([1]), 'x')).toThrow(/^jacobian: argument 1 is a string \("x"\)/);
+    expect(() => vjp(f, [f64([1]), null, 3])).toThrow(/^vjp: primal 0 at \[2\] is a number \(3\)/);
+    expect(() => jvp(f, [f64([1])], [f64([1, 2])])).toThrow(/^jvp: tangent 0 leaf 0 is float64 \[2\], primal 0 leaf 0 is float64 \[1\]/);
+    expect(() => jvp(f as (...a: unknown[]) => Tensor, [{ a: f64([1]) }], [[f64([1])]] as never)).toThrow(/^jvp: tangent 0 has structure \[\*\], primal 0 \{a: \*\}/);
+    expect(() => hvp(f, f64([1]) as unknown as [Tensor], [f64([1])])).toThrow(/^hvp: primals must be an array with one entry per argument of f, got Tensor/);
+    expect(() => grad(f, { argnums: [0, 0] })(f64([1]))).toThrow(/^grad: argnums \[0,0\] repeats a position/);
+    expect(() => grad(f, { argnum: 1 } as never)).toThrow(/^grad: unknown option 'argnum'/);
+    expect(() => grad(5 as never)).toThrow(/^grad: the function to transform must be a function, got number/);
+    expect(() => grad((x: Tensor) => [x.sum()] as unknown as Tensor)(f64([1]))).toThrow(/^grad: the function must return a Tensor, got an array/);
+    const { pullback } = vjp((x: Tensor) => ({ y: x.exp() }), f64([1]));
+    expect(() => pullback([f64([1])] as never)).toThrow(/^vjp: the cotangent has structure \[\*\], the output \{y: \*\}/);
+    expect(() => pullback({ y: f64([1, 2]) })).toThrow(/^vjp: the cotangent leaf 0 is float64 \[2\], the output leaf 0 is float64 \[1\]/);
+  });
+
+  test('the public types follow argnums and the argument structures', () => {
+    const x = f64([1]);
+    const p = { w: x, b: [x] as Tensor[], c: null as Tensor | null };
+    const loss = (q: typeof p, y: Tensor): Tensor => q.w.mul(y).sum();
+    expectTypeOf(grad(loss)(p, x)).toEqualTypeOf<{ w: Tensor; b: Tensor[]; c: Tensor | null }>();
+    expectTypeOf(grad(loss, { argnums: 1 })(p, x)).toEqualTypeOf<Tensor>();
+    expectTypeOf(grad(loss, { argnums: [1, 0] })(p, x)).toEqualTypeOf<[Tensor, { w: Tensor; b: Tensor[]; c: Tensor | null }]>();
+    expectTypeOf(grad(grad((t: Tensor) => t.pow(3).sum()))(x)).toEqualTypeOf<Tensor>();
+    const two = (a: Tensor, b: Tensor): Tensor => a.mul(b).sum();
+    expectTypeOf(hessian(two, { argnums: [0, 1] })(x, x)).toEqualTypeOf<[[Tensor, Tensor], [Tensor, Tensor]]>();
+    expectTypeOf(jacobian((a: Tensor) => ({ s: a }))(x)).toEqualTypeOf<{ s: Tensor }>();
+    expectTypeOf(vjp(loss, p, x).pullback).returns.toEqualTypeOf<[{ w: Tensor; b: Tensor[]; c: Tensor | null }, Tensor]>();
+    expectTypeOf(valueAndGrad((a: Tensor): [Tensor, number] => [a.sum(), 1], { hasAux: true })(x).aux).toEqualTypeOf<number>();
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import {
-  ArgumentError, GradcheckError, Tensor, assertGradcheck, gradcheck, numericGrad, tensor,
+  ArgumentError, GradcheckError, Tensor, assertGradcheck, grad, gradcheck, gradgradcheck, gradients, noGrad, numericGrad, randn, tensor,
 } from '@chainrule/autograd';
 import { assertClose } from '@chainrule/autograd/testing';
 import { makeOutput } from '../src/tensor.js';
@@ -231,5 +232,57 @@ describe('numericGrad', () => {
     expect(dx!.dtype).toBe('float64');
     assertClose(dx!.data, [2 * Math.fround(0.1), 2 * Math.fround(0.7)], tol, tol);
     expect([...x.data]).toEqual([Math.fround(0.1), Math.fround(0.7)]);
+  });
+});
+
+describe('losses that take a gradient themselves (gradient penalty, MAML)', () => {
+  // P(x, w) = Σ (∂/∂x Σ w·sin x)² = Σ w² cos² x, written as research code writes it: the inner
+  // gradient by `gradients` with createGraph, which needs x on the graph.
+  const penalty = (x: Tensor, w: Tensor): Tensor => {
+    const [dx] = gradients([w.mul(x.sin()).sum()], [x], { createGraph: true });
+    return dx!.square().sum();
+  };
+
+  it('numericGrad evaluates it, and agrees with the closed form and with gradcheck', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 5 }), fc.integer({ min: 0, max: 1000 }), (n, seed) => {
+        const x = randn([n], { dtype: 'float64', seed, requiresGrad: true });
+        const w = randn([n], { dtype: 'float64', seed: seed + 1, requiresGrad: true });
+        const [dx, dw] = numericGrad(penalty, [x, w]);
+        // dP/dx = -2 w² cos x sin x, dP/dw = 2 w cos² x
+        const xs = [...x.data];
+        const ws = [...w.data];
+        assertClose(dx!.data, xs.map((v, i) => -2 * ws[i]! ** 2 * Math.cos(v) * Math.sin(v)), 1e-7, 1e-6);
+        assertClose(dw!.data, xs.map((v, i) => 2 * ws[i]! * Math.cos(v) ** 2), 1e-7, 1e-6);
+        expect(gradcheck(penalty, [x, w]).ok).toBe(true);
+      }),
+      { numRuns: 20 },
+    );
+  });
+
+  it('gives the same numbers inside noGrad, and leaves the inputs untouched', () => {
+    const x = grad64([0.3, -1.2]);
+    const w = grad64([2, 0.5]);
+    const outside = numericGrad(penalty, [x, w]);
+    const inside = noGrad(() => numericGrad(penalty, [x, w]));
+    expect(inside.map((t) => [...t.data])).toEqual(outside.map((t) => [...t.data]));
+    expect(noGrad(() => gradcheck(penalty, [x, w])).ok).toBe(true);
+    expect([...x.data]).toEqual([0.3, -1.2]);
+    expect(x.grad).toBeNull();
+  });
+
+  it('a MAML-style inner step through the grad transform: numericGrad matches a(1 - αa)²·w', () => {
+    const a = f64([0.5, 2, -1]);
+    const alpha = 0.1;
+    const inner = (w: Tensor): Tensor => w.square().mul(a).sum().mul(0.5);
+    const maml = (w: Tensor): Tensor => inner(w.sub(grad(inner)(w).mul(alpha)));
+    const w = grad64([1, -0.5, 3]);
+    const [dw] = numericGrad(maml, [w]);
+    assertClose(dw!.data, [...w.data].map((v, i) => a.data[i]! * (1 - alpha * a.data[i]!) ** 2 * v), 1e-7, 1e-6);
+    expect(gradcheck(maml, [w]).ok).toBe(true);
+  });
+
+  it('gradgradcheck takes such a loss too', () => {
+    expect(gradgradcheck(penalty, [grad64([0.3, -1.2]), grad64([2, 0.5])]).ok).toBe(true);
   });
 });

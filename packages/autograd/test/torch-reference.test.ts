@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
+import * as chainrule from '@chainrule/autograd';
 import { tensor, type Tensor } from '@chainrule/autograd';
 
 // PyTorch's values for each op in scripts/torch-reference.py (forward in float64 and float32,
@@ -18,7 +19,20 @@ interface Entry {
   grads64: Encoded[][];
 }
 
-const fixture = JSON.parse(readFileSync(new URL('./fixtures/torch-reference.json', import.meta.url), 'utf8')) as { torch: string; entries: Entry[] };
+/** A call of a shaped op: `fn(input(s), ...args)`, one output or a list, float64 gradients of the inputs. */
+interface ShapedEntry {
+  fn: string;
+  args: unknown[];
+  /** Whether the function takes its tensors as one array (meshgrid). */
+  listInput: boolean;
+  inputs: { shape: number[]; data: Encoded[] }[];
+  outputs: { shape: number[]; forward64: Encoded[]; forward32: Encoded[] }[];
+  /** The gradient of each output; null for an integer output (indices), which has none. */
+  upstream: (Encoded[] | null)[];
+  grads64: Encoded[][];
+}
+
+const fixture = JSON.parse(readFileSync(new URL('./fixtures/torch-reference.json', import.meta.url), 'utf8')) as { torch: string; entries: Entry[]; shaped: ShapedEntry[] };
 
 function decode(v: Encoded): number {
   return typeof v === 'number' ? v : v === 'NaN' ? NaN : v === 'Infinity' ? Infinity : v === '-Infinity' ? -Infinity : -0;
@@ -57,6 +71,46 @@ describe(`PyTorch ${fixture.torch} reference values`, () => {
       const y32 = run(e.name, e.inputs.map((xs) => tensor(Float32Array.from(xs, decode))));
       expect(y32.dtype).toBe('float32');
       expectMatches(`${e.name} float32`, y32.data, e.forward32, 2.4e-7);
+    });
+  }
+});
+
+type ShapedFn = (...args: unknown[]) => Tensor | Tensor[] | { values: Tensor; indices: Tensor };
+
+function callShaped(e: ShapedEntry, inputs: Tensor[]): Tensor[] {
+  const fn = (chainrule as unknown as Record<string, ShapedFn>)[e.fn];
+  if (typeof fn !== 'function') throw new Error(`@chainrule/autograd exports no function ${e.fn}`);
+  // JSON has no undefined: PyTorch's None (an open slice bound) arrives as null.
+  const args = e.args.map((a) => (a === null ? undefined : a));
+  const out = e.listInput ? fn(inputs, ...args) : fn(...inputs, ...args);
+  if (Array.isArray(out)) return out;
+  return 'values' in out ? [out.values, out.indices] : [out];
+}
+
+describe(`PyTorch ${fixture.torch} reference values of shaped ops`, () => {
+  for (const e of fixture.shaped) {
+    test(`${e.fn}(${e.inputs.map((i) => JSON.stringify(i.shape)).join(', ')}, ${JSON.stringify(e.args)}): forward in float64 and float32, gradients in float64`, () => {
+      const inputs = e.inputs.map((i) => tensor(Float64Array.from(i.data, decode), { shape: i.shape, requiresGrad: true }));
+      const ys = callShaped(e, inputs);
+      expect(ys.length).toBe(e.outputs.length);
+      ys.forEach((y, k) => {
+        expect(y.shape).toEqual(e.outputs[k]!.shape);
+        expectMatches(`${e.fn} output ${k} float64`, y.data, e.outputs[k]!.forward64, 1e-14);
+      });
+      // One backward through the sum of <output, upstream> reaches every input once.
+      const total = ys
+        .flatMap((y, k) => {
+          const g = e.upstream[k];
+          return g === null || g === undefined ? [] : [y.mul(tensor(Float64Array.from(g, decode), { shape: y.shape })).sum()];
+        })
+        .reduce((a, b) => a.add(b));
+      total.backward();
+      inputs.forEach((x, i) => expectMatches(`${e.fn} gradient of input ${i}`, x.grad?.data ?? new Float64Array(x.size), e.grads64[i]!, 1e-14));
+      const ys32 = callShaped(e, e.inputs.map((i) => tensor(Float32Array.from(i.data, decode), { shape: i.shape })));
+      ys32.forEach((y, k) => {
+        expect(y.dtype).toBe(e.upstream[k] === null ? ys[k]!.dtype : 'float32');
+        expectMatches(`${e.fn} output ${k} float32`, y.data, e.outputs[k]!.forward32, 1e-6);
+      });
     });
   }
 });

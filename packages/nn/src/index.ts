@@ -52,7 +52,7 @@ export { clipGradNorm, clipGradValue, type ClipGradNormOptions } from './clip.js
 
 export {
   serializeSafetensors, parseSafetensors, parseSafetensorsFile,
-  type SafetensorsMetadata, type SafetensorsContents,
+  type SafetensorsMetadata, type SafetensorsContents, type SafetensorsWriteOptions,
 } from './serialize/safetensors.js';
 export { serializeCheckpoint, parseCheckpoint, type Checkpoint } from './serialize/checkpoint.js';
 

@@ -387,8 +387,8 @@ describe('loadStateDict validates any input before writing anything', () => {
 });
 
 describe('safetensors header layout: accepted exactly when it is valid', () => {
-  const DTYPES = ['F32', 'F64', 'I64', 'F16', 'BF16', 'I32', 'U8', 'f32', '', '__proto__'];
-  const WIDTH: Record<string, number> = { F32: 4, F64: 8, I64: 8 };
+  const DTYPES = ['F32', 'F64', 'I64', 'F16', 'BF16', 'I32', 'U8', 'BOOL', 'I16', 'f32', '', '__proto__'];
+  const WIDTH: Record<string, number> = { F32: 4, F64: 8, I64: 8, I32: 4, U8: 1, BOOL: 1, F16: 2, BF16: 2 };
   const dim = fc.oneof(fc.integer({ min: 0, max: 3 }), fc.constantFrom(-1, 1.5, 2 ** 40, 2 ** 53, Number.MAX_SAFE_INTEGER));
   const info = fc.record({
     dtype: fc.constantFrom(...DTYPES),

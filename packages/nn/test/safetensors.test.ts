@@ -146,7 +146,7 @@ describe('round trips', () => {
     expect(Array.from(parseSafetensors(big.subarray(3))['w']!.data)).toEqual([1, 2, 3]);
   });
 
-  test("I64 (PyTorch's BatchNorm num_batches_tracked) is read into float64, so a PyTorch BatchNorm state loads", () => {
+  test("I64 (PyTorch's BatchNorm num_batches_tracked) is read into int32, so a PyTorch BatchNorm state loads", () => {
     // The layout PyTorch's save_file gives BatchNorm1d(2): F32 parameters and buffers, one I64 counter.
     const header = {
       bias: { dtype: 'F32', shape: [2], data_offsets: [0, 8] },
@@ -157,7 +157,7 @@ describe('round trips', () => {
     };
     const bytes = file(header, [...f32Bytes([0.5, -0.5]), ...i64Bytes([-7n]), ...f32Bytes([1, 2]), ...f32Bytes([3, 4]), ...f32Bytes([1.5, 2.5])]);
     const state = parseSafetensors(bytes);
-    expect(state['num_batches_tracked']!.dtype).toBe('float64');
+    expect(state['num_batches_tracked']!.dtype).toBe('int32');
     expect(state['num_batches_tracked']!.item()).toBe(-7);
     const bn = new BatchNorm1d(2);
     bn.loadStateDict(state);
@@ -187,9 +187,9 @@ describe('malformed files: clear errors, nothing half-loaded', () => {
     ['offsets beyond the data', file({ a: t('F32', [1], [0, 4]), b: t('F32', [1], [4, 8]) }, f32Bytes([1])), /'b' data_offsets \[4, 8\] run past the end of the data \(4 bytes\)/],
     ['trailing bytes', file({ a: t('F32', [1], [0, 4]) }, f32Bytes([1, 2])), /the data section holds 8 bytes but the tensors cover 4/],
     ['size disagreeing with the shape', file({ a: t('F32', [3], [0, 8]) }, f32Bytes([1, 2])), /'a' \(F32 \[3\]\) needs 12 bytes but data_offsets \[0, 8\] span 8/],
-    ['an unknown dtype', file({ a: t('F16', [2], [0, 4]) }, [0, 0, 0, 0]), /'a' has dtype "F16"; chainrule reads only F32, F64 and I64 \(as float64\)/],
-    ['an I32 tensor', file({ a: t('I32', [1], [0, 4]) }, [1, 0, 0, 0]), /'a' has dtype "I32"/],
-    ['an I64 past 2⁵³', file({ a: t('I64', [2], [0, 16]) }, i64Bytes([3n, 2n ** 53n + 1n])), /'a' \(I64\) holds 9007199254740993, which float64 cannot represent exactly/],
+    ['an unknown dtype', file({ a: t('I16', [2], [0, 4]) }, [0, 0, 0, 0]), /'a' has dtype "I16"; chainrule reads F64, F32, F16 and BF16 \(as float32\), I32, I64 and U8 \(as int32\) and BOOL/],
+    ['an I64 outside int32', file({ a: t('I64', [2], [0, 16]) }, i64Bytes([3n, 2n ** 31n])), /'a' \(I64\) holds 2147483648 at element 1, which int32 cannot hold/],
+    ['a BOOL byte that is neither 0 nor 1', file({ a: t('BOOL', [3], [0, 3]) }, [1, 0, 2]), /'a' \(BOOL\) holds 2 at element 2, which bool cannot hold \(a BOOL byte is 0 or 1\)/],
     ['reversed offsets', file({ a: t('F32', [0], [4, 0]) }), /'a' has invalid data_offsets \[4,0\]/],
     ['a negative dimension', file({ a: t('F32', [-1], [0, 0]) }), /'a' has an invalid shape \[-1\]/],
     ['invalid JSON', file('{"a": '), /the header is not valid JSON/],

@@ -1,13 +1,25 @@
-import { AnomalyError } from '../errors.js';
+import { AnomalyError, ArgumentError } from '../errors.js';
 import type { TensorData } from '../dtype.js';
 import { runScoped } from './grad-mode.js';
 
 /**
- * Anomaly mode: every op records where it was created, and the first forward output or
- * backward gradient holding NaN or Inf throws, naming the op and that place.
- * Off by default; when off, the only cost is one boolean test per op.
+ * Anomaly mode: every op records where it was created, and the first NaN in a forward output,
+ * or NaN or ±Inf in a gradient computed by backward, throws, naming the op and that place.
+ * ±Inf in a forward output is ordinary (a causal mask's -Infinity, log(0) that a later op maps
+ * back to a finite value) and is reported only when asked (`forwardInf`), as JAX separates
+ * debug_infs from debug_nans. Off by default; when off, the only cost is one boolean test per op.
  */
 let enabled = false;
+let forwardInf = false;
+
+/** What `detectAnomaly` reports beyond its default. */
+export interface AnomalyOptions {
+  /**
+   * Also report ±Inf in forward outputs (JAX's `debug_infs`). Default false: a mask's -Infinity
+   * is not an anomaly. NaN in a forward output and NaN or ±Inf in a gradient are always reported.
+   */
+  forwardInf?: boolean;
+}
 
 /** Whether anomaly mode is on (inside `detectAnomaly`). @example isAnomalyEnabled() // false */
 export function isAnomalyEnabled(): boolean {
@@ -15,20 +27,33 @@ export function isAnomalyEnabled(): boolean {
 }
 
 /**
- * Runs `fn` in anomaly mode (`torch.autograd.detect_anomaly`) and returns its result: the first
- * op whose forward output or computed gradient holds NaN or Inf throws, where PyTorch only
- * checks the backward. `fn` must be synchronous: an async function is refused (the mode would
- * end at its first `await`).
+ * Runs `fn` in anomaly mode and returns its result. Reported, as an `AnomalyError` naming the op,
+ * forward or backward, and the line that created the op:
+ * - NaN in any op's forward output (PyTorch's mode checks only the backward; an early NaN is
+ *   easier to place where it is made);
+ * - NaN or ±Inf in a gradient an op's VJP computes (PyTorch reports NaN only; an infinite
+ *   gradient ruins a step as surely, and a mask's -Infinity never makes one);
+ * - ±Inf in a forward output only with `{ forwardInf: true }` (JAX's `debug_infs`), so the
+ *   -Infinity of a causal attention mask, added before a softmax, is not an anomaly.
+ * `fn` must be synchronous: an async function is refused (the mode would end at its first
+ * `await`). Nested calls use the innermost options.
  * @throws AnomalyError naming the op, forward or backward, and the line that created it.
- * @throws ArgumentError when `fn` is async or returns a promise.
+ * @throws ArgumentError when `fn` is async or returns a promise, or an option is unknown.
  * @example detectAnomaly(() => loss(x).backward())
+ * @example detectAnomaly(() => loss(x).backward(), { forwardInf: true })
  */
-export function detectAnomaly<T>(fn: () => T): T {
+export function detectAnomaly<T>(fn: () => T, options: AnomalyOptions = {}): T {
+  if (options === null || typeof options !== 'object') throw new ArgumentError(`detectAnomaly: options must be an object such as { forwardInf: true }, got ${options === null ? 'null' : typeof options}`);
+  for (const [key, value] of Object.entries(options)) {
+    if (key !== 'forwardInf') throw new ArgumentError(`detectAnomaly: unknown option '${key}' (the option is forwardInf)`);
+    if (value !== undefined && typeof value !== 'boolean') throw new ArgumentError(`detectAnomaly: forwardInf must be a boolean, got ${typeof value}`);
+  }
   return runScoped('detectAnomaly', fn, () => {
-    const previous = enabled;
+    const previous = [enabled, forwardInf] as const;
     enabled = true;
+    forwardInf = options.forwardInf ?? false;
     return () => {
-      enabled = previous;
+      [enabled, forwardInf] = previous;
     };
   });
 }
@@ -72,17 +97,28 @@ export function captureCreationSite(): string {
   return (user.length > 0 ? user : frames).join('\n    ');
 }
 
-function firstNonFinite(data: TensorData): number {
-  for (let i = 0; i < data.length; i++) {
-    const v = data[i]!;
-    if (v - v !== 0) return i;
+/** The first element that is NaN, or also ±Inf when `infs`; -1 when none. */
+function firstAnomaly(data: TensorData, infs: boolean): number {
+  if (infs) {
+    for (let i = 0; i < data.length; i++) {
+      const v = data[i]!;
+      if (v - v !== 0) return i;
+    }
+  } else {
+    for (let i = 0; i < data.length; i++) {
+      const v = data[i]!;
+      if (v !== v) return i;
+    }
   }
   return -1;
 }
 
-/** Throws when `data` holds a NaN or Inf. `phase` says whether a forward output or a gradient. */
+/**
+ * Throws when `data` holds an anomaly: a gradient (`backward`) any NaN or Inf, a forward output
+ * a NaN, or also an Inf when the mode was asked for `forwardInf`.
+ */
 export function checkFinite(op: string, phase: 'forward' | 'backward', data: TensorData, site: string | undefined, what = ''): void {
-  const i = firstNonFinite(data);
+  const i = firstAnomaly(data, phase === 'backward' || forwardInf);
   if (i < 0) return;
   const kind = phase === 'forward' ? 'its output' : `the gradient it computed${what}`;
   throw new AnomalyError(

@@ -22,6 +22,12 @@ export interface BackwardOptions {
 interface RunOptions extends BackwardOptions {
   /** Return the gradients with respect to these tensors instead of accumulating into `.grad`. */
   inputs?: readonly Tensor[];
+  /**
+   * Take `inputs` as leaves: nothing beyond them is visited, so each gets its partial derivative
+   * through this graph alone. For a recomputed segment whose inputs are views of an outer graph
+   * (checkpoint), which that graph's own backward continues from.
+   */
+  cutAtInputs?: boolean;
 }
 
 function checkRootGradient(root: Tensor, gradient: Tensor | undefined): Tensor {
@@ -87,7 +93,7 @@ function toInputShape(node: GradNode, j: number, g: Tensor, input: Tensor, out: 
  * (null for an input the roots do not depend on) and touches no `.grad`.
  */
 export function backward(roots: readonly Tensor[], gradients: readonly Tensor[] | undefined, options: RunOptions = {}): (Tensor | null)[] {
-  const { retainGraph = false, createGraph = false, inputs } = options;
+  const { retainGraph = false, createGraph = false, inputs, cutAtInputs = false } = options;
   for (const root of roots) {
     if (!root.requiresGrad) {
       throw new GraphError(
@@ -101,7 +107,31 @@ export function backward(roots: readonly Tensor[], gradients: readonly Tensor[] 
   // Fresh gradients may be taken as .grad without a copy only by a pass that stores into .grad
   // as plain buffers.
   const takesFresh = !createGraph && inputs === undefined;
-  return setGradEnabled(createGraph, () => withFreshGradients(takesFresh, () => sweep(roots, gradients, retainGraph, createGraph, inputs)));
+  return setGradEnabled(createGraph, () => withFreshGradients(takesFresh, () => sweep(roots, gradients, retainGraph, createGraph, inputs, cutAtInputs)));
+}
+
+/**
+ * With `inputs`, the tensors whose VJP must run: those with a parent that is an input or leads to
+ * one. Other VJPs cannot change the result, so they are neither run nor freed (as PyTorch's
+ * autograd.grad executes only the nodes it needs), which keeps a transform nested inside a larger
+ * graph from sweeping through all of it.
+ */
+function leadingToInputs(order: readonly Tensor[], wanted: ReadonlyMap<Tensor, unknown>): Set<Tensor> {
+  const reaches = new Set<Tensor>();
+  const runs = new Set<Tensor>();
+  for (const t of order) {
+    if (wanted.has(t)) reaches.add(t);
+    const ins = t.gradFn?.inputs;
+    if (ins === undefined) continue;
+    for (let j = 0; j < ins.length; j++) {
+      if (reaches.has(ins[j]!)) {
+        reaches.add(t);
+        runs.add(t);
+        break;
+      }
+    }
+  }
+  return runs;
 }
 
 function sweep(
@@ -110,22 +140,33 @@ function sweep(
   retainGraph: boolean,
   createGraph: boolean,
   inputs: readonly Tensor[] | undefined,
+  cutAtInputs: boolean,
 ): (Tensor | null)[] {
-  const order = topoSort(roots);
-  for (let r = 0; r < roots.length; r++) {
-    const root = roots[r]!;
-    root.pendingGrad = accumulate(root.pendingGrad, checkRootGradient(root, gradients?.[r]));
+  const order = topoSort(roots, cutAtInputs && inputs !== undefined ? new Set(inputs) : undefined);
+  // A pass run from inside another's VJP (checkpoint's recomputation) shares tensors with it, whose
+  // gradients that pass is still summing: set them aside and give them back after.
+  const enclosing: [Tensor, Tensor][] = [];
+  for (const t of order) {
+    if (t.pendingGrad === null) continue;
+    enclosing.push([t, t.pendingGrad]);
+    t.pendingGrad = null;
   }
-  // Before any VJP runs or any .grad changes, so a refused pass leaves gradients and graph as they were.
-  for (const t of order) if (t.gradFn !== null && t.gradFn.vjp !== null) checkSavedVersions(t);
   const wanted = inputs === undefined ? null : new Map<Tensor, Tensor | null>(inputs.map((t) => [t, null]));
+  const runs = wanted === null ? null : leadingToInputs(order, wanted);
   const anomaly = isAnomalyEnabled();
   try {
+    for (let r = 0; r < roots.length; r++) {
+      const root = roots[r]!;
+      root.pendingGrad = accumulate(root.pendingGrad, checkRootGradient(root, gradients?.[r]));
+    }
+    // Before any VJP runs or any .grad changes, so a refused pass leaves gradients and graph as they were.
+    for (const t of order) if (t.gradFn !== null && t.gradFn.vjp !== null) checkSavedVersions(t);
     for (let i = order.length - 1; i >= 0; i--) {
       const t = order[i]!;
       let g = t.pendingGrad;
       t.pendingGrad = null;
       if (g === null) continue;
+      if (runs !== null && !runs.has(t) && !wanted!.has(t)) continue;
       if (t.hooks !== null) g = runHooks(t, g);
       const node = t.gradFn;
       if (wanted !== null) {
@@ -133,7 +174,7 @@ function sweep(
       } else if (node === null || t.retainsGrad) {
         if (t.requiresGrad) storeGrad(t, g, createGraph);
       }
-      if (node === null) continue;
+      if (node === null || (runs !== null && !runs.has(t))) continue;
       const vjp = node.vjp;
       if (vjp === null) {
         throw new GraphError(
@@ -157,6 +198,7 @@ function sweep(
   } finally {
     // An error midway must not leave half-summed gradients behind for the next pass.
     for (const t of order) t.pendingGrad = null;
+    for (const [t, g] of enclosing) t.pendingGrad = g;
   }
   return inputs === undefined ? [] : inputs.map((t) => wanted!.get(t) ?? null);
 }

@@ -1,9 +1,10 @@
 import { allocate } from '../dtype.js';
 import { ArgumentError, ShapeError } from '../errors.js';
-import { checkShape, formatShape, normalizeAxis, shapesEqual, sizeOf, type Shape } from '../shape.js';
-import { broadcastCopy, copyAlongAxis, permute as permuteKernel } from '../kernels/layout.js';
+import { checkShape, formatShape, normalizeAxis, shapesEqual, sizeOf, stridesOf, type Shape } from '../shape.js';
+import { broadcastCopy, concatAxis, copyAlongAxis, permute as permuteKernel, stridedMap } from '../kernels/layout.js';
 import { expectTensor, makeOutput, type Tensor } from '../tensor.js';
 import { checkSameDType } from './operands.js';
+import { takeByMap } from './index-map.js';
 
 /**
  * Same elements, new shape (one dimension may be -1). The result shares storage with x, as
@@ -72,12 +73,13 @@ export function transpose(x: Tensor, axis0 = -2, axis1 = -1): Tensor {
 }
 
 /**
- * Elements `start` (inclusive) to `end` (exclusive) along `axis`; negative bounds count from the
- * end and bounds past the ends are clipped, as Python slices. @example slice(x, 1, 0, 2)
+ * Elements `start` (inclusive) to `end` (exclusive) along `axis`, every `step`-th one; negative
+ * bounds count from the end and bounds past the ends are clipped, as Python slices (PyTorch
+ * refuses a step below 1, and so does this). @example slice(x, 1, 0, 2); slice(x, 0, 0, undefined, 2)
  * @throws ShapeError if `axis` is out of range or the tensor is 0-d.
- * @throws ArgumentError if a bound is not an integer.
+ * @throws ArgumentError if a bound is not an integer or the step is not a positive integer.
  */
-export function slice(input: Tensor, axis: number, start: number, end?: number): Tensor {
+export function slice(input: Tensor, axis: number, start: number, end?: number, step = 1): Tensor {
   const x = expectTensor('slice', 'input', input);
   checkNotScalar('slice', x);
   const ax = normalizeAxis('slice', axis, x.ndim);
@@ -85,10 +87,17 @@ export function slice(input: Tensor, axis: number, start: number, end?: number):
   if (!Number.isInteger(start) || (end !== undefined && !Number.isInteger(end))) {
     throw new ArgumentError(`slice: start and end must be integers, got ${start} and ${end}`);
   }
+  if (!Number.isInteger(step) || step < 1) throw new ArgumentError(`slice: step must be a positive integer, got ${step}`);
   const clip = (v: number): number => Math.min(Math.max(v < 0 ? v + n : v, 0), n);
   const lo = clip(start);
   const hi = Math.max(lo, clip(end ?? n));
-  return sliceRange(x, ax, lo, hi);
+  if (step === 1) return sliceRange(x, ax, lo, hi);
+  const shape = [...x.shape];
+  shape[ax] = Math.ceil((hi - lo) / step);
+  const strides = stridesOf(x.shape);
+  const base = lo * strides[ax]!;
+  strides[ax]! *= step;
+  return takeByMap('slice', x, stridedMap(shape, strides, base), shape);
 }
 
 /**
@@ -106,6 +115,68 @@ export function narrow(input: Tensor, axis: number, start: number, length: numbe
     throw new ShapeError(`narrow: start ${start} and length ${length} do not fit axis ${ax} of shape ${formatShape(x.shape)}`);
   }
   return sliceRange(x, ax, lo, lo + length);
+}
+
+/**
+ * Cuts the tensor along `dim` into pieces of `splitSize` elements (the last one smaller when
+ * the size does not divide), or of the sizes listed, as `torch.split`.
+ * @throws ArgumentError if a size is not a non-negative integer, the listed sizes do not add up to
+ * the axis size, or a size of 0 is asked of a non-empty axis.
+ * @throws ShapeError if the tensor is 0-d or `dim` is out of range.
+ * @example split(tensor([1, 2, 3, 4, 5]), 2) // [1, 2], [3, 4], [5]
+ */
+export function split(input: Tensor, splitSizeOrSections: number | readonly number[], dim = 0): Tensor[] {
+  const x = expectTensor('split', 'input', input);
+  checkNotScalar('split', x);
+  const ax = normalizeAxis('split', dim, x.ndim);
+  const n = x.shape[ax]!;
+  const list = typeof splitSizeOrSections === 'number' ? [splitSizeOrSections] : splitSizeOrSections;
+  if (!Array.isArray(list) || list.some((v) => typeof v !== 'number' || !Number.isInteger(v) || v < 0)) {
+    throw new ArgumentError(`split: sizes must be non-negative integers, got ${JSON.stringify(splitSizeOrSections)}`);
+  }
+  let sizes: number[];
+  if (typeof splitSizeOrSections === 'number') {
+    const size = splitSizeOrSections;
+    if (size === 0 && n > 0) throw new ArgumentError(`split: a split size of 0 needs an empty axis, but axis ${ax} of shape ${formatShape(x.shape)} has ${n} elements`);
+    const count = Math.max(1, Math.ceil(n / Math.max(size, 1)));
+    sizes = Array.from({ length: count }, (_, i) => Math.min(size, n - i * size));
+  } else {
+    sizes = [...list];
+    const total = sizes.reduce((a, b) => a + b, 0);
+    if (total !== n) throw new ArgumentError(`split: sizes ${JSON.stringify(sizes)} add up to ${total}, not to the ${n} elements of axis ${ax} of shape ${formatShape(x.shape)}`);
+  }
+  const pieces: Tensor[] = [];
+  for (let i = 0, at = 0; i < sizes.length; at += sizes[i++]!) pieces.push(sliceRange(x, ax, at, at + sizes[i]!));
+  return pieces;
+}
+
+/**
+ * Cuts the tensor along `dim` into `chunks` pieces of ceil(n / chunks) elements (the last one
+ * smaller), as `torch.chunk`: fewer pieces when they run out first (6 elements in 4 chunks give 3).
+ * @throws ArgumentError if `chunks` is not a positive integer.
+ * @throws ShapeError if the tensor is 0-d or `dim` is out of range.
+ * @example chunk(arange(6), 3) // [0, 1], [2, 3], [4, 5]
+ */
+export function chunk(input: Tensor, chunks: number, dim = 0): Tensor[] {
+  const x = expectTensor('chunk', 'input', input);
+  if (!Number.isInteger(chunks) || chunks < 1) throw new ArgumentError(`chunk: chunks must be a positive integer, got ${chunks}`);
+  checkNotScalar('chunk', x);
+  const n = x.shape[normalizeAxis('chunk', dim, x.ndim)]!;
+  if (n === 0) return split(x, new Array<number>(chunks).fill(0), dim);
+  return split(x, Math.ceil(n / chunks), dim);
+}
+
+/**
+ * The slices of the tensor along `dim`, each without that axis, as `torch.unbind`.
+ * @throws ShapeError if the tensor is 0-d or `dim` is out of range.
+ * @example unbind(tensor([[1, 2], [3, 4]]), 1) // [1, 3], [2, 4]
+ */
+export function unbind(input: Tensor, dim = 0): Tensor[] {
+  const x = expectTensor('unbind', 'input', input);
+  checkNotScalar('unbind', x);
+  const ax = normalizeAxis('unbind', dim, x.ndim);
+  const shape = x.shape.filter((_, i) => i !== ax);
+  return Array.from({ length: x.shape[ax]! }, (_, i) => reshape(sliceRange(x, ax, i, i + 1), shape));
 }
 
 /** NOTE: normalizeAxis lets a 0-d tensor take axis 0, but it has no axis to cut or join along. */
@@ -167,13 +238,10 @@ export function concat(inputs: readonly Tensor[], axis = 0): Tensor {
   const outer = sizeOf(first.shape.slice(0, ax));
   const inner = sizeOf(first.shape.slice(ax + 1));
   const out = allocate(first.dtype, sizeOf(shape), 'concat', shape);
+  const counts = xs.map((t) => t.shape[ax]!);
+  concatAxis(xs.map((t) => t.data), counts, out, outer, inner);
   const offsets: number[] = [];
-  let at = 0;
-  for (const t of xs) {
-    offsets.push(at);
-    copyAlongAxis(t.data, t.shape[ax]!, 0, out, total, at, outer, t.shape[ax]!, inner);
-    at += t.shape[ax]!;
-  }
+  for (let i = 0, at = 0; i < counts.length; at += counts[i++]!) offsets.push(at);
   return makeOutput('concat', out, shape, xs, (g) =>
     xs.map((t, i) => (t.requiresGrad ? sliceRange(g, ax, offsets[i]!, offsets[i]! + t.shape[ax]!) : null)),
     { saves: xs.map(() => []) },

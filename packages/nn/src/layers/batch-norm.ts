@@ -21,8 +21,8 @@ export interface BatchNormOptions {
  * the batch mean and biased variance and updates the running statistics (running_var from the
  * unbiased variance, as PyTorch); in evaluation, uses the running statistics. Buffers keep
  * PyTorch's names (running_mean, running_var, num_batches_tracked) so state dicts line up;
- * num_batches_tracked is float64 here (PyTorch: int64, which safetensors files hold as I64 and
- * parseSafetensors reads into float64).
+ * num_batches_tracked is int32 here (PyTorch: int64, which safetensors files hold as I64 and
+ * parseSafetensors reads into int32).
  * @example const bn = new BatchNorm1d(16); bn.forward(x); bn.eval().forward(x)
  */
 export class BatchNorm1d extends Module {
@@ -60,7 +60,7 @@ export class BatchNorm1d extends Module {
     if (trackRunningStats) {
       this.registerBuffer('running_mean', zeros([numFeatures], { dtype }));
       this.registerBuffer('running_var', ones([numFeatures], { dtype }));
-      this.registerBuffer('num_batches_tracked', zeros([], { dtype: 'float64' }));
+      this.registerBuffer('num_batches_tracked', zeros([], { dtype: 'int32' }));
     }
   }
 

@@ -7,10 +7,11 @@
  * Written as the reference (Rust) writer does: tensors sorted by dtype, widest first, then by
  * name; compact JSON with __metadata__ first.
  */
-import { Tensor, isFloat, type FloatDType } from '@chainrule/autograd';
+import { Tensor, isFloat } from '@chainrule/autograd';
 import { SafetensorsError } from '../errors.js';
 import { formatShape } from '../format.js';
 import { emptyRecord, isWellFormed, ownValue, quoteName } from './keys.js';
+import { BYTES, isReadCode, RANK, READS_AS, readElements, WRITES_AS, writeElements, type ReadCode, type WriteCode } from './element-codes.js';
 
 /** Free-form string metadata stored under `__metadata__`. */
 export type SafetensorsMetadata = Record<string, string>;
@@ -23,10 +24,16 @@ export interface SafetensorsContents {
   metadata: SafetensorsMetadata;
 }
 
-const CODES: Record<FloatDType, 'F32' | 'F64'> = { float32: 'F32', float64: 'F64' };
-/** Codes read: the two float dtypes, and I64 (PyTorch's BatchNorm counter, num_batches_tracked) read into float64. */
-type ReadCode = 'F32' | 'F64' | 'I64';
-const BYTES: Record<ReadCode, number> = { F32: 4, F64: 8, I64: 8 };
+/** Options of `serializeSafetensors`. */
+export interface SafetensorsWriteOptions {
+  /**
+   * Write every float32 and float64 tensor as half precision: 'F16' (IEEE) or 'BF16' (bfloat16),
+   * each value rounded to float32 and then to the nearest half, ties to even, as PyTorch's
+   * `.half()` and `.bfloat16()`. A finite value past the half's range is an error, not Infinity.
+   * Reading gives float32 back. Default: float32 as F32, float64 as F64.
+   */
+  halfPrecision?: 'F16' | 'BF16';
+}
 /** Header size limit of the reference reader (100 MB). */
 const MAX_HEADER = 100_000_000;
 const METADATA_KEY = '__metadata__';
@@ -45,17 +52,23 @@ function compareUtf8(a: string, b: string): number {
 /**
  * Encodes tensors (e.g. a state dict) and optional string metadata as safetensors bytes, laid out
  * as the reference writer does (so the file is byte-identical to safetensors' own for the same
- * tensors): float32 as F32, float64 as F64, little-endian.
- * @throws SafetensorsError if an entry is not a Tensor, a tensor is named `__metadata__`, or a
- * metadata value is not a string.
+ * tensors): float32 as F32, float64 as F64, int32 as I32, bool as BOOL, little-endian; float
+ * tensors as F16 or BF16 when `options.halfPrecision` asks.
+ * @throws SafetensorsError if an entry is not a Tensor, a tensor is named `__metadata__`, a
+ * metadata value is not a string, or a value overflows the half precision asked for.
  * @example const bytes = serializeSafetensors(model.stateDict(), { epoch: '3' })
+ * @example const half = serializeSafetensors(model.stateDict(), undefined, { halfPrecision: 'BF16' })
  */
-export function serializeSafetensors(dict: Readonly<Record<string, Tensor>>, metadata?: SafetensorsMetadata): Uint8Array {
+export function serializeSafetensors(dict: Readonly<Record<string, Tensor>>, metadata?: SafetensorsMetadata, options: SafetensorsWriteOptions = {}): Uint8Array {
+  const half = options.halfPrecision;
+  if (half !== undefined && half !== 'F16' && half !== 'BF16') {
+    throw new SafetensorsError(`serializeSafetensors: halfPrecision must be 'F16' or 'BF16', got ${JSON.stringify(half)}`);
+  }
+  const codeOf = (t: Tensor): WriteCode => (half !== undefined && isFloat(t) ? half : WRITES_AS[t.dtype]);
   if (typeof dict !== 'object' || dict === null) throw new SafetensorsError('serializeSafetensors: expected an object of tensors by name');
   const entries = Object.entries(dict);
   for (const [name, t] of entries) {
     if (!(t instanceof Tensor)) throw new SafetensorsError(`serializeSafetensors: ${quoteName(name)} is not a Tensor`);
-    if (!isFloat(t)) throw new SafetensorsError(`serializeSafetensors: ${quoteName(name)} is ${t.dtype}; only float32 and float64 tensors are written`);
     if (name === METADATA_KEY) throw new SafetensorsError(`serializeSafetensors: '${METADATA_KEY}' is reserved for metadata and cannot name a tensor`);
     // A lone surrogate has no UTF-8 form: the file would hold another name than the one given.
     if (!isWellFormed(name)) throw new SafetensorsError(`serializeSafetensors: tensor name ${quoteName(name)} is not well-formed Unicode (a lone surrogate)`);
@@ -67,8 +80,8 @@ export function serializeSafetensors(dict: Readonly<Record<string, Tensor>>, met
       if (!isWellFormed(k) || !isWellFormed(v)) throw new SafetensorsError(`serializeSafetensors: metadata ${quoteName(k)} is not well-formed Unicode (a lone surrogate)`);
     }
   }
-  // Widest dtype first (F64 before F32), then by name: the reference writer's order.
-  entries.sort(([na, a], [nb, b]) => BYTES[CODES[b.dtype as FloatDType]] - BYTES[CODES[a.dtype as FloatDType]] || compareUtf8(na, nb));
+  // Later codes of the reference's Dtype enum first (F64 before F32 before I32...), then by name: its writer's order.
+  entries.sort(([na, a], [nb, b]) => RANK[codeOf(b)] - RANK[codeOf(a)] || compareUtf8(na, nb));
   // NOTE: the JSON is assembled by hand because a JS object would move integer-like names
   // ("10", "9") to the front in numeric order, breaking the sorted layout.
   const fields: string[] = [];
@@ -78,7 +91,7 @@ export function serializeSafetensors(dict: Readonly<Record<string, Tensor>>, met
   }
   let offset = 0;
   for (const [name, t] of entries) {
-    const code = CODES[t.dtype as FloatDType];
+    const code = codeOf(t);
     const size = t.size * BYTES[code];
     const info = { dtype: code, shape: [...t.shape], data_offsets: [offset, offset + size] };
     fields.push(`${JSON.stringify(name)}:${JSON.stringify(info)}`);
@@ -96,13 +109,12 @@ export function serializeSafetensors(dict: Readonly<Record<string, Tensor>>, met
   view.setBigUint64(0, BigInt(json.length), true);
   out.set(json, 8);
   let at = 8 + json.length;
-  for (const [, t] of entries) {
-    const d = t.data;
-    if (t.dtype === 'float32') {
-      for (let i = 0; i < d.length; i++, at += 4) view.setFloat32(at, d[i]!, true);
-    } else {
-      for (let i = 0; i < d.length; i++, at += 8) view.setFloat64(at, d[i]!, true);
-    }
+  for (const [name, t] of entries) {
+    const code = codeOf(t);
+    writeElements(code, view, at, t.data, (i, v) => {
+      throw new SafetensorsError(`serializeSafetensors: ${quoteName(name)} holds ${v} at element ${i}, past the range of ${code}`);
+    });
+    at += t.size * BYTES[code];
   }
   return out;
 }
@@ -221,8 +233,8 @@ function readHeader(bytes: Uint8Array): { entries: Entry[]; metadata: Safetensor
     const dtype = ownValue(info, 'dtype');
     const shape = ownValue(info, 'shape');
     const offsets = ownValue(info, 'data_offsets');
-    if (dtype !== 'F32' && dtype !== 'F64' && dtype !== 'I64') {
-      problems.push(`${what} has dtype ${brief(dtype)}; chainrule reads only F32, F64 and I64 (as float64)`);
+    if (!isReadCode(dtype)) {
+      problems.push(`${what} has dtype ${brief(dtype)}; chainrule reads F64, F32, F16 and BF16 (as float32), I32, I64 and U8 (as int32) and BOOL`);
       continue;
     }
     if (!Array.isArray(shape) || !shape.every(isCount)) {
@@ -260,24 +272,15 @@ function readHeader(bytes: Uint8Array): { entries: Entry[]; metadata: Safetensor
     cursor = e.end;
   }
   if (cursor !== dataLength) fail(`the data section holds ${dataLength} bytes but the tensors cover ${cursor}`);
-  // Integers become float64 only where that is exact.
-  for (const e of entries) {
-    if (e.code !== 'I64') continue;
-    for (let at = dataStart + e.begin; at < dataStart + e.end; at += 8) {
-      const v = view.getBigInt64(at, true);
-      if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < BigInt(Number.MIN_SAFE_INTEGER)) {
-        fail(`${quoteName(e.name)} (I64) holds ${v}, which float64 cannot represent exactly (chainrule reads I64 as float64)`);
-      }
-    }
-  }
   return { entries, metadata, dataStart };
 }
 
 /**
- * Decodes safetensors bytes into tensors and metadata. I64 tensors (PyTorch stores BatchNorm's
- * num_batches_tracked so) are read into float64, chainrule having no integer dtype. Any problem
+ * Decodes safetensors bytes into tensors and metadata: F64 and F32 as themselves, F16 and BF16
+ * into float32 (exactly), I32 as int32, I64 (PyTorch's integer tensors, e.g. BatchNorm's
+ * num_batches_tracked) and U8 into int32, BOOL as bool. Any problem
  * (truncation, a header whose offsets overlap, leave gaps or run out of bounds, another dtype, an
- * I64 value past 2⁵³, a name listed twice, a name or metadata string that is not well-formed
+ * I64 value outside int32, a BOOL byte other than 0 and 1, a name listed twice, a name or metadata string that is not well-formed
  * Unicode) throws a SafetensorsError before any tensor is built. Tensors and metadata come back in
  * dictionaries without a prototype, so every name, '__proto__' and 'constructor' included, is an
  * ordinary key and nothing in the file can reach Object.prototype. Tensors own copies of their
@@ -291,19 +294,10 @@ export function parseSafetensorsFile(bytes: Uint8Array): SafetensorsContents {
   const tensors: Record<string, Tensor> = emptyRecord();
   for (const e of entries) {
     const count = (e.end - e.begin) / BYTES[e.code];
-    const at = dataStart + e.begin;
-    let data: Float32Array | Float64Array;
     // DataView reads little-endian whatever the host, and needs no alignment.
-    if (e.code === 'F32') {
-      data = new Float32Array(count);
-      for (let i = 0; i < count; i++) data[i] = view.getFloat32(at + 4 * i, true);
-    } else if (e.code === 'I64') {
-      data = new Float64Array(count);
-      for (let i = 0; i < count; i++) data[i] = Number(view.getBigInt64(at + 8 * i, true));
-    } else {
-      data = new Float64Array(count);
-      for (let i = 0; i < count; i++) data[i] = view.getFloat64(at + 8 * i, true);
-    }
+    const data = readElements(e.code, view, dataStart + e.begin, count, (i, v) =>
+      fail(`${quoteName(e.name)} (${e.code}) holds ${v} at element ${i}, which ${READS_AS[e.code]} cannot hold${e.code === 'BOOL' ? ' (a BOOL byte is 0 or 1)' : ''}`),
+    );
     tensors[e.name] = new Tensor(data, e.shape);
   }
   return { tensors, metadata };

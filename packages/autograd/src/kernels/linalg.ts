@@ -1,0 +1,640 @@
+// Dense linear algebra on one matrix at a time: row-major Float64Array work buffers the op
+// layer fills (a float32 input is factored in float64 and rounded once on the way out). The
+// factorisations follow LAPACK's conventions (partial pivoting, dlarfg's reflector signs) so
+// results agree with PyTorch's to rounding. No kernel here throws: each reports the first
+// step that failed and the op names the matrix.
+import { gemm } from './gemm.js';
+
+// Width below which the recursive factorisations switch to plain loops, and panel width of
+// the blocked Cholesky: the O(n³) work lands in gemm calls.
+const LEAF = 16;
+const BLOCK = 32;
+
+/** Scratch for `subtractProduct`: packed operands and their product, sized once per call. */
+interface ProductScratch {
+  left: Float64Array;
+  right: Float64Array;
+  prod: Float64Array;
+}
+
+let cachedScratch: ProductScratch | null = null;
+
+/**
+ * Scratch for the factorisations of n×n matrices, kept between calls: a batch of factorisations
+ * (or a benchmark loop) would otherwise allocate a megabyte per matrix at n = 256. Safe because
+ * the kernels are synchronous and never re-entered.
+ */
+function productScratch(n: number): ProductScratch {
+  const half = Math.ceil(n / 2) + LEAF;
+  const c = cachedScratch;
+  if (c !== null && c.left.length >= n * half && c.prod.length >= n * n) return c;
+  cachedScratch = { left: new Float64Array(n * half), right: new Float64Array(half * n), prod: new Float64Array(n * n) };
+  return cachedScratch;
+}
+
+/**
+ * a[r0:r0+rows, c0:c0+cols] -= a[r0:r0+rows, k0:k0+kk] · a[k0:k0+kk, c0:c0+cols] for a row-major
+ * n×n `a`: both operands are packed contiguous and multiplied by one gemm.
+ */
+function subtractProduct(a: Float64Array, n: number, r0: number, rows: number, k0: number, kk: number, c0: number, cols: number, scratch: ProductScratch): void {
+  if (rows === 0 || cols === 0 || kk === 0) return;
+  const { left, right, prod } = scratch;
+  for (let i = 0; i < rows; i++) left.set(a.subarray((r0 + i) * n + k0, (r0 + i) * n + k0 + kk), i * kk);
+  for (let i = 0; i < kk; i++) right.set(a.subarray((k0 + i) * n + c0, (k0 + i) * n + c0 + cols), i * cols);
+  gemm({ transA: false, transB: false, m: rows, n: cols, k: kk, a: left, b: right, c: prod });
+  for (let i = 0; i < rows; i++) {
+    const row = (r0 + i) * n + c0, from = i * cols;
+    for (let j = 0; j < cols; j++) a[row + j]! -= prod[from + j]!;
+  }
+}
+
+/**
+ * LU factorisation with partial pivoting, in place: on return `a` holds U on and above the
+ * diagonal and the multipliers of the unit lower L below it, and row i of P·A is row perm[i]
+ * of A. Returns the first column whose pivot is exactly zero (the matrix is singular), or -1;
+ * as LAPACK's getrf it goes on past a zero pivot, so the factors stay defined. Recursive over
+ * columns (Toledo 1997): factor the left half, solve for the top of the right half, update the
+ * rest of it by one gemm, factor that; nearly all the work is in the gemm calls.
+ */
+export function luFactor(a: Float64Array, n: number, perm: Int32Array): number {
+  for (let i = 0; i < n; i++) perm[i] = i;
+  const scratch = productScratch(n);
+  const col = new Float64Array(Math.min(n, LEAF) * n);
+  const pivots = new Int32Array(LEAF);
+  return luColumns(a, n, 0, n, perm, scratch, col, pivots);
+}
+
+/** Factors columns c0..c1 (rows c0..n), whose Schur complement is up to date; see luFactor. */
+function luColumns(a: Float64Array, n: number, c0: number, c1: number, perm: Int32Array, scratch: ProductScratch, col: Float64Array, pivots: Int32Array): number {
+  if (c1 - c0 <= LEAF) return luLeaf(a, n, c0, c1, perm, col, pivots);
+  const mid = c0 + Math.ceil((c1 - c0) / 2 / LEAF) * LEAF;
+  const left = luColumns(a, n, c0, mid, perm, scratch, col, pivots);
+  // U12 = L11⁻¹·A12, then A22 -= L21·U12.
+  unitLowerSolve(a, n, c0, mid, mid, c1 - mid, scratch);
+  subtractProduct(a, n, mid, n - mid, c0, mid - c0, mid, c1 - mid, scratch);
+  const right = luColumns(a, n, mid, c1, perm, scratch, col, pivots);
+  return left >= 0 ? left : right;
+}
+
+/**
+ * Solves L·X = B in place for the unit lower L = a[r0:r1, r0:r1] and B = a[r0:r1, c0:c0+cols],
+ * recursively: the off-diagonal block's product is one gemm.
+ */
+function unitLowerSolve(a: Float64Array, n: number, r0: number, r1: number, c0: number, cols: number, scratch: ProductScratch): void {
+  if (r1 - r0 <= LEAF) {
+    for (let i = r0 + 1; i < r1; i++) {
+      const row = i * n;
+      for (let j = r0; j < i; j++) {
+        const l = a[row + j]!;
+        const other = j * n;
+        for (let c = c0; c < c0 + cols; c++) a[row + c]! -= l * a[other + c]!;
+      }
+    }
+    return;
+  }
+  const mid = r0 + Math.ceil((r1 - r0) / 2 / LEAF) * LEAF;
+  unitLowerSolve(a, n, r0, mid, c0, cols, scratch);
+  subtractProduct(a, n, mid, r1 - mid, r0, mid - r0, c0, cols, scratch);
+  unitLowerSolve(a, n, mid, r1, c0, cols, scratch);
+}
+
+/**
+ * The leaf of luColumns: columns c0..c1 (at most LEAF) of rows c0..n, factored column-major in
+ * `col` (contiguous pivot searches and updates), with its row swaps applied to the rest of each
+ * row of `a` and to `perm`.
+ */
+function luLeaf(a: Float64Array, n: number, c0: number, c1: number, perm: Int32Array, col: Float64Array, pivots: Int32Array): number {
+  const rows = n - c0, h = c1 - c0;
+  for (let r = 0; r < rows; r++) {
+    const row = (c0 + r) * n + c0;
+    for (let c = 0; c < h; c++) col[c * rows + r] = a[row + c]!;
+  }
+  const zero = luPanel(col, rows, h, pivots);
+  for (let c = 0; c < h; c++) {
+    const p = pivots[c]!;
+    if (p === c) continue;
+    const rowK = (c0 + c) * n, rowP = (c0 + p) * n;
+    for (let j = 0; j < n; j++) {
+      if (j === c0) j = c1;
+      if (j >= n) break;
+      const t = a[rowK + j]!;
+      a[rowK + j] = a[rowP + j]!;
+      a[rowP + j] = t;
+    }
+    const t = perm[c0 + c]!;
+    perm[c0 + c] = perm[c0 + p]!;
+    perm[c0 + p] = t;
+  }
+  for (let r = 0; r < rows; r++) {
+    const row = (c0 + r) * n + c0;
+    for (let c = 0; c < h; c++) a[row + c] = col[c * rows + r]!;
+  }
+  return zero >= 0 ? c0 + zero : -1;
+}
+
+/**
+ * LU with partial pivoting of a column-major rows×h panel, left-looking: each column first takes
+ * the updates of all columns before it (eight at a time, so each element is loaded and stored
+ * once per eight multiply-adds), then is pivoted and scaled. pivots[c] is the row swapped with
+ * row c. Returns the first column with an exactly zero pivot, or -1.
+ */
+function luPanel(col: Float64Array, rows: number, h: number, pivots: Int32Array): number {
+  let zero = -1;
+  for (let c = 0; c < h; c++) {
+    const at = c * rows;
+    // Rows above the diagonal: a unit lower triangular solve with the columns before.
+    for (let r = 1; r < c; r++) {
+      let s = col[at + r]!;
+      for (let j = 0; j < r; j++) s -= col[j * rows + r]! * col[at + j]!;
+      col[at + r] = s;
+    }
+    // Rows from the diagonal down: col_c -= L[:, 0:c]·U[0:c, c].
+    let j = 0;
+    for (; j + 8 <= c; j += 8) {
+      const o0 = j * rows, o1 = o0 + rows, o2 = o1 + rows, o3 = o2 + rows, o4 = o3 + rows, o5 = o4 + rows, o6 = o5 + rows, o7 = o6 + rows;
+      const u0 = col[at + j]!, u1 = col[at + j + 1]!, u2 = col[at + j + 2]!, u3 = col[at + j + 3]!;
+      const u4 = col[at + j + 4]!, u5 = col[at + j + 5]!, u6 = col[at + j + 6]!, u7 = col[at + j + 7]!;
+      for (let r = c; r < rows; r++) {
+        col[at + r] = col[at + r]! - col[o0 + r]! * u0 - col[o1 + r]! * u1 - col[o2 + r]! * u2 - col[o3 + r]! * u3
+          - col[o4 + r]! * u4 - col[o5 + r]! * u5 - col[o6 + r]! * u6 - col[o7 + r]! * u7;
+      }
+    }
+    for (; j + 4 <= c; j += 4) {
+      const o0 = j * rows, o1 = o0 + rows, o2 = o1 + rows, o3 = o2 + rows;
+      const u0 = col[at + j]!, u1 = col[at + j + 1]!, u2 = col[at + j + 2]!, u3 = col[at + j + 3]!;
+      for (let r = c; r < rows; r++) {
+        col[at + r] = col[at + r]! - col[o0 + r]! * u0 - col[o1 + r]! * u1 - col[o2 + r]! * u2 - col[o3 + r]! * u3;
+      }
+    }
+    for (; j < c; j++) {
+      const o = j * rows, u = col[at + j]!;
+      for (let r = c; r < rows; r++) col[at + r]! -= col[o + r]! * u;
+    }
+    let p = c;
+    let best = Math.abs(col[at + c]!);
+    for (let r = c + 1; r < rows; r++) {
+      const v = Math.abs(col[at + r]!);
+      if (v > best) {
+        best = v;
+        p = r;
+      }
+    }
+    pivots[c] = p;
+    if (p !== c) {
+      for (let cc = 0; cc < h; cc++) {
+        const t = col[cc * rows + c]!;
+        col[cc * rows + c] = col[cc * rows + p]!;
+        col[cc * rows + p] = t;
+      }
+    }
+    const pivot = col[at + c]!;
+    if (pivot === 0) {
+      if (zero < 0) zero = c;
+      continue;
+    }
+    const inv = 1 / pivot;
+    for (let r = c + 1; r < rows; r++) col[at + r]! *= inv;
+  }
+  return zero;
+}
+
+/** +1 or -1: the sign of the permutation `perm` (its parity, counted by cycles). */
+export function permutationSign(perm: Int32Array, n: number): number {
+  let sign = 1;
+  const seen = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    if (seen[i] === 1) continue;
+    let length = 0;
+    for (let j = i; seen[j] === 0; j = perm[j]!) {
+      seen[j] = 1;
+      length++;
+    }
+    if (length % 2 === 0) sign = -sign;
+  }
+  return sign;
+}
+
+/**
+ * Solves A·X = B from the LU factors of A (`luFactor`): B is n×k row-major and `x` (n×k)
+ * receives X: the permuted B, then L's and U's triangular solves.
+ */
+export function luSolve(lu: Float64Array, n: number, perm: Int32Array, b: Float64Array, k: number, x: Float64Array): void {
+  if (k === 1) {
+    luSolveVector(lu, n, perm, b, x);
+    return;
+  }
+  for (let i = 0; i < n; i++) x.set(b.subarray(perm[i]! * k, perm[i]! * k + k), i * k);
+  triangularSolveInPlace(lu, n, x, k, false, true);
+  triangularSolveInPlace(lu, n, x, k, true, false);
+}
+
+/** luSolve for one right side: dot products along the contiguous rows of L and U. */
+function luSolveVector(lu: Float64Array, n: number, perm: Int32Array, b: Float64Array, x: Float64Array): void {
+  for (let i = 0; i < n; i++) {
+    const row = i * n;
+    let s = b[perm[i]!]!;
+    for (let j = 0; j < i; j++) s -= lu[row + j]! * x[j]!;
+    x[i] = s;
+  }
+  for (let i = n - 1; i >= 0; i--) {
+    const row = i * n;
+    let s = x[i]!;
+    for (let j = i + 1; j < n; j++) s -= lu[row + j]! * x[j]!;
+    x[i] = s / lu[row + i]!;
+  }
+}
+
+/**
+ * Cholesky factorisation A = L·Lᵀ in place, reading only the lower triangle of `a`: on return
+ * `a` holds L with zeros above the diagonal. Returns -1, or the order (1-based) of the first
+ * leading minor that is not positive-definite, as LAPACK's potrf; `a` is then partly written.
+ * Blocked right-looking: factor a diagonal block, solve the panel below it, and update the
+ * trailing matrix by one gemm.
+ */
+export function choleskyLower(a: Float64Array, n: number): number {
+  // The panel below each diagonal block is packed into `left`; products go to `prod`.
+  const { left: panel, prod } = productScratch(n);
+  for (let k0 = 0; k0 < n; k0 += BLOCK) {
+    const k1 = Math.min(n, k0 + BLOCK);
+    // The diagonal block, by dot products of its (contiguous) rows.
+    for (let j = k0; j < k1; j++) {
+      const rowJ = j * n;
+      let d = a[rowJ + j]!;
+      for (let p = k0; p < j; p++) d -= a[rowJ + p]! * a[rowJ + p]!;
+      // NOTE: `!(d > 0)` also catches NaN, which would otherwise flow on silently.
+      if (!(d > 0)) return j + 1;
+      const root = Math.sqrt(d);
+      a[rowJ + j] = root;
+      const inv = 1 / root;
+      for (let i = j + 1; i < k1; i++) {
+        const rowI = i * n;
+        let s = a[rowI + j]!;
+        for (let p = k0; p < j; p++) s -= a[rowI + p]! * a[rowJ + p]!;
+        a[rowI + j] = s * inv;
+      }
+    }
+    if (k1 === n) break;
+    // The panel below: each row x solves x·L11ᵀ = a (forward substitution).
+    for (let i = k1; i < n; i++) {
+      const rowI = i * n;
+      for (let j = k0; j < k1; j++) {
+        const rowJ = j * n;
+        let s = a[rowI + j]!;
+        for (let p = k0; p < j; p++) s -= a[rowI + p]! * a[rowJ + p]!;
+        a[rowI + j] = s / a[rowJ + j]!;
+      }
+    }
+    // Trailing lower triangle -= L21·L21ᵀ, by strips of rows so that only the triangle (up to
+    // each strip's diagonal block) is multiplied.
+    const w = n - k1, h = k1 - k0;
+    for (let i = 0; i < w; i++) for (let j = 0; j < h; j++) panel[i * h + j] = a[(k1 + i) * n + k0 + j]!;
+    for (let r0 = 0; r0 < w; r0 += BLOCK) {
+      const r1 = Math.min(w, r0 + BLOCK);
+      gemm({ transA: false, transB: true, m: r1 - r0, n: r1, k: h, a: panel, aOffset: r0 * h, b: panel, c: prod });
+      for (let i = r0; i < r1; i++) {
+        const row = (k1 + i) * n + k1, from = (i - r0) * r1;
+        for (let j = 0; j <= i; j++) a[row + j]! -= prod[from + j]!;
+      }
+    }
+  }
+  for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) a[i * n + j] = 0;
+  return -1;
+}
+
+/**
+ * Solves T·X = B in place of B (n×k row-major) for a triangular T (n×n), reading only its
+ * `upper` or lower triangle, and taking its diagonal as ones when `unit`. Returns the first
+ * zero diagonal element's index (T is singular; B is untouched), or -1. Recursive over row
+ * blocks: solve one half, subtract its contribution to the other half in one gemm, solve that.
+ */
+export function triangularSolveInPlace(t: Float64Array, n: number, b: Float64Array, k: number, upper: boolean, unit: boolean): number {
+  if (!unit) {
+    for (let i = 0; i < n; i++) if (t[i * n + i] === 0) return i;
+  }
+  if (k === 0) return -1;
+  const scratch = productScratch(n);
+  const prod = scratch.prod.length >= n * k ? scratch.prod : new Float64Array(n * k);
+  triangularRows(t, n, b, k, upper, unit, 0, n, scratch.left, prod);
+  return -1;
+}
+
+/** Rows r0..r1 of triangularSolveInPlace, whose contributions from the other rows are applied. */
+function triangularRows(t: Float64Array, n: number, b: Float64Array, k: number, upper: boolean, unit: boolean, r0: number, r1: number, left: Float64Array, prod: Float64Array): void {
+  if (r1 - r0 <= LEAF) {
+    for (let step = 0; step < r1 - r0; step++) {
+      const i = upper ? r1 - 1 - step : r0 + step;
+      const row = i * k;
+      const from = upper ? i + 1 : r0, to = upper ? r1 : i;
+      for (let j = from; j < to; j++) {
+        const l = t[i * n + j]!;
+        const other = j * k;
+        for (let c = 0; c < k; c++) b[row + c]! -= l * b[other + c]!;
+      }
+      if (!unit) {
+        const inv = 1 / t[i * n + i]!;
+        for (let c = 0; c < k; c++) b[row + c]! *= inv;
+      }
+    }
+    return;
+  }
+  const mid = r0 + Math.ceil((r1 - r0) / 2 / LEAF) * LEAF;
+  // Lower: solve the top rows first, then B[bottom] -= T[bottom, top]·X[top]; upper: the reverse.
+  const [first0, first1, second0, second1] = upper ? [mid, r1, r0, mid] : [r0, mid, mid, r1];
+  triangularRows(t, n, b, k, upper, unit, first0, first1, left, prod);
+  const rows = second1 - second0, kk = first1 - first0;
+  for (let i = 0; i < rows; i++) left.set(t.subarray((second0 + i) * n + first0, (second0 + i) * n + first1), i * kk);
+  gemm({ transA: false, transB: false, m: rows, n: k, k: kk, a: left, b, bOffset: first0 * k, c: prod });
+  for (let i = 0, at = second0 * k; i < rows * k; i++) b[at + i]! -= prod[i]!;
+  triangularRows(t, n, b, k, upper, unit, second0, second1, left, prod);
+}
+
+/**
+ * Householder QR of an m×n matrix (destroyed): `q` receives Q (m×qc, with qc = min(m, n), or m
+ * when `complete`) and `r` receives R (qc×n, zeros below the diagonal). Reflectors follow
+ * LAPACK's dlarfg (β = -sign(α)·‖x‖, no reflection for a column already zero below the
+ * diagonal), so Q and R carry the signs of LAPACK's geqrf/orgqr, hence PyTorch's.
+ */
+export function householderQr(a: Float64Array, m: number, n: number, complete: boolean, q: Float64Array, r: Float64Array): void {
+  const kk = Math.min(m, n);
+  const qc = complete ? m : kk;
+  const taus = new Float64Array(kk);
+  const w = new Float64Array(Math.max(n, qc));
+  for (let j = 0; j < kk; j++) {
+    const alpha = a[j * n + j]!;
+    let tail = 0;
+    for (let i = j + 1; i < m; i++) tail = Math.hypot(tail, a[i * n + j]!);
+    if (tail === 0) continue; // tau = 0: H = I
+    const beta = (alpha >= 0 ? -1 : 1) * Math.hypot(alpha, tail);
+    const tau = (beta - alpha) / beta;
+    const scale = 1 / (alpha - beta);
+    for (let i = j + 1; i < m; i++) a[i * n + j]! *= scale;
+    a[j * n + j] = beta;
+    taus[j] = tau;
+    applyReflector(a, n, j, m, j + 1, n, a, n, j, tau, w);
+  }
+  q.fill(0);
+  for (let i = 0; i < qc; i++) q[i * qc + i] = 1;
+  for (let j = kk - 1; j >= 0; j--) {
+    if (taus[j] === 0) continue;
+    applyReflector(q, qc, j, m, 0, qc, a, n, j, taus[j]!, w);
+  }
+  r.fill(0);
+  for (let i = 0; i < qc; i++) for (let j = i; j < n; j++) if (i < m) r[i * n + j] = a[i * n + j]!;
+}
+
+/**
+ * x[r0:m, c0:c1] ← (I - τ·v·vᵀ)·x[r0:m, c0:c1] with v = (1, h[r0+1, hc], ..., h[m-1, hc]):
+ * the Householder vector stored below the diagonal of column hc of h (row length hn).
+ */
+function applyReflector(x: Float64Array, xn: number, r0: number, m: number, c0: number, c1: number, h: Float64Array, hn: number, hc: number, tau: number, w: Float64Array): void {
+  for (let c = c0; c < c1; c++) w[c] = x[r0 * xn + c]!;
+  for (let i = r0 + 1; i < m; i++) {
+    const v = h[i * hn + hc]!;
+    const row = i * xn;
+    for (let c = c0; c < c1; c++) w[c]! += v * x[row + c]!;
+  }
+  for (let c = c0; c < c1; c++) x[r0 * xn + c]! -= tau * w[c]!;
+  for (let i = r0 + 1; i < m; i++) {
+    const tv = tau * h[i * hn + hc]!;
+    const row = i * xn;
+    for (let c = c0; c < c1; c++) x[row + c]! -= tv * w[c]!;
+  }
+}
+
+const EPS = 2.220446049250313e-16;
+const MAX_SWEEPS = 60;
+
+/**
+ * Eigenvalues (ascending, into `w`) and orthonormal eigenvectors (the columns of `v`, n×n) of a
+ * symmetric matrix by the cyclic Jacobi method, which is accurate to the last digits in each
+ * eigenvalue relative to the matrix's scale. `a` must hold the whole symmetric matrix; it is
+ * destroyed. A rotation is skipped once |a_pq| ≤ ε·√|a_pp·a_qq| (Demmel & Veselić 1992).
+ */
+export function jacobiEigh(a: Float64Array, n: number, w: Float64Array, v: Float64Array): void {
+  const vecs = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) vecs[i * n + i] = 1;
+  for (let sweep = 0; sweep < MAX_SWEEPS; sweep++) {
+    let rotated = false;
+    for (let p = 0; p < n - 1; p++) {
+      for (let q = p + 1; q < n; q++) {
+        const apq = a[p * n + q]!;
+        const app = a[p * n + p]!;
+        const aqq = a[q * n + q]!;
+        if (apq === 0 || Math.abs(apq) <= EPS * Math.sqrt(Math.abs(app * aqq))) {
+          continue;
+        }
+        rotated = true;
+        const theta = (aqq - app) / (2 * apq);
+        const t = Math.abs(theta) > 1e150 ? 1 / (2 * theta) : (theta >= 0 ? 1 : -1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
+        const c = 1 / Math.sqrt(t * t + 1);
+        const s = t * c;
+        for (let k = 0; k < n; k++) {
+          const akp = a[k * n + p]!, akq = a[k * n + q]!;
+          a[k * n + p] = c * akp - s * akq;
+          a[k * n + q] = s * akp + c * akq;
+        }
+        for (let k = 0; k < n; k++) {
+          const apk = a[p * n + k]!, aqk = a[q * n + k]!;
+          a[p * n + k] = c * apk - s * aqk;
+          a[q * n + k] = s * apk + c * aqk;
+        }
+        a[p * n + q] = 0;
+        a[q * n + p] = 0;
+        // Eigenvectors are kept as rows here (row j is the j-th vector) for contiguous updates.
+        for (let k = 0; k < n; k++) {
+          const vp = vecs[p * n + k]!, vq = vecs[q * n + k]!;
+          vecs[p * n + k] = c * vp - s * vq;
+          vecs[q * n + k] = s * vp + c * vq;
+        }
+      }
+    }
+    if (!rotated) break;
+  }
+  const order = Array.from({ length: n }, (_, i) => i).sort((i, j) => a[i * n + i]! - a[j * n + j]!);
+  for (let j = 0; j < n; j++) {
+    const from = order[j]!;
+    w[j] = a[from * n + from]!;
+    for (let i = 0; i < n; i++) v[i * n + j] = vecs[from * n + i]!;
+  }
+}
+
+/**
+ * Singular value decomposition A = U·diag(s)·Vh of an m×n matrix by one-sided Jacobi
+ * (Hestenes; Demmel & Veselić 1992): columns are rotated until pairwise orthogonal to working
+ * precision, which gives small singular values to high relative accuracy. `s` gets the
+ * k = min(m, n) values in descending order; `u` is m×k (m×m when `full`) and `vh` k×n (n×n
+ * when `full`), row-major. Singular vectors of zero singular values, and the extra columns of
+ * a full decomposition, complete an orthonormal basis.
+ */
+export function jacobiSvd(a: Float64Array, m: number, n: number, full: boolean, u: Float64Array, s: Float64Array, vh: Float64Array): void {
+  const tall = m >= n;
+  // Work on the tall orientation: rows of `cols` are the columns of A (or of Aᵀ when wide).
+  const rows = tall ? n : m;
+  const len = tall ? m : n;
+  const cols = new Float64Array(rows * len);
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j < n; j++) {
+      if (tall) cols[j * len + i] = a[i * n + j]!;
+      else cols[i * len + j] = a[i * n + j]!;
+    }
+  }
+  const rot = new Float64Array(rows * rows);
+  for (let i = 0; i < rows; i++) rot[i * rows + i] = 1;
+  for (let sweep = 0; sweep < MAX_SWEEPS; sweep++) {
+    let rotated = false;
+    for (let p = 0; p < rows - 1; p++) {
+      for (let q = p + 1; q < rows; q++) {
+        let alpha = 0, beta = 0, gamma = 0;
+        const op = p * len, oq = q * len;
+        for (let i = 0; i < len; i++) {
+          const x = cols[op + i]!, y = cols[oq + i]!;
+          alpha += x * x;
+          beta += y * y;
+          gamma += x * y;
+        }
+        if (gamma === 0 || Math.abs(gamma) <= EPS * Math.sqrt(alpha * beta)) continue;
+        rotated = true;
+        const zeta = (beta - alpha) / (2 * gamma);
+        const t = Math.abs(zeta) > 1e150 ? 1 / (2 * zeta) : (zeta >= 0 ? 1 : -1) / (Math.abs(zeta) + Math.sqrt(1 + zeta * zeta));
+        const c = 1 / Math.sqrt(1 + t * t);
+        const sn = c * t;
+        for (let i = 0; i < len; i++) {
+          const x = cols[op + i]!, y = cols[oq + i]!;
+          cols[op + i] = c * x - sn * y;
+          cols[oq + i] = sn * x + c * y;
+        }
+        const rp = p * rows, rq = q * rows;
+        for (let i = 0; i < rows; i++) {
+          const x = rot[rp + i]!, y = rot[rq + i]!;
+          rot[rp + i] = c * x - sn * y;
+          rot[rq + i] = sn * x + c * y;
+        }
+      }
+    }
+    if (!rotated) break;
+  }
+  const norms = new Float64Array(rows);
+  for (let j = 0; j < rows; j++) {
+    let t = 0;
+    for (let i = 0; i < len; i++) t = Math.hypot(t, cols[j * len + i]!);
+    norms[j] = t;
+  }
+  const order = Array.from({ length: rows }, (_, i) => i).sort((i, j) => norms[j]! - norms[i]!);
+  // Left vectors (of the tall orientation) as rows: `left` is (full ? len : rows) × len.
+  const leftRows = full ? len : rows;
+  const left = new Float64Array(leftRows * len);
+  let valid = 0;
+  for (let j = 0; j < rows; j++) {
+    const from = order[j]!;
+    const sigma = norms[from]!;
+    s[j] = sigma;
+    if (sigma > 0) {
+      valid = j + 1;
+      for (let i = 0; i < len; i++) left[j * len + i] = cols[from * len + i]! / sigma;
+    }
+  }
+  completeOrthonormalRows(left, leftRows, len, valid);
+  // Right vectors as rows: rows × rows, already orthonormal.
+  const right = new Float64Array(rows * rows);
+  for (let j = 0; j < rows; j++) right.set(rot.subarray(order[j]! * rows, order[j]! * rows + rows), j * rows);
+  if (tall) {
+    // A = (left)ᵀ·diag(s)·right: U = leftᵀ (m×uc), Vh = right (n×n).
+    const uc = leftRows;
+    for (let i = 0; i < m; i++) for (let j = 0; j < uc; j++) u[i * uc + j] = left[j * len + i]!;
+    vh.set(right);
+  } else {
+    // Aᵀ = (left)ᵀ·diag(s)·right, so A = rightᵀ·diag(s)·left: U = rightᵀ (m×m), Vh = left.
+    for (let i = 0; i < m; i++) for (let j = 0; j < m; j++) u[i * m + j] = right[j * m + i]!;
+    vh.set(left);
+  }
+}
+
+/**
+ * Fills rows `valid..rows-1` of `q` (rows × len, the first `valid` rows orthonormal) with
+ * vectors completing an orthonormal set: unit vectors e_i orthogonalised twice against the
+ * rows so far (Gram–Schmidt, twice is enough; Giraud et al. 2005), taken in turn when what is
+ * left of them is not small.
+ */
+export function completeOrthonormalRows(q: Float64Array, rows: number, len: number, valid: number): void {
+  let filled = valid;
+  const cand = new Float64Array(len);
+  for (let e = 0; e < len && filled < rows; e++) {
+    cand.fill(0);
+    cand[e] = 1;
+    for (let pass = 0; pass < 2; pass++) {
+      for (let r = 0; r < filled; r++) {
+        let d = 0;
+        for (let i = 0; i < len; i++) d += q[r * len + i]! * cand[i]!;
+        for (let i = 0; i < len; i++) cand[i]! -= d * q[r * len + i]!;
+      }
+    }
+    let norm = 0;
+    for (let i = 0; i < len; i++) norm = Math.hypot(norm, cand[i]!);
+    if (norm < 0.5) continue;
+    for (let i = 0; i < len; i++) q[filled * len + i] = cand[i]! / norm;
+    filled++;
+  }
+}
+
+// Higham (2005), "The scaling and squaring method for the matrix exponential revisited",
+// SIAM J. Matrix Anal. Appl. 26(4): the [13/13] Padé coefficients and θ13.
+const PADE13 = [
+  64764752532480000, 32382376266240000, 7771770303897600, 1187353796428800, 129060195264000, 10559470521600, 670442572800, 33522128640,
+  1323241920, 40840800, 960960, 16380, 182, 1,
+];
+const THETA13 = 5.371920351148152;
+
+/**
+ * e^A of an n×n matrix into `out` by scaling and squaring with the [13/13] Padé approximant
+ * (Higham 2005): A is scaled by 2^-s until ‖A‖₁ ≤ θ13, the approximant r(A) = (V - U)⁻¹(V + U)
+ * is solved for by LU, and squared s times. `a` is not changed. NaN or Inf in A give NaN.
+ */
+export function expmPade(a: Float64Array, n: number, out: Float64Array): void {
+  let norm = 0;
+  for (let j = 0; j < n; j++) {
+    let col = 0;
+    for (let i = 0; i < n; i++) col += Math.abs(a[i * n + j]!);
+    if (!(col <= norm)) norm = col; // NaN propagates into the norm
+  }
+  if (!Number.isFinite(norm)) {
+    out.fill(NaN);
+    return;
+  }
+  const squarings = norm > THETA13 ? Math.max(0, Math.ceil(Math.log2(norm / THETA13))) : 0;
+  const size = n * n;
+  const x = new Float64Array(size);
+  const scale = 2 ** -squarings;
+  for (let i = 0; i < size; i++) x[i] = a[i]! * scale;
+  const mul = (p: Float64Array, q: Float64Array, c: Float64Array): void => gemm({ transA: false, transB: false, m: n, n, k: n, a: p, b: q, c });
+  const a2 = new Float64Array(size), a4 = new Float64Array(size), a6 = new Float64Array(size);
+  mul(x, x, a2);
+  mul(a2, a2, a4);
+  mul(a4, a2, a6);
+  const b = PADE13;
+  const t = new Float64Array(size), uMat = new Float64Array(size), vMat = new Float64Array(size);
+  // U = A·[A6·(b13·A6 + b11·A4 + b9·A2) + b7·A6 + b5·A4 + b3·A2 + b1·I]
+  for (let i = 0; i < size; i++) t[i] = b[13]! * a6[i]! + b[11]! * a4[i]! + b[9]! * a2[i]!;
+  mul(a6, t, uMat);
+  for (let i = 0; i < size; i++) uMat[i]! += b[7]! * a6[i]! + b[5]! * a4[i]! + b[3]! * a2[i]!;
+  for (let i = 0; i < n; i++) uMat[i * n + i]! += b[1]!;
+  mul(x, uMat, t);
+  uMat.set(t);
+  // V = A6·(b12·A6 + b10·A4 + b8·A2) + b6·A6 + b4·A4 + b2·A2 + b0·I
+  for (let i = 0; i < size; i++) t[i] = b[12]! * a6[i]! + b[10]! * a4[i]! + b[8]! * a2[i]!;
+  mul(a6, t, vMat);
+  for (let i = 0; i < size; i++) vMat[i]! += b[6]! * a6[i]! + b[4]! * a4[i]! + b[2]! * a2[i]!;
+  for (let i = 0; i < n; i++) vMat[i * n + i]! += b[0]!;
+  const lhs = new Float64Array(size), rhs = new Float64Array(size);
+  for (let i = 0; i < size; i++) {
+    lhs[i] = vMat[i]! - uMat[i]!;
+    rhs[i] = vMat[i]! + uMat[i]!;
+  }
+  const perm = new Int32Array(n);
+  // V - U is well conditioned once ‖A‖₁ ≤ θ13 (Higham 2005, §2), so a zero pivot cannot occur.
+  luFactor(lhs, n, perm);
+  luSolve(lhs, n, perm, rhs, n, out);
+  for (let k = 0; k < squarings; k++) {
+    mul(out, out, t);
+    out.set(t);
+  }
+}

@@ -1,0 +1,95 @@
+import { allocate, type FloatArray } from '../dtype.js';
+import { normalizeAxis, sizeOf } from '../shape.js';
+import { cumprodGrad, scanAxis, type ScanKind } from '../kernels/scan.js';
+import { isGradEnabled } from '../engine/grad-mode.js';
+import { constant, expectFloat, floatInput, makeOutput, type FloatTensor, type Tensor } from '../tensor.js';
+import { eye, ones } from '../creation.js';
+import { sum } from './reduce.js';
+import { movedim } from './rearrange.js';
+import { triu } from './diagonal.js';
+import { where } from './where.js';
+
+/** The running `kind` of x along `ax` (from the end when `reverse`), without graph. */
+function scanData(op: string, kind: ScanKind, x: FloatTensor, ax: number, reverse: boolean): FloatArray {
+  const n = x.ndim === 0 ? 1 : x.shape[ax]!;
+  const out = allocate(x.dtype, x.size, op, x.shape);
+  if (x.size > 0) scanAxis(kind, x.data, sizeOf(x.shape.slice(0, ax)), n, sizeOf(x.shape.slice(ax + 1)), reverse, out);
+  return out;
+}
+
+/**
+ * Running sum along `dim`, as `torch.cumsum`: out[i] = x[0] + ... + x[i]. Accumulates in float64
+ * for either dtype. Its gradient is the running sum of the gradient from the end.
+ * @throws ShapeError if `dim` is out of range.
+ * @example cumsum(tensor([1, 2, 3]), 0) // [1, 3, 6]
+ */
+export function cumsum(input: Tensor, dim: number): Tensor {
+  const x = floatInput('cumsum', 'input', input);
+  return cumsumAlong(x, normalizeAxis('cumsum', dim, x.ndim), false);
+}
+
+/** cumsum from the start, or from the end when `reverse` (each is the other's adjoint). */
+function cumsumAlong(x: FloatTensor, ax: number, reverse: boolean): Tensor {
+  const data = scanData('cumsum', 'sum', x, ax, reverse);
+  return makeOutput(reverse ? 'cumsumReverse' : 'cumsum', data, x.shape, [x], (g) => [cumsumAlong(expectFloat('cumsum', g), ax, !reverse)], { saves: [[]] });
+}
+
+/**
+ * Running product along `dim`, as `torch.cumprod`: out[i] = x[0]·...·x[i]. Its gradient is exact
+ * where x holds zeros (no division by x); a second derivative through zeros costs O(n²) per
+ * line, as in PyTorch.
+ * @throws ShapeError if `dim` is out of range.
+ * @example cumprod(tensor([1, 2, 3]), 0) // [1, 2, 6]
+ */
+export function cumprod(input: Tensor, dim: number): Tensor {
+  const x = floatInput('cumprod', 'input', input);
+  const ax = normalizeAxis('cumprod', dim, x.ndim);
+  const data = scanData('cumprod', 'prod', x, ax, false);
+  return makeOutput('cumprod', data, x.shape, [x], (g, out) => [cumprodVjp(expectFloat('cumprod', g), x, out, ax)], { saves: [[0, 'output']] });
+}
+
+/** Σ_{j≥i} g_j Π_{m≤j, m≠i} x_m along `ax`. */
+function cumprodVjp(g: FloatTensor, x: FloatTensor, out: Tensor, ax: number): Tensor {
+  const n = x.ndim === 0 ? 1 : x.shape[ax]!;
+  if (n === 1) return g; // out = x
+  if (!isGradEnabled()) {
+    // No graph to build: the O(n) kernel, exact through zeros.
+    const data = allocate(x.dtype, x.size, 'cumprod', x.shape);
+    if (x.size > 0) cumprodGrad(x.data, g.data, sizeOf(x.shape.slice(0, ax)), n, sizeOf(x.shape.slice(ax + 1)), data);
+    return constant(data, x.shape);
+  }
+  if (!x.data.includes(0)) return cumsumAlong(expectFloat('cumprod', g.mul(out)), ax, true).div(x);
+  // Through zeros and differentiable again: row i of A is x with x_i replaced by 1, so its running
+  // product at j ≥ i is Π_{m≤j, m≠i} x_m; the upper triangle keeps j ≥ i.
+  const xl = movedim(x, ax, -1);
+  const gl = movedim(g, ax, -1);
+  const diagonal = eye(n, n, { dtype: x.dtype });
+  const upper = triu(ones([n, n], { dtype: x.dtype }));
+  const a = where(diagonal, 1, xl.unsqueeze(-2));
+  const terms = where(upper, cumprod(a, -1).mul(gl.unsqueeze(-2)), 0);
+  return movedim(sum(terms, -1), -1, ax);
+}
+
+/**
+ * `log(Σ_{j≤i} e^{x_j})` along `dim`, computed stably (a running log-add-exp, never exponentiating
+ * large values), as `torch.logcumsumexp`. Its gradient follows PyTorch's formula, which splits the
+ * upstream gradient by sign so that it too stays in log space.
+ * @throws ShapeError if `dim` is out of range.
+ * @example logcumsumexp(tensor([0, 0]), 0) // [0, log 2]
+ */
+export function logcumsumexp(input: Tensor, dim: number): Tensor {
+  const x = floatInput('logcumsumexp', 'input', input);
+  return logcumsumexpAlong(x, normalizeAxis('logcumsumexp', dim, x.ndim), false);
+}
+
+function logcumsumexpAlong(x: FloatTensor, ax: number, reverse: boolean): Tensor {
+  const data = scanData('logcumsumexp', 'logsumexp', x, ax, reverse);
+  return makeOutput(reverse ? 'logcumsumexpReverse' : 'logcumsumexp', data, x.shape, [x], (g, out) => {
+    // grad_i = Σ_j g_j e^{x_i - out_j} over the j whose sums hold x_i, as exp(x_i + lcse_j(log g_j - out_j)),
+    // with positive and negative g apart; the most negative finite number stands for log 0.
+    const lowest = x.dtype === 'float32' ? -3.4028234663852886e38 : -Number.MAX_VALUE;
+    const logAbs = g.abs().log();
+    const part = (sign: Tensor): Tensor => logcumsumexpAlong(expectFloat('logcumsumexp', where(sign, logAbs, lowest).sub(out)), ax, !reverse).add(x).exp();
+    return [part(g.gt(0)).sub(part(g.lt(0)))];
+  }, { saves: [[0, 'output']] });
+}
