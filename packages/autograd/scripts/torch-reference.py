@@ -402,11 +402,12 @@ def norm_calls():
                 src = [[v if v != 0 else 0.3 for v in r] for r in src]
             out.append(call(f'vectorNorm ord {ordv} dim {dim} keepdim {keep}', 'vectorNorm', {'ord': ordv, 'axis': list(dim) if isinstance(dim, tuple) else dim, 'keepdims': keep},
                             lambda t, o=ordv, d=dim, k=keep: torch.linalg.vector_norm(t, o, d, k), [src]))
-    for ordv in ['fro', 1, -1, INF, -INF]:
+    for ordv in ['fro', 'nuc', 1, -1, 2, -2, INF, -INF]:
         out.append(call(f'matrixNorm ord {ordv}', 'matrixNorm', {'ord': ordv}, lambda t, o=ordv: torch.linalg.matrix_norm(t, o), [seeded([2, 3, 4], 31)]))
     out.append(call('matrixNorm fro of a zero matrix', 'matrixNorm', {'ord': 'fro'}, lambda t: torch.linalg.matrix_norm(t), [[[0.0, 0.0], [0.0, 0.0]]]))
     out.append(call('norm fro over dim 1', 'norm', {'p': 'fro', 'axis': 1}, lambda t: torch.norm(t, 'fro', 1), [x]))
     out.append(call('norm p 3', 'norm', {'p': 3}, lambda t: torch.norm(t, 3), [x]))
+    out.append(call('norm nuc', 'norm', {'p': 'nuc'}, lambda t: torch.norm(t, 'nuc'), [seeded([3, 4], 47)]))
     out.append(call('normalize', 'normalize', {}, torch.nn.functional.normalize, [x]))
     out.append(call('normalize p 1 dim -1', 'normalize', {'p': 1, 'axis': -1}, lambda t: torch.nn.functional.normalize(t, 1, -1), [seeded([2, 3], 32)]))
     small = seeded([3, 3], 33).tolist()

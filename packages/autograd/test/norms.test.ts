@@ -154,15 +154,43 @@ describe('matrixNorm and norm', () => {
     assertClose(x.norm(3, [0, 1], true), vectorNorm(x, 3, [0, 1], true), 1e-15);
   });
 
-  it('refuses what needs singular values, and bad axes', () => {
+  it('takes the nuclear and spectral norms from the singular values', () => {
+    // [[3, 0], [0, -4]] has singular values 4 and 3; a rotation of it keeps them.
+    const c = Math.cos(0.3), s = Math.sin(0.3);
+    const x = grad64([[3 * c, 4 * s], [3 * s, -4 * c]]);
+    assertClose(matrixNorm(x, 'nuc'), { data: [7], shape: [] }, 1e-14);
+    assertClose(matrixNorm(x, 2), { data: [4], shape: [] }, 1e-14);
+    assertClose(matrixNorm(x, -2, [-1, -2], true), { data: [3], shape: [1, 1] }, 1e-14);
+    assertClose(norm(x, 'nuc'), { data: [7], shape: [] }, 1e-14);
+    const batch = fc.tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 2 }), fc.noShrink(fc.integer()));
+    fc.assert(
+      fc.property(batch, fc.constantFrom('nuc' as const, 2, -2), ([m, n, b, seed], ord) => {
+        const t = seededTensor([m, b, n], seed, { requiresGrad: false });
+        // Each matrix's singular values are the square roots of the eigenvalues of AᵀA: check through ‖A‖_F² = Σσ² and σ_max ≤ ‖A‖_F.
+        const fro = matrixNorm(t, 'fro', [0, 2]);
+        const got = matrixNorm(t, ord, [0, 2]);
+        expect(got.shape).toEqual([b]);
+        for (let i = 0; i < b; i++) {
+          if (ord === 2) expect(got.data[i]!).toBeLessThanOrEqual(fro.data[i]! * (1 + 1e-12));
+          if (ord === 'nuc') expect(got.data[i]!).toBeGreaterThanOrEqual(fro.data[i]! * (1 - 1e-12));
+        }
+      }),
+      { numRuns: 30 },
+    );
+    const away = fc.tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 }), fc.noShrink(fc.integer())).map(([m, n, seed]) => [seededTensor([2, m, n], seed)]);
+    for (const ord of ['nuc', 2, -2] as const) checkGradProperty((t) => matrixNorm(t!, ord), away, { numRuns: 10 });
+  });
+
+  it('refuses unknown orders and bad axes', () => {
     const x = f64([[1, 2], [3, 4]]);
-    expect(() => matrixNorm(x, 'nuc')).toThrow(/^matrixNorm: ord nuc needs the singular values/);
-    expect(() => matrixNorm(x, 2)).toThrow(ArgumentError);
-    expect(() => matrixNorm(x, 3 as 1)).toThrow(/^matrixNorm: ord must be 'fro', 1, -1, Infinity or -Infinity, got 3/);
+    expect(() => matrixNorm(x, 3)).toThrow(ArgumentError);
+    expect(() => matrixNorm(x, 3)).toThrow(/^matrixNorm: ord must be 'fro', 'nuc', 1, -1, 2, -2, Infinity or -Infinity, got 3/);
+    expect(() => matrixNorm(zeros([0, 2], { dtype: 'float64' }), 2)).toThrow(/^matrixNorm: the 2-norm of an empty matrix/);
+    expect(() => norm(f64([[[1]]]), 'nuc')).toThrow(/^norm: the nuclear norm takes two axes, got undefined \(input \[1,1,1\]\)/);
     expect(() => matrixNorm(f64([1, 2]))).toThrow(/^matrixNorm: needs a tensor of at least 2 dimensions, got shape \[2\] float64/);
     expect(() => matrixNorm(x, 'fro', [0, 0] as [number, number])).toThrow(/^matrixNorm: the two axes must differ/);
     expect(() => matrixNorm(zeros([0, 2], { dtype: 'float64' }), 1)).toThrow(/^matrixNorm: the 1-norm of an empty matrix/);
-    expect(() => norm(x, 'nuc')).toThrow(/^norm: p 'nuc' is not computed here/);
+    expect(() => norm(x, 'max' as 'fro')).toThrow(/^norm: p 'max' is not computed here/);
   });
 });
 

@@ -4,7 +4,8 @@ import { broadcastShapes, formatShape, normalizeAxes, normalizeAxis, reducedShap
 import { noGrad } from '../engine/grad-mode.js';
 import { constant, expectTensor, floatInput, makeOutput, type FloatTensor, type Tensor } from '../tensor.js';
 import { zerosLike } from '../creation.js';
-import { expand, reshape } from './shape.js';
+import { expand, permute, reshape } from './shape.js';
+import { svdvals } from './linalg.js';
 import { where } from './where.js';
 import { abs, clamp, sign, sqrt } from './unary.js';
 import { max, min, sum } from './reduce.js';
@@ -89,18 +90,16 @@ function normVjp(ord: number, gKeep: Tensor, x: Tensor, n: Tensor, axes: number[
   return scaled.mul(where(nonzero, gKeep.div(safe(n).pow(ord - 1)), 0));
 }
 
-/**
- * The order of a matrix norm, as torch.linalg.matrix_norm spells it: 'fro', 'nuc', 1, -1, 2, -2,
- * Infinity or -Infinity. `matrixNorm` computes 'fro', ±1 and ±Infinity.
- */
+/** The order of a matrix norm, as torch.linalg.matrix_norm spells it: 'fro', 'nuc', 1, -1, 2, -2, Infinity or -Infinity. */
 export type MatrixOrd = 'fro' | 'nuc' | number;
 
 /**
  * A matrix norm over the two axes in `axis` (the last two by default), as
- * `torch.linalg.matrix_norm`: 'fro' is √(Σx²); 1 and -1 the largest and smallest absolute column
- * sum; Infinity and -Infinity the largest and smallest absolute row sum. The spectral (2, -2)
- * and nuclear ('nuc') norms need singular values and are not computed here.
- * @throws ArgumentError for another ord, or for 'nuc', 2 or -2.
+ * `torch.linalg.matrix_norm`: 'fro' is √(Σx²); 'nuc' the sum of the singular values, 2 and -2
+ * the largest and smallest; 1 and -1 the largest and smallest absolute column sum; Infinity and
+ * -Infinity the largest and smallest absolute row sum. The singular values' gradient is
+ * `svdvals`' (defined at repeated values too); extremes shared by ties split theirs evenly.
+ * @throws ArgumentError for another ord, or an order other than 'fro' and 'nuc' of an empty matrix.
  * @throws ShapeError if the input has fewer than two dimensions or the axes are out of range or equal.
  * @example matrixNorm(a) // Frobenius norm of each matrix in a batch
  */
@@ -116,33 +115,43 @@ export function matrixNorm(input: Tensor, ord: MatrixOrd = 'fro', axis: readonly
   const col = normalizeAxis('matrixNorm', axis[1], x.ndim);
   if (row === col) throw new ShapeError(`matrixNorm: the two axes must differ, got ${JSON.stringify(axis)} (input ${formatShape(x.shape)})`);
   if (ord === 'fro') return vectorNormAs('matrixNorm', x, 2, [row, col], keepdims);
-  if (ord === 'nuc' || ord === 2 || ord === -2) {
-    throw new ArgumentError(`matrixNorm: ord ${String(ord)} needs the singular values (svdvals), which matrixNorm does not compute (input ${formatShape(x.shape)} ${x.dtype})`);
+  if (ord !== 'nuc' && ord !== 1 && ord !== -1 && ord !== 2 && ord !== -2 && ord !== Infinity && ord !== -Infinity) {
+    throw new ArgumentError(`matrixNorm: ord must be 'fro', 'nuc', 1, -1, 2, -2, Infinity or -Infinity, got ${String(ord)} (input ${formatShape(x.shape)} ${x.dtype})`);
   }
-  if (ord !== 1 && ord !== -1 && ord !== Infinity && ord !== -Infinity) {
-    throw new ArgumentError(`matrixNorm: ord must be 'fro', 1, -1, Infinity or -Infinity, got ${String(ord)} (input ${formatShape(x.shape)} ${x.dtype})`);
+  if (ord !== 'nuc' && (x.shape[row] === 0 || x.shape[col] === 0)) {
+    throw new ArgumentError(`matrixNorm: the ${ord}-norm of an empty matrix has no value (input ${formatShape(x.shape)} ${x.dtype})`);
+  }
+  const reducedAxes = [row, col].sort((a, b) => a - b);
+  if (ord === 'nuc' || ord === 2 || ord === -2) {
+    const others = x.shape.map((_, i) => i).filter((i) => i !== row && i !== col);
+    const s = svdvals(permute(x, [...others, row, col]));
+    const out = ord === 'nuc' ? sum(s, -1) : ord === 2 ? max(s, -1) : min(s, -1);
+    return keepdims ? reshape(out, reducedShape(x.shape, reducedAxes, true)) : out;
   }
   // 1-norms sum each column (over the rows), ∞-norms each row (over the columns).
   const [summed, other] = Math.abs(ord) === 1 ? [row, col] : [col, row];
-  if (x.shape[row] === 0 || x.shape[col] === 0) {
-    throw new ArgumentError(`matrixNorm: the ${ord}-norm of an empty matrix has no value (input ${formatShape(x.shape)} ${x.dtype})`);
-  }
   const sums = sum(abs(x), summed, true);
   const out = ord > 0 ? max(sums, other, true) : min(sums, other, true);
-  return keepdims ? out : reshape(out, reducedShape(x.shape, [row, col].sort((a, b) => a - b), false));
+  return keepdims ? out : reshape(out, reducedShape(x.shape, reducedAxes, false));
 }
 
 /**
  * The norm of `torch.norm`: a vector p-norm over `axis` (all axes by default) for a number p,
  * and for 'fro' the square root of the sum of squares over the axes (the Frobenius norm of a
  * matrix). 'nuc' (the nuclear norm) needs singular values and is not computed here. Gradients
- * as `vectorNorm`: 0 at the zero vector.
- * @throws As `vectorNorm`; ArgumentError for 'nuc' or another string.
+ * as `vectorNorm`: 0 at the zero vector. 'nuc' is the nuclear norm over two axes (all of a
+ * matrix's by default), as `matrixNorm`.
+ * @throws As `vectorNorm` and `matrixNorm`; ArgumentError for another string.
  * @example norm(x) // √Σx² over all elements
  */
 export function norm(input: Tensor, p: number | 'fro' | 'nuc' = 'fro', axis?: Axis, keepdims = false): Tensor {
   const x = floatInput('norm', 'input', input);
   if (p === 'fro') return vectorNormAs('norm', x, 2, axis, keepdims);
+  if (p === 'nuc') {
+    const pair = axis === undefined ? x.shape.map((_, i) => i) : typeof axis === 'number' ? [axis] : axis;
+    if (pair.length !== 2) throw new ShapeError(`norm: the nuclear norm takes two axes, got ${JSON.stringify(axis)} (input ${formatShape(x.shape)})`);
+    return matrixNorm(x, 'nuc', [pair[0]!, pair[1]!], keepdims);
+  }
   if (typeof p === 'string') {
     throw new ArgumentError(`norm: p '${p}' is not computed here; p is a number or 'fro' (input ${formatShape(x.shape)} ${x.dtype})`);
   }
