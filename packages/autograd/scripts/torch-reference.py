@@ -12,6 +12,11 @@ function of them (of the op's results, through a function that does not depend o
 of eigenvectors and singular vectors), and its gradients for a fixed upstream gradient.
 test/torch-linalg-reference.test.ts runs the same functions, named by the case.
 
+Selection and order ('order'): one call of the chainrule function named in the entry on given
+inputs, its outputs (values, indices, counts) and the float64 gradients of its float inputs;
+test/torch-order-reference.test.ts checks them. Calls ('calls': contractions, norms, statistics,
+lerp, nanToNum): one call each with its options, checked by test/torch-reference-calls.test.ts.
+
     apt-get install python3-torch      # or pip install torch
     /usr/bin/python3 packages/autograd/scripts/torch-reference.py
 
@@ -460,6 +465,73 @@ def elementwise_calls():
     ]
 
 
+NAN = math.nan
+
+
+def f(*v):
+    return ('float', list(v))
+
+
+def i(*v):
+    return ('int', list(v))
+
+
+# Selection and order ('order'): (chainrule function, its arguments after the tensors, the PyTorch
+# call, inputs as (kind, values, shape)). Values are chosen with ties and NaN where the op defines
+# what happens to them, and distinct where PyTorch leaves the choice among ties open.
+ORDER = [
+    ('argmax', [1], lambda x: torch.argmax(x, 1), [(*f(1, 5, 5, NAN, 2, NAN, 0, -1, 3, 3, 3, 3), [3, 4])]),
+    ('argmin', [0, True], lambda x: torch.argmin(x, 0, keepdim=True), [(*f(1, 5, -5, NAN, 2, NAN, 0, -1, 3, 3, -5, 3), [3, 4])]),
+    ('argmax', [], torch.argmax, [(*f(2, 7, 7, 1, 0, 7), [2, 3])]),
+    ('argmax', [-1], lambda x: torch.argmax(x, -1), [(*i(4, 9, 9, -2, 9, 0), [2, 3])]),
+    ('maxWithIndices', [1], lambda x: torch.max(x, 1), [(*f(1, 5, 5, NAN, 2, NAN, 0, -1, 3, 3, 3, 3), [3, 4])]),
+    ('minWithIndices', [0, True], lambda x: torch.min(x, 0, keepdim=True), [(*f(1, 5, -5, NAN, 2, NAN, 0, -1, 3, 3, -5, 3), [3, 4])]),
+    ('sort', [1], lambda x: torch.sort(x, dim=1, stable=True), [(*f(3, 1, NAN, 1, -0.0, 0, 2, NAN, 2, -1, 5, 5), [2, 6])]),
+    ('sort', [0, {'descending': True}], lambda x: torch.sort(x, dim=0, descending=True, stable=True), [(*f(3, 1, NAN, 1, -2, 0, 2, NAN, 2, 3, 5, 5), [4, 3])]),
+    ('sort', [], lambda x: torch.sort(x, stable=True), [(*i(3, -1, 3, 0, 7), [5])]),
+    ('argsort', [-1, {'descending': True}], lambda x: torch.argsort(x, dim=-1, descending=True, stable=True), [(*f(3, 1, NAN, 1, 0, 2, 2, NAN), [2, 4])]),
+    ('topk', [2], lambda x: torch.topk(x, 2), [(*f(0.5, 3, -1, 2, 9, 4, -7, 8, 1, 1.5, 6, -2), [3, 4])]),
+    ('topk', [3, 0, {'largest': False}], lambda x: torch.topk(x, 3, 0, largest=False), [(*f(0.5, 3, -1, 2, 9, 4, -7, 8, 1, 1.5, 6, -2), [4, 3])]),
+    ('topk', [2], lambda x: torch.topk(x, 2), [(*f(1, NAN, 3, 2), [4])]),
+    ('kthvalue', [2], lambda x: torch.kthvalue(x, 2), [(*f(0.5, 3, -1, 2, 9, 4, -7, 8, 1, 1.5, 6, -2), [3, 4])]),
+    ('kthvalue', [3, 0, True], lambda x: torch.kthvalue(x, 3, 0, keepdim=True), [(*f(0.5, 3, -1, 2, 9, 4, -7, 8, 1, 1.5, 6, -2), [4, 3])]),
+    ('median', [1], lambda x: torch.median(x, 1), [(*f(0.5, 3, -1, 2, 9, 4, -7, 8, 1, NAN, 6, NAN), [3, 4])]),
+    ('median', [0], lambda x: torch.median(x, 0), [(*f(0.5, 3, -1, 2, 9, 4, -7, 8, 1), [3, 3])]),
+    ('median', [], torch.median, [(*f(2, 1, 2, 3, 2, 5, 0, 7), [2, 4])]),
+    ('median', [], torch.median, [(*f(2, 1, NAN, 3), [4])]),
+    ('unique', [{'returnInverse': True, 'returnCounts': True}], lambda x: torch.unique(x, return_inverse=True, return_counts=True), [(*f(3, 1, -0.0, 3, 2, 0, 1, 3), [2, 4])]),
+    ('unique', [], torch.unique, [(*i(5, -2, 5, 0, -2), [5])]),
+    ('searchsorted', [], torch.searchsorted, [(*f(1, 2, 2, 3, 5), [5]), (*f(0, 1, 2, 2.5, 5, 6, NAN), [7])]),
+    ('searchsorted', [{'right': True}], lambda s, v: torch.searchsorted(s, v, right=True), [(*f(1, 2, 2, 3, 5), [5]), (*f(0, 1, 2, 2.5, 5, 6, NAN), [7])]),
+    ('searchsorted', [], torch.searchsorted, [(*f(1, 3, 5, -1, 0, 1), [2, 3]), (*f(3, 0, 2, 1), [2, 2])]),
+    ('bincount', [], torch.bincount, [(*i(1, 1, 3, 0, 6, 3), [6])]),
+    ('bincount', [{'minlength': 9}], lambda x: torch.bincount(x, minlength=9), [(*i(1, 1, 3), [3])]),
+]
+
+
+def order_entry(name, args, fn, specs):
+    xs = []
+    for kind, data, shape in specs:
+        t = torch.tensor(data, dtype=torch.float64 if kind == 'float' else torch.int64).reshape(shape)
+        xs.append(t.requires_grad_(True) if kind == 'float' and name not in ('searchsorted', 'unique') else t)
+    ys = fn(*xs)
+    ys = list(ys) if isinstance(ys, (tuple, list)) else [ys]
+    # Float outputs get an upstream gradient; integer ones (indices, counts) have none. searchsorted and
+    # unique are not differentiable in PyTorch: their inputs do not require grad.
+    gs = [torch.tensor(upstream(y.numel()), dtype=torch.float64).reshape(y.shape) if y.is_floating_point() else None for y in ys]
+    pairs = [(y, g) for y, g in zip(ys, gs) if g is not None and y.requires_grad]
+    if pairs:
+        torch.autograd.backward([y for y, _ in pairs], [g for _, g in pairs])
+    return {
+        'fn': name,
+        'args': args,
+        'inputs': [{'dtype': kind, 'shape': shape, 'data': values(x.reshape(-1))} for (kind, _, shape), x in zip(specs, xs)],
+        'outputs': [{'dtype': 'float' if y.is_floating_point() else 'int', 'shape': list(y.shape), 'data': values(y.reshape(-1))} for y in ys],
+        'upstream': [values(g.reshape(-1)) if g is not None else None for g in gs],
+        'grads64': [values(x.grad.reshape(-1)) if x.grad is not None else None for x in xs],
+    }
+
+
 def main():
     entries = [entry(name, fn, [points]) for name, (fn, points) in UNARY.items()]
     entries += [entry(name, fn, [a, b]) for name, (fn, a, b) in BINARY.items()]
@@ -468,12 +540,14 @@ def main():
     out = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'test', 'fixtures', 'torch-reference.json')
     shaped = [shaped_entry(i) for i in range(len(SHAPED))]
     doc = {'torch': torch.__version__, 'entries': entries, 'shaped': shaped, 'linalg': linalg, 'calls': calls}
+    order = [order_entry(*e) for e in ORDER]
+    doc['order'] = order
     tmp = out + '.tmp'
     with open(tmp, 'w') as f:
         json.dump(doc, f, indent=1)
         f.write('\n')
     os.replace(tmp, out)  # atomic: a failed run never leaves half a file
-    print(f'wrote {len(entries)} elementwise, {len(shaped)} shaped, {len(linalg)} linalg entries and {len(calls)} calls to {os.path.normpath(out)}')
+    print(f'wrote {len(entries)} elementwise, {len(shaped)} shaped, {len(linalg)} linalg, {len(order)} selection/order entries and {len(calls)} calls to {os.path.normpath(out)}')
 
 
 if __name__ == '__main__':

@@ -16,6 +16,10 @@ export {
   type CreateOptions, type RandomOptions, type NumericArray, type NestedBooleans,
 } from './creation.js';
 export { Generator, manualSeed, type GeneratorState } from './random.js';
+export {
+  randint, randperm, bernoulli, multinomial, categorical, normal, uniform, dropout,
+  type SampleOptions, type ParameterSampleOptions, type MultinomialOptions, type FunctionalDropoutOptions,
+} from './ops/sampling.js';
 // The op functions, for callers who prefer `add(a, b)` to `a.add(b)`.
 export { add, sub, mul, div, pow, atan2, maximum, minimum, hypot, logaddexp, xlogy, copysign, fmod, remainder } from './ops/binary.js';
 export { neg, exp, expm1, log, log1p, sqrt, abs, sign, tanh, sigmoid, relu, leakyRelu, gelu, silu, softplus, sin, cos, erf, square, reciprocal, clamp, isFinite, isNan, isInf, tan, asin, acos, atan, sinh, cosh, asinh, acosh, atanh, exp2, log2, log10, mish, elu, selu, celu, hardtanh, relu6, hardsigmoid, hardswish, logsigmoid, softsign, tanhshrink, floor, ceil, round, trunc, frac } from './ops/unary.js';
@@ -36,6 +40,10 @@ export { crossEntropy, type CrossEntropyOpOptions, type CrossEntropyReduction } 
 export { softmax, logSoftmax } from './ops/softmax.js';
 export { gather } from './ops/gather.js';
 export { where } from './ops/where.js';
+export {
+  argmax, argmin, maxWithIndices, minWithIndices, sort, argsort, topk, kthvalue, median, unique, searchsorted, bincount,
+  type ValuesIndices, type SortOptions, type TopkOptions, type UniqueOptions, type UniqueResult, type UniqueValues, type UniqueInverse, type UniqueCounts, type WithInverse, type WithCounts, type SearchSortedOptions, type BincountOptions,
+} from './ops/order.js';
 export { eq, ne, lt, le, gt, ge, logicalAnd, logicalOr, logicalXor, logicalNot, any, all } from './ops/compare.js';
 export { toDtype } from './ops/cast.js';
 // Contractions, norms, statistics, lerp and nanToNum.

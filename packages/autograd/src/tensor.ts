@@ -23,6 +23,8 @@ import { addmm, baddbmm, bmm, outer, type AddmmOptions } from './ops/products.js
 import { norm } from './ops/norms.js';
 import { nanmean, nanquantile, nanstd, nansum, nanvar, quantile, type QuantileOptions } from './ops/statistics.js';
 import { lerp } from './ops/lerp.js';
+import * as order from './ops/order.js';
+import * as sampling from './ops/sampling.js';
 import { isGradEnabled } from './engine/grad-mode.js';
 import { captureCreationSite, checkFinite, checksForward, isAnomalyEnabled } from './engine/anomaly.js';
 import { versionOf, writeCount } from './engine/versions.js';
@@ -481,6 +483,24 @@ export class Tensor implements Vertex {
   /** `this + weight·(end - this)`. */ lerp(end: Tensor, weight: TensorLike): Tensor { return lerp(this, end, weight); }
   /** NaN, +Inf and -Inf replaced (by default 0 and the dtype's extremes). */
   nanToNum(options: { nan?: number; posinf?: number; neginf?: number } = {}): Tensor { return unary.nanToNum(this, options); }
+  // Selection and order: int32 indices; values gathered from this tensor, so their gradient goes to the selected places.
+  /** Position (int32) of the maximum along `axis` (all elements by default); first on ties, NaN wins. */ argmax(axis?: number, keepdims = false): Tensor { return order.argmax(this, axis, keepdims); }
+  /** Position (int32) of the minimum along `axis` (all elements by default); first on ties, NaN wins. */ argmin(axis?: number, keepdims = false): Tensor { return order.argmin(this, axis, keepdims); }
+  /** Maximum along `axis` with its position (`torch.max(x, dim)`); the gradient goes to that position. */ maxWithIndices(axis: number, keepdims = false): order.ValuesIndices { return order.maxWithIndices(this, axis, keepdims); }
+  /** Minimum along `axis` with its position (`torch.min(x, dim)`); the gradient goes to that position. */ minWithIndices(axis: number, keepdims = false): order.ValuesIndices { return order.minWithIndices(this, axis, keepdims); }
+  /** Stable sort along `axis` (the last by default); NaN last ascending, first descending. */ sort(axis = -1, options: order.SortOptions = {}): order.ValuesIndices { return order.sort(this, axis, options); }
+  /** The positions (int32) that sort this along `axis`. */ argsort(axis = -1, options: order.SortOptions = {}): Tensor { return order.argsort(this, axis, options); }
+  /** The k largest (or smallest) elements along `axis` and their positions. */ topk(k: number, axis = -1, options: order.TopkOptions = {}): order.ValuesIndices { return order.topk(this, k, axis, options); }
+  /** The k-th smallest element (k from 1) along `axis` and its position. */ kthvalue(k: number, axis = -1, keepdims = false): order.ValuesIndices { return order.kthvalue(this, k, axis, keepdims); }
+  /** The lower median of all elements (0-d), or along `axis` with positions. */
+  median(): Tensor;
+  median(axis: number, keepdims?: boolean): order.ValuesIndices;
+  median(axis?: number, keepdims = false): Tensor | order.ValuesIndices { return axis === undefined ? order.median(this) : order.median(this, axis, keepdims); }
+  /** Counts (int32) of each value 0..max of this 1-D int32 tensor, or sums of `weights`. */ bincount(options: order.BincountOptions = {}): Tensor { return order.bincount(this, options); }
+
+  // Random draws with this tensor as the distribution's parameters.
+  /** 1 with probability this (elementwise, in [0, 1]), else 0; this tensor's shape and float dtype. */ bernoulli(options: sampling.SampleOptions = {}): Tensor { return sampling.bernoulli(this, options); }
+  /** Category indices (int32) drawn from the rows of this 1-D or 2-D tensor of probabilities. */ multinomial(numSamples: number, options: sampling.MultinomialOptions = {}): Tensor { return sampling.multinomial(this, numSamples, options); }
 
   /** Softmax along `axis` (the last by default). */ softmax(axis = -1): Tensor { return softmax(this, axis); }
   /** Log of softmax along `axis`, computed stably. */ logSoftmax(axis = -1): Tensor { return logSoftmax(this, axis); }

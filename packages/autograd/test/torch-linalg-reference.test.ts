@@ -1,15 +1,13 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import {
   Tensor, arange, cholesky, choleskySolve, concat, det, eigh, eye, inv, lstsq, matrixExp, matrixPower, pinv, qr, slogdet, solve, svd, svdvals,
   tensor, triangularSolve,
 } from '@chainrule/autograd';
+import { decode, torchFixture, type Encoded } from './helpers/torch-fixture.js';
 
 // PyTorch's values for the `linalg` cases of scripts/torch-reference.py: each case's function,
 // written here again with chainrule's ops under the same name, runs on the same inputs; its
 // forward and its float64 gradients for the same upstream gradient must match.
-
-type Encoded = number | 'NaN' | 'Infinity' | '-Infinity' | '-0';
 
 interface Flat {
   shape: number[];
@@ -24,11 +22,7 @@ interface LinalgCase {
   grads64: Encoded[][];
 }
 
-const fixture = JSON.parse(readFileSync(new URL('./fixtures/torch-reference.json', import.meta.url), 'utf8')) as { torch: string; linalg: LinalgCase[] };
-
-function decode(v: Encoded): number {
-  return typeof v === 'number' ? v : v === 'NaN' ? NaN : v === 'Infinity' ? Infinity : v === '-Infinity' ? -Infinity : -0;
-}
+const fixture = torchFixture<{ linalg: LinalgCase[] }>();
 
 const f64 = (data: number[] | Float64Array, shape: number[]): Tensor => tensor(Float64Array.from(data), { shape });
 

@@ -1,15 +1,14 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import {
   addmm, baddbmm, bmm, cdist, cosineSimilarity, einsum, lerp, matrixNorm, nanmean, nanquantile, nansum, nanToNum, norm, normalize,
   outer, pairwiseDistance, quantile, tensor, tensordot, vectorNorm, type MatrixOrd, type QuantileInterpolation, type Tensor,
 } from '@chainrule/autograd';
+import { decode, torchFixture, type Encoded } from './helpers/torch-fixture.js';
 
 // PyTorch's values for the ops called with options in scripts/torch-reference.py (the `calls`
 // of the fixture): forward in float64 and float32 and float64 gradients for a fixed upstream
 // gradient, each checked against the chainrule function of the same op.
 
-type Encoded = number | 'NaN' | 'Infinity' | '-Infinity' | '-0';
 type Args = Record<string, unknown>;
 
 interface Call {
@@ -24,11 +23,7 @@ interface Call {
   grads64: (Encoded[] | null)[];
 }
 
-const fixture = JSON.parse(readFileSync(new URL('./fixtures/torch-reference.json', import.meta.url), 'utf8')) as { torch: string; calls: Call[] };
-
-function decode(v: Encoded): number {
-  return typeof v === 'number' ? v : v === 'NaN' ? NaN : v === 'Infinity' ? Infinity : v === '-Infinity' ? -Infinity : -0;
-}
+const fixture = torchFixture<{ calls: Call[] }>();
 
 const num = (v: unknown): number => (typeof v === 'number' ? v : decode(v as Encoded));
 const opt = (args: Args, key: string): number | undefined => (args[key] === undefined || args[key] === null ? undefined : num(args[key]));

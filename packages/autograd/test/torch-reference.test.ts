@@ -1,14 +1,12 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import * as chainrule from '@chainrule/autograd';
+import { decode, torchFixture, upstreamTotal, type Encoded } from './helpers/torch-fixture.js';
 import { tensor, type Tensor } from '@chainrule/autograd';
 
 // PyTorch's values for each op in scripts/torch-reference.py (forward in float64 and float32,
 // float64 gradients for a fixed upstream gradient), checked against the Tensor method of the
 // same name. The points include kinks, poles, signed zeros and infinities, where NaN must be
 // NaN exactly where PyTorch has it.
-
-type Encoded = number | 'NaN' | 'Infinity' | '-Infinity' | '-0';
 
 interface Entry {
   name: string;
@@ -32,11 +30,7 @@ interface ShapedEntry {
   grads64: Encoded[][];
 }
 
-const fixture = JSON.parse(readFileSync(new URL('./fixtures/torch-reference.json', import.meta.url), 'utf8')) as { torch: string; entries: Entry[]; shaped: ShapedEntry[] };
-
-function decode(v: Encoded): number {
-  return typeof v === 'number' ? v : v === 'NaN' ? NaN : v === 'Infinity' ? Infinity : v === '-Infinity' ? -Infinity : -0;
-}
+const fixture = torchFixture<{ entries: Entry[]; shaped: ShapedEntry[] }>();
 
 /** Each element equal to PyTorch's within `rtol` (NaN where it has NaN, infinities exactly). */
 function expectMatches(what: string, got: ArrayLike<number>, want: Encoded[], rtol: number): void {
@@ -98,12 +92,7 @@ describe(`PyTorch ${fixture.torch} reference values of shaped ops`, () => {
         expectMatches(`${e.fn} output ${k} float64`, y.data, e.outputs[k]!.forward64, 1e-14);
       });
       // One backward through the sum of <output, upstream> reaches every input once.
-      const total = ys
-        .flatMap((y, k) => {
-          const g = e.upstream[k];
-          return g === null || g === undefined ? [] : [y.mul(tensor(Float64Array.from(g, decode), { shape: y.shape })).sum()];
-        })
-        .reduce((a, b) => a.add(b));
+      const total = upstreamTotal(ys, e.upstream);
       total.backward();
       inputs.forEach((x, i) => expectMatches(`${e.fn} gradient of input ${i}`, x.grad?.data ?? new Float64Array(x.size), e.grads64[i]!, 1e-14));
       const ys32 = callShaped(e, e.inputs.map((i) => tensor(Float32Array.from(i.data, decode), { shape: i.shape })));

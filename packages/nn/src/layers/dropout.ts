@@ -1,4 +1,4 @@
-import { ArgumentError, Generator, Tensor, rand } from '@chainrule/autograd';
+import { ArgumentError, Generator, Tensor, dropout } from '@chainrule/autograd';
 import { Module } from '../module.js';
 
 /** Options of `Dropout`. */
@@ -29,15 +29,9 @@ export class Dropout extends Module {
     this.generator = options.generator ?? (options.seed === undefined ? undefined : new Generator(options.seed));
   }
 
-  /** In training, `x` times a fresh random mask of 0 and 1/(1-p); in evaluation, `x` itself. */
+  /** In training, `x` times a fresh random mask of 0 and 1/(1-p) (the functional `dropout`); in evaluation, `x` itself. */
   forward(x: Tensor): Tensor {
-    if (!this.training || this.p === 0) return x;
-    const u = rand([x.size], { dtype: 'float64', generator: this.generator }).data;
-    const mask = x.dtype === 'float32' ? new Float32Array(x.size) : new Float64Array(x.size);
-    // p = 1 drops everything (scale would be Inf; PyTorch returns zeros too).
-    const scale = this.p === 1 ? 0 : 1 / (1 - this.p);
-    for (let i = 0; i < mask.length; i++) mask[i] = u[i]! < this.p ? 0 : scale;
-    return x.mul(new Tensor(mask, x.shape));
+    return dropout(x, this.p, { training: this.training, generator: this.generator });
   }
 
   protected override describe(): string {

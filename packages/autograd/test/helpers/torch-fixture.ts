@@ -1,0 +1,30 @@
+import { readFileSync } from 'node:fs';
+import { tensor, type Tensor } from '@chainrule/autograd';
+
+// The PyTorch fixture (scripts/torch-reference.py writes it), shared by the test files that
+// check one section each.
+
+/** A number as the fixture writes it: JSON has no NaN, infinities or -0, so those are strings. */
+export type Encoded = number | 'NaN' | 'Infinity' | '-Infinity' | '-0';
+
+export function decode(v: Encoded): number {
+  return typeof v === 'number' ? v : v === 'NaN' ? NaN : v === 'Infinity' ? Infinity : v === '-Infinity' ? -Infinity : -0;
+}
+
+/** The fixture, typed by the sections a test reads. */
+export function torchFixture<T extends object>(): { torch: string } & T {
+  return JSON.parse(readFileSync(new URL('../fixtures/torch-reference.json', import.meta.url), 'utf8')) as { torch: string } & T;
+}
+
+/**
+ * Σ_k <outputs[k], upstream[k]> over the outputs that have an upstream gradient: one backward of
+ * it reaches every input once, with PyTorch's gradients for those upstreams.
+ */
+export function upstreamTotal(outputs: readonly Tensor[], upstream: readonly (readonly Encoded[] | null | undefined)[]): Tensor {
+  return outputs
+    .flatMap((y, k) => {
+      const g = upstream[k];
+      return g === null || g === undefined ? [] : [y.mul(tensor(Float64Array.from(g, decode), { shape: y.shape })).sum()];
+    })
+    .reduce((a, b) => a.add(b));
+}
