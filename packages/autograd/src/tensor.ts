@@ -485,8 +485,8 @@ export class Tensor implements Vertex {
   /** Batched matrix product of 3-D tensors with one batch size. */ bmm(mat2: Tensor): Tensor { return bmm(this, mat2); }
   /** `beta·this + alpha·(mat1·mat2)`. */ addmm(mat1: Tensor, mat2: Tensor, options: AddmmOptions = {}): Tensor { return addmm(this, mat1, mat2, options); }
   /** `beta·this + alpha·bmm(batch1, batch2)`. */ baddbmm(batch1: Tensor, batch2: Tensor, options: AddmmOptions = {}): Tensor { return baddbmm(this, batch1, batch2, options); }
-  /** Vector p-norm over `axis` (all by default), or 'fro'; gradient 0 at the zero vector. */
-  norm(p: number | 'fro' = 'fro', axis?: number | readonly number[], keepdims = false): Tensor { return norm(this, p, axis, keepdims); }
+  /** Vector p-norm over `axis` (all by default), 'fro' or 'nuc'; gradient 0 at the zero vector. */
+  norm(p: number | 'fro' | 'nuc' = 'fro', axis?: number | readonly number[], keepdims = false): Tensor { return norm(this, p, axis, keepdims); }
   /** Sum over `axis`, NaN taken as 0. */ nansum(axis?: number | readonly number[], keepdims = false): Tensor { return nansum(this, axis, keepdims); }
   /** Mean of the non-NaN elements over `axis`. */ nanmean(axis?: number | readonly number[], keepdims = false): Tensor { return nanmean(this, axis, keepdims); }
   /** Variance of the non-NaN elements over `axis`; options as `var`. */

@@ -127,3 +127,14 @@ describe('einsum', () => {
     expect(Array.from(m.data)).toEqual([1, 2, 3, 4]);
   });
 });
+
+describe('einsum of integer and bool operands', () => {
+  it('computes in float, taking a float operand’s width', () => {
+    const i = tensor([[1, 2], [3, 4]], { dtype: 'int32' });
+    expect(einsum('ij,jk->ik', i, i).dtype).toBe('float32');
+    expect(einsum('ii', i).item()).toBe(5);
+    const mixed = einsum('ij,j->i', i, f64([1, 1]));
+    expect(mixed.dtype).toBe('float64');
+    expect(mixed.toArray()).toEqual([3, 7]);
+  });
+});

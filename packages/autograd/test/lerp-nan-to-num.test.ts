@@ -81,3 +81,17 @@ describe('nanToNum', () => {
     expect(() => nanToNum(f64([1]), { nan: '0' as unknown as number })).toThrow(/^nanToNum: nan must be a number, got string \(input float64 \[1\]\)/);
   });
 });
+
+describe('integer and bool inputs', () => {
+  it('lerp promotes as a float op; nanToNum copies an integer tensor', () => {
+    const out = lerp(tensor([0, 10], { dtype: 'int32' }), f64([10, 20]), 0.5);
+    expect(out.dtype).toBe('float64');
+    expect(out.toArray()).toEqual([5, 15]);
+    expect(lerp(tensor([0, 10], { dtype: 'int32' }), tensor([10, 20], { dtype: 'int32' }), 0.25).dtype).toBe('float32');
+    const i = tensor([1, -2], { dtype: 'int32' });
+    const copy = nanToNum(i);
+    expect(copy.dtype).toBe('int32');
+    expect(copy.toArray()).toEqual([1, -2]);
+    expect(copy.data).not.toBe(i.data);
+  });
+});

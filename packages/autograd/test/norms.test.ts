@@ -334,3 +334,16 @@ describe('cdist', () => {
     expect(() => cdist(f64([[1, 2]]), f64([[1, 2]]), { computeMode: 'fast' as 'use_mm_for_euclid_dist' })).toThrow(/^cdist: computeMode must be one of/);
   });
 });
+
+describe('integer and bool inputs', () => {
+  it('are taken as float by the norms and distances', () => {
+    const i = tensor([[3, 4], [0, 0]], { dtype: 'int32' });
+    expect(vectorNorm(i, 2, 1).dtype).toBe('float32');
+    expect(vectorNorm(i, 2, 1).toArray()).toEqual([5, 0]);
+    expect(matrixNorm(i, 1).item()).toBe(4);
+    expect(normalize(i).toArray()).toEqual([[0.6, 0.8], [0, 0]].map((r) => r.map(Math.fround)));
+    expect(cdist(i, f64([[0, 0]])).dtype).toBe('float64');
+    expect(cdist(i, f64([[0, 0]])).toArray()).toEqual([[5], [0]]);
+    expect(pairwiseDistance(tensor([[true, false]], { dtype: 'bool' }), tensor([[0, 0]]), { eps: 0 }).toArray()).toEqual([1]);
+  });
+});

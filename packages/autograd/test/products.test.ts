@@ -178,3 +178,18 @@ describe('bmm, addmm and baddbmm', () => {
     expect(Array.from(a3.data)).toEqual(before);
   });
 });
+
+describe('integer and bool operands', () => {
+  it('are computed in float by the matrix products, and outer keeps integers as PyTorch', () => {
+    const i = tensor([[1, 2], [3, 4]], { dtype: 'int32' });
+    const d = f64([[1, 0], [0, 1]]);
+    expect(tensordot(i, d, 1).dtype).toBe('float64'); // an integer beside float64 takes float64
+    expect(tensordot(i, i, 1).toArray()).toEqual([[7, 10], [15, 22]]);
+    expect(tensordot(i, i, 1).dtype).toBe('float32');
+    expect(addmm(tensor([1, 1], { dtype: 'int32' }), i, d).toArray()).toEqual([[2, 3], [4, 5]]);
+    expect(bmm(i.reshape(1, 2, 2), tensor([[[1], [1]]], { dtype: 'bool' })).toArray()).toEqual([[[3], [7]]]);
+    const o = outer(tensor([1, 2], { dtype: 'int32' }), tensor([3, 4], { dtype: 'int32' }));
+    expect(o.dtype).toBe('int32');
+    expect(o.toArray()).toEqual([[3, 4], [6, 8]]);
+  });
+});

@@ -183,3 +183,15 @@ describe('quantile and nanquantile', () => {
     expect(Array.from(x.data)).toEqual([1, 2, 3, 4]);
   });
 });
+
+describe('integer inputs', () => {
+  it('nansum keeps integers; the means, variances and quantiles compute in float', () => {
+    const i = tensor([[1, 2], [3, 4]], { dtype: 'int32' });
+    expect(nansum(i).dtype).toBe('int32');
+    expect(nansum(i).item()).toBe(10);
+    expect(nanmean(i, 1).dtype).toBe('float32');
+    expect(nanmean(i, 1).toArray()).toEqual([1.5, 3.5]);
+    expect(nanvar(i, 1).toArray()).toEqual([0.25, 0.25]);
+    expect(quantile(i, 0.5, 1).toArray()).toEqual([1.5, 3.5]);
+  });
+});

@@ -122,14 +122,15 @@ export function matrixNorm(input: Tensor, ord: MatrixOrd = 'fro', axis: readonly
   if (ord !== 1 && ord !== -1 && ord !== Infinity && ord !== -Infinity) {
     throw new ArgumentError(`matrixNorm: ord must be 'fro', 'nuc', 1, -1, 2, -2, Infinity or -Infinity, got ${String(ord)} (input ${formatShape(x.shape)} ${x.dtype})`);
   }
-  // 1-norms sum each column (over the rows), ∞-norms each row (over the columns).
-  const [summed, other] = Math.abs(ord) === 1 ? [row, col] : [col, row];
   if (x.shape[row] === 0 || x.shape[col] === 0) {
     throw new ArgumentError(`matrixNorm: the ${ord}-norm of an empty matrix has no value (input ${formatShape(x.shape)} ${x.dtype})`);
   }
+  const reducedAxes = [row, col].sort((a, b) => a - b);
+  // 1-norms sum each column (over the rows), ∞-norms each row (over the columns).
+  const [summed, other] = Math.abs(ord) === 1 ? [row, col] : [col, row];
   const sums = sum(abs(x), summed, true);
   const out = ord > 0 ? max(sums, other, true) : min(sums, other, true);
-  return keepdims ? out : reshape(out, reducedShape(x.shape, [row, col].sort((a, b) => a - b), false));
+  return keepdims ? out : reshape(out, reducedShape(x.shape, reducedAxes, false));
 }
 
 /** The nuclear (sum) or spectral (largest, smallest) norm from the singular values of the matrices on axes row and col. */
