@@ -46,8 +46,8 @@ const cases: BinaryCase[] = [
   { name: 'logaddexp', op: logaddexp, method: (a, b) => a.logaddexp(b), ref: (a, b) => Math.log(Math.exp(a) + Math.exp(b)), grad: { scalar: 0.8 } },
   { name: 'xlogy', op: xlogy, method: (a, b) => a.xlogy(b), ref: (a, b) => (a === 0 ? 0 : a * Math.log(b)), grad: { domain: [{}, { min: 0.2, max: 3 }], scalar: 0.8 } },
   { name: 'copysign', op: copysign, method: (a, b) => a.copysign(b), ref: (a, b) => (b < 0 || Object.is(b, -0) ? -Math.abs(a) : Math.abs(a)), grad: { domain: [{ avoid: [0] }, { avoid: [0] }], scalar: -0.8 } },
-  { name: 'fmod', op: fmod, method: (a, b) => a.fmod(b), ref: refFmod, rtol: 0, grad: { domain: [{}, { min: 0.3, max: 2 }], scalar: 0.7 } },
-  { name: 'remainder', op: remainder, method: (a, b) => a.remainder(b), ref: refRemainder, rtol: 0, grad: { domain: [{}, { min: 0.3, max: 2 }], scalar: 0.7 } },
+  { name: 'fmod', op: fmod, method: (a, b) => a.fmod(b), ref: refFmod, rtol: 0, grad: { domain: [{}, { min: 0.3, max: 2 }], kinkAtMultiples: true, scalar: 0.75 } },
+  { name: 'remainder', op: remainder, method: (a, b) => a.remainder(b), ref: refRemainder, rtol: 0, grad: { domain: [{}, { min: 0.3, max: 2 }], kinkAtMultiples: true, scalar: 0.75 } },
   { name: 'maximum', op: maximum, method: (a, b) => a.maximum(b), ref: Math.max, grad: { kinkAtTie: true, scalar: 0.3 } },
   { name: 'minimum', op: minimum, method: (a, b) => a.minimum(b), ref: Math.min, grad: { kinkAtTie: true, scalar: 0.3 } },
 ];

@@ -36,6 +36,12 @@ export interface BinaryGrad {
   domain?: readonly [ValueConstraints, ValueConstraints];
   /** The op has a kink where a = b (maximum, minimum): operands are kept apart. */
   kinkAtTie?: boolean;
+  /**
+   * The op jumps where a/b is an integer (fmod, remainder): a is moved onto odd multiples of 1/16
+   * and b onto ±0.5, ±1, ±2, so a/b stays at least 1/32 from an integer, far beyond the finite
+   * differences' step. The scalar must keep that too (0.75 does, on both sides).
+   */
+  kinkAtMultiples?: boolean;
   /** The number in `op(x, scalar)` and `op(scalar, x)`. */
   scalar: number;
 }
@@ -59,10 +65,30 @@ function snap(t: Tensor, offset: number): Tensor {
   return new Tensor(data, t.shape, { requiresGrad: t.requiresGrad });
 }
 
+/** The tensor with each value moved by `f`. */
+function mapValues(t: Tensor, f: (v: number) => number): Tensor {
+  return new Tensor(Float64Array.from(t.data, f), t.shape, { requiresGrad: t.requiresGrad });
+}
+
+/** The odd multiple of 1/16 nearest v: a dividend whose ratio to ±0.5, ±1, ±2 or 0.75 is never an integer. */
+const oddSixteenth = (v: number): number => (2 * Math.round((16 * v - 1) / 2) + 1) / 16;
+/** ±0.5, ±1 or ±2 by the size of v: a divisor of power-of-two size. */
+const powerOfTwoDivisor = (v: number): number => (v < 0 ? -1 : 1) * (Math.abs(v) < 0.75 ? 0.5 : Math.abs(v) < 1.5 ? 1 : 2);
+
 /** Operands for the gradient checks of a row. */
 function gradPairArb(g: BinaryGrad): fc.Arbitrary<Tensor[]> {
   if (g.kinkAtTie) return pairArb().map(([a, b]) => [snap(a!, 0.05), snap(b!, 0.15)]);
+  if (g.kinkAtMultiples) {
+    return pairArb(g.domain?.[0], g.domain?.[1]).map(([a, b]) => [mapValues(a!, oddSixteenth), mapValues(b!, powerOfTwoDivisor)]);
+  }
   return pairArb(g.domain?.[0], g.domain?.[1]);
+}
+
+/** The tensor operand of `op(x, scalar)` (side 0) and `op(scalar, x)` (side 1). */
+function sideArb(g: BinaryGrad, side: 0 | 1): fc.Arbitrary<Tensor[]> {
+  const xs = unaryArb(shapeArb(), sideDomain(g, side));
+  if (!g.kinkAtMultiples) return xs;
+  return xs.map(([x]) => [mapValues(x!, side === 0 ? oddSixteenth : powerOfTwoDivisor)]);
 }
 
 /** Values of x in `op(x, scalar)` (side 0) and `op(scalar, x)` (side 1). */
@@ -173,14 +199,14 @@ export function describeBinaryTable(cases: readonly BinaryCase[]): void {
       });
 
       test(`${c.name}: a number on either side`, () => {
-        checkGradProperty((x) => c.op(x!, g.scalar), unaryArb(shapeArb(), sideDomain(g, 0)), { numRuns: 15 });
-        checkGradProperty((x) => c.op(g.scalar, x!), unaryArb(shapeArb(), sideDomain(g, 1)), { numRuns: 15 });
+        checkGradProperty((x) => c.op(x!, g.scalar), sideArb(g, 0), { numRuns: 15 });
+        checkGradProperty((x) => c.op(g.scalar, x!), sideArb(g, 1), { numRuns: 15 });
       });
 
       test(`${c.name}: second derivatives (the VJP is itself differentiable), tensors and numbers`, () => {
         checkGradGradProperty((a, b) => c.op(a!, b!), gradPairArb(g), { numRuns: 8 });
-        checkGradGradProperty((x) => c.op(x!, g.scalar), unaryArb(shapeArb(), sideDomain(g, 0)), { numRuns: 4 });
-        checkGradGradProperty((x) => c.op(g.scalar, x!), unaryArb(shapeArb(), sideDomain(g, 1)), { numRuns: 4 });
+        checkGradGradProperty((x) => c.op(x!, g.scalar), sideArb(g, 0), { numRuns: 4 });
+        checkGradGradProperty((x) => c.op(g.scalar, x!), sideArb(g, 1), { numRuns: 4 });
       });
 
       test(`${c.name}: gradients of float32 inputs are float32 and of each input's shape`, () => {
