@@ -316,7 +316,9 @@ describe('cdist', () => {
       expect(Array.from(a.grad!.data.slice(0, 2)), computeMode).toEqual([0, 0]);
       expect(Array.from(a.grad!.data).every(Number.isFinite)).toBe(true);
     }
-    const sets = fc.tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 }), fc.noShrink(fc.integer())).map(([P, R, m, seed]) => [seededTensor([P, m], seed), seededTensor([2, R, m], seed + 1)]);
+    // x2 in [3, 5] and x1 in [-2, 2]: every distance is at least 1, so the random checks stay away
+    // from the kink at coincident points (checked by hand above), where differences are noise.
+    const sets = fc.tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 }), fc.noShrink(fc.integer())).map(([P, R, m, seed]) => [seededTensor([P, m], seed), seededTensor([2, R, m], seed + 1, { min: 3, max: 5 })]);
     for (const p of [1, 2, 3, Infinity]) {
       checkGradProperty((a, b) => cdist(a!, b!, { p }), sets, { numRuns: 8 });
     }
