@@ -24,6 +24,12 @@ export interface BinaryCase {
   ref: (a: number, b: number) => number;
   /** Relative tolerance of the forward comparison (default 1e-12; 0 where the result must be exact). */
   rtol?: number;
+  /**
+   * Absolute tolerance of the forward comparison (default 0): for an op whose result can cancel
+   * to near 0 from operands of order 1 (logaddexp), where a few ulps of the operands are a large
+   * relative error of the result, in the op and in its reference alike.
+   */
+  atol?: number;
   /** Null: the op has no gradient, and its result never requires grad (comparisons). */
   grad: BinaryGrad | null;
   /** 'bool' for an op whose result is a bool tensor whatever its operands (comparisons); else the operands' dtype. */
@@ -114,12 +120,13 @@ export function describeBinaryTable(cases: readonly BinaryCase[]): void {
             const s = round ? Math.round(s0) : s0;
             const before = [Float64Array.from(a.data), Float64Array.from(b.data)];
             const rtol = c.rtol ?? 1e-12;
+            const atol = c.atol ?? 0;
             const expected = refBroadcast([a, b], c.ref);
             const y = c.op(a, b);
-            assertClose(y, expected, rtol);
-            assertClose(c.method(a, b), expected, rtol);
-            assertClose(c.op(a, s), refBroadcast([a, { data: [s], shape: [] }], c.ref), rtol);
-            assertClose(c.op(s, b), refBroadcast([{ data: [s], shape: [] }, b], c.ref), rtol);
+            assertClose(y, expected, rtol, atol);
+            assertClose(c.method(a, b), expected, rtol, atol);
+            assertClose(c.op(a, s), refBroadcast([a, { data: [s], shape: [] }], c.ref), rtol, atol);
+            assertClose(c.op(s, b), refBroadcast([{ data: [s], shape: [] }, b], c.ref), rtol, atol);
             expect(y.dtype).toBe(c.result ?? 'float64');
             // The inputs require grad; an op without a gradient gives a leaf that does not.
             expect(y.requiresGrad).toBe(c.grad !== null);
