@@ -226,15 +226,24 @@ export function std(x: Tensor, axis?: Axis, options: VarianceOptions = {}): Tens
   return varianceAs('std', x, axis, options).sqrt();
 }
 
-/** The variance, with errors naming `op` (std's errors should say std, not var). */
-function varianceAs(op: string, x: Tensor, axis: Axis, options: VarianceOptions): Tensor {
-  const { keepdims = false, correction = 0 } = options;
-  const t = expectTensor(op, 'input', x);
+/**
+ * The reduced axes of a variance and the count of elements over them, checked to leave degrees
+ * of freedom after `correction`: shared by `variance` and `nanvar`.
+ */
+export function varianceAxes(op: string, t: Tensor, axis: Axis, correction: number): { axes: number[]; count: number } {
   const axes = normalizeAxes(op, axis, t.ndim);
   const count = sizeOf(axes.map((a) => t.shape[a]!));
   if (!(count - correction > 0)) {
     throw new ArgumentError(`${op}: ${count} element(s) with correction ${correction} leave no degrees of freedom (shape ${formatShape(t.shape)})`);
   }
+  return { axes, count };
+}
+
+/** The variance, with errors naming `op` (std's errors should say std, not var). */
+function varianceAs(op: string, x: Tensor, axis: Axis, options: VarianceOptions): Tensor {
+  const { keepdims = false, correction = 0 } = options;
+  const t = expectTensor(op, 'input', x);
+  const { axes, count } = varianceAxes(op, t, axis, correction);
   const centred = t.sub(mean(t, axes, true));
   return sum(centred.square(), axes, keepdims).div(count - correction);
 }

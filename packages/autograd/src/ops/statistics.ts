@@ -1,12 +1,12 @@
 import { allocate, type FloatArray } from '../dtype.js';
 import { ArgumentError, DTypeError, ShapeError } from '../errors.js';
-import { formatShape, normalizeAxes, normalizeAxis, reducedShape, sizeOf } from '../shape.js';
+import { formatShape, normalizeAxes, normalizeAxis, reducedShape } from '../shape.js';
 import { quantilePositions, type QuantileInterpolation } from '../kernels/quantile.js';
 import { constant, expectFloat, expectTensor, floatInput, Tensor, type FloatTensor } from '../tensor.js';
 import { logicalNot } from './compare.js';
 import { gather } from './gather.js';
 import { lerp } from './lerp.js';
-import { sum, type VarianceOptions } from './reduce.js';
+import { sum, varianceAxes, type VarianceOptions } from './reduce.js';
 import { permute, reshape } from './shape.js';
 import { where } from './where.js';
 
@@ -74,11 +74,7 @@ export function nanstd(x: Tensor, axis?: Axis, options: VarianceOptions = {}): T
 function nanvarAs(op: string, input: Tensor, axis: Axis, options: VarianceOptions): Tensor {
   const { keepdims = false, correction = 0 } = options;
   const x = floatInput(op, 'input', input);
-  const axes = normalizeAxes(op, axis, x.ndim);
-  const count = sizeOf(axes.map((a) => x.shape[a]!));
-  if (!(count - correction > 0)) {
-    throw new ArgumentError(`${op}: ${count} element(s) with correction ${correction} leave no degrees of freedom (shape ${formatShape(x.shape)})`);
-  }
+  const { axes } = varianceAxes(op, x, axis, correction);
   const mask = nanMask(x);
   const centred = where(mask, 0, x.sub(nanmean(x, axes, true)));
   const dof = sum(numbers(x, mask), axes, keepdims).sub(correction);
