@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { ArgumentError, tensor, type Tensor } from '@chainrule/autograd';
-import { BatchNorm1d, Linear, Module, ModuleDict, ModuleList, ReLU, SGD, Sequential } from '@chainrule/nn';
+import { type AnyModule, BatchNorm1d, Linear, Module, ModuleDict, ModuleList, ReLU, SGD, Sequential } from '@chainrule/nn';
 
 class Tower extends Module {
   readonly blocks = this.registerModule('blocks', new ModuleList([new Linear(2, 3, { seed: 1 }), new Linear(3, 2, { seed: 2 })]));
@@ -55,7 +55,7 @@ describe('apply, requiresGrad_ and parameter selection', () => {
     const shared = new Linear(1, 1);
     const inner = new Sequential(shared, new ReLU());
     const outer = new Sequential(inner, shared);
-    const seen: Module[] = [];
+    const seen: AnyModule[] = [];
     expect(outer.apply((m) => seen.push(m))).toBe(outer);
     expect(seen).toEqual([shared, inner.at(1), inner, outer]);
   });

@@ -1,17 +1,17 @@
-import { ArgumentError, type Tensor } from '@chainrule/autograd';
-import { Module } from '../module.js';
+import { ArgumentError } from '@chainrule/autograd';
+import { Module, type AnyModule } from '../module.js';
 
 /**
  * A list of modules registered as children '0', '1', ..., so their parameters read `0.weight`,
  * `1.bias` as in PyTorch's `nn.ModuleList`. It holds modules for a parent's `forward` to call in
  * whatever way it likes (in a loop, with extra arguments); it has no `forward` of its own.
  * @example
- * class Tower extends Module {
+ * class Tower extends Module<unknown[], never> {
  *   readonly blocks = this.registerModule('blocks', new ModuleList(Array.from({ length: 3 }, () => new Linear(8, 8))));
  *   forward(x: Tensor) { for (const b of this.blocks) x = b.forward(x).relu(); return x; }
  * }
  */
-export class ModuleList<M extends Module = Module> extends Module {
+export class ModuleList<M extends AnyModule = AnyModule> extends Module<unknown[], never> {
   private readonly items: M[] = [];
 
   /** @throws ArgumentError if an item is not a Module. */
@@ -67,7 +67,7 @@ export class ModuleList<M extends Module = Module> extends Module {
    * Always throws: a ModuleList only holds modules (PyTorch's has no forward either).
    * @throws TypeError naming the list; iterate over it in the parent's forward instead.
    */
-  forward(_x: Tensor): Tensor {
+  forward(..._args: unknown[]): never {
     throw new TypeError(`ModuleList has no forward: call its ${this.items.length} module(s) from the parent's forward (for (const m of list) ...), or use Sequential`);
   }
 }
@@ -80,7 +80,7 @@ export class ModuleList<M extends Module = Module> extends Module {
  * const heads = new ModuleDict({ cls: new Linear(16, 10), box: new Linear(16, 4) });
  * heads.get('cls').forward(features)
  */
-export class ModuleDict<M extends Module = Module> extends Module {
+export class ModuleDict<M extends AnyModule = AnyModule> extends Module<unknown[], never> {
   private readonly items = new Map<string, M>();
 
   /** @throws ArgumentError as `set`. */
@@ -150,7 +150,7 @@ export class ModuleDict<M extends Module = Module> extends Module {
    * Always throws: a ModuleDict only holds modules (PyTorch's has no forward either).
    * @throws TypeError naming the dict; call its modules from the parent's forward instead.
    */
-  forward(_x: Tensor): Tensor {
+  forward(..._args: unknown[]): never {
     throw new TypeError(`ModuleDict has no forward: call its modules (${JSON.stringify([...this.items.keys()])}) from the parent's forward`);
   }
 }
