@@ -106,7 +106,10 @@ const alongAxes: Rule = (ctx, prim, args) => {
     v = reshape(v, [ctx.size, 1]);
     next[axisArg] = Array.isArray(axis) ? [1] : 1;
     next[0] = v;
-    return wrap(ctx, mapTensors(prim.bind(...next), (t) => reshape(t, [ctx.size])));
+    const out = prim.bind(...next);
+    // Without an axis, median gives its value alone.
+    const value = prim.name === 'median' && axis === undefined ? (out as { values: Tensor }).values : out;
+    return wrap(ctx, mapTensors(value, (t) => reshape(t, [ctx.size])));
   }
   if (axis === undefined && absent !== undefined) {
     if (absent === 'all') next[axisArg] = Array.from({ length: n }, (_, i) => i + 1);
@@ -172,8 +175,9 @@ function batchedMatmul(ctx: BatchContext, a: Tensor, b: Tensor): Tensor {
   if (ma) av = padRank(av, ra, rank);
   if (mb) bv = padRank(bv, rb, rank);
   let out = matmul(av, bv);
-  if (mb && b.ndim === 1) out = squeeze(out, -1);
+  // a's added row goes first, while b's added column (if any) is still last.
   if (ma && a.ndim === 1) out = squeeze(out, b.ndim === 1 && !mb ? -1 : -2);
+  if (mb && b.ndim === 1) out = squeeze(out, -1);
   return out;
 }
 
@@ -315,9 +319,15 @@ const RULES: Record<BatchRuleName, Rule> = {
     return wrap(ctx, reshape(gatherLast(flat, reshape(idx, [ctx.size, -1])), idx.shape));
   },
   embedding: (ctx, prim, args) => {
-    const [weight, indices] = args as [Tensor, Tensor];
-    if (mine(ctx, weight)) return noRule(prim, 'for a batched weight');
-    return wrap(ctx, prim.bind(weight, (indices as BatchedTensor).value, ...args.slice(2)));
+    const [weight, indices, options] = args as [Tensor, Tensor, object | undefined];
+    if (!mine(ctx, weight)) return wrap(ctx, prim.bind(weight, (indices as BatchedTensor).value, options));
+    if (options !== undefined && Object.keys(options).length > 0) return noRule(prim, 'for a batched weight with options');
+    if (!(indices instanceof Tensor)) return noRule(prim, 'for indices given as an array beside a batched weight');
+    // Each example's rows of its own weight: a gather along the vocabulary axis.
+    const w = weight.value;
+    const idx = reshape(batch(ctx, indices), [ctx.size, -1, 1]);
+    const rows = gatherOp(w, 1, expand(idx, [ctx.size, idx.shape[1]!, w.shape[2]!]));
+    return wrap(ctx, reshape(rows, [ctx.size, ...indices.shape, w.shape[2]!]));
   },
   oneHot: (ctx, prim, args) => {
     const x = only(ctx, prim, args);
@@ -329,6 +339,22 @@ const RULES: Record<BatchRuleName, Rule> = {
   },
   matmul: (ctx, _prim, args) => wrap(ctx, batchedMatmul(ctx, args[0] as Tensor, args[1] as Tensor)),
   bmm: (ctx, _prim, args) => wrap(ctx, batchedMatmul(ctx, args[0] as Tensor, args[1] as Tensor)),
+  matmulT: (ctx, prim, args) => {
+    // Both operands are at least matrices: batched ones get 1s after the batch up to the wider rank.
+    const [a, b, transA, transB] = args as [Tensor, Tensor, boolean, boolean];
+    const rank = Math.max(a.ndim, b.ndim);
+    const at = (t: Tensor): Tensor => (mine(ctx, t) ? padRank(t.value, t.ndim, rank) : t);
+    return wrap(ctx, prim.bind(at(a), at(b), transA, transB));
+  },
+  axisOption: (ctx, prim, args) => {
+    // normalize and cosineSimilarity: the axis is an option (default 1), counted in the broadcast rank.
+    const tensors = args.filter((a): a is Tensor => a instanceof Tensor);
+    const options = (args[tensors.length] ?? {}) as { axis?: number };
+    const rank = Math.max(...tensors.map((t) => t.ndim));
+    const ax = logicalAxis(prim.name, options.axis ?? 1, rank, tensors[0]!.shape);
+    const aligned = tensors.map((t) => (mine(ctx, t) ? padRank(t.value, t.ndim, rank) : t));
+    return wrap(ctx, prim.bind(...aligned, { ...options, axis: ax }));
+  },
   outer: (ctx, _prim, args) => here(ctx, () => einsum('i,j->ij', args[0] as Tensor, args[1] as Tensor)),
   tensordot: (ctx, prim, args) => {
     const [a, b, dims = 2] = args as [Tensor, Tensor, number | readonly [readonly number[], readonly number[]]];
@@ -384,11 +410,11 @@ const RULES: Record<BatchRuleName, Rule> = {
       const x = batch(ctx, input);
       const withN = input.ndim === spatial + 2;
       if (!withN) return wrap(ctx, prim.bind(x, weight, bias, options));
-      return wrap(ctx, foldIntoLeading(x, spatial + 2, (f) => prim.bind(f, weight, bias, options)));
+      return wrap(ctx, foldIntoLeading(x, spatial + 1, (f) => prim.bind(f, weight, bias, options)));
     }
     // A batched weight: the batch folds into the channels and the groups, so each example's filters see only its input.
     const groups = (options as { groups?: number } | undefined)?.groups ?? 1;
-    const x = batch(ctx, input.ndim === spatial + 2 ? input : unsqueeze(input, 0));
+    const x = input.ndim === spatial + 2 ? batch(ctx, input) : unsqueeze(batch(ctx, input), 1);
     const n = x.shape[1]!;
     const xs = reshape(movedimOp(x, 0, 1), [n, -1, ...x.shape.slice(3)]);
     const w = batch(ctx, weight);
