@@ -221,6 +221,16 @@ describe('vmap composed with grad', () => {
     );
   });
 
+  test('second derivatives with respect to weights shared by the batch: vmap(hessian) and vmap(grad) under an outer grad', () => {
+    const w = seededTensor([3, 2], 21, { requiresGrad: false });
+    const xs = seededTensor([4, 3], 22, { requiresGrad: false });
+    const f = (x: Tensor) => (v: Tensor): Tensor => x.matmul(v).tanh().square().sum().add(cr.linear(x, v.transpose()).sin().sum());
+    assertTreesClose(vmap((x: Tensor) => cr.hessian(f(x))(w))(xs), stack(unbind(xs, 0).map((x) => cr.hessian(f(x))(w)), 0));
+    const outer = grad((v: Tensor) => vmap((x: Tensor) => grad(f(x))(v))(xs).square().sum())(w);
+    const loop = grad((v: Tensor) => stack(unbind(xs, 0).map((x) => grad(f(x))(v)), 0).square().sum())(w);
+    assertTreesClose(outer, loop);
+  });
+
   test('grad of a function using vmap equals grad of the stacked loop', () => {
     const x = seededTensor([3, 4], 11, { requiresGrad: false });
     const f = (a: Tensor): Tensor => a.sin().mul(a.sum()).logsumexp();

@@ -10,15 +10,16 @@ import { formatShape, type Shape } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { belowLevel, type BatchRuleName, type Primitive } from '../engine/dispatch.js';
 import { BatchedTensor, batchedAt } from './batched.js';
-import { expand, reshape, squeeze, transpose, unsqueeze } from '../ops/shape.js';
+import { expand, reshape, squeeze, unsqueeze } from '../ops/shape.js';
 import { movedim as movedimOp } from '../ops/rearrange.js';
 import { add, mul } from '../ops/binary.js';
 import { sum } from '../ops/reduce.js';
-import { matmul } from '../ops/matmul.js';
+import { matmul, matmulT } from '../ops/matmul.js';
 import { einsum } from '../ops/einsum.js';
 import { diagEmbed as diagEmbedOp, diagonal } from '../ops/diagonal.js';
 import { relu } from '../ops/unary.js';
 import { gather as gatherOp } from '../ops/gather.js';
+import { BroadcastLeaf, perExampleMatmul } from './per-example.js';
 
 /** How vmap treats random draws (PyTorch's `randomness`). */
 export type Randomness = 'error' | 'different' | 'same';
@@ -159,6 +160,7 @@ function logicalAxis(op: string, axis: number, n: number, shape: Shape): number 
 function batchedMatmul(ctx: BatchContext, a: Tensor, b: Tensor): Tensor {
   const ma = mine(ctx, a);
   const mb = mine(ctx, b);
+  if (ma && mb && ctx.level === 1 && b.ndim === 2 && b.value instanceof BroadcastLeaf) return perExampleMatmul(a.value, b.value, false);
   let av = ma ? a.value : a;
   let bv = mb ? b.value : b;
   let ra = a.ndim;
@@ -382,9 +384,20 @@ const RULES: Record<BatchRuleName, Rule> = {
   linear: (ctx, prim, args) => {
     const [x, w, b, activation = 'none'] = args as [Tensor, Tensor, Tensor | null | undefined, 'none' | 'relu'];
     if (!mine(ctx, w) && !mine(ctx, b)) return wrap(ctx, prim.bind(batch(ctx, x), w, b, activation));
+    if (mine(ctx, w) && w.value instanceof BroadcastLeaf && ctx.level === 1) {
+      // Each example's copy of shared weights (per-example gradients): one product with the shared matrix.
+      const y = wrap(ctx, perExampleMatmul(batch(ctx, x), w.value, true)) as Tensor;
+      return here(ctx, () => {
+        const z = b === null || b === undefined ? y : add(y, b);
+        return activation === 'relu' ? relu(z) : z;
+      });
+    }
     // A batched weight (model ensembles): the same maths, each step batched by its own rule.
+    // matmulT reads the weight transposed in place, and so do its VJPs: no transposed copies of n weights.
     return here(ctx, () => {
-      let y = matmul(x, transpose(w, -2, -1));
+      const rows = x.ndim === 1 ? reshape(x, [1, -1]) : x;
+      let y = matmulT(rows, w, false, true);
+      if (x.ndim === 1) y = reshape(y, [-1]);
       if (b !== null && b !== undefined) y = add(y, b);
       return activation === 'relu' ? relu(y) : y;
     });
