@@ -24,6 +24,10 @@ export { Dropout, type DropoutOptions } from './layers/dropout.js';
 export { LayerNorm, type LayerNormOptions } from './layers/layer-norm.js';
 export { BatchNorm1d, type BatchNormOptions } from './layers/batch-norm.js';
 
+// Recurrent networks.
+export { RNNCell, LSTMCell, GRUCell, type RecurrentCellOptions, type RNNCellOptions } from './layers/rnn-cell.js';
+export { RNNBase, RNN, LSTM, GRU, type RecurrentOptions, type RNNOptions, type SequenceLengths } from './layers/rnn.js';
+
 export { type Reduction, type LossFunction } from './losses/reduction.js';
 export { mseLoss, sseLoss, l1Loss, huberLoss, type ReductionOptions, type HuberOptions } from './losses/regression.js';
 export { bceLoss, bceWithLogitsLoss, type BCEOptions, type BCEWithLogitsOptions } from './losses/binary.js';
