@@ -10,8 +10,12 @@ same (float32-representable) numbers.
     /usr/bin/python3 packages/nn/scripts/torch-rnn-reference.py
 
 Writes packages/nn/test/fixtures/torch-rnn.json and packages/nn/test/fixtures/torch-rnn/*.safetensors.
-The safetensors files are written here by hand (the format is a JSON header and raw
+The safetensors files are written and read here by hand (the format is a JSON header and raw
 little-endian data), so only torch is needed.
+
+The other direction: the chainrule_*.safetensors files, written by chainrule
+(scripts/chainrule-rnn-weights.ts, run first), are loaded strictly into the PyTorch module their
+metadata names, and PyTorch's results on them are recorded the same way.
 """
 import json
 import os
@@ -80,6 +84,22 @@ def safetensors_bytes(tensors):
     return struct.pack('<Q', len(text)) + text + b''.join(chunks)
 
 
+def read_safetensors(path):
+    """The tensors and metadata of a safetensors file of F32 tensors."""
+    with open(path, 'rb') as f:
+        raw = f.read()
+    (n,) = struct.unpack('<Q', raw[:8])
+    header = json.loads(raw[8:8 + n].decode('utf-8'))
+    metadata = header.pop('__metadata__', {})
+    tensors = {}
+    for key, info in header.items():
+        assert info['dtype'] == 'F32', (path, key, info['dtype'])
+        start, end = info['data_offsets']
+        data = bytearray(raw[8 + n + start:8 + n + end])
+        tensors[key] = torch.frombuffer(data, dtype=torch.float32).reshape(info['shape']).clone()
+    return tensors, metadata
+
+
 def run(module, inputs, cotangents, names_out, forward):
     """Outputs, then gradients of sum(output_k * cotangent_k) over the inputs and parameters."""
     leaves = {k: v.detach().clone().requires_grad_(True) for k, v in inputs.items()}
@@ -121,10 +141,14 @@ def cell_forward(kind):
     return forward
 
 
-def case(name, kind, kwargs, inputs, names_out, forward, extra):
+def case(name, kind, kwargs, inputs, names_out, forward, extra, weights=None):
     module = getattr(torch.nn, kind)(INPUT_SIZE, HIDDEN_SIZE, **kwargs)
+    if weights is None:
+        write_atomic(os.path.join(WEIGHTS_DIR, name + '.safetensors'), safetensors_bytes(module.state_dict()))
+    else:
+        # strict: every key of the file is one of PyTorch's, with PyTorch's shape, and none is missing.
+        module.load_state_dict(weights, strict=True)
     state = module.state_dict()
-    write_atomic(os.path.join(WEIGHTS_DIR, name + '.safetensors'), safetensors_bytes(state))
     with torch.no_grad():
         probe = forward(module, {k: v.clone() for k, v in inputs.items()})
     cotangents = [torch.randn(o.shape) for o in probe]
@@ -145,11 +169,26 @@ def case(name, kind, kwargs, inputs, names_out, forward, extra):
     return entry
 
 
+def chainrule_cases():
+    """PyTorch's module cases for the files chainrule wrote: (name, class, kwargs, (seq, batch), with_state, lengths, weights)."""
+    out = []
+    for file in sorted(os.listdir(WEIGHTS_DIR)):
+        if not (file.startswith('chainrule_') and file.endswith('.safetensors')):
+            continue
+        weights, metadata = read_safetensors(os.path.join(WEIGHTS_DIR, file))
+        assert int(metadata['inputSize']) == INPUT_SIZE and int(metadata['hiddenSize']) == HIDDEN_SIZE, metadata
+        snake = {v: k for k, v in CAMEL.items()}
+        kwargs = {snake[k]: v for k, v in json.loads(metadata['options']).items()}
+        lengths = [4, 2, 3] if metadata['module'] == 'LSTM' else None
+        out.append((file[:-len('.safetensors')], metadata['module'], kwargs, (4, 3), True, lengths, weights))
+    return out
+
+
 def main():
     torch.manual_seed(0)
     os.makedirs(WEIGHTS_DIR, exist_ok=True)
     cases = []
-    for name, kind, kwargs, (seq, batch), with_state, lengths in MODULE_CASES:
+    for name, kind, kwargs, (seq, batch), with_state, lengths, weights in [c + (None,) for c in MODULE_CASES] + chainrule_cases():
         directions = 2 if kwargs.get('bidirectional') else 1
         layers = kwargs.get('num_layers', 1)
         batch_first = kwargs.get('batch_first', False)
@@ -159,7 +198,7 @@ def main():
             if kind == 'LSTM':
                 inputs['c0'] = torch.randn(layers * directions, batch, HIDDEN_SIZE)
         names_out = ['output', 'h_n', 'c_n'] if kind == 'LSTM' else ['output', 'h_n']
-        cases.append(case(name, kind, kwargs, inputs, names_out, module_forward(kind, batch_first, lengths), {'lengths': lengths}))
+        cases.append(case(name, kind, kwargs, inputs, names_out, module_forward(kind, batch_first, lengths), {'lengths': lengths}, weights))
     for name, kind, kwargs, with_state in CELL_CASES:
         batch = 3
         inputs = {'input': torch.randn(batch, INPUT_SIZE)}

@@ -1,6 +1,8 @@
 // RNN, LSTM, GRU and their cells against PyTorch: weights PyTorch initialised (its state dict as
 // .safetensors) load under the same keys and shapes and give PyTorch's outputs, final states and
 // gradients, in float32 (to its rounding) and float64. Made by scripts/torch-rnn-reference.py.
+// The chainrule_* cases go the other way: files chainrule saved (scripts/chainrule-rnn-weights.ts)
+// that PyTorch loaded strictly, with PyTorch's results on them.
 import { describe, expect, test } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
