@@ -357,6 +357,16 @@ describe('errors', () => {
     expect(() => new GRUCell(3, 4).forward(x.narrow(0, 0, 1).squeeze(0), h.narrow(0, 0, 1).squeeze(0).narrow(0, 0, 1))).toThrow('GRUCell: hx (for input [2,3]) must have shape [2,4], got [1,4]');
   });
 
+  test('an LSTM state that is not [h, c]', () => {
+    expect(() => lstm.forward(x, h as unknown as [Tensor, Tensor])).toThrow('LSTM: hx must be [h0, c0]');
+    expect(() => lstm.forward(x, [h] as unknown as [Tensor, Tensor])).toThrow('LSTM: hx must be [h0, c0]');
+    const cell = new LSTMCell(3, 4);
+    const x0 = x.narrow(0, 0, 1).squeeze(0);
+    const h0 = h.narrow(0, 0, 1).squeeze(0);
+    expect(() => cell.forward(x0, h0 as unknown as [Tensor, Tensor])).toThrow('LSTMCell: hx must be [h, c] (or omitted for zeros)');
+    expect(() => cell.forward(x0, [h0, undefined] as unknown as [Tensor, Tensor])).toThrow('LSTMCell: c must be a Tensor, got undefined');
+  });
+
   test('lengths out of range, of the wrong count or type, or with unbatched input', () => {
     expect(() => lstm.forward(x, null, [5, 0])).toThrow('LSTM: lengths[1] is 0; each length must be an integer in [1, 5] (the input\'s time steps)');
     expect(() => lstm.forward(x, null, [6, 1])).toThrow('LSTM: lengths[0] is 6');

@@ -153,7 +153,14 @@ export class LSTMCell extends Module<[input: Tensor, hx?: readonly [Tensor, Tens
    * @throws ShapeError if the input, h or c has another shape; DTypeError if a dtype differs from the cell's.
    */
   forward(input: Tensor, hx?: readonly [Tensor, Tensor] | null): [Tensor, Tensor] {
-    const [h, c] = cellStep(this.spec, cellWeights(this.hasBias, (n) => this.param(n)), input, hx === undefined || hx === null ? [undefined, undefined] : [hx[0], hx[1]]);
+    let states: readonly (Tensor | undefined)[] = [undefined, undefined];
+    if (hx !== undefined && hx !== null) {
+      // Given, both must be there: a missing c must not silently become zeros.
+      if (!Array.isArray(hx) || hx.length !== 2) throw new ArgumentError('LSTMCell: hx must be [h, c] (or omitted for zeros)');
+      checkDType('LSTMCell', 'c', hx[1], this.spec.dtype);
+      states = hx;
+    }
+    const [h, c] = cellStep(this.spec, cellWeights(this.hasBias, (n) => this.param(n)), input, states);
     return [h!, c!];
   }
 
