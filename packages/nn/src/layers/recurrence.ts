@@ -5,7 +5,7 @@
  * autograd's differentiable ops, so gradients of any order come from theirs.
  */
 import {
-  ArgumentError, DTypeError, ShapeError, Tensor, add, chunk, linear, mul, relu, sigmoid, sub, tanh, tensor, where, zeros,
+  ArgumentError, DTypeError, ShapeError, Tensor, add, chunk, linear, mul, relu, sigmoid, sub, tanh, tensor, where, zeros, zerosLike,
   type DType, type Generator,
 } from '@chainrule/autograd';
 import { uniform } from '../init.js';
@@ -71,12 +71,17 @@ export function step(kind: RecurrenceKind, gi: Tensor, state: readonly Tensor[],
 }
 
 /**
+ * Which sequences of a padded batch run at one time step: all of them (null), none (false: every
+ * sequence has ended, the step is skipped), or those marked true in a bool [B, 1].
+ */
+export type StepMask = Tensor | null | false;
+
+/**
  * Runs one layer in one direction over time. `projected[t]` is step t's input projection
- * [B, G·H]; `masks[t]` is a bool [B, 1] marking the sequences still running at step t, or null
- * when all are (or `masks` is null). A sequence past its length keeps its state and outputs 0, so
- * the reverse direction, walking from the last step down, starts each sequence at its own end
- * from the initial state: PyTorch's packed-sequence results. Returns the outputs h_t in time
- * order and the final state.
+ * [B, G·H]; `masks[t]` says which sequences run at step t (all when `masks` is null). A sequence
+ * past its length keeps its state and outputs 0, so the reverse direction, walking from the last
+ * step down, starts each sequence at its own end from the initial state: PyTorch's
+ * packed-sequence results. Returns the outputs h_t in time order and the final state.
  */
 export function runDirection(
   kind: RecurrenceKind,
@@ -84,15 +89,20 @@ export function runDirection(
   initial: readonly Tensor[],
   weights: Pick<CellWeights, 'weightHh' | 'biasHh'>,
   reverse: boolean,
-  masks: readonly (Tensor | null)[] | null,
+  masks: readonly StepMask[] | null,
 ): { outputs: Tensor[]; state: Tensor[] } {
   const steps = projected.length;
   const outputs = new Array<Tensor>(steps);
   let state = [...initial];
   for (let k = 0; k < steps; k++) {
     const t = reverse ? steps - 1 - k : k;
-    const next = step(kind, projected[t]!, state, weights.weightHh, weights.biasHh);
     const mask = masks === null ? null : masks[t]!;
+    if (mask === false) {
+      // Past every sequence's end (the input is longer than the longest): nothing to compute.
+      outputs[t] = zerosLike(state[0]!);
+      continue;
+    }
+    const next = step(kind, projected[t]!, state, weights.weightHh, weights.biasHh);
     if (mask === null) {
       state = next;
       outputs[t] = next[0]!;
@@ -105,15 +115,12 @@ export function runDirection(
   return { outputs, state };
 }
 
-/**
- * The masks `runDirection` takes for sequences of `lengths` padded to `steps`: null where every
- * sequence is still running (no masking cost there), else a bool [B, 1] of which ones are.
- */
-export function stepMasks(lengths: readonly number[], steps: number): (Tensor | null)[] {
-  const masks: (Tensor | null)[] = [];
+/** The masks `runDirection` takes for sequences of `lengths` padded to `steps`. */
+export function stepMasks(lengths: readonly number[], steps: number): StepMask[] {
+  const masks: StepMask[] = [];
   for (let t = 0; t < steps; t++) {
     const running = lengths.map((n) => n > t);
-    masks.push(running.every(Boolean) ? null : tensor(running.map((r) => [r])));
+    masks.push(running.every(Boolean) ? null : running.some(Boolean) ? tensor(running.map((r) => [r])) : false);
   }
   return masks;
 }

@@ -6,7 +6,7 @@ import { Module } from '../module.js';
 import { formatShape } from '../format.js';
 import {
   cellWeights, checkDType, checkShape, checkSize, gateCount, initRecurrent, normalizeLengths, registerCellWeights, runDirection, stepMasks,
-  type RecurrenceKind,
+  type RecurrenceKind, type StepMask,
 } from './recurrence.js';
 
 /**
@@ -134,7 +134,7 @@ export abstract class RNNBase<State> extends Module<[input: Tensor, hx?: State |
     if (steps === 0) throw new ShapeError(`${owner}: input ${formatShape(input.shape)} has no time steps`);
     const directions = this.bidirectional ? 2 : 1;
     const initial = this.initialStates(hx, batched, batch);
-    let masks: (Tensor | null)[] | null = null;
+    let masks: StepMask[] | null = null;
     if (lengths !== undefined && lengths !== null) {
       if (!batched) throw new ArgumentError(`${owner}: lengths need batched input; got unbatched input ${formatShape(input.shape)}`);
       const list = normalizeLengths(owner, lengths, batch, steps);
