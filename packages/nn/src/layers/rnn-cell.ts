@@ -24,7 +24,7 @@ export interface RNNCellOptions extends RecurrentCellOptions {
   nonlinearity?: 'tanh' | 'relu';
 }
 
-/** What every cell holds: its kind and sizes, and its weights read through `param`. */
+/** What the cell functions need to know of a cell: its name for messages, kind, sizes and dtype. */
 interface CellSpec {
   readonly owner: string;
   readonly kind: RecurrenceKind;
