@@ -287,6 +287,14 @@ describe('gradients (float64, random small configurations)', () => {
     fc.assert(fc.property(configArb({ ...tiny, layers: 1, steps: 2 }, [kind]), (c) => checkModelGradients(gradgradcheck, c)), { numRuns: 2 });
   });
 
+  test('gradgradcheck through lengths (masked and skipped steps) in both directions', () => {
+    for (const kind of ['lstm', 'gru'] as const) {
+      checkModelGradients(gradgradcheck, {
+        kind, inputSize: 2, hiddenSize: 2, numLayers: 1, bidirectional: true, batchFirst: true, bias: true, steps: 3, batch: 2, withState: true, lengths: [1, 2], seed: 11,
+      });
+    }
+  });
+
   test.each(KINDS)('%s cell: gradcheck and gradgradcheck with respect to input, state and weights', (cellKind) => {
     const cellArb = fc.record({
       kind: fc.constant(cellKind),
