@@ -3,6 +3,7 @@ import { formatShape, shapesEqual } from './shape.js';
 import { Tensor, describe, isFloat, makeOutput } from './tensor.js';
 import { enableGrad, isGradEnabled } from './engine/grad-mode.js';
 import { gradients } from './engine/gradients.js';
+import { sharedTensor } from './engine/trace-access.js';
 import { zeros } from './creation.js';
 import { concat, reshape, stack } from './ops/shape.js';
 import { flattenTree, isTensor, type Tree, type TreeDef, type WithLeaves } from './tree.js';
@@ -109,7 +110,9 @@ function track(op: string, args: readonly unknown[], which: readonly number[], l
   const callArgs = [...args];
   const xs: Tensor[] = [];
   flat.forEach(({ leaves, def }, k) => {
-    const tracked = leaves.map((t) => (nested && t.requiresGrad ? view(t) : new Tensor(t.data, t.shape, { requiresGrad: true })));
+    const tracked = leaves.map((t) =>
+      nested && t.requiresGrad ? view(t) : sharedTensor(t, (data) => new Tensor(data, t.shape, { requiresGrad: true })),
+    );
     xs.push(...tracked);
     callArgs[which[k]!] = def.unflatten(tracked);
   });
@@ -118,7 +121,7 @@ function track(op: string, args: readonly unknown[], which: readonly number[], l
 
 /** An identity op sharing t's storage: a vertex of its own, connected to t's graph. @internal */
 export function view(t: Tensor): Tensor {
-  return makeOutput('view', t.data, t.shape, [t], (g) => [g], { storage: 'shared', saves: [[]] });
+  return sharedTensor(t, (data) => makeOutput('view', data, t.shape, [t], (g) => [g], { storage: 'shared', saves: [[]] }));
 }
 
 /** Flat results, one per tracked leaf, back in the structure of each argument. */

@@ -31,6 +31,7 @@ import { isGradEnabled } from './engine/grad-mode.js';
 import { captureCreationSite, checkFinite, checksForward, isAnomalyEnabled } from './engine/anomaly.js';
 import { versionOf, writeCount } from './engine/versions.js';
 import { markFresh } from './engine/fresh-grads.js';
+import { sharedTensor } from './engine/trace-access.js';
 
 /** A vector-Jacobian product: the gradient of the output in, one gradient per input out (null where none). */
 export type VJP = (grad: Tensor, output: Tensor) => readonly (Tensor | null)[];
@@ -276,7 +277,7 @@ export class Tensor implements Vertex {
 
   /** A tensor sharing no graph with this one (same storage): gradients stop here. */
   detach(): Tensor {
-    return new Tensor(this.data, this.shape);
+    return sharedTensor(this, (data) => new Tensor(data, this.shape));
   }
 
   /** A copy with its own storage, still connected to the graph. */

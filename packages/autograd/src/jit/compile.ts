@@ -15,6 +15,12 @@ export interface CompiledProgram {
   readonly plan: BufferPlan;
   /** Runs the program on one tensor per input (their shapes and dtypes as traced); one tensor per output. */
   run(inputs: readonly Tensor[]): Tensor[];
+  /**
+   * Runs every equation through its primitive, unfused, in the grad mode and under the
+   * transforms of the caller: so a graph is recorded (or an outer transform sees each op) as
+   * for eager code.
+   */
+  replay(inputs: readonly Tensor[]): Tensor[];
   /** The program as text, fused groups marked (see `compiledText`). */
   toString(): string;
 }
@@ -68,11 +74,21 @@ export function compileProgram(traced: Program): CompiledProgram {
       return program.outputs.map(read);
     });
 
+  const replay = (inputs: readonly Tensor[]): Tensor[] => {
+    const env = new Map<number, Tensor>();
+    program.inputs.forEach((v, i) => env.set(v.id, inputs[i]!));
+    for (const c of program.constants) env.set(c.v.id, c.value);
+    const read = (a: Atom): Tensor => (isLiteral(a) ? scalarTensor(a.literal, a.dtype) : env.get(a.id)!);
+    for (const e of program.equations) applyEquation(e, env, read);
+    return program.outputs.map(read);
+  };
+
   return {
     program,
     steps,
     plan,
     run,
+    replay,
     toString: () => compiledText(program, steps),
   };
 }

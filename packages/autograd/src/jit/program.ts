@@ -115,7 +115,8 @@ export function printProgram(program: Program): string {
   const consts = program.constants.map((c) => binder(c.v)).join(' ');
   const inputs = program.inputs.map(binder).join(' ');
   const lines = program.equations.map((e) => {
-    const params = Object.entries(e.params).map(([k, v]) => `${k}=${paramText(v)}`);
+    // Positional parameters (keys '1', '2'...: an op's non-tensor arguments) print as values.
+    const params = Object.entries(e.params).map(([k, v]) => (/^\d+$/.test(k) ? paramText(v) : `${k}=${paramText(v)}`));
     const head = params.length === 0 ? e.primitive : `${e.primitive}[${params.join(' ')}]`;
     const outs = e.outputs.map(binder).join(' ');
     return `    ${outs} = ${head}${e.inputs.length === 0 ? '' : ' '}${e.inputs.map(atom).join(' ')}`;

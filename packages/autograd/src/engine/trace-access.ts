@@ -1,0 +1,82 @@
+import type { TensorData } from '../dtype.js';
+import { TraceError } from '../errors.js';
+import { formatShape } from '../shape.js';
+import type { Tensor } from '../tensor.js';
+
+/**
+ * The values of traced tensors, kept from the code being traced.
+ *
+ * While jit traces a function, its tensors hold the values of the call being traced, but the
+ * compiled program replays only the ops: any value the function reads itself (`.data`, `item()`,
+ * `toArray()`, a branch on one) would be baked into every later call. So a traced tensor's
+ * `data` becomes an accessor that throws a TraceError, except while the library itself works
+ * on it: inside an op's implementation (the jit interpreter opens access around each op it
+ * records) and in the few engine paths that pass storage along unread (`sharedTensor`).
+ *
+ * NOTE: a library path that reads a traced tensor's values outside an op (a helper computing a
+ * mask from values inside a VJP, say) throws here too. That is the point: such a path would
+ * otherwise bake the values of the traced call into the program. Route it through an op.
+ */
+
+let open = 0;
+const hidden = new WeakMap<Tensor, TensorData>();
+let onShare: ((from: Tensor, to: Tensor) => void) | null = null;
+
+/** Runs `fn` with the values of traced tensors readable (the library's own work on them). */
+export function withValueAccess<T>(fn: () => T): T {
+  open++;
+  try {
+    return fn();
+  } finally {
+    open--;
+  }
+}
+
+/** Whether `t` is a tensor of a running (or finished) trace, whose values user code may not read. */
+export function isTraced(t: Tensor): boolean {
+  return hidden.has(t);
+}
+
+/** Makes `t`'s values unreadable outside `withValueAccess` (see the module comment). */
+export function guardValues(t: Tensor): void {
+  if (hidden.has(t)) return;
+  const data = t.data;
+  hidden.set(t, data);
+  Object.defineProperty(t, 'data', {
+    configurable: true,
+    enumerable: true,
+    get(): TensorData {
+      if (open > 0) return data;
+      throw new TraceError(
+        `jit: the values of a traced tensor (${t.dtype} ${formatShape(t.shape)}) cannot be read inside a jitted function: ` +
+          '.data, item(), toArray() and printing have no values to give while jit traces, and whatever depended on them ' +
+          'would be baked into every later call. Compute with tensor ops instead (where, maximum, clamp...), return the ' +
+          'tensor and read it after the call, or pass the number as a static (non-tensor) argument',
+      );
+    },
+  });
+}
+
+/**
+ * Installs (or with null removes) what a running trace does when a tensor is made from a traced
+ * one's storage; returns the hook it replaces, for the trace to put back.
+ */
+export function setShareHook(hook: ((from: Tensor, to: Tensor) => void) | null): ((from: Tensor, to: Tensor) => void) | null {
+  const previous = onShare;
+  onShare = hook;
+  return previous;
+}
+
+/**
+ * `make(storage)` for a tensor sharing `t`'s storage (a fresh leaf, a view): where `t` is
+ * traced, the result is traced as the same value. The one way the engine passes storage along
+ * outside an op.
+ */
+export function sharedTensor(t: Tensor, make: (data: TensorData) => Tensor): Tensor {
+  const data = hidden.get(t);
+  if (data === undefined) return make(t.data);
+  const out = make(data);
+  guardValues(out);
+  onShare?.(t, out);
+  return out;
+}
