@@ -6,6 +6,7 @@ import { broadcastStrides } from '../kernels/binary.js';
 import { expectTensor, expectFloat, isFloat, makeOutput, type Tensor } from '../tensor.js';
 import { checkSameDType, promoteAll } from './operands.js';
 import { reshape } from './shape.js';
+import { primitive } from '../engine/dispatch.js';
 
 /**
  * Batched product of the last two axes, op(a)·op(b), where op transposes in place when its flag
@@ -56,7 +57,7 @@ export function matmulT(a: Tensor, b: Tensor, transA: boolean, transB: boolean):
  * @throws DTypeError if float32 meets float64. int32 and bool operands are computed in float (as other float ops).
  * @example matmul(x, w) // [batch, in] · [in, out] -> [batch, out]
  */
-export function matmul(a: Tensor, b: Tensor): Tensor {
+export const matmul = primitive('matmul', { kind: 'contraction', rule: 'matmul' }, function (a: Tensor, b: Tensor): Tensor {
   let x = expectTensor('matmul', 'input', a);
   let y = expectTensor('matmul', 'other', b);
   if (!isFloat(x) || !isFloat(y)) [x, y] = promoteAll('matmul', [x, y], 'float') as [Tensor, Tensor];
@@ -77,4 +78,4 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   if (x.ndim > 1) shape.push(out.shape[out.ndim - 2]!);
   if (y.ndim > 1) shape.push(out.shape[out.ndim - 1]!);
   return reshape(out, shape);
-}
+});
