@@ -42,6 +42,8 @@ export function guardValues(t: Tensor): void {
   if (hidden.has(t)) return;
   const data = t.data;
   hidden.set(t, data);
+  // The size is a fact of the shape, not a value: it stays readable (Tensor's getter reads data.length).
+  Object.defineProperty(t, 'size', { configurable: true, enumerable: false, value: data.length });
   Object.defineProperty(t, 'data', {
     configurable: true,
     enumerable: true,

@@ -12,9 +12,10 @@ import { primitive } from '../engine/dispatch.js';
  * Batched product of the last two axes, op(a)·op(b), where op transposes in place when its flag
  * is set: a is [..., m, k] (or [..., k, m] when transA). Batch axes broadcast.
  * Its VJP is four more calls of itself with other flags, so backward reads transposed operands
- * in place (no transposed copies) and stays differentiable.
+ * in place (no transposed copies) and stays differentiable. A primitive of its own, so that
+ * transforms see the products inside that VJP.
  */
-export function matmulT(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor {
+export const matmulT = primitive('matmulT', { kind: 'contraction', rule: 'none' }, function (a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor {
   const ra = a.ndim, rb = b.ndim;
   const m = a.shape[transA ? ra - 1 : ra - 2]!;
   const k = a.shape[transA ? ra - 2 : ra - 1]!;
@@ -48,7 +49,7 @@ export function matmulT(a: Tensor, b: Tensor, transA: boolean, transB: boolean):
     a.requiresGrad ? (transA ? matmulT(b, g, transB, true) : matmulT(g, b, false, !transB)) : null,
     b.requiresGrad ? (transB ? matmulT(g, a, true, transA) : matmulT(a, g, !transA, false)) : null,
   ], { saves: [[1], [0]] });
-}
+});
 
 /**
  * Matrix product with NumPy's `matmul` rules: 1-D·1-D is a dot product, a 1-D operand is
