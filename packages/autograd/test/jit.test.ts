@@ -1,9 +1,10 @@
 import { describe, expect, test } from 'vitest';
 import fc from 'fast-check';
 import {
-  grad, jit, matmul, nonzero, maskedSelect, numericGrad, tensor, Tensor, TraceError, valueAndGrad, where, zeros, type DType,
+  grad, gradients, jit, matmul, nonzero, maskedSelect, numericGrad, stack, tensor, Tensor, TraceError, valueAndGrad, where, zeros, type DType,
 } from '@chainrule/autograd';
 import { assertClose, seededTensor } from '@chainrule/autograd/testing';
+import { disableCodegen } from '../src/jit/fusion.js';
 
 type Dtype = 'float32' | 'float64';
 
@@ -288,6 +289,68 @@ describe('jit composed with grad', () => {
       pj = j.params;
     }
     expect(jstep.cacheSize).toBe(1);
+  });
+});
+
+describe('a physics-informed loss: second derivatives with respect to inputs, inside jit', () => {
+  // u(x, t) = MLP 2-8-8-1 (tanh); the heat equation's residual u_t - u_xx at collocation points.
+  type P = { w1: Tensor; b1: Tensor; w2: Tensor; b2: Tensor; w3: Tensor; b3: Tensor };
+  const u = (p: P, xt: Tensor): Tensor =>
+    matmul(matmul(matmul(xt, p.w1).add(p.b1).tanh(), p.w2).add(p.b2).tanh(), p.w3).add(p.b3);
+  const loss = (p: P, x: Tensor, tt: Tensor): Tensor => {
+    // PyTorch's way: the inputs as leaves, u_t and u_xx by gradients kept on the graph. Each
+    // point's u depends on its own (x, t) only, so gradients of the sum are per point.
+    const xv = x.detach().requiresGrad_();
+    const tv = tt.detach().requiresGrad_();
+    const field = u(p, stack([xv, tv], 1)).sum();
+    const [dudx, dudt] = gradients([field], [xv, tv], { createGraph: true });
+    const [d2udx2] = gradients([dudx!.sum()], [xv], { createGraph: true });
+    return dudt!.sub(d2udx2!).square().mean();
+  };
+
+  test('jit(valueAndGrad(pinnLoss)) gives the eager bits, and gradients match finite differences', () => {
+    const params = (seed: number): P => ({
+      w1: t([2, 8], seed, 'float64', -1, 1), b1: t([8], seed + 1, 'float64', -1, 1),
+      w2: t([8, 8], seed + 2, 'float64', -1, 1), b2: t([8], seed + 3, 'float64', -1, 1),
+      w3: t([8, 1], seed + 4, 'float64', -1, 1), b3: t([1], seed + 5, 'float64', -1, 1),
+    });
+    const jf = jit(valueAndGrad(loss));
+    for (let seed = 0; seed < 3; seed++) {
+      const p = params(seed * 10);
+      const x = t([16], seed + 100, 'float64', -1, 1), tt = t([16], seed + 200, 'float64', 0, 1);
+      const e = valueAndGrad(loss)(p, x, tt);
+      const j = jf(p, x, tt);
+      expectSameBits(j.value, e.value);
+      expectSameBits(j.grads, e.grads);
+    }
+    expect(jf.cacheSize).toBe(1);
+    const p = params(7);
+    const x = t([6], 1, 'float64', -1, 1), tt = t([6], 2, 'float64', 0, 1);
+    const g = jf(p, x, tt).grads;
+    const [numeric] = numericGrad((b3: Tensor) => loss({ ...p, b3 }, x, tt), [p.b3]);
+    assertClose(g.b3, numeric!, 1e-5, 1e-8);
+    const [numericW1] = numericGrad((w1: Tensor) => loss({ ...p, w1 }, x, tt), [p.w1]);
+    assertClose(g.w1, numericW1!, 1e-5, 1e-8);
+  });
+});
+
+describe('without code generation (a Content-Security-Policy without unsafe-eval)', () => {
+  test('programs run op by op: the same bits, no fused loops, nothing planned', () => {
+    disableCodegen(true);
+    try {
+      fc.assert(
+        fc.property(fc.array(fc.nat(100), { minLength: 1, maxLength: 8 }), fc.nat(10_000), (codes, seed) => {
+          const f = program(codes);
+          const x = t([3, 4], seed), b = t([4], seed + 1);
+          const jf = jit(f);
+          expectSameBits(jf(x, b), f(x, b));
+          expect(jf.lower(x, b).buffers).toEqual([]);
+        }),
+        { numRuns: 20 },
+      );
+    } finally {
+      disableCodegen(false);
+    }
   });
 });
 
