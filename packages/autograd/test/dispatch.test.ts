@@ -6,7 +6,7 @@ import { activeInterpreters, primitiveOf, splitArguments, withInterpreter, type 
 
 // Public functions that are not ops: creation, transforms, utilities, classes.
 const NOT_OPS = new Set([
-  'tensor', 'zeros', 'ones', 'full', 'zerosLike', 'onesLike', 'arange', 'linspace', 'eye', 'rand', 'randn',
+  'tensor', 'zeros', 'ones', 'full', 'zerosLike', 'onesLike', 'arange', 'linspace', 'eye', 'vmap', 'grad',
 ]);
 
 /** A tracer: records each primitive call (its tensor inputs, static parameters and outputs) and runs it. */

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import fc from 'fast-check';
 import {
-  grad, gradients, jit, matmul, nonzero, maskedSelect, numericGrad, stack, tensor, Tensor, TraceError, valueAndGrad, where, zeros, type DType,
+  grad, gradients, jit, matmul, vmap, nonzero, maskedSelect, numericGrad, stack, tensor, Tensor, TraceError, valueAndGrad, where, zeros, type DType,
 } from '@chainrule/autograd';
 import { assertClose, seededTensor } from '@chainrule/autograd/testing';
 import { disableCodegen } from '../src/jit/fusion.js';
@@ -367,5 +367,26 @@ describe('results', () => {
       const v = zeros([3], { dtype });
       expectSameBits(jit((u: Tensor) => u.add(u))(v), v.add(v));
     }
+  });
+});
+
+describe('jit composed with vmap', () => {
+  const loss = (p: { w: Tensor; b: Tensor }, x: Tensor, y: Tensor): Tensor => matmul(x, p.w).add(p.b).tanh().sub(y).square().sum();
+
+  test('jit(vmap(grad(loss))): per-sample gradients, compiled, give the eager bits', () => {
+    const perSample = vmap(grad(loss), { inAxes: [null, 0, 0] });
+    const jf = jit(perSample);
+    for (let seed = 0; seed < 3; seed++) {
+      const p = { w: t([3, 2], seed, 'float64'), b: t([2], seed + 1, 'float64') };
+      const x = t([5, 3], seed + 2, 'float64'), y = t([5, 2], seed + 3, 'float64');
+      expectSameBits(jf(p, x, y), perSample(p, x, y));
+    }
+    expect(jf.cacheSize).toBe(1);
+  });
+
+  test('vmap(jit(f)) runs f under vmap: the same as vmap(f)', () => {
+    const f = (x: Tensor): Tensor => x.exp().mul(x.sin()).sum();
+    const x = t([4, 6], 1, 'float64');
+    expectSameBits(vmap(jit(f))(x), vmap(f)(x));
   });
 });

@@ -41,8 +41,8 @@ export type BatchRuleName =
   | 'reshape' | 'expand' | 'permute' | 'transpose' | 'squeeze' | 'unsqueeze' | 'concat' | 'split'
   | 'movedim' | 'flip' | 'roll' | 'pad' | 'tile' | 'sumTo' | 'gather' | 'indexSelect' | 'take'
   | 'matmul' | 'bmm' | 'outer' | 'linear' | 'einsum' | 'tensordot' | 'addmm'
-  | 'conv' | 'pool' | 'matrix' | 'diag' | 'flattenAll' | 'crossEntropy' | 'oneHot' | 'embedding'
-  | 'custom' | 'none';
+  | 'conv' | 'pool' | 'matrix' | 'diag' | 'crossEntropy' | 'oneHot' | 'embedding'
+  | 'composite' | 'custom' | 'none';
 
 /**
  * How vmap batches an op, as data (ops declare it; vmap/rules.ts reads it):
@@ -50,14 +50,21 @@ export type BatchRuleName =
  * - an axis argument (`axisArg`: its position; a number, a list, or undefined): the axes move past
  *   the batch dimension. `absent` says what undefined means: every axis ('all'), the flattened
  *   tensor ('flatten'), or a default axis (a number, as softmax's -1).
- * - `rule`: a rule of its own (matmul, conv...), or 'none' where no rule exists yet (vmap then
- *   throws, naming the op).
+ * - `rule`: a rule of its own (matmul, conv...); 'composite' for an op written only with other
+ *   ops (vmap runs it on the batched tensors, each inner op batched by its own rule); 'custom'
+ *   for a `customOp`, batched by the rule its definition gives (`customRule`); 'none' where no
+ *   rule exists (vmap throws, naming the op, rather than loop over the batch).
  */
 export interface PrimitiveSpec {
   readonly kind: PrimitiveKind;
   readonly axisArg?: number;
   readonly absent?: 'all' | 'flatten' | number;
   readonly rule?: BatchRuleName;
+  /**
+   * A customOp's batching rule: its inputs with the batch dimension first (`batched[i]` false for
+   * an input without one), returning the output with the batch dimension first.
+   */
+  readonly customRule?: (inputs: Tensor[], batched: boolean[]) => Tensor;
 }
 
 /** A function taking and returning anything: what an op's implementation is, for dispatch. */
