@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import fc from 'fast-check';
 import {
-  grad, gradients, jit, matmul, vmap, nonzero, maskedSelect, numericGrad, stack, tensor, Tensor, TraceError, valueAndGrad, where, zeros, type DType,
+  dropout, grad, gradients, jit, manualSeed, matmul, rand, randn, vmap, nonzero, maskedSelect, numericGrad, stack, tensor, Tensor, TraceError, valueAndGrad, where, zeros, type DType,
 } from '@chainrule/autograd';
 import { assertClose, seededTensor } from '@chainrule/autograd/testing';
 import { disableCodegen } from '../src/jit/fusion.js';
@@ -351,6 +351,20 @@ describe('without code generation (a Content-Security-Policy without unsafe-eval
     } finally {
       disableCodegen(false);
     }
+  });
+});
+
+describe('random ops', () => {
+  test('draw at every call from the global stream, exactly as eager calls do', () => {
+    const f = (x: Tensor): Tensor => dropout(x.add(randn([4])), 0.5).mul(rand([4]));
+    const x = t([4], 1);
+    manualSeed(7);
+    const eager = [f(x), f(x), f(x)];
+    manualSeed(7);
+    const jf = jit(f);
+    const compiled = [jf(x), jf(x), jf(x)];
+    expectSameBits(compiled, eager);
+    expect(Array.from(compiled[0]!.data)).not.toEqual(Array.from(compiled[1]!.data));
   });
 });
 

@@ -5,6 +5,7 @@ import { TraceError } from '../errors.js';
 import type { BinaryKind } from '../kernels/binary.js';
 import { BINARY_EXPRESSIONS, UNARY_EXPRESSIONS } from '../kernels/expressions.js';
 import type { UnaryKind } from '../kernels/unary.js';
+import { defaultGenerator } from '../random.js';
 import { formatShape } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { treeFlatten, type TreeDef } from '../tree.js';
@@ -184,11 +185,16 @@ export function trace(
     (t) => {
       const ins = tensors.map((x) => t.input(x));
       const previous = setShareHook((from, to) => t.share(from, to));
+      // The trace's random draws are not the call's: the program draws again when it runs, from
+      // where the stream was, so a jitted call consumes the global stream as an eager one does.
+      const rng = defaultGenerator();
+      const state = rng.getState();
       let result: unknown;
       try {
         result = f(...withTracers(ins.map((i) => i.tracer)));
       } finally {
         setShareHook(previous);
+        rng.setState(state);
       }
       // Tensors and other leaves (numbers, strings, booleans) of the result, in flatten order.
       const { leaves, def } = treeFlatten<unknown>(result, { isLeaf: (v) => v instanceof Tensor || isStatic(v) });
