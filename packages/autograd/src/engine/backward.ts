@@ -10,7 +10,7 @@ import { setGradEnabled } from './grad-mode.js';
 import { checkFinite, isAnomalyEnabled, runningBackward } from './anomaly.js';
 import { markFresh, takeFresh, withFreshGradients } from './fresh-grads.js';
 import { bumpVersion, checkSavedVersions } from './versions.js';
-import { isTraced } from './trace-access.js';
+import { duringVjp, isTraced } from './trace-access.js';
 
 /** Options of `backward` and of the functional transforms built on it. */
 export interface BackwardOptions {
@@ -184,7 +184,7 @@ function sweep(
       }
       // Again here: a hook may have written in place since.
       checkSavedVersions(t);
-      const grads = anomaly ? runningBackward(() => vjp(g, t)) : vjp(g, t);
+      const grads = duringVjp(() => (anomaly ? runningBackward(() => vjp(g, t)) : vjp(g, t)));
       if (!retainGraph) node.vjp = null;
       const ins = node.inputs;
       for (let j = 0; j < ins.length; j++) {

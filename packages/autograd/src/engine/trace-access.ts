@@ -19,17 +19,89 @@ import type { Tensor } from '../tensor.js';
  */
 
 let open = 0;
+let reads = 0;
+
+/**
+ * Sets the count of reads of traced values (by the library, inside ops) to `n` and returns the
+ * count it replaces: a trace counts the reads an op's own implementation makes.
+ */
+export function swapValueReads(n: number): number {
+  const previous = reads;
+  reads = n;
+  return previous;
+}
 const hidden = new WeakMap<Tensor, TensorData>();
 let onShare: ((from: Tensor, to: Tensor) => void) | null = null;
+
+/**
+ * Tensors made while a trace runs, inside an op's implementation or a VJP, that are no op's
+ * output: a mask or count an op's forward computed from traced values and its VJP reads later
+ * (median's tie mask, say). The program could only hold such a tensor as a constant, with the
+ * traced call's values: so a trace refuses one as an op's input (see `isTainted`), instead of
+ * replaying those values into every later call. Creation from numbers alone (zeros, ones, full,
+ * eye, arange, linspace) is cleared with `untaint`.
+ */
+const tainted = new WeakSet<Tensor>();
+let tracing = 0;
+let inVjp = 0;
+/** Whether a tensor made now is marked (read by the Tensor constructor: a live binding). */
+export let tainting = false;
+
+function update(): void {
+  tainting = tracing > 0 && (open > 0 || inVjp > 0);
+}
 
 /** Runs `fn` with the values of traced tensors readable (the library's own work on them). */
 export function withValueAccess<T>(fn: () => T): T {
   open++;
+  update();
   try {
     return fn();
   } finally {
     open--;
+    update();
   }
+}
+
+/** Runs a trace's body: tensors made inside ops and VJPs during it are marked (see `tainted`). */
+export function whileTracing<T>(fn: () => T): T {
+  tracing++;
+  update();
+  try {
+    return fn();
+  } finally {
+    tracing--;
+    update();
+  }
+}
+
+/** Runs a VJP: during a trace, the tensors it makes directly (not through ops) are marked. */
+export function duringVjp<T>(fn: () => T): T {
+  if (tracing === 0) return fn();
+  inVjp++;
+  update();
+  try {
+    return fn();
+  } finally {
+    inVjp--;
+    update();
+  }
+}
+
+/** Marks a tensor made while `tainting`. */
+export function markTainted(t: Tensor): void {
+  tainted.add(t);
+}
+
+/** Clears the mark of a tensor made from numbers alone; returns it. */
+export function untaint<T extends Tensor>(t: T): T {
+  if (tracing > 0) tainted.delete(t);
+  return t;
+}
+
+/** Whether `t` was made inside an op or a VJP during a trace without being an op's output. */
+export function isTainted(t: Tensor): boolean {
+  return tainted.has(t);
 }
 
 /** Whether `t` is a tensor of a running (or finished) trace, whose values user code may not read. */
@@ -48,7 +120,10 @@ export function guardValues(t: Tensor): void {
     configurable: true,
     enumerable: true,
     get(): TensorData {
-      if (open > 0) return data;
+      if (open > 0) {
+        reads++;
+        return data;
+      }
       throw new TraceError(
         `jit: the values of a traced tensor (${t.dtype} ${formatShape(t.shape)}) cannot be read inside a jitted function: ` +
           '.data, item(), toArray() and printing have no values to give while jit traces, and whatever depended on them ' +

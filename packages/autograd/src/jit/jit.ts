@@ -1,6 +1,7 @@
 import { currentInterpreter } from '../engine/dispatch.js';
 import { isGradEnabled } from '../engine/grad-mode.js';
-import { ArgumentError } from '../errors.js';
+import { ArgumentError, TraceError } from '../errors.js';
+import { formatShape } from '../shape.js';
 import { describe, Tensor } from '../tensor.js';
 import { flattenTree } from '../tree.js';
 import { compileProgram, type CompiledProgram } from './compile.js';
@@ -102,7 +103,16 @@ export function jit<A extends unknown[], R>(f: (...args: A) => R): Jitted<A, R> 
           return def.unflatten(leaves.map((l) => (l instanceof Tensor ? tracers[k++]! : l))) as unknown[];
         },
       );
-      entry = { compiled: compileProgram(traced.program), rebuild: traced.rebuild };
+      const compiled = compileProgram(traced.program);
+      const stale = compiled.program.constants.find((c) => c.stale !== undefined);
+      if (stale !== undefined) {
+        throw new TraceError(
+          `jit: '${stale.stale!}' reads a tensor (${stale.v.dtype} ${formatShape(stale.v.shape)}) that an op computed from traced values outside any op, ` +
+            "most likely a mask or intermediate an op's forward keeps for its gradient; the program could only hold the traced call's values. " +
+            'Differentiating that op inside jit is not supported: take the gradient outside (grad(jit(f))) or leave the op out of the jitted function',
+        );
+      }
+      entry = { compiled, rebuild: traced.rebuild };
       cache.set(key, entry);
     }
     return { entry, tensors };

@@ -53,7 +53,12 @@ export interface Equation {
  */
 export interface Program {
   readonly inputs: readonly Var[];
-  readonly constants: readonly { readonly v: Var; readonly value: Tensor }[];
+  /**
+   * `stale` names the first op that read a constant made from the traced call's values outside
+   * any op (a mask an op's forward kept for its gradient): such a constant may not survive
+   * dead-code elimination.
+   */
+  readonly constants: readonly { readonly v: Var; readonly value: Tensor; readonly stale?: string }[];
   readonly equations: readonly Equation[];
   readonly outputs: readonly Atom[];
 }

@@ -1,6 +1,6 @@
 import type { Primitive, Interpreter } from '../engine/dispatch.js';
-import { splitArguments, withInterpreter } from '../engine/dispatch.js';
-import { guardValues, isTraced, setShareHook, withValueAccess } from '../engine/trace-access.js';
+import { belowLevel, splitArguments, withInterpreter } from '../engine/dispatch.js';
+import { guardValues, isTainted, isTraced, markTainted, setShareHook, swapValueReads, untaint, whileTracing, withValueAccess } from '../engine/trace-access.js';
 import { TraceError } from '../errors.js';
 import type { BinaryKind } from '../kernels/binary.js';
 import { BINARY_EXPRESSIONS, UNARY_EXPRESSIONS } from '../kernels/expressions.js';
@@ -64,8 +64,10 @@ class Trace implements Interpreter {
   private next = 0;
   private readonly varOf = new WeakMap<Tensor, Var>();
   private readonly constOf = new Map<Tensor, Var>();
+  /** The tensors given variables by recorded equations, in order (so a frame's can be taken back). */
+  private readonly registered: Tensor[] = [];
   readonly equations: Equation[] = [];
-  readonly constants: { v: Var; value: Tensor }[] = [];
+  readonly constants: { v: Var; value: Tensor; stale?: string }[] = [];
 
   constructor(readonly level: number) {}
 
@@ -83,17 +85,20 @@ class Trace implements Interpreter {
   }
 
   /** The variable a tensor argument stands for: traced, or a constant f closed over. */
-  atom(t: Tensor): Var {
+  atom(t: Tensor, name: string): Var {
     const v = this.varOf.get(t) ?? this.constOf.get(t);
     if (v !== undefined) return v;
-    if (isTraced(t)) {
+    if (!isTainted(t) && isTraced(t)) {
       throw new TraceError(
         `jit: a traced tensor (${t.dtype} ${formatShape(t.shape)}) from another trace was used; a jitted function must not keep its tensors (in a closure or an outer variable) for later calls`,
       );
     }
     const c = this.fresh(t);
     this.constOf.set(t, c);
-    this.constants.push({ v: c, value: t });
+    // A tensor an op made from traced values outside any op (see isTainted) holds the traced
+    // call's values: allowed only if nothing the program returns depends on it (checked after
+    // dead-code elimination, where a VJP that passes it along unread has dropped it).
+    this.constants.push(isTainted(t) ? { v: c, value: t, stale: name } : { v: c, value: t });
     return c;
   }
 
@@ -110,10 +115,36 @@ class Trace implements Interpreter {
         `jit: '${prim.name}' gives a result whose shape depends on the values of its input, which a traced program cannot have; compute it outside the jitted function, or use a fixed-shape form (where with a mask)`,
       );
     }
-    const tensorAtoms = tensors.map((t) => this.atom(t));
+    const tensorAtoms = tensors.map((t) => this.atom(t, prim.name));
     for (const a of args) if (!(a instanceof Tensor) && !Array.isArray(a)) checkStatic(prim.name, a);
-    const result = withValueAccess(() => prim.bind(...args) as unknown);
+    // The implementation runs with this trace still current, so the ops it is made of come back
+    // here: a composite (softmax, gelu, mean) is recorded as its parts, which fuse, and whose
+    // gradients then read only recorded values. An implementation that reads values itself
+    // (kernels) may have derived numbers from them for the ops it called: it is recorded whole
+    // instead, its parts dropped, and replayed by running it again.
+    const mark = this.equations.length;
+    const marked = this.registered.length;
+    const constMark = this.constants.length;
+    const outerReads = swapValueReads(0);
+    let result: unknown;
+    let ownReads: number;
+    try {
+      result = withValueAccess(() => belowLevel(this.level + 1, () => prim.impl(...args) as unknown));
+    } finally {
+      ownReads = swapValueReads(outerReads);
+    }
     const outputs = outputLeaves(prim.name, result).leaves;
+    if (this.equations.length > mark) {
+      // Parts that read a tensor the implementation made outside any op (dropout's random
+      // mask) would replay it as a constant: recorded whole too.
+      const madeHere = this.constants.slice(constMark).some((c) => c.stale !== undefined);
+      if (ownReads === 0 && !madeHere && outputs.every((t) => this.varOf.has(t))) return result;
+      this.equations.length = mark;
+      for (const t of this.registered.splice(marked)) {
+        this.varOf.delete(t);
+        markTainted(t);
+      }
+    }
     if (outputs.every((t) => tensors.includes(t))) {
       // The op gave back an argument as it is: nothing to record.
       return result;
@@ -122,7 +153,10 @@ class Trace implements Interpreter {
       const v = this.fresh(t);
       if (!tensors.includes(t)) {
         guardValues(t);
+        // An op's output is a value of the program, not a stray tensor (see isTainted).
+        untaint(t);
         this.varOf.set(t, v);
+        this.registered.push(t);
       }
       return v;
     });
@@ -191,7 +225,7 @@ export function trace(
       const state = rng.getState();
       let result: unknown;
       try {
-        result = f(...withTracers(ins.map((i) => i.tracer)));
+        result = whileTracing(() => f(...withTracers(ins.map((i) => i.tracer))));
       } finally {
         setShareHook(previous);
         rng.setState(state);
@@ -201,7 +235,7 @@ export function trace(
       const outputs: Atom[] = [];
       const slots: (number | { value: unknown })[] = leaves.map((leaf) => {
         if (!(leaf instanceof Tensor)) return { value: leaf };
-        outputs.push(t.atom(leaf));
+        outputs.push(t.atom(leaf, 'the result'));
         return outputs.length - 1;
       });
       return {
