@@ -158,7 +158,7 @@ describe('fusion', () => {
     const b = new Builder();
     const x = b.input([4, 3], 'float32');
     let h = x;
-    for (const k of ['exp', 'tanh', 'neg', 'sin'] as const) h = b.unary(k, h);
+    for (const k of ['neg', 'abs', 'square', 'relu'] as const) h = b.unary(k, h);
     const steps = fuse(b.program([h]));
     expect(steps).toHaveLength(1);
     const s = steps[0]!;
@@ -167,6 +167,18 @@ describe('fusion', () => {
     expect(s.group.inputs.map((v) => v.id)).toEqual([x.id]);
     // float32: every formula rounded where the eager op stores.
     expect(groupSource(s.group).match(/Math\.fround/g)).toHaveLength(4);
+  });
+
+  test('a loop holds one transcendental formula: cheap ones fuse around each', () => {
+    const b = new Builder();
+    const x = b.input([5], 'float64');
+    let h = b.binary('mul', x, { literal: 2, dtype: 'float64' });
+    h = b.unary('exp', h);
+    h = b.unary('neg', h);
+    h = b.unary('tanh', h);
+    h = b.binary('add', h, x);
+    const steps = fuse(b.program([h]));
+    expect(steps.map((st) => (st.kind === 'fused' ? st.group.equations.map((q) => q.primitive).join(',') : ''))).toEqual(['mul,exp,neg', 'tanh,add']);
   });
 
   test('a non-elementwise reader closes the group; a different shape starts another', () => {
@@ -189,7 +201,7 @@ describe('fusion', () => {
     const b = new Builder();
     const x = b.input([6], 'float64');
     const y = b.input([6], 'float64');
-    const out = b.binary('add', b.unary('exp', x), b.unary('sin', y));
+    const out = b.binary('add', b.unary('neg', x), b.unary('sin', y));
     expect(fuse(b.program([out]))).toHaveLength(1);
   });
 });
@@ -274,7 +286,7 @@ describe('compiled programs against eager', () => {
     const b = new Builder();
     const x = b.input([1000], 'float32');
     let h: Var = x;
-    for (let i = 0; i < 10; i++) h = i % 2 === 0 ? b.unary('tanh', h) : b.binary('mul', h, { literal: 1.5, dtype: 'float32' });
+    for (let i = 0; i < 10; i++) h = i % 2 === 0 ? b.unary('square', h) : b.binary('mul', h, { literal: 1.5, dtype: 'float32' });
     const compiled = compileProgram(b.program([h]));
     expect(compiled.plan.slots).toEqual([4000]);
     const input = seededTensor([1000], 3, { dtype: 'float32' }) as Tensor;

@@ -90,12 +90,21 @@ describe('jit against eager', () => {
     });
   }
 
-  test('a 10-op elementwise chain is one fused loop with one buffer', () => {
-    const f = (x: Tensor): Tensor => x.mul(1.5).add(0.25).tanh().mul(x).sub(0.1).exp().mul(0.5).sigmoid().add(x).square();
+  test('a 10-op arithmetic chain is one fused loop with one buffer', () => {
+    const f = (x: Tensor): Tensor => x.mul(1.5).add(0.25).abs().mul(x).sub(0.1).relu().mul(0.5).neg().add(x).square();
     const x = t([1000], 1);
     const lowered = jit(f).lower(x);
     expect(lowered.fusedGroups).toBe(1);
     expect(lowered.buffers).toEqual([4000]);
+    expectSameBits(jit(f)(x), f(x));
+  });
+
+  test("with three transcendental ops, three loops; the third writes into the first one's dead buffer", () => {
+    const f = (x: Tensor): Tensor => x.mul(1.5).add(0.25).tanh().mul(x).sub(0.1).exp().mul(0.5).sigmoid().add(x).square();
+    const x = t([1000], 1);
+    const lowered = jit(f).lower(x);
+    expect(lowered.fusedGroups).toBe(3);
+    expect(lowered.buffers).toEqual([4000, 4000]);
     expectSameBits(jit(f)(x), f(x));
   });
 

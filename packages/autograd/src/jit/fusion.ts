@@ -55,6 +55,24 @@ interface OpenGroup {
   equations: Equation[];
   readonly shape: Shape;
   readonly dtype: FloatDType;
+  /** Whether the group holds a formula that calls a transcendental function (see `heavy`). */
+  heavy: boolean;
+}
+
+const TRANSCENDENTAL = /Math\.(exp|expm1|log|log1p|log2|log10|tanh|sinh|cosh|asinh|acosh|atanh|sin|cos|tan|asin|acos|atan|atan2|pow|hypot)\(|(?<![.\w])(sigmoid|erf|pow|hypot|logaddexp|xlogy)\(|\*\*/;
+
+/**
+ * Whether an equation's formula calls a transcendental function (exp, tanh, log, sigmoid...).
+ * NOTE: a loop holds at most one such formula. Measured on V8 (Node 20, 1M float32, noisy shared
+ * machine): exp(tanh(v)) in one loop took 375 ms against 258 ms as two loops with the
+ * intermediate stored, exp(exp(v)) 276 against 196, while cheap arithmetic fused into one loop
+ * ran 15× faster than two loops. So cheap ops fuse around each transcendental call, and a second
+ * transcendental call starts a new loop. The results are the same bits either way.
+ */
+export function heavy(e: Equation): boolean {
+  const w = e.elementwise;
+  if (w === undefined) return false;
+  return TRANSCENDENTAL.test(w.arity === 1 ? UNARY_EXPRESSIONS[w.kind] : BINARY_EXPRESSIONS[w.kind]);
 }
 
 /**
@@ -93,24 +111,29 @@ export function fuse(program: Program): Step[] {
     }
     const out = e.outputs[0]!;
     const dtype = out.dtype as FloatDType;
+    const costly = heavy(e);
     let target: OpenGroup | undefined;
     for (const g of openReadBy(e)) {
-      if (g.dtype !== dtype || !shapesEqual(g.shape, out.shape)) {
+      if (g.dtype !== dtype || !shapesEqual(g.shape, out.shape) || (costly && g.heavy)) {
         close(g);
       } else if (target === undefined) {
         target = g;
+      } else if (target.heavy && g.heavy) {
+        close(g);
       } else {
         // Two open groups never read from each other, so their equations concatenate in either order.
         target.equations.push(...g.equations);
+        target.heavy ||= g.heavy;
         open.splice(open.indexOf(g), 1);
         for (const q of g.equations) for (const v of q.outputs) groupOf.set(v.id, target);
       }
     }
     if (target === undefined) {
-      target = { equations: [], shape: out.shape, dtype };
+      target = { equations: [], shape: out.shape, dtype, heavy: false };
       open.push(target);
     }
     target.equations.push(e);
+    target.heavy ||= costly;
     groupOf.set(out.id, target);
   }
   for (const g of open.slice()) close(g);
