@@ -8,6 +8,8 @@ import { ones, zeros } from './creation.js';
 import { concat, reshape, stack } from './ops/shape.js';
 import { flattenTree, isTensor, type Tree, type TreeDef, type WithLeaves } from './tree.js';
 import { batchLevels, rebatchAll, unbatchAll } from './vmap/vmap.js';
+import { BatchedTensor } from './vmap/batched.js';
+import { BroadcastLeaf } from './vmap/per-example.js';
 
 /**
  * An argument a transform differentiates: a Tensor or a structure of them (arrays and plain
@@ -128,8 +130,10 @@ function track(op: string, args: readonly unknown[], which: readonly number[], l
 const unbatched = new WeakMap<Tensor, { raw: Tensor; levels: readonly { level: number; size: number }[] }>();
 
 function trackBatched(op: string, t: Tensor, nested: boolean, levels: readonly { level: number; size: number }[]): Tensor {
-  const all = unbatchAll(op, t, levels);
-  const raw = nested && all.requiresGrad ? view(all) : freshLeaf(all);
+  // An argument shared by the whole batch (a model's weights) becomes a lazy copy per example.
+  const shared = levels.length === 1 && !(t instanceof BatchedTensor) && !(nested && t.requiresGrad);
+  const all = shared ? null : unbatchAll(op, t, levels);
+  const raw = all === null ? new BroadcastLeaf(t, levels[0]!.size) : nested && all.requiresGrad ? view(all) : freshLeaf(all);
   const x = rebatchAll(raw, levels);
   unbatched.set(x, { raw, levels });
   return x;

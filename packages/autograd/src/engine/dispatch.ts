@@ -40,9 +40,9 @@ export type PrimitiveKind = 'unary' | 'binary' | 'elementwise' | 'reduction' | '
 export type BatchRuleName =
   | 'reshape' | 'expand' | 'permute' | 'transpose' | 'squeeze' | 'unsqueeze' | 'concat' | 'split'
   | 'movedim' | 'flip' | 'roll' | 'pad' | 'tile' | 'sumTo' | 'gather' | 'indexSelect' | 'take'
-  | 'matmul' | 'bmm' | 'outer' | 'linear' | 'einsum' | 'tensordot' | 'addmm'
+  | 'matmul' | 'matmulT' | 'bmm' | 'outer' | 'linear' | 'einsum' | 'tensordot' | 'addmm'
   | 'conv' | 'pool' | 'matrix' | 'diag' | 'crossEntropy' | 'oneHot' | 'embedding'
-  | 'composite' | 'custom' | 'none';
+  | 'axisOption' | 'composite' | 'custom' | 'none';
 
 /**
  * How vmap batches an op, as data (ops declare it; vmap/rules.ts reads it):

@@ -12,10 +12,9 @@ import { primitive } from '../engine/dispatch.js';
  * Batched product of the last two axes, op(a)·op(b), where op transposes in place when its flag
  * is set: a is [..., m, k] (or [..., k, m] when transA). Batch axes broadcast.
  * Its VJP is four more calls of itself with other flags, so backward reads transposed operands
- * in place (no transposed copies) and stays differentiable. A primitive of its own, so that
- * transforms see the products inside that VJP.
+ * in place (no transposed copies) and stays differentiable.
  */
-export const matmulT = primitive('matmulT', { kind: 'contraction', rule: 'none' }, function (a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor {
+export const matmulT = primitive('matmulT', { kind: 'contraction', rule: 'matmulT' }, function (a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor {
   const ra = a.ndim, rb = b.ndim;
   const m = a.shape[transA ? ra - 1 : ra - 2]!;
   const k = a.shape[transA ? ra - 2 : ra - 1]!;

@@ -107,7 +107,7 @@ export type MatrixOrd = 'fro' | 'nuc' | number;
  * @throws ShapeError if the input has fewer than two dimensions or the axes are out of range or equal.
  * @example matrixNorm(a) // Frobenius norm of each matrix in a batch
  */
-export const matrixNorm = primitive('matrixNorm', { kind: 'other', rule: 'composite' }, function (input: Tensor, ord: MatrixOrd = 'fro', axis: readonly [number, number] = [-2, -1], keepdims = false): Tensor {
+export const matrixNorm = primitive('matrixNorm', { kind: 'reduction', axisArg: 2 }, function (input: Tensor, ord: MatrixOrd = 'fro', axis: readonly [number, number] = [-2, -1], keepdims = false): Tensor {
   const x = floatInput('matrixNorm', 'input', input);
   if (x.ndim < 2) {
     throw new ShapeError(`matrixNorm: needs a tensor of at least 2 dimensions, got shape ${formatShape(x.shape)} ${x.dtype}`);
@@ -154,7 +154,7 @@ function singularValueNorm(x: FloatTensor, ord: 'nuc' | 2 | -2, row: number, col
  * @throws As `vectorNorm`; ArgumentError for another string; ShapeError for 'nuc' without two axes.
  * @example norm(x) // √Σx² over all elements
  */
-export const norm = primitive('norm', { kind: 'other', rule: 'composite' }, function (input: Tensor, p: number | 'fro' | 'nuc' = 'fro', axis?: Axis, keepdims = false): Tensor {
+export const norm = primitive('norm', { kind: 'reduction', axisArg: 2, absent: 'all' }, function (input: Tensor, p: number | 'fro' | 'nuc' = 'fro', axis?: Axis, keepdims = false): Tensor {
   const x = floatInput('norm', 'input', input);
   if (p === 'fro') return vectorNormAs('norm', x, 2, axis, keepdims);
   if (p === 'nuc') {
@@ -185,7 +185,7 @@ export interface NormalizeOptions {
  * @throws ShapeError if `axis` is out of range; ArgumentError for a p that is not a number or an eps below 0.
  * @example normalize(embeddings, { axis: -1 })
  */
-export const normalize = primitive('normalize', { kind: 'other', rule: 'composite' }, function (input: Tensor, options: NormalizeOptions = {}): Tensor {
+export const normalize = primitive('normalize', { kind: 'axis', rule: 'axisOption' }, function (input: Tensor, options: NormalizeOptions = {}): Tensor {
   const x = floatInput('normalize', 'input', input);
   const { p = 2, axis = 1, eps = 1e-12 } = options;
   if (typeof eps !== 'number' || !(eps >= 0)) {
@@ -225,7 +225,7 @@ export interface CosineSimilarityOptions {
  * @throws DTypeError if their dtypes differ; ArgumentError for an eps below 0.
  * @example cosineSimilarity(a, b, { axis: -1 })
  */
-export const cosineSimilarity = primitive('cosineSimilarity', { kind: 'other', rule: 'composite' }, function (x1: Tensor, x2: Tensor, options: CosineSimilarityOptions = {}): Tensor {
+export const cosineSimilarity = primitive('cosineSimilarity', { kind: 'axis', rule: 'axisOption' }, function (x1: Tensor, x2: Tensor, options: CosineSimilarityOptions = {}): Tensor {
   const a0 = expectTensor('cosineSimilarity', 'x1', x1);
   const b0 = expectTensor('cosineSimilarity', 'x2', x2);
   const { axis = 1, eps = 1e-8 } = options;
@@ -258,7 +258,7 @@ export interface PairwiseDistanceOptions {
  * @throws ShapeError if x1 and x2 do not broadcast; DTypeError if their dtypes differ; ArgumentError for a p that is not a number.
  * @example pairwiseDistance(anchor, positive)
  */
-export const pairwiseDistance = primitive('pairwiseDistance', { kind: 'other', rule: 'composite' }, function (x1: Tensor, x2: Tensor, options: PairwiseDistanceOptions = {}): Tensor {
+export const pairwiseDistance = primitive('pairwiseDistance', { kind: 'other', rule: 'matrix' }, function (x1: Tensor, x2: Tensor, options: PairwiseDistanceOptions = {}): Tensor {
   const a = expectTensor('pairwiseDistance', 'x1', x1);
   const b = expectTensor('pairwiseDistance', 'x2', x2);
   const { p = 2, eps = 1e-6, keepdims = false } = options;
@@ -296,7 +296,7 @@ const CDIST_MODES: readonly CdistComputeMode[] = ['use_mm_for_euclid_dist_if_nec
  * @throws DTypeError if the dtypes differ.
  * @example cdist(queries, keys) // [P, R] Euclidean distances
  */
-export const cdist = primitive('cdist', { kind: 'other', rule: 'composite' }, function (x1: Tensor, x2: Tensor, options: CdistOptions = {}): Tensor {
+export const cdist = primitive('cdist', { kind: 'other', rule: 'matrix' }, function (x1: Tensor, x2: Tensor, options: CdistOptions = {}): Tensor {
   const [a, b] = floatPair('cdist', expectTensor('cdist', 'x1', x1), expectTensor('cdist', 'x2', x2));
   const { p = 2, computeMode = 'use_mm_for_euclid_dist_if_necessary' } = options;
   if (typeof p !== 'number' || !(p >= 0)) {

@@ -10,15 +10,16 @@ import { formatShape, type Shape } from '../shape.js';
 import { Tensor } from '../tensor.js';
 import { belowLevel, type BatchRuleName, type Primitive } from '../engine/dispatch.js';
 import { BatchedTensor, batchedAt } from './batched.js';
-import { expand, reshape, squeeze, transpose, unsqueeze } from '../ops/shape.js';
+import { expand, reshape, squeeze, unsqueeze } from '../ops/shape.js';
 import { movedim as movedimOp } from '../ops/rearrange.js';
 import { add, mul } from '../ops/binary.js';
 import { sum } from '../ops/reduce.js';
-import { matmul } from '../ops/matmul.js';
+import { matmul, matmulT } from '../ops/matmul.js';
 import { einsum } from '../ops/einsum.js';
 import { diagEmbed as diagEmbedOp, diagonal } from '../ops/diagonal.js';
 import { relu } from '../ops/unary.js';
 import { gather as gatherOp } from '../ops/gather.js';
+import { BroadcastLeaf, perExampleMatmul } from './per-example.js';
 
 /** How vmap treats random draws (PyTorch's `randomness`). */
 export type Randomness = 'error' | 'different' | 'same';
@@ -106,7 +107,10 @@ const alongAxes: Rule = (ctx, prim, args) => {
     v = reshape(v, [ctx.size, 1]);
     next[axisArg] = Array.isArray(axis) ? [1] : 1;
     next[0] = v;
-    return wrap(ctx, mapTensors(prim.bind(...next), (t) => reshape(t, [ctx.size])));
+    const out = prim.bind(...next);
+    // Without an axis, median gives its value alone.
+    const value = prim.name === 'median' && axis === undefined ? (out as { values: Tensor }).values : out;
+    return wrap(ctx, mapTensors(value, (t) => reshape(t, [ctx.size])));
   }
   if (axis === undefined && absent !== undefined) {
     if (absent === 'all') next[axisArg] = Array.from({ length: n }, (_, i) => i + 1);
@@ -156,6 +160,7 @@ function logicalAxis(op: string, axis: number, n: number, shape: Shape): number 
 function batchedMatmul(ctx: BatchContext, a: Tensor, b: Tensor): Tensor {
   const ma = mine(ctx, a);
   const mb = mine(ctx, b);
+  if (ma && mb && ctx.level === 1 && b.ndim === 2 && b.value instanceof BroadcastLeaf) return perExampleMatmul(a.value, b.value, false);
   let av = ma ? a.value : a;
   let bv = mb ? b.value : b;
   let ra = a.ndim;
@@ -172,8 +177,9 @@ function batchedMatmul(ctx: BatchContext, a: Tensor, b: Tensor): Tensor {
   if (ma) av = padRank(av, ra, rank);
   if (mb) bv = padRank(bv, rb, rank);
   let out = matmul(av, bv);
-  if (mb && b.ndim === 1) out = squeeze(out, -1);
+  // a's added row goes first, while b's added column (if any) is still last.
   if (ma && a.ndim === 1) out = squeeze(out, b.ndim === 1 && !mb ? -1 : -2);
+  if (mb && b.ndim === 1) out = squeeze(out, -1);
   return out;
 }
 
@@ -315,9 +321,15 @@ const RULES: Record<BatchRuleName, Rule> = {
     return wrap(ctx, reshape(gatherLast(flat, reshape(idx, [ctx.size, -1])), idx.shape));
   },
   embedding: (ctx, prim, args) => {
-    const [weight, indices] = args as [Tensor, Tensor];
-    if (mine(ctx, weight)) return noRule(prim, 'for a batched weight');
-    return wrap(ctx, prim.bind(weight, (indices as BatchedTensor).value, ...args.slice(2)));
+    const [weight, indices, options] = args as [Tensor, Tensor, object | undefined];
+    if (!mine(ctx, weight)) return wrap(ctx, prim.bind(weight, (indices as BatchedTensor).value, options));
+    if (options !== undefined && Object.keys(options).length > 0) return noRule(prim, 'for a batched weight with options');
+    if (!(indices instanceof Tensor)) return noRule(prim, 'for indices given as an array beside a batched weight');
+    // Each example's rows of its own weight: a gather along the vocabulary axis.
+    const w = weight.value;
+    const idx = reshape(batch(ctx, indices), [ctx.size, -1, 1]);
+    const rows = gatherOp(w, 1, expand(idx, [ctx.size, idx.shape[1]!, w.shape[2]!]));
+    return wrap(ctx, reshape(rows, [ctx.size, ...indices.shape, w.shape[2]!]));
   },
   oneHot: (ctx, prim, args) => {
     const x = only(ctx, prim, args);
@@ -329,6 +341,22 @@ const RULES: Record<BatchRuleName, Rule> = {
   },
   matmul: (ctx, _prim, args) => wrap(ctx, batchedMatmul(ctx, args[0] as Tensor, args[1] as Tensor)),
   bmm: (ctx, _prim, args) => wrap(ctx, batchedMatmul(ctx, args[0] as Tensor, args[1] as Tensor)),
+  matmulT: (ctx, prim, args) => {
+    // Both operands are at least matrices: batched ones get 1s after the batch up to the wider rank.
+    const [a, b, transA, transB] = args as [Tensor, Tensor, boolean, boolean];
+    const rank = Math.max(a.ndim, b.ndim);
+    const at = (t: Tensor): Tensor => (mine(ctx, t) ? padRank(t.value, t.ndim, rank) : t);
+    return wrap(ctx, prim.bind(at(a), at(b), transA, transB));
+  },
+  axisOption: (ctx, prim, args) => {
+    // normalize and cosineSimilarity: the axis is an option (default 1), counted in the broadcast rank.
+    const tensors = args.filter((a): a is Tensor => a instanceof Tensor);
+    const options = (args[tensors.length] ?? {}) as { axis?: number };
+    const rank = Math.max(...tensors.map((t) => t.ndim));
+    const ax = logicalAxis(prim.name, options.axis ?? 1, rank, tensors[0]!.shape);
+    const aligned = tensors.map((t) => (mine(ctx, t) ? padRank(t.value, t.ndim, rank) : t));
+    return wrap(ctx, prim.bind(...aligned, { ...options, axis: ax }));
+  },
   outer: (ctx, _prim, args) => here(ctx, () => einsum('i,j->ij', args[0] as Tensor, args[1] as Tensor)),
   tensordot: (ctx, prim, args) => {
     const [a, b, dims = 2] = args as [Tensor, Tensor, number | readonly [readonly number[], readonly number[]]];
@@ -356,9 +384,20 @@ const RULES: Record<BatchRuleName, Rule> = {
   linear: (ctx, prim, args) => {
     const [x, w, b, activation = 'none'] = args as [Tensor, Tensor, Tensor | null | undefined, 'none' | 'relu'];
     if (!mine(ctx, w) && !mine(ctx, b)) return wrap(ctx, prim.bind(batch(ctx, x), w, b, activation));
+    if (mine(ctx, w) && w.value instanceof BroadcastLeaf && ctx.level === 1) {
+      // Each example's copy of shared weights (per-example gradients): one product with the shared matrix.
+      const y = wrap(ctx, perExampleMatmul(batch(ctx, x), w.value, true)) as Tensor;
+      return here(ctx, () => {
+        const z = b === null || b === undefined ? y : add(y, b);
+        return activation === 'relu' ? relu(z) : z;
+      });
+    }
     // A batched weight (model ensembles): the same maths, each step batched by its own rule.
+    // matmulT reads the weight transposed in place, and so do its VJPs: no transposed copies of n weights.
     return here(ctx, () => {
-      let y = matmul(x, transpose(w, -2, -1));
+      const rows = x.ndim === 1 ? reshape(x, [1, -1]) : x;
+      let y = matmulT(rows, w, false, true);
+      if (x.ndim === 1) y = reshape(y, [-1]);
       if (b !== null && b !== undefined) y = add(y, b);
       return activation === 'relu' ? relu(y) : y;
     });
@@ -384,11 +423,11 @@ const RULES: Record<BatchRuleName, Rule> = {
       const x = batch(ctx, input);
       const withN = input.ndim === spatial + 2;
       if (!withN) return wrap(ctx, prim.bind(x, weight, bias, options));
-      return wrap(ctx, foldIntoLeading(x, spatial + 2, (f) => prim.bind(f, weight, bias, options)));
+      return wrap(ctx, foldIntoLeading(x, spatial + 1, (f) => prim.bind(f, weight, bias, options)));
     }
     // A batched weight: the batch folds into the channels and the groups, so each example's filters see only its input.
     const groups = (options as { groups?: number } | undefined)?.groups ?? 1;
-    const x = batch(ctx, input.ndim === spatial + 2 ? input : unsqueeze(input, 0));
+    const x = input.ndim === spatial + 2 ? batch(ctx, input) : unsqueeze(batch(ctx, input), 1);
     const n = x.shape[1]!;
     const xs = reshape(movedimOp(x, 0, 1), [n, -1, ...x.shape.slice(3)]);
     const w = batch(ctx, weight);
