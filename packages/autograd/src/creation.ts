@@ -4,7 +4,7 @@ import { checkShape, formatShape, sizeOf, type Shape } from './shape.js';
 import { noGradError, Tensor, type NestedArray } from './tensor.js';
 import { resolveGenerator, type Generator } from './random.js';
 import { primitive } from './engine/dispatch.js';
-import { untaint } from './engine/trace-access.js';
+import { fromUserValues, untaint } from './engine/trace-access.js';
 
 /** Typed arrays `tensor` copies from: floats, and the integer arrays labels come in. */
 export type NumericArray = FloatArray | Int8Array | Uint8Array | Uint8ClampedArray | Int16Array | Uint16Array | Int32Array | Uint32Array;
@@ -119,7 +119,7 @@ export function tensor(
     const data = allocate(dtype, value.length, 'tensor', shape);
     if (isFloatDType(dtype)) data.set(value);
     else for (let i = 0; i < value.length; i++) store('tensor', data, i, value[i]!, () => ` at index ${i}`);
-    return finish('tensor', data, shape, options);
+    return fromUserValues(finish('tensor', data, shape, options));
   }
   const nested = value as NestedArray | NestedBooleans;
   const dtype = resolveDType('tensor', options.dtype, firstLeaf(nested) === 'boolean' ? 'bool' : 'float32');
@@ -131,9 +131,9 @@ export function tensor(
     if (sizeOf(options.shape) !== data.length) {
       throw new ShapeError(`tensor: ${data.length} elements cannot take shape ${formatShape(options.shape)} (${sizeOf(options.shape)} elements)`);
     }
-    return finish('tensor', data, options.shape, options);
+    return fromUserValues(finish('tensor', data, options.shape, options));
   }
-  return finish('tensor', data, inferred, options);
+  return fromUserValues(finish('tensor', data, inferred, options));
 }
 
 /** The type of the first leaf of nested arrays ('number' for an empty one). */

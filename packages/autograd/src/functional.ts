@@ -3,7 +3,7 @@ import { formatShape, shapesEqual } from './shape.js';
 import { Tensor, describe, isFloat, makeOutput } from './tensor.js';
 import { enableGrad, isGradEnabled } from './engine/grad-mode.js';
 import { gradients } from './engine/gradients.js';
-import { sharedTensor } from './engine/trace-access.js';
+import { isTracing, sharedTensor } from './engine/trace-access.js';
 import { ones, zeros } from './creation.js';
 import { concat, reshape, stack } from './ops/shape.js';
 import { flattenTree, isTensor, type Tree, type TreeDef, type WithLeaves } from './tree.js';
@@ -131,7 +131,8 @@ const unbatched = new WeakMap<Tensor, { raw: Tensor; levels: readonly { level: n
 
 function trackBatched(op: string, t: Tensor, nested: boolean, levels: readonly { level: number; size: number }[]): Tensor {
   // An argument shared by the whole batch (a model's weights) becomes a lazy copy per example.
-  const shared = levels.length === 1 && !(t instanceof BatchedTensor) && !(nested && t.requiresGrad);
+  // Not while jit traces: the lazy copy's values would be read outside any op.
+  const shared = levels.length === 1 && !(t instanceof BatchedTensor) && !(nested && t.requiresGrad) && !isTracing();
   const all = shared ? null : unbatchAll(op, t, levels);
   const raw = all === null ? new BroadcastLeaf(t, levels[0]!.size) : nested && all.requiresGrad ? view(all) : freshLeaf(all);
   const x = rebatchAll(raw, levels);

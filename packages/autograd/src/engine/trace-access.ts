@@ -34,12 +34,14 @@ const hidden = new WeakMap<Tensor, TensorData>();
 let onShare: ((from: Tensor, to: Tensor) => void) | null = null;
 
 /**
- * Tensors made while a trace runs, inside an op's implementation or a VJP, that are no op's
- * output: a mask or count an op's forward computed from traced values and its VJP reads later
- * (median's tie mask, say). The program could only hold such a tensor as a constant, with the
- * traced call's values: so a trace refuses one as an op's input (see `isTainted`), instead of
- * replaying those values into every later call. Creation from numbers alone (zeros, ones, full,
- * eye, arange, linspace) is cleared with `untaint`.
+ * Tensors made while a trace runs that are no op's output: a mask an op's forward computed from
+ * traced values and its VJP reads later (median's tie mask), or a library tensor standing for a
+ * traced one. The program could only hold such a tensor as a constant, with the traced call's
+ * values: so a trace holds it as a stale constant, refused if the program needs it (see
+ * jit/trace.ts), instead of replaying those values into every later call. Creation from numbers
+ * alone (zeros, ones, full, eye, arange, linspace, a number operand) is cleared with `untaint`,
+ * and `tensor(values)` in f's own code with `fromUserValues` (its numbers cannot come from a
+ * traced tensor, whose values f cannot read).
  */
 const tainted = new WeakSet<Tensor>();
 let tracing = 0;
@@ -48,7 +50,20 @@ let inVjp = 0;
 export let tainting = false;
 
 function update(): void {
-  tainting = tracing > 0 && (open > 0 || inVjp > 0);
+  tainting = tracing > 0;
+}
+
+/** Whether a trace is running (jit). */
+export function isTracing(): boolean {
+  return tracing > 0;
+}
+
+/**
+ * Clears the mark of a tensor made by `tensor(values)` from f's own code (not inside an op or a
+ * VJP, where values may come from traced tensors); returns it.
+ */
+export function fromUserValues<T extends Tensor>(t: T): T {
+  return open > 0 || inVjp > 0 ? t : untaint(t);
 }
 
 /** Runs `fn` with the values of traced tensors readable (the library's own work on them). */
