@@ -7,7 +7,7 @@
  */
 import * as init from './init.js';
 
-export { Module, functionalCall, type LoadStateDictOptions, type LoadStateDictResult } from './module.js';
+export { Module, functionalCall, type AnyModule, type LoadStateDictOptions, type LoadStateDictResult } from './module.js';
 export { type ZeroGradOptions } from './zero-grad.js';
 export { StateDictError, SafetensorsError } from './errors.js';
 export { init };

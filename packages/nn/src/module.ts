@@ -21,6 +21,13 @@ export interface LoadStateDictOptions {
 }
 
 /**
+ * Any module, whatever its forward takes and returns: what containers, state dicts and walks over
+ * a model hold.
+ */
+// `unknown[]` parameters accept every forward signature because methods compare bivariantly.
+export type AnyModule = Module<unknown[], unknown>;
+
+/**
  * The base of every layer and model: holds named parameters, buffers (state that is saved but
  * not trained, such as running statistics) and child modules, registered explicitly so names
  * and order are deterministic. Subclasses implement `forward`, reading their tensors with
@@ -32,18 +39,20 @@ export interface LoadStateDictOptions {
  *   forward(x: Tensor) { return x.mul(this.param('scale')); }
  * }
  */
-export abstract class Module {
+export abstract class Module<In extends unknown[] = [Tensor], Out = Tensor> {
   /** True in training mode (Dropout drops, BatchNorm uses batch statistics); see `train`/`eval`. */
   training = true;
   private readonly params = new Map<string, Tensor>();
   private readonly buffers = new Map<string, Tensor>();
-  private readonly submodules = new Map<string, Module>();
+  private readonly submodules = new Map<string, AnyModule>();
 
   /**
    * The layer's computation. Call it directly: `model.forward(x)` (PyTorch's `model(x)`; there are
-   * no forward hooks). Layers throw a ShapeError or DTypeError naming the layer when `x` does not fit.
+   * no forward hooks). Its arguments and result are the class's type parameters, one tensor in and
+   * one out unless declared otherwise (`class Attention extends Module<[Tensor, Tensor?], Tensor>`).
+   * Layers throw a ShapeError or DTypeError naming the layer when an input does not fit.
    */
-  abstract forward(x: Tensor): Tensor;
+  abstract forward(...args: In): Out;
 
   /**
    * Registers `tensor` as a trainable parameter under `name` (marking it requiresGrad) and returns it,
@@ -82,9 +91,9 @@ export abstract class Module {
    * @throws ArgumentError if `name` is empty, contains '.', is already registered, or `module` is this module.
    * @example readonly fc = this.registerModule('fc', new Linear(2, 3));
    */
-  registerModule<M extends Module>(name: string, module: M): M {
+  registerModule<M extends AnyModule>(name: string, module: M): M {
     this.checkName(name);
-    if (module === (this as Module)) throw new ArgumentError(`registerModule: a module cannot contain itself ('${name}')`);
+    if (module === (this as AnyModule)) throw new ArgumentError(`registerModule: a module cannot contain itself ('${name}')`);
     this.submodules.set(name, module);
     return module;
   }
@@ -125,7 +134,7 @@ export abstract class Module {
   /**
    * @internal The engine of `functionalCall` (a static method so it may touch the registries).
    */
-  static callWith(module: Module, tensors: Readonly<Record<string, Tensor>>, x: Tensor): Tensor {
+  static callWith<I extends unknown[], O>(module: Module<I, O>, tensors: Readonly<Record<string, Tensor>>, args: I): O {
     const owners = new Map(module.namedModules());
     const swaps: { map: Map<string, Tensor>; name: string; original: Tensor }[] = [];
     const problems: string[] = [];
@@ -152,19 +161,19 @@ export abstract class Module {
         swaps.push({ map, name, original: map.get(name)! });
         map.set(name, tensor);
       }
-      return module.forward(x);
+      return module.forward(...args);
     } finally {
       for (const { map, name, original } of swaps.reverse()) map.set(name, original);
     }
   }
 
   /** Direct children, in registration order. @example model.children().length */
-  children(): Module[] {
+  children(): AnyModule[] {
     return [...this.submodules.values()];
   }
 
   /** Direct children with their names. @example for (const [name, m] of model.namedChildren()) ... */
-  namedChildren(): [string, Module][] {
+  namedChildren(): [string, AnyModule][] {
     return [...this.submodules.entries()];
   }
 
@@ -173,10 +182,10 @@ export abstract class Module {
    * ('' for this one, or `prefix`). A module registered twice is listed once, under its first name.
    * @example model.namedModules().map(([name, m]) => `${name}: ${m.constructor.name}`)
    */
-  namedModules(prefix = ''): [string, Module][] {
-    const out: [string, Module][] = [];
-    const seen = new Set<Module>();
-    const visit = (m: Module, name: string): void => {
+  namedModules(prefix = ''): [string, AnyModule][] {
+    const out: [string, AnyModule][] = [];
+    const seen = new Set<AnyModule>();
+    const visit = (m: AnyModule, name: string): void => {
       if (seen.has(m)) return;
       seen.add(m);
       out.push([name, m]);
@@ -187,7 +196,7 @@ export abstract class Module {
   }
 
   /** This module and every descendant. @example model.modules().filter((m) => m instanceof Linear) */
-  modules(): Module[] {
+  modules(): AnyModule[] {
     return this.namedModules().map(([, m]) => m);
   }
 
@@ -215,7 +224,7 @@ export abstract class Module {
     return this.parameters().reduce((n, p) => n + p.size, 0);
   }
 
-  private collect(pick: (m: Module) => Map<string, Tensor>): [string, Tensor][] {
+  private collect(pick: (m: AnyModule) => Map<string, Tensor>): [string, Tensor][] {
     const out: [string, Tensor][] = [];
     const seen = new Set<Tensor>();
     for (const [prefix, m] of this.namedModules()) {
@@ -260,8 +269,8 @@ export abstract class Module {
   }
 
   /** Every parameter and buffer by dotted name, with the module path and name it is registered under (first name of a shared tensor). */
-  private stateEntries(): Map<string, { tensor: Tensor; path: string; module: Module; name: string; kind: 'parameter' | 'buffer' }> {
-    const out = new Map<string, { tensor: Tensor; path: string; module: Module; name: string; kind: 'parameter' | 'buffer' }>();
+  private stateEntries(): Map<string, { tensor: Tensor; path: string; module: AnyModule; name: string; kind: 'parameter' | 'buffer' }> {
+    const out = new Map<string, { tensor: Tensor; path: string; module: AnyModule; name: string; kind: 'parameter' | 'buffer' }>();
     for (const [path, m] of this.namedModules()) {
       const key = (name: string): string => (path === '' ? name : `${path}.${name}`);
       for (const [name, tensor] of m.params) if (!out.has(key(name))) out.set(key(name), { tensor, path, module: m, name, kind: 'parameter' });
@@ -382,7 +391,7 @@ function describeData(data: unknown): string {
 }
 
 /**
- * Runs `module.forward(x)` with some parameters or buffers (by dotted name) replaced by the given
+ * Runs `module.forward(...args)` with some parameters or buffers (by dotted name) replaced by the given
  * tensors, then puts the originals back, as torch.func.functional_call. Gradients flow to the
  * replacements, which makes a module a plain function of its weights (for gradcheck, hessians
  * with respect to parameters, per-example gradients). Modules must read their tensors through
@@ -392,6 +401,6 @@ function describeData(data: unknown): string {
  * replacement's shape differs from the original's (every such key is listed).
  * @example const f = (w: Tensor, b: Tensor) => functionalCall(linear, { weight: w, bias: b }, x).sum();
  */
-export function functionalCall(module: Module, tensors: Readonly<Record<string, Tensor>>, x: Tensor): Tensor {
-  return Module.callWith(module, tensors, x);
+export function functionalCall<In extends unknown[], Out>(module: Module<In, Out>, tensors: Readonly<Record<string, Tensor>>, ...args: In): Out {
+  return Module.callWith(module, tensors, args);
 }
