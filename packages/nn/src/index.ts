@@ -23,6 +23,16 @@ export {
 export { Dropout, type DropoutOptions } from './layers/dropout.js';
 export { LayerNorm, type LayerNormOptions } from './layers/layer-norm.js';
 export { BatchNorm1d, type BatchNormOptions } from './layers/batch-norm.js';
+// Attention and transformers.
+export { MultiheadAttention, type MultiheadAttentionOptions, type MultiheadAttentionForwardOptions } from './layers/attention.js';
+export {
+  TransformerEncoderLayer, TransformerDecoderLayer,
+  type TransformerActivation, type TransformerLayerOptions, type TransformerEncoderLayerForwardOptions, type TransformerDecoderLayerForwardOptions,
+} from './layers/transformer-layers.js';
+export {
+  SinusoidalPositionalEncoding, LearnedPositionalEmbedding, sinusoidalPositionalEncoding,
+  type PositionalEncodingOptions, type LearnedPositionalEmbeddingOptions,
+} from './layers/positional.js';
 
 export { type Reduction, type LossFunction } from './losses/reduction.js';
 export { mseLoss, sseLoss, l1Loss, huberLoss, type ReductionOptions, type HuberOptions } from './losses/regression.js';
