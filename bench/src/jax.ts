@@ -245,6 +245,7 @@ const setup = setupByKind({
   linalg: (w) => linalg(w.op, w.n),
   einsum: contraction,
   indexing,
+  transformer: () => ({ unsupported: 'not written yet' }),
 });
 
 export const contender: Contender = { name: 'jax-js', load, setup };

@@ -119,7 +119,25 @@ export interface ConvWorkload {
   batch: number;
 }
 
-export type Workload = MatmulWorkload | MlpWorkload | ChainWorkload | ScalarWorkload | LayoutWorkload | LinalgWorkload | EinsumWorkload | IndexingWorkload | ConvWorkload;
+/**
+ * One training step of a transformer encoder layer (PyTorch's TransformerEncoderLayer: post-norm,
+ * relu, batch first, dropout 0 so every contender computes the same numbers) on seeded data
+ * (transformerData): a [batch, seq, dModel] input, the mean squared error to a seeded target of
+ * the same shape, backward, and an SGD step (lr) on every parameter. Weights are seeded too:
+ * the same in every contender, biases 0, LayerNorms 1 and 0.
+ */
+export interface TransformerWorkload {
+  kind: 'transformer';
+  id: string;
+  batch: number;
+  seq: number;
+  dModel: number;
+  nhead: number;
+  dimFeedforward: number;
+  lr: number;
+}
+
+export type Workload = MatmulWorkload | MlpWorkload | ChainWorkload | ScalarWorkload | LayoutWorkload | LinalgWorkload | EinsumWorkload | IndexingWorkload | ConvWorkload | TransformerWorkload;
 
 /** What a contender's setup returns: a closure that performs one unit of work. */
 export interface Runner {
