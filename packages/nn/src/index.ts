@@ -7,7 +7,7 @@
  */
 import * as init from './init.js';
 
-export { Module, functionalCall, type AnyModule, type LoadStateDictOptions, type LoadStateDictResult } from './module.js';
+export { Module, functionalCall, type AnyModule, type LoadStateDictOptions, type LoadStateDictResult, type ParameterSelector } from './module.js';
 export { type ZeroGradOptions } from './zero-grad.js';
 export { StateDictError, SafetensorsError } from './errors.js';
 export { init };
@@ -15,6 +15,7 @@ export type { RandomSource, Nonlinearity, FanMode, XavierOptions, KaimingOptions
 
 export { Linear, Dense, type LinearOptions } from './layers/linear.js';
 export { Sequential } from './layers/sequential.js';
+export { ModuleList, ModuleDict } from './layers/containers.js';
 export { MLP, activation, type MLPOptions, type ActivationName, type ActivationSpec } from './layers/mlp.js';
 export {
   ReLU, LeakyReLU, Sigmoid, Tanh, GELU, Softplus, Softmax, LogSoftmax, Identity, Flatten,

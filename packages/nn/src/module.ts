@@ -14,6 +14,13 @@ export interface LoadStateDictResult {
   unexpected: string[];
 }
 
+/**
+ * Which parameters `parameters(select)` and `namedParameters(select)` return: a module path
+ * ('head', 'layers.0': every parameter beneath it), a parameter's full name ('head.bias'), or a
+ * predicate on each parameter's dotted name and tensor.
+ */
+export type ParameterSelector = string | ((name: string, parameter: Tensor) => boolean);
+
 /** Options of `loadStateDict`. */
 export interface LoadStateDictOptions {
   /** Require the dict's keys to match the module's exactly (default true). */
@@ -203,15 +210,38 @@ export abstract class Module<In extends unknown[] = [Tensor], Out = Tensor> {
   /**
    * Every parameter with its dotted name (`layers.0.weight`), own parameters first, then each
    * child's. A tensor shared by two modules is listed once, under its first name.
+   * With `select`, only the parameters it picks, as `parameters(select)`.
+   * @throws ArgumentError if `select` is a string that names no module or parameter.
    * @example model.namedParameters().map(([name]) => name)
    */
-  namedParameters(): [string, Tensor][] {
-    return this.collect((m) => m.params);
+  namedParameters(select?: ParameterSelector): [string, Tensor][] {
+    const all = this.collect((m) => m.params);
+    if (select === undefined) return all;
+    if (typeof select === 'function') return all.filter(([name, t]) => select(name, t));
+    if (typeof select !== 'string') {
+      throw new ArgumentError(`${this.constructor.name}.namedParameters: select must be a module path, a parameter name or a function (name, parameter) => boolean, got ${typeof select}`);
+    }
+    // A path names a whole subtree: 'head' takes head.weight and head.0.bias, never 'header.weight'.
+    const picked = all.filter(([name]) => name === select || name.startsWith(`${select}.`));
+    if (picked.length === 0 && !this.namedModules().some(([path]) => path === select)) {
+      throw new ArgumentError(`${this.constructor.name}.namedParameters: no module or parameter named ${quoteName(select)}`);
+    }
+    return picked;
   }
 
-  /** Every parameter, as `namedParameters` orders them. @example new SGD(model.parameters(), { lr: 0.1 }) */
-  parameters(): Tensor[] {
-    return this.namedParameters().map(([, t]) => t);
+  /**
+   * Every parameter, as `namedParameters` orders them; with `select`, only those it picks (a
+   * module path such as 'head' or 'layers.0', a parameter's full name, or a predicate on name and
+   * tensor), which makes optimiser parameter groups by name.
+   * @throws ArgumentError if `select` is a string that names no module or parameter.
+   * @example
+   * new SGD([
+   *   { params: model.parameters('head'), lr: 0.1 },
+   *   { params: model.parameters((name) => !name.startsWith('head.')) },
+   * ], { lr: 0.01 })
+   */
+  parameters(select?: ParameterSelector): Tensor[] {
+    return this.namedParameters(select).map(([, t]) => t);
   }
 
   /** Every buffer with its dotted name. @example model.namedBuffers() */
@@ -235,6 +265,36 @@ export abstract class Module<In extends unknown[] = [Tensor], Out = Tensor> {
       }
     }
     return out;
+  }
+
+  /**
+   * Calls `fn` on every descendant and then on this module (children before their parent, as
+   * PyTorch's `apply`), and returns this module: the usual way to re-initialise a model's layers.
+   * A module registered under two names is visited once.
+   * @example model.apply((m) => { if (m instanceof Linear) init.xavierUniform(m.weight, { seed: 0 }); })
+   */
+  apply(fn: (module: AnyModule) => void): this {
+    const seen = new Set<AnyModule>();
+    const visit = (m: AnyModule): void => {
+      if (seen.has(m)) return;
+      seen.add(m);
+      for (const child of m.submodules.values()) visit(child);
+      fn(m);
+    };
+    visit(this);
+    return this;
+  }
+
+  /**
+   * Sets `requiresGrad` on every parameter here and in every descendant and returns this module,
+   * as PyTorch's `requires_grad_`: `requiresGrad_(false)` freezes them (backward leaves their
+   * `grad` null, so optimisers skip them), `requiresGrad_()` thaws them. Buffers are untouched.
+   * @example backbone.requiresGrad_(false); const opt = new Adam(head.parameters());
+   */
+  requiresGrad_(requiresGrad = true): this {
+    if (typeof requiresGrad !== 'boolean') throw new ArgumentError(`${this.constructor.name}.requiresGrad_: expected a boolean, got ${String(requiresGrad)}`);
+    for (const p of this.parameters()) p.requiresGrad = requiresGrad;
+    return this;
   }
 
   /** Sets training mode (true) or evaluation mode (false) here and in every descendant. @example model.train() */
