@@ -31,6 +31,10 @@ export {
   type TransformerActivation, type TransformerLayerOptions, type TransformerEncoderLayerForwardOptions, type TransformerDecoderLayerForwardOptions,
 } from './layers/transformer-layers.js';
 export {
+  TransformerEncoder, TransformerDecoder, Transformer,
+  type TransformerStackOptions, type TransformerOptions, type TransformerForwardOptions,
+} from './layers/transformer.js';
+export {
   SinusoidalPositionalEncoding, LearnedPositionalEmbedding, sinusoidalPositionalEncoding,
   type PositionalEncodingOptions, type LearnedPositionalEmbeddingOptions,
 } from './layers/positional.js';

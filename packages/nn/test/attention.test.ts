@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { DTypeError, ShapeError, ArgumentError, tensor, zeros, ones, type Tensor } from '@chainrule/autograd';
 import { assertClose, checkGradGradProperty, checkGradProperty, seededTensor } from '@chainrule/autograd/testing';
 import {
-  LearnedPositionalEmbedding, MultiheadAttention, SinusoidalPositionalEncoding, StateDictError, TransformerDecoderLayer, TransformerEncoderLayer,
+  LayerNorm, LearnedPositionalEmbedding, MultiheadAttention, Transformer, TransformerEncoder, TransformerDecoder, SinusoidalPositionalEncoding, StateDictError, TransformerDecoderLayer, TransformerEncoderLayer,
   functionalCall, sinusoidalPositionalEncoding,
 } from '@chainrule/nn';
 
@@ -208,6 +208,48 @@ describe('TransformerEncoderLayer and TransformerDecoderLayer', () => {
     expect(() => layer.loadStateDict(new TransformerDecoderLayer(8, 2, { dimFeedforward: 16 }).stateDict())).toThrow(/unexpected key 'multihead_attn\.in_proj_weight'/);
     expect(() => layer.loadStateDict(new MultiheadAttention(8, 2, { kdim: 4 }).stateDict())).toThrow(/missing key 'self_attn\.in_proj_weight'/);
     expect(Array.from(layer.linear1.weight.data)).toEqual(before);
+  });
+});
+
+describe('TransformerEncoder, TransformerDecoder and Transformer', () => {
+  test('the stacks copy their layer (equal initial weights, own storage), with keys layers.i and norm', () => {
+    const layer = new TransformerEncoderLayer(4, 2, { dimFeedforward: 6, seed: 0 });
+    const enc = new TransformerEncoder(layer, 2, { norm: new LayerNorm(4) });
+    const dict = enc.stateDict();
+    expect(Object.keys(dict).filter((k) => !k.startsWith('layers.'))).toEqual(['norm.weight', 'norm.bias']);
+    expect(Array.from(dict['layers.0.linear1.weight']!.data)).toEqual(Array.from(layer.linear1.weight.data));
+    expect(Array.from(dict['layers.1.linear1.weight']!.data)).toEqual(Array.from(layer.linear1.weight.data));
+    enc.layers.at(0).linear1.weight.data[0] = 9;
+    expect(enc.layers.at(1).linear1.weight.data[0]).not.toBe(9);
+    const dec = new TransformerDecoder(new TransformerDecoderLayer(4, 2, { dimFeedforward: 6 }), 3);
+    expect(Object.keys(dec.stateDict()).filter((k) => k.endsWith('multihead_attn.in_proj_weight'))).toEqual(
+      [0, 1, 2].map((i) => `layers.${i}.multihead_attn.in_proj_weight`),
+    );
+    const x = seededTensor([3, 2, 4], 1, { dtype: 'float32', requiresGrad: false });
+    assertClose(new TransformerEncoder(layer, 0).forward(x), x, 0);
+  });
+
+  test('Transformer: PyTorch defaults, keys, xavier re-initialisation, and the subsequent mask', () => {
+    const t = new Transformer({ dModel: 8, nhead: 2, numEncoderLayers: 2, numDecoderLayers: 1, dimFeedforward: 16, seed: 0 });
+    const keys = Object.keys(t.stateDict());
+    expect(keys[0]).toBe('encoder.layers.0.self_attn.in_proj_weight');
+    expect(keys).toContain('encoder.norm.weight');
+    expect(keys).toContain('decoder.layers.0.multihead_attn.out_proj.bias');
+    expect(keys.at(-1)).toBe('decoder.norm.bias');
+    // Re-drawn per parameter: the encoder's two layers no longer share their initial weights.
+    const d = t.stateDict();
+    expect(Array.from(d['encoder.layers.0.linear1.weight']!.data)).not.toEqual(Array.from(d['encoder.layers.1.linear1.weight']!.data));
+    const bound = Math.sqrt(6 / (16 + 8));
+    expect(Math.max(...Array.from(d['encoder.layers.0.linear1.weight']!.data, Math.abs))).toBeLessThanOrEqual(bound);
+    const counts = new Transformer({ dModel: 8, nhead: 2, dimFeedforward: 4 });
+    expect([counts.encoder.layers.length, counts.decoder.layers.length, counts.batchFirst]).toEqual([6, 6, false]);
+    const wide = new Transformer({ numEncoderLayers: 1, numDecoderLayers: 0 });
+    expect([wide.dModel, wide.nhead, wide.encoder.layers.at(0).linear1.outFeatures, wide.encoder.layers.at(0).selfAttn.dropout]).toEqual([512, 8, 2048, 0.1]);
+    expect(Array.from(Transformer.generateSquareSubsequentMask(3).data)).toEqual([0, -Infinity, -Infinity, 0, 0, -Infinity, 0, 0, 0]);
+    const src = zeros([5, 2, 8]);
+    expect(() => t.forward(src, zeros([4, 3, 8]))).toThrow(/Transformer: src and tgt must have the same rank and batch size; got src \[5,2,8\] and tgt \[4,3,8\]/);
+    expect(() => t.forward(src, zeros([4, 2, 6]))).toThrow(/feature size of src and tgt must be dModel 8/);
+    expect(t.forward(src, zeros([4, 2, 8]), { tgtIsCausal: true }).shape).toEqual([4, 2, 8]);
   });
 });
 
