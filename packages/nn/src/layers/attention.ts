@@ -30,12 +30,12 @@ export interface MultiheadAttentionOptions {
 /** Options of `MultiheadAttention.forward`, PyTorch's keyword arguments in camelCase. */
 export interface MultiheadAttentionForwardOptions {
   /**
-   * [batch, S] (or [S] unbatched): bool, true where a key is padding and must be ignored (PyTorch's
+   * Shape [batch, S] (or [S] unbatched): bool, true where a key is padding and must be ignored (PyTorch's
    * sense, the opposite of `scaledDotProductAttention`'s mask), or a float mask added to the scores.
    */
   keyPaddingMask?: Tensor;
   /**
-   * [L, S] or [batch·numHeads, L, S]: bool, true where attention is NOT allowed, or a float mask
+   * Shape [L, S] or [batch·numHeads, L, S]: bool, true where attention is NOT allowed, or a float mask
    * added to the scores.
    */
   attnMask?: Tensor;

@@ -36,7 +36,7 @@ export interface TransformerLayerOptions {
 export interface TransformerEncoderLayerForwardOptions {
   /** Attention mask [L, L] or [batch·nhead, L, L]: bool true where NOT allowed, or float added. */
   mask?: Tensor;
-  /** [batch, L]: bool true at padding, or float added. */
+  /** Shape [batch, L]: bool, true at padding, or a float mask added. */
   srcKeyPaddingMask?: Tensor;
   /** Causal self-attention (builds the mask when `mask` is not given). */
   isCausal?: boolean;
@@ -48,9 +48,9 @@ export interface TransformerDecoderLayerForwardOptions {
   tgtMask?: Tensor;
   /** Cross-attention mask [T, S] or [batch·nhead, T, S]. */
   memoryMask?: Tensor;
-  /** [batch, T]: true at target padding. */
+  /** Shape [batch, T]: true at target padding. */
   tgtKeyPaddingMask?: Tensor;
-  /** [batch, S]: true at memory padding. */
+  /** Shape [batch, S]: true at memory padding. */
   memoryKeyPaddingMask?: Tensor;
   /** Causal self-attention (builds the mask when `tgtMask` is not given). */
   tgtIsCausal?: boolean;
@@ -100,6 +100,7 @@ abstract class TransformerLayerBase<In extends unknown[]> extends Module<In, Ten
   readonly linear1: Linear;
   /** The second feed-forward linear layer, dimFeedforward → dModel. */
   readonly linear2: Linear;
+  /** The dropout inside the feed-forward block (PyTorch's `dropout`). */
   protected readonly dropoutFF: Dropout;
 
   protected constructor(config: Resolved) {
@@ -127,10 +128,12 @@ abstract class TransformerLayerBase<In extends unknown[]> extends Module<In, Ten
   /** Whether inputs are [batch, seq, feature]. */
   get batchFirst(): boolean { return this.config.batchFirst; }
 
+  /** A LayerNorm of the layer's width, eps, bias and dtype. */
   protected layerNorm(): LayerNorm {
     return new LayerNorm(this.config.dModel, { eps: this.config.layerNormEps, bias: this.config.bias, dtype: this.config.dtype });
   }
 
+  /** A Dropout of the layer's probability, drawing from its generator. */
   protected dropoutLayer(): Dropout {
     return new Dropout(this.config.dropout, this.config.generator === undefined ? {} : { generator: this.config.generator });
   }

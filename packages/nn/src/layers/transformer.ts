@@ -126,7 +126,7 @@ export interface TransformerOptions {
 export interface TransformerForwardOptions extends TransformerDecoderLayerForwardOptions {
   /** Encoder self-attention mask [S, S] or [batch·nhead, S, S]. */
   srcMask?: Tensor;
-  /** [batch, S]: true at source padding. */
+  /** Shape [batch, S]: true at source padding. */
   srcKeyPaddingMask?: Tensor;
   /** Causal encoder self-attention. */
   srcIsCausal?: boolean;
