@@ -223,7 +223,10 @@ register(LogSoftmax, (m, path, x, ctx) => {
 register(Dropout, (_m, _path, x) => x);
 register(Identity, (_m, _path, x) => x);
 
-register(Flatten, (_m, path, x, ctx) => {
+register(Flatten, (m, path, x, ctx) => {
+  if (m.startDim !== 1 || m.endDim !== -1) {
+    throw new OnnxExportError(`exportOnnx: ${describeModule(path, m)} with startDim=${m.startDim}, endDim=${m.endDim} is not supported (only the default 1, -1)`);
+  }
   // Flatten.forward leaves 1-d and 2-d inputs alone; ONNX's Flatten would turn a 1-d one into [n, 1].
   if (x.shape.length <= 2) return x;
   const rest = x.shape.slice(1);
