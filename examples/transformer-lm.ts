@@ -125,7 +125,7 @@ export function main(options: TransformerLmOptions = {}): TransformerLmResult {
   const config: CharModelConfig = quick
     ? { vocab: chars.length, context: 24, dModel: 32, nhead: 2, layers: 1, dropout: 0 }
     : { vocab: chars.length, context: 64, dModel: 128, nhead: 4, layers: 2, dropout: 0.1 };
-  const [batch, steps, lr] = quick ? [16, 120, 3e-3] : [24, 800, 2e-3];
+  const [batch, steps, lr] = quick ? [16, 120, 3e-3] : [16, 600, 2e-3];
   const generator = new Generator(seed);
   const model = new CharTransformer(config, generator);
   const optimizer = new AdamW(model.parameters(), { lr, weightDecay: 0.01 });

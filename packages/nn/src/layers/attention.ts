@@ -155,7 +155,9 @@ export class MultiheadAttention extends Module<[Tensor, Tensor, Tensor, Multihea
     }
     // Work in [N, L, E], the layout the heads split from.
     const toBatchFirst = (t: Tensor) => (!batched ? t.unsqueeze(0) : this.batchFirst ? t : t.transpose(0, 1));
-    const q0 = toBatchFirst(query), k0 = toBatchFirst(key), v0 = toBatchFirst(value);
+    const q0 = toBatchFirst(query);
+    const k0 = key === query ? q0 : toBatchFirst(key);
+    const v0 = value === key ? k0 : value === query ? q0 : toBatchFirst(value);
     const n = q0.shape[0]!, l = q0.shape[1]!, s = k0.shape[1]!;
     if (k0.shape[0] !== n || v0.shape[0] !== n) throw new ShapeError(`${name}: query, key and value must have the same batch size; got ${inputs()}`);
     if (v0.shape[1] !== s) throw new ShapeError(`${name}: key and value must have the same sequence length; got ${inputs()}`);
