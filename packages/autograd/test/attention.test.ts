@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  ArgumentError, DTypeError, ShapeError, attentionWeights, dropout, scaledDotProductAttention, tensor, zeros, type Tensor,
+  ArgumentError, DTypeError, ShapeError, attentionWeights, dropout, scaledDotProductAttention, tensor, vmap, zeros, type Tensor,
 } from '@chainrule/autograd';
 import { assertClose, checkGradGradProperty, checkGradProperty, seededTensor } from '@chainrule/autograd/testing';
 import { attentionRef } from './helpers/attention-reference.js';
@@ -163,6 +163,18 @@ describe('scaledDotProductAttention', () => {
     expect(zeroed).toBeLessThan(30);
     expect(values(scaledDotProductAttention(q, k, v, { dropout: 1, seed: 1 })).every((x) => x === 0)).toBe(true);
     assertClose(scaledDotProductAttention(q, k, v, { dropout: 0, seed: 1 }), scaledDotProductAttention(q, k, v));
+  });
+
+  it('runs under vmap: mapped over a leading axis it equals the batched call, fully masked rows included', () => {
+    fc.assert(fc.property(attnCase.filter((c) => c.batch.length > 0), (c) => {
+      const full = { ...c, ones: c.ones.map(() => false) };
+      const { q, k, v, mask } = build(full);
+      const f = (a: Tensor, b: Tensor, d: Tensor) => scaledDotProductAttention(a, b, d, options(full, mask === undefined || mask.ndim < q.ndim ? mask : undefined));
+      assertClose(vmap(f)(q, k, v), f(q, k, v), 1e-12, 1e-12);
+    }), { numRuns: 20 });
+    const q = seededTensor([2, 3, 2], 1, { requiresGrad: false }), k = seededTensor([2, 4, 2], 2, { requiresGrad: false });
+    const mask = tensor([[true, false, true, false], [false, false, false, false], [true, true, true, true]]);
+    assertClose(vmap((a: Tensor, b: Tensor) => scaledDotProductAttention(a, b, b, { mask }))(q, k), scaledDotProductAttention(q, k, k, { mask }), 1e-12, 1e-12);
   });
 
   it('leaves its inputs untouched', () => {

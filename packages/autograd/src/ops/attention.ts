@@ -2,7 +2,7 @@ import { allocate } from '../dtype.js';
 import { ArgumentError, DTypeError, ShapeError } from '../errors.js';
 import { broadcastShapes, formatShape, shapesEqual } from '../shape.js';
 import { constant, expectTensor, floatInput, isFloat, type Tensor } from '../tensor.js';
-import { all, any, eq } from './compare.js';
+import { all, eq } from './compare.js';
 import { matmulT } from './matmul.js';
 import { checkSameDType } from './operands.js';
 import { dropout, type SampleOptions } from './sampling.js';
@@ -97,10 +97,9 @@ function weightsOf(op: string, query: Tensor, key: Tensor, options: AttentionOpt
   else if (mask !== undefined) scores = mask.dtype === 'bool' ? where(mask, scores, -Infinity) : scores.add(mask);
   // NOTE: a row of -Infinity makes softmax 0/0. As PyTorch's _safe_softmax, such a row gets
   // weight 0; it is given finite scores first so neither it nor its gradient is ever NaN.
-  const dead = lk === 0 ? null : all(eq(scores.detach(), -Infinity), -1, true);
-  let weights: Tensor;
-  if (dead !== null && any(dead).item() !== 0) weights = where(dead, 0, softmax(where(dead, 0, scores), -1));
-  else weights = softmax(scores, -1);
+  // NOTE: applied whatever the values (no data-dependent branch), so the op also runs under vmap.
+  const dead = all(eq(scores.detach(), -Infinity), -1, true);
+  let weights = where(dead, 0, softmax(where(dead, 0, scores), -1));
   if (p > 0) {
     const sample = options.generator !== undefined ? { generator: options.generator } : options.seed !== undefined ? { seed: options.seed } : {};
     weights = dropout(weights, p, sample);
