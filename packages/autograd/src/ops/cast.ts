@@ -35,5 +35,5 @@ export function toDtype(input: Tensor, dtype: DType): Tensor {
   }
   if (!isFloatDType(dtype) || !isFloatDType(x.dtype)) return constant(out, x.shape);
   const from = x.dtype;
-  return makeOutput('toDtype', out, x.shape, [x], (g) => [toDtype(g, from)], { saves: [[]] });
+  return makeOutput('toDtype', out, x.shape, [x], (g) => [toDtype(g, from)], { saves: [[]], jvp: ([t]) => toDtype(t!, dtype) });
 }

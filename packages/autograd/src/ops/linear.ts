@@ -7,7 +7,7 @@ import { expectFloat, floatInput, makeOutput, type Tensor } from '../tensor.js';
 import { checkSameDType } from './operands.js';
 import { matmulT } from './matmul.js';
 import { sum } from './reduce.js';
-import { reshape } from './shape.js';
+import { expand, reshape } from './shape.js';
 
 /** The activations `linear` can apply to its result. */
 export type LinearActivation = 'none' | 'relu';
@@ -61,7 +61,22 @@ export function linear(input: Tensor, weight: Tensor, bias?: Tensor | null, acti
     if (b !== null) grads.push(b.requiresGrad ? sum(dh, 0) : null);
     return grads;
     // dX reads W, dW reads X, and all three read the output for relu's mask; none reads b.
-  }, { saves: relu ? [[1, 'output'], [0, 'output'], ['output']] : [[1], [0], []] });
+  }, {
+    saves: relu ? [[1, 'output'], [0, 'output'], ['output']] : [[1], [0], []],
+    // dH = dX·Wᵀ + X·dWᵀ + db, masked by relu as the gradient is.
+    jvp: ([tx, tw, tb], out) => {
+      let dh: Tensor | null = null;
+      const add = (term: Tensor): void => {
+        dh = dh === null ? term : dh.add(term);
+      };
+      if (tx !== null && tx !== undefined) add(matmulT(reshape(tx, [rows, inF]), w, false, true));
+      if (tw !== null && tw !== undefined) add(matmulT(reshape(x, [rows, inF]), tw, false, true));
+      if (tb !== null && tb !== undefined) add(dh === null ? expand(tb, [rows, outF]) : tb);
+      const h = dh as Tensor | null;
+      if (h === null) return null;
+      return reshape(relu ? reluGrad(h, reshape(out, [rows, outF])) : h, [...lead, outF]);
+    },
+  });
 }
 
 /**
@@ -74,5 +89,5 @@ function reluGrad(g: Tensor, y: Tensor): Tensor {
   const gf = expectFloat('reluGrad', g);
   const out = allocate(gf.dtype, g.size);
   reluBackward(gf.data, expectFloat('reluGrad', y).data, rows, n, out);
-  return makeOutput('reluGrad', out, g.shape, [g], (gg) => [reluGrad(gg, y)], { saves: [[y]] });
+  return makeOutput('reluGrad', out, g.shape, [g], (gg) => [reluGrad(gg, y)], { saves: [[y]], jvp: ([t]) => reluGrad(t!, y) });
 }

@@ -267,7 +267,10 @@ export function median(x: Tensor, axis?: number, keepdims = false): Tensor | Val
     }
   }
   const share = constant(mask, t.shape);
-  return makeOutput('median', out, [], [t], (g) => [where(share, expectFloat('median', g).div(count), 0)], { saves: [[]] });
+  return makeOutput('median', out, [], [t], (g) => [where(share, expectFloat('median', g).div(count), 0)], {
+    saves: [[]],
+    jvp: ([dt]) => where(share, dt!, 0).sum().div(count),
+  });
 }
 
 /** Options of `unique`. */
@@ -449,5 +452,5 @@ export function bincount(x: Tensor, options: BincountOptions = {}): Tensor {
   const out = allocate(w.dtype, length, 'bincount', [length]);
   out.set(sums);
   // out[v] = Σ w[i] over x[i] = v, so w's gradient is g read at each x[i].
-  return makeOutput('bincount', out, [length], [w], (g) => [gather(g, 0, t)], { saves: [[]] });
+  return makeOutput('bincount', out, [length], [w], (g) => [gather(g, 0, t)], { saves: [[]], jvp: ([dw]) => bincount(t, { weights: dw!, minlength: length }) });
 }

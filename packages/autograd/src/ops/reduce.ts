@@ -166,7 +166,8 @@ export function prod(x: Tensor, axis?: Axis, keepdims = false): Tensor {
   return reduction('prod', 'prod', x, axis, keepdims, [0, 'output'], (g, xi, outKeep, axes) => {
     const gx = expand(g, xi.shape);
     if (!xi.data.includes(0)) return gx.mul(expand(outKeep, xi.shape)).div(xi);
-    if (isGradEnabled()) {
+    // Plain numbers below: refused where they would be differentiated (a graph, or a jvp's tangent).
+    if (isGradEnabled() || forwardActive()) {
       throw new GraphError(`prod: a second derivative through a product containing zeros is not supported (input shape ${formatShape(xi.shape)})`);
     }
     return gx.mul(constant(productOfOthersAlong(xi, axes), xi.shape));
