@@ -66,7 +66,10 @@ function vectorNormAs(op: string, input: Tensor, ordArg: VectorOrd, axis: Axis, 
   return makeOutput(op, data, shape, [x], (g, out) => [normVjp(ord, reshape(g, keepShape), x, reshape(out, keepShape), axes)], {
     saves: [[0, 'output']],
     // Each element reaches one norm, so the JVP sums the tangent against the norm's derivative.
-    jvp: ([t], out) => reshape(sum(normVjp(ord, onesLike(out), x, reshape(out, keepShape), axes).mul(t!), axes, true), shape),
+    jvp: ([t], out) => {
+      const outKeep = reshape(out, keepShape);
+      return reshape(sum(normVjp(ord, onesLike(outKeep), x, outKeep, axes).mul(t!), axes, true), shape);
+    },
   });
 }
 
