@@ -12,9 +12,13 @@ function floats(a: NumericArray): Float32Array | Float64Array {
   return a instanceof Float32Array || a instanceof Float64Array ? a : Float64Array.from(a);
 }
 
-/** The whole dataset as one pair of tensors (labels become float class indices). @example const { x, y } = toTensors(test) */
+/**
+ * The whole dataset as one pair of tensors: class labels (an integer array) become int32 class
+ * indices, regression targets `dtype` values. @example const { x, y } = toTensors(test)
+ */
 export function toTensors(ds: Dataset, dtype: DType = 'float32'): TensorBatch {
-  return { x: tensor(floats(ds.x), { shape: ds.shape, dtype }), y: tensor(floats(ds.y), { shape: ds.yShape, dtype }) };
+  const labels = !(ds.y instanceof Float32Array || ds.y instanceof Float64Array);
+  return { x: tensor(floats(ds.x), { shape: ds.shape, dtype }), y: labels ? tensor(ds.y, { shape: ds.yShape, dtype: 'int32' }) : tensor(ds.y, { shape: ds.yShape, dtype }) };
 }
 
 /**

@@ -91,7 +91,9 @@ function fill(op: string, value: NestedArray | NestedBooleans, shape: Shape, dim
  * A tensor from nested arrays, a flat typed array or number array (with `shape`), or a number.
  * The data is copied. Numbers give float32 and booleans give bool unless `dtype` says otherwise
  * (`torch.tensor` infers int64 from integers; pass `{ dtype: 'int32' }` for indices and labels).
- * A Float64Array gives float64, other typed arrays float32, unless `dtype` says otherwise.
+ * A Float64Array gives float64, a Float32Array float32 and an integer typed array (Int32Array,
+ * Uint8Array, ...) int32, as `torch.tensor` keeps a NumPy array's kind; a Uint32Array value
+ * beyond int32's range is an error, never wrapped. `dtype` overrides the inference.
  * @throws ShapeError for a ragged nested array, or a `shape` whose size differs from the data's.
  * @throws DTypeError for an unknown dtype, or requiresGrad on an int32 or bool tensor.
  * @throws ArgumentError for a value int32 cannot hold exactly (a fraction, out of range, NaN).
@@ -106,7 +108,7 @@ export function tensor(
   options: CreateOptions & { shape?: Shape } = {},
 ): Tensor {
   if (ArrayBuffer.isView(value)) {
-    const dtype = resolveDType('tensor', options.dtype, value instanceof Float64Array ? 'float64' : 'float32');
+    const dtype = resolveDType('tensor', options.dtype, value instanceof Float64Array ? 'float64' : value instanceof Float32Array ? 'float32' : 'int32');
     const shape = options.shape ?? [value.length];
     checkShape('tensor', shape);
     if (sizeOf(shape) !== value.length) {

@@ -495,10 +495,17 @@ describe('Generator state', () => {
 });
 
 describe('tensor from integer arrays', () => {
-  it('copies class labels from a Uint8Array as float32 values', () => {
+  it('keeps an integer typed array integer (int32), as torch.tensor keeps the kind of a NumPy array', () => {
     const t = tensor(new Uint8Array([0, 3, 255]));
-    expect(t.dtype).toBe('float32');
+    expect(t.dtype).toBe('int32');
     expect(Array.from(t.data)).toEqual([0, 3, 255]);
+    expect(tensor(new Int16Array([-5, 9])).dtype).toBe('int32');
+    expect(tensor(new Int32Array([-2147483648, 2147483647])).toArray()).toEqual([-2147483648, 2147483647]);
+    expect(tensor(new Float32Array([0.5])).dtype).toBe('float32');
+    expect(tensor(new Uint8Array([1, 2]), { dtype: 'float32' }).dtype).toBe('float32');
+    const big = new Uint32Array([1, 2 ** 31]);
+    expect(() => tensor(big)).toThrow(/tensor.*2147483648/);
+    expect(Array.from(big)).toEqual([1, 2 ** 31]);
     expect(tensor(new Int32Array([-2, 7]), { dtype: 'float64', shape: [2, 1] }).toArray()).toEqual([[-2], [7]]);
   });
 });

@@ -212,7 +212,7 @@ describe('crossEntropy', () => {
         fc.property(crossEntropyCaseArb, fc.integer(), ({ x, labels, probs }, seed) => {
           const classes = x.shape[1]!;
           // Labels, as an array and as a [N] tensor.
-          for (const target of [labels, f64(labels)]) {
+          for (const target of [labels, tensor(labels, { dtype: 'int32' })]) {
             const fused = crossEntropy(x, target, { reduction });
             const composed = composedCrossEntropy(x, oneHot(labels, classes), reduction);
             expect(fused.shape).toEqual(composed.shape);
@@ -269,6 +269,9 @@ describe('crossEntropy', () => {
     expect(messageOf(() => crossEntropy(x, f64([[1, 0]])))).toBe('crossEntropy: target probabilities [1,2] must have the logits\' shape [2,3]');
     expect(messageOf(() => crossEntropy(f64([1, 2]), [0]))).toBe('crossEntropy: logits must be [N, C], got [2]');
     expect(() => crossEntropy(x, tensor([[1, 0, 0], [0, 1, 0]]))).toThrow(DTypeError);
+    expect(messageOf(() => crossEntropy(x, f64([0, 1])))).toBe(
+      "crossEntropy: class indices must be an int32 tensor (or an array of integers), got float64 of shape [2]; a float target is read as probabilities, of the logits' shape [2,3]",
+    );
     expect(() => crossEntropy(x, [0, 1], { reduction: 'max' as 'mean' })).toThrow(ArgumentError);
   });
 });

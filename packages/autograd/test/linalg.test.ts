@@ -253,6 +253,8 @@ describe('linalg: forward against the definitions', () => {
     }
     const bad = eigh(f64([[1, NaN], [NaN, 1]]));
     expect(Array.from(bad.eigenvalues.data).every(Number.isNaN)).toBe(true);
+    const badSvd = svd(f64([[1, 2], [Infinity, 1], [0, 0]]));
+    for (const t of [badSvd.U, badSvd.S, badSvd.Vh]) expect(Array.from(t.data).every(Number.isNaN)).toBe(true);
   });
 
   it('svd: descending values, orthonormal U and V, U·diag(S)·Vh = A, full and reduced', () => {

@@ -7,7 +7,7 @@
  */
 import * as init from './init.js';
 
-export { Module, functionalCall, type LoadStateDictOptions, type LoadStateDictResult } from './module.js';
+export { Module, functionalCall, type AnyModule, type LoadStateDictOptions, type LoadStateDictResult, type ParameterSelector } from './module.js';
 export { type ZeroGradOptions } from './zero-grad.js';
 export { StateDictError, SafetensorsError } from './errors.js';
 export { init };
@@ -15,14 +15,23 @@ export type { RandomSource, Nonlinearity, FanMode, XavierOptions, KaimingOptions
 
 export { Linear, Dense, type LinearOptions } from './layers/linear.js';
 export { Sequential } from './layers/sequential.js';
+export { ModuleList, ModuleDict } from './layers/containers.js';
 export { MLP, activation, type MLPOptions, type ActivationName, type ActivationSpec } from './layers/mlp.js';
 export {
-  ReLU, LeakyReLU, Sigmoid, Tanh, GELU, Softplus, Softmax, LogSoftmax, Identity, Flatten,
+  ReLU, LeakyReLU, Sigmoid, Tanh, GELU, Softplus, Softmax, LogSoftmax, Identity, Flatten, Unflatten,
   type GELUOptions, type SoftplusOptions,
 } from './layers/activations.js';
-export { Dropout, type DropoutOptions } from './layers/dropout.js';
+export { Dropout, Dropout2d, type DropoutOptions } from './layers/dropout.js';
 export { LayerNorm, type LayerNormOptions } from './layers/layer-norm.js';
-export { BatchNorm1d, type BatchNormOptions } from './layers/batch-norm.js';
+export { NormBase, BatchNorm1d, BatchNorm2d, type BatchNormOptions, type NormBaseOptions } from './layers/batch-norm.js';
+
+// Convolution, pooling, normalisation and embedding layers.
+export { ConvNd, Conv1d, Conv2d, ConvTranspose2d, type ConvLayerOptions, type ConvTransposeLayerOptions, type PaddingMode } from './layers/conv.js';
+export { MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, type MaxPool2dOptions, type AvgPool2dOptions } from './layers/pooling.js';
+export { InstanceNorm2d, type InstanceNormOptions } from './layers/instance-norm.js';
+export { GroupNorm, type GroupNormOptions } from './layers/group-norm.js';
+export { RMSNorm, type RMSNormOptions } from './layers/rms-norm.js';
+export { Embedding, type EmbeddingLayerOptions } from './layers/embedding.js';
 
 export { type Reduction, type LossFunction } from './losses/reduction.js';
 export { mseLoss, sseLoss, l1Loss, huberLoss, type ReductionOptions, type HuberOptions } from './losses/regression.js';

@@ -14,11 +14,25 @@ export interface LoadStateDictResult {
   unexpected: string[];
 }
 
+/**
+ * Which parameters `parameters(select)` and `namedParameters(select)` return: a module path
+ * ('head', 'layers.0': every parameter beneath it), a parameter's full name ('head.bias'), or a
+ * predicate on each parameter's dotted name and tensor.
+ */
+export type ParameterSelector = string | ((name: string, parameter: Tensor) => boolean);
+
 /** Options of `loadStateDict`. */
 export interface LoadStateDictOptions {
   /** Require the dict's keys to match the module's exactly (default true). */
   strict?: boolean;
 }
+
+/**
+ * Any module, whatever its forward takes and returns: what containers, state dicts and walks over
+ * a model hold.
+ */
+// `unknown[]` parameters accept every forward signature because methods compare bivariantly.
+export type AnyModule = Module<unknown[], unknown>;
 
 /**
  * The base of every layer and model: holds named parameters, buffers (state that is saved but
@@ -32,18 +46,20 @@ export interface LoadStateDictOptions {
  *   forward(x: Tensor) { return x.mul(this.param('scale')); }
  * }
  */
-export abstract class Module {
+export abstract class Module<In extends unknown[] = [Tensor], Out = Tensor> {
   /** True in training mode (Dropout drops, BatchNorm uses batch statistics); see `train`/`eval`. */
   training = true;
   private readonly params = new Map<string, Tensor>();
   private readonly buffers = new Map<string, Tensor>();
-  private readonly submodules = new Map<string, Module>();
+  private readonly submodules = new Map<string, AnyModule>();
 
   /**
    * The layer's computation. Call it directly: `model.forward(x)` (PyTorch's `model(x)`; there are
-   * no forward hooks). Layers throw a ShapeError or DTypeError naming the layer when `x` does not fit.
+   * no forward hooks). Its arguments and result are the class's type parameters, one tensor in and
+   * one out unless declared otherwise (`class Attention extends Module<[Tensor, Tensor?], Tensor>`).
+   * Layers throw a ShapeError or DTypeError naming the layer when an input does not fit.
    */
-  abstract forward(x: Tensor): Tensor;
+  abstract forward(...args: In): Out;
 
   /**
    * Registers `tensor` as a trainable parameter under `name` (marking it requiresGrad) and returns it,
@@ -82,9 +98,9 @@ export abstract class Module {
    * @throws ArgumentError if `name` is empty, contains '.', is already registered, or `module` is this module.
    * @example readonly fc = this.registerModule('fc', new Linear(2, 3));
    */
-  registerModule<M extends Module>(name: string, module: M): M {
+  registerModule<M extends AnyModule>(name: string, module: M): M {
     this.checkName(name);
-    if (module === (this as Module)) throw new ArgumentError(`registerModule: a module cannot contain itself ('${name}')`);
+    if (module === (this as AnyModule)) throw new ArgumentError(`registerModule: a module cannot contain itself ('${name}')`);
     this.submodules.set(name, module);
     return module;
   }
@@ -125,7 +141,7 @@ export abstract class Module {
   /**
    * @internal The engine of `functionalCall` (a static method so it may touch the registries).
    */
-  static callWith(module: Module, tensors: Readonly<Record<string, Tensor>>, x: Tensor): Tensor {
+  static callWith<I extends unknown[], O>(module: Module<I, O>, tensors: Readonly<Record<string, Tensor>>, args: I): O {
     const owners = new Map(module.namedModules());
     const swaps: { map: Map<string, Tensor>; name: string; original: Tensor }[] = [];
     const problems: string[] = [];
@@ -152,19 +168,19 @@ export abstract class Module {
         swaps.push({ map, name, original: map.get(name)! });
         map.set(name, tensor);
       }
-      return module.forward(x);
+      return module.forward(...args);
     } finally {
       for (const { map, name, original } of swaps.reverse()) map.set(name, original);
     }
   }
 
   /** Direct children, in registration order. @example model.children().length */
-  children(): Module[] {
+  children(): AnyModule[] {
     return [...this.submodules.values()];
   }
 
   /** Direct children with their names. @example for (const [name, m] of model.namedChildren()) ... */
-  namedChildren(): [string, Module][] {
+  namedChildren(): [string, AnyModule][] {
     return [...this.submodules.entries()];
   }
 
@@ -173,10 +189,10 @@ export abstract class Module {
    * ('' for this one, or `prefix`). A module registered twice is listed once, under its first name.
    * @example model.namedModules().map(([name, m]) => `${name}: ${m.constructor.name}`)
    */
-  namedModules(prefix = ''): [string, Module][] {
-    const out: [string, Module][] = [];
-    const seen = new Set<Module>();
-    const visit = (m: Module, name: string): void => {
+  namedModules(prefix = ''): [string, AnyModule][] {
+    const out: [string, AnyModule][] = [];
+    const seen = new Set<AnyModule>();
+    const visit = (m: AnyModule, name: string): void => {
       if (seen.has(m)) return;
       seen.add(m);
       out.push([name, m]);
@@ -187,22 +203,45 @@ export abstract class Module {
   }
 
   /** This module and every descendant. @example model.modules().filter((m) => m instanceof Linear) */
-  modules(): Module[] {
+  modules(): AnyModule[] {
     return this.namedModules().map(([, m]) => m);
   }
 
   /**
    * Every parameter with its dotted name (`layers.0.weight`), own parameters first, then each
    * child's. A tensor shared by two modules is listed once, under its first name.
+   * With `select`, only the parameters it picks, as `parameters(select)`.
+   * @throws ArgumentError if `select` is a string that names no module or parameter.
    * @example model.namedParameters().map(([name]) => name)
    */
-  namedParameters(): [string, Tensor][] {
-    return this.collect((m) => m.params);
+  namedParameters(select?: ParameterSelector): [string, Tensor][] {
+    const all = this.collect((m) => m.params);
+    if (select === undefined) return all;
+    if (typeof select === 'function') return all.filter(([name, t]) => select(name, t));
+    if (typeof select !== 'string') {
+      throw new ArgumentError(`${this.constructor.name}.namedParameters: select must be a module path, a parameter name or a function (name, parameter) => boolean, got ${typeof select}`);
+    }
+    // A path names a whole subtree: 'head' takes head.weight and head.0.bias, never 'header.weight'.
+    const picked = all.filter(([name]) => name === select || name.startsWith(`${select}.`));
+    if (picked.length === 0 && !this.namedModules().some(([path]) => path === select)) {
+      throw new ArgumentError(`${this.constructor.name}.namedParameters: no module or parameter named ${quoteName(select)}`);
+    }
+    return picked;
   }
 
-  /** Every parameter, as `namedParameters` orders them. @example new SGD(model.parameters(), { lr: 0.1 }) */
-  parameters(): Tensor[] {
-    return this.namedParameters().map(([, t]) => t);
+  /**
+   * Every parameter, as `namedParameters` orders them; with `select`, only those it picks (a
+   * module path such as 'head' or 'layers.0', a parameter's full name, or a predicate on name and
+   * tensor), which makes optimiser parameter groups by name.
+   * @throws ArgumentError if `select` is a string that names no module or parameter.
+   * @example
+   * new SGD([
+   *   { params: model.parameters('head'), lr: 0.1 },
+   *   { params: model.parameters((name) => !name.startsWith('head.')) },
+   * ], { lr: 0.01 })
+   */
+  parameters(select?: ParameterSelector): Tensor[] {
+    return this.namedParameters(select).map(([, t]) => t);
   }
 
   /** Every buffer with its dotted name. @example model.namedBuffers() */
@@ -215,7 +254,7 @@ export abstract class Module {
     return this.parameters().reduce((n, p) => n + p.size, 0);
   }
 
-  private collect(pick: (m: Module) => Map<string, Tensor>): [string, Tensor][] {
+  private collect(pick: (m: AnyModule) => Map<string, Tensor>): [string, Tensor][] {
     const out: [string, Tensor][] = [];
     const seen = new Set<Tensor>();
     for (const [prefix, m] of this.namedModules()) {
@@ -226,6 +265,36 @@ export abstract class Module {
       }
     }
     return out;
+  }
+
+  /**
+   * Calls `fn` on every descendant and then on this module (children before their parent, as
+   * PyTorch's `apply`), and returns this module: the usual way to re-initialise a model's layers.
+   * A module registered under two names is visited once.
+   * @example model.apply((m) => { if (m instanceof Linear) init.xavierUniform(m.weight, { seed: 0 }); })
+   */
+  apply(fn: (module: AnyModule) => void): this {
+    const seen = new Set<AnyModule>();
+    const visit = (m: AnyModule): void => {
+      if (seen.has(m)) return;
+      seen.add(m);
+      for (const child of m.submodules.values()) visit(child);
+      fn(m);
+    };
+    visit(this);
+    return this;
+  }
+
+  /**
+   * Sets `requiresGrad` on every parameter here and in every descendant and returns this module,
+   * as PyTorch's `requires_grad_`: `requiresGrad_(false)` freezes them (backward leaves their
+   * `grad` null, so optimisers skip them), `requiresGrad_()` thaws them. Buffers are untouched.
+   * @example backbone.requiresGrad_(false); const opt = new Adam(head.parameters());
+   */
+  requiresGrad_(requiresGrad = true): this {
+    if (typeof requiresGrad !== 'boolean') throw new ArgumentError(`${this.constructor.name}.requiresGrad_: expected a boolean, got ${String(requiresGrad)}`);
+    for (const p of this.parameters()) p.requiresGrad = requiresGrad;
+    return this;
   }
 
   /** Sets training mode (true) or evaluation mode (false) here and in every descendant. @example model.train() */
@@ -260,8 +329,8 @@ export abstract class Module {
   }
 
   /** Every parameter and buffer by dotted name, with the module path and name it is registered under (first name of a shared tensor). */
-  private stateEntries(): Map<string, { tensor: Tensor; path: string; module: Module; name: string; kind: 'parameter' | 'buffer' }> {
-    const out = new Map<string, { tensor: Tensor; path: string; module: Module; name: string; kind: 'parameter' | 'buffer' }>();
+  private stateEntries(): Map<string, { tensor: Tensor; path: string; module: AnyModule; name: string; kind: 'parameter' | 'buffer' }> {
+    const out = new Map<string, { tensor: Tensor; path: string; module: AnyModule; name: string; kind: 'parameter' | 'buffer' }>();
     for (const [path, m] of this.namedModules()) {
       const key = (name: string): string => (path === '' ? name : `${path}.${name}`);
       for (const [name, tensor] of m.params) if (!out.has(key(name))) out.set(key(name), { tensor, path, module: m, name, kind: 'parameter' });
@@ -382,7 +451,7 @@ function describeData(data: unknown): string {
 }
 
 /**
- * Runs `module.forward(x)` with some parameters or buffers (by dotted name) replaced by the given
+ * Runs `module.forward(...args)` with some parameters or buffers (by dotted name) replaced by the given
  * tensors, then puts the originals back, as torch.func.functional_call. Gradients flow to the
  * replacements, which makes a module a plain function of its weights (for gradcheck, hessians
  * with respect to parameters, per-example gradients). Modules must read their tensors through
@@ -392,6 +461,6 @@ function describeData(data: unknown): string {
  * replacement's shape differs from the original's (every such key is listed).
  * @example const f = (w: Tensor, b: Tensor) => functionalCall(linear, { weight: w, bias: b }, x).sum();
  */
-export function functionalCall(module: Module, tensors: Readonly<Record<string, Tensor>>, x: Tensor): Tensor {
-  return Module.callWith(module, tensors, x);
+export function functionalCall<In extends unknown[], Out>(module: Module<In, Out>, tensors: Readonly<Record<string, Tensor>>, ...args: In): Out {
+  return Module.callWith(module, tensors, args);
 }

@@ -149,7 +149,7 @@ describe('cross-entropy and nll', () => {
     assertClose(crossEntropyLoss(f64([[1000, 1001]]), [1]).data, [Math.log1p(Math.exp(-1))]);
     assertClose(crossEntropyLoss(f64([[1000, 1001]]), [0]).data, [1 + Math.log1p(Math.exp(-1))]);
     const logits = grad64([[1000, 1001], [-1000, 1000]]);
-    crossEntropyLoss(logits, tensor([1, 0])).backward();
+    crossEntropyLoss(logits, tensor([1, 0], { dtype: 'int32' })).backward();
     const s = 1 / (1 + Math.E);
     assertClose(logits.grad!.data, [s / 2, -s / 2, -0.5, 0.5]);
   });
@@ -197,11 +197,11 @@ describe('cross-entropy and nll', () => {
       num -= weight[t]! * logp.data[n * 3 + t]!;
       den += weight[t]!;
     });
-    assertClose(nllLoss(logp, tensor(target), { weight: f64(weight) }).data, [num / den]);
+    assertClose(nllLoss(logp, tensor(target, { dtype: 'int32' }), { weight: f64(weight) }).data, [num / den]);
     // [N, C, L] logits against [N, L] targets equal the flattened [N·L, C] case
     const x3 = f64([[[1, 0.5], [2, -1], [3, 2]], [[3, 0], [0, 0], [-2, 0]]]); // N=2, C=3, L=2
     const rows = [[1, 2, 3], [0.5, -1, 2], [3, 0, -2], [0, 0, 0]];
-    const t3 = tensor([[0, 2], [1, 2]]);
+    const t3 = tensor([[0, 2], [1, 2]], { dtype: 'int32' });
     assertClose(crossEntropyLoss(x3, t3).data, [referenceCE(rows, [0, 2, 1, 2]) as number]);
     const none = crossEntropyLoss(x3, t3, { reduction: 'none' });
     expect(none.shape).toEqual([2, 2]);
@@ -212,9 +212,15 @@ describe('cross-entropy and nll', () => {
     const x = tensor([[1, 2, 3], [4, 5, 6]]);
     expect(() => crossEntropyLoss(x, [0, 3])).toThrow('crossEntropyLoss: target class 3 at position 1 is out of range [0, 3) (input [2,3], target [2])');
     expect(() => crossEntropyLoss(x, [0, 1.5])).toThrow(/target class 1.5 at position 1 is out of range/);
-    expect(() => crossEntropyLoss(x, tensor([0, 1, 2]))).toThrow(
+    expect(() => crossEntropyLoss(x, tensor([0, 1, 2], { dtype: 'int32' }))).toThrow(
       'crossEntropyLoss: target [3] does not fit input [2,3]: expected class indices of shape [2] or probabilities of shape [2,3]',
     );
+    const floatLabels = tensor([0, 1]);
+    expect(() => crossEntropyLoss(x, floatLabels)).toThrow(
+      'crossEntropyLoss: class indices must be an int32 tensor (or an array of integers), got float32 of shape [2]; a float target is read as probabilities, of the input\'s shape [2,3]',
+    );
+    expect(() => nllLoss(x, tensor([true, false]))).toThrow(/nllLoss: class indices must be an int32 tensor.*got bool/);
+    expect(Array.from(floatLabels.data)).toEqual([0, 1]);
     expect(() => nllLoss(tensor([1, 2]), [0])).toThrow('nllLoss: input must be [N, C] or [N, C, d1, ...], got [2]');
     expect(() => crossEntropyLoss(x, [0, 1], { weight: tensor([1, 2]) })).toThrow(/weight must be a Tensor of shape \[3\]/);
     expect(() => crossEntropyLoss(x, [0, 1], { labelSmoothing: 2 })).toThrow('crossEntropyLoss: labelSmoothing must be in [0, 1], got 2');

@@ -139,6 +139,38 @@ describe('Module', () => {
     expect(() => functionalCall(lin, { nope: w }, x)).toThrow(/no parameter or buffer 'nope'/);
   });
 
+  test('forward takes and returns what the class declares, through functionalCall too', () => {
+    // Bilinear-ish: x·s + (y·s when given), returning both the result and its sum.
+    class Pair extends Module<[Tensor, Tensor?], { out: Tensor; total: Tensor }> {
+      constructor() {
+        super();
+        this.registerParameter('s', tensor([2, 3], { dtype: 'float64' }));
+      }
+
+      forward(x: Tensor, y?: Tensor): { out: Tensor; total: Tensor } {
+        const s = this.param('s');
+        const out = y === undefined ? x.mul(s) : x.mul(s).add(y.mul(s));
+        return { out, total: out.sum() };
+      }
+    }
+    const m = new Pair();
+    const x = tensor([1, 1], { dtype: 'float64' });
+    const y = tensor([10, 100], { dtype: 'float64' });
+    expect(Array.from(m.forward(x).out.data)).toEqual([2, 3]);
+    expect(m.forward(x, y).total.item()).toBe(2 + 3 + 20 + 300);
+    const s = tensor([1, -1], { dtype: 'float64', requiresGrad: true });
+    const r = functionalCall(m, { s }, x, y);
+    expect(Array.from(r.out.data)).toEqual([11, -101]);
+    r.total.backward();
+    expect(Array.from(s.grad!.data)).toEqual([11, 101]);
+    // @ts-expect-error: Pair's forward takes tensors, not a number.
+    expect(() => functionalCall(m, {}, 3)).toThrow();
+    // A container holds modules of any signature.
+    const holder = new Sequential();
+    holder.registerModule('pair', m);
+    expect(holder.namedModules().map(([name]) => name)).toEqual(['', 'pair']);
+  });
+
   test('toString shows the tree', () => {
     expect(new Sequential(new Linear(2, 3), new Dropout(0.1)).toString()).toBe(
       'Sequential(\n  (0): Linear(in=2, out=3, bias=true)\n  (1): Dropout(p=0.1)\n)',

@@ -25,7 +25,7 @@ function blobs(seed: number): { x: number[][]; y: number[] } {
 
 function toBatches(x: number[][], y: number[], size: number): TensorBatch[] {
   const out: TensorBatch[] = [];
-  for (let i = 0; i < x.length; i += size) out.push({ x: tensor(x.slice(i, i + size)), y: tensor(y.slice(i, i + size)) });
+  for (let i = 0; i < x.length; i += size) out.push({ x: tensor(x.slice(i, i + size)), y: tensor(y.slice(i, i + size), { dtype: 'int32' }) });
   return out;
 }
 
@@ -80,7 +80,7 @@ describe('fit', () => {
     else process.env['CI'] = savedCI;
   });
 
-  const data = () => toBatches([[0, 0], [0, 1], [1, 0], [1, 1]], [0, 1, 1, 0], 2).map((b) => ({ x: b.x, y: b.y.reshape(-1, 1) }));
+  const data = () => toBatches([[0, 0], [0, 1], [1, 0], [1, 1]], [0, 1, 1, 0], 2).map((b) => ({ x: b.x, y: b.y.reshape(-1, 1).toDtype('float32') }));
   const setup = () => {
     const model = new MLP([2, 4, 1], { seed: 2, outputActivation: 'sigmoid' });
     return { model, optimizer: new SGD(model.parameters(), { lr: 0.5 }) };

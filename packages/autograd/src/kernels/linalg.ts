@@ -409,30 +409,32 @@ const MAX_SWEEPS = 60;
  * symmetric matrix: Householder reduction to tridiagonal form, then the implicit QL method
  * (EISPACK's tred2 and tql2, as in JAMA), the route of LAPACK's syev, about 9n³ flops against
  * the 30n³ of Jacobi sweeps. `a` must hold the whole symmetric matrix; it is not changed.
- * A non-finite input gives NaN everywhere.
+ * A non-finite input gives NaN everywhere. Returns false when an eigenvalue did not converge in
+ * 60 QL iterations (LAPACK's info > 0), leaving `w` and `v` unreliable.
  */
-export function symmetricEigen(a: Float64Array, n: number, w: Float64Array, v: Float64Array): void {
+export function symmetricEigen(a: Float64Array, n: number, w: Float64Array, v: Float64Array): boolean {
   for (let i = 0; i < n * n; i++) {
     if (!Number.isFinite(a[i]!)) {
       w.fill(NaN, 0, n);
       v.fill(NaN, 0, n * n);
-      return;
+      return true;
     }
   }
-  if (n === 0) return;
+  if (n === 0) return true;
   const V = Float64Array.from(a.subarray(0, n * n));
   const d = new Float64Array(n), e = new Float64Array(n);
   tridiagonalize(V, n, d, e);
   // tql2 rotates pairs of columns of V: work on its transpose, whose rows they are.
   const vt = new Float64Array(n * n);
   for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) vt[j * n + i] = V[i * n + j]!;
-  tridiagonalQl(d, e, vt, n);
+  const converged = tridiagonalQl(d, e, vt, n);
   const order = Array.from({ length: n }, (_, i) => i).sort((i, j) => d[i]! - d[j]!);
   for (let j = 0; j < n; j++) {
     const from = order[j]!;
     w[j] = d[from]!;
     for (let i = 0; i < n; i++) v[i * n + j] = vt[from * n + i]!;
   }
+  return converged;
 }
 
 /** tred2: V ← the orthogonal Q with Qᵀ·A·Q tridiagonal (diagonal d, subdiagonal e[1..n-1]). */
@@ -513,9 +515,10 @@ function tridiagonalize(V: Float64Array, n: number, d: Float64Array, e: Float64A
 
 /**
  * tql2: the eigenvalues of the symmetric tridiagonal (d, e) into d by implicit QL with Wilkinson
- * shifts, each rotation applied to the rows of `vt` (the eigenvectors, as rows).
+ * shifts, each rotation applied to the rows of `vt` (the eigenvectors, as rows). False when an
+ * eigenvalue took more than 60 iterations.
  */
-function tridiagonalQl(d: Float64Array, e: Float64Array, vt: Float64Array, n: number): void {
+function tridiagonalQl(d: Float64Array, e: Float64Array, vt: Float64Array, n: number): boolean {
   for (let i = 1; i < n; i++) e[i - 1] = e[i]!;
   e[n - 1] = 0;
   let f = 0;
@@ -525,7 +528,8 @@ function tridiagonalQl(d: Float64Array, e: Float64Array, vt: Float64Array, n: nu
     let m = l;
     while (m < n - 1 && Math.abs(e[m]!) > EPS * tst1) m++;
     if (m > l) {
-      for (let iter = 0; iter < 60; iter++) {
+      let iter = 0;
+      for (; iter < 60; iter++) {
         let g = d[l]!;
         let p = (d[l + 1]! - g) / (2 * e[l]!);
         let r = Math.hypot(p, 1);
@@ -563,10 +567,12 @@ function tridiagonalQl(d: Float64Array, e: Float64Array, vt: Float64Array, n: nu
         d[l] = c * p;
         if (!(Math.abs(e[l]!) > EPS * tst1)) break;
       }
+      if (iter === 60) return false;
     }
     d[l]! += f;
     e[l] = 0;
   }
+  return true;
 }
 
 /**
@@ -575,9 +581,18 @@ function tridiagonalQl(d: Float64Array, e: Float64Array, vt: Float64Array, n: nu
  * precision, which gives small singular values to high relative accuracy. `s` gets the
  * k = min(m, n) values in descending order; `u` is m×k (m×m when `full`) and `vh` k×n (n×n
  * when `full`), row-major. Singular vectors of zero singular values, and the extra columns of
- * a full decomposition, complete an orthonormal basis.
+ * a full decomposition, complete an orthonormal basis. A non-finite input gives NaN everywhere.
+ * Returns false when the columns were still rotating after 60 sweeps (then nothing is reliable).
  */
-export function jacobiSvd(a: Float64Array, m: number, n: number, full: boolean, u: Float64Array, s: Float64Array, vh: Float64Array): void {
+export function jacobiSvd(a: Float64Array, m: number, n: number, full: boolean, u: Float64Array, s: Float64Array, vh: Float64Array): boolean {
+  for (let i = 0; i < m * n; i++) {
+    if (!Number.isFinite(a[i]!)) {
+      u.fill(NaN);
+      s.fill(NaN);
+      vh.fill(NaN);
+      return true;
+    }
+  }
   const tall = m >= n;
   // Work on the tall orientation: rows of `cols` are the columns of A (or of Aᵀ when wide).
   const rows = tall ? n : m;
@@ -591,6 +606,7 @@ export function jacobiSvd(a: Float64Array, m: number, n: number, full: boolean, 
   }
   const rot = new Float64Array(rows * rows);
   for (let i = 0; i < rows; i++) rot[i * rows + i] = 1;
+  let converged = false;
   for (let sweep = 0; sweep < MAX_SWEEPS; sweep++) {
     let rotated = false;
     for (let p = 0; p < rows - 1; p++) {
@@ -622,7 +638,10 @@ export function jacobiSvd(a: Float64Array, m: number, n: number, full: boolean, 
         }
       }
     }
-    if (!rotated) break;
+    if (!rotated) {
+      converged = true;
+      break;
+    }
   }
   const norms = new Float64Array(rows);
   for (let j = 0; j < rows; j++) {
@@ -658,6 +677,7 @@ export function jacobiSvd(a: Float64Array, m: number, n: number, full: boolean, 
     for (let i = 0; i < m; i++) for (let j = 0; j < m; j++) u[i * m + j] = right[j * m + i]!;
     vh.set(left);
   }
+  return converged;
 }
 
 /**

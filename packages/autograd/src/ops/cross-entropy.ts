@@ -1,5 +1,5 @@
 import { allocate, type FloatArray } from '../dtype.js';
-import { ArgumentError, ShapeError } from '../errors.js';
+import { ArgumentError, DTypeError, ShapeError } from '../errors.js';
 import { formatShape } from '../shape.js';
 import { crossEntropyBackward, crossEntropyForward } from '../kernels/fused.js';
 import { constant, expectFloat, floatInput, makeOutput, Tensor, type FloatTensor } from '../tensor.js';
@@ -26,7 +26,8 @@ export interface CrossEntropyOpOptions {
  * kernel whose own VJP is in Tensor ops, so crossEntropy differentiates again to any order.
  * @throws ShapeError if the logits are not [N, C], the target fits neither form, or a class index is out of [0, C).
  * @throws ArgumentError for an unknown reduction.
- * @throws DTypeError if probability targets differ from the logits in dtype.
+ * @throws DTypeError if probability targets differ from the logits in dtype, or class indices
+ * are a float or bool tensor (PyTorch requires an integer tensor too).
  * @example crossEntropy(logits, [2, 0, 1]) // mean loss of 3 samples
  */
 export function crossEntropy(logits: Tensor, target: Tensor | ArrayLike<number>, options: CrossEntropyOpOptions = {}): Tensor {
@@ -202,6 +203,11 @@ function classLabels(op: string, target: Tensor | ArrayLike<number>, rows: numbe
   if (isTensor ? target.ndim !== 1 || target.shape[0] !== rows : typeof target?.length !== 'number' || target.length !== rows) {
     const got = isTensor ? formatShape(target.shape) : typeof target?.length === 'number' ? `${target.length} labels` : String(target);
     throw new ShapeError(`${op}: target must be ${rows} class indices (shape [${rows}]) or probabilities of shape ${formatShape(shape)}, got ${got}`);
+  }
+  if (isTensor && target.dtype !== 'int32') {
+    throw new DTypeError(
+      `${op}: class indices must be an int32 tensor (or an array of integers), got ${target.dtype} of shape ${formatShape(target.shape)}; a float target is read as probabilities, of the logits' shape ${formatShape(shape)}`,
+    );
   }
   const values: ArrayLike<number> = isTensor ? target.data : target;
   const labels = new Int32Array(rows);

@@ -193,6 +193,11 @@ function singularError(op: string, x: Tensor, batch: Shape, index: number, detai
   return new LinAlgError(`${op}: the matrix${batchElement(batch, index)} of input ${formatShape(x.shape)} ${x.dtype} is singular (${detail})`);
 }
 
+/** An iterative decomposition that did not converge: LAPACK's info > 0, an error in PyTorch too. */
+function convergenceError(op: string, x: Tensor, batch: Shape, index: number): LinAlgError {
+  return new LinAlgError(`${op}: the algorithm did not converge for the matrix${batchElement(batch, index)} of input ${formatShape(x.shape)} ${x.dtype}`);
+}
+
 // ---------------------------------------------------------------------------------------------
 // LU: solve, inv, det, slogdet
 
@@ -643,7 +648,8 @@ export interface EighResult {
  * parametrisation. Like PyTorch's, it becomes huge as two eigenvalues approach each other and is
  * not defined at a repeated eigenvalue; chainrule drops the terms of exactly equal pairs, so a
  * loss of the eigenvalues alone keeps a finite gradient there.
- * @throws ShapeError if not square; ArgumentError for another UPLO.
+ * @throws ShapeError if not square; ArgumentError for another UPLO; LinAlgError if the QL iteration
+ * does not converge (as LAPACK's syev reports; not seen on finite input in practice).
  * @example const { eigenvalues, eigenvectors } = eigh(a);
  */
 export function eigh(a: Tensor, options: { UPLO?: 'L' | 'U' } = {}): EighResult {
@@ -662,7 +668,9 @@ export function eigh(a: Tensor, options: { UPLO?: 'L' | 'U' } = {}): EighResult 
         else s[i * n + j] = s[j * n + i]!;
       }
     }
-    symmetricEigen(s, n, w.subarray(bi * n, (bi + 1) * n), v.subarray(bi * n * n, (bi + 1) * n * n));
+    if (!symmetricEigen(s, n, w.subarray(bi * n, (bi + 1) * n), v.subarray(bi * n * n, (bi + 1) * n * n))) {
+      throw convergenceError('eigh', A, batch, bi);
+    }
   }
   const [values, vectors] = multiOutput('eigh', batch, [{ shape: [n], data: w }, { shape: [n, n], data: v }], [A], ([gL, gV], [L, V]) => {
     const vtgv = matmul(mT(V!), gV!);
@@ -688,7 +696,9 @@ function svdForward(A: Tensor, full: boolean): { batch: number[]; m: number; n: 
   const count = sizeOf(batch);
   const u = new Float64Array(count * m * uc), s = new Float64Array(count * k), vh = new Float64Array(count * vr * n);
   for (let bi = 0; bi < count; bi++) {
-    jacobiSvd(matrixCopy(A, bi, m * n), m, n, full, u.subarray(bi * m * uc, (bi + 1) * m * uc), s.subarray(bi * k, (bi + 1) * k), vh.subarray(bi * vr * n, (bi + 1) * vr * n));
+    if (!jacobiSvd(matrixCopy(A, bi, m * n), m, n, full, u.subarray(bi * m * uc, (bi + 1) * m * uc), s.subarray(bi * k, (bi + 1) * k), vh.subarray(bi * vr * n, (bi + 1) * vr * n))) {
+      throw convergenceError('svd', A, batch, bi);
+    }
   }
   return { batch, m, n, k, uc, vr, u, s, vh };
 }
@@ -715,7 +725,9 @@ export interface SvdResult {
  * σ_j² − σ_i² and, for non-square A, by σ_i, so they are huge near repeated (or, for
  * non-square A, zero) singular values and undefined at them, as in PyTorch. chainrule drops the
  * terms of exactly repeated or zero values, so losses of S alone (see `svdvals`) stay finite.
- * @throws ShapeError for fewer than 2 dimensions.
+ * A matrix holding NaN or ±Inf gives NaN everywhere (as `eigh`; PyTorch raises).
+ * @throws ShapeError for fewer than 2 dimensions; LinAlgError if the Jacobi sweeps do not
+ * converge (LAPACK's info > 0).
  * @example const { U, S, Vh } = svd(a, { fullMatrices: false });
  */
 export function svd(a: Tensor, options: { fullMatrices?: boolean } = {}): SvdResult {

@@ -1,4 +1,5 @@
-import { ArgumentError, where, type Tensor } from '@chainrule/autograd';
+import { ArgumentError, ShapeError, where, type Tensor } from '@chainrule/autograd';
+import { formatShape } from '../format.js';
 import { Module } from '../module.js';
 
 /** `max(x, 0)`, elementwise (gradient 0 at 0, as PyTorch). @example new ReLU().forward(x) */
@@ -166,12 +167,86 @@ export class Identity extends Module {
 }
 
 /**
- * Flattens all axes after the first into one: [batch, ...] -> [batch, features] (PyTorch's
- * defaults start_dim=1, end_dim=-1); a 0-d or 1-d input is returned as it is.
- * @example new Flatten().forward(images) */
+ * Flattens the axes from `startDim` to `endDim` (both included; negative count from the end) into
+ * one, as PyTorch's `nn.Flatten` (defaults start 1, end -1: [batch, ...] -> [batch, features]).
+ * A 0-d or 1-d input is returned as it is (PyTorch raises for one with the default startDim).
+ * @example new Flatten().forward(images) // [N, C, H, W] -> [N, C·H·W]
+ */
 export class Flatten extends Module {
+  /**
+   * @param startDim - first axis flattened (default 1).
+   * @param endDim - last axis flattened (default -1).
+   * @throws ArgumentError if either is not an integer.
+   */
+  constructor(readonly startDim = 1, readonly endDim = -1) {
+    super();
+    if (!Number.isInteger(startDim) || !Number.isInteger(endDim)) {
+      throw new ArgumentError(`Flatten: startDim and endDim must be integers, got ${startDim} and ${endDim}`);
+    }
+  }
+
+  /**
+   * The input with axes startDim..endDim merged.
+   * @throws ShapeError if an axis is out of range for the input or startDim comes after endDim.
+   */
   forward(x: Tensor): Tensor {
     if (x.ndim <= 1) return x;
-    return x.reshape(x.shape[0]!, -1);
+    const axis = (d: number): number => (d < 0 ? d + x.ndim : d);
+    const start = axis(this.startDim), end = axis(this.endDim);
+    if (start < 0 || start >= x.ndim || end < 0 || end >= x.ndim || start > end) {
+      throw new ShapeError(`Flatten(startDim=${this.startDim}, endDim=${this.endDim}): input ${formatShape(x.shape)} has no axes ${this.startDim} to ${this.endDim} in order`);
+    }
+    const merged = x.shape.slice(start, end + 1).reduce((a, b) => a * b, 1);
+    return x.reshape(...x.shape.slice(0, start), merged, ...x.shape.slice(end + 1));
+  }
+
+  protected override describe(): string {
+    return `startDim=${this.startDim}, endDim=${this.endDim}`;
+  }
+}
+
+/**
+ * Splits axis `dim` into `unflattenedSize`, as PyTorch's `nn.Unflatten` (the inverse of Flatten):
+ * [N, 784] with `new Unflatten(1, [1, 28, 28])` becomes [N, 1, 28, 28]. One size may be -1, inferred.
+ * @example new Unflatten(1, [16, 4, 4]).forward(x) // [N, 256] -> [N, 16, 4, 4]
+ */
+export class Unflatten extends Module {
+  /** The axis split (negative counts from the end). */
+  readonly dim: number;
+  /** The sizes it is split into. */
+  readonly unflattenedSize: readonly number[];
+
+  /** @throws ArgumentError if `dim` is not an integer, or the sizes are not positive integers with at most one -1. */
+  constructor(dim: number, unflattenedSize: readonly number[]) {
+    super();
+    if (!Number.isInteger(dim)) throw new ArgumentError(`Unflatten: dim must be an integer, got ${dim}`);
+    const sizes = Array.isArray(unflattenedSize) ? [...(unflattenedSize as number[])] : [];
+    if (sizes.length === 0 || !sizes.every((d) => Number.isInteger(d) && (d >= 0 || d === -1)) || sizes.filter((d) => d === -1).length > 1) {
+      throw new ArgumentError(`Unflatten: unflattenedSize must be non-negative integers with at most one -1, got ${JSON.stringify(unflattenedSize)}`);
+    }
+    this.dim = dim;
+    this.unflattenedSize = sizes;
+  }
+
+  /**
+   * The input with axis `dim` split.
+   * @throws ShapeError if `dim` is out of range or the sizes' product is not that axis's size.
+   */
+  forward(x: Tensor): Tensor {
+    const d = this.dim < 0 ? this.dim + x.ndim : this.dim;
+    const label = `Unflatten(dim=${this.dim}, unflattenedSize=${formatShape(this.unflattenedSize)})`;
+    if (d < 0 || d >= x.ndim) throw new ShapeError(`${label}: input ${formatShape(x.shape)} has no axis ${this.dim}`);
+    const n = x.shape[d]!;
+    const known = this.unflattenedSize.filter((s) => s !== -1).reduce((a, b) => a * b, 1);
+    const inferred = this.unflattenedSize.includes(-1);
+    if (inferred ? known === 0 || n % known !== 0 : known !== n) {
+      throw new ShapeError(`${label}: axis ${this.dim} of input ${formatShape(x.shape)} has size ${n}, which does not split into ${formatShape(this.unflattenedSize)}`);
+    }
+    const sizes = this.unflattenedSize.map((s) => (s === -1 ? n / known : s));
+    return x.reshape(...x.shape.slice(0, d), ...sizes, ...x.shape.slice(d + 1));
+  }
+
+  protected override describe(): string {
+    return `dim=${this.dim}, unflattenedSize=${formatShape(this.unflattenedSize)}`;
   }
 }

@@ -30,10 +30,7 @@ export class LayerNorm extends Module {
   /** @throws ArgumentError if `normalizedShape` is empty or not positive integers, or `eps` < 0. */
   constructor(normalizedShape: number | readonly number[], options: LayerNormOptions = {}) {
     super();
-    const shape = typeof normalizedShape === 'number' ? [normalizedShape] : [...normalizedShape];
-    if (shape.length === 0 || !shape.every((d) => Number.isInteger(d) && d > 0)) {
-      throw new ArgumentError(`LayerNorm: normalizedShape must be positive integers, got ${JSON.stringify(normalizedShape)}`);
-    }
+    const shape = checkNormalizedShape('LayerNorm', normalizedShape);
     const { eps = 1e-5, elementwiseAffine = true, bias = true, dtype = 'float32' } = options;
     if (!(eps >= 0)) throw new ArgumentError(`LayerNorm: eps must be >= 0, got ${eps}`);
     this.normalizedShape = shape;
@@ -59,12 +56,7 @@ export class LayerNorm extends Module {
    * @throws ShapeError if `x`'s shape does not end in `normalizedShape`.
    */
   forward(x: Tensor): Tensor {
-    const k = this.normalizedShape.length;
-    const tail = x.shape.slice(x.ndim - k);
-    if (x.ndim < k || tail.some((d, i) => d !== this.normalizedShape[i])) {
-      throw new ShapeError(`LayerNorm: input of shape ${formatShape(x.shape)} must end in ${formatShape(this.normalizedShape)}`);
-    }
-    const axes = Array.from({ length: k }, (_, i) => x.ndim - k + i);
+    const axes = trailingAxes('LayerNorm', x, this.normalizedShape);
     const centred = x.sub(x.mean(axes, true));
     const variance = centred.square().mean(axes, true);
     let y = centred.div(variance.add(this.eps).sqrt());
@@ -77,4 +69,23 @@ export class LayerNorm extends Module {
   protected override describe(): string {
     return `${formatShape(this.normalizedShape)}, eps=${this.eps}, elementwiseAffine=${this.affine}`;
   }
+}
+
+/** `normalizedShape` as a list of positive integers (LayerNorm and RMSNorm). */
+export function checkNormalizedShape(layer: string, normalizedShape: number | readonly number[]): number[] {
+  const shape = typeof normalizedShape === 'number' ? [normalizedShape] : Array.isArray(normalizedShape) ? [...(normalizedShape as number[])] : [];
+  if (shape.length === 0 || !shape.every((d) => Number.isInteger(d) && d > 0)) {
+    throw new ArgumentError(`${layer}: normalizedShape must be positive integers, got ${JSON.stringify(normalizedShape)}`);
+  }
+  return shape;
+}
+
+/** The last `normalizedShape.length` axes of x, which must have those sizes (LayerNorm and RMSNorm). */
+export function trailingAxes(layer: string, x: Tensor, normalizedShape: readonly number[]): number[] {
+  const k = normalizedShape.length;
+  const tail = x.shape.slice(x.ndim - k);
+  if (x.ndim < k || tail.some((d, i) => d !== normalizedShape[i])) {
+    throw new ShapeError(`${layer}: input of shape ${formatShape(x.shape)} must end in ${formatShape(normalizedShape)}`);
+  }
+  return Array.from({ length: k }, (_, i) => x.ndim - k + i);
 }

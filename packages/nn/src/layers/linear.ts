@@ -1,6 +1,6 @@
 import { DTypeError, Generator, ShapeError, ArgumentError, linear, zeros, type DType, type LinearActivation, type Tensor } from '@chainrule/autograd';
 import { Module } from '../module.js';
-import { kaimingUniform, uniform, calculateFans } from '../init.js';
+import { calculateFans, kaimingUniform, uniform } from '../init.js';
 import { formatShape } from '../format.js';
 
 /** Options of `Linear`. */
@@ -60,13 +60,7 @@ export class Linear extends Module {
 
   /** Re-draws the weights in place with PyTorch's default scheme (from `generator`, or the global one). @example fc.resetParameters(new Generator(1)) */
   resetParameters(generator?: Generator): void {
-    if (this.inFeatures > 0) kaimingUniform(this.weight, { a: Math.sqrt(5), generator });
-    if (this.bias !== null) {
-      // PyTorch: bound 1/√fan_in, or 0 for a layer with no inputs.
-      const fanIn = this.inFeatures > 0 ? calculateFans(this.weight).fanIn : 0;
-      const bound = fanIn > 0 ? 1 / Math.sqrt(fanIn) : 0;
-      uniform(this.bias, -bound, bound, { generator });
-    }
+    resetWeightAndBias(this.weight, this.bias, generator);
   }
 
   /**
@@ -103,3 +97,17 @@ export class Linear extends Module {
 export const Dense = Linear;
 /** Keras's name for `Linear`. */
 export type Dense = Linear;
+
+/**
+ * PyTorch's `reset_parameters` of Linear and the convolutions: weight ~
+ * kaiming_uniform(a = √5), i.e. U(±1/√fan_in), and bias ~ U(±1/√fan_in) (0 when fan_in is 0).
+ * Both draw from one generator, weight first, so a seed fixes both.
+ */
+export function resetWeightAndBias(weight: Tensor, bias: Tensor | null, generator?: Generator): void {
+  const { fanIn } = calculateFans(weight);
+  if (fanIn > 0) kaimingUniform(weight, { a: Math.sqrt(5), generator });
+  if (bias !== null) {
+    const bound = fanIn > 0 ? 1 / Math.sqrt(fanIn) : 0;
+    uniform(bias, -bound, bound, { generator });
+  }
+}

@@ -52,6 +52,11 @@ function classIndices(op: string, target: ClassTarget, input: Tensor, r: Rows, i
       `${op}: target ${targetShape} does not fit input ${formatShape(input.shape)}: expected class indices of shape ${formatShape(r.sampleShape)} or probabilities of shape ${formatShape(input.shape)}`,
     );
   }
+  if (isTensor && target.dtype !== 'int32') {
+    throw new DTypeError(
+      `${op}: class indices must be an int32 tensor (or an array of integers), got ${target.dtype} of shape ${targetShape}; a float target is read as probabilities, of the input's shape ${formatShape(input.shape)}`,
+    );
+  }
   const out = new Int32Array(m);
   for (let i = 0; i < m; i++) {
     const v = values[i]!;
@@ -119,6 +124,7 @@ function checkReduction(op: string, reduction: Reduction): void {
  * @throws ShapeError if input has fewer than 2 axes, the target's shape does not fit, a class
  * index is out of [0, C) (and not `ignoreIndex`) or not an integer, or `weight` is not of shape [C].
  * @throws ArgumentError for an unknown reduction or a non-Tensor input.
+ * @throws DTypeError if class indices are a float or bool tensor.
  * @example nllLoss(logits.logSoftmax(1), [2, 0, 1])
  */
 export function nllLoss(input: Tensor, target: ClassTarget, options: NLLOptions = {}): Tensor {
@@ -138,7 +144,7 @@ export function nllLoss(input: Tensor, target: ClassTarget, options: NLLOptions 
  * A target Tensor of the input's shape is read as probabilities, anything else as class indices,
  * as PyTorch. [N, C] logits without class weights run as one fused op.
  * @throws ShapeError as `nllLoss` (class indices, weight shape).
- * @throws DTypeError if probability targets differ from the input in dtype.
+ * @throws DTypeError if probability targets differ from the input in dtype, or class indices are a float or bool tensor.
  * @throws ArgumentError for an unknown reduction, `labelSmoothing` outside [0, 1], or a non-Tensor input.
  * @example crossEntropyLoss(logits, [2, 0, 1], { labelSmoothing: 0.1 })
  */

@@ -2,7 +2,7 @@
 // instanceof, and their forward must be the class's own: a subclass or a replaced forward may
 // compute something else, and exporting it as the built-in layer would be silently wrong.
 import { DTypeError, ShapeError, type Tensor } from '@chainrule/autograd';
-import type { Module } from '../module.js';
+import type { AnyModule } from '../module.js';
 import { Linear } from '../layers/linear.js';
 import { Sequential } from '../layers/sequential.js';
 import { MLP } from '../layers/mlp.js';
@@ -23,24 +23,24 @@ export interface ExportContext {
   readonly graph: GraphBuilder;
   readonly opset: number;
   /** Exports a child module (for containers). */
-  emit(module: Module, path: string, x: SymValue): SymValue;
+  emit(module: AnyModule, path: string, x: SymValue): SymValue;
 }
 
-type LayerExporter<M extends Module> = (module: M, path: string, x: SymValue, ctx: ExportContext) => SymValue;
+type LayerExporter<M extends AnyModule> = (module: M, path: string, x: SymValue, ctx: ExportContext) => SymValue;
 
-type ModuleClass = abstract new (...args: never[]) => Module;
+type ModuleClass = abstract new (...args: never[]) => AnyModule;
 
 // Keyed by constructor; a value's parameter type is the key's instance type (see `register`).
 // Each entry keeps the class's forward as it was when registered: the exporter writes what that
 // forward computes, so a module whose forward is another function cannot be exported by it.
-const EXPORTERS = new Map<ModuleClass, { exporter: LayerExporter<Module>; forward: Module['forward'] }>();
+const EXPORTERS = new Map<ModuleClass, { exporter: LayerExporter<AnyModule>; forward: AnyModule['forward'] }>();
 
-function register<M extends Module>(cls: abstract new (...args: never[]) => M, exporter: LayerExporter<M>): void {
-  EXPORTERS.set(cls, { exporter: exporter as LayerExporter<Module>, forward: cls.prototype.forward });
+function register<M extends AnyModule>(cls: abstract new (...args: never[]) => M, exporter: LayerExporter<M>): void {
+  EXPORTERS.set(cls, { exporter: exporter as LayerExporter<AnyModule>, forward: cls.prototype.forward });
 }
 
 /** `layers.2 (BatchNorm1d)`: how messages name a module. */
-export function describeModule(path: string, module: Module): string {
+export function describeModule(path: string, module: AnyModule): string {
   return `${path === '' ? 'the model' : path} (${module.constructor.name})`;
 }
 
@@ -49,7 +49,7 @@ export function describeModule(path: string, module: Module): string {
  * not its parent, and a forward replaced on the instance (`layer.forward = ...`) or on the class
  * after the fact is not the one the exporter writes: both are refused rather than exported wrong.
  */
-export function exporterOf(module: Module, path: string): LayerExporter<Module> {
+export function exporterOf(module: AnyModule, path: string): LayerExporter<AnyModule> {
   const entry = EXPORTERS.get(module.constructor as ModuleClass);
   if (entry === undefined) throw new OnnxExportError(`exportOnnx: ${describeModule(path, module)} is not supported`);
   if (module.forward !== entry.forward) {
@@ -75,14 +75,14 @@ function formatDims(shape: readonly SymDim[]): string {
 }
 
 /** ONNX nodes take one element type throughout, so every tensor must have the graph's dtype. */
-function checkDtype(ctx: ExportContext, path: string, module: Module, name: string, t: Tensor): void {
+function checkDtype(ctx: ExportContext, path: string, module: AnyModule, name: string, t: Tensor): void {
   if (t.dtype !== ctx.graph.dtype) {
     throw new DTypeError(`exportOnnx: ${describeModule(path, module)} has a ${t.dtype} '${name}' in a ${ctx.graph.dtype} model`);
   }
 }
 
 /** A module's tensor as an initializer named after its parameter (`layers.0.weight`). */
-function weight(ctx: ExportContext, path: string, module: Module, name: string, t: Tensor): string {
+function weight(ctx: ExportContext, path: string, module: AnyModule, name: string, t: Tensor): string {
   checkDtype(ctx, path, module, name, t);
   return ctx.graph.tensor(join(path, name), t);
 }
@@ -94,10 +94,10 @@ function filled(ctx: ExportContext, path: string, name: string, value: number, s
 }
 
 function unary(op: string) {
-  return (_m: Module, path: string, x: SymValue, ctx: ExportContext): SymValue => ({ name: ctx.graph.node(op, [x.name], at(path, op)), shape: x.shape });
+  return (_m: AnyModule, path: string, x: SymValue, ctx: ExportContext): SymValue => ({ name: ctx.graph.node(op, [x.name], at(path, op)), shape: x.shape });
 }
 
-function checkAxis(path: string, module: Module, axis: number, x: SymValue): void {
+function checkAxis(path: string, module: AnyModule, axis: number, x: SymValue): void {
   const r = x.shape.length;
   if (!(Number.isInteger(axis) && axis >= -r && axis < r)) {
     throw new ShapeError(`exportOnnx: ${describeModule(path, module)} has axis ${axis}, out of range for an input of shape ${formatDims(x.shape)}`);
@@ -223,7 +223,10 @@ register(LogSoftmax, (m, path, x, ctx) => {
 register(Dropout, (_m, _path, x) => x);
 register(Identity, (_m, _path, x) => x);
 
-register(Flatten, (_m, path, x, ctx) => {
+register(Flatten, (m, path, x, ctx) => {
+  if (m.startDim !== 1 || m.endDim !== -1) {
+    throw new OnnxExportError(`exportOnnx: ${describeModule(path, m)} with startDim=${m.startDim}, endDim=${m.endDim} is not supported (only the default 1, -1)`);
+  }
   // Flatten.forward leaves 1-d and 2-d inputs alone; ONNX's Flatten would turn a 1-d one into [n, 1].
   if (x.shape.length <= 2) return x;
   const rest = x.shape.slice(1);
