@@ -1,12 +1,12 @@
 // chainrule itself, through its public API only (the way a user would write each workload):
 // the MLP with @chainrule/nn's MLP, crossEntropyLoss and SGD.
 
-import { cholesky, concat, conv2d, cumsum, einsum, embedding, eye, gather, kernelThreads, scatterAdd, solve, tensor, Value, wasmGemmFlavour, zeros } from '@chainrule/autograd';
+import { cholesky, concat, conv2d, cumsum, einsum, embedding, eye, gather, jvp, kernelThreads, linear, scatterAdd, solve, tensor, Value, wasmGemmFlavour, zeros, type Tensor } from '@chainrule/autograd';
 import { crossEntropyLoss, MLP, SGD, type Linear } from '@chainrule/nn';
 import { scalarStep } from './scalar-workload.js';
-import { chainOps, CHAIN_ADD, CHAIN_MUL, CONV_SHAPES, convData, labels, MLP_SIZES, mlpData, SEEDS, uniform } from './data.js';
+import { chainOps, CHAIN_ADD, CHAIN_MUL, CONV_SHAPES, convData, jvpTangents, labels, MLP_SIZES, mlpData, SEEDS, uniform } from './data.js';
 import { peerVersion } from './peers.js';
-import { setupByKind, type Contender, type ContenderInfo, type EinsumWorkload, type IndexingWorkload, type LayoutWorkload, type Runner } from './types.js';
+import { setupByKind, type Contender, type ContenderInfo, type EinsumWorkload, type IndexingWorkload, type JvpWorkload, type LayoutWorkload, type Runner } from './types.js';
 
 async function load(): Promise<ContenderInfo> {
   const kernels = process.env.CHAINRULE_KERNELS || 'auto';
@@ -153,6 +153,25 @@ function conv(batch: number): Runner {
   };
 }
 
+/** The MLP's logits as a function of its input and parameters; with `via` 'jvp', their tangent too, by forward mode. */
+function forwardMode(w: JvpWorkload): Runner {
+  const d = mlpData(w.batch, 1);
+  const t = jvpTangents(w.batch);
+  const [nIn, nHidden, nOut] = MLP_SIZES;
+  // linear takes weights as [out, in], PyTorch's layout.
+  const primals = [
+    tensor(d.xs[0]!, { shape: [w.batch, nIn] }), tensor(transposed(d.w1, nIn, nHidden), { shape: [nHidden, nIn] }), tensor(d.b1),
+    tensor(transposed(d.w2, nHidden, nOut), { shape: [nOut, nHidden] }), tensor(d.b2),
+  ];
+  const tangents = [
+    tensor(t.x, { shape: [w.batch, nIn] }), tensor(transposed(t.w1, nIn, nHidden), { shape: [nHidden, nIn] }), tensor(t.b1),
+    tensor(transposed(t.w2, nHidden, nOut), { shape: [nOut, nHidden] }), tensor(t.b2),
+  ];
+  const logits = (x: Tensor, w1: Tensor, b1: Tensor, w2: Tensor, b2: Tensor): Tensor => linear(linear(x, w1, b1, 'relu'), w2, b2);
+  if (w.via === 'forward') return { run: () => logits(...(primals as [Tensor, Tensor, Tensor, Tensor, Tensor])).data[0]! };
+  return { run: () => jvp(logits, primals as [Tensor, Tensor, Tensor, Tensor, Tensor], tangents as [Tensor, Tensor, Tensor, Tensor, Tensor]).tangent.data[0]! };
+}
+
 const setup = setupByKind({
   matmul: (w) => matmul(w.n, w.dtype),
   mlp: (w) => mlp(w.batch, w.batches, w.lr),
@@ -163,6 +182,7 @@ const setup = setupByKind({
   linalg: (w) => linalg(w.op, w.n),
   einsum: contraction,
   indexing,
+  jvp: forwardMode,
 });
 
 export const contender: Contender = { name: 'chainrule', load, setup };

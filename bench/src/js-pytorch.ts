@@ -106,6 +106,7 @@ const setup = setupByKind({
   layout: (w) => ({ unsupported: `no ${w.op} op` }),
   linalg: () => NO_FACTORISATIONS,
   einsum: () => ({ unsupported: 'no einsum' }),
+  jvp: () => ({ unsupported: 'no forward mode' }),
   indexing: (w) => ({ unsupported: `no ${w.op}` }),
 });
 

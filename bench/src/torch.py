@@ -29,7 +29,8 @@ except ImportError:  # pragma: no cover - torch from pip may come without numpy
 
 # Keep in step with data.ts.
 SEEDS = {"matA": 11, "matB": 12, "x": 21, "y": 22, "w1": 31, "b1": 32, "w2": 33, "b2": 34, "chain": 41, "layout": 61, "index": 81,
-         "convX1": 71, "convW1": 72, "convB1": 73, "convX2": 74, "convW2": 75, "convB2": 76}
+         "convX1": 71, "convW1": 72, "convB1": 73, "convX2": 74, "convW2": 75, "convB2": 76,
+         "jvpX": 111, "jvpW1": 112, "jvpB1": 113, "jvpW2": 114, "jvpB2": 115}
 CHAIN_CYCLE = ["mul", "add", "tanh"]
 CHAIN_MUL = 0.5
 CHAIN_ADD = 0.1
@@ -225,6 +226,45 @@ def indexing(op, rows, width, picks, vocab):
     return run_scatter_add
 
 
+def forward_mode(batch, via):
+    """The MLP's logits, or their jvp (functorch.jvp: torch.func's in 1.13) along seeded tangents."""
+    n_in, n_hidden, n_out = 784, 128, 10
+    k1 = 1 / n_in**0.5
+    k2 = 1 / n_hidden**0.5
+    primals = (
+        uniform(batch * n_in, SEEDS["x"], -1, 1).reshape(batch, n_in),
+        uniform(n_in * n_hidden, SEEDS["w1"], -k1, k1).reshape(n_in, n_hidden),
+        uniform(n_hidden, SEEDS["b1"], -k1, k1),
+        uniform(n_hidden * n_out, SEEDS["w2"], -k2, k2).reshape(n_hidden, n_out),
+        uniform(n_out, SEEDS["b2"], -k2, k2),
+    )
+    tangents = (
+        uniform(batch * n_in, SEEDS["jvpX"], -1, 1).reshape(batch, n_in),
+        uniform(n_in * n_hidden, SEEDS["jvpW1"], -1, 1).reshape(n_in, n_hidden),
+        uniform(n_hidden, SEEDS["jvpB1"], -1, 1),
+        uniform(n_hidden * n_out, SEEDS["jvpW2"], -1, 1).reshape(n_hidden, n_out),
+        uniform(n_out, SEEDS["jvpB2"], -1, 1),
+    )
+
+    def logits(x, w1, b1, w2, b2):
+        return torch.relu(x @ w1 + b1) @ w2 + b2
+
+    if via == "forward":
+        def run_forward():
+            with torch.no_grad():
+                return logits(*primals)[0, 0].item()
+        return run_forward
+    try:
+        from functorch import jvp
+    except ImportError:
+        return "no functorch (torch.func) in this PyTorch"
+
+    def run():
+        return jvp(logits, primals, tangents)[1][0, 0].item()
+
+    return run
+
+
 def setup(w):
     kind = w["kind"]
     if kind == "linalg":
@@ -241,6 +281,8 @@ def setup(w):
         return indexing(w["op"], w["rows"], w["width"], w["picks"], w["vocab"])
     if kind == "conv":
         return conv(w["batch"])
+    if kind == "jvp":
+        return forward_mode(w["batch"], w["via"])
     if kind == "layout":
         return layout(w["op"], w["rows"], w["width"], w["pieces"])
     return "no scalar Value graph"

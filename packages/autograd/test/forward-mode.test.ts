@@ -6,7 +6,7 @@
 import { describe, expect, test } from 'vitest';
 import fc from 'fast-check';
 import {
-  argmax, customOp, scatter, GraphError, grad, hessian, hvp, jacfwd, jacobian, jvp, linearize, noGrad, ones, Tensor, tensor, zeros,
+  argmax, customOp, det, scatter, GraphError, grad, hessian, hvp, jacfwd, jacobian, jvp, linearize, noGrad, ones, Tensor, tensor, zeros,
 } from '@chainrule/autograd';
 import { assertClose, seededTensor, shapeArb } from '@chainrule/autograd/testing';
 import { jvpByDifferences } from './helpers/jvp-reference.js';
@@ -162,6 +162,12 @@ describe('outputs and errors', () => {
     expect(output.item()).toBe(1);
     expect(tangent.dtype).toBe('int32');
     expect(tangent.item()).toBe(0);
+  });
+
+  test('det at a singular matrix: tr(adj(A)·Ȧ), by hand', () => {
+    // det [[3, ε], [4, 2ε]] = 2ε
+    const { tangent } = jvp(det, [f64([[3, 0], [4, 0]])], [f64([[0, 1], [0, 2]])]);
+    expect(tangent.item()).toBeCloseTo(2, 12);
   });
 
   test('an output that does not depend on the primals has a zero tangent', () => {

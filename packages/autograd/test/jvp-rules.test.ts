@@ -150,7 +150,11 @@ const cases: JvpCase[] = [
   // Linear algebra.
   { name: 'solve', f: (a, y) => cr.solve(spd(a!), y!), shapes: fixed([3, 3], [3, 2]) },
   { name: 'inv', f: (a) => cr.inv(spd(a!)), shapes: square }, { name: 'det', f: (a) => cr.det(a!), shapes: square },
-  { name: 'det (singular)', f: (a) => cr.det(cr.concat([a!, a!], 0).reshape([2, 2])), shapes: fixed([1, 2]) },
+  // A singular value with a full tangent: the second column is z - detach(z), zero with z's tangent.
+  {
+    name: 'det (singular)', f: (a, z) => cr.det(cr.concat([a!, z!.sub(z!.detach())], 1)), shapes: fixed([2, 1], [2, 1]),
+    noDifferences: 'the zero column is z - detach(z), which differences see as constant',
+  },
   { name: 'slogdet', f: (a) => cr.slogdet(spd(a!)).logabsdet, shapes: square },
   { name: 'triangularSolve', f: (a, y) => cr.triangularSolve(spd(a!), y!, { upper: true }), shapes: fixed([3, 3], [3, 2]) },
   { name: 'triangularSolve (unit, right)', f: (a, y) => cr.triangularSolve(a!, y!, { upper: false, left: false, unitriangular: true }), shapes: fixed([3, 3], [2, 3]) },
