@@ -153,23 +153,24 @@ function conv(batch: number): Runner {
   };
 }
 
-/** The MLP's logits as a function of its input and parameters; with `via` 'jvp', their tangent too, by forward mode. */
+/** The MLP's logits as a function of its parameters; with `via` 'jvp', their tangent too, by forward mode. */
 function forwardMode(w: JvpWorkload): Runner {
   const d = mlpData(w.batch, 1);
-  const t = jvpTangents(w.batch);
+  const t = jvpTangents();
   const [nIn, nHidden, nOut] = MLP_SIZES;
   // linear takes weights as [out, in], PyTorch's layout.
-  const primals = [
-    tensor(d.xs[0]!, { shape: [w.batch, nIn] }), tensor(transposed(d.w1, nIn, nHidden), { shape: [nHidden, nIn] }), tensor(d.b1),
+  const x = tensor(d.xs[0]!, { shape: [w.batch, nIn] });
+  const params = [
+    tensor(transposed(d.w1, nIn, nHidden), { shape: [nHidden, nIn] }), tensor(d.b1),
     tensor(transposed(d.w2, nHidden, nOut), { shape: [nOut, nHidden] }), tensor(d.b2),
-  ];
+  ] as [Tensor, Tensor, Tensor, Tensor];
   const tangents = [
-    tensor(t.x, { shape: [w.batch, nIn] }), tensor(transposed(t.w1, nIn, nHidden), { shape: [nHidden, nIn] }), tensor(t.b1),
+    tensor(transposed(t.w1, nIn, nHidden), { shape: [nHidden, nIn] }), tensor(t.b1),
     tensor(transposed(t.w2, nHidden, nOut), { shape: [nOut, nHidden] }), tensor(t.b2),
-  ];
-  const logits = (x: Tensor, w1: Tensor, b1: Tensor, w2: Tensor, b2: Tensor): Tensor => linear(linear(x, w1, b1, 'relu'), w2, b2);
-  if (w.via === 'forward') return { run: () => logits(...(primals as [Tensor, Tensor, Tensor, Tensor, Tensor])).data[0]! };
-  return { run: () => jvp(logits, primals as [Tensor, Tensor, Tensor, Tensor, Tensor], tangents as [Tensor, Tensor, Tensor, Tensor, Tensor]).tangent.data[0]! };
+  ] as [Tensor, Tensor, Tensor, Tensor];
+  const logits = (w1: Tensor, b1: Tensor, w2: Tensor, b2: Tensor): Tensor => linear(linear(x, w1, b1, 'relu'), w2, b2);
+  if (w.via === 'forward') return { run: () => logits(...params).data[0]! };
+  return { run: () => jvp(logits, params, tangents).tangent.data[0]! };
 }
 
 const setup = setupByKind({

@@ -52,7 +52,7 @@ export function oneHot(y: Int32Array, classes: number): Float32Array {
 }
 
 // Seeds: fixed per array so a change in one workload never shifts another's data.
-export const SEEDS = { matA: 11, matB: 12, x: 21, y: 22, w1: 31, b1: 32, w2: 33, b2: 34, chain: 41, scalar: 51, layout: 61, index: 81, convX1: 71, convW1: 72, convB1: 73, convX2: 74, convW2: 75, convB2: 76, jvpX: 111, jvpW1: 112, jvpB1: 113, jvpW2: 114, jvpB2: 115 };
+export const SEEDS = { matA: 11, matB: 12, x: 21, y: 22, w1: 31, b1: 32, w2: 33, b2: 34, chain: 41, scalar: 51, layout: 61, index: 81, convX1: 71, convW1: 72, convB1: 73, convX2: 74, convW2: 75, convB2: 76, jvpW1: 111, jvpB1: 112, jvpW2: 113, jvpB2: 114 };
 
 /** The LeNet convolutions' shapes, NCHW inputs and [out, in, kh, kw] weights (PyTorch's layouts). */
 export const CONV_SHAPES = { x1: [1, 28, 28], w1: [6, 1, 5, 5], x2: [6, 12, 12], w2: [16, 6, 5, 5] } as const;
@@ -151,13 +151,12 @@ export function scalarData(samples: number, sizes: number[]): ScalarData {
 }
 
 /**
- * Tangents for the jvp rows, in mlpData's layouts: the first batch's input [batch, 784], w1
- * [784, 128], b1, w2 [128, 10], b2, uniform in [-1, 1] from seeds 111-115.
+ * Tangents of the MLP's parameters for the jvp rows, in mlpData's layouts: w1 [784, 128], b1,
+ * w2 [128, 10], b2, uniform in [-1, 1] from seeds 111-114.
  */
-export function jvpTangents(batch: number): { x: Float32Array; w1: Float32Array; b1: Float32Array; w2: Float32Array; b2: Float32Array } {
+export function jvpTangents(): { w1: Float32Array; b1: Float32Array; w2: Float32Array; b2: Float32Array } {
   const [nIn, nHidden, nOut] = MLP_SIZES;
   return {
-    x: uniform(batch * nIn, SEEDS.jvpX, -1, 1, 'float32'),
     w1: uniform(nIn * nHidden, SEEDS.jvpW1, -1, 1, 'float32'),
     b1: uniform(nHidden, SEEDS.jvpB1, -1, 1, 'float32'),
     w2: uniform(nHidden * nOut, SEEDS.jvpW2, -1, 1, 'float32'),

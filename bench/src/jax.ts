@@ -235,14 +235,15 @@ function conv(batch: number): Runner {
   };
 }
 
-/** The MLP's logits, or their jvp along seeded tangents of the input and parameters, under jit. */
+/** The MLP's logits, or their jvp along seeded tangents of the parameters (the input's is zero), under jit. */
 function forwardMode(w: JvpWorkload): Runner {
   const { numpy: np, nn, jit } = jax;
   const d = mlpData(w.batch, 1);
-  const t = jvpTangents(w.batch);
+  const t = jvpTangents();
   const shapes = [[w.batch, 784], [784, 128], [128], [128, 10], [10]];
   const primals = [d.xs[0]!, d.w1, d.b1, d.w2, d.b2].map((a, k) => array(a, shapes[k]!));
-  const tangents = [t.x, t.w1, t.b1, t.w2, t.b2].map((a, k) => array(a, shapes[k]!));
+  // The input's tangent is zero: the direction is in the parameters only.
+  const tangents = [new Float32Array(w.batch * 784), t.w1, t.b1, t.w2, t.b2].map((a, k) => array(a, shapes[k]!));
   const logits = (x: JArray, w1: JArray, b1: JArray, w2: JArray, b2: JArray): JArray => np.matmul(nn.relu(np.matmul(x, w1).add(b1)), w2).add(b2);
   const forward = jit(logits);
   const both = jit((x: JArray, w1: JArray, b1: JArray, w2: JArray, b2: JArray, tx: JArray, tw1: JArray, tb1: JArray, tw2: JArray, tb2: JArray): JArray => {

@@ -30,7 +30,7 @@ except ImportError:  # pragma: no cover - torch from pip may come without numpy
 # Keep in step with data.ts.
 SEEDS = {"matA": 11, "matB": 12, "x": 21, "y": 22, "w1": 31, "b1": 32, "w2": 33, "b2": 34, "chain": 41, "layout": 61, "index": 81,
          "convX1": 71, "convW1": 72, "convB1": 73, "convX2": 74, "convW2": 75, "convB2": 76,
-         "jvpX": 111, "jvpW1": 112, "jvpB1": 113, "jvpW2": 114, "jvpB2": 115}
+         "jvpW1": 111, "jvpB1": 112, "jvpW2": 113, "jvpB2": 114}
 CHAIN_CYCLE = ["mul", "add", "tanh"]
 CHAIN_MUL = 0.5
 CHAIN_ADD = 0.1
@@ -227,7 +227,7 @@ def indexing(op, rows, width, picks, vocab):
 
 
 def forward_mode(batch, via):
-    """The MLP's logits, or their jvp (functorch.jvp: torch.func's in 1.13) along seeded tangents."""
+    """The MLP's logits, or their jvp (functorch.jvp: torch.func's in 1.13) along seeded tangents of the parameters."""
     n_in, n_hidden, n_out = 784, 128, 10
     k1 = 1 / n_in**0.5
     k2 = 1 / n_hidden**0.5
@@ -238,15 +238,16 @@ def forward_mode(batch, via):
         uniform(n_hidden * n_out, SEEDS["w2"], -k2, k2).reshape(n_hidden, n_out),
         uniform(n_out, SEEDS["b2"], -k2, k2),
     )
+    x = primals[0]
+    primals = primals[1:]
     tangents = (
-        uniform(batch * n_in, SEEDS["jvpX"], -1, 1).reshape(batch, n_in),
         uniform(n_in * n_hidden, SEEDS["jvpW1"], -1, 1).reshape(n_in, n_hidden),
         uniform(n_hidden, SEEDS["jvpB1"], -1, 1),
         uniform(n_hidden * n_out, SEEDS["jvpW2"], -1, 1).reshape(n_hidden, n_out),
         uniform(n_out, SEEDS["jvpB2"], -1, 1),
     )
 
-    def logits(x, w1, b1, w2, b2):
+    def logits(w1, b1, w2, b2):
         return torch.relu(x @ w1 + b1) @ w2 + b2
 
     if via == "forward":

@@ -122,7 +122,7 @@ export interface ConvWorkload {
 /**
  * Forward mode on the 784-128-10 ReLU MLP at batch `batch` (the mlp row's weights and inputs):
  * `via` 'jvp' computes the logits and their directional derivative along seeded tangents of the
- * input and the four parameters (seeds 111-115) in one forward-mode pass; 'forward' computes the
+ * four parameters (seeds 111-114) in one forward-mode pass; 'forward' computes the
  * logits alone, the baseline the jvp's cost is read against. Results are read back each run.
  */
 export interface JvpWorkload {

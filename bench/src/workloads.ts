@@ -66,7 +66,7 @@ export function describe(w: Workload): string {
       return `${w.via === 'einsum' ? `einsum '${w.equation}'` : `matmul for '${w.equation}'`} ${w.shapes.map((s) => `[${s.join(',')}]`).join(' ')} ${w.dtype}`;
     case 'jvp':
       return w.via === 'jvp'
-        ? `jvp of the MLP 784-128-10 forward (tangents on the input and parameters), batch ${w.batch}`
+        ? `jvp of the MLP 784-128-10 forward (tangents on the parameters), batch ${w.batch}`
         : `MLP 784-128-10 forward alone (logits), batch ${w.batch}`;
   }
 }

@@ -63,18 +63,17 @@ export function linear(input: Tensor, weight: Tensor, bias?: Tensor | null, acti
     // dX reads W, dW reads X, and all three read the output for relu's mask; none reads b.
   }, {
     saves: relu ? [[1, 'output'], [0, 'output'], ['output']] : [[1], [0], []],
-    // dH = dX·Wᵀ + X·dWᵀ + db, masked by relu as the gradient is.
+    // dH = dX·Wᵀ + (X·dWᵀ + db), each a linear of its own (the bias in the product's pass), masked by relu as the gradient is.
     jvp: ([tx, tw, tb], out) => {
       let dh: Tensor | null = null;
-      const add = (term: Tensor): void => {
+      if (tw !== null && tw !== undefined) dh = linear(x, tw, tb ?? null);
+      else if (tb !== null && tb !== undefined) dh = expand(tb, [...lead, outF]);
+      if (tx !== null && tx !== undefined) {
+        const term = linear(tx, w, null);
         dh = dh === null ? term : dh.add(term);
-      };
-      if (tx !== null && tx !== undefined) add(matmulT(reshape(tx, [rows, inF]), w, false, true));
-      if (tw !== null && tw !== undefined) add(matmulT(reshape(x, [rows, inF]), tw, false, true));
-      if (tb !== null && tb !== undefined) add(dh === null ? expand(tb, [rows, outF]) : tb);
-      const h = dh as Tensor | null;
-      if (h === null) return null;
-      return reshape(relu ? reluGrad(h, reshape(out, [rows, outF])) : h, [...lead, outF]);
+      }
+      if (dh === null || !relu) return dh;
+      return reshape(reluGrad(reshape(dh, [rows, outF]), reshape(out, [rows, outF])), [...lead, outF]);
     },
   });
 }
