@@ -10,6 +10,7 @@ import { expand } from './shape.js';
 import { floatOperands, operands } from './operands.js';
 import { where } from './where.js';
 import { zerosLike } from '../creation.js';
+import { primitive } from '../engine/dispatch.js';
 
 /**
  * An elementwise op of two broadcast operands: g·∂out/∂x and g·∂out/∂y for a g of the output's
@@ -147,11 +148,11 @@ function broadcastInt(t: Tensor, shape: Shape): Int32Array {
  * @throws DTypeError if float32 meets float64 (PyTorch would promote); a number takes the tensor's dtype.
  * @example add(x, 1)
  */
-export function add(a: TensorLike, b: TensorLike): Tensor {
+export const add = primitive('add', { kind: 'binary' }, function (a: TensorLike, b: TensorLike): Tensor {
   const [x, y] = operands('add', a, b);
   const { data, shape } = binaryForward('add', 'add', x, y);
   return binaryOutput('add', data, shape, x, y, ADD);
-}
+});
 
 /**
  * Elementwise `a - b` with broadcasting.
@@ -159,11 +160,11 @@ export function add(a: TensorLike, b: TensorLike): Tensor {
  * @throws DTypeError if float32 meets float64 (PyTorch would promote); a number takes the tensor's dtype.
  * @example sub(x, y)
  */
-export function sub(a: TensorLike, b: TensorLike): Tensor {
+export const sub = primitive('sub', { kind: 'binary' }, function (a: TensorLike, b: TensorLike): Tensor {
   const [x, y] = operands('sub', a, b);
   const { data, shape } = binaryForward('sub', 'sub', x, y);
   return binaryOutput('sub', data, shape, x, y, SUB);
-}
+});
 
 /**
  * Elementwise `a * b` with broadcasting.
@@ -171,11 +172,11 @@ export function sub(a: TensorLike, b: TensorLike): Tensor {
  * @throws DTypeError if float32 meets float64 (PyTorch would promote); a number takes the tensor's dtype.
  * @example mul(x, 2)
  */
-export function mul(a: TensorLike, b: TensorLike): Tensor {
+export const mul = primitive('mul', { kind: 'binary' }, function (a: TensorLike, b: TensorLike): Tensor {
   const [x, y] = operands('mul', a, b);
   const { data, shape } = binaryForward('mul', 'mul', x, y);
   return binaryOutput('mul', data, shape, x, y, MUL);
-}
+});
 
 /**
  * Elementwise `a / b` with broadcasting.
@@ -183,11 +184,11 @@ export function mul(a: TensorLike, b: TensorLike): Tensor {
  * @throws DTypeError if float32 meets float64 (PyTorch would promote); a number takes the tensor's dtype.
  * @example div(x, y)
  */
-export function div(a: TensorLike, b: TensorLike): Tensor {
+export const div = primitive('div', { kind: 'binary' }, function (a: TensorLike, b: TensorLike): Tensor {
   const [x, y] = floatOperands('div', a, b);
   const { data, shape } = binaryForward('div', 'div', x, y);
   return binaryOutput('div', data, shape, x, y, DIV);
-}
+});
 
 /**
  * Elementwise `a ** b` with broadcasting. A number exponent takes a path without the
@@ -196,7 +197,7 @@ export function div(a: TensorLike, b: TensorLike): Tensor {
  * @throws DTypeError if float32 meets float64 (PyTorch would promote); a number takes the tensor's dtype.
  * @example pow(x, 3)
  */
-export function pow(a: TensorLike, b: TensorLike): Tensor {
+export const pow = primitive('pow', { kind: 'binary' }, function (a: TensorLike, b: TensorLike): Tensor {
   const [x, y] = operands('pow', a, b);
   const { data, shape } = binaryForward('pow', 'pow', x, y);
   if (typeof b === 'number') {
@@ -208,7 +209,7 @@ export function pow(a: TensorLike, b: TensorLike): Tensor {
     ], POW_NUMBER);
   }
   return binaryOutput('pow', data, shape, x, y, POW);
-}
+});
 
 /** maximum or minimum, its gradient routed as `extremumRule` says. */
 function extremum(op: 'maximum' | 'minimum', a: TensorLike, b: TensorLike): Tensor {
@@ -225,11 +226,11 @@ function extremum(op: 'maximum' | 'minimum', a: TensorLike, b: TensorLike): Tens
  * @throws DTypeError if float32 meets float64 (PyTorch would promote); a number takes the tensor's dtype.
  * @example atan2(y, x)
  */
-export function atan2(a: TensorLike, b: TensorLike): Tensor {
+export const atan2 = primitive('atan2', { kind: 'binary' }, function (a: TensorLike, b: TensorLike): Tensor {
   const [x, y] = floatOperands('atan2', a, b);
   const { data, shape } = binaryForward('atan2', 'atan2', x, y);
   return binaryOutput('atan2', data, shape, x, y, ATAN2);
-}
+});
 
 /**
  * Elementwise `√(a² + b²)` without overflow or underflow in the squares, with broadcasting, as
@@ -239,11 +240,11 @@ export function atan2(a: TensorLike, b: TensorLike): Tensor {
  * @throws DTypeError if float32 meets float64 (PyTorch would promote); a number takes the tensor's dtype.
  * @example hypot(x, y)
  */
-export function hypot(a: TensorLike, b: TensorLike): Tensor {
+export const hypot = primitive('hypot', { kind: 'binary' }, function (a: TensorLike, b: TensorLike): Tensor {
   const [x, y] = floatOperands('hypot', a, b);
   const { data, shape } = binaryForward('hypot', 'hypot', x, y);
   return binaryOutput('hypot', data, shape, x, y, HYPOT);
-}
+});
 
 /**
  * Elementwise `log(e^a + e^b)`, computed as max(a, b) + log1p(e^-|a - b|) as PyTorch does, so it
@@ -253,11 +254,11 @@ export function hypot(a: TensorLike, b: TensorLike): Tensor {
  * @throws DTypeError if float32 meets float64 (PyTorch would promote); a number takes the tensor's dtype.
  * @example logaddexp(logP, logQ)
  */
-export function logaddexp(a: TensorLike, b: TensorLike): Tensor {
+export const logaddexp = primitive('logaddexp', { kind: 'binary' }, function (a: TensorLike, b: TensorLike): Tensor {
   const [x, y] = floatOperands('logaddexp', a, b);
   const { data, shape } = binaryForward('logaddexp', 'logaddexp', x, y);
   return binaryOutput('logaddexp', data, shape, x, y, LOGADDEXP);
-}
+});
 
 /**
  * Elementwise `a·log(b)`, 0 where a = 0 (whatever b, even 0 or Infinity) except NaN where b is NaN,
@@ -267,11 +268,11 @@ export function logaddexp(a: TensorLike, b: TensorLike): Tensor {
  * @throws DTypeError if float32 meets float64 (PyTorch would promote); a number takes the tensor's dtype.
  * @example xlogy(p, q)
  */
-export function xlogy(a: TensorLike, b: TensorLike): Tensor {
+export const xlogy = primitive('xlogy', { kind: 'binary' }, function (a: TensorLike, b: TensorLike): Tensor {
   const [x, y] = floatOperands('xlogy', a, b);
   const { data, shape } = binaryForward('xlogy', 'xlogy', x, y);
   return binaryOutput('xlogy', data, shape, x, y, XLOGY);
-}
+});
 
 /**
  * Elementwise magnitude of a with the sign of b (-0 counts as negative; a NaN in b reads as
@@ -281,11 +282,11 @@ export function xlogy(a: TensorLike, b: TensorLike): Tensor {
  * @throws DTypeError if float32 meets float64 (PyTorch would promote); a number takes the tensor's dtype.
  * @example copysign(x, s)
  */
-export function copysign(a: TensorLike, b: TensorLike): Tensor {
+export const copysign = primitive('copysign', { kind: 'binary' }, function (a: TensorLike, b: TensorLike): Tensor {
   const [x, y] = floatOperands('copysign', a, b);
   const { data, shape } = binaryForward('copysign', 'copysign', x, y);
   return binaryOutput('copysign', data, shape, x, y, COPYSIGN);
-}
+});
 
 /**
  * Elementwise C fmod: `a - trunc(a/b)·b` computed exactly, with the sign of a (the dividend), as
@@ -294,11 +295,11 @@ export function copysign(a: TensorLike, b: TensorLike): Tensor {
  * @throws DTypeError if float32 meets float64 (PyTorch would promote); a number takes the tensor's dtype.
  * @example fmod(x, 2)
  */
-export function fmod(a: TensorLike, b: TensorLike): Tensor {
+export const fmod = primitive('fmod', { kind: 'binary' }, function (a: TensorLike, b: TensorLike): Tensor {
   const [x, y] = operands('fmod', a, b);
   const { data, shape } = binaryForward('fmod', 'fmod', x, y);
   return binaryOutput('fmod', data, shape, x, y, FMOD);
-}
+});
 
 /**
  * a // b as PyTorch (and Python) compute it: (a - fmod(a, b))/b, one less where fmod was moved into
@@ -318,11 +319,11 @@ function floorDivide(x: Tensor, y: Tensor): Tensor {
  * @throws DTypeError if float32 meets float64 (PyTorch would promote); a number takes the tensor's dtype.
  * @example remainder(x, 2)
  */
-export function remainder(a: TensorLike, b: TensorLike): Tensor {
+export const remainder = primitive('remainder', { kind: 'binary' }, function (a: TensorLike, b: TensorLike): Tensor {
   const [x, y] = operands('remainder', a, b);
   const { data, shape } = binaryForward('remainder', 'remainder', x, y);
   return binaryOutput('remainder', data, shape, x, y, REMAINDER);
-}
+});
 
 /**
  * Elementwise maximum; ties split the gradient evenly.
@@ -330,9 +331,9 @@ export function remainder(a: TensorLike, b: TensorLike): Tensor {
  * @throws DTypeError if float32 meets float64 (PyTorch would promote); a number takes the tensor's dtype.
  * @example maximum(x, 0)
  */
-export function maximum(a: TensorLike, b: TensorLike): Tensor {
+export const maximum = primitive('maximum', { kind: 'binary' }, function (a: TensorLike, b: TensorLike): Tensor {
   return extremum('maximum', a, b);
-}
+});
 
 /**
  * Elementwise minimum; ties split the gradient evenly.
@@ -340,6 +341,6 @@ export function maximum(a: TensorLike, b: TensorLike): Tensor {
  * @throws DTypeError if float32 meets float64 (PyTorch would promote); a number takes the tensor's dtype.
  * @example minimum(x, y)
  */
-export function minimum(a: TensorLike, b: TensorLike): Tensor {
+export const minimum = primitive('minimum', { kind: 'binary' }, function (a: TensorLike, b: TensorLike): Tensor {
   return extremum('minimum', a, b);
-}
+});
