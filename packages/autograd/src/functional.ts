@@ -4,12 +4,12 @@ import { Tensor, describe, isFloat, makeOutput } from './tensor.js';
 import { enableGrad, isGradEnabled } from './engine/grad-mode.js';
 import { gradients } from './engine/gradients.js';
 import { ones, zeros } from './creation.js';
-import { concat, permute, reshape, stack } from './ops/shape.js';
+import { concat, expand, permute, reshape, stack, unsqueeze } from './ops/shape.js';
 import { flattenTree, isTensor, type Tree, type TreeDef, type WithLeaves } from './tree.js';
 import { batchLevels, rebatchAll, unbatchAll } from './vmap/vmap.js';
 import { BatchedTensor } from './vmap/batched.js';
 import { BroadcastLeaf } from './vmap/per-example.js';
-import { carryTangents, setTangent, tangentAt, withLevel, type Level } from './engine/forward.js';
+import { carriesTangents, carryTangents, setTangent, tangentAt, withLevel, type Level } from './engine/forward.js';
 
 /**
  * An argument a transform differentiates: a Tensor or a structure of them (arrays and plain
@@ -138,9 +138,10 @@ const unbatched = new WeakMap<Tensor, { raw: Tensor; levels: readonly { level: n
 
 function trackBatched(op: string, t: Tensor, nested: boolean, levels: readonly { level: number; size: number }[]): Tensor {
   // An argument shared by the whole batch (a model's weights) becomes a lazy copy per example.
-  const shared = levels.length === 1 && !(t instanceof BatchedTensor) && !(nested && t.requiresGrad);
+  // A tensor carrying a jvp's tangent takes the other path, whose ops carry it.
+  const shared = levels.length === 1 && !(t instanceof BatchedTensor) && !(nested && t.requiresGrad) && !carriesTangents(t);
   const all = shared ? null : unbatchAll(op, t, levels);
-  const raw = all === null ? new BroadcastLeaf(t, levels[0]!.size) : nested && all.requiresGrad ? view(all) : new Tensor(all.data, all.shape, { requiresGrad: true });
+  const raw = all === null ? new BroadcastLeaf(t, levels[0]!.size) : nested && all.requiresGrad ? view(all) : freshLeaf(all);
   const x = rebatchAll(raw, levels);
   unbatched.set(x, { raw, levels });
   return x;
@@ -369,7 +370,7 @@ export function jvp<P extends readonly unknown[] | [], O>(f: (...primals: NoInfe
     const callArgs = flat.map(({ def, leaves }, i) => def.unflatten(leaves.map((x, k) => dual(x, vs[i]![k]!, level))));
     const out = (f as (...args: unknown[]) => unknown)(...callArgs);
     const { leaves: ys, def: outDef } = flatten('jvp', "the function's output", out);
-    const tangent = ys.map((y) => tangentAt(y, level) ?? zeros(y.shape, { dtype: y.dtype }));
+    const tangent = ys.map((y) => tangentOut(y, level) ?? zeros(y.shape, { dtype: y.dtype }));
     return { output: out as O, tangent: outDef.unflatten(tangent) as WithLeaves<O, Tensor> };
   });
 }
@@ -379,9 +380,26 @@ export function jvp<P extends readonly unknown[] | [], O>(f: (...primals: NoInfe
  * tangent v at `level`: a primal as f sees it inside `jvp`, one per position, as JAX's.
  */
 function dual(x: Tensor, v: Tensor, level: Level): Tensor {
+  // Inside vmap (vmap of jvp): the tangent rides on the batch's value, batched as the primal or
+  // the tangent is, innermost vmap first; the other is broadcast along that batch.
+  if (x instanceof BatchedTensor || v instanceof BatchedTensor) {
+    const inner = Math.max(x instanceof BatchedTensor ? x.level : 0, v instanceof BatchedTensor ? v.level : 0);
+    const size = (x instanceof BatchedTensor && x.level === inner ? x.value : (v as BatchedTensor).value).shape[0]!;
+    const batch = (t: Tensor): Tensor => (t instanceof BatchedTensor && t.level === inner ? t.value : expand(unsqueeze(t, 0), [size, ...t.shape]));
+    return new BatchedTensor(dual(batch(x), batch(v), level), inner);
+  }
   const d = view(x);
   setTangent(d, level, v);
   return d;
+}
+
+/** y's tangent at `level`, inside vmap read from the batch's value and batched as y is; null for none. */
+function tangentOut(y: Tensor, level: Level): Tensor | null {
+  if (y instanceof BatchedTensor) {
+    const t = tangentOut(y.value, level);
+    return t === null ? null : new BatchedTensor(t, y.level);
+  }
+  return tangentAt(y, level);
 }
 
 /** Result of `linearize`. */

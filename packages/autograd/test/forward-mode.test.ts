@@ -6,7 +6,7 @@
 import { describe, expect, test } from 'vitest';
 import fc from 'fast-check';
 import {
-  argmax, customOp, det, scatter, GraphError, grad, hessian, hvp, jacfwd, jacobian, jvp, linearize, noGrad, ones, Tensor, tensor, zeros,
+  argmax, customOp, det, scatter, stack, unbind, vmap, GraphError, grad, hessian, hvp, jacfwd, jacobian, jvp, linearize, noGrad, ones, Tensor, tensor, zeros,
 } from '@chainrule/autograd';
 import { assertClose, seededTensor, shapeArb } from '@chainrule/autograd/testing';
 import { jvpByDifferences } from './helpers/jvp-reference.js';
@@ -74,6 +74,17 @@ describe('nesting', () => {
     const x = plain([3], 3), v = plain([3], 4), w = plain([3], 5);
     const hv = (y: Tensor): Tensor => jvp(grad(scalarF), [y], [v]).tangent;
     assertClose(jvp(hv, [x], [w]).tangent, jvpByDifferences(hv, [x], [w]), 1e-5, 1e-6);
+  });
+
+  test('jvp of vmap and vmap of jvp equal jvp row by row', () => {
+    const x = plain([3, 2], 11), v = plain([3, 2], 12);
+    const f = (r: Tensor): Tensor => r.sin().mul(r.sum());
+    const rows = stack(unbind(x, 0).map((r, i) => jvp(f, [r], [unbind(v, 0)[i]!]).tangent), 0);
+    assertClose(jvp(vmap(f), [x], [v]).tangent, rows, 1e-12, 1e-12);
+    assertClose(vmap((r: Tensor, s: Tensor) => jvp(f, [r], [s]).tangent)(x, v), rows, 1e-12, 1e-12);
+    // A tangent shared by the batch, and a primal shared by it.
+    const shared = plain([2], 13);
+    assertClose(vmap((r: Tensor) => jvp(f, [r], [shared]).tangent)(x), stack(unbind(x, 0).map((r) => jvp(f, [r], [shared]).tangent), 0), 1e-12, 1e-12);
   });
 
   test('tangents of different levels never mix (no perturbation confusion)', () => {

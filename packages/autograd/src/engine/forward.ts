@@ -75,6 +75,11 @@ export function setTangent(t: Tensor, level: Level, tangent: Tensor): void {
   t.duals = { level, tangent, next: t.duals };
 }
 
+/** Whether `t` may carry a tangent at a visible level (a cheap, conservative test). */
+export function carriesTangents(t: Tensor): boolean {
+  return levels.length !== 0 && t.duals !== null;
+}
+
 /**
  * Gives `to` (a new tensor for the same value: a tracked leaf) the tangents `from` carries at the
  * visible levels, so that starting a reverse pass inside a `jvp` keeps its tangents.
