@@ -120,6 +120,18 @@ export interface ConvWorkload {
 }
 
 /**
+ * One SGD step (lr 0.01) of LeNet-5 on seeded data (lenetData): [batch, 1, 28, 28] images through
+ * conv 1→6 5×5 (padding 2), ReLU, 2×2 max pooling, conv 6→16 5×5, ReLU, 2×2 max pooling, then
+ * dense 400→120→84→10 with ReLUs, mean softmax cross-entropy; forward, backward and the update.
+ */
+export interface LenetWorkload {
+  kind: 'lenet';
+  id: string;
+  batch: number;
+  lr: number;
+}
+
+/**
  * Forward mode on the 784-128-10 ReLU MLP at batch `batch` (the mlp row's weights and inputs):
  * `via` 'jvp' computes the logits and their directional derivative along seeded tangents of the
  * four parameters (seeds 111-114) in one forward-mode pass; 'forward' computes the
@@ -132,7 +144,7 @@ export interface JvpWorkload {
   via: 'jvp' | 'forward';
 }
 
-export type Workload = MatmulWorkload | MlpWorkload | ChainWorkload | ScalarWorkload | LayoutWorkload | LinalgWorkload | EinsumWorkload | IndexingWorkload | ConvWorkload | JvpWorkload;
+export type Workload = MatmulWorkload | MlpWorkload | ChainWorkload | ScalarWorkload | LayoutWorkload | LinalgWorkload | EinsumWorkload | IndexingWorkload | ConvWorkload | LenetWorkload | JvpWorkload;
 
 /** What a contender's setup returns: a closure that performs one unit of work. */
 export interface Runner {
