@@ -1,12 +1,12 @@
 // chainrule itself, through its public API only (the way a user would write each workload):
 // the MLP with @chainrule/nn's MLP, crossEntropyLoss and SGD.
 
-import { cholesky, concat, conv2d, cumsum, einsum, embedding, eye, gather, kernelThreads, scatterAdd, solve, tensor, Value, wasmGemmFlavour, zeros } from '@chainrule/autograd';
+import { cholesky, concat, conv2d, crossEntropy, cumsum, einsum, embedding, eye, gather, grad, kernelThreads, scatterAdd, solve, tensor, Value, vmap, wasmGemmFlavour, zeros, type Tensor } from '@chainrule/autograd';
 import { crossEntropyLoss, MLP, SGD, type Linear } from '@chainrule/nn';
 import { scalarStep } from './scalar-workload.js';
-import { chainOps, CHAIN_ADD, CHAIN_MUL, CONV_SHAPES, convData, labels, MLP_SIZES, mlpData, SEEDS, uniform } from './data.js';
+import { chainOps, CHAIN_ADD, CHAIN_MUL, CONV_SHAPES, convData, labels, MLP_SIZES, mlpData, perSampleData, SEEDS, uniform } from './data.js';
 import { peerVersion } from './peers.js';
-import { setupByKind, type Contender, type ContenderInfo, type EinsumWorkload, type IndexingWorkload, type LayoutWorkload, type Runner } from './types.js';
+import { setupByKind, type Contender, type ContenderInfo, type EinsumWorkload, type IndexingWorkload, type LayoutWorkload, type PerSampleWorkload, type Runner } from './types.js';
 
 async function load(): Promise<ContenderInfo> {
   const kernels = process.env.CHAINRULE_KERNELS || 'auto';
@@ -153,6 +153,26 @@ function conv(batch: number): Runner {
   };
 }
 
+interface MlpParams { w1: Tensor; b1: Tensor; w2: Tensor; b2: Tensor }
+
+/** Per-sample gradients as a researcher writes them: vmap of grad of one sample's loss. */
+function perSample(w: PerSampleWorkload): Runner {
+  const d = perSampleData(w.batch);
+  const [nIn, nHidden, nOut] = MLP_SIZES;
+  const p: MlpParams = { w1: tensor(d.w1, { shape: [nIn, nHidden] }), b1: tensor(d.b1), w2: tensor(d.w2, { shape: [nHidden, nOut] }), b2: tensor(d.b2) };
+  const x = tensor(d.x, { shape: [w.batch, nIn] });
+  const y = tensor(d.y, { dtype: 'int32' });
+  const logits = (q: MlpParams, xs: Tensor): Tensor => xs.matmul(q.w1).add(q.b1).relu().matmul(q.w2).add(q.b2);
+  const readBack = (g: MlpParams): void => void [g.w1, g.b1, g.w2, g.b2].map((t) => t.data[0]);
+  if (w.mode === 'batch') {
+    const g = grad((q: MlpParams) => crossEntropy(logits(q, x), y));
+    return { run: () => readBack(g(p)) };
+  }
+  const one = (q: MlpParams, xi: Tensor, yi: Tensor): Tensor => crossEntropy(logits(q, xi.reshape([1, nIn])), yi.reshape([1]));
+  const perExample = vmap(grad(one), { inAxes: [null, 0, 0] });
+  return { run: () => readBack(perExample(p, x, y)) };
+}
+
 const setup = setupByKind({
   matmul: (w) => matmul(w.n, w.dtype),
   mlp: (w) => mlp(w.batch, w.batches, w.lr),
@@ -163,6 +183,7 @@ const setup = setupByKind({
   linalg: (w) => linalg(w.op, w.n),
   einsum: contraction,
   indexing,
+  perSample,
 });
 
 export const contender: Contender = { name: 'chainrule', load, setup };

@@ -107,6 +107,7 @@ const setup = setupByKind({
   linalg: () => NO_FACTORISATIONS,
   einsum: () => ({ unsupported: 'no einsum' }),
   indexing: (w) => ({ unsupported: `no ${w.op}` }),
+  perSample: () => ({ unsupported: 'no vmap' }),
 });
 
 export const contender: Contender = { name: 'js-pytorch', load, setup };

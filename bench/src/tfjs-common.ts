@@ -220,6 +220,7 @@ export function tfjsContender(name: string, backend: 'wasm' | 'cpu'): Contender 
     linalg: () => NO_FACTORISATIONS,
     einsum: contraction,
     indexing,
+    perSample: () => ({ unsupported: 'no vmap' }),
   });
 
   return { name, load, setup };

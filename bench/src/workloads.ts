@@ -34,6 +34,8 @@ export function metricOf(w: Workload): Metric {
       return { unit: 'ms/run', higherIsBetter: false, fromMs: (ms) => ms };
     case 'einsum':
       return { unit: 'GFLOP/s', higherIsBetter: true, fromMs: (ms) => w.flop / (ms * 1e6) };
+    case 'perSample':
+      return { unit: 'ms/run', higherIsBetter: false, fromMs: (ms) => ms };
   }
 }
 
@@ -62,6 +64,10 @@ export function describe(w: Workload): string {
         : `${w.op} of [${w.rows},${w.picks}] int32 indices along the last axis of [${w.rows},${w.width}] float32`;
     case 'einsum':
       return `${w.via === 'einsum' ? `einsum '${w.equation}'` : `matmul for '${w.equation}'`} ${w.shapes.map((s) => `[${s.join(',')}]`).join(' ')} ${w.dtype}`;
+    case 'perSample':
+      return w.mode === 'per-sample'
+        ? `MLP 784-128-10 per-sample gradients (vmap of grad), batch ${w.batch}`
+        : `MLP 784-128-10 one batch gradient (the per-sample row's baseline), batch ${w.batch}`;
   }
 }
 
@@ -89,6 +95,8 @@ export function familyOf(w: Workload): { family: string; scale: number } {
       return { family: `indexing-${w.op}`, scale: w.rows * (w.op === 'embedding' ? w.width : w.picks) };
     case 'einsum':
       return { family: `einsum-${w.equation}-${w.via}`, scale: w.flop };
+    case 'perSample':
+      return { family: `perSample-${w.mode}`, scale: w.batch };
   }
 }
 
@@ -116,6 +124,9 @@ export function workloads(quick: boolean): Workload[] {
     { kind: 'indexing', id: 'gather-4096x64-of-256', op: 'gather', rows: 4096, width: 256, picks: 64, vocab: 0 },
     { kind: 'indexing', id: 'scatterAdd-4096x64-into-256', op: 'scatterAdd', rows: 4096, width: 256, picks: 64, vocab: 0 },
     { kind: 'indexing', id: 'embedding-bwd-8192-of-10000x64', op: 'embedding', rows: 8192, width: 64, picks: 0, vocab: 10000 },
+    // Per-sample gradients against the one batch gradient they refine.
+    { kind: 'perSample', id: 'per-sample-grad-mlp-b64', batch: 64, mode: 'per-sample' },
+    { kind: 'perSample', id: 'batch-grad-mlp-b64', batch: 64, mode: 'batch' },
   ];
 }
 
