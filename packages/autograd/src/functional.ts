@@ -354,13 +354,17 @@ export function jvp<P extends readonly unknown[] | [], O>(f: (...primals: NoInfe
     const vs = regroupFlat(defs, (def, i, at) => matching('jvp', `tangent ${i}`, ts[i], def, xs.slice(at, at + def.numLeaves), `primal ${i}`));
     const out = (f as (...args: unknown[]) => unknown)(...callArgs);
     const { leaves: ys, def: outDef } = flatten('jvp', "the function's output", out);
-    const us = ys.map((y) => zeros(y.shape, { dtype: y.dtype, requiresGrad: true }));
+    // Inside vmap the dummy cotangents u are per example too (see trackBatched), and pull maps them.
+    const levels = batchLevels();
+    const us = ys.map((y) => (levels.length > 0 ? trackBatched('jvp', zeros(y.shape, { dtype: y.dtype }), false, levels) : zeros(y.shape, { dtype: y.dtype, requiresGrad: true })));
     const jtu = pull(ys, us, xs, true);
     const live = jtu.map((_, k) => k).filter((k) => jtu[k]!.requiresGrad);
     const tangent =
       live.length === 0
         ? zerosFor(ys)
-        : gradients(live.map((k) => jtu[k]!), us, { gradOutputs: live.map((k) => vs[k]!), createGraph: nested, allowUnused: true });
+        : levels.length > 0
+          ? pull(live.map((k) => jtu[k]!), live.map((k) => vs[k]!), us, nested)
+          : gradients(live.map((k) => jtu[k]!), us, { gradOutputs: live.map((k) => vs[k]!), createGraph: nested, allowUnused: true });
     return {
       output: (nested ? out : outDef.unflatten(ys.map((y) => y.detach()))) as O,
       tangent: outDef.unflatten(tangent) as WithLeaves<O, Tensor>,

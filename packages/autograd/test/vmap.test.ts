@@ -235,6 +235,19 @@ describe('vmap composed with grad', () => {
     assertTreesClose(outer, loop);
   });
 
+  test('jvp and hvp inside vmap, with tangents batched or shared, equal their loops', () => {
+    const xs = seededTensor([3, 4], 31, { requiresGrad: false });
+    const vs = seededTensor([3, 4], 32, { requiresGrad: false });
+    const v = seededTensor([4], 33, { requiresGrad: false });
+    const w = seededTensor([4, 2], 34, { requiresGrad: false });
+    const f = (x: Tensor): Tensor => x.sin().mul(x.sum()).matmul(w);
+    const rows = (t: Tensor): Tensor[] => unbind(t, 0);
+    assertTreesClose(vmap((x: Tensor) => cr.jvp(f, [x], [v]).tangent)(xs), stack(rows(xs).map((x) => cr.jvp(f, [x], [v]).tangent), 0));
+    assertTreesClose(vmap((x: Tensor, u: Tensor) => cr.jvp(f, [x], [u]).tangent)(xs, vs), stack(rows(xs).map((x, i) => cr.jvp(f, [x], [rows(vs)[i]!]).tangent), 0));
+    const g = (x: Tensor): Tensor => x.pow(3).sum().mul(x.cos().sum());
+    assertTreesClose(vmap((x: Tensor) => cr.hvp(g, [x], [v]).hvp[0])(xs), stack(rows(xs).map((x) => cr.hvp(g, [x], [v]).hvp[0]), 0));
+  });
+
   test('grad of a function using vmap equals grad of the stacked loop', () => {
     const x = seededTensor([3, 4], 11, { requiresGrad: false });
     const f = (a: Tensor): Tensor => a.sin().mul(a.sum()).logsumexp();
