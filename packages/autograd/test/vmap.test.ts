@@ -336,6 +336,7 @@ describe('vmap: errors', () => {
     expect(() => vmap((a: Tensor) => tensor([a.sum().item()]))(x)).toThrow(/vmap: item\(\) of a batched tensor/);
     expect(() => vmap((a: Tensor) => a.data)(x)).toThrow(/vmap: data of a batched tensor/);
     expect(() => vmap((a: Tensor) => a.sum().backward())(x.detach().requiresGrad_())).toThrow(/backward: cannot be called inside vmap/);
+    expect(() => vmap((a: Tensor) => cr.gradients([a.sum()], [a])[0]!)(x.detach().requiresGrad_())).toThrow(/backward: a tensor batched by vmap \(shape \[\]\) cannot be a root or an input/);
     // The caller's tensor is untouched and the next eager op runs directly.
     expect(x.shape).toEqual([3, 2]);
     expect(x.add(1).shape).toEqual([3, 2]);

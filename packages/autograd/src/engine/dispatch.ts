@@ -206,3 +206,16 @@ export function splitArguments(args: readonly unknown[]): SplitArguments {
     },
   };
 }
+
+/**
+ * Marks a tensor that stands for a batch inside a transform (vmap's BatchedTensor): the engine
+ * refuses it as a graph vertex. A property, so the engine needs no import of vmap.
+ */
+export function markBatched(t: Tensor): void {
+  (t as unknown as { batchedByVmap: true }).batchedByVmap = true;
+}
+
+/** Whether `t` was marked by `markBatched`. */
+export function isBatched(t: Tensor): boolean {
+  return (t as unknown as { batchedByVmap?: true }).batchedByVmap === true;
+}
