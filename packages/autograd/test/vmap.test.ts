@@ -322,6 +322,12 @@ describe('vmap: errors', () => {
     assertTreesClose(vmap(grad((a: Tensor) => cube(a).sum()))(x), x.square().mul(3));
   });
 
+  test('checkpoint inside vmap is refused by name; vmap inside checkpoint differentiates as without it', () => {
+    const f = (a: Tensor): Tensor => a.sin().mul(a.sum()).exp();
+    expect(() => vmap(cr.checkpoint(f))(x)).toThrow(/checkpoint: not supported inside vmap/);
+    assertTreesClose(grad((t: Tensor) => cr.checkpoint(vmap(f))(t).sum())(x), grad((t: Tensor) => vmap(f)(t).sum())(x));
+  });
+
   test('bad axes, sizes and options are named', () => {
     expect(() => vmap((a: Tensor, b: Tensor) => a.add(b))(x, x.narrow(0, 0, 2))).toThrow(/vmap: batch sizes differ: 3 from argument leaf 0/);
     expect(() => vmap((a: Tensor) => a, { inAxes: 2 })(x)).toThrow(/vmap: inAxes 2 of argument leaf 0: 2 is out of range for a tensor of shape \[3,2\]/);
