@@ -120,6 +120,18 @@ export interface ConvWorkload {
 }
 
 /**
+ * One SGD step (lr 0.01) of LeNet-5 on seeded data (lenetData): [batch, 1, 28, 28] images through
+ * conv 1→6 5×5 (padding 2), ReLU, 2×2 max pooling, conv 6→16 5×5, ReLU, 2×2 max pooling, then
+ * dense 400→120→84→10 with ReLUs, mean softmax cross-entropy; forward, backward and the update.
+ */
+export interface LenetWorkload {
+  kind: 'lenet';
+  id: string;
+  batch: number;
+  lr: number;
+}
+
+/**
  * Gradients of the 784-128-10 ReLU MLP's softmax cross-entropy on one seeded batch of `batch`
  * samples (perSampleData): 'per-sample' gives each sample's own gradient of its own loss (vmap
  * of grad, as JAX and torch.func write it; what DP-SGD clips), 'batch' the one gradient of the
@@ -132,7 +144,7 @@ export interface PerSampleWorkload {
   mode: 'per-sample' | 'batch';
 }
 
-export type Workload = MatmulWorkload | MlpWorkload | ChainWorkload | ScalarWorkload | LayoutWorkload | LinalgWorkload | EinsumWorkload | IndexingWorkload | ConvWorkload | PerSampleWorkload;
+export type Workload = MatmulWorkload | MlpWorkload | ChainWorkload | ScalarWorkload | LayoutWorkload | LinalgWorkload | EinsumWorkload | IndexingWorkload | ConvWorkload | LenetWorkload | PerSampleWorkload;
 
 /** What a contender's setup returns: a closure that performs one unit of work. */
 export interface Runner {

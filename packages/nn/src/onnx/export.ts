@@ -1,5 +1,5 @@
 import { ArgumentError, DTypeError, type DType } from '@chainrule/autograd';
-import { Module } from '../module.js';
+import { Module, type AnyModule } from '../module.js';
 import { isWellFormed, quoteName } from '../serialize/keys.js';
 import { GraphBuilder, type SymDim, type SymValue } from './graph.js';
 import { exporterOf, type ExportContext } from './layers.js';
@@ -51,7 +51,7 @@ function inputDims(shape: readonly OnnxDim[], inputName: string): SymDim[] {
 }
 
 /** The one dtype of the model's parameters, which becomes the graph's element type. */
-function modelDtype(model: Module, requested: DType | undefined): DType {
+function modelDtype(model: AnyModule, requested: DType | undefined): DType {
   if (requested !== undefined && requested !== 'float32' && requested !== 'float64') {
     throw new ArgumentError(`exportOnnx: dtype must be 'float32' or 'float64', got ${JSON.stringify(requested)}`);
   }
@@ -75,7 +75,10 @@ function modelDtype(model: Module, requested: DType | undefined): DType {
  * The graph is the model in evaluation mode: Dropout is left out and BatchNorm1d uses its running
  * statistics. Any other module is an `OnnxExportError` naming it and its path. PyTorch's
  * `torch.onnx.export` traces a forward run; this walks the module tree instead, so it needs no
- * sample input, only `inputShape`.
+ * sample input, only `inputShape`. `RNN`, `LSTM` and `GRU` become ONNX's own RNN, LSTM and GRU
+ * operators (one node per layer) on a 3-D input, and the graph gives their output sequence from
+ * zero initial states: forward's initial and final states and lengths are not part of the graph.
+ * (ONNX Runtime's CPU provider runs those operators in float32 only.)
  * @throws OnnxExportError for a module without an ONNX form (or BatchNorm1d without running statistics).
  * @throws ShapeError if `inputShape` does not fit a layer (Linear's features, LayerNorm's shape,
  * BatchNorm1d's channels, an axis out of range).
@@ -84,7 +87,7 @@ function modelDtype(model: Module, requested: DType | undefined): DType {
  * name, a malformed `inputShape`, an unknown dtype.
  * @example const bytes = exportOnnx(new MLP([784, 128, 10], { seed: 0 }), { inputShape: [null, 784] });
  */
-export function exportOnnx(model: Module, options: ExportOnnxOptions): Uint8Array {
+export function exportOnnx(model: AnyModule, options: ExportOnnxOptions): Uint8Array {
   if (!(model instanceof Module)) throw new ArgumentError('exportOnnx: model must be a Module');
   if (typeof options !== 'object' || options === null) throw new ArgumentError('exportOnnx: options with an inputShape are required');
   // Own properties only, and only known ones: a misspelt option is an error, not a default, and

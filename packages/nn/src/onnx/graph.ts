@@ -32,7 +32,12 @@ export interface SymValue {
 }
 
 /** A node attribute: ONNX keeps ints, floats and strings apart, so each value says which it is. */
-export type Attribute = { readonly int: number } | { readonly float: number } | { readonly string: string };
+export type Attribute =
+  | { readonly int: number }
+  | { readonly float: number }
+  | { readonly string: string }
+  | { readonly ints: readonly number[] }
+  | { readonly strings: readonly string[] };
 
 /** What `GraphBuilder.encode` writes around the graph. */
 export interface ModelInfo {
@@ -65,6 +70,10 @@ function rawBytes(values: ArrayLike<number>, dtype: DType): Uint8Array<ArrayBuff
 function attribute(name: string, value: Attribute): AttributeProto {
   if ('int' in value) return create(AttributeProtoSchema, { name, type: AttributeProto_AttributeType.INT, i: BigInt(value.int) });
   if ('float' in value) return create(AttributeProtoSchema, { name, type: AttributeProto_AttributeType.FLOAT, f: value.float });
+  if ('ints' in value) return create(AttributeProtoSchema, { name, type: AttributeProto_AttributeType.INTS, ints: value.ints.map((v) => BigInt(v)) });
+  if ('strings' in value) {
+    return create(AttributeProtoSchema, { name, type: AttributeProto_AttributeType.STRINGS, strings: value.strings.map((v) => new TextEncoder().encode(v)) });
+  }
   return create(AttributeProtoSchema, { name, type: AttributeProto_AttributeType.STRING, s: new TextEncoder().encode(value.string) });
 }
 
@@ -126,6 +135,17 @@ export class GraphBuilder {
         dataType: DATA_TYPE[this.dtype],
         rawData: rawBytes(values, this.dtype),
       }),
+    );
+    return unique;
+  }
+
+  /** A 1-d INT64 initializer (shapes, axes: what ONNX takes as int64 inputs) and its name. */
+  int64(name: string, values: readonly number[]): string {
+    const unique = this.unique(name);
+    const view = new DataView(new ArrayBuffer(values.length * 8));
+    values.forEach((v, i) => view.setBigInt64(i * 8, BigInt(v), true));
+    this.initializers.push(
+      create(TensorProtoSchema, { name: unique, dims: [BigInt(values.length)], dataType: TensorProto_DataType.INT64, rawData: new Uint8Array(view.buffer) }),
     );
     return unique;
   }
