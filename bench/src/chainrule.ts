@@ -1,12 +1,12 @@
 // chainrule itself, through its public API only (the way a user would write each workload):
 // the MLP with @chainrule/nn's MLP, crossEntropyLoss and SGD.
 
-import { cholesky, concat, conv2d, cumsum, einsum, embedding, eye, gather, jvp, kernelThreads, linear, scatterAdd, solve, tensor, Value, wasmGemmFlavour, zeros, type Tensor } from '@chainrule/autograd';
+import { cholesky, concat, conv2d, crossEntropy, cumsum, einsum, embedding, eye, gather, grad, jvp, kernelThreads, linear, scatterAdd, solve, tensor, Value, vmap, wasmGemmFlavour, zeros, type Tensor } from '@chainrule/autograd';
 import { Conv2d, crossEntropyLoss, Flatten, Linear, MaxPool2d, MLP, mseLoss, ReLU, Sequential, SGD, TransformerEncoderLayer } from '@chainrule/nn';
 import { scalarStep } from './scalar-workload.js';
-import { chainOps, CHAIN_ADD, CHAIN_MUL, CONV_SHAPES, convData, jvpTangents, labels, LENET_PARAMS, lenetData, MLP_SIZES, mlpData, SEEDS, transformerData, uniform } from './data.js';
+import { chainOps, CHAIN_ADD, CHAIN_MUL, CONV_SHAPES, convData, jvpTangents, labels, LENET_PARAMS, lenetData, MLP_SIZES, mlpData, perSampleData, SEEDS, transformerData, uniform } from './data.js';
 import { peerVersion } from './peers.js';
-import { setupByKind, type Contender, type ContenderInfo, type EinsumWorkload, type IndexingWorkload, type JvpWorkload, type LayoutWorkload, type Runner, type TransformerWorkload } from './types.js';
+import { setupByKind, type Contender, type ContenderInfo, type EinsumWorkload, type IndexingWorkload, type JvpWorkload, type LayoutWorkload, type PerSampleWorkload, type Runner, type TransformerWorkload } from './types.js';
 
 async function load(): Promise<ContenderInfo> {
   const kernels = process.env.CHAINRULE_KERNELS || 'auto';
@@ -219,6 +219,26 @@ function lenet(batch: number, lr: number): Runner {
   };
 }
 
+interface MlpParams { w1: Tensor; b1: Tensor; w2: Tensor; b2: Tensor }
+
+/** Per-sample gradients as a researcher writes them: vmap of grad of one sample's loss. */
+function perSample(w: PerSampleWorkload): Runner {
+  const d = perSampleData(w.batch);
+  const [nIn, nHidden, nOut] = MLP_SIZES;
+  const p: MlpParams = { w1: tensor(d.w1, { shape: [nIn, nHidden] }), b1: tensor(d.b1), w2: tensor(d.w2, { shape: [nHidden, nOut] }), b2: tensor(d.b2) };
+  const x = tensor(d.x, { shape: [w.batch, nIn] });
+  const y = tensor(d.y, { dtype: 'int32' });
+  const logits = (q: MlpParams, xs: Tensor): Tensor => xs.matmul(q.w1).add(q.b1).relu().matmul(q.w2).add(q.b2);
+  const readBack = (g: MlpParams): void => void [g.w1, g.b1, g.w2, g.b2].map((t) => t.data[0]);
+  if (w.mode === 'batch') {
+    const g = grad((q: MlpParams) => crossEntropy(logits(q, x), y));
+    return { run: () => readBack(g(p)) };
+  }
+  const one = (q: MlpParams, xi: Tensor, yi: Tensor): Tensor => crossEntropy(logits(q, xi.reshape([1, nIn])), yi.reshape([1]));
+  const perExample = vmap(grad(one), { inAxes: [null, 0, 0] });
+  return { run: () => readBack(perExample(p, x, y)) };
+}
+
 const setup = setupByKind({
   matmul: (w) => matmul(w.n, w.dtype),
   mlp: (w) => mlp(w.batch, w.batches, w.lr),
@@ -232,6 +252,7 @@ const setup = setupByKind({
   indexing,
   transformer,
   jvp: forwardMode,
+  perSample,
 });
 
 export const contender: Contender = { name: 'chainrule', load, setup };

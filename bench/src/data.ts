@@ -52,7 +52,7 @@ export function oneHot(y: Int32Array, classes: number): Float32Array {
 }
 
 // Seeds: fixed per array so a change in one workload never shifts another's data.
-export const SEEDS = { trX: 101, trTarget: 102, trAttn: 103, trFF1: 104, trFF2: 105, matA: 11, matB: 12, x: 21, y: 22, w1: 31, b1: 32, w2: 33, b2: 34, chain: 41, scalar: 51, layout: 61, index: 81, convX1: 71, convW1: 72, convB1: 73, convX2: 74, convW2: 75, convB2: 76, jvpW1: 111, jvpB1: 112, jvpW2: 113, jvpB2: 114 };
+export const SEEDS = { trX: 101, trTarget: 102, trAttn: 103, trFF1: 104, trFF2: 105, matA: 11, matB: 12, x: 21, y: 22, w1: 31, b1: 32, w2: 33, b2: 34, chain: 41, scalar: 51, layout: 61, index: 81, convX1: 71, convW1: 72, convB1: 73, convX2: 74, convW2: 75, convB2: 76, jvpW1: 111, jvpB1: 112, jvpW2: 113, jvpB2: 114, perSampleX: 121, perSampleY: 122, perSampleW1: 123, perSampleW2: 124, perSampleB: 125 };
 
 /** The LeNet convolutions' shapes, NCHW inputs and [out, in, kh, kw] weights (PyTorch's layouts). */
 export const CONV_SHAPES = { x1: [1, 28, 28], w1: [6, 1, 5, 5], x2: [6, 12, 12], w2: [16, 6, 5, 5] } as const;
@@ -109,6 +109,24 @@ export function mlpData(batch: number, batches: number): MlpData {
     b1: uniform(nHidden, SEEDS.b1, -k1, k1, 'float32'),
     w2: uniform(nHidden * nOut, SEEDS.w2, -k2, k2, 'float32'),
     b2: uniform(nOut, SEEDS.b2, -k2, k2, 'float32'),
+  };
+}
+
+/** The per-sample workload's batch and MLP (weights [in, out], PyTorch's Linear initialisation), seeds 121-125. */
+export function perSampleData(batch: number): { x: Float32Array; y: Int32Array; yOneHot: Float32Array; w1: Float32Array; b1: Float32Array; w2: Float32Array; b2: Float32Array } {
+  const [nIn, nHidden, nOut] = MLP_SIZES;
+  const k1 = 1 / Math.sqrt(nIn);
+  const k2 = 1 / Math.sqrt(nHidden);
+  const y = labels(batch, SEEDS.perSampleY, nOut);
+  const biases = uniform(nHidden + nOut, SEEDS.perSampleB, -1, 1, 'float32');
+  return {
+    x: uniform(batch * nIn, SEEDS.perSampleX, -1, 1, 'float32'),
+    y,
+    yOneHot: oneHot(y, nOut),
+    w1: uniform(nIn * nHidden, SEEDS.perSampleW1, -k1, k1, 'float32'),
+    b1: biases.slice(0, nHidden).map((v) => v * k1),
+    w2: uniform(nHidden * nOut, SEEDS.perSampleW2, -k2, k2, 'float32'),
+    b2: biases.slice(nHidden).map((v) => v * k2),
   };
 }
 

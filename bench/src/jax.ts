@@ -6,9 +6,9 @@
 // NOTE: jax-js arrays are reference counted and every call consumes its array arguments:
 // an array used again later is passed as `a.ref`. dataSync() consumes the array too.
 
-import { chainOps, CHAIN_ADD, CHAIN_MUL, convData, jvpTangents, labels, mlpData, SEEDS, transformerData, uniform } from './data.js';
+import { chainOps, CHAIN_ADD, CHAIN_MUL, convData, jvpTangents, labels, mlpData, perSampleData, SEEDS, transformerData, uniform } from './data.js';
 import { peerVersion, requirePeer } from './peers.js';
-import { setupByKind, NO_SCALAR_GRAPH, type Contender, type EinsumWorkload, type IndexingWorkload, type JvpWorkload, type LayoutWorkload, type Runner, type TransformerWorkload, type Unsupported } from './types.js';
+import { setupByKind, NO_SCALAR_GRAPH, type Contender, type EinsumWorkload, type IndexingWorkload, type JvpWorkload, type LayoutWorkload, type PerSampleWorkload, type Runner, type TransformerWorkload, type Unsupported } from './types.js';
 
 type Jax = typeof import('@jax-js/jax');
 type JArray = import('@jax-js/jax').Array;
@@ -287,6 +287,32 @@ function transformer(w: TransformerWorkload): Runner {
   };
 }
 
+/** Per-sample gradients: vmap of grad of one sample's loss under jit, as JAX writes it; the batch gradient likewise. */
+function perSample(w: PerSampleWorkload): Runner {
+  const { numpy: np, nn, jit, grad, vmap, tree } = jax;
+  const d = perSampleData(w.batch);
+  const params: Params = { w1: array(d.w1, [784, 128]), b1: array(d.b1, [128]), w2: array(d.w2, [128, 10]), b2: array(d.b2, [10]) };
+  const x = array(d.x, [w.batch, 784]);
+  const y = array(d.yOneHot, [w.batch, 10]);
+  const loss = (p: Params, xs: JArray, ys: JArray): JArray => {
+    const h = nn.relu(np.matmul(xs, p.w1).add(p.b1));
+    return nn.logSoftmax(np.matmul(h, p.w2).add(p.b2), -1).mul(ys).sum().neg();
+  };
+  const batchLoss = (p: Params, xs: JArray, ys: JArray): JArray => loss(p, xs, ys).div(w.batch);
+  const step = w.mode === 'batch' ? jit(grad(batchLoss)) : jit(vmap(grad(loss), [null, 0, 0]));
+  return {
+    run: () => {
+      const grads = step(tree.ref(params), x.ref, y.ref) as Params;
+      for (const g of Object.values(grads)) g.dataSync();
+    },
+    dispose: () => {
+      tree.dispose(params);
+      x.dispose();
+      y.dispose();
+    },
+  };
+}
+
 /** The MLP's logits, or their jvp along seeded tangents of the parameters (the input's is zero), under jit. */
 function forwardMode(w: JvpWorkload): Runner {
   const { numpy: np, nn, jit } = jax;
@@ -330,6 +356,7 @@ const setup = setupByKind({
   einsum: contraction,
   indexing,
   transformer,
+  perSample,
 });
 
 export const contender: Contender = { name: 'jax-js', load, setup };

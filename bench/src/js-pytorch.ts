@@ -110,6 +110,7 @@ const setup = setupByKind({
   jvp: () => ({ unsupported: 'no forward mode' }),
   indexing: (w) => ({ unsupported: `no ${w.op}` }),
   transformer: () => ({ unsupported: "its transformer Block is a causal pre-norm GPT block with its own layout, not PyTorch's encoder layer" }),
+  perSample: () => ({ unsupported: 'no vmap' }),
 });
 
 export const contender: Contender = { name: 'js-pytorch', load, setup };

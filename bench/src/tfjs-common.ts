@@ -305,6 +305,7 @@ export function tfjsContender(name: string, backend: 'wasm' | 'cpu'): Contender 
     jvp: () => ({ unsupported: 'no forward mode' }),
     indexing,
     transformer,
+    perSample: () => ({ unsupported: 'no vmap' }),
   });
 
   return { name, load, setup };

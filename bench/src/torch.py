@@ -30,7 +30,8 @@ except ImportError:  # pragma: no cover - torch from pip may come without numpy
 # Keep in step with data.ts.
 SEEDS = {"trX": 101, "trTarget": 102, "trAttn": 103, "trFF1": 104, "trFF2": 105, "matA": 11, "matB": 12, "x": 21, "y": 22, "w1": 31, "b1": 32, "w2": 33, "b2": 34, "chain": 41, "layout": 61, "index": 81,
          "convX1": 71, "convW1": 72, "convB1": 73, "convX2": 74, "convW2": 75, "convB2": 76,
-         "jvpW1": 111, "jvpB1": 112, "jvpW2": 113, "jvpB2": 114}
+         "jvpW1": 111, "jvpB1": 112, "jvpW2": 113, "jvpB2": 114,
+         "perSampleX": 121, "perSampleY": 122, "perSampleW1": 123, "perSampleW2": 124, "perSampleB": 125}
 CHAIN_CYCLE = ["mul", "add", "tanh"]
 CHAIN_MUL = 0.5
 CHAIN_ADD = 0.1
@@ -330,10 +331,56 @@ def lenet(batch, lr):
     return run
 
 
+def per_sample(batch, mode):
+    """Per-sample gradients by functorch's vmap(grad) (torch.func in later versions), or the batch gradient."""
+    n_in, n_hidden, n_out = 784, 128, 10
+    k1 = 1 / n_in**0.5
+    k2 = 1 / n_hidden**0.5
+    # As data.ts perSampleData: one stream of biases in [-1, 1) rounded to float32, then scaled.
+    biases = uniform(n_hidden + n_out, SEEDS["perSampleB"], -1, 1).double()
+    p = {
+        "w1": uniform(n_in * n_hidden, SEEDS["perSampleW1"], -k1, k1).reshape(n_in, n_hidden),
+        "b1": (biases[:n_hidden] * k1).float(),
+        "w2": uniform(n_hidden * n_out, SEEDS["perSampleW2"], -k2, k2).reshape(n_hidden, n_out),
+        "b2": (biases[n_hidden:] * k2).float(),
+    }
+    x = uniform(batch * n_in, SEEDS["perSampleX"], -1, 1).reshape(batch, n_in)
+    y = labels(batch, SEEDS["perSampleY"], n_out)
+
+    def logits(q, xs):
+        return torch.relu(xs @ q["w1"] + q["b1"]) @ q["w2"] + q["b2"]
+
+    if mode == "batch":
+        leaves = {k: v.clone().requires_grad_() for k, v in p.items()}
+
+        def run_batch():
+            grads = torch.autograd.grad(F.cross_entropy(logits(leaves, x), y), list(leaves.values()))
+            return float(grads[0][0, 0])
+
+        return run_batch
+    try:
+        from functorch import grad, vmap
+    except ImportError:
+        return "no functorch"
+
+    def one(q, xi, yi):
+        return F.cross_entropy(logits(q, xi.unsqueeze(0)), yi.unsqueeze(0))
+
+    per_example = vmap(grad(one), in_dims=(None, 0, 0))
+
+    def run():
+        g = per_example(p, x, y)
+        return float(g["w1"][0, 0, 0])
+
+    return run
+
+
 def setup(w):
     kind = w["kind"]
     if kind == "transformer":
         return transformer(w)
+    if kind == "perSample":
+        return per_sample(w["batch"], w["mode"])
     if kind == "lenet":
         return lenet(w["batch"], w["lr"])
     if kind == "linalg":

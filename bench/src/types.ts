@@ -162,7 +162,21 @@ export interface JvpWorkload {
   via: 'jvp' | 'forward';
 }
 
-export type Workload = MatmulWorkload | MlpWorkload | ChainWorkload | ScalarWorkload | LayoutWorkload | LinalgWorkload | EinsumWorkload | IndexingWorkload | ConvWorkload | LenetWorkload | TransformerWorkload | JvpWorkload;
+
+/**
+ * Gradients of the 784-128-10 ReLU MLP's softmax cross-entropy on one seeded batch of `batch`
+ * samples (perSampleData): 'per-sample' gives each sample's own gradient of its own loss (vmap
+ * of grad, as JAX and torch.func write it; what DP-SGD clips), 'batch' the one gradient of the
+ * mean loss it is compared with. Every gradient is read back.
+ */
+export interface PerSampleWorkload {
+  kind: 'perSample';
+  id: string;
+  batch: number;
+  mode: 'per-sample' | 'batch';
+}
+
+export type Workload = MatmulWorkload | MlpWorkload | ChainWorkload | ScalarWorkload | LayoutWorkload | LinalgWorkload | EinsumWorkload | IndexingWorkload | ConvWorkload | LenetWorkload | TransformerWorkload | JvpWorkload | PerSampleWorkload;
 
 /** What a contender's setup returns: a closure that performs one unit of work. */
 export interface Runner {

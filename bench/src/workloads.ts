@@ -38,6 +38,7 @@ export function metricOf(w: Workload): Metric {
     case 'transformer':
       return { unit: 'samples/s', higherIsBetter: true, fromMs: (ms) => (w.batch * 1000) / ms };
     case 'jvp':
+    case 'perSample':
       return { unit: 'ms/run', higherIsBetter: false, fromMs: (ms) => ms };
   }
 }
@@ -75,6 +76,10 @@ export function describe(w: Workload): string {
       return w.via === 'jvp'
         ? `jvp of the MLP 784-128-10 forward (tangents on the parameters), batch ${w.batch}`
         : `MLP 784-128-10 forward alone (logits), batch ${w.batch}`;
+    case 'perSample':
+      return w.mode === 'per-sample'
+        ? `MLP 784-128-10 per-sample gradients (vmap of grad), batch ${w.batch}`
+        : `MLP 784-128-10 one batch gradient (the per-sample row's baseline), batch ${w.batch}`;
   }
 }
 
@@ -108,6 +113,8 @@ export function familyOf(w: Workload): { family: string; scale: number } {
       return { family: 'transformer', scale: w.batch * w.seq };
     case 'jvp':
       return { family: `jvp-${w.via}`, scale: w.batch };
+    case 'perSample':
+      return { family: `perSample-${w.mode}`, scale: w.batch };
   }
 }
 
@@ -140,6 +147,9 @@ export function workloads(quick: boolean): Workload[] {
     // Forward mode: the jvp of the MLP's forward against the forward alone.
     { kind: 'jvp', id: 'mlp-forward-b64', batch: 64, via: 'forward' },
     { kind: 'jvp', id: 'jvp-mlp-b64', batch: 64, via: 'jvp' },
+    // Per-sample gradients against the one batch gradient they refine.
+    { kind: 'perSample', id: 'per-sample-grad-mlp-b64', batch: 64, mode: 'per-sample' },
+    { kind: 'perSample', id: 'batch-grad-mlp-b64', batch: 64, mode: 'batch' },
   ];
 }
 

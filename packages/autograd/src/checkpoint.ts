@@ -9,6 +9,7 @@ import { zeros } from './creation.js';
 import { concat, reshape, slice } from './ops/shape.js';
 import { Generator, defaultGenerator } from './random.js';
 import { checkFunction, checkOptions, flatten, view } from './functional.js';
+import { batchLevels } from './vmap/vmap.js';
 import type { TreeDef } from './tree.js';
 
 /** Options of `checkpoint`. */
@@ -54,6 +55,10 @@ export function checkpoint<A extends unknown[], O>(f: (...args: A) => O, options
   }
   const run = f as (...args: unknown[]) => unknown;
   return (...args: A) => {
+    if (batchLevels().length > 0) {
+      // Its recomputation replays f on the saved inputs' storage, which a batched tensor has none of.
+      throw new ArgumentError('checkpoint: not supported inside vmap; put vmap inside the checkpointed function instead (checkpoint(vmap(f)))');
+    }
     const flat = args.map((a, i) => flatten('checkpoint', `argument ${i}`, a));
     // Inside a jvp, f simply runs too: its tangents are carried as it goes, and rematerialising
     // would need them recomputed as well.

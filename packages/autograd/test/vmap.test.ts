@@ -120,6 +120,10 @@ const cases: VmapCase[] = [
   { name: 'indexSelect', f: () => (x, i) => cr.indexSelect(x, -1, i.abs().mul(1.4).floor().toDtype('int32')), shapes: fixed([2, 3], [2]) },
   { name: 'take', f: () => (x, i) => cr.take(x, i.abs().mul(2.9).floor().toDtype('int32')), shapes: fixed([2, 3], [4]) },
   { name: 'embedding', f: () => (w, i) => cr.embedding(w, i.abs().mul(1.9).floor().toDtype('int32')), shapes: fixed([4, 3], [2]) },
+  { name: 'scatterAdd', f: () => (x, i, s) => cr.scatterAdd(x, 1, i.abs().mul(1.4).floor().toDtype('int32'), s), shapes: fixed([2, 3], [2, 2], [2, 2]) },
+  { name: 'scatter with a number', f: () => (x, i) => cr.scatter(x, -1, i.abs().mul(1.4).floor().toDtype('int32'), 7), shapes: fixed([2, 3], [2, 2]) },
+  { name: 'indexAdd', f: () => (x, s) => cr.indexAdd(x, 0, tensor([2, 0], { dtype: 'int32' }), s), shapes: fixed([3, 2], [2, 2]) },
+  { name: 'searchsorted', f: () => (s, v) => cr.searchsorted(cr.sort(s).values, v), shapes: fixed([4], [3]) },
   { name: 'oneHot', f: () => (i) => cr.oneHot(i.abs().mul(1.9).floor().toDtype('int32'), 4), shapes: fixed([3]) },
   { name: 'crossEntropy', f: () => (l, t) => cr.crossEntropy(l, t.abs().mul(1.9).floor().toDtype('int32')), shapes: fixed([3, 4], [3]) },
   { name: 'crossEntropy of one example', f: () => (l, t) => cr.crossEntropy(l.reshape([1, 4]), t.abs().mul(1.9).floor().toDtype('int32').reshape([1]), { reduction: 'sum' }), shapes: fixed([4], []) },
@@ -231,6 +235,19 @@ describe('vmap composed with grad', () => {
     assertTreesClose(outer, loop);
   });
 
+  test('jvp and hvp inside vmap, with tangents batched or shared, equal their loops', () => {
+    const xs = seededTensor([3, 4], 31, { requiresGrad: false });
+    const vs = seededTensor([3, 4], 32, { requiresGrad: false });
+    const v = seededTensor([4], 33, { requiresGrad: false });
+    const w = seededTensor([4, 2], 34, { requiresGrad: false });
+    const f = (x: Tensor): Tensor => x.sin().mul(x.sum()).matmul(w);
+    const rows = (t: Tensor): Tensor[] => unbind(t, 0);
+    assertTreesClose(vmap((x: Tensor) => cr.jvp(f, [x], [v]).tangent)(xs), stack(rows(xs).map((x) => cr.jvp(f, [x], [v]).tangent), 0));
+    assertTreesClose(vmap((x: Tensor, u: Tensor) => cr.jvp(f, [x], [u]).tangent)(xs, vs), stack(rows(xs).map((x, i) => cr.jvp(f, [x], [rows(vs)[i]!]).tangent), 0));
+    const g = (x: Tensor): Tensor => x.pow(3).sum().mul(x.cos().sum());
+    assertTreesClose(vmap((x: Tensor) => cr.hvp(g, [x], [v]).hvp[0])(xs), stack(rows(xs).map((x) => cr.hvp(g, [x], [v]).hvp[0]), 0));
+  });
+
   test('grad of a function using vmap equals grad of the stacked loop', () => {
     const x = seededTensor([3, 4], 11, { requiresGrad: false });
     const f = (a: Tensor): Tensor => a.sin().mul(a.sum()).logsumexp();
@@ -305,6 +322,12 @@ describe('vmap: errors', () => {
     assertTreesClose(vmap(grad((a: Tensor) => cube(a).sum()))(x), x.square().mul(3));
   });
 
+  test('checkpoint inside vmap is refused by name; vmap inside checkpoint differentiates as without it', () => {
+    const f = (a: Tensor): Tensor => a.sin().mul(a.sum()).exp();
+    expect(() => vmap(cr.checkpoint(f))(x)).toThrow(/checkpoint: not supported inside vmap/);
+    assertTreesClose(grad((t: Tensor) => cr.checkpoint(vmap(f))(t).sum())(x), grad((t: Tensor) => vmap(f)(t).sum())(x));
+  });
+
   test('bad axes, sizes and options are named', () => {
     expect(() => vmap((a: Tensor, b: Tensor) => a.add(b))(x, x.narrow(0, 0, 2))).toThrow(/vmap: batch sizes differ: 3 from argument leaf 0/);
     expect(() => vmap((a: Tensor) => a, { inAxes: 2 })(x)).toThrow(/vmap: inAxes 2 of argument leaf 0: 2 is out of range for a tensor of shape \[3,2\]/);
@@ -319,6 +342,7 @@ describe('vmap: errors', () => {
     expect(() => vmap((a: Tensor) => tensor([a.sum().item()]))(x)).toThrow(/vmap: item\(\) of a batched tensor/);
     expect(() => vmap((a: Tensor) => a.data)(x)).toThrow(/vmap: data of a batched tensor/);
     expect(() => vmap((a: Tensor) => a.sum().backward())(x.detach().requiresGrad_())).toThrow(/backward: cannot be called inside vmap/);
+    expect(() => vmap((a: Tensor) => cr.gradients([a.sum()], [a])[0]!)(x.detach().requiresGrad_())).toThrow(/backward: a tensor batched by vmap \(shape \[\]\) cannot be a root or an input/);
     // The caller's tensor is untouched and the next eager op runs directly.
     expect(x.shape).toEqual([3, 2]);
     expect(x.add(1).shape).toEqual([3, 2]);

@@ -11,6 +11,7 @@ import { checkFinite, isAnomalyEnabled, runningBackward } from './anomaly.js';
 import { markFresh, takeFresh, withFreshGradients } from './fresh-grads.js';
 import { bumpVersion, checkSavedVersions } from './versions.js';
 import { duringVjp, isTraced } from './trace-access.js';
+import { isBatched } from './dispatch.js';
 
 /** Options of `backward` and of the functional transforms built on it. */
 export interface BackwardOptions {
@@ -95,6 +96,14 @@ function toInputShape(node: GradNode, j: number, g: Tensor, input: Tensor, out: 
  */
 export function backward(roots: readonly Tensor[], gradients: readonly Tensor[] | undefined, options: RunOptions = {}): (Tensor | null)[] {
   const { retainGraph = false, createGraph = false, inputs, cutAtInputs = false } = options;
+  for (const t of inputs === undefined ? roots : [...roots, ...inputs]) {
+    // A tensor batched by vmap is no graph vertex (its batch is): only grad and vjp map it.
+    if (isBatched(t)) {
+      throw new GraphError(
+        `backward: a tensor batched by vmap (shape ${formatShape(t.shape)}) cannot be a root or an input of backward or gradients; use grad, valueAndGrad or vjp inside vmap`,
+      );
+    }
+  }
   for (const root of roots) {
     if (!root.requiresGrad) {
       throw new GraphError(

@@ -40,6 +40,7 @@ export type PrimitiveKind = 'unary' | 'binary' | 'elementwise' | 'reduction' | '
 export type BatchRuleName =
   | 'reshape' | 'expand' | 'permute' | 'transpose' | 'squeeze' | 'unsqueeze' | 'concat' | 'split'
   | 'movedim' | 'flip' | 'roll' | 'pad' | 'tile' | 'sumTo' | 'gather' | 'indexSelect' | 'take'
+  | 'scatter' | 'indexAdd' | 'searchsorted'
   | 'matmul' | 'matmulT' | 'bmm' | 'outer' | 'linear' | 'einsum' | 'tensordot' | 'addmm'
   | 'conv' | 'pool' | 'matrix' | 'diag' | 'crossEntropy' | 'oneHot' | 'embedding'
   | 'axisOption' | 'composite' | 'custom' | 'none';
@@ -204,4 +205,17 @@ export function splitArguments(args: readonly unknown[]): SplitArguments {
       });
     },
   };
+}
+
+/**
+ * Marks a tensor that stands for a batch inside a transform (vmap's BatchedTensor): the engine
+ * refuses it as a graph vertex. A property, so the engine needs no import of vmap.
+ */
+export function markBatched(t: Tensor): void {
+  (t as unknown as { batchedByVmap: true }).batchedByVmap = true;
+}
+
+/** Whether `t` was marked by `markBatched`. */
+export function isBatched(t: Tensor): boolean {
+  return (t as unknown as { batchedByVmap?: true }).batchedByVmap === true;
 }

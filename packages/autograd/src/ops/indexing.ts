@@ -80,7 +80,7 @@ function fitTo(src: Tensor, shape: readonly number[]): Tensor {
  * @throws DTypeError for an index tensor that is not int32, or src of another dtype than the input.
  * @example scatterAdd(zeros([3]), 0, [0, 2, 0], tensor([1, 2, 3])) // [4, 0, 2]
  */
-export const scatterAdd = primitive('scatterAdd', { kind: 'other', rule: 'none' }, function (input: Tensor, axis: number, index: Tensor | NestedArray, src: Tensor): Tensor {
+export const scatterAdd = primitive('scatterAdd', { kind: 'layout', rule: 'scatter' }, function (input: Tensor, axis: number, index: Tensor | NestedArray, src: Tensor): Tensor {
   const x = expectTensor('scatterAdd', 'input', input);
   const s = expectTensor('scatterAdd', 'src', src);
   checkSrcDType('scatterAdd', x, s);
@@ -112,7 +112,7 @@ function scatterAddIndexed(x: Tensor, idx: AxisIndex, src: Tensor): Tensor {
  * @throws ShapeError, DTypeError as `scatterAdd`; ArgumentError for a number that the input's dtype cannot hold, an unknown reduce, or 'multiply' on tensors that require grad.
  * @example scatter(zeros([2, 3]), 1, [[2], [0]], 1) // [[0, 0, 1], [1, 0, 0]]
  */
-export const scatter = primitive('scatter', { kind: 'other', rule: 'none' }, function (input: Tensor, axis: number, index: Tensor | NestedArray, src: Tensor | number, options: ScatterOptions = {}): Tensor {
+export const scatter = primitive('scatter', { kind: 'layout', rule: 'scatter' }, function (input: Tensor, axis: number, index: Tensor | NestedArray, src: Tensor | number, options: ScatterOptions = {}): Tensor {
   const x = expectTensor('scatter', 'input', input);
   const reduce = options.reduce;
   if (reduce !== undefined && reduce !== 'add' && reduce !== 'multiply') {
@@ -227,7 +227,7 @@ function placeRows(g: FloatTensor, shape: readonly number[], ax: number, values:
  * @throws ShapeError for an index that is not 0-d or 1-D or out of range, or src of the wrong shape; DTypeError for an index tensor that is not int32 or src of another dtype; ArgumentError for a fractional alpha on int32 or alpha other than 1 on bool.
  * @example indexAdd(zeros([3, 2]), 0, [0, 0], ones([2, 2])) // row 0 gets 2s
  */
-export const indexAdd = primitive('indexAdd', { kind: 'other', rule: 'none' }, function (input: Tensor, axis: number, index: Tensor | NestedArray, src: Tensor, options: IndexAddOptions = {}): Tensor {
+export const indexAdd = primitive('indexAdd', { kind: 'layout', rule: 'indexAdd' }, function (input: Tensor, axis: number, index: Tensor | NestedArray, src: Tensor, options: IndexAddOptions = {}): Tensor {
   const x = expectTensor('indexAdd', 'input', input);
   const s = expectTensor('indexAdd', 'src', src);
   checkSrcDType('indexAdd', x, s);

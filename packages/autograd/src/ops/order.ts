@@ -384,7 +384,7 @@ export interface SearchSortedOptions {
  * @throws ArgumentError if a row of the sequence is not sorted ascending (NaN last), naming the row.
  * @example searchsorted(tensor([1, 3, 5]), tensor([0, 3, 6])) // [0, 1, 3]
  */
-export const searchsorted = primitive('searchsorted', { kind: 'other', rule: 'none' }, function (sortedSequence: Tensor, values: TensorLike, options: SearchSortedOptions = {}): Tensor {
+export const searchsorted = primitive('searchsorted', { kind: 'other', rule: 'searchsorted' }, function (sortedSequence: Tensor, values: TensorLike, options: SearchSortedOptions = {}): Tensor {
   const seq = expectTensor('searchsorted', 'sortedSequence', sortedSequence);
   const v = typeof values === 'number' ? scalarTensor(values, isFloatDType(seq.dtype) ? seq.dtype : 'float64') : expectTensor('searchsorted', 'values', values);
   if (seq.ndim === 0) throw new ShapeError('searchsorted: sortedSequence must have at least one dimension, got a 0-d tensor');

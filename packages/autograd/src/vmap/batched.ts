@@ -2,6 +2,7 @@ import { allocate } from '../dtype.js';
 import { ArgumentError, GraphError } from '../errors.js';
 import { formatShape, sizeOf, type Shape } from '../shape.js';
 import { Tensor, type NestedArray } from '../tensor.js';
+import { markBatched } from '../engine/dispatch.js';
 
 /**
  * A tensor inside `vmap`: what f sees for a batched argument. It has the logical shape (one
@@ -24,6 +25,7 @@ export class BatchedTensor extends Tensor {
     super(allocate(value.dtype, 0), [0]);
     this.value = value;
     this.level = level;
+    markBatched(this);
     (this as { shape: Shape }).shape = value.shape.slice(1);
     Object.defineProperty(this, 'data', {
       get: () => {

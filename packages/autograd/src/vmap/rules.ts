@@ -312,6 +312,25 @@ const RULES: Record<BatchRuleName, Rule> = {
     const idx = expand(reshape(index.value, [ctx.size, ...Array<number>(xv.ndim - 2).fill(1), k]), [...xv.shape.slice(0, -1), k]);
     return wrap(ctx, movedimOp(gatherLast(xv, idx), -1, ax));
   },
+  scatter: (ctx, prim, args) => {
+    // scatter and scatterAdd: input, index and src all get the batch, and the axis moves past it.
+    const [input, axis, index, src, ...rest] = args as [Tensor, number, Tensor, Tensor | number, ...unknown[]];
+    if (!(index instanceof Tensor)) return noRule(prim, 'for an index given as an array');
+    const s = src instanceof Tensor ? batch(ctx, src) : src;
+    return wrap(ctx, prim.bind(batch(ctx, input), logicalAxis(prim.name, axis, input.ndim, input.shape), batch(ctx, index), s, ...rest));
+  },
+  indexAdd: (ctx, prim, args) => {
+    const [input, axis, index, src, options] = args as [Tensor, number, Tensor, Tensor, unknown];
+    if (mine(ctx, index)) return noRule(prim, 'for a batched index');
+    return wrap(ctx, prim.bind(batch(ctx, input), logicalAxis(prim.name, axis, input.ndim, input.shape), index, batch(ctx, src), options));
+  },
+  searchsorted: (ctx, prim, args) => {
+    const [sorted, values, options] = args as [Tensor, Tensor | number, unknown];
+    if (!mine(ctx, sorted)) return wrap(ctx, prim.bind(sorted, (values as BatchedTensor).value, options));
+    // A batched sequence is a batch of rows: each example's values need a row of their own.
+    if (sorted.ndim !== 1 || !(values instanceof Tensor) || values.ndim !== 1) return noRule(prim, 'for a batched sequence beside values that are not one row');
+    return wrap(ctx, prim.bind(sorted.value, batch(ctx, values), options));
+  },
   take: (ctx, prim, args) => {
     const [x, index] = args as [Tensor, Tensor];
     if (!mine(ctx, x)) return wrap(ctx, prim.bind(x, mine(ctx, index) ? index.value : index));
