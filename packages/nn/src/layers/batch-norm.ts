@@ -114,7 +114,11 @@ export abstract class NormBase extends Module {
    * with the running statistics when `useRunning`; returns the normalised input and the batch
    * statistics it used (null with the running ones).
    */
-  protected standardize(x: Tensor, axes: number[], useRunning: boolean): { y: Tensor; mean: Tensor | null; variance: Tensor | null } {
+  protected standardize(x: Tensor, axes: number[], useRunning: boolean): {
+    /** The normalised input. */ y: Tensor;
+    /** The batch mean used, or null with the running statistics. */ mean: Tensor | null;
+    /** The batch's biased variance used, or null with the running statistics. */ variance: Tensor | null;
+  } {
     if (useRunning) {
       const rm = this.perChannel(this.runningMean!, x.ndim);
       const rv = this.perChannel(this.runningVar!, x.ndim);
