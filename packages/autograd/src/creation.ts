@@ -3,6 +3,7 @@ import { ArgumentError, DTypeError, ShapeError } from './errors.js';
 import { checkShape, formatShape, sizeOf, type Shape } from './shape.js';
 import { noGradError, Tensor, type NestedArray } from './tensor.js';
 import { resolveGenerator, type Generator } from './random.js';
+import { primitive } from './engine/dispatch.js';
 
 /** Typed arrays `tensor` copies from: floats, and the integer arrays labels come in. */
 export type NumericArray = FloatArray | Int8Array | Uint8Array | Uint8ClampedArray | Int16Array | Uint16Array | Int32Array | Uint32Array;
@@ -228,7 +229,7 @@ export function eye(n: number, m = n, options: CreateOptions = {}): Tensor {
  * @throws ShapeError for a bad shape; DTypeError for an unknown dtype; ArgumentError for a non-finite seed.
  * @example rand([2, 3], { seed: 0 })
  */
-export function rand(shape: Shape, options: RandomOptions = {}): Tensor {
+export const rand = primitive('rand', { kind: 'random' }, function (shape: Shape, options: RandomOptions = {}): Tensor {
   checkShape('rand', shape);
   const g = resolveGenerator(options);
   const dtype = resolveFloatDType('rand', options.dtype);
@@ -238,17 +239,17 @@ export function rand(shape: Shape, options: RandomOptions = {}): Tensor {
   const top = dtype === 'float32' ? 1 - 2 ** -24 : 1;
   for (let i = 0; i < data.length; i++) data[i] = Math.min(g.uniform(), top);
   return finish('rand', data, shape, options);
-}
+});
 
 /**
  * Standard normal samples (Box-Muller), drawn as `rand` draws.
  * @throws as `rand`.
  * @example randn([784, 128], { seed: 0, requiresGrad: true })
  */
-export function randn(shape: Shape, options: RandomOptions = {}): Tensor {
+export const randn = primitive('randn', { kind: 'random' }, function (shape: Shape, options: RandomOptions = {}): Tensor {
   checkShape('randn', shape);
   const g = resolveGenerator(options);
   const data = allocate(resolveFloatDType('randn', options.dtype), sizeOf(shape), 'randn', shape);
   for (let i = 0; i < data.length; i++) data[i] = g.normal();
   return finish('randn', data, shape, options);
-}
+});

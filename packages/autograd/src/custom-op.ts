@@ -4,6 +4,7 @@ import { makeOutput, scalarTensor, Tensor, type TensorLike } from './tensor.js';
 import { noGrad } from './engine/grad-mode.js';
 import { checkSameDType } from './ops/operands.js';
 import { takeFresh } from './engine/fresh-grads.js';
+import { primitive } from './engine/dispatch.js';
 
 /** What a custom op's backward receives besides the output gradient. */
 export interface CustomOpContext {
@@ -28,6 +29,13 @@ export interface CustomOpDefinition {
    * Written in Tensor ops, it is differentiable and the op supports higher-order gradients.
    */
   backward: (grad: Tensor, ctx: CustomOpContext) => Tensor | null | readonly (Tensor | null)[];
+  /**
+   * The op's batching rule, for `vmap`: gets the inputs with the batch as dimension 0
+   * (`batched[i]` false for an input that has none, which broadcasts as it is) and returns the
+   * output with the batch as dimension 0, usually by calling the op itself on them. Without it,
+   * vmap of the op is an error naming it.
+   */
+  vmap?: (inputs: Tensor[], batched: boolean[]) => Tensor;
 }
 
 /**
@@ -48,11 +56,12 @@ export interface CustomOpDefinition {
  * });
  */
 export function customOp(definition: CustomOpDefinition): (...inputs: TensorLike[]) => Tensor {
-  const { name, forward, backward } = definition;
+  const { name, forward, backward, vmap } = definition;
   if (typeof name !== 'string' || name === '' || typeof forward !== 'function' || typeof backward !== 'function') {
     throw new ArgumentError('customOp: needs { name, forward, backward } with a non-empty name and two functions');
   }
-  return (...args: TensorLike[]) => {
+  if (vmap !== undefined && typeof vmap !== 'function') throw new ArgumentError(`customOp: ${name}'s vmap rule must be a function`);
+  return primitive(name, { kind: 'other', rule: 'custom', customRule: vmap }, (...args: TensorLike[]) => {
     const reference = args.find((a): a is Tensor => a instanceof Tensor);
     if (reference === undefined) throw new ArgumentError(`${name}: needs at least one Tensor argument`);
     const inputs = args.map((a, i) => {
@@ -89,7 +98,7 @@ export function customOp(definition: CustomOpDefinition): (...inputs: TensorLike
       return grads as (Tensor | null)[];
       // The backward may read any input and the output: the default saves all of them.
     }, { storage: 'shared' });
-  };
+  });
 }
 
 function describeValue(value: unknown): string {

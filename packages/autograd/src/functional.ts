@@ -3,9 +3,12 @@ import { formatShape, shapesEqual } from './shape.js';
 import { Tensor, describe, isFloat, makeOutput } from './tensor.js';
 import { enableGrad, isGradEnabled } from './engine/grad-mode.js';
 import { gradients } from './engine/gradients.js';
-import { zeros } from './creation.js';
+import { ones, zeros } from './creation.js';
 import { concat, reshape, stack } from './ops/shape.js';
 import { flattenTree, isTensor, type Tree, type TreeDef, type WithLeaves } from './tree.js';
+import { batchLevels, rebatchAll, unbatchAll } from './vmap/vmap.js';
+import { BatchedTensor } from './vmap/batched.js';
+import { BroadcastLeaf } from './vmap/per-example.js';
 
 /**
  * An argument a transform differentiates: a Tensor or a structure of them (arrays and plain
@@ -60,7 +63,8 @@ export function checkOptions(op: string, options: unknown, known: readonly strin
   }
 }
 
-function positions(op: string, argnums: unknown, count: number): number[] {
+/** The argument positions `argnums` names, checked. @internal */
+export function positions(op: string, argnums: unknown, count: number): number[] {
   const list = typeof argnums === 'number' ? [argnums] : Array.isArray(argnums) ? (argnums as unknown[]) : null;
   if (list === null) throw new ArgumentError(`${op}: argnums must be a number or an array of numbers, got ${describe(argnums)}`);
   for (const i of list) {
@@ -108,12 +112,30 @@ function track(op: string, args: readonly unknown[], which: readonly number[], l
   const nested = isGradEnabled() && flat.some((a) => a.leaves.some((t) => t.requiresGrad));
   const callArgs = [...args];
   const xs: Tensor[] = [];
+  const levels = batchLevels();
   flat.forEach(({ leaves, def }, k) => {
-    const tracked = leaves.map((t) => (nested && t.requiresGrad ? view(t) : new Tensor(t.data, t.shape, { requiresGrad: true })));
+    const tracked = leaves.map((t) => (levels.length > 0 ? trackBatched(op, t, nested, levels) : nested && t.requiresGrad ? view(t) : new Tensor(t.data, t.shape, { requiresGrad: true })));
     xs.push(...tracked);
     callArgs[which[k]!] = def.unflatten(tracked);
   });
   return { callArgs, xs, defs: flat.map((a) => a.def), nested };
+}
+
+/**
+ * Inside vmap, the tensors a transform differentiates are plain tensors holding every example
+ * (`unbatchAll`), each example's slice its own leaf, so that the gradients that come back are
+ * per example, never summed over the batch; f sees them batched again. `pull` maps between the two.
+ */
+const unbatched = new WeakMap<Tensor, { raw: Tensor; levels: readonly { level: number; size: number }[] }>();
+
+function trackBatched(op: string, t: Tensor, nested: boolean, levels: readonly { level: number; size: number }[]): Tensor {
+  // An argument shared by the whole batch (a model's weights) becomes a lazy copy per example.
+  const shared = levels.length === 1 && !(t instanceof BatchedTensor) && !(nested && t.requiresGrad);
+  const all = shared ? null : unbatchAll(op, t, levels);
+  const raw = all === null ? new BroadcastLeaf(t, levels[0]!.size) : nested && all.requiresGrad ? view(all) : new Tensor(all.data, all.shape, { requiresGrad: true });
+  const x = rebatchAll(raw, levels);
+  unbatched.set(x, { raw, levels });
+  return x;
 }
 
 /** An identity op sharing t's storage: a vertex of its own, connected to t's graph. @internal */
@@ -144,6 +166,20 @@ function zerosFor(xs: readonly Tensor[]): Tensor[] {
 
 /** The gradients of `outputs` (seeded by `seeds`) with respect to `xs`, zeros where nothing flows. */
 function pull(outputs: readonly Tensor[], seeds: readonly Tensor[] | undefined, xs: readonly Tensor[], createGraph: boolean): Tensor[] {
+  const batched = xs.length === 0 ? undefined : unbatched.get(xs[0]!);
+  if (batched !== undefined) {
+    const { levels } = batched;
+    const raw = (t: Tensor): Tensor => unbatchAll('grad', t, levels);
+    const roots = outputs.map(raw);
+    // A scalar output is one scalar per example: each seeded with 1, the examples stay apart.
+    const rootSeeds = seeds?.map(raw) ?? roots.map((r) => ones(r.shape, { dtype: r.dtype }));
+    const grads = pullPlain(roots, rootSeeds, xs.map((x) => unbatched.get(x)!.raw), createGraph);
+    return grads.map((g) => rebatchAll(g, levels));
+  }
+  return pullPlain(outputs, seeds, xs, createGraph);
+}
+
+function pullPlain(outputs: readonly Tensor[], seeds: readonly Tensor[] | undefined, xs: readonly Tensor[], createGraph: boolean): Tensor[] {
   const live = outputs.map((_, k) => k).filter((k) => outputs[k]!.requiresGrad);
   if (live.length === 0 || xs.length === 0) return zerosFor(xs);
   return gradients(

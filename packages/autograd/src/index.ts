@@ -76,6 +76,9 @@ export {
   type Arg, type Argnums, type ArgnumsOption, type NoArgnums, type GradsAt, type PerArgument, type ValueAndGrad, type VjpResult, type JvpResult, type HvpResult,
 } from './functional.js';
 export { checkpoint, type CheckpointOptions } from './checkpoint.js';
+// Vectorising map and the transforms built on it.
+export { vmap, type VmapOptions, type Axes, type Randomness } from './vmap/vmap.js';
+export { jacrev } from './vmap/jacrev.js';
 export { retainedBytes } from './retained.js';
 // Structures of tensors (pytrees), shared by every transform.
 export {

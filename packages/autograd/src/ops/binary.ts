@@ -8,6 +8,7 @@ import { isFloat, makeOutput, Tensor, type OutputOptions, type TensorLike } from
 import { floatOperands, operands } from './operands.js';
 import { where } from './where.js';
 import { zerosLike } from '../creation.js';
+import { primitive } from '../engine/dispatch.js';
 
 // What each VJP below reads (makeOutput's `saves`: one list per input), built once.
 const READS_NOTHING: OutputOptions = { saves: [[], []] };
@@ -60,14 +61,14 @@ function broadcastInt(t: Tensor, shape: Shape): Int32Array {
  * @throws DTypeError if float32 meets float64 (PyTorch would promote); a number takes the tensor's dtype.
  * @example add(x, 1)
  */
-export function add(a: TensorLike, b: TensorLike): Tensor {
+export const add = primitive('add', { kind: 'binary' }, function (a: TensorLike, b: TensorLike): Tensor {
   const [x, y] = operands('add', a, b);
   const { data, shape } = binaryForward('add', 'add', x, y);
   return makeOutput('add', data, shape, [x, y], (g) => [
     x.requiresGrad ? g : null,
     y.requiresGrad ? g : null,
   ], READS_NOTHING);
-}
+});
 
 /**
  * Elementwise `a - b` with broadcasting.
@@ -75,14 +76,14 @@ export function add(a: TensorLike, b: TensorLike): Tensor {
  * @throws DTypeError if float32 meets float64 (PyTorch would promote); a number takes the tensor's dtype.
  * @example sub(x, y)
  */
-export function sub(a: TensorLike, b: TensorLike): Tensor {
+export const sub = primitive('sub', { kind: 'binary' }, function (a: TensorLike, b: TensorLike): Tensor {
   const [x, y] = operands('sub', a, b);
   const { data, shape } = binaryForward('sub', 'sub', x, y);
   return makeOutput('sub', data, shape, [x, y], (g) => [
     x.requiresGrad ? g : null,
     y.requiresGrad ? g.neg() : null,
   ], READS_NOTHING);
-}
+});
 
 /**
  * Elementwise `a * b` with broadcasting.
@@ -90,14 +91,14 @@ export function sub(a: TensorLike, b: TensorLike): Tensor {
  * @throws DTypeError if float32 meets float64 (PyTorch would promote); a number takes the tensor's dtype.
  * @example mul(x, 2)
  */
-export function mul(a: TensorLike, b: TensorLike): Tensor {
+export const mul = primitive('mul', { kind: 'binary' }, function (a: TensorLike, b: TensorLike): Tensor {
   const [x, y] = operands('mul', a, b);
   const { data, shape } = binaryForward('mul', 'mul', x, y);
   return makeOutput('mul', data, shape, [x, y], (g) => [
     x.requiresGrad ? g.mul(y) : null,
     y.requiresGrad ? g.mul(x) : null,
   ], READS_OTHER);
-}
+});
 
 /**
  * Elementwise `a / b` with broadcasting.
@@ -105,7 +106,7 @@ export function mul(a: TensorLike, b: TensorLike): Tensor {
  * @throws DTypeError if float32 meets float64 (PyTorch would promote); a number takes the tensor's dtype.
  * @example div(x, y)
  */
-export function div(a: TensorLike, b: TensorLike): Tensor {
+export const div = primitive('div', { kind: 'binary' }, function (a: TensorLike, b: TensorLike): Tensor {
   const [x, y] = floatOperands('div', a, b);
   const { data, shape } = binaryForward('div', 'div', x, y);
   return makeOutput('div', data, shape, [x, y], (g, out) => [
@@ -113,7 +114,7 @@ export function div(a: TensorLike, b: TensorLike): Tensor {
     // d(x/y)/dy = -(x/y)/y
     y.requiresGrad ? g.mul(out).div(y).neg() : null,
   ], READS_DIV);
-}
+});
 
 /**
  * Elementwise `a ** b` with broadcasting. A number exponent takes a path without the
@@ -122,7 +123,7 @@ export function div(a: TensorLike, b: TensorLike): Tensor {
  * @throws DTypeError if float32 meets float64 (PyTorch would promote); a number takes the tensor's dtype.
  * @example pow(x, 3)
  */
-export function pow(a: TensorLike, b: TensorLike): Tensor {
+export const pow = primitive('pow', { kind: 'binary' }, function (a: TensorLike, b: TensorLike): Tensor {
   const [x, y] = operands('pow', a, b);
   const { data, shape } = binaryForward('pow', 'pow', x, y);
   if (typeof b === 'number') {
@@ -138,7 +139,7 @@ export function pow(a: TensorLike, b: TensorLike): Tensor {
     x.requiresGrad ? where(y.eq(0), 0, g.mul(y).mul(x.pow(y.sub(1)))) : null,
     y.requiresGrad ? g.mul(where(x.eq(0).mul(y.ge(0)), 0, out.mul(x.log()))) : null,
   ], READS_POW);
-}
+});
 
 /**
  * Gradient routing for maximum/minimum (PyTorch's rule): each side gets the whole gradient
@@ -166,14 +167,14 @@ function extremum(op: 'maximum' | 'minimum', a: TensorLike, b: TensorLike): Tens
  * @throws DTypeError if float32 meets float64 (PyTorch would promote); a number takes the tensor's dtype.
  * @example atan2(y, x)
  */
-export function atan2(a: TensorLike, b: TensorLike): Tensor {
+export const atan2 = primitive('atan2', { kind: 'binary' }, function (a: TensorLike, b: TensorLike): Tensor {
   const [x, y] = floatOperands('atan2', a, b);
   const { data, shape } = binaryForward('atan2', 'atan2', x, y);
   return makeOutput('atan2', data, shape, [x, y], (g) => {
     const r = x.square().add(y.square()).reciprocal();
     return [x.requiresGrad ? g.mul(y).mul(r) : null, y.requiresGrad ? g.mul(x.neg()).mul(r) : null];
   }, READS_BOTH);
-}
+});
 
 /**
  * Elementwise `√(a² + b²)` without overflow or underflow in the squares, with broadcasting, as
@@ -183,14 +184,14 @@ export function atan2(a: TensorLike, b: TensorLike): Tensor {
  * @throws DTypeError if float32 meets float64 (PyTorch would promote); a number takes the tensor's dtype.
  * @example hypot(x, y)
  */
-export function hypot(a: TensorLike, b: TensorLike): Tensor {
+export const hypot = primitive('hypot', { kind: 'binary' }, function (a: TensorLike, b: TensorLike): Tensor {
   const [x, y] = floatOperands('hypot', a, b);
   const { data, shape } = binaryForward('hypot', 'hypot', x, y);
   return makeOutput('hypot', data, shape, [x, y], (g, h) => [
     x.requiresGrad ? g.mul(x).div(h) : null,
     y.requiresGrad ? g.mul(y).div(h) : null,
   ]);
-}
+});
 
 /**
  * Elementwise `log(e^a + e^b)`, computed as max(a, b) + log1p(e^-|a - b|) as PyTorch does, so it
@@ -200,14 +201,14 @@ export function hypot(a: TensorLike, b: TensorLike): Tensor {
  * @throws DTypeError if float32 meets float64 (PyTorch would promote); a number takes the tensor's dtype.
  * @example logaddexp(logP, logQ)
  */
-export function logaddexp(a: TensorLike, b: TensorLike): Tensor {
+export const logaddexp = primitive('logaddexp', { kind: 'binary' }, function (a: TensorLike, b: TensorLike): Tensor {
   const [x, y] = floatOperands('logaddexp', a, b);
   const { data, shape } = binaryForward('logaddexp', 'logaddexp', x, y);
   return makeOutput('logaddexp', data, shape, [x, y], (g) => [
     x.requiresGrad ? g.div(y.sub(x).exp().add(1)) : null,
     y.requiresGrad ? g.div(x.sub(y).exp().add(1)) : null,
   ]);
-}
+});
 
 /**
  * Elementwise `a·log(b)`, 0 where a = 0 (whatever b, even 0 or Infinity) except NaN where b is NaN,
@@ -217,14 +218,14 @@ export function logaddexp(a: TensorLike, b: TensorLike): Tensor {
  * @throws DTypeError if float32 meets float64 (PyTorch would promote); a number takes the tensor's dtype.
  * @example xlogy(p, q)
  */
-export function xlogy(a: TensorLike, b: TensorLike): Tensor {
+export const xlogy = primitive('xlogy', { kind: 'binary' }, function (a: TensorLike, b: TensorLike): Tensor {
   const [x, y] = floatOperands('xlogy', a, b);
   const { data, shape } = binaryForward('xlogy', 'xlogy', x, y);
   return makeOutput('xlogy', data, shape, [x, y], (g) => [
     x.requiresGrad ? where(x.eq(0).mul(y.le(0)), 0, xlogy(g, y)) : null,
     y.requiresGrad ? g.mul(x).div(y) : null,
   ]);
-}
+});
 
 /**
  * Elementwise magnitude of a with the sign of b (-0 counts as negative; a NaN in b reads as
@@ -234,14 +235,14 @@ export function xlogy(a: TensorLike, b: TensorLike): Tensor {
  * @throws DTypeError if float32 meets float64 (PyTorch would promote); a number takes the tensor's dtype.
  * @example copysign(x, s)
  */
-export function copysign(a: TensorLike, b: TensorLike): Tensor {
+export const copysign = primitive('copysign', { kind: 'binary' }, function (a: TensorLike, b: TensorLike): Tensor {
   const [x, y] = floatOperands('copysign', a, b);
   const { data, shape } = binaryForward('copysign', 'copysign', x, y);
   return makeOutput('copysign', data, shape, [x, y], (g, out) => [
     x.requiresGrad ? g.mul(where(x.eq(0), 0, out.div(x))) : null,
     y.requiresGrad ? zerosLike(g) : null,
   ]);
-}
+});
 
 /**
  * Elementwise C fmod: `a - trunc(a/b)·b` computed exactly, with the sign of a (the dividend), as
@@ -250,14 +251,14 @@ export function copysign(a: TensorLike, b: TensorLike): Tensor {
  * @throws DTypeError if float32 meets float64 (PyTorch would promote); a number takes the tensor's dtype.
  * @example fmod(x, 2)
  */
-export function fmod(a: TensorLike, b: TensorLike): Tensor {
+export const fmod = primitive('fmod', { kind: 'binary' }, function (a: TensorLike, b: TensorLike): Tensor {
   const [x, y] = operands('fmod', a, b);
   const { data, shape } = binaryForward('fmod', 'fmod', x, y);
   return makeOutput('fmod', data, shape, [x, y], (g) => [
     x.requiresGrad ? g : null,
     y.requiresGrad ? g.mul(x.div(y).trunc()).neg() : null,
   ]);
-}
+});
 
 /**
  * a // b as PyTorch (and Python) compute it: (a - fmod(a, b))/b, one less where fmod was moved into
@@ -277,14 +278,14 @@ function floorDivide(x: Tensor, y: Tensor): Tensor {
  * @throws DTypeError if float32 meets float64 (PyTorch would promote); a number takes the tensor's dtype.
  * @example remainder(x, 2)
  */
-export function remainder(a: TensorLike, b: TensorLike): Tensor {
+export const remainder = primitive('remainder', { kind: 'binary' }, function (a: TensorLike, b: TensorLike): Tensor {
   const [x, y] = operands('remainder', a, b);
   const { data, shape } = binaryForward('remainder', 'remainder', x, y);
   return makeOutput('remainder', data, shape, [x, y], (g) => [
     x.requiresGrad ? g : null,
     y.requiresGrad ? g.mul(floorDivide(x, y)).neg() : null,
   ]);
-}
+});
 
 /**
  * Elementwise maximum; ties split the gradient evenly.
@@ -292,9 +293,9 @@ export function remainder(a: TensorLike, b: TensorLike): Tensor {
  * @throws DTypeError if float32 meets float64 (PyTorch would promote); a number takes the tensor's dtype.
  * @example maximum(x, 0)
  */
-export function maximum(a: TensorLike, b: TensorLike): Tensor {
+export const maximum = primitive('maximum', { kind: 'binary' }, function (a: TensorLike, b: TensorLike): Tensor {
   return extremum('maximum', a, b);
-}
+});
 
 /**
  * Elementwise minimum; ties split the gradient evenly.
@@ -302,6 +303,6 @@ export function maximum(a: TensorLike, b: TensorLike): Tensor {
  * @throws DTypeError if float32 meets float64 (PyTorch would promote); a number takes the tensor's dtype.
  * @example minimum(x, y)
  */
-export function minimum(a: TensorLike, b: TensorLike): Tensor {
+export const minimum = primitive('minimum', { kind: 'binary' }, function (a: TensorLike, b: TensorLike): Tensor {
   return extremum('minimum', a, b);
-}
+});

@@ -2,6 +2,7 @@ import { allocate, isDType, isFloatDType, DTYPE_NAMES, type DType } from '../dty
 import { ArgumentError, DTypeError } from '../errors.js';
 import { formatShape } from '../shape.js';
 import { constant, expectTensor, makeOutput, type Tensor } from '../tensor.js';
+import { primitive } from '../engine/dispatch.js';
 
 /**
  * The same values in another dtype. Between float32 and float64 the gradient is cast back.
@@ -12,7 +13,7 @@ import { constant, expectTensor, makeOutput, type Tensor } from '../tensor.js';
  * (PyTorch leaves those undefined), naming the first such element.
  * @example toDtype(x, 'float64'); toDtype(labels, 'int32')
  */
-export function toDtype(input: Tensor, dtype: DType): Tensor {
+export const toDtype = primitive('toDtype', { kind: 'unary' }, function (input: Tensor, dtype: DType): Tensor {
   const x = expectTensor('toDtype', 'input', input);
   if (!isDType(dtype)) throw new DTypeError(`toDtype: unknown dtype ${JSON.stringify(dtype)} (use ${DTYPE_NAMES})`);
   if (dtype === x.dtype) return x;
@@ -36,4 +37,4 @@ export function toDtype(input: Tensor, dtype: DType): Tensor {
   if (!isFloatDType(dtype) || !isFloatDType(x.dtype)) return constant(out, x.shape);
   const from = x.dtype;
   return makeOutput('toDtype', out, x.shape, [x], (g) => [toDtype(g, from)], { saves: [[]] });
-}
+});

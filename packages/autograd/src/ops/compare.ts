@@ -6,6 +6,7 @@ import { constant, expectTensor, isFloat, type Tensor, type TensorLike } from '.
 import { binaryForward } from './binary.js';
 import { asDType, operands } from './operands.js';
 import { max, min } from './reduce.js';
+import { primitive } from '../engine/dispatch.js';
 
 /**
  * A comparison: a bool tensor, never on the graph. Integer and bool operands compare exactly in
@@ -26,32 +27,32 @@ function comparison(kind: BinaryKind, a: TensorLike, b: TensorLike): Tensor {
  * @throws ShapeError and DTypeError as `add`.
  * @example eq(x, 0)
  */
-export function eq(a: TensorLike, b: TensorLike): Tensor { return comparison('eq', a, b); }
+export const eq = primitive('eq', { kind: 'binary' }, function (a: TensorLike, b: TensorLike): Tensor { return comparison('eq', a, b); });
 /**
  * True where `a != b` (a bool tensor, no gradient).
  * @throws ShapeError and DTypeError as `add`.
  */
-export function ne(a: TensorLike, b: TensorLike): Tensor { return comparison('ne', a, b); }
+export const ne = primitive('ne', { kind: 'binary' }, function (a: TensorLike, b: TensorLike): Tensor { return comparison('ne', a, b); });
 /**
  * True where `a < b` (a bool tensor, no gradient).
  * @throws ShapeError and DTypeError as `add`.
  */
-export function lt(a: TensorLike, b: TensorLike): Tensor { return comparison('lt', a, b); }
+export const lt = primitive('lt', { kind: 'binary' }, function (a: TensorLike, b: TensorLike): Tensor { return comparison('lt', a, b); });
 /**
  * True where `a <= b` (a bool tensor, no gradient).
  * @throws ShapeError and DTypeError as `add`.
  */
-export function le(a: TensorLike, b: TensorLike): Tensor { return comparison('le', a, b); }
+export const le = primitive('le', { kind: 'binary' }, function (a: TensorLike, b: TensorLike): Tensor { return comparison('le', a, b); });
 /**
  * True where `a > b` (a bool tensor, no gradient).
  * @throws ShapeError and DTypeError as `add`.
  */
-export function gt(a: TensorLike, b: TensorLike): Tensor { return comparison('gt', a, b); }
+export const gt = primitive('gt', { kind: 'binary' }, function (a: TensorLike, b: TensorLike): Tensor { return comparison('gt', a, b); });
 /**
  * True where `a >= b` (a bool tensor, no gradient).
  * @throws ShapeError and DTypeError as `add`.
  */
-export function ge(a: TensorLike, b: TensorLike): Tensor { return comparison('ge', a, b); }
+export const ge = primitive('ge', { kind: 'binary' }, function (a: TensorLike, b: TensorLike): Tensor { return comparison('ge', a, b); });
 
 /** Both operands as bools (non-zero is true), broadcast, combined by `f`. */
 function logical(op: string, a: TensorLike, b: TensorLike, f: (trues: number) => number): Tensor {
@@ -68,32 +69,32 @@ function logical(op: string, a: TensorLike, b: TensorLike, f: (trues: number) =>
  * @throws ShapeError as `add`.
  * @example logicalAnd(x.gt(0), x.lt(1))
  */
-export function logicalAnd(a: TensorLike, b: TensorLike): Tensor { return logical('logicalAnd', a, b, (s) => (s === 2 ? 1 : 0)); }
+export const logicalAnd = primitive('logicalAnd', { kind: 'binary' }, function (a: TensorLike, b: TensorLike): Tensor { return logical('logicalAnd', a, b, (s) => (s === 2 ? 1 : 0)); });
 /**
  * Elementwise OR of `a` and `b` read as bools, broadcast: a bool tensor.
  * @throws ShapeError as `add`.
  * @example logicalOr(isNan(x), isInf(x))
  */
-export function logicalOr(a: TensorLike, b: TensorLike): Tensor { return logical('logicalOr', a, b, (s) => (s > 0 ? 1 : 0)); }
+export const logicalOr = primitive('logicalOr', { kind: 'binary' }, function (a: TensorLike, b: TensorLike): Tensor { return logical('logicalOr', a, b, (s) => (s > 0 ? 1 : 0)); });
 /**
  * Elementwise XOR of `a` and `b` read as bools, broadcast: a bool tensor.
  * @throws ShapeError as `add`.
  * @example logicalXor(a, b)
  */
-export function logicalXor(a: TensorLike, b: TensorLike): Tensor { return logical('logicalXor', a, b, (s) => (s === 1 ? 1 : 0)); }
+export const logicalXor = primitive('logicalXor', { kind: 'binary' }, function (a: TensorLike, b: TensorLike): Tensor { return logical('logicalXor', a, b, (s) => (s === 1 ? 1 : 0)); });
 
 /**
  * Elementwise NOT of `x` read as bools (zero is false): a bool tensor.
  * @throws ArgumentError if the argument is not a Tensor.
  * @example logicalNot(mask)
  */
-export function logicalNot(x: Tensor): Tensor {
+export const logicalNot = primitive('logicalNot', { kind: 'unary' }, function (x: Tensor): Tensor {
   const t = expectTensor('logicalNot', 'input', x);
   const out = allocate('bool', t.size, 'logicalNot', t.shape);
   const d = t.data;
   for (let i = 0; i < out.length; i++) out[i] = d[i] === 0 ? 1 : 0;
   return constant(out, t.shape);
-}
+});
 
 /**
  * Whether any element over `axis` (all axes by default) is non-zero: a bool tensor, false over
@@ -101,9 +102,9 @@ export function logicalNot(x: Tensor): Tensor {
  * @throws ShapeError if an axis is out of range or repeated.
  * @example isNan(x).any().item()
  */
-export function any(x: Tensor, axis?: number | readonly number[], keepdims = false): Tensor {
+export const any = primitive('any', { kind: 'reduction', axisArg: 1, absent: 'all' }, function (x: Tensor, axis?: number | readonly number[], keepdims = false): Tensor {
   return boolReduce('any', x, axis, keepdims);
-}
+});
 
 /**
  * Whether every element over `axis` (all axes by default) is non-zero: a bool tensor, true over
@@ -111,9 +112,9 @@ export function any(x: Tensor, axis?: number | readonly number[], keepdims = fal
  * @throws ShapeError if an axis is out of range or repeated.
  * @example x.ge(0).all().item()
  */
-export function all(x: Tensor, axis?: number | readonly number[], keepdims = false): Tensor {
+export const all = primitive('all', { kind: 'reduction', axisArg: 1, absent: 'all' }, function (x: Tensor, axis?: number | readonly number[], keepdims = false): Tensor {
   return boolReduce('all', x, axis, keepdims);
-}
+});
 
 function boolReduce(op: 'any' | 'all', x: Tensor, axis: number | readonly number[] | undefined, keepdims: boolean): Tensor {
   const t = asDType(expectTensor(op, 'input', x), 'bool');

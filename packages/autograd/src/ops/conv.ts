@@ -7,6 +7,7 @@ import { expectFloat, floatInput, makeOutput, type FloatTensor, type Tensor } fr
 import { checkSameDType } from './operands.js';
 import { sum } from './reduce.js';
 import { reshape } from './shape.js';
+import { primitive } from '../engine/dispatch.js';
 
 /** A convolution's geometry and its group count: what the three convolution ops share. */
 interface ConvSpec extends ConvGeometry {
@@ -272,18 +273,18 @@ function convolveTransposed(op: string, rank: number, input: Tensor, weight: Ten
  * @throws DTypeError if the dtypes differ.
  * @example conv2d(x, w, b, { stride: 2, padding: 1 }) // x [64, 3, 32, 32], w [16, 3, 3, 3] -> [64, 16, 16, 16]
  */
-export function conv2d(input: Tensor, weight: Tensor, bias?: Tensor | null, options: ConvOptions = {}): Tensor {
+export const conv2d = primitive('conv2d', { kind: 'other', rule: 'conv' }, function (input: Tensor, weight: Tensor, bias?: Tensor | null, options: ConvOptions = {}): Tensor {
   return convolve('conv2d', 2, input, weight, bias, options);
-}
+});
 
 /**
  * 1-D convolution (PyTorch's F.conv1d) of input [n, c, l] (or [c, l]) by weight [o, c/groups, k],
  * plus bias [o]: the result is [n, o, ol]. Options and errors as `conv2d`.
  * @example conv1d(x, w, null, { padding: 'same' }) // x [8, 4, 100], w [6, 4, 5] -> [8, 6, 100]
  */
-export function conv1d(input: Tensor, weight: Tensor, bias?: Tensor | null, options: ConvOptions = {}): Tensor {
+export const conv1d = primitive('conv1d', { kind: 'other', rule: 'conv' }, function (input: Tensor, weight: Tensor, bias?: Tensor | null, options: ConvOptions = {}): Tensor {
   return convolve('conv1d', 1, input, weight, bias, options);
-}
+});
 
 /**
  * Transposed 2-D convolution (PyTorch's F.conv_transpose2d): the adjoint of `conv2d` in its
@@ -295,18 +296,18 @@ export function conv1d(input: Tensor, weight: Tensor, bias?: Tensor | null, opti
  * @throws ArgumentError for options out of range, or outputPadding not below the stride or the dilation.
  * @example convTranspose2d(x, w, null, { stride: 2, padding: 1, outputPadding: 1 }) // [1, 8, 4, 4] by [8, 3, 3, 3] -> [1, 3, 8, 8]
  */
-export function convTranspose2d(input: Tensor, weight: Tensor, bias?: Tensor | null, options: ConvTransposeOptions = {}): Tensor {
+export const convTranspose2d = primitive('convTranspose2d', { kind: 'other', rule: 'conv' }, function (input: Tensor, weight: Tensor, bias?: Tensor | null, options: ConvTransposeOptions = {}): Tensor {
   return convolveTransposed('convTranspose2d', 2, input, weight, bias, options);
-}
+});
 
 /**
  * Transposed 1-D convolution (PyTorch's F.conv_transpose1d) of input [n, cin, l] (or [cin, l])
  * by weight [cin, cout/groups, k]: the result is [n, cout, ol]. Options and errors as `convTranspose2d`.
  * @example convTranspose1d(x, w, null, { stride: 2 }) // [2, 4, 10] by [4, 3, 3] -> [2, 3, 21]
  */
-export function convTranspose1d(input: Tensor, weight: Tensor, bias?: Tensor | null, options: ConvTransposeOptions = {}): Tensor {
+export const convTranspose1d = primitive('convTranspose1d', { kind: 'other', rule: 'conv' }, function (input: Tensor, weight: Tensor, bias?: Tensor | null, options: ConvTransposeOptions = {}): Tensor {
   return convolveTransposed('convTranspose1d', 1, input, weight, bias, options);
-}
+});
 
 /** im2col as an op: x [n, c, h, w] to [n, c·kh·kw, blocks]; its VJP is `foldOp`. */
 function unfoldOp(x: FloatTensor, s: ConvSpec): Tensor {
@@ -364,14 +365,14 @@ function blockSpec(op: string, size: number[], kernelSize: SpatialArg, options: 
  * @throws ArgumentError for a kernel, stride or dilation below 1 or a negative padding.
  * @example unfold(x, 3, { padding: 1 }) // [1, 2, 4, 4] -> [1, 18, 16]
  */
-export function unfold(input: Tensor, kernelSize: SpatialArg, options: UnfoldOptions = {}): Tensor {
+export const unfold = primitive('unfold', { kind: 'other', rule: 'conv' }, function (input: Tensor, kernelSize: SpatialArg, options: UnfoldOptions = {}): Tensor {
   const x = floatInput('unfold', 'input', input);
   if (x.ndim !== 3 && x.ndim !== 4) throw new ShapeError(`unfold: input must be 3-D or 4-D, got ${formatShape(x.shape)}`);
   const x4 = expectFloat('unfold', x.ndim === 3 ? reshape(x, [1, ...x.shape]) : x);
   const spec = blockSpec('unfold', [x4.shape[2]!, x4.shape[3]!], kernelSize, options, x.shape);
   const y = unfoldOp(x4, spec);
   return x.ndim === 3 ? reshape(y, y.shape.slice(1)) : y;
-}
+});
 
 /**
  * Sums sliding blocks back into an image (col2im, PyTorch's F.fold): input [n, c·kh·kw, L] (or
@@ -380,7 +381,7 @@ export function unfold(input: Tensor, kernelSize: SpatialArg, options: UnfoldOpt
  * of blocks outputSize holds.
  * @example fold(cols, [4, 4], 3, { padding: 1 }) // [1, 18, 16] -> [1, 2, 4, 4]
  */
-export function fold(input: Tensor, outputSize: SpatialArg, kernelSize: SpatialArg, options: UnfoldOptions = {}): Tensor {
+export const fold = primitive('fold', { kind: 'other', rule: 'conv' }, function (input: Tensor, outputSize: SpatialArg, kernelSize: SpatialArg, options: UnfoldOptions = {}): Tensor {
   const u = floatInput('fold', 'input', input);
   if (u.ndim !== 2 && u.ndim !== 3) throw new ShapeError(`fold: input must be 2-D or 3-D, got ${formatShape(u.shape)}`);
   const u3 = expectFloat('fold', u.ndim === 2 ? reshape(u, [1, ...u.shape]) : u);
@@ -395,4 +396,4 @@ export function fold(input: Tensor, outputSize: SpatialArg, kernelSize: SpatialA
   }
   const y = foldOp(u3, u3.shape[1]! / kk, spec);
   return u.ndim === 2 ? reshape(y, y.shape.slice(1)) : y;
-}
+});

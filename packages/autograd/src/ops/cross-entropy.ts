@@ -7,6 +7,7 @@ import { checkSameDType } from './operands.js';
 import { logSoftmax, softmax } from './softmax.js';
 import { sum } from './reduce.js';
 import { reshape } from './shape.js';
+import { primitive } from '../engine/dispatch.js';
 
 /** How `crossEntropy` combines the per-sample losses. */
 export type CrossEntropyReduction = 'mean' | 'sum' | 'none';
@@ -30,7 +31,7 @@ export interface CrossEntropyOpOptions {
  * are a float or bool tensor (PyTorch requires an integer tensor too).
  * @example crossEntropy(logits, [2, 0, 1]) // mean loss of 3 samples
  */
-export function crossEntropy(logits: Tensor, target: Tensor | ArrayLike<number>, options: CrossEntropyOpOptions = {}): Tensor {
+export const crossEntropy = primitive('crossEntropy', { kind: 'other', rule: 'crossEntropy' }, function (logits: Tensor, target: Tensor | ArrayLike<number>, options: CrossEntropyOpOptions = {}): Tensor {
   const op = 'crossEntropy';
   const x = floatInput(op, 'logits', logits);
   const { reduction = 'mean' } = options;
@@ -67,7 +68,7 @@ export function crossEntropy(logits: Tensor, target: Tensor | ArrayLike<number>,
     if (probs === null) return [dLogits];
     return [dLogits, probs.requiresGrad ? probsGrad(x, g, target) : null];
   }, { saves: probs === null ? [[0]] : [[0, 1], [0]] });
-}
+});
 
 /** What the gradient ops need of the forward: the target and each row's shift and log-sum. */
 interface Target {

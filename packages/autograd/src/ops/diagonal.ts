@@ -4,6 +4,7 @@ import { inverseMap, stridedMap, triangleMap } from '../kernels/layout.js';
 import { expectTensor, type Tensor } from '../tensor.js';
 import { checkMapSize, takeByMap } from './index-map.js';
 import { sum } from './reduce.js';
+import { primitive } from '../engine/dispatch.js';
 
 function checkOffset(op: string, name: string, k: number): void {
   if (typeof k !== 'number' || !Number.isInteger(k)) throw new ArgumentError(`${op}: ${name} must be an integer, got ${String(k)}`);
@@ -23,9 +24,9 @@ function triangle(op: 'tril' | 'triu', input: Tensor, diagonal: number): Tensor 
  * @throws ShapeError if the input has fewer than 2 dimensions.
  * @throws ArgumentError if `diagonal` is not an integer.
  */
-export function tril(input: Tensor, diagonal = 0): Tensor {
+export const tril = primitive('tril', { kind: 'layout', rule: 'matrix' }, function (input: Tensor, diagonal = 0): Tensor {
   return triangle('tril', input, diagonal);
-}
+});
 
 /**
  * The upper triangle of each matrix of the last two axes: elements with column - row >= `diagonal`
@@ -33,9 +34,9 @@ export function tril(input: Tensor, diagonal = 0): Tensor {
  * @throws ShapeError if the input has fewer than 2 dimensions.
  * @throws ArgumentError if `diagonal` is not an integer.
  */
-export function triu(input: Tensor, diagonal = 0): Tensor {
+export const triu = primitive('triu', { kind: 'layout', rule: 'matrix' }, function (input: Tensor, diagonal = 0): Tensor {
   return triangle('triu', input, diagonal);
-}
+});
 
 /** Shape, strides and start of the diagonal view of x (its axes a and b dropped, the diagonal last). */
 function diagonalView(shape: readonly number[], offset: number, a: number, b: number): { outShape: number[]; strides: number[]; base: number } {
@@ -66,14 +67,14 @@ function checkTwoAxes(op: string, dim1: number, dim2: number, ndim: number, shap
  * @throws ArgumentError if `offset` is not an integer.
  * @example diagonal(x, 0, -2, -1) // the main diagonals of a batch of matrices
  */
-export function diagonal(input: Tensor, offset = 0, dim1 = 0, dim2 = 1): Tensor {
+export const diagonal = primitive('diagonal', { kind: 'layout', rule: 'diag' }, function (input: Tensor, offset = 0, dim1 = 0, dim2 = 1): Tensor {
   const x = expectTensor('diagonal', 'input', input);
   checkOffset('diagonal', 'offset', offset);
   if (x.ndim < 2) throw new ShapeError(`diagonal: input must have at least 2 dimensions, got shape ${formatShape(x.shape)}`);
   const [a, b] = checkTwoAxes('diagonal', dim1, dim2, x.ndim, x.shape);
   const view = diagonalView(x.shape, offset, a, b);
   return takeByMap('diagonal', x, stridedMap(view.outShape, view.strides, view.base), view.outShape);
-}
+});
 
 /**
  * Matrices with the last axis of the input on their diagonal at `offset`, zeros elsewhere, as
@@ -83,7 +84,7 @@ export function diagonal(input: Tensor, offset = 0, dim1 = 0, dim2 = 1): Tensor 
  * @throws ArgumentError if `offset` is not an integer.
  * @example diagEmbed(tensor([1, 2])) // [[1, 0], [0, 2]]
  */
-export function diagEmbed(input: Tensor, offset = 0, dim1 = -2, dim2 = -1): Tensor {
+export const diagEmbed = primitive('diagEmbed', { kind: 'layout', rule: 'diag' }, function (input: Tensor, offset = 0, dim1 = -2, dim2 = -1): Tensor {
   const x = expectTensor('diagEmbed', 'input', input);
   checkOffset('diagEmbed', 'offset', offset);
   if (x.ndim === 0) throw new ShapeError('diagEmbed: input must have at least 1 dimension, got shape []');
@@ -97,7 +98,7 @@ export function diagEmbed(input: Tensor, offset = 0, dim1 = -2, dim2 = -1): Tens
   const view = diagonalView(outShape, offset, a, b);
   const map = inverseMap(stridedMap(view.outShape, view.strides, view.base), sizeOf(outShape));
   return takeByMap('diagEmbed', x, map, outShape);
-}
+});
 
 /**
  * As `torch.diag`: of a 1-D tensor, the square matrix with it on diagonal `offset`; of a 2-D
@@ -106,20 +107,20 @@ export function diagEmbed(input: Tensor, offset = 0, dim1 = -2, dim2 = -1): Tens
  * @throws ArgumentError if `offset` is not an integer.
  * @example diag(tensor([1, 2]), 1) // [[0, 1, 0], [0, 0, 2], [0, 0, 0]]
  */
-export function diag(input: Tensor, offset = 0): Tensor {
+export const diag = primitive('diag', { kind: 'layout', rule: 'diag' }, function (input: Tensor, offset = 0): Tensor {
   const x = expectTensor('diag', 'input', input);
   if (x.ndim === 1) return diagEmbed(x, offset, 0, 1);
   if (x.ndim === 2) return diagonal(x, offset, 0, 1);
   throw new ShapeError(`diag: input must be 1-D or 2-D, got shape ${formatShape(x.shape)}`);
-}
+});
 
 /**
  * The sum of the main diagonal of a 2-D tensor, as `torch.trace`.
  * @throws ShapeError if the input is not 2-D.
  * @example trace(eye(3)) // 3
  */
-export function trace(input: Tensor): Tensor {
+export const trace = primitive('trace', { kind: 'layout', rule: 'diag' }, function (input: Tensor): Tensor {
   const x = expectTensor('trace', 'input', input);
   if (x.ndim !== 2) throw new ShapeError(`trace: input must be 2-D, got shape ${formatShape(x.shape)}`);
   return sum(diagonal(x));
-}
+});

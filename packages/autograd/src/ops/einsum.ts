@@ -6,6 +6,7 @@ import { gather } from './gather.js';
 import { matmulT } from './matmul.js';
 import { sum } from './reduce.js';
 import { permute, reshape } from './shape.js';
+import { primitive } from '../engine/dispatch.js';
 
 // Letters are labels 0..51 (A-Z, then a-z); the axes an ellipsis stands for are 52, 53, ...,
 // counted from the left of the widest ellipsis, so they line up from the right as broadcasting does.
@@ -71,7 +72,7 @@ function parseSubscripts(equation: string, part: string): Subscripts {
  * @example einsum('bij,bjk->bik', a, b)
  * @example einsum('i,i->', x, y) // dot product
  */
-export function einsum(equation: string, ...operands: Tensor[]): Tensor {
+export const einsum = primitive('einsum', { kind: 'contraction', rule: 'einsum' }, function (equation: string, ...operands: Tensor[]): Tensor {
   if (typeof equation !== 'string') throw new ArgumentError(`einsum: the equation must be a string, got ${typeof equation}`);
   const given = operands.map((t, i) => expectTensor('einsum', `operands[${i}]`, t));
   if (given.length === 0) throw new ArgumentError(`einsum: '${equation}' needs at least one operand`);
@@ -85,7 +86,7 @@ export function einsum(equation: string, ...operands: Tensor[]): Tensor {
     plans.set(key, found);
   }
   return run(found, xs);
-}
+});
 
 /** Plans by equation and operand shapes; cleared when full (a loop reuses a handful). */
 const plans = new Map<string, Plan>();

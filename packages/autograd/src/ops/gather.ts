@@ -4,6 +4,7 @@ import { formatShape, normalizeAxis } from '../shape.js';
 import { gatherAlong, scatterAlong } from '../kernels/indexing.js';
 import { expectFloat, expectTensor, makeOutput, Tensor, type FloatTensor, type NestedArray } from '../tensor.js';
 import { tensor } from '../creation.js';
+import { primitive } from '../engine/dispatch.js';
 
 /**
  * Integer indices with their shape, checked against the size of the gathered axis: an int32
@@ -86,11 +87,11 @@ export const kernelShape = (shape: readonly number[]): readonly number[] => (sha
  * @throws DTypeError if `index` is a tensor but not int32.
  * @example gather(logProbs, 1, [[2], [0]]) // picks column 2 of row 0 and column 0 of row 1
  */
-export function gather(input: Tensor, axis: number, index: Tensor | NestedArray): Tensor {
+export const gather = primitive('gather', { kind: 'layout', rule: 'gather' }, function (input: Tensor, axis: number, index: Tensor | NestedArray): Tensor {
   const x = expectTensor('gather', 'input', input);
   const idx = axisIndex('gather', x.shape, axis, index);
   return gatherIndexed(x, idx);
-}
+});
 
 /** gather with an index already checked: what the indexing ops compose. */
 export function gatherIndexed(x: Tensor, idx: AxisIndex): Tensor {

@@ -10,6 +10,7 @@ import { axisIndex, gatherIndexed, kernelShape, toIndex, type AxisIndex } from '
 import { reshape, slice } from './shape.js';
 import { where } from './where.js';
 import { toDtype } from './cast.js';
+import { primitive } from '../engine/dispatch.js';
 
 // Indexing and scatter ops. Two pairs of primitives carry hand-written VJPs, each the other's
 // adjoint: gather/scatter-add along an axis (ops/gather.ts and scatterAdd here) and
@@ -78,13 +79,13 @@ function fitTo(src: Tensor, shape: readonly number[]): Tensor {
  * @throws DTypeError for an index tensor that is not int32, or src of another dtype than the input.
  * @example scatterAdd(zeros([3]), 0, [0, 2, 0], tensor([1, 2, 3])) // [4, 0, 2]
  */
-export function scatterAdd(input: Tensor, axis: number, index: Tensor | NestedArray, src: Tensor): Tensor {
+export const scatterAdd = primitive('scatterAdd', { kind: 'other', rule: 'none' }, function (input: Tensor, axis: number, index: Tensor | NestedArray, src: Tensor): Tensor {
   const x = expectTensor('scatterAdd', 'input', input);
   const s = expectTensor('scatterAdd', 'src', src);
   checkSrcDType('scatterAdd', x, s);
   const idx = axisIndex('scatterAdd', x.shape, axis, index, s.shape);
   return scatterAddIndexed(x, idx, fitTo(s, idx.shape));
-}
+});
 
 /** scatterAdd with a checked index and src of the index's shape. */
 function scatterAddIndexed(x: Tensor, idx: AxisIndex, src: Tensor): Tensor {
@@ -104,7 +105,7 @@ function scatterAddIndexed(x: Tensor, idx: AxisIndex, src: Tensor): Tensor {
  * @throws ShapeError, DTypeError as `scatterAdd`; ArgumentError for a number that the input's dtype cannot hold, an unknown reduce, or 'multiply' on tensors that require grad.
  * @example scatter(zeros([2, 3]), 1, [[2], [0]], 1) // [[0, 0, 1], [1, 0, 0]]
  */
-export function scatter(input: Tensor, axis: number, index: Tensor | NestedArray, src: Tensor | number, options: ScatterOptions = {}): Tensor {
+export const scatter = primitive('scatter', { kind: 'other', rule: 'none' }, function (input: Tensor, axis: number, index: Tensor | NestedArray, src: Tensor | number, options: ScatterOptions = {}): Tensor {
   const x = expectTensor('scatter', 'input', input);
   const reduce = options.reduce;
   if (reduce !== undefined && reduce !== 'add' && reduce !== 'multiply') {
@@ -152,7 +153,7 @@ export function scatter(input: Tensor, axis: number, index: Tensor | NestedArray
     x.requiresGrad ? where(overwritten, 0, g) : null,
     s.requiresGrad ? where(kept, gatherIndexed(g, idx), 0) : null,
   ], { saves: [[], []] });
-}
+});
 
 /** A checked index of one axis for indexSelect and indexAdd: a 0-d or 1-D index. */
 function vectorIndex(op: string, x: Tensor, axis: number, index: Tensor | NestedArray): { axis: number; values: Int32Array } {
@@ -176,12 +177,12 @@ function around(shape: readonly number[], axis: number): [number, number, number
  * @throws ShapeError for an index that is not 0-d or 1-D or a value outside [-n, n); DTypeError for an index tensor that is not int32.
  * @example indexSelect(x, 0, [2, 0]) // rows 2 and 0
  */
-export function indexSelect(input: Tensor, axis: number, index: Tensor | NestedArray): Tensor {
+export const indexSelect = primitive('indexSelect', { kind: 'layout', rule: 'indexSelect' }, function (input: Tensor, axis: number, index: Tensor | NestedArray): Tensor {
   const x = expectTensor('indexSelect', 'input', input);
   const { axis: ax, values } = vectorIndex('indexSelect', x, axis, index);
   const shape = x.ndim === 0 ? (values.length === 1 ? [] : [values.length]) : x.shape.map((d, i) => (i === ax ? values.length : d));
   return indexSelectRaw(x, ax, values, shape);
-}
+});
 
 /** indexSelect with checked, non-negative indices, giving `shape` (the input's with the axis replaced, or a reshape of it). */
 function indexSelectRaw(x: Tensor, ax: number, values: Int32Array, shape: readonly number[], op = 'indexSelect'): Tensor {
@@ -209,7 +210,7 @@ function placeRows(g: FloatTensor, shape: readonly number[], ax: number, values:
  * @throws ShapeError for an index that is not 0-d or 1-D or out of range, or src of the wrong shape; DTypeError for an index tensor that is not int32 or src of another dtype; ArgumentError for a fractional alpha on int32 or alpha other than 1 on bool.
  * @example indexAdd(zeros([3, 2]), 0, [0, 0], ones([2, 2])) // row 0 gets 2s
  */
-export function indexAdd(input: Tensor, axis: number, index: Tensor | NestedArray, src: Tensor, options: IndexAddOptions = {}): Tensor {
+export const indexAdd = primitive('indexAdd', { kind: 'other', rule: 'none' }, function (input: Tensor, axis: number, index: Tensor | NestedArray, src: Tensor, options: IndexAddOptions = {}): Tensor {
   const x = expectTensor('indexAdd', 'input', input);
   const s = expectTensor('indexAdd', 'src', src);
   checkSrcDType('indexAdd', x, s);
@@ -224,7 +225,7 @@ export function indexAdd(input: Tensor, axis: number, index: Tensor | NestedArra
     throw new ShapeError(`indexAdd: src of shape ${formatShape(s.shape)} must be ${formatShape(want)} (the input ${formatShape(x.shape)} with axis ${ax} as long as the ${values.length} indices)`);
   }
   return indexAddRaw(x, ax, values, s, alpha);
-}
+});
 
 /** indexAdd with checked, non-negative indices. */
 function indexAddRaw(x: Tensor, ax: number, values: Int32Array, src: Tensor, alpha: number): Tensor {
@@ -245,11 +246,11 @@ function indexAddRaw(x: Tensor, ax: number, values: Int32Array, src: Tensor, alp
  * @throws ShapeError for a position outside [-size, size); DTypeError for an index tensor that is not int32.
  * @example take(tensor([[1, 2], [3, 4]]), [3, 0]) // [4, 1]
  */
-export function take(input: Tensor, index: Tensor | NestedArray): Tensor {
+export const take = primitive('take', { kind: 'layout', rule: 'take' }, function (input: Tensor, index: Tensor | NestedArray): Tensor {
   const x = expectTensor('take', 'input', input);
   const idx = toIndex('take', index, x.size);
   return indexSelectRaw(reshape(x, [x.size]), 0, idx.values, idx.shape, 'take');
-}
+});
 
 /**
  * Rows of `weight` ([numEmbeddings, dim]) looked up by integer `indices` of any shape, as
@@ -259,7 +260,7 @@ export function take(input: Tensor, index: Tensor | NestedArray): Tensor {
  * @throws ShapeError if weight is not 2-D, or an index or paddingIdx is outside [-n, n); DTypeError for an indices tensor that is not int32.
  * @example embedding(weight, tensor([[1, 4], [0, 1]], { dtype: 'int32' })) // [2, 2, dim]
  */
-export function embedding(weight: Tensor, indices: Tensor | NestedArray, options: EmbeddingOptions = {}): Tensor {
+export const embedding = primitive('embedding', { kind: 'layout', rule: 'embedding' }, function (weight: Tensor, indices: Tensor | NestedArray, options: EmbeddingOptions = {}): Tensor {
   const w = expectTensor('embedding', 'weight', weight);
   if (w.ndim !== 2) throw new ShapeError(`embedding: weight must be 2-D [numEmbeddings, dim], got shape ${formatShape(w.shape)}`);
   const [n, dim] = w.shape as [number, number];
@@ -283,7 +284,7 @@ export function embedding(weight: Tensor, indices: Tensor | NestedArray, options
     }
     return [placeRows(expectFloat('embedding', rows), w.shape, 0, values)];
   }, { saves: [[]] });
-}
+});
 
 /** A bool mask argument, as PyTorch's masked ops require. */
 function expectMask(op: string, mask: unknown): Tensor {
@@ -301,7 +302,7 @@ function expectMask(op: string, mask: unknown): Tensor {
  * @throws DTypeError if mask is not bool, or value is a float tensor of the other float width; ShapeError if mask and input do not broadcast or value is not 0-d; ArgumentError for a number the input's dtype cannot hold.
  * @example maskedFill(scores, causal.logicalNot(), -Infinity)
  */
-export function maskedFill(input: Tensor, mask: Tensor, value: number | Tensor): Tensor {
+export const maskedFill = primitive('maskedFill', { kind: 'elementwise' }, function (input: Tensor, mask: Tensor, value: number | Tensor): Tensor {
   const x = expectTensor('maskedFill', 'input', input);
   const m = expectMask('maskedFill', mask);
   broadcastShapes('maskedFill', x.shape, m.shape);
@@ -316,7 +317,7 @@ export function maskedFill(input: Tensor, mask: Tensor, value: number | Tensor):
     v = scalarTensor(fillValue('maskedFill', value, x.dtype), x.dtype);
   }
   return where(m, v, x);
-}
+});
 
 /**
  * The flat positions of the true elements of `mask` broadcast to `shape` (itself when equal).
@@ -335,14 +336,14 @@ function maskPositions(m: Tensor, shape: readonly number[]): Int32Array {
  * @throws DTypeError if mask is not bool; ShapeError if mask and input do not broadcast.
  * @example maskedSelect(x, x.gt(0)) // the positive elements
  */
-export function maskedSelect(input: Tensor, mask: Tensor): Tensor {
+export const maskedSelect = primitive('maskedSelect', { kind: 'other', rule: 'none' }, function (input: Tensor, mask: Tensor): Tensor {
   const x = expectTensor('maskedSelect', 'input', input);
   const m = expectMask('maskedSelect', mask);
   const shape = broadcastShapes('maskedSelect', x.shape, m.shape);
   const positions = maskPositions(m, shape);
   const xb = shapesEqual(x.shape, shape) ? x : x.expand(shape);
   return indexSelectRaw(reshape(xb, [xb.size]), 0, positions, [positions.length], 'maskedSelect');
-}
+});
 
 /**
  * The coordinates of the non-zero elements of the input (of any dtype; NaN counts as non-zero),
@@ -350,10 +351,11 @@ export function maskedSelect(input: Tensor, mask: Tensor): Tensor {
  * int32 tensor per axis (a 0-d input is taken as 1-D, as PyTorch). Never differentiable.
  * @example nonzero(tensor([[0, 1], [1, 0]])) // [[0, 1], [1, 0]]
  */
-export function nonzero(input: Tensor, options: { asTuple: true }): Tensor[];
-export function nonzero(input: Tensor, options?: { asTuple?: false }): Tensor;
-export function nonzero(input: Tensor, options?: NonzeroOptions): Tensor | Tensor[];
-export function nonzero(input: Tensor, options: NonzeroOptions = {}): Tensor | Tensor[] {
+export const nonzero = primitive('nonzero', { kind: 'other', rule: 'none' }, nonzeroImpl);
+function nonzeroImpl(input: Tensor, options: { asTuple: true }): Tensor[];
+function nonzeroImpl(input: Tensor, options?: { asTuple?: false }): Tensor;
+function nonzeroImpl(input: Tensor, options?: NonzeroOptions): Tensor | Tensor[];
+function nonzeroImpl(input: Tensor, options: NonzeroOptions = {}): Tensor | Tensor[] {
   const x = expectTensor('nonzero', 'input', input);
   const positions = nonzeroPositions(x.data);
   const n = positions.length;
@@ -379,7 +381,7 @@ export function nonzero(input: Tensor, options: NonzeroOptions = {}): Tensor | T
  * @throws ArgumentError for a negative index, one ≥ numClasses, a non-integer, or an empty input with numClasses -1; DTypeError for a tensor that is not int32.
  * @example oneHot(tensor([0, 2], { dtype: 'int32' }), 3) // [[1, 0, 0], [0, 0, 1]]
  */
-export function oneHot(indices: Tensor | NestedArray, numClasses = -1): Tensor {
+export const oneHot = primitive('oneHot', { kind: 'layout', rule: 'oneHot' }, function (indices: Tensor | NestedArray, numClasses = -1): Tensor {
   if (indices instanceof Tensor && indices.dtype !== 'int32') {
     throw new DTypeError(`oneHot: indices must be an int32 tensor, got ${indices.dtype} of shape ${formatShape(indices.shape)}; convert it with toDtype('int32')`);
   }
@@ -398,7 +400,7 @@ export function oneHot(indices: Tensor | NestedArray, numClasses = -1): Tensor {
   const out = allocate('int32', t.size * c, 'oneHot', shape);
   for (let i = 0; i < t.size; i++) out[i * c + t.data[i]!] = 1;
   return constant(out, shape);
-}
+});
 
 /**
  * `x[index]` with an integer or bool tensor, as PyTorch indexes the leading axis:
@@ -410,7 +412,7 @@ export function oneHot(indices: Tensor | NestedArray, numClasses = -1): Tensor {
  * @throws ShapeError for an index out of range, integer indexing of a 0-d tensor, or a mask whose shape does not match the leading axes; DTypeError for a float index tensor.
  * @example index(x, [2, 0]); index(x, x.sum(1).gt(0))
  */
-export function index(input: Tensor, idx: Tensor | NestedArray | NestedBooleans): Tensor {
+export const index = primitive('index', { kind: 'other', rule: 'none' }, function (input: Tensor, idx: Tensor | NestedArray | NestedBooleans): Tensor {
   const x = expectTensor('index', 'input', input);
   const t = idx instanceof Tensor ? idx : containsBoolean(idx) ? tensor(idx as NestedBooleans) : (idx as NestedArray);
   if (t instanceof Tensor && t.dtype === 'bool') {
@@ -425,7 +427,7 @@ export function index(input: Tensor, idx: Tensor | NestedArray | NestedBooleans)
   if (x.ndim === 0) throw new ShapeError('index: a 0-d tensor has no axis to index with integers');
   const picked = toIndex('index', t, x.shape[0]!);
   return indexSelectRaw(x, 0, picked.values, [...picked.shape, ...x.shape.slice(1)], 'index');
-}
+});
 
 function containsBoolean(v: unknown): boolean {
   return typeof v === 'boolean' || (Array.isArray(v) && v.length > 0 && containsBoolean(v[0]));

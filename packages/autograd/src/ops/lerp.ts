@@ -4,6 +4,7 @@ import { noGrad } from '../engine/grad-mode.js';
 import { expectTensor, makeOutput, scalarTensor, type FloatTensor, type Tensor, type TensorLike } from '../tensor.js';
 import { promoteAll } from './operands.js';
 import { where } from './where.js';
+import { primitive } from '../engine/dispatch.js';
 
 /**
  * Linear interpolation `start + weight·(end - start)`, all three broadcast together
@@ -14,7 +15,7 @@ import { where } from './where.js';
  * @throws DTypeError if float32 meets float64 (int32 and bool operands take the float's dtype, float32 among themselves).
  * @example lerp(a, b, 0.25)
  */
-export function lerp(start: Tensor, end: Tensor, weight: TensorLike): Tensor {
+export const lerp = primitive('lerp', { kind: 'elementwise' }, function (start: Tensor, end: Tensor, weight: TensorLike): Tensor {
   const given = [expectTensor('lerp', 'input', start), expectTensor('lerp', 'end', end)];
   if (typeof weight !== 'number') given.push(expectTensor('lerp', 'weight', weight));
   const [a, b, w0] = promoteAll('lerp', given, 'float') as [FloatTensor, FloatTensor, FloatTensor?];
@@ -36,4 +37,4 @@ export function lerp(start: Tensor, end: Tensor, weight: TensorLike): Tensor {
     b.requiresGrad ? g.mul(w) : null,
     w.requiresGrad ? g.mul(b.sub(a)) : null,
   ], { saves: [[2], [2], [0, 1]] });
-}
+});

@@ -28,6 +28,7 @@ import { eye, zeros } from '../creation.js';
 import { checkSameDType } from './operands.js';
 import { concat, reshape, slice, transpose, unsqueeze } from './shape.js';
 import { matmul } from './matmul.js';
+import { primitive } from '../engine/dispatch.js';
 
 // ---------------------------------------------------------------------------------------------
 // Shared helpers
@@ -215,7 +216,7 @@ function solveCore(op: string, a: Tensor, b: Tensor): Tensor {
  * @throws ShapeError if A is not a batch of square matrices or B does not fit it; DTypeError if the dtypes differ.
  * @example solve(a, b) // a [3,3], b [3] -> x [3] with a·x = b
  */
-export function solve(a: Tensor, b: Tensor, options: { left?: boolean } = {}): Tensor {
+export const solve = primitive('solve', { kind: 'other', rule: 'matrix' }, function (a: Tensor, b: Tensor, options: { left?: boolean } = {}): Tensor {
   const A = matrixArg('solve', 'A', a, true);
   const B = expectFloat('solve', expectTensor('solve', 'B', b));
   checkSameDType('solve', A, B);
@@ -231,7 +232,7 @@ export function solve(a: Tensor, b: Tensor, options: { left?: boolean } = {}): T
     return reshape(x, x.shape.slice(0, -1));
   }
   return left ? solveCore('solve', A, B) : mT(solveCore('solve', mT(A), mT(B)));
-}
+});
 
 /**
  * The inverse of each square matrix, as `torch.linalg.inv` (LU with partial pivoting). Its
@@ -239,11 +240,11 @@ export function solve(a: Tensor, b: Tensor, options: { left?: boolean } = {}): T
  * @throws LinAlgError if a matrix is singular, naming the batch element; ShapeError if not square.
  * @example inv(tensor([[2, 0], [0, 4]], { dtype: 'float64' })) // [[0.5, 0], [0, 0.25]]
  */
-export function inv(a: Tensor): Tensor {
+export const inv = primitive('inv', { kind: 'other', rule: 'matrix' }, function (a: Tensor): Tensor {
   const A = matrixArg('inv', 'A', a, true);
   const n = A.shape[A.ndim - 1]!;
   return solveCore('inv', A, eye(n, n, { dtype: A.dtype }));
-}
+});
 
 /** LU of each matrix of x, for det and slogdet: the sign and log|det| of each. */
 function luDeterminants(x: Tensor): { batch: number[]; sign: Float64Array; logAbs: Float64Array; det: Float64Array } {
@@ -288,7 +289,7 @@ function inverseTranspose(op: string, a: Tensor): Tensor {
  * @throws ShapeError if not square.
  * @example det(tensor([[1, 2], [3, 4]], { dtype: 'float64' })) // -2
  */
-export function det(a: Tensor): Tensor {
+export const det = primitive('det', { kind: 'other', rule: 'matrix' }, function (a: Tensor): Tensor {
   const A = matrixArg('det', 'A', a, true);
   const { batch, det: d } = luDeterminants(A);
   const out = allocate(A.dtype, d.length);
@@ -297,7 +298,7 @@ export function det(a: Tensor): Tensor {
     if (result.data.every((v) => v !== 0)) return [unsqueeze(unsqueeze(g.mul(result), -1), -1).mul(inverseTranspose('det', A))];
     return [adjugateTranspose(A, g)];
   }, { saves: [[0, 'output']] });
-}
+});
 
 /** g·adj(A)ᵀ from the SVD A = U·diag(σ)·Vh, defined at singular A: U·diag(g·det(U·Vh)·Π_{j≠i} σ_j)·Vh. */
 function adjugateTranspose(a: Tensor, g: Tensor): Tensor {
@@ -328,7 +329,7 @@ export interface SlogdetResult {
  * @throws ShapeError if not square. LinAlgError in backward at a singular matrix.
  * @example slogdet(tensor([[1, 2], [3, 4]], { dtype: 'float64' })) // { sign: -1, logabsdet: log 2 }
  */
-export function slogdet(a: Tensor): SlogdetResult {
+export const slogdet = primitive('slogdet', { kind: 'other', rule: 'matrix' }, function (a: Tensor): SlogdetResult {
   const A = matrixArg('slogdet', 'A', a, true);
   const { batch, sign, logAbs } = luDeterminants(A);
   const s = allocate(A.dtype, sign.length);
@@ -339,7 +340,7 @@ export function slogdet(a: Tensor): SlogdetResult {
     unsqueeze(unsqueeze(g, -1), -1).mul(inverseTranspose('slogdet (backward)', A)),
   ], { saves: [[0]] });
   return { sign: constant(s, batch), logabsdet };
-}
+});
 
 // ---------------------------------------------------------------------------------------------
 // Triangular systems and Cholesky
@@ -394,7 +395,7 @@ export interface TriangularSolveOptions {
  * @throws ShapeError for shapes that do not fit; DTypeError if the dtypes differ; ArgumentError without `upper`.
  * @example triangularSolve(l, b, { upper: false })
  */
-export function triangularSolve(a: Tensor, b: Tensor, options: TriangularSolveOptions): Tensor {
+export const triangularSolve = primitive('triangularSolve', { kind: 'other', rule: 'matrix' }, function (a: Tensor, b: Tensor, options: TriangularSolveOptions): Tensor {
   const A = matrixArg('triangularSolve', 'A', a, true);
   const B = matrixArg('triangularSolve', 'B', b, false);
   checkSameDType('triangularSolve', A, B);
@@ -410,7 +411,7 @@ export function triangularSolve(a: Tensor, b: Tensor, options: TriangularSolveOp
   if (left) return triangularCore('triangularSolve', A, B, upper, unitriangular);
   // X·A = B ⟺ Aᵀ·Xᵀ = Bᵀ, and Aᵀ has the other triangle.
   return mT(triangularCore('triangularSolve', mT(A), mT(B), !upper, unitriangular));
-}
+});
 
 /** The lower Cholesky factor of each matrix, reading its lower triangle. */
 function choleskyCore(a: Tensor): Tensor {
@@ -459,10 +460,10 @@ function halfDiagonalLowerMask(n: number, dtype: DType): Tensor {
  * order of the failing leading minor; ShapeError if not square.
  * @example cholesky(tensor([[4, 2], [2, 3]], { dtype: 'float64' })) // [[2, 0], [1, √2]]
  */
-export function cholesky(a: Tensor, options: { upper?: boolean } = {}): Tensor {
+export const cholesky = primitive('cholesky', { kind: 'other', rule: 'matrix' }, function (a: Tensor, options: { upper?: boolean } = {}): Tensor {
   const A = matrixArg('cholesky', 'A', a, true);
   return options.upper === true ? mT(choleskyCore(mT(A))) : choleskyCore(A);
-}
+});
 
 /**
  * The solution X of A·X = B given the Cholesky factor of A, as `torch.cholesky_solve(B, L,
@@ -472,7 +473,7 @@ export function cholesky(a: Tensor, options: { upper?: boolean } = {}): Tensor {
  * @throws LinAlgError if the factor has a zero on its diagonal; ShapeError if shapes do not fit.
  * @example choleskySolve(b, cholesky(a)) // same as solve(a, b) for positive-definite a
  */
-export function choleskySolve(b: Tensor, factor: Tensor, options: { upper?: boolean } = {}): Tensor {
+export const choleskySolve = primitive('choleskySolve', { kind: 'other', rule: 'matrix' }, function (b: Tensor, factor: Tensor, options: { upper?: boolean } = {}): Tensor {
   const B = matrixArg('choleskySolve', 'B', b, false);
   const L = matrixArg('choleskySolve', 'L', factor, true);
   checkSameDType('choleskySolve', B, L);
@@ -484,7 +485,7 @@ export function choleskySolve(b: Tensor, factor: Tensor, options: { upper?: bool
   // Lower: L·(Lᵀ·X) = B. Upper: Uᵀ·(U·X) = B. Each transposed factor is read in its other triangle.
   const first = upper ? triangularCore('choleskySolve', mT(L), B, false, false) : triangularCore('choleskySolve', L, B, false, false);
   return upper ? triangularCore('choleskySolve', L, first, true, false) : triangularCore('choleskySolve', mT(L), first, true, false);
-}
+});
 
 // ---------------------------------------------------------------------------------------------
 // QR
@@ -507,7 +508,7 @@ export interface QrResult {
  * backward for mode 'complete' with more rows than columns.
  * @example const { Q, R } = qr(a);
  */
-export function qr(a: Tensor, options: { mode?: 'reduced' | 'complete' | 'r' } = {}): QrResult {
+export const qr = primitive('qr', { kind: 'other', rule: 'matrix' }, function (a: Tensor, options: { mode?: 'reduced' | 'complete' | 'r' } = {}): QrResult {
   const A = matrixArg('qr', 'A', a, false);
   const mode = options.mode ?? 'reduced';
   if (mode !== 'reduced' && mode !== 'complete' && mode !== 'r') {
@@ -529,7 +530,7 @@ export function qr(a: Tensor, options: { mode?: 'reduced' | 'complete' | 'r' } =
     return [qrBackward(gQ!, gR!, q!, r!)];
   });
   return { Q: mode === 'r' ? zeros([0], { dtype: A.dtype }) : Q!, R: R! };
-}
+});
 
 /** PyTorch's linalg_qr_backward (real case); Q is m×k, R k×n with k = min(m, n). */
 function qrBackward(gQ: Tensor, gR: Tensor, q: Tensor, r: Tensor): Tensor {
@@ -577,7 +578,7 @@ export interface EighResult {
  * does not converge (as LAPACK's syev reports; not seen on finite input in practice).
  * @example const { eigenvalues, eigenvectors } = eigh(a);
  */
-export function eigh(a: Tensor, options: { UPLO?: 'L' | 'U' } = {}): EighResult {
+export const eigh = primitive('eigh', { kind: 'other', rule: 'matrix' }, function (a: Tensor, options: { UPLO?: 'L' | 'U' } = {}): EighResult {
   const A = matrixArg('eigh', 'A', a, true);
   const uplo = options.UPLO ?? 'L';
   if (uplo !== 'L' && uplo !== 'U') throw new ArgumentError(`eigh: UPLO must be 'L' or 'U', got ${String(uplo)}`);
@@ -605,7 +606,7 @@ export function eigh(a: Tensor, options: { UPLO?: 'L' | 'U' } = {}): EighResult 
     return [matmul(matmul(V!, inner), mT(V!))];
   });
   return { eigenvalues: values!, eigenvectors: vectors! };
-}
+});
 
 /** The SVD kernel over a batch: U, S, Vh as float64 arrays. */
 function svdForward(A: Tensor, full: boolean): { batch: number[]; m: number; n: number; k: number; uc: number; vr: number; u: Float64Array; s: Float64Array; vh: Float64Array } {
@@ -650,7 +651,7 @@ export interface SvdResult {
  * converge (LAPACK's info > 0).
  * @example const { U, S, Vh } = svd(a, { fullMatrices: false });
  */
-export function svd(a: Tensor, options: { fullMatrices?: boolean } = {}): SvdResult {
+export const svd = primitive('svd', { kind: 'other', rule: 'matrix' }, function (a: Tensor, options: { fullMatrices?: boolean } = {}): SvdResult {
   const A = matrixArg('svd', 'A', a, false);
   const full = options.fullMatrices ?? true;
   const { batch, m, n, k, uc, vr, u, s, vh } = svdForward(A, full);
@@ -662,7 +663,7 @@ export function svd(a: Tensor, options: { fullMatrices?: boolean } = {}): SvdRes
     ([gU, gS, gVh], [uo, so, vho]) => [svdBackward(slice(gU!, -1, 0, k), gS!, slice(gVh!, -2, 0, k), slice(uo!, -1, 0, k), so!, slice(vho!, -2, 0, k))],
   );
   return { U: U!, S: S!, Vh: Vh! };
-}
+});
 
 /** PyTorch's svd_backward (real case, reduced factors: U m×k, S k, Vh k×n). */
 function svdBackward(gU: Tensor, gS: Tensor, gVh: Tensor, U: Tensor, S: Tensor, Vh: Tensor): Tensor {
@@ -695,10 +696,10 @@ function svdBackward(gU: Tensor, gS: Tensor, gVh: Tensor, U: Tensor, S: Tensor, 
  * @throws ShapeError for fewer than 2 dimensions.
  * @example svdvals(a).sum(-1) // the nuclear norm
  */
-export function svdvals(a: Tensor): Tensor {
+export const svdvals = primitive('svdvals', { kind: 'other', rule: 'matrix' }, function (a: Tensor): Tensor {
   matrixArg('svdvals', 'A', a, false);
   return svd(a, { fullMatrices: false }).S;
-}
+});
 
 /** Options of `pinv`, as `torch.linalg.pinv`'s keywords. */
 export interface PinvOptions {
@@ -719,7 +720,7 @@ export interface PinvOptions {
  * @throws ShapeError for fewer than 2 dimensions; ArgumentError for a negative or non-finite tolerance.
  * @example pinv(a) // a [5,3] -> [3,5]
  */
-export function pinv(a: Tensor, options: PinvOptions = {}): Tensor {
+export const pinv = primitive('pinv', { kind: 'other', rule: 'matrix' }, function (a: Tensor, options: PinvOptions = {}): Tensor {
   const A = matrixArg('pinv', 'A', a, false);
   const { atol = 0 } = options;
   const m = A.shape[A.ndim - 2]!, n = A.shape[A.ndim - 1]!;
@@ -747,7 +748,7 @@ export function pinv(a: Tensor, options: PinvOptions = {}): Tensor {
     }
   }
   return makeOutput('pinv', out, [...batch, n, m], [A], (g, p) => [pinvBackward(g, p, A)], { saves: [[0, 'output']] });
-}
+});
 
 /** PyTorch's pinv_backward, arranged so the products stay min(m, n)-sized. */
 function pinvBackward(g: Tensor, p: Tensor, a: Tensor): Tensor {
@@ -785,7 +786,7 @@ export interface LstsqResult {
  * @throws ShapeError if B does not have A's number of rows; DTypeError if the dtypes differ.
  * @example lstsq(a, b).solution // a [5,3], b [5,2] -> [3,2]
  */
-export function lstsq(a: Tensor, b: Tensor, options: { rcond?: number } = {}): LstsqResult {
+export const lstsq = primitive('lstsq', { kind: 'other', rule: 'matrix' }, function (a: Tensor, b: Tensor, options: { rcond?: number } = {}): LstsqResult {
   const A = matrixArg('lstsq', 'A', a, false);
   const B = matrixArg('lstsq', 'B', b, false);
   checkSameDType('lstsq', A, B);
@@ -808,7 +809,7 @@ export function lstsq(a: Tensor, b: Tensor, options: { rcond?: number } = {}): L
   const fullRank = ranks.every((r) => r === n);
   const residuals = m > n && fullRank ? matmul(A, solution).sub(B).square().sum(-2) : zeros([0], { dtype: A.dtype });
   return { solution, residuals, rank, singularValues };
-}
+});
 
 // ---------------------------------------------------------------------------------------------
 // Matrix functions
@@ -822,7 +823,7 @@ export function lstsq(a: Tensor, b: Tensor, options: { rcond?: number } = {}): L
  * @throws ShapeError if not square.
  * @example matrixExp(zeros([2, 2])) // the identity
  */
-export function matrixExp(a: Tensor): Tensor {
+export const matrixExp = primitive('matrixExp', { kind: 'other', rule: 'matrix' }, function (a: Tensor): Tensor {
   const A = matrixArg('matrixExp', 'A', a, true);
   const n = A.shape[A.ndim - 1]!;
   const count = sizeOf(A.shape.slice(0, -2));
@@ -837,7 +838,7 @@ export function matrixExp(a: Tensor): Tensor {
     const block = concat([concat([at, g], -1), concat([zeros(g.shape, { dtype: g.dtype }), at], -1)], -2);
     return [slice(slice(matrixExp(block), -2, 0, n), -1, n, 2 * n)];
   }, { saves: [[0]] });
-}
+});
 
 /**
  * Aᵏ for an integer k, as `torch.linalg.matrix_power`: repeated squaring for k > 0, the
@@ -846,7 +847,7 @@ export function matrixExp(a: Tensor): Tensor {
  * @throws ArgumentError if k is not an integer; ShapeError if not square; LinAlgError for k < 0 and a singular matrix.
  * @example matrixPower(a, 3) // a·a·a
  */
-export function matrixPower(a: Tensor, k: number): Tensor {
+export const matrixPower = primitive('matrixPower', { kind: 'other', rule: 'matrix' }, function (a: Tensor, k: number): Tensor {
   const A = matrixArg('matrixPower', 'A', a, true);
   if (!Number.isSafeInteger(k)) throw new ArgumentError(`matrixPower: the exponent must be an integer, got ${k}`);
   const n = A.shape[A.ndim - 1]!;
@@ -862,4 +863,4 @@ export function matrixPower(a: Tensor, k: number): Tensor {
     base = matmul(base, base);
   }
   return result!;
-}
+});

@@ -8,6 +8,7 @@ import { checkSameDType } from './operands.js';
 import { matmulT } from './matmul.js';
 import { sum } from './reduce.js';
 import { reshape } from './shape.js';
+import { primitive } from '../engine/dispatch.js';
 
 /** The activations `linear` can apply to its result. */
 export type LinearActivation = 'none' | 'relu';
@@ -24,7 +25,7 @@ export type LinearActivation = 'none' | 'relu';
  * @throws DTypeError if the dtypes differ.
  * @example linear(x, w, b, 'relu') // x [64, 784], w [128, 784], b [128] -> [64, 128]
  */
-export function linear(input: Tensor, weight: Tensor, bias?: Tensor | null, activation: LinearActivation = 'none'): Tensor {
+export const linear = primitive('linear', { kind: 'contraction', rule: 'linear' }, function (input: Tensor, weight: Tensor, bias?: Tensor | null, activation: LinearActivation = 'none'): Tensor {
   const x = floatInput('linear', 'input', input);
   const w = floatInput('linear', 'weight', weight);
   const b = bias === undefined || bias === null ? null : floatInput('linear', 'bias', bias);
@@ -62,7 +63,7 @@ export function linear(input: Tensor, weight: Tensor, bias?: Tensor | null, acti
     return grads;
     // dX reads W, dW reads X, and all three read the output for relu's mask; none reads b.
   }, { saves: relu ? [[1, 'output'], [0, 'output'], ['output']] : [[1], [0], []] });
-}
+});
 
 /**
  * g·[y > 0] for g [rows, n] and relu's output y (y > 0 exactly where its input was): relu's VJP

@@ -6,6 +6,7 @@ import { broadcastStrides } from '../kernels/binary.js';
 import { expectTensor, expectFloat, isFloat, makeOutput, type Tensor } from '../tensor.js';
 import { checkSameDType, promoteAll } from './operands.js';
 import { reshape } from './shape.js';
+import { primitive } from '../engine/dispatch.js';
 
 /**
  * Batched product of the last two axes, op(a)·op(b), where op transposes in place when its flag
@@ -13,7 +14,7 @@ import { reshape } from './shape.js';
  * Its VJP is four more calls of itself with other flags, so backward reads transposed operands
  * in place (no transposed copies) and stays differentiable.
  */
-export function matmulT(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor {
+export const matmulT = primitive('matmulT', { kind: 'contraction', rule: 'matmulT' }, function (a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor {
   const ra = a.ndim, rb = b.ndim;
   const m = a.shape[transA ? ra - 1 : ra - 2]!;
   const k = a.shape[transA ? ra - 2 : ra - 1]!;
@@ -47,7 +48,7 @@ export function matmulT(a: Tensor, b: Tensor, transA: boolean, transB: boolean):
     a.requiresGrad ? (transA ? matmulT(b, g, transB, true) : matmulT(g, b, false, !transB)) : null,
     b.requiresGrad ? (transB ? matmulT(g, a, true, transA) : matmulT(a, g, !transA, false)) : null,
   ], { saves: [[1], [0]] });
-}
+});
 
 /**
  * Matrix product with NumPy's `matmul` rules: 1-D·1-D is a dot product, a 1-D operand is
@@ -56,7 +57,7 @@ export function matmulT(a: Tensor, b: Tensor, transA: boolean, transB: boolean):
  * @throws DTypeError if float32 meets float64. int32 and bool operands are computed in float (as other float ops).
  * @example matmul(x, w) // [batch, in] · [in, out] -> [batch, out]
  */
-export function matmul(a: Tensor, b: Tensor): Tensor {
+export const matmul = primitive('matmul', { kind: 'contraction', rule: 'matmul' }, function (a: Tensor, b: Tensor): Tensor {
   let x = expectTensor('matmul', 'input', a);
   let y = expectTensor('matmul', 'other', b);
   if (!isFloat(x) || !isFloat(y)) [x, y] = promoteAll('matmul', [x, y], 'float') as [Tensor, Tensor];
@@ -77,4 +78,4 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   if (x.ndim > 1) shape.push(out.shape[out.ndim - 2]!);
   if (y.ndim > 1) shape.push(out.shape[out.ndim - 1]!);
   return reshape(out, shape);
-}
+});

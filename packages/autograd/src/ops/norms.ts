@@ -13,6 +13,7 @@ import { promoteAll } from './operands.js';
 import { logicalOr } from './compare.js';
 import { isNan } from './unary.js';
 import { matmulT } from './matmul.js';
+import { primitive } from '../engine/dispatch.js';
 
 type Axis = number | readonly number[] | undefined;
 
@@ -36,9 +37,9 @@ function checkOrd(op: string, ord: unknown, x: Tensor): number {
  * @throws ShapeError if an axis is out of range or repeated.
  * @example vectorNorm(x, 2, -1, true)
  */
-export function vectorNorm(input: Tensor, ord: VectorOrd = 2, axis?: Axis, keepdims = false): Tensor {
+export const vectorNorm = primitive('vectorNorm', { kind: 'reduction', axisArg: 2, absent: 'all' }, function (input: Tensor, ord: VectorOrd = 2, axis?: Axis, keepdims = false): Tensor {
   return vectorNormAs('vectorNorm', input, ord, axis, keepdims);
-}
+});
 
 /** `vectorNorm`, with errors naming `op`. */
 function vectorNormAs(op: string, input: Tensor, ordArg: VectorOrd, axis: Axis, keepdims: boolean): Tensor {
@@ -106,7 +107,7 @@ export type MatrixOrd = 'fro' | 'nuc' | number;
  * @throws ShapeError if the input has fewer than two dimensions or the axes are out of range or equal.
  * @example matrixNorm(a) // Frobenius norm of each matrix in a batch
  */
-export function matrixNorm(input: Tensor, ord: MatrixOrd = 'fro', axis: readonly [number, number] = [-2, -1], keepdims = false): Tensor {
+export const matrixNorm = primitive('matrixNorm', { kind: 'reduction', axisArg: 2 }, function (input: Tensor, ord: MatrixOrd = 'fro', axis: readonly [number, number] = [-2, -1], keepdims = false): Tensor {
   const x = floatInput('matrixNorm', 'input', input);
   if (x.ndim < 2) {
     throw new ShapeError(`matrixNorm: needs a tensor of at least 2 dimensions, got shape ${formatShape(x.shape)} ${x.dtype}`);
@@ -131,7 +132,7 @@ export function matrixNorm(input: Tensor, ord: MatrixOrd = 'fro', axis: readonly
   const sums = sum(abs(x), summed, true);
   const out = ord > 0 ? max(sums, other, true) : min(sums, other, true);
   return keepdims ? out : reshape(out, reducedShape(x.shape, reducedAxes, false));
-}
+});
 
 /** The nuclear (sum) or spectral (largest, smallest) norm from the singular values of the matrices on axes row and col. */
 function singularValueNorm(x: FloatTensor, ord: 'nuc' | 2 | -2, row: number, col: number, keepdims: boolean): Tensor {
@@ -153,7 +154,7 @@ function singularValueNorm(x: FloatTensor, ord: 'nuc' | 2 | -2, row: number, col
  * @throws As `vectorNorm`; ArgumentError for another string; ShapeError for 'nuc' without two axes.
  * @example norm(x) // √Σx² over all elements
  */
-export function norm(input: Tensor, p: number | 'fro' | 'nuc' = 'fro', axis?: Axis, keepdims = false): Tensor {
+export const norm = primitive('norm', { kind: 'reduction', axisArg: 2, absent: 'all' }, function (input: Tensor, p: number | 'fro' | 'nuc' = 'fro', axis?: Axis, keepdims = false): Tensor {
   const x = floatInput('norm', 'input', input);
   if (p === 'fro') return vectorNormAs('norm', x, 2, axis, keepdims);
   if (p === 'nuc') {
@@ -167,7 +168,7 @@ export function norm(input: Tensor, p: number | 'fro' | 'nuc' = 'fro', axis?: Ax
     throw new ArgumentError(`norm: p '${p}' is not computed here; p is a number, 'fro' or 'nuc' (input ${formatShape(x.shape)} ${x.dtype})`);
   }
   return vectorNormAs('norm', x, p, axis, keepdims);
-}
+});
 
 /** Options of `normalize`. */
 export interface NormalizeOptions {
@@ -184,7 +185,7 @@ export interface NormalizeOptions {
  * @throws ShapeError if `axis` is out of range; ArgumentError for a p that is not a number or an eps below 0.
  * @example normalize(embeddings, { axis: -1 })
  */
-export function normalize(input: Tensor, options: NormalizeOptions = {}): Tensor {
+export const normalize = primitive('normalize', { kind: 'axis', rule: 'axisOption' }, function (input: Tensor, options: NormalizeOptions = {}): Tensor {
   const x = floatInput('normalize', 'input', input);
   const { p = 2, axis = 1, eps = 1e-12 } = options;
   if (typeof eps !== 'number' || !(eps >= 0)) {
@@ -192,7 +193,7 @@ export function normalize(input: Tensor, options: NormalizeOptions = {}): Tensor
   }
   const ax = normalizeAxis('normalize', axis, x.ndim);
   return x.div(clamp(vectorNormAs('normalize', x, p, ax, true), eps));
-}
+});
 
 /** x1 and x2 in the float dtype they combine to, expanded to the shape they broadcast to. */
 function broadcastPair(op: string, x1: Tensor, x2: Tensor): [FloatTensor, FloatTensor] {
@@ -224,7 +225,7 @@ export interface CosineSimilarityOptions {
  * @throws DTypeError if their dtypes differ; ArgumentError for an eps below 0.
  * @example cosineSimilarity(a, b, { axis: -1 })
  */
-export function cosineSimilarity(x1: Tensor, x2: Tensor, options: CosineSimilarityOptions = {}): Tensor {
+export const cosineSimilarity = primitive('cosineSimilarity', { kind: 'axis', rule: 'axisOption' }, function (x1: Tensor, x2: Tensor, options: CosineSimilarityOptions = {}): Tensor {
   const a0 = expectTensor('cosineSimilarity', 'x1', x1);
   const b0 = expectTensor('cosineSimilarity', 'x2', x2);
   const { axis = 1, eps = 1e-8 } = options;
@@ -239,7 +240,7 @@ export function cosineSimilarity(x1: Tensor, x2: Tensor, options: CosineSimilari
     return sqrt(s.add(constant(lifted.data, lifted.shape)));
   };
   return sum(a.div(clampedNorm(a)).mul(b.div(clampedNorm(b))), ax);
-}
+});
 
 /** Options of `pairwiseDistance`. */
 export interface PairwiseDistanceOptions {
@@ -257,14 +258,14 @@ export interface PairwiseDistanceOptions {
  * @throws ShapeError if x1 and x2 do not broadcast; DTypeError if their dtypes differ; ArgumentError for a p that is not a number.
  * @example pairwiseDistance(anchor, positive)
  */
-export function pairwiseDistance(x1: Tensor, x2: Tensor, options: PairwiseDistanceOptions = {}): Tensor {
+export const pairwiseDistance = primitive('pairwiseDistance', { kind: 'other', rule: 'matrix' }, function (x1: Tensor, x2: Tensor, options: PairwiseDistanceOptions = {}): Tensor {
   const a = expectTensor('pairwiseDistance', 'x1', x1);
   const b = expectTensor('pairwiseDistance', 'x2', x2);
   const { p = 2, eps = 1e-6, keepdims = false } = options;
   const [ea, eb] = broadcastPair('pairwiseDistance', a, b);
   const diff = ea.sub(eb).add(eps);
   return vectorNormAs('pairwiseDistance', diff, p, -1, keepdims);
-}
+});
 
 /** How `cdist` computes Euclidean distances (PyTorch's `compute_mode`). */
 export type CdistComputeMode = 'use_mm_for_euclid_dist_if_necessary' | 'use_mm_for_euclid_dist' | 'donot_use_mm_for_euclid_dist';
@@ -295,7 +296,7 @@ const CDIST_MODES: readonly CdistComputeMode[] = ['use_mm_for_euclid_dist_if_nec
  * @throws DTypeError if the dtypes differ.
  * @example cdist(queries, keys) // [P, R] Euclidean distances
  */
-export function cdist(x1: Tensor, x2: Tensor, options: CdistOptions = {}): Tensor {
+export const cdist = primitive('cdist', { kind: 'other', rule: 'matrix' }, function (x1: Tensor, x2: Tensor, options: CdistOptions = {}): Tensor {
   const [a, b] = floatPair('cdist', expectTensor('cdist', 'x1', x1), expectTensor('cdist', 'x2', x2));
   const { p = 2, computeMode = 'use_mm_for_euclid_dist_if_necessary' } = options;
   if (typeof p !== 'number' || !(p >= 0)) {
@@ -325,4 +326,4 @@ export function cdist(x1: Tensor, x2: Tensor, options: CdistOptions = {}): Tenso
   const d2 = clamp(squared, 0);
   const positive = d2.gt(0);
   return where(positive, sqrt(where(positive, d2, 1)), 0);
-}
+});

@@ -6,6 +6,7 @@ import { constant, expectFloat, expectTensor, isFloat, makeOutput, scalarTensor,
 import { gather } from './gather.js';
 import { permute, reshape } from './shape.js';
 import { where } from './where.js';
+import { primitive } from '../engine/dispatch.js';
 
 // Selection and order. Indices are int32 tensors off the graph; every differentiable value is
 // gathered from the input at its indices, so its gradient is gather's: a scatter-add to the
@@ -71,9 +72,9 @@ function argExtremum(op: string, input: Tensor, axis: number | undefined, keepdi
  * @throws ShapeError if the axis is out of range or empty (there is no maximum of nothing).
  * @example argmax(logits, 1) // predicted classes
  */
-export function argmax(x: Tensor, axis?: number, keepdims = false): Tensor {
+export const argmax = primitive('argmax', { kind: 'reduction', axisArg: 1, absent: 'flatten' }, function (x: Tensor, axis?: number, keepdims = false): Tensor {
   return argExtremum('argmax', x, axis, keepdims, true);
-}
+});
 
 /**
  * The position (int32) of the smallest element along `axis` (all elements when left out); the
@@ -81,9 +82,9 @@ export function argmax(x: Tensor, axis?: number, keepdims = false): Tensor {
  * @throws ShapeError if the axis is out of range or empty.
  * @example argmin(distances, -1)
  */
-export function argmin(x: Tensor, axis?: number, keepdims = false): Tensor {
+export const argmin = primitive('argmin', { kind: 'reduction', axisArg: 1, absent: 'flatten' }, function (x: Tensor, axis?: number, keepdims = false): Tensor {
   return argExtremum('argmin', x, axis, keepdims, false);
-}
+});
 
 /** Values of x at `indices` (x's rank, size-1 or k along ax), the axis dropped unless `keepdims`. */
 function pick(x: Tensor, ax: number, indices: Tensor, keepdims: boolean): ValuesIndices {
@@ -100,22 +101,22 @@ function pick(x: Tensor, ax: number, indices: Tensor, keepdims: boolean): Values
  * @throws ShapeError if the axis is out of range or empty.
  * @example const { values, indices } = maxWithIndices(scores, 1)
  */
-export function maxWithIndices(x: Tensor, axis: number, keepdims = false): ValuesIndices {
+export const maxWithIndices = primitive('maxWithIndices', { kind: 'reduction', axisArg: 1 }, function (x: Tensor, axis: number, keepdims = false): ValuesIndices {
   const t = expectTensor('maxWithIndices', 'input', x);
   const ax = normalizeAxis('maxWithIndices', axis, t.ndim);
   return pick(t, ax, argExtremum('maxWithIndices', t, axis, true, true), keepdims);
-}
+});
 
 /**
  * The minimum along `axis` with its position, as `torch.min(x, dim)`; see `maxWithIndices`.
  * @throws ShapeError if the axis is out of range or empty.
  * @example minWithIndices(distances, -1).indices
  */
-export function minWithIndices(x: Tensor, axis: number, keepdims = false): ValuesIndices {
+export const minWithIndices = primitive('minWithIndices', { kind: 'reduction', axisArg: 1 }, function (x: Tensor, axis: number, keepdims = false): ValuesIndices {
   const t = expectTensor('minWithIndices', 'input', x);
   const ax = normalizeAxis('minWithIndices', axis, t.ndim);
   return pick(t, ax, argExtremum('minWithIndices', t, axis, true, false), keepdims);
-}
+});
 
 /** Options of `sort` and `argsort`. */
 export interface SortOptions {
@@ -137,22 +138,22 @@ function sortIndices(op: string, x: Tensor, axis: number, descending: boolean): 
  * @throws ShapeError if the axis is out of range.
  * @example const { values, indices } = sort(x, -1, { descending: true })
  */
-export function sort(x: Tensor, axis = -1, options: SortOptions = {}): ValuesIndices {
+export const sort = primitive('sort', { kind: 'axis', axisArg: 1, absent: -1 }, function (x: Tensor, axis = -1, options: SortOptions = {}): ValuesIndices {
   const t = expectTensor('sort', 'input', x);
   const { ax, indices } = sortIndices('sort', t, axis, options.descending ?? false);
   const idx = indexTensor(indices, t.shape);
   return { values: gather(t, ax, idx), indices: idx };
-}
+});
 
 /**
  * The positions (int32) that sort x along `axis`: `sort(x, axis, options).indices`.
  * @throws ShapeError if the axis is out of range.
  * @example argsort(scores, -1, { descending: true })
  */
-export function argsort(x: Tensor, axis = -1, options: SortOptions = {}): Tensor {
+export const argsort = primitive('argsort', { kind: 'axis', axisArg: 1, absent: -1 }, function (x: Tensor, axis = -1, options: SortOptions = {}): Tensor {
   const t = expectTensor('argsort', 'input', x);
   return indexTensor(sortIndices('argsort', t, axis, options.descending ?? false).indices, t.shape);
-}
+});
 
 /** Options of `topk`. */
 export interface TopkOptions {
@@ -173,7 +174,7 @@ export interface TopkOptions {
  * @throws ShapeError if the axis is out of range.
  * @example const { values, indices } = topk(logits, 5)
  */
-export function topk(x: Tensor, k: number, axis = -1, options: TopkOptions = {}): ValuesIndices {
+export const topk = primitive('topk', { kind: 'axis', axisArg: 2, absent: -1 }, function (x: Tensor, k: number, axis = -1, options: TopkOptions = {}): ValuesIndices {
   const t = expectTensor('topk', 'input', x);
   const { largest = true } = options;
   const { ax, outer, n, inner } = lanes('topk', t, axis);
@@ -187,7 +188,7 @@ export function topk(x: Tensor, k: number, axis = -1, options: TopkOptions = {})
   for (let o = 0; o < outer; o++) first.set(all.subarray(o * n * inner, (o * n + k) * inner), o * k * inner);
   const indices = indexTensor(first, withAxis(t.shape, ax, k));
   return { values: gather(t, ax, indices), indices };
-}
+});
 
 /** Sorted positions of each lane, and the position in sorted order chosen for each lane. */
 function selectInLanes(op: string, t: Tensor, axis: number, choose: (sortedLane: (r: number) => number, n: number) => number): { ax: number; indices: Tensor } {
@@ -213,7 +214,7 @@ function selectInLanes(op: string, t: Tensor, axis: number, choose: (sortedLane:
  * @throws ShapeError if the axis is out of range.
  * @example kthvalue(x, 2, 0)
  */
-export function kthvalue(x: Tensor, k: number, axis = -1, keepdims = false): ValuesIndices {
+export const kthvalue = primitive('kthvalue', { kind: 'reduction', axisArg: 2, absent: -1 }, function (x: Tensor, k: number, axis = -1, keepdims = false): ValuesIndices {
   const t = expectTensor('kthvalue', 'input', x);
   const { ax, n } = lanes('kthvalue', t, axis);
   checkInteger('kthvalue', 'k', k);
@@ -221,7 +222,7 @@ export function kthvalue(x: Tensor, k: number, axis = -1, keepdims = false): Val
     throw new ArgumentError(`kthvalue: k = ${k} is out of range for axis ${ax} of size ${n} (input shape ${formatShape(t.shape)}); k counts from 1`);
   }
   return pick(t, ax, selectInLanes('kthvalue', t, axis, () => k - 1).indices, keepdims);
-}
+});
 
 /** Position in sorted order of a lane's median: the lower middle, or the first NaN (NaN propagates). */
 function medianRank(sortedValue: (r: number) => number, n: number): number {
@@ -240,9 +241,10 @@ function medianRank(sortedValue: (r: number) => number, n: number): number {
  * @throws ShapeError if the axis is out of range or empty.
  * @example median(x); median(x, 1).values
  */
-export function median(x: Tensor): Tensor;
-export function median(x: Tensor, axis: number, keepdims?: boolean): ValuesIndices;
-export function median(x: Tensor, axis?: number, keepdims = false): Tensor | ValuesIndices {
+export const median = primitive('median', { kind: 'reduction', axisArg: 1, absent: 'flatten' }, medianImpl);
+function medianImpl(x: Tensor): Tensor;
+function medianImpl(x: Tensor, axis: number, keepdims?: boolean): ValuesIndices;
+function medianImpl(x: Tensor, axis?: number, keepdims = false): Tensor | ValuesIndices {
   const t = expectTensor('median', 'input', x);
   if (axis !== undefined) {
     const { ax, n } = lanes('median', t, axis);
@@ -325,9 +327,10 @@ export type UniqueResult<O extends UniqueOptions> = UniqueValues & (O extends Wi
  * @throws ShapeError if the axis is out of range or x is 0-d with an axis.
  * @example unique(labels); unique(x, { returnCounts: true }).counts; unique(rows, { axis: 0 })
  */
-export function unique(x: Tensor): Tensor;
-export function unique<O extends UniqueOptions>(x: Tensor, options: O): O extends WithInverse | WithCounts ? UniqueResult<O> : Tensor;
-export function unique(x: Tensor, options: UniqueOptions = {}): Tensor | { values: Tensor; inverse?: Tensor; counts?: Tensor } {
+export const unique = primitive('unique', { kind: 'other', rule: 'none' }, uniqueImpl);
+function uniqueImpl(x: Tensor): Tensor;
+function uniqueImpl<O extends UniqueOptions>(x: Tensor, options: O): O extends WithInverse | WithCounts ? UniqueResult<O> : Tensor;
+function uniqueImpl(x: Tensor, options: UniqueOptions = {}): Tensor | { values: Tensor; inverse?: Tensor; counts?: Tensor } {
   const t = expectTensor('unique', 'input', x);
   for (const key of Object.keys(options)) {
     if (key !== 'sorted' && key !== 'returnInverse' && key !== 'returnCounts' && key !== 'axis') {
@@ -378,7 +381,7 @@ export interface SearchSortedOptions {
  * @throws ArgumentError if a row of the sequence is not sorted ascending (NaN last), naming the row.
  * @example searchsorted(tensor([1, 3, 5]), tensor([0, 3, 6])) // [0, 1, 3]
  */
-export function searchsorted(sortedSequence: Tensor, values: TensorLike, options: SearchSortedOptions = {}): Tensor {
+export const searchsorted = primitive('searchsorted', { kind: 'other', rule: 'none' }, function (sortedSequence: Tensor, values: TensorLike, options: SearchSortedOptions = {}): Tensor {
   const seq = expectTensor('searchsorted', 'sortedSequence', sortedSequence);
   const v = typeof values === 'number' ? scalarTensor(values, isFloatDType(seq.dtype) ? seq.dtype : 'float64') : expectTensor('searchsorted', 'values', values);
   if (seq.ndim === 0) throw new ShapeError('searchsorted: sortedSequence must have at least one dimension, got a 0-d tensor');
@@ -402,7 +405,7 @@ export function searchsorted(sortedSequence: Tensor, values: TensorLike, options
   const m = batched ? (v.ndim === 0 ? 1 : v.shape[v.ndim - 1]!) : v.size;
   searchSortedRows(seq.data, n, v.data, m, batched ? rows : 1, options.right ?? false, out);
   return indexTensor(out, v.shape);
-}
+});
 
 /** Options of `bincount`. */
 export interface BincountOptions {
@@ -421,7 +424,7 @@ export interface BincountOptions {
  * @throws ArgumentError for a negative value in x or a bad minlength.
  * @example bincount(tensor([0, 2, 2], { dtype: 'int32' })) // [1, 0, 2]
  */
-export function bincount(x: Tensor, options: BincountOptions = {}): Tensor {
+export const bincount = primitive('bincount', { kind: 'other', rule: 'none' }, function (x: Tensor, options: BincountOptions = {}): Tensor {
   const t = expectTensor('bincount', 'input', x);
   const { weights, minlength = 0 } = options;
   if (t.dtype !== 'int32') throw new DTypeError(`bincount: input must be an int32 tensor, got ${t.dtype} of shape ${formatShape(t.shape)}`);
@@ -450,4 +453,4 @@ export function bincount(x: Tensor, options: BincountOptions = {}): Tensor {
   out.set(sums);
   // out[v] = Σ w[i] over x[i] = v, so w's gradient is g read at each x[i].
   return makeOutput('bincount', out, [length], [w], (g) => [gather(g, 0, t)], { saves: [[]] });
-}
+});

@@ -5,6 +5,7 @@ import { axisMap, gatherPlanes, scatterPlanes, separableAdjoint, separableApply,
 import { constant, expectFloat, floatInput, makeOutput, type FloatTensor, type Tensor } from '../tensor.js';
 import { reshape } from './shape.js';
 import { spatial, type SpatialArg } from './conv.js';
+import { primitive } from '../engine/dispatch.js';
 
 // Every pooling and interpolation here reads, for each output position, a window that is the
 // product of a row map and a column map (kernels/pool.ts). The averaging ones are linear maps
@@ -166,9 +167,10 @@ function maxPool(op: string, rank: number, input: Tensor, kernelSize: SpatialArg
  * @throws ArgumentError for a kernel, stride or dilation below 1 or padding over half the kernel.
  * @example maxPool2d(x, 2) // [64, 6, 24, 24] -> [64, 6, 12, 12]
  */
-export function maxPool2d(input: Tensor, kernelSize: SpatialArg, options: MaxPoolOptions & { readonly returnIndices: true }): [Tensor, Tensor];
-export function maxPool2d(input: Tensor, kernelSize: SpatialArg, options?: MaxPoolOptions): Tensor;
-export function maxPool2d(input: Tensor, kernelSize: SpatialArg, options: MaxPoolOptions = {}): Tensor | [Tensor, Tensor] {
+export const maxPool2d = primitive('maxPool2d', { kind: 'other', rule: 'pool' }, maxPool2dImpl);
+function maxPool2dImpl(input: Tensor, kernelSize: SpatialArg, options: MaxPoolOptions & { readonly returnIndices: true }): [Tensor, Tensor];
+function maxPool2dImpl(input: Tensor, kernelSize: SpatialArg, options?: MaxPoolOptions): Tensor;
+function maxPool2dImpl(input: Tensor, kernelSize: SpatialArg, options: MaxPoolOptions = {}): Tensor | [Tensor, Tensor] {
   const result = maxPool('maxPool2d', 2, input, kernelSize, options);
   return options.returnIndices === true ? result : result[0];
 }
@@ -177,9 +179,10 @@ export function maxPool2d(input: Tensor, kernelSize: SpatialArg, options: MaxPoo
  * 1-D max pooling (PyTorch's F.max_pool1d) over input [n, c, l] or [c, l]; options, indices and errors as `maxPool2d`.
  * @example maxPool1d(x, 3, { stride: 2, padding: 1 })
  */
-export function maxPool1d(input: Tensor, kernelSize: SpatialArg, options: MaxPoolOptions & { readonly returnIndices: true }): [Tensor, Tensor];
-export function maxPool1d(input: Tensor, kernelSize: SpatialArg, options?: MaxPoolOptions): Tensor;
-export function maxPool1d(input: Tensor, kernelSize: SpatialArg, options: MaxPoolOptions = {}): Tensor | [Tensor, Tensor] {
+export const maxPool1d = primitive('maxPool1d', { kind: 'other', rule: 'pool' }, maxPool1dImpl);
+function maxPool1dImpl(input: Tensor, kernelSize: SpatialArg, options: MaxPoolOptions & { readonly returnIndices: true }): [Tensor, Tensor];
+function maxPool1dImpl(input: Tensor, kernelSize: SpatialArg, options?: MaxPoolOptions): Tensor;
+function maxPool1dImpl(input: Tensor, kernelSize: SpatialArg, options: MaxPoolOptions = {}): Tensor | [Tensor, Tensor] {
   const result = maxPool('maxPool1d', 1, input, kernelSize, options);
   return options.returnIndices === true ? result : result[0];
 }
@@ -232,17 +235,17 @@ function avgPool(op: string, rank: number, input: Tensor, kernelSize: SpatialArg
  * @throws ArgumentError for a kernel or stride below 1, padding over half the kernel, or a zero divisorOverride.
  * @example avgPool2d(x, 3, { stride: 2, padding: 1, countIncludePad: false })
  */
-export function avgPool2d(input: Tensor, kernelSize: SpatialArg, options: AvgPoolOptions = {}): Tensor {
+export const avgPool2d = primitive('avgPool2d', { kind: 'other', rule: 'pool' }, function (input: Tensor, kernelSize: SpatialArg, options: AvgPoolOptions = {}): Tensor {
   return avgPool('avgPool2d', 2, input, kernelSize, options);
-}
+});
 
 /**
  * 1-D average pooling (PyTorch's F.avg_pool1d) over input [n, c, l] or [c, l]; options and errors as `avgPool2d`.
  * @example avgPool1d(x, 4)
  */
-export function avgPool1d(input: Tensor, kernelSize: SpatialArg, options: AvgPoolOptions = {}): Tensor {
+export const avgPool1d = primitive('avgPool1d', { kind: 'other', rule: 'pool' }, function (input: Tensor, kernelSize: SpatialArg, options: AvgPoolOptions = {}): Tensor {
   return avgPool('avgPool1d', 1, input, kernelSize, options);
-}
+});
 
 /** An adaptive pooling's output size per axis: a number, or a pair whose null keeps the input's size. */
 export type AdaptiveSize = number | readonly [number | null, number | null];
@@ -272,10 +275,10 @@ function adaptiveMaps(op: string, input: Tensor, outputSize: AdaptiveSize): { x:
  * @throws ShapeError for a wrong rank; ArgumentError for an output size below 1.
  * @example adaptiveAvgPool2d(x, 1) // global average pooling: [n, c, h, w] -> [n, c, 1, 1]
  */
-export function adaptiveAvgPool2d(input: Tensor, outputSize: AdaptiveSize): Tensor {
+export const adaptiveAvgPool2d = primitive('adaptiveAvgPool2d', { kind: 'other', rule: 'pool' }, function (input: Tensor, outputSize: AdaptiveSize): Tensor {
   const { x, rows, cols } = adaptiveMaps('adaptiveAvgPool2d', input, outputSize);
   return separable('adaptiveAvgPool2d', x, rows, cols);
-}
+});
 
 /**
  * Adaptive 2-D max pooling (PyTorch's F.adaptive_max_pool2d) over the windows of
@@ -283,9 +286,10 @@ export function adaptiveAvgPool2d(input: Tensor, outputSize: AdaptiveSize): Tens
  * @throws ShapeError for a wrong rank; ArgumentError for an output size below 1.
  * @example adaptiveMaxPool2d(x, [2, null])
  */
-export function adaptiveMaxPool2d(input: Tensor, outputSize: AdaptiveSize, options: { readonly returnIndices: true }): [Tensor, Tensor];
-export function adaptiveMaxPool2d(input: Tensor, outputSize: AdaptiveSize, options?: { readonly returnIndices?: boolean }): Tensor;
-export function adaptiveMaxPool2d(input: Tensor, outputSize: AdaptiveSize, options: { readonly returnIndices?: boolean } = {}): Tensor | [Tensor, Tensor] {
+export const adaptiveMaxPool2d = primitive('adaptiveMaxPool2d', { kind: 'other', rule: 'pool' }, adaptiveMaxPool2dImpl);
+function adaptiveMaxPool2dImpl(input: Tensor, outputSize: AdaptiveSize, options: { readonly returnIndices: true }): [Tensor, Tensor];
+function adaptiveMaxPool2dImpl(input: Tensor, outputSize: AdaptiveSize, options?: { readonly returnIndices?: boolean }): Tensor;
+function adaptiveMaxPool2dImpl(input: Tensor, outputSize: AdaptiveSize, options: { readonly returnIndices?: boolean } = {}): Tensor | [Tensor, Tensor] {
   const { x, rows, cols } = adaptiveMaps('adaptiveMaxPool2d', input, outputSize);
   const result = windowMaxOp('adaptiveMaxPool2d', x, rows, cols);
   return options.returnIndices === true ? result : result[0];
@@ -331,7 +335,7 @@ function linearAxis(size: number, out: number, scale: number, alignCorners: bool
  * @throws ArgumentError unless exactly one of size and scaleFactor is given, positive, and gives a size ≥ 1.
  * @example interpolate(x, { scaleFactor: 2, mode: 'bilinear' }) // [1, 3, 8, 8] -> [1, 3, 16, 16]
  */
-export function interpolate(input: Tensor, options: InterpolateOptions): Tensor {
+export const interpolate = primitive('interpolate', { kind: 'other', rule: 'pool' }, function (input: Tensor, options: InterpolateOptions): Tensor {
   const op = 'interpolate';
   const mode = options.mode ?? 'nearest';
   if (mode !== 'nearest' && mode !== 'bilinear') throw new ArgumentError(`${op}: mode must be 'nearest' or 'bilinear', got ${JSON.stringify(mode)}`);
@@ -358,4 +362,4 @@ export function interpolate(input: Tensor, options: InterpolateOptions): Tensor 
   }
   const maps = spatialShape.map((s, i) => (mode === 'nearest' ? nearestAxis(s, out[i]!, scales[i]!) : linearAxis(s, out[i]!, scales[i]!, options.alignCorners ?? false)));
   return lowered(separable(op, x, rank === 1 ? UNIT : maps[0]!, maps[rank - 1]!), rank);
-}
+});

@@ -6,19 +6,20 @@ import { operands, promoteAll } from './operands.js';
 import { matmul, matmulT } from './matmul.js';
 import { permute, reshape } from './shape.js';
 import { where } from './where.js';
+import { primitive } from '../engine/dispatch.js';
 
 /**
  * The outer product of two vectors: out[i, j] = a[i]·b[j] (`torch.outer`).
  * @throws ShapeError if an operand is not 1-D; DTypeError if float32 meets float64 (integer vectors give an integer product).
  * @example outer(u, v) // [n] and [m] -> [n, m]
  */
-export function outer(input: Tensor, vec2: Tensor): Tensor {
+export const outer = primitive('outer', { kind: 'contraction', rule: 'outer' }, function (input: Tensor, vec2: Tensor): Tensor {
   const [a, b] = operands('outer', expectTensor('outer', 'input', input), expectTensor('outer', 'vec2', vec2));
   if (a.ndim !== 1 || b.ndim !== 1) {
     throw new ShapeError(`outer: both operands must be 1-D, got shapes ${formatShape(a.shape)} and ${formatShape(b.shape)}`);
   }
   return reshape(a, [a.size, 1]).mul(reshape(b, [1, b.size]));
-}
+});
 
 /**
  * Sums products over axes of a and b paired in order (`torch.tensordot`): `dims` as a number d
@@ -30,7 +31,7 @@ export function outer(input: Tensor, vec2: Tensor): Tensor {
  * @example tensordot(a, b, 1) // a matrix product for 2-D a and b
  * @example tensordot(a, b, [[1, 0], [0, 1]])
  */
-export function tensordot(a: Tensor, b: Tensor, dims: number | readonly [readonly number[], readonly number[]] = 2): Tensor {
+export const tensordot = primitive('tensordot', { kind: 'contraction', rule: 'tensordot' }, function (a: Tensor, b: Tensor, dims: number | readonly [readonly number[], readonly number[]] = 2): Tensor {
   const [x, y] = promoteAll('tensordot', [expectTensor('tensordot', 'a', a), expectTensor('tensordot', 'b', b)], 'float') as [Tensor, Tensor];
   let axesA: number[], axesB: number[];
   if (typeof dims === 'number') {
@@ -68,7 +69,7 @@ export function tensordot(a: Tensor, b: Tensor, dims: number | readonly [readonl
   const xm = reshape(permute(x, [...freeA, ...axesA]), [m, k]);
   const ym = reshape(permute(y, [...axesB, ...freeB]), [k, n]);
   return reshape(matmulT(xm, ym, false, false), outShape);
-}
+});
 
 /**
  * Batched matrix product of two 3-D tensors with one batch size, [b, n, m]·[b, m, p] -> [b, n, p]
@@ -77,11 +78,11 @@ export function tensordot(a: Tensor, b: Tensor, dims: number | readonly [readonl
  * @throws DTypeError if float32 meets float64 (int32 and bool operands are computed in float).
  * @example bmm(q, k.transpose(1, 2))
  */
-export function bmm(input: Tensor, mat2: Tensor): Tensor {
+export const bmm = primitive('bmm', { kind: 'contraction', rule: 'bmm' }, function (input: Tensor, mat2: Tensor): Tensor {
   const [a, b] = promoteAll('bmm', [expectTensor('bmm', 'input', input), expectTensor('bmm', 'mat2', mat2)], 'float') as [Tensor, Tensor];
   checkBatchedPair('bmm', a, b, 3);
   return matmulT(a, b, false, false);
-}
+});
 
 function checkBatchedPair(op: string, a: Tensor, b: Tensor, rank: number): void {
   if (a.ndim !== rank || b.ndim !== rank) {
@@ -111,9 +112,9 @@ export interface AddmmOptions {
  * @throws DTypeError if the dtypes differ; ArgumentError if beta or alpha is not a number.
  * @example addmm(bias, x, w)
  */
-export function addmm(input: Tensor, mat1: Tensor, mat2: Tensor, options: AddmmOptions = {}): Tensor {
+export const addmm = primitive('addmm', { kind: 'contraction', rule: 'addmm' }, function (input: Tensor, mat1: Tensor, mat2: Tensor, options: AddmmOptions = {}): Tensor {
   return addProduct('addmm', 2, input, mat1, mat2, options);
-}
+});
 
 /**
  * `beta·input + alpha·bmm(batch1, batch2)` for 3-D batches, input broadcast to the product's
@@ -121,9 +122,9 @@ export function addmm(input: Tensor, mat1: Tensor, mat2: Tensor, options: AddmmO
  * @throws As `addmm`, for 3-D operands with one batch size.
  * @example baddbmm(mask, q, kT, { alpha: 1 / Math.sqrt(d) })
  */
-export function baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, options: AddmmOptions = {}): Tensor {
+export const baddbmm = primitive('baddbmm', { kind: 'contraction', rule: 'addmm' }, function (input: Tensor, batch1: Tensor, batch2: Tensor, options: AddmmOptions = {}): Tensor {
   return addProduct('baddbmm', 3, input, batch1, batch2, options);
-}
+});
 
 function addProduct(op: string, rank: number, input: Tensor, m1: Tensor, m2: Tensor, options: AddmmOptions): Tensor {
   const given = [expectTensor(op, 'input', input), expectTensor(op, rank === 2 ? 'mat1' : 'batch1', m1), expectTensor(op, rank === 2 ? 'mat2' : 'batch2', m2)];

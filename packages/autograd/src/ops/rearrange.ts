@@ -5,6 +5,7 @@ import { expectTensor, Tensor } from '../tensor.js';
 import { checkMapSize, takeByMap } from './index-map.js';
 import { checkSameDType } from './operands.js';
 import { expand, permute, reshape } from './shape.js';
+import { primitive } from '../engine/dispatch.js';
 
 /** 0, 1, ..., n-1. */
 function identityCoords(n: number): Int32Array {
@@ -38,7 +39,7 @@ function checkIntegers(op: string, name: string, values: readonly unknown[], min
  * @throws ShapeError if an axis is out of range or repeated.
  * @example flip(tensor([[1, 2], [3, 4]]), 1) // [[2, 1], [4, 3]]
  */
-export function flip(input: Tensor, dims: number | readonly number[]): Tensor {
+export const flip = primitive('flip', { kind: 'layout', axisArg: 1 }, function (input: Tensor, dims: number | readonly number[]): Tensor {
   const x = expectTensor('flip', 'input', input);
   const axes = distinctAxes('flip', dims, x.ndim);
   const coords = x.shape.map((n, d) => {
@@ -46,7 +47,7 @@ export function flip(input: Tensor, dims: number | readonly number[]): Tensor {
     return axes.includes(d) ? c.reverse() : c;
   });
   return takeByMap('flip', x, separableMap(x.shape, x.shape, coords), x.shape);
-}
+});
 
 /**
  * Shifts elements along `dims` by `shifts` places, wrapping around the end, as `torch.roll`:
@@ -56,7 +57,7 @@ export function flip(input: Tensor, dims: number | readonly number[]): Tensor {
  * @throws ShapeError if an axis is out of range.
  * @example roll(tensor([1, 2, 3, 4]), 1) // [4, 1, 2, 3]
  */
-export function roll(input: Tensor, shifts: number | readonly number[], dims?: number | readonly number[]): Tensor {
+export const roll = primitive('roll', { kind: 'layout', rule: 'roll' }, function (input: Tensor, shifts: number | readonly number[], dims?: number | readonly number[]): Tensor {
   const x = expectTensor('roll', 'input', input);
   const shiftList = typeof shifts === 'number' ? [shifts] : shifts;
   checkIntegers('roll', 'shifts', shiftList);
@@ -71,7 +72,7 @@ export function roll(input: Tensor, shifts: number | readonly number[], dims?: n
     throw new ArgumentError(`roll: ${shiftList.length} shift(s) ${JSON.stringify(shiftList)} for ${dimList.length} dim(s) ${JSON.stringify(dimList)}; give one shift per dim`);
   }
   return rollAxes('roll', x, shiftList, dimList.map((d) => normalizeAxis('roll', d, x.ndim)));
-}
+});
 
 function rollAxes(op: string, x: Tensor, shifts: readonly number[], axes: readonly number[]): Tensor {
   const total = x.shape.map(() => 0);
@@ -107,7 +108,7 @@ export interface PadOptions {
  * @throws ShapeError when an amount does not fit the mode, or a cropped size would be negative.
  * @example pad(x, [1, 1], { mode: 'reflect' }) // [1, 2, 3] -> [2, 1, 2, 3, 2]
  */
-export function pad(input: Tensor, padding: readonly number[], options: PadOptions = {}): Tensor {
+export const pad = primitive('pad', { kind: 'layout', rule: 'pad' }, function (input: Tensor, padding: readonly number[], options: PadOptions = {}): Tensor {
   const x = expectTensor('pad', 'input', input);
   const { mode = 'constant', value } = options;
   checkIntegers('pad', 'padding', padding);
@@ -152,7 +153,7 @@ export function pad(input: Tensor, padding: readonly number[], options: PadOptio
     coords[d] = c;
   }
   return takeByMap('pad', x, separableMap(x.shape, outShape, coords), outShape, value ?? 0);
-}
+});
 
 /** Which element of an axis of size n position i (maybe outside [0, n)) reads; -1 for the fill. */
 function sourceCoord(mode: Exclude<PadMode, 'circular'>, i: number, n: number): number {
@@ -173,14 +174,14 @@ function sourceCoord(mode: Exclude<PadMode, 'circular'>, i: number, n: number): 
  * @throws ArgumentError if a repeat is not a non-negative integer, or there are fewer repeats than axes.
  * @example repeat(tensor([1, 2]), [2, 2]) // [[1, 2, 1, 2], [1, 2, 1, 2]]
  */
-export function repeat(input: Tensor, repeats: readonly number[]): Tensor {
+export const repeat = primitive('repeat', { kind: 'layout', rule: 'tile' }, function (input: Tensor, repeats: readonly number[]): Tensor {
   const x = expectTensor('repeat', 'input', input);
   checkIntegers('repeat', 'repeats', repeats, 0);
   if (repeats.length < x.ndim) {
     throw new ArgumentError(`repeat: ${repeats.length} repeat(s) ${JSON.stringify(repeats)} for a tensor of shape ${formatShape(x.shape)}; give at least one per axis`);
   }
   return tileTo('repeat', x, repeats);
-}
+});
 
 /**
  * Tiles the tensor `reps[d]` times along each axis, as `torch.tile`: fewer reps than axes are
@@ -188,11 +189,11 @@ export function repeat(input: Tensor, repeats: readonly number[]): Tensor {
  * @throws ArgumentError if a rep is not a non-negative integer.
  * @example tile(tensor([[1, 2]]), [2]) // [[1, 2, 1, 2]]
  */
-export function tile(input: Tensor, reps: readonly number[]): Tensor {
+export const tile = primitive('tile', { kind: 'layout', rule: 'tile' }, function (input: Tensor, reps: readonly number[]): Tensor {
   const x = expectTensor('tile', 'input', input);
   checkIntegers('tile', 'reps', reps, 0);
   return tileTo('tile', x, [...new Array<number>(Math.max(0, x.ndim - reps.length)).fill(1), ...reps]);
-}
+});
 
 /** x tiled by `repeats` (at least one per axis): a broadcast of x with a size-1 axis before each. */
 function tileTo(op: string, x: Tensor, repeats: readonly number[]): Tensor {
@@ -213,7 +214,7 @@ function tileTo(op: string, x: Tensor, repeats: readonly number[]): Tensor {
  * @throws ShapeError if `dim` is out of range.
  * @example repeatInterleave(tensor([1, 2]), [1, 2]) // [1, 2, 2]
  */
-export function repeatInterleave(input: Tensor, repeats: number | readonly number[] | Tensor, dim?: number): Tensor {
+export const repeatInterleave = primitive('repeatInterleave', { kind: 'layout', axisArg: 2, absent: 'flatten' }, function (input: Tensor, repeats: number | readonly number[] | Tensor, dim?: number): Tensor {
   let x = expectTensor('repeatInterleave', 'input', input);
   if (dim === undefined) x = reshape(x, [x.size]);
   const ax = normalizeAxis('repeatInterleave', dim ?? 0, x.ndim);
@@ -236,14 +237,14 @@ export function repeatInterleave(input: Tensor, repeats: number | readonly numbe
   outShape[ax] = source.length;
   const coords = x.shape.map((m, d) => (d === ax ? Int32Array.from(source) : identityCoords(m)));
   return takeByMap('repeatInterleave', x, separableMap(x.shape, outShape, coords), outShape);
-}
+});
 
 /**
  * Moves axes `source` to positions `destination`; the other axes keep their order, as `torch.movedim`.
  * @throws ShapeError if an axis is out of range or repeated, or source and destination differ in length.
  * @example movedim(x, 0, -1).shape // [2, 3, 4] -> [3, 4, 2]
  */
-export function movedim(input: Tensor, source: number | readonly number[], destination: number | readonly number[]): Tensor {
+export const movedim = primitive('movedim', { kind: 'layout', rule: 'movedim' }, function (input: Tensor, source: number | readonly number[], destination: number | readonly number[]): Tensor {
   const x = expectTensor('movedim', 'input', input);
   const src = distinctAxes('movedim', source, x.ndim);
   const dst = distinctAxes('movedim', destination, x.ndim);
@@ -256,7 +257,7 @@ export function movedim(input: Tensor, source: number | readonly number[], desti
   const rest = x.shape.map((_, i) => i).filter((i) => !src.includes(i));
   for (let d = 0, k = 0; d < x.ndim; d++) if (perm[d] === -1) perm[d] = rest[k++]!;
   return permute(x, perm);
-}
+});
 
 /** Options of `meshgrid`. */
 export interface MeshgridOptions {
@@ -272,7 +273,7 @@ export interface MeshgridOptions {
  * @throws DTypeError if the dtypes differ.
  * @example const [gx, gy] = meshgrid([xs, ys], { indexing: 'xy' })
  */
-export function meshgrid(tensors: readonly Tensor[], options: MeshgridOptions = {}): Tensor[] {
+export const meshgrid = primitive('meshgrid', { kind: 'other', rule: 'none' }, function (tensors: readonly Tensor[], options: MeshgridOptions = {}): Tensor[] {
   const { indexing = 'ij' } = options;
   if (indexing !== 'ij' && indexing !== 'xy') throw new ArgumentError(`meshgrid: indexing must be 'ij' or 'xy', got '${String(indexing)}'`);
   if (!Array.isArray(tensors) || tensors.length === 0) throw new ArgumentError('meshgrid: needs a non-empty array of tensors');
@@ -289,4 +290,4 @@ export function meshgrid(tensors: readonly Tensor[], options: MeshgridOptions = 
     const lined = shape.map((_, d) => (d === axisOf(k) ? t.size : 1));
     return expand(reshape(t, lined), shape);
   });
-}
+});

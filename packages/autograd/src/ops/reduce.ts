@@ -9,6 +9,7 @@ import { toDtype } from './cast.js';
 import { expand, reshape } from './shape.js';
 import { where } from './where.js';
 import { isFinite } from './unary.js';
+import { primitive } from '../engine/dispatch.js';
 
 type Axis = number | readonly number[] | undefined;
 
@@ -86,21 +87,21 @@ function integerReduction(op: string, kind: ReduceKind, t: Tensor, axes: readonl
  * @throws ShapeError if an axis is out of range or repeated.
  * @example sum(x, 1, true)
  */
-export function sum(x: Tensor, axis?: Axis, keepdims = false): Tensor {
+export const sum = primitive('sum', { kind: 'reduction', axisArg: 1, absent: 'all' }, function (x: Tensor, axis?: Axis, keepdims = false): Tensor {
   return reduction('sum', 'sum', x, axis, keepdims, [], (g, xi) => expand(g, xi.shape));
-}
+});
 
 /**
  * Mean over `axis` (all by default); NaN over zero elements, as in PyTorch.
  * @throws ShapeError if an axis is out of range or repeated.
  * @example mean(x, 0)
  */
-export function mean(x: Tensor, axis?: Axis, keepdims = false): Tensor {
+export const mean = primitive('mean', { kind: 'reduction', axisArg: 1, absent: 'all' }, function (x: Tensor, axis?: Axis, keepdims = false): Tensor {
   const t = expectTensor('mean', 'input', x);
   const axes = normalizeAxes('mean', axis, t.ndim);
   const count = sizeOf(axes.map((a) => t.shape[a]!));
   return sum(t, axis, keepdims).div(count);
-}
+});
 
 function extremumVjp(g: Tensor, x: FloatTensor, outKeep: Tensor, axes: number[]): Tensor {
   // Ties share the gradient evenly (torch.amax's rule).
@@ -115,10 +116,10 @@ function extremumVjp(g: Tensor, x: FloatTensor, outKeep: Tensor, axes: number[])
  * @throws ArgumentError when reducing over an empty axis (there is no maximum of nothing).
  * @example max(x, -1)
  */
-export function max(x: Tensor, axis?: Axis, keepdims = false): Tensor {
+export const max = primitive('max', { kind: 'reduction', axisArg: 1, absent: 'all' }, function (x: Tensor, axis?: Axis, keepdims = false): Tensor {
   checkNonEmpty('max', x, axis);
   return reduction('max', 'max', x, axis, keepdims, [0, 'output'], extremumVjp);
-}
+});
 
 /**
  * Minimum over `axis`; tied minima share the gradient evenly (`torch.amin`). PyTorch's
@@ -127,10 +128,10 @@ export function max(x: Tensor, axis?: Axis, keepdims = false): Tensor {
  * @throws ArgumentError when reducing over an empty axis (there is no maximum of nothing).
  * @example min(x, -1)
  */
-export function min(x: Tensor, axis?: Axis, keepdims = false): Tensor {
+export const min = primitive('min', { kind: 'reduction', axisArg: 1, absent: 'all' }, function (x: Tensor, axis?: Axis, keepdims = false): Tensor {
   checkNonEmpty('min', x, axis);
   return reduction('min', 'min', x, axis, keepdims, [0, 'output'], extremumVjp);
-}
+});
 
 function checkNonEmpty(op: string, x: Tensor, axis: Axis): void {
   const t = expectTensor(op, 'input', x);
@@ -148,7 +149,7 @@ function checkNonEmpty(op: string, x: Tensor, axis: Axis): void {
  * @throws GraphError when a second derivative goes through a product containing zeros.
  * @example prod(x, 1)
  */
-export function prod(x: Tensor, axis?: Axis, keepdims = false): Tensor {
+export const prod = primitive('prod', { kind: 'reduction', axisArg: 1, absent: 'all' }, function (x: Tensor, axis?: Axis, keepdims = false): Tensor {
   return reduction('prod', 'prod', x, axis, keepdims, [0, 'output'], (g, xi, outKeep, axes) => {
     const gx = expand(g, xi.shape);
     if (!xi.data.includes(0)) return gx.mul(expand(outKeep, xi.shape)).div(xi);
@@ -157,7 +158,7 @@ export function prod(x: Tensor, axis?: Axis, keepdims = false): Tensor {
     }
     return gx.mul(constant(productOfOthersAlong(xi, axes), xi.shape));
   });
-}
+});
 
 /** For each element, the product of the others it is reduced with (layout of x). */
 function productOfOthersAlong(x: FloatTensor, axes: readonly number[]): FloatArray {
@@ -180,13 +181,13 @@ function productOfOthersAlong(x: FloatTensor, axes: readonly number[]): FloatArr
  * overflow. @example logsumexp(logits, 1)
  * @throws ShapeError if an axis is out of range or repeated.
  */
-export function logsumexp(x: Tensor, axis?: Axis, keepdims = false): Tensor {
+export const logsumexp = primitive('logsumexp', { kind: 'reduction', axisArg: 1, absent: 'all' }, function (x: Tensor, axis?: Axis, keepdims = false): Tensor {
   const t = expectTensor('logsumexp', 'input', x);
   const axes = normalizeAxes('logsumexp', axis, t.ndim);
   const m = stableShift(t, axes);
   const out = sum(t.sub(m).exp(), axes, true).log().add(m);
   return keepdims ? out : reshape(out, reducedShape(t.shape, axes, false));
-}
+});
 
 /**
  * The shift that keeps exponentials of x in range: the maximum over `axes` (kept as size 1),
@@ -213,18 +214,18 @@ export interface VarianceOptions {
  * @throws ShapeError if an axis is out of range or repeated.
  * @throws ArgumentError if the correction leaves no degrees of freedom (e.g. one element with correction 1).
  */
-export function variance(x: Tensor, axis?: Axis, options: VarianceOptions = {}): Tensor {
+export const variance = primitive('variance', { kind: 'reduction', axisArg: 1, absent: 'all' }, function (x: Tensor, axis?: Axis, options: VarianceOptions = {}): Tensor {
   return varianceAs('var', x, axis, options);
-}
+});
 
 /**
  * Standard deviation over `axis`; options as `variance`.
  * @throws As `variance`.
  * @example std(x, 1, { correction: 1 })
  */
-export function std(x: Tensor, axis?: Axis, options: VarianceOptions = {}): Tensor {
+export const std = primitive('std', { kind: 'reduction', axisArg: 1, absent: 'all' }, function (x: Tensor, axis?: Axis, options: VarianceOptions = {}): Tensor {
   return varianceAs('std', x, axis, options).sqrt();
-}
+});
 
 /**
  * The reduced axes of a variance and the count of elements over them, checked to leave degrees
@@ -252,7 +253,7 @@ function varianceAs(op: string, x: Tensor, axis: Axis, options: VarianceOptions)
  * Sums `g` down to `shape`, undoing a broadcast: the adjoint of `expand`. Every VJP of a
  * broadcasting op ends with it.
  */
-export function sumTo(g: Tensor, shape: Shape): Tensor {
+export const sumTo = primitive('sumTo', { kind: 'other', rule: 'sumTo' }, function (g: Tensor, shape: Shape): Tensor {
   if (shapesEqual(g.shape, shape)) return g;
   const lead = g.ndim - shape.length;
   const axes: number[] = [];
@@ -260,4 +261,4 @@ export function sumTo(g: Tensor, shape: Shape): Tensor {
     if (i < lead || (shape[i - lead] === 1 && g.shape[i] !== 1)) axes.push(i);
   }
   return reshape(sum(g, axes, true), shape);
-}
+});

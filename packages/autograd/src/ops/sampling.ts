@@ -5,6 +5,7 @@ import { resolveGenerator, type Generator } from '../random.js';
 import { constant, expectTensor, floatInput, isFloat, scalarTensor, type FloatTensor, type Tensor, type TensorLike } from '../tensor.js';
 import { floatOperands } from './operands.js';
 import { expand } from './shape.js';
+import { primitive } from '../engine/dispatch.js';
 
 // Random draws on the seeded Generator. Integer results (randint, randperm, multinomial) come
 // from the generator's integer draws only, so a seed gives the same numbers on every machine.
@@ -37,7 +38,7 @@ function int32Bound(op: string, name: string, v: number): void {
  * @throws ShapeError for a bad shape.
  * @example randint(0, 10, [3], { seed: 0 })
  */
-export function randint(low: number, high: number, shape: Shape, options: SampleOptions = {}): Tensor {
+export const randint = primitive('randint', { kind: 'random' }, function (low: number, high: number, shape: Shape, options: SampleOptions = {}): Tensor {
   int32Bound('randint', 'low', low);
   int32Bound('randint', 'high', high);
   if (!(low < high)) throw new ArgumentError(`randint: low must be below high, got low ${low} and high ${high}`);
@@ -47,7 +48,7 @@ export function randint(low: number, high: number, shape: Shape, options: Sample
   const n = high - low;
   for (let i = 0; i < out.length; i++) out[i] = low + g.int(n);
   return constant(out, [...shape]);
-}
+});
 
 /**
  * A random permutation of 0..n-1 (int32), as `torch.randperm`: a Fisher-Yates shuffle, every
@@ -55,7 +56,7 @@ export function randint(low: number, high: number, shape: Shape, options: Sample
  * @throws ArgumentError unless n is a non-negative integer up to 2^31 - 1.
  * @example randperm(5, { seed: 1 })
  */
-export function randperm(n: number, options: SampleOptions = {}): Tensor {
+export const randperm = primitive('randperm', { kind: 'random' }, function (n: number, options: SampleOptions = {}): Tensor {
   if (!Number.isInteger(n) || n < 0 || n > 2147483647) throw new ArgumentError(`randperm: n must be a non-negative integer up to 2^31 - 1, got ${n}`);
   const g = resolveGenerator(options);
   const out = allocate('int32', n, 'randperm', [n]);
@@ -67,7 +68,7 @@ export function randperm(n: number, options: SampleOptions = {}): Tensor {
     out[j] = t;
   }
   return constant(out, [n]);
-}
+});
 
 /** The probabilities of `bernoulli` as a float tensor, checked to lie in [0, 1]. */
 function probabilities(op: string, p: TensorLike, options: { shape?: Shape; dtype?: FloatDType }): FloatTensor {
@@ -88,7 +89,7 @@ function probabilities(op: string, p: TensorLike, options: { shape?: Shape; dtyp
  * @throws ArgumentError for a probability outside [0, 1] or NaN, naming the element.
  * @example bernoulli(tensor([0.1, 0.9]), { seed: 0 }); bernoulli(0.5, { shape: [4] })
  */
-export function bernoulli(p: TensorLike, options: ParameterSampleOptions & { shape?: Shape } = {}): Tensor {
+export const bernoulli = primitive('bernoulli', { kind: 'random' }, function (p: TensorLike, options: ParameterSampleOptions & { shape?: Shape } = {}): Tensor {
   const probs = probabilities('bernoulli', p, options);
   const data = probs.data;
   for (let i = 0; i < data.length; i++) {
@@ -101,7 +102,7 @@ export function bernoulli(p: TensorLike, options: ParameterSampleOptions & { sha
   const out = allocate(probs.dtype, probs.size, 'bernoulli', probs.shape);
   for (let i = 0; i < out.length; i++) out[i] = g.uniform() < data[i]! ? 1 : 0;
   return constant(out, probs.shape);
-}
+});
 
 /** Options of `multinomial`. */
 export interface MultinomialOptions extends SampleOptions {
@@ -159,7 +160,7 @@ function drawCategory(cum: Float64Array, start: number, k: number, g: Generator)
  * categories than numSamples without replacement (each naming the row), or numSamples < 1.
  * @example multinomial(tensor([0.2, 0.8]), 4, { replacement: true, seed: 0 })
  */
-export function multinomial(probs: Tensor, numSamples: number, options: MultinomialOptions = {}): Tensor {
+export const multinomial = primitive('multinomial', { kind: 'random' }, function (probs: Tensor, numSamples: number, options: MultinomialOptions = {}): Tensor {
   const p = floatInput('multinomial', 'probs', probs);
   const { replacement = false } = options;
   if (p.ndim !== 1 && p.ndim !== 2) throw new ShapeError(`multinomial: probs must be 1-D or 2-D, got shape ${formatShape(p.shape)}`);
@@ -198,7 +199,7 @@ export function multinomial(probs: Tensor, numSamples: number, options: Multinom
     }
   }
   return constant(out, p.ndim === 2 ? [rows, numSamples] : [numSamples]);
-}
+});
 
 /**
  * One category index (int32) per row of `logits` (the last axis holds the categories), drawn
@@ -208,7 +209,7 @@ export function multinomial(probs: Tensor, numSamples: number, options: Multinom
  * @throws ArgumentError for a NaN or +Infinity logit, or a row with every logit -Infinity, naming the row.
  * @example categorical(tensor([[0, 1, 2]]), { seed: 0 })
  */
-export function categorical(logits: Tensor, options: SampleOptions = {}): Tensor {
+export const categorical = primitive('categorical', { kind: 'random' }, function (logits: Tensor, options: SampleOptions = {}): Tensor {
   const l = floatInput('categorical', 'logits', logits);
   if (l.ndim === 0) throw new ShapeError('categorical: logits must have at least one dimension (the categories), got a 0-d tensor');
   const k = l.shape[l.ndim - 1]!;
@@ -231,7 +232,7 @@ export function categorical(logits: Tensor, options: SampleOptions = {}): Tensor
   const out = allocate('int32', rows, 'categorical', l.shape.slice(0, -1));
   for (let r = 0; r < rows; r++) out[r] = drawCategory(cum, r * k, k, g);
   return constant(out, l.shape.slice(0, -1));
-}
+});
 
 /**
  * Two distribution parameters as float tensors of one dtype, and the result's shape: their
@@ -267,7 +268,7 @@ function parameters(op: string, a: TensorLike, b: TensorLike, shape: Shape | und
  * @throws ShapeError if the parameters do not broadcast to `shape`; DTypeError for float32 beside float64.
  * @example normal(mu, sigma); normal(0, 1, [3], { seed: 0, dtype: 'float64' })
  */
-export function normal(mean: TensorLike, std: TensorLike, shape?: Shape, options: ParameterSampleOptions = {}): Tensor {
+export const normal = primitive('normal', { kind: 'random' }, function (mean: TensorLike, std: TensorLike, shape?: Shape, options: ParameterSampleOptions = {}): Tensor {
   const { a: mu, b: sigma, shape: outShape } = parameters('normal', mean, std, shape, options.dtype);
   for (let i = 0; i < sigma.size; i++) {
     const s = sigma.data[i]!;
@@ -277,7 +278,7 @@ export function normal(mean: TensorLike, std: TensorLike, shape?: Shape, options
   const eps = allocate(mu.dtype, sizeOf(outShape), 'normal', outShape);
   for (let i = 0; i < eps.length; i++) eps[i] = g.normal();
   return mu.add(sigma.mul(constant(eps, outShape)));
-}
+});
 
 /**
  * Uniform samples `low + (high - low)·u`, u uniform in [0, 1) from the generator, as
@@ -287,7 +288,7 @@ export function normal(mean: TensorLike, std: TensorLike, shape?: Shape, options
  * @throws ShapeError if the parameters do not broadcast to `shape`; DTypeError for float32 beside float64.
  * @example uniform(-1, 1, [2, 2], { seed: 0 })
  */
-export function uniform(low: TensorLike, high: TensorLike, shape?: Shape, options: ParameterSampleOptions = {}): Tensor {
+export const uniform = primitive('uniform', { kind: 'random' }, function (low: TensorLike, high: TensorLike, shape?: Shape, options: ParameterSampleOptions = {}): Tensor {
   const { a: lo, b: hi, shape: outShape } = parameters('uniform', low, high, shape, options.dtype);
   const gap = hi.detach().sub(lo.detach());
   for (let i = 0; i < gap.size; i++) {
@@ -301,7 +302,7 @@ export function uniform(low: TensorLike, high: TensorLike, shape?: Shape, option
   const top = lo.dtype === 'float32' ? 1 - 2 ** -24 : 1;
   for (let i = 0; i < u.length; i++) u[i] = Math.min(g.uniform(), top);
   return lo.add(hi.sub(lo).mul(constant(u, outShape)));
-}
+});
 
 /** Options of `dropout`. */
 export interface FunctionalDropoutOptions extends SampleOptions {
@@ -317,7 +318,7 @@ export interface FunctionalDropoutOptions extends SampleOptions {
  * @throws ArgumentError if p is not in [0, 1].
  * @example dropout(h, 0.1, { training: model.training, generator })
  */
-export function dropout(x: Tensor, p: number, options: FunctionalDropoutOptions = {}): Tensor {
+export const dropout = primitive('dropout', { kind: 'random' }, function (x: Tensor, p: number, options: FunctionalDropoutOptions = {}): Tensor {
   const t = expectTensor('dropout', 'input', x);
   if (typeof p !== 'number' || !(p >= 0 && p <= 1)) throw new ArgumentError(`dropout: p must be a probability in [0, 1], got ${String(p)}`);
   const { training = true } = options;
@@ -329,4 +330,4 @@ export function dropout(x: Tensor, p: number, options: FunctionalDropoutOptions 
   const scale = p === 1 ? 0 : 1 / (1 - p);
   for (let i = 0; i < mask.length; i++) mask[i] = g.uniform() < p ? 0 : scale;
   return input.mul(constant(mask, input.shape));
-}
+});

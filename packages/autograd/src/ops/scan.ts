@@ -9,6 +9,7 @@ import { movedim } from './rearrange.js';
 import { triu } from './diagonal.js';
 import { where } from './where.js';
 import { gather } from './gather.js';
+import { primitive } from '../engine/dispatch.js';
 
 /** The running `kind` of x along `ax` (from the end when `reverse`), without graph. */
 function scanData(op: string, kind: ScanKind, x: FloatTensor, ax: number, reverse: boolean): FloatArray {
@@ -24,10 +25,10 @@ function scanData(op: string, kind: ScanKind, x: FloatTensor, ax: number, revers
  * @throws ShapeError if `dim` is out of range.
  * @example cumsum(tensor([1, 2, 3]), 0) // [1, 3, 6]
  */
-export function cumsum(input: Tensor, dim: number): Tensor {
+export const cumsum = primitive('cumsum', { kind: 'axis', axisArg: 1 }, function (input: Tensor, dim: number): Tensor {
   const x = floatInput('cumsum', 'input', input);
   return cumsumAlong(x, normalizeAxis('cumsum', dim, x.ndim), false);
-}
+});
 
 /** cumsum from the start, or from the end when `reverse` (each is the other's adjoint). */
 function cumsumAlong(x: FloatTensor, ax: number, reverse: boolean): Tensor {
@@ -42,12 +43,12 @@ function cumsumAlong(x: FloatTensor, ax: number, reverse: boolean): Tensor {
  * @throws ShapeError if `dim` is out of range.
  * @example cumprod(tensor([1, 2, 3]), 0) // [1, 2, 6]
  */
-export function cumprod(input: Tensor, dim: number): Tensor {
+export const cumprod = primitive('cumprod', { kind: 'axis', axisArg: 1 }, function (input: Tensor, dim: number): Tensor {
   const x = floatInput('cumprod', 'input', input);
   const ax = normalizeAxis('cumprod', dim, x.ndim);
   const data = scanData('cumprod', 'prod', x, ax, false);
   return makeOutput('cumprod', data, x.shape, [x], (g, out) => [cumprodVjp(expectFloat('cumprod', g), x, out, ax)], { saves: [[0, 'output']] });
-}
+});
 
 /** Σ_{j≥i} g_j Π_{m≤j, m≠i} x_m along `ax`. */
 function cumprodVjp(g: FloatTensor, x: FloatTensor, out: Tensor, ax: number): Tensor {
@@ -78,10 +79,10 @@ function cumprodVjp(g: FloatTensor, x: FloatTensor, out: Tensor, ax: number): Te
  * @throws ShapeError if `dim` is out of range.
  * @example logcumsumexp(tensor([0, 0]), 0) // [0, log 2]
  */
-export function logcumsumexp(input: Tensor, dim: number): Tensor {
+export const logcumsumexp = primitive('logcumsumexp', { kind: 'axis', axisArg: 1 }, function (input: Tensor, dim: number): Tensor {
   const x = floatInput('logcumsumexp', 'input', input);
   return logcumsumexpAlong(x, normalizeAxis('logcumsumexp', dim, x.ndim), false);
-}
+});
 
 function logcumsumexpAlong(x: FloatTensor, ax: number, reverse: boolean): Tensor {
   const data = scanData('logcumsumexp', 'logsumexp', x, ax, reverse);
@@ -121,9 +122,9 @@ function cumulativeExtremum(op: 'cummax' | 'cummin', input: Tensor, dim: number)
  * @throws ShapeError if `dim` is out of range.
  * @example cummax(tensor([1, 3, 2]), 0) // { values: [1, 3, 3], indices: [0, 1, 1] }
  */
-export function cummax(input: Tensor, dim: number): ValuesAndIndices {
+export const cummax = primitive('cummax', { kind: 'axis', axisArg: 1 }, function (input: Tensor, dim: number): ValuesAndIndices {
   return cumulativeExtremum('cummax', input, dim);
-}
+});
 
 /**
  * The running minimum along `dim` and where it came from, as `torch.cummin` (ties to the latest
@@ -131,6 +132,6 @@ export function cummax(input: Tensor, dim: number): ValuesAndIndices {
  * @throws ShapeError if `dim` is out of range.
  * @example cummin(tensor([2, 3, 1]), 0) // { values: [2, 2, 1], indices: [0, 0, 2] }
  */
-export function cummin(input: Tensor, dim: number): ValuesAndIndices {
+export const cummin = primitive('cummin', { kind: 'axis', axisArg: 1 }, function (input: Tensor, dim: number): ValuesAndIndices {
   return cumulativeExtremum('cummin', input, dim);
-}
+});

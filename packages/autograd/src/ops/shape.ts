@@ -6,13 +6,14 @@ import { expectTensor, makeOutput, type Tensor } from '../tensor.js';
 import { checkSameDType } from './operands.js';
 import { takeByMap } from './index-map.js';
 import { isGradEnabled } from '../engine/grad-mode.js';
+import { primitive } from '../engine/dispatch.js';
 
 /**
  * Same elements, new shape (one dimension may be -1). The result shares storage with x, as
  * a PyTorch view does. @example reshape(x, [2, -1])
  * @throws ShapeError if the sizes do not match or more than one dimension is -1.
  */
-export function reshape(input: Tensor, shape: Shape): Tensor {
+export const reshape = primitive('reshape', { kind: 'layout', rule: 'reshape' }, function (input: Tensor, shape: Shape): Tensor {
   const x = expectTensor('reshape', 'input', input);
   const target = [...shape];
   const inferred = target.indexOf(-1);
@@ -32,14 +33,14 @@ export function reshape(input: Tensor, shape: Shape): Tensor {
   }
   if (shapesEqual(target, x.shape)) return x;
   return makeOutput('reshape', x.data, target, [x], (g) => [reshape(g, x.shape)], { storage: 'shared', saves: [[]] });
-}
+});
 
 /**
  * Reorders axes: out axis d is x's axis `axes[d]`.
  * @throws ShapeError unless `axes` is a permutation of the tensor's axes.
  * @example permute(x, [2, 0, 1])
  */
-export function permute(input: Tensor, axes: readonly number[]): Tensor {
+export const permute = primitive('permute', { kind: 'layout', rule: 'permute' }, function (input: Tensor, axes: readonly number[]): Tensor {
   const x = expectTensor('permute', 'input', input);
   if (axes.length !== x.ndim) {
     throw new ShapeError(`permute: got ${axes.length} axes ${JSON.stringify(axes)} for a tensor of shape ${formatShape(x.shape)}`);
@@ -53,14 +54,14 @@ export function permute(input: Tensor, axes: readonly number[]): Tensor {
   permuteKernel(x.data, x.shape, perm, out);
   const inverse = perm.map((_, i) => perm.indexOf(i));
   return makeOutput('permute', out, perm.map((p) => x.shape[p]!), [x], (g) => [permute(g, inverse)], { saves: [[]] });
-}
+});
 
 /**
  * Swaps two axes.
  * @throws ShapeError if an axis is out of range.
  * @example transpose(x, 0, 1)
  */
-export function transpose(x: Tensor, axis0 = -2, axis1 = -1): Tensor {
+export const transpose = primitive('transpose', { kind: 'layout', rule: 'transpose' }, function (x: Tensor, axis0 = -2, axis1 = -1): Tensor {
   const t = expectTensor('transpose', 'input', x);
   if (t.ndim < 2 && axis0 === -2 && axis1 === -1) return t;
   const a = normalizeAxis('transpose', axis0, t.ndim);
@@ -71,7 +72,7 @@ export function transpose(x: Tensor, axis0 = -2, axis1 = -1): Tensor {
   perm[a] = b;
   perm[b] = a;
   return permute(t, perm);
-}
+});
 
 /**
  * Elements `start` (inclusive) to `end` (exclusive) along `axis`, every `step`-th one; negative
@@ -80,7 +81,7 @@ export function transpose(x: Tensor, axis0 = -2, axis1 = -1): Tensor {
  * @throws ShapeError if `axis` is out of range or the tensor is 0-d.
  * @throws ArgumentError if a bound is not an integer or the step is not a positive integer.
  */
-export function slice(input: Tensor, axis: number, start: number, end?: number, step = 1): Tensor {
+export const slice = primitive('slice', { kind: 'layout', axisArg: 1 }, function (input: Tensor, axis: number, start: number, end?: number, step = 1): Tensor {
   const x = expectTensor('slice', 'input', input);
   checkNotScalar('slice', x);
   const ax = normalizeAxis('slice', axis, x.ndim);
@@ -99,14 +100,14 @@ export function slice(input: Tensor, axis: number, start: number, end?: number, 
   const base = lo * strides[ax]!;
   strides[ax]! *= step;
   return takeByMap('slice', x, stridedMap(shape, strides, base), shape);
-}
+});
 
 /**
  * `length` elements from `start` along `axis`, as `torch.narrow`: a negative start counts from
  * the end, and unlike slice the range must lie inside the axis. @example narrow(x, 0, -2, 2)
  * @throws ShapeError if `axis` is out of range or [start, start + length) does not lie inside it.
  */
-export function narrow(input: Tensor, axis: number, start: number, length: number): Tensor {
+export const narrow = primitive('narrow', { kind: 'layout', axisArg: 1 }, function (input: Tensor, axis: number, start: number, length: number): Tensor {
   const x = expectTensor('narrow', 'input', input);
   checkNotScalar('narrow', x);
   const ax = normalizeAxis('narrow', axis, x.ndim);
@@ -116,7 +117,7 @@ export function narrow(input: Tensor, axis: number, start: number, length: numbe
     throw new ShapeError(`narrow: start ${start} and length ${length} do not fit axis ${ax} of shape ${formatShape(x.shape)}`);
   }
   return sliceRange(x, ax, lo, lo + length);
-}
+});
 
 /**
  * Cuts the tensor along `dim` into pieces of `splitSize` elements (the last one smaller when
@@ -126,7 +127,7 @@ export function narrow(input: Tensor, axis: number, start: number, length: numbe
  * @throws ShapeError if the tensor is 0-d or `dim` is out of range.
  * @example split(tensor([1, 2, 3, 4, 5]), 2) // [1, 2], [3, 4], [5]
  */
-export function split(input: Tensor, splitSizeOrSections: number | readonly number[], dim = 0): Tensor[] {
+export const split = primitive('split', { kind: 'layout', rule: 'split' }, function (input: Tensor, splitSizeOrSections: number | readonly number[], dim = 0): Tensor[] {
   const x = expectTensor('split', 'input', input);
   checkNotScalar('split', x);
   const ax = normalizeAxis('split', dim, x.ndim);
@@ -149,7 +150,7 @@ export function split(input: Tensor, splitSizeOrSections: number | readonly numb
   const bounds = [0];
   for (const size of sizes) bounds.push(bounds[bounds.length - 1]! + size);
   return cut(x, ax, bounds);
-}
+});
 
 /**
  * The pieces [bounds[i], bounds[i+1]) of x along `ax`. Each piece's gradient comes back padded
@@ -182,27 +183,27 @@ function cut(x: Tensor, ax: number, bounds: readonly number[]): Tensor[] {
  * @throws ShapeError if the tensor is 0-d or `dim` is out of range.
  * @example chunk(arange(6), 3) // [0, 1], [2, 3], [4, 5]
  */
-export function chunk(input: Tensor, chunks: number, dim = 0): Tensor[] {
+export const chunk = primitive('chunk', { kind: 'layout', rule: 'split' }, function (input: Tensor, chunks: number, dim = 0): Tensor[] {
   const x = expectTensor('chunk', 'input', input);
   if (!Number.isInteger(chunks) || chunks < 1) throw new ArgumentError(`chunk: chunks must be a positive integer, got ${chunks}`);
   checkNotScalar('chunk', x);
   const n = x.shape[normalizeAxis('chunk', dim, x.ndim)]!;
   if (n === 0) return split(x, new Array<number>(chunks).fill(0), dim);
   return split(x, Math.ceil(n / chunks), dim);
-}
+});
 
 /**
  * The slices of the tensor along `dim`, each without that axis, as `torch.unbind`.
  * @throws ShapeError if the tensor is 0-d or `dim` is out of range.
  * @example unbind(tensor([[1, 2], [3, 4]]), 1) // [1, 3], [2, 4]
  */
-export function unbind(input: Tensor, dim = 0): Tensor[] {
+export const unbind = primitive('unbind', { kind: 'layout', rule: 'split' }, function (input: Tensor, dim = 0): Tensor[] {
   const x = expectTensor('unbind', 'input', input);
   checkNotScalar('unbind', x);
   const ax = normalizeAxis('unbind', dim, x.ndim);
   const shape = x.shape.filter((_, i) => i !== ax);
   return cut(x, ax, Array.from({ length: x.shape[ax]! + 1 }, (_, i) => i)).map((piece) => reshape(piece, shape));
-}
+});
 
 /** NOTE: normalizeAxis lets a 0-d tensor take axis 0, but it has no axis to cut or join along. */
 function checkNotScalar(op: string, x: Tensor): void {
@@ -241,7 +242,7 @@ function padRange(g: Tensor, ax: number, lo: number, n: number): Tensor {
  * @throws DTypeError if the dtypes differ.
  * @example concat([a, b], 0)
  */
-export function concat(inputs: readonly Tensor[], axis = 0): Tensor {
+export const concat = primitive('concat', { kind: 'layout', rule: 'concat' }, function (inputs: readonly Tensor[], axis = 0): Tensor {
   if (!Array.isArray(inputs) || inputs.length === 0) {
     throw new ArgumentError('concat: needs a non-empty array of tensors');
   }
@@ -271,7 +272,7 @@ export function concat(inputs: readonly Tensor[], axis = 0): Tensor {
     xs.map((t, i) => (t.requiresGrad ? sliceRange(g, ax, offsets[i]!, offsets[i]! + t.shape[ax]!) : null)),
     { saves: xs.map(() => []) },
   );
-}
+});
 
 /**
  * Joins same-shape tensors along a new axis.
@@ -280,7 +281,7 @@ export function concat(inputs: readonly Tensor[], axis = 0): Tensor {
  * @throws DTypeError if the dtypes differ.
  * @example stack([a, b], 0)
  */
-export function stack(inputs: readonly Tensor[], axis = 0): Tensor {
+export const stack = primitive('stack', { kind: 'layout', rule: 'concat' }, function (inputs: readonly Tensor[], axis = 0): Tensor {
   if (!Array.isArray(inputs) || inputs.length === 0) {
     throw new ArgumentError('stack: needs a non-empty array of tensors');
   }
@@ -292,14 +293,14 @@ export function stack(inputs: readonly Tensor[], axis = 0): Tensor {
   }
   const ax = newAxis('stack', axis, xs[0]!.shape);
   return concat(xs.map((t) => unsqueeze(t, ax)), ax);
-}
+});
 
 /**
  * Broadcasts x to `shape` (NumPy rules; -1 keeps a dimension). The copy is real: storage is
  * always contiguous. @example expand(bias, [batch, -1])
  * @throws ShapeError if x's shape does not broadcast to `shape`.
  */
-export function expand(input: Tensor, shape: Shape): Tensor {
+export const expand = primitive('expand', { kind: 'layout', rule: 'expand' }, function (input: Tensor, shape: Shape): Tensor {
   const x = expectTensor('expand', 'input', input);
   const lead = shape.length - x.ndim;
   const target = shape.map((d, i) => (d === -1 && i >= lead ? x.shape[i - lead]! : d));
@@ -312,33 +313,33 @@ export function expand(input: Tensor, shape: Shape): Tensor {
   broadcastCopy(x.data, x.shape, out, target);
   // The engine sums the gradient back over the broadcast dimensions.
   return makeOutput('expand', out, target, [x], (g) => [g], { saves: [[]] });
-}
+});
 
 /**
  * Removes size-1 axes: all of them, or only `axis`.
  * @throws ShapeError if `axis` is out of range.
  * @example squeeze(x, 0)
  */
-export function squeeze(x: Tensor, axis?: number): Tensor {
+export const squeeze = primitive('squeeze', { kind: 'layout', rule: 'squeeze' }, function (x: Tensor, axis?: number): Tensor {
   const t = expectTensor('squeeze', 'input', x);
   if (axis === undefined) return reshape(t, t.shape.filter((d) => d !== 1));
   const ax = normalizeAxis('squeeze', axis, t.ndim);
   if (t.ndim === 0 || t.shape[ax] !== 1) return t;
   return reshape(t, t.shape.filter((_, i) => i !== ax));
-}
+});
 
 /**
  * Inserts a size-1 axis at `axis` (negative counts from the end of the result).
  * @throws ShapeError if `axis` is out of range for the result.
  * @example unsqueeze(x, 0)
  */
-export function unsqueeze(x: Tensor, axis: number): Tensor {
+export const unsqueeze = primitive('unsqueeze', { kind: 'layout', rule: 'unsqueeze' }, function (x: Tensor, axis: number): Tensor {
   const t = expectTensor('unsqueeze', 'input', x);
   const ax = newAxis('unsqueeze', axis, t.shape);
   const shape = [...t.shape];
   shape.splice(ax, 0, 1);
   return reshape(t, shape);
-}
+});
 
 /**
  * Resolves the position of a new axis inserted into `shape` (negative counts from the end of

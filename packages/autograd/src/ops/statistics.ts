@@ -9,6 +9,7 @@ import { lerp } from './lerp.js';
 import { sum, varianceAxes, type VarianceOptions } from './reduce.js';
 import { permute, reshape } from './shape.js';
 import { where } from './where.js';
+import { primitive } from '../engine/dispatch.js';
 
 type Axis = number | readonly number[] | undefined;
 
@@ -28,11 +29,11 @@ function numbers(x: FloatTensor, mask: Tensor): Tensor {
  * @throws ShapeError if an axis is out of range or repeated.
  * @example nansum(x, 1)
  */
-export function nansum(input: Tensor, axis?: Axis, keepdims = false): Tensor {
+export const nansum = primitive('nansum', { kind: 'reduction', axisArg: 1, absent: 'all' }, function (input: Tensor, axis?: Axis, keepdims = false): Tensor {
   const x = expectTensor('nansum', 'input', input);
   normalizeAxes('nansum', axis, x.ndim);
   return sum(where(nanMask(x), 0, x), axis, keepdims);
-}
+});
 
 /**
  * Mean of the non-NaN elements over `axis` (all by default), as `torch.nanmean`: NaN where every
@@ -40,7 +41,7 @@ export function nansum(input: Tensor, axis?: Axis, keepdims = false): Tensor {
  * @throws ShapeError if an axis is out of range or repeated.
  * @example nanmean(x, 0)
  */
-export function nanmean(input: Tensor, axis?: Axis, keepdims = false): Tensor {
+export const nanmean = primitive('nanmean', { kind: 'reduction', axisArg: 1, absent: 'all' }, function (input: Tensor, axis?: Axis, keepdims = false): Tensor {
   const x = floatInput('nanmean', 'input', input);
   normalizeAxes('nanmean', axis, x.ndim);
   const mask = nanMask(x);
@@ -48,7 +49,7 @@ export function nanmean(input: Tensor, axis?: Axis, keepdims = false): Tensor {
   const some = count.gt(0);
   // Double where: a slice without numbers divides by 1, then becomes NaN, so no 0/0 reaches a gradient.
   return where(some, sum(where(mask, 0, x), axis, keepdims).div(where(some, count, 1)), NaN);
-}
+});
 
 /**
  * Variance of the non-NaN elements over `axis` (NumPy's `nanvar`; PyTorch has none), with the
@@ -58,18 +59,18 @@ export function nanmean(input: Tensor, axis?: Axis, keepdims = false): Tensor {
  * @throws ArgumentError if the correction leaves no degrees of freedom even without NaNs.
  * @example nanvar(x, 1, { correction: 1 })
  */
-export function nanvar(x: Tensor, axis?: Axis, options: VarianceOptions = {}): Tensor {
+export const nanvar = primitive('nanvar', { kind: 'reduction', axisArg: 1, absent: 'all' }, function (x: Tensor, axis?: Axis, options: VarianceOptions = {}): Tensor {
   return nanvarAs('nanvar', x, axis, options);
-}
+});
 
 /**
  * Standard deviation of the non-NaN elements over `axis` (NumPy's `nanstd`); options and
  * errors as `nanvar`.
  * @example nanstd(x, 0)
  */
-export function nanstd(x: Tensor, axis?: Axis, options: VarianceOptions = {}): Tensor {
+export const nanstd = primitive('nanstd', { kind: 'reduction', axisArg: 1, absent: 'all' }, function (x: Tensor, axis?: Axis, options: VarianceOptions = {}): Tensor {
   return nanvarAs('nanstd', x, axis, options).sqrt();
-}
+});
 
 function nanvarAs(op: string, input: Tensor, axis: Axis, options: VarianceOptions): Tensor {
   const { keepdims = false, correction = 0 } = options;
@@ -103,9 +104,9 @@ export interface QuantileOptions {
  * @throws DTypeError if a tensor q has another dtype than x.
  * @example quantile(x, 0.5, 1) // the median of each row, interpolated
  */
-export function quantile(input: Tensor, q: number | Tensor, axis?: number, options: QuantileOptions = {}): Tensor {
+export const quantile = primitive('quantile', { kind: 'reduction', axisArg: 2, absent: 'flatten' }, function (input: Tensor, q: number | Tensor, axis?: number, options: QuantileOptions = {}): Tensor {
   return quantileAs('quantile', false, input, q, axis, options);
-}
+});
 
 /**
  * `quantile` ignoring NaN, as `torch.nanquantile`: each slice's quantiles are read among its
@@ -113,9 +114,9 @@ export function quantile(input: Tensor, q: number | Tensor, axis?: number, optio
  * @throws As `quantile`.
  * @example nanquantile(x, tensor([0.25, 0.75]), 0)
  */
-export function nanquantile(input: Tensor, q: number | Tensor, axis?: number, options: QuantileOptions = {}): Tensor {
+export const nanquantile = primitive('nanquantile', { kind: 'reduction', axisArg: 2, absent: 'flatten' }, function (input: Tensor, q: number | Tensor, axis?: number, options: QuantileOptions = {}): Tensor {
   return quantileAs('nanquantile', true, input, q, axis, options);
-}
+});
 
 const INTERPOLATIONS: readonly QuantileInterpolation[] = ['linear', 'lower', 'higher', 'midpoint', 'nearest'];
 

@@ -6,6 +6,7 @@ import { constant, expectTensor, floatInput, isFloat, makeOutput, type FloatTens
 import { asDType } from './operands.js';
 import { where } from './where.js';
 import { zerosLike } from '../creation.js';
+import { primitive } from '../engine/dispatch.js';
 
 function run(kind: UnaryKind, x: FloatTensor): FloatArray {
   const out = allocate(x.dtype, x.size);
@@ -52,27 +53,27 @@ function positive(x: FloatTensor): Tensor {
 }
 
 /** A copy of `x`, on the graph. */
-export function identity(x: Tensor): Tensor {
+export const identity = primitive('identity', { kind: 'unary' }, function (x: Tensor): Tensor {
   return unaryOp('clone', 'identity', x, READS_NOTHING, (g) => g);
-}
+});
 
 /**
  * `-x`.
  * @throws ArgumentError if the argument is not a Tensor.
  * @example neg(x)
  */
-export function neg(x: Tensor): Tensor {
+export const neg = primitive('neg', { kind: 'unary' }, function (x: Tensor): Tensor {
   return unaryOp('neg', 'neg', x, READS_NOTHING, (g) => g.neg());
-}
+});
 
 /**
  * `e^x`.
  * @throws ArgumentError if the argument is not a Tensor.
  * @example exp(x)
  */
-export function exp(x: Tensor): Tensor {
+export const exp = primitive('exp', { kind: 'unary' }, function (x: Tensor): Tensor {
   return unaryOp('exp', 'exp', x, READS_Y, (g, _x, y) => g.mul(y));
-}
+});
 
 /**
  * `e^x - 1`, accurate for small x where `exp(x) - 1` loses its digits. Gradient e^x, taken as
@@ -80,89 +81,89 @@ export function exp(x: Tensor): Tensor {
  * @throws ArgumentError if the argument is not a Tensor.
  * @example expm1(x)
  */
-export function expm1(x: Tensor): Tensor {
+export const expm1 = primitive('expm1', { kind: 'unary' }, function (x: Tensor): Tensor {
   return unaryOp('expm1', 'expm1', x, READS_Y, (g, _x, y) => g.mul(y.add(1)));
-}
+});
 
 /**
  * Natural logarithm.
  * @throws ArgumentError if the argument is not a Tensor.
  * @example log(x)
  */
-export function log(x: Tensor): Tensor {
+export const log = primitive('log', { kind: 'unary' }, function (x: Tensor): Tensor {
   return unaryOp('log', 'log', x, READS_X, (g, xi) => g.div(xi));
-}
+});
 
 /**
  * `log(1 + x)`, accurate for small x.
  * @throws ArgumentError if the argument is not a Tensor.
  * @example log1p(x)
  */
-export function log1p(x: Tensor): Tensor {
+export const log1p = primitive('log1p', { kind: 'unary' }, function (x: Tensor): Tensor {
   return unaryOp('log1p', 'log1p', x, READS_X, (g, xi) => g.div(xi.add(1)));
-}
+});
 
 /**
  * Square root; its gradient at 0 is Inf, as in PyTorch.
  * @throws ArgumentError if the argument is not a Tensor.
  * @example sqrt(x)
  */
-export function sqrt(x: Tensor): Tensor {
+export const sqrt = primitive('sqrt', { kind: 'unary' }, function (x: Tensor): Tensor {
   return unaryOp('sqrt', 'sqrt', x, READS_Y, (g, _x, y) => g.div(y.mul(2)));
-}
+});
 
 /**
  * `|x|`, with gradient sign(x) (0 at 0).
  * @throws ArgumentError if the argument is not a Tensor.
  * @example abs(x)
  */
-export function abs(x: Tensor): Tensor {
+export const abs = primitive('abs', { kind: 'unary' }, function (x: Tensor): Tensor {
   return unaryOp('abs', 'abs', x, READS_X, (g, xi) => g.mul(sign(xi)));
-}
+});
 
 /**
  * -1, 0 or 1 by the sign of x; no gradient flows.
  * @throws ArgumentError if the argument is not a Tensor.
  * @example sign(x)
  */
-export function sign(input: Tensor): Tensor {
+export const sign = primitive('sign', { kind: 'unary' }, function (input: Tensor): Tensor {
   const t = expectTensor('sign', 'input', input);
   return isFloat(t) ? constant(run('sign', t), t.shape) : integerUnaryOp('sign', t);
-}
+});
 
 /**
  * Hyperbolic tangent.
  * @throws ArgumentError if the argument is not a Tensor.
  * @example tanh(x)
  */
-export function tanh(x: Tensor): Tensor {
+export const tanh = primitive('tanh', { kind: 'unary' }, function (x: Tensor): Tensor {
   return unaryOp('tanh', 'tanh', x, READS_Y, (g, _x, y) => g.mul(y.square().neg().add(1)));
-}
+});
 
 /**
  * Logistic sigmoid, stable for large |x|.
  * @throws ArgumentError if the argument is not a Tensor.
  * @example sigmoid(x)
  */
-export function sigmoid(x: Tensor): Tensor {
+export const sigmoid = primitive('sigmoid', { kind: 'unary' }, function (x: Tensor): Tensor {
   return unaryOp('sigmoid', 'sigmoid', x, READS_Y, (g, _x, y) => g.mul(y.mul(y.neg().add(1))));
-}
+});
 
 /**
  * `max(x, 0)`; gradient 0 at 0, as in PyTorch.
  * @throws ArgumentError if the argument is not a Tensor.
  * @example relu(x)
  */
-export function relu(x: Tensor): Tensor {
+export const relu = primitive('relu', { kind: 'unary' }, function (x: Tensor): Tensor {
   return unaryOp('relu', 'relu', x, READS_X, (g, xi) => g.mul(positive(xi)));
-}
+});
 
 /**
  * `x` where positive, `slope·x` elsewhere.
  * @throws ArgumentError if `slope` is not finite or the input is not a Tensor.
  * @example leakyRelu(x, 0.2)
  */
-export function leakyRelu(input: Tensor, slope = 0.01): Tensor {
+export const leakyRelu = primitive('leakyRelu', { kind: 'unary' }, function (input: Tensor, slope = 0.01): Tensor {
   const x = floatInput('leakyRelu', 'input', input);
   if (!Number.isFinite(slope)) throw new ArgumentError(`leakyRelu: slope must be finite, got ${slope}`);
   const out = allocate(x.dtype, x.size);
@@ -172,28 +173,28 @@ export function leakyRelu(input: Tensor, slope = 0.01): Tensor {
     // slope + (1 - slope)·[x > 0]
     return [g.mul(m.mul(1 - slope).add(slope))];
   }, READS_X);
-}
+});
 
 /**
  * The error function.
  * @throws ArgumentError if the argument is not a Tensor.
  * @example erf(x)
  */
-export function erf(x: Tensor): Tensor {
+export const erf = primitive('erf', { kind: 'unary' }, function (x: Tensor): Tensor {
   // d/dx erf(x) = 2/√π · e^{-x²}
   return unaryOp('erf', 'erf', x, READS_X, (g, xi) => g.mul(xi.square().neg().exp().mul(1.1283791670955126)));
-}
+});
 
 /**
  * Exact GELU, `x · Φ(x) = x/2 · (1 + erf(x/√2))` (composed, so its gradient is inherited).
  * @throws ArgumentError if the argument is not a Tensor.
  * @example gelu(x)
  */
-export function gelu(input: Tensor): Tensor {
+export const gelu = primitive('gelu', { kind: 'unary' }, function (input: Tensor): Tensor {
   // Checked here because a composite would otherwise fail inside with a message not naming gelu.
   const x = floatInput('gelu', 'input', input);
   return x.mul(0.5).mul(erf(x.mul(Math.SQRT1_2)).add(1));
-}
+});
 
 /**
  * SiLU (swish), `x·σ(x)`, computed as x / (1 + e^-x) as PyTorch does. Gradient
@@ -201,64 +202,64 @@ export function gelu(input: Tensor): Tensor {
  * @throws ArgumentError if the argument is not a Tensor.
  * @example silu(x)
  */
-export function silu(x: Tensor): Tensor {
+export const silu = primitive('silu', { kind: 'unary' }, function (x: Tensor): Tensor {
   return unaryOp('silu', 'silu', x, READS_X, (g, xi) => {
     const s = sigmoid(xi);
     return g.mul(s.mul(xi.mul(s.neg().add(1)).add(1)));
   });
-}
+});
 
 /**
  * `log(1 + e^x)`, computed without overflow; gradient sigmoid(x).
  * @throws ArgumentError if the argument is not a Tensor.
  * @example softplus(x)
  */
-export function softplus(x: Tensor): Tensor {
+export const softplus = primitive('softplus', { kind: 'unary' }, function (x: Tensor): Tensor {
   return unaryOp('softplus', 'softplus', x, READS_X, (g, xi) => g.mul(sigmoid(xi)));
-}
+});
 
 /**
  * Sine.
  * @throws ArgumentError if the argument is not a Tensor.
  * @example sin(x)
  */
-export function sin(x: Tensor): Tensor {
+export const sin = primitive('sin', { kind: 'unary' }, function (x: Tensor): Tensor {
   return unaryOp('sin', 'sin', x, READS_X, (g, xi) => g.mul(cos(xi)));
-}
+});
 
 /**
  * Cosine.
  * @throws ArgumentError if the argument is not a Tensor.
  * @example cos(x)
  */
-export function cos(x: Tensor): Tensor {
+export const cos = primitive('cos', { kind: 'unary' }, function (x: Tensor): Tensor {
   return unaryOp('cos', 'cos', x, READS_X, (g, xi) => g.mul(sin(xi)).neg());
-}
+});
 
 /**
  * `x²`.
  * @throws ArgumentError if the argument is not a Tensor.
  * @example square(x)
  */
-export function square(x: Tensor): Tensor {
+export const square = primitive('square', { kind: 'unary' }, function (x: Tensor): Tensor {
   return unaryOp('square', 'square', x, READS_X, (g, xi) => g.mul(xi).mul(2));
-}
+});
 
 /**
  * `1 / x`.
  * @throws ArgumentError if the argument is not a Tensor.
  * @example reciprocal(x)
  */
-export function reciprocal(x: Tensor): Tensor {
+export const reciprocal = primitive('reciprocal', { kind: 'unary' }, function (x: Tensor): Tensor {
   return unaryOp('reciprocal', 'reciprocal', x, READS_Y, (g, _x, y) => g.mul(y.square()).neg());
-}
+});
 
 /**
  * Limits x to [min, max] (either bound may be omitted). The gradient flows where
  * min ≤ x ≤ max, bounds included, as in PyTorch. @example clamp(p, 1e-7, 1 - 1e-7)
  * @throws ArgumentError if both bounds are missing or one is NaN (PyTorch also allows min > max; the result is then max everywhere).
  */
-export function clamp(input: Tensor, min?: number, max?: number): Tensor {
+export const clamp = primitive('clamp', { kind: 'unary' }, function (input: Tensor, min?: number, max?: number): Tensor {
   const t = expectTensor('clamp', 'input', input);
   const lo = min ?? -Infinity;
   const hi = max ?? Infinity;
@@ -281,7 +282,7 @@ export function clamp(input: Tensor, min?: number, max?: number): Tensor {
     insideMask(x.data, lo, hi, mask);
     return [g.mul(constant(mask, x.shape))];
   }, READS_X);
-}
+});
 
 /** A bool tensor classifying each element; an int32 or bool tensor is finite everywhere. */
 function classifyOp(op: string, kind: ClassifyKind, input: Tensor): Tensor {
@@ -297,36 +298,36 @@ function classifyOp(op: string, kind: ClassifyKind, input: Tensor): Tensor {
  * @throws ArgumentError if the argument is not a Tensor.
  * @example isFinite(x)
  */
-export function isFinite(x: Tensor): Tensor {
+export const isFinite = primitive('isFinite', { kind: 'unary' }, function (x: Tensor): Tensor {
   return classifyOp('isFinite', 'isfinite', x);
-}
+});
 
 /**
  * True where NaN (a bool tensor, no gradient), as torch.isnan.
  * @throws ArgumentError if the argument is not a Tensor.
  * @example x.isNan().any()
  */
-export function isNan(x: Tensor): Tensor {
+export const isNan = primitive('isNan', { kind: 'unary' }, function (x: Tensor): Tensor {
   return classifyOp('isNan', 'isnan', x);
-}
+});
 
 /**
  * True where +Infinity or -Infinity (a bool tensor, no gradient), as torch.isinf.
  * @throws ArgumentError if the argument is not a Tensor.
  * @example isInf(x)
  */
-export function isInf(x: Tensor): Tensor {
+export const isInf = primitive('isInf', { kind: 'unary' }, function (x: Tensor): Tensor {
   return classifyOp('isInf', 'isinf', x);
-}
+});
 
 /**
  * Tangent. Gradient 1 + tan²(x), taken from the result as PyTorch does.
  * @throws ArgumentError if the argument is not a Tensor.
  * @example tan(x)
  */
-export function tan(x: Tensor): Tensor {
+export const tan = primitive('tan', { kind: 'unary' }, function (x: Tensor): Tensor {
   return unaryOp('tan', 'tan', x, READS_Y, (g, _x, y) => g.mul(y.square().add(1)));
-}
+});
 
 /**
  * Inverse sine, in [-π/2, π/2]; NaN outside [-1, 1]. Gradient 1/√(1 - x²), infinite at ±1 as in
@@ -334,9 +335,9 @@ export function tan(x: Tensor): Tensor {
  * @throws ArgumentError if the argument is not a Tensor.
  * @example asin(x)
  */
-export function asin(x: Tensor): Tensor {
+export const asin = primitive('asin', { kind: 'unary' }, function (x: Tensor): Tensor {
   return unaryOp('asin', 'asin', x, READS_X, (g, xi) => g.div(xi.square().neg().add(1).sqrt()));
-}
+});
 
 /**
  * Inverse cosine, in [0, π]; NaN outside [-1, 1]. Gradient -1/√(1 - x²), infinite at ±1 as in
@@ -344,45 +345,45 @@ export function asin(x: Tensor): Tensor {
  * @throws ArgumentError if the argument is not a Tensor.
  * @example acos(x)
  */
-export function acos(x: Tensor): Tensor {
+export const acos = primitive('acos', { kind: 'unary' }, function (x: Tensor): Tensor {
   return unaryOp('acos', 'acos', x, READS_X, (g, xi) => g.div(xi.square().neg().add(1).sqrt()).neg());
-}
+});
 
 /**
  * Inverse tangent, in (-π/2, π/2) (±π/2 at ±Infinity). Gradient 1/(1 + x²).
  * @throws ArgumentError if the argument is not a Tensor.
  * @example atan(x)
  */
-export function atan(x: Tensor): Tensor {
+export const atan = primitive('atan', { kind: 'unary' }, function (x: Tensor): Tensor {
   return unaryOp('atan', 'atan', x, READS_X, (g, xi) => g.div(xi.square().add(1)));
-}
+});
 
 /**
  * Hyperbolic sine; overflows to ±Infinity past |x| ≈ 710. Gradient cosh(x).
  * @throws ArgumentError if the argument is not a Tensor.
  * @example sinh(x)
  */
-export function sinh(x: Tensor): Tensor {
+export const sinh = primitive('sinh', { kind: 'unary' }, function (x: Tensor): Tensor {
   return unaryOp('sinh', 'sinh', x, READS_X, (g, xi) => g.mul(cosh(xi)));
-}
+});
 
 /**
  * Hyperbolic cosine; overflows to Infinity past |x| ≈ 710. Gradient sinh(x).
  * @throws ArgumentError if the argument is not a Tensor.
  * @example cosh(x)
  */
-export function cosh(x: Tensor): Tensor {
+export const cosh = primitive('cosh', { kind: 'unary' }, function (x: Tensor): Tensor {
   return unaryOp('cosh', 'cosh', x, READS_X, (g, xi) => g.mul(sinh(xi)));
-}
+});
 
 /**
  * Inverse hyperbolic sine. Gradient 1/√(x² + 1) (0 where x² overflows, as in PyTorch).
  * @throws ArgumentError if the argument is not a Tensor.
  * @example asinh(x)
  */
-export function asinh(x: Tensor): Tensor {
+export const asinh = primitive('asinh', { kind: 'unary' }, function (x: Tensor): Tensor {
   return unaryOp('asinh', 'asinh', x, READS_X, (g, xi) => g.div(xi.square().add(1).sqrt()));
-}
+});
 
 /**
  * Inverse hyperbolic cosine, for x ≥ 1 (NaN below; 0 at 1). Gradient 1/√(x² - 1), infinite at 1 as
@@ -390,9 +391,9 @@ export function asinh(x: Tensor): Tensor {
  * @throws ArgumentError if the argument is not a Tensor.
  * @example acosh(x)
  */
-export function acosh(x: Tensor): Tensor {
+export const acosh = primitive('acosh', { kind: 'unary' }, function (x: Tensor): Tensor {
   return unaryOp('acosh', 'acosh', x, READS_X, (g, xi) => g.div(xi.square().sub(1).sqrt()));
-}
+});
 
 /**
  * Inverse hyperbolic tangent, ±Infinity at ±1 and NaN beyond. Gradient 1/(1 - x²), infinite at ±1
@@ -400,36 +401,36 @@ export function acosh(x: Tensor): Tensor {
  * @throws ArgumentError if the argument is not a Tensor.
  * @example atanh(x)
  */
-export function atanh(x: Tensor): Tensor {
+export const atanh = primitive('atanh', { kind: 'unary' }, function (x: Tensor): Tensor {
   return unaryOp('atanh', 'atanh', x, READS_X, (g, xi) => g.div(xi.square().neg().add(1)));
-}
+});
 
 /**
  * `2^x`. Gradient 2^x·ln 2, taken from the result as PyTorch does.
  * @throws ArgumentError if the argument is not a Tensor.
  * @example exp2(x)
  */
-export function exp2(x: Tensor): Tensor {
+export const exp2 = primitive('exp2', { kind: 'unary' }, function (x: Tensor): Tensor {
   return unaryOp('exp2', 'exp2', x, READS_Y, (g, _x, y) => g.mul(y).mul(Math.LN2));
-}
+});
 
 /**
  * Base-2 logarithm (-Infinity at ±0, NaN below 0). Gradient 1/(x·ln 2).
  * @throws ArgumentError if the argument is not a Tensor.
  * @example log2(x)
  */
-export function log2(x: Tensor): Tensor {
+export const log2 = primitive('log2', { kind: 'unary' }, function (x: Tensor): Tensor {
   return unaryOp('log2', 'log2', x, READS_X, (g, xi) => g.div(xi.mul(Math.LN2)));
-}
+});
 
 /**
  * Base-10 logarithm (-Infinity at ±0, NaN below 0). Gradient 1/(x·ln 10).
  * @throws ArgumentError if the argument is not a Tensor.
  * @example log10(x)
  */
-export function log10(x: Tensor): Tensor {
+export const log10 = primitive('log10', { kind: 'unary' }, function (x: Tensor): Tensor {
   return unaryOp('log10', 'log10', x, READS_X, (g, xi) => g.div(xi.mul(Math.LN10)));
-}
+});
 
 /**
  * Mish, `x·tanh(softplus(x))`, computed as x·tanh(log1p(e^x)) as PyTorch does. Gradient
@@ -437,12 +438,12 @@ export function log10(x: Tensor): Tensor {
  * @throws ArgumentError if the argument is not a Tensor.
  * @example mish(x)
  */
-export function mish(x: Tensor): Tensor {
+export const mish = primitive('mish', { kind: 'unary' }, function (x: Tensor): Tensor {
   return unaryOp('mish', 'mish', x, READS_X, (g, xi) => {
     const t = xi.exp().log1p().tanh();
     return g.mul(t.add(xi.mul(sigmoid(xi)).mul(t.square().neg().add(1))));
   });
-}
+});
 
 /**
  * `scale·x` where x > 0, else `negScale·(e^(x·inputScale) - 1)` (by expm1, exact near 0): the
@@ -470,12 +471,12 @@ function eluForm(op: string, x: FloatTensor, scale: number, negScale: number, in
  * @throws ArgumentError if the input is not a Tensor or alpha is not finite.
  * @example elu(x, { alpha: 0.5 })
  */
-export function elu(input: Tensor, options: { alpha?: number } = {}): Tensor {
+export const elu = primitive('elu', { kind: 'unary' }, function (input: Tensor, options: { alpha?: number } = {}): Tensor {
   const x = floatInput('elu', 'input', input);
   const { alpha = 1 } = options;
   if (!Number.isFinite(alpha)) throw new ArgumentError(`elu: alpha must be finite, got ${alpha}`);
   return eluForm('elu', x, 1, alpha, 1);
-}
+});
 
 // SELU's constants, as PyTorch has them (Klambauer et al. 2017).
 const SELU_ALPHA = 1.6732632423543772848170429916717;
@@ -487,9 +488,9 @@ const SELU_SCALE = 1.0507009873554804934193349852946;
  * @throws ArgumentError if the argument is not a Tensor.
  * @example selu(x)
  */
-export function selu(input: Tensor): Tensor {
+export const selu = primitive('selu', { kind: 'unary' }, function (input: Tensor): Tensor {
   return eluForm('selu', floatInput('selu', 'input', input), SELU_SCALE, SELU_ALPHA * SELU_SCALE, 1);
-}
+});
 
 /**
  * CELU: `x` where x > 0, else `alpha·(e^(x/alpha) - 1)` (PyTorch's default alpha 1). The gradient
@@ -497,12 +498,12 @@ export function selu(input: Tensor): Tensor {
  * @throws ArgumentError if the input is not a Tensor, or alpha is 0 or not finite.
  * @example celu(x, { alpha: 2 })
  */
-export function celu(input: Tensor, options: { alpha?: number } = {}): Tensor {
+export const celu = primitive('celu', { kind: 'unary' }, function (input: Tensor, options: { alpha?: number } = {}): Tensor {
   const x = floatInput('celu', 'input', input);
   const { alpha = 1 } = options;
   if (!Number.isFinite(alpha) || alpha === 0) throw new ArgumentError(`celu: alpha must be finite and non-zero, got ${alpha}`);
   return eluForm('celu', x, 1, alpha, 1 / alpha);
-}
+});
 
 /**
  * x limited to [lo, hi], with PyTorch's hardtanh gradient: zero at and beyond the bounds (clamp
@@ -521,19 +522,19 @@ function hardClamp(op: string, x: FloatTensor, lo: number, hi: number): Tensor {
  * @throws ArgumentError if the input is not a Tensor, or minVal > maxVal, or either is NaN.
  * @example hardtanh(x, { minVal: -2, maxVal: 2 })
  */
-export function hardtanh(input: Tensor, options: { minVal?: number; maxVal?: number } = {}): Tensor {
+export const hardtanh = primitive('hardtanh', { kind: 'unary' }, function (input: Tensor, options: { minVal?: number; maxVal?: number } = {}): Tensor {
   const { minVal = -1, maxVal = 1 } = options;
   return hardClamp('hardtanh', floatInput('hardtanh', 'input', input), minVal, maxVal);
-}
+});
 
 /**
  * ReLU6: x limited to [0, 6], hardtanh's gradient (0 at 0 and at 6), as in PyTorch.
  * @throws ArgumentError if the argument is not a Tensor.
  * @example relu6(x)
  */
-export function relu6(input: Tensor): Tensor {
+export const relu6 = primitive('relu6', { kind: 'unary' }, function (input: Tensor): Tensor {
   return hardClamp('relu6', floatInput('relu6', 'input', input), 0, 6);
-}
+});
 
 /**
  * HardSigmoid: `min(max(x + 3, 0), 6) / 6`, as PyTorch rounds it. Gradient 1/6 strictly inside
@@ -541,9 +542,9 @@ export function relu6(input: Tensor): Tensor {
  * @throws ArgumentError if the argument is not a Tensor.
  * @example hardsigmoid(x)
  */
-export function hardsigmoid(x: Tensor): Tensor {
+export const hardsigmoid = primitive('hardsigmoid', { kind: 'unary' }, function (x: Tensor): Tensor {
   return unaryOp('hardsigmoid', 'hardsigmoid', x, READS_X, (g, xi) => where(xi.gt(-3).mul(xi.lt(3)), g.div(6), 0));
-}
+});
 
 /**
  * HardSwish: `x·min(max(x + 3, 0), 6) / 6`, as PyTorch rounds it. Gradient 0 below -3, x/3 + 1/2
@@ -551,9 +552,9 @@ export function hardsigmoid(x: Tensor): Tensor {
  * @throws ArgumentError if the argument is not a Tensor.
  * @example hardswish(x)
  */
-export function hardswish(x: Tensor): Tensor {
+export const hardswish = primitive('hardswish', { kind: 'unary' }, function (x: Tensor): Tensor {
   return unaryOp('hardswish', 'hardswish', x, READS_X, (g, xi) => where(xi.lt(-3), 0, where(xi.le(3), g.mul(xi.div(3).add(0.5)), g)));
-}
+});
 
 /**
  * `log σ(x)`, computed as min(x, 0) - log1p(e^-|x|) as PyTorch does: exact for large |x| (x far
@@ -561,29 +562,29 @@ export function hardswish(x: Tensor): Tensor {
  * @throws ArgumentError if the argument is not a Tensor.
  * @example logsigmoid(x)
  */
-export function logsigmoid(x: Tensor): Tensor {
+export const logsigmoid = primitive('logsigmoid', { kind: 'unary' }, function (x: Tensor): Tensor {
   return unaryOp('logsigmoid', 'logsigmoid', x, READS_X, (g, xi) => g.mul(sigmoid(xi.neg())));
-}
+});
 
 /**
  * Softsign, `x / (1 + |x|)`, composed as PyTorch composes it (so NaN at ±Infinity, as PyTorch).
  * @throws ArgumentError if the argument is not a Tensor.
  * @example softsign(x)
  */
-export function softsign(input: Tensor): Tensor {
+export const softsign = primitive('softsign', { kind: 'unary' }, function (input: Tensor): Tensor {
   const x = floatInput('softsign', 'input', input);
   return x.div(x.abs().add(1));
-}
+});
 
 /**
  * Tanhshrink, `x - tanh(x)`, composed as PyTorch composes it.
  * @throws ArgumentError if the argument is not a Tensor.
  * @example tanhshrink(x)
  */
-export function tanhshrink(input: Tensor): Tensor {
+export const tanhshrink = primitive('tanhshrink', { kind: 'unary' }, function (input: Tensor): Tensor {
   const x = floatInput('tanhshrink', 'input', input);
   return x.sub(x.tanh());
-}
+});
 
 /**
  * The largest integer not above x. Piecewise constant, so its gradient is zero everywhere (PyTorch's choice, also at the
@@ -591,9 +592,9 @@ export function tanhshrink(input: Tensor): Tensor {
  * @throws ArgumentError if the argument is not a Tensor.
  * @example floor(x)
  */
-export function floor(x: Tensor): Tensor {
+export const floor = primitive('floor', { kind: 'unary' }, function (x: Tensor): Tensor {
   return unaryOp('floor', 'floor', x, READS_NOTHING, (g) => zerosLike(g));
-}
+});
 
 /**
  * The smallest integer not below x. Piecewise constant, so its gradient is zero everywhere (PyTorch's choice, also at the
@@ -601,9 +602,9 @@ export function floor(x: Tensor): Tensor {
  * @throws ArgumentError if the argument is not a Tensor.
  * @example ceil(x)
  */
-export function ceil(x: Tensor): Tensor {
+export const ceil = primitive('ceil', { kind: 'unary' }, function (x: Tensor): Tensor {
   return unaryOp('ceil', 'ceil', x, READS_NOTHING, (g) => zerosLike(g));
-}
+});
 
 /**
  * x rounded to the nearest integer, halves to even (as torch.round and IEEE
@@ -612,9 +613,9 @@ export function ceil(x: Tensor): Tensor {
  * @throws ArgumentError if the argument is not a Tensor.
  * @example round(x)
  */
-export function round(x: Tensor): Tensor {
+export const round = primitive('round', { kind: 'unary' }, function (x: Tensor): Tensor {
   return unaryOp('round', 'round', x, READS_NOTHING, (g) => zerosLike(g));
-}
+});
 
 /**
  * x rounded toward zero. Piecewise constant, so its gradient is zero everywhere (PyTorch's choice, also at the
@@ -622,9 +623,9 @@ export function round(x: Tensor): Tensor {
  * @throws ArgumentError if the argument is not a Tensor.
  * @example trunc(x)
  */
-export function trunc(x: Tensor): Tensor {
+export const trunc = primitive('trunc', { kind: 'unary' }, function (x: Tensor): Tensor {
   return unaryOp('trunc', 'trunc', x, READS_NOTHING, (g) => zerosLike(g));
-}
+});
 
 /**
  * The fractional part `x - trunc(x)`, with the sign of x, as torch.frac (NaN at ±Infinity).
@@ -632,10 +633,10 @@ export function trunc(x: Tensor): Tensor {
  * @throws ArgumentError if the argument is not a Tensor.
  * @example frac(x)
  */
-export function frac(input: Tensor): Tensor {
+export const frac = primitive('frac', { kind: 'unary' }, function (input: Tensor): Tensor {
   const x = floatInput('frac', 'input', input);
   return x.sub(trunc(x));
-}
+});
 
 /** Options of `nanToNum`: what replaces NaN, +Inf and -Inf. */
 export interface NanToNumOptions {
@@ -658,7 +659,7 @@ const FLOAT32_MAX = 3.4028234663852886e38;
  * @throws ArgumentError if the input is not a Tensor or a replacement is not a number.
  * @example nanToNum(x, { nan: 0, posinf: 1e6 })
  */
-export function nanToNum(input: Tensor, options: NanToNumOptions = {}): Tensor {
+export const nanToNum = primitive('nanToNum', { kind: 'unary' }, function (input: Tensor, options: NanToNumOptions = {}): Tensor {
   const x = expectTensor('nanToNum', 'input', input);
   const big = x.dtype === 'float32' ? FLOAT32_MAX : Number.MAX_VALUE;
   const { nan = 0, posinf = big, neginf = -big } = options;
@@ -670,4 +671,4 @@ export function nanToNum(input: Tensor, options: NanToNumOptions = {}): Tensor {
   const out = allocate(x.dtype, x.size);
   nanToNumKernel(x.data, nan, posinf, neginf, out);
   return makeOutput('nanToNum', out, x.shape, [x], (g) => [where(isFinite(x), g, 0)], READS_X);
-}
+});

@@ -4,6 +4,7 @@ import { broadcastShapes, formatShape, sizeOf } from '../shape.js';
 import { broadcastWhere } from '../kernels/binary.js';
 import { expectTensor, isFloat, makeOutput, scalarTensor, Tensor, type TensorLike } from '../tensor.js';
 import { operands } from './operands.js';
+import { primitive } from '../engine/dispatch.js';
 
 /**
  * `a` where `condition` is non-zero, else `b`, all broadcast together. The gradient of the
@@ -19,7 +20,7 @@ import { operands } from './operands.js';
  * the condition is true where non-zero, of any dtype.
  * @example where(x.gt(0), x, x.mul(0.1))
  */
-export function where(condition: Tensor, a: TensorLike, b: TensorLike): Tensor {
+export const where = primitive('where', { kind: 'elementwise' }, function (condition: Tensor, a: TensorLike, b: TensorLike): Tensor {
   const cond = expectTensor('where', 'condition', condition);
   const [x, y] = typeof a === 'number' && typeof b === 'number' ? numberBranches(cond, a, b) : operands('where', a, b, 'any');
   const shape = broadcastAll(cond, x, y);
@@ -30,7 +31,7 @@ export function where(condition: Tensor, a: TensorLike, b: TensorLike): Tensor {
     x.requiresGrad ? where(c, g, 0) : null,
     y.requiresGrad ? where(c, 0, g) : null,
   ], { saves: [[c], [c]] });
-}
+});
 
 /**
  * Two number branches: the condition's dtype when it is float (so a float mask keeps its

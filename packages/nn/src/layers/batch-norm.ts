@@ -115,9 +115,12 @@ export abstract class NormBase extends Module {
    * statistics it used (null with the running ones).
    */
   protected standardize(x: Tensor, axes: number[], useRunning: boolean): {
-    /** The normalised input. */ y: Tensor;
-    /** The batch mean used, or null with the running statistics. */ mean: Tensor | null;
-    /** The batch's biased variance used, or null with the running statistics. */ variance: Tensor | null;
+    /** The normalised input. */
+    y: Tensor;
+    /** The batch mean over `axes` (kept), or null. */
+    mean: Tensor | null;
+    /** The batch's biased variance over `axes` (kept), or null. */
+    variance: Tensor | null;
   } {
     if (useRunning) {
       const rm = this.perChannel(this.runningMean!, x.ndim);

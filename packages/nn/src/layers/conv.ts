@@ -168,8 +168,10 @@ export abstract class ConvNd extends Module {
 
   /** The input padded explicitly for a non-zero paddingMode (as PyTorch: F.pad, then a convolution without padding), and the padding left for the convolution. */
   protected padded(x: Tensor): {
-    /** The input, padded explicitly unless paddingMode is 'zeros'. */ input: Tensor;
-    /** The padding left for the convolution. */ padding: ConvOptions['padding'];
+    /** The input, padded when paddingMode is not 'zeros'. */
+    input: Tensor;
+    /** The padding the convolution still adds. */
+    padding: ConvOptions['padding'];
   } {
     const p = this.padding;
     if (this.paddingMode === 'zeros' || p === 'valid') return { input: x, padding: p };

@@ -1,0 +1,54 @@
+import type { Tensor } from '../tensor.js';
+import { noGrad } from '../engine/grad-mode.js';
+import { eye } from '../creation.js';
+import { narrow, reshape } from '../ops/shape.js';
+import { treeMap, type WithLeaves } from '../tree.js';
+import { checkFunction, checkOptions, flatten, positions, vjp, type Argnums, type ArgnumsOption, type GradsAt, type NoArgnums } from '../functional.js';
+import { vmap } from './vmap.js';
+
+/**
+ * The Jacobian of f by reverse mode, as JAX's `jacrev` and `torch.func.jacrev`: the pullback of
+ * f mapped with `vmap` over the rows of the identity, so every row comes from one batched pass
+ * instead of one backward pass per output element (`jacobian` loops). Same results and structure
+ * as `jacobian`: for a Tensor output and argument, shape [...output.shape, ...input.shape];
+ * structures nest as JAX nests them. Composes with vmap and grad (`vmap(jacrev(f))` gives
+ * per-example Jacobians; `jacrev(jacrev(f))` a Hessian).
+ *
+ * NOTE: the forward runs inside the vmap over the rows (batched), so that the rows' pullbacks are
+ * each a batch of an ordinary backward: every op's batching rule applies, and no VJP needs one.
+ * @throws ArgumentError as `jacobian`, or (naming the op) for an op of f without a batching rule.
+ * @example jacrev((x: Tensor) => x.sin())(x) // diag(cos x)
+ */
+export function jacrev<A extends unknown[], O>(f: (...args: A) => O, options?: NoArgnums): (...args: A) => WithLeaves<O, GradsAt<A, 0>>;
+export function jacrev<A extends unknown[], O, const N extends Argnums>(f: (...args: A) => O, options: { argnums: N }): (...args: A) => WithLeaves<O, GradsAt<A, N>>;
+export function jacrev(f: (...args: unknown[]) => unknown, options: ArgnumsOption = {}): (...args: unknown[]) => unknown {
+  checkFunction('jacrev', f);
+  checkOptions('jacrev', options, ['argnums']);
+  const { argnums = 0 } = options;
+  return (...args: unknown[]) => {
+    const which = positions('jacrev', argnums, args.length);
+    // One forward for the output's structure and sizes, which give the rows.
+    const { leaves: ys, def: outDef } = flatten('jacrev', "the function's output", noGrad(() => f(...args)));
+    const total = ys.reduce((n, y) => n + y.size, 0);
+    const offsets: number[] = [];
+    const basis = ys.map((y) => {
+      offsets.push(offsets.length === 0 ? 0 : offsets[offsets.length - 1]! + ys[offsets.length - 1]!.size);
+      return reshape(narrow(eye(total, total, { dtype: y.dtype }), 1, offsets[offsets.length - 1]!, y.size), [total, ...y.shape]);
+    });
+    const rowsOf = (...cotangents: Tensor[]): unknown[] => {
+      const call = (...primals: unknown[]): unknown => {
+        const full = [...args];
+        which.forEach((i, k) => (full[i] = primals[k]));
+        return f(...full);
+      };
+      const { pullback } = vjp(call, ...which.map((i) => args[i]));
+      return pullback(outDef.unflatten(cotangents) as never) as unknown[];
+    };
+    const rows = vmap(rowsOf)(...basis);
+    const perOutput = ys.map((y, k) => {
+      const grouped = rows.map((struct) => treeMap((leaf: Tensor) => reshape(narrow(leaf, 0, offsets[k]!, y.size), [...y.shape, ...leaf.shape.slice(1)]), struct));
+      return typeof argnums === 'number' ? grouped[0] : grouped;
+    });
+    return outDef.unflatten(perOutput);
+  };
+}

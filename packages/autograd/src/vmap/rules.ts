@@ -1,0 +1,517 @@
+/**
+ * vmap's batching rules. A rule gets the primitive and its arguments, some of them batched at the
+ * rule's level (`ctx.level`), and returns the op's result with the batch carried through: it calls
+ * ops on the batches (`value`, dimension 0 the batch), which run at the outer levels, and wraps
+ * the results. Most ops share a family rule chosen by their spec (engine/dispatch.ts); the rest
+ * have one of the rules named in `BatchRuleName`. No rule loops over the batch.
+ */
+import { ArgumentError, ShapeError } from '../errors.js';
+import { formatShape, type Shape } from '../shape.js';
+import { Tensor } from '../tensor.js';
+import { belowLevel, type BatchRuleName, type Primitive } from '../engine/dispatch.js';
+import { BatchedTensor, batchedAt } from './batched.js';
+import { expand, reshape, squeeze, unsqueeze } from '../ops/shape.js';
+import { movedim as movedimOp } from '../ops/rearrange.js';
+import { add, mul } from '../ops/binary.js';
+import { sum } from '../ops/reduce.js';
+import { matmul, matmulT } from '../ops/matmul.js';
+import { einsum } from '../ops/einsum.js';
+import { diagEmbed as diagEmbedOp, diagonal } from '../ops/diagonal.js';
+import { relu } from '../ops/unary.js';
+import { gather as gatherOp } from '../ops/gather.js';
+import { BroadcastLeaf, perExampleMatmul } from './per-example.js';
+
+/** How vmap treats random draws (PyTorch's `randomness`). */
+export type Randomness = 'error' | 'different' | 'same';
+
+/** What a rule knows of the vmap it runs for. */
+export interface BatchContext {
+  /** The vmap's level: arguments batched at it are this rule's to handle. */
+  readonly level: number;
+  /** The batch size. */
+  readonly size: number;
+  readonly randomness: Randomness;
+}
+
+type Rule = (ctx: BatchContext, prim: Primitive, args: unknown[]) => unknown;
+
+/** Whether `t` is batched at the rule's level. */
+function mine(ctx: BatchContext, t: unknown): t is BatchedTensor {
+  return batchedAt(t, ctx.level);
+}
+
+/** The op's result with every tensor in it (a list, an object of them) batched at this level. */
+export function wrap(ctx: BatchContext, out: unknown): unknown {
+  if (out instanceof Tensor) return new BatchedTensor(out, ctx.level);
+  if (Array.isArray(out)) return out.map((o) => wrap(ctx, o));
+  if (out !== null && typeof out === 'object') {
+    const wrapped: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(out)) wrapped[k] = wrap(ctx, v);
+    return wrapped;
+  }
+  return out;
+}
+
+/** `t`'s batch, batch first: its value if batched here, else `t` repeated along a new dimension 0. */
+function batch(ctx: BatchContext, t: Tensor): Tensor {
+  return mine(ctx, t) ? t.value : expand(unsqueeze(t, 0), [ctx.size, ...t.shape]);
+}
+
+/** A batch (batch first) of logical rank `n` given `rank` logical dimensions by 1s after the batch. */
+function padRank(v: Tensor, n: number, rank: number): Tensor {
+  return n >= rank ? v : reshape(v, [v.shape[0]!, ...Array<number>(rank - n).fill(1), ...v.shape.slice(1)]);
+}
+
+/** Runs `body` with ops going to this level's rules: for ops composed of others. */
+function here<R>(ctx: BatchContext, body: () => R): R {
+  return belowLevel(ctx.level + 1, body);
+}
+
+function checkAxis(op: string, axis: unknown, n: number, shape: Shape): number {
+  if (typeof axis !== 'number' || !Number.isInteger(axis) || axis < -Math.max(n, 1) || axis >= Math.max(n, 1)) {
+    throw new ShapeError(`${op}: axis ${String(axis)} is out of range for a tensor of shape ${formatShape(shape)} (inside vmap)`);
+  }
+  return axis < 0 ? axis + Math.max(n, 1) : axis;
+}
+
+/** An axis argument (a number or a list) of a tensor of logical shape `shape`, moved past the batch dimension. */
+function shiftAxes(op: string, axes: unknown, shape: Shape): number | number[] {
+  if (Array.isArray(axes)) return axes.map((a: unknown) => checkAxis(op, a, shape.length, shape) + 1);
+  return checkAxis(op, axes, shape.length, shape) + 1;
+}
+
+function noRule(prim: Primitive, detail = ''): never {
+  throw new ArgumentError(`vmap: '${prim.name}' has no batching rule${detail === '' ? '' : ` ${detail}`}; vmap never loops over the batch, so compute it outside vmap`);
+}
+
+/** Elementwise ops: batched operands get 1s after the batch up to the widest rank, so broadcasting from the right never meets the batch. */
+const elementwise: Rule = (ctx, prim, args) => {
+  let rank = 0;
+  for (const a of args) if (a instanceof Tensor) rank = Math.max(rank, a.ndim);
+  return wrap(ctx, prim.bind(...args.map((a) => (mine(ctx, a) ? padRank(a.value, a.ndim, rank) : a))));
+};
+
+/** Ops along axes (reductions, scans, sorts, softmax, slices): the axes move past the batch. */
+const alongAxes: Rule = (ctx, prim, args) => {
+  const { axisArg, absent } = prim.spec;
+  const x = args[0];
+  for (let i = 1; i < args.length; i++) if (mine(ctx, args[i])) noRule(prim, `for a batched argument ${i}`);
+  if (!mine(ctx, x) || axisArg === undefined) return noRule(prim);
+  const n = x.ndim;
+  const next = [...args];
+  let v = x.value;
+  let flattened = false;
+  const axis = args[axisArg];
+  if (n === 0 && (axis === undefined || axis === 0 || axis === -1 || (Array.isArray(axis) && axis.every((a) => a === 0 || a === -1)))) {
+    // A 0-d tensor reduces as one element, as PyTorch's dim 0 of a scalar: the result stays 0-d.
+    v = reshape(v, [ctx.size, 1]);
+    next[axisArg] = Array.isArray(axis) ? [1] : 1;
+    next[0] = v;
+    const out = prim.bind(...next);
+    // Without an axis, median gives its value alone.
+    const value = prim.name === 'median' && axis === undefined ? (out as { values: Tensor }).values : out;
+    return wrap(ctx, mapTensors(value, (t) => reshape(t, [ctx.size])));
+  }
+  if (axis === undefined && absent !== undefined) {
+    if (absent === 'all') next[axisArg] = Array.from({ length: n }, (_, i) => i + 1);
+    else if (absent === 'flatten') {
+      v = reshape(v, [ctx.size, -1]);
+      next[axisArg] = 1;
+      flattened = true;
+    } else next[axisArg] = checkAxis(prim.name, absent, n, x.shape) + 1;
+  } else if (axis !== undefined) next[axisArg] = shiftAxes(prim.name, axis, x.shape);
+  next[0] = v;
+  let out = prim.bind(...next);
+  if (flattened) {
+    // Without an axis these ops see the flattened tensor: median gives its value alone, and
+    // keepdims a result of n 1s.
+    if (prim.name === 'median') out = (out as { values: Tensor }).values;
+    if (args[axisArg + 1] === true) out = mapTensors(out, (t) => reshape(t, [ctx.size, ...Array<number>(n).fill(1)]));
+  }
+  return wrap(ctx, out);
+};
+
+function mapTensors(out: unknown, f: (t: Tensor) => Tensor): unknown {
+  if (out instanceof Tensor) return f(out);
+  if (Array.isArray(out)) return out.map((o) => mapTensors(o, f));
+  if (out !== null && typeof out === 'object') {
+    const mapped: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(out)) mapped[k] = mapTensors(v, f);
+    return mapped;
+  }
+  return out;
+}
+
+/** The one batched tensor argument of a layout op (its other tensor arguments must not be batched). */
+function only(ctx: BatchContext, prim: Primitive, args: unknown[], at = 0): BatchedTensor {
+  const x = args[at];
+  if (!mine(ctx, x)) return noRule(prim, `for an unbatched argument ${at} beside batched ones`);
+  args.forEach((a, i) => {
+    if (i !== at && mine(ctx, a)) noRule(prim, `for a batched argument ${i}`);
+  });
+  return x;
+}
+
+function logicalAxis(op: string, axis: number, n: number, shape: Shape): number {
+  return checkAxis(op, axis, n, shape) + 1;
+}
+
+/** Matrix multiplication: batched 1-D operands become matrices, and ranks are padded so batch dimensions never meet. */
+function batchedMatmul(ctx: BatchContext, a: Tensor, b: Tensor): Tensor {
+  const ma = mine(ctx, a);
+  const mb = mine(ctx, b);
+  if (ma && mb && ctx.level === 1 && b.ndim === 2 && b.value instanceof BroadcastLeaf) return perExampleMatmul(a.value, b.value, false);
+  let av = ma ? a.value : a;
+  let bv = mb ? b.value : b;
+  let ra = a.ndim;
+  let rb = b.ndim;
+  if (ma && ra === 1) {
+    av = unsqueeze(av, 1);
+    ra = 2;
+  }
+  if (mb && rb === 1) {
+    bv = unsqueeze(bv, -1);
+    rb = 2;
+  }
+  const rank = Math.max(ra, rb, 2);
+  if (ma) av = padRank(av, ra, rank);
+  if (mb) bv = padRank(bv, rb, rank);
+  let out = matmul(av, bv);
+  // a's added row goes first, while b's added column (if any) is still last.
+  if (ma && a.ndim === 1) out = squeeze(out, b.ndim === 1 && !mb ? -1 : -2);
+  if (mb && b.ndim === 1) out = squeeze(out, -1);
+  return out;
+}
+
+/** The output labels of an einsum equation, implicit outputs written out (ellipsis, then labels used once, A-Z before a-z). */
+function einsumTerms(equation: string): { inputs: string[]; output: string } {
+  const eq = equation.replace(/\s+/g, '');
+  const arrow = eq.indexOf('->');
+  const inputs = (arrow >= 0 ? eq.slice(0, arrow) : eq).split(',');
+  if (arrow >= 0) return { inputs, output: eq.slice(arrow + 2) };
+  const counts = new Map<string, number>();
+  for (const term of inputs) for (const c of term.replace(/\.\.\./g, '')) counts.set(c, (counts.get(c) ?? 0) + 1);
+  const once = [...counts].filter(([, k]) => k === 1).map(([c]) => c).sort();
+  return { inputs, output: (inputs.some((t) => t.includes('...')) ? '...' : '') + once.join('') };
+}
+
+function freeLetter(equation: string): string {
+  for (const c of 'zyxwvutsrqponmlkjihgfedcbaZYXWVUTSRQPONMLKJIHGFEDCBA') if (!equation.includes(c)) return c;
+  throw new ArgumentError(`einsum: '${equation}' uses every letter, leaving none for vmap's batch dimension`);
+}
+
+/** Folds the batch into a leading dimension of the op (N for conv and pooling), runs it, unfolds. */
+function foldIntoLeading(v: Tensor, keep: number, run: (folded: Tensor) => unknown): unknown {
+  const lead = v.shape.slice(0, v.ndim - keep);
+  const folded = reshape(v, [-1, ...v.shape.slice(v.ndim - keep)]);
+  return mapTensors(run(folded), (t) => reshape(t, [...lead, ...t.shape.slice(1)]));
+}
+
+const SPATIAL: Record<string, number> = {
+  avgPool1d: 1, maxPool1d: 1, avgPool2d: 2, maxPool2d: 2, adaptiveAvgPool2d: 2, adaptiveMaxPool2d: 2, pixelShuffle: 2, pixelUnshuffle: 2,
+};
+
+/** The rules named in op specs; tsc checks each name has one. */
+const RULES: Record<BatchRuleName, Rule> = {
+  reshape: (ctx, prim, args) => {
+    only(ctx, prim, args);
+    const x = args[0] as BatchedTensor;
+    return wrap(ctx, prim.bind(x.value, [ctx.size, ...(args[1] as Shape)]));
+  },
+  expand: (ctx, prim, args) => {
+    const x = only(ctx, prim, args);
+    const shape = args[1] as Shape;
+    const v = padRank(x.value, x.ndim, shape.length);
+    return wrap(ctx, prim.bind(v, [ctx.size, ...shape.map((d, i) => (d === -1 ? v.shape[i + 1]! : d))]));
+  },
+  permute: (ctx, prim, args) => {
+    const x = only(ctx, prim, args);
+    const axes = args[1] as readonly number[];
+    if (axes.length !== x.ndim) return prim.bind(x, axes); // the op's own error, named
+    return wrap(ctx, prim.bind(x.value, [0, ...axes.map((a) => logicalAxis(prim.name, a, x.ndim, x.shape))]));
+  },
+  transpose: (ctx, prim, args) => {
+    const x = only(ctx, prim, args);
+    const [a0 = -2, a1 = -1] = args.slice(1) as (number | undefined)[];
+    return wrap(ctx, prim.bind(x.value, logicalAxis(prim.name, a0, x.ndim, x.shape), logicalAxis(prim.name, a1, x.ndim, x.shape)));
+  },
+  squeeze: (ctx, prim, args) => {
+    const x = only(ctx, prim, args);
+    const axis = args[1] as number | undefined;
+    // Without an axis, every logical dimension of size 1 goes, never the batch (which may be 1).
+    if (axis === undefined) return wrap(ctx, reshape(x.value, [ctx.size, ...x.shape.filter((d) => d !== 1)]));
+    return wrap(ctx, prim.bind(x.value, logicalAxis(prim.name, axis, x.ndim, x.shape)));
+  },
+  unsqueeze: (ctx, prim, args) => {
+    const x = only(ctx, prim, args);
+    return wrap(ctx, prim.bind(x.value, checkAxis(prim.name, args[1], x.ndim + 1, [...x.shape, 1]) + 1));
+  },
+  concat: (ctx, prim, args) => {
+    const list = args[0] as readonly Tensor[];
+    const first = list[0]!;
+    const rank = prim.name === 'stack' ? first.ndim + 1 : first.ndim;
+    const axis = checkAxis(prim.name, args[1] ?? 0, rank, first.shape) + 1;
+    return wrap(ctx, prim.bind(list.map((t) => batch(ctx, t)), axis));
+  },
+  split: (ctx, prim, args) => {
+    const x = only(ctx, prim, args);
+    const at = prim.name === 'unbind' ? 1 : 2;
+    const next = [...args];
+    next[0] = x.value;
+    next[at] = logicalAxis(prim.name, (args[at] as number | undefined) ?? 0, x.ndim, x.shape);
+    return wrap(ctx, prim.bind(...next));
+  },
+  movedim: (ctx, prim, args) => {
+    const x = only(ctx, prim, args);
+    return wrap(ctx, prim.bind(x.value, shiftAxes(prim.name, args[1], x.shape), shiftAxes(prim.name, args[2], x.shape)));
+  },
+  flip: (ctx, prim, args) => alongAxes(ctx, prim, args),
+  roll: (ctx, prim, args) => {
+    const x = only(ctx, prim, args);
+    if (args[2] === undefined) {
+      // Without dims, roll shifts the flattened tensor.
+      const flat = prim.bind(reshape(x.value, [ctx.size, -1]), args[1], 1) as Tensor;
+      return wrap(ctx, reshape(flat, x.value.shape));
+    }
+    return wrap(ctx, prim.bind(x.value, args[1], shiftAxes(prim.name, args[2], x.shape)));
+  },
+  pad: (ctx, prim, args) => {
+    const x = only(ctx, prim, args);
+    // Padding counts from the last dimension; the batch is beyond the padded ones.
+    if ((args[1] as readonly number[]).length / 2 > x.ndim) return prim.bind(...args.map((a) => (a === x ? x.value : a)));
+    return wrap(ctx, prim.bind(x.value, ...args.slice(1)));
+  },
+  tile: (ctx, prim, args) => {
+    const x = only(ctx, prim, args);
+    const reps = args[1] as readonly number[];
+    const rank = Math.max(reps.length, x.ndim);
+    const full = [...Array<number>(rank - reps.length).fill(1), ...reps];
+    return wrap(ctx, prim.bind(padRank(x.value, x.ndim, rank), [1, ...full]));
+  },
+  sumTo: (ctx, prim, args) => {
+    const x = only(ctx, prim, args);
+    const shape = args[1] as Shape;
+    const extra = x.ndim - shape.length;
+    const v = extra > 0 ? sum(x.value, Array.from({ length: extra }, (_, i) => i + 1)) : x.value;
+    return wrap(ctx, prim.bind(v, [ctx.size, ...shape]));
+  },
+  gather: (ctx, prim, args) => {
+    const [x, axis, index] = args as [Tensor, number, Tensor];
+    if (!(index instanceof Tensor) && !mine(ctx, x)) return noRule(prim);
+    const xi = batch(ctx, x);
+    const ii = index instanceof Tensor ? batch(ctx, index) : index;
+    return wrap(ctx, prim.bind(xi, logicalAxis(prim.name, axis, x.ndim, x.shape), ii));
+  },
+  indexSelect: (ctx, prim, args) => {
+    const [x, axis, index] = args as [Tensor, number, Tensor];
+    const ax = logicalAxis(prim.name, axis, x.ndim, x.shape);
+    if (!mine(ctx, index)) return wrap(ctx, prim.bind(batch(ctx, x), ax, index));
+    // A batched index: a gather along the axis, the index spread over the other dimensions.
+    const xv = movedimOp(batch(ctx, x), ax, -1);
+    const k = index.shape[0] ?? 1;
+    const idx = expand(reshape(index.value, [ctx.size, ...Array<number>(xv.ndim - 2).fill(1), k]), [...xv.shape.slice(0, -1), k]);
+    return wrap(ctx, movedimOp(gatherLast(xv, idx), -1, ax));
+  },
+  take: (ctx, prim, args) => {
+    const [x, index] = args as [Tensor, Tensor];
+    if (!mine(ctx, x)) return wrap(ctx, prim.bind(x, mine(ctx, index) ? index.value : index));
+    const flat = reshape(x.value, [ctx.size, -1]);
+    if (!(index instanceof Tensor)) return noRule(prim, 'for an index given as an array');
+    const idx = batch(ctx, index);
+    return wrap(ctx, reshape(gatherLast(flat, reshape(idx, [ctx.size, -1])), idx.shape));
+  },
+  embedding: (ctx, prim, args) => {
+    const [weight, indices, options] = args as [Tensor, Tensor, object | undefined];
+    if (!mine(ctx, weight)) return wrap(ctx, prim.bind(weight, (indices as BatchedTensor).value, options));
+    if (options !== undefined && Object.keys(options).length > 0) return noRule(prim, 'for a batched weight with options');
+    if (!(indices instanceof Tensor)) return noRule(prim, 'for indices given as an array beside a batched weight');
+    // Each example's rows of its own weight: a gather along the vocabulary axis.
+    const w = weight.value;
+    const idx = reshape(batch(ctx, indices), [ctx.size, -1, 1]);
+    const rows = gatherOp(w, 1, expand(idx, [ctx.size, idx.shape[1]!, w.shape[2]!]));
+    return wrap(ctx, reshape(rows, [ctx.size, ...indices.shape, w.shape[2]!]));
+  },
+  oneHot: (ctx, prim, args) => {
+    const x = only(ctx, prim, args);
+    const classes = (args[1] as number | undefined) ?? -1;
+    if (classes < 0) {
+      throw new ArgumentError(`oneHot: inside vmap give numClasses: inferred from the values, the class count would depend on the whole batch (indices ${formatShape(x.shape)})`);
+    }
+    return wrap(ctx, prim.bind(x.value, classes));
+  },
+  matmul: (ctx, _prim, args) => wrap(ctx, batchedMatmul(ctx, args[0] as Tensor, args[1] as Tensor)),
+  bmm: (ctx, _prim, args) => wrap(ctx, batchedMatmul(ctx, args[0] as Tensor, args[1] as Tensor)),
+  matmulT: (ctx, prim, args) => {
+    // Both operands are at least matrices: batched ones get 1s after the batch up to the wider rank.
+    const [a, b, transA, transB] = args as [Tensor, Tensor, boolean, boolean];
+    const rank = Math.max(a.ndim, b.ndim);
+    const at = (t: Tensor): Tensor => (mine(ctx, t) ? padRank(t.value, t.ndim, rank) : t);
+    return wrap(ctx, prim.bind(at(a), at(b), transA, transB));
+  },
+  axisOption: (ctx, prim, args) => {
+    // normalize and cosineSimilarity: the axis is an option (default 1), counted in the broadcast rank.
+    const tensors = args.filter((a): a is Tensor => a instanceof Tensor);
+    const options = (args[tensors.length] ?? {}) as { axis?: number };
+    const rank = Math.max(...tensors.map((t) => t.ndim));
+    const ax = logicalAxis(prim.name, options.axis ?? 1, rank, tensors[0]!.shape);
+    const aligned = tensors.map((t) => (mine(ctx, t) ? padRank(t.value, t.ndim, rank) : t));
+    return wrap(ctx, prim.bind(...aligned, { ...options, axis: ax }));
+  },
+  outer: (ctx, _prim, args) => here(ctx, () => einsum('i,j->ij', args[0] as Tensor, args[1] as Tensor)),
+  tensordot: (ctx, prim, args) => {
+    const [a, b, dims = 2] = args as [Tensor, Tensor, number | readonly [readonly number[], readonly number[]]];
+    const letters = 'abcdefghijklmnopqrstuvwxy';
+    if (a.ndim + b.ndim > letters.length) return noRule(prim, `for operands of ${a.ndim + b.ndim} dimensions`);
+    const [ia, ib] = typeof dims === 'number'
+      ? [Array.from({ length: dims }, (_, i) => a.ndim - dims + i), Array.from({ length: dims }, (_, i) => i)]
+      : [dims[0].map((d) => checkAxis(prim.name, d, a.ndim, a.shape)), dims[1].map((d) => checkAxis(prim.name, d, b.ndim, b.shape))];
+    const la = letters.slice(0, a.ndim).split('');
+    const lb = letters.slice(a.ndim, a.ndim + b.ndim).split('');
+    ib.forEach((d, k) => (lb[d] = la[ia[k]!]!));
+    const out = [...la.filter((_, i) => !ia.includes(i)), ...lb.filter((_, i) => !ib.includes(i))];
+    return here(ctx, () => einsum(`${la.join('')},${lb.join('')}->${out.join('')}`, a, b));
+  },
+  addmm: (ctx, _prim, args) => {
+    const [input, m1, m2, options = {}] = args as [Tensor, Tensor, Tensor, { beta?: number; alpha?: number }];
+    const { beta = 1, alpha = 1 } = options;
+    return here(ctx, () => {
+      const p = matmul(m1, m2);
+      const scaled = alpha === 1 ? p : mul(p, alpha);
+      // beta = 0 ignores the input, NaN included, as the op does.
+      return beta === 0 ? scaled : add(beta === 1 ? input : mul(input, beta), scaled);
+    });
+  },
+  linear: (ctx, prim, args) => {
+    const [x, w, b, activation = 'none'] = args as [Tensor, Tensor, Tensor | null | undefined, 'none' | 'relu'];
+    if (!mine(ctx, w) && !mine(ctx, b)) return wrap(ctx, prim.bind(batch(ctx, x), w, b, activation));
+    if (mine(ctx, w) && w.value instanceof BroadcastLeaf && ctx.level === 1) {
+      // Each example's copy of shared weights (per-example gradients): one product with the shared matrix.
+      const y = wrap(ctx, perExampleMatmul(batch(ctx, x), w.value, true)) as Tensor;
+      return here(ctx, () => {
+        const z = b === null || b === undefined ? y : add(y, b);
+        return activation === 'relu' ? relu(z) : z;
+      });
+    }
+    // A batched weight (model ensembles): the same maths, each step batched by its own rule.
+    // matmulT reads the weight transposed in place, and so do its VJPs: no transposed copies of n weights.
+    return here(ctx, () => {
+      const rows = x.ndim === 1 ? reshape(x, [1, -1]) : x;
+      let y = matmulT(rows, w, false, true);
+      if (x.ndim === 1) y = reshape(y, [-1]);
+      if (b !== null && b !== undefined) y = add(y, b);
+      return activation === 'relu' ? relu(y) : y;
+    });
+  },
+  einsum: (ctx, prim, args) => {
+    const equation = args[0] as string;
+    const operands = args.slice(1) as Tensor[];
+    const letter = freeLetter(equation);
+    const { inputs, output } = einsumTerms(equation);
+    const terms = inputs.map((t, i) => (mine(ctx, operands[i]) ? letter + t : t));
+    const values = operands.map((t) => (mine(ctx, t) ? t.value : t));
+    return wrap(ctx, prim.bind(`${terms.join(',')}->${letter}${output}`, ...values));
+  },
+  conv: (ctx, prim, args) => {
+    const [input, weight, bias, options] = args as [Tensor, Tensor, Tensor | null | undefined, unknown];
+    if (prim.name === 'fold' || prim.name === 'unfold') {
+      const x = only(ctx, prim, args);
+      return wrap(ctx, foldIntoLeading(x.value, x.ndim === 2 || (prim.name === 'unfold' && x.ndim === 3) ? x.ndim : x.ndim - 1, (f) => prim.bind(f, ...args.slice(1))));
+    }
+    const spatial = weight.ndim - 2;
+    if (!mine(ctx, weight) && !mine(ctx, bias)) {
+      // The batch folds into N: a logical [N, C, ...] becomes [B·N, C, ...]; an unbatched [C, ...] takes the batch as N.
+      const x = batch(ctx, input);
+      const withN = input.ndim === spatial + 2;
+      if (!withN) return wrap(ctx, prim.bind(x, weight, bias, options));
+      return wrap(ctx, foldIntoLeading(x, spatial + 1, (f) => prim.bind(f, weight, bias, options)));
+    }
+    // A batched weight: the batch folds into the channels and the groups, so each example's filters see only its input.
+    const groups = (options as { groups?: number } | undefined)?.groups ?? 1;
+    const x = input.ndim === spatial + 2 ? batch(ctx, input) : unsqueeze(batch(ctx, input), 1);
+    const n = x.shape[1]!;
+    const xs = reshape(movedimOp(x, 0, 1), [n, -1, ...x.shape.slice(3)]);
+    const w = batch(ctx, weight);
+    const ws = reshape(w, [-1, ...w.shape.slice(2)]);
+    const bs = bias === null || bias === undefined ? bias : reshape(batch(ctx, bias), [-1]);
+    const out = prim.bind(xs, ws, bs, { ...(options as object), groups: groups * ctx.size }) as Tensor;
+    const perExample = reshape(out, [n, ctx.size, -1, ...out.shape.slice(2)]);
+    const result = movedimOp(perExample, 1, 0);
+    return wrap(ctx, input.ndim === spatial + 2 ? result : squeeze(result, 1));
+  },
+  pool: (ctx, prim, args) => {
+    const x = only(ctx, prim, args);
+    const keep = prim.name === 'interpolate' ? x.ndim - 1 : (SPATIAL[prim.name] ?? 2) + 1;
+    return wrap(ctx, foldIntoLeading(x.value, keep, (f) => prim.bind(f, ...args.slice(1))));
+  },
+  matrix: (ctx, prim, args) => {
+    const tensors = args.filter((a): a is Tensor => a instanceof Tensor);
+    if (tensors.length === 1) return wrap(ctx, prim.bind(...args.map((a) => (mine(ctx, a) ? a.value : a))));
+    // Two operands (solve, lstsq...): both batched, of one rank, so leading dimensions line up; a vector right-hand side stays a vector.
+    const rank = Math.max(...tensors.map((t) => t.ndim));
+    return wrap(ctx, prim.bind(...args.map((a) => (a instanceof Tensor ? (a.ndim === 1 ? batch(ctx, a) : padRank(batch(ctx, a), a.ndim, rank)) : a))));
+  },
+  diag: (ctx, prim, args) => {
+    const x = only(ctx, prim, args);
+    const offset = (args[1] as number | undefined) ?? 0;
+    if (prim.name === 'diagonal') {
+      const [d1 = 0, d2 = 1] = args.slice(2) as (number | undefined)[];
+      return wrap(ctx, prim.bind(x.value, offset, logicalAxis(prim.name, d1, x.ndim, x.shape), logicalAxis(prim.name, d2, x.ndim, x.shape)));
+    }
+    if (prim.name === 'diagEmbed') {
+      const [d1 = -2, d2 = -1] = args.slice(2) as (number | undefined)[];
+      const out = [...x.shape, 1];
+      return wrap(ctx, prim.bind(x.value, offset, logicalAxis(prim.name, d1, x.ndim + 1, out), logicalAxis(prim.name, d2, x.ndim + 1, out)));
+    }
+    if (prim.name === 'trace') {
+      if (x.ndim !== 2) return prim.bind(x.value); // the op's own error
+      return wrap(ctx, sum(diagonal(x.value, 0, 1, 2), -1));
+    }
+    // diag: a vector's diagonal matrix, or a matrix's diagonal.
+    if (x.ndim === 1) return wrap(ctx, diagEmbedOf(x.value, offset));
+    if (x.ndim === 2) return wrap(ctx, diagonal(x.value, offset, 1, 2));
+    return prim.bind(x.value, offset);
+  },
+  crossEntropy: (ctx, prim, args) => {
+    const [logits, target, options = {}] = args as [Tensor, Tensor, { reduction?: 'mean' | 'sum' | 'none' }];
+    if (!(target instanceof Tensor) && mine(ctx, logits) === false) return noRule(prim);
+    const reduction = options.reduction ?? 'mean';
+    const lv = batch(ctx, logits);
+    const tv = target instanceof Tensor ? batch(ctx, target) : target;
+    // Per-example losses over the folded batch, then each example's own reduction.
+    const folded = prim.bind(reshape(lv, [-1, lv.shape[lv.ndim - 1]!]), tv instanceof Tensor ? reshape(tv, tv.ndim === lv.ndim ? [-1, tv.shape[tv.ndim - 1]!] : [-1]) : tv, { reduction: 'none' }) as Tensor;
+    const losses = reshape(folded, [ctx.size, -1]);
+    if (reduction === 'none') return wrap(ctx, reshape(losses, lv.shape.slice(0, -1)));
+    return wrap(ctx, reduction === 'sum' ? sum(losses, 1) : sum(losses, 1).div(losses.shape[1]!));
+  },
+  composite: (ctx, prim, args) => here(ctx, () => prim.impl(...args)),
+  custom: (ctx, prim, args) => {
+    const rule = prim.spec.customRule;
+    if (rule === undefined) {
+      return noRule(prim, "(a customOp: give its definition a vmap rule, { vmap: (inputs, batched) => output }, with the batch as dimension 0)");
+    }
+    const inputs = args.map((a) => (mine(ctx, a) ? a.value : a)) as Tensor[];
+    const out = rule(inputs, args.map((a) => mine(ctx, a)));
+    if (!(out instanceof Tensor) || out.shape[0] !== ctx.size) {
+      throw new ShapeError(`${prim.name}: its vmap rule must return a Tensor with the batch (${ctx.size}) as dimension 0, got ${out instanceof Tensor ? formatShape(out.shape) : typeof out}`);
+    }
+    return wrap(ctx, out);
+  },
+  none: (_ctx, prim) => noRule(prim),
+};
+
+function gatherLast(x: Tensor, index: Tensor): Tensor {
+  return gatherOp(x, -1, index);
+}
+
+function diagEmbedOf(v: Tensor, offset: number): Tensor {
+  return diagEmbedOp(v, offset, -2, -1);
+}
+
+/** The rule for a primitive, by its spec. */
+export function ruleFor(prim: Primitive): Rule {
+  const { kind, rule, axisArg } = prim.spec;
+  if (rule !== undefined) return RULES[rule];
+  if (kind === 'unary' || kind === 'binary' || kind === 'elementwise') return elementwise;
+  if (axisArg !== undefined) return alongAxes;
+  return RULES.none;
+}

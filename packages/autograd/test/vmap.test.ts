@@ -1,0 +1,326 @@
+import { describe, expect, test } from 'vitest';
+import fc from 'fast-check';
+import * as cr from '@chainrule/autograd';
+import { Tensor, customOp, grad, jacobian, jacrev, stack, tensor, unbind, vjp, vmap } from '@chainrule/autograd';
+import { broadcastShapesArb, seededTensor, shapeArb, type ValueConstraints } from '@chainrule/autograd/testing';
+import { assertTreesClose, caseTensors, stackedReference, vmapCaseArb } from './helpers/vmap-reference.js';
+
+/** One op (or small function) to vmap: its logical argument shapes and values. */
+interface VmapCase {
+  name: string;
+  /** The function of one example; `u` in [0, 1) picks its axes (see `axis`). */
+  f: (u: number) => (...args: Tensor[]) => unknown;
+  shapes: fc.Arbitrary<number[][]>;
+  values?: ValueConstraints;
+}
+
+/** An axis of a rank-n tensor picked by u: negative half the time. */
+function axis(u: number, n: number): number {
+  const k = Math.floor(u * 2 * n);
+  return k < n ? k : k - 2 * n;
+}
+
+const one = (c: Parameters<typeof shapeArb>[0] = {}): fc.Arbitrary<number[][]> => shapeArb({ maxDim: 3, ...c }).map((s) => [s]);
+const fixed = (...shapes: number[][]): fc.Arbitrary<number[][]> => fc.constant(shapes);
+const positive: ValueConstraints = { min: 0.5, max: 2 };
+
+const unaryCases: VmapCase[] = ['exp', 'tanh', 'sigmoid', 'neg', 'square', 'sin', 'gelu', 'softplus', 'silu', 'erf'].map((name) => ({
+  name,
+  f: () => (x: Tensor) => (x as unknown as Record<string, () => Tensor>)[name]!.call(x),
+  shapes: one(),
+}));
+
+const cases: VmapCase[] = [
+  ...unaryCases,
+  { name: 'leakyRelu (static parameter)', f: () => (x) => cr.leakyRelu(x, 0.2), shapes: one() },
+  { name: 'clamp', f: () => (x) => x.clamp(-0.5, 0.7), shapes: one() },
+  { name: 'isNan (bool result)', f: () => (x) => x.log().isNan(), shapes: one() },
+  { name: 'toDtype', f: () => (x) => x.toDtype('float32').toDtype('float64'), shapes: one() },
+  { name: 'add (broadcasting)', f: () => (a, b) => a.add(b), shapes: broadcastShapesArb(2, { maxDim: 3 }) },
+  { name: 'sub with a number', f: () => (a) => cr.sub(1.5, a), shapes: one() },
+  { name: 'mul', f: () => (a, b) => a.mul(b), shapes: broadcastShapesArb(2, { maxDim: 3 }) },
+  { name: 'div', f: () => (a, b) => a.div(b), shapes: broadcastShapesArb(2, { maxDim: 3 }), values: positive },
+  { name: 'pow', f: () => (a, b) => a.pow(b), shapes: broadcastShapesArb(2, { maxDim: 3 }), values: positive },
+  { name: 'maximum', f: () => (a, b) => cr.maximum(a, b), shapes: broadcastShapesArb(2, { maxDim: 3 }) },
+  { name: 'atan2', f: () => (a, b) => cr.atan2(a, b), shapes: broadcastShapesArb(2, { maxDim: 3 }) },
+  { name: 'gt (bool result)', f: () => (a, b) => a.gt(b), shapes: broadcastShapesArb(2, { maxDim: 3 }) },
+  { name: 'where', f: () => (c, a, b) => cr.where(c.gt(0), a, b), shapes: broadcastShapesArb(3, { maxDim: 3 }) },
+  { name: 'lerp', f: () => (a, b, w) => cr.lerp(a, b, w), shapes: broadcastShapesArb(3, { maxDim: 3 }) },
+  { name: 'maskedFill', f: () => (x, m) => cr.maskedFill(x, m.gt(0), -1), shapes: broadcastShapesArb(2, { maxDim: 3 }) },
+  // Reductions: every axis, a random one, a list, keepdims.
+  ...(['sum', 'mean', 'max', 'min', 'prod', 'logsumexp', 'nansum', 'nanmean'] as const).flatMap((name): VmapCase[] => [
+    { name: `${name} over every axis`, f: () => (x) => cr[name](x), shapes: one() },
+    { name: `${name} over one axis, keepdims`, f: (u) => (x) => cr[name](x, axis(u, x.ndim), true), shapes: one({ minRank: 1 }) },
+    { name: `${name} over two axes`, f: () => (x) => cr[name](x, [0, -1]), shapes: one({ minRank: 2 }) },
+  ]),
+  { name: 'variance (correction 1)', f: (u) => (x) => cr.variance(x, axis(u, x.ndim), { correction: 1 }), shapes: one({ minRank: 1, minDim: 2 }) },
+  { name: 'std', f: () => (x) => cr.std(x), shapes: one({ minRank: 1, minDim: 2 }) },
+  { name: 'any', f: () => (x) => x.gt(0.5).any(), shapes: one() },
+  { name: 'all over an axis', f: (u) => (x) => x.gt(-1).all(axis(u, x.ndim)), shapes: one({ minRank: 1 }) },
+  { name: 'argmax (flattened)', f: () => (x) => cr.argmax(x), shapes: one() },
+  { name: 'argmin over an axis', f: (u) => (x) => cr.argmin(x, axis(u, x.ndim), true), shapes: one({ minRank: 1 }) },
+  { name: 'maxWithIndices', f: (u) => (x) => x.maxWithIndices(axis(u, x.ndim)), shapes: one({ minRank: 1 }) },
+  { name: 'median (all elements)', f: () => (x) => x.median(), shapes: one() },
+  { name: 'median along an axis', f: (u) => (x) => x.median(axis(u, x.ndim)), shapes: one({ minRank: 1 }) },
+  { name: 'vectorNorm', f: (u) => (x) => cr.vectorNorm(x, 2, axis(u, x.ndim)), shapes: one({ minRank: 1 }) },
+  { name: 'quantile', f: () => (x) => cr.quantile(x, 0.3), shapes: one({ minRank: 1 }) },
+  // Along an axis.
+  { name: 'softmax', f: (u) => (x) => x.softmax(axis(u, x.ndim)), shapes: one({ minRank: 1 }) },
+  { name: 'logSoftmax (default axis)', f: () => (x) => x.logSoftmax(), shapes: one({ minRank: 1 }) },
+  { name: 'cumsum', f: (u) => (x) => x.cumsum(axis(u, x.ndim)), shapes: one({ minRank: 1 }) },
+  { name: 'cummax', f: (u) => (x) => x.cummax(axis(u, x.ndim)), shapes: one({ minRank: 1 }) },
+  { name: 'sort', f: (u) => (x) => x.sort(axis(u, x.ndim), { descending: true }), shapes: one({ minRank: 1 }) },
+  { name: 'argsort', f: () => (x) => x.argsort(), shapes: one({ minRank: 1 }) },
+  { name: 'topk', f: (u) => (x) => x.topk(1, axis(u, x.ndim)), shapes: one({ minRank: 1 }) },
+  { name: 'kthvalue', f: () => (x) => x.kthvalue(1), shapes: one({ minRank: 1 }) },
+  // Layout.
+  { name: 'reshape', f: () => (x) => x.reshape([-1]), shapes: one() },
+  { name: 'transpose', f: () => (x) => x.transpose(), shapes: one({ minRank: 2 }) },
+  { name: 'permute', f: () => (x) => x.permute(x.shape.map((_, i) => x.ndim - 1 - i)), shapes: one() },
+  { name: 'squeeze (every size-1 axis)', f: () => (x) => x.squeeze(), shapes: one({ maxDim: 2 }) },
+  { name: 'unsqueeze', f: (u) => (x) => x.unsqueeze(axis(u, x.ndim + 1)), shapes: one() },
+  { name: 'expand', f: () => (x) => x.expand([2, ...x.shape]), shapes: one() },
+  { name: 'concat', f: (u) => (a, b) => cr.concat([a, b], axis(u, a.ndim)), shapes: shapeArb({ minRank: 1, maxDim: 3 }).map((s) => [s, s]) },
+  { name: 'stack', f: (u) => (a, b) => cr.stack([a, b], axis(u, a.ndim + 1)), shapes: shapeArb({ maxDim: 3 }).map((s) => [s, s]) },
+  { name: 'split', f: (u) => (x) => cr.split(x, 1, axis(u, x.ndim)), shapes: one({ minRank: 1 }) },
+  { name: 'unbind', f: () => (x) => cr.unbind(x, -1), shapes: one({ minRank: 1 }) },
+  { name: 'narrow', f: (u) => (x) => cr.narrow(x, axis(u, x.ndim), 0, 1), shapes: one({ minRank: 1 }) },
+  { name: 'slice', f: () => (x) => cr.slice(x, 0, 0, undefined, 2), shapes: one({ minRank: 1 }) },
+  { name: 'flip', f: (u) => (x) => cr.flip(x, axis(u, x.ndim)), shapes: one({ minRank: 1 }) },
+  { name: 'roll (flattened)', f: () => (x) => cr.roll(x, 1), shapes: one() },
+  { name: 'roll along an axis', f: (u) => (x) => cr.roll(x, 1, axis(u, x.ndim)), shapes: one({ minRank: 1 }) },
+  { name: 'pad', f: () => (x) => cr.pad(x, [1, 0]), shapes: one({ minRank: 1 }) },
+  { name: 'tile', f: () => (x) => cr.tile(x, [2, 1]), shapes: one() },
+  { name: 'movedim', f: (u) => (x) => cr.movedim(x, axis(u, x.ndim), 0), shapes: one({ minRank: 1 }) },
+  { name: 'diagonal', f: () => (x) => cr.diagonal(x, 0, 0, -1), shapes: one({ minRank: 2 }) },
+  { name: 'diagEmbed', f: () => (x) => cr.diagEmbed(x), shapes: one({ minRank: 1 }) },
+  { name: 'diag of a vector', f: () => (x) => cr.diag(x, 1), shapes: one({ minRank: 1, maxRank: 1 }) },
+  { name: 'diag of a matrix', f: () => (x) => cr.diag(x), shapes: one({ minRank: 2, maxRank: 2 }) },
+  { name: 'trace', f: () => (x) => cr.trace(x), shapes: one({ minRank: 2, maxRank: 2 }) },
+  { name: 'tril', f: () => (x) => cr.tril(x), shapes: one({ minRank: 2 }) },
+  { name: 'sumTo', f: () => (x) => cr.sumTo(x, x.shape.slice(1).map(() => 1)), shapes: one({ minRank: 1 }) },
+  // Contractions.
+  { name: 'matmul matrix·matrix', f: () => (a, b) => a.matmul(b), shapes: fixed([2, 3], [3, 2]) },
+  { name: 'matmul vector·matrix', f: () => (a, b) => a.matmul(b), shapes: fixed([3], [3, 2]) },
+  { name: 'matmul matrix·vector', f: () => (a, b) => a.matmul(b), shapes: fixed([2, 3], [3]) },
+  { name: 'matmul vector·vector', f: () => (a, b) => a.matmul(b), shapes: fixed([3], [3]) },
+  { name: 'matmul with batch dimensions', f: () => (a, b) => a.matmul(b), shapes: fixed([2, 1, 3], [2, 3, 2]) },
+  { name: 'matmul matrix·batch', f: () => (a, b) => a.matmul(b), shapes: fixed([2, 3], [2, 3, 1]) },
+  { name: 'bmm', f: () => (a, b) => a.bmm(b), shapes: fixed([2, 2, 3], [2, 3, 2]) },
+  { name: 'outer', f: () => (a, b) => a.outer(b), shapes: fixed([2], [3]) },
+  { name: 'einsum (explicit)', f: () => (a, b) => cr.einsum('ij,jk->ki', a, b), shapes: fixed([2, 3], [3, 2]) },
+  { name: 'einsum (implicit, ellipsis)', f: () => (a, b) => cr.einsum('...ij,jk', a, b), shapes: fixed([2, 2, 3], [3, 2]) },
+  { name: 'einsum (trace)', f: () => (a) => cr.einsum('ii', a), shapes: fixed([3, 3]) },
+  { name: 'tensordot', f: () => (a, b) => cr.tensordot(a, b, 1), shapes: fixed([2, 3], [3, 2]) },
+  { name: 'linear', f: () => (x, w, b) => cr.linear(x, w, b), shapes: fixed([2, 3], [4, 3], [4]) },
+  { name: 'linear with relu', f: () => (x, w) => cr.linear(x, w, null, 'relu'), shapes: fixed([3], [4, 3]) },
+  { name: 'addmm', f: () => (i, a, b) => cr.addmm(i, a, b, { alpha: 2, beta: 0.5 }), shapes: fixed([2], [2, 3], [3, 2]) },
+  // Indexing.
+  { name: 'gather', f: () => (x, i) => cr.gather(x, 1, i.abs().mul(1.4).floor().toDtype('int32')), shapes: fixed([2, 3], [2, 2]) },
+  { name: 'indexSelect', f: () => (x, i) => cr.indexSelect(x, -1, i.abs().mul(1.4).floor().toDtype('int32')), shapes: fixed([2, 3], [2]) },
+  { name: 'take', f: () => (x, i) => cr.take(x, i.abs().mul(2.9).floor().toDtype('int32')), shapes: fixed([2, 3], [4]) },
+  { name: 'embedding', f: () => (w, i) => cr.embedding(w, i.abs().mul(1.9).floor().toDtype('int32')), shapes: fixed([4, 3], [2]) },
+  { name: 'oneHot', f: () => (i) => cr.oneHot(i.abs().mul(1.9).floor().toDtype('int32'), 4), shapes: fixed([3]) },
+  { name: 'crossEntropy', f: () => (l, t) => cr.crossEntropy(l, t.abs().mul(1.9).floor().toDtype('int32')), shapes: fixed([3, 4], [3]) },
+  { name: 'crossEntropy of one example', f: () => (l, t) => cr.crossEntropy(l.reshape([1, 4]), t.abs().mul(1.9).floor().toDtype('int32').reshape([1]), { reduction: 'sum' }), shapes: fixed([4], []) },
+  // Convolution and pooling.
+  { name: 'conv2d (batched input)', f: () => (x, w) => cr.conv2d(x, w, null, { padding: 1 }), shapes: fixed([2, 2, 4, 4], [3, 2, 3, 3]) },
+  { name: 'conv2d (unbatched image)', f: () => (x, w, b) => cr.conv2d(x, w, b), shapes: fixed([2, 4, 4], [3, 2, 3, 3], [3]) },
+  { name: 'conv1d with groups', f: () => (x, w) => cr.conv1d(x, w, null, { groups: 2 }), shapes: fixed([2, 4, 5], [2, 2, 3]) },
+  { name: 'maxPool2d', f: () => (x) => cr.maxPool2d(x, 2), shapes: fixed([2, 4, 4]) },
+  { name: 'avgPool1d', f: () => (x) => cr.avgPool1d(x, 2), shapes: fixed([1, 2, 4]) },
+  { name: 'adaptiveAvgPool2d', f: () => (x) => cr.adaptiveAvgPool2d(x, 2), shapes: fixed([2, 2, 5, 4]) },
+  { name: 'pixelShuffle', f: () => (x) => cr.pixelShuffle(x, 2), shapes: fixed([4, 2, 2]) },
+  // Linear algebra on well-conditioned matrices.
+  { name: 'inv', f: () => (a) => cr.inv(a.add(cr.eye(3, 3, { dtype: 'float64' }).mul(4))), shapes: fixed([3, 3]) },
+  { name: 'det', f: () => (a) => cr.det(a), shapes: fixed([3, 3]) },
+  { name: 'cholesky', f: () => (a) => cr.cholesky(a.matmul(a.transpose()).add(cr.eye(3, 3, { dtype: 'float64' }))), shapes: fixed([3, 3]) },
+  { name: 'solve (vector right-hand side)', f: () => (a, b) => cr.solve(a.add(cr.eye(3, 3, { dtype: 'float64' }).mul(4)), b), shapes: fixed([3, 3], [3]) },
+  { name: 'svdvals', f: () => (a) => cr.svdvals(a), shapes: fixed([3, 2]) },
+  // Composites: every inner op batched by its own rule.
+  { name: 'normalize', f: () => (x) => cr.normalize(x), shapes: fixed([2, 3]) },
+  { name: 'cdist', f: () => (a, b) => cr.cdist(a, b), shapes: fixed([2, 3], [4, 3]) },
+];
+
+describe('vmap: every rule against f stacked over slices', () => {
+  for (const c of cases) {
+    test(c.name, () => {
+      fc.assert(
+        fc.property(vmapCaseArb(c.shapes), fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }), (vc, u) => {
+          const args = caseTensors(vc, c.values);
+          const f = c.f(u);
+          const outRank = cr.treeLeaves(stackedReference(f, args, vc.inAxes, 0))[0]!.ndim;
+          const outAxis = Math.floor(vc.out * 2 * outRank) - outRank; // in [-rank, rank)
+          const expected = stackedReference(f, args, vc.inAxes, outAxis);
+          const actual = vmap(f, { inAxes: vc.inAxes, outAxes: outAxis })(...args);
+          assertTreesClose(actual, expected);
+        }),
+        { numRuns: 12 },
+      );
+    });
+  }
+});
+
+describe('vmap: structures, nesting and outputs', () => {
+  test('inAxes and outAxes address structures as tree prefixes', () => {
+    const p = { w: seededTensor([3, 2], 1, { requiresGrad: false }), b: seededTensor([2], 2, { requiresGrad: false }) };
+    const xs = seededTensor([3, 4], 3, { requiresGrad: false }); // batch on axis 1
+    const f = (q: { w: Tensor; b: Tensor }, x: Tensor): { y: Tensor; w: Tensor } => ({ y: x.matmul(q.w).add(q.b), w: q.w });
+    const out = vmap(f, { inAxes: [{ w: null, b: null }, 1], outAxes: { y: -1, w: null } })(p, xs);
+    const rows = unbind(xs, 1).map((x) => f(p, x).y);
+    assertTreesClose(out, { y: stack(rows, -1), w: p.w });
+  });
+
+  test('an unbatched output is repeated along its out axis; axisSize batches without inputs', () => {
+    const x = seededTensor([2], 4, { requiresGrad: false });
+    assertTreesClose(vmap((a: Tensor) => [a, x], { inAxes: 0 })(seededTensor([3, 2], 5, { requiresGrad: false }))[1], stack([x, x, x], 0));
+    assertTreesClose(vmap(() => x.mul(2), { axisSize: 2, inAxes: [] })(), stack([x.mul(2), x.mul(2)], 0));
+  });
+
+  test('vmap(vmap(f)) over two axes equals the double loop, inner in-axes independent of the outer', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 }), fc.noShrink(fc.integer()), (b1, b2, seed) => {
+        const x = seededTensor([b1, 3, b2], seed, { requiresGrad: false });
+        const y = seededTensor([b2, 3], seed + 1, { requiresGrad: false });
+        const f = (a: Tensor, b: Tensor): Tensor => a.mul(b).softmax().sum(-1).add(a.max());
+        const got = vmap(vmap(f, { inAxes: [-1, 0] }), { inAxes: [0, null] })(x, y);
+        const expected = stack(unbind(x, 0).map((xi) => stack(unbind(xi, -1).map((a, j) => f(a, unbind(y, 0)[j]!)), 0)), 0);
+        assertTreesClose(got, expected);
+      }),
+      { numRuns: 15 },
+    );
+  });
+});
+
+/** A small MLP's loss on one example: the canonical per-example-gradient use. */
+function mlpLoss(p: { w1: Tensor; b1: Tensor; w2: Tensor; b2: Tensor }, x: Tensor, y: Tensor): Tensor {
+  const h = x.matmul(p.w1).add(p.b1).tanh();
+  return cr.crossEntropy(h.matmul(p.w2).add(p.b2).reshape([1, -1]), y.reshape([1]));
+}
+
+function mlpParams(seed: number): { w1: Tensor; b1: Tensor; w2: Tensor; b2: Tensor } {
+  const c = { requiresGrad: false, min: -1, max: 1 };
+  return { w1: seededTensor([5, 4], seed, c), b1: seededTensor([4], seed + 1, c), w2: seededTensor([4, 3], seed + 2, c), b2: seededTensor([3], seed + 3, c) };
+}
+
+describe('vmap composed with grad', () => {
+  test('per-example gradients of an MLP, vmap(grad(loss), { inAxes: [null, 0, 0] }), equal a loop of gradients', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 4 }), fc.noShrink(fc.integer()), (n, seed) => {
+        const p = mlpParams(seed);
+        const xs = seededTensor([n, 5], seed + 9, { requiresGrad: false });
+        const ys = tensor(Array.from({ length: n }, (_, i) => (seed + i) % 3 < 0 ? -((seed + i) % 3) : (seed + i) % 3), { dtype: 'int32' });
+        const perExample = vmap(grad(mlpLoss), { inAxes: [null, 0, 0] })(p, xs, ys);
+        const loop = unbind(xs, 0).map((x, i) => grad(mlpLoss)(p, x, unbind(ys, 0)[i]!));
+        assertTreesClose(perExample, { w1: stack(loop.map((g) => g.w1), 0), b1: stack(loop.map((g) => g.b1), 0), w2: stack(loop.map((g) => g.w2), 0), b2: stack(loop.map((g) => g.b2), 0) });
+        // The mean of the per-example gradients is the batch gradient.
+        const batch = grad((q: typeof p) => cr.mean(vmap((x: Tensor, y: Tensor) => mlpLoss(q, x, y))(xs, ys)))(p);
+        assertTreesClose(cr.mean(perExample.w1, 0), batch.w1, 1e-9, 1e-12);
+      }),
+      { numRuns: 10 },
+    );
+  });
+
+  test('second derivatives with respect to weights shared by the batch: vmap(hessian) and vmap(grad) under an outer grad', () => {
+    const w = seededTensor([3, 2], 21, { requiresGrad: false });
+    const xs = seededTensor([4, 3], 22, { requiresGrad: false });
+    const f = (x: Tensor) => (v: Tensor): Tensor => x.matmul(v).tanh().square().sum().add(cr.linear(x, v.transpose()).sin().sum());
+    assertTreesClose(vmap((x: Tensor) => cr.hessian(f(x))(w))(xs), stack(unbind(xs, 0).map((x) => cr.hessian(f(x))(w)), 0));
+    const outer = grad((v: Tensor) => vmap((x: Tensor) => grad(f(x))(v))(xs).square().sum())(w);
+    const loop = grad((v: Tensor) => stack(unbind(xs, 0).map((x) => grad(f(x))(v)), 0).square().sum())(w);
+    assertTreesClose(outer, loop);
+  });
+
+  test('grad of a function using vmap equals grad of the stacked loop', () => {
+    const x = seededTensor([3, 4], 11, { requiresGrad: false });
+    const f = (a: Tensor): Tensor => a.sin().mul(a.sum()).logsumexp();
+    const viaVmap = grad((t: Tensor) => vmap(f)(t).square().sum())(x);
+    const viaLoop = grad((t: Tensor) => stack(unbind(t, 0).map(f), 0).square().sum())(x);
+    assertTreesClose(viaVmap, viaLoop);
+  });
+
+  test('second derivatives: vmap(grad(grad)) and grad(sum ∘ vmap(grad)) equal their loops', () => {
+    const x = seededTensor([4], 12, { requiresGrad: false });
+    const f = (a: Tensor): Tensor => a.pow(3).add(a.sin());
+    const g2 = vmap(grad(grad(f)))(x);
+    assertTreesClose(g2, stack(unbind(x, 0).map((a) => grad(grad(f))(a)), 0));
+    const outer = grad((t: Tensor) => vmap(grad(f))(t).sum())(x);
+    assertTreesClose(outer, g2);
+  });
+
+  test('vmap of a pullback maps batched cotangents through a graph built outside', () => {
+    const x = seededTensor([3], 13, { requiresGrad: false });
+    const { pullback } = vjp((a: Tensor) => a.exp().mul(a.sum()).matmul(cr.ones([3, 2], { dtype: 'float64' })), x);
+    const cts = seededTensor([5, 2], 14, { requiresGrad: false });
+    assertTreesClose(vmap((c: Tensor) => pullback(c)[0])(cts), stack(unbind(cts, 0).map((c) => pullback(c)[0]), 0));
+  });
+
+  test('jacrev equals jacobian, for structures and argnums, and batches under vmap', () => {
+    const x = seededTensor([3], 15, { requiresGrad: false });
+    const y = seededTensor([2], 16, { requiresGrad: false });
+    const f = (a: Tensor, b: Tensor): { u: Tensor; v: Tensor } => ({ u: a.outer(b).tanh(), v: a.sum().mul(b) });
+    assertTreesClose(jacrev(f, { argnums: [0, 1] })(x, y), jacobian(f, { argnums: [0, 1] })(x, y));
+    const xs = seededTensor([4, 3], 17, { requiresGrad: false });
+    assertTreesClose(vmap((a: Tensor) => jacrev((t: Tensor) => t.softmax())(a))(xs), stack(unbind(xs, 0).map((a) => jacobian((t: Tensor) => t.softmax())(a)), 0));
+    // A Hessian by jacrev of grad.
+    assertTreesClose(jacrev(grad((t: Tensor) => t.pow(3).sum()))(x), cr.diagEmbed(x.mul(6)));
+  });
+});
+
+describe('vmap: random draws', () => {
+  test("are an error by default, naming the op and the options (PyTorch's randomness='error')", () => {
+    const x = seededTensor([3, 2], 1, { requiresGrad: false });
+    expect(() => vmap((a: Tensor) => cr.dropout(a, 0.5))(x)).toThrow(/dropout: random draws inside vmap need vmap's randomness option/);
+    expect(() => vmap((a: Tensor) => a.add(cr.randn([2])))(x)).toThrow(/randn: random draws/);
+  });
+
+  test("'different' draws each example's own numbers; 'same' one draw for all", () => {
+    const x = cr.zeros([4, 50], { dtype: 'float64' });
+    const diff = vmap((a: Tensor) => a.add(cr.randn([50], { seed: 3, dtype: 'float64' })), { randomness: 'different' })(x);
+    expect(diff.shape).toEqual([4, 50]);
+    const rows = unbind(diff, 0).map((r) => r.toArray() as number[]);
+    expect(rows[0]).not.toEqual(rows[1]);
+    const same = vmap((a: Tensor) => a.add(cr.randn([50], { seed: 3, dtype: 'float64' })), { randomness: 'same' })(x);
+    const sameRows = unbind(same, 0).map((r) => r.toArray() as number[]);
+    expect(sameRows[1]).toEqual(sameRows[0]);
+    expect(sameRows[0]).toEqual(cr.randn([50], { seed: 3, dtype: 'float64' }).toArray());
+    const kept = vmap((a: Tensor) => cr.dropout(a.add(1), 0.5, { seed: 1 }), { randomness: 'different' })(x);
+    expect(new Set((kept.toArray() as number[][]).flat())).toEqual(new Set([0, 2]));
+  });
+});
+
+describe('vmap: errors', () => {
+  const x = seededTensor([3, 2], 1, { requiresGrad: false });
+  test('an op without a batching rule names the op, never loops', () => {
+    expect(() => vmap((a: Tensor) => cr.nonzero(a.gt(0)))(x)).toThrow(/vmap: 'nonzero' has no batching rule/);
+    expect(() => vmap((a: Tensor) => cr.unique(a))(x)).toThrow(/'unique' has no batching rule/);
+  });
+
+  test('a customOp needs a vmap rule; with one it batches', () => {
+    const def = { name: 'cube', forward: (a: Tensor) => a.pow(3), backward: (g: Tensor, { inputs: [a] }: { inputs: readonly Tensor[] }) => g.mul(a!.square().mul(3)) };
+    expect(() => vmap(customOp(def))(x)).toThrow(/'cube' has no batching rule \(a customOp/);
+    const cube = customOp({ ...def, vmap: (inputs: Tensor[]) => cubeRuled(inputs[0]!) });
+    const cubeRuled = cube;
+    assertTreesClose(vmap(cube)(x), x.pow(3));
+    assertTreesClose(vmap(grad((a: Tensor) => cube(a).sum()))(x), x.square().mul(3));
+  });
+
+  test('bad axes, sizes and options are named', () => {
+    expect(() => vmap((a: Tensor, b: Tensor) => a.add(b))(x, x.narrow(0, 0, 2))).toThrow(/vmap: batch sizes differ: 3 from argument leaf 0/);
+    expect(() => vmap((a: Tensor) => a, { inAxes: 2 })(x)).toThrow(/vmap: inAxes 2 of argument leaf 0: 2 is out of range for a tensor of shape \[3,2\]/);
+    expect(() => vmap((a: Tensor) => a, { inAxes: [0, 0] })(x)).toThrow(/vmap: inAxes: not a prefix/);
+    expect(() => vmap((a: Tensor) => a, { inAxes: null })(x)).toThrow(/no argument is batched/);
+    expect(() => vmap((a: Tensor) => a, { outAxes: null })(x)).toThrow(/outAxes null for output leaf 0 \(shape \[2\]\), which varies across the batch/);
+    expect(() => vmap((a: Tensor) => a, { randomness: 'sometimes' as never })(x)).toThrow(/randomness must be/);
+    expect(() => vmap((a: Tensor) => a, { inaxes: 0 } as never)(x)).toThrow(/unknown option 'inaxes'/);
+  });
+
+  test("reading a batched tensor's values or calling backward inside vmap is an error", () => {
+    expect(() => vmap((a: Tensor) => tensor([a.sum().item()]))(x)).toThrow(/vmap: item\(\) of a batched tensor/);
+    expect(() => vmap((a: Tensor) => a.data)(x)).toThrow(/vmap: data of a batched tensor/);
+    expect(() => vmap((a: Tensor) => a.sum().backward())(x.detach().requiresGrad_())).toThrow(/backward: cannot be called inside vmap/);
+    // The caller's tensor is untouched and the next eager op runs directly.
+    expect(x.shape).toEqual([3, 2]);
+    expect(x.add(1).shape).toEqual([3, 2]);
+  });
+});
