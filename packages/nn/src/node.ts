@@ -6,7 +6,7 @@
 import type { Tensor } from '@chainrule/autograd';
 import { parseSafetensors, serializeSafetensors, type SafetensorsMetadata } from './serialize/safetensors.js';
 import { parseCheckpoint, serializeCheckpoint, type Checkpoint } from './serialize/checkpoint.js';
-import type { Module } from './module.js';
+import type { AnyModule } from './module.js';
 import { exportOnnx, type ExportOnnxOptions } from './onnx/export.js';
 import { SafetensorsError } from './errors.js';
 import { readFileNamed, writeFileAtomic } from './node/files.js';
@@ -80,7 +80,7 @@ export function loadCheckpoint(path: string): Checkpoint {
  * @throws FileError if the file cannot be written; `path` is then left as it was.
  * @example saveOnnx('model.onnx', model, { inputShape: [null, 784] })
  */
-export function saveOnnx(path: string, model: Module, options: ExportOnnxOptions): Uint8Array {
+export function saveOnnx(path: string, model: AnyModule, options: ExportOnnxOptions): Uint8Array {
   const bytes = exportOnnx(model, options);
   writeFileAtomic('saveOnnx', path, bytes);
   return bytes;

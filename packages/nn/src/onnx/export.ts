@@ -1,5 +1,5 @@
 import { ArgumentError, DTypeError, type DType } from '@chainrule/autograd';
-import { Module } from '../module.js';
+import { Module, type AnyModule } from '../module.js';
 import { isWellFormed, quoteName } from '../serialize/keys.js';
 import { GraphBuilder, type SymDim, type SymValue } from './graph.js';
 import { exporterOf, type ExportContext } from './layers.js';
@@ -61,7 +61,7 @@ function inputDims(shape: readonly OnnxDim[], inputName: string): SymDim[] {
 }
 
 /** The one dtype of the model's parameters, which becomes the graph's element type. */
-function modelDtype(model: Module, requested: DType | undefined): DType {
+function modelDtype(model: AnyModule, requested: DType | undefined): DType {
   if (requested !== undefined && requested !== 'float32' && requested !== 'float64') {
     throw new ArgumentError(`exportOnnx: dtype must be 'float32' or 'float64', got ${JSON.stringify(requested)}`);
   }
@@ -101,7 +101,7 @@ function modelDtype(model: Module, requested: DType | undefined): DType {
  * name, a malformed `inputShape`, an unknown dtype or inputDtype.
  * @example const bytes = exportOnnx(new MLP([784, 128, 10], { seed: 0 }), { inputShape: [null, 784] });
  */
-export function exportOnnx(model: Module, options: ExportOnnxOptions): Uint8Array {
+export function exportOnnx(model: AnyModule, options: ExportOnnxOptions): Uint8Array {
   if (!(model instanceof Module)) throw new ArgumentError('exportOnnx: model must be a Module');
   if (typeof options !== 'object' || options === null) throw new ArgumentError('exportOnnx: options with an inputShape are required');
   // Own properties only, and only known ones: a misspelt option is an error, not a default, and
