@@ -33,6 +33,10 @@ export { GroupNorm, type GroupNormOptions } from './layers/group-norm.js';
 export { RMSNorm, type RMSNormOptions } from './layers/rms-norm.js';
 export { Embedding, type EmbeddingLayerOptions } from './layers/embedding.js';
 
+// Recurrent networks.
+export { RNNCell, LSTMCell, GRUCell, type RecurrentCellOptions, type RNNCellOptions } from './layers/rnn-cell.js';
+export { RNNBase, RNN, LSTM, GRU, type RecurrentOptions, type RNNOptions, type SequenceLengths } from './layers/rnn.js';
+
 export { type Reduction, type LossFunction } from './losses/reduction.js';
 export { mseLoss, sseLoss, l1Loss, huberLoss, type ReductionOptions, type HuberOptions } from './losses/regression.js';
 export { bceLoss, bceWithLogitsLoss, type BCEOptions, type BCEWithLogitsOptions } from './losses/binary.js';

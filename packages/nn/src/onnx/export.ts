@@ -83,18 +83,22 @@ function modelDtype(model: AnyModule, requested: DType | undefined): DType {
  * or any other ONNX consumer. Supported: Sequential, MLP, Linear, the activations, Dropout,
  * Dropout2d, Identity, Flatten and Unflatten (any axes), LayerNorm, RMSNorm, BatchNorm1d/2d,
  * InstanceNorm2d, GroupNorm, Conv1d, Conv2d, ConvTranspose2d, MaxPool2d, AvgPool2d,
- * AdaptiveAvgPool2d and Embedding (see the package README for the ONNX form of each and what is
+ * AdaptiveAvgPool2d, Embedding, RNN, LSTM and GRU (see the package README for the ONNX form of each and what is
  * refused). Weights become initializers of the model's dtype (FLOAT or DOUBLE). The graph is the
  * model in evaluation mode: dropout is left out and batch normalisation uses its running
  * statistics. Any other module is an `OnnxExportError` naming it and its path. PyTorch's
  * `torch.onnx.export` traces a forward run; this walks the module tree instead, so it needs no
  * sample input, only `inputShape` (and `inputDtype: 'int32'` for a model that starts with an
- * Embedding).
+ * Embedding). `RNN`, `LSTM` and `GRU` become ONNX's own RNN, LSTM and GRU operators (one node
+ * per layer) on a 3-D input, and the graph gives their output sequence from zero initial states:
+ * forward's initial and final states and lengths are not part of the graph. (ONNX Runtime's CPU
+ * provider runs those operators in float32 only.)
  * @throws OnnxExportError for a module without an ONNX form, or a configuration ONNX cannot
  * express (BatchNorm without running statistics, circular padding before opset 19, an adaptive
  * pooling size that does not divide the input, Embedding's maxNorm...).
  * @throws ShapeError if `inputShape` does not fit a layer (Linear's features, a norm's shape,
- * channels, an unbatched input to a convolution or pooling, an axis out of range).
+ * channels, an unbatched input to a convolution or pooling, a recurrent layer's input that is
+ * not 3-D, an axis out of range).
  * @throws DTypeError if parameters mix float32 and float64, differ from the requested `dtype`, or
  * an integer input reaches a layer other than Embedding.
  * @throws ArgumentError for a bad option: `opset` outside 17–22, an empty or repeated input/output

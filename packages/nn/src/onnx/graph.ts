@@ -32,8 +32,13 @@ export interface SymValue {
   readonly dtype?: DType;
 }
 
-/** A node attribute: ONNX keeps ints, floats, strings and lists of ints apart, so each value says which it is. */
-export type Attribute = { readonly int: number } | { readonly float: number } | { readonly string: string } | { readonly ints: readonly number[] };
+/** A node attribute: ONNX keeps ints, floats, strings and their lists apart, so each value says which it is. */
+export type Attribute =
+  | { readonly int: number }
+  | { readonly float: number }
+  | { readonly string: string }
+  | { readonly ints: readonly number[] }
+  | { readonly strings: readonly string[] };
 
 /** What `GraphBuilder.encode` writes around the graph. */
 export interface ModelInfo {
@@ -65,8 +70,11 @@ function rawBytes(values: ArrayLike<number>, dtype: DType): Uint8Array<ArrayBuff
 
 function attribute(name: string, value: Attribute): AttributeProto {
   if ('int' in value) return create(AttributeProtoSchema, { name, type: AttributeProto_AttributeType.INT, i: BigInt(value.int) });
-  if ('ints' in value) return create(AttributeProtoSchema, { name, type: AttributeProto_AttributeType.INTS, ints: value.ints.map((v) => BigInt(v)) });
   if ('float' in value) return create(AttributeProtoSchema, { name, type: AttributeProto_AttributeType.FLOAT, f: value.float });
+  if ('ints' in value) return create(AttributeProtoSchema, { name, type: AttributeProto_AttributeType.INTS, ints: value.ints.map((v) => BigInt(v)) });
+  if ('strings' in value) {
+    return create(AttributeProtoSchema, { name, type: AttributeProto_AttributeType.STRINGS, strings: value.strings.map((v) => new TextEncoder().encode(v)) });
+  }
   return create(AttributeProtoSchema, { name, type: AttributeProto_AttributeType.STRING, s: new TextEncoder().encode(value.string) });
 }
 

@@ -10,7 +10,8 @@ import { GELU, Identity, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Softplus
 import { Dropout } from '../layers/dropout.js';
 import { LayerNorm } from '../layers/layer-norm.js';
 import { BatchNorm1d, type NormBase } from '../layers/batch-norm.js';
-import type { GraphBuilder, SymDim, SymValue } from './graph.js';
+import { GRU, LSTM, RNN, type RNNBase } from '../layers/rnn.js';
+import type { Attribute, GraphBuilder, SymDim, SymValue } from './graph.js';
 
 /** A module exportOnnx cannot express in ONNX; the message names the module and its path. @example try { exportOnnx(net, opts) } catch (e) { if (e instanceof OnnxExportError) ... } */
 export class OnnxExportError extends TypeError {
@@ -267,3 +268,75 @@ export function batchNormalization(m: NormBase, path: string, x: SymValue, ctx: 
 }
 
 register(BatchNorm1d, (m, path, x, ctx) => batchNormalization(m, path, x, ctx, [2, 3], `[N, ${m.numFeatures}] or [N, ${m.numFeatures}, L]`));
+
+// Recurrent layers as ONNX's own RNN, LSTM and GRU operators, one node per layer (both directions
+// in it). ONNX stacks gates in another order than PyTorch (LSTM i, o, f, c against i, f, g, o;
+// GRU z, r, h against r, z, n) and keeps both biases in one [directions, 2·G·H] input; its GRU
+// with linear_before_reset = 1 is PyTorch's (r gates W_hn h + b_hn). The graph computes the output
+// sequence from zero initial states, for whole sequences: the final states, initial states and
+// lengths of forward are not graph inputs or outputs.
+
+/** Where each ONNX gate block comes from in PyTorch's stacking. */
+const ONNX_GATES = { RNN: [0], LSTM: [0, 3, 1, 2], GRU: [1, 0, 2] } as const;
+
+/** Rows of a [G·H, cols] (or [G·H]) tensor regrouped by gate as ONNX stacks them. */
+function onnxGateOrder(t: Tensor, order: readonly number[], hidden: number): number[] {
+  const cols = t.ndim === 2 ? t.shape[1]! : 1;
+  const out: number[] = [];
+  for (const gate of order) for (let i = gate * hidden * cols; i < (gate + 1) * hidden * cols; i++) out.push(t.data[i]!);
+  return out;
+}
+
+function exportRecurrent(op: 'RNN' | 'LSTM' | 'GRU', m: RNNBase<unknown>, path: string, x: SymValue, ctx: ExportContext, attributes: Record<string, Attribute> = {}): SymValue {
+  const g = ctx.graph;
+  const last = x.shape.at(-1);
+  if (x.shape.length !== 3 || (typeof last === 'number' && last !== m.inputSize)) {
+    const layout = m.batchFirst ? 'batch, seq' : 'seq, batch';
+    throw new ShapeError(`exportOnnx: ${describeModule(path, m)} expects [${layout}, ${m.inputSize}], got shape ${formatDims(x.shape)}`);
+  }
+  const directions = m.bidirectional ? 2 : 1;
+  const hidden = m.hiddenSize;
+  const gates = ONNX_GATES[op];
+  const params = new Map(m.namedParameters());
+  const stacked = (layer: number, kind: 'weight_ih' | 'weight_hh' | 'bias'): number[] => {
+    const out: number[] = [];
+    for (let dir = 0; dir < directions; dir++) {
+      const suffix = `_l${layer}${dir === 1 ? '_reverse' : ''}`;
+      for (const name of kind === 'bias' ? [`bias_ih${suffix}`, `bias_hh${suffix}`] : [`${kind}${suffix}`]) {
+        const t = params.get(name)!;
+        checkDtype(ctx, path, m, name, t);
+        out.push(...onnxGateOrder(t, gates, hidden));
+      }
+    }
+    return out;
+  };
+  // Time-major inside: ONNX Runtime's recurrent kernels take [seq, batch, features].
+  let seq = m.batchFirst ? g.node('Transpose', [x.name], at(path, 'Transpose'), { perm: { ints: [1, 0, 2] } }) : x.name;
+  for (let layer = 0; layer < m.numLayers; layer++) {
+    const inputSize = layer === 0 ? m.inputSize : directions * hidden;
+    const w = g.initializer(join(path, `W_l${layer}`), stacked(layer, 'weight_ih'), [directions, gates.length * hidden, inputSize]);
+    const r = g.initializer(join(path, `R_l${layer}`), stacked(layer, 'weight_hh'), [directions, gates.length * hidden, hidden]);
+    const inputs = [seq, w, r];
+    if (m.bias) inputs.push(g.initializer(join(path, `B_l${layer}`), stacked(layer, 'bias'), [directions, 2 * gates.length * hidden]));
+    const y = g.node(op, inputs, at(path, `${op}_l${layer}`), {
+      hidden_size: { int: hidden },
+      direction: { string: m.bidirectional ? 'bidirectional' : 'forward' },
+      ...attributes,
+    });
+    // Y is [seq, directions, batch, H]; the next layer and the output want [seq, batch, directions·H].
+    const t = g.node('Transpose', [y], at(path, `Transpose_l${layer}`), { perm: { ints: [0, 2, 1, 3] } });
+    seq = g.node('Reshape', [t, g.int64s([0, 0, -1])], at(path, `Reshape_l${layer}`));
+  }
+  const [a, b] = [x.shape[0]!, x.shape[1]!];
+  if (m.batchFirst) {
+    return { name: g.node('Transpose', [seq], at(path, 'Transpose'), { perm: { ints: [1, 0, 2] } }), shape: [a, b, directions * hidden] };
+  }
+  return { name: seq, shape: [a, b, directions * hidden] };
+}
+
+register(RNN, (m, path, x, ctx) => {
+  const activation = m.nonlinearity === 'tanh' ? 'Tanh' : 'Relu';
+  return exportRecurrent('RNN', m, path, x, ctx, { activations: { strings: m.bidirectional ? [activation, activation] : [activation] } });
+});
+register(LSTM, (m, path, x, ctx) => exportRecurrent('LSTM', m, path, x, ctx));
+register(GRU, (m, path, x, ctx) => exportRecurrent('GRU', m, path, x, ctx, { linear_before_reset: { int: 1 } }));

@@ -1,0 +1,208 @@
+import { ArgumentError, Generator, ShapeError, linear, squeeze, unsqueeze, zeros, type DType, type Tensor } from '@chainrule/autograd';
+import { Module } from '../module.js';
+import { formatShape } from '../format.js';
+import {
+  cellWeights, checkDType, checkShape, checkSize, gateCount, initRecurrent, registerCellWeights, step,
+  type CellWeights, type RecurrenceKind,
+} from './recurrence.js';
+
+/** Options of `LSTMCell` and `GRUCell` (and, with `nonlinearity`, of `RNNCell`). */
+export interface RecurrentCellOptions {
+  /** Learn the biases b_ih and b_hh (default true). */
+  bias?: boolean;
+  /** dtype of the weights (default 'float32'). */
+  dtype?: DType;
+  /** Seed of the initialisation (a fresh generator). */
+  seed?: number;
+  /** Generator of the initialisation (takes precedence over `seed`). */
+  generator?: Generator;
+}
+
+/** Options of `RNNCell`. */
+export interface RNNCellOptions extends RecurrentCellOptions {
+  /** The cell's activation, 'tanh' (default) or 'relu'. */
+  nonlinearity?: 'tanh' | 'relu';
+}
+
+/** What the cell functions need to know of a cell: its name for messages, kind, sizes and dtype. */
+interface CellSpec {
+  readonly owner: string;
+  readonly kind: RecurrenceKind;
+  readonly inputSize: number;
+  readonly hiddenSize: number;
+  readonly dtype: DType;
+}
+
+/** Checks the sizes, registers the cell's four tensors under PyTorch's names and initialises them. */
+function buildCell(register: (name: string, t: Tensor) => Tensor, spec: CellSpec, options: RecurrentCellOptions): boolean {
+  checkSize(spec.owner, 'inputSize', spec.inputSize);
+  checkSize(spec.owner, 'hiddenSize', spec.hiddenSize);
+  const bias = options.bias ?? true;
+  const generator = options.generator ?? (options.seed === undefined ? undefined : new Generator(options.seed));
+  const params: Tensor[] = [];
+  registerCellWeights((name, t) => {
+    params.push(register(name, t));
+    return t;
+  }, '', { gates: gateCount(spec.kind), inputSize: spec.inputSize, hiddenSize: spec.hiddenSize, bias, dtype: spec.dtype });
+  initRecurrent(params, spec.hiddenSize, generator);
+  return bias;
+}
+
+/**
+ * Checks a cell's input ([batch, in], or [in] for one unbatched sample) and state, and returns them
+ * batched: the state as given or zeros.
+ */
+function cellOperands(spec: CellSpec, input: Tensor, states: readonly (Tensor | undefined)[]): { x: Tensor; states: Tensor[]; batched: boolean } {
+  const { owner, inputSize, hiddenSize, dtype } = spec;
+  checkDType(owner, 'input', input, dtype);
+  if ((input.ndim !== 1 && input.ndim !== 2) || input.shape[input.ndim - 1] !== inputSize) {
+    throw new ShapeError(`${owner}: input must be [batch, ${inputSize}] or [${inputSize}], got ${formatShape(input.shape)}`);
+  }
+  const batched = input.ndim === 2;
+  const x = batched ? input : unsqueeze(input, 0);
+  const batch = x.shape[0]!;
+  const names = spec.kind === 'lstm' ? ['h', 'c'] : ['hx'];
+  const out = states.map((s, i) => {
+    if (s === undefined) return zeros([batch, hiddenSize], { dtype });
+    checkDType(owner, names[i]!, s, dtype);
+    checkShape(owner, `${names[i]!} (for input ${formatShape(input.shape)})`, s, batched ? [batch, hiddenSize] : [hiddenSize]);
+    return batched ? s : unsqueeze(s, 0);
+  });
+  return { x, states: out, batched };
+}
+
+/** One step of a cell on batched operands, unbatched again if the input was. */
+function cellStep(spec: CellSpec, w: CellWeights, input: Tensor, states: readonly (Tensor | undefined)[]): Tensor[] {
+  const { x, states: s, batched } = cellOperands(spec, input, states);
+  const next = step(spec.kind, linear(x, w.weightIh, w.biasIh), s, w.weightHh, w.biasHh);
+  return batched ? next : next.map((t) => squeeze(t, 0));
+}
+
+/**
+ * An Elman cell, `h' = act(x W_ihᵀ + b_ih + h W_hhᵀ + b_hh)` with act tanh or relu, as
+ * torch.nn.RNNCell: parameters `weight_ih` [H, in], `weight_hh` [H, H], `bias_ih`, `bias_hh` [H],
+ * all initialised U(-1/√H, 1/√H).
+ * @example const cell = new RNNCell(3, 5, { seed: 0 }); let h = cell.forward(x0); h = cell.forward(x1, h);
+ */
+export class RNNCell extends Module<[input: Tensor, hx?: Tensor | null], Tensor> {
+  /** Size of each input sample. */
+  readonly inputSize: number;
+  /** Size of the hidden state H. */
+  readonly hiddenSize: number;
+  /** The activation. */
+  readonly nonlinearity: 'tanh' | 'relu';
+  private readonly spec: CellSpec;
+  private readonly hasBias: boolean;
+
+  /**
+   * @throws ArgumentError if a size is not a non-negative integer or `nonlinearity` is neither 'tanh' nor 'relu'.
+   */
+  constructor(inputSize: number, hiddenSize: number, options: RNNCellOptions = {}) {
+    super();
+    const nonlinearity = options.nonlinearity ?? 'tanh';
+    if (nonlinearity !== 'tanh' && nonlinearity !== 'relu') {
+      throw new ArgumentError(`RNNCell: nonlinearity must be 'tanh' or 'relu', got ${JSON.stringify(nonlinearity)}`);
+    }
+    this.inputSize = inputSize;
+    this.hiddenSize = hiddenSize;
+    this.nonlinearity = nonlinearity;
+    this.spec = { owner: 'RNNCell', kind: nonlinearity === 'tanh' ? 'rnn_tanh' : 'rnn_relu', inputSize, hiddenSize, dtype: options.dtype ?? 'float32' };
+    this.hasBias = buildCell((n, t) => this.registerParameter(n, t), this.spec, options);
+  }
+
+  /**
+   * The next hidden state [batch, H] from input [batch, in] and `hx` [batch, H] (zeros when
+   * omitted); unbatched, [in] and [H] give [H].
+   * @throws ShapeError if the input or hx has another shape; DTypeError if a dtype differs from the cell's.
+   */
+  forward(input: Tensor, hx?: Tensor | null): Tensor {
+    return cellStep(this.spec, cellWeights(this.hasBias, (n) => this.param(n)), input, [hx ?? undefined])[0]!;
+  }
+
+  protected override describe(): string {
+    return `${this.inputSize}, ${this.hiddenSize}, bias=${this.hasBias}, nonlinearity=${this.nonlinearity}`;
+  }
+}
+
+/**
+ * A long short-term memory cell, as torch.nn.LSTMCell: gates i, f, g, o stacked in that order in
+ * `weight_ih` [4H, in] and `weight_hh` [4H, H] (biases [4H]); c' = σ(f)⊙c + σ(i)⊙tanh(g),
+ * h' = σ(o)⊙tanh(c'). Initialised U(-1/√H, 1/√H).
+ * @example const cell = new LSTMCell(3, 5, { seed: 0 }); const [h, c] = cell.forward(x); cell.forward(x, [h, c]);
+ */
+export class LSTMCell extends Module<[input: Tensor, hx?: readonly [Tensor, Tensor] | null], [Tensor, Tensor]> {
+  /** Size of each input sample. */
+  readonly inputSize: number;
+  /** Size of the hidden and cell states H. */
+  readonly hiddenSize: number;
+  private readonly spec: CellSpec;
+  private readonly hasBias: boolean;
+
+  /** @throws ArgumentError if a size is not a non-negative integer. */
+  constructor(inputSize: number, hiddenSize: number, options: RecurrentCellOptions = {}) {
+    super();
+    this.inputSize = inputSize;
+    this.hiddenSize = hiddenSize;
+    this.spec = { owner: 'LSTMCell', kind: 'lstm', inputSize, hiddenSize, dtype: options.dtype ?? 'float32' };
+    this.hasBias = buildCell((n, t) => this.registerParameter(n, t), this.spec, options);
+  }
+
+  /**
+   * The next `[h, c]`, each [batch, H], from input [batch, in] and `hx` = [h, c] (zeros when
+   * omitted); unbatched, [in] and [H] give [H].
+   * @throws ShapeError if the input, h or c has another shape; DTypeError if a dtype differs from the cell's.
+   */
+  forward(input: Tensor, hx?: readonly [Tensor, Tensor] | null): [Tensor, Tensor] {
+    let states: readonly (Tensor | undefined)[] = [undefined, undefined];
+    if (hx !== undefined && hx !== null) {
+      // Given, both must be there: a missing c must not silently become zeros.
+      if (!Array.isArray(hx) || hx.length !== 2) throw new ArgumentError('LSTMCell: hx must be [h, c] (or omitted for zeros)');
+      checkDType('LSTMCell', 'c', hx[1], this.spec.dtype);
+      states = hx;
+    }
+    const [h, c] = cellStep(this.spec, cellWeights(this.hasBias, (n) => this.param(n)), input, states);
+    return [h!, c!];
+  }
+
+  protected override describe(): string {
+    return `${this.inputSize}, ${this.hiddenSize}, bias=${this.hasBias}`;
+  }
+}
+
+/**
+ * A gated recurrent unit cell, as torch.nn.GRUCell: gates r, z, n stacked in that order in
+ * `weight_ih` [3H, in] and `weight_hh` [3H, H] (biases [3H]); r = σ(W_ir x + b_ir + W_hr h + b_hr),
+ * z likewise, n = tanh(W_in x + b_in + r⊙(W_hn h + b_hn)), h' = (1 - z)⊙n + z⊙h.
+ * Initialised U(-1/√H, 1/√H).
+ * @example const cell = new GRUCell(3, 5, { seed: 0 }); const h = cell.forward(x, h0);
+ */
+export class GRUCell extends Module<[input: Tensor, hx?: Tensor | null], Tensor> {
+  /** Size of each input sample. */
+  readonly inputSize: number;
+  /** Size of the hidden state H. */
+  readonly hiddenSize: number;
+  private readonly spec: CellSpec;
+  private readonly hasBias: boolean;
+
+  /** @throws ArgumentError if a size is not a non-negative integer. */
+  constructor(inputSize: number, hiddenSize: number, options: RecurrentCellOptions = {}) {
+    super();
+    this.inputSize = inputSize;
+    this.hiddenSize = hiddenSize;
+    this.spec = { owner: 'GRUCell', kind: 'gru', inputSize, hiddenSize, dtype: options.dtype ?? 'float32' };
+    this.hasBias = buildCell((n, t) => this.registerParameter(n, t), this.spec, options);
+  }
+
+  /**
+   * The next hidden state [batch, H] from input [batch, in] and `hx` [batch, H] (zeros when
+   * omitted); unbatched, [in] and [H] give [H].
+   * @throws ShapeError if the input or hx has another shape; DTypeError if a dtype differs from the cell's.
+   */
+  forward(input: Tensor, hx?: Tensor | null): Tensor {
+    return cellStep(this.spec, cellWeights(this.hasBias, (n) => this.param(n)), input, [hx ?? undefined])[0]!;
+  }
+
+  protected override describe(): string {
+    return `${this.inputSize}, ${this.hiddenSize}, bias=${this.hasBias}`;
+  }
+}
