@@ -2,9 +2,9 @@
 // the MLP with @chainrule/nn's MLP, crossEntropyLoss and SGD.
 
 import { cholesky, concat, conv2d, cumsum, einsum, embedding, eye, gather, kernelThreads, scatterAdd, solve, tensor, Value, wasmGemmFlavour, zeros } from '@chainrule/autograd';
-import { crossEntropyLoss, MLP, SGD, type Linear } from '@chainrule/nn';
+import { Conv2d, crossEntropyLoss, Flatten, Linear, MaxPool2d, MLP, ReLU, Sequential, SGD } from '@chainrule/nn';
 import { scalarStep } from './scalar-workload.js';
-import { chainOps, CHAIN_ADD, CHAIN_MUL, CONV_SHAPES, convData, labels, MLP_SIZES, mlpData, SEEDS, uniform } from './data.js';
+import { chainOps, CHAIN_ADD, CHAIN_MUL, CONV_SHAPES, convData, labels, LENET_PARAMS, lenetData, MLP_SIZES, mlpData, SEEDS, uniform } from './data.js';
 import { peerVersion } from './peers.js';
 import { setupByKind, type Contender, type ContenderInfo, type EinsumWorkload, type IndexingWorkload, type LayoutWorkload, type Runner } from './types.js';
 
@@ -153,12 +153,36 @@ function conv(batch: number): Runner {
   };
 }
 
+/** LeNet-5 from @chainrule/nn's layers, its weights loaded from the seeded state dict. */
+function lenet(batch: number, lr: number): Runner {
+  const d = lenetData(batch);
+  const net = new Sequential(
+    new Conv2d(1, 6, 5, { padding: 2 }), new ReLU(), new MaxPool2d(2),
+    new Conv2d(6, 16, 5), new ReLU(), new MaxPool2d(2), new Flatten(),
+    new Linear(400, 120), new ReLU(), new Linear(120, 84), new ReLU(), new Linear(84, 10),
+  );
+  net.loadStateDict(Object.fromEntries(LENET_PARAMS.map((p, i) => [p.name, tensor(d.params[i]!, { shape: [...p.shape] })])));
+  const x = tensor(d.x, { shape: [batch, 1, 28, 28] });
+  const y = tensor(d.y, { dtype: 'int32' });
+  const opt = new SGD(net.parameters(), { lr });
+  return {
+    run: () => {
+      opt.zeroGrad();
+      const loss = crossEntropyLoss(net.forward(x), y);
+      loss.backward();
+      opt.step();
+      return loss.item();
+    },
+  };
+}
+
 const setup = setupByKind({
   matmul: (w) => matmul(w.n, w.dtype),
   mlp: (w) => mlp(w.batch, w.batches, w.lr),
   chain: (w) => chain(w.ops, w.size),
   scalar: (w) => scalar(w.samples, w.sizes, w.lr),
   conv: (w) => conv(w.batch),
+  lenet: (w) => lenet(w.batch, w.lr),
   layout,
   linalg: (w) => linalg(w.op, w.n),
   einsum: contraction,

@@ -149,3 +149,30 @@ export function scalarData(samples: number, sizes: number[]): ScalarData {
     layers,
   };
 }
+
+/** LeNet-5's parameters in PyTorch's layouts and state-dict names, each with its fan-in. */
+export const LENET_PARAMS: readonly { name: string; shape: readonly number[]; fanIn: number }[] = [
+  { name: '0.weight', shape: [6, 1, 5, 5], fanIn: 25 }, { name: '0.bias', shape: [6], fanIn: 25 },
+  { name: '3.weight', shape: [16, 6, 5, 5], fanIn: 150 }, { name: '3.bias', shape: [16], fanIn: 150 },
+  { name: '7.weight', shape: [120, 400], fanIn: 400 }, { name: '7.bias', shape: [120], fanIn: 400 },
+  { name: '9.weight', shape: [84, 120], fanIn: 120 }, { name: '9.bias', shape: [84], fanIn: 120 },
+  { name: '11.weight', shape: [10, 84], fanIn: 84 }, { name: '11.bias', shape: [10], fanIn: 84 },
+];
+
+/**
+ * The lenet workload's images (uniform [0, 1), seed 91), labels (seed 92) and parameters: one
+ * float64 stream (seed 93) cut in LENET_PARAMS order, each piece mapped to ±1/√fan-in (PyTorch's
+ * bounds) in float64 and rounded to float32, which torch.py repeats to the bit.
+ */
+export function lenetData(batch: number): { x: Float32Array; y: Int32Array; params: Float32Array[] } {
+  const sizes = LENET_PARAMS.map((p) => p.shape.reduce((a, b) => a * b, 1));
+  const stream = uniform(sizes.reduce((a, b) => a + b, 0), 93, 0, 1, 'float64');
+  let at = 0;
+  const params = LENET_PARAMS.map((p, i) => {
+    const k = 1 / Math.sqrt(p.fanIn);
+    const piece = Float32Array.from(stream.subarray(at, at + sizes[i]!), (u) => -k + 2 * k * u);
+    at += sizes[i]!;
+    return piece;
+  });
+  return { x: uniform(batch * 784, 91, 0, 1, 'float32'), y: labels(batch, 92, 10), params };
+}

@@ -103,6 +103,7 @@ const setup = setupByKind({
   chain: (w) => chain(w.ops, w.size),
   scalar: () => NO_SCALAR_GRAPH,
   conv: () => ({ unsupported: 'no convolution op' }),
+  lenet: () => ({ unsupported: 'no convolution op' }),
   layout: (w) => ({ unsupported: `no ${w.op} op` }),
   linalg: () => NO_FACTORISATIONS,
   einsum: () => ({ unsupported: 'no einsum' }),

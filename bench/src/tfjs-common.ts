@@ -2,7 +2,7 @@
 // @tensorflow/tfjs-layers is loaded for its side effect of registering the gradients of
 // tfjs-core's kernels (tfjs-core alone cannot differentiate most ops).
 
-import { chainOps, CHAIN_ADD, CHAIN_MUL, convData, labels, mlpData, SEEDS, uniform } from './data.js';
+import { chainOps, CHAIN_ADD, CHAIN_MUL, convData, labels, LENET_PARAMS, lenetData, mlpData, oneHot, SEEDS, uniform } from './data.js';
 import { peerVersion, requirePeer } from './peers.js';
 import { setupByKind, NO_SCALAR_GRAPH, NO_FACTORISATIONS, type Contender, type ContenderInfo, type EinsumWorkload, type IndexingWorkload, type LayoutWorkload, type Runner, type Unsupported } from './types.js';
 
@@ -208,6 +208,44 @@ export function tfjsContender(name: string, backend: 'wasm' | 'cpu'): Contender 
     };
   }
 
+  /**
+   * LeNet-5 in TF.js ops (NHWC, filters [kh, kw, in, out], dense weights [in, out]) with the same
+   * values as the other contenders, trained by tf.train.sgd. Flattening transposes the NHWC maps
+   * back to NCHW order first, so the first dense layer reads PyTorch's weight as it is.
+   */
+  function lenet(batch: number, lr: number): Runner {
+    const d = lenetData(batch);
+    const p = LENET_PARAMS.map((spec, i) => {
+      const values = d.params[i]!;
+      if (spec.shape.length === 4) return tf.variable(filter(values, spec.shape[0]!, spec.shape[1]!, spec.shape[2]!));
+      if (spec.shape.length === 2) return tf.variable(tf.transpose(tf.tensor2d(values, [spec.shape[0]!, spec.shape[1]!])));
+      return tf.variable(tf.tensor1d(values));
+    });
+    const x = tf.transpose(tf.tensor4d(d.x, [batch, 1, 28, 28]), [0, 2, 3, 1]) as import('@tensorflow/tfjs-core').Tensor4D;
+    const y = tf.tensor2d(oneHot(d.y, 10), [batch, 10]);
+    const opt = tf.train.sgd(lr);
+    type T4 = import('@tensorflow/tfjs-core').Tensor4D;
+    const [c1, b1, c2, b2, f1, g1, f2, g2, f3, g3] = p as unknown as [T4, Tensor, T4, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor];
+    return {
+      run: () => {
+        const cost = opt.minimize(() => {
+          let h = tf.maxPool(tf.relu(tf.add(tf.conv2d(x, c1, 1, [[0, 0], [2, 2], [2, 2], [0, 0]]), b1)) as T4, 2, 2, 'valid');
+          h = tf.maxPool(tf.relu(tf.add(tf.conv2d(h, c2, 1, 'valid'), b2)) as T4, 2, 2, 'valid');
+          const flat = tf.reshape(tf.transpose(h, [0, 3, 1, 2]), [batch, 400]);
+          const z = tf.relu(tf.add(tf.matMul(tf.relu(tf.add(tf.matMul(flat, f1), g1)), f2), g2));
+          return tf.losses.softmaxCrossEntropy(y, tf.add(tf.matMul(z, f3), g3)) as import('@tensorflow/tfjs-core').Scalar;
+        }, true)!;
+        const v = cost.dataSync()[0]!;
+        cost.dispose();
+        return v;
+      },
+      dispose: () => {
+        tf.dispose([...p, x, y]);
+        opt.dispose();
+      },
+    };
+  }
+
   const setup = setupByKind({
     matmul: (w) => (w.dtype === 'float32' ? matmul(w.n) : { unsupported: 'no float64 dtype' }),
     mlp: (w) => mlp(w.batch, w.batches, w.lr),
@@ -216,6 +254,8 @@ export function tfjsContender(name: string, backend: 'wasm' | 'cpu'): Contender 
     conv: (w) =>
       // NOTE: tfjs-backend-wasm 4.22 has no filter-gradient kernel, so it cannot train a convolution.
       tf.getKernel('Conv2DBackpropFilter', tf.getBackend()) === undefined ? { unsupported: `no Conv2DBackpropFilter kernel in the ${backend} backend` } : conv(w.batch),
+    lenet: (w) =>
+      tf.getKernel('Conv2DBackpropFilter', tf.getBackend()) === undefined ? { unsupported: `no Conv2DBackpropFilter kernel in the ${backend} backend` } : lenet(w.batch, w.lr),
     layout,
     linalg: () => NO_FACTORISATIONS,
     einsum: contraction,

@@ -225,8 +225,46 @@ def indexing(op, rows, width, picks, vocab):
     return run_scatter_add
 
 
+# Keep in step with data.ts LENET_PARAMS: state-dict name, shape, fan-in.
+LENET_PARAMS = [("0.weight", [6, 1, 5, 5], 25), ("0.bias", [6], 25), ("3.weight", [16, 6, 5, 5], 150), ("3.bias", [16], 150),
+                ("7.weight", [120, 400], 400), ("7.bias", [120], 400), ("9.weight", [84, 120], 120), ("9.bias", [84], 120),
+                ("11.weight", [10, 84], 84), ("11.bias", [10], 84)]
+
+
+def lenet(batch, lr):
+    """LeNet-5 as data.ts lenetData seeds it (images 91, labels 92, one float64 parameter stream 93)."""
+    nn = torch.nn
+    net = nn.Sequential(
+        nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+        nn.Linear(400, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, 10),
+    )
+    sizes = [math.prod(shape) for _, shape, _ in LENET_PARAMS]
+    stream = uniform(sum(sizes), 93, 0, 1, torch.float64)
+    state, at = {}, 0
+    for (name, shape, fan_in), size in zip(LENET_PARAMS, sizes):
+        k = 1 / math.sqrt(fan_in)
+        state[name] = (-k + 2 * k * stream[at:at + size]).to(torch.float32).reshape(shape)
+        at += size
+    net.load_state_dict(state)
+    x = uniform(batch * 784, 91, 0, 1).reshape(batch, 1, 28, 28)
+    y = labels(batch, 92, 10)
+    opt = torch.optim.SGD(net.parameters(), lr=lr)
+
+    def run():
+        opt.zero_grad(set_to_none=True)
+        loss = F.cross_entropy(net(x), y)
+        loss.backward()
+        opt.step()
+        return loss.item()
+
+    return run
+
+
 def setup(w):
     kind = w["kind"]
+    if kind == "lenet":
+        return lenet(w["batch"], w["lr"])
     if kind == "linalg":
         return linalg(w["op"], w["n"])
     if kind == "einsum":

@@ -119,7 +119,19 @@ export interface ConvWorkload {
   batch: number;
 }
 
-export type Workload = MatmulWorkload | MlpWorkload | ChainWorkload | ScalarWorkload | LayoutWorkload | LinalgWorkload | EinsumWorkload | IndexingWorkload | ConvWorkload;
+/**
+ * One SGD step (lr 0.01) of LeNet-5 on seeded data (lenetData): [batch, 1, 28, 28] images through
+ * conv 1→6 5×5 (padding 2), ReLU, 2×2 max pooling, conv 6→16 5×5, ReLU, 2×2 max pooling, then
+ * dense 400→120→84→10 with ReLUs, mean softmax cross-entropy; forward, backward and the update.
+ */
+export interface LenetWorkload {
+  kind: 'lenet';
+  id: string;
+  batch: number;
+  lr: number;
+}
+
+export type Workload = MatmulWorkload | MlpWorkload | ChainWorkload | ScalarWorkload | LayoutWorkload | LinalgWorkload | EinsumWorkload | IndexingWorkload | ConvWorkload | LenetWorkload;
 
 /** What a contender's setup returns: a closure that performs one unit of work. */
 export interface Runner {

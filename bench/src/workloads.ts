@@ -23,6 +23,7 @@ export function metricOf(w: Workload): Metric {
     case 'scalar':
       return { unit: 'ms/step', higherIsBetter: false, fromMs: (ms) => ms };
     case 'conv':
+    case 'lenet':
       return { unit: 'samples/s', higherIsBetter: true, fromMs: (ms) => (w.batch * 1000) / ms };
     case 'layout': {
       const bytes = 4 * w.rows * w.width * w.pieces;
@@ -50,6 +51,8 @@ export function describe(w: Workload): string {
       return `scalar Value graph: ${w.sizes.join('-')} tanh MLP × ${w.samples} samples, fwd+bwd+SGD`;
     case 'conv':
       return `LeNet convolutions 1→6 5×5 on 28×28 and 6→16 5×5 on 12×12, batch ${w.batch}, fwd+bwd`;
+    case 'lenet':
+      return `LeNet-5 train step (conv 5×5 ×2 with max pooling, dense 400-120-84-10), batch ${w.batch} (fwd+bwd+SGD)`;
     case 'layout':
       return w.op === 'concat'
         ? `concat of ${w.pieces} × [${w.rows},${w.width}] float32 along the last axis`
@@ -81,6 +84,8 @@ export function familyOf(w: Workload): { family: string; scale: number } {
       return { family: 'scalar', scale: w.samples };
     case 'conv':
       return { family: 'conv', scale: w.batch };
+    case 'lenet':
+      return { family: 'lenet', scale: w.batch };
     case 'layout':
       return { family: `layout-${w.op}`, scale: w.rows * w.width * w.pieces };
     case 'linalg':
@@ -106,6 +111,7 @@ export function workloads(quick: boolean): Workload[] {
     quick ? { kind: 'chain', id: 'chain-300', ops: 300, size: 4 } : { kind: 'chain', id: 'chain-1000', ops: 1000, size: 4 },
     { kind: 'scalar', id: 'scalar-mlp', samples: 100, sizes: [2, 16, 16, 1], lr: LR },
     { kind: 'conv', id: 'lenet-conv-b64', batch: 64 },
+    { kind: 'lenet', id: 'lenet-b64', batch: 64, lr: LR },
     // Thin pieces: each row of the result is 16 runs of 4 elements, the case a copy per run makes slow.
     { kind: 'layout', id: 'concat-last-16x4', op: 'concat', rows: 8192, width: 4, pieces: 16 },
     { kind: 'layout', id: 'cumsum-last', op: 'cumsum', rows: 8192, width: 4, pieces: 16 },

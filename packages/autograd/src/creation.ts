@@ -4,6 +4,7 @@ import { checkShape, formatShape, sizeOf, type Shape } from './shape.js';
 import { noGradError, Tensor, type NestedArray } from './tensor.js';
 import { resolveGenerator, type Generator } from './random.js';
 import { primitive } from './engine/dispatch.js';
+import { fromUserValues, untaint } from './engine/trace-access.js';
 
 /** Typed arrays `tensor` copies from: floats, and the integer arrays labels come in. */
 export type NumericArray = FloatArray | Int8Array | Uint8Array | Uint8ClampedArray | Int16Array | Uint16Array | Int32Array | Uint32Array;
@@ -118,7 +119,7 @@ export function tensor(
     const data = allocate(dtype, value.length, 'tensor', shape);
     if (isFloatDType(dtype)) data.set(value);
     else for (let i = 0; i < value.length; i++) store('tensor', data, i, value[i]!, () => ` at index ${i}`);
-    return finish('tensor', data, shape, options);
+    return fromUserValues(finish('tensor', data, shape, options));
   }
   const nested = value as NestedArray | NestedBooleans;
   const dtype = resolveDType('tensor', options.dtype, firstLeaf(nested) === 'boolean' ? 'bool' : 'float32');
@@ -130,9 +131,9 @@ export function tensor(
     if (sizeOf(options.shape) !== data.length) {
       throw new ShapeError(`tensor: ${data.length} elements cannot take shape ${formatShape(options.shape)} (${sizeOf(options.shape)} elements)`);
     }
-    return finish('tensor', data, options.shape, options);
+    return fromUserValues(finish('tensor', data, options.shape, options));
   }
-  return finish('tensor', data, inferred, options);
+  return fromUserValues(finish('tensor', data, inferred, options));
 }
 
 /** The type of the first leaf of nested arrays ('number' for an empty one). */
@@ -150,7 +151,8 @@ function filled(op: string, shape: Shape, value: number, options: CreateOptions)
     // Fresh storage is +0 already; -0 (=== 0) must still be written, or 1/x flips sign.
     if (!Object.is(value, 0)) data.fill(data[0]!);
   }
-  return finish(op, data, shape, options);
+  // Made from numbers alone: a trace may hold it as a constant (see engine/trace-access.ts).
+  return untaint(finish(op, data, shape, options));
 }
 
 /**
@@ -199,7 +201,7 @@ export function arange(start: number, end?: number, step = 1, options: CreateOpt
   const n = Math.max(0, Math.ceil((end - start) / step));
   const data = allocate(dtype, n, 'arange', [n]);
   for (let i = 0; i < n; i++) store('arange', data, i, start + i * step, () => ` (element ${i})`);
-  return finish('arange', data, [n], options);
+  return untaint(finish('arange', data, [n], options));
 }
 
 /**
@@ -212,7 +214,7 @@ export function linspace(start: number, end: number, steps: number, options: Cre
   const data = allocate(resolveFloatDType('linspace', options.dtype), steps, 'linspace', [steps]);
   const delta = steps > 1 ? (end - start) / (steps - 1) : 0;
   for (let i = 0; i < steps; i++) data[i] = i === steps - 1 && steps > 1 ? end : start + i * delta;
-  return finish('linspace', data, [steps], options);
+  return untaint(finish('linspace', data, [steps], options));
 }
 
 /** An n×m matrix with ones on the diagonal (m defaults to n). @example eye(3) */
@@ -220,7 +222,7 @@ export function eye(n: number, m = n, options: CreateOptions = {}): Tensor {
   checkShape('eye', [n, m]);
   const data = allocate(resolveDType('eye', options.dtype), n * m, 'eye', [n, m]);
   for (let i = 0; i < Math.min(n, m); i++) data[i * m + i] = 1;
-  return finish('eye', data, [n, m], options);
+  return untaint(finish('eye', data, [n, m], options));
 }
 
 /**

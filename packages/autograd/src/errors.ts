@@ -42,3 +42,13 @@ export class LinAlgError extends RangeError {
   /** Always 'LinAlgError'. */
   override name = 'LinAlgError';
 }
+
+/**
+ * Something a jitted function does that its trace cannot capture: reading a traced tensor's
+ * values (`.data`, `item()`, `toArray()`), a primitive whose result's shape depends on values
+ * (nonzero, maskedSelect, unique), or a program whose replay no longer matches its trace.
+ */
+export class TraceError extends TypeError {
+  /** Always 'TraceError'. */
+  override name = 'TraceError';
+}

@@ -3,6 +3,7 @@ import { formatShape, shapesEqual } from './shape.js';
 import { Tensor, describe, isFloat, makeOutput } from './tensor.js';
 import { enableGrad, isGradEnabled } from './engine/grad-mode.js';
 import { gradients } from './engine/gradients.js';
+import { isTracing, sharedTensor } from './engine/trace-access.js';
 import { ones, zeros } from './creation.js';
 import { concat, reshape, stack } from './ops/shape.js';
 import { flattenTree, isTensor, type Tree, type TreeDef, type WithLeaves } from './tree.js';
@@ -114,7 +115,7 @@ function track(op: string, args: readonly unknown[], which: readonly number[], l
   const xs: Tensor[] = [];
   const levels = batchLevels();
   flat.forEach(({ leaves, def }, k) => {
-    const tracked = leaves.map((t) => (levels.length > 0 ? trackBatched(op, t, nested, levels) : nested && t.requiresGrad ? view(t) : new Tensor(t.data, t.shape, { requiresGrad: true })));
+    const tracked = leaves.map((t) => (levels.length > 0 ? trackBatched(op, t, nested, levels) : nested && t.requiresGrad ? view(t) : freshLeaf(t)));
     xs.push(...tracked);
     callArgs[which[k]!] = def.unflatten(tracked);
   });
@@ -130,17 +131,23 @@ const unbatched = new WeakMap<Tensor, { raw: Tensor; levels: readonly { level: n
 
 function trackBatched(op: string, t: Tensor, nested: boolean, levels: readonly { level: number; size: number }[]): Tensor {
   // An argument shared by the whole batch (a model's weights) becomes a lazy copy per example.
-  const shared = levels.length === 1 && !(t instanceof BatchedTensor) && !(nested && t.requiresGrad);
+  // Not while jit traces: the lazy copy's values would be read outside any op.
+  const shared = levels.length === 1 && !(t instanceof BatchedTensor) && !(nested && t.requiresGrad) && !isTracing();
   const all = shared ? null : unbatchAll(op, t, levels);
-  const raw = all === null ? new BroadcastLeaf(t, levels[0]!.size) : nested && all.requiresGrad ? view(all) : new Tensor(all.data, all.shape, { requiresGrad: true });
+  const raw = all === null ? new BroadcastLeaf(t, levels[0]!.size) : nested && all.requiresGrad ? view(all) : freshLeaf(all);
   const x = rebatchAll(raw, levels);
   unbatched.set(x, { raw, levels });
   return x;
 }
 
+/** A leaf that requires grad, sharing t's storage (traced as t's value inside jit). */
+function freshLeaf(t: Tensor): Tensor {
+  return sharedTensor(t, (data) => new Tensor(data, t.shape, { requiresGrad: true }));
+}
+
 /** An identity op sharing t's storage: a vertex of its own, connected to t's graph. @internal */
 export function view(t: Tensor): Tensor {
-  return makeOutput('view', t.data, t.shape, [t], (g) => [g], { storage: 'shared', saves: [[]] });
+  return sharedTensor(t, (data) => makeOutput('view', data, t.shape, [t], (g) => [g], { storage: 'shared', saves: [[]] }));
 }
 
 /** Flat results, one per tracked leaf, back in the structure of each argument. */

@@ -31,6 +31,7 @@ import { isGradEnabled } from './engine/grad-mode.js';
 import { captureCreationSite, checkFinite, checksForward, isAnomalyEnabled } from './engine/anomaly.js';
 import { versionOf, writeCount } from './engine/versions.js';
 import { markFresh } from './engine/fresh-grads.js';
+import { markTainted, sharedTensor, tainting, untaint } from './engine/trace-access.js';
 
 /** A vector-Jacobian product: the gradient of the output in, one gradient per input out (null where none). */
 export type VJP = (grad: Tensor, output: Tensor) => readonly (Tensor | null)[];
@@ -167,6 +168,7 @@ export class Tensor implements Vertex {
     this.gradFn = options.gradFn ?? null;
     this.requires = this.gradFn !== null || (options.requiresGrad ?? false);
     if (this.requires && !isFloatDType(dtype)) throw noGradError('Tensor', dtype, shape);
+    if (tainting) markTainted(this);
   }
 
   /** Whether gradients flow to this tensor. Settable on leaves only, as in PyTorch. */
@@ -276,7 +278,7 @@ export class Tensor implements Vertex {
 
   /** A tensor sharing no graph with this one (same storage): gradients stop here. */
   detach(): Tensor {
-    return new Tensor(this.data, this.shape);
+    return sharedTensor(this, (data) => new Tensor(data, this.shape));
   }
 
   /** A copy with its own storage, still connected to the graph. */
@@ -687,7 +689,8 @@ export function constant(data: TensorData, shape: Shape): Tensor {
 export function scalarTensor(value: number, dtype: DType): Tensor {
   const data = allocate(dtype, 1);
   data[0] = value;
-  return new Tensor(data, []);
+  // A number operand made a tensor: a trace may hold it as a constant (engine/trace-access.ts).
+  return untaint(new Tensor(data, []));
 }
 
 /**

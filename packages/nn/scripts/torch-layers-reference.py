@@ -13,6 +13,12 @@ Writes, under packages/nn/test/fixtures/:
                             the buffers after the forward (running statistics), and the state
                             dict's keys, shapes and dtypes.
 
+    /usr/bin/python3 packages/nn/scripts/torch-layers-reference.py --check
+
+checks the other direction instead: test/fixtures/chainrule-lenet.safetensors, written by
+chainrule (scripts/chainrule-lenet.ts), must load into PyTorch's LeNet with load_state_dict
+(strict) and give chainrule's output in chainrule-lenet.json to float32 rounding.
+
 The safetensors file is written here from the tensors' bytes (the format is an 8-byte header
 length, a JSON header and the raw little-endian data), so the script needs torch only.
 PyTorch 1.13 has no nn.RMSNorm: its reference is PyTorch 2.4's formula, written out below.
@@ -48,6 +54,42 @@ def write_safetensors(path, tensors):
         for c in chunks:
             f.write(c)
     os.replace(tmp, path)
+
+
+SAFETENSORS_TORCH = {'F32': torch.float32, 'F64': torch.float64, 'I64': torch.int64, 'I32': torch.int32}
+
+
+def read_safetensors(path):
+    with open(path, 'rb') as f:
+        raw = f.read()
+    (n,) = struct.unpack('<Q', raw[:8])
+    header = json.loads(raw[8:8 + n])
+    header.pop('__metadata__', None)
+    body = raw[8 + n:]
+    out = {}
+    for key, info in header.items():
+        start, end = info['data_offsets']
+        t = torch.frombuffer(bytearray(body[start:end]), dtype=SAFETENSORS_TORCH[info['dtype']])
+        out[key] = t.reshape(info['shape'])
+    return out
+
+
+def check():
+    state = read_safetensors(os.path.join(OUT, 'chainrule-lenet.safetensors'))
+    with open(os.path.join(OUT, 'chainrule-lenet.json')) as f:
+        ref = json.load(f)
+    model = lenet()
+    model.load_state_dict(state, strict=True)
+    model.eval()
+    x = torch.tensor(ref['input']['data'], dtype=torch.float32).reshape(ref['input']['shape'])
+    with torch.no_grad():
+        y = model(x)
+    want = torch.tensor(ref['output']['data'], dtype=torch.float32).reshape(ref['output']['shape'])
+    err = (y - want).abs().max().item()
+    scale = max(1.0, want.abs().max().item())
+    ok = list(y.shape) == ref['output']['shape'] and err <= 1e-5 * scale
+    print(f"chainrule-lenet: {len(state)} tensors loaded strictly; max |PyTorch - chainrule| = {err:.3g}: {'OK' if ok else 'MISMATCH'}")
+    return 0 if ok else 1
 
 
 def flat(t):
@@ -178,4 +220,5 @@ def main():
 
 
 if __name__ == '__main__':
-    main()
+    import sys
+    sys.exit(check() if '--check' in sys.argv[1:] else main())

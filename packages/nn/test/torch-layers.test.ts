@@ -4,12 +4,14 @@
 // reproduce the output, the gradients and the buffers after the forward to float32 rounding.
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
-import { tensor, type Tensor } from '@chainrule/autograd';
+import { noGrad, tensor, type Tensor } from '@chainrule/autograd';
 import { assertClose } from '@chainrule/autograd/testing';
 import {
   AdaptiveAvgPool2d, AvgPool2d, BatchNorm2d, Conv1d, Conv2d, ConvTranspose2d, Embedding, Flatten, GroupNorm, InstanceNorm2d,
   Linear, MaxPool2d, ReLU, RMSNorm, Sequential, parseSafetensors, serializeSafetensors, type Module,
 } from '@chainrule/nn';
+
+import { chainruleLenet } from './chainrule-lenet.js';
 
 interface Flat {
   shape: number[];
@@ -126,4 +128,24 @@ describe(`layers against PyTorch ${reference.torch}`, () => {
       expect(Object.keys(written).sort()).toEqual(c.stateDict.map(([k]) => k).sort());
     });
   }
+});
+
+describe('a chainrule-written state dict in PyTorch', () => {
+  // `torch-layers-reference.py --check` loaded chainrule-lenet.safetensors into PyTorch's model
+  // (strictly) and matched chainrule-lenet.json's output; these tests keep that file what
+  // chainrule writes today, so the check stays about the current code.
+  test('chainrule-lenet.safetensors and .json are what chainrule writes and computes now', () => {
+    const { model, input } = chainruleLenet();
+    const written = parseSafetensors(serializeSafetensors(model.stateDict()));
+    const committed = parseSafetensors(readFileSync(new URL('chainrule-lenet.safetensors', fixtures)));
+    expect(Object.keys(committed).sort()).toEqual(Object.keys(written).sort());
+    for (const [k, t] of Object.entries(written)) {
+      expect(committed[k]!.dtype, k).toBe(t.dtype);
+      expect(committed[k]!.shape, k).toEqual(t.shape);
+      assertClose(committed[k]!.data, t.data, 1e-6, 1e-7);
+    }
+    const ref = JSON.parse(readFileSync(new URL('chainrule-lenet.json', fixtures), 'utf8')) as { input: Flat; output: Flat };
+    assertClose(input.data, ref.input.data, 0, 0);
+    close(noGrad(() => model.forward(input)), ref.output, 'output');
+  });
 });

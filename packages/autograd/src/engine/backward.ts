@@ -1,4 +1,4 @@
-import { ArgumentError, GraphError, ShapeError } from '../errors.js';
+import { ArgumentError, GraphError, ShapeError, TraceError } from '../errors.js';
 import { formatShape, shapesEqual, type Shape } from '../shape.js';
 import { expectFloat, Tensor, type GradNode } from '../tensor.js';
 import { ones } from '../creation.js';
@@ -10,6 +10,7 @@ import { setGradEnabled } from './grad-mode.js';
 import { checkFinite, isAnomalyEnabled, runningBackward } from './anomaly.js';
 import { markFresh, takeFresh, withFreshGradients } from './fresh-grads.js';
 import { bumpVersion, checkSavedVersions } from './versions.js';
+import { duringVjp, isTraced } from './trace-access.js';
 
 /** Options of `backward` and of the functional transforms built on it. */
 export interface BackwardOptions {
@@ -183,7 +184,7 @@ function sweep(
       }
       // Again here: a hook may have written in place since.
       checkSavedVersions(t);
-      const grads = anomaly ? runningBackward(() => vjp(g, t)) : vjp(g, t);
+      const grads = duringVjp(() => (anomaly ? runningBackward(() => vjp(g, t)) : vjp(g, t)));
       if (!retainGraph) node.vjp = null;
       const ins = node.inputs;
       for (let j = 0; j < ins.length; j++) {
@@ -246,6 +247,12 @@ function owned(t: Tensor): Tensor {
  * so repeated backward passes allocate nothing; with it, the sum stays on the graph.
  */
 function storeGrad(t: Tensor, g: Tensor, createGraph: boolean): void {
+  if (isTraced(g)) {
+    throw new TraceError(
+      `backward: a gradient computed inside a jitted function cannot be stored into .grad (shape ${formatShape(t.shape)}): the store would happen once, at trace time. ` +
+        'Use grad or valueAndGrad inside the jitted function and return the gradients',
+    );
+  }
   const current = t.grad;
   if (createGraph) {
     t.grad = current === null ? g : add(current, g);

@@ -2,6 +2,7 @@ import type { TensorData } from '../dtype.js';
 import { GraphError } from '../errors.js';
 import { formatShape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
+import { withValueAccess } from './trace-access.js';
 
 /**
  * Version counters, as PyTorch's: every in-place write the library makes into a tensor's storage
@@ -61,7 +62,8 @@ export function checkSavedVersions(output: Tensor): void {
   for (let k = 0; k < saves.length; k++) {
     const ref = saves[k]!;
     const t = ref === 'output' ? output : typeof ref === 'number' ? node.inputs[ref]! : ref;
-    const entry = written.get(t.data);
+    // The storage is only looked up, never read: a traced tensor's may be.
+    const entry = written.get(withValueAccess(() => t.data));
     if (entry === undefined || entry.at <= node.writesBefore) continue;
     const which = ref === 'output' ? 'its output' : typeof ref === 'number' ? `input ${ref}` : 'a tensor its gradient reads';
     throw new GraphError(

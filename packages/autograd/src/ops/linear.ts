@@ -68,12 +68,13 @@ export const linear = primitive('linear', { kind: 'contraction', rule: 'linear' 
 /**
  * g·[y > 0] for g [rows, n] and relu's output y (y > 0 exactly where its input was): relu's VJP
  * in one pass of the fused kernel. y is a constant here (relu's second derivative is zero
- * wherever it is defined), so the op's own VJP is itself.
+ * wherever it is defined), so the op's own VJP is itself. A primitive, so that transforms see it
+ * inside linear's VJP.
  */
-function reluGrad(g: Tensor, y: Tensor): Tensor {
+const reluGrad = primitive('reluGrad', { kind: 'other', rule: 'none' }, function (g: Tensor, y: Tensor): Tensor {
   const [rows, n] = g.shape as [number, number];
   const gf = expectFloat('reluGrad', g);
   const out = allocate(gf.dtype, g.size);
   reluBackward(gf.data, expectFloat('reluGrad', y).data, rows, n, out);
   return makeOutput('reluGrad', out, g.shape, [g], (gg) => [reluGrad(gg, y)], { saves: [[y]] });
-}
+});

@@ -210,8 +210,11 @@ function checkNotScalar(op: string, x: Tensor): void {
   if (x.ndim === 0) throw new ShapeError(`${op}: a 0-d tensor has no axis to ${op === 'concat' ? 'join' : 'cut'} along; unsqueeze it first`);
 }
 
-/** The primitive behind slice: [lo, hi) of axis `ax`, already in range. */
-function sliceRange(x: Tensor, ax: number, lo: number, hi: number): Tensor {
+/**
+ * The primitive behind slice: [lo, hi) of axis `ax`, already in range. A primitive of its own
+ * (as padRange), since concat's and slice's VJPs call it: transforms see it there too.
+ */
+const sliceRange = primitive('sliceRange', { kind: 'layout', rule: 'none' }, function (x: Tensor, ax: number, lo: number, hi: number): Tensor {
   const n = x.shape[ax]!;
   if (lo === 0 && hi === n) return x;
   const shape = [...x.shape];
@@ -221,10 +224,10 @@ function sliceRange(x: Tensor, ax: number, lo: number, hi: number): Tensor {
   const out = allocate(x.dtype, sizeOf(shape));
   copyAlongAxis(x.data, n, lo, out, hi - lo, 0, outer, hi - lo, inner);
   return makeOutput('slice', out, shape, [x], (g) => [padRange(g, ax, lo, n)], { saves: [[]] });
-}
+});
 
 /** The adjoint of sliceRange: g placed at [lo, lo + len) of a zero tensor with `n` along `ax`. */
-function padRange(g: Tensor, ax: number, lo: number, n: number): Tensor {
+const padRange = primitive('padRange', { kind: 'layout', rule: 'none' }, function (g: Tensor, ax: number, lo: number, n: number): Tensor {
   const len = g.shape[ax]!;
   const shape = [...g.shape];
   shape[ax] = n;
@@ -233,7 +236,7 @@ function padRange(g: Tensor, ax: number, lo: number, n: number): Tensor {
   const out = allocate(g.dtype, sizeOf(shape));
   copyAlongAxis(g.data, len, 0, out, n, lo, outer, len, inner);
   return makeOutput('pad', out, shape, [g], (gg) => [sliceRange(gg, ax, lo, lo + len)], { saves: [[]] });
-}
+});
 
 /**
  * Joins tensors along an existing axis.

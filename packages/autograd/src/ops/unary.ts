@@ -47,10 +47,20 @@ function integerUnaryOp(kind: IntegerUnaryKind, t: Tensor): Tensor {
   return constant(out, t.shape);
 }
 
-/** A 0/1 mask of where `x > 0`, outside the graph. */
-function positive(x: FloatTensor): Tensor {
+/**
+ * A 0/1 mask of where `x > 0`, outside the graph. A primitive of its own (kernel kind 'step'),
+ * so that transforms see it inside the VJPs that read it (jit records and fuses it).
+ */
+const positive = primitive('step', { kind: 'unary' }, function (x: FloatTensor): Tensor {
   return constant(run('step', x), x.shape);
-}
+});
+
+/** 1 where lo ≤ x ≤ hi, else 0, outside the graph: where clamp passes gradient through (a primitive, as `positive`). */
+const clampMask = primitive('clampMask', { kind: 'unary' }, function (x: FloatTensor, lo: number, hi: number): Tensor {
+  const mask = allocate(x.dtype, x.size);
+  insideMask(x.data, lo, hi, mask);
+  return constant(mask, x.shape);
+});
 
 /** A copy of `x`, on the graph. */
 export const identity = primitive('identity', { kind: 'unary' }, function (x: Tensor): Tensor {
@@ -277,11 +287,7 @@ export const clamp = primitive('clamp', { kind: 'unary' }, function (input: Tens
   const x = floatInput('clamp', 'input', t);
   const out = allocate(x.dtype, x.size);
   clampKernel(x.data, lo, hi, out);
-  return makeOutput('clamp', out, x.shape, [x], (g) => {
-    const mask = allocate(x.dtype, x.size);
-    insideMask(x.data, lo, hi, mask);
-    return [g.mul(constant(mask, x.shape))];
-  }, READS_X);
+  return makeOutput('clamp', out, x.shape, [x], (g) => [g.mul(clampMask(x, lo, hi))], READS_X);
 });
 
 /** A bool tensor classifying each element; an int32 or bool tensor is finite everywhere. */

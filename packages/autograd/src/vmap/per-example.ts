@@ -25,7 +25,8 @@ export class BroadcastLeaf extends Tensor {
   readonly base: Tensor;
 
   constructor(base: Tensor, size: number) {
-    super(base.data.subarray(0, 0) as TensorData, [0], { requiresGrad: true });
+    // An empty storage of the dtype, not a view of base's: base may be traced (jit), its values unreadable.
+    super(allocate(base.dtype, 0), [0], { requiresGrad: true });
     this.base = base;
     (this as { shape: readonly number[] }).shape = [size, ...base.shape];
     let values: TensorData | null = null;

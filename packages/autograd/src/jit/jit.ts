@@ -1,0 +1,148 @@
+import { currentInterpreter } from '../engine/dispatch.js';
+import { isGradEnabled } from '../engine/grad-mode.js';
+import { ArgumentError, TraceError } from '../errors.js';
+import { formatShape } from '../shape.js';
+import { describe, Tensor } from '../tensor.js';
+import { flattenTree } from '../tree.js';
+import { compileProgram, type CompiledProgram } from './compile.js';
+import { printProgram } from './program.js';
+import { isStatic, trace } from './trace.js';
+
+/** A traced and compiled program, as `jit(f).lower(...args)` gives it. */
+export interface JitProgram {
+  /** The traced program after dead-code elimination, printed as a jaxpr (see `printProgram`). */
+  readonly text: string;
+  /** The same with its fused groups marked: what runs. */
+  readonly compiledText: string;
+  /** How many elementwise groups run as one generated loop each. */
+  readonly fusedGroups: number;
+  /** Byte sizes of the buffers one call allocates for the values the program writes itself. */
+  readonly buffers: readonly number[];
+  /** `text`. */
+  toString(): string;
+}
+
+/** What `jit` returns: f, compiled per signature of its arguments. */
+export interface Jitted<A extends unknown[], R> {
+  (...args: A): R;
+  /** The program for these arguments (traced and cached now if it was not). */
+  lower(...args: A): JitProgram;
+  /** How many signatures have been traced. */
+  readonly cacheSize: number;
+  /** Forgets every traced program (the next call traces again). */
+  clearCache(): void;
+}
+
+interface Entry {
+  readonly compiled: CompiledProgram;
+  readonly rebuild: (outputs: readonly Tensor[]) => unknown;
+}
+
+function fail(path: string): string {
+  return `jit: argument${path === '' ? 's' : ` at ${path}`}`;
+}
+
+/** One cache key part per leaf: a tensor's dtype and shape, a static value itself. */
+function leafKey(leaf: unknown): string {
+  if (leaf instanceof Tensor) return `${leaf.dtype}[${leaf.shape.join(',')}]`;
+  if (typeof leaf === 'number') return `n${Object.is(leaf, -0) ? '-0' : String(leaf)}`;
+  if (typeof leaf === 'string') return `s${JSON.stringify(leaf)}`;
+  return `${typeof leaf}:${String(leaf)}`;
+}
+
+/**
+ * Compiles `f` (JAX's `jax.jit`). The first call with a new signature — the structure of the
+ * arguments (nested arrays and plain objects), each tensor's shape and dtype, and the value of
+ * every non-tensor leaf (numbers, strings, booleans: static arguments) — traces f once into a
+ * program of primitive ops and caches it; every call runs the cached program for its signature.
+ * The program is printable (`lower(...args).text`, a jaxpr), dead code is removed, chains and
+ * DAGs of elementwise ops of one shape and float dtype run as one generated loop each, and the
+ * buffers of dead intermediates are reused for new values of the same byte size.
+ *
+ * Results: the same bits as calling f, also where ops are fused (the fused loop rounds to the
+ * dtype after every op exactly where the eager op stores; see jit/fusion.ts). Tensors f closes
+ * over are constants of the program, read by reference at each call, so in-place updates to
+ * them (an optimiser step) are seen; other values f closes over are fixed at tracing.
+ *
+ * Composition: transforms inside f are traced with it, so `jit(valueAndGrad(loss))` compiles the
+ * forward and the backward sweep as one program, and `jit(vmap(f))` the batched computation.
+ * Called where a graph must be recorded (an argument requires grad, as under `grad(jit(f))`), the
+ * program runs op by op through the primitives, recording the graph as eager code does: the
+ * gradients are exact, and only the fused forward is given up. Called inside another transform
+ * (`vmap(jit(f))`, a jit inside a jitted function), f runs as is, so that transform sees its ops.
+ *
+ * @throws TraceError (during the call that traces) when f reads a traced tensor's values
+ * (`.data`, `item()`, `toArray()`, printing, so also when it branches on them), calls an op
+ * whose result's shape depends on values (nonzero, maskedSelect, unique...), stores gradients
+ * into `.grad` (`backward()`: use `grad`/`valueAndGrad` inside f), writes into a traced tensor in
+ * place, or keeps a traced tensor for a later call; a cached program that no longer matches its
+ * trace on replay also throws a TraceError instead of returning a stale result.
+ * @throws ArgumentError if f is not a function, or an argument holds something other than
+ * tensors, numbers, strings, booleans, arrays and plain objects.
+ * @example
+ * const f = jit((x: Tensor, y: Tensor) => x.exp().mul(y).add(1).tanh());
+ * f(x, y);               // traces, compiles, runs
+ * f(x2, y2);             // same shapes: runs the cached program
+ * f.lower(x, y).text     // '{ lambda ; a:f32[3] b:f32[3]. let c:f32[3] = exp a ...'
+ */
+export function jit<A extends unknown[], R>(f: (...args: A) => R): Jitted<A, R> {
+  if (typeof f !== 'function') throw new ArgumentError(`jit: the function to compile must be a function, got ${describe(f)}`);
+  const cache = new Map<string, Entry>();
+
+  const prepare = (args: readonly unknown[]): { entry: Entry; tensors: Tensor[] } => {
+    const { leaves, def } = flattenTree<unknown>(args, (v) => v instanceof Tensor || isStatic(v), fail);
+    const key = `${String(def)}|${leaves.map(leafKey).join(';')}`;
+    const tensors = leaves.filter((l): l is Tensor => l instanceof Tensor);
+    let entry = cache.get(key);
+    if (entry === undefined) {
+      const traced = trace(
+        f as (...args: unknown[]) => unknown,
+        tensors,
+        (tracers) => {
+          let k = 0;
+          return def.unflatten(leaves.map((l) => (l instanceof Tensor ? tracers[k++]! : l))) as unknown[];
+        },
+      );
+      const compiled = compileProgram(traced.program);
+      const stale = compiled.program.constants.find((c) => c.stale !== undefined);
+      if (stale !== undefined) {
+        throw new TraceError(
+          `jit: '${stale.stale!}' reads a tensor (${stale.v.dtype} ${formatShape(stale.v.shape)}) that an op computed from traced values outside any op, ` +
+            "most likely a mask or intermediate an op's forward keeps for its gradient; the program could only hold the traced call's values. " +
+            'Differentiating that op inside jit is not supported: take the gradient outside (grad(jit(f))) or leave the op out of the jitted function',
+        );
+      }
+      entry = { compiled, rebuild: traced.rebuild };
+      cache.set(key, entry);
+    }
+    return { entry, tensors };
+  };
+
+  const jitted = (...args: A): R => {
+    if (currentInterpreter() !== null) return f(...args);
+    const { entry, tensors } = prepare(args);
+    // A graph is wanted when an argument, or a tensor f closes over (a module's parameter),
+    // requires grad: then the ops must be recorded one by one.
+    const recording =
+      isGradEnabled() && (tensors.some((t) => t.requiresGrad) || entry.compiled.program.constants.some((c) => c.value.requiresGrad));
+    const outputs = recording ? entry.compiled.replay(tensors) : entry.compiled.run(tensors);
+    return entry.rebuild(outputs) as R;
+  };
+  const lower = (...args: A): JitProgram => {
+    const { compiled } = prepare(args).entry;
+    const text = printProgram(compiled.program);
+    return {
+      text,
+      compiledText: compiled.toString(),
+      fusedGroups: compiled.steps.filter((s) => s.kind === 'fused').length,
+      buffers: compiled.plan.slots,
+      toString: () => text,
+    };
+  };
+  // NOTE: defineProperties, not Object.assign, which would copy cacheSize's value once.
+  return Object.defineProperties(jitted, {
+    lower: { value: lower },
+    cacheSize: { get: () => cache.size },
+    clearCache: { value: () => cache.clear() },
+  }) as Jitted<A, R>;
+}

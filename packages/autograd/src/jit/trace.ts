@@ -1,0 +1,253 @@
+import type { Primitive, Interpreter } from '../engine/dispatch.js';
+import { belowLevel, splitArguments, withInterpreter } from '../engine/dispatch.js';
+import { guardValues, isTainted, isTraced, markTainted, setShareHook, swapValueReads, untaint, whileTracing, withValueAccess } from '../engine/trace-access.js';
+import { TraceError } from '../errors.js';
+import type { BinaryKind } from '../kernels/binary.js';
+import { BINARY_EXPRESSIONS, UNARY_EXPRESSIONS } from '../kernels/expressions.js';
+import type { UnaryKind } from '../kernels/unary.js';
+import { defaultGenerator } from '../random.js';
+import { formatShape } from '../shape.js';
+import { Tensor } from '../tensor.js';
+import { treeFlatten, type TreeDef } from '../tree.js';
+import type { Atom, Elementwise, Equation, Program, Var } from './program.js';
+
+/**
+ * Primitives whose result's shape depends on the values of their inputs: a program cannot hold
+ * them (its shapes are fixed when it is traced), so tracing one is an error, as in JAX.
+ */
+const DATA_DEPENDENT: ReadonlySet<string> = new Set(['nonzero', 'maskedSelect', 'unique', 'bincount']);
+
+/** Whether a call's result has a shape set by values: the ops above, or indexing with a bool mask. */
+function dataDependent(name: string, tensors: readonly Tensor[]): boolean {
+  return DATA_DEPENDENT.has(name) || (name === 'index' && tensors.some((t) => t.dtype === 'bool'));
+}
+
+/** One placeholder stands for every tensor argument in an equation's argument template. */
+const PLACEHOLDER = new Tensor(new Float32Array(0), [0]);
+
+function hasOwn<T extends object>(table: T, key: string): key is Extract<keyof T, string> {
+  return Object.prototype.hasOwnProperty.call(table, key);
+}
+
+/**
+ * The formula of an elementwise call, when the fuser may take it: a unary primitive applied to a
+ * tensor alone, or a binary one to two operands (tensors or numbers), whose name is a kernel kind
+ * (the public elementwise ops run the kernel of their own name; 'identity' is clone's).
+ */
+function elementwiseOf(prim: Primitive, args: readonly unknown[]): Elementwise | undefined {
+  let n = args.length;
+  while (n > 0 && args[n - 1] === undefined) n--;
+  if (prim.spec.kind === 'unary' && n === 1 && hasOwn(UNARY_EXPRESSIONS, prim.name)) {
+    return { arity: 1, kind: prim.name as UnaryKind };
+  }
+  if (prim.spec.kind === 'binary' && n === 2 && hasOwn(BINARY_EXPRESSIONS, prim.name)) {
+    const operand = (a: unknown): boolean => a instanceof Tensor || typeof a === 'number';
+    if (operand(args[0]) && operand(args[1])) return { arity: 2, kind: prim.name as BinaryKind };
+  }
+  return undefined;
+}
+
+/** Throws if a traced tensor hides in a static argument (an options object), where no equation would see it. */
+function checkStatic(name: string, value: unknown, depth = 0): void {
+  if (depth > 4 || value === null || typeof value !== 'object') return;
+  if (value instanceof Tensor) {
+    if (isTraced(value)) {
+      throw new TraceError(`jit: '${name}' was given a traced tensor (${value.dtype} ${formatShape(value.shape)}) inside an options argument, which jit cannot follow; pass it as a direct argument`);
+    }
+    return;
+  }
+  for (const v of Object.values(value)) checkStatic(name, v, depth + 1);
+}
+
+/** The jit interpreter: records each op call on traced tensors as an equation, running it as it goes. */
+class Trace implements Interpreter {
+  private next = 0;
+  private readonly varOf = new WeakMap<Tensor, Var>();
+  private readonly constOf = new Map<Tensor, Var>();
+  /** The tensors given variables by recorded equations, in order (so a frame's can be taken back). */
+  private readonly registered: Tensor[] = [];
+  readonly equations: Equation[] = [];
+  readonly constants: { v: Var; value: Tensor; stale?: string }[] = [];
+
+  constructor(readonly level: number) {}
+
+  private fresh(t: Tensor): Var {
+    return { id: this.next++, shape: t.shape.slice(), dtype: t.dtype };
+  }
+
+  /** A traced stand-in for an argument: its own copy of the values, unreadable to f. */
+  input(arg: Tensor): { tracer: Tensor; v: Var } {
+    const tracer = new Tensor(arg.data.slice(), arg.shape.slice());
+    const v = this.fresh(tracer);
+    guardValues(tracer);
+    this.varOf.set(tracer, v);
+    return { tracer, v };
+  }
+
+  /** The variable a tensor argument stands for: traced, or a constant f closed over. */
+  atom(t: Tensor, name: string): Var {
+    const v = this.varOf.get(t) ?? this.constOf.get(t);
+    if (v !== undefined) return v;
+    if (!isTainted(t) && isTraced(t)) {
+      throw new TraceError(
+        `jit: a traced tensor (${t.dtype} ${formatShape(t.shape)}) from another trace was used; a jitted function must not keep its tensors (in a closure or an outer variable) for later calls`,
+      );
+    }
+    const c = this.fresh(t);
+    this.constOf.set(t, c);
+    // A tensor an op made from traced values outside any op (see isTainted) holds the traced
+    // call's values: allowed only if nothing the program returns depends on it (checked after
+    // dead-code elimination, where a VJP that passes it along unread has dropped it).
+    this.constants.push(isTainted(t) ? { v: c, value: t, stale: name } : { v: c, value: t });
+    return c;
+  }
+
+  /** A tensor made from a traced one's storage outside an op (a fresh leaf, a view) is the same value. */
+  share(from: Tensor, to: Tensor): void {
+    const v = this.varOf.get(from);
+    if (v !== undefined) this.varOf.set(to, v);
+  }
+
+  process(prim: Primitive, args: unknown[]): unknown {
+    const { tensors, rebuild } = splitArguments(args);
+    if (dataDependent(prim.name, tensors)) {
+      throw new TraceError(
+        `jit: '${prim.name}' gives a result whose shape depends on the values of its input, which a traced program cannot have; compute it outside the jitted function, or use a fixed-shape form (where with a mask)`,
+      );
+    }
+    const tensorAtoms = tensors.map((t) => this.atom(t, prim.name));
+    for (const a of args) if (!(a instanceof Tensor) && !Array.isArray(a)) checkStatic(prim.name, a);
+    // The implementation runs with this trace still current, so the ops it is made of come back
+    // here: a composite (softmax, gelu, mean) is recorded as its parts, which fuse, and whose
+    // gradients then read only recorded values. An implementation that reads values itself
+    // (kernels) may have derived numbers from them for the ops it called: it is recorded whole
+    // instead, its parts dropped, and replayed by running it again.
+    const mark = this.equations.length;
+    const marked = this.registered.length;
+    const constMark = this.constants.length;
+    const outerReads = swapValueReads(0);
+    let result: unknown;
+    let ownReads: number;
+    try {
+      result = withValueAccess(() => belowLevel(this.level + 1, () => prim.impl(...args) as unknown));
+    } finally {
+      ownReads = swapValueReads(outerReads);
+    }
+    const outputs = outputLeaves(prim.name, result).leaves;
+    if (this.equations.length > mark) {
+      // Parts that read a tensor the implementation made outside any op (dropout's random
+      // mask) would replay it as a constant: recorded whole too.
+      const madeHere = this.constants.slice(constMark).some((c) => c.stale !== undefined);
+      if (ownReads === 0 && !madeHere && outputs.every((t) => this.varOf.has(t))) return result;
+      this.equations.length = mark;
+      for (const t of this.registered.splice(marked)) {
+        this.varOf.delete(t);
+        markTainted(t);
+      }
+    }
+    if (outputs.every((t) => tensors.includes(t))) {
+      // The op gave back an argument as it is: nothing to record.
+      return result;
+    }
+    const vars = outputs.map((t) => {
+      const v = this.fresh(t);
+      if (!tensors.includes(t)) {
+        guardValues(t);
+        // An op's output is a value of the program, not a stray tensor (see isTainted).
+        untaint(t);
+        this.varOf.set(t, v);
+        this.registered.push(t);
+      }
+      return v;
+    });
+    const elementwise = elementwiseOf(prim, args);
+    let inputs: Atom[] = tensorAtoms;
+    const params: Record<string, unknown> = {};
+    if (elementwise !== undefined) {
+      let k = 0;
+      inputs = args.slice(0, elementwise.arity).map((a) => (a instanceof Tensor ? tensorAtoms[k++]! : { literal: a as number, dtype: vars[0]!.dtype }));
+    } else {
+      args.forEach((a, i) => {
+        if (!(a instanceof Tensor) && !Array.isArray(a) && a !== undefined) params[String(i)] = a;
+        else if (Array.isArray(a) && !a.some((e) => e instanceof Tensor)) params[String(i)] = a;
+      });
+    }
+    const template = rebuild(tensors.map(() => PLACEHOLDER));
+    const literalAt = inputs.map((a) => 'literal' in a);
+    this.equations.push({
+      primitive: prim.name,
+      inputs,
+      params,
+      outputs: vars,
+      elementwise,
+      apply: (ts) => {
+        const given = ts.filter((_, i) => !literalAt[i]);
+        return outputLeaves(prim.name, prim.bind(...splitArguments(template).rebuild(given))).leaves;
+      },
+    });
+    return result;
+  }
+}
+
+/** The tensors an op returned (a Tensor, or a structure of them). */
+function outputLeaves(name: string, result: unknown): { leaves: Tensor[]; def: TreeDef } {
+  try {
+    return treeFlatten<Tensor>(result);
+  } catch {
+    throw new TraceError(`jit: '${name}' returned something other than tensors, which would be computed once from the traced values; keep it outside the jitted function`);
+  }
+}
+
+/** What tracing a function gives: the program and how to rebuild its result. */
+export interface Traced {
+  readonly program: Program;
+  /** Rebuilds f's result from one tensor per program output. */
+  readonly rebuild: (outputs: readonly Tensor[]) => unknown;
+}
+
+/**
+ * Traces `f` on `args`, whose tensors (`tensors`, in flatten order, replaced by tracers through
+ * `withTracers`) become the program's inputs.
+ */
+export function trace(
+  f: (...args: unknown[]) => unknown,
+  tensors: readonly Tensor[],
+  withTracers: (tracers: readonly Tensor[]) => unknown[],
+): Traced {
+  return withInterpreter(
+    (level) => new Trace(level),
+    (t) => {
+      const ins = tensors.map((x) => t.input(x));
+      const previous = setShareHook((from, to) => t.share(from, to));
+      // The trace's random draws are not the call's: the program draws again when it runs, from
+      // where the stream was, so a jitted call consumes the global stream as an eager one does.
+      const rng = defaultGenerator();
+      const state = rng.getState();
+      let result: unknown;
+      try {
+        result = whileTracing(() => f(...withTracers(ins.map((i) => i.tracer))));
+      } finally {
+        setShareHook(previous);
+        rng.setState(state);
+      }
+      // Tensors and other leaves (numbers, strings, booleans) of the result, in flatten order.
+      const { leaves, def } = treeFlatten<unknown>(result, { isLeaf: (v) => v instanceof Tensor || isStatic(v) });
+      const outputs: Atom[] = [];
+      const slots: (number | { value: unknown })[] = leaves.map((leaf) => {
+        if (!(leaf instanceof Tensor)) return { value: leaf };
+        outputs.push(t.atom(leaf, 'the result'));
+        return outputs.length - 1;
+      });
+      return {
+        program: { inputs: ins.map((i) => i.v), constants: t.constants, equations: t.equations, outputs },
+        rebuild: (outs) => def.unflatten(slots.map((s) => (typeof s === 'number' ? outs[s]! : s.value))),
+      };
+    },
+  );
+}
+
+/** A value that is part of a call's signature as it is: a number, string, boolean or bigint. */
+export function isStatic(v: unknown): boolean {
+  const type = typeof v;
+  return type === 'number' || type === 'string' || type === 'boolean' || type === 'bigint';
+}
