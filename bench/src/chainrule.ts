@@ -2,11 +2,11 @@
 // the MLP with @chainrule/nn's MLP, crossEntropyLoss and SGD.
 
 import { cholesky, concat, conv2d, cumsum, einsum, embedding, eye, gather, kernelThreads, scatterAdd, solve, tensor, Value, wasmGemmFlavour, zeros } from '@chainrule/autograd';
-import { Conv2d, crossEntropyLoss, Flatten, Linear, MaxPool2d, MLP, ReLU, Sequential, SGD } from '@chainrule/nn';
+import { Conv2d, crossEntropyLoss, Flatten, Linear, MaxPool2d, MLP, mseLoss, ReLU, Sequential, SGD, TransformerEncoderLayer } from '@chainrule/nn';
 import { scalarStep } from './scalar-workload.js';
-import { chainOps, CHAIN_ADD, CHAIN_MUL, CONV_SHAPES, convData, labels, LENET_PARAMS, lenetData, MLP_SIZES, mlpData, SEEDS, uniform } from './data.js';
+import { chainOps, CHAIN_ADD, CHAIN_MUL, CONV_SHAPES, convData, labels, LENET_PARAMS, lenetData, MLP_SIZES, mlpData, SEEDS, transformerData, uniform } from './data.js';
 import { peerVersion } from './peers.js';
-import { setupByKind, type Contender, type ContenderInfo, type EinsumWorkload, type IndexingWorkload, type LayoutWorkload, type Runner } from './types.js';
+import { setupByKind, type Contender, type ContenderInfo, type EinsumWorkload, type IndexingWorkload, type LayoutWorkload, type Runner, type TransformerWorkload } from './types.js';
 
 async function load(): Promise<ContenderInfo> {
   const kernels = process.env.CHAINRULE_KERNELS || 'auto';
@@ -153,6 +153,29 @@ function conv(batch: number): Runner {
   };
 }
 
+function transformer(w: TransformerWorkload): Runner {
+  const d = transformerData(w);
+  const layer = new TransformerEncoderLayer(w.dModel, w.nhead, { dimFeedforward: w.dimFeedforward, dropout: 0, batchFirst: true });
+  const state = layer.stateDict();
+  for (const [key, t] of Object.entries(state)) t.data.fill(key.startsWith('norm') && key.endsWith('weight') ? 1 : 0);
+  state['self_attn.in_proj_weight']!.data.set(d.inProj);
+  state['self_attn.out_proj.weight']!.data.set(d.outProj);
+  state['linear1.weight']!.data.set(d.linear1);
+  state['linear2.weight']!.data.set(d.linear2);
+  const x = tensor(d.x, { shape: [w.batch, w.seq, w.dModel] });
+  const target = tensor(d.target, { shape: [w.batch, w.seq, w.dModel] });
+  const opt = new SGD(layer.parameters(), { lr: w.lr });
+  return {
+    run: () => {
+      opt.zeroGrad();
+      const loss = mseLoss(layer.forward(x), target);
+      loss.backward();
+      opt.step();
+      return loss.item();
+    },
+  };
+}
+
 /** LeNet-5 from @chainrule/nn's layers, its weights loaded from the seeded state dict. */
 function lenet(batch: number, lr: number): Runner {
   const d = lenetData(batch);
@@ -187,6 +210,7 @@ const setup = setupByKind({
   linalg: (w) => linalg(w.op, w.n),
   einsum: contraction,
   indexing,
+  transformer,
 });
 
 export const contender: Contender = { name: 'chainrule', load, setup };

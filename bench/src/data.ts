@@ -52,7 +52,7 @@ export function oneHot(y: Int32Array, classes: number): Float32Array {
 }
 
 // Seeds: fixed per array so a change in one workload never shifts another's data.
-export const SEEDS = { matA: 11, matB: 12, x: 21, y: 22, w1: 31, b1: 32, w2: 33, b2: 34, chain: 41, scalar: 51, layout: 61, index: 81, convX1: 71, convW1: 72, convB1: 73, convX2: 74, convW2: 75, convB2: 76 };
+export const SEEDS = { trX: 101, trTarget: 102, trAttn: 103, trFF1: 104, trFF2: 105, matA: 11, matB: 12, x: 21, y: 22, w1: 31, b1: 32, w2: 33, b2: 34, chain: 41, scalar: 51, layout: 61, index: 81, convX1: 71, convW1: 72, convB1: 73, convX2: 74, convW2: 75, convB2: 76 };
 
 /** The LeNet convolutions' shapes, NCHW inputs and [out, in, kh, kw] weights (PyTorch's layouts). */
 export const CONV_SHAPES = { x1: [1, 28, 28], w1: [6, 1, 5, 5], x2: [6, 12, 12], w2: [16, 6, 5, 5] } as const;
@@ -147,6 +147,28 @@ export function scalarData(samples: number, sizes: number[]): ScalarData {
     x: uniform(samples * sizes[0]!, SEEDS.scalar, -1, 1, 'float64'),
     y: uniform(samples, SEEDS.scalar + 100, -1, 1, 'float64'),
     layers,
+  };
+}
+
+/**
+ * The transformer workload's seeded input, target and weights (PyTorch's layouts: in_proj_weight
+ * [3d, d] then out_proj.weight [d, d] from one stream, linear1 [ff, d], linear2 [d, ff]), uniform
+ * within PyTorch's initial bounds (xavier for the attention projections, ±1/√fan_in for the others).
+ */
+export function transformerData(w: { batch: number; seq: number; dModel: number; dimFeedforward: number }): {
+  x: Float32Array; target: Float32Array; inProj: Float32Array; outProj: Float32Array; linear1: Float32Array; linear2: Float32Array;
+} {
+  const { batch, seq, dModel: d, dimFeedforward: ff } = w;
+  const xavier = Math.sqrt(6 / (4 * d));
+  const attn = uniform(4 * d * d, SEEDS.trAttn, -1, 1, 'float32');
+  const scaled = (a: Float32Array, k: number) => a.map((v) => v * k);
+  return {
+    x: uniform(batch * seq * d, SEEDS.trX, -1, 1, 'float32'),
+    target: uniform(batch * seq * d, SEEDS.trTarget, -1, 1, 'float32'),
+    inProj: scaled(attn.slice(0, 3 * d * d), xavier),
+    outProj: scaled(attn.slice(3 * d * d), 1 / Math.sqrt(d)),
+    linear1: uniform(ff * d, SEEDS.trFF1, -1 / Math.sqrt(d), 1 / Math.sqrt(d), 'float32'),
+    linear2: uniform(d * ff, SEEDS.trFF2, -1 / Math.sqrt(ff), 1 / Math.sqrt(ff), 'float32'),
   };
 }
 

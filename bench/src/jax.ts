@@ -6,9 +6,9 @@
 // NOTE: jax-js arrays are reference counted and every call consumes its array arguments:
 // an array used again later is passed as `a.ref`. dataSync() consumes the array too.
 
-import { chainOps, CHAIN_ADD, CHAIN_MUL, convData, labels, mlpData, SEEDS, uniform } from './data.js';
+import { chainOps, CHAIN_ADD, CHAIN_MUL, convData, labels, mlpData, SEEDS, transformerData, uniform } from './data.js';
 import { peerVersion, requirePeer } from './peers.js';
-import { setupByKind, NO_SCALAR_GRAPH, type Contender, type EinsumWorkload, type IndexingWorkload, type LayoutWorkload, type Runner, type Unsupported } from './types.js';
+import { setupByKind, NO_SCALAR_GRAPH, type Contender, type EinsumWorkload, type IndexingWorkload, type LayoutWorkload, type Runner, type TransformerWorkload, type Unsupported } from './types.js';
 
 type Jax = typeof import('@jax-js/jax');
 type JArray = import('@jax-js/jax').Array;
@@ -235,6 +235,58 @@ function conv(batch: number): Runner {
   };
 }
 
+type EncoderParams = {
+  inProj: JArray; inBias: JArray; outProj: JArray; outBias: JArray; l1: JArray; b1: JArray; l2: JArray; b2: JArray;
+  g1: JArray; n1: JArray; g2: JArray; n2: JArray;
+};
+
+/** The encoder layer step (types.ts, TransformerWorkload) in jax.numpy, PyTorch's maths and layouts, under jit. */
+function transformer(w: TransformerWorkload): Runner {
+  const { numpy: np, nn, jit, valueAndGrad, tree } = jax;
+  const { batch: b, seq: s, dModel: d, nhead: h, dimFeedforward: ff, lr } = w;
+  const dh = d / h;
+  const data = transformerData(w);
+  let params: EncoderParams = {
+    inProj: array(data.inProj, [3 * d, d]), inBias: np.zeros([3 * d]), outProj: array(data.outProj, [d, d]), outBias: np.zeros([d]),
+    l1: array(data.linear1, [ff, d]), b1: np.zeros([ff]), l2: array(data.linear2, [d, ff]), b2: np.zeros([d]),
+    g1: np.ones([d]), n1: np.zeros([d]), g2: np.ones([d]), n2: np.zeros([d]),
+  };
+  const x = array(data.x, [b * s, d]);
+  const target = array(data.target, [b * s, d]);
+  const linear = (t: JArray, wt: JArray, bias: JArray): JArray => np.matmul(t, np.matrixTranspose(wt)).add(bias);
+  const norm = (t: JArray, g: JArray, beta: JArray): JArray => {
+    const centred = t.ref.sub(t.mean(-1, { keepdims: true }));
+    const variance = np.square(centred.ref).mean(-1, { keepdims: true });
+    return centred.div(np.sqrt(variance.add(1e-5))).mul(g).add(beta);
+  };
+  const heads = (t: JArray): JArray => t.reshape([b, s, h, dh]).transpose([0, 2, 1, 3]);
+  const loss = (p: EncoderParams, xx: JArray, tt: JArray): JArray => {
+    const [q, k, v] = np.split(linear(xx.ref, p.inProj, p.inBias), 3, 1) as [JArray, JArray, JArray];
+    const scores = np.matmul(heads(q), heads(k).transpose([0, 1, 3, 2])).mul(1 / Math.sqrt(dh));
+    const attended = np.matmul(nn.softmax(scores, -1), heads(v)).transpose([0, 2, 1, 3]).reshape([b * s, d]);
+    const h1 = norm(xx.add(linear(attended, p.outProj, p.outBias)), p.g1, p.n1);
+    const y = norm(h1.ref.add(linear(nn.relu(linear(h1, p.l1, p.b1)), p.l2, p.b2)), p.g2, p.n2);
+    return np.square(y.sub(tt)).mean();
+  };
+  const step = jit((p: EncoderParams, xx: JArray, tt: JArray): [EncoderParams, JArray] => {
+    const [value, grads] = valueAndGrad(loss)(tree.ref(p), xx, tt);
+    const next = tree.map((wt: JArray, g: JArray) => wt.sub(g.mul(lr)), p, grads) as EncoderParams;
+    return [next, value];
+  });
+  return {
+    run: () => {
+      const [next, value] = step(params, x.ref, target.ref);
+      params = next;
+      return value.dataSync()[0]!;
+    },
+    dispose: () => {
+      tree.dispose(params);
+      x.dispose();
+      target.dispose();
+    },
+  };
+}
+
 const setup = setupByKind({
   matmul: (w) => matmul(w.n, w.dtype),
   mlp: (w) => mlp(w.batch, w.batches, w.lr),
@@ -247,6 +299,7 @@ const setup = setupByKind({
   linalg: (w) => linalg(w.op, w.n),
   einsum: contraction,
   indexing,
+  transformer,
 });
 
 export const contender: Contender = { name: 'jax-js', load, setup };

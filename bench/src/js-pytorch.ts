@@ -108,6 +108,7 @@ const setup = setupByKind({
   linalg: () => NO_FACTORISATIONS,
   einsum: () => ({ unsupported: 'no einsum' }),
   indexing: (w) => ({ unsupported: `no ${w.op}` }),
+  transformer: () => ({ unsupported: "its transformer Block is a causal pre-norm GPT block with its own layout, not PyTorch's encoder layer" }),
 });
 
 export const contender: Contender = { name: 'js-pytorch', load, setup };

@@ -149,12 +149,12 @@ export function formatReport(res: BenchResults): string {
     const losses = names
       .map((n) => [n, w.cells[n]?.calibration?.firstValue] as const)
       .filter((e): e is readonly [string, number] => e[1] !== undefined);
-    if ((w.workload.kind === 'mlp' || w.workload.kind === 'conv') && losses.length > 0) {
+    if ((w.workload.kind === 'mlp' || w.workload.kind === 'conv' || w.workload.kind === 'transformer') && losses.length > 0) {
       // Everyone starts from the same weights and batch: a loss off by more than float32
       // rounding means a contender computes something else, and its timing is suspect.
       const ref = losses.find(([n]) => n === 'chainrule')?.[1] ?? losses[0]![1];
       const shown = losses.map(([n, l]) => `${n} ${l.toFixed(5)}${Math.abs(l - ref) > 1e-3 * Math.abs(ref) ? ' (differs!)' : ''}`);
-      out.push(`  first-step ${w.workload.kind === 'mlp' ? 'loss' : 'value'} (same data and weights): ${shown.join(', ')}`);
+      out.push(`  first-step ${w.workload.kind === 'conv' ? 'value' : 'loss'} (same data and weights): ${shown.join(', ')}`);
     }
   }
 

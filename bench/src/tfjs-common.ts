@@ -2,9 +2,9 @@
 // @tensorflow/tfjs-layers is loaded for its side effect of registering the gradients of
 // tfjs-core's kernels (tfjs-core alone cannot differentiate most ops).
 
-import { chainOps, CHAIN_ADD, CHAIN_MUL, convData, labels, LENET_PARAMS, lenetData, mlpData, oneHot, SEEDS, uniform } from './data.js';
+import { chainOps, CHAIN_ADD, CHAIN_MUL, convData, labels, LENET_PARAMS, lenetData, mlpData, oneHot, SEEDS, transformerData, uniform } from './data.js';
 import { peerVersion, requirePeer } from './peers.js';
-import { setupByKind, NO_SCALAR_GRAPH, NO_FACTORISATIONS, type Contender, type ContenderInfo, type EinsumWorkload, type IndexingWorkload, type LayoutWorkload, type Runner, type Unsupported } from './types.js';
+import { setupByKind, NO_SCALAR_GRAPH, NO_FACTORISATIONS, type Contender, type ContenderInfo, type EinsumWorkload, type IndexingWorkload, type LayoutWorkload, type Runner, type TransformerWorkload, type Unsupported } from './types.js';
 
 type Tf = typeof import('@tensorflow/tfjs-core');
 type Tensor = import('@tensorflow/tfjs-core').Tensor;
@@ -208,6 +208,49 @@ export function tfjsContender(name: string, backend: 'wasm' | 'cpu'): Contender 
     };
   }
 
+  /** The encoder layer written in tfjs-core ops (PyTorch's maths and weight layouts), trained by optimizer.minimize. */
+  function transformer(w: TransformerWorkload): Runner {
+    const { batch: b, seq: s, dModel: d, nhead: h, dimFeedforward: ff } = w;
+    const dh = d / h;
+    const data = transformerData(w);
+    const v = (t: Tensor) => tf.variable(t);
+    const p = {
+      inProj: v(tf.tensor2d(data.inProj, [3 * d, d])), inBias: v(tf.zeros([3 * d])),
+      outProj: v(tf.tensor2d(data.outProj, [d, d])), outBias: v(tf.zeros([d])),
+      l1: v(tf.tensor2d(data.linear1, [ff, d])), b1: v(tf.zeros([ff])), l2: v(tf.tensor2d(data.linear2, [d, ff])), b2: v(tf.zeros([d])),
+      g1: v(tf.ones([d])), n1: v(tf.zeros([d])), g2: v(tf.ones([d])), n2: v(tf.zeros([d])),
+    };
+    const x = tf.tensor2d(data.x, [b * s, d]);
+    const target = tf.tensor2d(data.target, [b * s, d]);
+    const linear = (t: Tensor, wt: Tensor, bias: Tensor) => tf.add(tf.matMul(t, wt, false, true), bias);
+    const norm = (t: Tensor, g: Tensor, beta: Tensor) => {
+      const mean = tf.mean(t, -1, true);
+      const centred = tf.sub(t, mean);
+      return tf.add(tf.mul(tf.mul(centred, tf.rsqrt(tf.add(tf.mean(tf.square(centred), -1, true), 1e-5))), g), beta);
+    };
+    const heads = (t: Tensor) => tf.transpose(tf.reshape(t, [b, s, h, dh]), [0, 2, 1, 3]);
+    const opt = tf.train.sgd(w.lr);
+    return {
+      run: () => {
+        const cost = opt.minimize(() => {
+          const [q, k, vv] = tf.split(linear(x, p.inProj, p.inBias), 3, 1) as [Tensor, Tensor, Tensor];
+          const scores = tf.mul(tf.matMul(heads(q), heads(k), false, true), 1 / Math.sqrt(dh));
+          const attended = tf.reshape(tf.transpose(tf.matMul(tf.softmax(scores), heads(vv)), [0, 2, 1, 3]), [b * s, d]);
+          const h1 = norm(tf.add(x, linear(attended, p.outProj, p.outBias)), p.g1, p.n1);
+          const y = norm(tf.add(h1, linear(tf.relu(linear(h1, p.l1, p.b1)), p.l2, p.b2)), p.g2, p.n2);
+          return tf.mean(tf.squaredDifference(y, target)) as import('@tensorflow/tfjs-core').Scalar;
+        }, true)!;
+        const value = cost.dataSync()[0]!;
+        cost.dispose();
+        return value;
+      },
+      dispose: () => {
+        tf.dispose([x, target, ...Object.values(p)]);
+        opt.dispose();
+      },
+    };
+  }
+
   /**
    * LeNet-5 in TF.js ops (NHWC, filters [kh, kw, in, out], dense weights [in, out]) with the same
    * values as the other contenders, trained by tf.train.sgd. Flattening transposes the NHWC maps
@@ -260,6 +303,7 @@ export function tfjsContender(name: string, backend: 'wasm' | 'cpu'): Contender 
     linalg: () => NO_FACTORISATIONS,
     einsum: contraction,
     indexing,
+    transformer,
   });
 
   return { name, load, setup };

@@ -28,7 +28,7 @@ except ImportError:  # pragma: no cover - torch from pip may come without numpy
     np = None
 
 # Keep in step with data.ts.
-SEEDS = {"matA": 11, "matB": 12, "x": 21, "y": 22, "w1": 31, "b1": 32, "w2": 33, "b2": 34, "chain": 41, "layout": 61, "index": 81,
+SEEDS = {"trX": 101, "trTarget": 102, "trAttn": 103, "trFF1": 104, "trFF2": 105, "matA": 11, "matB": 12, "x": 21, "y": 22, "w1": 31, "b1": 32, "w2": 33, "b2": 34, "chain": 41, "layout": 61, "index": 81,
          "convX1": 71, "convW1": 72, "convB1": 73, "convX2": 74, "convW2": 75, "convB2": 76}
 CHAIN_CYCLE = ["mul", "add", "tanh"]
 CHAIN_MUL = 0.5
@@ -225,6 +225,34 @@ def indexing(op, rows, width, picks, vocab):
     return run_scatter_add
 
 
+def transformer(w):
+    """data.ts's transformerData in PyTorch's TransformerEncoderLayer (post-norm, relu, batch first)."""
+    b, s, d, ff = w["batch"], w["seq"], w["dModel"], w["dimFeedforward"]
+    layer = torch.nn.TransformerEncoderLayer(d, w["nhead"], dim_feedforward=ff, dropout=0.0, batch_first=True)
+    attn = uniform(4 * d * d, SEEDS["trAttn"], -1, 1)
+    with torch.no_grad():
+        for p in layer.parameters():
+            p.zero_()
+        layer.norm1.weight.fill_(1)
+        layer.norm2.weight.fill_(1)
+        layer.self_attn.in_proj_weight.copy_((attn[: 3 * d * d] * math.sqrt(6 / (4 * d))).reshape(3 * d, d))
+        layer.self_attn.out_proj.weight.copy_((attn[3 * d * d:] / math.sqrt(d)).reshape(d, d))
+        layer.linear1.weight.copy_(uniform(ff * d, SEEDS["trFF1"], -1 / math.sqrt(d), 1 / math.sqrt(d)).reshape(ff, d))
+        layer.linear2.weight.copy_(uniform(d * ff, SEEDS["trFF2"], -1 / math.sqrt(ff), 1 / math.sqrt(ff)).reshape(d, ff))
+    x = uniform(b * s * d, SEEDS["trX"], -1, 1).reshape(b, s, d)
+    target = uniform(b * s * d, SEEDS["trTarget"], -1, 1).reshape(b, s, d)
+    opt = torch.optim.SGD(layer.parameters(), lr=w["lr"])
+
+    def run():
+        opt.zero_grad()
+        loss = F.mse_loss(layer(x), target)
+        loss.backward()
+        opt.step()
+        return loss.item()
+
+    return run
+
+
 # Keep in step with data.ts LENET_PARAMS: state-dict name, shape, fan-in.
 LENET_PARAMS = [("0.weight", [6, 1, 5, 5], 25), ("0.bias", [6], 25), ("3.weight", [16, 6, 5, 5], 150), ("3.bias", [16], 150),
                 ("7.weight", [120, 400], 400), ("7.bias", [120], 400), ("9.weight", [84, 120], 120), ("9.bias", [84], 120),
@@ -263,6 +291,8 @@ def lenet(batch, lr):
 
 def setup(w):
     kind = w["kind"]
+    if kind == "transformer":
+        return transformer(w)
     if kind == "lenet":
         return lenet(w["batch"], w["lr"])
     if kind == "linalg":

@@ -120,6 +120,24 @@ export interface ConvWorkload {
 }
 
 /**
+ * One training step of a transformer encoder layer (PyTorch's TransformerEncoderLayer: post-norm,
+ * relu, batch first, dropout 0 so every contender computes the same numbers) on seeded data
+ * (transformerData): a [batch, seq, dModel] input, the mean squared error to a seeded target of
+ * the same shape, backward, and an SGD step (lr) on every parameter. Weights are seeded too:
+ * the same in every contender, biases 0, LayerNorms 1 and 0.
+ */
+export interface TransformerWorkload {
+  kind: 'transformer';
+  id: string;
+  batch: number;
+  seq: number;
+  dModel: number;
+  nhead: number;
+  dimFeedforward: number;
+  lr: number;
+}
+
+/**
  * One SGD step (lr 0.01) of LeNet-5 on seeded data (lenetData): [batch, 1, 28, 28] images through
  * conv 1→6 5×5 (padding 2), ReLU, 2×2 max pooling, conv 6→16 5×5, ReLU, 2×2 max pooling, then
  * dense 400→120→84→10 with ReLUs, mean softmax cross-entropy; forward, backward and the update.
@@ -131,7 +149,7 @@ export interface LenetWorkload {
   lr: number;
 }
 
-export type Workload = MatmulWorkload | MlpWorkload | ChainWorkload | ScalarWorkload | LayoutWorkload | LinalgWorkload | EinsumWorkload | IndexingWorkload | ConvWorkload | LenetWorkload;
+export type Workload = MatmulWorkload | MlpWorkload | ChainWorkload | ScalarWorkload | LayoutWorkload | LinalgWorkload | EinsumWorkload | IndexingWorkload | ConvWorkload | LenetWorkload | TransformerWorkload;
 
 /** What a contender's setup returns: a closure that performs one unit of work. */
 export interface Runner {

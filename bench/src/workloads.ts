@@ -35,6 +35,8 @@ export function metricOf(w: Workload): Metric {
       return { unit: 'ms/run', higherIsBetter: false, fromMs: (ms) => ms };
     case 'einsum':
       return { unit: 'GFLOP/s', higherIsBetter: true, fromMs: (ms) => w.flop / (ms * 1e6) };
+    case 'transformer':
+      return { unit: 'samples/s', higherIsBetter: true, fromMs: (ms) => (w.batch * 1000) / ms };
   }
 }
 
@@ -65,6 +67,8 @@ export function describe(w: Workload): string {
         : `${w.op} of [${w.rows},${w.picks}] int32 indices along the last axis of [${w.rows},${w.width}] float32`;
     case 'einsum':
       return `${w.via === 'einsum' ? `einsum '${w.equation}'` : `matmul for '${w.equation}'`} ${w.shapes.map((s) => `[${s.join(',')}]`).join(' ')} ${w.dtype}`;
+    case 'transformer':
+      return `transformer encoder layer train step (d=${w.dModel}, ${w.nhead} heads, ff ${w.dimFeedforward}, seq ${w.seq}), batch ${w.batch} (fwd+bwd+SGD)`;
   }
 }
 
@@ -94,6 +98,8 @@ export function familyOf(w: Workload): { family: string; scale: number } {
       return { family: `indexing-${w.op}`, scale: w.rows * (w.op === 'embedding' ? w.width : w.picks) };
     case 'einsum':
       return { family: `einsum-${w.equation}-${w.via}`, scale: w.flop };
+    case 'transformer':
+      return { family: 'transformer', scale: w.batch * w.seq };
   }
 }
 
@@ -111,6 +117,7 @@ export function workloads(quick: boolean): Workload[] {
     quick ? { kind: 'chain', id: 'chain-300', ops: 300, size: 4 } : { kind: 'chain', id: 'chain-1000', ops: 1000, size: 4 },
     { kind: 'scalar', id: 'scalar-mlp', samples: 100, sizes: [2, 16, 16, 1], lr: LR },
     { kind: 'conv', id: 'lenet-conv-b64', batch: 64 },
+    { kind: 'transformer', id: 'transformer-encoder-b16', batch: 16, seq: 64, dModel: 128, nhead: 4, dimFeedforward: 512, lr: LR },
     { kind: 'lenet', id: 'lenet-b64', batch: 64, lr: LR },
     // Thin pieces: each row of the result is 16 runs of 4 elements, the case a copy per run makes slow.
     { kind: 'layout', id: 'concat-last-16x4', op: 'concat', rows: 8192, width: 4, pieces: 16 },

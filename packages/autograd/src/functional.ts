@@ -140,6 +140,38 @@ function trackBatched(op: string, t: Tensor, nested: boolean, levels: readonly {
   return x;
 }
 
+/**
+ * Whether results computed from `roots` must stay on a graph: when an argument already required
+ * grad (`nested`), or when f closed over a tensor an enclosing grad tracks (a leaf requiring grad
+ * other than the tracked `xs`): `grad(w => grad(x => x.mul(w).sum())(x0).sum())(w)` needs the
+ * inner gradient as a function of w, as torch.func and JAX give it. Walks f's graph once, as the
+ * backward sweep will, and stops at the first such leaf.
+ */
+function keepsGraph(nested: boolean, roots: readonly Tensor[], xs: readonly Tensor[]): boolean {
+  if (nested) return true;
+  if (!isGradEnabled()) return false;
+  // Inside vmap the graph is on each tracked tensor's unbatched leaf.
+  const own = new Set<Tensor>(xs);
+  for (const x of xs) {
+    const raw = unbatched.get(x)?.raw;
+    if (raw !== undefined) own.add(raw);
+  }
+  const seen = new Set<Tensor>();
+  const stack = roots.filter((t) => t.requiresGrad);
+  while (stack.length > 0) {
+    const t = stack.pop()!;
+    if (seen.has(t) || own.has(t)) continue;
+    seen.add(t);
+    const node = t.gradFn;
+    if (node === null) {
+      if (t.requiresGrad) return true;
+      continue;
+    }
+    for (const input of node.inputs) if (input.requiresGrad) stack.push(input);
+  }
+  return false;
+}
+
 /** A leaf that requires grad, sharing t's storage (traced as t's value inside jit). */
 function freshLeaf(t: Tensor): Tensor {
   return sharedTensor(t, (data) => new Tensor(data, t.shape, { requiresGrad: true }));
@@ -273,9 +305,10 @@ function gradTransform(
     }
     const [raw, aux] = hasAux ? (result as [unknown, unknown]) : [result, undefined];
     const value = expectScalar(op, raw);
-    const flat = enableGrad(() => pull([value], undefined, xs, nested));
+    const keep = keepsGraph(nested, [value], xs);
+    const flat = enableGrad(() => pull([value], undefined, xs, keep));
     const grouped = regroup(defs, flat);
-    return { value: nested ? value : value.detach(), grads: typeof argnums === 'number' ? grouped[0] : grouped, aux };
+    return { value: keep ? value : value.detach(), grads: typeof argnums === 'number' ? grouped[0] : grouped, aux };
   };
 }
 
@@ -319,11 +352,12 @@ export function vjp<P extends unknown[], O>(f: (...primals: P) => O, ...primals:
   const { callArgs, xs, defs, nested } = track('vjp', primals, primals.map((_, i) => i), (i) => `primal ${i}`);
   const out = enableGrad(() => (f as (...args: unknown[]) => unknown)(...callArgs));
   const { leaves: ys, def: outDef } = flatten('vjp', "the function's output", out);
+  const keep = keepsGraph(nested, ys, xs);
   return {
-    output: (nested ? out : outDef.unflatten(ys.map((y) => y.detach()))) as O,
+    output: (keep ? out : outDef.unflatten(ys.map((y) => y.detach()))) as O,
     pullback: (cotangent) => {
       const seeds = matching('vjp', 'the cotangent', cotangent, outDef, ys, 'the output');
-      return regroup(defs, enableGrad(() => pull(ys, seeds, xs, nested))) as PerArgument<P>;
+      return regroup(defs, enableGrad(() => pull(ys, seeds, xs, keep))) as PerArgument<P>;
     },
   };
 }
@@ -409,8 +443,9 @@ export function hvp<P extends readonly unknown[] | []>(f: (...primals: NoInfer<P
     const vs = regroupFlat(defs, (def, i, at) => matching('hvp', `vector ${i}`, vl[i], def, xs.slice(at, at + def.numLeaves), `primal ${i}`));
     const output = expectScalar('hvp', (f as (...args: unknown[]) => unknown)(...callArgs));
     const g = pull([output], undefined, xs, true);
-    const result = pull(g, vs, xs, nested);
-    return { output: nested ? output : output.detach(), hvp: regroup(defs, result) as PerArgument<P> };
+    const keep = keepsGraph(nested, [output], xs);
+    const result = pull(g, vs, xs, keep);
+    return { output: keep ? output : output.detach(), hvp: regroup(defs, result) as PerArgument<P> };
   });
 }
 
@@ -437,8 +472,9 @@ export function jacobian(f: (...args: unknown[]) => unknown, options: ArgnumsOpt
     return enableGrad(() => {
       const out = f(...callArgs);
       const { leaves: ys, def: outDef } = flatten('jacobian', "the function's output", out);
+      const keep = keepsGraph(nested, ys, xs);
       const perOutput = ys.map((y) => {
-        const blocks = jacobianBlocks(y, xs, nested);
+        const blocks = jacobianBlocks(y, xs, keep);
         const grouped = regroup(defs, blocks);
         return typeof argnums === 'number' ? grouped[0] : grouped;
       });

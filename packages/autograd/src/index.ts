@@ -38,6 +38,8 @@ export {
 export { linear, type LinearActivation } from './ops/linear.js';
 export { crossEntropy, type CrossEntropyOpOptions, type CrossEntropyReduction } from './ops/cross-entropy.js';
 export { softmax, logSoftmax } from './ops/softmax.js';
+// Attention.
+export { scaledDotProductAttention, attentionWeights, type AttentionOptions } from './ops/attention.js';
 export { gather } from './ops/gather.js';
 export {
   take, indexSelect, index, scatter, scatterAdd, indexAdd, maskedFill, maskedSelect, nonzero, embedding, oneHot,

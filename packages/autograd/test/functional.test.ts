@@ -63,6 +63,36 @@ describe('grad and valueAndGrad', () => {
   });
 });
 
+describe('transforms of functions closing over tensors an outer transform tracks', () => {
+  // The inner transform's result is a function of the closed-over w, so the outer gradient flows
+  // through it (torch.func and JAX alike); checked against finite differences of the outer function.
+  test('grad of a sum of an inner grad, vjp, hvp and jacobian, by property', () => {
+    fc.assert(
+      fc.property(shapeArb({ maxRank: 2, maxDim: 3 }).chain((shape) => fc.tuple(tensorArb(shape, { requiresGrad: false }), tensorArb(shape, { requiresGrad: false }))), ([x0, w0]) => {
+        const inners: ((w: Tensor) => Tensor)[] = [
+          (w) => grad((x: Tensor) => x.mul(w).tanh().sum())(x0).sum(),
+          (w) => valueAndGrad((x: Tensor) => x.mul(w).sin().sum())(x0).value,
+          (w) => vjp((x: Tensor) => x.mul(w).exp(), x0).pullback(x0)[0].sum(),
+          (w) => hvp((x: Tensor) => x.mul(w).pow(3).sum(), [x0], [x0]).hvp[0].sum(),
+          (w) => jacobian((x: Tensor) => x.mul(w).sinh())(x0).sum(),
+        ];
+        for (const outer of inners) {
+          const analytic = grad(outer)(w0);
+          const numeric = numericGrad(outer, [w0])[0]!;
+          expect(Math.max(...Array.from(analytic.data, (v, i) => Math.abs(v - numeric.data[i]!)))).toBeLessThan(1e-6 * (1 + Math.max(...Array.from(numeric.data, Math.abs))));
+        }
+      }),
+      { numRuns: 20 },
+    );
+  });
+
+  test('with nothing tracked outside, results stay off the graph', () => {
+    const w = f64([1, 2]);
+    const g = grad((x: Tensor) => x.mul(w).sum())(f64([3, 4]));
+    expect(g.requiresGrad).toBe(false);
+  });
+});
+
 describe('vjp, jvp, hvp, jacobian, hessian', () => {
   test('<J v, u> = <v, Jᵀ u> for random u, v (jvp against vjp)', () => {
     const f = (x: Tensor): Tensor => x.tanh().matmul(x.transpose()).mul(x.sum(1, true).exp());

@@ -257,6 +257,17 @@ describe('linalg: forward against the definitions', () => {
     for (const t of [badSvd.U, badSvd.S, badSvd.Vh]) expect(Array.from(t.data).every(Number.isNaN)).toBe(true);
   });
 
+  it('svd converges on rank-one matrices (outer products), whose second column is rounding noise', () => {
+    fc.assert(fc.property(fc.integer({ min: 2, max: 4 }), fc.integer({ min: 2, max: 4 }), fc.integer(), (m, n, seed) => {
+      const u = seededTensor([m, 1], seed, { requiresGrad: false });
+      const v = seededTensor([1, n], seed + 1, { requiresGrad: false });
+      const a = u.matmul(v);
+      const { U, S, Vh } = svd(a, { fullMatrices: false });
+      expect(maxDiff(Array.from(U.mul(S.unsqueeze(0)).matmul(Vh).data), Array.from(a.data))).toBeLessThan(1e-13);
+      expect(S.data[1]!).toBeLessThan(1e-14 * S.data[0]!);
+    }), { numRuns: 300 });
+  });
+
   it('svd: descending values, orthonormal U and V, U·diag(S)·Vh = A, full and reduced', () => {
     fc.assert(fc.property(rectArb(5), fc.boolean(), ([a], full) => {
       const { U, S, Vh } = svd(a!, { fullMatrices: full });

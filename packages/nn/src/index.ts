@@ -33,6 +33,20 @@ export { GroupNorm, type GroupNormOptions } from './layers/group-norm.js';
 export { RMSNorm, type RMSNormOptions } from './layers/rms-norm.js';
 export { Embedding, type EmbeddingLayerOptions } from './layers/embedding.js';
 
+// Attention and transformers.
+export { MultiheadAttention, type MultiheadAttentionOptions, type MultiheadAttentionForwardOptions } from './layers/attention.js';
+export {
+  TransformerEncoderLayer, TransformerDecoderLayer,
+  type TransformerActivation, type TransformerLayerOptions, type TransformerEncoderLayerForwardOptions, type TransformerDecoderLayerForwardOptions,
+} from './layers/transformer-layers.js';
+export {
+  TransformerEncoder, TransformerDecoder, Transformer,
+  type TransformerStackOptions, type TransformerOptions, type TransformerForwardOptions,
+} from './layers/transformer.js';
+export {
+  SinusoidalPositionalEncoding, LearnedPositionalEmbedding, sinusoidalPositionalEncoding,
+  type PositionalEncodingOptions, type LearnedPositionalEmbeddingOptions,
+} from './layers/positional.js';
 // Recurrent networks.
 export { RNNCell, LSTMCell, GRUCell, type RecurrentCellOptions, type RNNCellOptions } from './layers/rnn-cell.js';
 export { RNNBase, RNN, LSTM, GRU, type RecurrentOptions, type RNNOptions, type SequenceLengths } from './layers/rnn.js';

@@ -606,6 +606,12 @@ export function jacobiSvd(a: Float64Array, m: number, n: number, full: boolean, 
   }
   const rot = new Float64Array(rows * rows);
   for (let i = 0; i < rows; i++) rot[i * rows + i] = 1;
+  // A column whose norm is at rounding level of the whole matrix's holds only noise: rotating
+  // it against another never settles (each rotation makes new noise), and its singular value is
+  // zero to working precision whichever way it points, so such pairs count as orthogonal.
+  let frobenius2 = 0;
+  for (let i = 0; i < cols.length; i++) frobenius2 += cols[i]! * cols[i]!;
+  const negligible = EPS * EPS * frobenius2;
   let converged = false;
   for (let sweep = 0; sweep < MAX_SWEEPS; sweep++) {
     let rotated = false;
@@ -619,7 +625,7 @@ export function jacobiSvd(a: Float64Array, m: number, n: number, full: boolean, 
           beta += y * y;
           gamma += x * y;
         }
-        if (gamma === 0 || Math.abs(gamma) <= EPS * Math.sqrt(alpha * beta)) continue;
+        if (gamma === 0 || Math.abs(gamma) <= EPS * Math.sqrt(alpha * beta) || alpha <= negligible || beta <= negligible) continue;
         rotated = true;
         const zeta = (beta - alpha) / (2 * gamma);
         const t = Math.abs(zeta) > 1e150 ? 1 / (2 * zeta) : (zeta >= 0 ? 1 : -1) / (Math.abs(zeta) + Math.sqrt(1 + zeta * zeta));
@@ -658,7 +664,9 @@ export function jacobiSvd(a: Float64Array, m: number, n: number, full: boolean, 
     const from = order[j]!;
     const sigma = norms[from]!;
     s[j] = sigma;
-    if (sigma > 0) {
+    // A negligible column's direction is noise, never orthogonalised against the others: its
+    // left vector comes from the completion, as a zero singular value's does.
+    if (sigma > 0 && sigma * sigma > negligible) {
       valid = j + 1;
       for (let i = 0; i < len; i++) left[j * len + i] = cols[from * len + i]! / sigma;
     }

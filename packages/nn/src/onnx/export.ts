@@ -6,6 +6,7 @@ import { exporterOf, type ExportContext } from './layers.js';
 // Registered for their effect: the exporters of these modules.
 import './shape.js';
 import './spatial.js';
+import './attention.js';
 
 /** One axis of `inputShape`: a size, a name for a dynamic size, or null for a dynamic size named for you. @example const shape: OnnxDim[] = [null, 784]; */
 export type OnnxDim = number | string | null;
@@ -83,8 +84,9 @@ function modelDtype(model: AnyModule, requested: DType | undefined): DType {
  * or any other ONNX consumer. Supported: Sequential, MLP, Linear, the activations, Dropout,
  * Dropout2d, Identity, Flatten and Unflatten (any axes), LayerNorm, RMSNorm, BatchNorm1d/2d,
  * InstanceNorm2d, GroupNorm, Conv1d, Conv2d, ConvTranspose2d, MaxPool2d, AvgPool2d,
- * AdaptiveAvgPool2d, Embedding, RNN, LSTM and GRU (see the package README for the ONNX form of each and what is
- * refused). Weights become initializers of the model's dtype (FLOAT or DOUBLE). The graph is the
+ * AdaptiveAvgPool2d, Embedding, RNN, LSTM, GRU, MultiheadAttention, TransformerEncoderLayer,
+ * TransformerEncoder and the positional encodings (see the package README for the ONNX form of
+ * each and what is refused). Weights become initializers of the model's dtype (FLOAT or DOUBLE). The graph is the
  * model in evaluation mode: dropout is left out and batch normalisation uses its running
  * statistics. Any other module is an `OnnxExportError` naming it and its path. PyTorch's
  * `torch.onnx.export` traces a forward run; this walks the module tree instead, so it needs no
@@ -92,7 +94,9 @@ function modelDtype(model: AnyModule, requested: DType | undefined): DType {
  * Embedding). `RNN`, `LSTM` and `GRU` become ONNX's own RNN, LSTM and GRU operators (one node
  * per layer) on a 3-D input, and the graph gives their output sequence from zero initial states:
  * forward's initial and final states and lengths are not part of the graph. (ONNX Runtime's CPU
- * provider runs those operators in float32 only.)
+ * provider runs those operators in float32 only.) The graph has one input, so attention is
+ * self-attention without masks: MultiheadAttention as forward(x, x, x), giving its output
+ * only; the encoders as forward(x).
  * @throws OnnxExportError for a module without an ONNX form, or a configuration ONNX cannot
  * express (BatchNorm without running statistics, circular padding before opset 19, an adaptive
  * pooling size that does not divide the input, Embedding's maxNorm...).
