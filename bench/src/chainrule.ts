@@ -1,12 +1,12 @@
 // chainrule itself, through its public API only (the way a user would write each workload):
 // the MLP with @chainrule/nn's MLP, crossEntropyLoss and SGD.
 
-import { cholesky, concat, conv2d, cumsum, einsum, embedding, eye, gather, kernelThreads, scatterAdd, solve, tensor, Value, wasmGemmFlavour, zeros } from '@chainrule/autograd';
+import { cholesky, concat, conv2d, cumsum, einsum, embedding, eye, gather, jvp, kernelThreads, linear, scatterAdd, solve, tensor, Value, wasmGemmFlavour, zeros, type Tensor } from '@chainrule/autograd';
 import { Conv2d, crossEntropyLoss, Flatten, Linear, MaxPool2d, MLP, mseLoss, ReLU, Sequential, SGD, TransformerEncoderLayer } from '@chainrule/nn';
 import { scalarStep } from './scalar-workload.js';
-import { chainOps, CHAIN_ADD, CHAIN_MUL, CONV_SHAPES, convData, labels, LENET_PARAMS, lenetData, MLP_SIZES, mlpData, SEEDS, transformerData, uniform } from './data.js';
+import { chainOps, CHAIN_ADD, CHAIN_MUL, CONV_SHAPES, convData, jvpTangents, labels, LENET_PARAMS, lenetData, MLP_SIZES, mlpData, SEEDS, transformerData, uniform } from './data.js';
 import { peerVersion } from './peers.js';
-import { setupByKind, type Contender, type ContenderInfo, type EinsumWorkload, type IndexingWorkload, type LayoutWorkload, type Runner, type TransformerWorkload } from './types.js';
+import { setupByKind, type Contender, type ContenderInfo, type EinsumWorkload, type IndexingWorkload, type JvpWorkload, type LayoutWorkload, type Runner, type TransformerWorkload } from './types.js';
 
 async function load(): Promise<ContenderInfo> {
   const kernels = process.env.CHAINRULE_KERNELS || 'auto';
@@ -176,6 +176,26 @@ function transformer(w: TransformerWorkload): Runner {
   };
 }
 
+/** The MLP's logits as a function of its parameters; with `via` 'jvp', their tangent too, by forward mode. */
+function forwardMode(w: JvpWorkload): Runner {
+  const d = mlpData(w.batch, 1);
+  const t = jvpTangents();
+  const [nIn, nHidden, nOut] = MLP_SIZES;
+  // linear takes weights as [out, in], PyTorch's layout.
+  const x = tensor(d.xs[0]!, { shape: [w.batch, nIn] });
+  const params = [
+    tensor(transposed(d.w1, nIn, nHidden), { shape: [nHidden, nIn] }), tensor(d.b1),
+    tensor(transposed(d.w2, nHidden, nOut), { shape: [nOut, nHidden] }), tensor(d.b2),
+  ] as [Tensor, Tensor, Tensor, Tensor];
+  const tangents = [
+    tensor(transposed(t.w1, nIn, nHidden), { shape: [nHidden, nIn] }), tensor(t.b1),
+    tensor(transposed(t.w2, nHidden, nOut), { shape: [nOut, nHidden] }), tensor(t.b2),
+  ] as [Tensor, Tensor, Tensor, Tensor];
+  const logits = (w1: Tensor, b1: Tensor, w2: Tensor, b2: Tensor): Tensor => linear(linear(x, w1, b1, 'relu'), w2, b2);
+  if (w.via === 'forward') return { run: () => logits(...params).data[0]! };
+  return { run: () => jvp(logits, params, tangents).tangent.data[0]! };
+}
+
 /** LeNet-5 from @chainrule/nn's layers, its weights loaded from the seeded state dict. */
 function lenet(batch: number, lr: number): Runner {
   const d = lenetData(batch);
@@ -211,6 +231,7 @@ const setup = setupByKind({
   einsum: contraction,
   indexing,
   transformer,
+  jvp: forwardMode,
 });
 
 export const contender: Contender = { name: 'chainrule', load, setup };

@@ -52,7 +52,7 @@ export function oneHot(y: Int32Array, classes: number): Float32Array {
 }
 
 // Seeds: fixed per array so a change in one workload never shifts another's data.
-export const SEEDS = { trX: 101, trTarget: 102, trAttn: 103, trFF1: 104, trFF2: 105, matA: 11, matB: 12, x: 21, y: 22, w1: 31, b1: 32, w2: 33, b2: 34, chain: 41, scalar: 51, layout: 61, index: 81, convX1: 71, convW1: 72, convB1: 73, convX2: 74, convW2: 75, convB2: 76 };
+export const SEEDS = { trX: 101, trTarget: 102, trAttn: 103, trFF1: 104, trFF2: 105, matA: 11, matB: 12, x: 21, y: 22, w1: 31, b1: 32, w2: 33, b2: 34, chain: 41, scalar: 51, layout: 61, index: 81, convX1: 71, convW1: 72, convB1: 73, convX2: 74, convW2: 75, convB2: 76, jvpW1: 111, jvpB1: 112, jvpW2: 113, jvpB2: 114 };
 
 /** The LeNet convolutions' shapes, NCHW inputs and [out, in, kh, kw] weights (PyTorch's layouts). */
 export const CONV_SHAPES = { x1: [1, 28, 28], w1: [6, 1, 5, 5], x2: [6, 12, 12], w2: [16, 6, 5, 5] } as const;
@@ -169,6 +169,20 @@ export function transformerData(w: { batch: number; seq: number; dModel: number;
     outProj: scaled(attn.slice(3 * d * d), 1 / Math.sqrt(d)),
     linear1: uniform(ff * d, SEEDS.trFF1, -1 / Math.sqrt(d), 1 / Math.sqrt(d), 'float32'),
     linear2: uniform(d * ff, SEEDS.trFF2, -1 / Math.sqrt(ff), 1 / Math.sqrt(ff), 'float32'),
+  };
+}
+
+/**
+ * Tangents of the MLP's parameters for the jvp rows, in mlpData's layouts: w1 [784, 128], b1,
+ * w2 [128, 10], b2, uniform in [-1, 1] from seeds 111-114.
+ */
+export function jvpTangents(): { w1: Float32Array; b1: Float32Array; w2: Float32Array; b2: Float32Array } {
+  const [nIn, nHidden, nOut] = MLP_SIZES;
+  return {
+    w1: uniform(nIn * nHidden, SEEDS.jvpW1, -1, 1, 'float32'),
+    b1: uniform(nHidden, SEEDS.jvpB1, -1, 1, 'float32'),
+    w2: uniform(nHidden * nOut, SEEDS.jvpW2, -1, 1, 'float32'),
+    b2: uniform(nOut, SEEDS.jvpB2, -1, 1, 'float32'),
   };
 }
 

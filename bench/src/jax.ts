@@ -6,9 +6,9 @@
 // NOTE: jax-js arrays are reference counted and every call consumes its array arguments:
 // an array used again later is passed as `a.ref`. dataSync() consumes the array too.
 
-import { chainOps, CHAIN_ADD, CHAIN_MUL, convData, labels, mlpData, SEEDS, transformerData, uniform } from './data.js';
+import { chainOps, CHAIN_ADD, CHAIN_MUL, convData, jvpTangents, labels, mlpData, SEEDS, transformerData, uniform } from './data.js';
 import { peerVersion, requirePeer } from './peers.js';
-import { setupByKind, NO_SCALAR_GRAPH, type Contender, type EinsumWorkload, type IndexingWorkload, type LayoutWorkload, type Runner, type TransformerWorkload, type Unsupported } from './types.js';
+import { setupByKind, NO_SCALAR_GRAPH, type Contender, type EinsumWorkload, type IndexingWorkload, type JvpWorkload, type LayoutWorkload, type Runner, type TransformerWorkload, type Unsupported } from './types.js';
 
 type Jax = typeof import('@jax-js/jax');
 type JArray = import('@jax-js/jax').Array;
@@ -287,9 +287,39 @@ function transformer(w: TransformerWorkload): Runner {
   };
 }
 
+/** The MLP's logits, or their jvp along seeded tangents of the parameters (the input's is zero), under jit. */
+function forwardMode(w: JvpWorkload): Runner {
+  const { numpy: np, nn, jit } = jax;
+  const d = mlpData(w.batch, 1);
+  const t = jvpTangents();
+  const shapes = [[w.batch, 784], [784, 128], [128], [128, 10], [10]];
+  const primals = [d.xs[0]!, d.w1, d.b1, d.w2, d.b2].map((a, k) => array(a, shapes[k]!));
+  // The input's tangent is zero: the direction is in the parameters only.
+  const tangents = [new Float32Array(w.batch * 784), t.w1, t.b1, t.w2, t.b2].map((a, k) => array(a, shapes[k]!));
+  const logits = (x: JArray, w1: JArray, b1: JArray, w2: JArray, b2: JArray): JArray => np.matmul(nn.relu(np.matmul(x, w1).add(b1)), w2).add(b2);
+  const forward = jit(logits);
+  const both = jit((x: JArray, w1: JArray, b1: JArray, w2: JArray, b2: JArray, tx: JArray, tw1: JArray, tb1: JArray, tw2: JArray, tb2: JArray): JArray => {
+    const [, tangent] = jax.jvp(logits, [x, w1, b1, w2, b2], [tx, tw1, tb1, tw2, tb2]);
+    return tangent;
+  });
+  const refs = (as: JArray[]): JArray[] => as.map((a) => a.ref);
+  return {
+    run: () => {
+      const out = w.via === 'forward'
+        ? forward(...(refs(primals) as [JArray, JArray, JArray, JArray, JArray]))
+        : both(...(refs([...primals, ...tangents]) as [JArray, JArray, JArray, JArray, JArray, JArray, JArray, JArray, JArray, JArray]));
+      return out.dataSync()[0]!;
+    },
+    dispose: () => {
+      for (const a of [...primals, ...tangents]) a.dispose();
+    },
+  };
+}
+
 const setup = setupByKind({
   matmul: (w) => matmul(w.n, w.dtype),
   mlp: (w) => mlp(w.batch, w.batches, w.lr),
+  jvp: forwardMode,
   chain: (w) => chain(w.ops, w.size),
   scalar: () => NO_SCALAR_GRAPH,
   conv: (w) => conv(w.batch),

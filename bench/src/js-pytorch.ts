@@ -107,6 +107,7 @@ const setup = setupByKind({
   layout: (w) => ({ unsupported: `no ${w.op} op` }),
   linalg: () => NO_FACTORISATIONS,
   einsum: () => ({ unsupported: 'no einsum' }),
+  jvp: () => ({ unsupported: 'no forward mode' }),
   indexing: (w) => ({ unsupported: `no ${w.op}` }),
   transformer: () => ({ unsupported: "its transformer Block is a causal pre-norm GPT block with its own layout, not PyTorch's encoder layer" }),
 });

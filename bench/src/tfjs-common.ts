@@ -302,6 +302,7 @@ export function tfjsContender(name: string, backend: 'wasm' | 'cpu'): Contender 
     layout,
     linalg: () => NO_FACTORISATIONS,
     einsum: contraction,
+    jvp: () => ({ unsupported: 'no forward mode' }),
     indexing,
     transformer,
   });

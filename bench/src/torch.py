@@ -29,7 +29,8 @@ except ImportError:  # pragma: no cover - torch from pip may come without numpy
 
 # Keep in step with data.ts.
 SEEDS = {"trX": 101, "trTarget": 102, "trAttn": 103, "trFF1": 104, "trFF2": 105, "matA": 11, "matB": 12, "x": 21, "y": 22, "w1": 31, "b1": 32, "w2": 33, "b2": 34, "chain": 41, "layout": 61, "index": 81,
-         "convX1": 71, "convW1": 72, "convB1": 73, "convX2": 74, "convW2": 75, "convB2": 76}
+         "convX1": 71, "convW1": 72, "convB1": 73, "convX2": 74, "convW2": 75, "convB2": 76,
+         "jvpW1": 111, "jvpB1": 112, "jvpW2": 113, "jvpB2": 114}
 CHAIN_CYCLE = ["mul", "add", "tanh"]
 CHAIN_MUL = 0.5
 CHAIN_ADD = 0.1
@@ -253,6 +254,46 @@ def transformer(w):
     return run
 
 
+def forward_mode(batch, via):
+    """The MLP's logits, or their jvp (functorch.jvp: torch.func's in 1.13) along seeded tangents of the parameters."""
+    n_in, n_hidden, n_out = 784, 128, 10
+    k1 = 1 / n_in**0.5
+    k2 = 1 / n_hidden**0.5
+    primals = (
+        uniform(batch * n_in, SEEDS["x"], -1, 1).reshape(batch, n_in),
+        uniform(n_in * n_hidden, SEEDS["w1"], -k1, k1).reshape(n_in, n_hidden),
+        uniform(n_hidden, SEEDS["b1"], -k1, k1),
+        uniform(n_hidden * n_out, SEEDS["w2"], -k2, k2).reshape(n_hidden, n_out),
+        uniform(n_out, SEEDS["b2"], -k2, k2),
+    )
+    x = primals[0]
+    primals = primals[1:]
+    tangents = (
+        uniform(n_in * n_hidden, SEEDS["jvpW1"], -1, 1).reshape(n_in, n_hidden),
+        uniform(n_hidden, SEEDS["jvpB1"], -1, 1),
+        uniform(n_hidden * n_out, SEEDS["jvpW2"], -1, 1).reshape(n_hidden, n_out),
+        uniform(n_out, SEEDS["jvpB2"], -1, 1),
+    )
+
+    def logits(w1, b1, w2, b2):
+        return torch.relu(x @ w1 + b1) @ w2 + b2
+
+    if via == "forward":
+        def run_forward():
+            with torch.no_grad():
+                return logits(*primals)[0, 0].item()
+        return run_forward
+    try:
+        from functorch import jvp
+    except ImportError:
+        return "no functorch (torch.func) in this PyTorch"
+
+    def run():
+        return jvp(logits, primals, tangents)[1][0, 0].item()
+
+    return run
+
+
 # Keep in step with data.ts LENET_PARAMS: state-dict name, shape, fan-in.
 LENET_PARAMS = [("0.weight", [6, 1, 5, 5], 25), ("0.bias", [6], 25), ("3.weight", [16, 6, 5, 5], 150), ("3.bias", [16], 150),
                 ("7.weight", [120, 400], 400), ("7.bias", [120], 400), ("9.weight", [84, 120], 120), ("9.bias", [84], 120),
@@ -309,6 +350,8 @@ def setup(w):
         return indexing(w["op"], w["rows"], w["width"], w["picks"], w["vocab"])
     if kind == "conv":
         return conv(w["batch"])
+    if kind == "jvp":
+        return forward_mode(w["batch"], w["via"])
     if kind == "layout":
         return layout(w["op"], w["rows"], w["width"], w["pieces"])
     return "no scalar Value graph"

@@ -149,7 +149,20 @@ export interface LenetWorkload {
   lr: number;
 }
 
-export type Workload = MatmulWorkload | MlpWorkload | ChainWorkload | ScalarWorkload | LayoutWorkload | LinalgWorkload | EinsumWorkload | IndexingWorkload | ConvWorkload | LenetWorkload | TransformerWorkload;
+/**
+ * Forward mode on the 784-128-10 ReLU MLP at batch `batch` (the mlp row's weights and inputs):
+ * `via` 'jvp' computes the logits and their directional derivative along seeded tangents of the
+ * four parameters (seeds 111-114) in one forward-mode pass; 'forward' computes the
+ * logits alone, the baseline the jvp's cost is read against. Results are read back each run.
+ */
+export interface JvpWorkload {
+  kind: 'jvp';
+  id: string;
+  batch: number;
+  via: 'jvp' | 'forward';
+}
+
+export type Workload = MatmulWorkload | MlpWorkload | ChainWorkload | ScalarWorkload | LayoutWorkload | LinalgWorkload | EinsumWorkload | IndexingWorkload | ConvWorkload | LenetWorkload | TransformerWorkload | JvpWorkload;
 
 /** What a contender's setup returns: a closure that performs one unit of work. */
 export interface Runner {

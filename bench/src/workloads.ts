@@ -37,6 +37,8 @@ export function metricOf(w: Workload): Metric {
       return { unit: 'GFLOP/s', higherIsBetter: true, fromMs: (ms) => w.flop / (ms * 1e6) };
     case 'transformer':
       return { unit: 'samples/s', higherIsBetter: true, fromMs: (ms) => (w.batch * 1000) / ms };
+    case 'jvp':
+      return { unit: 'ms/run', higherIsBetter: false, fromMs: (ms) => ms };
   }
 }
 
@@ -69,6 +71,10 @@ export function describe(w: Workload): string {
       return `${w.via === 'einsum' ? `einsum '${w.equation}'` : `matmul for '${w.equation}'`} ${w.shapes.map((s) => `[${s.join(',')}]`).join(' ')} ${w.dtype}`;
     case 'transformer':
       return `transformer encoder layer train step (d=${w.dModel}, ${w.nhead} heads, ff ${w.dimFeedforward}, seq ${w.seq}), batch ${w.batch} (fwd+bwd+SGD)`;
+    case 'jvp':
+      return w.via === 'jvp'
+        ? `jvp of the MLP 784-128-10 forward (tangents on the parameters), batch ${w.batch}`
+        : `MLP 784-128-10 forward alone (logits), batch ${w.batch}`;
   }
 }
 
@@ -100,6 +106,8 @@ export function familyOf(w: Workload): { family: string; scale: number } {
       return { family: `einsum-${w.equation}-${w.via}`, scale: w.flop };
     case 'transformer':
       return { family: 'transformer', scale: w.batch * w.seq };
+    case 'jvp':
+      return { family: `jvp-${w.via}`, scale: w.batch };
   }
 }
 
@@ -129,6 +137,9 @@ export function workloads(quick: boolean): Workload[] {
     { kind: 'indexing', id: 'gather-4096x64-of-256', op: 'gather', rows: 4096, width: 256, picks: 64, vocab: 0 },
     { kind: 'indexing', id: 'scatterAdd-4096x64-into-256', op: 'scatterAdd', rows: 4096, width: 256, picks: 64, vocab: 0 },
     { kind: 'indexing', id: 'embedding-bwd-8192-of-10000x64', op: 'embedding', rows: 8192, width: 64, picks: 0, vocab: 10000 },
+    // Forward mode: the jvp of the MLP's forward against the forward alone.
+    { kind: 'jvp', id: 'mlp-forward-b64', batch: 64, via: 'forward' },
+    { kind: 'jvp', id: 'jvp-mlp-b64', batch: 64, via: 'jvp' },
   ];
 }
 

@@ -3,6 +3,7 @@ import { allocate } from './dtype.js';
 import { Tensor, lastSerial, makeOutput } from './tensor.js';
 import { sizeOf } from './shape.js';
 import { enableGrad, isGradEnabled } from './engine/grad-mode.js';
+import { forwardActive } from './engine/forward.js';
 import { backward } from './engine/backward.js';
 import { zeros } from './creation.js';
 import { concat, reshape, slice } from './ops/shape.js';
@@ -38,7 +39,7 @@ export interface CheckpointOptions {
  * - Random draws replay the same numbers (see `preserveRngState`); anything else f reads must
  *   not change between forward and backward. An input modified in place in between is refused by
  *   backward, as for any op.
- * - Under `noGrad`, or when nothing f depends on requires grad, f simply runs.
+ * - Under `noGrad`, inside a `jvp`, or when nothing f depends on requires grad, f simply runs.
  * @throws ArgumentError if an argument is not a structure of Tensors, f's output is not one, or
  * the recomputation returns another structure.
  * @throws DTypeError for outputs of mixed dtypes.
@@ -54,7 +55,9 @@ export function checkpoint<A extends unknown[], O>(f: (...args: A) => O, options
   const run = f as (...args: unknown[]) => unknown;
   return (...args: A) => {
     const flat = args.map((a, i) => flatten('checkpoint', `argument ${i}`, a));
-    if (!isGradEnabled()) return f(...args);
+    // Inside a jvp, f simply runs too: its tangents are carried as it goes, and rematerialising
+    // would need them recomputed as well.
+    if (!isGradEnabled() || forwardActive()) return f(...args);
     const gens = preserveRngState ? [defaultGenerator(), ...generators] : [];
     const states = gens.map((g) => g.getState());
     const start = lastSerial();

@@ -36,6 +36,13 @@ export interface CustomOpDefinition {
    * vmap of the op is an error naming it.
    */
   vmap?: (inputs: Tensor[], batched: boolean[]) => Tensor;
+  /**
+   * The Jacobian-vector product, for forward mode (`jvp`, `jacfwd`, `hessian`): the output's
+   * tangent (of the output's shape, or null for zero) from one tangent per input (null where an
+   * input has none). Written in Tensor ops, so it nests. Optional: without it, a tangent reaching
+   * the op is a GraphError naming it.
+   */
+  jvp?: (tangents: readonly (Tensor | null)[], ctx: CustomOpContext) => Tensor | null;
 }
 
 /**
@@ -56,11 +63,12 @@ export interface CustomOpDefinition {
  * });
  */
 export function customOp(definition: CustomOpDefinition): (...inputs: TensorLike[]) => Tensor {
-  const { name, forward, backward, vmap } = definition;
+  const { name, forward, backward, vmap, jvp } = definition;
   if (typeof name !== 'string' || name === '' || typeof forward !== 'function' || typeof backward !== 'function') {
     throw new ArgumentError('customOp: needs { name, forward, backward } with a non-empty name and two functions');
   }
   if (vmap !== undefined && typeof vmap !== 'function') throw new ArgumentError(`customOp: ${name}'s vmap rule must be a function`);
+  if (jvp !== undefined && typeof jvp !== 'function') throw new ArgumentError(`customOp: jvp of '${name}' must be a function when given`);
   return primitive(name, { kind: 'other', rule: 'custom', customRule: vmap }, (...args: TensorLike[]) => {
     const reference = args.find((a): a is Tensor => a instanceof Tensor);
     if (reference === undefined) throw new ArgumentError(`${name}: needs at least one Tensor argument`);
@@ -97,7 +105,14 @@ export function customOp(definition: CustomOpDefinition): (...inputs: TensorLike
       for (const gi of grads) if (gi instanceof Tensor) takeFresh(gi);
       return grads as (Tensor | null)[];
       // The backward may read any input and the output: the default saves all of them.
-    }, { storage: 'shared' });
+    }, {
+      storage: 'shared',
+      jvp: jvp === undefined ? undefined : (tangents, output) => {
+        const t: unknown = jvp(tangents, { inputs, output });
+        if (t !== null && !(t instanceof Tensor)) throw new GraphError(`${name}: jvp must return a Tensor or null, got ${describeValue(t)}`);
+        return t;
+      },
+    });
   });
 }
 

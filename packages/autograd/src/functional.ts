@@ -5,11 +5,12 @@ import { enableGrad, isGradEnabled } from './engine/grad-mode.js';
 import { gradients } from './engine/gradients.js';
 import { isTracing, sharedTensor } from './engine/trace-access.js';
 import { ones, zeros } from './creation.js';
-import { concat, reshape, stack } from './ops/shape.js';
+import { concat, expand, permute, reshape, stack, unsqueeze } from './ops/shape.js';
 import { flattenTree, isTensor, type Tree, type TreeDef, type WithLeaves } from './tree.js';
 import { batchLevels, rebatchAll, unbatchAll } from './vmap/vmap.js';
 import { BatchedTensor } from './vmap/batched.js';
 import { BroadcastLeaf } from './vmap/per-example.js';
+import { carriesTangents, carryTangents, setTangent, tangentAt, withLevel, type Level } from './engine/forward.js';
 
 /**
  * An argument a transform differentiates: a Tensor or a structure of them (arrays and plain
@@ -131,8 +132,9 @@ const unbatched = new WeakMap<Tensor, { raw: Tensor; levels: readonly { level: n
 
 function trackBatched(op: string, t: Tensor, nested: boolean, levels: readonly { level: number; size: number }[]): Tensor {
   // An argument shared by the whole batch (a model's weights) becomes a lazy copy per example.
-  // Not while jit traces: the lazy copy's values would be read outside any op.
-  const shared = levels.length === 1 && !(t instanceof BatchedTensor) && !(nested && t.requiresGrad) && !isTracing();
+  // Not while jit traces (the lazy copy's values would be read outside any op), nor for a tensor
+  // carrying a jvp's tangent (the other path's ops carry it).
+  const shared = levels.length === 1 && !(t instanceof BatchedTensor) && !(nested && t.requiresGrad) && !isTracing() && !carriesTangents(t);
   const all = shared ? null : unbatchAll(op, t, levels);
   const raw = all === null ? new BroadcastLeaf(t, levels[0]!.size) : nested && all.requiresGrad ? view(all) : freshLeaf(all);
   const x = rebatchAll(raw, levels);
@@ -172,14 +174,19 @@ function keepsGraph(nested: boolean, roots: readonly Tensor[], xs: readonly Tens
   return false;
 }
 
-/** A leaf that requires grad, sharing t's storage (traced as t's value inside jit). */
+/**
+ * A leaf that requires grad, sharing t's storage (traced as t's value inside jit) and carrying
+ * its tangents (so a reverse pass inside `jvp` carries them).
+ */
 function freshLeaf(t: Tensor): Tensor {
-  return sharedTensor(t, (data) => new Tensor(data, t.shape, { requiresGrad: true }));
+  const leaf = sharedTensor(t, (data) => new Tensor(data, t.shape, { requiresGrad: true }));
+  carryTangents(t, leaf);
+  return leaf;
 }
 
 /** An identity op sharing t's storage: a vertex of its own, connected to t's graph. @internal */
 export function view(t: Tensor): Tensor {
-  return sharedTensor(t, (data) => makeOutput('view', data, t.shape, [t], (g) => [g], { storage: 'shared', saves: [[]] }));
+  return sharedTensor(t, (data) => makeOutput('view', data, t.shape, [t], (g) => [g], { storage: 'shared', saves: [[]], jvp: (ts) => ts[0]! }));
 }
 
 /** Flat results, one per tracked leaf, back in the structure of each argument. */
@@ -376,13 +383,19 @@ function argumentList(op: string, what: string, value: unknown): readonly unknow
 }
 
 /**
- * Forward-mode product J·v, computed by the double-VJP trick: u ↦ Jᵀu is linear in u, and its
- * own VJP with cotangent v is J·v. (JAX's `jvp` is true forward mode; this costs two reverse
- * passes but gives the same numbers.) `primals` lists f's arguments, each a Tensor or a
- * structure of them; `tangents` matches them in structure, shapes and dtypes.
+ * Forward mode, as JAX's `jvp` (and `torch.func.jvp`): evaluates f at `primals` and, alongside, the
+ * directional derivative J·v of its output along `tangents`, in one pass. Each op carries its
+ * input's tangents forward by its JVP rule, so the cost is about one extra forward pass and no graph
+ * is kept. `primals` lists f's arguments, each a Tensor or a structure of them; `tangents` matches
+ * them in structure, shapes and dtypes. Integer and bool outputs get zero tangents.
+ *
+ * Nests with every transform: `jvp` of a function calling `jvp` (tangents of each call are kept
+ * apart), `jvp` of `grad` (forward-over-reverse: the VJPs, written in Tensor ops, carry the
+ * tangent), `grad` of a function calling `jvp` (the tangent is on the graph when a primal is).
  * @throws ArgumentError if tangents and primals differ in number or structure, or f does not
  * return a structure of Tensors.
  * @throws ShapeError if a tangent's shape or dtype differs from its primal's.
+ * @throws GraphError naming the op when a tangent reaches an op with no forward-mode rule.
  * @example jvp((x: Tensor) => x.exp(), [x], [v]).tangent // exp(x)·v
  */
 export function jvp<P extends readonly unknown[] | [], O>(f: (...primals: NoInfer<P>) => O, primals: P, tangents: PerArgument<NoInfer<P>>): JvpResult<O> {
@@ -390,23 +403,129 @@ export function jvp<P extends readonly unknown[] | [], O>(f: (...primals: NoInfe
   const ps = argumentList('jvp', 'primals', primals);
   const ts = argumentList('jvp', 'tangents', tangents);
   if (ps.length !== ts.length) throw new ArgumentError(`jvp: got ${ts.length} tangents for ${ps.length} primals`);
-  const { callArgs, xs, defs, nested } = track('jvp', ps, ps.map((_, i) => i), (i) => `primal ${i}`);
-  return enableGrad(() => {
-    const vs = regroupFlat(defs, (def, i, at) => matching('jvp', `tangent ${i}`, ts[i], def, xs.slice(at, at + def.numLeaves), `primal ${i}`));
+  const flat = ps.map((p, i) => flatten('jvp', `primal ${i}`, p, true));
+  const vs = flat.map(({ def, leaves }, i) => matching('jvp', `tangent ${i}`, ts[i], def, leaves, `primal ${i}`));
+  return withLevel((level) => {
+    const callArgs = flat.map(({ def, leaves }, i) => def.unflatten(leaves.map((x, k) => dual(x, vs[i]![k]!, level))));
     const out = (f as (...args: unknown[]) => unknown)(...callArgs);
     const { leaves: ys, def: outDef } = flatten('jvp', "the function's output", out);
-    const us = ys.map((y) => zeros(y.shape, { dtype: y.dtype, requiresGrad: true }));
-    const jtu = pull(ys, us, xs, true);
-    const live = jtu.map((_, k) => k).filter((k) => jtu[k]!.requiresGrad);
-    const tangent =
-      live.length === 0
-        ? zerosFor(ys)
-        : gradients(live.map((k) => jtu[k]!), us, { gradOutputs: live.map((k) => vs[k]!), createGraph: nested, allowUnused: true });
-    return {
-      output: (nested ? out : outDef.unflatten(ys.map((y) => y.detach()))) as O,
-      tangent: outDef.unflatten(tangent) as WithLeaves<O, Tensor>,
-    };
+    const tangent = ys.map((y) => tangentOut(y, level) ?? zeros(y.shape, { dtype: y.dtype }));
+    return { output: out as O, tangent: outDef.unflatten(tangent) as WithLeaves<O, Tensor> };
   });
+}
+
+/**
+ * A new tensor for x's value (an identity view, so x's graph and outer tangents carry on) with
+ * tangent v at `level`: a primal as f sees it inside `jvp`, one per position, as JAX's.
+ */
+function dual(x: Tensor, v: Tensor, level: Level): Tensor {
+  // Inside vmap (vmap of jvp): the tangent rides on the batch's value, batched as the primal or
+  // the tangent is, innermost vmap first; the other is broadcast along that batch.
+  if (x instanceof BatchedTensor || v instanceof BatchedTensor) {
+    const inner = Math.max(x instanceof BatchedTensor ? x.level : 0, v instanceof BatchedTensor ? v.level : 0);
+    const size = (x instanceof BatchedTensor && x.level === inner ? x.value : (v as BatchedTensor).value).shape[0]!;
+    const batch = (t: Tensor): Tensor => (t instanceof BatchedTensor && t.level === inner ? t.value : expand(unsqueeze(t, 0), [size, ...t.shape]));
+    return new BatchedTensor(dual(batch(x), batch(v), level), inner);
+  }
+  const d = view(x);
+  setTangent(d, level, v);
+  return d;
+}
+
+/** y's tangent at `level`, inside vmap read from the batch's value and batched as y is; null for none. */
+function tangentOut(y: Tensor, level: Level): Tensor | null {
+  if (y instanceof BatchedTensor) {
+    const t = tangentOut(y.value, level);
+    return t === null ? null : new BatchedTensor(t, y.level);
+  }
+  return tangentAt(y, level);
+}
+
+/** Result of `linearize`. */
+export interface LinearizeResult<O = Tensor, P extends readonly unknown[] = Tensor[]> {
+  /** f's output at the primals. */
+  output: O;
+  /** v ↦ J·v at the primals: one tangent per primal in, the output's tangent (its structure) out. */
+  jvp: (...tangents: PerArgument<P>) => WithLeaves<O, Tensor>;
+}
+
+/**
+ * f's output at `primals` and its linear map v ↦ J·v there, as JAX's `linearize`.
+ * NOTE: unlike JAX, which partially evaluates f into a stored linear program, each call of the
+ * returned `jvp` runs f again alongside the tangents (one forward-mode pass: about two forwards),
+ * so f must be deterministic (seed any randomness it draws). What it saves is the bookkeeping, not
+ * the primal computation.
+ * @throws as `jvp`, when called.
+ * @example const { output, jvp: lin } = linearize((x: Tensor) => x.sin(), x); lin(v) // cos(x)·v
+ */
+export function linearize<P extends unknown[], O>(f: (...primals: P) => O, ...primals: P): LinearizeResult<O, P> {
+  checkFunction('linearize', f);
+  primals.forEach((p, i) => flatten('linearize', `primal ${i}`, p, true));
+  const output = f(...primals);
+  return {
+    output,
+    jvp: (...tangents) => jvp(f as (...args: unknown[]) => O, primals as unknown[], tangents as never).tangent,
+  };
+}
+
+/**
+ * The Jacobian of f with respect to the arguments at `argnums` by forward mode (`torch.func.jacfwd`,
+ * JAX's `jacfwd`): one `jvp` per element of the differentiated arguments, so it suits functions
+ * with fewer inputs than outputs (`jacobian` does one pullback per output element). The result is
+ * laid out as `jacobian`'s: for a Tensor output and argument, shape [...output.shape, ...input.shape];
+ * structures nest as JAX nests them.
+ * NOTE: the jvps run one after another, not batched.
+ * @throws ArgumentError as `jacobian`.
+ * @example jacfwd((x: Tensor) => x.sin())(x) // diag(cos x)
+ */
+export function jacfwd<A extends unknown[], O>(f: (...args: A) => O, options?: NoArgnums): (...args: A) => WithLeaves<O, GradsAt<A, 0>>;
+export function jacfwd<A extends unknown[], O, const N extends Argnums>(f: (...args: A) => O, options: { argnums: N }): (...args: A) => WithLeaves<O, GradsAt<A, N>>;
+export function jacfwd(f: (...args: unknown[]) => unknown, options: ArgnumsOption = {}): (...args: unknown[]) => unknown {
+  return jacfwdTransform('jacfwd', f, options);
+}
+
+function jacfwdTransform(op: string, f: (...args: unknown[]) => unknown, options: ArgnumsOption): (...args: unknown[]) => unknown {
+  checkFunction(op, f);
+  checkOptions(op, options, ['argnums']);
+  const { argnums = 0 } = options;
+  return (...args: unknown[]) => {
+    const which = positions(op, argnums, args.length);
+    const flat = which.map((i) => flatten(op, `argument ${i}`, args[i], true));
+    const defs = flat.map((a) => a.def);
+    const xs = flat.flatMap((a) => a.leaves);
+    const g = (...leaves: Tensor[]): unknown => {
+      const callArgs = [...args];
+      let at = 0;
+      which.forEach((i, k) => {
+        const n = defs[k]!.numLeaves;
+        callArgs[i] = defs[k]!.unflatten(leaves.slice(at, at + n));
+        at += n;
+      });
+      return f(...callArgs);
+    };
+    // The output's structure and shapes, whatever the inputs' sizes.
+    const { leaves: ys, def: outDef } = flatten(op, "the function's output", g(...xs));
+    // columns[k][j]: the output leaves' tangents along element j of input leaf k.
+    const columns = xs.map((x, k) =>
+      Array.from({ length: x.size }, (_, j) => {
+        const vs = xs.map((other) => zeros(other.shape, { dtype: other.dtype }));
+        vs[k]!.data[j] = 1;
+        return flatten(op, "the function's output", jvp(g, xs, vs).tangent).leaves;
+      }),
+    );
+    const perOutput = ys.map((y, o) => {
+      const blocks = xs.map((x, k) => {
+        if (x.size === 0) return zeros([...y.shape, ...x.shape], { dtype: y.dtype });
+        // [x.size, ...y.shape] → [...y.shape, x.size] → [...y.shape, ...x.shape]
+        const stacked = stack(columns[k]!.map((c) => c[o]!), 0);
+        const moved = permute(stacked, [...y.shape.map((_, d) => d + 1), 0]);
+        return reshape(moved, [...y.shape, ...x.shape]);
+      });
+      const grouped = regroup(defs, blocks);
+      return typeof argnums === 'number' ? grouped[0] : grouped;
+    });
+    return outDef.unflatten(perOutput);
+  };
 }
 
 /** Concatenates, over the arguments' structures, what `each(def, i, offset)` returns for argument i. */
@@ -498,7 +617,8 @@ function jacobianBlocks(y: Tensor, xs: readonly Tensor[], nested: boolean): Tens
 
 /**
  * The Hessian of a scalar f with respect to the arguments at `argnums`: the Jacobian of its
- * gradient, as `torch.func.hessian` and JAX's `hessian`. For one Tensor argument, a tensor of
+ * gradient, as `torch.func.hessian` and JAX's `hessian`, computed forward-over-reverse
+ * (`jacfwd` of `grad`: one `jvp` of the gradient per element of the arguments). For one Tensor argument, a tensor of
  * shape [...x.shape, ...x.shape]; for structures or a list of argnums, the nested blocks JAX
  * returns: `hessian(f, { argnums: [0, 1] })(x, y)` is `[[Hxx, Hxy], [Hyx, Hyy]]`, block
  * `Hxy` of shape [...x.shape, ...y.shape].
@@ -514,7 +634,7 @@ export function hessian(f: (...args: unknown[]) => Tensor, options: ArgnumsOptio
   checkFunction('hessian', f);
   checkOptions('hessian', options, ['argnums']);
   const g = gradTransform('hessian', f, options);
-  return jacobian((...args: unknown[]) => g(...args).grads, options as { argnums: Argnums });
+  return jacfwdTransform('hessian', (...args: unknown[]) => g(...args).grads, options);
 }
 
 /** Every element of the tensors, in order, as one vector: how several gradients are compared at once. */

@@ -1,7 +1,7 @@
 /**
  * The engine: an n-d `Tensor` (float32, float64) with NumPy broadcasting, a scalar `Value` graph on
  * the same engine, reverse-mode gradients to any order, functional transforms (`grad`, `vjp`,
- * `jvp`, `hvp`, `jacobian`, `hessian`), custom ops and gradient checking. Names and semantics
+ * `jvp`, `hvp`, `jacobian`, `hessian`, `jacfwd`, `linearize`; forward mode carries tangents beside primals), custom ops and gradient checking. Names and semantics
  * follow PyTorch (transforms: JAX); each item's comment says where chainrule differs.
  * Browser-safe: it imports no Node built-in.
  * @document ../README.md
@@ -81,6 +81,8 @@ export { checkpoint, type CheckpointOptions } from './checkpoint.js';
 // Vectorising map and the transforms built on it.
 export { vmap, type VmapOptions, type Axes, type Randomness } from './vmap/vmap.js';
 export { jacrev } from './vmap/jacrev.js';
+// Forward mode (true JVPs) beside the reverse-mode transforms.
+export { linearize, jacfwd, type LinearizeResult } from './functional.js';
 export { retainedBytes } from './retained.js';
 // Structures of tensors (pytrees), shared by every transform.
 export {

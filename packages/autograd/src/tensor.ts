@@ -32,6 +32,7 @@ import { captureCreationSite, checkFinite, checksForward, isAnomalyEnabled } fro
 import { versionOf, writeCount } from './engine/versions.js';
 import { markFresh } from './engine/fresh-grads.js';
 import { markTainted, sharedTensor, tainting, untaint } from './engine/trace-access.js';
+import { attachTangents, forwardActive, type Dual, type JvpDeclaration } from './engine/forward.js';
 
 /** A vector-Jacobian product: the gradient of the output in, one gradient per input out (null where none). */
 export type VJP = (grad: Tensor, output: Tensor) => readonly (Tensor | null)[];
@@ -58,6 +59,13 @@ export interface OutputOptions {
    * Default: every input and the output, right for any VJP.
    */
   saves?: readonly (readonly SavedRef[])[];
+  /**
+   * The op's Jacobian-vector product, for forward mode (`jvp`): a rule from the inputs' tangents
+   * (null where none) and the output to the output's tangent, or 'elementwise' for a one-input op
+   * with a diagonal Jacobian (its VJP applied to the tangent). Without one, a tangent reaching the
+   * op is an error naming it. Not needed for ops whose outputs are never differentiable.
+   */
+  jvp?: JvpDeclaration;
 }
 
 /** The record of the op that produced a tensor: its name, inputs and vector-Jacobian product. */
@@ -144,6 +152,7 @@ export class Tensor implements Vertex {
   /** @internal the backward pass for which this tensor is a fresh gradient (engine/fresh-grads.ts) */ freshStamp = 0;
   /** @internal */ hooks: GradHook[] | null = null;
   /** @internal */ retainsGrad = false;
+  /** @internal tangents at forward-mode levels (engine/forward.ts), newest first */ duals: Dual | null = null;
   private requires: boolean;
 
   /**
@@ -624,15 +633,19 @@ export function makeOutput(op: string, data: TensorData, shape: Shape, inputs: r
   }
   const site = isAnomalyEnabled() ? captureCreationSite() : undefined;
   if (site !== undefined && checksForward()) checkFinite(op, 'forward', data, site);
+  let out: Tensor;
   if (!record) {
-    const out = new Tensor(data, shape);
+    out = new Tensor(data, shape);
     if (options === undefined || options.storage !== 'shared') markFresh(out);
-    return out;
+  } else {
+    const saves = options?.saves === undefined ? allSaved(inputs) : savedFor(inputs, options.saves);
+    // Only the write count is recorded, no per-tensor version: a forward looks nothing up, and
+    // backward compares each saved storage's last write with this count.
+    out = new Tensor(data, shape, { gradFn: { op, inputs, vjp, site, saves, writesBefore: writeCount(), serial: ++recordedOps } });
   }
-  const saves = options?.saves === undefined ? allSaved(inputs) : savedFor(inputs, options.saves);
-  // Only the write count is recorded, no per-tensor version: a forward looks nothing up, and
-  // backward compares each saved storage's last write with this count.
-  return new Tensor(data, shape, { gradFn: { op, inputs, vjp, site, saves, writesBefore: writeCount(), serial: ++recordedOps } });
+  // Forward mode costs this one check while no jvp is running.
+  if (forwardActive()) attachTangents(op, inputs, out, options?.jvp, vjp);
+  return out;
 }
 
 let recordedOps = 0;

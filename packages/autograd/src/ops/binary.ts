@@ -5,18 +5,105 @@ import { broadcastBinary, type BinaryKind } from '../kernels/binary.js';
 import { integerBinary, type IntegerBinaryKind } from '../kernels/integer.js';
 import { broadcastCopy } from '../kernels/layout.js';
 import { isFloat, makeOutput, Tensor, type OutputOptions, type TensorLike } from '../tensor.js';
+import type { JvpRule } from '../engine/forward.js';
+import { expand } from './shape.js';
 import { floatOperands, operands } from './operands.js';
 import { where } from './where.js';
 import { zerosLike } from '../creation.js';
 import { primitive } from '../engine/dispatch.js';
 
-// What each VJP below reads (makeOutput's `saves`: one list per input), built once.
-const READS_NOTHING: OutputOptions = { saves: [[], []] };
-const READS_OTHER: OutputOptions = { saves: [[1], [0]] };
-const READS_DIV: OutputOptions = { saves: [[1], [1, 'output']] };
-const READS_BASE: OutputOptions = { saves: [[0], []] };
-const READS_POW: OutputOptions = { saves: [[0, 1], [0, 1, 'output']] };
-const READS_BOTH: OutputOptions = { saves: [[0, 1], [0, 1]] };
+/**
+ * An elementwise op of two broadcast operands: g·∂out/∂x and g·∂out/∂y for a g of the output's
+ * shape (x, y and out as the op saw them). Its VJP applies them to the output's gradient, for the
+ * operands that require grad; its JVP applies them to the tangents, broadcast, and adds them: one
+ * derivative serves both modes. `y` is null for an operand with no gradient.
+ */
+interface Partials {
+  readonly x: (g: Tensor, x: Tensor, y: Tensor, out: Tensor) => Tensor;
+  readonly y: ((g: Tensor, x: Tensor, y: Tensor, out: Tensor) => Tensor) | null;
+}
+
+/** An op's partials with its `saves` (one list per operand) and the JVP they give, built once. */
+interface BinaryRule extends OutputOptions {
+  readonly partials: Partials;
+}
+
+function binaryRule(partials: Partials, saves: NonNullable<OutputOptions['saves']> | undefined): BinaryRule {
+  const jvp: JvpRule = ([tx, ty], out, [x, y]) => {
+    let sum: Tensor | null = null;
+    if (tx !== null && tx !== undefined) sum = partials.x(widen(tx, out.shape), x!, y!, out);
+    if (ty !== null && ty !== undefined && partials.y !== null) {
+      const term = partials.y(widen(ty, out.shape), x!, y!, out);
+      sum = sum === null ? term : sum.add(term);
+    }
+    return sum === null || shapesEqual(sum.shape, out.shape) ? sum : expand(sum, out.shape);
+  };
+  return saves === undefined ? { partials, jvp } : { partials, saves, jvp };
+}
+
+/** A tangent at an operand's shape, at the output's broadcast shape. */
+function widen(t: Tensor, shape: Shape): Tensor {
+  return shapesEqual(t.shape, shape) ? t : expand(t, shape);
+}
+
+/** The output of a two-operand elementwise op, its VJP and JVP from `rule`. */
+function binaryOutput(op: string, data: Tensor['data'], shape: Shape, x: Tensor, y: Tensor, rule: BinaryRule): Tensor {
+  const { partials } = rule;
+  return makeOutput(op, data, shape, [x, y], (g, out) => [
+    x.requiresGrad ? partials.x(g, x, y, out) : null,
+    y.requiresGrad && partials.y !== null ? partials.y(g, x, y, out) : null,
+  ], rule);
+}
+
+// Each op's derivatives, with what they read (makeOutput's `saves`: one list per operand).
+const ADD = binaryRule({ x: (g) => g, y: (g) => g }, [[], []]);
+const SUB = binaryRule({ x: (g) => g, y: (g) => g.neg() }, [[], []]);
+const MUL = binaryRule({ x: (g, _x, y) => g.mul(y), y: (g, x) => g.mul(x) }, [[1], [0]]);
+// d(x/y)/dy = -(x/y)/y
+const DIV = binaryRule({ x: (g, _x, y) => g.div(y), y: (g, _x, y, out) => g.mul(out).div(y).neg() }, [[1], [1, 'output']]);
+// A number exponent p (y, a 0-d tensor, holds it): the base's derivative only.
+const POW_NUMBER: OutputOptions = {
+  saves: [[0], []],
+  jvp: ([tx], _out, [x, y]) => {
+    const p = y!.item();
+    return tx === null || tx === undefined || p === 0 ? null : tx.mul(x!.pow(p - 1).mul(p));
+  },
+};
+const POW = binaryRule({
+  // Where b = 0 the base gradient is 0, not 0·0^(-1) = NaN at a = 0 (PyTorch's rule, and the number path's).
+  x: (g, x, y) => where(y.eq(0), 0, g.mul(y).mul(x.pow(y.sub(1)))),
+  y: (g, x, y, out) => g.mul(where(x.eq(0).mul(y.ge(0)), 0, out.mul(x.log()))),
+}, [[0, 1], [0, 1, 'output']]);
+/**
+ * Gradient routing for maximum/minimum (PyTorch's rule): each side gets the whole gradient
+ * unless it strictly loses, half on a tie. Where an operand is NaN neither side loses or ties,
+ * so both get it, as in PyTorch.
+ */
+function extremumRule(op: 'maximum' | 'minimum'): BinaryRule {
+  const shared = (g: Tensor, x: Tensor, y: Tensor): Tensor => where(x.eq(y), g.mul(0.5), g);
+  return binaryRule({
+    x: (g, x, y) => where(op === 'maximum' ? x.lt(y) : x.gt(y), 0, shared(g, x, y)),
+    y: (g, x, y) => where(op === 'maximum' ? x.gt(y) : x.lt(y), 0, shared(g, x, y)),
+  }, [[0, 1], [0, 1]]);
+}
+const MAXIMUM = extremumRule('maximum');
+const MINIMUM = extremumRule('minimum');
+const ATAN2 = binaryRule({
+  x: (g, x, y) => g.mul(y).mul(x.square().add(y.square()).reciprocal()),
+  y: (g, x, y) => g.mul(x.neg()).mul(x.square().add(y.square()).reciprocal()),
+}, [[0, 1], [0, 1]]);
+const HYPOT = binaryRule({ x: (g, x, _y, h) => g.mul(x).div(h), y: (g, _x, y, h) => g.mul(y).div(h) }, undefined);
+const LOGADDEXP = binaryRule({
+  x: (g, x, y) => g.div(y.sub(x).exp().add(1)),
+  y: (g, x, y) => g.div(x.sub(y).exp().add(1)),
+}, undefined);
+const XLOGY = binaryRule({
+  x: (g, x, y) => where(x.eq(0).mul(y.le(0)), 0, xlogy(g, y)),
+  y: (g, x, y) => g.mul(x).div(y),
+}, undefined);
+const COPYSIGN = binaryRule({ x: (g, x, _y, out) => g.mul(where(x.eq(0), 0, out.div(x))), y: (g) => zerosLike(g) }, undefined);
+const FMOD = binaryRule({ x: (g) => g, y: (g, x, y) => g.mul(x.div(y).trunc()).neg() }, undefined);
+const REMAINDER = binaryRule({ x: (g) => g, y: (g, x, y) => g.mul(floorDivide(x, y)).neg() }, undefined);
 
 /**
  * Runs a broadcasting binary kernel on operands of one dtype (see `operands`); the result has no
@@ -64,10 +151,7 @@ function broadcastInt(t: Tensor, shape: Shape): Int32Array {
 export const add = primitive('add', { kind: 'binary' }, function (a: TensorLike, b: TensorLike): Tensor {
   const [x, y] = operands('add', a, b);
   const { data, shape } = binaryForward('add', 'add', x, y);
-  return makeOutput('add', data, shape, [x, y], (g) => [
-    x.requiresGrad ? g : null,
-    y.requiresGrad ? g : null,
-  ], READS_NOTHING);
+  return binaryOutput('add', data, shape, x, y, ADD);
 });
 
 /**
@@ -79,10 +163,7 @@ export const add = primitive('add', { kind: 'binary' }, function (a: TensorLike,
 export const sub = primitive('sub', { kind: 'binary' }, function (a: TensorLike, b: TensorLike): Tensor {
   const [x, y] = operands('sub', a, b);
   const { data, shape } = binaryForward('sub', 'sub', x, y);
-  return makeOutput('sub', data, shape, [x, y], (g) => [
-    x.requiresGrad ? g : null,
-    y.requiresGrad ? g.neg() : null,
-  ], READS_NOTHING);
+  return binaryOutput('sub', data, shape, x, y, SUB);
 });
 
 /**
@@ -94,10 +175,7 @@ export const sub = primitive('sub', { kind: 'binary' }, function (a: TensorLike,
 export const mul = primitive('mul', { kind: 'binary' }, function (a: TensorLike, b: TensorLike): Tensor {
   const [x, y] = operands('mul', a, b);
   const { data, shape } = binaryForward('mul', 'mul', x, y);
-  return makeOutput('mul', data, shape, [x, y], (g) => [
-    x.requiresGrad ? g.mul(y) : null,
-    y.requiresGrad ? g.mul(x) : null,
-  ], READS_OTHER);
+  return binaryOutput('mul', data, shape, x, y, MUL);
 });
 
 /**
@@ -109,11 +187,7 @@ export const mul = primitive('mul', { kind: 'binary' }, function (a: TensorLike,
 export const div = primitive('div', { kind: 'binary' }, function (a: TensorLike, b: TensorLike): Tensor {
   const [x, y] = floatOperands('div', a, b);
   const { data, shape } = binaryForward('div', 'div', x, y);
-  return makeOutput('div', data, shape, [x, y], (g, out) => [
-    x.requiresGrad ? g.div(y) : null,
-    // d(x/y)/dy = -(x/y)/y
-    y.requiresGrad ? g.mul(out).div(y).neg() : null,
-  ], READS_DIV);
+  return binaryOutput('div', data, shape, x, y, DIV);
 });
 
 /**
@@ -132,31 +206,16 @@ export const pow = primitive('pow', { kind: 'binary' }, function (a: TensorLike,
       // x⁰ is constant: zeros, as PyTorch, not g·0 (which is NaN where g is ±Inf or NaN).
       x.requiresGrad ? (p === 0 ? zerosLike(x) : g.mul(x.pow(p - 1).mul(p))) : null,
       null,
-    ], READS_BASE);
+    ], POW_NUMBER);
   }
-  return makeOutput('pow', data, shape, [x, y], (g, out) => [
-    // Where b = 0 the base gradient is 0, not 0·0^(-1) = NaN at a = 0 (PyTorch's rule, and the number path's).
-    x.requiresGrad ? where(y.eq(0), 0, g.mul(y).mul(x.pow(y.sub(1)))) : null,
-    y.requiresGrad ? g.mul(where(x.eq(0).mul(y.ge(0)), 0, out.mul(x.log()))) : null,
-  ], READS_POW);
+  return binaryOutput('pow', data, shape, x, y, POW);
 });
 
-/**
- * Gradient routing for maximum/minimum (PyTorch's rule): each side gets the whole gradient
- * unless it strictly loses, half on a tie. Where an operand is NaN neither side loses or ties,
- * so both get it, as in PyTorch.
- */
+/** maximum or minimum, its gradient routed as `extremumRule` says. */
 function extremum(op: 'maximum' | 'minimum', a: TensorLike, b: TensorLike): Tensor {
   const [x, y] = operands(op, a, b);
   const { data, shape } = binaryForward(op, op, x, y);
-  return makeOutput(op, data, shape, [x, y], (g) => {
-    const [xLoses, yLoses] = op === 'maximum' ? [x.lt(y), x.gt(y)] : [x.gt(y), x.lt(y)];
-    const shared = where(x.eq(y), g.mul(0.5), g);
-    return [
-      x.requiresGrad ? where(xLoses, 0, shared) : null,
-      y.requiresGrad ? where(yLoses, 0, shared) : null,
-    ];
-  }, READS_BOTH);
+  return binaryOutput(op, data, shape, x, y, op === 'maximum' ? MAXIMUM : MINIMUM);
 }
 
 /**
@@ -170,10 +229,7 @@ function extremum(op: 'maximum' | 'minimum', a: TensorLike, b: TensorLike): Tens
 export const atan2 = primitive('atan2', { kind: 'binary' }, function (a: TensorLike, b: TensorLike): Tensor {
   const [x, y] = floatOperands('atan2', a, b);
   const { data, shape } = binaryForward('atan2', 'atan2', x, y);
-  return makeOutput('atan2', data, shape, [x, y], (g) => {
-    const r = x.square().add(y.square()).reciprocal();
-    return [x.requiresGrad ? g.mul(y).mul(r) : null, y.requiresGrad ? g.mul(x.neg()).mul(r) : null];
-  }, READS_BOTH);
+  return binaryOutput('atan2', data, shape, x, y, ATAN2);
 });
 
 /**
@@ -187,10 +243,7 @@ export const atan2 = primitive('atan2', { kind: 'binary' }, function (a: TensorL
 export const hypot = primitive('hypot', { kind: 'binary' }, function (a: TensorLike, b: TensorLike): Tensor {
   const [x, y] = floatOperands('hypot', a, b);
   const { data, shape } = binaryForward('hypot', 'hypot', x, y);
-  return makeOutput('hypot', data, shape, [x, y], (g, h) => [
-    x.requiresGrad ? g.mul(x).div(h) : null,
-    y.requiresGrad ? g.mul(y).div(h) : null,
-  ]);
+  return binaryOutput('hypot', data, shape, x, y, HYPOT);
 });
 
 /**
@@ -204,10 +257,7 @@ export const hypot = primitive('hypot', { kind: 'binary' }, function (a: TensorL
 export const logaddexp = primitive('logaddexp', { kind: 'binary' }, function (a: TensorLike, b: TensorLike): Tensor {
   const [x, y] = floatOperands('logaddexp', a, b);
   const { data, shape } = binaryForward('logaddexp', 'logaddexp', x, y);
-  return makeOutput('logaddexp', data, shape, [x, y], (g) => [
-    x.requiresGrad ? g.div(y.sub(x).exp().add(1)) : null,
-    y.requiresGrad ? g.div(x.sub(y).exp().add(1)) : null,
-  ]);
+  return binaryOutput('logaddexp', data, shape, x, y, LOGADDEXP);
 });
 
 /**
@@ -221,10 +271,7 @@ export const logaddexp = primitive('logaddexp', { kind: 'binary' }, function (a:
 export const xlogy = primitive('xlogy', { kind: 'binary' }, function (a: TensorLike, b: TensorLike): Tensor {
   const [x, y] = floatOperands('xlogy', a, b);
   const { data, shape } = binaryForward('xlogy', 'xlogy', x, y);
-  return makeOutput('xlogy', data, shape, [x, y], (g) => [
-    x.requiresGrad ? where(x.eq(0).mul(y.le(0)), 0, xlogy(g, y)) : null,
-    y.requiresGrad ? g.mul(x).div(y) : null,
-  ]);
+  return binaryOutput('xlogy', data, shape, x, y, XLOGY);
 });
 
 /**
@@ -238,10 +285,7 @@ export const xlogy = primitive('xlogy', { kind: 'binary' }, function (a: TensorL
 export const copysign = primitive('copysign', { kind: 'binary' }, function (a: TensorLike, b: TensorLike): Tensor {
   const [x, y] = floatOperands('copysign', a, b);
   const { data, shape } = binaryForward('copysign', 'copysign', x, y);
-  return makeOutput('copysign', data, shape, [x, y], (g, out) => [
-    x.requiresGrad ? g.mul(where(x.eq(0), 0, out.div(x))) : null,
-    y.requiresGrad ? zerosLike(g) : null,
-  ]);
+  return binaryOutput('copysign', data, shape, x, y, COPYSIGN);
 });
 
 /**
@@ -254,10 +298,7 @@ export const copysign = primitive('copysign', { kind: 'binary' }, function (a: T
 export const fmod = primitive('fmod', { kind: 'binary' }, function (a: TensorLike, b: TensorLike): Tensor {
   const [x, y] = operands('fmod', a, b);
   const { data, shape } = binaryForward('fmod', 'fmod', x, y);
-  return makeOutput('fmod', data, shape, [x, y], (g) => [
-    x.requiresGrad ? g : null,
-    y.requiresGrad ? g.mul(x.div(y).trunc()).neg() : null,
-  ]);
+  return binaryOutput('fmod', data, shape, x, y, FMOD);
 });
 
 /**
@@ -281,10 +322,7 @@ function floorDivide(x: Tensor, y: Tensor): Tensor {
 export const remainder = primitive('remainder', { kind: 'binary' }, function (a: TensorLike, b: TensorLike): Tensor {
   const [x, y] = operands('remainder', a, b);
   const { data, shape } = binaryForward('remainder', 'remainder', x, y);
-  return makeOutput('remainder', data, shape, [x, y], (g) => [
-    x.requiresGrad ? g : null,
-    y.requiresGrad ? g.mul(floorDivide(x, y)).neg() : null,
-  ]);
+  return binaryOutput('remainder', data, shape, x, y, REMAINDER);
 });
 
 /**

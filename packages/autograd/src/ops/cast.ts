@@ -36,5 +36,5 @@ export const toDtype = primitive('toDtype', { kind: 'unary' }, function (input: 
   }
   if (!isFloatDType(dtype) || !isFloatDType(x.dtype)) return constant(out, x.shape);
   const from = x.dtype;
-  return makeOutput('toDtype', out, x.shape, [x], (g) => [toDtype(g, from)], { saves: [[]] });
+  return makeOutput('toDtype', out, x.shape, [x], (g) => [toDtype(g, from)], { saves: [[]], jvp: ([t]) => toDtype(t!, dtype) });
 });

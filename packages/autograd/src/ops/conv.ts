@@ -6,7 +6,8 @@ import { addChannelBias, col2im, convDirect, fromGroupRows, im2col, toGroupRows,
 import { expectFloat, floatInput, makeOutput, type FloatTensor, type Tensor } from '../tensor.js';
 import { checkSameDType } from './operands.js';
 import { sum } from './reduce.js';
-import { reshape } from './shape.js';
+import { expand, reshape } from './shape.js';
+import type { JvpRule } from '../engine/forward.js';
 import { primitive } from '../engine/dispatch.js';
 
 /** A convolution's geometry and its group count: what the three convolution ops share. */
@@ -46,7 +47,22 @@ function convForward(x: FloatTensor, w: FloatTensor, b: FloatTensor | null, s: C
     const grads = [x.requiresGrad ? convAdjoint(gf, w, null, s) : null, w.requiresGrad ? convWeightGrad(x, gf, s, col) : null];
     if (b !== null) grads.push(b.requiresGrad ? sum(g, [0, 2, 3]) : null);
     return grads;
-  }, { saves: [[1], [0], []] });
+  }, { saves: [[1], [0], []], jvp: bilinearJvp((xt, wt) => convForward(xt, wt, null, s)) });
+}
+
+/**
+ * The JVP of a map bilinear in its operands (a, b) plus an optional per-channel bias on axis 1:
+ * ȧ∘b + a∘ḃ + ḃias, each term where that input has a tangent.
+ */
+function bilinearJvp(apply: (a: FloatTensor, b: FloatTensor) => Tensor): JvpRule {
+  return ([ta, tb, tbias], out, [a, b]) => {
+    const terms: Tensor[] = [];
+    if (ta !== null && ta !== undefined) terms.push(apply(expectFloat(out.gradFn?.op ?? 'conv', ta), b as FloatTensor));
+    if (tb !== null && tb !== undefined) terms.push(apply(a as FloatTensor, expectFloat(out.gradFn?.op ?? 'conv', tb)));
+    if (tbias !== null && tbias !== undefined) terms.push(reshape(tbias, [1, tbias.size, 1, 1]));
+    const total = terms.reduce((acc, t) => acc.add(t));
+    return total.size === out.size ? reshape(total, out.shape) : expand(total, out.shape);
+  };
 }
 
 /**
@@ -72,7 +88,7 @@ function convAdjoint(u: FloatTensor, w: FloatTensor, b: FloatTensor | null, s: C
     const grads = [u.requiresGrad ? convForward(gf, w, null, s) : null, w.requiresGrad ? convWeightGrad(gf, u, s) : null];
     if (b !== null) grads.push(b.requiresGrad ? sum(g, [0, 2, 3]) : null);
     return grads;
-  }, { saves: [[1], [0], []] });
+  }, { saves: [[1], [0], []], jvp: bilinearJvp((ut, wt) => convAdjoint(ut, wt, null, s)) });
 }
 
 /**
@@ -98,7 +114,7 @@ function convWeightGrad(x: FloatTensor, u: FloatTensor, s: ConvSpec, xCol?: Floa
   return makeOutput('convWeightGrad', dw, shape, [x, u], (g) => {
     const gf = expectFloat('convWeightGrad', g);
     return [x.requiresGrad ? convAdjoint(u, gf, null, s) : null, u.requiresGrad ? convForward(x, gf, null, s) : null];
-  }, { saves: [[1], [0]] });
+  }, { saves: [[1], [0]], jvp: bilinearJvp((xt, ut) => convWeightGrad(xt, ut, s)) });
 }
 
 /** A size per spatial axis, or one number for all of them. */
@@ -317,7 +333,7 @@ function unfoldOp(x: FloatTensor, s: ConvSpec): Tensor {
   const shape = [n, ck, p];
   const out = allocate(x.dtype, n * ck * p, 'unfold', shape);
   fromGroupRows(rows, n, 1, ck, p, null, out);
-  return makeOutput('unfold', out, shape, [x], (g) => [foldOp(expectFloat('unfold', g), c, s)], { saves: [[]] });
+  return makeOutput('unfold', out, shape, [x], (g) => [foldOp(expectFloat('unfold', g), c, s)], { saves: [[]], jvp: ([t]) => unfoldOp(expectFloat('unfold', t!), s) });
 }
 
 /** col2im as an op: u [n, c·kh·kw, blocks] summed back into [n, c, h, w]; its VJP is `unfoldOp`. */
@@ -328,7 +344,7 @@ function foldOp(u: FloatTensor, c: number, s: ConvSpec): Tensor {
   const shape = [n, c, s.h, s.w];
   const x = allocate(u.dtype, n * c * s.h * s.w, 'fold', shape);
   col2im(rows, n, 1, c, s, x);
-  return makeOutput('fold', x, shape, [u], (g) => [unfoldOp(expectFloat('fold', g), s)], { saves: [[]] });
+  return makeOutput('fold', x, shape, [u], (g) => [unfoldOp(expectFloat('fold', g), s)], { saves: [[]], jvp: ([t]) => foldOp(expectFloat('fold', t!), c, s) });
 }
 
 /** Options of `unfold` and `fold` (PyTorch's defaults: dilation 1, padding 0, stride 1). */

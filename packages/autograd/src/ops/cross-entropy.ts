@@ -67,7 +67,24 @@ export const crossEntropy = primitive('crossEntropy', { kind: 'other', rule: 'cr
     const dLogits = x.requiresGrad ? logitsGrad(x, g, target) : null;
     if (probs === null) return [dLogits];
     return [dLogits, probs.requiresGrad ? probsGrad(x, g, target) : null];
-  }, { saves: probs === null ? [[0]] : [[0, 1], [0]] });
+  }, {
+    saves: probs === null ? [[0]] : [[0, 1], [0]],
+    // Per row: Σ_j ẋ_j·(s_j·Σp - p_j) - Σ_j ṗ_j·logSoftmax(x)_j, then reduced as the losses are.
+    jvp: ([tx, tp]) => {
+      let perRow: Tensor | null = null;
+      if (tx !== null && tx !== undefined) {
+        const p = probs ?? constant(oneHot(labels!, rows, classes, x.dtype), x.shape);
+        const s = softmax(x, 1);
+        perRow = tx.mul(probs === null ? s.sub(p) : s.mul(sum(probs, 1, true)).sub(p)).sum(1);
+      }
+      if (tp !== null && tp !== undefined) {
+        const term = tp.mul(logSoftmax(x, 1)).sum(1).neg();
+        perRow = perRow === null ? term : perRow.add(term);
+      }
+      const rowsTangent = perRow!;
+      return reduction === 'none' ? rowsTangent : reduction === 'sum' ? rowsTangent.sum() : rowsTangent.sum().div(rows);
+    },
+  });
 });
 
 /** What the gradient ops need of the forward: the target and each row's shift and log-sum. */
@@ -120,7 +137,26 @@ function logitsGrad(x: FloatTensor, g: Tensor, t: Target): Tensor {
     // d/dp_k: c·(Σ_j u_j s_j - u_k).
     return [dx2, dg, t.probs.requiresGrad ? us.sub(u).mul(c) : null];
     // Every gradient here reads x, g and the target probabilities.
-  }, { saves: t.probs === null ? [[0, 1], [0, 1]] : [[0, 1, 2], [0, 1, 2], [0, 1, 2]] });
+  }, {
+    saves: t.probs === null ? [[0, 1], [0, 1]] : [[0, 1, 2], [0, 1, 2], [0, 1, 2]],
+    // d[c·(s·Σp - p)] = ċ·(s·Σp - p) + c·(Σp·ṡ + s·Σṗ - ṗ), with ṡ = s ⊙ (ẋ - Σ_j s_j ẋ_j).
+    jvp: ([tx, tg, tp]) => {
+      const s = softmax(x, 1);
+      const c = scaleTensor(g, rows, t.reduction);
+      const total = t.probs === null ? null : sum(t.probs, 1, true);
+      const terms: Tensor[] = [];
+      if (tg !== null && tg !== undefined) {
+        const p = t.probs ?? constant(oneHot(t.labels!, rows, classes, x.dtype), x.shape);
+        terms.push(scaleTensor(tg, rows, t.reduction).mul((total === null ? s : s.mul(total)).sub(p)));
+      }
+      if (tx !== null && tx !== undefined) {
+        const ds = s.mul(tx.sub(tx.mul(s).sum(1, true)));
+        terms.push(c.mul(total === null ? ds : ds.mul(total)));
+      }
+      if (tp !== null && tp !== undefined) terms.push(c.mul(s.mul(tp.sum(1, true)).sub(tp)));
+      return terms.reduce((a, b) => a.add(b));
+    },
+  });
 }
 
 /**
@@ -140,7 +176,19 @@ function probsGrad(x: FloatTensor, g: Tensor, t: Target): Tensor {
       x.requiresGrad ? softmax(x, 1).mul(u.sum(1, true)).sub(u).mul(c) : null,
       g.requiresGrad ? scaleAdjoint(u.mul(logSoftmax(x, 1)).sum(1, true).neg(), rows, t.reduction) : null,
     ];
-  }, { saves: [[0, 1], [0]] });
+  }, {
+    saves: [[0, 1], [0]],
+    // d[-c·logSoftmax(x)] = -ċ·logSoftmax(x) - c·(ẋ - Σ_j s_j ẋ_j).
+    jvp: ([tx, tg]) => {
+      const terms: Tensor[] = [];
+      if (tg !== null && tg !== undefined) terms.push(scaleTensor(tg, rows, t.reduction).mul(logSoftmax(x, 1)).neg());
+      if (tx !== null && tx !== undefined) {
+        const c = scaleTensor(g, rows, t.reduction);
+        terms.push(c.mul(tx.sub(tx.mul(softmax(x, 1)).sum(1, true))).neg());
+      }
+      return terms.reduce((a, b) => a.add(b));
+    },
+  });
 }
 
 /** One-hot rows of class labels. */

@@ -97,7 +97,7 @@ export const gather = primitive('gather', { kind: 'layout', rule: 'gather' }, fu
 export function gatherIndexed(x: Tensor, idx: AxisIndex): Tensor {
   const out = allocate(x.dtype, idx.values.length, 'gather', idx.shape);
   gatherAlong(x.data, kernelShape(x.shape), idx.axis, idx.values, kernelShape(idx.shape), out);
-  return makeOutput('gather', out, idx.shape, [x], (g) => [scatterAddInto(expectFloat('gather', g), x.shape, idx)], { saves: [[]] });
+  return makeOutput('gather', out, idx.shape, [x], (g) => [scatterAddInto(expectFloat('gather', g), x.shape, idx)], { saves: [[]], jvp: ([t]) => gatherIndexed(t!, idx) });
 }
 
 /**
@@ -107,5 +107,5 @@ export function gatherIndexed(x: Tensor, idx: AxisIndex): Tensor {
 export function scatterAddInto(g: FloatTensor, shape: readonly number[], idx: AxisIndex): Tensor {
   const out = allocate(g.dtype, shape.reduce((a, b) => a * b, 1), 'scatterAdd', shape);
   scatterAlong(out, kernelShape(shape), idx.axis, idx.values, kernelShape(idx.shape), g.data, 'add');
-  return makeOutput('scatterAdd', out, shape, [g], (gg) => [gatherIndexed(gg, idx)], { saves: [[]] });
+  return makeOutput('scatterAdd', out, shape, [g], (gg) => [gatherIndexed(gg, idx)], { saves: [[]], jvp: ([t]) => scatterAddInto(expectFloat('scatterAdd', t!), shape, idx) });
 }

@@ -9,12 +9,12 @@ import { expectFloat, makeOutput, type Tensor } from '../tensor.js';
  * repeatInterleave, strided slices, tril, diagonal...): element i of the result, of `shape`,
  * is element map[i] of x's flat data, or `fill` (a constant) where map[i] < 0. Its VJP adds each gradient
  * element back to the element it came from; that scatter's own VJP is this take again, so
- * gradients of any order stay on the graph.
+ * gradients of any order stay on the graph. Both are linear: a tangent moves as the values do.
  */
 export function takeByMap(op: string, x: Tensor, map: Int32Array, shape: Shape, fill = 0): Tensor {
   const out = allocate(x.dtype, map.length, op, shape);
   takeFlat(x.data, map, fill, out);
-  return makeOutput(op, out, shape, [x], (g) => [scatterByMap(op, g, map, x.shape)], { saves: [[]] });
+  return makeOutput(op, out, shape, [x], (g) => [scatterByMap(op, g, map, x.shape)], { saves: [[]], jvp: ([t]) => takeByMap(op, t!, map, shape) });
 }
 
 /**
@@ -33,5 +33,5 @@ function scatterByMap(op: string, grad: Tensor, map: Int32Array, shape: Shape): 
   const g = expectFloat(op, grad);
   const out = allocate(g.dtype, sizeOf(shape), op, shape);
   scatterAddFlat(g.data, map, out);
-  return makeOutput(`${op}Backward`, out, shape, [g], (gg) => [takeByMap(op, gg, map, g.shape)], { saves: [[]] });
+  return makeOutput(`${op}Backward`, out, shape, [g], (gg) => [takeByMap(op, gg, map, g.shape)], { saves: [[]], jvp: ([t]) => scatterByMap(op, t!, map, shape) });
 }

@@ -6,7 +6,8 @@ import { broadcastCopy } from '../kernels/layout.js';
 import { constant, expectFloat, expectTensor, makeOutput, scalarTensor, Tensor, type FloatTensor, type NestedArray } from '../tensor.js';
 import { tensor, type NestedBooleans } from '../creation.js';
 import { isGradEnabled } from '../engine/grad-mode.js';
-import { axisIndex, gatherIndexed, kernelShape, toIndex, type AxisIndex } from './gather.js';
+import { forwardActive } from '../engine/forward.js';
+import { axisIndex, gatherIndexed, kernelShape, scatterAddInto, toIndex, type AxisIndex } from './gather.js';
 import { reshape, slice } from './shape.js';
 import { where } from './where.js';
 import { toDtype } from './cast.js';
@@ -92,7 +93,13 @@ function scatterAddIndexed(x: Tensor, idx: AxisIndex, src: Tensor): Tensor {
   const out = allocate(x.dtype, x.size, 'scatterAdd', x.shape);
   out.set(x.data);
   scatterAlong(out, kernelShape(x.shape), idx.axis, idx.values, kernelShape(idx.shape), src.data, x.dtype === 'bool' ? 'or' : 'add');
-  return makeOutput('scatterAdd', out, x.shape, [x, src], (g) => [g, src.requiresGrad ? gatherIndexed(g, idx) : null], { saves: [[], []] });
+  return makeOutput('scatterAdd', out, x.shape, [x, src], (g) => [g, src.requiresGrad ? gatherIndexed(g, idx) : null], {
+    saves: [[], []],
+    jvp: ([tx, ts]) => {
+      const placed = ts === null || ts === undefined ? null : scatterAddInto(expectFloat('scatterAdd', ts), x.shape, idx);
+      return placed === null ? tx! : tx === null || tx === undefined ? placed : tx.add(placed);
+    },
+  });
 }
 
 /**
@@ -132,10 +139,11 @@ export const scatter = primitive('scatter', { kind: 'other', rule: 'none' }, fun
       throw new ArgumentError("scatter: reduce 'multiply' has no gradient (as in PyTorch); call it under noGrad() or on tensors that do not require grad");
     }
     scatterAlong(out, shape, idx.axis, idx.values, indexShape, s.data, 'multiply');
-    return constant(out, x.shape);
+    // No JVP either: through makeOutput while a jvp runs, so a tangent reaching it is an error naming it.
+    return forwardActive() ? makeOutput("scatter (reduce 'multiply')", out, x.shape, [x, s], () => [null, null]) : constant(out, x.shape);
   }
   scatterAlong(out, shape, idx.axis, idx.values, indexShape, s.data, 'set');
-  if (!isGradEnabled() || !(x.requiresGrad || s.requiresGrad)) return constant(out, x.shape);
+  if (!forwardActive() && (!isGradEnabled() || !(x.requiresGrad || s.requiresGrad))) return constant(out, x.shape);
   // Which element of src each place was last written by (-1: never): the places x's gradient
   // skips, and the one element of src per place that reaches the output.
   const writer = new Int32Array(x.size).fill(-1);
@@ -152,7 +160,16 @@ export const scatter = primitive('scatter', { kind: 'other', rule: 'none' }, fun
   return makeOutput('scatter', out, x.shape, [x, s], (g) => [
     x.requiresGrad ? where(overwritten, 0, g) : null,
     s.requiresGrad ? where(kept, gatherIndexed(g, idx), 0) : null,
-  ], { saves: [[], []] });
+  ], {
+    saves: [[], []],
+    // x's tangent where not overwritten, plus each place's winning src tangent.
+    jvp: ([tx, ts]) => {
+      const terms: Tensor[] = [];
+      if (tx !== null && tx !== undefined) terms.push(where(overwritten, 0, tx));
+      if (ts !== null && ts !== undefined) terms.push(scatterAddInto(expectFloat('scatter', where(kept, ts, 0)), x.shape, idx));
+      return terms.reduce((a, b) => a.add(b));
+    },
+  });
 });
 
 /** A checked index of one axis for indexSelect and indexAdd: a 0-d or 1-D index. */
@@ -189,7 +206,7 @@ function indexSelectRaw(x: Tensor, ax: number, values: Int32Array, shape: readon
   const [outer, n, inner] = around(x.shape, ax);
   const out = allocate(x.dtype, outer * values.length * inner, op, shape);
   indexSelectRows(x.data, n, values, outer, inner, out);
-  return makeOutput(op, out, shape, [x], (g) => [placeRows(expectFloat(op, g), x.shape, ax, values)], { saves: [[]] });
+  return makeOutput(op, out, shape, [x], (g) => [placeRows(expectFloat(op, g), x.shape, ax, values)], { saves: [[]], jvp: ([t]) => indexSelectRaw(t!, ax, values, shape, op) });
 }
 
 /**
@@ -200,7 +217,7 @@ function placeRows(g: FloatTensor, shape: readonly number[], ax: number, values:
   const [outer, n, inner] = around(shape, ax);
   const out = allocate(g.dtype, sizeOf(shape), 'indexAdd', shape);
   indexAddRows(out, n, values, g.data, outer, inner, 1, 'add');
-  return makeOutput('indexAdd', out, shape, [g], (gg) => [indexSelectRaw(gg, ax, values, g.shape)], { saves: [[]] });
+  return makeOutput('indexAdd', out, shape, [g], (gg) => [indexSelectRaw(gg, ax, values, g.shape)], { saves: [[]], jvp: ([t]) => placeRows(expectFloat('indexAdd', t!), shape, ax, values) });
 }
 
 /**
@@ -237,7 +254,14 @@ function indexAddRaw(x: Tensor, ax: number, values: Int32Array, src: Tensor, alp
     if (!src.requiresGrad) return [g, null];
     const back = indexSelectRaw(g, ax, values, src.shape);
     return [g, alpha === 1 ? back : back.mul(alpha)];
-  }, { saves: [[], []] });
+  }, {
+    saves: [[], []],
+    jvp: ([tx, ts]) => {
+      if (ts === null || ts === undefined) return tx!;
+      const placed = placeRows(expectFloat('indexAdd', alpha === 1 ? ts : ts.mul(alpha)), x.shape, ax, values);
+      return tx === null || tx === undefined ? placed : tx.add(placed);
+    },
+  });
 }
 
 /**
@@ -276,15 +300,24 @@ export const embedding = primitive('embedding', { kind: 'layout', rule: 'embeddi
   const out = allocate(w.dtype, values.length * dim, 'embedding', shape);
   indexSelectRows(w.data, n, values, 1, dim, out);
   return makeOutput('embedding', out, shape, [w], (g) => {
-    let rows = reshape(g, [values.length, dim]);
-    if (pad >= 0) {
-      const keep = allocate('bool', values.length);
-      for (let k = 0; k < keep.length; k++) keep[k] = values[k] === pad ? 0 : 1;
-      rows = where(constant(keep, [values.length, 1]), rows, 0);
-    }
-    return [placeRows(expectFloat('embedding', rows), w.shape, 0, values)];
-  }, { saves: [[]] });
+    const rows = reshape(g, [values.length, dim]);
+    return [placeRows(expectFloat('embedding', pad >= 0 ? where(notPadding(values, pad), rows, 0) : rows), w.shape, 0, values)];
+  }, {
+    saves: [[]],
+    // The rows' tangents, none at the padding index, as its gradient.
+    jvp: ([t]) => {
+      const rows = indexSelectRaw(t!, 0, values, [values.length, dim], 'embedding');
+      return reshape(pad >= 0 ? where(notPadding(values, pad), rows, 0) : rows, shape);
+    },
+  });
 });
+
+/** [values.length, 1]: false at the lookups of the padding row, whose gradient and tangent are zero. */
+function notPadding(values: Int32Array, pad: number): Tensor {
+  const keep = allocate('bool', values.length);
+  for (let k = 0; k < keep.length; k++) keep[k] = values[k] === pad ? 0 : 1;
+  return constant(keep, [values.length, 1]);
+}
 
 /** A bool mask argument, as PyTorch's masked ops require. */
 function expectMask(op: string, mask: unknown): Tensor {

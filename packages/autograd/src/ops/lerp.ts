@@ -1,7 +1,7 @@
 import { ShapeError } from '../errors.js';
-import { broadcastShapes, formatShape } from '../shape.js';
+import { broadcastShapes, formatShape, shapesEqual } from '../shape.js';
 import { noGrad } from '../engine/grad-mode.js';
-import { expectTensor, makeOutput, scalarTensor, type FloatTensor, type Tensor, type TensorLike } from '../tensor.js';
+import { expectTensor, makeOutput, scalarTensor, type FloatTensor, type OutputOptions, type Tensor, type TensorLike } from '../tensor.js';
 import { promoteAll } from './operands.js';
 import { where } from './where.js';
 import { primitive } from '../engine/dispatch.js';
@@ -28,13 +28,28 @@ export const lerp = primitive('lerp', { kind: 'elementwise' }, function (start: 
     throw new ShapeError(`lerp: input ${formatShape(a.shape)}, end ${formatShape(b.shape)} and weight ${formatShape(w.shape)} cannot be broadcast together`);
   }
   // where() allocates its result, so the data below is this op's own.
+  // On detached operands: these ops' tangents would be thrown away with their graph.
   const data = noGrad(() => {
-    const diff = b.sub(a);
-    return where(w.lt(0.5), a.add(w.mul(diff)), b.sub(diff.mul(w.neg().add(1)))).expand(shape).data;
+    const [a0, b0, w1] = [a.detach(), b.detach(), w.detach()];
+    const diff = b0.sub(a0);
+    return where(w1.lt(0.5), a0.add(w1.mul(diff)), b0.sub(diff.mul(w1.neg().add(1)))).expand(shape).data;
   });
   return makeOutput('lerp', data, shape, [a, b, w], (g) => [
     a.requiresGrad ? g.mul(w.neg().add(1)) : null,
     b.requiresGrad ? g.mul(w) : null,
     w.requiresGrad ? g.mul(b.sub(a)) : null,
-  ], { saves: [[2], [2], [0, 1]] });
+  ], LERP);
 });
+
+/** What the VJP reads, and the JVP ȧ·(1 - w) + ḃ·w + ẇ·(b - a), broadcast to the output. */
+const LERP: OutputOptions = {
+  saves: [[2], [2], [0, 1]],
+  jvp: ([ta, tb, tw], out, [a, b, w]) => {
+    const terms: Tensor[] = [];
+    if (ta !== null && ta !== undefined) terms.push(ta.mul(w!.neg().add(1)));
+    if (tb !== null && tb !== undefined) terms.push(tb.mul(w!));
+    if (tw !== null && tw !== undefined) terms.push(tw.mul(b!.sub(a!)));
+    const sum = terms.reduce((acc, t) => acc.add(t));
+    return shapesEqual(sum.shape, out.shape) ? sum : sum.expand(out.shape);
+  },
+};

@@ -24,7 +24,7 @@ import {
   triangularSolveInPlace,
 } from '../kernels/linalg.js';
 import { constant, expectFloat, expectTensor, makeOutput, type FloatTensor, type Tensor } from '../tensor.js';
-import { eye, zeros } from '../creation.js';
+import { eye, onesLike, zeros } from '../creation.js';
 import { checkSameDType } from './operands.js';
 import { concat, reshape, slice, transpose, unsqueeze } from './shape.js';
 import { matmul } from './matmul.js';
@@ -142,6 +142,7 @@ function multiOutput(
   parts: readonly { shape: Shape; data: FloatArray }[],
   inputs: readonly Tensor[],
   vjp: (grads: Tensor[], outputs: Tensor[]) => (Tensor | null)[],
+  jvp: (tangent: Tensor, outputs: Tensor[]) => Tensor[],
 ): Tensor[] {
   const count = sizeOf(batch);
   const sizes = parts.map((p) => sizeOf(p.shape));
@@ -162,8 +163,31 @@ function multiOutput(
   }
   const unpack = (t: Tensor): Tensor[] =>
     parts.map((p, i) => reshape(slice(t, -1, offsets[i]!, offsets[i]! + sizes[i]!), [...batch, ...p.shape]));
-  const packed = makeOutput(op, data, [...batch, total], inputs, (g, out) => vjp(unpack(g), unpack(out)), { saves: inputs.map(() => ['output']) });
+  // The results' tangents (from the one input's) packed as the results are.
+  const pack = (ts: Tensor[]): Tensor => concat(ts.map((t, i) => reshape(t, [...batch, sizes[i]!])), -1);
+  const packed = makeOutput(op, data, [...batch, total], inputs, (g, out) => vjp(unpack(g), unpack(out)), {
+    saves: inputs.map(() => ['output']),
+    jvp: ([t], out) => pack(jvp(t!, unpack(out))),
+  });
   return unpack(packed);
+}
+
+/** Ḃ - Ṫ·X, the right-hand side a solve's tangent solves for (Ḃ or Ṫ possibly absent). */
+function differenceRhs(tb: Tensor | null | undefined, tt: Tensor | null | undefined, x: Tensor): Tensor {
+  const moved = tt === null || tt === undefined ? null : matmul(tt, x);
+  if (tb === null || tb === undefined) return moved!.neg();
+  return moved === null ? tb : tb.sub(moved);
+}
+
+/** The diagonals [..., n] of square matrices [..., n, n]; differentiable. */
+function diagonalOf(x: Tensor): Tensor {
+  const n = x.shape[x.ndim - 1]!;
+  return x.mul(eye(n, n, { dtype: x.dtype })).sum(-1);
+}
+
+/** (X + Xᵀ)/2: the tangent a symmetric matrix function sees, as its symmetric gradient assumes. */
+function symmetric(x: Tensor): Tensor {
+  return x.add(mT(x)).mul(0.5);
 }
 
 function singularError(op: string, x: Tensor, batch: Shape, index: number, detail: string): LinAlgError {
@@ -205,7 +229,11 @@ function solveCore(op: string, a: Tensor, b: Tensor): Tensor {
   return makeOutput(op, out, [...batch, n, k], [a, b], (g, result) => {
     const gb = solveCore(op, mT(a), g);
     return [a.requiresGrad ? matmul(gb, mT(result)).neg() : null, b.requiresGrad ? gb : null];
-  }, { saves: [[0, 'output'], [0]] });
+  }, {
+    saves: [[0, 'output'], [0]],
+    // Ẋ = A⁻¹·(Ḃ - Ȧ·X).
+    jvp: ([ta, tb], result) => solveCore(op, a, differenceRhs(tb, ta, result)),
+  });
 }
 
 /**
@@ -294,10 +322,13 @@ export const det = primitive('det', { kind: 'other', rule: 'matrix' }, function 
   const { batch, det: d } = luDeterminants(A);
   const out = allocate(A.dtype, d.length);
   out.set(d);
-  return makeOutput('det', out, batch, [A], (g, result) => {
-    if (result.data.every((v) => v !== 0)) return [unsqueeze(unsqueeze(g.mul(result), -1), -1).mul(inverseTranspose('det', A))];
-    return [adjugateTranspose(A, g)];
-  }, { saves: [[0, 'output']] });
+  const gradient = (g: Tensor, result: Tensor): Tensor =>
+    result.data.every((v) => v !== 0) ? unsqueeze(unsqueeze(g.mul(result), -1), -1).mul(inverseTranspose('det', A)) : adjugateTranspose(A, g);
+  return makeOutput('det', out, batch, [A], (g, result) => [gradient(g, result)], {
+    saves: [[0, 'output']],
+    // Σ_ij ∂det/∂A_ij·Ȧ_ij: det·tr(A⁻¹·Ȧ), or tr(adj(A)·Ȧ) at a singular matrix.
+    jvp: ([t], result) => gradient(onesLike(result), result).mul(t!).sum([-2, -1]),
+  });
 });
 
 /** g·adj(A)ᵀ from the SVD A = U·diag(σ)·Vh, defined at singular A: U·diag(g·det(U·Vh)·Π_{j≠i} σ_j)·Vh. */
@@ -338,7 +369,11 @@ export const slogdet = primitive('slogdet', { kind: 'other', rule: 'matrix' }, f
   l.set(logAbs);
   const logabsdet = makeOutput('slogdet', l, batch, [A], (g) => [
     unsqueeze(unsqueeze(g, -1), -1).mul(inverseTranspose('slogdet (backward)', A)),
-  ], { saves: [[0]] });
+  ], {
+    saves: [[0]],
+    // tr(A⁻¹·Ȧ)
+    jvp: ([t]) => inverseTranspose('slogdet (jvp)', A).mul(t!).sum([-2, -1]),
+  });
   return { sign: constant(s, batch), logabsdet };
 });
 
@@ -372,7 +407,14 @@ function triangularCore(op: string, t: Tensor, b: Tensor, upper: boolean, unit: 
   return makeOutput(op, out, [...batch, n, k], [t, b], (g, result) => {
     const gb = triangularCore(op, mT(t), g, !upper, unit);
     return [t.requiresGrad ? triangle(matmul(gb, mT(result)).neg(), upper, unit ? (upper ? 1 : -1) : 0) : null, b.requiresGrad ? gb : null];
-  }, { saves: [[0, 'output'], [0]] });
+  }, {
+    saves: [[0, 'output'], [0]],
+    // Ẋ = T⁻¹·(Ḃ - Ṫ·X), Ṫ read in the triangle T is read from.
+    jvp: ([tt, tb], result) => {
+      const read = tt === null || tt === undefined ? null : triangle(tt, upper, unit ? (upper ? 1 : -1) : 0);
+      return triangularCore(op, t, differenceRhs(tb, read, result), upper, unit);
+    },
+  });
 }
 
 /** Options of `triangularSolve`, as `torch.linalg.solve_triangular`'s keywords. */
@@ -439,7 +481,15 @@ function choleskyCore(a: Tensor): Tensor {
     const y = triangularCore('cholesky (backward)', lt, phi, true, false);
     const s = mT(triangularCore('cholesky (backward)', lt, mT(y), true, false));
     return [s.add(mT(s)).mul(0.5)];
-  }, { saves: [['output']] });
+  }, {
+    saves: [['output']],
+    // L̇ = L·Φ(L⁻¹·sym(Ȧ)·L⁻ᵀ), Φ the lower triangle with its diagonal halved (Murray 2016, eq. 8).
+    jvp: ([t], l) => {
+      const y = triangularCore('cholesky (jvp)', l, symmetric(t!), false, false);
+      const z = mT(triangularCore('cholesky (jvp)', l, mT(y), false, false));
+      return matmul(l, z.mul(halfDiagonalLowerMask(n, a.dtype)));
+    },
+  });
 }
 
 function halfDiagonalLowerMask(n: number, dtype: DType): Tensor {
@@ -528,9 +578,34 @@ export const qr = primitive('qr', { kind: 'other', rule: 'matrix' }, function (a
       throw new GraphError(`qr: the QR decomposition of ${formatShape(A.shape)} is not differentiable with mode 'complete' and more rows than columns; use mode 'reduced'`);
     }
     return [qrBackward(gQ!, gR!, q!, r!)];
+  }, (t, [q, r]) => {
+    if (complete && m > n) {
+      throw new GraphError(`qr: the QR decomposition of ${formatShape(A.shape)} is not differentiable with mode 'complete' and more rows than columns; use mode 'reduced'`);
+    }
+    return qrJvp(t, q!, r!);
   });
   return { Q: mode === 'r' ? zeros([0], { dtype: A.dtype }) : Q!, R: R! };
 });
+
+/**
+ * The tangents of Q (m×k) and R (k×n) along Ȧ, k = min(m, n): for m ≥ n, with C = Qᵀ·Ȧ·R⁻¹ and
+ * Ω = tril(C, -1) - tril(C, -1)ᵀ, Q̇ = Q·(Ω - C) + Ȧ·R⁻¹ and Ṙ = (C - Ω)·R (JAX's qr_jvp_rule).
+ * Wide A = Q·[R1 R2] takes that rule on its first m columns, then Ṙ2 = Qᵀ·(Ȧ2 - Q̇·R2).
+ */
+function qrJvp(t: Tensor, q: Tensor, r: Tensor): Tensor[] {
+  const m = q.shape[q.ndim - 2]!, n = r.shape[r.ndim - 1]!;
+  if (m < n) {
+    const [dq, dr1] = qrJvp(slice(t, -1, 0, m), q, slice(r, -1, 0, m));
+    const dr2 = matmul(mT(q), slice(t, -1, m, n).sub(matmul(dq!, slice(r, -1, m, n))));
+    return [dq!, concat([dr1!, dr2], -1)];
+  }
+  // Ȧ·R⁻¹: Rᵀ·Y = Ȧᵀ with Rᵀ lower triangular.
+  const aRinv = mT(triangularCore('qr (jvp)', mT(r), mT(t), false, false));
+  const c = matmul(mT(q), aRinv);
+  const lower = triangle(c, false, -1);
+  const omega = lower.sub(mT(lower));
+  return [matmul(q, omega.sub(c)).add(aRinv), matmul(c.sub(omega), r)];
+}
 
 /** PyTorch's linalg_qr_backward (real case); Q is m×k, R k×n with k = min(m, n). */
 function qrBackward(gQ: Tensor, gR: Tensor, q: Tensor, r: Tensor): Tensor {
@@ -604,6 +679,11 @@ export const eigh = primitive('eigh', { kind: 'other', rule: 'matrix' }, functio
     const gaps = unsqueeze(L!, -2).sub(unsqueeze(L!, -1)); // λ_j − λ_i
     const inner = skew.mul(gapReciprocal(gaps)).add(diagEmbed(gL!));
     return [matmul(matmul(V!, inner), mT(V!))];
+  }, (t, [L, V]) => {
+    // With M = Vᵀ·sym(Ȧ)·V: λ̇ = diag(M), V̇ = V·(F ∘ M), F_ij = 1/(λ_j − λ_i) off exact ties (JAX's eigh_jvp_rule).
+    const mm = matmul(matmul(mT(V!), symmetric(t)), V!);
+    const gaps = unsqueeze(L!, -2).sub(unsqueeze(L!, -1));
+    return [diagonalOf(mm), matmul(V!, mm.mul(gapReciprocal(gaps)))];
   });
   return { eigenvalues: values!, eigenvectors: vectors! };
 });
@@ -661,9 +741,44 @@ export const svd = primitive('svd', { kind: 'other', rule: 'matrix' }, function 
     [{ shape: [m, uc], data: u }, { shape: [k], data: s }, { shape: [vr, n], data: vh }],
     [A],
     ([gU, gS, gVh], [uo, so, vho]) => [svdBackward(slice(gU!, -1, 0, k), gS!, slice(gVh!, -2, 0, k), slice(uo!, -1, 0, k), so!, slice(vho!, -2, 0, k))],
+    (t, [uo, so, vho]) => {
+      const [dU, dS, dVh] = svdJvp(t, slice(uo!, -1, 0, k), so!, slice(vho!, -2, 0, k));
+      // The extra columns of a full U (rows of Vh) get none, as their gradient.
+      const padU = uc > k ? concat([dU!, zeros([...dU!.shape.slice(0, -1), uc - k], { dtype: dU!.dtype })], -1) : dU!;
+      const padVh = vr > k ? concat([dVh!, zeros([...dVh!.shape.slice(0, -2), vr - k, n], { dtype: dVh!.dtype })], -2) : dVh!;
+      return [padU, dS!, padVh];
+    },
   );
   return { U: U!, S: S!, Vh: Vh! };
 });
+
+/**
+ * The tangents of the reduced U (m×k), S (k) and Vh (k×n) along Ȧ (JAX's svd_jvp_rule, real
+ * case): with dP = Uᵀ·Ȧ·V, Ṡ = diag(dP), U̇ = U·(F ∘ (dP·S + S·dPᵀ)) and V̇ = V·(F ∘ (S·dP + dPᵀ·S)),
+ * F_ij = 1/(σ_j² − σ_i²); plus, for a tall (wide) A, the part of Ȧ·V (Ȧᵀ·U) outside U's (V's)
+ * span over S. Exactly repeated or zero values drop their terms, as the gradient does.
+ */
+function svdJvp(t: Tensor, U: Tensor, S: Tensor, Vh: Tensor): Tensor[] {
+  const m = U.shape[U.ndim - 2]!, n = Vh.shape[Vh.ndim - 1]!;
+  const V = mT(Vh);
+  const dP = matmul(matmul(mT(U), t), V);
+  const sRow = unsqueeze(S, -2), sCol = unsqueeze(S, -1);
+  const s2 = S.mul(S);
+  const f = gapReciprocal(unsqueeze(s2, -2).sub(unsqueeze(s2, -1)));
+  const dPS = dP.mul(sRow), SdP = dP.mul(sCol);
+  let dU = matmul(U, f.mul(dPS.add(mT(dPS))));
+  let dV = matmul(V, f.mul(SdP.add(mT(SdP))));
+  const sInv = unsqueeze(gapReciprocal(S), -2);
+  if (m > n) {
+    const aV = matmul(t, V);
+    dU = dU.add(aV.sub(matmul(U, matmul(mT(U), aV))).mul(sInv));
+  }
+  if (n > m) {
+    const aU = matmul(mT(t), U);
+    dV = dV.add(aU.sub(matmul(V, matmul(Vh, aU))).mul(sInv));
+  }
+  return [dU, diagonalOf(dP), mT(dV)];
+}
 
 /** PyTorch's svd_backward (real case, reduced factors: U m×k, S k, Vh k×n). */
 function svdBackward(gU: Tensor, gS: Tensor, gVh: Tensor, U: Tensor, S: Tensor, Vh: Tensor): Tensor {
@@ -747,7 +862,17 @@ export const pinv = primitive('pinv', { kind: 'other', rule: 'matrix' }, functio
       out.set(row, bi * n * m + i * m);
     }
   }
-  return makeOutput('pinv', out, [...batch, n, m], [A], (g, p) => [pinvBackward(g, p, A)], { saves: [[0, 'output']] });
+  return makeOutput('pinv', out, [...batch, n, m], [A], (g, p) => [pinvBackward(g, p, A)], {
+    saves: [[0, 'output']],
+    // Golub & Pereyra: Ṗ = -P·Ȧ·P + P·Pᵀ·Ȧᵀ·(I - A·P) + (I - P·A)·Ȧᵀ·Pᵀ·P (JAX's pinv_jvp).
+    jvp: ([t], p) => {
+      const at = mT(t!), pT = mT(p);
+      const ppT = matmul(p, pT), pTp = matmul(pT, p);
+      const left = matmul(ppT, at);
+      const right = matmul(at, pTp);
+      return matmul(matmul(p, t!), p).neg().add(left.sub(matmul(matmul(left, A), p))).add(right.sub(matmul(p, matmul(A, right))));
+    },
+  });
 });
 
 /** PyTorch's pinv_backward, arranged so the products stay min(m, n)-sized. */
@@ -837,7 +962,14 @@ export const matrixExp = primitive('matrixExp', { kind: 'other', rule: 'matrix' 
     const at = mT(A);
     const block = concat([concat([at, g], -1), concat([zeros(g.shape, { dtype: g.dtype }), at], -1)], -2);
     return [slice(slice(matrixExp(block), -2, 0, n), -1, n, 2 * n)];
-  }, { saves: [[0]] });
+  }, {
+    saves: [[0]],
+    // The Fréchet derivative at A along Ȧ: the top-right block of exp([[A, Ȧ], [0, A]]).
+    jvp: ([t]) => {
+      const block = concat([concat([A, t!], -1), concat([zeros(t!.shape, { dtype: t!.dtype }), A], -1)], -2);
+      return slice(slice(matrixExp(block), -2, 0, n), -1, n, 2 * n);
+    },
+  });
 });
 
 /**

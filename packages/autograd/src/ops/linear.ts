@@ -7,7 +7,7 @@ import { expectFloat, floatInput, makeOutput, type Tensor } from '../tensor.js';
 import { checkSameDType } from './operands.js';
 import { matmulT } from './matmul.js';
 import { sum } from './reduce.js';
-import { reshape } from './shape.js';
+import { expand, reshape } from './shape.js';
 import { primitive } from '../engine/dispatch.js';
 
 /** The activations `linear` can apply to its result. */
@@ -62,7 +62,21 @@ export const linear = primitive('linear', { kind: 'contraction', rule: 'linear' 
     if (b !== null) grads.push(b.requiresGrad ? sum(dh, 0) : null);
     return grads;
     // dX reads W, dW reads X, and all three read the output for relu's mask; none reads b.
-  }, { saves: relu ? [[1, 'output'], [0, 'output'], ['output']] : [[1], [0], []] });
+  }, {
+    saves: relu ? [[1, 'output'], [0, 'output'], ['output']] : [[1], [0], []],
+    // dH = dX·Wᵀ + (X·dWᵀ + db), each a linear of its own (the bias in the product's pass), masked by relu as the gradient is.
+    jvp: ([tx, tw, tb], out) => {
+      let dh: Tensor | null = null;
+      if (tw !== null && tw !== undefined) dh = linear(x, tw, tb ?? null);
+      else if (tb !== null && tb !== undefined) dh = expand(tb, [...lead, outF]);
+      if (tx !== null && tx !== undefined) {
+        const term = linear(tx, w, null);
+        dh = dh === null ? term : dh.add(term);
+      }
+      if (dh === null || !relu) return dh;
+      return reshape(reluGrad(reshape(dh, [rows, outF]), reshape(out, [rows, outF])), [...lead, outF]);
+    },
+  });
 });
 
 /**
@@ -76,5 +90,5 @@ const reluGrad = primitive('reluGrad', { kind: 'other', rule: 'none' }, function
   const gf = expectFloat('reluGrad', g);
   const out = allocate(gf.dtype, g.size);
   reluBackward(gf.data, expectFloat('reluGrad', y).data, rows, n, out);
-  return makeOutput('reluGrad', out, g.shape, [g], (gg) => [reluGrad(gg, y)], { saves: [[y]] });
+  return makeOutput('reluGrad', out, g.shape, [g], (gg) => [reluGrad(gg, y)], { saves: [[y]], jvp: ([t]) => reluGrad(t!, y) });
 });

@@ -3,7 +3,7 @@ import { ShapeError } from '../errors.js';
 import { broadcastShapes, formatShape, sizeOf } from '../shape.js';
 import { gemm } from '../kernels/gemm.js';
 import { broadcastStrides } from '../kernels/binary.js';
-import { expectTensor, expectFloat, isFloat, makeOutput, type Tensor } from '../tensor.js';
+import { expectTensor, expectFloat, isFloat, makeOutput, type OutputOptions, type Tensor } from '../tensor.js';
 import { checkSameDType, promoteAll } from './operands.js';
 import { reshape } from './shape.js';
 import { primitive } from '../engine/dispatch.js';
@@ -47,8 +47,20 @@ export const matmulT = primitive('matmulT', { kind: 'contraction', rule: 'matmul
   return makeOutput('matmul', out, [...batch, m, n], [a, b], (g) => [
     a.requiresGrad ? (transA ? matmulT(b, g, transB, true) : matmulT(g, b, false, !transB)) : null,
     b.requiresGrad ? (transB ? matmulT(g, a, true, transA) : matmulT(a, g, !transA, false)) : null,
-  ], { saves: [[1], [0]] });
+  ], MATMUL_OPTIONS[(transA ? 2 : 0) + (transB ? 1 : 0)]);
 });
+
+/** Per transpose flags: what the VJP reads, and the JVP ȧ·b + a·ḃ (bilinear: the product of each tangent with the other operand). */
+const MATMUL_OPTIONS: readonly OutputOptions[] = [false, true].flatMap((transA) =>
+  [false, true].map((transB): OutputOptions => ({
+    saves: [[1], [0]],
+    jvp: ([ta, tb], _out, [a, b]) => {
+      const da = ta === null || ta === undefined ? null : matmulT(ta, b!, transA, transB);
+      const db = tb === null || tb === undefined ? null : matmulT(a!, tb, transA, transB);
+      return da === null ? db : db === null ? da : da.add(db);
+    },
+  })),
+);
 
 /**
  * Matrix product with NumPy's `matmul` rules: 1-D·1-D is a dot product, a 1-D operand is

@@ -3,7 +3,7 @@ import { ArgumentError, ShapeError } from '../errors.js';
 import { broadcastShapes, formatShape, normalizeAxes, normalizeAxis, reducedShape, sizeOf } from '../shape.js';
 import { noGrad } from '../engine/grad-mode.js';
 import { constant, expectTensor, floatInput, makeOutput, type FloatTensor, type Tensor } from '../tensor.js';
-import { zerosLike } from '../creation.js';
+import { onesLike, zerosLike } from '../creation.js';
 import { expand, permute, reshape } from './shape.js';
 import { svdvals } from './linalg.js';
 import { where } from './where.js';
@@ -44,6 +44,7 @@ export const vectorNorm = primitive('vectorNorm', { kind: 'reduction', axisArg: 
 /** `vectorNorm`, with errors naming `op`. */
 function vectorNormAs(op: string, input: Tensor, ordArg: VectorOrd, axis: Axis, keepdims: boolean): Tensor {
   const x = floatInput(op, 'input', input);
+  const x0 = x;
   const ord = checkOrd(op, ordArg, x);
   const axes = normalizeAxes(op, axis, x.ndim);
   const keepShape = reducedShape(x.shape, axes, true);
@@ -51,7 +52,9 @@ function vectorNormAs(op: string, input: Tensor, ordArg: VectorOrd, axis: Axis, 
   if (count === 0 && (ord < 0 || ord === Infinity)) {
     throw new ArgumentError(`${op}: the ${ord}-norm of no elements has no value (input ${formatShape(x.shape)} ${x.dtype}, axes ${JSON.stringify(axes)})`);
   }
+  // On x detached: these ops' tangents would be thrown away with their graph.
   const data = noGrad(() => {
+    const x = x0.detach();
     const a = abs(x);
     if (ord === Infinity) return max(a, axes, true);
     if (ord === -Infinity) return min(a, axes, true);
@@ -61,7 +64,14 @@ function vectorNormAs(op: string, input: Tensor, ordArg: VectorOrd, axis: Axis, 
     return sum(a.pow(ord), axes, true).pow(1 / ord);
   }).data;
   const shape = keepdims ? keepShape : reducedShape(x.shape, axes, false);
-  return makeOutput(op, data, shape, [x], (g, out) => [normVjp(ord, reshape(g, keepShape), x, reshape(out, keepShape), axes)], { saves: [[0, 'output']] });
+  return makeOutput(op, data, shape, [x], (g, out) => [normVjp(ord, reshape(g, keepShape), x, reshape(out, keepShape), axes)], {
+    saves: [[0, 'output']],
+    // Each element reaches one norm, so the JVP sums the tangent against the norm's derivative.
+    jvp: ([t], out) => {
+      const outKeep = reshape(out, keepShape);
+      return reshape(sum(normVjp(ord, onesLike(outKeep), x, outKeep, axes).mul(t!), axes, true), shape);
+    },
+  });
 }
 
 /**

@@ -269,7 +269,10 @@ function medianImpl(x: Tensor, axis?: number, keepdims = false): Tensor | Values
     }
   }
   const share = constant(mask, t.shape);
-  return makeOutput('median', out, [], [t], (g) => [where(share, expectFloat('median', g).div(count), 0)], { saves: [[]] });
+  return makeOutput('median', out, [], [t], (g) => [where(share, expectFloat('median', g).div(count), 0)], {
+    saves: [[]],
+    jvp: ([dt]) => where(share, dt!, 0).sum().div(count),
+  });
 }
 
 /** Options of `unique`. */
@@ -452,5 +455,5 @@ export const bincount = primitive('bincount', { kind: 'other', rule: 'none' }, f
   const out = allocate(w.dtype, length, 'bincount', [length]);
   out.set(sums);
   // out[v] = Σ w[i] over x[i] = v, so w's gradient is g read at each x[i].
-  return makeOutput('bincount', out, [length], [w], (g) => [gather(g, 0, t)], { saves: [[]] });
+  return makeOutput('bincount', out, [length], [w], (g) => [gather(g, 0, t)], { saves: [[]], jvp: ([dw]) => bincount(t, { weights: dw!, minlength: length }) });
 });

@@ -19,7 +19,7 @@ function separable(op: string, x: FloatTensor, rows: AxisMap, cols: AxisMap): Te
   const shape = [...x.shape.slice(0, x.ndim - 2), rows.size, cols.size];
   const out = allocate(x.dtype, planes * rows.size * cols.size, op, shape);
   if (h * w > 0) separableApply(x.data, planes, h, w, rows, cols, out);
-  return makeOutput(op, out, shape, [x], (g) => [separableTransposed(op, expectFloat(op, g), rows, cols, h, w)], { saves: [[]] });
+  return makeOutput(op, out, shape, [x], (g) => [separableTransposed(op, expectFloat(op, g), rows, cols, h, w)], { saves: [[]], jvp: ([t]) => separable(op, expectFloat(op, t!), rows, cols) });
 }
 
 /** The adjoint of `separable`, back to planes h×w. */
@@ -28,7 +28,7 @@ function separableTransposed(op: string, g: FloatTensor, rows: AxisMap, cols: Ax
   const shape = [...g.shape.slice(0, g.ndim - 2), h, w];
   const out = allocate(g.dtype, planes * h * w, `${op}Backward`, shape);
   if (rows.size * cols.size > 0) separableAdjoint(g.data, planes, h, w, rows, cols, out);
-  return makeOutput(`${op}Backward`, out, shape, [g], (gg) => [separable(op, expectFloat(op, gg), rows, cols)], { saves: [[]] });
+  return makeOutput(`${op}Backward`, out, shape, [g], (gg) => [separable(op, expectFloat(op, gg), rows, cols)], { saves: [[]], jvp: ([t]) => separableTransposed(op, expectFloat(op, t!), rows, cols, h, w) });
 }
 
 /** The maximum over each window and, as an int32 tensor, its index within the input plane. */
@@ -40,7 +40,11 @@ function windowMaxOp(op: string, x: FloatTensor, rows: AxisMap, cols: AxisMap): 
   const out = allocate(x.dtype, planes * inner, op, shape);
   const argmax = new Int32Array(planes * inner);
   windowMax(x.data, planes, h, w, rows, cols, out, argmax);
-  const values = makeOutput(op, out, shape, [x], (g) => [scatterToPlanes(op, expectFloat(op, g), argmax, [...x.shape])], { saves: [[]] });
+  const values = makeOutput(op, out, shape, [x], (g) => [scatterToPlanes(op, expectFloat(op, g), argmax, [...x.shape])], {
+    saves: [[]],
+    // The tangent at each window's winner.
+    jvp: ([t]) => gatherFromPlanes(op, expectFloat(op, t!), argmax, shape),
+  });
   return [values, constant(argmax, shape)];
 }
 
@@ -51,7 +55,7 @@ function scatterToPlanes(op: string, g: FloatTensor, idx: Int32Array, shape: num
   const planes = g.size / (inner || 1);
   const out = allocate(g.dtype, planes * outer, `${op}Backward`, shape);
   scatterPlanes(g.data, idx, planes, inner, outer, out);
-  return makeOutput(`${op}Backward`, out, shape, [g], (gg) => [gatherFromPlanes(op, expectFloat(op, gg), idx, [...g.shape])], { saves: [[]] });
+  return makeOutput(`${op}Backward`, out, shape, [g], (gg) => [gatherFromPlanes(op, expectFloat(op, gg), idx, [...g.shape])], { saves: [[]], jvp: ([t]) => scatterToPlanes(op, expectFloat(op, t!), idx, shape) });
 }
 
 /** The adjoint of scatterToPlanes: each output element read from its plane at its index. */
@@ -61,7 +65,7 @@ function gatherFromPlanes(op: string, x: FloatTensor, idx: Int32Array, shape: nu
   const planes = x.size / (outer || 1);
   const out = allocate(x.dtype, planes * inner, op, shape);
   gatherPlanes(x.data, idx, planes, inner, outer, out);
-  return makeOutput(op, out, shape, [x], (g) => [scatterToPlanes(op, expectFloat(op, g), idx, [...x.shape])], { saves: [[]] });
+  return makeOutput(op, out, shape, [x], (g) => [scatterToPlanes(op, expectFloat(op, g), idx, [...x.shape])], { saves: [[]], jvp: ([t]) => gatherFromPlanes(op, expectFloat(op, t!), idx, shape) });
 }
 
 /** The input as [..., h, w] with 2 + the spatial rank checked (1-D ops get a height of 1). */

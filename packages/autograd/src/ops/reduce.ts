@@ -4,6 +4,7 @@ import { formatShape, normalizeAxes, reducedShape, shapesEqual, sizeOf, type Sha
 import { productOfOthers, reduceAxis, reduceRun, type ReduceKind } from '../kernels/reduce.js';
 import { permute as permuteKernel } from '../kernels/layout.js';
 import { isGradEnabled } from '../engine/grad-mode.js';
+import { forwardActive } from '../engine/forward.js';
 import { constant, expectTensor, isFloat, makeOutput, type FloatTensor, type SavedRef, type Tensor } from '../tensor.js';
 import { toDtype } from './cast.js';
 import { expand, reshape } from './shape.js';
@@ -44,10 +45,14 @@ function reduceData(kind: ReduceKind, data: FloatArray, shape: Shape, axes: read
   return current === data ? data.slice() : current;
 }
 
-/** `saves`: which of x and the output the VJP reads the values of. */
+/**
+ * `saves`: which of x and the output the VJP reads the values of. `jvp` maps x's tangent to the
+ * output's, with the reduced axes kept as size 1, as `vjp` takes the gradient.
+ */
 function reduction(
   op: string, kind: ReduceKind, input: Tensor, axis: Axis, keepdims: boolean, saves: readonly SavedRef[],
   vjp: (gKeep: Tensor, x: FloatTensor, outKeep: Tensor, axes: number[]) => Tensor,
+  jvp: (t: Tensor, x: FloatTensor, outKeep: Tensor, axes: number[]) => Tensor,
 ): Tensor {
   const t = expectTensor(op, 'input', input);
   const axes = normalizeAxes(op, axis, t.ndim);
@@ -56,7 +61,10 @@ function reduction(
   const keepShape = reducedShape(x.shape, axes, true);
   const data = reduceData(kind, x.data, x.shape, axes);
   const shape = keepdims ? keepShape : reducedShape(x.shape, axes, false);
-  return makeOutput(op, data, shape, [x], (g, out) => [vjp(reshape(g, keepShape), x, reshape(out, keepShape), axes)], { saves: [saves] });
+  return makeOutput(op, data, shape, [x], (g, out) => [vjp(reshape(g, keepShape), x, reshape(out, keepShape), axes)], {
+    saves: [saves],
+    jvp: ([t], out) => reshape(jvp(t!, x, reshape(out, keepShape), axes), shape),
+  });
 }
 
 /**
@@ -88,7 +96,7 @@ function integerReduction(op: string, kind: ReduceKind, t: Tensor, axes: readonl
  * @example sum(x, 1, true)
  */
 export const sum = primitive('sum', { kind: 'reduction', axisArg: 1, absent: 'all' }, function (x: Tensor, axis?: Axis, keepdims = false): Tensor {
-  return reduction('sum', 'sum', x, axis, keepdims, [], (g, xi) => expand(g, xi.shape));
+  return reduction('sum', 'sum', x, axis, keepdims, [], (g, xi) => expand(g, xi.shape), (t, _x, _out, axes) => sum(t, axes, true));
 });
 
 /**
@@ -109,6 +117,12 @@ function extremumVjp(g: Tensor, x: FloatTensor, outKeep: Tensor, axes: number[])
   return expand(g, x.shape).mul(mask).div(sum(mask, axes, true));
 }
 
+/** The same rule forward: the mean of the tangent over the tied extrema. */
+function extremumJvp(t: Tensor, x: FloatTensor, outKeep: Tensor, axes: number[]): Tensor {
+  const mask = x.eq(outKeep.detach());
+  return sum(t.mul(mask), axes, true).div(sum(mask, axes, true));
+}
+
 /**
  * Maximum over `axis`; tied maxima share the gradient evenly (`torch.amax`). PyTorch's
  * `torch.max(x, dim)`, with indices and the gradient to one element, is `maxWithIndices`.
@@ -118,7 +132,7 @@ function extremumVjp(g: Tensor, x: FloatTensor, outKeep: Tensor, axes: number[])
  */
 export const max = primitive('max', { kind: 'reduction', axisArg: 1, absent: 'all' }, function (x: Tensor, axis?: Axis, keepdims = false): Tensor {
   checkNonEmpty('max', x, axis);
-  return reduction('max', 'max', x, axis, keepdims, [0, 'output'], extremumVjp);
+  return reduction('max', 'max', x, axis, keepdims, [0, 'output'], extremumVjp, extremumJvp);
 });
 
 /**
@@ -130,7 +144,7 @@ export const max = primitive('max', { kind: 'reduction', axisArg: 1, absent: 'al
  */
 export const min = primitive('min', { kind: 'reduction', axisArg: 1, absent: 'all' }, function (x: Tensor, axis?: Axis, keepdims = false): Tensor {
   checkNonEmpty('min', x, axis);
-  return reduction('min', 'min', x, axis, keepdims, [0, 'output'], extremumVjp);
+  return reduction('min', 'min', x, axis, keepdims, [0, 'output'], extremumVjp, extremumJvp);
 });
 
 function checkNonEmpty(op: string, x: Tensor, axis: Axis): void {
@@ -153,10 +167,18 @@ export const prod = primitive('prod', { kind: 'reduction', axisArg: 1, absent: '
   return reduction('prod', 'prod', x, axis, keepdims, [0, 'output'], (g, xi, outKeep, axes) => {
     const gx = expand(g, xi.shape);
     if (!xi.data.includes(0)) return gx.mul(expand(outKeep, xi.shape)).div(xi);
-    if (isGradEnabled()) {
+    // Plain numbers below: refused where they would be differentiated (a graph, or a jvp's tangent).
+    if (isGradEnabled() || forwardActive()) {
       throw new GraphError(`prod: a second derivative through a product containing zeros is not supported (input shape ${formatShape(xi.shape)})`);
     }
     return gx.mul(constant(productOfOthersAlong(xi, axes), xi.shape));
+  }, (t, xi, outKeep, axes) => {
+    if (!xi.data.includes(0)) return sum(t.mul(expand(outKeep, xi.shape)).div(xi), axes, true);
+    // The products of the others are plain numbers here: nothing may differentiate through them.
+    if (forwardActive() || (isGradEnabled() && (xi.requiresGrad || t.requiresGrad))) {
+      throw new GraphError(`prod: a second derivative through a product containing zeros is not supported (input shape ${formatShape(xi.shape)})`);
+    }
+    return sum(t.mul(constant(productOfOthersAlong(xi, axes), xi.shape)), axes, true);
   });
 });
 

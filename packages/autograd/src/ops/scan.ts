@@ -2,6 +2,7 @@ import { allocate, type FloatArray } from '../dtype.js';
 import { normalizeAxis, sizeOf } from '../shape.js';
 import { cumprodGrad, cumulativeArgExtremum, scanAxis, type ScanKind } from '../kernels/scan.js';
 import { isGradEnabled } from '../engine/grad-mode.js';
+import { forwardActive } from '../engine/forward.js';
 import { constant, expectFloat, expectTensor, floatInput, makeOutput, type FloatTensor, type Tensor } from '../tensor.js';
 import { eye, ones } from '../creation.js';
 import { sum } from './reduce.js';
@@ -33,7 +34,7 @@ export const cumsum = primitive('cumsum', { kind: 'axis', axisArg: 1 }, function
 /** cumsum from the start, or from the end when `reverse` (each is the other's adjoint). */
 function cumsumAlong(x: FloatTensor, ax: number, reverse: boolean): Tensor {
   const data = scanData('cumsum', 'sum', x, ax, reverse);
-  return makeOutput(reverse ? 'cumsumReverse' : 'cumsum', data, x.shape, [x], (g) => [cumsumAlong(expectFloat('cumsum', g), ax, !reverse)], { saves: [[]] });
+  return makeOutput(reverse ? 'cumsumReverse' : 'cumsum', data, x.shape, [x], (g) => [cumsumAlong(expectFloat('cumsum', g), ax, !reverse)], { saves: [[]], jvp: ([t]) => cumsumAlong(expectFloat('cumsum', t!), ax, reverse) });
 }
 
 /**
@@ -47,15 +48,33 @@ export const cumprod = primitive('cumprod', { kind: 'axis', axisArg: 1 }, functi
   const x = floatInput('cumprod', 'input', input);
   const ax = normalizeAxis('cumprod', dim, x.ndim);
   const data = scanData('cumprod', 'prod', x, ax, false);
-  return makeOutput('cumprod', data, x.shape, [x], (g, out) => [cumprodVjp(expectFloat('cumprod', g), x, out, ax)], { saves: [[0, 'output']] });
+  return makeOutput('cumprod', data, x.shape, [x], (g, out) => [cumprodVjp(expectFloat('cumprod', g), x, out, ax)], {
+    saves: [[0, 'output']],
+    jvp: ([t], out) => cumprodJvp(t!, x, out, ax),
+  });
 });
+
+/** Σ_{j≤i} ẋ_j Π_{m≤i, m≠j} x_m along `ax`: out·cumsum(ẋ/x) without zeros, else the VJP's triangle, transposed. */
+function cumprodJvp(t: Tensor, x: FloatTensor, out: Tensor, ax: number): Tensor {
+  const n = x.ndim === 0 ? 1 : x.shape[ax]!;
+  if (n === 1) return t;
+  if (!x.data.includes(0)) return out.mul(cumsumAlong(expectFloat('cumprod', t.div(x)), ax, false));
+  const xl = movedim(x, ax, -1);
+  const tl = movedim(t, ax, -1);
+  const diagonal = eye(n, n, { dtype: x.dtype });
+  const upper = triu(ones([n, n], { dtype: x.dtype }));
+  // Row j of a is x with x_j replaced by 1: its running product at i ≥ j multiplies ẋ_j.
+  const a = where(diagonal, 1, xl.unsqueeze(-2));
+  const terms = where(upper, cumprod(a, -1).mul(tl.unsqueeze(-1)), 0);
+  return movedim(sum(terms, -2), -1, ax);
+}
 
 /** Σ_{j≥i} g_j Π_{m≤j, m≠i} x_m along `ax`. */
 function cumprodVjp(g: FloatTensor, x: FloatTensor, out: Tensor, ax: number): Tensor {
   const n = x.ndim === 0 ? 1 : x.shape[ax]!;
   if (n === 1) return g; // out = x
-  if (!isGradEnabled()) {
-    // No graph to build: the O(n) kernel, exact through zeros.
+  if (!isGradEnabled() && !forwardActive()) {
+    // No graph to build and no tangent to carry: the O(n) kernel, exact through zeros.
     const data = allocate(x.dtype, x.size, 'cumprod', x.shape);
     if (x.size > 0) cumprodGrad(x.data, g.data, sizeOf(x.shape.slice(0, ax)), n, sizeOf(x.shape.slice(ax + 1)), data);
     return constant(data, x.shape);
@@ -93,7 +112,16 @@ function logcumsumexpAlong(x: FloatTensor, ax: number, reverse: boolean): Tensor
     const logAbs = g.abs().log();
     const part = (sign: Tensor): Tensor => logcumsumexpAlong(expectFloat('logcumsumexp', where(sign, logAbs, lowest).sub(out)), ax, !reverse).add(x).exp();
     return [part(g.gt(0)).sub(part(g.lt(0)))];
-  }, { saves: [[0, 'output']] });
+  }, {
+    saves: [[0, 'output']],
+    // ẏ_i = Σ_j ẋ_j e^{x_j - out_i} over the j summed into out_i: positive and negative ẋ apart, in log space as above.
+    jvp: ([t], out) => {
+      const lowest = x.dtype === 'float32' ? -3.4028234663852886e38 : -Number.MAX_VALUE;
+      const logAbs = t!.abs().log();
+      const part = (sign: Tensor): Tensor => logcumsumexpAlong(expectFloat('logcumsumexp', where(sign, logAbs, lowest).add(x)), ax, reverse).sub(out).exp();
+      return part(t!.gt(0)).sub(part(t!.lt(0)));
+    },
+  });
 }
 
 /** What `cummax` and `cummin` return, as PyTorch's (values, indices). */

@@ -6,6 +6,7 @@ import { expectTensor, makeOutput, type Tensor } from '../tensor.js';
 import { checkSameDType } from './operands.js';
 import { takeByMap } from './index-map.js';
 import { isGradEnabled } from '../engine/grad-mode.js';
+import { zeros } from '../creation.js';
 import { primitive } from '../engine/dispatch.js';
 
 /**
@@ -32,7 +33,7 @@ export const reshape = primitive('reshape', { kind: 'layout', rule: 'reshape' },
     throw new ShapeError(`reshape: cannot reshape ${formatShape(x.shape)} (${x.size} elements) into ${formatShape(shape)}`);
   }
   if (shapesEqual(target, x.shape)) return x;
-  return makeOutput('reshape', x.data, target, [x], (g) => [reshape(g, x.shape)], { storage: 'shared', saves: [[]] });
+  return makeOutput('reshape', x.data, target, [x], (g) => [reshape(g, x.shape)], { storage: 'shared', saves: [[]], jvp: ([t]) => reshape(t!, target) });
 });
 
 /**
@@ -53,7 +54,7 @@ export const permute = primitive('permute', { kind: 'layout', rule: 'permute' },
   const out = allocate(x.dtype, x.size);
   permuteKernel(x.data, x.shape, perm, out);
   const inverse = perm.map((_, i) => perm.indexOf(i));
-  return makeOutput('permute', out, perm.map((p) => x.shape[p]!), [x], (g) => [permute(g, inverse)], { saves: [[]] });
+  return makeOutput('permute', out, perm.map((p) => x.shape[p]!), [x], (g) => [permute(g, inverse)], { saves: [[]], jvp: ([t]) => permute(t!, perm) });
 });
 
 /**
@@ -223,7 +224,7 @@ const sliceRange = primitive('sliceRange', { kind: 'layout', rule: 'none' }, fun
   const inner = sizeOf(x.shape.slice(ax + 1));
   const out = allocate(x.dtype, sizeOf(shape));
   copyAlongAxis(x.data, n, lo, out, hi - lo, 0, outer, hi - lo, inner);
-  return makeOutput('slice', out, shape, [x], (g) => [padRange(g, ax, lo, n)], { saves: [[]] });
+  return makeOutput('slice', out, shape, [x], (g) => [padRange(g, ax, lo, n)], { saves: [[]], jvp: ([t]) => sliceRange(t!, ax, lo, hi) });
 });
 
 /** The adjoint of sliceRange: g placed at [lo, lo + len) of a zero tensor with `n` along `ax`. */
@@ -235,7 +236,7 @@ const padRange = primitive('padRange', { kind: 'layout', rule: 'none' }, functio
   const inner = sizeOf(g.shape.slice(ax + 1));
   const out = allocate(g.dtype, sizeOf(shape));
   copyAlongAxis(g.data, len, 0, out, n, lo, outer, len, inner);
-  return makeOutput('pad', out, shape, [g], (gg) => [sliceRange(gg, ax, lo, lo + len)], { saves: [[]] });
+  return makeOutput('pad', out, shape, [g], (gg) => [sliceRange(gg, ax, lo, lo + len)], { saves: [[]], jvp: ([t]) => padRange(t!, ax, lo, n) });
 });
 
 /**
@@ -273,7 +274,7 @@ export const concat = primitive('concat', { kind: 'layout', rule: 'concat' }, fu
   for (let i = 0, at = 0; i < counts.length; at += counts[i++]!) offsets.push(at);
   return makeOutput('concat', out, shape, xs, (g) =>
     xs.map((t, i) => (t.requiresGrad ? sliceRange(g, ax, offsets[i]!, offsets[i]! + t.shape[ax]!) : null)),
-    { saves: xs.map(() => []) },
+    { saves: xs.map(() => []), jvp: (ts) => concat(ts.map((t, i) => t ?? zeros(xs[i]!.shape, { dtype: first.dtype })), ax) },
   );
 });
 
@@ -315,7 +316,7 @@ export const expand = primitive('expand', { kind: 'layout', rule: 'expand' }, fu
   const out = allocate(x.dtype, sizeOf(target), 'expand', target);
   broadcastCopy(x.data, x.shape, out, target);
   // The engine sums the gradient back over the broadcast dimensions.
-  return makeOutput('expand', out, target, [x], (g) => [g], { saves: [[]] });
+  return makeOutput('expand', out, target, [x], (g) => [g], { saves: [[]], jvp: ([t]) => expand(t!, target) });
 });
 
 /**

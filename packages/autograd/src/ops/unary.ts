@@ -15,9 +15,11 @@ function run(kind: UnaryKind, x: FloatTensor): FloatArray {
 }
 
 // What a unary VJP reads: nothing (only g), its input x, or its output y.
-const READS_NOTHING: OutputOptions = { saves: [[]] };
-const READS_X: OutputOptions = { saves: [[0]] };
-const READS_Y: OutputOptions = { saves: [['output']] };
+// Each is elementwise: its Jacobian is diagonal, so its JVP is its VJP applied to the tangent.
+const READS_NOTHING: OutputOptions = { saves: [[]], jvp: 'elementwise' };
+const READS_X: OutputOptions = { saves: [[0]], jvp: 'elementwise' };
+const READS_Y: OutputOptions = { saves: [['output']], jvp: 'elementwise' };
+const READS_ALL: OutputOptions = { jvp: 'elementwise' };
 
 /**
  * A unary op: kernel `kind` forward, `vjp` backward (written in Tensor ops, so differentiable);
@@ -468,7 +470,7 @@ function eluForm(op: string, x: FloatTensor, scale: number, negScale: number, in
   const y = where(c.le(0), negScale === 1 ? curve : curve.mul(negScale), scale === 1 ? c : c.mul(scale));
   return makeOutput(op, y.data, x.shape, [x], (g) => [
     g.mul(where(x.le(0), negative(x).exp().mul(negScale * inputScale), scale)),
-  ]);
+  ], READS_ALL);
 }
 
 /**
@@ -519,7 +521,7 @@ function hardClamp(op: string, x: FloatTensor, lo: number, hi: number): Tensor {
   if (!(lo <= hi)) throw new ArgumentError(`${op}: minVal must be at most maxVal, neither NaN (got minVal ${lo}, maxVal ${hi})`);
   const out = allocate(x.dtype, x.size);
   clampKernel(x.data, lo, hi, out);
-  return makeOutput(op, out, x.shape, [x], (g) => [where(x.le(lo).add(x.ge(hi)), 0, g)]);
+  return makeOutput(op, out, x.shape, [x], (g) => [where(x.le(lo).add(x.ge(hi)), 0, g)], READS_ALL);
 }
 
 /**

@@ -1,6 +1,6 @@
 import { allocate } from '../dtype.js';
 import { ShapeError } from '../errors.js';
-import { broadcastShapes, formatShape, sizeOf } from '../shape.js';
+import { broadcastShapes, formatShape, shapesEqual, sizeOf } from '../shape.js';
 import { broadcastWhere } from '../kernels/binary.js';
 import { expectTensor, isFloat, makeOutput, scalarTensor, Tensor, type TensorLike } from '../tensor.js';
 import { operands } from './operands.js';
@@ -30,7 +30,13 @@ export const where = primitive('where', { kind: 'elementwise' }, function (condi
   return makeOutput('where', data, shape, [x, y], (g) => [
     x.requiresGrad ? where(c, g, 0) : null,
     y.requiresGrad ? where(c, 0, g) : null,
-  ], { saves: [[c], [c]] });
+  ], {
+    saves: [[c], [c]],
+    jvp: ([tx, ty], out) => {
+      const t = where(c, tx ?? 0, ty ?? 0);
+      return shapesEqual(t.shape, out.shape) ? t : t.expand(out.shape);
+    },
+  });
 });
 
 /**

@@ -1,0 +1,220 @@
+/**
+ * Forward mode as a transform: jvp nested in itself and in reverse mode both ways, jacfwd against
+ * the reverse-mode jacobian, hessian (forward-over-reverse) against reverse-over-reverse,
+ * linearize, levels kept apart, and the errors.
+ */
+import { describe, expect, test } from 'vitest';
+import fc from 'fast-check';
+import {
+  argmax, customOp, det, scatter, stack, unbind, vmap, GraphError, grad, hessian, hvp, jacfwd, jacobian, jvp, linearize, noGrad, ones, Tensor, tensor, zeros,
+} from '@chainrule/autograd';
+import { assertClose, seededTensor, shapeArb } from '@chainrule/autograd/testing';
+import { jvpByDifferences } from './helpers/jvp-reference.js';
+
+const f64 = (v: number[] | number[][], requiresGrad = false): Tensor => tensor(v, { dtype: 'float64', requiresGrad });
+const plain = (shape: number[], seed: number): Tensor => seededTensor(shape, seed, { requiresGrad: false }) as Tensor;
+
+/** A smooth scalar function of a vector with every kind of mixing: elementwise, matmul, a reduction. */
+function scalarF(x: Tensor): Tensor {
+  const n = x.size;
+  const w = seededTensor([n, n], 7, { requiresGrad: false });
+  return x.reshape([1, n]).matmul(w).tanh().mul(x.sin()).sum().add(x.square().exp().sum().log());
+}
+
+/** A vector-valued one. */
+function vectorF(x: Tensor): Tensor {
+  return x.softmax(-1).mul(x.cos()).cumsum(-1);
+}
+
+const vectors = fc.tuple(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 0, max: 1e6 })).map(([n, seed]) => ({
+  x: plain([n], seed), v: plain([n], seed + 1), w: plain([n], seed + 2),
+}));
+
+const dot = (a: Tensor, b: Tensor): number => a.mul(b).sum().item();
+
+describe('nesting', () => {
+  test('jvp of jvp is the second directional derivative <H v, w>', () => {
+    fc.assert(fc.property(vectors, ({ x, v, w }) => {
+      const inner = (y: Tensor): Tensor => jvp(scalarF, [y], [v]).tangent;
+      const second = jvp(inner, [x], [w]).tangent;
+      const reference = dot(hvp(scalarF, [x], [v]).hvp[0], w);
+      assertClose(second, tensor(reference, { dtype: 'float64' }), 1e-9, 1e-10);
+    }), { numRuns: 10 });
+  });
+
+  test('jvp of jvp of a vector function matches finite differences of the inner jvp', () => {
+    fc.assert(fc.property(vectors, ({ x, v, w }) => {
+      const inner = (y: Tensor): Tensor => jvp(vectorF, [y], [v]).tangent;
+      assertClose(jvp(inner, [x], [w]).tangent, jvpByDifferences(inner, [x], [w]), 1e-5, 1e-6);
+    }), { numRuns: 10 });
+  });
+
+  test('jvp of grad (forward-over-reverse) is the Hessian-vector product', () => {
+    fc.assert(fc.property(vectors, ({ x, v }) => {
+      const { output, tangent } = jvp(grad(scalarF), [x], [v]);
+      assertClose(output, grad(scalarF)(x), 1e-12, 1e-12);
+      assertClose(tangent, hvp(scalarF, [x], [v]).hvp[0], 1e-9, 1e-10);
+    }), { numRuns: 10 });
+  });
+
+  test('grad of a function calling jvp (reverse-over-forward) is the Hessian-vector product', () => {
+    fc.assert(fc.property(vectors, ({ x, v }) => {
+      const g = grad((y: Tensor) => jvp(scalarF, [y], [v]).tangent.sum())(x);
+      assertClose(g, hvp(scalarF, [x], [v]).hvp[0], 1e-9, 1e-10);
+    }), { numRuns: 10 });
+  });
+
+  test('grad of jvp reaches the tangent too: d<∇f(x), v>/dv = ∇f(x)', () => {
+    const x = plain([3], 1), v = plain([3], 2);
+    const g = grad((t: Tensor) => jvp(scalarF, [x], [t]).tangent, { argnums: 0 })(v);
+    assertClose(g, grad(scalarF)(x), 1e-12, 1e-12);
+  });
+
+  test('jvp of jvp of grad: a third derivative, against finite differences of the Hessian-vector product', () => {
+    const x = plain([3], 3), v = plain([3], 4), w = plain([3], 5);
+    const hv = (y: Tensor): Tensor => jvp(grad(scalarF), [y], [v]).tangent;
+    assertClose(jvp(hv, [x], [w]).tangent, jvpByDifferences(hv, [x], [w]), 1e-5, 1e-6);
+  });
+
+  test('jvp of vmap and vmap of jvp equal jvp row by row', () => {
+    const x = plain([3, 2], 11), v = plain([3, 2], 12);
+    const f = (r: Tensor): Tensor => r.sin().mul(r.sum());
+    const rows = stack(unbind(x, 0).map((r, i) => jvp(f, [r], [unbind(v, 0)[i]!]).tangent), 0);
+    assertClose(jvp(vmap(f), [x], [v]).tangent, rows, 1e-12, 1e-12);
+    assertClose(vmap((r: Tensor, s: Tensor) => jvp(f, [r], [s]).tangent)(x, v), rows, 1e-12, 1e-12);
+    // A tangent shared by the batch, and a primal shared by it.
+    const shared = plain([2], 13);
+    assertClose(vmap((r: Tensor) => jvp(f, [r], [shared]).tangent)(x), stack(unbind(x, 0).map((r) => jvp(f, [r], [shared]).tangent), 0), 1e-12, 1e-12);
+  });
+
+  test('tangents of different levels never mix (no perturbation confusion)', () => {
+    // d/dx [x · d/dy (x + y)] = d/dx [x · 1] = 1; mixing the levels would give 2.
+    const x = f64([3]), y = f64([5]);
+    const outer = jvp((a: Tensor) => a.mul(jvp((b: Tensor) => a.add(b), [y], [f64([1])]).tangent), [x], [f64([1])]);
+    expect(outer.tangent.item()).toBe(1);
+  });
+
+  test('a tensor kept from a finished jvp carries no tangent into the next one', () => {
+    let kept: Tensor | null = null;
+    jvp((a: Tensor) => (kept = a.mul(2)), [f64([1, 2])], [f64([1, 1])]);
+    const { tangent } = jvp((b: Tensor) => b.mul(kept!), [f64([3, 4])], [f64([1, 1])]);
+    assertClose(tangent, f64([2, 4]), 0, 0);
+  });
+
+  test('the same tensor passed twice gets a tangent per position', () => {
+    const x = f64([2]);
+    const { tangent } = jvp((a: Tensor, b: Tensor) => a.mul(b), [x, x], [f64([1]), f64([0])]);
+    expect(tangent.item()).toBe(2);
+  });
+
+  test('jvp runs under noGrad and in float32', () => {
+    const x = tensor([0.5, 1], { dtype: 'float32' });
+    const { output, tangent } = noGrad(() => jvp((a: Tensor) => a.exp(), [x], [ones([2])]));
+    expect(output.requiresGrad).toBe(false);
+    expect(tangent.dtype).toBe('float32');
+    assertClose(tangent, x.exp(), 1e-7, 0);
+  });
+});
+
+describe('jacfwd, hessian, linearize', () => {
+  test('jacfwd equals the reverse-mode jacobian over random shapes', () => {
+    fc.assert(fc.property(shapeArb({ maxRank: 2, maxDim: 3 }), fc.integer({ min: 0, max: 1e6 }), (shape, seed) => {
+      const x = plain(shape, seed);
+      const f = (a: Tensor): Tensor => a.tanh().mul(a.sum()).softmax(-1);
+      assertClose(jacfwd(f)(x), jacobian(f)(x), 1e-12, 1e-12);
+    }), { numRuns: 10 });
+  });
+
+  test('jacfwd over argnums and structures nests as jacobian does', () => {
+    const p = { w: plain([2, 3], 1), b: plain([3], 2) }, x = plain([4, 2], 3);
+    const f = (q: { w: Tensor; b: Tensor }, y: Tensor): { h: Tensor; s: Tensor } => {
+      const h = y.matmul(q.w).add(q.b).tanh();
+      return { h, s: h.sum() };
+    };
+    const fwd = jacfwd(f, { argnums: [0, 1] })(p, x);
+    const rev = jacobian(f, { argnums: [0, 1] })(p, x);
+    for (const key of ['h', 's'] as const) {
+      assertClose(fwd[key][0].w, rev[key][0].w, 1e-12, 1e-12);
+      assertClose(fwd[key][0].b, rev[key][0].b, 1e-12, 1e-12);
+      assertClose(fwd[key][1], rev[key][1], 1e-12, 1e-12);
+    }
+    expect(fwd.h[0].w.shape).toEqual([4, 3, 2, 3]);
+  });
+
+  test('hessian (forward-over-reverse) equals reverse-over-reverse', () => {
+    fc.assert(fc.property(vectors, ({ x }) => {
+      assertClose(hessian(scalarF)(x), jacobian(grad(scalarF))(x), 1e-9, 1e-10);
+    }), { numRuns: 10 });
+  });
+
+  test('hessian of two arguments gives the four blocks', () => {
+    const x = plain([2], 1), y = plain([3], 2);
+    const f = (a: Tensor, b: Tensor): Tensor => a.outer(b).sin().sum();
+    const h = hessian(f, { argnums: [0, 1] })(x, y);
+    const r = jacobian(grad(f, { argnums: [0, 1] }), { argnums: [0, 1] })(x, y);
+    for (const i of [0, 1] as const) for (const j of [0, 1] as const) assertClose(h[i][j], r[i][j], 1e-10, 1e-12);
+    expect(h[0][1].shape).toEqual([2, 3]);
+  });
+
+  test('linearize gives the output and the same J·v as jvp, for several tangents', () => {
+    const x = plain([3], 4);
+    const { output, jvp: lin } = linearize(vectorF, x);
+    assertClose(output, vectorF(x), 0, 0);
+    for (const seed of [5, 6]) {
+      const v = plain([3], seed);
+      assertClose(lin(v), jvp(vectorF, [x], [v]).tangent, 0, 0);
+    }
+  });
+});
+
+describe('outputs and errors', () => {
+  test('integer outputs get zero tangents of their dtype', () => {
+    const { output, tangent } = jvp((a: Tensor) => argmax(a), [f64([1, 3, 2])], [f64([1, 1, 1])]);
+    expect(output.item()).toBe(1);
+    expect(tangent.dtype).toBe('int32');
+    expect(tangent.item()).toBe(0);
+  });
+
+  test('det at a singular matrix: tr(adj(A)·Ȧ), by hand', () => {
+    // det [[3, ε], [4, 2ε]] = 2ε
+    const { tangent } = jvp(det, [f64([[3, 0], [4, 0]])], [f64([[0, 1], [0, 2]])]);
+    expect(tangent.item()).toBeCloseTo(2, 12);
+  });
+
+  test('an output that does not depend on the primals has a zero tangent', () => {
+    const { tangent } = jvp(() => zeros([2], { dtype: 'float64' }), [f64([1])], [f64([1])]);
+    assertClose(tangent, zeros([2], { dtype: 'float64' }), 0, 0);
+  });
+
+  test('a tangent reaching an op without a JVP rule is an error naming it', () => {
+    const noRule = customOp({ name: 'myOp', forward: (x) => x.mul(2), backward: (g) => g.mul(2) });
+    expect(() => jvp((a: Tensor) => noRule(a), [f64([1])], [f64([1])])).toThrow(GraphError);
+    expect(() => jvp((a: Tensor) => noRule(a), [f64([1])], [f64([1])])).toThrow(/^jvp: 'myOp' has no forward-mode \(JVP\) rule.*float64 \[1\]/);
+    // Without a tangent reaching it, the op runs inside a jvp.
+    expect(jvp((a: Tensor) => a.add(noRule(f64([1]))), [f64([1])], [f64([1])]).tangent.item()).toBe(1);
+  });
+
+  test("a custom op's jvp is used, and nests", () => {
+    const cube = customOp({
+      name: 'cube',
+      forward: (x) => x.pow(3),
+      backward: (g, { inputs: [x] }) => g.mul(x!.square().mul(3)),
+      jvp: ([t], { inputs: [x] }) => t!.mul(x!.square().mul(3)),
+    });
+    const x = f64([2]);
+    expect(jvp((a: Tensor) => cube(a), [x], [f64([1])]).tangent.item()).toBe(12);
+    const second = jvp((a: Tensor) => jvp((b: Tensor) => cube(b), [a], [f64([1])]).tangent, [x], [f64([1])]);
+    expect(second.tangent.item()).toBe(12);
+  });
+
+  test('a rule returning the wrong shape is an error naming the op', () => {
+    const bad = customOp({ name: 'bad', forward: (x) => x.mul(1), backward: (g) => g, jvp: () => f64([1, 2]) });
+    expect(() => jvp((a: Tensor) => bad(a), [f64([1])], [f64([1])])).toThrow(/^jvp: the forward-mode rule of 'bad' returned a tangent of float64 \[2\] for an output of float64 \[1\]/);
+  });
+
+  test('scatter with reduce multiply has no tangent: an error, not a silent zero', () => {
+    const f = (a: Tensor): Tensor => scatter(a, 0, [0], f64([2]), { reduce: 'multiply' });
+    expect(() => jvp(f, [f64([1, 2])], [f64([1, 1])])).toThrow(/^jvp: 'scatter \(reduce 'multiply'\)' has no forward-mode/);
+    assertClose(noGrad(() => f(f64([1, 2]))), f64([2, 2]), 0, 0);
+  });
+});
