@@ -5,9 +5,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { fromBinary } from '@bufbuild/protobuf';
-import { ModelProtoSchema, type ModelProto } from 'onnx-buf';
-import { ArgumentError, DTypeError, ShapeError, Tensor, noGrad, randn, type DType } from '@chainrule/autograd';
+import { ArgumentError, DTypeError, ShapeError, Tensor, randn, type DType } from '@chainrule/autograd';
 import { assertClose } from '@chainrule/autograd/testing';
 import {
   BatchNorm1d, Dropout, Flatten, GELU, Identity, LayerNorm, LeakyReLU, Linear, LogSoftmax, MLP, Module, ReLU, Sequential,
@@ -15,29 +13,7 @@ import {
 } from '@chainrule/nn';
 import { exportOnnx, OnnxExportError, type ExportOnnxOptions } from '@chainrule/nn/onnx';
 import { saveOnnx } from '@chainrule/nn/node';
-
-/** Runs `bytes` in ONNX Runtime on `x` and returns the output with its shape. */
-async function runOnnx(bytes: Uint8Array | string, x: Tensor, names = { input: 'input', output: 'output' }): Promise<{ data: ArrayLike<number>; dims: readonly number[] }> {
-  const session = typeof bytes === 'string' ? await ort.InferenceSession.create(bytes) : await ort.InferenceSession.create(bytes);
-  try {
-    const feeds = { [names.input]: new ort.Tensor(x.dtype, x.data, [...x.shape]) };
-    const out = (await session.run(feeds))[names.output]!;
-    return { data: out.data as Float32Array | Float64Array, dims: out.dims };
-  } finally {
-    await session.release();
-  }
-}
-
-/** chainrule's output for `x` in evaluation mode, the mode an exported graph computes. */
-function reference(model: Module, x: Tensor): Tensor {
-  const wasTraining = model.training;
-  model.eval();
-  try {
-    return noGrad(() => model.forward(x));
-  } finally {
-    model.train(wasTraining);
-  }
-}
+import { decode, opTypes, reference, runOnnx } from './onnx-helpers.js';
 
 /** Exports `model`, runs it on a batch of each size, and checks ONNX Runtime agrees with chainrule. */
 async function expectSameOutputs(model: Module, options: ExportOnnxOptions, batches: number[], tol = 1e-5, seed = 1, scale = 2): Promise<Uint8Array> {
@@ -53,14 +29,6 @@ async function expectSameOutputs(model: Module, options: ExportOnnxOptions, batc
     assertClose(got.data, expected.data, 0, tol);
   }
   return bytes;
-}
-
-function decode(bytes: Uint8Array): ModelProto {
-  return fromBinary(ModelProtoSchema, bytes);
-}
-
-function opTypes(bytes: Uint8Array): string[] {
-  return decode(bytes).graph!.node.map((n) => n.opType);
 }
 
 describe('exportOnnx: ONNX Runtime computes what chainrule computes', () => {

@@ -127,6 +127,8 @@ abstract class TransformerLayerBase<In extends unknown[]> extends Module<In, Ten
   get normFirst(): boolean { return this.config.normFirst; }
   /** Whether inputs are [batch, seq, feature]. */
   get batchFirst(): boolean { return this.config.batchFirst; }
+  /** The feed-forward activation. */
+  get activation(): TransformerActivation { return this.config.activation; }
 
   /** A LayerNorm of the layer's width, eps, bias and dtype. */
   protected layerNorm(): LayerNorm {

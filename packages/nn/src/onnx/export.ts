@@ -3,6 +3,10 @@ import { Module, type AnyModule } from '../module.js';
 import { isWellFormed, quoteName } from '../serialize/keys.js';
 import { GraphBuilder, type SymDim, type SymValue } from './graph.js';
 import { exporterOf, type ExportContext } from './layers.js';
+// Registered for their effect: the exporters of these modules.
+import './shape.js';
+import './spatial.js';
+import './attention.js';
 
 /** One axis of `inputShape`: a size, a name for a dynamic size, or null for a dynamic size named for you. @example const shape: OnnxDim[] = [null, 784]; */
 export type OnnxDim = number | string | null;
@@ -19,6 +23,13 @@ export interface ExportOnnxOptions {
   outputName?: string;
   /** Element type of a model without parameters (default: its parameters' dtype, else 'float32'). */
   dtype?: DType;
+  /**
+   * Element type of the graph's input (default: the model's dtype). 'int32' declares an ONNX
+   * INT32 input of indices, for a model that starts with an Embedding (ONNX Runtime's Gather
+   * takes int32 and int64 indices; chainrule's indices are int32, so the graph takes the same
+   * tensors the model does).
+   */
+  inputDtype?: DType;
 }
 
 /** The opsets whose operators exportOnnx emits with the semantics of chainrule's layers. */
@@ -36,7 +47,7 @@ function checkName(option: string, value: unknown): string {
   return value;
 }
 
-const OPTIONS: readonly string[] = ['inputShape', 'opset', 'inputName', 'outputName', 'dtype'] satisfies (keyof ExportOnnxOptions)[];
+const OPTIONS: readonly string[] = ['inputShape', 'opset', 'inputName', 'outputName', 'dtype', 'inputDtype'] satisfies (keyof ExportOnnxOptions)[];
 
 /** Dynamic axes get ONNX dim_params; an unnamed one is 'batch' on axis 0, `<input>_dim<i>` elsewhere. */
 function inputDims(shape: readonly OnnxDim[], inputName: string): SymDim[] {
@@ -69,22 +80,33 @@ function modelDtype(model: AnyModule, requested: DType | undefined): DType {
 }
 
 /**
- * Exports a model built from Sequential, MLP, Linear, activations, Dropout, LayerNorm, BatchNorm1d,
- * Identity and Flatten as the bytes of an `.onnx` file, for ONNX Runtime (Node, web, Python, C#...)
- * or any other ONNX consumer. Weights become initializers of the model's dtype (FLOAT or DOUBLE).
- * The graph is the model in evaluation mode: Dropout is left out and BatchNorm1d uses its running
+ * Exports a model as the bytes of an `.onnx` file, for ONNX Runtime (Node, web, Python, C#...)
+ * or any other ONNX consumer. Supported: Sequential, MLP, Linear, the activations, Dropout,
+ * Dropout2d, Identity, Flatten and Unflatten (any axes), LayerNorm, RMSNorm, BatchNorm1d/2d,
+ * InstanceNorm2d, GroupNorm, Conv1d, Conv2d, ConvTranspose2d, MaxPool2d, AvgPool2d,
+ * AdaptiveAvgPool2d, Embedding, RNN, LSTM, GRU, MultiheadAttention, TransformerEncoderLayer,
+ * TransformerEncoder and the positional encodings (see the package README for the ONNX form of
+ * each and what is refused). Weights become initializers of the model's dtype (FLOAT or DOUBLE). The graph is the
+ * model in evaluation mode: dropout is left out and batch normalisation uses its running
  * statistics. Any other module is an `OnnxExportError` naming it and its path. PyTorch's
  * `torch.onnx.export` traces a forward run; this walks the module tree instead, so it needs no
- * sample input, only `inputShape`. `RNN`, `LSTM` and `GRU` become ONNX's own RNN, LSTM and GRU
- * operators (one node per layer) on a 3-D input, and the graph gives their output sequence from
- * zero initial states: forward's initial and final states and lengths are not part of the graph.
- * (ONNX Runtime's CPU provider runs those operators in float32 only.)
- * @throws OnnxExportError for a module without an ONNX form (or BatchNorm1d without running statistics).
- * @throws ShapeError if `inputShape` does not fit a layer (Linear's features, LayerNorm's shape,
- * BatchNorm1d's channels, an axis out of range).
- * @throws DTypeError if parameters mix float32 and float64, or differ from the requested `dtype`.
+ * sample input, only `inputShape` (and `inputDtype: 'int32'` for a model that starts with an
+ * Embedding). `RNN`, `LSTM` and `GRU` become ONNX's own RNN, LSTM and GRU operators (one node
+ * per layer) on a 3-D input, and the graph gives their output sequence from zero initial states:
+ * forward's initial and final states and lengths are not part of the graph. (ONNX Runtime's CPU
+ * provider runs those operators in float32 only.) The graph has one input, so attention is
+ * self-attention without masks: MultiheadAttention as forward(x, x, x), giving its output
+ * only; the encoders as forward(x).
+ * @throws OnnxExportError for a module without an ONNX form, or a configuration ONNX cannot
+ * express (BatchNorm without running statistics, circular padding before opset 19, an adaptive
+ * pooling size that does not divide the input, Embedding's maxNorm...).
+ * @throws ShapeError if `inputShape` does not fit a layer (Linear's features, a norm's shape,
+ * channels, an unbatched input to a convolution or pooling, a recurrent layer's input that is
+ * not 3-D, an axis out of range).
+ * @throws DTypeError if parameters mix float32 and float64, differ from the requested `dtype`, or
+ * an integer input reaches a layer other than Embedding.
  * @throws ArgumentError for a bad option: `opset` outside 17–22, an empty or repeated input/output
- * name, a malformed `inputShape`, an unknown dtype.
+ * name, a malformed `inputShape`, an unknown dtype or inputDtype.
  * @example const bytes = exportOnnx(new MLP([784, 128, 10], { seed: 0 }), { inputShape: [null, 784] });
  */
 export function exportOnnx(model: AnyModule, options: ExportOnnxOptions): Uint8Array {
@@ -102,13 +124,18 @@ export function exportOnnx(model: AnyModule, options: ExportOnnxOptions): Uint8A
   const inputName = checkName('inputName', own.inputName ?? 'input');
   const outputName = checkName('outputName', own.outputName ?? 'output');
   if (inputName === outputName) throw new ArgumentError(`exportOnnx: inputName and outputName must differ, both are '${inputName}'`);
-  const input: SymValue = { name: inputName, shape: inputDims(own.inputShape, inputName) };
-  const graph = new GraphBuilder(modelDtype(model, own.dtype), [inputName, outputName]);
+  const dtype = modelDtype(model, own.dtype);
+  const inputDtype = own.inputDtype ?? dtype;
+  if (inputDtype !== dtype && inputDtype !== 'int32') {
+    throw new ArgumentError(`exportOnnx: inputDtype must be the model's dtype ('${dtype}') or 'int32' (indices for an Embedding), got ${JSON.stringify(own.inputDtype)}`);
+  }
+  const input: SymValue = inputDtype === dtype ? { name: inputName, shape: inputDims(own.inputShape, inputName) } : { name: inputName, shape: inputDims(own.inputShape, inputName), dtype: inputDtype };
+  const graph = new GraphBuilder(dtype, [inputName, outputName]);
 
   const ctx: ExportContext = {
     graph,
     opset,
-    emit: (module, path, x) => exporterOf(module, path)(module, path, x, ctx),
+    emit: (module, path, x) => exporterOf(module, path, x)(module, path, x, ctx),
   };
   const result = ctx.emit(model, '', input);
   return graph.encode(result.name, {
@@ -117,6 +144,6 @@ export function exportOnnx(model: AnyModule, options: ExportOnnxOptions): Uint8A
     opset,
     irVersion: IR_VERSION[opset]!,
     input,
-    output: { name: outputName, shape: result.shape },
+    output: result.dtype === undefined ? { name: outputName, shape: result.shape } : { name: outputName, shape: result.shape, dtype: result.dtype },
   });
 }

@@ -25,13 +25,14 @@ import type { DType, Tensor } from '@chainrule/autograd';
 /** One axis of a symbolic shape: a size, a named dynamic size, or null when not known at export. */
 export type SymDim = number | string | null;
 
-/** A value flowing through the graph: its name and (symbolic) shape. */
+/** A value flowing through the graph: its name, (symbolic) shape, and dtype when not the graph's (integer indices). */
 export interface SymValue {
   readonly name: string;
   readonly shape: readonly SymDim[];
+  readonly dtype?: DType;
 }
 
-/** A node attribute: ONNX keeps ints, floats and strings apart, so each value says which it is. */
+/** A node attribute: ONNX keeps ints, floats, strings and their lists apart, so each value says which it is. */
 export type Attribute =
   | { readonly int: number }
   | { readonly float: number }
@@ -77,7 +78,8 @@ function attribute(name: string, value: Attribute): AttributeProto {
   return create(AttributeProtoSchema, { name, type: AttributeProto_AttributeType.STRING, s: new TextEncoder().encode(value.string) });
 }
 
-function valueInfo(value: SymValue, dtype: DType): ValueInfoProto {
+function valueInfo(value: SymValue, graphDtype: DType): ValueInfoProto {
+  const dtype = value.dtype ?? graphDtype;
   const dim = value.shape.map((d) =>
     create(TensorShapeProto_DimensionSchema, {
       value: typeof d === 'number' ? { case: 'dimValue', value: BigInt(d) } : typeof d === 'string' ? { case: 'dimParam', value: d } : { case: undefined },
@@ -97,6 +99,7 @@ export class GraphBuilder {
   private readonly taken = new Set<string>();
   private readonly byTensor = new Map<string, Map<Tensor, string>>();
   private readonly constants = new Map<number, string>();
+  private readonly int64Constants = new Map<string, string>();
 
   constructor(readonly dtype: DType, reserved: readonly string[]) {
     for (const name of reserved) this.taken.add(name);
@@ -139,17 +142,6 @@ export class GraphBuilder {
     return unique;
   }
 
-  /** A 1-d INT64 initializer (shapes, axes: what ONNX takes as int64 inputs) and its name. */
-  int64(name: string, values: readonly number[]): string {
-    const unique = this.unique(name);
-    const view = new DataView(new ArrayBuffer(values.length * 8));
-    values.forEach((v, i) => view.setBigInt64(i * 8, BigInt(v), true));
-    this.initializers.push(
-      create(TensorProtoSchema, { name: unique, dims: [BigInt(values.length)], dataType: TensorProto_DataType.INT64, rawData: new Uint8Array(view.buffer) }),
-    );
-    return unique;
-  }
-
   /**
    * A module's tensor as an initializer, stored once however many layers share it; `variant` keys
    * a derived form (e.g. 'transposed', which `make` computes) so it is stored once too.
@@ -163,6 +155,22 @@ export class GraphBuilder {
     const stored = this.initializer(name, values, shape);
     cache.set(tensor, stored);
     return stored;
+  }
+
+  /**
+   * A 1-d INT64 initializer (shapes, axes, pads: ONNX takes those as int64 inputs), shared by
+   * every node that needs the same list.
+   */
+  int64s(values: readonly number[]): string {
+    const key = values.join(',');
+    const known = this.int64Constants.get(key);
+    if (known !== undefined) return known;
+    const view = new DataView(new ArrayBuffer(values.length * 8));
+    values.forEach((v, i) => view.setBigInt64(i * 8, BigInt(v), true));
+    const name = this.unique(`const_i64_${values.length === 1 ? values[0] : values.length}`);
+    this.initializers.push(create(TensorProtoSchema, { name, dims: [BigInt(values.length)], dataType: TensorProto_DataType.INT64, rawData: new Uint8Array(view.buffer) }));
+    this.int64Constants.set(key, name);
+    return name;
   }
 
   /** A 0-d initializer holding `value`, shared by every node that needs the same number. */

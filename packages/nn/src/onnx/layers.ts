@@ -6,10 +6,10 @@ import type { AnyModule } from '../module.js';
 import { Linear } from '../layers/linear.js';
 import { Sequential } from '../layers/sequential.js';
 import { MLP } from '../layers/mlp.js';
-import { GELU, Identity, Flatten, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Softplus, Tanh } from '../layers/activations.js';
+import { GELU, Identity, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Softplus, Tanh } from '../layers/activations.js';
 import { Dropout } from '../layers/dropout.js';
 import { LayerNorm } from '../layers/layer-norm.js';
-import { BatchNorm1d } from '../layers/batch-norm.js';
+import { BatchNorm1d, type NormBase } from '../layers/batch-norm.js';
 import { GRU, LSTM, RNN, type RNNBase } from '../layers/rnn.js';
 import type { Attribute, GraphBuilder, SymDim, SymValue } from './graph.js';
 
@@ -27,17 +27,20 @@ export interface ExportContext {
   emit(module: AnyModule, path: string, x: SymValue): SymValue;
 }
 
-type LayerExporter<M extends AnyModule> = (module: M, path: string, x: SymValue, ctx: ExportContext) => SymValue;
+/** How one module class becomes nodes: given the module, its path and its input, returns its output. */
+export type LayerExporter<M extends AnyModule> = (module: M, path: string, x: SymValue, ctx: ExportContext) => SymValue;
 
 type ModuleClass = abstract new (...args: never[]) => AnyModule;
 
 // Keyed by constructor; a value's parameter type is the key's instance type (see `register`).
 // Each entry keeps the class's forward as it was when registered: the exporter writes what that
 // forward computes, so a module whose forward is another function cannot be exported by it.
-const EXPORTERS = new Map<ModuleClass, { exporter: LayerExporter<AnyModule>; forward: AnyModule['forward'] }>();
+// `indices` marks the classes that take an integer input (Embedding, and what passes one along).
+const EXPORTERS = new Map<ModuleClass, { exporter: LayerExporter<AnyModule>; forward: AnyModule['forward']; indices: boolean }>();
 
-function register<M extends AnyModule>(cls: abstract new (...args: never[]) => M, exporter: LayerExporter<M>): void {
-  EXPORTERS.set(cls, { exporter: exporter as LayerExporter<AnyModule>, forward: cls.prototype.forward });
+/** Makes `exporter` the ONNX form of instances of exactly `cls` whose forward is the class's own. */
+export function register<M extends AnyModule>(cls: abstract new (...args: never[]) => M, exporter: LayerExporter<M>, options: { indices?: boolean } = {}): void {
+  EXPORTERS.set(cls, { exporter: exporter as LayerExporter<AnyModule>, forward: cls.prototype.forward, indices: options.indices ?? false });
 }
 
 /** `layers.2 (BatchNorm1d)`: how messages name a module. */
@@ -50,9 +53,12 @@ export function describeModule(path: string, module: AnyModule): string {
  * not its parent, and a forward replaced on the instance (`layer.forward = ...`) or on the class
  * after the fact is not the one the exporter writes: both are refused rather than exported wrong.
  */
-export function exporterOf(module: AnyModule, path: string): LayerExporter<AnyModule> {
+export function exporterOf(module: AnyModule, path: string, x: SymValue): LayerExporter<AnyModule> {
   const entry = EXPORTERS.get(module.constructor as ModuleClass);
   if (entry === undefined) throw new OnnxExportError(`exportOnnx: ${describeModule(path, module)} is not supported`);
+  if (x.dtype !== undefined && !entry.indices) {
+    throw new DTypeError(`exportOnnx: ${describeModule(path, module)} receives the ${x.dtype} input; only an Embedding takes integer indices`);
+  }
   if (module.forward !== entry.forward) {
     const where = Object.hasOwn(module, 'forward') ? 'on the instance' : 'on its class';
     throw new OnnxExportError(
@@ -62,43 +68,43 @@ export function exporterOf(module: AnyModule, path: string): LayerExporter<AnyMo
   return entry.exporter;
 }
 
-function join(path: string, name: string): string {
+export function join(path: string, name: string): string {
   return path === '' ? name : `${path}.${name}`;
 }
 
 /** Name of a node's output: `layers.0/Gemm`. */
-function at(path: string, op: string): string {
+export function at(path: string, op: string): string {
   return path === '' ? op : `${path}/${op}`;
 }
 
-function formatDims(shape: readonly SymDim[]): string {
+export function formatDims(shape: readonly SymDim[]): string {
   return `[${shape.map((d) => (d === null ? '?' : typeof d === 'string' ? JSON.stringify(d) : d)).join(',')}]`;
 }
 
 /** ONNX nodes take one element type throughout, so every tensor must have the graph's dtype. */
-function checkDtype(ctx: ExportContext, path: string, module: AnyModule, name: string, t: Tensor): void {
+export function checkDtype(ctx: ExportContext, path: string, module: AnyModule, name: string, t: Tensor): void {
   if (t.dtype !== ctx.graph.dtype) {
     throw new DTypeError(`exportOnnx: ${describeModule(path, module)} has a ${t.dtype} '${name}' in a ${ctx.graph.dtype} model`);
   }
 }
 
 /** A module's tensor as an initializer named after its parameter (`layers.0.weight`). */
-function weight(ctx: ExportContext, path: string, module: AnyModule, name: string, t: Tensor): string {
+export function weight(ctx: ExportContext, path: string, module: AnyModule, name: string, t: Tensor): string {
   checkDtype(ctx, path, module, name, t);
   return ctx.graph.tensor(join(path, name), t);
 }
 
 /** A per-feature tensor of ones or zeros for an optional ONNX input the module does not have. */
-function filled(ctx: ExportContext, path: string, name: string, value: number, size: readonly number[]): string {
+export function filled(ctx: ExportContext, path: string, name: string, value: number, size: readonly number[]): string {
   const count = size.reduce((a, b) => a * b, 1);
   return ctx.graph.initializer(join(path, name), new Array<number>(count).fill(value), size);
 }
 
-function unary(op: string) {
+export function unary(op: string) {
   return (_m: AnyModule, path: string, x: SymValue, ctx: ExportContext): SymValue => ({ name: ctx.graph.node(op, [x.name], at(path, op)), shape: x.shape });
 }
 
-function checkAxis(path: string, module: AnyModule, axis: number, x: SymValue): void {
+export function checkAxis(path: string, module: AnyModule, axis: number, x: SymValue): void {
   const r = x.shape.length;
   if (!(Number.isInteger(axis) && axis >= -r && axis < r)) {
     throw new ShapeError(`exportOnnx: ${describeModule(path, module)} has axis ${axis}, out of range for an input of shape ${formatDims(x.shape)}`);
@@ -109,7 +115,7 @@ register(Sequential, (m, path, x, ctx) => {
   let y = x;
   for (const [name, child] of m.namedChildren()) y = ctx.emit(child, join(path, name), y);
   return y;
-});
+}, { indices: true });
 
 register(MLP, (m, path, x, ctx) => ctx.emit(m.layers, join(path, 'layers'), x));
 
@@ -222,18 +228,7 @@ register(LogSoftmax, (m, path, x, ctx) => {
 
 // Inference graphs: Dropout is the identity in evaluation, whatever mode the model is in now.
 register(Dropout, (_m, _path, x) => x);
-register(Identity, (_m, _path, x) => x);
-
-register(Flatten, (m, path, x, ctx) => {
-  if (m.startDim !== 1 || m.endDim !== -1) {
-    throw new OnnxExportError(`exportOnnx: ${describeModule(path, m)} with startDim=${m.startDim}, endDim=${m.endDim} is not supported (only the default 1, -1)`);
-  }
-  // Flatten.forward leaves 1-d and 2-d inputs alone; ONNX's Flatten would turn a 1-d one into [n, 1].
-  if (x.shape.length <= 2) return x;
-  const rest = x.shape.slice(1);
-  const size = rest.every((d) => typeof d === 'number') ? (rest as number[]).reduce((a, b) => a * b, 1) : null;
-  return { name: ctx.graph.node('Flatten', [x.name], at(path, 'Flatten'), { axis: { int: 1 } }), shape: [x.shape[0]!, size] };
-});
+register(Identity, (_m, _path, x) => x, { indices: true });
 
 register(LayerNorm, (m, path, x, ctx) => {
   const k = m.normalizedShape.length;
@@ -248,16 +243,20 @@ register(LayerNorm, (m, path, x, ctx) => {
   return { name: ctx.graph.node('LayerNormalization', [x.name, scale, ...bias], at(path, 'LayerNormalization'), attributes), shape: x.shape };
 });
 
-register(BatchNorm1d, (m, path, x, ctx) => {
+/**
+ * Evaluation-mode normalisation with the running statistics, as torch.onnx exports by default:
+ * BatchNorm1d/2d, and InstanceNorm2d when it tracks them. `ranks` are the input ranks the layer
+ * takes, `expected` says them in messages.
+ */
+export function batchNormalization(m: NormBase, path: string, x: SymValue, ctx: ExportContext, ranks: readonly number[], expected: string): SymValue {
   const c = m.numFeatures;
   const { runningMean, runningVar } = m;
   if (runningMean === null || runningVar === null) {
     throw new OnnxExportError(`exportOnnx: ${describeModule(path, m)} is not supported without running statistics (trackRunningStats: false)`);
   }
-  if ((x.shape.length !== 2 && x.shape.length !== 3) || (typeof x.shape[1] === 'number' && x.shape[1] !== c)) {
-    throw new ShapeError(`exportOnnx: ${describeModule(path, m)} expects [N, ${c}] or [N, ${c}, L], got shape ${formatDims(x.shape)}`);
+  if (!ranks.includes(x.shape.length) || (typeof x.shape[1] === 'number' && x.shape[1] !== c)) {
+    throw new ShapeError(`exportOnnx: ${describeModule(path, m)} expects ${expected}, got shape ${formatDims(x.shape)}`);
   }
-  // Evaluation-mode normalisation with the running statistics, as torch.onnx exports by default.
   const inputs = [
     x.name,
     m.weight === null ? filled(ctx, path, 'weight', 1, [c]) : weight(ctx, path, m, 'weight', m.weight),
@@ -266,7 +265,9 @@ register(BatchNorm1d, (m, path, x, ctx) => {
     weight(ctx, path, m, 'running_var', runningVar),
   ];
   return { name: ctx.graph.node('BatchNormalization', inputs, at(path, 'BatchNormalization'), { epsilon: { float: m.eps } }), shape: x.shape };
-});
+}
+
+register(BatchNorm1d, (m, path, x, ctx) => batchNormalization(m, path, x, ctx, [2, 3], `[N, ${m.numFeatures}] or [N, ${m.numFeatures}, L]`));
 
 // Recurrent layers as ONNX's own RNN, LSTM and GRU operators, one node per layer (both directions
 // in it). ONNX stacks gates in another order than PyTorch (LSTM i, o, f, c against i, f, g, o;
@@ -324,7 +325,7 @@ function exportRecurrent(op: 'RNN' | 'LSTM' | 'GRU', m: RNNBase<unknown>, path: 
     });
     // Y is [seq, directions, batch, H]; the next layer and the output want [seq, batch, directions·H].
     const t = g.node('Transpose', [y], at(path, `Transpose_l${layer}`), { perm: { ints: [0, 2, 1, 3] } });
-    seq = g.node('Reshape', [t, g.int64(join(path, 'shape'), [0, 0, -1])], at(path, `Reshape_l${layer}`));
+    seq = g.node('Reshape', [t, g.int64s([0, 0, -1])], at(path, `Reshape_l${layer}`));
   }
   const [a, b] = [x.shape[0]!, x.shape[1]!];
   if (m.batchFirst) {
