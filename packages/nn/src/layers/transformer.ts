@@ -1,4 +1,4 @@
-import { ArgumentError, Generator, ShapeError, full, type DType, type FloatDType, type Tensor } from '@chainrule/autograd';
+import { ArgumentError, Generator, ShapeError, full, type FloatDType, type Tensor } from '@chainrule/autograd';
 import { Module } from '../module.js';
 import { xavierUniform } from '../init.js';
 import { formatShape } from '../format.js';
@@ -6,7 +6,7 @@ import { ModuleList } from './containers.js';
 import { LayerNorm } from './layer-norm.js';
 import {
   TransformerDecoderLayer, TransformerEncoderLayer,
-  type TransformerActivation, type TransformerDecoderLayerForwardOptions, type TransformerEncoderLayerForwardOptions,
+  type TransformerDecoderLayerForwardOptions, type TransformerEncoderLayerForwardOptions, type TransformerLayerOptions,
 } from './transformer-layers.js';
 
 /** Options of `TransformerEncoder` and `TransformerDecoder`. */
@@ -90,8 +90,8 @@ export class TransformerDecoder extends Module<[Tensor, Tensor, TransformerDecod
   }
 }
 
-/** Options of `Transformer`, PyTorch's defaults. */
-export interface TransformerOptions {
+/** Options of `Transformer`, PyTorch's defaults: its layers' options and the sizes of the stacks. */
+export interface TransformerOptions extends TransformerLayerOptions {
   /** Model width (default 512). */
   dModel?: number;
   /** Attention heads (default 8). */
@@ -100,26 +100,6 @@ export interface TransformerOptions {
   numEncoderLayers?: number;
   /** Decoder layers (default 6). */
   numDecoderLayers?: number;
-  /** Feed-forward width (default 2048). */
-  dimFeedforward?: number;
-  /** Dropout probability (default 0.1). */
-  dropout?: number;
-  /** Feed-forward activation (default 'relu'). */
-  activation?: TransformerActivation;
-  /** LayerNorm's eps (default 1e-5). */
-  layerNormEps?: number;
-  /** Inputs are [batch, seq, feature] (default false). */
-  batchFirst?: boolean;
-  /** Pre-norm layers (default false). */
-  normFirst?: boolean;
-  /** Biases in linear layers, attention and LayerNorms (default true). */
-  bias?: boolean;
-  /** dtype of the parameters (default 'float32'). */
-  dtype?: DType;
-  /** Seed of a fresh generator for the initialisation and then the dropout masks. */
-  seed?: number;
-  /** Generator of the initialisation and dropout masks (takes precedence over `seed`). */
-  generator?: Generator;
 }
 
 /** Options of `Transformer.forward`, PyTorch's argument names in camelCase. */
