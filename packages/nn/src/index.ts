@@ -48,7 +48,7 @@ export {
   type PositionalEncodingOptions, type LearnedPositionalEmbeddingOptions,
 } from './layers/positional.js';
 // Recurrent networks.
-export { RNNCell, LSTMCell, GRUCell, type RecurrentCellOptions, type RNNCellOptions } from './layers/rnn-cell.js';
+export { RecurrentCell, RNNCell, LSTMCell, GRUCell, type RecurrentCellOptions, type RNNCellOptions } from './layers/rnn-cell.js';
 export { RNNBase, RNN, LSTM, GRU, type RecurrentOptions, type RNNOptions, type SequenceLengths } from './layers/rnn.js';
 
 export { type Reduction, type LossFunction } from './losses/reduction.js';

@@ -79,35 +79,62 @@ function cellStep(spec: CellSpec, w: CellWeights, input: Tensor, states: readonl
 }
 
 /**
+ * What `RNNCell`, `LSTMCell` and `GRUCell` share: their sizes, the four tensors under PyTorch's
+ * names (`weight_ih`, `weight_hh`, `bias_ih`, `bias_hh`) initialised U(-1/√H, 1/√H), and one step
+ * of the recurrence on checked, batched operands.
+ */
+export abstract class RecurrentCell<In extends unknown[], Out> extends Module<In, Out> {
+  /** Size of each input sample. */
+  readonly inputSize: number;
+  /** Size of the hidden (and, for LSTMCell, cell) state H. */
+  readonly hiddenSize: number;
+  private readonly spec: CellSpec;
+  private readonly hasBias: boolean;
+
+  /** @throws ArgumentError if a size is not a non-negative integer. */
+  protected constructor(owner: string, kind: RecurrenceKind, inputSize: number, hiddenSize: number, options: RecurrentCellOptions) {
+    super();
+    this.inputSize = inputSize;
+    this.hiddenSize = hiddenSize;
+    this.spec = { owner, kind, inputSize, hiddenSize, dtype: options.dtype ?? 'float32' };
+    this.hasBias = buildCell((n, t) => this.registerParameter(n, t), this.spec, options);
+  }
+
+  /** The next states from `input` and the given states (undefined: zeros), as the cell's forward returns them. */
+  protected stepFrom(input: Tensor, states: readonly (Tensor | undefined)[]): Tensor[] {
+    return cellStep(this.spec, cellWeights(this.hasBias, (n) => this.param(n)), input, states);
+  }
+
+  /** Checks a given state component's dtype against the cell's, naming it. */
+  protected checkState(name: string, t: Tensor): void {
+    checkDType(this.spec.owner, name, t, this.spec.dtype);
+  }
+
+  protected override describe(): string {
+    return `${this.inputSize}, ${this.hiddenSize}, bias=${this.hasBias}`;
+  }
+}
+
+/**
  * An Elman cell, `h' = act(x W_ihᵀ + b_ih + h W_hhᵀ + b_hh)` with act tanh or relu, as
  * torch.nn.RNNCell: parameters `weight_ih` [H, in], `weight_hh` [H, H], `bias_ih`, `bias_hh` [H],
  * all initialised U(-1/√H, 1/√H).
  * @example const cell = new RNNCell(3, 5, { seed: 0 }); let h = cell.forward(x0); h = cell.forward(x1, h);
  */
-export class RNNCell extends Module<[input: Tensor, hx?: Tensor | null], Tensor> {
-  /** Size of each input sample. */
-  readonly inputSize: number;
-  /** Size of the hidden state H. */
-  readonly hiddenSize: number;
+export class RNNCell extends RecurrentCell<[input: Tensor, hx?: Tensor | null], Tensor> {
   /** The activation. */
   readonly nonlinearity: 'tanh' | 'relu';
-  private readonly spec: CellSpec;
-  private readonly hasBias: boolean;
 
   /**
    * @throws ArgumentError if a size is not a non-negative integer or `nonlinearity` is neither 'tanh' nor 'relu'.
    */
   constructor(inputSize: number, hiddenSize: number, options: RNNCellOptions = {}) {
-    super();
     const nonlinearity = options.nonlinearity ?? 'tanh';
     if (nonlinearity !== 'tanh' && nonlinearity !== 'relu') {
       throw new ArgumentError(`RNNCell: nonlinearity must be 'tanh' or 'relu', got ${JSON.stringify(nonlinearity)}`);
     }
-    this.inputSize = inputSize;
-    this.hiddenSize = hiddenSize;
+    super('RNNCell', nonlinearity === 'tanh' ? 'rnn_tanh' : 'rnn_relu', inputSize, hiddenSize, options);
     this.nonlinearity = nonlinearity;
-    this.spec = { owner: 'RNNCell', kind: nonlinearity === 'tanh' ? 'rnn_tanh' : 'rnn_relu', inputSize, hiddenSize, dtype: options.dtype ?? 'float32' };
-    this.hasBias = buildCell((n, t) => this.registerParameter(n, t), this.spec, options);
   }
 
   /**
@@ -116,11 +143,11 @@ export class RNNCell extends Module<[input: Tensor, hx?: Tensor | null], Tensor>
    * @throws ShapeError if the input or hx has another shape; DTypeError if a dtype differs from the cell's.
    */
   forward(input: Tensor, hx?: Tensor | null): Tensor {
-    return cellStep(this.spec, cellWeights(this.hasBias, (n) => this.param(n)), input, [hx ?? undefined])[0]!;
+    return this.stepFrom(input, [hx ?? undefined])[0]!;
   }
 
   protected override describe(): string {
-    return `${this.inputSize}, ${this.hiddenSize}, bias=${this.hasBias}, nonlinearity=${this.nonlinearity}`;
+    return `${super.describe()}, nonlinearity=${this.nonlinearity}`;
   }
 }
 
@@ -130,21 +157,10 @@ export class RNNCell extends Module<[input: Tensor, hx?: Tensor | null], Tensor>
  * h' = σ(o)⊙tanh(c'). Initialised U(-1/√H, 1/√H).
  * @example const cell = new LSTMCell(3, 5, { seed: 0 }); const [h, c] = cell.forward(x); cell.forward(x, [h, c]);
  */
-export class LSTMCell extends Module<[input: Tensor, hx?: readonly [Tensor, Tensor] | null], [Tensor, Tensor]> {
-  /** Size of each input sample. */
-  readonly inputSize: number;
-  /** Size of the hidden and cell states H. */
-  readonly hiddenSize: number;
-  private readonly spec: CellSpec;
-  private readonly hasBias: boolean;
-
+export class LSTMCell extends RecurrentCell<[input: Tensor, hx?: readonly [Tensor, Tensor] | null], [Tensor, Tensor]> {
   /** @throws ArgumentError if a size is not a non-negative integer. */
   constructor(inputSize: number, hiddenSize: number, options: RecurrentCellOptions = {}) {
-    super();
-    this.inputSize = inputSize;
-    this.hiddenSize = hiddenSize;
-    this.spec = { owner: 'LSTMCell', kind: 'lstm', inputSize, hiddenSize, dtype: options.dtype ?? 'float32' };
-    this.hasBias = buildCell((n, t) => this.registerParameter(n, t), this.spec, options);
+    super('LSTMCell', 'lstm', inputSize, hiddenSize, options);
   }
 
   /**
@@ -157,15 +173,11 @@ export class LSTMCell extends Module<[input: Tensor, hx?: readonly [Tensor, Tens
     if (hx !== undefined && hx !== null) {
       // Given, both must be there: a missing c must not silently become zeros.
       if (!Array.isArray(hx) || hx.length !== 2) throw new ArgumentError('LSTMCell: hx must be [h, c] (or omitted for zeros)');
-      checkDType('LSTMCell', 'c', hx[1], this.spec.dtype);
+      this.checkState('c', hx[1]);
       states = hx;
     }
-    const [h, c] = cellStep(this.spec, cellWeights(this.hasBias, (n) => this.param(n)), input, states);
+    const [h, c] = this.stepFrom(input, states);
     return [h!, c!];
-  }
-
-  protected override describe(): string {
-    return `${this.inputSize}, ${this.hiddenSize}, bias=${this.hasBias}`;
   }
 }
 
@@ -176,21 +188,10 @@ export class LSTMCell extends Module<[input: Tensor, hx?: readonly [Tensor, Tens
  * Initialised U(-1/√H, 1/√H).
  * @example const cell = new GRUCell(3, 5, { seed: 0 }); const h = cell.forward(x, h0);
  */
-export class GRUCell extends Module<[input: Tensor, hx?: Tensor | null], Tensor> {
-  /** Size of each input sample. */
-  readonly inputSize: number;
-  /** Size of the hidden state H. */
-  readonly hiddenSize: number;
-  private readonly spec: CellSpec;
-  private readonly hasBias: boolean;
-
+export class GRUCell extends RecurrentCell<[input: Tensor, hx?: Tensor | null], Tensor> {
   /** @throws ArgumentError if a size is not a non-negative integer. */
   constructor(inputSize: number, hiddenSize: number, options: RecurrentCellOptions = {}) {
-    super();
-    this.inputSize = inputSize;
-    this.hiddenSize = hiddenSize;
-    this.spec = { owner: 'GRUCell', kind: 'gru', inputSize, hiddenSize, dtype: options.dtype ?? 'float32' };
-    this.hasBias = buildCell((n, t) => this.registerParameter(n, t), this.spec, options);
+    super('GRUCell', 'gru', inputSize, hiddenSize, options);
   }
 
   /**
@@ -199,10 +200,6 @@ export class GRUCell extends Module<[input: Tensor, hx?: Tensor | null], Tensor>
    * @throws ShapeError if the input or hx has another shape; DTypeError if a dtype differs from the cell's.
    */
   forward(input: Tensor, hx?: Tensor | null): Tensor {
-    return cellStep(this.spec, cellWeights(this.hasBias, (n) => this.param(n)), input, [hx ?? undefined])[0]!;
-  }
-
-  protected override describe(): string {
-    return `${this.inputSize}, ${this.hiddenSize}, bias=${this.hasBias}`;
+    return this.stepFrom(input, [hx ?? undefined])[0]!;
   }
 }
