@@ -149,6 +149,10 @@ def conv(batch):
         loss = F.conv2d(x1, w1, b1).sum() + F.conv2d(x2, w2, b2).sum()
         loss.backward()
         return loss.item()
+
+    return run
+
+
 def layout(op, rows, width, pieces):
     if op == "concat":
         parts = [uniform(rows * width, SEEDS["layout"] + p, -1, 1).reshape(rows, width) for p in range(pieces)]
