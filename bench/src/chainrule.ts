@@ -1,7 +1,7 @@
 // chainrule itself, through its public API only (the way a user would write each workload):
 // the MLP with @chainrule/nn's MLP, crossEntropyLoss and SGD.
 
-import { cholesky, concat, conv2d, crossEntropy, cumsum, einsum, embedding, eye, gather, grad, jit, jvp, kernelThreads, linear, scatterAdd, solve, tensor, Value, valueAndGrad, vmap, wasmGemmFlavour, zeros, type Tensor } from '@chainrule/autograd';
+import { cholesky, concat, conv2d, crossEntropy, cumsum, einsum, embedding, eye, gather, grad, jit, jvp, kernelThreads, linear, logSoftmax, scatterAdd, solve, tensor, Value, valueAndGrad, vmap, wasmGemmFlavour, zeros, type Tensor } from '@chainrule/autograd';
 import { Conv2d, crossEntropyLoss, Flatten, Linear, MaxPool2d, MLP, mseLoss, ReLU, Sequential, SGD, TransformerEncoderLayer } from '@chainrule/nn';
 import { scalarStep } from './scalar-workload.js';
 import { chainOps, CHAIN_ADD, CHAIN_MUL, CONV_SHAPES, convData, elementwiseData, jvpTangents, labels, LENET_PARAMS, lenetData, MLP_SIZES, mlpData, perSampleData, PINN_ALPHA, pinnData, PINN_SIZES, SEEDS, transformerData, uniform } from './data.js';
@@ -276,8 +276,9 @@ function compiled(w: CompiledWorkload): Runner {
   const [nIn, nHidden, nOut] = MLP_SIZES;
   let params: MlpParams = { w1: tensor(d.w1, { shape: [nIn, nHidden] }), b1: tensor(d.b1), w2: tensor(d.w2, { shape: [nHidden, nOut] }), b2: tensor(d.b2) };
   const xs = d.xs.map((x) => tensor(x, { shape: [w.size, nIn] }));
-  const ys = d.ys.map((y) => tensor(y, { dtype: 'int32' }));
-  const loss = (q: MlpParams, x: Tensor, y: Tensor): Tensor => crossEntropy(x.matmul(q.w1).add(q.b1).relu().matmul(q.w2).add(q.b2), y);
+  // Cross-entropy against one-hot targets through logSoftmax, as the jax-js row writes it.
+  const ys = d.yOneHot.map((y) => tensor(y, { shape: [w.size, nOut] }));
+  const loss = (q: MlpParams, x: Tensor, y: Tensor): Tensor => logSoftmax(x.matmul(q.w1).add(q.b1).relu().matmul(q.w2).add(q.b2), 1).mul(y).sum(1).neg().mean();
   const lossAndGrad = valueAndGrad(loss);
   const step = compile((q: MlpParams, x: Tensor, y: Tensor) => {
     const { value, grads } = lossAndGrad(q, x, y);
