@@ -421,15 +421,14 @@ def calibrate(run, t):
     first = run()
     first_ms = (now() - t0) * 1000
     times = []
-    if first_ms < t["slowRunMs"]:
-        start = now()
-        while len(times) < t["minWarmupRuns"] or (now() - start) * 1000 < t["warmupMs"]:
-            t0 = now()
-            run()
-            dt = (now() - t0) * 1000
-            times.append(dt)
-            if dt > t["slowRunMs"]:
-                break
+    start = now()
+    while len(times) < t["minWarmupRuns"] or (now() - start) * 1000 < t["warmupMs"]:
+        t0 = now()
+        run()
+        dt = (now() - t0) * 1000
+        times.append(dt)
+        if dt > t["slowRunMs"]:
+            break
     tail = times[len(times) // 2 :]
     per_run = median(tail) if tail else first_ms
     cal = {
