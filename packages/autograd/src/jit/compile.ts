@@ -1,4 +1,5 @@
-import { allocate, type FloatArray, bytesPerElement } from '../dtype.js';
+import { allocate, type FloatArray, bytesPerElement, isFloatDType } from '../dtype.js';
+import { gemm } from '../kernels/gemm.js';
 import { noGrad } from '../engine/grad-mode.js';
 import { formatShape, shapesEqual, sizeOf } from '../shape.js';
 import { constant, scalarTensor, Tensor } from '../tensor.js';
@@ -50,6 +51,9 @@ export function compileProgram(traced: Program): CompiledProgram {
       const own = new Set(s.group.outputs.map((v) => v.id));
       return { uses: s.group.inputs.map((v) => v.id), planned: [...own], foreign: [] };
     }
+    if (s.kind === 'equation' && productOf(s.equation) !== undefined) {
+      return { uses: [...uses], planned: [s.equation.outputs[0]!.id], foreign: [] };
+    }
     return { uses: [...uses], planned: [], foreign: eqs.flatMap((e) => e.outputs.map((v) => v.id)) };
   });
   const vars = new Map<number, Var>();
@@ -81,34 +85,51 @@ export function compileProgram(traced: Program): CompiledProgram {
   let busy = false;
   type Exec = (values: Tensor[], fresh: boolean) => void;
   const execs: Exec[] = [];
+  /**
+   * Where a planned value is written at a call: fresh storage when it escapes (or the call is
+   * nested in another), else a view of its slot's kept storage, made once.
+   */
+  const storage = (v: Var): ((fresh: boolean) => FloatArray) => {
+    const slot = plan.slotOf.get(v.id)!;
+    const bytes = plan.slots[slot]!;
+    const f32 = v.dtype === 'float32';
+    const make = (buffer?: ArrayBuffer): FloatArray =>
+      f32 ? (buffer === undefined ? new Float32Array(bytes / 4) : new Float32Array(buffer)) : buffer === undefined ? new Float64Array(bytes / 8) : new Float64Array(buffer);
+    if (plan.escapes[slot]!) return () => make();
+    let view: FloatArray | undefined;
+    return (fresh) => (fresh ? make() : (view ??= make((kept[slot] ??= new ArrayBuffer(bytes)))));
+  };
   steps.forEach((s, i) => {
     const loop = loops[i];
+    const product = s.kind === 'equation' ? productOf(s.equation) : undefined;
+    if (product !== undefined && s.kind === 'equation') {
+      // A 2-D product straight into planned storage: the kernel call matmulT makes, same bits.
+      const e = s.equation;
+      const [a, b] = e.inputs.map(at) as [number, number];
+      const out = e.outputs[0]!;
+      const where = storage(out);
+      const result = place(out);
+      const { transA, transB } = product;
+      const [m, n] = out.shape as [number, number];
+      const k = (e.inputs[0] as Var).shape[transA ? 0 : 1]!;
+      execs.push((values, fresh) => {
+        const c = where(fresh);
+        // Kept storage holds the last call's values: with nothing to sum, zeros as in a fresh array.
+        if (k === 0) c.fill(0);
+        gemm({ transA, transB, m, n, k, a: values[a]!.data as FloatArray, aOffset: 0, b: values[b]!.data as FloatArray, bOffset: 0, c, cOffset: 0 });
+        values[result] = constant(c, out.shape);
+      });
+      return;
+    }
     if (s.kind === 'fused' && loop !== null && loop !== undefined) {
       const ins = s.group.inputs.map((v) => index.get(v.id)!);
-      const outs = s.group.outputs.map((v) => {
-        const slot = plan.slotOf.get(v.id)!;
-        return { at: place(v), slot, bytes: plan.slots[slot]!, escapes: plan.escapes[slot]!, f32: v.dtype === 'float32', shape: v.shape };
-      });
+      const outs = s.group.outputs.map((v) => ({ at: place(v), where: storage(v), shape: v.shape }));
       // Argument arrays reused by every call: filled and handed to the loop with nothing in between.
       const inArrays: FloatArray[] = ins.map(() => new Float32Array(0));
       const outArrays: FloatArray[] = outs.map(() => new Float32Array(0));
-      // Views of the kept storage, made at the first call.
-      const views: (FloatArray | undefined)[] = outs.map(() => undefined);
       execs.push((values, fresh) => {
         for (let k = 0; k < ins.length; k++) inArrays[k] = values[ins[k]!]!.data as FloatArray;
-        for (let k = 0; k < outs.length; k++) {
-          const o = outs[k]!;
-          if (o.escapes || fresh) {
-            outArrays[k] = o.f32 ? new Float32Array(o.bytes / 4) : new Float64Array(o.bytes / 8);
-          } else {
-            let view = views[k];
-            if (view === undefined) {
-              const buffer = (kept[o.slot] ??= new ArrayBuffer(o.bytes));
-              view = views[k] = o.f32 ? new Float32Array(buffer) : new Float64Array(buffer);
-            }
-            outArrays[k] = view;
-          }
-        }
+        for (let k = 0; k < outs.length; k++) outArrays[k] = outs[k]!.where(fresh);
         loop(inArrays, outArrays);
         for (let k = 0; k < outs.length; k++) values[outs[k]!.at] = constant(outArrays[k]!, outs[k]!.shape);
       });
@@ -166,6 +187,22 @@ export function compileProgram(traced: Program): CompiledProgram {
     replay,
     toString: () => compiledText(program, steps),
   };
+}
+
+/**
+ * The transposes of a product the executor runs through the gemm kernel itself: matmulT of two
+ * 2-D float operands of one dtype (what linear layers and their gradients make), whose result
+ * then goes into planned storage instead of a fresh array per call.
+ */
+function productOf(e: Equation): { transA: boolean; transB: boolean } | undefined {
+  if (e.primitive !== 'matmulT' || e.inputs.length !== 2 || e.outputs.length !== 1) return undefined;
+  const [a, b] = e.inputs as [Atom, Atom];
+  const out = e.outputs[0]!;
+  const transA = e.params['2'], transB = e.params['3'];
+  if (isLiteral(a) || isLiteral(b) || typeof transA !== 'boolean' || typeof transB !== 'boolean') return undefined;
+  if (!isFloatDType(out.dtype) || a.dtype !== out.dtype || b.dtype !== out.dtype) return undefined;
+  if (a.shape.length !== 2 || b.shape.length !== 2 || out.shape.length !== 2) return undefined;
+  return { transA, transB };
 }
 
 /** Stands for a tensor argument in an argument array before the call fills it in. */
