@@ -16,7 +16,7 @@ export interface JitProgram {
   readonly compiledText: string;
   /** How many elementwise groups run as one generated loop each. */
   readonly fusedGroups: number;
-  /** Byte sizes of the buffers one call allocates for the values the program writes itself. */
+  /** Byte sizes of the storage slots for the values the program writes itself (fused loops, products): kept between calls for intermediates, fresh at each call for results. */
   readonly buffers: readonly number[];
   /** `text`. */
   toString(): string;
