@@ -3,11 +3,15 @@
 // of wall and CPU time (process.cpuUsage: all threads) per run. Figures from a shared machine
 // are noisy; `pnpm bench --workloads=...` gives the benchmark's own.
 //   node scripts/run.mjs bench/micro/compiled.ts [elementwise|pinn|mlpStep ...] [--no-jax]
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { contender as chainrule } from '../src/chainrule.js';
 import { contender as jaxjs } from '../src/jax.js';
 import { workloads } from '../src/workloads.js';
 import type { CompiledWorkload, Contender, Runner } from '../src/types.js';
 
+// Peers load from bench/node_modules (src/peers.ts), wherever this runs from.
+process.env.CHAINRULE_BENCH_DIR ??= resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
 const programs = args.filter((a) => !a.startsWith('--'));
 const contenders: Contender[] = args.includes('--no-jax') ? [chainrule] : [chainrule, jaxjs];
