@@ -21,6 +21,31 @@ export interface ConvGeometry {
   readonly dw: number;
 }
 
+/** Past this many bytes a temporary is allocated afresh rather than kept between calls. */
+const SCRATCH_MAX_BYTES = 64 << 20;
+const scratch32: Float32Array[] = [new Float32Array(0), new Float32Array(0)];
+const scratch64: Float64Array[] = [new Float64Array(0), new Float64Array(0)];
+
+/**
+ * A temporary of `length` elements of `like`'s element type, kept between calls (grow-only, one
+ * buffer per slot): a training step's im2col columns and channel-major gradients are then not
+ * allocated, zeroed and collected again at every step. Its contents are stale: the caller must
+ * write every element before reading it. The view is valid until the next call for the same
+ * slot, so a caller may hold one view per slot at once and must not call back into code that
+ * takes the same slot.
+ */
+export function convScratch(like: FloatArray, slot: 0 | 1, length: number): FloatArray {
+  const f32 = like instanceof Float32Array;
+  if (length * (f32 ? 4 : 8) > SCRATCH_MAX_BYTES) return f32 ? new Float32Array(length) : new Float64Array(length);
+  const pool = f32 ? scratch32 : scratch64;
+  let buffer = pool[slot]!;
+  if (buffer.length < length) {
+    buffer = f32 ? new Float32Array(length) : new Float64Array(length);
+    pool[slot] = buffer;
+  }
+  return buffer.length === length ? buffer : buffer.subarray(0, length);
+}
+
 /**
  * The first output column ox whose tap at input column ox·sw + first is past the left padding;
  * with insideHi, the range [lo, hi) that reads the input (the rest read padding). One range per

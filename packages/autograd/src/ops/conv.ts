@@ -2,13 +2,14 @@ import { allocate, type FloatArray } from '../dtype.js';
 import { ArgumentError, ShapeError } from '../errors.js';
 import { formatShape } from '../shape.js';
 import { gemm } from '../kernels/gemm.js';
-import { addChannelBias, col2im, convDirect, im2col, swapLeadingAxes, type ConvGeometry } from '../kernels/conv.js';
+import { addChannelBias, col2im, convDirect, convScratch, im2col, swapLeadingAxes, type ConvGeometry } from '../kernels/conv.js';
 import { expectFloat, floatInput, makeOutput, type FloatTensor, type Tensor } from '../tensor.js';
 import { checkSameDType } from './operands.js';
 import { sum } from './reduce.js';
 import { expand, reshape } from './shape.js';
 import type { JvpRule } from '../engine/forward.js';
 import { primitive } from '../engine/dispatch.js';
+import { isGradEnabled } from '../engine/grad-mode.js';
 
 /** A convolution's geometry and its group count: what the three convolution ops share. */
 interface ConvSpec extends ConvGeometry {
@@ -26,10 +27,10 @@ interface ConvSpec extends ConvGeometry {
 // col2im loops are strided row copies. A gemm's [o, n·p] rows and NCHW's [n, o, p] differ by a
 // swap of whole p-blocks (swapLeadingAxes), skipped for a single image.
 
-/** [n, o, p] as the gemm's [o, n·p] rows: the data itself for one image, else a swapped copy. */
-function channelMajor(u: FloatTensor, n: number, o: number, p: number, op: string): FloatArray {
+/** [n, o, p] as the gemm's [o, n·p] rows: the data itself for one image, else a swapped copy in scratch slot 0. */
+function channelMajor(u: FloatTensor, n: number, o: number, p: number): FloatArray {
   if (n === 1) return u.data;
-  const rows = allocate(u.dtype, o * n * p, op);
+  const rows = convScratch(u.data, 0, o * n * p);
   swapLeadingAxes(u.data, n, o, p, null, rows);
   return rows;
 }
@@ -47,12 +48,15 @@ function convForward(x: FloatTensor, w: FloatTensor, b: FloatTensor | null, s: C
     convDirect(x.data, w.data, b === null ? null : b.data, n, groups, cg, og, s, y);
   } else {
     const np = n * p;
-    col = allocate(x.dtype, groups * ck * np, 'conv2d');
-    im2col(x.data, n, groups * cg, s, col, np, p);
-    const rows = n === 1 ? y : allocate(x.dtype, o * np, 'conv2d');
+    // Kept for the weight gradient only when there will be one; otherwise a temporary.
+    const keep = w.requiresGrad && isGradEnabled();
+    const columns = keep ? allocate(x.dtype, groups * ck * np, 'conv2d') : convScratch(x.data, 1, groups * ck * np);
+    im2col(x.data, n, groups * cg, s, columns, np, p);
+    if (keep) col = columns;
+    const rows = n === 1 ? y : convScratch(y, 0, o * np);
     for (let gi = 0; gi < groups; gi++) {
       // [og, ck]·[ck, n·p]: the group's weight rows times its im2col rows.
-      gemm({ transA: false, transB: false, m: og, n: np, k: ck, a: w.data, aOffset: gi * og * ck, b: col, bOffset: gi * ck * np, c: rows, cOffset: gi * og * np });
+      gemm({ transA: false, transB: false, m: og, n: np, k: ck, a: w.data, aOffset: gi * og * ck, b: columns, bOffset: gi * ck * np, c: rows, cOffset: gi * og * np });
     }
     if (n !== 1) swapLeadingAxes(rows, o, n, p, b === null ? null : b.data, y);
     else if (b !== null) addChannelBias(y, 1, o, p, b.data);
@@ -89,8 +93,8 @@ function convAdjoint(u: FloatTensor, w: FloatTensor, b: FloatTensor | null, s: C
   const n = u.shape[0]!, o = w.shape[0]!, cg = w.shape[1]!;
   const { groups } = s, og = o / groups, p = s.oh * s.ow, ck = cg * s.kh * s.kw, c = groups * cg;
   const np = n * p;
-  const rows = channelMajor(u, n, o, p, 'convTranspose2d');
-  const col = allocate(u.dtype, groups * ck * np, 'convTranspose2d');
+  const rows = channelMajor(u, n, o, p);
+  const col = convScratch(u.data, 1, groups * ck * np);
   for (let gi = 0; gi < groups; gi++) {
     // [og, ck]ᵀ·[og, n·p]: the weight read transposed in place.
     gemm({ transA: true, transB: false, m: ck, n: np, k: og, a: w.data, aOffset: gi * og * ck, b: rows, bOffset: gi * og * np, c: col, cOffset: gi * ck * np });
@@ -119,10 +123,10 @@ function convWeightGrad(x: FloatTensor, u: FloatTensor, s: ConvSpec, xCol?: Floa
   const np = n * p;
   let col = xCol;
   if (col === undefined) {
-    col = allocate(x.dtype, groups * ck * np, 'conv2d');
+    col = convScratch(x.data, 1, groups * ck * np);
     im2col(x.data, n, c, s, col, np, p);
   }
-  const rows = channelMajor(u, n, o, p, 'conv2d');
+  const rows = channelMajor(u, n, o, p);
   const shape = [o, cg, s.kh, s.kw];
   const dw = allocate(x.dtype, o * ck, 'conv2d', shape);
   for (let gi = 0; gi < groups; gi++) {
