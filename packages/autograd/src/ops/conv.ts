@@ -9,7 +9,6 @@ import { sum } from './reduce.js';
 import { expand, reshape } from './shape.js';
 import type { JvpRule } from '../engine/forward.js';
 import { primitive } from '../engine/dispatch.js';
-import { isGradEnabled } from '../engine/grad-mode.js';
 
 /** A convolution's geometry and its group count: what the three convolution ops share. */
 interface ConvSpec extends ConvGeometry {
@@ -42,17 +41,15 @@ function convForward(x: FloatTensor, w: FloatTensor, b: FloatTensor | null, s: C
   const shape = [n, o, s.oh, s.ow];
   const y = allocate(x.dtype, n * o * p, 'conv2d', shape);
   const inputs = b === null ? [x, w] : [x, w, b];
-  let col: FloatArray | undefined;
   if (groups > 1 && og * cg <= 4) {
     // Narrow groups (depthwise): plain loops beat a gemm per group of width og (3.5× on a 64-channel 3×3 depthwise layer).
     convDirect(x.data, w.data, b === null ? null : b.data, n, groups, cg, og, s, y);
   } else {
     const np = n * p;
-    // Kept for the weight gradient only when there will be one; otherwise a temporary.
-    const keep = w.requiresGrad && isGradEnabled();
-    const columns = keep ? allocate(x.dtype, groups * ck * np, 'conv2d') : convScratch(x.data, 1, groups * ck * np);
+    // NOTE: scratch, not kept for the weight gradient, which writes them again: im2col into freshly
+    // allocated memory runs ~10x slower (first-touch page faults on megabytes), more than the copy costs.
+    const columns = convScratch(x.data, 1, groups * ck * np);
     im2col(x.data, n, groups * cg, s, columns, np, p);
-    if (keep) col = columns;
     const rows = n === 1 ? y : convScratch(y, 0, o * np);
     for (let gi = 0; gi < groups; gi++) {
       // [og, ck]·[ck, n·p]: the group's weight rows times its im2col rows.
@@ -63,8 +60,7 @@ function convForward(x: FloatTensor, w: FloatTensor, b: FloatTensor | null, s: C
   }
   return makeOutput('conv2d', y, shape, inputs, (g) => {
     const gf = expectFloat('conv2d', g);
-    // The weight gradient reuses the forward's im2col (x is saved, so it has not changed).
-    const grads = [x.requiresGrad ? convAdjoint(gf, w, null, s) : null, w.requiresGrad ? convWeightGrad(x, gf, s, col) : null];
+    const grads = [x.requiresGrad ? convAdjoint(gf, w, null, s) : null, w.requiresGrad ? convWeightGrad(x, gf, s) : null];
     if (b !== null) grads.push(b.requiresGrad ? sum(g, [0, 2, 3]) : null);
     return grads;
   }, { saves: [[1], [0], []], jvp: bilinearJvp((xt, wt) => convForward(xt, wt, null, s)) });
@@ -115,17 +111,13 @@ function convAdjoint(u: FloatTensor, w: FloatTensor, b: FloatTensor | null, s: C
 /**
  * The adjoint of convForward in its weight: dW [o, c/groups, kh, kw] = Σ over the batch and
  * output positions of u times the input patch, one gemm per group reading the im2col rows transposed.
- * `xCol` is x's im2col when the caller has it already.
  */
-function convWeightGrad(x: FloatTensor, u: FloatTensor, s: ConvSpec, xCol?: FloatArray): Tensor {
+function convWeightGrad(x: FloatTensor, u: FloatTensor, s: ConvSpec): Tensor {
   const n = x.shape[0]!, c = x.shape[1]!, o = u.shape[1]!;
   const { groups } = s, og = o / groups, cg = c / groups, p = s.oh * s.ow, ck = cg * s.kh * s.kw;
   const np = n * p;
-  let col = xCol;
-  if (col === undefined) {
-    col = convScratch(x.data, 1, groups * ck * np);
-    im2col(x.data, n, c, s, col, np, p);
-  }
+  const col = convScratch(x.data, 1, groups * ck * np);
+  im2col(x.data, n, c, s, col, np, p);
   const rows = channelMajor(u, n, o, p);
   const shape = [o, cg, s.kh, s.kw];
   const dw = allocate(x.dtype, o * ck, 'conv2d', shape);
