@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { col2im, im2col, swapLeadingAxes, type ConvGeometry } from '../src/kernels/conv.js';
+import { col2im, convAdjointDirect, convDirect, convWeightGradDirect, im2col, swapLeadingAxes, type ConvGeometry } from '../src/kernels/conv.js';
 
 /** A random window geometry whose dilated kernel fits the padded input, with batch and channels. */
 const windowCase = fc
@@ -107,5 +107,29 @@ describe('swapLeadingAxes', () => {
         expect(out[(j * a + i) * p + q]).toBe(src[(i * b + j) * p + q]! + (bias === null ? 0 : bias[i]!));
       }
     }));
+  });
+});
+
+describe('direct kernels for narrow groups', () => {
+  const dot = (a: Float64Array, b: Float64Array): number => a.reduce((acc, v, i) => acc + v * b[i]!, 0);
+  const narrow = fc.record({ groups: fc.integer({ min: 1, max: 4 }), cg: fc.integer({ min: 1, max: 2 }), og: fc.integer({ min: 1, max: 2 }) });
+
+  it('the input and weight adjoints of convDirect: <adjoint(u), x> = <u, conv(x, w)> = <weightGrad(x, u), w>', () => {
+    fc.assert(fc.property(windowCase, narrow, ({ n, g, seed }, { groups, cg, og }) => {
+      const c = groups * cg, o = groups * og, p = g.oh * g.ow;
+      const x = values(n * c * g.h * g.w, seed);
+      const w = values(o * cg * g.kh * g.kw, seed + 1);
+      const u = values(n * o * p, seed + 2);
+      const y = new Float64Array(n * o * p);
+      convDirect(x, w, null, n, groups, cg, og, g, y);
+      const dx = new Float64Array(x.length);
+      convAdjointDirect(u, w, n, groups, cg, og, g, dx);
+      const dw = new Float64Array(w.length).fill(Number.NaN);
+      convWeightGradDirect(x, u, n, groups, cg, og, g, dw);
+      // Multiples of 2⁻¹⁴ well inside float64's range: every sum is exact, whatever its order.
+      const uy = dot(u, y);
+      expect(dot(dx, x)).toBe(uy);
+      expect(dot(dw, w)).toBe(uy);
+    }), { numRuns: 150 });
   });
 });

@@ -183,3 +183,67 @@ export function convDirect(x: FloatArray, w: FloatArray, bias: FloatArray | null
     }
   }
 }
+
+/**
+ * The adjoint of convDirect in its input, as plain loops for narrow groups: adds
+ * u[b, oc, oy, ox]·w[oc, ci, ky, kx] into x[b, group·cg + ci, iy, ix] for every tap inside the
+ * input. u [n, groups·og, oh, ow], w [groups·og, cg, kh, kw]; x [n, groups·cg, h, w] must start zeroed.
+ */
+export function convAdjointDirect(u: FloatArray, w: FloatArray, n: number, groups: number, cg: number, og: number, g: ConvGeometry, x: FloatArray): void {
+  const { h, w: wd, kh, kw, oh, ow, sh, sw, ph, pw, dh, dw } = g;
+  const c = groups * cg, o = groups * og, plane = h * wd, kk = kh * kw;
+  for (let b = 0; b < n; b++) {
+    for (let oc = 0; oc < o; oc++) {
+      const gi = (oc / og) | 0;
+      let src = (b * o + oc) * oh * ow;
+      for (let oy = 0; oy < oh; oy++) {
+        for (let ox = 0; ox < ow; ox++) {
+          const v = u[src++]!;
+          for (let ci = 0; ci < cg; ci++) {
+            const dst = (b * c + gi * cg + ci) * plane;
+            const wBase = (oc * cg + ci) * kk;
+            for (let ky = 0; ky < kh; ky++) {
+              const iy = oy * sh - ph + ky * dh;
+              if (iy < 0 || iy >= h) continue;
+              const line = dst + iy * wd;
+              let ix = ox * sw - pw;
+              for (let kx = 0; kx < kw; kx++, ix += dw) if (ix >= 0 && ix < wd) x[line + ix]! += v * w[wBase + ky * kw + kx]!;
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/**
+ * The adjoint of convDirect in its weight, as plain loops for narrow groups:
+ * dw[oc, ci, ky, kx] = Σ over the batch and output positions of u[b, oc, oy, ox]·x[b, group·cg + ci, iy, ix].
+ * x [n, groups·cg, h, w], u [n, groups·og, oh, ow], dw [groups·og, cg, kh, kw] (overwritten).
+ */
+export function convWeightGradDirect(x: FloatArray, u: FloatArray, n: number, groups: number, cg: number, og: number, g: ConvGeometry, dwOut: FloatArray): void {
+  const { h, w: wd, kh, kw, oh, ow, sh, sw, ph, pw, dh, dw } = g;
+  const c = groups * cg, o = groups * og, plane = h * wd, kk = kh * kw;
+  for (let oc = 0; oc < o; oc++) {
+    const gi = (oc / og) | 0;
+    for (let ci = 0; ci < cg; ci++) {
+      for (let ky = 0; ky < kh; ky++) {
+        for (let kx = 0; kx < kw; kx++) {
+          let acc = 0;
+          for (let b = 0; b < n; b++) {
+            const xPlane = (b * c + gi * cg + ci) * plane;
+            let src = (b * o + oc) * oh * ow;
+            for (let oy = 0; oy < oh; oy++, src += ow) {
+              const iy = oy * sh - ph + ky * dh;
+              if (iy < 0 || iy >= h) continue;
+              const line = xPlane + iy * wd;
+              let ix = kx * dw - pw;
+              for (let ox = 0; ox < ow; ox++, ix += sw) if (ix >= 0 && ix < wd) acc += u[src + ox]! * x[line + ix]!;
+            }
+          }
+          dwOut[(oc * cg + ci) * kk + ky * kw + kx] = acc;
+        }
+      }
+    }
+  }
+}

@@ -2,7 +2,7 @@ import { allocate, type FloatArray } from '../dtype.js';
 import { ArgumentError, ShapeError } from '../errors.js';
 import { formatShape } from '../shape.js';
 import { gemm } from '../kernels/gemm.js';
-import { addChannelBias, col2im, convDirect, convScratch, im2col, swapLeadingAxes, type ConvGeometry } from '../kernels/conv.js';
+import { addChannelBias, col2im, convAdjointDirect, convDirect, convScratch, convWeightGradDirect, im2col, swapLeadingAxes, type ConvGeometry } from '../kernels/conv.js';
 import { expectFloat, floatInput, makeOutput, type FloatTensor, type Tensor } from '../tensor.js';
 import { checkSameDType } from './operands.js';
 import { sum } from './reduce.js';
@@ -26,6 +26,15 @@ interface ConvSpec extends ConvGeometry {
 // col2im loops are strided row copies. A gemm's [o, n·p] rows and NCHW's [n, o, p] differ by a
 // swap of whole p-blocks (swapLeadingAxes), skipped for a single image.
 
+/**
+ * Whether groups are narrow (depthwise and the like), where plain loops beat a gemm per group of
+ * width og or cg (3.5× for the forward of a 64-channel 3×3 depthwise layer): the three ops below
+ * then take their direct kernels.
+ */
+function narrowGroups(groups: number, og: number, cg: number): boolean {
+  return groups > 1 && og * cg <= 4;
+}
+
 /** [n, o, p] as the gemm's [o, n·p] rows: the data itself for one image, else a swapped copy in scratch slot 0. */
 function channelMajor(u: FloatTensor, n: number, o: number, p: number): FloatArray {
   if (n === 1) return u.data;
@@ -41,8 +50,7 @@ function convForward(x: FloatTensor, w: FloatTensor, b: FloatTensor | null, s: C
   const shape = [n, o, s.oh, s.ow];
   const y = allocate(x.dtype, n * o * p, 'conv2d', shape);
   const inputs = b === null ? [x, w] : [x, w, b];
-  if (groups > 1 && og * cg <= 4) {
-    // Narrow groups (depthwise): plain loops beat a gemm per group of width og (3.5× on a 64-channel 3×3 depthwise layer).
+  if (narrowGroups(groups, og, cg)) {
     convDirect(x.data, w.data, b === null ? null : b.data, n, groups, cg, og, s, y);
   } else {
     const np = n * p;
@@ -88,16 +96,20 @@ function bilinearJvp(apply: (a: FloatTensor, b: FloatTensor) => Tensor): JvpRule
 function convAdjoint(u: FloatTensor, w: FloatTensor, b: FloatTensor | null, s: ConvSpec): Tensor {
   const n = u.shape[0]!, o = w.shape[0]!, cg = w.shape[1]!;
   const { groups } = s, og = o / groups, p = s.oh * s.ow, ck = cg * s.kh * s.kw, c = groups * cg;
-  const np = n * p;
-  const rows = channelMajor(u, n, o, p);
-  const col = convScratch(u.data, 1, groups * ck * np);
-  for (let gi = 0; gi < groups; gi++) {
-    // [og, ck]ᵀ·[og, n·p]: the weight read transposed in place.
-    gemm({ transA: true, transB: false, m: ck, n: np, k: og, a: w.data, aOffset: gi * og * ck, b: rows, bOffset: gi * og * np, c: col, cOffset: gi * ck * np });
-  }
   const shape = [n, c, s.h, s.w];
   const x = allocate(u.dtype, n * c * s.h * s.w, 'convTranspose2d', shape);
-  col2im(col, n, c, s, x, np, p);
+  if (narrowGroups(groups, og, cg)) {
+    convAdjointDirect(u.data, w.data, n, groups, cg, og, s, x);
+  } else {
+    const np = n * p;
+    const rows = channelMajor(u, n, o, p);
+    const col = convScratch(u.data, 1, groups * ck * np);
+    for (let gi = 0; gi < groups; gi++) {
+      // [og, ck]ᵀ·[og, n·p]: the weight read transposed in place.
+      gemm({ transA: true, transB: false, m: ck, n: np, k: og, a: w.data, aOffset: gi * og * ck, b: rows, bOffset: gi * og * np, c: col, cOffset: gi * ck * np });
+    }
+    col2im(col, n, c, s, x, np, p);
+  }
   if (b !== null) addChannelBias(x, n, c, s.h * s.w, b.data);
   const inputs = b === null ? [u, w] : [u, w, b];
   return makeOutput('convTranspose2d', x, shape, inputs, (g) => {
@@ -115,15 +127,19 @@ function convAdjoint(u: FloatTensor, w: FloatTensor, b: FloatTensor | null, s: C
 function convWeightGrad(x: FloatTensor, u: FloatTensor, s: ConvSpec): Tensor {
   const n = x.shape[0]!, c = x.shape[1]!, o = u.shape[1]!;
   const { groups } = s, og = o / groups, cg = c / groups, p = s.oh * s.ow, ck = cg * s.kh * s.kw;
-  const np = n * p;
-  const col = convScratch(x.data, 1, groups * ck * np);
-  im2col(x.data, n, c, s, col, np, p);
-  const rows = channelMajor(u, n, o, p);
   const shape = [o, cg, s.kh, s.kw];
   const dw = allocate(x.dtype, o * ck, 'conv2d', shape);
-  for (let gi = 0; gi < groups; gi++) {
-    // [og, n·p]·[ck, n·p]ᵀ: a sum over the whole batch in one product.
-    gemm({ transA: false, transB: true, m: og, n: ck, k: np, a: rows, aOffset: gi * og * np, b: col, bOffset: gi * ck * np, c: dw, cOffset: gi * og * ck });
+  if (narrowGroups(groups, og, cg)) {
+    convWeightGradDirect(x.data, u.data, n, groups, cg, og, s, dw);
+  } else {
+    const np = n * p;
+    const col = convScratch(x.data, 1, groups * ck * np);
+    im2col(x.data, n, c, s, col, np, p);
+    const rows = channelMajor(u, n, o, p);
+    for (let gi = 0; gi < groups; gi++) {
+      // [og, n·p]·[ck, n·p]ᵀ: a sum over the whole batch in one product.
+      gemm({ transA: false, transB: true, m: og, n: ck, k: np, a: rows, aOffset: gi * og * np, b: col, bOffset: gi * ck * np, c: dw, cOffset: gi * og * ck });
+    }
   }
   return makeOutput('convWeightGrad', dw, shape, [x, u], (g) => {
     const gf = expectFloat('convWeightGrad', g);
