@@ -6,7 +6,7 @@
 // NOTE: jax-js arrays are reference counted and every call consumes its array arguments:
 // an array used again later is passed as `a.ref`. dataSync() consumes the array too.
 
-import { chainOps, CHAIN_ADD, CHAIN_MUL, convData, elementwiseData, jvpTangents, labels, mlpData, perSampleData, PINN_ALPHA, pinnData, PINN_SIZES, SEEDS, transformerData, uniform } from './data.js';
+import { chainOps, CHAIN_ADD, CHAIN_MUL, convData, elementwiseData, jvpTangents, labels, LENET_PARAMS, lenetData, mlpData, oneHot, perSampleData, PINN_ALPHA, pinnData, PINN_SIZES, SEEDS, transformerData, uniform } from './data.js';
 import { peerVersion, requirePeer } from './peers.js';
 import { setupByKind, NO_SCALAR_GRAPH, type CompiledWorkload, type Contender, type EinsumWorkload, type IndexingWorkload, type JvpWorkload, type LayoutWorkload, type PerSampleWorkload, type Runner, type TransformerWorkload, type Unsupported } from './types.js';
 
@@ -235,6 +235,53 @@ function conv(batch: number): Runner {
   };
 }
 
+type LenetParams = { c1: JArray; b1: JArray; c2: JArray; b2: JArray; f1: JArray; g1: JArray; f2: JArray; g2: JArray; f3: JArray; g3: JArray };
+
+/**
+ * LeNet-5 (types.ts, LenetWorkload) in jax.numpy and lax.conv under jit, with the values the
+ * other contenders use: convolution weights in PyTorch's [out, in, kh, kw] (lax.conv's layout),
+ * dense weights transposed once to [in, out]. Max pooling 2×2 with stride 2 is a reshape to
+ * [n, c, h/2, 2, w/2, 2] and a max over the two size-2 axes.
+ */
+function lenet(batch: number, lr: number): Runner {
+  const { numpy: np, nn, lax, jit, valueAndGrad, tree } = jax;
+  const d = lenetData(batch);
+  const p = (i: number): JArray => {
+    const shape = [...LENET_PARAMS[i]!.shape];
+    const a = array(d.params[i]!, shape);
+    return shape.length === 2 ? np.matrixTranspose(a) : a;
+  };
+  const bias4 = (i: number): JArray => p(i).reshape([1, LENET_PARAMS[i]!.shape[0]!, 1, 1]);
+  let params: LenetParams = { c1: p(0), b1: bias4(1), c2: p(2), b2: bias4(3), f1: p(4), g1: p(5), f2: p(6), g2: p(7), f3: p(8), g3: p(9) };
+  const x = array(d.x, [batch, 1, 28, 28]);
+  const y = array(oneHot(d.y, 10), [batch, 10]);
+  const pool = (h: JArray, c: number, size: number): JArray => h.reshape([batch, c, size / 2, 2, size / 2, 2]).max([3, 5]);
+  const loss = (q: LenetParams, xs: JArray, ys: JArray): JArray => {
+    let h = pool(nn.relu(lax.conv(xs, q.c1, [1, 1], [[2, 2], [2, 2]]).add(q.b1)), 6, 28);
+    h = pool(nn.relu(lax.conv(h, q.c2, [1, 1], 'VALID').add(q.b2)), 16, 10).reshape([batch, 400]);
+    h = nn.relu(np.matmul(nn.relu(np.matmul(h, q.f1).add(q.g1)), q.f2).add(q.g2));
+    const logits = np.matmul(h, q.f3).add(q.g3);
+    return nn.logSoftmax(logits, -1).mul(ys).sum().neg().div(batch);
+  };
+  const step = jit((q: LenetParams, xs: JArray, ys: JArray): [LenetParams, JArray] => {
+    const [value, grads] = valueAndGrad(loss)(tree.ref(q), xs, ys);
+    const next = tree.map((w: JArray, g: JArray) => w.sub(g.mul(lr)), q, grads) as LenetParams;
+    return [next, value];
+  });
+  return {
+    run: () => {
+      const [next, value] = step(params, x.ref, y.ref);
+      params = next;
+      return value.dataSync()[0]!;
+    },
+    dispose: () => {
+      tree.dispose(params);
+      x.dispose();
+      y.dispose();
+    },
+  };
+}
+
 type EncoderParams = {
   inProj: JArray; inBias: JArray; outProj: JArray; outBias: JArray; l1: JArray; b1: JArray; l2: JArray; b2: JArray;
   g1: JArray; n1: JArray; g2: JArray; n2: JArray;
@@ -423,8 +470,7 @@ const setup = setupByKind({
   chain: (w) => chain(w.ops, w.size),
   scalar: () => NO_SCALAR_GRAPH,
   conv: (w) => conv(w.batch),
-  // NOTE: max pooling would be lax.reduceWindow in jax-js 0.1.25; whether it trains through it is untried.
-  lenet: () => ({ unsupported: 'not written for jax-js yet (max pooling via lax.reduceWindow untried)' }),
+  lenet: (w) => lenet(w.batch, w.lr),
   layout,
   linalg: (w) => linalg(w.op, w.n),
   einsum: contraction,
