@@ -9,7 +9,7 @@ import { holds, perDtype, type Allocator } from './monomorphic.js';
  * of a `rowShape` no larger than `shape`, with `axis`'s coordinate counted as 0: the part of an
  * element's address that does not depend on its index value or its position in the row.
  */
-function rowBases(rowShape: readonly number[], shape: readonly number[], axis: number): Float64Array {
+function rowBases(rowShape: readonly number[], shape: readonly number[], axis: number): Int32Array | Float64Array {
   const nd = rowShape.length;
   const strides = new Array<number>(nd);
   let s = 1;
@@ -19,7 +19,9 @@ function rowBases(rowShape: readonly number[], shape: readonly number[], axis: n
   }
   let rows = 1;
   for (let d = 0; d < nd - 1; d++) rows *= rowShape[d]!;
-  const bases = new Float64Array(rows);
+  // Integer offsets keep the kernels' address arithmetic in integers; an array past 2^31
+  // elements takes doubles.
+  const bases = s < 2 ** 31 ? new Int32Array(rows) : new Float64Array(rows);
   const at = new Array<number>(nd).fill(0);
   let base = 0;
   for (let r = 0; r < rows; r++) {
@@ -51,7 +53,7 @@ export type ScatterMode = 'set' | 'add' | 'or' | 'multiply';
 function indexingKernels() {
   return {
     /** out[p] = x[bases[row] + j·inner + index[p]·sa] for the `last` elements p of each row. */
-    gatherRows(x: TensorData, bases: Float64Array, last: number, inner: number, sa: number, index: Int32Array, out: TensorData): void {
+    gatherRows(x: TensorData, bases: Int32Array | Float64Array, last: number, inner: number, sa: number, index: Int32Array, out: TensorData): void {
       if (inner === 0 && sa === 1) {
         // Along the last axis, the common case (picking classes, tokens): one read per element.
         for (let r = 0, p = 0; r < bases.length; r++) {
@@ -66,7 +68,7 @@ function indexingKernels() {
       }
     },
     /** The placement of gatherRows: out[...] (op)= src[p]. */
-    scatterRows(out: TensorData, bases: Float64Array, last: number, inner: number, sa: number, index: Int32Array, src: TensorData, mode: string): void {
+    scatterRows(out: TensorData, bases: Int32Array | Float64Array, last: number, inner: number, sa: number, index: Int32Array, src: TensorData, mode: string): void {
       for (let r = 0, p = 0; r < bases.length; r++) {
         const b = bases[r]!;
         if (mode === 'add' && inner === 0 && sa === 1) {
@@ -120,10 +122,10 @@ const floatKernels = perDtype(indexingKernels, [], (k, make: Allocator) => {
   const x = make(6);
   const out = make(4);
   x.set([1, 2, 3, 4, 5, 6]);
-  k.gatherRows(x, Float64Array.of(0, 3), 2, 0, 1, Int32Array.of(2, 0, 1, 1), out);
+  k.gatherRows(x, Int32Array.of(0, 3), 2, 0, 1, Int32Array.of(2, 0, 1, 1), out);
   if (!holds(out, [3, 1, 5, 5])) return false;
   out.fill(0);
-  k.scatterRows(out, Float64Array.of(0, 2), 2, 0, 1, Int32Array.of(1, 1, 0, 1), x, 'add');
+  k.scatterRows(out, Int32Array.of(0, 2), 2, 0, 1, Int32Array.of(1, 1, 0, 1), x, 'add');
   if (!holds(out, [0, 3, 3, 4])) return false;
   k.selectRows(x, 3, Int32Array.of(2, 2), 2, 1, out);
   if (!holds(out, [3, 3, 6, 6])) return false;
