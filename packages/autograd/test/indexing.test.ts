@@ -233,6 +233,9 @@ describe('indexSelect, indexAdd, take and index', () => {
     expect(() => x.indexAdd(0, [0], f64([[1, 2], [3, 4]]))).toThrow(/^indexAdd: src of shape \[2,2\] must be \[1,2\]/);
     expect(() => i32([1]).indexAdd(0, [0], i32([1]), { alpha: 0.5 })).toThrow(/^indexAdd: alpha 0.5 does not suit a int32 input/);
     expect(messageOf(() => x.take([4]))).toBe('take: index 4 at position 0 is not an integer in [-4, 4) for an axis of size 4');
+    // int32 index tensors: the first offender is named, whichever bound it breaks.
+    expect(messageOf(() => x.gather(1, i32([[1, -1], [-3, 2]])))).toBe('gather: index -3 at position 2 is not an integer in [-2, 2) for an axis of size 2');
+    expect(messageOf(() => x.gather(1, i32([[0, 2], [-3, 0]])))).toBe('gather: index 2 at position 1 is not an integer in [-2, 2) for an axis of size 2');
     expect(() => x.index(bool([true]))).toThrow('index: a bool mask of shape [1] must match the leading axes of input [2,2]');
     expect(() => f64(1).index([0])).toThrow('index: a 0-d tensor has no axis to index with integers');
     expect(() => x.index(tensor([1.0]))).toThrow(DTypeError);
