@@ -90,14 +90,19 @@ function indexingKernels() {
         }
       }
     },
-    /** out[o, k, :] = x[o, index[k], :] over [outer, n, inner] x. */
+    /**
+     * out[o, k, :] = x[o, index[k], :] over [outer, n, inner] x. Rows of 64 elements and more
+     * (an embedding's) are block copies: past that length a copy beats the loop despite the
+     * view it makes (as kernels/layout.ts's copyRuns).
+     */
     selectRows(x: TensorData, n: number, index: Int32Array, outer: number, inner: number, out: TensorData): void {
       const m = index.length;
       for (let o = 0; o < outer; o++) {
         for (let k = 0; k < m; k++) {
           const s = (o * n + index[k]!) * inner;
           const d = (o * m + k) * inner;
-          for (let j = 0; j < inner; j++) out[d + j] = x[s + j]!;
+          if (inner >= 64) out.set(x.subarray(s, s + inner), d);
+          else for (let j = 0; j < inner; j++) out[d + j] = x[s + j]!;
         }
       }
     },
@@ -109,7 +114,19 @@ function indexingKernels() {
           const d = (o * n + index[k]!) * inner;
           const s = (o * m + k) * inner;
           if (mode === 'or') for (let j = 0; j < inner; j++) out[d + j]! |= src[s + j]!;
-          else if (alpha === 1) for (let j = 0; j < inner; j++) out[d + j]! += src[s + j]!;
+          else if (alpha === 1) {
+            // Four sums per step: the same additions, in the same order per element, with a
+            // quarter of the loop's overhead (an embedding gradient's rows are this loop).
+            const fours = inner - (inner % 4);
+            let j = 0;
+            for (; j < fours; j += 4) {
+              out[d + j]! += src[s + j]!;
+              out[d + j + 1]! += src[s + j + 1]!;
+              out[d + j + 2]! += src[s + j + 2]!;
+              out[d + j + 3]! += src[s + j + 3]!;
+            }
+            for (; j < inner; j++) out[d + j]! += src[s + j]!;
+          }
           else if (out instanceof Int32Array) for (let j = 0; j < inner; j++) out[d + j] = out[d + j]! + Math.imul(alpha, src[s + j]!);
           else for (let j = 0; j < inner; j++) out[d + j]! += alpha * src[s + j]!;
         }
