@@ -66,7 +66,7 @@ function batchElement(batch: Shape, index: number): string {
 }
 
 /** A float64 copy of matrix `index` (of `size` elements) of x: kernels factor in place. */
-function matrixCopy(x: Tensor, index: number, size: number, out = new Float64Array(size)): Float64Array {
+function matrixCopy(x: Tensor, index: number, size: number, out: Float64Array = new Float64Array(size)): Float64Array {
   const data = x.data, start = index * size;
   // float64 storage is one block copy; other dtypes convert element by element.
   if (data instanceof Float64Array) out.set(data.subarray(start, start + size));
@@ -87,7 +87,7 @@ function workspace(size: number): Float64Array {
   return kept.length === size ? kept : kept.subarray(0, size);
 }
 const WORKSPACE_MAX = (4 << 20) / 8;
-let kept = new Float64Array(0);
+let kept: Float64Array = new Float64Array(0);
 
 /** Pairs of matrices (of a and of b) for each element of the broadcast batch. */
 function broadcastPairs(op: string, batchA: Shape, batchB: Shape): { batch: number[]; ia: Int32Array; ib: Int32Array } {
