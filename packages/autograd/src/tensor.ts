@@ -159,7 +159,7 @@ export class Tensor implements Vertex {
    * Wraps `data` (taken as is, not copied) as a tensor of `shape`. Most code wants `tensor()`.
    * @example new Tensor(new Float64Array([1, 2, 3]), [3])
    */
-  constructor(data: TensorData, shape: Shape, options: { requiresGrad?: boolean; gradFn?: GradNode | null } = {}) {
+  constructor(data: TensorData, shape: Shape, options?: { requiresGrad?: boolean; gradFn?: GradNode | null }) {
     const dtype = dtypeOfStorage(data);
     if (dtype === undefined) {
       throw new DTypeError(
@@ -174,8 +174,9 @@ export class Tensor implements Vertex {
     this.data = data;
     this.shape = shape;
     this.dtype = dtype;
-    this.gradFn = options.gradFn ?? null;
-    this.requires = this.gradFn !== null || (options.requiresGrad ?? false);
+    // No default options object: most tensors are op outputs built without one.
+    this.gradFn = options?.gradFn ?? null;
+    this.requires = this.gradFn !== null || (options?.requiresGrad ?? false);
     if (this.requires && !isFloatDType(dtype)) throw noGradError('Tensor', dtype, shape);
     if (tainting) markTainted(this);
   }

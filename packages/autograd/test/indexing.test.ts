@@ -233,6 +233,9 @@ describe('indexSelect, indexAdd, take and index', () => {
     expect(() => x.indexAdd(0, [0], f64([[1, 2], [3, 4]]))).toThrow(/^indexAdd: src of shape \[2,2\] must be \[1,2\]/);
     expect(() => i32([1]).indexAdd(0, [0], i32([1]), { alpha: 0.5 })).toThrow(/^indexAdd: alpha 0.5 does not suit a int32 input/);
     expect(messageOf(() => x.take([4]))).toBe('take: index 4 at position 0 is not an integer in [-4, 4) for an axis of size 4');
+    // int32 index tensors: the first offender is named, whichever bound it breaks.
+    expect(messageOf(() => x.gather(1, i32([[1, -1], [-3, 2]])))).toBe('gather: index -3 at position 2 is not an integer in [-2, 2) for an axis of size 2');
+    expect(messageOf(() => x.gather(1, i32([[0, 2], [-3, 0]])))).toBe('gather: index 2 at position 1 is not an integer in [-2, 2) for an axis of size 2');
     expect(() => x.index(bool([true]))).toThrow('index: a bool mask of shape [1] must match the leading axes of input [2,2]');
     expect(() => f64(1).index([0])).toThrow('index: a 0-d tensor has no axis to index with integers');
     expect(() => x.index(tensor([1.0]))).toThrow(DTypeError);
@@ -253,6 +256,28 @@ describe('embedding', () => {
     expect(v.grad!.toArray()).toEqual([[0, 0], [1, 1], [0, 0]]);
     expect(embedding(f64([[1, 2]]), i32(0)).toArray()).toEqual([1, 2]);
     expect(embedding(f64([[1, 2]]), i32([], [0, 3])).shape).toEqual([0, 3, 2]);
+  });
+
+  it('rows of any width, short or long, match a plain-loop reference forward and backward', () => {
+    // Widths past 64 copy rows as blocks and sum gradients four at a time with a remainder.
+    fc.assert(fc.property(fc.integer({ min: 1, max: 80 }), fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 12 }), fc.nat(100), (dim, n, count, seed) => {
+      const ids = indexValues(count, n, seed);
+      const w = seededTensor([n, dim], seed);
+      const g = seededTensor([count, dim], seed + 1, { requiresGrad: false });
+      const want: number[] = [];
+      const grad = new Array<number>(n * dim).fill(0);
+      ids.forEach((k, r) => {
+        const row = k < 0 ? k + n : k;
+        for (let j = 0; j < dim; j++) {
+          want.push(w.data[row * dim + j]!);
+          grad[row * dim + j]! += g.data[r * dim + j]!;
+        }
+      });
+      const y = embedding(w, i32(ids, [count]));
+      assertClose(y, { data: want, shape: [count, dim] }, 0, 0);
+      y.backward(g);
+      assertClose(w.grad!, { data: grad, shape: [n, dim] }, 0, 0);
+    }), { numRuns: 40 });
   });
 
   it('matches indexSelect of rows and passes gradcheck and gradgradcheck over random shapes', () => {

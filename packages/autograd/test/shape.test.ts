@@ -296,6 +296,24 @@ describe('concat and stack', () => {
     );
   });
 
+  it('concat along the last axis of many rows matches the reference for every piece width', () => {
+    // Widths 1-4 (unrolled copies), 5 and 63 (a loop per run), 64 (a block copy per run), mixed;
+    // row counts cross the kernel's blocks of rows.
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 700 }),
+        fc.array(fc.constantFrom(0, 1, 2, 3, 4, 5, 63, 64), { minLength: 1, maxLength: 5 }),
+        fc.constantFrom('float32' as const, 'float64' as const),
+        (rows, widths, dtype) => {
+          const parts = widths.map((w, p) => iota([rows, w]).add(1000 * p).toDtype(dtype));
+          const refs = parts.map((t) => ({ data: [...t.data], shape: [...t.shape] }));
+          assertClose(concat(parts, -1), concatRef(refs, 1), 0, 0);
+        },
+      ),
+      { numRuns: 30 },
+    );
+  });
+
   it('stack forward matches concat of the inputs with a new size-1 axis', () => {
     const arb = shapeArb({ maxRank: 3, maxDim: 3 }).chain((shape) =>
       fc.record({

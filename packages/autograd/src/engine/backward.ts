@@ -10,7 +10,7 @@ import { setGradEnabled } from './grad-mode.js';
 import { checkFinite, isAnomalyEnabled, runningBackward } from './anomaly.js';
 import { markFresh, takeFresh, withFreshGradients } from './fresh-grads.js';
 import { bumpVersion, checkSavedVersions } from './versions.js';
-import { duringVjp, isTraced } from './trace-access.js';
+import { duringVjp, isTraced, isTracing } from './trace-access.js';
 import { isBatched } from './dispatch.js';
 
 /** Options of `backward` and of the functional transforms built on it. */
@@ -144,6 +144,9 @@ function leadingToInputs(order: readonly Tensor[], wanted: ReadonlyMap<Tensor, u
   return runs;
 }
 
+/** Sweeps running now: more than one while a VJP runs a backward pass of its own (checkpoint). */
+let sweeping = 0;
+
 function sweep(
   roots: readonly Tensor[],
   gradients: readonly Tensor[] | undefined,
@@ -154,23 +157,30 @@ function sweep(
 ): (Tensor | null)[] {
   const order = topoSort(roots, cutAtInputs && inputs !== undefined ? new Set(inputs) : undefined);
   // A pass run from inside another's VJP (checkpoint's recomputation) shares tensors with it, whose
-  // gradients that pass is still summing: set them aside and give them back after.
+  // gradients that pass is still summing: set them aside and give them back after. Only a pass
+  // started while another runs can meet any (every pass clears what it summed).
   const enclosing: [Tensor, Tensor][] = [];
-  for (const t of order) {
-    if (t.pendingGrad === null) continue;
-    enclosing.push([t, t.pendingGrad]);
-    t.pendingGrad = null;
-  }
+  const nested = sweeping > 0;
   const wanted = inputs === undefined ? null : new Map<Tensor, Tensor | null>(inputs.map((t) => [t, null]));
   const runs = wanted === null ? null : leadingToInputs(order, wanted);
   const anomaly = isAnomalyEnabled();
+  sweeping++;
   try {
+    // One walk over the order for both: each tensor is loaded once.
+    for (let i = 0; i < order.length; i++) {
+      const t = order[i]!;
+      if (nested && t.pendingGrad !== null) {
+        enclosing.push([t, t.pendingGrad]);
+        t.pendingGrad = null;
+      }
+      // Before any VJP runs or any .grad changes, so a refused pass leaves gradients and graph as they were.
+      const node = t.gradFn;
+      if (node !== null && node.vjp !== null) checkSavedVersions(t);
+    }
     for (let r = 0; r < roots.length; r++) {
       const root = roots[r]!;
       root.pendingGrad = accumulate(root.pendingGrad, checkRootGradient(root, gradients?.[r]));
     }
-    // Before any VJP runs or any .grad changes, so a refused pass leaves gradients and graph as they were.
-    for (const t of order) if (t.gradFn !== null && t.gradFn.vjp !== null) checkSavedVersions(t);
     for (let i = order.length - 1; i >= 0; i--) {
       const t = order[i]!;
       let g = t.pendingGrad;
@@ -193,7 +203,8 @@ function sweep(
       }
       // Again here: a hook may have written in place since.
       checkSavedVersions(t);
-      const grads = duringVjp(() => (anomaly ? runningBackward(() => vjp(g, t)) : vjp(g, t)));
+      // The usual case calls the VJP directly: no closure per node.
+      const grads = anomaly || isTracing() ? duringVjp(() => (anomaly ? runningBackward(() => vjp(g, t)) : vjp(g, t))) : vjp(g, t);
       if (!retainGraph) node.vjp = null;
       const ins = node.inputs;
       for (let j = 0; j < ins.length; j++) {
@@ -206,6 +217,7 @@ function sweep(
       }
     }
   } finally {
+    sweeping--;
     // An error midway must not leave half-summed gradients behind for the next pass.
     for (const t of order) t.pendingGrad = null;
     for (const [t, g] of enclosing) t.pendingGrad = g;

@@ -76,6 +76,8 @@ export const WASM_THRESHOLDS = {
   columnSums: { min: 1024, maxBytes: 4 << 20 },
 } as const satisfies Record<string, { readonly min: number; readonly maxBytes?: number }>;
 
+const SMALLEST_MIN = Math.min(...Object.values(WASM_THRESHOLDS).map((t) => t.min));
+
 /** A kernel with a WebAssembly path. */
 export type WasmKernel = keyof typeof WASM_THRESHOLDS;
 
@@ -98,6 +100,8 @@ export function wasmDeclined(kernel: WasmKernel): void {
  */
 export function wantsWasm(kernel: WasmKernel, size: number, bytes = 0): boolean {
   if (current !== 'auto') return current === 'wasm';
+  // Small problems (every op of a scalar-sized graph) answer before the table lookup.
+  if (size < SMALLEST_MIN) return false;
   const limits: { readonly min: number; readonly maxBytes?: number } = WASM_THRESHOLDS[kernel];
   return size >= limits.min && (limits.maxBytes === undefined || bytes <= limits.maxBytes);
 }

@@ -9,7 +9,7 @@ import { holds, perDtype, type Allocator } from './monomorphic.js';
  * of a `rowShape` no larger than `shape`, with `axis`'s coordinate counted as 0: the part of an
  * element's address that does not depend on its index value or its position in the row.
  */
-function rowBases(rowShape: readonly number[], shape: readonly number[], axis: number): Float64Array {
+function rowBases(rowShape: readonly number[], shape: readonly number[], axis: number): Int32Array | Float64Array {
   const nd = rowShape.length;
   const strides = new Array<number>(nd);
   let s = 1;
@@ -19,7 +19,9 @@ function rowBases(rowShape: readonly number[], shape: readonly number[], axis: n
   }
   let rows = 1;
   for (let d = 0; d < nd - 1; d++) rows *= rowShape[d]!;
-  const bases = new Float64Array(rows);
+  // Integer offsets keep the kernels' address arithmetic in integers; an array past 2^31
+  // elements takes doubles.
+  const bases = s < 2 ** 31 ? new Int32Array(rows) : new Float64Array(rows);
   const at = new Array<number>(nd).fill(0);
   let base = 0;
   for (let r = 0; r < rows; r++) {
@@ -51,7 +53,7 @@ export type ScatterMode = 'set' | 'add' | 'or' | 'multiply';
 function indexingKernels() {
   return {
     /** out[p] = x[bases[row] + j·inner + index[p]·sa] for the `last` elements p of each row. */
-    gatherRows(x: TensorData, bases: Float64Array, last: number, inner: number, sa: number, index: Int32Array, out: TensorData): void {
+    gatherRows(x: TensorData, bases: Int32Array | Float64Array, last: number, inner: number, sa: number, index: Int32Array, out: TensorData): void {
       if (inner === 0 && sa === 1) {
         // Along the last axis, the common case (picking classes, tokens): one read per element.
         for (let r = 0, p = 0; r < bases.length; r++) {
@@ -66,7 +68,7 @@ function indexingKernels() {
       }
     },
     /** The placement of gatherRows: out[...] (op)= src[p]. */
-    scatterRows(out: TensorData, bases: Float64Array, last: number, inner: number, sa: number, index: Int32Array, src: TensorData, mode: string): void {
+    scatterRows(out: TensorData, bases: Int32Array | Float64Array, last: number, inner: number, sa: number, index: Int32Array, src: TensorData, mode: string): void {
       for (let r = 0, p = 0; r < bases.length; r++) {
         const b = bases[r]!;
         if (mode === 'add' && inner === 0 && sa === 1) {
@@ -88,14 +90,19 @@ function indexingKernels() {
         }
       }
     },
-    /** out[o, k, :] = x[o, index[k], :] over [outer, n, inner] x. */
+    /**
+     * out[o, k, :] = x[o, index[k], :] over [outer, n, inner] x. Rows of 64 elements and more
+     * (an embedding's) are block copies: past that length a copy beats the loop despite the
+     * view it makes (as kernels/layout.ts's copyRuns).
+     */
     selectRows(x: TensorData, n: number, index: Int32Array, outer: number, inner: number, out: TensorData): void {
       const m = index.length;
       for (let o = 0; o < outer; o++) {
         for (let k = 0; k < m; k++) {
           const s = (o * n + index[k]!) * inner;
           const d = (o * m + k) * inner;
-          for (let j = 0; j < inner; j++) out[d + j] = x[s + j]!;
+          if (inner >= 64) out.set(x.subarray(s, s + inner), d);
+          else for (let j = 0; j < inner; j++) out[d + j] = x[s + j]!;
         }
       }
     },
@@ -107,7 +114,19 @@ function indexingKernels() {
           const d = (o * n + index[k]!) * inner;
           const s = (o * m + k) * inner;
           if (mode === 'or') for (let j = 0; j < inner; j++) out[d + j]! |= src[s + j]!;
-          else if (alpha === 1) for (let j = 0; j < inner; j++) out[d + j]! += src[s + j]!;
+          else if (alpha === 1) {
+            // Four sums per step: the same additions, in the same order per element, with a
+            // quarter of the loop's overhead (an embedding gradient's rows are this loop).
+            const fours = inner - (inner % 4);
+            let j = 0;
+            for (; j < fours; j += 4) {
+              out[d + j]! += src[s + j]!;
+              out[d + j + 1]! += src[s + j + 1]!;
+              out[d + j + 2]! += src[s + j + 2]!;
+              out[d + j + 3]! += src[s + j + 3]!;
+            }
+            for (; j < inner; j++) out[d + j]! += src[s + j]!;
+          }
           else if (out instanceof Int32Array) for (let j = 0; j < inner; j++) out[d + j] = out[d + j]! + Math.imul(alpha, src[s + j]!);
           else for (let j = 0; j < inner; j++) out[d + j]! += alpha * src[s + j]!;
         }
@@ -120,10 +139,10 @@ const floatKernels = perDtype(indexingKernels, [], (k, make: Allocator) => {
   const x = make(6);
   const out = make(4);
   x.set([1, 2, 3, 4, 5, 6]);
-  k.gatherRows(x, Float64Array.of(0, 3), 2, 0, 1, Int32Array.of(2, 0, 1, 1), out);
+  k.gatherRows(x, Int32Array.of(0, 3), 2, 0, 1, Int32Array.of(2, 0, 1, 1), out);
   if (!holds(out, [3, 1, 5, 5])) return false;
   out.fill(0);
-  k.scatterRows(out, Float64Array.of(0, 2), 2, 0, 1, Int32Array.of(1, 1, 0, 1), x, 'add');
+  k.scatterRows(out, Int32Array.of(0, 2), 2, 0, 1, Int32Array.of(1, 1, 0, 1), x, 'add');
   if (!holds(out, [0, 3, 3, 4])) return false;
   k.selectRows(x, 3, Int32Array.of(2, 2), 2, 1, out);
   if (!holds(out, [3, 3, 6, 6])) return false;

@@ -64,11 +64,56 @@ function copyKernels(): CopyKernels {
     }
   }
 
-  /** Row o of dst (`total` elements) = row o of each src (runs[p] elements) in turn. */
+  /**
+   * Row o of dst (`total` elements) = row o of each src (runs[p] elements) in turn.
+   * NOTE: short runs (thin pieces, as a concat along the last axis) are copied a block of rows at
+   * a time, piece by piece, so the block of dst being filled stays in cache while each piece is
+   * read front to back; runs of up to 4 elements are copied without an inner loop, whose set-up
+   * per run costs more than the copy (bench/micro/concat.ts measures both).
+   */
   function concatRows(srcs: readonly TensorData[], runs: readonly number[], total: number, dst: TensorData, outer: number): void {
-    for (let p = 0, at = 0; p < srcs.length; p++) {
-      copyRuns(srcs[p]!, runs[p]!, 0, dst, total, at, outer, runs[p]!);
-      at += runs[p]!;
+    let shortest = Infinity;
+    for (let p = 0; p < runs.length; p++) if (runs[p]! < shortest) shortest = runs[p]!;
+    if (shortest >= 64) {
+      for (let p = 0, at = 0; p < srcs.length; p++) {
+        copyRuns(srcs[p]!, runs[p]!, 0, dst, total, at, outer, runs[p]!);
+        at += runs[p]!;
+      }
+      return;
+    }
+    const block = 256;
+    for (let o0 = 0; o0 < outer; o0 += block) {
+      const o1 = o0 + block < outer ? o0 + block : outer;
+      for (let p = 0, at = 0; p < srcs.length; p++) {
+        const src = srcs[p]!;
+        const run = runs[p]!;
+        let s = o0 * run;
+        let d = o0 * total + at;
+        if (run === 1) {
+          for (let o = o0; o < o1; o++, s += 1, d += total) dst[d] = src[s]!;
+        } else if (run === 2) {
+          for (let o = o0; o < o1; o++, s += 2, d += total) {
+            dst[d] = src[s]!;
+            dst[d + 1] = src[s + 1]!;
+          }
+        } else if (run === 3) {
+          for (let o = o0; o < o1; o++, s += 3, d += total) {
+            dst[d] = src[s]!;
+            dst[d + 1] = src[s + 1]!;
+            dst[d + 2] = src[s + 2]!;
+          }
+        } else if (run === 4) {
+          for (let o = o0; o < o1; o++, s += 4, d += total) {
+            dst[d] = src[s]!;
+            dst[d + 1] = src[s + 1]!;
+            dst[d + 2] = src[s + 2]!;
+            dst[d + 3] = src[s + 3]!;
+          }
+        } else {
+          for (let o = o0; o < o1; o++, s += run, d += total) for (let k = 0; k < run; k++) dst[d + k] = src[s + k]!;
+        }
+        at += run;
+      }
     }
   }
 
@@ -97,6 +142,8 @@ const floatCopies = perDtype(copyKernels, [], (k: CopyKernels, make: Allocator) 
   if (!holds(out, [2, 3, 5, 6])) return false;
   k.concatRows([x.subarray(0, 2), x.subarray(2, 6)], [1, 2], 3, out, 2);
   if (!holds(out, [1, 3, 4, 2, 5, 6])) return false;
+  k.concatRows([x.subarray(0, 3), x.subarray(3, 6)], [3, 3], 6, out, 1);
+  if (!holds(out, [1, 2, 3, 4, 5, 6])) return false;
   k.takeFlat(x, Int32Array.of(5, -1, 0), 9, out);
   if (!holds(out, [6, 9, 1])) return false;
   out.fill(0);

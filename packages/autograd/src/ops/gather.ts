@@ -30,13 +30,22 @@ export function toIndex(op: string, index: Tensor | NestedArray, n: number): { v
  * itself when none is negative (callers only read it), else a copy.
  */
 function wrapIndices(op: string, src: Int32Array, n: number): Int32Array {
-  let negative = false;
+  // One pass with no early exit: the smallest and largest index decide; only a bad index makes a
+  // second pass, to name the first offender.
+  let lo = 0;
+  let hi = -1;
   for (let i = 0; i < src.length; i++) {
     const v = src[i]!;
-    if (v < -n || v >= n) throw outOfRange(op, v, i, n);
-    if (v < 0) negative = true;
+    lo = v < lo ? v : lo;
+    hi = v > hi ? v : hi;
   }
-  if (!negative) return src;
+  if (lo < -n || hi >= n) {
+    for (let i = 0; i < src.length; i++) {
+      const v = src[i]!;
+      if (v < -n || v >= n) throw outOfRange(op, v, i, n);
+    }
+  }
+  if (lo >= 0) return src;
   const values = new Int32Array(src.length);
   for (let i = 0; i < src.length; i++) {
     const v = src[i]!;

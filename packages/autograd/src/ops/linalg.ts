@@ -66,12 +66,28 @@ function batchElement(batch: Shape, index: number): string {
 }
 
 /** A float64 copy of matrix `index` (of `size` elements) of x: kernels factor in place. */
-function matrixCopy(x: Tensor, index: number, size: number): Float64Array {
-  const out = new Float64Array(size);
+function matrixCopy(x: Tensor, index: number, size: number, out: Float64Array = new Float64Array(size)): Float64Array {
   const data = x.data, start = index * size;
-  for (let i = 0; i < size; i++) out[i] = data[start + i]!;
+  // float64 storage is one block copy; other dtypes convert element by element.
+  if (data instanceof Float64Array) out.set(data.subarray(start, start + size));
+  else for (let i = 0; i < size; i++) out[i] = data[start + i]!;
   return out;
 }
+
+/**
+ * A Float64Array of at least `size` elements for a kernel's working copy that never leaves the
+ * op (an LU factorisation being solved with): kept between calls, so a repeated solve does not
+ * allocate (and fault in) a fresh multi-MB block each time. Only up to 4 MB is kept.
+ * NOTE: one buffer for every caller: valid until the next call, so a caller takes it once and
+ * calls nothing that could take it again while it is in use.
+ */
+function workspace(size: number): Float64Array {
+  if (size > WORKSPACE_MAX) return new Float64Array(size);
+  if (kept.length < size) kept = new Float64Array(size);
+  return kept.length === size ? kept : kept.subarray(0, size);
+}
+const WORKSPACE_MAX = (4 << 20) / 8;
+let kept: Float64Array = new Float64Array(0);
 
 /** Pairs of matrices (of a and of b) for each element of the broadcast batch. */
 function broadcastPairs(op: string, batchA: Shape, batchB: Shape): { batch: number[]; ia: Int32Array; ib: Int32Array } {
@@ -218,7 +234,7 @@ function solveCore(op: string, a: Tensor, b: Tensor): Tensor {
   let factored = -1;
   for (let bi = 0; bi < ia.length; bi++) {
     if (ia[bi] !== factored) {
-      lu = matrixCopy(a, ia[bi]!, n * n);
+      lu = matrixCopy(a, ia[bi]!, n * n, lu ?? workspace(n * n));
       const zero = luFactor(lu, n, perm);
       if (zero >= 0) throw singularError(op, a, batchA, ia[bi]!, `U[${zero},${zero}] is zero in its LU factorisation with partial pivoting`);
       factored = ia[bi]!;
@@ -462,7 +478,8 @@ function choleskyCore(a: Tensor): Tensor {
   const count = sizeOf(batch);
   const out = allocate(a.dtype, count * n * n, 'cholesky', a.shape);
   for (let bi = 0; bi < count; bi++) {
-    const l = matrixCopy(a, bi, n * n);
+    // float64: factored in place in the output, with no working copy.
+    const l = out instanceof Float64Array ? matrixCopy(a, bi, n * n, out.subarray(bi * n * n, (bi + 1) * n * n)) : matrixCopy(a, bi, n * n);
     const order = choleskyLower(l, n);
     if (order > 0) {
       throw new LinAlgError(
@@ -470,7 +487,7 @@ function choleskyCore(a: Tensor): Tensor {
           `(its leading minor of order ${order} is not positive)`,
       );
     }
-    out.set(l, bi * n * n);
+    if (l.buffer !== out.buffer) out.set(l, bi * n * n);
   }
   // Murray (2016), eq. 10, in PyTorch's cholesky_backward form: with Φ(X) the lower triangle of
   // X with its diagonal halved, gA = ½·(S + Sᵀ) where S = L⁻ᵀ·Φ(Lᵀ·gL)·L⁻¹; the two inverses
