@@ -12,7 +12,8 @@
  * Fashion-MNIST (`--dataset fashion`): the 60,000 / 10,000 images of Debian's
  * dataset-fashion-mnist (in /usr/share/datasets/fashion-mnist, or `--data-dir DIR`), each
  * training image also mirrored left-right at random (clothes are as likely either way round;
- * digits are not). Exits with status 1 and says how to install it when the files are missing.
+ * digits are not); it reached 90.98% test accuracy after 15 epochs (seed 0). Exits with status 1
+ * and says how to install it when the files are missing.
  *
  *   pnpm example:cnn
  *   pnpm example:cnn --dataset fashion
