@@ -15,6 +15,17 @@ describe('browser bundles of the main entries', () => {
     });
   }
 
+  it('a bundle of the ONNX exporter keeps the modules that register exporters by being imported', async () => {
+    // A bundler drops an import made for its effect from a package that declares no side effects:
+    // the convolution, shape and attention exporters would be missing from the bundled exportOnnx.
+    const result = await buildForBrowser(
+      { contents: "export { exportOnnx } from '@chainrule/nn/onnx';", sourcefile: 'onnx-entry.ts', resolveDir: 'examples' },
+      { write: false },
+    );
+    expect(result.errors).toEqual([]);
+    expect(result.warnings.map((w) => w.text)).toEqual([]);
+  });
+
   it('autograd embeds its WebAssembly kernels as base64 that atob decodes to a valid module', async () => {
     // The page decodes with atob (no Buffer in a browser); Node 20 has the same atob.
     const { WASM_KERNELS_SIMD128 } = await import('../../packages/autograd/src/kernels/wasm/kernels.generated.js');
