@@ -367,6 +367,12 @@ const RULES: Record<BatchRuleName, Rule> = {
     const at = (t: Tensor): Tensor => (mine(ctx, t) ? padRank(t.value, t.ndim, rank) : t);
     return wrap(ctx, prim.bind(at(a), at(b), transA, transB));
   },
+  softmaxGrad: (ctx, prim, args) => {
+    // g and y have one shape: both batch first (an unbatched one repeated), the axis past the batch.
+    const [g, y, axis] = args as [Tensor, Tensor, number];
+    const logical = mine(ctx, y) ? y : g;
+    return wrap(ctx, prim.bind(batch(ctx, g), batch(ctx, y), checkAxis(prim.name, axis, logical.ndim, logical.shape) + 1));
+  },
   axisOption: (ctx, prim, args) => {
     // normalize and cosineSimilarity: the axis is an option (default 1), counted in the broadcast rank.
     const tensors = args.filter((a): a is Tensor => a instanceof Tensor);
