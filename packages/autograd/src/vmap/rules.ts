@@ -373,6 +373,8 @@ const RULES: Record<BatchRuleName, Rule> = {
     const logical = mine(ctx, y) ? y : g;
     return wrap(ctx, prim.bind(batch(ctx, g), batch(ctx, y), checkAxis(prim.name, axis, logical.ndim, logical.shape) + 1));
   },
+  // Ops over the last axis whose tensor arguments share their leading axes (lstmCell): every tensor batch first.
+  rowwise: (ctx, prim, args) => wrap(ctx, prim.bind(...args.map((a) => (a instanceof Tensor ? batch(ctx, a) : a)))),
   axisOption: (ctx, prim, args) => {
     // normalize and cosineSimilarity: the axis is an option (default 1), counted in the broadcast rank.
     const tensors = args.filter((a): a is Tensor => a instanceof Tensor);
