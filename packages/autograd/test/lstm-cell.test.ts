@@ -59,7 +59,7 @@ describe('lstmCell', () => {
   test('the fused backward and the Tensor-op backward give the same gradients', () => {
     fc.assert(
       fc.property(cellInputs, ([z0, c0]) => {
-        const run = (createGraph: boolean) => {
+        const run = (createGraph: boolean): [Tensor, Tensor] => {
           const z = z0!.detach().requiresGrad_(), c = c0!.detach().requiresGrad_();
           const [h, cNew] = lstmCell(z, c);
           h.mul(h).add(cNew.mul(3)).sum().backward({ createGraph });
