@@ -142,6 +142,8 @@ const cases: JvpCase[] = [
   { name: 'softmax', f: (x) => cr.softmax(x!, -1), shapes: atLeast(1) }, { name: 'logSoftmax', f: (x) => cr.logSoftmax(x!, 0), shapes: atLeast(1) },
   { name: 'lstmCell h', f: (z, c) => cr.lstmCell(z!, c!)[0], shapes: fixed([2, 8], [2, 2]) },
   { name: 'lstmCell c', f: (z, c) => cr.lstmCell(z!, c!)[1], shapes: fixed([3, 4], [3, 1]) },
+  { name: 'layerNorm', f: (x, w, c) => cr.layerNorm(x!, [3], w!, c!), shapes: fixed([2, 3], [3], [3]) },
+  { name: 'layerNorm (no affine)', f: (x) => cr.layerNorm(x!, [2, 2]), shapes: fixed([3, 2, 2]) },
   { name: 'softmax gradient', f: (x, w) => cr.grad((z: Tensor) => cr.softmax(z, -1).mul(w!).sum())(x!), shapes: same(2, { minRank: 1, maxRank: 3, maxDim: 3 }) },
   { name: 'crossEntropy (labels)', f: (x) => cr.crossEntropy(x!, [1, 0, 2]), shapes: fixed([3, 3]) },
   { name: 'crossEntropy (probabilities)', f: (x, p) => cr.crossEntropy(x!, p!, { reduction: 'none' }), shapes: fixed([2, 3], [2, 3]) },
