@@ -57,7 +57,8 @@ function softmaxKernels(): SoftmaxKernels {
         const base = a * n * inner + b;
         let s = 0;
         for (let j = 0, i = base; j < n; j++, i += inner) s += g[i]! * y[i]!;
-        for (let j = 0, i = base; j < n; j++, i += inner) out[i] = y[i]! * (g[i]! - s);
+        // NOTE: + 0 turns the -0 of a zero weight under a negative g - s into 0, as the composed form gave.
+        for (let j = 0, i = base; j < n; j++, i += inner) out[i] = y[i]! * (g[i]! - s) + 0;
       }
     }
   }
