@@ -1,4 +1,4 @@
-import { allocate } from '../dtype.js';
+import { allocate, type FloatArray } from '../dtype.js';
 import { ShapeError } from '../errors.js';
 import { formatShape } from '../shape.js';
 import { isGradEnabled } from '../engine/grad-mode.js';
@@ -33,14 +33,16 @@ export const lstmCell = primitive('lstmCell', { kind: 'other', rule: 'rowwise' }
   const rows = hidden === 0 ? 0 : c0.size / hidden;
   const hData = allocate(c0.dtype, c0.size, 'lstmCell', c0.shape);
   const cData = allocate(c0.dtype, c0.size, 'lstmCell', c0.shape);
-  lstmCellForward(z.data, c0.data, rows, hidden, hData, cData);
-  const cNew = makeOutput('lstmCell', cData, c0.shape, [z, c0], (v, out) => cellVjp(z, c0, expectFloat('lstmCell', out), null, v), {
+  // The activations, for the fused backward (the saved inputs' versions guard them as they guard the inputs).
+  const acts = allocate(c0.dtype, 5 * c0.size);
+  lstmCellForward(z.data, c0.data, rows, hidden, hData, cData, acts);
+  const cNew = makeOutput('lstmCell', cData, c0.shape, [z, c0], (v, out) => cellVjp(z, c0, expectFloat('lstmCell', out), acts, null, v), {
     // dGates reads the gates, c (σ'(f)⊙c) and c'; dc reads the gates (σ(f)).
     saves: [[0, 1, 'output'], [0, 'output']],
     jvp: ([tz, tc]) => cellTangents(z, c0, tz ?? null, tc ?? null, null)[1],
   });
   const cNewFloat = expectFloat('lstmCell', cNew);
-  const hNew = makeOutput('lstmCell', hData, c0.shape, [z, c0], (u) => cellVjp(z, c0, cNewFloat, u, null), {
+  const hNew = makeOutput('lstmCell', hData, c0.shape, [z, c0], (u) => cellVjp(z, c0, cNewFloat, acts, u, null), {
     saves: [[0, 1, cNew], [0, cNew]],
     jvp: ([tz, tc]) => cellTangents(z, c0, tz ?? null, tc ?? null, cNewFloat)[0],
   });
@@ -48,14 +50,14 @@ export const lstmCell = primitive('lstmCell', { kind: 'other', rule: 'rowwise' }
 });
 
 /** The gates' and c's gradients given h''s (dh) and c''s (dcNew), one of them null. */
-function cellVjp(z: FloatTensor, c: FloatTensor, cNew: FloatTensor, dh: Tensor | null, dcNew: Tensor | null): (Tensor | null)[] {
+function cellVjp(z: FloatTensor, c: FloatTensor, cNew: FloatTensor, acts: FloatArray, dh: Tensor | null, dcNew: Tensor | null): (Tensor | null)[] {
   if ((currentInterpreter() === null && !isGradEnabled() && !forwardActive()) || z.size === 0) {
     // No graph to build, no tangent to carry, no transform to see the ops: the fused kernel.
     const hidden = c.shape[c.ndim - 1]!;
     const dGates = allocate(z.dtype, z.size, 'lstmCell', z.shape);
     const dc = allocate(c.dtype, c.size, 'lstmCell', c.shape);
     const gradData = (t: Tensor | null) => (t === null ? null : expectFloat('lstmCell', t).data);
-    lstmCellBackward(z.data, c.data, cNew.data, gradData(dh), gradData(dcNew), hidden === 0 ? 0 : c.size / hidden, hidden, dGates, dc);
+    lstmCellBackward(acts, c.data, gradData(dh), gradData(dcNew), hidden === 0 ? 0 : c.size / hidden, hidden, dGates, dc);
     return [z.requiresGrad ? constant(dGates, z.shape) : null, c.requiresGrad ? constant(dc, c.shape) : null];
   }
   const [zi, zf, zg, zo] = chunk(z, 4, -1) as [Tensor, Tensor, Tensor, Tensor];
