@@ -38,6 +38,11 @@ export {
 export { linear, type LinearActivation } from './ops/linear.js';
 export { crossEntropy, type CrossEntropyOpOptions, type CrossEntropyReduction } from './ops/cross-entropy.js';
 export { softmax, logSoftmax } from './ops/softmax.js';
+
+// Fused recurrent cells and normalisation.
+export { lstmCell } from './ops/lstm.js';
+export { layerNorm } from './ops/layer-norm.js';
+
 // Attention.
 export { scaledDotProductAttention, attentionWeights, type AttentionOptions } from './ops/attention.js';
 export { gather } from './ops/gather.js';

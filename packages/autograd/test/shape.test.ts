@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import {
   ArgumentError, DTypeError, ShapeError, Tensor, concat, gather, logSoftmax, narrow, softmax, stack, tensor,
 } from '@chainrule/autograd';
-import { assertClose, checkGradProperty, shapeArb, tensorArb, tensorsArb } from '@chainrule/autograd/testing';
+import { assertClose, checkGradGradProperty, checkGradProperty, shapeArb, tensorArb, tensorsArb } from '@chainrule/autograd/testing';
+import { safeSoftmax, softmaxGrad } from '../src/ops/softmax.js';
 import { alongAxisRef, concatRef, expandRef, gatherRef, logSoftmaxLine, permuteRef, reduceRef, sliceRef, softmaxLine } from './helpers/reduce-reference.js';
 import { messageOf, size } from './helpers/reference.js';
 import { f64, grad64 } from './helpers/tensors.js';
@@ -595,5 +596,55 @@ describe('softmax and logSoftmax', () => {
     checkGradProperty((x) => x.logSoftmax(-1), one(shapes), { numRuns: 15 });
     checkGradProperty((x) => x.logSoftmax(0), one(shapes), { numRuns: 10 });
     checkGradProperty((x) => x.softmax(), one(fc.constant([])), { numRuns: 3 }); // 0-d: constant 1
+  });
+
+  it('softmax differentiates twice along any axis (its VJP is an op with a VJP of its own)', () => {
+    checkGradGradProperty((x) => x.softmax(-1), one(shapeArb({ minRank: 1, maxRank: 3, maxDim: 3 })), { numRuns: 10 });
+    checkGradGradProperty((x) => x.softmax(0), one(shapeArb({ minRank: 1, maxRank: 3, maxDim: 3 })), { numRuns: 8 });
+  });
+
+  it('softmaxGrad is y ⊙ (g - Σ g ⊙ y) by a plain loop, with gradients and second derivatives in both inputs', () => {
+    const arb = shapeArb({ minRank: 1, maxRank: 3, maxDim: 3 }).chain((shape) =>
+      fc.record({ gy: tensorsArb(fc.constant([shape, shape])), axis: fc.integer({ min: 0, max: shape.length - 1 }) }),
+    );
+    fc.assert(
+      fc.property(arb, ({ gy: [g, y], axis }) => {
+        // The sum along `axis` of g ⊙ y, element by element: the line through each element.
+        const gyLine = alongAxisRef(g!.mul(y!).data, g!.shape, axis, (v) => v.map(() => v.reduce((a, b) => a + b, 0)));
+        const expected = Array.from(y!.data, (yv, i) => yv * (g!.data[i]! - gyLine.data[i]!));
+        assertClose(softmaxGrad(g!, y!, axis).data, expected, 1e-12, 1e-14);
+      }),
+      { numRuns: 30 },
+    );
+    const pairs = (axis: number) => shapeArb({ minRank: axis + 1, maxRank: 3, maxDim: 3 }).chain((s) => tensorsArb(fc.constant([s, s])));
+    checkGradProperty((g, y) => softmaxGrad(g!, y!, 0), pairs(0), { numRuns: 10 });
+    checkGradGradProperty((g, y) => softmaxGrad(g!, y!, 0), pairs(0), { numRuns: 6 });
+    checkGradGradProperty((g, y) => softmaxGrad(g!, y!, 1), pairs(1), { numRuns: 6 });
+  });
+
+  it('float32 softmax matches the float64 reference to float32 rounding', () => {
+    fc.assert(
+      fc.property(withAxisArb(1, 3), ({ x, axis }) => {
+        const p = x.toDtype('float32').softmax(axis);
+        expect(p.dtype).toBe('float32');
+        assertClose(p.data, alongAxisRef(x.data, x.shape, pos(axis, x.ndim), softmaxLine).data, 1e-6, 1e-7);
+      }),
+      { numRuns: 20 },
+    );
+  });
+
+  it('a line of -Infinity only: NaN from softmax (as PyTorch), 0 with a zero gradient from safeSoftmax', () => {
+    const rows = [[-Infinity, -Infinity, -Infinity], [1, -Infinity, 2]];
+    const plain = f64(rows).softmax(-1).toArray() as number[][];
+    expect(plain[0]!.every(Number.isNaN)).toBe(true);
+    const x = grad64(rows);
+    const s = safeSoftmax(x, -1);
+    expect((s.toArray() as number[][])[0]).toEqual([0, 0, 0]);
+    assertClose((s.toArray() as number[][])[1]!, plain[1]!, 1e-15);
+    s.backward(f64([[1, 2, 3], [1, 2, 3]]));
+    const g = x.grad!.toArray() as number[][];
+    expect(g[0]).toEqual([0, 0, 0]);
+    expect(g[1]!.every(Number.isFinite)).toBe(true);
+    expect(() => safeSoftmax(f64([1, 2]), 1)).toThrow(/^safeSoftmax: axis 1 is out of range/);
   });
 });

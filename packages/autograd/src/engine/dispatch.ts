@@ -42,7 +42,7 @@ export type BatchRuleName =
   | 'movedim' | 'flip' | 'roll' | 'pad' | 'tile' | 'sumTo' | 'gather' | 'indexSelect' | 'take'
   | 'scatter' | 'indexAdd' | 'searchsorted'
   | 'matmul' | 'matmulT' | 'bmm' | 'outer' | 'linear' | 'einsum' | 'tensordot' | 'addmm'
-  | 'conv' | 'pool' | 'matrix' | 'diag' | 'crossEntropy' | 'oneHot' | 'embedding'
+  | 'conv' | 'pool' | 'matrix' | 'diag' | 'crossEntropy' | 'oneHot' | 'embedding' | 'softmaxGrad' | 'rowwise' | 'layerNorm'
   | 'axisOption' | 'composite' | 'custom' | 'none';
 
 /**

@@ -2,11 +2,10 @@ import { allocate } from '../dtype.js';
 import { ArgumentError, DTypeError, ShapeError } from '../errors.js';
 import { broadcastShapes, formatShape, shapesEqual } from '../shape.js';
 import { constant, expectTensor, floatInput, isFloat, type Tensor } from '../tensor.js';
-import { all, eq } from './compare.js';
 import { matmulT } from './matmul.js';
 import { checkSameDType } from './operands.js';
 import { dropout, type SampleOptions } from './sampling.js';
-import { softmax } from './softmax.js';
+import { safeSoftmax } from './softmax.js';
 import { where } from './where.js';
 
 /**
@@ -96,10 +95,8 @@ function weightsOf(op: string, query: Tensor, key: Tensor, options: AttentionOpt
   if (isCausal) scores = where(causalMask(lq, lk), scores, -Infinity);
   else if (mask !== undefined) scores = mask.dtype === 'bool' ? where(mask, scores, -Infinity) : scores.add(mask);
   // NOTE: a row of -Infinity makes softmax 0/0. As PyTorch's _safe_softmax, such a row gets
-  // weight 0; it is given finite scores first so neither it nor its gradient is ever NaN.
-  // NOTE: applied whatever the values (no data-dependent branch), so the op also runs under vmap.
-  const dead = all(eq(scores.detach(), -Infinity), -1, true);
-  let weights = where(dead, 0, softmax(where(dead, 0, scores), -1));
+  // weight 0, and so a zero gradient, never NaN.
+  let weights = safeSoftmax(scores, -1);
   if (p > 0) {
     const sample = options.generator !== undefined ? { generator: options.generator } : options.seed !== undefined ? { seed: options.seed } : {};
     weights = dropout(weights, p, sample);

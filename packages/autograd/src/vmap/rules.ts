@@ -20,6 +20,7 @@ import { diagEmbed as diagEmbedOp, diagonal } from '../ops/diagonal.js';
 import { relu } from '../ops/unary.js';
 import { gather as gatherOp } from '../ops/gather.js';
 import { BroadcastLeaf, perExampleMatmul } from './per-example.js';
+import { layerNormComposed } from '../ops/layer-norm.js';
 
 /** How vmap treats random draws (PyTorch's `randomness`). */
 export type Randomness = 'error' | 'different' | 'same';
@@ -366,6 +367,25 @@ const RULES: Record<BatchRuleName, Rule> = {
     const rank = Math.max(a.ndim, b.ndim);
     const at = (t: Tensor): Tensor => (mine(ctx, t) ? padRank(t.value, t.ndim, rank) : t);
     return wrap(ctx, prim.bind(at(a), at(b), transA, transB));
+  },
+  softmaxGrad: (ctx, prim, args) => {
+    // g and y have one shape: both batch first (an unbatched one repeated), the axis past the batch.
+    const [g, y, axis] = args as [Tensor, Tensor, number];
+    const logical = mine(ctx, y) ? y : g;
+    return wrap(ctx, prim.bind(batch(ctx, g), batch(ctx, y), checkAxis(prim.name, axis, logical.ndim, logical.shape) + 1));
+  },
+  // Ops over the last axis whose tensor arguments share their leading axes (lstmCell): every tensor batch first.
+  rowwise: (ctx, prim, args) => wrap(ctx, prim.bind(...args.map((a) => (a instanceof Tensor ? batch(ctx, a) : a)))),
+  layerNorm: (ctx, prim, args) => {
+    // Over trailing axes, so a batched input alone keeps the fused op; a batched weight or bias
+    // takes the same maths in ops, each batched by its own rule.
+    const [x, shape, w = null, b = null, eps = 1e-5] = args as [Tensor, number | number[], Tensor | null, Tensor | null, number];
+    if (!mine(ctx, w) && !mine(ctx, b)) {
+      if (!mine(ctx, x)) return noRule(prim);
+      return wrap(ctx, prim.bind(x.value, shape, w, b, eps));
+    }
+    const k = typeof shape === 'number' ? 1 : shape.length;
+    return here(ctx, () => layerNormComposed(x, Array.from({ length: k }, (_, i) => i - k), w, b, eps));
   },
   axisOption: (ctx, prim, args) => {
     // normalize and cosineSimilarity: the axis is an option (default 1), counted in the broadcast rank.

@@ -1,4 +1,4 @@
-import { ArgumentError, ShapeError, ones, zeros, type DType, type Tensor } from '@chainrule/autograd';
+import { ArgumentError, ShapeError, layerNorm, ones, zeros, type DType, type Tensor } from '@chainrule/autograd';
 import { Module } from '../module.js';
 import { formatShape } from '../format.js';
 import { locateError } from '../locate.js';
@@ -66,14 +66,8 @@ export class LayerNorm extends Module {
 
   /** `forward` before its errors are located. */
   private normalize(x: Tensor): Tensor {
-    const axes = trailingAxes('LayerNorm', x, this.normalizedShape);
-    const centred = x.sub(x.mean(axes, true));
-    const variance = centred.square().mean(axes, true);
-    let y = centred.div(variance.add(this.eps).sqrt());
-    const { weight, bias } = this;
-    if (weight !== null) y = y.mul(weight);
-    if (bias !== null) y = y.add(bias);
-    return y;
+    trailingAxes('LayerNorm', x, this.normalizedShape);
+    return layerNorm(x, this.normalizedShape, this.weight, this.bias, this.eps);
   }
 
   protected override describe(): string {

@@ -2,10 +2,11 @@
  * The maths shared by the recurrent cells and the multi-layer RNN/LSTM/GRU: one time step of each
  * recurrence, a direction run over time (with per-sequence lengths), parameter creation with
  * PyTorch's names, shapes and initialisation, and the input checks. Everything is composed from
- * autograd's differentiable ops, so gradients of any order come from theirs.
+ * autograd's differentiable ops (the LSTM's pointwise part is its fused `lstmCell`), so gradients
+ * of any order come from theirs.
  */
 import {
-  ArgumentError, DTypeError, ShapeError, Tensor, add, chunk, linear, mul, relu, sigmoid, sub, tanh, tensor, where, zeros, zerosLike,
+  ArgumentError, DTypeError, ShapeError, Tensor, add, chunk, linear, lstmCell, mul, relu, sigmoid, sub, tanh, tensor, where, zeros, zerosLike,
   type DType, type Generator,
 } from '@chainrule/autograd';
 import { uniform } from '../init.js';
@@ -52,9 +53,8 @@ export function step(kind: RecurrenceKind, gi: Tensor, state: readonly Tensor[],
     case 'rnn_relu':
       return [relu(add(gi, gh))];
     case 'lstm': {
-      const [i, f, g, o] = chunk(add(gi, gh), 4, -1) as [Tensor, Tensor, Tensor, Tensor];
-      const c = add(mul(sigmoid(f), state[1]!), mul(sigmoid(i), tanh(g)));
-      return [mul(sigmoid(o), tanh(c)), c];
+      // c' = σ(f)⊙c + σ(i)⊙tanh(g), h' = σ(o)⊙tanh(c'), in one fused op.
+      return lstmCell(add(gi, gh), state[1]!);
     }
     case 'gru': {
       // NOTE: the hidden part of n is gated by r *after* its bias (PyTorch, cuDNN), unlike the
