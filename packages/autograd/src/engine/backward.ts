@@ -193,7 +193,7 @@ function sweep(
       }
       // Again here: a hook may have written in place since.
       checkSavedVersions(t);
-      const grads = duringVjp(() => (anomaly ? runningBackward(() => vjp(g, t)) : vjp(g, t)));
+      const grads = duringVjp(t, g, () => (anomaly ? runningBackward(() => vjp(g, t)) : vjp(g, t)));
       if (!retainGraph) node.vjp = null;
       const ins = node.inputs;
       for (let j = 0; j < ins.length; j++) {
