@@ -247,6 +247,11 @@ class Trace implements Interpreter {
         `jit: the gradient of '${op}' cannot be traced: its VJP reads values outside ops, and no recorded call made its output (${out.dtype} ${formatShape(out.shape)}) to run again; take the gradient outside (grad(jit(f)))`,
       );
     }
+    if (made.prim.spec.kind === 'random') {
+      throw new TraceError(
+        `jit: the gradient of '${made.prim.name}' cannot be traced: its VJP reads the draws its forward made outside ops, and running it again would draw again; take the gradient outside (grad(jit(f)))`,
+      );
+    }
     return opBackward(made.prim)(...made.args, g, serial - made.first, made.needs, made.args.length);
   }
 }
