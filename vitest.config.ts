@@ -7,7 +7,7 @@ import { configDefaults, defineConfig, type ViteUserConfig } from 'vitest/config
  * datasets installed from Debian packages (Fashion-MNIST). `pnpm notebooks` runs Jupyter.
  */
 export const BROWSER_TESTS = ['examples/test/**/*.e2e.test.ts'];
-export const INSTALLED_DATA_TESTS = ['packages/*/test/**/*.data.test.ts'];
+export const INSTALLED_DATA_TESTS = ['packages/*/test/**/*.data.test.ts', 'examples/test/**/*.data.test.ts'];
 
 // Workspace packages resolve to their TypeScript sources through the "@chainrule/source" export
 // condition, so tests never need a build. Vite replaces its default conditions with any list

@@ -33,7 +33,6 @@ const roundMs = Number(option('--ms') ?? 150);
 const peerNames = (option('--peers') ?? '').split(',').filter(Boolean);
 
 type Contender = typeof chainrule;
-type Tensor = import('@chainrule/autograd').Tensor;
 
 /** The step hand-written in Tensor ops (no nn, no fused ops): what the bench ran before nn. */
 const composed: Contender = {

@@ -29,17 +29,17 @@ export async function calibrate(runner: Runner, opts: TimingOptions): Promise<{ 
   const firstRunMs = now() - t0;
   const firstValue = typeof first === 'number' ? first : undefined;
 
+  // A slow first run is often compilation alone (a jit's trace, V8's tiers), so the warm-up runs
+  // at least once more whatever the first run cost; it stops at the first slow warm run.
   const times: number[] = [];
-  if (firstRunMs < opts.slowRunMs) {
-    const start = now();
-    while (times.length < opts.minWarmupRuns || now() - start < opts.warmupMs) {
-      t0 = now();
-      const r = runner.run();
-      if (async) await r;
-      const dt = now() - t0;
-      times.push(dt);
-      if (dt > opts.slowRunMs) break;
-    }
+  const start = now();
+  while (times.length < opts.minWarmupRuns || now() - start < opts.warmupMs) {
+    t0 = now();
+    const r = runner.run();
+    if (async) await r;
+    const dt = now() - t0;
+    times.push(dt);
+    if (dt > opts.slowRunMs) break;
   }
   // The tail of the warm-up is the best guess of a warm run.
   const tail = times.slice(Math.floor(times.length / 2));

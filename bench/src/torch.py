@@ -88,14 +88,22 @@ def matmul(n, dtype):
     return run
 
 
-def mlp(batch, batches, lr):
+def mlp_params():
+    """The 784-128-10 MLP's seeded parameters w1, b1, w2, b2 (as data.ts mlpData)."""
     n_in, n_hidden, n_out = 784, 128, 10
     k1 = 1 / n_in**0.5
     k2 = 1 / n_hidden**0.5
-    w1 = uniform(n_in * n_hidden, SEEDS["w1"], -k1, k1).reshape(n_in, n_hidden).requires_grad_()
-    b1 = uniform(n_hidden, SEEDS["b1"], -k1, k1).requires_grad_()
-    w2 = uniform(n_hidden * n_out, SEEDS["w2"], -k2, k2).reshape(n_hidden, n_out).requires_grad_()
-    b2 = uniform(n_out, SEEDS["b2"], -k2, k2).requires_grad_()
+    return (
+        uniform(n_in * n_hidden, SEEDS["w1"], -k1, k1).reshape(n_in, n_hidden),
+        uniform(n_hidden, SEEDS["b1"], -k1, k1),
+        uniform(n_hidden * n_out, SEEDS["w2"], -k2, k2).reshape(n_hidden, n_out),
+        uniform(n_out, SEEDS["b2"], -k2, k2),
+    )
+
+
+def mlp(batch, batches, lr):
+    n_in, n_out = 784, 10
+    w1, b1, w2, b2 = (p.requires_grad_() for p in mlp_params())
     x = uniform(batch * batches * n_in, SEEDS["x"], -1, 1).reshape(batches, batch, n_in)
     y = labels(batch * batches, SEEDS["y"], n_out).reshape(batches, batch)
     opt = torch.optim.SGD([w1, b1, w2, b2], lr=lr)
@@ -262,17 +270,8 @@ def transformer(w):
 def forward_mode(batch, via):
     """The MLP's logits, or their jvp (functorch.jvp: torch.func's in 1.13) along seeded tangents of the parameters."""
     n_in, n_hidden, n_out = 784, 128, 10
-    k1 = 1 / n_in**0.5
-    k2 = 1 / n_hidden**0.5
-    primals = (
-        uniform(batch * n_in, SEEDS["x"], -1, 1).reshape(batch, n_in),
-        uniform(n_in * n_hidden, SEEDS["w1"], -k1, k1).reshape(n_in, n_hidden),
-        uniform(n_hidden, SEEDS["b1"], -k1, k1),
-        uniform(n_hidden * n_out, SEEDS["w2"], -k2, k2).reshape(n_hidden, n_out),
-        uniform(n_out, SEEDS["b2"], -k2, k2),
-    )
-    x = primals[0]
-    primals = primals[1:]
+    x = uniform(batch * n_in, SEEDS["x"], -1, 1).reshape(batch, n_in)
+    primals = mlp_params()
     tangents = (
         uniform(n_in * n_hidden, SEEDS["jvpW1"], -1, 1).reshape(n_in, n_hidden),
         uniform(n_hidden, SEEDS["jvpB1"], -1, 1),
@@ -421,15 +420,14 @@ def calibrate(run, t):
     first = run()
     first_ms = (now() - t0) * 1000
     times = []
-    if first_ms < t["slowRunMs"]:
-        start = now()
-        while len(times) < t["minWarmupRuns"] or (now() - start) * 1000 < t["warmupMs"]:
-            t0 = now()
-            run()
-            dt = (now() - t0) * 1000
-            times.append(dt)
-            if dt > t["slowRunMs"]:
-                break
+    start = now()
+    while len(times) < t["minWarmupRuns"] or (now() - start) * 1000 < t["warmupMs"]:
+        t0 = now()
+        run()
+        dt = (now() - t0) * 1000
+        times.append(dt)
+        if dt > t["slowRunMs"]:
+            break
     tail = times[len(times) // 2 :]
     per_run = median(tail) if tail else first_ms
     cal = {

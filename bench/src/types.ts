@@ -234,7 +234,7 @@ export interface TimingOptions {
   warmupMs: number;
   minWarmupRuns: number;
   targetBatchMs: number;
-  /** A run slower than this gets no warm-up beyond the first run. */
+  /** A warm-up run slower than this ends the warm-up (the first run, often compilation, does not). */
   slowRunMs: number;
 }
 

@@ -1,3 +1,8 @@
+import { spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DataFileError } from '@chainrule/datasets';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { main, type CnnResult } from '../cnn.js';
 
@@ -19,4 +24,23 @@ describe('examples/cnn', () => {
     expect(r.epochSeconds).toHaveLength(r.epochs);
     expect(r.epochSeconds.every((s) => s > 0)).toBe(true);
   });
+});
+
+describe('examples/cnn without Fashion-MNIST', () => {
+  const missing = join(tmpdir(), 'chainrule-no-fashion-mnist');
+
+  it('main throws DataFileError naming the missing file', () => {
+    expect(() => main({ dataset: 'fashion', dataDir: missing, quick: true })).toThrow(DataFileError);
+    expect(() => main({ dataset: 'fashion', dataDir: missing, quick: true })).toThrow(`${missing}/train-images-idx3-ubyte.gz`);
+  });
+
+  it('the script exits with status 1 and says how to install it', () => {
+    const run = spawnSync(process.execPath, ['scripts/run.mjs', 'examples/cnn.ts', '--dataset', 'fashion', '--data-dir', missing], {
+      cwd: fileURLToPath(new URL('../..', import.meta.url)),
+      encoding: 'utf8',
+    });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain('apt-get install dataset-fashion-mnist');
+    expect(run.stderr).toContain(missing);
+  }, 60_000);
 });

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { ArgumentError } from '../src/errors.js';
 import { gemmWasm } from '../src/kernels/wasm/gemm.js';
 import { helperThreadReady, kernelThreads, lastGemmThreads, setKernelThreads, splitProduct } from '../src/kernels/wasm/helper-thread.js';
 import { WASM_GEMM_BLOCKING } from '../src/kernels/wasm/kernels.generated.js';
@@ -136,6 +137,7 @@ describe('the thread setting', () => {
   it('setKernelThreads rejects anything but 1 and 2', () => {
     expect(() => setKernelThreads(3 as 2)).toThrow(/setKernelThreads: expected 1 or 2, got 3/);
     expect(() => setKernelThreads(0 as 1)).toThrow(/setKernelThreads: expected 1 or 2, got 0/);
+    expect(() => setKernelThreads(0 as 1)).toThrow(ArgumentError);
   });
 
   it('asking kernelThreads starts no helper; the first large product does', async () => {

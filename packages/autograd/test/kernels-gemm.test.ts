@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { seededTensor } from '@chainrule/autograd/testing';
 import type { FloatArray } from '../src/dtype.js';
+import { ArgumentError } from '../src/errors.js';
 import { kernelBackend, setKernelBackend, type KernelBackend } from '../src/kernels/backend.js';
 import { gemm } from '../src/kernels/gemm.js';
 import { gemmJs, gemmJsIsMonomorphic, gemmJsShared } from '../src/kernels/gemm-js.js';
@@ -227,6 +228,7 @@ describe('kernel backend switch', () => {
     setKernelBackend('wasm');
     expect(kernelBackend()).toBe('wasm');
     expect(() => setKernelBackend('gpu' as KernelBackend)).toThrow(/setKernelBackend: expected 'js', 'wasm' or 'auto', got gpu/);
+    expect(() => setKernelBackend('gpu' as KernelBackend)).toThrow(ArgumentError);
     expect(kernelBackend()).toBe('wasm');
   });
 

@@ -1,4 +1,6 @@
 import { ArgumentError, DTypeError, ShapeError, type Shape } from '@chainrule/autograd';
+import { locateError } from './locate.js';
+import type { AnyModule } from './module.js';
 
 /** `[2,3]`: the form shapes take in messages, as in the engine. */
 export function formatShape(shape: Shape): string {
@@ -14,16 +16,17 @@ export function sameShape(a: Shape, b: Shape): boolean {
  * Runs an op on behalf of a layer: a ShapeError, DTypeError or ArgumentError it throws comes out
  * of the same class with the layer's description in front (`Conv2d(3, 6, kernelSize=[5, 5]): conv2d: ...`),
  * so the message names the module as well as the op, whose own checks are not repeated here.
+ * Any error comes out located (`locateError`), so the containers above name the layer's path.
  */
-export function asLayer<T>(layer: { toString(): string }, run: () => T): T {
+export function asLayer<T>(layer: AnyModule, run: () => T): T {
   try {
     return run();
   } catch (e) {
     if (e instanceof ShapeError || e instanceof DTypeError || e instanceof ArgumentError) {
       const Kind = e.constructor as new (message: string, options?: { cause?: unknown }) => Error;
-      throw new Kind(`${String(layer)}: ${e.message}`, { cause: e });
+      throw locateError(layer, new Kind(`${String(layer)}: ${e.message}`, { cause: e }));
     }
-    throw e;
+    throw locateError(layer, e);
   }
 }
 

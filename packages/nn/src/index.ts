@@ -10,6 +10,7 @@ import * as init from './init.js';
 export { Module, functionalCall, type AnyModule, type LoadStateDictOptions, type LoadStateDictResult, type ParameterSelector } from './module.js';
 export { type ZeroGradOptions } from './zero-grad.js';
 export { StateDictError, SafetensorsError } from './errors.js';
+export { locateError } from './locate.js';
 export { init };
 export type { RandomSource, Nonlinearity, FanMode, XavierOptions, KaimingOptions } from './init.js';
 

@@ -57,7 +57,8 @@ export abstract class Module<In extends unknown[] = [Tensor], Out = Tensor> {
    * The layer's computation. Call it directly: `model.forward(x)` (PyTorch's `model(x)`; there are
    * no forward hooks). Its arguments and result are the class's type parameters, one tensor in and
    * one out unless declared otherwise (`class Attention extends Module<[Tensor, Tensor?], Tensor>`).
-   * Layers throw a ShapeError or DTypeError naming the layer when an input does not fit.
+   * Layers throw a ShapeError or DTypeError naming the layer when an input does not fit, before
+   * changing any state; containers put the layer's path in front (see `locateError`).
    */
   abstract forward(...args: In): Out;
 

@@ -350,8 +350,8 @@ describe('errors', () => {
   const h = tensor(new Float32Array(4 * 2 * 4), { shape: [4, 2, 4] });
 
   test('input of the wrong rank, size or dtype', () => {
-    expect(() => lstm.forward(tensor(new Float32Array(3), { shape: [3] }))).toThrow('LSTM: input must be [seq, batch, 3] or, unbatched, [seq, 3]; got [3]');
-    expect(() => lstm.forward(tensor(new Float32Array(20), { shape: [5, 2, 2] }))).toThrow('LSTM: input must be [seq, batch, 3] or, unbatched, [seq, 3]; got [5,2,2]');
+    expect(() => lstm.forward(tensor(new Float32Array(3), { shape: [3] }))).toThrow('LSTM: input must be [seq, batch, 3] or, unbatched, [seq, 3] (weight_ih_l0 is [16,3]); got [3]');
+    expect(() => lstm.forward(tensor(new Float32Array(20), { shape: [5, 2, 2] }))).toThrow('LSTM: input must be [seq, batch, 3] or, unbatched, [seq, 3] (weight_ih_l0 is [16,3]); got [5,2,2]');
     expect(() => new GRU(3, 4, { batchFirst: true }).forward(tensor(new Float32Array(8), { shape: [2, 2, 2] }))).toThrow(/GRU: input must be \[batch, seq, 3\]/);
     expect(() => lstm.forward(x.toDtype('float64'))).toThrow(/LSTM: input is float64 but the module is float32/);
     expect(() => lstm.forward(tensor(new Float32Array(0), { shape: [0, 2, 3] }))).toThrow('LSTM: input [0,2,3] has no time steps');

@@ -1,3 +1,4 @@
+import { ArgumentError } from '../errors.js';
 import { environmentVariable } from './environment.js';
 import { wasmAvailable } from './wasm/module.js';
 
@@ -18,7 +19,7 @@ function fromEnvironment(): KernelBackend {
   const value = environmentVariable('CHAINRULE_KERNELS');
   if (value === undefined || value === '') return 'auto';
   if (!isKernelBackend(value)) {
-    throw new RangeError(`CHAINRULE_KERNELS: expected 'js', 'wasm' or 'auto', got '${value}'`);
+    throw new ArgumentError(`CHAINRULE_KERNELS: expected 'js', 'wasm' or 'auto', got '${value}'`);
   }
   return value;
 }
@@ -27,15 +28,15 @@ let current: KernelBackend = fromEnvironment();
 
 /**
  * Chooses the kernel implementation for every later call.
- * @throws RangeError for another name, or for 'wasm' where WebAssembly SIMD is missing.
+ * @throws ArgumentError for another name, or for 'wasm' where WebAssembly SIMD is missing.
  * @example setKernelBackend('js'); // pure TypeScript kernels only
  */
 export function setKernelBackend(backend: KernelBackend): void {
   if (!isKernelBackend(backend)) {
-    throw new RangeError(`setKernelBackend: expected 'js', 'wasm' or 'auto', got ${String(backend)}`);
+    throw new ArgumentError(`setKernelBackend: expected 'js', 'wasm' or 'auto', got ${String(backend)}`);
   }
   if (backend === 'wasm' && !wasmAvailable()) {
-    throw new RangeError("setKernelBackend: 'wasm' needs WebAssembly with SIMD128, which this runtime lacks");
+    throw new ArgumentError("setKernelBackend: 'wasm' needs WebAssembly with SIMD128, which this runtime lacks");
   }
   current = backend;
 }

@@ -1,6 +1,7 @@
 import { ArgumentError, ShapeError, where, type Tensor } from '@chainrule/autograd';
 import { formatShape } from '../format.js';
 import { Module } from '../module.js';
+import { locateError } from '../locate.js';
 
 /** `max(x, 0)`, elementwise (gradient 0 at 0, as PyTorch). @example new ReLU().forward(x) */
 export class ReLU extends Module {
@@ -190,14 +191,18 @@ export class Flatten extends Module {
    * @throws ShapeError if an axis is out of range for the input or startDim comes after endDim.
    */
   forward(x: Tensor): Tensor {
-    if (x.ndim <= 1) return x;
-    const axis = (d: number): number => (d < 0 ? d + x.ndim : d);
-    const start = axis(this.startDim), end = axis(this.endDim);
-    if (start < 0 || start >= x.ndim || end < 0 || end >= x.ndim || start > end) {
-      throw new ShapeError(`Flatten(startDim=${this.startDim}, endDim=${this.endDim}): input ${formatShape(x.shape)} has no axes ${this.startDim} to ${this.endDim} in order`);
+    try {
+      if (x.ndim <= 1) return x;
+      const axis = (d: number): number => (d < 0 ? d + x.ndim : d);
+      const start = axis(this.startDim), end = axis(this.endDim);
+      if (start < 0 || start >= x.ndim || end < 0 || end >= x.ndim || start > end) {
+        throw new ShapeError(`Flatten(startDim=${this.startDim}, endDim=${this.endDim}): input ${formatShape(x.shape)} has no axes ${this.startDim} to ${this.endDim} in order`);
+      }
+      const merged = x.shape.slice(start, end + 1).reduce((a, b) => a * b, 1);
+      return x.reshape(...x.shape.slice(0, start), merged, ...x.shape.slice(end + 1));
+    } catch (e) {
+      throw locateError(this, e);
     }
-    const merged = x.shape.slice(start, end + 1).reduce((a, b) => a * b, 1);
-    return x.reshape(...x.shape.slice(0, start), merged, ...x.shape.slice(end + 1));
   }
 
   protected override describe(): string {
@@ -233,17 +238,21 @@ export class Unflatten extends Module {
    * @throws ShapeError if `dim` is out of range or the sizes' product is not that axis's size.
    */
   forward(x: Tensor): Tensor {
-    const d = this.dim < 0 ? this.dim + x.ndim : this.dim;
-    const label = `Unflatten(dim=${this.dim}, unflattenedSize=${formatShape(this.unflattenedSize)})`;
-    if (d < 0 || d >= x.ndim) throw new ShapeError(`${label}: input ${formatShape(x.shape)} has no axis ${this.dim}`);
-    const n = x.shape[d]!;
-    const known = this.unflattenedSize.filter((s) => s !== -1).reduce((a, b) => a * b, 1);
-    const inferred = this.unflattenedSize.includes(-1);
-    if (inferred ? known === 0 || n % known !== 0 : known !== n) {
-      throw new ShapeError(`${label}: axis ${this.dim} of input ${formatShape(x.shape)} has size ${n}, which does not split into ${formatShape(this.unflattenedSize)}`);
+    try {
+      const d = this.dim < 0 ? this.dim + x.ndim : this.dim;
+      const label = `Unflatten(dim=${this.dim}, unflattenedSize=${formatShape(this.unflattenedSize)})`;
+      if (d < 0 || d >= x.ndim) throw new ShapeError(`${label}: input ${formatShape(x.shape)} has no axis ${this.dim}`);
+      const n = x.shape[d]!;
+      const known = this.unflattenedSize.filter((s) => s !== -1).reduce((a, b) => a * b, 1);
+      const inferred = this.unflattenedSize.includes(-1);
+      if (inferred ? known === 0 || n % known !== 0 : known !== n) {
+        throw new ShapeError(`${label}: axis ${this.dim} of input ${formatShape(x.shape)} has size ${n}, which does not split into ${formatShape(this.unflattenedSize)}`);
+      }
+      const sizes = this.unflattenedSize.map((s) => (s === -1 ? n / known : s));
+      return x.reshape(...x.shape.slice(0, d), ...sizes, ...x.shape.slice(d + 1));
+    } catch (e) {
+      throw locateError(this, e);
     }
-    const sizes = this.unflattenedSize.map((s) => (s === -1 ? n / known : s));
-    return x.reshape(...x.shape.slice(0, d), ...sizes, ...x.shape.slice(d + 1));
   }
 
   protected override describe(): string {

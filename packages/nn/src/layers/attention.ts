@@ -5,6 +5,7 @@ import {
 import { Module } from '../module.js';
 import { xavierUniform, zeros as fillZeros } from '../init.js';
 import { formatShape } from '../format.js';
+import { locateError } from '../locate.js';
 import { Linear } from './linear.js';
 
 /** Options of `MultiheadAttention`. */
@@ -141,6 +142,15 @@ export class MultiheadAttention extends Module<[Tensor, Tensor, Tensor, Multihea
    * dtype is not the layer's or a mask is neither bool nor that dtype.
    */
   forward(query: Tensor, key: Tensor, value: Tensor, options: MultiheadAttentionForwardOptions = {}): [Tensor, Tensor | null] {
+    try {
+      return this.attend(query, key, value, options);
+    } catch (e) {
+      throw locateError(this, e);
+    }
+  }
+
+  /** `forward` before its errors are located. */
+  private attend(query: Tensor, key: Tensor, value: Tensor, options: MultiheadAttentionForwardOptions = {}): [Tensor, Tensor | null] {
     const { needWeights = true, averageAttnWeights = true, isCausal = false } = options;
     const name = `MultiheadAttention(embedDim=${this.embedDim}, numHeads=${this.numHeads})`;
     const dtype = this.outProj.weight.dtype;

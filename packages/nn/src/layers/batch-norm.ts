@@ -1,6 +1,7 @@
 import { ArgumentError, ShapeError, Tensor, incrementVersion, ones, zeros, type DType } from '@chainrule/autograd';
 import { Module } from '../module.js';
 import { formatShape } from '../format.js';
+import { locateError } from '../locate.js';
 
 /** Options of `BatchNorm1d` and `BatchNorm2d` (PyTorch's defaults). */
 export interface BatchNormOptions {
@@ -202,11 +203,15 @@ export class BatchNorm1d extends NormBase {
    * has only one value per channel.
    */
   forward(x: Tensor): Tensor {
-    const c = this.numFeatures;
-    if ((x.ndim !== 2 && x.ndim !== 3) || x.shape[1] !== c) {
-      throw new ShapeError(`BatchNorm1d(${c}): input must be [N, ${c}] or [N, ${c}, L], got ${formatShape(x.shape)}`);
+    try {
+      const c = this.numFeatures;
+      if ((x.ndim !== 2 && x.ndim !== 3) || x.shape[1] !== c) {
+        throw new ShapeError(`BatchNorm1d(${c}): input must be [N, ${c}] or [N, ${c}, L], got ${formatShape(x.shape)}`);
+      }
+      return this.batchNormalize(x);
+    } catch (e) {
+      throw locateError(this, e);
     }
-    return this.batchNormalize(x);
   }
 }
 
@@ -227,11 +232,15 @@ export class BatchNorm2d extends NormBase {
    * one value per channel.
    */
   forward(x: Tensor): Tensor {
-    const c = this.numFeatures;
-    if (x.ndim !== 4 || x.shape[1] !== c) {
-      throw new ShapeError(`BatchNorm2d(${c}): input must be [N, ${c}, H, W], got ${formatShape(x.shape)}`);
+    try {
+      const c = this.numFeatures;
+      if (x.ndim !== 4 || x.shape[1] !== c) {
+        throw new ShapeError(`BatchNorm2d(${c}): input must be [N, ${c}, H, W], got ${formatShape(x.shape)}`);
+      }
+      return this.batchNormalize(x);
+    } catch (e) {
+      throw locateError(this, e);
     }
-    return this.batchNormalize(x);
   }
 }
 

@@ -1,6 +1,7 @@
 import { ArgumentError, Generator, ShapeError, Tensor, dropout, ones } from '@chainrule/autograd';
 import { formatShape } from '../format.js';
 import { Module } from '../module.js';
+import { locateError } from '../locate.js';
 
 /** Options of `Dropout`. */
 export interface DropoutOptions {
@@ -68,11 +69,15 @@ export class Dropout2d extends Module {
    * @throws ShapeError if `x` is not 4-D.
    */
   forward(x: Tensor): Tensor {
-    if (x.ndim !== 4) throw new ShapeError(`Dropout2d(p=${this.p}): input must be [N, C, H, W], got ${formatShape(x.shape)}`);
-    if (!this.training || this.p === 0) return x;
-    // The functional dropout of a ones tensor is the mask, scaling included.
-    const mask = dropout(ones([x.shape[0]!, x.shape[1]!, 1, 1], { dtype: x.dtype }), this.p, { generator: this.generator });
-    return x.mul(mask);
+    try {
+      if (x.ndim !== 4) throw new ShapeError(`Dropout2d(p=${this.p}): input must be [N, C, H, W], got ${formatShape(x.shape)}`);
+      if (!this.training || this.p === 0) return x;
+      // The functional dropout of a ones tensor is the mask, scaling included.
+      const mask = dropout(ones([x.shape[0]!, x.shape[1]!, 1, 1], { dtype: x.dtype }), this.p, { generator: this.generator });
+      return x.mul(mask);
+    } catch (e) {
+      throw locateError(this, e);
+    }
   }
 
   protected override describe(): string {

@@ -1,6 +1,7 @@
 import { ArgumentError, ShapeError, ones, zeros, type DType, type Tensor } from '@chainrule/autograd';
 import { Module } from '../module.js';
 import { asLayer, formatShape } from '../format.js';
+import { locateError } from '../locate.js';
 
 /** Options of `GroupNorm` (PyTorch's defaults). */
 export interface GroupNormOptions {
@@ -66,22 +67,26 @@ export class GroupNorm extends Module {
    * @throws DTypeError if `x`'s dtype differs from the parameters'.
    */
   forward(x: Tensor): Tensor {
-    const c = this.numChannels;
-    if (x.ndim < 2 || x.shape[1] !== c) {
-      throw new ShapeError(`GroupNorm(${this.numGroups}, ${c}): input must be [N, ${c}, ...], got ${formatShape(x.shape)}`);
+    try {
+      const c = this.numChannels;
+      if (x.ndim < 2 || x.shape[1] !== c) {
+        throw new ShapeError(`GroupNorm(${this.numGroups}, ${c}): input must be [N, ${c}, ...], got ${formatShape(x.shape)}`);
+      }
+      const n = x.shape[0]!;
+      return asLayer(this, () => {
+        const grouped = x.reshape(n, this.numGroups, -1);
+        const centred = grouped.sub(grouped.mean(2, true));
+        const variance = centred.square().mean(2, true);
+        let y = centred.div(variance.add(this.eps).sqrt()).reshape(...x.shape);
+        const perChannel = (t: Tensor): Tensor => t.reshape(c, ...Array<number>(x.ndim - 2).fill(1));
+        const { weight, bias } = this;
+        if (weight !== null) y = y.mul(perChannel(weight));
+        if (bias !== null) y = y.add(perChannel(bias));
+        return y;
+      });
+    } catch (e) {
+      throw locateError(this, e);
     }
-    const n = x.shape[0]!;
-    return asLayer(this, () => {
-      const grouped = x.reshape(n, this.numGroups, -1);
-      const centred = grouped.sub(grouped.mean(2, true));
-      const variance = centred.square().mean(2, true);
-      let y = centred.div(variance.add(this.eps).sqrt()).reshape(...x.shape);
-      const perChannel = (t: Tensor): Tensor => t.reshape(c, ...Array<number>(x.ndim - 2).fill(1));
-      const { weight, bias } = this;
-      if (weight !== null) y = y.mul(perChannel(weight));
-      if (bias !== null) y = y.add(perChannel(bias));
-      return y;
-    });
   }
 
   protected override describe(): string {

@@ -1,5 +1,6 @@
 import { ArgumentError, ShapeError, type DType, type Tensor } from '@chainrule/autograd';
 import { formatShape } from '../format.js';
+import { locateError } from '../locate.js';
 import { NormBase } from './batch-norm.js';
 
 /** Options of `InstanceNorm2d` (PyTorch's defaults, which differ from BatchNorm's). */
@@ -41,6 +42,15 @@ export class InstanceNorm2d extends NormBase {
    * normalising with its own statistics in training, has a single spatial element.
    */
   forward(x: Tensor): Tensor {
+    try {
+      return this.normalize(x);
+    } catch (e) {
+      throw locateError(this, e);
+    }
+  }
+
+  /** `forward` before its errors are located. */
+  private normalize(x: Tensor): Tensor {
     const c = this.numFeatures;
     const batched = x.ndim === 4;
     if ((x.ndim !== 3 && x.ndim !== 4) || x.shape[x.ndim - 3] !== c) {

@@ -1,6 +1,7 @@
 import { ArgumentError, ShapeError, ones, zeros, type DType, type Tensor } from '@chainrule/autograd';
 import { Module } from '../module.js';
 import { formatShape } from '../format.js';
+import { locateError } from '../locate.js';
 
 /** Options of `LayerNorm`. */
 export interface LayerNormOptions {
@@ -56,6 +57,15 @@ export class LayerNorm extends Module {
    * @throws ShapeError if `x`'s shape does not end in `normalizedShape`.
    */
   forward(x: Tensor): Tensor {
+    try {
+      return this.normalize(x);
+    } catch (e) {
+      throw locateError(this, e);
+    }
+  }
+
+  /** `forward` before its errors are located. */
+  private normalize(x: Tensor): Tensor {
     const axes = trailingAxes('LayerNorm', x, this.normalizedShape);
     const centred = x.sub(x.mean(axes, true));
     const variance = centred.square().mean(axes, true);

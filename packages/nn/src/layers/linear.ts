@@ -2,6 +2,7 @@ import { DTypeError, Generator, ShapeError, ArgumentError, linear, zeros, type D
 import { Module } from '../module.js';
 import { calculateFans, kaimingUniform, uniform } from '../init.js';
 import { formatShape } from '../format.js';
+import { locateError } from '../locate.js';
 
 /** Options of `Linear`. */
 export interface LinearOptions {
@@ -77,15 +78,19 @@ export class Linear extends Module {
    * runs for a Linear followed by a ReLU.
    */
   forwardActivated(x: Tensor, activation: LinearActivation): Tensor {
-    if (x.dtype !== this.weight.dtype) {
-      throw new DTypeError(
-        `Linear: input is ${x.dtype} but the layer is ${this.weight.dtype}; build the layer with { dtype: '${x.dtype}' } or convert the input with toDtype('${this.weight.dtype}')`,
-      );
+    try {
+      if (x.dtype !== this.weight.dtype) {
+        throw new DTypeError(
+          `Linear: input is ${x.dtype} but the layer is ${this.weight.dtype}; build the layer with { dtype: '${x.dtype}' } or convert the input with toDtype('${this.weight.dtype}')`,
+        );
+      }
+      if (x.ndim === 0 || x.shape[x.ndim - 1] !== this.inFeatures) {
+        throw new ShapeError(`Linear(${this.inFeatures} -> ${this.outFeatures}): input of shape ${formatShape(x.shape)} must end in ${this.inFeatures} features`);
+      }
+      return linear(x, this.weight, this.bias, activation);
+    } catch (e) {
+      throw locateError(this, e);
     }
-    if (x.ndim === 0 || x.shape[x.ndim - 1] !== this.inFeatures) {
-      throw new ShapeError(`Linear(${this.inFeatures} -> ${this.outFeatures}): input of shape ${formatShape(x.shape)} must end in ${this.inFeatures} features`);
-    }
-    return linear(x, this.weight, this.bias, activation);
   }
 
   protected override describe(): string {

@@ -1,5 +1,6 @@
 import { ArgumentError, Generator, type DType, type Tensor } from '@chainrule/autograd';
 import { Module } from '../module.js';
+import { locateError } from '../locate.js';
 import { Linear } from './linear.js';
 import { Sequential } from './sequential.js';
 import { GELU, Identity, LeakyReLU, ReLU, Sigmoid, Softmax, LogSoftmax, Softplus, Tanh } from './activations.js';
@@ -86,7 +87,11 @@ export class MLP extends Module {
 
   /** Runs the layers on `x` ([..., sizes[0]] -> [..., sizes.at(-1)]); errors are the Linear layers'. */
   forward(x: Tensor): Tensor {
-    return this.layers.forward(x);
+    try {
+      return this.layers.forward(x);
+    } catch (e) {
+      throw locateError(this, e);
+    }
   }
 
   protected override describe(): string {

@@ -2,6 +2,7 @@ import { ArgumentError, DTypeError, Generator, ShapeError, tensor, zeros, type D
 import { Module } from '../module.js';
 import { normal } from '../init.js';
 import { formatShape } from '../format.js';
+import { locateError } from '../locate.js';
 
 /**
  * The sinusoidal position table of "Attention is all you need" (Vaswani et al., 2017, §3.5):
@@ -83,12 +84,16 @@ export class SinusoidalPositionalEncoding extends Module {
    * @throws ShapeError if x is not [seq, dModel] or 3-D with dModel features, or seq exceeds maxLen; DTypeError if x's dtype differs.
    */
   forward(x: Tensor): Tensor {
-    const table = (length: number) => {
-      // The longest table asked for so far; shorter ones are its leading rows.
-      if (this.cache === null || this.cache.shape[0]! < length) this.cache = sinusoidalPositionalEncoding(length, this.dModel, { dtype: this.dtype });
-      return this.cache.shape[0] === length ? this.cache : this.cache.narrow(0, 0, length);
-    };
-    return x.add(placed('SinusoidalPositionalEncoding', x, table, this.dModel, this.maxLen, this.batchFirst, this.dtype));
+    try {
+      const table = (length: number) => {
+        // The longest table asked for so far; shorter ones are its leading rows.
+        if (this.cache === null || this.cache.shape[0]! < length) this.cache = sinusoidalPositionalEncoding(length, this.dModel, { dtype: this.dtype });
+        return this.cache.shape[0] === length ? this.cache : this.cache.narrow(0, 0, length);
+      };
+      return x.add(placed('SinusoidalPositionalEncoding', x, table, this.dModel, this.maxLen, this.batchFirst, this.dtype));
+    } catch (e) {
+      throw locateError(this, e);
+    }
   }
 
   protected override describe(): string {
@@ -146,9 +151,13 @@ export class LearnedPositionalEmbedding extends Module {
    * @throws ShapeError if x is not [seq, dModel] or 3-D with dModel features, or seq exceeds maxLen; DTypeError if x's dtype differs.
    */
   forward(x: Tensor): Tensor {
-    const w = this.weight;
-    const table = (length: number) => (length === this.maxLen ? w : w.narrow(0, 0, length));
-    return x.add(placed('LearnedPositionalEmbedding', x, table, this.dModel, this.maxLen, this.batchFirst, w.dtype));
+    try {
+      const w = this.weight;
+      const table = (length: number) => (length === this.maxLen ? w : w.narrow(0, 0, length));
+      return x.add(placed('LearnedPositionalEmbedding', x, table, this.dModel, this.maxLen, this.batchFirst, w.dtype));
+    } catch (e) {
+      throw locateError(this, e);
+    }
   }
 
   protected override describe(): string {

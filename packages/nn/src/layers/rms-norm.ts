@@ -1,6 +1,7 @@
 import { ArgumentError, ones, type DType, type Tensor } from '@chainrule/autograd';
 import { Module } from '../module.js';
 import { asLayer, formatShape } from '../format.js';
+import { locateError } from '../locate.js';
 import { checkNormalizedShape, trailingAxes } from './layer-norm.js';
 
 /** Options of `RMSNorm` (PyTorch 2.4's defaults). */
@@ -51,13 +52,17 @@ export class RMSNorm extends Module {
    * @throws DTypeError if `x` is not a float tensor or its dtype differs from the weight's.
    */
   forward(x: Tensor): Tensor {
-    const axes = trailingAxes('RMSNorm', x, this.normalizedShape);
-    const eps = this.eps ?? MACHINE_EPSILON[x.dtype] ?? 0;
-    const { weight } = this;
-    return asLayer(this, () => {
-      const y = x.div(x.square().mean(axes, true).add(eps).sqrt());
-      return weight === null ? y : y.mul(weight);
-    });
+    try {
+      const axes = trailingAxes('RMSNorm', x, this.normalizedShape);
+      const eps = this.eps ?? MACHINE_EPSILON[x.dtype] ?? 0;
+      const { weight } = this;
+      return asLayer(this, () => {
+        const y = x.div(x.square().mean(axes, true).add(eps).sqrt());
+        return weight === null ? y : y.mul(weight);
+      });
+    } catch (e) {
+      throw locateError(this, e);
+    }
   }
 
   protected override describe(): string {

@@ -1,6 +1,7 @@
 import { ArgumentError, Generator, ShapeError, linear, squeeze, unsqueeze, zeros, type DType, type Tensor } from '@chainrule/autograd';
 import { Module } from '../module.js';
 import { formatShape } from '../format.js';
+import { locateError } from '../locate.js';
 import {
   cellWeights, checkDType, checkShape, checkSize, gateCount, initRecurrent, registerCellWeights, step,
   type CellWeights, type RecurrenceKind,
@@ -143,7 +144,11 @@ export class RNNCell extends RecurrentCell<[input: Tensor, hx?: Tensor | null], 
    * @throws ShapeError if the input or hx has another shape; DTypeError if a dtype differs from the cell's.
    */
   forward(input: Tensor, hx?: Tensor | null): Tensor {
-    return this.stepFrom(input, [hx ?? undefined])[0]!;
+    try {
+      return this.stepFrom(input, [hx ?? undefined])[0]!;
+    } catch (e) {
+      throw locateError(this, e);
+    }
   }
 
   protected override describe(): string {
@@ -169,15 +174,19 @@ export class LSTMCell extends RecurrentCell<[input: Tensor, hx?: readonly [Tenso
    * @throws ShapeError if the input, h or c has another shape; DTypeError if a dtype differs from the cell's.
    */
   forward(input: Tensor, hx?: readonly [Tensor, Tensor] | null): [Tensor, Tensor] {
-    let states: readonly (Tensor | undefined)[] = [undefined, undefined];
-    if (hx !== undefined && hx !== null) {
-      // Given, both must be there: a missing c must not silently become zeros.
-      if (!Array.isArray(hx) || hx.length !== 2) throw new ArgumentError('LSTMCell: hx must be [h, c] (or omitted for zeros)');
-      this.checkState('c', hx[1]);
-      states = hx;
+    try {
+      let states: readonly (Tensor | undefined)[] = [undefined, undefined];
+      if (hx !== undefined && hx !== null) {
+        // Given, both must be there: a missing c must not silently become zeros.
+        if (!Array.isArray(hx) || hx.length !== 2) throw new ArgumentError('LSTMCell: hx must be [h, c] (or omitted for zeros)');
+        this.checkState('c', hx[1]);
+        states = hx;
+      }
+      const [h, c] = this.stepFrom(input, states);
+      return [h!, c!];
+    } catch (e) {
+      throw locateError(this, e);
     }
-    const [h, c] = this.stepFrom(input, states);
-    return [h!, c!];
   }
 }
 
@@ -200,6 +209,10 @@ export class GRUCell extends RecurrentCell<[input: Tensor, hx?: Tensor | null], 
    * @throws ShapeError if the input or hx has another shape; DTypeError if a dtype differs from the cell's.
    */
   forward(input: Tensor, hx?: Tensor | null): Tensor {
-    return this.stepFrom(input, [hx ?? undefined])[0]!;
+    try {
+      return this.stepFrom(input, [hx ?? undefined])[0]!;
+    } catch (e) {
+      throw locateError(this, e);
+    }
   }
 }

@@ -4,6 +4,7 @@ import {
 } from '@chainrule/autograd';
 import { Module } from '../module.js';
 import { formatShape } from '../format.js';
+import { locateError } from '../locate.js';
 import {
   cellWeights, checkDType, checkShape, checkSize, gateCount, initRecurrent, normalizeLengths, registerCellWeights, runDirection, stepMasks,
   type RecurrenceKind, type StepMask,
@@ -121,11 +122,20 @@ export abstract class RNNBase<State> extends Module<[input: Tensor, hx?: State |
    * unbatched input.
    */
   forward(input: Tensor, hx?: State | null, lengths?: SequenceLengths | null): [Tensor, State] {
+    try {
+      return this.run(input, hx, lengths);
+    } catch (e) {
+      throw locateError(this, e);
+    }
+  }
+
+  /** `forward` before its errors are located. */
+  private run(input: Tensor, hx?: State | null, lengths?: SequenceLengths | null): [Tensor, State] {
     const owner = this.constructor.name;
     checkDType(owner, 'input', input, this.dtype);
     const layout = this.batchFirst ? 'batch, seq' : 'seq, batch';
     if ((input.ndim !== 2 && input.ndim !== 3) || input.shape[input.ndim - 1] !== this.inputSize) {
-      throw new ShapeError(`${owner}: input must be [${layout}, ${this.inputSize}] or, unbatched, [seq, ${this.inputSize}]; got ${formatShape(input.shape)}`);
+      throw new ShapeError(`${owner}: input must be [${layout}, ${this.inputSize}] or, unbatched, [seq, ${this.inputSize}] (weight_ih_l0 is ${formatShape(this.param('weight_ih_l0').shape)}); got ${formatShape(input.shape)}`);
     }
     const batched = input.ndim === 3;
     // Time-major from here on: [steps, batch, features].

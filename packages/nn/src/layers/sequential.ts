@@ -1,5 +1,6 @@
 import { ArgumentError, type Tensor } from '@chainrule/autograd';
 import { Module } from '../module.js';
+import { locateError } from '../locate.js';
 import { Linear } from './linear.js';
 import { ReLU } from './activations.js';
 
@@ -50,20 +51,28 @@ export class Sequential extends Module {
     return this.layers[Symbol.iterator]();
   }
 
-  /** Feeds `x` through every module in turn (the identity when empty); errors are the layers' own. */
+  /**
+   * Feeds `x` through every module in turn (the identity when empty). An error is the layer's
+   * own, its message led by the layer's path (`3 (in Sequential): Conv2d(...): ...`; see `locateError`).
+   */
   forward(x: Tensor): Tensor {
     let y = x;
     const layers = this.layers;
-    for (let i = 0; i < layers.length; i++) {
-      const m = layers[i]!;
-      // A Linear then a ReLU run as one fused op; the same maths, one pass fewer each way.
-      // NOTE: exact classes only: a subclass may override forward, which fusing would skip.
-      if (isExactly(m, Linear) && i + 1 < layers.length && isExactly(layers[i + 1]!, ReLU)) {
-        y = (m as Linear).forwardActivated(y, 'relu');
-        i++;
-      } else {
-        y = m.forward(y);
+    let i = 0;
+    try {
+      for (; i < layers.length; i++) {
+        const m = layers[i]!;
+        // A Linear then a ReLU run as one fused op; the same maths, one pass fewer each way.
+        // NOTE: exact classes only: a subclass may override forward, which fusing would skip.
+        if (isExactly(m, Linear) && i + 1 < layers.length && isExactly(layers[i + 1]!, ReLU)) {
+          y = (m as Linear).forwardActivated(y, 'relu');
+          i++;
+        } else {
+          y = m.forward(y);
+        }
       }
+    } catch (e) {
+      throw locateError(this, e, layers[i]);
     }
     return y;
   }

@@ -1,5 +1,6 @@
 import { ArgumentError, Generator, gelu, type DType, type Tensor } from '@chainrule/autograd';
 import { Module } from '../module.js';
+import { locateError } from '../locate.js';
 import { Dropout } from './dropout.js';
 import { LayerNorm } from './layer-norm.js';
 import { Linear } from './linear.js';
@@ -189,6 +190,15 @@ export class TransformerEncoderLayer extends TransformerLayerBase<[Tensor, Trans
    * @throws ShapeError or DTypeError from the attention for inputs or masks that do not fit.
    */
   forward(src: Tensor, options: TransformerEncoderLayerForwardOptions = {}): Tensor {
+    try {
+      return this.encode(src, options);
+    } catch (e) {
+      throw locateError(this, e);
+    }
+  }
+
+  /** `forward` before its errors are located. */
+  private encode(src: Tensor, options: TransformerEncoderLayerForwardOptions = {}): Tensor {
     const attend = (x: Tensor) => {
       const [y] = this.selfAttn.forward(x, x, x, {
         ...(options.mask === undefined ? {} : { attnMask: options.mask }),
@@ -266,6 +276,15 @@ export class TransformerDecoderLayer extends TransformerLayerBase<[Tensor, Tenso
    * @throws ShapeError or DTypeError from the attention for inputs or masks that do not fit.
    */
   forward(tgt: Tensor, memory: Tensor, options: TransformerDecoderLayerForwardOptions = {}): Tensor {
+    try {
+      return this.decode(tgt, memory, options);
+    } catch (e) {
+      throw locateError(this, e);
+    }
+  }
+
+  /** `forward` before its errors are located. */
+  private decode(tgt: Tensor, memory: Tensor, options: TransformerDecoderLayerForwardOptions = {}): Tensor {
     const selfBlock = (x: Tensor) => {
       const [y] = this.selfAttn.forward(x, x, x, {
         ...(options.tgtMask === undefined ? {} : { attnMask: options.tgtMask }),

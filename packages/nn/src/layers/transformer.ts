@@ -2,6 +2,7 @@ import { ArgumentError, Generator, ShapeError, full, type FloatDType, type Tenso
 import { Module } from '../module.js';
 import { xavierUniform } from '../init.js';
 import { formatShape } from '../format.js';
+import { locateError } from '../locate.js';
 import { ModuleList } from './containers.js';
 import { LayerNorm } from './layer-norm.js';
 import {
@@ -50,8 +51,12 @@ export class TransformerEncoder extends Module<[Tensor, TransformerEncoderLayerF
    */
   forward(src: Tensor, options: TransformerEncoderLayerForwardOptions = {}): Tensor {
     let x = src;
-    for (const layer of this.layers) x = layer.forward(x, options);
-    return this.norm === null ? x : this.norm.forward(x);
+    try {
+      for (const layer of this.layers) x = layer.forward(x, options);
+      return this.norm === null ? x : this.norm.forward(x);
+    } catch (e) {
+      throw locateError(this, e);
+    }
   }
 }
 
@@ -85,8 +90,12 @@ export class TransformerDecoder extends Module<[Tensor, Tensor, TransformerDecod
    */
   forward(tgt: Tensor, memory: Tensor, options: TransformerDecoderLayerForwardOptions = {}): Tensor {
     let x = tgt;
-    for (const layer of this.layers) x = layer.forward(x, memory, options);
-    return this.norm === null ? x : this.norm.forward(x);
+    try {
+      for (const layer of this.layers) x = layer.forward(x, memory, options);
+      return this.norm === null ? x : this.norm.forward(x);
+    } catch (e) {
+      throw locateError(this, e);
+    }
   }
 }
 
@@ -163,6 +172,15 @@ export class Transformer extends Module<[Tensor, Tensor, TransformerForwardOptio
    * @throws ShapeError if src and tgt differ in rank, batch size or feature size (dModel), and as the layers for masks.
    */
   forward(src: Tensor, tgt: Tensor, options: TransformerForwardOptions = {}): Tensor {
+    try {
+      return this.transform(src, tgt, options);
+    } catch (e) {
+      throw locateError(this, e);
+    }
+  }
+
+  /** `forward` before its errors are located. */
+  private transform(src: Tensor, tgt: Tensor, options: TransformerForwardOptions = {}): Tensor {
     const batchAxis = this.batchFirst ? 0 : 1;
     if (src.ndim !== tgt.ndim || (src.ndim === 3 && src.shape[batchAxis] !== tgt.shape[batchAxis])) {
       throw new ShapeError(`Transformer: src and tgt must have the same rank and batch size; got src ${formatShape(src.shape)} and tgt ${formatShape(tgt.shape)} (batchFirst=${this.batchFirst})`);

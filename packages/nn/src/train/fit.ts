@@ -1,5 +1,6 @@
 import { ArgumentError, Tensor, noGrad } from '@chainrule/autograd';
 import type { Module } from '../module.js';
+import { locateError } from '../locate.js';
 import type { LossFunction } from '../losses/reduction.js';
 import type { Scheduler } from '../schedulers/scheduler.js';
 import type { MetricFunction } from './metrics.js';
@@ -315,7 +316,13 @@ export function fit(model: Module, data: BatchSource, options: FitOptions): Hist
 
 /** The model's output for a batch, checked to be a Tensor. */
 function forward(op: string, model: Module, x: Tensor, batch: number): Tensor {
-  const out: unknown = model.forward(x);
+  let out: unknown;
+  try {
+    out = model.forward(x);
+  } catch (e) {
+    // A model that is a custom Module still gets its layers' paths in the message.
+    throw locateError(model, e);
+  }
   if (!(out instanceof Tensor)) throw new ArgumentError(`${op}: ${model.constructor.name}.forward returned ${describe(out)} for batch ${batch}; it must return a Tensor`);
   return out;
 }

@@ -1,3 +1,4 @@
+import { ArgumentError } from '../../errors.js';
 import { environmentVariable, nodeBuiltin } from '../environment.js';
 import { WASM_GEMM_BLOCKING } from './kernels.generated.js';
 import { JOB, JOB_BYTES, JOB_STATE, scratchAddress } from './layout.js';
@@ -68,7 +69,7 @@ function defaultThreads(): 1 | 2 {
 function threadsFromEnvironment(): 1 | 2 {
   const value = environmentVariable('CHAINRULE_THREADS');
   if (value === undefined || value === '') return defaultThreads();
-  if (value !== '1' && value !== '2') throw new RangeError(`CHAINRULE_THREADS: expected '1' or '2', got '${value}'`);
+  if (value !== '1' && value !== '2') throw new ArgumentError(`CHAINRULE_THREADS: expected '1' or '2', got '${value}'`);
   return value === '1' ? 1 : 2;
 }
 
@@ -78,11 +79,11 @@ function threadsFromEnvironment(): 1 | 2 {
  * script of their own). Results are the same bits either way: each element gets the same
  * arithmetic however the product is cut. The default is 2 where Node reports 2+ cores;
  * `CHAINRULE_THREADS=1|2` sets it at load.
- * @throws RangeError unless `count` is 1 or 2.
+ * @throws ArgumentError unless `count` is 1 or 2.
  * @example setKernelThreads(1); // keep the second core for something else
  */
 export function setKernelThreads(count: 1 | 2): void {
-  if (count !== 1 && count !== 2) throw new RangeError(`setKernelThreads: expected 1 or 2, got ${String(count)}`);
+  if (count !== 1 && count !== 2) throw new ArgumentError(`setKernelThreads: expected 1 or 2, got ${String(count)}`);
   threads = count;
 }
 

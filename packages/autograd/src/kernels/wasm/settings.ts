@@ -25,7 +25,7 @@ export function wasmGemmFlavour(): WasmGemmFlavour | null {
  * script of their own). Results are the same bits either way: each element gets the same
  * arithmetic however the product is cut. The default is 2 where Node reports 2+ cores;
  * `CHAINRULE_THREADS=1|2` sets it at load.
- * @throws RangeError for any count but 1 or 2.
+ * @throws ArgumentError for any count but 1 or 2.
  * @example setKernelThreads(1); // keep the second core for something else
  */
 export function setKernelThreads(count: 1 | 2): void {
