@@ -1,37 +1,75 @@
-// Per-example gradients of the 784-128-10 ReLU MLP at batch 64 (vmap(grad)) against one batch
-// gradient, in one process (figures are noisy on a loaded machine):
-// node scripts/run.mjs bench/micro/per-sample.ts
-import { crossEntropy, grad, linear, randn, vmap, type Tensor } from '@chainrule/autograd';
+/**
+ * Per-sample gradients against the one batch gradient, and jvp against the forward: the bench's
+ * own chainrule runners (per-sample-grad-mlp-b64, batch-grad-mlp-b64, jvp-mlp-b64,
+ * mlp-forward-b64), alternating in one process, medians over rounds of wall time, of the
+ * process's CPU time (user + system, steadier on a shared machine) and of page faults per run.
+ * With `--ab js`, each case also runs under the pure TypeScript kernels, alternating with the
+ * default ones. Figures are noisy on a loaded machine:
+ *
+ *   node scripts/run.mjs bench/micro/per-sample.ts [--only per-sample,jvp] [--rounds 15] [--ab js]
+ */
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-interface Params { w1: Tensor; b1: Tensor; w2: Tensor; b2: Tensor }
-const p: Params = {
-  w1: randn([128, 784], { seed: 1 }).mul(0.03), b1: randn([128], { seed: 2 }).mul(0.03),
-  w2: randn([10, 128], { seed: 3 }).mul(0.09), b2: randn([10], { seed: 4 }).mul(0.09),
-};
-const xs = randn([64, 784], { seed: 5 });
-const ys = randn([64], { seed: 6 }).abs().mul(3).floor().toDtype('int32');
-const logits = (q: Params, x: Tensor): Tensor => linear(linear(x, q.w1, q.b1, 'relu'), q.w2, q.b2);
-const batchLoss = (q: Params, x: Tensor, y: Tensor): Tensor => crossEntropy(logits(q, x), y);
-const oneLoss = (q: Params, x: Tensor, y: Tensor): Tensor => crossEntropy(logits(q, x.reshape([1, -1])), y.reshape([1]));
-const perExample = vmap(grad(oneLoss), { inAxes: [null, 0, 0] });
+function option(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
 
-function ms(f: () => unknown, runs: number): number {
-  const t0 = performance.now();
-  for (let i = 0; i < runs; i++) f();
-  return (performance.now() - t0) / runs;
+process.env.CHAINRULE_BENCH_DIR ??= resolve(fileURLToPath(import.meta.url), '..', '..');
+const { contender } = await import('../src/chainrule.js');
+const { kernelBackend, setKernelBackend } = await import('@chainrule/autograd');
+type Workload = Parameters<typeof contender.setup>[0];
+
+const only = (option('--only') ?? 'per-sample,jvp').split(',');
+const rounds = Number(option('--rounds') ?? 15);
+const ab = option('--ab') as 'js' | undefined;
+const families: [string, Workload, Workload][] = [];
+if (only.includes('per-sample')) {
+  families.push(['per-sample', { kind: 'perSample', id: 'per-sample-grad-mlp-b64', batch: 64, mode: 'per-sample' }, { kind: 'perSample', id: 'batch-grad-mlp-b64', batch: 64, mode: 'batch' }]);
 }
-for (let i = 0; i < 5; i++) {
-  grad(batchLoss)(p, xs, ys);
-  perExample(p, xs, ys);
+if (only.includes('jvp')) {
+  families.push(['jvp', { kind: 'jvp', id: 'jvp-mlp-b64', batch: 64, via: 'jvp' }, { kind: 'jvp', id: 'mlp-forward-b64', batch: 64, via: 'forward' }]);
 }
-const ratios: number[] = [];
-const batchMs: number[] = [];
-for (let r = 0; r < 9; r++) {
-  const b = ms(() => grad(batchLoss)(p, xs, ys), 10);
-  const s = ms(() => perExample(p, xs, ys), 3);
-  ratios.push(s / b);
-  batchMs.push(b);
+await contender.load();
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+const backends = ab === undefined ? [kernelBackend()] : [kernelBackend(), ab];
+
+for (const [family, target, base] of families) {
+  const cases: { name: string; backend: string; run: () => unknown; wall: number[]; cpu: number[]; faults: number[] }[] = [];
+  for (const w of [base, target]) {
+    const r = await contender.setup(w);
+    if ('unsupported' in r) throw new Error(`${w.id}: ${r.unsupported}`);
+    for (const backend of backends) cases.push({ name: w.id, backend, run: r.run, wall: [], cpu: [], faults: [] });
+  }
+  for (let round = -2; round < rounds; round++) {
+    for (const c of cases) {
+      setKernelBackend(c.backend as 'js' | 'auto' | 'wasm');
+      // About 100 ms of work per case per round.
+      const t0 = performance.now();
+      const c0 = process.cpuUsage();
+      const f0 = process.resourceUsage().minorPageFault;
+      let runs = 0;
+      while (performance.now() - t0 < 100 || runs < 3) {
+        c.run();
+        runs++;
+      }
+      const cu = process.cpuUsage(c0);
+      if (round < 0) continue; // warm-up
+      c.wall.push((performance.now() - t0) / runs);
+      c.cpu.push((cu.user + cu.system) / 1000 / runs);
+      c.faults.push((process.resourceUsage().minorPageFault - f0) / runs);
+    }
+  }
+  setKernelBackend(backends[0] as 'js' | 'auto' | 'wasm');
+  const baseCpu = median(cases[0]!.cpu);
+  const baseWall = median(cases[0]!.wall);
+  console.log(`${family} (medians of ${rounds} rounds; ratios against ${base.id} on the default kernels)`);
+  for (const c of cases) {
+    const cpu = median(c.cpu);
+    const wall = median(c.wall);
+    console.log(
+      `  ${c.name.padEnd(24)} ${c.backend.padEnd(4)} cpu ${cpu.toFixed(3)} ms (${(cpu / baseCpu).toFixed(2)}×)  wall ${wall.toFixed(3)} ms (${(wall / baseWall).toFixed(2)}×)  faults/run ${median(c.faults).toFixed(0)}`,
+    );
+  }
 }
-ratios.sort((a, b) => a - b);
-batchMs.sort((a, b) => a - b);
-console.log(`batch gradient ${batchMs[4]!.toFixed(2)} ms; per-example gradients ${(batchMs[4]! * ratios[4]!).toFixed(2)} ms; median ratio ${ratios[4]!.toFixed(2)}×`);

@@ -1,12 +1,12 @@
 // chainrule itself, through its public API only (the way a user would write each workload):
 // the MLP with @chainrule/nn's MLP, crossEntropyLoss and SGD.
 
-import { cholesky, concat, conv2d, crossEntropy, cumsum, einsum, embedding, eye, gather, grad, jvp, kernelThreads, linear, scatterAdd, solve, tensor, Value, vmap, wasmGemmFlavour, zeros, type Tensor } from '@chainrule/autograd';
+import { cholesky, concat, conv2d, crossEntropy, cumsum, einsum, embedding, eye, gather, grad, jit, jvp, kernelThreads, linear, logSoftmax, scatterAdd, solve, tensor, Value, valueAndGrad, vmap, wasmGemmFlavour, zeros, type Tensor } from '@chainrule/autograd';
 import { Conv2d, crossEntropyLoss, Flatten, Linear, MaxPool2d, MLP, mseLoss, ReLU, Sequential, SGD, TransformerEncoderLayer } from '@chainrule/nn';
 import { scalarStep } from './scalar-workload.js';
-import { chainOps, CHAIN_ADD, CHAIN_MUL, CONV_SHAPES, convData, jvpTangents, labels, LENET_PARAMS, lenetData, MLP_SIZES, mlpData, perSampleData, SEEDS, transformerData, uniform } from './data.js';
+import { chainOps, CHAIN_ADD, CHAIN_MUL, CONV_SHAPES, convData, elementwiseData, jvpTangents, labels, LENET_PARAMS, lenetData, MLP_SIZES, mlpData, perSampleData, PINN_ALPHA, pinnData, PINN_SIZES, SEEDS, transformerData, uniform } from './data.js';
 import { peerVersion } from './peers.js';
-import { setupByKind, type Contender, type ContenderInfo, type EinsumWorkload, type IndexingWorkload, type JvpWorkload, type LayoutWorkload, type PerSampleWorkload, type Runner, type TransformerWorkload } from './types.js';
+import { setupByKind, type CompiledWorkload, type Contender, type ContenderInfo, type EinsumWorkload, type IndexingWorkload, type JvpWorkload, type LayoutWorkload, type PerSampleWorkload, type Runner, type TransformerWorkload } from './types.js';
 
 async function load(): Promise<ContenderInfo> {
   const kernels = process.env.CHAINRULE_KERNELS || 'auto';
@@ -239,6 +239,65 @@ function perSample(w: PerSampleWorkload): Runner {
   return { run: () => readBack(perExample(p, x, y)) };
 }
 
+/** The compiled-program rows (types.ts, CompiledWorkload): one function, called as it is or through jit. */
+function compiled(w: CompiledWorkload): Runner {
+  const compile = <A extends unknown[], R>(f: (...args: A) => R): ((...args: A) => R) => (w.via === 'jit' ? jit(f) : f);
+  if (w.program === 'elementwise') {
+    const x = tensor(elementwiseData(w.size));
+    const chain = compile((v: Tensor) => v.mul(1.5).add(0.25).abs().mul(v).sub(0.1).relu().mul(0.5).neg().add(v).square());
+    return { run: () => chain(x).data[0]! };
+  }
+  if (w.program === 'pinn') {
+    const d = pinnData(w.size);
+    const [a, b, c, o] = PINN_SIZES;
+    const p: PinnParams = {
+      w1: tensor(d.params.w1, { shape: [a, b] }), b1: tensor(d.params.b1), w2: tensor(d.params.w2, { shape: [b, c] }),
+      b2: tensor(d.params.b2), w3: tensor(d.params.w3, { shape: [c, o] }), b3: tensor(d.params.b3),
+    };
+    const xt = tensor(d.xt, { shape: [w.size, 2] });
+    const u = (q: PinnParams, pts: Tensor): Tensor => pts.matmul(q.w1).add(q.b1).tanh().matmul(q.w2).add(q.b2).tanh().matmul(q.w3).add(q.b3);
+    const loss = (q: PinnParams, pts: Tensor): Tensor => {
+      // Each u(x_i, t_i) depends on its own point only: the gradient of Σu holds every point's (u_x, u_t).
+      const du = grad((y: Tensor) => u(q, y).sum());
+      const ut = du(pts).narrow(1, 1, 1);
+      const uxx = grad((y: Tensor) => du(y).narrow(1, 0, 1).sum())(pts).narrow(1, 0, 1);
+      return ut.sub(uxx.mul(PINN_ALPHA)).square().mean();
+    };
+    const step = compile(valueAndGrad(loss));
+    return {
+      run: () => {
+        const { value, grads } = step(p, xt);
+        for (const g of Object.values(grads)) g.data[0];
+        return value.item();
+      },
+    };
+  }
+  const d = mlpData(w.size, 4);
+  const [nIn, nHidden, nOut] = MLP_SIZES;
+  let params: MlpParams = { w1: tensor(d.w1, { shape: [nIn, nHidden] }), b1: tensor(d.b1), w2: tensor(d.w2, { shape: [nHidden, nOut] }), b2: tensor(d.b2) };
+  const xs = d.xs.map((x) => tensor(x, { shape: [w.size, nIn] }));
+  // Cross-entropy against one-hot targets through logSoftmax, as the jax-js row writes it.
+  const ys = d.yOneHot.map((y) => tensor(y, { shape: [w.size, nOut] }));
+  const loss = (q: MlpParams, x: Tensor, y: Tensor): Tensor => logSoftmax(x.matmul(q.w1).add(q.b1).relu().matmul(q.w2).add(q.b2), 1).mul(y).sum(1).neg().mean();
+  const lossAndGrad = valueAndGrad(loss);
+  const step = compile((q: MlpParams, x: Tensor, y: Tensor) => {
+    const { value, grads } = lossAndGrad(q, x, y);
+    const next: MlpParams = { w1: q.w1.sub(grads.w1.mul(w.lr)), b1: q.b1.sub(grads.b1.mul(w.lr)), w2: q.w2.sub(grads.w2.mul(w.lr)), b2: q.b2.sub(grads.b2.mul(w.lr)) };
+    return { params: next, loss: value };
+  });
+  let i = 0;
+  return {
+    run: () => {
+      const k = i++ % xs.length;
+      const out = step(params, xs[k]!, ys[k]!);
+      params = out.params;
+      return out.loss.item();
+    },
+  };
+}
+
+interface PinnParams { w1: Tensor; b1: Tensor; w2: Tensor; b2: Tensor; w3: Tensor; b3: Tensor }
+
 const setup = setupByKind({
   matmul: (w) => matmul(w.n, w.dtype),
   mlp: (w) => mlp(w.batch, w.batches, w.lr),
@@ -253,6 +312,7 @@ const setup = setupByKind({
   transformer,
   jvp: forwardMode,
   perSample,
+  compiled,
 });
 
 export const contender: Contender = { name: 'chainrule', load, setup };

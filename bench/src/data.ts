@@ -52,7 +52,7 @@ export function oneHot(y: Int32Array, classes: number): Float32Array {
 }
 
 // Seeds: fixed per array so a change in one workload never shifts another's data.
-export const SEEDS = { trX: 101, trTarget: 102, trAttn: 103, trFF1: 104, trFF2: 105, matA: 11, matB: 12, x: 21, y: 22, w1: 31, b1: 32, w2: 33, b2: 34, chain: 41, scalar: 51, layout: 61, index: 81, convX1: 71, convW1: 72, convB1: 73, convX2: 74, convW2: 75, convB2: 76, jvpW1: 111, jvpB1: 112, jvpW2: 113, jvpB2: 114, perSampleX: 121, perSampleY: 122, perSampleW1: 123, perSampleW2: 124, perSampleB: 125 };
+export const SEEDS = { trX: 101, trTarget: 102, trAttn: 103, trFF1: 104, trFF2: 105, matA: 11, matB: 12, x: 21, y: 22, w1: 31, b1: 32, w2: 33, b2: 34, chain: 41, scalar: 51, layout: 61, index: 81, convX1: 71, convW1: 72, convB1: 73, convX2: 74, convW2: 75, convB2: 76, jvpW1: 111, jvpB1: 112, jvpW2: 113, jvpB2: 114, perSampleX: 121, perSampleY: 122, perSampleW1: 123, perSampleW2: 124, perSampleB: 125, elementwise: 131, pinnPoints: 132, pinnWeights: 133 };
 
 /** The LeNet convolutions' shapes, NCHW inputs and [out, in, kh, kw] weights (PyTorch's layouts). */
 export const CONV_SHAPES = { x1: [1, 28, 28], w1: [6, 1, 5, 5], x2: [6, 12, 12], w2: [16, 6, 5, 5] } as const;
@@ -229,4 +229,36 @@ export function lenetData(batch: number): { x: Float32Array; y: Int32Array; para
     return piece;
   });
   return { x: uniform(batch * 784, 91, 0, 1, 'float32'), y: labels(batch, 92, 10), params };
+}
+
+/** The elementwise chain's input: `size` float32 values uniform in [-2, 2), seed 131. */
+export function elementwiseData(size: number): Float32Array {
+  return uniform(size, SEEDS.elementwise, -2, 2, 'float32');
+}
+
+/** The PINN's layer sizes: u(x, t) through two tanh layers of 32. */
+export const PINN_SIZES = [2, 32, 32, 1] as const;
+
+/** The diffusivity of the PINN's heat equation u_t = α·u_xx. */
+export const PINN_ALPHA = 0.1;
+
+/**
+ * The PINN workload's collocation points (`points` rows of (x, t), both uniform in [0, 1), seed
+ * 132) and parameters: weights [in, out] and biases from one float32 stream uniform in [-1, 1)
+ * (seed 133), cut in the order w1, b1, w2, b2, w3, b3 and scaled by 1/√fan-in in float64, then
+ * rounded to float32 (PyTorch's Linear bounds), which torch.py repeats to the bit.
+ */
+export function pinnData(points: number): { xt: Float32Array; params: { w1: Float32Array; b1: Float32Array; w2: Float32Array; b2: Float32Array; w3: Float32Array; b3: Float32Array } } {
+  const [a, b, c, d] = PINN_SIZES;
+  const sizes = [a * b, b, b * c, c, c * d, d];
+  const fanIns = [a, a, b, b, c, c];
+  const stream = uniform(sizes.reduce((p, q) => p + q, 0), SEEDS.pinnWeights, -1, 1, 'float32');
+  let at = 0;
+  const [w1, b1, w2, b2, w3, b3] = sizes.map((n, i) => {
+    const k = 1 / Math.sqrt(fanIns[i]!);
+    const piece = stream.slice(at, at + n).map((v) => v * k);
+    at += n;
+    return piece;
+  }) as [Float32Array, Float32Array, Float32Array, Float32Array, Float32Array, Float32Array];
+  return { xt: uniform(points * 2, SEEDS.pinnPoints, 0, 1, 'float32'), params: { w1, b1, w2, b2, w3, b3 } };
 }

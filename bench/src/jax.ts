@@ -6,9 +6,9 @@
 // NOTE: jax-js arrays are reference counted and every call consumes its array arguments:
 // an array used again later is passed as `a.ref`. dataSync() consumes the array too.
 
-import { chainOps, CHAIN_ADD, CHAIN_MUL, convData, jvpTangents, labels, mlpData, perSampleData, SEEDS, transformerData, uniform } from './data.js';
+import { chainOps, CHAIN_ADD, CHAIN_MUL, convData, elementwiseData, jvpTangents, labels, LENET_PARAMS, lenetData, mlpData, oneHot, perSampleData, PINN_ALPHA, pinnData, PINN_SIZES, SEEDS, transformerData, uniform } from './data.js';
 import { peerVersion, requirePeer } from './peers.js';
-import { setupByKind, NO_SCALAR_GRAPH, type Contender, type EinsumWorkload, type IndexingWorkload, type JvpWorkload, type LayoutWorkload, type PerSampleWorkload, type Runner, type TransformerWorkload, type Unsupported } from './types.js';
+import { setupByKind, NO_SCALAR_GRAPH, type CompiledWorkload, type Contender, type EinsumWorkload, type IndexingWorkload, type JvpWorkload, type LayoutWorkload, type PerSampleWorkload, type Runner, type TransformerWorkload, type Unsupported } from './types.js';
 
 type Jax = typeof import('@jax-js/jax');
 type JArray = import('@jax-js/jax').Array;
@@ -235,6 +235,53 @@ function conv(batch: number): Runner {
   };
 }
 
+type LenetParams = { c1: JArray; b1: JArray; c2: JArray; b2: JArray; f1: JArray; g1: JArray; f2: JArray; g2: JArray; f3: JArray; g3: JArray };
+
+/**
+ * LeNet-5 (types.ts, LenetWorkload) in jax.numpy and lax.conv under jit, with the values the
+ * other contenders use: convolution weights in PyTorch's [out, in, kh, kw] (lax.conv's layout),
+ * dense weights transposed once to [in, out]. Max pooling 2×2 with stride 2 is a reshape to
+ * [n, c, h/2, 2, w/2, 2] and a max over the two size-2 axes.
+ */
+function lenet(batch: number, lr: number): Runner {
+  const { numpy: np, nn, lax, jit, valueAndGrad, tree } = jax;
+  const d = lenetData(batch);
+  const p = (i: number): JArray => {
+    const shape = [...LENET_PARAMS[i]!.shape];
+    const a = array(d.params[i]!, shape);
+    return shape.length === 2 ? np.matrixTranspose(a) : a;
+  };
+  const bias4 = (i: number): JArray => p(i).reshape([1, LENET_PARAMS[i]!.shape[0]!, 1, 1]);
+  let params: LenetParams = { c1: p(0), b1: bias4(1), c2: p(2), b2: bias4(3), f1: p(4), g1: p(5), f2: p(6), g2: p(7), f3: p(8), g3: p(9) };
+  const x = array(d.x, [batch, 1, 28, 28]);
+  const y = array(oneHot(d.y, 10), [batch, 10]);
+  const pool = (h: JArray, c: number, size: number): JArray => h.reshape([batch, c, size / 2, 2, size / 2, 2]).max([3, 5]);
+  const loss = (q: LenetParams, xs: JArray, ys: JArray): JArray => {
+    let h = pool(nn.relu(lax.conv(xs, q.c1, [1, 1], [[2, 2], [2, 2]]).add(q.b1)), 6, 28);
+    h = pool(nn.relu(lax.conv(h, q.c2, [1, 1], 'VALID').add(q.b2)), 16, 10).reshape([batch, 400]);
+    h = nn.relu(np.matmul(nn.relu(np.matmul(h, q.f1).add(q.g1)), q.f2).add(q.g2));
+    const logits = np.matmul(h, q.f3).add(q.g3);
+    return nn.logSoftmax(logits, -1).mul(ys).sum().neg().div(batch);
+  };
+  const step = jit((q: LenetParams, xs: JArray, ys: JArray): [LenetParams, JArray] => {
+    const [value, grads] = valueAndGrad(loss)(tree.ref(q), xs, ys);
+    const next = tree.map((w: JArray, g: JArray) => w.sub(g.mul(lr)), q, grads) as LenetParams;
+    return [next, value];
+  });
+  return {
+    run: () => {
+      const [next, value] = step(params, x.ref, y.ref);
+      params = next;
+      return value.dataSync()[0]!;
+    },
+    dispose: () => {
+      tree.dispose(params);
+      x.dispose();
+      y.dispose();
+    },
+  };
+}
+
 type EncoderParams = {
   inProj: JArray; inBias: JArray; outProj: JArray; outBias: JArray; l1: JArray; b1: JArray; l2: JArray; b2: JArray;
   g1: JArray; n1: JArray; g2: JArray; n2: JArray;
@@ -342,6 +389,80 @@ function forwardMode(w: JvpWorkload): Runner {
   };
 }
 
+interface PinnParams { w1: JArray; b1: JArray; w2: JArray; b2: JArray; w3: JArray; b3: JArray }
+
+/** The compiled-program rows (types.ts, CompiledWorkload): one function, called as it is or through jit. */
+function compiled(w: CompiledWorkload): Runner {
+  const { numpy: np, nn, jit, grad, valueAndGrad, tree } = jax;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const compile = <F extends (...args: any[]) => any>(f: F): F => (w.via === 'jit' ? (jit(f) as unknown as F) : f);
+  if (w.program === 'elementwise') {
+    const x = array(elementwiseData(w.size), [w.size]);
+    const chain = compile((v: JArray): JArray => {
+      const h = np.maximum(np.abs(v.ref.mul(1.5).add(0.25)).mul(v.ref).sub(0.1), 0).mul(0.5).neg().add(v);
+      return h.ref.mul(h);
+    });
+    return { run: () => chain(x.ref).dataSync()[0]!, dispose: () => x.dispose() };
+  }
+  if (w.program === 'pinn') {
+    const d = pinnData(w.size);
+    const [a, b, c, o] = PINN_SIZES;
+    const params: PinnParams = {
+      w1: array(d.params.w1, [a, b]), b1: array(d.params.b1, [b]), w2: array(d.params.w2, [b, c]),
+      b2: array(d.params.b2, [c]), w3: array(d.params.w3, [c, o]), b3: array(d.params.b3, [o]),
+    };
+    const xt = array(d.xt, [w.size, 2]);
+    const u = (q: PinnParams, pts: JArray): JArray =>
+      np.matmul(np.tanh(np.matmul(np.tanh(np.matmul(pts, q.w1).add(q.b1)), q.w2).add(q.b2)), q.w3).add(q.b3);
+    const loss = (q: PinnParams, pts: JArray): JArray => {
+      const du = (qq: PinnParams, y: JArray): JArray => grad((yy: JArray) => u(qq, yy).sum())(y);
+      const g = du(tree.ref(q), pts.ref);
+      const ut = g.slice([], [1, 2]);
+      const uxx = grad((y: JArray) => du(tree.ref(q), y).slice([], [0, 1]).sum())(pts).slice([], [0, 1]);
+      tree.dispose(q);
+      const r = ut.sub(uxx.mul(PINN_ALPHA));
+      return r.ref.mul(r).mean();
+    };
+    const step = compile(valueAndGrad(loss));
+    return {
+      run: () => {
+        const [value, grads] = step(tree.ref(params), xt.ref) as [JArray, PinnParams];
+        for (const g of Object.values(grads)) g.dataSync();
+        return value.dataSync()[0]!;
+      },
+      dispose: () => {
+        tree.dispose(params);
+        xt.dispose();
+      },
+    };
+  }
+  const d = mlpData(w.size, 4);
+  let params: Params = { w1: array(d.w1, [784, 128]), b1: array(d.b1, [128]), w2: array(d.w2, [128, 10]), b2: array(d.b2, [10]) };
+  const xs = d.xs.map((x) => array(x, [w.size, 784]));
+  const ys = d.yOneHot.map((y) => array(y, [w.size, 10]));
+  const loss = (p: Params, x: JArray, y: JArray): JArray => {
+    const h = nn.relu(np.matmul(x, p.w1).add(p.b1));
+    return nn.logSoftmax(np.matmul(h, p.w2).add(p.b2), -1).mul(y).sum().neg().div(w.size);
+  };
+  const step = compile((p: Params, x: JArray, y: JArray): [Params, JArray] => {
+    const [value, grads] = valueAndGrad(loss)(tree.ref(p), x, y);
+    return [tree.map((v: JArray, g: JArray) => v.sub(g.mul(w.lr)), p, grads) as Params, value];
+  });
+  let i = 0;
+  return {
+    run: () => {
+      const k = i++ % xs.length;
+      const [next, value] = step(params, xs[k]!.ref, ys[k]!.ref);
+      params = next;
+      return value.dataSync()[0]!;
+    },
+    dispose: () => {
+      tree.dispose(params);
+      for (const t of [...xs, ...ys]) t.dispose();
+    },
+  };
+}
+
 const setup = setupByKind({
   matmul: (w) => matmul(w.n, w.dtype),
   mlp: (w) => mlp(w.batch, w.batches, w.lr),
@@ -349,14 +470,14 @@ const setup = setupByKind({
   chain: (w) => chain(w.ops, w.size),
   scalar: () => NO_SCALAR_GRAPH,
   conv: (w) => conv(w.batch),
-  // NOTE: max pooling would be lax.reduceWindow in jax-js 0.1.25; whether it trains through it is untried.
-  lenet: () => ({ unsupported: 'not written for jax-js yet (max pooling via lax.reduceWindow untried)' }),
+  lenet: (w) => lenet(w.batch, w.lr),
   layout,
   linalg: (w) => linalg(w.op, w.n),
   einsum: contraction,
   indexing,
   transformer,
   perSample,
+  compiled,
 });
 
 export const contender: Contender = { name: 'jax-js', load, setup };

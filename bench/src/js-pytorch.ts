@@ -111,6 +111,7 @@ const setup = setupByKind({
   indexing: (w) => ({ unsupported: `no ${w.op}` }),
   transformer: () => ({ unsupported: "its transformer Block is a causal pre-norm GPT block with its own layout, not PyTorch's encoder layer" }),
   perSample: () => ({ unsupported: 'no vmap' }),
+  compiled: () => ({ unsupported: 'no jit, nor gradients with respect to inputs nested' }),
 });
 
 export const contender: Contender = { name: 'js-pytorch', load, setup };

@@ -306,6 +306,7 @@ export function tfjsContender(name: string, backend: 'wasm' | 'cpu'): Contender 
     indexing,
     transformer,
     perSample: () => ({ unsupported: 'no vmap' }),
+    compiled: () => ({ unsupported: 'no jit, nor gradients with respect to inputs nested' }),
   });
 
   return { name, load, setup };

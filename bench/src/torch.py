@@ -31,7 +31,10 @@ except ImportError:  # pragma: no cover - torch from pip may come without numpy
 SEEDS = {"trX": 101, "trTarget": 102, "trAttn": 103, "trFF1": 104, "trFF2": 105, "matA": 11, "matB": 12, "x": 21, "y": 22, "w1": 31, "b1": 32, "w2": 33, "b2": 34, "chain": 41, "layout": 61, "index": 81,
          "convX1": 71, "convW1": 72, "convB1": 73, "convX2": 74, "convW2": 75, "convB2": 76,
          "jvpW1": 111, "jvpB1": 112, "jvpW2": 113, "jvpB2": 114,
-         "perSampleX": 121, "perSampleY": 122, "perSampleW1": 123, "perSampleW2": 124, "perSampleB": 125}
+         "perSampleX": 121, "perSampleY": 122, "perSampleW1": 123, "perSampleW2": 124, "perSampleB": 125,
+         "elementwise": 131, "pinnPoints": 132, "pinnWeights": 133}
+PINN_SIZES = [2, 32, 32, 1]
+PINN_ALPHA = 0.1
 CHAIN_CYCLE = ["mul", "add", "tanh"]
 CHAIN_MUL = 0.5
 CHAIN_ADD = 0.1
@@ -378,8 +381,123 @@ def per_sample(batch, mode):
     return run
 
 
+def pinn_data(points, dtype=torch.float32):
+    """As data.ts pinnData: one float32 stream cut into w1, b1, w2, b2, w3, b3, each scaled by 1/sqrt(fan-in) in float64."""
+    a, b, c, d = PINN_SIZES
+    sizes = [a * b, b, b * c, c, c * d, d]
+    fan_ins = [a, a, b, b, c, c]
+    shapes = [(a, b), (b,), (b, c), (c,), (c, d), (d,)]
+    stream = uniform(sum(sizes), SEEDS["pinnWeights"], -1, 1).double()
+    params, at = [], 0
+    for n, fan_in, shape in zip(sizes, fan_ins, shapes):
+        params.append((stream[at:at + n] * (1 / fan_in**0.5)).float().to(dtype).reshape(shape))
+        at += n
+    xt = uniform(points * 2, SEEDS["pinnPoints"], 0, 1).to(dtype).reshape(points, 2)
+    return xt, params
+
+
+def pinn_loss(params, xt, create_graph_grad):
+    """mean((u_t - alpha*u_xx)^2); create_graph_grad(out, inp) differentiates out w.r.t. inp keeping the graph."""
+    w1, b1, w2, b2, w3, b3 = params
+    u = torch.tanh(torch.tanh(xt @ w1 + b1) @ w2 + b2) @ w3 + b3
+    du = create_graph_grad(u.sum(), xt)
+    ut = du[:, 1:2]
+    uxx = create_graph_grad(du[:, 0:1].sum(), xt)[:, 0:1]
+    return ((ut - PINN_ALPHA * uxx) ** 2).mean()
+
+
+def compiled(w):
+    """The compiled-program rows (types.ts, CompiledWorkload). PyTorch 1.13 compiles none of them
+    (no torch.compile); the jit rows run functorch's transforms eagerly, where they apply."""
+    program, via = w["program"], w["via"]
+    if program == "elementwise":
+        x = uniform(w["size"], SEEDS["elementwise"], -2, 2)
+
+        def run_chain():
+            h = torch.relu(torch.abs(x * 1.5 + 0.25) * x - 0.1) * 0.5
+            return float(torch.square(-h + x)[0])
+
+        return run_chain
+    if program == "pinn":
+        xt, params = pinn_data(w["size"])
+        if via == "eager":
+            leaves = [p.clone().requires_grad_() for p in params]
+            pts = xt.clone().requires_grad_()
+
+            def grad_keep(out, inp):
+                return torch.autograd.grad(out, inp, create_graph=True)[0]
+
+            def run_eager():
+                loss = pinn_loss(leaves, pts, grad_keep)
+                grads = torch.autograd.grad(loss, leaves, allow_unused=True)
+                return float(loss) + 0 * float(grads[0][0, 0])
+
+            return run_eager
+        try:
+            from functorch import grad_and_value, grad
+        except ImportError:
+            return "no functorch"
+
+        def u_sum(ps, y):
+            w1, b1, w2, b2, w3, b3 = ps
+            return (torch.tanh(torch.tanh(y @ w1 + b1) @ w2 + b2) @ w3 + b3).sum()
+
+        def loss_fn(ps, y):
+            du = grad(u_sum, argnums=1)
+            ut = du(ps, y)[:, 1:2]
+            uxx = grad(lambda yy: du(ps, yy)[:, 0].sum())(y)[:, 0:1]
+            return ((ut - PINN_ALPHA * uxx) ** 2).mean()
+
+        step = grad_and_value(loss_fn)
+
+        def run_functorch():
+            grads, value = step(params, xt)
+            return float(value) + 0 * float(grads[0][0, 0])
+
+        return run_functorch
+    n_in, n_hidden, n_out = 784, 128, 10
+    batch, batches, lr = w["size"], 4, w["lr"]
+    k1 = 1 / n_in**0.5
+    k2 = 1 / n_hidden**0.5
+    state = {"i": 0, "p": [
+        uniform(n_in * n_hidden, SEEDS["w1"], -k1, k1).reshape(n_in, n_hidden),
+        uniform(n_hidden, SEEDS["b1"], -k1, k1),
+        uniform(n_hidden * n_out, SEEDS["w2"], -k2, k2).reshape(n_hidden, n_out),
+        uniform(n_out, SEEDS["b2"], -k2, k2),
+    ]}
+    x = uniform(batch * batches * n_in, SEEDS["x"], -1, 1).reshape(batches, batch, n_in)
+    y = labels(batch * batches, SEEDS["y"], n_out).reshape(batches, batch)
+
+    def loss_of(ps, xb, yb):
+        return F.cross_entropy(torch.relu(xb @ ps[0] + ps[1]) @ ps[2] + ps[3], yb)
+
+    if via == "jit":
+        try:
+            from functorch import grad_and_value
+        except ImportError:
+            return "no functorch"
+        step_grads = grad_and_value(loss_of)
+    else:
+        def step_grads(ps, xb, yb):
+            leaves = [p.detach().requires_grad_() for p in ps]
+            loss = loss_of(leaves, xb, yb)
+            return torch.autograd.grad(loss, leaves), loss
+
+    def run_step():
+        k = state["i"] % batches
+        state["i"] += 1
+        grads, loss = step_grads(state["p"], x[k], y[k])
+        with torch.no_grad():
+            state["p"] = [p - lr * g for p, g in zip(state["p"], grads)]
+        return float(loss)
+
+    return run_step
+
+
 def setup(w):
     kind = w["kind"]
+    if kind == "compiled":
+        return compiled(w)
     if kind == "transformer":
         return transformer(w)
     if kind == "perSample":

@@ -176,7 +176,29 @@ export interface PerSampleWorkload {
   mode: 'per-sample' | 'batch';
 }
 
-export type Workload = MatmulWorkload | MlpWorkload | ChainWorkload | ScalarWorkload | LayoutWorkload | LinalgWorkload | EinsumWorkload | IndexingWorkload | ConvWorkload | LenetWorkload | TransformerWorkload | JvpWorkload | PerSampleWorkload;
+/**
+ * A function run eagerly or compiled whole (`via` 'jit': chainrule's and jax-js's jit), on seeded
+ * data (data.ts, seeds 131-135):
+ * - 'elementwise': a 10-op arithmetic chain over `size` float32 values x (elementwiseData), in
+ *   this order: ·1.5, +0.25, abs, ·x, -0.1, relu, ·0.5, neg, +x, square; its result read back;
+ * - 'pinn': one physics-informed step for the heat equation u_t = 0.1·u_xx: u(x, t) a 2-32-32-1
+ *   tanh MLP (pinnData), `size` collocation points, u_t and u_xx by nested gradients with respect
+ *   to the inputs, loss mean((u_t - 0.1·u_xx)²), its value and the gradients of the six
+ *   parameters read back;
+ * - 'mlpStep': the mlp row's step (784-128-10 ReLU MLP, mean softmax cross-entropy, SGD at lr)
+ *   written as a function of the parameters, batch `size`, mlpData's batches in turn; jit
+ *   compiles the whole step (value, gradients and the update).
+ */
+export interface CompiledWorkload {
+  kind: 'compiled';
+  id: string;
+  program: 'elementwise' | 'pinn' | 'mlpStep';
+  via: 'eager' | 'jit';
+  size: number;
+  lr: number;
+}
+
+export type Workload = MatmulWorkload | MlpWorkload | ChainWorkload | ScalarWorkload | LayoutWorkload | LinalgWorkload | EinsumWorkload | IndexingWorkload | ConvWorkload | LenetWorkload | TransformerWorkload | JvpWorkload | PerSampleWorkload | CompiledWorkload;
 
 /** What a contender's setup returns: a closure that performs one unit of work. */
 export interface Runner {

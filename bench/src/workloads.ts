@@ -39,6 +39,7 @@ export function metricOf(w: Workload): Metric {
       return { unit: 'samples/s', higherIsBetter: true, fromMs: (ms) => (w.batch * 1000) / ms };
     case 'jvp':
     case 'perSample':
+    case 'compiled':
       return { unit: 'ms/run', higherIsBetter: false, fromMs: (ms) => ms };
   }
 }
@@ -80,6 +81,12 @@ export function describe(w: Workload): string {
       return w.mode === 'per-sample'
         ? `MLP 784-128-10 per-sample gradients (vmap of grad), batch ${w.batch}`
         : `MLP 784-128-10 one batch gradient (the per-sample row's baseline), batch ${w.batch}`;
+    case 'compiled': {
+      const how = w.via === 'jit' ? 'under jit' : 'eager (the jit row\'s baseline)';
+      if (w.program === 'elementwise') return `10-op elementwise arithmetic chain on ${w.size} float32, ${how}`;
+      if (w.program === 'pinn') return `PINN step, heat equation, u(x,t) MLP 2-32-32-1 tanh, ${w.size} points, u_t and u_xx by nested grad, loss + gradients, ${how}`;
+      return `MLP 784-128-10 train step as a function (valueAndGrad + SGD), batch ${w.size}, ${how}`;
+    }
   }
 }
 
@@ -115,6 +122,8 @@ export function familyOf(w: Workload): { family: string; scale: number } {
       return { family: `jvp-${w.via}`, scale: w.batch };
     case 'perSample':
       return { family: `perSample-${w.mode}`, scale: w.batch };
+    case 'compiled':
+      return { family: `compiled-${w.program}-${w.via}`, scale: w.size };
   }
 }
 
@@ -150,6 +159,13 @@ export function workloads(quick: boolean): Workload[] {
     // Per-sample gradients against the one batch gradient they refine.
     { kind: 'perSample', id: 'per-sample-grad-mlp-b64', batch: 64, mode: 'per-sample' },
     { kind: 'perSample', id: 'batch-grad-mlp-b64', batch: 64, mode: 'batch' },
+    // Compiled programs against the same function run eagerly.
+    { kind: 'compiled', id: 'elementwise-1m', program: 'elementwise', via: 'eager', size: 1 << 20, lr: 0 },
+    { kind: 'compiled', id: 'jit-elementwise-1m', program: 'elementwise', via: 'jit', size: 1 << 20, lr: 0 },
+    { kind: 'compiled', id: 'pinn-heat', program: 'pinn', via: 'eager', size: 256, lr: 0 },
+    { kind: 'compiled', id: 'pinn-heat-jit', program: 'pinn', via: 'jit', size: 256, lr: 0 },
+    { kind: 'compiled', id: 'mlp-step-b64', program: 'mlpStep', via: 'eager', size: 64, lr: LR },
+    { kind: 'compiled', id: 'mlp-step-jit-b64', program: 'mlpStep', via: 'jit', size: 64, lr: LR },
   ];
 }
 

@@ -159,7 +159,8 @@ function keepsGraph(nested: boolean, roots: readonly Tensor[], xs: readonly Tens
     if (raw !== undefined) own.add(raw);
   }
   const seen = new Set<Tensor>();
-  const stack = roots.filter((t) => t.requiresGrad);
+  // A batched root is no graph vertex: its graph is on the batch it holds.
+  const stack = roots.map(unwrapBatches).filter((t) => t.requiresGrad);
   while (stack.length > 0) {
     const t = stack.pop()!;
     if (seen.has(t) || own.has(t)) continue;
@@ -172,6 +173,13 @@ function keepsGraph(nested: boolean, roots: readonly Tensor[], xs: readonly Tens
     for (const input of node.inputs) if (input.requiresGrad) stack.push(input);
   }
   return false;
+}
+
+/** The plain tensor under any vmap batching of t. */
+function unwrapBatches(t: Tensor): Tensor {
+  let v = t;
+  while (v instanceof BatchedTensor) v = v.value;
+  return v;
 }
 
 /**

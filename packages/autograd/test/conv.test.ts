@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ArgumentError, DTypeError, ShapeError, avgPool2d, conv1d, conv2d, convTranspose1d, convTranspose2d, maxPool2d, tensor, zeros, type Tensor } from '@chainrule/autograd';
+import { ArgumentError, DTypeError, ShapeError, avgPool2d, conv1d, conv2d, convTranspose1d, convTranspose2d, grad, maxPool2d, noGrad, tensor, zeros, type Tensor } from '@chainrule/autograd';
 import { assertClose, checkGradGradProperty, checkGradProperty, seededTensor } from '@chainrule/autograd/testing';
 import { conv2dRef, convTranspose2dRef } from './helpers/conv-reference.js';
 import { f64, grad64, values } from './helpers/tensors.js';
@@ -206,6 +206,26 @@ describe('convolution gradients by hand', () => {
     conv2d(x, w).sum().backward();
     expect(values(w.grad)).toEqual([10, 10]);
     expect(values(x.grad)).toEqual([1, 1, 1, 1]);
+  });
+});
+
+describe('temporaries kept between calls', () => {
+  it('outputs and gradients are unchanged by other convolutions run between forward and backward, with and without grad', () => {
+    const x = seededTensor([3, 2, 6, 5], 21);
+    const w = seededTensor([4, 2, 3, 3], 22);
+    const g = seededTensor([3, 4, 4, 3], 23, { requiresGrad: false });
+    const [dx, dw] = grad((a: Tensor, b: Tensor) => conv2d(a, b).mul(g).sum(), { argnums: [0, 1] })(x, w);
+    const y = conv2d(x, w);
+    // Larger and smaller convolutions, with and without a graph, between the forward and its backward.
+    conv2d(seededTensor([2, 3, 9, 9], 24), seededTensor([5, 3, 3, 3], 25)).sum().backward();
+    noGrad(() => conv2d(seededTensor([1, 1, 4, 4], 26, { requiresGrad: false }), seededTensor([2, 1, 2, 2], 27, { requiresGrad: false })));
+    convTranspose2d(seededTensor([2, 4, 5, 5], 28), seededTensor([4, 2, 3, 3], 29)).sum().backward();
+    y.mul(g).sum().backward();
+    expect(Array.from(x.grad!.data)).toEqual(Array.from(dx.data));
+    expect(Array.from(w.grad!.data)).toEqual(Array.from(dw.data));
+    const ref = conv2dRef(x.data as Float64Array, [3, 2, 6, 5], w.data as Float64Array, [4, 2, 3, 3], null, { stride: [1, 1], padding: [0, 0], dilation: [1, 1], groups: 1 });
+    assertClose(y, ref.data, 1e-12, 1e-12);
+    expect(noGrad(() => Array.from(conv2d(x, w).data))).toEqual(Array.from(y.data));
   });
 });
 

@@ -6,10 +6,11 @@
 import { describe, expect, test } from 'vitest';
 import fc from 'fast-check';
 import {
-  argmax, customOp, det, scatter, stack, unbind, vmap, GraphError, grad, hessian, hvp, jacfwd, jacobian, jvp, linearize, noGrad, ones, Tensor, tensor, zeros,
+  argmax, customOp, det, scatter, stack, unbind, vmap, GraphError, grad, hessian, hvp, jacfwd, jacobian, jvp, linear, linearize, noGrad, ones, Tensor, tensor, zeros,
+  kernelBackend, setKernelBackend, type KernelBackend,
 } from '@chainrule/autograd';
 import { assertClose, seededTensor, shapeArb } from '@chainrule/autograd/testing';
-import { jvpByDifferences } from './helpers/jvp-reference.js';
+import { jvpByDifferences, jvpByDoubleVjp } from './helpers/jvp-reference.js';
 
 const f64 = (v: number[] | number[][], requiresGrad = false): Tensor => tensor(v, { dtype: 'float64', requiresGrad });
 const plain = (shape: number[], seed: number): Tensor => seededTensor(shape, seed, { requiresGrad: false }) as Tensor;
@@ -31,6 +32,63 @@ const vectors = fc.tuple(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 0, ma
 }));
 
 const dot = (a: Tensor, b: Tensor): number => a.mul(b).sum().item();
+
+function withBackend<T>(backend: KernelBackend, fn: () => T): T {
+  const previous = kernelBackend();
+  setKernelBackend(backend);
+  try {
+    return fn();
+  } finally {
+    setKernelBackend(previous);
+  }
+}
+
+describe('linear along its weights (output and tangent made in one pass)', () => {
+  const layers = fc.record({
+    rows: fc.integer({ min: 1, max: 12 }),
+    inF: fc.integer({ min: 1, max: 40 }),
+    outF: fc.integer({ min: 1, max: 12 }),
+    withBias: fc.constantFrom('none', 'shared', 'tangent'),
+    relu: fc.boolean(),
+    seed: fc.noShrink(fc.integer({ min: 0, max: 1e6 })),
+  });
+
+  test('equals the rule in Tensor ops and the double VJP, for every bias and activation', () => {
+    fc.assert(
+      fc.property(layers, ({ rows, inF, outF, withBias, relu, seed }) => {
+        const x = plain([rows, inF], seed);
+        const w = plain([outF, inF], seed + 1);
+        const tw = plain([outF, inF], seed + 2);
+        const b = plain([outF], seed + 3);
+        const tb = plain([outF], seed + 4);
+        const act = relu ? 'relu' : 'none';
+        // The bias either carries a tangent, is closed over (no tangent), or is absent.
+        const run = (): { output: Tensor; tangent: Tensor } =>
+          withBias === 'tangent'
+            ? jvp((v: Tensor, c: Tensor) => linear(x, v, c, act), [w, b], [tw, tb])
+            : jvp((v: Tensor) => linear(x, v, withBias === 'shared' ? b : null, act), [w], [tw]);
+        const fused = withBackend('wasm', run);
+        const apart = withBackend('js', run);
+        assertClose(fused.output, apart.output);
+        assertClose(fused.tangent, apart.tangent);
+        const f = (v: Tensor, c: Tensor): Tensor => linear(x, v, withBias === 'none' ? null : c, act);
+        assertClose(fused.tangent, jvpByDoubleVjp(f, [w, b], [tw, withBias === 'tangent' ? tb : zeros([outF], { dtype: 'float64' })]));
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  test('stays differentiable where a reverse pass needs the tangent (x requiring grad)', () => {
+    const x = plain([6, 30], 1);
+    const w = plain([8, 30], 2);
+    const tw = plain([8, 30], 3);
+    const g = (backend: KernelBackend): Tensor =>
+      withBackend(backend, () => grad((a: Tensor) => jvp((v: Tensor) => linear(a, v, null, 'none'), [w], [tw]).tangent.square().sum())(x));
+    // d/dx Σ (x·twᵀ)² = 2 (x·twᵀ)·tw.
+    assertClose(g('wasm'), x.matmul(tw.transpose()).mul(2).matmul(tw));
+    assertClose(g('wasm'), g('js'));
+  });
+});
 
 describe('nesting', () => {
   test('jvp of jvp is the second directional derivative <H v, w>', () => {

@@ -378,7 +378,7 @@ describe('a physics-informed loss: second derivatives with respect to inputs, in
 });
 
 describe('without code generation (a Content-Security-Policy without unsafe-eval)', () => {
-  test('programs run op by op: the same bits, no fused loops, nothing planned', () => {
+  test('programs run op by op: the same bits; only products (run by their kernel, no generated code) planned', () => {
     disableCodegen(true);
     try {
       fc.assert(
@@ -387,7 +387,8 @@ describe('without code generation (a Content-Security-Policy without unsafe-eval
           const x = t([3, 4], seed), b = t([4], seed + 1);
           const jf = jit(f);
           expectSameBits(jf(x, b), f(x, b));
-          expect(jf.lower(x, b).buffers).toEqual([]);
+          const lowered = jf.lower(x, b);
+          if (!lowered.text.includes('= matmulT')) expect(lowered.buffers).toEqual([]);
         }),
         { numRuns: 20 },
       );
@@ -408,6 +409,74 @@ describe('random ops', () => {
     const compiled = [jf(x), jf(x), jf(x)];
     expectSameBits(compiled, eager);
     expect(Array.from(compiled[0]!.data)).not.toEqual(Array.from(compiled[1]!.data));
+  });
+
+  test('two draws of one shape stay two draws (never taken for a repeated computation)', () => {
+    const f = (x: Tensor): Tensor => x.add(rand([4])).sub(rand([4]));
+    const x = t([4], 2);
+    manualSeed(11);
+    const eager = f(x);
+    manualSeed(11);
+    const jf = jit(f);
+    expect(jf.lower(x).text.match(/= rand/g)).toHaveLength(2);
+    manualSeed(11);
+    expectSameBits(jf(x), eager);
+  });
+});
+
+describe('products run by the kernel into planned storage', () => {
+  test('forward and both gradient products over random shapes (k = 0 included): the eager bits, call after call', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 7 }), fc.nat(7), fc.integer({ min: 1, max: 7 }), fc.nat(10_000), (m, k, n, seed) => {
+        // The gradients are matmulT with one operand transposed; tanh keeps the product an intermediate.
+        const f = (x: Tensor, w: Tensor): Tensor => matmul(x, w).tanh().square().sum();
+        const jf = jit(valueAndGrad(f, { argnums: [0, 1] }));
+        const run = (s: number) => [t([m, k], s), t([k, n], s + 1)] as const;
+        const [x1, w1] = run(seed), [x2, w2] = run(seed + 2);
+        const first = jf(x1, w1);
+        expectSameBits(first, valueAndGrad(f, { argnums: [0, 1] })(x1, w1));
+        expectSameBits(jf(x2, w2), valueAndGrad(f, { argnums: [0, 1] })(x2, w2));
+        // The second call wrote the kept storage again: the first call's results are untouched.
+        expectSameBits(first, valueAndGrad(f, { argnums: [0, 1] })(x1, w1));
+      }),
+      { numRuns: 40 },
+    );
+  });
+});
+
+describe('repeated computations', () => {
+  test('an equation that repeats an earlier one with the same inputs runs once: same bits', () => {
+    const f = (x: Tensor, w: Tensor): Tensor => matmul(x, w).tanh().add(matmul(x, w).tanh().square().mul(x.exp().sum()).sub(x.exp().sum()));
+    const x = t([3, 4], 1), w = t([4, 4], 2);
+    const lowered = jit(f).lower(x, w);
+    for (const op of ['matmulT', 'tanh', 'exp', 'sum']) expect(lowered.text.match(new RegExp(`= ${op}\\b`, 'g')), op).toHaveLength(1);
+    expectSameBits(jit(f)(x, w), f(x, w));
+  });
+
+  test('two results computed alike stay two tensors with storage of their own', () => {
+    const jf = jit((x: Tensor) => [x.exp(), x.exp(), x.reshape([-1]), x.reshape([-1])]);
+    const x = t([2, 3], 3);
+    const [a, b, c, d] = jf(x) as [Tensor, Tensor, Tensor, Tensor];
+    expect(a).not.toBe(b);
+    expect(a.data).not.toBe(b.data);
+    expect(c).not.toBe(d);
+    expectSameBits([a, b, c, d], [x.exp(), x.exp(), x.reshape([-1]), x.reshape([-1])]);
+  });
+
+  test('a gradient of a gradient (the PINN case) loses its recomputed forward: fewer products, same bits', () => {
+    // As a PINN loss: the first derivative once alone, once inside the second.
+    const f = (w: Tensor, x: Tensor): Tensor => {
+      const du = grad((y: Tensor) => matmul(y, w).tanh().sum());
+      return du(x).sum().add(grad((y: Tensor) => du(y).square().sum())(x).sum());
+    };
+    const w = t([3, 3], 4), x = t([5, 3], 5);
+    const jf = jit(valueAndGrad(f));
+    const text = jf.lower(w, x).text;
+    // Traced, the forward product x·w is made once per level of gradient; it runs once.
+    const [, wName, xName] = /; (\w+):f32\[3,3\] (\w+):f32\[5,3\]\./.exec(text)!;
+    expect(text.match(new RegExp(`= matmulT\\[false false\\] ${xName!} ${wName!}$`, 'gm'))).toHaveLength(1);
+    expect(text.match(/= tanh/g)).toHaveLength(1);
+    expectSameBits(jf(w, x), valueAndGrad(f)(w, x));
   });
 });
 

@@ -53,6 +53,32 @@ describe('maxPool2d', () => {
     }), { numRuns: 80 });
   });
 
+  it('without padding or dilation (the direct-loop path) matches the reference with ties, NaN and −∞, ceil mode included', () => {
+    const pick = [-Infinity, -1, 0, 0, 1, 1, 2, Number.NaN];
+    const denseCase = fc.record({
+      n: fc.integer({ min: 1, max: 2 }), c: fc.integer({ min: 1, max: 2 }),
+      kh: fc.integer({ min: 1, max: 4 }), kw: fc.integer({ min: 1, max: 4 }),
+      sh: fc.integer({ min: 1, max: 4 }), sw: fc.integer({ min: 1, max: 4 }),
+      extraH: fc.integer({ min: 0, max: 6 }), extraW: fc.integer({ min: 0, max: 6 }),
+      ceil: fc.boolean(), rank: fc.constantFrom(1, 2),
+    }).chain((r) => {
+      const h = r.rank === 1 ? 1 : r.kh + r.extraH, w = r.kw + r.extraW;
+      return fc.array(fc.integer({ min: 0, max: pick.length - 1 }), { minLength: r.n * r.c * h * w, maxLength: r.n * r.c * h * w }).map((v) => ({ ...r, h, w, v }));
+    });
+    fc.assert(fc.property(denseCase, (r) => {
+      const data = Float64Array.from(r.v, (i) => pick[i]!);
+      const kh = r.rank === 1 ? 1 : r.kh, sh = r.rank === 1 ? 1 : r.sh;
+      const ref = maxPool2dRef(data, [r.n, r.c, r.h, r.w], [kh, r.kw], [sh, r.sw], [0, 0], [1, 1], r.ceil);
+      const x = f64([...data], [r.n, r.c, r.h, r.w]);
+      const [y, idx] = r.rank === 1
+        ? maxPool1d(x.reshape([r.n, r.c, r.w]), r.kw, { stride: r.sw, ceilMode: r.ceil, returnIndices: true })
+        : maxPool2d(x, [r.kh, r.kw], { stride: [r.sh, r.sw], ceilMode: r.ceil, returnIndices: true });
+      expect(y.size).toBe(ref.data.length);
+      expect(Array.from(y.data)).toEqual(Array.from(ref.data));
+      expect(Array.from(idx.data)).toEqual(ref.indices);
+    }), { numRuns: 200 });
+  });
+
   it('propagates NaN and sends the gradient to the first of equal maxima', () => {
     const x = grad64([1, NaN, 4, 3, 4, 4, 0, 4], [1, 1, 2, 4]);
     const y = maxPool2d(x, 2);

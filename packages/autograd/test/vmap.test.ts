@@ -225,6 +225,20 @@ describe('vmap composed with grad', () => {
     );
   });
 
+  test('per-example gradients are off the graph unless something outside differentiates through them', () => {
+    const p = mlpParams(5);
+    const xs = seededTensor([3, 5], 6, { requiresGrad: false });
+    const ys = tensor([0, 2, 1], { dtype: 'int32' });
+    const g = vmap(grad(mlpLoss), { inAxes: [null, 0, 0] })(p, xs, ys);
+    for (const t of [g.w1, g.b1, g.w2, g.b2]) expect(t.requiresGrad).toBe(false);
+    // f closing over a tensor an enclosing grad tracks: the inner gradients stay on its graph.
+    const w = seededTensor([5], 7, { requiresGrad: false });
+    const h = (v: Tensor) => (a: Tensor): Tensor => a.mul(v).sin().sum();
+    const outer = grad((v: Tensor) => vmap((x: Tensor) => grad(h(v))(x))(xs).square().sum())(w);
+    const loop = grad((v: Tensor) => stack(unbind(xs, 0).map((x) => grad(h(v))(x)), 0).square().sum())(w);
+    assertTreesClose(outer, loop);
+  });
+
   test('second derivatives with respect to weights shared by the batch: vmap(hessian) and vmap(grad) under an outer grad', () => {
     const w = seededTensor([3, 2], 21, { requiresGrad: false });
     const xs = seededTensor([4, 3], 22, { requiresGrad: false });

@@ -52,6 +52,11 @@ export function forwardActive(): boolean {
   return levels.length !== 0;
 }
 
+/** The one visible level when exactly one is open (a plain `jvp`), else null. */
+export function soleLevel(): Level | null {
+  return levels.length === 1 ? levels[0]! : null;
+}
+
 /** Runs `body` inside a new level, innermost, which it receives; the level closes after, even on error. */
 export function withLevel<T>(body: (level: Level) => T): T {
   const level: Level = { id: nextId++ };

@@ -29,6 +29,11 @@ export interface BufferPlan {
   readonly slots: readonly number[];
   /** Slot of each planned variable. */
   readonly slotOf: ReadonlyMap<number, number>;
+  /**
+   * Whether each slot holds a program output (or storage one aliases): such a slot leaves with
+   * the result, so each call needs it afresh; every other slot is dead once the call returns.
+   */
+  readonly escapes: readonly boolean[];
 }
 
 /**
@@ -106,5 +111,8 @@ export function planBuffers(steps: readonly PlanStep[], bytes: (v: number) => nu
       held.delete(root);
     }
   });
-  return { slots, slotOf };
+  // Every class read at a finite step was released above: what is still held is the outputs'.
+  const escapes = slots.map(() => false);
+  for (const list of held.values()) for (const slot of list) escapes[slot] = true;
+  return { slots, slotOf, escapes };
 }

@@ -1,15 +1,16 @@
-import { allocate, type FloatArray, bytesPerElement } from '../dtype.js';
+import { allocate, type FloatArray, bytesPerElement, isFloatDType } from '../dtype.js';
+import { gemm } from '../kernels/gemm.js';
 import { noGrad } from '../engine/grad-mode.js';
 import { formatShape, shapesEqual, sizeOf } from '../shape.js';
 import { constant, scalarTensor, Tensor } from '../tensor.js';
 import { planBuffers, type BufferPlan, type PlanStep } from './buffers.js';
 import { compileGroup, fuse, type FusedLoop, type Step } from './fusion.js';
-import { eliminateDeadCode, isLiteral, printProgram, typeText, type Atom, type Equation, type Program, type Var } from './program.js';
+import { eliminateCommonSubexpressions, eliminateDeadCode, isLiteral, printProgram, typeText, type Atom, type Equation, type Program, type Var } from './program.js';
 import { TraceError } from '../errors.js';
 
 /** A program made ready to run: dead code removed, elementwise groups fused, buffers planned. */
 export interface CompiledProgram {
-  /** The program after dead-code elimination. */
+  /** The program after dead-code and repeated-computation elimination. */
   readonly program: Program;
   readonly steps: readonly Step[];
   readonly plan: BufferPlan;
@@ -26,12 +27,20 @@ export interface CompiledProgram {
 }
 
 /**
- * Compiles `program`. Each call of `run` allocates the planned storage afresh (results never
- * share storage with an earlier call's), writes no input, and runs every equation that is not
- * fused through its primitive's own implementation with gradient recording off.
+ * Compiles `program`: dead code and repeated deterministic equations removed, elementwise groups
+ * fused, buffers planned, and the steps resolved once into a flat list of closures over a
+ * dense array of values, so that a call is one tight loop with no lookups.
+ *
+ * Storage: a call writes no input. Planned storage that holds a program output (or storage one
+ * aliases) is allocated afresh at every call, so results never share storage with an earlier
+ * call's. The rest (intermediates, dead when the call returns) is allocated at the first call and
+ * kept for the next ones: nothing outside a call can reach it. A call made while another is
+ * running (an op's own implementation calling the same jitted function) takes fresh storage for
+ * everything. Equations that are not fused run through their primitive's own implementation
+ * with gradient recording off.
  */
 export function compileProgram(traced: Program): CompiledProgram {
-  const program = eliminateDeadCode(traced);
+  const program = eliminateDeadCode(eliminateCommonSubexpressions(eliminateDeadCode(traced)));
   const steps = fuse(program);
   const loops: (FusedLoop | null)[] = steps.map((s) => (s.kind === 'fused' ? compileGroup(s.group) : null));
   const planSteps: PlanStep[] = steps.map((s, i) => {
@@ -42,6 +51,9 @@ export function compileProgram(traced: Program): CompiledProgram {
       const own = new Set(s.group.outputs.map((v) => v.id));
       return { uses: s.group.inputs.map((v) => v.id), planned: [...own], foreign: [] };
     }
+    if (s.kind === 'equation' && productOf(s.equation) !== undefined) {
+      return { uses: [...uses], planned: [s.equation.outputs[0]!.id], foreign: [] };
+    }
     return { uses: [...uses], planned: [], foreign: eqs.flatMap((e) => e.outputs.map((v) => v.id)) };
   });
   const vars = new Map<number, Var>();
@@ -49,29 +61,113 @@ export function compileProgram(traced: Program): CompiledProgram {
   const outputIds = program.outputs.filter((o): o is Var => !isLiteral(o)).map((v) => v.id);
   const plan = planBuffers(planSteps, (id) => byteSize(vars.get(id)!), outputIds);
 
+  // Every variable gets a place in one array of values: inputs first, then constants, then the
+  // equations' outputs as they are defined; literal operands of unfused equations too.
+  const index = new Map<number, number>();
+  let count = 0;
+  const place = (v: Var): number => {
+    let i = index.get(v.id);
+    if (i === undefined) index.set(v.id, (i = count++));
+    return i;
+  };
+  program.inputs.forEach(place);
+  const constants = program.constants.map((c) => ({ at: place(c.v), value: c.value }));
+  // One 0-d tensor per literal operand, made once: ops never write their inputs.
+  const literals: { at: number; value: Tensor }[] = [];
+  const at = (a: Atom): number => {
+    if (!isLiteral(a)) return index.get(a.id)!;
+    literals.push({ at: count, value: scalarTensor(a.literal, a.dtype) });
+    return count++;
+  };
+
+  // Kept storage of the slots that do not escape, made at the first call.
+  const kept: (ArrayBuffer | undefined)[] = plan.slots.map(() => undefined);
+  let busy = false;
+  type Exec = (values: Tensor[], fresh: boolean) => void;
+  const execs: Exec[] = [];
+  /**
+   * Where a planned value is written at a call: fresh storage when it escapes (or the call is
+   * nested in another), else a view of its slot's kept storage, made once.
+   */
+  const storage = (v: Var): ((fresh: boolean) => FloatArray) => {
+    const slot = plan.slotOf.get(v.id)!;
+    const bytes = plan.slots[slot]!;
+    const f32 = v.dtype === 'float32';
+    const make = (buffer?: ArrayBuffer): FloatArray =>
+      f32 ? (buffer === undefined ? new Float32Array(bytes / 4) : new Float32Array(buffer)) : buffer === undefined ? new Float64Array(bytes / 8) : new Float64Array(buffer);
+    if (plan.escapes[slot]!) return () => make();
+    let view: FloatArray | undefined;
+    return (fresh) => (fresh ? make() : (view ??= make((kept[slot] ??= new ArrayBuffer(bytes)))));
+  };
+  steps.forEach((s, i) => {
+    const loop = loops[i];
+    const product = s.kind === 'equation' ? productOf(s.equation) : undefined;
+    if (product !== undefined && s.kind === 'equation') {
+      // A 2-D product straight into planned storage: the kernel call matmulT makes, same bits.
+      const e = s.equation;
+      const [a, b] = e.inputs.map(at) as [number, number];
+      const out = e.outputs[0]!;
+      const where = storage(out);
+      const result = place(out);
+      const { transA, transB } = product;
+      const [m, n] = out.shape as [number, number];
+      const k = (e.inputs[0] as Var).shape[transA ? 0 : 1]!;
+      execs.push((values, fresh) => {
+        const c = where(fresh);
+        // Kept storage holds the last call's values: with nothing to sum, zeros as in a fresh array.
+        if (k === 0) c.fill(0);
+        gemm({ transA, transB, m, n, k, a: values[a]!.data as FloatArray, aOffset: 0, b: values[b]!.data as FloatArray, bOffset: 0, c, cOffset: 0 });
+        values[result] = constant(c, out.shape);
+      });
+      return;
+    }
+    if (s.kind === 'fused' && loop !== null && loop !== undefined) {
+      const ins = s.group.inputs.map((v) => index.get(v.id)!);
+      const outs = s.group.outputs.map((v) => ({ at: place(v), where: storage(v), shape: v.shape }));
+      // Argument arrays reused by every call: filled and handed to the loop with nothing in between.
+      const inArrays: FloatArray[] = ins.map(() => new Float32Array(0));
+      const outArrays: FloatArray[] = outs.map(() => new Float32Array(0));
+      execs.push((values, fresh) => {
+        for (let k = 0; k < ins.length; k++) inArrays[k] = values[ins[k]!]!.data as FloatArray;
+        for (let k = 0; k < outs.length; k++) outArrays[k] = outs[k]!.where(fresh);
+        loop(inArrays, outArrays);
+        for (let k = 0; k < outs.length; k++) values[outs[k]!.at] = constant(outArrays[k]!, outs[k]!.shape);
+      });
+      return;
+    }
+    for (const e of s.kind === 'fused' ? s.group.equations : [s.equation]) {
+      const args = e.inputs.map(at);
+      const results = e.outputs.map(place);
+      const given: Tensor[] = args.map(() => PLACEHOLDER);
+      execs.push((values) => {
+        for (let k = 0; k < args.length; k++) given[k] = values[args[k]!]!;
+        const outs = e.apply(given);
+        check(e, outs);
+        for (let k = 0; k < results.length; k++) values[results[k]!] = outs[k]!;
+      });
+    }
+  });
+  const outputAt = program.outputs.map(at);
+  const size = count;
+
+  const execute = (inputs: readonly Tensor[], fresh: boolean): Tensor[] => {
+    const values = new Array<Tensor>(size);
+    for (let i = 0; i < inputs.length; i++) values[i] = inputs[i]!;
+    for (const c of constants) values[c.at] = c.value;
+    for (const l of literals) values[l.at] = l.value;
+    for (let i = 0; i < execs.length; i++) execs[i]!(values, fresh);
+    return outputAt.map((i) => values[i]!);
+  };
+
   const run = (inputs: readonly Tensor[]): Tensor[] =>
     noGrad(() => {
-      const env = new Map<number, Tensor>();
-      program.inputs.forEach((v, i) => env.set(v.id, inputs[i]!));
-      for (const c of program.constants) env.set(c.v.id, c.value);
-      const buffers: (ArrayBuffer | undefined)[] = new Array(plan.slots.length);
-      const read = (a: Atom): Tensor => (isLiteral(a) ? scalarTensor(a.literal, a.dtype) : env.get(a.id)!);
-      steps.forEach((s, i) => {
-        const loop = loops[i];
-        if (s.kind === 'fused' && loop !== null && loop !== undefined) {
-          const ins = s.group.inputs.map((v) => env.get(v.id)!.data as FloatArray);
-          const outs = s.group.outputs.map((v) => {
-            const slot = plan.slotOf.get(v.id)!;
-            const buffer = (buffers[slot] ??= new ArrayBuffer(plan.slots[slot]!));
-            return v.dtype === 'float32' ? new Float32Array(buffer) : new Float64Array(buffer);
-          });
-          loop(ins, outs);
-          s.group.outputs.forEach((v, k) => env.set(v.id, constant(outs[k]!, v.shape)));
-          return;
-        }
-        for (const e of s.kind === 'fused' ? s.group.equations : [s.equation]) applyEquation(e, env, read);
-      });
-      return program.outputs.map(read);
+      if (busy) return execute(inputs, true);
+      busy = true;
+      try {
+        return execute(inputs, false);
+      } finally {
+        busy = false;
+      }
     });
 
   const replay = (inputs: readonly Tensor[]): Tensor[] => {
@@ -93,6 +189,25 @@ export function compileProgram(traced: Program): CompiledProgram {
   };
 }
 
+/**
+ * The transposes of a product the executor runs through the gemm kernel itself: matmulT of two
+ * 2-D float operands of one dtype (what linear layers and their gradients make), whose result
+ * then goes into planned storage instead of a fresh array per call.
+ */
+function productOf(e: Equation): { transA: boolean; transB: boolean } | undefined {
+  if (e.primitive !== 'matmulT' || e.inputs.length !== 2 || e.outputs.length !== 1) return undefined;
+  const [a, b] = e.inputs as [Atom, Atom];
+  const out = e.outputs[0]!;
+  const transA = e.params['2'], transB = e.params['3'];
+  if (isLiteral(a) || isLiteral(b) || typeof transA !== 'boolean' || typeof transB !== 'boolean') return undefined;
+  if (!isFloatDType(out.dtype) || a.dtype !== out.dtype || b.dtype !== out.dtype) return undefined;
+  if (a.shape.length !== 2 || b.shape.length !== 2 || out.shape.length !== 2) return undefined;
+  return { transA, transB };
+}
+
+/** Stands for a tensor argument in an argument array before the call fills it in. */
+const PLACEHOLDER = new Tensor(new Float32Array(0), [0]);
+
 function byteSize(v: Var): number {
   return sizeOf(v.shape) * bytesPerElement(v.dtype);
 }
@@ -100,6 +215,12 @@ function byteSize(v: Var): number {
 /** Runs one equation through its primitive and checks what it made against the trace. */
 function applyEquation(e: Equation, env: Map<number, Tensor>, read: (a: Atom) => Tensor): void {
   const outs = e.apply(e.inputs.map(read));
+  check(e, outs);
+  e.outputs.forEach((v, k) => env.set(v.id, outs[k]!));
+}
+
+/** Checks what an equation's primitive made against the trace. */
+function check(e: Equation, outs: readonly Tensor[]): void {
   e.outputs.forEach((v, k) => {
     const t = outs[k];
     // NOTE: the guard against a stale program: a primitive whose result's shape or dtype
@@ -111,7 +232,6 @@ function applyEquation(e: Equation, env: Map<number, Tensor>, read: (a: Atom) =>
         `jit: primitive '${e.primitive}' gave ${got} for output ${k} on replay, where the trace had ${typeText(v)}; its result depends on the input values, which a jitted function cannot have`,
       );
     }
-    env.set(v.id, t);
   });
 }
 

@@ -4,7 +4,7 @@ import { broadcastStrides, collapseDims } from '../kernels/binary.js';
 import { BINARY_EXPRESSIONS, EXPRESSION_HELPERS, helpersOf, UNARY_EXPRESSIONS } from '../kernels/expressions.js';
 import { erf } from '../kernels/special.js';
 import { shapesEqual, type Shape } from '../shape.js';
-import { isLiteral, typeText, type Atom, type Equation, type Program, type Var } from './program.js';
+import { isLiteral, typeText, type Atom, type Elementwise, type Equation, type Program, type Var } from './program.js';
 
 /**
  * Elementwise fusion: maximal groups of elementwise equations of one shape and float dtype
@@ -24,8 +24,9 @@ import { isLiteral, typeText, type Atom, type Equation, type Program, type Var }
  *
  * Bits: float64 groups evaluate each formula in float64 as the kernels do; float32 groups
  * round every formula's result with Math.fround, exactly where the eager op stores into its
- * Float32Array. So a fused group gives the eager ops' bits, always: fusion never reorders or
- * reassociates anything.
+ * Float32Array, except after the formulas whose result is a float32 value already (see
+ * CLOSED_IN_FLOAT32), where the rounding would change nothing. So a fused group gives the eager
+ * ops' bits, always: fusion never reorders or reassociates anything.
  */
 
 /** A group of elementwise equations run as one loop. */
@@ -196,10 +197,33 @@ function numberText(x: number): string {
   return Object.is(x, -0) ? '-0' : String(x);
 }
 
+/**
+ * The formulas whose result is a float32 value whenever their operands are: they return an
+ * operand, its negation or magnitude, a constant (0, 1, -1), or an integer no larger than the
+ * operand (floor, ceil, trunc, round: a float32 value of magnitude 2^23 or more is already an
+ * integer, and every smaller integer is a float32 value). Math.fround is the identity on their
+ * results (NaN stays NaN), so a float32 loop leaves it out after them and gives the same bits:
+ * every operand in a loop is a float32 value (a Float32Array element, a literal rounded at
+ * generation, or the result of a formula that is rounded or in this list).
+ * Every other formula (add, mul, square, exp...) is rounded after each op, exactly as the eager
+ * kernel stores it: rounding once at the end of a chain instead would give other bits.
+ * NOTE: the fround calls are most of a float32 loop's cost in V8 (a 10-op arithmetic chain over
+ * 1M values: 5.6 ms with one per op, 1.7 ms with none, noisy shared machine).
+ */
+const CLOSED_IN_FLOAT32: ReadonlySet<string> = new Set([
+  'identity', 'neg', 'abs', 'sign', 'relu', 'step', 'floor', 'ceil', 'round', 'trunc',
+  'maximum', 'minimum', 'copysign', 'eq', 'ne', 'lt', 'le', 'gt', 'ge',
+]);
+
+/** Whether `w`'s result needs no rounding to float32 (see CLOSED_IN_FLOAT32). */
+export function closedInFloat32(w: Elementwise): boolean {
+  return CLOSED_IN_FLOAT32.has(w.kind);
+}
+
 /** The JavaScript source of a group's loop (also what `compileGroup` caches by). */
 export function groupSource(group: FusedGroup): string {
   const f32 = group.dtype === 'float32';
-  const round = (expr: string): string => (f32 ? `Math.fround(${expr})` : expr);
+  const round = (expr: string, w: Elementwise): string => (f32 && !closedInFloat32(w) ? `Math.fround(${expr})` : expr);
   const outStrides = broadcastStrides(group.shape, group.shape);
   const { shape, strides } = collapseDims(group.shape, [outStrides, ...group.inputs.map((v) => broadcastStrides(v.shape, group.shape))]);
   const nd = shape.length;
@@ -237,11 +261,11 @@ export function groupSource(group: FusedGroup): string {
     if (w.arity === 1) {
       const formula = UNARY_EXPRESSIONS[w.kind];
       for (const h of helpersOf(formula)) helpers.add(h);
-      body.push(`let ${name}; { const v = ${atom(e.inputs[0]!)}; ${name} = ${round(formula)}; }`);
+      body.push(`let ${name}; { const v = ${atom(e.inputs[0]!)}; ${name} = ${round(formula, w)}; }`);
     } else {
       const formula = BINARY_EXPRESSIONS[w.kind];
       for (const h of helpersOf(formula)) helpers.add(h);
-      body.push(`let ${name}; { const p = ${atom(e.inputs[0]!)}, q = ${atom(e.inputs[1]!)}; ${name} = ${round(formula)}; }`);
+      body.push(`let ${name}; { const p = ${atom(e.inputs[0]!)}, q = ${atom(e.inputs[1]!)}; ${name} = ${round(formula, w)}; }`);
     }
     local.set(out.id, name);
   }

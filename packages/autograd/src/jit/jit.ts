@@ -10,13 +10,13 @@ import { isStatic, trace } from './trace.js';
 
 /** A traced and compiled program, as `jit(f).lower(...args)` gives it. */
 export interface JitProgram {
-  /** The traced program after dead-code elimination, printed as a jaxpr (see `printProgram`). */
+  /** The traced program after dead-code and repeated-computation elimination, printed as a jaxpr (see `printProgram`). */
   readonly text: string;
   /** The same with its fused groups marked: what runs. */
   readonly compiledText: string;
   /** How many elementwise groups run as one generated loop each. */
   readonly fusedGroups: number;
-  /** Byte sizes of the buffers one call allocates for the values the program writes itself. */
+  /** Byte sizes of the storage slots for the values the program writes itself (fused loops, products): kept between calls for intermediates, fresh at each call for results. */
   readonly buffers: readonly number[];
   /** `text`. */
   toString(): string;
@@ -55,9 +55,11 @@ function leafKey(leaf: unknown): string {
  * arguments (nested arrays and plain objects), each tensor's shape and dtype, and the value of
  * every non-tensor leaf (numbers, strings, booleans: static arguments) — traces f once into a
  * program of primitive ops and caches it; every call runs the cached program for its signature.
- * The program is printable (`lower(...args).text`, a jaxpr), dead code is removed, chains and
- * DAGs of elementwise ops of one shape and float dtype run as one generated loop each, and the
- * buffers of dead intermediates are reused for new values of the same byte size.
+ * The program is printable (`lower(...args).text`, a jaxpr), dead code is removed, an op that
+ * repeats an earlier deterministic one on the same inputs (a gradient's recomputed forward) runs
+ * once, chains and DAGs of elementwise ops of one shape and float dtype run as one generated loop
+ * each, and the buffers of dead intermediates are reused for new values of the same byte size,
+ * and kept from one call to the next (results always get storage of their own).
  *
  * Results: the same bits as calling f, also where ops are fused (the fused loop rounds to the
  * dtype after every op exactly where the eager op stores; see jit/fusion.ts). Tensors f closes

@@ -44,6 +44,11 @@ export interface Equation {
   readonly apply: (inputs: readonly Tensor[]) => readonly Tensor[];
   /** The formula, where the primitive is elementwise and the fuser may take it. */
   readonly elementwise?: Elementwise;
+  /**
+   * Whether the primitive's outputs are a function of its inputs and parameters alone (no random
+   * draw, no user code): two such equations with the same inputs give the same values.
+   */
+  readonly deterministic?: boolean;
 }
 
 /**
@@ -152,4 +157,52 @@ export function eliminateDeadCode(program: Program): Program {
     equations: kept,
     outputs: program.outputs,
   };
+}
+
+/** The key two equations share when they compute the same values, or undefined if this one may not be shared. */
+function equationKey(e: Equation, rename: (id: number) => number): string | undefined {
+  if (e.deterministic !== true && e.elementwise === undefined) return undefined;
+  let params: string;
+  try {
+    params = JSON.stringify(e.params, (_k, v: unknown) => {
+      // A function parameter cannot be compared by value: the equation is not shared.
+      if (typeof v === 'function') throw new TypeError('function');
+      return v;
+    });
+  } catch {
+    return undefined;
+  }
+  const inputs = e.inputs.map((a) => (isLiteral(a) ? `${Object.is(a.literal, -0) ? '-0' : String(a.literal)}:${a.dtype}` : `v${rename(a.id)}`));
+  const outputs = e.outputs.map((v) => `${v.dtype}[${v.shape.join(',')}]`);
+  return `${e.primitive}|${inputs.join(' ')}|${params}|${outputs.join(' ')}`;
+}
+
+/**
+ * The program with each equation that repeats an earlier deterministic one (the same primitive,
+ * inputs and parameters) removed, its outputs read from the earlier one's instead: what a
+ * gradient's recomputed forward values and repeated VJP factors (1 - tanh² once per sweep) cost
+ * otherwise. Same values, so the same bits. An equation whose output is a program output is kept,
+ * so that two results f returned as separate tensors never become one.
+ */
+export function eliminateCommonSubexpressions(program: Program): Program {
+  const replaced = new Map<number, Var>();
+  const rename = (id: number): number => replaced.get(id)?.id ?? id;
+  const returned = new Set<number>();
+  for (const o of program.outputs) if (!isLiteral(o)) returned.add(o.id);
+  const seen = new Map<string, Equation>();
+  const kept: Equation[] = [];
+  const renamed = (a: Atom): Atom => (isLiteral(a) ? a : replaced.get(a.id) ?? a);
+  for (const e0 of program.equations) {
+    const e = e0.inputs.some((a) => !isLiteral(a) && replaced.has(a.id)) ? { ...e0, inputs: e0.inputs.map(renamed) } : e0;
+    const key = equationKey(e, rename);
+    const earlier = key === undefined ? undefined : seen.get(key);
+    if (earlier !== undefined && !e.outputs.some((v) => returned.has(v.id))) {
+      e.outputs.forEach((v, k) => replaced.set(v.id, earlier.outputs[k]!));
+      continue;
+    }
+    if (key !== undefined && earlier === undefined) seen.set(key, e);
+    kept.push(e);
+  }
+  if (replaced.size === 0) return program;
+  return { ...program, equations: kept, outputs: program.outputs.map(renamed) };
 }

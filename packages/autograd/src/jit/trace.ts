@@ -1,4 +1,4 @@
-import type { Primitive, Interpreter } from '../engine/dispatch.js';
+import type { Primitive, PrimitiveKind, Interpreter } from '../engine/dispatch.js';
 import { belowLevel, currentInterpreter, splitArguments, withInterpreter } from '../engine/dispatch.js';
 import { guardValues, isTainted, isTraced, markTainted, setShareHook, setVjpHook, swapValueReads, untaint, whileTracing, withValueAccess } from '../engine/trace-access.js';
 import { TraceError } from '../errors.js';
@@ -22,6 +22,12 @@ const DATA_DEPENDENT: ReadonlySet<string> = new Set(['nonzero', 'maskedSelect', 
 function dataDependent(name: string, tensors: readonly Tensor[]): boolean {
   return DATA_DEPENDENT.has(name) || (name === 'index' && tensors.some((t) => t.dtype === 'bool'));
 }
+
+/**
+ * The kinds of primitive whose outputs depend on their inputs and parameters alone: not 'random'
+ * (a draw from the stream) nor 'other' (custom ops, which run user code).
+ */
+const DETERMINISTIC: ReadonlySet<PrimitiveKind> = new Set<PrimitiveKind>(['unary', 'binary', 'elementwise', 'reduction', 'axis', 'layout', 'contraction']);
 
 /** One placeholder stands for every tensor argument in an equation's argument template. */
 const PLACEHOLDER = new Tensor(new Float32Array(0), [0]);
@@ -188,6 +194,7 @@ class Trace implements Interpreter {
       });
     }
     const template = rebuild(tensors.map(() => PLACEHOLDER));
+    const rebuildArgs = splitArguments(template).rebuild;
     const literalAt = inputs.map((a) => 'literal' in a);
     this.equations.push({
       primitive: prim.name,
@@ -195,9 +202,10 @@ class Trace implements Interpreter {
       params,
       outputs: vars,
       elementwise,
+      deterministic: DETERMINISTIC.has(prim.spec.kind),
       apply: (ts) => {
         const given = ts.filter((_, i) => !literalAt[i]);
-        return outputLeaves(prim.name, prim.bind(...splitArguments(template).rebuild(given))).leaves;
+        return outputLeaves(prim.name, prim.bind(...rebuildArgs(given))).leaves;
       },
     });
     return result;

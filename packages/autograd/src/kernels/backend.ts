@@ -66,6 +66,11 @@ export const WASM_THRESHOLDS = {
   /** A layer's [batch, features] gradient is well past it. */
   reluBackward: { min: 2048 },
   binary: { min: 1024, maxBytes: 4 << 20 },
+  /**
+   * Elements of one outer product of a batch: only its results cross into WebAssembly memory,
+   * a product at a time, so no size is too large.
+   */
+  outer: { min: 1024 },
   unary: { min: 1024, maxBytes: 4 << 20 },
   /** Sums over an axis that is not the last. */
   columnSums: { min: 1024, maxBytes: 4 << 20 },

@@ -21,33 +21,77 @@ export interface ConvGeometry {
   readonly dw: number;
 }
 
+/** Past this many bytes a temporary is allocated afresh rather than kept between calls. */
+const SCRATCH_MAX_BYTES = 64 << 20;
+const scratch32: Float32Array[] = [new Float32Array(0), new Float32Array(0)];
+const scratch64: Float64Array[] = [new Float64Array(0), new Float64Array(0)];
+
 /**
- * im2col for a grouped convolution: x is [n, groups·cg, h, w]; col gets [groups][n·oh·ow][cg·kh·kw],
- * one row per output position, so each group's product is one gemm over the whole batch.
- * Positions in the padding read 0.
+ * A temporary of `length` elements of `like`'s element type, kept between calls (grow-only, one
+ * buffer per slot): a training step's im2col columns and channel-major gradients are then not
+ * allocated, zeroed and collected again at every step. Its contents are stale: the caller must
+ * write every element before reading it. The view is valid until the next call for the same
+ * slot, so a caller may hold one view per slot at once and must not call back into code that
+ * takes the same slot.
  */
-export function im2col(x: FloatArray, n: number, groups: number, cg: number, g: ConvGeometry, col: FloatArray): void {
+export function convScratch(like: FloatArray, slot: 0 | 1, length: number): FloatArray {
+  const f32 = like instanceof Float32Array;
+  if (length * (f32 ? 4 : 8) > SCRATCH_MAX_BYTES) return f32 ? new Float32Array(length) : new Float64Array(length);
+  const pool = f32 ? scratch32 : scratch64;
+  let buffer = pool[slot]!;
+  if (buffer.length < length) {
+    buffer = f32 ? new Float32Array(length) : new Float64Array(length);
+    pool[slot] = buffer;
+  }
+  return buffer.length === length ? buffer : buffer.subarray(0, length);
+}
+
+/**
+ * The first output column ox whose tap at input column ox·sw + first is past the left padding;
+ * with insideHi, the range [lo, hi) that reads the input (the rest read padding). One range per
+ * kernel column, so the copy loops need no bounds test.
+ */
+function insideLo(first: number, sw: number, ow: number): number {
+  return first >= 0 ? 0 : Math.min(ow, Math.ceil(-first / sw));
+}
+
+/** The end of the range insideLo starts: the first output column past the input's right edge. */
+function insideHi(first: number, sw: number, w: number, ow: number): number {
+  const hi = first > w - 1 ? 0 : Math.min(ow, Math.floor((w - 1 - first) / sw) + 1);
+  return Math.max(insideLo(first, sw, ow), hi);
+}
+
+/**
+ * im2col: x [n, c, h, w] to one row per kernel tap (channel, ky, kx), in that order, of one
+ * column per output position: col[(ci·kh + ky)·kw + kx)·rowStride + b·batchStride + oy·ow + ox].
+ * With rowStride = n·oh·ow and batchStride = oh·ow the rows of a group (cg·kh·kw of them) are one
+ * [ck, n·p] matrix, so a grouped convolution is one gemm per group over the whole batch; with
+ * rowStride = oh·ow and batchStride = c·kh·kw·oh·ow it is F.unfold's [n, c·kh·kw, p]. Each output
+ * row is a strided run of an input row, so the inner loop is a copy. Positions in the padding read 0.
+ */
+export function im2col(x: FloatArray, n: number, c: number, g: ConvGeometry, col: FloatArray, rowStride: number, batchStride: number): void {
   const { h, w, kh, kw, oh, ow, sh, sw, ph, pw, dh, dw } = g;
-  const kk = kh * kw, ck = cg * kk, plane = h * w, c = groups * cg;
-  let row = 0;
-  for (let gi = 0; gi < groups; gi++) {
-    for (let b = 0; b < n; b++) {
-      for (let oy = 0; oy < oh; oy++) {
-        for (let ox = 0; ox < ow; ox++, row += ck) {
-          for (let ci = 0; ci < cg; ci++) {
-            const src = (b * c + gi * cg + ci) * plane;
-            let dst = row + ci * kk;
-            for (let ky = 0; ky < kh; ky++) {
-              const iy = oy * sh - ph + ky * dh;
-              if (iy < 0 || iy >= h) {
-                col.fill(0, dst, dst + kw);
-                dst += kw;
-                continue;
-              }
-              const line = src + iy * w;
-              let ix = ox * sw - pw;
-              for (let kx = 0; kx < kw; kx++, ix += dw) col[dst++] = ix >= 0 && ix < w ? x[line + ix]! : 0;
+  const plane = h * w;
+  for (let ci = 0, row = 0; ci < c; ci++) {
+    for (let ky = 0; ky < kh; ky++) {
+      for (let kx = 0; kx < kw; kx++, row++) {
+        const first = kx * dw - pw;
+        const lo = insideLo(first, sw, ow), hi = insideHi(first, sw, w, ow);
+        for (let b = 0; b < n; b++) {
+          const src = (b * c + ci) * plane;
+          let dst = row * rowStride + b * batchStride;
+          for (let oy = 0; oy < oh; oy++, dst += ow) {
+            const iy = oy * sh - ph + ky * dh;
+            // NOTE: plain loops, not fill(): these runs are a few elements, shorter than a builtin call costs.
+            if (iy < 0 || iy >= h) {
+              for (let ox = 0; ox < ow; ox++) col[dst + ox] = 0;
+              continue;
             }
+            for (let ox = 0; ox < lo; ox++) col[dst + ox] = 0;
+            const line = src + iy * w + first;
+            if (sw === 1) for (let ox = lo; ox < hi; ox++) col[dst + ox] = x[line + ox]!;
+            else for (let ox = lo; ox < hi; ox++) col[dst + ox] = x[line + ox * sw]!;
+            for (let ox = hi; ox < ow; ox++) col[dst + ox] = 0;
           }
         }
       }
@@ -55,28 +99,24 @@ export function im2col(x: FloatArray, n: number, groups: number, cg: number, g: 
   }
 }
 
-/** The adjoint of im2col: adds each row of col back to the input positions it was read from. x must start zeroed. */
-export function col2im(col: FloatArray, n: number, groups: number, cg: number, g: ConvGeometry, x: FloatArray): void {
+/** The adjoint of im2col (same layout arguments): adds each column entry back to the input position it was read from. x must start zeroed. */
+export function col2im(col: FloatArray, n: number, c: number, g: ConvGeometry, x: FloatArray, rowStride: number, batchStride: number): void {
   const { h, w, kh, kw, oh, ow, sh, sw, ph, pw, dh, dw } = g;
-  const kk = kh * kw, ck = cg * kk, plane = h * w, c = groups * cg;
-  let row = 0;
-  for (let gi = 0; gi < groups; gi++) {
-    for (let b = 0; b < n; b++) {
-      for (let oy = 0; oy < oh; oy++) {
-        for (let ox = 0; ox < ow; ox++, row += ck) {
-          for (let ci = 0; ci < cg; ci++) {
-            const dstPlane = (b * c + gi * cg + ci) * plane;
-            let src = row + ci * kk;
-            for (let ky = 0; ky < kh; ky++) {
-              const iy = oy * sh - ph + ky * dh;
-              if (iy < 0 || iy >= h) {
-                src += kw;
-                continue;
-              }
-              const line = dstPlane + iy * w;
-              let ix = ox * sw - pw;
-              for (let kx = 0; kx < kw; kx++, ix += dw, src++) if (ix >= 0 && ix < w) x[line + ix]! += col[src]!;
-            }
+  const plane = h * w;
+  for (let ci = 0, row = 0; ci < c; ci++) {
+    for (let ky = 0; ky < kh; ky++) {
+      for (let kx = 0; kx < kw; kx++, row++) {
+        const first = kx * dw - pw;
+        const lo = insideLo(first, sw, ow), hi = insideHi(first, sw, w, ow);
+        for (let b = 0; b < n; b++) {
+          const dstPlane = (b * c + ci) * plane;
+          let src = row * rowStride + b * batchStride;
+          for (let oy = 0; oy < oh; oy++, src += ow) {
+            const iy = oy * sh - ph + ky * dh;
+            if (iy < 0 || iy >= h) continue;
+            const line = dstPlane + iy * w + first;
+            if (sw === 1) for (let ox = lo; ox < hi; ox++) x[line + ox]! += col[src + ox]!;
+            else for (let ox = lo; ox < hi; ox++) x[line + ox * sw]! += col[src + ox]!;
           }
         }
       }
@@ -85,32 +125,17 @@ export function col2im(col: FloatArray, n: number, groups: number, cg: number, g
 }
 
 /**
- * [n, groups·og, p] (NCHW with p = oh·ow) to [groups][n·p][og], the row layout of im2col's products.
+ * out [b][a][p] = src [a][b][p] (+ bias[i] on every element of src's block i when given): the
+ * move between a batch-major NCHW array and the channel-major [o, n·p] rows a gemm over im2col
+ * columns reads and writes. Each block of p elements moves whole.
  */
-export function toGroupRows(y: FloatArray, n: number, groups: number, og: number, p: number, out: FloatArray): void {
-  const c = groups * og;
-  for (let gi = 0; gi < groups; gi++) {
-    for (let b = 0; b < n; b++) {
-      const rowBase = (gi * n + b) * p * og;
-      for (let o = 0; o < og; o++) {
-        const src = (b * c + gi * og + o) * p;
-        for (let q = 0; q < p; q++) out[rowBase + q * og + o] = y[src + q]!;
-      }
-    }
-  }
-}
-
-/** The inverse of toGroupRows, adding `bias[channel]` (when given) on the way. */
-export function fromGroupRows(rows: FloatArray, n: number, groups: number, og: number, p: number, bias: FloatArray | null, out: FloatArray): void {
-  const c = groups * og;
-  for (let gi = 0; gi < groups; gi++) {
-    for (let b = 0; b < n; b++) {
-      const rowBase = (gi * n + b) * p * og;
-      for (let o = 0; o < og; o++) {
-        const dst = (b * c + gi * og + o) * p;
-        const add = bias === null ? 0 : bias[gi * og + o]!;
-        for (let q = 0; q < p; q++) out[dst + q] = rows[rowBase + q * og + o]! + add;
-      }
+export function swapLeadingAxes(src: FloatArray, a: number, b: number, p: number, bias: FloatArray | null, out: FloatArray): void {
+  for (let i = 0; i < a; i++) {
+    const add = bias === null ? 0 : bias[i]!;
+    for (let j = 0; j < b; j++) {
+      const from = (i * b + j) * p, to = (j * a + i) * p;
+      if (bias === null) for (let q = 0; q < p; q++) out[to + q] = src[from + q]!;
+      else for (let q = 0; q < p; q++) out[to + q] = src[from + q]! + add;
     }
   }
 }
@@ -153,6 +178,70 @@ export function convDirect(x: FloatArray, w: FloatArray, bias: FloatArray | null
             }
           }
           y[dst++] = acc + add;
+        }
+      }
+    }
+  }
+}
+
+/**
+ * The adjoint of convDirect in its input, as plain loops for narrow groups: adds
+ * u[b, oc, oy, ox]·w[oc, ci, ky, kx] into x[b, group·cg + ci, iy, ix] for every tap inside the
+ * input. u [n, groups·og, oh, ow], w [groups·og, cg, kh, kw]; x [n, groups·cg, h, w] must start zeroed.
+ */
+export function convAdjointDirect(u: FloatArray, w: FloatArray, n: number, groups: number, cg: number, og: number, g: ConvGeometry, x: FloatArray): void {
+  const { h, w: wd, kh, kw, oh, ow, sh, sw, ph, pw, dh, dw } = g;
+  const c = groups * cg, o = groups * og, plane = h * wd, kk = kh * kw;
+  for (let b = 0; b < n; b++) {
+    for (let oc = 0; oc < o; oc++) {
+      const gi = (oc / og) | 0;
+      let src = (b * o + oc) * oh * ow;
+      for (let oy = 0; oy < oh; oy++) {
+        for (let ox = 0; ox < ow; ox++) {
+          const v = u[src++]!;
+          for (let ci = 0; ci < cg; ci++) {
+            const dst = (b * c + gi * cg + ci) * plane;
+            const wBase = (oc * cg + ci) * kk;
+            for (let ky = 0; ky < kh; ky++) {
+              const iy = oy * sh - ph + ky * dh;
+              if (iy < 0 || iy >= h) continue;
+              const line = dst + iy * wd;
+              let ix = ox * sw - pw;
+              for (let kx = 0; kx < kw; kx++, ix += dw) if (ix >= 0 && ix < wd) x[line + ix]! += v * w[wBase + ky * kw + kx]!;
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/**
+ * The adjoint of convDirect in its weight, as plain loops for narrow groups:
+ * dw[oc, ci, ky, kx] = Σ over the batch and output positions of u[b, oc, oy, ox]·x[b, group·cg + ci, iy, ix].
+ * x [n, groups·cg, h, w], u [n, groups·og, oh, ow], dw [groups·og, cg, kh, kw] (overwritten).
+ */
+export function convWeightGradDirect(x: FloatArray, u: FloatArray, n: number, groups: number, cg: number, og: number, g: ConvGeometry, dwOut: FloatArray): void {
+  const { h, w: wd, kh, kw, oh, ow, sh, sw, ph, pw, dh, dw } = g;
+  const c = groups * cg, o = groups * og, plane = h * wd, kk = kh * kw;
+  for (let oc = 0; oc < o; oc++) {
+    const gi = (oc / og) | 0;
+    for (let ci = 0; ci < cg; ci++) {
+      for (let ky = 0; ky < kh; ky++) {
+        for (let kx = 0; kx < kw; kx++) {
+          let acc = 0;
+          for (let b = 0; b < n; b++) {
+            const xPlane = (b * c + gi * cg + ci) * plane;
+            let src = (b * o + oc) * oh * ow;
+            for (let oy = 0; oy < oh; oy++, src += ow) {
+              const iy = oy * sh - ph + ky * dh;
+              if (iy < 0 || iy >= h) continue;
+              const line = xPlane + iy * wd;
+              let ix = kx * dw - pw;
+              for (let ox = 0; ox < ow; ox++, ix += sw) if (ix >= 0 && ix < wd) acc += u[src + ox]! * x[line + ix]!;
+            }
+          }
+          dwOut[(oc * cg + ci) * kk + ky * kw + kx] = acc;
         }
       }
     }

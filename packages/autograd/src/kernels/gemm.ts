@@ -2,7 +2,7 @@ import type { FloatArray } from '../dtype.js';
 import { wantsWasm, wasmDeclined } from './backend.js';
 import { gemmJs } from './gemm-js.js';
 import { biasActivation } from './fused.js';
-import { gemmWasm } from './wasm/gemm.js';
+import { gemmWasm, gemmWithTangentWasm } from './wasm/gemm.js';
 
 /**
  * One matrix product C = op(A)·op(B), the argument of `gemm` and of each of its backends.
@@ -48,6 +48,20 @@ export function gemm(call: GemmCall): void {
   }
   gemmJs(call);
   epilogueJs(call);
+}
+
+/**
+ * A linear layer's product C (as `gemm`, with its epilogue) and, in the same pass, its tangent T
+ * = op(A)·op(TB) + tBias along a tangent TB of B (and tBias of the bias), masked by [C > 0] when
+ * the epilogue applies relu: forward mode's two products sharing A, which is staged once. Each
+ * result has the bits `gemm` and the separate bias and mask would give. Returns false, having done
+ * nothing, where the product would not run in WebAssembly: the caller then makes the two apart.
+ * @example if (!gemmWithTangent({ transA: false, transB: true, m, n, k, a: x, b: w, c: y, bias: b, relu: true }, tw, ty, tb)) gemm(...);
+ */
+export function gemmWithTangent(call: GemmCall, tb: FloatArray, t: FloatArray, tBias: FloatArray | null): boolean {
+  const { m, n, k } = call;
+  if (m === 0 || n === 0 || k === 0) return false;
+  return wantsWasm('gemm', m * n * k) && gemmWithTangentWasm(call, tb, t, tBias);
 }
 
 function epilogueJs({ m, n, c, cOffset = 0, bias = null, relu = false }: GemmCall): void {

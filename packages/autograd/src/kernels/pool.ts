@@ -96,6 +96,41 @@ export function windowMax(x: FloatArray, planes: number, h: number, w: number, r
   }
 }
 
+/**
+ * windowMax for the windows most networks pool with: kh×kw taps at stride sh×sw, no padding or
+ * dilation, so loops run over the window directly instead of through axis maps. A window past
+ * the bottom or right edge (ceil mode) is clipped to the input. Same ties and NaN as windowMax.
+ */
+export function windowMaxDense(x: FloatArray, planes: number, h: number, w: number, kh: number, kw: number, sh: number, sw: number, oh: number, ow: number, out: FloatArray, argmax: Int32Array): void {
+  for (let p = 0; p < planes; p++) {
+    const src = p * h * w;
+    let dst = p * oh * ow;
+    for (let oy = 0; oy < oh; oy++) {
+      const y0 = oy * sh, y1 = Math.min(y0 + kh, h);
+      for (let ox = 0; ox < ow; ox++, dst++) {
+        const x0 = ox * sw, x1 = Math.min(x0 + kw, w);
+        let at = y0 * w + x0;
+        let best = x[src + at]!;
+        // `!(v <= best)`: v is larger, or NaN, which wins and ends the search.
+        search: if (best === best) {
+          for (let y = y0; y < y1; y++) {
+            for (let k = y * w + (y === y0 ? x0 + 1 : x0), end = y * w + x1; k < end; k++) {
+              const v = x[src + k]!;
+              if (!(v <= best)) {
+                best = v;
+                at = k;
+                if (v !== v) break search;
+              }
+            }
+          }
+        }
+        out[dst] = best;
+        argmax[dst] = at;
+      }
+    }
+  }
+}
+
 /** out[p, idx[p, o]] += g[p, o] for planes of `inner` outputs into planes of `outer` elements; out must start zeroed. */
 export function scatterPlanes(g: FloatArray, idx: Int32Array, planes: number, inner: number, outer: number, out: FloatArray): void {
   for (let p = 0; p < planes; p++) {

@@ -2,7 +2,7 @@ import { allocate, type FloatArray } from '../dtype.js';
 import { ArgumentError, ShapeError } from '../errors.js';
 import { formatShape } from '../shape.js';
 import { gemm } from '../kernels/gemm.js';
-import { addChannelBias, col2im, convDirect, fromGroupRows, im2col, toGroupRows, type ConvGeometry } from '../kernels/conv.js';
+import { addChannelBias, col2im, convAdjointDirect, convDirect, convScratch, convWeightGradDirect, im2col, swapLeadingAxes, type ConvGeometry } from '../kernels/conv.js';
 import { expectFloat, floatInput, makeOutput, type FloatTensor, type Tensor } from '../tensor.js';
 import { checkSameDType } from './operands.js';
 import { sum } from './reduce.js';
@@ -20,6 +20,29 @@ interface ConvSpec extends ConvGeometry {
 // other two, so gradients of any order stay convolutions. All work on 2-D planes: 1-D
 // convolutions run as 2-D ones of height 1.
 
+// Layout: im2col's columns are [groups][ck][n·p] (one row per kernel tap, one column per output
+// position of the whole batch), so each group's product, in either direction and for the weight
+// gradient, is one gemm over the batch with both operands read in place, and the im2col and
+// col2im loops are strided row copies. A gemm's [o, n·p] rows and NCHW's [n, o, p] differ by a
+// swap of whole p-blocks (swapLeadingAxes), skipped for a single image.
+
+/**
+ * Whether groups are narrow (depthwise and the like), where plain loops beat a gemm per group of
+ * width og or cg (3.5× for the forward of a 64-channel 3×3 depthwise layer): the three ops below
+ * then take their direct kernels.
+ */
+function narrowGroups(groups: number, og: number, cg: number): boolean {
+  return groups > 1 && og * cg <= 4;
+}
+
+/** [n, o, p] as the gemm's [o, n·p] rows: the data itself for one image, else a swapped copy in scratch slot 0. */
+function channelMajor(u: FloatTensor, n: number, o: number, p: number): FloatArray {
+  if (n === 1) return u.data;
+  const rows = convScratch(u.data, 0, o * n * p);
+  swapLeadingAxes(u.data, n, o, p, null, rows);
+  return rows;
+}
+
 /** y [n, o, oh, ow] = conv(x [n, c, h, w], w [o, c/groups, kh, kw]) + b[o]: im2col, then one gemm per group (plain loops for narrow groups). */
 function convForward(x: FloatTensor, w: FloatTensor, b: FloatTensor | null, s: ConvSpec): Tensor {
   const n = x.shape[0]!, o = w.shape[0]!, cg = w.shape[1]!;
@@ -27,24 +50,25 @@ function convForward(x: FloatTensor, w: FloatTensor, b: FloatTensor | null, s: C
   const shape = [n, o, s.oh, s.ow];
   const y = allocate(x.dtype, n * o * p, 'conv2d', shape);
   const inputs = b === null ? [x, w] : [x, w, b];
-  let col: FloatArray | undefined;
-  if (groups > 1 && og * cg <= 4) {
-    // Narrow groups (depthwise): plain loops beat a gemm per group of width og (3.5× on a 64-channel 3×3 depthwise layer).
+  if (narrowGroups(groups, og, cg)) {
     convDirect(x.data, w.data, b === null ? null : b.data, n, groups, cg, og, s, y);
   } else {
-    col = allocate(x.dtype, groups * n * p * ck, 'conv2d');
-    im2col(x.data, n, groups, cg, s, col);
-    const rows = allocate(x.dtype, groups * n * p * og, 'conv2d');
+    const np = n * p;
+    // NOTE: scratch, not kept for the weight gradient, which writes them again: im2col into freshly
+    // allocated memory runs ~10x slower (first-touch page faults on megabytes), more than the copy costs.
+    const columns = convScratch(x.data, 1, groups * ck * np);
+    im2col(x.data, n, groups * cg, s, columns, np, p);
+    const rows = n === 1 ? y : convScratch(y, 0, o * np);
     for (let gi = 0; gi < groups; gi++) {
-      // Rows are output positions: [n·p, ck]·[og, ck]ᵀ, the weight read transposed in place.
-      gemm({ transA: false, transB: true, m: n * p, n: og, k: ck, a: col, aOffset: gi * n * p * ck, b: w.data, bOffset: gi * og * ck, c: rows, cOffset: gi * n * p * og });
+      // [og, ck]·[ck, n·p]: the group's weight rows times its im2col rows.
+      gemm({ transA: false, transB: false, m: og, n: np, k: ck, a: w.data, aOffset: gi * og * ck, b: columns, bOffset: gi * ck * np, c: rows, cOffset: gi * og * np });
     }
-    fromGroupRows(rows, n, groups, og, p, b === null ? null : b.data, y);
+    if (n !== 1) swapLeadingAxes(rows, o, n, p, b === null ? null : b.data, y);
+    else if (b !== null) addChannelBias(y, 1, o, p, b.data);
   }
   return makeOutput('conv2d', y, shape, inputs, (g) => {
     const gf = expectFloat('conv2d', g);
-    // The weight gradient reuses the forward's im2col (x is saved, so it has not changed).
-    const grads = [x.requiresGrad ? convAdjoint(gf, w, null, s) : null, w.requiresGrad ? convWeightGrad(x, gf, s, col) : null];
+    const grads = [x.requiresGrad ? convAdjoint(gf, w, null, s) : null, w.requiresGrad ? convWeightGrad(x, gf, s) : null];
     if (b !== null) grads.push(b.requiresGrad ? sum(g, [0, 2, 3]) : null);
     return grads;
   }, { saves: [[1], [0], []], jvp: bilinearJvp((xt, wt) => convForward(xt, wt, null, s)) });
@@ -72,15 +96,20 @@ function bilinearJvp(apply: (a: FloatTensor, b: FloatTensor) => Tensor): JvpRule
 function convAdjoint(u: FloatTensor, w: FloatTensor, b: FloatTensor | null, s: ConvSpec): Tensor {
   const n = u.shape[0]!, o = w.shape[0]!, cg = w.shape[1]!;
   const { groups } = s, og = o / groups, p = s.oh * s.ow, ck = cg * s.kh * s.kw, c = groups * cg;
-  const rows = allocate(u.dtype, groups * n * p * og, 'convTranspose2d');
-  toGroupRows(u.data, n, groups, og, p, rows);
-  const col = allocate(u.dtype, groups * n * p * ck, 'convTranspose2d');
-  for (let gi = 0; gi < groups; gi++) {
-    gemm({ transA: false, transB: false, m: n * p, n: ck, k: og, a: rows, aOffset: gi * n * p * og, b: w.data, bOffset: gi * og * ck, c: col, cOffset: gi * n * p * ck });
-  }
   const shape = [n, c, s.h, s.w];
   const x = allocate(u.dtype, n * c * s.h * s.w, 'convTranspose2d', shape);
-  col2im(col, n, groups, cg, s, x);
+  if (narrowGroups(groups, og, cg)) {
+    convAdjointDirect(u.data, w.data, n, groups, cg, og, s, x);
+  } else {
+    const np = n * p;
+    const rows = channelMajor(u, n, o, p);
+    const col = convScratch(u.data, 1, groups * ck * np);
+    for (let gi = 0; gi < groups; gi++) {
+      // [og, ck]ᵀ·[og, n·p]: the weight read transposed in place.
+      gemm({ transA: true, transB: false, m: ck, n: np, k: og, a: w.data, aOffset: gi * og * ck, b: rows, bOffset: gi * og * np, c: col, cOffset: gi * ck * np });
+    }
+    col2im(col, n, c, s, x, np, p);
+  }
   if (b !== null) addChannelBias(x, n, c, s.h * s.w, b.data);
   const inputs = b === null ? [u, w] : [u, w, b];
   return makeOutput('convTranspose2d', x, shape, inputs, (g) => {
@@ -93,23 +122,24 @@ function convAdjoint(u: FloatTensor, w: FloatTensor, b: FloatTensor | null, s: C
 
 /**
  * The adjoint of convForward in its weight: dW [o, c/groups, kh, kw] = Σ over the batch and
- * output positions of u times the input patch, one gemm per group reading u's rows transposed.
- * `xCol` is x's im2col when the caller has it already.
+ * output positions of u times the input patch, one gemm per group reading the im2col rows transposed.
  */
-function convWeightGrad(x: FloatTensor, u: FloatTensor, s: ConvSpec, xCol?: FloatArray): Tensor {
+function convWeightGrad(x: FloatTensor, u: FloatTensor, s: ConvSpec): Tensor {
   const n = x.shape[0]!, c = x.shape[1]!, o = u.shape[1]!;
   const { groups } = s, og = o / groups, cg = c / groups, p = s.oh * s.ow, ck = cg * s.kh * s.kw;
-  let col = xCol;
-  if (col === undefined) {
-    col = allocate(x.dtype, groups * n * p * ck, 'conv2d');
-    im2col(x.data, n, groups, cg, s, col);
-  }
-  const rows = allocate(x.dtype, groups * n * p * og, 'conv2d');
-  toGroupRows(u.data, n, groups, og, p, rows);
   const shape = [o, cg, s.kh, s.kw];
   const dw = allocate(x.dtype, o * ck, 'conv2d', shape);
-  for (let gi = 0; gi < groups; gi++) {
-    gemm({ transA: true, transB: false, m: og, n: ck, k: n * p, a: rows, aOffset: gi * n * p * og, b: col, bOffset: gi * n * p * ck, c: dw, cOffset: gi * og * ck });
+  if (narrowGroups(groups, og, cg)) {
+    convWeightGradDirect(x.data, u.data, n, groups, cg, og, s, dw);
+  } else {
+    const np = n * p;
+    const col = convScratch(x.data, 1, groups * ck * np);
+    im2col(x.data, n, c, s, col, np, p);
+    const rows = channelMajor(u, n, o, p);
+    for (let gi = 0; gi < groups; gi++) {
+      // [og, n·p]·[ck, n·p]ᵀ: a sum over the whole batch in one product.
+      gemm({ transA: false, transB: true, m: og, n: ck, k: np, a: rows, aOffset: gi * og * np, b: col, bOffset: gi * ck * np, c: dw, cOffset: gi * og * ck });
+    }
   }
   return makeOutput('convWeightGrad', dw, shape, [x, u], (g) => {
     const gf = expectFloat('convWeightGrad', g);
@@ -328,22 +358,18 @@ export const convTranspose1d = primitive('convTranspose1d', { kind: 'other', rul
 /** im2col as an op: x [n, c, h, w] to [n, c·kh·kw, blocks]; its VJP is `foldOp`. */
 function unfoldOp(x: FloatTensor, s: ConvSpec): Tensor {
   const n = x.shape[0]!, c = x.shape[1]!, ck = c * s.kh * s.kw, p = s.oh * s.ow;
-  const rows = allocate(x.dtype, n * p * ck, 'unfold');
-  im2col(x.data, n, 1, c, s, rows);
   const shape = [n, ck, p];
   const out = allocate(x.dtype, n * ck * p, 'unfold', shape);
-  fromGroupRows(rows, n, 1, ck, p, null, out);
+  im2col(x.data, n, c, s, out, p, ck * p);
   return makeOutput('unfold', out, shape, [x], (g) => [foldOp(expectFloat('unfold', g), c, s)], { saves: [[]], jvp: ([t]) => unfoldOp(expectFloat('unfold', t!), s) });
 }
 
 /** col2im as an op: u [n, c·kh·kw, blocks] summed back into [n, c, h, w]; its VJP is `unfoldOp`. */
 function foldOp(u: FloatTensor, c: number, s: ConvSpec): Tensor {
   const n = u.shape[0]!, ck = u.shape[1]!, p = u.shape[2]!;
-  const rows = allocate(u.dtype, n * p * ck, 'fold');
-  toGroupRows(u.data, n, 1, ck, p, rows);
   const shape = [n, c, s.h, s.w];
   const x = allocate(u.dtype, n * c * s.h * s.w, 'fold', shape);
-  col2im(rows, n, 1, c, s, x);
+  col2im(u.data, n, c, s, x, p, ck * p);
   return makeOutput('fold', x, shape, [u], (g) => [unfoldOp(expectFloat('fold', g), s)], { saves: [[]], jvp: ([t]) => foldOp(expectFloat('fold', t!), c, s) });
 }
 

@@ -1,9 +1,12 @@
-import { allocate } from '../dtype.js';
+import { allocate, type TensorData } from '../dtype.js';
 import { ArgumentError, ShapeError } from '../errors.js';
 import { formatShape, sizeOf } from '../shape.js';
-import { gemm } from '../kernels/gemm.js';
+import { gemm, gemmWithTangent } from '../kernels/gemm.js';
 import { reluBackward } from '../kernels/fused.js';
-import { expectFloat, floatInput, makeOutput, type Tensor } from '../tensor.js';
+import { constant, expectFloat, floatInput, makeOutput, type FloatTensor, type Tensor } from '../tensor.js';
+import { forwardActive, soleLevel, tangentAt } from '../engine/forward.js';
+import { isGradEnabled } from '../engine/grad-mode.js';
+import { isTracing } from '../engine/trace-access.js';
 import { checkSameDType } from './operands.js';
 import { matmulT } from './matmul.js';
 import { sum } from './reduce.js';
@@ -48,7 +51,17 @@ export const linear = primitive('linear', { kind: 'contraction', rule: 'linear' 
   const relu = activation === 'relu';
   const y = allocate(x.dtype, rows * outF, 'linear', [...lead, outF]);
   // The bias and relu are gemm's epilogue: applied before the product leaves WebAssembly memory.
-  gemm({ transA: false, transB: true, m: rows, n: outF, k: inF, a: x.data, b: w.data, c: y, bias: b === null ? null : b.data, relu });
+  const call = { transA: false, transB: true, m: rows, n: outF, k: inF, a: x.data, b: w.data, c: y, bias: b === null ? null : b.data, relu };
+  // Forward mode along the weights (a jvp with respect to parameters): the tangent's product
+  // shares x with the output's, so both are made in one pass when nothing needs them recorded.
+  const along = weightTangents(x, w, b);
+  let ty: TensorData | null = null;
+  if (along !== null) {
+    const t = allocate(x.dtype, rows * outF, 'linear', [...lead, outF]);
+    if (gemmWithTangent(call, along.tw.data, t, along.tb === null ? null : along.tb.data)) ty = t;
+  }
+  if (ty === null) gemm(call);
+  const made = ty;
   const inputs = b === null ? [x, w] : [x, w, b];
   return makeOutput('linear', y, [...lead, outF], inputs, (g, out) => {
     // dH, the gradient at x·Wᵀ + b: g where relu passed its input, 0 where it did not.
@@ -65,7 +78,7 @@ export const linear = primitive('linear', { kind: 'contraction', rule: 'linear' 
   }, {
     saves: relu ? [[1, 'output'], [0, 'output'], ['output']] : [[1], [0], []],
     // dH = dX·Wᵀ + (X·dWᵀ + db), each a linear of its own (the bias in the product's pass), masked by relu as the gradient is.
-    jvp: ([tx, tw, tb], out) => {
+    jvp: made !== null ? () => constant(made, [...lead, outF]) : ([tx, tw, tb], out) => {
       let dh: Tensor | null = null;
       if (tw !== null && tw !== undefined) dh = linear(x, tw, tb ?? null);
       else if (tb !== null && tb !== undefined) dh = expand(tb, [...lead, outF]);
@@ -78,6 +91,24 @@ export const linear = primitive('linear', { kind: 'contraction', rule: 'linear' 
     },
   });
 });
+
+/**
+ * The tangents of w (and b, or null) at the one open `jvp` level when linear may make its
+ * output's tangent in its own pass: x has none there (a jvp along parameters), and the tangent
+ * needs no graph (nothing requires grad under grad mode) and no trace. Otherwise null: the JVP
+ * rule then computes the tangent in Tensor ops.
+ */
+function weightTangents(x: FloatTensor, w: FloatTensor, b: FloatTensor | null): { tw: FloatTensor; tb: FloatTensor | null } | null {
+  if (!forwardActive()) return null;
+  const level = soleLevel();
+  if (level === null || isTracing() || tangentAt(x, level) !== null) return null;
+  const tw = tangentAt(w, level);
+  if (tw === null || tw.dtype !== w.dtype) return null;
+  const tb = b === null ? null : tangentAt(b, level);
+  if (tb !== null && tb.dtype !== w.dtype) return null;
+  if (isGradEnabled() && [x, w, b, tw, tb].some((t) => t !== null && t.requiresGrad)) return null;
+  return { tw: expectFloat('linear', tw), tb: tb === null ? null : expectFloat('linear', tb) };
+}
 
 /**
  * g·[y > 0] for g [rows, n] and relu's output y (y > 0 exactly where its input was): relu's VJP

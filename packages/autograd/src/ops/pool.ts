@@ -1,7 +1,7 @@
-import { allocate } from '../dtype.js';
+import { allocate, type FloatArray } from '../dtype.js';
 import { ArgumentError, ShapeError } from '../errors.js';
 import { formatShape } from '../shape.js';
-import { axisMap, gatherPlanes, scatterPlanes, separableAdjoint, separableApply, windowMax, type AxisMap } from '../kernels/pool.js';
+import { axisMap, gatherPlanes, scatterPlanes, separableAdjoint, separableApply, windowMax, windowMaxDense, type AxisMap } from '../kernels/pool.js';
 import { constant, expectFloat, floatInput, makeOutput, type FloatTensor, type Tensor } from '../tensor.js';
 import { reshape } from './shape.js';
 import { spatial, type SpatialArg } from './conv.js';
@@ -31,15 +31,21 @@ function separableTransposed(op: string, g: FloatTensor, rows: AxisMap, cols: Ax
   return makeOutput(`${op}Backward`, out, shape, [g], (gg) => [separable(op, expectFloat(op, gg), rows, cols)], { saves: [[]], jvp: ([t]) => separableTransposed(op, expectFloat(op, t!), rows, cols, h, w) });
 }
 
-/** The maximum over each window and, as an int32 tensor, its index within the input plane. */
-function windowMaxOp(op: string, x: FloatTensor, rows: AxisMap, cols: AxisMap): [Tensor, Tensor] {
+/** Fills each window's maximum and its index within the h×w input plane, for `planes` planes. */
+type MaxKernel = (x: FloatArray, planes: number, h: number, w: number, out: FloatArray, argmax: Int32Array) => void;
+
+/** Windows given by a row map and a column map (any padding, dilation, adaptive windows). */
+const mappedWindows = (rows: AxisMap, cols: AxisMap): MaxKernel => (x, planes, h, w, out, argmax) => windowMax(x, planes, h, w, rows, cols, out, argmax);
+
+/** The maximum over each window and, as an int32 tensor, its index within the input plane: an oh×ow grid of windows that `kernel` fills. */
+function windowMaxOp(op: string, x: FloatTensor, oh: number, ow: number, kernel: MaxKernel): [Tensor, Tensor] {
   const h = x.shape[x.ndim - 2]!, w = x.shape[x.ndim - 1]!;
   const planes = x.size / (h * w || 1);
-  const shape = [...x.shape.slice(0, x.ndim - 2), rows.size, cols.size];
-  const inner = rows.size * cols.size;
+  const shape = [...x.shape.slice(0, x.ndim - 2), oh, ow];
+  const inner = oh * ow;
   const out = allocate(x.dtype, planes * inner, op, shape);
   const argmax = new Int32Array(planes * inner);
-  windowMax(x.data, planes, h, w, rows, cols, out, argmax);
+  kernel(x.data, planes, h, w, out, argmax);
   const values = makeOutput(op, out, shape, [x], (g) => [scatterToPlanes(op, expectFloat(op, g), argmax, [...x.shape])], {
     saves: [[]],
     // The tangent at each window's winner.
@@ -152,13 +158,20 @@ export interface MaxPoolOptions {
 function maxPool(op: string, rank: number, input: Tensor, kernelSize: SpatialArg, options: MaxPoolOptions): [Tensor, Tensor] {
   const { x, spatialShape } = planesOf(op, input, rank);
   const g = poolGeometry(op, input.shape, spatialShape, kernelSize, options);
+  if (g.padding.every((p) => p === 0) && g.dilation.every((d) => d === 1)) {
+    // No padding or dilation: every window starts inside the input, and direct loops need no maps.
+    const [kh, kw, sh, sw, oh, ow] = rank === 1 ? [1, g.kernel[0]!, 1, g.stride[0]!, 1, g.out[0]!] : [g.kernel[0]!, g.kernel[1]!, g.stride[0]!, g.stride[1]!, g.out[0]!, g.out[1]!];
+    const [values, indices] = windowMaxOp(op, x, oh, ow, (data, planes, h, w, out, argmax) => windowMaxDense(data, planes, h, w, kh, kw, sh, sw, oh, ow, out, argmax));
+    return [lowered(values, rank), lowered(indices, rank)];
+  }
   const maps = spatialShape.map((s, i) => maxAxis(s, g.out[i]!, g.kernel[i]!, g.stride[i]!, g.padding[i]!, g.dilation[i]!));
   const empty = maps.findIndex((m) => m.ptr.some((p, o) => o < m.size && m.ptr[o + 1] === p));
   if (empty >= 0) {
     // Dilated taps can all fall in the padding: such a window has no maximum (PyTorch gives −∞ and an index outside it).
     throw new ShapeError(`${op}: input ${formatShape(input.shape)}: with kernel ${JSON.stringify(kernelSize)}, dilation ${JSON.stringify(options.dilation ?? 1)} and padding ${JSON.stringify(options.padding ?? 0)}, a window along spatial axis ${empty} reads only padding`);
   }
-  const [values, indices] = windowMaxOp(op, x, rank === 1 ? UNIT : maps[0]!, maps[rank - 1]!);
+  const rows = rank === 1 ? UNIT : maps[0]!, cols = maps[rank - 1]!;
+  const [values, indices] = windowMaxOp(op, x, rows.size, cols.size, mappedWindows(rows, cols));
   return [lowered(values, rank), lowered(indices, rank)];
 }
 
@@ -295,7 +308,7 @@ function adaptiveMaxPool2dImpl(input: Tensor, outputSize: AdaptiveSize, options:
 function adaptiveMaxPool2dImpl(input: Tensor, outputSize: AdaptiveSize, options?: { readonly returnIndices?: boolean }): Tensor;
 function adaptiveMaxPool2dImpl(input: Tensor, outputSize: AdaptiveSize, options: { readonly returnIndices?: boolean } = {}): Tensor | [Tensor, Tensor] {
   const { x, rows, cols } = adaptiveMaps('adaptiveMaxPool2d', input, outputSize);
-  const result = windowMaxOp('adaptiveMaxPool2d', x, rows, cols);
+  const result = windowMaxOp('adaptiveMaxPool2d', x, rows.size, cols.size, mappedWindows(rows, cols));
   return options.returnIndices === true ? result : result[0];
 }
 

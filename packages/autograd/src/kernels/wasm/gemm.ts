@@ -1,4 +1,6 @@
+import type { FloatArray } from '../../dtype.js';
 import type { GemmCall } from '../gemm.js';
+import type { DtypeKernels, Kernels } from './module.js';
 import { runProduct } from './helper-thread.js';
 import { JOB } from './layout.js';
 import { copyIn, copyOut, jobRecord, staged } from './memory.js';
@@ -12,26 +14,55 @@ import { copyIn, copyOut, jobRecord, staged } from './memory.js';
  * @example if (!gemmWasm({ transA: false, transB: false, m: 2, n: 2, k: 2, a, b, c })) gemmJs(...);
  */
 export function gemmWasm(call: GemmCall): boolean {
-  const { transA, transB, m, n, k, c, bias = null, relu = false } = call;
+  const { m, n, c, bias = null, relu = false } = call;
   const f32 = c instanceof Float32Array;
-  const size = f32 ? 4 : 8;
-  const regions = [copyIn(call.a, m * k, call.aOffset), copyIn(call.b, k * n, call.bOffset), copyOut(c, m * n, call.cOffset), copyIn(bias, bias === null ? 0 : n)];
+  const regions = [copyIn(call.a, m * call.k, call.aOffset), copyIn(call.b, call.k * n, call.bOffset), copyOut(c, m * n, call.cOffset), copyIn(bias, bias === null ? 0 : n)];
   return staged(f32, regions, (kernels, at, all) => {
-    const aAt = at[0]!, bAt = at[1]!, cAt = at[2]!;
-    const job = jobRecord();
-    job[JOB.m] = m;
-    job[JOB.n] = n;
-    job[JOB.k] = k;
-    job[JOB.a] = aAt;
-    job[JOB.rsa] = transA ? size : k * size;
-    job[JOB.csa] = transA ? m * size : size;
-    job[JOB.b] = bAt;
-    job[JOB.rsb] = transB ? size : n * size;
-    job[JOB.csb] = transB ? k * size : size;
-    job[JOB.c] = cAt;
-    job[JOB.ldc] = n * size;
-    job[JOB.dtype] = f32 ? 0 : 1;
-    runProduct(all, kernels, m, n, k, f32);
-    if (bias !== null || relu) kernels.biasActivation(cAt, m, n, at[3]!, (bias === null ? 0 : 1) | (relu ? 2 : 0));
+    product(call, f32, at[0]!, at[1]!, at[2]!, all, kernels);
+    if (bias !== null || relu) kernels.biasActivation(at[2]!, m, n, at[3]!, (bias === null ? 0 : 1) | (relu ? 2 : 0));
   });
+}
+
+/**
+ * A linear layer's output and its tangent along a tangent of its weights (and bias), in one
+ * staging: C = op(A)·op(B) with `call`'s epilogue, and T = op(A)·op(TB) + tBias, masked by
+ * [C > 0] when the epilogue applies relu (relu's JVP). A is copied into WebAssembly memory once
+ * for both products. The same bits as `gemmWasm` for each, then the bias and the mask.
+ * Returns false, having done nothing, where `gemmWasm` would.
+ * @example if (!gemmWithTangentWasm({ transA: false, transB: true, m, n, k, a: x, b: w, c: y, bias: b, relu: true }, tw, ty, tb)) ...;
+ */
+export function gemmWithTangentWasm(call: GemmCall, tb: FloatArray, t: FloatArray, tBias: FloatArray | null): boolean {
+  const { m, n, k, c, bias = null, relu = false } = call;
+  const f32 = c instanceof Float32Array;
+  const regions = [
+    copyIn(call.a, m * k, call.aOffset), copyIn(call.b, k * n, call.bOffset), copyOut(c, m * n, call.cOffset), copyIn(bias, bias === null ? 0 : n),
+    copyIn(tb, k * n), copyOut(t, m * n), copyIn(tBias, tBias === null ? 0 : n),
+  ];
+  return staged(f32, regions, (kernels, at, all) => {
+    product(call, f32, at[0]!, at[1]!, at[2]!, all, kernels);
+    if (bias !== null || relu) kernels.biasActivation(at[2]!, m, n, at[3]!, (bias === null ? 0 : 1) | (relu ? 2 : 0));
+    product(call, f32, at[0]!, at[4]!, at[5]!, all, kernels);
+    if (tBias !== null) kernels.biasActivation(at[5]!, m, n, at[6]!, 1);
+    if (relu) kernels.reluBackward(at[5]!, at[2]!, m, n, 0, 0);
+  });
+}
+
+/** op(A)·op(B) into C, the operands at these byte addresses, through the job record (threads take slabs). */
+function product(call: GemmCall, f32: boolean, aAt: number, bAt: number, cAt: number, all: Kernels, kernels: DtypeKernels): void {
+  const { transA, transB, m, n, k } = call;
+  const size = f32 ? 4 : 8;
+  const job = jobRecord();
+  job[JOB.m] = m;
+  job[JOB.n] = n;
+  job[JOB.k] = k;
+  job[JOB.a] = aAt;
+  job[JOB.rsa] = transA ? size : k * size;
+  job[JOB.csa] = transA ? m * size : size;
+  job[JOB.b] = bAt;
+  job[JOB.rsb] = transB ? size : n * size;
+  job[JOB.csb] = transB ? k * size : size;
+  job[JOB.c] = cAt;
+  job[JOB.ldc] = n * size;
+  job[JOB.dtype] = f32 ? 0 : 1;
+  runProduct(all, kernels, m, n, k, f32);
 }

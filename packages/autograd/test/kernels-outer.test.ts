@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { seededTensor } from '@chainrule/autograd/testing';
+import { batchedOuter, batchedOuterJs } from '../src/kernels/outer.js';
+import { outerWasm } from '../src/kernels/wasm/elementwise.js';
+import { kernelBackend, setKernelBackend, type KernelBackend } from '../src/kernels/backend.js';
+
+// The batched outer product (per-example weight gradients) by each backend, against the triple
+// loop, element by element: every element is one product, so the bits must agree.
+
+function withBackend<T>(backend: KernelBackend, fn: () => T): T {
+  const previous = kernelBackend();
+  setKernelBackend(backend);
+  try {
+    return fn();
+  } finally {
+    setKernelBackend(previous);
+  }
+}
+
+function reference(a: ArrayLike<number>, c: ArrayLike<number>, n: number, m: number, k: number, dtype: 'float32' | 'float64'): Float32Array | Float64Array {
+  const out = dtype === 'float32' ? new Float32Array(n * m * k) : new Float64Array(n * m * k);
+  for (let b = 0; b < n; b++) for (let i = 0; i < m; i++) for (let j = 0; j < k; j++) out[(b * m + i) * k + j] = a[b * m + i]! * c[b * k + j]!;
+  return out;
+}
+
+/** The first index where x and y differ (Object.is, so NaN equals NaN and -0 differs from 0), or -1; equal lengths assumed. */
+function firstDifference(x: ArrayLike<number>, y: ArrayLike<number>): number {
+  expect(x.length).toBe(y.length);
+  for (let i = 0; i < x.length; i++) if (!Object.is(x[i], y[i])) return i;
+  return -1;
+}
+
+const dims = fc.record({
+  n: fc.integer({ min: 0, max: 5 }),
+  m: fc.integer({ min: 0, max: 40 }),
+  k: fc.integer({ min: 0, max: 70 }),
+  seed: fc.noShrink(fc.integer()),
+  dtype: fc.constantFrom('float32' as const, 'float64' as const),
+});
+
+describe('batchedOuter', () => {
+  for (const backend of ['js', 'wasm', 'auto'] as const) {
+    it(`equals the triple loop bit for bit over random shapes (${backend})`, () => {
+      fc.assert(
+        fc.property(dims, ({ n, m, k, seed, dtype }) => {
+          const a = seededTensor([n * m], seed, { dtype, requiresGrad: false }).data;
+          const c = seededTensor([n * k], seed + 1, { dtype, requiresGrad: false }).data;
+          // Filled with NaN first: an element the kernel skipped would show.
+          const out = dtype === 'float32' ? new Float32Array(n * m * k).fill(NaN) : new Float64Array(n * m * k).fill(NaN);
+          withBackend(backend, () => batchedOuter(a, c, n, m, k, out));
+          expect(firstDifference(out, reference(a, c, n, m, k, dtype))).toBe(-1);
+        }),
+        { numRuns: 60 },
+      );
+    });
+  }
+
+  it('carries NaN, infinities and signed zeros as the product does', () => {
+    const a = new Float32Array([NaN, Infinity, -0, 2, 0, -3]);
+    const c = new Float32Array([1, -0, Infinity, 5, NaN, -2, 0, 1]);
+    const [n, m, k] = [2, 3, 4];
+    const expected = reference(a, c, n, m, k, 'float32');
+    const js = new Float32Array(n * m * k);
+    batchedOuterJs(a, c, n, m, k, js);
+    expect(firstDifference(js, expected)).toBe(-1);
+    const wasm = new Float32Array(n * m * k);
+    if (outerWasm(a, c, n, m, k, wasm)) expect(firstDifference(wasm, expected)).toBe(-1);
+  });
+
+  it('writes only its own n·m·k elements, at any size (one 784×128 product per example, the MLP layer)', () => {
+    const [n, m, k] = [3, 784, 128];
+    const a = seededTensor([n * m], 1, { dtype: 'float32', requiresGrad: false }).data;
+    const c = seededTensor([n * k], 2, { dtype: 'float32', requiresGrad: false }).data;
+    const expected = reference(a, c, n, m, k, 'float32');
+    for (const backend of ['js', 'wasm'] as const) {
+      const out = new Float32Array(n * m * k + 5).fill(7);
+      withBackend(backend, () => batchedOuter(a, c, n, m, k, out));
+      expect(firstDifference(out.subarray(0, n * m * k), expected)).toBe(-1);
+      expect([...out.subarray(n * m * k)]).toEqual([7, 7, 7, 7, 7]);
+    }
+  });
+});
