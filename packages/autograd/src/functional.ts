@@ -519,10 +519,24 @@ function jacfwdTransform(op: string, f: (...args: unknown[]) => unknown, options
     const total = xs.reduce((n, x) => n + x.size, 0);
     const offsets: number[] = [];
     xs.reduce((at, x) => (offsets.push(at), at + x.size), 0);
+    // NOTE: hessian (jacfwd of grad) runs its columns one after another: checkpoint refuses
+    // to run under vmap, and the hessian of a checkpointed function must stay available.
+    const looped = (): Tensor[] => {
+      const cols = xs.flatMap((x, k) =>
+        Array.from({ length: x.size }, (_, j) => {
+          const vs = xs.map((other) => zeros(other.shape, { dtype: other.dtype }));
+          vs[k]!.data[j] = 1;
+          return flatten(op, "the function's output", jvp(g, xs, vs).tangent).leaves;
+        }),
+      );
+      return ys.map((_, o) => stack(cols.map((c) => c[o]!), 0));
+    };
     const columns: Tensor[] =
       total === 0
         ? ys.map((y) => zeros([0, ...y.shape], { dtype: y.dtype }))
-        : (vmap((...vs: Tensor[]) => flatten(op, "the function's output", jvp(g, xs, vs).tangent).leaves)(
+        : op === 'hessian'
+          ? looped()
+          : (vmap((...vs: Tensor[]) => flatten(op, "the function's output", jvp(g, xs, vs).tangent).leaves)(
             ...xs.map((x, k) => reshape(narrow(eye(total, total, { dtype: x.dtype }), 1, offsets[k]!, x.size), [total, ...x.shape])),
           ) as Tensor[]);
     const perOutput = ys.map((y, o) => {
