@@ -4,10 +4,10 @@ import { Tensor, describe, isFloat, makeOutput } from './tensor.js';
 import { enableGrad, isGradEnabled } from './engine/grad-mode.js';
 import { gradients } from './engine/gradients.js';
 import { isTracing, sharedTensor } from './engine/trace-access.js';
-import { ones, zeros } from './creation.js';
-import { concat, expand, permute, reshape, stack, unsqueeze } from './ops/shape.js';
+import { eye, ones, zeros } from './creation.js';
+import { concat, expand, narrow, permute, reshape, stack, unsqueeze } from './ops/shape.js';
 import { flattenTree, isTensor, type Tree, type TreeDef, type WithLeaves } from './tree.js';
-import { batchLevels, rebatchAll, unbatchAll } from './vmap/vmap.js';
+import { batchLevels, rebatchAll, unbatchAll, vmap } from './vmap/vmap.js';
 import { BatchedTensor } from './vmap/batched.js';
 import { BroadcastLeaf } from './vmap/per-example.js';
 import { carriesTangents, carryTangents, setTangent, tangentAt, withLevel, type Level } from './engine/forward.js';
@@ -478,12 +478,13 @@ export function linearize<P extends unknown[], O>(f: (...primals: P) => O, ...pr
 
 /**
  * The Jacobian of f with respect to the arguments at `argnums` by forward mode (`torch.func.jacfwd`,
- * JAX's `jacfwd`): one `jvp` per element of the differentiated arguments, so it suits functions
- * with fewer inputs than outputs (`jacobian` does one pullback per output element). The result is
- * laid out as `jacobian`'s: for a Tensor output and argument, shape [...output.shape, ...input.shape];
- * structures nest as JAX nests them.
- * NOTE: the jvps run one after another, not batched.
- * @throws ArgumentError as `jacobian`.
+ * JAX's `jacfwd`): `jvp` mapped with `vmap` over the rows of the identity (one tangent per element
+ * of the differentiated arguments), so every column comes from one batched forward pass; it suits
+ * functions with fewer inputs than outputs (`jacrev` maps a pullback over the output's elements).
+ * The result is laid out as `jacobian`'s: for a Tensor output and argument, shape
+ * [...output.shape, ...input.shape]; structures nest as JAX nests them. Composes with vmap, grad
+ * and jacrev (`jacfwd(jacrev(f))` is a Hessian).
+ * @throws ArgumentError as `jacobian`, or (naming the op) for an op of f without a batching rule.
  * @example jacfwd((x: Tensor) => x.sin())(x) // diag(cos x)
  */
 export function jacfwd<A extends unknown[], O>(f: (...args: A) => O, options?: NoArgnums): (...args: A) => WithLeaves<O, GradsAt<A, 0>>;
@@ -511,22 +512,39 @@ function jacfwdTransform(op: string, f: (...args: unknown[]) => unknown, options
       });
       return f(...callArgs);
     };
-    // The output's structure and shapes, whatever the inputs' sizes.
+    // One forward for the output's structure and shapes, whatever the inputs' sizes.
     const { leaves: ys, def: outDef } = flatten(op, "the function's output", g(...xs));
-    // columns[k][j]: the output leaves' tangents along element j of input leaf k.
-    const columns = xs.map((x, k) =>
-      Array.from({ length: x.size }, (_, j) => {
-        const vs = xs.map((other) => zeros(other.shape, { dtype: other.dtype }));
-        vs[k]!.data[j] = 1;
-        return flatten(op, "the function's output", jvp(g, xs, vs).tangent).leaves;
-      }),
-    );
+    // JAX's jacfwd: jvp mapped with vmap over the rows of the identity, split into one batch of
+    // tangents per input leaf, so every column comes from one batched forward pass.
+    const total = xs.reduce((n, x) => n + x.size, 0);
+    const offsets: number[] = [];
+    xs.reduce((at, x) => (offsets.push(at), at + x.size), 0);
+    // NOTE: hessian (jacfwd of grad) runs its columns one after another: checkpoint refuses
+    // to run under vmap, and the hessian of a checkpointed function must stay available.
+    const looped = (): Tensor[] => {
+      const cols = xs.flatMap((x, k) =>
+        Array.from({ length: x.size }, (_, j) => {
+          const vs = xs.map((other) => zeros(other.shape, { dtype: other.dtype }));
+          vs[k]!.data[j] = 1;
+          return flatten(op, "the function's output", jvp(g, xs, vs).tangent).leaves;
+        }),
+      );
+      return ys.map((_, o) => stack(cols.map((c) => c[o]!), 0));
+    };
+    const columns: Tensor[] =
+      total === 0
+        ? ys.map((y) => zeros([0, ...y.shape], { dtype: y.dtype }))
+        : op === 'hessian'
+          ? looped()
+          : (vmap((...vs: Tensor[]) => flatten(op, "the function's output", jvp(g, xs, vs).tangent).leaves)(
+            ...xs.map((x, k) => reshape(narrow(eye(total, total, { dtype: x.dtype }), 1, offsets[k]!, x.size), [total, ...x.shape])),
+          ) as Tensor[]);
     const perOutput = ys.map((y, o) => {
       const blocks = xs.map((x, k) => {
         if (x.size === 0) return zeros([...y.shape, ...x.shape], { dtype: y.dtype });
         // [x.size, ...y.shape] → [...y.shape, x.size] → [...y.shape, ...x.shape]
-        const stacked = stack(columns[k]!.map((c) => c[o]!), 0);
-        const moved = permute(stacked, [...y.shape.map((_, d) => d + 1), 0]);
+        const rows = narrow(columns[o]!, 0, offsets[k]!, x.size);
+        const moved = permute(rows, [...y.shape.map((_, d) => d + 1), 0]);
         return reshape(moved, [...y.shape, ...x.shape]);
       });
       const grouped = regroup(defs, blocks);

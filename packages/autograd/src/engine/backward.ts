@@ -204,7 +204,7 @@ function sweep(
       // Again here: a hook may have written in place since.
       checkSavedVersions(t);
       // The usual case calls the VJP directly: no closure per node.
-      const grads = anomaly || isTracing() ? duringVjp(() => (anomaly ? runningBackward(() => vjp(g, t)) : vjp(g, t))) : vjp(g, t);
+      const grads = anomaly || isTracing() ? duringVjp(t, g, () => (anomaly ? runningBackward(() => vjp(g, t)) : vjp(g, t))) : vjp(g, t);
       if (!retainGraph) node.vjp = null;
       const ins = node.inputs;
       for (let j = 0; j < ins.length; j++) {

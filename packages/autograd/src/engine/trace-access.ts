@@ -90,13 +90,30 @@ export function whileTracing<T>(fn: () => T): T {
   }
 }
 
-/** Runs a VJP: during a trace, the tensors it makes directly (not through ops) are marked. */
-export function duringVjp<T>(fn: () => T): T {
-  if (tracing === 0) return fn();
+/**
+ * What a running trace does with a VJP (see `setVjpHook`): given the op's output `out`, the
+ * cotangent `g` and `run` (the VJP as the graph holds it), returns one gradient per input.
+ */
+export type VjpHook = (out: Tensor, g: Tensor, run: () => readonly (Tensor | null)[]) => readonly (Tensor | null)[];
+let onVjp: VjpHook | null = null;
+
+/** Installs (or with null removes) what a running trace does with each VJP; returns the hook it replaces. */
+export function setVjpHook(hook: VjpHook | null): VjpHook | null {
+  const previous = onVjp;
+  onVjp = hook;
+  return previous;
+}
+
+/**
+ * Runs the VJP `run` of the op that made `out`, for the cotangent `g`: during a trace, through
+ * the trace's hook, with the tensors it makes directly (not through ops) marked.
+ */
+export function duringVjp(out: Tensor, g: Tensor, run: () => readonly (Tensor | null)[]): readonly (Tensor | null)[] {
+  if (tracing === 0) return run();
   inVjp++;
   update();
   try {
-    return fn();
+    return onVjp === null ? run() : onVjp(out, g, run);
   } finally {
     inVjp--;
     update();

@@ -1,15 +1,16 @@
 import type { Primitive, PrimitiveKind, Interpreter } from '../engine/dispatch.js';
-import { belowLevel, splitArguments, withInterpreter } from '../engine/dispatch.js';
-import { guardValues, isTainted, isTraced, markTainted, setShareHook, swapValueReads, untaint, whileTracing, withValueAccess } from '../engine/trace-access.js';
+import { belowLevel, currentInterpreter, splitArguments, withInterpreter } from '../engine/dispatch.js';
+import { guardValues, isTainted, isTraced, markTainted, setShareHook, setVjpHook, swapValueReads, untaint, whileTracing, withValueAccess } from '../engine/trace-access.js';
 import { TraceError } from '../errors.js';
 import type { BinaryKind } from '../kernels/binary.js';
 import { BINARY_EXPRESSIONS, UNARY_EXPRESSIONS } from '../kernels/expressions.js';
 import type { UnaryKind } from '../kernels/unary.js';
 import { defaultGenerator } from '../random.js';
 import { formatShape } from '../shape.js';
-import { Tensor } from '../tensor.js';
+import { lastSerial, Tensor } from '../tensor.js';
 import { treeFlatten, type TreeDef } from '../tree.js';
 import type { Atom, Elementwise, Equation, Program, Var } from './program.js';
+import { opBackward } from './vjp.js';
 
 /**
  * Primitives whose result's shape depends on the values of their inputs: a program cannot hold
@@ -74,6 +75,14 @@ class Trace implements Interpreter {
   private readonly registered: Tensor[] = [];
   readonly equations: Equation[] = [];
   readonly constants: { v: Var; value: Tensor; stale?: string }[] = [];
+  /** The stale constants (see `atom`), and how many times an equation has read one. */
+  private readonly stale = new Set<Var>();
+  private staleUses = 0;
+  /**
+   * The recorded calls, in equation order, with the graph nodes each made (serials after `first`,
+   * up to `last`) and which tensor arguments required grad: where a VJP is run again from.
+   */
+  private readonly calls: { equation: number; prim: Primitive; args: unknown[]; needs: boolean[]; first: number; last: number }[] = [];
 
   constructor(readonly level: number) {}
 
@@ -93,7 +102,10 @@ class Trace implements Interpreter {
   /** The variable a tensor argument stands for: traced, or a constant f closed over. */
   atom(t: Tensor, name: string): Var {
     const v = this.varOf.get(t) ?? this.constOf.get(t);
-    if (v !== undefined) return v;
+    if (v !== undefined) {
+      if (this.stale.has(v)) this.staleUses++;
+      return v;
+    }
     if (!isTainted(t) && isTraced(t)) {
       throw new TraceError(
         `jit: a traced tensor (${t.dtype} ${formatShape(t.shape)}) from another trace was used; a jitted function must not keep its tensors (in a closure or an outer variable) for later calls`,
@@ -104,6 +116,10 @@ class Trace implements Interpreter {
     // A tensor an op made from traced values outside any op (see isTainted) holds the traced
     // call's values: allowed only if nothing the program returns depends on it (checked after
     // dead-code elimination, where a VJP that passes it along unread has dropped it).
+    if (isTainted(t)) {
+      this.stale.add(c);
+      this.staleUses++;
+    }
     this.constants.push(isTainted(t) ? { v: c, value: t, stale: name } : { v: c, value: t });
     return c;
   }
@@ -132,6 +148,7 @@ class Trace implements Interpreter {
     const marked = this.registered.length;
     const constMark = this.constants.length;
     const outerReads = swapValueReads(0);
+    const first = lastSerial();
     let result: unknown;
     let ownReads: number;
     try {
@@ -146,10 +163,7 @@ class Trace implements Interpreter {
       const madeHere = this.constants.slice(constMark).some((c) => c.stale !== undefined);
       if (ownReads === 0 && !madeHere && outputs.every((t) => this.varOf.has(t))) return result;
       this.equations.length = mark;
-      for (const t of this.registered.splice(marked)) {
-        this.varOf.delete(t);
-        markTainted(t);
-      }
+      this.dropSince(mark, marked);
     }
     if (outputs.every((t) => tensors.includes(t))) {
       // The op gave back an argument as it is: nothing to record.
@@ -166,6 +180,7 @@ class Trace implements Interpreter {
       }
       return v;
     });
+    this.calls.push({ equation: this.equations.length, prim, args, needs: tensors.map((t) => t.requiresGrad), first, last: lastSerial() });
     const elementwise = elementwiseOf(prim, args);
     let inputs: Atom[] = tensorAtoms;
     const params: Record<string, unknown> = {};
@@ -194,6 +209,58 @@ class Trace implements Interpreter {
       },
     });
     return result;
+  }
+
+  /** Takes back the equations recorded since `mark` and the variables of tensors registered since `marked`. */
+  private dropSince(mark: number, marked: number): void {
+    this.equations.length = mark;
+    for (const t of this.registered.splice(marked)) {
+      this.varOf.delete(t);
+      markTainted(t);
+    }
+    while (this.calls.length > 0 && this.calls[this.calls.length - 1]!.equation >= mark) this.calls.pop();
+  }
+
+  /**
+   * Runs the VJP of the op that made `out` (see setVjpHook). A VJP written in ops on recorded
+   * values is recorded as its ops. One that reads values itself, or reads a tensor its forward
+   * made outside any op, is taken back and recorded as the op's backward primitive instead
+   * (jit/vjp.ts), which recomputes what it needs from the forward's recorded arguments.
+   */
+  vjp(out: Tensor, g: Tensor, run: () => readonly (Tensor | null)[]): readonly (Tensor | null)[] {
+    // Under an inner transform (vmap inside the jitted function), the VJP runs as it is.
+    if (currentInterpreter() !== this) return run();
+    const mark = this.equations.length;
+    const marked = this.registered.length;
+    const staleMark = this.staleUses;
+    const outerReads = swapValueReads(0);
+    let grads: readonly (Tensor | null)[];
+    let ownReads: number;
+    try {
+      grads = withValueAccess(run);
+    } finally {
+      ownReads = swapValueReads(outerReads);
+    }
+    if (ownReads === 0 && this.staleUses === staleMark && grads.every((t) => t === null || this.varOf.has(t) || this.constOf.has(t))) return grads;
+    this.dropSince(mark, marked);
+    const serial = out.gradFn?.serial ?? 0;
+    const op = out.gradFn?.op ?? 'an op';
+    let made: (typeof this.calls)[number] | undefined;
+    for (let i = this.calls.length - 1; i >= 0 && made === undefined; i--) {
+      const c = this.calls[i]!;
+      if (c.first < serial && serial <= c.last) made = c;
+    }
+    if (made === undefined) {
+      throw new TraceError(
+        `jit: the gradient of '${op}' cannot be traced: its VJP reads values outside ops, and no recorded call made its output (${out.dtype} ${formatShape(out.shape)}) to run again; take the gradient outside (grad(jit(f)))`,
+      );
+    }
+    if (made.prim.spec.kind === 'random') {
+      throw new TraceError(
+        `jit: the gradient of '${made.prim.name}' cannot be traced: its VJP reads the draws its forward made outside ops, and running it again would draw again; take the gradient outside (grad(jit(f)))`,
+      );
+    }
+    return opBackward(made.prim)(...made.args, g, serial - made.first, made.needs, made.args.length);
   }
 }
 
@@ -227,6 +294,7 @@ export function trace(
     (t) => {
       const ins = tensors.map((x) => t.input(x));
       const previous = setShareHook((from, to) => t.share(from, to));
+      const previousVjp = setVjpHook((out, g, run) => t.vjp(out, g, run));
       // The trace's random draws are not the call's: the program draws again when it runs, from
       // where the stream was, so a jitted call consumes the global stream as an eager one does.
       const rng = defaultGenerator();
@@ -236,6 +304,7 @@ export function trace(
         result = whileTracing(() => f(...withTracers(ins.map((i) => i.tracer))));
       } finally {
         setShareHook(previous);
+        setVjpHook(previousVjp);
         rng.setState(state);
       }
       // Tensors and other leaves (numbers, strings, booleans) of the result, in flatten order.

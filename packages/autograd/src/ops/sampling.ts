@@ -6,6 +6,7 @@ import { constant, expectTensor, floatInput, isFloat, scalarTensor, type FloatTe
 import { floatOperands } from './operands.js';
 import { expand } from './shape.js';
 import { primitive } from '../engine/dispatch.js';
+import { rand } from '../creation.js';
 
 // Random draws on the seeded Generator. Integer results (randint, randperm, multinomial) come
 // from the generator's integer draws only, so a seed gives the same numbers on every machine.
@@ -325,9 +326,10 @@ export const dropout = primitive('dropout', { kind: 'random' }, function (x: Ten
   if (!training || p === 0) return t;
   const input = isFloat(t) ? t : floatInput('dropout', 'input', t);
   const g = resolveGenerator(options);
-  const mask = allocate(input.dtype, input.size, 'dropout', input.shape);
   // p = 1 drops everything (the scale would be Infinity; PyTorch returns zeros too).
   const scale = p === 1 ? 0 : 1 / (1 - p);
-  for (let i = 0; i < mask.length; i++) mask[i] = g.uniform() < p ? 0 : scale;
-  return input.mul(constant(mask, input.shape));
+  // The draws are an op's result (rand in float64: the generator's numbers as they are), so a
+  // jit trace records them and the gradient reads the mask the program drew at that call.
+  const kept = rand(input.shape, { dtype: 'float64', generator: g }).ge(p);
+  return input.mul(kept.toDtype(input.dtype).mul(scale));
 });
