@@ -93,6 +93,12 @@ export interface Interpreter {
   readonly level: number;
   /** Handles one op call: returns what the op returns, as the op would. */
   process(prim: Primitive, args: unknown[]): unknown;
+  /**
+   * True for an interpreter that runs every op eagerly as it records it (jit's trace): a VJP may
+   * take its eager fused path, since the trace records a VJP that reads values outside ops as
+   * the op's backward primitive and so replays that same path.
+   */
+  readonly runsEagerly?: boolean;
 }
 
 // The interpreter stack. `current` is the one the next op call goes to: the innermost while user
@@ -160,6 +166,11 @@ export function activeInterpreters(): readonly Interpreter[] {
 /** The interpreter the next op call goes to, or null when ops run directly. */
 export function currentInterpreter(): Interpreter | null {
   return current;
+}
+
+/** Whether ops run as they would with no transform: none is active, or only jit's recording. */
+export function opsRunEagerly(): boolean {
+  return current === null || current.runsEagerly === true;
 }
 
 /**

@@ -84,6 +84,8 @@ class Trace implements Interpreter {
    */
   private readonly calls: { equation: number; prim: Primitive; args: unknown[]; needs: boolean[]; first: number; last: number }[] = [];
 
+  readonly runsEagerly = true;
+
   constructor(readonly level: number) {}
 
   private fresh(t: Tensor): Var {

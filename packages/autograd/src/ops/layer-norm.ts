@@ -3,7 +3,7 @@ import { ArgumentError, ShapeError } from '../errors.js';
 import { formatShape, sizeOf } from '../shape.js';
 import { isGradEnabled } from '../engine/grad-mode.js';
 import { forwardActive } from '../engine/forward.js';
-import { currentInterpreter, primitive } from '../engine/dispatch.js';
+import { opsRunEagerly, primitive } from '../engine/dispatch.js';
 import { layerNormBackward, layerNormForward } from '../kernels/layer-norm.js';
 import { constant, expectFloat, floatInput, makeOutput, type FloatTensor, type SavedRef, type Tensor } from '../tensor.js';
 import { checkSameDType } from './operands.js';
@@ -59,8 +59,8 @@ export const layerNorm = primitive('layerNorm', { kind: 'other', rule: 'layerNor
   }
   return makeOutput('layerNorm', y, x.shape, inputs, (g) => {
     let grads: (Tensor | null)[];
-    if (currentInterpreter() === null && !isGradEnabled() && !forwardActive()) {
-      // No graph to build, no tangent to carry, no transform to see the ops: the fused kernel.
+    if (opsRunEagerly() && !isGradEnabled() && !forwardActive()) {
+      // No graph to build, no tangent to carry, no transform but jit's recording to see the ops: the fused kernel.
       const dx = x.requiresGrad ? allocate(x.dtype, x.size) : null;
       const dw = w !== null && w.requiresGrad ? new Float64Array(d) : null;
       const db = b !== null && b.requiresGrad ? new Float64Array(d) : null;

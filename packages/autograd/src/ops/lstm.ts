@@ -3,7 +3,7 @@ import { ShapeError } from '../errors.js';
 import { formatShape } from '../shape.js';
 import { isGradEnabled } from '../engine/grad-mode.js';
 import { forwardActive } from '../engine/forward.js';
-import { currentInterpreter, primitive } from '../engine/dispatch.js';
+import { opsRunEagerly, primitive } from '../engine/dispatch.js';
 import { lstmCellBackward, lstmCellForward } from '../kernels/lstm.js';
 import { constant, expectFloat, floatInput, makeOutput, type FloatTensor, type Tensor } from '../tensor.js';
 import { zerosLike } from '../creation.js';
@@ -51,8 +51,8 @@ export const lstmCell = primitive('lstmCell', { kind: 'other', rule: 'rowwise' }
 
 /** The gates' and c's gradients given h''s (dh) and c''s (dcNew), one of them null. */
 function cellVjp(z: FloatTensor, c: FloatTensor, cNew: FloatTensor, acts: FloatArray, dh: Tensor | null, dcNew: Tensor | null): (Tensor | null)[] {
-  if ((currentInterpreter() === null && !isGradEnabled() && !forwardActive()) || z.size === 0) {
-    // No graph to build, no tangent to carry, no transform to see the ops: the fused kernel.
+  if ((opsRunEagerly() && !isGradEnabled() && !forwardActive()) || z.size === 0) {
+    // No graph to build, no tangent to carry, no transform but jit's recording to see the ops: the fused kernel.
     const hidden = c.shape[c.ndim - 1]!;
     const dGates = allocate(z.dtype, z.size, 'lstmCell', z.shape);
     const dc = allocate(c.dtype, c.size, 'lstmCell', c.shape);
