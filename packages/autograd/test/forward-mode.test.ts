@@ -7,10 +7,11 @@ import { describe, expect, test } from 'vitest';
 import fc from 'fast-check';
 import {
   argmax, customOp, det, scatter, stack, unbind, vmap, GraphError, grad, hessian, hvp, jacfwd, jacobian, jvp, linear, linearize, noGrad, ones, Tensor, tensor, zeros,
-  kernelBackend, setKernelBackend, type KernelBackend,
+  type KernelBackend,
 } from '@chainrule/autograd';
 import { assertClose, seededTensor, shapeArb } from '@chainrule/autograd/testing';
 import { jvpByDifferences, jvpByDoubleVjp } from './helpers/jvp-reference.js';
+import { withBackend } from './helpers/backend.js';
 
 const f64 = (v: number[] | number[][], requiresGrad = false): Tensor => tensor(v, { dtype: 'float64', requiresGrad });
 const plain = (shape: number[], seed: number): Tensor => seededTensor(shape, seed, { requiresGrad: false }) as Tensor;
@@ -32,16 +33,6 @@ const vectors = fc.tuple(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 0, ma
 }));
 
 const dot = (a: Tensor, b: Tensor): number => a.mul(b).sum().item();
-
-function withBackend<T>(backend: KernelBackend, fn: () => T): T {
-  const previous = kernelBackend();
-  setKernelBackend(backend);
-  try {
-    return fn();
-  } finally {
-    setKernelBackend(previous);
-  }
-}
 
 describe('linear along its weights (output and tangent made in one pass)', () => {
   const layers = fc.record({

@@ -8,8 +8,8 @@ import { monomorphic } from '../src/kernels/monomorphic.js';
 import { reluBackward, reluBackwardJs } from '../src/kernels/fused.js';
 import { binaryWasm, columnSumsWasm, reluBackwardWasm, unaryWasm, type OperandLayout } from '../src/kernels/wasm/elementwise.js';
 import { BINARY_OPS, UNARY_OPS } from '../src/kernels/wasm/layout.js';
-import { kernelBackend, setKernelBackend, type KernelBackend } from '../src/kernels/backend.js';
 import { expectFloat32Rounding, refBroadcast } from './helpers/reference.js';
+import { withBackend } from './helpers/backend.js';
 
 // The elementwise kernels take one of several paths by the operands' shapes (same shape, a
 // scalar on either side, a row repeated over leading dimensions, a general broadcast) and run
@@ -114,17 +114,6 @@ describe('broadcastBinary', () => {
     expect(Array.from(out)).toEqual([0, -1, NaN, 0]);
   });
 });
-
-/** Runs `fn` with the kernel backend set to `backend`, then restores the previous one. */
-function withBackend<T>(backend: KernelBackend, fn: () => T): T {
-  const previous = kernelBackend();
-  setKernelBackend(backend);
-  try {
-    return fn();
-  } finally {
-    setKernelBackend(previous);
-  }
-}
 
 /** Whether a and b hold the same values bit for bit, NaN matching any NaN (payloads may differ). */
 function sameBits(a: ArrayLike<number>, b: ArrayLike<number>): boolean {

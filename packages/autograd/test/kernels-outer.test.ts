@@ -3,20 +3,10 @@ import fc from 'fast-check';
 import { seededTensor } from '@chainrule/autograd/testing';
 import { batchedOuter, batchedOuterJs } from '../src/kernels/outer.js';
 import { outerWasm } from '../src/kernels/wasm/elementwise.js';
-import { kernelBackend, setKernelBackend, type KernelBackend } from '../src/kernels/backend.js';
+import { withBackend } from './helpers/backend.js';
 
 // The batched outer product (per-example weight gradients) by each backend, against the triple
 // loop, element by element: every element is one product, so the bits must agree.
-
-function withBackend<T>(backend: KernelBackend, fn: () => T): T {
-  const previous = kernelBackend();
-  setKernelBackend(backend);
-  try {
-    return fn();
-  } finally {
-    setKernelBackend(previous);
-  }
-}
 
 function reference(a: ArrayLike<number>, c: ArrayLike<number>, n: number, m: number, k: number, dtype: 'float32' | 'float64'): Float32Array | Float64Array {
   const out = dtype === 'float32' ? new Float32Array(n * m * k) : new Float64Array(n * m * k);
