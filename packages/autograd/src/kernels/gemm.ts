@@ -2,7 +2,7 @@ import type { FloatArray } from '../dtype.js';
 import { wantsWasm, wasmDeclined } from './backend.js';
 import { gemmJs } from './gemm-js.js';
 import { biasActivation } from './fused.js';
-import { gemmWasm, gemmWithTangentWasm } from './wasm/gemm.js';
+import { gemmBatchWasm, gemmWasm, gemmWithTangentWasm } from './wasm/gemm.js';
 
 /**
  * One matrix product C = op(A)·op(B), the argument of `gemm` and of each of its backends.
@@ -48,6 +48,41 @@ export function gemm(call: GemmCall): void {
   }
   gemmJs(call);
   epilogueJs(call);
+}
+
+/**
+ * Products of the same shape and flags, one per entry of `aOffsets` (and `bOffsets`): product i
+ * reads A from `a` at `aOffsets[i]` and B from `b` at `bOffsets[i]` (repeated offsets broadcast
+ * an operand), and writes C at i·m·n in `c`.
+ */
+export interface GemmBatch {
+  readonly transA: boolean;
+  readonly transB: boolean;
+  readonly m: number;
+  readonly n: number;
+  readonly k: number;
+  readonly a: FloatArray;
+  readonly aOffsets: ArrayLike<number>;
+  readonly b: FloatArray;
+  readonly bOffsets: ArrayLike<number>;
+  readonly c: FloatArray;
+}
+
+/**
+ * Every product of `batch` (see `GemmBatch`), each with the bits `gemm` gives it alone: the same
+ * kernel runs each product. Where that kernel is WebAssembly, the products are staged into its
+ * memory in groups, one copy in of each operand's span and one copy out per group, instead of
+ * three copies per product (a batch of small products, such as attention's heads, is otherwise
+ * dominated by them).
+ * @example gemmBatch({ transA: false, transB: true, m, n, k, a: q, aOffsets: [0, m * k], b: key, bOffsets: [0, n * k], c: scores });
+ */
+export function gemmBatch(batch: GemmBatch): void {
+  const { m, n, k } = batch;
+  const count = batch.aOffsets.length;
+  const done = count > 1 && m > 0 && n > 0 && k > 0 && wantsWasm('gemm', m * n * k) ? gemmBatchWasm(batch) : 0;
+  for (let i = done; i < count; i++) {
+    gemm({ transA: batch.transA, transB: batch.transB, m, n, k, a: batch.a, aOffset: batch.aOffsets[i]!, b: batch.b, bOffset: batch.bOffsets[i]!, c: batch.c, cOffset: i * m * n });
+  }
 }
 
 /**

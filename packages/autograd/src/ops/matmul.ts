@@ -1,7 +1,7 @@
 import { allocate } from '../dtype.js';
 import { ShapeError } from '../errors.js';
 import { broadcastShapes, formatShape, sizeOf } from '../shape.js';
-import { gemm } from '../kernels/gemm.js';
+import { gemmBatch } from '../kernels/gemm.js';
 import { broadcastStrides } from '../kernels/binary.js';
 import { expectTensor, expectFloat, isFloat, makeOutput, type OutputOptions, type Tensor } from '../tensor.js';
 import { checkSameDType, promoteAll } from './operands.js';
@@ -33,6 +33,7 @@ export const matmulT = primitive('matmulT', { kind: 'contraction', rule: 'matmul
   const stridesA = broadcastStrides(batchA, batch);
   const stridesB = broadcastStrides(batchB, batch);
   const matA = m * k, matB = k * n;
+  const aOffsets = new Array<number>(count), bOffsets = new Array<number>(count);
   for (let bi = 0; bi < count; bi++) {
     let offA = 0, offB = 0, rest = bi;
     for (let d = batch.length - 1; d >= 0; d--) {
@@ -41,8 +42,10 @@ export const matmulT = primitive('matmulT', { kind: 'contraction', rule: 'matmul
       offA += i * stridesA[d]!;
       offB += i * stridesB[d]!;
     }
-    gemm({ transA, transB, m, n, k, a: ad, aOffset: offA * matA, b: bd, bOffset: offB * matB, c: out, cOffset: bi * m * n });
+    aOffsets[bi] = offA * matA;
+    bOffsets[bi] = offB * matB;
   }
+  gemmBatch({ transA, transB, m, n, k, a: ad, aOffsets, b: bd, bOffsets, c: out });
   // Over broadcast batches the gradients keep the output's batch axes; the engine sums them back.
   return makeOutput('matmul', out, [...batch, m, n], [a, b], (g) => [
     a.requiresGrad ? (transA ? matmulT(b, g, transB, true) : matmulT(g, b, false, !transB)) : null,

@@ -1,5 +1,5 @@
 import type { FloatArray } from '../../dtype.js';
-import type { GemmCall } from '../gemm.js';
+import type { GemmBatch, GemmCall } from '../gemm.js';
 import type { DtypeKernels, Kernels } from './module.js';
 import { runProduct } from './helper-thread.js';
 import { JOB } from './layout.js';
@@ -45,6 +45,49 @@ export function gemmWithTangentWasm(call: GemmCall, tb: FloatArray, t: FloatArra
     if (tBias !== null) kernels.biasActivation(at[5]!, m, n, at[6]!, 1);
     if (relu) kernels.reluBackward(at[5]!, at[2]!, m, n, 0, 0);
   });
+}
+
+/**
+ * Bytes of operands and results staged at once by `gemmBatchWasm`: a group's copies stay in
+ * cache, and a large batch does not grow the (grow-only) memory beyond what its products need.
+ */
+const BATCH_STAGE_BYTES = 1 << 21;
+
+/**
+ * The products of `batch` in WebAssembly (see `gemmBatch`), m, n, k ≥ 1: consecutive products
+ * are grouped up to BATCH_STAGE_BYTES, and each group copies in the span of A (and of B) its
+ * products read, runs them one by one exactly as `gemmWasm` would, and copies its C out once.
+ * Returns how many products it made (all, or those before the first group that does not fit
+ * WebAssembly memory, none where SIMD is missing): the caller makes the rest.
+ * @example const done = gemmBatchWasm({ transA: false, transB: false, m, n, k, a, aOffsets, b, bOffsets, c });
+ */
+export function gemmBatchWasm(batch: GemmBatch): number {
+  const { m, n, k, a, b, c, aOffsets, bOffsets } = batch;
+  const f32 = c instanceof Float32Array;
+  const size = f32 ? 4 : 8;
+  const matA = m * k, matB = k * n, matC = m * n;
+  const count = aOffsets.length;
+  const group = Math.max(1, Math.floor(BATCH_STAGE_BYTES / ((matA + matB + matC) * size)));
+  const call: GemmCall = { transA: batch.transA, transB: batch.transB, m, n, k, a, b, c };
+  for (let first = 0; first < count; first += group) {
+    const last = Math.min(count, first + group);
+    let aLow = Infinity, aHigh = 0, bLow = Infinity, bHigh = 0;
+    for (let i = first; i < last; i++) {
+      aLow = Math.min(aLow, aOffsets[i]!);
+      aHigh = Math.max(aHigh, aOffsets[i]! + matA);
+      bLow = Math.min(bLow, bOffsets[i]!);
+      bHigh = Math.max(bHigh, bOffsets[i]! + matB);
+    }
+    const regions = [copyIn(a, aHigh - aLow, aLow), copyIn(b, bHigh - bLow, bLow), copyOut(c, (last - first) * matC, first * matC)];
+    const ran = staged(f32, regions, (kernels, at, all) => {
+      const aAt = at[0]!, bAt = at[1]!, cAt = at[2]!;
+      for (let i = first; i < last; i++) {
+        product(call, f32, aAt + (aOffsets[i]! - aLow) * size, bAt + (bOffsets[i]! - bLow) * size, cAt + (i - first) * matC * size, all, kernels);
+      }
+    });
+    if (!ran) return first;
+  }
+  return count;
 }
 
 /** op(A)·op(B) into C, the operands at these byte addresses, through the job record (threads take slabs). */

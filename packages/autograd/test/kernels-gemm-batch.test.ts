@@ -1,0 +1,87 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { seededTensor } from '@chainrule/autograd/testing';
+import type { FloatArray } from '../src/dtype.js';
+import type { KernelBackend } from '../src/kernels/backend.js';
+import { gemm, gemmBatch } from '../src/kernels/gemm.js';
+import { matmulT } from '../src/ops/matmul.js';
+import { withBackend } from './helpers/backend.js';
+
+type DTypeName = 'float32' | 'float64';
+const backends: readonly KernelBackend[] = ['js', 'wasm', 'auto'];
+
+function filled(dtype: DTypeName, size: number, seed: number): FloatArray {
+  const data = seededTensor([size], seed, { requiresGrad: false }).data;
+  return dtype === 'float32' ? Float32Array.from(data) : Float64Array.from(data);
+}
+
+/** The products one `gemm` call at a time: what `gemmBatch` must reproduce bit for bit. */
+function oneByOne(transA: boolean, transB: boolean, m: number, n: number, k: number, a: FloatArray, aOffsets: number[], b: FloatArray, bOffsets: number[], c: FloatArray): void {
+  aOffsets.forEach((aOffset, i) => gemm({ transA, transB, m, n, k, a, aOffset, b, bOffset: bOffsets[i]!, c, cOffset: i * m * n }));
+}
+
+function sameBits(x: FloatArray, y: FloatArray): boolean {
+  return x.length === y.length && x.every((v, i) => Object.is(v, y[i]));
+}
+
+describe('gemmBatch', () => {
+  it('gives each product the bits of its own gemm call, for every backend, dtype, flags and broadcast pattern', () => {
+    fc.assert(fc.property(
+      fc.constantFrom(...backends), fc.constantFrom<DTypeName>('float32', 'float64'), fc.boolean(), fc.boolean(),
+      fc.integer({ min: 1, max: 20 }), fc.integer({ min: 1, max: 20 }), fc.integer({ min: 0, max: 20 }),
+      fc.array(fc.tuple(fc.nat(3), fc.nat(3)), { minLength: 0, maxLength: 7 }), fc.noShrink(fc.integer()),
+      (backend, dtype, transA, transB, m, n, k, picks, seed) => {
+        // Four stored slices per operand plus a lead-in; each product picks one (repeats broadcast).
+        const lead = 3;
+        const a = filled(dtype, lead + 4 * m * k, seed), b = filled(dtype, lead + 4 * k * n, seed + 1);
+        const aOffsets = picks.map(([i]) => lead + i * m * k), bOffsets = picks.map(([, j]) => lead + j * k * n);
+        const expected = filled(dtype, picks.length * m * n, seed + 2), got = expected.slice();
+        withBackend(backend, () => {
+          oneByOne(transA, transB, m, n, k, a, aOffsets, b, bOffsets, expected);
+          gemmBatch({ transA, transB, m, n, k, a, aOffsets, b, bOffsets, c: got });
+        });
+        expect(sameBits(got, expected)).toBe(true);
+      },
+    ), { numRuns: 150 });
+  });
+
+  it('stages a batch larger than one group in several groups with the same bits', () => {
+    // 128³ float64 products: a group holds five, so seven products take two groups.
+    const m = 128, n = 128, k = 128, count = 7;
+    for (const dtype of ['float32', 'float64'] as const) {
+      for (const backend of ['wasm', 'auto'] as const) {
+        const a = filled(dtype, count * m * k, 11), b = filled(dtype, count * k * n, 12);
+        const aOffsets = Array.from({ length: count }, (_, i) => i * m * k), bOffsets = aOffsets.map((_, i) => (count - 1 - i) * k * n);
+        const expected = new (dtype === 'float32' ? Float32Array : Float64Array)(count * m * n), got = expected.slice();
+        withBackend(backend, () => {
+          oneByOne(false, true, m, n, k, a, aOffsets, b, bOffsets, expected);
+          gemmBatch({ transA: false, transB: true, m, n, k, a, aOffsets, b, bOffsets, c: got });
+        });
+        expect(sameBits(got, expected)).toBe(true);
+      }
+    }
+  });
+});
+
+describe('matmulT over batch axes', () => {
+  it('equals the per-slice products, including broadcast batch axes', () => {
+    for (const dtype of ['float32', 'float64'] as const) {
+      for (const backend of backends) {
+        for (const [transA, transB] of [[false, false], [false, true], [true, false], [true, true]] as const) {
+          // Attention's shape: batch × heads products of [64×32]·[32×64]; b broadcasts over the batch.
+          const a = seededTensor([2, 4, transA ? 32 : 64, transA ? 64 : 32], 3, { dtype, requiresGrad: false });
+          const b = seededTensor([1, 4, transB ? 64 : 32, transB ? 32 : 64], 4, { dtype, requiresGrad: false });
+          withBackend(backend, () => {
+            const out = matmulT(a, b, transA, transB);
+            for (let i = 0; i < 2; i++) {
+              for (let h = 0; h < 4; h++) {
+                const slice = matmulT(a.slice(0, i, i + 1).slice(1, h, h + 1), b.slice(1, h, h + 1), transA, transB);
+                expect(sameBits(out.slice(0, i, i + 1).slice(1, h, h + 1).data as FloatArray, slice.data as FloatArray)).toBe(true);
+              }
+            }
+          });
+        }
+      }
+    }
+  });
+});
