@@ -46,8 +46,8 @@ describe('gemmBatch', () => {
   });
 
   it('stages a batch larger than one group in several groups with the same bits', () => {
-    // 128³ float64 products: a group holds five, so seven products take two groups.
-    const m = 128, n = 128, k = 128, count = 7;
+    // 64³ products: a 256 KiB group holds five in float32 and two in float64, so seven take several groups.
+    const m = 64, n = 64, k = 64, count = 7;
     for (const dtype of ['float32', 'float64'] as const) {
       for (const backend of ['wasm', 'auto'] as const) {
         const a = filled(dtype, count * m * k, 11), b = filled(dtype, count * k * n, 12);

@@ -48,10 +48,10 @@ export function gemmWithTangentWasm(call: GemmCall, tb: FloatArray, t: FloatArra
 }
 
 /**
- * Bytes of operands and results staged at once by `gemmBatchWasm`: a group's copies stay in
+ * Bytes of operands and results staged at once by `gemmBatchWasm` (256 KiB): a group's copies stay in
  * cache, and a large batch does not grow the (grow-only) memory beyond what its products need.
  */
-const BATCH_STAGE_BYTES = 1 << 21;
+const BATCH_STAGE_BYTES = 1 << 18;
 
 /**
  * The products of `batch` in WebAssembly (see `gemmBatch`), m, n, k ≥ 1: consecutive products
