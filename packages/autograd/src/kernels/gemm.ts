@@ -55,17 +55,9 @@ export function gemm(call: GemmCall): void {
  * reads A from `a` at `aOffsets[i]` and B from `b` at `bOffsets[i]` (repeated offsets broadcast
  * an operand), and writes C at i·m·n in `c`.
  */
-export interface GemmBatch {
-  readonly transA: boolean;
-  readonly transB: boolean;
-  readonly m: number;
-  readonly n: number;
-  readonly k: number;
-  readonly a: FloatArray;
+export interface GemmBatch extends Pick<GemmCall, 'transA' | 'transB' | 'm' | 'n' | 'k' | 'a' | 'b' | 'c'> {
   readonly aOffsets: ArrayLike<number>;
-  readonly b: FloatArray;
   readonly bOffsets: ArrayLike<number>;
-  readonly c: FloatArray;
 }
 
 /**
