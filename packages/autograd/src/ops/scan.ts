@@ -59,14 +59,21 @@ function cumprodJvp(t: Tensor, x: FloatTensor, out: Tensor, ax: number): Tensor 
   const n = x.ndim === 0 ? 1 : x.shape[ax]!;
   if (n === 1) return t;
   if (!x.data.includes(0)) return out.mul(cumsumAlong(expectFloat('cumprod', t.div(x)), ax, false));
-  const xl = movedim(x, ax, -1);
-  const tl = movedim(t, ax, -1);
+  const { products, upper } = leaveOneOutProducts(x, ax, n);
+  // Row j's running product at i ≥ j multiplies ẋ_j.
+  const terms = where(upper, products.mul(movedim(t, ax, -1).unsqueeze(-1)), 0);
+  return movedim(sum(terms, -2), -1, ax);
+}
+
+/**
+ * Row j of `products` (x moved to the last axis, [..., n, n]) is the running product of x with x_j
+ * replaced by 1, so entry [j, i] is Π_{m≤i, m≠j} x_m; `upper` keeps i ≥ j. Differentiable, exact
+ * through zeros: cumprod's JVP and VJP where x holds a zero.
+ */
+function leaveOneOutProducts(x: FloatTensor, ax: number, n: number): { products: Tensor; upper: Tensor } {
   const diagonal = eye(n, n, { dtype: x.dtype });
   const upper = triu(ones([n, n], { dtype: x.dtype }));
-  // Row j of a is x with x_j replaced by 1: its running product at i ≥ j multiplies ẋ_j.
-  const a = where(diagonal, 1, xl.unsqueeze(-2));
-  const terms = where(upper, cumprod(a, -1).mul(tl.unsqueeze(-1)), 0);
-  return movedim(sum(terms, -2), -1, ax);
+  return { products: cumprod(where(diagonal, 1, movedim(x, ax, -1).unsqueeze(-2)), -1), upper };
 }
 
 /** Σ_{j≥i} g_j Π_{m≤j, m≠i} x_m along `ax`. */
@@ -80,14 +87,9 @@ function cumprodVjp(g: FloatTensor, x: FloatTensor, out: Tensor, ax: number): Te
     return constant(data, x.shape);
   }
   if (!x.data.includes(0)) return cumsumAlong(expectFloat('cumprod', g.mul(out)), ax, true).div(x);
-  // Through zeros and differentiable again: row i of A is x with x_i replaced by 1, so its running
-  // product at j ≥ i is Π_{m≤j, m≠i} x_m; the upper triangle keeps j ≥ i.
-  const xl = movedim(x, ax, -1);
-  const gl = movedim(g, ax, -1);
-  const diagonal = eye(n, n, { dtype: x.dtype });
-  const upper = triu(ones([n, n], { dtype: x.dtype }));
-  const a = where(diagonal, 1, xl.unsqueeze(-2));
-  const terms = where(upper, cumprod(a, -1).mul(gl.unsqueeze(-2)), 0);
+  // Through zeros and differentiable again: entry [i, j ≥ i] is Π_{m≤j, m≠i} x_m, times g_j.
+  const { products, upper } = leaveOneOutProducts(x, ax, n);
+  const terms = where(upper, products.mul(movedim(g, ax, -1).unsqueeze(-2)), 0);
   return movedim(sum(terms, -1), -1, ax);
 }
 
