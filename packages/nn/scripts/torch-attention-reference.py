@@ -14,32 +14,13 @@ Writes packages/nn/test/fixtures/attention/{reference.json, <case>.safetensors}.
 import json
 import math
 import os
-import struct
 
 import torch
 import torch.nn as nn
 
+from safetensors_io import safetensors_bytes, write_atomic
+
 HERE = os.path.join(os.path.dirname(__file__), '..', 'test', 'fixtures', 'attention')
-
-
-def write_atomic(path, data):
-    tmp = path + '.tmp'
-    with open(tmp, 'wb') as f:
-        f.write(data)
-    os.replace(tmp, path)
-
-
-def safetensors(state):
-    """The safetensors bytes of a dict of float32 tensors (the format needs no library)."""
-    header, blobs, offset = {}, [], 0
-    for key, t in state.items():
-        raw = t.detach().contiguous().to(torch.float32).numpy().tobytes()
-        header[key] = {'dtype': 'F32', 'shape': list(t.shape), 'data_offsets': [offset, offset + len(raw)]}
-        blobs.append(raw)
-        offset += len(raw)
-    text = json.dumps(header, separators=(',', ':')).encode('utf-8')
-    text += b' ' * (-len(text) % 8)
-    return struct.pack('<Q', len(text)) + text + b''.join(blobs)
 
 
 def encode(t):
@@ -57,7 +38,7 @@ CASES = []
 def case(name, module, config, inputs, masks, forward, output_names=('output',)):
     """inputs: name -> float tensor (gets a gradient); masks: name -> tensor or None;
     forward(**inputs, **masks) -> output or a tuple of outputs (None skipped)."""
-    write_atomic(os.path.join(HERE, name + '.safetensors'), safetensors(module.state_dict()))
+    write_atomic(os.path.join(HERE, name + '.safetensors'), safetensors_bytes(module.state_dict()))
     leaves = {k: v.clone().requires_grad_(True) for k, v in inputs.items()}
     result = forward(**leaves, **masks)
     outputs = result if isinstance(result, tuple) else (result,)

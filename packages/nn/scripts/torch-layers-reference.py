@@ -25,57 +25,18 @@ PyTorch 1.13 has no nn.RMSNorm: its reference is PyTorch 2.4's formula, written 
 """
 import json
 import os
-import struct
 
 import torch
 from torch import nn
 
+from safetensors_io import DTYPE_NAMES, read_safetensors, safetensors_bytes, write_atomic
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, '..', 'test', 'fixtures')
 
-SAFETENSORS_DTYPE = {torch.float32: 'F32', torch.float64: 'F64', torch.int64: 'I64', torch.int32: 'I32'}
-
-
-def write_safetensors(path, tensors):
-    header = {}
-    chunks = []
-    offset = 0
-    for key, t in tensors.items():
-        data = t.detach().contiguous().cpu().numpy().tobytes()
-        header[key] = {'dtype': SAFETENSORS_DTYPE[t.dtype], 'shape': list(t.shape), 'data_offsets': [offset, offset + len(data)]}
-        chunks.append(data)
-        offset += len(data)
-    text = json.dumps(header, separators=(',', ':'))
-    text += ' ' * (-len(text) % 8)
-    tmp = path + '.tmp'
-    with open(tmp, 'wb') as f:
-        f.write(struct.pack('<Q', len(text)))
-        f.write(text.encode('utf-8'))
-        for c in chunks:
-            f.write(c)
-    os.replace(tmp, path)
-
-
-SAFETENSORS_TORCH = {'F32': torch.float32, 'F64': torch.float64, 'I64': torch.int64, 'I32': torch.int32}
-
-
-def read_safetensors(path):
-    with open(path, 'rb') as f:
-        raw = f.read()
-    (n,) = struct.unpack('<Q', raw[:8])
-    header = json.loads(raw[8:8 + n])
-    header.pop('__metadata__', None)
-    body = raw[8 + n:]
-    out = {}
-    for key, info in header.items():
-        start, end = info['data_offsets']
-        t = torch.frombuffer(bytearray(body[start:end]), dtype=SAFETENSORS_TORCH[info['dtype']])
-        out[key] = t.reshape(info['shape'])
-    return out
-
 
 def check():
-    state = read_safetensors(os.path.join(OUT, 'chainrule-lenet.safetensors'))
+    state, _ = read_safetensors(os.path.join(OUT, 'chainrule-lenet.safetensors'))
     with open(os.path.join(OUT, 'chainrule-lenet.json')) as f:
         ref = json.load(f)
     model = lenet()
@@ -196,7 +157,7 @@ def run_case(name, build, shape, training, vocab):
         'gradInput': None if vocab is not None else flat(x.grad),
         'gradParams': {k: flat(p.grad) for k, p in module.named_parameters()},
         'stateAfter': {k: flat(v) for k, v in module.state_dict().items() if not torch.equal(v, state[k])},
-        'stateDict': [[k, list(v.shape), SAFETENSORS_DTYPE[v.dtype]] for k, v in state.items()],
+        'stateDict': [[k, list(v.shape), DTYPE_NAMES[v.dtype]] for k, v in state.items()],
     }
     return case, {f'{name}.{k}': v for k, v in state.items()}
 
@@ -210,7 +171,7 @@ def main():
         cases.append(case)
         tensors.update(state)
     os.makedirs(OUT, exist_ok=True)
-    write_safetensors(os.path.join(OUT, 'torch-layers.safetensors'), tensors)
+    write_atomic(os.path.join(OUT, 'torch-layers.safetensors'), safetensors_bytes(tensors))
     path = os.path.join(OUT, 'torch-layers.json')
     with open(path + '.tmp', 'w') as f:
         json.dump({'torch': torch.__version__, 'cases': cases}, f, separators=(',', ':'))

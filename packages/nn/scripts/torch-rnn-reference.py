@@ -19,10 +19,11 @@ metadata names, and PyTorch's results on them are recorded the same way.
 """
 import json
 import os
-import struct
 
 import torch
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+from safetensors_io import read_safetensors, safetensors_bytes, write_atomic
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FIXTURES = os.path.join(HERE, '..', 'test', 'fixtures')
@@ -61,43 +62,6 @@ def flat(t):
     else:
         data = [float(v) for v in values.tolist()]
     return {'shape': list(t.shape), 'data': data}
-
-
-def write_atomic(path, data):
-    tmp = path + '.tmp'
-    with open(tmp, 'wb') as f:
-        f.write(data)
-    os.replace(tmp, path)
-
-
-def safetensors_bytes(tensors):
-    header = {'__metadata__': {'format': 'pt'}}
-    chunks = []
-    offset = 0
-    for key, t in tensors.items():
-        raw = t.detach().contiguous().to(torch.float32).numpy().astype('<f4').tobytes()
-        header[key] = {'dtype': 'F32', 'shape': list(t.shape), 'data_offsets': [offset, offset + len(raw)]}
-        chunks.append(raw)
-        offset += len(raw)
-    text = json.dumps(header, separators=(',', ':')).encode('utf-8')
-    text += b' ' * ((8 - len(text) % 8) % 8)
-    return struct.pack('<Q', len(text)) + text + b''.join(chunks)
-
-
-def read_safetensors(path):
-    """The tensors and metadata of a safetensors file of F32 tensors."""
-    with open(path, 'rb') as f:
-        raw = f.read()
-    (n,) = struct.unpack('<Q', raw[:8])
-    header = json.loads(raw[8:8 + n].decode('utf-8'))
-    metadata = header.pop('__metadata__', {})
-    tensors = {}
-    for key, info in header.items():
-        assert info['dtype'] == 'F32', (path, key, info['dtype'])
-        start, end = info['data_offsets']
-        data = bytearray(raw[8 + n + start:8 + n + end])
-        tensors[key] = torch.frombuffer(data, dtype=torch.float32).reshape(info['shape']).clone()
-    return tensors, metadata
 
 
 def run(module, inputs, cotangents, names_out, forward):
@@ -144,7 +108,7 @@ def cell_forward(kind):
 def case(name, kind, kwargs, inputs, names_out, forward, extra, weights=None):
     module = getattr(torch.nn, kind)(INPUT_SIZE, HIDDEN_SIZE, **kwargs)
     if weights is None:
-        write_atomic(os.path.join(WEIGHTS_DIR, name + '.safetensors'), safetensors_bytes(module.state_dict()))
+        write_atomic(os.path.join(WEIGHTS_DIR, name + '.safetensors'), safetensors_bytes(module.state_dict(), {'format': 'pt'}))
     else:
         # strict: every key of the file is one of PyTorch's, with PyTorch's shape, and none is missing.
         module.load_state_dict(weights, strict=True)
