@@ -90,8 +90,11 @@ export function gemmBatchWasm(batch: GemmBatch): number {
   return count;
 }
 
-/** op(A)·op(B) into C, the operands at these byte addresses, through the job record (threads take slabs). */
-function product(call: GemmCall, f32: boolean, aAt: number, bAt: number, cAt: number, all: Kernels, kernels: DtypeKernels): void {
+/**
+ * op(A)·op(B) into C, the operands at these byte addresses (already in WebAssembly memory, inside
+ * a `staged` call), through the job record (threads take slabs).
+ */
+export function product(call: Pick<GemmCall, 'transA' | 'transB' | 'm' | 'n' | 'k'>, f32: boolean, aAt: number, bAt: number, cAt: number, all: Kernels, kernels: DtypeKernels): void {
   const { transA, transB, m, n, k } = call;
   const size = f32 ? 4 : 8;
   const job = jobRecord();

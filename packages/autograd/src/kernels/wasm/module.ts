@@ -38,6 +38,13 @@ export interface DtypeKernels {
     x: number, g: number, m: number, v: number, n: number,
     b1: number, c1: number, b2: number, c2: number, stepSize: number, bc2: number, eps: number, decay: number, sign: number,
   ) => void;
+  /**
+   * One image x [c, h, w] at byte address `x` to its im2col columns [c·kh·kw, oh·ow] at `col`;
+   * the geometry in ConvGeometry's order (h, w, kh, kw, oh, ow, sh, sw, ph, pw, dh, dw).
+   */
+  readonly im2col: (x: number, c: number, ...geometryThenCol: number[]) => void;
+  /** The adjoint of im2col for one image: zeroes x [c, h, w], then adds the columns at `col` into it (arguments mirrored). */
+  readonly col2im: (col: number, c: number, ...geometryThenX: number[]) => void;
 }
 
 /** The instantiated module. */
@@ -93,6 +100,8 @@ function dtypeKernels(exports: WebAssembly.Exports, t: 'f32' | 'f64'): DtypeKern
     unary: entry('unary'),
     columnSums: entry('column_sums'),
     adam: entry('adam'),
+    im2col: entry('im2col'),
+    col2im: entry('col2im'),
   };
 }
 

@@ -1,0 +1,140 @@
+/**
+ * The convolution family's WebAssembly text: `im2col_<t>` and `col2im_<t>` over one image, so a
+ * convolution's columns are built where the gemm reads them (in linear memory, one image at a
+ * time, in cache) instead of in a JavaScript array that is then copied in. Each gives the bits of
+ * its TypeScript loop (kernels/conv.ts): im2col only moves values, and col2im adds each column
+ * entry into its input position in the same order.
+ */
+import type { WasmDType } from '../../src/kernels/wasm/layout.js';
+import { add, get, i32, locals, mul, set, SIZE, VEC } from './text.js';
+
+/** The geometry parameters both kernels take after the image's channel count (see ConvGeometry). */
+const GEOMETRY = ['h', 'w', 'kh', 'kw', 'oh', 'ow', 'sh', 'sw', 'ph', 'pw', 'dh', 'dw'];
+
+/** `for (name = from; name < limit; name += step) body`, testing first (the limit may be ≤ from). */
+function forLoop(name: string, from: string, limit: string, step: string, body: string[]): string[] {
+  return [
+    set(name, from),
+    `(block $${name}_done`,
+    `  (loop $${name}_loop`,
+    `    (br_if $${name}_done (i32.ge_s ${get(name)} ${limit}))`,
+    ...body.map((line) => '    ' + line),
+    '    ' + set(name, add(get(name), step)),
+    `    (br $${name}_loop)))`,
+  ];
+}
+
+/**
+ * The loops both kernels share: for each kernel tap (ci, ky, kx) and output row oy, `row` with
+ * locals set: `line` the byte address of input element (iy, first) of channel ci (valid only when
+ * `inside`, iy within the input), `dst` the byte address of the tap's column run for this oy, and
+ * [lo, hi) the output columns whose taps read the input (the rest read padding), as insideLo and
+ * insideHi compute them in kernels/conv.ts.
+ */
+function overTaps(t: WasmDType, row: string[]): string[] {
+  const s = SIZE[t];
+  const lo = `(select ${i32(0)} (select ${get('ow')} (i32.div_u ${add(`(i32.sub ${i32(0)} ${get('first')})`, `(i32.sub ${get('sw')} ${i32(1)})`)} ${get('sw')}) ` +
+    `(i32.lt_u ${get('ow')} (i32.div_u ${add(`(i32.sub ${i32(0)} ${get('first')})`, `(i32.sub ${get('sw')} ${i32(1)})`)} ${get('sw')}))) (i32.ge_s ${get('first')} ${i32(0)}))`;
+  const span = `(i32.add (i32.div_u (i32.sub (i32.sub ${get('w')} ${i32(1)}) ${get('first')}) ${get('sw')}) ${i32(1)})`;
+  const hi = `(select ${i32(0)} (select ${get('ow')} ${span} (i32.lt_u ${get('ow')} ${span})) (i32.gt_s ${get('first')} (i32.sub ${get('w')} ${i32(1)})))`;
+  return [
+    set('dst', get('col')),
+    ...forLoop('ci', i32(0), get('c'), i32(1), [
+      ...forLoop('ky', i32(0), get('kh'), i32(1), [
+        ...forLoop('kx', i32(0), get('kw'), i32(1), [
+          set('first', `(i32.sub ${mul(get('kx'), get('dw'))} ${get('pw')})`),
+          set('lo', lo),
+          set('hi', hi),
+          set('hi', `(select ${get('lo')} ${get('hi')} (i32.lt_s ${get('hi')} ${get('lo')}))`),
+          ...forLoop('oy', i32(0), get('oh'), i32(1), [
+            set('iy', add(`(i32.sub ${mul(get('oy'), get('sh'))} ${get('ph')})`, mul(get('ky'), get('dh')))),
+            set('inside', `(i32.and (i32.ge_s ${get('iy')} ${i32(0)}) (i32.lt_s ${get('iy')} ${get('h')}))`),
+            set('line', add(get('x'), mul(add(mul(add(mul(get('ci'), get('h')), get('iy')), get('w')), get('first')), i32(s)))),
+            ...row,
+            set('dst', add(get('dst'), mul(get('ow'), i32(s)))),
+          ]),
+        ]),
+      ]),
+    ]),
+  ];
+}
+
+const header = (name: string, t: WasmDType, first: string, last: string): string =>
+  `(func (export "${name}_${t}") (param $${first} i32) (param $c i32) ${GEOMETRY.map((g) => `(param $${g} i32)`).join(' ')} (param $${last} i32)`;
+
+const LOCALS = locals('i32', ['ci', 'ky', 'kx', 'oy', 'ox', 'iy', 'inside', 'first', 'lo', 'hi', 'line', 'dst', 'whole']);
+
+/**
+ * The exported `im2col_<t>(x, c, h, w, kh, kw, oh, ow, sh, sw, ph, pw, dh, dw, col)`: one image
+ * x [c, h, w] (byte address) to its columns at `col`, one row of oh·ow values per kernel tap
+ * (ci, ky, kx) in that order: col[tap][oy·ow + ox] = x[ci, oy·sh − ph + ky·dh, ox·sw − pw + kx·dw],
+ * 0 in the padding. Unit-stride runs are copied a vector at a time.
+ */
+export function im2col(t: WasmDType): string[] {
+  const s = SIZE[t];
+  const lanes = 16 / s;
+  const zero = (from: string, to: string): string[] => forLoop('ox', from, to, i32(1), [`(${t}.store ${add(get('dst'), mul(get('ox'), i32(s)))} (${t}.const 0))`]);
+  const row = [
+    `(if ${get('inside')}`,
+    '  (then',
+    ...zero(i32(0), get('lo')).map((line) => '    ' + line),
+    `    (if (i32.eq ${get('sw')} ${i32(1)})`,
+    '      (then',
+    `        ${set('whole', `(i32.sub ${get('hi')} ${i32(lanes - 1)})`)}`,
+    ...forLoop('ox', get('lo'), get('whole'), i32(lanes), [
+      `(v128.store ${add(get('dst'), mul(get('ox'), i32(s)))} (v128.load ${add(get('line'), mul(get('ox'), i32(s)))}))`,
+    ]).map((line) => '        ' + line),
+    ...forLoop('ox', get('ox'), get('hi'), i32(1), [
+      `(${t}.store ${add(get('dst'), mul(get('ox'), i32(s)))} (${t}.load ${add(get('line'), mul(get('ox'), i32(s)))}))`,
+    ]).map((line) => '        ' + line),
+    '      )',
+    '      (else',
+    ...forLoop('ox', get('lo'), get('hi'), i32(1), [
+      `(${t}.store ${add(get('dst'), mul(get('ox'), i32(s)))} (${t}.load ${add(get('line'), mul(mul(get('ox'), get('sw')), i32(s)))}))`,
+    ]).map((line) => '        ' + line),
+    '      ))',
+    ...zero(get('hi'), get('ow')).map((line) => '    ' + line),
+    '  )',
+    '  (else',
+    ...zero(i32(0), get('ow')).map((line) => '    ' + line),
+    '  ))',
+  ];
+  return [header('im2col', t, 'x', 'col'), `  ${LOCALS}`, ...overTaps(t, row).map((line) => '  ' + line), ')'];
+}
+
+/**
+ * The exported `col2im_<t>(col, c, h, w, kh, kw, oh, ow, sh, sw, ph, pw, dh, dw, x)`: the adjoint
+ * of im2col_<t> for one image: zeroes x [c, h, w], then adds each column entry at `col` into the
+ * input position it reads, tap by tap in im2col's order (so each element's sum runs in the
+ * order of the TypeScript col2im). Unit-stride runs are added a vector at a time.
+ */
+export function col2im(t: WasmDType): string[] {
+  const s = SIZE[t];
+  const v = VEC[t];
+  const lanes = 16 / s;
+  const addAt = (xAt: string, colAt: string, vector: boolean): string =>
+    vector
+      ? `(v128.store ${xAt} (${v}.add (v128.load ${xAt}) (v128.load ${colAt})))`
+      : `(${t}.store ${xAt} (${t}.add (${t}.load ${xAt}) (${t}.load ${colAt})))`;
+  const colAt = add(get('dst'), mul(get('ox'), i32(s)));
+  const row = [
+    `(if ${get('inside')}`,
+    '  (then',
+    `    (if (i32.eq ${get('sw')} ${i32(1)})`,
+    '      (then',
+    `        ${set('whole', `(i32.sub ${get('hi')} ${i32(lanes - 1)})`)}`,
+    ...forLoop('ox', get('lo'), get('whole'), i32(lanes), [addAt(add(get('line'), mul(get('ox'), i32(s))), colAt, true)]).map((line) => '        ' + line),
+    ...forLoop('ox', get('ox'), get('hi'), i32(1), [addAt(add(get('line'), mul(get('ox'), i32(s))), colAt, false)]).map((line) => '        ' + line),
+    '      )',
+    '      (else',
+    ...forLoop('ox', get('lo'), get('hi'), i32(1), [addAt(add(get('line'), mul(mul(get('ox'), get('sw')), i32(s))), colAt, false)]).map((line) => '        ' + line),
+    '      ))))',
+  ];
+  return [
+    header('col2im', t, 'col', 'x'),
+    `  ${LOCALS}`,
+    `  (memory.fill ${get('x')} ${i32(0)} ${mul(mul(mul(get('c'), get('h')), get('w')), i32(s))})`,
+    ...overTaps(t, row).map((line) => '  ' + line),
+    ')',
+  ];
+}

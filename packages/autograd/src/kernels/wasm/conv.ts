@@ -1,0 +1,92 @@
+import type { FloatArray } from '../../dtype.js';
+import type { ConvGeometry } from '../conv.js';
+import { product } from './gemm.js';
+import { BINARY_OPS } from './layout.js';
+import { copyIn, copyOut, float64Out, scratchRegion, staged } from './memory.js';
+
+/**
+ * The three products of a convolution (forward, adjoint in the input, adjoint in the weight) in
+ * WebAssembly, one image at a time: the image's im2col columns are built in linear memory
+ * (im2col_<t>, in cache) and read there by the gemm, whose result lands straight in the image's
+ * NCHW block, so neither the batch's columns nor a channel-major copy of the output ever exist.
+ * What crosses into WebAssembly memory is the operands and the result, once. Each returns
+ * false, having done nothing, where WebAssembly SIMD is missing or the operands do not fit its
+ * memory (the caller then runs the TypeScript path).
+ */
+
+const ADD = BINARY_OPS.indexOf('add');
+
+/** The geometry as the kernels take it, after the channel count. */
+const geometryArgs = (g: ConvGeometry): number[] => [g.h, g.w, g.kh, g.kw, g.oh, g.ow, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw];
+
+/**
+ * y = conv(x, w) + bias: x [n, groups·cg, h, w], w [groups·og, cg, kh, kw], y [n, groups·og, oh, ow];
+ * per image and group, y's block = w's rows · the image's columns, then bias[channel] on each plane.
+ * Each element gets the arithmetic of the whole-batch gemm: its own sum over the taps, plus the bias.
+ */
+export function convForwardWasm(x: FloatArray, w: FloatArray, bias: FloatArray | null, n: number, groups: number, cg: number, og: number, g: ConvGeometry, y: FloatArray): boolean {
+  const f32 = y instanceof Float32Array, size = f32 ? 4 : 8;
+  const c = groups * cg, o = groups * og, plane = g.h * g.w, p = g.oh * g.ow, ck = cg * g.kh * g.kw;
+  const regions = [copyIn(x, n * c * plane), copyIn(w, o * ck), copyIn(bias, bias === null ? 0 : o), copyOut(y, n * o * p), scratchRegion(groups * ck * p), float64Out(null, 8)];
+  const shape = { transA: false, transB: false, m: og, n: p, k: ck };
+  const geometry = geometryArgs(g);
+  return staged(f32, regions, (kernels, at, all) => {
+    const [xAt, wAt, biasAt, yAt, colAt, slot] = at as [number, number, number, number, number, number];
+    for (let b = 0; b < n; b++) {
+      kernels.im2col(xAt + b * c * plane * size, c, ...geometry, colAt);
+      const yb = yAt + b * o * p * size;
+      for (let gi = 0; gi < groups; gi++) {
+        product(shape, f32, wAt + gi * og * ck * size, colAt + gi * ck * p * size, yb + gi * og * p * size, all, kernels);
+      }
+      // One bias value per row (channel) of the image's [o, p] block.
+      if (bias !== null) kernels.binary(ADD, yb, 1, p * size, biasAt, 0, size, yb, p, o, slot);
+    }
+  });
+}
+
+/**
+ * The adjoint of convForwardWasm in its input (a transposed convolution): x = col2im(wᵀ·u) + bias
+ * per image, u [n, groups·og, oh, ow], w as there, x [n, groups·cg, h, w], bias [groups·cg].
+ */
+export function convAdjointWasm(u: FloatArray, w: FloatArray, bias: FloatArray | null, n: number, groups: number, cg: number, og: number, g: ConvGeometry, x: FloatArray): boolean {
+  const f32 = x instanceof Float32Array, size = f32 ? 4 : 8;
+  const c = groups * cg, o = groups * og, plane = g.h * g.w, p = g.oh * g.ow, ck = cg * g.kh * g.kw;
+  const regions = [copyIn(u, n * o * p), copyIn(w, o * ck), copyIn(bias, bias === null ? 0 : c), copyOut(x, n * c * plane), scratchRegion(groups * ck * p), float64Out(null, 8)];
+  const shape = { transA: true, transB: false, m: ck, n: p, k: og };
+  const geometry = geometryArgs(g);
+  return staged(f32, regions, (kernels, at, all) => {
+    const [uAt, wAt, biasAt, xAt, colAt, slot] = at as [number, number, number, number, number, number];
+    for (let b = 0; b < n; b++) {
+      const ub = uAt + b * o * p * size, xb = xAt + b * c * plane * size;
+      for (let gi = 0; gi < groups; gi++) {
+        product(shape, f32, wAt + gi * og * ck * size, ub + gi * og * p * size, colAt + gi * ck * p * size, all, kernels);
+      }
+      kernels.col2im(colAt, c, ...geometry, xb);
+      if (bias !== null) kernels.binary(ADD, xb, 1, plane * size, biasAt, 0, size, xb, plane, c, slot);
+    }
+  });
+}
+
+/**
+ * The adjoint of convForwardWasm in its weight: dw [groups·og, cg, kh, kw] = Σ over images of the
+ * image's u block · its columnsᵀ, x and u as there. Each image's product lands in a temporary
+ * added into dw, so the sum over the batch runs image by image.
+ */
+export function convWeightGradWasm(x: FloatArray, u: FloatArray, n: number, groups: number, cg: number, og: number, g: ConvGeometry, dw: FloatArray): boolean {
+  const f32 = dw instanceof Float32Array, size = f32 ? 4 : 8;
+  const c = groups * cg, o = groups * og, plane = g.h * g.w, p = g.oh * g.ow, ck = cg * g.kh * g.kw;
+  const regions = [copyIn(x, n * c * plane), copyIn(u, n * o * p), copyOut(dw, o * ck), scratchRegion(groups * ck * p), scratchRegion(o * ck), float64Out(null, 8)];
+  const shape = { transA: false, transB: true, m: og, n: ck, k: p };
+  const geometry = geometryArgs(g);
+  return staged(f32, regions, (kernels, at, all) => {
+    const [xAt, uAt, dwAt, colAt, partAt, slot] = at as [number, number, number, number, number, number];
+    for (let b = 0; b < n; b++) {
+      kernels.im2col(xAt + b * c * plane * size, c, ...geometry, colAt);
+      const into = b === 0 ? dwAt : partAt;
+      for (let gi = 0; gi < groups; gi++) {
+        product(shape, f32, uAt + (b * o + gi * og) * p * size, colAt + gi * ck * p * size, into + gi * og * ck * size, all, kernels);
+      }
+      if (b > 0) kernels.binary(ADD, dwAt, 1, 0, partAt, 1, 0, dwAt, o * ck, 1, slot);
+    }
+  });
+}
