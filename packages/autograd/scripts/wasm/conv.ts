@@ -1,9 +1,10 @@
 /**
  * The convolution family's WebAssembly text: `im2col_<t>` and `col2im_<t>` over one image, so a
  * convolution's columns are built where the gemm reads them (in linear memory, one image at a
- * time, in cache) instead of in a JavaScript array that is then copied in. Each gives the bits of
- * its TypeScript loop (kernels/conv.ts): im2col only moves values, and col2im adds each column
- * entry into its input position in the same order.
+ * time, in cache) instead of in a JavaScript array that is then copied in, and max pooling's
+ * `max_pool_<t>`. Each gives the bits of its TypeScript loop (kernels/conv.ts, kernels/pool.ts):
+ * im2col and max pooling only move values, and col2im adds each column entry into its input
+ * position in the same order.
  */
 import type { WasmDType } from '../../src/kernels/wasm/layout.js';
 import { add, get, i32, locals, mul, set, SIZE, VEC } from './text.js';
@@ -135,6 +136,49 @@ export function col2im(t: WasmDType): string[] {
     `  ${LOCALS}`,
     `  (memory.fill ${get('x')} ${i32(0)} ${mul(mul(mul(get('c'), get('h')), get('w')), i32(s))})`,
     ...overTaps(t, row).map((line) => '  ' + line),
+    ')',
+  ];
+}
+
+/**
+ * The exported `max_pool_<t>(x, planes, h, w, kh, kw, sh, sw, oh, ow, out, argmax)`: for each of
+ * `planes` planes h×w at x, the largest element of each kh×kw window at stride sh×sw (no padding
+ * or dilation; a window past the bottom or right edge is clipped to the input) into `out`, and its
+ * index within its plane into `argmax` (i32). NaN wins and ends the search; among equal maxima the
+ * first in row-major order wins: windowMaxDense's rule (kernels/pool.ts), without branches on the
+ * data (a tap replaces the best when the best is not NaN and the tap is not ≤ it).
+ */
+export function maxPool(t: WasmDType): string[] {
+  const s = SIZE[t];
+  const tap = [
+    set('k', add(mul(get('y'), get('w')), get('xx'))),
+    set('v', `(${t}.load ${add(get('src'), mul(get('k'), i32(s)))})`),
+    set('m', `(i32.and (${t}.eq ${get('best')} ${get('best')}) (i32.eqz (${t}.le ${get('v')} ${get('best')})))`),
+    set('best', `(select ${get('v')} ${get('best')} ${get('m')})`),
+    set('at', `(select ${get('k')} ${get('at')} ${get('m')})`),
+  ];
+  const window = [
+    set('x0', mul(get('ox'), get('sw'))),
+    set('x1', `(select ${get('w')} ${add(get('x0'), get('kw'))} (i32.lt_u ${get('w')} ${add(get('x0'), get('kw'))}))`),
+    set('at', add(mul(get('y0'), get('w')), get('x0'))),
+    set('best', `(${t}.load ${add(get('src'), mul(get('at'), i32(s)))})`),
+    ...forLoop('y', get('y0'), get('y1'), i32(1), forLoop('xx', get('x0'), get('x1'), i32(1), tap)),
+    `(${t}.store ${get('out')} ${get('best')})`,
+    `(i32.store ${get('argmax')} ${get('at')})`,
+    set('out', add(get('out'), i32(s))),
+    set('argmax', add(get('argmax'), i32(4))),
+  ];
+  return [
+    `(func (export "max_pool_${t}") (param $x i32) (param $planes i32) (param $h i32) (param $w i32) (param $kh i32) (param $kw i32) (param $sh i32) (param $sw i32) (param $oh i32) (param $ow i32) (param $out i32) (param $argmax i32)`,
+    `  ${locals('i32', ['p', 'src', 'oy', 'ox', 'y0', 'y1', 'x0', 'x1', 'y', 'xx', 'k', 'at', 'm'])} (local $best ${t}) (local $v ${t})`,
+    ...forLoop('p', i32(0), get('planes'), i32(1), [
+      set('src', add(get('x'), mul(mul(mul(get('p'), get('h')), get('w')), i32(s)))),
+      ...forLoop('oy', i32(0), get('oh'), i32(1), [
+        set('y0', mul(get('oy'), get('sh'))),
+        set('y1', `(select ${get('h')} ${add(get('y0'), get('kh'))} (i32.lt_u ${get('h')} ${add(get('y0'), get('kh'))}))`),
+        ...forLoop('ox', i32(0), get('ow'), i32(1), window),
+      ]),
+    ]).map((line) => '  ' + line),
     ')',
   ];
 }

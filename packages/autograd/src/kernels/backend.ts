@@ -65,6 +65,8 @@ export const WASM_THRESHOLDS = {
    * positions): past a small gemm's size, the columns built in WebAssembly memory save a copy.
    */
   conv: { min: 512 },
+  /** Output elements of a dense max pooling: its loop branches on the data in TypeScript, not in WebAssembly. */
+  maxPool: { min: 256 },
   /** Two divisions and a square root per element: the vector loop pays early. */
   adam: { min: 256 },
   axpy: { min: 1024 },

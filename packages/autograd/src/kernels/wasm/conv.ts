@@ -90,3 +90,18 @@ export function convWeightGradWasm(x: FloatArray, u: FloatArray, n: number, grou
     }
   });
 }
+
+/**
+ * Dense max pooling (windowMaxDense's contract: kh×kw windows at stride sh×sw, no padding, clipped
+ * at the edges) over `planes` planes h×w: each window's maximum into `out` and its index within
+ * its plane into `argmax`, which the kernel writes as i32 in a temporary read back as such.
+ */
+export function maxPoolWasm(x: FloatArray, planes: number, h: number, w: number, kh: number, kw: number, sh: number, sw: number, oh: number, ow: number, out: FloatArray, argmax: Int32Array): boolean {
+  const f32 = out instanceof Float32Array;
+  const count = planes * oh * ow;
+  const regions = [copyIn(x, planes * h * w), copyOut(out, count), scratchRegion(f32 ? count : Math.ceil(count / 2))];
+  return staged(f32, regions, (kernels, at, all) => {
+    kernels.maxPool(at[0]!, planes, h, w, kh, kw, sh, sw, oh, ow, at[1]!, at[2]!);
+    argmax.set(new Int32Array(all.memory.buffer, at[2]!, count));
+  });
+}
