@@ -5,7 +5,7 @@ import { wasmAvailable } from '../src/kernels/wasm/module.js';
 import { withBackend } from './helpers/backend.js';
 
 /** A dense pooling geometry (kernel within the input, ceil mode's clipped last window allowed) and its values. */
-const poolCase = fc
+const geometry = fc
   .record({
     planes: fc.integer({ min: 1, max: 4 }),
     kh: fc.integer({ min: 1, max: 3 }),
@@ -19,7 +19,11 @@ const poolCase = fc
     // Few distinct values, so ties are common; some NaN.
     pool: fc.array(fc.oneof(fc.integer({ min: -2, max: 2 }), fc.constant(Number.NaN)), { minLength: 1, maxLength: 6 }),
     seed: fc.integer({ min: 1, max: 1 << 30 }),
-  })
+  });
+
+/** Any of these geometries, or (half the time) the common 2×2 window at stride 2 over wider planes. */
+const poolCase = fc
+  .oneof(geometry, geometry.map((r) => ({ ...r, kh: 2, kw: 2, sh: 2, sw: 2, extraW: r.extraW * 3 + r.extraH })))
   .map((r) => {
     const h = r.kh + r.extraH, w = r.kw + r.extraW;
     // Ceil mode keeps a last window only if it starts inside the input, as PyTorch.

@@ -170,15 +170,72 @@ export function maxPool(t: WasmDType): string[] {
   ];
   return [
     `(func (export "max_pool_${t}") (param $x i32) (param $planes i32) (param $h i32) (param $w i32) (param $kh i32) (param $kw i32) (param $sh i32) (param $sw i32) (param $oh i32) (param $ow i32) (param $out i32) (param $argmax i32)`,
-    `  ${locals('i32', ['p', 'src', 'oy', 'ox', 'y0', 'y1', 'x0', 'x1', 'y', 'xx', 'k', 'at', 'm'])} (local $best ${t}) (local $v ${t})`,
+    `  ${locals('i32', ['p', 'src', 'oy', 'ox', 'y0', 'y1', 'x0', 'x1', 'y', 'xx', 'k', 'at', 'm', 'r0'])} (local $best ${t}) (local $v ${t})`,
+    ...(t === 'f32' ? [`  ${locals('v128', ['q0', 'q1', 'vb', 'vat', 'vm', 'va', 'vv', 'vi'])}`] : []),
     ...forLoop('p', i32(0), get('planes'), i32(1), [
       set('src', add(get('x'), mul(mul(mul(get('p'), get('h')), get('w')), i32(s)))),
       ...forLoop('oy', i32(0), get('oh'), i32(1), [
         set('y0', mul(get('oy'), get('sh'))),
         set('y1', `(select ${get('h')} ${add(get('y0'), get('kh'))} (i32.lt_u ${get('h')} ${add(get('y0'), get('kh'))}))`),
-        ...forLoop('ox', i32(0), get('ow'), i32(1), window),
+        set('ox', i32(0)),
+        ...(t === 'f32' ? pairs2x2() : []),
+        ...forLoop('ox', get('ox'), get('ow'), i32(1), window),
       ]),
     ]).map((line) => '  ' + line),
     ')',
+  ];
+}
+
+/**
+ * max_pool_f32's vector path for the common 2×2 window at stride 2, four windows of an output row
+ * at a time while their two input rows and eight columns are inside the input (the rest, and
+ * every other geometry, take the scalar loop): even and odd lanes of each input row are the
+ * windows' left and right taps, taken in row-major order with the scalar rule as lane masks.
+ */
+function pairs2x2(): string[] {
+  const even = '0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27';
+  const odd = '4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31';
+  const taps: [string, string, string][] = [
+    [even, get('r0'), i32(0)],
+    [odd, get('r0'), i32(1)],
+    [even, add(get('r0'), mul(get('w'), i32(4))), get('w')],
+    [odd, add(get('r0'), mul(get('w'), i32(4))), add(get('w'), i32(1))],
+  ];
+  const body: string[] = [
+    // Index of each window's first tap: (y0·w + 2·ox) + 0, 2, 4, 6.
+    set('vi', `(i32x4.add (i32x4.splat ${add(mul(get('y0'), get('w')), mul(get('ox'), i32(2)))}) (v128.const i32x4 0 2 4 6))`),
+  ];
+  taps.forEach(([lanes, row, offset], i) => {
+    const at = add(row, mul(get('ox'), i32(8)));
+    body.push(
+      set('q0', `(v128.load ${at})`),
+      set('q1', `(v128.load offset=16 ${at})`),
+      set('va', `(i8x16.shuffle ${lanes} ${get('q0')} ${get('q1')})`),
+      ...(i === 0
+        ? [set('vb', get('va')), set('vat', get('vi'))]
+        : [
+            set('vm', `(v128.andnot (f32x4.eq ${get('vb')} ${get('vb')}) (f32x4.le ${get('va')} ${get('vb')}))`),
+            set('vb', `(v128.bitselect ${get('va')} ${get('vb')} ${get('vm')})`),
+            set('vat', `(v128.bitselect (i32x4.add ${get('vi')} (i32x4.splat ${offset})) ${get('vat')} ${get('vm')})`),
+          ]),
+    );
+  });
+  body.push(
+    `(v128.store ${get('out')} ${get('vb')})`,
+    `(v128.store ${get('argmax')} ${get('vat')})`,
+    set('out', add(get('out'), i32(16))),
+    set('argmax', add(get('argmax'), i32(16))),
+    set('ox', add(get('ox'), i32(4))),
+  );
+  const fits = `(i32.and (i32.le_s ${add(get('ox'), i32(4))} ${get('ow')}) (i32.le_s ${add(mul(get('ox'), i32(2)), i32(8))} ${get('w')}))`;
+  return [
+    `(if (i32.and (i32.and (i32.eq ${get('kh')} ${i32(2)}) (i32.eq ${get('kw')} ${i32(2)})) (i32.and (i32.and (i32.eq ${get('sh')} ${i32(2)}) (i32.eq ${get('sw')} ${i32(2)})) (i32.le_s ${add(get('y0'), i32(2))} ${get('h')})))`,
+    '  (then',
+    `    ${set('r0', add(get('src'), mul(mul(get('y0'), get('w')), i32(4))))}`,
+    '    (block $pairs_done',
+    '      (loop $pairs',
+    `        (br_if $pairs_done (i32.eqz ${fits}))`,
+    ...body.map((line) => '        ' + line),
+    '        (br $pairs)))))',
   ];
 }
