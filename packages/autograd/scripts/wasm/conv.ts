@@ -69,38 +69,83 @@ const LOCALS = locals('i32', ['ci', 'ky', 'kx', 'oy', 'ox', 'iy', 'inside', 'fir
  * The exported `im2col_<t>(x, c, h, w, kh, kw, oh, ow, sh, sw, ph, pw, dh, dw, col)`: one image
  * x [c, h, w] (byte address) to its columns at `col`, one row of oh·ow values per kernel tap
  * (ci, ky, kx) in that order: col[tap][oy·ow + ox] = x[ci, oy·sh − ph + ky·dh, ox·sw − pw + kx·dw],
- * 0 in the padding. Unit-stride runs are copied a vector at a time.
+ * 0 in the padding. Runs are written a whole vector at a time, so a run may write up to a vector
+ * past its end (rewritten by the runs after it) and read up to a vector past its input: the
+ * caller leaves 16 bytes free after the columns, and memory after x.
  */
 export function im2col(t: WasmDType): string[] {
   const s = SIZE[t];
   const lanes = 16 / s;
-  const zero = (from: string, to: string): string[] => forLoop('ox', from, to, i32(1), [`(${t}.store ${add(get('dst'), mul(get('ox'), i32(s)))} (${t}.const 0))`]);
-  const row = [
-    `(if ${get('inside')}`,
+  const zeroVector = `(v128.const i32x4 0 0 0 0)`;
+  // `count` elements from `at` set to 0, a vector at a time.
+  const zeroRun = (at: string, count: string): string[] => [
+    set('q', at),
+    set('end', add(at, mul(count, i32(s)))),
+    ...forLoop('q', get('q'), get('end'), i32(16), [`(v128.store ${get('q')} ${zeroVector})`]),
+  ];
+  // Copies [lo, hi) of the row at `src` (stride 1) to `row`, a vector at a time past hi.
+  const copyRun = forLoop('ox', get('lo'), get('hi'), i32(lanes), [
+    `(v128.store ${add(get('row'), mul(get('ox'), i32(s)))} (v128.load ${add(get('src'), mul(get('ox'), i32(s)))}))`,
+  ]);
+  const scalarZero = (from: string, to: string): string[] => forLoop('ox', from, to, i32(1), [`(${t}.store ${add(get('row'), mul(get('ox'), i32(s)))} (${t}.const 0))`]);
+  const insideRow = [
+    `(if ${get('full')}`,
     '  (then',
-    ...zero(i32(0), get('lo')).map((line) => '    ' + line),
+    ...copyRun.map((line) => '    ' + line),
+    '  )',
+    '  (else',
+    ...scalarZero(i32(0), get('lo')).map((line) => '    ' + line),
     `    (if (i32.eq ${get('sw')} ${i32(1)})`,
     '      (then',
-    `        ${set('whole', `(i32.sub ${get('hi')} ${i32(lanes - 1)})`)}`,
-    ...forLoop('ox', get('lo'), get('whole'), i32(lanes), [
-      `(v128.store ${add(get('dst'), mul(get('ox'), i32(s)))} (v128.load ${add(get('line'), mul(get('ox'), i32(s)))}))`,
-    ]).map((line) => '        ' + line),
-    ...forLoop('ox', get('ox'), get('hi'), i32(1), [
-      `(${t}.store ${add(get('dst'), mul(get('ox'), i32(s)))} (${t}.load ${add(get('line'), mul(get('ox'), i32(s)))}))`,
-    ]).map((line) => '        ' + line),
+    ...copyRun.map((line) => '        ' + line),
     '      )',
     '      (else',
     ...forLoop('ox', get('lo'), get('hi'), i32(1), [
-      `(${t}.store ${add(get('dst'), mul(get('ox'), i32(s)))} (${t}.load ${add(get('line'), mul(mul(get('ox'), get('sw')), i32(s)))}))`,
+      `(${t}.store ${add(get('row'), mul(get('ox'), i32(s)))} (${t}.load ${add(get('src'), mul(mul(get('ox'), get('sw')), i32(s)))}))`,
     ]).map((line) => '        ' + line),
     '      ))',
-    ...zero(get('hi'), get('ow')).map((line) => '    ' + line),
-    '  )',
-    '  (else',
-    ...zero(i32(0), get('ow')).map((line) => '    ' + line),
+    ...scalarZero(get('hi'), get('ow')).map((line) => '    ' + line),
     '  ))',
+    set('src', add(get('src'), mul(mul(get('sh'), get('w')), i32(s)))),
+    set('row', add(get('row'), mul(get('ow'), i32(s)))),
   ];
-  return [header('im2col', t, 'x', 'col'), `  ${LOCALS}`, ...overTaps(t, row).map((line) => '  ' + line), ')'];
+  const rowBytes = mul(get('ow'), i32(s));
+  const lo = `(select ${i32(0)} (select ${get('ow')} (i32.div_u ${add(`(i32.sub ${i32(0)} ${get('first')})`, `(i32.sub ${get('sw')} ${i32(1)})`)} ${get('sw')}) ` +
+    `(i32.lt_u ${get('ow')} (i32.div_u ${add(`(i32.sub ${i32(0)} ${get('first')})`, `(i32.sub ${get('sw')} ${i32(1)})`)} ${get('sw')}))) (i32.ge_s ${get('first')} ${i32(0)}))`;
+  const span = `(i32.add (i32.div_u (i32.sub (i32.sub ${get('w')} ${i32(1)}) ${get('first')}) ${get('sw')}) ${i32(1)})`;
+  const hi = `(select ${i32(0)} (select ${get('ow')} ${span} (i32.lt_u ${get('ow')} ${span})) (i32.gt_s ${get('first')} (i32.sub ${get('w')} ${i32(1)})))`;
+  // The output rows [oyLo, oyHi) whose input row iy = oy·sh + base is inside [0, h).
+  const ceilDiv = (num: string): string => `(i32.div_u (i32.add ${num} (i32.sub ${get('sh')} ${i32(1)})) ${get('sh')})`;
+  const minOh = (v: string): string => `(select ${get('oh')} ${v} (i32.lt_u ${get('oh')} ${v}))`;
+  return [
+    header('im2col', t, 'x', 'col'),
+    `  ${locals('i32', ['ci', 'ky', 'kx', 'ox', 'base', 'oyLo', 'oyHi', 'r', 'first', 'lo', 'hi', 'full', 'src', 'row', 'dst', 'q', 'end'])}`,
+    ...[
+      set('dst', get('col')),
+      ...forLoop('ci', i32(0), get('c'), i32(1), [
+        ...forLoop('ky', i32(0), get('kh'), i32(1), [
+          set('base', `(i32.sub ${mul(get('ky'), get('dh'))} ${get('ph')})`),
+          set('oyLo', `(select ${i32(0)} ${minOh(ceilDiv(`(i32.sub ${i32(0)} ${get('base')})`))} (i32.ge_s ${get('base')} ${i32(0)}))`),
+          set('oyHi', `(select ${i32(0)} ${minOh(ceilDiv(`(i32.sub ${get('h')} ${get('base')})`))} (i32.le_s (i32.sub ${get('h')} ${get('base')}) ${i32(0)}))`),
+          set('oyHi', `(select ${get('oyLo')} ${get('oyHi')} (i32.lt_s ${get('oyHi')} ${get('oyLo')}))`),
+          ...forLoop('kx', i32(0), get('kw'), i32(1), [
+            set('first', `(i32.sub ${mul(get('kx'), get('dw'))} ${get('pw')})`),
+            set('lo', lo),
+            set('hi', hi),
+            set('hi', `(select ${get('lo')} ${get('hi')} (i32.lt_s ${get('hi')} ${get('lo')}))`),
+            set('full', `(i32.and (i32.eq ${get('sw')} ${i32(1)}) (i32.and (i32.eqz ${get('lo')}) (i32.eq ${get('hi')} ${get('ow')})))`),
+            ...zeroRun(get('dst'), mul(get('oyLo'), get('ow'))),
+            set('row', add(get('dst'), mul(get('oyLo'), rowBytes))),
+            set('src', add(get('x'), mul(add(mul(add(mul(get('ci'), get('h')), add(mul(get('oyLo'), get('sh')), get('base'))), get('w')), get('first')), i32(s)))),
+            ...forLoop('r', get('oyLo'), get('oyHi'), i32(1), insideRow),
+            ...zeroRun(get('row'), mul(`(i32.sub ${get('oh')} ${get('oyHi')})`, get('ow'))),
+            set('dst', add(get('dst'), mul(mul(get('oh'), get('ow')), i32(s)))),
+          ]),
+        ]),
+      ]),
+    ].map((line) => '  ' + line),
+    ')',
+  ];
 }
 
 /**

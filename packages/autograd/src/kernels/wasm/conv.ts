@@ -16,6 +16,13 @@ import { copyIn, copyOut, float64Out, scratchRegion, staged } from './memory.js'
 
 const ADD = BINARY_OPS.indexOf('add');
 
+/**
+ * Elements left free after each column buffer: im2col_<t> writes whole vectors, up to 16 bytes
+ * past the columns, which must not reach the other buffer (the helper may be reading it). Each
+ * buffer is followed by other regions, so its reads past the input stay inside the memory.
+ */
+const COLUMNS_PAD = 16;
+
 /** The geometry as the kernels take it, after the channel count. */
 const geometryArgs = (g: ConvGeometry): number[] => [g.h, g.w, g.kh, g.kw, g.oh, g.ow, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw];
 
@@ -28,7 +35,7 @@ const geometryArgs = (g: ConvGeometry): number[] => [g.h, g.w, g.kh, g.kw, g.oh,
  */
 export function convForwardWasm(x: FloatArray, w: FloatArray, bias: FloatArray | null, n: number, groups: number, cg: number, og: number, g: ConvGeometry, y: FloatArray): boolean {
   const f32 = y instanceof Float32Array, size = f32 ? 4 : 8;
-  const c = groups * cg, o = groups * og, plane = g.h * g.w, p = g.oh * g.ow, ck = cg * g.kh * g.kw, cols = groups * ck * p;
+  const c = groups * cg, o = groups * og, plane = g.h * g.w, p = g.oh * g.ow, ck = cg * g.kh * g.kw, cols = groups * ck * p + COLUMNS_PAD;
   const regions = [copyIn(x, n * c * plane), copyIn(w, o * ck), copyIn(bias, bias === null ? 0 : o), copyOut(y, n * o * p), scratchRegion(2 * cols), float64Out(null, 8)];
   const shape = { transA: false, transB: false, m: og, n: p, k: ck };
   const geometry = geometryArgs(g);
@@ -89,7 +96,7 @@ export function convAdjointWasm(u: FloatArray, w: FloatArray, bias: FloatArray |
  */
 export function convWeightGradWasm(x: FloatArray, u: FloatArray, n: number, groups: number, cg: number, og: number, g: ConvGeometry, dw: FloatArray): boolean {
   const f32 = dw instanceof Float32Array, size = f32 ? 4 : 8;
-  const c = groups * cg, o = groups * og, plane = g.h * g.w, p = g.oh * g.ow, ck = cg * g.kh * g.kw, cols = groups * ck * p;
+  const c = groups * cg, o = groups * og, plane = g.h * g.w, p = g.oh * g.ow, ck = cg * g.kh * g.kw, cols = groups * ck * p + COLUMNS_PAD;
   const regions = [copyIn(x, n * c * plane), copyIn(u, n * o * p), copyOut(dw, o * ck), scratchRegion(2 * cols), scratchRegion(o * ck), float64Out(null, 8)];
   const shape = { transA: false, transB: true, m: og, n: ck, k: p };
   const geometry = geometryArgs(g);

@@ -40,7 +40,8 @@ export interface DtypeKernels {
   ) => void;
   /**
    * One image x [c, h, w] at byte address `x` to its im2col columns [c·kh·kw, oh·ow] at `col`;
-   * the geometry in ConvGeometry's order (h, w, kh, kw, oh, ow, sh, sw, ph, pw, dh, dw).
+   * the geometry in ConvGeometry's order (h, w, kh, kw, oh, ow, sh, sw, ph, pw, dh, dw). Writes
+   * up to 16 bytes past the columns and reads up to 16 bytes past x.
    */
   readonly im2col: (x: number, c: number, ...geometryThenCol: number[]) => void;
   /** The adjoint of im2col for one image: zeroes x [c, h, w], then adds the columns at `col` into it (arguments mirrored). */
