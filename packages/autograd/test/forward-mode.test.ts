@@ -106,7 +106,11 @@ describe('linear along its weights (output and tangent made in one pass)', () =>
         const reference = jvpByDoubleVjp(f, primals, tans.map((t, i) => (on[i] ? t : zero(t))));
         assertClose(withBackend('wasm', () => run(primals)).tangent, reference, dtype === 'float32' ? 1e-4 : 1e-10, dtype === 'float32' ? 1e-4 : 1e-10);
       }),
-      { numRuns: 60 },
+      {
+        numRuns: 60,
+        // Sizes whose x and x·Wᵀ fill whole cache lines, where x's and its tangent's products with W are made as one.
+        examples: (['x', 'xb', 'xwb'] as const).flatMap((tangents) => (['float32', 'float64'] as const).map((dtype) => [{ rows: 8, inF: 16, outF: 8, tangents, withBias: true, relu: true, dtype, seed: 11 }])),
+      },
     );
   });
 
