@@ -81,6 +81,7 @@ describe('linear along its weights (output and tangent made in one pass)', () =>
       dtype: fc.constantFrom('float32', 'float64'),
       seed: fc.noShrink(fc.integer({ min: 0, max: 1e6 })),
     });
+    type Case = typeof cases extends fc.Arbitrary<infer C> ? C : never;
     fc.assert(
       fc.property(cases, ({ rows, inF, outF, tangents, withBias, relu, dtype, seed }) => {
         const make = (shape: number[], k: number): Tensor => seededTensor(shape, seed + k, { dtype, requiresGrad: false }) as Tensor;
@@ -109,7 +110,8 @@ describe('linear along its weights (output and tangent made in one pass)', () =>
       {
         numRuns: 60,
         // Sizes whose x and x·Wᵀ fill whole cache lines, where x's and its tangent's products with W are made as one.
-        examples: (['x', 'xb', 'xwb'] as const).flatMap((tangents) => (['float32', 'float64'] as const).map((dtype) => [{ rows: 8, inF: 16, outF: 8, tangents, withBias: true, relu: true, dtype, seed: 11 }])),
+        examples: (['x', 'xb', 'xwb'] as const).flatMap((tangents) =>
+          (['float32', 'float64'] as const).map((dtype): [Case] => [{ rows: 8, inF: 16, outF: 8, tangents, withBias: true, relu: true, dtype, seed: 11 }])),
       },
     );
   });
