@@ -3,8 +3,10 @@ import { isFloatDType } from '../dtype.js';
 import { broadcastStrides, collapseDims } from '../kernels/binary.js';
 import { BINARY_EXPRESSIONS, EXPRESSION_HELPERS, helpersOf, UNARY_EXPRESSIONS } from '../kernels/expressions.js';
 import { erf } from '../kernels/special.js';
-import { shapesEqual, type Shape } from '../shape.js';
+import { wantsWasm } from '../kernels/backend.js';
+import { shapesEqual, sizeOf, type Shape } from '../shape.js';
 import { isLiteral, typeText, type Atom, type Elementwise, type Equation, type Program, type Var } from './program.js';
+import { wasmLoop } from './wasm-loop.js';
 
 /**
  * Elementwise fusion: maximal groups of elementwise equations of one shape and float dtype
@@ -280,7 +282,12 @@ export function groupSource(group: FusedGroup): string {
   return [`'use strict';`, ...decls, 'return function fused(ins, outs) {', ...lines, ...hoisted, 'let k = 0;', loop, '};'].join('\n');
 }
 
-/** The group's loop, or null where code generation is unavailable (the group then runs unfused). */
+/**
+ * The group's loop, or null where code generation is unavailable (the group then runs unfused).
+ * A float32 group of the ops a WebAssembly function computes in native float32 (wasm-loop.ts)
+ * runs that function at each call where the kernel backend takes WebAssembly for its size
+ * (never under 'js'), and the JavaScript loop otherwise: the same bits either way.
+ */
 export function compileGroup(group: FusedGroup): FusedLoop | null {
   if (!codegenAvailable()) return null;
   const source = groupSource(group);
@@ -293,5 +300,11 @@ export function compileGroup(group: FusedGroup): FusedLoop | null {
     }
     compiled.set(source, loop);
   }
-  return loop;
+  const wasm = wasmLoop(group);
+  if (wasm === null) return loop;
+  const js = loop;
+  const n = sizeOf(group.shape);
+  return (ins, outs) => {
+    if (!(wantsWasm('fused', n) && wasm.run(ins, outs))) js(ins, outs);
+  };
 }

@@ -72,6 +72,11 @@ export const WASM_THRESHOLDS = {
    */
   outer: { min: 1024 },
   unary: { min: 1024, maxBytes: 4 << 20 },
+  /**
+   * Elements of a fused float32 group run as a generated WebAssembly function (jit): it works a
+   * chunk at a time in cache, so no size is too large.
+   */
+  fused: { min: 1024 },
   /** Sums over an axis that is not the last. */
   columnSums: { min: 1024, maxBytes: 4 << 20 },
 } as const satisfies Record<string, { readonly min: number; readonly maxBytes?: number }>;
