@@ -112,7 +112,7 @@ describe('generated WebAssembly loops', () => {
           const size = g.shape.reduce((p, d) => p * d, 1);
           const viaWasm = g.outputs.map(() => new Float32Array(size));
           const viaJs = g.outputs.map(() => new Float32Array(size));
-          expect(wasm!.run(ins, viaWasm)).toBe(true);
+          wasm!.run(ins, viaWasm);
           setKernelBackend('js');
           compileGroup(g)!(ins, viaJs);
           setKernelBackend(initial);

@@ -305,6 +305,7 @@ export function compileGroup(group: FusedGroup): FusedLoop | null {
   const js = loop;
   const n = sizeOf(group.shape);
   return (ins, outs) => {
-    if (!(wantsWasm('fused', n) && wasm.run(ins, outs))) js(ins, outs);
+    if (wantsWasm('fused', n)) wasm.run(ins, outs);
+    else js(ins, outs);
   };
 }

@@ -1,6 +1,6 @@
 /**
  * A tiny WebAssembly binary encoder for kernels generated at run time (jit's fused loops):
- * a module that imports the kernels' memory and exports one function. The prebuilt kernels
+ * a module that imports a memory and exports one function. The prebuilt kernels
  * are assembled from text with wabt at build time (scripts/wasm/); a generated loop cannot
  * wait for a build, and an assembler in the bundle would cost far more than these few opcodes.
  * Only the instructions the generators use are here; the opcodes are the WebAssembly core and
@@ -165,13 +165,10 @@ function name(text: string): number[] {
   return [...new Code().u32(bytes.length).bytes, ...bytes];
 }
 
-/** What a generated module needs to know about the memory it imports as env.memory. */
+/** The limits of the memory a generated module imports as env.memory (unshared). */
 export interface ImportedMemory {
-  /** Pages the memory has at least, now. */
+  /** Pages the memory has at least. */
   readonly minimum: number;
-  /** Its maximum in pages (a shared memory must declare one). */
-  readonly maximum: number;
-  readonly shared: boolean;
 }
 
 /**
@@ -181,9 +178,8 @@ export interface ImportedMemory {
  */
 export function moduleBytes(memory: ImportedMemory, params: number, locals: readonly ValueType[], body: Code): Uint8Array<ArrayBuffer> {
   const type = [0x60, ...vector(Array.from({ length: params }, () => [I32])), ...vector([])];
-  const limits = memory.shared
-    ? [0x03, ...new Code().u32(memory.minimum).u32(memory.maximum).bytes]
-    : [0x01, ...new Code().u32(memory.minimum).u32(memory.maximum).bytes];
+  // Limits flag 0: a minimum and no maximum.
+  const limits = [0x00, ...new Code().u32(memory.minimum).bytes];
   const memoryImport = [...name('env'), ...name('memory'), 0x02, ...limits];
   // Locals as runs of one type, in order.
   const runs: number[][] = [];

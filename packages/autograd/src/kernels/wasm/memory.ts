@@ -132,13 +132,3 @@ export function staged(
   }
   return true;
 }
-
-/**
- * The kernels' memory as float32 values, at least `end` bytes long, for a caller that places
- * its operands itself (jit's generated loops, which work through arrays a chunk at a time);
- * null where WebAssembly SIMD is missing or the memory cannot grow that far. Valid until the
- * next call here or to `staged` (either may grow the memory).
- */
-export function float32Memory(end: number): Float32Array | null {
-  return kernelsWithMemory(end) === null ? null : f32View;
-}
