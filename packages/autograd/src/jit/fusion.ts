@@ -14,15 +14,19 @@ import { wasmLoop } from './wasm-loop.js';
  * (broadcast by its strides), keeps the group's intermediates in locals, and writes only the
  * values read after the group.
  *
- * NOTE: generated JavaScript rather than WebAssembly. Both run in browsers and Node, but a
- * loop of the formulas in kernels/expressions.ts as JavaScript calls the very same Math
- * functions the eager kernels call (exp, log, tanh... are not WebAssembly instructions: a
- * WebAssembly loop would have to import them per element, or use other approximations and
- * lose the same-bits guarantee), and needs no copy of the operands into WebAssembly memory.
- * The price is a Content-Security-Policy question: `new Function` needs 'unsafe-eval' (a
- * WebAssembly module would need 'wasm-unsafe-eval'). Where code generation is refused (it
- * throws EvalError), every group runs its equations one by one through the primitives'
- * own implementations instead: same results, no fusion (see `codegenAvailable`).
+ * NOTE: generated JavaScript, and WebAssembly where it can give the same bits. Both run in
+ * browsers and Node. A loop of the formulas in kernels/expressions.ts as JavaScript calls the
+ * very same Math functions the eager kernels call (exp, log, tanh... are not WebAssembly
+ * instructions: a WebAssembly loop would have to import them per element, or use other
+ * approximations and lose the same-bits guarantee), so every group has a JavaScript loop. A
+ * float32 group of arithmetic and selects only also gets a WebAssembly function computing in
+ * float32 itself (wasm-loop.ts), which needs none of the Math.fround calls that are most of a
+ * float32 JavaScript loop's cost, at the price of copying operands through WebAssembly memory
+ * (a chunk at a time, in cache); `compileGroup` picks one per call by the kernel backend.
+ * Code generation is a Content-Security-Policy question: `new Function` needs 'unsafe-eval', a
+ * WebAssembly module 'wasm-unsafe-eval'. Where `new Function` is refused (it throws
+ * EvalError), every group runs its equations one by one through the primitives' own
+ * implementations instead: same results, no fusion (see `codegenAvailable`).
  *
  * Bits: float64 groups evaluate each formula in float64 as the kernels do; float32 groups
  * round every formula's result with Math.fround, exactly where the eager op stores into its
@@ -210,7 +214,8 @@ function numberText(x: number): string {
  * Every other formula (add, mul, square, exp...) is rounded after each op, exactly as the eager
  * kernel stores it: rounding once at the end of a chain instead would give other bits.
  * NOTE: the fround calls are most of a float32 loop's cost in V8 (a 10-op arithmetic chain over
- * 1M values: 5.6 ms with one per op, 1.7 ms with none, noisy shared machine).
+ * 1M values: 5.6 ms with one per op, 1.7 ms with none, noisy shared machine), which is why a
+ * group of the ops wasm-loop.ts covers runs as WebAssembly where the backend allows.
  */
 const CLOSED_IN_FLOAT32: ReadonlySet<string> = new Set([
   'identity', 'neg', 'abs', 'sign', 'relu', 'step', 'floor', 'ceil', 'round', 'trunc',
