@@ -2,7 +2,7 @@ import type { FloatArray } from '../dtype.js';
 import type { BinaryKind } from '../kernels/binary.js';
 import type { UnaryKind } from '../kernels/unary.js';
 import { Code, F32, I32, moduleBytes, OP, SIMD, V128, type ValueType } from '../kernels/wasm/encoder.js';
-import { shapesEqual, sizeOf } from '../shape.js';
+import { sizeOf } from '../shape.js';
 import type { FusedGroup } from './fusion.js';
 import { isLiteral, type Atom } from './program.js';
 
@@ -83,8 +83,11 @@ export function wasmLoop(group: FusedGroup): WasmLoop | null {
     if (w.arity === 1 ? !SUPPORTED_UNARY.has(w.kind) : !SUPPORTED_BINARY.has(w.kind)) return null;
   }
   const layouts: Layout[] = [];
+  const n = sizeOf(group.shape);
   for (const v of group.inputs) {
-    if (shapesEqual(v.shape, group.shape)) layouts.push('full');
+    // An input broadcasts to the group's shape, so one of as many elements differs at most by
+    // axes of 1 ([3] in a [1, 3] group) and walks the output's elements in order.
+    if (sizeOf(v.shape) === n) layouts.push('full');
     else if (sizeOf(v.shape) === 1) layouts.push('scalar');
     else return null;
   }
@@ -121,7 +124,6 @@ export function wasmLoop(group: FusedGroup): WasmLoop | null {
   }
   if (instance === null) return null;
   const { run, view } = instance;
-  const n = sizeOf(group.shape);
   const fullIns = full.map((k) => ({ k, at: inAt.get(k)! / 4 }));
   const scalarIns = scalar.map((k) => ({ k, at: scalarAt.get(k)! / 4 }));
   const outsAt = outAt.map((a) => a / 4);
