@@ -173,6 +173,12 @@ describe('generated WebAssembly loops', () => {
       expectSameBits([jit(bench)(x)], [bench(x)]);
       const loss = (v: Tensor): Tensor => v.mul(0.75).relu().mul(v).sum();
       expectSameBits([jit(grad(loss))(x)], [grad(loss)(x)]);
+      if (backend === 'wasm') {
+        // The gradient's step mask is in a group that runs as WebAssembly.
+        const withStep = groupsOf(grad(loss), [x]).groups.filter((g) => g.equations.some((e) => e.elementwise?.kind === 'step'));
+        expect(withStep.length).toBeGreaterThan(0);
+        for (const g of withStep) expect(wasmLoop(g)).not.toBeNull();
+      }
     });
   }
 });

@@ -39,15 +39,16 @@ const CHUNK_BYTES = CHUNK * 4;
 
 /**
  * The ops a generated function computes, with their eager definitions' exact semantics (NaN,
- * ±0, infinities): arithmetic rounded once (the IEEE op), relu/maximum/minimum/sign/step and the
- * comparisons by selects on the same comparisons the kernels make, rounding to integers by
- * the IEEE roundings (nearest is half to even, as roundHalfEven).
+ * ±0, infinities): arithmetic rounded once (the IEEE op), relu/maximum/minimum/sign/step by
+ * selects on the same comparisons the kernels make, rounding to integers by the IEEE roundings
+ * (nearest is half to even, as roundHalfEven). Comparisons (eq, lt...) are not here: their
+ * results are bool, never part of a float group.
  */
 const SUPPORTED_UNARY: ReadonlySet<UnaryKind> = new Set<UnaryKind>([
   'identity', 'neg', 'abs', 'sqrt', 'square', 'reciprocal', 'relu', 'step', 'sign', 'floor', 'ceil', 'trunc', 'round',
 ]);
 const SUPPORTED_BINARY: ReadonlySet<BinaryKind> = new Set<BinaryKind>([
-  'add', 'sub', 'mul', 'div', 'maximum', 'minimum', 'eq', 'ne', 'lt', 'le', 'gt', 'ge',
+  'add', 'sub', 'mul', 'div', 'maximum', 'minimum',
 ]);
 
 /** How an input covers the group's elements. */
@@ -228,14 +229,12 @@ const BINARY_INSTRUCTION: Partial<Record<BinaryKind, [number, number]>> = {
   mul: [SIMD.f32x4Mul, OP.f32Mul],
   div: [SIMD.f32x4Div, OP.f32Div],
 };
-const COMPARISON: Partial<Record<BinaryKind, [number, number]>> = {
-  eq: [SIMD.f32x4Eq, OP.f32Eq],
+/** The comparisons the selects are made of: [f32x4 (a lane mask), f32 (an i32)]. */
+const COMPARISON = {
   ne: [SIMD.f32x4Ne, OP.f32Ne],
   lt: [SIMD.f32x4Lt, OP.f32Lt],
-  le: [SIMD.f32x4Le, OP.f32Le],
   gt: [SIMD.f32x4Gt, OP.f32Gt],
-  ge: [SIMD.f32x4Ge, OP.f32Ge],
-};
+} as const;
 
 /** Emits `a if cond else b`: `a`, `b` and `cond` push their values (cond: a mask or an i32). */
 function choose(c: Code, vector: boolean, a: () => void, b: () => void, cond: () => void): void {
@@ -248,7 +247,7 @@ function choose(c: Code, vector: boolean, a: () => void, b: () => void, cond: ()
 
 /** Emits `x compare y` as a mask (vector) or an i32 (scalar). */
 function compare(c: Code, vector: boolean, kind: keyof typeof COMPARISON, x: () => void, y: () => void): void {
-  const [v, s] = COMPARISON[kind]!;
+  const [v, s] = COMPARISON[kind];
   x();
   y();
   if (vector) c.simd(v);
@@ -334,10 +333,6 @@ function binaryOp(c: Code, kind: BinaryKind, vector: boolean, p: () => void, q: 
     // p where p > q (p < q for minimum) or p is NaN, else q: the kernels' pick, so NaN on either
     // side gives NaN and maximum(+0, −0) is −0, as eager.
     choose(c, vector, p, q, () => pickFirst(c, vector, kind === 'maximum' ? 'gt' : 'lt', p, q));
-    return;
-  }
-  if (kind in COMPARISON) {
-    oneWhere(c, vector, () => compare(c, vector, kind as keyof typeof COMPARISON, p, q));
     return;
   }
   throw new Error(`jit: no WebAssembly form for binary '${kind}'`);
