@@ -119,3 +119,23 @@ describe.skipIf(!shared)('arena in WebAssembly memory', () => {
     });
   }
 });
+
+describe('layout equations run by the executor', () => {
+  test('reshape, expand, slices and the zero-padding of their gradients give the eager bits, call after call', () => {
+    // Each padded value is planned into storage an earlier value of its size used in the same
+    // call (and the last call): the zeros around the copy must be written every time.
+    const f = (x: Tensor, s: Tensor): Tensor => {
+      const rows = x.shape[0]!;
+      const wide = x.mul(1.5).exp();
+      const part = wide.narrow(1, 0, 2).mul(s.reshape([1, 1]).expand([rows, 1]));
+      const g = grad((y: Tensor) => y.narrow(1, 1, 2).mul(part).sum())(x);
+      return g.add(x.reshape([rows * 4]).narrow(0, 1, rows * 4 - 1).sum()).reshape([-1]);
+    };
+    const step = jit(f);
+    for (const seed of [1, 2, 3, 4]) {
+      const x = seededTensor([9, 4], seed, { dtype: 'float32', requiresGrad: false }) as Tensor;
+      const s = seededTensor([], seed + 10, { dtype: 'float32', requiresGrad: false }) as Tensor;
+      expectSameBits(step(x, s), f(x, s), `seed ${seed}`);
+    }
+  });
+});

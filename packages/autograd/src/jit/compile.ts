@@ -1,5 +1,6 @@
 import { allocate, type FloatArray, bytesPerElement, isFloatDType } from '../dtype.js';
 import { gemm } from '../kernels/gemm.js';
+import { broadcastCopy, copyAlongAxis } from '../kernels/layout.js';
 import { arenaArray, arenaCurrent, claimArena, releaseArena } from '../kernels/wasm/memory.js';
 import { noGrad } from '../engine/grad-mode.js';
 import { formatShape, shapesEqual, sizeOf } from '../shape.js';
@@ -52,7 +53,7 @@ export function compileProgram(traced: Program): CompiledProgram {
       const own = new Set(s.group.outputs.map((v) => v.id));
       return { uses: s.group.inputs.map((v) => v.id), planned: [...own], foreign: [] };
     }
-    if (s.kind === 'equation' && productOf(s.equation) !== undefined) {
+    if (s.kind === 'equation' && (productOf(s.equation) !== undefined || typeof layoutOf(s.equation) === 'function')) {
       return { uses: [...uses], planned: [s.equation.outputs[0]!.id], foreign: [] };
     }
     return { uses: [...uses], planned: [], foreign: eqs.flatMap((e) => e.outputs.map((v) => v.id)) };
@@ -141,6 +142,25 @@ export function compileProgram(traced: Program): CompiledProgram {
         // Kept storage holds the last call's values: with nothing to sum, zeros as in a fresh array.
         if (k === 0) c.fill(0);
         gemm({ transA, transB, m, n, k, a: values[a]!.data as FloatArray, aOffset: 0, b: values[b]!.data as FloatArray, bOffset: 0, c, cOffset: 0 });
+        values[result] = constant(c, out.shape);
+      });
+      return;
+    }
+    const layout = s.kind === 'equation' ? layoutOf(s.equation) : undefined;
+    if (layout !== undefined && s.kind === 'equation') {
+      const out = s.equation.outputs[0]!;
+      const x = at(s.equation.inputs[0]!);
+      const result = place(out);
+      if (layout === 'view') {
+        execs.push((values) => {
+          values[result] = constant(values[x]!.data, out.shape);
+        });
+        return;
+      }
+      const where = storage(out);
+      execs.push((values, mode) => {
+        const c = where(mode);
+        layout(values[x]!.data as FloatArray, c);
         values[result] = constant(c, out.shape);
       });
       return;
@@ -240,6 +260,41 @@ function productOf(e: Equation): { transA: boolean; transB: boolean } | undefine
  * the arena in the kernels' WebAssembly memory, held for the call.
  */
 type Mode = 'fresh' | 'kept' | 'arena';
+
+/**
+ * The layout equations the executor runs itself: reshape as a view of its input's storage (as
+ * the op makes it), and expand, sliceRange and padRange as the copy their op makes (the same
+ * kernel), written into planned storage instead of a fresh array and a dispatch per call.
+ * Float operands only (planned storage is float).
+ */
+function layoutOf(e: Equation): 'view' | ((x: FloatArray, out: FloatArray) => void) | undefined {
+  const x = e.inputs[0];
+  const out = e.outputs[0];
+  if (e.inputs.length !== 1 || e.outputs.length !== 1 || x === undefined || out === undefined || isLiteral(x)) return undefined;
+  if (!isFloatDType(out.dtype) || x.dtype !== out.dtype) return undefined;
+  const [ax, lo, third] = [e.params['1'], e.params['2'], e.params['3']];
+  switch (e.primitive) {
+    case 'reshape':
+      return 'view';
+    case 'expand':
+      return (data, c) => broadcastCopy(data, x.shape, c, out.shape);
+    case 'sliceRange':
+    case 'padRange': {
+      if (typeof ax !== 'number' || typeof lo !== 'number' || typeof third !== 'number') return undefined;
+      const outer = sizeOf(x.shape.slice(0, ax));
+      const inner = sizeOf(x.shape.slice(ax + 1));
+      const n = x.shape[ax]!;
+      if (e.primitive === 'sliceRange') return (data, c) => copyAlongAxis(data, n, lo, c, third - lo, 0, outer, third - lo, inner);
+      // Kept storage holds the last call's values: the zeros around the copy are written too.
+      return (data, c) => {
+        c.fill(0);
+        copyAlongAxis(data, n, 0, c, third, lo, outer, n, inner);
+      };
+    }
+    default:
+      return undefined;
+  }
+}
 
 /** Stands for a tensor argument in an argument array before the call fills it in. */
 const PLACEHOLDER = new Tensor(new Float32Array(0), [0]);
