@@ -35,11 +35,14 @@ export interface CompiledProgram {
  *
  * Storage: a call writes no input. Planned storage that holds a program output (or storage one
  * aliases) is allocated afresh at every call, so results never share storage with an earlier
- * call's. The rest (intermediates, dead when the call returns) is allocated at the first call and
- * kept for the next ones: nothing outside a call can reach it. A call made while another is
- * running (an op's own implementation calling the same jitted function) takes fresh storage for
- * everything. Equations that are not fused run through their primitive's own implementation
- * with gradient recording off.
+ * call's. The rest (intermediates, dead when the call returns) is kept for the next calls:
+ * nothing outside a call can reach it. It lives in the kernels' WebAssembly memory (the arena,
+ * claimed for the call) where that memory is shared, so that kernels read and write it in place;
+ * else in ArrayBuffers made at the first call. A call made while another is running (an op's own
+ * implementation calling the same jitted function) takes fresh storage for everything.
+ * 2-D products and the layout equations of `layoutOf` write into planned storage with the
+ * kernel their op calls; other equations that are not fused run through their primitive's own
+ * implementation with gradient recording off.
  */
 export function compileProgram(traced: Program): CompiledProgram {
   const program = eliminateDeadCode(eliminateCommonSubexpressions(eliminateDeadCode(traced)));
