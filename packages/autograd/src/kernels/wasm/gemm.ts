@@ -2,7 +2,7 @@ import type { FloatArray } from '../../dtype.js';
 import type { GemmBatch, GemmCall } from '../gemm.js';
 import type { DtypeKernels, Kernels } from './module.js';
 import { runProduct } from './helper-thread.js';
-import { JOB } from './layout.js';
+import { BINARY_OPS, JOB } from './layout.js';
 import { copyIn, copyInOut, copyOut, jobRecord, staged } from './memory.js';
 
 /**
@@ -132,8 +132,8 @@ export function matrixUpdatesWasm(a: Float64Array, n: number, work: (matrix: Flo
   return staged(false, regions, (kernels, at, all) => {
     const matrixAt = at[0]!, prodAt = at[1]!;
     const matrix = new Float64Array(all.memory.buffer, matrixAt, n * n);
-    const prod = new Float64Array(all.memory.buffer, prodAt, n * n);
     const row = n * 8;
+    const sub = BINARY_OPS.indexOf('sub');
     work(matrix, (r0, rows, k0, kk, c0, cols) => {
       if (rows === 0 || cols === 0 || kk === 0) return;
       const job = jobRecord();
@@ -150,9 +150,10 @@ export function matrixUpdatesWasm(a: Float64Array, n: number, work: (matrix: Flo
       job[JOB.ldc] = cols * 8;
       job[JOB.dtype] = 1;
       runProduct(all, kernels, rows, cols, kk, false);
+      // Row by row: the block's rows are apart, and the kernel writes its result contiguous.
       for (let i = 0; i < rows; i++) {
-        const to = (r0 + i) * n + c0, from = i * cols;
-        for (let j = 0; j < cols; j++) matrix[to + j]! -= prod[from + j]!;
+        const to = matrixAt + ((r0 + i) * n + c0) * 8;
+        kernels.binary(sub, to, 1, 0, prodAt + i * cols * 8, 1, 0, to, cols, 1, 0);
       }
     });
   });
