@@ -5,13 +5,17 @@
  * packages/autograd/src, e.g. from `git archive`), each round runs the base and this tree in
  * turn (A, B, A, B, ...) and prints both medians of wall and CPU time per run; CPU time
  * (process.cpuUsage) holds far better than wall time on a shared machine, and the minor page
- * faults per run (fresh memory touched) do not depend on load at all.
+ * faults per run (fresh memory touched) do not depend on load at all. `--reused` adds the
+ * indexing and concat rows' kernels writing into outputs allocated once (indices taken as
+ * checked): the op's time less what it costs to touch fresh memory, and less its checks.
  *
- *   node scripts/run.mjs bench/micro/indexing.ts [--base DIR] [--rounds N] [--only a,b]
+ *   node scripts/run.mjs bench/micro/indexing.ts [--base DIR] [--reused] [--rounds N] [--only a,b]
  */
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { labels, SEEDS, uniform } from '../src/data.js';
+import { gatherAlong, indexAddRows, indexSelectRows, scatterAlong } from '../../packages/autograd/src/kernels/indexing.js';
+import { concatAxis } from '../../packages/autograd/src/kernels/layout.js';
 
 type Api = typeof import('../../packages/autograd/src/index.js');
 
@@ -54,6 +58,36 @@ function rows(api: Api): Record<string, () => void> {
   };
 }
 
+/** The rows' kernels into outputs allocated once, with the bench's inputs. */
+function reusedRows(): Record<string, () => void> {
+  const index = labels(4096 * 64, SEEDS.index, 256);
+  const x = uniform(4096 * 256, SEEDS.index, -1, 1, 'float32');
+  const src = uniform(4096 * 64, SEEDS.index + 1, -1, 1, 'float32');
+  const gathered = new Float32Array(4096 * 64);
+  const base = new Float32Array(4096 * 256);
+  const scattered = new Float32Array(4096 * 256);
+  const weight = uniform(10000 * 64, SEEDS.index, -1, 1, 'float32');
+  const ids = labels(8192, SEEDS.index, 10000);
+  const g = uniform(8192 * 64, SEEDS.index + 1, -1, 1, 'float32');
+  const looked = new Float32Array(8192 * 64);
+  const table = new Float32Array(10000 * 64);
+  const parts = Array.from({ length: 16 }, (_, p) => uniform(8192 * 4, SEEDS.layout + p, -1, 1, 'float32'));
+  const joined = new Float32Array(8192 * 64);
+  return {
+    gather: () => gatherAlong(x, [4096, 256], 1, index, [4096, 64], gathered),
+    scatterAdd: () => {
+      scattered.set(base);
+      scatterAlong(scattered, [4096, 256], 1, index, [4096, 64], src, 'add');
+    },
+    embedding: () => {
+      indexSelectRows(weight, 10000, ids, 1, 64, looked);
+      table.fill(0);
+      indexAddRows(table, 10000, ids, g, 1, 64, 1, 'add');
+    },
+    concat: () => concatAxis(parts, parts.map(() => 4), joined, 8192, 1),
+  };
+}
+
 const here = await import('../../packages/autograd/src/index.js');
 const variants: [string, Record<string, () => void>][] = [];
 if (baseDir !== undefined) {
@@ -61,6 +95,7 @@ if (baseDir !== undefined) {
   variants.push(['base', rows(api)]);
 }
 variants.push(['this', rows(here)]);
+if (process.argv.includes('--reused')) variants.push(['reused', reusedRows()]);
 const names = Object.keys(variants[0]![1]).filter((k) => only === undefined || only.includes(k));
 
 const wall = new Map<string, number[]>();
@@ -69,7 +104,8 @@ const faults = new Map<string, number[]>();
 for (let r = 0; r < rounds; r++) {
   for (const name of names) {
     for (const [label, set] of variants) {
-      const run = set[name]!;
+      const run = set[name];
+      if (run === undefined) continue;
       for (let w = 0; w < 3; w++) run();
       const reps = 20;
       const f0 = process.resourceUsage().minorPageFault;
@@ -91,6 +127,7 @@ const median = (xs: number[]): number => [...xs].sort((p, q) => p - q)[Math.floo
 for (const name of names) {
   for (const [label] of variants) {
     const key = `${name} ${label}`;
+    if (!wall.has(key)) continue;
     console.log(`${key.padEnd(20)} wall ${median(wall.get(key)!).toFixed(3).padStart(7)} ms   cpu ${median(cpu.get(key)!).toFixed(3).padStart(7)} ms   ${median(faults.get(key)!).toFixed(0).padStart(6)} faults`);
   }
 }
