@@ -74,7 +74,10 @@ export function luFactor(a: Float64Array, n: number, perm: Int32Array): number {
   const factor = (m: Float64Array, update: BlockUpdate): void => {
     zero = luColumns(m, n, 0, n, perm, update, col, pivots);
   };
-  if (!(n > LU_LEAF && wantsWasm('gemm', n * n * n) && matrixUpdatesWasm(a, n, factor))) factor(a, packedUpdate(a, n, productScratch(n)));
+  // No update is larger than the top one's, about n/2 square, or a left half's, n rows by at
+  // most a quarter of the columns (and a leaf) more.
+  const largest = n * (Math.ceil(n / 2) + LU_LEAF);
+  if (!(n > LU_LEAF && wantsWasm('gemm', n * n * n) && matrixUpdatesWasm(a, n, largest, factor))) factor(a, packedUpdate(a, n, productScratch(n)));
   return zero;
 }
 

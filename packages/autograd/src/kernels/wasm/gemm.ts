@@ -118,17 +118,17 @@ export type BlockUpdate = (r0: number, rows: number, k0: number, kk: number, c0:
 
 /**
  * Runs `work` on a copy of the row-major n×n float64 matrix `a` in WebAssembly memory, handing
- * it that copy (a view, valid only during `work`) and a `BlockUpdate` whose products the gemm
+ * it that copy (a view, valid only during `work`) and a `BlockUpdate`, of rows·cols at most
+ * `largest` (the room its products get), whose products the gemm
  * kernel reads from the matrix in place, by its row stride: a factorisation's many block
  * products then cost neither packing nor a copy in and out each, only the subtraction of each
  * product from its block. The matrix is copied back into `a` at the end. Returns false, having
  * done nothing, where WebAssembly SIMD is missing or the matrix does not fit its memory.
  * NOTE: `work` must call no other WebAssembly kernel: staging would reuse the memory.
- * @example matrixUpdatesWasm(lu, n, (m, update) => factor(m, n, update));
+ * @example matrixUpdatesWasm(lu, n, n * n, (m, update) => factor(m, n, update));
  */
-export function matrixUpdatesWasm(a: Float64Array, n: number, work: (matrix: Float64Array, update: BlockUpdate) => void): boolean {
-  // The largest product a blocked factorisation makes is at most n×n.
-  const regions = [copyInOut(a, n * n), copyIn(null, n * n)];
+export function matrixUpdatesWasm(a: Float64Array, n: number, largest: number, work: (matrix: Float64Array, update: BlockUpdate) => void): boolean {
+  const regions = [copyInOut(a, n * n), copyIn(null, largest)];
   return staged(false, regions, (kernels, at, all) => {
     const matrixAt = at[0]!, prodAt = at[1]!;
     const matrix = new Float64Array(all.memory.buffer, matrixAt, n * n);
@@ -136,6 +136,7 @@ export function matrixUpdatesWasm(a: Float64Array, n: number, work: (matrix: Flo
     const sub = BINARY_OPS.indexOf('sub');
     work(matrix, (r0, rows, k0, kk, c0, cols) => {
       if (rows === 0 || cols === 0 || kk === 0) return;
+      if (rows * cols > largest) throw new Error(`matrixUpdatesWasm: a ${rows}×${cols} update does not fit the ${largest} elements set aside`);
       const job = jobRecord();
       job[JOB.m] = rows;
       job[JOB.n] = cols;
