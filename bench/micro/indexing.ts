@@ -14,8 +14,8 @@
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { labels, SEEDS, uniform } from '../src/data.js';
-import { gatherAlong, indexAddRows, indexSelectRows, scatterAlong } from '../../packages/autograd/src/kernels/indexing.js';
-import { concatAxis } from '../../packages/autograd/src/kernels/layout.js';
+type IndexingKernels = typeof import('../../packages/autograd/src/kernels/indexing.js');
+type LayoutKernels = typeof import('../../packages/autograd/src/kernels/layout.js');
 
 type Api = typeof import('../../packages/autograd/src/index.js');
 
@@ -58,8 +58,10 @@ function rows(api: Api): Record<string, () => void> {
   };
 }
 
-/** The rows' kernels into outputs allocated once, with the bench's inputs. */
-function reusedRows(): Record<string, () => void> {
+/** The rows' kernels (of the sources at `dir`) into outputs allocated once, with the bench's inputs. */
+async function reusedRows(dir: string): Promise<Record<string, () => void>> {
+  const { gatherAlong, indexAddRows, indexSelectRows, scatterAlong } = (await import(pathToFileURL(resolve(dir, 'kernels/indexing.ts')).href)) as IndexingKernels;
+  const { concatAxis } = (await import(pathToFileURL(resolve(dir, 'kernels/layout.ts')).href)) as LayoutKernels;
   const index = labels(4096 * 64, SEEDS.index, 256);
   const x = uniform(4096 * 256, SEEDS.index, -1, 1, 'float32');
   const src = uniform(4096 * 64, SEEDS.index + 1, -1, 1, 'float32');
@@ -95,7 +97,10 @@ if (baseDir !== undefined) {
   variants.push(['base', rows(api)]);
 }
 variants.push(['this', rows(here)]);
-if (process.argv.includes('--reused')) variants.push(['reused', reusedRows()]);
+if (process.argv.includes('--reused')) {
+  if (baseDir !== undefined) variants.push(['base reused', await reusedRows(baseDir)]);
+  variants.push(['this reused', await reusedRows(new URL('../../packages/autograd/src/', import.meta.url).pathname)]);
+}
 const names = Object.keys(variants[0]![1]).filter((k) => only === undefined || only.includes(k));
 
 const wall = new Map<string, number[]>();
@@ -128,6 +133,6 @@ for (const name of names) {
   for (const [label] of variants) {
     const key = `${name} ${label}`;
     if (!wall.has(key)) continue;
-    console.log(`${key.padEnd(20)} wall ${median(wall.get(key)!).toFixed(3).padStart(7)} ms   cpu ${median(cpu.get(key)!).toFixed(3).padStart(7)} ms   ${median(faults.get(key)!).toFixed(0).padStart(6)} faults`);
+    console.log(`${key.padEnd(24)} wall ${median(wall.get(key)!).toFixed(3).padStart(7)} ms   cpu ${median(cpu.get(key)!).toFixed(3).padStart(7)} ms   ${median(faults.get(key)!).toFixed(0).padStart(6)} faults`);
   }
 }
