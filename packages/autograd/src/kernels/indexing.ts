@@ -112,18 +112,31 @@ function indexingKernels() {
       }
     },
     /**
-     * out[o, k, :] = x[o, index[k], :] over [outer, n, inner] x. Rows of 64 elements and more
-     * (an embedding's) are block copies: past that length a copy beats the loop despite the
-     * view it makes (as kernels/layout.ts's copyRuns).
+     * out[o, k, :] = x[o, index[k], :] over [outer, n, inner] x. Rows of 512 bytes and more are
+     * block copies: past about that length a copy beats the loop despite the view it makes (as
+     * kernels/layout.ts's copyRuns); shorter ones (a float32 embedding of 64) are copied four
+     * elements per step, about a third faster than a copy each.
      */
     selectRows(x: TensorData, n: number, index: Int32Array, outer: number, inner: number, out: TensorData): void {
       const m = index.length;
+      const block = inner * out.BYTES_PER_ELEMENT >= 512;
+      const fours = inner - (inner % 4);
       for (let o = 0; o < outer; o++) {
         for (let k = 0; k < m; k++) {
           const s = (o * n + index[k]!) * inner;
           const d = (o * m + k) * inner;
-          if (inner >= 64) out.set(x.subarray(s, s + inner), d);
-          else for (let j = 0; j < inner; j++) out[d + j] = x[s + j]!;
+          if (block) {
+            out.set(x.subarray(s, s + inner), d);
+            continue;
+          }
+          let j = 0;
+          for (; j < fours; j += 4) {
+            out[d + j] = x[s + j]!;
+            out[d + j + 1] = x[s + j + 1]!;
+            out[d + j + 2] = x[s + j + 2]!;
+            out[d + j + 3] = x[s + j + 3]!;
+          }
+          for (; j < inner; j++) out[d + j] = x[s + j]!;
         }
       }
     },
