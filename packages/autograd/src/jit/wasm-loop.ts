@@ -16,9 +16,10 @@ import { isLiteral, type Atom } from './program.js';
  * WebAssembly's f32 arithmetic rounds once per op by itself. For +, −, ×, ÷ and √ the IEEE
  * float32 result equals the float64 result rounded to float32 (float64 carries more than
  * twice float32's precision plus two bits, so the double rounding is innocuous), and the other
- * ops here only select, negate or compare float32 values: so the function gives the eager
- * ops' bits with no fround at all, four lanes at a time. Transcendental functions are not
- * WebAssembly instructions, so a group holding any op outside SUPPORTED stays a JavaScript loop.
+ * ops here select, negate or round to an integer float32 values, exactly in either arithmetic:
+ * so the function gives the eager ops' bits with no fround at all, four lanes at a time.
+ * Transcendental functions are not WebAssembly instructions, so a group holding any op outside
+ * SUPPORTED_UNARY and SUPPORTED_BINARY stays a JavaScript loop.
  *
  * The operands live in JavaScript arrays, so the loop runs over chunks of CHUNK elements: each
  * chunk's full-size inputs are copied into WebAssembly memory, the function runs, and its
