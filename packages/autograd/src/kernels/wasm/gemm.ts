@@ -1,9 +1,9 @@
 import type { FloatArray } from '../../dtype.js';
 import type { GemmBatch, GemmCall, GemmTangents } from '../gemm.js';
 import type { DtypeKernels, Kernels } from './module.js';
-import { runProduct } from './helper-thread.js';
+import { finishPostedProduct, postProduct, runProduct } from './helper-thread.js';
 import { BINARY_OPS, JOB } from './layout.js';
-import { copyIn, copyOut, jobRecord, staged } from './memory.js';
+import { copyIn, copyInOut, copyOut, jobRecord, staged } from './memory.js';
 
 /**
  * C = op(A)·op(B) in WebAssembly; same contract as `gemm`, m, n, k ≥ 1, including the optional
@@ -110,8 +110,38 @@ export function gemmBatchWasm(batch: GemmBatch): number {
   return count;
 }
 
-/** op(A)·op(B) into C, the operands at these byte addresses, through the job record (threads take slabs). */
-function product(call: GemmCall, f32: boolean, aAt: number, bAt: number, cAt: number, all: Kernels, kernels: DtypeKernels): void {
+/**
+ * op(A)·op(B) into C, the operands at these byte addresses (already in WebAssembly memory, inside
+ * a `staged` call), through the job record (threads take slabs).
+ */
+export function product(call: ProductShape, f32: boolean, aAt: number, bAt: number, cAt: number, all: Kernels, kernels: DtypeKernels): void {
+  writeJob(call, f32, aAt, bAt, cAt);
+  runProduct(all, kernels, call.m, call.n, call.k, f32);
+}
+
+/** A product's flags and sizes, what the job record takes besides the addresses. */
+export type ProductShape = Pick<GemmCall, 'transA' | 'transB' | 'm' | 'n' | 'k'>;
+
+/**
+ * Starts `product` on the helper thread, whole, so the caller can do other work (not touching the
+ * job record or these operands) until `endProduct`; otherwise (one thread, or a product large
+ * enough to share out) it runs the product here at once.
+ * Either way the product's elements get the bits `product` gives them.
+ * @example const posted = beginProduct(shape, f32, a, b, c, all, k); im2colNext(); endProduct(posted, k);
+ */
+export function beginProduct(call: ProductShape, f32: boolean, aAt: number, bAt: number, cAt: number, all: Kernels, kernels: DtypeKernels): boolean {
+  writeJob(call, f32, aAt, bAt, cAt);
+  if (postProduct(all, call.m, call.n, call.k)) return true;
+  runProduct(all, kernels, call.m, call.n, call.k, f32);
+  return false;
+}
+
+/** Waits for (or finishes) a product `beginProduct` posted; nothing if it already ran. */
+export function endProduct(posted: boolean, kernels: DtypeKernels): void {
+  if (posted) finishPostedProduct(kernels);
+}
+
+function writeJob(call: ProductShape, f32: boolean, aAt: number, bAt: number, cAt: number): void {
   const { transA, transB, m, n, k } = call;
   const size = f32 ? 4 : 8;
   const job = jobRecord();
@@ -127,5 +157,54 @@ function product(call: GemmCall, f32: boolean, aAt: number, bAt: number, cAt: nu
   job[JOB.c] = cAt;
   job[JOB.ldc] = n * size;
   job[JOB.dtype] = f32 ? 0 : 1;
-  runProduct(all, kernels, m, n, k, f32);
+}
+
+/**
+ * a[r0:r0+rows, c0:c0+cols] -= a[r0:r0+rows, k0:k0+kk] · a[k0:k0+kk, c0:c0+cols] on the square
+ * matrix of `matrixUpdatesWasm`: the trailing update of a blocked factorisation.
+ */
+export type BlockUpdate = (r0: number, rows: number, k0: number, kk: number, c0: number, cols: number) => void;
+
+/**
+ * Runs `work` on a copy of the row-major n×n float64 matrix `a` in WebAssembly memory, handing
+ * it that copy (a view, valid only during `work`) and a `BlockUpdate`, of rows·cols at most
+ * `largest` (the room its products get), whose products the gemm
+ * kernel reads from the matrix in place, by its row stride: a factorisation's many block
+ * products then cost neither packing nor a copy in and out each, only the subtraction of each
+ * product from its block. The matrix is copied back into `a` at the end. Returns false, having
+ * done nothing, where WebAssembly SIMD is missing or the matrix does not fit its memory.
+ * NOTE: `work` must call no other WebAssembly kernel: staging would reuse the memory.
+ * @example matrixUpdatesWasm(lu, n, n * n, (m, update) => factor(m, n, update));
+ */
+export function matrixUpdatesWasm(a: Float64Array, n: number, largest: number, work: (matrix: Float64Array, update: BlockUpdate) => void): boolean {
+  const regions = [copyInOut(a, n * n), copyIn(null, largest)];
+  return staged(false, regions, (kernels, at, all) => {
+    const matrixAt = at[0]!, prodAt = at[1]!;
+    const matrix = new Float64Array(all.memory.buffer, matrixAt, n * n);
+    const row = n * 8;
+    const sub = BINARY_OPS.indexOf('sub');
+    work(matrix, (r0, rows, k0, kk, c0, cols) => {
+      if (rows === 0 || cols === 0 || kk === 0) return;
+      if (rows * cols > largest) throw new Error(`matrixUpdatesWasm: a ${rows}×${cols} update does not fit the ${largest} elements set aside`);
+      const job = jobRecord();
+      job[JOB.m] = rows;
+      job[JOB.n] = cols;
+      job[JOB.k] = kk;
+      job[JOB.a] = matrixAt + (r0 * n + k0) * 8;
+      job[JOB.rsa] = row;
+      job[JOB.csa] = 8;
+      job[JOB.b] = matrixAt + (k0 * n + c0) * 8;
+      job[JOB.rsb] = row;
+      job[JOB.csb] = 8;
+      job[JOB.c] = prodAt;
+      job[JOB.ldc] = cols * 8;
+      job[JOB.dtype] = 1;
+      runProduct(all, kernels, rows, cols, kk, false);
+      // Row by row: the block's rows are apart, and the kernel writes its result contiguous.
+      for (let i = 0; i < rows; i++) {
+        const to = matrixAt + ((r0 + i) * n + c0) * 8;
+        kernels.binary(sub, to, 1, 0, prodAt + i * cols * 8, 1, 0, to, cols, 1, 0);
+      }
+    });
+  });
 }
