@@ -9,6 +9,7 @@ import { asDType } from './operands.js';
 import { where } from './where.js';
 import { zerosLike } from '../creation.js';
 import { primitive } from '../engine/dispatch.js';
+import { isTracing } from '../engine/trace-access.js';
 
 function run(kind: UnaryKind, x: FloatTensor): FloatArray {
   const out = allocate(x.dtype, x.size);
@@ -169,7 +170,9 @@ export const sigmoid = primitive('sigmoid', { kind: 'unary' }, function (x: Tens
  * @example relu(x)
  */
 export const relu = primitive('relu', { kind: 'unary' }, function (x: Tensor): Tensor {
-  return unaryOp('relu', 'relu', x, READS_Y, (g, _x, y) => reluGrad(g, y));
+  // Traced (jit), the mask and product stay elementwise ops, which fuse with their neighbours;
+  // eager, one pass of the fused kernel. The same bits either way.
+  return unaryOp('relu', 'relu', x, READS_Y, (g, _x, y) => (isTracing() ? g.mul(positive(expectFloat('relu', y))) : reluGrad(g, y)));
 });
 
 /**
