@@ -34,6 +34,11 @@ export interface DTypeStorage {
  * "Invalid typed array length".
  */
 export function allocate<D extends DType>(dtype: D, size: number, op = 'allocate', shape?: Shape): DTypeStorage[D] {
+  // The usual case, a small float buffer, as two plain constructions the caller can inline.
+  if (size <= SMALL && size >= 0 && Math.floor(size) === size) {
+    if (dtype === 'float32') return new Float32Array(size) as DTypeStorage[D];
+    if (dtype === 'float64') return new Float64Array(size) as DTypeStorage[D];
+  }
   if (!Number.isSafeInteger(size) || size < 0) {
     const why = Number.isInteger(size) && size > 0 ? 'is more than this JavaScript engine can allocate' : 'is not a valid number of elements';
     throw sizeError(op, dtype, size, shape, why);
@@ -45,6 +50,9 @@ export function allocate<D extends DType>(dtype: D, size: number, op = 'allocate
     throw sizeError(op, dtype, size, shape, 'is more than this JavaScript engine can allocate');
   }
 }
+
+/** Sizes below any engine's typed-array limit. */
+const SMALL = 1 << 24;
 
 function newStorage<D extends DType>(dtype: D, size: number): DTypeStorage[D] {
   const made: TensorData =
