@@ -670,6 +670,16 @@ export function makeOutput(op: string, data: TensorData, shape: Shape, inputs: r
 
 let recordedOps = 0;
 
+/**
+ * Whether `makeOutput` would only wrap the data for an op of these inputs: no graph node (grad
+ * mode off, or no input requiring grad), no tangent, no anomaly check. An op may then return
+ * `constant(data, shape)` without building the VJP makeOutput would drop: every op inside a VJP
+ * takes this path.
+ */
+export function recordsNothing(x: Tensor, y?: Tensor): boolean {
+  return !forwardActive() && !isAnomalyEnabled() && (!isGradEnabled() || (!x.requiresGrad && (y === undefined || !y.requiresGrad)));
+}
+
 /** The serial number of the last op recorded (see `GradNode.serial`). */
 export function lastSerial(): number {
   return recordedOps;
