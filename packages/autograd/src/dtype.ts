@@ -34,6 +34,11 @@ export interface DTypeStorage {
  * "Invalid typed array length".
  */
 export function allocate<D extends DType>(dtype: D, size: number, op = 'allocate', shape?: Shape): DTypeStorage[D] {
+  // The usual case, a small float buffer, as two plain constructions the caller can inline.
+  if (size <= SMALL && size >= 0 && Math.floor(size) === size) {
+    if (dtype === 'float32') return new Float32Array(size) as DTypeStorage[D];
+    if (dtype === 'float64') return new Float64Array(size) as DTypeStorage[D];
+  }
   if (!Number.isSafeInteger(size) || size < 0) {
     const why = Number.isInteger(size) && size > 0 ? 'is more than this JavaScript engine can allocate' : 'is not a valid number of elements';
     throw sizeError(op, dtype, size, shape, why);
@@ -45,6 +50,12 @@ export function allocate<D extends DType>(dtype: D, size: number, op = 'allocate
     throw sizeError(op, dtype, size, shape, 'is more than this JavaScript engine can allocate');
   }
 }
+
+/**
+ * Up to this many elements (512 KiB of float64) allocation is taken to succeed: far below any
+ * engine's typed-array limit, and an allocation failure there is an out-of-memory process anyway.
+ */
+const SMALL = 1 << 16;
 
 /**
  * Storage of `size` elements of a float dtype whose values are left unset, for a kernel that

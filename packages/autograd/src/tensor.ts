@@ -160,23 +160,17 @@ export class Tensor implements Vertex {
    * @example new Tensor(new Float64Array([1, 2, 3]), [3])
    */
   constructor(data: TensorData, shape: Shape, options?: { requiresGrad?: boolean; gradFn?: GradNode | null }) {
+    // Every op output passes here: one loop checks the shape and sizes it, and the messages are
+    // built apart (constructionError), so the common path stays small enough to inline.
     const dtype = dtypeOfStorage(data);
-    if (dtype === undefined) {
-      throw new DTypeError(
-        `Tensor: storage must be a Float32Array, Float64Array, Int32Array (int32) or Uint8Array (bool), got ${describe(data)}; tensor(values, { shape }) converts other arrays`,
-      );
-    }
-    if (!Array.isArray(shape)) throw new ShapeError(`Tensor: shape must be an array of dimensions, got ${describe(shape)}`);
-    checkShape('Tensor', shape);
-    if (data.length !== sizeOf(shape)) {
-      throw new ShapeError(`Tensor: data holds ${data.length} elements but shape ${formatShape(shape)} needs ${sizeOf(shape)}`);
-    }
+    if (dtype === undefined || !Array.isArray(shape) || data.length !== checkedSize(shape)) throw constructionError(data, shape);
     this.data = data;
     this.shape = shape;
     this.dtype = dtype;
     // No default options object: most tensors are op outputs built without one.
-    this.gradFn = options?.gradFn ?? null;
-    this.requires = this.gradFn !== null || (options?.requiresGrad ?? false);
+    const gradFn = options === undefined ? null : (options.gradFn ?? null);
+    this.gradFn = gradFn;
+    this.requires = gradFn !== null || (options?.requiresGrad ?? false);
     if (this.requires && !isFloatDType(dtype)) throw noGradError('Tensor', dtype, shape);
     if (tainting) markTainted(this);
   }
@@ -571,6 +565,31 @@ export class Tensor implements Vertex {
 /** Nested arrays of numbers: what `toArray` returns and `tensor` accepts. */
 export type NestedArray = number | NestedArray[];
 
+/** The element count of `shape`, or -1 where a dimension is not a non-negative integer. */
+function checkedSize(shape: Shape): number {
+  let n = 1;
+  for (let i = 0; i < shape.length; i++) {
+    const d = shape[i]!;
+    if (!Number.isInteger(d) || d < 0) return -1;
+    n *= d;
+  }
+  return n;
+}
+
+/** Why `new Tensor(data, shape)` refuses its arguments: the storage, then the shape, then the count. */
+function constructionError(data: unknown, shape: unknown): Error {
+  const dtype = dtypeOfStorage(data);
+  if (dtype === undefined) {
+    return new DTypeError(
+      `Tensor: storage must be a Float32Array, Float64Array, Int32Array (int32) or Uint8Array (bool), got ${describe(data)}; tensor(values, { shape }) converts other arrays`,
+    );
+  }
+  if (!Array.isArray(shape)) return new ShapeError(`Tensor: shape must be an array of dimensions, got ${describe(shape)}`);
+  const dims = shape as Shape;
+  checkShape('Tensor', dims);
+  return new ShapeError(`Tensor: data holds ${(data as TensorData).length} elements but shape ${formatShape(dims)} needs ${sizeOf(dims)}`);
+}
+
 /** Only floating-point tensors carry gradients, as in PyTorch. */
 export function noGradError(op: string, dtype: DType, shape: Shape): DTypeError {
   return new DTypeError(
@@ -650,6 +669,16 @@ export function makeOutput(op: string, data: TensorData, shape: Shape, inputs: r
 }
 
 let recordedOps = 0;
+
+/**
+ * Whether `makeOutput` would only wrap the data for an op of these inputs: no graph node (grad
+ * mode off, or no input requiring grad), no tangent, no anomaly check. An op may then return
+ * `constant(data, shape)` without building the VJP makeOutput would drop: every op inside a VJP
+ * takes this path.
+ */
+export function recordsNothing(x: Tensor, y?: Tensor): boolean {
+  return !forwardActive() && !isAnomalyEnabled() && (!isGradEnabled() || (!x.requiresGrad && (y === undefined || !y.requiresGrad)));
+}
 
 /** The serial number of the last op recorded (see `GradNode.serial`). */
 export function lastSerial(): number {

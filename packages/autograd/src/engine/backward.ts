@@ -5,11 +5,11 @@ import { ones } from '../creation.js';
 import { add } from '../ops/binary.js';
 import { sumTo } from '../ops/reduce.js';
 import { axpyKernel } from '../kernels/axpy.js';
-import { topoSort } from './topo-sort.js';
+import { nextVisitStamp } from './topo-sort.js';
 import { setGradEnabled } from './grad-mode.js';
 import { checkFinite, isAnomalyEnabled, runningBackward } from './anomaly.js';
 import { markFresh, takeFresh, withFreshGradients } from './fresh-grads.js';
-import { bumpVersion, checkSavedVersions } from './versions.js';
+import { bumpVersion, checkSavedVersions, writeCount } from './versions.js';
 import { duringVjp, isTraced, isTracing } from './trace-access.js';
 import { isBatched } from './dispatch.js';
 
@@ -147,6 +147,56 @@ function leadingToInputs(order: readonly Tensor[], wanted: ReadonlyMap<Tensor, u
 /** Sweeps running now: more than one while a VJP runs a backward pass of its own (checkpoint). */
 let sweeping = 0;
 
+/**
+ * Every tensor reachable from `roots`, each after all of its parents (post-order DFS, parents in
+ * their recorded order, so the order is deterministic); the parents of a tensor in `stop` are not
+ * visited. As each tensor is placed it is also checked, so the graph is walked once before any
+ * VJP runs: a pending gradient of an enclosing pass is set aside into `enclosing` (when `nested`),
+ * and a VJP whose saved tensors were written in place since is refused, before any VJP runs or
+ * any .grad changes, so a refused pass leaves gradients and graph as they were.
+ * NOTE: iterative with an explicit stack (a recursive walk overflows the JS stack on long chains),
+ * and reading the graph fields directly: topo-sort.ts's generic sort goes through Vertex getters.
+ */
+function sweepOrder(roots: readonly Tensor[], stop: ReadonlySet<Tensor> | undefined, nested: boolean, enclosing: [Tensor, Tensor][]): Tensor[] {
+  const mark = nextVisitStamp();
+  const order: Tensor[] = [];
+  const stack: Tensor[] = [];
+  const next: number[] = [];
+  const writes = writeCount();
+  for (let r = 0; r < roots.length; r++) {
+    const root = roots[r]!;
+    if (root.visitStamp === mark) continue;
+    root.visitStamp = mark;
+    stack.push(root);
+    next.push(0);
+    while (stack.length > 0) {
+      const top = stack.length - 1;
+      const v = stack[top]!;
+      const i = next[top]!;
+      const node = v.gradFn;
+      if (node !== null && i < node.inputs.length && (stop === undefined || !stop.has(v))) {
+        next[top] = i + 1;
+        const p = node.inputs[i]!;
+        if (p.visitStamp !== mark) {
+          p.visitStamp = mark;
+          stack.push(p);
+          next.push(0);
+        }
+        continue;
+      }
+      stack.pop();
+      next.pop();
+      order.push(v);
+      if (nested && v.pendingGrad !== null) {
+        enclosing.push([v, v.pendingGrad]);
+        v.pendingGrad = null;
+      }
+      if (node !== null && node.vjp !== null && node.writesBefore !== writes) checkSavedVersions(v);
+    }
+  }
+  return order;
+}
+
 function sweep(
   roots: readonly Tensor[],
   gradients: readonly Tensor[] | undefined,
@@ -155,28 +205,20 @@ function sweep(
   inputs: readonly Tensor[] | undefined,
   cutAtInputs: boolean,
 ): (Tensor | null)[] {
-  const order = topoSort(roots, cutAtInputs && inputs !== undefined ? new Set(inputs) : undefined);
   // A pass run from inside another's VJP (checkpoint's recomputation) shares tensors with it, whose
   // gradients that pass is still summing: set them aside and give them back after. Only a pass
   // started while another runs can meet any (every pass clears what it summed).
   const enclosing: [Tensor, Tensor][] = [];
-  const nested = sweeping > 0;
+  const order = sweepOrder(roots, cutAtInputs && inputs !== undefined ? new Set(inputs) : undefined, sweeping > 0, enclosing);
   const wanted = inputs === undefined ? null : new Map<Tensor, Tensor | null>(inputs.map((t) => [t, null]));
   const runs = wanted === null ? null : leadingToInputs(order, wanted);
   const anomaly = isAnomalyEnabled();
+  // Every saved tensor was checked at this write count; a hook, a .grad summed in place or a
+  // custom VJP may write after, and then each VJP is checked again just before it runs.
+  const checkedAt = writeCount();
+  let finished = false;
   sweeping++;
   try {
-    // One walk over the order for both: each tensor is loaded once.
-    for (let i = 0; i < order.length; i++) {
-      const t = order[i]!;
-      if (nested && t.pendingGrad !== null) {
-        enclosing.push([t, t.pendingGrad]);
-        t.pendingGrad = null;
-      }
-      // Before any VJP runs or any .grad changes, so a refused pass leaves gradients and graph as they were.
-      const node = t.gradFn;
-      if (node !== null && node.vjp !== null) checkSavedVersions(t);
-    }
     for (let r = 0; r < roots.length; r++) {
       const root = roots[r]!;
       root.pendingGrad = accumulate(root.pendingGrad, checkRootGradient(root, gradients?.[r]));
@@ -184,8 +226,8 @@ function sweep(
     for (let i = order.length - 1; i >= 0; i--) {
       const t = order[i]!;
       let g = t.pendingGrad;
-      t.pendingGrad = null;
       if (g === null) continue;
+      t.pendingGrad = null;
       if (runs !== null && !runs.has(t) && !wanted!.has(t)) continue;
       if (t.hooks !== null) g = runHooks(t, g);
       const node = t.gradFn;
@@ -201,8 +243,7 @@ function sweep(
           `backward: the graph through '${node.op}' was already freed by an earlier backward(); pass { retainGraph: true } to the first call to backpropagate twice`,
         );
       }
-      // Again here: a hook may have written in place since.
-      checkSavedVersions(t);
+      if (writeCount() !== checkedAt) checkSavedVersions(t);
       // The usual case calls the VJP directly: no closure per node.
       const grads = anomaly || isTracing() ? duringVjp(t, g, () => (anomaly ? runningBackward(() => vjp(g, t)) : vjp(g, t))) : vjp(g, t);
       if (!retainGraph) node.vjp = null;
@@ -211,15 +252,20 @@ function sweep(
         const input = ins[j]!;
         const returned = grads[j];
         if (returned === null || returned === undefined || !input.requiresGrad) continue;
-        const gj = toInputShape(node, j, returned, input, t);
+        // The usual case, a gradient of the input's own shape, without a call.
+        const gj = returned.dtype === input.dtype && shapesEqual(returned.shape, input.shape) ? returned : toInputShape(node, j, returned, input, t);
         if (anomaly) checkFinite(node.op, 'backward', gj.data, node.site, ` for input ${j}`);
-        input.pendingGrad = accumulate(input.pendingGrad, gj);
+        const pending = input.pendingGrad;
+        input.pendingGrad = pending === null ? gj : add(pending, gj);
       }
     }
+    finished = true;
   } finally {
     sweeping--;
-    // An error midway must not leave half-summed gradients behind for the next pass.
-    for (const t of order) t.pendingGrad = null;
+    // An error midway must not leave half-summed gradients behind for the next pass. A finished
+    // pass has cleared every one already: each tensor in the order is taken as it is reached, and
+    // no VJP runs whose inputs lie outside the order.
+    if (!finished) for (const t of order) t.pendingGrad = null;
     for (const [t, g] of enclosing) t.pendingGrad = g;
   }
   return inputs === undefined ? [] : inputs.map((t) => wanted!.get(t) ?? null);

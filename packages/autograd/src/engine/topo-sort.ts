@@ -20,11 +20,10 @@ export function nextVisitStamp(): number {
 
 /**
  * Orders every vertex reachable from `roots` so that each comes after all of its parents
- * (post-order DFS, parents in their recorded order, so the order is deterministic). The
- * parents of a vertex in `stop` are not visited.
+ * (post-order DFS, parents in their recorded order, so the order is deterministic).
  * NOTE: iterative with an explicit stack; a recursive walk overflows the JS stack on long chains.
  */
-export function topoSort<V extends Vertex>(roots: readonly V[], stop?: ReadonlySet<V>): V[] {
+export function topoSort<V extends Vertex>(roots: readonly V[]): V[] {
   const mark = nextVisitStamp();
   const order: V[] = [];
   const stack: V[] = [];
@@ -38,7 +37,7 @@ export function topoSort<V extends Vertex>(roots: readonly V[], stop?: ReadonlyS
       const top = stack.length - 1;
       const v = stack[top]!;
       const i = next[top]!;
-      if (i < v.arity && (stop === undefined || !stop.has(v))) {
+      if (i < v.arity) {
         next[top] = i + 1;
         const p = v.parentAt(i) as V;
         if (p.visitStamp !== mark) {

@@ -4,7 +4,7 @@ import { broadcastShapes, formatShape, shapesEqual, sizeOf, type Shape } from '.
 import { broadcastBinary, type BinaryKind } from '../kernels/binary.js';
 import { integerBinary, type IntegerBinaryKind } from '../kernels/integer.js';
 import { broadcastCopy } from '../kernels/layout.js';
-import { isFloat, makeOutput, Tensor, type OutputOptions, type TensorLike } from '../tensor.js';
+import { constant, isFloat, makeOutput, recordsNothing, Tensor, type OutputOptions, type TensorLike } from '../tensor.js';
 import type { JvpRule } from '../engine/forward.js';
 import { expand } from './shape.js';
 import { floatOperands, operands } from './operands.js';
@@ -48,6 +48,7 @@ function widen(t: Tensor, shape: Shape): Tensor {
 
 /** The output of a two-operand elementwise op, its VJP and JVP from `rule`. */
 function binaryOutput(op: string, data: Tensor['data'], shape: Shape, x: Tensor, y: Tensor, rule: BinaryRule): Tensor {
+  if (recordsNothing(x, y)) return constant(data, shape);
   const { partials } = rule;
   return makeOutput(op, data, shape, [x, y], (g, out) => [
     x.requiresGrad ? partials.x(g, x, y, out) : null,

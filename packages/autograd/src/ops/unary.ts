@@ -4,7 +4,7 @@ import { reluBackward } from '../kernels/fused.js';
 import { formatShape } from '../shape.js';
 import { clamp as clampKernel, classify, insideMask, leakyRelu as leakyReluKernel, mapUnary, nanToNum as nanToNumKernel, type ClassifyKind, type UnaryKind } from '../kernels/unary.js';
 import { integerClamp, integerUnary, type IntegerUnaryKind } from '../kernels/integer.js';
-import { constant, expectFloat, expectTensor, floatInput, isFloat, makeOutput, type FloatTensor, type OutputOptions, type Tensor } from '../tensor.js';
+import { constant, expectFloat, expectTensor, floatInput, isFloat, makeOutput, recordsNothing, type FloatTensor, type OutputOptions, type Tensor } from '../tensor.js';
 import { asDType } from './operands.js';
 import { where } from './where.js';
 import { zerosLike } from '../creation.js';
@@ -33,6 +33,7 @@ function unaryOp(op: string, kind: UnaryKind, input: Tensor, reads: OutputOption
   const integer = isFloat(t) ? undefined : INTEGER_KINDS[kind];
   if (integer !== undefined) return integerUnaryOp(integer, t);
   const x = floatInput(op, 'input', t);
+  if (recordsNothing(x)) return constant(run(kind, x), x.shape);
   return makeOutput(op, run(kind, x), x.shape, [x], (g, y) => [vjp(g, x, y)], reads);
 }
 
