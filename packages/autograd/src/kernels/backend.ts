@@ -72,6 +72,13 @@ export const WASM_THRESHOLDS = {
    */
   outer: { min: 1024 },
   unary: { min: 1024, maxBytes: 4 << 20 },
+  /**
+   * Elements of a fused float32 group run as a generated WebAssembly function (jit): it works a
+   * chunk at a time in cache, so no size is too large. The benchmark's 10-op chain, against the
+   * generated JavaScript loop (bench/micro/jit-fused-sizes.ts, CPU time, noisy): even at 16 and
+   * 64 elements, 1.4× faster at 256, 2× at 1024.
+   */
+  fused: { min: 256 },
   /** Sums over an axis that is not the last. */
   columnSums: { min: 1024, maxBytes: 4 << 20 },
 } as const satisfies Record<string, { readonly min: number; readonly maxBytes?: number }>;
