@@ -1,8 +1,8 @@
 // A 10-op elementwise chain on 1M float32 values, eager against jit (one fused loop, one output
 // buffer), alternating in one process: node scripts/run.mjs bench/micro/jit-elementwise.ts
-// The jit runs twice: under the kernel backend in force (a float32 group of arithmetic, selects
-// and comparisons runs as a generated WebAssembly function) and under 'js' (the generated
-// JavaScript loop). Times are medians of wall and CPU time (process.cpuUsage); checks that all
+// The jit runs twice: under the kernel backend in force (a float32 group of arithmetic and
+// selects runs as a generated WebAssembly function) and under 'js' (the generated JavaScript
+// loop). Times are medians of wall and CPU time (process.cpuUsage); checks that all
 // give the same bits. Figures from a shared machine are noisy.
 import { jit, kernelBackend, setKernelBackend, tensor, type Tensor } from '@chainrule/autograd';
 

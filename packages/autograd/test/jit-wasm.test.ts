@@ -57,19 +57,19 @@ const opArb: fc.Arbitrary<Op> = fc.record({
 });
 
 /**
- * The chain as a function of x, y (of the group's shape) and s (one element): each op reads
- * earlier values, picked by index; it returns the last value and one from the middle (so groups
- * may write two outputs).
+ * The chain as a function of x, y (of the group's shape), s (one element) and b (a row: the
+ * shape's last axis, broadcast over the others): each op reads earlier values, picked by index;
+ * it returns the last value and one from the middle (so groups may write two outputs).
  */
-function chain(ops: readonly Op[]): (x: Tensor, y: Tensor, s: Tensor) => Tensor[] {
-  return (x, y, s) => {
-    const vals: Tensor[] = [x, y, s];
+function chain(ops: readonly Op[]): (x: Tensor, y: Tensor, s: Tensor, b: Tensor) => Tensor[] {
+  return (x, y, s, b) => {
+    const vals: Tensor[] = [x, y, s, b];
     for (const op of ops) {
       const a = vals[op.a % vals.length]!;
       if (op.unary) vals.push(UNARY[op.which % UNARY.length]!(a));
       else vals.push(BINARY[op.which % BINARY.length]!(a, typeof op.b === 'number' ? vals[op.b % vals.length]! : op.b.literal));
     }
-    return [vals[vals.length - 1]!, vals[3 + (ops.length >> 1)]!];
+    return [vals[vals.length - 1]!, vals[4 + (ops.length >> 1)]!];
   };
 }
 
@@ -91,8 +91,13 @@ function groupsOf(f: (...xs: Tensor[]) => unknown, args: Tensor[]): { groups: Fu
   return { groups, inputs: program.inputs.map((v) => v.id) };
 }
 
-/** Shapes of x and y: within one vector, vector tails, across chunk boundaries (4096 elements). */
-const SHAPES: number[][] = [[1], [3], [4], [5], [2, 3], [7, 5], [4096], [4097], [3, 2735]];
+/**
+ * Shapes of x and y: within one vector, vector tails, across chunk boundaries (4096 elements),
+ * rows (the last axis) of lengths that make chunks of 4095, 4090 and 4000 elements.
+ */
+const SHAPES: number[][] = [[1], [3], [4], [5], [2, 3], [7, 5], [4096], [4097], [3, 2735], [700, 7], [64, 10], [9, 1000]];
+const rowShape = (shape: number[]): number[] => (shape.length === 1 ? shape : [1, shape[shape.length - 1]!]);
+const sizeOf = (shape: readonly number[]): number => shape.reduce((p, d) => p * d, 1);
 const SCALAR_SHAPES: number[][] = [[], [1], [1, 1]];
 
 const backends: KernelBackend[] = wasmAvailable() ? ['wasm', 'js'] : ['js'];
@@ -101,7 +106,10 @@ describe('generated WebAssembly loops', () => {
   test.runIf(wasmAvailable())('every group of these ops gets a WebAssembly function, which gives its JavaScript loop\'s bits', () => {
     fc.assert(
       fc.property(fc.array(opArb, { minLength: 1, maxLength: 10 }), fc.constantFrom(...SHAPES), fc.constantFrom(...SCALAR_SHAPES), (ops, shape, sShape) => {
-        const args = [tensor(values(shape.reduce((p, d) => p * d, 1), 1), { shape }), tensor(values(shape.reduce((p, d) => p * d, 1), 2), { shape }), tensor(values(1, 3), { shape: sShape })];
+        const n = sizeOf(shape), row = rowShape(shape);
+        const args = [
+          tensor(values(n, 1), { shape }), tensor(values(n, 2), { shape }), tensor(values(1, 3), { shape: sShape }), tensor(values(sizeOf(row), 4), { shape: row }),
+        ];
         const { groups, inputs } = groupsOf(chain(ops), args);
         for (const g of groups) {
           const wasm = wasmLoop(g);
@@ -109,7 +117,7 @@ describe('generated WebAssembly loops', () => {
           // A group that reads only the arguments runs here directly, against its JavaScript loop.
           if (!g.inputs.every((v) => inputs.includes(v.id))) continue;
           const ins = g.inputs.map((v) => args[inputs.indexOf(v.id)]!.data as Float32Array);
-          const size = g.shape.reduce((p, d) => p * d, 1);
+          const size = sizeOf(g.shape);
           const viaWasm = g.outputs.map(() => new Float32Array(size));
           const viaJs = g.outputs.map(() => new Float32Array(size));
           wasm!.run(ins, viaWasm);
@@ -125,12 +133,14 @@ describe('generated WebAssembly loops', () => {
     );
   });
 
-  test('groups outside the set stay JavaScript loops: a transcendental op, another broadcast, float64', () => {
+  test('groups outside the set stay JavaScript loops: a transcendental op, other broadcasts, float64', () => {
     const x = tensor(values(12, 4), { shape: [3, 4] });
-    const row = tensor(values(4, 5), { shape: [4] });
+    const column = tensor(values(3, 5), { shape: [3, 1] });
     const cases: [string, (...xs: Tensor[]) => unknown, Tensor[]][] = [
       ['tanh', (a) => a!.mul(2).tanh().add(1), [x]],
-      ['row broadcast', (a, b) => a!.mul(b!).add(1), [x, row]],
+      ['column broadcast', (a, b) => a!.mul(b!).add(1), [x, column]],
+      ['row longer than a chunk', (a, b) => a!.mul(b!).add(1), [tensor(values(10000, 9), { shape: [2, 5000] }), tensor(values(5000, 10), { shape: [5000] })]],
+      ['rows whose common multiple passes a chunk', (a, b, c) => a!.mul(b!).add(c!), [tensor(values(2 * 3 * 100 * 61, 11), { shape: [2, 3, 100, 61] }), tensor(values(100 * 61, 12), { shape: [100, 61] }), tensor(values(3 * 100 * 61, 13), { shape: [3, 100, 61] })]],
       ['float64', (a) => a!.mul(2).add(1), [tensor(Float64Array.from(values(12, 6)), { shape: [3, 4] })]],
     ];
     for (const [name, f, args] of cases) {
@@ -150,19 +160,21 @@ describe('generated WebAssembly loops', () => {
           fc.constantFrom(...SCALAR_SHAPES),
           fc.integer(),
           (ops, shape, sShape, seed) => {
-            const n = shape.reduce((p, d) => p * d, 1);
+            const n = sizeOf(shape), row = rowShape(shape);
             const x = tensor(values(n, seed), { shape });
             const y = tensor(values(n, seed + 1), { shape });
             const s = tensor(values(1, seed + 2), { shape: sShape });
+            const b = tensor(values(sizeOf(row), seed + 3), { shape: row });
             const f = chain(ops);
             const compiled = jit(f);
-            expectSameBits(compiled(x, y, s), f(x, y, s));
-            // A second call runs the compiled program again, in its kept storage.
-            const x2 = tensor(values(n, seed + 3), { shape });
-            expectSameBits(compiled(x2, y, s), f(x2, y, s));
+            expectSameBits(compiled(x, y, s, b), f(x, y, s, b));
+            // A second call runs the compiled program again, in its kept storage, with another row.
+            const x2 = tensor(values(n, seed + 4), { shape });
+            const b2 = tensor(values(sizeOf(row), seed + 5), { shape: row });
+            expectSameBits(compiled(x2, y, s, b2), f(x2, y, s, b2));
           },
         ),
-        { numRuns: 80 },
+        { numRuns: 150 },
       );
     });
 

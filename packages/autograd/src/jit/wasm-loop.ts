@@ -2,7 +2,7 @@ import type { FloatArray } from '../dtype.js';
 import type { BinaryKind } from '../kernels/binary.js';
 import type { UnaryKind } from '../kernels/unary.js';
 import { Code, F32, I32, moduleBytes, OP, SIMD, V128, type ValueType } from '../kernels/wasm/encoder.js';
-import { sizeOf } from '../shape.js';
+import { shapesEqual, sizeOf, type Shape } from '../shape.js';
 import type { FusedGroup } from './fusion.js';
 import { isLiteral, type Atom } from './program.js';
 
@@ -16,21 +16,26 @@ import { isLiteral, type Atom } from './program.js';
  * WebAssembly's f32 arithmetic rounds once per op by itself. For +, −, ×, ÷ and √ the IEEE
  * float32 result equals the float64 result rounded to float32 (float64 carries more than
  * twice float32's precision plus two bits, so the double rounding is innocuous), and the other
- * ops here only select, negate or compare float32 values: so the function gives the eager
- * ops' bits with no fround at all, four lanes at a time. Transcendental functions are not
- * WebAssembly instructions, so a group holding any op outside SUPPORTED stays a JavaScript loop.
+ * ops here select, negate or round to an integer float32 values, exactly in either arithmetic:
+ * so the function gives the eager ops' bits with no fround at all, four lanes at a time.
+ * Transcendental functions are not WebAssembly instructions, so a group holding any op outside
+ * SUPPORTED_UNARY and SUPPORTED_BINARY stays a JavaScript loop.
  *
  * The operands live in JavaScript arrays, so the loop runs over chunks of CHUNK elements: each
  * chunk's full-size inputs are copied into WebAssembly memory, the function runs, and its
  * outputs are copied out, all while the chunk is in cache (so the copies add no pass over main
- * memory). Inputs of one element are written once and splatted; any other broadcast keeps the
- * group a JavaScript loop.
+ * memory). Inputs of one element are written once and splatted. A row repeated over leading
+ * axes (a bias [n] added to [m, n]) is tiled once per call over a chunk whose length is a
+ * multiple of the row's, so every chunk starts on a row and reads the same tiles; any other
+ * broadcast keeps the group a JavaScript loop.
  *
  * Each function has a small memory of its own (its chunks: a page or two), not the kernels'
- * memory: that one is shared where the runtime allows (for the gemm helper thread), and V8
- * copies into a SharedArrayBuffer with relaxed atomic word copies, not memcpy. Measured (Node
- * 20, the benchmark's 10-op chain over 1M float32, CPU profile, noisy shared machine): the
- * copies into and out of the shared memory took 4.7 ms a call, four times the function itself.
+ * memory: its chunks then never meet the kernels' staging or a compiled program's arena there,
+ * its view never goes stale when that memory grows, and its copies are plain memcpy. The
+ * kernels' memory is shared where the runtime allows (for the gemm helper thread), and V8
+ * copies into a SharedArrayBuffer about half as fast (Node 20, 4 MB in 16 KiB chunks: 0.32-0.39
+ * ms into shared memory against 0.17-0.20 into unshared; out of it 0.25 against 0.10-0.20;
+ * noisy shared machine). Operands that live in the arena are copied out of it like any other.
  */
 
 /** Elements per chunk: each array's chunk (16 KiB) and the function's working set stay in L1/L2. */
@@ -51,8 +56,28 @@ const SUPPORTED_BINARY: ReadonlySet<BinaryKind> = new Set<BinaryKind>([
   'add', 'sub', 'mul', 'div', 'maximum', 'minimum',
 ]);
 
-/** How an input covers the group's elements. */
-type Layout = 'full' | 'scalar';
+/**
+ * How an input covers the group's elements: all of them in order ('full'), one value for all
+ * ('scalar'), or `length` values repeated from the start of every run of that many ('row').
+ */
+type Layout = { kind: 'full' } | { kind: 'scalar' } | { kind: 'row'; length: number };
+
+/** The input's layout in a group of `shape`, or null for a broadcast the loop does not take. */
+function layoutOf(input: Shape, shape: Shape): Layout | null {
+  const size = sizeOf(input), n = sizeOf(shape);
+  // An input broadcasts to the group's shape, so one of as many elements differs at most by
+  // axes of 1 ([3] in a [1, 3] group) and walks the output's elements in order.
+  if (size === n) return { kind: 'full' };
+  if (size === 1) return { kind: 'scalar' };
+  // A row: the input's shape past its leading 1s is the group's trailing axes ([1, 4] or [4] in [3, 4]).
+  let lead = 0;
+  while (lead < input.length && input[lead] === 1) lead++;
+  const rest = input.slice(lead);
+  const tail = shape.slice(shape.length - rest.length);
+  return size <= CHUNK && rest.length <= shape.length && shapesEqual(rest, tail) ? { kind: 'row', length: size } : null;
+}
+
+const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
 
 /** The generated function of a group and where it expects its operands. */
 export interface WasmLoop {
@@ -74,8 +99,9 @@ const compiled = new Map<string, Instance | null>();
 
 /**
  * The group's WebAssembly loop, or null where the group is not float32, holds an op outside the
- * supported set or an input broadcast other than a single value, or WebAssembly (or its SIMD)
- * is missing or refuses the module.
+ * supported set or an input broadcast other than a single value or a row (of rows whose lengths'
+ * least common multiple is at most CHUNK), or WebAssembly (or its SIMD) is missing or refuses
+ * the module.
  */
 export function wasmLoop(group: FusedGroup): WasmLoop | null {
   if (group.dtype !== 'float32') return null;
@@ -85,17 +111,21 @@ export function wasmLoop(group: FusedGroup): WasmLoop | null {
   }
   const layouts: Layout[] = [];
   const n = sizeOf(group.shape);
+  // Elements per chunk: a multiple of every row's length, so that each chunk starts on a row.
+  let period = 1;
   for (const v of group.inputs) {
-    // An input broadcasts to the group's shape, so one of as many elements differs at most by
-    // axes of 1 ([3] in a [1, 3] group) and walks the output's elements in order.
-    if (sizeOf(v.shape) === n) layouts.push('full');
-    else if (sizeOf(v.shape) === 1) layouts.push('scalar');
-    else return null;
+    const layout = layoutOf(v.shape, group.shape);
+    if (layout === null) return null;
+    if (layout.kind === 'row') period = (period / gcd(period, layout.length)) * layout.length;
+    if (period > CHUNK) return null;
+    layouts.push(layout);
   }
   if (typeof WebAssembly !== 'object') return null;
+  const chunk = CHUNK - (CHUNK % period);
 
-  const full = layouts.flatMap((l, k) => (l === 'full' ? [k] : []));
-  const scalar = layouts.flatMap((l, k) => (l === 'scalar' ? [k] : []));
+  // Full and row inputs are both read at the cursor; they differ in when they are copied in.
+  const full = layouts.flatMap((l, k) => (l.kind !== 'scalar' ? [k] : []));
+  const scalar = layouts.flatMap((l, k) => (l.kind === 'scalar' ? [k] : []));
   // Byte addresses: each full input's chunk, each output's chunk, then one 16-byte slot per scalar.
   const inAt = new Map<number, number>();
   full.forEach((k, j) => inAt.set(k, j * CHUNK_BYTES));
@@ -125,14 +155,19 @@ export function wasmLoop(group: FusedGroup): WasmLoop | null {
   }
   if (instance === null) return null;
   const { run, view } = instance;
-  const fullIns = full.map((k) => ({ k, at: inAt.get(k)! / 4 }));
+  const fullIns = full.filter((k) => layouts[k]!.kind === 'full').map((k) => ({ k, at: inAt.get(k)! / 4 }));
+  const rowIns = full.filter((k) => layouts[k]!.kind === 'row').map((k) => ({ k, at: inAt.get(k)! / 4 }));
   const scalarIns = scalar.map((k) => ({ k, at: scalarAt.get(k)! / 4 }));
   const outsAt = outAt.map((a) => a / 4);
   return {
     run(ins, outs) {
       for (const { k, at } of scalarIns) view[at] = ins[k]![0]!;
-      for (let start = 0; start < n; start += CHUNK) {
-        const stop = Math.min(n, start + CHUNK);
+      for (const { k, at } of rowIns) {
+        const row = ins[k]!;
+        for (let t = 0; t < chunk; t += row.length) view.set(row, at + t);
+      }
+      for (let start = 0; start < n; start += chunk) {
+        const stop = Math.min(n, start + chunk);
         for (let j = 0; j < fullIns.length; j++) view.set(ins[fullIns[j]!.k]!.subarray(start, stop), fullIns[j]!.at);
         run(stop - start);
         for (let j = 0; j < outsAt.length; j++) outs[j]!.set(view.subarray(outsAt[j]!, outsAt[j]! + stop - start), start);

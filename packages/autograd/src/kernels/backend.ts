@@ -60,6 +60,13 @@ export function kernelBackend(): KernelBackend {
 export const WASM_THRESHOLDS = {
   /** A call costs about 0.25 µs of fixed overhead, which 6³–8³ products and up earn back. */
   gemm: { min: 512 },
+  /**
+   * Multiply-adds of one image's product in a convolution (its taps × output channels × output
+   * positions): past a small gemm's size, the columns built in WebAssembly memory save a copy.
+   */
+  conv: { min: 512 },
+  /** Output elements of a dense max pooling: its loop branches on the data in TypeScript, not in WebAssembly. */
+  maxPool: { min: 256 },
   /** Two divisions and a square root per element: the vector loop pays early. */
   adam: { min: 256 },
   axpy: { min: 1024 },

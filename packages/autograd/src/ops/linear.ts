@@ -2,7 +2,6 @@ import { allocate, type FloatArray, type TensorData } from '../dtype.js';
 import { ArgumentError, ShapeError } from '../errors.js';
 import { formatShape, sizeOf } from '../shape.js';
 import { gemm, gemmWithTangent, type GemmTangents } from '../kernels/gemm.js';
-import { reluBackward } from '../kernels/fused.js';
 import { constant, expectFloat, floatInput, makeOutput, type FloatTensor, type Tensor } from '../tensor.js';
 import { forwardActive, soleLevel, tangentAt } from '../engine/forward.js';
 import { isGradEnabled } from '../engine/grad-mode.js';
@@ -11,6 +10,7 @@ import { checkSameDType } from './operands.js';
 import { matmulT } from './matmul.js';
 import { sum } from './reduce.js';
 import { expand, reshape } from './shape.js';
+import { reluGrad } from './unary.js';
 import { primitive } from '../engine/dispatch.js';
 
 /** The activations `linear` can apply to its result. */
@@ -111,17 +111,3 @@ function onePassTangents(x: FloatTensor, w: FloatTensor, b: FloatTensor | null):
   const data = (t: Tensor | null): FloatArray | null => (t === null ? null : expectFloat('linear', t).data);
   return { a: data(tx), b: data(tw), bias: data(tb) };
 }
-
-/**
- * g·[y > 0] for g [rows, n] and relu's output y (y > 0 exactly where its input was): relu's VJP
- * in one pass of the fused kernel. y is a constant here (relu's second derivative is zero
- * wherever it is defined), so the op's own VJP is itself. A primitive, so that transforms see it
- * inside linear's VJP.
- */
-const reluGrad = primitive('reluGrad', { kind: 'other', rule: 'none' }, function (g: Tensor, y: Tensor): Tensor {
-  const [rows, n] = g.shape as [number, number];
-  const gf = expectFloat('reluGrad', g);
-  const out = allocate(gf.dtype, g.size);
-  reluBackward(gf.data, expectFloat('reluGrad', y).data, rows, n, out);
-  return makeOutput('reluGrad', out, g.shape, [g], (gg) => [reluGrad(gg, y)], { saves: [[y]], jvp: ([t]) => reluGrad(t!, y) });
-});

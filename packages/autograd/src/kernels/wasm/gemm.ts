@@ -1,7 +1,7 @@
 import type { FloatArray } from '../../dtype.js';
 import type { GemmBatch, GemmCall, GemmTangents } from '../gemm.js';
 import type { DtypeKernels, Kernels } from './module.js';
-import { runProduct } from './helper-thread.js';
+import { finishPostedProduct, postProduct, runProduct } from './helper-thread.js';
 import { BINARY_OPS, JOB } from './layout.js';
 import { copyIn, copyInOut, copyOut, jobRecord, staged } from './memory.js';
 
@@ -110,8 +110,38 @@ export function gemmBatchWasm(batch: GemmBatch): number {
   return count;
 }
 
-/** op(A)·op(B) into C, the operands at these byte addresses, through the job record (threads take slabs). */
-function product(call: GemmCall, f32: boolean, aAt: number, bAt: number, cAt: number, all: Kernels, kernels: DtypeKernels): void {
+/**
+ * op(A)·op(B) into C, the operands at these byte addresses (already in WebAssembly memory, inside
+ * a `staged` call), through the job record (threads take slabs).
+ */
+export function product(call: ProductShape, f32: boolean, aAt: number, bAt: number, cAt: number, all: Kernels, kernels: DtypeKernels): void {
+  writeJob(call, f32, aAt, bAt, cAt);
+  runProduct(all, kernels, call.m, call.n, call.k, f32);
+}
+
+/** A product's flags and sizes, what the job record takes besides the addresses. */
+export type ProductShape = Pick<GemmCall, 'transA' | 'transB' | 'm' | 'n' | 'k'>;
+
+/**
+ * Starts `product` on the helper thread, whole, so the caller can do other work (not touching the
+ * job record or these operands) until `endProduct`; otherwise (one thread, or a product large
+ * enough to share out) it runs the product here at once.
+ * Either way the product's elements get the bits `product` gives them.
+ * @example const posted = beginProduct(shape, f32, a, b, c, all, k); im2colNext(); endProduct(posted, k);
+ */
+export function beginProduct(call: ProductShape, f32: boolean, aAt: number, bAt: number, cAt: number, all: Kernels, kernels: DtypeKernels): boolean {
+  writeJob(call, f32, aAt, bAt, cAt);
+  if (postProduct(all, call.m, call.n, call.k)) return true;
+  runProduct(all, kernels, call.m, call.n, call.k, f32);
+  return false;
+}
+
+/** Waits for (or finishes) a product `beginProduct` posted; nothing if it already ran. */
+export function endProduct(posted: boolean, kernels: DtypeKernels): void {
+  if (posted) finishPostedProduct(kernels);
+}
+
+function writeJob(call: ProductShape, f32: boolean, aAt: number, bAt: number, cAt: number): void {
   const { transA, transB, m, n, k } = call;
   const size = f32 ? 4 : 8;
   const job = jobRecord();
@@ -127,7 +157,6 @@ function product(call: GemmCall, f32: boolean, aAt: number, bAt: number, cAt: nu
   job[JOB.c] = cAt;
   job[JOB.ldc] = n * size;
   job[JOB.dtype] = f32 ? 0 : 1;
-  runProduct(all, kernels, m, n, k, f32);
 }
 
 /**

@@ -140,6 +140,10 @@ export const copyOut = (array: FloatArray, length: number, offset = 0): Region =
 export const copyInOut = (array: FloatArray, length: number, to: FloatArray = array): Region =>
   ({ length, input: array, inputOffset: 0, output: to, outputOffset: 0, float64: false });
 
+/** `length` elements the kernel uses as a temporary: neither copied in nor out. */
+export const scratchRegion = (length: number): Region =>
+  ({ length, input: null, inputOffset: 0, output: null, outputOffset: 0, float64: false });
+
 /**
  * `length` float64 values the kernel writes (sums it accumulates in float64), copied out into
  * `array` where given: one rounding each into its dtype, as a TypeScript kernel's `set`.
