@@ -8,6 +8,7 @@ import { axpyKernel } from '../kernels/axpy.js';
 import { nextVisitStamp } from './topo-sort.js';
 import { setGradEnabled } from './grad-mode.js';
 import { checkFinite, isAnomalyEnabled, runningBackward } from './anomaly.js';
+import { markSeed } from './trace-access.js';
 import { markFresh, takeFresh, withFreshGradients } from './fresh-grads.js';
 import { bumpVersion, checkSavedVersions, writeCount } from './versions.js';
 import { duringVjp, isTraced, isTracing } from './trace-access.js';
@@ -39,7 +40,7 @@ function checkRootGradient(root: Tensor, gradient: Tensor | undefined): Tensor {
         `backward: the gradient can be implied only for a one-element output; got shape ${formatShape(root.shape)}, so pass backward(gradient) with that shape`,
       );
     }
-    return ones(root.shape, { dtype: root.dtype });
+    return markSeed(ones(root.shape, { dtype: root.dtype }));
   }
   if (!shapesEqual(gradient.shape, root.shape) || gradient.dtype !== root.dtype) {
     throw new ShapeError(

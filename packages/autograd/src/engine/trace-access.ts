@@ -120,6 +120,26 @@ export function duringVjp(out: Tensor, g: Tensor, run: () => readonly (Tensor | 
   }
 }
 
+/**
+ * The ones a backward pass made during a trace as the gradient of a one-element root (the seed
+ * of `grad`): the engine hands it only to the root's VJP, which reads it, and nobody writes it.
+ * A trace holds every such seed of one dtype and shape as one constant, so that the work two
+ * gradient calls share (the second derivatives of a physics-informed loss differentiate the
+ * same function twice) is one computation after common-subexpression elimination.
+ */
+const seeds = new WeakSet<Tensor>();
+
+/** Marks `t`, a new tensor of ones, as a backward pass's seed (see `seeds`) while a trace runs; returns it. */
+export function markSeed<T extends Tensor>(t: T): T {
+  if (tracing > 0) seeds.add(t);
+  return t;
+}
+
+/** Whether `t` is a seed a backward pass made during a trace (see `markSeed`). */
+export function isSeed(t: Tensor): boolean {
+  return seeds.has(t);
+}
+
 /** Marks a tensor made while `tainting`. */
 export function markTainted(t: Tensor): void {
   tainted.add(t);

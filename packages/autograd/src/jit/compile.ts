@@ -7,6 +7,7 @@ import { formatShape, shapesEqual, sizeOf } from '../shape.js';
 import { constant, scalarTensor, Tensor } from '../tensor.js';
 import { planBuffers, type BufferPlan, type PlanStep } from './buffers.js';
 import { compileGroup, fuse, type FusedLoop, type Step } from './fusion.js';
+import { wasmLoop } from './wasm-loop.js';
 import { eliminateCommonSubexpressions, eliminateDeadCode, isLiteral, printProgram, typeText, type Atom, type Equation, type Program, type Var } from './program.js';
 import { TraceError } from '../errors.js';
 
@@ -90,9 +91,22 @@ export function compileProgram(traced: Program): CompiledProgram {
   // it with no copy; else an ArrayBuffer per slot, made at the first call that needs it.
   const kept: (ArrayBuffer | undefined)[] = plan.slots.map(() => undefined);
   const arenaOffset: number[] = plan.slots.map(() => 0);
+  // NOTE: a slot any WebAssembly fused loop reads or writes stays out of the arena. Such a loop
+  // copies its operands a chunk at a time into a memory of its own, and V8 copies out of and
+  // into a SharedArrayBuffer (the arena's memory) with relaxed atomic word copies, not memcpy:
+  // measured on the PINN step (Node 20, noisy shared machine), an arena holding every slot made
+  // the step ~8% slower than none once its elementwise groups ran in WebAssembly.
+  const arenaSlot = plan.slots.map((_, slot) => !plan.escapes[slot]!);
+  steps.forEach((s) => {
+    if (s.kind !== 'fused' || wasmLoop(s.group) === null) return;
+    for (const v of [...s.group.inputs, ...s.group.outputs]) {
+      const slot = plan.slotOf.get(v.id);
+      if (slot !== undefined) arenaSlot[slot] = false;
+    }
+  });
   let arenaBytes = 0;
   plan.slots.forEach((bytes, slot) => {
-    if (plan.escapes[slot]!) return;
+    if (!arenaSlot[slot]!) return;
     arenaOffset[slot] = arenaBytes;
     arenaBytes += Math.ceil(bytes / 64) * 64;
   });
@@ -118,7 +132,7 @@ export function compileProgram(traced: Program): CompiledProgram {
     let arenaOf: ArrayBufferLike | null = null;
     return (mode) => {
       if (mode === 'fresh') return make();
-      if (mode === 'kept') return (view ??= make((kept[slot] ??= new ArrayBuffer(bytes))));
+      if (mode === 'kept' || !arenaSlot[slot]!) return (view ??= make((kept[slot] ??= new ArrayBuffer(bytes))));
       // Made again only when the memory has grown (a new buffer) since the last view.
       if (arenaOf !== arenaBuffer) {
         arenaOf = arenaBuffer;

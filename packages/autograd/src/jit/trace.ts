@@ -1,6 +1,6 @@
 import type { Primitive, PrimitiveKind, Interpreter } from '../engine/dispatch.js';
 import { belowLevel, currentInterpreter, splitArguments, withInterpreter } from '../engine/dispatch.js';
-import { guardValues, isTainted, isTraced, markTainted, setShareHook, setVjpHook, swapValueReads, untaint, whileTracing, withValueAccess } from '../engine/trace-access.js';
+import { guardValues, isSeed, isTainted, isTraced, markTainted, setShareHook, setVjpHook, swapValueReads, untaint, whileTracing, withValueAccess } from '../engine/trace-access.js';
 import { TraceError } from '../errors.js';
 import type { BinaryKind } from '../kernels/binary.js';
 import { BINARY_EXPRESSIONS, UNARY_EXPRESSIONS } from '../kernels/expressions.js';
@@ -72,6 +72,8 @@ class Trace implements Interpreter {
   private next = 0;
   private readonly varOf = new WeakMap<Tensor, Var>();
   private readonly constOf = new Map<Tensor, Var>();
+  /** The constant each backward seed of a dtype and shape stands as (see `isSeed`): all the same ones. */
+  private readonly seedOf = new Map<string, Var>();
   /** The tensors given variables by recorded equations, in order (so a frame's can be taken back). */
   private readonly registered: Tensor[] = [];
   readonly equations: Equation[] = [];
@@ -114,8 +116,15 @@ class Trace implements Interpreter {
         `jit: a traced tensor (${t.dtype} ${formatShape(t.shape)}) from another trace was used; a jitted function must not keep its tensors (in a closure or an outer variable) for later calls`,
       );
     }
+    const seedKey = isSeed(t) && !isTainted(t) ? `${t.dtype}[${t.shape.join(',')}]` : undefined;
+    const same = seedKey === undefined ? undefined : this.seedOf.get(seedKey);
+    if (same !== undefined) {
+      this.constOf.set(t, same);
+      return same;
+    }
     const c = this.fresh(t);
     this.constOf.set(t, c);
+    if (seedKey !== undefined) this.seedOf.set(seedKey, c);
     // A tensor an op made from traced values outside any op (see isTainted) holds the traced
     // call's values: allowed only if nothing the program returns depends on it (checked after
     // dead-code elimination, where a VJP that passes it along unread has dropped it).
