@@ -3,7 +3,7 @@ import type { GemmBatch, GemmCall } from '../gemm.js';
 import type { DtypeKernels, Kernels } from './module.js';
 import { runProduct } from './helper-thread.js';
 import { JOB } from './layout.js';
-import { copyIn, copyOut, jobRecord, staged } from './memory.js';
+import { copyIn, copyInOut, copyOut, jobRecord, staged } from './memory.js';
 
 /**
  * C = op(A)·op(B) in WebAssembly; same contract as `gemm`, m, n, k ≥ 1, including the optional
@@ -16,11 +16,29 @@ import { copyIn, copyOut, jobRecord, staged } from './memory.js';
 export function gemmWasm(call: GemmCall): boolean {
   const { m, n, c, bias = null, relu = false } = call;
   const f32 = c instanceof Float32Array;
-  const regions = [copyIn(call.a, m * call.k, call.aOffset), copyIn(call.b, call.k * n, call.bOffset), copyOut(c, m * n, call.cOffset), copyIn(bias, bias === null ? 0 : n)];
+  const { aSpan, bSpan, cSpan, ldc } = spans(call);
+  // A C whose rows are apart is copied in too, so that the columns between them come back unchanged.
+  const cRegion = ldc === n ? copyOut(c, cSpan, call.cOffset) : copyInOut(c, cSpan, c, call.cOffset);
+  const regions = [copyIn(call.a, aSpan, call.aOffset), copyIn(call.b, bSpan, call.bOffset), cRegion, copyIn(bias, bias === null ? 0 : n)];
   return staged(f32, regions, (kernels, at, all) => {
     product(call, f32, at[0]!, at[1]!, at[2]!, all, kernels);
-    if (bias !== null || relu) kernels.biasActivation(at[2]!, m, n, at[3]!, (bias === null ? 0 : 1) | (relu ? 2 : 0));
+    if (bias === null && !relu) return;
+    const flags = (bias === null ? 0 : 1) | (relu ? 2 : 0);
+    if (ldc === n) kernels.biasActivation(at[2]!, m, n, at[3]!, flags);
+    else for (let i = 0; i < m; i++) kernels.biasActivation(at[2]! + i * ldc * (f32 ? 4 : 8), 1, n, at[3]!, flags);
   });
+}
+
+/** Elements each operand of a product spans from its first (the last row ends at its width), and C's row step. */
+function spans({ transA, transB, m, n, k, lda, ldb, ldc = n }: Pick<GemmCall, 'transA' | 'transB' | 'm' | 'n' | 'k' | 'lda' | 'ldb' | 'ldc'>): { aSpan: number; bSpan: number; cSpan: number; ldc: number } {
+  const [rowsA, colsA] = transA ? [k, m] : [m, k];
+  const [rowsB, colsB] = transB ? [n, k] : [k, n];
+  return {
+    aSpan: (rowsA - 1) * (lda ?? colsA) + colsA,
+    bSpan: (rowsB - 1) * (ldb ?? colsB) + colsB,
+    cSpan: (m - 1) * ldc + n,
+    ldc,
+  };
 }
 
 /**
@@ -28,11 +46,13 @@ export function gemmWasm(call: GemmCall): boolean {
  * staging: C = op(A)·op(B) with `call`'s epilogue, and T = op(A)·op(TB) + tBias, masked by
  * [C > 0] when the epilogue applies relu (relu's JVP). A is copied into WebAssembly memory once
  * for both products. The same bits as `gemmWasm` for each, then the bias and the mask.
- * Returns false, having done nothing, where `gemmWasm` would.
+ * Returns false, having done nothing, where `gemmWasm` would, and for a call with row steps (`lda`, `ldb`, `ldc`).
  * @example if (!gemmWithTangentWasm({ transA: false, transB: true, m, n, k, a: x, b: w, c: y, bias: b, relu: true }, tw, ty, tb)) ...;
  */
 export function gemmWithTangentWasm(call: GemmCall, tb: FloatArray, t: FloatArray, tBias: FloatArray | null): boolean {
   const { m, n, k, c, bias = null, relu = false } = call;
+  // Operands whose rows are apart (see GemmCall) take the products apart.
+  if (call.lda !== undefined || call.ldb !== undefined || call.ldc !== undefined) return false;
   const f32 = c instanceof Float32Array;
   const regions = [
     copyIn(call.a, m * k, call.aOffset), copyIn(call.b, k * n, call.bOffset), copyOut(c, m * n, call.cOffset), copyIn(bias, bias === null ? 0 : n),
@@ -56,33 +76,39 @@ const BATCH_STAGE_BYTES = 1 << 18;
 /**
  * The products of `batch` in WebAssembly (see `gemmBatch`), m, n, k ≥ 1: consecutive products
  * are grouped up to BATCH_STAGE_BYTES, and each group copies in the span of A (and of B) its
- * products read, runs them one by one exactly as `gemmWasm` would, and copies its C out once.
+ * products read, runs them one by one exactly as `gemmWasm` would, and copies the span of C they
+ * write out once (having copied it in first where they leave gaps in it, which come back as they were).
  * Returns how many products it made (all, or those before the first group that does not fit
  * WebAssembly memory, none where SIMD is missing): the caller makes the rest.
  * @example const done = gemmBatchWasm({ transA: false, transB: false, m, n, k, a, aOffsets, b, bOffsets, c });
  */
 export function gemmBatchWasm(batch: GemmBatch): number {
-  const { m, n, k, a, b, c, aOffsets, bOffsets } = batch;
+  const { m, n, k, a, b, c, aOffsets, bOffsets, cOffsets } = batch;
   const f32 = c instanceof Float32Array;
   const size = f32 ? 4 : 8;
-  const matA = m * k, matB = k * n, matC = m * n;
+  const matC = m * n;
+  const { aSpan, bSpan, cSpan } = spans(batch);
   const count = aOffsets.length;
-  const group = Math.max(1, Math.floor(BATCH_STAGE_BYTES / ((matA + matB + matC) * size)));
-  const call: GemmCall = { transA: batch.transA, transB: batch.transB, m, n, k, a, b, c };
+  const group = Math.max(1, Math.floor(BATCH_STAGE_BYTES / ((m * k + k * n + matC) * size)));
+  const call: GemmCall = batch;
+  const cAt = (i: number): number => (cOffsets === undefined ? i * matC : cOffsets[i]!);
   for (let first = 0; first < count; first += group) {
     const last = Math.min(count, first + group);
-    let aLow = Infinity, aHigh = 0, bLow = Infinity, bHigh = 0;
+    let aLow = Infinity, aHigh = 0, bLow = Infinity, bHigh = 0, cLow = Infinity, cHigh = 0;
     for (let i = first; i < last; i++) {
       aLow = Math.min(aLow, aOffsets[i]!);
-      aHigh = Math.max(aHigh, aOffsets[i]! + matA);
+      aHigh = Math.max(aHigh, aOffsets[i]! + aSpan);
       bLow = Math.min(bLow, bOffsets[i]!);
-      bHigh = Math.max(bHigh, bOffsets[i]! + matB);
+      bHigh = Math.max(bHigh, bOffsets[i]! + bSpan);
+      cLow = Math.min(cLow, cAt(i));
+      cHigh = Math.max(cHigh, cAt(i) + cSpan);
     }
-    const regions = [copyIn(a, aHigh - aLow, aLow), copyIn(b, bHigh - bLow, bLow), copyOut(c, (last - first) * matC, first * matC)];
+    // Results do not overlap, so they cover their span exactly when their sizes add up to it.
+    const cRegion = (last - first) * matC === cHigh - cLow ? copyOut(c, cHigh - cLow, cLow) : copyInOut(c, cHigh - cLow, c, cLow);
+    const regions = [copyIn(a, aHigh - aLow, aLow), copyIn(b, bHigh - bLow, bLow), cRegion];
     const ran = staged(f32, regions, (kernels, at, all) => {
-      const aAt = at[0]!, bAt = at[1]!, cAt = at[2]!;
       for (let i = first; i < last; i++) {
-        product(call, f32, aAt + (aOffsets[i]! - aLow) * size, bAt + (bOffsets[i]! - bLow) * size, cAt + (i - first) * matC * size, all, kernels);
+        product(call, f32, at[0]! + (aOffsets[i]! - aLow) * size, at[1]! + (bOffsets[i]! - bLow) * size, at[2]! + (cAt(i) - cLow) * size, all, kernels);
       }
     });
     if (!ran) return first;
@@ -94,18 +120,19 @@ export function gemmBatchWasm(batch: GemmBatch): number {
 function product(call: GemmCall, f32: boolean, aAt: number, bAt: number, cAt: number, all: Kernels, kernels: DtypeKernels): void {
   const { transA, transB, m, n, k } = call;
   const size = f32 ? 4 : 8;
+  const lda = (call.lda ?? (transA ? m : k)) * size, ldb = (call.ldb ?? (transB ? k : n)) * size;
   const job = jobRecord();
   job[JOB.m] = m;
   job[JOB.n] = n;
   job[JOB.k] = k;
   job[JOB.a] = aAt;
-  job[JOB.rsa] = transA ? size : k * size;
-  job[JOB.csa] = transA ? m * size : size;
+  job[JOB.rsa] = transA ? size : lda;
+  job[JOB.csa] = transA ? lda : size;
   job[JOB.b] = bAt;
-  job[JOB.rsb] = transB ? size : n * size;
-  job[JOB.csb] = transB ? k * size : size;
+  job[JOB.rsb] = transB ? size : ldb;
+  job[JOB.csb] = transB ? ldb : size;
   job[JOB.c] = cAt;
-  job[JOB.ldc] = n * size;
+  job[JOB.ldc] = (call.ldc ?? n) * size;
   job[JOB.dtype] = f32 ? 0 : 1;
   runProduct(all, kernels, m, n, k, f32);
 }

@@ -78,9 +78,9 @@ export const copyIn = (array: FloatArray | null, length: number, offset = 0): Re
 export const copyOut = (array: FloatArray, length: number, offset = 0): Region =>
   ({ length, input: null, inputOffset: 0, output: array, outputOffset: offset, float64: false });
 
-/** `length` elements of `array` copied in, updated in place by the kernel, and copied out to `to`. */
-export const copyInOut = (array: FloatArray, length: number, to: FloatArray = array): Region =>
-  ({ length, input: array, inputOffset: 0, output: to, outputOffset: 0, float64: false });
+/** `length` elements of `array` (from `offset`) copied in, updated in place by the kernel, and copied out to `to` (from `offset`). */
+export const copyInOut = (array: FloatArray, length: number, to: FloatArray = array, offset = 0): Region =>
+  ({ length, input: array, inputOffset: offset, output: to, outputOffset: offset, float64: false });
 
 /**
  * `length` float64 values the kernel writes (sums it accumulates in float64), copied out into
