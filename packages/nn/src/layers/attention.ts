@@ -179,16 +179,17 @@ export class MultiheadAttention extends Module<[Tensor, Tensor, Tensor, Multihea
     const sample = p > 0 && this.generator !== undefined ? { generator: this.generator } : {};
     const causalOnly = isCausal && mask === undefined;
     const attend = { ...(mask === undefined ? {} : { mask }), ...(causalOnly ? { isCausal: true } : {}), dropout: p, ...sample };
-    const qh = heads(q, l), kh = heads(k, s), vh = heads(v, s);
+    // q, k and v keep their heads packed side by side ([N, L, E]): the attention ops read each head in place.
+    const packed = { ...attend, heads: this.numHeads };
     let weights: Tensor | null = null;
     let attended: Tensor;
     if (needWeights) {
-      weights = attentionWeights(qh, kh, attend);
-      attended = weights.matmul(vh);
+      weights = attentionWeights(q, k, packed);
+      attended = weights.matmul(heads(v, s)).transpose(1, 2).reshape([n, l, this.embedDim]);
     } else {
-      attended = scaledDotProductAttention(qh, kh, vh, attend);
+      attended = scaledDotProductAttention(q, k, v, packed);
     }
-    let out = this.outProj.forward(attended.transpose(1, 2).reshape([n, l, this.embedDim]));
+    let out = this.outProj.forward(attended);
     out = !batched ? out.squeeze(0) : this.batchFirst ? out : out.transpose(0, 1);
     if (weights !== null) {
       if (averageAttnWeights) weights = weights.mean(1);
