@@ -61,12 +61,15 @@ export function attentionWeights(query: Tensor, key: Tensor, options: AttentionO
  * stable one; a fully masked query row gives 0 (PyTorch ≥ 2.5; earlier versions give NaN).
  * `dropout` drops attention weights with the given probability, drawing from `generator` or
  * `seed` (it always applies when > 0: pass 0 outside training, as PyTorch's functional form).
- * Composed of differentiable ops, so its gradient differentiates again.
+ * With `heads`, q, k, v and the result hold their heads packed in the last axis (see
+ * `AttentionOptions.heads`). Composed of differentiable ops, so its gradient differentiates again.
  * @throws ShapeError if an operand has fewer than 2 axes, q and k differ in their last axis, k
  * and v in their key axis, the leading axes do not broadcast, or the mask does not broadcast to
  * [..., Lq, Lk]. DTypeError if the dtypes differ or the mask is neither bool nor the query's
- * float dtype. ArgumentError for both `mask` and `isCausal`, dropout outside [0, 1], a NaN scale.
+ * float dtype. ArgumentError for both `mask` and `isCausal`, dropout outside [0, 1], a NaN scale,
+ * or `heads` not a positive integer; ShapeError if a last axis does not split into the heads.
  * @example scaledDotProductAttention(q, k, v, { isCausal: true }) // q, k, v: [batch, heads, L, E]
+ * @example scaledDotProductAttention(q, k, v, { heads: 4 }) // q, k, v: [batch, L, 4·E] -> [batch, L, 4·Ev]
  */
 export function scaledDotProductAttention(query: Tensor, key: Tensor, value: Tensor, options: AttentionOptions = {}): Tensor {
   const v = floatInput(OP, 'value', value);

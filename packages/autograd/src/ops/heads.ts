@@ -1,9 +1,10 @@
 import { allocate } from '../dtype.js';
 import { ShapeError } from '../errors.js';
-import { broadcastShapes, formatShape, sizeOf } from '../shape.js';
+import { broadcastShapes, formatShape, shapesEqual, sizeOf } from '../shape.js';
 import { gemmBatch } from '../kernels/gemm.js';
 import { expectFloat, makeOutput, type OutputOptions, type Tensor } from '../tensor.js';
 import { primitive } from '../engine/dispatch.js';
+import { sumTo } from './reduce.js';
 
 /**
  * Flags of `headMatmul`'s `packed` argument: which of a, b and the result hold their heads side
@@ -93,14 +94,18 @@ export const headMatmul = primitive('headMatmul', { kind: 'contraction', rule: '
   // Each gradient is the product matmulT's VJP makes, laid out as its operand.
   const pa = packed & PACKED_A ? 1 : 0, pb = packed & PACKED_B ? 1 : 0, pg = packOut ? 1 : 0;
   const flags = (first: number, second: number, result: number) => first * PACKED_A + second * PACKED_B + result * PACKED_OUT;
+  // NOTE: the engine sums a broadcast operand's gradient back only where its axes line up with
+  // the output's, which a packed layout's do not: these gradients are summed back here.
+  const fit = (grad: Tensor, input: Tensor): Tensor => (shapesEqual(grad.shape, input.shape) ? grad : sumTo(grad, input.shape));
   return makeOutput('headMatmul', out, shape, [a, b], (g) => [
-    a.requiresGrad ? (transA ? headMatmul(b, g, transB, true, heads, flags(pb, pg, pa)) : headMatmul(g, b, false, !transB, heads, flags(pg, pb, pa))) : null,
-    b.requiresGrad ? (transB ? headMatmul(g, a, true, transA, heads, flags(pg, pa, pb)) : headMatmul(a, g, !transA, false, heads, flags(pa, pg, pb))) : null,
+    a.requiresGrad ? fit(transA ? headMatmul(b, g, transB, true, heads, flags(pb, pg, pa)) : headMatmul(g, b, false, !transB, heads, flags(pg, pb, pa)), a) : null,
+    b.requiresGrad ? fit(transB ? headMatmul(g, a, true, transA, heads, flags(pg, pa, pb)) : headMatmul(a, g, !transA, false, heads, flags(pa, pg, pb)), b) : null,
   ], {
     saves: [[1], [0]],
     jvp: ([ta, tb]) => {
       const da = ta === null || ta === undefined ? null : headMatmul(ta, b, transA, transB, heads, packed);
       const db = tb === null || tb === undefined ? null : headMatmul(a, tb, transA, transB, heads, packed);
+      // Both have the output's shape (the operands' batch axes broadcast alike).
       return da === null ? db : db === null ? da : da.add(db);
     },
   } satisfies OutputOptions);
