@@ -280,10 +280,10 @@ describe('attention with heads packed in the last axis ({ heads })', () => {
       const { q, k, v, mask, opts } = buildHeads(full);
       const h = hc.heads;
       const tangent = (t: Tensor, i: number) => seededTensor(t.shape, hc.base.seed + 20 + i, { requiresGrad: false });
-      const tangents = [tangent(q, 0), tangent(k, 1), tangent(v, 2)] as const;
+      const tangents: [Tensor, Tensor, Tensor] = [tangent(q, 0), tangent(k, 1), tangent(v, 2)];
       const packed = (a: Tensor, b: Tensor, d: Tensor) => scaledDotProductAttention(a, b, d, { ...opts, heads: h });
       const unpacked = (a: Tensor, b: Tensor, d: Tensor) => merge(scaledDotProductAttention(split(a, h), split(b, h), split(d, h), opts));
-      assertClose(jvp(packed, [q, k, v], tangents).tangent, jvp(unpacked, [q, k, v], tangents).tangent, 1e-12, 1e-12);
+      assertClose(jvp(packed, [q, k, v] as [Tensor, Tensor, Tensor], tangents).tangent, jvp(unpacked, [q, k, v] as [Tensor, Tensor, Tensor], tangents).tangent, 1e-12, 1e-12);
       const mapped = { ...opts, heads: h, ...(mask !== undefined && mask.ndim > 2 + (hc.maskHeads ? 1 : 0) ? { mask: undefined } : {}) };
       const f = (a: Tensor, b: Tensor, d: Tensor) => scaledDotProductAttention(a, b, d, mapped);
       assertClose(vmap(f)(q, k, v), f(q, k, v), 1e-12, 1e-12);
