@@ -172,6 +172,15 @@ describe('jit against eager', () => {
     );
     expect(lowered.compiledText).toContain('fused[f32[3,4]] {');
   });
+
+  test("a comparison's number prints in the dtype it is compared in", () => {
+    const f = (x: Tensor, k: Tensor) => [x.ge(0.5), k.lt(2), k.gt(0.5)];
+    const text = jit(f).lower(t([3], 1), tensor([0, 1, 2], { dtype: 'int32' })).text;
+    expect(text).toContain('= ge a 0.5:f32[]');
+    expect(text).toContain('= lt b 2:i32[]');
+    // An integer tensor beside a fraction is compared in float32, as the eager op does.
+    expect(text).toContain('= gt b 0.5:f32[]');
+  });
 });
 
 describe('what cannot be traced is an error', () => {

@@ -5,6 +5,7 @@ import { TraceError } from '../errors.js';
 import type { BinaryKind } from '../kernels/binary.js';
 import { BINARY_EXPRESSIONS, UNARY_EXPRESSIONS } from '../kernels/expressions.js';
 import type { UnaryKind } from '../kernels/unary.js';
+import { numberDType } from '../ops/operands.js';
 import { defaultGenerator } from '../random.js';
 import { formatShape } from '../shape.js';
 import { lastSerial, Tensor } from '../tensor.js';
@@ -188,7 +189,11 @@ class Trace implements Interpreter {
     const params: Record<string, unknown> = {};
     if (elementwise !== undefined) {
       let k = 0;
-      inputs = args.slice(0, elementwise.arity).map((a) => (a instanceof Tensor ? tensorAtoms[k++]! : { literal: a as number, dtype: vars[0]!.dtype }));
+      // A number takes the dtype it is computed in: the result's, except beside a comparison's
+      // tensor operand (`ge a 0.5:f32[]`, not the bool the comparison gives).
+      const out = vars[0]!.dtype;
+      const literalDType = (n: number) => (out === 'bool' && tensorAtoms[0] !== undefined ? numberDType(n, tensorAtoms[0].dtype) : out);
+      inputs = args.slice(0, elementwise.arity).map((a) => (a instanceof Tensor ? tensorAtoms[k++]! : { literal: a as number, dtype: literalDType(a as number) }));
     } else {
       args.forEach((a, i) => {
         if (!(a instanceof Tensor) && !Array.isArray(a) && a !== undefined) params[String(i)] = a;

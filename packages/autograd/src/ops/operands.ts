@@ -39,7 +39,7 @@ function settle(dtype: DType, mode: OperandMode): DType {
  * number with a fraction (or NaN, ±Infinity) beside an int32 or bool tensor makes both float32,
  * as `torch.tensor([1, 2]) + 0.5` does, and an integer beside a bool tensor makes int32.
  */
-function numberDType(value: number, dtype: DType): DType {
+export function numberDType(value: number, dtype: DType): DType {
   if (isFloatDType(dtype)) return dtype;
   if (!Number.isInteger(value)) return 'float32';
   return dtype === 'bool' ? 'int32' : dtype;
