@@ -2,7 +2,7 @@ import type { FloatArray } from '../dtype.js';
 import { wantsWasm, wasmDeclined } from './backend.js';
 import { gemmJs } from './gemm-js.js';
 import { biasActivation } from './fused.js';
-import { gemmBatchWasm, gemmWasm, gemmWithTangentWasm } from './wasm/gemm.js';
+import { gemmBatchWasm, gemmWasm, gemmWithTangentWasm, linearBackwardWasm } from './wasm/gemm.js';
 
 /**
  * One matrix product C = op(A)·op(B), the argument of `gemm` and of each of its backends.
@@ -102,6 +102,39 @@ export function gemmWithTangent(call: GemmCall, tb: FloatArray, t: FloatArray, t
   const { m, n, k } = call;
   if (m === 0 || n === 0 || k === 0) return false;
   return wantsWasm('gemm', m * n * k) && gemmWithTangentWasm(call, tb, t, tBias);
+}
+
+/**
+ * A linear layer's VJP, y = act(x·Wᵀ + b) with x [rows, inF] and W [outF, inF]: from the output's
+ * gradient g (and, for relu, the output y; null without), dH = g·[y > 0], dX = dH·W into `dx`,
+ * dW = dHᵀ·X into `dw` and db = Σ_rows dH into `db` (each null where not wanted; x may then be
+ * null too for dw). The arguments of `linearBackward`.
+ */
+export interface LinearBackward {
+  readonly g: FloatArray;
+  readonly y: FloatArray | null;
+  readonly w: FloatArray;
+  readonly x: FloatArray | null;
+  readonly rows: number;
+  readonly inF: number;
+  readonly outF: number;
+  readonly dx: FloatArray | null;
+  readonly dw: FloatArray | null;
+  readonly db: FloatArray | null;
+}
+
+/**
+ * A linear layer's whole VJP (see `LinearBackward`) in one WebAssembly staging, where its
+ * products run in WebAssembly: dH is made and read in place instead of crossing into WebAssembly
+ * memory once per product and once for the bias. The bits of the separate kernels (the relu mask,
+ * gemm, the float64 column sums). Returns false, having done nothing, elsewhere: the caller then
+ * takes the separate ops.
+ * @example if (!linearBackward({ g, y: null, w, x, rows, inF, outF, dx, dw, db })) ...;
+ */
+export function linearBackward(v: LinearBackward): boolean {
+  const { rows, inF, outF } = v;
+  if (rows === 0 || inF === 0 || outF === 0 || (v.dw !== null && v.x === null)) return false;
+  return wantsWasm('gemm', rows * inF * outF) && linearBackwardWasm(v);
 }
 
 function epilogueJs({ m, n, c, cOffset = 0, ldc = n, bias = null, relu = false }: GemmCall): void {

@@ -1,9 +1,9 @@
 import type { FloatArray } from '../../dtype.js';
-import type { GemmBatch, GemmCall } from '../gemm.js';
+import type { GemmBatch, GemmCall, LinearBackward } from '../gemm.js';
 import type { DtypeKernels, Kernels } from './module.js';
 import { runProduct } from './helper-thread.js';
 import { JOB } from './layout.js';
-import { copyIn, copyInOut, copyOut, jobRecord, staged } from './memory.js';
+import { copyIn, copyInOut, copyOut, float64Out, jobRecord, staged } from './memory.js';
 
 /**
  * C = op(A)·op(B) in WebAssembly; same contract as `gemm`, m, n, k ≥ 1, including the optional
@@ -116,8 +116,32 @@ export function gemmBatchWasm(batch: GemmBatch): number {
   return count;
 }
 
+/**
+ * A linear layer's VJP (see `linearBackward`) in one staging: g (and the output y, for relu's
+ * mask) copied in once, masked in place into dH, which both products and the bias's column
+ * sums then read where it lies. Each result has the bits of the separate kernels.
+ * Returns false, having done nothing, where `gemmWasm` would.
+ * @example if (!linearBackwardWasm({ g, y, w, x, rows, inF, outF, dx, dw, db })) ...;
+ */
+export function linearBackwardWasm(v: LinearBackward): boolean {
+  const { g, y, w, x, rows, inF, outF, dx, dw, db } = v;
+  if (dw !== null && x === null) return false;
+  const f32 = g instanceof Float32Array;
+  const regions = [
+    copyIn(g, rows * outF), copyIn(y, y === null ? 0 : rows * outF), copyIn(w, dx === null ? 0 : outF * inF), copyIn(x, dw === null ? 0 : rows * inF),
+    dx === null ? copyIn(null, 0) : copyOut(dx, rows * inF), dw === null ? copyIn(null, 0) : copyOut(dw, outF * inF), float64Out(db, db === null ? 0 : outF),
+  ];
+  return staged(f32, regions, (kernels, at, all) => {
+    if (y !== null) kernels.reluBackward(at[0]!, at[1]!, rows, outF, at[6]!, db === null ? 0 : 1);
+    else if (db !== null) kernels.columnSums(at[0]!, 1, rows, outF, at[6]!);
+    // dX = dH·W and dW = dHᵀ·X, as linear's VJP asks matmulT for them.
+    if (dx !== null) product({ transA: false, transB: false, m: rows, n: inF, k: outF }, f32, at[0]!, at[2]!, at[4]!, all, kernels);
+    if (dw !== null) product({ transA: true, transB: false, m: outF, n: inF, k: rows }, f32, at[0]!, at[3]!, at[5]!, all, kernels);
+  });
+}
+
 /** op(A)·op(B) into C, the operands at these byte addresses, through the job record (threads take slabs). */
-function product(call: GemmCall, f32: boolean, aAt: number, bAt: number, cAt: number, all: Kernels, kernels: DtypeKernels): void {
+function product(call: Pick<GemmCall, 'transA' | 'transB' | 'm' | 'n' | 'k' | 'lda' | 'ldb' | 'ldc'>, f32: boolean, aAt: number, bAt: number, cAt: number, all: Kernels, kernels: DtypeKernels): void {
   const { transA, transB, m, n, k } = call;
   const size = f32 ? 4 : 8;
   const lda = (call.lda ?? (transA ? m : k)) * size, ldb = (call.ldb ?? (transB ? k : n)) * size;
