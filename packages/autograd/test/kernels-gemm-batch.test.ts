@@ -130,14 +130,18 @@ describe('row steps (lda, ldb, ldc)', () => {
           // op(A) is [l, d] from [l, d] or, transposed, [d, l] from the same rows: m, n, k follow.
           const [m, k] = transA ? [d, l] : [l, d];
           const n = transB ? l : d;
-          const offsets = Array.from({ length: batches * heads }, (_, i) => Math.floor(i / heads) * l * heads * d + (i % heads) * d);
-          const cOffsets = Array.from({ length: batches * heads }, (_, i) => Math.floor(i / heads) * m * heads * n + (i % heads) * n);
-          const expected = filled(dtype, batches * heads * m * n, 23), got = expected.slice();
-          withBackend(backend, () => {
-            offsets.forEach((off, i) => gemm({ transA, transB, m, n, k, a, aOffset: off, lda: heads * d, b, bOffset: off, ldb: heads * d, c: expected, cOffset: cOffsets[i]!, ldc: heads * n }));
-            gemmBatch({ transA, transB, m, n, k, a, aOffsets: offsets, lda: heads * d, b, bOffsets: offsets, ldb: heads * d, c: got, cOffsets, ldc: heads * n });
-          });
-          expect(sameBits(got, expected)).toBe(true);
+          // Every head, and every head but one (whose columns of C must come back untouched).
+          for (const skip of [-1, 2]) {
+            const products = Array.from({ length: batches * heads }, (_, i) => i).filter((i) => i % heads !== skip);
+            const offsets = products.map((i) => Math.floor(i / heads) * l * heads * d + (i % heads) * d);
+            const cOffsets = products.map((i) => Math.floor(i / heads) * m * heads * n + (i % heads) * n);
+            const expected = filled(dtype, batches * heads * m * n, 23), got = expected.slice();
+            withBackend(backend, () => {
+              offsets.forEach((off, i) => gemm({ transA, transB, m, n, k, a, aOffset: off, lda: heads * d, b, bOffset: off, ldb: heads * d, c: expected, cOffset: cOffsets[i]!, ldc: heads * n }));
+              gemmBatch({ transA, transB, m, n, k, a, aOffsets: offsets, lda: heads * d, b, bOffsets: offsets, ldb: heads * d, c: got, cOffsets, ldc: heads * n });
+            });
+            expect(sameBits(got, expected)).toBe(true);
+          }
         }
       }
     }

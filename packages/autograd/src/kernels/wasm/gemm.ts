@@ -92,9 +92,21 @@ export function gemmBatchWasm(batch: GemmBatch): number {
   const group = Math.max(1, Math.floor(BATCH_STAGE_BYTES / ((m * k + k * n + matC) * size)));
   const call: GemmCall = batch;
   const cAt = (i: number): number => (cOffsets === undefined ? i * matC : cOffsets[i]!);
-  for (let first = 0; first < count; first += group) {
-    const last = Math.min(count, first + group);
-    let aLow = Infinity, aHigh = 0, bLow = Infinity, bHigh = 0, cLow = Infinity, cHigh = 0;
+  for (let first = 0, last = 0; first < count; first = last) {
+    last = Math.min(count, first + group);
+    // Results do not overlap, so they cover their span exactly when their sizes add up to it. A
+    // group that would leave gaps (heads side by side, cut mid-row) ends at the last product
+    // that closes them, if any, so that its C need not be copied in.
+    let cLow = Infinity, cHigh = 0, closed = 0;
+    for (let i = first; i < last; i++) {
+      cLow = Math.min(cLow, cAt(i));
+      cHigh = Math.max(cHigh, cAt(i) + cSpan);
+      if ((i + 1 - first) * matC === cHigh - cLow) closed = i + 1;
+    }
+    if (closed > first) last = closed;
+    let aLow = Infinity, aHigh = 0, bLow = Infinity, bHigh = 0;
+    cLow = Infinity;
+    cHigh = 0;
     for (let i = first; i < last; i++) {
       aLow = Math.min(aLow, aOffsets[i]!);
       aHigh = Math.max(aHigh, aOffsets[i]! + aSpan);
@@ -103,7 +115,6 @@ export function gemmBatchWasm(batch: GemmBatch): number {
       cLow = Math.min(cLow, cAt(i));
       cHigh = Math.max(cHigh, cAt(i) + cSpan);
     }
-    // Results do not overlap, so they cover their span exactly when their sizes add up to it.
     const cRegion = (last - first) * matC === cHigh - cLow ? copyOut(c, cHigh - cLow, cLow) : copyInOut(c, cHigh - cLow, c, cLow);
     const regions = [copyIn(a, aHigh - aLow, aLow), copyIn(b, bHigh - bLow, bLow), cRegion];
     const ran = staged(f32, regions, (kernels, at, all) => {
