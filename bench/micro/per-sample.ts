@@ -4,9 +4,15 @@
  * mlp-forward-b64), alternating in one process, medians over rounds of wall time, of the
  * process's CPU time (user + system, steadier on a shared machine) and of page faults per run.
  * With `--ab js`, each case also runs under the pure TypeScript kernels, alternating with the
- * default ones. Figures are noisy on a loaded machine:
+ * default ones. With `--base <checkout>`, each case also runs on that other checkout's chainrule
+ * (with its own node_modules), alternating with this one's (`--ab` switches this one's kernels
+ * only). Figures are noisy on a loaded machine; the least CPU time over rounds is shown beside
+ * the median, as the steadiest under load:
  *
- *   node scripts/run.mjs bench/micro/per-sample.ts [--only per-sample,jvp] [--rounds 15] [--ab js]
+ *   node scripts/run.mjs bench/micro/per-sample.ts [--only per-sample,jvp] [--rounds 15] [--ab js] [--base /tmp/other-checkout]
+ *
+ * In-process figures share one heap (and, with --base, two helper threads share the cores): only
+ * a guide, the bench's separate processes decide.
  */
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +24,9 @@ function option(name: string): string | undefined {
 
 process.env.CHAINRULE_BENCH_DIR ??= resolve(fileURLToPath(import.meta.url), '..', '..');
 const { contender } = await import('../src/chainrule.js');
+const base = option('--base');
+const contenders: [string, typeof contender][] = [['', contender]];
+if (base !== undefined) contenders.push([` (${base})`, ((await import(resolve(base, 'bench/src/chainrule.ts'))) as { contender: typeof contender }).contender]);
 const { kernelBackend, setKernelBackend } = await import('@chainrule/autograd');
 type Workload = Parameters<typeof contender.setup>[0];
 
@@ -31,16 +40,18 @@ if (only.includes('per-sample')) {
 if (only.includes('jvp')) {
   families.push(['jvp', { kind: 'jvp', id: 'jvp-mlp-b64', batch: 64, via: 'jvp' }, { kind: 'jvp', id: 'mlp-forward-b64', batch: 64, via: 'forward' }]);
 }
-await contender.load();
+for (const [, c] of contenders) await c.load();
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 const backends = ab === undefined ? [kernelBackend()] : [kernelBackend(), ab];
 
-for (const [family, target, base] of families) {
+for (const [family, target, baseline] of families) {
   const cases: { name: string; backend: string; run: () => unknown; wall: number[]; cpu: number[]; faults: number[] }[] = [];
-  for (const w of [base, target]) {
-    const r = await contender.setup(w);
-    if ('unsupported' in r) throw new Error(`${w.id}: ${r.unsupported}`);
-    for (const backend of backends) cases.push({ name: w.id, backend, run: r.run, wall: [], cpu: [], faults: [] });
+  for (const w of [baseline, target]) {
+    for (const [label, c] of contenders) {
+      const r = await c.setup(w);
+      if ('unsupported' in r) throw new Error(`${w.id}${label}: ${r.unsupported}`);
+      for (const backend of backends) cases.push({ name: w.id + label, backend, run: r.run, wall: [], cpu: [], faults: [] });
+    }
   }
   for (let round = -2; round < rounds; round++) {
     for (const c of cases) {
@@ -64,12 +75,12 @@ for (const [family, target, base] of families) {
   setKernelBackend(backends[0] as 'js' | 'auto' | 'wasm');
   const baseCpu = median(cases[0]!.cpu);
   const baseWall = median(cases[0]!.wall);
-  console.log(`${family} (medians of ${rounds} rounds; ratios against ${base.id} on the default kernels)`);
+  console.log(`${family} (medians of ${rounds} rounds; ratios against ${baseline.id} on the default kernels)`);
   for (const c of cases) {
     const cpu = median(c.cpu);
     const wall = median(c.wall);
     console.log(
-      `  ${c.name.padEnd(24)} ${c.backend.padEnd(4)} cpu ${cpu.toFixed(3)} ms (${(cpu / baseCpu).toFixed(2)}×)  wall ${wall.toFixed(3)} ms (${(wall / baseWall).toFixed(2)}×)  faults/run ${median(c.faults).toFixed(0)}`,
+      `  ${c.name.padEnd(24)} ${c.backend.padEnd(4)} cpu ${cpu.toFixed(3)} ms (${(cpu / baseCpu).toFixed(2)}×, least ${Math.min(...c.cpu).toFixed(3)})  wall ${wall.toFixed(3)} ms (${(wall / baseWall).toFixed(2)}×)  faults/run ${median(c.faults).toFixed(0)}`,
     );
   }
 }

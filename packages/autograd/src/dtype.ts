@@ -46,6 +46,40 @@ export function allocate<D extends DType>(dtype: D, size: number, op = 'allocate
   }
 }
 
+/**
+ * Storage of `size` elements of a float dtype whose values are left unset, for a kernel that
+ * then writes every one of them (a result would otherwise be written twice: cleared, then
+ * computed). Where Node's Buffer is at hand and the storage is large, it is memory the
+ * allocator does not clear (`Buffer.allocUnsafeSlow`, its own ArrayBuffer): a recycled block
+ * is then not swept once more, nor a fresh one faulted in by the clearing. Elsewhere, and for
+ * small sizes (where clearing costs less than the call), it is `allocate`'s zeroed storage.
+ * Errors as `allocate`'s.
+ */
+export function allocateUnset<D extends FloatDType>(dtype: D, size: number, op = 'allocate', shape?: Shape): DTypeStorage[D] {
+  const bytes = size * bytesPerElement(dtype);
+  const unsafe = bytes >= UNSET_MIN_BYTES && Number.isSafeInteger(size) ? nodeBuffer()?.allocUnsafeSlow : undefined;
+  if (unsafe === undefined) return allocate(dtype, size, op, shape);
+  let raw: Uint8Array;
+  try {
+    raw = unsafe(bytes);
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw e;
+    throw sizeError(op, dtype, size, shape, 'is more than this JavaScript engine can allocate');
+  }
+  // A Buffer this size has an ArrayBuffer of its own, from its start (no pool, no offset).
+  if (raw.byteOffset !== 0 || raw.byteLength !== bytes) return allocate(dtype, size, op, shape);
+  return (dtype === 'float64' ? new Float64Array(raw.buffer, 0, size) : new Float32Array(raw.buffer, 0, size)) as DTypeStorage[D];
+}
+
+/** Below this, `allocateUnset` takes zeroed storage: clearing 64 KiB costs about what the Buffer call does. */
+const UNSET_MIN_BYTES = 1 << 16;
+
+/** Node's Buffer, where the global is (never imported: the package also runs in browsers). */
+function nodeBuffer(): { allocUnsafeSlow?: (bytes: number) => Uint8Array } | undefined {
+  const B = (globalThis as { Buffer?: { allocUnsafeSlow?: (bytes: number) => Uint8Array } }).Buffer;
+  return typeof B?.allocUnsafeSlow === 'function' ? B : undefined;
+}
+
 function newStorage<D extends DType>(dtype: D, size: number): DTypeStorage[D] {
   const made: TensorData =
     dtype === 'float32' ? new Float32Array(size) : dtype === 'float64' ? new Float64Array(size) : dtype === 'int32' ? new Int32Array(size) : new Uint8Array(size);

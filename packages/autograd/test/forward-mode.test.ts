@@ -69,6 +69,53 @@ describe('linear along its weights (output and tangent made in one pass)', () =>
     );
   });
 
+  test('with the input carrying a tangent too (a later layer): the bits of the rule in Tensor ops', () => {
+    const cases = fc.record({
+      rows: fc.integer({ min: 1, max: 12 }),
+      inF: fc.integer({ min: 1, max: 40 }),
+      outF: fc.integer({ min: 1, max: 12 }),
+      // Which of x, w, b carry a tangent (x or w always does); b may also be absent.
+      tangents: fc.constantFrom('x', 'xw', 'xwb', 'xb', 'wb', 'w'),
+      withBias: fc.boolean(),
+      relu: fc.boolean(),
+      dtype: fc.constantFrom('float32', 'float64'),
+      seed: fc.noShrink(fc.integer({ min: 0, max: 1e6 })),
+    });
+    type Case = typeof cases extends fc.Arbitrary<infer C> ? C : never;
+    fc.assert(
+      fc.property(cases, ({ rows, inF, outF, tangents, withBias, relu, dtype, seed }) => {
+        const make = (shape: number[], k: number): Tensor => seededTensor(shape, seed + k, { dtype, requiresGrad: false }) as Tensor;
+        const primals = [make([rows, inF], 0), make([outF, inF], 1), make([outF], 2)];
+        const tans = [make([rows, inF], 3), make([outF, inF], 4), make([outF], 5)];
+        const act = relu ? 'relu' : 'none';
+        const on = [tangents.includes('x'), tangents.includes('w'), withBias && tangents.includes('b')];
+        const f = (x: Tensor, w: Tensor, b: Tensor): Tensor => linear(x, w, withBias ? b : null, act);
+        // Primals without a tangent are closed over, so that they have none at the jvp's level.
+        const run = (ps: Tensor[]): { output: Tensor; tangent: Tensor } => {
+          const idx = [0, 1, 2].filter((i) => on[i]);
+          return jvp((...xs: Tensor[]) => f(...([0, 1, 2].map((i) => (on[i] ? xs[idx.indexOf(i)]! : ps[i]!)) as [Tensor, Tensor, Tensor])), idx.map((i) => ps[i]!), idx.map((i) => tans[i]!));
+        };
+        // A primal requiring grad makes linear take its rule in Tensor ops (the tangent goes on the graph).
+        const tracked = primals.map((p) => new Tensor(p.data, p.shape, { requiresGrad: true }));
+        for (const backend of ['wasm', 'auto'] as const) {
+          const fused = withBackend(backend, () => run(primals));
+          const ruled = withBackend(backend, () => run(tracked));
+          expect(Array.from(fused.output.data)).toEqual(Array.from(ruled.output.data));
+          expect(Array.from(fused.tangent.data)).toEqual(Array.from(ruled.tangent.data));
+        }
+        const zero = (t: Tensor): Tensor => zeros(t.shape, { dtype });
+        const reference = jvpByDoubleVjp(f, primals, tans.map((t, i) => (on[i] ? t : zero(t))));
+        assertClose(withBackend('wasm', () => run(primals)).tangent, reference, dtype === 'float32' ? 1e-4 : 1e-10, dtype === 'float32' ? 1e-4 : 1e-10);
+      }),
+      {
+        numRuns: 60,
+        // Sizes whose x and x·Wᵀ fill whole cache lines, where x's and its tangent's products with W are made as one.
+        examples: (['x', 'xb', 'xwb'] as const).flatMap((tangents) =>
+          (['float32', 'float64'] as const).map((dtype): [Case] => [{ rows: 8, inF: 16, outF: 8, tangents, withBias: true, relu: true, dtype, seed: 11 }])),
+      },
+    );
+  });
+
   test('stays differentiable where a reverse pass needs the tangent (x requiring grad)', () => {
     const x = plain([6, 30], 1);
     const w = plain([8, 30], 2);

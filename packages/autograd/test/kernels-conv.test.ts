@@ -1,6 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { col2im, convAdjointDirect, convDirect, convWeightGradDirect, im2col, swapLeadingAxes, type ConvGeometry } from '../src/kernels/conv.js';
+import { col2im, convAdjointColumns, convAdjointDirect, convDirect, convForwardColumns, convWeightGradColumns, convWeightGradDirect, im2col, swapLeadingAxes, type ConvGeometry } from '../src/kernels/conv.js';
+import { wasmAvailable } from '../src/kernels/wasm/module.js';
+import { withBackend } from './helpers/backend.js';
 
 /** A random window geometry whose dilated kernel fits the padded input, with batch and channels. */
 const windowCase = fc
@@ -130,6 +132,37 @@ describe('direct kernels for narrow groups', () => {
       const uy = dot(u, y);
       expect(dot(dx, x)).toBe(uy);
       expect(dot(dw, w)).toBe(uy);
+    }), { numRuns: 150 });
+  });
+});
+
+describe('the columns kernels in WebAssembly', () => {
+  const groupCase = fc.record({ groups: fc.integer({ min: 1, max: 3 }), cg: fc.integer({ min: 1, max: 3 }), og: fc.integer({ min: 1, max: 4 }), withBias: fc.boolean(), f32: fc.boolean() });
+
+  it.runIf(wasmAvailable())('give the TypeScript path\'s bits: forward, input adjoint and weight gradient, either dtype, any geometry', () => {
+    fc.assert(fc.property(windowCase, groupCase, ({ n, g, seed }, { groups, cg, og, withBias, f32 }) => {
+      const c = groups * cg, o = groups * og, p = g.oh * g.ow;
+      const make = (length: number, s: number) => (f32 ? Float32Array.from(values(length, s)) : values(length, s));
+      const x = make(n * c * g.h * g.w, seed), w = make(o * cg * g.kh * g.kw, seed + 1), u = make(n * o * p, seed + 2);
+      const bias = withBias ? make(o, seed + 3) : null, biasIn = withBias ? make(c, seed + 4) : null;
+      const run = (backend: 'js' | 'wasm') => withBackend(backend, () => {
+        const y = make(n * o * p, 0).fill(Number.NaN), dx = make(x.length, 0).fill(Number.NaN), dw = make(w.length, 0).fill(Number.NaN);
+        convForwardColumns(x, w, bias, n, groups, cg, og, g, y);
+        convAdjointColumns(u, w, biasIn, n, groups, cg, og, g, dx);
+        convWeightGradColumns(x, u, n, groups, cg, og, g, dw);
+        return { y: [...y], dx: [...dx], dw: [...dw] };
+      });
+      const js = run('js'), wasm = run('wasm');
+      expect(wasm.y).toEqual(js.y);
+      expect(wasm.dx).toEqual(js.dx);
+      // The weight gradient sums the batch image by image in WebAssembly, in another order: products
+      // are multiples of 2⁻¹⁴ of at most 1, so float64 sums are exact; a float32 sum of t = n·p terms
+      // is off by at most t roundings of a partial sum of at most t, in either order.
+      if (!f32) expect(wasm.dw).toEqual(js.dw);
+      else {
+        const t = n * p;
+        wasm.dw.forEach((v, i) => expect(Math.abs(v - js.dw[i]!)).toBeLessThanOrEqual(2 * t * t * 2 ** -24));
+      }
     }), { numRuns: 150 });
   });
 });

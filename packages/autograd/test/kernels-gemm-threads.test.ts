@@ -3,10 +3,12 @@ import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ArgumentError } from '../src/errors.js';
+import { convAdjointColumns, convForwardColumns, convWeightGradColumns, type ConvGeometry } from '../src/kernels/conv.js';
 import { gemmWasm } from '../src/kernels/wasm/gemm.js';
 import { helperThreadReady, kernelThreads, lastGemmThreads, setKernelThreads, splitProduct } from '../src/kernels/wasm/helper-thread.js';
 import { WASM_GEMM_BLOCKING } from '../src/kernels/wasm/kernels.generated.js';
 import { seededTensor } from '@chainrule/autograd/testing';
+import { withBackend } from './helpers/backend.js';
 
 type DTypeName = 'float32' | 'float64';
 
@@ -106,6 +108,43 @@ describe('gemm on two threads', () => {
         expect(firstDifference(product(p, 1), product(p, 2)), JSON.stringify(p)).toBe(-1);
       }
     }
+  });
+});
+
+describe('convolutions with the helper thread', () => {
+  beforeAll(async () => {
+    setKernelThreads(2);
+    expect(await helperThreadReady()).toBe(true);
+  });
+  afterAll(() => setKernelThreads(2));
+
+  it('give the same bits as one thread: each image\'s products posted whole beside the next image\'s columns', () => {
+    const geometry = fc.record({
+      n: fc.integer({ min: 1, max: 5 }), groups: fc.integer({ min: 1, max: 2 }), cg: fc.integer({ min: 1, max: 4 }), og: fc.integer({ min: 1, max: 8 }),
+      k: fc.integer({ min: 1, max: 5 }), size: fc.integer({ min: 5, max: 16 }), pad: fc.integer({ min: 0, max: 2 }), dtype: fc.constantFrom<DTypeName>('float32', 'float64'), seed: fc.integer({ min: 0, max: 2 ** 30 }),
+    });
+    fc.assert(
+      fc.property(geometry, ({ n, groups, cg, og, k, size, pad, dtype, seed }) => {
+        const out = size + 2 * pad - k + 1;
+        const g: ConvGeometry = { h: size, w: size, kh: k, kw: k, oh: out, ow: out, sh: 1, sw: 1, ph: pad, pw: pad, dh: 1, dw: 1 };
+        const c = groups * cg, o = groups * og;
+        const x = filled(dtype, n * c * size * size, seed), w = filled(dtype, o * cg * k * k, seed + 1);
+        const u = filled(dtype, n * o * out * out, seed + 2), bias = filled(dtype, o, seed + 3);
+        const run = (threads: 1 | 2) => {
+          setKernelThreads(threads);
+          return withBackend('wasm', () => {
+            const y = filled(dtype, n * o * out * out, 0).fill(NaN), dx = filled(dtype, x.length, 0).fill(NaN), dw = filled(dtype, w.length, 0).fill(NaN);
+            convForwardColumns(x, w, bias, n, groups, cg, og, g, y);
+            convAdjointColumns(u, w, null, n, groups, cg, og, g, dx);
+            convWeightGradColumns(x, u, n, groups, cg, og, g, dw);
+            return [y, dx, dw];
+          });
+        };
+        const one = run(1), two = run(2);
+        one.forEach((r, i) => expect(firstDifference(r, two[i]!)).toBe(-1));
+      }),
+      { numRuns: 60 },
+    );
   });
 });
 

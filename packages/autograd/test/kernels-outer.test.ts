@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { seededTensor } from '@chainrule/autograd/testing';
 import { batchedOuter, batchedOuterJs } from '../src/kernels/outer.js';
+import { allocateUnset } from '../src/dtype.js';
+import { ShapeError } from '@chainrule/autograd';
 import { outerWasm } from '../src/kernels/wasm/elementwise.js';
 import { withBackend } from './helpers/backend.js';
 
@@ -69,5 +71,25 @@ describe('batchedOuter', () => {
       expect(firstDifference(out.subarray(0, n * m * k), expected)).toBe(-1);
       expect([...out.subarray(n * m * k)]).toEqual([7, 7, 7, 7, 7]);
     }
+  });
+});
+
+describe('allocateUnset (storage for a result its kernel writes in full)', () => {
+  it('has the dtype, the length and an ArrayBuffer of its own, small or large', () => {
+    for (const dtype of ['float32', 'float64'] as const) {
+      for (const size of [0, 1, 1000, 20_000, 300_000]) {
+        const a = allocateUnset(dtype, size);
+        const b = allocateUnset(dtype, size);
+        expect(a).toBeInstanceOf(dtype === 'float32' ? Float32Array : Float64Array);
+        expect(a.length).toBe(size);
+        expect([a.byteOffset, a.buffer.byteLength]).toEqual([0, size * a.BYTES_PER_ELEMENT]);
+        expect(a.buffer).not.toBe(b.buffer);
+      }
+    }
+  });
+
+  it('refuses sizes allocate refuses, naming the op and the shape', () => {
+    expect(() => allocateUnset('float32', -1, 'matmul', [-1])).toThrow(ShapeError);
+    expect(() => allocateUnset('float64', 2 ** 60, 'matmul', [2 ** 30, 2 ** 30])).toThrow(/matmul: shape \[1073741824,1073741824\]/);
   });
 });

@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest';
 import fc from 'fast-check';
 import {
   abs, ArgumentError, clamp, cos, erf, exp, expm1, gelu, isFinite, isInf, isNan, leakyRelu, log, log1p, neg, relu, reciprocal,
-  sigmoid, sign, silu, sin, softplus, sqrt, square, tanh, tensor, Tensor, zeros,
+  sigmoid, sign, silu, sin, softplus, sqrt, square, tanh, tensor, Tensor, zeros, vjp, vmap, grad,
   tan,
   asin,
   acos,
@@ -35,6 +35,9 @@ import {
 import { assertClose, checkGradGradProperty, checkGradProperty, shapeArb, unaryArb, type ValueConstraints } from '@chainrule/autograd/testing';
 import { expectFloat32Rounding, refErf, refMap } from './helpers/reference.js';
 import { f64, grad64, values } from './helpers/tensors.js';
+import { withBackend } from './helpers/backend.js';
+import type { KernelBackend } from '../src/kernels/backend.js';
+import { wasmAvailable } from '../src/kernels/wasm/module.js';
 
 /** The gradient of sum(f(x)) at `xs`, i.e. f'(x) elementwise. */
 function derivative(f: (x: Tensor) => Tensor, xs: number[]): number[] {
@@ -370,6 +373,37 @@ describe('edge cases', () => {
     expect(derivative(relu, [0])[0]).toBe(0);
     expect(derivative(abs, [0])[0]).toBe(0);
     expect(derivative((x) => leakyRelu(x, 0.3), [0])[0]).toBe(0.3);
+  });
+
+  test("relu's gradient is g where the input was positive and g·0 elsewhere, bit for bit, on each backend and under vmap", () => {
+    const backends: KernelBackend[] = wasmAvailable() ? ['js', 'wasm'] : ['js'];
+    const special = [0, -0, NaN, Infinity, -Infinity, 1e-45, -1e-45];
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 3000 }), fc.integer({ min: 0, max: 2 ** 31 - 1 }), fc.constantFrom<'float32' | 'float64'>('float32', 'float64'), (n, seed, dtype) => {
+        let state = seed;
+        const next = (): number => {
+          state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+          return state % 7 === 0 ? special[state % special.length]! : (state / 2 ** 31 - 1) * 3;
+        };
+        const xs = Array.from({ length: n }, next);
+        const gs = Array.from({ length: n }, next);
+        const x = tensor(xs, { dtype });
+        const g = tensor(gs, { dtype });
+        const round = dtype === 'float32' ? Math.fround : (v: number) => v;
+        const expected = xs.map((v, i) => round(gs[i]!) * (round(v) > 0 ? 1 : 0));
+        for (const backend of backends) {
+          const [dx] = withBackend(backend, () => vjp(relu, x).pullback(g));
+          expect(Array.from(dx.data).every((v, i) => Object.is(v, expected[i]))).toBe(true);
+        }
+      }),
+      { numRuns: 40 },
+    );
+    // Batched: per-row gradients of relu(x)·w equal the rows' own gradients.
+    const x = tensor([[1, -2, 0, 3], [-1, 2, -0.5, 0.25], [0, 0, 4, -4]], { dtype: 'float64' });
+    const w = tensor([0.5, -1, 2, 3], { dtype: 'float64' });
+    const rowGrad = grad((xi: Tensor) => relu(xi).mul(w).sum());
+    const batched = vmap(rowGrad)(x);
+    for (let r = 0; r < 3; r++) expect(Array.from(batched.data.subarray(4 * r, 4 * r + 4))).toEqual(Array.from(rowGrad(x.narrow(0, r, 1).reshape([4])).data));
   });
 
   test('clamp passes the gradient at its bounds (inclusive, as PyTorch)', () => {

@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest';
 import fc from 'fast-check';
 import * as cr from '@chainrule/autograd';
 import { Tensor, customOp, grad, jacobian, jacrev, stack, tensor, unbind, vjp, vmap } from '@chainrule/autograd';
-import { broadcastShapesArb, seededTensor, shapeArb, type ValueConstraints } from '@chainrule/autograd/testing';
+import { assertClose, broadcastShapesArb, seededTensor, shapeArb, type ValueConstraints } from '@chainrule/autograd/testing';
 import { assertTreesClose, caseTensors, stackedReference, vmapCaseArb } from './helpers/vmap-reference.js';
 
 /** One op (or small function) to vmap: its logical argument shapes and values. */
@@ -223,6 +223,20 @@ describe('vmap composed with grad', () => {
       }),
       { numRuns: 10 },
     );
+  });
+
+  test('per-example weight gradients too large to be cleared first (storage left unset) are every one written', () => {
+    // 3 × 200 × 130 float64 gradients: 624 kB, past the size where the result is not zeroed.
+    const w = seededTensor([200, 130], 21, { requiresGrad: false });
+    const xs = seededTensor([3, 200], 22, { requiresGrad: false });
+    const loss = (v: Tensor, x: Tensor): Tensor => x.reshape([1, -1]).matmul(v).tanh().sum();
+    for (let round = 0; round < 3; round++) {
+      // Freed storage of the same size, full of NaN, for the allocator to hand back.
+      for (let i = 0; i < 4; i++) new Float64Array(3 * 200 * 130).fill(NaN);
+      const perExample = vmap(grad(loss), { inAxes: [null, 0] })(w, xs);
+      expect(perExample.data.some(Number.isNaN)).toBe(false);
+      assertClose(perExample, stack(unbind(xs, 0).map((x) => grad(loss)(w, x)), 0), 1e-12, 1e-14);
+    }
   });
 
   test('per-example gradients are off the graph unless something outside differentiates through them', () => {

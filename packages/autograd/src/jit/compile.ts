@@ -1,5 +1,7 @@
 import { allocate, type FloatArray, bytesPerElement, isFloatDType } from '../dtype.js';
 import { gemm } from '../kernels/gemm.js';
+import { broadcastCopy, copyAlongAxis } from '../kernels/layout.js';
+import { arenaArray, arenaCurrent, claimArena, releaseArena } from '../kernels/wasm/memory.js';
 import { noGrad } from '../engine/grad-mode.js';
 import { formatShape, shapesEqual, sizeOf } from '../shape.js';
 import { constant, scalarTensor, Tensor } from '../tensor.js';
@@ -33,11 +35,14 @@ export interface CompiledProgram {
  *
  * Storage: a call writes no input. Planned storage that holds a program output (or storage one
  * aliases) is allocated afresh at every call, so results never share storage with an earlier
- * call's. The rest (intermediates, dead when the call returns) is allocated at the first call and
- * kept for the next ones: nothing outside a call can reach it. A call made while another is
- * running (an op's own implementation calling the same jitted function) takes fresh storage for
- * everything. Equations that are not fused run through their primitive's own implementation
- * with gradient recording off.
+ * call's. The rest (intermediates, dead when the call returns) is kept for the next calls:
+ * nothing outside a call can reach it. It lives in the kernels' WebAssembly memory (the arena,
+ * claimed for the call) where that memory is shared, so that kernels read and write it in place;
+ * else in ArrayBuffers made at the first call. A call made while another is running (an op's own
+ * implementation calling the same jitted function) takes fresh storage for everything.
+ * 2-D products and the layout equations of `layoutOf` write into planned storage with the
+ * kernel their op calls; other equations that are not fused run through their primitive's own
+ * implementation with gradient recording off.
  */
 export function compileProgram(traced: Program): CompiledProgram {
   const program = eliminateDeadCode(eliminateCommonSubexpressions(eliminateDeadCode(traced)));
@@ -51,7 +56,7 @@ export function compileProgram(traced: Program): CompiledProgram {
       const own = new Set(s.group.outputs.map((v) => v.id));
       return { uses: s.group.inputs.map((v) => v.id), planned: [...own], foreign: [] };
     }
-    if (s.kind === 'equation' && productOf(s.equation) !== undefined) {
+    if (s.kind === 'equation' && (productOf(s.equation) !== undefined || typeof layoutOf(s.equation) === 'function')) {
       return { uses: [...uses], planned: [s.equation.outputs[0]!.id], foreign: [] };
     }
     return { uses: [...uses], planned: [], foreign: eqs.flatMap((e) => e.outputs.map((v) => v.id)) };
@@ -80,16 +85,28 @@ export function compileProgram(traced: Program): CompiledProgram {
     return count++;
   };
 
-  // Kept storage of the slots that do not escape, made at the first call.
+  // Kept storage of the slots that do not escape: in the kernels' WebAssembly memory (the arena,
+  // laid out once here) where it can be claimed for the call, so that products read and write
+  // it with no copy; else an ArrayBuffer per slot, made at the first call that needs it.
   const kept: (ArrayBuffer | undefined)[] = plan.slots.map(() => undefined);
+  const arenaOffset: number[] = plan.slots.map(() => 0);
+  let arenaBytes = 0;
+  plan.slots.forEach((bytes, slot) => {
+    if (plan.escapes[slot]!) return;
+    arenaOffset[slot] = arenaBytes;
+    arenaBytes += Math.ceil(bytes / 64) * 64;
+  });
+  // The arena's base address and the memory buffer of the call in progress, when it holds the arena.
+  let arenaBase = 0;
+  let arenaBuffer: ArrayBufferLike | null = null;
   let busy = false;
-  type Exec = (values: Tensor[], fresh: boolean) => void;
+  type Exec = (values: Tensor[], mode: Mode) => void;
   const execs: Exec[] = [];
   /**
    * Where a planned value is written at a call: fresh storage when it escapes (or the call is
-   * nested in another), else a view of its slot's kept storage, made once.
+   * nested in another), else its slot's kept storage, viewed once per storage.
    */
-  const storage = (v: Var): ((fresh: boolean) => FloatArray) => {
+  const storage = (v: Var): ((mode: Mode) => FloatArray) => {
     const slot = plan.slotOf.get(v.id)!;
     const bytes = plan.slots[slot]!;
     const f32 = v.dtype === 'float32';
@@ -97,7 +114,18 @@ export function compileProgram(traced: Program): CompiledProgram {
       f32 ? (buffer === undefined ? new Float32Array(bytes / 4) : new Float32Array(buffer)) : buffer === undefined ? new Float64Array(bytes / 8) : new Float64Array(buffer);
     if (plan.escapes[slot]!) return () => make();
     let view: FloatArray | undefined;
-    return (fresh) => (fresh ? make() : (view ??= make((kept[slot] ??= new ArrayBuffer(bytes)))));
+    let inArena: FloatArray | undefined;
+    let arenaOf: ArrayBufferLike | null = null;
+    return (mode) => {
+      if (mode === 'fresh') return make();
+      if (mode === 'kept') return (view ??= make((kept[slot] ??= new ArrayBuffer(bytes))));
+      // Made again only when the memory has grown (a new buffer) since the last view.
+      if (arenaOf !== arenaBuffer) {
+        arenaOf = arenaBuffer;
+        inArena = arenaArray(f32, arenaBase + arenaOffset[slot]!, bytes / (f32 ? 4 : 8));
+      }
+      return inArena!;
+    };
   };
   steps.forEach((s, i) => {
     const loop = loops[i];
@@ -112,11 +140,30 @@ export function compileProgram(traced: Program): CompiledProgram {
       const { transA, transB } = product;
       const [m, n] = out.shape as [number, number];
       const k = (e.inputs[0] as Var).shape[transA ? 0 : 1]!;
-      execs.push((values, fresh) => {
-        const c = where(fresh);
+      execs.push((values, mode) => {
+        const c = where(mode);
         // Kept storage holds the last call's values: with nothing to sum, zeros as in a fresh array.
         if (k === 0) c.fill(0);
         gemm({ transA, transB, m, n, k, a: values[a]!.data as FloatArray, aOffset: 0, b: values[b]!.data as FloatArray, bOffset: 0, c, cOffset: 0 });
+        values[result] = constant(c, out.shape);
+      });
+      return;
+    }
+    const layout = s.kind === 'equation' ? layoutOf(s.equation) : undefined;
+    if (layout !== undefined && s.kind === 'equation') {
+      const out = s.equation.outputs[0]!;
+      const x = at(s.equation.inputs[0]!);
+      const result = place(out);
+      if (layout === 'view') {
+        execs.push((values) => {
+          values[result] = constant(values[x]!.data, out.shape);
+        });
+        return;
+      }
+      const where = storage(out);
+      execs.push((values, mode) => {
+        const c = where(mode);
+        layout(values[x]!.data as FloatArray, c);
         values[result] = constant(c, out.shape);
       });
       return;
@@ -127,9 +174,9 @@ export function compileProgram(traced: Program): CompiledProgram {
       // Argument arrays reused by every call: filled and handed to the loop with nothing in between.
       const inArrays: FloatArray[] = ins.map(() => new Float32Array(0));
       const outArrays: FloatArray[] = outs.map(() => new Float32Array(0));
-      execs.push((values, fresh) => {
+      execs.push((values, mode) => {
         for (let k = 0; k < ins.length; k++) inArrays[k] = values[ins[k]!]!.data as FloatArray;
-        for (let k = 0; k < outs.length; k++) outArrays[k] = outs[k]!.where(fresh);
+        for (let k = 0; k < outs.length; k++) outArrays[k] = outs[k]!.where(mode);
         loop(inArrays, outArrays);
         for (let k = 0; k < outs.length; k++) values[outs[k]!.at] = constant(outArrays[k]!, outs[k]!.shape);
       });
@@ -150,22 +197,27 @@ export function compileProgram(traced: Program): CompiledProgram {
   const outputAt = program.outputs.map(at);
   const size = count;
 
-  const execute = (inputs: readonly Tensor[], fresh: boolean): Tensor[] => {
+  const execute = (inputs: readonly Tensor[], mode: Mode): Tensor[] => {
     const values = new Array<Tensor>(size);
     for (let i = 0; i < inputs.length; i++) values[i] = inputs[i]!;
     for (const c of constants) values[c.at] = c.value;
     for (const l of literals) values[l.at] = l.value;
-    for (let i = 0; i < execs.length; i++) execs[i]!(values, fresh);
+    for (let i = 0; i < execs.length; i++) execs[i]!(values, mode);
     return outputAt.map((i) => values[i]!);
   };
 
   const run = (inputs: readonly Tensor[]): Tensor[] =>
     noGrad(() => {
-      if (busy) return execute(inputs, true);
+      if (busy) return execute(inputs, 'fresh');
       busy = true;
+      const base = arenaBytes > 0 ? claimArena(arenaBytes) : null;
       try {
-        return execute(inputs, false);
+        if (base === null) return execute(inputs, 'kept');
+        arenaBase = base;
+        arenaBuffer = arenaCurrent();
+        return execute(inputs, 'arena');
       } finally {
+        if (base !== null) releaseArena();
         busy = false;
       }
     });
@@ -203,6 +255,48 @@ function productOf(e: Equation): { transA: boolean; transB: boolean } | undefine
   if (!isFloatDType(out.dtype) || a.dtype !== out.dtype || b.dtype !== out.dtype) return undefined;
   if (a.shape.length !== 2 || b.shape.length !== 2 || out.shape.length !== 2) return undefined;
   return { transA, transB };
+}
+
+/**
+ * Where a call writes the values it keeps to itself (see `compileProgram`): fresh arrays (a call
+ * nested in another of the same program), the program's own ArrayBuffers kept between calls, or
+ * the arena in the kernels' WebAssembly memory, held for the call.
+ */
+type Mode = 'fresh' | 'kept' | 'arena';
+
+/**
+ * The layout equations the executor runs itself: reshape as a view of its input's storage (as
+ * the op makes it), and expand, sliceRange and padRange as the copy their op makes (the same
+ * kernel), written into planned storage instead of a fresh array and a dispatch per call.
+ * Float operands only (planned storage is float).
+ */
+function layoutOf(e: Equation): 'view' | ((x: FloatArray, out: FloatArray) => void) | undefined {
+  const x = e.inputs[0];
+  const out = e.outputs[0];
+  if (e.inputs.length !== 1 || e.outputs.length !== 1 || x === undefined || out === undefined || isLiteral(x)) return undefined;
+  if (!isFloatDType(out.dtype) || x.dtype !== out.dtype) return undefined;
+  const [ax, lo, third] = [e.params['1'], e.params['2'], e.params['3']];
+  switch (e.primitive) {
+    case 'reshape':
+      return 'view';
+    case 'expand':
+      return (data, c) => broadcastCopy(data, x.shape, c, out.shape);
+    case 'sliceRange':
+    case 'padRange': {
+      if (typeof ax !== 'number' || typeof lo !== 'number' || typeof third !== 'number') return undefined;
+      const outer = sizeOf(x.shape.slice(0, ax));
+      const inner = sizeOf(x.shape.slice(ax + 1));
+      const n = x.shape[ax]!;
+      if (e.primitive === 'sliceRange') return (data, c) => copyAlongAxis(data, n, lo, c, third - lo, 0, outer, third - lo, inner);
+      // Kept storage holds the last call's values: the zeros around the copy are written too.
+      return (data, c) => {
+        c.fill(0);
+        copyAlongAxis(data, n, 0, c, third, lo, outer, n, inner);
+      };
+    }
+    default:
+      return undefined;
+  }
 }
 
 /** Stands for a tensor argument in an argument array before the call fills it in. */

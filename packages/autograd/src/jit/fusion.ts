@@ -3,8 +3,10 @@ import { isFloatDType } from '../dtype.js';
 import { broadcastStrides, collapseDims } from '../kernels/binary.js';
 import { BINARY_EXPRESSIONS, EXPRESSION_HELPERS, helpersOf, UNARY_EXPRESSIONS } from '../kernels/expressions.js';
 import { erf } from '../kernels/special.js';
-import { shapesEqual, type Shape } from '../shape.js';
+import { wantsWasm } from '../kernels/backend.js';
+import { shapesEqual, sizeOf, type Shape } from '../shape.js';
 import { isLiteral, typeText, type Atom, type Elementwise, type Equation, type Program, type Var } from './program.js';
+import { wasmLoop } from './wasm-loop.js';
 
 /**
  * Elementwise fusion: maximal groups of elementwise equations of one shape and float dtype
@@ -12,15 +14,19 @@ import { isLiteral, typeText, type Atom, type Elementwise, type Equation, type P
  * (broadcast by its strides), keeps the group's intermediates in locals, and writes only the
  * values read after the group.
  *
- * NOTE: generated JavaScript rather than WebAssembly. Both run in browsers and Node, but a
- * loop of the formulas in kernels/expressions.ts as JavaScript calls the very same Math
- * functions the eager kernels call (exp, log, tanh... are not WebAssembly instructions: a
- * WebAssembly loop would have to import them per element, or use other approximations and
- * lose the same-bits guarantee), and needs no copy of the operands into WebAssembly memory.
- * The price is a Content-Security-Policy question: `new Function` needs 'unsafe-eval' (a
- * WebAssembly module would need 'wasm-unsafe-eval'). Where code generation is refused (it
- * throws EvalError), every group runs its equations one by one through the primitives'
- * own implementations instead: same results, no fusion (see `codegenAvailable`).
+ * NOTE: generated JavaScript, and WebAssembly where it can give the same bits. Both run in
+ * browsers and Node. A loop of the formulas in kernels/expressions.ts as JavaScript calls the
+ * very same Math functions the eager kernels call (exp, log, tanh... are not WebAssembly
+ * instructions: a WebAssembly loop would have to import them per element, or use other
+ * approximations and lose the same-bits guarantee), so every group has a JavaScript loop. A
+ * float32 group of arithmetic and selects only also gets a WebAssembly function computing in
+ * float32 itself (wasm-loop.ts), which needs none of the Math.fround calls that are most of a
+ * float32 JavaScript loop's cost, at the price of copying operands through WebAssembly memory
+ * (a chunk at a time, in cache); `compileGroup` picks one per call by the kernel backend.
+ * Code generation is a Content-Security-Policy question: `new Function` needs 'unsafe-eval', a
+ * WebAssembly module 'wasm-unsafe-eval'. Where `new Function` is refused (it throws
+ * EvalError), every group runs its equations one by one through the primitives' own
+ * implementations instead: same results, no fusion (see `codegenAvailable`).
  *
  * Bits: float64 groups evaluate each formula in float64 as the kernels do; float32 groups
  * round every formula's result with Math.fround, exactly where the eager op stores into its
@@ -208,7 +214,8 @@ function numberText(x: number): string {
  * Every other formula (add, mul, square, exp...) is rounded after each op, exactly as the eager
  * kernel stores it: rounding once at the end of a chain instead would give other bits.
  * NOTE: the fround calls are most of a float32 loop's cost in V8 (a 10-op arithmetic chain over
- * 1M values: 5.6 ms with one per op, 1.7 ms with none, noisy shared machine).
+ * 1M values: 5.6 ms with one per op, 1.7 ms with none, noisy shared machine), which is why a
+ * group of the ops wasm-loop.ts covers runs as WebAssembly where the backend allows.
  */
 const CLOSED_IN_FLOAT32: ReadonlySet<string> = new Set([
   'identity', 'neg', 'abs', 'sign', 'relu', 'step', 'floor', 'ceil', 'round', 'trunc',
@@ -280,7 +287,12 @@ export function groupSource(group: FusedGroup): string {
   return [`'use strict';`, ...decls, 'return function fused(ins, outs) {', ...lines, ...hoisted, 'let k = 0;', loop, '};'].join('\n');
 }
 
-/** The group's loop, or null where code generation is unavailable (the group then runs unfused). */
+/**
+ * The group's loop, or null where code generation is unavailable (the group then runs unfused).
+ * A float32 group of the ops a WebAssembly function computes in native float32 (wasm-loop.ts)
+ * runs that function at each call where the kernel backend takes WebAssembly for its size
+ * (never under 'js'), and the JavaScript loop otherwise: the same bits either way.
+ */
 export function compileGroup(group: FusedGroup): FusedLoop | null {
   if (!codegenAvailable()) return null;
   const source = groupSource(group);
@@ -293,5 +305,12 @@ export function compileGroup(group: FusedGroup): FusedLoop | null {
     }
     compiled.set(source, loop);
   }
-  return loop;
+  const wasm = wasmLoop(group);
+  if (wasm === null) return loop;
+  const js = loop;
+  const n = sizeOf(group.shape);
+  return (ins, outs) => {
+    if (wantsWasm('fused', n)) wasm.run(ins, outs);
+    else js(ins, outs);
+  };
 }

@@ -60,6 +60,13 @@ export function kernelBackend(): KernelBackend {
 export const WASM_THRESHOLDS = {
   /** A call costs about 0.25 µs of fixed overhead, which 6³–8³ products and up earn back. */
   gemm: { min: 512 },
+  /**
+   * Multiply-adds of one image's product in a convolution (its taps × output channels × output
+   * positions): past a small gemm's size, the columns built in WebAssembly memory save a copy.
+   */
+  conv: { min: 512 },
+  /** Output elements of a dense max pooling: its loop branches on the data in TypeScript, not in WebAssembly. */
+  maxPool: { min: 256 },
   /** Two divisions and a square root per element: the vector loop pays early. */
   adam: { min: 256 },
   axpy: { min: 1024 },
@@ -72,6 +79,13 @@ export const WASM_THRESHOLDS = {
    */
   outer: { min: 1024 },
   unary: { min: 1024, maxBytes: 4 << 20 },
+  /**
+   * Elements of a fused float32 group run as a generated WebAssembly function (jit): it works a
+   * chunk at a time in cache, so no size is too large. The benchmark's 10-op chain, against the
+   * generated JavaScript loop (bench/micro/jit-fused-sizes.ts, CPU time, noisy): even at 16 and
+   * 64 elements, 1.4× faster at 256, 2× at 1024.
+   */
+  fused: { min: 256 },
   /** Sums over an axis that is not the last. */
   columnSums: { min: 1024, maxBytes: 4 << 20 },
 } as const satisfies Record<string, { readonly min: number; readonly maxBytes?: number }>;

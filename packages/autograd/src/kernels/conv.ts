@@ -1,4 +1,7 @@
 import type { FloatArray } from '../dtype.js';
+import { wantsWasm, wasmDeclined } from './backend.js';
+import { gemm } from './gemm.js';
+import { convAdjointWasm, convForwardWasm, convWeightGradWasm } from './wasm/conv.js';
 
 /**
  * Everything about a 2-D convolution but its batch and channel counts: input planes h×w, kernel
@@ -245,5 +248,80 @@ export function convWeightGradDirect(x: FloatArray, u: FloatArray, n: number, gr
         }
       }
     }
+  }
+}
+
+// The convolution's three products as im2col columns and one gemm per group. In WebAssembly
+// (wasm/conv.ts) they run an image at a time on columns built in its memory. The TypeScript
+// path lays the columns out as [groups][ck][n·p] (one row per kernel tap, one column per output
+// position of the whole batch), so each group's product, in either direction and for the weight
+// gradient, is one gemm over the batch with both operands read in place; a gemm's [o, n·p] rows
+// and NCHW's [n, o, p] differ by a swap of whole p-blocks (swapLeadingAxes), skipped for a
+// single image. x [n, groups·cg, h, w], w [groups·og, cg, kh, kw], y and u [n, groups·og, oh, ow].
+
+/** Whether a convolution's products take WebAssembly: one image's product is past the threshold. */
+function convWantsWasm(n: number, cg: number, og: number, g: ConvGeometry): boolean {
+  return n > 0 && wantsWasm('conv', og * cg * g.kh * g.kw * g.oh * g.ow);
+}
+
+/** [n, o, p] as the gemm's [o, n·p] rows: the data itself for one image, else a swapped copy in scratch slot 0. */
+function channelMajor(u: FloatArray, n: number, o: number, p: number): FloatArray {
+  if (n === 1) return u;
+  const rows = convScratch(u, 0, o * n * p);
+  swapLeadingAxes(u, n, o, p, null, rows);
+  return rows;
+}
+
+/** y = conv(x, w) + bias[channel] (y overwritten). */
+export function convForwardColumns(x: FloatArray, w: FloatArray, bias: FloatArray | null, n: number, groups: number, cg: number, og: number, g: ConvGeometry, y: FloatArray): void {
+  if (convWantsWasm(n, cg, og, g)) {
+    if (convForwardWasm(x, w, bias, n, groups, cg, og, g, y)) return;
+    wasmDeclined('conv');
+  }
+  const o = groups * og, p = g.oh * g.ow, ck = cg * g.kh * g.kw, np = n * p;
+  // NOTE: scratch, not kept for the weight gradient, which writes them again: im2col into freshly
+  // allocated memory runs ~10x slower (first-touch page faults on megabytes), more than the copy costs.
+  const columns = convScratch(x, 1, groups * ck * np);
+  im2col(x, n, groups * cg, g, columns, np, p);
+  const rows = n === 1 ? y : convScratch(y, 0, o * np);
+  for (let gi = 0; gi < groups; gi++) {
+    // [og, ck]·[ck, n·p]: the group's weight rows times its im2col rows.
+    gemm({ transA: false, transB: false, m: og, n: np, k: ck, a: w, aOffset: gi * og * ck, b: columns, bOffset: gi * ck * np, c: rows, cOffset: gi * og * np });
+  }
+  if (n !== 1) swapLeadingAxes(rows, o, n, p, bias, y);
+  else if (bias !== null) addChannelBias(y, 1, o, p, bias);
+}
+
+/** The adjoint of convForwardColumns in its input: x = conv_transpose(u, w) + bias[channel] (x overwritten). */
+export function convAdjointColumns(u: FloatArray, w: FloatArray, bias: FloatArray | null, n: number, groups: number, cg: number, og: number, g: ConvGeometry, x: FloatArray): void {
+  if (convWantsWasm(n, cg, og, g)) {
+    if (convAdjointWasm(u, w, bias, n, groups, cg, og, g, x)) return;
+    wasmDeclined('conv');
+  }
+  const o = groups * og, c = groups * cg, p = g.oh * g.ow, ck = cg * g.kh * g.kw, np = n * p;
+  const rows = channelMajor(u, n, o, p);
+  const col = convScratch(u, 1, groups * ck * np);
+  for (let gi = 0; gi < groups; gi++) {
+    // [og, ck]ᵀ·[og, n·p]: the weight read transposed in place.
+    gemm({ transA: true, transB: false, m: ck, n: np, k: og, a: w, aOffset: gi * og * ck, b: rows, bOffset: gi * og * np, c: col, cOffset: gi * ck * np });
+  }
+  x.fill(0);
+  col2im(col, n, c, g, x, np, p);
+  if (bias !== null) addChannelBias(x, n, c, g.h * g.w, bias);
+}
+
+/** The adjoint of convForwardColumns in its weight: dw = Σ over the batch and output positions of u times the input patch (dw overwritten). */
+export function convWeightGradColumns(x: FloatArray, u: FloatArray, n: number, groups: number, cg: number, og: number, g: ConvGeometry, dw: FloatArray): void {
+  if (convWantsWasm(n, cg, og, g)) {
+    if (convWeightGradWasm(x, u, n, groups, cg, og, g, dw)) return;
+    wasmDeclined('conv');
+  }
+  const o = groups * og, c = groups * cg, p = g.oh * g.ow, ck = cg * g.kh * g.kw, np = n * p;
+  const col = convScratch(x, 1, groups * ck * np);
+  im2col(x, n, c, g, col, np, p);
+  const rows = channelMajor(u, n, o, p);
+  for (let gi = 0; gi < groups; gi++) {
+    // [og, n·p]·[ck, n·p]ᵀ: a sum over the whole batch in one product.
+    gemm({ transA: false, transB: true, m: og, n: ck, k: np, a: rows, aOffset: gi * og * np, b: col, bOffset: gi * ck * np, c: dw, cOffset: gi * og * ck });
   }
 }

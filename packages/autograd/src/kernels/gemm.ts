@@ -91,17 +91,30 @@ export function gemmBatch(batch: GemmBatch): void {
 }
 
 /**
- * A linear layer's product C (as `gemm`, with its epilogue) and, in the same pass, its tangent T
- * = op(A)·op(TB) + tBias along a tangent TB of B (and tBias of the bias), masked by [C > 0] when
- * the epilogue applies relu: forward mode's two products sharing A, which is staged once. Each
- * result has the bits `gemm` and the separate bias and mask would give. Returns false, having done
- * nothing, where the product would not run in WebAssembly: the caller then makes the two apart.
- * @example if (!gemmWithTangent({ transA: false, transB: true, m, n, k, a: x, b: w, c: y, bias: b, relu: true }, tw, ty, tb)) gemm(...);
+ * The tangents of a linear layer's operands along which `gemmWithTangent` makes the tangent of
+ * its product: of A (the input, laid out as A), of B (the weights, as B) and of the bias (n
+ * values), each null where it has none; A's or B's is non-null.
  */
-export function gemmWithTangent(call: GemmCall, tb: FloatArray, t: FloatArray, tBias: FloatArray | null): boolean {
+export interface GemmTangents {
+  readonly a: FloatArray | null;
+  readonly b: FloatArray | null;
+  readonly bias: FloatArray | null;
+}
+
+/**
+ * A linear layer's product C (as `gemm`, with its epilogue) and, in the same pass, its tangent
+ * T = (op(A)·op(TB) + tBias) + op(TA)·op(B) along `tangents` (terms without a tangent left out),
+ * masked by [C > 0] when the epilogue applies relu: forward mode's products sharing their
+ * operands, each staged once. T has the bits of those products, the bias, the elementwise add
+ * and the mask made one by one in that order, as linear's JVP rule in Tensor ops makes them.
+ * Returns false, having done nothing, where the products would not run in WebAssembly: the
+ * caller then makes them apart.
+ * @example if (!gemmWithTangent({ transA: false, transB: true, m, n, k, a: x, b: w, c: y, bias: b, relu: true }, { a: tx, b: tw, bias: tb }, ty)) gemm(...);
+ */
+export function gemmWithTangent(call: GemmCall, tangents: GemmTangents, t: FloatArray): boolean {
   const { m, n, k } = call;
-  if (m === 0 || n === 0 || k === 0) return false;
-  return wantsWasm('gemm', m * n * k) && gemmWithTangentWasm(call, tb, t, tBias);
+  if (m === 0 || n === 0 || k === 0 || (tangents.a === null && tangents.b === null)) return false;
+  return wantsWasm('gemm', m * n * k) && gemmWithTangentWasm(call, tangents, t);
 }
 
 /**

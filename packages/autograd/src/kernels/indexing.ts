@@ -55,10 +55,20 @@ function indexingKernels() {
     /** out[p] = x[bases[row] + j·inner + index[p]·sa] for the `last` elements p of each row. */
     gatherRows(x: TensorData, bases: Int32Array | Float64Array, last: number, inner: number, sa: number, index: Int32Array, out: TensorData): void {
       if (inner === 0 && sa === 1) {
-        // Along the last axis, the common case (picking classes, tokens): one read per element.
+        // Along the last axis, the common case (picking classes, tokens): one read per element,
+        // four per step (about a third faster than one: the loop's own work is most of it).
+        const fours = last - (last % 4);
         for (let r = 0, p = 0; r < bases.length; r++) {
           const b = bases[r]!;
-          for (let j = 0; j < last; j++, p++) out[p] = x[b + index[p]!]!;
+          let j = 0;
+          for (; j < fours; j += 4, p += 4) {
+            const i0 = index[p]!, i1 = index[p + 1]!, i2 = index[p + 2]!, i3 = index[p + 3]!;
+            out[p] = x[b + i0]!;
+            out[p + 1] = x[b + i1]!;
+            out[p + 2] = x[b + i2]!;
+            out[p + 3] = x[b + i3]!;
+          }
+          for (; j < last; j++, p++) out[p] = x[b + index[p]!]!;
         }
         return;
       }
@@ -69,10 +79,21 @@ function indexingKernels() {
     },
     /** The placement of gatherRows: out[...] (op)= src[p]. */
     scatterRows(out: TensorData, bases: Int32Array | Float64Array, last: number, inner: number, sa: number, index: Int32Array, src: TensorData, mode: string): void {
+      const fours = last - (last % 4);
       for (let r = 0, p = 0; r < bases.length; r++) {
         const b = bases[r]!;
         if (mode === 'add' && inner === 0 && sa === 1) {
-          for (let j = 0; j < last; j++, p++) out[b + index[p]!]! += src[p]!;
+          // Four per step as gatherRows; each sum is its own statement, in order, so repeated
+          // indices among the four still add one after another.
+          let j = 0;
+          for (; j < fours; j += 4, p += 4) {
+            const i0 = index[p]!, i1 = index[p + 1]!, i2 = index[p + 2]!, i3 = index[p + 3]!;
+            out[b + i0]! += src[p]!;
+            out[b + i1]! += src[p + 1]!;
+            out[b + i2]! += src[p + 2]!;
+            out[b + i3]! += src[p + 3]!;
+          }
+          for (; j < last; j++, p++) out[b + index[p]!]! += src[p]!;
         } else if (mode === 'set') {
           for (let j = 0; j < last; j++, p++) out[b + j * inner + index[p]! * sa] = src[p]!;
         } else if (mode === 'add') {
@@ -91,18 +112,31 @@ function indexingKernels() {
       }
     },
     /**
-     * out[o, k, :] = x[o, index[k], :] over [outer, n, inner] x. Rows of 64 elements and more
-     * (an embedding's) are block copies: past that length a copy beats the loop despite the
-     * view it makes (as kernels/layout.ts's copyRuns).
+     * out[o, k, :] = x[o, index[k], :] over [outer, n, inner] x. Rows of 512 bytes and more are
+     * block copies: past about that length a copy beats the loop despite the view it makes (as
+     * kernels/layout.ts's copyRuns); shorter ones (a float32 embedding of 64) are copied four
+     * elements per step, about a third faster than a copy each.
      */
     selectRows(x: TensorData, n: number, index: Int32Array, outer: number, inner: number, out: TensorData): void {
       const m = index.length;
+      const block = inner * out.BYTES_PER_ELEMENT >= 512;
+      const fours = inner - (inner % 4);
       for (let o = 0; o < outer; o++) {
         for (let k = 0; k < m; k++) {
           const s = (o * n + index[k]!) * inner;
           const d = (o * m + k) * inner;
-          if (inner >= 64) out.set(x.subarray(s, s + inner), d);
-          else for (let j = 0; j < inner; j++) out[d + j] = x[s + j]!;
+          if (block) {
+            out.set(x.subarray(s, s + inner), d);
+            continue;
+          }
+          let j = 0;
+          for (; j < fours; j += 4) {
+            out[d + j] = x[s + j]!;
+            out[d + j + 1] = x[s + j + 1]!;
+            out[d + j + 2] = x[s + j + 2]!;
+            out[d + j + 3] = x[s + j + 3]!;
+          }
+          for (; j < inner; j++) out[d + j] = x[s + j]!;
         }
       }
     },

@@ -3,14 +3,20 @@
 // factorisations follow LAPACK's conventions (partial pivoting, dlarfg's reflector signs) so
 // results agree with PyTorch's to rounding. No kernel here throws: each reports the first
 // step that failed and the op names the matrix.
+import { wantsWasm } from './backend.js';
 import { gemm } from './gemm.js';
+import { matrixUpdatesWasm, type BlockUpdate } from './wasm/gemm.js';
 
-// Width below which the recursive factorisations switch to plain loops, and panel width of
+// Width below which the recursive triangular solve switches to plain loops, and panel width of
 // the blocked Cholesky: the O(n³) work lands in gemm calls.
 const LEAF = 16;
+// The LU's leaves are narrower: its block products cost little beyond their arithmetic
+// (matrixUpdatesWasm), while the loops' work grows with the leaf's width; at n = 256, 8
+// columns beat 16 by about a sixth.
+const LU_LEAF = 8;
 const BLOCK = 32;
 
-/** Scratch for `subtractProduct`: packed operands and their product, sized once per call. */
+/** Scratch for `packedUpdate`: packed operands and their product, sized once per call. */
 interface ProductScratch {
   left: Float64Array;
   right: Float64Array;
@@ -33,19 +39,21 @@ function productScratch(n: number): ProductScratch {
 }
 
 /**
- * a[r0:r0+rows, c0:c0+cols] -= a[r0:r0+rows, k0:k0+kk] · a[k0:k0+kk, c0:c0+cols] for a row-major
- * n×n `a`: both operands are packed contiguous and multiplied by one gemm.
+ * The BlockUpdate of a matrix held in TypeScript: both operands are packed contiguous and
+ * multiplied by one gemm, whose product is then subtracted from the block.
  */
-function subtractProduct(a: Float64Array, n: number, r0: number, rows: number, k0: number, kk: number, c0: number, cols: number, scratch: ProductScratch): void {
-  if (rows === 0 || cols === 0 || kk === 0) return;
+function packedUpdate(a: Float64Array, n: number, scratch: ProductScratch): BlockUpdate {
   const { left, right, prod } = scratch;
-  for (let i = 0; i < rows; i++) left.set(a.subarray((r0 + i) * n + k0, (r0 + i) * n + k0 + kk), i * kk);
-  for (let i = 0; i < kk; i++) right.set(a.subarray((k0 + i) * n + c0, (k0 + i) * n + c0 + cols), i * cols);
-  gemm({ transA: false, transB: false, m: rows, n: cols, k: kk, a: left, b: right, c: prod });
-  for (let i = 0; i < rows; i++) {
-    const row = (r0 + i) * n + c0, from = i * cols;
-    for (let j = 0; j < cols; j++) a[row + j]! -= prod[from + j]!;
-  }
+  return (r0, rows, k0, kk, c0, cols) => {
+    if (rows === 0 || cols === 0 || kk === 0) return;
+    for (let i = 0; i < rows; i++) left.set(a.subarray((r0 + i) * n + k0, (r0 + i) * n + k0 + kk), i * kk);
+    for (let i = 0; i < kk; i++) right.set(a.subarray((k0 + i) * n + c0, (k0 + i) * n + c0 + cols), i * cols);
+    gemm({ transA: false, transB: false, m: rows, n: cols, k: kk, a: left, b: right, c: prod });
+    for (let i = 0; i < rows; i++) {
+      const row = (r0 + i) * n + c0, from = i * cols;
+      for (let j = 0; j < cols; j++) a[row + j]! -= prod[from + j]!;
+    }
+  };
 }
 
 /**
@@ -54,25 +62,34 @@ function subtractProduct(a: Float64Array, n: number, r0: number, rows: number, k
  * of A. Returns the first column whose pivot is exactly zero (the matrix is singular), or -1;
  * as LAPACK's getrf it goes on past a zero pivot, so the factors stay defined. Recursive over
  * columns (Toledo 1997): factor the left half, solve for the top of the right half, update the
- * rest of it by one gemm, factor that; nearly all the work is in the gemm calls.
+ * rest of it by one gemm, factor that; nearly all the work is in the gemm calls. Where the
+ * gemm is WebAssembly, the whole factorisation runs on a copy of `a` in its memory, so the
+ * products read their blocks in place (matrixUpdatesWasm).
  */
 export function luFactor(a: Float64Array, n: number, perm: Int32Array): number {
   for (let i = 0; i < n; i++) perm[i] = i;
-  const scratch = productScratch(n);
-  const col = new Float64Array(Math.min(n, LEAF) * n);
-  const pivots = new Int32Array(LEAF);
-  return luColumns(a, n, 0, n, perm, scratch, col, pivots);
+  const col = new Float64Array(Math.min(n, LU_LEAF) * n);
+  const pivots = new Int32Array(LU_LEAF);
+  let zero = -1;
+  const factor = (m: Float64Array, update: BlockUpdate): void => {
+    zero = luColumns(m, n, 0, n, perm, update, col, pivots);
+  };
+  // No update is larger than the top one's, about n/2 square, or a left half's, n rows by at
+  // most a quarter of the columns (and a leaf) more.
+  const largest = n * (Math.ceil(n / 2) + LU_LEAF);
+  if (!(n > LU_LEAF && wantsWasm('gemm', n * n * n) && matrixUpdatesWasm(a, n, largest, factor))) factor(a, packedUpdate(a, n, productScratch(n)));
+  return zero;
 }
 
 /** Factors columns c0..c1 (rows c0..n), whose Schur complement is up to date; see luFactor. */
-function luColumns(a: Float64Array, n: number, c0: number, c1: number, perm: Int32Array, scratch: ProductScratch, col: Float64Array, pivots: Int32Array): number {
-  if (c1 - c0 <= LEAF) return luLeaf(a, n, c0, c1, perm, col, pivots);
-  const mid = c0 + Math.ceil((c1 - c0) / 2 / LEAF) * LEAF;
-  const left = luColumns(a, n, c0, mid, perm, scratch, col, pivots);
+function luColumns(a: Float64Array, n: number, c0: number, c1: number, perm: Int32Array, update: BlockUpdate, col: Float64Array, pivots: Int32Array): number {
+  if (c1 - c0 <= LU_LEAF) return luLeaf(a, n, c0, c1, perm, col, pivots);
+  const mid = c0 + Math.ceil((c1 - c0) / 2 / LU_LEAF) * LU_LEAF;
+  const left = luColumns(a, n, c0, mid, perm, update, col, pivots);
   // U12 = L11⁻¹·A12, then A22 -= L21·U12.
-  unitLowerSolve(a, n, c0, mid, mid, c1 - mid, scratch);
-  subtractProduct(a, n, mid, n - mid, c0, mid - c0, mid, c1 - mid, scratch);
-  const right = luColumns(a, n, mid, c1, perm, scratch, col, pivots);
+  unitLowerSolve(a, n, c0, mid, mid, c1 - mid, update);
+  update(mid, n - mid, c0, mid - c0, mid, c1 - mid);
+  const right = luColumns(a, n, mid, c1, perm, update, col, pivots);
   return left >= 0 ? left : right;
 }
 
@@ -80,26 +97,19 @@ function luColumns(a: Float64Array, n: number, c0: number, c1: number, perm: Int
  * Solves L·X = B in place for the unit lower L = a[r0:r1, r0:r1] and B = a[r0:r1, c0:c0+cols],
  * recursively: the off-diagonal block's product is one gemm.
  */
-function unitLowerSolve(a: Float64Array, n: number, r0: number, r1: number, c0: number, cols: number, scratch: ProductScratch): void {
-  if (r1 - r0 <= LEAF) {
-    for (let i = r0 + 1; i < r1; i++) {
-      const row = i * n;
-      for (let j = r0; j < i; j++) {
-        const l = a[row + j]!;
-        const other = j * n;
-        for (let c = c0; c < c0 + cols; c++) a[row + c]! -= l * a[other + c]!;
-      }
-    }
+function unitLowerSolve(a: Float64Array, n: number, r0: number, r1: number, c0: number, cols: number, update: BlockUpdate): void {
+  if (r1 - r0 <= LU_LEAF) {
+    for (let i = r0 + 1; i < r1; i++) subtractCombination(a, i * n, i * n, r0, i, n, c0, c0 + cols);
     return;
   }
-  const mid = r0 + Math.ceil((r1 - r0) / 2 / LEAF) * LEAF;
-  unitLowerSolve(a, n, r0, mid, c0, cols, scratch);
-  subtractProduct(a, n, mid, r1 - mid, r0, mid - r0, c0, cols, scratch);
-  unitLowerSolve(a, n, mid, r1, c0, cols, scratch);
+  const mid = r0 + Math.ceil((r1 - r0) / 2 / LU_LEAF) * LU_LEAF;
+  unitLowerSolve(a, n, r0, mid, c0, cols, update);
+  update(mid, r1 - mid, r0, mid - r0, c0, cols);
+  unitLowerSolve(a, n, mid, r1, c0, cols, update);
 }
 
 /**
- * The leaf of luColumns: columns c0..c1 (at most LEAF) of rows c0..n, factored column-major in
+ * The leaf of luColumns: columns c0..c1 (at most LU_LEAF) of rows c0..n, factored column-major in
  * `col` (contiguous pivot searches and updates), with its row swaps applied to the rest of each
  * row of `a` and to `perm`.
  */
@@ -133,9 +143,37 @@ function luLeaf(a: Float64Array, n: number, c0: number, c1: number, perm: Int32A
 }
 
 /**
+ * y[r] -= Σ_{j0 ≤ j < j1} u[j]·x_j[r] for lo ≤ r < hi, where y[r] is a[at + r], u[j] is
+ * a[coef + j] and x_j[r] is a[j·stride + r]: the vector update of a left-looking factorisation
+ * (a column of the panel) and of a triangular solve (a row of the right-hand sides). Eight
+ * terms at a time, so each element of y is loaded and stored once per eight multiply-adds; the
+ * terms are subtracted one by one, in order, so the result has the bits of the plain loop.
+ */
+function subtractCombination(a: Float64Array, at: number, coef: number, j0: number, j1: number, stride: number, lo: number, hi: number): void {
+  let j = j0;
+  for (; j + 8 <= j1; j += 8) {
+    const o0 = j * stride, o1 = o0 + stride, o2 = o1 + stride, o3 = o2 + stride, o4 = o3 + stride, o5 = o4 + stride, o6 = o5 + stride, o7 = o6 + stride;
+    const u0 = a[coef + j]!, u1 = a[coef + j + 1]!, u2 = a[coef + j + 2]!, u3 = a[coef + j + 3]!;
+    const u4 = a[coef + j + 4]!, u5 = a[coef + j + 5]!, u6 = a[coef + j + 6]!, u7 = a[coef + j + 7]!;
+    for (let r = lo; r < hi; r++) {
+      a[at + r] = a[at + r]! - a[o0 + r]! * u0 - a[o1 + r]! * u1 - a[o2 + r]! * u2 - a[o3 + r]! * u3
+        - a[o4 + r]! * u4 - a[o5 + r]! * u5 - a[o6 + r]! * u6 - a[o7 + r]! * u7;
+    }
+  }
+  for (; j + 4 <= j1; j += 4) {
+    const o0 = j * stride, o1 = o0 + stride, o2 = o1 + stride, o3 = o2 + stride;
+    const u0 = a[coef + j]!, u1 = a[coef + j + 1]!, u2 = a[coef + j + 2]!, u3 = a[coef + j + 3]!;
+    for (let r = lo; r < hi; r++) a[at + r] = a[at + r]! - a[o0 + r]! * u0 - a[o1 + r]! * u1 - a[o2 + r]! * u2 - a[o3 + r]! * u3;
+  }
+  for (; j < j1; j++) {
+    const o = j * stride, u = a[coef + j]!;
+    for (let r = lo; r < hi; r++) a[at + r]! -= a[o + r]! * u;
+  }
+}
+
+/**
  * LU with partial pivoting of a column-major rows×h panel, left-looking: each column first takes
- * the updates of all columns before it (eight at a time, so each element is loaded and stored
- * once per eight multiply-adds), then is pivoted and scaled. pivots[c] is the row swapped with
+ * the updates of all columns before it (subtractCombination), then is pivoted and scaled. pivots[c] is the row swapped with
  * row c. Returns the first column with an exactly zero pivot, or -1.
  */
 function luPanel(col: Float64Array, rows: number, h: number, pivots: Int32Array): number {
@@ -149,27 +187,7 @@ function luPanel(col: Float64Array, rows: number, h: number, pivots: Int32Array)
       col[at + r] = s;
     }
     // Rows from the diagonal down: col_c -= L[:, 0:c]·U[0:c, c].
-    let j = 0;
-    for (; j + 8 <= c; j += 8) {
-      const o0 = j * rows, o1 = o0 + rows, o2 = o1 + rows, o3 = o2 + rows, o4 = o3 + rows, o5 = o4 + rows, o6 = o5 + rows, o7 = o6 + rows;
-      const u0 = col[at + j]!, u1 = col[at + j + 1]!, u2 = col[at + j + 2]!, u3 = col[at + j + 3]!;
-      const u4 = col[at + j + 4]!, u5 = col[at + j + 5]!, u6 = col[at + j + 6]!, u7 = col[at + j + 7]!;
-      for (let r = c; r < rows; r++) {
-        col[at + r] = col[at + r]! - col[o0 + r]! * u0 - col[o1 + r]! * u1 - col[o2 + r]! * u2 - col[o3 + r]! * u3
-          - col[o4 + r]! * u4 - col[o5 + r]! * u5 - col[o6 + r]! * u6 - col[o7 + r]! * u7;
-      }
-    }
-    for (; j + 4 <= c; j += 4) {
-      const o0 = j * rows, o1 = o0 + rows, o2 = o1 + rows, o3 = o2 + rows;
-      const u0 = col[at + j]!, u1 = col[at + j + 1]!, u2 = col[at + j + 2]!, u3 = col[at + j + 3]!;
-      for (let r = c; r < rows; r++) {
-        col[at + r] = col[at + r]! - col[o0 + r]! * u0 - col[o1 + r]! * u1 - col[o2 + r]! * u2 - col[o3 + r]! * u3;
-      }
-    }
-    for (; j < c; j++) {
-      const o = j * rows, u = col[at + j]!;
-      for (let r = c; r < rows; r++) col[at + r]! -= col[o + r]! * u;
-    }
+    subtractCombination(col, at, at, 0, c, rows, c, rows);
     let p = c;
     let best = Math.abs(col[at + c]!);
     for (let r = c + 1; r < rows; r++) {

@@ -1,4 +1,6 @@
 import type { FloatArray } from '../dtype.js';
+import { wantsWasm, wasmDeclined } from './backend.js';
+import { maxPoolWasm } from './wasm/conv.js';
 
 /**
  * Which input positions along one axis each output position reads, with weights: output o reads
@@ -100,8 +102,18 @@ export function windowMax(x: FloatArray, planes: number, h: number, w: number, r
  * windowMax for the windows most networks pool with: kh×kw taps at stride sh×sw, no padding or
  * dilation, so loops run over the window directly instead of through axis maps. A window past
  * the bottom or right edge (ceil mode) is clipped to the input. Same ties and NaN as windowMax.
+ * In WebAssembly (max_pool_<t>, branch-free) past WASM_THRESHOLDS.maxPool outputs.
  */
 export function windowMaxDense(x: FloatArray, planes: number, h: number, w: number, kh: number, kw: number, sh: number, sw: number, oh: number, ow: number, out: FloatArray, argmax: Int32Array): void {
+  if (wantsWasm('maxPool', planes * oh * ow)) {
+    if (maxPoolWasm(x, planes, h, w, kh, kw, sh, sw, oh, ow, out, argmax)) return;
+    wasmDeclined('maxPool');
+  }
+  windowMaxDenseJs(x, planes, h, w, kh, kw, sh, sw, oh, ow, out, argmax);
+}
+
+/** windowMaxDense's TypeScript loops. */
+export function windowMaxDenseJs(x: FloatArray, planes: number, h: number, w: number, kh: number, kw: number, sh: number, sw: number, oh: number, ow: number, out: FloatArray, argmax: Int32Array): void {
   for (let p = 0; p < planes; p++) {
     const src = p * h * w;
     let dst = p * oh * ow;

@@ -1,8 +1,7 @@
-import { allocate, type FloatArray } from '../dtype.js';
+import { allocate } from '../dtype.js';
 import { ArgumentError, ShapeError } from '../errors.js';
 import { formatShape } from '../shape.js';
-import { gemm } from '../kernels/gemm.js';
-import { addChannelBias, col2im, convAdjointDirect, convDirect, convScratch, convWeightGradDirect, im2col, swapLeadingAxes, type ConvGeometry } from '../kernels/conv.js';
+import { addChannelBias, convAdjointColumns, convAdjointDirect, convDirect, convForwardColumns, convWeightGradColumns, convWeightGradDirect, im2col, col2im, type ConvGeometry } from '../kernels/conv.js';
 import { expectFloat, floatInput, makeOutput, type FloatTensor, type Tensor } from '../tensor.js';
 import { checkSameDType } from './operands.js';
 import { sum } from './reduce.js';
@@ -20,11 +19,8 @@ interface ConvSpec extends ConvGeometry {
 // other two, so gradients of any order stay convolutions. All work on 2-D planes: 1-D
 // convolutions run as 2-D ones of height 1.
 
-// Layout: im2col's columns are [groups][ck][n·p] (one row per kernel tap, one column per output
-// position of the whole batch), so each group's product, in either direction and for the weight
-// gradient, is one gemm over the batch with both operands read in place, and the im2col and
-// col2im loops are strided row copies. A gemm's [o, n·p] rows and NCHW's [n, o, p] differ by a
-// swap of whole p-blocks (swapLeadingAxes), skipped for a single image.
+// Layout: see convForwardColumns and its two adjoints (kernels/conv.ts): im2col columns and one
+// gemm per group, or plain loops for narrow groups.
 
 /**
  * Whether groups are narrow (depthwise and the like), where plain loops beat a gemm per group of
@@ -35,36 +31,17 @@ function narrowGroups(groups: number, og: number, cg: number): boolean {
   return groups > 1 && og * cg <= 4;
 }
 
-/** [n, o, p] as the gemm's [o, n·p] rows: the data itself for one image, else a swapped copy in scratch slot 0. */
-function channelMajor(u: FloatTensor, n: number, o: number, p: number): FloatArray {
-  if (n === 1) return u.data;
-  const rows = convScratch(u.data, 0, o * n * p);
-  swapLeadingAxes(u.data, n, o, p, null, rows);
-  return rows;
-}
-
 /** y [n, o, oh, ow] = conv(x [n, c, h, w], w [o, c/groups, kh, kw]) + b[o]: im2col, then one gemm per group (plain loops for narrow groups). */
 function convForward(x: FloatTensor, w: FloatTensor, b: FloatTensor | null, s: ConvSpec): Tensor {
   const n = x.shape[0]!, o = w.shape[0]!, cg = w.shape[1]!;
-  const { groups } = s, og = o / groups, p = s.oh * s.ow, ck = cg * s.kh * s.kw;
+  const { groups } = s, og = o / groups, p = s.oh * s.ow;
   const shape = [n, o, s.oh, s.ow];
   const y = allocate(x.dtype, n * o * p, 'conv2d', shape);
   const inputs = b === null ? [x, w] : [x, w, b];
   if (narrowGroups(groups, og, cg)) {
     convDirect(x.data, w.data, b === null ? null : b.data, n, groups, cg, og, s, y);
   } else {
-    const np = n * p;
-    // NOTE: scratch, not kept for the weight gradient, which writes them again: im2col into freshly
-    // allocated memory runs ~10x slower (first-touch page faults on megabytes), more than the copy costs.
-    const columns = convScratch(x.data, 1, groups * ck * np);
-    im2col(x.data, n, groups * cg, s, columns, np, p);
-    const rows = n === 1 ? y : convScratch(y, 0, o * np);
-    for (let gi = 0; gi < groups; gi++) {
-      // [og, ck]·[ck, n·p]: the group's weight rows times its im2col rows.
-      gemm({ transA: false, transB: false, m: og, n: np, k: ck, a: w.data, aOffset: gi * og * ck, b: columns, bOffset: gi * ck * np, c: rows, cOffset: gi * og * np });
-    }
-    if (n !== 1) swapLeadingAxes(rows, o, n, p, b === null ? null : b.data, y);
-    else if (b !== null) addChannelBias(y, 1, o, p, b.data);
+    convForwardColumns(x.data, w.data, b === null ? null : b.data, n, groups, cg, og, s, y);
   }
   return makeOutput('conv2d', y, shape, inputs, (g) => {
     const gf = expectFloat('conv2d', g);
@@ -95,22 +72,15 @@ function bilinearJvp(apply: (a: FloatTensor, b: FloatTensor) => Tensor): JvpRule
  */
 function convAdjoint(u: FloatTensor, w: FloatTensor, b: FloatTensor | null, s: ConvSpec): Tensor {
   const n = u.shape[0]!, o = w.shape[0]!, cg = w.shape[1]!;
-  const { groups } = s, og = o / groups, p = s.oh * s.ow, ck = cg * s.kh * s.kw, c = groups * cg;
+  const { groups } = s, og = o / groups, c = groups * cg;
   const shape = [n, c, s.h, s.w];
   const x = allocate(u.dtype, n * c * s.h * s.w, 'convTranspose2d', shape);
   if (narrowGroups(groups, og, cg)) {
     convAdjointDirect(u.data, w.data, n, groups, cg, og, s, x);
+    if (b !== null) addChannelBias(x, n, c, s.h * s.w, b.data);
   } else {
-    const np = n * p;
-    const rows = channelMajor(u, n, o, p);
-    const col = convScratch(u.data, 1, groups * ck * np);
-    for (let gi = 0; gi < groups; gi++) {
-      // [og, ck]ᵀ·[og, n·p]: the weight read transposed in place.
-      gemm({ transA: true, transB: false, m: ck, n: np, k: og, a: w.data, aOffset: gi * og * ck, b: rows, bOffset: gi * og * np, c: col, cOffset: gi * ck * np });
-    }
-    col2im(col, n, c, s, x, np, p);
+    convAdjointColumns(u.data, w.data, b === null ? null : b.data, n, groups, cg, og, s, x);
   }
-  if (b !== null) addChannelBias(x, n, c, s.h * s.w, b.data);
   const inputs = b === null ? [u, w] : [u, w, b];
   return makeOutput('convTranspose2d', x, shape, inputs, (g) => {
     const gf = expectFloat('convTranspose2d', g);
@@ -126,20 +96,13 @@ function convAdjoint(u: FloatTensor, w: FloatTensor, b: FloatTensor | null, s: C
  */
 function convWeightGrad(x: FloatTensor, u: FloatTensor, s: ConvSpec): Tensor {
   const n = x.shape[0]!, c = x.shape[1]!, o = u.shape[1]!;
-  const { groups } = s, og = o / groups, cg = c / groups, p = s.oh * s.ow, ck = cg * s.kh * s.kw;
+  const { groups } = s, og = o / groups, cg = c / groups, ck = cg * s.kh * s.kw;
   const shape = [o, cg, s.kh, s.kw];
   const dw = allocate(x.dtype, o * ck, 'conv2d', shape);
   if (narrowGroups(groups, og, cg)) {
     convWeightGradDirect(x.data, u.data, n, groups, cg, og, s, dw);
   } else {
-    const np = n * p;
-    const col = convScratch(x.data, 1, groups * ck * np);
-    im2col(x.data, n, c, s, col, np, p);
-    const rows = channelMajor(u, n, o, p);
-    for (let gi = 0; gi < groups; gi++) {
-      // [og, n·p]·[ck, n·p]ᵀ: a sum over the whole batch in one product.
-      gemm({ transA: false, transB: true, m: og, n: ck, k: np, a: rows, aOffset: gi * og * np, b: col, bOffset: gi * ck * np, c: dw, cOffset: gi * og * ck });
-    }
+    convWeightGradColumns(x.data, u.data, n, groups, cg, og, s, dw);
   }
   return makeOutput('convWeightGrad', dw, shape, [x, u], (g) => {
     const gf = expectFloat('convWeightGrad', g);

@@ -1,8 +1,7 @@
-import { allocate, type TensorData } from '../dtype.js';
+import { allocate, type FloatArray, type TensorData } from '../dtype.js';
 import { ArgumentError, ShapeError } from '../errors.js';
 import { formatShape, sizeOf } from '../shape.js';
-import { gemm, gemmWithTangent, linearBackward } from '../kernels/gemm.js';
-import { reluBackward } from '../kernels/fused.js';
+import { gemm, gemmWithTangent, linearBackward, type GemmTangents } from '../kernels/gemm.js';
 import { constant, expectFloat, floatInput, makeOutput, type FloatTensor, type Tensor } from '../tensor.js';
 import { forwardActive, soleLevel, tangentAt } from '../engine/forward.js';
 import { isGradEnabled } from '../engine/grad-mode.js';
@@ -11,6 +10,7 @@ import { checkSameDType } from './operands.js';
 import { matmulT } from './matmul.js';
 import { sum } from './reduce.js';
 import { expand, reshape } from './shape.js';
+import { reluGrad } from './unary.js';
 import { opsRunEagerly, primitive } from '../engine/dispatch.js';
 
 /** The activations `linear` can apply to its result. */
@@ -52,13 +52,13 @@ export const linear = primitive('linear', { kind: 'contraction', rule: 'linear' 
   const y = allocate(x.dtype, rows * outF, 'linear', [...lead, outF]);
   // The bias and relu are gemm's epilogue: applied before the product leaves WebAssembly memory.
   const call = { transA: false, transB: true, m: rows, n: outF, k: inF, a: x.data, b: w.data, c: y, bias: b === null ? null : b.data, relu };
-  // Forward mode along the weights (a jvp with respect to parameters): the tangent's product
-  // shares x with the output's, so both are made in one pass when nothing needs them recorded.
-  const along = weightTangents(x, w, b);
+  // Forward mode: the tangent's products share x and W with the output's, so output and
+  // tangent are made in one pass when nothing needs them recorded.
+  const along = onePassTangents(x, w, b);
   let ty: TensorData | null = null;
   if (along !== null) {
     const t = allocate(x.dtype, rows * outF, 'linear', [...lead, outF]);
-    if (gemmWithTangent(call, along.tw.data, t, along.tb === null ? null : along.tb.data)) ty = t;
+    if (gemmWithTangent(call, along, t)) ty = t;
   }
   if (ty === null) gemm(call);
   const made = ty;
@@ -115,33 +115,21 @@ function fusedBackward(x: FloatTensor, w: FloatTensor, b: FloatTensor | null, g:
 }
 
 /**
- * The tangents of w (and b, or null) at the one open `jvp` level when linear may make its
- * output's tangent in its own pass: x has none there (a jvp along parameters), and the tangent
- * needs no graph (nothing requires grad under grad mode) and no trace. Otherwise null: the JVP
- * rule then computes the tangent in Tensor ops.
+ * The tangents' storage (of x, w and b, null where one has none) at the one open `jvp` level,
+ * when linear may make its output's tangent in its own pass: x or w has a tangent there, and the
+ * tangent needs no graph (nothing requires grad under grad mode) and no trace. Otherwise null:
+ * the JVP rule then computes the tangent in Tensor ops.
  */
-function weightTangents(x: FloatTensor, w: FloatTensor, b: FloatTensor | null): { tw: FloatTensor; tb: FloatTensor | null } | null {
+function onePassTangents(x: FloatTensor, w: FloatTensor, b: FloatTensor | null): GemmTangents | null {
   if (!forwardActive()) return null;
   const level = soleLevel();
-  if (level === null || isTracing() || tangentAt(x, level) !== null) return null;
+  if (level === null || isTracing()) return null;
+  const tx = tangentAt(x, level);
   const tw = tangentAt(w, level);
-  if (tw === null || tw.dtype !== w.dtype) return null;
+  if (tx === null && tw === null) return null;
   const tb = b === null ? null : tangentAt(b, level);
-  if (tb !== null && tb.dtype !== w.dtype) return null;
-  if (isGradEnabled() && [x, w, b, tw, tb].some((t) => t !== null && t.requiresGrad)) return null;
-  return { tw: expectFloat('linear', tw), tb: tb === null ? null : expectFloat('linear', tb) };
+  if ([tx, tw, tb].some((t) => t !== null && t.dtype !== w.dtype)) return null;
+  if (isGradEnabled() && [x, w, b, tx, tw, tb].some((t) => t !== null && t.requiresGrad)) return null;
+  const data = (t: Tensor | null): FloatArray | null => (t === null ? null : expectFloat('linear', t).data);
+  return { a: data(tx), b: data(tw), bias: data(tb) };
 }
-
-/**
- * g·[y > 0] for g [rows, n] and relu's output y (y > 0 exactly where its input was): relu's VJP
- * in one pass of the fused kernel. y is a constant here (relu's second derivative is zero
- * wherever it is defined), so the op's own VJP is itself. A primitive, so that transforms see it
- * inside linear's VJP.
- */
-const reluGrad = primitive('reluGrad', { kind: 'other', rule: 'none' }, function (g: Tensor, y: Tensor): Tensor {
-  const [rows, n] = g.shape as [number, number];
-  const gf = expectFloat('reluGrad', g);
-  const out = allocate(gf.dtype, g.size);
-  reluBackward(gf.data, expectFloat('reluGrad', y).data, rows, n, out);
-  return makeOutput('reluGrad', out, g.shape, [g], (gg) => [reluGrad(gg, y)], { saves: [[y]], jvp: ([t]) => reluGrad(t!, y) });
-});

@@ -9,7 +9,7 @@
  */
 import type { TensorData } from '../dtype.js';
 import { constant, expectFloat, makeOutput, Tensor, type FloatTensor } from '../tensor.js';
-import { allocate } from '../dtype.js';
+import { allocate, allocateUnset } from '../dtype.js';
 import { batchedOuter } from '../kernels/outer.js';
 import { isGradEnabled, noGrad } from '../engine/grad-mode.js';
 import { expand, reshape, unsqueeze } from '../ops/shape.js';
@@ -82,7 +82,8 @@ function outerProducts(g: FloatTensor, x: FloatTensor, gFirst: boolean): Tensor 
   const m = g.shape[2]!;
   const k = x.shape[2]!;
   const [a, c, rows, cols] = gFirst ? [g, x, m, k] : [x, g, k, m];
-  const out = allocate(g.dtype, n * rows * cols, 'matmul', [n, rows, cols]);
+  // Every element is written by the kernel: a result this large is not cleared first.
+  const out = allocateUnset(g.dtype, n * rows * cols, 'matmul', [n, rows, cols]);
   batchedOuter(a.data, c.data, n, rows, cols, out);
   return constant(out, [n, rows, cols]);
 }

@@ -1,8 +1,8 @@
 import type { FloatArray } from '../../dtype.js';
-import type { GemmBatch, GemmCall, LinearBackward } from '../gemm.js';
+import type { GemmBatch, GemmCall, GemmTangents, LinearBackward } from '../gemm.js';
 import type { DtypeKernels, Kernels } from './module.js';
-import { runProduct } from './helper-thread.js';
-import { JOB } from './layout.js';
+import { finishPostedProduct, postProduct, runProduct } from './helper-thread.js';
+import { BINARY_OPS, JOB } from './layout.js';
 import { copyIn, copyInOut, copyOut, float64Out, jobRecord, staged } from './memory.js';
 
 /**
@@ -42,28 +42,48 @@ function spans({ transA, transB, m, n, k, lda, ldb, ldc = n }: Pick<GemmCall, 't
 }
 
 /**
- * A linear layer's output and its tangent along a tangent of its weights (and bias), in one
- * staging: C = op(A)·op(B) with `call`'s epilogue, and T = op(A)·op(TB) + tBias, masked by
- * [C > 0] when the epilogue applies relu (relu's JVP). A is copied into WebAssembly memory once
- * for both products. The same bits as `gemmWasm` for each, then the bias and the mask.
+ * A linear layer's output and its tangent in one staging: C = op(A)·op(B) with `call`'s
+ * epilogue, and T along the tangents of A, B and the bias (see `GemmTangents`), masked by
+ * [C > 0] when the epilogue applies relu (relu's JVP). A and B are copied into WebAssembly
+ * memory once for every product that reads them. Each step has the bits of the one it stands
+ * for (`gemmWasm`'s products, the bias, the elementwise add, the mask), in the same order.
  * Returns false, having done nothing, where `gemmWasm` would, and for a call with row steps (`lda`, `ldb`, `ldc`).
- * @example if (!gemmWithTangentWasm({ transA: false, transB: true, m, n, k, a: x, b: w, c: y, bias: b, relu: true }, tw, ty, tb)) ...;
+ * @example if (!gemmWithTangentWasm({ transA: false, transB: true, m, n, k, a: x, b: w, c: y, bias: b, relu: true }, { a: null, b: tw, bias: tb }, ty)) ...;
  */
-export function gemmWithTangentWasm(call: GemmCall, tb: FloatArray, t: FloatArray, tBias: FloatArray | null): boolean {
+export function gemmWithTangentWasm(call: GemmCall, tangents: GemmTangents, t: FloatArray): boolean {
   const { m, n, k, c, bias = null, relu = false } = call;
+  const { a: ta, b: tb, bias: tBias } = tangents;
   // Operands whose rows are apart (see GemmCall) take the products apart.
   if (call.lda !== undefined || call.ldb !== undefined || call.ldc !== undefined) return false;
   const f32 = c instanceof Float32Array;
+  const size = f32 ? 4 : 8;
   const regions = [
-    copyIn(call.a, m * k, call.aOffset), copyIn(call.b, k * n, call.bOffset), copyOut(c, m * n, call.cOffset), copyIn(bias, bias === null ? 0 : n),
-    copyIn(tb, k * n), copyOut(t, m * n), copyIn(tBias, tBias === null ? 0 : n),
+    copyIn(call.a, m * k, call.aOffset), copyIn(ta, ta === null ? 0 : m * k), copyOut(c, m * n, call.cOffset),
+    // op(TA)·op(B): T itself without TB, else the term added to it.
+    ta === null ? copyIn(null, 0) : tb === null ? copyOut(t, m * n) : copyIn(null, m * n),
+    copyIn(call.b, k * n, call.bOffset), copyIn(bias, bias === null ? 0 : n),
+    copyIn(tb, tb === null ? 0 : k * n), tb === null ? copyIn(null, 0) : copyOut(t, m * n), copyIn(tBias, tBias === null ? 0 : n),
   ];
   return staged(f32, regions, (kernels, at, all) => {
-    product(call, f32, at[0]!, at[1]!, at[2]!, all, kernels);
-    if (bias !== null || relu) kernels.biasActivation(at[2]!, m, n, at[3]!, (bias === null ? 0 : 1) | (relu ? 2 : 0));
-    product(call, f32, at[0]!, at[4]!, at[5]!, all, kernels);
-    if (tBias !== null) kernels.biasActivation(at[5]!, m, n, at[6]!, 1);
-    if (relu) kernels.reluBackward(at[5]!, at[2]!, m, n, 0, 0);
+    const [aAt, taAt, cAt, tcAt, bAt, biasAt, tbAt, tAt, tBiasAt] = at as [number, number, number, number, number, number, number, number, number];
+    // Where A and TA lie one above the other, and so do C and op(TA)·op(B) (each region starts
+    // a cache line, so where the sizes allow), both products are one of 2m rows: each element
+    // gets the arithmetic it gets alone, and B is packed once.
+    const stacked = ta !== null && !call.transA && taAt === aAt + m * k * size && tcAt === cAt + m * n * size;
+    product(stacked ? { ...call, m: 2 * m } : call, f32, aAt, bAt, cAt, all, kernels);
+    if (bias !== null || relu) kernels.biasActivation(cAt, m, n, biasAt, (bias === null ? 0 : 1) | (relu ? 2 : 0));
+    // (op(A)·op(TB) + tBias) + op(TA)·op(B), or op(TA)·op(B) + tBias without TB.
+    if (tb !== null) {
+      product(call, f32, aAt, tbAt, tAt, all, kernels);
+      if (tBias !== null) kernels.biasActivation(tAt, m, n, tBiasAt, 1);
+    }
+    if (ta !== null) {
+      if (!stacked) product(call, f32, taAt, bAt, tcAt, all, kernels);
+      // One row of m·n elements, both operands walked; nothing is splatted at the slot.
+      if (tb !== null) kernels.binary(BINARY_OPS.indexOf('add'), tAt, 1, 0, tcAt, 1, 0, tAt, m * n, 1, tcAt);
+      else if (tBias !== null) kernels.biasActivation(tcAt, m, n, tBiasAt, 1);
+    }
+    if (relu) kernels.reluBackward(tb !== null ? tAt : tcAt, cAt, m, n, 0, 0);
   });
 }
 
@@ -151,8 +171,38 @@ export function linearBackwardWasm(v: LinearBackward): boolean {
   });
 }
 
-/** op(A)·op(B) into C, the operands at these byte addresses, through the job record (threads take slabs). */
-function product(call: Pick<GemmCall, 'transA' | 'transB' | 'm' | 'n' | 'k' | 'lda' | 'ldb' | 'ldc'>, f32: boolean, aAt: number, bAt: number, cAt: number, all: Kernels, kernels: DtypeKernels): void {
+/**
+ * op(A)·op(B) into C, the operands at these byte addresses (already in WebAssembly memory, inside
+ * a `staged` call), through the job record (threads take slabs).
+ */
+export function product(call: ProductShape, f32: boolean, aAt: number, bAt: number, cAt: number, all: Kernels, kernels: DtypeKernels): void {
+  writeJob(call, f32, aAt, bAt, cAt);
+  runProduct(all, kernels, call.m, call.n, call.k, f32);
+}
+
+/** A product's flags and sizes, what the job record takes besides the addresses. */
+export type ProductShape = Pick<GemmCall, 'transA' | 'transB' | 'm' | 'n' | 'k' | 'lda' | 'ldb' | 'ldc'>;
+
+/**
+ * Starts `product` on the helper thread, whole, so the caller can do other work (not touching the
+ * job record or these operands) until `endProduct`; otherwise (one thread, or a product large
+ * enough to share out) it runs the product here at once.
+ * Either way the product's elements get the bits `product` gives them.
+ * @example const posted = beginProduct(shape, f32, a, b, c, all, k); im2colNext(); endProduct(posted, k);
+ */
+export function beginProduct(call: ProductShape, f32: boolean, aAt: number, bAt: number, cAt: number, all: Kernels, kernels: DtypeKernels): boolean {
+  writeJob(call, f32, aAt, bAt, cAt);
+  if (postProduct(all, call.m, call.n, call.k)) return true;
+  runProduct(all, kernels, call.m, call.n, call.k, f32);
+  return false;
+}
+
+/** Waits for (or finishes) a product `beginProduct` posted; nothing if it already ran. */
+export function endProduct(posted: boolean, kernels: DtypeKernels): void {
+  if (posted) finishPostedProduct(kernels);
+}
+
+function writeJob(call: ProductShape, f32: boolean, aAt: number, bAt: number, cAt: number): void {
   const { transA, transB, m, n, k } = call;
   const size = f32 ? 4 : 8;
   const lda = (call.lda ?? (transA ? m : k)) * size, ldb = (call.ldb ?? (transB ? k : n)) * size;
@@ -169,5 +219,54 @@ function product(call: Pick<GemmCall, 'transA' | 'transB' | 'm' | 'n' | 'k' | 'l
   job[JOB.c] = cAt;
   job[JOB.ldc] = (call.ldc ?? n) * size;
   job[JOB.dtype] = f32 ? 0 : 1;
-  runProduct(all, kernels, m, n, k, f32);
+}
+
+/**
+ * a[r0:r0+rows, c0:c0+cols] -= a[r0:r0+rows, k0:k0+kk] · a[k0:k0+kk, c0:c0+cols] on the square
+ * matrix of `matrixUpdatesWasm`: the trailing update of a blocked factorisation.
+ */
+export type BlockUpdate = (r0: number, rows: number, k0: number, kk: number, c0: number, cols: number) => void;
+
+/**
+ * Runs `work` on a copy of the row-major n×n float64 matrix `a` in WebAssembly memory, handing
+ * it that copy (a view, valid only during `work`) and a `BlockUpdate`, of rows·cols at most
+ * `largest` (the room its products get), whose products the gemm
+ * kernel reads from the matrix in place, by its row stride: a factorisation's many block
+ * products then cost neither packing nor a copy in and out each, only the subtraction of each
+ * product from its block. The matrix is copied back into `a` at the end. Returns false, having
+ * done nothing, where WebAssembly SIMD is missing or the matrix does not fit its memory.
+ * NOTE: `work` must call no other WebAssembly kernel: staging would reuse the memory.
+ * @example matrixUpdatesWasm(lu, n, n * n, (m, update) => factor(m, n, update));
+ */
+export function matrixUpdatesWasm(a: Float64Array, n: number, largest: number, work: (matrix: Float64Array, update: BlockUpdate) => void): boolean {
+  const regions = [copyInOut(a, n * n), copyIn(null, largest)];
+  return staged(false, regions, (kernels, at, all) => {
+    const matrixAt = at[0]!, prodAt = at[1]!;
+    const matrix = new Float64Array(all.memory.buffer, matrixAt, n * n);
+    const row = n * 8;
+    const sub = BINARY_OPS.indexOf('sub');
+    work(matrix, (r0, rows, k0, kk, c0, cols) => {
+      if (rows === 0 || cols === 0 || kk === 0) return;
+      if (rows * cols > largest) throw new Error(`matrixUpdatesWasm: a ${rows}×${cols} update does not fit the ${largest} elements set aside`);
+      const job = jobRecord();
+      job[JOB.m] = rows;
+      job[JOB.n] = cols;
+      job[JOB.k] = kk;
+      job[JOB.a] = matrixAt + (r0 * n + k0) * 8;
+      job[JOB.rsa] = row;
+      job[JOB.csa] = 8;
+      job[JOB.b] = matrixAt + (k0 * n + c0) * 8;
+      job[JOB.rsb] = row;
+      job[JOB.csb] = 8;
+      job[JOB.c] = prodAt;
+      job[JOB.ldc] = cols * 8;
+      job[JOB.dtype] = 1;
+      runProduct(all, kernels, rows, cols, kk, false);
+      // Row by row: the block's rows are apart, and the kernel writes its result contiguous.
+      for (let i = 0; i < rows; i++) {
+        const to = matrixAt + ((r0 + i) * n + c0) * 8;
+        kernels.binary(sub, to, 1, 0, prodAt + i * cols * 8, 1, 0, to, cols, 1, 0);
+      }
+    });
+  });
 }

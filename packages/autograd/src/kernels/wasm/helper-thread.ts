@@ -223,6 +223,48 @@ export function runProduct(kernels: Kernels, dtype: DtypeKernels, m: number, n: 
   }
 }
 
+/**
+ * Hands the whole product in the job record to the helper thread, if it is ready, and returns at
+ * once so the caller can do other work beside it (work that must not touch the job record or the
+ * product's operands): true if posted, then `finishPostedProduct` must follow before any other
+ * product. False, having done nothing, on one thread, without a ready helper, or for a product
+ * of THREAD_MIN_WORK and up (which `runProduct` shares between the threads instead).
+ */
+export function postProduct(kernels: Kernels, m: number, n: number, k: number): boolean {
+  // A product worth cutting is better cut: runProduct shares it between both threads.
+  if (threads !== 2 || m * n * k >= THREAD_MIN_WORK || !helperReady(kernels)) return false;
+  const job = jobRecord();
+  job[JOB.counter] = 0;
+  job[JOB.chunks] = 1;
+  job[JOB.axis] = 1;
+  job[JOB.width] = n;
+  Atomics.store(job, JOB.state, JOB_STATE.posted);
+  Atomics.notify(job, JOB.state, 1);
+  return true;
+}
+
+/**
+ * Returns once the product `postProduct` posted is done: the caller does it itself if the helper
+ * has not taken it yet (or trapped in it), else waits for the helper to finish.
+ */
+export function finishPostedProduct(dtype: DtypeKernels): void {
+  const job = jobRecord();
+  const scratch = scratchAddress(SCRATCH, 0);
+  if (Atomics.compareExchange(job, JOB.state, JOB_STATE.posted, JOB_STATE.idle) === JOB_STATE.posted) {
+    dtype.gemm(0, scratch);
+    return;
+  }
+  for (let spin = 0; spin < MAIN_SPINS && Atomics.load(job, JOB.state) === JOB_STATE.taken; spin++);
+  while (Atomics.load(job, JOB.state) === JOB_STATE.taken) Atomics.wait(job, JOB.state, JOB_STATE.taken);
+  const failed = Atomics.load(job, JOB.state) === JOB_STATE.failed;
+  Atomics.store(job, JOB.state, JOB_STATE.idle);
+  if (failed) {
+    helper = 'failed';
+    job[JOB.counter] = 0;
+    dtype.gemm(0, scratch);
+  }
+}
+
 function roundUp(x: number, multiple: number): number {
   return Math.ceil(x / multiple) * multiple;
 }

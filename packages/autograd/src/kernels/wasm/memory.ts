@@ -7,6 +7,12 @@ import { DATA_START, type DtypeKernels, type Kernels, loadKernels } from './modu
  * call takes: copy the operands in, call, copy the results out (`staged`). The copies cost
  * O(size) against the kernel's own O(size) or O(mnk) work, which is why each kernel takes
  * this path only within the sizes of WASM_THRESHOLDS (kernels/backend.ts).
+ *
+ * Operands that already live in the memory (the arena, `claimArena`) are used where they are,
+ * with no copy:
+ *
+ *   [DATA_START, arenaEnd)   the arena: storage a caller keeps in the memory across calls
+ *   [arenaEnd, ...)          operands `staged` copies in and out, per call
  */
 
 let f32View = new Float32Array(0);
@@ -49,6 +55,58 @@ function reserve(memory: WebAssembly.Memory, end: number): boolean {
   return true;
 }
 
+/**
+ * Bytes of the memory the arena may take (64 MiB): the memory never shrinks, so beyond this a
+ * caller keeps its storage in ordinary arrays.
+ */
+const ARENA_MAX_BYTES = 1 << 26;
+
+/** The arena's end (grow-only: the largest claim so far), where `staged` starts placing. */
+let arenaEnd = DATA_START;
+let arenaHeld = false;
+
+/**
+ * Claims the arena, `bytes` long from DATA_START, for the caller's own storage until
+ * `releaseArena`: arrays made over it with `arenaArray` are kernel operands `staged` uses in
+ * place. Its contents are undefined at each claim (another caller may have used it between
+ * two). Returns DATA_START, or null where the arena is held already (a nested caller), is too
+ * large, or the memory is not shared: an unshared memory's buffer is detached when it grows, and
+ * with it every array over the arena, so the arena is only offered where growth keeps them.
+ * @example const base = claimArena(bytes); if (base !== null) try { ... } finally { releaseArena(); }
+ */
+export function claimArena(bytes: number): number | null {
+  if (arenaHeld || bytes > ARENA_MAX_BYTES) return null;
+  const end = align(DATA_START + bytes);
+  const kernels = kernelsWithMemory(Math.max(end, arenaEnd));
+  if (kernels === null || !kernels.shared) return null;
+  arenaEnd = Math.max(arenaEnd, end);
+  arenaHeld = true;
+  return DATA_START;
+}
+
+/** Gives the arena back (see `claimArena`). */
+export function releaseArena(): void {
+  arenaHeld = false;
+}
+
+/**
+ * A float32 (`f32`) or float64 array of `length` elements at byte address `at` of the memory,
+ * in the arena the caller holds. Valid for as long as the memory (shared) lives; `staged` uses
+ * such an array in place while the memory has not grown since it was made (`arenaCurrent`).
+ */
+export function arenaArray(f32: boolean, at: number, length: number): FloatArray {
+  return f32 ? new Float32Array(f32View.buffer, at, length) : new Float64Array(f64View.buffer, at, length);
+}
+
+/**
+ * The memory's current buffer: arrays made by `arenaArray` over an earlier one (before the memory
+ * grew) still hold the right values, but `staged` copies them as any other array; a caller makes
+ * its arrays again when this changes.
+ */
+export function arenaCurrent(): ArrayBufferLike {
+  return f32View.buffer;
+}
+
 /** The job record's words; empty until the kernels have been loaded by a call here. */
 export function jobRecord(): Int32Array {
   return jobWords;
@@ -82,6 +140,10 @@ export const copyOut = (array: FloatArray, length: number, offset = 0): Region =
 export const copyInOut = (array: FloatArray, length: number, to: FloatArray = array, offset = 0): Region =>
   ({ length, input: array, inputOffset: offset, output: to, outputOffset: offset, float64: false });
 
+/** `length` elements the kernel uses as a temporary: neither copied in nor out. */
+export const scratchRegion = (length: number): Region =>
+  ({ length, input: null, inputOffset: 0, output: null, outputOffset: 0, float64: false });
+
 /**
  * `length` float64 values the kernel writes (sums it accumulates in float64), copied out into
  * `array` where given: one rounding each into its dtype, as a TypeScript kernel's `set`.
@@ -91,11 +153,16 @@ export const float64Out = (array: FloatArray | null, length: number): Region =>
 
 /** Byte addresses of the regions of the call in progress (calls do not nest). */
 const addresses: number[] = [0, 0, 0, 0, 0, 0, 0, 0];
+/** Whether each region of the call in progress is an array in the arena, used in place. */
+const residents: boolean[] = [false, false, false, false, false, false, false, false];
 
 /**
  * Runs one WebAssembly kernel call: places `regions` one after another from the first free
- * byte (each on a cache line), copies their inputs in, calls `run` with the kernels of the
- * dtype (`f32` or float64) and each region's byte address, then copies the outputs out.
+ * byte after the arena (each on a cache line), copies their inputs in, calls `run` with the
+ * kernels of the dtype (`f32` or float64) and each region's byte address, then copies the
+ * outputs out. A region only read or only written whose array lives in the arena (of the
+ * region's element type) is not copied: its address is the array's own. The caller's arrays
+ * must not overlap where one is written, as for any kernel call.
  * Returns false, having done nothing, where WebAssembly SIMD is missing or the regions do not
  * fit its memory: the caller then takes its TypeScript kernel.
  * @example staged(true, [copyIn(x, n), copyOut(out, n)], (k, at) => k.unary(op, at[0]!, at[1]!, n));
@@ -106,18 +173,30 @@ export function staged(
   run: (dtype: DtypeKernels, at: readonly number[], kernels: Kernels) => void,
 ): boolean {
   const at = addresses;
-  let end = DATA_START;
+  const resident = residents;
+  const memory = f32View.buffer;
+  let end = arenaEnd;
   for (let i = 0; i < regions.length; i++) {
     const region = regions[i]!;
+    const size = f32 && !region.float64 ? 4 : 8;
+    // An array in the arena, read or written (not both: a kernel that updates its operand in
+    // place must not change the caller's input), is the kernel's operand where it is.
+    const { input, output } = region;
+    const array = input === null ? output : output === null ? input : null;
+    resident[i] = array !== null && array.buffer === memory && array.BYTES_PER_ELEMENT === size;
+    if (resident[i]) {
+      at[i] = array!.byteOffset + (input === null ? region.outputOffset : region.inputOffset) * size;
+      continue;
+    }
     end = align(end);
     at[i] = end;
-    end += region.length * (f32 && !region.float64 ? 4 : 8);
+    end += region.length * size;
   }
   const kernels = kernelsWithMemory(end);
   if (kernels === null) return false;
   for (let i = 0; i < regions.length; i++) {
     const { input, length, inputOffset, float64 } = regions[i]!;
-    if (input === null) continue;
+    if (input === null || resident[i]) continue;
     // NOTE: subarray makes a view, not a copy; `set` then copies with memcpy.
     const source = inputOffset === 0 && input.length === length ? input : input.subarray(inputOffset, inputOffset + length);
     if (f32 && !float64) f32View.set(source, at[i]! / 4);
@@ -126,7 +205,7 @@ export function staged(
   run(f32 ? kernels.f32 : kernels.f64, at, kernels);
   for (let i = 0; i < regions.length; i++) {
     const { output, length, outputOffset, float64 } = regions[i]!;
-    if (output === null) continue;
+    if (output === null || resident[i]) continue;
     const start = at[i]! / (f32 && !float64 ? 4 : 8);
     output.set((f32 && !float64 ? f32View : f64View).subarray(start, start + length), outputOffset);
   }

@@ -1,0 +1,286 @@
+/**
+ * The convolution family's WebAssembly text: `im2col_<t>` and `col2im_<t>` over one image, so a
+ * convolution's columns are built where the gemm reads them (in linear memory, one image at a
+ * time, in cache) instead of in a JavaScript array that is then copied in, and max pooling's
+ * `max_pool_<t>`. Each gives the bits of its TypeScript loop (kernels/conv.ts, kernels/pool.ts):
+ * im2col and max pooling only move values, and col2im adds each column entry into its input
+ * position in the same order.
+ */
+import type { WasmDType } from '../../src/kernels/wasm/layout.js';
+import { add, get, i32, locals, mul, set, SIZE, VEC } from './text.js';
+
+/** The geometry parameters both kernels take after the image's channel count (see ConvGeometry). */
+const GEOMETRY = ['h', 'w', 'kh', 'kw', 'oh', 'ow', 'sh', 'sw', 'ph', 'pw', 'dh', 'dw'];
+
+/** `for (name = from; name < limit; name += step) body`, testing first (the limit may be ≤ from). */
+function forLoop(name: string, from: string, limit: string, step: string, body: string[]): string[] {
+  return [
+    set(name, from),
+    `(block $${name}_done`,
+    `  (loop $${name}_loop`,
+    `    (br_if $${name}_done (i32.ge_s ${get(name)} ${limit}))`,
+    ...body.map((line) => '    ' + line),
+    '    ' + set(name, add(get(name), step)),
+    `    (br $${name}_loop)))`,
+  ];
+}
+
+/**
+ * The loops both kernels share: for each kernel tap (ci, ky, kx) and output row oy, `row` with
+ * locals set: `line` the byte address of input element (iy, first) of channel ci (valid only when
+ * `inside`, iy within the input), `dst` the byte address of the tap's column run for this oy, and
+ * [lo, hi) the output columns whose taps read the input (the rest read padding), as insideLo and
+ * insideHi compute them in kernels/conv.ts.
+ */
+function overTaps(t: WasmDType, row: string[]): string[] {
+  const s = SIZE[t];
+  const lo = `(select ${i32(0)} (select ${get('ow')} (i32.div_u ${add(`(i32.sub ${i32(0)} ${get('first')})`, `(i32.sub ${get('sw')} ${i32(1)})`)} ${get('sw')}) ` +
+    `(i32.lt_u ${get('ow')} (i32.div_u ${add(`(i32.sub ${i32(0)} ${get('first')})`, `(i32.sub ${get('sw')} ${i32(1)})`)} ${get('sw')}))) (i32.ge_s ${get('first')} ${i32(0)}))`;
+  const span = `(i32.add (i32.div_u (i32.sub (i32.sub ${get('w')} ${i32(1)}) ${get('first')}) ${get('sw')}) ${i32(1)})`;
+  const hi = `(select ${i32(0)} (select ${get('ow')} ${span} (i32.lt_u ${get('ow')} ${span})) (i32.gt_s ${get('first')} (i32.sub ${get('w')} ${i32(1)})))`;
+  return [
+    set('dst', get('col')),
+    ...forLoop('ci', i32(0), get('c'), i32(1), [
+      ...forLoop('ky', i32(0), get('kh'), i32(1), [
+        ...forLoop('kx', i32(0), get('kw'), i32(1), [
+          set('first', `(i32.sub ${mul(get('kx'), get('dw'))} ${get('pw')})`),
+          set('lo', lo),
+          set('hi', hi),
+          set('hi', `(select ${get('lo')} ${get('hi')} (i32.lt_s ${get('hi')} ${get('lo')}))`),
+          ...forLoop('oy', i32(0), get('oh'), i32(1), [
+            set('iy', add(`(i32.sub ${mul(get('oy'), get('sh'))} ${get('ph')})`, mul(get('ky'), get('dh')))),
+            set('inside', `(i32.and (i32.ge_s ${get('iy')} ${i32(0)}) (i32.lt_s ${get('iy')} ${get('h')}))`),
+            set('line', add(get('x'), mul(add(mul(add(mul(get('ci'), get('h')), get('iy')), get('w')), get('first')), i32(s)))),
+            ...row,
+            set('dst', add(get('dst'), mul(get('ow'), i32(s)))),
+          ]),
+        ]),
+      ]),
+    ]),
+  ];
+}
+
+const header = (name: string, t: WasmDType, first: string, last: string): string =>
+  `(func (export "${name}_${t}") (param $${first} i32) (param $c i32) ${GEOMETRY.map((g) => `(param $${g} i32)`).join(' ')} (param $${last} i32)`;
+
+const LOCALS = locals('i32', ['ci', 'ky', 'kx', 'oy', 'ox', 'iy', 'inside', 'first', 'lo', 'hi', 'line', 'dst', 'whole']);
+
+/**
+ * The exported `im2col_<t>(x, c, h, w, kh, kw, oh, ow, sh, sw, ph, pw, dh, dw, col)`: one image
+ * x [c, h, w] (byte address) to its columns at `col`, one row of oh·ow values per kernel tap
+ * (ci, ky, kx) in that order: col[tap][oy·ow + ox] = x[ci, oy·sh − ph + ky·dh, ox·sw − pw + kx·dw],
+ * 0 in the padding. Runs are written a whole vector at a time, so a run may write up to a vector
+ * past its end (rewritten by the runs after it) and read up to a vector past its input: the
+ * caller leaves 16 bytes free after the columns, and memory after x.
+ */
+export function im2col(t: WasmDType): string[] {
+  const s = SIZE[t];
+  const lanes = 16 / s;
+  const zeroVector = `(v128.const i32x4 0 0 0 0)`;
+  // `count` elements from `at` set to 0, a vector at a time.
+  const zeroRun = (at: string, count: string): string[] => [
+    set('q', at),
+    set('end', add(at, mul(count, i32(s)))),
+    ...forLoop('q', get('q'), get('end'), i32(16), [`(v128.store ${get('q')} ${zeroVector})`]),
+  ];
+  // Copies [lo, hi) of the row at `src` (stride 1) to `row`, a vector at a time past hi.
+  const copyRun = forLoop('ox', get('lo'), get('hi'), i32(lanes), [
+    `(v128.store ${add(get('row'), mul(get('ox'), i32(s)))} (v128.load ${add(get('src'), mul(get('ox'), i32(s)))}))`,
+  ]);
+  const scalarZero = (from: string, to: string): string[] => forLoop('ox', from, to, i32(1), [`(${t}.store ${add(get('row'), mul(get('ox'), i32(s)))} (${t}.const 0))`]);
+  const insideRow = [
+    `(if ${get('full')}`,
+    '  (then',
+    ...copyRun.map((line) => '    ' + line),
+    '  )',
+    '  (else',
+    ...scalarZero(i32(0), get('lo')).map((line) => '    ' + line),
+    `    (if (i32.eq ${get('sw')} ${i32(1)})`,
+    '      (then',
+    ...copyRun.map((line) => '        ' + line),
+    '      )',
+    '      (else',
+    ...forLoop('ox', get('lo'), get('hi'), i32(1), [
+      `(${t}.store ${add(get('row'), mul(get('ox'), i32(s)))} (${t}.load ${add(get('src'), mul(mul(get('ox'), get('sw')), i32(s)))}))`,
+    ]).map((line) => '        ' + line),
+    '      ))',
+    ...scalarZero(get('hi'), get('ow')).map((line) => '    ' + line),
+    '  ))',
+    set('src', add(get('src'), mul(mul(get('sh'), get('w')), i32(s)))),
+    set('row', add(get('row'), mul(get('ow'), i32(s)))),
+  ];
+  const rowBytes = mul(get('ow'), i32(s));
+  const lo = `(select ${i32(0)} (select ${get('ow')} (i32.div_u ${add(`(i32.sub ${i32(0)} ${get('first')})`, `(i32.sub ${get('sw')} ${i32(1)})`)} ${get('sw')}) ` +
+    `(i32.lt_u ${get('ow')} (i32.div_u ${add(`(i32.sub ${i32(0)} ${get('first')})`, `(i32.sub ${get('sw')} ${i32(1)})`)} ${get('sw')}))) (i32.ge_s ${get('first')} ${i32(0)}))`;
+  const span = `(i32.add (i32.div_u (i32.sub (i32.sub ${get('w')} ${i32(1)}) ${get('first')}) ${get('sw')}) ${i32(1)})`;
+  const hi = `(select ${i32(0)} (select ${get('ow')} ${span} (i32.lt_u ${get('ow')} ${span})) (i32.gt_s ${get('first')} (i32.sub ${get('w')} ${i32(1)})))`;
+  // The output rows [oyLo, oyHi) whose input row iy = oy·sh + base is inside [0, h).
+  const ceilDiv = (num: string): string => `(i32.div_u (i32.add ${num} (i32.sub ${get('sh')} ${i32(1)})) ${get('sh')})`;
+  const minOh = (v: string): string => `(select ${get('oh')} ${v} (i32.lt_u ${get('oh')} ${v}))`;
+  return [
+    header('im2col', t, 'x', 'col'),
+    `  ${locals('i32', ['ci', 'ky', 'kx', 'ox', 'base', 'oyLo', 'oyHi', 'r', 'first', 'lo', 'hi', 'full', 'src', 'row', 'dst', 'q', 'end'])}`,
+    ...[
+      set('dst', get('col')),
+      ...forLoop('ci', i32(0), get('c'), i32(1), [
+        ...forLoop('ky', i32(0), get('kh'), i32(1), [
+          set('base', `(i32.sub ${mul(get('ky'), get('dh'))} ${get('ph')})`),
+          set('oyLo', `(select ${i32(0)} ${minOh(ceilDiv(`(i32.sub ${i32(0)} ${get('base')})`))} (i32.ge_s ${get('base')} ${i32(0)}))`),
+          set('oyHi', `(select ${i32(0)} ${minOh(ceilDiv(`(i32.sub ${get('h')} ${get('base')})`))} (i32.le_s (i32.sub ${get('h')} ${get('base')}) ${i32(0)}))`),
+          set('oyHi', `(select ${get('oyLo')} ${get('oyHi')} (i32.lt_s ${get('oyHi')} ${get('oyLo')}))`),
+          ...forLoop('kx', i32(0), get('kw'), i32(1), [
+            set('first', `(i32.sub ${mul(get('kx'), get('dw'))} ${get('pw')})`),
+            set('lo', lo),
+            set('hi', hi),
+            set('hi', `(select ${get('lo')} ${get('hi')} (i32.lt_s ${get('hi')} ${get('lo')}))`),
+            set('full', `(i32.and (i32.eq ${get('sw')} ${i32(1)}) (i32.and (i32.eqz ${get('lo')}) (i32.eq ${get('hi')} ${get('ow')})))`),
+            ...zeroRun(get('dst'), mul(get('oyLo'), get('ow'))),
+            set('row', add(get('dst'), mul(get('oyLo'), rowBytes))),
+            set('src', add(get('x'), mul(add(mul(add(mul(get('ci'), get('h')), add(mul(get('oyLo'), get('sh')), get('base'))), get('w')), get('first')), i32(s)))),
+            ...forLoop('r', get('oyLo'), get('oyHi'), i32(1), insideRow),
+            ...zeroRun(get('row'), mul(`(i32.sub ${get('oh')} ${get('oyHi')})`, get('ow'))),
+            set('dst', add(get('dst'), mul(mul(get('oh'), get('ow')), i32(s)))),
+          ]),
+        ]),
+      ]),
+    ].map((line) => '  ' + line),
+    ')',
+  ];
+}
+
+/**
+ * The exported `col2im_<t>(col, c, h, w, kh, kw, oh, ow, sh, sw, ph, pw, dh, dw, x)`: the adjoint
+ * of im2col_<t> for one image: zeroes x [c, h, w], then adds each column entry at `col` into the
+ * input position it reads, tap by tap in im2col's order (so each element's sum runs in the
+ * order of the TypeScript col2im). Unit-stride runs are added a vector at a time.
+ */
+export function col2im(t: WasmDType): string[] {
+  const s = SIZE[t];
+  const v = VEC[t];
+  const lanes = 16 / s;
+  const addAt = (xAt: string, colAt: string, vector: boolean): string =>
+    vector
+      ? `(v128.store ${xAt} (${v}.add (v128.load ${xAt}) (v128.load ${colAt})))`
+      : `(${t}.store ${xAt} (${t}.add (${t}.load ${xAt}) (${t}.load ${colAt})))`;
+  const colAt = add(get('dst'), mul(get('ox'), i32(s)));
+  const row = [
+    `(if ${get('inside')}`,
+    '  (then',
+    `    (if (i32.eq ${get('sw')} ${i32(1)})`,
+    '      (then',
+    `        ${set('whole', `(i32.sub ${get('hi')} ${i32(lanes - 1)})`)}`,
+    ...forLoop('ox', get('lo'), get('whole'), i32(lanes), [addAt(add(get('line'), mul(get('ox'), i32(s))), colAt, true)]).map((line) => '        ' + line),
+    ...forLoop('ox', get('ox'), get('hi'), i32(1), [addAt(add(get('line'), mul(get('ox'), i32(s))), colAt, false)]).map((line) => '        ' + line),
+    '      )',
+    '      (else',
+    ...forLoop('ox', get('lo'), get('hi'), i32(1), [addAt(add(get('line'), mul(mul(get('ox'), get('sw')), i32(s))), colAt, false)]).map((line) => '        ' + line),
+    '      ))))',
+  ];
+  return [
+    header('col2im', t, 'col', 'x'),
+    `  ${LOCALS}`,
+    `  (memory.fill ${get('x')} ${i32(0)} ${mul(mul(mul(get('c'), get('h')), get('w')), i32(s))})`,
+    ...overTaps(t, row).map((line) => '  ' + line),
+    ')',
+  ];
+}
+
+/**
+ * The exported `max_pool_<t>(x, planes, h, w, kh, kw, sh, sw, oh, ow, out, argmax)`: for each of
+ * `planes` planes h×w at x, the largest element of each kh×kw window at stride sh×sw (no padding
+ * or dilation; a window past the bottom or right edge is clipped to the input) into `out`, and its
+ * index within its plane into `argmax` (i32). NaN wins and ends the search; among equal maxima the
+ * first in row-major order wins: windowMaxDense's rule (kernels/pool.ts), without branches on the
+ * data (a tap replaces the best when the best is not NaN and the tap is not ≤ it).
+ */
+export function maxPool(t: WasmDType): string[] {
+  const s = SIZE[t];
+  const tap = [
+    set('k', add(mul(get('y'), get('w')), get('xx'))),
+    set('v', `(${t}.load ${add(get('src'), mul(get('k'), i32(s)))})`),
+    set('m', `(i32.and (${t}.eq ${get('best')} ${get('best')}) (i32.eqz (${t}.le ${get('v')} ${get('best')})))`),
+    set('best', `(select ${get('v')} ${get('best')} ${get('m')})`),
+    set('at', `(select ${get('k')} ${get('at')} ${get('m')})`),
+  ];
+  const window = [
+    set('x0', mul(get('ox'), get('sw'))),
+    set('x1', `(select ${get('w')} ${add(get('x0'), get('kw'))} (i32.lt_u ${get('w')} ${add(get('x0'), get('kw'))}))`),
+    set('at', add(mul(get('y0'), get('w')), get('x0'))),
+    set('best', `(${t}.load ${add(get('src'), mul(get('at'), i32(s)))})`),
+    ...forLoop('y', get('y0'), get('y1'), i32(1), forLoop('xx', get('x0'), get('x1'), i32(1), tap)),
+    `(${t}.store ${get('out')} ${get('best')})`,
+    `(i32.store ${get('argmax')} ${get('at')})`,
+    set('out', add(get('out'), i32(s))),
+    set('argmax', add(get('argmax'), i32(4))),
+  ];
+  return [
+    `(func (export "max_pool_${t}") (param $x i32) (param $planes i32) (param $h i32) (param $w i32) (param $kh i32) (param $kw i32) (param $sh i32) (param $sw i32) (param $oh i32) (param $ow i32) (param $out i32) (param $argmax i32)`,
+    `  ${locals('i32', ['p', 'src', 'oy', 'ox', 'y0', 'y1', 'x0', 'x1', 'y', 'xx', 'k', 'at', 'm', 'r0'])} (local $best ${t}) (local $v ${t})`,
+    ...(t === 'f32' ? [`  ${locals('v128', ['q0', 'q1', 'vb', 'vat', 'vm', 'va', 'vv', 'vi'])}`] : []),
+    ...forLoop('p', i32(0), get('planes'), i32(1), [
+      set('src', add(get('x'), mul(mul(mul(get('p'), get('h')), get('w')), i32(s)))),
+      ...forLoop('oy', i32(0), get('oh'), i32(1), [
+        set('y0', mul(get('oy'), get('sh'))),
+        set('y1', `(select ${get('h')} ${add(get('y0'), get('kh'))} (i32.lt_u ${get('h')} ${add(get('y0'), get('kh'))}))`),
+        set('ox', i32(0)),
+        ...(t === 'f32' ? pairs2x2() : []),
+        ...forLoop('ox', get('ox'), get('ow'), i32(1), window),
+      ]),
+    ]).map((line) => '  ' + line),
+    ')',
+  ];
+}
+
+/**
+ * max_pool_f32's vector path for the common 2×2 window at stride 2, four windows of an output row
+ * at a time while their two input rows and eight columns are inside the input (the rest, and
+ * every other geometry, take the scalar loop): even and odd lanes of each input row are the
+ * windows' left and right taps, taken in row-major order with the scalar rule as lane masks.
+ */
+function pairs2x2(): string[] {
+  const even = '0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27';
+  const odd = '4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31';
+  const taps: [string, string, string][] = [
+    [even, get('r0'), i32(0)],
+    [odd, get('r0'), i32(1)],
+    [even, add(get('r0'), mul(get('w'), i32(4))), get('w')],
+    [odd, add(get('r0'), mul(get('w'), i32(4))), add(get('w'), i32(1))],
+  ];
+  const body: string[] = [
+    // Index of each window's first tap: (y0·w + 2·ox) + 0, 2, 4, 6.
+    set('vi', `(i32x4.add (i32x4.splat ${add(mul(get('y0'), get('w')), mul(get('ox'), i32(2)))}) (v128.const i32x4 0 2 4 6))`),
+  ];
+  taps.forEach(([lanes, row, offset], i) => {
+    const at = add(row, mul(get('ox'), i32(8)));
+    body.push(
+      set('q0', `(v128.load ${at})`),
+      set('q1', `(v128.load offset=16 ${at})`),
+      set('va', `(i8x16.shuffle ${lanes} ${get('q0')} ${get('q1')})`),
+      ...(i === 0
+        ? [set('vb', get('va')), set('vat', get('vi'))]
+        : [
+            set('vm', `(v128.andnot (f32x4.eq ${get('vb')} ${get('vb')}) (f32x4.le ${get('va')} ${get('vb')}))`),
+            set('vb', `(v128.bitselect ${get('va')} ${get('vb')} ${get('vm')})`),
+            set('vat', `(v128.bitselect (i32x4.add ${get('vi')} (i32x4.splat ${offset})) ${get('vat')} ${get('vm')})`),
+          ]),
+    );
+  });
+  body.push(
+    `(v128.store ${get('out')} ${get('vb')})`,
+    `(v128.store ${get('argmax')} ${get('vat')})`,
+    set('out', add(get('out'), i32(16))),
+    set('argmax', add(get('argmax'), i32(16))),
+    set('ox', add(get('ox'), i32(4))),
+  );
+  const fits = `(i32.and (i32.le_s ${add(get('ox'), i32(4))} ${get('ow')}) (i32.le_s ${add(mul(get('ox'), i32(2)), i32(8))} ${get('w')}))`;
+  return [
+    `(if (i32.and (i32.and (i32.eq ${get('kh')} ${i32(2)}) (i32.eq ${get('kw')} ${i32(2)})) (i32.and (i32.and (i32.eq ${get('sh')} ${i32(2)}) (i32.eq ${get('sw')} ${i32(2)})) (i32.le_s ${add(get('y0'), i32(2))} ${get('h')})))`,
+    '  (then',
+    `    ${set('r0', add(get('src'), mul(mul(get('y0'), get('w')), i32(4))))}`,
+    '    (block $pairs_done',
+    '      (loop $pairs',
+    `        (br_if $pairs_done (i32.eqz ${fits}))`,
+    ...body.map((line) => '        ' + line),
+    '        (br $pairs)))))',
+  ];
+}

@@ -1,0 +1,374 @@
+import type { FloatArray } from '../dtype.js';
+import type { BinaryKind } from '../kernels/binary.js';
+import type { UnaryKind } from '../kernels/unary.js';
+import { Code, F32, I32, moduleBytes, OP, SIMD, V128, type ValueType } from '../kernels/wasm/encoder.js';
+import { shapesEqual, sizeOf, type Shape } from '../shape.js';
+import type { FusedGroup } from './fusion.js';
+import { isLiteral, type Atom } from './program.js';
+
+/**
+ * A float32 fused group as a WebAssembly function generated at compile time: a loop of f32x4
+ * SIMD over whole vectors, then a scalar loop over the last elements, both computing in native
+ * float32.
+ *
+ * NOTE: why. The JavaScript loop computes in float64 and must round with Math.fround after
+ * every op to give the eager kernels' bits, and V8 makes those calls most of the loop's cost;
+ * WebAssembly's f32 arithmetic rounds once per op by itself. For +, −, ×, ÷ and √ the IEEE
+ * float32 result equals the float64 result rounded to float32 (float64 carries more than
+ * twice float32's precision plus two bits, so the double rounding is innocuous), and the other
+ * ops here select, negate or round to an integer float32 values, exactly in either arithmetic:
+ * so the function gives the eager ops' bits with no fround at all, four lanes at a time.
+ * Transcendental functions are not WebAssembly instructions, so a group holding any op outside
+ * SUPPORTED_UNARY and SUPPORTED_BINARY stays a JavaScript loop.
+ *
+ * The operands live in JavaScript arrays, so the loop runs over chunks of CHUNK elements: each
+ * chunk's full-size inputs are copied into WebAssembly memory, the function runs, and its
+ * outputs are copied out, all while the chunk is in cache (so the copies add no pass over main
+ * memory). Inputs of one element are written once and splatted. A row repeated over leading
+ * axes (a bias [n] added to [m, n]) is tiled once per call over a chunk whose length is a
+ * multiple of the row's, so every chunk starts on a row and reads the same tiles; any other
+ * broadcast keeps the group a JavaScript loop.
+ *
+ * Each function has a small memory of its own (its chunks: a page or two), not the kernels'
+ * memory: its chunks then never meet the kernels' staging or a compiled program's arena there,
+ * its view never goes stale when that memory grows, and its copies are plain memcpy. The
+ * kernels' memory is shared where the runtime allows (for the gemm helper thread), and V8
+ * copies into a SharedArrayBuffer about half as fast (Node 20, 4 MB in 16 KiB chunks: 0.32-0.39
+ * ms into shared memory against 0.17-0.20 into unshared; out of it 0.25 against 0.10-0.20;
+ * noisy shared machine). Operands that live in the arena are copied out of it like any other.
+ */
+
+/** Elements per chunk: each array's chunk (16 KiB) and the function's working set stay in L1/L2. */
+const CHUNK = 4096;
+const CHUNK_BYTES = CHUNK * 4;
+
+/**
+ * The ops a generated function computes, with their eager definitions' exact semantics (NaN,
+ * ±0, infinities): arithmetic rounded once (the IEEE op), relu/maximum/minimum/sign/step by
+ * selects on the same comparisons the kernels make, rounding to integers by the IEEE roundings
+ * (nearest is half to even, as roundHalfEven). Comparisons (eq, lt...) are not here: their
+ * results are bool, never part of a float group.
+ */
+const SUPPORTED_UNARY: ReadonlySet<UnaryKind> = new Set<UnaryKind>([
+  'identity', 'neg', 'abs', 'sqrt', 'square', 'reciprocal', 'relu', 'step', 'sign', 'floor', 'ceil', 'trunc', 'round',
+]);
+const SUPPORTED_BINARY: ReadonlySet<BinaryKind> = new Set<BinaryKind>([
+  'add', 'sub', 'mul', 'div', 'maximum', 'minimum',
+]);
+
+/**
+ * How an input covers the group's elements: all of them in order ('full'), one value for all
+ * ('scalar'), or `length` values repeated from the start of every run of that many ('row').
+ */
+type Layout = { kind: 'full' } | { kind: 'scalar' } | { kind: 'row'; length: number };
+
+/** The input's layout in a group of `shape`, or null for a broadcast the loop does not take. */
+function layoutOf(input: Shape, shape: Shape): Layout | null {
+  const size = sizeOf(input), n = sizeOf(shape);
+  // An input broadcasts to the group's shape, so one of as many elements differs at most by
+  // axes of 1 ([3] in a [1, 3] group) and walks the output's elements in order.
+  if (size === n) return { kind: 'full' };
+  if (size === 1) return { kind: 'scalar' };
+  // A row: the input's shape past its leading 1s is the group's trailing axes ([1, 4] or [4] in [3, 4]).
+  let lead = 0;
+  while (lead < input.length && input[lead] === 1) lead++;
+  const rest = input.slice(lead);
+  const tail = shape.slice(shape.length - rest.length);
+  return size <= CHUNK && rest.length <= shape.length && shapesEqual(rest, tail) ? { kind: 'row', length: size } : null;
+}
+
+const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+
+/** The generated function of a group and where it expects its operands. */
+export interface WasmLoop {
+  /** Runs over `ins` into `outs` (the group's inputs and outputs, as a FusedLoop takes them). */
+  run(ins: readonly FloatArray[], outs: readonly FloatArray[]): void;
+}
+
+/** A generated function and the memory it works in. */
+interface Instance {
+  readonly run: (n: number) => void;
+  readonly view: Float32Array;
+}
+
+/**
+ * Generated functions by their bytes: groups of the same ops and layouts share one (and its
+ * memory: a call runs to its end before any other starts).
+ */
+const compiled = new Map<string, Instance | null>();
+
+/**
+ * The group's WebAssembly loop, or null where the group is not float32, holds an op outside the
+ * supported set or an input broadcast other than a single value or a row (of rows whose lengths'
+ * least common multiple is at most CHUNK), or WebAssembly (or its SIMD) is missing or refuses
+ * the module.
+ */
+export function wasmLoop(group: FusedGroup): WasmLoop | null {
+  if (group.dtype !== 'float32') return null;
+  for (const e of group.equations) {
+    const w = e.elementwise!;
+    if (w.arity === 1 ? !SUPPORTED_UNARY.has(w.kind) : !SUPPORTED_BINARY.has(w.kind)) return null;
+  }
+  const layouts: Layout[] = [];
+  const n = sizeOf(group.shape);
+  // Elements per chunk: a multiple of every row's length, so that each chunk starts on a row.
+  let period = 1;
+  for (const v of group.inputs) {
+    const layout = layoutOf(v.shape, group.shape);
+    if (layout === null) return null;
+    if (layout.kind === 'row') period = (period / gcd(period, layout.length)) * layout.length;
+    if (period > CHUNK) return null;
+    layouts.push(layout);
+  }
+  if (typeof WebAssembly !== 'object') return null;
+  const chunk = CHUNK - (CHUNK % period);
+
+  // Full and row inputs are both read at the cursor; they differ in when they are copied in.
+  const full = layouts.flatMap((l, k) => (l.kind !== 'scalar' ? [k] : []));
+  const scalar = layouts.flatMap((l, k) => (l.kind === 'scalar' ? [k] : []));
+  // Byte addresses: each full input's chunk, each output's chunk, then one 16-byte slot per scalar.
+  const inAt = new Map<number, number>();
+  full.forEach((k, j) => inAt.set(k, j * CHUNK_BYTES));
+  const outAt = group.outputs.map((_, j) => (full.length + j) * CHUNK_BYTES);
+  const scalarBase = (full.length + group.outputs.length) * CHUNK_BYTES;
+  const scalarAt = new Map<number, number>();
+  scalar.forEach((k, j) => scalarAt.set(k, scalarBase + j * 16));
+  const pages = Math.max(1, Math.ceil((scalarBase + scalar.length * 16) / 65536));
+
+  const body = functionBody(group, inAt, outAt, scalarAt);
+  const bytes = moduleBytes({ minimum: pages }, 1, body.locals, body.code);
+  const key = bytes.join(',');
+  let instance = compiled.get(key);
+  if (instance === undefined) {
+    instance = null;
+    try {
+      // Validation answers false where SIMD128 is missing.
+      if (WebAssembly.validate(bytes)) {
+        const memory = new WebAssembly.Memory({ initial: pages });
+        const exports = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports;
+        instance = { run: exports['run'] as (n: number) => void, view: new Float32Array(memory.buffer) };
+      }
+    } catch {
+      // A runtime that refuses to compile it (a Content-Security-Policy without 'wasm-unsafe-eval').
+    }
+    compiled.set(key, instance);
+  }
+  if (instance === null) return null;
+  const { run, view } = instance;
+  const fullIns = full.filter((k) => layouts[k]!.kind === 'full').map((k) => ({ k, at: inAt.get(k)! / 4 }));
+  const rowIns = full.filter((k) => layouts[k]!.kind === 'row').map((k) => ({ k, at: inAt.get(k)! / 4 }));
+  const scalarIns = scalar.map((k) => ({ k, at: scalarAt.get(k)! / 4 }));
+  const outsAt = outAt.map((a) => a / 4);
+  return {
+    run(ins, outs) {
+      for (const { k, at } of scalarIns) view[at] = ins[k]![0]!;
+      for (const { k, at } of rowIns) {
+        const row = ins[k]!;
+        for (let t = 0; t < chunk; t += row.length) view.set(row, at + t);
+      }
+      for (let start = 0; start < n; start += chunk) {
+        const stop = Math.min(n, start + chunk);
+        for (let j = 0; j < fullIns.length; j++) view.set(ins[fullIns[j]!.k]!.subarray(start, stop), fullIns[j]!.at);
+        run(stop - start);
+        for (let j = 0; j < outsAt.length; j++) outs[j]!.set(view.subarray(outsAt[j]!, outsAt[j]! + stop - start), start);
+      }
+    },
+  };
+}
+
+/** Local indices of the function: parameter 0 is the element count. */
+const N = 0, CURSOR = 1, WHOLE = 2, END = 3;
+
+/**
+ * The function `run(n)`: over the chunk's n elements, at byte cursor i, loads each full input
+ * at its address + i, computes the group's equations into locals, stores each output at its
+ * address + i; vectors of four lanes while whole vectors remain, then single elements.
+ */
+function functionBody(
+  group: FusedGroup,
+  inAt: ReadonlyMap<number, number>,
+  outAt: readonly number[],
+  scalarAt: ReadonlyMap<number, number>,
+): { code: Code; locals: ValueType[] } {
+  const locals: ValueType[] = [I32, I32, I32];
+  const inputs = group.inputs.length;
+  const values = inputs + group.equations.length;
+  // Per value (inputs, then equations' results): a v128 local, then an f32 local.
+  const vectorLocal = (j: number): number => 4 + j;
+  const scalarLocal = (j: number): number => 4 + values + j;
+  for (let j = 0; j < values; j++) locals.push(V128);
+  for (let j = 0; j < values; j++) locals.push(F32);
+  const slot = new Map<number, number>();
+  group.inputs.forEach((v, k) => slot.set(v.id, k));
+  group.equations.forEach((e, j) => slot.set(e.outputs[0]!.id, inputs + j));
+
+  const c = new Code();
+  c.get(N).i32(2).op(OP.i32Shl).set(END);
+  c.get(END).i32(-16).op(OP.i32And).set(WHOLE);
+  for (const [k, at] of scalarAt) {
+    c.i32(0).memory(SIMD.v128Load32Splat, 2, at, true).set(vectorLocal(k));
+    c.i32(0).memory(OP.f32Load, 2, at).set(scalarLocal(k));
+  }
+  for (const vector of [true, false]) {
+    const local = vector ? vectorLocal : scalarLocal;
+    const push = (a: Atom): void => {
+      if (isLiteral(a)) {
+        if (vector) c.f32x4(a.literal);
+        else c.f32(a.literal);
+      } else {
+        c.get(local(slot.get(a.id)!));
+      }
+    };
+    const constant = (x: number): void => {
+      if (vector) c.f32x4(x);
+      else c.f32(x);
+    };
+    c.op(OP.block, 0x40, OP.loop, 0x40);
+    c.get(CURSOR).get(vector ? WHOLE : END).op(OP.i32GeU, OP.brIf, 1);
+    for (const [k, at] of inAt) {
+      c.get(CURSOR);
+      if (vector) c.memory(SIMD.v128Load, 4, at, true);
+      else c.memory(OP.f32Load, 2, at);
+      c.set(local(k));
+    }
+    group.equations.forEach((e, j) => {
+      const w = e.elementwise!;
+      if (w.arity === 1) unaryOp(c, w.kind, vector, () => push(e.inputs[0]!), constant);
+      else binaryOp(c, w.kind, vector, () => push(e.inputs[0]!), () => push(e.inputs[1]!));
+      c.set(local(inputs + j));
+    });
+    group.outputs.forEach((v, j) => {
+      c.get(CURSOR).get(local(slot.get(v.id)!));
+      if (vector) c.memory(SIMD.v128Store, 4, outAt[j]!, true);
+      else c.memory(OP.f32Store, 2, outAt[j]!);
+    });
+    c.get(CURSOR).i32(vector ? 16 : 4).op(OP.i32Add).set(CURSOR);
+    c.op(OP.br, 0, OP.end, OP.end);
+  }
+  return { code: c, locals };
+}
+
+/** Opcodes of the ops that are one instruction: [f32x4, f32]. */
+const UNARY_INSTRUCTION: Partial<Record<UnaryKind, [number, number]>> = {
+  neg: [SIMD.f32x4Neg, OP.f32Neg],
+  abs: [SIMD.f32x4Abs, OP.f32Abs],
+  sqrt: [SIMD.f32x4Sqrt, OP.f32Sqrt],
+  floor: [SIMD.f32x4Floor, OP.f32Floor],
+  ceil: [SIMD.f32x4Ceil, OP.f32Ceil],
+  trunc: [SIMD.f32x4Trunc, OP.f32Trunc],
+  round: [SIMD.f32x4Nearest, OP.f32Nearest],
+};
+const BINARY_INSTRUCTION: Partial<Record<BinaryKind, [number, number]>> = {
+  add: [SIMD.f32x4Add, OP.f32Add],
+  sub: [SIMD.f32x4Sub, OP.f32Sub],
+  mul: [SIMD.f32x4Mul, OP.f32Mul],
+  div: [SIMD.f32x4Div, OP.f32Div],
+};
+/** The comparisons the selects are made of: [f32x4 (a lane mask), f32 (an i32)]. */
+const COMPARISON = {
+  ne: [SIMD.f32x4Ne, OP.f32Ne],
+  lt: [SIMD.f32x4Lt, OP.f32Lt],
+  gt: [SIMD.f32x4Gt, OP.f32Gt],
+} as const;
+
+/** Emits `a if cond else b`: `a`, `b` and `cond` push their values (cond: a mask or an i32). */
+function choose(c: Code, vector: boolean, a: () => void, b: () => void, cond: () => void): void {
+  a();
+  b();
+  cond();
+  if (vector) c.simd(SIMD.v128Bitselect);
+  else c.op(OP.select);
+}
+
+/** Emits `x compare y` as a mask (vector) or an i32 (scalar). */
+function compare(c: Code, vector: boolean, kind: keyof typeof COMPARISON, x: () => void, y: () => void): void {
+  const [v, s] = COMPARISON[kind];
+  x();
+  y();
+  if (vector) c.simd(v);
+  else c.op(s);
+}
+
+/** Emits `p > q || p !== p` (the kernels' pick of p in relu and maximum; `<` for minimum). */
+function pickFirst(c: Code, vector: boolean, kind: 'gt' | 'lt', p: () => void, q: () => void): void {
+  compare(c, vector, kind, p, q);
+  compare(c, vector, 'ne', p, p);
+  if (vector) c.simd(SIMD.v128Or);
+  else c.op(OP.i32Or);
+}
+
+/** Emits 1 where the mask (or i32) is set, else +0, as the kernels' `+(cond)`. */
+function oneWhere(c: Code, vector: boolean, cond: () => void): void {
+  if (vector) {
+    cond();
+    c.f32x4(1).simd(SIMD.v128And);
+  } else {
+    cond();
+    c.op(OP.f32ConvertI32U);
+  }
+}
+
+function unaryOp(c: Code, kind: UnaryKind, vector: boolean, v: () => void, constant: (x: number) => void): void {
+  const one = UNARY_INSTRUCTION[kind];
+  if (one !== undefined) {
+    v();
+    if (vector) c.simd(one[0]);
+    else c.op(one[1]);
+    return;
+  }
+  const zero = (): void => constant(0);
+  const mul = (): void => void (vector ? c.simd(SIMD.f32x4Mul) : c.op(OP.f32Mul));
+  switch (kind) {
+    case 'identity':
+      v();
+      return;
+    case 'square':
+      v();
+      v();
+      mul();
+      return;
+    case 'reciprocal':
+      constant(1);
+      v();
+      if (vector) c.simd(SIMD.f32x4Div);
+      else c.op(OP.f32Div);
+      return;
+    case 'relu':
+      // v where v > 0 or v is NaN, else +0 (also for −0).
+      choose(c, vector, v, zero, () => pickFirst(c, vector, 'gt', v, zero));
+      return;
+    case 'step':
+      oneWhere(c, vector, () => compare(c, vector, 'gt', v, zero));
+      return;
+    case 'sign':
+      // Math.sign: 1 above zero, −1 below, v itself for ±0 and NaN.
+      choose(
+        c,
+        vector,
+        () => constant(1),
+        () => choose(c, vector, () => constant(-1), v, () => compare(c, vector, 'lt', v, zero)),
+        () => compare(c, vector, 'gt', v, zero),
+      );
+      return;
+    default:
+      throw new Error(`jit: no WebAssembly form for unary '${kind}'`);
+  }
+}
+
+function binaryOp(c: Code, kind: BinaryKind, vector: boolean, p: () => void, q: () => void): void {
+  const one = BINARY_INSTRUCTION[kind];
+  if (one !== undefined) {
+    p();
+    q();
+    if (vector) c.simd(one[0]);
+    else c.op(one[1]);
+    return;
+  }
+  if (kind === 'maximum' || kind === 'minimum') {
+    // p where p > q (p < q for minimum) or p is NaN, else q: the kernels' pick, so NaN on either
+    // side gives NaN and maximum(+0, −0) is −0, as eager.
+    choose(c, vector, p, q, () => pickFirst(c, vector, kind === 'maximum' ? 'gt' : 'lt', p, q));
+    return;
+  }
+  throw new Error(`jit: no WebAssembly form for binary '${kind}'`);
+}
