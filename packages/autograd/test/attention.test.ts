@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  ArgumentError, DTypeError, ShapeError, attentionWeights, dropout, scaledDotProductAttention, tensor, vmap, zeros, type Tensor,
+  ArgumentError, DTypeError, ShapeError, attentionWeights, dropout, jvp, scaledDotProductAttention, tensor, vmap, zeros, type Tensor,
 } from '@chainrule/autograd';
 import { assertClose, checkGradGradProperty, checkGradProperty, seededTensor } from '@chainrule/autograd/testing';
 import { attentionRef } from './helpers/attention-reference.js';
@@ -203,5 +203,99 @@ describe('scaledDotProductAttention', () => {
     expect(() => sdpa(q, k, v, { dropout: 1.5 })).toThrow(/scaledDotProductAttention: dropout must be a probability in \[0, 1\], got 1.5/);
     expect(() => sdpa(q, k, v, { scale: NaN })).toThrow(ArgumentError);
     expect(() => attentionWeights(q, seededTensor([2, 5, 3], 2))).toThrow(/^attentionWeights: query and key differ/);
+  });
+});
+
+describe('attention with heads packed in the last axis ({ heads })', () => {
+  const headsCase = fc.record({
+    base: attnCase,
+    heads: fc.integer({ min: 1, max: 3 }),
+    maskHeads: fc.boolean(),
+  });
+
+  /** [..., L, H·D] seen as [..., H, L, D]: what the packed layout stands for. */
+  const split = (t: Tensor, heads: number): Tensor => {
+    const lead = t.shape.slice(0, -2), l = t.shape[t.ndim - 2]!, d = t.shape[t.ndim - 1]! / heads;
+    return t.reshape([...lead, l, heads, d]).transpose(lead.length, lead.length + 1);
+  };
+  const merge = (t: Tensor): Tensor => {
+    const lead = t.shape.slice(0, -3), [h, l, d] = t.shape.slice(-3) as [number, number, number];
+    return t.transpose(lead.length, lead.length + 1).reshape([...lead, l, h * d]);
+  };
+
+  function buildHeads({ base: c, heads, maskHeads }: { base: Case; heads: number; maskHeads: boolean }, dtype: 'float32' | 'float64' = 'float64') {
+    const q = seededTensor([...lead(c, 0), c.lq, heads * c.e], c.seed, { dtype });
+    const k = seededTensor([...lead(c, 1), c.lk, heads * c.e], c.seed + 1, { dtype });
+    const v = seededTensor([...lead(c, 2), c.lk, heads * c.ev], c.seed + 2, { dtype });
+    const batch = c.batch.map((_, i) => Math.max(q.shape[i]!, k.shape[i]!, v.shape[i]!));
+    // A mask over the heads too, or one that broadcasts over them.
+    const maskBatch = batch.slice(batch.length - Math.min(c.maskRank, batch.length));
+    const maskShape = [...maskBatch, ...(maskHeads ? [heads] : maskBatch.length > 0 ? [1] : []), c.lq, c.lk];
+    let mask: Tensor | undefined;
+    if (c.mask === 'bool') mask = seededTensor(maskShape, c.seed + 3, { min: 0, max: 1, requiresGrad: false }).lt(0.7);
+    else if (c.mask === 'float') mask = seededTensor(maskShape, c.seed + 3, { min: -3, max: 1, dtype });
+    return { q, k, v, mask, opts: options(c, mask) };
+  }
+
+  it('gives the bits of splitting the heads out and merging the result back, in both dtypes', () => {
+    fc.assert(fc.property(headsCase, fc.constantFrom<'float32' | 'float64'>('float32', 'float64'), (hc, dtype) => {
+      const { q, k, v, opts } = buildHeads(hc, dtype);
+      const h = hc.heads;
+      const got = scaledDotProductAttention(q, k, v, { ...opts, heads: h });
+      const want = merge(scaledDotProductAttention(split(q, h), split(k, h), split(v, h), opts));
+      expect(got.shape).toEqual(want.shape);
+      expect(values(got)).toEqual(values(want));
+      // The weights' leading axes are q's and k's; v's may broadcast them further, so k takes them all.
+      const kAll = k.expand([...got.shape.slice(0, -2), hc.base.lk, k.shape[k.ndim - 1]!]);
+      const w = attentionWeights(q, kAll, { ...opts, heads: h }), wSplit = attentionWeights(split(q, h), split(kAll, h), opts);
+      expect(w.shape).toEqual(wSplit.shape);
+      expect(values(w)).toEqual(values(wSplit));
+    }), { numRuns: 120 });
+  });
+
+  it('gradients (first and second) equal those of the split form, and gradcheck passes', () => {
+    fc.assert(fc.property(headsCase.map((hc) => ({ ...hc, base: { ...hc.base, batch: hc.base.batch.slice(0, 1) } })), (hc) => {
+      const { q, k, v, opts } = buildHeads(hc);
+      const h = hc.heads;
+      const packed = (a: Tensor, b: Tensor, d: Tensor) => scaledDotProductAttention(a, b, d, { ...opts, heads: h });
+      const unpacked = (a: Tensor, b: Tensor, d: Tensor) => merge(scaledDotProductAttention(split(a, h), split(b, h), split(d, h), opts));
+      const g = seededTensor(packed(q, k, v).shape, hc.base.seed + 9, { requiresGrad: false });
+      const grads = (f: typeof packed) => {
+        for (const t of [q, k, v]) t.grad = null;
+        f(q, k, v).mul(g).sum().backward();
+        return [q, k, v].map((t) => values(t.grad));
+      };
+      expect(grads(packed)).toEqual(grads(unpacked));
+      checkGradProperty(packed, fc.constant([q, k, v]), { numRuns: 1 });
+    }), { numRuns: 10 });
+    fc.assert(fc.property(headsCase.map((hc) => ({ ...hc, base: { ...hc.base, batch: hc.base.batch.slice(0, 1) } })), (hc) => {
+      const { q, k, v, opts } = buildHeads(hc);
+      checkGradGradProperty((a, b, d) => scaledDotProductAttention(a!, b!, d!, { ...opts, heads: hc.heads }), fc.constant([q, k, v]), { numRuns: 1 });
+    }), { numRuns: 5 });
+  });
+
+  it('forward mode (jvp) equals the split form\'s, and vmap equals the batched call', () => {
+    fc.assert(fc.property(headsCase.filter((hc) => hc.base.batch.length > 0 && hc.base.mask !== 'float'), (hc) => {
+      const full = { ...hc, base: { ...hc.base, ones: hc.base.ones.map(() => false) } };
+      const { q, k, v, mask, opts } = buildHeads(full);
+      const h = hc.heads;
+      const tangent = (t: Tensor, i: number) => seededTensor(t.shape, hc.base.seed + 20 + i, { requiresGrad: false });
+      const tangents: [Tensor, Tensor, Tensor] = [tangent(q, 0), tangent(k, 1), tangent(v, 2)];
+      const packed = (a: Tensor, b: Tensor, d: Tensor) => scaledDotProductAttention(a, b, d, { ...opts, heads: h });
+      const unpacked = (a: Tensor, b: Tensor, d: Tensor) => merge(scaledDotProductAttention(split(a, h), split(b, h), split(d, h), opts));
+      assertClose(jvp(packed, [q, k, v] as [Tensor, Tensor, Tensor], tangents).tangent, jvp(unpacked, [q, k, v] as [Tensor, Tensor, Tensor], tangents).tangent, 1e-12, 1e-12);
+      const mapped = { ...opts, heads: h, ...(mask !== undefined && mask.ndim > 2 + (hc.maskHeads ? 1 : 0) ? { mask: undefined } : {}) };
+      const f = (a: Tensor, b: Tensor, d: Tensor) => scaledDotProductAttention(a, b, d, mapped);
+      assertClose(vmap(f)(q, k, v), f(q, k, v), 1e-12, 1e-12);
+    }), { numRuns: 20 });
+  });
+
+  it('bad heads name the op and the shapes', () => {
+    const q = seededTensor([2, 3, 6], 1), k = seededTensor([2, 5, 6], 2), v = seededTensor([2, 5, 4], 3);
+    expect(() => scaledDotProductAttention(q, k, v, { heads: 0 })).toThrow(/scaledDotProductAttention: heads must be a positive integer, got 0/);
+    expect(() => scaledDotProductAttention(q, k, v, { heads: 1.5 })).toThrow(ArgumentError);
+    expect(() => scaledDotProductAttention(q, k, v, { heads: 3 })).toThrow(/scaledDotProductAttention: the last axis of value does not split into 3 heads; got query \[2,3,6\], key \[2,5,6\], value \[2,5,4\]/);
+    expect(() => attentionWeights(q, k, { heads: 4 })).toThrow(/attentionWeights: the last axis of query does not split into 4 heads/);
+    expect(() => scaledDotProductAttention(q, k, v, { heads: 2, mask: zeros([3, 3, 5], { dtype: 'bool' }) })).toThrow(/does not broadcast to the attention scores .* = \[2,2,3,5\]/);
   });
 });

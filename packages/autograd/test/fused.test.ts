@@ -7,6 +7,8 @@ import {
 import { assertClose, seededTensor } from '@chainrule/autograd/testing';
 import { messageOf } from './helpers/reference.js';
 import { f64, grad64 } from './helpers/tensors.js';
+import { withBackend } from './helpers/backend.js';
+import type { KernelBackend } from '../src/kernels/backend.js';
 
 // The fused ops compute in one op what a chain of primitives computes; each is checked against
 // that chain (forward and gradients, to rounding in float64), by gradcheck and gradgradcheck
@@ -190,6 +192,29 @@ const crossEntropyCaseArb: fc.Arbitrary<CrossEntropyCase> = fc
   );
 
 const REDUCTIONS = ['mean', 'sum', 'none'] as const;
+
+describe('linear backward in one kernel call', () => {
+  test('gives the bits of the Tensor-op VJP (what createGraph runs), for every dtype, backend, activation and requiresGrad', () => {
+    fc.assert(fc.property(
+      fc.constantFrom<'float32' | 'float64'>('float32', 'float64'), fc.constantFrom<KernelBackend>('auto', 'wasm', 'js'),
+      fc.constantFrom<LinearActivation>('none', 'relu'), fc.boolean(), fc.tuple(fc.boolean(), fc.boolean(), fc.boolean()),
+      fc.array(fc.integer({ min: 1, max: 9 }), { minLength: 1, maxLength: 2 }), fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 40 }), fc.noShrink(fc.integer()),
+      (dtype, backend, activation, withBias, [gx, gw, gb], lead, inF, outF, seed) => {
+        fc.pre(gx || gw || (withBias && gb));
+        const x = seededTensor([...lead, inF], seed, { dtype, requiresGrad: gx });
+        const w = seededTensor([outF, inF], seed + 1, { dtype, requiresGrad: gw });
+        const b = withBias ? seededTensor([outF], seed + 2, { dtype, requiresGrad: gb }) : null;
+        const g = seededTensor([...lead, outF], seed + 3, { dtype, requiresGrad: false });
+        const grads = (createGraph: boolean) => withBackend(backend, () => {
+          for (const t of [x, w, b]) if (t !== null) t.grad = null;
+          linear(x, w, b, activation).backward(g, { createGraph });
+          return [x, w, b].map((t) => (t === null || t.grad === null ? null : Array.from(t.grad.data)));
+        });
+        expect(grads(false)).toEqual(grads(true));
+      },
+    ), { numRuns: 120 });
+  });
+});
 
 describe('crossEntropy', () => {
   test('hand-computed: equal logits give log C, and the gradient is (softmax - one-hot)/N', () => {

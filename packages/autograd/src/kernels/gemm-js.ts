@@ -14,17 +14,20 @@ import { monomorphic, type Allocator } from './monomorphic.js';
  */
 function gemmTiled(call: GemmCall, pa: Float64Array, pb: Float64Array, tile: Float64Array): void {
   const { transA, transB, m, n, k, a, b, c, aOffset = 0, bOffset = 0, cOffset = 0 } = call;
+  const lda = call.lda ?? (transA ? m : k);
+  const ldb = call.ldb ?? (transB ? k : n);
+  const ldc = call.ldc ?? n;
   // Block sizes (multiples of the 4×4 tile): a KC×4 panel of B stays in L1, an MC×KC block
   // of A in L2. Keep in step with JS_SCRATCH below.
   const KC = 256;
   const MC = 128;
   const NC = 1024;
   const SMALL = 64; // multiply-adds (m·n·k) up to which the direct loop below is faster
-  // op(A)(i, p) = a[aOffset + i·rsA + p·csA]; op(B)(p, j) = b[bOffset + p·rsB + j·csB].
-  const rsA = transA ? 1 : k;
-  const csA = transA ? m : 1;
-  const rsB = transB ? 1 : n;
-  const csB = transB ? k : 1;
+  // op(A)(i, p) = a[aOffset + i·rsA + p·csA]; op(B)(p, j) = b[bOffset + p·rsB + j·csB]; C(i, j) = c[cOffset + i·ldc + j].
+  const rsA = transA ? 1 : lda;
+  const csA = transA ? lda : 1;
+  const rsB = transB ? 1 : ldb;
+  const csB = transB ? ldb : 1;
   if (m * n * k <= SMALL) {
     // Small products: packing costs more than it saves; one dot product per element.
     for (let i = 0; i < m; i++) {
@@ -33,7 +36,7 @@ function gemmTiled(call: GemmCall, pa: Float64Array, pb: Float64Array, tile: Flo
         let ia = aOffset + i * rsA;
         let ib = bOffset + j * csB;
         for (let p = 0; p < k; p++, ia += csA, ib += rsB) sum += a[ia]! * b[ib]!;
-        c[cOffset + i * n + j] = sum;
+        c[cOffset + i * ldc + j] = sum;
       }
     }
     return;
@@ -85,16 +88,16 @@ function gemmTiled(call: GemmCall, pa: Float64Array, pb: Float64Array, tile: Flo
               x = pa[ia + 3]!;
               c30 += x * b0; c31 += x * b1; c32 += x * b2; c33 += x * b3;
             }
-            let ci = cOffset + (ic + i0) * n + jc + j0;
+            let ci = cOffset + (ic + i0) * ldc + jc + j0;
             if (h === 4 && w === 4 && first) {
-              c[ci] = c00; c[ci + 1] = c01; c[ci + 2] = c02; c[ci + 3] = c03; ci += n;
-              c[ci] = c10; c[ci + 1] = c11; c[ci + 2] = c12; c[ci + 3] = c13; ci += n;
-              c[ci] = c20; c[ci + 1] = c21; c[ci + 2] = c22; c[ci + 3] = c23; ci += n;
+              c[ci] = c00; c[ci + 1] = c01; c[ci + 2] = c02; c[ci + 3] = c03; ci += ldc;
+              c[ci] = c10; c[ci + 1] = c11; c[ci + 2] = c12; c[ci + 3] = c13; ci += ldc;
+              c[ci] = c20; c[ci + 1] = c21; c[ci + 2] = c22; c[ci + 3] = c23; ci += ldc;
               c[ci] = c30; c[ci + 1] = c31; c[ci + 2] = c32; c[ci + 3] = c33;
             } else if (h === 4 && w === 4) {
-              c[ci]! += c00; c[ci + 1]! += c01; c[ci + 2]! += c02; c[ci + 3]! += c03; ci += n;
-              c[ci]! += c10; c[ci + 1]! += c11; c[ci + 2]! += c12; c[ci + 3]! += c13; ci += n;
-              c[ci]! += c20; c[ci + 1]! += c21; c[ci + 2]! += c22; c[ci + 3]! += c23; ci += n;
+              c[ci]! += c00; c[ci + 1]! += c01; c[ci + 2]! += c02; c[ci + 3]! += c03; ci += ldc;
+              c[ci]! += c10; c[ci + 1]! += c11; c[ci + 2]! += c12; c[ci + 3]! += c13; ci += ldc;
+              c[ci]! += c20; c[ci + 1]! += c21; c[ci + 2]! += c22; c[ci + 3]! += c23; ci += ldc;
               c[ci]! += c30; c[ci + 1]! += c31; c[ci + 2]! += c32; c[ci + 3]! += c33;
             } else {
               // An edge tile: go through the 4×4 tile buffer and keep the h×w part.
@@ -102,7 +105,7 @@ function gemmTiled(call: GemmCall, pa: Float64Array, pb: Float64Array, tile: Flo
               tile[4] = c10; tile[5] = c11; tile[6] = c12; tile[7] = c13;
               tile[8] = c20; tile[9] = c21; tile[10] = c22; tile[11] = c23;
               tile[12] = c30; tile[13] = c31; tile[14] = c32; tile[15] = c33;
-              for (let r = 0; r < h; r++, ci += n) {
+              for (let r = 0; r < h; r++, ci += ldc) {
                 for (let s = 0; s < w; s++) c[ci + s] = first ? tile[r * 4 + s]! : c[ci + s]! + tile[r * 4 + s]!;
               }
             }

@@ -2,13 +2,16 @@ import type { FloatArray } from '../dtype.js';
 import { wantsWasm, wasmDeclined } from './backend.js';
 import { gemmJs } from './gemm-js.js';
 import { biasActivation } from './fused.js';
-import { gemmBatchWasm, gemmWasm, gemmWithTangentWasm } from './wasm/gemm.js';
+import { gemmBatchWasm, gemmWasm, gemmWithTangentWasm, linearBackwardWasm } from './wasm/gemm.js';
 
 /**
  * One matrix product C = op(A)·op(B), the argument of `gemm` and of each of its backends.
  * op(A) is m×k: A is stored m×k row-major, or k×m when `transA` (read in place, never copied).
  * op(B) is k×n: B is stored k×n, or n×k when `transB`. C is m×n row-major. Each operand starts
- * at its offset (default 0), so batched products need no copies.
+ * at its offset (default 0), so batched products need no copies. A stored row is `lda` (`ldb`,
+ * `ldc`) elements after the one before, by default as many as it holds: a larger step reads a
+ * matrix that is a block of columns of a wider one (an attention head inside its projection)
+ * in place; C's other columns are left as they were.
  */
 export interface GemmCall {
   readonly transA: boolean;
@@ -22,6 +25,12 @@ export interface GemmCall {
   readonly bOffset?: number;
   readonly c: FloatArray;
   readonly cOffset?: number;
+  /** Elements from one stored row of A to the next (default: its width, k, or m when `transA`). */
+  readonly lda?: number;
+  /** Elements from one stored row of B to the next (default: its width, n, or k when `transB`). */
+  readonly ldb?: number;
+  /** Elements from one row of C to the next (default n). */
+  readonly ldc?: number;
   /** A linear layer's epilogue: n values added to every row of C, then relu when `relu`. */
   readonly bias?: FloatArray | null;
   readonly relu?: boolean;
@@ -37,8 +46,8 @@ export function gemm(call: GemmCall): void {
   const { m, n, k } = call;
   if (m === 0 || n === 0) return;
   if (k === 0) {
-    const cOffset = call.cOffset ?? 0;
-    call.c.fill(0, cOffset, cOffset + m * n);
+    const cOffset = call.cOffset ?? 0, ldc = call.ldc ?? n;
+    for (let i = 0; i < m; i++) call.c.fill(0, cOffset + i * ldc, cOffset + i * ldc + n);
     epilogueJs(call);
     return;
   }
@@ -53,11 +62,13 @@ export function gemm(call: GemmCall): void {
 /**
  * Products of the same shape and flags, one per entry of `aOffsets` (and `bOffsets`): product i
  * reads A from `a` at `aOffsets[i]` and B from `b` at `bOffsets[i]` (repeated offsets broadcast
- * an operand), and writes C at i·m·n in `c`.
+ * an operand), and writes C at `cOffsets[i]` in `c` (default i·m·n), each with the row steps
+ * of `GemmCall`. The products' results must not overlap.
  */
-export interface GemmBatch extends Pick<GemmCall, 'transA' | 'transB' | 'm' | 'n' | 'k' | 'a' | 'b' | 'c'> {
+export interface GemmBatch extends Pick<GemmCall, 'transA' | 'transB' | 'm' | 'n' | 'k' | 'a' | 'b' | 'c' | 'lda' | 'ldb' | 'ldc'> {
   readonly aOffsets: ArrayLike<number>;
   readonly bOffsets: ArrayLike<number>;
+  readonly cOffsets?: ArrayLike<number>;
 }
 
 /**
@@ -72,8 +83,10 @@ export function gemmBatch(batch: GemmBatch): void {
   const { m, n, k } = batch;
   const count = batch.aOffsets.length;
   const done = count > 1 && m > 0 && n > 0 && k > 0 && wantsWasm('gemm', m * n * k) ? gemmBatchWasm(batch) : 0;
+  const { transA, transB, a, b, c, lda, ldb, ldc, cOffsets } = batch;
+  const steps = { ...(lda === undefined ? {} : { lda }), ...(ldb === undefined ? {} : { ldb }), ...(ldc === undefined ? {} : { ldc }) };
   for (let i = done; i < count; i++) {
-    gemm({ transA: batch.transA, transB: batch.transB, m, n, k, a: batch.a, aOffset: batch.aOffsets[i]!, b: batch.b, bOffset: batch.bOffsets[i]!, c: batch.c, cOffset: i * m * n });
+    gemm({ transA, transB, m, n, k, a, aOffset: batch.aOffsets[i]!, b, bOffset: batch.bOffsets[i]!, c, cOffset: cOffsets === undefined ? i * m * n : cOffsets[i]!, ...steps });
   }
 }
 
@@ -104,7 +117,41 @@ export function gemmWithTangent(call: GemmCall, tangents: GemmTangents, t: Float
   return wantsWasm('gemm', m * n * k) && gemmWithTangentWasm(call, tangents, t);
 }
 
-function epilogueJs({ m, n, c, cOffset = 0, bias = null, relu = false }: GemmCall): void {
+/**
+ * A linear layer's VJP, y = act(x·Wᵀ + b) with x [rows, inF] and W [outF, inF]: from the output's
+ * gradient g (and, for relu, the output y; null without), dH = g·[y > 0], dX = dH·W into `dx`,
+ * dW = dHᵀ·X into `dw` and db = Σ_rows dH into `db` (each null where not wanted; x may then be
+ * null too for dw). The arguments of `linearBackward`.
+ */
+export interface LinearBackward {
+  readonly g: FloatArray;
+  readonly y: FloatArray | null;
+  readonly w: FloatArray;
+  readonly x: FloatArray | null;
+  readonly rows: number;
+  readonly inF: number;
+  readonly outF: number;
+  readonly dx: FloatArray | null;
+  readonly dw: FloatArray | null;
+  readonly db: FloatArray | null;
+}
+
+/**
+ * A linear layer's whole VJP (see `LinearBackward`) in one WebAssembly staging, where its
+ * products run in WebAssembly: dH is made and read in place instead of crossing into WebAssembly
+ * memory once per product and once for the bias. The bits of the separate kernels (the relu mask,
+ * gemm, the float64 column sums). Returns false, having done nothing, elsewhere: the caller then
+ * takes the separate ops.
+ * @example if (!linearBackward({ g, y: null, w, x, rows, inF, outF, dx, dw, db })) ...;
+ */
+export function linearBackward(v: LinearBackward): boolean {
+  const { rows, inF, outF } = v;
+  if (rows === 0 || inF === 0 || outF === 0 || (v.dw !== null && v.x === null)) return false;
+  return wantsWasm('gemm', rows * inF * outF) && linearBackwardWasm(v);
+}
+
+function epilogueJs({ m, n, c, cOffset = 0, ldc = n, bias = null, relu = false }: GemmCall): void {
   if (bias === null && !relu) return;
-  biasActivation(cOffset === 0 && c.length === m * n ? c : c.subarray(cOffset, cOffset + m * n), m, n, bias, relu);
+  if (ldc === n) biasActivation(cOffset === 0 && c.length === m * n ? c : c.subarray(cOffset, cOffset + m * n), m, n, bias, relu);
+  else for (let i = 0; i < m; i++) biasActivation(c.subarray(cOffset + i * ldc, cOffset + i * ldc + n), 1, n, bias, relu);
 }

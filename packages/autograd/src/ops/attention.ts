@@ -2,6 +2,7 @@ import { allocate } from '../dtype.js';
 import { ArgumentError, DTypeError, ShapeError } from '../errors.js';
 import { broadcastShapes, formatShape, shapesEqual } from '../shape.js';
 import { constant, expectTensor, floatInput, isFloat, type Tensor } from '../tensor.js';
+import { headMatmul, PACKED_A, PACKED_B, PACKED_OUT } from './heads.js';
 import { matmulT } from './matmul.js';
 import { checkSameDType } from './operands.js';
 import { dropout, type SampleOptions } from './sampling.js';
@@ -22,8 +23,17 @@ export interface AttentionOptions extends SampleOptions {
   isCausal?: boolean;
   /** Probability of dropping each attention weight, in [0, 1] (default 0: no dropout, no draws). */
   dropout?: number;
-  /** Factor on q·kᵀ (default 1/√E, E the query's last dimension). */
+  /** Factor on q·kᵀ (default 1/√E, E the query's last dimension, per head with `heads`). */
   scale?: number;
+  /**
+   * The number of heads packed side by side in the last axis of q, k and v, as a projection
+   * makes them: q [..., Lq, heads·E], k [..., Lk, heads·E], v [..., Lk, heads·Ev] stand for
+   * [..., heads, L, E] (head h is the h-th block of E features), the result is packed likewise
+   * ([..., Lq, heads·Ev]) and the weights are [..., heads, Lq, Lk]. The same values as splitting
+   * the heads out (`reshape` then `transpose`) and merging the result back, without those copies.
+   * Default: none (q, k, v are [..., L, E], the heads, if any, on an axis of their own).
+   */
+  heads?: number;
 }
 
 const OP = 'scaledDotProductAttention';
@@ -51,16 +61,21 @@ export function attentionWeights(query: Tensor, key: Tensor, options: AttentionO
  * stable one; a fully masked query row gives 0 (PyTorch ≥ 2.5; earlier versions give NaN).
  * `dropout` drops attention weights with the given probability, drawing from `generator` or
  * `seed` (it always applies when > 0: pass 0 outside training, as PyTorch's functional form).
- * Composed of differentiable ops, so its gradient differentiates again.
+ * With `heads`, q, k, v and the result hold their heads packed in the last axis (see
+ * `AttentionOptions.heads`). Composed of differentiable ops, so its gradient differentiates again.
  * @throws ShapeError if an operand has fewer than 2 axes, q and k differ in their last axis, k
  * and v in their key axis, the leading axes do not broadcast, or the mask does not broadcast to
  * [..., Lq, Lk]. DTypeError if the dtypes differ or the mask is neither bool nor the query's
- * float dtype. ArgumentError for both `mask` and `isCausal`, dropout outside [0, 1], a NaN scale.
+ * float dtype. ArgumentError for both `mask` and `isCausal`, dropout outside [0, 1], a NaN scale,
+ * or `heads` not a positive integer; ShapeError if a last axis does not split into the heads.
  * @example scaledDotProductAttention(q, k, v, { isCausal: true }) // q, k, v: [batch, heads, L, E]
+ * @example scaledDotProductAttention(q, k, v, { heads: 4 }) // q, k, v: [batch, L, 4·E] -> [batch, L, 4·Ev]
  */
 export function scaledDotProductAttention(query: Tensor, key: Tensor, value: Tensor, options: AttentionOptions = {}): Tensor {
   const v = floatInput(OP, 'value', value);
-  return matmulT(weightsOf(OP, query, key, options, v), v, false, false);
+  const weights = weightsOf(OP, query, key, options, v);
+  const { heads } = options;
+  return heads === undefined ? matmulT(weights, v, false, false) : headMatmul(weights, v, false, false, heads, PACKED_B | PACKED_OUT);
 }
 
 function weightsOf(op: string, query: Tensor, key: Tensor, options: AttentionOptions, value?: Tensor): Tensor {
@@ -71,8 +86,15 @@ function weightsOf(op: string, query: Tensor, key: Tensor, options: AttentionOpt
   for (const [name, t] of [['query', q], ['key', k], ['value', value]] as const) {
     if (t !== undefined && t.ndim < 2) throw new ShapeError(`${op}: ${name} needs at least 2 axes ([..., L, E]); got ${shapes()}`);
   }
-  const e = q.shape[q.ndim - 1]!, lq = q.shape[q.ndim - 2]!, lk = k.shape[k.ndim - 2]!;
-  if (k.shape[k.ndim - 1] !== e) throw new ShapeError(`${op}: query and key differ in their last axis (${e} != ${k.shape[k.ndim - 1]}); got ${shapes()}`);
+  const { heads } = options;
+  if (heads !== undefined && !(Number.isInteger(heads) && heads >= 1)) throw new ArgumentError(`${op}: heads must be a positive integer, got ${String(heads)}`);
+  for (const [name, t] of [['query', q], ['key', k], ['value', value]] as const) {
+    if (t !== undefined && heads !== undefined && t.shape[t.ndim - 1]! % heads !== 0) {
+      throw new ShapeError(`${op}: the last axis of ${name} does not split into ${heads} heads; got ${shapes()}`);
+    }
+  }
+  const e = q.shape[q.ndim - 1]! / (heads ?? 1), lq = q.shape[q.ndim - 2]!, lk = k.shape[k.ndim - 2]!;
+  if (k.shape[k.ndim - 1] !== q.shape[q.ndim - 1]) throw new ShapeError(`${op}: query and key differ in their last axis (${e} != ${k.shape[k.ndim - 1]}); got ${shapes()}`);
   if (value !== undefined && value.shape[value.ndim - 2] !== lk) {
     throw new ShapeError(`${op}: key and value differ in their sequence axis (${lk} != ${value.shape[value.ndim - 2]}); got ${shapes()}`);
   }
@@ -88,10 +110,10 @@ function weightsOf(op: string, query: Tensor, key: Tensor, options: AttentionOpt
   if (typeof p !== 'number' || !(p >= 0 && p <= 1)) throw new ArgumentError(`${op}: dropout must be a probability in [0, 1], got ${String(p)}`);
   if (typeof scale !== 'number' || Number.isNaN(scale)) throw new ArgumentError(`${op}: scale must be a number, got ${String(scale)}`);
   if (mask !== undefined && isCausal) throw new ArgumentError(`${op}: pass either mask or isCausal, not both (fold the causal mask into yours)`);
-  const scoresShape = [...batch, lq, lk];
+  const scoresShape = heads === undefined ? [...batch, lq, lk] : [...batch, heads, lq, lk];
   if (mask !== undefined) checkMask(op, mask, q, scoresShape, shapes);
 
-  let scores = matmulT(q.mul(scale), k, false, true);
+  let scores = heads === undefined ? matmulT(q.mul(scale), k, false, true) : headMatmul(q.mul(scale), k, false, true, heads, PACKED_A | PACKED_B);
   if (isCausal) scores = where(causalMask(lq, lk), scores, -Infinity);
   else if (mask !== undefined) scores = mask.dtype === 'bool' ? where(mask, scores, -Infinity) : scores.add(mask);
   // NOTE: a row of -Infinity makes softmax 0/0. As PyTorch's _safe_softmax, such a row gets

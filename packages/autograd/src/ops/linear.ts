@@ -1,7 +1,7 @@
 import { allocate, type FloatArray, type TensorData } from '../dtype.js';
 import { ArgumentError, ShapeError } from '../errors.js';
 import { formatShape, sizeOf } from '../shape.js';
-import { gemm, gemmWithTangent, type GemmTangents } from '../kernels/gemm.js';
+import { gemm, gemmWithTangent, linearBackward, type GemmTangents } from '../kernels/gemm.js';
 import { constant, expectFloat, floatInput, makeOutput, type FloatTensor, type Tensor } from '../tensor.js';
 import { forwardActive, soleLevel, tangentAt } from '../engine/forward.js';
 import { isGradEnabled } from '../engine/grad-mode.js';
@@ -11,7 +11,7 @@ import { matmulT } from './matmul.js';
 import { sum } from './reduce.js';
 import { expand, reshape } from './shape.js';
 import { reluGrad } from './unary.js';
-import { primitive } from '../engine/dispatch.js';
+import { opsRunEagerly, primitive } from '../engine/dispatch.js';
 
 /** The activations `linear` can apply to its result. */
 export type LinearActivation = 'none' | 'relu';
@@ -64,6 +64,8 @@ export const linear = primitive('linear', { kind: 'contraction', rule: 'linear' 
   const made = ty;
   const inputs = b === null ? [x, w] : [x, w, b];
   return makeOutput('linear', y, [...lead, outF], inputs, (g, out) => {
+    const fused = fusedBackward(x, w, b, g, out, rows, relu);
+    if (fused !== null) return fused;
     // dH, the gradient at x·Wᵀ + b: g where relu passed its input, 0 where it did not.
     const g2 = reshape(g, [rows, outF]);
     const dh = relu ? reluGrad(g2, out) : g2;
@@ -91,6 +93,26 @@ export const linear = primitive('linear', { kind: 'contraction', rule: 'linear' 
     },
   });
 });
+
+/**
+ * linear's gradients from one kernel call (`linearBackward`) when no graph is built, no tangent
+ * carried and no transform but eager running sees the ops: the values of the Tensor-op VJP, to
+ * the bit. Null where that kernel does not take the call: the VJP then runs in Tensor ops.
+ */
+function fusedBackward(x: FloatTensor, w: FloatTensor, b: FloatTensor | null, g: Tensor, out: Tensor, rows: number, relu: boolean): (Tensor | null)[] | null {
+  if (!opsRunEagerly() || isGradEnabled() || forwardActive()) return null;
+  const [outF, inF] = w.shape as [number, number];
+  const want = (t: FloatTensor | null) => (t !== null && t.requiresGrad ? allocate(x.dtype, t.size) : null);
+  const dx = want(x), dw = want(w), db = want(b);
+  const done = linearBackward({
+    g: expectFloat('linear', g).data, y: relu ? expectFloat('linear', out).data : null, w: w.data, x: x.data,
+    rows, inF, outF, dx, dw, db,
+  });
+  if (!done) return null;
+  const grads = [dx === null ? null : constant(dx, x.shape), dw === null ? null : constant(dw, w.shape)];
+  if (b !== null) grads.push(db === null ? null : constant(db, b.shape));
+  return grads;
+}
 
 /**
  * The tangents' storage (of x, w and b, null where one has none) at the one open `jvp` level,

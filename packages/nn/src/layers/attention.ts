@@ -172,23 +172,24 @@ export class MultiheadAttention extends Module<[Tensor, Tensor, Tensor, Multihea
     if (k0.shape[0] !== n || v0.shape[0] !== n) throw new ShapeError(`${name}: query, key and value must have the same batch size; got ${inputs()}`);
     if (v0.shape[1] !== s) throw new ShapeError(`${name}: key and value must have the same sequence length; got ${inputs()}`);
 
-    const [q, k, v] = this.project(query, key, value, q0, k0, v0);
+    const [q, k, v] = this.project(q0, k0, v0);
     const heads = (t: Tensor, len: number) => t.reshape([n, len, this.numHeads, this.embedDim / this.numHeads]).transpose(1, 2);
     const mask = this.mask(name, options, n, l, s, batched, dtype, isCausal);
     const p = this.training ? this.dropout : 0;
     const sample = p > 0 && this.generator !== undefined ? { generator: this.generator } : {};
     const causalOnly = isCausal && mask === undefined;
     const attend = { ...(mask === undefined ? {} : { mask }), ...(causalOnly ? { isCausal: true } : {}), dropout: p, ...sample };
-    const qh = heads(q, l), kh = heads(k, s), vh = heads(v, s);
+    // q, k and v keep their heads packed side by side ([N, L, E]): the attention ops read each head in place.
+    const packed = { ...attend, heads: this.numHeads };
     let weights: Tensor | null = null;
     let attended: Tensor;
     if (needWeights) {
-      weights = attentionWeights(qh, kh, attend);
-      attended = weights.matmul(vh);
+      weights = attentionWeights(q, k, packed);
+      attended = weights.matmul(heads(v, s)).transpose(1, 2).reshape([n, l, this.embedDim]);
     } else {
-      attended = scaledDotProductAttention(qh, kh, vh, attend);
+      attended = scaledDotProductAttention(q, k, v, packed);
     }
-    let out = this.outProj.forward(attended.transpose(1, 2).reshape([n, l, this.embedDim]));
+    let out = this.outProj.forward(attended);
     out = !batched ? out.squeeze(0) : this.batchFirst ? out : out.transpose(0, 1);
     if (weights !== null) {
       if (averageAttnWeights) weights = weights.mean(1);
@@ -197,17 +198,17 @@ export class MultiheadAttention extends Module<[Tensor, Tensor, Tensor, Multihea
     return [out, weights];
   }
 
-  /** q, k, v projected, in [N, L, E]; self-attention (one tensor thrice) takes one product. */
-  private project(query: Tensor, key: Tensor, value: Tensor, q0: Tensor, k0: Tensor, v0: Tensor): [Tensor, Tensor, Tensor] {
+  /**
+   * q, k, v projected, in [N, L, E], each by its own rows of the packed weight. Self-attention too
+   * takes three products rather than one cut in three: the cut's copies forward and its padded,
+   * summed gradients backward cost more than the one product saves.
+   */
+  private project(q0: Tensor, k0: Tensor, v0: Tensor): [Tensor, Tensor, Tensor] {
     const e = this.embedDim;
     const b = this.hasBias ? this.param('in_proj_bias') : null;
     const bias = (i: number) => (b === null ? null : b.narrow(0, i * e, e));
     if (this.packed) {
       const w = this.param('in_proj_weight');
-      if (query === key && key === value) {
-        const [q, k, v] = linear(q0, w, b).chunk(3, -1) as [Tensor, Tensor, Tensor];
-        return [q, k, v];
-      }
       return [linear(q0, w.narrow(0, 0, e), bias(0)), linear(k0, w.narrow(0, e, e), bias(1)), linear(v0, w.narrow(0, 2 * e, e), bias(2))];
     }
     return [linear(q0, this.param('q_proj_weight'), bias(0)), linear(k0, this.param('k_proj_weight'), bias(1)), linear(v0, this.param('v_proj_weight'), bias(2))];

@@ -1,9 +1,9 @@
 import type { FloatArray } from '../../dtype.js';
-import type { GemmBatch, GemmCall, GemmTangents } from '../gemm.js';
+import type { GemmBatch, GemmCall, GemmTangents, LinearBackward } from '../gemm.js';
 import type { DtypeKernels, Kernels } from './module.js';
 import { finishPostedProduct, postProduct, runProduct } from './helper-thread.js';
 import { BINARY_OPS, JOB } from './layout.js';
-import { copyIn, copyInOut, copyOut, jobRecord, staged } from './memory.js';
+import { copyIn, copyInOut, copyOut, float64Out, jobRecord, staged } from './memory.js';
 
 /**
  * C = op(A)·op(B) in WebAssembly; same contract as `gemm`, m, n, k ≥ 1, including the optional
@@ -16,11 +16,29 @@ import { copyIn, copyInOut, copyOut, jobRecord, staged } from './memory.js';
 export function gemmWasm(call: GemmCall): boolean {
   const { m, n, c, bias = null, relu = false } = call;
   const f32 = c instanceof Float32Array;
-  const regions = [copyIn(call.a, m * call.k, call.aOffset), copyIn(call.b, call.k * n, call.bOffset), copyOut(c, m * n, call.cOffset), copyIn(bias, bias === null ? 0 : n)];
+  const { aSpan, bSpan, cSpan, ldc } = spans(call);
+  // A C whose rows are apart is copied in too, so that the columns between them come back unchanged.
+  const cRegion = ldc === n ? copyOut(c, cSpan, call.cOffset) : copyInOut(c, cSpan, c, call.cOffset);
+  const regions = [copyIn(call.a, aSpan, call.aOffset), copyIn(call.b, bSpan, call.bOffset), cRegion, copyIn(bias, bias === null ? 0 : n)];
   return staged(f32, regions, (kernels, at, all) => {
     product(call, f32, at[0]!, at[1]!, at[2]!, all, kernels);
-    if (bias !== null || relu) kernels.biasActivation(at[2]!, m, n, at[3]!, (bias === null ? 0 : 1) | (relu ? 2 : 0));
+    if (bias === null && !relu) return;
+    const flags = (bias === null ? 0 : 1) | (relu ? 2 : 0);
+    if (ldc === n) kernels.biasActivation(at[2]!, m, n, at[3]!, flags);
+    else for (let i = 0; i < m; i++) kernels.biasActivation(at[2]! + i * ldc * (f32 ? 4 : 8), 1, n, at[3]!, flags);
   });
+}
+
+/** Elements each operand of a product spans from its first (the last row ends at its width), and C's row step. */
+function spans({ transA, transB, m, n, k, lda, ldb, ldc = n }: Pick<GemmCall, 'transA' | 'transB' | 'm' | 'n' | 'k' | 'lda' | 'ldb' | 'ldc'>): { aSpan: number; bSpan: number; cSpan: number; ldc: number } {
+  const [rowsA, colsA] = transA ? [k, m] : [m, k];
+  const [rowsB, colsB] = transB ? [n, k] : [k, n];
+  return {
+    aSpan: (rowsA - 1) * (lda ?? colsA) + colsA,
+    bSpan: (rowsB - 1) * (ldb ?? colsB) + colsB,
+    cSpan: (m - 1) * ldc + n,
+    ldc,
+  };
 }
 
 /**
@@ -29,12 +47,14 @@ export function gemmWasm(call: GemmCall): boolean {
  * [C > 0] when the epilogue applies relu (relu's JVP). A and B are copied into WebAssembly
  * memory once for every product that reads them. Each step has the bits of the one it stands
  * for (`gemmWasm`'s products, the bias, the elementwise add, the mask), in the same order.
- * Returns false, having done nothing, where `gemmWasm` would.
+ * Returns false, having done nothing, where `gemmWasm` would, and for a call with row steps (`lda`, `ldb`, `ldc`).
  * @example if (!gemmWithTangentWasm({ transA: false, transB: true, m, n, k, a: x, b: w, c: y, bias: b, relu: true }, { a: null, b: tw, bias: tb }, ty)) ...;
  */
 export function gemmWithTangentWasm(call: GemmCall, tangents: GemmTangents, t: FloatArray): boolean {
   const { m, n, k, c, bias = null, relu = false } = call;
   const { a: ta, b: tb, bias: tBias } = tangents;
+  // Operands whose rows are apart (see GemmCall) take the products apart.
+  if (call.lda !== undefined || call.ldb !== undefined || call.ldc !== undefined) return false;
   const f32 = c instanceof Float32Array;
   const size = f32 ? 4 : 8;
   const regions = [
@@ -76,38 +96,79 @@ const BATCH_STAGE_BYTES = 1 << 18;
 /**
  * The products of `batch` in WebAssembly (see `gemmBatch`), m, n, k ≥ 1: consecutive products
  * are grouped up to BATCH_STAGE_BYTES, and each group copies in the span of A (and of B) its
- * products read, runs them one by one exactly as `gemmWasm` would, and copies its C out once.
+ * products read, runs them one by one exactly as `gemmWasm` would, and copies the span of C they
+ * write out once (having copied it in first where they leave gaps in it, which come back as they were).
  * Returns how many products it made (all, or those before the first group that does not fit
  * WebAssembly memory, none where SIMD is missing): the caller makes the rest.
  * @example const done = gemmBatchWasm({ transA: false, transB: false, m, n, k, a, aOffsets, b, bOffsets, c });
  */
 export function gemmBatchWasm(batch: GemmBatch): number {
-  const { m, n, k, a, b, c, aOffsets, bOffsets } = batch;
+  const { m, n, k, a, b, c, aOffsets, bOffsets, cOffsets } = batch;
   const f32 = c instanceof Float32Array;
   const size = f32 ? 4 : 8;
-  const matA = m * k, matB = k * n, matC = m * n;
+  const matC = m * n;
+  const { aSpan, bSpan, cSpan } = spans(batch);
   const count = aOffsets.length;
-  const group = Math.max(1, Math.floor(BATCH_STAGE_BYTES / ((matA + matB + matC) * size)));
-  const call: GemmCall = { transA: batch.transA, transB: batch.transB, m, n, k, a, b, c };
-  for (let first = 0; first < count; first += group) {
-    const last = Math.min(count, first + group);
+  const group = Math.max(1, Math.floor(BATCH_STAGE_BYTES / ((m * k + k * n + matC) * size)));
+  const call: GemmCall = batch;
+  const cAt = (i: number): number => (cOffsets === undefined ? i * matC : cOffsets[i]!);
+  for (let first = 0, last = 0; first < count; first = last) {
+    last = Math.min(count, first + group);
+    // Results do not overlap, so they cover their span exactly when their sizes add up to it. A
+    // group that would leave gaps (heads side by side, cut mid-row) ends at the last product
+    // that closes them, if any, so that its C need not be copied in.
+    let cLow = Infinity, cHigh = 0, closed = 0;
+    for (let i = first; i < last; i++) {
+      cLow = Math.min(cLow, cAt(i));
+      cHigh = Math.max(cHigh, cAt(i) + cSpan);
+      if ((i + 1 - first) * matC === cHigh - cLow) closed = i + 1;
+    }
+    if (closed > first) last = closed;
     let aLow = Infinity, aHigh = 0, bLow = Infinity, bHigh = 0;
+    cLow = Infinity;
+    cHigh = 0;
     for (let i = first; i < last; i++) {
       aLow = Math.min(aLow, aOffsets[i]!);
-      aHigh = Math.max(aHigh, aOffsets[i]! + matA);
+      aHigh = Math.max(aHigh, aOffsets[i]! + aSpan);
       bLow = Math.min(bLow, bOffsets[i]!);
-      bHigh = Math.max(bHigh, bOffsets[i]! + matB);
+      bHigh = Math.max(bHigh, bOffsets[i]! + bSpan);
+      cLow = Math.min(cLow, cAt(i));
+      cHigh = Math.max(cHigh, cAt(i) + cSpan);
     }
-    const regions = [copyIn(a, aHigh - aLow, aLow), copyIn(b, bHigh - bLow, bLow), copyOut(c, (last - first) * matC, first * matC)];
+    const cRegion = (last - first) * matC === cHigh - cLow ? copyOut(c, cHigh - cLow, cLow) : copyInOut(c, cHigh - cLow, c, cLow);
+    const regions = [copyIn(a, aHigh - aLow, aLow), copyIn(b, bHigh - bLow, bLow), cRegion];
     const ran = staged(f32, regions, (kernels, at, all) => {
-      const aAt = at[0]!, bAt = at[1]!, cAt = at[2]!;
       for (let i = first; i < last; i++) {
-        product(call, f32, aAt + (aOffsets[i]! - aLow) * size, bAt + (bOffsets[i]! - bLow) * size, cAt + (i - first) * matC * size, all, kernels);
+        product(call, f32, at[0]! + (aOffsets[i]! - aLow) * size, at[1]! + (bOffsets[i]! - bLow) * size, at[2]! + (cAt(i) - cLow) * size, all, kernels);
       }
     });
     if (!ran) return first;
   }
   return count;
+}
+
+/**
+ * A linear layer's VJP (see `linearBackward`) in one staging: g (and the output y, for relu's
+ * mask) copied in once, masked in place into dH, which both products and the bias's column
+ * sums then read where it lies. Each result has the bits of the separate kernels.
+ * Returns false, having done nothing, where `gemmWasm` would.
+ * @example if (!linearBackwardWasm({ g, y, w, x, rows, inF, outF, dx, dw, db })) ...;
+ */
+export function linearBackwardWasm(v: LinearBackward): boolean {
+  const { g, y, w, x, rows, inF, outF, dx, dw, db } = v;
+  if (dw !== null && x === null) return false;
+  const f32 = g instanceof Float32Array;
+  const regions = [
+    copyIn(g, rows * outF), copyIn(y, y === null ? 0 : rows * outF), copyIn(w, dx === null ? 0 : outF * inF), copyIn(x, dw === null ? 0 : rows * inF),
+    dx === null ? copyIn(null, 0) : copyOut(dx, rows * inF), dw === null ? copyIn(null, 0) : copyOut(dw, outF * inF), float64Out(db, db === null ? 0 : outF),
+  ];
+  return staged(f32, regions, (kernels, at, all) => {
+    if (y !== null) kernels.reluBackward(at[0]!, at[1]!, rows, outF, at[6]!, db === null ? 0 : 1);
+    else if (db !== null) kernels.columnSums(at[0]!, 1, rows, outF, at[6]!);
+    // dX = dH·W and dW = dHᵀ·X, as linear's VJP asks matmulT for them.
+    if (dx !== null) product({ transA: false, transB: false, m: rows, n: inF, k: outF }, f32, at[0]!, at[2]!, at[4]!, all, kernels);
+    if (dw !== null) product({ transA: true, transB: false, m: outF, n: inF, k: rows }, f32, at[0]!, at[3]!, at[5]!, all, kernels);
+  });
 }
 
 /**
@@ -120,7 +181,7 @@ export function product(call: ProductShape, f32: boolean, aAt: number, bAt: numb
 }
 
 /** A product's flags and sizes, what the job record takes besides the addresses. */
-export type ProductShape = Pick<GemmCall, 'transA' | 'transB' | 'm' | 'n' | 'k'>;
+export type ProductShape = Pick<GemmCall, 'transA' | 'transB' | 'm' | 'n' | 'k' | 'lda' | 'ldb' | 'ldc'>;
 
 /**
  * Starts `product` on the helper thread, whole, so the caller can do other work (not touching the
@@ -144,18 +205,19 @@ export function endProduct(posted: boolean, kernels: DtypeKernels): void {
 function writeJob(call: ProductShape, f32: boolean, aAt: number, bAt: number, cAt: number): void {
   const { transA, transB, m, n, k } = call;
   const size = f32 ? 4 : 8;
+  const lda = (call.lda ?? (transA ? m : k)) * size, ldb = (call.ldb ?? (transB ? k : n)) * size;
   const job = jobRecord();
   job[JOB.m] = m;
   job[JOB.n] = n;
   job[JOB.k] = k;
   job[JOB.a] = aAt;
-  job[JOB.rsa] = transA ? size : k * size;
-  job[JOB.csa] = transA ? m * size : size;
+  job[JOB.rsa] = transA ? size : lda;
+  job[JOB.csa] = transA ? lda : size;
   job[JOB.b] = bAt;
-  job[JOB.rsb] = transB ? size : n * size;
-  job[JOB.csb] = transB ? k * size : size;
+  job[JOB.rsb] = transB ? size : ldb;
+  job[JOB.csb] = transB ? ldb : size;
   job[JOB.c] = cAt;
-  job[JOB.ldc] = n * size;
+  job[JOB.ldc] = (call.ldc ?? n) * size;
   job[JOB.dtype] = f32 ? 0 : 1;
 }
 

@@ -136,9 +136,9 @@ export const copyIn = (array: FloatArray | null, length: number, offset = 0): Re
 export const copyOut = (array: FloatArray, length: number, offset = 0): Region =>
   ({ length, input: null, inputOffset: 0, output: array, outputOffset: offset, float64: false });
 
-/** `length` elements of `array` copied in, updated in place by the kernel, and copied out to `to`. */
-export const copyInOut = (array: FloatArray, length: number, to: FloatArray = array): Region =>
-  ({ length, input: array, inputOffset: 0, output: to, outputOffset: 0, float64: false });
+/** `length` elements of `array` (from `offset`) copied in, updated in place by the kernel, and copied out to `to` (from `offset`). */
+export const copyInOut = (array: FloatArray, length: number, to: FloatArray = array, offset = 0): Region =>
+  ({ length, input: array, inputOffset: offset, output: to, outputOffset: offset, float64: false });
 
 /** `length` elements the kernel uses as a temporary: neither copied in nor out. */
 export const scratchRegion = (length: number): Region =>
