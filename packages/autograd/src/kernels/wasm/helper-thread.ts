@@ -206,14 +206,21 @@ export function runProduct(kernels: Kernels, dtype: DtypeKernels, m: number, n: 
   dtype.gemm(0, scratch);
   // Withdraw the job if the helper never took it; otherwise wait for it to finish its slab.
   if (Atomics.compareExchange(job, JOB.state, JOB_STATE.posted, JOB_STATE.idle) === JOB_STATE.posted) return;
-  // Its slab ends soon: poll a while before sleeping, as waking can cost as much as a slab.
+  joinHelper(job, dtype, scratch, n);
+}
+
+/**
+ * Waits for the helper to finish its part of the posted product. Should it have trapped (it has
+ * then stopped), redoes the whole n-column product on this thread (were the trap ours too, it
+ * would surface here as the error it is), alone from now on.
+ */
+function joinHelper(job: Int32Array, dtype: DtypeKernels, scratch: number, n: number): void {
+  // Its part ends soon: poll a while before sleeping, as waking can cost as much as a slab.
   for (let spin = 0; spin < MAIN_SPINS && Atomics.load(job, JOB.state) === JOB_STATE.taken; spin++);
   while (Atomics.load(job, JOB.state) === JOB_STATE.taken) Atomics.wait(job, JOB.state, JOB_STATE.taken);
   const failed = Atomics.load(job, JOB.state) === JOB_STATE.failed;
   Atomics.store(job, JOB.state, JOB_STATE.idle);
   if (failed) {
-    // The helper trapped in a slab and has stopped. Redo the whole product on this thread
-    // (were the trap ours too, it would surface here as the error it is), alone from now on.
     helper = 'failed';
     job[JOB.counter] = 0;
     job[JOB.chunks] = 1;
@@ -254,15 +261,8 @@ export function finishPostedProduct(dtype: DtypeKernels): void {
     dtype.gemm(0, scratch);
     return;
   }
-  for (let spin = 0; spin < MAIN_SPINS && Atomics.load(job, JOB.state) === JOB_STATE.taken; spin++);
-  while (Atomics.load(job, JOB.state) === JOB_STATE.taken) Atomics.wait(job, JOB.state, JOB_STATE.taken);
-  const failed = Atomics.load(job, JOB.state) === JOB_STATE.failed;
-  Atomics.store(job, JOB.state, JOB_STATE.idle);
-  if (failed) {
-    helper = 'failed';
-    job[JOB.counter] = 0;
-    dtype.gemm(0, scratch);
-  }
+  // postProduct posted the whole product: its width is all n columns.
+  joinHelper(job, dtype, scratch, job[JOB.width]!);
 }
 
 function roundUp(x: number, multiple: number): number {
