@@ -1,5 +1,6 @@
 import { ShapeError } from './errors.js';
 import { formatShape, type Shape } from './shape.js';
+import { unclearedAllocator } from './kernels/environment.js';
 
 /**
  * Element types a Tensor can hold: floating point (which can carry gradients), 32-bit signed
@@ -68,7 +69,7 @@ const SMALL = 1 << 16;
  */
 export function allocateUnset<D extends FloatDType>(dtype: D, size: number, op = 'allocate', shape?: Shape): DTypeStorage[D] {
   const bytes = size * bytesPerElement(dtype);
-  const unsafe = bytes >= UNSET_MIN_BYTES && Number.isSafeInteger(size) ? nodeBuffer()?.allocUnsafeSlow : undefined;
+  const unsafe = bytes >= UNSET_MIN_BYTES && Number.isSafeInteger(size) ? unclearedAllocator() : undefined;
   if (unsafe === undefined) return allocate(dtype, size, op, shape);
   let raw: Uint8Array;
   try {
@@ -84,12 +85,6 @@ export function allocateUnset<D extends FloatDType>(dtype: D, size: number, op =
 
 /** Below this, `allocateUnset` takes zeroed storage: clearing 64 KiB costs about what the Buffer call does. */
 const UNSET_MIN_BYTES = 1 << 16;
-
-/** Node's Buffer, where the global is (never imported: the package also runs in browsers). */
-function nodeBuffer(): { allocUnsafeSlow?: (bytes: number) => Uint8Array } | undefined {
-  const B = (globalThis as { Buffer?: { allocUnsafeSlow?: (bytes: number) => Uint8Array } }).Buffer;
-  return typeof B?.allocUnsafeSlow === 'function' ? B : undefined;
-}
 
 function newStorage<D extends DType>(dtype: D, size: number): DTypeStorage[D] {
   const made: TensorData =

@@ -21,3 +21,15 @@ export function nodeBuiltin<T>(id: string): T | undefined {
   const load = (process as { getBuiltinModule?: (id: string) => unknown }).getBuiltinModule;
   return typeof load === 'function' ? (load.call(process, id) as T | undefined) : undefined;
 }
+
+/**
+ * Node's `Buffer.allocUnsafeSlow` (bytes the allocator does not clear, in an ArrayBuffer of their
+ * own), where the global Buffer is; undefined elsewhere, as in a browser. Never imported, so
+ * bundles carry no Node module.
+ * @example unclearedAllocator()?.(1 << 20); // a Uint8Array over 1 MiB of unset bytes
+ */
+export function unclearedAllocator(): ((bytes: number) => Uint8Array) | undefined {
+  const B = (globalThis as { Buffer?: { allocUnsafeSlow?: (bytes: number) => Uint8Array } }).Buffer;
+  const alloc = B?.allocUnsafeSlow;
+  return typeof alloc === 'function' ? (bytes) => alloc.call(B, bytes) : undefined;
+}
