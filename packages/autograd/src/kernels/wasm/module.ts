@@ -46,6 +46,8 @@ export interface DtypeKernels {
   readonly im2col: (x: number, c: number, ...geometryThenCol: number[]) => void;
   /** The adjoint of im2col for one image: zeroes x [c, h, w], then adds the columns at `col` into it (arguments mirrored). */
   readonly col2im: (col: number, c: number, ...geometryThenX: number[]) => void;
+  /** out[i, j] = a[i]·c[j] over rows×k elements: the rows of one outer product. */
+  readonly outer: (a: number, c: number, out: number, rows: number, k: number) => void;
   /** Each kh×kw window's maximum (stride sh×sw, no padding, clipped at the edges) and its i32 index in its plane, over `planes` planes h×w. */
   readonly maxPool: (x: number, planes: number, h: number, w: number, kh: number, kw: number, sh: number, sw: number, oh: number, ow: number, out: number, argmax: number) => void;
 }
@@ -106,6 +108,7 @@ function dtypeKernels(exports: WebAssembly.Exports, t: 'f32' | 'f64'): DtypeKern
     im2col: entry('im2col'),
     col2im: entry('col2im'),
     maxPool: entry('max_pool'),
+    outer: entry('outer'),
   };
 }
 
