@@ -19,7 +19,7 @@ import { einsum } from '../ops/einsum.js';
 import { diagEmbed as diagEmbedOp, diagonal } from '../ops/diagonal.js';
 import { relu } from '../ops/unary.js';
 import { gather as gatherOp } from '../ops/gather.js';
-import { BroadcastLeaf, perExampleMatmul } from './per-example.js';
+import { BroadcastLeaf, perExampleMatmul, perExampleSum } from './per-example.js';
 import { layerNormComposed } from '../ops/layer-norm.js';
 
 /** How vmap treats random draws (PyTorch's `randomness`). */
@@ -89,6 +89,17 @@ function noRule(prim: Primitive, detail = ''): never {
 const elementwise: Rule = (ctx, prim, args) => {
   let rank = 0;
   for (const a of args) if (a instanceof Tensor) rank = Math.max(rank, a.ndim);
+  if ((prim.name === 'add' || prim.name === 'sub') && args.length === 2 && ctx.level === 1) {
+    // A bias shared by the batch (per-example gradients): added once, not copied per example.
+    const [a, b] = args;
+    const sharedAt = [a, b].findIndex((t) => mine(ctx, t) && t.value instanceof BroadcastLeaf);
+    const other = sharedAt === 0 ? b : a;
+    if (sharedAt >= 0 && mine(ctx, other) && !(other.value instanceof BroadcastLeaf)) {
+      const w = (sharedAt === 0 ? a : b) as BatchedTensor;
+      const out = perExampleSum(prim.name, padRank(other.value, other.ndim, rank), w.value as BroadcastLeaf, sharedAt === 0, rank);
+      if (out !== null) return wrap(ctx, out);
+    }
+  }
   return wrap(ctx, prim.bind(...args.map((a) => (mine(ctx, a) ? padRank(a.value, a.ndim, rank) : a))));
 };
 
