@@ -231,7 +231,7 @@ describe('vmap composed with grad', () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 0, max: 5 }), fc.noShrink(fc.integer()), (n, form, seed) => {
         const c = { requiresGrad: false, min: -1, max: 1 };
-        const p = { b: seededTensor([3], seed, c), m: seededTensor([2, 3], seed + 1, c), s: seededTensor([], seed + 2, c) };
+        const p: { b: Tensor; m: Tensor; s: Tensor } = { b: seededTensor([3], seed, c), m: seededTensor([2, 3], seed + 1, c), s: seededTensor([], seed + 2, c) };
         const xs = seededTensor([n, 2, 3], seed + 3, c);
         const f = (q: typeof p, x: Tensor): Tensor => {
           const forms = [
