@@ -110,3 +110,7 @@ export { pixelShuffle, pixelUnshuffle } from './ops/pixel-shuffle.js';
 // Compilation: jit traces a function into a program of primitive ops and runs it fused.
 export { jit, type Jitted, type JitProgram } from './jit/jit.js';
 export { TraceError } from './errors.js';
+
+// Memory: explicit disposal, and the pool of freed storage it feeds.
+export { dispose } from './dispose.js';
+export { memoryPool, setMemoryPoolLimit, type MemoryPoolStats } from './storage-pool.js';

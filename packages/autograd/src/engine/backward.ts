@@ -13,6 +13,7 @@ import { markFresh, takeFresh, withFreshGradients } from './fresh-grads.js';
 import { bumpVersion, checkSavedVersions, writeCount } from './versions.js';
 import { duringVjp, isTraced, isTracing } from './trace-access.js';
 import { isBatched } from './dispatch.js';
+import { describeTensor, DisposedError, isDisposed } from './disposed.js';
 
 /** Options of `backward` and of the functional transforms built on it. */
 export interface BackwardOptions {
@@ -105,6 +106,12 @@ export function backward(roots: readonly Tensor[], gradients: readonly Tensor[] 
       );
     }
   }
+  for (const t of [...roots, ...(inputs ?? []), ...(gradients ?? [])]) {
+    if (t instanceof Tensor && isDisposed(t)) {
+      const role = roots.includes(t) ? 'a root' : inputs?.includes(t) === true ? 'an input' : 'a gradient';
+      throw new GraphError(`backward: ${role} (${describeTensor(t)}) was disposed; a tensor cannot be used after dispose()`);
+    }
+  }
   for (const root of roots) {
     if (!root.requiresGrad) {
       throw new GraphError(
@@ -118,7 +125,13 @@ export function backward(roots: readonly Tensor[], gradients: readonly Tensor[] 
   // Fresh gradients may be taken as .grad without a copy only by a pass that stores into .grad
   // as plain buffers.
   const takesFresh = !createGraph && inputs === undefined;
-  return setGradEnabled(createGraph, () => withFreshGradients(takesFresh, () => sweep(roots, gradients, retainGraph, createGraph, inputs, cutAtInputs)));
+  try {
+    return setGradEnabled(createGraph, () => withFreshGradients(takesFresh, () => sweep(roots, gradients, retainGraph, createGraph, inputs, cutAtInputs)));
+  } catch (e) {
+    // A disposed leaf reached, or its disposed .grad: named as backward's.
+    if (e instanceof DisposedError) e.usedBy('backward', 'a tensor the pass reached');
+    throw e;
+  }
 }
 
 /**
@@ -310,6 +323,20 @@ function owned(t: Tensor): Tensor {
   return t;
 }
 
+/** The tensor each `.grad` that backward stored was stored into: disposing a `.grad` still in place must not recycle it. */
+const gradOf = new WeakMap<Tensor, Tensor>();
+
+function setGrad(t: Tensor, g: Tensor): void {
+  t.grad = g;
+  gradOf.set(g, t);
+}
+
+/** Whether `g` is the `.grad` backward stored into a tensor and is still in place there. */
+export function isAttachedGrad(g: Tensor): boolean {
+  const holder = gradOf.get(g);
+  return holder !== undefined && !isDisposed(holder) && holder.grad === g;
+}
+
 /**
  * Adds `g` into `t.grad`. Without createGraph the gradient is a plain buffer summed in place,
  * so repeated backward passes allocate nothing; with it, the sum stays on the graph.
@@ -323,14 +350,14 @@ function storeGrad(t: Tensor, g: Tensor, createGraph: boolean): void {
   }
   const current = t.grad;
   if (createGraph) {
-    t.grad = current === null ? g : add(current, g);
+    setGrad(t, current === null ? g : add(current, g));
     return;
   }
   if (current === null) {
     // A leaf takes a fresh gradient as is (see fresh-grads.ts). Anything else is copied,
     // because a VJP may hand one tensor to several inputs (add does), and this buffer is
     // summed into in place later.
-    t.grad = owned(t.gradFn === null && takeFresh(g) ? g : new Tensor(g.data.slice(), g.shape));
+    setGrad(t, owned(t.gradFn === null && takeFresh(g) ? g : new Tensor(g.data.slice(), g.shape)));
     return;
   }
   if (!shapesEqual(current.shape, g.shape) || current.dtype !== g.dtype) {
@@ -341,7 +368,7 @@ function storeGrad(t: Tensor, g: Tensor, createGraph: boolean): void {
   if (!ownedGrads.has(current)) {
     // Not ours to write into (kept from a createGraph pass, or set by the caller): sum out of
     // place. Grad mode is off here, so the sum is a plain buffer, ours from now on.
-    t.grad = owned(add(current, g));
+    setGrad(t, owned(add(current, g)));
     return;
   }
   // y + 1·x rounds once, as dst[i] += src[i] does: the same bits, on the vector path when long.

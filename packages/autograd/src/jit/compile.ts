@@ -5,6 +5,7 @@ import { arenaArray, arenaCurrent, claimArena, releaseArena } from '../kernels/w
 import { noGrad } from '../engine/grad-mode.js';
 import { formatShape, shapesEqual, sizeOf } from '../shape.js';
 import { constant, scalarTensor, Tensor } from '../tensor.js';
+import { pinStorage } from '../storage-pool.js';
 import { planBuffers, type BufferPlan, type PlanStep } from './buffers.js';
 import { compileGroup, fuse, type FusedLoop, type Step } from './fusion.js';
 import { wasmLoop } from './wasm-loop.js';
@@ -170,7 +171,7 @@ export function compileProgram(traced: Program): CompiledProgram {
       const result = place(out);
       if (layout === 'view') {
         execs.push((values) => {
-          values[result] = constant(values[x]!.data, out.shape);
+          values[result] = constant(pinStorage(values[x]!.data), out.shape);
         });
         return;
       }
