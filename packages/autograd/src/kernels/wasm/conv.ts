@@ -1,6 +1,6 @@
 import type { FloatArray } from '../../dtype.js';
 import type { ConvGeometry } from '../conv.js';
-import { beginProduct, endProduct } from './gemm.js';
+import { beginProduct, endProduct, POSTS_PRODUCTS } from './gemm.js';
 import { BINARY_OPS } from './layout.js';
 import { copyIn, copyOut, float64Out, scratchRegion, staged } from './memory.js';
 
@@ -53,7 +53,7 @@ export function convForwardWasm(x: FloatArray, w: FloatArray, bias: FloatArray |
       // One bias value per row (channel) of the image's [o, p] block.
       if (bias !== null) kernels.binary(ADD, yb, 1, p * size, biasAt, 0, size, yb, p, o, slot);
     }
-  });
+  }, POSTS_PRODUCTS);
 }
 
 /**
@@ -85,7 +85,7 @@ export function convAdjointWasm(u: FloatArray, w: FloatArray, bias: FloatArray |
       }
     }
     fold(n - 1);
-  });
+  }, POSTS_PRODUCTS);
 }
 
 /**
@@ -113,7 +113,7 @@ export function convWeightGradWasm(x: FloatArray, u: FloatArray, n: number, grou
       }
       if (b > 0) kernels.binary(ADD, dwAt, 1, 0, partAt, 1, 0, dwAt, o * ck, 1, slot);
     }
-  });
+  }, POSTS_PRODUCTS);
 }
 
 /**
