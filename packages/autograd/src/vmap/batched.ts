@@ -1,4 +1,4 @@
-import { allocate } from '../dtype.js';
+import { emptyStorage } from '../dtype.js';
 import { ArgumentError, GraphError } from '../errors.js';
 import { formatShape, sizeOf, type Shape } from '../shape.js';
 import { Tensor, type NestedArray } from '../tensor.js';
@@ -22,7 +22,7 @@ export class BatchedTensor extends Tensor {
 
   constructor(value: Tensor, level: number) {
     // The storage the base class checks is an empty array of the dtype: this tensor has none of its own.
-    super(allocate(value.dtype, 0), [0]);
+    super(emptyStorage(value.dtype), [0]);
     this.value = value;
     this.level = level;
     markBatched(this);

@@ -9,7 +9,7 @@
  */
 import type { TensorData } from '../dtype.js';
 import { constant, expectFloat, makeOutput, Tensor, type FloatTensor } from '../tensor.js';
-import { allocate, allocateUnset } from '../dtype.js';
+import { allocateUnset, emptyStorage } from '../dtype.js';
 import { batchedOuter } from '../kernels/outer.js';
 import { isGradEnabled, noGrad } from '../engine/grad-mode.js';
 import { expand, reshape, unsqueeze } from '../ops/shape.js';
@@ -27,7 +27,7 @@ export class BroadcastLeaf extends Tensor {
 
   constructor(base: Tensor, size: number) {
     // An empty storage of the dtype, not a view of base's: base may be traced (jit), its values unreadable.
-    super(allocate(base.dtype, 0), [0], { requiresGrad: true });
+    super(emptyStorage(base.dtype), [0], { requiresGrad: true });
     this.base = base;
     (this as { shape: readonly number[] }).shape = [size, ...base.shape];
     let values: TensorData | null = null;
