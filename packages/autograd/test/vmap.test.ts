@@ -375,6 +375,12 @@ describe('vmap: errors', () => {
     expect(() => vmap((a: Tensor) => cr.unique(a))(x)).toThrow(/'unique' has no batching rule/);
   });
 
+  test("an op's bad option is the op's own error inside vmap, never read as a default", () => {
+    const bad = { reduction: 'avg' } as unknown as { reduction: 'mean' };
+    expect(() => vmap((a: Tensor) => cr.crossEntropy(a.reshape([1, 2]), [1], bad))(x)).toThrow(/crossEntropy: reduction must be 'mean', 'sum' or 'none', got "avg"/);
+    expect(() => vmap((a: Tensor) => cr.crossEntropy(a.reshape([1, 2]), tensor([0], { dtype: 'int32' }), bad))(x)).toThrow(/crossEntropy: reduction must be/);
+  });
+
   test('a customOp needs a vmap rule; with one it batches', () => {
     const def = { name: 'cube', forward: (a: Tensor) => a.pow(3), backward: (g: Tensor, { inputs: [a] }: { inputs: readonly Tensor[] }) => g.mul(a!.square().mul(3)) };
     expect(() => vmap(customOp(def))(x)).toThrow(/'cube' has no batching rule \(a customOp/);

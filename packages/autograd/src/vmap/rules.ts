@@ -525,12 +525,16 @@ const RULES: Record<BatchRuleName, Rule> = {
     const [logits, target, options = {}] = args as [Tensor, Tensor, { reduction?: 'mean' | 'sum' | 'none' }];
     if (!(target instanceof Tensor) && mine(ctx, logits) === false) return noRule(prim);
     const reduction = options.reduction ?? 'mean';
+    // An unknown reduction: the op's own error, before the rule reads it as one of the three.
+    if (reduction !== 'mean' && reduction !== 'sum' && reduction !== 'none') return prim.bind(batch(ctx, logits), [], options);
     const lv = batch(ctx, logits);
     const tv = target instanceof Tensor ? batch(ctx, target) : target;
     // Per-example losses over the folded batch, then each example's own reduction.
     const folded = prim.bind(reshape(lv, [-1, lv.shape[lv.ndim - 1]!]), tv instanceof Tensor ? reshape(tv, tv.ndim === lv.ndim ? [-1, tv.shape[tv.ndim - 1]!] : [-1]) : tv, { reduction: 'none' }) as Tensor;
     const losses = reshape(folded, [ctx.size, -1]);
     if (reduction === 'none') return wrap(ctx, reshape(losses, lv.shape.slice(0, -1)));
+    // One row per example (per-example gradients): its loss is the sum and the mean, exactly.
+    if (losses.shape[1] === 1) return wrap(ctx, reshape(losses, [ctx.size]));
     return wrap(ctx, reduction === 'sum' ? sum(losses, 1) : sum(losses, 1).div(losses.shape[1]!));
   },
   composite: (ctx, prim, args) => here(ctx, () => prim.impl(...args)),
