@@ -2,7 +2,7 @@
  * jvp of the 784-128-10 MLP's logits along a tangent of its parameters (the bench rows
  * jvp-mlp-b64 and mlp-forward-b64), against the forward alone, alternating (A, B, A, B, ...),
  * medians of wall and CPU time per run (process.cpuUsage: far steadier than wall time on a
- * shared machine; figures are noisy all the same). With `--base DIR` (a copy of
+ * shared machine; figures are noisy all the same) and the best round's wall time. With `--base DIR` (a copy of
  * packages/autograd/src, e.g. from `git archive`) the same two rows run on those sources too,
  * in turn with this tree's. `--only forward,jvp` picks rows; `--rounds N` (default 25).
  *
@@ -75,9 +75,12 @@ const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s[s.length >> 1]!;
 };
-for (const key of wall.keys()) console.log(`${key.padEnd(20)} wall ${median(wall.get(key)!).toFixed(3)} ms  cpu ${median(cpu.get(key)!).toFixed(3)} ms (medians of ${rounds} rounds)`);
+const best = (xs: number[]): number => Math.min(...xs);
+for (const key of wall.keys()) {
+  console.log(`${key.padEnd(20)} wall ${median(wall.get(key)!).toFixed(3)} ms (best ${best(wall.get(key)!).toFixed(3)})  cpu ${median(cpu.get(key)!).toFixed(3)} ms (medians of ${rounds} rounds)`);
+}
 for (const [variant] of variants) {
   const f = `${variant}: forward`, j = `${variant}: jvp`;
   if (!wall.has(f) || !wall.has(j)) continue;
-  console.log(`${variant}: jvp / forward  wall ${(median(wall.get(j)!) / median(wall.get(f)!)).toFixed(2)}×  cpu ${(median(cpu.get(j)!) / median(cpu.get(f)!)).toFixed(2)}×`);
+  console.log(`${variant}: jvp / forward  wall ${(median(wall.get(j)!) / median(wall.get(f)!)).toFixed(2)}× (best ${(best(wall.get(j)!) / best(wall.get(f)!)).toFixed(2)}×)  cpu ${(median(cpu.get(j)!) / median(cpu.get(f)!)).toFixed(2)}×`);
 }
