@@ -80,14 +80,15 @@ function alongInput(call: GemmCall, { a: ta, bias: tBias }: GemmTangents, t: Flo
   });
 }
 
-/** -0, the identity of addition (x + -0 is x, -0 and NaN included): a copy through `binary`. */
+/** -0, the identity of addition (x + -0 is x, -0 included; NaN stays NaN): a copy through `binary`. */
 const NEGATIVE_ZERO = { f32: new Float32Array([-0]), f64: new Float64Array([-0]) };
 
 /**
  * `gemmWithTangentWasm` with a tangent of B: op(A)·op(B) and op(A)·op(TB) side by side in the rows
- * of one 2n-wide block (one product where B and TB lie one above the other, transposed: the job is
- * then shared between threads, and A packed, once for both), then each half to its own
- * contiguous result by the pass that applies its bias (or an add of -0), and op(TA)·op(B) added.
+ * of one 2n-wide block, made as one product where B and TB are read transposed and lie one above
+ * the other (one job shared between the threads and joined once, instead of two), then each half
+ * taken out to its own contiguous result by the pass that adds its bias (or -0), op(TA)·op(B)
+ * added to T's.
  */
 function alongWeights(call: GemmCall, { a: ta, b: tb, bias: tBias }: GemmTangents, t: FloatArray): boolean {
   const { m, n, k, c, bias = null, relu = false } = call;
