@@ -4,9 +4,11 @@
  * medians of wall and CPU time per run (process.cpuUsage: far steadier than wall time on a
  * shared machine; figures are noisy all the same) and the best round's wall time. With `--base DIR` (a copy of
  * packages/autograd/src, e.g. from `git archive`) the same two rows run on those sources too,
- * in turn with this tree's. `--only forward,jvp` picks rows; `--rounds N` (default 25).
+ * in turn with this tree's. `--only forward,jvp` picks rows; `--rounds N` (default 25) of
+ * `--per-round N` runs (default 20; short rounds with many of them make the best round nearer
+ * an idle machine's figure).
  *
- *   node scripts/run.mjs bench/micro/jvp-mlp.ts [--base DIR] [--rounds N] [--only a,b]
+ *   node scripts/run.mjs bench/micro/jvp-mlp.ts [--base DIR] [--rounds N] [--per-round N] [--only a,b]
  */
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -22,7 +24,7 @@ function option(name: string): string | undefined {
 const rounds = Number(option('--rounds') ?? 25);
 const only = option('--only')?.split(',');
 const baseDir = option('--base');
-const perRound = 20;
+const perRound = Number(option('--per-round') ?? 20);
 
 /** Transposes a row-major rows×cols matrix (the bench data's [in, out] into linear's [out, in]). */
 function transposed(a: Float32Array, rows: number, cols: number): Float32Array {
@@ -77,10 +79,10 @@ const median = (xs: number[]): number => {
 };
 const best = (xs: number[]): number => Math.min(...xs);
 for (const key of wall.keys()) {
-  console.log(`${key.padEnd(20)} wall ${median(wall.get(key)!).toFixed(3)} ms (best ${best(wall.get(key)!).toFixed(3)})  cpu ${median(cpu.get(key)!).toFixed(3)} ms (medians of ${rounds} rounds)`);
+  console.log(`${key.padEnd(20)} wall ${median(wall.get(key)!).toFixed(3)} ms (best ${best(wall.get(key)!).toFixed(3)})  cpu ${median(cpu.get(key)!).toFixed(3)} ms (best ${best(cpu.get(key)!).toFixed(3)}) (medians of ${rounds} rounds)`);
 }
 for (const [variant] of variants) {
   const f = `${variant}: forward`, j = `${variant}: jvp`;
   if (!wall.has(f) || !wall.has(j)) continue;
-  console.log(`${variant}: jvp / forward  wall ${(median(wall.get(j)!) / median(wall.get(f)!)).toFixed(2)}× (best ${(best(wall.get(j)!) / best(wall.get(f)!)).toFixed(2)}×)  cpu ${(median(cpu.get(j)!) / median(cpu.get(f)!)).toFixed(2)}×`);
+  console.log(`${variant}: jvp / forward  wall ${(median(wall.get(j)!) / median(wall.get(f)!)).toFixed(2)}× (best ${(best(wall.get(j)!) / best(wall.get(f)!)).toFixed(2)}×)  cpu ${(median(cpu.get(j)!) / median(cpu.get(f)!)).toFixed(2)}× (best ${(best(cpu.get(j)!) / best(cpu.get(f)!)).toFixed(2)}×)`);
 }
