@@ -69,7 +69,7 @@ export function allocate<D extends DType>(dtype: D, size: number, op = 'allocate
 const SMALL = POOL_MIN_BYTES / 8 - 1;
 
 /**
- * Storage of `size` elements of a float dtype whose values are left unset, for a kernel that
+ * Storage of `size` elements of `dtype` whose values are left unset, for a kernel that
  * then writes every one of them (a result would otherwise be written twice: cleared, then
  * computed): from the pool of freed storage as it was left, when it holds that byte size. Where Node's Buffer is at hand and the storage is large, it is memory the
  * allocator does not clear (`Buffer.allocUnsafeSlow`, its own ArrayBuffer): a recycled block
@@ -77,7 +77,7 @@ const SMALL = POOL_MIN_BYTES / 8 - 1;
  * small sizes (where clearing costs less than the call), it is `allocate`'s zeroed storage.
  * Errors as `allocate`'s.
  */
-export function allocateUnset<D extends FloatDType>(dtype: D, size: number, op = 'allocate', shape?: Shape): DTypeStorage[D] {
+export function allocateUnset<D extends DType>(dtype: D, size: number, op = 'allocate', shape?: Shape): DTypeStorage[D] {
   const bytes = size * bytesPerElement(dtype);
   if (bytes >= POOL_MIN_BYTES && Number.isSafeInteger(size)) {
     const reused = takeBuffer(bytes);
