@@ -42,6 +42,11 @@ export function allocate<D extends DType>(dtype: D, size: number, op = 'allocate
     if (dtype === 'float32') return new Float32Array(size) as DTypeStorage[D];
     if (dtype === 'float64') return new Float64Array(size) as DTypeStorage[D];
   }
+  return allocateChecked(dtype, size, op, shape);
+}
+
+/** `allocate` past its small-float case, apart so that `allocate` stays small enough to inline. */
+function allocateChecked<D extends DType>(dtype: D, size: number, op: string, shape: Shape | undefined): DTypeStorage[D] {
   if (!Number.isSafeInteger(size) || size < 0) {
     const why = Number.isInteger(size) && size > 0 ? 'is more than this JavaScript engine can allocate' : 'is not a valid number of elements';
     throw sizeError(op, dtype, size, shape, why);
