@@ -56,9 +56,11 @@ function rows(api: Api): Record<string, () => void> {
     gather: () => done(gather(x, 1, index)),
     scatterAdd: () => done(scatterAdd(base, 1, index, src)),
     embedding: () => {
-      embedding(weight, ids).backward(g);
+      const y = embedding(weight, ids);
+      y.backward(g);
       const dw = weight.grad!;
       weight.grad = null;
+      (y as { dispose?: () => void }).dispose?.();
       done(dw);
     },
     concat: () => done(concat(parts, -1)),

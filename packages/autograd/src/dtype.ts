@@ -42,6 +42,11 @@ export function allocate<D extends DType>(dtype: D, size: number, op = 'allocate
     if (dtype === 'float32') return new Float32Array(size) as DTypeStorage[D];
     if (dtype === 'float64') return new Float64Array(size) as DTypeStorage[D];
   }
+  return allocateChecked(dtype, size, op, shape);
+}
+
+/** `allocate` past its small-float case, apart so that `allocate` stays small enough to inline. */
+function allocateChecked<D extends DType>(dtype: D, size: number, op: string, shape: Shape | undefined): DTypeStorage[D] {
   if (!Number.isSafeInteger(size) || size < 0) {
     const why = Number.isInteger(size) && size > 0 ? 'is more than this JavaScript engine can allocate' : 'is not a valid number of elements';
     throw sizeError(op, dtype, size, shape, why);
@@ -85,7 +90,7 @@ export function emptyStorage<D extends DType>(dtype: D): DTypeStorage[D] {
 const SMALL = POOL_MIN_BYTES / 8 - 1;
 
 /**
- * Storage of `size` elements of a float dtype whose values are left unset, for a kernel that
+ * Storage of `size` elements of `dtype` whose values are left unset, for a kernel that
  * then writes every one of them (a result would otherwise be written twice: cleared, then
  * computed): from the pool of freed storage as it was left, when it holds that byte size. Where Node's Buffer is at hand and the storage is large, it is memory the
  * allocator does not clear (`Buffer.allocUnsafeSlow`, its own ArrayBuffer): a recycled block
@@ -93,7 +98,7 @@ const SMALL = POOL_MIN_BYTES / 8 - 1;
  * small sizes (where clearing costs less than the call), it is `allocate`'s zeroed storage.
  * Errors as `allocate`'s.
  */
-export function allocateUnset<D extends FloatDType>(dtype: D, size: number, op = 'allocate', shape?: Shape): DTypeStorage[D] {
+export function allocateUnset<D extends DType>(dtype: D, size: number, op = 'allocate', shape?: Shape): DTypeStorage[D] {
   const bytes = size * bytesPerElement(dtype);
   if (bytes >= POOL_MIN_BYTES && Number.isSafeInteger(size)) {
     const reused = takeBuffer(bytes);

@@ -7,11 +7,13 @@
  * with an intermediate gradient, and `allocate`/`allocateUnset` (dtype.ts) take it again.
  *
  * Only storage that nothing else can reach is taken back. A buffer is *recyclable* from the
- * moment `allocate` makes it for a tensor until something else may hold it: a view or a leaf
- * sharing it (reshape, detach), an op saving it for its backward, the `.grad` it became. Each of
- * those calls `pinStorage`, and a pinned buffer is never pooled again (the garbage collector
- * frees it as before). Storage the library did not allocate (a caller's typed array, a
- * WebAssembly memory, a subarray) was never recyclable.
+ * moment `allocate` makes it for a tensor until another tensor may share it (a reshape view, a
+ * `detach()` leaf, a jit program's view): each of those calls `pinStorage`, and a pinned buffer
+ * is never pooled again (the garbage collector frees it as before). Storage the library did not
+ * allocate (a caller's typed array, a WebAssembly memory, a subarray) was never recyclable. The
+ * other holders are checked when a tensor is disposed (dispose.ts: a `.grad` in place, a tensor
+ * inside jit or vmap) or can never read it again: a graph that saved a disposed tensor refuses
+ * its backward before any VJP runs (engine/versions.ts), so its VJPs never see reused storage.
  *
  * Small buffers are left out (below `POOL_MIN_BYTES`): there, fresh memory costs little and
  * the bookkeeping would be the larger part. The pool is bounded in total bytes (oldest sizes
@@ -52,8 +54,7 @@ export function adoptBuffer(buffer: ArrayBuffer): void {
 }
 
 /**
- * Marks `data`'s storage as reachable from elsewhere (a view, a saved tensor, a `.grad`): it
- * will never be pooled. Free for small arrays, which are never pooled anyway. Returns `data`.
+ * Marks `data`'s storage as shared by more than one tensor (a view): it will never be pooled. Free for small arrays, which are never pooled anyway. Returns `data`.
  */
 export function pinStorage<T extends ArrayBufferView>(data: T): T {
   if (data.byteLength >= POOL_MIN_BYTES) recyclable.delete(data.buffer as ArrayBuffer);

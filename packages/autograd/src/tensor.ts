@@ -297,10 +297,12 @@ export class Tensor implements Vertex {
    * Declares this tensor unused from now on, so its storage can serve the next tensor of the same
    * size at once (freed memory otherwise waits for a garbage collection; see the package README,
    * "Memory"). Afterwards reading `.data` or `.grad`, or passing it to an op, throws a GraphError
-   * naming the op; shape and dtype stay readable. Disposing twice does nothing. The storage is
-   * reused only when nothing else can reach it: not when it is shared with a view or a `detach()`,
-   * saved by a recorded op for backward, or in place as some tensor's `.grad`; then the tensor is
-   * only marked. NOTE: a typed array read from `.data` before must not be used after.
+   * naming the op; shape and dtype stay readable, and disposing twice does nothing. A backward
+   * through an op that saved this tensor for its gradient refuses to run, naming the op (dispose
+   * such tensors after backward). The storage is reused only when nothing else can reach it: not
+   * when it is shared with a view or a `detach()` or in place as some tensor's `.grad` (then the
+   * tensor is only marked), nor inside jit or vmap. NOTE: a typed array read from `.data` before
+   * must not be used after.
    * @example const y = gather(x, 1, index); use(y.data); y.dispose()
    */
   dispose(): void {
@@ -680,9 +682,6 @@ export function makeOutput(op: string, data: TensorData, shape: Shape, inputs: r
     if (!shared) markFresh(out);
   } else {
     const saves = options?.saves === undefined ? allSaved(inputs) : savedFor(inputs, options.saves);
-    // What the VJP reads is reachable from the graph: never recycled. (A trace's tensors are
-    // never recycled, and their values are not read outside ops.)
-    if (!tainting) pinSaved(saves, inputs, data);
     // Only the write count is recorded, no per-tensor version: a forward looks nothing up, and
     // backward compares each saved storage's last write with this count.
     out = new Tensor(data, shape, { gradFn: { op, inputs, vjp, site, saves, writesBefore: writeCount(), serial: ++recordedOps } });
@@ -710,13 +709,6 @@ export function lastSerial(): number {
 }
 
 const NOTHING_SAVED: readonly never[] = [];
-
-function pinSaved(saves: readonly SavedRef[], inputs: readonly Tensor[], out: TensorData): void {
-  for (let k = 0; k < saves.length; k++) {
-    const ref = saves[k]!;
-    pinStorage(ref === 'output' ? out : typeof ref === 'number' ? inputs[ref]!.data : ref.data);
-  }
-}
 
 /** What the gradients of the inputs that require grad read, each tensor once. */
 function savedFor(inputs: readonly Tensor[], reads: readonly (readonly SavedRef[])[]): readonly SavedRef[] {

@@ -14,6 +14,7 @@ import { bumpVersion, checkSavedVersions, writeCount } from './versions.js';
 import { duringVjp, isTraced, isTracing } from './trace-access.js';
 import { isBatched } from './dispatch.js';
 import { describeTensor, DisposedError, isDisposed } from './disposed.js';
+import { POOL_MIN_BYTES, recycleStorage } from '../storage-pool.js';
 
 /** Options of `backward` and of the functional transforms built on it. */
 export interface BackwardOptions {
@@ -230,6 +231,8 @@ function sweep(
   // Every saved tensor was checked at this write count; a hook, a .grad summed in place or a
   // custom VJP may write after, and then each VJP is checked again just before it runs.
   const checkedAt = writeCount();
+  // Gradients the pass is done with go back to the storage pool at once (see releaseDone).
+  const releases = !createGraph && !isTracing();
   let finished = false;
   sweeping++;
   try {
@@ -269,9 +272,22 @@ function sweep(
         // The usual case, a gradient of the input's own shape, without a call.
         const gj = returned.dtype === input.dtype && shapesEqual(returned.shape, input.shape) ? returned : toInputShape(node, j, returned, input, t);
         if (anomaly) checkFinite(node.op, 'backward', gj.data, node.site, ` for input ${j}`);
+        // One tensor handed to two inputs (add's VJP) is no longer any one's own.
+        // Small gradients are never pooled: they skip all of this.
+        const large = releases && gj.data.byteLength >= POOL_MIN_BYTES;
+        if (large && gj === returned && returnedTwice(grads, j)) takeFresh(gj);
         const pending = input.pendingGrad;
-        input.pendingGrad = pending === null ? gj : add(pending, gj);
+        if (pending === null) input.pendingGrad = gj;
+        else {
+          const sum = add(pending, gj);
+          input.pendingGrad = sum;
+          if (large) {
+            releaseDone(pending, sum, grads);
+            releaseDone(gj, sum, grads);
+          }
+        }
       }
+      if (releases && t.hooks === null && !t.retainsGrad && g.data.byteLength >= POOL_MIN_BYTES) releaseDone(g, null, grads);
     }
     finished = true;
   } finally {
@@ -283,6 +299,31 @@ function sweep(
     for (const [t, g] of enclosing) t.pendingGrad = g;
   }
   return inputs === undefined ? [] : inputs.map((t) => wanted!.get(t) ?? null);
+}
+
+/** Whether grads[j] also stands for another input. */
+function returnedTwice(grads: readonly (Tensor | null)[], j: number): boolean {
+  const gj = grads[j];
+  for (let k = 0; k < grads.length; k++) if (k !== j && grads[k] === gj) return true;
+  return false;
+}
+
+/**
+ * Gives the storage of `g`, a gradient the pass has finished with (a VJP consumed it, or it was
+ * summed into `sum`), to the storage pool: only when it is fresh (made during this pass, held by
+ * nothing outside it: see fresh-grads.ts) and shares no storage with what the VJP returned or the
+ * sum (a reshape's VJP returns a view of g). The pool refuses pinned or small storage itself.
+ */
+function releaseDone(g: Tensor, sum: Tensor | null, grads: readonly (Tensor | null)[]): void {
+  const data = g.data;
+  if (data.byteLength < POOL_MIN_BYTES || !takeFresh(g)) return;
+  const buffer = data.buffer;
+  if (sum !== null && sum.data.buffer === buffer) return;
+  for (let k = 0; k < grads.length; k++) {
+    const r = grads[k];
+    if (r !== null && r !== undefined && r.data.buffer === buffer) return;
+  }
+  recycleStorage(data);
 }
 
 function runHooks(t: Tensor, g: Tensor): Tensor {
@@ -374,4 +415,6 @@ function storeGrad(t: Tensor, g: Tensor, createGraph: boolean): void {
   // y + 1·x rounds once, as dst[i] += src[i] does: the same bits, on the vector path when long.
   axpyKernel(expectFloat('backward', current).data, 1, expectFloat('backward', g).data);
   bumpVersion(current.data);
+  // Summed in: a fresh gradient has served its purpose.
+  if (!isTracing()) releaseDone(g, null, []);
 }
