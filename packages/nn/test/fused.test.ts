@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest';
 import fc from 'fast-check';
 import { gradcheck, gradgradcheck, gradients, tensor, Tensor } from '@chainrule/autograd';
 import { assertClose, seededTensor } from '@chainrule/autograd/testing';
-import { crossEntropyLoss, functionalCall, Linear, MLP, ReLU, Sequential, SGD, type Reduction } from '@chainrule/nn';
+import { Conv2d, crossEntropyLoss, functionalCall, Linear, MaxPool2d, MLP, ReLU, Sequential, SGD, type MaxPool2dOptions, type Reduction } from '@chainrule/nn';
 
 // Linear (and a Linear followed by a ReLU in a Sequential or MLP) and the common case of
 // crossEntropyLoss run through autograd's fused ops. These tests hold them to the composed
@@ -112,6 +112,60 @@ describe('Linear through the fused op', () => {
       }),
       { numRuns: 12 },
     );
+  });
+});
+
+describe('a ReLU then a MaxPool2d in a Sequential, run as the pooling then the ReLU', () => {
+  /** Small integers (ties, zeros, both signs), -0 and a NaN or two: every case of which element wins. */
+  function hostile(shape: number[], seed: number, dtype: 'float32' | 'float64'): Tensor {
+    const n = shape.reduce((a, b) => a * b, 1);
+    const rng = fc.sample(fc.integer({ min: -3, max: 3 }), { numRuns: n, seed });
+    const data = dtype === 'float32' ? new Float32Array(n) : new Float64Array(n);
+    rng.forEach((v, i) => (data[i] = i % 11 === 5 ? -0 : i % 37 === 20 ? NaN : v));
+    return tensor(data, { shape, requiresGrad: true });
+  }
+
+  const options: [number, MaxPool2dOptions][] = [
+    [2, {}],
+    [3, { stride: 1, padding: 1 }],
+    [3, { stride: 2, ceilMode: true }],
+    [2, { dilation: 2, stride: 1 }],
+  ];
+  for (const dtype of ['float32', 'float64'] as const) {
+    for (const [k, o] of options) {
+      test(`${dtype}, kernel ${k} ${JSON.stringify(o)}: the same bits, values and gradients, as relu then pooling`, () => {
+        const x = hostile([2, 3, 7, 6], k * 31 + Object.keys(o).length, dtype);
+        const fused = new Sequential(new ReLU(), new MaxPool2d(k, o));
+        const plain = new Sequential(new PlainReLU(), new MaxPool2d(k, o));
+        const y = fused.forward(x);
+        const yp = plain.forward(x);
+        expect(y.gradFn!.op).toBe('relu');
+        expect(yp.gradFn!.op).toBe('maxPool2d');
+        expect(Array.from(y.data)).toEqual(Array.from(yp.data));
+        const cot = seededTensor(y.shape, 99, { dtype, requiresGrad: false });
+        const [g] = gradients([y], [x], { gradOutputs: [cot] });
+        const [gp] = gradients([yp], [x], { gradOutputs: [cot] });
+        // Equal but for the sign of zeros: relu's mask times a negative cotangent gives -0, and
+        // scattered into a zero it is +0 (PyTorch's threshold_backward gives +0 either way).
+        expect(Array.from(g!.data, (v) => v + 0)).toEqual(Array.from(gp!.data, (v) => v + 0));
+      });
+    }
+  }
+
+  test("LeNet's convolution block: the same loss and parameter gradients as unfused, in float32", () => {
+    const make = (relu: () => ReLU): Sequential => {
+      const net = new Sequential(new Conv2d(2, 4, 3, { padding: 1, seed: 5 }), relu(), new MaxPool2d(2));
+      return net;
+    };
+    const fused = make(() => new ReLU());
+    const plain = make(() => new PlainReLU());
+    const x = seededTensor([3, 2, 8, 8], 7, { dtype: 'float32', requiresGrad: false });
+    const lf = fused.forward(x).square().sum();
+    const lp = plain.forward(x).square().sum();
+    expect(lf.item()).toBe(lp.item());
+    const gf = gradients([lf], fused.parameters());
+    const gp = gradients([lp], plain.parameters());
+    gf.forEach((t, i) => expect(Array.from(t.data, (v) => v + 0)).toEqual(Array.from(gp[i]!.data, (v) => v + 0)));
   });
 });
 

@@ -3,6 +3,7 @@ import { Module } from '../module.js';
 import { locateError } from '../locate.js';
 import { Linear } from './linear.js';
 import { ReLU } from './activations.js';
+import { MaxPool2d } from './pooling.js';
 
 /**
  * Runs modules one after another, each fed the previous one's output. Children are named
@@ -67,6 +68,12 @@ export class Sequential extends Module {
         if (isExactly(m, Linear) && i + 1 < layers.length && isExactly(layers[i + 1]!, ReLU)) {
           y = (m as Linear).forwardActivated(y, 'relu');
           i++;
+        } else if (isExactly(m, ReLU) && i + 1 < layers.length && isExactly(layers[i + 1]!, MaxPool2d)) {
+          // A ReLU then a MaxPool2d run as the pooling then the ReLU, over a window's share of
+          // the elements: max commutes with relu (non-decreasing, NaN kept), so each window
+          // keeps its winner, its value and its gradient (zero where relu cut it, both ways).
+          i++;
+          y = m.forward(layers[i]!.forward(y));
         } else {
           y = m.forward(y);
         }
