@@ -160,12 +160,45 @@ describe('a ReLU then a MaxPool2d in a Sequential, run as the pooling then the R
     const fused = make(() => new ReLU());
     const plain = make(() => new PlainReLU());
     const x = seededTensor([3, 2, 8, 8], 7, { dtype: 'float32', requiresGrad: false });
-    const lf = fused.forward(x).square().sum();
+    const y = fused.forward(x);
+    // The convolution and the pooling as one op, the relu after them.
+    expect(y.gradFn!.op).toBe('relu');
+    expect(y.gradFn!.inputs[0]!.gradFn!.op).toBe('conv2dMaxPool2d');
+    const lf = y.square().sum();
     const lp = plain.forward(x).square().sum();
     expect(lf.item()).toBe(lp.item());
     const gf = gradients([lf], fused.parameters());
     const gp = gradients([lp], plain.parameters());
     gf.forEach((t, i) => expect(Array.from(t.data, (v) => v + 0)).toEqual(Array.from(gp[i]!.data, (v) => v + 0)));
+  });
+});
+
+describe('a Conv2d then a MaxPool2d in a Sequential, as one op', () => {
+  test('with or without a ReLU between: the same values and gradients as the layers one by one', () => {
+    for (const relu of [true, false]) {
+      const layers = (r: () => ReLU) => [new Conv2d(3, 5, 3, { padding: 1, seed: 2, dtype: 'float64' }), ...(relu ? [r()] : []), new MaxPool2d(2, { ceilMode: true }), new Conv2d(5, 4, 2, { seed: 3, dtype: 'float64' })];
+      const fused = new Sequential(...layers(() => new ReLU()));
+      const plain = new Sequential(...layers(() => new PlainReLU()));
+      if (!relu) plain.append(new PlainReLU());
+      if (!relu) fused.append(new PlainReLU());
+      const x = seededTensor([4, 3, 9, 11], 5, { requiresGrad: false });
+      const y = fused.forward(x), yp = plain.forward(x);
+      const ops: string[] = [];
+      for (let t = y; t.gradFn !== null; t = t.gradFn.inputs[0]!) ops.push(t.gradFn.op);
+      expect(ops).toContain('conv2dMaxPool2d');
+      assertClose(y.data, yp.data, 1e-14);
+      const cot = seededTensor(y.shape, 6, { requiresGrad: false });
+      const g = gradients([y], fused.parameters(), { gradOutputs: [cot] });
+      const gp = gradients([yp], plain.parameters(), { gradOutputs: [cot] });
+      g.forEach((t, i) => assertClose(t.data, gp[i]!.data, 1e-13));
+    }
+  });
+
+  test("an error is the failing layer's own, located at its path", () => {
+    const net = new Sequential(new Conv2d(1, 2, 3, { seed: 1 }), new ReLU(), new MaxPool2d(4));
+    // The convolution fits a 5×5 input; its 3×3 output is smaller than the pooling window.
+    expect(() => net.forward(seededTensor([1, 1, 5, 5], 1, { dtype: 'float32' }))).toThrow(/^2 \(in Sequential\): MaxPool2d\(.*maxPool2d: input \[1,2,3,3\]/);
+    expect(() => net.forward(seededTensor([1, 3, 5, 5], 1, { dtype: 'float32' }))).toThrow(/^0 \(in Sequential\): Conv2d\(.*conv2d: /);
   });
 });
 

@@ -1,7 +1,8 @@
 import type { FloatArray } from '../dtype.js';
 import { wantsWasm, wasmDeclined } from './backend.js';
 import { gemm } from './gemm.js';
-import { convAdjointWasm, convForwardWasm, convWeightGradWasm } from './wasm/conv.js';
+import { windowMaxDense } from './pool.js';
+import { convAdjointWasm, convForwardWasm, convWeightGradWasm, type PoolEpilogue } from './wasm/conv.js';
 
 /**
  * Everything about a 2-D convolution but its batch and channel counts: input planes h×w, kernel
@@ -290,6 +291,23 @@ export function convForwardColumns(x: FloatArray, w: FloatArray, bias: FloatArra
   }
   if (n !== 1) swapLeadingAxes(rows, o, n, p, bias, y);
   else if (bias !== null) addChannelBias(y, 1, o, p, bias);
+}
+
+/**
+ * convForwardColumns then windowMaxDense over its output, `pool` saying the windows and where the
+ * maxima and their indices go: in WebAssembly the convolution's output is one image's block in
+ * its memory, never copied out; elsewhere it is a temporary the two kernels pass between them.
+ * The same bits either way.
+ */
+export function convForwardPooled(x: FloatArray, w: FloatArray, bias: FloatArray | null, n: number, groups: number, cg: number, og: number, g: ConvGeometry, pool: PoolEpilogue): void {
+  if (convWantsWasm(n, cg, og, g)) {
+    if (convForwardWasm(x, w, bias, n, groups, cg, og, g, null, pool)) return;
+    wasmDeclined('conv');
+  }
+  const o = groups * og, length = n * o * g.oh * g.ow;
+  const y = x instanceof Float32Array ? new Float32Array(length) : new Float64Array(length);
+  convForwardColumns(x, w, bias, n, groups, cg, og, g, y);
+  windowMaxDense(y, n * o, g.oh, g.ow, pool.kh, pool.kw, pool.sh, pool.sw, pool.oh, pool.ow, pool.out, pool.argmax);
 }
 
 /** The adjoint of convForwardColumns in its input: x = conv_transpose(u, w) + bias[channel] (x overwritten). */

@@ -27,24 +27,46 @@ const COLUMNS_PAD = 16;
 const geometryArgs = (g: ConvGeometry): number[] => [g.h, g.w, g.kh, g.kw, g.oh, g.ow, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw];
 
 /**
+ * Dense max pooling (windowMaxDense's contract) over each image's convolution output inside the
+ * forward's staging: kh×kw windows at stride sh×sw giving oh×ow planes, each maximum into `out`
+ * and its index within its plane into `argmax`.
+ */
+export interface PoolEpilogue {
+  readonly kh: number;
+  readonly kw: number;
+  readonly sh: number;
+  readonly sw: number;
+  readonly oh: number;
+  readonly ow: number;
+  readonly out: FloatArray;
+  readonly argmax: Int32Array;
+}
+
+/**
  * y = conv(x, w) + bias: x [n, groups·cg, h, w], w [groups·og, cg, kh, kw], y [n, groups·og, oh, ow];
  * per image and group, y's block = w's rows · the image's columns, then bias[channel] on each plane.
  * Each element gets the arithmetic of the whole-batch gemm: its own sum over the taps, plus the bias.
  * With the helper thread, an image's products run there while this thread builds the next
- * image's columns (two column buffers).
+ * image's columns (two column buffers). With `pool`, y (null then) is only ever one image's
+ * block in linear memory: each image's output is max-pooled there (max_pool_<t>, the bits of
+ * windowMaxDense) and only the pooled planes and their indices come out.
  */
-export function convForwardWasm(x: FloatArray, w: FloatArray, bias: FloatArray | null, n: number, groups: number, cg: number, og: number, g: ConvGeometry, y: FloatArray): boolean {
-  const f32 = y instanceof Float32Array, size = f32 ? 4 : 8;
+export function convForwardWasm(x: FloatArray, w: FloatArray, bias: FloatArray | null, n: number, groups: number, cg: number, og: number, g: ConvGeometry, y: FloatArray | null, pool: PoolEpilogue | null = null): boolean {
+  const f32 = x instanceof Float32Array, size = f32 ? 4 : 8;
   const c = groups * cg, o = groups * og, plane = g.h * g.w, p = g.oh * g.ow, ck = cg * g.kh * g.kw, cols = groups * ck * p + COLUMNS_PAD;
-  const regions = [copyIn(x, n * c * plane), copyIn(w, o * ck), copyIn(bias, bias === null ? 0 : o), copyOut(y, n * o * p), scratchRegion(2 * cols), float64Out(null, 8)];
+  const pooled = pool === null ? 0 : pool.oh * pool.ow, count = n * o * pooled;
+  const output = y !== null ? copyOut(y, n * o * p) : scratchRegion(o * p);
+  const regions = [copyIn(x, n * c * plane), copyIn(w, o * ck), copyIn(bias, bias === null ? 0 : o), output, scratchRegion(2 * cols), float64Out(null, 8)];
+  // The pooled maxima, and their indices as i32 in a temporary of as many bytes.
+  if (pool !== null) regions.push(copyOut(pool.out, count), scratchRegion(f32 ? count : Math.ceil(count / 2)));
   const shape = { transA: false, transB: false, m: og, n: p, k: ck };
   const geometry = geometryArgs(g);
   return staged(f32, regions, (kernels, at, all) => {
-    const [xAt, wAt, biasAt, yAt, colAt, slot] = at as [number, number, number, number, number, number];
+    const [xAt, wAt, biasAt, yAt, colAt, slot, outAt, argmaxAt] = at as [number, number, number, number, number, number, number, number];
     const columns = (b: number): number => colAt + (b & 1) * cols * size;
     kernels.im2col(xAt, c, ...geometry, columns(0));
     for (let b = 0; b < n; b++) {
-      const yb = yAt + b * o * p * size;
+      const yb = pool === null ? yAt + b * o * p * size : yAt;
       for (let gi = 0; gi < groups; gi++) {
         const posted = beginProduct(shape, f32, wAt + gi * og * ck * size, columns(b) + gi * ck * p * size, yb + gi * og * p * size, all, kernels);
         if (gi === groups - 1 && b + 1 < n) kernels.im2col(xAt + (b + 1) * c * plane * size, c, ...geometry, columns(b + 1));
@@ -52,7 +74,9 @@ export function convForwardWasm(x: FloatArray, w: FloatArray, bias: FloatArray |
       }
       // One bias value per row (channel) of the image's [o, p] block.
       if (bias !== null) kernels.binary(ADD, yb, 1, p * size, biasAt, 0, size, yb, p, o, slot);
+      if (pool !== null) kernels.maxPool(yb, o, g.oh, g.ow, pool.kh, pool.kw, pool.sh, pool.sw, pool.oh, pool.ow, outAt + b * o * pooled * size, argmaxAt + b * o * pooled * 4);
     }
+    if (pool !== null) pool.argmax.set(new Int32Array(all.memory.buffer, argmaxAt, count));
   });
 }
 
