@@ -2,7 +2,7 @@ import type { FloatArray } from '../dtype.js';
 import { wantsWasm, wasmDeclined } from './backend.js';
 import { gemm } from './gemm.js';
 import { windowMaxDense } from './pool.js';
-import { convAdjointWasm, convForwardWasm, convWeightGradWasm, type PoolEpilogue } from './wasm/conv.js';
+import { convAdjointWasm, convForwardWasm, convWeightGradWasm, type PoolEpilogue, type PooledGradient } from './wasm/conv.js';
 
 /**
  * Everything about a 2-D convolution but its batch and channel counts: input planes h×w, kernel
@@ -342,4 +342,15 @@ export function convWeightGradColumns(x: FloatArray, u: FloatArray, n: number, g
     // [og, n·p]·[ck, n·p]ᵀ: a sum over the whole batch in one product.
     gemm({ transA: false, transB: true, m: og, n: ck, k: np, a: rows, aOffset: gi * og * np, b: col, bOffset: gi * ck * np, c: dw, cOffset: gi * og * ck });
   }
+}
+
+/**
+ * convAdjointColumns and convWeightGradColumns (into dx and dw, each where not null, no bias) for
+ * an output gradient given pooled (PooledGradient), in WebAssembly, each image's gradient made in
+ * its memory: the bits of the two kernels on the scattered gradient, which never exists whole.
+ * False where WebAssembly does not take the call: the caller then scatters the gradient itself.
+ */
+export function convBackwardPooled(x: FloatArray, w: FloatArray, u: PooledGradient, n: number, groups: number, cg: number, og: number, g: ConvGeometry, dx: FloatArray | null, dw: FloatArray | null): boolean {
+  if (!convWantsWasm(n, cg, og, g)) return false;
+  return (dx === null || convAdjointWasm(u, w, null, n, groups, cg, og, g, dx)) && (dw === null || convWeightGradWasm(x, u, n, groups, cg, og, g, dw));
 }

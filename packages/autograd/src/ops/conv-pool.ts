@@ -1,7 +1,10 @@
 import { allocate } from '../dtype.js';
-import { convForwardPooled } from '../kernels/conv.js';
-import { expectFloat, makeOutput, type FloatTensor, type Tensor } from '../tensor.js';
-import { currentInterpreter } from '../engine/dispatch.js';
+import { convBackwardPooled, convForwardPooled } from '../kernels/conv.js';
+import { constant, expectFloat, makeOutput, type FloatTensor, type Tensor } from '../tensor.js';
+import { currentInterpreter, opsRunEagerly } from '../engine/dispatch.js';
+import { forwardActive } from '../engine/forward.js';
+import { isGradEnabled } from '../engine/grad-mode.js';
+import { sum } from './reduce.js';
 import { bilinearJvp, conv2d, convForward, convForwardVjp, convPlan, narrowGroups, type ConvOptions, type ConvSpec, type SpatialArg } from './conv.js';
 import { gatherFromPlanes, maxPool2d, poolGeometry, scatterToPlanes, type MaxPoolOptions } from './pool.js';
 
@@ -30,13 +33,31 @@ function convMaxPool(x: FloatTensor, w: FloatTensor, b: FloatTensor | null, s: C
   convForwardPooled(x.data, w.data, b === null ? null : b.data, n, s.groups, cg, og, s, { ...windows, out, argmax });
   const convShape = [n, o, s.oh, s.ow];
   return makeOutput('conv2dMaxPool2d', out, shape, b === null ? [x, w] : [x, w, b], (g) => {
-    const u = expectFloat('conv2dMaxPool2d', scatterToPlanes('maxPool2d', expectFloat('conv2dMaxPool2d', g), argmax, convShape));
-    return convForwardVjp(x, w, b, s, u);
+    const gf = expectFloat('conv2dMaxPool2d', g);
+    const grads = pooledBackward(x, w, s, gf, argmax, inner) ?? convForwardVjp(x, w, null, s, expectFloat('conv2dMaxPool2d', scatterToPlanes('maxPool2d', gf, argmax, convShape)));
+    // The bias's gradient sums the pooled gradient: the scattered one holds the same values and zeros.
+    if (b !== null) grads.push(b.requiresGrad ? sum(gf, [0, 2, 3]) : null);
+    return grads;
   }, {
     saves: [[1], [0], []],
     // The convolution's tangent at each window's winner (a bias tangent is the same at every position of its channel).
     jvp: bilinearJvp((xt, wt) => gatherFromPlanes('maxPool2d', expectFloat('conv2dMaxPool2d', convForward(xt, wt, null, s)), argmax, shape)),
   });
+}
+
+/**
+ * The input and weight gradients of convMaxPool from the pooled gradient g in one kernel call per
+ * gradient (`convBackwardPooled`, each image's scattered gradient made where the products read
+ * it) when no graph is built, no tangent carried and no transform sees the ops: the values of the
+ * Tensor-op VJP, to the bit. Null where that kernel does not take the call.
+ */
+function pooledBackward(x: FloatTensor, w: FloatTensor, s: ConvSpec, g: FloatTensor, argmax: Int32Array, inner: number): (Tensor | null)[] | null {
+  if (!opsRunEagerly() || isGradEnabled() || forwardActive()) return null;
+  const n = x.shape[0]!, o = w.shape[0]!, cg = w.shape[1]!;
+  const dx = x.requiresGrad ? allocate(x.dtype, x.size) : null;
+  const dw = w.requiresGrad ? allocate(w.dtype, w.size) : null;
+  if (!convBackwardPooled(x.data, w.data, { g: g.data, argmax, inner }, n, s.groups, cg, o / s.groups, s, dx, dw)) return null;
+  return [dx === null ? null : constant(dx, x.shape), dw === null ? null : constant(dw, w.shape)];
 }
 
 /** Options of `conv2dMaxPool2d`'s pooling: maxPool2d's, without the indices. */

@@ -2,7 +2,8 @@ import type { FloatArray } from '../../dtype.js';
 import type { ConvGeometry } from '../conv.js';
 import { beginProduct, endProduct } from './gemm.js';
 import { BINARY_OPS } from './layout.js';
-import { copyIn, copyOut, float64Out, scratchRegion, staged } from './memory.js';
+import { copyIn, copyOut, float64Out, scratchRegion, staged, type Region } from './memory.js';
+import type { Kernels } from './module.js';
 
 /**
  * The three products of a convolution (forward, adjoint in the input, adjoint in the weight) in
@@ -81,15 +82,54 @@ export function convForwardWasm(x: FloatArray, w: FloatArray, bias: FloatArray |
 }
 
 /**
- * The adjoint of convForwardWasm in its input (a transposed convolution): x = col2im(wᵀ·u) + bias
- * per image, u [n, groups·og, oh, ow], w as there, x [n, groups·cg, h, w], bias [groups·cg].
- * With the helper thread, an image's products run there while this thread adds the previous
- * image's columns into its input gradient.
+ * A gradient at a convolution's output given as the gradient of its max pooling: the pooled
+ * gradient g [n, o, inner] and each pooled value's winner within its plane (maxPool2d's VJP, not
+ * yet applied). Each image's block of the output gradient is made in linear memory as
+ * scatterPlanes makes it: zeroed, then g[j] added at argmax[j], j in order, plane by plane.
  */
-export function convAdjointWasm(u: FloatArray, w: FloatArray, bias: FloatArray | null, n: number, groups: number, cg: number, og: number, g: ConvGeometry, x: FloatArray): boolean {
+export interface PooledGradient {
+  readonly g: FloatArray;
+  readonly argmax: Int32Array;
+  readonly inner: number;
+}
+
+/**
+ * The output gradient u, whole or pooled, as a `staged` region (pooled: two image blocks, made
+ * one by one), and the function that gives image b's block's byte address, making a pooled
+ * block first when `make` says so.
+ */
+function outputGradient(u: FloatArray | PooledGradient, n: number, o: number, p: number): { region: Region; block: (all: Kernels, uAt: number, b: number, make: boolean) => number } {
+  if (!('argmax' in u)) return { region: copyIn(u, n * o * p), block: (_all, uAt, b) => uAt + b * o * p * u.BYTES_PER_ELEMENT };
+  const { g, argmax, inner } = u, size = g.BYTES_PER_ELEMENT;
+  return {
+    region: scratchRegion(2 * o * p),
+    block: (all, uAt, b, make) => {
+      const at = uAt + (b & 1) * o * p * size;
+      if (make) {
+        const view = size === 4 ? new Float32Array(all.memory.buffer, at, o * p) : new Float64Array(all.memory.buffer, at, o * p);
+        view.fill(0);
+        for (let ch = 0, j = b * o * inner; ch < o; ch++) {
+          const plane = ch * p;
+          for (const end = j + inner; j < end; j++) view[plane + argmax[j]!]! += g[j]!;
+        }
+      }
+      return at;
+    },
+  };
+}
+
+/**
+ * The adjoint of convForwardWasm in its input (a transposed convolution): x = col2im(wᵀ·u) + bias
+ * per image, u [n, groups·og, oh, ow] (or pooled, see PooledGradient), w as there,
+ * x [n, groups·cg, h, w], bias [groups·cg]. With the helper thread, an image's products run there
+ * while this thread adds the previous image's columns into its input gradient (and makes the
+ * next image's pooled gradient).
+ */
+export function convAdjointWasm(u: FloatArray | PooledGradient, w: FloatArray, bias: FloatArray | null, n: number, groups: number, cg: number, og: number, g: ConvGeometry, x: FloatArray): boolean {
   const f32 = x instanceof Float32Array, size = f32 ? 4 : 8;
   const c = groups * cg, o = groups * og, plane = g.h * g.w, p = g.oh * g.ow, ck = cg * g.kh * g.kw, cols = groups * ck * p;
-  const regions = [copyIn(u, n * o * p), copyIn(w, o * ck), copyIn(bias, bias === null ? 0 : c), copyOut(x, n * c * plane), scratchRegion(2 * cols), float64Out(null, 8)];
+  const grad = outputGradient(u, n, o, p);
+  const regions = [grad.region, copyIn(w, o * ck), copyIn(bias, bias === null ? 0 : c), copyOut(x, n * c * plane), scratchRegion(2 * cols), float64Out(null, 8)];
   const shape = { transA: true, transB: false, m: ck, n: p, k: og };
   const geometry = geometryArgs(g);
   return staged(f32, regions, (kernels, at, all) => {
@@ -100,11 +140,13 @@ export function convAdjointWasm(u: FloatArray, w: FloatArray, bias: FloatArray |
       kernels.col2im(columns(b), c, ...geometry, xb);
       if (bias !== null) kernels.binary(ADD, xb, 1, plane * size, biasAt, 0, size, xb, plane, c, slot);
     };
+    grad.block(all, uAt, 0, true);
     for (let b = 0; b < n; b++) {
-      const ub = uAt + b * o * p * size;
+      const ub = grad.block(all, uAt, b, false);
       for (let gi = 0; gi < groups; gi++) {
         const posted = beginProduct(shape, f32, wAt + gi * og * ck * size, ub + gi * og * p * size, columns(b) + gi * ck * p * size, all, kernels);
         if (gi === 0 && b > 0) fold(b - 1);
+        if (gi === 0 && b + 1 < n) grad.block(all, uAt, b + 1, true);
         endProduct(posted, kernels);
       }
     }
@@ -114,25 +156,32 @@ export function convAdjointWasm(u: FloatArray, w: FloatArray, bias: FloatArray |
 
 /**
  * The adjoint of convForwardWasm in its weight: dw [groups·og, cg, kh, kw] = Σ over images of the
- * image's u block · its columnsᵀ, x and u as there. Each image's product lands in a temporary
- * added into dw, so the sum over the batch runs image by image. With the helper thread, an
- * image's products run there while this thread builds the next image's columns.
+ * image's u block · its columnsᵀ, x as there and u as in convAdjointWasm. Each image's product
+ * lands in a temporary added into dw, so the sum over the batch runs image by image. With the
+ * helper thread, an image's products run there while this thread builds the next image's
+ * columns (and makes its pooled gradient).
  */
-export function convWeightGradWasm(x: FloatArray, u: FloatArray, n: number, groups: number, cg: number, og: number, g: ConvGeometry, dw: FloatArray): boolean {
+export function convWeightGradWasm(x: FloatArray, u: FloatArray | PooledGradient, n: number, groups: number, cg: number, og: number, g: ConvGeometry, dw: FloatArray): boolean {
   const f32 = dw instanceof Float32Array, size = f32 ? 4 : 8;
   const c = groups * cg, o = groups * og, plane = g.h * g.w, p = g.oh * g.ow, ck = cg * g.kh * g.kw, cols = groups * ck * p + COLUMNS_PAD;
-  const regions = [copyIn(x, n * c * plane), copyIn(u, n * o * p), copyOut(dw, o * ck), scratchRegion(2 * cols), scratchRegion(o * ck), float64Out(null, 8)];
+  const grad = outputGradient(u, n, o, p);
+  const regions = [copyIn(x, n * c * plane), grad.region, copyOut(dw, o * ck), scratchRegion(2 * cols), scratchRegion(o * ck), float64Out(null, 8)];
   const shape = { transA: false, transB: true, m: og, n: ck, k: p };
   const geometry = geometryArgs(g);
   return staged(f32, regions, (kernels, at, all) => {
     const [xAt, uAt, dwAt, colAt, partAt, slot] = at as [number, number, number, number, number, number];
     const columns = (b: number): number => colAt + (b & 1) * cols * size;
     kernels.im2col(xAt, c, ...geometry, columns(0));
+    grad.block(all, uAt, 0, true);
     for (let b = 0; b < n; b++) {
       const into = b === 0 ? dwAt : partAt;
+      const ub = grad.block(all, uAt, b, false);
       for (let gi = 0; gi < groups; gi++) {
-        const posted = beginProduct(shape, f32, uAt + (b * o + gi * og) * p * size, columns(b) + gi * ck * p * size, into + gi * og * ck * size, all, kernels);
-        if (gi === groups - 1 && b + 1 < n) kernels.im2col(xAt + (b + 1) * c * plane * size, c, ...geometry, columns(b + 1));
+        const posted = beginProduct(shape, f32, ub + gi * og * p * size, columns(b) + gi * ck * p * size, into + gi * og * ck * size, all, kernels);
+        if (gi === groups - 1 && b + 1 < n) {
+          kernels.im2col(xAt + (b + 1) * c * plane * size, c, ...geometry, columns(b + 1));
+          grad.block(all, uAt, b + 1, true);
+        }
         endProduct(posted, kernels);
       }
       if (b > 0) kernels.binary(ADD, dwAt, 1, 0, partAt, 1, 0, dwAt, o * ck, 1, slot);
