@@ -4,6 +4,7 @@ import type { UnaryKind } from '../kernels/unary.js';
 import { Code, F32, I32, moduleBytes, OP, SIMD, V128, type ValueType } from '../kernels/wasm/encoder.js';
 import { shapesEqual, sizeOf, type Shape } from '../shape.js';
 import type { FusedGroup } from './fusion.js';
+import { emitTanh, TANH_LOCALS, tanhLocalTypes } from './wasm-tanh.js';
 import { isLiteral, type Atom } from './program.js';
 
 /**
@@ -18,8 +19,9 @@ import { isLiteral, type Atom } from './program.js';
  * twice float32's precision plus two bits, so the double rounding is innocuous), and the other
  * ops here select, negate or round to an integer float32 values, exactly in either arithmetic:
  * so the function gives the eager ops' bits with no fround at all, four lanes at a time.
- * Transcendental functions are not WebAssembly instructions, so a group holding any op outside
- * SUPPORTED_UNARY and SUPPORTED_BINARY stays a JavaScript loop.
+ * tanh is computed as Math.tanh computes it, in float64 lanes, then rounded once (wasm-tanh.ts).
+ * Other transcendental functions are not WebAssembly instructions, so a group holding any op
+ * outside SUPPORTED_UNARY and SUPPORTED_BINARY stays a JavaScript loop.
  *
  * The operands live in JavaScript arrays, so the loop runs over chunks of CHUNK elements: each
  * chunk's full-size inputs are copied into WebAssembly memory, the function runs, and its
@@ -46,11 +48,11 @@ const CHUNK_BYTES = CHUNK * 4;
  * The ops a generated function computes, with their eager definitions' exact semantics (NaN,
  * ±0, infinities): arithmetic rounded once (the IEEE op), relu/maximum/minimum/sign/step by
  * selects on the same comparisons the kernels make, rounding to integers by the IEEE roundings
- * (nearest is half to even, as roundHalfEven). Comparisons (eq, lt...) are not here: their
+ * (nearest is half to even, as roundHalfEven), tanh by Math.tanh's float64 steps. Comparisons (eq, lt...) are not here: their
  * results are bool, never part of a float group.
  */
 const SUPPORTED_UNARY: ReadonlySet<UnaryKind> = new Set<UnaryKind>([
-  'identity', 'neg', 'abs', 'sqrt', 'square', 'reciprocal', 'relu', 'step', 'sign', 'floor', 'ceil', 'trunc', 'round',
+  'identity', 'neg', 'abs', 'sqrt', 'square', 'reciprocal', 'relu', 'step', 'sign', 'floor', 'ceil', 'trunc', 'round', 'tanh',
 ]);
 const SUPPORTED_BINARY: ReadonlySet<BinaryKind> = new Set<BinaryKind>([
   'add', 'sub', 'mul', 'div', 'maximum', 'minimum',
@@ -198,6 +200,9 @@ function functionBody(
   const scalarLocal = (j: number): number => 4 + values + j;
   for (let j = 0; j < values; j++) locals.push(V128);
   for (let j = 0; j < values; j++) locals.push(F32);
+  // tanh's temporaries (wasm-tanh.ts): float64 lanes and a spare vector, then float64 scalars.
+  const tanhLocals = { vector: 4 + 2 * values, scratch: 4 + 2 * values + TANH_LOCALS, scalar: 5 + 2 * values + TANH_LOCALS };
+  if (group.equations.some((e) => e.elementwise!.kind === 'tanh')) locals.push(...tanhLocalTypes(true), V128, ...tanhLocalTypes(false));
   const slot = new Map<number, number>();
   group.inputs.forEach((v, k) => slot.set(v.id, k));
   group.equations.forEach((e, j) => slot.set(e.outputs[0]!.id, inputs + j));
@@ -233,7 +238,8 @@ function functionBody(
     }
     group.equations.forEach((e, j) => {
       const w = e.elementwise!;
-      if (w.arity === 1) unaryOp(c, w.kind, vector, () => push(e.inputs[0]!), constant);
+      if (w.kind === 'tanh') emitTanh(c, vector, () => push(e.inputs[0]!), vector ? tanhLocals.vector : tanhLocals.scalar, tanhLocals.scratch);
+      else if (w.arity === 1) unaryOp(c, w.kind, vector, () => push(e.inputs[0]!), constant);
       else binaryOp(c, w.kind, vector, () => push(e.inputs[0]!), () => push(e.inputs[1]!));
       c.set(local(inputs + j));
     });
