@@ -49,5 +49,5 @@ for (let round = 0; round < rounds; round++) {
 console.log(`${program} via ${via}: ${reps} runs × ${rounds} rounds, medians (noisy shared machine)`);
 for (const [i, s] of sides.entries()) {
   const first = typeof s.first === 'number' ? `  first value ${s.first.toPrecision(8)}` : '';
-  console.log(`  ${'AB'[i]} ${s.tree.padEnd(28)} threads ${threads[i] || 'default'}  cpu ${median(s.cpu).toFixed(3)} ms  wall ${median(s.wall).toFixed(3)} ms${first}`);
+  console.log(`  ${'AB'[i]} ${s.tree.padEnd(28)} threads ${threads[i] || 'default'}  cpu ${median(s.cpu).toFixed(3)} ms  wall ${median(s.wall).toFixed(3)} ms (fastest round ${Math.min(...s.wall).toFixed(3)})${first}`);
 }

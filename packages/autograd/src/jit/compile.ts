@@ -1,4 +1,5 @@
 import { allocate, type FloatArray, bytesPerElement, isFloatDType } from '../dtype.js';
+import { WASM_THRESHOLDS } from '../kernels/backend.js';
 import { gemm } from '../kernels/gemm.js';
 import { broadcastCopy, copyAlongAxis } from '../kernels/layout.js';
 import { arenaArray, arenaCurrent, claimArena, releaseArena } from '../kernels/wasm/memory.js';
@@ -154,11 +155,12 @@ export function compileProgram(traced: Program): CompiledProgram {
       const { transA, transB } = product;
       const [m, n] = out.shape as [number, number];
       const k = (e.inputs[0] as Var).shape[transA ? 0 : 1]!;
+      const alone = m * n * k < WASM_THRESHOLDS.compiledShared.min;
       execs.push((values, mode) => {
         const c = where(mode);
         // Kept storage holds the last call's values: with nothing to sum, zeros as in a fresh array.
         if (k === 0) c.fill(0);
-        gemm({ transA, transB, m, n, k, a: values[a]!.data as FloatArray, aOffset: 0, b: values[b]!.data as FloatArray, bOffset: 0, c, cOffset: 0 });
+        gemm({ transA, transB, m, n, k, a: values[a]!.data as FloatArray, aOffset: 0, b: values[b]!.data as FloatArray, bOffset: 0, c, cOffset: 0, alone });
         values[result] = constant(c, out.shape);
       });
       return;
