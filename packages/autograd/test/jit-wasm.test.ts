@@ -8,7 +8,8 @@ import { compileProgram } from '../src/jit/compile.js';
 import { compileGroup, type FusedGroup } from '../src/jit/fusion.js';
 import { trace } from '../src/jit/trace.js';
 import { wasmLoop } from '../src/jit/wasm-loop.js';
-import { wasmAvailable } from '../src/kernels/wasm/module.js';
+import { arenaArray, claimArena, releaseArena } from '../src/kernels/wasm/memory.js';
+import { loadKernels, wasmAvailable } from '../src/kernels/wasm/module.js';
 
 // Fused float32 groups of arithmetic, selects, roundings and tanh run as generated WebAssembly
 // functions computing in native float32: held bit for bit to eager over random chains, shapes
@@ -127,6 +128,24 @@ describe('generated WebAssembly loops', () => {
           viaJs.forEach((js, k) => {
             for (let i = 0; i < size; i++) if (!Object.is(viaWasm[k]![i], js[i])) throw new Error(`output ${k} element ${i}: WebAssembly ${viaWasm[k]![i]}, JavaScript ${js[i]}`);
           });
+          // In place in the kernels' shared memory: where rows start every fourth element, the same bits.
+          const rows = g.inputs.filter((v) => v.shape.length > 0 && sizeOf(v.shape) !== size && sizeOf(v.shape) !== 1);
+          expect(wasm!.inPlace !== null).toBe(loadKernels()?.shared === true && rows.every((v) => sizeOf(v.shape) % 4 === 0));
+          if (wasm!.inPlace === null) continue;
+          const bytes = [...ins.map((a) => a.length), ...g.outputs.map(() => size)].map((l) => Math.ceil((l * 4) / 64) * 64);
+          const base = claimArena(bytes.reduce((p, q) => p + q, 0))!;
+          try {
+            let at = base;
+            const addresses = bytes.map((b) => ((at += b), at - b));
+            ins.forEach((a, k) => arenaArray(true, addresses[k]!, a.length).set(a));
+            wasm!.inPlace(size, ...addresses);
+            g.outputs.forEach((_, k) => {
+              const got = arenaArray(true, addresses[ins.length + k]!, size);
+              for (let i = 0; i < size; i++) if (!Object.is(got[i], viaJs[k]![i])) throw new Error(`output ${k} element ${i}: in place ${got[i]}, JavaScript ${viaJs[k]![i]}`);
+            });
+          } finally {
+            releaseArena();
+          }
         }
       }),
       { numRuns: 60 },

@@ -34,6 +34,7 @@ export const OP = {
   f32Lt: 0x5d,
   f32Gt: 0x5e,
   i32Add: 0x6a,
+  i32Sub: 0x6b,
   i32And: 0x71,
   i32Or: 0x72,
   i32Shl: 0x74,
@@ -214,10 +215,12 @@ function name(text: string): number[] {
   return [...new Code().u32(bytes.length).bytes, ...bytes];
 }
 
-/** The limits of the memory a generated module imports as env.memory (unshared). */
+/** The limits of the memory a generated module imports as env.memory. */
 export interface ImportedMemory {
   /** Pages the memory has at least. */
   readonly minimum: number;
+  /** A shared memory of at most this many pages (a shared memory's import must state its maximum); unshared without it. */
+  readonly sharedMaximum?: number;
 }
 
 /**
@@ -227,8 +230,11 @@ export interface ImportedMemory {
  */
 export function moduleBytes(memory: ImportedMemory, params: number, locals: readonly ValueType[], body: Code): Uint8Array<ArrayBuffer> {
   const type = [0x60, ...vector(Array.from({ length: params }, () => [I32])), ...vector([])];
-  // Limits flag 0: a minimum and no maximum.
-  const limits = [0x00, ...new Code().u32(memory.minimum).bytes];
+  // Limits flag 0: a minimum and no maximum; 3: shared, a minimum and a maximum.
+  const limits =
+    memory.sharedMaximum === undefined
+      ? [0x00, ...new Code().u32(memory.minimum).bytes]
+      : [0x03, ...new Code().u32(memory.minimum).bytes, ...new Code().u32(memory.sharedMaximum).bytes];
   const memoryImport = [...name('env'), ...name('memory'), 0x02, ...limits];
   // Locals as runs of one type, in order.
   const runs: number[][] = [];
