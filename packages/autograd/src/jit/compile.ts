@@ -1,6 +1,8 @@
 import { allocate, type FloatArray, bytesPerElement, isFloatDType } from '../dtype.js';
 import { WASM_THRESHOLDS, wantsWasm } from '../kernels/backend.js';
 import { gemm } from '../kernels/gemm.js';
+import { product as productAt, type ProductShape } from '../kernels/wasm/gemm.js';
+import { loadKernels, type Kernels } from '../kernels/wasm/module.js';
 import { broadcastCopy, copyAlongAxis } from '../kernels/layout.js';
 import { arenaArray, arenaCurrent, claimArena, releaseArena } from '../kernels/wasm/memory.js';
 import { noGrad } from '../engine/grad-mode.js';
@@ -119,10 +121,16 @@ export function compileProgram(traced: Program): CompiledProgram {
   // inputs, results, values made by unfused equations) are copied in or out: as much as the
   // group that needs most (groups run one at a time).
   let stagingEnd = arenaBytes;
-  const staging = steps.map((s, i) => {
-    if (s.kind !== 'fused' || wasmLoops[i]?.inPlace == null) return [];
+  // The operands, inputs then outputs, of the steps that run on arena addresses: in-place loops
+  // and float32 products.
+  const addressed = steps.map((s, i): Var[] => {
+    if (s.kind === 'fused') return wasmLoops[i]?.inPlace == null ? [] : [...s.group.inputs, ...s.group.outputs];
+    const e = s.equation;
+    return productOf(e) !== undefined && e.outputs[0]!.dtype === 'float32' ? [...(e.inputs as Var[]), e.outputs[0]!] : [];
+  });
+  const staging = addressed.map((operands) => {
     let at = arenaBytes;
-    return [...s.group.inputs, ...s.group.outputs].map((v) => {
+    return operands.map((v) => {
       const slot = plan.slotOf.get(v.id);
       if (slot !== undefined && arenaSlot[slot]!) return null;
       const offset = at;
@@ -136,35 +144,40 @@ export function compileProgram(traced: Program): CompiledProgram {
   let arenaBase = 0;
   let arenaBuffer: ArrayBufferLike | null = null;
   let busy = false;
+  let kernels: Kernels | undefined;
   /** The arena's memory as float32, made again when the memory has grown. */
   let memory: Float32Array<ArrayBufferLike> = new Float32Array(0);
   /**
-   * Runs an in-place loop on arrays of the call (float32): an array in the arena is passed by its
-   * address; one outside it is copied into the staging room first (an input) or out of it after
-   * (an output), at its operand's offset there. `staging` holds that offset (from the arena's
-   * start) for each operand that may lie outside (inputs, then outputs), null for those planned
-   * in the arena. Returns false, having done nothing, should one of those lie outside after all.
+   * Arena addresses for a step's float32 operands (`staging`: inputs, then outputs; see
+   * `addressed`): an array in the arena is passed by its own address; one outside it goes
+   * through the staging room at its operand's offset there (from the arena's start), copied in
+   * (an input) by `place` or out (an output) by `finish`; null offsets mark operands planned in
+   * the arena. `place` fills `args` from index 1 and returns false, having copied nothing,
+   * should an operand planned in the arena lie outside it after all.
    */
-  const inPlaceRunner = (run: (...args: number[]) => void, n: number, staging: readonly (number | null)[], ins: number) => {
+  const arenaOperands = (staging: readonly (number | null)[], ins: number) => {
     const args: number[] = new Array<number>(1 + staging.length).fill(0);
-    args[0] = n;
-    return (inArrays: readonly FloatArray[], outArrays: readonly FloatArray[]): boolean => {
-      if (memory.buffer !== arenaBuffer) memory = new Float32Array(arenaBuffer!);
-      for (let k = 0; k < staging.length; k++) {
-        const a = k < ins ? inArrays[k]! : outArrays[k - ins]!;
-        if (a.buffer === arenaBuffer) args[1 + k] = a.byteOffset;
-        else if (staging[k] === null) return false;
-        else args[1 + k] = arenaBase + staging[k]!;
-      }
-      for (let k = 0; k < ins; k++) if (inArrays[k]!.buffer !== arenaBuffer) memory.set(inArrays[k]!, args[1 + k]! >> 2);
-      run(...args);
-      for (let k = 0; k < outArrays.length; k++) {
-        const o = outArrays[k]!;
-        if (o.buffer === arenaBuffer) continue;
-        const address = args[1 + ins + k]! >> 2;
-        o.set(memory.subarray(address, address + o.length));
-      }
-      return true;
+    return {
+      args,
+      place(inArrays: readonly FloatArray[], outArrays: readonly FloatArray[]): boolean {
+        if (memory.buffer !== arenaBuffer) memory = new Float32Array(arenaBuffer!);
+        for (let k = 0; k < staging.length; k++) {
+          const a = k < ins ? inArrays[k]! : outArrays[k - ins]!;
+          if (a.buffer === arenaBuffer) args[1 + k] = a.byteOffset;
+          else if (staging[k] === null) return false;
+          else args[1 + k] = arenaBase + staging[k]!;
+        }
+        for (let k = 0; k < ins; k++) if (inArrays[k]!.buffer !== arenaBuffer) memory.set(inArrays[k]!, args[1 + k]! >> 2);
+        return true;
+      },
+      finish(outArrays: readonly FloatArray[]): void {
+        for (let k = 0; k < outArrays.length; k++) {
+          const o = outArrays[k]!;
+          if (o.buffer === arenaBuffer) continue;
+          const address = args[1 + ins + k]! >> 2;
+          o.set(memory.subarray(address, address + o.length));
+        }
+      },
     };
   };
   type Exec = (values: Tensor[], mode: Mode) => void;
@@ -208,11 +221,28 @@ export function compileProgram(traced: Program): CompiledProgram {
       const [m, n] = out.shape as [number, number];
       const k = (e.inputs[0] as Var).shape[transA ? 0 : 1]!;
       const alone = m * n * k < WASM_THRESHOLDS.compiledShared.min;
+      // In the arena (float32), the product kernel itself on the operands' addresses: no call
+      // record, staging regions or callback made per call. Elsewhere the gemm kernel, which stages.
+      const shape: ProductShape = { transA, transB, m, n, k, alone };
+      const direct = staging[i]!.length > 0 && m > 0 && n > 0 && k > 0;
+      const operands = arenaOperands(staging[i]!, 2);
+      const pair: FloatArray[] = [new Float32Array(0), new Float32Array(0)];
+      const single: FloatArray[] = [new Float32Array(0)];
       execs.push((values, mode) => {
         const c = where(mode);
         // Kept storage holds the last call's values: with nothing to sum, zeros as in a fresh array.
         if (k === 0) c.fill(0);
-        gemm({ transA, transB, m, n, k, a: values[a]!.data as FloatArray, aOffset: 0, b: values[b]!.data as FloatArray, bOffset: 0, c, cOffset: 0, alone });
+        const aData = values[a]!.data as FloatArray, bData = values[b]!.data as FloatArray;
+        pair[0] = aData;
+        pair[1] = bData;
+        single[0] = c;
+        if (direct && mode === 'arena' && wantsWasm('gemm', m * n * k) && operands.place(pair, single)) {
+          const all = (kernels ??= loadKernels()!);
+          productAt(shape, true, operands.args[1]!, operands.args[2]!, operands.args[3]!, all, all.f32);
+          operands.finish(single);
+        } else {
+          gemm({ transA, transB, m, n, k, a: aData, aOffset: 0, b: bData, bOffset: 0, c, cOffset: 0, alone });
+        }
         values[result] = constant(c, out.shape);
       });
       return;
@@ -244,11 +274,17 @@ export function compileProgram(traced: Program): CompiledProgram {
       const outArrays: FloatArray[] = outs.map(() => new Float32Array(0));
       const inPlace = arenaBytes > 0 ? (wasmLoops[i]?.inPlace ?? null) : null;
       const n = sizeOf(s.group.shape);
-      const runInPlace = inPlace === null ? null : inPlaceRunner(inPlace, n, staging[i]!, ins.length);
+      const operands = arenaOperands(staging[i]!, ins.length);
+      operands.args[0] = n;
       execs.push((values, mode) => {
         for (let k = 0; k < ins.length; k++) inArrays[k] = values[ins[k]!]!.data as FloatArray;
         for (let k = 0; k < outs.length; k++) outArrays[k] = outs[k]!.where(mode);
-        if (mode !== 'arena' || runInPlace === null || !wantsWasm('fused', n) || !runInPlace(inArrays, outArrays)) loop(inArrays, outArrays);
+        if (mode === 'arena' && inPlace !== null && wantsWasm('fused', n) && operands.place(inArrays, outArrays)) {
+          inPlace(...operands.args);
+          operands.finish(outArrays);
+        } else {
+          loop(inArrays, outArrays);
+        }
         for (let k = 0; k < outs.length; k++) values[outs[k]!.at] = constant(outArrays[k]!, outs[k]!.shape);
       });
       return;
