@@ -1,7 +1,7 @@
 // A/B of one compiled-program row between two checkouts of the workspace, in one process: each
 // checkout's bench/src and packages load as modules of their own, and the two runners alternate
 // (A, B, B, A, ...) with medians of CPU time (process.cpuUsage: all threads) and wall time per
-// run. Copy the tree to compare (its node_modules included), change it, then:
+// run, and each side's fastest round (on a loaded machine, the round least slowed by others). Copy the tree to compare (its node_modules included), change it, then:
 //   CHAINRULE_BENCH_DIR=$PWD/bench node scripts/run.mjs bench/micro/compiled-ab.ts /tmp/a /tmp/b [program] [via] [rounds]
 // program: pinn (default), elementwise, mlpStep; via: jit (default) or eager.
 // AB_THREADS=1,2 sets each side's product threads (setKernelThreads). Figures from a shared
