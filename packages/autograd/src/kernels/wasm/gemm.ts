@@ -214,11 +214,11 @@ export function linearBackwardWasm(v: LinearBackward): boolean {
  */
 export function product(call: ProductShape, f32: boolean, aAt: number, bAt: number, cAt: number, all: Kernels, kernels: DtypeKernels): void {
   writeJob(all.job(), call, f32, aAt, bAt, cAt);
-  runProduct(all, kernels, call.m, call.n, call.k, f32);
+  runProduct(all, kernels, call.m, call.n, call.k, f32, call.alone === true);
 }
 
 /** A product's flags and sizes, what the job record takes besides the addresses. */
-export type ProductShape = Pick<GemmCall, 'transA' | 'transB' | 'm' | 'n' | 'k' | 'lda' | 'ldb' | 'ldc'>;
+export type ProductShape = Pick<GemmCall, 'transA' | 'transB' | 'm' | 'n' | 'k' | 'lda' | 'ldb' | 'ldc' | 'alone'>;
 
 /**
  * Starts `product` on the helper thread, whole, so the caller can do other work (not touching the

@@ -202,14 +202,14 @@ export function splitProduct(m: number, n: number, k: number, f32: boolean, thre
 /**
  * Runs the m×n×k product whose operands are in the job record (addresses, strides, dtype):
  * cuts it (see `splitProduct`), posts it to the helper when there is more than one slab and
- * the helper is ready, works on it with the dtype's `gemm`, and returns once every
- * slab is done. Should the helper trap, the caller redoes the whole product alone and keeps
- * to one thread from then on.
+ * the helper is ready (and the caller did not ask for it `alone`), works on it with the
+ * dtype's `gemm`, and returns once every slab is done. Should the helper trap, the caller
+ * redoes the whole product alone and keeps to one thread from then on.
  */
-export function runProduct(kernels: Kernels, dtype: DtypeKernels, m: number, n: number, k: number, f32: boolean): void {
+export function runProduct(kernels: Kernels, dtype: DtypeKernels, m: number, n: number, k: number, f32: boolean, alone = false): void {
   const job = kernels.job();
   lastJob = job;
-  const shared = threads === 2 && m * n * k >= THREAD_MIN_WORK && helperReady(kernels);
+  const shared = !alone && threads === 2 && m * n * k >= THREAD_MIN_WORK && helperReady(kernels);
   const { axis, width, chunks } = splitProduct(m, n, k, f32, shared ? 2 : 1);
   job[JOB.counter] = 0;
   job[JOB.chunks] = chunks;

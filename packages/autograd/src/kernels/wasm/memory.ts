@@ -42,6 +42,16 @@ const MAX_BYTES = MAX_PAGES * 65536;
 /** Rounds up to a cache line (arithmetic, not bit masks: sizes may pass 2³¹ before the check). */
 const align = (bytes: number): number => Math.ceil(bytes / 64) * 64;
 
+/**
+ * The main kernels (those the helper thread and the arena use) with their memory at least `end`
+ * bytes, or null where WebAssembly SIMD is missing or the memory cannot grow that far. The views
+ * here are valid until the next call that grows the memory.
+ */
+export function kernelsWithMemory(end = DATA_START): Kernels | null {
+  const space = mainSpace();
+  return space !== null && reserve(space, end) ? space.kernels : null;
+}
+
 /** The main instance's space: the one the helper thread and the arena use. */
 function mainSpace(): Space | null {
   if (main !== undefined) return main;
