@@ -88,14 +88,20 @@ describe.skipIf(!shared)('the shared and the unshared instance', () => {
     expect(one.inShared).toBe(false);
     expect(lastGemmThreads()).toBe(1);
     setKernelThreads(2);
-    const two = stagedProduct('float32', m, n, k, 3, m * n * k);
+    // A helper slow to wake (a loaded machine) may find every slab taken: a few tries give it one.
+    let two = stagedProduct('float32', m, n, k, 3, m * n * k);
+    for (let tries = 0; tries < 20 && lastGemmThreads() !== 2; tries++) two = stagedProduct('float32', m, n, k, 3, m * n * k);
     expect(two.inShared).toBe(true);
     expect(lastGemmThreads()).toBe(2);
     expect(firstDifference(one.c, two.c)).toBe(-1);
     // And through gemm's own staging.
     const a = filled('float32', m * k, 3), b = filled('float32', k * n, 4), c = new Float32Array(m * n);
-    expect(gemmWasm({ transA: false, transB: false, m, n, k, a, b, c })).toBe(true);
-    expect(lastGemmThreads()).toBe(2);
+    let threads = 0;
+    for (let tries = 0; tries < 20 && threads !== 2; tries++) {
+      expect(gemmWasm({ transA: false, transB: false, m, n, k, a, b, c })).toBe(true);
+      threads = lastGemmThreads();
+    }
+    expect(threads).toBe(2);
   });
 
   it('grows only the memory a call runs in', () => {

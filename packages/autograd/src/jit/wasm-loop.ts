@@ -36,7 +36,7 @@ import { isLiteral, type Atom } from './program.js';
  * Each function has a small memory of its own (its chunks: a page or two), not the kernels'
  * memory: its chunks then never meet the kernels' staging or a compiled program's arena there,
  * its view never goes stale when that memory grows, and its copies are plain memcpy. The
- * kernels' memory is shared where the runtime allows (for the gemm helper thread), and V8
+ * kernels' main memory is shared where the runtime allows (for the gemm helper thread), and V8
  * copies into a SharedArrayBuffer about half as fast (Node 20, 4 MB in 16 KiB chunks: 0.32-0.39
  * ms into shared memory against 0.17-0.20 into unshared; out of it 0.25 against 0.10-0.20;
  * noisy shared machine). So a compiled program that keeps its intermediates in the arena (the

@@ -1,6 +1,6 @@
 import type { FloatArray } from '../../dtype.js';
 import { helperMayTake } from './helper-thread.js';
-import { JOB_BYTES, MAX_PAGES } from './layout.js';
+import { MAX_PAGES } from './layout.js';
 import { DATA_START, type DtypeKernels, type Kernels, loadKernels, loadLocalKernels } from './module.js';
 
 /**
@@ -28,15 +28,13 @@ interface Space {
   readonly kernels: Kernels;
   f32: Float32Array;
   f64: Float64Array;
-  /** The job record's words (see layout.ts). */
-  job: Int32Array;
 }
 
 /** The main instance (shared memory where allowed) and the local one (unshared); undefined until loaded. */
 let main: Space | undefined;
 let local: Space | undefined;
 
-const newSpace = (kernels: Kernels): Space => ({ kernels, f32: new Float32Array(0), f64: new Float64Array(0), job: new Int32Array(0) });
+const newSpace = (kernels: Kernels): Space => ({ kernels, f32: new Float32Array(0), f64: new Float64Array(0) });
 
 /** Largest linear memory asked for: byte addresses are i32, kept below 2 GiB. */
 const MAX_BYTES = MAX_PAGES * 65536;
@@ -46,15 +44,15 @@ const align = (bytes: number): number => Math.ceil(bytes / 64) * 64;
 
 /**
  * The main kernels (those the helper thread and the arena use) with their memory at least `end`
- * bytes, or null where WebAssembly SIMD is missing or the memory cannot grow that far (the
- * caller then takes its TypeScript kernel). The views here are valid until the next call that
- * grows the memory.
+ * bytes, or null where WebAssembly SIMD is missing or the memory cannot grow that far. The views
+ * here are valid until the next call that grows the memory.
  */
 export function kernelsWithMemory(end = DATA_START): Kernels | null {
   const space = mainSpace();
   return space !== null && reserve(space, end) ? space.kernels : null;
 }
 
+/** The main instance's space: the one the helper thread and the arena use. */
 function mainSpace(): Space | null {
   if (main !== undefined) return main;
   const kernels = loadKernels();
@@ -91,7 +89,6 @@ function reserve(space: Space, end: number): boolean {
   }
   space.f32 = new Float32Array(memory.buffer);
   space.f64 = new Float64Array(memory.buffer);
-  space.job = new Int32Array(memory.buffer, 0, JOB_BYTES / 4);
   return true;
 }
 
@@ -117,8 +114,8 @@ let arenaHeld = false;
 export function claimArena(bytes: number): number | null {
   if (arenaHeld || bytes > ARENA_MAX_BYTES) return null;
   const end = align(DATA_START + bytes);
-  const kernels = kernelsWithMemory(Math.max(end, arenaEnd));
-  if (kernels === null || !kernels.shared) return null;
+  const space = mainSpace();
+  if (space === null || !space.kernels.shared || !reserve(space, Math.max(end, arenaEnd))) return null;
   arenaEnd = Math.max(arenaEnd, end);
   arenaHeld = true;
   return DATA_START;

@@ -5,8 +5,11 @@ import type { WasmGemmFlavour } from './settings.js';
 /**
  * Loading the WebAssembly kernels module (source: scripts/wasm/). It is a few kilobytes, so it
  * compiles synchronously (`new WebAssembly.Module`) on first use and every kernel stays
- * synchronous. Nothing here copies data or runs a kernel: see memory.ts for staging, and the
- * drivers gemm.ts, elementwise.ts and optimisers.ts.
+ * synchronous. It runs as two instances of one build: the main one over shared memory, where
+ * the runtime allows (the helper thread's and the arena's), and a local one over unshared memory
+ * (`loadLocalKernels`), made at the first call that takes it. Nothing here copies data or runs a
+ * kernel: see memory.ts for staging and for which instance a call takes, and the drivers
+ * gemm.ts, elementwise.ts and optimisers.ts.
  */
 
 /** The threads' scratch areas, as the module's gemm was built to use them. */
