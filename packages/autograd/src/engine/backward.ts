@@ -415,6 +415,7 @@ function storeGrad(t: Tensor, g: Tensor, createGraph: boolean): void {
   // y + 1·x rounds once, as dst[i] += src[i] does: the same bits, on the vector path when long.
   axpyKernel(expectFloat('backward', current).data, 1, expectFloat('backward', g).data);
   bumpVersion(current.data);
-  // Summed in: a fresh gradient has served its purpose.
-  if (!isTracing()) releaseDone(g, null, []);
+  // Summed into a leaf's .grad, a fresh gradient has served its purpose (a retained non-leaf's
+  // goes on to its VJP).
+  if (t.gradFn === null && !isTracing()) releaseDone(g, null, []);
 }
