@@ -87,6 +87,16 @@ describe('gemm on two threads', () => {
     expect(firstDifference(one, two)).toBe(-1);
   });
 
+  it('keeps a product asked to run alone on the calling thread', () => {
+    setKernelThreads(2);
+    const m = 1024, n = 1024, k = 256;
+    const a = filled('float32', m * k, 7), b = filled('float32', k * n, 8);
+    const c = new Float32Array(m * n).fill(NaN);
+    expect(gemmWasm({ transA: false, transB: false, m, n, k, a, b, c, alone: true })).toBe(true);
+    expect(lastGemmThreads()).toBe(1);
+    expect(firstDifference(c, product({ dtype: 'float32', transA: false, transB: false, m, n, k, seed: 7 }, 1))).toBe(-1);
+  });
+
   it('gives the same bits as one thread on random shared products', () => {
     fc.assert(
       fc.property(productArb, (p) => {
@@ -152,6 +162,12 @@ describe('splitProduct', () => {
   it('keeps small products and one-thread products whole', () => {
     expect(splitProduct(512, 512, 512, true, 1)).toEqual({ axis: 1, width: 512, chunks: 1 });
     expect(splitProduct(60, 60, 60, true, 2)).toEqual({ axis: 1, width: 60, chunks: 1 });
+  });
+
+  it('cuts an even number of slabs where the tiles allow, so that two threads end together', () => {
+    // 12.8M multiply-adds: three slabs by the work alone, which would leave one thread a third idle.
+    expect(splitProduct(64, 256, 784, true, 2)).toEqual({ axis: 1, width: 64, chunks: 4 });
+    expect(splitProduct(64, 128, 784, true, 2)).toEqual({ axis: 1, width: 64, chunks: 2 });
   });
 
   it('cuts whole register tiles along the side with more of them, and covers it exactly', () => {
