@@ -67,6 +67,22 @@ function allocateChecked<D extends DType>(dtype: D, size: number, op: string, sh
   return made;
 }
 
+const EMPTY: { readonly [D in DType]: DTypeStorage[D] } = {
+  float32: new Float32Array(0),
+  float64: new Float64Array(0),
+  int32: new Int32Array(0),
+  bool: new Uint8Array(0),
+};
+
+/**
+ * One empty storage of `dtype`, shared by every caller: for a tensor whose values live elsewhere
+ * (a vmap batch, a lazy copy) and that must never read or write its own. Each typed array is an
+ * ArrayBuffer the garbage collector tracks, and such tensors are made for every op inside vmap.
+ */
+export function emptyStorage<D extends DType>(dtype: D): DTypeStorage[D] {
+  return EMPTY[dtype];
+}
+
 /**
  * Up to this many elements allocation is taken to succeed, and no size is large enough for the
  * pool of freed storage (16 KiB of float64): a plain construction the caller can inline.

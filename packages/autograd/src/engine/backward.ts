@@ -276,7 +276,7 @@ function sweep(
         if (anomaly) checkFinite(node.op, 'backward', gj.data, node.site, ` for input ${j}`);
         // One tensor handed to two inputs (add's VJP) is no longer any one's own.
         // Small gradients are never pooled: they skip all of this.
-        const large = releases && gj.data.byteLength >= POOL_MIN_BYTES;
+        const large = releases && ownBytes(gj) >= POOL_MIN_BYTES;
         if (large && gj === returned && returnedTwice(grads, j)) takeFresh(gj);
         const pending = input.pendingGrad;
         if (pending === null) input.pendingGrad = gj;
@@ -289,7 +289,7 @@ function sweep(
           }
         }
       }
-      if (releases && t.hooks === null && !t.retainsGrad && g.data.byteLength >= POOL_MIN_BYTES) releaseDone(g, null, grads);
+      if (releases && t.hooks === null && !t.retainsGrad && ownBytes(g) >= POOL_MIN_BYTES) releaseDone(g, null, grads);
     }
     finished = true;
   } finally {
@@ -317,15 +317,21 @@ function returnedTwice(grads: readonly (Tensor | null)[], j: number): boolean {
  * sum (a reshape's VJP returns a view of g). The pool refuses pinned or small storage itself.
  */
 function releaseDone(g: Tensor, sum: Tensor | null, grads: readonly (Tensor | null)[]): void {
+  if (ownBytes(g) < POOL_MIN_BYTES || !takeFresh(g)) return;
   const data = g.data;
-  if (data.byteLength < POOL_MIN_BYTES || !takeFresh(g)) return;
   const buffer = data.buffer;
-  if (sum !== null && sum.data.buffer === buffer) return;
+  // A batched tensor's storage cannot be compared: it may hold a view of g.
+  if (sum !== null && (isBatched(sum) || sum.data.buffer === buffer)) return;
   for (let k = 0; k < grads.length; k++) {
     const r = grads[k];
-    if (r !== null && r !== undefined && r.data.buffer === buffer) return;
+    if (r !== null && r !== undefined && (isBatched(r) || r.data.buffer === buffer)) return;
   }
   recycleStorage(data);
+}
+
+/** Bytes of t's own storage: none for a tensor vmap batches (its values are a batch held elsewhere, and unreadable). */
+function ownBytes(t: Tensor): number {
+  return isBatched(t) ? 0 : t.data.byteLength;
 }
 
 function runHooks(t: Tensor, g: Tensor): Tensor {

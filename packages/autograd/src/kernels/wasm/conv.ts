@@ -1,6 +1,6 @@
 import type { FloatArray } from '../../dtype.js';
 import type { ConvGeometry } from '../conv.js';
-import { beginProduct, endProduct } from './gemm.js';
+import { beginProduct, endProduct, POSTS_PRODUCTS } from './gemm.js';
 import { BINARY_OPS } from './layout.js';
 import { copyIn, copyOut, float64Out, scratchRegion, staged, type Region } from './memory.js';
 import type { Kernels } from './module.js';
@@ -78,7 +78,7 @@ export function convForwardWasm(x: FloatArray, w: FloatArray, bias: FloatArray |
       if (pool !== null) kernels.maxPool(yb, o, g.oh, g.ow, pool.kh, pool.kw, pool.sh, pool.sw, pool.oh, pool.ow, outAt + b * o * pooled * size, argmaxAt + b * o * pooled * 4);
     }
     if (pool !== null) pool.argmax.set(new Int32Array(all.memory.buffer, argmaxAt, count));
-  });
+  }, POSTS_PRODUCTS);
 }
 
 /**
@@ -155,7 +155,7 @@ export function convAdjointWasm(u: FloatArray | PooledGradient, w: FloatArray, b
       }
     }
     fold(n - 1);
-  });
+  }, POSTS_PRODUCTS);
 }
 
 /**
@@ -190,7 +190,7 @@ export function convWeightGradWasm(x: FloatArray, u: FloatArray | PooledGradient
       }
       if (b > 0) kernels.binary(ADD, dwAt, 1, 0, partAt, 1, 0, dwAt, o * ck, 1, slot);
     }
-  });
+  }, POSTS_PRODUCTS);
 }
 
 /**
