@@ -12,7 +12,7 @@ import { markSeed } from './trace-access.js';
 import { markFresh, takeFresh, withFreshGradients } from './fresh-grads.js';
 import { bumpVersion, checkSavedVersions, writeCount } from './versions.js';
 import { duringVjp, isTraced, isTracing } from './trace-access.js';
-import { isBatched } from './dispatch.js';
+import { isBatched, opsRunEagerly } from './dispatch.js';
 import { describeTensor, DisposedError, isDisposed } from './disposed.js';
 import { POOL_MIN_BYTES, recycleStorage } from '../storage-pool.js';
 
@@ -231,8 +231,10 @@ function sweep(
   // Every saved tensor was checked at this write count; a hook, a .grad summed in place or a
   // custom VJP may write after, and then each VJP is checked again just before it runs.
   const checkedAt = writeCount();
-  // Gradients the pass is done with go back to the storage pool at once (see releaseDone).
-  const releases = !createGraph && !isTracing();
+  // Gradients the pass is done with go back to the storage pool at once (see releaseDone); not
+  // inside a transform, whose tensors' storage it manages (a batched or traced tensor's is not
+  // even readable).
+  const releases = !createGraph && opsRunEagerly() && !isTracing();
   let finished = false;
   sweeping++;
   try {
@@ -421,6 +423,7 @@ function storeGrad(t: Tensor, g: Tensor, createGraph: boolean): void {
   // y + 1·x rounds once, as dst[i] += src[i] does: the same bits, on the vector path when long.
   axpyKernel(expectFloat('backward', current).data, 1, expectFloat('backward', g).data);
   bumpVersion(current.data);
-  // Summed in: a fresh gradient has served its purpose.
-  if (!isTracing()) releaseDone(g, null, []);
+  // Summed into a leaf's .grad, a fresh gradient has served its purpose (a retained non-leaf's
+  // goes on to its VJP).
+  if (t.gradFn === null && opsRunEagerly() && !isTracing()) releaseDone(g, null, []);
 }

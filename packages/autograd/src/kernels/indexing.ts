@@ -22,7 +22,13 @@ function rowBases(rowShape: readonly number[], shape: readonly number[], axis: n
   for (let d = 0; d < nd - 1; d++) rows *= rowShape[d]!;
   // Integer offsets keep the kernels' address arithmetic in integers; an array past 2^31
   // elements takes doubles.
-  const bases = s < 2 ** 31 ? new Int32Array(rows) : new Float64Array(rows);
+  const bases = s < 2 ** 31 ? scratchInt32(rows) : new Float64Array(rows);
+  if (nd === 2) {
+    // Matrices, the usual case: one stride, without the odometer below (a tenth of a gather's time).
+    const s0 = strides[0]!;
+    for (let r = 0; r < rows; r++) bases[r] = r * s0;
+    return bases;
+  }
   const at = new Array<number>(nd).fill(0);
   let base = 0;
   for (let r = 0; r < rows; r++) {
@@ -36,6 +42,16 @@ function rowBases(rowShape: readonly number[], shape: readonly number[], axis: n
   }
   return bases;
 }
+
+/**
+ * `n` int32 elements of scratch, reused by every call: a kernel's row bases live only while it
+ * runs (nothing here calls out), and fresh memory for them cost as much as building them.
+ */
+function scratchInt32(n: number): Int32Array {
+  if (scratch.length < n) scratch = new Int32Array(Math.max(n, 2 * scratch.length));
+  return scratch.subarray(0, n);
+}
+let scratch = new Int32Array(0);
 
 /** The stride of `axis` in a row-major array of `shape`. */
 function axisStride(shape: readonly number[], axis: number): number {
