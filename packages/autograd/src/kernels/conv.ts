@@ -3,6 +3,7 @@ import { wantsWasm, wasmDeclined } from './backend.js';
 import { gemm } from './gemm.js';
 import { windowMaxDense } from './pool.js';
 import { convAdjointWasm, convForwardWasm, convWeightGradWasm, type PoolEpilogue, type PooledGradient } from './wasm/conv.js';
+export type { DenseWindows } from './wasm/conv.js';
 
 /**
  * Everything about a 2-D convolution but its batch and channel counts: input planes h×w, kernel

@@ -1,5 +1,6 @@
 import { allocate } from '../dtype.js';
 import { convBackwardPooled, convForwardPooled } from '../kernels/conv.js';
+import type { DenseWindows } from '../kernels/conv.js';
 import { constant, expectFloat, makeOutput, type FloatTensor, type Tensor } from '../tensor.js';
 import { currentInterpreter, opsRunEagerly } from '../engine/dispatch.js';
 import { forwardActive } from '../engine/forward.js';
@@ -7,16 +8,6 @@ import { isGradEnabled } from '../engine/grad-mode.js';
 import { sum } from './reduce.js';
 import { bilinearJvp, conv2d, convForward, convForwardVjp, convPlan, narrowGroups, type ConvOptions, type ConvSpec, type SpatialArg } from './conv.js';
 import { gatherFromPlanes, maxPool2d, poolGeometry, scatterToPlanes, type MaxPoolOptions } from './pool.js';
-
-/** Dense windows over a convolution's output planes: kh×kw at stride sh×sw, oh×ow of them. */
-interface DenseWindows {
-  readonly kh: number;
-  readonly kw: number;
-  readonly sh: number;
-  readonly sw: number;
-  readonly oh: number;
-  readonly ow: number;
-}
 
 /**
  * maxPool2d(conv2d(x, w, b, s), windows) as one op: the convolution's output is never an array

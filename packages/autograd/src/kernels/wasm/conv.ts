@@ -27,18 +27,21 @@ const COLUMNS_PAD = 16;
 /** The geometry as the kernels take it, after the channel count. */
 const geometryArgs = (g: ConvGeometry): number[] => [g.h, g.w, g.kh, g.kw, g.oh, g.ow, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw];
 
-/**
- * Dense max pooling (windowMaxDense's contract) over each image's convolution output inside the
- * forward's staging: kh×kw windows at stride sh×sw giving oh×ow planes, each maximum into `out`
- * and its index within its plane into `argmax`.
- */
-export interface PoolEpilogue {
+/** Dense windows over a convolution's output planes: kh×kw at stride sh×sw, oh×ow of them. */
+export interface DenseWindows {
   readonly kh: number;
   readonly kw: number;
   readonly sh: number;
   readonly sw: number;
   readonly oh: number;
   readonly ow: number;
+}
+
+/**
+ * Dense max pooling (windowMaxDense's contract) over each image's convolution output inside the
+ * forward's staging: each window's maximum into `out` and its index within its plane into `argmax`.
+ */
+export interface PoolEpilogue extends DenseWindows {
   readonly out: FloatArray;
   readonly argmax: Int32Array;
 }
