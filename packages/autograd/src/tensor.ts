@@ -34,8 +34,12 @@ import { markFresh } from './engine/fresh-grads.js';
 import { markTainted, sharedTensor, tainting, untaint } from './engine/trace-access.js';
 import { attachTangents, forwardActive, type Dual, type JvpDeclaration } from './engine/forward.js';
 
-/** A vector-Jacobian product: the gradient of the output in, one gradient per input out (null where none). */
-export type VJP = (grad: Tensor, output: Tensor) => readonly (Tensor | null)[];
+/**
+ * A vector-Jacobian product: the gradient of the output in, one gradient per input out (null
+ * where none). It also receives the output and the op's inputs (as recorded), so that an op
+ * family's VJP can be one function made once rather than a closure over each call's tensors.
+ */
+export type VJP = (grad: Tensor, output: Tensor, inputs: readonly Tensor[]) => readonly (Tensor | null)[];
 
 /**
  * A tensor whose values a VJP reads: an input by index, `'output'` (the op's result), or another
