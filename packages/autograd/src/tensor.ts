@@ -732,12 +732,15 @@ export function constant(data: TensorData, shape: Shape): Tensor {
   return out;
 }
 
+/** The shape of every 0-d tensor `scalarTensor` makes: one array, as shapes are never written. */
+const SCALAR_SHAPE: Shape = [];
+
 /** A 0-d tensor of `dtype` holding `value`. */
 export function scalarTensor(value: number, dtype: DType): Tensor {
   const data = allocate(dtype, 1);
   data[0] = value;
   // A number operand made a tensor: a trace may hold it as a constant (engine/trace-access.ts).
-  return untaint(new Tensor(data, []));
+  return untaint(new Tensor(data, SCALAR_SHAPE));
 }
 
 /**

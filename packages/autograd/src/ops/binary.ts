@@ -112,8 +112,11 @@ const REMAINDER = binaryRule({ x: (g) => g, y: (g, x, y) => g.mul(floorDivide(x,
  * Runs a broadcasting binary kernel on operands of one dtype (see `operands`); the result has no
  * graph yet. int32 operands run the integer kernels, which only the ops of IntegerBinaryKind reach.
  */
-export function binaryForward(op: string, kind: BinaryKind, a: Tensor, b: Tensor): { data: Tensor['data']; shape: number[] } {
-  const shape = broadcastShapes(op, a.shape, b.shape);
+export function binaryForward(op: string, kind: BinaryKind, a: Tensor, b: Tensor): { data: Tensor['data']; shape: Shape } {
+  // Where the result has an operand's shape (the same shapes, or a 0-d operand such as a number)
+  // it shares that operand's array, as a unary op's result shares its input's: shapes are never
+  // written.
+  const shape = b.shape.length === 0 || shapesEqual(a.shape, b.shape) ? a.shape : a.shape.length === 0 ? b.shape : broadcastShapes(op, a.shape, b.shape);
   if (isFloat(a) && isFloat(b)) {
     const data = allocate(a.dtype, sizeOf(shape), op, shape);
     broadcastBinary(kind, a.data, a.shape, b.data, b.shape, data, shape);
