@@ -1,6 +1,6 @@
 import { allocate, type FloatArray } from '../dtype.js';
 import { ArgumentError, ShapeError } from '../errors.js';
-import { reluBackward } from '../kernels/fused.js';
+import { reluBackward, tanhBackward } from '../kernels/fused.js';
 import { formatShape } from '../shape.js';
 import { clamp as clampKernel, classify, insideMask, leakyRelu as leakyReluKernel, mapUnary, nanToNum as nanToNumKernel, type ClassifyKind, type UnaryKind } from '../kernels/unary.js';
 import { integerClamp, integerUnary, type IntegerUnaryKind } from '../kernels/integer.js';
@@ -8,7 +8,7 @@ import { constant, expectFloat, expectTensor, floatInput, isFloat, makeOutput, r
 import { asDType } from './operands.js';
 import { where } from './where.js';
 import { zerosLike } from '../creation.js';
-import { primitive } from '../engine/dispatch.js';
+import { currentInterpreter, primitive } from '../engine/dispatch.js';
 import { isTracing } from '../engine/trace-access.js';
 
 function run(kind: UnaryKind, x: FloatTensor): FloatArray {
@@ -164,8 +164,22 @@ export const sign = primitive('sign', { kind: 'unary' }, function (input: Tensor
  * @example tanh(x)
  */
 export const tanh = primitive('tanh', { kind: 'unary' }, function (x: Tensor): Tensor {
-  return unaryOp('tanh', 'tanh', x, READS_Y, (g, _x, y) => g.mul(y.square().neg().add(1)));
+  return unaryOp('tanh', 'tanh', x, READS_Y, (g, _x, y) => plainTanhGrad(g, y) ?? g.mul(y.square().neg().add(1)));
 });
+
+/**
+ * tanh's VJP g·(1 − y²) in one pass of the fused kernel where its result is a plain constant, as
+ * PyTorch's tanh_backward: no transform sees the ops (jit fuses the composed ones with their
+ * neighbours, vmap batches them) and nothing records them (createGraph, forward mode and anomaly
+ * mode take the composed ops, which differentiate again). The composed ops' bits (test/fused.test.ts).
+ * Null where the composed ops must run.
+ */
+function plainTanhGrad(g: Tensor, y: Tensor): Tensor | null {
+  if (currentInterpreter() !== null || isTracing() || !recordsNothing(g, y) || !isFloat(g) || !isFloat(y) || g.dtype !== y.dtype || g.size !== y.size) return null;
+  const out = allocate(g.dtype, g.size);
+  tanhBackward(g.data, y.data, out);
+  return constant(out, g.shape);
+}
 
 /**
  * Logistic sigmoid, stable for large |x|.
