@@ -12,6 +12,7 @@ import {
 import { assertClose, seededTensor, shapeArb } from '@chainrule/autograd/testing';
 import { jvpByDifferences, jvpByDoubleVjp } from './helpers/jvp-reference.js';
 import { withBackend } from './helpers/backend.js';
+import { helperThreadReady } from '../src/kernels/wasm/helper-thread.js';
 
 const f64 = (v: number[] | number[][], requiresGrad = false): Tensor => tensor(v, { dtype: 'float64', requiresGrad });
 const plain = (shape: number[], seed: number): Tensor => seededTensor(shape, seed, { requiresGrad: false }) as Tensor;
@@ -110,10 +111,31 @@ describe('linear along its weights (output and tangent made in one pass)', () =>
       {
         numRuns: 60,
         // Sizes whose x and x·Wᵀ fill whole cache lines, where x's and its tangent's products with W are made as one.
-        examples: (['x', 'xb', 'xwb'] as const).flatMap((tangents) =>
-          (['float32', 'float64'] as const).map((dtype): [Case] => [{ rows: 8, inF: 16, outF: 8, tangents, withBias: true, relu: true, dtype, seed: 11 }])),
+        // So do W and its tangent, where both products along them are made as one of 2·out columns.
+        examples: [
+          ...(['x', 'xb', 'xwb'] as const).flatMap((tangents) =>
+            (['float32', 'float64'] as const).map((dtype): [Case] => [{ rows: 8, inF: 16, outF: 8, tangents, withBias: true, relu: true, dtype, seed: 11 }])),
+          ...(['w', 'wb', 'xw', 'xwb'] as const).flatMap((tangents) =>
+            (['float32', 'float64'] as const).flatMap((dtype) =>
+              [false, true].map((withBias): [Case] => [{ rows: 5, inF: 16, outF: 8, tangents, withBias, relu: !withBias, dtype, seed: 12 }]))),
+        ],
       },
     );
+  });
+
+  test('shares the products of a large layer between threads with the bits of the rule in Tensor ops', async () => {
+    expect(await helperThreadReady()).toBe(true);
+    for (const dtype of ['float32', 'float64'] as const) {
+      const make = (shape: number[], k: number): Tensor => seededTensor(shape, 40 + k, { dtype, requiresGrad: false }) as Tensor;
+      // 2·out columns of 32 rows over 300: past the size where a product is shared.
+      const [x, w, b, tx, tw, tb] = [make([32, 300], 0), make([64, 300], 1), make([64], 2), make([32, 300], 3), make([64, 300], 4), make([64], 5)];
+      const f = (xx: Tensor, ww: Tensor, bb: Tensor): Tensor => linear(xx, ww, bb, 'relu');
+      const tracked = [x, w, b].map((p) => new Tensor(p.data, p.shape, { requiresGrad: true }));
+      const fused = withBackend('wasm', () => jvp(f, [x, w, b], [tx, tw, tb]));
+      const ruled = withBackend('wasm', () => jvp(f, tracked as [Tensor, Tensor, Tensor], [tx, tw, tb]));
+      expect(Array.from(fused.output.data)).toEqual(Array.from(ruled.output.data));
+      expect(Array.from(fused.tangent.data)).toEqual(Array.from(ruled.tangent.data));
+    }
   });
 
   test('stays differentiable where a reverse pass needs the tangent (x requiring grad)', () => {

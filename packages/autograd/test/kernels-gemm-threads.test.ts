@@ -154,6 +154,12 @@ describe('splitProduct', () => {
     expect(splitProduct(60, 60, 60, true, 2)).toEqual({ axis: 1, width: 60, chunks: 1 });
   });
 
+  it('cuts an even number of slabs where the tiles allow, so that two threads end together', () => {
+    // 12.8M multiply-adds: three slabs by the work alone, which would leave one thread a third idle.
+    expect(splitProduct(64, 256, 784, true, 2)).toEqual({ axis: 1, width: 64, chunks: 4 });
+    expect(splitProduct(64, 128, 784, true, 2)).toEqual({ axis: 1, width: 64, chunks: 2 });
+  });
+
   it('cuts whole register tiles along the side with more of them, and covers it exactly', () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 3000 }), fc.integer({ min: 1, max: 3000 }), fc.integer({ min: 1, max: 3000 }), fc.boolean(), (m, n, k, f32) => {

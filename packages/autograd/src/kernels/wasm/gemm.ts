@@ -3,7 +3,7 @@ import type { GemmBatch, GemmCall, GemmTangents, LinearBackward } from '../gemm.
 import type { DtypeKernels, Kernels } from './module.js';
 import { finishPostedProduct, postProduct, runProduct } from './helper-thread.js';
 import { BINARY_OPS, JOB } from './layout.js';
-import { copyIn, copyInOut, copyOut, float64Out, jobRecord, staged } from './memory.js';
+import { copyIn, copyInOut, copyOut, float64Out, jobRecord, scratchRegion, staged } from './memory.js';
 
 /**
  * C = op(A)·op(B) in WebAssembly; same contract as `gemm`, m, n, k ≥ 1, including the optional
@@ -45,45 +45,82 @@ function spans({ transA, transB, m, n, k, lda, ldb, ldc = n }: Pick<GemmCall, 't
  * A linear layer's output and its tangent in one staging: C = op(A)·op(B) with `call`'s
  * epilogue, and T along the tangents of A, B and the bias (see `GemmTangents`), masked by
  * [C > 0] when the epilogue applies relu (relu's JVP). A and B are copied into WebAssembly
- * memory once for every product that reads them. Each step has the bits of the one it stands
- * for (`gemmWasm`'s products, the bias, the elementwise add, the mask), in the same order.
+ * memory once for every product that reads them, and the products sharing an operand are one
+ * product where the layout allows: A·[B; TB] (each row of the result C's row then op(A)·op(TB)'s),
+ * or [A; TA]·B without TB. Each step has the bits of the one it stands for (`gemmWasm`'s
+ * products, the bias, the elementwise add, the mask), in the same order.
  * Returns false, having done nothing, where `gemmWasm` would, and for a call with row steps (`lda`, `ldb`, `ldc`).
  * @example if (!gemmWithTangentWasm({ transA: false, transB: true, m, n, k, a: x, b: w, c: y, bias: b, relu: true }, { a: null, b: tw, bias: tb }, ty)) ...;
  */
 export function gemmWithTangentWasm(call: GemmCall, tangents: GemmTangents, t: FloatArray): boolean {
-  const { m, n, k, c, bias = null, relu = false } = call;
-  const { a: ta, b: tb, bias: tBias } = tangents;
   // Operands whose rows are apart (see GemmCall) take the products apart.
   if (call.lda !== undefined || call.ldb !== undefined || call.ldc !== undefined) return false;
+  return tangents.b === null ? alongInput(call, tangents, t) : alongWeights(call, tangents, t);
+}
+
+/** `gemmWithTangentWasm` without a tangent of B: T = op(TA)·op(B) (+ tBias), masked. */
+function alongInput(call: GemmCall, { a: ta, bias: tBias }: GemmTangents, t: FloatArray): boolean {
+  const { m, n, k, c, bias = null, relu = false } = call;
+  const size = c instanceof Float32Array ? 4 : 8;
+  const regions = [
+    copyIn(call.a, m * k, call.aOffset), copyIn(ta, m * k), copyOut(c, m * n, call.cOffset), copyOut(t, m * n),
+    copyIn(call.b, k * n, call.bOffset), copyIn(bias, bias === null ? 0 : n), copyIn(tBias, tBias === null ? 0 : n),
+  ];
+  return staged(size === 4, regions, (kernels, at, all) => {
+    const [aAt, taAt, cAt, tAt, bAt, biasAt, tBiasAt] = at as [number, number, number, number, number, number, number];
+    // Where A and TA lie one above the other, and so do C and T (each region starts a cache
+    // line, so where the sizes allow), both products are one of 2m rows: each element gets the
+    // arithmetic it gets alone, and B is packed once.
+    const stacked = !call.transA && taAt === aAt + m * k * size && tAt === cAt + m * n * size;
+    product(stacked ? { ...call, m: 2 * m } : call, size === 4, aAt, bAt, cAt, all, kernels);
+    if (!stacked) product(call, size === 4, taAt, bAt, tAt, all, kernels);
+    if (bias !== null || relu) kernels.biasActivation(cAt, m, n, biasAt, (bias === null ? 0 : 1) | (relu ? 2 : 0));
+    if (tBias !== null) kernels.biasActivation(tAt, m, n, tBiasAt, 1);
+    if (relu) kernels.reluBackward(tAt, cAt, m, n, 0, 0);
+  });
+}
+
+/** -0, the identity of addition (x + -0 is x, -0 included; NaN stays NaN): a copy through `binary`. */
+const NEGATIVE_ZERO = { f32: new Float32Array([-0]), f64: new Float64Array([-0]) };
+
+/**
+ * `gemmWithTangentWasm` with a tangent of B: op(A)·op(B) and op(A)·op(TB) side by side in the rows
+ * of one 2n-wide block, made as one product where B and TB are read transposed and lie one above
+ * the other (one job shared between the threads and joined once, instead of two), then each half
+ * taken out to its own contiguous result by the pass that adds its bias (or -0), op(TA)·op(B)
+ * added to T's.
+ */
+function alongWeights(call: GemmCall, { a: ta, b: tb, bias: tBias }: GemmTangents, t: FloatArray): boolean {
+  const { m, n, k, c, bias = null, relu = false } = call;
   const f32 = c instanceof Float32Array;
   const size = f32 ? 4 : 8;
   const regions = [
-    copyIn(call.a, m * k, call.aOffset), copyIn(ta, ta === null ? 0 : m * k), copyOut(c, m * n, call.cOffset),
-    // op(TA)·op(B): T itself without TB, else the term added to it.
-    ta === null ? copyIn(null, 0) : tb === null ? copyOut(t, m * n) : copyIn(null, m * n),
-    copyIn(call.b, k * n, call.bOffset), copyIn(bias, bias === null ? 0 : n),
-    copyIn(tb, tb === null ? 0 : k * n), tb === null ? copyIn(null, 0) : copyOut(t, m * n), copyIn(tBias, tBias === null ? 0 : n),
+    copyIn(call.a, m * k, call.aOffset), copyIn(call.b, k * n, call.bOffset), copyIn(tb, k * n), scratchRegion(2 * m * n),
+    copyOut(c, m * n, call.cOffset), copyOut(t, m * n), copyIn(ta, ta === null ? 0 : m * k), scratchRegion(ta === null ? 0 : m * n),
+    copyIn(bias ?? NEGATIVE_ZERO[f32 ? 'f32' : 'f64'], bias === null ? 1 : n), copyIn(tBias ?? NEGATIVE_ZERO[f32 ? 'f32' : 'f64'], tBias === null ? 1 : n),
+    scratchRegion(32 / size),
   ];
   return staged(f32, regions, (kernels, at, all) => {
-    const [aAt, taAt, cAt, tcAt, bAt, biasAt, tbAt, tAt, tBiasAt] = at as [number, number, number, number, number, number, number, number, number];
-    // Where A and TA lie one above the other, and so do C and op(TA)·op(B) (each region starts
-    // a cache line, so where the sizes allow), both products are one of 2m rows: each element
-    // gets the arithmetic it gets alone, and B is packed once.
-    const stacked = ta !== null && !call.transA && taAt === aAt + m * k * size && tcAt === cAt + m * n * size;
-    product(stacked ? { ...call, m: 2 * m } : call, f32, aAt, bAt, cAt, all, kernels);
-    if (bias !== null || relu) kernels.biasActivation(cAt, m, n, biasAt, (bias === null ? 0 : 1) | (relu ? 2 : 0));
-    // (op(A)·op(TB) + tBias) + op(TA)·op(B), or op(TA)·op(B) + tBias without TB.
-    if (tb !== null) {
-      product(call, f32, aAt, tbAt, tAt, all, kernels);
-      if (tBias !== null) kernels.biasActivation(tAt, m, n, tBiasAt, 1);
+    const [aAt, bAt, tbAt, wideAt, cAt, tAt, taAt, tcAt, biasAt, tBiasAt, slot] = at as [number, number, number, number, number, number, number, number, number, number, number];
+    const row = 2 * n * size;
+    const wide = { ...call, ldc: 2 * n };
+    if (call.transB && tbAt === bAt + k * n * size) product({ ...wide, n: 2 * n }, f32, aAt, bAt, wideAt, all, kernels);
+    else {
+      product(wide, f32, aAt, bAt, wideAt, all, kernels);
+      product(wide, f32, aAt, tbAt, wideAt + n * size, all, kernels);
     }
+    // C = act(op(A)·op(B) + bias): the bias's add (or -0's, a copy) takes the half out of the block.
+    const add = BINARY_OPS.indexOf('add');
+    kernels.binary(add, wideAt, 1, row, biasAt, bias === null ? 0 : 1, 0, cAt, n, m, slot);
+    if (relu) kernels.biasActivation(cAt, m, n, 0, 2);
+    // T = (op(A)·op(TB) + tBias) + op(TA)·op(B), masked: without tBias the add of op(TA)·op(B) takes it out.
+    if (tBias !== null || ta === null) kernels.binary(add, wideAt + n * size, 1, row, tBiasAt, tBias === null ? 0 : 1, 0, tAt, n, m, slot);
     if (ta !== null) {
-      if (!stacked) product(call, f32, taAt, bAt, tcAt, all, kernels);
-      // One row of m·n elements, both operands walked; nothing is splatted at the slot.
-      if (tb !== null) kernels.binary(BINARY_OPS.indexOf('add'), tAt, 1, 0, tcAt, 1, 0, tAt, m * n, 1, tcAt);
-      else if (tBias !== null) kernels.biasActivation(tcAt, m, n, tBiasAt, 1);
+      product(call, f32, taAt, bAt, tcAt, all, kernels);
+      if (tBias !== null) kernels.binary(add, tAt, 1, 0, tcAt, 1, 0, tAt, m * n, 1, slot);
+      else kernels.binary(add, wideAt + n * size, 1, row, tcAt, 1, n * size, tAt, n, m, slot);
     }
-    if (relu) kernels.reluBackward(tb !== null ? tAt : tcAt, cAt, m, n, 0, 0);
+    if (relu) kernels.reluBackward(tAt, cAt, m, n, 0, 0);
   });
 }
 

@@ -19,7 +19,7 @@ import { type DtypeKernels, type Kernels, loadKernels, SCRATCH } from './module.
 const THREAD_MIN_WORK = 1 << 18;
 
 /**
- * Multiply-adds per slab a shared product is cut into (2 to MAX_SLABS slabs). More slabs than
+ * Multiply-adds per slab a shared product is cut into (an even 2 to MAX_SLABS slabs). More slabs than
  * threads, so a thread slowed by other work on its core leaves slabs to the other instead of
  * holding it up; not many more, since every slab packs the operand it shares in full again.
  */
@@ -174,7 +174,8 @@ export function splitProduct(m: number, n: number, k: number, f32: boolean, thre
   const axis = n / nr >= m / mr ? 1 : 0;
   const extent = axis === 1 ? n : m;
   const unit = axis === 1 ? nr : mr;
-  const slabs = Math.min(MAX_SLABS, Math.max(2, Math.floor((m * n * k) / SLAB_WORK)), Math.ceil(extent / unit));
+  // An even count: two threads then end together on an idle machine (3 slabs keep one waiting a third of the time).
+  const slabs = Math.min(MAX_SLABS, 2 * Math.max(1, Math.ceil(Math.floor((m * n * k) / SLAB_WORK) / 2)), Math.ceil(extent / unit));
   const width = roundUp(Math.ceil(extent / slabs), unit);
   const chunks = Math.ceil(extent / width);
   return chunks < 2 ? whole : { axis, width, chunks };
