@@ -312,8 +312,8 @@ describe('tanh VJP, fused', () => {
       fc.assert(
         fc.property(fc.array(fc.tuple(value, value), { minLength: 1, maxLength: 40 }), (pairs) => {
           const Storage = dtype === 'float32' ? Float32Array : Float64Array;
-          const x = tensor(Storage.from(pairs, ([v]) => v), { requiresGrad: true });
-          const g = tensor(Storage.from(pairs, ([, w]) => w));
+          const x = tensor(Storage.from(pairs.map(([v]) => v)), { requiresGrad: true });
+          const g = tensor(Storage.from(pairs.map(([, w]) => w)));
           const y = x.tanh();
           y.backward(g);
           const composed = g.mul(y.detach().square().neg().add(1));
