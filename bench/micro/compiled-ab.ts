@@ -1,7 +1,7 @@
 // A/B of one compiled-program row between two checkouts of the workspace, in one process: each
 // checkout's bench/src and packages load as modules of their own, and the two runners alternate
 // (A, B, B, A, ...) with medians of CPU time (process.cpuUsage: all threads) and wall time per
-// run. Copy the tree to compare (its node_modules included), change it, then:
+// run, and each side's fastest round (on a loaded machine, the round least slowed by others). Copy the tree to compare (its node_modules included), change it, then:
 //   CHAINRULE_BENCH_DIR=$PWD/bench node scripts/run.mjs bench/micro/compiled-ab.ts /tmp/a /tmp/b [program] [via] [rounds]
 // program: pinn (default), elementwise, mlpStep; via: jit (default) or eager.
 // AB_THREADS=1,2 sets each side's product threads (setKernelThreads). Figures from a shared
@@ -49,5 +49,5 @@ for (let round = 0; round < rounds; round++) {
 console.log(`${program} via ${via}: ${reps} runs × ${rounds} rounds, medians (noisy shared machine)`);
 for (const [i, s] of sides.entries()) {
   const first = typeof s.first === 'number' ? `  first value ${s.first.toPrecision(8)}` : '';
-  console.log(`  ${'AB'[i]} ${s.tree.padEnd(28)} threads ${threads[i] || 'default'}  cpu ${median(s.cpu).toFixed(3)} ms  wall ${median(s.wall).toFixed(3)} ms${first}`);
+  console.log(`  ${'AB'[i]} ${s.tree.padEnd(28)} threads ${threads[i] || 'default'}  cpu ${median(s.cpu).toFixed(3)} ms  wall ${median(s.wall).toFixed(3)} ms (fastest round ${Math.min(...s.wall).toFixed(3)})${first}`);
 }

@@ -8,6 +8,8 @@
  * faults per run (fresh memory touched) do not depend on load at all. `--reused` adds the
  * indexing and concat rows' kernels writing into outputs allocated once (indices taken as
  * checked): the op's time less what it costs to touch fresh memory, and less its checks.
+ * Each run reads its result back and disposes it (where the sources have `dispose`), as the
+ * bench's rows do.
  *
  *   node scripts/run.mjs bench/micro/indexing.ts [--base DIR] [--reused] [--rounds N] [--only a,b]
  */
@@ -18,6 +20,7 @@ type IndexingKernels = typeof import('../../packages/autograd/src/kernels/indexi
 type LayoutKernels = typeof import('../../packages/autograd/src/kernels/layout.js');
 
 type Api = typeof import('../../packages/autograd/src/index.js');
+type Tensor = import('../../packages/autograd/src/index.js').Tensor;
 
 function option(name: string): string | undefined {
   const i = process.argv.indexOf(name);
@@ -44,17 +47,25 @@ function rows(api: Api): Record<string, () => void> {
   const a = u.add(identity.mul(n));
   const b = tensor(uniform(n, SEEDS.matB, -1, 1, 'float64'));
   const s = u.matmul(u.transpose()).div(n).add(identity);
+  // Each result is read back, then disposed where the API has dispose (as the TF.js rows do).
+  const done = (t: Tensor): void => {
+    void t.data[0];
+    (t as { dispose?: () => void }).dispose?.();
+  };
   return {
-    gather: () => void gather(x, 1, index).data[0],
-    scatterAdd: () => void scatterAdd(base, 1, index, src).data[0],
+    gather: () => done(gather(x, 1, index)),
+    scatterAdd: () => done(scatterAdd(base, 1, index, src)),
     embedding: () => {
-      embedding(weight, ids).backward(g);
-      void weight.grad!.data[0];
+      const y = embedding(weight, ids);
+      y.backward(g);
+      const dw = weight.grad!;
       weight.grad = null;
+      (y as { dispose?: () => void }).dispose?.();
+      done(dw);
     },
-    concat: () => void concat(parts, -1).data[0],
-    solve: () => void solve(a, b).data[0],
-    cholesky: () => void cholesky(s).data[0],
+    concat: () => done(concat(parts, -1)),
+    solve: () => done(solve(a, b)),
+    cholesky: () => done(cholesky(s)),
   };
 }
 

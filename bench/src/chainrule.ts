@@ -1,7 +1,7 @@
 // chainrule itself, through its public API only (the way a user would write each workload):
 // the MLP with @chainrule/nn's MLP, crossEntropyLoss and SGD.
 
-import { cholesky, concat, conv2d, crossEntropy, cumsum, einsum, embedding, eye, gather, grad, jit, jvp, kernelThreads, linear, logSoftmax, scatterAdd, solve, tensor, Value, valueAndGrad, vmap, wasmGemmFlavour, zeros, type Tensor } from '@chainrule/autograd';
+import { cholesky, concat, conv2d, crossEntropy, cumsum, dispose, einsum, embedding, eye, gather, grad, jit, jvp, kernelThreads, linear, logSoftmax, scatterAdd, solve, tensor, Value, valueAndGrad, vmap, wasmGemmFlavour, zeros, type Tensor } from '@chainrule/autograd';
 import { Conv2d, crossEntropyLoss, Flatten, Linear, MaxPool2d, MLP, mseLoss, ReLU, Sequential, SGD, TransformerEncoderLayer } from '@chainrule/nn';
 import { scalarStep } from './scalar-workload.js';
 import { chainOps, CHAIN_ADD, CHAIN_MUL, CONV_SHAPES, convData, elementwiseData, jvpTangents, labels, LENET_PARAMS, lenetData, MLP_SIZES, mlpData, perSampleData, PINN_ALPHA, pinnData, PINN_SIZES, SEEDS, transformerData, uniform } from './data.js';
@@ -66,6 +66,12 @@ function mlp(batch: number, batches: number, lr: number): Runner {
   };
 }
 
+/** Reads a result back, then disposes it: its storage serves the next run, as the TF.js rows' `dispose()`. */
+function readAndDispose(t: Tensor): void {
+  void t.data[0];
+  t.dispose();
+}
+
 function chain(ops: number, size: number): Runner {
   const seq = chainOps(ops);
   const x = tensor(uniform(size, SEEDS.chain, -1, 1, 'float32'), { requiresGrad: true });
@@ -86,7 +92,7 @@ function scalar(samples: number, sizes: number[], lr: number): Runner {
 function layout(w: LayoutWorkload): Runner {
   if (w.op === 'concat') {
     const parts = Array.from({ length: w.pieces }, (_, p) => tensor(uniform(w.rows * w.width, SEEDS.layout + p, -1, 1, 'float32'), { shape: [w.rows, w.width] }));
-    return { run: () => void concat(parts, -1).data[0] };
+    return { run: () => readAndDispose(concat(parts, -1)) };
   }
   const x = tensor(uniform(w.rows * w.width * w.pieces, SEEDS.layout, -1, 1, 'float32'), { shape: [w.rows, w.width * w.pieces] });
   return { run: () => void cumsum(x, -1).data[0] };
@@ -118,20 +124,23 @@ function indexing(w: IndexingWorkload): Runner {
     const g = tensor(uniform(w.rows * w.width, SEEDS.index + 1, -1, 1, 'float32'), { shape: [w.rows, w.width] });
     return {
       run: () => {
-        embedding(weight, ids).backward(g);
-        void weight.grad!.data[0];
+        const y = embedding(weight, ids);
+        y.backward(g);
+        const dw = weight.grad!;
         weight.grad = null;
+        y.dispose();
+        readAndDispose(dw);
       },
     };
   }
   const index = tensor(labels(w.rows * w.picks, SEEDS.index, w.width), { shape: [w.rows, w.picks], dtype: 'int32' });
   if (w.op === 'gather') {
     const x = tensor(uniform(w.rows * w.width, SEEDS.index, -1, 1, 'float32'), { shape: [w.rows, w.width] });
-    return { run: () => void gather(x, 1, index).data[0] };
+    return { run: () => readAndDispose(gather(x, 1, index)) };
   }
   const base = zeros([w.rows, w.width]);
   const src = tensor(uniform(w.rows * w.picks, SEEDS.index + 1, -1, 1, 'float32'), { shape: [w.rows, w.picks] });
-  return { run: () => void scatterAdd(base, 1, index, src).data[0] };
+  return { run: () => readAndDispose(scatterAdd(base, 1, index, src)) };
 }
 
 function conv(batch: number): Runner {
@@ -229,7 +238,10 @@ function perSample(w: PerSampleWorkload): Runner {
   const x = tensor(d.x, { shape: [w.batch, nIn] });
   const y = tensor(d.y, { dtype: 'int32' });
   const logits = (q: MlpParams, xs: Tensor): Tensor => xs.matmul(q.w1).add(q.b1).relu().matmul(q.w2).add(q.b2);
-  const readBack = (g: MlpParams): void => void [g.w1, g.b1, g.w2, g.b2].map((t) => t.data[0]);
+  const readBack = (g: MlpParams): void => {
+    for (const t of [g.w1, g.b1, g.w2, g.b2]) void t.data[0];
+    dispose(g);
+  };
   if (w.mode === 'batch') {
     const g = grad((q: MlpParams) => crossEntropy(logits(q, x), y));
     return { run: () => readBack(g(p)) };

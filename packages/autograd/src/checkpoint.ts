@@ -1,5 +1,6 @@
 import { ArgumentError, DTypeError } from './errors.js';
 import { allocate } from './dtype.js';
+import { pinStorage } from './storage-pool.js';
 import { Tensor, lastSerial, makeOutput } from './tensor.js';
 import { sizeOf } from './shape.js';
 import { enableGrad, isGradEnabled } from './engine/grad-mode.js';
@@ -68,7 +69,7 @@ export function checkpoint<A extends unknown[], O>(f: (...args: A) => O, options
     const start = lastSerial();
     // Recorded once on fresh leaves, to find what f closes over; that graph is dropped on return.
     const leaves = flat.flatMap((a) => a.leaves);
-    const fresh = leaves.map((t) => new Tensor(t.data, t.shape, { requiresGrad: t.requiresGrad }));
+    const fresh = leaves.map((t) => new Tensor(pinStorage(t.data), t.shape, { requiresGrad: t.requiresGrad }));
     const out = run(...rebuild(args, flat, fresh));
     const { leaves: ys, def: outDef } = flatten('checkpoint', "the function's output", out);
     const externals = closedOver(ys, new Set(fresh), start);
@@ -176,7 +177,7 @@ function recompute(s: Segment, cotangents: readonly Tensor[]): (Tensor | null)[]
   s.gens.forEach((g, i) => g.setState(s.states[i]!));
   try {
     const recording = isGradEnabled();
-    const tracked = s.leaves.map((t) => (!t.requiresGrad ? t : recording ? view(t) : new Tensor(t.data, t.shape, { requiresGrad: true })));
+    const tracked = s.leaves.map((t) => (!t.requiresGrad ? t : recording ? view(t) : new Tensor(pinStorage(t.data), t.shape, { requiresGrad: true })));
     const out = enableGrad(() => s.run(...rebuild(s.args, s.flat, tracked)));
     const { leaves: ys, def } = flatten('checkpoint', "the recomputed output", out);
     if (!def.equals(s.outDef)) {

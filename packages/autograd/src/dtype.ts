@@ -1,6 +1,7 @@
 import { ShapeError } from './errors.js';
 import { formatShape, type Shape } from './shape.js';
 import { unclearedAllocator } from './kernels/environment.js';
+import { adoptBuffer, POOL_MIN_BYTES, takeBuffer } from './storage-pool.js';
 
 /**
  * Element types a Tensor can hold: floating point (which can carry gradients), 32-bit signed
@@ -29,9 +30,10 @@ export interface DTypeStorage {
 }
 
 /**
- * Allocates zeroed storage of `size` elements for `dtype`. A size that is not a non-negative
- * integer, or more than the JavaScript engine can allocate, is a ShapeError naming `op`, the
- * `shape` (when given) and the bytes it would need, instead of the engine's bare
+ * Allocates zeroed storage of `size` elements for `dtype`: from the pool of freed storage
+ * (storage-pool.ts), cleared, when it holds a buffer of that byte size, else new. A size that is
+ * not a non-negative integer, or more than the JavaScript engine can allocate, is a ShapeError
+ * naming `op`, the `shape` (when given) and the bytes it would need, instead of the engine's bare
  * "Invalid typed array length".
  */
 export function allocate<D extends DType>(dtype: D, size: number, op = 'allocate', shape?: Shape): DTypeStorage[D] {
@@ -40,35 +42,68 @@ export function allocate<D extends DType>(dtype: D, size: number, op = 'allocate
     if (dtype === 'float32') return new Float32Array(size) as DTypeStorage[D];
     if (dtype === 'float64') return new Float64Array(size) as DTypeStorage[D];
   }
+  return allocateChecked(dtype, size, op, shape);
+}
+
+/** `allocate` past its small-float case, apart so that `allocate` stays small enough to inline. */
+function allocateChecked<D extends DType>(dtype: D, size: number, op: string, shape: Shape | undefined): DTypeStorage[D] {
   if (!Number.isSafeInteger(size) || size < 0) {
     const why = Number.isInteger(size) && size > 0 ? 'is more than this JavaScript engine can allocate' : 'is not a valid number of elements';
     throw sizeError(op, dtype, size, shape, why);
   }
+  const bytes = size * bytesPerElement(dtype);
+  if (bytes >= POOL_MIN_BYTES) {
+    const reused = takeBuffer(bytes);
+    if (reused !== undefined) return viewOf(dtype, reused, size).fill(0) as DTypeStorage[D];
+  }
+  let made: DTypeStorage[D];
   try {
-    return newStorage(dtype, size);
+    made = newStorage(dtype, size);
   } catch (e) {
     if (!(e instanceof RangeError)) throw e;
     throw sizeError(op, dtype, size, shape, 'is more than this JavaScript engine can allocate');
   }
+  if (bytes >= POOL_MIN_BYTES) adoptBuffer(made.buffer as ArrayBuffer);
+  return made;
+}
+
+const EMPTY: { readonly [D in DType]: DTypeStorage[D] } = {
+  float32: new Float32Array(0),
+  float64: new Float64Array(0),
+  int32: new Int32Array(0),
+  bool: new Uint8Array(0),
+};
+
+/**
+ * One empty storage of `dtype`, shared by every caller: for a tensor whose values live elsewhere
+ * (a vmap batch, a lazy copy) and that must never read or write its own. Each typed array is an
+ * ArrayBuffer the garbage collector tracks, and such tensors are made for every op inside vmap.
+ */
+export function emptyStorage<D extends DType>(dtype: D): DTypeStorage[D] {
+  return EMPTY[dtype];
 }
 
 /**
- * Up to this many elements (512 KiB of float64) allocation is taken to succeed: far below any
- * engine's typed-array limit, and an allocation failure there is an out-of-memory process anyway.
+ * Up to this many elements allocation is taken to succeed, and no size is large enough for the
+ * pool of freed storage (16 KiB of float64): a plain construction the caller can inline.
  */
-const SMALL = 1 << 16;
+const SMALL = POOL_MIN_BYTES / 8 - 1;
 
 /**
- * Storage of `size` elements of a float dtype whose values are left unset, for a kernel that
+ * Storage of `size` elements of `dtype` whose values are left unset, for a kernel that
  * then writes every one of them (a result would otherwise be written twice: cleared, then
- * computed). Where Node's Buffer is at hand and the storage is large, it is memory the
+ * computed): from the pool of freed storage as it was left, when it holds that byte size. Where Node's Buffer is at hand and the storage is large, it is memory the
  * allocator does not clear (`Buffer.allocUnsafeSlow`, its own ArrayBuffer): a recycled block
  * is then not swept once more, nor a fresh one faulted in by the clearing. Elsewhere, and for
  * small sizes (where clearing costs less than the call), it is `allocate`'s zeroed storage.
  * Errors as `allocate`'s.
  */
-export function allocateUnset<D extends FloatDType>(dtype: D, size: number, op = 'allocate', shape?: Shape): DTypeStorage[D] {
+export function allocateUnset<D extends DType>(dtype: D, size: number, op = 'allocate', shape?: Shape): DTypeStorage[D] {
   const bytes = size * bytesPerElement(dtype);
+  if (bytes >= POOL_MIN_BYTES && Number.isSafeInteger(size)) {
+    const reused = takeBuffer(bytes);
+    if (reused !== undefined) return viewOf(dtype, reused, size);
+  }
   const unsafe = bytes >= UNSET_MIN_BYTES && Number.isSafeInteger(size) ? unclearedAllocator() : undefined;
   if (unsafe === undefined) return allocate(dtype, size, op, shape);
   let raw: Uint8Array;
@@ -79,12 +114,26 @@ export function allocateUnset<D extends FloatDType>(dtype: D, size: number, op =
     throw sizeError(op, dtype, size, shape, 'is more than this JavaScript engine can allocate');
   }
   // A Buffer this size has an ArrayBuffer of its own, from its start (no pool, no offset).
-  if (raw.byteOffset !== 0 || raw.byteLength !== bytes) return allocate(dtype, size, op, shape);
-  return (dtype === 'float64' ? new Float64Array(raw.buffer, 0, size) : new Float32Array(raw.buffer, 0, size)) as DTypeStorage[D];
+  if (raw.byteOffset !== 0 || raw.byteLength !== bytes || raw.buffer.byteLength !== bytes) return allocate(dtype, size, op, shape);
+  adoptBuffer(raw.buffer as ArrayBuffer);
+  return viewOf(dtype, raw.buffer as ArrayBuffer, size);
 }
 
 /** Below this, `allocateUnset` takes zeroed storage: clearing 64 KiB costs about what the Buffer call does. */
 const UNSET_MIN_BYTES = 1 << 16;
+
+/** `size` elements of `dtype` over the whole of `buffer`. */
+function viewOf<D extends DType>(dtype: D, buffer: ArrayBuffer, size: number): DTypeStorage[D] {
+  const made: TensorData =
+    dtype === 'float32'
+      ? new Float32Array(buffer, 0, size)
+      : dtype === 'float64'
+        ? new Float64Array(buffer, 0, size)
+        : dtype === 'int32'
+          ? new Int32Array(buffer, 0, size)
+          : new Uint8Array(buffer, 0, size);
+  return made as DTypeStorage[D];
+}
 
 function newStorage<D extends DType>(dtype: D, size: number): DTypeStorage[D] {
   const made: TensorData =

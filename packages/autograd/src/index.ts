@@ -104,9 +104,14 @@ export { axpy, axpby } from './axpy.js';
 export { adamUpdate, type AdamStep } from './adam-update.js';
 export { kernelThreads, setKernelThreads, wasmGemmFlavour, type WasmGemmFlavour } from './kernels/wasm/settings.js';
 export { conv1d, conv2d, convTranspose1d, convTranspose2d, unfold, fold, type ConvOptions, type ConvTransposeOptions, type UnfoldOptions, type SpatialArg } from './ops/conv.js';
+export { conv2dMaxPool2d, type ConvMaxPoolOptions } from './ops/conv-pool.js';
 export { maxPool1d, maxPool2d, avgPool1d, avgPool2d, adaptiveAvgPool2d, adaptiveMaxPool2d, interpolate, type MaxPoolOptions, type AvgPoolOptions, type AdaptiveSize, type InterpolateOptions } from './ops/pool.js';
 export { pixelShuffle, pixelUnshuffle } from './ops/pixel-shuffle.js';
 
 // Compilation: jit traces a function into a program of primitive ops and runs it fused.
 export { jit, type Jitted, type JitProgram } from './jit/jit.js';
 export { TraceError } from './errors.js';
+
+// Memory: explicit disposal, and the pool of freed storage it feeds.
+export { dispose } from './dispose.js';
+export { memoryPool, setMemoryPoolLimit, type MemoryPoolStats } from './storage-pool.js';

@@ -1,4 +1,5 @@
 import { Tensor } from './tensor.js';
+import { isDisposed } from './engine/disposed.js';
 
 /**
  * Bytes of tensor storage the graph behind `t` keeps alive for its backward pass: `t`'s own,
@@ -17,7 +18,8 @@ export function retainedBytes(t: Tensor): number {
     const u = stack.pop()!;
     if (seen.has(u)) continue;
     seen.add(u);
-    if (!buffers.has(u.data.buffer)) {
+    // A disposed tensor's storage is no longer the graph's (the pool may have reused it).
+    if (!isDisposed(u) && !buffers.has(u.data.buffer)) {
       buffers.add(u.data.buffer);
       bytes += u.data.buffer.byteLength;
     }

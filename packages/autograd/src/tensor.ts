@@ -31,6 +31,9 @@ import { isGradEnabled } from './engine/grad-mode.js';
 import { captureCreationSite, checkFinite, checksForward, isAnomalyEnabled } from './engine/anomaly.js';
 import { versionOf, writeCount } from './engine/versions.js';
 import { markFresh } from './engine/fresh-grads.js';
+import { pinStorage } from './storage-pool.js';
+import { disposeTensor } from './dispose.js';
+import { isDisposed } from './engine/disposed.js';
 import { markTainted, sharedTensor, tainting, untaint } from './engine/trace-access.js';
 import { attachTangents, forwardActive, type Dual, type JvpDeclaration } from './engine/forward.js';
 
@@ -292,6 +295,22 @@ export class Tensor implements Vertex {
   /** A copy with its own storage, still connected to the graph. */
   clone(): Tensor {
     return unary.identity(this);
+  }
+
+  /**
+   * Declares this tensor unused from now on, so its storage can serve the next tensor of the same
+   * size at once (freed memory otherwise waits for a garbage collection; see the package README,
+   * "Memory"). Afterwards reading `.data` or `.grad`, or passing it to an op, throws a GraphError
+   * naming the op; shape and dtype stay readable, and disposing twice does nothing. A backward
+   * through an op that saved this tensor for its gradient refuses to run, naming the op (dispose
+   * such tensors after backward). The storage is reused only when nothing else can reach it: not
+   * when it is shared with a view or a `detach()` or in place as some tensor's `.grad` (then the
+   * tensor is only marked), nor inside jit or vmap. NOTE: a typed array read from `.data` before
+   * must not be used after.
+   * @example const y = gather(x, 1, index); use(y.data); y.dispose()
+   */
+  dispose(): void {
+    disposeTensor(this);
   }
 
   /** Keeps `.grad` on this non-leaf tensor after backward, as leaves do. */
@@ -557,6 +576,7 @@ export class Tensor implements Vertex {
    * @example String(tensor([[1, 2], [3, 4]])) // 'Tensor(float32 [2,2])\n[[1, 2],\n [3, 4]]'
    */
   toString(): string {
+    if (isDisposed(this)) return `Tensor(${this.dtype} ${formatShape(this.shape)}, disposed)`;
     return tensorText({ dtype: this.dtype, shape: this.shape, op: this.gradFn?.op ?? null, requiresGrad: this.requires }, this.data);
   }
 
@@ -658,9 +678,12 @@ export function makeOutput(op: string, data: TensorData, shape: Shape, inputs: r
   const site = isAnomalyEnabled() ? captureCreationSite() : undefined;
   if (site !== undefined && checksForward()) checkFinite(op, 'forward', data, site);
   let out: Tensor;
+  const shared = options !== undefined && options.storage === 'shared';
+  // Storage a view shares is reachable from two tensors: neither may give it back (storage-pool.ts).
+  if (shared) pinStorage(data);
   if (!record) {
     out = new Tensor(data, shape);
-    if (options === undefined || options.storage !== 'shared') markFresh(out);
+    if (!shared) markFresh(out);
   } else {
     const saves = options?.saves === undefined ? allSaved(inputs) : savedFor(inputs, options.saves);
     // Only the write count is recorded, no per-tensor version: a forward looks nothing up, and

@@ -1,16 +1,17 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import fc from 'fast-check';
 import {
-  abs, add, ceil, div, floor, grad, jit, kernelBackend, maximum, minimum, mul, neg, reciprocal, relu, round, setKernelBackend, sign, sqrt, square, sub, tensor, trunc, Tensor,
+  abs, add, ceil, div, floor, grad, jit, kernelBackend, maximum, minimum, mul, neg, reciprocal, relu, round, setKernelBackend, sign, sqrt, square, sub, tanh, tensor, trunc, Tensor,
   type KernelBackend,
 } from '@chainrule/autograd';
 import { compileProgram } from '../src/jit/compile.js';
 import { compileGroup, type FusedGroup } from '../src/jit/fusion.js';
 import { trace } from '../src/jit/trace.js';
 import { wasmLoop } from '../src/jit/wasm-loop.js';
-import { wasmAvailable } from '../src/kernels/wasm/module.js';
+import { arenaArray, claimArena, releaseArena } from '../src/kernels/wasm/memory.js';
+import { loadKernels, wasmAvailable } from '../src/kernels/wasm/module.js';
 
-// Fused float32 groups of arithmetic, selects and roundings run as generated WebAssembly
+// Fused float32 groups of arithmetic, selects, roundings and tanh run as generated WebAssembly
 // functions computing in native float32: held bit for bit to eager over random chains, shapes
 // (across the loop's chunks and vector tails) and values (NaN, ±0, ±∞, subnormals, overflow),
 // under the 'wasm' and 'js' kernel backends, eager's kernels each time under the same backend.
@@ -39,7 +40,7 @@ function values(n: number, seed: number): Float32Array {
   return out;
 }
 
-const UNARY: ((a: Tensor) => Tensor)[] = [neg, abs, sqrt, square, reciprocal, relu, sign, floor, ceil, round, trunc];
+const UNARY: ((a: Tensor) => Tensor)[] = [neg, abs, sqrt, square, reciprocal, relu, sign, floor, ceil, round, trunc, tanh];
 const BINARY: ((a: Tensor, b: Tensor | number) => Tensor)[] = [add, sub, mul, div, maximum, minimum];
 
 /** One op of a chain: which op, and its operands by index into the values so far (or a number). */
@@ -127,6 +128,24 @@ describe('generated WebAssembly loops', () => {
           viaJs.forEach((js, k) => {
             for (let i = 0; i < size; i++) if (!Object.is(viaWasm[k]![i], js[i])) throw new Error(`output ${k} element ${i}: WebAssembly ${viaWasm[k]![i]}, JavaScript ${js[i]}`);
           });
+          // In place in the kernels' shared memory: where rows start every fourth element, the same bits.
+          const rows = g.inputs.filter((v) => v.shape.length > 0 && sizeOf(v.shape) !== size && sizeOf(v.shape) !== 1);
+          expect(wasm!.inPlace !== null).toBe(loadKernels()?.shared === true && rows.every((v) => sizeOf(v.shape) % 4 === 0));
+          if (wasm!.inPlace === null) continue;
+          const bytes = [...ins.map((a) => a.length), ...g.outputs.map(() => size)].map((l) => Math.ceil((l * 4) / 64) * 64);
+          const base = claimArena(bytes.reduce((p, q) => p + q, 0))!;
+          try {
+            let at = base;
+            const addresses = bytes.map((b) => ((at += b), at - b));
+            ins.forEach((a, k) => arenaArray(true, addresses[k]!, a.length).set(a));
+            wasm!.inPlace(size, ...addresses);
+            g.outputs.forEach((_, k) => {
+              const got = arenaArray(true, addresses[ins.length + k]!, size);
+              for (let i = 0; i < size; i++) if (!Object.is(got[i], viaJs[k]![i])) throw new Error(`output ${k} element ${i}: in place ${got[i]}, JavaScript ${viaJs[k]![i]}`);
+            });
+          } finally {
+            releaseArena();
+          }
         }
       }),
       { numRuns: 60 },
@@ -137,7 +156,7 @@ describe('generated WebAssembly loops', () => {
     const x = tensor(values(12, 4), { shape: [3, 4] });
     const column = tensor(values(3, 5), { shape: [3, 1] });
     const cases: [string, (...xs: Tensor[]) => unknown, Tensor[]][] = [
-      ['tanh', (a) => a!.mul(2).tanh().add(1), [x]],
+      ['exp', (a) => a!.mul(2).exp().add(1), [x]],
       ['column broadcast', (a, b) => a!.mul(b!).add(1), [x, column]],
       ['row longer than a chunk', (a, b) => a!.mul(b!).add(1), [tensor(values(10000, 9), { shape: [2, 5000] }), tensor(values(5000, 10), { shape: [5000] })]],
       ['rows whose common multiple passes a chunk', (a, b, c) => a!.mul(b!).add(c!), [tensor(values(2 * 3 * 100 * 61, 11), { shape: [2, 3, 100, 61] }), tensor(values(100 * 61, 12), { shape: [100, 61] }), tensor(values(3 * 100 * 61, 13), { shape: [3, 100, 61] })]],
@@ -148,6 +167,34 @@ describe('generated WebAssembly loops', () => {
       expect(groups.length, name).toBeGreaterThan(0);
       for (const g of groups) expect(wasmLoop(g), name).toBeNull();
     }
+  });
+
+  test.runIf(wasmAvailable())("tanh gives Math.tanh's float32 bits on every float32 of its expm1 cases' edges and on a stride over all bit patterns", () => {
+    // Every float32 within 2¹² ulps of the points where fdlibm's tanh and expm1 change case
+    // (|x| at 2⁻²⁸, 0.5·ln2/2, 1.5·ln2/2, 1, 22, and where k reaches −2, 20 and 57), both signs,
+    // and every 4099th bit pattern (all exponents, NaNs, infinities, subnormals).
+    const edges = [2 ** -28, 0.34657359028 / 2, 1.03972077084 / 2, 1, 22, (1.5 * Math.LN2) / 2, (19.5 * Math.LN2) / 2, (56.5 * Math.LN2) / 2];
+    const probe = new Float32Array(1);
+    const probeBits = new Uint32Array(probe.buffer);
+    const picked: number[] = [];
+    for (const edge of edges) {
+      probe[0] = edge;
+      for (const sign of [0, 0x80000000]) for (let d = -4096; d <= 4096; d++) picked.push(((probeBits[0]! + d) | sign) >>> 0);
+    }
+    for (let b = 0; b < 2 ** 32; b += 4099) picked.push(b);
+    const bits = Uint32Array.from(picked);
+    const x = new Float32Array(bits.buffer);
+    const got = jit((v: Tensor) => v.tanh())(tensor(x, { shape: [x.length] })).data;
+    setKernelBackend('wasm');
+    const viaWasm = jit((v: Tensor) => v.tanh())(tensor(x, { shape: [x.length] })).data;
+    for (let i = 0; i < x.length; i++) {
+      const want = Math.fround(Math.tanh(x[i]!));
+      if (!Object.is(viaWasm[i], want)) throw new Error(`tanh(${x[i]}): WebAssembly ${viaWasm[i]}, Math.tanh ${want}`);
+      if (!Object.is(got[i], want)) throw new Error(`tanh(${x[i]}): jit ${got[i]}, Math.tanh ${want}`);
+    }
+    const groups = groupsOf((v: Tensor) => v.tanh(), [tensor(x.subarray(0, 8), { shape: [8] })]).groups;
+    expect(groups.length).toBe(1);
+    expect(wasmLoop(groups[0]!)).not.toBeNull();
   });
 
   for (const backend of backends) {

@@ -165,4 +165,38 @@ describe('the columns kernels in WebAssembly', () => {
       }
     }), { numRuns: 150 });
   });
+
+  it.runIf(wasmAvailable())("'same' padding at unit strides (im2col copies each tap's rows as one run): the TypeScript path's columns", () => {
+    // Output rows as wide as the input, with the padding before and after each row, tall and
+    // short kernels, dilation, odd sizes and a first channel whose run starts before x.
+    const cases: [number, number, number, number, number, number, number, number][] = [
+      // h, w, kh, kw, ph, pw, dh, dw
+      [28, 28, 5, 5, 2, 2, 1, 1],
+      [7, 5, 3, 3, 1, 1, 1, 1],
+      [6, 9, 1, 5, 0, 4, 1, 2],
+      [5, 3, 4, 3, 3, 1, 2, 1],
+      [1, 7, 1, 7, 0, 3, 1, 1],
+    ];
+    for (const [h, w, kh, kw, ph, pw, dh, dw] of cases) {
+      const oh = h + 2 * ph - dh * (kh - 1), ow = w + 2 * pw - dw * (kw - 1);
+      expect(ow).toBe(w);
+      const g: ConvGeometry = { h, w, kh, kw, oh, ow, sh: 1, sw: 1, ph, pw, dh, dw };
+      for (const f32 of [true, false]) {
+        const n = 2, c = 3, o = 2, p = oh * ow;
+        const make = (length: number, seed: number) => (f32 ? Float32Array.from(values(length, seed)) : values(length, seed));
+        const x = make(n * c * h * w, 1), wt = make(o * c * kh * kw, 2), u = make(n * o * p, 3);
+        const run = (backend: 'js' | 'wasm') => withBackend(backend, () => {
+          const y = make(n * o * p, 0).fill(Number.NaN), dwt = make(wt.length, 0).fill(Number.NaN);
+          convForwardColumns(x, wt, null, n, 1, c, o, g, y);
+          convWeightGradColumns(x, u, n, 1, c, o, g, dwt);
+          return { y: [...y], dw: [...dwt] };
+        });
+        const js = run('js'), wasm = run('wasm');
+        expect(wasm.y).toEqual(js.y);
+        // The weight gradient's batch sum runs in another order (see above): values here are exact in float64.
+        if (!f32) expect(wasm.dw).toEqual(js.dw);
+        else wasm.dw.forEach((v, i) => expect(Math.abs(v - js.dw[i]!)).toBeLessThanOrEqual(2 * (n * p) ** 2 * 2 ** -24));
+      }
+    }
+  });
 });

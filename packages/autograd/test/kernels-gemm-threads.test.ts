@@ -87,6 +87,16 @@ describe('gemm on two threads', () => {
     expect(firstDifference(one, two)).toBe(-1);
   });
 
+  it('keeps a product asked to run alone on the calling thread', () => {
+    setKernelThreads(2);
+    const m = 1024, n = 1024, k = 256;
+    const a = filled('float32', m * k, 7), b = filled('float32', k * n, 8);
+    const c = new Float32Array(m * n).fill(NaN);
+    expect(gemmWasm({ transA: false, transB: false, m, n, k, a, b, c, alone: true })).toBe(true);
+    expect(lastGemmThreads()).toBe(1);
+    expect(firstDifference(c, product({ dtype: 'float32', transA: false, transB: false, m, n, k, seed: 7 }, 1))).toBe(-1);
+  });
+
   it('gives the same bits as one thread on random shared products', () => {
     fc.assert(
       fc.property(productArb, (p) => {

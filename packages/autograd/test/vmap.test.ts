@@ -225,6 +225,40 @@ describe('vmap composed with grad', () => {
     );
   });
 
+  test('per-example gradients of tensors added to or subtracted from the batch, on either side and of either rank, equal a loop of gradients', () => {
+    // A shared tensor met by add or sub is added once for the batch; its gradient must still be
+    // each example's own, summed over the dimensions it was broadcast across.
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 0, max: 5 }), fc.noShrink(fc.integer()), (n, form, seed) => {
+        const c = { requiresGrad: false, min: -1, max: 1 };
+        const p: { b: Tensor; m: Tensor; s: Tensor } = { b: seededTensor([3], seed, c), m: seededTensor([2, 3], seed + 1, c), s: seededTensor([], seed + 2, c) };
+        const xs = seededTensor([n, 2, 3], seed + 3, c);
+        const f = (q: typeof p, x: Tensor): Tensor => {
+          const forms = [
+            () => x.add(q.b).tanh().mul(x).sum(),
+            () => q.b.sub(x).square().sum(),
+            () => x.sub(q.m).sin().sum(),
+            () => q.m.add(x.sum(0)).mul(q.b).sum(),
+            () => x.sum(0).add(q.s).sub(q.b).exp().sum(),
+            () => q.b.add(x).sub(q.m).mul(q.m).sum(),
+          ];
+          return forms[form]!();
+        };
+        const perExample = vmap(grad(f), { inAxes: [null, 0] })(p, xs);
+        const loop = unbind(xs, 0).map((x) => grad(f)(p, x));
+        assertTreesClose(perExample, { b: stack(loop.map((g) => g.b), 0), m: stack(loop.map((g) => g.m), 0), s: stack(loop.map((g) => g.s), 0) });
+        // Second derivatives through the same path: per-example Hessians with respect to the shared tensors.
+        const h = (q: typeof p, x: Tensor): Tensor => cr.hessian((b: Tensor) => f({ ...q, b }, x))(q.b);
+        assertTreesClose(vmap(h, { inAxes: [null, 0] })(p, xs), stack(unbind(xs, 0).map((x) => h(p, x)), 0));
+        // And an outer gradient through the per-example gradients.
+        const outer = grad((q: typeof p) => vmap(grad(f), { inAxes: [null, 0] })(q, xs).b.square().sum())(p);
+        const outerLoop = grad((q: typeof p) => stack(unbind(xs, 0).map((x) => grad(f)(q, x).b), 0).square().sum())(p);
+        assertTreesClose(outer, outerLoop);
+      }),
+      { numRuns: 25 },
+    );
+  });
+
   test('per-example weight gradients too large to be cleared first (storage left unset) are every one written', () => {
     // 3 × 200 × 130 float64 gradients: 624 kB, past the size where the result is not zeroed.
     const w = seededTensor([200, 130], 21, { requiresGrad: false });
@@ -339,6 +373,12 @@ describe('vmap: errors', () => {
   test('an op without a batching rule names the op, never loops', () => {
     expect(() => vmap((a: Tensor) => cr.nonzero(a.gt(0)))(x)).toThrow(/vmap: 'nonzero' has no batching rule/);
     expect(() => vmap((a: Tensor) => cr.unique(a))(x)).toThrow(/'unique' has no batching rule/);
+  });
+
+  test("an op's bad option is the op's own error inside vmap, never read as a default", () => {
+    const bad = { reduction: 'avg' } as unknown as { reduction: 'mean' };
+    expect(() => vmap((a: Tensor) => cr.crossEntropy(a.reshape([1, 2]), [1], bad))(x)).toThrow(/crossEntropy: reduction must be 'mean', 'sum' or 'none', got "avg"/);
+    expect(() => vmap((a: Tensor) => cr.crossEntropy(a.reshape([1, 2]), tensor([0], { dtype: 'int32' }), bad))(x)).toThrow(/crossEntropy: reduction must be/);
   });
 
   test('a customOp needs a vmap rule; with one it batches', () => {

@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest';
 import fc from 'fast-check';
 import { gradcheck, gradgradcheck, gradients, tensor, Tensor } from '@chainrule/autograd';
 import { assertClose, seededTensor } from '@chainrule/autograd/testing';
-import { crossEntropyLoss, functionalCall, Linear, MLP, ReLU, Sequential, SGD, type Reduction } from '@chainrule/nn';
+import { Conv2d, crossEntropyLoss, functionalCall, Linear, MaxPool2d, MLP, ReLU, Sequential, SGD, type MaxPool2dOptions, type Reduction } from '@chainrule/nn';
 
 // Linear (and a Linear followed by a ReLU in a Sequential or MLP) and the common case of
 // crossEntropyLoss run through autograd's fused ops. These tests hold them to the composed
@@ -112,6 +112,95 @@ describe('Linear through the fused op', () => {
       }),
       { numRuns: 12 },
     );
+  });
+});
+
+describe('a ReLU then a MaxPool2d in a Sequential, run as the pooling then the ReLU', () => {
+  /** Small integers (ties, zeros, both signs), -0 and a NaN or two: every case of which element wins. */
+  function hostile(shape: number[], seed: number, dtype: 'float32' | 'float64'): Tensor {
+    const n = shape.reduce((a, b) => a * b, 1);
+    const rng = fc.sample(fc.integer({ min: -3, max: 3 }), { numRuns: n, seed });
+    const data = dtype === 'float32' ? new Float32Array(n) : new Float64Array(n);
+    rng.forEach((v, i) => (data[i] = i % 11 === 5 ? -0 : i % 37 === 20 ? NaN : v));
+    return tensor(data, { shape, requiresGrad: true });
+  }
+
+  const options: [number, MaxPool2dOptions][] = [
+    [2, {}],
+    [3, { stride: 1, padding: 1 }],
+    [3, { stride: 2, ceilMode: true }],
+    [2, { dilation: 2, stride: 1 }],
+  ];
+  for (const dtype of ['float32', 'float64'] as const) {
+    for (const [k, o] of options) {
+      test(`${dtype}, kernel ${k} ${JSON.stringify(o)}: the same bits, values and gradients, as relu then pooling`, () => {
+        const x = hostile([2, 3, 7, 6], k * 31 + Object.keys(o).length, dtype);
+        const fused = new Sequential(new ReLU(), new MaxPool2d(k, o));
+        const plain = new Sequential(new PlainReLU(), new MaxPool2d(k, o));
+        const y = fused.forward(x);
+        const yp = plain.forward(x);
+        expect(y.gradFn!.op).toBe('relu');
+        expect(yp.gradFn!.op).toBe('maxPool2d');
+        expect(Array.from(y.data)).toEqual(Array.from(yp.data));
+        const cot = seededTensor(y.shape, 99, { dtype, requiresGrad: false });
+        const [g] = gradients([y], [x], { gradOutputs: [cot] });
+        const [gp] = gradients([yp], [x], { gradOutputs: [cot] });
+        // Equal but for the sign of zeros: relu's mask times a negative cotangent gives -0, and
+        // scattered into a zero it is +0 (PyTorch's threshold_backward gives +0 either way).
+        expect(Array.from(g!.data, (v) => v + 0)).toEqual(Array.from(gp!.data, (v) => v + 0));
+      });
+    }
+  }
+
+  test("LeNet's convolution block: the same loss and parameter gradients as unfused, in float32", () => {
+    const make = (relu: () => ReLU): Sequential => {
+      const net = new Sequential(new Conv2d(2, 4, 3, { padding: 1, seed: 5 }), relu(), new MaxPool2d(2));
+      return net;
+    };
+    const fused = make(() => new ReLU());
+    const plain = make(() => new PlainReLU());
+    const x = seededTensor([3, 2, 8, 8], 7, { dtype: 'float32', requiresGrad: false });
+    const y = fused.forward(x);
+    // The convolution and the pooling as one op, the relu after them.
+    expect(y.gradFn!.op).toBe('relu');
+    expect(y.gradFn!.inputs[0]!.gradFn!.op).toBe('conv2dMaxPool2d');
+    const lf = y.square().sum();
+    const lp = plain.forward(x).square().sum();
+    expect(lf.item()).toBe(lp.item());
+    const gf = gradients([lf], fused.parameters());
+    const gp = gradients([lp], plain.parameters());
+    // The weight's to the bit; the bias's sums the pooled gradient, in another order: to rounding.
+    expect(Array.from(gf[0]!.data, (v) => v + 0)).toEqual(Array.from(gp[0]!.data, (v) => v + 0));
+    assertClose(gf[1]!.data, gp[1]!.data, 1e-5, 1e-5);
+  });
+});
+
+describe('a Conv2d then a MaxPool2d in a Sequential, as one op', () => {
+  test('with or without a ReLU between: the same values and gradients as the layers one by one', () => {
+    for (const relu of [true, false]) {
+      const layers = (r: () => ReLU) => [new Conv2d(3, 5, 3, { padding: 1, seed: 2, dtype: 'float64' }), ...(relu ? [r()] : []), new MaxPool2d(2, { ceilMode: true }), new Conv2d(5, 4, 2, { seed: 3, dtype: 'float64' })];
+      const fused = new Sequential(...layers(() => new ReLU()));
+      const plain = new Sequential(...layers(() => new PlainReLU()));
+      if (!relu) plain.append(new PlainReLU());
+      if (!relu) fused.append(new PlainReLU());
+      const x = seededTensor([4, 3, 9, 11], 5, { requiresGrad: false });
+      const y = fused.forward(x), yp = plain.forward(x);
+      const ops: string[] = [];
+      for (let t = y; t.gradFn !== null; t = t.gradFn.inputs[0]!) ops.push(t.gradFn.op);
+      expect(ops).toContain('conv2dMaxPool2d');
+      assertClose(y.data, yp.data, 1e-14);
+      const cot = seededTensor(y.shape, 6, { requiresGrad: false });
+      const g = gradients([y], fused.parameters(), { gradOutputs: [cot] });
+      const gp = gradients([yp], plain.parameters(), { gradOutputs: [cot] });
+      g.forEach((t, i) => assertClose(t.data, gp[i]!.data, 1e-13));
+    }
+  });
+
+  test("an error is the failing layer's own, located at its path", () => {
+    const net = new Sequential(new Conv2d(1, 2, 3, { seed: 1 }), new ReLU(), new MaxPool2d(4));
+    // The convolution fits a 5×5 input; its 3×3 output is smaller than the pooling window.
+    expect(() => net.forward(seededTensor([1, 1, 5, 5], 1, { dtype: 'float32' }))).toThrow(/^2 \(in Sequential\): MaxPool2d\(.*maxPool2d: input \[1,2,3,3\]/);
+    expect(() => net.forward(seededTensor([1, 3, 5, 5], 1, { dtype: 'float32' }))).toThrow(/^0 \(in Sequential\): Conv2d\(.*conv2d: /);
   });
 });
 

@@ -70,8 +70,9 @@ const LOCALS = locals('i32', ['ci', 'ky', 'kx', 'oy', 'ox', 'iy', 'inside', 'fir
  * x [c, h, w] (byte address) to its columns at `col`, one row of oh·ow values per kernel tap
  * (ci, ky, kx) in that order: col[tap][oy·ow + ox] = x[ci, oy·sh − ph + ky·dh, ox·sw − pw + kx·dw],
  * 0 in the padding. Runs are written a whole vector at a time, so a run may write up to a vector
- * past its end (rewritten by the runs after it) and read up to a vector past its input: the
- * caller leaves 16 bytes free after the columns, and memory after x.
+ * past its end (rewritten by the runs after it) and read up to a vector past its input (and,
+ * under 'same' padding at unit strides, up to the padding before it): the caller leaves 16 bytes
+ * free after the columns, and memory before and after x.
  */
 export function im2col(t: WasmDType): string[] {
   const s = SIZE[t];
@@ -110,6 +111,17 @@ export function im2col(t: WasmDType): string[] {
     set('row', add(get('row'), mul(get('ow'), i32(s)))),
   ];
   const rowBytes = mul(get('ow'), i32(s));
+  // Unit strides and output rows as wide as the input's ('same' padding): the tap's inside rows
+  // read one contiguous run of the input shifted by `first`, copied whole; the few columns that
+  // run wraps into (reading the row before or after) are then set to 0 as padding.
+  const planeRows = [
+    `(memory.copy ${get('row')} ${get('src')} ${mul(`(i32.sub ${get('oyHi')} ${get('oyLo')})`, rowBytes)})`,
+    ...forLoop('r', get('oyLo'), get('oyHi'), i32(1), [
+      ...scalarZero(i32(0), get('lo')),
+      ...scalarZero(get('hi'), get('ow')),
+      set('row', add(get('row'), rowBytes)),
+    ]),
+  ];
   const lo = `(select ${i32(0)} (select ${get('ow')} (i32.div_u ${add(`(i32.sub ${i32(0)} ${get('first')})`, `(i32.sub ${get('sw')} ${i32(1)})`)} ${get('sw')}) ` +
     `(i32.lt_u ${get('ow')} (i32.div_u ${add(`(i32.sub ${i32(0)} ${get('first')})`, `(i32.sub ${get('sw')} ${i32(1)})`)} ${get('sw')}))) (i32.ge_s ${get('first')} ${i32(0)}))`;
   const span = `(i32.add (i32.div_u (i32.sub (i32.sub ${get('w')} ${i32(1)}) ${get('first')}) ${get('sw')}) ${i32(1)})`;
@@ -119,8 +131,9 @@ export function im2col(t: WasmDType): string[] {
   const minOh = (v: string): string => `(select ${get('oh')} ${v} (i32.lt_u ${get('oh')} ${v}))`;
   return [
     header('im2col', t, 'x', 'col'),
-    `  ${locals('i32', ['ci', 'ky', 'kx', 'ox', 'base', 'oyLo', 'oyHi', 'r', 'first', 'lo', 'hi', 'full', 'src', 'row', 'dst', 'q', 'end'])}`,
+    `  ${locals('i32', ['ci', 'ky', 'kx', 'ox', 'base', 'oyLo', 'oyHi', 'r', 'first', 'lo', 'hi', 'full', 'src', 'row', 'dst', 'q', 'end', 'plane'])}`,
     ...[
+      set('plane', `(i32.and (i32.and (i32.eq ${get('sh')} ${i32(1)}) (i32.eq ${get('sw')} ${i32(1)})) (i32.eq ${get('ow')} ${get('w')}))`),
       set('dst', get('col')),
       ...forLoop('ci', i32(0), get('c'), i32(1), [
         ...forLoop('ky', i32(0), get('kh'), i32(1), [
@@ -137,7 +150,13 @@ export function im2col(t: WasmDType): string[] {
             ...zeroRun(get('dst'), mul(get('oyLo'), get('ow'))),
             set('row', add(get('dst'), mul(get('oyLo'), rowBytes))),
             set('src', add(get('x'), mul(add(mul(add(mul(get('ci'), get('h')), add(mul(get('oyLo'), get('sh')), get('base'))), get('w')), get('first')), i32(s)))),
-            ...forLoop('r', get('oyLo'), get('oyHi'), i32(1), insideRow),
+            `(if ${get('plane')}`,
+            '  (then',
+            ...planeRows.map((line) => '    ' + line),
+            '  )',
+            '  (else',
+            ...forLoop('r', get('oyLo'), get('oyHi'), i32(1), insideRow).map((line) => '    ' + line),
+            '  ))',
             ...zeroRun(get('row'), mul(`(i32.sub ${get('oh')} ${get('oyHi')})`, get('ow'))),
             set('dst', add(get('dst'), mul(mul(get('oh'), get('ow')), i32(s)))),
           ]),

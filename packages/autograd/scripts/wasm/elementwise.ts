@@ -1,12 +1,12 @@
 /**
  * Elementwise WebAssembly text: `binary_<t>` (add, sub, mul, div with the broadcasts a row
- * loop covers), `unary_<t>`, `column_sums_<t>` (sums over an axis that is not the last) and
+ * loop covers), `outer_<t>` (rows of an outer product), `unary_<t>`, `column_sums_<t>` (sums over an axis that is not the last) and
  * `relu_backward_<t>` (relu's VJP, optionally with a bias gradient's column sums). Each gives
  * the same bits as its TypeScript loop: the ops are exact in IEEE arithmetic, and the sums
  * run in float64 in the same order.
  */
 import { BINARY_OPS, UNARY_OPS, type WasmDType } from '../../src/kernels/wasm/layout.js';
-import { add, get, i32, loop, mul, set, SIZE, vectorsThenScalars, VEC } from './text.js';
+import { add, get, i32, loop, mul, set, SIZE, SPLAT, vectorsThenScalars, VEC } from './text.js';
 
 /**
  * The exported `relu_backward_<t>`: out = g·[y > 0] over rows×n elements (relu's VJP from its
@@ -215,3 +215,50 @@ export function columnSums(t: WasmDType): string[] {
   ];
 }
 
+
+/**
+ * The exported `outer_<t>(a, c, out, rows, k)`: out[i, j] = a[i]·c[j] for i < rows, j < k, out
+ * contiguous: a row of an outer product is one value splatted into a register times the row c,
+ * so each output vector is one load, one multiply and one store (the binary kernel's general
+ * row loop spends three times the instructions on it). Four vectors at a time while they last,
+ * then single vectors, then single elements. Each element is one correctly rounded product: the
+ * same bits as the TypeScript loop.
+ */
+export function outer(t: WasmDType): string[] {
+  const s = SIZE[t];
+  const v = VEC[t];
+  const lanes = 16 / s;
+  const product = (offset: number): string =>
+    `(v128.store offset=${offset} ${add(get('o'), get('j'))} (${v}.mul ${get('x')} (v128.load offset=${offset} ${add(get('c'), get('j'))})))`;
+  const row = [
+    `(local.set $x (${SPLAT[t]} ${get('a')}))`,
+    set('j', i32(0)),
+    '(block $fours_done',
+    '  (loop $fours',
+    `    (br_if $fours_done (i32.ge_u ${get('j')} ${get('four')}))`,
+    ...[0, 16, 32, 48].map((offset) => '    ' + product(offset)),
+    `    ${set('j', add(get('j'), i32(64)))}`,
+    '    (br $fours)))',
+    ...vectorsThenScalars(
+      get('j'),
+      get('whole'),
+      get('end'),
+      [product(0), set('j', add(get('j'), i32(16)))],
+      [`(${t}.store ${add(get('o'), get('j'))} (${t}.mul (${t}.load ${get('a')}) (${t}.load ${add(get('c'), get('j'))})))`, set('j', add(get('j'), i32(s)))],
+    ),
+    set('o', add(get('o'), get('end'))),
+    set('a', add(get('a'), i32(s))),
+  ];
+  return [
+    `(func (export "outer_${t}") (param $a i32) (param $c i32) (param $out i32) (param $rows i32) (param $k i32)`,
+    '  (local $r i32) (local $j i32) (local $o i32) (local $end i32) (local $whole i32) (local $four i32) (local $x v128)',
+    `  (if (i32.eqz ${get('rows')}) (then (return)))`,
+    '  ;; Byte offsets within a row: its end, its whole vectors, its whole groups of four.',
+    `  ${set('end', mul(get('k'), i32(s)))}`,
+    `  ${set('whole', mul(`(i32.and ${get('k')} ${i32(-lanes)})`, i32(s)))}`,
+    `  ${set('four', mul(`(i32.and ${get('k')} ${i32(-4 * lanes)})`, i32(s)))}`,
+    `  ${set('o', get('out'))}`,
+    ...loop('r', get('rows'), i32(1), row).map((line) => '  ' + line),
+    ')',
+  ];
+}

@@ -13,6 +13,8 @@ import { markFresh, takeFresh, withFreshGradients } from './fresh-grads.js';
 import { bumpVersion, checkSavedVersions, writeCount } from './versions.js';
 import { duringVjp, isTraced, isTracing } from './trace-access.js';
 import { isBatched } from './dispatch.js';
+import { describeTensor, DisposedError, isDisposed } from './disposed.js';
+import { POOL_MIN_BYTES, recycleStorage } from '../storage-pool.js';
 
 /** Options of `backward` and of the functional transforms built on it. */
 export interface BackwardOptions {
@@ -105,6 +107,12 @@ export function backward(roots: readonly Tensor[], gradients: readonly Tensor[] 
       );
     }
   }
+  for (const t of [...roots, ...(inputs ?? []), ...(gradients ?? [])]) {
+    if (t instanceof Tensor && isDisposed(t)) {
+      const role = roots.includes(t) ? 'a root' : inputs?.includes(t) === true ? 'an input' : 'a gradient';
+      throw new GraphError(`backward: ${role} (${describeTensor(t)}) was disposed; a tensor cannot be used after dispose()`);
+    }
+  }
   for (const root of roots) {
     if (!root.requiresGrad) {
       throw new GraphError(
@@ -118,7 +126,13 @@ export function backward(roots: readonly Tensor[], gradients: readonly Tensor[] 
   // Fresh gradients may be taken as .grad without a copy only by a pass that stores into .grad
   // as plain buffers.
   const takesFresh = !createGraph && inputs === undefined;
-  return setGradEnabled(createGraph, () => withFreshGradients(takesFresh, () => sweep(roots, gradients, retainGraph, createGraph, inputs, cutAtInputs)));
+  try {
+    return setGradEnabled(createGraph, () => withFreshGradients(takesFresh, () => sweep(roots, gradients, retainGraph, createGraph, inputs, cutAtInputs)));
+  } catch (e) {
+    // A disposed leaf reached, or its disposed .grad: named as backward's.
+    if (e instanceof DisposedError) e.usedBy('backward', 'a tensor the pass reached');
+    throw e;
+  }
 }
 
 /**
@@ -217,6 +231,8 @@ function sweep(
   // Every saved tensor was checked at this write count; a hook, a .grad summed in place or a
   // custom VJP may write after, and then each VJP is checked again just before it runs.
   const checkedAt = writeCount();
+  // Gradients the pass is done with go back to the storage pool at once (see releaseDone).
+  const releases = !createGraph && !isTracing();
   let finished = false;
   sweeping++;
   try {
@@ -256,9 +272,22 @@ function sweep(
         // The usual case, a gradient of the input's own shape, without a call.
         const gj = returned.dtype === input.dtype && shapesEqual(returned.shape, input.shape) ? returned : toInputShape(node, j, returned, input, t);
         if (anomaly) checkFinite(node.op, 'backward', gj.data, node.site, ` for input ${j}`);
+        // One tensor handed to two inputs (add's VJP) is no longer any one's own.
+        // Small gradients are never pooled: they skip all of this.
+        const large = releases && ownBytes(gj) >= POOL_MIN_BYTES;
+        if (large && gj === returned && returnedTwice(grads, j)) takeFresh(gj);
         const pending = input.pendingGrad;
-        input.pendingGrad = pending === null ? gj : add(pending, gj);
+        if (pending === null) input.pendingGrad = gj;
+        else {
+          const sum = add(pending, gj);
+          input.pendingGrad = sum;
+          if (large) {
+            releaseDone(pending, sum, grads);
+            releaseDone(gj, sum, grads);
+          }
+        }
       }
+      if (releases && t.hooks === null && !t.retainsGrad && ownBytes(g) >= POOL_MIN_BYTES) releaseDone(g, null, grads);
     }
     finished = true;
   } finally {
@@ -270,6 +299,37 @@ function sweep(
     for (const [t, g] of enclosing) t.pendingGrad = g;
   }
   return inputs === undefined ? [] : inputs.map((t) => wanted!.get(t) ?? null);
+}
+
+/** Whether grads[j] also stands for another input. */
+function returnedTwice(grads: readonly (Tensor | null)[], j: number): boolean {
+  const gj = grads[j];
+  for (let k = 0; k < grads.length; k++) if (k !== j && grads[k] === gj) return true;
+  return false;
+}
+
+/**
+ * Gives the storage of `g`, a gradient the pass has finished with (a VJP consumed it, or it was
+ * summed into `sum`), to the storage pool: only when it is fresh (made during this pass, held by
+ * nothing outside it: see fresh-grads.ts) and shares no storage with what the VJP returned or the
+ * sum (a reshape's VJP returns a view of g). The pool refuses pinned or small storage itself.
+ */
+function releaseDone(g: Tensor, sum: Tensor | null, grads: readonly (Tensor | null)[]): void {
+  if (ownBytes(g) < POOL_MIN_BYTES || !takeFresh(g)) return;
+  const data = g.data;
+  const buffer = data.buffer;
+  // A batched tensor's storage cannot be compared: it may hold a view of g.
+  if (sum !== null && (isBatched(sum) || sum.data.buffer === buffer)) return;
+  for (let k = 0; k < grads.length; k++) {
+    const r = grads[k];
+    if (r !== null && r !== undefined && (isBatched(r) || r.data.buffer === buffer)) return;
+  }
+  recycleStorage(data);
+}
+
+/** Bytes of t's own storage: none for a tensor vmap batches (its values are a batch held elsewhere, and unreadable). */
+function ownBytes(t: Tensor): number {
+  return isBatched(t) ? 0 : t.data.byteLength;
 }
 
 function runHooks(t: Tensor, g: Tensor): Tensor {
@@ -310,6 +370,20 @@ function owned(t: Tensor): Tensor {
   return t;
 }
 
+/** The tensor each `.grad` that backward stored was stored into: disposing a `.grad` still in place must not recycle it. */
+const gradOf = new WeakMap<Tensor, Tensor>();
+
+function setGrad(t: Tensor, g: Tensor): void {
+  t.grad = g;
+  gradOf.set(g, t);
+}
+
+/** Whether `g` is the `.grad` backward stored into a tensor and is still in place there. */
+export function isAttachedGrad(g: Tensor): boolean {
+  const holder = gradOf.get(g);
+  return holder !== undefined && !isDisposed(holder) && holder.grad === g;
+}
+
 /**
  * Adds `g` into `t.grad`. Without createGraph the gradient is a plain buffer summed in place,
  * so repeated backward passes allocate nothing; with it, the sum stays on the graph.
@@ -323,14 +397,14 @@ function storeGrad(t: Tensor, g: Tensor, createGraph: boolean): void {
   }
   const current = t.grad;
   if (createGraph) {
-    t.grad = current === null ? g : add(current, g);
+    setGrad(t, current === null ? g : add(current, g));
     return;
   }
   if (current === null) {
     // A leaf takes a fresh gradient as is (see fresh-grads.ts). Anything else is copied,
     // because a VJP may hand one tensor to several inputs (add does), and this buffer is
     // summed into in place later.
-    t.grad = owned(t.gradFn === null && takeFresh(g) ? g : new Tensor(g.data.slice(), g.shape));
+    setGrad(t, owned(t.gradFn === null && takeFresh(g) ? g : new Tensor(g.data.slice(), g.shape)));
     return;
   }
   if (!shapesEqual(current.shape, g.shape) || current.dtype !== g.dtype) {
@@ -341,10 +415,12 @@ function storeGrad(t: Tensor, g: Tensor, createGraph: boolean): void {
   if (!ownedGrads.has(current)) {
     // Not ours to write into (kept from a createGraph pass, or set by the caller): sum out of
     // place. Grad mode is off here, so the sum is a plain buffer, ours from now on.
-    t.grad = owned(add(current, g));
+    setGrad(t, owned(add(current, g)));
     return;
   }
   // y + 1·x rounds once, as dst[i] += src[i] does: the same bits, on the vector path when long.
   axpyKernel(expectFloat('backward', current).data, 1, expectFloat('backward', g).data);
   bumpVersion(current.data);
+  // Summed in: a fresh gradient has served its purpose.
+  if (!isTracing()) releaseDone(g, null, []);
 }

@@ -24,6 +24,7 @@
  * builds closures. The variables are read when an op runs.
  */
 import { Tensor } from '../tensor.js';
+import { DisposedError } from './disposed.js';
 
 /**
  * What an op is, for transforms that treat families alike: elementwise 'unary' (one tensor
@@ -114,7 +115,13 @@ const stack: Interpreter[] = [];
 export function primitive<F extends AnyFunction>(name: string, spec: PrimitiveSpec, impl: F): F {
   const prim: Primitive<F> = { name, spec, impl, bind: undefined as unknown as F };
   const bind = function (this: unknown, ...args: unknown[]): unknown {
-    return current === null ? impl(...args) : process(prim, args);
+    try {
+      return current === null ? impl(...args) : process(prim, args);
+    } catch (e) {
+      // A disposed tensor read on the way: the error names the op it was given to (the outermost).
+      if (e instanceof DisposedError) e.usedBy(name);
+      throw e;
+    }
   } as F;
   (prim as { bind: F }).bind = bind;
   // A property, not a module-level map: this runs at load time (see the note at the top).

@@ -33,6 +33,11 @@ export function takeFresh(t: Tensor): boolean {
   return true;
 }
 
+/** Whether `t` is fresh for the running pass (without unmarking it). */
+export function isFresh(t: Tensor): boolean {
+  return current !== 0 && t.freshStamp === current;
+}
+
 /** Runs a backward pass with its own stamp for fresh gradients (none when `enabled` is false). */
 export function withFreshGradients<T>(enabled: boolean, fn: () => T): T {
   const previous = current;

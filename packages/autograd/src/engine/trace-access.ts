@@ -2,6 +2,7 @@ import type { TensorData } from '../dtype.js';
 import { TraceError } from '../errors.js';
 import { formatShape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
+import { pinStorage } from '../storage-pool.js';
 
 /**
  * The values of traced tensors, kept from the code being traced.
@@ -203,7 +204,12 @@ export function setShareHook(hook: ((from: Tensor, to: Tensor) => void) | null):
  */
 export function sharedTensor(t: Tensor, make: (data: TensorData) => Tensor): Tensor {
   const data = hidden.get(t);
-  if (data === undefined) return make(t.data);
+  if (data === undefined) {
+    const own = t.data;
+    // Two tensors hold this storage now: disposing either must not recycle it.
+    pinStorage(own);
+    return make(own);
+  }
   const out = make(data);
   guardValues(out);
   onShare?.(t, out);

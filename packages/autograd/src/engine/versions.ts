@@ -1,8 +1,9 @@
 import type { TensorData } from '../dtype.js';
 import { GraphError } from '../errors.js';
 import { formatShape } from '../shape.js';
-import type { Tensor } from '../tensor.js';
+import type { SavedRef, Tensor } from '../tensor.js';
 import { withValueAccess } from './trace-access.js';
+import { describeTensor, isDisposed } from './disposed.js';
 
 /**
  * Version counters, as PyTorch's: every in-place write the library makes into a tensor's storage
@@ -52,6 +53,15 @@ export function writeCount(): number {
 }
 
 /**
+ * Records that a tensor was disposed: each graph recorded before now is checked again before its
+ * backward runs (`checkSavedVersions`), so a disposed tensor it saved is an error there rather
+ * than inside a VJP.
+ */
+export function noteDisposal(): void {
+  writes++;
+}
+
+/**
  * Throws unless no tensor the VJP of `output`'s op reads was written in place after the op ran:
  * the gradient would otherwise be computed from values the forward never used.
  */
@@ -62,16 +72,28 @@ export function checkSavedVersions(output: Tensor): void {
   for (let k = 0; k < saves.length; k++) {
     const ref = saves[k]!;
     const t = ref === 'output' ? output : typeof ref === 'number' ? node.inputs[ref]! : ref;
+    if (isDisposed(t)) throw disposedInGraph(node.op, whichSaved(ref), t);
     // The storage is only looked up, never read: a traced tensor's may be.
     const entry = written.get(withValueAccess(() => t.data));
     if (entry === undefined || entry.at <= node.writesBefore) continue;
-    const which = ref === 'output' ? 'its output' : typeof ref === 'number' ? `input ${ref}` : 'a tensor its gradient reads';
+    const which = whichSaved(ref);
     throw new GraphError(
       `backward of '${node.op}': ${which} (shape ${formatShape(t.shape)}, ${t.dtype}) was modified in place after the forward ` +
         `(it is now at version ${entry.version}). The gradient needs the values the forward used; ` +
         'run backward before the in-place update (an optimiser step, loadStateDict, axpy...), or redo the forward after it',
     );
   }
+}
+
+function whichSaved(ref: SavedRef): string {
+  return ref === 'output' ? 'its output' : typeof ref === 'number' ? `input ${ref}` : 'a tensor its gradient reads';
+}
+
+function disposedInGraph(op: string, which: string, t: Tensor): GraphError {
+  return new GraphError(
+    `backward of '${op}': ${which} (${describeTensor(t)}) was disposed after the forward, but the gradient needs its values; ` +
+      'dispose a tensor a graph saved only after backward',
+  );
 }
 
 /**

@@ -1,10 +1,14 @@
 import { allocate, type FloatArray, bytesPerElement, isFloatDType } from '../dtype.js';
+import { WASM_THRESHOLDS, wantsWasm } from '../kernels/backend.js';
 import { gemm } from '../kernels/gemm.js';
+import { product as productAt, type ProductShape } from '../kernels/wasm/gemm.js';
+import { loadKernels, type Kernels } from '../kernels/wasm/module.js';
 import { broadcastCopy, copyAlongAxis } from '../kernels/layout.js';
 import { arenaArray, arenaCurrent, claimArena, releaseArena } from '../kernels/wasm/memory.js';
 import { noGrad } from '../engine/grad-mode.js';
 import { formatShape, shapesEqual, sizeOf } from '../shape.js';
 import { constant, scalarTensor, Tensor } from '../tensor.js';
+import { pinStorage } from '../storage-pool.js';
 import { planBuffers, type BufferPlan, type PlanStep } from './buffers.js';
 import { compileGroup, fuse, type FusedLoop, type Step } from './fusion.js';
 import { wasmLoop } from './wasm-loop.js';
@@ -38,7 +42,8 @@ export interface CompiledProgram {
  * aliases) is allocated afresh at every call, so results never share storage with an earlier
  * call's. The rest (intermediates, dead when the call returns) is kept for the next calls:
  * nothing outside a call can reach it. It lives in the kernels' WebAssembly memory (the arena,
- * claimed for the call) where that memory is shared, so that kernels read and write it in place;
+ * claimed for the call) where that memory is shared, so that kernels and the fused loops'
+ * WebAssembly functions read and write it in place;
  * else in ArrayBuffers made at the first call. A call made while another is running (an op's own
  * implementation calling the same jitted function) takes fresh storage for everything.
  * 2-D products and the layout equations of `layoutOf` write into planned storage with the
@@ -91,14 +96,17 @@ export function compileProgram(traced: Program): CompiledProgram {
   // it with no copy; else an ArrayBuffer per slot, made at the first call that needs it.
   const kept: (ArrayBuffer | undefined)[] = plan.slots.map(() => undefined);
   const arenaOffset: number[] = plan.slots.map(() => 0);
-  // NOTE: a slot any WebAssembly fused loop reads or writes stays out of the arena. Such a loop
-  // copies its operands a chunk at a time into a memory of its own, and V8 copies out of and
-  // into a SharedArrayBuffer (the arena's memory) with relaxed atomic word copies, not memcpy:
-  // measured on the PINN step (Node 20, noisy shared machine), an arena holding every slot made
-  // the step ~8% slower than none once its elementwise groups ran in WebAssembly.
+  // A WebAssembly fused loop works in the arena in place (`WasmLoop.inPlace`), as products do.
+  // NOTE: where it cannot, a slot it reads or writes stays out of the arena: the chunked loop
+  // copies its operands through a memory of its own, and V8 copies out of and into a
+  // SharedArrayBuffer (the arena's memory) with relaxed atomic word copies, not memcpy: measured
+  // on the PINN step (Node 20, noisy shared machine), an arena holding every slot made the step
+  // ~8% slower than none with chunked loops.
+  const wasmLoops = steps.map((s, i) => (s.kind === 'fused' && loops[i] !== null ? wasmLoop(s.group) : null));
   const arenaSlot = plan.slots.map((_, slot) => !plan.escapes[slot]!);
-  steps.forEach((s) => {
-    if (s.kind !== 'fused' || wasmLoop(s.group) === null) return;
+  steps.forEach((s, i) => {
+    const wasm = wasmLoops[i];
+    if (s.kind !== 'fused' || wasm === null || wasm === undefined || wasm.inPlace !== null) return;
     for (const v of [...s.group.inputs, ...s.group.outputs]) {
       const slot = plan.slotOf.get(v.id);
       if (slot !== undefined) arenaSlot[slot] = false;
@@ -108,12 +116,71 @@ export function compileProgram(traced: Program): CompiledProgram {
   plan.slots.forEach((bytes, slot) => {
     if (!arenaSlot[slot]!) return;
     arenaOffset[slot] = arenaBytes;
-    arenaBytes += Math.ceil(bytes / 64) * 64;
+    arenaBytes += align64(bytes);
   });
+  // Room after the slots where an in-place loop's operands that are not in the arena (program
+  // inputs, results, values made by unfused equations) are copied in or out: as much as the
+  // group that needs most (groups run one at a time).
+  let stagingEnd = arenaBytes;
+  // The operands, inputs then outputs, of the steps that run on arena addresses: in-place loops
+  // and float32 products.
+  const addressed = steps.map((s, i): Var[] => {
+    if (s.kind === 'fused') return wasmLoops[i]?.inPlace == null ? [] : [...s.group.inputs, ...s.group.outputs];
+    const e = s.equation;
+    return productOf(e) !== undefined && e.outputs[0]!.dtype === 'float32' ? [...(e.inputs as Var[]), e.outputs[0]!] : [];
+  });
+  const staging = addressed.map((operands) => {
+    let at = arenaBytes;
+    return operands.map((v) => {
+      const slot = plan.slotOf.get(v.id);
+      if (slot !== undefined && arenaSlot[slot]!) return null;
+      const offset = at;
+      at += align64(byteSize(v));
+      stagingEnd = Math.max(stagingEnd, at);
+      return offset;
+    });
+  });
+  if (arenaBytes > 0) arenaBytes = stagingEnd;
   // The arena's base address and the memory buffer of the call in progress, when it holds the arena.
   let arenaBase = 0;
   let arenaBuffer: ArrayBufferLike | null = null;
   let busy = false;
+  let kernels: Kernels | undefined;
+  /** The arena's memory as float32, made again when the memory has grown. */
+  let memory: Float32Array<ArrayBufferLike> = new Float32Array(0);
+  /**
+   * Arena addresses for a step's float32 operands (`staging`: inputs, then outputs; see
+   * `addressed`): an array in the arena is passed by its own address; one outside it goes
+   * through the staging room at its operand's offset there (from the arena's start), copied in
+   * (an input) by `place` or out (an output) by `finish`; null offsets mark operands planned in
+   * the arena. `place` fills `args` from index 1 and returns false, having copied nothing,
+   * should an operand planned in the arena lie outside it after all.
+   */
+  const arenaOperands = (staging: readonly (number | null)[], ins: number) => {
+    const args: number[] = new Array<number>(1 + staging.length).fill(0);
+    return {
+      args,
+      place(inArrays: readonly FloatArray[], outArrays: readonly FloatArray[]): boolean {
+        if (memory.buffer !== arenaBuffer) memory = new Float32Array(arenaBuffer!);
+        for (let k = 0; k < staging.length; k++) {
+          const a = k < ins ? inArrays[k]! : outArrays[k - ins]!;
+          if (a.buffer === arenaBuffer) args[1 + k] = a.byteOffset;
+          else if (staging[k] === null) return false;
+          else args[1 + k] = arenaBase + staging[k]!;
+        }
+        for (let k = 0; k < ins; k++) if (inArrays[k]!.buffer !== arenaBuffer) memory.set(inArrays[k]!, args[1 + k]! >> 2);
+        return true;
+      },
+      finish(outArrays: readonly FloatArray[]): void {
+        for (let k = 0; k < outArrays.length; k++) {
+          const o = outArrays[k]!;
+          if (o.buffer === arenaBuffer) continue;
+          const address = args[1 + ins + k]! >> 2;
+          o.set(memory.subarray(address, address + o.length));
+        }
+      },
+    };
+  };
   type Exec = (values: Tensor[], mode: Mode) => void;
   const execs: Exec[] = [];
   /**
@@ -154,11 +221,29 @@ export function compileProgram(traced: Program): CompiledProgram {
       const { transA, transB } = product;
       const [m, n] = out.shape as [number, number];
       const k = (e.inputs[0] as Var).shape[transA ? 0 : 1]!;
+      const alone = m * n * k < WASM_THRESHOLDS.compiledShared.min;
+      // In the arena (float32), the product kernel itself on the operands' addresses: no call
+      // record, staging regions or callback made per call. Elsewhere the gemm kernel, which stages.
+      const shape: ProductShape = { transA, transB, m, n, k, alone };
+      const direct = staging[i]!.length > 0 && m > 0 && n > 0 && k > 0;
+      const operands = arenaOperands(staging[i]!, 2);
+      const pair: FloatArray[] = [new Float32Array(0), new Float32Array(0)];
+      const single: FloatArray[] = [new Float32Array(0)];
       execs.push((values, mode) => {
         const c = where(mode);
         // Kept storage holds the last call's values: with nothing to sum, zeros as in a fresh array.
         if (k === 0) c.fill(0);
-        gemm({ transA, transB, m, n, k, a: values[a]!.data as FloatArray, aOffset: 0, b: values[b]!.data as FloatArray, bOffset: 0, c, cOffset: 0 });
+        const aData = values[a]!.data as FloatArray, bData = values[b]!.data as FloatArray;
+        pair[0] = aData;
+        pair[1] = bData;
+        single[0] = c;
+        if (direct && mode === 'arena' && wantsWasm('gemm', m * n * k) && operands.place(pair, single)) {
+          const all = (kernels ??= loadKernels()!);
+          productAt(shape, true, operands.args[1]!, operands.args[2]!, operands.args[3]!, all, all.f32);
+          operands.finish(single);
+        } else {
+          gemm({ transA, transB, m, n, k, a: aData, aOffset: 0, b: bData, bOffset: 0, c, cOffset: 0, alone });
+        }
         values[result] = constant(c, out.shape);
       });
       return;
@@ -170,7 +255,7 @@ export function compileProgram(traced: Program): CompiledProgram {
       const result = place(out);
       if (layout === 'view') {
         execs.push((values) => {
-          values[result] = constant(values[x]!.data, out.shape);
+          values[result] = constant(pinStorage(values[x]!.data), out.shape);
         });
         return;
       }
@@ -188,10 +273,19 @@ export function compileProgram(traced: Program): CompiledProgram {
       // Argument arrays reused by every call: filled and handed to the loop with nothing in between.
       const inArrays: FloatArray[] = ins.map(() => new Float32Array(0));
       const outArrays: FloatArray[] = outs.map(() => new Float32Array(0));
+      const inPlace = arenaBytes > 0 ? (wasmLoops[i]?.inPlace ?? null) : null;
+      const n = sizeOf(s.group.shape);
+      const operands = arenaOperands(staging[i]!, ins.length);
+      operands.args[0] = n;
       execs.push((values, mode) => {
         for (let k = 0; k < ins.length; k++) inArrays[k] = values[ins[k]!]!.data as FloatArray;
         for (let k = 0; k < outs.length; k++) outArrays[k] = outs[k]!.where(mode);
-        loop(inArrays, outArrays);
+        if (mode === 'arena' && inPlace !== null && wantsWasm('fused', n) && operands.place(inArrays, outArrays)) {
+          inPlace(...operands.args);
+          operands.finish(outArrays);
+        } else {
+          loop(inArrays, outArrays);
+        }
         for (let k = 0; k < outs.length; k++) values[outs[k]!.at] = constant(outArrays[k]!, outs[k]!.shape);
       });
       return;
@@ -315,6 +409,8 @@ function layoutOf(e: Equation): 'view' | ((x: FloatArray, out: FloatArray) => vo
 
 /** Stands for a tensor argument in an argument array before the call fills it in. */
 const PLACEHOLDER = new Tensor(new Float32Array(0), [0]);
+
+const align64 = (bytes: number): number => Math.ceil(bytes / 64) * 64;
 
 function byteSize(v: Var): number {
   return sizeOf(v.shape) * bytesPerElement(v.dtype);

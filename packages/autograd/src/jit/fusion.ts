@@ -19,7 +19,7 @@ import { wasmLoop } from './wasm-loop.js';
  * very same Math functions the eager kernels call (exp, log, tanh... are not WebAssembly
  * instructions: a WebAssembly loop would have to import them per element, or use other
  * approximations and lose the same-bits guarantee), so every group has a JavaScript loop. A
- * float32 group of arithmetic and selects only also gets a WebAssembly function computing in
+ * float32 group of arithmetic, selects and tanh (Math.tanh's own float64 steps: wasm-tanh.ts) also gets a WebAssembly function computing in
  * float32 itself (wasm-loop.ts), which needs none of the Math.fround calls that are most of a
  * float32 JavaScript loop's cost, at the price of copying operands through WebAssembly memory
  * (a chunk at a time, in cache); `compileGroup` picks one per call by the kernel backend.

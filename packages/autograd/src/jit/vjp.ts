@@ -17,6 +17,7 @@ import { enableGrad } from '../engine/grad-mode.js';
 import { TraceError } from '../errors.js';
 import { isFloat, lastSerial, Tensor } from '../tensor.js';
 import { treeFlatten } from '../tree.js';
+import { pinStorage } from '../storage-pool.js';
 import { zeros } from '../creation.js';
 
 /**
@@ -44,7 +45,7 @@ export function opBackward(prim: Primitive): Backward {
       // their own (kept, so the gradients stay differentiable where the caller builds a graph).
       const outputs = enableGrad(() => {
         const tracked = split.tensors.map((t, i) => {
-          if (needs[i] === true) return t.requiresGrad || !isFloat(t) ? t : new Tensor(t.data, t.shape, { requiresGrad: true });
+          if (needs[i] === true) return t.requiresGrad || !isFloat(t) ? t : new Tensor(pinStorage(t.data), t.shape, { requiresGrad: true });
           return t.requiresGrad ? t.detach() : t;
         });
         return treeFlatten<Tensor>(prim.bind(...split.rebuild(tracked))).leaves;

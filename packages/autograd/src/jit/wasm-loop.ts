@@ -2,8 +2,11 @@ import type { FloatArray } from '../dtype.js';
 import type { BinaryKind } from '../kernels/binary.js';
 import type { UnaryKind } from '../kernels/unary.js';
 import { Code, F32, I32, moduleBytes, OP, SIMD, V128, type ValueType } from '../kernels/wasm/encoder.js';
+import { MAX_PAGES } from '../kernels/wasm/layout.js';
+import { kernelsWithMemory } from '../kernels/wasm/memory.js';
 import { shapesEqual, sizeOf, type Shape } from '../shape.js';
 import type { FusedGroup } from './fusion.js';
+import { emitTanh, TANH_LOCALS, tanhLocalTypes } from './wasm-tanh.js';
 import { isLiteral, type Atom } from './program.js';
 
 /**
@@ -18,8 +21,9 @@ import { isLiteral, type Atom } from './program.js';
  * twice float32's precision plus two bits, so the double rounding is innocuous), and the other
  * ops here select, negate or round to an integer float32 values, exactly in either arithmetic:
  * so the function gives the eager ops' bits with no fround at all, four lanes at a time.
- * Transcendental functions are not WebAssembly instructions, so a group holding any op outside
- * SUPPORTED_UNARY and SUPPORTED_BINARY stays a JavaScript loop.
+ * tanh is computed as Math.tanh computes it, in float64 lanes, then rounded once (wasm-tanh.ts).
+ * Other transcendental functions are not WebAssembly instructions, so a group holding any op
+ * outside SUPPORTED_UNARY and SUPPORTED_BINARY stays a JavaScript loop.
  *
  * The operands live in JavaScript arrays, so the loop runs over chunks of CHUNK elements: each
  * chunk's full-size inputs are copied into WebAssembly memory, the function runs, and its
@@ -32,10 +36,13 @@ import { isLiteral, type Atom } from './program.js';
  * Each function has a small memory of its own (its chunks: a page or two), not the kernels'
  * memory: its chunks then never meet the kernels' staging or a compiled program's arena there,
  * its view never goes stale when that memory grows, and its copies are plain memcpy. The
- * kernels' memory is shared where the runtime allows (for the gemm helper thread), and V8
+ * kernels' main memory is shared where the runtime allows (for the gemm helper thread), and V8
  * copies into a SharedArrayBuffer about half as fast (Node 20, 4 MB in 16 KiB chunks: 0.32-0.39
  * ms into shared memory against 0.17-0.20 into unshared; out of it 0.25 against 0.10-0.20;
- * noisy shared machine). Operands that live in the arena are copied out of it like any other.
+ * noisy shared machine). So a compiled program that keeps its intermediates in the arena (the
+ * kernels' shared memory, see compile.ts) calls the group's other form, `inPlace`, a function
+ * of the same body importing that memory and taking each operand's address: no copies at all
+ * for operands in the arena (the program copies the others in and out around the call).
  */
 
 /** Elements per chunk: each array's chunk (16 KiB) and the function's working set stay in L1/L2. */
@@ -46,11 +53,11 @@ const CHUNK_BYTES = CHUNK * 4;
  * The ops a generated function computes, with their eager definitions' exact semantics (NaN,
  * ±0, infinities): arithmetic rounded once (the IEEE op), relu/maximum/minimum/sign/step by
  * selects on the same comparisons the kernels make, rounding to integers by the IEEE roundings
- * (nearest is half to even, as roundHalfEven). Comparisons (eq, lt...) are not here: their
+ * (nearest is half to even, as roundHalfEven), tanh by Math.tanh's float64 steps. Comparisons (eq, lt...) are not here: their
  * results are bool, never part of a float group.
  */
 const SUPPORTED_UNARY: ReadonlySet<UnaryKind> = new Set<UnaryKind>([
-  'identity', 'neg', 'abs', 'sqrt', 'square', 'reciprocal', 'relu', 'step', 'sign', 'floor', 'ceil', 'trunc', 'round',
+  'identity', 'neg', 'abs', 'sqrt', 'square', 'reciprocal', 'relu', 'step', 'sign', 'floor', 'ceil', 'trunc', 'round', 'tanh',
 ]);
 const SUPPORTED_BINARY: ReadonlySet<BinaryKind> = new Set<BinaryKind>([
   'add', 'sub', 'mul', 'div', 'maximum', 'minimum',
@@ -83,6 +90,13 @@ const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
 export interface WasmLoop {
   /** Runs over `ins` into `outs` (the group's inputs and outputs, as a FusedLoop takes them). */
   run(ins: readonly FloatArray[], outs: readonly FloatArray[]): void;
+  /**
+   * The same function working in place in the kernels' shared memory, or null where that memory
+   * is not shared (or a row's length is not a multiple of 4): called with the element count, then
+   * the byte address of each input (a single value, a row, or the group's elements) and of each
+   * output, in the group's order (see `inPlaceBody`).
+   */
+  readonly inPlace: ((...args: number[]) => void) | null;
 }
 
 /** A generated function and the memory it works in. */
@@ -135,7 +149,7 @@ export function wasmLoop(group: FusedGroup): WasmLoop | null {
   scalar.forEach((k, j) => scalarAt.set(k, scalarBase + j * 16));
   const pages = Math.max(1, Math.ceil((scalarBase + scalar.length * 16) / 65536));
 
-  const body = functionBody(group, inAt, outAt, scalarAt);
+  const body = functionBody(group, { kind: 'chunk', inAt, outAt, scalarAt });
   const bytes = moduleBytes({ minimum: pages }, 1, body.locals, body.code);
   const key = bytes.join(',');
   let instance = compiled.get(key);
@@ -155,11 +169,13 @@ export function wasmLoop(group: FusedGroup): WasmLoop | null {
   }
   if (instance === null) return null;
   const { run, view } = instance;
+  const inPlace = inPlaceFunction(group, layouts, period);
   const fullIns = full.filter((k) => layouts[k]!.kind === 'full').map((k) => ({ k, at: inAt.get(k)! / 4 }));
   const rowIns = full.filter((k) => layouts[k]!.kind === 'row').map((k) => ({ k, at: inAt.get(k)! / 4 }));
   const scalarIns = scalar.map((k) => ({ k, at: scalarAt.get(k)! / 4 }));
   const outsAt = outAt.map((a) => a / 4);
   return {
+    inPlace,
     run(ins, outs) {
       for (const { k, at } of scalarIns) view[at] = ins[k]![0]!;
       for (const { k, at } of rowIns) {
@@ -176,39 +192,100 @@ export function wasmLoop(group: FusedGroup): WasmLoop | null {
   };
 }
 
-/** Local indices of the function: parameter 0 is the element count. */
-const N = 0, CURSOR = 1, WHOLE = 2, END = 3;
+/** Where a generated function finds its operands. */
+type Addressing =
+  /** Constant byte addresses in its own memory: full inputs' and outputs' chunks, single values' slots. */
+  | { readonly kind: 'chunk'; readonly inAt: ReadonlyMap<number, number>; readonly outAt: readonly number[]; readonly scalarAt: ReadonlyMap<number, number> }
+  /** Parameters 1.. (inputs, then outputs): byte addresses in the kernels' memory; rows repeat every `periodBytes`. */
+  | { readonly kind: 'inPlace'; readonly layouts: readonly Layout[]; readonly periodBytes: number };
+
+/** The kernels' memory's generated in-place functions by their bytes (one memory per process). */
+const inPlaceCompiled = new Map<string, ((...args: number[]) => void) | null>();
 
 /**
- * The function `run(n)`: over the chunk's n elements, at byte cursor i, loads each full input
- * at its address + i, computes the group's equations into locals, stores each output at its
- * address + i; vectors of four lanes while whole vectors remain, then single elements.
+ * The group's function over operands in the kernels' shared memory (the compiled program's
+ * arena): no copies at all. Null where that memory is not shared (an unshared one's buffer is
+ * replaced when it grows) or rows do not start every fourth element (each vector of four must
+ * read one piece of its row).
  */
-function functionBody(
-  group: FusedGroup,
-  inAt: ReadonlyMap<number, number>,
-  outAt: readonly number[],
-  scalarAt: ReadonlyMap<number, number>,
-): { code: Code; locals: ValueType[] } {
-  const locals: ValueType[] = [I32, I32, I32];
+function inPlaceFunction(group: FusedGroup, layouts: readonly Layout[], period: number): ((...args: number[]) => void) | null {
+  if (layouts.some((l) => l.kind === 'row') && period % 4 !== 0) return null;
+  const kernels = kernelsWithMemory();
+  if (kernels === null || !kernels.shared) return null;
+  const body = functionBody(group, { kind: 'inPlace', layouts, periodBytes: period * 4 });
+  const bytes = moduleBytes({ minimum: 1, sharedMaximum: MAX_PAGES }, 1 + group.inputs.length + group.outputs.length, body.locals, body.code);
+  const key = bytes.join(',');
+  let run = inPlaceCompiled.get(key);
+  if (run === undefined) {
+    run = null;
+    try {
+      if (WebAssembly.validate(bytes)) {
+        run = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory: kernels.memory } }).exports['run'] as (...args: number[]) => void;
+      }
+    } catch {
+      // Refused (a Content-Security-Policy without 'wasm-unsafe-eval'): the chunked function serves.
+    }
+    inPlaceCompiled.set(key, run);
+  }
+  return run;
+}
+
+/**
+ * The function `run(n, ...)`: over the group's n elements (a chunk's, or all of them in place),
+ * at byte cursor i, loads each full input at its address + i, computes the group's equations
+ * into locals, stores each output at its address + i; vectors of four lanes while whole vectors
+ * remain, then single elements. In place, rows are read at their address + a cursor that wraps
+ * every `periodBytes` (the rows' common length, a multiple of 4 elements, so a whole number of
+ * vectors, and n a multiple of it, so no single elements).
+ */
+function functionBody(group: FusedGroup, addressing: Addressing): { code: Code; locals: ValueType[] } {
   const inputs = group.inputs.length;
+  const inPlace = addressing.kind === 'inPlace';
+  // Parameters: the element count, then (in place) an address per input and output.
+  const params = inPlace ? 1 + inputs + group.outputs.length : 1;
+  const N = 0, CURSOR = params, WHOLE = params + 1, END = params + 2, ROW = params + 3;
+  const locals: ValueType[] = [I32, I32, I32, I32];
   const values = inputs + group.equations.length;
   // Per value (inputs, then equations' results): a v128 local, then an f32 local.
-  const vectorLocal = (j: number): number => 4 + j;
-  const scalarLocal = (j: number): number => 4 + values + j;
+  const vectorLocal = (j: number): number => params + 4 + j;
+  const scalarLocal = (j: number): number => params + 4 + values + j;
   for (let j = 0; j < values; j++) locals.push(V128);
   for (let j = 0; j < values; j++) locals.push(F32);
+  // tanh's temporaries (wasm-tanh.ts): float64 lanes and a spare vector, then float64 scalars.
+  const tanhFirst = params + 4 + 2 * values;
+  const tanhLocals = { vector: tanhFirst, scratch: tanhFirst + TANH_LOCALS, scalar: tanhFirst + TANH_LOCALS + 1 };
+  if (group.equations.some((e) => e.elementwise!.kind === 'tanh')) locals.push(...tanhLocalTypes(true), V128, ...tanhLocalTypes(false));
   const slot = new Map<number, number>();
   group.inputs.forEach((v, k) => slot.set(v.id, k));
   group.equations.forEach((e, j) => slot.set(e.outputs[0]!.id, inputs + j));
+  const rows = inPlace && addressing.layouts.some((l) => l.kind === 'row');
 
   const c = new Code();
   c.get(N).i32(2).op(OP.i32Shl).set(END);
   c.get(END).i32(-16).op(OP.i32And).set(WHOLE);
-  for (const [k, at] of scalarAt) {
-    c.i32(0).memory(SIMD.v128Load32Splat, 2, at, true).set(vectorLocal(k));
-    c.i32(0).memory(OP.f32Load, 2, at).set(scalarLocal(k));
-  }
+  /** Pushes the base address of input k's load and returns the load's constant offset, or null for a single value. */
+  const inputAddress = (k: number): number | null => {
+    if (addressing.kind === 'chunk') {
+      const at = addressing.inAt.get(k);
+      if (at === undefined) return null;
+      c.get(CURSOR);
+      return at;
+    }
+    const layout = addressing.layouts[k]!;
+    if (layout.kind === 'scalar') return null;
+    c.get(1 + k).get(layout.kind === 'row' ? ROW : CURSOR).op(OP.i32Add);
+    return 0;
+  };
+  // Single values, splatted once.
+  group.inputs.forEach((_, k) => {
+    const at = addressing.kind === 'chunk' ? addressing.scalarAt.get(k) : addressing.layouts[k]!.kind === 'scalar' ? 0 : undefined;
+    if (at === undefined) return;
+    const base = (): void => void (addressing.kind === 'chunk' ? c.i32(0) : c.get(1 + k));
+    base();
+    c.memory(SIMD.v128Load32Splat, 2, at, true).set(vectorLocal(k));
+    base();
+    c.memory(OP.f32Load, 2, at).set(scalarLocal(k));
+  });
   for (const vector of [true, false]) {
     const local = vector ? vectorLocal : scalarLocal;
     const push = (a: Atom): void => {
@@ -225,24 +302,38 @@ function functionBody(
     };
     c.op(OP.block, 0x40, OP.loop, 0x40);
     c.get(CURSOR).get(vector ? WHOLE : END).op(OP.i32GeU, OP.brIf, 1);
-    for (const [k, at] of inAt) {
-      c.get(CURSOR);
-      if (vector) c.memory(SIMD.v128Load, 4, at, true);
-      else c.memory(OP.f32Load, 2, at);
+    group.inputs.forEach((_, k) => {
+      const offset = inputAddress(k);
+      if (offset === null) return;
+      if (vector) c.memory(SIMD.v128Load, 4, offset, true);
+      else c.memory(OP.f32Load, 2, offset);
       c.set(local(k));
-    }
+    });
     group.equations.forEach((e, j) => {
       const w = e.elementwise!;
-      if (w.arity === 1) unaryOp(c, w.kind, vector, () => push(e.inputs[0]!), constant);
+      if (w.kind === 'tanh') emitTanh(c, vector, () => push(e.inputs[0]!), vector ? tanhLocals.vector : tanhLocals.scalar, tanhLocals.scratch);
+      else if (w.arity === 1) unaryOp(c, w.kind, vector, () => push(e.inputs[0]!), constant);
       else binaryOp(c, w.kind, vector, () => push(e.inputs[0]!), () => push(e.inputs[1]!));
       c.set(local(inputs + j));
     });
     group.outputs.forEach((v, j) => {
-      c.get(CURSOR).get(local(slot.get(v.id)!));
-      if (vector) c.memory(SIMD.v128Store, 4, outAt[j]!, true);
-      else c.memory(OP.f32Store, 2, outAt[j]!);
+      let offset = 0;
+      if (addressing.kind === 'chunk') {
+        c.get(CURSOR);
+        offset = addressing.outAt[j]!;
+      } else {
+        c.get(1 + inputs + j).get(CURSOR).op(OP.i32Add);
+      }
+      c.get(local(slot.get(v.id)!));
+      if (vector) c.memory(SIMD.v128Store, 4, offset, true);
+      else c.memory(OP.f32Store, 2, offset);
     });
     c.get(CURSOR).i32(vector ? 16 : 4).op(OP.i32Add).set(CURSOR);
+    if (rows && addressing.kind === 'inPlace') {
+      // The row cursor steps with the element cursor and wraps at the rows' period.
+      c.get(ROW).i32(vector ? 16 : 4).op(OP.i32Add).set(ROW);
+      c.get(ROW).i32(addressing.periodBytes).op(OP.i32Sub).get(ROW).get(ROW).i32(addressing.periodBytes).op(OP.i32GeU, OP.select).set(ROW);
+    }
     c.op(OP.br, 0, OP.end, OP.end);
   }
   return { code: c, locals };

@@ -88,6 +88,15 @@ export const WASM_THRESHOLDS = {
   fused: { min: 256 },
   /** Sums over an axis that is not the last. */
   columnSums: { min: 1024, maxBytes: 4 << 20 },
+  /**
+   * Multiply-adds from which a compiled program's (jit's) 2-D product is shared with the helper
+   * thread; below, it runs on the calling thread alone (eager products share from 64³,
+   * helper-thread.ts). A program's products come back to back, each a few tens of µs at 64³,
+   * and sharing one costs a hand-over and the helper's polling: on the PINN step (products of
+   * 256·32·32 = 64³), one thread took half the CPU time and less wall time
+   * (bench/micro/compiled-ab.ts with this at 2¹⁸ and 2¹⁹, noisy loaded machine).
+   */
+  compiledShared: { min: 1 << 19 },
 } as const satisfies Record<string, { readonly min: number; readonly maxBytes?: number }>;
 
 const SMALLEST_MIN = Math.min(...Object.values(WASM_THRESHOLDS).map((t) => t.min));

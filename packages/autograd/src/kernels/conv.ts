@@ -1,7 +1,8 @@
 import type { FloatArray } from '../dtype.js';
 import { wantsWasm, wasmDeclined } from './backend.js';
 import { gemm } from './gemm.js';
-import { convAdjointWasm, convForwardWasm, convWeightGradWasm } from './wasm/conv.js';
+import { windowMaxDense } from './pool.js';
+import { convAdjointWasm, convForwardWasm, convWeightGradWasm, type PoolEpilogue, type PooledGradient } from './wasm/conv.js';
 
 /**
  * Everything about a 2-D convolution but its batch and channel counts: input planes h×w, kernel
@@ -292,6 +293,23 @@ export function convForwardColumns(x: FloatArray, w: FloatArray, bias: FloatArra
   else if (bias !== null) addChannelBias(y, 1, o, p, bias);
 }
 
+/**
+ * convForwardColumns then windowMaxDense over its output, `pool` saying the windows and where the
+ * maxima and their indices go: in WebAssembly the convolution's output is one image's block in
+ * its memory, never copied out; elsewhere it is a temporary the two kernels pass between them.
+ * The same bits either way.
+ */
+export function convForwardPooled(x: FloatArray, w: FloatArray, bias: FloatArray | null, n: number, groups: number, cg: number, og: number, g: ConvGeometry, pool: PoolEpilogue): void {
+  if (convWantsWasm(n, cg, og, g)) {
+    if (convForwardWasm(x, w, bias, n, groups, cg, og, g, null, pool)) return;
+    wasmDeclined('conv');
+  }
+  const o = groups * og, length = n * o * g.oh * g.ow;
+  const y = x instanceof Float32Array ? new Float32Array(length) : new Float64Array(length);
+  convForwardColumns(x, w, bias, n, groups, cg, og, g, y);
+  windowMaxDense(y, n * o, g.oh, g.ow, pool.kh, pool.kw, pool.sh, pool.sw, pool.oh, pool.ow, pool.out, pool.argmax);
+}
+
 /** The adjoint of convForwardColumns in its input: x = conv_transpose(u, w) + bias[channel] (x overwritten). */
 export function convAdjointColumns(u: FloatArray, w: FloatArray, bias: FloatArray | null, n: number, groups: number, cg: number, og: number, g: ConvGeometry, x: FloatArray): void {
   if (convWantsWasm(n, cg, og, g)) {
@@ -324,4 +342,15 @@ export function convWeightGradColumns(x: FloatArray, u: FloatArray, n: number, g
     // [og, n·p]·[ck, n·p]ᵀ: a sum over the whole batch in one product.
     gemm({ transA: false, transB: true, m: og, n: ck, k: np, a: rows, aOffset: gi * og * np, b: col, bOffset: gi * ck * np, c: dw, cOffset: gi * og * ck });
   }
+}
+
+/**
+ * convAdjointColumns and convWeightGradColumns (into dx and dw, each where not null, no bias) for
+ * an output gradient given pooled (PooledGradient), in WebAssembly, each image's gradient made in
+ * its memory: the bits of the two kernels on the scattered gradient, which never exists whole.
+ * False where WebAssembly does not take the call: the caller then scatters the gradient itself.
+ */
+export function convBackwardPooled(x: FloatArray, w: FloatArray, u: PooledGradient, n: number, groups: number, cg: number, og: number, g: ConvGeometry, dx: FloatArray | null, dw: FloatArray | null): boolean {
+  if (!convWantsWasm(n, cg, og, g)) return false;
+  return (dx === null || convAdjointWasm(u, w, null, n, groups, cg, og, g, dx)) && (dw === null || convWeightGradWasm(x, u, n, groups, cg, og, g, dw));
 }

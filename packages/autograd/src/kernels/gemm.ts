@@ -34,6 +34,8 @@ export interface GemmCall {
   /** A linear layer's epilogue: n values added to every row of C, then relu when `relu`. */
   readonly bias?: FloatArray | null;
   readonly relu?: boolean;
+  /** Keep the product on the calling thread, however large (never shared with the helper thread). */
+  readonly alone?: boolean;
 }
 
 /**

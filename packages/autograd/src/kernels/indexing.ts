@@ -2,7 +2,8 @@ import type { FloatArray, TensorData } from '../dtype.js';
 import { holds, perDtype, type Allocator } from './monomorphic.js';
 
 // Loops of the indexing ops (gather, scatter, indexSelect, indexAdd, nonzero). Indices arrive
-// checked and made non-negative by the caller; shapes are plain arrays, 0-d passed as [1].
+// checked and made non-negative by the caller (gather's may not: it checks them as it goes);
+// shapes are plain arrays, 0-d passed as [1].
 
 /**
  * The offset into an array of `shape` of the start of each row (every dimension but the last)
@@ -52,8 +53,15 @@ export type ScatterMode = 'set' | 'add' | 'or' | 'multiply';
  */
 function indexingKernels() {
   return {
-    /** out[p] = x[bases[row] + j·inner + index[p]·sa] for the `last` elements p of each row. */
-    gatherRows(x: TensorData, bases: Int32Array | Float64Array, last: number, inner: number, sa: number, index: Int32Array, out: TensorData): void {
+    /**
+     * out[p] = x[bases[row] + j·inner + index[p]·sa] for the `last` elements p of each row.
+     * Returns a negative number if an index lies outside [0, n) (out then holds garbage), else
+     * 0 or more: the check rides along the loop (i | (n - 1 - i) is negative exactly then)
+     * instead of a pass of its own over the indices.
+     */
+    gatherRows(x: TensorData, bases: Int32Array | Float64Array, last: number, inner: number, sa: number, index: Int32Array, n: number, out: TensorData): number {
+      const top = n - 1;
+      let bad = 0;
       if (inner === 0 && sa === 1) {
         // Along the last axis, the common case (picking classes, tokens): one read per element,
         // four per step (about a third faster than one: the loop's own work is most of it).
@@ -63,19 +71,29 @@ function indexingKernels() {
           let j = 0;
           for (; j < fours; j += 4, p += 4) {
             const i0 = index[p]!, i1 = index[p + 1]!, i2 = index[p + 2]!, i3 = index[p + 3]!;
+            bad |= i0 | (top - i0) | i1 | (top - i1) | i2 | (top - i2) | i3 | (top - i3);
             out[p] = x[b + i0]!;
             out[p + 1] = x[b + i1]!;
             out[p + 2] = x[b + i2]!;
             out[p + 3] = x[b + i3]!;
           }
-          for (; j < last; j++, p++) out[p] = x[b + index[p]!]!;
+          for (; j < last; j++, p++) {
+            const i = index[p]!;
+            bad |= i | (top - i);
+            out[p] = x[b + i]!;
+          }
         }
-        return;
+        return bad;
       }
       for (let r = 0, p = 0; r < bases.length; r++) {
         const b = bases[r]!;
-        for (let j = 0; j < last; j++, p++) out[p] = x[b + j * inner + index[p]! * sa]!;
+        for (let j = 0; j < last; j++, p++) {
+          const i = index[p]!;
+          bad |= i | (top - i);
+          out[p] = x[b + j * inner + i * sa]!;
+        }
       }
+      return bad;
     },
     /** The placement of gatherRows: out[...] (op)= src[p]. */
     scatterRows(out: TensorData, bases: Int32Array | Float64Array, last: number, inner: number, sa: number, index: Int32Array, src: TensorData, mode: string): void {
@@ -173,8 +191,7 @@ const floatKernels = perDtype(indexingKernels, [], (k, make: Allocator) => {
   const x = make(6);
   const out = make(4);
   x.set([1, 2, 3, 4, 5, 6]);
-  k.gatherRows(x, Int32Array.of(0, 3), 2, 0, 1, Int32Array.of(2, 0, 1, 1), out);
-  if (!holds(out, [3, 1, 5, 5])) return false;
+  if (k.gatherRows(x, Int32Array.of(0, 3), 2, 0, 1, Int32Array.of(2, 0, 1, 1), 3, out) < 0 || !holds(out, [3, 1, 5, 5])) return false;
   out.fill(0);
   k.scatterRows(out, Int32Array.of(0, 2), 2, 0, 1, Int32Array.of(1, 1, 0, 1), x, 'add');
   if (!holds(out, [0, 3, 3, 4])) return false;
@@ -198,10 +215,10 @@ function kernels(data: TensorData): ReturnType<typeof indexingKernels> {
  * torch.gather in its general form: out[p] = x[p with coordinate `axis` replaced by index[p]],
  * for p over `indexShape`, which is no larger than `xShape` off the axis.
  */
-export function gatherAlong(x: TensorData, xShape: readonly number[], axis: number, index: Int32Array, indexShape: readonly number[], out: TensorData): void {
-  if (index.length === 0) return;
+export function gatherAlong(x: TensorData, xShape: readonly number[], axis: number, index: Int32Array, indexShape: readonly number[], out: TensorData): boolean {
+  if (index.length === 0) return true;
   const nd = indexShape.length;
-  kernels(out).gatherRows(x, rowBases(indexShape, xShape, axis), indexShape[nd - 1]!, axis === nd - 1 ? 0 : 1, axisStride(xShape, axis), index, out);
+  return kernels(out).gatherRows(x, rowBases(indexShape, xShape, axis), indexShape[nd - 1]!, axis === nd - 1 ? 0 : 1, axisStride(xShape, axis), index, xShape[axis]!, out) >= 0;
 }
 
 /**

@@ -10,7 +10,7 @@ import type { JvpRule } from '../engine/forward.js';
 import { primitive } from '../engine/dispatch.js';
 
 /** A convolution's geometry and its group count: what the three convolution ops share. */
-interface ConvSpec extends ConvGeometry {
+export interface ConvSpec extends ConvGeometry {
   readonly groups: number;
 }
 
@@ -27,12 +27,12 @@ interface ConvSpec extends ConvGeometry {
  * width og or cg (3.5× for the forward of a 64-channel 3×3 depthwise layer): the three ops below
  * then take their direct kernels.
  */
-function narrowGroups(groups: number, og: number, cg: number): boolean {
+export function narrowGroups(groups: number, og: number, cg: number): boolean {
   return groups > 1 && og * cg <= 4;
 }
 
 /** y [n, o, oh, ow] = conv(x [n, c, h, w], w [o, c/groups, kh, kw]) + b[o]: im2col, then one gemm per group (plain loops for narrow groups). */
-function convForward(x: FloatTensor, w: FloatTensor, b: FloatTensor | null, s: ConvSpec): Tensor {
+export function convForward(x: FloatTensor, w: FloatTensor, b: FloatTensor | null, s: ConvSpec): Tensor {
   const n = x.shape[0]!, o = w.shape[0]!, cg = w.shape[1]!;
   const { groups } = s, og = o / groups, p = s.oh * s.ow;
   const shape = [n, o, s.oh, s.ow];
@@ -43,19 +43,21 @@ function convForward(x: FloatTensor, w: FloatTensor, b: FloatTensor | null, s: C
   } else {
     convForwardColumns(x.data, w.data, b === null ? null : b.data, n, groups, cg, og, s, y);
   }
-  return makeOutput('conv2d', y, shape, inputs, (g) => {
-    const gf = expectFloat('conv2d', g);
-    const grads = [x.requiresGrad ? convAdjoint(gf, w, null, s) : null, w.requiresGrad ? convWeightGrad(x, gf, s) : null];
-    if (b !== null) grads.push(b.requiresGrad ? sum(g, [0, 2, 3]) : null);
-    return grads;
-  }, { saves: [[1], [0], []], jvp: bilinearJvp((xt, wt) => convForward(xt, wt, null, s)) });
+  return makeOutput('conv2d', y, shape, inputs, (g) => convForwardVjp(x, w, b, s, expectFloat('conv2d', g)), { saves: [[1], [0], []], jvp: bilinearJvp((xt, wt) => convForward(xt, wt, null, s)) });
+}
+
+/** convForward's VJP for the gradient g at its output: the adjoint in x, in w, and the bias's sum over all but the channel axis. */
+export function convForwardVjp(x: FloatTensor, w: FloatTensor, b: FloatTensor | null, s: ConvSpec, g: FloatTensor): (Tensor | null)[] {
+  const grads = [x.requiresGrad ? convAdjoint(g, w, null, s) : null, w.requiresGrad ? convWeightGrad(x, g, s) : null];
+  if (b !== null) grads.push(b.requiresGrad ? sum(g, [0, 2, 3]) : null);
+  return grads;
 }
 
 /**
  * The JVP of a map bilinear in its operands (a, b) plus an optional per-channel bias on axis 1:
  * ȧ∘b + a∘ḃ + ḃias, each term where that input has a tangent.
  */
-function bilinearJvp(apply: (a: FloatTensor, b: FloatTensor) => Tensor): JvpRule {
+export function bilinearJvp(apply: (a: FloatTensor, b: FloatTensor) => Tensor): JvpRule {
   return ([ta, tb, tbias], out, [a, b]) => {
     const terms: Tensor[] = [];
     if (ta !== null && ta !== undefined) terms.push(apply(expectFloat(out.gradFn?.op ?? 'conv', ta), b as FloatTensor));
@@ -183,6 +185,12 @@ function lower(y: Tensor, rank: number, batched: boolean): Tensor {
 }
 
 function convolve(op: string, rank: number, input: Tensor, weight: Tensor, bias: Tensor | null | undefined, options: ConvOptions): Tensor {
+  const { x, w, b, batched, spec } = convPlan(op, rank, input, weight, bias, options);
+  return lower(convForward(x, w, b, spec), rank, batched);
+}
+
+/** A convolution's operands as 4-D (see convOperands) and its spec, every argument checked. */
+export function convPlan(op: string, rank: number, input: Tensor, weight: Tensor, bias: Tensor | null | undefined, options: ConvOptions): { x: FloatTensor; w: FloatTensor; b: FloatTensor | null; batched: boolean; spec: ConvSpec } {
   const { x, w, b, batched, xShape, wShape } = convOperands(op, rank, input, weight, bias);
   const shapes = `input ${formatShape(xShape)} and weight ${formatShape(wShape)}`;
   const groups = groupCount(op, options.groups);
@@ -220,7 +228,7 @@ function convolve(op: string, rank: number, input: Tensor, weight: Tensor, bias:
     return Math.floor((padded - span) / stride[i]!) + 1;
   });
   const spec = geometry([x.shape[2]!, x.shape[3]!], w, groups, out, stride, before, dilation);
-  return lower(convForward(x, w, b, spec), rank, batched);
+  return { x, w, b, batched, spec };
 }
 
 /** The 2-D spec of a convolution of x [n, c, h, w] by w [o, cg, kh, kw]; 1-D lists gain a unit height. */

@@ -1,4 +1,4 @@
-import { allocate } from '../dtype.js';
+import { allocate, allocateUnset, type TensorData } from '../dtype.js';
 import { DTypeError, ShapeError } from '../errors.js';
 import { formatShape, normalizeAxis } from '../shape.js';
 import { gatherAlong, scatterAlong } from '../kernels/indexing.js';
@@ -10,12 +10,14 @@ import { primitive } from '../engine/dispatch.js';
  * Integer indices with their shape, checked against the size of the gathered axis: an int32
  * tensor (as PyTorch takes int64 ones), or nested arrays of integers. Negative indices count
  * from the end. NOTE: `values` may be the index tensor's own storage: read it, never write it.
+ * With `check` false, an int32 tensor's values are passed as they are, for a kernel that checks
+ * them itself (`wrapIndices` then, if it finds one outside [0, n)).
  */
-export function toIndex(op: string, index: Tensor | NestedArray, n: number): { values: Int32Array; shape: readonly number[] } {
+export function toIndex(op: string, index: Tensor | NestedArray, n: number, check = true): { values: Int32Array; shape: readonly number[] } {
   if (index instanceof Tensor && index.dtype !== 'int32') {
     throw new DTypeError(`${op}: index must be an int32 tensor, got ${index.dtype} of shape ${formatShape(index.shape)}; convert it with toDtype('int32')`);
   }
-  if (index instanceof Tensor) return { values: wrapIndices(op, index.data as Int32Array, n), shape: index.shape };
+  if (index instanceof Tensor) return { values: check ? wrapIndices(op, index.data as Int32Array, n) : (index.data as Int32Array), shape: index.shape };
   const t = tensor(index, { dtype: 'float64' });
   const data = t.data as Float64Array;
   for (let i = 0; i < data.length; i++) {
@@ -68,11 +70,12 @@ export interface AxisIndex {
 /**
  * The index of a gather or scatter along `axis` of `shape`: of the same rank, and no larger than
  * `shape` on every other axis (and than `src`'s on every axis, for a scatter), as PyTorch checks.
+ * `check` as `toIndex`'s.
  */
-export function axisIndex(op: string, shape: readonly number[], axis: number, index: Tensor | NestedArray, src?: readonly number[]): AxisIndex {
+export function axisIndex(op: string, shape: readonly number[], axis: number, index: Tensor | NestedArray, src?: readonly number[], check = true): AxisIndex {
   const ax = normalizeAxis(op, axis, shape.length);
   const n = shape.length === 0 ? 1 : shape[ax]!;
-  const idx = toIndex(op, index, n);
+  const idx = toIndex(op, index, n, check);
   const fits = idx.shape.length === shape.length
     && idx.shape.every((d, i) => (i === ax || d <= shape[i]!) && (src === undefined || d <= src[i]!));
   if (!fits || (src !== undefined && src.length !== shape.length)) {
@@ -98,14 +101,27 @@ export const kernelShape = (shape: readonly number[]): readonly number[] => (sha
  */
 export const gather = primitive('gather', { kind: 'layout', rule: 'gather' }, function (input: Tensor, axis: number, index: Tensor | NestedArray): Tensor {
   const x = expectTensor('gather', 'input', input);
-  const idx = axisIndex('gather', x.shape, axis, index);
-  return gatherIndexed(x, idx);
+  // The kernel checks the indices as it reads them; only if one is negative or out of range are
+  // they checked (naming the first bad one) and wrapped apart, and the gather done again.
+  const raw = axisIndex('gather', x.shape, axis, index, undefined, false);
+  const out = allocateUnset(x.dtype, raw.values.length, 'gather', raw.shape);
+  if (gatherAlong(x.data, kernelShape(x.shape), raw.axis, raw.values, kernelShape(raw.shape), out)) return gathered(x, raw, out);
+  const n = x.ndim === 0 ? 1 : x.shape[raw.axis]!;
+  const idx: AxisIndex = { ...raw, values: wrapIndices('gather', raw.values, n) };
+  gatherAlong(x.data, kernelShape(x.shape), idx.axis, idx.values, kernelShape(idx.shape), out);
+  return gathered(x, idx, out);
 });
 
 /** gather with an index already checked: what the indexing ops compose. */
 export function gatherIndexed(x: Tensor, idx: AxisIndex): Tensor {
-  const out = allocate(x.dtype, idx.values.length, 'gather', idx.shape);
+  // The kernel writes every element: no clearing first.
+  const out = allocateUnset(x.dtype, idx.values.length, 'gather', idx.shape);
   gatherAlong(x.data, kernelShape(x.shape), idx.axis, idx.values, kernelShape(idx.shape), out);
+  return gathered(x, idx, out);
+}
+
+/** The gather of x at `idx` (checked), whose values `out` holds. */
+function gathered(x: Tensor, idx: AxisIndex, out: TensorData): Tensor {
   return makeOutput('gather', out, idx.shape, [x], (g) => [scatterAddInto(expectFloat('gather', g), x.shape, idx)], { saves: [[]], jvp: ([t]) => gatherIndexed(t!, idx) });
 }
 

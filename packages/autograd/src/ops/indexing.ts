@@ -1,4 +1,4 @@
-import { allocate, isFloatDType, type DType } from '../dtype.js';
+import { allocate, allocateUnset, isFloatDType, type DType } from '../dtype.js';
 import { ArgumentError, DTypeError, ShapeError } from '../errors.js';
 import { broadcastShapes, formatShape, normalizeAxis, shapesEqual, sizeOf } from '../shape.js';
 import { indexAddRows, indexSelectRows, nonzeroPositions, scatterAlong, unravelPositions } from '../kernels/indexing.js';
@@ -90,7 +90,8 @@ export const scatterAdd = primitive('scatterAdd', { kind: 'layout', rule: 'scatt
 
 /** scatterAdd with a checked index and src of the index's shape. */
 function scatterAddIndexed(x: Tensor, idx: AxisIndex, src: Tensor): Tensor {
-  const out = allocate(x.dtype, x.size, 'scatterAdd', x.shape);
+  // A copy of the input first: no clearing before it.
+  const out = allocateUnset(x.dtype, x.size, 'scatterAdd', x.shape);
   out.set(x.data);
   scatterAlong(out, kernelShape(x.shape), idx.axis, idx.values, kernelShape(idx.shape), src.data, x.dtype === 'bool' ? 'or' : 'add');
   return makeOutput('scatterAdd', out, x.shape, [x, src], (g) => [g, src.requiresGrad ? gatherIndexed(g, idx) : null], {
@@ -130,7 +131,7 @@ export const scatter = primitive('scatter', { kind: 'layout', rule: 'scatter' },
     s = fitTo(s, idx.shape);
   }
   if (reduce === 'add') return scatterAddIndexed(x, idx, s);
-  const out = allocate(x.dtype, x.size, 'scatter', x.shape);
+  const out = allocateUnset(x.dtype, x.size, 'scatter', x.shape);
   out.set(x.data);
   const shape = kernelShape(x.shape);
   const indexShape = kernelShape(idx.shape);
@@ -297,7 +298,8 @@ export const embedding = primitive('embedding', { kind: 'layout', rule: 'embeddi
     if (!Number.isInteger(p) || p < -n || p >= n) throw new ShapeError(`embedding: paddingIdx ${p} is not an integer in [${-n}, ${n}) for weight of shape ${formatShape(w.shape)}`);
     pad = p < 0 ? p + n : p;
   }
-  const out = allocate(w.dtype, values.length * dim, 'embedding', shape);
+  // Every row is copied in: no clearing first.
+  const out = allocateUnset(w.dtype, values.length * dim, 'embedding', shape);
   indexSelectRows(w.data, n, values, 1, dim, out);
   return makeOutput('embedding', out, shape, [w], (g) => {
     const rows = reshape(g, [values.length, dim]);

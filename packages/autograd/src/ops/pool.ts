@@ -55,7 +55,7 @@ function windowMaxOp(op: string, x: FloatTensor, oh: number, ow: number, kernel:
 }
 
 /** Adds each element of g into its plane of `shape` at the index idx gives it. */
-function scatterToPlanes(op: string, g: FloatTensor, idx: Int32Array, shape: number[]): Tensor {
+export function scatterToPlanes(op: string, g: FloatTensor, idx: Int32Array, shape: number[]): Tensor {
   const outer = shape[shape.length - 2]! * shape[shape.length - 1]!;
   const inner = g.shape[g.ndim - 2]! * g.shape[g.ndim - 1]!;
   const planes = g.size / (inner || 1);
@@ -65,7 +65,7 @@ function scatterToPlanes(op: string, g: FloatTensor, idx: Int32Array, shape: num
 }
 
 /** The adjoint of scatterToPlanes: each output element read from its plane at its index. */
-function gatherFromPlanes(op: string, x: FloatTensor, idx: Int32Array, shape: number[]): Tensor {
+export function gatherFromPlanes(op: string, x: FloatTensor, idx: Int32Array, shape: number[]): Tensor {
   const outer = x.shape[x.ndim - 2]! * x.shape[x.ndim - 1]!;
   const inner = shape[shape.length - 2]! * shape[shape.length - 1]!;
   const planes = x.size / (outer || 1);
@@ -102,7 +102,7 @@ function pooledLength(size: number, k: number, s: number, p: number, d: number, 
   return out;
 }
 
-interface PoolGeometry {
+export interface PoolGeometry {
   kernel: number[];
   stride: number[];
   padding: number[];
@@ -110,7 +110,7 @@ interface PoolGeometry {
   out: number[];
 }
 
-function poolGeometry(op: string, shape: readonly number[], spatialShape: number[], kernelSize: SpatialArg, options: { stride?: SpatialArg | null; padding?: SpatialArg; dilation?: SpatialArg; ceilMode?: boolean }): PoolGeometry {
+export function poolGeometry(op: string, shape: readonly number[], spatialShape: number[], kernelSize: SpatialArg, options: { stride?: SpatialArg | null; padding?: SpatialArg; dilation?: SpatialArg; ceilMode?: boolean }): PoolGeometry {
   const rank = spatialShape.length;
   const kernel = spatial(op, 'kernelSize', kernelSize, rank, 1, 1);
   const stride = options.stride === undefined || options.stride === null ? kernel : spatial(op, 'stride', options.stride, rank, 1, 1);

@@ -1,4 +1,4 @@
-import { allocate } from '../dtype.js';
+import { allocate, allocateUnset } from '../dtype.js';
 import { ArgumentError, ShapeError } from '../errors.js';
 import { checkShape, formatShape, normalizeAxis, shapesEqual, sizeOf, stridesOf, type Shape } from '../shape.js';
 import { broadcastCopy, concatAxis, copyAlongAxis, permute as permuteKernel, stridedMap } from '../kernels/layout.js';
@@ -267,7 +267,8 @@ export const concat = primitive('concat', { kind: 'layout', rule: 'concat' }, fu
   shape[ax] = total;
   const outer = sizeOf(first.shape.slice(0, ax));
   const inner = sizeOf(first.shape.slice(ax + 1));
-  const out = allocate(first.dtype, sizeOf(shape), 'concat', shape);
+  // Every element is written by the copy: no clearing first.
+  const out = allocateUnset(first.dtype, sizeOf(shape), 'concat', shape);
   const counts = xs.map((t) => t.shape[ax]!);
   concatAxis(xs.map((t) => t.data), counts, out, outer, inner);
   const offsets: number[] = [];

@@ -1,4 +1,4 @@
-import { allocate } from '../dtype.js';
+import { emptyStorage } from '../dtype.js';
 import { ArgumentError, GraphError } from '../errors.js';
 import { formatShape, sizeOf, type Shape } from '../shape.js';
 import { Tensor, type NestedArray } from '../tensor.js';
@@ -22,16 +22,12 @@ export class BatchedTensor extends Tensor {
 
   constructor(value: Tensor, level: number) {
     // The storage the base class checks is an empty array of the dtype: this tensor has none of its own.
-    super(allocate(value.dtype, 0), [0]);
+    super(emptyStorage(value.dtype), [0]);
     this.value = value;
     this.level = level;
     markBatched(this);
     (this as { shape: Shape }).shape = value.shape.slice(1);
-    Object.defineProperty(this, 'data', {
-      get: () => {
-        throw readError(this, 'data');
-      },
-    });
+    Object.defineProperty(this, 'data', UNREADABLE_DATA);
   }
 
   /** Whether the batch carries gradients (its value's flag). */
@@ -69,6 +65,13 @@ export class BatchedTensor extends Tensor {
     return `BatchedTensor(${this.dtype} ${formatShape(this.shape)}, batch of ${this.value.shape[0]} at vmap level ${this.level})`;
   }
 }
+
+/** `data` of every batched tensor: one getter that throws, shared (no closure per tensor). */
+const UNREADABLE_DATA: PropertyDescriptor = {
+  get(this: BatchedTensor): never {
+    throw readError(this, 'data');
+  },
+};
 
 /** The error for reading a batched tensor's elements: a clear one, naming what was read. */
 export class BatchedReadError extends ArgumentError {}

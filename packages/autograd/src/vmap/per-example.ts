@@ -9,12 +9,13 @@
  */
 import type { TensorData } from '../dtype.js';
 import { constant, expectFloat, makeOutput, Tensor, type FloatTensor } from '../tensor.js';
-import { allocate, allocateUnset } from '../dtype.js';
+import { allocateUnset, emptyStorage } from '../dtype.js';
 import { batchedOuter } from '../kernels/outer.js';
 import { isGradEnabled, noGrad } from '../engine/grad-mode.js';
 import { expand, reshape, unsqueeze } from '../ops/shape.js';
 import { matmulT } from '../ops/matmul.js';
-import { mul } from '../ops/binary.js';
+import { add, mul, sub } from '../ops/binary.js';
+import { sumTo } from '../ops/reduce.js';
 
 /**
  * A leaf standing for `base` repeated `size` times along a new dimension 0: shape
@@ -26,7 +27,7 @@ export class BroadcastLeaf extends Tensor {
 
   constructor(base: Tensor, size: number) {
     // An empty storage of the dtype, not a view of base's: base may be traced (jit), its values unreadable.
-    super(allocate(base.dtype, 0), [0], { requiresGrad: true });
+    super(emptyStorage(base.dtype), [0], { requiresGrad: true });
     this.base = base;
     (this as { shape: readonly number[] }).shape = [size, ...base.shape];
     let values: TensorData | null = null;
@@ -74,6 +75,45 @@ export function perExampleMatmul(x: Tensor, w: BroadcastLeaf, transW: boolean): 
         : transW ? mul(reshape(g3, [n, m, 1]), x3) : mul(reshape(x3, [n, k, 1]), g3);
     return [gx, gw];
   }, { saves: [[w.base], [0]] });
+}
+
+/**
+ * Batched x [n, ...] plus or minus each example's copy of a shared tensor (`w`, a BroadcastLeaf,
+ * on the side `wFirst` says), as the elementwise rule lines them up (`rank` dimensions after the
+ * batch): one op with the shared tensor, broadcast over the batch, forward, so the copies are
+ * never made; backward, w's gradient is each example's own sum of g over the dimensions w was
+ * broadcast across (a bias's gradient per example). Null where w's copies would set the batch
+ * (x has fewer elements per batch than the result), or the dtypes differ: the general rule then.
+ * @internal
+ */
+export function perExampleSum(op: 'add' | 'sub', x: Tensor, w: BroadcastLeaf, wFirst: boolean, rank: number): Tensor | null {
+  const n = x.shape[0]!;
+  const base = w.base;
+  if (x.dtype !== base.dtype || x.ndim !== rank + 1 || base.ndim > rank) return null;
+  const wShape = [n, ...Array<number>(rank - base.ndim).fill(1), ...base.shape];
+  const shared = reshape(base, [1, ...wShape.slice(1)]);
+  const y = noGrad(() => (op === 'add' ? add(wFirst ? shared : x, wFirst ? x : shared) : sub(wFirst ? shared : x, wFirst ? x : shared)));
+  if (y.shape[0] !== n) return null;
+  // Signs of each side's gradient: sub negates its second operand's.
+  const negate = (first: boolean): boolean => op === 'sub' && !first;
+  const signed = (g: Tensor, first: boolean): Tensor => (negate(first) ? g.neg() : g);
+  const gradOf = (g: Tensor, shape: readonly number[]): Tensor => (g.ndim === shape.length && g.shape.every((d, i) => d === shape[i]) ? g : sumTo(g, shape));
+  return makeOutput(op, y.data, y.shape, wFirst ? [w, x] : [x, w], (g) => {
+    const gx = x.requiresGrad ? signed(gradOf(g, x.shape), !wFirst) : null;
+    const gw = signed(reshape(gradOf(g, wShape), w.shape), wFirst);
+    return wFirst ? [gw, gx] : [gx, gw];
+  }, {
+    saves: [[], []],
+    jvp: (tangents, out) => {
+      let sum: Tensor | null = null;
+      tangents.forEach((t, i) => {
+        if (t === null || t === undefined) return;
+        const term = signed(t.ndim === out.ndim ? t : reshape(t, wShape), i === 0);
+        sum = sum === null ? term : add(sum, term);
+      });
+      return sum === null ? null : expand(sum, out.shape);
+    },
+  });
 }
 
 /** Each example's outer product of g [n, 1, m] and x [n, 1, k]: [n, m, k] (or [n, k, m] for !gFirst), outside the graph. */

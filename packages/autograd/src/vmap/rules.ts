@@ -19,7 +19,7 @@ import { einsum } from '../ops/einsum.js';
 import { diagEmbed as diagEmbedOp, diagonal } from '../ops/diagonal.js';
 import { relu } from '../ops/unary.js';
 import { gather as gatherOp } from '../ops/gather.js';
-import { BroadcastLeaf, perExampleMatmul } from './per-example.js';
+import { BroadcastLeaf, perExampleMatmul, perExampleSum } from './per-example.js';
 import { layerNormComposed } from '../ops/layer-norm.js';
 
 /** How vmap treats random draws (PyTorch's `randomness`). */
@@ -89,6 +89,17 @@ function noRule(prim: Primitive, detail = ''): never {
 const elementwise: Rule = (ctx, prim, args) => {
   let rank = 0;
   for (const a of args) if (a instanceof Tensor) rank = Math.max(rank, a.ndim);
+  if ((prim.name === 'add' || prim.name === 'sub') && args.length === 2 && ctx.level === 1) {
+    // A bias shared by the batch (per-example gradients): added once, not copied per example.
+    const [a, b] = args;
+    const sharedAt = [a, b].findIndex((t) => mine(ctx, t) && t.value instanceof BroadcastLeaf);
+    const other = sharedAt === 0 ? b : a;
+    if (sharedAt >= 0 && mine(ctx, other) && !(other.value instanceof BroadcastLeaf)) {
+      const w = (sharedAt === 0 ? a : b) as BatchedTensor;
+      const out = perExampleSum(prim.name, padRank(other.value, other.ndim, rank), w.value as BroadcastLeaf, sharedAt === 0, rank);
+      if (out !== null) return wrap(ctx, out);
+    }
+  }
   return wrap(ctx, prim.bind(...args.map((a) => (mine(ctx, a) ? padRank(a.value, a.ndim, rank) : a))));
 };
 
@@ -514,12 +525,16 @@ const RULES: Record<BatchRuleName, Rule> = {
     const [logits, target, options = {}] = args as [Tensor, Tensor, { reduction?: 'mean' | 'sum' | 'none' }];
     if (!(target instanceof Tensor) && mine(ctx, logits) === false) return noRule(prim);
     const reduction = options.reduction ?? 'mean';
+    // An unknown reduction: the op's own error, before the rule reads it as one of the three.
+    if (reduction !== 'mean' && reduction !== 'sum' && reduction !== 'none') return prim.bind(batch(ctx, logits), [], options);
     const lv = batch(ctx, logits);
     const tv = target instanceof Tensor ? batch(ctx, target) : target;
     // Per-example losses over the folded batch, then each example's own reduction.
     const folded = prim.bind(reshape(lv, [-1, lv.shape[lv.ndim - 1]!]), tv instanceof Tensor ? reshape(tv, tv.ndim === lv.ndim ? [-1, tv.shape[tv.ndim - 1]!] : [-1]) : tv, { reduction: 'none' }) as Tensor;
     const losses = reshape(folded, [ctx.size, -1]);
     if (reduction === 'none') return wrap(ctx, reshape(losses, lv.shape.slice(0, -1)));
+    // One row per example (per-example gradients): its loss is the sum and the mean, exactly.
+    if (losses.shape[1] === 1) return wrap(ctx, reshape(losses, [ctx.size]));
     return wrap(ctx, reduction === 'sum' ? sum(losses, 1) : sum(losses, 1).div(losses.shape[1]!));
   },
   composite: (ctx, prim, args) => here(ctx, () => prim.impl(...args)),

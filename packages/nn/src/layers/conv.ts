@@ -1,10 +1,11 @@
 import {
-  ArgumentError, Generator, conv1d, conv2d, convTranspose2d, pad, zeros,
+  ArgumentError, Generator, conv1d, conv2d, conv2dMaxPool2d, convTranspose2d, pad, zeros,
   type ConvOptions, type DType, type PadMode, type SpatialArg, type Tensor,
 } from '@chainrule/autograd';
 import { Module } from '../module.js';
 import { asLayer, spatialList } from '../format.js';
 import { resetWeightAndBias } from './linear.js';
+import type { MaxPool2d } from './pooling.js';
 
 /** How a convolution pads its input: with zeros (the default) or as `pad`'s other modes. */
 export type PaddingMode = 'zeros' | 'reflect' | 'replicate' | 'circular';
@@ -233,6 +234,18 @@ export class Conv2d extends ConvNd {
     return asLayer(this, () => {
       const { input, padding } = this.padded(x);
       return conv2d(input, this.weight, this.bias, { stride: this.stride, padding, dilation: this.dilation, groups: this.groups });
+    });
+  }
+
+  /**
+   * @internal `pool.forward(forward(x))` as one fused op (autograd's `conv2dMaxPool2d`): what
+   * Sequential runs for a Conv2d followed by a MaxPool2d.
+   */
+  forwardPooled(x: Tensor, pool: MaxPool2d): Tensor {
+    return asLayer(this, () => {
+      const { input, padding } = this.padded(x);
+      const options = { stride: this.stride, padding, dilation: this.dilation, groups: this.groups };
+      return conv2dMaxPool2d(input, this.weight, this.bias, options, pool.kernelSize, { stride: pool.stride, padding: pool.padding, dilation: pool.dilation, ceilMode: pool.ceilMode });
     });
   }
 }

@@ -51,17 +51,15 @@ export function binaryWasm(
 
 /**
  * out[b, i, j] = a[b, i]·c[b, j] for b < n, i < m, j < k, in WebAssembly: each of the n outer
- * products is one call of the binary kernel (a's m values one per row, c's k values the row), so
- * what crosses into WebAssembly memory is one product's m·k results at a time, copied out while
- * still in cache, whatever n.
+ * products is one call of the outer kernel, so what crosses into WebAssembly memory is one
+ * product's m·k results at a time, copied out while still in cache, whatever n.
  * @example if (!outerWasm(g, x, 64, 10, 128, out)) batchedOuterJs(g, x, 64, 10, 128, out);
  */
 export function outerWasm(a: FloatArray, c: FloatArray, n: number, m: number, k: number, out: FloatArray): boolean {
-  const mul = BINARY_OPS.indexOf('mul');
   const f32 = out instanceof Float32Array;
   for (let b = 0; b < n; b++) {
-    const regions = [float64Out(null, 8), copyIn(a, m, b * m), copyIn(c, k, b * k), copyOut(out, m * k, b * m * k)];
-    const done = staged(f32, regions, (kernels, at) => kernels.binary(mul, at[1]!, 0, f32 ? 4 : 8, at[2]!, 1, 0, at[3]!, k, m, at[0]!));
+    const regions = [copyIn(a, m, b * m), copyIn(c, k, b * k), copyOut(out, m * k, b * m * k)];
+    const done = staged(f32, regions, (kernels, at) => kernels.outer(at[0]!, at[1]!, at[2]!, m, k));
     // Every call needs the same memory: only the first can fail, having written nothing.
     if (!done) return false;
   }

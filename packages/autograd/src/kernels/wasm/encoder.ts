@@ -10,8 +10,9 @@
 /** Value types. */
 export const I32 = 0x7f;
 export const F32 = 0x7d;
+export const F64 = 0x7c;
 export const V128 = 0x7b;
-export type ValueType = typeof I32 | typeof F32 | typeof V128;
+export type ValueType = typeof I32 | typeof F32 | typeof F64 | typeof V128;
 
 /** Core opcodes used by the generators. */
 export const OP = {
@@ -27,11 +28,13 @@ export const OP = {
   f32Store: 0x38,
   i32Const: 0x41,
   f32Const: 0x43,
+  f64Const: 0x44,
   i32GeU: 0x4f,
   f32Ne: 0x5c,
   f32Lt: 0x5d,
   f32Gt: 0x5e,
   i32Add: 0x6a,
+  i32Sub: 0x6b,
   i32And: 0x71,
   i32Or: 0x72,
   i32Shl: 0x74,
@@ -47,6 +50,23 @@ export const OP = {
   f32Mul: 0x94,
   f32Div: 0x95,
   f32ConvertI32U: 0xb3,
+  f64Eq: 0x61,
+  f64Lt: 0x63,
+  f64Gt: 0x64,
+  f64Le: 0x65,
+  f64Ge: 0x66,
+  f64Abs: 0x99,
+  f64Neg: 0x9a,
+  f64Trunc: 0x9d,
+  f64Add: 0xa0,
+  f64Sub: 0xa1,
+  f64Mul: 0xa2,
+  f64Div: 0xa3,
+  i64Shl: 0x86,
+  f32DemoteF64: 0xb6,
+  f64PromoteF32: 0xbb,
+  i64ReinterpretF64: 0xbd,
+  f64ReinterpretI64: 0xbf,
 } as const;
 
 /** SIMD128 opcodes (after the 0xfd prefix) used by the generators. */
@@ -55,6 +75,7 @@ export const SIMD = {
   v128Load32Splat: 0x09,
   v128Store: 0x0b,
   v128Const: 0x0c,
+  i8x16Shuffle: 0x0d,
   f32x4Ne: 0x42,
   f32x4Lt: 0x43,
   f32x4Gt: 0x44,
@@ -72,6 +93,21 @@ export const SIMD = {
   f32x4Sub: 0xe5,
   f32x4Mul: 0xe6,
   f32x4Div: 0xe7,
+  f64x2Eq: 0x47,
+  f64x2Lt: 0x49,
+  f64x2Gt: 0x4a,
+  f64x2Le: 0x4b,
+  f64x2Ge: 0x4c,
+  f32x4DemoteF64x2Zero: 0x5e,
+  f64x2PromoteLowF32x4: 0x5f,
+  f64x2Trunc: 0x7a,
+  i64x2Shl: 0xcb,
+  f64x2Abs: 0xec,
+  f64x2Neg: 0xed,
+  f64x2Add: 0xf0,
+  f64x2Sub: 0xf1,
+  f64x2Mul: 0xf2,
+  f64x2Div: 0xf3,
 } as const;
 
 /** A function body under construction: instructions appended as bytes. */
@@ -136,6 +172,27 @@ export class Code {
     return this;
   }
 
+  /** A float64 constant, its bytes little-endian. */
+  f64(value: number): this {
+    const bytes = new Uint8Array(new Float64Array([value]).buffer);
+    return this.op(OP.f64Const, ...bytes);
+  }
+
+  /** A v128 of two float64 lanes of `value`. */
+  f64x2(value: number): this {
+    const bytes = new Uint8Array(new Float64Array([value, value]).buffer);
+    this.simd(SIMD.v128Const);
+    this.bytes.push(...bytes);
+    return this;
+  }
+
+  /** i8x16.shuffle of the two v128 on the stack: byte i of the result is byte `lanes[i]` of their 32. */
+  shuffle(lanes: readonly number[]): this {
+    this.simd(SIMD.i8x16Shuffle);
+    this.bytes.push(...lanes);
+    return this;
+  }
+
   /** A load or store with its memory argument: alignment as log2 bytes, a constant byte offset. */
   memory(code: number, align: number, offset: number, simd = false): this {
     if (simd) this.simd(code);
@@ -158,10 +215,12 @@ function name(text: string): number[] {
   return [...new Code().u32(bytes.length).bytes, ...bytes];
 }
 
-/** The limits of the memory a generated module imports as env.memory (unshared). */
+/** The limits of the memory a generated module imports as env.memory. */
 export interface ImportedMemory {
   /** Pages the memory has at least. */
   readonly minimum: number;
+  /** A shared memory of at most this many pages (a shared memory's import must state its maximum); unshared without it. */
+  readonly sharedMaximum?: number;
 }
 
 /**
@@ -171,8 +230,11 @@ export interface ImportedMemory {
  */
 export function moduleBytes(memory: ImportedMemory, params: number, locals: readonly ValueType[], body: Code): Uint8Array<ArrayBuffer> {
   const type = [0x60, ...vector(Array.from({ length: params }, () => [I32])), ...vector([])];
-  // Limits flag 0: a minimum and no maximum.
-  const limits = [0x00, ...new Code().u32(memory.minimum).bytes];
+  // Limits flag 0: a minimum and no maximum; 3: shared, a minimum and a maximum.
+  const limits =
+    memory.sharedMaximum === undefined
+      ? [0x00, ...new Code().u32(memory.minimum).bytes]
+      : [0x03, ...new Code().u32(memory.minimum).bytes, ...new Code().u32(memory.sharedMaximum).bytes];
   const memoryImport = [...name('env'), ...name('memory'), 0x02, ...limits];
   // Locals as runs of one type, in order.
   const runs: number[][] = [];

@@ -3,7 +3,7 @@ import type { GemmBatch, GemmCall, GemmTangents, LinearBackward } from '../gemm.
 import type { DtypeKernels, Kernels } from './module.js';
 import { finishPostedProduct, postProduct, runProduct } from './helper-thread.js';
 import { BINARY_OPS, JOB } from './layout.js';
-import { copyIn, copyInOut, copyOut, float64Out, jobRecord, scratchRegion, staged } from './memory.js';
+import { copyIn, copyInOut, copyOut, float64Out, scratchRegion, staged } from './memory.js';
 
 /**
  * C = op(A)·op(B) in WebAssembly; same contract as `gemm`, m, n, k ≥ 1, including the optional
@@ -26,7 +26,7 @@ export function gemmWasm(call: GemmCall): boolean {
     const flags = (bias === null ? 0 : 1) | (relu ? 2 : 0);
     if (ldc === n) kernels.biasActivation(at[2]!, m, n, at[3]!, flags);
     else for (let i = 0; i < m; i++) kernels.biasActivation(at[2]! + i * ldc * (f32 ? 4 : 8), 1, n, at[3]!, flags);
-  });
+  }, m * n * call.k);
 }
 
 /** Elements each operand of a product spans from its first (the last row ends at its width), and C's row step. */
@@ -77,7 +77,7 @@ function alongInput(call: GemmCall, { a: ta, bias: tBias }: GemmTangents, t: Flo
     if (bias !== null || relu) kernels.biasActivation(cAt, m, n, biasAt, (bias === null ? 0 : 1) | (relu ? 2 : 0));
     if (tBias !== null) kernels.biasActivation(tAt, m, n, tBiasAt, 1);
     if (relu) kernels.reluBackward(tAt, cAt, m, n, 0, 0);
-  });
+  }, 2 * m * n * k);
 }
 
 /** -0, the identity of addition (x + -0 is x, -0 included; NaN stays NaN): a copy through `binary`. */
@@ -121,7 +121,7 @@ function alongWeights(call: GemmCall, { a: ta, b: tb, bias: tBias }: GemmTangent
       else kernels.binary(add, wideAt + n * size, 1, row, tcAt, 1, n * size, tAt, n, m, slot);
     }
     if (relu) kernels.reluBackward(tAt, cAt, m, n, 0, 0);
-  });
+  }, 2 * m * n * k);
 }
 
 /**
@@ -178,7 +178,7 @@ export function gemmBatchWasm(batch: GemmBatch): number {
       for (let i = first; i < last; i++) {
         product(call, f32, at[0]! + (aOffsets[i]! - aLow) * size, at[1]! + (bOffsets[i]! - bLow) * size, at[2]! + (cAt(i) - cLow) * size, all, kernels);
       }
-    });
+    }, m * n * k);
     if (!ran) return first;
   }
   return count;
@@ -205,7 +205,7 @@ export function linearBackwardWasm(v: LinearBackward): boolean {
     // dX = dH·W and dW = dHᵀ·X, as linear's VJP asks matmulT for them.
     if (dx !== null) product({ transA: false, transB: false, m: rows, n: inF, k: outF }, f32, at[0]!, at[2]!, at[4]!, all, kernels);
     if (dw !== null) product({ transA: true, transB: false, m: outF, n: inF, k: rows }, f32, at[0]!, at[3]!, at[5]!, all, kernels);
-  });
+  }, rows * inF * outF);
 }
 
 /**
@@ -213,12 +213,12 @@ export function linearBackwardWasm(v: LinearBackward): boolean {
  * a `staged` call), through the job record (threads take slabs).
  */
 export function product(call: ProductShape, f32: boolean, aAt: number, bAt: number, cAt: number, all: Kernels, kernels: DtypeKernels): void {
-  writeJob(call, f32, aAt, bAt, cAt);
-  runProduct(all, kernels, call.m, call.n, call.k, f32);
+  writeJob(all.job(), call, f32, aAt, bAt, cAt);
+  runProduct(all, kernels, call.m, call.n, call.k, f32, call.alone === true);
 }
 
 /** A product's flags and sizes, what the job record takes besides the addresses. */
-export type ProductShape = Pick<GemmCall, 'transA' | 'transB' | 'm' | 'n' | 'k' | 'lda' | 'ldb' | 'ldc'>;
+export type ProductShape = Pick<GemmCall, 'transA' | 'transB' | 'm' | 'n' | 'k' | 'lda' | 'ldb' | 'ldc' | 'alone'>;
 
 /**
  * Starts `product` on the helper thread, whole, so the caller can do other work (not touching the
@@ -228,22 +228,27 @@ export type ProductShape = Pick<GemmCall, 'transA' | 'transB' | 'm' | 'n' | 'k' 
  * @example const posted = beginProduct(shape, f32, a, b, c, all, k); im2colNext(); endProduct(posted, k);
  */
 export function beginProduct(call: ProductShape, f32: boolean, aAt: number, bAt: number, cAt: number, all: Kernels, kernels: DtypeKernels): boolean {
-  writeJob(call, f32, aAt, bAt, cAt);
+  writeJob(all.job(), call, f32, aAt, bAt, cAt);
   if (postProduct(all, call.m, call.n, call.k)) return true;
   runProduct(all, kernels, call.m, call.n, call.k, f32);
   return false;
 }
+
+/**
+ * The `helperWork` a `staged` call gives when it runs its products through `beginProduct`: the
+ * helper may take a product of any size, so the call goes where the helper can reach it.
+ */
+export const POSTS_PRODUCTS = Infinity;
 
 /** Waits for (or finishes) a product `beginProduct` posted; nothing if it already ran. */
 export function endProduct(posted: boolean, kernels: DtypeKernels): void {
   if (posted) finishPostedProduct(kernels);
 }
 
-function writeJob(call: ProductShape, f32: boolean, aAt: number, bAt: number, cAt: number): void {
+function writeJob(job: Int32Array, call: ProductShape, f32: boolean, aAt: number, bAt: number, cAt: number): void {
   const { transA, transB, m, n, k } = call;
   const size = f32 ? 4 : 8;
   const lda = (call.lda ?? (transA ? m : k)) * size, ldb = (call.ldb ?? (transB ? k : n)) * size;
-  const job = jobRecord();
   job[JOB.m] = m;
   job[JOB.n] = n;
   job[JOB.k] = k;
@@ -285,7 +290,7 @@ export function matrixUpdatesWasm(a: Float64Array, n: number, largest: number, w
     work(matrix, (r0, rows, k0, kk, c0, cols) => {
       if (rows === 0 || cols === 0 || kk === 0) return;
       if (rows * cols > largest) throw new Error(`matrixUpdatesWasm: a ${rows}×${cols} update does not fit the ${largest} elements set aside`);
-      const job = jobRecord();
+      const job = all.job();
       job[JOB.m] = rows;
       job[JOB.n] = cols;
       job[JOB.k] = kk;
@@ -305,5 +310,5 @@ export function matrixUpdatesWasm(a: Float64Array, n: number, largest: number, w
         kernels.binary(sub, to, 1, 0, prodAt + i * cols * 8, 1, 0, to, cols, 1, 0);
       }
     });
-  });
+  }, largest * n);
 }

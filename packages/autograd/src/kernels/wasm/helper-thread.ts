@@ -2,7 +2,6 @@ import { ArgumentError } from '../../errors.js';
 import { environmentVariable, nodeBuiltin } from '../environment.js';
 import { WASM_GEMM_BLOCKING } from './kernels.generated.js';
 import { JOB, JOB_BYTES, JOB_STATE, scratchAddress } from './layout.js';
-import { jobRecord, kernelsWithMemory } from './memory.js';
 import { type DtypeKernels, type Kernels, loadKernels, SCRATCH } from './module.js';
 
 /**
@@ -58,6 +57,10 @@ interface WorkerThreads {
 /** 'off': never start it; 'starting': started, not ready yet; 'ready'; 'failed'. */
 let helper: 'off' | 'starting' | 'ready' | 'failed' = 'off';
 let threads = threadsFromEnvironment();
+/** The job record the helper serves: the shared memory's (whose views never detach), once started. */
+let helperJob: Int32Array = new Int32Array(0);
+/** The job record of the last product run (the main or the local instance's). */
+let lastJob: Int32Array = new Int32Array(0);
 
 /** Threads a product may use where nothing says otherwise: 2 on a machine with 2+ cores that has worker_threads, else 1. */
 function defaultThreads(): 1 | 2 {
@@ -98,14 +101,28 @@ export function kernelThreads(): 1 | 2 {
 
 /** Whether the helper can take work (reads the flag it sets once ready; never starts it). */
 function helperIsReady(): boolean {
-  if (helper === 'starting' && Atomics.load(jobRecord(), JOB.ready) === 1) helper = 'ready';
+  if (helper === 'starting' && Atomics.load(helperJob, JOB.ready) === 1) helper = 'ready';
   return helper === 'ready';
 }
 
-/** Whether the helper can take work; starts it (without waiting) the first time. */
+/**
+ * Whether the helper can take work in `kernels`' memory (only the shared one's); starts it
+ * (without waiting) the first time.
+ */
 function helperReady(kernels: Kernels | null): boolean {
-  if (helper === 'off' && kernels !== null && kernels.shared) startHelper(kernels);
+  if (kernels === null || !kernels.shared) return false;
+  if (helper === 'off') startHelper(kernels);
   return helperIsReady();
+}
+
+/**
+ * Whether a call whose largest product the helper could take is `work` multiply-adds (Infinity
+ * for products posted whole, at any size) may have the helper take part: two threads, a helper
+ * not failed (it may still be starting, or not started: the first such product starts it), and
+ * a product worth sharing. The staging then puts the call in the memory the helper shares.
+ */
+export function helperMayTake(work: number): boolean {
+  return threads === 2 && helper !== 'failed' && work >= THREAD_MIN_WORK;
 }
 
 function startHelper(kernels: Kernels): void {
@@ -124,6 +141,7 @@ function startHelper(kernels: Kernels): void {
     worker.on('error', () => {
       helper = 'failed';
     });
+    helperJob = kernels.job();
     helper = 'starting';
   } catch {
     helper = 'failed';
@@ -137,7 +155,7 @@ function startHelper(kernels: Kernels): void {
  */
 export async function helperThreadReady(timeoutMs = 10_000): Promise<boolean> {
   const started = Date.now();
-  while (!helperReady(kernelsWithMemory())) {
+  while (!helperReady(loadKernels())) {
     if (helper === 'failed' || !loadKernels()?.shared || Date.now() - started > timeoutMs) return false;
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
@@ -150,7 +168,7 @@ export async function helperThreadReady(timeoutMs = 10_000): Promise<boolean> {
  * @example gemm(...); lastGemmThreads(); // 2 when the helper took part
  */
 export function lastGemmThreads(): number {
-  const job = jobRecord();
+  const job = lastJob;
   return job.length === 0 ? 0 : Atomics.load(job, JOB.counter) - job[JOB.chunks]!;
 }
 
@@ -184,13 +202,14 @@ export function splitProduct(m: number, n: number, k: number, f32: boolean, thre
 /**
  * Runs the m×n×k product whose operands are in the job record (addresses, strides, dtype):
  * cuts it (see `splitProduct`), posts it to the helper when there is more than one slab and
- * the helper is ready, works on it with the dtype's `gemm`, and returns once every
- * slab is done. Should the helper trap, the caller redoes the whole product alone and keeps
- * to one thread from then on.
+ * the helper is ready (and the caller did not ask for it `alone`), works on it with the
+ * dtype's `gemm`, and returns once every slab is done. Should the helper trap, the caller
+ * redoes the whole product alone and keeps to one thread from then on.
  */
-export function runProduct(kernels: Kernels, dtype: DtypeKernels, m: number, n: number, k: number, f32: boolean): void {
-  const job = jobRecord();
-  const shared = threads === 2 && m * n * k >= THREAD_MIN_WORK && helperReady(kernels);
+export function runProduct(kernels: Kernels, dtype: DtypeKernels, m: number, n: number, k: number, f32: boolean, alone = false): void {
+  const job = kernels.job();
+  lastJob = job;
+  const shared = !alone && threads === 2 && m * n * k >= THREAD_MIN_WORK && helperReady(kernels);
   const { axis, width, chunks } = splitProduct(m, n, k, f32, shared ? 2 : 1);
   job[JOB.counter] = 0;
   job[JOB.chunks] = chunks;
@@ -241,7 +260,8 @@ function joinHelper(job: Int32Array, dtype: DtypeKernels, scratch: number, n: nu
 export function postProduct(kernels: Kernels, m: number, n: number, k: number): boolean {
   // A product worth cutting is better cut: runProduct shares it between both threads.
   if (threads !== 2 || m * n * k >= THREAD_MIN_WORK || !helperReady(kernels)) return false;
-  const job = jobRecord();
+  const job = kernels.job();
+  lastJob = job;
   job[JOB.counter] = 0;
   job[JOB.chunks] = 1;
   job[JOB.axis] = 1;
@@ -256,7 +276,7 @@ export function postProduct(kernels: Kernels, m: number, n: number, k: number): 
  * has not taken it yet (or trapped in it), else waits for the helper to finish.
  */
 export function finishPostedProduct(dtype: DtypeKernels): void {
-  const job = jobRecord();
+  const job = helperJob;
   const scratch = scratchAddress(SCRATCH, 0);
   if (Atomics.compareExchange(job, JOB.state, JOB_STATE.posted, JOB_STATE.idle) === JOB_STATE.posted) {
     dtype.gemm(0, scratch);

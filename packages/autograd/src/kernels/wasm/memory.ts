@@ -1,24 +1,40 @@
 import type { FloatArray } from '../../dtype.js';
-import { JOB_BYTES, MAX_PAGES } from './layout.js';
-import { DATA_START, type DtypeKernels, type Kernels, loadKernels } from './module.js';
+import { helperMayTake } from './helper-thread.js';
+import { MAX_PAGES } from './layout.js';
+import { DATA_START, type DtypeKernels, type Kernels, loadKernels, loadLocalKernels } from './module.js';
 
 /**
- * The kernels' linear memory seen from TypeScript, and the one shape every WebAssembly kernel
+ * The kernels' linear memories seen from TypeScript, and the one shape every WebAssembly kernel
  * call takes: copy the operands in, call, copy the results out (`staged`). The copies cost
  * O(size) against the kernel's own O(size) or O(mnk) work, which is why each kernel takes
  * this path only within the sizes of WASM_THRESHOLDS (kernels/backend.ts).
  *
- * Operands that already live in the memory (the arena, `claimArena`) are used where they are,
- * with no copy:
+ * The module runs as two instances, each over a memory of its own (module.ts): the main one,
+ * shared where the runtime allows, which the helper thread and the arena need, and a local one,
+ * unshared, for every call that hands nothing to the helper thread. V8 copies into and out of
+ * a shared buffer word by word where an unshared one gets memcpy, two to four times faster,
+ * and most calls (everything below the threading threshold, everything on one thread) only pay
+ * the copies. `staged` makes the choice, from what the caller says it may hand the helper.
+ *
+ * Operands that already live in the main memory (the arena, `claimArena`) are used where they
+ * are, with no copy:
  *
  *   [DATA_START, arenaEnd)   the arena: storage a caller keeps in the memory across calls
  *   [arenaEnd, ...)          operands `staged` copies in and out, per call
  */
 
-let f32View = new Float32Array(0);
-let f64View = new Float64Array(0);
-/** The job record's words (see layout.ts). */
-let jobWords = new Int32Array(0);
+/** One instance's memory as views, valid until the next call that grows it (`reserve`). */
+interface Space {
+  readonly kernels: Kernels;
+  f32: Float32Array;
+  f64: Float64Array;
+}
+
+/** The main instance (shared memory where allowed) and the local one (unshared); undefined until loaded. */
+let main: Space | undefined;
+let local: Space | undefined;
+
+const newSpace = (kernels: Kernels): Space => ({ kernels, f32: new Float32Array(0), f64: new Float64Array(0) });
 
 /** Largest linear memory asked for: byte addresses are i32, kept below 2 GiB. */
 const MAX_BYTES = MAX_PAGES * 65536;
@@ -27,31 +43,52 @@ const MAX_BYTES = MAX_PAGES * 65536;
 const align = (bytes: number): number => Math.ceil(bytes / 64) * 64;
 
 /**
- * The kernels with their memory at least `end` bytes, or null where WebAssembly SIMD is missing
- * or the memory cannot grow that far (the caller then takes its TypeScript kernel). The views
+ * The main kernels (those the helper thread and the arena use) with their memory at least `end`
+ * bytes, or null where WebAssembly SIMD is missing or the memory cannot grow that far. The views
  * here are valid until the next call that grows the memory.
  */
 export function kernelsWithMemory(end = DATA_START): Kernels | null {
+  const space = mainSpace();
+  return space !== null && reserve(space, end) ? space.kernels : null;
+}
+
+/** The main instance's space: the one the helper thread and the arena use. */
+function mainSpace(): Space | null {
+  if (main !== undefined) return main;
   const kernels = loadKernels();
-  return kernels !== null && reserve(kernels.memory, end) ? kernels : null;
+  if (kernels === null) return null;
+  main = newSpace(kernels);
+  return main;
+}
+
+/** The local instance's space: the main one where that is unshared already (or no second instance loads). */
+function localSpace(): Space | null {
+  if (local !== undefined) return local;
+  const kernels = loadLocalKernels();
+  const shared = mainSpace();
+  if (kernels === null || shared === null) return null;
+  local = kernels === shared.kernels ? shared : newSpace(kernels);
+  return local;
 }
 
 /**
- * Makes the memory at least `end` bytes; false if it cannot (over 2 GiB, or out of memory).
- * Grow-only: the memory keeps its largest size for later calls. Only this code grows it (the
- * module has no memory.grow), so the views stay valid until the next grow here.
+ * Makes the space's memory at least `end` bytes; false if it cannot (over 2 GiB, or out of
+ * memory). Grow-only: the memory keeps its largest size for later calls. Only this code grows
+ * it (the module has no memory.grow), so the views stay valid until the next grow here; an
+ * unshared memory's old buffer is detached by the grow, and the views are made again over the
+ * new one.
  */
-function reserve(memory: WebAssembly.Memory, end: number): boolean {
+function reserve(space: Space, end: number): boolean {
   if (end > MAX_BYTES) return false;
-  if (end <= f32View.byteLength) return true;
+  if (end <= space.f32.byteLength) return true;
+  const { memory } = space.kernels;
   try {
     if (end > memory.buffer.byteLength) memory.grow(Math.ceil((end - memory.buffer.byteLength) / 65536));
   } catch {
     return false;
   }
-  f32View = new Float32Array(memory.buffer);
-  f64View = new Float64Array(memory.buffer);
-  jobWords = new Int32Array(memory.buffer, 0, JOB_BYTES / 4);
+  space.f32 = new Float32Array(memory.buffer);
+  space.f64 = new Float64Array(memory.buffer);
   return true;
 }
 
@@ -77,8 +114,8 @@ let arenaHeld = false;
 export function claimArena(bytes: number): number | null {
   if (arenaHeld || bytes > ARENA_MAX_BYTES) return null;
   const end = align(DATA_START + bytes);
-  const kernels = kernelsWithMemory(Math.max(end, arenaEnd));
-  if (kernels === null || !kernels.shared) return null;
+  const space = mainSpace();
+  if (space === null || !space.kernels.shared || !reserve(space, Math.max(end, arenaEnd))) return null;
   arenaEnd = Math.max(arenaEnd, end);
   arenaHeld = true;
   return DATA_START;
@@ -95,7 +132,8 @@ export function releaseArena(): void {
  * such an array in place while the memory has not grown since it was made (`arenaCurrent`).
  */
 export function arenaArray(f32: boolean, at: number, length: number): FloatArray {
-  return f32 ? new Float32Array(f32View.buffer, at, length) : new Float64Array(f64View.buffer, at, length);
+  const buffer = arenaCurrent();
+  return f32 ? new Float32Array(buffer, at, length) : new Float64Array(buffer, at, length);
 }
 
 /**
@@ -104,13 +142,10 @@ export function arenaArray(f32: boolean, at: number, length: number): FloatArray
  * its arrays again when this changes.
  */
 export function arenaCurrent(): ArrayBufferLike {
-  return f32View.buffer;
+  return (main?.f32 ?? NO_VIEW).buffer;
 }
 
-/** The job record's words; empty until the kernels have been loaded by a call here. */
-export function jobRecord(): Int32Array {
-  return jobWords;
-}
+const NO_VIEW = new Float32Array(0);
 
 /**
  * One array's place in WebAssembly memory for a `staged` call: `length` elements (of the call's
@@ -158,11 +193,19 @@ const residents: boolean[] = [false, false, false, false, false, false, false, f
 
 /**
  * Runs one WebAssembly kernel call: places `regions` one after another from the first free
- * byte after the arena (each on a cache line), copies their inputs in, calls `run` with the
- * kernels of the dtype (`f32` or float64) and each region's byte address, then copies the
- * outputs out. A region only read or only written whose array lives in the arena (of the
- * region's element type) is not copied: its address is the array's own. The caller's arrays
- * must not overlap where one is written, as for any kernel call.
+ * byte (each on a cache line), copies their inputs in, calls `run` with the kernels of the
+ * dtype (`f32` or float64), each region's byte address and the instance, then copies the
+ * outputs out. The caller's arrays must not overlap where one is written, as for any kernel call.
+ *
+ * `helperWork` is the multiply-adds of the largest product `run` may hand to the helper thread
+ * (`runProduct` shares those of 64³ and up; Infinity where it posts products whole, at any
+ * size, with `beginProduct`), 0 for none. Such a call, when the helper may take it (two
+ * threads, a helper that has not failed), runs in the main instance, whose memory the helper
+ * shares; so does a call with an operand in the arena. Any other call runs in the local
+ * instance, over an unshared memory, whose copies are faster: the same kernels, the same bits.
+ * In the main instance, a region only read or only written whose array lives in the arena (of
+ * the region's element type) is not copied: its address is the array's own.
+ *
  * Returns false, having done nothing, where WebAssembly SIMD is missing or the regions do not
  * fit its memory: the caller then takes its TypeScript kernel.
  * @example staged(true, [copyIn(x, n), copyOut(out, n)], (k, at) => k.unary(op, at[0]!, at[1]!, n));
@@ -171,11 +214,14 @@ export function staged(
   f32: boolean,
   regions: readonly Region[],
   run: (dtype: DtypeKernels, at: readonly number[], kernels: Kernels) => void,
+  helperWork = 0,
 ): boolean {
+  const space = helperWork > 0 && helperMayTake(helperWork) ? mainSpace() : inArena(regions) ? main! : localSpace();
+  if (space === null) return false;
   const at = addresses;
   const resident = residents;
-  const memory = f32View.buffer;
-  let end = arenaEnd;
+  const arena = space === main ? space.f32.buffer : null;
+  let end = space === main ? arenaEnd : DATA_START;
   for (let i = 0; i < regions.length; i++) {
     const region = regions[i]!;
     const size = f32 && !region.float64 ? 4 : 8;
@@ -183,7 +229,7 @@ export function staged(
     // place must not change the caller's input), is the kernel's operand where it is.
     const { input, output } = region;
     const array = input === null ? output : output === null ? input : null;
-    resident[i] = array !== null && array.buffer === memory && array.BYTES_PER_ELEMENT === size;
+    resident[i] = array !== null && array.buffer === arena && array.BYTES_PER_ELEMENT === size;
     if (resident[i]) {
       at[i] = array!.byteOffset + (input === null ? region.outputOffset : region.inputOffset) * size;
       continue;
@@ -192,8 +238,8 @@ export function staged(
     at[i] = end;
     end += region.length * size;
   }
-  const kernels = kernelsWithMemory(end);
-  if (kernels === null) return false;
+  if (!reserve(space, end)) return false;
+  const { f32: f32View, f64: f64View, kernels } = space;
   for (let i = 0; i < regions.length; i++) {
     const { input, length, inputOffset, float64 } = regions[i]!;
     if (input === null || resident[i]) continue;
@@ -210,4 +256,15 @@ export function staged(
     output.set((f32 && !float64 ? f32View : f64View).subarray(start, start + length), outputOffset);
   }
   return true;
+}
+
+/** Whether a region's array lives in the main memory (the arena), where it is used in place. */
+function inArena(regions: readonly Region[]): boolean {
+  if (main === undefined || !main.kernels.shared) return false;
+  const memory = main.f32.buffer;
+  for (let i = 0; i < regions.length; i++) {
+    const { input, output } = regions[i]!;
+    if (input?.buffer === memory || output?.buffer === memory) return true;
+  }
+  return false;
 }

@@ -1,12 +1,15 @@
 import { WASM_GEMM_BLOCKING, WASM_KERNELS_RELAXED, WASM_KERNELS_SIMD128 } from './kernels.generated.js';
-import { dataStart, MAX_PAGES, scratchLayout } from './layout.js';
+import { dataStart, JOB_BYTES, MAX_PAGES, scratchLayout } from './layout.js';
 import type { WasmGemmFlavour } from './settings.js';
 
 /**
  * Loading the WebAssembly kernels module (source: scripts/wasm/). It is a few kilobytes, so it
  * compiles synchronously (`new WebAssembly.Module`) on first use and every kernel stays
- * synchronous. Nothing here copies data or runs a kernel: see memory.ts for staging, and the
- * drivers gemm.ts, elementwise.ts and optimisers.ts.
+ * synchronous. It runs as two instances of one build: the main one over shared memory, where
+ * the runtime allows (the helper thread's and the arena's), and a local one over unshared memory
+ * (`loadLocalKernels`), made at the first call that takes it. Nothing here copies data or runs a
+ * kernel: see memory.ts for staging and for which instance a call takes, and the drivers
+ * gemm.ts, elementwise.ts and optimisers.ts.
  */
 
 /** The threads' scratch areas, as the module's gemm was built to use them. */
@@ -46,6 +49,8 @@ export interface DtypeKernels {
   readonly im2col: (x: number, c: number, ...geometryThenCol: number[]) => void;
   /** The adjoint of im2col for one image: zeroes x [c, h, w], then adds the columns at `col` into it (arguments mirrored). */
   readonly col2im: (col: number, c: number, ...geometryThenX: number[]) => void;
+  /** out[i, j] = a[i]·c[j] over rows×k elements: the rows of one outer product. */
+  readonly outer: (a: number, c: number, out: number, rows: number, k: number) => void;
   /** Each kh×kw window's maximum (stride sh×sw, no padding, clipped at the edges) and its i32 index in its plane, over `planes` planes h×w. */
   readonly maxPool: (x: number, planes: number, h: number, w: number, kh: number, kw: number, sh: number, sw: number, oh: number, ow: number, out: number, argmax: number) => void;
 }
@@ -60,14 +65,20 @@ export interface Kernels {
   readonly memory: WebAssembly.Memory;
   /** Whether the memory is shared, so a helper thread can work in it. */
   readonly shared: boolean;
+  /** The job record's words (see layout.ts), at the start of the memory. */
+  readonly job: () => Int32Array;
 }
 
 /** undefined: not tried yet; null: unavailable. */
 let loaded: Kernels | null | undefined;
+let loadedLocal: Kernels | null | undefined;
+
+const FLAVOURS = [['relaxed-simd', WASM_KERNELS_RELAXED], ['simd128', WASM_KERNELS_SIMD128]] as const;
 
 /**
- * The kernels, compiled and instantiated on the first call; null where WebAssembly SIMD is
- * missing or refused (the TypeScript kernels take over).
+ * The kernels, compiled and instantiated on the first call over a memory shared where the
+ * runtime allows (the helper thread's and the arena's); null where WebAssembly SIMD is missing
+ * or refused (the TypeScript kernels take over).
  */
 export function loadKernels(): Kernels | null {
   if (loaded !== undefined) return loaded;
@@ -75,12 +86,10 @@ export function loadKernels(): Kernels | null {
   if (typeof WebAssembly !== 'object' || typeof atob !== 'function') return null;
   try {
     const { memory, shared } = newMemory();
-    for (const [flavour, text] of [['relaxed-simd', WASM_KERNELS_RELAXED], ['simd128', WASM_KERNELS_SIMD128]] as const) {
+    for (const [flavour, text] of FLAVOURS) {
       const bytes = shared ? decodeBase64(text) : unsharedModuleBytes(decodeBase64(text));
       if (!WebAssembly.validate(bytes)) continue;
-      const module = new WebAssembly.Module(bytes);
-      const exports = new WebAssembly.Instance(module, { env: { memory } }).exports;
-      loaded = { f32: dtypeKernels(exports, 'f32'), f64: dtypeKernels(exports, 'f64'), flavour, module, memory, shared };
+      loaded = instantiate(new WebAssembly.Module(bytes), memory, flavour, shared);
       break;
     }
   } catch {
@@ -89,6 +98,36 @@ export function loadKernels(): Kernels | null {
     loaded = null;
   }
   return loaded;
+}
+
+/**
+ * A second instance of the same build (`loadKernels`'s flavour, so every kernel gives the same
+ * bits) over an unshared memory of its own, for calls that hand nothing to the helper thread:
+ * copies into and out of it are plain memcpy. The main kernels where their memory is unshared
+ * already, or where the second instance cannot be made; null where those are.
+ */
+export function loadLocalKernels(): Kernels | null {
+  if (loadedLocal !== undefined) return loadedLocal;
+  const main = loadKernels();
+  loadedLocal = main;
+  if (main === null || !main.shared) return loadedLocal;
+  try {
+    const text = FLAVOURS.find(([flavour]) => flavour === main.flavour)![1];
+    const memory = new WebAssembly.Memory({ initial: Math.ceil(DATA_START / 65536), maximum: MAX_PAGES });
+    loadedLocal = instantiate(new WebAssembly.Module(unsharedModuleBytes(decodeBase64(text))), memory, main.flavour, false);
+  } catch {
+    // Out of memory for a second one: the main kernels serve every call, as before.
+  }
+  return loadedLocal;
+}
+
+function instantiate(module: WebAssembly.Module, memory: WebAssembly.Memory, flavour: WasmGemmFlavour, shared: boolean): Kernels {
+  const exports = new WebAssembly.Instance(module, { env: { memory } }).exports;
+  // Made again once the memory has grown, should that have detached the buffer under it (an
+  // unshared memory's does: its views then read as empty).
+  let job: Int32Array = new Int32Array(0);
+  const jobWords = (): Int32Array => (job.length > 0 ? job : (job = new Int32Array(memory.buffer, 0, JOB_BYTES / 4)));
+  return { f32: dtypeKernels(exports, 'f32'), f64: dtypeKernels(exports, 'f64'), flavour, module, memory, shared, job: jobWords };
 }
 
 /** The exports whose names end in `_<t>`, under the names the drivers use. */
@@ -106,6 +145,7 @@ function dtypeKernels(exports: WebAssembly.Exports, t: 'f32' | 'f64'): DtypeKern
     im2col: entry('im2col'),
     col2im: entry('col2im'),
     maxPool: entry('max_pool'),
+    outer: entry('outer'),
   };
 }
 

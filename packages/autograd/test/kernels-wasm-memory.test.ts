@@ -1,0 +1,140 @@
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seededTensor } from '@chainrule/autograd/testing';
+import { gemmWasm, product } from '../src/kernels/wasm/gemm.js';
+import { helperThreadReady, lastGemmThreads, setKernelThreads } from '../src/kernels/wasm/helper-thread.js';
+import { arenaArray, claimArena, copyIn, copyOut, releaseArena, staged } from '../src/kernels/wasm/memory.js';
+import { UNARY_OPS } from '../src/kernels/wasm/layout.js';
+import { loadKernels, loadLocalKernels } from '../src/kernels/wasm/module.js';
+
+// The kernels run as two instances of one build: the main one over the memory the helper thread
+// and the arena share, and a local one over an unshared memory, whose copies are cheaper, for
+// every call the helper takes no part in. `staged` picks one per call; these check which, and
+// that the pick never changes a bit.
+
+type DTypeName = 'float32' | 'float64';
+
+const shared = loadKernels()?.shared === true;
+
+function filled(dtype: DTypeName, size: number, seed: number): Float32Array | Float64Array {
+  return seededTensor([size], seed, { min: -0.5, max: 0.5, dtype, requiresGrad: false }).data;
+}
+
+function firstDifference(x: Float32Array | Float64Array, y: Float32Array | Float64Array): number {
+  for (let i = 0; i < x.length; i++) if (!Object.is(x[i], y[i])) return i;
+  return -1;
+}
+
+interface Staged {
+  c: Float32Array | Float64Array;
+  /** Whether the call ran in the shared (main) instance. */
+  inShared: boolean;
+}
+
+/** C = A·B (+ C's relu, through the elementwise kernel) staged by hand, declaring `helperWork`. */
+function stagedProduct(dtype: DTypeName, m: number, n: number, k: number, seed: number, helperWork: number): Staged {
+  const f32 = dtype === 'float32';
+  const a = filled(dtype, m * k, seed), b = filled(dtype, k * n, seed + 1);
+  const c = (f32 ? new Float32Array(m * n) : new Float64Array(m * n)).fill(NaN);
+  let inShared = false;
+  const ran = staged(f32, [copyIn(a, m * k), copyIn(b, k * n), copyOut(c, m * n)], (kernels, at, all) => {
+    inShared = all.shared;
+    product({ transA: false, transB: false, m, n, k }, f32, at[0]!, at[1]!, at[2]!, all, kernels);
+    kernels.biasActivation(at[2]!, m, n, 0, 2);
+  }, helperWork);
+  expect(ran).toBe(true);
+  return { c, inShared };
+}
+
+describe.skipIf(!shared)('the shared and the unshared instance', () => {
+  beforeAll(async () => {
+    setKernelThreads(2);
+    expect(await helperThreadReady()).toBe(true);
+  });
+  afterAll(() => setKernelThreads(2));
+
+  it('are two instances of one build, over a shared and an unshared memory', () => {
+    const main = loadKernels()!, local = loadLocalKernels()!;
+    expect(local).not.toBe(main);
+    expect(local.flavour).toBe(main.flavour);
+    expect(main.memory.buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect(local.memory.buffer).toBeInstanceOf(ArrayBuffer);
+  });
+
+  it('a call that hands the helper nothing runs unshared; one that may, shared; the same bits either way', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom<DTypeName>('float32', 'float64'),
+        fc.integer({ min: 1, max: 70 }), fc.integer({ min: 1, max: 70 }), fc.integer({ min: 1, max: 300 }), fc.nat(1 << 20),
+        (dtype, m, n, k, seed) => {
+          setKernelThreads(2);
+          const alone = stagedProduct(dtype, m, n, k, seed, 0);
+          const beside = stagedProduct(dtype, m, n, k, seed, Infinity);
+          expect(alone.inShared).toBe(false);
+          expect(beside.inShared).toBe(true);
+          expect(firstDifference(alone.c, beside.c)).toBe(-1);
+          // A declared product below the threading threshold is the caller's alone too.
+          expect(stagedProduct(dtype, m, n, k, seed, (1 << 18) - 1).inShared).toBe(false);
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it('a large product still goes to the helper on two threads; on one thread it runs unshared, with the same bits', () => {
+    const [m, n, k] = [512, 384, 256];
+    setKernelThreads(1);
+    const one = stagedProduct('float32', m, n, k, 3, m * n * k);
+    expect(one.inShared).toBe(false);
+    expect(lastGemmThreads()).toBe(1);
+    setKernelThreads(2);
+    // A helper slow to wake (a loaded machine) may find every slab taken: a few tries give it one.
+    let two = stagedProduct('float32', m, n, k, 3, m * n * k);
+    for (let tries = 0; tries < 20 && lastGemmThreads() !== 2; tries++) two = stagedProduct('float32', m, n, k, 3, m * n * k);
+    expect(two.inShared).toBe(true);
+    expect(lastGemmThreads()).toBe(2);
+    expect(firstDifference(one.c, two.c)).toBe(-1);
+    // And through gemm's own staging.
+    const a = filled('float32', m * k, 3), b = filled('float32', k * n, 4), c = new Float32Array(m * n);
+    let threads = 0;
+    for (let tries = 0; tries < 20 && threads !== 2; tries++) {
+      expect(gemmWasm({ transA: false, transB: false, m, n, k, a, b, c })).toBe(true);
+      threads = lastGemmThreads();
+    }
+    expect(threads).toBe(2);
+  });
+
+  it('grows only the memory a call runs in', () => {
+    setKernelThreads(1);
+    const main = loadKernels()!.memory, local = loadLocalKernels()!.memory;
+    const before = main.buffer.byteLength;
+    // Past both memories' sizes so far: 3·(1.5 M) float64 values, 36 MiB.
+    const n = 1536, a = new Float64Array(n * n).fill(0.5), c = new Float64Array(n * n);
+    expect(gemmWasm({ transA: false, transB: false, m: n, n, k: 1, a: a.subarray(0, n), b: a.subarray(0, n), c })).toBe(true);
+    expect(c[n * n - 1]).toBe(0.25);
+    expect(local.buffer.byteLength).toBeGreaterThanOrEqual(2 * n * 8 + n * n * 8);
+    expect(main.buffer.byteLength).toBe(before);
+    setKernelThreads(2);
+  });
+
+  it('a call with an operand in the arena runs shared, using it in place', () => {
+    const base = claimArena(4096)!;
+    expect(base).not.toBeNull();
+    try {
+      const x = arenaArray(true, base, 64);
+      x.forEach((_, i, v) => (v[i] = i - 20));
+      const out = new Float32Array(64);
+      let inShared = false, xAt = -1;
+      expect(staged(true, [copyIn(x, 64), copyOut(out, 64)], (kernels, at, all) => {
+        inShared = all.shared;
+        xAt = at[0]!;
+        kernels.unary(UNARY_OPS.indexOf('neg'), at[0]!, at[1]!, 64);
+      })).toBe(true);
+      expect(inShared).toBe(true);
+      expect(xAt).toBe(base);
+      expect(Array.from(out)).toEqual(Array.from(x, (v) => -v));
+    } finally {
+      releaseArena();
+    }
+  });
+});
