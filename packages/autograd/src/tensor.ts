@@ -37,8 +37,12 @@ import { isDisposed } from './engine/disposed.js';
 import { markTainted, sharedTensor, tainting, untaint } from './engine/trace-access.js';
 import { attachTangents, forwardActive, type Dual, type JvpDeclaration } from './engine/forward.js';
 
-/** A vector-Jacobian product: the gradient of the output in, one gradient per input out (null where none). */
-export type VJP = (grad: Tensor, output: Tensor) => readonly (Tensor | null)[];
+/**
+ * A vector-Jacobian product: the gradient of the output in, one gradient per input out (null
+ * where none). It also receives the output and the op's inputs (as recorded), so that an op
+ * family's VJP can be one function made once rather than a closure over each call's tensors.
+ */
+export type VJP = (grad: Tensor, output: Tensor, inputs: readonly Tensor[]) => readonly (Tensor | null)[];
 
 /**
  * A tensor whose values a VJP reads: an input by index, `'output'` (the op's result), or another
@@ -751,12 +755,15 @@ export function constant(data: TensorData, shape: Shape): Tensor {
   return out;
 }
 
+/** The shape of every 0-d tensor `scalarTensor` makes: one array, as shapes are never written. */
+const SCALAR_SHAPE: Shape = [];
+
 /** A 0-d tensor of `dtype` holding `value`. */
 export function scalarTensor(value: number, dtype: DType): Tensor {
   const data = allocate(dtype, 1);
   data[0] = value;
   // A number operand made a tensor: a trace may hold it as a constant (engine/trace-access.ts).
-  return untaint(new Tensor(data, []));
+  return untaint(new Tensor(data, SCALAR_SHAPE));
 }
 
 /**

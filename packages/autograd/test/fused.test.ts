@@ -300,3 +300,33 @@ describe('crossEntropy', () => {
     expect(() => crossEntropy(x, [0, 1], { reduction: 'max' as 'mean' })).toThrow(ArgumentError);
   });
 });
+
+// tanh's VJP runs one fused pass where nothing records it; it must give the bits of the composed
+// ops g·(1 − y²) it stands for (square, negate, add one, multiply), special values included.
+describe('tanh VJP, fused', () => {
+  const sameBits = (actual: ArrayLike<number>, expected: ArrayLike<number>): boolean =>
+    actual.length === expected.length && Array.from(actual).every((v, i) => Object.is(v, expected[i]));
+  for (const dtype of ['float32', 'float64'] as const) {
+    const value = dtype === 'float32' ? fc.float() : fc.double();
+    test(`${dtype}: the composed ops' bits, gradient and values random`, () => {
+      fc.assert(
+        fc.property(fc.array(fc.tuple(value, value), { minLength: 1, maxLength: 40 }), (pairs) => {
+          const Storage = dtype === 'float32' ? Float32Array : Float64Array;
+          const x = tensor(Storage.from(pairs.map(([v]) => v)), { requiresGrad: true });
+          const g = tensor(Storage.from(pairs.map(([, w]) => w)));
+          const y = x.tanh();
+          y.backward(g);
+          const composed = g.mul(y.detach().square().neg().add(1));
+          return sameBits(x.grad!.data, composed.data);
+        }),
+      );
+    });
+  }
+  test('under createGraph the gradient stays differentiable: d²tanh/dx² = −2·y·(1 − y²)', () => {
+    const x = tensor(new Float64Array([-1.5, -0.2, 0, 0.7, 3]), { requiresGrad: true });
+    const [dx] = gradients([x.tanh().sum()], [x], { createGraph: true });
+    const [ddx] = gradients([dx!.sum()], [x]);
+    const y = Array.from(x.data, Math.tanh);
+    assertClose(ddx!, tensor(new Float64Array(y.map((v) => -2 * v * (1 - v * v)))), 1e-12, 1e-14);
+  });
+});

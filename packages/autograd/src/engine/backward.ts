@@ -264,9 +264,9 @@ function sweep(
       }
       if (writeCount() !== checkedAt) checkSavedVersions(t);
       // The usual case calls the VJP directly: no closure per node.
-      const grads = anomaly || isTracing() ? duringVjp(t, g, () => (anomaly ? runningBackward(() => vjp(g, t)) : vjp(g, t))) : vjp(g, t);
-      if (!retainGraph) node.vjp = null;
       const ins = node.inputs;
+      const grads = anomaly || isTracing() ? duringVjp(t, g, () => (anomaly ? runningBackward(() => vjp(g, t, ins)) : vjp(g, t, ins))) : vjp(g, t, ins);
+      if (!retainGraph) node.vjp = null;
       for (let j = 0; j < ins.length; j++) {
         const input = ins[j]!;
         const returned = grads[j];

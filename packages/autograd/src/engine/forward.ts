@@ -98,7 +98,7 @@ export function carryTangents(from: Tensor, to: Tensor): void {
  * first (an inner level's rule reads `out`'s outer tangents). Integer and bool outputs get none.
  * @throws GraphError naming the op when a tangent reaches an op without a rule.
  */
-export function attachTangents(op: string, inputs: readonly Tensor[], out: Tensor, rule: JvpDeclaration | undefined, vjp: (g: Tensor, out: Tensor) => readonly (Tensor | null)[]): void {
+export function attachTangents(op: string, inputs: readonly Tensor[], out: Tensor, rule: JvpDeclaration | undefined, vjp: (g: Tensor, out: Tensor, inputs: readonly Tensor[]) => readonly (Tensor | null)[]): void {
   if (out.dtype !== 'float32' && out.dtype !== 'float64') return;
   const visible = levels;
   for (let k = 0; k < visible.length; k++) {
@@ -120,7 +120,7 @@ export function attachTangents(op: string, inputs: readonly Tensor[], out: Tenso
     levels = visible.slice(0, k);
     let tangent: Tensor | null;
     try {
-      tangent = rule === 'elementwise' ? vjp(tangents[0]!, out)[0] ?? null : rule(tangents, out, inputs);
+      tangent = rule === 'elementwise' ? vjp(tangents[0]!, out, inputs)[0] ?? null : rule(tangents, out, inputs);
     } finally {
       levels = visible;
     }

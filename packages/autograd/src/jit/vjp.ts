@@ -55,7 +55,7 @@ export function opBackward(prim: Primitive): Backward {
       if (out === undefined || node === null || node.vjp === null) {
         throw new TraceError(`jit: '${prim.name}' did not record the same gradient when run again for its backward pass; its gradient cannot be traced`);
       }
-      const grads = node.vjp(g, out);
+      const grads = node.vjp(g, out, node.inputs);
       return node.inputs.map((input, j) => grads[j] ?? zeros(input.shape, { dtype: input.dtype }));
     });
     backwards.set(prim, b);

@@ -11,6 +11,7 @@ import { reluBackwardWasm } from './wasm/elementwise.js';
 interface FusedKernels {
   biasActivation(y: FloatArray, rows: number, n: number, bias: FloatArray | null, relu: boolean): void;
   reluBackward(g: FloatArray, y: FloatArray, rows: number, n: number, out: FloatArray, sums: FloatArray | null): void;
+  tanhBackward(g: FloatArray, y: FloatArray, out: FloatArray): void;
   crossEntropyForward(x: FloatArray, rows: number, n: number, labels: Int32Array | null, p: FloatArray | null, stats: Float64Array, losses: Float64Array): void;
   crossEntropyBackward(x: FloatArray, rows: number, n: number, labels: Int32Array | null, p: FloatArray | null, stats: Float64Array, scale: Float64Array, dx: FloatArray, dp: FloatArray | null): void;
 }
@@ -133,7 +134,27 @@ function fusedKernels(): FusedKernels {
     }
   }
 
-  return { biasActivation, reluBackward, crossEntropyForward, crossEntropyBackward };
+  /**
+   * out[i] = g[i]·(1 − y[i]²), tanh's VJP from its output y, rounded after each operation as the
+   * composed ops round (y², then 1 − y², then the product): the same bits in float32 too. Each
+   * float32 step is exact in float64 or correctly rounded there (53 ≥ 2·24 + 2 bits), so Math.fround
+   * of it is the float32 operation's result.
+   */
+  function tanhBackward(g: FloatArray, y: FloatArray, out: FloatArray): void {
+    if (out instanceof Float32Array) {
+      for (let i = 0; i < out.length; i++) {
+        const v = y[i]!;
+        out[i] = g[i]! * Math.fround(1 - Math.fround(v * v));
+      }
+      return;
+    }
+    for (let i = 0; i < out.length; i++) {
+      const v = y[i]!;
+      out[i] = g[i]! * (1 - v * v);
+    }
+  }
+
+  return { biasActivation, reluBackward, tanhBackward, crossEntropyForward, crossEntropyBackward };
 }
 
 const kernels = perDtype(fusedKernels, [], (k: FusedKernels, make: Allocator) => {
@@ -166,6 +187,11 @@ export function reluBackward(g: FloatArray, y: FloatArray, rows: number, n: numb
 /** The TypeScript relu VJP alone, whatever the backend (for tests). */
 export function reluBackwardJs(g: FloatArray, y: FloatArray, rows: number, n: number, out: FloatArray, sums: FloatArray | null = null): void {
   kernels(out).reluBackward(g, y, rows, n, out, sums);
+}
+
+/** out[i] = g[i]·(1 − y[i]²): tanh's VJP from its output y, in one pass (the composed ops' bits). */
+export function tanhBackward(g: FloatArray, y: FloatArray, out: FloatArray): void {
+  kernels(out).tanhBackward(g, y, out);
 }
 
 /**

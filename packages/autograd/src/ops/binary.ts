@@ -4,7 +4,7 @@ import { broadcastShapes, formatShape, shapesEqual, sizeOf, type Shape } from '.
 import { broadcastBinary, type BinaryKind } from '../kernels/binary.js';
 import { integerBinary, type IntegerBinaryKind } from '../kernels/integer.js';
 import { broadcastCopy } from '../kernels/layout.js';
-import { constant, isFloat, makeOutput, recordsNothing, Tensor, type OutputOptions, type TensorLike } from '../tensor.js';
+import { constant, isFloat, makeOutput, recordsNothing, Tensor, type OutputOptions, type TensorLike, type VJP } from '../tensor.js';
 import type { JvpRule } from '../engine/forward.js';
 import { expand } from './shape.js';
 import { floatOperands, operands } from './operands.js';
@@ -23,9 +23,9 @@ interface Partials {
   readonly y: ((g: Tensor, x: Tensor, y: Tensor, out: Tensor) => Tensor) | null;
 }
 
-/** An op's partials with its `saves` (one list per operand) and the JVP they give, built once. */
+/** An op's partials with its `saves` (one list per operand) and the VJP and JVP they give, built once. */
 interface BinaryRule extends OutputOptions {
-  readonly partials: Partials;
+  readonly vjp: VJP;
 }
 
 function binaryRule(partials: Partials, saves: NonNullable<OutputOptions['saves']> | undefined): BinaryRule {
@@ -38,7 +38,13 @@ function binaryRule(partials: Partials, saves: NonNullable<OutputOptions['saves'
     }
     return sum === null || shapesEqual(sum.shape, out.shape) ? sum : expand(sum, out.shape);
   };
-  return saves === undefined ? { partials, jvp } : { partials, saves, jvp };
+  // One function per op, reading the operands from the node: no closure per call.
+  const vjp: VJP = (g, out, inputs) => {
+    const x = inputs[0]!;
+    const y = inputs[1]!;
+    return [x.requiresGrad ? partials.x(g, x, y, out) : null, y.requiresGrad && partials.y !== null ? partials.y(g, x, y, out) : null];
+  };
+  return saves === undefined ? { vjp, jvp } : { vjp, saves, jvp };
 }
 
 /** A tangent at an operand's shape, at the output's broadcast shape. */
@@ -49,11 +55,7 @@ function widen(t: Tensor, shape: Shape): Tensor {
 /** The output of a two-operand elementwise op, its VJP and JVP from `rule`. */
 function binaryOutput(op: string, data: Tensor['data'], shape: Shape, x: Tensor, y: Tensor, rule: BinaryRule): Tensor {
   if (recordsNothing(x, y)) return constant(data, shape);
-  const { partials } = rule;
-  return makeOutput(op, data, shape, [x, y], (g, out) => [
-    x.requiresGrad ? partials.x(g, x, y, out) : null,
-    y.requiresGrad && partials.y !== null ? partials.y(g, x, y, out) : null,
-  ], rule);
+  return makeOutput(op, data, shape, [x, y], rule.vjp, rule);
 }
 
 // Each op's derivatives, with what they read (makeOutput's `saves`: one list per operand).
@@ -110,8 +112,11 @@ const REMAINDER = binaryRule({ x: (g) => g, y: (g, x, y) => g.mul(floorDivide(x,
  * Runs a broadcasting binary kernel on operands of one dtype (see `operands`); the result has no
  * graph yet. int32 operands run the integer kernels, which only the ops of IntegerBinaryKind reach.
  */
-export function binaryForward(op: string, kind: BinaryKind, a: Tensor, b: Tensor): { data: Tensor['data']; shape: number[] } {
-  const shape = broadcastShapes(op, a.shape, b.shape);
+export function binaryForward(op: string, kind: BinaryKind, a: Tensor, b: Tensor): { data: Tensor['data']; shape: Shape } {
+  // Where the result has an operand's shape (the same shapes, or a 0-d operand such as a number)
+  // it shares that operand's array, as a unary op's result shares its input's: shapes are never
+  // written.
+  const shape = b.shape.length === 0 || shapesEqual(a.shape, b.shape) ? a.shape : a.shape.length === 0 ? b.shape : broadcastShapes(op, a.shape, b.shape);
   if (isFloat(a) && isFloat(b)) {
     const data = allocate(a.dtype, sizeOf(shape), op, shape);
     broadcastBinary(kind, a.data, a.shape, b.data, b.shape, data, shape);

@@ -1,14 +1,14 @@
 import { allocate, type FloatArray } from '../dtype.js';
 import { ArgumentError, ShapeError } from '../errors.js';
-import { reluBackward } from '../kernels/fused.js';
+import { reluBackward, tanhBackward } from '../kernels/fused.js';
 import { formatShape } from '../shape.js';
 import { clamp as clampKernel, classify, insideMask, leakyRelu as leakyReluKernel, mapUnary, nanToNum as nanToNumKernel, type ClassifyKind, type UnaryKind } from '../kernels/unary.js';
 import { integerClamp, integerUnary, type IntegerUnaryKind } from '../kernels/integer.js';
-import { constant, expectFloat, expectTensor, floatInput, isFloat, makeOutput, recordsNothing, type FloatTensor, type OutputOptions, type Tensor } from '../tensor.js';
+import { constant, expectFloat, expectTensor, floatInput, isFloat, makeOutput, recordsNothing, type FloatTensor, type OutputOptions, Tensor } from '../tensor.js';
 import { asDType } from './operands.js';
 import { where } from './where.js';
 import { zerosLike } from '../creation.js';
-import { primitive } from '../engine/dispatch.js';
+import { currentInterpreter, primitive } from '../engine/dispatch.js';
 import { isTracing } from '../engine/trace-access.js';
 
 function run(kind: UnaryKind, x: FloatTensor): FloatArray {
@@ -29,12 +29,23 @@ const READS_ALL: OutputOptions = { jvp: 'elementwise' };
  * `reads` says which of x and y its VJP reads.
  */
 function unaryOp(op: string, kind: UnaryKind, input: Tensor, reads: OutputOptions, vjp: (g: Tensor, x: FloatTensor, y: Tensor) => Tensor): Tensor {
+  // The usual argument, a float tensor, is checked once; anything else goes through the checks
+  // and conversions of `unaryArgument` first.
+  const x = input instanceof Tensor && isFloat(input) ? input : unaryArgument(op, kind, input);
+  if (!isFloat(x)) return x;
+  if (recordsNothing(x)) return constant(run(kind, x), x.shape);
+  return makeOutput(op, run(kind, x), x.shape, [x], (g, y) => [vjp(g, x, y)], reads);
+}
+
+/**
+ * A unary op's argument that is not a float tensor: the op's integer result when it has one
+ * (returned as is, not float), else the argument converted to float32.
+ */
+function unaryArgument(op: string, kind: UnaryKind, input: unknown): Tensor {
   const t = expectTensor(op, 'input', input);
   const integer = isFloat(t) ? undefined : INTEGER_KINDS[kind];
   if (integer !== undefined) return integerUnaryOp(integer, t);
-  const x = floatInput(op, 'input', t);
-  if (recordsNothing(x)) return constant(run(kind, x), x.shape);
-  return makeOutput(op, run(kind, x), x.shape, [x], (g, y) => [vjp(g, x, y)], reads);
+  return floatInput(op, 'input', t);
 }
 
 // The unary ops PyTorch defines on integer tensors with an integer result (rounding leaves an
@@ -153,8 +164,22 @@ export const sign = primitive('sign', { kind: 'unary' }, function (input: Tensor
  * @example tanh(x)
  */
 export const tanh = primitive('tanh', { kind: 'unary' }, function (x: Tensor): Tensor {
-  return unaryOp('tanh', 'tanh', x, READS_Y, (g, _x, y) => g.mul(y.square().neg().add(1)));
+  return unaryOp('tanh', 'tanh', x, READS_Y, (g, _x, y) => plainTanhGrad(g, y) ?? g.mul(y.square().neg().add(1)));
 });
+
+/**
+ * tanh's VJP g·(1 − y²) in one pass of the fused kernel where its result is a plain constant, as
+ * PyTorch's tanh_backward: no transform sees the ops (jit fuses the composed ones with their
+ * neighbours, vmap batches them) and nothing records them (createGraph, forward mode and anomaly
+ * mode take the composed ops, which differentiate again). The composed ops' bits (test/fused.test.ts).
+ * Null where the composed ops must run.
+ */
+function plainTanhGrad(g: Tensor, y: Tensor): Tensor | null {
+  if (currentInterpreter() !== null || isTracing() || !recordsNothing(g, y) || !isFloat(g) || !isFloat(y) || g.dtype !== y.dtype || g.size !== y.size) return null;
+  const out = allocate(g.dtype, g.size);
+  tanhBackward(g.data, y.data, out);
+  return constant(out, g.shape);
+}
 
 /**
  * Logistic sigmoid, stable for large |x|.
