@@ -5,16 +5,11 @@
 // loop). Times are medians of wall and CPU time (process.cpuUsage); checks that all
 // give the same bits. Figures from a shared machine are noisy.
 import { jit, kernelBackend, setKernelBackend, tensor, type Tensor } from '@chainrule/autograd';
+import { elementwiseData } from '../src/data.js';
 
 const n = 1 << 20;
-const values = new Float32Array(n);
-let s = 131;
-for (let i = 0; i < n; i++) {
-  // A small LCG: seeded, reproducible, values in [-2, 2).
-  s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-  values[i] = (s / 2 ** 32) * 4 - 2;
-}
-const x = tensor(values, { shape: [n] });
+// The bench row's values: seeded, in [-2, 2).
+const x = tensor(elementwiseData(n), { shape: [n] });
 
 // Two 10-op chains: one with three transcendental functions (tanh, exp, sigmoid), whose libm
 // calls dominate the cost either way, and one of arithmetic only, where the passes over memory

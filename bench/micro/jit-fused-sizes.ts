@@ -5,6 +5,7 @@
 //   node scripts/run.mjs bench/micro/jit-fused-sizes.ts
 // Figures from a shared machine are noisy.
 import { jit, setKernelBackend, tensor, type Tensor } from '@chainrule/autograd';
+import { elementwiseData } from '../src/data.js';
 
 const chain = (v: Tensor): Tensor => v.mul(1.5).add(0.25).abs().mul(v).sub(0.1).relu().mul(0.5).neg().add(v).square();
 const cpu = (): number => {
@@ -14,13 +15,7 @@ const cpu = (): number => {
 const median = (xs: number[]): number => xs.slice().sort((p, q) => p - q)[xs.length >> 1]!;
 
 for (const n of [16, 64, 256, 1024, 4096, 16384, 1 << 20]) {
-  const values = new Float32Array(n);
-  let s = 131;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    values[i] = (s / 2 ** 32) * 4 - 2;
-  }
-  const x = tensor(values, { shape: [n] });
+  const x = tensor(elementwiseData(n), { shape: [n] });
   const compiled = jit(chain);
   const reps = Math.max(1, Math.round(8e6 / n));
   const stats = { wasm: { wall: [] as number[], cpu: [] as number[] }, js: { wall: [] as number[], cpu: [] as number[] } };
