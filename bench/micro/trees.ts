@@ -2,7 +2,10 @@
  * The bench's chainrule rows in two (or more) checkouts of the workspace, alternated round by
  * round, each run in a fresh process of its own tree (so no heap or JIT state is shared), with
  * CPU time (user + system, all threads) beside wall time. CPU time is far steadier than wall
- * time on a shared machine; figures are medians over rounds of each process's median batch.
+ * time on a shared machine; figures are medians over rounds of each process's median batch, and
+ * `best` the median over rounds of each process's fastest batch: on a heavily loaded machine the
+ * median batch carries whatever the neighbours did to the caches and page tables that round, the
+ * fastest far less, so `best` is the nearer guide to an idle machine's figures.
  *
  *   node scripts/run.mjs bench/micro/trees.ts --trees /path/to/old,. --rows chain-1000,mlp-b64,mlp-b256,scalar-mlp
  *   options: --rounds N (default 7), --warmup-ms N (default 1000), --batches N (default 9) of
@@ -29,6 +32,8 @@ function median(xs: number[]): number {
 interface ChildResult {
   wallMs: number;
   cpuMs: number;
+  /** CPU time of the fastest batch. */
+  cpuBestMs: number;
 }
 
 interface Runner {
@@ -70,7 +75,7 @@ async function child(tree: string, row: string): Promise<void> {
     cpu.push((c.user + c.system) / 1000 / perBatch);
   }
   runner.dispose?.();
-  process.stdout.write(JSON.stringify({ wallMs: median(wall), cpuMs: median(cpu) } satisfies ChildResult) + '\n');
+  process.stdout.write(JSON.stringify({ wallMs: median(wall), cpuMs: median(cpu), cpuBestMs: Math.min(...cpu) } satisfies ChildResult) + '\n');
   process.exit(0);
 }
 
@@ -98,11 +103,13 @@ function main(): void {
       }
     }
     const cpu0 = median(results[0]!.map((x) => x.cpuMs));
+    const best0 = median(results[0]!.map((x) => x.cpuBestMs));
     const line = trees.map((tree, t) => {
       const cpu = median(results[t]!.map((x) => x.cpuMs));
+      const best = median(results[t]!.map((x) => x.cpuBestMs));
       const wall = median(results[t]!.map((x) => x.wallMs));
-      const ratio = t === 0 ? '' : ` (cpu ${(cpu / cpu0).toFixed(3)}× first)`;
-      return `${tree.split('/').pop()}: cpu ${cpu.toFixed(4)} ms, wall ${wall.toFixed(4)} ms${ratio}`;
+      const ratio = t === 0 ? '' : ` (cpu ${(cpu / cpu0).toFixed(3)}×, best ${(best / best0).toFixed(3)}× first)`;
+      return `${tree.split('/').pop()}: cpu ${cpu.toFixed(4)} ms, best ${best.toFixed(4)} ms, wall ${wall.toFixed(4)} ms${ratio}`;
     });
     console.log(`${row}: ${line.join('; ')}`);
   }
