@@ -1,4 +1,4 @@
-import { allocate, allocateUnset, type FloatArray } from '../dtype.js';
+import { allocate, type FloatArray } from '../dtype.js';
 import { ArgumentError, ShapeError } from '../errors.js';
 import { reluBackward, tanhBackward } from '../kernels/fused.js';
 import { formatShape } from '../shape.js';
@@ -12,8 +12,7 @@ import { currentInterpreter, primitive } from '../engine/dispatch.js';
 import { isTracing } from '../engine/trace-access.js';
 
 function run(kind: UnaryKind, x: FloatTensor): FloatArray {
-  // The kernel writes every element: the result is not cleared first.
-  const out = allocateUnset(x.dtype, x.size, 'unary', x.shape);
+  const out = allocate(x.dtype, x.size);
   mapUnary(kind, x.data, out);
   return out;
 }
