@@ -5,7 +5,8 @@
  * time on a shared machine; figures are medians over rounds of each process's median batch, and
  * `best` the median over rounds of each process's fastest batch: on a heavily loaded machine the
  * median batch carries whatever the neighbours did to the caches and page tables that round, the
- * fastest far less, so `best` is the nearer guide to an idle machine's figures.
+ * fastest far less, so `best` is the nearer guide to an idle machine's figures. Each side's
+ * minor page faults per run come last: fresh memory that a side touches run after run.
  *
  *   node scripts/run.mjs bench/micro/trees.ts --trees /path/to/old,. --rows chain-1000,mlp-b64,mlp-b256,scalar-mlp
  *   options: --rounds N (default 7), --warmup-ms N (default 1000), --batches N (default 9) of
@@ -34,6 +35,12 @@ interface ChildResult {
   cpuMs: number;
   /** CPU time of the fastest batch. */
   cpuBestMs: number;
+  /**
+   * Minor page faults per run over the batches: fresh memory the allocator maps (or maps again
+   * after returning it to the system), which costs microseconds a page here and far more when
+   * the machine is loaded.
+   */
+  faults: number;
 }
 
 interface Runner {
@@ -63,6 +70,7 @@ async function child(tree: string, row: string): Promise<void> {
   }
   // Runs per batch from the warm-up's pace, so every batch times the same number of runs.
   const perBatch = Math.max(1, Math.round(batchMs / ((performance.now() - t0) / warm)));
+  const faults0 = process.resourceUsage().minorPageFault;
   const wall: number[] = [];
   const cpu: number[] = [];
   for (let b = 0; b < batches; b++) {
@@ -74,8 +82,9 @@ async function child(tree: string, row: string): Promise<void> {
     wall.push(t / perBatch);
     cpu.push((c.user + c.system) / 1000 / perBatch);
   }
+  const faults = (process.resourceUsage().minorPageFault - faults0) / (batches * perBatch);
   runner.dispose?.();
-  process.stdout.write(JSON.stringify({ wallMs: median(wall), cpuMs: median(cpu), cpuBestMs: Math.min(...cpu) } satisfies ChildResult) + '\n');
+  process.stdout.write(JSON.stringify({ wallMs: median(wall), cpuMs: median(cpu), cpuBestMs: Math.min(...cpu), faults } satisfies ChildResult) + '\n');
   process.exit(0);
 }
 
@@ -108,8 +117,9 @@ function main(): void {
       const cpu = median(results[t]!.map((x) => x.cpuMs));
       const best = median(results[t]!.map((x) => x.cpuBestMs));
       const wall = median(results[t]!.map((x) => x.wallMs));
+      const faults = median(results[t]!.map((x) => x.faults));
       const ratio = t === 0 ? '' : ` (cpu ${(cpu / cpu0).toFixed(3)}×, best ${(best / best0).toFixed(3)}× first)`;
-      return `${tree.split('/').pop()}: cpu ${cpu.toFixed(4)} ms, best ${best.toFixed(4)} ms, wall ${wall.toFixed(4)} ms${ratio}`;
+      return `${tree.split('/').pop()}: cpu ${cpu.toFixed(4)} ms, best ${best.toFixed(4)} ms, wall ${wall.toFixed(4)} ms, ${faults.toFixed(1)} page faults${ratio}`;
     });
     console.log(`${row}: ${line.join('; ')}`);
   }
