@@ -72,6 +72,17 @@ describe('batchedOuter', () => {
       expect([...out.subarray(n * m * k)]).toEqual([7, 7, 7, 7, 7]);
     }
   });
+
+  it('gives the same bits when the batch goes into WebAssembly memory in several groups (rows longer than a group holds)', () => {
+    // 100,003 + 3 elements per example: at most two examples' rows per call, so 5 examples take three calls.
+    const [n, m, k] = [5, 100_003, 3];
+    for (const dtype of ['float32', 'float64'] as const) {
+      const a = seededTensor([n * m], 3, { dtype, requiresGrad: false }).data;
+      const c = seededTensor([n * k], 4, { dtype, requiresGrad: false }).data;
+      const out = dtype === 'float32' ? new Float32Array(n * m * k).fill(NaN) : new Float64Array(n * m * k).fill(NaN);
+      if (outerWasm(a, c, n, m, k, out)) expect(firstDifference(out, reference(a, c, n, m, k, dtype))).toBe(-1);
+    }
+  });
 });
 
 describe('allocateUnset (storage for a result its kernel writes in full)', () => {
