@@ -45,15 +45,17 @@ export function residentStorage(f32: boolean, length: number, roomElements: numb
   const size = f32 ? 4 : 8;
   const bytes = length * size;
   const room = Math.ceil(bytes / 64) * 64;
-  const pages = Math.ceil((room + roomElements * size) / 65536);
+  const pages = Math.max(1, Math.ceil((room + roomElements * size) / 65536));
   if (!(pages <= MAX_PAGES)) return null;
   let memory: WebAssembly.Memory;
+  let kernels: Kernels | null;
   try {
     memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
+    kernels = kernelsOver(memory);
   } catch {
+    // Out of memory, or of the address space the runtime gives WebAssembly memories.
     return null;
   }
-  const kernels = kernelsOver(memory);
   if (kernels === null) return null;
   const buffer = memory.buffer;
   residents.set(buffer, { kernels, room, roomBytes: pages * 65536 - room });
