@@ -72,6 +72,12 @@ export const WASM_THRESHOLDS = {
   axpy: { min: 1024 },
   /** A layer's [batch, features] gradient is well past it. */
   reluBackward: { min: 2048 },
+  /**
+   * Elements of a softmax over contiguous rows: each takes a Math.exp call in TypeScript (about
+   * 10 ns) against two float64 lanes of the same arithmetic in WebAssembly, so a few rows pay
+   * for the call. Staged a chunk of rows at a time, so no size is too large.
+   */
+  softmax: { min: 256 },
   binary: { min: 1024, maxBytes: 4 << 20 },
   /**
    * Elements of one outer product of a batch: only its results cross into WebAssembly memory,

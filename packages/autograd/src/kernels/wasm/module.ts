@@ -53,6 +53,8 @@ export interface DtypeKernels {
   readonly outer: (a: number, c: number, out: number, rows: number, k: number) => void;
   /** Each kh×kw window's maximum (stride sh×sw, no padding, clipped at the edges) and its i32 index in its plane, over `planes` planes h×w. */
   readonly maxPool: (x: number, planes: number, h: number, w: number, kh: number, kw: number, sh: number, sw: number, oh: number, ow: number, out: number, argmax: number) => void;
+  /** Softmax of each of `rows` contiguous rows of n ≥ 1 elements at x into out; safe 1 gives a row of -Infinity 0s. */
+  readonly softmax: (x: number, out: number, rows: number, n: number, safe: number) => void;
 }
 
 /** The instantiated module. */
@@ -146,6 +148,7 @@ function dtypeKernels(exports: WebAssembly.Exports, t: 'f32' | 'f64'): DtypeKern
     col2im: entry('col2im'),
     maxPool: entry('max_pool'),
     outer: entry('outer'),
+    softmax: entry('softmax'),
   };
 }
 
