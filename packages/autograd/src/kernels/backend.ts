@@ -78,6 +78,8 @@ export const WASM_THRESHOLDS = {
    * for the call. Staged a chunk of rows at a time, so no size is too large.
    */
   softmax: { min: 256 },
+  /** Elements of a layer norm (forward or backward): its loops are float64 arithmetic that runs in lanes there. */
+  layerNorm: { min: 1024 },
   binary: { min: 1024, maxBytes: 4 << 20 },
   /**
    * Elements of one outer product of a batch: only its results cross into WebAssembly memory,
