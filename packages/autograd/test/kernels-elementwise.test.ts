@@ -6,8 +6,8 @@ import { mapUnary, unaryKernelsAreMonomorphic } from '../src/kernels/unary.js';
 import { reduceAxis, reduceKernelsAreMonomorphic } from '../src/kernels/reduce.js';
 import { monomorphic } from '../src/kernels/monomorphic.js';
 import { reluBackward, reluBackwardJs } from '../src/kernels/fused.js';
-import { binaryWasm, columnSumsWasm, reluBackwardWasm, softmaxWasm, unaryWasm, type OperandLayout } from '../src/kernels/wasm/elementwise.js';
-import { softmaxForward } from '../src/kernels/softmax.js';
+import { binaryWasm, columnSumsWasm, reluBackwardWasm, softmaxBackwardWasm, softmaxWasm, unaryWasm, type OperandLayout } from '../src/kernels/wasm/elementwise.js';
+import { softmaxBackward, softmaxForward } from '../src/kernels/softmax.js';
 import { Generator } from '../src/random.js';
 import { BINARY_OPS, UNARY_OPS } from '../src/kernels/wasm/layout.js';
 import { expectFloat32Rounding, refBroadcast } from './helpers/reference.js';
@@ -256,6 +256,30 @@ describe('WebAssembly elementwise loops', () => {
         expect(sameBits(wasm, ts)).toBe(true);
       }
     }
+  });
+
+  it('softmax backward: the same bits as the TypeScript kernel, across staging chunks', () => {
+    fc.assert(
+      fc.property(
+        fc.boolean(),
+        fc.integer({ min: 1, max: 5 }),
+        fc.integer({ min: 1, max: 70 }),
+        fc.constantFrom(1, 1000),
+        fc.array(value, { minLength: 97, maxLength: 97 }),
+        fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: 61, maxLength: 61 }),
+        (f32, rows0, n, scale, gs, ys) => {
+          const rows = rows0 * scale;
+          const g = make(f32, Array.from({ length: rows * n }, (_, i) => gs[(i * 13) % gs.length]!));
+          const y = make(f32, Array.from({ length: rows * n }, (_, i) => ys[(i * 7) % ys.length]!));
+          const ts = make(f32, new Array<number>(rows * n).fill(0));
+          withBackend('js', () => softmaxBackward(g, y, rows, n, 1, ts));
+          const wasm = make(f32, new Array<number>(rows * n).fill(7));
+          expect(softmaxBackwardWasm(g, y, rows, n, wasm)).toBe(true);
+          if (!sameBits(wasm, ts)) throw new Error(`${rows}×${n} ${f32 ? 'f32' : 'f64'}: the kernels differ`);
+        },
+      ),
+      { numRuns: 100 },
+    );
   });
 
   it('relu keeps NaN and sends -0 and negatives to +0; abs and neg act on the sign of zeros', () => {

@@ -225,3 +225,50 @@ export function softmaxRows(t: WasmDType): string[] {
     ')',
   ];
 }
+
+/**
+ * The exported `softmax_backward_<t>(g, y, out, rows, n)`: out = y ⊙ (g - Σ g ⊙ y) + 0 per
+ * contiguous row of n ≥ 1 elements (softmax's VJP from its output y), the sum in float64 in index
+ * order and the rest in float64 lanes, as the TypeScript kernel (+ 0 makes -0 +0 as it does).
+ */
+export function softmaxBackwardRows(t: WasmDType): string[] {
+  const s = SIZE[t];
+  const f32 = t === 'f32';
+  const at = (base: string): string => add(get(base), mul(get('j'), i32(s)));
+  const scalar = (base: string): string => (f32 ? `(f64.promote_f32 (f32.load ${at(base)}))` : `(f64.load ${at(base)})`);
+  const pair = (base: string): string => (f32 ? `(f64x2.promote_low_f32x4 (v128.load64_zero ${at(base)}))` : `(v128.load ${at(base)})`);
+  const one = (base: string): string => (f32 ? `(f64x2.promote_low_f32x4 (v128.load32_zero ${at(base)}))` : `(v128.load64_zero ${at(base)})`);
+  const value = (load: (base: string) => string): string =>
+    `(f64x2.add (f64x2.mul ${load('yr')} (f64x2.sub ${load('gr')} ${get('sv')})) (v128.const f64x2 0 0))`;
+  const row = [
+    set('sum', '(f64.const 0)'),
+    set('j', i32(0)),
+    '(loop $sum',
+    `  ${set('sum', `(f64.add ${get('sum')} (f64.mul ${scalar('gr')} ${scalar('yr')}))`)}`,
+    `  ${set('j', add(get('j'), i32(1)))}`,
+    `  (br_if $sum (i32.lt_u ${get('j')} ${get('n')})))`,
+    set('sv', `(f64x2.splat ${get('sum')})`),
+    set('j', i32(0)),
+    '(block $pairs_done',
+    '  (loop $pairs',
+    `    (br_if $pairs_done (i32.gt_u ${add(get('j'), i32(2))} ${get('n')}))`,
+    `    ${f32 ? `(v128.store64_lane 0 ${at('or')} (f32x4.demote_f64x2_zero ${value(pair)}))` : `(v128.store ${at('or')} ${value(pair)})`}`,
+    `    ${set('j', add(get('j'), i32(2)))}`,
+    '    (br $pairs)))',
+    `(if (i32.lt_u ${get('j')} ${get('n')})`,
+    `  (then ${f32 ? `(v128.store32_lane 0 ${at('or')} (f32x4.demote_f64x2_zero ${value(one)}))` : `(v128.store64_lane 0 ${at('or')} ${value(one)})`}))`,
+    set('gr', add(get('gr'), mul(get('n'), i32(s)))),
+    set('yr', add(get('yr'), mul(get('n'), i32(s)))),
+    set('or', add(get('or'), mul(get('n'), i32(s)))),
+  ];
+  return [
+    `(func (export "softmax_backward_${t}") (param $g i32) (param $y i32) (param $out i32) (param $rows i32) (param $n i32)`,
+    '  (local $r i32) (local $j i32) (local $gr i32) (local $yr i32) (local $or i32) (local $sum f64) (local $sv v128)',
+    `  (if (i32.or (i32.eqz ${get('rows')}) (i32.eqz ${get('n')})) (then (return)))`,
+    `  ${set('gr', get('g'))}`,
+    `  ${set('yr', get('y'))}`,
+    `  ${set('or', get('out'))}`,
+    ...loop('r', get('rows'), i32(1), row).map((line) => '  ' + line),
+    ')',
+  ];
+}

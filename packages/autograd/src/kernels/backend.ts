@@ -73,9 +73,9 @@ export const WASM_THRESHOLDS = {
   /** A layer's [batch, features] gradient is well past it. */
   reluBackward: { min: 2048 },
   /**
-   * Elements of a softmax over contiguous rows: each takes a Math.exp call in TypeScript (about
-   * 10 ns) against two float64 lanes of the same arithmetic in WebAssembly, so a few rows pay
-   * for the call. Staged a chunk of rows at a time, so no size is too large.
+   * Elements of a softmax (or its VJP) over contiguous rows: each takes a Math.exp call in
+   * TypeScript (about 10 ns) against two float64 lanes of the same arithmetic in WebAssembly, so
+   * a few rows pay for the call. Staged a chunk of rows at a time, so no size is too large.
    */
   softmax: { min: 256 },
   /** Elements of a layer norm (forward or backward): its loops are float64 arithmetic that runs in lanes there. */

@@ -121,3 +121,22 @@ export function softmaxWasm(x: FloatArray, rows: number, n: number, safe: boolea
   }
   return true;
 }
+
+/**
+ * out = y ⊙ (g - Σ g ⊙ y) per contiguous row of n elements (softmax's VJP from its output y), in
+ * WebAssembly, with the bits of the TypeScript kernel (the sum in float64 in index order), a
+ * chunk of rows per staging.
+ * @example if (!softmaxBackwardWasm(g, y, rows, n, out)) softmaxBackwardJs(...);
+ */
+export function softmaxBackwardWasm(g: FloatArray, y: FloatArray, rows: number, n: number, out: FloatArray): boolean {
+  if (rows === 0 || n === 0) return true;
+  const f32 = out instanceof Float32Array;
+  const chunk = Math.max(1, Math.floor(SOFTMAX_STAGE_BYTES / (n * (f32 ? 4 : 8))));
+  for (let first = 0; first < rows; first += chunk) {
+    const count = Math.min(chunk, rows - first);
+    const regions = [copyIn(g, count * n, first * n), copyIn(y, count * n, first * n), copyOut(out, count * n, first * n)];
+    const done = staged(f32, regions, (kernels, at) => kernels.softmaxBackward(at[0]!, at[1]!, at[2]!, count, n));
+    if (!done) return false;
+  }
+  return true;
+}
