@@ -53,7 +53,7 @@ const splat = (value: number): string => {
 const CONSTANTS: Record<string, number> = {
   p0: P[0], p1: P[1], p2: P[2], p3: P[3], p4: P[4], ln2hi: LN2_HI, ln2lo: LN2_LO, invln2: INV_LN2, half: 0.5, one: 1, two: 2,
   kmin: -1021, kmax: 1024, kshift: 1000, minus1: -1, zero: 0, reduce: REDUCE_FROM, onehalf: ONE_AND_HALF_LN2, tiny: TINY,
-  e: Math.E, inf: Infinity, othr: O_THRESHOLD, uthr: U_THRESHOLD, twom1000: TWO_M1000,
+  magic: 2 ** 52 + 1023, e: Math.E, inf: Infinity, othr: O_THRESHOLD, uthr: U_THRESHOLD, twom1000: TWO_M1000,
 };
 const c = (name: keyof typeof CONSTANTS): string => get(`c_${name}`);
 
@@ -61,11 +61,10 @@ const c = (name: keyof typeof CONSTANTS): string => get(`c_${name}`);
 export function expConstants(): { declarations: string; init: string[] } {
   const names = Object.keys(CONSTANTS);
   return {
-    declarations: names.map((name) => `(local $c_${name} v128)`).join(' ') + ' (local $c_sign v128) (local $c_bias v128)',
+    declarations: names.map((name) => `(local $c_${name} v128)`).join(' ') + ' (local $c_sign v128)',
     init: [
       ...names.map((name) => set(`c_${name}`, splat(CONSTANTS[name]!))),
       set('c_sign', `(v128.const i64x2 ${-(2n ** 63n)} ${-(2n ** 63n)})`),
-      set('c_bias', '(v128.const i64x2 1023 1023)'),
     ],
   };
 }
@@ -90,7 +89,9 @@ export function expLanes(from: string, to: string): string[] {
   const big = f64x2('eq', get('et'), c('kmax'));
   // 2^k from k's bits (k + 1023 in the exponent field); fdlibm's two-step scalings for k = 1024 and k < -1021.
   const k = f64x2('add', get('et'), select(c('kshift'), `(v128.and ${c('minus1')} ${big})`, small));
-  const twoK = `(i64x2.shl (i64x2.add (i64x2.extend_low_i32x4_s (i32x4.trunc_sat_f64x2_s_zero ${k})) ${get('c_bias')}) (i32.const 52))`;
+  // k + 1023 + 2⁵² is exact and holds k + 1023 (≥ 0, < 2¹¹ here) in its low mantissa bits: shifted
+  // left by 52 they are 2^k's exponent field.
+  const twoK = `(i64x2.shl ${f64x2('add', k, c('magic'))} (i32.const 52))`;
   return [
     set('ax', f64x2('abs', x)),
     set('et', select(`(v128.or ${sign} ${c('one')})`, general, f64x2('lt', get('ax'), c('onehalf')))),
