@@ -71,41 +71,44 @@ export function expConstants(): { declarations: string; init: string[] } {
 
 const f64x2 = (op: string, ...args: string[]): string => `(f64x2.${op} ${args.join(' ')})`;
 const select = (yes: string, no: string, mask: string): string => `(v128.bitselect ${yes} ${no} ${mask})`;
+/** The lines of a and b alternately (statements on distinct locals, so any interleaving is the same). */
+const interleave = (a: string[], b: string[]): string[] => a.flatMap((line, i) => [line, b[i]!]);
 
-/** Locals (v128) the exponential uses besides its input and output. */
+/** Locals (v128) the exponential uses besides its input and output (with `expLanes`'s suffix). */
 export const EXP_LOCALS = ['ax', 'et', 'ehi', 'elo', 'er', 'ett', 'ec', 'eq', 'ek'] as const;
 
 /**
  * Lines setting the v128 local `to` to Math.exp of each float64 lane of the local `from`, as
  * fdlibm computes it (see the NOTE above).
  */
-export function expLanes(from: string, to: string): string[] {
+export function expLanes(from: string, to: string, suffix = ''): string[] {
+  const l = (name: (typeof EXP_LOCALS)[number]): string => `${name}${suffix}`;
   const x = get(from);
   const sign = `(v128.and ${x} ${get('c_sign')})`;
   // fdlibm's k: ±1 below 1.5·ln2, else trunc(x/ln2 ± 0.5); 0 below its reduction threshold.
   const general = f64x2('trunc', f64x2('add', f64x2('mul', c('invln2'), x), `(v128.or ${sign} ${c('half')})`));
-  const poly = (['p0', 'p1', 'p2', 'p3', 'p4'] as const).reduceRight((acc: string | null, p) => (acc === null ? c(p) : f64x2('add', c(p), f64x2('mul', get('ett'), acc))), null)!;
-  const small = f64x2('lt', get('et'), c('kmin'));
-  const big = f64x2('eq', get('et'), c('kmax'));
+  const poly = (['p0', 'p1', 'p2', 'p3', 'p4'] as const).reduceRight((acc: string | null, p) => (acc === null ? c(p) : f64x2('add', c(p), f64x2('mul', get(l('ett')), acc))), null)!;
+  const small = f64x2('lt', get(l('et')), c('kmin'));
+  const big = f64x2('eq', get(l('et')), c('kmax'));
   // 2^k from k's bits (k + 1023 in the exponent field); fdlibm's two-step scalings for k = 1024 and k < -1021.
-  const k = f64x2('add', get('et'), select(c('kshift'), `(v128.and ${c('minus1')} ${big})`, small));
+  const k = f64x2('add', get(l('et')), select(c('kshift'), `(v128.and ${c('minus1')} ${big})`, small));
   // k + 1023 + 2⁵² is exact and holds k + 1023 (≥ 0, < 2¹¹ here) in its low mantissa bits: shifted
   // left by 52 they are 2^k's exponent field.
   const twoK = `(i64x2.shl ${f64x2('add', k, c('magic'))} (i32.const 52))`;
   return [
-    set('ax', f64x2('abs', x)),
-    set('et', select(`(v128.or ${sign} ${c('one')})`, general, f64x2('lt', get('ax'), c('onehalf')))),
-    set('et', `(v128.and ${get('et')} ${f64x2('ge', get('ax'), c('reduce'))})`),
-    set('ehi', f64x2('sub', x, f64x2('mul', get('et'), c('ln2hi')))),
-    set('elo', f64x2('mul', get('et'), c('ln2lo'))),
-    set('er', f64x2('sub', get('ehi'), get('elo'))),
-    set('ett', f64x2('mul', get('er'), get('er'))),
-    set('ec', f64x2('sub', get('er'), f64x2('mul', get('ett'), poly))),
-    set('eq', f64x2('div', f64x2('mul', get('er'), get('ec')), f64x2('sub', c('two'), get('ec')))),
-    set(to, f64x2('sub', c('one'), f64x2('sub', f64x2('sub', get('elo'), get('eq')), get('ehi')))),
-    set('ek', twoK),
-    set(to, f64x2('mul', f64x2('mul', f64x2('mul', get(to), select(c('two'), c('one'), big)), get('ek')), select(c('twom1000'), c('one'), small))),
-    set(to, select(f64x2('add', c('one'), x), get(to), f64x2('lt', get('ax'), c('tiny')))),
+    set(l('ax'), f64x2('abs', x)),
+    set(l('et'), select(`(v128.or ${sign} ${c('one')})`, general, f64x2('lt', get(l('ax')), c('onehalf')))),
+    set(l('et'), `(v128.and ${get(l('et'))} ${f64x2('ge', get(l('ax')), c('reduce'))})`),
+    set(l('ehi'), f64x2('sub', x, f64x2('mul', get(l('et')), c('ln2hi')))),
+    set(l('elo'), f64x2('mul', get(l('et')), c('ln2lo'))),
+    set(l('er'), f64x2('sub', get(l('ehi')), get(l('elo')))),
+    set(l('ett'), f64x2('mul', get(l('er')), get(l('er')))),
+    set(l('ec'), f64x2('sub', get(l('er')), f64x2('mul', get(l('ett')), poly))),
+    set(l('eq'), f64x2('div', f64x2('mul', get(l('er')), get(l('ec'))), f64x2('sub', c('two'), get(l('ec'))))),
+    set(to, f64x2('sub', c('one'), f64x2('sub', f64x2('sub', get(l('elo')), get(l('eq'))), get(l('ehi'))))),
+    set(l('ek'), twoK),
+    set(to, f64x2('mul', f64x2('mul', f64x2('mul', get(to), select(c('two'), c('one'), big)), get(l('ek'))), select(c('twom1000'), c('one'), small))),
+    set(to, select(f64x2('add', c('one'), x), get(to), f64x2('lt', get(l('ax')), c('tiny')))),
     set(to, select(c('e'), get(to), f64x2('eq', x, c('one')))),
     set(to, select(c('inf'), get(to), f64x2('gt', x, c('othr')))),
     set(to, select(c('zero'), get(to), f64x2('lt', x, c('uthr')))),
@@ -126,6 +129,11 @@ export function softmaxRows(t: WasmDType): string[] {
   const loadPair = f32 ? `(f64x2.promote_low_f32x4 (v128.load64_zero ${at('xr')}))` : `(v128.load ${at('xr')})`;
   const loadOne = f32 ? `(f64x2.promote_low_f32x4 (v128.load32_zero ${at('xr')}))` : `(v128.load64_zero ${at('xr')})`;
   const storePair = f32 ? `(v128.store64_lane 0 ${at('or')} (f32x4.demote_f64x2_zero ${get('e')}))` : `(v128.store ${at('or')} ${get('e')})`;
+  // The pair two elements on, from the second exponential's result.
+  const loadPairAt = (offset: number): string =>
+    f32 ? `(f64x2.promote_low_f32x4 (v128.load64_zero offset=${offset * s} ${at('xr')}))` : `(v128.load offset=${offset * s} ${at('xr')})`;
+  const storePairAt = (offset: number): string =>
+    f32 ? `(v128.store64_lane offset=${offset * s} 0 ${at('or')} (f32x4.demote_f64x2_zero ${get('e2')}))` : `(v128.store offset=${offset * s} ${at('or')} ${get('e2')})`;
   const storeOne = f32 ? `(v128.store32_lane 0 ${at('or')} (f32x4.demote_f64x2_zero ${get('e')}))` : `(v128.store64_lane 0 ${at('or')} ${get('e')})`;
   const lane = (i: number): string => `(f64x2.extract_lane ${i} ${get('e')})`;
   const shifted = (load: string): string => set('v', f64x2('sub', load, get('mv')));
@@ -191,6 +199,19 @@ export function softmaxRows(t: WasmDType): string[] {
     set('mv', `(f64x2.splat ${get('m')})`),
     set('sum', '(f64.const 0)'),
     set('j', i32(0)),
+    // Four at a time: two exponentials whose steps interleave, independent chains the processor
+    // overlaps; the sum still takes them in index order.
+    '(block $quads_done',
+    '  (loop $quads',
+    `    (br_if $quads_done (i32.gt_u ${add(get('j'), i32(4))} ${get('n')}))`,
+    '    ' + shifted(loadPair),
+    '    ' + set('v2', f64x2('sub', loadPairAt(2), get('mv'))),
+    ...interleave(expLanes('v', 'e'), expLanes('v2', 'e2', '2')).map((line) => '    ' + line),
+    '    ' + storePair,
+    '    ' + storePairAt(2),
+    '    ' + set('sum', `(f64.add (f64.add (f64.add (f64.add ${get('sum')} ${lane(0)}) ${lane(1)}) (f64x2.extract_lane 0 ${get('e2')})) (f64x2.extract_lane 1 ${get('e2')}))`),
+    '    ' + set('j', add(get('j'), i32(4))),
+    '    (br $quads)))',
     '(block $pairs_done',
     '  (loop $pairs',
     `    (br_if $pairs_done (i32.gt_u ${add(get('j'), i32(2))} ${get('n')}))`,
@@ -217,7 +238,7 @@ export function softmaxRows(t: WasmDType): string[] {
   return [
     `(func (export "softmax_${t}") (param $x i32) (param $out i32) (param $rows i32) (param $n i32) (param $safe i32)`,
     `  (local $r_i i32) (local $j i32) (local $xr i32) (local $or i32) (local $m f64) (local $sum f64) (local $r f64)`,
-    `  ${['v', 'e', 'mv', 'rv', 'vm', ...EXP_LOCALS].map((name) => `(local $${name} v128)`).join(' ')} ${constants.declarations}`,
+    `  ${['v', 'e', 'v2', 'e2', 'mv', 'rv', 'vm', ...EXP_LOCALS, ...EXP_LOCALS.map((name) => `${name}2`)].map((name) => `(local $${name} v128)`).join(' ')} ${constants.declarations}`,
     `  (if (i32.eqz ${get('rows')}) (then (return)))`,
     ...constants.init.map((line) => '  ' + line),
     `  ${set('xr', get('x'))}`,
