@@ -2,7 +2,7 @@ import type { FloatArray, TensorData } from '../dtype.js';
 import { holds, perDtype, type Allocator } from './monomorphic.js';
 
 // Loops of the indexing ops (gather, scatter, indexSelect, indexAdd, nonzero). Indices arrive
-// checked and made non-negative by the caller (gather's may not: it checks them as it goes);
+// checked and made non-negative by the caller (gather's and scatter's may not: they check them as they go);
 // shapes are plain arrays, 0-d passed as [1].
 
 /**
@@ -111,8 +111,14 @@ function indexingKernels() {
       }
       return bad;
     },
-    /** The placement of gatherRows: out[...] (op)= src[p]. */
-    scatterRows(out: TensorData, bases: Int32Array | Float64Array, last: number, inner: number, sa: number, index: Int32Array, src: TensorData, mode: string): void {
+    /**
+     * The placement of gatherRows: out[...] (op)= src[p]. Returns a negative number if an index
+     * lies outside [0, n) (out then holds garbage: the writes went on, some to wrong places, none
+     * outside out), else 0 or more, checked along the loop as gatherRows does.
+     */
+    scatterRows(out: TensorData, bases: Int32Array | Float64Array, last: number, inner: number, sa: number, index: Int32Array, n: number, src: TensorData, mode: string): number {
+      const top = n - 1;
+      let bad = 0;
       const fours = last - (last % 4);
       for (let r = 0, p = 0; r < bases.length; r++) {
         const b = bases[r]!;
@@ -122,28 +128,54 @@ function indexingKernels() {
           let j = 0;
           for (; j < fours; j += 4, p += 4) {
             const i0 = index[p]!, i1 = index[p + 1]!, i2 = index[p + 2]!, i3 = index[p + 3]!;
+            bad |= i0 | (top - i0) | i1 | (top - i1) | i2 | (top - i2) | i3 | (top - i3);
             out[b + i0]! += src[p]!;
             out[b + i1]! += src[p + 1]!;
             out[b + i2]! += src[p + 2]!;
             out[b + i3]! += src[p + 3]!;
           }
-          for (; j < last; j++, p++) out[b + index[p]!]! += src[p]!;
-        } else if (mode === 'set') {
-          for (let j = 0; j < last; j++, p++) out[b + j * inner + index[p]! * sa] = src[p]!;
+          for (; j < last; j++, p++) {
+            const i = index[p]!;
+            bad |= i | (top - i);
+            out[b + i]! += src[p]!;
+          }
+          continue;
+        }
+        if (mode === 'set') {
+          for (let j = 0; j < last; j++, p++) {
+            const i = index[p]!;
+            bad |= i | (top - i);
+            out[b + j * inner + i * sa] = src[p]!;
+          }
         } else if (mode === 'add') {
-          for (let j = 0; j < last; j++, p++) out[b + j * inner + index[p]! * sa]! += src[p]!;
+          for (let j = 0; j < last; j++, p++) {
+            const i = index[p]!;
+            bad |= i | (top - i);
+            out[b + j * inner + i * sa]! += src[p]!;
+          }
         } else if (mode === 'or') {
-          for (let j = 0; j < last; j++, p++) out[b + j * inner + index[p]! * sa]! |= src[p]!;
+          for (let j = 0; j < last; j++, p++) {
+            const i = index[p]!;
+            bad |= i | (top - i);
+            out[b + j * inner + i * sa]! |= src[p]!;
+          }
         } else if (out instanceof Int32Array) {
           // NOTE: int32 products wrap as PyTorch's; a float product would round past 2^53 first.
           for (let j = 0; j < last; j++, p++) {
-            const q = b + j * inner + index[p]! * sa;
+            const i = index[p]!;
+            bad |= i | (top - i);
+            const q = b + j * inner + i * sa;
             out[q] = Math.imul(out[q]!, src[p]!);
           }
         } else {
-          for (let j = 0; j < last; j++, p++) out[b + j * inner + index[p]! * sa]! *= src[p]!;
+          for (let j = 0; j < last; j++, p++) {
+            const i = index[p]!;
+            bad |= i | (top - i);
+            out[b + j * inner + i * sa]! *= src[p]!;
+          }
         }
       }
+      return bad;
     },
     /**
      * out[o, k, :] = x[o, index[k], :] over [outer, n, inner] x. Rows of 512 bytes and more are
@@ -209,8 +241,7 @@ const floatKernels = perDtype(indexingKernels, [], (k, make: Allocator) => {
   x.set([1, 2, 3, 4, 5, 6]);
   if (k.gatherRows(x, Int32Array.of(0, 3), 2, 0, 1, Int32Array.of(2, 0, 1, 1), 3, out) < 0 || !holds(out, [3, 1, 5, 5])) return false;
   out.fill(0);
-  k.scatterRows(out, Int32Array.of(0, 2), 2, 0, 1, Int32Array.of(1, 1, 0, 1), x, 'add');
-  if (!holds(out, [0, 3, 3, 4])) return false;
+  if (k.scatterRows(out, Int32Array.of(0, 2), 2, 0, 1, Int32Array.of(1, 1, 0, 1), 2, x, 'add') < 0 || !holds(out, [0, 3, 3, 4])) return false;
   k.selectRows(x, 3, Int32Array.of(2, 2), 2, 1, out);
   if (!holds(out, [3, 3, 6, 6])) return false;
   out.fill(1);
@@ -240,14 +271,20 @@ export function gatherAlong(x: TensorData, xShape: readonly number[], axis: numb
 /**
  * The adjoint placement of gatherAlong: out[p with coordinate `axis` replaced by index[p]]
  * (op)= src[p], p over `indexShape` in row-major order (so with 'set' the last write wins).
- * `src` has `indexShape`; 'or' is bool addition.
+ * `src` has `indexShape`; 'or' is bool addition. `from` is what out starts as: left out, out
+ * itself (updated in place); else a copy of `from` (of outShape), or zeros for null. Returns
+ * false, with out holding garbage, if an index lies outside [0, outShape[axis]): the check rides
+ * along the loop, so a caller may pass indices unchecked and check them only then.
  */
 export function scatterAlong(
   out: TensorData, outShape: readonly number[], axis: number, index: Int32Array, indexShape: readonly number[], src: TensorData, mode: ScatterMode,
-): void {
-  if (index.length === 0) return;
+  from?: TensorData | null,
+): boolean {
+  if (from === null) out.fill(0);
+  else if (from !== undefined) out.set(from);
+  if (index.length === 0) return true;
   const nd = indexShape.length;
-  kernels(out).scatterRows(out, rowBases(indexShape, outShape, axis), indexShape[nd - 1]!, axis === nd - 1 ? 0 : 1, axisStride(outShape, axis), index, src, mode);
+  return kernels(out).scatterRows(out, rowBases(indexShape, outShape, axis), indexShape[nd - 1]!, axis === nd - 1 ? 0 : 1, axisStride(outShape, axis), index, outShape[axis]!, src, mode) >= 0;
 }
 
 /**

@@ -7,7 +7,7 @@ import { constant, expectFloat, expectTensor, makeOutput, scalarTensor, Tensor, 
 import { tensor, type NestedBooleans } from '../creation.js';
 import { isGradEnabled } from '../engine/grad-mode.js';
 import { forwardActive } from '../engine/forward.js';
-import { axisIndex, gatherIndexed, kernelShape, scatterAddInto, toIndex, type AxisIndex } from './gather.js';
+import { axisIndex, gatherIndexed, kernelShape, runChecking, scatterAddInto, toIndex, type AxisIndex } from './gather.js';
 import { reshape, slice } from './shape.js';
 import { where } from './where.js';
 import { toDtype } from './cast.js';
@@ -84,16 +84,17 @@ export const scatterAdd = primitive('scatterAdd', { kind: 'layout', rule: 'scatt
   const x = expectTensor('scatterAdd', 'input', input);
   const s = expectTensor('scatterAdd', 'src', src);
   checkSrcDType('scatterAdd', x, s);
-  const idx = axisIndex('scatterAdd', x.shape, axis, index, s.shape);
+  const idx = axisIndex('scatterAdd', x.shape, axis, index, s.shape, false);
   return scatterAddIndexed(x, idx, fitTo(s, idx.shape));
 });
 
-/** scatterAdd with a checked index and src of the index's shape. */
-function scatterAddIndexed(x: Tensor, idx: AxisIndex, src: Tensor): Tensor {
-  // A copy of the input first: no clearing before it.
+/** scatterAdd with src of the index's shape; the index is checked (and wrapped) as the kernel runs. */
+function scatterAddIndexed(x: Tensor, raw: AxisIndex, src: Tensor): Tensor {
+  // The kernel starts from a copy of the input: no clearing before it.
   const out = allocateUnset(x.dtype, x.size, 'scatterAdd', x.shape);
-  out.set(x.data);
-  scatterAlong(out, kernelShape(x.shape), idx.axis, idx.values, kernelShape(idx.shape), src.data, x.dtype === 'bool' ? 'or' : 'add');
+  const mode = x.dtype === 'bool' ? 'or' : 'add';
+  const idx = runChecking('scatterAdd', raw, x.ndim === 0 ? 1 : x.shape[raw.axis]!, (i) =>
+    scatterAlong(out, kernelShape(x.shape), i.axis, i.values, kernelShape(i.shape), src.data, mode, x.data));
   return makeOutput('scatterAdd', out, x.shape, [x, src], (g) => [g, src.requiresGrad ? gatherIndexed(g, idx) : null], {
     saves: [[], []],
     jvp: ([tx, ts]) => {
