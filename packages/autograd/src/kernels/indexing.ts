@@ -1,5 +1,7 @@
 import type { FloatArray, TensorData } from '../dtype.js';
+import { kernelBackend, wantsWasm, wasmDeclined } from './backend.js';
 import { holds, perDtype, type Allocator } from './monomorphic.js';
+import { chunkRows, gatherWasm, scatterAddWasm, type Chunks, type IndexedRows, type WasmIndexing } from './wasm/indexing.js';
 
 // Loops of the indexing ops (gather, scatter, indexSelect, indexAdd, nonzero). Indices arrive
 // checked and made non-negative by the caller (gather's and scatter's may not: they check them as they go);
@@ -259,13 +261,47 @@ function kernels(data: TensorData): ReturnType<typeof indexingKernels> {
 }
 
 /**
+ * Under 'auto', the most elements of the indexed array staging may copy into WebAssembly memory
+ * per index: a gather of 64 of 256 per row (4) runs in half the time of the TypeScript loop
+ * (bench/micro/indexing.ts, CPU time, noisy loaded machine); past this the copies cost more than
+ * the loop they replace saves.
+ */
+const STAGED_PER_INDEX = 8;
+
+/**
+ * The WebAssembly path of an indexing loop over float storage, where the backend takes it for
+ * `rows` (and, under 'auto', the copies stay within STAGED_PER_INDEX): true or false as the loop
+ * found the indices good, undefined where it was not taken or declined.
+ */
+function viaWasm(
+  out: TensorData, bases: Int32Array | Float64Array, rows: Omit<IndexedRows, 'bases'>, run: (rows: IndexedRows, chunks: Chunks) => WasmIndexing,
+): boolean | undefined {
+  if (!(out instanceof Float32Array || out instanceof Float64Array) || !(bases instanceof Int32Array) || !wantsWasm('indexing', rows.index.length)) return undefined;
+  const all: IndexedRows = { ...rows, bases };
+  const chunks = chunkRows(all, out.BYTES_PER_ELEMENT);
+  if (kernelBackend() === 'auto' && chunks.staged > STAGED_PER_INDEX * rows.index.length) return undefined;
+  const result = run(all, chunks);
+  if (result !== 'declined') return result === 'done';
+  wasmDeclined('indexing');
+  return undefined;
+}
+
+/**
  * torch.gather in its general form: out[p] = x[p with coordinate `axis` replaced by index[p]],
- * for p over `indexShape`, which is no larger than `xShape` off the axis.
+ * for p over `indexShape`, which is no larger than `xShape` off the axis. Returns false, with out
+ * holding garbage, if an index lies outside [0, xShape[axis]): checked along the loop.
  */
 export function gatherAlong(x: TensorData, xShape: readonly number[], axis: number, index: Int32Array, indexShape: readonly number[], out: TensorData): boolean {
   if (index.length === 0) return true;
   const nd = indexShape.length;
-  return kernels(out).gatherRows(x, rowBases(indexShape, xShape, axis), indexShape[nd - 1]!, axis === nd - 1 ? 0 : 1, axisStride(xShape, axis), index, xShape[axis]!, out) >= 0;
+  const bases = rowBases(indexShape, xShape, axis);
+  const last = indexShape[nd - 1]!;
+  const inner = axis === nd - 1 ? 0 : 1;
+  const sa = axisStride(xShape, axis);
+  const n = xShape[axis]!;
+  const wasm = viaWasm(out, bases, { last, inner, sa, index, n }, (rows, chunks) => gatherWasm(x as FloatArray, rows, chunks, out as FloatArray));
+  if (wasm !== undefined) return wasm;
+  return kernels(out).gatherRows(x, bases, last, inner, sa, index, n, out) >= 0;
 }
 
 /**
@@ -280,10 +316,16 @@ export function scatterAlong(
   out: TensorData, outShape: readonly number[], axis: number, index: Int32Array, indexShape: readonly number[], src: TensorData, mode: ScatterMode,
   from?: TensorData | null,
 ): boolean {
+  const nd = indexShape.length;
+  if (index.length > 0 && mode === 'add' && from !== undefined) {
+    const bases = rowBases(indexShape, outShape, axis);
+    const rows = { last: indexShape[nd - 1]!, inner: axis === nd - 1 ? 0 : 1, sa: axisStride(outShape, axis), index, n: outShape[axis]! };
+    const wasm = viaWasm(out, bases, rows, (all, chunks) => scatterAddWasm(out as FloatArray, all, chunks, src as FloatArray, from as FloatArray | null));
+    if (wasm !== undefined) return wasm;
+  }
   if (from === null) out.fill(0);
   else if (from !== undefined) out.set(from);
   if (index.length === 0) return true;
-  const nd = indexShape.length;
   return kernels(out).scatterRows(out, rowBases(indexShape, outShape, axis), indexShape[nd - 1]!, axis === nd - 1 ? 0 : 1, axisStride(outShape, axis), index, outShape[axis]!, src, mode) >= 0;
 }
 

@@ -53,6 +53,13 @@ export interface DtypeKernels {
   readonly outer: (a: number, c: number, out: number, rows: number, k: number) => void;
   /** Each kh×kw window's maximum (stride sh×sw, no padding, clipped at the edges) and its i32 index in its plane, over `planes` planes h×w. */
   readonly maxPool: (x: number, planes: number, h: number, w: number, kh: number, kw: number, sh: number, sw: number, oh: number, ow: number, out: number, argmax: number) => void;
+  /**
+   * out[p] = x[bases[r] + j·inner + index[p]·sa] over `rows` rows of `last` (bases and index i32,
+   * offsets and strides in elements, x the address of offset 0); -1 at the first index outside [0, n), else 0.
+   */
+  readonly gatherRows: (x: number, bases: number, rows: number, last: number, inner: number, sa: number, index: number, n: number, out: number) => number;
+  /** The placement of gatherRows: x[bases[r] + j·inner + index[p]·sa] += src[p], in order; -1 at the first bad index, else 0. */
+  readonly scatterAddRows: (x: number, bases: number, rows: number, last: number, inner: number, sa: number, index: number, n: number, src: number) => number;
 }
 
 /** The instantiated module. */
@@ -146,6 +153,8 @@ function dtypeKernels(exports: WebAssembly.Exports, t: 'f32' | 'f64'): DtypeKern
     col2im: entry('col2im'),
     maxPool: entry('max_pool'),
     outer: entry('outer'),
+    gatherRows: entry('gather_rows'),
+    scatterAddRows: entry('scatter_add_rows'),
   };
 }
 
