@@ -1,16 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { gather, scatterAdd, tensor, type Tensor } from '@chainrule/autograd';
+import { embedding, gather, indexAdd, indexSelect, scatterAdd, tensor, type Tensor } from '@chainrule/autograd';
 import { seededTensor } from '@chainrule/autograd/testing';
 import { withBackend } from './helpers/backend.js';
 import { indexValues } from './helpers/indexing-reference.js';
 import { messageOf } from './helpers/reference.js';
 
-// gather and scatterAdd by each kernel backend: the WebAssembly loops (chunks of rows staged in
-// its memory) must give the TypeScript loops' bits, values and gradients, whatever the shape,
-// axis and index (negative indices included, which the kernels hand back to be wrapped), and
-// fail on a bad index as they do. The TypeScript loops are checked against plain-loop references
-// in indexing.test.ts.
+// gather and scatterAdd, indexSelect, indexAdd and embedding by each kernel backend: the
+// WebAssembly loops (operands staged in its memory, a gather's and scatter's a chunk of rows at a
+// time) must give the TypeScript loops' bits, values and gradients, whatever the shape, axis and
+// index (negative indices included, which the gather and scatter kernels hand back to be
+// wrapped), and fail on a bad index as they do. The TypeScript loops are checked against
+// plain-loop references in indexing.test.ts.
 
 /** The first index where x and y differ (Object.is: -0 differs from 0), or -1; equal lengths assumed. */
 function firstDifference(x: ArrayLike<number>, y: ArrayLike<number>): number {
@@ -96,5 +97,40 @@ describe('gather and scatterAdd kernels', () => {
       }
     }
     expect([Array.from(x.data), Array.from(src.data)]).toEqual(before);
+  });
+
+  it('select and add whole rows with the same bits in WebAssembly as in TypeScript', () => {
+    /** indexSelect's, indexAdd's and embedding's values and gradients along `axis`, in one array each. */
+    const rows = (shape: number[], axis: number, m: number, seed: number, dtype: 'float32' | 'float64'): Float64Array[] => {
+      const n = shape[axis]!;
+      const values = indexValues(m, n, seed);
+      const x = seededTensor(shape, seed, { dtype });
+      const picked = indexSelect(x, axis, values);
+      picked.backward(seededTensor(picked.shape, seed + 1, { dtype, requiresGrad: false }));
+      const gx = x.grad!;
+      x.grad = null;
+      const src = seededTensor(picked.shape, seed + 2, { dtype });
+      const added = indexAdd(x, axis, values, src, { alpha: seed % 2 === 0 ? 1 : 0.5 });
+      added.backward(seededTensor(shape, seed + 3, { dtype, requiresGrad: false }));
+      const out = [picked, gx, added, x.grad!, src.grad!];
+      if (shape.length === 2 && axis === 0) {
+        x.grad = null;
+        const looked = embedding(x, tensor(values, { dtype: 'int32', shape: [m] }), { paddingIdx: seed % n });
+        looked.backward(seededTensor(looked.shape, seed + 4, { dtype, requiresGrad: false }));
+        out.push(looked, x.grad!);
+      }
+      return out.map((t: Tensor) => Float64Array.from(t.data));
+    };
+    for (const [shape, axis, m] of [[[300, 64], 0, 500], [[1000, 7], 0, 800], [[3, 5], 0, 9], [[50, 40, 3], 1, 60], [[9, 1000], 1, 30]] as [number[], number, number][]) {
+      for (const dtype of ['float32', 'float64'] as const) {
+        for (const seed of [1, 2]) {
+          const js = withBackend('js', () => rows(shape, axis, m, seed, dtype));
+          for (const backend of ['wasm', 'auto'] as const) {
+            const other = withBackend(backend, () => rows(shape, axis, m, seed, dtype));
+            js.forEach((values, k) => expect(firstDifference(other[k]!, values), `${backend} ${dtype} [${shape}] axis ${axis} output ${k}`).toBe(-1));
+          }
+        }
+      }
+    }
   });
 });

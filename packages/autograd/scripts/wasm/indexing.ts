@@ -1,13 +1,14 @@
 /**
  * The indexing family's WebAssembly text: `gather_rows_<t>` and `scatter_add_rows_<t>`, the
- * loops of kernels/indexing.ts's gatherRows and scatterRows ('add') over operands in linear
- * memory. They move values (gather) or add each one into its place in the order the TypeScript
- * loop does (scatter), so both give its bits. Each checks every index as it reads it and stops at
+ * loops of kernels/indexing.ts's gatherRows and scatterRows ('add'), and `select_rows_<t>` and
+ * `add_rows_<t>`, its selectRows and addRows (whole rows: indexSelect, embedding and their
+ * gradients), over operands in linear memory. They move values or add each one into its place
+ * in the order the TypeScript loop does, so each gives its bits. Each checks every index as it reads it and stops at
  * the first outside [0, n), returning -1 (0 when all were good): the caller then checks the
  * indices itself, naming the offender, and never trusts what was written.
  */
 import type { WasmDType } from '../../src/kernels/wasm/layout.js';
-import { add, get, i32, locals, set, SIZE } from './text.js';
+import { add, get, i32, locals, set, SIZE, VEC, vectorsThenScalars } from './text.js';
 
 /** log2 of each dtype's element size: addresses are index << shift. */
 const SHIFT: Record<WasmDType, number> = { f32: 2, f64: 3 };
@@ -121,6 +122,82 @@ export function scatterAddRows(t: WasmDType): string[] {
     `(func (export "scatter_add_rows_${t}") ${PARAMS} (param $src i32) (result i32)`,
     `  ${locals('i32', ['r', 'b', 'end', 'i', 'q', 'innerBytes', 'saBytes'])}`,
     ...overRows(t, 'src', scalarRest(t, 'src', [`(${t}.store ${get('q')} (${t}.add (${t}.load ${get('q')}) (${t}.load ${get('src')})))`])).map((line) => '  ' + line),
+    `  ${i32(0)})`,
+  ];
+}
+
+/**
+ * The loop over the `m` indices both row kernels share: `d` and `s` set to the byte addresses of
+ * the destination and source rows, then the row's `inner` elements moved by `vector` (16 bytes
+ * at a time) and `scalar`, each moving d and s on itself. `x` is the indexed array's address,
+ * `other` the walked array's; `xIsSource` says which of d, s is the indexed one.
+ */
+function overIndexedRows(t: WasmDType, xIsSource: boolean, vector: string[], scalar: string[]): string[] {
+  const sh = SHIFT[t];
+  const indexed = add(get('x'), `(i32.mul ${get('i')} ${get('rowBytes')})`);
+  return [
+    set('rowBytes', `(i32.shl ${get('inner')} ${i32(sh)})`),
+    set('walked', get('other')),
+    '(block $rows_done',
+    '  (loop $rows_loop',
+    `    (br_if $rows_done (i32.ge_u ${get('k')} ${get('m')}))`,
+    `    ${set('i', `(i32.load ${get('index')})`)}`,
+    `    ${check(get('i'))}`,
+    `    ${set(xIsSource ? 's' : 'd', indexed)}`,
+    `    ${set(xIsSource ? 'd' : 's', get('walked'))}`,
+    `    ${set('end', add(get('d'), get('rowBytes')))}`,
+    `    ${set('whole', add(get('d'), `(i32.and ${get('rowBytes')} ${i32(-16)})`))}`,
+    ...vectorsThenScalars(get('d'), get('whole'), get('end'), vector, scalar).map((line) => '    ' + line),
+    `    ${set('walked', add(get('walked'), get('rowBytes')))}`,
+    `    ${set('index', add(get('index'), i32(4)))}`,
+    `    ${set('k', add(get('k'), i32(1)))}`,
+    '    (br $rows_loop)))',
+  ];
+}
+
+/** Both row kernels' parameters: the indexed array `x` of `n` rows, `m` i32 indices, rows of `inner` elements, the walked array `other`. */
+const ROW_PARAMS = '(param $x i32) (param $n i32) (param $index i32) (param $m i32) (param $inner i32) (param $other i32)';
+const ROW_LOCALS = locals('i32', ['k', 'i', 'd', 's', 'end', 'whole', 'rowBytes', 'walked']);
+
+/** Moves d and s on by `bytes`. */
+const advance = (bytes: number): string[] => [set('d', add(get('d'), i32(bytes))), set('s', add(get('s'), i32(bytes)))];
+
+/**
+ * The exported `select_rows_<t>(x, n, index, m, inner, out) -> i32`: out[k, :] = x[index[k], :]
+ * for k < m (kernels/indexing.ts's selectRows with one outer slice), 16 bytes at a time.
+ */
+export function selectRows(t: WasmDType): string[] {
+  const s = SIZE[t];
+  return [
+    `(func (export "select_rows_${t}") ${ROW_PARAMS} (result i32)`,
+    `  ${ROW_LOCALS}`,
+    ...overIndexedRows(
+      t,
+      true,
+      [`(v128.store ${get('d')} (v128.load ${get('s')}))`, ...advance(16)],
+      [`(${t}.store ${get('d')} (${t}.load ${get('s')}))`, ...advance(s)],
+    ).map((line) => '  ' + line),
+    `  ${i32(0)})`,
+  ];
+}
+
+/**
+ * The exported `add_rows_<t>(x, n, index, m, inner, src) -> i32`: x[index[k], :] += src[k, :] for
+ * k < m in order (kernels/indexing.ts's addRows with alpha 1 and one outer slice), lane by lane:
+ * each element gets the same additions in the same order.
+ */
+export function addRows(t: WasmDType): string[] {
+  const s = SIZE[t];
+  const v = VEC[t];
+  return [
+    `(func (export "add_rows_${t}") ${ROW_PARAMS} (result i32)`,
+    `  ${ROW_LOCALS}`,
+    ...overIndexedRows(
+      t,
+      false,
+      [`(v128.store ${get('d')} (${v}.add (v128.load ${get('d')}) (v128.load ${get('s')})))`, ...advance(16)],
+      [`(${t}.store ${get('d')} (${t}.add (${t}.load ${get('d')}) (${t}.load ${get('s')})))`, ...advance(s)],
+    ).map((line) => '  ' + line),
     `  ${i32(0)})`,
   ];
 }

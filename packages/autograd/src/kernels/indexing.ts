@@ -1,7 +1,7 @@
 import type { FloatArray, TensorData } from '../dtype.js';
 import { kernelBackend, wantsWasm, wasmDeclined } from './backend.js';
 import { holds, perDtype, type Allocator } from './monomorphic.js';
-import { chunkRows, gatherWasm, scatterAddWasm, type Chunks, type IndexedRows, type WasmIndexing } from './wasm/indexing.js';
+import { addRowsWasm, chunkRows, gatherWasm, scatterAddWasm, selectRowsWasm, type Chunks, type IndexedRows, type WasmIndexing } from './wasm/indexing.js';
 
 // Loops of the indexing ops (gather, scatter, indexSelect, indexAdd, nonzero). Indices arrive
 // checked and made non-negative by the caller (gather's and scatter's may not: they check them as they go);
@@ -262,9 +262,9 @@ function kernels(data: TensorData): ReturnType<typeof indexingKernels> {
 
 /**
  * Under 'auto', the most elements of the indexed array staging may copy into WebAssembly memory
- * per index: a gather of 64 of 256 per row (4) runs in half the time of the TypeScript loop
- * (bench/micro/indexing.ts, CPU time, noisy loaded machine); past this the copies cost more than
- * the loop they replace saves.
+ * per element moved: a gather of 64 of 256 per row (4) runs in two thirds of the time of the
+ * TypeScript loop (bench/micro/indexing.ts, CPU time, noisy loaded machine); past this the
+ * copies cost more than the loop they replace saves.
  */
 const STAGED_PER_INDEX = 8;
 
@@ -330,19 +330,45 @@ export function scatterAlong(
 }
 
 /**
+ * Whether a whole-row loop over one outer slice ([n, inner] staged, m rows moved) takes its
+ * WebAssembly path, and ran it (`run`): false where it was not taken or declined. Its indices
+ * arrive checked, so a bad one reaching the kernel is a fault of the caller, an error here.
+ */
+function rowsViaWasm(op: string, out: TensorData, outer: number, n: number, m: number, inner: number, run: () => WasmIndexing): boolean {
+  const float = out instanceof Float32Array || out instanceof Float64Array;
+  if (outer !== 1 || !float || !wantsWasm('indexing', m * inner)) return false;
+  if (kernelBackend() === 'auto' && n > STAGED_PER_INDEX * m) return false;
+  const result = run();
+  if (result === 'bad index') throw new RangeError(`${op}: an index outside [0, ${n}) reached the kernel unchecked`);
+  if (result === 'done') return true;
+  wasmDeclined('indexing');
+  return false;
+}
+
+/**
  * torch.index_select over [outer, n, inner] x: out[o, k, :] = x[o, index[k], :] for the
  * [outer, index.length, inner] out.
  */
 export function indexSelectRows(x: TensorData, n: number, index: Int32Array, outer: number, inner: number, out: TensorData): void {
   if (out.length === 0) return;
+  if (rowsViaWasm('indexSelect', out, outer, n, index.length, inner, () => selectRowsWasm(x as FloatArray, n, index, inner, out as FloatArray))) return;
   kernels(out).selectRows(x, n, index, outer, inner, out);
 }
 
 /**
  * torch.index_add over [outer, n, inner] out and [outer, index.length, inner] src:
- * out[o, index[k], :] += alpha · src[o, k, :] ('or' for bool: alpha is then ignored).
+ * out[o, index[k], :] += alpha · src[o, k, :] ('or' for bool: alpha is then ignored). `from` is
+ * what out starts as, as scatterAlong's: left out, out itself; else a copy of it, or zeros for null.
  */
-export function indexAddRows(out: TensorData, n: number, index: Int32Array, src: TensorData, outer: number, inner: number, alpha: number, mode: 'add' | 'or'): void {
+export function indexAddRows(
+  out: TensorData, n: number, index: Int32Array, src: TensorData, outer: number, inner: number, alpha: number, mode: 'add' | 'or', from?: TensorData | null,
+): void {
+  if (src.length > 0 && mode === 'add' && alpha === 1 && from !== undefined) {
+    const run = (): WasmIndexing => addRowsWasm(out as FloatArray, n, index, src as FloatArray, inner, from as FloatArray | null);
+    if (rowsViaWasm('indexAdd', out, outer, n, index.length, inner, run)) return;
+  }
+  if (from === null) out.fill(0);
+  else if (from !== undefined) out.set(from);
   if (src.length === 0) return;
   kernels(out).addRows(out, n, index, src, outer, inner, alpha, mode);
 }

@@ -217,8 +217,9 @@ function indexSelectRaw(x: Tensor, ax: number, values: Int32Array, shape: readon
  */
 function placeRows(g: FloatTensor, shape: readonly number[], ax: number, values: Int32Array): Tensor {
   const [outer, n, inner] = around(shape, ax);
-  const out = allocate(g.dtype, sizeOf(shape), 'indexAdd', shape);
-  indexAddRows(out, n, values, g.data, outer, inner, 1, 'add');
+  // The kernel starts from zeros: no clearing before it.
+  const out = allocateUnset(g.dtype, sizeOf(shape), 'indexAdd', shape);
+  indexAddRows(out, n, values, g.data, outer, inner, 1, 'add', null);
   return makeOutput('indexAdd', out, shape, [g], (gg) => [indexSelectRaw(gg, ax, values, g.shape)], { saves: [[]], jvp: ([t]) => placeRows(expectFloat('indexAdd', t!), shape, ax, values) });
 }
 
@@ -249,9 +250,9 @@ export const indexAdd = primitive('indexAdd', { kind: 'layout', rule: 'indexAdd'
 /** indexAdd with checked, non-negative indices. */
 function indexAddRaw(x: Tensor, ax: number, values: Int32Array, src: Tensor, alpha: number): Tensor {
   const [outer, n, inner] = around(x.shape, ax);
-  const out = allocate(x.dtype, x.size, 'indexAdd', x.shape);
-  out.set(x.data);
-  indexAddRows(out, n, values, src.data, outer, inner, alpha, x.dtype === 'bool' ? 'or' : 'add');
+  // The kernel starts from a copy of the input: no clearing before it.
+  const out = allocateUnset(x.dtype, x.size, 'indexAdd', x.shape);
+  indexAddRows(out, n, values, src.data, outer, inner, alpha, x.dtype === 'bool' ? 'or' : 'add', x.data);
   return makeOutput('indexAdd', out, x.shape, [x, src], (g) => {
     if (!src.requiresGrad) return [g, null];
     const back = indexSelectRaw(g, ax, values, src.shape);

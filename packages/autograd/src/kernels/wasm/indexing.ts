@@ -135,3 +135,38 @@ export function scatterAddWasm(out: FloatArray, rows: IndexedRows, { cuts }: Chu
   fillTo(out.length);
   return bad ? 'bad index' : 'done';
 }
+
+/**
+ * out[k, :] = x[index[k], :] for the m = index.length rows of `inner` elements, in WebAssembly,
+ * x ([n, inner]) staged whole: rows may be picked anywhere. Indices arrive checked; the kernel
+ * checks them again only so that nothing outside the staged rows is read ('bad index' then).
+ * @example if (selectRowsWasm(weight, vocab, ids, dim, out) === 'declined') selectRowsJs(...);
+ */
+export function selectRowsWasm(x: FloatArray, n: number, index: Int32Array, inner: number, out: FloatArray): WasmIndexing {
+  const m = index.length;
+  let bad = false;
+  const regions = [copyIn(x, n * inner), int32In(index, m), copyOut(out, m * inner)];
+  const done = staged(out instanceof Float32Array, regions, (kernels, at) => {
+    bad = kernels.selectRows(at[0]!, n, at[1]!, m, inner, at[2]!) < 0;
+  });
+  return !done ? 'declined' : bad ? 'bad index' : 'done';
+}
+
+/**
+ * out ([n, inner]) = from (or zeros for null) with src's m = index.length rows added at rows
+ * index[k], in order, in WebAssembly: out staged whole. Indices arrive checked, as for
+ * selectRowsWasm; on 'bad index' (and 'declined') out is to be written again from `from`.
+ * @example if (addRowsWasm(dw, vocab, ids, g, dim, null) === 'declined') addRowsJs(...);
+ */
+export function addRowsWasm(out: FloatArray, n: number, index: Int32Array, src: FloatArray, inner: number, from: FloatArray | null): WasmIndexing {
+  const m = index.length;
+  const f32 = out instanceof Float32Array;
+  let bad = false;
+  const regions = [from === null ? copyOut(out, n * inner) : copyInOut(from, n * inner, out), int32In(index, m), copyIn(src, m * inner)];
+  const done = staged(f32, regions, (kernels, at, instance) => {
+    const { buffer } = instance.memory;
+    if (from === null) (f32 ? new Float32Array(buffer, at[0]!, n * inner) : new Float64Array(buffer, at[0]!, n * inner)).fill(0);
+    bad = kernels.addRows(at[0]!, n, at[1]!, m, inner, at[2]!) < 0;
+  });
+  return !done ? 'declined' : bad ? 'bad index' : 'done';
+}

@@ -60,6 +60,10 @@ export interface DtypeKernels {
   readonly gatherRows: (x: number, bases: number, rows: number, last: number, inner: number, sa: number, index: number, n: number, out: number) => number;
   /** The placement of gatherRows: x[bases[r] + j·inner + index[p]·sa] += src[p], in order; -1 at the first bad index, else 0. */
   readonly scatterAddRows: (x: number, bases: number, rows: number, last: number, inner: number, sa: number, index: number, n: number, src: number) => number;
+  /** out[k, :] = x[index[k], :] for k < m over rows of `inner` elements of x's n; -1 at the first index outside [0, n), else 0. */
+  readonly selectRows: (x: number, n: number, index: number, m: number, inner: number, out: number) => number;
+  /** x[index[k], :] += src[k, :] for k < m in order; -1 at the first bad index (rows before it added), else 0. */
+  readonly addRows: (x: number, n: number, index: number, m: number, inner: number, src: number) => number;
 }
 
 /** The instantiated module. */
@@ -155,6 +159,8 @@ function dtypeKernels(exports: WebAssembly.Exports, t: 'f32' | 'f64'): DtypeKern
     outer: entry('outer'),
     gatherRows: entry('gather_rows'),
     scatterAddRows: entry('scatter_add_rows'),
+    selectRows: entry('select_rows'),
+    addRows: entry('add_rows'),
   };
 }
 
