@@ -261,12 +261,20 @@ function kernels(data: TensorData): ReturnType<typeof indexingKernels> {
 }
 
 /**
- * Under 'auto', the most elements of the indexed array staging may copy into WebAssembly memory
- * per element moved: a gather of 64 of 256 per row (4) runs in two thirds of the time of the
- * TypeScript loop (bench/micro/indexing.ts, CPU time, noisy loaded machine); past this the
- * copies cost more than the loop they replace saves.
+ * Under 'auto', the most elements of the indexed array a gather or scatter-add may stage in
+ * WebAssembly memory per element it moves: the stretches its rows reach are copied whole, so an
+ * index far smaller than them does better in place. At 16 per element (16 picks of 256 per row)
+ * the staged loops still took half and three quarters of the TypeScript loops' time (figures:
+ * bench/README.md).
  */
-const STAGED_PER_INDEX = 8;
+const STAGED_PER_INDEX = 16;
+
+/**
+ * Under 'auto', the most rows of the table a whole-row loop stages (all of them: rows are
+ * picked anywhere) per row it moves: selecting 1,024 rows of 8,192 staged ran no faster than
+ * the TypeScript loop, of 4,096 in 0.6 of its time (bench/README.md).
+ */
+const ROWS_STAGED_PER_ROW = 4;
 
 /**
  * The WebAssembly path of an indexing loop over float storage, where the backend takes it for
@@ -337,7 +345,7 @@ export function scatterAlong(
 function rowsViaWasm(op: string, out: TensorData, outer: number, n: number, m: number, inner: number, run: () => WasmIndexing): boolean {
   const float = out instanceof Float32Array || out instanceof Float64Array;
   if (outer !== 1 || !float || !wantsWasm('indexing', m * inner)) return false;
-  if (kernelBackend() === 'auto' && n > STAGED_PER_INDEX * m) return false;
+  if (kernelBackend() === 'auto' && n > ROWS_STAGED_PER_ROW * m) return false;
   const result = run();
   if (result === 'bad index') throw new RangeError(`${op}: an index outside [0, ${n}) reached the kernel unchecked`);
   if (result === 'done') return true;

@@ -2,14 +2,15 @@ import type { FloatArray } from '../../dtype.js';
 import { copyIn, copyInOut, copyOut, int32In, staged, type Region } from './memory.js';
 
 /**
- * Drivers of the indexing WebAssembly kernels (source: scripts/wasm/indexing.ts): gather and
+ * Drivers of the indexing WebAssembly kernels (source: scripts/wasm/indexing.ts). Gather and
  * scatter-add along an axis, as kernels/indexing.ts's loops over `rows` rows of `last` indices
- * whose elements lie at bases[r] + j·inner + index·sa. The work goes a chunk of rows at a time,
- * each chunk's stretch of the indexed array copied in (and, for a scatter, out) while in cache:
- * copying the whole array in and then gathering from it costs about a third more
- * (bench/micro/indexing.ts). Each returns 'done', 'bad index' (the kernel met an index outside
- * [0, n) and stopped: the output holds garbage) or 'declined' (nothing done: no WebAssembly SIMD,
- * or the chunks do not fit its memory).
+ * whose elements lie at bases[r] + j·inner + index·sa, go a chunk of rows at a time, each
+ * chunk's stretch of the indexed array copied in (and, for a scatter, out) while in cache:
+ * copying the whole array in and then gathering from it cost about 15% more (bench/README.md).
+ * Whole-row select and add (indexSelect, embedding and their gradients) stage the table whole.
+ * Each returns 'done', 'bad index' (the kernel met an index outside [0, n) and stopped: the
+ * output holds garbage) or 'declined' (nothing done: no WebAssembly SIMD, or the operands do not
+ * fit its memory).
  */
 export type WasmIndexing = 'done' | 'bad index' | 'declined';
 
