@@ -4,8 +4,9 @@ import { holds, perDtype, type Allocator } from './monomorphic.js';
 import { addRowsWasm, chunkRows, gatherWasm, scatterAddWasm, selectRowsWasm, type Chunks, type IndexedRows, type WasmIndexing } from './wasm/indexing.js';
 
 // Loops of the indexing ops (gather, scatter, indexSelect, indexAdd, nonzero). Indices arrive
-// checked and made non-negative by the caller (gather's and scatter's may not: they check them as they go);
-// shapes are plain arrays, 0-d passed as [1].
+// checked and made non-negative by the caller (gather's and scatter's may not: they check them
+// as they go); shapes are plain arrays, 0-d passed as [1]. Float loops past a size run in
+// WebAssembly (kernels/wasm/indexing.ts), with the same bits.
 
 /**
  * The offset into an array of `shape` of the start of each row (every dimension but the last)
@@ -324,17 +325,25 @@ export function scatterAlong(
   out: TensorData, outShape: readonly number[], axis: number, index: Int32Array, indexShape: readonly number[], src: TensorData, mode: ScatterMode,
   from?: TensorData | null,
 ): boolean {
+  if (index.length === 0) {
+    if (from === null) out.fill(0);
+    else if (from !== undefined) out.set(from);
+    return true;
+  }
   const nd = indexShape.length;
-  if (index.length > 0 && mode === 'add' && from !== undefined) {
-    const bases = rowBases(indexShape, outShape, axis);
-    const rows = { last: indexShape[nd - 1]!, inner: axis === nd - 1 ? 0 : 1, sa: axisStride(outShape, axis), index, n: outShape[axis]! };
-    const wasm = viaWasm(out, bases, rows, (all, chunks) => scatterAddWasm(out as FloatArray, all, chunks, src as FloatArray, from as FloatArray | null));
+  const bases = rowBases(indexShape, outShape, axis);
+  const last = indexShape[nd - 1]!;
+  const inner = axis === nd - 1 ? 0 : 1;
+  const sa = axisStride(outShape, axis);
+  const n = outShape[axis]!;
+  if (mode === 'add' && from !== undefined) {
+    const run = (rows: IndexedRows, chunks: Chunks): WasmIndexing => scatterAddWasm(out as FloatArray, rows, chunks, src as FloatArray, from as FloatArray | null);
+    const wasm = viaWasm(out, bases, { last, inner, sa, index, n }, run);
     if (wasm !== undefined) return wasm;
   }
   if (from === null) out.fill(0);
   else if (from !== undefined) out.set(from);
-  if (index.length === 0) return true;
-  return kernels(out).scatterRows(out, rowBases(indexShape, outShape, axis), indexShape[nd - 1]!, axis === nd - 1 ? 0 : 1, axisStride(outShape, axis), index, outShape[axis]!, src, mode) >= 0;
+  return kernels(out).scatterRows(out, bases, last, inner, sa, index, n, src, mode) >= 0;
 }
 
 /**

@@ -86,7 +86,13 @@ export function gatherWasm(x: FloatArray, rows: IndexedRows, { cuts }: Chunks, o
     const hi = bases[r1 - 1]! + span;
     const regions: Region[] = [copyIn(x, hi - lo, lo), int32In(bases, r1 - r0, r0), int32In(index, (r1 - r0) * last, r0 * last), copyOut(out, (r1 - r0) * last, r0 * last)];
     const done = staged(f32, regions, (kernels, at) => {
-      bad = kernels.gatherRows(at[0]! - lo * size, at[1]!, r1 - r0, last, inner, sa, at[2]!, n, at[3]!) < 0;
+      try {
+        bad = kernels.gatherRows(at[0]! - lo * size, at[1]!, r1 - r0, last, inner, sa, at[2]!, n, at[3]!) < 0;
+      } catch (e) {
+        // The kernel checks its indices after reading them: one far out of range reads past the memory and traps.
+        if (!(e instanceof WebAssembly.RuntimeError)) throw e;
+        bad = true;
+      }
     });
     // A later chunk that does not fit (larger than the first) leaves garbage the caller's
     // TypeScript loop overwrites whole.
