@@ -98,6 +98,12 @@ describe('gather and scatterAdd kernels', () => {
       }
     }
     expect([Array.from(x.data), Array.from(src.data)]).toEqual(before);
+    // An empty axis: every index is out of range.
+    const empty = seededTensor([3, 0], 1, { dtype: 'float32' });
+    for (const backend of ['js', 'wasm'] as const) {
+      expect(messageOf(() => withBackend(backend, () => gather(empty, 1, tensor([[0], [0], [0]], { dtype: 'int32' }))))).toBe('gather: index 0 at position 0 is not an integer in [0, 0) for an axis of size 0');
+      expect(messageOf(() => withBackend(backend, () => scatterAdd(empty, 1, tensor([[0], [0], [0]], { dtype: 'int32' }), src)))).toBe('scatterAdd: index 0 at position 0 is not an integer in [0, 0) for an axis of size 0');
+    }
   });
 
   it('select and add whole rows with the same bits in WebAssembly as in TypeScript', () => {

@@ -285,7 +285,9 @@ const ROWS_STAGED_PER_ROW = 4;
 function viaWasm(
   out: TensorData, bases: Int32Array | Float64Array, rows: Omit<IndexedRows, 'bases'>, run: (rows: IndexedRows, chunks: Chunks) => WasmIndexing,
 ): boolean | undefined {
-  if (!(out instanceof Float32Array || out instanceof Float64Array) || !(bases instanceof Int32Array) || !wantsWasm('indexing', rows.index.length)) return undefined;
+  // An empty axis (every index bad) reaches no element to stage: the TypeScript loop finds that.
+  if (!(out instanceof Float32Array || out instanceof Float64Array) || !(bases instanceof Int32Array) || rows.n === 0) return undefined;
+  if (!wantsWasm('indexing', rows.index.length)) return undefined;
   const all: IndexedRows = { ...rows, bases };
   const chunks = chunkRows(all, out.BYTES_PER_ELEMENT);
   if (kernelBackend() === 'auto' && chunks.staged > STAGED_PER_INDEX * rows.index.length) return undefined;
