@@ -326,8 +326,8 @@ export const HELPER_SPINS = 1 << 18;
 /**
  * The exported `serve(job, scratch)`, a helper thread's whole life: poll the job's state for a
  * while, then sleep until it changes; when a job is posted, take it (compare-and-swap, so a job
- * the main thread has withdrawn is never run), do slabs of it, mark it finished and wake the
- * main thread. Never returns; the thread is stopped from outside.
+ * the main thread has withdrawn is never run), do slabs of it (or, for a convolution job, images
+ * of it as thread 1), mark it finished and wake the main thread. Never returns; the thread is stopped from outside.
  */
 export function serve(): string[] {
   const state = `(i32.atomic.load ${get('job')})`;
@@ -341,9 +341,13 @@ export function serve(): string[] {
     `        ${set('spins', i32(0))}`,
     `        (if (i32.eq (i32.atomic.rmw.cmpxchg ${get('job')} ${i32(JOB_STATE.posted)} ${i32(JOB_STATE.taken)}) ${i32(JOB_STATE.posted)})`,
     '          (then',
-    `            (if ${field('dtype')}`,
-    `              (then (call $run_f64 ${get('job')} ${get('scratch')}))`,
-    `              (else (call $run_f32 ${get('job')} ${get('scratch')})))`,
+    `            (if ${field('kind')}`,
+    `              (then (if ${field('dtype')}`,
+    `                (then (call $conv_images_f64 ${get('job')} ${get('scratch')} ${i32(1)}))`,
+    `                (else (call $conv_images_f32 ${get('job')} ${get('scratch')} ${i32(1)}))))`,
+    `              (else (if ${field('dtype')}`,
+    `                (then (call $run_f64 ${get('job')} ${get('scratch')}))`,
+    `                (else (call $run_f32 ${get('job')} ${get('scratch')})))))`,
     `            (i32.atomic.store ${get('job')} ${i32(JOB_STATE.finished)})`,
     `            (drop (memory.atomic.notify ${get('job')} ${i32(1)})))))`,
     `      (else (if (i32.lt_u ${get('spins')} ${i32(HELPER_SPINS)})`,

@@ -28,13 +28,14 @@ interface Space {
   readonly kernels: Kernels;
   f32: Float32Array;
   f64: Float64Array;
+  i32: Int32Array;
 }
 
 /** The main instance (shared memory where allowed) and the local one (unshared); undefined until loaded. */
 let main: Space | undefined;
 let local: Space | undefined;
 
-const newSpace = (kernels: Kernels): Space => ({ kernels, f32: new Float32Array(0), f64: new Float64Array(0) });
+const newSpace = (kernels: Kernels): Space => ({ kernels, f32: new Float32Array(0), f64: new Float64Array(0), i32: new Int32Array(0) });
 
 /** Largest linear memory asked for: byte addresses are i32, kept below 2 GiB. */
 const MAX_BYTES = MAX_PAGES * 65536;
@@ -89,6 +90,7 @@ function reserve(space: Space, end: number): boolean {
   }
   space.f32 = new Float32Array(memory.buffer);
   space.f64 = new Float64Array(memory.buffer);
+  space.i32 = new Int32Array(memory.buffer);
   return true;
 }
 
@@ -149,42 +151,50 @@ const NO_VIEW = new Float32Array(0);
 
 /**
  * One array's place in WebAssembly memory for a `staged` call: `length` elements (of the call's
- * dtype, or float64), copied in from `input` (from `inputOffset`) before the call and out to
- * `output` (from `outputOffset`) after it, each where given. Made by `copyIn`, `copyOut`,
- * `copyInOut` and `float64Out`, which give every region the same shape (so `staged` reads
- * them at full speed, whichever kernel calls it).
+ * dtype, or float64, or int32), copied in from `input` (from `inputOffset`) before the call and
+ * out to `output` (from `outputOffset`) after it, each where given. Made by `copyIn`, `copyOut`,
+ * `copyInOut`, `float64Out`, `int32In` and `int32Out`, which give every region the same shape
+ * (so `staged` reads them at full speed, whichever kernel calls it).
  */
 export interface Region {
   readonly length: number;
-  readonly input: FloatArray | null;
+  readonly input: FloatArray | Int32Array | null;
   readonly inputOffset: number;
-  readonly output: FloatArray | null;
+  readonly output: FloatArray | Int32Array | null;
   readonly outputOffset: number;
-  readonly float64: boolean;
+  readonly element: 'dtype' | 'float64' | 'int32';
 }
 
 /** `length` elements of `array` from `offset`, copied in. */
 export const copyIn = (array: FloatArray | null, length: number, offset = 0): Region =>
-  ({ length, input: array, inputOffset: offset, output: null, outputOffset: 0, float64: false });
+  ({ length, input: array, inputOffset: offset, output: null, outputOffset: 0, element: 'dtype' });
 
 /** `length` elements written by the kernel, copied out into `array` from `offset`. */
 export const copyOut = (array: FloatArray, length: number, offset = 0): Region =>
-  ({ length, input: null, inputOffset: 0, output: array, outputOffset: offset, float64: false });
+  ({ length, input: null, inputOffset: 0, output: array, outputOffset: offset, element: 'dtype' });
 
 /** `length` elements of `array` (from `offset`) copied in, updated in place by the kernel, and copied out to `to` (from `offset`). */
 export const copyInOut = (array: FloatArray, length: number, to: FloatArray = array, offset = 0): Region =>
-  ({ length, input: array, inputOffset: offset, output: to, outputOffset: offset, float64: false });
+  ({ length, input: array, inputOffset: offset, output: to, outputOffset: offset, element: 'dtype' });
 
 /** `length` elements the kernel uses as a temporary: neither copied in nor out. */
 export const scratchRegion = (length: number): Region =>
-  ({ length, input: null, inputOffset: 0, output: null, outputOffset: 0, float64: false });
+  ({ length, input: null, inputOffset: 0, output: null, outputOffset: 0, element: 'dtype' });
 
 /**
  * `length` float64 values the kernel writes (sums it accumulates in float64), copied out into
  * `array` where given: one rounding each into its dtype, as a TypeScript kernel's `set`.
  */
 export const float64Out = (array: FloatArray | null, length: number): Region =>
-  ({ length, input: null, inputOffset: 0, output: array, outputOffset: 0, float64: true });
+  ({ length, input: null, inputOffset: 0, output: array, outputOffset: 0, element: 'float64' });
+
+/** `length` int32 values of `array` (indices), copied in. */
+export const int32In = (array: Int32Array | null, length: number): Region =>
+  ({ length, input: array, inputOffset: 0, output: null, outputOffset: 0, element: 'int32' });
+
+/** `length` int32 values (indices) the kernel writes, copied out into `array`. */
+export const int32Out = (array: Int32Array, length: number): Region =>
+  ({ length, input: null, inputOffset: 0, output: array, outputOffset: 0, element: 'int32' });
 
 /** Byte addresses of the regions of the call in progress (calls do not nest). */
 const addresses: number[] = [0, 0, 0, 0, 0, 0, 0, 0];
@@ -198,8 +208,8 @@ const residents: boolean[] = [false, false, false, false, false, false, false, f
  * outputs out. The caller's arrays must not overlap where one is written, as for any kernel call.
  *
  * `helperWork` is the multiply-adds of the largest product `run` may hand to the helper thread
- * (`runProduct` shares those of 64³ and up; Infinity where it posts products whole, at any
- * size, with `beginProduct`), 0 for none. Such a call, when the helper may take it (two
+ * (`runProduct` shares those of 64³ and up; Infinity where it posts a job whole, at any
+ * size, as `runImages` does), 0 for none. Such a call, when the helper may take it (two
  * threads, a helper that has not failed), runs in the main instance, whose memory the helper
  * shares; so does a call with an operand in the arena. Any other call runs in the local
  * instance, over an unshared memory, whose copies are faster: the same kernels, the same bits.
@@ -224,7 +234,7 @@ export function staged(
   let end = space === main ? arenaEnd : DATA_START;
   for (let i = 0; i < regions.length; i++) {
     const region = regions[i]!;
-    const size = f32 && !region.float64 ? 4 : 8;
+    const size = elementBytes(f32, region);
     // An array in the arena, read or written (not both: a kernel that updates its operand in
     // place must not change the caller's input), is the kernel's operand where it is.
     const { input, output } = region;
@@ -239,23 +249,36 @@ export function staged(
     end += region.length * size;
   }
   if (!reserve(space, end)) return false;
-  const { f32: f32View, f64: f64View, kernels } = space;
+  const { kernels } = space;
   for (let i = 0; i < regions.length; i++) {
-    const { input, length, inputOffset, float64 } = regions[i]!;
+    const region = regions[i]!;
+    const { input, length, inputOffset } = region;
     if (input === null || resident[i]) continue;
     // NOTE: subarray makes a view, not a copy; `set` then copies with memcpy.
     const source = inputOffset === 0 && input.length === length ? input : input.subarray(inputOffset, inputOffset + length);
-    if (f32 && !float64) f32View.set(source, at[i]! / 4);
-    else f64View.set(source, at[i]! / 8);
+    const view = viewOf(space, f32, region);
+    (view as Float64Array).set(source as Float64Array, at[i]! / view.BYTES_PER_ELEMENT);
   }
   run(f32 ? kernels.f32 : kernels.f64, at, kernels);
   for (let i = 0; i < regions.length; i++) {
-    const { output, length, outputOffset, float64 } = regions[i]!;
+    const region = regions[i]!;
+    const { output, length, outputOffset } = region;
     if (output === null || resident[i]) continue;
-    const start = at[i]! / (f32 && !float64 ? 4 : 8);
-    output.set((f32 && !float64 ? f32View : f64View).subarray(start, start + length), outputOffset);
+    const view = viewOf(space, f32, region);
+    const start = at[i]! / view.BYTES_PER_ELEMENT;
+    (output as Float64Array).set((view as Float64Array).subarray(start, start + length), outputOffset);
   }
   return true;
+}
+
+/** Bytes of one element of a region in a call of dtype `f32` (else float64). */
+function elementBytes(f32: boolean, region: Region): number {
+  return region.element === 'int32' || (f32 && region.element === 'dtype') ? 4 : 8;
+}
+
+/** The view of the space's memory a region's elements are copied through. */
+function viewOf(space: Space, f32: boolean, region: Region): Float32Array | Float64Array | Int32Array {
+  return region.element === 'int32' ? space.i32 : f32 && region.element === 'dtype' ? space.f32 : space.f64;
 }
 
 /** Whether a region's array lives in the main memory (the arena), where it is used in place. */
