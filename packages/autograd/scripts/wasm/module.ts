@@ -36,6 +36,10 @@ export function kernelsWat(relaxed: boolean, blocking: Readonly<Record<WasmDType
   for (const t of ['f32', 'f64'] as const) for (const fn of [im2col(t), col2im(t), maxPool(t)]) lines.push(...fn.map((line) => '  ' + line));
   for (const t of ['f32', 'f64'] as const) lines.push(...outer(t).map((line) => '  ' + line));
   for (const t of ['f32', 'f64'] as const) lines.push(...convImages(t).map((line) => '  ' + line));
+  // The micro-kernels of fewer rows than mr, for the last rows of a product.
+  for (const t of ['f32', 'f64'] as const) {
+    for (let rows = 1; rows < blocking[t].mr; rows++) lines.push(...microKernel(t, blocking[t], relaxed, rows).map((line) => '  ' + line));
+  }
   lines.push(')');
   return lines.join('\n') + '\n';
 }
