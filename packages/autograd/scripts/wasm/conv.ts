@@ -27,34 +27,54 @@ function forLoop(name: string, from: string, limit: string, step: string, body: 
 }
 
 /**
- * The loops both kernels share: for each kernel tap (ci, ky, kx) and output row oy, `row` with
- * locals set: `line` the byte address of input element (iy, first) of channel ci (valid only when
- * `inside`, iy within the input), `dst` the byte address of the tap's column run for this oy, and
- * [lo, hi) the output columns whose taps read the input (the rest read padding), as insideLo and
- * insideHi compute them in kernels/conv.ts.
+ * Lines that set [lo, hi), the output columns whose tap at input column ox·sw + first reads the
+ * input (the rest read padding), as insideLo and insideHi compute them in kernels/conv.ts.
  */
-function overTaps(t: WasmDType, row: string[]): string[] {
-  const s = SIZE[t];
+function insideColumns(): string[] {
   const lo = `(select ${i32(0)} (select ${get('ow')} (i32.div_u ${add(`(i32.sub ${i32(0)} ${get('first')})`, `(i32.sub ${get('sw')} ${i32(1)})`)} ${get('sw')}) ` +
     `(i32.lt_u ${get('ow')} (i32.div_u ${add(`(i32.sub ${i32(0)} ${get('first')})`, `(i32.sub ${get('sw')} ${i32(1)})`)} ${get('sw')}))) (i32.ge_s ${get('first')} ${i32(0)}))`;
   const span = `(i32.add (i32.div_u (i32.sub (i32.sub ${get('w')} ${i32(1)}) ${get('first')}) ${get('sw')}) ${i32(1)})`;
   const hi = `(select ${i32(0)} (select ${get('ow')} ${span} (i32.lt_u ${get('ow')} ${span})) (i32.gt_s ${get('first')} (i32.sub ${get('w')} ${i32(1)})))`;
+  return [set('lo', lo), set('hi', hi), set('hi', `(select ${get('lo')} ${get('hi')} (i32.lt_s ${get('hi')} ${get('lo')}))`)];
+}
+
+/** Lines that set [oyLo, oyHi), the output rows whose input row iy = oy·sh + base is inside [0, h). */
+function insideRows(): string[] {
+  const ceilDiv = (num: string): string => `(i32.div_u (i32.add ${num} (i32.sub ${get('sh')} ${i32(1)})) ${get('sh')})`;
+  const minOh = (v: string): string => `(select ${get('oh')} ${v} (i32.lt_u ${get('oh')} ${v}))`;
   return [
-    set('dst', get('col')),
+    set('oyLo', `(select ${i32(0)} ${minOh(ceilDiv(`(i32.sub ${i32(0)} ${get('base')})`))} (i32.ge_s ${get('base')} ${i32(0)}))`),
+    set('oyHi', `(select ${i32(0)} ${minOh(ceilDiv(`(i32.sub ${get('h')} ${get('base')})`))} (i32.le_s (i32.sub ${get('h')} ${get('base')}) ${i32(0)}))`),
+    set('oyHi', `(select ${get('oyLo')} ${get('oyHi')} (i32.lt_s ${get('oyHi')} ${get('oyLo')}))`),
+  ];
+}
+
+/**
+ * col2im's loops: for each kernel tap (ci, ky, kx), in order, and each output row oy whose input
+ * row is inside the input, in order, `row` with locals set: `line` the byte address of input
+ * element (iy, first) of channel ci, `dst` the byte address of the tap's column run for this oy,
+ * and [lo, hi) the output columns whose taps read the input. Rows in the padding read nothing.
+ */
+function overTaps(t: WasmDType, row: string[]): string[] {
+  const s = SIZE[t];
+  const rowBytes = mul(get('ow'), i32(s));
+  return [
+    set('tap', get('col')),
     ...forLoop('ci', i32(0), get('c'), i32(1), [
       ...forLoop('ky', i32(0), get('kh'), i32(1), [
+        set('base', `(i32.sub ${mul(get('ky'), get('dh'))} ${get('ph')})`),
+        ...insideRows(),
         ...forLoop('kx', i32(0), get('kw'), i32(1), [
           set('first', `(i32.sub ${mul(get('kx'), get('dw'))} ${get('pw')})`),
-          set('lo', lo),
-          set('hi', hi),
-          set('hi', `(select ${get('lo')} ${get('hi')} (i32.lt_s ${get('hi')} ${get('lo')}))`),
-          ...forLoop('oy', i32(0), get('oh'), i32(1), [
-            set('iy', add(`(i32.sub ${mul(get('oy'), get('sh'))} ${get('ph')})`, mul(get('ky'), get('dh')))),
-            set('inside', `(i32.and (i32.ge_s ${get('iy')} ${i32(0)}) (i32.lt_s ${get('iy')} ${get('h')}))`),
-            set('line', add(get('x'), mul(add(mul(add(mul(get('ci'), get('h')), get('iy')), get('w')), get('first')), i32(s)))),
+          ...insideColumns(),
+          set('dst', add(get('tap'), mul(get('oyLo'), rowBytes))),
+          set('line', add(get('x'), mul(add(mul(add(mul(get('ci'), get('h')), add(mul(get('oyLo'), get('sh')), get('base'))), get('w')), get('first')), i32(s)))),
+          ...forLoop('oy', get('oyLo'), get('oyHi'), i32(1), [
             ...row,
-            set('dst', add(get('dst'), mul(get('ow'), i32(s)))),
+            set('line', add(get('line'), mul(mul(get('sh'), get('w')), i32(s)))),
+            set('dst', add(get('dst'), rowBytes)),
           ]),
+          set('tap', add(get('tap'), mul(mul(get('oh'), get('ow')), i32(s)))),
         ]),
       ]),
     ]),
@@ -64,7 +84,7 @@ function overTaps(t: WasmDType, row: string[]): string[] {
 const header = (name: string, t: WasmDType, first: string, last: string): string =>
   `(func $${name}_${t} (param $${first} i32) (param $c i32) ${GEOMETRY.map((g) => `(param $${g} i32)`).join(' ')} (param $${last} i32)`;
 
-const LOCALS = locals('i32', ['ci', 'ky', 'kx', 'oy', 'ox', 'iy', 'inside', 'first', 'lo', 'hi', 'line', 'dst', 'whole']);
+const LOCALS = locals('i32', ['ci', 'ky', 'kx', 'oy', 'ox', 'base', 'oyLo', 'oyHi', 'first', 'lo', 'hi', 'line', 'dst', 'tap', 'whole']);
 
 /**
  * `$im2col_<t>(x, c, h, w, kh, kw, oh, ow, sh, sw, ph, pw, dh, dw, col)`: one image
@@ -123,13 +143,6 @@ export function im2col(t: WasmDType): string[] {
       set('row', add(get('row'), rowBytes)),
     ]),
   ];
-  const lo = `(select ${i32(0)} (select ${get('ow')} (i32.div_u ${add(`(i32.sub ${i32(0)} ${get('first')})`, `(i32.sub ${get('sw')} ${i32(1)})`)} ${get('sw')}) ` +
-    `(i32.lt_u ${get('ow')} (i32.div_u ${add(`(i32.sub ${i32(0)} ${get('first')})`, `(i32.sub ${get('sw')} ${i32(1)})`)} ${get('sw')}))) (i32.ge_s ${get('first')} ${i32(0)}))`;
-  const span = `(i32.add (i32.div_u (i32.sub (i32.sub ${get('w')} ${i32(1)}) ${get('first')}) ${get('sw')}) ${i32(1)})`;
-  const hi = `(select ${i32(0)} (select ${get('ow')} ${span} (i32.lt_u ${get('ow')} ${span})) (i32.gt_s ${get('first')} (i32.sub ${get('w')} ${i32(1)})))`;
-  // The output rows [oyLo, oyHi) whose input row iy = oy·sh + base is inside [0, h).
-  const ceilDiv = (num: string): string => `(i32.div_u (i32.add ${num} (i32.sub ${get('sh')} ${i32(1)})) ${get('sh')})`;
-  const minOh = (v: string): string => `(select ${get('oh')} ${v} (i32.lt_u ${get('oh')} ${v}))`;
   return [
     header('im2col', t, 'x', 'col'),
     `  ${locals('i32', ['ci', 'ky', 'kx', 'ox', 'base', 'oyLo', 'oyHi', 'r', 'first', 'lo', 'hi', 'full', 'src', 'row', 'dst', 'q', 'end', 'plane'])}`,
@@ -139,14 +152,10 @@ export function im2col(t: WasmDType): string[] {
       ...forLoop('ci', i32(0), get('c'), i32(1), [
         ...forLoop('ky', i32(0), get('kh'), i32(1), [
           set('base', `(i32.sub ${mul(get('ky'), get('dh'))} ${get('ph')})`),
-          set('oyLo', `(select ${i32(0)} ${minOh(ceilDiv(`(i32.sub ${i32(0)} ${get('base')})`))} (i32.ge_s ${get('base')} ${i32(0)}))`),
-          set('oyHi', `(select ${i32(0)} ${minOh(ceilDiv(`(i32.sub ${get('h')} ${get('base')})`))} (i32.le_s (i32.sub ${get('h')} ${get('base')}) ${i32(0)}))`),
-          set('oyHi', `(select ${get('oyLo')} ${get('oyHi')} (i32.lt_s ${get('oyHi')} ${get('oyLo')}))`),
+          ...insideRows(),
           ...forLoop('kx', i32(0), get('kw'), i32(1), [
             set('first', `(i32.sub ${mul(get('kx'), get('dw'))} ${get('pw')})`),
-            set('lo', lo),
-            set('hi', hi),
-            set('hi', `(select ${get('lo')} ${get('hi')} (i32.lt_s ${get('hi')} ${get('lo')}))`),
+            ...insideColumns(),
             set('full', `(i32.and (i32.eq ${get('sw')} ${i32(1)}) (i32.and (i32.eqz ${get('lo')}) (i32.eq ${get('hi')} ${get('ow')})))`),
             ...zeroRun(get('dst'), mul(get('oyLo'), get('ow'))),
             set('row', add(get('dst'), mul(get('oyLo'), rowBytes))),
@@ -184,17 +193,15 @@ export function col2im(t: WasmDType): string[] {
       : `(${t}.store ${xAt} (${t}.add (${t}.load ${xAt}) (${t}.load ${colAt})))`;
   const colAt = add(get('dst'), mul(get('ox'), i32(s)));
   const row = [
-    `(if ${get('inside')}`,
+    `(if (i32.eq ${get('sw')} ${i32(1)})`,
     '  (then',
-    `    (if (i32.eq ${get('sw')} ${i32(1)})`,
-    '      (then',
-    `        ${set('whole', `(i32.sub ${get('hi')} ${i32(lanes - 1)})`)}`,
-    ...forLoop('ox', get('lo'), get('whole'), i32(lanes), [addAt(add(get('line'), mul(get('ox'), i32(s))), colAt, true)]).map((line) => '        ' + line),
-    ...forLoop('ox', get('ox'), get('hi'), i32(1), [addAt(add(get('line'), mul(get('ox'), i32(s))), colAt, false)]).map((line) => '        ' + line),
-    '      )',
-    '      (else',
-    ...forLoop('ox', get('lo'), get('hi'), i32(1), [addAt(add(get('line'), mul(mul(get('ox'), get('sw')), i32(s))), colAt, false)]).map((line) => '        ' + line),
-    '      ))))',
+    `    ${set('whole', `(i32.sub ${get('hi')} ${i32(lanes - 1)})`)}`,
+    ...forLoop('ox', get('lo'), get('whole'), i32(lanes), [addAt(add(get('line'), mul(get('ox'), i32(s))), colAt, true)]).map((line) => '    ' + line),
+    ...forLoop('ox', get('ox'), get('hi'), i32(1), [addAt(add(get('line'), mul(get('ox'), i32(s))), colAt, false)]).map((line) => '    ' + line),
+    '  )',
+    '  (else',
+    ...forLoop('ox', get('lo'), get('hi'), i32(1), [addAt(add(get('line'), mul(mul(get('ox'), get('sw')), i32(s))), colAt, false)]).map((line) => '    ' + line),
+    '  ))',
   ];
   return [
     header('col2im', t, 'col', 'x'),
