@@ -6,7 +6,9 @@ import { mapUnary, unaryKernelsAreMonomorphic } from '../src/kernels/unary.js';
 import { reduceAxis, reduceKernelsAreMonomorphic } from '../src/kernels/reduce.js';
 import { monomorphic } from '../src/kernels/monomorphic.js';
 import { reluBackward, reluBackwardJs } from '../src/kernels/fused.js';
-import { binaryWasm, columnSumsWasm, reluBackwardWasm, unaryWasm, type OperandLayout } from '../src/kernels/wasm/elementwise.js';
+import { binaryWasm, columnSumsWasm, reluBackwardWasm, softmaxBackwardWasm, softmaxWasm, unaryWasm, type OperandLayout } from '../src/kernels/wasm/elementwise.js';
+import { softmaxBackward, softmaxForward } from '../src/kernels/softmax.js';
+import { Generator } from '../src/random.js';
 import { BINARY_OPS, UNARY_OPS } from '../src/kernels/wasm/layout.js';
 import { expectFloat32Rounding, refBroadcast } from './helpers/reference.js';
 import { withBackend } from './helpers/backend.js';
@@ -208,6 +210,76 @@ describe('WebAssembly elementwise loops', () => {
       const wasm = withBackend('wasm', () => x.sum(axis));
       expect(sameBits(wasm.data, ts.data)).toBe(true);
     }
+  });
+
+  // Softmax's exponentials are Math.exp's arithmetic in lanes: rows whose spreads reach every
+  // case of fdlibm's exp (|x| below 2⁻²⁸, k = ±1, k < -1021 near the underflow, past it).
+  const softmaxRow = fc.oneof(
+    fc.double({ min: -4, max: 4, noNaN: true }),
+    fc.double({ min: -1e-8, max: 1e-8, noNaN: true }),
+    fc.double({ min: -800, max: 10, noNaN: true }),
+    fc.double({ min: -1.2, max: 1.2, noNaN: true }),
+    special,
+  );
+
+  it('softmax: the same bits as the TypeScript kernel (Math.exp), safe or not', () => {
+    fc.assert(
+      fc.property(
+        fc.boolean(),
+        fc.boolean(),
+        fc.integer({ min: 1, max: 5 }),
+        fc.integer({ min: 1, max: 70 }),
+        fc.array(softmaxRow, { minLength: 97, maxLength: 97 }),
+        (f32, safe, rows, n, pool) => {
+          const x = make(f32, Array.from({ length: rows * n }, (_, i) => pool[(i * 13) % pool.length]!));
+          const ts = make(f32, new Array<number>(rows * n).fill(0));
+          withBackend('js', () => softmaxForward(x, rows, n, 1, safe, ts));
+          const wasm = make(f32, new Array<number>(rows * n).fill(7));
+          expect(softmaxWasm(x, rows, n, safe, wasm)).toBe(true);
+          if (!sameBits(wasm, ts)) throw new Error(`${rows}×${n} ${f32 ? 'f32' : 'f64'} safe ${safe}: ${Array.from(wasm)} vs ${Array.from(ts)} from ${Array.from(x)}`);
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  it('softmax: the same bits as the TypeScript kernel over many random rows of every spread, and across staging chunks', () => {
+    const random = new Generator(3);
+    for (const f32 of [true, false]) {
+      for (const spread of [1e-9, 0.7, 3, 40, 1500]) {
+        const rows = 1100, n = 67;
+        const x = make(f32, Array.from({ length: rows * n }, () => random.uniform(-0.5, 0.5) * spread));
+        const ts = make(f32, new Array<number>(rows * n).fill(0));
+        withBackend('js', () => softmaxForward(x, rows, n, 1, true, ts));
+        const wasm = make(f32, new Array<number>(rows * n).fill(7));
+        expect(softmaxWasm(x, rows, n, true, wasm)).toBe(true);
+        expect(sameBits(wasm, ts)).toBe(true);
+      }
+    }
+  });
+
+  it('softmax backward: the same bits as the TypeScript kernel, across staging chunks', () => {
+    fc.assert(
+      fc.property(
+        fc.boolean(),
+        fc.integer({ min: 1, max: 5 }),
+        fc.integer({ min: 1, max: 70 }),
+        fc.constantFrom(1, 1000),
+        fc.array(value, { minLength: 97, maxLength: 97 }),
+        fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: 61, maxLength: 61 }),
+        (f32, rows0, n, scale, gs, ys) => {
+          const rows = rows0 * scale;
+          const g = make(f32, Array.from({ length: rows * n }, (_, i) => gs[(i * 13) % gs.length]!));
+          const y = make(f32, Array.from({ length: rows * n }, (_, i) => ys[(i * 7) % ys.length]!));
+          const ts = make(f32, new Array<number>(rows * n).fill(0));
+          withBackend('js', () => softmaxBackward(g, y, rows, n, 1, ts));
+          const wasm = make(f32, new Array<number>(rows * n).fill(7));
+          expect(softmaxBackwardWasm(g, y, rows, n, wasm)).toBe(true);
+          if (!sameBits(wasm, ts)) throw new Error(`${rows}×${n} ${f32 ? 'f32' : 'f64'}: the kernels differ`);
+        },
+      ),
+      { numRuns: 100 },
+    );
   });
 
   it('relu keeps NaN and sends -0 and negatives to +0; abs and neg act on the sign of zeros', () => {

@@ -3,6 +3,9 @@ import fc from 'fast-check';
 import { ArgumentError, DTypeError, ShapeError, Tensor, layerNorm, stack, tensor, unbind, vmap } from '@chainrule/autograd';
 import { assertClose, checkGradGradProperty, checkGradProperty, shapeArb, tensorsArb } from '@chainrule/autograd/testing';
 import { grad64 } from './helpers/tensors.js';
+import { withBackend } from './helpers/backend.js';
+import { layerNormBackward, layerNormForward } from '../src/kernels/layer-norm.js';
+import { layerNormBackwardWasm, layerNormForwardWasm } from '../src/kernels/wasm/layer-norm.js';
 
 // layerNorm in one op: against a plain loop of its definition, by gradcheck (the fused backward
 // kernel) and gradgradcheck (the gradient in Tensor ops, which createGraph takes) over random
@@ -84,6 +87,38 @@ describe('layerNorm', () => {
     assertClose(inputOnly, stack(unbind(x, 0).map((a) => layerNorm(a, 3, unbind(w, 0)[0]!, b)), 0), 1e-15);
     const both = vmap((a: Tensor, v: Tensor) => layerNorm(a, 3, v, b))(x, w);
     assertClose(both, stack(unbind(x, 0).map((a, i) => layerNorm(a, 3, unbind(w, 0)[i]!, b)), 0), 1e-14);
+  });
+
+  test('the WebAssembly kernels give the bits of the TypeScript ones, forward and backward, across staging chunks', () => {
+    const value = fc.oneof(fc.double({ min: -5, max: 5, noNaN: true }), fc.double({ min: -1e6, max: 1e6, noNaN: true }), fc.constantFrom(0, -0, 1e-42, 3));
+    const same = (a: ArrayLike<number>, b: ArrayLike<number>): boolean => Array.from(a).every((v, i) => Object.is(v, b[i]) || (Number.isNaN(v) && Number.isNaN(b[i])));
+    fc.assert(
+      fc.property(
+        fc.boolean(), fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 40 }), fc.boolean(), fc.boolean(), fc.boolean(), fc.boolean(),
+        fc.array(value, { minLength: 101, maxLength: 101 }), fc.constantFrom(1, 700),
+        (f32, rows0, d, hasW, hasB, wantDx, wantDw, pool, scale) => {
+          // Some cases of 700 rows span several staging chunks of 256 KiB.
+          const rows = rows0 * scale;
+          const make = (n: number, from: number) => {
+            const values = Array.from({ length: n }, (_, i) => pool[(from + i * 7) % pool.length]!);
+            return f32 ? Float32Array.from(values) : Float64Array.from(values);
+          };
+          const x = make(rows * d, 0), g = make(rows * d, 31), w = hasW ? make(d, 5) : null, b = hasB ? make(d, 9) : null;
+          const ts = { y: make(rows * d, 0).fill(0), stats: new Float64Array(2 * rows) };
+          const wasm = { y: make(rows * d, 0).fill(7), stats: new Float64Array(2 * rows).fill(7) };
+          withBackend('js', () => layerNormForward(x, rows, d, 1e-5, w, b, ts.y, ts.stats));
+          expect(layerNormForwardWasm(x, rows, d, 1e-5, w, b, wasm.y, wasm.stats)).toBe(true);
+          expect(same(wasm.y, ts.y) && same(wasm.stats, ts.stats)).toBe(true);
+          // dw and db are added to what they hold.
+          const grads = () => ({ dx: wantDx ? make(rows * d, 0).fill(7) : null, dw: wantDw ? new Float64Array(d).fill(0.5) : null, db: new Float64Array(d).fill(-1) });
+          const gt = grads(), gw = grads();
+          withBackend('js', () => layerNormBackward(x, g, rows, d, w, ts.stats, gt.dx, gt.dw, gt.db));
+          expect(layerNormBackwardWasm(x, g, rows, d, w, ts.stats, gw.dx, gw.dw, gw.db)).toBe(true);
+          expect(same(gw.db, gt.db) && (gt.dx === null || same(gw.dx!, gt.dx)) && (gt.dw === null || same(gw.dw!, gt.dw))).toBe(true);
+        },
+      ),
+      { numRuns: 80 },
+    );
   });
 
   test('bad input names the op and the shapes', () => {

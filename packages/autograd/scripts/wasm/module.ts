@@ -7,6 +7,8 @@ import { adam, axpy } from './optimisers.js';
 import { binary, columnSums, outer, reluBackward, unary } from './elementwise.js';
 import { col2im, convImages, im2col, maxPool } from './conv.js';
 import { biasActivation, GEMM_BLOCKING, gemmDriver, microKernel, pack, serve, slabLoop } from './gemm.js';
+import { layerNormBackward, layerNormForward } from './layer-norm.js';
+import { softmaxBackwardRows, softmaxRows } from './softmax.js';
 
 /**
  * The module: an imported memory (shared, so a helper thread can work in it; the loader
@@ -14,9 +16,11 @@ import { biasActivation, GEMM_BLOCKING, gemmDriver, microKernel, pack, serve, sl
  * epilogues `bias_act_f32`, `bias_act_f64`, `relu_backward_f32`, `relu_backward_f64`,
  * `axpy_f32`, `axpy_f64`, the elementwise `binary_f32`, `binary_f64`, `unary_f32`, `unary_f64`,
  * `column_sums_f32`, `column_sums_f64`, the optimiser step `adam_f32`, `adam_f64`, max pooling's
- * `max_pool_f32`, `max_pool_f64`, the outer-product rows `outer_f32`, `outer_f64`, and a
+ * `max_pool_f32`, `max_pool_f64`, the outer-product rows `outer_f32`, `outer_f64`, a
  * convolution's products over a batch's images, `conv_images_f32`, `conv_images_f64` (with the
- * one-image `$im2col_<t>` and `$col2im_<t>` they call).
+ * one-image `$im2col_<t>` and `$col2im_<t>` they call), softmax's rows `softmax_f32`,
+ * `softmax_f64` and their VJP's `softmax_backward_f32`, `softmax_backward_f64`, and layer
+ * normalisation's `layer_norm_f32`, `layer_norm_f64`, `layer_norm_backward_f32`, `layer_norm_backward_f64`.
  * `relaxed` uses relaxed-SIMD fused multiply-add in the gemm micro-kernels.
  * NOTE: the order of the functions fixes their indices, hence the module's bytes.
  */
@@ -40,6 +44,8 @@ export function kernelsWat(relaxed: boolean, blocking: Readonly<Record<WasmDType
   for (const t of ['f32', 'f64'] as const) {
     for (let rows = 1; rows < blocking[t].mr; rows++) lines.push(...microKernel(t, blocking[t], relaxed, rows).map((line) => '  ' + line));
   }
+  for (const t of ['f32', 'f64'] as const) for (const fn of [softmaxRows(t), softmaxBackwardRows(t)]) lines.push(...fn.map((line) => '  ' + line));
+  for (const t of ['f32', 'f64'] as const) for (const fn of [layerNormForward(t), layerNormBackward(t)]) lines.push(...fn.map((line) => '  ' + line));
   lines.push(')');
   return lines.join('\n') + '\n';
 }

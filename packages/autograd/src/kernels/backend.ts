@@ -72,6 +72,14 @@ export const WASM_THRESHOLDS = {
   axpy: { min: 1024 },
   /** A layer's [batch, features] gradient is well past it. */
   reluBackward: { min: 2048 },
+  /**
+   * Elements of a softmax (or its VJP) over contiguous rows: each takes a Math.exp call in
+   * TypeScript (about 10 ns) against two float64 lanes of the same arithmetic in WebAssembly, so
+   * a few rows pay for the call. Staged a chunk of rows at a time, so no size is too large.
+   */
+  softmax: { min: 256 },
+  /** Elements of a layer norm (forward or backward): its loops are float64 arithmetic that runs in lanes there. */
+  layerNorm: { min: 1024 },
   binary: { min: 1024, maxBytes: 4 << 20 },
   /**
    * Elements of one outer product of a batch: only its results cross into WebAssembly memory,

@@ -1,5 +1,7 @@
 import type { FloatArray } from '../dtype.js';
+import { wantsWasm, wasmDeclined } from './backend.js';
 import { holds, perDtype, type Allocator } from './monomorphic.js';
+import { layerNormBackwardWasm, layerNormForwardWasm } from './wasm/layer-norm.js';
 
 /**
  * Layer normalisation over rows of d elements, y = (x - μ)·r·w + b with r = 1/√(σ² + eps), in
@@ -81,15 +83,29 @@ const kernels = perDtype(layerNormKernels, [], (k: LayerNormKernels, make: Alloc
   return holds(y, [-1, 1]) && stats[0] === 2 && stats[1] === 1;
 });
 
-/** y = layer norm of each of `rows` rows of d (weight and bias of d, or null); stats gets μ and 1/σ per row. */
+/**
+ * y = layer norm of each of `rows` rows of d (weight and bias of d, or null); stats gets μ and 1/σ
+ * per row. In WebAssembly where it pays, with the same bits.
+ */
 export function layerNormForward(x: FloatArray, rows: number, d: number, eps: number, w: FloatArray | null, b: FloatArray | null, y: FloatArray, stats: Float64Array): void {
+  if (wantsWasm('layerNorm', rows * d)) {
+    if (layerNormForwardWasm(x, rows, d, eps, w, b, y, stats)) return;
+    wasmDeclined('layerNorm');
+  }
   kernels(y).forward(x, rows, d, eps, w, b, y, stats);
 }
 
-/** The VJP of layerNormForward from its stats: dx per row, dw and db summed over rows (each null if not wanted). */
+/**
+ * The VJP of layerNormForward from its stats: dx per row, dw and db summed over rows and added to
+ * what they hold (each null if not wanted). In WebAssembly where it pays, with the same bits.
+ */
 export function layerNormBackward(
   x: FloatArray, g: FloatArray, rows: number, d: number, w: FloatArray | null, stats: Float64Array,
   dx: FloatArray | null, dw: Float64Array | null, db: Float64Array | null,
 ): void {
+  if (wantsWasm('layerNorm', rows * d)) {
+    if (layerNormBackwardWasm(x, g, rows, d, w, stats, dx, dw, db)) return;
+    wasmDeclined('layerNorm');
+  }
   kernels(x).backward(x, g, rows, d, w, stats, dx, dw, db);
 }

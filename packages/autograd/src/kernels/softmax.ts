@@ -1,5 +1,7 @@
 import type { FloatArray } from '../dtype.js';
+import { wantsWasm, wasmDeclined } from './backend.js';
 import { holds, perDtype, type Allocator } from './monomorphic.js';
+import { softmaxBackwardWasm, softmaxWasm } from './wasm/elementwise.js';
 
 /**
  * Softmax along one axis of data seen as [outer, n, inner] (the axis in the middle), in one pass
@@ -78,13 +80,25 @@ const kernels = perDtype(softmaxKernels, [], (k: SoftmaxKernels, make: Allocator
 
 /**
  * Softmax of x seen as [outer, n, inner] along its middle axis, into `out` (same size as x).
- * With `safe`, a slice whose every value is -Infinity gives 0s instead of NaN.
+ * With `safe`, a slice whose every value is -Infinity gives 0s instead of NaN. Contiguous slices
+ * (inner 1, the last axis) run in WebAssembly where it pays, with the same bits.
  */
 export function softmaxForward(x: FloatArray, outer: number, n: number, inner: number, safe: boolean, out: FloatArray): void {
+  if (inner === 1 && wantsWasm('softmax', outer * n)) {
+    if (softmaxWasm(x, outer, n, safe, out)) return;
+    wasmDeclined('softmax');
+  }
   kernels(out).forward(x, outer, n, inner, safe, out);
 }
 
-/** out = y ⊙ (g - Σ_axis g ⊙ y) over [outer, n, inner] data: softmax's VJP given its output y. */
+/**
+ * out = y ⊙ (g - Σ_axis g ⊙ y) over [outer, n, inner] data: softmax's VJP given its output y.
+ * Contiguous slices run in WebAssembly where it pays, with the same bits.
+ */
 export function softmaxBackward(g: FloatArray, y: FloatArray, outer: number, n: number, inner: number, out: FloatArray): void {
+  if (inner === 1 && wantsWasm('softmax', outer * n)) {
+    if (softmaxBackwardWasm(g, y, outer, n, out)) return;
+    wasmDeclined('softmax');
+  }
   kernels(out).backward(g, y, outer, n, inner, out);
 }

@@ -1,4 +1,4 @@
-import { allocate } from '../dtype.js';
+import { allocate, allocateUnset } from '../dtype.js';
 import { ArgumentError } from '../errors.js';
 import { broadcastShapes, formatShape, shapesEqual, sizeOf, type Shape } from '../shape.js';
 import { broadcastBinary, type BinaryKind } from '../kernels/binary.js';
@@ -118,7 +118,8 @@ export function binaryForward(op: string, kind: BinaryKind, a: Tensor, b: Tensor
   // written.
   const shape = b.shape.length === 0 || shapesEqual(a.shape, b.shape) ? a.shape : a.shape.length === 0 ? b.shape : broadcastShapes(op, a.shape, b.shape);
   if (isFloat(a) && isFloat(b)) {
-    const data = allocate(a.dtype, sizeOf(shape), op, shape);
+    // The kernel writes every element.
+    const data = allocateUnset(a.dtype, sizeOf(shape), op, shape);
     broadcastBinary(kind, a.data, a.shape, b.data, b.shape, data, shape);
     return { data, shape };
   }

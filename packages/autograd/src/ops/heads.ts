@@ -1,4 +1,4 @@
-import { allocate } from '../dtype.js';
+import { allocateUnset } from '../dtype.js';
 import { ShapeError } from '../errors.js';
 import { broadcastShapes, formatShape, shapesEqual, sizeOf } from '../shape.js';
 import { gemmBatch } from '../kernels/gemm.js';
@@ -83,7 +83,7 @@ export const headMatmul = primitive('headMatmul', { kind: 'contraction', rule: '
   const packOut = (packed & PACKED_OUT) !== 0;
   if (packOut && batch[batch.length - 1] !== heads) throw new ShapeError(`headMatmul: a packed result needs the heads (${heads}) as its last batch axis, got batch ${formatShape(batch)}; ${shapes()}`);
   const shape = packOut ? [...batch.slice(0, -1), m, heads * n] : [...batch, m, n];
-  const out = allocate(expectFloat('headMatmul', a).dtype, count * m * n, 'headMatmul', shape);
+  const out = allocateUnset(expectFloat('headMatmul', a).dtype, count * m * n, 'headMatmul', shape);
   const cOffsets = packOut ? Array.from({ length: count }, (_, i) => (i - (i % heads)) * m * n + (i % heads) * n) : undefined;
   gemmBatch({
     transA, transB, m, n, k,

@@ -1,4 +1,4 @@
-import { allocate, type FloatArray } from '../dtype.js';
+import { allocate, allocateUnset, type FloatArray } from '../dtype.js';
 import { ArgumentError, ShapeError } from '../errors.js';
 import { formatShape, sizeOf } from '../shape.js';
 import { isGradEnabled } from '../engine/grad-mode.js';
@@ -43,7 +43,7 @@ export const layerNorm = primitive('layerNorm', { kind: 'other', rule: 'layerNor
   const axes = Array.from({ length: k }, (_, i) => i - k);
   const d = sizeOf(shape);
   const rows = d === 0 ? 0 : x.size / d;
-  const y = allocate(x.dtype, x.size, 'layerNorm', x.shape);
+  const y = allocateUnset(x.dtype, x.size, 'layerNorm', x.shape);
   const stats = new Float64Array(2 * rows);
   layerNormForward(x.data, rows, d, eps, w === null ? null : w.data, b === null ? null : b.data, y, stats);
   const inputs: Tensor[] = [x];
@@ -61,7 +61,7 @@ export const layerNorm = primitive('layerNorm', { kind: 'other', rule: 'layerNor
     let grads: (Tensor | null)[];
     if (opsRunEagerly() && !isGradEnabled() && !forwardActive()) {
       // No graph to build, no tangent to carry, no transform but jit's recording to see the ops: the fused kernel.
-      const dx = x.requiresGrad ? allocate(x.dtype, x.size) : null;
+      const dx = x.requiresGrad ? allocateUnset(x.dtype, x.size) : null;
       const dw = w !== null && w.requiresGrad ? new Float64Array(d) : null;
       const db = b !== null && b.requiresGrad ? new Float64Array(d) : null;
       layerNormBackward(x.data, expectFloat('layerNorm', g).data, rows, d, w === null ? null : w.data, stats, dx, dw, db);

@@ -1,4 +1,4 @@
-import { allocate, type FloatArray, type TensorData } from '../dtype.js';
+import { allocateUnset, type FloatArray, type TensorData } from '../dtype.js';
 import { ArgumentError, ShapeError } from '../errors.js';
 import { formatShape, sizeOf } from '../shape.js';
 import { gemm, gemmWithTangent, linearBackward, type GemmTangents } from '../kernels/gemm.js';
@@ -49,7 +49,7 @@ export const linear = primitive('linear', { kind: 'contraction', rule: 'linear' 
   const lead = x.shape.slice(0, x.ndim - 1);
   const rows = sizeOf(lead);
   const relu = activation === 'relu';
-  const y = allocate(x.dtype, rows * outF, 'linear', [...lead, outF]);
+  const y = allocateUnset(x.dtype, rows * outF, 'linear', [...lead, outF]);
   // The bias and relu are gemm's epilogue: applied before the product leaves WebAssembly memory.
   const call = { transA: false, transB: true, m: rows, n: outF, k: inF, a: x.data, b: w.data, c: y, bias: b === null ? null : b.data, relu };
   // Forward mode: the tangent's products share x and W with the output's, so output and
@@ -57,7 +57,7 @@ export const linear = primitive('linear', { kind: 'contraction', rule: 'linear' 
   const along = onePassTangents(x, w, b);
   let ty: TensorData | null = null;
   if (along !== null) {
-    const t = allocate(x.dtype, rows * outF, 'linear', [...lead, outF]);
+    const t = allocateUnset(x.dtype, rows * outF, 'linear', [...lead, outF]);
     if (gemmWithTangent(call, along, t)) ty = t;
   }
   if (ty === null) gemm(call);
@@ -102,7 +102,7 @@ export const linear = primitive('linear', { kind: 'contraction', rule: 'linear' 
 function fusedBackward(x: FloatTensor, w: FloatTensor, b: FloatTensor | null, g: Tensor, out: Tensor, rows: number, relu: boolean): (Tensor | null)[] | null {
   if (!opsRunEagerly() || isGradEnabled() || forwardActive()) return null;
   const [outF, inF] = w.shape as [number, number];
-  const want = (t: FloatTensor | null) => (t !== null && t.requiresGrad ? allocate(x.dtype, t.size) : null);
+  const want = (t: FloatTensor | null) => (t !== null && t.requiresGrad ? allocateUnset(x.dtype, t.size) : null);
   const dx = want(x), dw = want(w), db = want(b);
   const done = linearBackward({
     g: expectFloat('linear', g).data, y: relu ? expectFloat('linear', out).data : null, w: w.data, x: x.data,

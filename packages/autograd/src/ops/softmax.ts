@@ -1,4 +1,4 @@
-import { allocate } from '../dtype.js';
+import { allocateUnset } from '../dtype.js';
 import { expectFloat, floatInput, makeOutput, type Tensor } from '../tensor.js';
 import { normalizeAxis, sizeOf, type Shape } from '../shape.js';
 import { softmaxBackward, softmaxForward } from '../kernels/softmax.js';
@@ -49,7 +49,7 @@ function softmaxAs(op: string, x: Tensor, axis: number, safe: boolean): Tensor {
   const t = floatInput(op, 'input', x);
   const ax = normalizeAxis(op, axis, t.ndim);
   const [outer, n, inner] = around(t.shape, ax);
-  const out = allocate(t.dtype, t.size, op, t.shape);
+  const out = allocateUnset(t.dtype, t.size, op, t.shape);
   softmaxForward(t.data, outer, n, inner, safe, out);
   // The Jacobian diag(y) - y·yᵀ is symmetric: the JVP is the VJP applied to the tangent.
   return makeOutput(op, out, t.shape, [t], (g, y) => [softmaxGrad(g, y, ax)], { saves: [['output']], jvp: ([tx], y) => softmaxGrad(tx!, y, ax) });
@@ -65,7 +65,7 @@ export const softmaxGrad = primitive('softmaxGrad', { kind: 'other', rule: 'soft
   const gf = expectFloat('softmaxGrad', g);
   const yf = expectFloat('softmaxGrad', y);
   const [outer, n, inner] = around(y.shape, axis);
-  const out = allocate(yf.dtype, y.size, 'softmaxGrad', y.shape);
+  const out = allocateUnset(yf.dtype, y.size, 'softmaxGrad', y.shape);
   softmaxBackward(gf.data, yf.data, outer, n, inner, out);
   return makeOutput('softmaxGrad', out, y.shape, [g, y], (u) => [
     g.requiresGrad ? softmaxGrad(u, y, axis) : null,

@@ -98,3 +98,45 @@ export function reluBackwardWasm(g: FloatArray, y: FloatArray, rows: number, n: 
   const regions = [copyInOut(g, length, out), copyIn(y, length), float64Out(sums, n)];
   return staged(out instanceof Float32Array, regions, (kernels, at) => kernels.reluBackward(at[0]!, at[1]!, rows, n, at[2]!, sums === null ? 0 : 1));
 }
+
+/** Bytes of input staged per call of `softmaxWasm` (256 KiB): a chunk's copies stay in cache, and the memory does not grow with the tensor. */
+const SOFTMAX_STAGE_BYTES = 1 << 18;
+
+/**
+ * Softmax of each of `rows` contiguous rows of n elements of x into out, in WebAssembly, with
+ * the bits of the TypeScript kernel (Math.exp's exponentials, float64 sums in index order), a
+ * chunk of rows per staging. With `safe`, a row of -Infinity only gives 0s.
+ * @example if (!softmaxWasm(scores, rows, n, true, out)) softmaxForwardJs(...);
+ */
+export function softmaxWasm(x: FloatArray, rows: number, n: number, safe: boolean, out: FloatArray): boolean {
+  if (rows === 0 || n === 0) return true;
+  const f32 = out instanceof Float32Array;
+  const chunk = Math.max(1, Math.floor(SOFTMAX_STAGE_BYTES / (n * (f32 ? 4 : 8))));
+  for (let first = 0; first < rows; first += chunk) {
+    const count = Math.min(chunk, rows - first);
+    const regions = [copyIn(x, count * n, first * n), copyOut(out, count * n, first * n)];
+    const done = staged(f32, regions, (kernels, at) => kernels.softmax(at[0]!, at[1]!, count, n, safe ? 1 : 0));
+    // Every chunk but the last needs the same memory: only the first can fail, having written nothing.
+    if (!done) return false;
+  }
+  return true;
+}
+
+/**
+ * out = y ⊙ (g - Σ g ⊙ y) per contiguous row of n elements (softmax's VJP from its output y), in
+ * WebAssembly, with the bits of the TypeScript kernel (the sum in float64 in index order), a
+ * chunk of rows per staging.
+ * @example if (!softmaxBackwardWasm(g, y, rows, n, out)) softmaxBackwardJs(...);
+ */
+export function softmaxBackwardWasm(g: FloatArray, y: FloatArray, rows: number, n: number, out: FloatArray): boolean {
+  if (rows === 0 || n === 0) return true;
+  const f32 = out instanceof Float32Array;
+  const chunk = Math.max(1, Math.floor(SOFTMAX_STAGE_BYTES / (n * (f32 ? 4 : 8))));
+  for (let first = 0; first < rows; first += chunk) {
+    const count = Math.min(chunk, rows - first);
+    const regions = [copyIn(g, count * n, first * n), copyIn(y, count * n, first * n), copyOut(out, count * n, first * n)];
+    const done = staged(f32, regions, (kernels, at) => kernels.softmaxBackward(at[0]!, at[1]!, at[2]!, count, n));
+    if (!done) return false;
+  }
+  return true;
+}

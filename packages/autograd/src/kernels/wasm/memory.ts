@@ -185,8 +185,16 @@ export const scratchRegion = (length: number): Region =>
  * `length` float64 values the kernel writes (sums it accumulates in float64), copied out into
  * `array` where given: one rounding each into its dtype, as a TypeScript kernel's `set`.
  */
-export const float64Out = (array: FloatArray | null, length: number): Region =>
-  ({ length, input: null, inputOffset: 0, output: array, outputOffset: 0, element: 'float64' });
+export const float64Out = (array: FloatArray | null, length: number, offset = 0): Region =>
+  ({ length, input: null, inputOffset: 0, output: array, outputOffset: offset, element: 'float64' });
+
+/** `length` float64 values of `array` (from `offset`) copied in, whatever the call's dtype. */
+export const float64In = (array: Float64Array, length: number, offset = 0): Region =>
+  ({ length, input: array, inputOffset: offset, output: null, outputOffset: 0, element: 'float64' });
+
+/** `length` float64 values of `array` copied in, updated in place by the kernel (sums it adds to), and copied back. */
+export const float64InOut = (array: Float64Array, length: number): Region =>
+  ({ length, input: array, inputOffset: 0, output: array, outputOffset: 0, element: 'float64' });
 
 /** `length` int32 values of `array` (indices), copied in. */
 export const int32In = (array: Int32Array | null, length: number): Region =>

@@ -50,6 +50,14 @@ export interface DtypeKernels {
   readonly convImages: (job: number, scratch: number, thread: number) => void;
   /** Each kh×kw window's maximum (stride sh×sw, no padding, clipped at the edges) and its i32 index in its plane, over `planes` planes h×w. */
   readonly maxPool: (x: number, planes: number, h: number, w: number, kh: number, kw: number, sh: number, sw: number, oh: number, ow: number, out: number, argmax: number) => void;
+  /** Softmax of each of `rows` contiguous rows of n ≥ 1 elements at x into out; safe 1 gives a row of -Infinity 0s. */
+  readonly softmax: (x: number, out: number, rows: number, n: number, safe: number) => void;
+  /** out = y ⊙ (g - Σ g ⊙ y) per contiguous row of n ≥ 1 elements: softmax's VJP from its output y. */
+  readonly softmaxBackward: (g: number, y: number, out: number, rows: number, n: number) => void;
+  /** Layer norm of `rows` rows of d ≥ 1 at x into y, μ and 1/σ per row into f64 at stats; flags: 1 applies w, 2 adds b. */
+  readonly layerNorm: (x: number, rows: number, d: number, eps: number, w: number, b: number, flags: number, y: number, stats: number) => void;
+  /** Its VJP from the stats: flags 1 reads w, 2 writes dx, 4 and 8 add the rows' dw and db into f64 values. */
+  readonly layerNormBackward: (x: number, g: number, rows: number, d: number, w: number, stats: number, dx: number, dw: number, db: number, flags: number) => void;
 }
 
 /** The instantiated module. */
@@ -142,6 +150,10 @@ function dtypeKernels(exports: WebAssembly.Exports, t: 'f32' | 'f64'): DtypeKern
     maxPool: entry('max_pool'),
     outer: entry('outer'),
     convImages: entry('conv_images'),
+    softmax: entry('softmax'),
+    softmaxBackward: entry('softmax_backward'),
+    layerNorm: entry('layer_norm'),
+    layerNormBackward: entry('layer_norm_backward'),
   };
 }
 
