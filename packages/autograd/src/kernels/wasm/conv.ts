@@ -126,7 +126,7 @@ function sizes(groups: number, cg: number, og: number, g: ConvGeometry): { c: nu
 
 /** The output gradient as `staged` regions, whole or pooled (its values, then their winners), and its pooled count per plane (0: whole). */
 function gradientRegions(u: FloatArray | PooledGradient, n: number, o: number, p: number): { regions: Region[]; inner: number } {
-  if (!('argmax' in u)) return { regions: [copyIn(u, n * o * p), int32In(null, 0)], inner: 0 };
+  if (!('argmax' in u)) return { regions: [copyIn(u, n * o * p), scratchRegion(0)], inner: 0 };
   const count = n * o * u.inner;
   return { regions: [copyIn(u.g, count), int32In(u.argmax, count)], inner: u.inner };
 }
@@ -146,7 +146,7 @@ export function convForwardWasm(x: FloatArray, w: FloatArray, bias: FloatArray |
   const area = workArea(groups, ck, p, o, size);
   const regions = [
     copyIn(x, n * c * plane), copyIn(w, o * ck), copyIn(bias, bias === null ? 0 : o),
-    pool === null ? copyOut(y!, n * o * p) : copyOut(pool.out, count), pool === null ? int32In(null, 0) : int32Out(pool.argmax, count), workRegion(area, size),
+    pool === null ? copyOut(y!, n * o * p) : copyOut(pool.out, count), pool === null ? scratchRegion(0) : int32Out(pool.argmax, count), workRegion(area, size),
   ];
   return staged(f32, regions, (kernels, at, all) => {
     const [xAt, wAt, biasAt, outAt, argmaxAt, workAt] = at as [number, number, number, number, number, number];

@@ -153,8 +153,8 @@ const NO_VIEW = new Float32Array(0);
  * One array's place in WebAssembly memory for a `staged` call: `length` elements (of the call's
  * dtype, or float64, or int32), copied in from `input` (from `inputOffset`) before the call and
  * out to `output` (from `outputOffset`) after it, each where given. Made by `copyIn`, `copyOut`,
- * `copyInOut`, `float64Out`, `int32In` and `int32Out`, which give every region the same shape
- * (so `staged` reads them at full speed, whichever kernel calls it).
+ * `copyInOut`, `float64Out`, `int32In` and `int32Out`, which give every region the same shape (so `staged`
+ * reads them at full speed, whichever kernel calls it).
  */
 export interface Region {
   readonly length: number;
@@ -162,47 +162,48 @@ export interface Region {
   readonly inputOffset: number;
   readonly output: FloatArray | Int32Array | null;
   readonly outputOffset: number;
-  readonly element: 'dtype' | 'float64' | 'int32';
+  readonly float64: boolean;
+  readonly int32: boolean;
 }
 
 /** `length` elements of `array` from `offset`, copied in. */
 export const copyIn = (array: FloatArray | null, length: number, offset = 0): Region =>
-  ({ length, input: array, inputOffset: offset, output: null, outputOffset: 0, element: 'dtype' });
+  ({ length, input: array, inputOffset: offset, output: null, outputOffset: 0, float64: false, int32: false });
 
 /** `length` elements written by the kernel, copied out into `array` from `offset`. */
 export const copyOut = (array: FloatArray, length: number, offset = 0): Region =>
-  ({ length, input: null, inputOffset: 0, output: array, outputOffset: offset, element: 'dtype' });
+  ({ length, input: null, inputOffset: 0, output: array, outputOffset: offset, float64: false, int32: false });
 
 /** `length` elements of `array` (from `offset`) copied in, updated in place by the kernel, and copied out to `to` (from `offset`). */
 export const copyInOut = (array: FloatArray, length: number, to: FloatArray = array, offset = 0): Region =>
-  ({ length, input: array, inputOffset: offset, output: to, outputOffset: offset, element: 'dtype' });
+  ({ length, input: array, inputOffset: offset, output: to, outputOffset: offset, float64: false, int32: false });
 
 /** `length` elements the kernel uses as a temporary: neither copied in nor out. */
 export const scratchRegion = (length: number): Region =>
-  ({ length, input: null, inputOffset: 0, output: null, outputOffset: 0, element: 'dtype' });
+  ({ length, input: null, inputOffset: 0, output: null, outputOffset: 0, float64: false, int32: false });
 
 /**
  * `length` float64 values the kernel writes (sums it accumulates in float64), copied out into
  * `array` where given: one rounding each into its dtype, as a TypeScript kernel's `set`.
  */
 export const float64Out = (array: FloatArray | null, length: number, offset = 0): Region =>
-  ({ length, input: null, inputOffset: 0, output: array, outputOffset: offset, element: 'float64' });
+  ({ length, input: null, inputOffset: 0, output: array, outputOffset: offset, float64: true, int32: false });
 
 /** `length` float64 values of `array` (from `offset`) copied in, whatever the call's dtype. */
 export const float64In = (array: Float64Array, length: number, offset = 0): Region =>
-  ({ length, input: array, inputOffset: offset, output: null, outputOffset: 0, element: 'float64' });
+  ({ length, input: array, inputOffset: offset, output: null, outputOffset: 0, float64: true, int32: false });
 
 /** `length` float64 values of `array` copied in, updated in place by the kernel (sums it adds to), and copied back. */
 export const float64InOut = (array: Float64Array, length: number): Region =>
-  ({ length, input: array, inputOffset: 0, output: array, outputOffset: 0, element: 'float64' });
+  ({ length, input: array, inputOffset: 0, output: array, outputOffset: 0, float64: true, int32: false });
 
-/** `length` int32 values of `array` (indices), copied in. */
-export const int32In = (array: Int32Array | null, length: number): Region =>
-  ({ length, input: array, inputOffset: 0, output: null, outputOffset: 0, element: 'int32' });
+/** `length` int32 values of `array` from `offset` (indices, offsets), copied in. */
+export const int32In = (array: Int32Array, length: number, offset = 0): Region =>
+  ({ length, input: array, inputOffset: offset, output: null, outputOffset: 0, float64: false, int32: true });
 
 /** `length` int32 values (indices) the kernel writes, copied out into `array`. */
 export const int32Out = (array: Int32Array, length: number): Region =>
-  ({ length, input: null, inputOffset: 0, output: array, outputOffset: 0, element: 'int32' });
+  ({ length, input: null, inputOffset: 0, output: array, outputOffset: 0, float64: false, int32: true });
 
 /** Byte addresses of the regions of the call in progress (calls do not nest). */
 const addresses: number[] = [0, 0, 0, 0, 0, 0, 0, 0];
@@ -242,7 +243,7 @@ export function staged(
   let end = space === main ? arenaEnd : DATA_START;
   for (let i = 0; i < regions.length; i++) {
     const region = regions[i]!;
-    const size = elementBytes(f32, region);
+    const size = region.int32 || (f32 && !region.float64) ? 4 : 8;
     // An array in the arena, read or written (not both: a kernel that updates its operand in
     // place must not change the caller's input), is the kernel's operand where it is.
     const { input, output } = region;
@@ -257,36 +258,28 @@ export function staged(
     end += region.length * size;
   }
   if (!reserve(space, end)) return false;
-  const { kernels } = space;
+  const { f32: f32View, f64: f64View, i32: i32View, kernels } = space;
   for (let i = 0; i < regions.length; i++) {
-    const region = regions[i]!;
-    const { input, length, inputOffset } = region;
+    const { input, length, inputOffset, float64, int32 } = regions[i]!;
     if (input === null || resident[i]) continue;
     // NOTE: subarray makes a view, not a copy; `set` then copies with memcpy.
     const source = inputOffset === 0 && input.length === length ? input : input.subarray(inputOffset, inputOffset + length);
-    const view = viewOf(space, f32, region);
-    (view as Float64Array).set(source as Float64Array, at[i]! / view.BYTES_PER_ELEMENT);
+    if (int32) i32View.set(source, at[i]! / 4);
+    else if (f32 && !float64) f32View.set(source, at[i]! / 4);
+    else f64View.set(source, at[i]! / 8);
   }
   run(f32 ? kernels.f32 : kernels.f64, at, kernels);
   for (let i = 0; i < regions.length; i++) {
-    const region = regions[i]!;
-    const { output, length, outputOffset } = region;
+    const { output, length, outputOffset, float64, int32 } = regions[i]!;
     if (output === null || resident[i]) continue;
-    const view = viewOf(space, f32, region);
-    const start = at[i]! / view.BYTES_PER_ELEMENT;
-    (output as Float64Array).set((view as Float64Array).subarray(start, start + length), outputOffset);
+    if (int32) {
+      (output as Int32Array).set(i32View.subarray(at[i]! / 4, at[i]! / 4 + length), outputOffset);
+      continue;
+    }
+    const start = at[i]! / (f32 && !float64 ? 4 : 8);
+    (output as FloatArray).set((f32 && !float64 ? f32View : f64View).subarray(start, start + length), outputOffset);
   }
   return true;
-}
-
-/** Bytes of one element of a region in a call of dtype `f32` (else float64). */
-function elementBytes(f32: boolean, region: Region): number {
-  return region.element === 'int32' || (f32 && region.element === 'dtype') ? 4 : 8;
-}
-
-/** The view of the space's memory a region's elements are copied through. */
-function viewOf(space: Space, f32: boolean, region: Region): Float32Array | Float64Array | Int32Array {
-  return region.element === 'int32' ? space.i32 : f32 && region.element === 'dtype' ? space.f32 : space.f64;
 }
 
 /** Whether a region's array lives in the main memory (the arena), where it is used in place. */
