@@ -128,7 +128,7 @@ describe('convolutions with the helper thread', () => {
   });
   afterAll(() => setKernelThreads(2));
 
-  it('give the same bits as one thread: each image\'s products posted whole beside the next image\'s columns', () => {
+  it('give the same bits as one thread: both threads taking images of one job', () => {
     const geometry = fc.record({
       n: fc.integer({ min: 1, max: 5 }), groups: fc.integer({ min: 1, max: 2 }), cg: fc.integer({ min: 1, max: 4 }), og: fc.integer({ min: 1, max: 8 }),
       k: fc.integer({ min: 1, max: 5 }), size: fc.integer({ min: 5, max: 16 }), pad: fc.integer({ min: 0, max: 2 }), dtype: fc.constantFrom<DTypeName>('float32', 'float64'), seed: fc.integer({ min: 0, max: 2 ** 30 }),
@@ -245,6 +245,16 @@ describe('the thread setting', () => {
     const preload = fileURLToPath(new URL('./fixtures/helper-traps.cjs', import.meta.url));
     const fixture = fileURLToPath(new URL('./fixtures/threaded-gemm-helper-fails.ts', import.meta.url));
     // Without the failed state the caller would wait on the job for ever: killed at the timeout.
+    const child = spawnSync(process.execPath, ['--require', preload, run, fixture], { encoding: 'utf8', timeout: 60_000 });
+    expect(child.stderr).toBe('');
+    expect(child.status).toBe(0);
+    expect(child.stdout.trim()).toBe('threads 2 then 1, same bits true');
+  });
+
+  it('a helper that traps in a convolution\'s image leaves the caller to redo every image, not waiting forever', () => {
+    const run = fileURLToPath(new URL('../../../scripts/run.mjs', import.meta.url));
+    const preload = fileURLToPath(new URL('./fixtures/helper-traps.cjs', import.meta.url));
+    const fixture = fileURLToPath(new URL('./fixtures/threaded-conv-helper-fails.ts', import.meta.url));
     const child = spawnSync(process.execPath, ['--require', preload, run, fixture], { encoding: 'utf8', timeout: 60_000 });
     expect(child.stderr).toBe('');
     expect(child.status).toBe(0);

@@ -79,20 +79,22 @@ function transposeRows(step: number): string[] {
  * The micro-kernel: C[0:mr, 0:nr] (=|+=) Ap·Bp over kc steps. Ap holds mr values per step,
  * Bp nr values per step. `acc` = 0 stores the product, otherwise adds it to C (row stride ldc
  * bytes). With mr=4, nr=8 in f32: 8 accumulators, 2 loads of B and 4 splats of A per step.
+ * With `rows` < mr, `$kernel_<t>_<rows>` does only the first `rows` rows of the panel (the last
+ * panel of an m that mr does not divide), each row's arithmetic the same as in the full kernel.
  */
-export function microKernel(t: WasmDType, b: GemmBlocking, relaxed: boolean): string[] {
+export function microKernel(t: WasmDType, b: GemmBlocking, relaxed: boolean, rows = b.mr): string[] {
   const s = SIZE[t];
   const v = VEC[t];
   const lanes = 16 / s;
   const nv = b.nr / lanes;
   const accs: string[] = [];
-  for (let i = 0; i < b.mr; i++) for (let j = 0; j < nv; j++) accs.push(`c${i}_${j}`);
+  for (let i = 0; i < rows; i++) for (let j = 0; j < nv; j++) accs.push(`c${i}_${j}`);
   const bs = Array.from({ length: nv }, (_, j) => `b${j}`);
   const fma = (x: string, y: string, z: string): string =>
     relaxed ? `(${v}.relaxed_madd ${x} ${y} ${z})` : `(${v}.add ${z} (${v}.mul ${x} ${y}))`;
   const step: string[] = [];
   for (let j = 0; j < nv; j++) step.push(set(`b${j}`, `(v128.load offset=${j * 16} ${get('pb')})`));
-  for (let i = 0; i < b.mr; i++) {
+  for (let i = 0; i < rows; i++) {
     step.push(set('av', `(${SPLAT[t]} offset=${i * s} ${get('pa')})`));
     for (let j = 0; j < nv; j++) step.push(set(`c${i}_${j}`, fma(get('av'), get(`b${j}`), get(`c${i}_${j}`))));
   }
@@ -101,19 +103,19 @@ export function microKernel(t: WasmDType, b: GemmBlocking, relaxed: boolean): st
   // C row i is at cp + i·ldc; `row` walks it. With acc, add what C holds first.
   const addC: string[] = [set('row', get('cp'))];
   const store: string[] = [set('row', get('cp'))];
-  for (let i = 0; i < b.mr; i++) {
+  for (let i = 0; i < rows; i++) {
     for (let j = 0; j < nv; j++) {
       const c = `c${i}_${j}`;
       addC.push(set(c, `(${v}.add (v128.load offset=${j * 16} ${get('row')}) ${get(c)})`));
       store.push(`(v128.store offset=${j * 16} ${get('row')} ${get(c)})`);
     }
-    if (i + 1 < b.mr) {
+    if (i + 1 < rows) {
       addC.push(set('row', add(get('row'), get('ldc'))));
       store.push(set('row', add(get('row'), get('ldc'))));
     }
   }
   return [
-    `(func $kernel_${t} (param $kc i32) (param $pa i32) (param $pb i32) (param $cp i32) (param $ldc i32) (param $acc i32)`,
+    `(func $kernel_${t}${rows === b.mr ? '' : `_${rows}`} (param $kc i32) (param $pa i32) (param $pb i32) (param $cp i32) (param $ldc i32) (param $acc i32)`,
     `  ${locals('v128', [...accs, ...bs, 'av'])} (local $end i32) (local $row i32)`,
     '  ' + set('end', add(get('pa'), mul(get('kc'), i32(b.mr * s)))),
     '  (loop $p_loop',
@@ -216,8 +218,9 @@ export function pack(t: WasmDType, width: number, side: 'a' | 'b'): string[] {
 /**
  * The driver: C = op(A)·op(B) with A, B, C and the thread's scratch area (edge tile, packed A,
  * packed B) in linear memory (byte addresses and byte strides, so any slab of a product is a
- * product too). m, n, k ≥ 1. Edge tiles are computed into the tile buffer and merged element
- * by element, so the micro-kernel never branches.
+ * product too). m, n, k ≥ 1. Tiles narrower than nr are computed into the tile buffer and merged
+ * element by element, so the micro-kernel never branches; full-width tiles of fewer than mr rows
+ * (the last rows of m) take the micro-kernel of their height, straight into C.
  */
 export function gemmDriver(t: WasmDType, b: GemmBlocking, layout: ScratchLayout): string[] {
   const s = SIZE[t];
@@ -233,12 +236,17 @@ export function gemmDriver(t: WasmDType, b: GemmBlocking, layout: ScratchLayout)
     ]),
     set('cp', add(get('cp'), get('ldc'))),
   ]);
+  const straight = (rows: number): string =>
+    `(call $kernel_${t}${rows === b.mr ? '' : `_${rows}`} ${get('kcur')} ${get('apan')} ${get('bpan')} ${get('cp')} ${get('ldc')} ${get('acc')})`;
+  // A full-width tile of h rows: the kernel of that height (the last rows of an m that mr does not divide).
+  let byHeight = straight(b.mr);
+  for (let rows = b.mr - 1; rows >= 1; rows--) byHeight = `(if (i32.eq ${get('h')} ${i32(rows)}) (then ${straight(rows)}) (else ${byHeight}))`;
   const micro = [
     set('h', min(i32(b.mr), `(i32.sub ${get('mcur')} ${get('ir')})`)),
     set('cp', add(get('c'), add(mul(add(get('ic'), get('ir')), get('ldc')), mul(add(get('jc'), get('jr')), i32(s))))),
     set('apan', add(get('pa'), mul(mul(get('ir'), get('kcur')), i32(s)))),
-    `(if (i32.and (i32.eq ${get('h')} ${i32(b.mr)}) (i32.eq ${get('w')} ${i32(b.nr)}))`,
-    `  (then (call $kernel_${t} ${get('kcur')} ${get('apan')} ${get('bpan')} ${get('cp')} ${get('ldc')} ${get('acc')}))`,
+    `(if (i32.eq ${get('w')} ${i32(b.nr)})`,
+    `  (then ${byHeight})`,
     '  (else',
     `    (call $kernel_${t} ${get('kcur')} ${get('apan')} ${get('bpan')} ${get('tile')} ${i32(b.nr * s)} ${i32(0)})`,
     ...merge.map((line) => '    ' + line),
@@ -326,8 +334,8 @@ export const HELPER_SPINS = 1 << 18;
 /**
  * The exported `serve(job, scratch)`, a helper thread's whole life: poll the job's state for a
  * while, then sleep until it changes; when a job is posted, take it (compare-and-swap, so a job
- * the main thread has withdrawn is never run), do slabs of it, mark it finished and wake the
- * main thread. Never returns; the thread is stopped from outside.
+ * the main thread has withdrawn is never run), do slabs of it (or, for a convolution job, images
+ * of it as thread 1), mark it finished and wake the main thread. Never returns; the thread is stopped from outside.
  */
 export function serve(): string[] {
   const state = `(i32.atomic.load ${get('job')})`;
@@ -341,9 +349,13 @@ export function serve(): string[] {
     `        ${set('spins', i32(0))}`,
     `        (if (i32.eq (i32.atomic.rmw.cmpxchg ${get('job')} ${i32(JOB_STATE.posted)} ${i32(JOB_STATE.taken)}) ${i32(JOB_STATE.posted)})`,
     '          (then',
-    `            (if ${field('dtype')}`,
-    `              (then (call $run_f64 ${get('job')} ${get('scratch')}))`,
-    `              (else (call $run_f32 ${get('job')} ${get('scratch')})))`,
+    `            (if ${field('kind')}`,
+    `              (then (if ${field('dtype')}`,
+    `                (then (call $conv_images_f64 ${get('job')} ${get('scratch')} ${i32(1)}))`,
+    `                (else (call $conv_images_f32 ${get('job')} ${get('scratch')} ${i32(1)}))))`,
+    `              (else (if ${field('dtype')}`,
+    `                (then (call $run_f64 ${get('job')} ${get('scratch')}))`,
+    `                (else (call $run_f32 ${get('job')} ${get('scratch')})))))`,
     `            (i32.atomic.store ${get('job')} ${i32(JOB_STATE.finished)})`,
     `            (drop (memory.atomic.notify ${get('job')} ${i32(1)})))))`,
     `      (else (if (i32.lt_u ${get('spins')} ${i32(HELPER_SPINS)})`,

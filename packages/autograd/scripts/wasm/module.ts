@@ -5,7 +5,7 @@
 import { type GemmBlocking, MAX_PAGES, scratchLayout, type WasmDType } from '../../src/kernels/wasm/layout.js';
 import { adam, axpy } from './optimisers.js';
 import { binary, columnSums, outer, reluBackward, unary } from './elementwise.js';
-import { col2im, im2col, maxPool } from './conv.js';
+import { col2im, convImages, im2col, maxPool } from './conv.js';
 import { addRows, gatherRows, scatterAddRows, selectRows } from './indexing.js';
 import { biasActivation, GEMM_BLOCKING, gemmDriver, microKernel, pack, serve, slabLoop } from './gemm.js';
 import { layerNormBackward, layerNormForward } from './layer-norm.js';
@@ -16,12 +16,14 @@ import { softmaxBackwardRows, softmaxRows } from './softmax.js';
  * clears the flag where shared memory is missing), `gemm_f32`, `gemm_f64`, `serve`, the
  * epilogues `bias_act_f32`, `bias_act_f64`, `relu_backward_f32`, `relu_backward_f64`,
  * `axpy_f32`, `axpy_f64`, the elementwise `binary_f32`, `binary_f64`, `unary_f32`, `unary_f64`,
- * `column_sums_f32`, `column_sums_f64`, the optimiser step `adam_f32`, `adam_f64`, and a
- * convolution's one-image `im2col_f32`, `im2col_f64`, `col2im_f32`, `col2im_f64`, max pooling's
- * `max_pool_f32`, `max_pool_f64`, the outer-product rows `outer_f32`, `outer_f64`, softmax's
- * rows `softmax_f32`, `softmax_f64` and their VJP's `softmax_backward_f32`, `softmax_backward_f64`, layer normalisation's `layer_norm_f32`, `layer_norm_f64`,
- * `layer_norm_backward_f32`, `layer_norm_backward_f64`, and the indexing loops `gather_rows_f32`, `gather_rows_f64`,
- * `scatter_add_rows_f32`, `scatter_add_rows_f64`, `select_rows_f32`, `select_rows_f64`, `add_rows_f32`, `add_rows_f64`.
+ * `column_sums_f32`, `column_sums_f64`, the optimiser step `adam_f32`, `adam_f64`, max pooling's
+ * `max_pool_f32`, `max_pool_f64`, the outer-product rows `outer_f32`, `outer_f64`, a
+ * convolution's products over a batch's images, `conv_images_f32`, `conv_images_f64` (with the
+ * one-image `$im2col_<t>` and `$col2im_<t>` they call), softmax's rows `softmax_f32`,
+ * `softmax_f64` and their VJP's `softmax_backward_f32`, `softmax_backward_f64`, layer
+ * normalisation's `layer_norm_f32`, `layer_norm_f64`, `layer_norm_backward_f32`, `layer_norm_backward_f64`,
+ * and the indexing loops `gather_rows_f32`, `gather_rows_f64`, `scatter_add_rows_f32`,
+ * `scatter_add_rows_f64`, `select_rows_f32`, `select_rows_f64`, `add_rows_f32`, `add_rows_f64`.
  * `relaxed` uses relaxed-SIMD fused multiply-add in the gemm micro-kernels.
  * NOTE: the order of the functions fixes their indices, hence the module's bytes.
  */
@@ -40,6 +42,11 @@ export function kernelsWat(relaxed: boolean, blocking: Readonly<Record<WasmDType
   // After serve, so the functions before keep their indices.
   for (const t of ['f32', 'f64'] as const) for (const fn of [im2col(t), col2im(t), maxPool(t)]) lines.push(...fn.map((line) => '  ' + line));
   for (const t of ['f32', 'f64'] as const) lines.push(...outer(t).map((line) => '  ' + line));
+  for (const t of ['f32', 'f64'] as const) lines.push(...convImages(t).map((line) => '  ' + line));
+  // The micro-kernels of fewer rows than mr, for the last rows of a product.
+  for (const t of ['f32', 'f64'] as const) {
+    for (let rows = 1; rows < blocking[t].mr; rows++) lines.push(...microKernel(t, blocking[t], relaxed, rows).map((line) => '  ' + line));
+  }
   for (const t of ['f32', 'f64'] as const) for (const fn of [softmaxRows(t), softmaxBackwardRows(t)]) lines.push(...fn.map((line) => '  ' + line));
   for (const t of ['f32', 'f64'] as const) for (const fn of [layerNormForward(t), layerNormBackward(t)]) lines.push(...fn.map((line) => '  ' + line));
   for (const t of ['f32', 'f64'] as const) for (const fn of [gatherRows(t), scatterAddRows(t), selectRows(t), addRows(t)]) lines.push(...fn.map((line) => '  ' + line));

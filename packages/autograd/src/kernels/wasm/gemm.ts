@@ -1,7 +1,7 @@
 import type { FloatArray } from '../../dtype.js';
 import type { GemmBatch, GemmCall, GemmTangents, LinearBackward } from '../gemm.js';
 import type { DtypeKernels, Kernels } from './module.js';
-import { finishPostedProduct, postProduct, runProduct } from './helper-thread.js';
+import { runProduct } from './helper-thread.js';
 import { BINARY_OPS, JOB } from './layout.js';
 import { copyIn, copyInOut, copyOut, float64Out, scratchRegion, staged } from './memory.js';
 
@@ -221,29 +221,10 @@ export function product(call: ProductShape, f32: boolean, aAt: number, bAt: numb
 export type ProductShape = Pick<GemmCall, 'transA' | 'transB' | 'm' | 'n' | 'k' | 'lda' | 'ldb' | 'ldc' | 'alone'>;
 
 /**
- * Starts `product` on the helper thread, whole, so the caller can do other work (not touching the
- * job record or these operands) until `endProduct`; otherwise (one thread, or a product large
- * enough to share out) it runs the product here at once.
- * Either way the product's elements get the bits `product` gives them.
- * @example const posted = beginProduct(shape, f32, a, b, c, all, k); im2colNext(); endProduct(posted, k);
+ * The `helperWork` a `staged` call gives when it posts a job whole (a convolution's images, which
+ * both threads take one by one, at any size): the call goes where the helper can reach it.
  */
-export function beginProduct(call: ProductShape, f32: boolean, aAt: number, bAt: number, cAt: number, all: Kernels, kernels: DtypeKernels): boolean {
-  writeJob(all.job(), call, f32, aAt, bAt, cAt);
-  if (postProduct(all, call.m, call.n, call.k)) return true;
-  runProduct(all, kernels, call.m, call.n, call.k, f32);
-  return false;
-}
-
-/**
- * The `helperWork` a `staged` call gives when it runs its products through `beginProduct`: the
- * helper may take a product of any size, so the call goes where the helper can reach it.
- */
-export const POSTS_PRODUCTS = Infinity;
-
-/** Waits for (or finishes) a product `beginProduct` posted; nothing if it already ran. */
-export function endProduct(posted: boolean, kernels: DtypeKernels): void {
-  if (posted) finishPostedProduct(kernels);
-}
+export const POSTS_JOBS = Infinity;
 
 function writeJob(job: Int32Array, call: ProductShape, f32: boolean, aAt: number, bAt: number, cAt: number): void {
   const { transA, transB, m, n, k } = call;

@@ -1,7 +1,7 @@
 import { ArgumentError } from '../../errors.js';
 import { environmentVariable, nodeBuiltin } from '../environment.js';
 import { WASM_GEMM_BLOCKING } from './kernels.generated.js';
-import { JOB, JOB_BYTES, JOB_STATE, scratchAddress } from './layout.js';
+import { JOB, JOB_BYTES, JOB_KIND, JOB_STATE, scratchAddress } from './layout.js';
 import { type DtypeKernels, type Kernels, loadKernels, SCRATCH } from './module.js';
 
 /**
@@ -117,7 +117,7 @@ function helperReady(kernels: Kernels | null): boolean {
 
 /**
  * Whether a call whose largest product the helper could take is `work` multiply-adds (Infinity
- * for products posted whole, at any size) may have the helper take part: two threads, a helper
+ * for jobs posted whole, at any size) may have the helper take part: two threads, a helper
  * not failed (it may still be starting, or not started: the first such product starts it), and
  * a product worth sharing. The staging then puts the call in the memory the helper shares.
  */
@@ -211,6 +211,7 @@ export function runProduct(kernels: Kernels, dtype: DtypeKernels, m: number, n: 
   lastJob = job;
   const shared = !alone && threads === 2 && m * n * k >= THREAD_MIN_WORK && helperReady(kernels);
   const { axis, width, chunks } = splitProduct(m, n, k, f32, shared ? 2 : 1);
+  job[JOB.kind] = JOB_KIND.product;
   job[JOB.counter] = 0;
   job[JOB.chunks] = chunks;
   job[JOB.axis] = axis;
@@ -224,66 +225,59 @@ export function runProduct(kernels: Kernels, dtype: DtypeKernels, m: number, n: 
   Atomics.store(job, JOB.state, JOB_STATE.posted);
   Atomics.notify(job, JOB.state, 1);
   dtype.gemm(0, scratch);
-  // Withdraw the job if the helper never took it; otherwise wait for it to finish its slab.
-  if (Atomics.compareExchange(job, JOB.state, JOB_STATE.posted, JOB_STATE.idle) === JOB_STATE.posted) return;
-  joinHelper(job, dtype, scratch, n);
+  if (joinHelper(job)) redoProduct(job, dtype, scratch, n);
 }
 
 /**
- * Waits for the helper to finish its part of the posted product. Should it have trapped (it has
- * then stopped), redoes the whole n-column product on this thread (were the trap ours too, it
- * would surface here as the error it is), alone from now on.
+ * Returns once the helper is done with the job the caller posted and has worked on itself:
+ * withdraws the job if the helper never took it, else waits for it to finish its part. True if
+ * the helper trapped (it has then stopped; were the trap ours too, it would surface as the error
+ * it is when the caller redoes the job alone, as it must, alone from now on).
  */
-function joinHelper(job: Int32Array, dtype: DtypeKernels, scratch: number, n: number): void {
+function joinHelper(job: Int32Array): boolean {
+  if (Atomics.compareExchange(job, JOB.state, JOB_STATE.posted, JOB_STATE.idle) === JOB_STATE.posted) return false;
   // Its part ends soon: poll a while before sleeping, as waking can cost as much as a slab.
   for (let spin = 0; spin < MAIN_SPINS && Atomics.load(job, JOB.state) === JOB_STATE.taken; spin++);
   while (Atomics.load(job, JOB.state) === JOB_STATE.taken) Atomics.wait(job, JOB.state, JOB_STATE.taken);
   const failed = Atomics.load(job, JOB.state) === JOB_STATE.failed;
   Atomics.store(job, JOB.state, JOB_STATE.idle);
-  if (failed) {
-    helper = 'failed';
-    job[JOB.counter] = 0;
-    job[JOB.chunks] = 1;
-    job[JOB.axis] = 1;
-    job[JOB.width] = n;
-    dtype.gemm(0, scratch);
-  }
+  if (failed) helper = 'failed';
+  return failed;
 }
 
-/**
- * Hands the whole product in the job record to the helper thread, if it is ready, and returns at
- * once so the caller can do other work beside it (work that must not touch the job record or the
- * product's operands): true if posted, then `finishPostedProduct` must follow before any other
- * product. False, having done nothing, on one thread, without a ready helper, or for a product
- * of THREAD_MIN_WORK and up (which `runProduct` shares between the threads instead).
- */
-export function postProduct(kernels: Kernels, m: number, n: number, k: number): boolean {
-  // A product worth cutting is better cut: runProduct shares it between both threads.
-  if (threads !== 2 || m * n * k >= THREAD_MIN_WORK || !helperReady(kernels)) return false;
-  const job = kernels.job();
-  lastJob = job;
+/** Redoes the whole n-column product in the job record on this thread (the helper trapped in it). */
+function redoProduct(job: Int32Array, dtype: DtypeKernels, scratch: number, n: number): void {
   job[JOB.counter] = 0;
   job[JOB.chunks] = 1;
   job[JOB.axis] = 1;
   job[JOB.width] = n;
-  Atomics.store(job, JOB.state, JOB_STATE.posted);
-  Atomics.notify(job, JOB.state, 1);
-  return true;
+  dtype.gemm(0, scratch);
 }
 
 /**
- * Returns once the product `postProduct` posted is done: the caller does it itself if the helper
- * has not taken it yet (or trapped in it), else waits for the helper to finish.
+ * Runs the convolution job in the job record (kind and CONV_JOB's fields written by the caller)
+ * over `images` images: posts it to the helper when it is ready and there are two images or more,
+ * takes images itself (thread 0) until none is left, and returns once every image is done. Each
+ * thread takes one image at a time, so a helper slowed by other work on its core leaves the rest
+ * to the caller, and a batch wakes the helper once. Should the helper trap, the caller redoes
+ * every image alone (an image's outputs are written afresh, never accumulated).
  */
-export function finishPostedProduct(dtype: DtypeKernels): void {
-  const job = helperJob;
+export function runImages(kernels: Kernels, dtype: DtypeKernels, images: number): void {
+  const job = kernels.job();
+  lastJob = job;
   const scratch = scratchAddress(SCRATCH, 0);
-  if (Atomics.compareExchange(job, JOB.state, JOB_STATE.posted, JOB_STATE.idle) === JOB_STATE.posted) {
-    dtype.gemm(0, scratch);
+  job[JOB.counter] = 0;
+  job[JOB.chunks] = images;
+  if (images < 2 || threads !== 2 || !helperReady(kernels)) {
+    dtype.convImages(0, scratch, 0);
     return;
   }
-  // postProduct posted the whole product: its width is all n columns.
-  joinHelper(job, dtype, scratch, job[JOB.width]!);
+  Atomics.store(job, JOB.state, JOB_STATE.posted);
+  Atomics.notify(job, JOB.state, 1);
+  dtype.convImages(0, scratch, 0);
+  if (!joinHelper(job)) return;
+  job[JOB.counter] = 0;
+  dtype.convImages(0, scratch, 0);
 }
 
 function roundUp(x: number, multiple: number): number {

@@ -2,7 +2,7 @@
  * The memory layout the WebAssembly gemm module and its loader agree on (both import this
  * file: scripts/wasm/ bakes the addresses into the module, the loader writes to them).
  *
- *   [0, JOB_BYTES)                       the job record: one product, split into chunks
+ *   [0, JOB_BYTES)                       the job record: one product split into chunks, or a convolution's images
  *   [JOB_BYTES, + THREADS·scratch bytes) one scratch area per thread: edge tile, packed A, packed B
  *   [dataStart, ...)                     operands, copied in per call
  */
@@ -51,6 +51,64 @@ export const JOB = {
   dtype: 16,
   /** Set to 1 by the helper thread once it is ready to take jobs. */
   ready: 17,
+  /** What the job is (JOB_KIND): a product's slabs, or one of a convolution's three products over its images. */
+  kind: 18,
+} as const;
+
+/** The job's `kind` word: a product (the fields above), or a convolution over images (CONV_JOB's fields). */
+export const JOB_KIND = { product: 0, convForward: 1, convAdjoint: 2, convWeightGrad: 3 } as const;
+
+/**
+ * Word indices of a convolution job, past the product's: images [first, first + chunks) of a
+ * batch, which every thread takes one at a time with an atomic add on the job's `counter` and
+ * carries through all of that image's kernels with its own work area. Addresses are bytes.
+ * `input` is x (forward, weight gradient) or the output gradient u (adjoint); `out` is y (or,
+ * pooled, the pooled maxima), the input gradient, or the weight gradient; `weight` is w;
+ * `grad` is u for the weight gradient. A pooled gradient (`pooled` = 1 on a backward job) is
+ * given as its pooled values (at `input` or `grad`, `inner` a plane) and their `argmax` indices; a pooled forward
+ * writes the maxima at `out` and their indices at `argmax`. `bias` is 0 for none (the job record
+ * lives at 0). Each image's weight-gradient product goes to its own `parts` slot (image 0's to
+ * `out`), summed in image order afterwards. Thread t's work area (im2col columns, then one
+ * image's output block) is at work + t·workStride, its block at `block` bytes in.
+ */
+export const CONV_JOB = {
+  first: 32,
+  groups: 33,
+  cg: 34,
+  og: 35,
+  // The geometry, in ConvGeometry's order.
+  h: 36,
+  w: 37,
+  kh: 38,
+  kw: 39,
+  oh: 40,
+  ow: 41,
+  sh: 42,
+  sw: 43,
+  ph: 44,
+  pw: 45,
+  dh: 46,
+  dw: 47,
+  input: 48,
+  weight: 49,
+  grad: 50,
+  bias: 51,
+  out: 52,
+  argmax: 53,
+  parts: 54,
+  work: 55,
+  workStride: 56,
+  block: 57,
+  pooled: 58,
+  // The pooling windows (a forward's, or those a pooled gradient came through).
+  poolKh: 59,
+  poolKw: 60,
+  poolSh: 61,
+  poolSw: 62,
+  poolOh: 63,
+  poolOw: 64,
+  /** Pooled values per plane: poolOh·poolOw for a forward, a pooled gradient's count per plane. */
+  inner: 65,
 } as const;
 
 /**
@@ -62,7 +120,7 @@ export const JOB = {
  */
 export const JOB_STATE = { idle: 0, posted: 1, taken: 2, finished: 3, failed: 4 } as const;
 
-export const JOB_BYTES = 128;
+export const JOB_BYTES = 384;
 
 /** Pages of the largest memory the module accepts: byte addresses are i32, kept below 2 GiB. */
 export const MAX_PAGES = 32767;

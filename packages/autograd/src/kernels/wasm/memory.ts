@@ -153,14 +153,14 @@ const NO_VIEW = new Float32Array(0);
  * One array's place in WebAssembly memory for a `staged` call: `length` elements (of the call's
  * dtype, or float64, or int32), copied in from `input` (from `inputOffset`) before the call and
  * out to `output` (from `outputOffset`) after it, each where given. Made by `copyIn`, `copyOut`,
- * `copyInOut`, `float64Out` and `int32In`, which give every region the same shape (so `staged`
+ * `copyInOut`, `float64Out`, `int32In` and `int32Out`, which give every region the same shape (so `staged`
  * reads them at full speed, whichever kernel calls it).
  */
 export interface Region {
   readonly length: number;
   readonly input: FloatArray | Int32Array | null;
   readonly inputOffset: number;
-  readonly output: FloatArray | null;
+  readonly output: FloatArray | Int32Array | null;
   readonly outputOffset: number;
   readonly float64: boolean;
   readonly int32: boolean;
@@ -201,6 +201,10 @@ export const float64InOut = (array: Float64Array, length: number): Region =>
 export const int32In = (array: Int32Array, length: number, offset = 0): Region =>
   ({ length, input: array, inputOffset: offset, output: null, outputOffset: 0, float64: false, int32: true });
 
+/** `length` int32 values (indices) the kernel writes, copied out into `array`. */
+export const int32Out = (array: Int32Array, length: number): Region =>
+  ({ length, input: null, inputOffset: 0, output: array, outputOffset: 0, float64: false, int32: true });
+
 /** Byte addresses of the regions of the call in progress (calls do not nest). */
 const addresses: number[] = [0, 0, 0, 0, 0, 0, 0, 0];
 /** Whether each region of the call in progress is an array in the arena, used in place. */
@@ -213,8 +217,8 @@ const residents: boolean[] = [false, false, false, false, false, false, false, f
  * outputs out. The caller's arrays must not overlap where one is written, as for any kernel call.
  *
  * `helperWork` is the multiply-adds of the largest product `run` may hand to the helper thread
- * (`runProduct` shares those of 64³ and up; Infinity where it posts products whole, at any
- * size, with `beginProduct`), 0 for none. Such a call, when the helper may take it (two
+ * (`runProduct` shares those of 64³ and up; Infinity where it posts a job whole, at any
+ * size, as `runImages` does), 0 for none. Such a call, when the helper may take it (two
  * threads, a helper that has not failed), runs in the main instance, whose memory the helper
  * shares; so does a call with an operand in the arena. Any other call runs in the local
  * instance, over an unshared memory, whose copies are faster: the same kernels, the same bits.
@@ -266,10 +270,14 @@ export function staged(
   }
   run(f32 ? kernels.f32 : kernels.f64, at, kernels);
   for (let i = 0; i < regions.length; i++) {
-    const { output, length, outputOffset, float64 } = regions[i]!;
+    const { output, length, outputOffset, float64, int32 } = regions[i]!;
     if (output === null || resident[i]) continue;
+    if (int32) {
+      (output as Int32Array).set(i32View.subarray(at[i]! / 4, at[i]! / 4 + length), outputOffset);
+      continue;
+    }
     const start = at[i]! / (f32 && !float64 ? 4 : 8);
-    output.set((f32 && !float64 ? f32View : f64View).subarray(start, start + length), outputOffset);
+    (output as FloatArray).set((f32 && !float64 ? f32View : f64View).subarray(start, start + length), outputOffset);
   }
   return true;
 }

@@ -41,16 +41,13 @@ export interface DtypeKernels {
     x: number, g: number, m: number, v: number, n: number,
     b1: number, c1: number, b2: number, c2: number, stepSize: number, bc2: number, eps: number, decay: number, sign: number,
   ) => void;
-  /**
-   * One image x [c, h, w] at byte address `x` to its im2col columns [c·kh·kw, oh·ow] at `col`;
-   * the geometry in ConvGeometry's order (h, w, kh, kw, oh, ow, sh, sw, ph, pw, dh, dw). Writes
-   * up to 16 bytes past the columns and reads up to 16 bytes past x.
-   */
-  readonly im2col: (x: number, c: number, ...geometryThenCol: number[]) => void;
-  /** The adjoint of im2col for one image: zeroes x [c, h, w], then adds the columns at `col` into it (arguments mirrored). */
-  readonly col2im: (col: number, c: number, ...geometryThenX: number[]) => void;
   /** out[i, j] = a[i]·c[j] over rows×k elements: the rows of one outer product. */
   readonly outer: (a: number, c: number, out: number, rows: number, k: number) => void;
+  /**
+   * Takes images of the convolution job at byte address `job` (layout.ts's CONV_JOB) until none is
+   * left, as thread `thread` (0: the caller, 1: the helper), with the scratch area at `scratch`.
+   */
+  readonly convImages: (job: number, scratch: number, thread: number) => void;
   /** Each kh×kw window's maximum (stride sh×sw, no padding, clipped at the edges) and its i32 index in its plane, over `planes` planes h×w. */
   readonly maxPool: (x: number, planes: number, h: number, w: number, kh: number, kw: number, sh: number, sw: number, oh: number, ow: number, out: number, argmax: number) => void;
   /** Softmax of each of `rows` contiguous rows of n ≥ 1 elements at x into out; safe 1 gives a row of -Infinity 0s. */
@@ -172,10 +169,9 @@ function dtypeKernels(exports: WebAssembly.Exports, t: 'f32' | 'f64'): DtypeKern
     unary: entry('unary'),
     columnSums: entry('column_sums'),
     adam: entry('adam'),
-    im2col: entry('im2col'),
-    col2im: entry('col2im'),
     maxPool: entry('max_pool'),
     outer: entry('outer'),
+    convImages: entry('conv_images'),
     softmax: entry('softmax'),
     softmaxBackward: entry('softmax_backward'),
     layerNorm: entry('layer_norm'),
