@@ -96,13 +96,16 @@ const SMALL = POOL_MIN_BYTES / 8 - 1;
  * allocator does not clear (`Buffer.allocUnsafeSlow`, its own ArrayBuffer): a recycled block
  * is then not swept once more, nor a fresh one faulted in by the clearing. Elsewhere, and for
  * small sizes (where clearing costs less than the call), it is `allocate`'s zeroed storage.
- * Errors as `allocate`'s.
+ * A caller with storage of its own making (`make`, asked only when the pool has none; null for
+ * none) takes it before either. Errors as `allocate`'s.
  */
-export function allocateUnset<D extends DType>(dtype: D, size: number, op = 'allocate', shape?: Shape): DTypeStorage[D] {
+export function allocateUnset<D extends DType>(dtype: D, size: number, op = 'allocate', shape?: Shape, make?: () => DTypeStorage[D] | null): DTypeStorage[D] {
   const bytes = size * bytesPerElement(dtype);
   if (bytes >= POOL_MIN_BYTES && Number.isSafeInteger(size)) {
     const reused = takeBuffer(bytes);
     if (reused !== undefined) return viewOf(dtype, reused, size);
+    const made = make?.();
+    if (made !== null && made !== undefined) return made;
   }
   const unsafe = bytes >= UNSET_MIN_BYTES && Number.isSafeInteger(size) ? unclearedAllocator() : undefined;
   if (unsafe === undefined) return allocate(dtype, size, op, shape);

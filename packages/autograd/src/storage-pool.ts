@@ -18,6 +18,10 @@
  * Small buffers are left out (below `POOL_MIN_BYTES`): there, fresh memory costs little and
  * the bookkeeping would be the larger part. The pool is bounded in total bytes (oldest sizes
  * dropped first) and in buffers per size.
+ *
+ * A buffer is pooled by the bytes of the storage it holds, its first bytes: the whole buffer,
+ * except for one made with room after the storage (a WebAssembly memory holding a kernel's
+ * result in place, with the kernel's inputs after it; kernels/wasm/resident.ts).
  */
 
 import { ArgumentError } from './errors.js';
@@ -36,20 +40,29 @@ let pooledBytes = 0;
 let maxBytes = DEFAULT_MAX_BYTES;
 /** Buffers `allocate` made (or handed out again) that nothing but their tensor holds yet. */
 const recyclable = new WeakSet<ArrayBuffer>();
+/** The storage bytes of buffers with room after their storage (see above); the rest hold storage whole. */
+const storageBytes = new WeakMap<ArrayBuffer, number>();
 
-/** A free buffer of exactly `bytes`, taken out of the pool (recyclable again), or undefined. */
+/**
+ * A free buffer whose storage is `bytes` long (its first `bytes`: a view of that many from 0 is
+ * the storage), taken out of the pool (recyclable again), or undefined.
+ */
 export function takeBuffer(bytes: number): ArrayBuffer | undefined {
   const list = free.get(bytes);
   if (list === undefined) return undefined;
   const buffer = list.pop()!;
   if (list.length === 0) free.delete(bytes);
-  pooledBytes -= bytes;
+  pooledBytes -= buffer.byteLength;
   recyclable.add(buffer);
   return buffer;
 }
 
-/** Marks `buffer`, just allocated for one tensor's storage, as recyclable. */
-export function adoptBuffer(buffer: ArrayBuffer): void {
+/**
+ * Marks `buffer`, just allocated for one tensor's storage, as recyclable: its first `bytes` (all
+ * of it unless said) are the storage, a view of them from 0.
+ */
+export function adoptBuffer(buffer: ArrayBuffer, bytes = buffer.byteLength): void {
+  if (bytes !== buffer.byteLength) storageBytes.set(buffer, bytes);
   recyclable.add(buffer);
 }
 
@@ -67,30 +80,30 @@ export function pinStorage<T extends ArrayBufferView>(data: T): T {
  */
 export function recycleStorage(data: ArrayBufferView): boolean {
   const bytes = data.byteLength;
-  if (bytes < POOL_MIN_BYTES || bytes > maxBytes) return false;
   const buffer = data.buffer as ArrayBuffer;
-  if (data.byteOffset !== 0 || buffer.byteLength !== bytes || !recyclable.delete(buffer)) return false;
+  if (bytes < POOL_MIN_BYTES || buffer.byteLength > maxBytes) return false;
+  if (data.byteOffset !== 0 || (storageBytes.get(buffer) ?? buffer.byteLength) !== bytes || !recyclable.delete(buffer)) return false;
   let list = free.get(bytes);
   if (list !== undefined && list.length >= PER_SIZE) return false;
   // Re-inserted, the size moves to the end of the Map: the sizes dropped first are those put back least recently.
   if (list !== undefined) free.delete(bytes);
   free.set(bytes, (list ??= []));
   list.push(buffer);
-  pooledBytes += bytes;
+  pooledBytes += buffer.byteLength;
   while (pooledBytes > maxBytes) dropOldest();
   return true;
 }
 
 function dropOldest(): void {
   const [bytes, list] = free.entries().next().value as [number, ArrayBuffer[]];
-  list.shift();
+  const buffer = list.shift()!;
   if (list.length === 0) free.delete(bytes);
-  pooledBytes -= bytes;
+  pooledBytes -= buffer.byteLength;
 }
 
 /** What the pool holds now, and its bound (see `setMemoryPoolLimit`). */
 export interface MemoryPoolStats {
-  /** Bytes of free storage held for reuse. */
+  /** Bytes of the free buffers held for reuse (a buffer made with room after its storage counts whole). */
   readonly bytes: number;
   /** How many buffers those are. */
   readonly buffers: number;

@@ -5,6 +5,8 @@ import { batchedOuter, batchedOuterJs } from '../src/kernels/outer.js';
 import { allocateUnset } from '../src/dtype.js';
 import { ShapeError } from '@chainrule/autograd';
 import { outerWasm } from '../src/kernels/wasm/elementwise.js';
+import { residentOf, residentStorage } from '../src/kernels/wasm/resident.js';
+import { outerResultStorage } from '../src/kernels/outer.js';
 import { withBackend } from './helpers/backend.js';
 
 // The batched outer product (per-example weight gradients) by each backend, against the triple
@@ -71,6 +73,58 @@ describe('batchedOuter', () => {
       expect(firstDifference(out.subarray(0, n * m * k), expected)).toBe(-1);
       expect([...out.subarray(n * m * k)]).toEqual([7, 7, 7, 7, 7]);
     }
+  });
+
+  it('gives the same bits when the batch goes into WebAssembly memory in several groups (rows longer than a group holds)', () => {
+    // 100,003 + 3 elements per example: at most two examples' rows per call, so 5 examples take three calls.
+    const [n, m, k] = [5, 100_003, 3];
+    for (const dtype of ['float32', 'float64'] as const) {
+      const a = seededTensor([n * m], 3, { dtype, requiresGrad: false }).data;
+      const c = seededTensor([n * k], 4, { dtype, requiresGrad: false }).data;
+      const out = dtype === 'float32' ? new Float32Array(n * m * k).fill(NaN) : new Float64Array(n * m * k).fill(NaN);
+      if (outerWasm(a, c, n, m, k, out)) expect(firstDifference(out, reference(a, c, n, m, k, dtype))).toBe(-1);
+    }
+  });
+});
+
+describe('batchedOuter into storage of its own memory (resident.ts)', () => {
+  it('writes the same bits in place, only its own n·m·k elements, by group when the rows outgrow the room', () => {
+    fc.assert(
+      fc.property(dims, fc.integer({ min: 1, max: 3 }), ({ n, m, k, seed, dtype }, roomExamples) => {
+        const a = seededTensor([n * m], seed, { dtype, requiresGrad: false }).data;
+        const c = seededTensor([n * k], seed + 1, { dtype, requiresGrad: false }).data;
+        // Storage for a few more elements than the result, NaN after it: nothing past n·m·k is written.
+        const out = residentStorage(dtype === 'float32', n * m * k + 3, roomExamples * (m + k));
+        if (out === null) return; // no WebAssembly here
+        expect(residentOf(out)).toBeDefined();
+        out.fill(NaN);
+        withBackend('wasm', () => batchedOuter(a, c, n, m, k, out));
+        expect(firstDifference(out.subarray(0, n * m * k), reference(a, c, n, m, k, dtype))).toBe(-1);
+        expect([...out.subarray(n * m * k)].every(Number.isNaN)).toBe(true);
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it('takes the copying path for a result larger than the storage made for another (the same bits)', () => {
+    const [n, m, k] = [2, 30, 40];
+    const small = residentStorage(true, 10, 2 * (m + k));
+    if (small === null) return;
+    const a = seededTensor([n * m], 8, { dtype: 'float32', requiresGrad: false }).data as Float32Array;
+    const c = seededTensor([n * k], 9, { dtype: 'float32', requiresGrad: false }).data as Float32Array;
+    // A view of the whole memory: longer than the storage, the room included.
+    const whole = new Float32Array(small.buffer, 0, n * m * k);
+    withBackend('wasm', () => batchedOuter(a, c, n, m, k, whole));
+    expect(firstDifference(whole, reference(a, c, n, m, k, 'float32'))).toBe(-1);
+  });
+
+  it('is made only for large results under the WebAssembly kernels, with room for the rows after the storage', () => {
+    expect(outerResultStorage(true, 2, 30, 40)).toBeNull();
+    expect(withBackend('js', () => outerResultStorage(true, 64, 784, 128))).toBeNull();
+    const out = withBackend('wasm', () => outerResultStorage(true, 16, 784, 128));
+    if (out === null) return;
+    expect([out.length, out.byteOffset]).toEqual([16 * 784 * 128, 0]);
+    expect(out.buffer.byteLength).toBeGreaterThanOrEqual(out.byteLength + 16 * (784 + 128) * 4);
   });
 });
 

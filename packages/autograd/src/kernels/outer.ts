@@ -1,6 +1,7 @@
 import type { FloatArray } from '../dtype.js';
 import { wantsWasm, wasmDeclined } from './backend.js';
-import { outerWasm } from './wasm/elementwise.js';
+import { outerRoom, outerWasm } from './wasm/elementwise.js';
+import { RESIDENT_MIN_BYTES, residentStorage } from './wasm/resident.js';
 
 /**
  * out[b, i, j] = a[b, i]·c[b, j] for b < n, i < m, j < k: one outer product per batch entry,
@@ -16,6 +17,19 @@ export function batchedOuter(a: FloatArray, c: FloatArray, n: number, m: number,
     wasmDeclined('outer');
   }
   batchedOuterJs(a, c, n, m, k, out);
+}
+
+/**
+ * Storage for `batchedOuter`'s n·m·k results (float32 where `f32`) that its WebAssembly kernel
+ * writes where it stays (kernels/wasm/resident.ts), instead of making them in its own memory and
+ * copying them out, which takes longer than making them; for large results under the
+ * WebAssembly kernels only, else null (the caller then takes ordinary storage).
+ * @example const out = allocateUnset('float32', n * m * k, 'matmul', [n, m, k], () => outerResultStorage(true, n, m, k));
+ */
+export function outerResultStorage(f32: boolean, n: number, m: number, k: number): FloatArray | null {
+  const length = n * m * k;
+  if (length * (f32 ? 4 : 8) < RESIDENT_MIN_BYTES || !wantsWasm('outer', m * k)) return null;
+  return residentStorage(f32, length, outerRoom(n, m, k));
 }
 
 /** The TypeScript `batchedOuter`. */

@@ -7,10 +7,10 @@
  * it runs as one product with the shared matrix; only its gradient for the weights is per
  * example (one outer product each), which is what per-example gradients are.
  */
-import type { TensorData } from '../dtype.js';
+import type { FloatArray, TensorData } from '../dtype.js';
 import { constant, expectFloat, makeOutput, Tensor, type FloatTensor } from '../tensor.js';
 import { allocateUnset, emptyStorage } from '../dtype.js';
-import { batchedOuter } from '../kernels/outer.js';
+import { batchedOuter, outerResultStorage } from '../kernels/outer.js';
 import { isGradEnabled, noGrad } from '../engine/grad-mode.js';
 import { expand, reshape, unsqueeze } from '../ops/shape.js';
 import { matmulT } from '../ops/matmul.js';
@@ -122,8 +122,9 @@ function outerProducts(g: FloatTensor, x: FloatTensor, gFirst: boolean): Tensor 
   const m = g.shape[2]!;
   const k = x.shape[2]!;
   const [a, c, rows, cols] = gFirst ? [g, x, m, k] : [x, g, k, m];
-  // Every element is written by the kernel: a result this large is not cleared first.
-  const out = allocateUnset(g.dtype, n * rows * cols, 'matmul', [n, rows, cols]);
+  // Every element is written by the kernel: a result this large is not cleared first; a large
+  // one is made where it stays, when the pool has none of its size to make it in.
+  const out = allocateUnset(g.dtype, n * rows * cols, 'matmul', [n, rows, cols], () => outerResultStorage(g.dtype === 'float32', n, rows, cols)) as FloatArray;
   batchedOuter(a.data, c.data, n, rows, cols, out);
   return constant(out, [n, rows, cols]);
 }

@@ -1,6 +1,7 @@
 import type { FloatArray } from '../../dtype.js';
 import { BINARY_OPS, UNARY_OPS, type WasmBinaryOp, type WasmUnaryOp } from './layout.js';
-import { copyIn, copyInOut, copyOut, float64Out, staged } from './memory.js';
+import { residentOf, type Resident } from './resident.js';
+import { copyIn, copyInOut, copyOut, float64Out, scratchRegion, staged } from './memory.js';
 
 /**
  * Drivers of the elementwise WebAssembly kernels (source: scripts/wasm/elementwise.ts). Each
@@ -50,18 +51,67 @@ export function binaryWasm(
 }
 
 /**
- * out[b, i, j] = a[b, i]·c[b, j] for b < n, i < m, j < k, in WebAssembly: each of the n outer
- * products is one call of the outer kernel, so what crosses into WebAssembly memory is one
- * product's m·k results at a time, copied out while still in cache, whatever n.
+ * Input elements (a's and c's rows together) one `outerWasm` call copies into WebAssembly memory
+ * at most: a batch's rows go in a call at a time (64 examples of a 784-128 layer in one), and a
+ * large batch in several, so the memory never grows with n.
+ */
+const OUTER_INPUTS = 1 << 18;
+
+/** Examples whose rows `outerWasm` copies in at once: `OUTER_INPUTS` elements' worth, at least one. */
+const outerGroup = (n: number, m: number, k: number): number => Math.max(1, Math.min(n, Math.floor(OUTER_INPUTS / (m + k))));
+
+/** Elements of the room after an `outerWasm` result in a memory of its own (resident.ts) for its inputs: one group's rows. */
+export const outerRoom = (n: number, m: number, k: number): number => outerGroup(n, m, k) * (m + k);
+
+/**
+ * out[b, i, j] = a[b, i]·c[b, j] for b < n, i < m, j < k, in WebAssembly. Where out is storage
+ * in a memory of its own (resident.ts), the kernel writes it there, the rows of a and c copied
+ * into the room after it a group at a time. Otherwise the rows go into the kernels' memory
+ * together, a group of examples per call, and each example's m·k results are made in one
+ * scratch block and copied out from there while still in cache, so the memory needed is one
+ * product's results whatever n. One call per group rather than per example: the staging of
+ * each call (its regions, its copies of two short rows) costs about what copying out a product
+ * of a few thousand elements does.
  * @example if (!outerWasm(g, x, 64, 10, 128, out)) batchedOuterJs(g, x, 64, 10, 128, out);
  */
 export function outerWasm(a: FloatArray, c: FloatArray, n: number, m: number, k: number, out: FloatArray): boolean {
+  const resident = residentOf(out);
+  if (resident !== undefined && outerInPlace(resident, a, c, n, m, k, out)) return true;
   const f32 = out instanceof Float32Array;
-  for (let b = 0; b < n; b++) {
-    const regions = [copyIn(a, m, b * m), copyIn(c, k, b * k), copyOut(out, m * k, b * m * k)];
-    const done = staged(f32, regions, (kernels, at) => kernels.outer(at[0]!, at[1]!, at[2]!, m, k));
-    // Every call needs the same memory: only the first can fail, having written nothing.
+  const size = f32 ? 4 : 8;
+  const group = outerGroup(n, m, k);
+  for (let first = 0; first < n; first += group) {
+    const count = Math.min(group, n - first);
+    const regions = [copyIn(a, count * m, first * m), copyIn(c, count * k, first * k), scratchRegion(m * k)];
+    const done = staged(f32, regions, (kernels, at, all) => {
+      const block = f32 ? new Float32Array(all.memory.buffer, at[2]!, m * k) : new Float64Array(all.memory.buffer, at[2]!, m * k);
+      for (let b = 0; b < count; b++) {
+        kernels.outer(at[0]! + b * m * size, at[1]! + b * k * size, at[2]!, m, k);
+        out.set(block, (first + b) * m * k);
+      }
+    });
+    // Every call needs no more memory than the first: only the first can fail, having written nothing.
     if (!done) return false;
+  }
+  return true;
+}
+
+/** `outerWasm` into out where it lies, in `resident`'s memory; false, having done nothing, where the result or one example's rows do not fit. */
+function outerInPlace(resident: Resident, a: FloatArray, c: FloatArray, n: number, m: number, k: number, out: FloatArray): boolean {
+  const f32 = out instanceof Float32Array;
+  const size = f32 ? 4 : 8;
+  const group = Math.min(n, Math.floor(resident.roomBytes / ((m + k) * size)));
+  if (n * m * k * size > resident.room || group === 0) return false;
+  const { room } = resident;
+  const memory = out.buffer as ArrayBuffer;
+  const view = f32 ? new Float32Array(memory) : new Float64Array(memory);
+  const kernels = f32 ? resident.kernels.f32 : resident.kernels.f64;
+  const cAt = room + group * m * size;
+  for (let first = 0; first < n; first += group) {
+    const count = Math.min(group, n - first);
+    view.set(a.subarray(first * m, (first + count) * m), room / size);
+    view.set(c.subarray(first * k, (first + count) * k), cAt / size);
+    for (let b = 0; b < count; b++) kernels.outer(room + b * m * size, cAt + b * k * size, (first + b) * m * k * size, m, k);
   }
   return true;
 }

@@ -129,6 +129,17 @@ export function loadLocalKernels(): Kernels | null {
   return loadedLocal;
 }
 
+/**
+ * The local build's kernels over `memory`, an unshared memory of the caller's (see
+ * resident.ts), or null where there are no kernels. Instantiating a compiled module costs no
+ * compilation: only the instance's own records.
+ */
+export function kernelsOver(memory: WebAssembly.Memory): Kernels | null {
+  const local = loadLocalKernels();
+  if (local === null || local.shared) return null;
+  return instantiate(local.module, memory, local.flavour, false);
+}
+
 function instantiate(module: WebAssembly.Module, memory: WebAssembly.Memory, flavour: WasmGemmFlavour, shared: boolean): Kernels {
   const exports = new WebAssembly.Instance(module, { env: { memory } }).exports;
   // Made again once the memory has grown, should that have detached the buffer under it (an
