@@ -86,16 +86,25 @@ async function reusedRows(dir: string): Promise<Record<string, () => void>> {
   const table = new Float32Array(10000 * 64);
   const parts = Array.from({ length: 16 }, (_, p) => uniform(8192 * 4, SEEDS.layout + p, -1, 1, 'float32'));
   const joined = new Float32Array(8192 * 64);
+  // Sources from before scatterAlong took `from` (its eighth parameter) update out in place.
+  const starts = scatterAlong.length >= 8;
   return {
     gather: () => gatherAlong(x, [4096, 256], 1, index, [4096, 64], gathered),
-    scatterAdd: () => {
-      scattered.set(base);
-      scatterAlong(scattered, [4096, 256], 1, index, [4096, 64], src, 'add');
-    },
+    // Where the kernels take what their output starts as (`from`), they copy or clear it themselves.
+    scatterAdd: starts
+      ? () => scatterAlong(scattered, [4096, 256], 1, index, [4096, 64], src, 'add', base)
+      : () => {
+          scattered.set(base);
+          scatterAlong(scattered, [4096, 256], 1, index, [4096, 64], src, 'add');
+        },
     embedding: () => {
       indexSelectRows(weight, 10000, ids, 1, 64, looked);
-      table.fill(0);
-      indexAddRows(table, 10000, ids, g, 1, 64, 1, 'add');
+      if (starts) {
+        indexAddRows(table, 10000, ids, g, 1, 64, 1, 'add', null);
+      } else {
+        table.fill(0);
+        indexAddRows(table, 10000, ids, g, 1, 64, 1, 'add');
+      }
     },
     concat: () => concatAxis(parts, parts.map(() => 4), joined, 8192, 1),
   };

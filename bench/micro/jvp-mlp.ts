@@ -4,7 +4,10 @@
  * medians of wall and CPU time per run (process.cpuUsage: far steadier than wall time on a
  * shared machine; figures are noisy all the same) and the best round's wall time. With `--base DIR` (a copy of
  * packages/autograd/src, e.g. from `git archive`) the same two rows run on those sources too,
- * in turn with this tree's. `--only forward,jvp` picks rows; `--rounds N` (default 25) of
+ * in turn with this tree's. `--only forward,jvp` picks rows (also `layer1` and `layer1-jvp`: the
+ * first layer's products alone, as `linear` makes them, output and tangent in one staging for
+ * the latter: what jvp costs beyond the forward is nearly all the tangent's product, as many
+ * multiply-adds as the output's); `--rounds N` (default 25) of
  * `--per-round N` runs (default 20; short rounds with many of them make the best round nearer
  * an idle machine's figure).
  *
@@ -15,6 +18,7 @@ import { pathToFileURL } from 'node:url';
 import { jvpTangents, MLP_SIZES, mlpData } from '../src/data.js';
 
 type Api = typeof import('../../packages/autograd/src/index.js');
+type Kernels = typeof import('../../packages/autograd/src/kernels/gemm.js');
 
 function option(name: string): string | undefined {
   const i = process.argv.indexOf(name);
@@ -33,8 +37,8 @@ function transposed(a: Float32Array, rows: number, cols: number): Float32Array {
   return t;
 }
 
-/** The bench's two rows on `api`, with the bench's data (batch 64). */
-function rows(api: Api): Record<string, () => void> {
+/** The bench's two rows on `api`, with the bench's data (batch 64), and the first layer's products through `kernels`. */
+function rows(api: Api, kernels: Kernels): Record<string, () => void> {
   const { jvp, linear, tensor } = api;
   type T = ReturnType<typeof tensor>;
   const d = mlpData(64, 1);
@@ -44,15 +48,22 @@ function rows(api: Api): Record<string, () => void> {
   const p = [tensor(transposed(d.w1, nIn, nHidden), { shape: [nHidden, nIn] }), tensor(d.b1), tensor(transposed(d.w2, nHidden, nOut), { shape: [nOut, nHidden] }), tensor(d.b2)] as [T, T, T, T];
   const v = [tensor(transposed(t.w1, nIn, nHidden), { shape: [nHidden, nIn] }), tensor(t.b1), tensor(transposed(t.w2, nHidden, nOut), { shape: [nOut, nHidden] }), tensor(t.b2)] as [T, T, T, T];
   const logits = (w1: T, b1: T, w2: T, b2: T): T => linear(linear(x, w1, b1, 'relu'), w2, b2);
+  const h = new Float32Array(64 * nHidden), th = new Float32Array(64 * nHidden);
+  const layer1 = { transA: false, transB: true, m: 64, n: nHidden, k: nIn, a: x.data as Float32Array, b: p[0].data as Float32Array, c: h, bias: d.b1, relu: true };
   return {
     forward: () => void logits(...p).data[0],
     jvp: () => void jvp(logits, p, v).tangent.data[0],
+    layer1: () => kernels.gemm(layer1),
+    'layer1-jvp': () => void kernels.gemmWithTangent(layer1, { a: null, b: v[0].data as Float32Array, bias: t.b1 }, th),
   };
 }
 
 const here = (await import('../../packages/autograd/src/index.js')) as Api;
-const variants: [string, Record<string, () => void>][] = [['this tree', rows(here)]];
-if (baseDir !== undefined) variants.unshift(['base', rows((await import(pathToFileURL(resolve(baseDir, 'packages/autograd/src/index.ts')).href)) as Api)]);
+const variants: [string, Record<string, () => void>][] = [['this tree', rows(here, await import('../../packages/autograd/src/kernels/gemm.js'))]];
+if (baseDir !== undefined) {
+  const from = (file: string): string => pathToFileURL(resolve(baseDir, 'packages/autograd/src', file)).href;
+  variants.unshift(['base', rows((await import(from('index.ts'))) as Api, (await import(from('kernels/gemm.ts'))) as Kernels)]);
+}
 
 const wall = new Map<string, number[]>();
 const cpu = new Map<string, number[]>();
@@ -81,8 +92,7 @@ const best = (xs: number[]): number => Math.min(...xs);
 for (const key of wall.keys()) {
   console.log(`${key.padEnd(20)} wall ${median(wall.get(key)!).toFixed(3)} ms (best ${best(wall.get(key)!).toFixed(3)})  cpu ${median(cpu.get(key)!).toFixed(3)} ms (best ${best(cpu.get(key)!).toFixed(3)}) (medians of ${rounds} rounds)`);
 }
-for (const [variant] of variants) {
-  const f = `${variant}: forward`, j = `${variant}: jvp`;
+for (const [variant] of variants) for (const [f, j] of [[`${variant}: forward`, `${variant}: jvp`], [`${variant}: layer1`, `${variant}: layer1-jvp`]] as const) {
   if (!wall.has(f) || !wall.has(j)) continue;
-  console.log(`${variant}: jvp / forward  wall ${(median(wall.get(j)!) / median(wall.get(f)!)).toFixed(2)}× (best ${(best(wall.get(j)!) / best(wall.get(f)!)).toFixed(2)}×)  cpu ${(median(cpu.get(j)!) / median(cpu.get(f)!)).toFixed(2)}× (best ${(best(cpu.get(j)!) / best(cpu.get(f)!)).toFixed(2)}×)`);
+  console.log(`${j} / ${f.slice(variant.length + 2)}  wall ${(median(wall.get(j)!) / median(wall.get(f)!)).toFixed(2)}× (best ${(best(wall.get(j)!) / best(wall.get(f)!)).toFixed(2)}×)  cpu ${(median(cpu.get(j)!) / median(cpu.get(f)!)).toFixed(2)}× (best ${(best(cpu.get(j)!) / best(cpu.get(f)!)).toFixed(2)}×)`);
 }

@@ -108,8 +108,11 @@ export function customOp(definition: CustomOpDefinition): (...inputs: TensorLike
     }, {
       storage: 'shared',
       jvp: jvp === undefined ? undefined : (tangents, output) => {
+        // User code may keep the tangents it sees and what it returns: never storage jvp gives back.
+        for (const ti of tangents) if (ti !== null) takeFresh(ti);
         const t: unknown = jvp(tangents, { inputs, output });
         if (t !== null && !(t instanceof Tensor)) throw new GraphError(`${name}: jvp must return a Tensor or null, got ${describeValue(t)}`);
+        if (t !== null) takeFresh(t);
         return t;
       },
     });

@@ -1,9 +1,12 @@
 import { ArgumentError, DTypeError, ShapeError } from './errors.js';
 import { formatShape, shapesEqual } from './shape.js';
-import { Tensor, describe, isFloat, makeOutput } from './tensor.js';
+import { Tensor, describe, isFloat, lastSerial, makeOutput } from './tensor.js';
 import { enableGrad, isGradEnabled } from './engine/grad-mode.js';
 import { gradients } from './engine/gradients.js';
-import { isTracing, sharedTensor } from './engine/trace-access.js';
+import { isTraced, isTracing, sharedTensor } from './engine/trace-access.js';
+import { isBatched, opsRunEagerly } from './engine/dispatch.js';
+import { isFresh, withFreshGradients } from './engine/fresh-grads.js';
+import { recycleStorage } from './storage-pool.js';
 import { eye, ones, zeros } from './creation.js';
 import { concat, expand, narrow, permute, reshape, stack, unsqueeze } from './ops/shape.js';
 import { flattenTree, isTensor, type Tree, type TreeDef, type WithLeaves } from './tree.js';
@@ -413,13 +416,37 @@ export function jvp<P extends readonly unknown[] | [], O>(f: (...primals: NoInfe
   if (ps.length !== ts.length) throw new ArgumentError(`jvp: got ${ts.length} tangents for ${ps.length} primals`);
   const flat = ps.map((p, i) => flatten('jvp', `primal ${i}`, p, true));
   const vs = flat.map(({ def, leaves }, i) => matching('jvp', `tangent ${i}`, ts[i], def, leaves, `primal ${i}`));
-  return withLevel((level) => {
+  const recorded = lastSerial();
+  // The pass's own stamp tells the tangents made during it (fresh-grads.ts) from the caller's.
+  return withFreshGradients(true, () => withLevel((level) => {
     const callArgs = flat.map(({ def, leaves }, i) => def.unflatten(leaves.map((x, k) => dual(x, vs[i]![k]!, level))));
     const out = (f as (...args: unknown[]) => unknown)(...callArgs);
     const { leaves: ys, def: outDef } = flatten('jvp', "the function's output", out);
     const tangent = ys.map((y) => tangentOut(y, level) ?? zeros(y.shape, { dtype: y.dtype }));
+    // A graph recorded meanwhile may have saved a tangent for a backward pass still to come.
+    if (lastSerial() === recorded) releaseTangents(level.made, tangent);
     return { output: out as O, tangent: outDef.unflatten(tangent) as WithLeaves<O, Tensor> };
-  });
+  }));
+}
+
+/**
+ * Gives the storage pool the storage of the tangents ops made at a closing `jvp` level, as a
+ * backward pass gives back its intermediate gradients (engine/backward.ts): nothing reads a
+ * level's tangents once it closes (`tangentAt` is never asked for it again), so the next
+ * intermediate tangent of that size takes the storage instead of the allocator and the garbage
+ * collector. Only tangents still fresh (made in storage of their own during this pass, never
+ * handed to user code), outside jit and vmap, and sharing no storage with what `jvp` returns;
+ * the pool itself refuses storage a view shares.
+ */
+function releaseTangents(made: readonly Tensor[], returned: readonly Tensor[]): void {
+  if (made.length === 0 || !opsRunEagerly() || isTracing()) return;
+  for (const r of returned) if (isBatched(r) || isTraced(r)) return;
+  for (const t of made) {
+    if (!isFresh(t) || isBatched(t) || isTraced(t)) continue;
+    const data = t.data;
+    if (returned.some((r) => r === t || r.data.buffer === data.buffer)) continue;
+    recycleStorage(data);
+  }
 }
 
 /**

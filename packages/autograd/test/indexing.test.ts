@@ -144,7 +144,19 @@ describe('scatterAdd and scatter', () => {
     expect(() => x.scatterAdd(0, [0], src)).toThrow(ShapeError);
     expect(() => x.scatterAdd(0, [[0]], f64([[1]]).toDtype('float32'))).toThrow('scatterAdd: src must have the input\'s dtype, got input [2,2] float64 and src [1,1] float32; convert one with toDtype()');
     expect(() => x.scatter(3, [[0]], src)).toThrow(/^scatter: axis 3 is out of range/);
+    // int32 index tensors, checked as the kernel runs: the first offender is named, whichever bound it breaks.
+    expect(messageOf(() => x.scatterAdd(1, i32([[1, -1], [-3, 2]]), src))).toBe('scatterAdd: index -3 at position 2 is not an integer in [-2, 2) for an axis of size 2');
+    expect(messageOf(() => x.scatterAdd(1, i32([[0, 2], [-3, 0]]), src))).toBe('scatterAdd: index 2 at position 1 is not an integer in [-2, 2) for an axis of size 2');
+    expect(messageOf(() => x.scatterAdd(0, i32([[0, 0], [2147483647, 0]]), src))).toBe('scatterAdd: index 2147483647 at position 2 is not an integer in [-2, 2) for an axis of size 2');
     same();
+  });
+
+  it('count negative indices of an int32 tensor from the end, as a nested array', () => {
+    const x = f64([[1, 2, 3], [4, 5, 6]]);
+    const src = f64([[10, 20], [30, 40]]);
+    const wrapped = x.scatterAdd(1, i32([[-1, 0], [-3, -3]]), src);
+    expect(wrapped.toArray()).toEqual([[21, 2, 13], [74, 5, 6]]);
+    expect(wrapped.toArray()).toEqual(x.scatterAdd(1, [[2, 0], [0, 0]], src).toArray());
   });
 });
 

@@ -6,6 +6,7 @@ import { type GemmBlocking, MAX_PAGES, scratchLayout, type WasmDType } from '../
 import { adam, axpy } from './optimisers.js';
 import { binary, columnSums, outer, reluBackward, unary } from './elementwise.js';
 import { col2im, im2col, maxPool } from './conv.js';
+import { addRows, gatherRows, scatterAddRows, selectRows } from './indexing.js';
 import { biasActivation, GEMM_BLOCKING, gemmDriver, microKernel, pack, serve, slabLoop } from './gemm.js';
 import { layerNormBackward, layerNormForward } from './layer-norm.js';
 import { softmaxBackwardRows, softmaxRows } from './softmax.js';
@@ -18,8 +19,9 @@ import { softmaxBackwardRows, softmaxRows } from './softmax.js';
  * `column_sums_f32`, `column_sums_f64`, the optimiser step `adam_f32`, `adam_f64`, and a
  * convolution's one-image `im2col_f32`, `im2col_f64`, `col2im_f32`, `col2im_f64`, max pooling's
  * `max_pool_f32`, `max_pool_f64`, the outer-product rows `outer_f32`, `outer_f64`, softmax's
- * rows `softmax_f32`, `softmax_f64` and their VJP's `softmax_backward_f32`, `softmax_backward_f64`, and layer normalisation's `layer_norm_f32`, `layer_norm_f64`,
- * `layer_norm_backward_f32`, `layer_norm_backward_f64`.
+ * rows `softmax_f32`, `softmax_f64` and their VJP's `softmax_backward_f32`, `softmax_backward_f64`, layer normalisation's `layer_norm_f32`, `layer_norm_f64`,
+ * `layer_norm_backward_f32`, `layer_norm_backward_f64`, and the indexing loops `gather_rows_f32`, `gather_rows_f64`,
+ * `scatter_add_rows_f32`, `scatter_add_rows_f64`, `select_rows_f32`, `select_rows_f64`, `add_rows_f32`, `add_rows_f64`.
  * `relaxed` uses relaxed-SIMD fused multiply-add in the gemm micro-kernels.
  * NOTE: the order of the functions fixes their indices, hence the module's bytes.
  */
@@ -40,6 +42,7 @@ export function kernelsWat(relaxed: boolean, blocking: Readonly<Record<WasmDType
   for (const t of ['f32', 'f64'] as const) lines.push(...outer(t).map((line) => '  ' + line));
   for (const t of ['f32', 'f64'] as const) for (const fn of [softmaxRows(t), softmaxBackwardRows(t)]) lines.push(...fn.map((line) => '  ' + line));
   for (const t of ['f32', 'f64'] as const) for (const fn of [layerNormForward(t), layerNormBackward(t)]) lines.push(...fn.map((line) => '  ' + line));
+  for (const t of ['f32', 'f64'] as const) for (const fn of [gatherRows(t), scatterAddRows(t), selectRows(t), addRows(t)]) lines.push(...fn.map((line) => '  ' + line));
   lines.push(')');
   return lines.join('\n') + '\n';
 }

@@ -1,6 +1,9 @@
+import { bytesPerElement } from '../dtype.js';
 import { GraphError } from '../errors.js';
 import { formatShape, shapesEqual } from '../shape.js';
+import { POOL_MIN_BYTES } from '../storage-pool.js';
 import type { Tensor } from '../tensor.js';
+import { isFresh } from './fresh-grads.js';
 
 /**
  * Forward mode: tangents carried alongside primals, as dual numbers (PyTorch's forward AD with
@@ -18,7 +21,18 @@ import type { Tensor } from '../tensor.js';
 export interface Level {
   /** For errors only. */
   readonly id: number;
+  /**
+   * The first tangents ops attached at this level in storage of their own the pool takes (see
+   * `attachTangents`): what `jvp` may give back to the pool when it returns.
+   */
+  readonly made: Tensor[];
 }
+
+/**
+ * At most this many tangents a level keeps for the pool: no more of one size are pooled, and the
+ * list keeps its tangents alive until the level closes (a long chain's would all be).
+ */
+const MADE_MAX = 8;
 
 /** A tensor's tangent at one level; a tensor's entries form a list, newest first. */
 export interface Dual {
@@ -59,7 +73,7 @@ export function soleLevel(): Level | null {
 
 /** Runs `body` inside a new level, innermost, which it receives; the level closes after, even on error. */
 export function withLevel<T>(body: (level: Level) => T): T {
-  const level: Level = { id: nextId++ };
+  const level: Level = { id: nextId++, made: [] };
   const saved = levels;
   levels = [...saved, level];
   try {
@@ -131,5 +145,8 @@ export function attachTangents(op: string, inputs: readonly Tensor[], out: Tenso
       );
     }
     setTangent(out, level, tangent);
+    // Storage made for this tangent alone (fresh: see fresh-grads.ts) is worth pooling once the level closes.
+    // (Its size, not its data: a traced tensor's values are unreadable.)
+    if (level.made.length < MADE_MAX && isFresh(tangent) && tangent.size * bytesPerElement(tangent.dtype) >= POOL_MIN_BYTES && !level.made.includes(tangent)) level.made.push(tangent);
   }
 }

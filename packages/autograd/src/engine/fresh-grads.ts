@@ -14,6 +14,10 @@ import type { Tensor } from '../tensor.js';
  * the gradients it sums back to an input's shape. What user code sees (a hook's gradient, what a
  * custom op's backward receives or returns) is unmarked, since user code may keep it.
  *
+ * A `jvp` pass has a stamp of its own too: the tangents its ops made fresh are the ones it may
+ * give to the storage pool once its level closes (functional.ts); a custom op's jvp unmarks the
+ * tangents user code sees.
+ *
  * NOTE: only marked tensors can be taken, and each at most once. A marked tensor that something
  * outside the pass could still reach would let a later backward, which sums into `.grad` in
  * place, change that other tensor too.
@@ -38,7 +42,7 @@ export function isFresh(t: Tensor): boolean {
   return current !== 0 && t.freshStamp === current;
 }
 
-/** Runs a backward pass with its own stamp for fresh gradients (none when `enabled` is false). */
+/** Runs a backward (or `jvp`) pass with its own stamp for fresh results (none when `enabled` is false). */
 export function withFreshGradients<T>(enabled: boolean, fn: () => T): T {
   const previous = current;
   current = enabled ? ++issued : 0;

@@ -94,6 +94,14 @@ export const WASM_THRESHOLDS = {
    * 64 elements, 1.4× faster at 256, 2× at 1024.
    */
   fused: { min: 256 },
+  /**
+   * Elements a gather or scatter-add along an axis, or a whole-row select or add (indexSelect,
+   * embedding and their gradients), moves (float storage): a gather of 64·64 broke even, of
+   * 256·64 took 0.7 of the TypeScript loop's time. A gather's loops run a chunk of rows at a time,
+   * so no size is too large; how much of the indexed array they copy in is weighed in
+   * kernels/indexing.ts.
+   */
+  indexing: { min: 4096 },
   /** Sums over an axis that is not the last. */
   columnSums: { min: 1024, maxBytes: 4 << 20 },
   /**

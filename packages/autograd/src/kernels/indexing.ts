@@ -1,9 +1,12 @@
 import type { FloatArray, TensorData } from '../dtype.js';
+import { kernelBackend, wantsWasm, wasmDeclined } from './backend.js';
 import { holds, perDtype, type Allocator } from './monomorphic.js';
+import { addRowsWasm, chunkRows, gatherWasm, scatterAddWasm, selectRowsWasm, type Chunks, type IndexedRows, type WasmIndexing } from './wasm/indexing.js';
 
 // Loops of the indexing ops (gather, scatter, indexSelect, indexAdd, nonzero). Indices arrive
-// checked and made non-negative by the caller (gather's may not: it checks them as it goes);
-// shapes are plain arrays, 0-d passed as [1].
+// checked and made non-negative by the caller (gather's and scatter's may not: they check them
+// as they go); shapes are plain arrays, 0-d passed as [1]. Float loops past a size run in
+// WebAssembly (kernels/wasm/indexing.ts), with the same bits.
 
 /**
  * The offset into an array of `shape` of the start of each row (every dimension but the last)
@@ -111,8 +114,14 @@ function indexingKernels() {
       }
       return bad;
     },
-    /** The placement of gatherRows: out[...] (op)= src[p]. */
-    scatterRows(out: TensorData, bases: Int32Array | Float64Array, last: number, inner: number, sa: number, index: Int32Array, src: TensorData, mode: string): void {
+    /**
+     * The placement of gatherRows: out[...] (op)= src[p]. Returns a negative number if an index
+     * lies outside [0, n) (out then holds garbage: the writes went on, some to wrong places, none
+     * outside out), else 0 or more, checked along the loop as gatherRows does.
+     */
+    scatterRows(out: TensorData, bases: Int32Array | Float64Array, last: number, inner: number, sa: number, index: Int32Array, n: number, src: TensorData, mode: string): number {
+      const top = n - 1;
+      let bad = 0;
       const fours = last - (last % 4);
       for (let r = 0, p = 0; r < bases.length; r++) {
         const b = bases[r]!;
@@ -122,28 +131,54 @@ function indexingKernels() {
           let j = 0;
           for (; j < fours; j += 4, p += 4) {
             const i0 = index[p]!, i1 = index[p + 1]!, i2 = index[p + 2]!, i3 = index[p + 3]!;
+            bad |= i0 | (top - i0) | i1 | (top - i1) | i2 | (top - i2) | i3 | (top - i3);
             out[b + i0]! += src[p]!;
             out[b + i1]! += src[p + 1]!;
             out[b + i2]! += src[p + 2]!;
             out[b + i3]! += src[p + 3]!;
           }
-          for (; j < last; j++, p++) out[b + index[p]!]! += src[p]!;
-        } else if (mode === 'set') {
-          for (let j = 0; j < last; j++, p++) out[b + j * inner + index[p]! * sa] = src[p]!;
+          for (; j < last; j++, p++) {
+            const i = index[p]!;
+            bad |= i | (top - i);
+            out[b + i]! += src[p]!;
+          }
+          continue;
+        }
+        if (mode === 'set') {
+          for (let j = 0; j < last; j++, p++) {
+            const i = index[p]!;
+            bad |= i | (top - i);
+            out[b + j * inner + i * sa] = src[p]!;
+          }
         } else if (mode === 'add') {
-          for (let j = 0; j < last; j++, p++) out[b + j * inner + index[p]! * sa]! += src[p]!;
+          for (let j = 0; j < last; j++, p++) {
+            const i = index[p]!;
+            bad |= i | (top - i);
+            out[b + j * inner + i * sa]! += src[p]!;
+          }
         } else if (mode === 'or') {
-          for (let j = 0; j < last; j++, p++) out[b + j * inner + index[p]! * sa]! |= src[p]!;
+          for (let j = 0; j < last; j++, p++) {
+            const i = index[p]!;
+            bad |= i | (top - i);
+            out[b + j * inner + i * sa]! |= src[p]!;
+          }
         } else if (out instanceof Int32Array) {
           // NOTE: int32 products wrap as PyTorch's; a float product would round past 2^53 first.
           for (let j = 0; j < last; j++, p++) {
-            const q = b + j * inner + index[p]! * sa;
+            const i = index[p]!;
+            bad |= i | (top - i);
+            const q = b + j * inner + i * sa;
             out[q] = Math.imul(out[q]!, src[p]!);
           }
         } else {
-          for (let j = 0; j < last; j++, p++) out[b + j * inner + index[p]! * sa]! *= src[p]!;
+          for (let j = 0; j < last; j++, p++) {
+            const i = index[p]!;
+            bad |= i | (top - i);
+            out[b + j * inner + i * sa]! *= src[p]!;
+          }
         }
       }
+      return bad;
     },
     /**
      * out[o, k, :] = x[o, index[k], :] over [outer, n, inner] x. Rows of 512 bytes and more are
@@ -209,8 +244,7 @@ const floatKernels = perDtype(indexingKernels, [], (k, make: Allocator) => {
   x.set([1, 2, 3, 4, 5, 6]);
   if (k.gatherRows(x, Int32Array.of(0, 3), 2, 0, 1, Int32Array.of(2, 0, 1, 1), 3, out) < 0 || !holds(out, [3, 1, 5, 5])) return false;
   out.fill(0);
-  k.scatterRows(out, Int32Array.of(0, 2), 2, 0, 1, Int32Array.of(1, 1, 0, 1), x, 'add');
-  if (!holds(out, [0, 3, 3, 4])) return false;
+  if (k.scatterRows(out, Int32Array.of(0, 2), 2, 0, 1, Int32Array.of(1, 1, 0, 1), 2, x, 'add') < 0 || !holds(out, [0, 3, 3, 4])) return false;
   k.selectRows(x, 3, Int32Array.of(2, 2), 2, 1, out);
   if (!holds(out, [3, 3, 6, 6])) return false;
   out.fill(1);
@@ -228,26 +262,106 @@ function kernels(data: TensorData): ReturnType<typeof indexingKernels> {
 }
 
 /**
+ * Under 'auto', the most elements of the indexed array a gather or scatter-add may stage in
+ * WebAssembly memory per element it moves: the stretches its rows reach are copied whole, so an
+ * index far smaller than them does better in place. At 16 per element (16 picks of 256 per row)
+ * the staged loops still took half and three quarters of the TypeScript loops' time (figures:
+ * bench/README.md).
+ */
+const STAGED_PER_INDEX = 16;
+
+/**
+ * Under 'auto', the most rows of the table a whole-row loop stages (all of them: rows are
+ * picked anywhere) per row it moves: selecting 1,024 rows of 8,192 staged ran no faster than
+ * the TypeScript loop, of 4,096 in 0.6 of its time (bench/README.md).
+ */
+const ROWS_STAGED_PER_ROW = 4;
+
+/**
+ * The WebAssembly path of an indexing loop over float storage, where the backend takes it for
+ * `rows` (and, under 'auto', the copies stay within STAGED_PER_INDEX): true or false as the loop
+ * found the indices good, undefined where it was not taken or declined.
+ */
+function viaWasm(
+  out: TensorData, bases: Int32Array | Float64Array, rows: Omit<IndexedRows, 'bases'>, run: (rows: IndexedRows, chunks: Chunks) => WasmIndexing,
+): boolean | undefined {
+  // An empty axis (every index bad) reaches no element to stage: the TypeScript loop finds that.
+  if (!(out instanceof Float32Array || out instanceof Float64Array) || !(bases instanceof Int32Array) || rows.n === 0) return undefined;
+  if (!wantsWasm('indexing', rows.index.length)) return undefined;
+  const all: IndexedRows = { ...rows, bases };
+  const chunks = chunkRows(all, out.BYTES_PER_ELEMENT);
+  if (kernelBackend() === 'auto' && chunks.staged > STAGED_PER_INDEX * rows.index.length) return undefined;
+  const result = run(all, chunks);
+  if (result !== 'declined') return result === 'done';
+  wasmDeclined('indexing');
+  return undefined;
+}
+
+/**
  * torch.gather in its general form: out[p] = x[p with coordinate `axis` replaced by index[p]],
- * for p over `indexShape`, which is no larger than `xShape` off the axis.
+ * for p over `indexShape`, which is no larger than `xShape` off the axis. Returns false, with out
+ * holding garbage, if an index lies outside [0, xShape[axis]): checked along the loop.
  */
 export function gatherAlong(x: TensorData, xShape: readonly number[], axis: number, index: Int32Array, indexShape: readonly number[], out: TensorData): boolean {
   if (index.length === 0) return true;
   const nd = indexShape.length;
-  return kernels(out).gatherRows(x, rowBases(indexShape, xShape, axis), indexShape[nd - 1]!, axis === nd - 1 ? 0 : 1, axisStride(xShape, axis), index, xShape[axis]!, out) >= 0;
+  const bases = rowBases(indexShape, xShape, axis);
+  const last = indexShape[nd - 1]!;
+  const inner = axis === nd - 1 ? 0 : 1;
+  const sa = axisStride(xShape, axis);
+  const n = xShape[axis]!;
+  const wasm = viaWasm(out, bases, { last, inner, sa, index, n }, (rows, chunks) => gatherWasm(x as FloatArray, rows, chunks, out as FloatArray));
+  if (wasm !== undefined) return wasm;
+  return kernels(out).gatherRows(x, bases, last, inner, sa, index, n, out) >= 0;
 }
 
 /**
  * The adjoint placement of gatherAlong: out[p with coordinate `axis` replaced by index[p]]
  * (op)= src[p], p over `indexShape` in row-major order (so with 'set' the last write wins).
- * `src` has `indexShape`; 'or' is bool addition.
+ * `src` has `indexShape`; 'or' is bool addition. `from` is what out starts as: left out, out
+ * itself (updated in place); else a copy of `from` (of outShape), or zeros for null. Returns
+ * false, with out holding garbage, if an index lies outside [0, outShape[axis]): the check rides
+ * along the loop, so a caller may pass indices unchecked and check them only then.
  */
 export function scatterAlong(
   out: TensorData, outShape: readonly number[], axis: number, index: Int32Array, indexShape: readonly number[], src: TensorData, mode: ScatterMode,
-): void {
-  if (index.length === 0) return;
+  from?: TensorData | null,
+): boolean {
+  if (index.length === 0) {
+    if (from === null) out.fill(0);
+    else if (from !== undefined) out.set(from);
+    return true;
+  }
   const nd = indexShape.length;
-  kernels(out).scatterRows(out, rowBases(indexShape, outShape, axis), indexShape[nd - 1]!, axis === nd - 1 ? 0 : 1, axisStride(outShape, axis), index, src, mode);
+  const bases = rowBases(indexShape, outShape, axis);
+  const last = indexShape[nd - 1]!;
+  const inner = axis === nd - 1 ? 0 : 1;
+  const sa = axisStride(outShape, axis);
+  const n = outShape[axis]!;
+  if (mode === 'add' && from !== undefined) {
+    const run = (rows: IndexedRows, chunks: Chunks): WasmIndexing => scatterAddWasm(out as FloatArray, rows, chunks, src as FloatArray, from as FloatArray | null);
+    const wasm = viaWasm(out, bases, { last, inner, sa, index, n }, run);
+    if (wasm !== undefined) return wasm;
+  }
+  if (from === null) out.fill(0);
+  else if (from !== undefined) out.set(from);
+  return kernels(out).scatterRows(out, bases, last, inner, sa, index, n, src, mode) >= 0;
+}
+
+/**
+ * Whether a whole-row loop over one outer slice ([n, inner] staged, m rows moved) takes its
+ * WebAssembly path, and ran it (`run`): false where it was not taken or declined. Its indices
+ * arrive checked, so a bad one reaching the kernel is a fault of the caller, an error here.
+ */
+function rowsViaWasm(op: string, out: TensorData, outer: number, n: number, m: number, inner: number, run: () => WasmIndexing): boolean {
+  const float = out instanceof Float32Array || out instanceof Float64Array;
+  if (outer !== 1 || !float || !wantsWasm('indexing', m * inner)) return false;
+  if (kernelBackend() === 'auto' && n > ROWS_STAGED_PER_ROW * m) return false;
+  const result = run();
+  if (result === 'bad index') throw new RangeError(`${op}: an index outside [0, ${n}) reached the kernel unchecked`);
+  if (result === 'done') return true;
+  wasmDeclined('indexing');
+  return false;
 }
 
 /**
@@ -256,14 +370,24 @@ export function scatterAlong(
  */
 export function indexSelectRows(x: TensorData, n: number, index: Int32Array, outer: number, inner: number, out: TensorData): void {
   if (out.length === 0) return;
+  if (rowsViaWasm('indexSelect', out, outer, n, index.length, inner, () => selectRowsWasm(x as FloatArray, n, index, inner, out as FloatArray))) return;
   kernels(out).selectRows(x, n, index, outer, inner, out);
 }
 
 /**
  * torch.index_add over [outer, n, inner] out and [outer, index.length, inner] src:
- * out[o, index[k], :] += alpha · src[o, k, :] ('or' for bool: alpha is then ignored).
+ * out[o, index[k], :] += alpha · src[o, k, :] ('or' for bool: alpha is then ignored). `from` is
+ * what out starts as, as scatterAlong's: left out, out itself; else a copy of it, or zeros for null.
  */
-export function indexAddRows(out: TensorData, n: number, index: Int32Array, src: TensorData, outer: number, inner: number, alpha: number, mode: 'add' | 'or'): void {
+export function indexAddRows(
+  out: TensorData, n: number, index: Int32Array, src: TensorData, outer: number, inner: number, alpha: number, mode: 'add' | 'or', from?: TensorData | null,
+): void {
+  if (src.length > 0 && mode === 'add' && alpha === 1 && from !== undefined) {
+    const run = (): WasmIndexing => addRowsWasm(out as FloatArray, n, index, src as FloatArray, inner, from as FloatArray | null);
+    if (rowsViaWasm('indexAdd', out, outer, n, index.length, inner, run)) return;
+  }
+  if (from === null) out.fill(0);
+  else if (from !== undefined) out.set(from);
   if (src.length === 0) return;
   kernels(out).addRows(out, n, index, src, outer, inner, alpha, mode);
 }

@@ -1,4 +1,4 @@
-import { allocate, allocateUnset, type TensorData } from '../dtype.js';
+import { allocateUnset, type TensorData } from '../dtype.js';
 import { DTypeError, ShapeError } from '../errors.js';
 import { formatShape, normalizeAxis } from '../shape.js';
 import { gatherAlong, scatterAlong } from '../kernels/indexing.js';
@@ -101,16 +101,25 @@ export const kernelShape = (shape: readonly number[]): readonly number[] => (sha
  */
 export const gather = primitive('gather', { kind: 'layout', rule: 'gather' }, function (input: Tensor, axis: number, index: Tensor | NestedArray): Tensor {
   const x = expectTensor('gather', 'input', input);
-  // The kernel checks the indices as it reads them; only if one is negative or out of range are
-  // they checked (naming the first bad one) and wrapped apart, and the gather done again.
   const raw = axisIndex('gather', x.shape, axis, index, undefined, false);
   const out = allocateUnset(x.dtype, raw.values.length, 'gather', raw.shape);
-  if (gatherAlong(x.data, kernelShape(x.shape), raw.axis, raw.values, kernelShape(raw.shape), out)) return gathered(x, raw, out);
-  const n = x.ndim === 0 ? 1 : x.shape[raw.axis]!;
-  const idx: AxisIndex = { ...raw, values: wrapIndices('gather', raw.values, n) };
-  gatherAlong(x.data, kernelShape(x.shape), idx.axis, idx.values, kernelShape(idx.shape), out);
+  const idx = runChecking('gather', raw, x.ndim === 0 ? 1 : x.shape[raw.axis]!, (i) => gatherAlong(x.data, kernelShape(x.shape), i.axis, i.values, kernelShape(i.shape), out));
   return gathered(x, idx, out);
 });
+
+/**
+ * Runs a kernel that checks its indices as it reads them (returning false for one outside
+ * [0, n)) on `raw`, an index not checked yet: no pass of its own over the indices first. Only if
+ * the kernel finds one negative or out of range are they checked (naming the first bad one,
+ * a ShapeError) and wrapped apart, and the kernel run again, over output it rewrites whole.
+ * Returns the index the kernel ran with, checked.
+ */
+export function runChecking(op: string, raw: AxisIndex, n: number, kernel: (idx: AxisIndex) => boolean): AxisIndex {
+  if (kernel(raw)) return raw;
+  const idx: AxisIndex = { ...raw, values: wrapIndices(op, raw.values, n) };
+  kernel(idx);
+  return idx;
+}
 
 /** gather with an index already checked: what the indexing ops compose. */
 export function gatherIndexed(x: Tensor, idx: AxisIndex): Tensor {
@@ -130,7 +139,8 @@ function gathered(x: Tensor, idx: AxisIndex, out: TensorData): Tensor {
  * gather, whose own adjoint is gather again.
  */
 export function scatterAddInto(g: FloatTensor, shape: readonly number[], idx: AxisIndex): Tensor {
-  const out = allocate(g.dtype, shape.reduce((a, b) => a * b, 1), 'scatterAdd', shape);
-  scatterAlong(out, kernelShape(shape), idx.axis, idx.values, kernelShape(idx.shape), g.data, 'add');
+  // The kernel starts from zeros: no clearing before it.
+  const out = allocateUnset(g.dtype, shape.reduce((a, b) => a * b, 1), 'scatterAdd', shape);
+  scatterAlong(out, kernelShape(shape), idx.axis, idx.values, kernelShape(idx.shape), g.data, 'add', null);
   return makeOutput('scatterAdd', out, shape, [g], (gg) => [gatherIndexed(gg, idx)], { saves: [[]], jvp: ([t]) => scatterAddInto(expectFloat('scatterAdd', t!), shape, idx) });
 }

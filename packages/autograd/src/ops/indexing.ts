@@ -7,7 +7,7 @@ import { constant, expectFloat, expectTensor, makeOutput, scalarTensor, Tensor, 
 import { tensor, type NestedBooleans } from '../creation.js';
 import { isGradEnabled } from '../engine/grad-mode.js';
 import { forwardActive } from '../engine/forward.js';
-import { axisIndex, gatherIndexed, kernelShape, scatterAddInto, toIndex, type AxisIndex } from './gather.js';
+import { axisIndex, gatherIndexed, kernelShape, runChecking, scatterAddInto, toIndex, type AxisIndex } from './gather.js';
 import { reshape, slice } from './shape.js';
 import { where } from './where.js';
 import { toDtype } from './cast.js';
@@ -84,16 +84,17 @@ export const scatterAdd = primitive('scatterAdd', { kind: 'layout', rule: 'scatt
   const x = expectTensor('scatterAdd', 'input', input);
   const s = expectTensor('scatterAdd', 'src', src);
   checkSrcDType('scatterAdd', x, s);
-  const idx = axisIndex('scatterAdd', x.shape, axis, index, s.shape);
+  const idx = axisIndex('scatterAdd', x.shape, axis, index, s.shape, false);
   return scatterAddIndexed(x, idx, fitTo(s, idx.shape));
 });
 
-/** scatterAdd with a checked index and src of the index's shape. */
-function scatterAddIndexed(x: Tensor, idx: AxisIndex, src: Tensor): Tensor {
-  // A copy of the input first: no clearing before it.
+/** scatterAdd with src of the index's shape; the index is checked (and wrapped) as the kernel runs. */
+function scatterAddIndexed(x: Tensor, raw: AxisIndex, src: Tensor): Tensor {
+  // The kernel starts from a copy of the input: no clearing before it.
   const out = allocateUnset(x.dtype, x.size, 'scatterAdd', x.shape);
-  out.set(x.data);
-  scatterAlong(out, kernelShape(x.shape), idx.axis, idx.values, kernelShape(idx.shape), src.data, x.dtype === 'bool' ? 'or' : 'add');
+  const mode = x.dtype === 'bool' ? 'or' : 'add';
+  const idx = runChecking('scatterAdd', raw, x.ndim === 0 ? 1 : x.shape[raw.axis]!, (i) =>
+    scatterAlong(out, kernelShape(x.shape), i.axis, i.values, kernelShape(i.shape), src.data, mode, x.data));
   return makeOutput('scatterAdd', out, x.shape, [x, src], (g) => [g, src.requiresGrad ? gatherIndexed(g, idx) : null], {
     saves: [[], []],
     jvp: ([tx, ts]) => {
@@ -216,8 +217,9 @@ function indexSelectRaw(x: Tensor, ax: number, values: Int32Array, shape: readon
  */
 function placeRows(g: FloatTensor, shape: readonly number[], ax: number, values: Int32Array): Tensor {
   const [outer, n, inner] = around(shape, ax);
-  const out = allocate(g.dtype, sizeOf(shape), 'indexAdd', shape);
-  indexAddRows(out, n, values, g.data, outer, inner, 1, 'add');
+  // The kernel starts from zeros: no clearing before it.
+  const out = allocateUnset(g.dtype, sizeOf(shape), 'indexAdd', shape);
+  indexAddRows(out, n, values, g.data, outer, inner, 1, 'add', null);
   return makeOutput('indexAdd', out, shape, [g], (gg) => [indexSelectRaw(gg, ax, values, g.shape)], { saves: [[]], jvp: ([t]) => placeRows(expectFloat('indexAdd', t!), shape, ax, values) });
 }
 
@@ -248,9 +250,9 @@ export const indexAdd = primitive('indexAdd', { kind: 'layout', rule: 'indexAdd'
 /** indexAdd with checked, non-negative indices. */
 function indexAddRaw(x: Tensor, ax: number, values: Int32Array, src: Tensor, alpha: number): Tensor {
   const [outer, n, inner] = around(x.shape, ax);
-  const out = allocate(x.dtype, x.size, 'indexAdd', x.shape);
-  out.set(x.data);
-  indexAddRows(out, n, values, src.data, outer, inner, alpha, x.dtype === 'bool' ? 'or' : 'add');
+  // The kernel starts from a copy of the input: no clearing before it.
+  const out = allocateUnset(x.dtype, x.size, 'indexAdd', x.shape);
+  indexAddRows(out, n, values, src.data, outer, inner, alpha, x.dtype === 'bool' ? 'or' : 'add', x.data);
   return makeOutput('indexAdd', out, x.shape, [x, src], (g) => {
     if (!src.requiresGrad) return [g, null];
     const back = indexSelectRaw(g, ax, values, src.shape);

@@ -29,13 +29,14 @@ interface Space {
   readonly kernels: Kernels;
   f32: Float32Array;
   f64: Float64Array;
+  i32: Int32Array;
 }
 
 /** The main instance (shared memory where allowed) and the local one (unshared); undefined until loaded. */
 let main: Space | undefined;
 let local: Space | undefined;
 
-const newSpace = (kernels: Kernels): Space => ({ kernels, f32: new Float32Array(0), f64: new Float64Array(0) });
+const newSpace = (kernels: Kernels): Space => ({ kernels, f32: new Float32Array(0), f64: new Float64Array(0), i32: new Int32Array(0) });
 
 /** Largest linear memory asked for: byte addresses are i32, kept below 2 GiB. */
 const MAX_BYTES = MAX_PAGES * 65536;
@@ -90,6 +91,7 @@ function reserve(space: Space, end: number): boolean {
   }
   space.f32 = new Float32Array(memory.buffer);
   space.f64 = new Float64Array(memory.buffer);
+  space.i32 = new Int32Array(memory.buffer);
   return true;
 }
 
@@ -150,50 +152,55 @@ const NO_VIEW = new Float32Array(0);
 
 /**
  * One array's place in WebAssembly memory for a `staged` call: `length` elements (of the call's
- * dtype, or float64), copied in from `input` (from `inputOffset`) before the call and out to
- * `output` (from `outputOffset`) after it, each where given. Made by `copyIn`, `copyOut`,
- * `copyInOut` and `float64Out`, which give every region the same shape (so `staged` reads
- * them at full speed, whichever kernel calls it).
+ * dtype, or float64, or int32), copied in from `input` (from `inputOffset`) before the call and
+ * out to `output` (from `outputOffset`) after it, each where given. Made by `copyIn`, `copyOut`,
+ * `copyInOut`, `float64Out` and `int32In`, which give every region the same shape (so `staged`
+ * reads them at full speed, whichever kernel calls it).
  */
 export interface Region {
   readonly length: number;
-  readonly input: FloatArray | null;
+  readonly input: FloatArray | Int32Array | null;
   readonly inputOffset: number;
   readonly output: FloatArray | null;
   readonly outputOffset: number;
   readonly float64: boolean;
+  readonly int32: boolean;
 }
 
 /** `length` elements of `array` from `offset`, copied in. */
 export const copyIn = (array: FloatArray | null, length: number, offset = 0): Region =>
-  ({ length, input: array, inputOffset: offset, output: null, outputOffset: 0, float64: false });
+  ({ length, input: array, inputOffset: offset, output: null, outputOffset: 0, float64: false, int32: false });
 
 /** `length` elements written by the kernel, copied out into `array` from `offset`. */
 export const copyOut = (array: FloatArray, length: number, offset = 0): Region =>
-  ({ length, input: null, inputOffset: 0, output: array, outputOffset: offset, float64: false });
+  ({ length, input: null, inputOffset: 0, output: array, outputOffset: offset, float64: false, int32: false });
 
 /** `length` elements of `array` (from `offset`) copied in, updated in place by the kernel, and copied out to `to` (from `offset`). */
 export const copyInOut = (array: FloatArray, length: number, to: FloatArray = array, offset = 0): Region =>
-  ({ length, input: array, inputOffset: offset, output: to, outputOffset: offset, float64: false });
+  ({ length, input: array, inputOffset: offset, output: to, outputOffset: offset, float64: false, int32: false });
 
 /** `length` elements the kernel uses as a temporary: neither copied in nor out. */
 export const scratchRegion = (length: number): Region =>
-  ({ length, input: null, inputOffset: 0, output: null, outputOffset: 0, float64: false });
+  ({ length, input: null, inputOffset: 0, output: null, outputOffset: 0, float64: false, int32: false });
 
 /**
  * `length` float64 values the kernel writes (sums it accumulates in float64), copied out into
  * `array` where given: one rounding each into its dtype, as a TypeScript kernel's `set`.
  */
 export const float64Out = (array: FloatArray | null, length: number, offset = 0): Region =>
-  ({ length, input: null, inputOffset: 0, output: array, outputOffset: offset, float64: true });
+  ({ length, input: null, inputOffset: 0, output: array, outputOffset: offset, float64: true, int32: false });
 
 /** `length` float64 values of `array` (from `offset`) copied in, whatever the call's dtype. */
 export const float64In = (array: Float64Array, length: number, offset = 0): Region =>
-  ({ length, input: array, inputOffset: offset, output: null, outputOffset: 0, float64: true });
+  ({ length, input: array, inputOffset: offset, output: null, outputOffset: 0, float64: true, int32: false });
 
 /** `length` float64 values of `array` copied in, updated in place by the kernel (sums it adds to), and copied back. */
 export const float64InOut = (array: Float64Array, length: number): Region =>
-  ({ length, input: array, inputOffset: 0, output: array, outputOffset: 0, float64: true });
+  ({ length, input: array, inputOffset: 0, output: array, outputOffset: 0, float64: true, int32: false });
+
+/** `length` int32 values of `array` from `offset` (indices, offsets), copied in. */
+export const int32In = (array: Int32Array, length: number, offset = 0): Region =>
+  ({ length, input: array, inputOffset: offset, output: null, outputOffset: 0, float64: false, int32: true });
 
 /** Byte addresses of the regions of the call in progress (calls do not nest). */
 const addresses: number[] = [0, 0, 0, 0, 0, 0, 0, 0];
@@ -233,7 +240,7 @@ export function staged(
   let end = space === main ? arenaEnd : DATA_START;
   for (let i = 0; i < regions.length; i++) {
     const region = regions[i]!;
-    const size = f32 && !region.float64 ? 4 : 8;
+    const size = region.int32 || (f32 && !region.float64) ? 4 : 8;
     // An array in the arena, read or written (not both: a kernel that updates its operand in
     // place must not change the caller's input), is the kernel's operand where it is.
     const { input, output } = region;
@@ -248,20 +255,21 @@ export function staged(
     end += region.length * size;
   }
   if (!reserve(space, end)) return false;
-  const { f32: f32View, f64: f64View, kernels } = space;
+  const { f32: f32View, f64: f64View, i32: i32View, kernels } = space;
   const memory = f32View.buffer;
   const copyBytes = space.kernels.shared ? fastCopy : undefined;
   for (let i = 0; i < regions.length; i++) {
-    const { input, length, inputOffset, float64 } = regions[i]!;
+    const { input, length, inputOffset, float64, int32 } = regions[i]!;
     if (input === null || resident[i]) continue;
-    const size = f32 && !float64 ? 4 : 8;
+    const size = int32 || (f32 && !float64) ? 4 : 8;
     if (copyBytes !== undefined && length * size >= FAST_COPY_MIN_BYTES && input.BYTES_PER_ELEMENT === size && input.buffer !== memory) {
       copyBytes(memory, at[i]!, input.buffer, input.byteOffset + inputOffset * size, length * size);
       continue;
     }
     // NOTE: subarray makes a view, not a copy; `set` then copies with memcpy.
     const source = inputOffset === 0 && input.length === length ? input : input.subarray(inputOffset, inputOffset + length);
-    if (f32 && !float64) f32View.set(source, at[i]! / 4);
+    if (int32) i32View.set(source, at[i]! / 4);
+    else if (f32 && !float64) f32View.set(source, at[i]! / 4);
     else f64View.set(source, at[i]! / 8);
   }
   run(f32 ? kernels.f32 : kernels.f64, at, kernels);

@@ -61,6 +61,17 @@ export interface DtypeKernels {
   readonly layerNorm: (x: number, rows: number, d: number, eps: number, w: number, b: number, flags: number, y: number, stats: number) => void;
   /** Its VJP from the stats: flags 1 reads w, 2 writes dx, 4 and 8 add the rows' dw and db into f64 values. */
   readonly layerNormBackward: (x: number, g: number, rows: number, d: number, w: number, stats: number, dx: number, dw: number, db: number, flags: number) => void;
+  /**
+   * out[p] = x[bases[r] + j·inner + index[p]·sa] over `rows` rows of `last` (bases and index i32,
+   * offsets and strides in elements, x the address of offset 0); -1 at the first index outside [0, n), else 0.
+   */
+  readonly gatherRows: (x: number, bases: number, rows: number, last: number, inner: number, sa: number, index: number, n: number, out: number) => number;
+  /** The placement of gatherRows: x[bases[r] + j·inner + index[p]·sa] += src[p], in order; -1 at the first bad index, else 0. */
+  readonly scatterAddRows: (x: number, bases: number, rows: number, last: number, inner: number, sa: number, index: number, n: number, src: number) => number;
+  /** out[k, :] = x[index[k], :] for k < m over rows of `inner` elements of x's n; -1 at the first index outside [0, n), else 0. */
+  readonly selectRows: (x: number, n: number, index: number, m: number, inner: number, out: number) => number;
+  /** x[index[k], :] += src[k, :] for k < m in order; -1 at the first bad index (rows before it added), else 0. */
+  readonly addRows: (x: number, n: number, index: number, m: number, inner: number, src: number) => number;
 }
 
 /** The instantiated module. */
@@ -169,6 +180,10 @@ function dtypeKernels(exports: WebAssembly.Exports, t: 'f32' | 'f64'): DtypeKern
     softmaxBackward: entry('softmax_backward'),
     layerNorm: entry('layer_norm'),
     layerNormBackward: entry('layer_norm_backward'),
+    gatherRows: entry('gather_rows'),
+    scatterAddRows: entry('scatter_add_rows'),
+    selectRows: entry('select_rows'),
+    addRows: entry('add_rows'),
   };
 }
 
