@@ -124,6 +124,44 @@ describe.skipIf(!shared)('the shared and the unshared instance', () => {
     setKernelThreads(2);
   });
 
+  it('copies into and out of the shared memory keep every byte, at any offset and size', () => {
+    // Sizes on both sides of the point (64 KiB) from which the shared memory's copies are one memcpy.
+    for (const f32 of [true, false]) {
+      for (const length of [1, 16383, 16384, 65536 + 3, 300001]) {
+        const size = f32 ? 4 : 8, pad = 5;
+        const source = f32 ? new Float32Array(length + 2 * pad) : new Float64Array(length + 2 * pad);
+        // Random bytes: NaNs with payloads, -0, subnormals, as the caller's arrays may hold.
+        const bytes = new Uint8Array(source.buffer);
+        for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 2654435761 + length) >>> 24;
+        const view = source.subarray(pad, pad + length);
+        const out = f32 ? new Float32Array(length + 2 * pad) : new Float64Array(length + 2 * pad);
+        const shifted = f32 ? new Float32Array(length + pad) : new Float64Array(length + pad);
+        let inShared = false;
+        const regions = [copyIn(view, length), copyOut(out.subarray(pad), length), copyIn(source, length, pad), copyOut(shifted, length, pad)];
+        expect(staged(f32, regions, (_kernels, at, all) => {
+          inShared = all.shared;
+          // The kernel's own copy (add -0 is not one for NaN payloads): byte for byte through the memory.
+          new Uint8Array(all.memory.buffer, at[1]!, length * size).set(new Uint8Array(all.memory.buffer, at[0]!, length * size));
+          new Uint8Array(all.memory.buffer, at[3]!, length * size).set(new Uint8Array(all.memory.buffer, at[2]!, length * size));
+        }, Infinity)).toBe(true);
+        expect(inShared).toBe(true);
+        const expected = new Uint8Array(view.buffer, view.byteOffset, length * size);
+        // The bytes of `array` from element `from` differ from `expected` first at this byte (-1: none).
+        const differs = (array: Float32Array | Float64Array, from: number): number => {
+          const got = new Uint8Array(array.buffer, from * size, length * size);
+          for (let i = 0; i < expected.length; i++) if (got[i] !== expected[i]) return i;
+          return -1;
+        };
+        expect(differs(out, pad)).toBe(-1);
+        expect(differs(shifted, pad)).toBe(-1);
+        // Nothing written around the results.
+        expect(new Uint8Array(out.buffer, 0, pad * size).every((b) => b === 0)).toBe(true);
+        expect(new Uint8Array(out.buffer, (pad + length) * size).every((b) => b === 0)).toBe(true);
+        expect(new Uint8Array(shifted.buffer, 0, pad * size).every((b) => b === 0)).toBe(true);
+      }
+    }
+  });
+
   it('a call with an operand in the arena runs shared, using it in place', () => {
     const base = claimArena(4096)!;
     expect(base).not.toBeNull();
