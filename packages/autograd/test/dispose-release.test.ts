@@ -1,14 +1,14 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { memoryPool, randn, setMemoryPoolLimit, type Tensor } from '@chainrule/autograd';
+import { DEFAULT_POOL_LIMIT, expectSameWithPoolOnAndOff } from './helpers/pool.js';
 
 // Values of [64, 40] float64 (20 KiB): large enough for the pool, so backward hands the
 // gradients it is done with to it, and later ops of the same pass take them again.
 const SHAPE = [64, 40];
-const DEFAULT_LIMIT = memoryPool().maxBytes;
 
 afterEach(() => {
-  setMemoryPoolLimit(DEFAULT_LIMIT);
+  setMemoryPoolLimit(DEFAULT_POOL_LIMIT);
 });
 
 type Step = { op: 'mul' | 'add' | 'tanh' | 'reshape' | 'rowScale' | 'matmul' | 'square' | 'retain' | 'hook'; a: number; b: number };
@@ -61,14 +61,7 @@ describe('backward handing finished gradients to the pool', () => {
   it('gives the same gradients, bit for bit, with the pool on and off, over random graphs', () => {
     fc.assert(
       fc.property(fc.array(stepArb, { minLength: 1, maxLength: 10 }), fc.integer({ min: 0, max: 1000 }), (program, seed) => {
-        setMemoryPoolLimit(0);
-        const off = run(program, seed);
-        setMemoryPoolLimit(DEFAULT_LIMIT);
-        const on = run(program, seed);
-        // Again, now with the pool holding what the first run gave back.
-        const again = run(program, seed);
-        expect(on).toEqual(off);
-        expect(again).toEqual(off);
+        expectSameWithPoolOnAndOff(() => run(program, seed));
       }),
       { numRuns: 40 },
     );
@@ -76,7 +69,7 @@ describe('backward handing finished gradients to the pool', () => {
 
   it('puts intermediate gradients in the pool during backward', () => {
     setMemoryPoolLimit(0);
-    setMemoryPoolLimit(DEFAULT_LIMIT);
+    setMemoryPoolLimit(DEFAULT_POOL_LIMIT);
     const x = randn(SHAPE, { dtype: 'float64', seed: 3, requiresGrad: true });
     x.tanh().mul(2).tanh().sum().backward();
     expect(memoryPool().bytes).toBeGreaterThan(0);
@@ -84,7 +77,7 @@ describe('backward handing finished gradients to the pool', () => {
 
   it('keeps nothing back while building a graph of the backward (createGraph)', () => {
     setMemoryPoolLimit(0);
-    setMemoryPoolLimit(DEFAULT_LIMIT);
+    setMemoryPoolLimit(DEFAULT_POOL_LIMIT);
     const x = randn(SHAPE, { dtype: 'float64', seed: 4, requiresGrad: true });
     const y = x.tanh().mul(2).tanh().sum();
     const before = memoryPool().bytes;

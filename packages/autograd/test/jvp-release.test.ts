@@ -1,14 +1,14 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { customOp, grad, jvp, memoryPool, randn, setMemoryPoolLimit, type Tensor } from '@chainrule/autograd';
+import { DEFAULT_POOL_LIMIT, expectSameWithPoolOnAndOff } from './helpers/pool.js';
 
 // Values of [64, 40] float64 (20 KiB): large enough for the pool, so jvp hands the
 // intermediate tangents it is done with to it, and later ops take them again.
 const SHAPE = [64, 40];
-const DEFAULT_LIMIT = memoryPool().maxBytes;
 
 afterEach(() => {
-  setMemoryPoolLimit(DEFAULT_LIMIT);
+  setMemoryPoolLimit(DEFAULT_POOL_LIMIT);
 });
 
 type Step = { op: 'mul' | 'add' | 'tanh' | 'reshape' | 'matmul' | 'square' | 'exp' | 'keep'; a: number; b: number };
@@ -62,14 +62,7 @@ describe('jvp handing finished intermediate tangents to the pool', () => {
     fc.assert(
       fc.property(fc.array(stepArb, { minLength: 1, maxLength: 10 }), fc.integer({ min: 0, max: 1000 }), (steps, seed) => {
         const f = program(steps);
-        setMemoryPoolLimit(0);
-        const off = run(f, seed);
-        setMemoryPoolLimit(DEFAULT_LIMIT);
-        const on = run(f, seed);
-        // Again, now with the pool holding what the first run gave back.
-        const again = run(f, seed);
-        expect(on).toEqual(off);
-        expect(again).toEqual(off);
+        expectSameWithPoolOnAndOff(() => run(f, seed));
       }),
       { numRuns: 40 },
     );
@@ -77,7 +70,7 @@ describe('jvp handing finished intermediate tangents to the pool', () => {
 
   it('puts the intermediate tangents in the pool, and never a returned one', () => {
     setMemoryPoolLimit(0);
-    setMemoryPoolLimit(DEFAULT_LIMIT);
+    setMemoryPoolLimit(DEFAULT_POOL_LIMIT);
     const x = randn(SHAPE, { dtype: 'float64', seed: 3 });
     const v = randn(SHAPE, { dtype: 'float64', seed: 4 });
     const { tangent } = jvp((a: Tensor) => a.tanh().mul(2).tanh(), [x], [v]);
@@ -92,7 +85,7 @@ describe('jvp handing finished intermediate tangents to the pool', () => {
     const f = (a: Tensor): Tensor => jvp((b: Tensor) => b.tanh().mul(2).tanh(), [a], [a.mul(0.5)]).tangent.sum();
     setMemoryPoolLimit(0);
     const off = Array.from(grad(f)(randn(SHAPE, { dtype: 'float64', seed: 6 })).data);
-    setMemoryPoolLimit(DEFAULT_LIMIT);
+    setMemoryPoolLimit(DEFAULT_POOL_LIMIT);
     const x = randn(SHAPE, { dtype: 'float64', seed: 6, requiresGrad: true });
     const before = memoryPool().bytes;
     const out = jvp((b: Tensor) => b.tanh().mul(2).tanh(), [x], [x.detach().mul(0.5)]);
