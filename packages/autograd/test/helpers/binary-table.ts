@@ -144,7 +144,7 @@ export function describeBinaryTable(cases: readonly BinaryCase[]): void {
       const deep = pairArb({ requiresGrad: false }, { requiresGrad: false }, { maxRank: 5, maxDim: 3 });
       fc.assert(
         fc.property(deep, ([a, b]) => {
-          for (const c of cases) assertClose(c.op(a!, b!), refBroadcast([a!, b!], c.ref), c.rtol ?? 1e-12);
+          for (const c of cases) assertClose(c.op(a!, b!), refBroadcast([a!, b!], c.ref), c.rtol ?? 1e-12, c.atol ?? 0);
         }),
         { numRuns: 60 },
       );
