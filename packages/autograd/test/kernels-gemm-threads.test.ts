@@ -240,24 +240,23 @@ describe('the thread setting', () => {
     expect(child.stdout.trim()).toBe('threads 2, C[0] 256');
   });
 
-  it('a helper that traps in a slab leaves the caller to redo the product, not waiting forever', () => {
+  /** Runs a fixture whose helper thread dies in its job (helper-traps.cjs preloaded) and checks what it prints. */
+  const expectHelperTrapSurvived = (fixtureName: string): void => {
     const run = fileURLToPath(new URL('../../../scripts/run.mjs', import.meta.url));
     const preload = fileURLToPath(new URL('./fixtures/helper-traps.cjs', import.meta.url));
-    const fixture = fileURLToPath(new URL('./fixtures/threaded-gemm-helper-fails.ts', import.meta.url));
+    const fixture = fileURLToPath(new URL(`./fixtures/${fixtureName}`, import.meta.url));
     // Without the failed state the caller would wait on the job for ever: killed at the timeout.
     const child = spawnSync(process.execPath, ['--require', preload, run, fixture], { encoding: 'utf8', timeout: 60_000 });
     expect(child.stderr).toBe('');
     expect(child.status).toBe(0);
     expect(child.stdout.trim()).toBe('threads 2 then 1, same bits true');
+  };
+
+  it('a helper that traps in a slab leaves the caller to redo the product, not waiting forever', () => {
+    expectHelperTrapSurvived('threaded-gemm-helper-fails.ts');
   });
 
   it('a helper that traps in a convolution\'s image leaves the caller to redo every image, not waiting forever', () => {
-    const run = fileURLToPath(new URL('../../../scripts/run.mjs', import.meta.url));
-    const preload = fileURLToPath(new URL('./fixtures/helper-traps.cjs', import.meta.url));
-    const fixture = fileURLToPath(new URL('./fixtures/threaded-conv-helper-fails.ts', import.meta.url));
-    const child = spawnSync(process.execPath, ['--require', preload, run, fixture], { encoding: 'utf8', timeout: 60_000 });
-    expect(child.stderr).toBe('');
-    expect(child.status).toBe(0);
-    expect(child.stdout.trim()).toBe('threads 2 then 1, same bits true');
+    expectHelperTrapSurvived('threaded-conv-helper-fails.ts');
   });
 });
