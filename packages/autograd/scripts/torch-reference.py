@@ -477,6 +477,12 @@ def statistics_calls():
     out.append(call('quantile of all elements, keepdim', 'quantile', {'q': 0.4, 'keepdims': True}, lambda t: torch.quantile(t, 0.4, keepdim=True), [y]))
     out.append(call('quantile dim 0', 'quantile', {'q': 0.25, 'axis': 0}, lambda t: torch.quantile(t, 0.25, 0), [y]))
     out.append(call('quantile with NaN', 'quantile', {'q': 0.5, 'axis': 1}, lambda t: torch.quantile(t, 0.5, 1), [x]))
+    # A constant slice: std 0 with gradient 0 (PyTorch masks its 1/(2·std) there).
+    out.append(call('std with a constant row, correction 1', 'std', {'axis': 1, 'correction': 1}, lambda t: torch.std(t, 1, unbiased=True), [[[3.0, 3.0, 3.0], [1.0, 2.0, 4.0]]]))
+    out.append(call('std of a constant tensor', 'std', {'correction': 0}, lambda t: torch.std(t, unbiased=False), [[2.5, 2.5, 2.5, 2.5]]))
+    # torch.max over all elements: NaN, its gradient shared among the NaNs.
+    out.append(call('max over all elements with NaN', 'max', {}, torch.max, [[[1.0, NAN, 3.0], [NAN, NAN, 1.0]]]))
+    out.append(call('min over all elements with NaN', 'min', {}, torch.min, [[[1.0, NAN, -3.0], [2.0, NAN, 1.0]]]))
     out.append(call('nanquantile', 'nanquantile', {'q': [0.2, 0.5], 'axis': 1}, lambda t: torch.nanquantile(t, torch.tensor([0.2, 0.5], dtype=t.dtype), 1), [x]))
     return out
 
