@@ -538,6 +538,9 @@ ORDER = [
     ('searchsorted', [], torch.searchsorted, [(*f(1, 2, 2, 3, 5), [5]), (*f(0, 1, 2, 2.5, 5, 6, NAN), [7])]),
     ('searchsorted', [{'right': True}], lambda s, v: torch.searchsorted(s, v, right=True), [(*f(1, 2, 2, 3, 5), [5]), (*f(0, 1, 2, 2.5, 5, 6, NAN), [7])]),
     ('searchsorted', [], torch.searchsorted, [(*f(1, 3, 5, -1, 0, 1), [2, 3]), (*f(3, 0, 2, 1), [2, 2])]),
+    ('searchsorted', [{'side': 'right'}], lambda s, v: torch.searchsorted(s, v, side='right'), [(*f(1, 2, 2, 3, 5), [5]), (*f(0, 2, 2.5, 5, 6), [5])]),
+    ('searchsorted', [{'sorter': [1, 2, 3, 0]}], lambda s, v: torch.searchsorted(s, v, sorter=torch.tensor([1, 2, 3, 0])), [(*f(3, 1, 2, 2), [4]), (*f(2, 2.5, 0, 9, NAN), [5])]),
+    ('searchsorted', [{'sorter': [[1, 2, 0], [0, 2, 1]], 'right': True}], lambda s, v: torch.searchsorted(s, v, sorter=torch.tensor([[1, 2, 0], [0, 2, 1]]), right=True), [(*f(5, 1, 3, 0, 4, 2), [2, 3]), (*f(3, 1, 2, 4), [2, 2])]),
     ('bincount', [], torch.bincount, [(*i(1, 1, 3, 0, 6, 3), [6])]),
     ('bincount', [{'minlength': 9}], lambda x: torch.bincount(x, minlength=9), [(*i(1, 1, 3), [3])]),
 ]
