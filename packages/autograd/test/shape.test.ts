@@ -264,6 +264,7 @@ describe('concat and stack', () => {
     expect(messageOf(() => concat([grad64([[1, 2]]), grad64([[2, 3, 4]])], 0))).toBe('concat: shapes [1,2], [1,3] differ outside axis 0');
     expect(() => concat([grad64([[1]]), grad64([2, 3])])).toThrow(ShapeError);
     expect(() => concat([tensor([1]), grad64([2])])).toThrow(DTypeError);
+    expect(() => concat([tensor([1]), grad64([2])])).toThrow(/^concat: dtypes differ: \[1\] float32 and \[1\] float64/);
     expect(() => concat([grad64(1), grad64(2)])).toThrow(ShapeError);
     expect(() => concat([grad64(1), grad64(2)])).toThrow(/^concat: a 0-d tensor has no axis to join along/);
     expect(() => stack([])).toThrow(/^stack: needs a non-empty array/);
