@@ -490,7 +490,7 @@ export class Tensor implements Vertex {
   /** Tiles `repeats[d]` times along each axis (PyTorch's `Tensor.repeat`). */ repeat(...repeats: number[] | [readonly number[]]): Tensor { return rearrange.repeat(this, flatShape(repeats)); }
   /** Tiles `reps[d]` times along each axis, leading 1s implied (`torch.tile`). */ tile(...reps: number[] | [readonly number[]]): Tensor { return rearrange.tile(this, flatShape(reps)); }
   /** Repeats each element along `dim` (flattened without dim). */
-  repeatInterleave(repeats: number | readonly number[] | Tensor, dim?: number): Tensor { return rearrange.repeatInterleave(this, repeats, dim); }
+  repeatInterleave(repeats?: number | readonly number[] | Tensor, dim?: number): Tensor { return rearrange.repeatInterleave(this, repeats, dim); }
   /** Moves axes `source` to positions `destination`. */
   movedim(source: number | readonly number[], destination: number | readonly number[]): Tensor { return rearrange.movedim(this, source, destination); }
   /** Pieces of `splitSize` along `dim`, or of the sizes listed. */ split(splitSizeOrSections: number | readonly number[], dim = 0): Tensor[] { return shapeOps.split(this, splitSizeOrSections, dim); }
