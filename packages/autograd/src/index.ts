@@ -26,6 +26,7 @@ export { neg, exp, expm1, log, log1p, sqrt, abs, sign, tanh, sigmoid, relu, leak
 export { sum, mean, max, min, prod, logsumexp, variance, std, sumTo } from './ops/reduce.js';
 export { reshape, permute, transpose, slice, narrow, concat, stack, expand, squeeze, unsqueeze } from './ops/shape.js';
 export { split, chunk, unbind } from './ops/shape.js';
+export { flatten } from './ops/shape.js';
 export { flip, roll, pad, repeat, tile, repeatInterleave, movedim, meshgrid, type PadMode, type PadOptions, type MeshgridOptions } from './ops/rearrange.js';
 export { tril, triu, diag, diagonal, diagEmbed, trace } from './ops/diagonal.js';
 export { cumsum, cumprod, logcumsumexp, cummax, cummin, type ValuesAndIndices } from './ops/scan.js';

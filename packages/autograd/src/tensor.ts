@@ -464,7 +464,7 @@ export class Tensor implements Vertex {
   /** Broadcasts to a larger shape; -1 keeps a dimension. */ expand(...shape: number[] | [readonly number[]]): Tensor { return shapeOps.expand(this, flatShape(shape)); }
   /** Removes size-1 axes (all of them, or the given one). */ squeeze(axis?: number): Tensor { return shapeOps.squeeze(this, axis); }
   /** Inserts a size-1 axis at `axis`. */ unsqueeze(axis: number): Tensor { return shapeOps.unsqueeze(this, axis); }
-  /** A 1-D view of all elements. */ flatten(): Tensor { return shapeOps.reshape(this, [this.size]); }
+  /** Axes startDim..endDim merged into one (all by default: 1-D), as `torch.flatten`. */ flatten(startDim = 0, endDim = -1): Tensor { return shapeOps.flatten(this, startDim, endDim); }
   /** Picks elements along `axis` at integer `index` (same rank as this), as `torch.gather`. */
   gather(axis: number, index: Tensor | NestedArray): Tensor { return gather(this, axis, index); }
 

@@ -10,6 +10,22 @@ import { zeros } from '../creation.js';
 import { primitive } from '../engine/dispatch.js';
 
 /**
+ * Axes `startDim` through `endDim` (inclusive; negative from the end) merged into one, as
+ * `torch.flatten`: by default every axis, giving a 1-D tensor (a 0-d tensor gives shape [1]).
+ * A reshape, so it shares storage with x.
+ * @throws ShapeError if an axis is out of range or `startDim` comes after `endDim`.
+ * @example flatten(zeros([2, 3, 4]), 1).shape // [2, 12]
+ */
+export function flatten(input: Tensor, startDim = 0, endDim = -1): Tensor {
+  const x = expectTensor('flatten', 'input', input);
+  const start = normalizeAxis('flatten', startDim, x.ndim);
+  const end = normalizeAxis('flatten', endDim, x.ndim);
+  if (start > end) throw new ShapeError(`flatten: startDim ${startDim} comes after endDim ${endDim} for shape ${formatShape(x.shape)}`);
+  if (x.ndim === 0) return reshape(x, [1]);
+  return reshape(x, [...x.shape.slice(0, start), sizeOf(x.shape.slice(start, end + 1)), ...x.shape.slice(end + 1)]);
+}
+
+/**
  * Same elements, new shape (one dimension may be -1). The result shares storage with x, as
  * a PyTorch view does. @example reshape(x, [2, -1])
  * @throws ShapeError if the sizes do not match or more than one dimension is -1.
