@@ -493,6 +493,9 @@ def elementwise_calls():
         call('lerp number weight above 0.5', 'lerp', {'weight': 0.75}, lambda a, b: torch.lerp(a, b, 0.75), [seeded([4], 62), seeded([4], 63)]),
         call('lerp tensor weight', 'lerp', {}, torch.lerp, [seeded([2, 3], 64), seeded([2, 3], 65), [[0.0, 0.25, 0.5], [0.75, 1.0, 1.5]]]),
         call('nanToNum', 'nanToNum', {}, torch.nan_to_num, [[math.nan, INF, -INF, 1.5, -0.0, 1e300]]),
+        call('gelu tanh approximation', 'gelu', {'approximate': 'tanh'}, lambda t: torch.nn.functional.gelu(t, approximate='tanh'), [[-800.0, -6.0, -3.0, -1.0, -1e-8, 0.0, 0.5, 1.0, 3.0, 6.0, 800.0]]),
+        call('softplus beta 2', 'softplus', {'beta': 2.0}, lambda t: torch.nn.functional.softplus(t, beta=2.0), [[-40.0, -3.0, -1.0, 0.0, 0.5, 1.0, 3.0, 9.0]]),
+        call('softplus beta 0.5', 'softplus', {'beta': 0.5}, lambda t: torch.nn.functional.softplus(t, beta=0.5), [[-40.0, -3.0, 0.0, 1.0, 30.0]]),
         call('nanToNum options', 'nanToNum', {'nan': -1.0, 'posinf': 100.0, 'neginf': -100.0}, lambda t: torch.nan_to_num(t, -1.0, 100.0, -100.0), [[math.nan, INF, -INF, 2.0]]),
     ]
 

@@ -69,6 +69,7 @@ export { nansum, nanmean, nanvar, nanstd, quantile, nanquantile, type QuantileOp
 export { type QuantileInterpolation } from './kernels/quantile.js';
 export { lerp } from './ops/lerp.js';
 export { nanToNum, type NanToNumOptions } from './ops/unary.js';
+export { type GeluOptions } from './ops/unary.js';
 export { noGrad, enableGrad, setGradEnabled, isGradEnabled } from './engine/grad-mode.js';
 export { detectAnomaly, isAnomalyEnabled, type AnomalyOptions } from './engine/anomaly.js';
 export { type BackwardOptions } from './engine/backward.js';

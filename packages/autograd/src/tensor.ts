@@ -396,9 +396,9 @@ export class Tensor implements Vertex {
   /** Logistic sigmoid `1 / (1 + e^-x)`. */ sigmoid(): Tensor { return unary.sigmoid(this); }
   /** `max(x, 0)` (gradient 0 at 0). */ relu(): Tensor { return unary.relu(this); }
   /** `x` where positive, `slope·x` elsewhere. */ leakyRelu(slope = 0.01): Tensor { return unary.leakyRelu(this, slope); }
-  /** Exact GELU: `x·Φ(x)` with the normal CDF (erf form). */ gelu(): Tensor { return unary.gelu(this); }
+  /** GELU: `x·Φ(x)` (erf form), or its tanh approximation with `{ approximate: 'tanh' }`. */ gelu(options?: unary.GeluOptions): Tensor { return unary.gelu(this, options); }
   /** SiLU (swish): `x·σ(x)`. */ silu(): Tensor { return unary.silu(this); }
-  /** `log(1 + e^x)`, stable for large |x|. */ softplus(): Tensor { return unary.softplus(this); }
+  /** `log(1 + e^(beta·x)) / beta` (beta 1 by default), stable for large |x|. */ softplus(options?: { beta?: number }): Tensor { return unary.softplus(this, options); }
   /** Sine. */ sin(): Tensor { return unary.sin(this); }
   /** Cosine. */ cos(): Tensor { return unary.cos(this); }
   /** Error function. */ erf(): Tensor { return unary.erf(this); }

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import {
-  addmm, baddbmm, bmm, cdist, cosineSimilarity, einsum, lerp, matrixNorm, max, min, nanmean, nanquantile, nansum, nanToNum, norm, normalize,
-  outer, pairwiseDistance, quantile, std, tensor, tensordot, vectorNorm, type MatrixOrd, type QuantileInterpolation, type Tensor,
+  addmm, baddbmm, bmm, cdist, cosineSimilarity, einsum, gelu, lerp, matrixNorm, max, min, nanmean, nanquantile, nansum, nanToNum, norm, normalize,
+  outer, pairwiseDistance, quantile, softplus, std, tensor, tensordot, vectorNorm, type MatrixOrd, type QuantileInterpolation, type Tensor,
 } from '@chainrule/autograd';
 import { decode, torchFixture, type Encoded } from './helpers/torch-fixture.js';
 
@@ -56,6 +56,8 @@ const OPS: Record<string, (xs: Tensor[], args: Args) => Tensor> = {
   std: ([x], a) => std(x!, axisOf(a), { correction: opt(a, 'correction') }),
   max: ([x], a) => max(x!, axisOf(a)),
   min: ([x], a) => min(x!, axisOf(a)),
+  gelu: ([x], a) => gelu(x!, { approximate: a.approximate as 'none' | 'tanh' }),
+  softplus: ([x], a) => softplus(x!, { beta: opt(a, 'beta') }),
   lerp: ([s, e, w], a) => lerp(s!, e!, w ?? num(a.weight)),
   nanToNum: ([x], a) => nanToNum(x!, { nan: opt(a, 'nan'), posinf: opt(a, 'posinf'), neginf: opt(a, 'neginf') }),
 };

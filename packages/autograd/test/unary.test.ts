@@ -100,8 +100,18 @@ const cases: UnaryCase[] = [
     name: 'gelu', op: gelu, method: (x) => x.gelu(), ref: (v) => v * 0.5 * (1 + refErf(v * SQRT1_2)),
     atol: 1e-15, grad: { min: -3, max: 3 }, composite: true,
   },
+  {
+    // F.gelu(x, approximate='tanh').
+    name: 'gelu', op: (x) => gelu(x, { approximate: 'tanh' }), method: (x) => x.gelu({ approximate: 'tanh' }),
+    ref: (v) => 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v ** 3))), atol: 1e-15, grad: { min: -3, max: 3 }, composite: true,
+  },
   { name: 'silu', op: silu, method: (x) => x.silu(), ref: (v) => v / (1 + Math.exp(-v)), forward: { min: -30, max: 30 }, grad: { min: -5, max: 5 } },
   { name: 'softplus', op: softplus, method: (x) => x.softplus(), ref: (v) => Math.log1p(Math.exp(v)), forward: { min: -20, max: 20 }, grad: { min: -5, max: 5 } },
+  {
+    // F.softplus(x, beta=2), exact (no threshold).
+    name: 'softplus', op: (x) => softplus(x, { beta: 2 }), method: (x) => x.softplus({ beta: 2 }), ref: (v) => Math.log1p(Math.exp(2 * v)) / 2,
+    forward: { min: -10, max: 10 }, grad: { min: -3, max: 3 }, composite: true,
+  },
   { name: 'sin', op: sin, method: (x) => x.sin(), ref: Math.sin, forward: { min: -10, max: 10 }, grad: { min: -4, max: 4 } },
   { name: 'cos', op: cos, method: (x) => x.cos(), ref: Math.cos, forward: { min: -10, max: 10 }, grad: { min: -4, max: 4 } },
   { name: 'erf', op: erf, method: (x) => x.erf(), ref: refErf, atol: 1e-15, grad: { min: -3, max: 3 } },
@@ -465,6 +475,12 @@ describe('errors', () => {
       }
     });
   }
+
+  test('gelu: an unknown approximation, softplus: a zero or non-finite beta are ArgumentErrors', () => {
+    expect(() => gelu(f64([1]), { approximate: 'erf' as 'none' })).toThrow("gelu: approximate must be 'none' or 'tanh', got erf");
+    expect(() => softplus(f64([1]), { beta: 0 })).toThrow('softplus: beta must be finite and non-zero, got 0');
+    expect(() => softplus(f64([1]), { beta: NaN })).toThrow(ArgumentError);
+  });
 
   test('leakyRelu: a non-finite slope is an ArgumentError', () => {
     const x = f64([1, -1]);

@@ -246,14 +246,25 @@ export const erf = primitive('erf', { kind: 'unary' }, function (x: Tensor): Ten
   return unaryOp('erf', 'erf', x, READS_X, (g, xi) => g.mul(xi.square().neg().exp().mul(1.1283791670955126)));
 });
 
+/** Options of `gelu`. */
+export interface GeluOptions {
+  /** `'none'` (default): the exact erf form; `'tanh'`: PyTorch's tanh approximation. */
+  approximate?: 'none' | 'tanh';
+}
+
 /**
- * Exact GELU, `x · Φ(x) = x/2 · (1 + erf(x/√2))` (composed, so its gradient is inherited).
- * @throws ArgumentError if the argument is not a Tensor.
- * @example gelu(x)
+ * GELU, `x · Φ(x) = x/2 · (1 + erf(x/√2))` exactly, or with `{ approximate: 'tanh' }`
+ * `x/2 · (1 + tanh(√(2/π) · (x + 0.044715·x³)))`, as `F.gelu` (composed, so the gradient is
+ * inherited).
+ * @throws ArgumentError if the input is not a Tensor or `approximate` is neither 'none' nor 'tanh'.
+ * @example gelu(x, { approximate: 'tanh' })
  */
-export const gelu = primitive('gelu', { kind: 'unary' }, function (input: Tensor): Tensor {
+export const gelu = primitive('gelu', { kind: 'unary' }, function (input: Tensor, options: GeluOptions = {}): Tensor {
   // Checked here because a composite would otherwise fail inside with a message not naming gelu.
   const x = floatInput('gelu', 'input', input);
+  const { approximate = 'none' } = options;
+  if (approximate === 'tanh') return x.mul(0.5).mul(tanh(x.add(x.square().mul(x).mul(0.044715)).mul(Math.sqrt(2 / Math.PI))).add(1));
+  if (approximate !== 'none') throw new ArgumentError(`gelu: approximate must be 'none' or 'tanh', got ${String(approximate)}`);
   return x.mul(0.5).mul(erf(x.mul(Math.SQRT1_2)).add(1));
 });
 
@@ -271,11 +282,18 @@ export const silu = primitive('silu', { kind: 'unary' }, function (x: Tensor): T
 });
 
 /**
- * `log(1 + e^x)`, computed without overflow; gradient sigmoid(x).
- * @throws ArgumentError if the argument is not a Tensor.
- * @example softplus(x)
+ * `log(1 + e^x)`, computed without overflow; gradient sigmoid(x). With `{ beta }`,
+ * `log(1 + e^(beta·x)) / beta`, as `F.softplus`'s beta (its threshold is not taken: the result
+ * is exact everywhere).
+ * @throws ArgumentError if the input is not a Tensor, or beta is 0 or not finite.
+ * @example softplus(x, { beta: 2 })
  */
-export const softplus = primitive('softplus', { kind: 'unary' }, function (x: Tensor): Tensor {
+export const softplus = primitive('softplus', { kind: 'unary' }, function (x: Tensor, options: { beta?: number } = {}): Tensor {
+  const { beta = 1 } = options;
+  if (beta !== 1) {
+    if (!Number.isFinite(beta) || beta === 0) throw new ArgumentError(`softplus: beta must be finite and non-zero, got ${beta}`);
+    return softplus(floatInput('softplus', 'input', x).mul(beta)).div(beta);
+  }
   return unaryOp('softplus', 'softplus', x, READS_X, (g, xi) => g.mul(sigmoid(xi)));
 });
 
