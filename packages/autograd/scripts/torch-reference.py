@@ -496,6 +496,8 @@ def elementwise_calls():
         call('gelu tanh approximation', 'gelu', {'approximate': 'tanh'}, lambda t: torch.nn.functional.gelu(t, approximate='tanh'), [[-800.0, -6.0, -3.0, -1.0, -1e-8, 0.0, 0.5, 1.0, 3.0, 6.0, 800.0]]),
         call('softplus beta 2', 'softplus', {'beta': 2.0}, lambda t: torch.nn.functional.softplus(t, beta=2.0), [[-40.0, -3.0, -1.0, 0.0, 0.5, 1.0, 3.0, 9.0]]),
         call('softplus beta 0.5', 'softplus', {'beta': 0.5}, lambda t: torch.nn.functional.softplus(t, beta=0.5), [[-40.0, -3.0, 0.0, 1.0, 30.0]]),
+        call('round decimals 2', 'round', {'decimals': 2}, lambda t: torch.round(t, decimals=2), [[1.2345, -1.2355, 0.125, 0.135, 2.5, -0.0, 1e300, -3.14159, math.nan, INF]]),
+        call('round decimals -1', 'round', {'decimals': -1}, lambda t: torch.round(t, decimals=-1), [[125.0, 135.0, -15.0, 4.9, -0.0, 1e300, math.nan, -INF]]),
         call('nanToNum options', 'nanToNum', {'nan': -1.0, 'posinf': 100.0, 'neginf': -100.0}, lambda t: torch.nan_to_num(t, -1.0, 100.0, -100.0), [[math.nan, INF, -INF, 2.0]]),
     ]
 

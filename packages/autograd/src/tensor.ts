@@ -430,7 +430,7 @@ export class Tensor implements Vertex {
   /** Tanhshrink: `x - tanh(x)`. */ tanhshrink(): Tensor { return unary.tanhshrink(this); }
   /** The largest integer not above x; zero gradient. */ floor(): Tensor { return unary.floor(this); }
   /** The smallest integer not below x; zero gradient. */ ceil(): Tensor { return unary.ceil(this); }
-  /** x rounded to the nearest integer, halves to even (as torch; zero gradient. */ round(): Tensor { return unary.round(this); }
+  /** x rounded to the nearest integer (or `decimals` places), halves to even, as torch.round; zero gradient. */ round(options?: { decimals?: number }): Tensor { return unary.round(this, options); }
   /** x rounded toward zero; zero gradient. */ trunc(): Tensor { return unary.trunc(this); }
   /** `x - trunc(x)`; gradient 1. */ frac(): Tensor { return unary.frac(this); }
   /** -1, 0 or 1 (no gradient). */ sign(): Tensor { return unary.sign(this); }

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import {
   addmm, baddbmm, bmm, cdist, cosineSimilarity, einsum, gelu, lerp, matrixNorm, max, min, nanmean, nanquantile, nansum, nanToNum, norm, normalize,
-  outer, pairwiseDistance, quantile, softplus, std, tensor, tensordot, vectorNorm, type MatrixOrd, type QuantileInterpolation, type Tensor,
+  outer, pairwiseDistance, quantile, round, softplus, std, tensor, tensordot, vectorNorm, type MatrixOrd, type QuantileInterpolation, type Tensor,
 } from '@chainrule/autograd';
 import { decode, torchFixture, type Encoded } from './helpers/torch-fixture.js';
 
@@ -58,6 +58,7 @@ const OPS: Record<string, (xs: Tensor[], args: Args) => Tensor> = {
   min: ([x], a) => min(x!, axisOf(a)),
   gelu: ([x], a) => gelu(x!, { approximate: a.approximate as 'none' | 'tanh' }),
   softplus: ([x], a) => softplus(x!, { beta: opt(a, 'beta') }),
+  round: ([x], a) => round(x!, { decimals: opt(a, 'decimals') }),
   lerp: ([s, e, w], a) => lerp(s!, e!, w ?? num(a.weight)),
   nanToNum: ([x], a) => nanToNum(x!, { nan: opt(a, 'nan'), posinf: opt(a, 'posinf'), neginf: opt(a, 'neginf') }),
 };

@@ -482,6 +482,16 @@ describe('errors', () => {
     expect(() => softplus(f64([1]), { beta: NaN })).toThrow(ArgumentError);
   });
 
+  test('round: decimals must be an integer; negative decimals need a float tensor', () => {
+    expect(() => round(f64([1]), { decimals: 1.5 })).toThrow('round: decimals must be an integer, got 1.5');
+    expect(() => round(tensor([15], { dtype: 'int32' }), { decimals: -1 })).toThrow(/^round: decimals -1 needs a float tensor, got int32/);
+    // Integers already have no decimals.
+    expect(round(tensor([15], { dtype: 'int32' }), { decimals: 2 }).toArray()).toEqual([15]);
+    const x = grad64([1.234, 5.678]);
+    x.round({ decimals: 1 }).sum().backward();
+    expect(values(x.grad)).toEqual([0, 0]);
+  });
+
   test('leakyRelu: a non-finite slope is an ArgumentError', () => {
     const x = f64([1, -1]);
     expect(() => leakyRelu(x, NaN)).toThrow(ArgumentError);

@@ -1,5 +1,5 @@
 import { allocate, type FloatArray } from '../dtype.js';
-import { ArgumentError, ShapeError } from '../errors.js';
+import { ArgumentError, DTypeError, ShapeError } from '../errors.js';
 import { reluBackward, tanhBackward } from '../kernels/fused.js';
 import { formatShape } from '../shape.js';
 import { clamp as clampKernel, classify, insideMask, leakyRelu as leakyReluKernel, mapUnary, nanToNum as nanToNumKernel, type ClassifyKind, type UnaryKind } from '../kernels/unary.js';
@@ -684,12 +684,23 @@ export const ceil = primitive('ceil', { kind: 'unary' }, function (x: Tensor): T
 /**
  * x rounded to the nearest integer, halves to even (as torch.round and IEEE
  * roundTiesToEven; Math.round rounds halves up). Piecewise constant, so its gradient is zero everywhere (PyTorch's choice, also at the
- * jumps). ±0, ±Infinity and NaN map to themselves.
- * @throws ArgumentError if the argument is not a Tensor.
- * @example round(x)
+ * jumps). ±0, ±Infinity and NaN map to themselves. With `{ decimals }`, to that many decimal
+ * places (negative: to tens, hundreds, ...), computed as torch.round(x, decimals=d) does, in
+ * x's dtype: round(x·10^d)/10^d, or round(x/10^-d)·10^-d for negative d.
+ * @throws ArgumentError if the input is not a Tensor or decimals is not an integer.
+ * @throws DTypeError for negative decimals on an int32 or bool tensor (PyTorch refuses integer inputs).
+ * @example round(x, { decimals: 2 })
  */
-export const round = primitive('round', { kind: 'unary' }, function (x: Tensor): Tensor {
-  return unaryOp('round', 'round', x, READS_NOTHING, (g) => zerosLike(g));
+export const round = primitive('round', { kind: 'unary' }, function (x: Tensor, options: { decimals?: number } = {}): Tensor {
+  const { decimals = 0 } = options;
+  if (!Number.isInteger(decimals)) throw new ArgumentError(`round: decimals must be an integer, got ${decimals}`);
+  const t = expectTensor('round', 'input', x);
+  if (decimals !== 0 && isFloat(t)) {
+    const scale = 10 ** Math.abs(decimals);
+    return decimals > 0 ? round(t.mul(scale)).div(scale) : round(t.div(scale)).mul(scale);
+  }
+  if (decimals < 0) throw new DTypeError(`round: decimals ${decimals} needs a float tensor, got ${t.dtype} of shape ${formatShape(t.shape)}; convert it with toDtype()`);
+  return unaryOp('round', 'round', t, READS_NOTHING, (g) => zerosLike(g));
 });
 
 /**
