@@ -152,7 +152,7 @@ const cases: UnaryCase[] = [
   { name: 'round', op: round, method: (x) => x.round(), ref: refRoundHalfEven, forward: { min: -10, max: 10 }, grad: { avoid: [-1.5, -0.5, 0.5, 1.5] } },
   { name: 'trunc', op: trunc, method: (x) => x.trunc(), ref: Math.trunc, forward: { min: -10, max: 10 }, grad: { avoid: [-2, -1, 0, 1, 2] } },
   { name: 'frac', op: frac, method: (x) => x.frac(), ref: (v) => v - Math.trunc(v), forward: { min: -10, max: 10 }, grad: { avoid: [-2, -1, 0, 1, 2] } },
-  { name: 'sign', op: sign, method: (x) => x.sign(), ref: Math.sign, grad: null },
+  { name: 'sign', op: sign, method: (x) => x.sign(), ref: Math.sign, grad: { avoid: [0] } },
 ];
 
 describe('hand-computed values and derivatives', () => {
@@ -259,12 +259,15 @@ describe('hand-computed values and derivatives', () => {
     expect(isFinite(zeros([2, 0])).shape).toEqual([2, 0]);
   });
 
-  test('sign: values, and no gradient (sign acts as a constant, as its zero derivative says)', () => {
+  test('sign: values, and a zero gradient (a graph node, as PyTorch: sign alone still backpropagates)', () => {
     expect(values(sign(f64([-2, 0, 3, NaN])))).toEqual([-1, 0, 1, NaN]);
     const x = grad64([-2, 3]);
-    expect(sign(x).requiresGrad).toBe(false);
+    expect(sign(x).requiresGrad).toBe(true);
     x.mul(sign(x)).sum().backward(); // |x| written with sign: d/dx = sign(x)
     expect(values(x.grad)).toEqual([-1, 1]);
+    const y = grad64([-2, 0, 3]);
+    sign(y).sum().backward();
+    expect(values(y.grad)).toEqual([0, 0, 0]);
   });
 });
 

@@ -149,13 +149,13 @@ export const abs = primitive('abs', { kind: 'unary' }, function (x: Tensor): Ten
 });
 
 /**
- * -1, 0 or 1 by the sign of x; no gradient flows.
+ * -1, 0 or 1 by the sign of x. Piecewise constant: its gradient is zero (a graph node, as
+ * PyTorch's, so a loss through sign alone still backpropagates, to zeros).
  * @throws ArgumentError if the argument is not a Tensor.
  * @example sign(x)
  */
 export const sign = primitive('sign', { kind: 'unary' }, function (input: Tensor): Tensor {
-  const t = expectTensor('sign', 'input', input);
-  return isFloat(t) ? constant(run('sign', t), t.shape) : integerUnaryOp('sign', t);
+  return unaryOp('sign', 'sign', input, READS_NOTHING, (g) => zerosLike(g));
 });
 
 /**
