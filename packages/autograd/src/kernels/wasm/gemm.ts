@@ -104,7 +104,7 @@ function alongWeights(call: GemmCall, { a: ta, b: tb, bias: tBias }: GemmTangent
     const [aAt, bAt, tbAt, wideAt, cAt, tAt, taAt, tcAt, biasAt, tBiasAt, slot] = at as [number, number, number, number, number, number, number, number, number, number, number];
     const row = 2 * n * size;
     const wide = { ...call, ldc: 2 * n };
-    if (call.transB && tbAt === bAt + k * n * size) product({ ...wide, n: 2 * n }, f32, aAt, bAt, wideAt, all, kernels);
+    if (call.transB && tbAt === bAt + k * n * size) product({ ...wide, n: 2 * n, sideBySide: 2 }, f32, aAt, bAt, wideAt, all, kernels);
     else {
       product(wide, f32, aAt, bAt, wideAt, all, kernels);
       product(wide, f32, aAt, tbAt, wideAt + n * size, all, kernels);
@@ -214,11 +214,15 @@ export function linearBackwardWasm(v: LinearBackward): boolean {
  */
 export function product(call: ProductShape, f32: boolean, aAt: number, bAt: number, cAt: number, all: Kernels, kernels: DtypeKernels): void {
   writeJob(all.job(), call, f32, aAt, bAt, cAt);
-  runProduct(all, kernels, call.m, call.n, call.k, f32, call.alone === true);
+  runProduct(all, kernels, call.m, call.n, call.k, f32, call.alone === true, call.sideBySide);
 }
 
-/** A product's flags and sizes, what the job record takes besides the addresses. */
-export type ProductShape = Pick<GemmCall, 'transA' | 'transB' | 'm' | 'n' | 'k' | 'lda' | 'ldb' | 'ldc' | 'alone'>;
+/**
+ * A product's flags and sizes, what the job record takes besides the addresses, and how many
+ * products of equal width it is side by side along n, all reading the same A (cut as one of them
+ * would be: see `splitProduct`; default 1).
+ */
+export type ProductShape = Pick<GemmCall, 'transA' | 'transB' | 'm' | 'n' | 'k' | 'lda' | 'ldb' | 'ldc' | 'alone'> & { readonly sideBySide?: number };
 
 /**
  * The `helperWork` a `staged` call gives when it posts a job whole (a convolution's images, which
