@@ -67,7 +67,7 @@ function alongInput(call: GemmCall, { a: ta, bias: tBias }: GemmTangents, t: Flo
     copyIn(call.b, k * n, call.bOffset), copyIn(bias, bias === null ? 0 : n), copyIn(tBias, tBias === null ? 0 : n),
   ];
   return staged(size === 4, regions, (kernels, at, all) => {
-    const [aAt, taAt, cAt, tAt, bAt, biasAt, tBiasAt] = at as [number, number, number, number, number, number, number];
+    const aAt = at[0]!, taAt = at[1]!, cAt = at[2]!, tAt = at[3]!, bAt = at[4]!, biasAt = at[5]!, tBiasAt = at[6]!;
     // Where A and TA lie one above the other, and so do C and T (each region starts a cache
     // line, so where the sizes allow), both products are one of 2m rows: each element gets the
     // arithmetic it gets alone, and B is packed once.
@@ -101,7 +101,8 @@ function alongWeights(call: GemmCall, { a: ta, b: tb, bias: tBias }: GemmTangent
     scratchRegion(32 / size),
   ];
   return staged(f32, regions, (kernels, at, all) => {
-    const [aAt, bAt, tbAt, wideAt, cAt, tAt, taAt, tcAt, biasAt, tBiasAt, slot] = at as [number, number, number, number, number, number, number, number, number, number, number];
+    // Read by index: destructuring goes through an iterator, garbage on every call.
+    const aAt = at[0]!, bAt = at[1]!, tbAt = at[2]!, wideAt = at[3]!, cAt = at[4]!, tAt = at[5]!, taAt = at[6]!, tcAt = at[7]!, biasAt = at[8]!, tBiasAt = at[9]!, slot = at[10]!;
     const row = 2 * n * size;
     const wide = { ...call, ldc: 2 * n };
     if (call.transB && tbAt === bAt + k * n * size) product({ ...wide, n: 2 * n, sideBySide: 2 }, f32, aAt, bAt, wideAt, all, kernels);
