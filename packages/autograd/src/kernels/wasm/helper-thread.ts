@@ -185,7 +185,7 @@ export interface GemmSplit {
  * the blocking likes) into whole tiles. A product that is `sideBySide` products of equal width
  * next to each other along n, all reading the same A (forward mode's A·[B; TB]), gets as many
  * slabs as one of them would: every slab packs the whole of A it reads, so cutting by the total
- * work would pack A more often for the same work (and could cut each of them alone no finer).
+ * work would pack A more often than making each of them alone does.
  * @example splitProduct(512, 512, 512, true, 2); // { axis: 0, width: 64, chunks: 8 }
  * @example splitProduct(64, 256, 784, true, 2, 2); // { axis: 1, width: 128, chunks: 2 }: one side each
  */
@@ -206,10 +206,11 @@ export function splitProduct(m: number, n: number, k: number, f32: boolean, thre
 
 /**
  * Runs the m×n×k product whose operands are in the job record (addresses, strides, dtype):
- * cuts it (see `splitProduct`, `sideBySide` products of equal width), posts it to the helper when there is more than one slab and
- * the helper is ready (and the caller did not ask for it `alone`), works on it with the
- * dtype's `gemm`, and returns once every slab is done. Should the helper trap, the caller
- * redoes the whole product alone and keeps to one thread from then on.
+ * cuts it (see `splitProduct`; it is `sideBySide` products of equal width along n), posts it
+ * to the helper when there is more than one slab and the helper is ready (and the caller did
+ * not ask for it `alone`), works on it with the dtype's `gemm`, and returns once every slab is
+ * done. Should the helper trap, the caller redoes the whole product alone and keeps to one
+ * thread from then on.
  */
 export function runProduct(kernels: Kernels, dtype: DtypeKernels, m: number, n: number, k: number, f32: boolean, alone = false, sideBySide = 1): void {
   const job = kernels.job();
