@@ -134,5 +134,7 @@ describe('conv2dMaxPool2d', () => {
       checkGradProperty(f, fc.constant(list), { numRuns: 1 });
       checkGradGradProperty((x: Tensor, w: Tensor, b?: Tensor) => f(x, w, b).tanh(), fc.constant(list), { numRuns: 1 });
     }), { numRuns: 12 });
-  });
+    // Second derivatives by finite differences over 12 geometries: ~20 s idle, several times
+    // that on a shared machine.
+  }, 180_000);
 });
