@@ -487,6 +487,24 @@ def statistics_calls():
     return out
 
 
+def cross_entropy_calls():
+    # F.cross_entropy's layouts beside [N, C]: classes on axis 1 of [N, C, d1, ...], and one
+    # unbatched sample [C]. Class indices travel in the args (the inputs are float).
+    F = torch.nn.functional
+    labels = [[[1, 0, 2], [2, 2, 0]], [[0, 1, 1], [2, 0, 1]]]
+    out = []
+    for red in ['mean', 'sum', 'none']:
+        out.append(call(f'crossEntropy [N, C, d1, d2] class indices, {red}', 'crossEntropy', {'target': labels, 'reduction': red},
+                        lambda x, r=red: F.cross_entropy(x, torch.tensor(labels), reduction=r), [seeded([2, 3, 2, 3], 70)]))
+    probs = torch.softmax(seeded([2, 3, 4], 71), 1)
+    out.append(call('crossEntropy [N, C, d] probabilities, none', 'crossEntropy', {'reduction': 'none'},
+                    lambda x, p: F.cross_entropy(x, p, reduction='none'), [seeded([2, 3, 4], 72), probs]))
+    out.append(call('crossEntropy [C] one sample, class index', 'crossEntropy', {'target': 2}, lambda x: F.cross_entropy(x, torch.tensor(2)), [seeded([4], 73)]))
+    out.append(call('crossEntropy [C] one sample, probabilities, none', 'crossEntropy', {'reduction': 'none'},
+                    lambda x, p: F.cross_entropy(x, p, reduction='none'), [seeded([4], 74), torch.softmax(seeded([4], 75), 0)]))
+    return out
+
+
 def elementwise_calls():
     return [
         call('lerp number weight', 'lerp', {'weight': 0.3}, lambda a, b: torch.lerp(a, b, 0.3), [seeded([2, 3], 60), seeded([3], 61)]),
@@ -578,7 +596,7 @@ def main():
     entries = [entry(name, fn, [points]) for name, (fn, points) in UNARY.items()]
     entries += [entry(name, fn, [a, b]) for name, (fn, a, b) in BINARY.items()]
     linalg = [linalg_entry(name, fn, shapes, 1000 + i) for i, (name, (fn, shapes)) in enumerate(LINALG.items())]
-    calls = einsum_calls() + product_calls() + norm_calls() + statistics_calls() + elementwise_calls()
+    calls = einsum_calls() + product_calls() + norm_calls() + statistics_calls() + elementwise_calls() + cross_entropy_calls()
     out = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'test', 'fixtures', 'torch-reference.json')
     shaped = [shaped_entry(i) for i in range(len(SHAPED))]
     doc = {'torch': torch.__version__, 'entries': entries, 'shaped': shaped, 'linalg': linalg, 'calls': calls}
