@@ -149,11 +149,13 @@ function startHelper(kernels: Kernels): void {
 }
 
 /**
- * Resolves once the helper thread is ready, or false if it cannot run here (tests and
- * benchmarks wait for it; `gemm` never does, it works alone meanwhile).
+ * Resolves once the helper thread is ready, or false if it cannot run here or products are set
+ * to one thread (then nothing is started). Tests and benchmarks wait for it; `gemm` never does,
+ * it works alone meanwhile.
  * @example await helperThreadReady();
  */
 export async function helperThreadReady(timeoutMs = 10_000): Promise<boolean> {
+  if (threads === 1) return false;
   const started = Date.now();
   while (!helperReady(loadKernels())) {
     if (helper === 'failed' || !loadKernels()?.shared || Date.now() - started > timeoutMs) return false;
