@@ -221,7 +221,8 @@ describe('cross-entropy and nll', () => {
     );
     expect(() => nllLoss(x, tensor([true, false]))).toThrow(/nllLoss: class indices must be an int32 tensor.*got bool/);
     expect(Array.from(floatLabels.data)).toEqual([0, 1]);
-    expect(() => nllLoss(tensor([1, 2]), [0])).toThrow('nllLoss: input must be [N, C] or [N, C, d1, ...], got [2]');
+    expect(() => nllLoss(tensor(1), [0])).toThrow('nllLoss: input must be [C], [N, C] or [N, C, d1, ...], got []');
+    expect(() => nllLoss(tensor([1, 2]), [0])).toThrow('nllLoss: target [1] does not fit input [2]: expected class indices of shape [] or probabilities of shape [2]');
     expect(() => crossEntropyLoss(x, [0, 1], { weight: tensor([1, 2]) })).toThrow(/weight must be a Tensor of shape \[3\]/);
     expect(() => crossEntropyLoss(x, [0, 1], { labelSmoothing: 2 })).toThrow('crossEntropyLoss: labelSmoothing must be in [0, 1], got 2');
   });

@@ -28,12 +28,16 @@ interface Rows {
   sampleShape: number[];
 }
 
-/** [N, C, d1..dk] -> [N·d1···dk, C], so every loss below works on rows. */
+/**
+ * [N, C, d1..dk] -> [N·d1···dk, C], so every loss below works on rows; one unbatched sample [C]
+ * is one row whose per-sample loss is a scalar, as PyTorch's.
+ */
 function toRows(op: string, input: Tensor): Rows {
   if (!(input instanceof Tensor)) throw new ArgumentError(`${op}: input must be a Tensor`);
-  if (input.ndim < 2) {
-    throw new ShapeError(`${op}: input must be [N, C] or [N, C, d1, ...], got ${formatShape(input.shape)}`);
+  if (input.ndim < 1) {
+    throw new ShapeError(`${op}: input must be [C], [N, C] or [N, C, d1, ...], got ${formatShape(input.shape)}`);
   }
+  if (input.ndim === 1) return { rows: input.reshape(1, input.shape[0]!), classes: input.shape[0]!, sampleShape: [] };
   const classes = input.shape[1]!;
   const sampleShape = [input.shape[0]!, ...input.shape.slice(2)];
   const moved = input.ndim === 2 ? input : input.permute([0, ...input.shape.slice(2).map((_, i) => i + 2), 1]);
@@ -118,10 +122,11 @@ function checkReduction(op: string, reduction: Reduction): void {
 }
 
 /**
- * Negative log-likelihood of class indices under log-probabilities [N, C] (or [N, C, d1, ...]),
+ * Negative log-likelihood of class indices under log-probabilities [N, C] (or [N, C, d1, ...],
+ * or one sample [C] with a 0-d target),
  * as PyTorch's nll_loss: the mean divides by the summed weight of the non-ignored targets
  * (NaN when every target is ignored, as PyTorch).
- * @throws ShapeError if input has fewer than 2 axes, the target's shape does not fit, a class
+ * @throws ShapeError if input is 0-d, the target's shape does not fit, a class
  * index is out of [0, C) (and not `ignoreIndex`) or not an integer, or `weight` is not of shape [C].
  * @throws ArgumentError for an unknown reduction or a non-Tensor input.
  * @throws DTypeError if class indices are a float or bool tensor.
@@ -137,9 +142,9 @@ export function nllLoss(input: Tensor, target: ClassTarget, options: NLLOptions 
 }
 
 /**
- * Cross-entropy of logits [N, C] (or [N, C, d1, ...]) against class indices (shape [N]) or class
- * probabilities (the input's shape), computed through a stable log-softmax (logits of 1000 are
- * fine). With label smoothing ε the target becomes (1 - ε)·target + ε/C; ignored targets count
+ * Cross-entropy of logits [N, C] (or [N, C, d1, ...], or one sample [C]) against class indices
+ * (shape [N], [N, d1, ...], or 0-d for one sample) or class probabilities (the input's shape),
+ * computed through a stable log-softmax (logits of 1000 are fine). With label smoothing ε the target becomes (1 - ε)·target + ε/C; ignored targets count
  * in neither term, and 'mean' divides by their total weight (probability targets: by N·d1···dk).
  * A target Tensor of the input's shape is read as probabilities, anything else as class indices,
  * as PyTorch. [N, C] logits without class weights run as one fused op.
@@ -192,7 +197,7 @@ function fusedCrossEntropy(input: Tensor, target: Tensor | Int32Array, reduction
 
 function probabilityTargets(op: string, logp: Tensor, target: Tensor, r: Rows, w: Float64Array | null, reduction: Reduction, eps: number): Tensor {
   if (target.dtype !== logp.dtype) throw new DTypeError(`${op}: input is ${logp.dtype} but target is ${target.dtype}; convert one with toDtype()`);
-  const moved = target.ndim === 2 ? target : target.permute([0, ...target.shape.slice(2).map((_, i) => i + 2), 1]);
+  const moved = target.ndim <= 2 ? target : target.permute([0, ...target.shape.slice(2).map((_, i) => i + 2), 1]);
   let y = moved.reshape(-1, r.classes);
   if (eps > 0) y = y.mul(1 - eps).add(eps / r.classes);
   let terms = y.mul(logp);
