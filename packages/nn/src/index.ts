@@ -73,6 +73,10 @@ export {
   StepLR, ExponentialLR, CosineAnnealingLR,
   type StepLROptions, type ExponentialLROptions, type CosineAnnealingLROptions,
 } from './schedulers/closed-form.js';
+export {
+  MultiStepLR, LambdaLR, CosineAnnealingWarmRestarts,
+  type MultiStepLROptions, type LambdaLROptions, type CosineAnnealingWarmRestartsOptions,
+} from './schedulers/closed-form.js';
 export { LinearWarmup, type LinearWarmupOptions } from './schedulers/warmup.js';
 export { ReduceLROnPlateau, type ReduceLROnPlateauOptions, type PlateauStateDict } from './schedulers/plateau.js';
 

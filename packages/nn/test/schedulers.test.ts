@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest';
 import { zeros } from '@chainrule/autograd';
 import { assertClose } from '@chainrule/autograd/testing';
 import {
-  CosineAnnealingLR, ExponentialLR, LinearWarmup, ReduceLROnPlateau, SGD, StepLR, clipGradNorm, clipGradValue,
+  CosineAnnealingLR, CosineAnnealingWarmRestarts, ExponentialLR, LambdaLR, MultiStepLR, LinearWarmup, ReduceLROnPlateau, SGD, StepLR, clipGradNorm, clipGradValue,
 } from '@chainrule/nn';
 
 const sgd = (lr = 0.1) => new SGD([{ params: [zeros([1], { requiresGrad: true })] }, { params: [zeros([1], { requiresGrad: true })], lr: lr * 10 }], { lr });
@@ -92,6 +92,12 @@ describe('schedulers', () => {
   test('options are validated', () => {
     expect(() => new StepLR(sgd(), { stepSize: 0 })).toThrow('StepLR: stepSize must be a positive integer, got 0');
     expect(() => new CosineAnnealingLR(sgd(), { tMax: 1.5 })).toThrow(/tMax must be a positive integer/);
+    expect(() => new MultiStepLR(sgd(), { milestones: [2, -1] })).toThrow(/MultiStepLR: milestones must be an array whose items are each a non-negative integer/);
+    expect(() => new CosineAnnealingWarmRestarts(sgd(), { t0: 2, tMult: 1.5 })).toThrow(/CosineAnnealingWarmRestarts: tMult must be a positive integer/);
+    expect(() => new LambdaLR(sgd(), { lrLambda: 0.5 as unknown as () => number })).toThrow(/LambdaLR: lrLambda must be a function of the epoch/);
+    const negative = new LambdaLR(sgd(), { lrLambda: (epoch) => 1 - epoch });
+    negative.step();
+    expect(() => negative.step()).toThrow(/LambdaLR: the learning rate at epoch 2 from base/);
   });
 });
 

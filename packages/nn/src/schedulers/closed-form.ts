@@ -76,3 +76,93 @@ export class CosineAnnealingLR extends LRScheduler {
     super(optimizer, (base, epoch) => etaMin + ((base - etaMin) * (1 + Math.cos((Math.PI * epoch) / tMax))) / 2);
   }
 }
+
+/** Options of `MultiStepLR`. */
+export interface MultiStepLROptions {
+  /** Epochs at which lr is multiplied by gamma (non-negative integers; a repeated epoch decays once per occurrence, as PyTorch's Counter). */
+  milestones: readonly number[];
+  /** Decay factor (default 0.1). */
+  gamma?: number;
+}
+
+/**
+ * lr = base·γ^(number of milestones <= epoch), as torch.optim.lr_scheduler.MultiStepLR.
+ * @throws ArgumentError if a milestone is not a non-negative integer or gamma is negative or not finite.
+ * @example new MultiStepLR(opt, { milestones: [30, 80], gamma: 0.1 })
+ */
+export class MultiStepLR extends LRScheduler {
+  /**
+   * Schedules `optimizer`'s groups and sets epoch 0's learning rates.
+   * @throws ArgumentError as the class says, naming the option.
+   */
+  constructor(optimizer: Schedulable, options: MultiStepLROptions) {
+    checkOptions('MultiStepLR', options, { milestones: rules.arrayOf(rules.nonNegativeInteger), gamma: rules.nonNegative }, { required: ['milestones'] });
+    const milestones = [...options.milestones];
+    const gamma = options.gamma ?? 0.1;
+    super(optimizer, (base, epoch) => base * gamma ** milestones.filter((m) => m <= epoch).length);
+  }
+}
+
+/** Options of `LambdaLR`. */
+export interface LambdaLROptions {
+  /** The factor of the base learning rate at each epoch: lr = base·lrLambda(epoch). */
+  lrLambda: (epoch: number) => number;
+}
+
+/**
+ * lr = base·lrLambda(epoch), as torch.optim.lr_scheduler.LambdaLR with one function for every
+ * group (PyTorch's list of one function per group is not offered: give groups their own
+ * base lr instead). Its state dict holds no function, as PyTorch's leaves out lambdas.
+ * @throws ArgumentError if lrLambda is not a function, or (at a step) when base·lrLambda(epoch)
+ * is not a finite number >= 0.
+ * @example new LambdaLR(opt, { lrLambda: (epoch) => 0.95 ** epoch })
+ */
+export class LambdaLR extends LRScheduler {
+  /**
+   * Schedules `optimizer`'s groups and sets epoch 0's learning rates.
+   * @throws ArgumentError as the class says, naming the option.
+   */
+  constructor(optimizer: Schedulable, options: LambdaLROptions) {
+    checkOptions('LambdaLR', options, { lrLambda: { test: (v) => typeof v === 'function', must: 'a function of the epoch' } }, { required: ['lrLambda'] });
+    const { lrLambda } = options;
+    super(optimizer, (base, epoch) => base * lrLambda(epoch));
+  }
+}
+
+/** Options of `CosineAnnealingWarmRestarts`. */
+export interface CosineAnnealingWarmRestartsOptions {
+  /** Epochs until the first restart. */
+  t0: number;
+  /** Factor by which each period is longer than the one before (a positive integer, default 1). */
+  tMult?: number;
+  /** Lowest learning rate (default 0). */
+  etaMin?: number;
+}
+
+/**
+ * SGDR (Loshchilov and Hutter, 2017), as torch.optim.lr_scheduler.CosineAnnealingWarmRestarts:
+ * lr = etaMin + (base - etaMin)·(1 + cos(π·tCur / tI))/2, where tCur counts epochs since the last
+ * restart and the periods are t0, t0·tMult, t0·tMult², ...
+ * @throws ArgumentError if t0 or tMult is not a positive integer, or etaMin is negative or not finite.
+ * @example new CosineAnnealingWarmRestarts(opt, { t0: 10, tMult: 2 })
+ */
+export class CosineAnnealingWarmRestarts extends LRScheduler {
+  /**
+   * Schedules `optimizer`'s groups and sets epoch 0's learning rates.
+   * @throws ArgumentError as the class says, naming the option.
+   */
+  constructor(optimizer: Schedulable, options: CosineAnnealingWarmRestartsOptions) {
+    checkOptions('CosineAnnealingWarmRestarts', options, { t0: rules.positiveInteger, tMult: rules.positiveInteger, etaMin: rules.nonNegative }, { required: ['t0'] });
+    const { t0, tMult = 1, etaMin = 0 } = options;
+    super(optimizer, (base, epoch) => {
+      // Walk the periods in integers (PyTorch's log-based closed form rounds at period ends).
+      let tCur = epoch;
+      let tI = t0;
+      while (tCur >= tI) {
+        tCur -= tI;
+        tI *= tMult;
+      }
+      return etaMin + ((base - etaMin) * (1 + Math.cos((Math.PI * tCur) / tI))) / 2;
+    });
+  }
+}

@@ -1,0 +1,79 @@
+#!/usr/bin/env python3
+"""PyTorch's learning-rate sequences of the schedulers, for test/torch-schedulers.test.ts.
+
+    /usr/bin/python3 packages/nn/scripts/torch-schedulers-reference.py
+
+Writes packages/nn/test/fixtures/torch-schedulers.json. Each case schedules an SGD optimiser with
+two parameter groups (lr 0.1 and 0.05) and records every group's lr before each step: 'epochs'
+cases call scheduler.step() once per epoch; 'plateau' cases call ReduceLROnPlateau.step(metric)
+with the listed metrics and record the lrs after each step. Options use PyTorch's names.
+"""
+import json
+import os
+import warnings
+
+import torch
+from torch.optim import lr_scheduler as L
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+OUT = os.path.join(HERE, '..', 'test', 'fixtures', 'torch-schedulers.json')
+METRICS = [1, 0.9, 0.9, 0.95, 0.9, 0.91, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8]
+
+
+def optimiser():
+    p, q = torch.nn.Parameter(torch.zeros(1)), torch.nn.Parameter(torch.zeros(1))
+    return torch.optim.SGD([{'params': [p]}, {'params': [q], 'lr': 0.05}], lr=0.1)
+
+
+def epochs(name, options, build, n=30):
+    opt = optimiser()
+    sched = build(opt)
+    lrs = []
+    for _ in range(n):
+        lrs.append([g['lr'] for g in opt.param_groups])
+        opt.step()
+        sched.step()
+    return {'kind': 'epochs', 'scheduler': name, 'options': options, 'lrs': lrs}
+
+
+def plateau(options):
+    opt = optimiser()
+    sched = L.ReduceLROnPlateau(opt, **options)
+    lrs = []
+    for m in METRICS:
+        sched.step(m)
+        lrs.append([g['lr'] for g in opt.param_groups])
+    return {'kind': 'plateau', 'scheduler': 'ReduceLROnPlateau', 'options': options, 'metrics': METRICS, 'lrs': lrs}
+
+
+def main():
+    warnings.simplefilter('ignore')
+    cases = [
+        epochs('StepLR', {'step_size': 4, 'gamma': 0.5}, lambda o: L.StepLR(o, 4, gamma=0.5)),
+        epochs('MultiStepLR', {'milestones': [3, 7, 7, 20], 'gamma': 0.5}, lambda o: L.MultiStepLR(o, [3, 7, 7, 20], gamma=0.5)),
+        epochs('ExponentialLR', {'gamma': 0.9}, lambda o: L.ExponentialLR(o, 0.9)),
+        epochs('CosineAnnealingLR', {'T_max': 10, 'eta_min': 0.01}, lambda o: L.CosineAnnealingLR(o, 10, eta_min=0.01), n=11),
+        epochs('CosineAnnealingWarmRestarts', {'T_0': 5, 'eta_min': 0.01}, lambda o: L.CosineAnnealingWarmRestarts(o, 5, eta_min=0.01)),
+        epochs('CosineAnnealingWarmRestarts', {'T_0': 3, 'T_mult': 2}, lambda o: L.CosineAnnealingWarmRestarts(o, 3, T_mult=2), n=40),
+        # LambdaLR's function, written out again by the test: 0.9^epoch, held at 1 for 3 epochs.
+        epochs('LambdaLR', {'lr_lambda': '0.9 ** (epoch - 3) if epoch > 3 else 1'},
+               lambda o: L.LambdaLR(o, lambda e: 0.9 ** (e - 3) if e > 3 else 1)),
+        # LinearLR's ramp (end_factor 1), alone and followed by a cosine through SequentialLR.
+        epochs('LinearLR', {'start_factor': 0.25, 'total_iters': 5}, lambda o: L.LinearLR(o, start_factor=0.25, total_iters=5)),
+        epochs('LinearLR+CosineAnnealingLR', {'start_factor': 0.25, 'total_iters': 5, 'T_max': 10},
+               lambda o: L.SequentialLR(o, [L.LinearLR(o, start_factor=0.25, total_iters=5), L.CosineAnnealingLR(o, 10)], milestones=[5]), n=15),
+        plateau({'patience': 1, 'factor': 0.5}),
+        plateau({'mode': 'max', 'patience': 0, 'factor': 0.5, 'cooldown': 2}),
+        plateau({'patience': 1, 'threshold': 0.05, 'threshold_mode': 'abs', 'min_lr': [0.02, 0.01], 'cooldown': 1}),
+        plateau({'patience': 2, 'threshold': 0.2, 'min_lr': 0.03}),
+    ]
+    tmp = OUT + '.tmp'
+    with open(tmp, 'w') as f:
+        json.dump({'torch': torch.__version__, 'cases': cases}, f, separators=(',', ':'))
+        f.write('\n')
+    os.replace(tmp, OUT)
+    print(f'wrote {len(cases)} cases')
+
+
+if __name__ == '__main__':
+    main()

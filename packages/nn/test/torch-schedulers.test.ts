@@ -1,0 +1,70 @@
+// The schedulers against PyTorch: scripts/torch-schedulers-reference.py recorded each group's
+// learning rate over the epochs (or after each ReduceLROnPlateau step) of an SGD with two groups.
+import { readFileSync } from 'node:fs';
+import { describe, test } from 'vitest';
+import { zeros } from '@chainrule/autograd';
+import { assertClose } from '@chainrule/autograd/testing';
+import {
+  CosineAnnealingLR, CosineAnnealingWarmRestarts, ExponentialLR, LambdaLR, LinearWarmup, MultiStepLR, ReduceLROnPlateau, SGD, StepLR,
+  type Scheduler,
+} from '@chainrule/nn';
+
+type Options = Record<string, number | string | number[]>;
+
+interface Case {
+  kind: 'epochs' | 'plateau';
+  scheduler: string;
+  options: Options;
+  metrics?: number[];
+  lrs: number[][];
+}
+
+const reference = JSON.parse(readFileSync(new URL('./fixtures/torch-schedulers.json', import.meta.url), 'utf8')) as { cases: Case[] };
+
+const num = (o: Options, k: string): number => o[k] as number;
+
+/** chainrule's scheduler for each of the script's, from PyTorch's options. */
+const BUILD: Record<string, (opt: SGD, o: Options) => Scheduler> = {
+  StepLR: (opt, o) => new StepLR(opt, { stepSize: num(o, 'step_size'), gamma: num(o, 'gamma') }),
+  MultiStepLR: (opt, o) => new MultiStepLR(opt, { milestones: o.milestones as number[], gamma: num(o, 'gamma') }),
+  ExponentialLR: (opt, o) => new ExponentialLR(opt, { gamma: num(o, 'gamma') }),
+  CosineAnnealingLR: (opt, o) => new CosineAnnealingLR(opt, { tMax: num(o, 'T_max'), etaMin: num(o, 'eta_min') }),
+  CosineAnnealingWarmRestarts: (opt, o) => new CosineAnnealingWarmRestarts(opt, { t0: num(o, 'T_0'), tMult: o.T_mult as number | undefined, etaMin: o.eta_min as number | undefined }),
+  LambdaLR: (opt) => new LambdaLR(opt, { lrLambda: (epoch) => (epoch > 3 ? 0.9 ** (epoch - 3) : 1) }),
+  LinearLR: (opt, o) => new LinearWarmup(opt, { warmupSteps: num(o, 'total_iters'), startFactor: num(o, 'start_factor') }),
+  'LinearLR+CosineAnnealingLR': (opt, o) => new LinearWarmup(opt, {
+    warmupSteps: num(o, 'total_iters'), startFactor: num(o, 'start_factor'), after: new CosineAnnealingLR(opt, { tMax: num(o, 'T_max') }),
+  }),
+};
+
+function optimiser(): SGD {
+  return new SGD([{ params: [zeros([1], { requiresGrad: true })] }, { params: [zeros([1], { requiresGrad: true })], lr: 0.05 }], { lr: 0.1 });
+}
+
+describe('schedulers against PyTorch', () => {
+  for (const c of reference.cases) {
+    test(`${c.scheduler} ${JSON.stringify(c.options)}`, () => {
+      const opt = optimiser();
+      const lrs: number[][] = [];
+      if (c.kind === 'plateau') {
+        const o = c.options;
+        const sched = new ReduceLROnPlateau(opt, {
+          mode: o.mode as 'min' | 'max' | undefined, factor: o.factor as number | undefined, patience: o.patience as number | undefined,
+          threshold: o.threshold as number | undefined, thresholdMode: o.threshold_mode as 'rel' | 'abs' | undefined,
+          cooldown: o.cooldown as number | undefined, minLr: o.min_lr as number | number[] | undefined,
+        });
+        for (const m of c.metrics!) {
+          sched.step(m);
+          lrs.push(opt.paramGroups.map((g) => g.lr));
+        }
+      } else {
+        const sched = BUILD[c.scheduler]!(opt, c.options);
+        for (let i = 0; i < c.lrs.length; i++) {
+          lrs.push(opt.paramGroups.map((g) => g.lr));
+          sched.step();
+        }
+      }
+      assertClose(lrs.flat(), c.lrs.flat(), 1e-12, 1e-15);
+    });
+  }
+});
