@@ -4,9 +4,10 @@
     /usr/bin/python3 packages/nn/scripts/torch-losses-reference.py
 
 Writes packages/nn/test/fixtures/torch-losses.json: per case the loss's chainrule name, its
-options (PyTorch's names; tensors as nested lists), the input and target (float64; class
-indices as integers), the output (null where PyTorch gives NaN) and the gradient of
-sum(output) with respect to the input (null where the output is not finite).
+options (PyTorch's names; tensors as nested lists), its tensor arguments in order (float64;
+class indices as integers), the output (null where PyTorch gives NaN) and the gradients of
+sum(output) with respect to each float argument (null where the output is not finite, and for
+class indices).
 """
 import json
 import math
@@ -23,21 +24,25 @@ def flat(t):
     return {'shape': list(t.shape), 'data': [float(v) for v in t.detach().reshape(-1).tolist()]}
 
 
-def case(name, fn, x, target, **options):
-    x = x.clone().requires_grad_()
-    out = fn(x, target, **options)
-    grad = None
-    if torch.isfinite(out).all():
+class Constant:
+    """An argument PyTorch does not differentiate (soft_margin_loss's target)."""
+    def __init__(self, t):
+        self.t = t
+
+
+def case(name, fn, *args, **options):
+    args = [a.t if isinstance(a, Constant) else a.clone().requires_grad_() if a.is_floating_point() else a for a in args]
+    out = fn(*args, **options)
+    finite = bool(torch.isfinite(out).all())
+    if finite:
         out.sum().backward()
-        grad = flat(x.grad)
     values = [None if math.isnan(v) else v for v in out.detach().reshape(-1).tolist()]
     return {
         'loss': name,
         'options': {k: (v.tolist() if torch.is_tensor(v) else v) for k, v in options.items()},
-        'input': flat(x),
-        'target': {'shape': list(target.shape), 'data': target.reshape(-1).tolist(), 'indices': not target.is_floating_point()},
+        'args': [{'shape': list(a.shape), 'data': a.detach().reshape(-1).tolist(), 'indices': not a.is_floating_point()} for a in args],
         'output': {'shape': list(out.shape), 'data': values},
-        'gradInput': grad,
+        'grads': [flat(a.grad) if finite and a.grad is not None else None for a in args],
     }
 
 
@@ -55,6 +60,11 @@ def main():
     target4[0, 1, 1] = -100
     probs4 = torch.softmax(torch.randn(2, 4, 3, 2), 1)
     none_kept = torch.full((5,), -100)
+    signs = torch.tensor([1., -1, -1, 1, 1, -1, 1, -1, 1, 1, -1, 1]).reshape(4, 3)
+    log_p, log_q = F.log_softmax(torch.randn(3, 4), 1), F.log_softmax(torch.randn(3, 4), 1)
+    e1, e2, e3 = torch.randn(5, 6), torch.randn(5, 6), torch.randn(5, 6)
+    e2[1] = e1[1]  # identical pair: cosine 1
+    pair_target = torch.tensor([1., -1, -1, 1, -1])
     cases = []
     for red in ['none', 'mean', 'sum']:
         cases += [
@@ -79,6 +89,22 @@ def main():
             case('crossEntropyLoss', F.cross_entropy, logits[1], torch.tensor(2), reduction=red, weight=w, label_smoothing=0.1),
             case('crossEntropyLoss', F.cross_entropy, logits[1], probs[0], reduction=red),
             case('nllLoss', F.nll_loss, F.log_softmax(logits[2], 0), torch.tensor(3), reduction=red, weight=w),
+            case('smoothL1Loss', F.smooth_l1_loss, x, y, reduction=red, beta=0.6),
+            case('smoothL1Loss', F.smooth_l1_loss, x, y, reduction=red, beta=0.0),
+            case('klDivLoss', F.kl_div, log_p, log_q.exp(), reduction=red),
+            case('klDivLoss', F.kl_div, log_p, log_q, reduction=red, log_target=True),
+            case('marginRankingLoss', F.margin_ranking_loss, x, y, signs, reduction=red, margin=0.3),
+            case('hingeEmbeddingLoss', F.hinge_embedding_loss, x, signs, reduction=red, margin=0.8),
+            case('softMarginLoss', F.soft_margin_loss, x, Constant(signs), reduction=red),
+            case('cosineEmbeddingLoss', F.cosine_embedding_loss, e1, e2, pair_target, reduction=red, margin=0.1),
+            case('cosineEmbeddingLoss', F.cosine_embedding_loss, e1[0], e3[0], torch.tensor(-1.), reduction=red, margin=-0.5),
+            case('tripletMarginLoss', F.triplet_margin_loss, e1, e2, e3, reduction=red, margin=2.0),
+            case('tripletMarginLoss', F.triplet_margin_loss, e1, e3, e2, reduction=red, p=1.0, swap=True, margin=3.0),
+        ]
+    for red in ['batchmean']:
+        cases += [
+            case('klDivLoss', F.kl_div, log_p, log_q.exp(), reduction=red),
+            case('klDivLoss', F.kl_div, log_p, log_q, reduction=red, log_target=True),
         ]
     tmp = OUT + '.tmp'
     with open(tmp, 'w') as f:

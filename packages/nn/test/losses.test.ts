@@ -3,7 +3,8 @@ import fc from 'fast-check';
 import { gradcheck, tensor, type Tensor } from '@chainrule/autograd';
 import { assertClose, checkGradProperty, tensorArb } from '@chainrule/autograd/testing';
 import {
-  bceLoss, bceWithLogitsLoss, crossEntropyLoss, huberLoss, l1Loss, mseLoss, nllLoss, sseLoss, type Reduction,
+  bceLoss, bceWithLogitsLoss, cosineEmbeddingLoss, crossEntropyLoss, huberLoss, klDivLoss, l1Loss, marginRankingLoss, mseLoss, nllLoss,
+  smoothL1Loss, sseLoss, tripletMarginLoss, type Reduction,
 } from '@chainrule/nn';
 import { f64, grad64 } from './helpers.js';
 
@@ -249,4 +250,28 @@ describe('cross-entropy and nll', () => {
       );
     });
   }
+});
+
+describe('margin, smooth L1 and KL losses: bad input', () => {
+  test('errors name the loss and the shapes or option', () => {
+    const a = f64([[1, 2], [3, 4]]);
+    expect(() => smoothL1Loss(a, a, { beta: -1 })).toThrow('smoothL1Loss: beta must be a number >= 0, got -1');
+    expect(() => klDivLoss(a, f64([1, 2]))).toThrow('klDivLoss: input [2,2] and target [2] must have the same shape');
+    expect(() => klDivLoss(a, a, { reduction: 'avg' as Reduction })).toThrow(/klDivLoss: reduction must be/);
+    expect(() => marginRankingLoss(a, a, f64([1, -1]))).toThrow('marginRankingLoss: input [2,2] and target [2] must have the same shape');
+    expect(() => marginRankingLoss(a, a, a, { margin: NaN })).toThrow('marginRankingLoss: margin must be a finite number, got NaN');
+    expect(() => cosineEmbeddingLoss(a, a, f64([1, -1, 1]))).toThrow('cosineEmbeddingLoss: input [2] and target [3] must have the same shape');
+    expect(() => cosineEmbeddingLoss(f64([[[1]]]), f64([[[1]]]), f64([1]))).toThrow('cosineEmbeddingLoss: inputs must be [N, D] or [D], got [1,1,1]');
+    expect(() => tripletMarginLoss(a, a, a, { p: 0 })).toThrow('tripletMarginLoss: p must be > 0, got 0');
+  });
+
+  test('smoothL1Loss is huberLoss / beta; klDivLoss batchmean divides the sum by the batch', () => {
+    const x = f64([0.1, -2, 0.5, 3]);
+    const y = f64([0, 0, 1, 1]);
+    assertClose(smoothL1Loss(x, y, { beta: 0.5, reduction: 'none' }).data, huberLoss(x, y, { delta: 0.5, reduction: 'none' }).div(0.5).data, 1e-15);
+    const logp = f64([[Math.log(0.25), Math.log(0.75)], [Math.log(0.5), Math.log(0.5)]]);
+    const q = f64([[0.5, 0.5], [0, 1]]);
+    const kl = 0.5 * Math.log(0.5 / 0.25) + 0.5 * Math.log(0.5 / 0.75) + Math.log(1 / 0.5);
+    assertClose(klDivLoss(logp, q, { reduction: 'batchmean' }).data, [kl / 2], 1e-14);
+  });
 });

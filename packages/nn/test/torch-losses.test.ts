@@ -1,10 +1,13 @@
-// The losses against PyTorch: scripts/torch-losses-reference.py wrote each case's input, target,
-// options, output and the gradient of sum(output) with respect to the input, in float64.
+// The losses against PyTorch: scripts/torch-losses-reference.py wrote each case's tensor arguments,
+// options, output and the gradients of sum(output) with respect to its float arguments, in float64.
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { Tensor } from '@chainrule/autograd';
 import { assertClose } from '@chainrule/autograd/testing';
-import { bceLoss, bceWithLogitsLoss, crossEntropyLoss, huberLoss, l1Loss, mseLoss, nllLoss } from '@chainrule/nn';
+import {
+  bceLoss, bceWithLogitsLoss, cosineEmbeddingLoss, crossEntropyLoss, hingeEmbeddingLoss, huberLoss, klDivLoss, l1Loss, marginRankingLoss,
+  mseLoss, nllLoss, smoothL1Loss, softMarginLoss, tripletMarginLoss,
+} from '@chainrule/nn';
 
 interface Flat {
   shape: number[];
@@ -16,19 +19,23 @@ type Nested = number | Nested[];
 interface Case {
   loss: string;
   options: Record<string, number | string | Nested>;
-  input: Flat;
-  target: Flat & { indices: boolean };
+  args: (Flat & { indices: boolean })[];
   output: { shape: number[]; data: (number | null)[] };
-  gradInput: Flat | null;
+  grads: (Flat | null)[];
 }
 
 const reference = JSON.parse(readFileSync(new URL('./fixtures/torch-losses.json', import.meta.url), 'utf8')) as { cases: Case[] };
 
-type AnyLoss = (input: Tensor, target: Tensor, options: Record<string, unknown>) => Tensor;
-const LOSSES: Record<string, AnyLoss> = {
-  mseLoss, l1Loss, huberLoss, bceLoss, bceWithLogitsLoss,
-  crossEntropyLoss: crossEntropyLoss as AnyLoss, nllLoss: nllLoss as AnyLoss,
+type Two = (input: Tensor, target: Tensor, options: Record<string, unknown>) => Tensor;
+type Three = (a: Tensor, b: Tensor, c: Tensor, options: Record<string, unknown>) => Tensor;
+const LOSSES: Record<string, (args: Tensor[], options: Record<string, unknown>) => Tensor> = {};
+const twos: Record<string, Two> = {
+  mseLoss, l1Loss, huberLoss, smoothL1Loss, bceLoss, bceWithLogitsLoss, klDivLoss: klDivLoss as Two, hingeEmbeddingLoss, softMarginLoss,
+  crossEntropyLoss: crossEntropyLoss as Two, nllLoss: nllLoss as Two,
 };
+const threes: Record<string, Three> = { marginRankingLoss, cosineEmbeddingLoss, tripletMarginLoss };
+for (const [name, f] of Object.entries(twos)) LOSSES[name] = ([a, b], o) => f(a!, b!, o);
+for (const [name, f] of Object.entries(threes)) LOSSES[name] = ([a, b, c], o) => f(a!, b!, c!, o);
 
 function nestedShape(v: Nested): number[] {
   return Array.isArray(v) ? [v.length, ...nestedShape(v[0]!)] : [];
@@ -55,15 +62,16 @@ function describeOptions(o: Case['options']): string {
 
 describe('losses against PyTorch', () => {
   for (const c of reference.cases) {
-    test(`${c.loss} (${describeOptions(c.options)}) input [${c.input.shape}] target [${c.target.shape}]`, () => {
-      const x = new Tensor(Float64Array.from(c.input.data), c.input.shape, { requiresGrad: true });
-      const t = c.target.indices ? new Tensor(Int32Array.from(c.target.data), c.target.shape) : new Tensor(Float64Array.from(c.target.data), c.target.shape);
-      const out = LOSSES[c.loss]!(x, t, options(c.options));
+    test(`${c.loss} (${describeOptions(c.options)}) of ${c.args.map((a) => `[${a.shape}]`).join(', ')}`, () => {
+      const args = c.args.map((a) => (a.indices ? new Tensor(Int32Array.from(a.data), a.shape) : new Tensor(Float64Array.from(a.data), a.shape, { requiresGrad: true })));
+      const out = LOSSES[c.loss]!(args, options(c.options));
       expect(out.shape).toEqual(c.output.shape);
       assertClose(out.data, c.output.data.map((v) => v ?? NaN), 1e-10, 1e-12);
-      if (c.gradInput !== null) {
+      if (c.grads.some((g) => g !== null)) {
         out.sum().backward();
-        assertClose(x.grad!.data, c.gradInput.data, 1e-10, 1e-12);
+        c.grads.forEach((g, i) => {
+          if (g !== null) assertClose(args[i]!.grad!.data, g.data, 1e-10, 1e-12);
+        });
       }
     });
   }

@@ -3,7 +3,7 @@
  * mismatch with a warning, which turns an [N, 1] prediction against an [N] target into an [N, N]
  * loss; here that is an error naming the loss and both shapes.
  */
-import { ArgumentError, where, type Tensor } from '@chainrule/autograd';
+import { ArgumentError, where, xlogy, type Tensor } from '@chainrule/autograd';
 import { checkPair, reduce, type Reduction } from './reduction.js';
 
 /** Options shared by the losses. */
@@ -65,4 +65,56 @@ export function huberLoss(input: Tensor, target: Tensor, options: HuberOptions =
   const a = d.abs();
   const losses = where(a.lt(delta), d.square().mul(0.5), a.sub(0.5 * delta).mul(delta));
   return reduce('huberLoss', losses, reduction);
+}
+
+/** Options of `smoothL1Loss`. */
+export interface SmoothL1Options extends ReductionOptions {
+  /** Where the loss turns from quadratic to linear (default 1; 0 gives l1Loss). */
+  beta?: number;
+}
+
+/**
+ * Smooth L1 loss: ½d²/beta where |d| < beta, |d| - ½beta elsewhere, with d = x - y (PyTorch's
+ * smooth_l1_loss; huberLoss scaled by 1/beta). beta = 0 is the L1 loss.
+ * @throws ArgumentError if `beta` is negative or not finite; otherwise as `mseLoss`.
+ * @example smoothL1Loss(pred, target, { beta: 0.5 })
+ */
+export function smoothL1Loss(input: Tensor, target: Tensor, options: SmoothL1Options = {}): Tensor {
+  const { beta = 1, reduction = 'mean' } = options;
+  checkPair('smoothL1Loss', input, target);
+  if (!(Number.isFinite(beta) && beta >= 0)) throw new ArgumentError(`smoothL1Loss: beta must be a number >= 0, got ${beta}`);
+  const a = input.sub(target).abs();
+  if (beta === 0) return reduce('smoothL1Loss', a, reduction);
+  const losses = where(a.lt(beta), a.square().mul(0.5 / beta), a.sub(0.5 * beta));
+  return reduce('smoothL1Loss', losses, reduction);
+}
+
+/** Options of `klDivLoss`. */
+export interface KLDivOptions {
+  /**
+   * 'mean' (default: over every element, as PyTorch's default, which is not the divergence),
+   * 'batchmean' (the sum divided by the batch size input.shape[0]: the KL divergence per sample),
+   * 'sum' or 'none'.
+   */
+  reduction?: Reduction | 'batchmean';
+  /** The target holds log-probabilities instead of probabilities (default false). */
+  logTarget?: boolean;
+}
+
+/**
+ * Kullback-Leibler divergence of the target from the model, with the input holding
+ * log-probabilities, as PyTorch's kl_div: target·(log target - input) per element (0 where the
+ * target is 0), or exp(target)·(target - input) with `logTarget`.
+ * @throws ShapeError if input and target differ in shape (PyTorch would broadcast them).
+ * @throws DTypeError if they differ in dtype.
+ * @throws ArgumentError for an unknown reduction, or a non-Tensor argument.
+ * @example klDivLoss(logits.logSoftmax(1), targetProbs, { reduction: 'batchmean' })
+ */
+export function klDivLoss(input: Tensor, target: Tensor, options: KLDivOptions = {}): Tensor {
+  const { reduction = 'mean', logTarget = false } = options;
+  checkPair('klDivLoss', input, target);
+  const losses = logTarget ? target.exp().mul(target.sub(input)) : xlogy(target, target).sub(target.mul(input));
+  if (reduction !== 'batchmean') return reduce('klDivLoss', losses, reduction);
+  const sum = losses.sum();
+  return input.ndim === 0 ? sum : sum.div(input.shape[0]!);
 }
