@@ -1,0 +1,250 @@
+/**
+ * Dense factorisations' leaves in WebAssembly (float64 only, the dtype the factorisations work
+ * in): the unblocked steps that src/kernels/linalg.ts's recursive LU and Cholesky leave between
+ * their block products, run on the matrix where it lies in memory (row-major n×n at byte
+ * address `a`; indices in elements). Each is the loop of its TypeScript counterpart there, vectorised
+ * along rows with plain f64x2 multiply and subtract (never fused, so both builds give the same
+ * bits), with the terms of every sum taken in the same order as that loop.
+ */
+import { add, get, i32, locals, mul, set } from './text.js';
+
+/** Byte address of element (row, col) of the n×n matrix at `a`; `nb` holds n·8. */
+const at = (row: string, col: string): string => add(get('a'), add(mul(row, get('nb')), mul(col, i32(8))));
+
+/**
+ * `for (name = from; name < to; name++) body`, a while loop (it may run no times). The loops of
+ * text.ts are do-whiles from 0.
+ */
+function range(name: string, from: string, to: string, body: string[]): string[] {
+  return [
+    set(name, from),
+    `(block $${name}_done`,
+    `  (loop $${name}_loop`,
+    `    (br_if $${name}_done (i32.ge_s ${get(name)} ${to}))`,
+    ...body.map((line) => '    ' + line),
+    `    ${set(name, add(get(name), i32(1)))}`,
+    `    (br $${name}_loop)))`,
+  ];
+}
+
+/**
+ * y[0:len) -= u·x[0:len) at byte addresses `y` and `x` (locals), two lanes at a time, then the
+ * last element: `u` a f64 local, `uv` its splat. Uses the locals p, q, end, whole.
+ */
+function axpyRow(y: string, x: string, len: string): string[] {
+  return [
+    set('p', get(y)),
+    set('q', get(x)),
+    set('end', add(get(y), mul(len, i32(8)))),
+    set('whole', add(get(y), mul(`(i32.and ${len} ${i32(-2)})`, i32(8)))),
+    '(block $pairs_done',
+    '  (loop $pairs',
+    `    (br_if $pairs_done (i32.ge_u ${get('p')} ${get('whole')}))`,
+    `    (v128.store ${get('p')} (f64x2.sub (v128.load ${get('p')}) (f64x2.mul (v128.load ${get('q')}) ${get('uv')})))`,
+    `    ${set('p', add(get('p'), i32(16)))}`,
+    `    ${set('q', add(get('q'), i32(16)))}`,
+    '    (br $pairs)))',
+    `(if (i32.lt_u ${get('p')} ${get('end')})`,
+    `  (then (f64.store ${get('p')} (f64.sub (f64.load ${get('p')}) (f64.mul (f64.load ${get('q')}) ${get('u')})))))`,
+  ];
+}
+
+/**
+ * The exported `lu_panel_f64(a, n, c0, c1, piv)`: LU with partial pivoting of columns c0..c1 of
+ * rows c0..n, right-looking (LAPACK's dgetf2): for each column, the first row of largest
+ * magnitude from the diagonal down is the pivot, its whole row (all n columns) swapped with the
+ * diagonal's, the column below scaled by the pivot's reciprocal, and the panel's columns to its
+ * right updated by the rank-1 product. An exactly zero pivot scales nothing and is reported. The
+ * pivot rows go to the i32 values at `piv` (c1 - c0 of them); returns the first column whose
+ * pivot is zero, or -1.
+ */
+export function luPanel(): string[] {
+  const swap = [
+    set('x', at(get('j'), i32(0))),
+    set('y', at(get('p'), i32(0))),
+    set('end', add(get('x'), get('nb'))),
+    set('whole', add(get('x'), mul(`(i32.and ${get('n')} ${i32(-2)})`, i32(8)))),
+    '(block $swap_done',
+    '  (loop $swap',
+    `    (br_if $swap_done (i32.ge_u ${get('x')} ${get('whole')}))`,
+    `    ${set('t', `(v128.load ${get('x')})`)}`,
+    `    (v128.store ${get('x')} (v128.load ${get('y')}))`,
+    `    (v128.store ${get('y')} ${get('t')})`,
+    `    ${set('x', add(get('x'), i32(16)))}`,
+    `    ${set('y', add(get('y'), i32(16)))}`,
+    '    (br $swap)))',
+    `(if (i32.lt_u ${get('x')} ${get('end')})`,
+    '  (then',
+    `    ${set('v', `(f64.load ${get('x')})`)}`,
+    `    (f64.store ${get('x')} (f64.load ${get('y')}))`,
+    `    (f64.store ${get('y')} ${get('v')})))`,
+  ];
+  const search = [
+    set('p', get('j')),
+    set('best', `(f64.abs (f64.load ${at(get('j'), get('j'))}))`),
+    ...range('r', add(get('j'), i32(1)), get('n'), [
+      set('v', `(f64.abs (f64.load ${at(get('r'), get('j'))}))`),
+      `(if (f64.gt ${get('v')} ${get('best')}) (then ${set('best', get('v'))} ${set('p', get('r'))}))`,
+    ]),
+  ];
+  const update = range('r', add(get('j'), i32(1)), get('n'), [
+    set('x', at(get('r'), get('j'))),
+    set('u', `(f64.mul (f64.load ${get('x')}) ${get('inv')})`),
+    `(f64.store ${get('x')} ${get('u')})`,
+    set('uv', `(f64x2.splat ${get('u')})`),
+    set('x', add(get('x'), i32(8))),
+    ...axpyRow('x', 'y', get('w')),
+  ]);
+  return [
+    '(func (export "lu_panel_f64") (param $a i32) (param $n i32) (param $c0 i32) (param $c1 i32) (param $piv i32) (result i32)',
+    `  ${locals('i32', ['nb', 'j', 'r', 'p', 'x', 'y', 'q', 'end', 'whole', 'w', 'zero'])}`,
+    `  ${locals('f64', ['best', 'v', 'u', 'inv', 'pivot'])} ${locals('v128', ['t', 'uv'])}`,
+    `  ${set('nb', mul(get('n'), i32(8)))}`,
+    `  ${set('zero', i32(-1))}`,
+    ...range('j', get('c0'), get('c1'), [
+      ...search,
+      `(i32.store ${add(get('piv'), mul(`(i32.sub ${get('j')} ${get('c0')})`, i32(4)))} ${get('p')})`,
+      `(if (i32.ne ${get('p')} ${get('j')}) (then`,
+      ...swap.map((line) => '  ' + line),
+      '))',
+      set('pivot', `(f64.load ${at(get('j'), get('j'))})`),
+      // A zero pivot leaves its column unscaled (its entries below are zero, or NaN), as dgetf2.
+      `(if (f64.eq ${get('pivot')} (f64.const 0))`,
+      `  (then (if (i32.lt_s ${get('zero')} ${i32(0)}) (then ${set('zero', get('j'))})) ${set('inv', '(f64.const 1)')})`,
+      `  (else ${set('inv', `(f64.div (f64.const 1) ${get('pivot')})`)}))`,
+      // The rank-1 update of columns j+1..c1: row r -= l_r·(row j), the pivot row at y.
+      set('w', `(i32.sub ${get('c1')} (i32.add ${get('j')} ${i32(1)}))`),
+      set('y', at(get('j'), add(get('j'), i32(1)))),
+      ...update,
+    ]).map((line) => '  ' + line),
+    `  ${get('zero')}`,
+    ')',
+  ];
+}
+
+/**
+ * The exported `unit_lower_rows_f64(a, n, r0, r1, c0, cols)`: solves L·X = B in place for the
+ * unit lower triangle L = a[r0:r1, r0:r1] and B = a[r0:r1, c0:c0+cols] by forward substitution,
+ * row i of B less L[i, j]·(row j of X) for j = r0, ..., i - 1 in turn.
+ */
+export function unitLowerRows(): string[] {
+  return [
+    '(func (export "unit_lower_rows_f64") (param $a i32) (param $n i32) (param $r0 i32) (param $r1 i32) (param $c0 i32) (param $cols i32)',
+    `  ${locals('i32', ['nb', 'i', 'j', 'p', 'q', 'end', 'whole', 'x', 'y'])} ${locals('f64', ['u'])} ${locals('v128', ['uv'])}`,
+    `  ${set('nb', mul(get('n'), i32(8)))}`,
+    ...range('i', add(get('r0'), i32(1)), get('r1'), [
+      set('y', at(get('i'), get('c0'))),
+      ...range('j', get('r0'), get('i'), [
+        set('u', `(f64.load ${at(get('i'), get('j'))})`),
+        set('uv', `(f64x2.splat ${get('u')})`),
+        set('x', at(get('j'), get('c0'))),
+        ...axpyRow('y', 'x', get('cols')),
+      ]),
+    ]).map((line) => '  ' + line),
+    ')',
+  ];
+}
+
+/**
+ * Σ_{k0 ≤ p < j} a[i, p]·a[j, p] into the f64 local `s` subtracted from it, in two lanes (even
+ * and odd p) then the last term: the dot products of the Cholesky leaves. Uses p, q, end, whole, acc.
+ */
+function subtractDot(): string[] {
+  return [
+    set('p', at(get('i'), get('k0'))),
+    set('q', at(get('j'), get('k0'))),
+    set('end', add(get('p'), mul(`(i32.sub ${get('j')} ${get('k0')})`, i32(8)))),
+    set('whole', add(get('p'), mul(`(i32.and (i32.sub ${get('j')} ${get('k0')}) ${i32(-2)})`, i32(8)))),
+    set('acc', '(v128.const f64x2 0 0)'),
+    '(block $dot_done',
+    '  (loop $dot',
+    `    (br_if $dot_done (i32.ge_u ${get('p')} ${get('whole')}))`,
+    `    ${set('acc', `(f64x2.add ${get('acc')} (f64x2.mul (v128.load ${get('p')}) (v128.load ${get('q')})))`)}`,
+    `    ${set('p', add(get('p'), i32(16)))}`,
+    `    ${set('q', add(get('q'), i32(16)))}`,
+    '    (br $dot)))',
+    `(if (i32.lt_u ${get('p')} ${get('end')})`,
+    `  (then ${set('acc', `(f64x2.add ${get('acc')} (f64x2.mul (v128.load64_zero ${get('p')}) (v128.load64_zero ${get('q')})))`)}))`,
+    set('s', `(f64.sub ${get('s')} (f64.add (f64x2.extract_lane 0 ${get('acc')}) (f64x2.extract_lane 1 ${get('acc')})))`),
+  ];
+}
+
+/**
+ * The exported `cholesky_leaf_f64(a, n, k0, k1)`: the lower Cholesky factor of the diagonal
+ * block a[k0:k1, k0:k1] in place (its lower triangle; the update of the columns before k0
+ * already applied), left-looking by dot products of rows. Returns j + 1 for the first j whose
+ * diagonal d is not positive (NaN included: LAPACK's info), else -1.
+ */
+export function choleskyLeaf(): string[] {
+  return [
+    '(func (export "cholesky_leaf_f64") (param $a i32) (param $n i32) (param $k0 i32) (param $k1 i32) (result i32)',
+    `  ${locals('i32', ['nb', 'i', 'j', 'p', 'q', 'end', 'whole'])} ${locals('f64', ['s', 'root', 'inv'])} ${locals('v128', ['acc'])}`,
+    `  ${set('nb', mul(get('n'), i32(8)))}`,
+    ...range('j', get('k0'), get('k1'), [
+      set('i', get('j')),
+      set('s', `(f64.load ${at(get('j'), get('j'))})`),
+      ...subtractDot(),
+      `(if (i32.eqz (f64.gt ${get('s')} (f64.const 0))) (then (return (i32.add ${get('j')} ${i32(1)}))))`,
+      set('root', `(f64.sqrt ${get('s')})`),
+      `(f64.store ${at(get('j'), get('j'))} ${get('root')})`,
+      set('inv', `(f64.div (f64.const 1) ${get('root')})`),
+      ...range('i', add(get('j'), i32(1)), get('k1'), [
+        set('s', `(f64.load ${at(get('i'), get('j'))})`),
+        ...subtractDot(),
+        `(f64.store ${at(get('i'), get('j'))} (f64.mul ${get('s')} ${get('inv')}))`,
+      ]),
+    ]).map((line) => '  ' + line),
+    `  ${i32(-1)}`,
+    ')',
+  ];
+}
+
+/**
+ * The exported `lower_transposed_rows_f64(a, n, k0, k1, r0, r1)`: X·Lᵀ = B in place for the
+ * lower L = a[k0:k1, k0:k1] and B = a[r0:r1, k0:k1], each row by forward substitution:
+ * x_j = (b_j - Σ_{k0 ≤ p < j} x_p·L[j, p]) / L[j, j]. The panel below a Cholesky diagonal block.
+ */
+export function lowerTransposedRows(): string[] {
+  return [
+    '(func (export "lower_transposed_rows_f64") (param $a i32) (param $n i32) (param $k0 i32) (param $k1 i32) (param $r0 i32) (param $r1 i32)',
+    `  ${locals('i32', ['nb', 'i', 'j', 'p', 'q', 'end', 'whole'])} ${locals('f64', ['s'])} ${locals('v128', ['acc'])}`,
+    `  ${set('nb', mul(get('n'), i32(8)))}`,
+    ...range('i', get('r0'), get('r1'), [
+      ...range('j', get('k0'), get('k1'), [
+        set('s', `(f64.load ${at(get('i'), get('j'))})`),
+        ...subtractDot(),
+        `(f64.store ${at(get('i'), get('j'))} (f64.div ${get('s')} (f64.load ${at(get('j'), get('j'))})))`,
+      ]),
+    ]).map((line) => '  ' + line),
+    ')',
+  ];
+}
+
+/**
+ * The exported `subtract_block_f64(to, ld, from, rows, cols)`: to[i·ld + j] -= from[i·cols + j]
+ * (ld in bytes): a contiguous product taken from a block of a matrix in one call.
+ */
+export function subtractBlock(): string[] {
+  return [
+    '(func (export "subtract_block_f64") (param $to i32) (param $ld i32) (param $from i32) (param $rows i32) (param $cols i32)',
+    `  ${locals('i32', ['i', 'p', 'q', 'end', 'whole'])}`,
+    ...range('i', i32(0), get('rows'), [
+      set('p', get('to')),
+      set('q', get('from')),
+      set('end', add(get('p'), mul(get('cols'), i32(8)))),
+      set('whole', add(get('p'), mul(`(i32.and ${get('cols')} ${i32(-2)})`, i32(8)))),
+      '(block $pairs_done',
+      '  (loop $pairs',
+      `    (br_if $pairs_done (i32.ge_u ${get('p')} ${get('whole')}))`,
+      `    (v128.store ${get('p')} (f64x2.sub (v128.load ${get('p')}) (v128.load ${get('q')})))`,
+      `    ${set('p', add(get('p'), i32(16)))}`,
+      `    ${set('q', add(get('q'), i32(16)))}`,
+      '    (br $pairs)))',
+      `(if (i32.lt_u ${get('p')} ${get('end')})`,
+      `  (then (f64.store ${get('p')} (f64.sub (f64.load ${get('p')}) (f64.load ${get('q')})))))`,
+      set('to', add(get('to'), get('ld'))),
+      set('from', add(get('from'), mul(get('cols'), i32(8)))),
+    ]).map((line) => '  ' + line),
+    ')',
+  ];
+}
