@@ -145,27 +145,25 @@ export function unitLowerRows(): string[] {
   ];
 }
 
+/** Width of the Cholesky panel solves `lower_transposed_rows_f64` unrolls: the leaf width of src/kernels/linalg.ts. */
+export const PANEL_WIDTH = 16;
+
 /**
- * Σ_{k0 ≤ p < j} a[i, p]·a[j, p] into the f64 local `s` subtracted from it, in two lanes (even
- * and odd p) then the last term: the dot products of the Cholesky leaves. Uses p, q, end, whole, acc.
+ * Σ_{k0 ≤ p < j} a[i, p]·a[j, p] subtracted from the f64 local `s` term by term, in order of
+ * p: the scalar dot products of the Cholesky leaves. Uses p, q, end.
  */
 function subtractDot(): string[] {
   return [
     set('p', at(get('i'), get('k0'))),
     set('q', at(get('j'), get('k0'))),
     set('end', add(get('p'), mul(`(i32.sub ${get('j')} ${get('k0')})`, i32(8)))),
-    set('whole', add(get('p'), mul(`(i32.and (i32.sub ${get('j')} ${get('k0')}) ${i32(-2)})`, i32(8)))),
-    set('acc', '(v128.const f64x2 0 0)'),
     '(block $dot_done',
     '  (loop $dot',
-    `    (br_if $dot_done (i32.ge_u ${get('p')} ${get('whole')}))`,
-    `    ${set('acc', `(f64x2.add ${get('acc')} (f64x2.mul (v128.load ${get('p')}) (v128.load ${get('q')})))`)}`,
-    `    ${set('p', add(get('p'), i32(16)))}`,
-    `    ${set('q', add(get('q'), i32(16)))}`,
+    `    (br_if $dot_done (i32.ge_u ${get('p')} ${get('end')}))`,
+    `    ${set('s', `(f64.sub ${get('s')} (f64.mul (f64.load ${get('p')}) (f64.load ${get('q')})))`)}`,
+    `    ${set('p', add(get('p'), i32(8)))}`,
+    `    ${set('q', add(get('q'), i32(8)))}`,
     '    (br $dot)))',
-    `(if (i32.lt_u ${get('p')} ${get('end')})`,
-    `  (then ${set('acc', `(f64x2.add ${get('acc')} (f64x2.mul (v128.load64_zero ${get('p')}) (v128.load64_zero ${get('q')})))`)}))`,
-    set('s', `(f64.sub ${get('s')} (f64.add (f64x2.extract_lane 0 ${get('acc')}) (f64x2.extract_lane 1 ${get('acc')})))`),
   ];
 }
 
@@ -178,7 +176,7 @@ function subtractDot(): string[] {
 export function choleskyLeaf(): string[] {
   return [
     '(func (export "cholesky_leaf_f64") (param $a i32) (param $n i32) (param $k0 i32) (param $k1 i32) (result i32)',
-    `  ${locals('i32', ['nb', 'i', 'j', 'p', 'q', 'end', 'whole'])} ${locals('f64', ['s', 'root', 'inv'])} ${locals('v128', ['acc'])}`,
+    `  ${locals('i32', ['nb', 'i', 'j', 'p', 'q', 'end'])} ${locals('f64', ['s', 'root', 'inv'])}`,
     `  ${set('nb', mul(get('n'), i32(8)))}`,
     ...range('j', get('k0'), get('k1'), [
       set('i', get('j')),
@@ -202,20 +200,53 @@ export function choleskyLeaf(): string[] {
 /**
  * The exported `lower_transposed_rows_f64(a, n, k0, k1, r0, r1)`: X·Lᵀ = B in place for the
  * lower L = a[k0:k1, k0:k1] and B = a[r0:r1, k0:k1], each row by forward substitution:
- * x_j = (b_j - Σ_{k0 ≤ p < j} x_p·L[j, p]) / L[j, j]. The panel below a Cholesky diagonal block.
+ * x_j = (b_j - Σ_{k0 ≤ p < j} x_p·L[j, p]) / L[j, j], the terms subtracted in order of p. The
+ * panel below a Cholesky diagonal block. Where L is PANEL_WIDTH wide, rows go two at a time
+ * through a fully unrolled kernel holding both rows in registers (row i in lane 0, row i + 1 in
+ * lane 1; each x_j, once found, taken from every later entry), with the same arithmetic.
  */
 export function lowerTransposedRows(): string[] {
+  const w = PANEL_WIDTH;
+  const v = (j: number): string => `v${j}`;
+  const lo = '0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23';
+  const hi = '8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31';
+  const pair: string[] = [set('x', at(get('i'), get('k0'))), set('y', add(get('x'), get('nb')))];
+  for (let j = 0; j < w; j += 2) {
+    pair.push(set('s0', `(v128.load offset=${8 * j} ${get('x')})`), set('s1', `(v128.load offset=${8 * j} ${get('y')})`));
+    pair.push(set(v(j), `(i8x16.shuffle ${lo} ${get('s0')} ${get('s1')})`), set(v(j + 1), `(i8x16.shuffle ${hi} ${get('s0')} ${get('s1')})`));
+  }
+  for (let j = 0; j < w; j++) {
+    pair.push(set(v(j), `(f64x2.div ${get(v(j))} (v128.load64_splat offset=${8 * j} ${get(`l${j}`)}))`));
+    for (let q = j + 1; q < w; q++) {
+      pair.push(set(v(q), `(f64x2.sub ${get(v(q))} (f64x2.mul ${get(v(j))} (v128.load64_splat offset=${8 * j} ${get(`l${q}`)})))`));
+    }
+  }
+  for (let j = 0; j < w; j += 2) {
+    pair.push(`(v128.store offset=${8 * j} ${get('x')} (i8x16.shuffle ${lo} ${get(v(j))} ${get(v(j + 1))}))`);
+    pair.push(`(v128.store offset=${8 * j} ${get('y')} (i8x16.shuffle ${hi} ${get(v(j))} ${get(v(j + 1))}))`);
+  }
+  const rows = (from: string): string[] => range('i', from, get('r1'), range('j', get('k0'), get('k1'), [
+    set('s', `(f64.load ${at(get('i'), get('j'))})`),
+    ...subtractDot(),
+    `(f64.store ${at(get('i'), get('j'))} (f64.div ${get('s')} (f64.load ${at(get('j'), get('j'))})))`,
+  ]));
+  const rowsOf = Array.from({ length: w }, (_, q) => `l${q}`);
   return [
     '(func (export "lower_transposed_rows_f64") (param $a i32) (param $n i32) (param $k0 i32) (param $k1 i32) (param $r0 i32) (param $r1 i32)',
-    `  ${locals('i32', ['nb', 'i', 'j', 'p', 'q', 'end', 'whole'])} ${locals('f64', ['s'])} ${locals('v128', ['acc'])}`,
+    `  ${locals('i32', ['nb', 'i', 'j', 'p', 'q', 'end', 'x', 'y', ...rowsOf])} ${locals('f64', ['s'])}`,
+    `  ${locals('v128', ['s0', 's1', ...Array.from({ length: w }, (_, j) => v(j))])}`,
     `  ${set('nb', mul(get('n'), i32(8)))}`,
-    ...range('i', get('r0'), get('r1'), [
-      ...range('j', get('k0'), get('k1'), [
-        set('s', `(f64.load ${at(get('i'), get('j'))})`),
-        ...subtractDot(),
-        `(f64.store ${at(get('i'), get('j'))} (f64.div ${get('s')} (f64.load ${at(get('j'), get('j'))})))`,
-      ]),
-    ]).map((line) => '  ' + line),
+    `  ${set('i', get('r0'))}`,
+    `  (if (i32.eq (i32.sub ${get('k1')} ${get('k0')}) ${i32(w)}) (then`,
+    // Row q of L from its column k0, for the unrolled loads.
+    ...rowsOf.map((name, q) => `    ${set(name, at(add(get('k0'), i32(q)), get('k0')))}`),
+    '    (block $pairs_done',
+    '      (loop $pairs',
+    `        (br_if $pairs_done (i32.gt_s (i32.add ${get('i')} ${i32(2)}) ${get('r1')}))`,
+    ...pair.map((line) => '        ' + line),
+    `        ${set('i', add(get('i'), i32(2)))}`,
+    '        (br $pairs)))))',
+    ...rows(get('i')).map((line) => '  ' + line),
     ')',
   ];
 }

@@ -13,7 +13,8 @@ const LEAF = 16;
 // beyond their arithmetic, while the loops' work grows with the leaf's width; at n = 256, 8
 // columns beat 16 by about a sixth.
 const JS_LEAF = 8;
-// The same in WebAssembly, whose leaves are vector loops.
+// The same in WebAssembly, whose leaves are vector loops (its panel solve is unrolled for this
+// width: scripts/wasm/linalg.ts PANEL_WIDTH).
 const WASM_LEAF = 16;
 // Rows per product of the Cholesky's trailing update: only the lower triangle is wanted, so it
 // is made by strips of rows, each up to its diagonal block.

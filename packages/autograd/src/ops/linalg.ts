@@ -8,7 +8,7 @@
 // (linalg_qr_backward, svd_backward, linalg_eig_backward, pinv_backward,
 // linalg_lstsq_backward), whose conventions these follow.
 import type { DType, FloatArray } from '../dtype.js';
-import { allocate } from '../dtype.js';
+import { allocate, allocateUnset } from '../dtype.js';
 import { ArgumentError, GraphError, LinAlgError, ShapeError } from '../errors.js';
 import { broadcastShapes, formatShape, sizeOf, type Shape } from '../shape.js';
 import { broadcastStrides } from '../kernels/binary.js';
@@ -476,7 +476,8 @@ function choleskyCore(a: Tensor): Tensor {
   const n = a.shape[a.ndim - 1]!;
   const batch = a.shape.slice(0, -2);
   const count = sizeOf(batch);
-  const out = allocate(a.dtype, count * n * n, 'cholesky', a.shape);
+  // Unset: every element is written (the copy of the input, then the factor's zeros above the diagonal).
+  const out = allocateUnset(a.dtype, count * n * n, 'cholesky', a.shape);
   for (let bi = 0; bi < count; bi++) {
     // float64: factored in place in the output, with no working copy.
     const l = out instanceof Float64Array ? matrixCopy(a, bi, n * n, out.subarray(bi * n * n, (bi + 1) * n * n)) : matrixCopy(a, bi, n * n);
