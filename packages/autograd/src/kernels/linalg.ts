@@ -308,20 +308,26 @@ export function luSolve(lu: Float64Array, n: number, perm: Int32Array, b: Float6
 
 /** luSolve for one right side: dot products along the contiguous rows of L and U. */
 function luSolveVector(lu: Float64Array, n: number, perm: Int32Array, b: Float64Array, x: Float64Array): void {
-  for (let i = 0; i < n; i++) {
-    const row = i * n;
-    let s = b[perm[i]!]!;
-    for (let j = 0; j < i; j++) s -= lu[row + j]! * x[j]!;
-    x[i] = s;
-  }
-  for (let i = n - 1; i >= 0; i--) {
-    const row = i * n;
-    let s = x[i]!;
-    for (let j = i + 1; j < n; j++) s -= lu[row + j]! * x[j]!;
-    x[i] = s / lu[row + i]!;
-  }
+  for (let i = 0; i < n; i++) x[i] = b[perm[i]!]! - rowDot(lu, i * n, x, 0, i);
+  for (let i = n - 1; i >= 0; i--) x[i] = (x[i]! - rowDot(lu, i * n, x, i + 1, n)) / lu[i * n + i]!;
 }
 
+/**
+ * Σ_{j0 ≤ j < j1} a[row + j]·x[j] in four partial sums (every fourth term each, added at the
+ * end): one running sum would wait on each addition before the next.
+ */
+function rowDot(a: Float64Array, row: number, x: Float64Array, j0: number, j1: number): number {
+  let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  let j = j0;
+  for (; j + 4 <= j1; j += 4) {
+    s0 += a[row + j]! * x[j]!;
+    s1 += a[row + j + 1]! * x[j + 1]!;
+    s2 += a[row + j + 2]! * x[j + 2]!;
+    s3 += a[row + j + 3]! * x[j + 3]!;
+  }
+  for (; j < j1; j++) s0 += a[row + j]! * x[j]!;
+  return (s0 + s1) + (s2 + s3);
+}
 
 /**
  * Cholesky factorisation A = L·Lᵀ in place, reading only the lower triangle of `a`: on return
@@ -372,7 +378,6 @@ function lowerTransposedSolve(steps: FactorSteps, k0: number, k1: number, r0: nu
   steps.update(r0, r1 - r0, k0, mid - k0, mid, k1 - mid, true);
   lowerTransposedSolve(steps, mid, k1, r0, r1);
 }
-
 
 /**
  * Solves T·X = B in place of B (n×k row-major) for a triangular T (n×n), reading only its
