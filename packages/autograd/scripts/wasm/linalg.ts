@@ -8,6 +8,12 @@
  */
 import { add, get, i32, locals, mul, set } from './text.js';
 
+/**
+ * Width of the panels the leaves unroll for (LU panels and the Cholesky's panel solves): the
+ * WebAssembly leaf width of src/kernels/linalg.ts.
+ */
+export const PANEL_WIDTH = 16;
+
 /** Byte address of element (row, col) of the n×n matrix at `a`; `nb` holds n·8. */
 const at = (row: string, col: string): string => add(get('a'), add(mul(row, get('nb')), mul(col, i32(8))));
 
@@ -95,23 +101,30 @@ export function luPanel(): string[] {
     set('x', add(get('x'), i32(8))),
     ...axpyRow('x', 'y', get('w')),
   ]);
+  // The pivot's row in place, then the reciprocal that scales the column below it.
+  const pivotStep = (pivAt: string): string[] => [
+    `(i32.store ${pivAt} ${get('p')})`,
+    `(if (i32.ne ${get('p')} ${get('j')}) (then`,
+    ...swap.map((line) => '  ' + line),
+    '))',
+    set('pivot', `(f64.load ${at(get('j'), get('j'))})`),
+    // A zero pivot leaves its column unscaled (its entries below are zero, or NaN), as dgetf2.
+    `(if (f64.eq ${get('pivot')} (f64.const 0))`,
+    `  (then (if (i32.lt_s ${get('zero')} ${i32(0)}) (then ${set('zero', get('j'))})) ${set('inv', '(f64.const 1)')})`,
+    `  (else ${set('inv', `(f64.div (f64.const 1) ${get('pivot')})`)}))`,
+  ];
   return [
     '(func (export "lu_panel_f64") (param $a i32) (param $n i32) (param $c0 i32) (param $c1 i32) (param $piv i32) (result i32)',
     `  ${locals('i32', ['nb', 'j', 'r', 'p', 'x', 'y', 'q', 'end', 'whole', 'w', 'zero'])}`,
-    `  ${locals('f64', ['best', 'v', 'u', 'inv', 'pivot'])} ${locals('v128', ['t', 'uv'])}`,
+    `  ${locals('f64', ['best', 'v', 'u', 'inv', 'pivot', 'ut'])} ${locals('v128', ['t', 'uv', ...Array.from({ length: PANEL_WIDTH / 2 }, (_, k) => `u${k}`)])}`,
     `  ${set('nb', mul(get('n'), i32(8)))}`,
     `  ${set('zero', i32(-1))}`,
+    `  (if (i32.eq (i32.sub ${get('c1')} ${get('c0')}) ${i32(PANEL_WIDTH)}) (then`,
+    ...unrolledPanel(search, pivotStep).map((line) => '    ' + line),
+    `    (return ${get('zero')})))`,
     ...range('j', get('c0'), get('c1'), [
       ...search,
-      `(i32.store ${add(get('piv'), mul(`(i32.sub ${get('j')} ${get('c0')})`, i32(4)))} ${get('p')})`,
-      `(if (i32.ne ${get('p')} ${get('j')}) (then`,
-      ...swap.map((line) => '  ' + line),
-      '))',
-      set('pivot', `(f64.load ${at(get('j'), get('j'))})`),
-      // A zero pivot leaves its column unscaled (its entries below are zero, or NaN), as dgetf2.
-      `(if (f64.eq ${get('pivot')} (f64.const 0))`,
-      `  (then (if (i32.lt_s ${get('zero')} ${i32(0)}) (then ${set('zero', get('j'))})) ${set('inv', '(f64.const 1)')})`,
-      `  (else ${set('inv', `(f64.div (f64.const 1) ${get('pivot')})`)}))`,
+      ...pivotStep(add(get('piv'), mul(`(i32.sub ${get('j')} ${get('c0')})`, i32(4)))),
       // The rank-1 update of columns j+1..c1: row r -= l_r·(row j), the pivot row at y.
       set('w', `(i32.sub ${get('c1')} (i32.add ${get('j')} ${i32(1)}))`),
       set('y', at(get('j'), add(get('j'), i32(1)))),
@@ -120,6 +133,53 @@ export function luPanel(): string[] {
     `  ${get('zero')}`,
     ')',
   ];
+}
+
+/**
+ * lu_panel_f64 on a panel PANEL_WIDTH wide, its columns unrolled: each column's pivot row
+ * (what is left of it in the panel) held in registers while the rows below take the rank-1
+ * update, with no inner loop, and the search for the next column's pivot made in the same pass,
+ * row by row as each entry is updated (the same rows in the same order as a search of its own).
+ */
+function unrolledPanel(search: string[], pivotStep: (pivAt: string) => string[]): string[] {
+  const lines = [set('j', get('c0')), ...search];
+  for (let jj = 0; jj < PANEL_WIDTH; jj++) {
+    lines.push(...pivotStep(`offset=${4 * jj} ${get('piv')}`));
+    const m = PANEL_WIDTH - 1 - jj;
+    const pairs = m >> 1;
+    // Rows j+1..n: x walks column j of them.
+    const rows = (body: string[]): string[] => [
+      set('r', add(get('j'), i32(1))),
+      set('x', at(get('r'), get('j'))),
+      `(block $rows${jj}_done`,
+      `  (loop $rows${jj}`,
+      `    (br_if $rows${jj}_done (i32.ge_s ${get('r')} ${get('n')}))`,
+      ...body.map((line) => '    ' + line),
+      `    ${set('r', add(get('r'), i32(1)))}`,
+      `    ${set('x', add(get('x'), get('nb')))}`,
+      `    (br $rows${jj})))`,
+    ];
+    if (m === 0) {
+      lines.push(...rows([`(f64.store ${get('x')} (f64.mul (f64.load ${get('x')}) ${get('inv')}))`]));
+      break;
+    }
+    lines.push(set('y', at(get('j'), add(get('j'), i32(1)))));
+    for (let k = 0; k < pairs; k++) lines.push(set(`u${k}`, `(v128.load offset=${16 * k} ${get('y')})`));
+    if (m % 2 === 1) lines.push(set('ut', `(f64.load offset=${16 * pairs} ${get('y')})`));
+    const body = [
+      set('u', `(f64.mul (f64.load ${get('x')}) ${get('inv')})`),
+      `(f64.store ${get('x')} ${get('u')})`,
+      set('uv', `(f64x2.splat ${get('u')})`),
+      ...Array.from({ length: pairs }, (_, k) =>
+        `(v128.store offset=${8 + 16 * k} ${get('x')} (f64x2.sub (v128.load offset=${8 + 16 * k} ${get('x')}) (f64x2.mul ${get(`u${k}`)} ${get('uv')})))`),
+      ...(m % 2 === 1 ? [`(f64.store offset=${8 + 16 * pairs} ${get('x')} (f64.sub (f64.load offset=${8 + 16 * pairs} ${get('x')}) (f64.mul ${get('ut')} ${get('u')})))`] : []),
+      // The next column's search: row j+1 first whatever it holds (NaN included), then any larger.
+      set('v', `(f64.abs (f64.load offset=8 ${get('x')}))`),
+      `(if (i32.or (f64.gt ${get('v')} ${get('best')}) (i32.eq ${get('r')} (i32.add ${get('j')} ${i32(1)}))) (then ${set('best', get('v'))} ${set('p', get('r'))}))`,
+    ];
+    lines.push(set('p', add(get('j'), i32(1))), ...rows(body), set('j', add(get('j'), i32(1))));
+  }
+  return lines;
 }
 
 /**
@@ -144,9 +204,6 @@ export function unitLowerRows(): string[] {
     ')',
   ];
 }
-
-/** Width of the Cholesky panel solves `lower_transposed_rows_f64` unrolls: the leaf width of src/kernels/linalg.ts. */
-export const PANEL_WIDTH = 16;
 
 /**
  * Σ_{k0 ≤ p < j} a[i, p]·a[j, p] subtracted from the f64 local `s` term by term, in order of
