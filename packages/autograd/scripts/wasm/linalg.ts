@@ -309,6 +309,68 @@ export function lowerTransposedRows(): string[] {
 }
 
 /**
+ * Σ_{j0 ≤ j < j1} a[i, j]·x[j] into the f64 local `s`: two vectors of partial sums (terms j0 + 4m
+ * + 0..3 in lanes 0, 1 of acc0 and of acc1), then the fewer than four terms left one by one into
+ * `t`; s = ((acc0 + acc1) lane 0 + lane 1) + t. src/kernels/linalg.ts's rowDot adds the same
+ * terms in the same order. Uses p, q, end, whole, acc0, acc1, t.
+ */
+function rowDot(j0: string, j1: string): string[] {
+  return [
+    set('p', at(get('i'), j0)),
+    set('q', add(get('x'), mul(j0, i32(8)))),
+    set('end', add(get('p'), mul(`(i32.sub ${j1} ${j0})`, i32(8)))),
+    set('whole', add(get('p'), mul(`(i32.and (i32.sub ${j1} ${j0}) ${i32(-4)})`, i32(8)))),
+    set('acc0', '(v128.const f64x2 0 0)'),
+    set('acc1', '(v128.const f64x2 0 0)'),
+    set('t', '(f64.const 0)'),
+    '(block $fours_done',
+    '  (loop $fours',
+    `    (br_if $fours_done (i32.ge_u ${get('p')} ${get('whole')}))`,
+    `    ${set('acc0', `(f64x2.add ${get('acc0')} (f64x2.mul (v128.load ${get('p')}) (v128.load ${get('q')})))`)}`,
+    `    ${set('acc1', `(f64x2.add ${get('acc1')} (f64x2.mul (v128.load offset=16 ${get('p')}) (v128.load offset=16 ${get('q')})))`)}`,
+    `    ${set('p', add(get('p'), i32(32)))}`,
+    `    ${set('q', add(get('q'), i32(32)))}`,
+    '    (br $fours)))',
+    '(block $rest_done',
+    '  (loop $rest',
+    `    (br_if $rest_done (i32.ge_u ${get('p')} ${get('end')}))`,
+    `    ${set('t', `(f64.add ${get('t')} (f64.mul (f64.load ${get('p')}) (f64.load ${get('q')})))`)}`,
+    `    ${set('p', add(get('p'), i32(8)))}`,
+    `    ${set('q', add(get('q'), i32(8)))}`,
+    '    (br $rest)))',
+    set('acc0', `(f64x2.add ${get('acc0')} ${get('acc1')})`),
+    set('s', `(f64.add (f64.add (f64x2.extract_lane 0 ${get('acc0')}) (f64x2.extract_lane 1 ${get('acc0')})) ${get('t')})`),
+  ];
+}
+
+/**
+ * The exported `lu_solve_vector_f64(a, n, x)`: x ← U⁻¹·L⁻¹·x in place (n values at byte address
+ * x, the right side already permuted) from the LU factors in the matrix: forward substitution
+ * with the unit lower L, then back substitution with U, by dot products along their rows.
+ */
+export function luSolveVector(): string[] {
+  const xi = add(get('x'), mul(get('i'), i32(8)));
+  return [
+    '(func (export "lu_solve_vector_f64") (param $a i32) (param $n i32) (param $x i32)',
+    `  ${locals('i32', ['nb', 'i', 'p', 'q', 'end', 'whole'])} ${locals('f64', ['s', 't'])} ${locals('v128', ['acc0', 'acc1'])}`,
+    `  ${set('nb', mul(get('n'), i32(8)))}`,
+    ...range('i', i32(0), get('n'), [
+      ...rowDot(i32(0), get('i')),
+      `(f64.store ${xi} (f64.sub (f64.load ${xi}) ${get('s')}))`,
+    ]).map((line) => '  ' + line),
+    `  ${set('i', `(i32.sub ${get('n')} ${i32(1)})`)}`,
+    '  (block $back_done',
+    '    (loop $back',
+    `      (br_if $back_done (i32.lt_s ${get('i')} ${i32(0)}))`,
+    ...rowDot(add(get('i'), i32(1)), get('n')).map((line) => '      ' + line),
+    `      (f64.store ${xi} (f64.div (f64.sub (f64.load ${xi}) ${get('s')}) (f64.load ${at(get('i'), get('i'))})))`,
+    `      ${set('i', `(i32.sub ${get('i')} ${i32(1)})`)}`,
+    '      (br $back)))',
+    ')',
+  ];
+}
+
+/**
  * The exported `subtract_block_f64(to, ld, from, rows, cols)`: to[i·ld + j] -= from[i·cols + j]
  * (ld in bytes): a contiguous product taken from a block of a matrix in one call.
  */

@@ -98,6 +98,7 @@ function jsSteps(a: Float64Array, n: number): FactorSteps {
       }
       return -1;
     },
+    solveVector: (x) => substituteVector(a, n, x),
     lowerTransposedRows(k0, k1, r0, r1) {
       for (let i = r0; i < r1; i++) {
         const rowI = i * n;
@@ -123,15 +124,28 @@ const split = (from: number, to: number, leaf: number): number => from + Math.ce
  * columns (Toledo 1997): factor the left half, solve for the top of the right half, update the
  * rest of it by one gemm, factor that; nearly all the work is in the gemm calls. Where the
  * gemm is WebAssembly, the whole factorisation runs on a copy of `a` in its memory, so the
- * products read their blocks in place (factorWasm).
+ * products read their blocks in place (factorWasm). With `rhs`, also solves for that one right side.
  */
-export function luFactor(a: Float64Array, n: number, perm: Int32Array): number {
+export function luFactor(a: Float64Array, n: number, perm: Int32Array, rhs?: VectorSolve): number {
   for (let i = 0; i < n; i++) perm[i] = i;
   let zero = -1;
   factorise(a, n, (steps) => {
     zero = luColumns(steps, n, 0, n, perm, new Int32Array(steps.leaf));
+    if (rhs === undefined || zero >= 0) return;
+    for (let i = 0; i < n; i++) rhs.x[i] = rhs.b[perm[i]!]!;
+    steps.solveVector(rhs.x);
   });
   return zero;
+}
+
+/**
+ * One right side for `luFactor` to solve for while the factors are at hand (in WebAssembly memory,
+ * where it factors there): `x` (n values) receives A⁻¹·b, as `luSolve` would give it, unless A
+ * is singular (then `x` is left as it was).
+ */
+export interface VectorSolve {
+  readonly b: Float64Array;
+  readonly x: Float64Array;
 }
 
 /** Factors columns c0..c1 (rows c0..n), whose Schur complement is up to date; see luFactor. */
@@ -306,15 +320,27 @@ export function luSolve(lu: Float64Array, n: number, perm: Int32Array, b: Float6
   triangularSolveInPlace(lu, n, x, k, true, false);
 }
 
-/** luSolve for one right side: dot products along the contiguous rows of L and U. */
+/** luSolve for one right side: the permuted b, then `substituteVector`. */
 function luSolveVector(lu: Float64Array, n: number, perm: Int32Array, b: Float64Array, x: Float64Array): void {
-  for (let i = 0; i < n; i++) x[i] = b[perm[i]!]! - rowDot(lu, i * n, x, 0, i);
+  for (let i = 0; i < n; i++) x[i] = b[perm[i]!]!;
+  substituteVector(lu, n, x);
+}
+
+/**
+ * x ← U⁻¹·L⁻¹·x in place from the LU factors in `lu`: forward substitution with the unit lower
+ * L, then back substitution with U, by dot products along their contiguous rows. WebAssembly's
+ * `lu_solve_vector_f64` has the same arithmetic.
+ */
+function substituteVector(lu: Float64Array, n: number, x: Float64Array): void {
+  for (let i = 0; i < n; i++) x[i] = x[i]! - rowDot(lu, i * n, x, 0, i);
   for (let i = n - 1; i >= 0; i--) x[i] = (x[i]! - rowDot(lu, i * n, x, i + 1, n)) / lu[i * n + i]!;
 }
 
 /**
- * Σ_{j0 ≤ j < j1} a[row + j]·x[j] in four partial sums (every fourth term each, added at the
- * end): one running sum would wait on each addition before the next.
+ * Σ_{j0 ≤ j < j1} a[row + j]·x[j] in four partial sums (terms j0 + 4m + 0, 1, 2, 3), combined as
+ * (s0 + s2) + (s1 + s3), then the fewer than four terms left, summed on their own, added: one
+ * running sum would wait on each addition before the next. The order of two f64x2 lanes in
+ * WebAssembly (scripts/wasm/linalg.ts rowDot), so both give the same bits.
  */
 function rowDot(a: Float64Array, row: number, x: Float64Array, j0: number, j1: number): number {
   let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
@@ -325,8 +351,9 @@ function rowDot(a: Float64Array, row: number, x: Float64Array, j0: number, j1: n
     s2 += a[row + j + 2]! * x[j + 2]!;
     s3 += a[row + j + 3]! * x[j + 3]!;
   }
-  for (; j < j1; j++) s0 += a[row + j]! * x[j]!;
-  return (s0 + s1) + (s2 + s3);
+  let t = 0;
+  for (; j < j1; j++) t += a[row + j]! * x[j]!;
+  return ((s0 + s2) + (s1 + s3)) + t;
 }
 
 /**

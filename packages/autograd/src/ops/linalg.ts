@@ -233,13 +233,19 @@ function solveCore(op: string, a: Tensor, b: Tensor): Tensor {
   let lu: Float64Array | null = null;
   let factored = -1;
   for (let bi = 0; bi < ia.length; bi++) {
+    const rhs = matrixCopy(b, ib[bi]!, n * k);
     if (ia[bi] !== factored) {
       lu = matrixCopy(a, ia[bi]!, n * n, lu ?? workspace(n * n));
-      const zero = luFactor(lu, n, perm);
+      // One right side is solved for with the factorisation, while the factors are at hand.
+      const zero = luFactor(lu, n, perm, k === 1 ? { b: rhs, x } : undefined);
       if (zero >= 0) throw singularError(op, a, batchA, ia[bi]!, `U[${zero},${zero}] is zero in its LU factorisation with partial pivoting`);
       factored = ia[bi]!;
+      if (k === 1) {
+        out.set(x, bi * n);
+        continue;
+      }
     }
-    luSolve(lu!, n, perm, matrixCopy(b, ib[bi]!, n * k), k, x);
+    luSolve(lu!, n, perm, rhs, k, x);
     out.set(x, bi * n * k);
   }
   return makeOutput(op, out, [...batch, n, k], [a, b], (g, result) => {

@@ -30,6 +30,8 @@ export interface FactorSteps {
   choleskyLeaf(k0: number, k1: number): number;
   /** a[r0:r1, k0:k1] ← a[r0:r1, k0:k1]·L⁻ᵀ for the lower L = a[k0:k1, k0:k1]. */
   lowerTransposedRows(k0: number, k1: number, r0: number, r1: number): void;
+  /** x ← U⁻¹·L⁻¹·x in place (n values, the right side already permuted) from the LU factors the matrix holds. */
+  solveVector(x: Float64Array): void;
 }
 
 /**
@@ -44,10 +46,10 @@ export interface FactorSteps {
  * @example factorWasm(lu, n, n * n, leaf, (steps) => factor(steps));
  */
 export function factorWasm(a: Float64Array, n: number, largest: number, leaf: number, work: (steps: FactorSteps) => void): boolean {
-  const regions = [copyInOut(a, n * n), scratchRegion(largest), scratchRegion(Math.ceil(leaf / 2))];
+  const regions = [copyInOut(a, n * n), scratchRegion(largest), scratchRegion(Math.ceil(leaf / 2)), scratchRegion(n)];
   return staged(false, regions, (kernels, at, all) => {
-    const matrixAt = at[0]!, prodAt = at[1]!, pivotsAt = at[2]!;
-    const { luPanel, unitLowerRows, choleskyLeaf, lowerTransposedRows, subtractBlock } = all.linalg;
+    const matrixAt = at[0]!, prodAt = at[1]!, pivotsAt = at[2]!, vectorAt = at[3]!;
+    const { luPanel, unitLowerRows, choleskyLeaf, lowerTransposedRows, subtractBlock, luSolveVector } = all.linalg;
     const pivotsView = new Int32Array(all.memory.buffer, pivotsAt, leaf);
     const row = n * 8;
     work({
@@ -80,6 +82,12 @@ export function factorWasm(a: Float64Array, n: number, largest: number, leaf: nu
       unitLowerRows: (r0, r1, c0, cols) => unitLowerRows(matrixAt, n, r0, r1, c0, cols),
       choleskyLeaf: (k0, k1) => choleskyLeaf(matrixAt, n, k0, k1),
       lowerTransposedRows: (k0, k1, r0, r1) => lowerTransposedRows(matrixAt, n, k0, k1, r0, r1),
+      solveVector(x) {
+        const vector = new Float64Array(all.memory.buffer, vectorAt, n);
+        vector.set(x);
+        luSolveVector(matrixAt, n, vectorAt);
+        x.set(vector);
+      },
     });
   }, largest * n);
 }

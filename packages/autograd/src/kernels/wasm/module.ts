@@ -86,6 +86,8 @@ export interface LinalgKernels {
   readonly lowerTransposedRows: (a: number, n: number, k0: number, k1: number, r0: number, r1: number) => void;
   /** to[i·ld + j] -= from[i·cols + j] over rows×cols (ld in bytes). */
   readonly subtractBlock: (to: number, ld: number, from: number, rows: number, cols: number) => void;
+  /** x ← U⁻¹·L⁻¹·x in place (n f64 at x, already permuted) from the LU factors in the matrix. */
+  readonly luSolveVector: (a: number, n: number, x: number) => void;
 }
 
 /** The instantiated module. */
@@ -178,6 +180,7 @@ function instantiate(module: WebAssembly.Module, memory: WebAssembly.Memory, fla
     choleskyLeaf: exports.cholesky_leaf_f64 as LinalgKernels['choleskyLeaf'],
     lowerTransposedRows: exports.lower_transposed_rows_f64 as LinalgKernels['lowerTransposedRows'],
     subtractBlock: exports.subtract_block_f64 as LinalgKernels['subtractBlock'],
+    luSolveVector: exports.lu_solve_vector_f64 as LinalgKernels['luSolveVector'],
   };
   return { f32: dtypeKernels(exports, 'f32'), f64: dtypeKernels(exports, 'f64'), linalg, flavour, module, memory, shared, job: jobWords };
 }
