@@ -185,21 +185,50 @@ function unrolledPanel(search: string[], pivotStep: (pivAt: string) => string[])
 /**
  * The exported `unit_lower_rows_f64(a, n, r0, r1, c0, cols)`: solves L·X = B in place for the
  * unit lower triangle L = a[r0:r1, r0:r1] and B = a[r0:r1, c0:c0+cols] by forward substitution,
- * row i of B less L[i, j]·(row j of X) for j = r0, ..., i - 1 in turn.
+ * row i of B less L[i, j]·(row j of X) for j = r0, ..., i - 1 in turn, eight columns at a time
+ * held in registers through all the rows j.
  */
 export function unitLowerRows(): string[] {
+  const accs = [0, 1, 2, 3].map((k) => `acc${k}`);
+  // Eight columns of row i held in four registers while every row j above is taken from them.
+  const eight = [
+    set('y', at(get('i'), add(get('c0'), get('c')))),
+    ...accs.map((acc, k) => set(acc, `(v128.load offset=${16 * k} ${get('y')})`)),
+    set('x', at(get('r0'), add(get('c0'), get('c')))),
+    set('l', at(get('i'), get('r0'))),
+    ...range('j', get('r0'), get('i'), [
+      set('uv', `(v128.load64_splat ${get('l')})`),
+      ...accs.map((acc, k) => set(acc, `(f64x2.sub ${get(acc)} (f64x2.mul (v128.load offset=${16 * k} ${get('x')}) ${get('uv')}))`)),
+      set('x', add(get('x'), get('nb'))),
+      set('l', add(get('l'), i32(8))),
+    ]),
+    ...accs.map((acc, k) => `(v128.store offset=${16 * k} ${get('y')} ${get(acc)})`),
+    set('c', add(get('c'), i32(8))),
+  ];
   return [
     '(func (export "unit_lower_rows_f64") (param $a i32) (param $n i32) (param $r0 i32) (param $r1 i32) (param $c0 i32) (param $cols i32)',
-    `  ${locals('i32', ['nb', 'i', 'j', 'p', 'q', 'end', 'whole', 'x', 'y'])} ${locals('f64', ['u'])} ${locals('v128', ['uv'])}`,
+    `  ${locals('i32', ['nb', 'i', 'j', 'p', 'q', 'end', 'whole', 'x', 'y', 'c', 'l', 'rest'])} ${locals('f64', ['u'])} ${locals('v128', ['uv', ...accs])}`,
     `  ${set('nb', mul(get('n'), i32(8)))}`,
     ...range('i', add(get('r0'), i32(1)), get('r1'), [
-      set('y', at(get('i'), get('c0'))),
-      ...range('j', get('r0'), get('i'), [
-        set('u', `(f64.load ${at(get('i'), get('j'))})`),
-        set('uv', `(f64x2.splat ${get('u')})`),
-        set('x', at(get('j'), get('c0'))),
-        ...axpyRow('y', 'x', get('cols')),
-      ]),
+      set('c', i32(0)),
+      '(block $eights_done',
+      '  (loop $eights',
+      `    (br_if $eights_done (i32.gt_s (i32.add ${get('c')} ${i32(8)}) ${get('cols')}))`,
+      ...eight.map((line) => '    ' + line),
+      '    (br $eights)))',
+      // The last cols mod 8 columns, one row j at a time.
+      set('rest', `(i32.sub ${get('cols')} ${get('c')})`),
+      `(if (i32.gt_s ${get('rest')} ${i32(0)}) (then`,
+      ...[
+        set('y', at(get('i'), add(get('c0'), get('c')))),
+        ...range('j', get('r0'), get('i'), [
+          set('u', `(f64.load ${at(get('i'), get('j'))})`),
+          set('uv', `(f64x2.splat ${get('u')})`),
+          set('x', at(get('j'), add(get('c0'), get('c')))),
+          ...axpyRow('y', 'x', get('rest')),
+        ]),
+      ].map((line) => '  ' + line),
+      '))',
     ]).map((line) => '  ' + line),
     ')',
   ];
