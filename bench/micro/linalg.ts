@@ -1,11 +1,13 @@
 /**
  * Linear algebra micro-benchmark: the bench's `solve-f64-256` and `cholesky-f64-256` rows (the
- * same matrices as bench/src/chainrule.ts `linalg()`), each as the op and as its kernels alone
- * (LU factorisation, the vector solve, the Cholesky factorisation), beside one 256³ float64
+ * same matrices as bench/src/chainrule.ts `linalg()`), each as the op (the Cholesky's result also
+ * disposed, as the bench row does, and not) and as its kernels alone (LU factorisation, the
+ * TypeScript vector solve from its factors, the Cholesky factorisation), beside one 256³ float64
  * gemm, whose time sets the scale (a factorisation's O(n³) work is a third or two thirds of
  * it). Cases alternate within each round; each figure is the median over rounds of wall time
  * and of process CPU time (user + system, the helper thread included), steadier on a shared
- * machine, still noisy.
+ * machine, still noisy. `bench/micro/indexing.ts --base DIR --only solve,cholesky` compares the
+ * ops with another checkout's sources in one process.
  *
  *   node scripts/run.mjs bench/micro/linalg.ts [--rounds N] [--n N] [--only solve,cholesky,...]
  */
