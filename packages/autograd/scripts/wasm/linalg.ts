@@ -2,9 +2,10 @@
  * Dense factorisations' leaves in WebAssembly (float64 only, the dtype the factorisations work
  * in): the unblocked steps that src/kernels/linalg.ts's recursive LU and Cholesky leave between
  * their block products, run on the matrix where it lies in memory (row-major n×n at byte
- * address `a`; indices in elements). Each is the loop of its TypeScript counterpart there, vectorised
- * along rows with plain f64x2 multiply and subtract (never fused, so both builds give the same
- * bits), with the terms of every sum taken in the same order as that loop.
+ * address `a`; indices in elements). Each is vectorised along rows with plain f64x2 multiply,
+ * add and subtract (never fused, so both builds give the same bits); all but the LU panel (which
+ * is right-looking here, left-looking in TypeScript) take the terms of each sum in the order of
+ * their TypeScript counterparts in src/kernels/linalg.ts.
  */
 import { add, get, i32, locals, mul, set } from './text.js';
 

@@ -9,9 +9,10 @@ import { factorWasm, type FactorSteps } from './wasm/linalg.js';
 
 // Width below which the recursive triangular solve switches to plain loops.
 const LEAF = 16;
-// The leaves of the LU and Cholesky recursions in TypeScript: their block products cost little
-// beyond their arithmetic, while the loops' work grows with the leaf's width; at n = 256, 8
-// columns beat 16 by about a sixth.
+// The leaves of the LU and Cholesky recursions where their steps are TypeScript loops (small
+// matrices, or no WebAssembly): the loops' work grows with the leaf's width, a product's costs
+// little beyond its arithmetic; with products in WebAssembly and leaves in TypeScript, 8
+// columns beat 16 by about a sixth at n = 256.
 const JS_LEAF = 8;
 // The same in WebAssembly, whose leaves are vector loops (its panel solve is unrolled for this
 // width: scripts/wasm/linalg.ts PANEL_WIDTH).
