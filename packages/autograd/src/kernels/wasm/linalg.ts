@@ -42,6 +42,11 @@ export interface FactorSteps {
  * `largest` (the room set aside for them). The matrix is copied back into `a` at the end.
  * Returns false, having done nothing, where WebAssembly SIMD is missing or the matrix does not
  * fit its memory.
+ * The products stay on the calling thread: at n = 256 the helper thread's share of them saved
+ * less than posting and joining them cost (solve and cholesky 30-40% slower with it, measured
+ * on a shared two-core machine), since they come one after another between serial leaves and
+ * are a few hundred microseconds at most; the local instance's unshared memory then takes the
+ * copies in and out, at memcpy speed.
  * NOTE: `work` must call no other WebAssembly kernel: staging would reuse the memory.
  * @example factorWasm(lu, n, n * n, leaf, (steps) => factor(steps));
  */
@@ -70,7 +75,7 @@ export function factorWasm(a: Float64Array, n: number, largest: number, leaf: nu
         job[JOB.c] = prodAt;
         job[JOB.ldc] = cols * 8;
         job[JOB.dtype] = 1;
-        runProduct(all, kernels, rows, cols, kk, false);
+        runProduct(all, kernels, rows, cols, kk, true);
         subtractBlock(matrixAt + (r0 * n + c0) * 8, row, prodAt, rows, cols);
       },
       luPanel(c0, c1, pivots) {
@@ -89,5 +94,5 @@ export function factorWasm(a: Float64Array, n: number, largest: number, leaf: nu
         x.set(vector);
       },
     });
-  }, largest * n);
+  }, 0);
 }
