@@ -12,7 +12,7 @@ export { type ZeroGradOptions } from './zero-grad.js';
 export { StateDictError, SafetensorsError } from './errors.js';
 export { locateError } from './locate.js';
 export { init };
-export type { RandomSource, Nonlinearity, FanMode, XavierOptions, KaimingOptions } from './init.js';
+export type { RandomSource, Nonlinearity, FanMode, XavierOptions, KaimingOptions, OrthogonalOptions, TruncNormalOptions } from './init.js';
 
 export { Linear, Dense, type LinearOptions } from './layers/linear.js';
 export { Sequential } from './layers/sequential.js';

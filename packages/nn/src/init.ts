@@ -6,7 +6,7 @@
  * `xavier_uniform_`) and draw their numbers from chainrule's generator, so a seed does not
  * reproduce PyTorch's values.
  */
-import { ArgumentError, incrementVersion, rand, randn, type Generator, type Tensor } from '@chainrule/autograd';
+import { ArgumentError, incrementVersion, qr, rand, randn, type Generator, type Tensor } from '@chainrule/autograd';
 import { formatShape } from './format.js';
 
 /** Where random numbers come from. */
@@ -202,4 +202,127 @@ export function kaimingUniform(tensor: Tensor, options: KaimingOptions = {}): Te
  */
 export function kaimingNormal(tensor: Tensor, options: KaimingOptions = {}): Tensor {
   return fillNormal(tensor, 0, kaimingStd('kaimingNormal', tensor, options), options);
+}
+
+/** Options of `orthogonal`. */
+export interface OrthogonalOptions extends RandomSource {
+  /** Scale of the (semi-)orthogonal matrix (default 1). */
+  gain?: number;
+}
+
+/**
+ * Fills with a random (semi-)orthogonal matrix times `gain`, in place, as
+ * `torch.nn.init.orthogonal_` (Saxe et al. 2013): the tensor is viewed as [rows, rest], a
+ * standard normal matrix of that shape (transposed when wider than tall) is decomposed as Q·R,
+ * and Q with each column's sign set by R's diagonal (so Q is uniformly distributed) fills it.
+ * Rows are orthonormal when rows <= rest, columns otherwise.
+ * @throws ArgumentError if the tensor has fewer than 2 dimensions or gain is not finite.
+ * @example init.orthogonal(rnn.param('weight_hh_l0'), { gain: 1, seed: 0 })
+ */
+export function orthogonal(tensor: Tensor, options: OrthogonalOptions = {}): Tensor {
+  const { gain = 1 } = options;
+  checkFinite('orthogonal', { gain });
+  if (tensor.ndim < 2) {
+    throw new ArgumentError(`init.orthogonal: needs a tensor with at least 2 dimensions, got shape ${formatShape(tensor.shape)}`);
+  }
+  const rows = tensor.shape[0]!;
+  const cols = tensor.size / rows;
+  if (tensor.size === 0) return tensor;
+  const wide = rows < cols;
+  const a = randn(wide ? [cols, rows] : [rows, cols], { dtype: 'float64', seed: options.seed, generator: options.generator });
+  const { Q, R } = qr(a);
+  const k = Math.min(rows, cols);
+  const q = Q.data;
+  const signs = Array.from({ length: k }, (_, j) => Math.sign(R.data[j * k + j]!) || 1);
+  // Q is [tall, k]; the tensor takes Q (or Qᵀ when wide) with column j scaled by signs[j]·gain.
+  for (let i = 0; i < (wide ? cols : rows); i++) {
+    for (let j = 0; j < k; j++) {
+      const v = q[i * k + j]! * signs[j]! * gain;
+      if (wide) tensor.data[j * cols + i] = v;
+      else tensor.data[i * cols + j] = v;
+    }
+  }
+  incrementVersion(tensor);
+  return tensor;
+}
+
+/** Options of `truncNormal`. */
+export interface TruncNormalOptions extends RandomSource {
+  /** Mean of the normal distribution before truncation (default 0). */
+  mean?: number;
+  /** Standard deviation of the normal distribution before truncation (default 1). */
+  std?: number;
+  /** Lowest value (default -2, in absolute terms as PyTorch's, not in standard deviations). */
+  a?: number;
+  /** Highest value (default 2). */
+  b?: number;
+}
+
+/**
+ * Fills with N(mean, std²) truncated to [a, b], in place, as `torch.nn.init.trunc_normal_`: a
+ * uniform draw between the normal CDF at a and at b, mapped back through the inverse CDF.
+ * @throws ArgumentError if an option is not finite, std < 0, or a > b.
+ * @example init.truncNormal(w, { std: 0.02, seed: 0 })
+ */
+export function truncNormal(tensor: Tensor, options: TruncNormalOptions = {}): Tensor {
+  const { mean = 0, std = 1, a = -2, b = 2 } = options;
+  checkFinite('truncNormal', { mean, std, a, b });
+  if (std < 0) throw new ArgumentError(`init.truncNormal: std must be >= 0, got ${std}`);
+  if (!(a <= b)) throw new ArgumentError(`init.truncNormal: a must be <= b, got a ${a}, b ${b}`);
+  const u = rand([tensor.size], { dtype: 'float64', seed: options.seed, generator: options.generator }).data;
+  if (std === 0) return constant(tensor, Math.min(b, Math.max(a, mean)));
+  const lo = normalCdf((a - mean) / std);
+  const hi = normalCdf((b - mean) / std);
+  for (let i = 0; i < u.length; i++) {
+    const p = lo + (hi - lo) * u[i]!;
+    tensor.data[i] = Math.min(b, Math.max(a, mean + std * normalQuantile(p)));
+  }
+  incrementVersion(tensor);
+  return tensor;
+}
+
+function normalCdf(z: number): number {
+  return 0.5 * erfc(-z / Math.SQRT2);
+}
+
+/** erfc by Numerical Recipes' Chebyshev fit (erfcc; relative error < 1.2e-7, far below what a random draw notices). */
+function erfc(x: number): number {
+  const z = Math.abs(x);
+  const t = 1 / (1 + 0.5 * z);
+  const r = t * Math.exp(-z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 +
+    t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))));
+  return x >= 0 ? r : 2 - r;
+}
+
+/** The standard normal quantile (Acklam's rational approximation, relative error < 1.2e-9). */
+function normalQuantile(p: number): number {
+  if (p <= 0) return -Infinity;
+  if (p >= 1) return Infinity;
+  const A = [-3.969683028665376e1, 2.209460984245205e2, -2.759285104469687e2, 1.38357751867269e2, -3.066479806614716e1, 2.506628277459239];
+  const B = [-5.447609879822406e1, 1.615858368580409e2, -1.556989798598866e2, 6.680131188771972e1, -1.328068155288572e1];
+  const C = [-7.784894002430293e-3, -3.223964580411365e-1, -2.400758277161838, -2.549732539343734, 4.374664141464968, 2.938163982698783];
+  const D = [7.784695709041462e-3, 3.224671290700398e-1, 2.445134137142996, 3.754408661907416];
+  const tail = (q: number): number =>
+    (((((C[0]! * q + C[1]!) * q + C[2]!) * q + C[3]!) * q + C[4]!) * q + C[5]!) / ((((D[0]! * q + D[1]!) * q + D[2]!) * q + D[3]!) * q + 1);
+  if (p < 0.02425) return tail(Math.sqrt(-2 * Math.log(p)));
+  if (p > 1 - 0.02425) return -tail(Math.sqrt(-2 * Math.log(1 - p)));
+  const q = p - 0.5;
+  const r = q * q;
+  return ((((((A[0]! * r + A[1]!) * r + A[2]!) * r + A[3]!) * r + A[4]!) * r + A[5]!) * q) /
+    (((((B[0]! * r + B[1]!) * r + B[2]!) * r + B[3]!) * r + B[4]!) * r + 1);
+}
+
+/**
+ * Fills a 2-d tensor with the identity (ones on the diagonal, zeros elsewhere), in place, as
+ * `torch.nn.init.eye_`: a Linear layer then passes its input through (its first min(out, in) features).
+ * @throws ArgumentError if the tensor is not 2-d.
+ * @example init.eye(linear.weight)
+ */
+export function eye(tensor: Tensor): Tensor {
+  if (tensor.ndim !== 2) throw new ArgumentError(`init.eye: needs a 2-d tensor, got shape ${formatShape(tensor.shape)}`);
+  const [rows, cols] = tensor.shape as [number, number];
+  tensor.data.fill(0);
+  for (let i = 0; i < Math.min(rows, cols); i++) tensor.data[i * cols + i] = 1;
+  incrementVersion(tensor);
+  return tensor;
 }

@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { Generator, manualSeed, zeros, type Tensor } from '@chainrule/autograd';
+import { Generator, manualSeed, matmul, zeros, type Tensor } from '@chainrule/autograd';
+import { assertClose } from '@chainrule/autograd/testing';
 import { Linear, init } from '@chainrule/nn';
 
 function stats(t: Tensor): { mean: number; std: number; min: number; max: number } {
@@ -106,5 +107,54 @@ describe('init', () => {
     const c = init.uniform(w([6]));
     manualSeed(5);
     expect(Array.from(init.uniform(w([6])).data)).toEqual(Array.from(c.data));
+  });
+});
+
+describe('orthogonal, truncNormal, eye', () => {
+  test('orthogonal: rows orthonormal (times gain) when wide, columns when tall, as torch.nn.init.orthogonal_', () => {
+    for (const shape of [[3, 5], [5, 3], [4, 2, 3], [4, 4]]) {
+      const t = init.orthogonal(w(shape), { gain: 2, seed: 1 });
+      const m = t.reshape(shape[0]!, -1);
+      const gram = shape[0]! <= m.shape[1]! ? matmul(m, m.transpose(0, 1)) : matmul(m.transpose(0, 1), m);
+      const k = gram.shape[0]!;
+      assertClose(gram, Array.from({ length: k * k }, (_, i) => (i % (k + 1) === 0 ? 4 : 0)), 0, 1e-12);
+    }
+    expect(() => init.orthogonal(w([3]))).toThrow('init.orthogonal: needs a tensor with at least 2 dimensions, got shape [3]');
+  });
+
+  test('orthogonal: uniformly distributed, so each entry has mean 0 and variance 1/n', () => {
+    const n = 6;
+    const g = new Generator(5);
+    let sum = 0;
+    let sq = 0;
+    const draws = 400;
+    for (let i = 0; i < draws; i++) {
+      const d = init.orthogonal(w([n, n]), { generator: g }).data;
+      sum += d[0]!;
+      sq += d[0]! * d[0]!;
+    }
+    // Without R's sign fix, Q's first entry has a biased sign; with it, mean 0 and E[q²] = 1/n.
+    expect(Math.abs(sum / draws)).toBeLessThan(4 * Math.sqrt(1 / n / draws));
+    expect(Math.abs(sq / draws - 1 / n)).toBeLessThan(0.04);
+  });
+
+  test('truncNormal: within [a, b], with the truncated normal\'s mean and std', () => {
+    const t = init.truncNormal(w([200000]), { mean: 1, std: 2, a: -1, b: 2, seed: 3 });
+    const s = stats(t);
+    expect(s.min).toBeGreaterThanOrEqual(-1);
+    expect(s.max).toBeLessThanOrEqual(2);
+    // alpha = -1, beta = 0.5 in standard units: mean + std·(φ(α) - φ(β))/Z, the variance likewise.
+    const phi = (x: number) => Math.exp(-x * x / 2) / Math.sqrt(2 * Math.PI);
+    const z = 0.6914624612740131 - 0.15865525393145707;
+    const m = 1 + (2 * (phi(-1) - phi(0.5))) / z;
+    const v = 4 * (1 + (-1 * phi(-1) - 0.5 * phi(0.5)) / z - ((phi(-1) - phi(0.5)) / z) ** 2);
+    expect(Math.abs(s.mean - m)).toBeLessThan(0.01);
+    expect(Math.abs(s.std - Math.sqrt(v))).toBeLessThan(0.01);
+    expect(() => init.truncNormal(w([2]), { a: 1, b: 0 })).toThrow('init.truncNormal: a must be <= b, got a 1, b 0');
+  });
+
+  test('eye: the identity of a 2-d tensor', () => {
+    expect(Array.from(init.eye(w([2, 3])).data)).toEqual([1, 0, 0, 0, 1, 0]);
+    expect(() => init.eye(w([2, 2, 2]))).toThrow('init.eye: needs a 2-d tensor, got shape [2,2,2]');
   });
 });
