@@ -6,7 +6,9 @@
 Writes packages/nn/test/fixtures/torch-schedulers.json. Each case schedules an SGD optimiser with
 two parameter groups (lr 0.1 and 0.05) and records every group's lr before each step: 'epochs'
 cases call scheduler.step() once per epoch; 'plateau' cases call ReduceLROnPlateau.step(metric)
-with the listed metrics and record the lrs after each step. Options use PyTorch's names.
+with the listed metrics and record the lrs after each step. OneCycleLR cases schedule an SGD with
+momentum 0.9 (or an Adam) and also record each group's momentum (Adam's betas[0]). Options use
+PyTorch's names.
 """
 import json
 import os
@@ -20,20 +22,31 @@ OUT = os.path.join(HERE, '..', 'test', 'fixtures', 'torch-schedulers.json')
 METRICS = [1, 0.9, 0.9, 0.95, 0.9, 0.91, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8]
 
 
-def optimiser():
+def optimiser(kind='SGD'):
     p, q = torch.nn.Parameter(torch.zeros(1)), torch.nn.Parameter(torch.zeros(1))
-    return torch.optim.SGD([{'params': [p]}, {'params': [q], 'lr': 0.05}], lr=0.1)
+    groups = [{'params': [p]}, {'params': [q], 'lr': 0.05}]
+    if kind == 'Adam':
+        return torch.optim.Adam(groups, lr=0.1)
+    return torch.optim.SGD(groups, lr=0.1, momentum=0.9 if kind == 'SGD+momentum' else 0)
 
 
-def epochs(name, options, build, n=30):
-    opt = optimiser()
+def momentum(g):
+    return g['betas'][0] if 'betas' in g else g['momentum']
+
+
+def epochs(name, options, build, n=30, kind='SGD'):
+    opt = optimiser(kind)
     sched = build(opt)
-    lrs = []
+    lrs, momenta = [], []
     for _ in range(n):
         lrs.append([g['lr'] for g in opt.param_groups])
+        momenta.append([momentum(g) for g in opt.param_groups])
         opt.step()
         sched.step()
-    return {'kind': 'epochs', 'scheduler': name, 'options': options, 'lrs': lrs}
+    case = {'kind': 'epochs', 'scheduler': name, 'options': options, 'optimiser': kind, 'lrs': lrs}
+    if name == 'OneCycleLR':
+        case['momenta'] = momenta
+    return case
 
 
 def plateau(options):
@@ -62,6 +75,12 @@ def main():
         epochs('LinearLR', {'start_factor': 0.25, 'total_iters': 5}, lambda o: L.LinearLR(o, start_factor=0.25, total_iters=5)),
         epochs('LinearLR+CosineAnnealingLR', {'start_factor': 0.25, 'total_iters': 5, 'T_max': 10},
                lambda o: L.SequentialLR(o, [L.LinearLR(o, start_factor=0.25, total_iters=5), L.CosineAnnealingLR(o, 10)], milestones=[5]), n=15),
+        epochs('OneCycleLR', {'max_lr': 1.0, 'total_steps': 20}, lambda o: L.OneCycleLR(o, 1.0, total_steps=20), n=20, kind='SGD+momentum'),
+        epochs('OneCycleLR', {'max_lr': [1.0, 0.4], 'total_steps': 17, 'pct_start': 0.4, 'anneal_strategy': 'linear', 'div_factor': 10, 'final_div_factor': 100},
+               lambda o: L.OneCycleLR(o, [1.0, 0.4], total_steps=17, pct_start=0.4, anneal_strategy='linear', div_factor=10, final_div_factor=100), n=17, kind='Adam'),
+        epochs('OneCycleLR', {'max_lr': 0.5, 'total_steps': 25, 'three_phase': True, 'base_momentum': 0.8, 'max_momentum': [0.9, 0.99]},
+               lambda o: L.OneCycleLR(o, 0.5, total_steps=25, three_phase=True, base_momentum=0.8, max_momentum=[0.9, 0.99]), n=25, kind='SGD+momentum'),
+        epochs('OneCycleLR', {'max_lr': 0.5, 'total_steps': 10, 'cycle_momentum': False}, lambda o: L.OneCycleLR(o, 0.5, total_steps=10, cycle_momentum=False), n=10),
         plateau({'patience': 1, 'factor': 0.5}),
         plateau({'mode': 'max', 'patience': 0, 'factor': 0.5, 'cooldown': 2}),
         plateau({'patience': 1, 'threshold': 0.05, 'threshold_mode': 'abs', 'min_lr': [0.02, 0.01], 'cooldown': 1}),

@@ -83,6 +83,7 @@ export {
   type MultiStepLROptions, type LambdaLROptions, type CosineAnnealingWarmRestartsOptions,
 } from './schedulers/closed-form.js';
 export { LinearWarmup, type LinearWarmupOptions } from './schedulers/warmup.js';
+export { OneCycleLR, type OneCycleLROptions } from './schedulers/one-cycle.js';
 export { ReduceLROnPlateau, type ReduceLROnPlateauOptions, type PlateauStateDict } from './schedulers/plateau.js';
 
 export { clipGradNorm, clipGradValue, type ClipGradNormOptions } from './clip.js';

@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest';
 import { zeros } from '@chainrule/autograd';
 import { assertClose } from '@chainrule/autograd/testing';
 import {
-  CosineAnnealingLR, CosineAnnealingWarmRestarts, ExponentialLR, LambdaLR, MultiStepLR, LinearWarmup, ReduceLROnPlateau, SGD, StepLR, clipGradNorm, clipGradValue,
+  CosineAnnealingLR, CosineAnnealingWarmRestarts, ExponentialLR, LambdaLR, MultiStepLR, OneCycleLR, LinearWarmup, ReduceLROnPlateau, SGD, StepLR, clipGradNorm, clipGradValue,
 } from '@chainrule/nn';
 
 const sgd = (lr = 0.1) => new SGD([{ params: [zeros([1], { requiresGrad: true })] }, { params: [zeros([1], { requiresGrad: true })], lr: lr * 10 }], { lr });
@@ -97,8 +97,26 @@ describe('schedulers', () => {
     expect(() => new LambdaLR(sgd(), { lrLambda: 0.5 as unknown as () => number })).toThrow(/LambdaLR: lrLambda must be a function of the epoch/);
     const negative = new LambdaLR(sgd(), { lrLambda: (epoch) => 1 - epoch });
     negative.step();
+    expect(() => new OneCycleLR(sgd(), { maxLr: [1, 2, 3], totalSteps: 5 })).toThrow('OneCycleLR: maxLr must give one value per group (2), got 3');
+    const bare = { paramGroups: [{ lr: 0.1, params: [] }] };
+    expect(() => new OneCycleLR(bare, { maxLr: 1, totalSteps: 5 })).toThrow(/OneCycleLR: cycleMomentum needs groups with 'momentum' or 'betas', and group 0 has neither/);
     expect(() => negative.step()).toThrow(/LambdaLR: the learning rate at epoch 2 from base/);
   });
+});
+
+test('OneCycleLR: holds the final lr at step totalSteps, and throws past it with nothing changed', () => {
+  const opt = new SGD([zeros([1], { requiresGrad: true })], { lr: 0.1, momentum: 0.9 });
+  const sched = new OneCycleLR(opt, { maxLr: 1, totalSteps: 4, annealStrategy: 'linear', divFactor: 10, finalDivFactor: 100 });
+  const lrs = [sched.getLastLr()[0]!];
+  for (let i = 0; i < 4; i++) {
+    sched.step();
+    lrs.push(sched.getLastLr()[0]!);
+  }
+  // Phases end at steps 0.3·4 - 1 = 0.2 and 3: the rise is over by step 1, then linear to 0.001.
+  assertClose(lrs, [0.1, 1 + ((0.001 - 1) * (1 - 0.2)) / 2.8, 1 + ((0.001 - 1) * (2 - 0.2)) / 2.8, 0.001, 0.001], 1e-12);
+  expect(() => sched.step()).toThrow('OneCycleLR: stepped 5 times, past totalSteps = 4');
+  expect(sched.lastEpoch).toBe(4);
+  expect(opt.paramGroups[0]!.momentum).toBeCloseTo(0.95, 12);
 });
 
 describe('gradient clipping', () => {

@@ -5,8 +5,8 @@ import { describe, test } from 'vitest';
 import { zeros } from '@chainrule/autograd';
 import { assertClose } from '@chainrule/autograd/testing';
 import {
-  CosineAnnealingLR, CosineAnnealingWarmRestarts, ExponentialLR, LambdaLR, LinearWarmup, MultiStepLR, ReduceLROnPlateau, SGD, StepLR,
-  type Scheduler,
+  Adam, CosineAnnealingLR, CosineAnnealingWarmRestarts, ExponentialLR, LambdaLR, LinearWarmup, MultiStepLR, OneCycleLR, ReduceLROnPlateau, SGD,
+  StepLR, type Scheduler,
 } from '@chainrule/nn';
 
 type Options = Record<string, number | string | number[]>;
@@ -15,8 +15,10 @@ interface Case {
   kind: 'epochs' | 'plateau';
   scheduler: string;
   options: Options;
+  optimiser?: 'SGD' | 'SGD+momentum' | 'Adam';
   metrics?: number[];
   lrs: number[][];
+  momenta?: number[][];
 }
 
 const reference = JSON.parse(readFileSync(new URL('./fixtures/torch-schedulers.json', import.meta.url), 'utf8')) as { cases: Case[] };
@@ -24,7 +26,7 @@ const reference = JSON.parse(readFileSync(new URL('./fixtures/torch-schedulers.j
 const num = (o: Options, k: string): number => o[k] as number;
 
 /** chainrule's scheduler for each of the script's, from PyTorch's options. */
-const BUILD: Record<string, (opt: SGD, o: Options) => Scheduler> = {
+const BUILD: Record<string, (opt: SGD | Adam, o: Options) => Scheduler> = {
   StepLR: (opt, o) => new StepLR(opt, { stepSize: num(o, 'step_size'), gamma: num(o, 'gamma') }),
   MultiStepLR: (opt, o) => new MultiStepLR(opt, { milestones: o.milestones as number[], gamma: num(o, 'gamma') }),
   ExponentialLR: (opt, o) => new ExponentialLR(opt, { gamma: num(o, 'gamma') }),
@@ -35,17 +37,29 @@ const BUILD: Record<string, (opt: SGD, o: Options) => Scheduler> = {
   'LinearLR+CosineAnnealingLR': (opt, o) => new LinearWarmup(opt, {
     warmupSteps: num(o, 'total_iters'), startFactor: num(o, 'start_factor'), after: new CosineAnnealingLR(opt, { tMax: num(o, 'T_max') }),
   }),
+  OneCycleLR: (opt, o) => new OneCycleLR(opt, {
+    maxLr: o.max_lr as number | number[], totalSteps: num(o, 'total_steps'), pctStart: o.pct_start as number | undefined,
+    annealStrategy: o.anneal_strategy as 'cos' | 'linear' | undefined, divFactor: o.div_factor as number | undefined,
+    finalDivFactor: o.final_div_factor as number | undefined, threePhase: o.three_phase as boolean | undefined,
+    baseMomentum: o.base_momentum as number | number[] | undefined, maxMomentum: o.max_momentum as number | number[] | undefined,
+    cycleMomentum: o.cycle_momentum as boolean | undefined,
+  }),
 };
 
-function optimiser(): SGD {
-  return new SGD([{ params: [zeros([1], { requiresGrad: true })] }, { params: [zeros([1], { requiresGrad: true })], lr: 0.05 }], { lr: 0.1 });
+function optimiser(kind: Case['optimiser'] = 'SGD'): SGD | Adam {
+  const groups = [{ params: [zeros([1], { requiresGrad: true })] }, { params: [zeros([1], { requiresGrad: true })], lr: 0.05 }];
+  if (kind === 'Adam') return new Adam(groups, { lr: 0.1 });
+  return new SGD(groups, { lr: 0.1, momentum: kind === 'SGD+momentum' ? 0.9 : 0 });
 }
+
+const momentum = (g: SGD['paramGroups'][number] | Adam['paramGroups'][number]): number => ('betas' in g ? g.betas[0] : g.momentum);
 
 describe('schedulers against PyTorch', () => {
   for (const c of reference.cases) {
     test(`${c.scheduler} ${JSON.stringify(c.options)}`, () => {
-      const opt = optimiser();
+      const opt = optimiser(c.optimiser);
       const lrs: number[][] = [];
+      const momenta: number[][] = [];
       if (c.kind === 'plateau') {
         const o = c.options;
         const sched = new ReduceLROnPlateau(opt, {
@@ -61,10 +75,12 @@ describe('schedulers against PyTorch', () => {
         const sched = BUILD[c.scheduler]!(opt, c.options);
         for (let i = 0; i < c.lrs.length; i++) {
           lrs.push(opt.paramGroups.map((g) => g.lr));
+          momenta.push(opt.paramGroups.map(momentum));
           sched.step();
         }
       }
       assertClose(lrs.flat(), c.lrs.flat(), 1e-12, 1e-15);
+      if (c.momenta !== undefined) assertClose(momenta.flat(), c.momenta.flat(), 1e-12, 1e-15);
     });
   }
 });
