@@ -126,6 +126,13 @@ CASES = [
     ('embedding-padding', lambda: nn.Embedding(10, 4, padding_idx=2), [2, 3], True, 10),
     ('embedding-max-norm', lambda: nn.Embedding(6, 3, max_norm=1.0), [2, 4], True, 6),
     ('lenet', lenet, [2, 1, 16, 16], True, None),
+    ('max-pool1d', lambda: nn.MaxPool1d(3, stride=2, padding=1, dilation=2, ceil_mode=True), [2, 3, 9], True, None),
+    ('avg-pool1d', lambda: nn.AvgPool1d(3, stride=2, padding=1, ceil_mode=True, count_include_pad=False), [2, 3, 8], True, None),
+    ('avg-pool1d-unbatched', lambda: nn.AvgPool1d(2), [3, 7], True, None),
+    ('adaptive-max-pool2d', lambda: nn.AdaptiveMaxPool2d((3, None)), [2, 3, 7, 5], True, None),
+    ('adaptive-max-pool2d-global', lambda: nn.AdaptiveMaxPool2d(1), [2, 3, 4, 4], True, None),
+    ('conv-transpose1d', lambda: nn.ConvTranspose1d(4, 6, 3, stride=2, padding=1, output_padding=1, groups=2), [2, 4, 5], True, None),
+    ('conv-transpose1d-dilated-unbatched', lambda: nn.ConvTranspose1d(3, 2, 2, dilation=3, bias=False), [3, 4], True, None),
 ]
 
 

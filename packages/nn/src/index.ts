@@ -27,8 +27,10 @@ export { LayerNorm, type LayerNormOptions } from './layers/layer-norm.js';
 export { NormBase, BatchNorm1d, BatchNorm2d, type BatchNormOptions, type NormBaseOptions } from './layers/batch-norm.js';
 
 // Convolution, pooling, normalisation and embedding layers.
+export { ConvTransposeNd, ConvTranspose1d } from './layers/conv.js';
 export { ConvNd, Conv1d, Conv2d, ConvTranspose2d, type ConvLayerOptions, type ConvTransposeLayerOptions, type PaddingMode } from './layers/conv.js';
 export { MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, type MaxPool2dOptions, type AvgPool2dOptions } from './layers/pooling.js';
+export { MaxPoolNd, MaxPool1d, AvgPoolNd, AvgPool1d, AdaptiveMaxPool2d } from './layers/pooling.js';
 export { InstanceNorm2d, type InstanceNormOptions } from './layers/instance-norm.js';
 export { GroupNorm, type GroupNormOptions } from './layers/group-norm.js';
 export { RMSNorm, type RMSNormOptions } from './layers/rms-norm.js';

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { ArgumentError, DTypeError, ShapeError, gradcheck, gradgradcheck, ones, randn, tensor, type Tensor } from '@chainrule/autograd';
 import { assertClose, seededTensor } from '@chainrule/autograd/testing';
 import {
-  AdaptiveAvgPool2d, AvgPool2d, BatchNorm2d, Conv1d, Conv2d, ConvTranspose2d, Dropout2d, Embedding, Flatten, GroupNorm,
+  AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool1d, AvgPool2d, BatchNorm2d, Conv1d, ConvTranspose1d, MaxPool1d, Conv2d, ConvTranspose2d, Dropout2d, Embedding, Flatten, GroupNorm,
   InstanceNorm2d, Linear, MaxPool2d, RMSNorm, ReLU, SGD, Sequential, StateDictError, Unflatten, functionalCall, type Module,
   type PaddingMode,
 } from '@chainrule/nn';
@@ -345,5 +345,20 @@ describe('descriptions, as PyTorch repr', () => {
     expect(String(new BatchNorm2d(16))).toBe('BatchNorm2d(16, eps=0.00001, momentum=0.1, affine=true, trackRunningStats=true)');
     expect(String(new GroupNorm(2, 4))).toBe('GroupNorm(2, 4, eps=0.00001, affine=true)');
     expect(String(new Embedding(10, 3, { paddingIdx: 0 }))).toBe('Embedding(10, 3, paddingIdx=0)');
+  });
+});
+
+describe('1-D pooling, transposed 1-D convolution and adaptive max pooling: construction', () => {
+  test('options are checked with the layer\'s name, and reprs', () => {
+    expect(() => new MaxPool1d(2, { padding: 2 })).toThrow('MaxPool1d: padding 2 must be at most half the kernel size 2');
+    expect(() => new MaxPool1d([2, 2])).toThrow('MaxPool1d: kernelSize must be an integer >= 1, got [2,2]');
+    expect(() => new AvgPool1d(2, { divisorOverride: 3 } as object)).toThrow('AvgPool1d: divisorOverride is not an option of 1-D average pooling');
+    expect(() => new ConvTranspose1d(2, 2, 3, { padding: 'same' as unknown as number })).toThrow(/ConvTranspose1d: padding must be numbers, got "same"/);
+    expect(() => new ConvTranspose1d(2, 2, 3, { stride: 2, outputPadding: 2 })).toThrow(/ConvTranspose1d: outputPadding 2 must be smaller than the stride/);
+    expect(() => new AdaptiveMaxPool2d(0)).toThrow('AdaptiveMaxPool2d: outputSize must be a positive integer or a pair of them');
+    expect(String(new MaxPool1d(3, { stride: 2 }))).toBe('MaxPool1d(kernelSize=3, stride=2, padding=0, dilation=1, ceilMode=false)');
+    expect(String(new AvgPool1d(4))).toBe('AvgPool1d(kernelSize=4, stride=4, padding=0)');
+    expect(new ConvTranspose1d(4, 6, 3, { groups: 2 }).weight.shape).toEqual([4, 3, 3]);
+    expect(() => new MaxPool1d(2).forward(randn([2, 3, 4, 5], { seed: 0 }))).toThrow(/MaxPool1d/);
   });
 });

@@ -7,7 +7,7 @@ import { describe, expect, test } from 'vitest';
 import { noGrad, tensor, type Tensor } from '@chainrule/autograd';
 import { assertClose } from '@chainrule/autograd/testing';
 import {
-  AdaptiveAvgPool2d, AvgPool2d, BatchNorm2d, Conv1d, Conv2d, ConvTranspose2d, Embedding, Flatten, GroupNorm, InstanceNorm2d,
+  AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool1d, AvgPool2d, ConvTranspose1d, MaxPool1d, BatchNorm2d, Conv1d, Conv2d, ConvTranspose2d, Embedding, Flatten, GroupNorm, InstanceNorm2d,
   Linear, MaxPool2d, ReLU, RMSNorm, Sequential, parseSafetensors, serializeSafetensors, type Module,
 } from '@chainrule/nn';
 
@@ -65,6 +65,13 @@ const BUILD: Record<string, () => Module> = {
   'embedding-padding': () => new Embedding(10, 4, { paddingIdx: 2 }),
   'embedding-max-norm': () => new Embedding(6, 3, { maxNorm: 1 }),
   lenet: () => lenet(),
+  'max-pool1d': () => new MaxPool1d(3, { stride: 2, padding: 1, dilation: 2, ceilMode: true }),
+  'avg-pool1d': () => new AvgPool1d(3, { stride: 2, padding: 1, ceilMode: true, countIncludePad: false }),
+  'avg-pool1d-unbatched': () => new AvgPool1d(2),
+  'adaptive-max-pool2d': () => new AdaptiveMaxPool2d([3, null]),
+  'adaptive-max-pool2d-global': () => new AdaptiveMaxPool2d(1),
+  'conv-transpose1d': () => new ConvTranspose1d(4, 6, 3, { stride: 2, padding: 1, outputPadding: 1, groups: 2 }),
+  'conv-transpose1d-dilated-unbatched': () => new ConvTranspose1d(3, 2, 2, { dilation: 3, bias: false }),
 };
 
 /** The LeNet-style CNN of the script, layer for layer. */

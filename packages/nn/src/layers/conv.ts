@@ -1,5 +1,5 @@
 import {
-  ArgumentError, Generator, conv1d, conv2d, conv2dMaxPool2d, convTranspose2d, pad, zeros,
+  ArgumentError, Generator, conv1d, conv2d, conv2dMaxPool2d, convTranspose1d, convTranspose2d, pad, zeros,
   type ConvOptions, type DType, type PadMode, type SpatialArg, type Tensor,
 } from '@chainrule/autograd';
 import { Module } from '../module.js';
@@ -275,13 +275,13 @@ export class Conv1d extends ConvNd {
 }
 
 /**
- * A transposed 2-D convolution layer (the adjoint of a Conv2d in its input), as PyTorch's
- * `nn.ConvTranspose2d`: weight [inChannels, outChannels/groups, kH, kW] and bias [outChannels],
- * initialised as PyTorch (so fan_in = outChannels/groups·kH·kW). The output is
- * (H − 1)·stride − 2·padding + dilation·(kH − 1) + outputPadding + 1 high, and likewise wide.
- * @example new ConvTranspose2d(16, 8, 2, { stride: 2 }).forward(x) // [N, 16, 7, 7] -> [N, 8, 14, 14]
+ * A transposed convolution over the last `rank` axes (the adjoint of a convolution in its input),
+ * as PyTorch's `nn.ConvTranspose1d` / `nn.ConvTranspose2d`: weight [inChannels,
+ * outChannels/groups, ...kernel] and bias [outChannels], initialised as PyTorch (so fan_in =
+ * outChannels/groups·∏kernel). Each output axis is (L − 1)·stride − 2·padding +
+ * dilation·(k − 1) + outputPadding + 1 long.
  */
-export class ConvTranspose2d extends ConvNd {
+export abstract class ConvTransposeNd extends ConvNd {
   /** Extra output size on one side of each axis. */
   readonly outputPadding: readonly number[];
 
@@ -289,32 +289,57 @@ export class ConvTranspose2d extends ConvNd {
    * @throws ArgumentError as `ConvNd`'s constructor, for padding 'same' or 'valid', or an
    * outputPadding not smaller than the stride or the dilation.
    */
-  constructor(inChannels: number, outChannels: number, kernelSize: SpatialArg, options: ConvTransposeLayerOptions = {}) {
+  protected constructor(layer: string, rank: number, inChannels: number, outChannels: number, kernelSize: SpatialArg, options: ConvTransposeLayerOptions) {
     if (typeof options.padding === 'string') {
-      throw new ArgumentError(`ConvTranspose2d: padding must be numbers, got ${JSON.stringify(options.padding)} (transposed convolutions have no 'same' or 'valid', as in PyTorch)`);
+      throw new ArgumentError(`${layer}: padding must be numbers, got ${JSON.stringify(options.padding)} (transposed convolutions have no 'same' or 'valid', as in PyTorch)`);
     }
-    super('ConvTranspose2d', 2, true, inChannels, outChannels, kernelSize, options);
-    const extra = spatialList('ConvTranspose2d: outputPadding', options.outputPadding ?? 0, 2, 0);
+    super(layer, rank, true, inChannels, outChannels, kernelSize, options);
+    const extra = spatialList(`${layer}: outputPadding`, options.outputPadding ?? 0, rank, 0);
     extra.forEach((e, i) => {
       if (e >= this.stride[i]! && e >= this.dilation[i]!) {
-        throw new ArgumentError(`ConvTranspose2d: outputPadding ${JSON.stringify(options.outputPadding)} must be smaller than the stride ${JSON.stringify(this.stride)} or the dilation ${JSON.stringify(this.dilation)}`);
+        throw new ArgumentError(`${layer}: outputPadding ${JSON.stringify(options.outputPadding)} must be smaller than the stride ${JSON.stringify(this.stride)} or the dilation ${JSON.stringify(this.dilation)}`);
       }
     });
     this.outputPadding = extra;
   }
 
   /**
-   * The transposed convolution (autograd's `convTranspose2d`).
-   * @throws ShapeError (naming this layer and both shapes) for an input that is not 3-D or 4-D,
-   * has other than inChannels channels, or whose padding leaves no output.
+   * The transposed convolution (autograd's `convTranspose1d` / `convTranspose2d`).
+   * @throws ShapeError (naming this layer and both shapes) for an input of the wrong rank, with
+   * other than inChannels channels, or whose padding leaves no output.
    * @throws DTypeError if the input's dtype differs from the layer's.
    */
   forward(x: Tensor): Tensor {
     const padding = this.padding as readonly number[];
-    return asLayer(this, () => convTranspose2d(x, this.weight, this.bias, { stride: this.stride, padding, outputPadding: this.outputPadding, dilation: this.dilation, groups: this.groups }));
+    const options = { stride: this.stride, padding, outputPadding: this.outputPadding, dilation: this.dilation, groups: this.groups };
+    return asLayer(this, () => (this.outputPadding.length === 1 ? convTranspose1d(x, this.weight, this.bias, options) : convTranspose2d(x, this.weight, this.bias, options)));
   }
 
   protected override describeExtra(): string[] {
     return this.outputPadding.some((e) => e !== 0) ? [`outputPadding=[${this.outputPadding.join(', ')}]`] : [];
+  }
+}
+
+/**
+ * A transposed 2-D convolution layer, as PyTorch's `nn.ConvTranspose2d` (see `ConvTransposeNd`):
+ * weight [inChannels, outChannels/groups, kH, kW].
+ * @example new ConvTranspose2d(16, 8, 2, { stride: 2 }).forward(x) // [N, 16, 7, 7] -> [N, 8, 14, 14]
+ */
+export class ConvTranspose2d extends ConvTransposeNd {
+  /** @throws ArgumentError as `ConvTransposeNd`'s constructor. */
+  constructor(inChannels: number, outChannels: number, kernelSize: SpatialArg, options: ConvTransposeLayerOptions = {}) {
+    super('ConvTranspose2d', 2, inChannels, outChannels, kernelSize, options);
+  }
+}
+
+/**
+ * A transposed 1-D convolution layer over [N, C, L] (or [C, L]), as PyTorch's
+ * `nn.ConvTranspose1d` (see `ConvTransposeNd`): weight [inChannels, outChannels/groups, k].
+ * @example new ConvTranspose1d(4, 2, 3, { stride: 2 }).forward(x) // [N, 4, 10] -> [N, 2, 21]
+ */
+export class ConvTranspose1d extends ConvTransposeNd {
+  /** @throws ArgumentError as `ConvTransposeNd`'s constructor. */
+  constructor(inChannels: number, outChannels: number, kernelSize: SpatialArg, options: ConvTransposeLayerOptions = {}) {
+    super('ConvTranspose1d', 1, inChannels, outChannels, kernelSize, options);
   }
 }
