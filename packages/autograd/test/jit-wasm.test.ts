@@ -197,6 +197,47 @@ describe('generated WebAssembly loops', () => {
     expect(wasmLoop(groups[0]!)).not.toBeNull();
   });
 
+  test.runIf(wasmAvailable())("tanh gives Math.tanh's float32 bits where its fast form must defer to fdlibm's steps, and at the fast form's own case edges", () => {
+    // The fast form (wasm-tanh.ts) answers a vector only where its whole error band rounds to
+    // one float32: the inputs whose Math.tanh lies near a float32 rounding boundary (within
+    // 2⁻³⁶ relative, wider than the band) are where a wrong fast answer could hide. They are
+    // found by scanning runs of consecutive float32 in every binade tanh reaches before 1, and
+    // each is placed in a vector with ordinary neighbours, in each lane. Also every float32
+    // within 2¹² ulps of the fast form's own edges: |x| where k = round(2|x|/ln2) steps, and 22.
+    const near: number[] = [];
+    const probe = new Float32Array(1);
+    const probeBits = new Uint32Array(probe.buffer);
+    for (let exponent = -14; exponent <= 3; exponent++) {
+      probe[0] = 2 ** exponent * 1.37;
+      const start = probeBits[0]!;
+      for (let d = 0; d < 1 << 16; d++) {
+        probeBits[0] = start + d;
+        const t = Math.tanh(probe[0]!);
+        if (Math.fround(t * (1 - 2 ** -36)) !== Math.fround(t * (1 + 2 ** -36))) near.push(probe[0]!);
+      }
+    }
+    expect(near.length).toBeGreaterThan(50);
+    const picked: number[] = [];
+    for (const v of near) for (let lane = 0; lane < 4; lane++) for (let j = 0; j < 4; j++) picked.push(j === lane ? v : -v * 0.5 + j);
+    for (let k = 0; k <= 64; k++) {
+      probe[0] = ((k + 0.5) * Math.LN2) / 2;
+      const edge = probeBits[0]!;
+      for (let d = -4096; d <= 4096; d++) {
+        probeBits[0] = edge + d;
+        picked.push(probe[0]!, -probe[0]!);
+      }
+    }
+    probe[0] = 22;
+    for (let d = -4096; d <= 4096; d++) picked.push(new Float32Array(new Uint32Array([probeBits[0]! + d]).buffer)[0]!);
+    const x = Float32Array.from(picked);
+    setKernelBackend('wasm');
+    const got = jit((v: Tensor) => v.tanh())(tensor(x, { shape: [x.length] })).data;
+    for (let i = 0; i < x.length; i++) {
+      const want = Math.fround(Math.tanh(x[i]!));
+      if (!Object.is(got[i], want)) throw new Error(`tanh(${x[i]}): WebAssembly ${got[i]}, Math.tanh ${want}`);
+    }
+  });
+
   for (const backend of backends) {
     test(`jit gives eager's bits over random chains, shapes and values (${backend})`, () => {
       setKernelBackend(backend);

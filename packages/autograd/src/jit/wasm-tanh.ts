@@ -17,6 +17,13 @@ import { Code, F64, OP, SIMD, V128, type ValueType } from '../kernels/wasm/encod
  * scripts/check-wasm-tanh.ts, and on samples by test/jit-wasm.test.ts. Engines whose Math.tanh
  * is another libm may differ from it in the last float64 bit, which the rounding to float32
  * almost always absorbs.
+ *
+ * NOTE: speed. Every expm1 case in every lane costs about a hundred float64 operations and two
+ * divisions per pair of lanes, which made tanh most of a tanh layer's fused group. So a vector
+ * is first computed in a fast form (`emitFastTanh64`: one expm1 formula, Estrin's polynomial,
+ * one division) accurate far beyond float32, and answered from it wherever that accuracy
+ * decides the float32 (FAST_BAND), which is all but about one vector in 2¹³; the rest, and NaN,
+ * take the steps above. The result is Math.tanh's in both cases, checked the same ways.
  */
 
 /** fdlibm's expm1 constants (s_expm1.c). */
@@ -70,9 +77,28 @@ export function emitTanh(c: Code, vector: boolean, input: Expr, first: number, s
     c.op(OP.f32DemoteF64);
     return;
   }
-  // Lanes 0-1 and 2-3 in float64, then the two halves' float32 results side by side.
   input();
   c.set(scratch);
+  // The fast form first (see FAST_BAND): each half's |tanh| widened to its band, both ends
+  // rounded to float32; where every lane's ends agree, that float32 is Math.tanh's, signed as x.
+  const [low, high, below, above] = [first + FAST_LOCALS, first + FAST_LOCALS + 1, first + FAST_LOCALS + 2, first + FAST_LOCALS + 3];
+  for (const [half, at] of [[false, low], [true, high]] as const) {
+    c.get(scratch);
+    if (half) c.get(scratch).shuffle([8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15]);
+    c.simd(SIMD.f64x2PromoteLowF32x4).set(first);
+    emitFastTanh64(c, first);
+    c.set(at);
+  }
+  for (const [factor, at] of [[1 - FAST_BAND, below], [1 + FAST_BAND, above]] as const) {
+    c.get(low).f64x2(factor).simd(SIMD.f64x2Mul).simd(SIMD.f32x4DemoteF64x2Zero);
+    c.get(high).f64x2(factor).simd(SIMD.f64x2Mul).simd(SIMD.f32x4DemoteF64x2Zero);
+    c.shuffle([0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23]).set(at);
+  }
+  c.get(below).get(above).simd(SIMD.f32x4Eq).simd(SIMD.i32x4AllTrue);
+  c.op(OP.if, V128);
+  c.get(scratch).get(below).f32x4(-0).simd(SIMD.v128Bitselect);
+  c.op(OP.else);
+  // Lanes 0-1 and 2-3 in float64 by fdlibm's steps, then the two halves' float32 results side by side.
   c.get(scratch).simd(SIMD.f64x2PromoteLowF32x4).set(first);
   emitTanh64(c, true, first);
   c.get(scratch).get(scratch).shuffle([8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15]);
@@ -82,6 +108,97 @@ export function emitTanh(c: Code, vector: boolean, input: Expr, first: number, s
   emitTanh64(c, true, first);
   c.simd(SIMD.f32x4DemoteF64x2Zero);
   c.shuffle([0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23]);
+  c.op(OP.end);
+}
+
+/**
+ * The fast form's band, relative: |tanh x| computed by `emitFastTanh64` lies within 2⁻⁴⁷ of the
+ * true value (its steps below), and fdlibm's within 2⁻⁵¹, so both lie inside [A·(1 − 2⁻⁴⁰),
+ * A·(1 + 2⁻⁴⁰)] around the fast result A. Rounding is monotonic: where both ends of that band
+ * round to one float32, Math.tanh's value rounds to it too, whatever its last bits. The ends
+ * differ only where the band holds a float32 rounding boundary, for about one lane in 2¹⁵;
+ * a vector holding such a lane (or a NaN) takes fdlibm's steps instead.
+ */
+const FAST_BAND = 2 ** -40;
+/** The fast form's own temporaries, among the TANH_LOCALS (the four after them hold its results). */
+const FAST_LOCALS = 11;
+/** 1/n! for n = 2..12: expm1's Taylor terms past r, whose remainder for |r| ≤ ln2/2 is below 2⁻⁵⁰·|r|. */
+const EXPM1_TAYLOR = Array.from({ length: 11 }, (_, i) => {
+  let f = 1;
+  for (let n = 2; n <= i + 2; n++) f *= n;
+  return 1 / f;
+});
+
+/**
+ * Pushes |tanh| of the float64 lanes of local `x` (promoted float32 values, not NaN) in a few
+ * straight-line steps, accurate to 2⁻⁴⁷ relative (see FAST_BAND): tanh|x| = E/(E + 2) with
+ * E = expm1(y), y = min(2|x|, 44) (beyond, tanh rounds to 1 in float64 as in fdlibm). expm1(y) =
+ * 2ᵏ·expm1(r) + (2ᵏ − 1) with k = round(y/ln2), r = y − k·ln2 in two parts (k·LN2_HI exact,
+ * the subtraction exact by Sterbenz), expm1(r) by its Taylor polynomial to r¹²; y ≥ 0, so
+ * nothing cancels by more than a factor 1.5 (k = 1, r = −ln2/2) and no division but the last.
+ */
+function emitFastTanh64(c: Code, x: number): void {
+  const [y, kk, r, twok, e, r2, r4, b0, b1, b2] = Array.from({ length: 10 }, (_, i) => x + 1 + i) as [number, number, number, number, number, number, number, number, number, number];
+  const mul = (): void => void c.simd(SIMD.f64x2Mul);
+  const add = (): void => void c.simd(SIMD.f64x2Add);
+  c.get(x).simd(SIMD.f64x2Abs).f64x2(2);
+  mul();
+  c.f64x2(44).simd(SIMD.f64x2Min).set(y);
+  c.get(y).f64x2(INV_LN2);
+  mul();
+  c.simd(SIMD.f64x2Nearest).set(kk);
+  c.get(y).get(kk).f64x2(LN2_HI);
+  mul();
+  c.simd(SIMD.f64x2Sub);
+  c.get(kk).f64x2(LN2_LO);
+  mul();
+  c.simd(SIMD.f64x2Sub).set(r);
+  c.get(kk).f64x2(MAGIC + 1023);
+  add();
+  c.i32(52).simd(SIMD.i64x2Shl).set(twok);
+  // expm1(r) = r·q(r), q(r) = 1 + r/2! + r²/3! + … + r¹¹/12!, by Estrin's scheme (pairs, then
+  // pairs of pairs by r², r⁴, r⁸): a short chain of dependent steps instead of Horner's 22.
+  const coefficient = [1, ...EXPM1_TAYLOR];
+  /** Pushes coefficient[i] + coefficient[i + 1]·r. */
+  const pair = (i: number): void => {
+    c.f64x2(coefficient[i + 1]!).get(r);
+    mul();
+    c.f64x2(coefficient[i]!);
+    add();
+  };
+  c.get(r).get(r);
+  mul();
+  c.set(r2);
+  c.get(r2).get(r2);
+  mul();
+  c.set(r4);
+  for (const [i, at] of [[0, b0], [4, b1], [8, b2]] as const) {
+    pair(i + 2);
+    c.get(r2);
+    mul();
+    pair(i);
+    add();
+    c.set(at);
+  }
+  // q = b0 + r⁴·(b1 + r⁴·b2)
+  c.get(b2).get(r4);
+  mul();
+  c.get(b1);
+  add();
+  c.get(r4);
+  mul();
+  c.get(b0);
+  add();
+  c.get(r);
+  mul();
+  c.get(twok);
+  mul();
+  c.get(twok).f64x2(1).simd(SIMD.f64x2Sub);
+  add();
+  c.set(e);
+  c.get(e).get(e).f64x2(2);
+  add();
+  c.simd(SIMD.f64x2Div);
 }
 
 /** Pushes fdlibm's tanh of local `x` (float64 lanes or a float64); its input: the first of TANH_LOCALS locals. */

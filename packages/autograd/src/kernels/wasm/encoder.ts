@@ -18,6 +18,8 @@ export type ValueType = typeof I32 | typeof F32 | typeof F64 | typeof V128;
 export const OP = {
   block: 0x02,
   loop: 0x03,
+  if: 0x04,
+  else: 0x05,
   end: 0x0b,
   br: 0x0c,
   brIf: 0x0d,
@@ -76,6 +78,7 @@ export const SIMD = {
   v128Store: 0x0b,
   v128Const: 0x0c,
   i8x16Shuffle: 0x0d,
+  f32x4Eq: 0x41,
   f32x4Ne: 0x42,
   f32x4Lt: 0x43,
   f32x4Gt: 0x44,
@@ -101,6 +104,8 @@ export const SIMD = {
   f32x4DemoteF64x2Zero: 0x5e,
   f64x2PromoteLowF32x4: 0x5f,
   f64x2Trunc: 0x7a,
+  f64x2Nearest: 0x94,
+  i32x4AllTrue: 0xa3,
   i64x2Shl: 0xcb,
   f64x2Abs: 0xec,
   f64x2Neg: 0xed,
@@ -108,6 +113,7 @@ export const SIMD = {
   f64x2Sub: 0xf1,
   f64x2Mul: 0xf2,
   f64x2Div: 0xf3,
+  f64x2Min: 0xf4,
 } as const;
 
 /** A function body under construction: instructions appended as bytes. */
