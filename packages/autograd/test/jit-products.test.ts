@@ -1,5 +1,6 @@
 import { describe, expect, test, vi } from 'vitest';
-import { jit, type Tensor } from '@chainrule/autograd';
+import fc from 'fast-check';
+import { grad, jit, type Tensor } from '@chainrule/autograd';
 import { seededTensor } from '@chainrule/autograd/testing';
 import { WASM_THRESHOLDS } from '../src/kernels/backend.js';
 import * as kernels from '../src/kernels/gemm.js';
@@ -48,6 +49,43 @@ describe.runIf(wasmAvailable() && loadKernels()?.shared === true)("a compiled pr
           for (let i = 0; i < want.size; i++) if (!Object.is(y.data[i], want.data[i])) throw new Error(`${name}, ${m}·${n}·${k}: element ${i}: jit ${y.data[i]}, eager ${want.data[i]}`);
         }
       }
+    });
+  });
+
+  test('of the sizes a generated function takes (m a multiple of 4, n of 8, k up to 256, run alone) run there, in all four transposes: the eager bits, call after call', () => {
+    const runProduct = vi.mocked(threads.runProduct);
+    withBackend('wasm', () => {
+      fc.assert(
+        fc.property(
+          fc.integer({ min: 16, max: 64 }), fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 300 }), fc.nat(10_000),
+          (m4, n8, k, seed) => {
+            // m from 64: programs whose elementwise groups are large enough to run in place, so
+            // that the program holds the arena, where products run on their operands' addresses.
+            const [m, n] = [4 * m4, 8 * n8];
+            // y = tanh(x·w); the gradient of Σ(y·c) asks for dX = G·wᵀ (transB) and dW = xᵀ·G (transA).
+            const f = (x: Tensor, w: Tensor, c: Tensor): Tensor[] => {
+              const g = grad((p: Tensor, q: Tensor) => p.matmul(q).tanh().mul(c).sum(), { argnums: [0, 1] })(x, w) as Tensor[];
+              return [x.matmul(w), ...g];
+            };
+            const compiled = jit(f);
+            for (let call = 0; call < 2; call++) {
+              const x = seededTensor([m, k], seed + 3 * call, { dtype: 'float32', requiresGrad: false });
+              const w = seededTensor([k, n], seed + 3 * call + 1, { dtype: 'float32', requiresGrad: false });
+              const c = seededTensor([m, n], seed + 3 * call + 2, { dtype: 'float32', requiresGrad: false });
+              runProduct.mockClear();
+              const got = compiled(x, w, c);
+              // After the tracing call. dX is m×k: where k is no multiple of 8, or the forward's depth k
+              // passes 256, that product still goes through the kernel.
+              if (call > 0 && m * n * k < WASM_THRESHOLDS.compiledShared.min && k % 8 === 0 && k <= 256) expect(runProduct).not.toHaveBeenCalled();
+              const want = f(x, w, c);
+              got.forEach((y, r) => {
+                for (let i = 0; i < y.size; i++) if (!Object.is(y.data[i], want[r]!.data[i])) throw new Error(`${m}·${n}·${k}, result ${r}, element ${i}: jit ${y.data[i]}, eager ${want[r]!.data[i]}`);
+              });
+            }
+          },
+        ),
+        { numRuns: 40 },
+      );
     });
   });
 });

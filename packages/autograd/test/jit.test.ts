@@ -400,7 +400,7 @@ describe('a physics-informed loss: second derivatives with respect to inputs, in
 });
 
 describe('without code generation (a Content-Security-Policy without unsafe-eval)', () => {
-  test('programs run op by op: the same bits; only products and layout copies (run by their kernel, no generated code) planned', () => {
+  test('programs run op by op: the same bits; only products, layout copies and sums (run by their kernel, no generated code) planned', () => {
     disableCodegen(true);
     try {
       fc.assert(
@@ -410,7 +410,7 @@ describe('without code generation (a Content-Security-Policy without unsafe-eval
           const jf = jit(f);
           expectSameBits(jf(x, b), f(x, b));
           const lowered = jf.lower(x, b);
-          if (!/= (matmulT|expand|sliceRange|padRange)\[/.test(lowered.text)) expect(lowered.buffers).toEqual([]);
+          if (!/= (matmulT|expand|sliceRange|padRange|sum)\[/.test(lowered.text)) expect(lowered.buffers).toEqual([]);
         }),
         { numRuns: 20 },
       );
@@ -418,6 +418,32 @@ describe('without code generation (a Content-Security-Policy without unsafe-eval
       disableCodegen(false);
     }
   });
+});
+
+describe('sums run by the executor', () => {
+  for (const dtype of ['float32', 'float64'] as const) {
+    test(`over any axes, kept or not, on both sides of the kernels' size thresholds: the eager bits, call after call (${dtype})`, () => {
+      fc.assert(
+        fc.property(
+          fc.array(fc.integer({ min: 1, max: 40 }), { minLength: 1, maxLength: 4 }),
+          fc.array(fc.boolean(), { minLength: 4, maxLength: 4 }),
+          fc.boolean(),
+          fc.boolean(),
+          fc.nat(10_000),
+          (shape, picks, keepdims, all, seed) => {
+            const axes = all ? undefined : shape.map((_, i) => i).filter((i) => picks[i]!);
+            const f = (x: Tensor): Tensor => x.mul(1.5).sum(axes, keepdims).add(0.5);
+            const jf = jit(f);
+            for (let call = 0; call < 2; call++) {
+              const x = t(shape, seed + call, dtype);
+              expectSameBits(jf(x), f(x));
+            }
+          },
+        ),
+        { numRuns: 60 },
+      );
+    });
+  }
 });
 
 describe('random ops', () => {

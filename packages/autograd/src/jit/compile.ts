@@ -6,12 +6,14 @@ import { loadKernels, type Kernels } from '../kernels/wasm/module.js';
 import { broadcastCopy, copyAlongAxis } from '../kernels/layout.js';
 import { arenaArray, arenaCurrent, claimArena, releaseArena } from '../kernels/wasm/memory.js';
 import { noGrad } from '../engine/grad-mode.js';
-import { formatShape, shapesEqual, sizeOf } from '../shape.js';
+import { formatShape, normalizeAxes, shapesEqual, sizeOf } from '../shape.js';
+import { reduceAxis, reduceRun } from '../kernels/reduce.js';
 import { constant, scalarTensor, Tensor } from '../tensor.js';
 import { pinStorage } from '../storage-pool.js';
 import { planBuffers, type BufferPlan, type PlanStep } from './buffers.js';
 import { compileGroup, fuse, type FusedLoop, type Step } from './fusion.js';
 import { wasmLoop } from './wasm-loop.js';
+import { productFunction } from './wasm-product.js';
 import { eliminateCommonSubexpressions, eliminateDeadCode, isLiteral, printProgram, typeText, type Atom, type Equation, type Program, type Var } from './program.js';
 import { TraceError } from '../errors.js';
 
@@ -129,16 +131,35 @@ export function compileProgram(traced: Program): CompiledProgram {
     const e = s.equation;
     return productOf(e) !== undefined && e.outputs[0]!.dtype === 'float32' ? [...(e.inputs as Var[]), e.outputs[0]!] : [];
   });
-  const staging = addressed.map((operands) => {
+  // The float32 products that run as a function generated for their shape (wasm-product.ts),
+  // and where each finds the scratch it transposes B into (after its operands' staging).
+  const generatedProducts = steps.map((s) => {
+    if (s.kind !== 'equation') return null;
+    const product = productOf(s.equation);
+    if (product === undefined || s.equation.outputs[0]!.dtype !== 'float32') return null;
+    const [m, n] = s.equation.outputs[0]!.shape as [number, number];
+    const k = (s.equation.inputs[0] as Var).shape[product.transA ? 0 : 1]!;
+    // Only products that run on the calling thread anyway: larger ones share the helper's.
+    if (m * n * k >= WASM_THRESHOLDS.compiledShared.min) return null;
+    return productFunction({ m, n, k, ...product });
+  });
+  const scratchAt: number[] = steps.map(() => 0);
+  const staging = addressed.map((operands, i) => {
     let at = arenaBytes;
-    return operands.map((v) => {
+    const offsets = operands.map((v) => {
       const slot = plan.slotOf.get(v.id);
       if (slot !== undefined && arenaSlot[slot]!) return null;
       const offset = at;
       at += align64(byteSize(v));
-      stagingEnd = Math.max(stagingEnd, at);
       return offset;
     });
+    const s = steps[i]!;
+    if (generatedProducts[i] !== null && s.kind === 'equation' && productOf(s.equation)!.transB) {
+      scratchAt[i] = at;
+      at += align64(byteSize(s.equation.inputs[1] as Var));
+    }
+    stagingEnd = Math.max(stagingEnd, at);
+    return offsets;
   });
   if (arenaBytes > 0) arenaBytes = stagingEnd;
   // The arena's base address and the memory buffer of the call in progress, when it holds the arena.
@@ -227,6 +248,8 @@ export function compileProgram(traced: Program): CompiledProgram {
       const shape: ProductShape = { transA, transB, m, n, k, alone };
       const direct = staging[i]!.length > 0 && m > 0 && n > 0 && k > 0;
       const operands = arenaOperands(staging[i]!, 2);
+      const special = generatedProducts[i] ?? null;
+      const scratch = scratchAt[i]!;
       const pair: FloatArray[] = [new Float32Array(0), new Float32Array(0)];
       const single: FloatArray[] = [new Float32Array(0)];
       execs.push((values, mode) => {
@@ -238,8 +261,12 @@ export function compileProgram(traced: Program): CompiledProgram {
         pair[1] = bData;
         single[0] = c;
         if (direct && mode === 'arena' && wantsWasm('gemm', m * n * k) && operands.place(pair, single)) {
-          const all = (kernels ??= loadKernels()!);
-          productAt(shape, true, operands.args[1]!, operands.args[2]!, operands.args[3]!, all, all.f32);
+          if (special !== null) {
+            special(operands.args[1]!, operands.args[2]!, operands.args[3]!, arenaBase + scratch);
+          } else {
+            const all = (kernels ??= loadKernels()!);
+            productAt(shape, true, operands.args[1]!, operands.args[2]!, operands.args[3]!, all, all.f32);
+          }
           operands.finish(single);
         } else {
           gemm({ transA, transB, m, n, k, a: aData, aOffset: 0, b: bData, bOffset: 0, c, cOffset: 0, alone });
@@ -375,7 +402,8 @@ type Mode = 'fresh' | 'kept' | 'arena';
 /**
  * The layout equations the executor runs itself: reshape as a view of its input's storage (as
  * the op makes it), and expand, sliceRange and padRange as the copy their op makes (the same
- * kernel), written into planned storage instead of a fresh array and a dispatch per call.
+ * kernel), written into planned storage instead of a fresh array and a dispatch per call; and
+ * sums, likewise, through the reduction kernels their op calls.
  * Float operands only (planned storage is float).
  */
 function layoutOf(e: Equation): 'view' | ((x: FloatArray, out: FloatArray) => void) | undefined {
@@ -389,6 +417,26 @@ function layoutOf(e: Equation): 'view' | ((x: FloatArray, out: FloatArray) => vo
       return 'view';
     case 'expand':
       return (data, c) => broadcastCopy(data, x.shape, c, out.shape);
+    case 'sum': {
+      // The kernel calls of the op's own reduction (ops/reduce.ts, reduceData) where its axes
+      // are one run of neighbouring axes: the same sums in the same order, into planned storage.
+      // Only as traced (positional parameters: sum(x, axis?, keepdims?)).
+      if (Object.keys(e.params).some((key) => key !== '1' && key !== '2')) return undefined;
+      const axis = e.params['1'];
+      if (axis !== undefined && typeof axis !== 'number' && !(Array.isArray(axis) && axis.every((a) => typeof a === 'number'))) return undefined;
+      let axes: number[];
+      try {
+        axes = normalizeAxes('sum', axis as number | number[] | undefined, x.shape.length);
+      } catch {
+        return undefined;
+      }
+      if (axes.length === 0 || axes.some((a, i) => i > 0 && a !== axes[i - 1]! + 1)) return undefined;
+      if (axes.length === x.shape.length) return (data, c) => void (c[0] = reduceRun('sum', data, 0, data.length));
+      const first = axes[0]!, last = axes[axes.length - 1]!;
+      const outer = sizeOf(x.shape.slice(0, first)), n = sizeOf(x.shape.slice(first, last + 1)), inner = sizeOf(x.shape.slice(last + 1));
+      if (outer * inner !== sizeOf(out.shape)) return undefined;
+      return (data, c) => reduceAxis('sum', data, outer, n, inner, c);
+    }
     case 'sliceRange':
     case 'padRange': {
       if (typeof ax !== 'number' || typeof lo !== 'number' || typeof third !== 'number') return undefined;
