@@ -178,10 +178,10 @@ export function compileProgram(traced: Program): CompiledProgram {
       at += align64(byteSize(v));
       return { staged: offset };
     });
-    const s = steps[i]!;
-    if (generatedProducts[i] !== null && s.kind === 'equation' && productOf(s.equation)!.transB) {
+    const generated = generatedProducts[i];
+    if (generated != null && generated.scratchBytes > 0) {
       scratchAt[i] = at;
-      at += align64(byteSize(s.equation.inputs[1] as Var));
+      at += align64(generated.scratchBytes);
     }
     stagingEnd = Math.max(stagingEnd, at);
     return offsets;
@@ -298,7 +298,7 @@ export function compileProgram(traced: Program): CompiledProgram {
         if (direct && mode === 'arena' && wantsWasm('gemm', m * n * k)) {
           operands.place(pair);
           if (special !== null) {
-            special(operands.args[1]!, operands.args[2]!, operands.args[3]!, arenaBase + scratch);
+            special.run(operands.args[1]!, operands.args[2]!, operands.args[3]!, arenaBase + scratch);
           } else {
             const all = (kernels ??= loadKernels()!);
             productAt(shape, true, operands.args[1]!, operands.args[2]!, operands.args[3]!, all, all.f32);
