@@ -9,7 +9,8 @@
  * the latter: what jvp costs beyond the forward is nearly all the tangent's product, as many
  * multiply-adds as the output's); `--rounds N` (default 25) of
  * `--per-round N` runs (default 20; short rounds with many of them make the best round nearer
- * an idle machine's figure).
+ * an idle machine's figure). The runs start once each tree's helper thread is up (unless
+ * CHAINRULE_THREADS=1), as the bench's do.
  *
  *   node scripts/run.mjs bench/micro/jvp-mlp.ts [--base DIR] [--rounds N] [--per-round N] [--only a,b]
  */
@@ -19,6 +20,7 @@ import { jvpTangents, MLP_SIZES, mlpData } from '../src/data.js';
 
 type Api = typeof import('../../packages/autograd/src/index.js');
 type Kernels = typeof import('../../packages/autograd/src/kernels/gemm.js');
+type Helper = typeof import('../../packages/autograd/src/kernels/wasm/helper-thread.js');
 
 function option(name: string): string | undefined {
   const i = process.argv.indexOf(name);
@@ -60,10 +62,16 @@ function rows(api: Api, kernels: Kernels): Record<string, () => void> {
 
 const here = (await import('../../packages/autograd/src/index.js')) as Api;
 const variants: [string, Record<string, () => void>][] = [['this tree', rows(here, await import('../../packages/autograd/src/kernels/gemm.js'))]];
+const helpers: (() => Promise<boolean>)[] = [(await import('../../packages/autograd/src/kernels/wasm/helper-thread.js')).helperThreadReady];
 if (baseDir !== undefined) {
   const from = (file: string): string => pathToFileURL(resolve(baseDir, 'packages/autograd/src', file)).href;
-  variants.unshift(['base', rows((await import(from('index.ts'))) as Api, (await import(from('kernels/gemm.ts'))) as Kernels)]);
+  const base = (await import(from('index.ts'))) as Api;
+  variants.unshift(['base', rows(base, (await import(from('kernels/gemm.ts'))) as Kernels)]);
+  helpers.push(((await import(from('kernels/wasm/helper-thread.ts'))) as Helper).helperThreadReady);
 }
+// The helper thread comes up with the first large product: time the runs as they will be made.
+for (const [, cases] of variants) cases.forward!();
+if (process.env.CHAINRULE_THREADS !== '1') console.log(`helper threads ready: ${(await Promise.all(helpers.map((ready) => ready()))).join(', ')}`);
 
 const wall = new Map<string, number[]>();
 const cpu = new Map<string, number[]>();

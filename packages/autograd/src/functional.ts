@@ -9,7 +9,7 @@ import { isFresh, withFreshGradients } from './engine/fresh-grads.js';
 import { recycleStorage } from './storage-pool.js';
 import { eye, ones, zeros } from './creation.js';
 import { concat, expand, narrow, permute, reshape, stack, unsqueeze } from './ops/shape.js';
-import { flattenTree, isTensor, type Tree, type TreeDef, type WithLeaves } from './tree.js';
+import { flattenTree, isTensor, TreeDef, type Tree, type WithLeaves } from './tree.js';
 import { batchLevels, rebatchAll, unbatchAll, vmap } from './vmap/vmap.js';
 import { BatchedTensor } from './vmap/batched.js';
 import { BroadcastLeaf } from './vmap/per-example.js';
@@ -83,8 +83,17 @@ export function positions(op: string, argnums: unknown, count: number): number[]
 
 /** The tensors of one structure, checked: `label` names it in errors ("argument 1", "the cotangent"). @internal */
 export function flatten(op: string, label: string, tree: unknown, floatOnly = false): { leaves: Tensor[]; def: TreeDef } {
+  // A lone tensor, the usual argument, is its own structure: no walk (which costs a transform
+  // call more than some of the ops it runs). The same leaf and check as the walk's.
+  if (tree instanceof Tensor) {
+    if (floatOnly && !isFloat(tree)) checkFloat(tree, `${op}: ${label}`);
+    return { leaves: [tree], def: LEAF };
+  }
   return flattenTree<Tensor>(tree, isTensor, (path) => `${op}: ${label}${path === '' ? '' : ` at ${path}`}`, floatOnly ? checkFloat : undefined);
 }
+
+/** The structure of a lone leaf. */
+const LEAF = TreeDef.make('leaf');
 
 function checkFloat(t: Tensor, where: string): void {
   if (!isFloat(t)) {

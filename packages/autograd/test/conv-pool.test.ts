@@ -126,6 +126,8 @@ describe('conv2dMaxPool2d', () => {
     }), { numRuns: 30 });
   });
 
+  // Second derivatives by finite differences over 12 geometries: ~20 s idle, several times that
+  // on a shared machine, hence its own time limit.
   it('gradcheck and gradgradcheck over random geometries (float64)', () => {
     // Windows whose maximum is not tied within the finite-difference step: random values are.
     const inputs = fusedCase.map((r) => ({ r, list: operands(r, 'float64') }));
@@ -134,5 +136,5 @@ describe('conv2dMaxPool2d', () => {
       checkGradProperty(f, fc.constant(list), { numRuns: 1 });
       checkGradGradProperty((x: Tensor, w: Tensor, b?: Tensor) => f(x, w, b).tanh(), fc.constant(list), { numRuns: 1 });
     }), { numRuns: 12 });
-  });
+  }, 180_000);
 });

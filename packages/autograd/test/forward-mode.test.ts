@@ -12,7 +12,7 @@ import {
 import { assertClose, seededTensor, shapeArb } from '@chainrule/autograd/testing';
 import { jvpByDifferences, jvpByDoubleVjp } from './helpers/jvp-reference.js';
 import { withBackend } from './helpers/backend.js';
-import { helperThreadReady } from '../src/kernels/wasm/helper-thread.js';
+import { helperThreadReady, setKernelThreads } from '../src/kernels/wasm/helper-thread.js';
 
 const f64 = (v: number[] | number[][], requiresGrad = false): Tensor => tensor(v, { dtype: 'float64', requiresGrad });
 const plain = (shape: number[], seed: number): Tensor => seededTensor(shape, seed, { requiresGrad: false }) as Tensor;
@@ -124,6 +124,7 @@ describe('linear along its weights (output and tangent made in one pass)', () =>
   });
 
   test('shares the products of a large layer between threads with the bits of the rule in Tensor ops', async () => {
+    setKernelThreads(2);
     expect(await helperThreadReady()).toBe(true);
     for (const dtype of ['float32', 'float64'] as const) {
       const make = (shape: number[], k: number): Tensor => seededTensor(shape, 40 + k, { dtype, requiresGrad: false }) as Tensor;

@@ -170,6 +170,15 @@ describe('splitProduct', () => {
     expect(splitProduct(64, 128, 784, true, 2)).toEqual({ axis: 1, width: 64, chunks: 2 });
   });
 
+  it('cuts products side by side sharing A as one of them, so A is packed no more often than for one', () => {
+    // Forward mode's x·[W; dW]ᵀ: one side per thread, as x·Wᵀ alone is cut in two.
+    expect(splitProduct(64, 256, 784, true, 2, 2)).toEqual({ axis: 1, width: 128, chunks: 2 });
+    // Large sides are still cut finer, each slab within one side.
+    expect(splitProduct(64, 2048, 784, true, 2, 2)).toEqual({ axis: 1, width: 256, chunks: 8 });
+    // Cut along m, each slab packs its own rows of A and all of B: the total work decides.
+    expect(splitProduct(1024, 64, 784, true, 2, 2)).toEqual(splitProduct(1024, 64, 784, true, 2));
+  });
+
   it('cuts whole register tiles along the side with more of them, and covers it exactly', () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 3000 }), fc.integer({ min: 1, max: 3000 }), fc.integer({ min: 1, max: 3000 }), fc.boolean(), (m, n, k, f32) => {

@@ -128,8 +128,18 @@ function onePassTangents(x: FloatTensor, w: FloatTensor, b: FloatTensor | null):
   const tw = tangentAt(w, level);
   if (tx === null && tw === null) return null;
   const tb = b === null ? null : tangentAt(b, level);
-  if ([tx, tw, tb].some((t) => t !== null && t.dtype !== w.dtype)) return null;
-  if (isGradEnabled() && [x, w, b, tx, tw, tb].some((t) => t !== null && t.requiresGrad)) return null;
-  const data = (t: Tensor | null): FloatArray | null => (t === null ? null : expectFloat('linear', t).data);
-  return { a: data(tx), b: data(tw), bias: data(tb) };
+  // One by one, not through lists: this runs for every linear of every jvp.
+  const recording = isGradEnabled();
+  if (unfit(tx, w, recording) || unfit(tw, w, recording) || unfit(tb, w, recording)) return null;
+  if (recording && (x.requiresGrad || w.requiresGrad || (b !== null && b.requiresGrad))) return null;
+  return { a: storageOf(tx), b: storageOf(tw), bias: storageOf(tb) };
+}
+
+/** Whether tangent `t` keeps linear from making it in one pass: another dtype than w's, or on a graph being recorded. */
+function unfit(t: Tensor | null, w: FloatTensor, recording: boolean): boolean {
+  return t !== null && (t.dtype !== w.dtype || (recording && t.requiresGrad));
+}
+
+function storageOf(t: Tensor | null): FloatArray | null {
+  return t === null ? null : expectFloat('linear', t).data;
 }

@@ -67,7 +67,7 @@ function alongInput(call: GemmCall, { a: ta, bias: tBias }: GemmTangents, t: Flo
     copyIn(call.b, k * n, call.bOffset), copyIn(bias, bias === null ? 0 : n), copyIn(tBias, tBias === null ? 0 : n),
   ];
   return staged(size === 4, regions, (kernels, at, all) => {
-    const [aAt, taAt, cAt, tAt, bAt, biasAt, tBiasAt] = at as [number, number, number, number, number, number, number];
+    const aAt = at[0]!, taAt = at[1]!, cAt = at[2]!, tAt = at[3]!, bAt = at[4]!, biasAt = at[5]!, tBiasAt = at[6]!;
     // Where A and TA lie one above the other, and so do C and T (each region starts a cache
     // line, so where the sizes allow), both products are one of 2m rows: each element gets the
     // arithmetic it gets alone, and B is packed once.
@@ -101,10 +101,11 @@ function alongWeights(call: GemmCall, { a: ta, b: tb, bias: tBias }: GemmTangent
     scratchRegion(32 / size),
   ];
   return staged(f32, regions, (kernels, at, all) => {
-    const [aAt, bAt, tbAt, wideAt, cAt, tAt, taAt, tcAt, biasAt, tBiasAt, slot] = at as [number, number, number, number, number, number, number, number, number, number, number];
+    // Read by index: destructuring goes through an iterator, garbage on every call.
+    const aAt = at[0]!, bAt = at[1]!, tbAt = at[2]!, wideAt = at[3]!, cAt = at[4]!, tAt = at[5]!, taAt = at[6]!, tcAt = at[7]!, biasAt = at[8]!, tBiasAt = at[9]!, slot = at[10]!;
     const row = 2 * n * size;
     const wide = { ...call, ldc: 2 * n };
-    if (call.transB && tbAt === bAt + k * n * size) product({ ...wide, n: 2 * n }, f32, aAt, bAt, wideAt, all, kernels);
+    if (call.transB && tbAt === bAt + k * n * size) product({ ...wide, n: 2 * n, sideBySide: 2 }, f32, aAt, bAt, wideAt, all, kernels);
     else {
       product(wide, f32, aAt, bAt, wideAt, all, kernels);
       product(wide, f32, aAt, tbAt, wideAt + n * size, all, kernels);
@@ -214,11 +215,15 @@ export function linearBackwardWasm(v: LinearBackward): boolean {
  */
 export function product(call: ProductShape, f32: boolean, aAt: number, bAt: number, cAt: number, all: Kernels, kernels: DtypeKernels): void {
   writeJob(all.job(), call, f32, aAt, bAt, cAt);
-  runProduct(all, kernels, call.m, call.n, call.k, f32, call.alone === true);
+  runProduct(all, kernels, call.m, call.n, call.k, f32, call.alone === true, call.sideBySide);
 }
 
-/** A product's flags and sizes, what the job record takes besides the addresses. */
-export type ProductShape = Pick<GemmCall, 'transA' | 'transB' | 'm' | 'n' | 'k' | 'lda' | 'ldb' | 'ldc' | 'alone'>;
+/**
+ * A product's flags and sizes, what the job record takes besides the addresses, and how many
+ * products of equal width it is side by side along n, all reading the same A (cut as one of them
+ * would be: see `splitProduct`; default 1).
+ */
+export type ProductShape = Pick<GemmCall, 'transA' | 'transB' | 'm' | 'n' | 'k' | 'lda' | 'ldb' | 'ldc' | 'alone'> & { readonly sideBySide?: number };
 
 /**
  * The `helperWork` a `staged` call gives when it posts a job whole (a convolution's images, which

@@ -149,11 +149,13 @@ function startHelper(kernels: Kernels): void {
 }
 
 /**
- * Resolves once the helper thread is ready, or false if it cannot run here (tests and
- * benchmarks wait for it; `gemm` never does, it works alone meanwhile).
+ * Resolves once the helper thread is ready, or false if it cannot run here or products are set
+ * to one thread (then nothing is started). Tests and benchmarks wait for it; `gemm` never does,
+ * it works alone meanwhile.
  * @example await helperThreadReady();
  */
 export async function helperThreadReady(timeoutMs = 10_000): Promise<boolean> {
+  if (threads === 1) return false;
   const started = Date.now();
   while (!helperReady(loadKernels())) {
     if (helper === 'failed' || !loadKernels()?.shared || Date.now() - started > timeoutMs) return false;
@@ -182,18 +184,23 @@ export interface GemmSplit {
 /**
  * How an m×n×k product is cut for `threads` threads: whole on one thread or below
  * THREAD_MIN_WORK; otherwise along the side with more register tiles (so slabs stay as wide as
- * the blocking likes) into whole tiles.
+ * the blocking likes) into whole tiles. A product that is `sideBySide` products of equal width
+ * next to each other along n, all reading the same A (forward mode's A·[B; TB]), gets as many
+ * slabs as one of them would: every slab packs the whole of A it reads, so cutting by the total
+ * work would pack A more often than making each of them alone does.
  * @example splitProduct(512, 512, 512, true, 2); // { axis: 0, width: 64, chunks: 8 }
+ * @example splitProduct(64, 256, 784, true, 2, 2); // { axis: 1, width: 128, chunks: 2 }: one side each
  */
-export function splitProduct(m: number, n: number, k: number, f32: boolean, threads: 1 | 2): GemmSplit {
+export function splitProduct(m: number, n: number, k: number, f32: boolean, threads: 1 | 2, sideBySide = 1): GemmSplit {
   const whole = { axis: 1 as const, width: n, chunks: 1 };
   if (threads === 1 || m * n * k < THREAD_MIN_WORK) return whole;
   const { mr, nr } = f32 ? WASM_GEMM_BLOCKING.f32 : WASM_GEMM_BLOCKING.f64;
   const axis = n / nr >= m / mr ? 1 : 0;
   const extent = axis === 1 ? n : m;
   const unit = axis === 1 ? nr : mr;
+  const work = m * n * k / (axis === 1 ? sideBySide : 1);
   // An even count: two threads then end together on an idle machine (3 slabs keep one waiting a third of the time).
-  const slabs = Math.min(MAX_SLABS, 2 * Math.max(1, Math.ceil(Math.floor((m * n * k) / SLAB_WORK) / 2)), Math.ceil(extent / unit));
+  const slabs = Math.min(MAX_SLABS, 2 * Math.max(1, Math.ceil(Math.floor(work / SLAB_WORK) / 2)), Math.ceil(extent / unit));
   const width = roundUp(Math.ceil(extent / slabs), unit);
   const chunks = Math.ceil(extent / width);
   return chunks < 2 ? whole : { axis, width, chunks };
@@ -201,16 +208,17 @@ export function splitProduct(m: number, n: number, k: number, f32: boolean, thre
 
 /**
  * Runs the m×n×k product whose operands are in the job record (addresses, strides, dtype):
- * cuts it (see `splitProduct`), posts it to the helper when there is more than one slab and
- * the helper is ready (and the caller did not ask for it `alone`), works on it with the
- * dtype's `gemm`, and returns once every slab is done. Should the helper trap, the caller
- * redoes the whole product alone and keeps to one thread from then on.
+ * cuts it (see `splitProduct`; it is `sideBySide` products of equal width along n), posts it
+ * to the helper when there is more than one slab and the helper is ready (and the caller did
+ * not ask for it `alone`), works on it with the dtype's `gemm`, and returns once every slab is
+ * done. Should the helper trap, the caller redoes the whole product alone and keeps to one
+ * thread from then on.
  */
-export function runProduct(kernels: Kernels, dtype: DtypeKernels, m: number, n: number, k: number, f32: boolean, alone = false): void {
+export function runProduct(kernels: Kernels, dtype: DtypeKernels, m: number, n: number, k: number, f32: boolean, alone = false, sideBySide = 1): void {
   const job = kernels.job();
   lastJob = job;
   const shared = !alone && threads === 2 && m * n * k >= THREAD_MIN_WORK && helperReady(kernels);
-  const { axis, width, chunks } = splitProduct(m, n, k, f32, shared ? 2 : 1);
+  const { axis, width, chunks } = splitProduct(m, n, k, f32, shared ? 2 : 1, sideBySide);
   job[JOB.kind] = JOB_KIND.product;
   job[JOB.counter] = 0;
   job[JOB.chunks] = chunks;
