@@ -7,7 +7,8 @@ import {
 import { compileProgram } from '../src/jit/compile.js';
 import { compileGroup, type FusedGroup } from '../src/jit/fusion.js';
 import { trace } from '../src/jit/trace.js';
-import { wasmLoop } from '../src/jit/wasm-loop.js';
+import { hasTanh, wasmLoop } from '../src/jit/wasm-loop.js';
+import { TANH_TABLE } from '../src/jit/wasm-tanh.js';
 import { arenaArray, claimArena, releaseArena } from '../src/kernels/wasm/memory.js';
 import { loadKernels, wasmAvailable } from '../src/kernels/wasm/module.js';
 
@@ -132,12 +133,16 @@ describe('generated WebAssembly loops', () => {
           const rows = g.inputs.filter((v) => v.shape.length > 0 && sizeOf(v.shape) !== size && sizeOf(v.shape) !== 1);
           expect(wasm!.inPlace !== null).toBe(loadKernels()?.shared === true && rows.every((v) => sizeOf(v.shape) % 4 === 0));
           if (wasm!.inPlace === null) continue;
-          const bytes = [...ins.map((a) => a.length), ...g.outputs.map(() => size)].map((l) => Math.ceil((l * 4) / 64) * 64);
+          // Operands, then (where the group has tanh) a copy of tanh's table.
+          const tanh = hasTanh(g);
+          const lengths = [...ins.map((a) => a.length), ...g.outputs.map(() => size), ...(tanh ? [TANH_TABLE.length * 2] : [])];
+          const bytes = lengths.map((l) => Math.ceil((l * 4) / 64) * 64);
           const base = claimArena(bytes.reduce((p, q) => p + q, 0))!;
           try {
             let at = base;
             const addresses = bytes.map((b) => ((at += b), at - b));
             ins.forEach((a, k) => arenaArray(true, addresses[k]!, a.length).set(a));
+            if (tanh) (arenaArray(false, addresses[addresses.length - 1]!, TANH_TABLE.length) as Float64Array).set(TANH_TABLE);
             wasm!.inPlace(size, ...addresses);
             g.outputs.forEach((_, k) => {
               const got = arenaArray(true, addresses[ins.length + k]!, size);
@@ -235,6 +240,23 @@ describe('generated WebAssembly loops', () => {
     for (let i = 0; i < x.length; i++) {
       const want = Math.fround(Math.tanh(x[i]!));
       if (!Object.is(got[i], want)) throw new Error(`tanh(${x[i]}): WebAssembly ${got[i]}, Math.tanh ${want}`);
+    }
+    // The same through the group's in-place form, its table copied into the kernels' memory as a program does.
+    const wasm = wasmLoop(groupsOf((v: Tensor) => v.tanh(), [tensor(x.subarray(0, 8), { shape: [8] })]).groups[0]!);
+    if (wasm?.inPlace == null) return;
+    const bytes = Math.ceil((x.length * 4) / 64) * 64;
+    const base = claimArena(2 * bytes + TANH_TABLE.byteLength)!;
+    try {
+      arenaArray(true, base, x.length).set(x);
+      (arenaArray(false, base + 2 * bytes, TANH_TABLE.length) as Float64Array).set(TANH_TABLE);
+      wasm.inPlace(x.length, base, base + bytes, base + 2 * bytes);
+      const inPlace = arenaArray(true, base + bytes, x.length);
+      for (let i = 0; i < x.length; i++) {
+        const want = Math.fround(Math.tanh(x[i]!));
+        if (!Object.is(inPlace[i], want)) throw new Error(`tanh(${x[i]}): in place ${inPlace[i]}, Math.tanh ${want}`);
+      }
+    } finally {
+      releaseArena();
     }
   });
 

@@ -12,7 +12,8 @@ import { constant, scalarTensor, Tensor } from '../tensor.js';
 import { pinStorage } from '../storage-pool.js';
 import { planBuffers, type BufferPlan, type PlanStep } from './buffers.js';
 import { compileGroup, fuse, type FusedLoop, type Step } from './fusion.js';
-import { wasmLoop } from './wasm-loop.js';
+import { hasTanh, wasmLoop } from './wasm-loop.js';
+import { TANH_TABLE } from './wasm-tanh.js';
 import { productFunction } from './wasm-product.js';
 import { eliminateCommonSubexpressions, eliminateDeadCode, isLiteral, printProgram, typeText, type Atom, type Equation, type Program, type Var } from './program.js';
 import { TraceError } from '../errors.js';
@@ -156,6 +157,13 @@ export function compileProgram(traced: Program): CompiledProgram {
         arenaBytes += align64(byteSize(v));
       }
     }
+  }
+  // tanh's table (wasm-tanh.ts), where an in-place loop computes tanh: copied into the arena at
+  // each call, as the inputs are.
+  let tableOffset = -1;
+  if (arenaBytes > 0 && steps.some((s, i) => s.kind === 'fused' && wasmLoops[i]?.inPlace != null && hasTanh(s.group))) {
+    tableOffset = arenaBytes;
+    arenaBytes += align64(TANH_TABLE.byteLength);
   }
   // A reshape is a view of its input's storage (layoutOf): in the arena where its input is.
   const viewOf = new Map<number, number>();
@@ -341,11 +349,14 @@ export function compileProgram(traced: Program): CompiledProgram {
       const n = sizeOf(s.group.shape);
       const operands = arenaOperands(staging[i]!, ins.length);
       operands.args[0] = n;
+      // The table's address after the operands', for a loop that computes tanh.
+      const tableArg = hasTanh(s.group) ? operands.args.push(0) - 1 : -1;
       execs.push((values, mode) => {
         for (let k = 0; k < ins.length; k++) inArrays[k] = values[ins[k]!]!.data as FloatArray;
         for (let k = 0; k < outs.length; k++) outArrays[k] = outs[k]!.where(mode);
         if (mode === 'arena' && inPlace !== null && wantsWasm('fused', n)) {
           operands.place(inArrays);
+          if (tableArg >= 0) operands.args[tableArg] = arenaBase + tableOffset;
           inPlace(...operands.args);
           operands.finish(outArrays);
         } else {
@@ -379,6 +390,7 @@ export function compileProgram(traced: Program): CompiledProgram {
     if (mode === 'arena') {
       if (memory.buffer !== arenaBuffer) memory = new Float32Array(arenaBuffer!);
       for (const p of preStagedAt) memory.set(values[p.at]!.data as Float32Array, (arenaBase + p.offset) >> 2);
+      if (tableOffset >= 0) new Float64Array(memory.buffer, arenaBase + tableOffset, TANH_TABLE.length).set(TANH_TABLE);
     }
     for (let i = 0; i < execs.length; i++) execs[i]!(values, mode);
     return outputAt.map((i) => values[i]!);
