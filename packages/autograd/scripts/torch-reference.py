@@ -477,7 +477,31 @@ def statistics_calls():
     out.append(call('quantile of all elements, keepdim', 'quantile', {'q': 0.4, 'keepdims': True}, lambda t: torch.quantile(t, 0.4, keepdim=True), [y]))
     out.append(call('quantile dim 0', 'quantile', {'q': 0.25, 'axis': 0}, lambda t: torch.quantile(t, 0.25, 0), [y]))
     out.append(call('quantile with NaN', 'quantile', {'q': 0.5, 'axis': 1}, lambda t: torch.quantile(t, 0.5, 1), [x]))
+    # A constant slice: std 0 with gradient 0 (PyTorch masks its 1/(2·std) there).
+    out.append(call('std with a constant row, correction 1', 'std', {'axis': 1, 'correction': 1}, lambda t: torch.std(t, 1, unbiased=True), [[[3.0, 3.0, 3.0], [1.0, 2.0, 4.0]]]))
+    out.append(call('std of a constant tensor', 'std', {'correction': 0}, lambda t: torch.std(t, unbiased=False), [[2.5, 2.5, 2.5, 2.5]]))
+    # torch.max over all elements: NaN, its gradient shared among the NaNs.
+    out.append(call('max over all elements with NaN', 'max', {}, torch.max, [[[1.0, NAN, 3.0], [NAN, NAN, 1.0]]]))
+    out.append(call('min over all elements with NaN', 'min', {}, torch.min, [[[1.0, NAN, -3.0], [2.0, NAN, 1.0]]]))
     out.append(call('nanquantile', 'nanquantile', {'q': [0.2, 0.5], 'axis': 1}, lambda t: torch.nanquantile(t, torch.tensor([0.2, 0.5], dtype=t.dtype), 1), [x]))
+    return out
+
+
+def cross_entropy_calls():
+    # F.cross_entropy's layouts beside [N, C]: classes on axis 1 of [N, C, d1, ...], and one
+    # unbatched sample [C]. Class indices travel in the args (the inputs are float).
+    F = torch.nn.functional
+    labels = [[[1, 0, 2], [2, 2, 0]], [[0, 1, 1], [2, 0, 1]]]
+    out = []
+    for red in ['mean', 'sum', 'none']:
+        out.append(call(f'crossEntropy [N, C, d1, d2] class indices, {red}', 'crossEntropy', {'target': labels, 'reduction': red},
+                        lambda x, r=red: F.cross_entropy(x, torch.tensor(labels), reduction=r), [seeded([2, 3, 2, 3], 70)]))
+    probs = torch.softmax(seeded([2, 3, 4], 71), 1)
+    out.append(call('crossEntropy [N, C, d] probabilities, none', 'crossEntropy', {'reduction': 'none'},
+                    lambda x, p: F.cross_entropy(x, p, reduction='none'), [seeded([2, 3, 4], 72), probs]))
+    out.append(call('crossEntropy [C] one sample, class index', 'crossEntropy', {'target': 2}, lambda x: F.cross_entropy(x, torch.tensor(2)), [seeded([4], 73)]))
+    out.append(call('crossEntropy [C] one sample, probabilities, none', 'crossEntropy', {'reduction': 'none'},
+                    lambda x, p: F.cross_entropy(x, p, reduction='none'), [seeded([4], 74), torch.softmax(seeded([4], 75), 0)]))
     return out
 
 
@@ -487,6 +511,11 @@ def elementwise_calls():
         call('lerp number weight above 0.5', 'lerp', {'weight': 0.75}, lambda a, b: torch.lerp(a, b, 0.75), [seeded([4], 62), seeded([4], 63)]),
         call('lerp tensor weight', 'lerp', {}, torch.lerp, [seeded([2, 3], 64), seeded([2, 3], 65), [[0.0, 0.25, 0.5], [0.75, 1.0, 1.5]]]),
         call('nanToNum', 'nanToNum', {}, torch.nan_to_num, [[math.nan, INF, -INF, 1.5, -0.0, 1e300]]),
+        call('gelu tanh approximation', 'gelu', {'approximate': 'tanh'}, lambda t: torch.nn.functional.gelu(t, approximate='tanh'), [[-800.0, -6.0, -3.0, -1.0, -1e-8, 0.0, 0.5, 1.0, 3.0, 6.0, 800.0]]),
+        call('softplus beta 2', 'softplus', {'beta': 2.0}, lambda t: torch.nn.functional.softplus(t, beta=2.0), [[-40.0, -3.0, -1.0, 0.0, 0.5, 1.0, 3.0, 9.0]]),
+        call('softplus beta 0.5', 'softplus', {'beta': 0.5}, lambda t: torch.nn.functional.softplus(t, beta=0.5), [[-40.0, -3.0, 0.0, 1.0, 30.0]]),
+        call('round decimals 2', 'round', {'decimals': 2}, lambda t: torch.round(t, decimals=2), [[1.2345, -1.2355, 0.125, 0.135, 2.5, -0.0, 1e300, -3.14159, math.nan, INF]]),
+        call('round decimals -1', 'round', {'decimals': -1}, lambda t: torch.round(t, decimals=-1), [[125.0, 135.0, -15.0, 4.9, -0.0, 1e300, math.nan, -INF]]),
         call('nanToNum options', 'nanToNum', {'nan': -1.0, 'posinf': 100.0, 'neginf': -100.0}, lambda t: torch.nan_to_num(t, -1.0, 100.0, -100.0), [[math.nan, INF, -INF, 2.0]]),
     ]
 
@@ -532,6 +561,9 @@ ORDER = [
     ('searchsorted', [], torch.searchsorted, [(*f(1, 2, 2, 3, 5), [5]), (*f(0, 1, 2, 2.5, 5, 6, NAN), [7])]),
     ('searchsorted', [{'right': True}], lambda s, v: torch.searchsorted(s, v, right=True), [(*f(1, 2, 2, 3, 5), [5]), (*f(0, 1, 2, 2.5, 5, 6, NAN), [7])]),
     ('searchsorted', [], torch.searchsorted, [(*f(1, 3, 5, -1, 0, 1), [2, 3]), (*f(3, 0, 2, 1), [2, 2])]),
+    ('searchsorted', [{'side': 'right'}], lambda s, v: torch.searchsorted(s, v, side='right'), [(*f(1, 2, 2, 3, 5), [5]), (*f(0, 2, 2.5, 5, 6), [5])]),
+    ('searchsorted', [{'sorter': [1, 2, 3, 0]}], lambda s, v: torch.searchsorted(s, v, sorter=torch.tensor([1, 2, 3, 0])), [(*f(3, 1, 2, 2), [4]), (*f(2, 2.5, 0, 9, NAN), [5])]),
+    ('searchsorted', [{'sorter': [[1, 2, 0], [0, 2, 1]], 'right': True}], lambda s, v: torch.searchsorted(s, v, sorter=torch.tensor([[1, 2, 0], [0, 2, 1]]), right=True), [(*f(5, 1, 3, 0, 4, 2), [2, 3]), (*f(3, 1, 2, 4), [2, 2])]),
     ('bincount', [], torch.bincount, [(*i(1, 1, 3, 0, 6, 3), [6])]),
     ('bincount', [{'minlength': 9}], lambda x: torch.bincount(x, minlength=9), [(*i(1, 1, 3), [3])]),
 ]
@@ -564,7 +596,7 @@ def main():
     entries = [entry(name, fn, [points]) for name, (fn, points) in UNARY.items()]
     entries += [entry(name, fn, [a, b]) for name, (fn, a, b) in BINARY.items()]
     linalg = [linalg_entry(name, fn, shapes, 1000 + i) for i, (name, (fn, shapes)) in enumerate(LINALG.items())]
-    calls = einsum_calls() + product_calls() + norm_calls() + statistics_calls() + elementwise_calls()
+    calls = einsum_calls() + product_calls() + norm_calls() + statistics_calls() + elementwise_calls() + cross_entropy_calls()
     out = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'test', 'fixtures', 'torch-reference.json')
     shaped = [shaped_entry(i) for i in range(len(SHAPED))]
     doc = {'torch': torch.__version__, 'entries': entries, 'shaped': shaped, 'linalg': linalg, 'calls': calls}

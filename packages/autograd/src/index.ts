@@ -26,6 +26,7 @@ export { neg, exp, expm1, log, log1p, sqrt, abs, sign, tanh, sigmoid, relu, leak
 export { sum, mean, max, min, prod, logsumexp, variance, std, sumTo } from './ops/reduce.js';
 export { reshape, permute, transpose, slice, narrow, concat, stack, expand, squeeze, unsqueeze } from './ops/shape.js';
 export { split, chunk, unbind } from './ops/shape.js';
+export { flatten } from './ops/shape.js';
 export { flip, roll, pad, repeat, tile, repeatInterleave, movedim, meshgrid, type PadMode, type PadOptions, type MeshgridOptions } from './ops/rearrange.js';
 export { tril, triu, diag, diagonal, diagEmbed, trace } from './ops/diagonal.js';
 export { cumsum, cumprod, logcumsumexp, cummax, cummin, type ValuesAndIndices } from './ops/scan.js';
@@ -68,6 +69,7 @@ export { nansum, nanmean, nanvar, nanstd, quantile, nanquantile, type QuantileOp
 export { type QuantileInterpolation } from './kernels/quantile.js';
 export { lerp } from './ops/lerp.js';
 export { nanToNum, type NanToNumOptions } from './ops/unary.js';
+export { type GeluOptions } from './ops/unary.js';
 export { noGrad, enableGrad, setGradEnabled, isGradEnabled } from './engine/grad-mode.js';
 export { detectAnomaly, isAnomalyEnabled, type AnomalyOptions } from './engine/anomaly.js';
 export { type BackwardOptions } from './engine/backward.js';

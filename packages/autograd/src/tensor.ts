@@ -396,9 +396,9 @@ export class Tensor implements Vertex {
   /** Logistic sigmoid `1 / (1 + e^-x)`. */ sigmoid(): Tensor { return unary.sigmoid(this); }
   /** `max(x, 0)` (gradient 0 at 0). */ relu(): Tensor { return unary.relu(this); }
   /** `x` where positive, `slope·x` elsewhere. */ leakyRelu(slope = 0.01): Tensor { return unary.leakyRelu(this, slope); }
-  /** Exact GELU: `x·Φ(x)` with the normal CDF (erf form). */ gelu(): Tensor { return unary.gelu(this); }
+  /** GELU: `x·Φ(x)` (erf form), or its tanh approximation with `{ approximate: 'tanh' }`. */ gelu(options?: unary.GeluOptions): Tensor { return unary.gelu(this, options); }
   /** SiLU (swish): `x·σ(x)`. */ silu(): Tensor { return unary.silu(this); }
-  /** `log(1 + e^x)`, stable for large |x|. */ softplus(): Tensor { return unary.softplus(this); }
+  /** `log(1 + e^(beta·x)) / beta` (beta 1 by default), stable for large |x|. */ softplus(options?: { beta?: number }): Tensor { return unary.softplus(this, options); }
   /** Sine. */ sin(): Tensor { return unary.sin(this); }
   /** Cosine. */ cos(): Tensor { return unary.cos(this); }
   /** Error function. */ erf(): Tensor { return unary.erf(this); }
@@ -430,7 +430,7 @@ export class Tensor implements Vertex {
   /** Tanhshrink: `x - tanh(x)`. */ tanhshrink(): Tensor { return unary.tanhshrink(this); }
   /** The largest integer not above x; zero gradient. */ floor(): Tensor { return unary.floor(this); }
   /** The smallest integer not below x; zero gradient. */ ceil(): Tensor { return unary.ceil(this); }
-  /** x rounded to the nearest integer, halves to even (as torch; zero gradient. */ round(): Tensor { return unary.round(this); }
+  /** x rounded to the nearest integer (or `decimals` places), halves to even, as torch.round; zero gradient. */ round(options?: { decimals?: number }): Tensor { return unary.round(this, options); }
   /** x rounded toward zero; zero gradient. */ trunc(): Tensor { return unary.trunc(this); }
   /** `x - trunc(x)`; gradient 1. */ frac(): Tensor { return unary.frac(this); }
   /** -1, 0 or 1 (no gradient). */ sign(): Tensor { return unary.sign(this); }
@@ -464,7 +464,7 @@ export class Tensor implements Vertex {
   /** Broadcasts to a larger shape; -1 keeps a dimension. */ expand(...shape: number[] | [readonly number[]]): Tensor { return shapeOps.expand(this, flatShape(shape)); }
   /** Removes size-1 axes (all of them, or the given one). */ squeeze(axis?: number): Tensor { return shapeOps.squeeze(this, axis); }
   /** Inserts a size-1 axis at `axis`. */ unsqueeze(axis: number): Tensor { return shapeOps.unsqueeze(this, axis); }
-  /** A 1-D view of all elements. */ flatten(): Tensor { return shapeOps.reshape(this, [this.size]); }
+  /** Axes startDim..endDim merged into one (all by default: 1-D), as `torch.flatten`. */ flatten(startDim = 0, endDim = -1): Tensor { return shapeOps.flatten(this, startDim, endDim); }
   /** Picks elements along `axis` at integer `index` (same rank as this), as `torch.gather`. */
   gather(axis: number, index: Tensor | NestedArray): Tensor { return gather(this, axis, index); }
 
@@ -490,7 +490,7 @@ export class Tensor implements Vertex {
   /** Tiles `repeats[d]` times along each axis (PyTorch's `Tensor.repeat`). */ repeat(...repeats: number[] | [readonly number[]]): Tensor { return rearrange.repeat(this, flatShape(repeats)); }
   /** Tiles `reps[d]` times along each axis, leading 1s implied (`torch.tile`). */ tile(...reps: number[] | [readonly number[]]): Tensor { return rearrange.tile(this, flatShape(reps)); }
   /** Repeats each element along `dim` (flattened without dim). */
-  repeatInterleave(repeats: number | readonly number[] | Tensor, dim?: number): Tensor { return rearrange.repeatInterleave(this, repeats, dim); }
+  repeatInterleave(repeats?: number | readonly number[] | Tensor, dim?: number): Tensor { return rearrange.repeatInterleave(this, repeats, dim); }
   /** Moves axes `source` to positions `destination`. */
   movedim(source: number | readonly number[], destination: number | readonly number[]): Tensor { return rearrange.movedim(this, source, destination); }
   /** Pieces of `splitSize` along `dim`, or of the sizes listed. */ split(splitSizeOrSections: number | readonly number[], dim = 0): Tensor[] { return shapeOps.split(this, splitSizeOrSections, dim); }

@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest';
 import fc from 'fast-check';
 import {
   add, all, any, arange, ArgumentError, DTypeError, full, logicalAnd, logicalNot, logicalOr, logicalXor, mul, ones, rand,
-  gradcheck, numericGrad, remainder, sum, tensor, Tensor, where, zeros,
+  concat, gradcheck, numericGrad, remainder, stack, sum, tensor, Tensor, where, zeros,
 } from '@chainrule/autograd';
 import { assertClose } from '@chainrule/autograd/testing';
 import { values } from './helpers/tensors.js';
@@ -162,6 +162,19 @@ describe('promotion: an integer or bool beside a float takes the float\'s dtype'
 
   test('float32 beside float64 is still an error', () => {
     expect(() => tensor([1]).add(tensor([1], { dtype: 'float64' }))).toThrow(DTypeError);
+  });
+
+  test('concat and stack promote as torch.cat: int32 and bool pieces take the float\'s dtype', () => {
+    const x = tensor([0.5], { dtype: 'float64', requiresGrad: true });
+    const joined = concat([i32([1, 2]), x, tensor([true])]);
+    expect(joined.dtype).toBe('float64');
+    expect(joined.toArray()).toEqual([1, 2, 0.5, 1]);
+    joined.mul(tensor([1, 2, 3, 4], { dtype: 'float64' })).sum().backward();
+    expect(values(x.grad)).toEqual([3]);
+    const ints = stack([i32([1, 2]), tensor([true, false])], 1);
+    expect([ints.dtype, ints.toArray()]).toEqual(['int32', [[1, 1], [2, 0]]]);
+    expect(stack([tensor([true]), tensor([false])]).dtype).toBe('bool');
+    expect(() => concat([tensor([1]), tensor([1], { dtype: 'float64' })])).toThrow(/^concat: dtypes differ: \[1\] float32 and \[1\] float64/);
   });
 });
 

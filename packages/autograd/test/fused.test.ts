@@ -292,7 +292,12 @@ describe('crossEntropy', () => {
     expect(messageOf(() => crossEntropy(x, [0.5, 1]))).toBe('crossEntropy: target class 0.5 at position 0 is out of range [0, 3) for logits [2,3]');
     expect(messageOf(() => crossEntropy(x, [0]))).toBe('crossEntropy: target must be 2 class indices (shape [2]) or probabilities of shape [2,3], got 1 labels');
     expect(messageOf(() => crossEntropy(x, f64([[1, 0]])))).toBe('crossEntropy: target probabilities [1,2] must have the logits\' shape [2,3]');
-    expect(messageOf(() => crossEntropy(f64([1, 2]), [0]))).toBe('crossEntropy: logits must be [N, C], got [2]');
+    expect(messageOf(() => crossEntropy(f64(1), [0]))).toBe('crossEntropy: logits must be [C], [N, C] or [N, C, d1, ...], got []');
+    const image = f64([[[1, 2], [3, 4]], [[0, 1], [1, 0]]]);
+    expect(messageOf(() => crossEntropy(image, tensor([1, 0], { dtype: 'int32' })))).toBe(
+      'crossEntropy: target must be class indices of shape [2,2] or probabilities of shape [2,2,2] for logits [2,2,2], got [2]',
+    );
+    expect(messageOf(() => crossEntropy(image, f64([[[1, 0]]])))).toBe("crossEntropy: target probabilities [1,1,2] must have the logits' shape [2,2,2]");
     expect(() => crossEntropy(x, tensor([[1, 0, 0], [0, 1, 0]]))).toThrow(DTypeError);
     expect(messageOf(() => crossEntropy(x, f64([0, 1])))).toBe(
       "crossEntropy: class indices must be an int32 tensor (or an array of integers), got float64 of shape [2]; a float target is read as probabilities, of the logits' shape [2,3]",

@@ -390,6 +390,27 @@ describe('searchsorted', () => {
     expect(searchsorted(tensor([]), tensor([1, 2])).toArray()).toEqual([0, 0]);
   });
 
+  test('side and sorter, as torch.searchsorted', () => {
+    const seq = tensor([1, 2, 2, 3]);
+    expect(searchsorted(seq, tensor([2, 0, 4]), { side: 'right' }).toArray()).toEqual([3, 0, 4]);
+    expect(searchsorted(seq, tensor([2]), { side: 'left' }).toArray()).toEqual([1]);
+    // torch.searchsorted(tensor([3., 1, 2, 2]), tensor([2., 2.5, 0, 9]), sorter=tensor([1, 2, 3, 0])) = [1, 3, 0, 4]
+    const unsorted = tensor([3, 1, 2, 2]);
+    expect(searchsorted(unsorted, tensor([2, 2.5, 0, 9]), { sorter: i32([1, 2, 3, 0]) }).toArray()).toEqual([1, 3, 0, 4]);
+    expect(searchsorted(unsorted, tensor([2]), { sorter: [1, 3, 2, 0], right: true }).toArray()).toEqual([3]);
+    // Batched rows, each with its own order.
+    const rows = tensor([[5, 1, 3], [0, 4, 2]]);
+    const order = argsort(rows, -1);
+    expect(searchsorted(rows, tensor([[3], [3]]), { sorter: order }).toArray()).toEqual([[1], [2]]);
+    expect(() => searchsorted(unsorted, tensor([2]), { sorter: i32([0, 1, 2, 3]) })).toThrow(
+      'searchsorted: row 0 of sortedSequence of shape [4] read in the order of sorter is not sorted ascending: element 1 (1) comes after 3',
+    );
+    expect(() => searchsorted(unsorted, tensor([2]), { sorter: i32([1, 2, 3]) })).toThrow(/^searchsorted: sorter of shape \[3\] must have sortedSequence's shape \[4\]/);
+    expect(() => searchsorted(unsorted, tensor([2]), { sorter: i32([1, 2, 3, 4]) })).toThrow(/^searchsorted: index 4 at position 3/);
+    expect(() => searchsorted(unsorted, tensor([2]), { sorter: tensor([1, 2, 3, 0]) })).toThrow(DTypeError);
+    expect(() => searchsorted(seq, tensor([2]), { side: 'left', right: true })).toThrow(/^searchsorted: side 'left' contradicts right: true/);
+  });
+
   test('errors: unsorted rows, mismatched leading dimensions, 0-d sequence', () => {
     expect(() => searchsorted(tensor([[1, 2], [3, 1]]), tensor([[0], [0]]))).toThrow(
       'searchsorted: row 1 of sortedSequence of shape [2,2] is not sorted ascending: element 1 (1) comes after 3',

@@ -223,6 +223,12 @@ describe('repeatInterleave', () => {
     expect(grad64(5).repeatInterleave(3).toArray()).toEqual([5, 5, 5]);
     expect(iota([2, 2]).repeatInterleave(2).toArray()).toEqual([0, 0, 1, 1, 2, 2, 3, 3]);
     expect(repeatInterleave(iota([2, 2]), [1, 2], 0).toArray()).toEqual([[0, 1], [2, 3], [2, 3]]);
+    // torch.repeat_interleave(tensor([2, 0, 1])) = [0, 0, 2]: the counts alone repeat the positions.
+    const alone = repeatInterleave(tensor([2, 0, 1], { dtype: 'int32' }));
+    expect([alone.dtype, alone.toArray()]).toEqual(['int32', [0, 0, 2]]);
+    expect(() => repeatInterleave(tensor(3, { dtype: 'int32' }))).toThrow('repeatInterleave: the counts alone must be a 1-D int32 tensor, got int32 of shape []');
+    expect(() => repeatInterleave(tensor([2, 1]))).toThrow(/^repeatInterleave: repeats must be a number, an array or a 1-D int32 tensor, got float32/);
+    expect(() => repeatInterleave(tensor([2, -1], { dtype: 'int32' }))).toThrow(/^repeatInterleave: /);
     const y = iota([2]);
     y.repeatInterleave([3, 1]).backward(f64([1, 2, 3, 4]));
     expect(y.grad!.toArray()).toEqual([6, 4]);

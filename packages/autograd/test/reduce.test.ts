@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ArgumentError, Tensor, tensor, type NestedArray } from '@chainrule/autograd';
+import { ArgumentError, gradients, Tensor, tensor, type NestedArray } from '@chainrule/autograd';
 import { assertClose, checkGradProperty } from '@chainrule/autograd/testing';
 import { folds } from './helpers/reduce-reference.js';
 import { describeReductionTable, gradInputArb, type ReductionCase } from './helpers/reduction-table.js';
@@ -40,7 +40,7 @@ const cases: ReductionCase[] = [
     name: 'var', title: 'var, correction 1', op: (x, axis, keepdims) => x.var(axis, { correction: 1, keepdims }), ref: folds.variance(1),
     minCount: 2, grad: 'smooth', float32: COMPOSITE,
   },
-  // Distinct values: equal ones make std's gradient 0/0.
+  // Distinct values: equal ones make a kink (gradient 0 at a constant slice; tested below).
   { name: 'std', op: (x, axis, keepdims) => x.std(axis, { keepdims }), ref: (v) => Math.sqrt(folds.variance(0)(v)), minCount: 1, grad: 'distinct', gradMinCount: 2, float32: COMPOSITE },
   {
     name: 'std', title: 'std, correction 1', op: (x, axis, keepdims) => x.std(axis, { correction: 1, keepdims }),
@@ -137,6 +137,18 @@ describe('max and min', () => {
     expect(out.toArray()).toEqual([3, 5]);
     out.backward(f64([6, 1]));
     expect(t.grad!.toArray()).toEqual([[[0, 3], [3, 0]], [[0, 0], [1, 0]]]);
+  });
+
+  it('over all elements, give a NaN result and share its gradient among the NaNs (torch.max)', () => {
+    const x = grad64([[1, NaN, 3], [NaN, NaN, 1]]);
+    expect(Number.isNaN(x.max().item())).toBe(true);
+    expect(gradOf(x, x.max())).toEqual([[0, 1 / 3, 0], [1 / 3, 1 / 3, 0]]);
+    const y = grad64([2, NaN, -1]);
+    expect(Number.isNaN(y.min().item())).toBe(true);
+    expect(gradOf(y, y.min())).toEqual([0, 1, 0]);
+    // Along an axis, a slice without NaN keeps its own rule.
+    const z = grad64([[NaN, 1], [2, 2]]);
+    expect(gradOf(z, z.max(1))).toEqual([[1, 0], [0.5, 0.5]]);
   });
 
   it('refuse an empty reduced axis, naming the op', () => {
@@ -271,6 +283,18 @@ describe('var and std', () => {
     const c = grad64([1, 2, 3, 4]);
     const s = Math.sqrt(1.25);
     assertClose(gradOf(c, c.std()) as number[], [-1.5, -0.5, 0.5, 1.5].map((d) => d / (4 * s)), 1e-15);
+  });
+
+  it('give std a gradient 0 over a constant slice, as PyTorch, to the second derivative', () => {
+    const x = grad64([[3, 3, 3], [1, 2, 4]]);
+    const s = x.std(1, { correction: 1 });
+    expect(s.data[0]).toBe(0);
+    const [g] = gradients([s.sum()], [x], { createGraph: true });
+    expect(Array.from(g!.data).slice(0, 3)).toEqual([0, 0, 0]);
+    expect(Array.from(g!.data).slice(3).every(Number.isFinite)).toBe(true);
+    const [gg] = gradients([g!.square().sum()], [x]);
+    expect((gg!.data as Float64Array).every(Number.isFinite)).toBe(true);
+    expect(Number.isNaN(f64([1, NaN]).std().item())).toBe(true);
   });
 
   it('refuse a correction that leaves no degrees of freedom', () => {

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  ArgumentError, DTypeError, ShapeError, Tensor, concat, gather, logSoftmax, narrow, softmax, stack, tensor,
+  ArgumentError, DTypeError, ShapeError, Tensor, concat, flatten, gather, logSoftmax, narrow, softmax, stack, tensor,
 } from '@chainrule/autograd';
 import { assertClose, checkGradGradProperty, checkGradProperty, shapeArb, tensorArb, tensorsArb } from '@chainrule/autograd/testing';
 import { safeSoftmax, softmaxGrad } from '../src/ops/softmax.js';
@@ -30,6 +30,15 @@ describe('reshape and flatten', () => {
     expect(x.reshape(1, -1, 1).shape).toEqual([1, 6, 1]);
     expect(x.flatten().shape).toEqual([6]);
     expect(grad64(7).flatten().toArray()).toEqual([7]);
+    // torch.flatten(x, start_dim, end_dim): shapes as PyTorch gives them.
+    const z = tensor(new Float64Array(120), { shape: [2, 3, 4, 5] });
+    expect(z.flatten(1).shape).toEqual([2, 60]);
+    expect(z.flatten(1, 2).shape).toEqual([2, 12, 5]);
+    expect(flatten(z, -3, -2).shape).toEqual([2, 12, 5]);
+    expect(z.flatten(2, 2).shape).toEqual([2, 3, 4, 5]);
+    expect(flatten(grad64(7), 0, -1).shape).toEqual([1]);
+    expect(() => z.flatten(2, 1)).toThrow('flatten: startDim 2 comes after endDim 1 for shape [2,3,4,5]');
+    expect(() => z.flatten(4)).toThrow(ShapeError);
     expect(grad64([7]).reshape([]).shape).toEqual([]);
     expect(tensor(new Float32Array(0), { shape: [0, 3] }).reshape(-1, 3).shape).toEqual([0, 3]);
     // A view: the same storage, as in PyTorch.
@@ -264,6 +273,7 @@ describe('concat and stack', () => {
     expect(messageOf(() => concat([grad64([[1, 2]]), grad64([[2, 3, 4]])], 0))).toBe('concat: shapes [1,2], [1,3] differ outside axis 0');
     expect(() => concat([grad64([[1]]), grad64([2, 3])])).toThrow(ShapeError);
     expect(() => concat([tensor([1]), grad64([2])])).toThrow(DTypeError);
+    expect(() => concat([tensor([1]), grad64([2])])).toThrow(/^concat: dtypes differ: \[1\] float32 and \[1\] float64/);
     expect(() => concat([grad64(1), grad64(2)])).toThrow(ShapeError);
     expect(() => concat([grad64(1), grad64(2)])).toThrow(/^concat: a 0-d tensor has no axis to join along/);
     expect(() => stack([])).toThrow(/^stack: needs a non-empty array/);

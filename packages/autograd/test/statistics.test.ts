@@ -86,6 +86,10 @@ describe('nansum, nanmean, nanvar and nanstd', () => {
     expect(Number.isNaN(nanvar(f64([[1, NaN], [2, 3]]), 1, { correction: 1 }).data[0]!)).toBe(true);
     expect(() => nanvar(f64([1]), 0, { correction: 1 })).toThrow(/^nanvar: 1 element\(s\) with correction 1 leave no degrees of freedom/);
     expect(() => nanstd(f64([1]), 0, { correction: 1 })).toThrow(/^nanstd: /);
+    // A constant slice (NaNs aside) has std 0 and gradient 0, as std's.
+    const c = tensor([2, NaN, 2], { dtype: 'float64', requiresGrad: true });
+    nanstd(c).backward();
+    expect(Array.from(c.grad!.data)).toEqual([0, 0, 0]);
     expect(() => nansum(f64([1]), 1)).toThrow(/^nansum: axis 1 is out of range/);
     expect(() => nanmean(f64([1]), [0, 0])).toThrow(ShapeError);
   });

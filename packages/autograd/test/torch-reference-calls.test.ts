@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import {
-  addmm, baddbmm, bmm, cdist, cosineSimilarity, einsum, lerp, matrixNorm, nanmean, nanquantile, nansum, nanToNum, norm, normalize,
-  outer, pairwiseDistance, quantile, tensor, tensordot, vectorNorm, type MatrixOrd, type QuantileInterpolation, type Tensor,
+  addmm, baddbmm, bmm, cdist, cosineSimilarity, crossEntropy, einsum, gelu, lerp, matrixNorm, max, min, nanmean, nanquantile, nansum, nanToNum, norm, normalize,
+  outer, pairwiseDistance, quantile, round, softplus, std, tensor, tensordot, vectorNorm, type MatrixOrd, type QuantileInterpolation, type Tensor,
 } from '@chainrule/autograd';
 import { decode, torchFixture, type Encoded } from './helpers/torch-fixture.js';
 
@@ -53,6 +53,13 @@ const OPS: Record<string, (xs: Tensor[], args: Args) => Tensor> = {
   nanmean: ([x], a) => nanmean(x!, axisOf(a), a.keepdims as boolean | undefined),
   quantile: ([x], a) => quantile(x!, qOf(a, x!), axisOf(a) as number | undefined, { keepdims: a.keepdims as boolean | undefined, interpolation: a.interpolation as QuantileInterpolation | undefined }),
   nanquantile: ([x], a) => nanquantile(x!, qOf(a, x!), axisOf(a) as number | undefined, { keepdims: a.keepdims as boolean | undefined }),
+  std: ([x], a) => std(x!, axisOf(a), { correction: opt(a, 'correction') }),
+  max: ([x], a) => max(x!, axisOf(a)),
+  min: ([x], a) => min(x!, axisOf(a)),
+  gelu: ([x], a) => gelu(x!, { approximate: a.approximate as 'none' | 'tanh' }),
+  softplus: ([x], a) => softplus(x!, { beta: opt(a, 'beta') }),
+  round: ([x], a) => round(x!, { decimals: opt(a, 'decimals') }),
+  crossEntropy: ([x, p], a) => crossEntropy(x!, p ?? tensor(a.target as number | number[][][], { dtype: 'int32' }), { reduction: a.reduction as 'mean' | 'sum' | 'none' | undefined }),
   lerp: ([s, e, w], a) => lerp(s!, e!, w ?? num(a.weight)),
   nanToNum: ([x], a) => nanToNum(x!, { nan: opt(a, 'nan'), posinf: opt(a, 'posinf'), neginf: opt(a, 'neginf') }),
 };

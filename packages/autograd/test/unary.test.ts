@@ -100,8 +100,18 @@ const cases: UnaryCase[] = [
     name: 'gelu', op: gelu, method: (x) => x.gelu(), ref: (v) => v * 0.5 * (1 + refErf(v * SQRT1_2)),
     atol: 1e-15, grad: { min: -3, max: 3 }, composite: true,
   },
+  {
+    // F.gelu(x, approximate='tanh').
+    name: 'gelu', op: (x) => gelu(x, { approximate: 'tanh' }), method: (x) => x.gelu({ approximate: 'tanh' }),
+    ref: (v) => 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v ** 3))), atol: 1e-15, grad: { min: -3, max: 3 }, composite: true,
+  },
   { name: 'silu', op: silu, method: (x) => x.silu(), ref: (v) => v / (1 + Math.exp(-v)), forward: { min: -30, max: 30 }, grad: { min: -5, max: 5 } },
   { name: 'softplus', op: softplus, method: (x) => x.softplus(), ref: (v) => Math.log1p(Math.exp(v)), forward: { min: -20, max: 20 }, grad: { min: -5, max: 5 } },
+  {
+    // F.softplus(x, beta=2), exact (no threshold).
+    name: 'softplus', op: (x) => softplus(x, { beta: 2 }), method: (x) => x.softplus({ beta: 2 }), ref: (v) => Math.log1p(Math.exp(2 * v)) / 2,
+    forward: { min: -10, max: 10 }, grad: { min: -3, max: 3 }, composite: true,
+  },
   { name: 'sin', op: sin, method: (x) => x.sin(), ref: Math.sin, forward: { min: -10, max: 10 }, grad: { min: -4, max: 4 } },
   { name: 'cos', op: cos, method: (x) => x.cos(), ref: Math.cos, forward: { min: -10, max: 10 }, grad: { min: -4, max: 4 } },
   { name: 'erf', op: erf, method: (x) => x.erf(), ref: refErf, atol: 1e-15, grad: { min: -3, max: 3 } },
@@ -142,7 +152,7 @@ const cases: UnaryCase[] = [
   { name: 'round', op: round, method: (x) => x.round(), ref: refRoundHalfEven, forward: { min: -10, max: 10 }, grad: { avoid: [-1.5, -0.5, 0.5, 1.5] } },
   { name: 'trunc', op: trunc, method: (x) => x.trunc(), ref: Math.trunc, forward: { min: -10, max: 10 }, grad: { avoid: [-2, -1, 0, 1, 2] } },
   { name: 'frac', op: frac, method: (x) => x.frac(), ref: (v) => v - Math.trunc(v), forward: { min: -10, max: 10 }, grad: { avoid: [-2, -1, 0, 1, 2] } },
-  { name: 'sign', op: sign, method: (x) => x.sign(), ref: Math.sign, grad: null },
+  { name: 'sign', op: sign, method: (x) => x.sign(), ref: Math.sign, grad: { avoid: [0] } },
 ];
 
 describe('hand-computed values and derivatives', () => {
@@ -249,12 +259,15 @@ describe('hand-computed values and derivatives', () => {
     expect(isFinite(zeros([2, 0])).shape).toEqual([2, 0]);
   });
 
-  test('sign: values, and no gradient (sign acts as a constant, as its zero derivative says)', () => {
+  test('sign: values, and a zero gradient (a graph node, as PyTorch: sign alone still backpropagates)', () => {
     expect(values(sign(f64([-2, 0, 3, NaN])))).toEqual([-1, 0, 1, NaN]);
     const x = grad64([-2, 3]);
-    expect(sign(x).requiresGrad).toBe(false);
+    expect(sign(x).requiresGrad).toBe(true);
     x.mul(sign(x)).sum().backward(); // |x| written with sign: d/dx = sign(x)
     expect(values(x.grad)).toEqual([-1, 1]);
+    const y = grad64([-2, 0, 3]);
+    sign(y).sum().backward();
+    expect(values(y.grad)).toEqual([0, 0, 0]);
   });
 });
 
@@ -465,6 +478,22 @@ describe('errors', () => {
       }
     });
   }
+
+  test('gelu: an unknown approximation, softplus: a zero or non-finite beta are ArgumentErrors', () => {
+    expect(() => gelu(f64([1]), { approximate: 'erf' as 'none' })).toThrow("gelu: approximate must be 'none' or 'tanh', got erf");
+    expect(() => softplus(f64([1]), { beta: 0 })).toThrow('softplus: beta must be finite and non-zero, got 0');
+    expect(() => softplus(f64([1]), { beta: NaN })).toThrow(ArgumentError);
+  });
+
+  test('round: decimals must be an integer; negative decimals need a float tensor', () => {
+    expect(() => round(f64([1]), { decimals: 1.5 })).toThrow('round: decimals must be an integer, got 1.5');
+    expect(() => round(tensor([15], { dtype: 'int32' }), { decimals: -1 })).toThrow(/^round: decimals -1 needs a float tensor, got int32/);
+    // Integers already have no decimals.
+    expect(round(tensor([15], { dtype: 'int32' }), { decimals: 2 }).toArray()).toEqual([15]);
+    const x = grad64([1.234, 5.678]);
+    x.round({ decimals: 1 }).sum().backward();
+    expect(values(x.grad)).toEqual([0, 0]);
+  });
 
   test('leakyRelu: a non-finite slope is an ArgumentError', () => {
     const x = f64([1, -1]);

@@ -127,6 +127,9 @@ const cases: VmapCase[] = [
   { name: 'oneHot', f: () => (i) => cr.oneHot(i.abs().mul(1.9).floor().toDtype('int32'), 4), shapes: fixed([3]) },
   { name: 'crossEntropy', f: () => (l, t) => cr.crossEntropy(l, t.abs().mul(1.9).floor().toDtype('int32')), shapes: fixed([3, 4], [3]) },
   { name: 'crossEntropy of one example', f: () => (l, t) => cr.crossEntropy(l.reshape([1, 4]), t.abs().mul(1.9).floor().toDtype('int32').reshape([1]), { reduction: 'sum' }), shapes: fixed([4], []) },
+  { name: 'crossEntropy over positions [N, C, d]', f: () => (l, t) => cr.crossEntropy(l, t.abs().mul(1.4).floor().toDtype('int32')), shapes: fixed([2, 3, 2], [2, 2]) },
+  { name: 'crossEntropy over positions, probabilities, none', f: () => (l, p) => cr.crossEntropy(l, cr.softmax(p, 1), { reduction: 'none' }), shapes: fixed([2, 3, 2], [2, 3, 2]) },
+  { name: 'crossEntropy of one unbatched sample [C]', f: () => (l, t) => cr.crossEntropy(l, t.abs().mul(1.9).floor().toDtype('int32')), shapes: fixed([4], []) },
   // Convolution and pooling.
   { name: 'conv2d (batched input)', f: () => (x, w) => cr.conv2d(x, w, null, { padding: 1 }), shapes: fixed([2, 2, 4, 4], [3, 2, 3, 3]) },
   { name: 'conv2d (unbatched image)', f: () => (x, w, b) => cr.conv2d(x, w, b), shapes: fixed([2, 4, 4], [3, 2, 3, 3], [3]) },

@@ -7,6 +7,7 @@ import { checkSameDType } from './operands.js';
 import { logSoftmax, softmax } from './softmax.js';
 import { sum } from './reduce.js';
 import { reshape } from './shape.js';
+import { movedim } from './rearrange.js';
 import { primitive } from '../engine/dispatch.js';
 
 /** How `crossEntropy` combines the per-sample losses. */
@@ -20,12 +21,15 @@ export interface CrossEntropyOpOptions {
 
 /**
  * Softmax cross-entropy of logits [N, C] against class indices (N integers in [0, C): an int32
- * Tensor of shape [N], or an array) or target probabilities (a Tensor of shape [N, C]), in one op:
+ * Tensor of shape [N], or an array) or target probabilities (a Tensor of shape [N, C]), in one op.
+ * As F.cross_entropy, logits may also be [C] (one sample: a 0-d index tensor, or probabilities
+ * [C]) or [N, C, d1, ...] (classes on axis 1, indices [N, d1, ...] or probabilities of the
+ * logits' shape, each position a sample; 'none' returns [N, d1, ...]):
  * `-Σ_c target_c · logSoftmax(logits)_c` per sample, computed stably (logits of 1000 are fine).
  * Its VJP is (softmax - target)·g in one pass, softmax·Σtarget - target for targets that do not
  * sum to 1; probability targets that require grad get -logSoftmax·g. Each is an op on the fused
  * kernel whose own VJP is in Tensor ops, so crossEntropy differentiates again to any order.
- * @throws ShapeError if the logits are not [N, C], the target fits neither form, or a class index is out of [0, C).
+ * @throws ShapeError if the logits are 0-d, the target fits neither form, or a class index is out of [0, C).
  * @throws ArgumentError for an unknown reduction.
  * @throws DTypeError if probability targets differ from the logits in dtype, or class indices
  * are a float or bool tensor (PyTorch requires an integer tensor too).
@@ -38,7 +42,8 @@ export const crossEntropy = primitive('crossEntropy', { kind: 'other', rule: 'cr
   if (reduction !== 'mean' && reduction !== 'sum' && reduction !== 'none') {
     throw new ArgumentError(`${op}: reduction must be 'mean', 'sum' or 'none', got ${JSON.stringify(reduction)}`);
   }
-  if (x.ndim !== 2) throw new ShapeError(`${op}: logits must be [N, C], got ${formatShape(x.shape)}`);
+  if (x.ndim === 1 || x.ndim > 2) return classAxisForm(x, target, reduction);
+  if (x.ndim !== 2) throw new ShapeError(`${op}: logits must be [C], [N, C] or [N, C, d1, ...], got ${formatShape(x.shape)}`);
   const [rows, classes] = x.shape as [number, number];
   const probs = target instanceof Tensor && target.ndim === 2 ? floatInput(op, 'target', target) : null;
   const labels = probs === null ? classLabels(op, target, rows, classes, x.shape) : null;
@@ -86,6 +91,35 @@ export const crossEntropy = primitive('crossEntropy', { kind: 'other', rule: 'cr
     },
   });
 });
+
+/**
+ * F.cross_entropy's other layouts as the [N, C] form: unbatched logits [C] (one class index, a
+ * 0-d tensor, or probabilities [C]) and logits [N, C, d1, ...] with the classes on axis 1
+ * (indices [N, d1, ...], or probabilities of the logits' shape), each position a row. The mean
+ * is over every position, as PyTorch's; 'none' gives the losses in the target's layout.
+ */
+function classAxisForm(x: FloatTensor, target: Tensor | ArrayLike<number>, reduction: CrossEntropyReduction): Tensor {
+  const op = 'crossEntropy';
+  const classes = x.ndim === 1 ? x.shape[0]! : x.shape[1]!;
+  const positions = x.ndim === 1 ? [] : [x.shape[0]!, ...x.shape.slice(2)];
+  const rows = (t: Tensor): Tensor => (x.ndim === 1 ? reshape(t, [1, classes]) : reshape(movedim(t, 1, -1), [-1, classes]));
+  let flatTarget: Tensor | ArrayLike<number>;
+  if (target instanceof Tensor && target.ndim === x.ndim) {
+    if (target.shape.some((d, i) => d !== x.shape[i])) {
+      throw new ShapeError(`${op}: target probabilities ${formatShape(target.shape)} must have the logits' shape ${formatShape(x.shape)}`);
+    }
+    flatTarget = rows(target);
+  } else if (target instanceof Tensor) {
+    if (target.ndim !== positions.length || target.shape.some((d, i) => d !== positions[i])) {
+      throw new ShapeError(`${op}: target must be class indices of shape ${formatShape(positions)} or probabilities of shape ${formatShape(x.shape)} for logits ${formatShape(x.shape)}, got ${formatShape(target.shape)}`);
+    }
+    flatTarget = reshape(target, [-1]);
+  } else {
+    flatTarget = target;
+  }
+  const out = crossEntropy(rows(x), flatTarget, { reduction });
+  return reduction === 'none' ? reshape(out, positions) : out;
+}
 
 /** What the gradient ops need of the forward: the target and each row's shift and log-sum. */
 interface Target {

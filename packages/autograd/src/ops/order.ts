@@ -2,8 +2,8 @@ import { allocate, isFloatDType } from '../dtype.js';
 import { ArgumentError, DTypeError, ShapeError } from '../errors.js';
 import { formatShape, normalizeAxis, sizeOf, type Shape } from '../shape.js';
 import { argExtremumAxis, argsortAxis, binCount, firstUnsorted, searchSortedRows, uniqueRows } from '../kernels/order.js';
-import { constant, expectFloat, expectTensor, isFloat, makeOutput, scalarTensor, Tensor, type TensorLike } from '../tensor.js';
-import { gather } from './gather.js';
+import { constant, expectFloat, expectTensor, isFloat, makeOutput, scalarTensor, Tensor, type NestedArray, type TensorLike } from '../tensor.js';
+import { gather, toIndex } from './gather.js';
 import { permute, reshape } from './shape.js';
 import { where } from './where.js';
 import { primitive } from '../engine/dispatch.js';
@@ -373,15 +373,26 @@ function uniqueImpl(x: Tensor, options: UniqueOptions = {}): Tensor | { values: 
 export interface SearchSortedOptions {
   /** Return the position after equal elements instead of before them (default false). */
   right?: boolean;
+  /** PyTorch's other spelling of `right`: `'right'` is `right: true` (the two must agree). */
+  side?: 'left' | 'right';
+  /**
+   * int32 indices of sortedSequence's shape that sort each row ascending (as `argsort` gives):
+   * the search runs on the sequence read in that order, which itself need not be sorted.
+   */
+  sorter?: Tensor | NestedArray;
 }
 
 /**
  * For each of `values`, the int32 position where it would be inserted into `sortedSequence`
  * to keep it sorted: before equal elements (after them with `right`), as `torch.searchsorted`.
  * A 1-D sequence serves every value; an n-D one is a batch of rows (its last axis), and
- * `values` then has the same leading dimensions. NaN goes after every number.
- * @throws ShapeError if the leading dimensions differ or the sequence is 0-d.
- * @throws ArgumentError if a row of the sequence is not sorted ascending (NaN last), naming the row.
+ * `values` then has the same leading dimensions. NaN goes after every number. With `sorter`,
+ * each row is searched in the order those indices give (torch.searchsorted's `sorter`).
+ * @throws ShapeError if the leading dimensions differ, the sequence is 0-d, or `sorter` has
+ * another shape or an index outside the row.
+ * @throws DTypeError if `sorter` is a tensor but not int32.
+ * @throws ArgumentError if a row of the sequence (read through `sorter`) is not sorted ascending
+ * (NaN last), naming the row, or if `side` is not 'left'/'right' or contradicts `right`.
  * @example searchsorted(tensor([1, 3, 5]), tensor([0, 3, 6])) // [0, 1, 3]
  */
 export const searchsorted = primitive('searchsorted', { kind: 'other', rule: 'searchsorted' }, function (sortedSequence: Tensor, values: TensorLike, options: SearchSortedOptions = {}): Tensor {
@@ -396,19 +407,35 @@ export const searchsorted = primitive('searchsorted', { kind: 'other', rule: 'se
       `searchsorted: values of shape ${formatShape(v.shape)} must match the leading dimensions of sortedSequence ${formatShape(seq.shape)} (all but its last)`,
     );
   }
-  const bad = firstUnsorted(seq.data, n, rows);
+  const { side, sorter } = options;
+  if (side !== undefined && side !== 'left' && side !== 'right') throw new ArgumentError(`searchsorted: side must be 'left' or 'right', got ${String(side)}`);
+  if (side === 'left' && options.right === true) throw new ArgumentError("searchsorted: side 'left' contradicts right: true");
+  const right = options.right === true || side === 'right';
+  const data = sorter === undefined ? seq.data : sortedBy(seq, sorter, n);
+  const bad = firstUnsorted(data, n, rows);
   if (bad >= 0) {
     const row = Math.floor(bad / n);
     throw new ArgumentError(
-      `searchsorted: row ${row} of sortedSequence of shape ${formatShape(seq.shape)} is not sorted ascending: element ${bad % n} (${seq.data[bad]}) comes after ${seq.data[bad - 1]}`,
+      `searchsorted: row ${row} of sortedSequence of shape ${formatShape(seq.shape)}${sorter === undefined ? '' : ' read in the order of sorter'} is not sorted ascending: element ${bad % n} (${data[bad]}) comes after ${data[bad - 1]}`,
     );
   }
   const out = new Int32Array(v.size);
   const batched = seq.ndim > 1;
   const m = batched ? (v.ndim === 0 ? 1 : v.shape[v.ndim - 1]!) : v.size;
-  searchSortedRows(seq.data, n, v.data, m, batched ? rows : 1, options.right ?? false, out);
+  searchSortedRows(data, n, v.data, m, batched ? rows : 1, right, out);
   return indexTensor(out, v.shape);
 });
+
+/** Each row of seq (its last axis, of size n) read in the order of `sorter`'s row, as torch.searchsorted's sorter. */
+function sortedBy(seq: Tensor, sorter: Tensor | NestedArray, n: number): Tensor['data'] {
+  const idx = toIndex('searchsorted', sorter, n);
+  if (idx.shape.length !== seq.ndim || idx.shape.some((d, i) => d !== seq.shape[i])) {
+    throw new ShapeError(`searchsorted: sorter of shape ${formatShape(idx.shape)} must have sortedSequence's shape ${formatShape(seq.shape)}`);
+  }
+  const out = allocate(seq.dtype, seq.size);
+  for (let i = 0; i < seq.size; i++) out[i] = seq.data[i - (i % n) + idx.values[i]!]!;
+  return out;
+}
 
 /** Options of `bincount`. */
 export interface BincountOptions {

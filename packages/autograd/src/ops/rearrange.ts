@@ -2,6 +2,7 @@ import { ArgumentError, DTypeError, ShapeError } from '../errors.js';
 import { formatShape, normalizeAxis, type Shape } from '../shape.js';
 import { separableMap } from '../kernels/layout.js';
 import { expectTensor, Tensor } from '../tensor.js';
+import { arange } from '../creation.js';
 import { checkMapSize, takeByMap } from './index-map.js';
 import { checkSameDType } from './operands.js';
 import { expand, permute, reshape } from './shape.js';
@@ -208,14 +209,22 @@ function tileTo(op: string, x: Tensor, repeats: readonly number[]): Tensor {
 /**
  * Repeats each element `repeats` times along `dim` (each its own count when `repeats` is a list
  * or a 1-D int32 tensor, one per element, or one for all), as `torch.repeat_interleave`.
- * Without `dim` the tensor is flattened first.
+ * Without `dim` the tensor is flattened first. Without `repeats`, `input` is the counts (a 1-D
+ * int32 tensor) and the result repeats each position 0, 1, ... that often, as
+ * `torch.repeat_interleave(repeats)`.
  * @throws ArgumentError if a count is not a non-negative integer or there is neither one count nor one per element.
- * @throws DTypeError if `repeats` is a tensor of another dtype than int32.
+ * @throws DTypeError if `repeats` (or `input`, alone) is a tensor of another dtype than int32.
  * @throws ShapeError if `dim` is out of range.
  * @example repeatInterleave(tensor([1, 2]), [1, 2]) // [1, 2, 2]
+ * @example repeatInterleave(tensor([2, 0, 1], { dtype: 'int32' })) // [0, 0, 2]
  */
-export const repeatInterleave = primitive('repeatInterleave', { kind: 'layout', axisArg: 2, absent: 'flatten' }, function (input: Tensor, repeats: number | readonly number[] | Tensor, dim?: number): Tensor {
+export const repeatInterleave = primitive('repeatInterleave', { kind: 'layout', axisArg: 2, absent: 'flatten' }, function (input: Tensor, repeats?: number | readonly number[] | Tensor, dim?: number): Tensor {
   let x = expectTensor('repeatInterleave', 'input', input);
+  if (repeats === undefined) {
+    if (dim !== undefined) throw new ArgumentError(`repeatInterleave: dim ${dim} given without repeats`);
+    if (x.ndim !== 1) throw new ArgumentError(`repeatInterleave: the counts alone must be a 1-D int32 tensor, got ${x.dtype} of shape ${formatShape(x.shape)}`);
+    return repeatInterleave(arange(0, x.shape[0]!, 1, { dtype: 'int32' }), x);
+  }
   if (dim === undefined) x = reshape(x, [x.size]);
   const ax = normalizeAxis('repeatInterleave', dim ?? 0, x.ndim);
   const n = x.ndim === 0 ? 1 : x.shape[ax]!;

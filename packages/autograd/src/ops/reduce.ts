@@ -9,7 +9,7 @@ import { constant, expectTensor, isFloat, makeOutput, type FloatTensor, type Sav
 import { toDtype } from './cast.js';
 import { expand, reshape } from './shape.js';
 import { where } from './where.js';
-import { isFinite } from './unary.js';
+import { isFinite, sqrt } from './unary.js';
 import { primitive } from '../engine/dispatch.js';
 
 type Axis = number | readonly number[] | undefined;
@@ -111,15 +111,24 @@ export const mean = primitive('mean', { kind: 'reduction', axisArg: 1, absent: '
   return sum(t, axis, keepdims).div(count);
 });
 
+/**
+ * The elements an extremum was read from: those equal to it, or, when it is NaN, the NaNs
+ * (torch.max's rule over all elements; torch.amax along an axis would give the whole slice NaN).
+ */
+function extremumMask(x: FloatTensor, outKeep: Tensor): Tensor {
+  const out = outKeep.detach();
+  return x.eq(out).logicalOr(x.isNan().logicalAnd(out.isNan()));
+}
+
 function extremumVjp(g: Tensor, x: FloatTensor, outKeep: Tensor, axes: number[]): Tensor {
   // Ties share the gradient evenly (torch.amax's rule).
-  const mask = x.eq(outKeep.detach());
+  const mask = extremumMask(x, outKeep);
   return expand(g, x.shape).mul(mask).div(sum(mask, axes, true));
 }
 
 /** The same rule forward: the mean of the tangent over the tied extrema. */
 function extremumJvp(t: Tensor, x: FloatTensor, outKeep: Tensor, axes: number[]): Tensor {
-  const mask = x.eq(outKeep.detach());
+  const mask = extremumMask(x, outKeep);
   return sum(t.mul(mask), axes, true).div(sum(mask, axes, true));
 }
 
@@ -246,8 +255,18 @@ export const variance = primitive('variance', { kind: 'reduction', axisArg: 1, a
  * @example std(x, 1, { correction: 1 })
  */
 export const std = primitive('std', { kind: 'reduction', axisArg: 1, absent: 'all' }, function (x: Tensor, axis?: Axis, options: VarianceOptions = {}): Tensor {
-  return varianceAs('std', x, axis, options).sqrt();
+  return sqrtZeroGradAtZero(varianceAs('std', x, axis, options));
 });
+
+/**
+ * √v whose gradient is 0 where v is 0 (a constant slice's standard deviation: PyTorch's std
+ * rule, never the 0 · ∞ of sqrt's), NaN where v is NaN; twice differentiable, since the square
+ * root never sees the zeros.
+ */
+export function sqrtZeroGradAtZero(v: Tensor): Tensor {
+  const zero = v.eq(0);
+  return where(zero, 0, sqrt(where(zero, 1, v)));
+}
 
 /**
  * The reduced axes of a variance and the count of elements over them, checked to leave degrees

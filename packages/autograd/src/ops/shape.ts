@@ -3,11 +3,27 @@ import { ArgumentError, ShapeError } from '../errors.js';
 import { checkShape, formatShape, normalizeAxis, shapesEqual, sizeOf, stridesOf, type Shape } from '../shape.js';
 import { broadcastCopy, concatAxis, copyAlongAxis, permute as permuteKernel, stridedMap } from '../kernels/layout.js';
 import { expectTensor, makeOutput, type Tensor } from '../tensor.js';
-import { checkSameDType } from './operands.js';
+import { promoteAll } from './operands.js';
 import { takeByMap } from './index-map.js';
 import { isGradEnabled } from '../engine/grad-mode.js';
 import { zeros } from '../creation.js';
 import { primitive } from '../engine/dispatch.js';
+
+/**
+ * Axes `startDim` through `endDim` (inclusive; negative from the end) merged into one, as
+ * `torch.flatten`: by default every axis, giving a 1-D tensor (a 0-d tensor gives shape [1]).
+ * A reshape, so it shares storage with x.
+ * @throws ShapeError if an axis is out of range or `startDim` comes after `endDim`.
+ * @example flatten(zeros([2, 3, 4]), 1).shape // [2, 12]
+ */
+export function flatten(input: Tensor, startDim = 0, endDim = -1): Tensor {
+  const x = expectTensor('flatten', 'input', input);
+  const start = normalizeAxis('flatten', startDim, x.ndim);
+  const end = normalizeAxis('flatten', endDim, x.ndim);
+  if (start > end) throw new ShapeError(`flatten: startDim ${startDim} comes after endDim ${endDim} for shape ${formatShape(x.shape)}`);
+  if (x.ndim === 0) return reshape(x, [1]);
+  return reshape(x, [...x.shape.slice(0, start), sizeOf(x.shape.slice(start, end + 1)), ...x.shape.slice(end + 1)]);
+}
 
 /**
  * Same elements, new shape (one dimension may be -1). The result shares storage with x, as
@@ -242,16 +258,18 @@ const padRange = primitive('padRange', { kind: 'layout', rule: 'none' }, functio
 /**
  * Joins tensors along an existing axis.
  * @throws ArgumentError for an empty list.
+ * Dtypes combine as in `add` (an int32 or bool tensor beside a float one becomes that float, as
+ * `torch.cat` promotes).
  * @throws ShapeError if the shapes differ off `axis`, the axis is out of range, or a tensor is 0-d.
- * @throws DTypeError if the dtypes differ.
+ * @throws DTypeError if float32 meets float64.
  * @example concat([a, b], 0)
  */
 export const concat = primitive('concat', { kind: 'layout', rule: 'concat' }, function (inputs: readonly Tensor[], axis = 0): Tensor {
   if (!Array.isArray(inputs) || inputs.length === 0) {
     throw new ArgumentError('concat: needs a non-empty array of tensors');
   }
-  const xs = inputs.map((t, i) => expectTensor('concat', `tensors[${i}]`, t));
-  checkSameDType('concat', ...xs);
+  // torch.cat's promotion: an int32 or bool piece beside a float one takes the float's dtype.
+  const xs = promoteAll('concat', inputs.map((t, i) => expectTensor('concat', `tensors[${i}]`, t)), 'any');
   const first = xs[0]!;
   checkNotScalar('concat', first);
   const ax = normalizeAxis('concat', axis, first.ndim);
@@ -282,8 +300,9 @@ export const concat = primitive('concat', { kind: 'layout', rule: 'concat' }, fu
 /**
  * Joins same-shape tensors along a new axis.
  * @throws ArgumentError for an empty list.
+ * Dtypes combine as `concat`'s.
  * @throws ShapeError if the shapes differ or the new axis is out of range.
- * @throws DTypeError if the dtypes differ.
+ * @throws DTypeError if float32 meets float64.
  * @example stack([a, b], 0)
  */
 export const stack = primitive('stack', { kind: 'layout', rule: 'concat' }, function (inputs: readonly Tensor[], axis = 0): Tensor {

@@ -6,7 +6,7 @@ import { constant, expectFloat, expectTensor, floatInput, Tensor, type FloatTens
 import { logicalNot } from './compare.js';
 import { gather } from './gather.js';
 import { lerp } from './lerp.js';
-import { sum, varianceAxes, type VarianceOptions } from './reduce.js';
+import { sqrtZeroGradAtZero, sum, varianceAxes, type VarianceOptions } from './reduce.js';
 import { permute, reshape } from './shape.js';
 import { where } from './where.js';
 import { primitive } from '../engine/dispatch.js';
@@ -69,7 +69,7 @@ export const nanvar = primitive('nanvar', { kind: 'reduction', axisArg: 1, absen
  * @example nanstd(x, 0)
  */
 export const nanstd = primitive('nanstd', { kind: 'reduction', axisArg: 1, absent: 'all' }, function (x: Tensor, axis?: Axis, options: VarianceOptions = {}): Tensor {
-  return nanvarAs('nanstd', x, axis, options).sqrt();
+  return sqrtZeroGradAtZero(nanvarAs('nanstd', x, axis, options));
 });
 
 function nanvarAs(op: string, input: Tensor, axis: Axis, options: VarianceOptions): Tensor {

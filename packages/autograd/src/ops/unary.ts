@@ -1,5 +1,5 @@
 import { allocate, type FloatArray } from '../dtype.js';
-import { ArgumentError, ShapeError } from '../errors.js';
+import { ArgumentError, DTypeError, ShapeError } from '../errors.js';
 import { reluBackward, tanhBackward } from '../kernels/fused.js';
 import { formatShape } from '../shape.js';
 import { clamp as clampKernel, classify, insideMask, leakyRelu as leakyReluKernel, mapUnary, nanToNum as nanToNumKernel, type ClassifyKind, type UnaryKind } from '../kernels/unary.js';
@@ -149,13 +149,13 @@ export const abs = primitive('abs', { kind: 'unary' }, function (x: Tensor): Ten
 });
 
 /**
- * -1, 0 or 1 by the sign of x; no gradient flows.
+ * -1, 0 or 1 by the sign of x. Piecewise constant: its gradient is zero (a graph node, as
+ * PyTorch's, so a loss through sign alone still backpropagates, to zeros).
  * @throws ArgumentError if the argument is not a Tensor.
  * @example sign(x)
  */
 export const sign = primitive('sign', { kind: 'unary' }, function (input: Tensor): Tensor {
-  const t = expectTensor('sign', 'input', input);
-  return isFloat(t) ? constant(run('sign', t), t.shape) : integerUnaryOp('sign', t);
+  return unaryOp('sign', 'sign', input, READS_NOTHING, (g) => zerosLike(g));
 });
 
 /**
@@ -246,14 +246,25 @@ export const erf = primitive('erf', { kind: 'unary' }, function (x: Tensor): Ten
   return unaryOp('erf', 'erf', x, READS_X, (g, xi) => g.mul(xi.square().neg().exp().mul(1.1283791670955126)));
 });
 
+/** Options of `gelu`. */
+export interface GeluOptions {
+  /** `'none'` (default): the exact erf form; `'tanh'`: PyTorch's tanh approximation. */
+  approximate?: 'none' | 'tanh';
+}
+
 /**
- * Exact GELU, `x · Φ(x) = x/2 · (1 + erf(x/√2))` (composed, so its gradient is inherited).
- * @throws ArgumentError if the argument is not a Tensor.
- * @example gelu(x)
+ * GELU, `x · Φ(x) = x/2 · (1 + erf(x/√2))` exactly, or with `{ approximate: 'tanh' }`
+ * `x/2 · (1 + tanh(√(2/π) · (x + 0.044715·x³)))`, as `F.gelu` (composed, so the gradient is
+ * inherited).
+ * @throws ArgumentError if the input is not a Tensor or `approximate` is neither 'none' nor 'tanh'.
+ * @example gelu(x, { approximate: 'tanh' })
  */
-export const gelu = primitive('gelu', { kind: 'unary' }, function (input: Tensor): Tensor {
+export const gelu = primitive('gelu', { kind: 'unary' }, function (input: Tensor, options: GeluOptions = {}): Tensor {
   // Checked here because a composite would otherwise fail inside with a message not naming gelu.
   const x = floatInput('gelu', 'input', input);
+  const { approximate = 'none' } = options;
+  if (approximate === 'tanh') return x.mul(0.5).mul(tanh(x.add(x.square().mul(x).mul(0.044715)).mul(Math.sqrt(2 / Math.PI))).add(1));
+  if (approximate !== 'none') throw new ArgumentError(`gelu: approximate must be 'none' or 'tanh', got ${String(approximate)}`);
   return x.mul(0.5).mul(erf(x.mul(Math.SQRT1_2)).add(1));
 });
 
@@ -271,11 +282,18 @@ export const silu = primitive('silu', { kind: 'unary' }, function (x: Tensor): T
 });
 
 /**
- * `log(1 + e^x)`, computed without overflow; gradient sigmoid(x).
- * @throws ArgumentError if the argument is not a Tensor.
- * @example softplus(x)
+ * `log(1 + e^x)`, computed without overflow; gradient sigmoid(x). With `{ beta }`,
+ * `log(1 + e^(beta·x)) / beta`, as `F.softplus`'s beta (its threshold is not taken: the result
+ * is exact everywhere).
+ * @throws ArgumentError if the input is not a Tensor, or beta is 0 or not finite.
+ * @example softplus(x, { beta: 2 })
  */
-export const softplus = primitive('softplus', { kind: 'unary' }, function (x: Tensor): Tensor {
+export const softplus = primitive('softplus', { kind: 'unary' }, function (x: Tensor, options: { beta?: number } = {}): Tensor {
+  const { beta = 1 } = options;
+  if (beta !== 1) {
+    if (!Number.isFinite(beta) || beta === 0) throw new ArgumentError(`softplus: beta must be finite and non-zero, got ${beta}`);
+    return softplus(floatInput('softplus', 'input', x).mul(beta)).div(beta);
+  }
   return unaryOp('softplus', 'softplus', x, READS_X, (g, xi) => g.mul(sigmoid(xi)));
 });
 
@@ -666,12 +684,23 @@ export const ceil = primitive('ceil', { kind: 'unary' }, function (x: Tensor): T
 /**
  * x rounded to the nearest integer, halves to even (as torch.round and IEEE
  * roundTiesToEven; Math.round rounds halves up). Piecewise constant, so its gradient is zero everywhere (PyTorch's choice, also at the
- * jumps). ±0, ±Infinity and NaN map to themselves.
- * @throws ArgumentError if the argument is not a Tensor.
- * @example round(x)
+ * jumps). ±0, ±Infinity and NaN map to themselves. With `{ decimals }`, to that many decimal
+ * places (negative: to tens, hundreds, ...), computed as torch.round(x, decimals=d) does, in
+ * x's dtype: round(x·10^d)/10^d, or round(x/10^-d)·10^-d for negative d.
+ * @throws ArgumentError if the input is not a Tensor or decimals is not an integer.
+ * @throws DTypeError for negative decimals on an int32 or bool tensor (PyTorch refuses integer inputs).
+ * @example round(x, { decimals: 2 })
  */
-export const round = primitive('round', { kind: 'unary' }, function (x: Tensor): Tensor {
-  return unaryOp('round', 'round', x, READS_NOTHING, (g) => zerosLike(g));
+export const round = primitive('round', { kind: 'unary' }, function (x: Tensor, options: { decimals?: number } = {}): Tensor {
+  const { decimals = 0 } = options;
+  if (!Number.isInteger(decimals)) throw new ArgumentError(`round: decimals must be an integer, got ${decimals}`);
+  const t = expectTensor('round', 'input', x);
+  if (decimals !== 0 && isFloat(t)) {
+    const scale = 10 ** Math.abs(decimals);
+    return decimals > 0 ? round(t.mul(scale)).div(scale) : round(t.div(scale)).mul(scale);
+  }
+  if (decimals < 0) throw new DTypeError(`round: decimals ${decimals} needs a float tensor, got ${t.dtype} of shape ${formatShape(t.shape)}; convert it with toDtype()`);
+  return unaryOp('round', 'round', t, READS_NOTHING, (g) => zerosLike(g));
 });
 
 /**

@@ -527,8 +527,13 @@ const RULES: Record<BatchRuleName, Rule> = {
     const reduction = options.reduction ?? 'mean';
     // An unknown reduction: the op's own error, before the rule reads it as one of the three.
     if (reduction !== 'mean' && reduction !== 'sum' && reduction !== 'none') return prim.bind(batch(ctx, logits), [], options);
-    const lv = batch(ctx, logits);
-    const tv = target instanceof Tensor ? batch(ctx, target) : target;
+    // Per-example logits [N, C, d1, ...] have their classes on axis 1 (2 here): moved last, with
+    // probability targets alike, every position is a row as the [N, C] form's.
+    const raw = batch(ctx, logits);
+    const classesInside = raw.ndim >= 4;
+    const lv = classesInside ? movedimOp(raw, 2, -1) : raw;
+    const tb = target instanceof Tensor ? batch(ctx, target) : target;
+    const tv = classesInside && tb instanceof Tensor && tb.ndim === raw.ndim ? movedimOp(tb, 2, -1) : tb;
     // Per-example losses over the folded batch, then each example's own reduction.
     const folded = prim.bind(reshape(lv, [-1, lv.shape[lv.ndim - 1]!]), tv instanceof Tensor ? reshape(tv, tv.ndim === lv.ndim ? [-1, tv.shape[tv.ndim - 1]!] : [-1]) : tv, { reduction: 'none' }) as Tensor;
     const losses = reshape(folded, [ctx.size, -1]);

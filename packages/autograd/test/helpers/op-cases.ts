@@ -54,7 +54,7 @@ export const opCases: OpCase[] = [
   // Elementwise, one input: the VJP applied to the tangent.
   u('neg', cr.neg), u('exp', cr.exp), u('expm1', cr.expm1), u('log', cr.log, positive), u('log1p', cr.log1p, positive),
   u('sqrt', cr.sqrt, positive), u('abs', cr.abs, kinkAtZero), u('tanh', cr.tanh), u('sigmoid', cr.sigmoid), u('relu', cr.relu, kinkAtZero),
-  u('leakyRelu', (x) => cr.leakyRelu(x!, 0.2), kinkAtZero), u('gelu', cr.gelu), u('silu', cr.silu), u('softplus', cr.softplus),
+  u('leakyRelu', (x) => cr.leakyRelu(x!, 0.2), kinkAtZero), u('gelu', (x) => cr.gelu(x!)), u('silu', cr.silu), u('softplus', (x) => cr.softplus(x!)),
   u('sin', cr.sin), u('cos', cr.cos), u('erf', cr.erf), u('square', cr.square), u('reciprocal', cr.reciprocal, positive),
   u('clamp', (x) => cr.clamp(x!, -0.5, 0.5), { avoid: [-0.5, 0.5] }), u('tan', cr.tan, inside), u('asin', cr.asin, inside),
   u('acos', cr.acos, inside), u('atan', cr.atan), u('sinh', cr.sinh), u('cosh', cr.cosh), u('asinh', cr.asinh),

@@ -66,10 +66,7 @@ export class GELU extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    if (this.approximate === 'none') return x.gelu();
-    // 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))
-    const inner = x.add(x.pow(3).mul(0.044715)).mul(Math.sqrt(2 / Math.PI));
-    return x.mul(0.5).mul(inner.tanh().add(1));
+    return x.gelu({ approximate: this.approximate });
   }
 
   protected override describe(): string {
@@ -103,9 +100,7 @@ export class Softplus extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    const bx = this.beta === 1 ? x : x.mul(this.beta);
-    const soft = this.beta === 1 ? bx.softplus() : bx.softplus().div(this.beta);
-    return where(bx.gt(this.threshold), x, soft);
+    return where(x.mul(this.beta).gt(this.threshold), x, x.softplus({ beta: this.beta }));
   }
 
   protected override describe(): string {
