@@ -142,16 +142,27 @@ function leafKey(leaf: unknown): string {
  * into `.grad` (`backward()`: use `grad`/`valueAndGrad` inside f), writes into a traced tensor in
  * place, or keeps a traced tensor for a later call; a cached program that no longer matches its
  * trace on replay also throws a TraceError instead of returning a stale result.
- * @throws ArgumentError if f is not a function, or an argument holds something other than
- * tensors, numbers, strings, booleans, arrays and plain objects.
+ * @throws ArgumentError if f is not a function, if anything is passed after f (jit has no
+ * options), or an argument holds something other than tensors, numbers, strings, booleans,
+ * arrays and plain objects.
  * @example
  * const f = jit((x: Tensor, y: Tensor) => x.exp().mul(y).add(1).tanh());
  * f(x, y);               // traces, compiles, runs
  * f(x2, y2);             // same shapes: runs the cached program
  * f.lower(x, y).text     // '{ lambda ; a:f32[3] b:f32[3]. let c:f32[3] = exp a ...'
  */
-export function jit<A extends unknown[], R>(f: (...args: A) => R): Jitted<A, R> {
+export function jit<A extends unknown[], R>(f: (...args: A) => R, ...rest: never[]): Jitted<A, R> {
   if (typeof f !== 'function') throw new ArgumentError(`jit: the function to compile must be a function, got ${describe(f)}`);
+  // jit takes no options: numbers, strings and booleans are already static (part of the
+  // signature), so code ported with JAX's static_argnums or donate_argnums must hear that.
+  if (rest.length > 0) {
+    const extra: unknown = rest[0];
+    const keys = typeof extra === 'object' && extra !== null ? Object.keys(extra) : [];
+    if (keys.length > 0) {
+      throw new ArgumentError(`jit: unknown option '${keys[0]}' (jit takes f alone: its number, string and boolean arguments are static already)`);
+    }
+    throw new ArgumentError(`jit: takes the function alone, got a second argument ${describe(extra)}`);
+  }
   const cache = new Map<string, Entry>();
   // The last signature called: a call with the same one finds its program by walking its
   // arguments against it, without building a structure and a key.
