@@ -25,7 +25,7 @@ def flat(t):
 
 
 class Constant:
-    """An argument PyTorch does not differentiate (soft_margin_loss's target)."""
+    """An argument left out of the gradients (soft_margin_loss cannot differentiate its target; poisson_nll_loss's is NaN at 0)."""
     def __init__(self, t):
         self.t = t
 
@@ -65,6 +65,12 @@ def main():
     e1, e2, e3 = torch.randn(5, 6), torch.randn(5, 6), torch.randn(5, 6)
     e2[1] = e1[1]  # identical pair: cosine 1
     pair_target = torch.tensor([1., -1, -1, 1, -1])
+    counts = torch.tensor([0., 1, 2, 5, 3, 0, 1, 1, 4, 2, 7, 0]).reshape(4, 3)
+    rates = torch.rand(4, 3) * 3
+    rates[0, 0] = 0.0
+    variances = torch.rand(4, 3) + 0.1
+    variances[1, 2] = 1e-8  # below eps: the clamp acts on the value only
+    row_variances = torch.rand(4, 1) * 0.1
     cases = []
     for red in ['none', 'mean', 'sum']:
         cases += [
@@ -100,6 +106,11 @@ def main():
             case('cosineEmbeddingLoss', F.cosine_embedding_loss, e1[0], e3[0], torch.tensor(-1.), reduction=red, margin=-0.5),
             case('tripletMarginLoss', F.triplet_margin_loss, e1, e2, e3, reduction=red, margin=2.0),
             case('tripletMarginLoss', F.triplet_margin_loss, e1, e3, e2, reduction=red, p=1.0, swap=True, margin=3.0),
+            case('poissonNllLoss', F.poisson_nll_loss, x, Constant(counts), reduction=red),
+            case('poissonNllLoss', F.poisson_nll_loss, rates, Constant(counts), reduction=red, log_input=False, full=True),
+            case('gaussianNllLoss', F.gaussian_nll_loss, x, y, variances, reduction=red),
+            case('gaussianNllLoss', F.gaussian_nll_loss, x, y, row_variances, reduction=red, full=True, eps=0.05),
+            case('gaussianNllLoss', F.gaussian_nll_loss, x, y, row_variances.reshape(4), reduction=red),
         ]
     for red in ['batchmean']:
         cases += [

@@ -4,7 +4,7 @@ import { gradcheck, tensor, type Tensor } from '@chainrule/autograd';
 import { assertClose, checkGradProperty, tensorArb } from '@chainrule/autograd/testing';
 import {
   bceLoss, bceWithLogitsLoss, cosineEmbeddingLoss, crossEntropyLoss, huberLoss, klDivLoss, l1Loss, marginRankingLoss, mseLoss, nllLoss,
-  smoothL1Loss, sseLoss, tripletMarginLoss, type Reduction,
+  gaussianNllLoss, poissonNllLoss, smoothL1Loss, sseLoss, tripletMarginLoss, type Reduction,
 } from '@chainrule/nn';
 import { f64, grad64 } from './helpers.js';
 
@@ -263,6 +263,10 @@ describe('margin, smooth L1 and KL losses: bad input', () => {
     expect(() => cosineEmbeddingLoss(a, a, f64([1, -1, 1]))).toThrow('cosineEmbeddingLoss: input [2] and target [3] must have the same shape');
     expect(() => cosineEmbeddingLoss(f64([[[1]]]), f64([[[1]]]), f64([1]))).toThrow('cosineEmbeddingLoss: inputs must be [N, D] or [D], got [1,1,1]');
     expect(() => tripletMarginLoss(a, a, a, { p: 0 })).toThrow('tripletMarginLoss: p must be > 0, got 0');
+    expect(() => gaussianNllLoss(a, a, f64([1, 2, 3]))).toThrow('gaussianNllLoss: variance [3] does not fit input [2,2]');
+    expect(() => gaussianNllLoss(a, a, f64([[1, -1], [1, 1]]))).toThrow('gaussianNllLoss: variance must be >= 0 everywhere, got -1 at flat index 1');
+    expect(() => gaussianNllLoss(a, a, tensor([[1, 1], [1, 1]]))).toThrow('gaussianNllLoss: input is float64 but variance is float32');
+    expect(() => poissonNllLoss(a, a, { eps: -1 })).toThrow('poissonNllLoss: eps must be a number >= 0, got -1');
   });
 
   test('smoothL1Loss is huberLoss / beta; klDivLoss batchmean divides the sum by the batch', () => {

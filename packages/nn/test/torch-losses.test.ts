@@ -5,7 +5,7 @@ import { describe, expect, test } from 'vitest';
 import { Tensor } from '@chainrule/autograd';
 import { assertClose } from '@chainrule/autograd/testing';
 import {
-  bceLoss, bceWithLogitsLoss, cosineEmbeddingLoss, crossEntropyLoss, hingeEmbeddingLoss, huberLoss, klDivLoss, l1Loss, marginRankingLoss,
+  bceLoss, bceWithLogitsLoss, cosineEmbeddingLoss, crossEntropyLoss, gaussianNllLoss, hingeEmbeddingLoss, poissonNllLoss, huberLoss, klDivLoss, l1Loss, marginRankingLoss,
   mseLoss, nllLoss, smoothL1Loss, softMarginLoss, tripletMarginLoss,
 } from '@chainrule/nn';
 
@@ -30,10 +30,10 @@ type Two = (input: Tensor, target: Tensor, options: Record<string, unknown>) => 
 type Three = (a: Tensor, b: Tensor, c: Tensor, options: Record<string, unknown>) => Tensor;
 const LOSSES: Record<string, (args: Tensor[], options: Record<string, unknown>) => Tensor> = {};
 const twos: Record<string, Two> = {
-  mseLoss, l1Loss, huberLoss, smoothL1Loss, bceLoss, bceWithLogitsLoss, klDivLoss: klDivLoss as Two, hingeEmbeddingLoss, softMarginLoss,
+  mseLoss, l1Loss, huberLoss, smoothL1Loss, poissonNllLoss, bceLoss, bceWithLogitsLoss, klDivLoss: klDivLoss as Two, hingeEmbeddingLoss, softMarginLoss,
   crossEntropyLoss: crossEntropyLoss as Two, nllLoss: nllLoss as Two,
 };
-const threes: Record<string, Three> = { marginRankingLoss, cosineEmbeddingLoss, tripletMarginLoss };
+const threes: Record<string, Three> = { marginRankingLoss, cosineEmbeddingLoss, tripletMarginLoss, gaussianNllLoss };
 for (const [name, f] of Object.entries(twos)) LOSSES[name] = ([a, b], o) => f(a!, b!, o);
 for (const [name, f] of Object.entries(threes)) LOSSES[name] = ([a, b, c], o) => f(a!, b!, c!, o);
 

@@ -3,7 +3,8 @@
  * mismatch with a warning, which turns an [N, 1] prediction against an [N] target into an [N, N]
  * loss; here that is an error naming the loss and both shapes.
  */
-import { ArgumentError, where, xlogy, type Tensor } from '@chainrule/autograd';
+import { ArgumentError, DTypeError, ShapeError, Tensor, noGrad, where, xlogy } from '@chainrule/autograd';
+import { formatShape, sameShape } from '../format.js';
 import { checkPair, reduce, type Reduction } from './reduction.js';
 
 /** Options shared by the losses. */
@@ -117,4 +118,71 @@ export function klDivLoss(input: Tensor, target: Tensor, options: KLDivOptions =
   if (reduction !== 'batchmean') return reduce('klDivLoss', losses, reduction);
   const sum = losses.sum();
   return input.ndim === 0 ? sum : sum.div(input.shape[0]!);
+}
+
+/** Options of `poissonNllLoss`. */
+export interface PoissonNLLOptions extends ReductionOptions {
+  /** The input is the log of the rate (default true): loss exp(x) - y·x; else x - y·log(x + eps). */
+  logInput?: boolean;
+  /** Add Stirling's approximation of log(y!), y·log y - y + ½·log(2πy), where y > 1 (default false). */
+  full?: boolean;
+  /** Keeps log(x + eps) finite at a rate of 0 when logInput is false (default 1e-8). */
+  eps?: number;
+}
+
+/**
+ * Negative log-likelihood of a Poisson-distributed target, as PyTorch's poisson_nll_loss.
+ * @throws ArgumentError if eps is negative or not finite; otherwise as `mseLoss`.
+ * @example poissonNllLoss(logRates, counts)
+ */
+export function poissonNllLoss(input: Tensor, target: Tensor, options: PoissonNLLOptions = {}): Tensor {
+  const { logInput = true, full = false, eps = 1e-8, reduction = 'mean' } = options;
+  checkPair('poissonNllLoss', input, target);
+  if (!(Number.isFinite(eps) && eps >= 0)) throw new ArgumentError(`poissonNllLoss: eps must be a number >= 0, got ${eps}`);
+  let losses = logInput ? input.exp().sub(target.mul(input)) : input.sub(target.mul(input.add(eps).log()));
+  if (full) {
+    const stirling = xlogy(target, target).sub(target).add(target.mul(2 * Math.PI).log().mul(0.5));
+    losses = losses.add(where(target.gt(1), stirling, 0));
+  }
+  return reduce('poissonNllLoss', losses, reduction);
+}
+
+/** Options of `gaussianNllLoss`. */
+export interface GaussianNLLOptions extends ReductionOptions {
+  /** Add the constant ½·log(2π) (default false). */
+  full?: boolean;
+  /** The smallest variance used (default 1e-6); the clamp is outside the gradient, as PyTorch's. */
+  eps?: number;
+}
+
+/**
+ * Negative log-likelihood of the target under N(input, variance): ½·(log v + (x - y)²/v) per
+ * element, v = max(variance, eps), as PyTorch's gaussian_nll_loss. `variance` has the input's
+ * shape, or that shape with the last axis 1 (one variance per row) or without the last axis.
+ * As PyTorch, the clamp at eps acts on the value only (the gradient is the unclamped one's).
+ * @throws ShapeError if input and target differ in shape or variance does not fit them.
+ * @throws DTypeError if input, target and variance differ in dtype.
+ * @throws ArgumentError if a variance is negative, or eps is not positive.
+ * @example gaussianNllLoss(mean, target, variance)
+ */
+export function gaussianNllLoss(input: Tensor, target: Tensor, variance: Tensor, options: GaussianNLLOptions = {}): Tensor {
+  const op = 'gaussianNllLoss';
+  const { full = false, eps = 1e-6, reduction = 'mean' } = options;
+  checkPair(op, input, target);
+  if (!(Number.isFinite(eps) && eps > 0)) throw new ArgumentError(`${op}: eps must be a number > 0, got ${eps}`);
+  let v = variance;
+  if (v.ndim === input.ndim - 1 && input.ndim > 0 && sameShape(v.shape, input.shape.slice(0, -1))) v = v.unsqueeze(-1);
+  const fits = v.ndim === input.ndim && v.shape.every((d, i) => d === input.shape[i] || (i === input.ndim - 1 && d === 1));
+  if (!fits) {
+    throw new ShapeError(`${op}: variance ${formatShape(variance.shape)} does not fit input ${formatShape(input.shape)}: expected the input's shape, or it with the last axis 1 or dropped`);
+  }
+  if (v.dtype !== input.dtype) throw new DTypeError(`${op}: input is ${input.dtype} but variance is ${v.dtype}; convert one with toDtype()`);
+  for (let i = 0; i < v.size; i++) {
+    if (!(v.data[i]! >= 0)) throw new ArgumentError(`${op}: variance must be >= 0 everywhere, got ${v.data[i]} at flat index ${i}`);
+  }
+  const lifted = noGrad(() => v.clamp(eps).sub(v));
+  const clamped = v.add(new Tensor(lifted.data, lifted.shape));
+  let losses = clamped.log().add(input.sub(target).square().div(clamped)).mul(0.5);
+  if (full) losses = losses.add(0.5 * Math.log(2 * Math.PI));
+  return reduce(op, losses, reduction);
 }
