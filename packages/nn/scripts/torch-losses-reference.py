@@ -66,6 +66,7 @@ def main():
     e2[1] = e1[1]  # identical pair: cosine 1
     pair_target = torch.tensor([1., -1, -1, 1, -1])
     counts = torch.tensor([0., 1, 2, 5, 3, 0, 1, 1, 4, 2, 7, 0]).reshape(4, 3)
+    labels = (torch.rand(5, 4) > 0.5).double()
     rates = torch.rand(4, 3) * 3
     rates[0, 0] = 0.0
     variances = torch.rand(4, 3) + 0.1
@@ -106,6 +107,11 @@ def main():
             case('cosineEmbeddingLoss', F.cosine_embedding_loss, e1[0], e3[0], torch.tensor(-1.), reduction=red, margin=-0.5),
             case('tripletMarginLoss', F.triplet_margin_loss, e1, e2, e3, reduction=red, margin=2.0),
             case('tripletMarginLoss', F.triplet_margin_loss, e1, e3, e2, reduction=red, p=1.0, swap=True, margin=3.0),
+            case('multiMarginLoss', F.multi_margin_loss, logits, torch.tensor([0, 3, 1, 2, 1]), reduction=red),
+            case('multiMarginLoss', F.multi_margin_loss, logits, torch.tensor([0, 3, 1, 2, 1]), reduction=red, p=2, margin=0.7, weight=w),
+            case('multiMarginLoss', F.multi_margin_loss, logits[0], torch.tensor(2), reduction=red, margin=2.0),
+            case('multilabelSoftMarginLoss', F.multilabel_soft_margin_loss, logits, labels, reduction=red),
+            case('multilabelSoftMarginLoss', F.multilabel_soft_margin_loss, logits, labels, reduction=red, weight=w),
             case('poissonNllLoss', F.poisson_nll_loss, x, Constant(counts), reduction=red),
             case('poissonNllLoss', F.poisson_nll_loss, rates, Constant(counts), reduction=red, log_input=False, full=True),
             case('gaussianNllLoss', F.gaussian_nll_loss, x, y, variances, reduction=red),

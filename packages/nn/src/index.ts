@@ -58,6 +58,7 @@ export { type Reduction, type LossFunction } from './losses/reduction.js';
 export { mseLoss, sseLoss, l1Loss, huberLoss, type ReductionOptions, type HuberOptions } from './losses/regression.js';
 export { bceLoss, bceWithLogitsLoss, type BCEOptions, type BCEWithLogitsOptions } from './losses/binary.js';
 export { crossEntropyLoss, nllLoss, type ClassTarget, type NLLOptions, type CrossEntropyOptions } from './losses/classification.js';
+export { multiMarginLoss, multilabelSoftMarginLoss, type MultiMarginOptions, type MultilabelSoftMarginOptions } from './losses/classification.js';
 export {
   smoothL1Loss, klDivLoss, poissonNllLoss, gaussianNllLoss,
   type SmoothL1Options, type KLDivOptions, type PoissonNLLOptions, type GaussianNLLOptions,

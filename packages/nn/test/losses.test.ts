@@ -4,7 +4,7 @@ import { gradcheck, tensor, type Tensor } from '@chainrule/autograd';
 import { assertClose, checkGradProperty, tensorArb } from '@chainrule/autograd/testing';
 import {
   bceLoss, bceWithLogitsLoss, cosineEmbeddingLoss, crossEntropyLoss, huberLoss, klDivLoss, l1Loss, marginRankingLoss, mseLoss, nllLoss,
-  gaussianNllLoss, poissonNllLoss, smoothL1Loss, sseLoss, tripletMarginLoss, type Reduction,
+  gaussianNllLoss, multiMarginLoss, multilabelSoftMarginLoss, poissonNllLoss, smoothL1Loss, sseLoss, tripletMarginLoss, type Reduction,
 } from '@chainrule/nn';
 import { f64, grad64 } from './helpers.js';
 
@@ -267,6 +267,10 @@ describe('margin, smooth L1 and KL losses: bad input', () => {
     expect(() => gaussianNllLoss(a, a, f64([[1, -1], [1, 1]]))).toThrow('gaussianNllLoss: variance must be >= 0 everywhere, got -1 at flat index 1');
     expect(() => gaussianNllLoss(a, a, tensor([[1, 1], [1, 1]]))).toThrow('gaussianNllLoss: input is float64 but variance is float32');
     expect(() => poissonNllLoss(a, a, { eps: -1 })).toThrow('poissonNllLoss: eps must be a number >= 0, got -1');
+    expect(() => multiMarginLoss(a, [0, 1], { p: 3 as 1 })).toThrow('multiMarginLoss: p must be 1 or 2, got 3');
+    expect(() => multiMarginLoss(a, [0, -100])).toThrow(/multiMarginLoss: target class -100 at position 1 is out of range \[0, 2\)/);
+    expect(() => multiMarginLoss(f64([[[1]]]), [0])).toThrow('multiMarginLoss: input must be [N, C] or [C], got [1,1,1]');
+    expect(() => multilabelSoftMarginLoss(a, a, { weight: f64([1, 2, 3]) })).toThrow(/multilabelSoftMarginLoss: weight must be a Tensor of shape \[2\]/);
   });
 
   test('smoothL1Loss is huberLoss / beta; klDivLoss batchmean divides the sum by the batch', () => {

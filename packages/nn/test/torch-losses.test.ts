@@ -6,7 +6,7 @@ import { Tensor } from '@chainrule/autograd';
 import { assertClose } from '@chainrule/autograd/testing';
 import {
   bceLoss, bceWithLogitsLoss, cosineEmbeddingLoss, crossEntropyLoss, gaussianNllLoss, hingeEmbeddingLoss, poissonNllLoss, huberLoss, klDivLoss, l1Loss, marginRankingLoss,
-  mseLoss, nllLoss, smoothL1Loss, softMarginLoss, tripletMarginLoss,
+  mseLoss, multiMarginLoss, multilabelSoftMarginLoss, nllLoss, smoothL1Loss, softMarginLoss, tripletMarginLoss,
 } from '@chainrule/nn';
 
 interface Flat {
@@ -31,7 +31,7 @@ type Three = (a: Tensor, b: Tensor, c: Tensor, options: Record<string, unknown>)
 const LOSSES: Record<string, (args: Tensor[], options: Record<string, unknown>) => Tensor> = {};
 const twos: Record<string, Two> = {
   mseLoss, l1Loss, huberLoss, smoothL1Loss, poissonNllLoss, bceLoss, bceWithLogitsLoss, klDivLoss: klDivLoss as Two, hingeEmbeddingLoss, softMarginLoss,
-  crossEntropyLoss: crossEntropyLoss as Two, nllLoss: nllLoss as Two,
+  crossEntropyLoss: crossEntropyLoss as Two, nllLoss: nllLoss as Two, multiMarginLoss: multiMarginLoss as Two, multilabelSoftMarginLoss: multilabelSoftMarginLoss as Two,
 };
 const threes: Record<string, Three> = { marginRankingLoss, cosineEmbeddingLoss, tripletMarginLoss, gaussianNllLoss };
 for (const [name, f] of Object.entries(twos)) LOSSES[name] = ([a, b], o) => f(a!, b!, o);

@@ -1,6 +1,6 @@
 import { ArgumentError, crossEntropy, DTypeError, ShapeError, Tensor } from '@chainrule/autograd';
 import { formatShape, sameShape } from '../format.js';
-import { reduce, type Reduction } from './reduction.js';
+import { checkPair, reduce, type Reduction } from './reduction.js';
 
 /** Class indices: a Tensor holding integers, or a plain array (of shape [N]). */
 export type ClassTarget = Tensor | ArrayLike<number>;
@@ -204,4 +204,76 @@ function probabilityTargets(op: string, logp: Tensor, target: Tensor, r: Rows, w
   if (w !== null) terms = terms.mul(constantLike(logp, w, [r.classes]));
   const losses = terms.sum(1).neg();
   return finish(op, losses, r.sampleShape, reduction, losses.size);
+}
+
+/** Options of `multiMarginLoss`. */
+export interface MultiMarginOptions {
+  /** 'mean' over samples (default), 'sum' or 'none'. */
+  reduction?: Reduction;
+  /** The exponent of each hinge, 1 (default) or 2. */
+  p?: 1 | 2;
+  /** The margin (default 1). */
+  margin?: number;
+  /** Per-class weights of shape [C], scaling each sample's loss by its target class's weight. */
+  weight?: Tensor;
+}
+
+/**
+ * Multi-class hinge loss of scores [N, C] (or one sample [C]) against class indices, as
+ * PyTorch's multi_margin_loss: per sample, w[y]·Σ_{i≠y} max(0, margin - x[y] + x[i])^p / C.
+ * @throws ShapeError as `nllLoss` (class indices, weight shape), or for input of more than 2 axes.
+ * @throws ArgumentError if p is not 1 or 2, the margin is not finite, or for an unknown reduction.
+ * @example multiMarginLoss(scores, [2, 0, 1])
+ */
+export function multiMarginLoss(input: Tensor, target: ClassTarget, options: MultiMarginOptions = {}): Tensor {
+  const op = 'multiMarginLoss';
+  const { reduction = 'mean', p = 1, margin = 1 } = options;
+  checkReduction(op, reduction);
+  if (p !== 1 && p !== 2) throw new ArgumentError(`${op}: p must be 1 or 2, got ${String(p)}`);
+  if (!Number.isFinite(margin)) throw new ArgumentError(`${op}: margin must be a finite number, got ${margin}`);
+  if (input instanceof Tensor && input.ndim > 2) throw new ShapeError(`${op}: input must be [N, C] or [C], got ${formatShape(input.shape)}`);
+  const r = toRows(op, input);
+  // No ignoreIndex in PyTorch's multi_margin_loss: every index must be a class.
+  const idx = classIndices(op, target, input, r, Number.NaN);
+  const w = classWeights(op, options.weight, r.classes);
+  const m = idx.length;
+  const others = new Float64Array(m * r.classes).fill(1);
+  for (let i = 0; i < m; i++) others[i * r.classes + idx[i]!] = 0;
+  const picked = r.rows.gather(1, new Tensor(Int32Array.from(idx), [m, 1]));
+  let hinge = r.rows.sub(picked).add(margin).relu();
+  if (p === 2) hinge = hinge.square();
+  let losses = hinge.mul(constantLike(r.rows, others, [m, r.classes])).sum(1).div(r.classes);
+  if (w !== null) losses = losses.mul(constantLike(r.rows, Array.from(idx, (c) => w[c]!), [m]));
+  return finish(op, losses, r.sampleShape, reduction, m);
+}
+
+/** Options of `multilabelSoftMarginLoss`. */
+export interface MultilabelSoftMarginOptions {
+  /** 'mean' over samples (default), 'sum' or 'none'. */
+  reduction?: Reduction;
+  /** Per-class weights of shape [C]. */
+  weight?: Tensor;
+}
+
+/**
+ * Multi-label one-versus-all loss of logits [N, C] (or [C]) against 0/1 targets of the same
+ * shape, as PyTorch's multilabel_soft_margin_loss: per sample, the mean over classes of
+ * -w_c·(y·log σ(x) + (1 - y)·log σ(-x)), computed stably through softplus.
+ * @throws ShapeError if input and target differ in shape, the input has more than 2 axes, or weight is not [C].
+ * @throws DTypeError if they differ in dtype; ArgumentError for an unknown reduction.
+ * @example multilabelSoftMarginLoss(logits, labels)
+ */
+export function multilabelSoftMarginLoss(input: Tensor, target: Tensor, options: MultilabelSoftMarginOptions = {}): Tensor {
+  const op = 'multilabelSoftMarginLoss';
+  const { reduction = 'mean' } = options;
+  checkReduction(op, reduction);
+  checkPair(op, input, target);
+  if (input.ndim < 1 || input.ndim > 2) throw new ShapeError(`${op}: input must be [N, C] or [C], got ${formatShape(input.shape)}`);
+  const classes = input.shape[input.ndim - 1]!;
+  const w = classWeights(op, options.weight, classes);
+  // -(y·log σ(x) + (1 - y)·log σ(-x)) = y·softplus(-x) + (1 - y)·softplus(x).
+  let terms = target.mul(input.neg().softplus()).add(target.neg().add(1).mul(input.softplus()));
+  if (w !== null) terms = terms.mul(constantLike(input, w, [classes]));
+  const losses = terms.sum(-1).div(classes);
+  return finish(op, losses, losses.shape.slice(), reduction, losses.size);
 }
