@@ -31,6 +31,18 @@ class Constant:
 
 
 def case(name, fn, *args, **options):
+    if name == 'ctcLoss':
+        # Logits in, log_softmax then ctc_loss; PyTorch's positional lengths are recorded as options.
+        lengths = (options.pop('input_lengths'), options.pop('target_lengths'))
+        def ctc(logits, t, **o):
+            return fn(F.log_softmax(logits, -1), t, torch.tensor(lengths[0]), torch.tensor(lengths[1]), **o)
+        result = case_of(name, ctc, *args, **options)
+        result['options'].update(input_lengths=lengths[0], target_lengths=lengths[1])
+        return result
+    return case_of(name, fn, *args, **options)
+
+
+def case_of(name, fn, *args, **options):
     args = [a.t if isinstance(a, Constant) else a.clone().requires_grad_() if a.is_floating_point() else a for a in args]
     out = fn(*args, **options)
     finite = bool(torch.isfinite(out).all())
@@ -117,6 +129,22 @@ def main():
             case('gaussianNllLoss', F.gaussian_nll_loss, x, y, variances, reduction=red),
             case('gaussianNllLoss', F.gaussian_nll_loss, x, y, row_variances, reduction=red, full=True, eps=0.05),
             case('gaussianNllLoss', F.gaussian_nll_loss, x, y, row_variances.reshape(4), reduction=red),
+        ]
+    # CTC on logits [T, N, C] through log_softmax (PyTorch's ctc_loss gradient is the one through
+    # log_softmax: taken alone its gradient with respect to log_probs includes softmax terms that
+    # only cancel there), padded [N, S] or concatenated targets, lengths as options.
+    ctc_lp = torch.randn(7, 3, 5)
+    ctc_padded = torch.tensor([[1, 2, 2, 3], [4, 1, 0, 0], [3, 3, 3, 0]])
+    ctc_short = torch.tensor([[1, 2], [3, 3], [2, 0]])
+    for red in ['none', 'mean', 'sum']:
+        cases += [
+            case('ctcLoss', F.ctc_loss, ctc_lp, ctc_padded, reduction=red, input_lengths=[7, 5, 6], target_lengths=[4, 2, 3]),
+            case('ctcLoss', F.ctc_loss, ctc_lp, torch.tensor([1, 2, 2, 3, 4, 1, 3, 3]), reduction=red, input_lengths=[7, 7, 7], target_lengths=[4, 2, 2]),
+            case('ctcLoss', F.ctc_loss, torch.randn(6, 3, 4), torch.tensor([[1, 2], [0, 0], [2, 0]]), reduction=red, blank=3, input_lengths=[6, 4, 2],
+                 target_lengths=[2, 2, 0]),
+            # The second sequence cannot be aligned (3, 3 needs 3 steps): 0 with zero_infinity.
+            case('ctcLoss', F.ctc_loss, ctc_lp, ctc_short, reduction=red, zero_infinity=True, input_lengths=[7, 2, 1], target_lengths=[2, 2, 1]),
+            case('ctcLoss', F.ctc_loss, ctc_lp[:, 0], torch.tensor([1, 2, 2]), reduction=red, input_lengths=[7], target_lengths=[3]),
         ]
     for red in ['batchmean']:
         cases += [

@@ -59,6 +59,7 @@ export { mseLoss, sseLoss, l1Loss, huberLoss, type ReductionOptions, type HuberO
 export { bceLoss, bceWithLogitsLoss, type BCEOptions, type BCEWithLogitsOptions } from './losses/binary.js';
 export { crossEntropyLoss, nllLoss, type ClassTarget, type NLLOptions, type CrossEntropyOptions } from './losses/classification.js';
 export { multiMarginLoss, multilabelSoftMarginLoss, type MultiMarginOptions, type MultilabelSoftMarginOptions } from './losses/classification.js';
+export { ctcLoss, type CTCOptions } from './losses/ctc.js';
 export {
   smoothL1Loss, klDivLoss, poissonNllLoss, gaussianNllLoss,
   type SmoothL1Options, type KLDivOptions, type PoissonNLLOptions, type GaussianNLLOptions,

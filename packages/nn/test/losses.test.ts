@@ -4,7 +4,7 @@ import { gradcheck, tensor, type Tensor } from '@chainrule/autograd';
 import { assertClose, checkGradProperty, tensorArb } from '@chainrule/autograd/testing';
 import {
   bceLoss, bceWithLogitsLoss, cosineEmbeddingLoss, crossEntropyLoss, huberLoss, klDivLoss, l1Loss, marginRankingLoss, mseLoss, nllLoss,
-  gaussianNllLoss, multiMarginLoss, multilabelSoftMarginLoss, poissonNllLoss, smoothL1Loss, sseLoss, tripletMarginLoss, type Reduction,
+  ctcLoss, gaussianNllLoss, multiMarginLoss, multilabelSoftMarginLoss, poissonNllLoss, smoothL1Loss, sseLoss, tripletMarginLoss, type Reduction,
 } from '@chainrule/nn';
 import { f64, grad64 } from './helpers.js';
 
@@ -268,6 +268,13 @@ describe('margin, smooth L1 and KL losses: bad input', () => {
     expect(() => gaussianNllLoss(a, a, tensor([[1, 1], [1, 1]]))).toThrow('gaussianNllLoss: input is float64 but variance is float32');
     expect(() => poissonNllLoss(a, a, { eps: -1 })).toThrow('poissonNllLoss: eps must be a number >= 0, got -1');
     expect(() => multiMarginLoss(a, [0, 1], { p: 3 as 1 })).toThrow('multiMarginLoss: p must be 1 or 2, got 3');
+    const lp = f64([[[0, 0, 0]], [[0, 0, 0]]]); // [T 2, N 1, C 3]
+    const labels = tensor([1, 2], { dtype: 'int32' });
+    expect(() => ctcLoss(lp, labels, [3], [2])).toThrow('ctcLoss: inputLengths [3] exceed the input\'s 2 steps');
+    expect(() => ctcLoss(lp, tensor([1, 0], { dtype: 'int32' }), [2], [2])).toThrow('ctcLoss: target label 0 is out of [0, 3) or is the blank 0');
+    expect(() => ctcLoss(lp, tensor([1, 2]), [2], [2])).toThrow('ctcLoss: targets must be an int32 tensor, got float32');
+    expect(() => ctcLoss(lp, labels, [2], [3])).toThrow('ctcLoss: concatenated targets [2] must hold Σ targetLengths = 3 labels');
+    expect(ctcLoss(lp, tensor([1, 1], { dtype: 'int32' }), [2], [2], { reduction: 'sum' }).item()).toBe(Infinity);
     expect(() => multiMarginLoss(a, [0, -100])).toThrow(/multiMarginLoss: target class -100 at position 1 is out of range \[0, 2\)/);
     expect(() => multiMarginLoss(f64([[[1]]]), [0])).toThrow('multiMarginLoss: input must be [N, C] or [C], got [1,1,1]');
     expect(() => multilabelSoftMarginLoss(a, a, { weight: f64([1, 2, 3]) })).toThrow(/multilabelSoftMarginLoss: weight must be a Tensor of shape \[2\]/);

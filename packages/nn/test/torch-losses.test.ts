@@ -5,7 +5,7 @@ import { describe, expect, test } from 'vitest';
 import { Tensor } from '@chainrule/autograd';
 import { assertClose } from '@chainrule/autograd/testing';
 import {
-  bceLoss, bceWithLogitsLoss, cosineEmbeddingLoss, crossEntropyLoss, gaussianNllLoss, hingeEmbeddingLoss, poissonNllLoss, huberLoss, klDivLoss, l1Loss, marginRankingLoss,
+  bceLoss, bceWithLogitsLoss, cosineEmbeddingLoss, crossEntropyLoss, ctcLoss, gaussianNllLoss, hingeEmbeddingLoss, poissonNllLoss, huberLoss, klDivLoss, l1Loss, marginRankingLoss,
   mseLoss, multiMarginLoss, multilabelSoftMarginLoss, nllLoss, smoothL1Loss, softMarginLoss, tripletMarginLoss,
 } from '@chainrule/nn';
 
@@ -36,6 +36,8 @@ const twos: Record<string, Two> = {
 const threes: Record<string, Three> = { marginRankingLoss, cosineEmbeddingLoss, tripletMarginLoss, gaussianNllLoss };
 for (const [name, f] of Object.entries(twos)) LOSSES[name] = ([a, b], o) => f(a!, b!, o);
 for (const [name, f] of Object.entries(threes)) LOSSES[name] = ([a, b, c], o) => f(a!, b!, c!, o);
+// The script's ctc cases take logits and log-softmax them first (see the script).
+LOSSES.ctcLoss = ([x, t], { inputLengths, targetLengths, ...o }) => ctcLoss(x!.logSoftmax(-1), t!, (inputLengths as Tensor).data, (targetLengths as Tensor).data, o);
 
 function nestedShape(v: Nested): number[] {
   return Array.isArray(v) ? [v.length, ...nestedShape(v[0]!)] : [];
