@@ -133,6 +133,18 @@ CASES = [
     ('adaptive-max-pool2d-global', lambda: nn.AdaptiveMaxPool2d(1), [2, 3, 4, 4], True, None),
     ('conv-transpose1d', lambda: nn.ConvTranspose1d(4, 6, 3, stride=2, padding=1, output_padding=1, groups=2), [2, 4, 5], True, None),
     ('conv-transpose1d-dilated-unbatched', lambda: nn.ConvTranspose1d(3, 2, 2, dilation=3, bias=False), [3, 4], True, None),
+    ('silu', nn.SiLU, [3, 4], True, None),
+    ('mish', nn.Mish, [3, 4], True, None),
+    ('relu6', nn.ReLU6, [3, 4], True, None),
+    ('selu', nn.SELU, [3, 4], True, None),
+    ('log-sigmoid', nn.LogSigmoid, [3, 4], True, None),
+    ('softsign', nn.Softsign, [3, 4], True, None),
+    ('hardsigmoid', nn.Hardsigmoid, [3, 4], True, None),
+    ('hardswish', nn.Hardswish, [3, 4], True, None),
+    ('tanhshrink', nn.Tanhshrink, [3, 4], True, None),
+    ('elu', lambda: nn.ELU(0.5), [3, 4], True, None),
+    ('celu', lambda: nn.CELU(0.7), [3, 4], True, None),
+    ('hardtanh', lambda: nn.Hardtanh(-0.5, 0.8), [3, 4], True, None),
 ]
 
 

@@ -22,6 +22,9 @@ export {
   ReLU, LeakyReLU, Sigmoid, Tanh, GELU, Softplus, Softmax, LogSoftmax, Identity, Flatten, Unflatten,
   type GELUOptions, type SoftplusOptions,
 } from './layers/activations.js';
+export {
+  SiLU, Mish, ReLU6, SELU, LogSigmoid, Softsign, Hardsigmoid, Hardswish, Tanhshrink, ELU, CELU, Hardtanh,
+} from './layers/activations.js';
 export { Dropout, Dropout2d, type DropoutOptions } from './layers/dropout.js';
 export { LayerNorm, type LayerNormOptions } from './layers/layer-norm.js';
 export { NormBase, BatchNorm1d, BatchNorm2d, type BatchNormOptions, type NormBaseOptions } from './layers/batch-norm.js';

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { ArgumentError, DTypeError, ShapeError, gradcheck, gradgradcheck, ones, randn, tensor, type Tensor } from '@chainrule/autograd';
 import { assertClose, seededTensor } from '@chainrule/autograd/testing';
 import {
-  AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool1d, AvgPool2d, BatchNorm2d, Conv1d, ConvTranspose1d, MaxPool1d, Conv2d, ConvTranspose2d, Dropout2d, Embedding, Flatten, GroupNorm,
+  AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool1d, AvgPool2d, BatchNorm2d, CELU, Conv1d, ConvTranspose1d, ELU, Hardtanh, MaxPool1d, Conv2d, ConvTranspose2d, Dropout2d, Embedding, Flatten, GroupNorm,
   InstanceNorm2d, Linear, MaxPool2d, RMSNorm, ReLU, SGD, Sequential, StateDictError, Unflatten, functionalCall, type Module,
   type PaddingMode,
 } from '@chainrule/nn';
@@ -360,5 +360,9 @@ describe('1-D pooling, transposed 1-D convolution and adaptive max pooling: cons
     expect(String(new AvgPool1d(4))).toBe('AvgPool1d(kernelSize=4, stride=4, padding=0)');
     expect(new ConvTranspose1d(4, 6, 3, { groups: 2 }).weight.shape).toEqual([4, 3, 3]);
     expect(() => new MaxPool1d(2).forward(randn([2, 3, 4, 5], { seed: 0 }))).toThrow(/MaxPool1d/);
+    expect(() => new ELU(NaN)).toThrow('ELU: alpha must be finite, got NaN');
+    expect(() => new CELU(0)).toThrow('CELU: alpha must be finite and nonzero, got 0');
+    expect(() => new Hardtanh(1, -1)).toThrow('Hardtanh: minVal and maxVal must be finite with minVal <= maxVal, got 1, -1');
+    expect(String(new Hardtanh(-2, 2))).toBe('Hardtanh(minVal=-2, maxVal=2)');
   });
 });

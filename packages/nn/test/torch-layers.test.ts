@@ -7,7 +7,8 @@ import { describe, expect, test } from 'vitest';
 import { noGrad, tensor, type Tensor } from '@chainrule/autograd';
 import { assertClose } from '@chainrule/autograd/testing';
 import {
-  AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool1d, AvgPool2d, ConvTranspose1d, MaxPool1d, BatchNorm2d, Conv1d, Conv2d, ConvTranspose2d, Embedding, Flatten, GroupNorm, InstanceNorm2d,
+  AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool1d, AvgPool2d, CELU, ConvTranspose1d, ELU, Hardsigmoid, Hardswish, Hardtanh, LogSigmoid,
+  MaxPool1d, Mish, ReLU6, SELU, SiLU, Softsign, Tanhshrink, BatchNorm2d, Conv1d, Conv2d, ConvTranspose2d, Embedding, Flatten, GroupNorm, InstanceNorm2d,
   Linear, MaxPool2d, ReLU, RMSNorm, Sequential, parseSafetensors, serializeSafetensors, type Module,
 } from '@chainrule/nn';
 
@@ -72,6 +73,18 @@ const BUILD: Record<string, () => Module> = {
   'adaptive-max-pool2d-global': () => new AdaptiveMaxPool2d(1),
   'conv-transpose1d': () => new ConvTranspose1d(4, 6, 3, { stride: 2, padding: 1, outputPadding: 1, groups: 2 }),
   'conv-transpose1d-dilated-unbatched': () => new ConvTranspose1d(3, 2, 2, { dilation: 3, bias: false }),
+  silu: () => new SiLU(),
+  mish: () => new Mish(),
+  relu6: () => new ReLU6(),
+  selu: () => new SELU(),
+  'log-sigmoid': () => new LogSigmoid(),
+  softsign: () => new Softsign(),
+  hardsigmoid: () => new Hardsigmoid(),
+  hardswish: () => new Hardswish(),
+  tanhshrink: () => new Tanhshrink(),
+  elu: () => new ELU(0.5),
+  celu: () => new CELU(0.7),
+  hardtanh: () => new Hardtanh(-0.5, 0.8),
 };
 
 /** The LeNet-style CNN of the script, layer for layer. */

@@ -254,3 +254,129 @@ export class Unflatten extends Module {
     return `dim=${this.dim}, unflattenedSize=${formatShape(this.unflattenedSize)}`;
   }
 }
+
+/** x·sigmoid(x) (swish), elementwise, as PyTorch's `nn.SiLU`. @example new SiLU().forward(x) */
+export class SiLU extends Module {
+  forward(x: Tensor): Tensor {
+    return x.silu();
+  }
+}
+
+/** x·tanh(softplus(x)), elementwise, as PyTorch's `nn.Mish`. @example new Mish().forward(x) */
+export class Mish extends Module {
+  forward(x: Tensor): Tensor {
+    return x.mish();
+  }
+}
+
+/** min(max(x, 0), 6), elementwise, as PyTorch's `nn.ReLU6`. @example new ReLU6().forward(x) */
+export class ReLU6 extends Module {
+  forward(x: Tensor): Tensor {
+    return x.relu6();
+  }
+}
+
+/** Scaled ELU with PyTorch's fixed constants (`nn.SELU`). @example new SELU().forward(x) */
+export class SELU extends Module {
+  forward(x: Tensor): Tensor {
+    return x.selu();
+  }
+}
+
+/** log(sigmoid(x)), stable for any x, as PyTorch's `nn.LogSigmoid`. @example new LogSigmoid().forward(x) */
+export class LogSigmoid extends Module {
+  forward(x: Tensor): Tensor {
+    return x.logsigmoid();
+  }
+}
+
+/** x / (1 + |x|), elementwise, as PyTorch's `nn.Softsign`. @example new Softsign().forward(x) */
+export class Softsign extends Module {
+  forward(x: Tensor): Tensor {
+    return x.softsign();
+  }
+}
+
+/** relu6(x + 3)/6, as PyTorch's `nn.Hardsigmoid`. @example new Hardsigmoid().forward(x) */
+export class Hardsigmoid extends Module {
+  forward(x: Tensor): Tensor {
+    return x.hardsigmoid();
+  }
+}
+
+/** x·relu6(x + 3)/6, as PyTorch's `nn.Hardswish`. @example new Hardswish().forward(x) */
+export class Hardswish extends Module {
+  forward(x: Tensor): Tensor {
+    return x.hardswish();
+  }
+}
+
+/** x - tanh(x), elementwise, as PyTorch's `nn.Tanhshrink`. @example new Tanhshrink().forward(x) */
+export class Tanhshrink extends Module {
+  forward(x: Tensor): Tensor {
+    return x.tanhshrink();
+  }
+}
+
+/** `x` where positive, `alpha·(e^x - 1)` elsewhere (default alpha 1), as PyTorch's `nn.ELU`. @example new ELU(0.5) */
+export class ELU extends Module {
+  /**
+   * @param alpha - the negative part's scale (default 1); readable afterwards.
+   * @throws ArgumentError if `alpha` is not finite.
+   */
+  constructor(readonly alpha = 1) {
+    super();
+    if (!Number.isFinite(alpha)) throw new ArgumentError(`ELU: alpha must be finite, got ${alpha}`);
+  }
+
+  forward(x: Tensor): Tensor {
+    return x.elu({ alpha: this.alpha });
+  }
+
+  protected override describe(): string {
+    return `alpha=${this.alpha}`;
+  }
+}
+
+/** `x` where positive, `alpha·(e^{x/alpha} - 1)` elsewhere (default alpha 1), as PyTorch's `nn.CELU`. @example new CELU(0.5) */
+export class CELU extends Module {
+  /**
+   * @param alpha - the negative part's scale (default 1); readable afterwards.
+   * @throws ArgumentError if `alpha` is not finite and nonzero.
+   */
+  constructor(readonly alpha = 1) {
+    super();
+    if (!(Number.isFinite(alpha) && alpha !== 0)) throw new ArgumentError(`CELU: alpha must be finite and nonzero, got ${alpha}`);
+  }
+
+  forward(x: Tensor): Tensor {
+    return x.celu({ alpha: this.alpha });
+  }
+
+  protected override describe(): string {
+    return `alpha=${this.alpha}`;
+  }
+}
+
+/** x clamped to [minVal, maxVal] (default [-1, 1]), as PyTorch's `nn.Hardtanh`. @example new Hardtanh(-2, 2) */
+export class Hardtanh extends Module {
+  /**
+   * @param minVal - lower limit (default -1); readable afterwards.
+   * @param maxVal - upper limit (default 1); readable afterwards.
+   * @throws ArgumentError if a limit is not finite or minVal > maxVal.
+   */
+  constructor(readonly minVal = -1, readonly maxVal = 1) {
+    super();
+    if (!(Number.isFinite(minVal) && Number.isFinite(maxVal) && minVal <= maxVal)) {
+      throw new ArgumentError(`Hardtanh: minVal and maxVal must be finite with minVal <= maxVal, got ${minVal}, ${maxVal}`);
+    }
+  }
+
+  forward(x: Tensor): Tensor {
+    return x.hardtanh({ minVal: this.minVal, maxVal: this.maxVal });
+  }
+
+  protected override describe(): string {
+    return `minVal=${this.minVal}, maxVal=${this.maxVal}`;
+  }
+}
