@@ -145,6 +145,9 @@ CASES = [
     ('elu', lambda: nn.ELU(0.5), [3, 4], True, None),
     ('celu', lambda: nn.CELU(0.7), [3, 4], True, None),
     ('hardtanh', lambda: nn.Hardtanh(-0.5, 0.8), [3, 4], True, None),
+    ('prelu', lambda: randomize_norm(nn.PReLU()), [3, 4], True, None),
+    ('prelu-channels', lambda: randomize_norm(nn.PReLU(3)), [2, 3, 2, 2], True, None),
+    ('prelu-channels-2d', lambda: randomize_norm(nn.PReLU(4, init=0.1)), [2, 4], True, None),
 ]
 
 

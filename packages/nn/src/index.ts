@@ -23,7 +23,7 @@ export {
   type GELUOptions, type SoftplusOptions,
 } from './layers/activations.js';
 export {
-  SiLU, Mish, ReLU6, SELU, LogSigmoid, Softsign, Hardsigmoid, Hardswish, Tanhshrink, ELU, CELU, Hardtanh,
+  SiLU, Mish, ReLU6, SELU, LogSigmoid, Softsign, Hardsigmoid, Hardswish, Tanhshrink, ELU, CELU, Hardtanh, PReLU, type PReLUOptions,
 } from './layers/activations.js';
 export { Dropout, Dropout2d, type DropoutOptions } from './layers/dropout.js';
 export { LayerNorm, type LayerNormOptions } from './layers/layer-norm.js';

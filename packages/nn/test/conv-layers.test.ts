@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { ArgumentError, DTypeError, ShapeError, gradcheck, gradgradcheck, ones, randn, tensor, type Tensor } from '@chainrule/autograd';
 import { assertClose, seededTensor } from '@chainrule/autograd/testing';
 import {
-  AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool1d, AvgPool2d, BatchNorm2d, CELU, Conv1d, ConvTranspose1d, ELU, Hardtanh, MaxPool1d, Conv2d, ConvTranspose2d, Dropout2d, Embedding, Flatten, GroupNorm,
+  AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool1d, AvgPool2d, BatchNorm2d, CELU, Conv1d, ConvTranspose1d, ELU, Hardtanh, MaxPool1d, PReLU, Conv2d, ConvTranspose2d, Dropout2d, Embedding, Flatten, GroupNorm,
   InstanceNorm2d, Linear, MaxPool2d, RMSNorm, ReLU, SGD, Sequential, StateDictError, Unflatten, functionalCall, type Module,
   type PaddingMode,
 } from '@chainrule/nn';
@@ -364,5 +364,7 @@ describe('1-D pooling, transposed 1-D convolution and adaptive max pooling: cons
     expect(() => new CELU(0)).toThrow('CELU: alpha must be finite and nonzero, got 0');
     expect(() => new Hardtanh(1, -1)).toThrow('Hardtanh: minVal and maxVal must be finite with minVal <= maxVal, got 1, -1');
     expect(String(new Hardtanh(-2, 2))).toBe('Hardtanh(minVal=-2, maxVal=2)');
+    expect(() => new PReLU({ numParameters: 3 }).forward(randn([3], { seed: 0 }))).toThrow('PReLU(numParameters=3): input [3] must have 3 channels on axis 1');
+    expect(Object.keys(new PReLU({ numParameters: 3 }).stateDict())).toEqual(['weight']);
   });
 });

@@ -8,7 +8,7 @@ import { noGrad, tensor, type Tensor } from '@chainrule/autograd';
 import { assertClose } from '@chainrule/autograd/testing';
 import {
   AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool1d, AvgPool2d, CELU, ConvTranspose1d, ELU, Hardsigmoid, Hardswish, Hardtanh, LogSigmoid,
-  MaxPool1d, Mish, ReLU6, SELU, SiLU, Softsign, Tanhshrink, BatchNorm2d, Conv1d, Conv2d, ConvTranspose2d, Embedding, Flatten, GroupNorm, InstanceNorm2d,
+  MaxPool1d, Mish, PReLU, ReLU6, SELU, SiLU, Softsign, Tanhshrink, BatchNorm2d, Conv1d, Conv2d, ConvTranspose2d, Embedding, Flatten, GroupNorm, InstanceNorm2d,
   Linear, MaxPool2d, ReLU, RMSNorm, Sequential, parseSafetensors, serializeSafetensors, type Module,
 } from '@chainrule/nn';
 
@@ -85,6 +85,9 @@ const BUILD: Record<string, () => Module> = {
   elu: () => new ELU(0.5),
   celu: () => new CELU(0.7),
   hardtanh: () => new Hardtanh(-0.5, 0.8),
+  prelu: () => new PReLU(),
+  'prelu-channels': () => new PReLU({ numParameters: 3 }),
+  'prelu-channels-2d': () => new PReLU({ numParameters: 4, init: 0.1 }),
 };
 
 /** The LeNet-style CNN of the script, layer for layer. */

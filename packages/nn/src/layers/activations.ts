@@ -1,4 +1,4 @@
-import { ArgumentError, ShapeError, where, type Tensor } from '@chainrule/autograd';
+import { ArgumentError, ShapeError, full, where, type DType, type Tensor } from '@chainrule/autograd';
 import { formatShape } from '../format.js';
 import { Module } from '../module.js';
 import { locateError } from '../locate.js';
@@ -378,5 +378,55 @@ export class Hardtanh extends Module {
 
   protected override describe(): string {
     return `minVal=${this.minVal}, maxVal=${this.maxVal}`;
+  }
+}
+
+/** Options of `PReLU`. */
+export interface PReLUOptions {
+  /** Slopes to learn: 1 (default, shared) or one per channel (axis 1 of the input, which must then have 2 or more axes). */
+  numParameters?: number;
+  /** The slopes' starting value (default 0.25). */
+  init?: number;
+  /** dtype of the slopes (default 'float32'). */
+  dtype?: DType;
+}
+
+/**
+ * `x` where positive, `a·x` elsewhere with learned slopes `a` (parameter 'weight' of shape
+ * [numParameters], starting at 0.25), as PyTorch's `nn.PReLU`.
+ * @example new PReLU({ numParameters: 16 }).forward(x) // one slope per channel of [N, 16, H, W]
+ */
+export class PReLU extends Module {
+  /** Number of slopes (PyTorch's num_parameters; `numParameters()` counts a module's parameter elements). */
+  readonly numSlopes: number;
+
+  /** @throws ArgumentError if numParameters is not a positive integer or init is not finite. */
+  constructor(options: PReLUOptions = {}) {
+    super();
+    const { numParameters = 1, init = 0.25, dtype = 'float32' } = options;
+    if (!(Number.isInteger(numParameters) && numParameters >= 1)) throw new ArgumentError(`PReLU: numParameters must be a positive integer, got ${numParameters}`);
+    if (!Number.isFinite(init)) throw new ArgumentError(`PReLU: init must be finite, got ${init}`);
+    this.numSlopes = numParameters;
+    this.registerParameter('weight', full([numParameters], init, { dtype }));
+  }
+
+  /**
+   * The activation.
+   * @throws ShapeError if there is more than one slope and the input's channel axis (1) has
+   * another size; an input of fewer than 2 axes has one channel, as PyTorch's.
+   */
+  forward(x: Tensor): Tensor {
+    const w = this.param('weight');
+    const n = this.numSlopes;
+    if (n === 1) return where(x.gt(0), x, x.mul(w));
+    if (x.ndim < 2 || x.shape[1] !== n) {
+      throw new ShapeError(`PReLU(numParameters=${n}): input ${formatShape(x.shape)} must have ${n} channels on axis 1`);
+    }
+    const slopes = w.reshape([n, ...new Array<number>(x.ndim - 2).fill(1)]);
+    return where(x.gt(0), x, x.mul(slopes));
+  }
+
+  protected override describe(): string {
+    return `numParameters=${this.numSlopes}`;
   }
 }
