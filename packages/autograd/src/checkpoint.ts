@@ -5,6 +5,7 @@ import { Tensor, lastSerial, makeOutput } from './tensor.js';
 import { sizeOf } from './shape.js';
 import { enableGrad, isGradEnabled } from './engine/grad-mode.js';
 import { forwardActive } from './engine/forward.js';
+import { isTracing } from './engine/trace-access.js';
 import { backward } from './engine/backward.js';
 import { zeros } from './creation.js';
 import { concat, reshape, slice } from './ops/shape.js';
@@ -41,7 +42,8 @@ export interface CheckpointOptions {
  * - Random draws replay the same numbers (see `preserveRngState`); anything else f reads must
  *   not change between forward and backward. An input modified in place in between is refused by
  *   backward, as for any op.
- * - Under `noGrad`, inside a `jvp`, or when nothing f depends on requires grad, f simply runs.
+ * - Under `noGrad`, inside a `jvp`, inside `vmap`, while `jit` traces, or when nothing f depends on
+ *   requires grad, f simply runs: the values and gradients are f's own either way.
  * @throws ArgumentError if an argument is not a structure of Tensors, f's output is not one, or
  * the recomputation returns another structure.
  * @throws DTypeError for outputs of mixed dtypes.
@@ -56,14 +58,13 @@ export function checkpoint<A extends unknown[], O>(f: (...args: A) => O, options
   }
   const run = f as (...args: unknown[]) => unknown;
   return (...args: A) => {
-    if (batchLevels().length > 0) {
-      // Its recomputation replays f on the saved inputs' storage, which a batched tensor has none of.
-      throw new ArgumentError('checkpoint: not supported inside vmap; put vmap inside the checkpointed function instead (checkpoint(vmap(f)))');
-    }
     const flat = args.map((a, i) => flatten('checkpoint', `argument ${i}`, a));
-    // Inside a jvp, f simply runs too: its tangents are carried as it goes, and rematerialising
-    // would need them recomputed as well.
-    if (!isGradEnabled() || forwardActive()) return f(...args);
+    // checkpoint changes what is kept, never a value or a gradient (JAX's checkpoint is the
+    // identity on both), so where it cannot rematerialise, f simply runs: inside a jvp (the
+    // tangents would have to be recomputed too), inside vmap (the recomputation replays f on the
+    // saved inputs' storage, which a batched tensor has none of) and while jit traces (the
+    // program plans its own buffers; the recomputation would read traced values outside any op).
+    if (!isGradEnabled() || forwardActive() || batchLevels().length > 0 || isTracing()) return f(...args);
     const gens = preserveRngState ? [defaultGenerator(), ...generators] : [];
     const states = gens.map((g) => g.getState());
     const start = lastSerial();

@@ -4,7 +4,7 @@ import { describe, expect, test } from 'vitest';
 import fc from 'fast-check';
 import {
   ArgumentError, DTypeError, Generator, GraphError, Tensor, checkpoint, grad, gradcheck, gradgradcheck, hessian, incrementVersion,
-  manualSeed, noGrad, rand, randn, retainedBytes, tensor,
+  jit, manualSeed, noGrad, numericGrad, rand, randn, retainedBytes, tensor, vmap,
 } from '@chainrule/autograd';
 import { assertClose } from '@chainrule/autograd/testing';
 import { f64, grad64 } from './helpers/tensors.js';
@@ -254,5 +254,29 @@ describe('checkpoint: the segment’s intermediate tensors are garbage after the
     const both = await survivors(true, true);
     expect(both.inner).toBe(0);
     both.kept.backward();
+  });
+});
+
+describe('checkpoint under vmap and jit (JAX: checkpoint is the identity on values and gradients)', () => {
+  const w = f64([[0.2, -0.1, 0.4], [0.5, 0.3, -0.2], [0.1, 0.1, 0.9]]);
+  const f = (a: Tensor): Tensor => a.matmul(w).tanh().mul(a).sin();
+  const loss = (a: Tensor): Tensor => checkpoint(f)(a).sum();
+  const xs = f64([[0.3, -0.7, 1.1], [-0.4, 0.9, 0.2]]);
+  const rows = [f64([0.3, -0.7, 1.1]), f64([-0.4, 0.9, 0.2])];
+
+  test('vmap(checkpoint(f)) is f on each example, and vmap(grad(checkpoint(f))) each example\'s gradient by central differences', () => {
+    const out = vmap(checkpoint(f))(xs);
+    rows.forEach((r, i) => assertClose(out.narrow(0, i, 1).reshape([3]), noGrad(() => f(r)), 1e-15, 0));
+    const g = vmap(grad(loss))(xs);
+    rows.forEach((r, i) => assertClose(g.narrow(0, i, 1).reshape([3]), numericGrad((t: Tensor) => f(t).sum(), [r])[0]!, 1e-7, 1e-9));
+  });
+
+  test('jit(grad(checkpoint(f))) and jit(valueAndGrad) trace, and agree with central differences at new values', () => {
+    const step = jit(grad(loss));
+    for (const r of rows) assertClose(step(r), numericGrad((t: Tensor) => f(t).sum(), [r])[0]!, 1e-7, 1e-9);
+    expect(step.cacheSize).toBe(1);
+    const second = jit(grad((a: Tensor) => grad(loss)(a).square().sum()));
+    const g2 = numericGrad((t: Tensor) => grad((a: Tensor) => f(a).sum())(t).square().sum(), [rows[0]!])[0]!;
+    assertClose(second(rows[0]!), g2, 1e-6, 1e-8);
   });
 });
