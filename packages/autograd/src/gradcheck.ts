@@ -55,6 +55,33 @@ export interface GradcheckReport {
   worst: GradcheckWorst | null;
 }
 
+/**
+ * The options, checked: an unknown key, a step that is not a positive finite number or a
+ * tolerance that is not a finite number ≥ 0 would otherwise give a NaN or a check that cannot fail.
+ */
+function checkOptions(op: string, options: unknown, known: readonly string[]): void {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new ArgumentError(`${op}: options must be an object such as { eps: 1e-6 }, got ${options === null ? 'null' : Array.isArray(options) ? 'an array' : typeof options}`);
+  }
+  const o = options as Record<string, unknown>;
+  for (const key of Object.keys(o)) {
+    if (!known.includes(key)) throw new ArgumentError(`${op}: unknown option '${key}' (the options are ${known.join(', ')})`);
+  }
+  const { eps, atol, rtol, mode, seed } = o;
+  if (eps !== undefined && !(typeof eps === 'number' && Number.isFinite(eps) && eps > 0)) {
+    throw new ArgumentError(`${op}: eps must be a finite number > 0, got ${String(eps)}`);
+  }
+  for (const [name, value] of [['atol', atol], ['rtol', rtol]] as const) {
+    if (value !== undefined && !(typeof value === 'number' && Number.isFinite(value) && value >= 0)) {
+      throw new ArgumentError(`${op}: ${name} must be a finite number >= 0, got ${String(value)}`);
+    }
+  }
+  if (mode !== undefined && mode !== 'full' && mode !== 'fast') throw new ArgumentError(`${op}: mode must be 'full' or 'fast', got ${JSON.stringify(mode)}`);
+  if (seed !== undefined && !(typeof seed === 'number' && Number.isInteger(seed))) throw new ArgumentError(`${op}: seed must be an integer, got ${String(seed)}`);
+}
+
+const GRADCHECK_OPTIONS = ['eps', 'atol', 'rtol', 'mode', 'seed'] as const;
+
 function float64Copies(op: string, inputs: readonly Tensor[]): Tensor[] {
   return inputs.map((t, i) => {
     if (!(t instanceof Tensor)) throw new ArgumentError(`${op}: input ${i} is not a Tensor`);
@@ -89,14 +116,24 @@ function evaluate(op: string, f: TensorFunction, xs: Tensor[]): Tensor {
  * keep each input's `requiresGrad`, with recording on (even inside `noGrad`), so a loss that
  * differentiates internally (a gradient penalty, MAML's inner step, a PINN residual) is evaluated
  * as in training; the two functions give the same numeric derivatives.
- * @throws ArgumentError as `gradcheck` (a non-Tensor or non-finite input).
+ * @throws ArgumentError as `gradcheck` (a non-Tensor or non-finite input, an unknown option or an
+ * eps that is not a finite number > 0), or for a gradOutput of another shape than f's output.
  * @example const [dx] = numericGrad(x => x.pow(3).sum(), [x])
  */
 export function numericGrad(f: TensorFunction, inputs: readonly Tensor[], options: { eps?: number; gradOutput?: Tensor } = {}): Tensor[] {
+  checkOptions('numericGrad', options, ['eps', 'gradOutput']);
   const eps = options.eps ?? 1e-6;
   const xs = float64Copies('numericGrad', inputs);
   return enableGrad(() => {
-    const v = options.gradOutput?.detach().toDtype('float64').data;
+    const { gradOutput } = options;
+    if (gradOutput !== undefined) {
+      if (!(gradOutput instanceof Tensor)) throw new ArgumentError('numericGrad: gradOutput must be a Tensor');
+      const shape = evaluate('numericGrad', f, xs).shape;
+      if (gradOutput.shape.length !== shape.length || gradOutput.shape.some((d, i) => d !== shape[i])) {
+        throw new ArgumentError(`numericGrad: gradOutput has shape ${formatShape(gradOutput.shape)}, the function's output ${formatShape(shape)}`);
+      }
+    }
+    const v = gradOutput?.detach().toDtype('float64').data;
     return xs.map((x) => {
       const out = new Float64Array(x.size);
       // An int32 or bool input cannot be moved by eps: its gradient is zero, as it has none.
@@ -155,10 +192,12 @@ class Tally {
  * rather than a boolean (PyTorch's gradcheck returns True or raises); `assertGradcheck` throws
  * instead.
  * @throws ArgumentError if an input is not a Tensor or holds NaN or ±Inf (gradients are checked at
- * finite points only), or an option is out of range; f's own errors pass through.
+ * finite points only), or an option is unknown or out of range (eps a finite number > 0, atol and
+ * rtol finite and ≥ 0, mode 'full' or 'fast', seed an integer); f's own errors pass through.
  * @example gradcheck((a, b) => a.mul(b).sum(), [a, b]).ok
  */
 export function gradcheck(f: TensorFunction, inputs: readonly Tensor[], options: GradcheckOptions = {}): GradcheckReport {
+  checkOptions('gradcheck', options, GRADCHECK_OPTIONS);
   return enableGrad(() => gradcheckRecorded(f, inputs, options));
 }
 
@@ -292,6 +331,7 @@ export function worstLocation(w: GradcheckWorst): string {
  * @example gradgradcheck((x) => x.tanh().sum(), [x]).ok
  */
 export function gradgradcheck(f: TensorFunction, inputs: readonly Tensor[], gradOutputs?: Tensor, options: GradcheckOptions = {}): GradcheckReport {
+  checkOptions('gradgradcheck', options, GRADCHECK_OPTIONS);
   const xs = float64Copies('gradgradcheck', inputs);
   const checked = xs.map((x, i) => (x.requiresGrad ? i : -1)).filter((i) => i >= 0);
   if (checked.length === 0) {
@@ -303,6 +343,10 @@ export function gradgradcheck(f: TensorFunction, inputs: readonly Tensor[], grad
     const rng = new Generator(options.seed ?? 0);
     v = new Tensor(randomNormal(rng, shape.reduce((a, b) => a * b, 1)), shape, { requiresGrad: true });
   } else {
+    if (!(gradOutputs instanceof Tensor)) throw new ArgumentError('gradgradcheck: gradOutputs must be a Tensor of the output\'s shape');
+    if (gradOutputs.shape.length !== shape.length || gradOutputs.shape.some((d, i) => d !== shape[i])) {
+      throw new ArgumentError(`gradgradcheck: gradOutputs has shape ${formatShape(gradOutputs.shape)}, the function's output ${formatShape(shape)}`);
+    }
     v = float64Copies('gradgradcheck', [gradOutputs])[0]!;
     v.requiresGrad = true;
   }
