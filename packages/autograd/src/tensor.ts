@@ -1,6 +1,6 @@
 import { allocate, dtypeOfStorage, isFloatDType, type DType, type FloatArray, type FloatDType, type TensorData } from './dtype.js';
 import { ArgumentError, DTypeError, GraphError, ShapeError } from './errors.js';
-import { checkShape, formatShape, sizeOf, type Shape } from './shape.js';
+import { checkShape, formatShape, shapesEqual, sizeOf, type Shape } from './shape.js';
 import { tensorText } from './format.js';
 import type { Vertex } from './engine/topo-sort.js';
 import { backward as runBackward, type BackwardOptions } from './engine/backward.js';
@@ -150,8 +150,7 @@ export class Tensor implements Vertex {
   readonly shape: Shape;
   /** 'float32', 'float64', 'int32' or 'bool', from the storage array. */
   readonly dtype: DType;
-  /** Accumulated gradient (leaves, and non-leaves that called `retainGrad`). */
-  grad: Tensor | null = null;
+  private gradValue: Tensor | null = null;
   /** The op that produced this tensor, or null for a leaf. */
   readonly gradFn: GradNode | null;
   /** @internal */ visitStamp = 0;
@@ -180,6 +179,25 @@ export class Tensor implements Vertex {
     this.requires = gradFn !== null || (options?.requiresGrad ?? false);
     if (this.requires && !isFloatDType(dtype)) throw noGradError('Tensor', dtype, shape);
     if (tainting) markTainted(this);
+  }
+
+  /**
+   * Accumulated gradient (leaves, and non-leaves that called `retainGrad`); null until a backward
+   * reaches the tensor. Assignable (an optimiser's `zeroGrad` sets null; a hand-made gradient),
+   * with PyTorch's checks: the gradient must have this tensor's shape and dtype.
+   */
+  get grad(): Tensor | null {
+    return this.gradValue;
+  }
+
+  /**
+   * @throws ArgumentError for a value that is neither a Tensor nor null.
+   * @throws ShapeError or DTypeError for a gradient of another shape or dtype, naming both
+   * (PyTorch: "assigned grad has data of a different size/type").
+   */
+  set grad(value: Tensor | null) {
+    if (value !== null) checkAssignedGrad(this, value);
+    this.gradValue = value;
   }
 
   /** Whether gradients flow to this tensor. Settable on leaves only, as in PyTorch. */
@@ -797,4 +815,15 @@ export function describe(value: unknown): string {
   if (Array.isArray(value)) return 'an array';
   if (ArrayBuffer.isView(value)) return value.constructor.name;
   return typeof value === 'object' ? (value.constructor?.name ?? 'an object') : typeof value;
+}
+
+/** A gradient assigned to `t.grad`, checked as PyTorch checks it; the messages are built here, off the common path. */
+function checkAssignedGrad(t: Tensor, g: unknown): void {
+  if (!(g instanceof Tensor)) throw new ArgumentError(`Tensor.grad: a gradient must be a Tensor or null, got ${describe(g)}`);
+  if (g.dtype !== t.dtype) {
+    throw new DTypeError(`Tensor.grad: the gradient's dtype ${g.dtype} (shape ${formatShape(g.shape)}) differs from the tensor's ${t.dtype} (shape ${formatShape(t.shape)})`);
+  }
+  if (!shapesEqual(g.shape, t.shape)) {
+    throw new ShapeError(`Tensor.grad: the gradient's shape ${formatShape(g.shape)} differs from the tensor's ${formatShape(t.shape)} (${t.dtype})`);
+  }
 }

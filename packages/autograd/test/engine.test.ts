@@ -393,3 +393,28 @@ describe('gradients runs only the VJPs that lead to its inputs', () => {
     expect(du!.item()).toBe(1.5);
   });
 });
+
+describe('assigning .grad, as PyTorch checks it', () => {
+  it('a gradient of another shape or dtype, or not a Tensor, is refused naming both; null and a matching one are kept', () => {
+    const x = tensor([1, 2, 3], { dtype: 'float64', requiresGrad: true });
+    // torch: "assigned grad has data of a different size" / "... of a different type".
+    expect(() => {
+      x.grad = tensor([1], { dtype: 'float64' });
+    }).toThrow(/^Tensor\.grad: the gradient's shape \[1\] differs from the tensor's \[3\] \(float64\)$/);
+    expect(() => {
+      x.grad = tensor([1, 2, 3]);
+    }).toThrow(/^Tensor\.grad: the gradient's dtype float32 \(shape \[3\]\) differs from the tensor's float64 \(shape \[3\]\)$/);
+    expect(() => {
+      x.grad = [1, 2, 3] as never;
+    }).toThrow(/^Tensor\.grad: a gradient must be a Tensor or null/);
+    expect(x.grad).toBeNull();
+    const g = tensor([0.5, 0.5, 0.5], { dtype: 'float64' });
+    x.grad = g;
+    expect(x.grad).toBe(g);
+    // backward accumulates into the assigned gradient, as into any other.
+    x.square().sum().backward();
+    expect(Array.from(x.grad!.data)).toEqual([2.5, 4.5, 6.5]);
+    x.grad = null;
+    expect(x.grad).toBeNull();
+  });
+});
