@@ -418,3 +418,16 @@ describe('assigning .grad, as PyTorch checks it', () => {
     expect(x.grad).toBeNull();
   });
 });
+
+describe('gradients (torch.autograd.grad) options', () => {
+  it('an unknown or non-boolean option is an error naming gradients, never a default silently kept', () => {
+    const x = tensor([1, 2], { dtype: 'float64', requiresGrad: true });
+    const y = x.square().sum();
+    expect(() => gradients([y], [x], { allow_unused: true } as never)).toThrow(
+      /^gradients: unknown option 'allow_unused' \(the options are gradOutputs, retainGraph, createGraph, allowUnused\)$/,
+    );
+    expect(() => gradients([y], [x], { createGraph: 1 } as never)).toThrow(/^gradients: createGraph must be a boolean, got number$/);
+    // The graph was not consumed by the refused calls.
+    expect(Array.from(gradients([y], [x])[0]!.data)).toEqual([2, 4]);
+  });
+});
