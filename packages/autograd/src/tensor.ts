@@ -3,7 +3,7 @@ import { ArgumentError, DTypeError, GraphError, ShapeError } from './errors.js';
 import { checkShape, formatShape, shapesEqual, sizeOf, type Shape } from './shape.js';
 import { tensorText } from './format.js';
 import type { Vertex } from './engine/topo-sort.js';
-import { backward as runBackward, type BackwardOptions } from './engine/backward.js';
+import { backward as runBackward, backwardInto, type BackwardOptions } from './engine/backward.js';
 // NOTE: tensor.ts, creation.ts, engine/backward.ts and the ops import one another; the cycle
 // works because none of them builds a tensor or calls an op at load time (see ops/README.md).
 import * as binary from './ops/binary.js';
@@ -377,8 +377,9 @@ export class Tensor implements Vertex {
     } else if (gradientOrOptions !== undefined) {
       options = gradientOrOptions;
     }
-    checkBackwardOptions(options);
-    runBackward([this], seed === undefined ? undefined : [seed], options);
+    const inputs = checkBackwardOptions(options);
+    if (inputs === undefined) runBackward([this], seed === undefined ? undefined : [seed], { retainGraph: options.retainGraph, createGraph: options.createGraph });
+    else backwardInto([this], seed === undefined ? undefined : [seed], inputs, options);
   }
 
   /** The same data as another dtype (a copy; gradients flow back through the cast). */
@@ -650,18 +651,32 @@ export function isFloat(t: Tensor): t is FloatTensor {
   return isFloatDType(t.dtype);
 }
 
-function checkBackwardOptions(options: unknown): void {
+/** The options checked; the `inputs` list, if given. */
+function checkBackwardOptions(options: unknown): Tensor[] | undefined {
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
     throw new ArgumentError(`backward: options must be an object such as { retainGraph: true }, got ${describe(options)}`);
   }
+  let inputs: Tensor[] | undefined;
   for (const [key, value] of Object.entries(options)) {
+    if (key === 'inputs') {
+      if (value === undefined) continue;
+      const list: unknown[] = value instanceof Tensor ? [value] : Array.isArray(value) ? value : [value];
+      if (list.length === 0) throw new ArgumentError('backward: inputs cannot be empty (leave the option out to accumulate into every leaf)');
+      list.forEach((t, i) => {
+        if (!(t instanceof Tensor)) throw new ArgumentError(`backward: inputs[${i}] must be a Tensor, got ${describe(t)}`);
+        if (!t.requiresGrad) throw new GraphError(`backward: inputs[${i}] (shape ${formatShape(t.shape)}, ${t.dtype}) does not require grad, so it can have no gradient`);
+      });
+      inputs = list as Tensor[];
+      continue;
+    }
     if (key !== 'retainGraph' && key !== 'createGraph') {
-      throw new ArgumentError(`backward: unknown option '${key}' (the options are retainGraph and createGraph)`);
+      throw new ArgumentError(`backward: unknown option '${key}' (the options are retainGraph, createGraph and inputs)`);
     }
     if (value !== undefined && typeof value !== 'boolean') {
       throw new ArgumentError(`backward: ${key} must be a boolean, got ${describe(value)}`);
     }
   }
+  return inputs;
 }
 
 function flatShape(args: number[] | [readonly number[]]): number[] {

@@ -431,3 +431,46 @@ describe('gradients (torch.autograd.grad) options', () => {
     expect(Array.from(gradients([y], [x])[0]!.data)).toEqual([2, 4]);
   });
 });
+
+describe('backward({ inputs }), as PyTorch 1.13', () => {
+  it('accumulates into the listed tensors only, leaf or not; an unreached input keeps its .grad', () => {
+    const x = grad64([1, 2]);
+    const z = grad64([3, 4]);
+    const w = grad64([1, 1]);
+    // d/dx Σ x·z = z; z is left alone.
+    x.mul(z).sum().backward({ inputs: [x] });
+    expect(Array.from(x.grad!.data)).toEqual([3, 4]);
+    expect(z.grad).toBeNull();
+    // Accumulates like any backward; a lone tensor is a list of one.
+    x.mul(z).sum().backward({ inputs: x });
+    expect(Array.from(x.grad!.data)).toEqual([6, 8]);
+    x.mul(z).sum().backward({ inputs: [w] });
+    expect(w.grad).toBeNull();
+    // A non-leaf input gets its .grad, and nothing flows past it to x.
+    x.grad = null;
+    const h = x.mul(2);
+    h.mul(z).sum().backward({ inputs: [h] });
+    expect(Array.from(h.grad!.data)).toEqual([3, 4]);
+    expect(x.grad).toBeNull();
+  });
+
+  it('createGraph keeps the accumulated gradient differentiable: d/dx Σ (d/dx Σ x³) = 6x', () => {
+    const x = grad64([1, -2]);
+    x.pow(3).sum().backward({ inputs: [x], createGraph: true });
+    const g = x.grad!;
+    x.grad = null;
+    g.sum().backward({ inputs: [x] });
+    expect(Array.from(x.grad!.data)).toEqual([6, -12]);
+  });
+
+  it('an empty list, a tensor that does not require grad, or a non-tensor is an error before anything runs', () => {
+    const x = grad64([1, 2]);
+    const y = x.square().sum();
+    expect(() => y.backward({ inputs: [] })).toThrow(/^backward: inputs cannot be empty/);
+    expect(() => y.backward({ inputs: [f64([1])] })).toThrow(/^backward: inputs\[0\] \(shape \[1\], float64\) does not require grad/);
+    expect(() => y.backward({ inputs: [3] as never })).toThrow(/^backward: inputs\[0\] must be a Tensor, got number/);
+    expect(x.grad).toBeNull();
+    y.backward();
+    expect(Array.from(x.grad!.data)).toEqual([2, 4]);
+  });
+});
