@@ -105,10 +105,10 @@ function linalg(op: 'solve' | 'cholesky', n: number): Runner {
   if (op === 'solve') {
     const a = u.add(identity.mul(n));
     const b = tensor(uniform(n, SEEDS.matB, -1, 1, 'float64'));
-    return { run: () => void solve(a, b).data[0] };
+    return { run: () => readAndDispose(solve(a, b)) };
   }
   const s = u.matmul(u.transpose()).div(n).add(identity);
-  return { run: () => void cholesky(s).data[0] };
+  return { run: () => readAndDispose(cholesky(s)) };
 }
 
 function contraction(w: EinsumWorkload): Runner {

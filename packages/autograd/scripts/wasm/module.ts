@@ -9,6 +9,7 @@ import { col2im, convImages, im2col, maxPool } from './conv.js';
 import { addRows, gatherRows, scatterAddRows, selectRows } from './indexing.js';
 import { biasActivation, GEMM_BLOCKING, gemmDriver, microKernel, pack, serve, slabLoop } from './gemm.js';
 import { layerNormBackward, layerNormForward } from './layer-norm.js';
+import { choleskyLeaf, lowerTransposedRows, luPanel, luSolveVector, subtractBlock, unitLowerRows } from './linalg.js';
 import { softmaxBackwardRows, softmaxRows } from './softmax.js';
 
 /**
@@ -23,7 +24,9 @@ import { softmaxBackwardRows, softmaxRows } from './softmax.js';
  * `softmax_f64` and their VJP's `softmax_backward_f32`, `softmax_backward_f64`, layer
  * normalisation's `layer_norm_f32`, `layer_norm_f64`, `layer_norm_backward_f32`, `layer_norm_backward_f64`,
  * and the indexing loops `gather_rows_f32`, `gather_rows_f64`, `scatter_add_rows_f32`,
- * `scatter_add_rows_f64`, `select_rows_f32`, `select_rows_f64`, `add_rows_f32`, `add_rows_f64`.
+ * `scatter_add_rows_f64`, `select_rows_f32`, `select_rows_f64`, `add_rows_f32`, `add_rows_f64`,
+ * and the float64 factorisations' leaves `lu_panel_f64`, `unit_lower_rows_f64`, `cholesky_leaf_f64`,
+ * `lower_transposed_rows_f64`, `subtract_block_f64` and `lu_solve_vector_f64`.
  * `relaxed` uses relaxed-SIMD fused multiply-add in the gemm micro-kernels.
  * NOTE: the order of the functions fixes their indices, hence the module's bytes.
  */
@@ -50,6 +53,7 @@ export function kernelsWat(relaxed: boolean, blocking: Readonly<Record<WasmDType
   for (const t of ['f32', 'f64'] as const) for (const fn of [softmaxRows(t), softmaxBackwardRows(t)]) lines.push(...fn.map((line) => '  ' + line));
   for (const t of ['f32', 'f64'] as const) for (const fn of [layerNormForward(t), layerNormBackward(t)]) lines.push(...fn.map((line) => '  ' + line));
   for (const t of ['f32', 'f64'] as const) for (const fn of [gatherRows(t), scatterAddRows(t), selectRows(t), addRows(t)]) lines.push(...fn.map((line) => '  ' + line));
+  for (const fn of [luPanel(), unitLowerRows(), choleskyLeaf(), lowerTransposedRows(), subtractBlock(), luSolveVector()]) lines.push(...fn.map((line) => '  ' + line));
   lines.push(')');
   return lines.join('\n') + '\n';
 }

@@ -5,18 +5,23 @@
 // step that failed and the op names the matrix.
 import { wantsWasm } from './backend.js';
 import { gemm } from './gemm.js';
-import { matrixUpdatesWasm, type BlockUpdate } from './wasm/gemm.js';
+import { factorWasm, type FactorSteps } from './wasm/linalg.js';
 
-// Width below which the recursive triangular solve switches to plain loops, and panel width of
-// the blocked Cholesky: the O(n³) work lands in gemm calls.
+// Width below which the recursive triangular solve switches to plain loops.
 const LEAF = 16;
-// The LU's leaves are narrower: its block products cost little beyond their arithmetic
-// (matrixUpdatesWasm), while the loops' work grows with the leaf's width; at n = 256, 8
-// columns beat 16 by about a sixth.
-const LU_LEAF = 8;
-const BLOCK = 32;
+// The leaves of the LU and Cholesky recursions where their steps are TypeScript loops (small
+// matrices, or no WebAssembly): the loops' work grows with the leaf's width, a product's costs
+// little beyond its arithmetic; with products in WebAssembly and leaves in TypeScript, 8
+// columns beat 16 by about a sixth at n = 256.
+const JS_LEAF = 8;
+// The same in WebAssembly, whose leaves are vector loops (its panel solve is unrolled for this
+// width: scripts/wasm/linalg.ts PANEL_WIDTH).
+const WASM_LEAF = 16;
+// Rows per product of the Cholesky's trailing update: only the lower triangle is wanted, so it
+// is made by strips of rows, each up to its diagonal block.
+const STRIP = 32;
 
-/** Scratch for `packedUpdate`: packed operands and their product, sized once per call. */
+/** Scratch for `jsSteps` and the triangular solve: packed operands and their product, sized once per call. */
 interface ProductScratch {
   left: Float64Array;
   right: Float64Array;
@@ -38,23 +43,79 @@ function productScratch(n: number): ProductScratch {
   return cachedScratch;
 }
 
+/** Rows·cols of the largest update the factorisations here make: about n/2 square, or n rows by half the columns and a leaf. */
+const largestUpdate = (n: number, leaf: number): number => n * Math.max(Math.ceil(n / 2) + leaf, STRIP);
+
 /**
- * The BlockUpdate of a matrix held in TypeScript: both operands are packed contiguous and
- * multiplied by one gemm, whose product is then subtracted from the block.
+ * Runs a factorisation's `work` on `a` (n×n) with the steps of the backend that suits its size:
+ * in WebAssembly memory where the gemm would be WebAssembly (factorWasm), else TypeScript loops
+ * on `a` itself, whose products are packed into contiguous operands for gemm.
  */
-function packedUpdate(a: Float64Array, n: number, scratch: ProductScratch): BlockUpdate {
-  const { left, right, prod } = scratch;
-  return (r0, rows, k0, kk, c0, cols) => {
-    if (rows === 0 || cols === 0 || kk === 0) return;
-    for (let i = 0; i < rows; i++) left.set(a.subarray((r0 + i) * n + k0, (r0 + i) * n + k0 + kk), i * kk);
-    for (let i = 0; i < kk; i++) right.set(a.subarray((k0 + i) * n + c0, (k0 + i) * n + c0 + cols), i * cols);
-    gemm({ transA: false, transB: false, m: rows, n: cols, k: kk, a: left, b: right, c: prod });
-    for (let i = 0; i < rows; i++) {
-      const row = (r0 + i) * n + c0, from = i * cols;
-      for (let j = 0; j < cols; j++) a[row + j]! -= prod[from + j]!;
-    }
+function factorise(a: Float64Array, n: number, work: (steps: FactorSteps) => void): void {
+  if (n > WASM_LEAF && wantsWasm('gemm', n * n * n) && factorWasm(a, n, largestUpdate(n, WASM_LEAF), WASM_LEAF, work)) return;
+  work(jsSteps(a, n));
+}
+
+/** FactorSteps in TypeScript, on `a` in place. */
+function jsSteps(a: Float64Array, n: number): FactorSteps {
+  const { left, right, prod } = productScratch(n);
+  const col = new Float64Array(JS_LEAF * n);
+  return {
+    leaf: JS_LEAF,
+    update(r0, rows, k0, kk, c0, cols, transposed) {
+      if (rows === 0 || cols === 0 || kk === 0) return;
+      for (let i = 0; i < rows; i++) left.set(a.subarray((r0 + i) * n + k0, (r0 + i) * n + k0 + kk), i * kk);
+      if (transposed) {
+        for (let j = 0; j < cols; j++) for (let i = 0; i < kk; i++) right[i * cols + j] = a[(c0 + j) * n + k0 + i]!;
+      } else {
+        for (let i = 0; i < kk; i++) right.set(a.subarray((k0 + i) * n + c0, (k0 + i) * n + c0 + cols), i * cols);
+      }
+      gemm({ transA: false, transB: false, m: rows, n: cols, k: kk, a: left, b: right, c: prod });
+      for (let i = 0; i < rows; i++) {
+        const row = (r0 + i) * n + c0, from = i * cols;
+        for (let j = 0; j < cols; j++) a[row + j]! -= prod[from + j]!;
+      }
+    },
+    luPanel: (c0, c1, pivots) => luLeaf(a, n, c0, c1, col, pivots),
+    unitLowerRows(r0, r1, c0, cols) {
+      for (let i = r0 + 1; i < r1; i++) subtractCombination(a, i * n, i * n, r0, i, n, c0, c0 + cols);
+    },
+    choleskyLeaf(k0, k1) {
+      for (let j = k0; j < k1; j++) {
+        const rowJ = j * n;
+        let d = a[rowJ + j]!;
+        for (let p = k0; p < j; p++) d -= a[rowJ + p]! * a[rowJ + p]!;
+        // NOTE: `!(d > 0)` also catches NaN, which would otherwise flow on silently.
+        if (!(d > 0)) return j + 1;
+        const root = Math.sqrt(d);
+        a[rowJ + j] = root;
+        const inv = 1 / root;
+        for (let i = j + 1; i < k1; i++) {
+          const rowI = i * n;
+          let s = a[rowI + j]!;
+          for (let p = k0; p < j; p++) s -= a[rowI + p]! * a[rowJ + p]!;
+          a[rowI + j] = s * inv;
+        }
+      }
+      return -1;
+    },
+    solveVector: (x) => substituteVector(a, n, x),
+    lowerTransposedRows(k0, k1, r0, r1) {
+      for (let i = r0; i < r1; i++) {
+        const rowI = i * n;
+        for (let j = k0; j < k1; j++) {
+          const rowJ = j * n;
+          let s = a[rowI + j]!;
+          for (let p = k0; p < j; p++) s -= a[rowI + p]! * a[rowJ + p]!;
+          a[rowI + j] = s / a[rowJ + j]!;
+        }
+      }
+    },
   };
 }
+
+/** The split of [from, to) for a recursion ending in leaves of `leaf`: the first part a whole number of leaves, about half. */
+const split = (from: number, to: number, leaf: number): number => from + Math.ceil((to - from) / 2 / leaf) * leaf;
 
 /**
  * LU factorisation with partial pivoting, in place: on return `a` holds U on and above the
@@ -64,32 +125,48 @@ function packedUpdate(a: Float64Array, n: number, scratch: ProductScratch): Bloc
  * columns (Toledo 1997): factor the left half, solve for the top of the right half, update the
  * rest of it by one gemm, factor that; nearly all the work is in the gemm calls. Where the
  * gemm is WebAssembly, the whole factorisation runs on a copy of `a` in its memory, so the
- * products read their blocks in place (matrixUpdatesWasm).
+ * products read their blocks in place (factorWasm). With `rhs`, also solves for that one right side.
  */
-export function luFactor(a: Float64Array, n: number, perm: Int32Array): number {
+export function luFactor(a: Float64Array, n: number, perm: Int32Array, rhs?: VectorSolve): number {
   for (let i = 0; i < n; i++) perm[i] = i;
-  const col = new Float64Array(Math.min(n, LU_LEAF) * n);
-  const pivots = new Int32Array(LU_LEAF);
   let zero = -1;
-  const factor = (m: Float64Array, update: BlockUpdate): void => {
-    zero = luColumns(m, n, 0, n, perm, update, col, pivots);
-  };
-  // No update is larger than the top one's, about n/2 square, or a left half's, n rows by at
-  // most a quarter of the columns (and a leaf) more.
-  const largest = n * (Math.ceil(n / 2) + LU_LEAF);
-  if (!(n > LU_LEAF && wantsWasm('gemm', n * n * n) && matrixUpdatesWasm(a, n, largest, factor))) factor(a, packedUpdate(a, n, productScratch(n)));
+  factorise(a, n, (steps) => {
+    zero = luColumns(steps, n, 0, n, perm, new Int32Array(steps.leaf));
+    if (rhs === undefined || zero >= 0) return;
+    for (let i = 0; i < n; i++) rhs.x[i] = rhs.b[perm[i]!]!;
+    steps.solveVector(rhs.x);
+  });
   return zero;
 }
 
+/**
+ * One right side for `luFactor` to solve for while the factors are at hand (in WebAssembly memory,
+ * where it factors there): `x` (n values) receives A⁻¹·b, as `luSolve` would give it, unless A
+ * is singular (then `x` is left as it was).
+ */
+export interface VectorSolve {
+  readonly b: Float64Array;
+  readonly x: Float64Array;
+}
+
 /** Factors columns c0..c1 (rows c0..n), whose Schur complement is up to date; see luFactor. */
-function luColumns(a: Float64Array, n: number, c0: number, c1: number, perm: Int32Array, update: BlockUpdate, col: Float64Array, pivots: Int32Array): number {
-  if (c1 - c0 <= LU_LEAF) return luLeaf(a, n, c0, c1, perm, col, pivots);
-  const mid = c0 + Math.ceil((c1 - c0) / 2 / LU_LEAF) * LU_LEAF;
-  const left = luColumns(a, n, c0, mid, perm, update, col, pivots);
+function luColumns(steps: FactorSteps, n: number, c0: number, c1: number, perm: Int32Array, pivots: Int32Array): number {
+  if (c1 - c0 <= steps.leaf) {
+    const zero = steps.luPanel(c0, c1, pivots);
+    for (let c = 0; c < c1 - c0; c++) {
+      const p = pivots[c]!;
+      const t = perm[c0 + c]!;
+      perm[c0 + c] = perm[p]!;
+      perm[p] = t;
+    }
+    return zero;
+  }
+  const mid = split(c0, c1, steps.leaf);
+  const left = luColumns(steps, n, c0, mid, perm, pivots);
   // U12 = L11⁻¹·A12, then A22 -= L21·U12.
-  unitLowerSolve(a, n, c0, mid, mid, c1 - mid, update);
-  update(mid, n - mid, c0, mid - c0, mid, c1 - mid);
-  const right = luColumns(a, n, mid, c1, perm, update, col, pivots);
+  unitLowerSolve(steps, c0, mid, mid, c1 - mid);
+  steps.update(mid, n - mid, c0, mid - c0, mid, c1 - mid, false);
+  const right = luColumns(steps, n, mid, c1, perm, pivots);
   return left >= 0 ? left : right;
 }
 
@@ -97,23 +174,23 @@ function luColumns(a: Float64Array, n: number, c0: number, c1: number, perm: Int
  * Solves L·X = B in place for the unit lower L = a[r0:r1, r0:r1] and B = a[r0:r1, c0:c0+cols],
  * recursively: the off-diagonal block's product is one gemm.
  */
-function unitLowerSolve(a: Float64Array, n: number, r0: number, r1: number, c0: number, cols: number, update: BlockUpdate): void {
-  if (r1 - r0 <= LU_LEAF) {
-    for (let i = r0 + 1; i < r1; i++) subtractCombination(a, i * n, i * n, r0, i, n, c0, c0 + cols);
+function unitLowerSolve(steps: FactorSteps, r0: number, r1: number, c0: number, cols: number): void {
+  if (r1 - r0 <= steps.leaf) {
+    steps.unitLowerRows(r0, r1, c0, cols);
     return;
   }
-  const mid = r0 + Math.ceil((r1 - r0) / 2 / LU_LEAF) * LU_LEAF;
-  unitLowerSolve(a, n, r0, mid, c0, cols, update);
-  update(mid, r1 - mid, r0, mid - r0, c0, cols);
-  unitLowerSolve(a, n, mid, r1, c0, cols, update);
+  const mid = split(r0, r1, steps.leaf);
+  unitLowerSolve(steps, r0, mid, c0, cols);
+  steps.update(mid, r1 - mid, r0, mid - r0, c0, cols, false);
+  unitLowerSolve(steps, mid, r1, c0, cols);
 }
 
 /**
- * The leaf of luColumns: columns c0..c1 (at most LU_LEAF) of rows c0..n, factored column-major in
- * `col` (contiguous pivot searches and updates), with its row swaps applied to the rest of each
- * row of `a` and to `perm`.
+ * The TypeScript leaf of luColumns: columns c0..c1 (at most JS_LEAF) of rows c0..n, factored
+ * column-major in `col` (contiguous pivot searches and updates), with its row swaps applied to
+ * the rest of each row of `a`; pivots[c] is the row swapped with row c0 + c.
  */
-function luLeaf(a: Float64Array, n: number, c0: number, c1: number, perm: Int32Array, col: Float64Array, pivots: Int32Array): number {
+function luLeaf(a: Float64Array, n: number, c0: number, c1: number, col: Float64Array, pivots: Int32Array): number {
   const rows = n - c0, h = c1 - c0;
   for (let r = 0; r < rows; r++) {
     const row = (c0 + r) * n + c0;
@@ -122,6 +199,7 @@ function luLeaf(a: Float64Array, n: number, c0: number, c1: number, perm: Int32A
   const zero = luPanel(col, rows, h, pivots);
   for (let c = 0; c < h; c++) {
     const p = pivots[c]!;
+    pivots[c] = c0 + p;
     if (p === c) continue;
     const rowK = (c0 + c) * n, rowP = (c0 + p) * n;
     for (let j = 0; j < n; j++) {
@@ -131,9 +209,6 @@ function luLeaf(a: Float64Array, n: number, c0: number, c1: number, perm: Int32A
       a[rowK + j] = a[rowP + j]!;
       a[rowP + j] = t;
     }
-    const t = perm[c0 + c]!;
-    perm[c0 + c] = perm[c0 + p]!;
-    perm[c0 + p] = t;
   }
   for (let r = 0; r < rows; r++) {
     const row = (c0 + r) * n + c0;
@@ -246,77 +321,90 @@ export function luSolve(lu: Float64Array, n: number, perm: Int32Array, b: Float6
   triangularSolveInPlace(lu, n, x, k, true, false);
 }
 
-/** luSolve for one right side: dot products along the contiguous rows of L and U. */
+/** luSolve for one right side: the permuted b, then `substituteVector`. */
 function luSolveVector(lu: Float64Array, n: number, perm: Int32Array, b: Float64Array, x: Float64Array): void {
-  for (let i = 0; i < n; i++) {
-    const row = i * n;
-    let s = b[perm[i]!]!;
-    for (let j = 0; j < i; j++) s -= lu[row + j]! * x[j]!;
-    x[i] = s;
+  for (let i = 0; i < n; i++) x[i] = b[perm[i]!]!;
+  substituteVector(lu, n, x);
+}
+
+/**
+ * x ← U⁻¹·L⁻¹·x in place from the LU factors in `lu`: forward substitution with the unit lower
+ * L, then back substitution with U, by dot products along their contiguous rows. WebAssembly's
+ * `lu_solve_vector_f64` has the same arithmetic.
+ */
+function substituteVector(lu: Float64Array, n: number, x: Float64Array): void {
+  for (let i = 0; i < n; i++) x[i] = x[i]! - rowDot(lu, i * n, x, 0, i);
+  for (let i = n - 1; i >= 0; i--) x[i] = (x[i]! - rowDot(lu, i * n, x, i + 1, n)) / lu[i * n + i]!;
+}
+
+/**
+ * Σ_{j0 ≤ j < j1} a[row + j]·x[j] in four partial sums (terms j0 + 4m + 0, 1, 2, 3), combined as
+ * (s0 + s2) + (s1 + s3), then the fewer than four terms left, summed on their own, added: one
+ * running sum would wait on each addition before the next. The order of two f64x2 lanes in
+ * WebAssembly (scripts/wasm/linalg.ts rowDot), so both give the same bits.
+ */
+function rowDot(a: Float64Array, row: number, x: Float64Array, j0: number, j1: number): number {
+  let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  let j = j0;
+  for (; j + 4 <= j1; j += 4) {
+    s0 += a[row + j]! * x[j]!;
+    s1 += a[row + j + 1]! * x[j + 1]!;
+    s2 += a[row + j + 2]! * x[j + 2]!;
+    s3 += a[row + j + 3]! * x[j + 3]!;
   }
-  for (let i = n - 1; i >= 0; i--) {
-    const row = i * n;
-    let s = x[i]!;
-    for (let j = i + 1; j < n; j++) s -= lu[row + j]! * x[j]!;
-    x[i] = s / lu[row + i]!;
-  }
+  let t = 0;
+  for (; j < j1; j++) t += a[row + j]! * x[j]!;
+  return ((s0 + s2) + (s1 + s3)) + t;
 }
 
 /**
  * Cholesky factorisation A = L·Lᵀ in place, reading only the lower triangle of `a`: on return
  * `a` holds L with zeros above the diagonal. Returns -1, or the order (1-based) of the first
  * leading minor that is not positive-definite, as LAPACK's potrf; `a` is then partly written.
- * Blocked right-looking: factor a diagonal block, solve the panel below it, and update the
- * trailing matrix by one gemm.
+ * Recursive (Gustavson 1997; Ahmed & Pingali 2000): factor the leading half, solve for the
+ * panel below it, update the trailing half's lower triangle, factor that; the solve is
+ * recursive too, so nearly all the work is in block products (on a copy of `a` in WebAssembly
+ * memory where the gemm is WebAssembly, see factorWasm).
  */
 export function choleskyLower(a: Float64Array, n: number): number {
-  // The panel below each diagonal block is packed into `left`; products go to `prod`.
-  const { left: panel, prod } = productScratch(n);
-  for (let k0 = 0; k0 < n; k0 += BLOCK) {
-    const k1 = Math.min(n, k0 + BLOCK);
-    // The diagonal block, by dot products of its (contiguous) rows.
-    for (let j = k0; j < k1; j++) {
-      const rowJ = j * n;
-      let d = a[rowJ + j]!;
-      for (let p = k0; p < j; p++) d -= a[rowJ + p]! * a[rowJ + p]!;
-      // NOTE: `!(d > 0)` also catches NaN, which would otherwise flow on silently.
-      if (!(d > 0)) return j + 1;
-      const root = Math.sqrt(d);
-      a[rowJ + j] = root;
-      const inv = 1 / root;
-      for (let i = j + 1; i < k1; i++) {
-        const rowI = i * n;
-        let s = a[rowI + j]!;
-        for (let p = k0; p < j; p++) s -= a[rowI + p]! * a[rowJ + p]!;
-        a[rowI + j] = s * inv;
-      }
-    }
-    if (k1 === n) break;
-    // The panel below: each row x solves x·L11ᵀ = a (forward substitution).
-    for (let i = k1; i < n; i++) {
-      const rowI = i * n;
-      for (let j = k0; j < k1; j++) {
-        const rowJ = j * n;
-        let s = a[rowI + j]!;
-        for (let p = k0; p < j; p++) s -= a[rowI + p]! * a[rowJ + p]!;
-        a[rowI + j] = s / a[rowJ + j]!;
-      }
-    }
-    // Trailing lower triangle -= L21·L21ᵀ, by strips of rows so that only the triangle (up to
-    // each strip's diagonal block) is multiplied.
-    const w = n - k1, h = k1 - k0;
-    for (let i = 0; i < w; i++) for (let j = 0; j < h; j++) panel[i * h + j] = a[(k1 + i) * n + k0 + j]!;
-    for (let r0 = 0; r0 < w; r0 += BLOCK) {
-      const r1 = Math.min(w, r0 + BLOCK);
-      gemm({ transA: false, transB: true, m: r1 - r0, n: r1, k: h, a: panel, aOffset: r0 * h, b: panel, c: prod });
-      for (let i = r0; i < r1; i++) {
-        const row = (k1 + i) * n + k1, from = (i - r0) * r1;
-        for (let j = 0; j <= i; j++) a[row + j]! -= prod[from + j]!;
-      }
-    }
-  }
-  for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) a[i * n + j] = 0;
+  let order = -1;
+  factorise(a, n, (steps) => {
+    order = choleskyBlock(steps, 0, n);
+  });
+  if (order > 0) return order;
+  for (let i = 0; i < n; i++) a.fill(0, i * n + i + 1, i * n + n);
   return -1;
+}
+
+/** The Cholesky factor of the diagonal block k0..k1, whose updates are applied; see choleskyLower. */
+function choleskyBlock(steps: FactorSteps, k0: number, k1: number): number {
+  if (k1 - k0 <= steps.leaf) return steps.choleskyLeaf(k0, k1);
+  const mid = split(k0, k1, steps.leaf);
+  const first = choleskyBlock(steps, k0, mid);
+  if (first > 0) return first;
+  lowerTransposedSolve(steps, k0, mid, mid, k1);
+  // The trailing block's lower triangle -= L21·L21ᵀ, a strip of rows at a time, each up to the
+  // end of its diagonal block (the entries above the diagonal are written, never read).
+  for (let s = mid; s < k1; s += STRIP) {
+    const t = Math.min(k1, s + STRIP);
+    steps.update(s, t - s, k0, mid - k0, mid, t - mid, true);
+  }
+  return choleskyBlock(steps, mid, k1);
+}
+
+/**
+ * a[r0:r1, k0:k1] ← a[r0:r1, k0:k1]·L⁻ᵀ for the lower L = a[k0:k1, k0:k1], recursively over
+ * L's columns: the second half's right side less the first half's solution times its block of L.
+ */
+function lowerTransposedSolve(steps: FactorSteps, k0: number, k1: number, r0: number, r1: number): void {
+  if (k1 - k0 <= steps.leaf) {
+    steps.lowerTransposedRows(k0, k1, r0, r1);
+    return;
+  }
+  const mid = split(k0, k1, steps.leaf);
+  lowerTransposedSolve(steps, k0, mid, r0, r1);
+  steps.update(r0, r1 - r0, k0, mid - k0, mid, k1 - mid, true);
+  lowerTransposedSolve(steps, mid, k1, r0, r1);
 }
 
 /**

@@ -8,7 +8,7 @@
 // (linalg_qr_backward, svd_backward, linalg_eig_backward, pinv_backward,
 // linalg_lstsq_backward), whose conventions these follow.
 import type { DType, FloatArray } from '../dtype.js';
-import { allocate } from '../dtype.js';
+import { allocate, allocateUnset } from '../dtype.js';
 import { ArgumentError, GraphError, LinAlgError, ShapeError } from '../errors.js';
 import { broadcastShapes, formatShape, sizeOf, type Shape } from '../shape.js';
 import { broadcastStrides } from '../kernels/binary.js';
@@ -233,13 +233,19 @@ function solveCore(op: string, a: Tensor, b: Tensor): Tensor {
   let lu: Float64Array | null = null;
   let factored = -1;
   for (let bi = 0; bi < ia.length; bi++) {
+    const rhs = matrixCopy(b, ib[bi]!, n * k);
     if (ia[bi] !== factored) {
       lu = matrixCopy(a, ia[bi]!, n * n, lu ?? workspace(n * n));
-      const zero = luFactor(lu, n, perm);
+      // One right side is solved for with the factorisation, while the factors are at hand.
+      const zero = luFactor(lu, n, perm, k === 1 ? { b: rhs, x } : undefined);
       if (zero >= 0) throw singularError(op, a, batchA, ia[bi]!, `U[${zero},${zero}] is zero in its LU factorisation with partial pivoting`);
       factored = ia[bi]!;
+      if (k === 1) {
+        out.set(x, bi * n);
+        continue;
+      }
     }
-    luSolve(lu!, n, perm, matrixCopy(b, ib[bi]!, n * k), k, x);
+    luSolve(lu!, n, perm, rhs, k, x);
     out.set(x, bi * n * k);
   }
   return makeOutput(op, out, [...batch, n, k], [a, b], (g, result) => {
@@ -476,7 +482,8 @@ function choleskyCore(a: Tensor): Tensor {
   const n = a.shape[a.ndim - 1]!;
   const batch = a.shape.slice(0, -2);
   const count = sizeOf(batch);
-  const out = allocate(a.dtype, count * n * n, 'cholesky', a.shape);
+  // Unset: every element is written (the copy of the input, then the factor's zeros above the diagonal).
+  const out = allocateUnset(a.dtype, count * n * n, 'cholesky', a.shape);
   for (let bi = 0; bi < count; bi++) {
     // float64: factored in place in the output, with no working copy.
     const l = out instanceof Float64Array ? matrixCopy(a, bi, n * n, out.subarray(bi * n * n, (bi + 1) * n * n)) : matrixCopy(a, bi, n * n);

@@ -71,10 +71,30 @@ export interface DtypeKernels {
   readonly addRows: (x: number, n: number, index: number, m: number, inner: number, src: number) => number;
 }
 
+/**
+ * The float64 factorisations' leaves (scripts/wasm/linalg.ts), on an n×n row-major matrix at
+ * byte address `a`, indices in elements.
+ */
+export interface LinalgKernels {
+  /** LU with partial pivoting of columns c0..c1 (rows c0..n), whole rows swapped; pivot rows into i32 at piv; the first zero pivot's column, or -1. */
+  readonly luPanel: (a: number, n: number, c0: number, c1: number, piv: number) => number;
+  /** a[r0:r1, c0:c0+cols] ← L⁻¹·a[r0:r1, c0:c0+cols] for the unit lower L = a[r0:r1, r0:r1]. */
+  readonly unitLowerRows: (a: number, n: number, r0: number, r1: number, c0: number, cols: number) => void;
+  /** The lower Cholesky factor of a[k0:k1, k0:k1] in place; j + 1 for the first non-positive diagonal j, or -1. */
+  readonly choleskyLeaf: (a: number, n: number, k0: number, k1: number) => number;
+  /** a[r0:r1, k0:k1] ← a[r0:r1, k0:k1]·L⁻ᵀ for the lower L = a[k0:k1, k0:k1]. */
+  readonly lowerTransposedRows: (a: number, n: number, k0: number, k1: number, r0: number, r1: number) => void;
+  /** to[i·ld + j] -= from[i·cols + j] over rows×cols (ld in bytes). */
+  readonly subtractBlock: (to: number, ld: number, from: number, rows: number, cols: number) => void;
+  /** x ← U⁻¹·L⁻¹·x in place (n f64 at x, already permuted) from the LU factors in the matrix. */
+  readonly luSolveVector: (a: number, n: number, x: number) => void;
+}
+
 /** The instantiated module. */
 export interface Kernels {
   readonly f32: DtypeKernels;
   readonly f64: DtypeKernels;
+  readonly linalg: LinalgKernels;
   readonly flavour: WasmGemmFlavour;
   /** The compiled module and its memory, which the helper thread instantiates again. */
   readonly module: WebAssembly.Module;
@@ -154,7 +174,15 @@ function instantiate(module: WebAssembly.Module, memory: WebAssembly.Memory, fla
   // unshared memory's does: its views then read as empty).
   let job: Int32Array = new Int32Array(0);
   const jobWords = (): Int32Array => (job.length > 0 ? job : (job = new Int32Array(memory.buffer, 0, JOB_BYTES / 4)));
-  return { f32: dtypeKernels(exports, 'f32'), f64: dtypeKernels(exports, 'f64'), flavour, module, memory, shared, job: jobWords };
+  const linalg: LinalgKernels = {
+    luPanel: exports.lu_panel_f64 as LinalgKernels['luPanel'],
+    unitLowerRows: exports.unit_lower_rows_f64 as LinalgKernels['unitLowerRows'],
+    choleskyLeaf: exports.cholesky_leaf_f64 as LinalgKernels['choleskyLeaf'],
+    lowerTransposedRows: exports.lower_transposed_rows_f64 as LinalgKernels['lowerTransposedRows'],
+    subtractBlock: exports.subtract_block_f64 as LinalgKernels['subtractBlock'],
+    luSolveVector: exports.lu_solve_vector_f64 as LinalgKernels['luSolveVector'],
+  };
+  return { f32: dtypeKernels(exports, 'f32'), f64: dtypeKernels(exports, 'f64'), linalg, flavour, module, memory, shared, job: jobWords };
 }
 
 /** The exports whose names end in `_<t>`, under the names the drivers use. */
