@@ -6,8 +6,11 @@ import { gradients } from './engine/gradients.js';
 import { Generator } from './random.js';
 import { flattenAll } from './functional.js';
 
-/** A function gradcheck can test: tensors in, one tensor out. */
-export type TensorFunction = (...inputs: Tensor[]) => Tensor;
+/**
+ * A function gradcheck can test: tensors in, a tensor or a list of tensors out (PyTorch's tuple of
+ * outputs; integer and bool outputs have no gradient and are left out of the check).
+ */
+export type TensorFunction = (...inputs: Tensor[]) => Tensor | readonly Tensor[];
 
 /** Options of `gradcheck`. PyTorch's defaults. */
 export interface GradcheckOptions {
@@ -101,13 +104,31 @@ function unravel(flat: number, shape: readonly number[]): number[] {
   return strides.map((s, d) => Math.floor(flat / s) % shape[d]!);
 }
 
+/** f's outputs as returned: one Tensor, or the list f returned. */
+function outputsOf(op: string, f: TensorFunction, xs: Tensor[]): Tensor[] {
+  const out = f(...xs);
+  const list = out instanceof Tensor ? [out] : Array.isArray(out) ? (out as readonly unknown[]) : null;
+  if (list === null || list.some((t) => !(t instanceof Tensor))) throw new ArgumentError(`${op}: the function must return a Tensor or an array of Tensors`);
+  const ts = list as Tensor[];
+  const bad = ts.find((t) => isFloat(t) && t.dtype !== 'float64');
+  if (bad !== undefined) {
+    throw new ArgumentError(`${op}: the function returned ${bad.dtype} for float64 inputs; keep it in the inputs' dtype so the check runs in float64`);
+  }
+  return ts;
+}
+
+/**
+ * f's output as one tensor: the Tensor it returned, or its float outputs flattened and
+ * concatenated (an output element's index in the report counts through them in order).
+ */
 function evaluate(op: string, f: TensorFunction, xs: Tensor[]): Tensor {
   const out = f(...xs);
-  if (!(out instanceof Tensor)) throw new ArgumentError(`${op}: the function must return a Tensor`);
-  if (out.dtype !== 'float64') {
+  if (out instanceof Tensor && out.dtype === 'float64') return out;
+  const ts = outputsOf(op, () => out, xs);
+  if (out instanceof Tensor) {
     throw new ArgumentError(`${op}: the function returned ${out.dtype} for float64 inputs; keep it in the inputs' dtype so the check runs in float64`);
   }
-  return out;
+  return flattenAll(ts.filter((t) => isFloat(t)));
 }
 
 /**
@@ -326,11 +347,12 @@ export function worstLocation(w: GradcheckWorst): string {
 /**
  * Checks second derivatives, with PyTorch's semantics: gradcheck of the map
  * (inputs, v) ↦ ∂<f(inputs), v>/∂inputs, whose analytic gradient comes from double backward.
- * `gradOutputs` (v) defaults to seeded random normals of the output's shape.
+ * `gradOutputs` (v) defaults to seeded random normals of the output's shape; for an f returning a
+ * list, it is one tensor per float output.
  * @throws ArgumentError as `gradcheck`, or for gradOutputs that do not match f's output.
  * @example gradgradcheck((x) => x.tanh().sum(), [x]).ok
  */
-export function gradgradcheck(f: TensorFunction, inputs: readonly Tensor[], gradOutputs?: Tensor, options: GradcheckOptions = {}): GradcheckReport {
+export function gradgradcheck(f: TensorFunction, inputs: readonly Tensor[], gradOutputs?: Tensor | readonly Tensor[], options: GradcheckOptions = {}): GradcheckReport {
   checkOptions('gradgradcheck', options, GRADCHECK_OPTIONS);
   const xs = float64Copies('gradgradcheck', inputs);
   const checked = xs.map((x, i) => (x.requiresGrad ? i : -1)).filter((i) => i >= 0);
@@ -343,11 +365,21 @@ export function gradgradcheck(f: TensorFunction, inputs: readonly Tensor[], grad
     const rng = new Generator(options.seed ?? 0);
     v = new Tensor(randomNormal(rng, shape.reduce((a, b) => a * b, 1)), shape, { requiresGrad: true });
   } else {
-    if (!(gradOutputs instanceof Tensor)) throw new ArgumentError('gradgradcheck: gradOutputs must be a Tensor of the output\'s shape');
-    if (gradOutputs.shape.length !== shape.length || gradOutputs.shape.some((d, i) => d !== shape[i])) {
-      throw new ArgumentError(`gradgradcheck: gradOutputs has shape ${formatShape(gradOutputs.shape)}, the function's output ${formatShape(shape)}`);
+    const given = enableGrad(() => f(...xs));
+    // One cotangent per float output when f returns a list (PyTorch's tuple of grad_outputs).
+    const outs = given instanceof Tensor ? [given] : outputsOf('gradgradcheck', () => given, xs).filter((t) => isFloat(t));
+    const cots = gradOutputs instanceof Tensor ? [gradOutputs] : Array.isArray(gradOutputs) ? (gradOutputs as readonly unknown[]) : null;
+    if (cots === null || cots.some((c) => !(c instanceof Tensor))) {
+      throw new ArgumentError('gradgradcheck: gradOutputs must be a Tensor of the output\'s shape, or an array of one per float output');
     }
-    v = float64Copies('gradgradcheck', [gradOutputs])[0]!;
+    if (cots.length !== outs.length) throw new ArgumentError(`gradgradcheck: got ${cots.length} gradOutputs for ${outs.length} float outputs`);
+    (cots as Tensor[]).forEach((c, k) => {
+      const want = outs[k]!.shape;
+      if (c.shape.length !== want.length || c.shape.some((d, i) => d !== want[i])) {
+        throw new ArgumentError(`gradgradcheck: gradOutputs${cots.length > 1 ? `[${k}]` : ''} has shape ${formatShape(c.shape)}, the function's output ${formatShape(want)}`);
+      }
+    });
+    v = float64Copies('gradgradcheck', [flattenAll(cots as Tensor[]).reshape(shape)])[0]!;
     v.requiresGrad = true;
   }
   const firstDerivative: TensorFunction = (...args) => {
