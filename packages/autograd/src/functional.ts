@@ -565,16 +565,22 @@ export interface LinearizeResult<O = Tensor, P extends readonly unknown[] = Tens
  * returned `jvp` runs f again alongside the tangents (one forward-mode pass: about two forwards),
  * so f must be deterministic (seed any randomness it draws). What it saves is the bookkeeping, not
  * the primal computation.
- * @throws as `jvp`, when called.
+ * @throws ArgumentError or ShapeError naming linearize, when the returned function is called with
+ * tangents that differ from the primals in number, structure, shape or dtype; f's errors as `jvp`.
  * @example const { output, jvp: lin } = linearize((x: Tensor) => x.sin(), x); lin(v) // cos(x)·v
  */
 export function linearize<P extends unknown[], O>(f: (...primals: P) => O, ...primals: P): LinearizeResult<O, P> {
   checkFunction('linearize', f);
-  primals.forEach((p, i) => flatten('linearize', `primal ${i}`, p, true));
+  const flat = primals.map((p, i) => flatten('linearize', `primal ${i}`, p, true));
   const output = f(...primals);
   return {
     output,
-    jvp: (...tangents) => jvp(f as (...args: unknown[]) => O, primals as unknown[], tangents as never).tangent,
+    jvp: (...tangents) => {
+      // Checked here so that the errors name linearize, whose caller never called jvp.
+      if (tangents.length !== primals.length) throw new ArgumentError(`linearize: got ${tangents.length} tangents for ${primals.length} primals`);
+      flat.forEach(({ def, leaves }, i) => matching('linearize', `tangent ${i}`, tangents[i], def, leaves, `primal ${i}`));
+      return jvp(f as (...args: unknown[]) => O, primals as unknown[], tangents as never).tangent;
+    },
   };
 }
 
