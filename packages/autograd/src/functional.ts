@@ -612,7 +612,12 @@ function jacfwdTransform(op: string, f: (...args: unknown[]) => unknown, options
   checkOptions(op, options, ['argnums', 'hasAux']);
   const { argnums = 0 } = options;
   const hasAux = hasAuxOption(op, options);
+  // NOTE: jit does not trace forward-mode tangents yet (they are computed inside each op, out of
+  // the trace's sight), so while jit traces, the same Jacobian is taken in reverse mode: one
+  // pullback per output element, equal up to rounding.
+  const reverse = jacobianTransform(op, f, options);
   return (...args: unknown[]) => {
+    if (isTracing()) return reverse(...args);
     const which = positions(op, argnums, args.length);
     const flat = which.map((i) => flatten(op, `argument ${i}`, args[i], true));
     const defs = flat.map((a) => a.def);
@@ -733,16 +738,20 @@ export function jacobian<A extends unknown[], O, Aux, const N extends Argnums>(
   options: { argnums: N; hasAux: true },
 ): (...args: A) => [WithLeaves<O, GradsAt<A, N>>, Aux];
 export function jacobian(f: (...args: unknown[]) => unknown, options: ArgnumsOption & { hasAux?: boolean } = {}): (...args: unknown[]) => unknown {
-  checkFunction('jacobian', f);
-  checkOptions('jacobian', options, ['argnums', 'hasAux']);
+  return jacobianTransform('jacobian', f, options);
+}
+
+function jacobianTransform(op: string, f: (...args: unknown[]) => unknown, options: ArgnumsOption & { hasAux?: boolean }): (...args: unknown[]) => unknown {
+  checkFunction(op, f);
+  checkOptions(op, options, ['argnums', 'hasAux']);
   const { argnums = 0 } = options;
-  const hasAux = hasAuxOption('jacobian', options);
+  const hasAux = hasAuxOption(op, options);
   return (...args: unknown[]) => {
-    const which = positions('jacobian', argnums, args.length);
-    const { callArgs, xs, defs, nested } = track('jacobian', args, which, (i) => `argument ${i}`);
+    const which = positions(op, argnums, args.length);
+    const { callArgs, xs, defs, nested } = track(op, args, which, (i) => `argument ${i}`);
     return enableGrad(() => {
-      const [out, aux] = splitAux('jacobian', f(...callArgs), hasAux);
-      const { leaves: ys, def: outDef } = flatten('jacobian', "the function's output", out);
+      const [out, aux] = splitAux(op, f(...callArgs), hasAux);
+      const { leaves: ys, def: outDef } = flatten(op, "the function's output", out);
       const keep = keepsGraph(nested, ys, xs);
       const perOutput = ys.map((y) => {
         const blocks = jacobianBlocks(y, xs, keep);
