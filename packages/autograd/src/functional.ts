@@ -664,6 +664,8 @@ function jacfwdTransform(op: string, f: (...args: unknown[]) => unknown, options
           ) as Tensor[]);
     const perOutput = ys.map((y, o) => {
       const blocks = xs.map((x, k) => {
+        // An integer or bool output has no derivative: zeros of the input's dtype, as jacrev's.
+        if (!isFloat(y)) return zeros([...y.shape, ...x.shape], { dtype: x.dtype });
         if (x.size === 0) return zeros([...y.shape, ...x.shape], { dtype: y.dtype });
         // [x.size, ...y.shape] → [...y.shape, x.size] → [...y.shape, ...x.shape]
         const rows = narrow(columns[o]!, 0, offsets[k]!, x.size);
