@@ -331,8 +331,17 @@ export class Tensor implements Vertex {
     disposeTensor(this);
   }
 
-  /** Keeps `.grad` on this non-leaf tensor after backward, as leaves do. */
+  /**
+   * Keeps `.grad` on this non-leaf tensor after backward, as leaves do (on a leaf it changes
+   * nothing). The gradient kept is the one after this tensor's hooks, in whatever order they were
+   * registered (PyTorch 2's rule).
+   * @throws GraphError on a tensor that does not require grad, as PyTorch's `retain_grad`: it can
+   * have no gradient to keep (under `noGrad`, or computed from constants).
+   */
   retainGrad(): this {
+    if (!this.requires) {
+      throw new GraphError(`retainGrad: the tensor (shape ${formatShape(this.shape)}, ${this.dtype}) does not require grad, so it can have no gradient to keep; was it computed under noGrad, or from tensors that do not require grad?`);
+    }
     if (this.gradFn !== null) this.retainsGrad = true;
     return this;
   }

@@ -474,3 +474,17 @@ describe('backward({ inputs }), as PyTorch 1.13', () => {
     expect(Array.from(x.grad!.data)).toEqual([2, 4]);
   });
 });
+
+describe('retainGrad, as PyTorch', () => {
+  it('on a tensor that does not require grad is an error (torch: "can\'t retain_grad on Tensor that has requires_grad=False")', () => {
+    expect(() => tensor([1, 2]).retainGrad()).toThrow(/^retainGrad: the tensor \(shape \[2\], float32\) does not require grad/);
+    const x = grad64([1, 2]);
+    expect(() => noGrad(() => x.mul(2)).retainGrad()).toThrow(GraphError);
+    // On a leaf that requires grad it changes nothing; on a non-leaf it keeps the gradient.
+    expect(x.retainGrad()).toBe(x);
+    const y = x.mul(3).retainGrad();
+    y.square().sum().backward();
+    expect(Array.from(y.grad!.data)).toEqual([6, 12]);
+    expect(Array.from(x.grad!.data)).toEqual([18, 36]);
+  });
+});
