@@ -34,8 +34,9 @@ export interface CheckpointOptions {
  * one extra forward pass. Gradients are those of f itself, to any order (`createGraph` and
  * nested transforms recompute on the graph).
  *
- * - f's arguments are Tensors or structures of them (see `treeFlatten`); numbers and other
- *   settings are closed over. Tensors f closes over (a module's parameters, an earlier result)
+ * - f's arguments are Tensors or structures of them (see `treeFlatten`); an argument that is a
+ *   number, string, boolean, function or class instance as a whole is a setting, passed through
+ *   to f and its recomputation as it is (as `torch.utils.checkpoint` passes non-tensor arguments). Tensors f closes over (a module's parameters, an earlier result)
  *   receive their gradients too: the forward records f once to find them, then drops that graph.
  * - Outputs of several tensors (a structure) must share one dtype; they are stored together and
  *   recomputed once per backward.
@@ -57,7 +58,19 @@ export function checkpoint<A extends unknown[], O>(f: (...args: A) => O, options
     throw new ArgumentError('checkpoint: generators must be an array of Generators');
   }
   const run = f as (...args: unknown[]) => unknown;
-  return (...args: A) => {
+  const checkpointed = (...args: A): O => {
+    // A number, string, boolean, function or class instance passed as a whole argument is a
+    // setting, not data: it is passed through to f (and to its recomputation) as it is, as
+    // torch.utils.checkpoint passes non-tensor arguments through.
+    const dynamic = args.map((_, i) => i).filter((i) => !isSetting(args[i]));
+    if (dynamic.length < args.length) {
+      const bound = (...values: unknown[]): unknown => {
+        const full: unknown[] = [...args];
+        dynamic.forEach((i, k) => (full[i] = values[k]));
+        return run(...full);
+      };
+      return (checkpoint(bound, options) as (...values: unknown[]) => O)(...dynamic.map((i) => args[i]));
+    }
     const flat = args.map((a, i) => flatten('checkpoint', `argument ${i}`, a));
     // checkpoint changes what is kept, never a value or a gradient (JAX's checkpoint is the
     // identity on both), so where it cannot rematerialise, f simply runs: inside a jvp (the
@@ -85,6 +98,15 @@ export function checkpoint<A extends unknown[], O>(f: (...args: A) => O, options
     });
     return outDef.unflatten(results) as O;
   };
+  return checkpointed;
+}
+
+/** A whole argument that is no structure of tensors: anything but a Tensor, null, undefined, an array or a plain object. */
+function isSetting(value: unknown): boolean {
+  if (value instanceof Tensor || value === null || value === undefined || Array.isArray(value)) return false;
+  if (typeof value !== 'object') return true;
+  const proto = Object.getPrototypeOf(value) as unknown;
+  return proto !== Object.prototype && proto !== null;
 }
 
 /**
