@@ -7,7 +7,8 @@ import {
 import { compileProgram } from '../src/jit/compile.js';
 import { compileGroup, type FusedGroup } from '../src/jit/fusion.js';
 import { trace } from '../src/jit/trace.js';
-import { wasmLoop } from '../src/jit/wasm-loop.js';
+import { hasTanh, wasmLoop } from '../src/jit/wasm-loop.js';
+import { TANH_TABLE } from '../src/jit/wasm-tanh.js';
 import { arenaArray, claimArena, releaseArena } from '../src/kernels/wasm/memory.js';
 import { loadKernels, wasmAvailable } from '../src/kernels/wasm/module.js';
 
@@ -132,12 +133,16 @@ describe('generated WebAssembly loops', () => {
           const rows = g.inputs.filter((v) => v.shape.length > 0 && sizeOf(v.shape) !== size && sizeOf(v.shape) !== 1);
           expect(wasm!.inPlace !== null).toBe(loadKernels()?.shared === true && rows.every((v) => sizeOf(v.shape) % 4 === 0));
           if (wasm!.inPlace === null) continue;
-          const bytes = [...ins.map((a) => a.length), ...g.outputs.map(() => size)].map((l) => Math.ceil((l * 4) / 64) * 64);
+          // Operands, then (where the group has tanh) a copy of tanh's table.
+          const tanh = hasTanh(g);
+          const lengths = [...ins.map((a) => a.length), ...g.outputs.map(() => size), ...(tanh ? [TANH_TABLE.length * 2] : [])];
+          const bytes = lengths.map((l) => Math.ceil((l * 4) / 64) * 64);
           const base = claimArena(bytes.reduce((p, q) => p + q, 0))!;
           try {
             let at = base;
             const addresses = bytes.map((b) => ((at += b), at - b));
             ins.forEach((a, k) => arenaArray(true, addresses[k]!, a.length).set(a));
+            if (tanh) (arenaArray(false, addresses[addresses.length - 1]!, TANH_TABLE.length) as Float64Array).set(TANH_TABLE);
             wasm!.inPlace(size, ...addresses);
             g.outputs.forEach((_, k) => {
               const got = arenaArray(true, addresses[ins.length + k]!, size);
@@ -195,6 +200,64 @@ describe('generated WebAssembly loops', () => {
     const groups = groupsOf((v: Tensor) => v.tanh(), [tensor(x.subarray(0, 8), { shape: [8] })]).groups;
     expect(groups.length).toBe(1);
     expect(wasmLoop(groups[0]!)).not.toBeNull();
+  });
+
+  test.runIf(wasmAvailable())("tanh gives Math.tanh's float32 bits where its fast form must defer to fdlibm's steps, and at the fast form's own case edges", () => {
+    // The fast form (wasm-tanh.ts) answers a vector only where its whole error band rounds to
+    // one float32: the inputs whose Math.tanh lies near a float32 rounding boundary (within
+    // 2⁻³⁶ relative, wider than the band) are where a wrong fast answer could hide. They are
+    // found by scanning runs of consecutive float32 in every binade tanh reaches before 1, and
+    // each is placed in a vector with ordinary neighbours, in each lane. Also every float32
+    // within 2¹² ulps of the fast form's own edges: |x| where k = round(2|x|/ln2) steps, and 22.
+    const near: number[] = [];
+    const probe = new Float32Array(1);
+    const probeBits = new Uint32Array(probe.buffer);
+    for (let exponent = -14; exponent <= 3; exponent++) {
+      probe[0] = 2 ** exponent * 1.37;
+      const start = probeBits[0]!;
+      for (let d = 0; d < 1 << 16; d++) {
+        probeBits[0] = start + d;
+        const t = Math.tanh(probe[0]!);
+        if (Math.fround(t * (1 - 2 ** -36)) !== Math.fround(t * (1 + 2 ** -36))) near.push(probe[0]!);
+      }
+    }
+    expect(near.length).toBeGreaterThan(50);
+    const picked: number[] = [];
+    for (const v of near) for (let lane = 0; lane < 4; lane++) for (let j = 0; j < 4; j++) picked.push(j === lane ? v : -v * 0.5 + j);
+    for (let k = 0; k <= 64; k++) {
+      probe[0] = ((k + 0.5) * Math.LN2) / 2;
+      const edge = probeBits[0]!;
+      for (let d = -4096; d <= 4096; d++) {
+        probeBits[0] = edge + d;
+        picked.push(probe[0]!, -probe[0]!);
+      }
+    }
+    probe[0] = 22;
+    for (let d = -4096; d <= 4096; d++) picked.push(new Float32Array(new Uint32Array([probeBits[0]! + d]).buffer)[0]!);
+    const x = Float32Array.from(picked);
+    setKernelBackend('wasm');
+    const got = jit((v: Tensor) => v.tanh())(tensor(x, { shape: [x.length] })).data;
+    for (let i = 0; i < x.length; i++) {
+      const want = Math.fround(Math.tanh(x[i]!));
+      if (!Object.is(got[i], want)) throw new Error(`tanh(${x[i]}): WebAssembly ${got[i]}, Math.tanh ${want}`);
+    }
+    // The same through the group's in-place form, its table copied into the kernels' memory as a program does.
+    const wasm = wasmLoop(groupsOf((v: Tensor) => v.tanh(), [tensor(x.subarray(0, 8), { shape: [8] })]).groups[0]!);
+    if (wasm?.inPlace == null) return;
+    const bytes = Math.ceil((x.length * 4) / 64) * 64;
+    const base = claimArena(2 * bytes + TANH_TABLE.byteLength)!;
+    try {
+      arenaArray(true, base, x.length).set(x);
+      (arenaArray(false, base + 2 * bytes, TANH_TABLE.length) as Float64Array).set(TANH_TABLE);
+      wasm.inPlace(x.length, base, base + bytes, base + 2 * bytes);
+      const inPlace = arenaArray(true, base + bytes, x.length);
+      for (let i = 0; i < x.length; i++) {
+        const want = Math.fround(Math.tanh(x[i]!));
+        if (!Object.is(inPlace[i], want)) throw new Error(`tanh(${x[i]}): in place ${inPlace[i]}, Math.tanh ${want}`);
+      }
+    } finally {
+      releaseArena();
+    }
   });
 
   for (const backend of backends) {

@@ -146,6 +146,89 @@ describe('jit against eager', () => {
     expect(traces).toBe(5);
   });
 
+  test('calls alternating between signatures each run the program of their own (structures, key sets, shapes, static values)', () => {
+    // Each argument below differs from the others in one thing the signature holds; the
+    // function reports which structure it saw, so a program run for another signature shows.
+    const describeArg = (a: unknown): string => {
+      if (a instanceof Tensor) return `${a.dtype}[${a.shape.join(',')}]`;
+      if (Array.isArray(a)) return `[${a.map(describeArg).join(',')}]`;
+      if (a !== null && typeof a === 'object') return `{${Object.keys(a).sort().map((k) => `${k}:${describeArg((a as Record<string, unknown>)[k])}`).join(',')}}`;
+      return typeof a === 'number' && Object.is(a, -0) ? '-0' : String(a);
+    };
+    const sumAll = (a: unknown): Tensor => {
+      if (a instanceof Tensor) return a.sum().toDtype('float64');
+      const zero = tensor(0).toDtype('float64');
+      if (Array.isArray(a)) return a.map(sumAll).reduce((p, q) => p.add(q), zero);
+      if (a !== null && typeof a === 'object') return Object.keys(a).sort().map((k) => sumAll((a as Record<string, unknown>)[k])).reduce((p, q) => p.add(q), zero);
+      return tensor(typeof a === 'number' ? a : 0).toDtype('float64');
+    };
+    const f = (a: unknown): { seen: string; total: Tensor } => ({ seen: describeArg(a), total: sumAll(a) });
+    const jf = jit(f);
+    const withProto = Object.create(null) as Record<string, unknown>;
+    withProto['w'] = t([2], 9);
+    const hidden = { w: t([2], 10) };
+    Object.defineProperty(hidden, 'b', { value: t([2], 11), enumerable: false });
+    // As many enumerable keys as { b, w }, and a b, but not an enumerable one: { c, w }'s structure.
+    const sneaky = { w: t([2], 1), c: t([3], 2) };
+    Object.defineProperty(sneaky, 'b', { value: t([3], 2), enumerable: false });
+    const args: unknown[] = [
+      { w: t([2], 1), b: t([3], 2) },
+      { b: t([3], 2), w: t([2], 1) },
+      { w: t([2], 1), b: t([3], 2), c: null },
+      { w: t([2], 1), b: t([4], 2) },
+      { w: t([2], 1), b: t([3], 2, 'float64') },
+      { w: t([2], 1), b: [t([3], 2)] },
+      { w: t([2], 1), c: t([3], 2) },
+      [t([2], 1), t([3], 2)],
+      [t([2], 1), t([3], 2), undefined],
+      [t([2], 1), 2],
+      [t([2], 1), -0],
+      [t([2], 1), 0],
+      [t([2], 1), NaN],
+      [t([2], 1), '2'],
+      [t([2], 1), [2]],
+      withProto,
+      hidden,
+      sneaky,
+    ];
+    fc.assert(
+      fc.property(fc.array(fc.nat(args.length - 1), { minLength: 1, maxLength: 30 }), (order) => {
+        for (const i of order) {
+          const a = args[i];
+          const got = jf(a);
+          expect(got.seen).toBe(describeArg(a));
+          expectSameBits(got.total, f(a).total);
+        }
+      }),
+      { numRuns: 30 },
+    );
+    // One program per signature: the two key orders of the first object are one signature, the
+    // object without a prototype and the one whose b is not enumerable both have { w }'s, and
+    // the last has { w, c }'s.
+    expect(jf.cacheSize).toBe(args.length - 3);
+  });
+
+  test("results are rebuilt as f's structure, keys sorted, a '__proto__' key kept as a key", () => {
+    const f = (x: Tensor): unknown => {
+      const out: Record<string, unknown> = { z: [x.mul(2), 3, null], a: { s: 'text', u: undefined } };
+      Object.defineProperty(out, '__proto__', { value: x.add(1), enumerable: true, writable: true, configurable: true });
+      return out;
+    };
+    const jf = jit(f);
+    for (let call = 0; call < 2; call++) {
+      const got = jf(t([3], call)) as Record<string, unknown>;
+      const want = f(t([3], call)) as Record<string, unknown>;
+      expect(Object.getPrototypeOf(got)).toBe(Object.prototype);
+      expect(Object.keys(got)).toEqual(['__proto__', 'a', 'z']);
+      expect(got['a']).toEqual({ s: 'text', u: undefined });
+      expect(Object.keys(got['a'] as object)).toEqual(['s', 'u']);
+      const z = got['z'] as unknown[];
+      expect(z.slice(1)).toEqual([3, null]);
+      expectSameBits(z[0], (want['z'] as unknown[])[0]);
+      expectSameBits(Object.getOwnPropertyDescriptor(got, '__proto__')!.value, Object.getOwnPropertyDescriptor(want, '__proto__')!.value);
+    }
+  });
+
   test('a closed-over tensor is read by reference: an in-place update is seen', () => {
     const w = tensor([1, 2, 3]);
     const jf = jit((x: Tensor) => x.mul(w).sum());
@@ -400,7 +483,7 @@ describe('a physics-informed loss: second derivatives with respect to inputs, in
 });
 
 describe('without code generation (a Content-Security-Policy without unsafe-eval)', () => {
-  test('programs run op by op: the same bits; only products and layout copies (run by their kernel, no generated code) planned', () => {
+  test('programs run op by op: the same bits; only products, layout copies and sums (run by their kernel, no generated code) planned', () => {
     disableCodegen(true);
     try {
       fc.assert(
@@ -410,7 +493,7 @@ describe('without code generation (a Content-Security-Policy without unsafe-eval
           const jf = jit(f);
           expectSameBits(jf(x, b), f(x, b));
           const lowered = jf.lower(x, b);
-          if (!/= (matmulT|expand|sliceRange|padRange)\[/.test(lowered.text)) expect(lowered.buffers).toEqual([]);
+          if (!/= (matmulT|expand|sliceRange|padRange|sum)\[/.test(lowered.text)) expect(lowered.buffers).toEqual([]);
         }),
         { numRuns: 20 },
       );
@@ -418,6 +501,32 @@ describe('without code generation (a Content-Security-Policy without unsafe-eval
       disableCodegen(false);
     }
   });
+});
+
+describe('sums run by the executor', () => {
+  for (const dtype of ['float32', 'float64'] as const) {
+    test(`over any axes, kept or not, on both sides of the kernels' size thresholds: the eager bits, call after call (${dtype})`, () => {
+      fc.assert(
+        fc.property(
+          fc.array(fc.integer({ min: 1, max: 40 }), { minLength: 1, maxLength: 4 }),
+          fc.array(fc.boolean(), { minLength: 4, maxLength: 4 }),
+          fc.boolean(),
+          fc.boolean(),
+          fc.nat(10_000),
+          (shape, picks, keepdims, all, seed) => {
+            const axes = all ? undefined : shape.map((_, i) => i).filter((i) => picks[i]!);
+            const f = (x: Tensor): Tensor => x.mul(1.5).sum(axes, keepdims).add(0.5);
+            const jf = jit(f);
+            for (let call = 0; call < 2; call++) {
+              const x = t(shape, seed + call, dtype);
+              expectSameBits(jf(x), f(x));
+            }
+          },
+        ),
+        { numRuns: 60 },
+      );
+    });
+  }
 });
 
 describe('random ops', () => {

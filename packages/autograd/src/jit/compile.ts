@@ -6,12 +6,15 @@ import { loadKernels, type Kernels } from '../kernels/wasm/module.js';
 import { broadcastCopy, copyAlongAxis } from '../kernels/layout.js';
 import { arenaArray, arenaCurrent, claimArena, releaseArena } from '../kernels/wasm/memory.js';
 import { noGrad } from '../engine/grad-mode.js';
-import { formatShape, shapesEqual, sizeOf } from '../shape.js';
+import { formatShape, normalizeAxes, shapesEqual, sizeOf } from '../shape.js';
+import { reduceAxis, reduceRun } from '../kernels/reduce.js';
 import { constant, scalarTensor, Tensor } from '../tensor.js';
 import { pinStorage } from '../storage-pool.js';
 import { planBuffers, type BufferPlan, type PlanStep } from './buffers.js';
 import { compileGroup, fuse, type FusedLoop, type Step } from './fusion.js';
-import { wasmLoop } from './wasm-loop.js';
+import { hasTanh, wasmLoop } from './wasm-loop.js';
+import { TANH_TABLE } from './wasm-tanh.js';
+import { productFunction } from './wasm-product.js';
 import { eliminateCommonSubexpressions, eliminateDeadCode, isLiteral, printProgram, typeText, type Atom, type Equation, type Program, type Var } from './program.js';
 import { TraceError } from '../errors.js';
 
@@ -129,16 +132,67 @@ export function compileProgram(traced: Program): CompiledProgram {
     const e = s.equation;
     return productOf(e) !== undefined && e.outputs[0]!.dtype === 'float32' ? [...(e.inputs as Var[]), e.outputs[0]!] : [];
   });
-  const staging = addressed.map((operands) => {
+  // The float32 products that run as a function generated for their shape (wasm-product.ts),
+  // and where each finds the scratch it transposes B into (after its operands' staging).
+  const generatedProducts = steps.map((s) => {
+    if (s.kind !== 'equation') return null;
+    const product = productOf(s.equation);
+    if (product === undefined || s.equation.outputs[0]!.dtype !== 'float32') return null;
+    const [m, n] = s.equation.outputs[0]!.shape as [number, number];
+    const k = (s.equation.inputs[0] as Var).shape[product.transA ? 0 : 1]!;
+    // Only products that run on the calling thread anyway: larger ones share the helper's.
+    if (m * n * k >= WASM_THRESHOLDS.compiledShared.min) return null;
+    return productFunction({ m, n, k, ...product });
+  });
+  // Program inputs and constants that steps run on arena addresses read: copied into the arena
+  // once per call, after the slots, rather than through the staging room at each such step
+  // (the PINN step's weights are read by up to ten products).
+  const preStaged = new Map<number, number>();
+  if (arenaBytes > 0) {
+    const fixed = new Set([...program.inputs.map((v) => v.id), ...program.constants.map((c) => c.v.id)]);
+    for (const operands of addressed) {
+      for (const v of operands) {
+        if (!fixed.has(v.id) || v.dtype !== 'float32' || preStaged.has(v.id)) continue;
+        preStaged.set(v.id, arenaBytes);
+        arenaBytes += align64(byteSize(v));
+      }
+    }
+  }
+  // tanh's table (wasm-tanh.ts), where an in-place loop computes tanh: copied into the arena at
+  // each call, as the inputs are.
+  let tableOffset = -1;
+  if (arenaBytes > 0 && steps.some((s, i) => s.kind === 'fused' && wasmLoops[i]?.inPlace != null && hasTanh(s.group))) {
+    tableOffset = arenaBytes;
+    arenaBytes += align64(TANH_TABLE.byteLength);
+  }
+  // A reshape is a view of its input's storage (layoutOf): in the arena where its input is.
+  const viewOf = new Map<number, number>();
+  for (const s of steps) if (s.kind === 'equation' && layoutOf(s.equation) === 'view') viewOf.set(s.equation.outputs[0]!.id, (s.equation.inputs[0] as Var).id);
+  /** The offset from the arena's start where `v`'s values lie during a call in the arena, if known when compiling. */
+  const fixedOffset = (v: Var): number | null => {
+    let id = v.id;
+    while (viewOf.has(id)) id = viewOf.get(id)!;
+    const slot = plan.slotOf.get(id);
+    if (slot !== undefined && arenaSlot[slot]!) return arenaOffset[slot]!;
+    return preStaged.get(id) ?? null;
+  };
+  const scratchAt: number[] = steps.map(() => 0);
+  const staging = addressed.map((operands, i): Operand[] => {
     let at = arenaBytes;
-    return operands.map((v) => {
-      const slot = plan.slotOf.get(v.id);
-      if (slot !== undefined && arenaSlot[slot]!) return null;
+    const offsets = operands.map((v): Operand => {
+      const fixed = fixedOffset(v);
+      if (fixed !== null) return { fixed };
       const offset = at;
       at += align64(byteSize(v));
-      stagingEnd = Math.max(stagingEnd, at);
-      return offset;
+      return { staged: offset };
     });
+    const generated = generatedProducts[i];
+    if (generated != null && generated.scratchBytes > 0) {
+      scratchAt[i] = at;
+      at += align64(generated.scratchBytes);
+    }
+    stagingEnd = Math.max(stagingEnd, at);
+    return offsets;
   });
   if (arenaBytes > 0) arenaBytes = stagingEnd;
   // The arena's base address and the memory buffer of the call in progress, when it holds the arena.
@@ -150,31 +204,30 @@ export function compileProgram(traced: Program): CompiledProgram {
   let memory: Float32Array<ArrayBufferLike> = new Float32Array(0);
   /**
    * Arena addresses for a step's float32 operands (`staging`: inputs, then outputs; see
-   * `addressed`): an array in the arena is passed by its own address; one outside it goes
-   * through the staging room at its operand's offset there (from the arena's start), copied in
-   * (an input) by `place` or out (an output) by `finish`; null offsets mark operands planned in
-   * the arena. `place` fills `args` from index 1 and returns false, having copied nothing,
-   * should an operand planned in the arena lie outside it after all.
+   * `addressed`): an operand whose place is known when compiling (a slot in the arena, a
+   * program input copied in at the call's start, or a view of either) at that place; any
+   * other through the staging room at its operand's offset there (from the arena's start),
+   * copied in (an input) by `place` or out (an output) by `finish`. `place` fills `args` from
+   * index 1.
    */
-  const arenaOperands = (staging: readonly (number | null)[], ins: number) => {
+  const arenaOperands = (staging: readonly Operand[], ins: number) => {
     const args: number[] = new Array<number>(1 + staging.length).fill(0);
+    const staged = staging.flatMap((o, k) => ('staged' in o ? [k] : []));
+    const stagedIns = staged.filter((k) => k < ins);
+    const stagedOuts = staged.filter((k) => k >= ins).map((k) => k - ins);
+    let base = -1;
     return {
       args,
-      place(inArrays: readonly FloatArray[], outArrays: readonly FloatArray[]): boolean {
-        if (memory.buffer !== arenaBuffer) memory = new Float32Array(arenaBuffer!);
-        for (let k = 0; k < staging.length; k++) {
-          const a = k < ins ? inArrays[k]! : outArrays[k - ins]!;
-          if (a.buffer === arenaBuffer) args[1 + k] = a.byteOffset;
-          else if (staging[k] === null) return false;
-          else args[1 + k] = arenaBase + staging[k]!;
+      place(inArrays: readonly FloatArray[]): void {
+        if (base !== arenaBase) {
+          base = arenaBase;
+          staging.forEach((o, k) => (args[1 + k] = arenaBase + ('fixed' in o ? o.fixed : o.staged)));
         }
-        for (let k = 0; k < ins; k++) if (inArrays[k]!.buffer !== arenaBuffer) memory.set(inArrays[k]!, args[1 + k]! >> 2);
-        return true;
+        for (const k of stagedIns) memory.set(inArrays[k]!, args[1 + k]! >> 2);
       },
       finish(outArrays: readonly FloatArray[]): void {
-        for (let k = 0; k < outArrays.length; k++) {
+        for (const k of stagedOuts) {
           const o = outArrays[k]!;
-          if (o.buffer === arenaBuffer) continue;
           const address = args[1 + ins + k]! >> 2;
           o.set(memory.subarray(address, address + o.length));
         }
@@ -208,6 +261,16 @@ export function compileProgram(traced: Program): CompiledProgram {
       return inArena!;
     };
   };
+  /**
+   * The tensor over a planned value's storage at a call: one made once and reused while the
+   * storage is the same array (an intermediate's kept or arena storage, which nothing outside
+   * a call can reach), else a new one.
+   */
+  const wrap = (v: Var): ((c: FloatArray) => Tensor) => {
+    if (plan.escapes[plan.slotOf.get(v.id)!]!) return (c) => constant(c, v.shape);
+    let last: Tensor | null = null;
+    return (c) => (last !== null && last.data === c ? last : (last = constant(c, v.shape)));
+  };
   steps.forEach((s, i) => {
     const loop = loops[i];
     const product = s.kind === 'equation' ? productOf(s.equation) : undefined;
@@ -217,6 +280,7 @@ export function compileProgram(traced: Program): CompiledProgram {
       const [a, b] = e.inputs.map(at) as [number, number];
       const out = e.outputs[0]!;
       const where = storage(out);
+      const tensorOf = wrap(out);
       const result = place(out);
       const { transA, transB } = product;
       const [m, n] = out.shape as [number, number];
@@ -227,6 +291,8 @@ export function compileProgram(traced: Program): CompiledProgram {
       const shape: ProductShape = { transA, transB, m, n, k, alone };
       const direct = staging[i]!.length > 0 && m > 0 && n > 0 && k > 0;
       const operands = arenaOperands(staging[i]!, 2);
+      const special = generatedProducts[i] ?? null;
+      const scratch = scratchAt[i]!;
       const pair: FloatArray[] = [new Float32Array(0), new Float32Array(0)];
       const single: FloatArray[] = [new Float32Array(0)];
       execs.push((values, mode) => {
@@ -237,14 +303,19 @@ export function compileProgram(traced: Program): CompiledProgram {
         pair[0] = aData;
         pair[1] = bData;
         single[0] = c;
-        if (direct && mode === 'arena' && wantsWasm('gemm', m * n * k) && operands.place(pair, single)) {
-          const all = (kernels ??= loadKernels()!);
-          productAt(shape, true, operands.args[1]!, operands.args[2]!, operands.args[3]!, all, all.f32);
+        if (direct && mode === 'arena' && wantsWasm('gemm', m * n * k)) {
+          operands.place(pair);
+          if (special !== null) {
+            special.run(operands.args[1]!, operands.args[2]!, operands.args[3]!, arenaBase + scratch);
+          } else {
+            const all = (kernels ??= loadKernels()!);
+            productAt(shape, true, operands.args[1]!, operands.args[2]!, operands.args[3]!, all, all.f32);
+          }
           operands.finish(single);
         } else {
           gemm({ transA, transB, m, n, k, a: aData, aOffset: 0, b: bData, bOffset: 0, c, cOffset: 0, alone });
         }
-        values[result] = constant(c, out.shape);
+        values[result] = tensorOf(c);
       });
       return;
     }
@@ -260,16 +331,17 @@ export function compileProgram(traced: Program): CompiledProgram {
         return;
       }
       const where = storage(out);
+      const tensorOf = wrap(out);
       execs.push((values, mode) => {
         const c = where(mode);
         layout(values[x]!.data as FloatArray, c);
-        values[result] = constant(c, out.shape);
+        values[result] = tensorOf(c);
       });
       return;
     }
     if (s.kind === 'fused' && loop !== null && loop !== undefined) {
       const ins = s.group.inputs.map((v) => index.get(v.id)!);
-      const outs = s.group.outputs.map((v) => ({ at: place(v), where: storage(v), shape: v.shape }));
+      const outs = s.group.outputs.map((v) => ({ at: place(v), where: storage(v), tensorOf: wrap(v) }));
       // Argument arrays reused by every call: filled and handed to the loop with nothing in between.
       const inArrays: FloatArray[] = ins.map(() => new Float32Array(0));
       const outArrays: FloatArray[] = outs.map(() => new Float32Array(0));
@@ -277,16 +349,20 @@ export function compileProgram(traced: Program): CompiledProgram {
       const n = sizeOf(s.group.shape);
       const operands = arenaOperands(staging[i]!, ins.length);
       operands.args[0] = n;
+      // The table's address after the operands', for a loop that computes tanh.
+      const tableArg = hasTanh(s.group) ? operands.args.push(0) - 1 : -1;
       execs.push((values, mode) => {
         for (let k = 0; k < ins.length; k++) inArrays[k] = values[ins[k]!]!.data as FloatArray;
         for (let k = 0; k < outs.length; k++) outArrays[k] = outs[k]!.where(mode);
-        if (mode === 'arena' && inPlace !== null && wantsWasm('fused', n) && operands.place(inArrays, outArrays)) {
+        if (mode === 'arena' && inPlace !== null && wantsWasm('fused', n)) {
+          operands.place(inArrays);
+          if (tableArg >= 0) operands.args[tableArg] = arenaBase + tableOffset;
           inPlace(...operands.args);
           operands.finish(outArrays);
         } else {
           loop(inArrays, outArrays);
         }
-        for (let k = 0; k < outs.length; k++) values[outs[k]!.at] = constant(outArrays[k]!, outs[k]!.shape);
+        for (let k = 0; k < outs.length; k++) values[outs[k]!.at] = outs[k]!.tensorOf(outArrays[k]!);
       });
       return;
     }
@@ -304,12 +380,18 @@ export function compileProgram(traced: Program): CompiledProgram {
   });
   const outputAt = program.outputs.map(at);
   const size = count;
+  const preStagedAt = [...preStaged].map(([id, offset]) => ({ at: index.get(id)!, offset }));
 
   const execute = (inputs: readonly Tensor[], mode: Mode): Tensor[] => {
     const values = new Array<Tensor>(size);
     for (let i = 0; i < inputs.length; i++) values[i] = inputs[i]!;
     for (const c of constants) values[c.at] = c.value;
     for (const l of literals) values[l.at] = l.value;
+    if (mode === 'arena') {
+      if (memory.buffer !== arenaBuffer) memory = new Float32Array(arenaBuffer!);
+      for (const p of preStagedAt) memory.set(values[p.at]!.data as Float32Array, (arenaBase + p.offset) >> 2);
+      if (tableOffset >= 0) new Float64Array(memory.buffer, arenaBase + tableOffset, TANH_TABLE.length).set(TANH_TABLE);
+    }
     for (let i = 0; i < execs.length; i++) execs[i]!(values, mode);
     return outputAt.map((i) => values[i]!);
   };
@@ -375,7 +457,8 @@ type Mode = 'fresh' | 'kept' | 'arena';
 /**
  * The layout equations the executor runs itself: reshape as a view of its input's storage (as
  * the op makes it), and expand, sliceRange and padRange as the copy their op makes (the same
- * kernel), written into planned storage instead of a fresh array and a dispatch per call.
+ * kernel), written into planned storage instead of a fresh array and a dispatch per call; and
+ * sums, likewise, through the reduction kernels their op calls.
  * Float operands only (planned storage is float).
  */
 function layoutOf(e: Equation): 'view' | ((x: FloatArray, out: FloatArray) => void) | undefined {
@@ -389,6 +472,26 @@ function layoutOf(e: Equation): 'view' | ((x: FloatArray, out: FloatArray) => vo
       return 'view';
     case 'expand':
       return (data, c) => broadcastCopy(data, x.shape, c, out.shape);
+    case 'sum': {
+      // The kernel calls of the op's own reduction (ops/reduce.ts, reduceData) where its axes
+      // are one run of neighbouring axes: the same sums in the same order, into planned storage.
+      // Only as traced (positional parameters: sum(x, axis?, keepdims?)).
+      if (Object.keys(e.params).some((key) => key !== '1' && key !== '2')) return undefined;
+      const axis = e.params['1'];
+      if (axis !== undefined && typeof axis !== 'number' && !(Array.isArray(axis) && axis.every((a) => typeof a === 'number'))) return undefined;
+      let axes: number[];
+      try {
+        axes = normalizeAxes('sum', axis as number | number[] | undefined, x.shape.length);
+      } catch {
+        return undefined;
+      }
+      if (axes.length === 0 || axes.some((a, i) => i > 0 && a !== axes[i - 1]! + 1)) return undefined;
+      if (axes.length === x.shape.length) return (data, c) => void (c[0] = reduceRun('sum', data, 0, data.length));
+      const first = axes[0]!, last = axes[axes.length - 1]!;
+      const outer = sizeOf(x.shape.slice(0, first)), n = sizeOf(x.shape.slice(first, last + 1)), inner = sizeOf(x.shape.slice(last + 1));
+      if (outer * inner !== sizeOf(out.shape)) return undefined;
+      return (data, c) => reduceAxis('sum', data, outer, n, inner, c);
+    }
     case 'sliceRange':
     case 'padRange': {
       if (typeof ax !== 'number' || typeof lo !== 'number' || typeof third !== 'number') return undefined;
@@ -406,6 +509,12 @@ function layoutOf(e: Equation): 'view' | ((x: FloatArray, out: FloatArray) => vo
       return undefined;
   }
 }
+
+/**
+ * Where a step run on arena addresses finds one operand: at an offset from the arena's start
+ * known when compiling, or copied through the staging room at this offset.
+ */
+type Operand = { readonly fixed: number } | { readonly staged: number };
 
 /** Stands for a tensor argument in an argument array before the call fills it in. */
 const PLACEHOLDER = new Tensor(new Float32Array(0), [0]);

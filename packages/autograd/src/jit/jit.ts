@@ -3,7 +3,7 @@ import { isGradEnabled } from '../engine/grad-mode.js';
 import { ArgumentError, TraceError } from '../errors.js';
 import { formatShape } from '../shape.js';
 import { describe, Tensor } from '../tensor.js';
-import { flattenTree } from '../tree.js';
+import { flattenTree, type TreeDef } from '../tree.js';
 import { compileProgram, type CompiledProgram } from './compile.js';
 import { printProgram } from './program.js';
 import { isStatic, trace } from './trace.js';
@@ -36,6 +36,69 @@ export interface Jitted<A extends unknown[], R> {
 interface Entry {
   readonly compiled: CompiledProgram;
   readonly rebuild: (outputs: readonly Tensor[]) => unknown;
+}
+
+/** A signature seen before: its structure and, per leaf, a tensor's dtype and shape or a static leaf's key. */
+interface Seen {
+  readonly def: TreeDef;
+  readonly leaves: readonly ({ readonly dtype: string; readonly shape: readonly number[] } | string)[];
+  readonly entry: Entry;
+}
+
+const isPlainObject = (value: object): boolean => {
+  const proto = Object.getPrototypeOf(value) as unknown;
+  return proto === Object.prototype || proto === null;
+};
+
+/**
+ * Whether `value` has the structure `def` (the nodes flattenTree would find: arrays, plain
+ * objects with the same own enumerable keys, null, undefined, leaves where its leaves are),
+ * pushing its leaves in flatten order onto `out`; false at the first difference. A structure
+ * that contains itself never matches: `def` is finite.
+ */
+function matches(def: TreeDef, value: unknown, out: unknown[]): boolean {
+  switch (def.kind) {
+    case 'leaf':
+      if (!(value instanceof Tensor) && !isStatic(value)) return false;
+      out.push(value);
+      return true;
+    case 'null':
+      return value === null;
+    case 'undefined':
+      return value === undefined;
+    case 'array': {
+      if (!Array.isArray(value) || Object.getPrototypeOf(value) !== Array.prototype || value.length !== def.children.length) return false;
+      for (let i = 0; i < value.length; i++) if (!matches(def.children[i]!, (value as unknown[])[i], out)) return false;
+      return true;
+    }
+    case 'object': {
+      if (value === null || typeof value !== 'object' || Array.isArray(value) || !isPlainObject(value)) return false;
+      const { keys } = def;
+      if (Object.keys(value).length !== keys.length) return false;
+      for (let i = 0; i < keys.length; i++) {
+        if (!Object.prototype.propertyIsEnumerable.call(value, keys[i]!)) return false;
+        if (!matches(def.children[i]!, (value as Record<string, unknown>)[keys[i]!], out)) return false;
+      }
+      return true;
+    }
+  }
+}
+
+/** The entry of the last signature `args` have, with their leaves, or null. */
+function matchSeen(seen: Seen | null, args: readonly unknown[]): { entry: Entry; leaves: unknown[] } | null {
+  if (seen === null) return null;
+  const leaves: unknown[] = [];
+  if (!matches(seen.def, args, leaves) || leaves.length !== seen.leaves.length) return null;
+  for (let i = 0; i < leaves.length; i++) {
+    const leaf = leaves[i], want = seen.leaves[i]!;
+    if (typeof want === 'string') {
+      if (leaf instanceof Tensor || leafKey(leaf) !== want) return null;
+    } else {
+      if (!(leaf instanceof Tensor) || leaf.dtype !== want.dtype || leaf.shape.length !== want.shape.length) return null;
+      for (let d = 0; d < want.shape.length; d++) if (leaf.shape[d] !== want.shape[d]) return null;
+    }
+  }
+  return { entry: seen.entry, leaves };
 }
 
 function fail(path: string): string {
@@ -79,19 +142,35 @@ function leafKey(leaf: unknown): string {
  * into `.grad` (`backward()`: use `grad`/`valueAndGrad` inside f), writes into a traced tensor in
  * place, or keeps a traced tensor for a later call; a cached program that no longer matches its
  * trace on replay also throws a TraceError instead of returning a stale result.
- * @throws ArgumentError if f is not a function, or an argument holds something other than
- * tensors, numbers, strings, booleans, arrays and plain objects.
+ * @throws ArgumentError if f is not a function, if anything is passed after f (jit has no
+ * options), or an argument holds something other than tensors, numbers, strings, booleans,
+ * arrays and plain objects.
  * @example
  * const f = jit((x: Tensor, y: Tensor) => x.exp().mul(y).add(1).tanh());
  * f(x, y);               // traces, compiles, runs
  * f(x2, y2);             // same shapes: runs the cached program
  * f.lower(x, y).text     // '{ lambda ; a:f32[3] b:f32[3]. let c:f32[3] = exp a ...'
  */
-export function jit<A extends unknown[], R>(f: (...args: A) => R): Jitted<A, R> {
+export function jit<A extends unknown[], R>(f: (...args: A) => R, ...rest: never[]): Jitted<A, R> {
   if (typeof f !== 'function') throw new ArgumentError(`jit: the function to compile must be a function, got ${describe(f)}`);
+  // jit takes no options: numbers, strings and booleans are already static (part of the
+  // signature), so code ported with JAX's static_argnums or donate_argnums must hear that.
+  if (rest.length > 0) {
+    const extra: unknown = rest[0];
+    const keys = typeof extra === 'object' && extra !== null ? Object.keys(extra) : [];
+    if (keys.length > 0) {
+      throw new ArgumentError(`jit: unknown option '${keys[0]}' (jit takes f alone: its number, string and boolean arguments are static already)`);
+    }
+    throw new ArgumentError(`jit: takes the function alone, got a second argument ${describe(extra)}`);
+  }
   const cache = new Map<string, Entry>();
+  // The last signature called: a call with the same one finds its program by walking its
+  // arguments against it, without building a structure and a key.
+  let last: Seen | null = null;
 
   const prepare = (args: readonly unknown[]): { entry: Entry; tensors: Tensor[] } => {
+    const again = matchSeen(last, args);
+    if (again !== null) return { entry: again.entry, tensors: again.leaves.filter((l): l is Tensor => l instanceof Tensor) };
     const { leaves, def } = flattenTree<unknown>(args, (v) => v instanceof Tensor || isStatic(v), fail);
     const key = `${String(def)}|${leaves.map(leafKey).join(';')}`;
     const tensors = leaves.filter((l): l is Tensor => l instanceof Tensor);
@@ -117,6 +196,7 @@ export function jit<A extends unknown[], R>(f: (...args: A) => R): Jitted<A, R> 
       entry = { compiled, rebuild: traced.rebuild };
       cache.set(key, entry);
     }
+    last = { def, leaves: leaves.map((l) => (l instanceof Tensor ? { dtype: l.dtype, shape: l.shape.slice() } : leafKey(l))), entry };
     return { entry, tensors };
   };
 
@@ -145,6 +225,11 @@ export function jit<A extends unknown[], R>(f: (...args: A) => R): Jitted<A, R> 
   return Object.defineProperties(jitted, {
     lower: { value: lower },
     cacheSize: { get: () => cache.size },
-    clearCache: { value: () => cache.clear() },
+    clearCache: {
+      value: () => {
+        cache.clear();
+        last = null;
+      },
+    },
   }) as Jitted<A, R>;
 }

@@ -333,10 +333,51 @@ export function trace(
       });
       return {
         program: { inputs: ins.map((i) => i.v), constants: t.constants, equations: t.equations, outputs },
-        rebuild: (outs) => def.unflatten(slots.map((s) => (typeof s === 'number' ? outs[s]! : s.value))),
+        rebuild: builder(def, slots),
       };
     },
   );
+}
+
+/**
+ * `def.unflatten` of the result's leaves (`slots`: an output's index, or a static leaf's value),
+ * resolved once into nested closures: each call then builds the arrays and objects directly,
+ * objects' keys in the same (sorted) order.
+ */
+function builder(def: TreeDef, slots: readonly (number | { value: unknown })[]): (outputs: readonly Tensor[]) => unknown {
+  let at = 0;
+  const make = (d: TreeDef): ((outputs: readonly Tensor[]) => unknown) => {
+    switch (d.kind) {
+      case 'leaf': {
+        const slot = slots[at++]!;
+        if (typeof slot === 'number') return (outputs) => outputs[slot];
+        const { value } = slot;
+        return () => value;
+      }
+      case 'null':
+        return () => null;
+      case 'undefined':
+        return () => undefined;
+      case 'array': {
+        const parts = d.children.map(make);
+        return (outputs) => parts.map((part) => part(outputs));
+      }
+      case 'object': {
+        const parts = d.children.map(make);
+        const { keys } = d;
+        return (outputs) => {
+          const o: Record<string, unknown> = {};
+          for (let i = 0; i < keys.length; i++) {
+            // NOTE: defined, not assigned, as fromEntries does, so that a key '__proto__' stays a key.
+            if (keys[i] === '__proto__') Object.defineProperty(o, '__proto__', { value: parts[i]!(outputs), enumerable: true, writable: true, configurable: true });
+            else o[keys[i]!] = parts[i]!(outputs);
+          }
+          return o;
+        };
+      }
+    }
+  };
+  return make(def);
 }
 
 /** A value that is part of a call's signature as it is: a number, string, boolean or bigint. */

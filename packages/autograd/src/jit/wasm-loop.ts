@@ -6,7 +6,7 @@ import { MAX_PAGES } from '../kernels/wasm/layout.js';
 import { kernelsWithMemory } from '../kernels/wasm/memory.js';
 import { shapesEqual, sizeOf, type Shape } from '../shape.js';
 import type { FusedGroup } from './fusion.js';
-import { emitTanh, TANH_LOCALS, tanhLocalTypes } from './wasm-tanh.js';
+import { emitTanh, TANH_LOCALS, TANH_TABLE, tanhLocalTypes } from './wasm-tanh.js';
 import { isLiteral, type Atom } from './program.js';
 
 /**
@@ -94,7 +94,8 @@ export interface WasmLoop {
    * The same function working in place in the kernels' shared memory, or null where that memory
    * is not shared (or a row's length is not a multiple of 4): called with the element count, then
    * the byte address of each input (a single value, a row, or the group's elements) and of each
-   * output, in the group's order (see `inPlaceBody`).
+   * output, in the group's order (see `inPlaceBody`), then, where the group has tanh
+   * (`hasTanh`), of a copy of TANH_TABLE in that memory.
    */
   readonly inPlace: ((...args: number[]) => void) | null;
 }
@@ -147,9 +148,12 @@ export function wasmLoop(group: FusedGroup): WasmLoop | null {
   const scalarBase = (full.length + group.outputs.length) * CHUNK_BYTES;
   const scalarAt = new Map<number, number>();
   scalar.forEach((k, j) => scalarAt.set(k, scalarBase + j * 16));
-  const pages = Math.max(1, Math.ceil((scalarBase + scalar.length * 16) / 65536));
+  // tanh's table (wasm-tanh.ts) after the single values.
+  const tanh = hasTanh(group);
+  const tableAt = Math.ceil((scalarBase + scalar.length * 16) / 8) * 8;
+  const pages = Math.max(1, Math.ceil((tableAt + (tanh ? TANH_TABLE.byteLength : 0)) / 65536));
 
-  const body = functionBody(group, { kind: 'chunk', inAt, outAt, scalarAt });
+  const body = functionBody(group, { kind: 'chunk', inAt, outAt, scalarAt, tableAt });
   const bytes = moduleBytes({ minimum: pages }, 1, body.locals, body.code);
   const key = bytes.join(',');
   let instance = compiled.get(key);
@@ -161,6 +165,7 @@ export function wasmLoop(group: FusedGroup): WasmLoop | null {
         const memory = new WebAssembly.Memory({ initial: pages });
         const exports = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports;
         instance = { run: exports['run'] as (n: number) => void, view: new Float32Array(memory.buffer) };
+        if (tanh) new Float64Array(memory.buffer, tableAt, TANH_TABLE.length).set(TANH_TABLE);
       }
     } catch {
       // A runtime that refuses to compile it (a Content-Security-Policy without 'wasm-unsafe-eval').
@@ -192,11 +197,19 @@ export function wasmLoop(group: FusedGroup): WasmLoop | null {
   };
 }
 
+/** Whether the group computes tanh, whose generated form reads TANH_TABLE. */
+export function hasTanh(group: FusedGroup): boolean {
+  return group.equations.some((e) => e.elementwise!.kind === 'tanh');
+}
+
 /** Where a generated function finds its operands. */
 type Addressing =
   /** Constant byte addresses in its own memory: full inputs' and outputs' chunks, single values' slots. */
-  | { readonly kind: 'chunk'; readonly inAt: ReadonlyMap<number, number>; readonly outAt: readonly number[]; readonly scalarAt: ReadonlyMap<number, number> }
-  /** Parameters 1.. (inputs, then outputs): byte addresses in the kernels' memory; rows repeat every `periodBytes`. */
+  | { readonly kind: 'chunk'; readonly inAt: ReadonlyMap<number, number>; readonly outAt: readonly number[]; readonly scalarAt: ReadonlyMap<number, number>; readonly tableAt: number }
+  /**
+   * Parameters 1.. (inputs, then outputs, then TANH_TABLE's where the group has tanh): byte
+   * addresses in the kernels' memory; rows repeat every `periodBytes`.
+   */
   | { readonly kind: 'inPlace'; readonly layouts: readonly Layout[]; readonly periodBytes: number };
 
 /** The kernels' memory's generated in-place functions by their bytes (one memory per process). */
@@ -213,7 +226,7 @@ function inPlaceFunction(group: FusedGroup, layouts: readonly Layout[], period: 
   const kernels = kernelsWithMemory();
   if (kernels === null || !kernels.shared) return null;
   const body = functionBody(group, { kind: 'inPlace', layouts, periodBytes: period * 4 });
-  const bytes = moduleBytes({ minimum: 1, sharedMaximum: MAX_PAGES }, 1 + group.inputs.length + group.outputs.length, body.locals, body.code);
+  const bytes = moduleBytes({ minimum: 1, sharedMaximum: MAX_PAGES }, 1 + group.inputs.length + group.outputs.length + (hasTanh(group) ? 1 : 0), body.locals, body.code);
   const key = bytes.join(',');
   let run = inPlaceCompiled.get(key);
   if (run === undefined) {
@@ -242,7 +255,7 @@ function functionBody(group: FusedGroup, addressing: Addressing): { code: Code; 
   const inputs = group.inputs.length;
   const inPlace = addressing.kind === 'inPlace';
   // Parameters: the element count, then (in place) an address per input and output.
-  const params = inPlace ? 1 + inputs + group.outputs.length : 1;
+  const params = inPlace ? 1 + inputs + group.outputs.length + (hasTanh(group) ? 1 : 0) : 1;
   const N = 0, CURSOR = params, WHOLE = params + 1, END = params + 2, ROW = params + 3;
   const locals: ValueType[] = [I32, I32, I32, I32];
   const values = inputs + group.equations.length;
@@ -254,7 +267,7 @@ function functionBody(group: FusedGroup, addressing: Addressing): { code: Code; 
   // tanh's temporaries (wasm-tanh.ts): float64 lanes and a spare vector, then float64 scalars.
   const tanhFirst = params + 4 + 2 * values;
   const tanhLocals = { vector: tanhFirst, scratch: tanhFirst + TANH_LOCALS, scalar: tanhFirst + TANH_LOCALS + 1 };
-  if (group.equations.some((e) => e.elementwise!.kind === 'tanh')) locals.push(...tanhLocalTypes(true), V128, ...tanhLocalTypes(false));
+  if (hasTanh(group)) locals.push(...tanhLocalTypes(true), V128, ...tanhLocalTypes(false));
   const slot = new Map<number, number>();
   group.inputs.forEach((v, k) => slot.set(v.id, k));
   group.equations.forEach((e, j) => slot.set(e.outputs[0]!.id, inputs + j));
@@ -311,7 +324,10 @@ function functionBody(group: FusedGroup, addressing: Addressing): { code: Code; 
     });
     group.equations.forEach((e, j) => {
       const w = e.elementwise!;
-      if (w.kind === 'tanh') emitTanh(c, vector, () => push(e.inputs[0]!), vector ? tanhLocals.vector : tanhLocals.scalar, tanhLocals.scratch);
+      if (w.kind === 'tanh') {
+        const table = addressing.kind === 'chunk' ? { at: addressing.tableAt } : { at: 0, local: 1 + inputs + group.outputs.length };
+        emitTanh(c, vector, () => push(e.inputs[0]!), vector ? tanhLocals.vector : tanhLocals.scalar, tanhLocals.scratch, table);
+      }
       else if (w.arity === 1) unaryOp(c, w.kind, vector, () => push(e.inputs[0]!), constant);
       else binaryOp(c, w.kind, vector, () => push(e.inputs[0]!), () => push(e.inputs[1]!));
       c.set(local(inputs + j));

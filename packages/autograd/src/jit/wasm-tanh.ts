@@ -17,6 +17,13 @@ import { Code, F64, OP, SIMD, V128, type ValueType } from '../kernels/wasm/encod
  * scripts/check-wasm-tanh.ts, and on samples by test/jit-wasm.test.ts. Engines whose Math.tanh
  * is another libm may differ from it in the last float64 bit, which the rounding to float32
  * almost always absorbs.
+ *
+ * NOTE: speed. Every expm1 case in every lane costs about a hundred float64 operations and two
+ * divisions per pair of lanes, which made tanh most of a tanh layer's fused group. So a vector
+ * is first computed in a fast form (`emitFastTanh64`: a table of tanh at steps of 1/64, a short
+ * polynomial for the rest, one division) accurate far beyond float32, and answered from it wherever that accuracy
+ * decides the float32 (FAST_BAND), which is all but about one vector in 2¹³; the rest, and NaN,
+ * take the steps above. The result is Math.tanh's in both cases, checked the same ways.
  */
 
 /** fdlibm's expm1 constants (s_expm1.c). */
@@ -61,7 +68,7 @@ export function tanhLocalTypes(vector: boolean): ValueType[] {
  * same type on the stack. `first` is the first of TANH_LOCALS locals of the form's type
  * (`tanhLocalTypes`), `scratch` a v128 local (vector) or unused.
  */
-export function emitTanh(c: Code, vector: boolean, input: Expr, first: number, scratch: number): void {
+export function emitTanh(c: Code, vector: boolean, input: Expr, first: number, scratch: number, table: TanhTable): void {
   if (!vector) {
     input();
     c.op(OP.f64PromoteF32);
@@ -70,9 +77,28 @@ export function emitTanh(c: Code, vector: boolean, input: Expr, first: number, s
     c.op(OP.f32DemoteF64);
     return;
   }
-  // Lanes 0-1 and 2-3 in float64, then the two halves' float32 results side by side.
   input();
   c.set(scratch);
+  // The fast form first (see FAST_BAND): each half's |tanh| widened to its band, both ends
+  // rounded to float32; where every lane's ends agree, that float32 is Math.tanh's, signed as x.
+  const [low, high, below, above] = [first + FAST_LOCALS, first + FAST_LOCALS + 1, first + FAST_LOCALS + 2, first + FAST_LOCALS + 3];
+  for (const [half, at] of [[false, low], [true, high]] as const) {
+    c.get(scratch);
+    if (half) c.get(scratch).shuffle([8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15]);
+    c.simd(SIMD.f64x2PromoteLowF32x4).set(first);
+    emitFastTanh64(c, first, table);
+    c.set(at);
+  }
+  for (const [factor, at] of [[1 - FAST_BAND, below], [1 + FAST_BAND, above]] as const) {
+    c.get(low).f64x2(factor).simd(SIMD.f64x2Mul).simd(SIMD.f32x4DemoteF64x2Zero);
+    c.get(high).f64x2(factor).simd(SIMD.f64x2Mul).simd(SIMD.f32x4DemoteF64x2Zero);
+    c.shuffle([0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23]).set(at);
+  }
+  c.get(below).get(above).simd(SIMD.f32x4Eq).simd(SIMD.i32x4AllTrue);
+  c.op(OP.if, V128);
+  c.get(scratch).get(below).f32x4(-0).simd(SIMD.v128Bitselect);
+  c.op(OP.else);
+  // Lanes 0-1 and 2-3 in float64 by fdlibm's steps, then the two halves' float32 results side by side.
   c.get(scratch).simd(SIMD.f64x2PromoteLowF32x4).set(first);
   emitTanh64(c, true, first);
   c.get(scratch).get(scratch).shuffle([8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15]);
@@ -82,6 +108,94 @@ export function emitTanh(c: Code, vector: boolean, input: Expr, first: number, s
   emitTanh64(c, true, first);
   c.simd(SIMD.f32x4DemoteF64x2Zero);
   c.shuffle([0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23]);
+  c.op(OP.end);
+}
+
+/**
+ * The fast form's band, relative: |tanh x| computed by `emitFastTanh64` lies within about 2⁻⁵⁰
+ * of the true value (its steps below), and fdlibm's within 2⁻⁵¹, so both lie inside [A·(1 −
+ * 2⁻⁴⁰), A·(1 + 2⁻⁴⁰)] around the fast result A. Rounding is monotonic: where both ends of that
+ * band round to one float32, Math.tanh's value rounds to it too, whatever its last bits. The
+ * ends differ only where the band holds a float32 rounding boundary, for about one lane in
+ * 2¹⁵; a vector holding such a lane (or a NaN) takes fdlibm's steps instead.
+ */
+const FAST_BAND = 2 ** -40;
+/** The fast form's own temporaries, among the TANH_LOCALS (the four after them hold its results). */
+const FAST_LOCALS = 7;
+
+/** Where a generated function finds TANH_TABLE: at a constant byte address, plus a local's value where `local` is given. */
+export interface TanhTable {
+  readonly at: number;
+  readonly local?: number;
+}
+
+/** The table's step: it holds tanh(j/64). */
+const TABLE_STEP = 64;
+/** |x| past 9.1 is taken as 9.1: tanh rounds to 1 in float32 from there (1 − tanh(9.1) ≈ 2.5e−8, below half of the float32 spacing under 1, 2⁻²⁵). */
+const TABLE_MAX = 9.1;
+/**
+ * tanh(j/64) in float64 for j = 0..583 (|x| up to TABLE_MAX), the table the generated functions
+ * read (4.7 KB, in their memory): Math.tanh's values (the result is held to Math.tanh on every
+ * float32 all the same, see above).
+ */
+export const TANH_TABLE = Float64Array.from({ length: Math.ceil(TABLE_MAX * TABLE_STEP) + 1 }, (_, j) => Math.tanh(j / TABLE_STEP));
+
+/**
+ * Pushes |tanh| of the float64 lanes of local `x` (promoted float32 values) by the table: a =
+ * min(|x|, 9.1), j = round(64·a), b = a − j/64 (exact, |b| ≤ 1/128), and tanh a = (T + t)/(1 +
+ * T·t) with T = tanh(j/64) from the table and t = tanh b by its odd Taylor polynomial to b⁷
+ * (the rest below 2⁻⁶¹ relative): no cancellation (T, t ≥ 0), one division, about 2⁻⁵⁰
+ * relative. A NaN lane reads entry 0 and stays NaN.
+ */
+function emitFastTanh64(c: Code, x: number, table: TanhTable): void {
+  const [a, jf, b, b2, t, tt] = [x + 1, x + 2, x + 3, x + 4, x + 5, x + 6];
+  const mul = (): void => void c.simd(SIMD.f64x2Mul);
+  const add = (): void => void c.simd(SIMD.f64x2Add);
+  c.get(x).simd(SIMD.f64x2Abs).f64x2(TABLE_MAX).simd(SIMD.f64x2Min).set(a);
+  c.get(a).f64x2(TABLE_STEP);
+  mul();
+  c.simd(SIMD.f64x2Nearest).set(jf);
+  c.get(a).get(jf).f64x2(1 / TABLE_STEP);
+  mul();
+  c.simd(SIMD.f64x2Sub).set(b);
+  // T, each lane's entry loaded on its own (WebAssembly has no gather).
+  for (let lane = 0; lane < 2; lane++) {
+    if (lane === 1) c.get(tt);
+    c.get(jf).simd(SIMD.f64x2ExtractLane).op(lane);
+    // i32.trunc_sat_f64_u: a NaN gives 0, not a trap.
+    c.op(0xfc).u32(3);
+    c.i32(3).op(OP.i32Shl);
+    if (table.local !== undefined) c.get(table.local).op(OP.i32Add);
+    c.memory(OP.f64Load, 3, table.at);
+    if (lane === 0) c.simd(SIMD.f64x2Splat).set(tt);
+    else c.simd(SIMD.f64x2ReplaceLane).op(1).set(tt);
+  }
+  c.get(b).get(b);
+  mul();
+  c.set(b2);
+  // t = b + b·b²·(−1/3 + b²·(2/15 + b²·(−17/315)))
+  c.get(b2).f64x2(-17 / 315);
+  mul();
+  c.f64x2(2 / 15);
+  add();
+  c.get(b2);
+  mul();
+  c.f64x2(-1 / 3);
+  add();
+  c.get(b2);
+  mul();
+  c.get(b);
+  mul();
+  c.get(b);
+  add();
+  c.set(t);
+  c.get(tt).get(t);
+  add();
+  c.get(tt).get(t);
+  mul();
+  c.f64x2(1);
+  add();
+  c.simd(SIMD.f64x2Div);
 }
 
 /** Pushes fdlibm's tanh of local `x` (float64 lanes or a float64); its input: the first of TANH_LOCALS locals. */
