@@ -97,8 +97,10 @@ const LEAF = TreeDef.make('leaf');
 
 function checkFloat(t: Tensor, where: string): void {
   if (!isFloat(t)) {
+    // The transforms without argnums differentiate every primal: the way out is a closure.
+    const primal = / primal \d+/.test(where);
     throw new DTypeError(
-      `${where} is a tensor of dtype ${t.dtype} and shape ${formatShape(t.shape)}; only float32 and float64 tensors are differentiated (pass it as an argument outside argnums, or convert it with toDtype)`,
+      `${where} is a tensor of dtype ${t.dtype} and shape ${formatShape(t.shape)}; only float32 and float64 tensors are differentiated (${primal ? 'close over it in f instead of passing it as a primal' : 'pass it as an argument outside argnums'}, or convert it with toDtype)`,
     );
   }
 }
