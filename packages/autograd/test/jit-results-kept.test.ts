@@ -34,6 +34,15 @@ describe('jit results are not overwritten by later calls', () => {
   checkKept('softmax', (a: Tensor) => a.softmax(-1), (s) => [r([64, 64], s)]);
   checkKept('a float64 chain', (a: Tensor) => a.exp().mul(2).add(1).tanh(), (s) => [r([4096], s, 'float64')]);
   checkKept('valueAndGrad of a layer', valueAndGrad((w: Tensor, x: Tensor) => x.matmul(w).tanh().square().mean()), (s) => [r([32, 16], s), r([64, 32], s + 10)]);
+  checkKept('small float32 products of the sizes a PINN step runs (256x32 by 32x32, then 32x1)', (h: Tensor, w: Tensor, v: Tensor) => {
+    const a = h.matmul(w).tanh();
+    return [a, a.matmul(v)];
+  }, (s) => [r([256, 32], s), r([32, 32], s + 1), r([32, 1], s + 2)]);
+  checkKept(
+    'valueAndGrad of a 2-32-32-1 network on 256 points',
+    valueAndGrad((p: { w1: Tensor; w2: Tensor; w3: Tensor }, x: Tensor) => x.matmul(p.w1).tanh().matmul(p.w2).tanh().matmul(p.w3).square().mean()),
+    (s) => [{ w1: r([2, 32], s), w2: r([32, 32], s + 1), w3: r([32, 1], s + 2) }, r([256, 2], s + 3)],
+  );
   checkKept(
     'grad of a two-layer network in a dictionary',
     grad((p: { w1: Tensor; b1: Tensor; w2: Tensor }, x: Tensor) => x.matmul(p.w1).add(p.b1).tanh().matmul(p.w2).sum()),
