@@ -410,26 +410,48 @@ export interface VjpResult<O = Tensor, P extends readonly unknown[] = Tensor[]> 
   pullback: (cotangent: WithLeaves<O, Tensor>) => PerArgument<P>;
 }
 
+/** Result of `vjp` with `{ hasAux: true }`: also what f returned beside its output. */
+export interface VjpAuxResult<O = Tensor, P extends readonly unknown[] = Tensor[], Aux = unknown> extends VjpResult<O, P> {
+  /** What f returned beside its output (JAX's `has_aux`); not differentiated, its tensors detached. */
+  aux: Aux;
+}
+
+/** Whether the last argument of vjp is its options, `{ hasAux }`: a boolean can be no leaf of a primal. */
+function isVjpOptions(value: unknown): value is { hasAux: boolean } {
+  return (
+    value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype &&
+    Object.keys(value).length === 1 && typeof (value as { hasAux?: unknown }).hasAux === 'boolean'
+  );
+}
+
 /**
  * Evaluates f at `primals` and returns the output with its vector-Jacobian pullback, as JAX's
- * `vjp` (and `torch.func.vjp`). Primals and output may be Tensors or structures of them.
+ * `vjp` (and `torch.func.vjp`). Primals and output may be Tensors or structures of them. A last
+ * argument `{ hasAux: true }` (JAX's `has_aux`; a boolean is never part of a primal) means f returns
+ * `[output, aux]`: aux comes back as the result's `aux`, not differentiated.
  * @throws ArgumentError if a primal or the output is not a structure of Tensors; the pullback
  * throws an ArgumentError for a cotangent of another structure and a ShapeError for a leaf of
  * another shape or dtype than the output's.
  * @example const { output, pullback } = vjp((x: Tensor) => x.sin(), x); const [dx] = pullback(ones(x.shape))
  */
-export function vjp<P extends unknown[], O>(f: (...primals: P) => O, ...primals: P): VjpResult<O, P> {
+export function vjp<P extends unknown[], O>(f: (...primals: P) => O, ...primals: P): VjpResult<O, P>;
+export function vjp<P extends unknown[], O, Aux>(f: (...primals: P) => readonly [O, Aux], ...args: [...P, { hasAux: true }]): VjpAuxResult<O, P, Aux>;
+export function vjp<P extends unknown[]>(f: (...primals: P) => unknown, ...args: unknown[]): { output: unknown; pullback: (cotangent: never) => unknown; aux?: unknown } {
   checkFunction('vjp', f);
+  const options = args.length > 0 && isVjpOptions(args[args.length - 1]) ? (args[args.length - 1] as { hasAux: boolean }) : null;
+  const primals = options === null ? args : args.slice(0, -1);
+  const hasAux = options?.hasAux ?? false;
   const { callArgs, xs, defs, nested } = track('vjp', primals, primals.map((_, i) => i), (i) => `primal ${i}`);
-  const out = enableGrad(() => (f as (...args: unknown[]) => unknown)(...callArgs));
+  const [out, aux] = splitAux('vjp', enableGrad(() => (f as (...a: unknown[]) => unknown)(...callArgs)), hasAux);
   const { leaves: ys, def: outDef } = flatten('vjp', "the function's output", out);
   const keep = keepsGraph(nested, ys, xs);
   return {
-    output: (keep ? out : outDef.unflatten(ys.map((y) => y.detach()))) as O,
-    pullback: (cotangent) => {
+    output: (keep ? out : outDef.unflatten(ys.map((y) => y.detach()))) as never,
+    pullback: (cotangent: unknown): never => {
       const seeds = matching('vjp', 'the cotangent', cotangent, outDef, ys, 'the output');
-      return regroup(defs, enableGrad(() => pull(ys, seeds, xs, keep))) as PerArgument<P>;
+      return regroup(defs, enableGrad(() => pull(ys, seeds, xs, keep))) as never;
     },
+    aux: keep ? aux : detachAux(aux),
   };
 }
 

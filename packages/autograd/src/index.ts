@@ -82,7 +82,7 @@ export {
 } from './gradcheck.js';
 export {
   grad, valueAndGrad, vjp, jvp, hvp, jacobian, hessian,
-  type Arg, type Argnums, type ArgnumsOption, type NoArgnums, type GradsAt, type PerArgument, type ValueAndGrad, type VjpResult, type JvpResult, type HvpResult,
+  type Arg, type Argnums, type ArgnumsOption, type NoArgnums, type GradsAt, type PerArgument, type ValueAndGrad, type VjpResult, type VjpAuxResult, type JvpResult, type HvpResult,
 } from './functional.js';
 export { checkpoint, type CheckpointOptions } from './checkpoint.js';
 // Vectorising map and the transforms built on it.

@@ -1,5 +1,5 @@
 import { describe, expect, expectTypeOf, test } from 'vitest';
-import { grad, hessian, jacfwd, jacobian, jacrev, jvp, numericGrad, Tensor, valueAndGrad } from '@chainrule/autograd';
+import { grad, hessian, jacfwd, jacobian, jacrev, jvp, numericGrad, Tensor, valueAndGrad, vjp } from '@chainrule/autograd';
 import { assertClose } from '@chainrule/autograd/testing';
 import { f64 } from './helpers/tensors.js';
 
@@ -46,6 +46,22 @@ describe('hasAux, as JAX has_aux', () => {
     assertClose(tangent, f64(Array.from(x.data, (a, i) => Math.cos(a) * v.data[i]!)), 1e-15, 0);
     assertClose(aux, f64(Array.from(x.data, Math.cos)), 1e-15, 0);
     expect(jvp((t: Tensor) => t.sin(), [x], [v]).aux).toBeUndefined();
+  });
+
+  test('vjp with a last argument { hasAux: true } returns the output, the pullback and aux', () => {
+    const y = f64([2, -1, 0.5]);
+    const { output, pullback, aux } = vjp((a: Tensor, b: Tensor): [Tensor, string] => [a.mul(b).sin(), 'note'], x, y, { hasAux: true });
+    assertClose(output, f64(Array.from(x.data, (a, i) => Math.sin(a * y.data[i]!))), 1e-15, 0);
+    expect(aux).toBe('note');
+    // d/da sin(a·b)·u = cos(a·b)·b·u, d/db = cos(a·b)·a·u.
+    const [da, db] = pullback(v);
+    assertClose(da, f64(Array.from(x.data, (a, i) => Math.cos(a * y.data[i]!) * y.data[i]! * v.data[i]!)), 1e-14, 1e-15);
+    assertClose(db, f64(Array.from(x.data, (a, i) => Math.cos(a * y.data[i]!) * a * v.data[i]!)), 1e-14, 1e-15);
+    // Without the option the last argument is a primal as before, and a boolean in it is refused.
+    expect(() => (vjp as (...args: unknown[]) => unknown)((a: Tensor) => a, x, { hasAux: 'yes' })).toThrow(/^vjp: primal 1 at \.hasAux is a string/);
+    expect(() => vjp(((a: Tensor) => a) as never, x, { hasAux: true })).toThrow(/^vjp: with hasAux the function must return \[output, aux\], got Tensor/);
+    expectTypeOf(vjp((a: Tensor): [Tensor, number] => [a, 1], x, { hasAux: true }).aux).toEqualTypeOf<number>();
+    expectTypeOf(vjp((a: Tensor, b: Tensor): [Tensor, number] => [a.mul(b), 1], x, y, { hasAux: true }).pullback).returns.toEqualTypeOf<[Tensor, Tensor]>();
   });
 
   test('jacfwd, jacrev and jacobian with hasAux return [J, aux], J = diag of the derivative', () => {
