@@ -583,6 +583,12 @@ export interface LinearizeResult<O = Tensor, P extends readonly unknown[] = Tens
   jvp: (...tangents: PerArgument<P>) => WithLeaves<O, Tensor>;
 }
 
+/** Result of `linearize` with `{ hasAux: true }`: also what f returned beside its output. */
+export interface LinearizeAuxResult<O = Tensor, P extends readonly unknown[] = Tensor[], Aux = unknown> extends LinearizeResult<O, P> {
+  /** What f returned beside its output at the primals (JAX's `has_aux`). */
+  aux: Aux;
+}
+
 /**
  * f's output at `primals` and its linear map v ↦ J·v there, as JAX's `linearize`.
  * NOTE: unlike JAX, which partially evaluates f into a stored linear program, each call of the
@@ -593,18 +599,26 @@ export interface LinearizeResult<O = Tensor, P extends readonly unknown[] = Tens
  * tangents that differ from the primals in number, structure, shape or dtype; f's errors as `jvp`.
  * @example const { output, jvp: lin } = linearize((x: Tensor) => x.sin(), x); lin(v) // cos(x)·v
  */
-export function linearize<P extends unknown[], O>(f: (...primals: P) => O, ...primals: P): LinearizeResult<O, P> {
+export function linearize<P extends unknown[], O>(f: (...primals: P) => O, ...primals: P): LinearizeResult<O, P>;
+export function linearize<P extends unknown[], O, Aux>(f: (...primals: P) => readonly [O, Aux], ...args: [...P, { hasAux: true }]): LinearizeAuxResult<O, P, Aux>;
+export function linearize<P extends unknown[]>(f: (...primals: P) => unknown, ...args: unknown[]): { output: unknown; jvp: (...tangents: never[]) => unknown; aux?: unknown } {
   checkFunction('linearize', f);
+  // A last argument { hasAux } is the options, as vjp's: a boolean is never part of a primal.
+  const options = args.length > 0 && isVjpOptions(args[args.length - 1]) ? (args[args.length - 1] as { hasAux: boolean }) : null;
+  const primals = options === null ? args : args.slice(0, -1);
+  const hasAux = options?.hasAux ?? false;
   const flat = primals.map((p, i) => flatten('linearize', `primal ${i}`, p, true));
-  const output = f(...primals);
+  const run = f as (...args: unknown[]) => unknown;
+  const [output, aux] = splitAux('linearize', run(...primals), hasAux);
   return {
     output,
-    jvp: (...tangents) => {
+    jvp: (...tangents: unknown[]) => {
       // Checked here so that the errors name linearize, whose caller never called jvp.
       if (tangents.length !== primals.length) throw new ArgumentError(`linearize: got ${tangents.length} tangents for ${primals.length} primals`);
       flat.forEach(({ def, leaves }, i) => matching('linearize', `tangent ${i}`, tangents[i], def, leaves, `primal ${i}`));
-      return jvp(f as (...args: unknown[]) => O, primals as unknown[], tangents as never).tangent;
+      return jvp((...a: unknown[]) => splitAux('linearize', run(...a), hasAux)[0], primals, tangents as never).tangent;
     },
+    ...(hasAux ? { aux } : {}),
   };
 }
 

@@ -89,7 +89,7 @@ export { checkpoint, type CheckpointOptions } from './checkpoint.js';
 export { vmap, type VmapOptions, type Axes, type Randomness } from './vmap/vmap.js';
 export { jacrev } from './vmap/jacrev.js';
 // Forward mode (true JVPs) beside the reverse-mode transforms.
-export { linearize, jacfwd, type LinearizeResult } from './functional.js';
+export { linearize, jacfwd, type LinearizeResult, type LinearizeAuxResult } from './functional.js';
 export { retainedBytes } from './retained.js';
 // Structures of tensors (pytrees), shared by every transform.
 export {

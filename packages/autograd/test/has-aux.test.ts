@@ -1,5 +1,5 @@
 import { describe, expect, expectTypeOf, test } from 'vitest';
-import { grad, hessian, jacfwd, jacobian, jacrev, jvp, numericGrad, Tensor, valueAndGrad, vjp } from '@chainrule/autograd';
+import { grad, hessian, jacfwd, jacobian, jacrev, jvp, linearize, numericGrad, Tensor, valueAndGrad, vjp } from '@chainrule/autograd';
 import { assertClose } from '@chainrule/autograd/testing';
 import { f64 } from './helpers/tensors.js';
 
@@ -62,6 +62,14 @@ describe('hasAux, as JAX has_aux', () => {
     expect(() => vjp(((a: Tensor) => a) as never, x, { hasAux: true })).toThrow(/^vjp: with hasAux the function must return \[output, aux\], got Tensor/);
     expectTypeOf(vjp((a: Tensor): [Tensor, number] => [a, 1], x, { hasAux: true }).aux).toEqualTypeOf<number>();
     expectTypeOf(vjp((a: Tensor, b: Tensor): [Tensor, number] => [a.mul(b), 1], x, y, { hasAux: true }).pullback).returns.toEqualTypeOf<[Tensor, Tensor]>();
+  });
+
+  test('linearize with a last argument { hasAux: true } returns the output, the linear map and aux', () => {
+    const { output, jvp: lin, aux } = linearize((t: Tensor): [Tensor, number] => [t.exp(), 42], x, { hasAux: true });
+    assertClose(output, f64(Array.from(x.data, Math.exp)), 1e-15, 0);
+    expect(aux).toBe(42);
+    assertClose(lin(v), f64(Array.from(x.data, (a, i) => Math.exp(a) * v.data[i]!)), 1e-15, 0);
+    expect(() => linearize(((t: Tensor) => t) as never, x, { hasAux: true })).toThrow(/^linearize: with hasAux the function must return \[output, aux\]/);
   });
 
   test('jacfwd, jacrev and jacobian with hasAux return [J, aux], J = diag of the derivative', () => {
