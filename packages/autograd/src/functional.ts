@@ -595,6 +595,8 @@ export interface LinearizeAuxResult<O = Tensor, P extends readonly unknown[] = T
  * returned `jvp` runs f again alongside the tangents (one forward-mode pass: about two forwards),
  * so f must be deterministic (seed any randomness it draws). What it saves is the bookkeeping, not
  * the primal computation.
+ * A last argument `{ hasAux: true }` (JAX's `has_aux`) means f returns `[output, aux]`; aux comes
+ * back as the result's `aux`, taken at the primals.
  * @throws ArgumentError or ShapeError naming linearize, when the returned function is called with
  * tangents that differ from the primals in number, structure, shape or dtype; f's errors as `jvp`.
  * @example const { output, jvp: lin } = linearize((x: Tensor) => x.sin(), x); lin(v) // cos(x)·v
