@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import fc from 'fast-check';
 import {
-  dropout, grad, gradients, jit, linear, logSoftmax, manualSeed, matmul, oneHot, rand, randn, vmap, nonzero, maskedSelect, numericGrad, stack, tensor, Tensor, TraceError, valueAndGrad, where, zeros, type DType,
+  dropout, grad, gradients, jit, jvp, linear, logSoftmax, manualSeed, matmul, oneHot, rand, randn, vmap, nonzero, maskedSelect, numericGrad, stack, tensor, Tensor, TraceError, valueAndGrad, where, zeros, type DType,
 } from '@chainrule/autograd';
 import { assertClose, seededTensor } from '@chainrule/autograd/testing';
 import { disableCodegen } from '../src/jit/fusion.js';
@@ -361,6 +361,29 @@ describe('jit composed with grad', () => {
     // Second order through the jitted call: the graph is recorded op by op.
     const x = t([4], 3, 'float64');
     expectSameBits(grad((v: Tensor) => grad(jf)(v).sum())(x), grad((v: Tensor) => grad(f)(v).sum())(x));
+  });
+
+  test('jvp(jit(f)) carries the tangents through the jitted call: the ops run one by one, as under jvp(f)', () => {
+    const w = t([3, 2], 7, 'float64');
+    const f = (x: Tensor): Tensor => matmul(x.sin().mul(x), w).tanh();
+    const jf = jit(f);
+    fc.assert(
+      fc.property(fc.nat(10_000), fc.integer({ min: 1, max: 5 }), (seed, n) => {
+        const x = t([n, 3], seed, 'float64'), v = t([n, 3], seed + 1, 'float64');
+        const got = jvp((z: Tensor) => jf(z), [x], [v]);
+        const want = jvp(f, [x], [v]);
+        expectSameBits(got.output, want.output);
+        expectSameBits(got.tangent, want.tangent);
+        // J·v against central differences: (f(x + hv) - f(x - hv)) / 2h.
+        const h = 1e-6;
+        assertClose(got.tangent, f(x.add(v.mul(h))).sub(f(x.sub(v.mul(h)))).div(2 * h), 1e-6, 1e-8);
+      }),
+      { numRuns: 20 },
+    );
+    // A tangent on a tensor f closes over is carried too.
+    const x = t([2, 3], 4, 'float64'), tw = t([3, 2], 8, 'float64');
+    const closed = jvp((ww: Tensor) => jit((z: Tensor) => matmul(z, ww).tanh())(x), [w], [tw]);
+    expectSameBits(closed.tangent, jvp((ww: Tensor) => matmul(x, ww).tanh(), [w], [tw]).tangent);
   });
 
   test('a jitted forward over closed-over parameters that require grad records the graph: .backward() fills their .grad', () => {

@@ -1,4 +1,5 @@
 import { currentInterpreter } from '../engine/dispatch.js';
+import { carriesTangents } from '../engine/forward.js';
 import { isGradEnabled } from '../engine/grad-mode.js';
 import { ArgumentError, TraceError } from '../errors.js';
 import { formatShape } from '../shape.js';
@@ -204,9 +205,14 @@ export function jit<A extends unknown[], R>(f: (...args: A) => R, ...rest: never
     if (currentInterpreter() !== null) return f(...args);
     const { entry, tensors } = prepare(args);
     // A graph is wanted when an argument, or a tensor f closes over (a module's parameter),
-    // requires grad: then the ops must be recorded one by one.
+    // requires grad; tangents are carried when one of them has a tangent (jit(f) called inside
+    // jvp). Either way the ops must run one by one, each recording its graph or carrying its
+    // tangents: the fused program computes neither.
+    const constants = entry.compiled.program.constants;
     const recording =
-      isGradEnabled() && (tensors.some((t) => t.requiresGrad) || entry.compiled.program.constants.some((c) => c.value.requiresGrad));
+      (isGradEnabled() && (tensors.some((t) => t.requiresGrad) || constants.some((c) => c.value.requiresGrad))) ||
+      tensors.some(carriesTangents) ||
+      constants.some((c) => carriesTangents(c.value));
     const outputs = recording ? entry.compiled.replay(tensors) : entry.compiled.run(tensors);
     return entry.rebuild(outputs) as R;
   };
