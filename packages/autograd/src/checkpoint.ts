@@ -5,6 +5,7 @@ import { Tensor, lastSerial, makeOutput } from './tensor.js';
 import { sizeOf } from './shape.js';
 import { enableGrad, isGradEnabled } from './engine/grad-mode.js';
 import { forwardActive } from './engine/forward.js';
+import { isTracing } from './engine/trace-access.js';
 import { backward } from './engine/backward.js';
 import { zeros } from './creation.js';
 import { concat, reshape, slice } from './ops/shape.js';
@@ -33,15 +34,17 @@ export interface CheckpointOptions {
  * one extra forward pass. Gradients are those of f itself, to any order (`createGraph` and
  * nested transforms recompute on the graph).
  *
- * - f's arguments are Tensors or structures of them (see `treeFlatten`); numbers and other
- *   settings are closed over. Tensors f closes over (a module's parameters, an earlier result)
+ * - f's arguments are Tensors or structures of them (see `treeFlatten`); an argument that is a
+ *   number, string, boolean, function or class instance as a whole is a setting, passed through
+ *   to f and its recomputation as it is (as `torch.utils.checkpoint` passes non-tensor arguments). Tensors f closes over (a module's parameters, an earlier result)
  *   receive their gradients too: the forward records f once to find them, then drops that graph.
  * - Outputs of several tensors (a structure) must share one dtype; they are stored together and
  *   recomputed once per backward.
  * - Random draws replay the same numbers (see `preserveRngState`); anything else f reads must
  *   not change between forward and backward. An input modified in place in between is refused by
  *   backward, as for any op.
- * - Under `noGrad`, inside a `jvp`, or when nothing f depends on requires grad, f simply runs.
+ * - Under `noGrad`, inside a `jvp`, inside `vmap`, while `jit` traces, or when nothing f depends on
+ *   requires grad, f simply runs: the values and gradients are f's own either way.
  * @throws ArgumentError if an argument is not a structure of Tensors, f's output is not one, or
  * the recomputation returns another structure.
  * @throws DTypeError for outputs of mixed dtypes.
@@ -55,15 +58,26 @@ export function checkpoint<A extends unknown[], O>(f: (...args: A) => O, options
     throw new ArgumentError('checkpoint: generators must be an array of Generators');
   }
   const run = f as (...args: unknown[]) => unknown;
-  return (...args: A) => {
-    if (batchLevels().length > 0) {
-      // Its recomputation replays f on the saved inputs' storage, which a batched tensor has none of.
-      throw new ArgumentError('checkpoint: not supported inside vmap; put vmap inside the checkpointed function instead (checkpoint(vmap(f)))');
+  const checkpointed = (...args: A): O => {
+    // A number, string, boolean, function or class instance passed as a whole argument is a
+    // setting, not data: it is passed through to f (and to its recomputation) as it is, as
+    // torch.utils.checkpoint passes non-tensor arguments through.
+    const dynamic = args.map((_, i) => i).filter((i) => !isSetting(args[i]));
+    if (dynamic.length < args.length) {
+      const bound = (...values: unknown[]): unknown => {
+        const full: unknown[] = [...args];
+        dynamic.forEach((i, k) => (full[i] = values[k]));
+        return run(...full);
+      };
+      return (checkpoint(bound, options) as (...values: unknown[]) => O)(...dynamic.map((i) => args[i]));
     }
     const flat = args.map((a, i) => flatten('checkpoint', `argument ${i}`, a));
-    // Inside a jvp, f simply runs too: its tangents are carried as it goes, and rematerialising
-    // would need them recomputed as well.
-    if (!isGradEnabled() || forwardActive()) return f(...args);
+    // checkpoint changes what is kept, never a value or a gradient (JAX's checkpoint is the
+    // identity on both), so where it cannot rematerialise, f simply runs: inside a jvp (the
+    // tangents would have to be recomputed too), inside vmap (the recomputation replays f on the
+    // saved inputs' storage, which a batched tensor has none of) and while jit traces (the
+    // program plans its own buffers; the recomputation would read traced values outside any op).
+    if (!isGradEnabled() || forwardActive() || batchLevels().length > 0 || isTracing()) return f(...args);
     const gens = preserveRngState ? [defaultGenerator(), ...generators] : [];
     const states = gens.map((g) => g.getState());
     const start = lastSerial();
@@ -84,6 +98,15 @@ export function checkpoint<A extends unknown[], O>(f: (...args: A) => O, options
     });
     return outDef.unflatten(results) as O;
   };
+  return checkpointed;
+}
+
+/** A whole argument that is no structure of tensors: anything but a Tensor, null, undefined, an array or a plain object. */
+function isSetting(value: unknown): boolean {
+  if (value instanceof Tensor || value === null || value === undefined || Array.isArray(value)) return false;
+  if (typeof value !== 'object') return true;
+  const proto = Object.getPrototypeOf(value) as unknown;
+  return proto !== Object.prototype && proto !== null;
 }
 
 /**

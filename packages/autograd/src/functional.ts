@@ -97,8 +97,10 @@ const LEAF = TreeDef.make('leaf');
 
 function checkFloat(t: Tensor, where: string): void {
   if (!isFloat(t)) {
+    // The transforms without argnums differentiate every primal: the way out is a closure.
+    const primal = / primal \d+/.test(where);
     throw new DTypeError(
-      `${where} is a tensor of dtype ${t.dtype} and shape ${formatShape(t.shape)}; only float32 and float64 tensors are differentiated (pass it as an argument outside argnums, or convert it with toDtype)`,
+      `${where} is a tensor of dtype ${t.dtype} and shape ${formatShape(t.shape)}; only float32 and float64 tensors are differentiated (${primal ? 'close over it in f instead of passing it as a primal' : 'pass it as an argument outside argnums'}, or convert it with toDtype)`,
     );
   }
 }
@@ -218,6 +220,38 @@ function regroup<L>(defs: readonly TreeDef[], flat: readonly L[]): Tree<L>[] {
   });
 }
 
+/**
+ * f's result split into its output and aux (JAX's `has_aux`): with `hasAux`, f returns
+ * `[output, aux]`; aux passes through untouched and is not differentiated. @internal
+ */
+export function splitAux(op: string, result: unknown, hasAux: boolean): [unknown, unknown] {
+  if (!hasAux) return [result, undefined];
+  if (!(Array.isArray(result) && result.length === 2)) {
+    throw new ArgumentError(`${op}: with hasAux the function must return [output, aux], got ${Array.isArray(result) ? `an array of ${result.length}` : describe(result)}`);
+  }
+  return [result[0], result[1]];
+}
+
+/**
+ * aux with its tensors detached, other values as they are: aux is not differentiated, so off the
+ * transform's graph it carries none of it (JAX stops its gradient).
+ */
+function detachAux(aux: unknown): unknown {
+  if (aux instanceof Tensor) return aux.requiresGrad ? aux.detach() : aux;
+  if (Array.isArray(aux)) return aux.map(detachAux);
+  if (aux !== null && typeof aux === 'object' && Object.getPrototypeOf(aux) === Object.prototype) {
+    return Object.fromEntries(Object.entries(aux).map(([k, a]) => [k, detachAux(a)]));
+  }
+  return aux;
+}
+
+/** The `hasAux` option, checked. @internal */
+export function hasAuxOption(op: string, options: { hasAux?: unknown }): boolean {
+  const { hasAux = false } = options;
+  if (typeof hasAux !== 'boolean') throw new ArgumentError(`${op}: hasAux must be a boolean, got ${describe(hasAux)}`);
+  return hasAux;
+}
+
 function expectScalar(op: string, out: unknown): Tensor {
   if (!(out instanceof Tensor)) throw new ArgumentError(`${op}: the function must return a Tensor, got ${describe(out)}`);
   if (out.size !== 1) {
@@ -321,37 +355,47 @@ function gradTransform(
   options: ArgnumsOption & { hasAux?: boolean },
 ): (...args: unknown[]) => ValueAndGrad<unknown, unknown> {
   checkFunction(op, f);
-  checkOptions(op, options, op === 'valueAndGrad' ? ['argnums', 'hasAux'] : ['argnums']);
-  const { argnums = 0, hasAux = false } = options;
+  checkOptions(op, options, ['argnums', 'hasAux']);
+  const { argnums = 0 } = options;
+  const hasAux = hasAuxOption(op, options);
   return (...args: unknown[]) => {
     const which = positions(op, argnums, args.length);
     const { callArgs, xs, defs, nested } = track(op, args, which, (i) => `argument ${i}`);
-    const result = enableGrad(() => f(...callArgs));
-    if (hasAux && !(Array.isArray(result) && result.length === 2)) {
-      throw new ArgumentError(`${op}: with hasAux the function must return [output, aux], got ${describe(result)}`);
-    }
-    const [raw, aux] = hasAux ? (result as [unknown, unknown]) : [result, undefined];
+    const [raw, aux] = splitAux(op, enableGrad(() => f(...callArgs)), hasAux);
     const value = expectScalar(op, raw);
     const keep = keepsGraph(nested, [value], xs);
     const flat = enableGrad(() => pull([value], undefined, xs, keep));
     const grouped = regroup(defs, flat);
-    return { value: keep ? value : value.detach(), grads: typeof argnums === 'number' ? grouped[0] : grouped, aux };
+    return { value: keep ? value : value.detach(), grads: typeof argnums === 'number' ? grouped[0] : grouped, aux: keep ? aux : detachAux(aux) };
   };
 }
 
 /**
  * Transforms f (returning a scalar Tensor) into its gradient function, as JAX's `grad` (and
  * `torch.func.grad`): the gradient has the structure of the argument at `argnums` (a Tensor, an
- * array or object of Tensors, nested), or is a tuple of those for a list of argnums.
- * Nests: `grad(grad(f))`.
+ * array or object of Tensors, nested), or is a tuple of those for a list of argnums. With
+ * `hasAux`, f returns `[value, aux]` and the gradient function returns `[gradient, aux]`, as
+ * JAX's `has_aux`. Nests: `grad(grad(f))`.
  * @throws ArgumentError as `valueAndGrad`.
  * @example grad((x: Tensor) => x.pow(3).sum())(x) // 3x²
  * @example grad((p: { w: Tensor; b: Tensor }) => p.w.mul(p.b).sum())({ w, b }) // { w: b, b: w }
+ * @example const [g, logits] = grad((w: Tensor) => { const z = x.matmul(w); return [z.square().sum(), z] as const }, { hasAux: true })(w)
  */
-export function grad<A extends unknown[]>(f: (...args: A) => Tensor, options?: NoArgnums): (...args: A) => GradsAt<A, 0>;
-export function grad<A extends unknown[], const N extends Argnums>(f: (...args: A) => Tensor, options: { argnums: N }): (...args: A) => GradsAt<A, N>;
-export function grad(f: (...args: unknown[]) => Tensor, options: ArgnumsOption = {}): (...args: unknown[]) => unknown {
+export function grad<A extends unknown[]>(f: (...args: A) => Tensor, options?: NoArgnums & { hasAux?: false }): (...args: A) => GradsAt<A, 0>;
+export function grad<A extends unknown[], const N extends Argnums>(f: (...args: A) => Tensor, options: { argnums: N; hasAux?: false }): (...args: A) => GradsAt<A, N>;
+export function grad<A extends unknown[], Aux>(f: (...args: A) => readonly [Tensor, Aux], options: NoArgnums & { hasAux: true }): (...args: A) => [GradsAt<A, 0>, Aux];
+export function grad<A extends unknown[], Aux, const N extends Argnums>(
+  f: (...args: A) => readonly [Tensor, Aux],
+  options: { argnums: N; hasAux: true },
+): (...args: A) => [GradsAt<A, N>, Aux];
+export function grad(f: (...args: unknown[]) => unknown, options: ArgnumsOption & { hasAux?: boolean } = {}): (...args: unknown[]) => unknown {
   const vg = gradTransform('grad', f, options);
+  if (options.hasAux === true) {
+    return (...args: unknown[]) => {
+      const { grads, aux } = vg(...args);
+      return [grads, aux];
+    };
+  }
   return (...args: unknown[]) => vg(...args).grads;
 }
 
@@ -366,35 +410,65 @@ export interface VjpResult<O = Tensor, P extends readonly unknown[] = Tensor[]> 
   pullback: (cotangent: WithLeaves<O, Tensor>) => PerArgument<P>;
 }
 
+/** Result of `vjp` with `{ hasAux: true }`: also what f returned beside its output. */
+export interface VjpAuxResult<O = Tensor, P extends readonly unknown[] = Tensor[], Aux = unknown> extends VjpResult<O, P> {
+  /** What f returned beside its output (JAX's `has_aux`); not differentiated, its tensors detached. */
+  aux: Aux;
+}
+
+/** Whether the last argument of vjp is its options, `{ hasAux }`: a boolean can be no leaf of a primal. */
+function isVjpOptions(value: unknown): value is { hasAux: boolean } {
+  return (
+    value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype &&
+    Object.keys(value).length === 1 && typeof (value as { hasAux?: unknown }).hasAux === 'boolean'
+  );
+}
+
 /**
  * Evaluates f at `primals` and returns the output with its vector-Jacobian pullback, as JAX's
- * `vjp` (and `torch.func.vjp`). Primals and output may be Tensors or structures of them.
+ * `vjp` (and `torch.func.vjp`). Primals and output may be Tensors or structures of them. A last
+ * argument `{ hasAux: true }` (JAX's `has_aux`; a boolean is never part of a primal) means f returns
+ * `[output, aux]`: aux comes back as the result's `aux`, not differentiated.
  * @throws ArgumentError if a primal or the output is not a structure of Tensors; the pullback
  * throws an ArgumentError for a cotangent of another structure and a ShapeError for a leaf of
  * another shape or dtype than the output's.
  * @example const { output, pullback } = vjp((x: Tensor) => x.sin(), x); const [dx] = pullback(ones(x.shape))
  */
-export function vjp<P extends unknown[], O>(f: (...primals: P) => O, ...primals: P): VjpResult<O, P> {
+export function vjp<P extends unknown[], O>(f: (...primals: P) => O, ...primals: P): VjpResult<O, P>;
+export function vjp<P extends unknown[], O, Aux>(f: (...primals: P) => readonly [O, Aux], ...args: [...P, { hasAux: true }]): VjpAuxResult<O, P, Aux>;
+export function vjp<P extends unknown[]>(f: (...primals: P) => unknown, ...args: unknown[]): { output: unknown; pullback: (cotangent: never) => unknown; aux?: unknown } {
   checkFunction('vjp', f);
+  const options = args.length > 0 && isVjpOptions(args[args.length - 1]) ? (args[args.length - 1] as { hasAux: boolean }) : null;
+  const primals = options === null ? args : args.slice(0, -1);
+  const hasAux = options?.hasAux ?? false;
   const { callArgs, xs, defs, nested } = track('vjp', primals, primals.map((_, i) => i), (i) => `primal ${i}`);
-  const out = enableGrad(() => (f as (...args: unknown[]) => unknown)(...callArgs));
+  const [out, aux] = splitAux('vjp', enableGrad(() => (f as (...a: unknown[]) => unknown)(...callArgs)), hasAux);
   const { leaves: ys, def: outDef } = flatten('vjp', "the function's output", out);
   const keep = keepsGraph(nested, ys, xs);
   return {
-    output: (keep ? out : outDef.unflatten(ys.map((y) => y.detach()))) as O,
-    pullback: (cotangent) => {
+    output: (keep ? out : outDef.unflatten(ys.map((y) => y.detach()))) as never,
+    pullback: (cotangent: unknown): never => {
       const seeds = matching('vjp', 'the cotangent', cotangent, outDef, ys, 'the output');
-      return regroup(defs, enableGrad(() => pull(ys, seeds, xs, keep))) as PerArgument<P>;
+      return regroup(defs, enableGrad(() => pull(ys, seeds, xs, keep))) as never;
     },
+    aux: keep ? aux : detachAux(aux),
   };
 }
 
 /** Result of `jvp`. */
-export interface JvpResult<O = Tensor> {
+export interface JvpResult<O = Tensor, Aux = undefined> {
   /** f's output at the primals. */
   output: O;
   /** J·v: the directional derivative of the output along the tangents, in the output's structure. */
   tangent: WithLeaves<O, Tensor>;
+  /** What f returned beside its output with `hasAux` (undefined without); it carries no tangent. */
+  aux: Aux;
+}
+
+/** Options of `jvp`. */
+export interface JvpOptions {
+  /** f returns `[output, aux]`; aux comes back as `aux`, not differentiated (JAX's `has_aux`). */
+  hasAux?: boolean;
 }
 
 function argumentList(op: string, what: string, value: unknown): readonly unknown[] {
@@ -407,19 +481,35 @@ function argumentList(op: string, what: string, value: unknown): readonly unknow
  * directional derivative J·v of its output along `tangents`, in one pass. Each op carries its
  * input's tangents forward by its JVP rule, so the cost is about one extra forward pass and no graph
  * is kept. `primals` lists f's arguments, each a Tensor or a structure of them; `tangents` matches
- * them in structure, shapes and dtypes. Integer and bool outputs get zero tangents.
+ * them in structure, shapes and dtypes. Integer and bool outputs get zero tangents. With
+ * `{ hasAux: true }`, f returns `[output, aux]` and aux comes back as the result's `aux`, carrying
+ * no tangent (JAX's `has_aux`).
  *
  * Nests with every transform: `jvp` of a function calling `jvp` (tangents of each call are kept
  * apart), `jvp` of `grad` (forward-over-reverse: the VJPs, written in Tensor ops, carry the
  * tangent), `grad` of a function calling `jvp` (the tangent is on the graph when a primal is).
- * @throws ArgumentError if tangents and primals differ in number or structure, or f does not
- * return a structure of Tensors.
+ * @throws ArgumentError if tangents and primals differ in number or structure, f does not
+ * return a structure of Tensors (with `hasAux`, a pair), or an option is unknown.
  * @throws ShapeError if a tangent's shape or dtype differs from its primal's.
  * @throws GraphError naming the op when a tangent reaches an op with no forward-mode rule.
  * @example jvp((x: Tensor) => x.exp(), [x], [v]).tangent // exp(x)·v
  */
-export function jvp<P extends readonly unknown[] | [], O>(f: (...primals: NoInfer<P>) => O, primals: P, tangents: PerArgument<NoInfer<P>>): JvpResult<O> {
+export function jvp<P extends readonly unknown[] | [], O>(
+  f: (...primals: NoInfer<P>) => O,
+  primals: P,
+  tangents: PerArgument<NoInfer<P>>,
+  options?: { hasAux?: false },
+): JvpResult<O>;
+export function jvp<P extends readonly unknown[] | [], O, Aux>(
+  f: (...primals: NoInfer<P>) => readonly [O, Aux],
+  primals: P,
+  tangents: PerArgument<NoInfer<P>>,
+  options: { hasAux: true },
+): JvpResult<O, Aux>;
+export function jvp(f: (...primals: never[]) => unknown, primals: readonly unknown[], tangents: readonly unknown[], options: JvpOptions = {}): JvpResult<unknown, unknown> {
   checkFunction('jvp', f);
+  checkOptions('jvp', options, ['hasAux']);
+  const hasAux = hasAuxOption('jvp', options);
   const ps = argumentList('jvp', 'primals', primals);
   const ts = argumentList('jvp', 'tangents', tangents);
   if (ps.length !== ts.length) throw new ArgumentError(`jvp: got ${ts.length} tangents for ${ps.length} primals`);
@@ -429,12 +519,12 @@ export function jvp<P extends readonly unknown[] | [], O>(f: (...primals: NoInfe
   // The pass's own stamp tells the tangents made during it (fresh-grads.ts) from the caller's.
   return withFreshGradients(true, () => withLevel((level) => {
     const callArgs = flat.map(({ def, leaves }, i) => def.unflatten(leaves.map((x, k) => dual(x, vs[i]![k]!, level))));
-    const out = (f as (...args: unknown[]) => unknown)(...callArgs);
+    const [out, aux] = splitAux('jvp', (f as (...args: unknown[]) => unknown)(...callArgs), hasAux);
     const { leaves: ys, def: outDef } = flatten('jvp', "the function's output", out);
     const tangent = ys.map((y) => tangentOut(y, level) ?? zeros(y.shape, { dtype: y.dtype }));
     // A graph recorded meanwhile may have saved a tangent for a backward pass still to come.
     if (lastSerial() === recorded) releaseTangents(level.made, tangent);
-    return { output: out as O, tangent: outDef.unflatten(tangent) as WithLeaves<O, Tensor> };
+    return { output: out, tangent: outDef.unflatten(tangent) as never, aux };
   }));
 }
 
@@ -493,22 +583,44 @@ export interface LinearizeResult<O = Tensor, P extends readonly unknown[] = Tens
   jvp: (...tangents: PerArgument<P>) => WithLeaves<O, Tensor>;
 }
 
+/** Result of `linearize` with `{ hasAux: true }`: also what f returned beside its output. */
+export interface LinearizeAuxResult<O = Tensor, P extends readonly unknown[] = Tensor[], Aux = unknown> extends LinearizeResult<O, P> {
+  /** What f returned beside its output at the primals (JAX's `has_aux`). */
+  aux: Aux;
+}
+
 /**
  * f's output at `primals` and its linear map v ↦ J·v there, as JAX's `linearize`.
  * NOTE: unlike JAX, which partially evaluates f into a stored linear program, each call of the
  * returned `jvp` runs f again alongside the tangents (one forward-mode pass: about two forwards),
  * so f must be deterministic (seed any randomness it draws). What it saves is the bookkeeping, not
  * the primal computation.
- * @throws as `jvp`, when called.
+ * A last argument `{ hasAux: true }` (JAX's `has_aux`) means f returns `[output, aux]`; aux comes
+ * back as the result's `aux`, taken at the primals.
+ * @throws ArgumentError or ShapeError naming linearize, when the returned function is called with
+ * tangents that differ from the primals in number, structure, shape or dtype; f's errors as `jvp`.
  * @example const { output, jvp: lin } = linearize((x: Tensor) => x.sin(), x); lin(v) // cos(x)·v
  */
-export function linearize<P extends unknown[], O>(f: (...primals: P) => O, ...primals: P): LinearizeResult<O, P> {
+export function linearize<P extends unknown[], O>(f: (...primals: P) => O, ...primals: P): LinearizeResult<O, P>;
+export function linearize<P extends unknown[], O, Aux>(f: (...primals: P) => readonly [O, Aux], ...args: [...P, { hasAux: true }]): LinearizeAuxResult<O, P, Aux>;
+export function linearize<P extends unknown[]>(f: (...primals: P) => unknown, ...args: unknown[]): { output: unknown; jvp: (...tangents: never[]) => unknown; aux?: unknown } {
   checkFunction('linearize', f);
-  primals.forEach((p, i) => flatten('linearize', `primal ${i}`, p, true));
-  const output = f(...primals);
+  // A last argument { hasAux } is the options, as vjp's: a boolean is never part of a primal.
+  const options = args.length > 0 && isVjpOptions(args[args.length - 1]) ? (args[args.length - 1] as { hasAux: boolean }) : null;
+  const primals = options === null ? args : args.slice(0, -1);
+  const hasAux = options?.hasAux ?? false;
+  const flat = primals.map((p, i) => flatten('linearize', `primal ${i}`, p, true));
+  const run = f as (...args: unknown[]) => unknown;
+  const [output, aux] = splitAux('linearize', run(...primals), hasAux);
   return {
     output,
-    jvp: (...tangents) => jvp(f as (...args: unknown[]) => O, primals as unknown[], tangents as never).tangent,
+    jvp: (...tangents: unknown[]) => {
+      // Checked here so that the errors name linearize, whose caller never called jvp.
+      if (tangents.length !== primals.length) throw new ArgumentError(`linearize: got ${tangents.length} tangents for ${primals.length} primals`);
+      flat.forEach(({ def, leaves }, i) => matching('linearize', `tangent ${i}`, tangents[i], def, leaves, `primal ${i}`));
+      return jvp((...a: unknown[]) => splitAux('linearize', run(...a), hasAux)[0], primals, tangents as never).tangent;
+    },
+    ...(hasAux ? { aux } : {}),
   };
 }
 
@@ -519,26 +631,38 @@ export function linearize<P extends unknown[], O>(f: (...primals: P) => O, ...pr
  * functions with fewer inputs than outputs (`jacrev` maps a pullback over the output's elements).
  * The result is laid out as `jacobian`'s: for a Tensor output and argument, shape
  * [...output.shape, ...input.shape]; structures nest as JAX nests them. Composes with vmap, grad
- * and jacrev (`jacfwd(jacrev(f))` is a Hessian).
+ * and jacrev (`jacfwd(jacrev(f))` is a Hessian). With `hasAux`, f returns `[output, aux]` and the
+ * result is `[jacobian, aux]`, aux taken at the primals (JAX's `has_aux`).
  * @throws ArgumentError as `jacobian`, or (naming the op) for an op of f without a batching rule.
  * @example jacfwd((x: Tensor) => x.sin())(x) // diag(cos x)
  */
-export function jacfwd<A extends unknown[], O>(f: (...args: A) => O, options?: NoArgnums): (...args: A) => WithLeaves<O, GradsAt<A, 0>>;
-export function jacfwd<A extends unknown[], O, const N extends Argnums>(f: (...args: A) => O, options: { argnums: N }): (...args: A) => WithLeaves<O, GradsAt<A, N>>;
-export function jacfwd(f: (...args: unknown[]) => unknown, options: ArgnumsOption = {}): (...args: unknown[]) => unknown {
+export function jacfwd<A extends unknown[], O>(f: (...args: A) => O, options?: NoArgnums & { hasAux?: false }): (...args: A) => WithLeaves<O, GradsAt<A, 0>>;
+export function jacfwd<A extends unknown[], O, const N extends Argnums>(f: (...args: A) => O, options: { argnums: N; hasAux?: false }): (...args: A) => WithLeaves<O, GradsAt<A, N>>;
+export function jacfwd<A extends unknown[], O, Aux>(f: (...args: A) => readonly [O, Aux], options: NoArgnums & { hasAux: true }): (...args: A) => [WithLeaves<O, GradsAt<A, 0>>, Aux];
+export function jacfwd<A extends unknown[], O, Aux, const N extends Argnums>(
+  f: (...args: A) => readonly [O, Aux],
+  options: { argnums: N; hasAux: true },
+): (...args: A) => [WithLeaves<O, GradsAt<A, N>>, Aux];
+export function jacfwd(f: (...args: unknown[]) => unknown, options: ArgnumsOption & { hasAux?: boolean } = {}): (...args: unknown[]) => unknown {
   return jacfwdTransform('jacfwd', f, options);
 }
 
-function jacfwdTransform(op: string, f: (...args: unknown[]) => unknown, options: ArgnumsOption): (...args: unknown[]) => unknown {
+function jacfwdTransform(op: string, f: (...args: unknown[]) => unknown, options: ArgnumsOption & { hasAux?: boolean }): (...args: unknown[]) => unknown {
   checkFunction(op, f);
-  checkOptions(op, options, ['argnums']);
+  checkOptions(op, options, ['argnums', 'hasAux']);
   const { argnums = 0 } = options;
+  const hasAux = hasAuxOption(op, options);
+  // NOTE: jit does not trace forward-mode tangents yet (they are computed inside each op, out of
+  // the trace's sight), so while jit traces, the same Jacobian is taken in reverse mode: one
+  // pullback per output element, equal up to rounding.
+  const reverse = jacobianTransform(op, f, options);
   return (...args: unknown[]) => {
+    if (isTracing()) return reverse(...args);
     const which = positions(op, argnums, args.length);
     const flat = which.map((i) => flatten(op, `argument ${i}`, args[i], true));
     const defs = flat.map((a) => a.def);
     const xs = flat.flatMap((a) => a.leaves);
-    const g = (...leaves: Tensor[]): unknown => {
+    const call = (...leaves: Tensor[]): unknown => {
       const callArgs = [...args];
       let at = 0;
       which.forEach((i, k) => {
@@ -548,8 +672,11 @@ function jacfwdTransform(op: string, f: (...args: unknown[]) => unknown, options
       });
       return f(...callArgs);
     };
-    // One forward for the output's structure and shapes, whatever the inputs' sizes.
-    const { leaves: ys, def: outDef } = flatten(op, "the function's output", g(...xs));
+    const g = (...leaves: Tensor[]): unknown => splitAux(op, call(...leaves), hasAux)[0];
+    // One forward for the output's structure and shapes, whatever the inputs' sizes; aux is
+    // taken from it, at the primals, as JAX's has_aux.
+    const [first, aux] = splitAux(op, call(...xs), hasAux);
+    const { leaves: ys, def: outDef } = flatten(op, "the function's output", first);
     // JAX's jacfwd: jvp mapped with vmap over the rows of the identity, split into one batch of
     // tangents per input leaf, so every column comes from one batched forward pass.
     const total = xs.reduce((n, x) => n + x.size, 0);
@@ -577,6 +704,8 @@ function jacfwdTransform(op: string, f: (...args: unknown[]) => unknown, options
           ) as Tensor[]);
     const perOutput = ys.map((y, o) => {
       const blocks = xs.map((x, k) => {
+        // An integer or bool output has no derivative: zeros of the input's dtype, as jacrev's.
+        if (!isFloat(y)) return zeros([...y.shape, ...x.shape], { dtype: x.dtype });
         if (x.size === 0) return zeros([...y.shape, ...x.shape], { dtype: y.dtype });
         // [x.size, ...y.shape] → [...y.shape, x.size] → [...y.shape, ...x.shape]
         const rows = narrow(columns[o]!, 0, offsets[k]!, x.size);
@@ -586,7 +715,8 @@ function jacfwdTransform(op: string, f: (...args: unknown[]) => unknown, options
       const grouped = regroup(defs, blocks);
       return typeof argnums === 'number' ? grouped[0] : grouped;
     });
-    return outDef.unflatten(perOutput);
+    const jac = outDef.unflatten(perOutput);
+    return hasAux ? [jac, aux] : jac;
   };
 }
 
@@ -635,31 +765,43 @@ export function hvp<P extends readonly unknown[] | []>(f: (...primals: NoInfer<P
  * output element), as `torch.func.jacrev` / JAX's `jacrev`. For a Tensor output and a Tensor
  * argument, a tensor of shape [...output.shape, ...input.shape]. Outputs and arguments may be
  * structures: the result has the output's structure, each of its leaves holding the argument's
- * structure of blocks (a tuple of them for a list of argnums), as JAX nests them.
- * @throws ArgumentError if f does not return a structure of Tensors, an argnum is out of range or
- * repeated, or a differentiated argument is not a structure of Tensors.
+ * structure of blocks (a tuple of them for a list of argnums), as JAX nests them. With `hasAux`,
+ * f returns `[output, aux]` and the result is `[jacobian, aux]` (JAX's `has_aux`).
+ * @throws ArgumentError if f does not return a structure of Tensors (or, with `hasAux`, a pair),
+ * an argnum is out of range or repeated, or a differentiated argument is not a structure of Tensors.
  * @example jacobian((x: Tensor) => x.softmax())(x) // [n, n]
  * @example jacobian((x: Tensor, y: Tensor) => x.mul(y), { argnums: [0, 1] })(x, y) // [diag(y), diag(x)]
  */
-export function jacobian<A extends unknown[], O>(f: (...args: A) => O, options?: NoArgnums): (...args: A) => WithLeaves<O, GradsAt<A, 0>>;
-export function jacobian<A extends unknown[], O, const N extends Argnums>(f: (...args: A) => O, options: { argnums: N }): (...args: A) => WithLeaves<O, GradsAt<A, N>>;
-export function jacobian(f: (...args: unknown[]) => unknown, options: ArgnumsOption = {}): (...args: unknown[]) => unknown {
-  checkFunction('jacobian', f);
-  checkOptions('jacobian', options, ['argnums']);
+export function jacobian<A extends unknown[], O>(f: (...args: A) => O, options?: NoArgnums & { hasAux?: false }): (...args: A) => WithLeaves<O, GradsAt<A, 0>>;
+export function jacobian<A extends unknown[], O, const N extends Argnums>(f: (...args: A) => O, options: { argnums: N; hasAux?: false }): (...args: A) => WithLeaves<O, GradsAt<A, N>>;
+export function jacobian<A extends unknown[], O, Aux>(f: (...args: A) => readonly [O, Aux], options: NoArgnums & { hasAux: true }): (...args: A) => [WithLeaves<O, GradsAt<A, 0>>, Aux];
+export function jacobian<A extends unknown[], O, Aux, const N extends Argnums>(
+  f: (...args: A) => readonly [O, Aux],
+  options: { argnums: N; hasAux: true },
+): (...args: A) => [WithLeaves<O, GradsAt<A, N>>, Aux];
+export function jacobian(f: (...args: unknown[]) => unknown, options: ArgnumsOption & { hasAux?: boolean } = {}): (...args: unknown[]) => unknown {
+  return jacobianTransform('jacobian', f, options);
+}
+
+function jacobianTransform(op: string, f: (...args: unknown[]) => unknown, options: ArgnumsOption & { hasAux?: boolean }): (...args: unknown[]) => unknown {
+  checkFunction(op, f);
+  checkOptions(op, options, ['argnums', 'hasAux']);
   const { argnums = 0 } = options;
+  const hasAux = hasAuxOption(op, options);
   return (...args: unknown[]) => {
-    const which = positions('jacobian', argnums, args.length);
-    const { callArgs, xs, defs, nested } = track('jacobian', args, which, (i) => `argument ${i}`);
+    const which = positions(op, argnums, args.length);
+    const { callArgs, xs, defs, nested } = track(op, args, which, (i) => `argument ${i}`);
     return enableGrad(() => {
-      const out = f(...callArgs);
-      const { leaves: ys, def: outDef } = flatten('jacobian', "the function's output", out);
+      const [out, aux] = splitAux(op, f(...callArgs), hasAux);
+      const { leaves: ys, def: outDef } = flatten(op, "the function's output", out);
       const keep = keepsGraph(nested, ys, xs);
       const perOutput = ys.map((y) => {
         const blocks = jacobianBlocks(y, xs, keep);
         const grouped = regroup(defs, blocks);
         return typeof argnums === 'number' ? grouped[0] : grouped;
       });
-      return outDef.unflatten(perOutput);
+      const jac = outDef.unflatten(perOutput);
+      return hasAux ? [jac, keep ? aux : detachAux(aux)] : jac;
     });
   };
 }
@@ -683,20 +825,33 @@ function jacobianBlocks(y: Tensor, xs: readonly Tensor[], nested: boolean): Tens
  * (`jacfwd` of `grad`: one `jvp` of the gradient per element of the arguments). For one Tensor argument, a tensor of
  * shape [...x.shape, ...x.shape]; for structures or a list of argnums, the nested blocks JAX
  * returns: `hessian(f, { argnums: [0, 1] })(x, y)` is `[[Hxx, Hxy], [Hyx, Hyy]]`, block
- * `Hxy` of shape [...x.shape, ...y.shape].
+ * `Hxy` of shape [...x.shape, ...y.shape]. With `hasAux`, f returns `[value, aux]` and the result
+ * is `[hessian, aux]` (JAX's `has_aux`).
  * @throws ArgumentError as `jacobian`, or if f does not return a one-element Tensor.
  * @example hessian((x: Tensor) => x.pow(3).sum())(x) // diag(6x)
  */
-export function hessian<A extends unknown[]>(f: (...args: A) => Tensor, options?: NoArgnums): (...args: A) => WithLeaves<GradsAt<A, 0>, GradsAt<A, 0>>;
+export function hessian<A extends unknown[]>(f: (...args: A) => Tensor, options?: NoArgnums & { hasAux?: false }): (...args: A) => WithLeaves<GradsAt<A, 0>, GradsAt<A, 0>>;
 export function hessian<A extends unknown[], const N extends Argnums>(
   f: (...args: A) => Tensor,
-  options: { argnums: N },
+  options: { argnums: N; hasAux?: false },
 ): (...args: A) => WithLeaves<GradsAt<A, N>, GradsAt<A, N>>;
-export function hessian(f: (...args: unknown[]) => Tensor, options: ArgnumsOption = {}): (...args: unknown[]) => unknown {
+export function hessian<A extends unknown[], Aux>(
+  f: (...args: A) => readonly [Tensor, Aux],
+  options: NoArgnums & { hasAux: true },
+): (...args: A) => [WithLeaves<GradsAt<A, 0>, GradsAt<A, 0>>, Aux];
+export function hessian<A extends unknown[], Aux, const N extends Argnums>(
+  f: (...args: A) => readonly [Tensor, Aux],
+  options: { argnums: N; hasAux: true },
+): (...args: A) => [WithLeaves<GradsAt<A, N>, GradsAt<A, N>>, Aux];
+export function hessian(f: (...args: unknown[]) => unknown, options: ArgnumsOption & { hasAux?: boolean } = {}): (...args: unknown[]) => unknown {
   checkFunction('hessian', f);
-  checkOptions('hessian', options, ['argnums']);
+  checkOptions('hessian', options, ['argnums', 'hasAux']);
+  const hasAux = hasAuxOption('hessian', options);
   const g = gradTransform('hessian', f, options);
-  return jacfwdTransform('hessian', (...args: unknown[]) => g(...args).grads, options);
+  return jacfwdTransform('hessian', (...args: unknown[]) => {
+    const { grads, aux } = g(...args);
+    return hasAux ? [grads, aux] : grads;
+  }, options);
 }
 
 /** Every element of the tensors, in order, as one vector: how several gradients are compared at once. */

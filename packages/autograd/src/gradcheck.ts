@@ -6,8 +6,11 @@ import { gradients } from './engine/gradients.js';
 import { Generator } from './random.js';
 import { flattenAll } from './functional.js';
 
-/** A function gradcheck can test: tensors in, one tensor out. */
-export type TensorFunction = (...inputs: Tensor[]) => Tensor;
+/**
+ * A function gradcheck can test: tensors in, a tensor or a list of tensors out (PyTorch's tuple of
+ * outputs; integer and bool outputs have no gradient and are left out of the check).
+ */
+export type TensorFunction = (...inputs: Tensor[]) => Tensor | readonly Tensor[];
 
 /** Options of `gradcheck`. PyTorch's defaults. */
 export interface GradcheckOptions {
@@ -55,6 +58,33 @@ export interface GradcheckReport {
   worst: GradcheckWorst | null;
 }
 
+/**
+ * The options, checked: an unknown key, a step that is not a positive finite number or a
+ * tolerance that is not a finite number ≥ 0 would otherwise give a NaN or a check that cannot fail.
+ */
+function checkOptions(op: string, options: unknown, known: readonly string[]): void {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new ArgumentError(`${op}: options must be an object such as { eps: 1e-6 }, got ${options === null ? 'null' : Array.isArray(options) ? 'an array' : typeof options}`);
+  }
+  const o = options as Record<string, unknown>;
+  for (const key of Object.keys(o)) {
+    if (!known.includes(key)) throw new ArgumentError(`${op}: unknown option '${key}' (the options are ${known.join(', ')})`);
+  }
+  const { eps, atol, rtol, mode, seed } = o;
+  if (eps !== undefined && !(typeof eps === 'number' && Number.isFinite(eps) && eps > 0)) {
+    throw new ArgumentError(`${op}: eps must be a finite number > 0, got ${String(eps)}`);
+  }
+  for (const [name, value] of [['atol', atol], ['rtol', rtol]] as const) {
+    if (value !== undefined && !(typeof value === 'number' && Number.isFinite(value) && value >= 0)) {
+      throw new ArgumentError(`${op}: ${name} must be a finite number >= 0, got ${String(value)}`);
+    }
+  }
+  if (mode !== undefined && mode !== 'full' && mode !== 'fast') throw new ArgumentError(`${op}: mode must be 'full' or 'fast', got ${JSON.stringify(mode)}`);
+  if (seed !== undefined && !(typeof seed === 'number' && Number.isInteger(seed))) throw new ArgumentError(`${op}: seed must be an integer, got ${String(seed)}`);
+}
+
+const GRADCHECK_OPTIONS = ['eps', 'atol', 'rtol', 'mode', 'seed'] as const;
+
 function float64Copies(op: string, inputs: readonly Tensor[]): Tensor[] {
   return inputs.map((t, i) => {
     if (!(t instanceof Tensor)) throw new ArgumentError(`${op}: input ${i} is not a Tensor`);
@@ -74,13 +104,31 @@ function unravel(flat: number, shape: readonly number[]): number[] {
   return strides.map((s, d) => Math.floor(flat / s) % shape[d]!);
 }
 
+/** f's outputs as returned: one Tensor, or the list f returned. */
+function outputsOf(op: string, f: TensorFunction, xs: Tensor[]): Tensor[] {
+  const out = f(...xs);
+  const list = out instanceof Tensor ? [out] : Array.isArray(out) ? (out as readonly unknown[]) : null;
+  if (list === null || list.some((t) => !(t instanceof Tensor))) throw new ArgumentError(`${op}: the function must return a Tensor or an array of Tensors`);
+  const ts = list as Tensor[];
+  const bad = ts.find((t) => isFloat(t) && t.dtype !== 'float64');
+  if (bad !== undefined) {
+    throw new ArgumentError(`${op}: the function returned ${bad.dtype} for float64 inputs; keep it in the inputs' dtype so the check runs in float64`);
+  }
+  return ts;
+}
+
+/**
+ * f's output as one tensor: the Tensor it returned, or its float outputs flattened and
+ * concatenated (an output element's index in the report counts through them in order).
+ */
 function evaluate(op: string, f: TensorFunction, xs: Tensor[]): Tensor {
   const out = f(...xs);
-  if (!(out instanceof Tensor)) throw new ArgumentError(`${op}: the function must return a Tensor`);
-  if (out.dtype !== 'float64') {
+  if (out instanceof Tensor && out.dtype === 'float64') return out;
+  const ts = outputsOf(op, () => out, xs);
+  if (out instanceof Tensor) {
     throw new ArgumentError(`${op}: the function returned ${out.dtype} for float64 inputs; keep it in the inputs' dtype so the check runs in float64`);
   }
-  return out;
+  return flattenAll(ts.filter((t) => isFloat(t)));
 }
 
 /**
@@ -89,14 +137,24 @@ function evaluate(op: string, f: TensorFunction, xs: Tensor[]): Tensor {
  * keep each input's `requiresGrad`, with recording on (even inside `noGrad`), so a loss that
  * differentiates internally (a gradient penalty, MAML's inner step, a PINN residual) is evaluated
  * as in training; the two functions give the same numeric derivatives.
- * @throws ArgumentError as `gradcheck` (a non-Tensor or non-finite input).
+ * @throws ArgumentError as `gradcheck` (a non-Tensor or non-finite input, an unknown option or an
+ * eps that is not a finite number > 0), or for a gradOutput of another shape than f's output.
  * @example const [dx] = numericGrad(x => x.pow(3).sum(), [x])
  */
 export function numericGrad(f: TensorFunction, inputs: readonly Tensor[], options: { eps?: number; gradOutput?: Tensor } = {}): Tensor[] {
+  checkOptions('numericGrad', options, ['eps', 'gradOutput']);
   const eps = options.eps ?? 1e-6;
   const xs = float64Copies('numericGrad', inputs);
   return enableGrad(() => {
-    const v = options.gradOutput?.detach().toDtype('float64').data;
+    const { gradOutput } = options;
+    if (gradOutput !== undefined) {
+      if (!(gradOutput instanceof Tensor)) throw new ArgumentError('numericGrad: gradOutput must be a Tensor');
+      const shape = evaluate('numericGrad', f, xs).shape;
+      if (gradOutput.shape.length !== shape.length || gradOutput.shape.some((d, i) => d !== shape[i])) {
+        throw new ArgumentError(`numericGrad: gradOutput has shape ${formatShape(gradOutput.shape)}, the function's output ${formatShape(shape)}`);
+      }
+    }
+    const v = gradOutput?.detach().toDtype('float64').data;
     return xs.map((x) => {
       const out = new Float64Array(x.size);
       // An int32 or bool input cannot be moved by eps: its gradient is zero, as it has none.
@@ -155,10 +213,12 @@ class Tally {
  * rather than a boolean (PyTorch's gradcheck returns True or raises); `assertGradcheck` throws
  * instead.
  * @throws ArgumentError if an input is not a Tensor or holds NaN or ±Inf (gradients are checked at
- * finite points only), or an option is out of range; f's own errors pass through.
+ * finite points only), or an option is unknown or out of range (eps a finite number > 0, atol and
+ * rtol finite and ≥ 0, mode 'full' or 'fast', seed an integer); f's own errors pass through.
  * @example gradcheck((a, b) => a.mul(b).sum(), [a, b]).ok
  */
 export function gradcheck(f: TensorFunction, inputs: readonly Tensor[], options: GradcheckOptions = {}): GradcheckReport {
+  checkOptions('gradcheck', options, GRADCHECK_OPTIONS);
   return enableGrad(() => gradcheckRecorded(f, inputs, options));
 }
 
@@ -287,11 +347,13 @@ export function worstLocation(w: GradcheckWorst): string {
 /**
  * Checks second derivatives, with PyTorch's semantics: gradcheck of the map
  * (inputs, v) ↦ ∂<f(inputs), v>/∂inputs, whose analytic gradient comes from double backward.
- * `gradOutputs` (v) defaults to seeded random normals of the output's shape.
+ * `gradOutputs` (v) defaults to seeded random normals of the output's shape; for an f returning a
+ * list, it is one tensor per float output.
  * @throws ArgumentError as `gradcheck`, or for gradOutputs that do not match f's output.
  * @example gradgradcheck((x) => x.tanh().sum(), [x]).ok
  */
-export function gradgradcheck(f: TensorFunction, inputs: readonly Tensor[], gradOutputs?: Tensor, options: GradcheckOptions = {}): GradcheckReport {
+export function gradgradcheck(f: TensorFunction, inputs: readonly Tensor[], gradOutputs?: Tensor | readonly Tensor[], options: GradcheckOptions = {}): GradcheckReport {
+  checkOptions('gradgradcheck', options, GRADCHECK_OPTIONS);
   const xs = float64Copies('gradgradcheck', inputs);
   const checked = xs.map((x, i) => (x.requiresGrad ? i : -1)).filter((i) => i >= 0);
   if (checked.length === 0) {
@@ -303,7 +365,21 @@ export function gradgradcheck(f: TensorFunction, inputs: readonly Tensor[], grad
     const rng = new Generator(options.seed ?? 0);
     v = new Tensor(randomNormal(rng, shape.reduce((a, b) => a * b, 1)), shape, { requiresGrad: true });
   } else {
-    v = float64Copies('gradgradcheck', [gradOutputs])[0]!;
+    const given = enableGrad(() => f(...xs));
+    // One cotangent per float output when f returns a list (PyTorch's tuple of grad_outputs).
+    const outs = given instanceof Tensor ? [given] : outputsOf('gradgradcheck', () => given, xs).filter((t) => isFloat(t));
+    const cots = gradOutputs instanceof Tensor ? [gradOutputs] : Array.isArray(gradOutputs) ? (gradOutputs as readonly unknown[]) : null;
+    if (cots === null || cots.some((c) => !(c instanceof Tensor))) {
+      throw new ArgumentError('gradgradcheck: gradOutputs must be a Tensor of the output\'s shape, or an array of one per float output');
+    }
+    if (cots.length !== outs.length) throw new ArgumentError(`gradgradcheck: got ${cots.length} gradOutputs for ${outs.length} float outputs`);
+    (cots as Tensor[]).forEach((c, k) => {
+      const want = outs[k]!.shape;
+      if (c.shape.length !== want.length || c.shape.some((d, i) => d !== want[i])) {
+        throw new ArgumentError(`gradgradcheck: gradOutputs${cots.length > 1 ? `[${k}]` : ''} has shape ${formatShape(c.shape)}, the function's output ${formatShape(want)}`);
+      }
+    });
+    v = float64Copies('gradgradcheck', [flattenAll(cots as Tensor[]).reshape(shape)])[0]!;
     v.requiresGrad = true;
   }
   const firstDerivative: TensorFunction = (...args) => {

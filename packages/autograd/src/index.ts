@@ -82,14 +82,14 @@ export {
 } from './gradcheck.js';
 export {
   grad, valueAndGrad, vjp, jvp, hvp, jacobian, hessian,
-  type Arg, type Argnums, type ArgnumsOption, type NoArgnums, type GradsAt, type PerArgument, type ValueAndGrad, type VjpResult, type JvpResult, type HvpResult,
+  type Arg, type Argnums, type ArgnumsOption, type NoArgnums, type GradsAt, type PerArgument, type ValueAndGrad, type VjpResult, type VjpAuxResult, type JvpResult, type HvpResult,
 } from './functional.js';
 export { checkpoint, type CheckpointOptions } from './checkpoint.js';
 // Vectorising map and the transforms built on it.
 export { vmap, type VmapOptions, type Axes, type Randomness } from './vmap/vmap.js';
 export { jacrev } from './vmap/jacrev.js';
 // Forward mode (true JVPs) beside the reverse-mode transforms.
-export { linearize, jacfwd, type LinearizeResult } from './functional.js';
+export { linearize, jacfwd, type LinearizeResult, type LinearizeAuxResult } from './functional.js';
 export { retainedBytes } from './retained.js';
 // Structures of tensors (pytrees), shared by every transform.
 export {

@@ -1,9 +1,9 @@
 import { allocate, dtypeOfStorage, isFloatDType, type DType, type FloatArray, type FloatDType, type TensorData } from './dtype.js';
 import { ArgumentError, DTypeError, GraphError, ShapeError } from './errors.js';
-import { checkShape, formatShape, sizeOf, type Shape } from './shape.js';
+import { checkShape, formatShape, shapesEqual, sizeOf, type Shape } from './shape.js';
 import { tensorText } from './format.js';
 import type { Vertex } from './engine/topo-sort.js';
-import { backward as runBackward, type BackwardOptions } from './engine/backward.js';
+import { backward as runBackward, backwardInto, type BackwardOptions } from './engine/backward.js';
 // NOTE: tensor.ts, creation.ts, engine/backward.ts and the ops import one another; the cycle
 // works because none of them builds a tensor or calls an op at load time (see ops/README.md).
 import * as binary from './ops/binary.js';
@@ -150,8 +150,7 @@ export class Tensor implements Vertex {
   readonly shape: Shape;
   /** 'float32', 'float64', 'int32' or 'bool', from the storage array. */
   readonly dtype: DType;
-  /** Accumulated gradient (leaves, and non-leaves that called `retainGrad`). */
-  grad: Tensor | null = null;
+  private gradValue: Tensor | null = null;
   /** The op that produced this tensor, or null for a leaf. */
   readonly gradFn: GradNode | null;
   /** @internal */ visitStamp = 0;
@@ -180,6 +179,25 @@ export class Tensor implements Vertex {
     this.requires = gradFn !== null || (options?.requiresGrad ?? false);
     if (this.requires && !isFloatDType(dtype)) throw noGradError('Tensor', dtype, shape);
     if (tainting) markTainted(this);
+  }
+
+  /**
+   * Accumulated gradient (leaves, and non-leaves that called `retainGrad`); null until a backward
+   * reaches the tensor. Assignable (an optimiser's `zeroGrad` sets null; a hand-made gradient),
+   * with PyTorch's checks: the gradient must have this tensor's shape and dtype.
+   */
+  get grad(): Tensor | null {
+    return this.gradValue;
+  }
+
+  /**
+   * @throws ArgumentError for a value that is neither a Tensor nor null.
+   * @throws ShapeError or DTypeError for a gradient of another shape or dtype, naming both
+   * (PyTorch: "assigned grad has data of a different size/type").
+   */
+  set grad(value: Tensor | null) {
+    if (value !== null) checkAssignedGrad(this, value);
+    this.gradValue = value;
   }
 
   /** Whether gradients flow to this tensor. Settable on leaves only, as in PyTorch. */
@@ -313,8 +331,17 @@ export class Tensor implements Vertex {
     disposeTensor(this);
   }
 
-  /** Keeps `.grad` on this non-leaf tensor after backward, as leaves do. */
+  /**
+   * Keeps `.grad` on this non-leaf tensor after backward, as leaves do (on a leaf it changes
+   * nothing). The gradient kept is the one after this tensor's hooks, in whatever order they were
+   * registered (PyTorch 2's rule).
+   * @throws GraphError on a tensor that does not require grad, as PyTorch's `retain_grad`: it can
+   * have no gradient to keep (under `noGrad`, or computed from constants).
+   */
   retainGrad(): this {
+    if (!this.requires) {
+      throw new GraphError(`retainGrad: the tensor (shape ${formatShape(this.shape)}, ${this.dtype}) does not require grad, so it can have no gradient to keep; was it computed under noGrad, or from tensors that do not require grad?`);
+    }
     if (this.gradFn !== null) this.retainsGrad = true;
     return this;
   }
@@ -359,8 +386,9 @@ export class Tensor implements Vertex {
     } else if (gradientOrOptions !== undefined) {
       options = gradientOrOptions;
     }
-    checkBackwardOptions(options);
-    runBackward([this], seed === undefined ? undefined : [seed], options);
+    const inputs = checkBackwardOptions(options);
+    if (inputs === undefined) runBackward([this], seed === undefined ? undefined : [seed], { retainGraph: options.retainGraph, createGraph: options.createGraph });
+    else backwardInto([this], seed === undefined ? undefined : [seed], inputs, options);
   }
 
   /** The same data as another dtype (a copy; gradients flow back through the cast). */
@@ -632,18 +660,32 @@ export function isFloat(t: Tensor): t is FloatTensor {
   return isFloatDType(t.dtype);
 }
 
-function checkBackwardOptions(options: unknown): void {
+/** The options checked; the `inputs` list, if given. */
+function checkBackwardOptions(options: unknown): Tensor[] | undefined {
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
     throw new ArgumentError(`backward: options must be an object such as { retainGraph: true }, got ${describe(options)}`);
   }
+  let inputs: Tensor[] | undefined;
   for (const [key, value] of Object.entries(options)) {
+    if (key === 'inputs') {
+      if (value === undefined) continue;
+      const list: unknown[] = value instanceof Tensor ? [value] : Array.isArray(value) ? value : [value];
+      if (list.length === 0) throw new ArgumentError('backward: inputs cannot be empty (leave the option out to accumulate into every leaf)');
+      list.forEach((t, i) => {
+        if (!(t instanceof Tensor)) throw new ArgumentError(`backward: inputs[${i}] must be a Tensor, got ${describe(t)}`);
+        if (!t.requiresGrad) throw new GraphError(`backward: inputs[${i}] (shape ${formatShape(t.shape)}, ${t.dtype}) does not require grad, so it can have no gradient`);
+      });
+      inputs = list as Tensor[];
+      continue;
+    }
     if (key !== 'retainGraph' && key !== 'createGraph') {
-      throw new ArgumentError(`backward: unknown option '${key}' (the options are retainGraph and createGraph)`);
+      throw new ArgumentError(`backward: unknown option '${key}' (the options are retainGraph, createGraph and inputs)`);
     }
     if (value !== undefined && typeof value !== 'boolean') {
       throw new ArgumentError(`backward: ${key} must be a boolean, got ${describe(value)}`);
     }
   }
+  return inputs;
 }
 
 function flatShape(args: number[] | [readonly number[]]): number[] {
@@ -797,4 +839,15 @@ export function describe(value: unknown): string {
   if (Array.isArray(value)) return 'an array';
   if (ArrayBuffer.isView(value)) return value.constructor.name;
   return typeof value === 'object' ? (value.constructor?.name ?? 'an object') : typeof value;
+}
+
+/** A gradient assigned to `t.grad`, checked as PyTorch checks it; the messages are built here, off the common path. */
+function checkAssignedGrad(t: Tensor, g: unknown): void {
+  if (!(g instanceof Tensor)) throw new ArgumentError(`Tensor.grad: a gradient must be a Tensor or null, got ${describe(g)}`);
+  if (g.dtype !== t.dtype) {
+    throw new DTypeError(`Tensor.grad: the gradient's dtype ${g.dtype} (shape ${formatShape(g.shape)}) differs from the tensor's ${t.dtype} (shape ${formatShape(t.shape)})`);
+  }
+  if (!shapesEqual(g.shape, t.shape)) {
+    throw new ShapeError(`Tensor.grad: the gradient's shape ${formatShape(g.shape)} differs from the tensor's ${formatShape(t.shape)} (${t.dtype})`);
+  }
 }

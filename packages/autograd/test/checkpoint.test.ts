@@ -4,7 +4,7 @@ import { describe, expect, test } from 'vitest';
 import fc from 'fast-check';
 import {
   ArgumentError, DTypeError, Generator, GraphError, Tensor, checkpoint, grad, gradcheck, gradgradcheck, hessian, incrementVersion,
-  manualSeed, noGrad, rand, randn, retainedBytes, tensor,
+  jit, manualSeed, noGrad, numericGrad, rand, randn, retainedBytes, tensor, vmap,
 } from '@chainrule/autograd';
 import { assertClose } from '@chainrule/autograd/testing';
 import { f64, grad64 } from './helpers/tensors.js';
@@ -212,7 +212,7 @@ describe('checkpoint: edges and errors', () => {
   });
 
   test('wrong arguments are clear errors', () => {
-    expect(() => checkpoint((t: Tensor, k: number) => t.mul(k))(grad64([1]), 2)).toThrow(/^checkpoint: argument 1 is a number \(2\)/);
+    expect(() => checkpoint((t: { w: Tensor; k: number }) => t.w.mul(t.k))({ w: grad64([1]), k: 2 })).toThrow(/^checkpoint: argument 0 at \.k is a number \(2\)/);
     expect(() => checkpoint(3 as never)).toThrow(/^checkpoint: the function to transform must be a function/);
     expect(() => checkpoint((t: Tensor) => t, { seed: 1 } as never)).toThrow(/^checkpoint: unknown option 'seed'/);
     expect(() => checkpoint((t: Tensor) => [t.exp(), t.exp().toDtype('float32')])(grad64([1]))).toThrow(DTypeError);
@@ -254,5 +254,46 @@ describe('checkpoint: the segment’s intermediate tensors are garbage after the
     const both = await survivors(true, true);
     expect(both.inner).toBe(0);
     both.kept.backward();
+  });
+});
+
+describe('checkpoint under vmap and jit (JAX: checkpoint is the identity on values and gradients)', () => {
+  const w = f64([[0.2, -0.1, 0.4], [0.5, 0.3, -0.2], [0.1, 0.1, 0.9]]);
+  const f = (a: Tensor): Tensor => a.matmul(w).tanh().mul(a).sin();
+  const loss = (a: Tensor): Tensor => checkpoint(f)(a).sum();
+  const xs = f64([[0.3, -0.7, 1.1], [-0.4, 0.9, 0.2]]);
+  const rows = [f64([0.3, -0.7, 1.1]), f64([-0.4, 0.9, 0.2])];
+
+  test('vmap(checkpoint(f)) is f on each example, and vmap(grad(checkpoint(f))) each example\'s gradient by central differences', () => {
+    const out = vmap(checkpoint(f))(xs);
+    rows.forEach((r, i) => assertClose(out.narrow(0, i, 1).reshape([3]), noGrad(() => f(r)), 1e-15, 0));
+    const g = vmap(grad(loss))(xs);
+    rows.forEach((r, i) => assertClose(g.narrow(0, i, 1).reshape([3]), numericGrad((t: Tensor) => f(t).sum(), [r])[0]!, 1e-7, 1e-9));
+  });
+
+  test('jit(grad(checkpoint(f))) and jit(valueAndGrad) trace, and agree with central differences at new values', () => {
+    const step = jit(grad(loss));
+    for (const r of rows) assertClose(step(r), numericGrad((t: Tensor) => f(t).sum(), [r])[0]!, 1e-7, 1e-9);
+    expect(step.cacheSize).toBe(1);
+    const second = jit(grad((a: Tensor) => grad(loss)(a).square().sum()));
+    const g2 = numericGrad((t: Tensor) => grad((a: Tensor) => f(a).sum())(t).square().sum(), [rows[0]!])[0]!;
+    assertClose(second(rows[0]!), g2, 1e-6, 1e-8);
+  });
+});
+
+describe('settings passed as arguments (torch.utils.checkpoint passes non-tensor arguments through)', () => {
+  test('a number or string argument reaches f and its recomputation; the gradient is d/dx Σ sin(s·x) = s·cos(s·x)', () => {
+    const x = f64([1, -0.5, 2]);
+    const seen: unknown[] = [];
+    const f = (t: Tensor, s: number, mode: string): Tensor => {
+      seen.push(s, mode);
+      return t.mul(s).sin();
+    };
+    const g = grad((a: Tensor) => checkpoint(f)(a, 3, 'train').sum())(x);
+    assertClose(g, f64([1, -0.5, 2].map((v) => 3 * Math.cos(3 * v))), 1e-14, 1e-15);
+    // Run once in forward and once recomputed in backward, with the same settings both times.
+    expect(seen).toEqual([3, 'train', 3, 'train']);
+    // Inside a structure a number is still an error naming the path.
+    expect(() => checkpoint((p: { t: Tensor }) => p.t)({ t: x, lr: 0.1 } as never)).toThrow(/^checkpoint: argument 0 at \.lr is a number \(0\.1\)/);
   });
 });

@@ -393,3 +393,98 @@ describe('gradients runs only the VJPs that lead to its inputs', () => {
     expect(du!.item()).toBe(1.5);
   });
 });
+
+describe('assigning .grad, as PyTorch checks it', () => {
+  it('a gradient of another shape or dtype, or not a Tensor, is refused naming both; null and a matching one are kept', () => {
+    const x = tensor([1, 2, 3], { dtype: 'float64', requiresGrad: true });
+    // torch: "assigned grad has data of a different size" / "... of a different type".
+    expect(() => {
+      x.grad = tensor([1], { dtype: 'float64' });
+    }).toThrow(/^Tensor\.grad: the gradient's shape \[1\] differs from the tensor's \[3\] \(float64\)$/);
+    expect(() => {
+      x.grad = tensor([1, 2, 3]);
+    }).toThrow(/^Tensor\.grad: the gradient's dtype float32 \(shape \[3\]\) differs from the tensor's float64 \(shape \[3\]\)$/);
+    expect(() => {
+      x.grad = [1, 2, 3] as never;
+    }).toThrow(/^Tensor\.grad: a gradient must be a Tensor or null/);
+    expect(x.grad).toBeNull();
+    const g = tensor([0.5, 0.5, 0.5], { dtype: 'float64' });
+    x.grad = g;
+    expect(x.grad).toBe(g);
+    // backward accumulates into the assigned gradient, as into any other.
+    x.square().sum().backward();
+    expect(Array.from(x.grad!.data)).toEqual([2.5, 4.5, 6.5]);
+    x.grad = null;
+    expect(x.grad).toBeNull();
+  });
+});
+
+describe('gradients (torch.autograd.grad) options', () => {
+  it('an unknown or non-boolean option is an error naming gradients, never a default silently kept', () => {
+    const x = tensor([1, 2], { dtype: 'float64', requiresGrad: true });
+    const y = x.square().sum();
+    expect(() => gradients([y], [x], { allow_unused: true } as never)).toThrow(
+      /^gradients: unknown option 'allow_unused' \(the options are gradOutputs, retainGraph, createGraph, allowUnused\)$/,
+    );
+    expect(() => gradients([y], [x], { createGraph: 1 } as never)).toThrow(/^gradients: createGraph must be a boolean, got number$/);
+    // The graph was not consumed by the refused calls.
+    expect(Array.from(gradients([y], [x])[0]!.data)).toEqual([2, 4]);
+  });
+});
+
+describe('backward({ inputs }), as PyTorch 1.13', () => {
+  it('accumulates into the listed tensors only, leaf or not; an unreached input keeps its .grad', () => {
+    const x = grad64([1, 2]);
+    const z = grad64([3, 4]);
+    const w = grad64([1, 1]);
+    // d/dx Σ x·z = z; z is left alone.
+    x.mul(z).sum().backward({ inputs: [x] });
+    expect(Array.from(x.grad!.data)).toEqual([3, 4]);
+    expect(z.grad).toBeNull();
+    // Accumulates like any backward; a lone tensor is a list of one.
+    x.mul(z).sum().backward({ inputs: x });
+    expect(Array.from(x.grad!.data)).toEqual([6, 8]);
+    x.mul(z).sum().backward({ inputs: [w] });
+    expect(w.grad).toBeNull();
+    // A non-leaf input gets its .grad, and nothing flows past it to x.
+    x.grad = null;
+    const h = x.mul(2);
+    h.mul(z).sum().backward({ inputs: [h] });
+    expect(Array.from(h.grad!.data)).toEqual([3, 4]);
+    expect(x.grad).toBeNull();
+  });
+
+  it('createGraph keeps the accumulated gradient differentiable: d/dx Σ (d/dx Σ x³) = 6x', () => {
+    const x = grad64([1, -2]);
+    x.pow(3).sum().backward({ inputs: [x], createGraph: true });
+    const g = x.grad!;
+    x.grad = null;
+    g.sum().backward({ inputs: [x] });
+    expect(Array.from(x.grad!.data)).toEqual([6, -12]);
+  });
+
+  it('an empty list, a tensor that does not require grad, or a non-tensor is an error before anything runs', () => {
+    const x = grad64([1, 2]);
+    const y = x.square().sum();
+    expect(() => y.backward({ inputs: [] })).toThrow(/^backward: inputs cannot be empty/);
+    expect(() => y.backward({ inputs: [f64([1])] })).toThrow(/^backward: inputs\[0\] \(shape \[1\], float64\) does not require grad/);
+    expect(() => y.backward({ inputs: [3] as never })).toThrow(/^backward: inputs\[0\] must be a Tensor, got number/);
+    expect(x.grad).toBeNull();
+    y.backward();
+    expect(Array.from(x.grad!.data)).toEqual([2, 4]);
+  });
+});
+
+describe('retainGrad, as PyTorch', () => {
+  it('on a tensor that does not require grad is an error (torch: "can\'t retain_grad on Tensor that has requires_grad=False")', () => {
+    expect(() => tensor([1, 2]).retainGrad()).toThrow(/^retainGrad: the tensor \(shape \[2\], float32\) does not require grad/);
+    const x = grad64([1, 2]);
+    expect(() => noGrad(() => x.mul(2)).retainGrad()).toThrow(GraphError);
+    // On a leaf that requires grad it changes nothing; on a non-leaf it keeps the gradient.
+    expect(x.retainGrad()).toBe(x);
+    const y = x.mul(3).retainGrad();
+    y.square().sum().backward();
+    expect(Array.from(y.grad!.data)).toEqual([6, 12]);
+    expect(Array.from(x.grad!.data)).toEqual([18, 36]);
+  });
+});

@@ -284,6 +284,16 @@ describe('jacfwd, hessian, linearize', () => {
       assertClose(lin(v), jvp(vectorF, [x], [v]).tangent, 0, 0);
     }
   });
+
+  test("the linear map's tangent errors name linearize, the mismatch and both shapes", () => {
+    const x = plain([3], 4);
+    const { jvp: lin } = linearize(vectorF, x);
+    expect(() => lin(plain([2], 5))).toThrow(/^linearize: tangent 0 leaf 0 is float64 \[2\], primal 0 leaf 0 is float64 \[3\]$/);
+    expect(() => lin(x.toDtype('float32'))).toThrow(/^linearize: tangent 0 leaf 0 is float32 \[3\], primal 0 leaf 0 is float64 \[3\]$/);
+    expect(() => (lin as (...t: Tensor[]) => Tensor)(x, x)).toThrow(/^linearize: got 2 tangents for 1 primals$/);
+    const { jvp: linP } = linearize((p: { a: Tensor }) => p.a.sin(), { a: x });
+    expect(() => linP([x] as never)).toThrow(/^linearize: tangent 0 has structure \[\*\], primal 0 \{a: \*\}$/);
+  });
 });
 
 describe('outputs and errors', () => {

@@ -337,6 +337,10 @@ describe('transforms over structures of tensors', () => {
       /^grad: argument 0 at \.idx is a tensor of dtype int32 and shape \[2\]; only float32 and float64 tensors are differentiated/,
     );
     expect(() => grad(f, { argnums: [0, 0] })(f64([1]))).toThrow(/^grad: argnums \[0,0\] repeats a position/);
+    // jvp differentiates every primal, so the hint for an integer one is a closure, not argnums.
+    expect(() => jvp((t: Tensor) => t, [tensor([1], { dtype: 'int32' })], [tensor([1], { dtype: 'int32' })])).toThrow(
+      /^jvp: primal 0 is a tensor of dtype int32 and shape \[1\]; only float32 and float64 tensors are differentiated \(close over it in f instead of passing it as a primal, or convert it with toDtype\)$/,
+    );
     expect(() => grad(f, { argnum: 1 } as never)).toThrow(/^grad: unknown option 'argnum'/);
     expect(() => grad(5 as never)).toThrow(/^grad: the function to transform must be a function, got number/);
     expect(() => grad((x: Tensor) => [x.sum()] as unknown as Tensor)(f64([1]))).toThrow(/^grad: the function must return a Tensor, got an array/);

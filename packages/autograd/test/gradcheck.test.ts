@@ -286,3 +286,59 @@ describe('losses that take a gradient themselves (gradient penalty, MAML)', () =
     expect(gradgradcheck(penalty, [grad64([0.3, -1.2]), grad64([2, 0.5])]).ok).toBe(true);
   });
 });
+
+describe('options and gradOutputs are checked before anything runs', () => {
+  const x = grad64([0.5, 1.5]);
+  const f = (t: Tensor): Tensor => t.exp().sum();
+
+  it('a step that is not a positive finite number, a bad tolerance, mode or seed, or an unknown option is an error naming the function', () => {
+    // eps = 0 would divide by zero and report a NaN failure for a correct gradient.
+    expect(() => gradcheck(f, [x], { eps: 0 })).toThrow(/^gradcheck: eps must be a finite number > 0, got 0$/);
+    expect(() => gradcheck(f, [x], { eps: -1e-6 })).toThrow(/^gradcheck: eps must be a finite number > 0/);
+    expect(() => gradcheck(f, [x], { atol: Number.NaN })).toThrow(/^gradcheck: atol must be a finite number >= 0, got NaN$/);
+    expect(() => gradcheck(f, [x], { rtol: -1 })).toThrow(/^gradcheck: rtol must be a finite number >= 0/);
+    expect(() => gradcheck(f, [x], { mode: 'quick' } as never)).toThrow(/^gradcheck: mode must be 'full' or 'fast', got "quick"$/);
+    expect(() => gradcheck(f, [x], { seed: 0.5 })).toThrow(/^gradcheck: seed must be an integer/);
+    expect(() => gradcheck(f, [x], { raiseException: true } as never)).toThrow(/^gradcheck: unknown option 'raiseException' \(the options are eps, atol, rtol, mode, seed\)/);
+    expect(() => gradgradcheck(f, [x], undefined, { eps: 0 })).toThrow(/^gradgradcheck: eps must be a finite number > 0/);
+    expect(() => numericGrad(f, [x], { eps: 0 })).toThrow(/^numericGrad: eps must be a finite number > 0/);
+    expect(() => numericGrad(f, [x], { gradOutputs: f64([1]) } as never)).toThrow(/^numericGrad: unknown option 'gradOutputs' \(the options are eps, gradOutput\)/);
+    expect(Array.from(x.data)).toEqual([0.5, 1.5]);
+  });
+
+  it('a gradOutputs or gradOutput of another shape than the output is an error naming the function and both shapes', () => {
+    const g = (t: Tensor): Tensor => t.exp();
+    expect(() => gradgradcheck(g, [x], f64([1, 2, 3]))).toThrow(/^gradgradcheck: gradOutputs has shape \[3\], the function's output \[2\]$/);
+    // A short gradOutput would read past its end and give NaN derivatives.
+    expect(() => numericGrad(g, [x], { gradOutput: f64([1]) })).toThrow(/^numericGrad: gradOutput has shape \[1\], the function's output \[2\]$/);
+    expect(gradgradcheck(g, [x], f64([0.3, -2])).ok).toBe(true);
+  });
+});
+
+describe('functions of several outputs (PyTorch: a tuple of outputs)', () => {
+  const x = grad64([0.5, -3, 1.5]);
+
+  it('checks every float output; an integer output is left out; a wrong VJP in the second output is found there', () => {
+    const ok = gradcheck((t) => [t.sin(), goodSquare(t).sum(), t.argmax()], [x]);
+    expect(ok.ok).toBe(true);
+    const bad = gradcheck((t) => [t.sin(), badSquare(t)], [x], { mode: 'fast' });
+    expect(bad.ok).toBe(false);
+    // Output elements count through the outputs in order: sin's 3, then the square's 3. The
+    // worst is at x = -3 (index 1), the square's element 1, flat output 4.
+    expect(bad.worst).toMatchObject({ input: 0, index: [1], output: 4 });
+    assertClose(numericGrad((t) => [t.square(), t.sum()], [x])[0]!, [2, -5, 4], 1e-8, 1e-8);
+  });
+
+  it('gradgradcheck takes one gradOutput per float output, each of its shape', () => {
+    const f = (t: Tensor): Tensor[] => [t.sin(), t.square().sum()];
+    expect(gradgradcheck(f, [x]).ok).toBe(true);
+    expect(gradgradcheck(f, [x], [f64([1, -1, 2]), f64(0.5)]).ok).toBe(true);
+    // Right first derivative 2x·g, but written on a detached x: its own derivative is lost.
+    const flatSecond = (t: Tensor): Tensor => customElementwise(t, (v) => v * v, (g, xi) => g.mul(xi.detach()).mul(2));
+    expect(gradcheck((t) => [t.sin(), flatSecond(t).sum()], [x]).ok).toBe(true);
+    expect(gradgradcheck((t) => [t.sin(), flatSecond(t).sum()], [x]).ok).toBe(false);
+    expect(() => gradgradcheck(f, [x], [f64([1, -1, 2])])).toThrow(/^gradgradcheck: got 1 gradOutputs for 2 float outputs$/);
+    expect(() => gradgradcheck(f, [x], [f64([1, -1, 2]), f64([1])])).toThrow(/^gradgradcheck: gradOutputs\[1\] has shape \[1\], the function's output \[\]$/);
+    expect(() => gradcheck((t) => [t, 3] as never, [x])).toThrow(/^gradcheck: the function must return a Tensor or an array of Tensors$/);
+  });
+});

@@ -5,7 +5,7 @@
  */
 import { describe, expect, test } from 'vitest';
 import fc from 'fast-check';
-import { customOp, jacfwd, jacrev, noGrad, Tensor, vmap } from '@chainrule/autograd';
+import { argmax, customOp, jacfwd, jacobian, jacrev, noGrad, Tensor, tensor, vmap } from '@chainrule/autograd';
 import { assertClose, seededTensor, shapeArb } from '@chainrule/autograd/testing';
 
 const plain = (shape: number[], seed: number): Tensor => seededTensor(shape, seed, { requiresGrad: false }) as Tensor;
@@ -104,5 +104,18 @@ describe('jacfwd on vmap', () => {
   test('an op without a batching rule is an error naming it, not a loop', () => {
     const noRule = customOp({ name: 'unbatchable', forward: (x) => x.mul(2), backward: (g) => g.mul(2), jvp: ([t]) => t!.mul(2) });
     expect(() => jacfwd((a: Tensor) => noRule(a))(plain([3], 1))).toThrow(/unbatchable/);
+  });
+});
+
+describe('integer outputs', () => {
+  test('an integer output has a zero Jacobian in the input\'s dtype, from jacfwd as from jacrev and jacobian', () => {
+    const x = tensor([1, 3, 2], { dtype: 'float64' });
+    for (const transform of [jacfwd, jacrev, jacobian] as const) {
+      const [J, s] = transform((z: Tensor) => [argmax(z), z.sum()] as const)(x) as unknown as [Tensor, Tensor];
+      expect(J.dtype).toBe('float64');
+      expect(J.shape).toEqual([3]);
+      expect(Array.from(J.data)).toEqual([0, 0, 0]);
+      expect(Array.from(s.data)).toEqual([1, 1, 1]);
+    }
   });
 });

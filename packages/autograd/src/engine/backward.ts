@@ -22,9 +22,14 @@ export interface BackwardOptions {
   retainGraph?: boolean;
   /** Record the backward pass itself, so the gradients can be differentiated again (default false). */
   createGraph?: boolean;
+  /**
+   * Accumulate into the `.grad` of these tensors only (leaves or not), as PyTorch's `inputs`:
+   * every other tensor's `.grad` is left as it is. Each must require grad; a non-empty list.
+   */
+  inputs?: Tensor | readonly Tensor[];
 }
 
-interface RunOptions extends BackwardOptions {
+interface RunOptions extends Omit<BackwardOptions, 'inputs'> {
   /** Return the gradients with respect to these tensors instead of accumulating into `.grad`. */
   inputs?: readonly Tensor[];
   /**
@@ -384,6 +389,19 @@ function setGrad(t: Tensor, g: Tensor): void {
 export function isAttachedGrad(g: Tensor): boolean {
   const holder = gradOf.get(g);
   return holder !== undefined && !isDisposed(holder) && holder.grad === g;
+}
+
+/**
+ * `Tensor.backward({ inputs })`: the gradients with respect to `inputs` alone, each added into that
+ * tensor's `.grad` as an ordinary backward adds into a leaf's (inputs the roots do not reach keep
+ * their `.grad`, as PyTorch leaves them).
+ */
+export function backwardInto(roots: readonly Tensor[], gradients: readonly Tensor[] | undefined, inputs: readonly Tensor[], options: BackwardOptions): void {
+  const { retainGraph = false, createGraph = false } = options;
+  const gs = backward(roots, gradients, { retainGraph, createGraph, inputs });
+  setGradEnabled(createGraph, () => gs.forEach((g, i) => {
+    if (g !== null) storeGrad(inputs[i]!, g, createGraph);
+  }));
 }
 
 /**

@@ -21,11 +21,13 @@ export interface GradientsOptions {
  * `.grad` (PyTorch's `torch.autograd.grad`). The building block of the functional transforms.
  * @throws GraphError if an input does not require grad, an output does not depend on an input
  * (unless `allowUnused`), a non-scalar output has no gradOutput, or the graph was freed.
- * @throws ArgumentError if gradOutputs and outputs differ in number.
+ * @throws ArgumentError if gradOutputs and outputs differ in number, or an option is unknown or
+ * not a boolean (retainGraph, createGraph, allowUnused).
  * @throws ShapeError if a gradOutput's shape differs from its output's.
  * @example const [dx] = gradients([y], [x], { createGraph: true })
  */
 export function gradients(outputs: readonly Tensor[], inputs: readonly Tensor[], options: GradientsOptions = {}): Tensor[] {
+  checkOptions(options);
   const { gradOutputs, retainGraph = false, createGraph = false, allowUnused = false } = options;
   inputs.forEach((t, i) => {
     if (!t.requiresGrad) {
@@ -45,4 +47,19 @@ export function gradients(outputs: readonly Tensor[], inputs: readonly Tensor[],
     }
     return zerosLike(inputs[i]!);
   });
+}
+
+const KNOWN = ['gradOutputs', 'retainGraph', 'createGraph', 'allowUnused'];
+
+/** A misspelt option (`allow_unused`, `materializeGrads`) is an error rather than a default silently kept. */
+function checkOptions(options: unknown): void {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new ArgumentError(`gradients: options must be an object such as { createGraph: true }, got ${options === null ? 'null' : Array.isArray(options) ? 'an array' : typeof options}`);
+  }
+  for (const [key, value] of Object.entries(options)) {
+    if (!KNOWN.includes(key)) throw new ArgumentError(`gradients: unknown option '${key}' (the options are ${KNOWN.join(', ')})`);
+    if (key !== 'gradOutputs' && value !== undefined && typeof value !== 'boolean') {
+      throw new ArgumentError(`gradients: ${key} must be a boolean, got ${typeof value}`);
+    }
+  }
 }

@@ -4,7 +4,7 @@ import { Tensor, describe } from '../tensor.js';
 import { activeInterpreters, belowLevel, splitArguments, withInterpreter, type Interpreter, type Primitive } from '../engine/dispatch.js';
 import { expand, reshape, unsqueeze } from '../ops/shape.js';
 import { movedim } from '../ops/rearrange.js';
-import { treeBroadcastPrefix, treeFlatten, treeUnflatten } from '../tree.js';
+import { flattenTree, isTensor, treeBroadcastPrefix, treeFlatten, treeUnflatten } from '../tree.js';
 import { BatchedTensor } from './batched.js';
 import { ruleFor, wrap, type BatchContext, type Randomness } from './rules.js';
 
@@ -188,7 +188,7 @@ export function vmap<A extends unknown[], R>(f: (...args: A) => R, options: Vmap
 
 /** f's outputs with the batch dimension moved to `outAxes` (an unbatched output is repeated along it). */
 function unbatchOutputs(result: unknown, outAxes: Axes, level: number, size: number): unknown {
-  const { leaves, def } = treeFlatten<Tensor>(result);
+  const { leaves, def } = flattenTree<Tensor>(result, isTensor, (path) => `vmap: the function's output${path === '' ? '' : ` at ${path}`}`);
   const axes = treeBroadcastPrefix<number | null | undefined>(outAxes, result, { isPrefixLeaf: isAxisLeaf, name: 'vmap: outAxes' });
   const out = leaves.map((leaf, i) => {
     const axis = axes[i];
