@@ -488,6 +488,8 @@ function argumentList(op: string, what: string, value: unknown): readonly unknow
  * Nests with every transform: `jvp` of a function calling `jvp` (tangents of each call are kept
  * apart), `jvp` of `grad` (forward-over-reverse: the VJPs, written in Tensor ops, carry the
  * tangent), `grad` of a function calling `jvp` (the tangent is on the graph when a primal is).
+ * Inside `jit` the tangent comes from two reverse passes the trace records (J·v as the derivative
+ * along v of u ↦ Jᵀu), since ops make forward-mode tangents out of the trace's sight.
  * @throws ArgumentError if tangents and primals differ in number or structure, f does not
  * return a structure of Tensors (with `hasAux`, a pair), or an option is unknown.
  * @throws ShapeError if a tangent's shape or dtype differs from its primal's.
@@ -515,6 +517,7 @@ export function jvp(f: (...primals: never[]) => unknown, primals: readonly unkno
   if (ps.length !== ts.length) throw new ArgumentError(`jvp: got ${ts.length} tangents for ${ps.length} primals`);
   const flat = ps.map((p, i) => flatten('jvp', `primal ${i}`, p, true));
   const vs = flat.map(({ def, leaves }, i) => matching('jvp', `tangent ${i}`, ts[i], def, leaves, `primal ${i}`));
+  if (isTracing()) return tracedJvp(f as (...args: unknown[]) => unknown, ps, vs.flat(), hasAux);
   const recorded = lastSerial();
   // The pass's own stamp tells the tangents made during it (fresh-grads.ts) from the caller's.
   return withFreshGradients(true, () => withLevel((level) => {
@@ -526,6 +529,36 @@ export function jvp(f: (...primals: never[]) => unknown, primals: readonly unkno
     if (lastSerial() === recorded) releaseTangents(level.made, tangent);
     return { output: out, tangent: outDef.unflatten(tangent) as never, aux };
   }));
+}
+
+/**
+ * `jvp` while jit traces. Forward-mode tangents are made inside each op, out of the trace's
+ * sight, so J·v is taken instead as the derivative along v of the linear map u ↦ Jᵀu: two
+ * reverse passes, which the trace records. The map is linear, so any u gives J; u is ones, not
+ * zeros, so that a VJP taking log|u| (logcumsumexp's) stays finite. Integer and bool outputs
+ * get zero tangents, as in forward mode.
+ */
+function tracedJvp(f: (...args: unknown[]) => unknown, ps: readonly unknown[], vs: readonly Tensor[], hasAux: boolean): JvpResult<unknown, unknown> {
+  const { callArgs, xs, nested } = track('jvp', ps, ps.map((_, i) => i), (i) => `primal ${i}`);
+  const [out, aux] = splitAux('jvp', enableGrad(() => f(...callArgs)), hasAux);
+  const { leaves: ys, def: outDef } = flatten('jvp', "the function's output", out);
+  const live = ys.map((_, k) => k).filter((k) => isFloat(ys[k]!) && ys[k]!.requiresGrad);
+  const tangent = ys.map((y) => zeros(y.shape, { dtype: y.dtype }));
+  if (live.length > 0) {
+    const us = live.map((k) => freshLeaf(ones(ys[k]!.shape, { dtype: ys[k]!.dtype })));
+    const transposed = enableGrad(() =>
+      gradients(live.map((k) => ys[k]!), xs, { gradOutputs: us, createGraph: true, retainGraph: true, allowUnused: true }),
+    );
+    const reached = xs.map((_, j) => j).filter((j) => transposed[j]!.requiresGrad);
+    if (reached.length > 0) {
+      const jv = enableGrad(() =>
+        gradients(reached.map((j) => transposed[j]!), us, { gradOutputs: reached.map((j) => vs[j]!), createGraph: nested, retainGraph: true, allowUnused: true }),
+      );
+      live.forEach((k, i) => (tangent[k] = jv[i]!));
+    }
+  }
+  const output = nested ? out : outDef.unflatten(ys.map((y) => y.detach()));
+  return { output, tangent: outDef.unflatten(tangent) as never, aux: nested ? aux : detachAux(aux) };
 }
 
 /**
