@@ -16,6 +16,8 @@ import os
 import torch
 import torch.nn.functional as F
 
+from safetensors_io import write_atomic
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, '..', 'test', 'fixtures', 'torch-losses.json')
 
@@ -151,11 +153,7 @@ def main():
             case('klDivLoss', F.kl_div, log_p, log_q.exp(), reduction=red),
             case('klDivLoss', F.kl_div, log_p, log_q, reduction=red, log_target=True),
         ]
-    tmp = OUT + '.tmp'
-    with open(tmp, 'w') as f:
-        json.dump({'torch': torch.__version__, 'cases': cases}, f, separators=(',', ':'))
-        f.write('\n')
-    os.replace(tmp, OUT)
+    write_atomic(OUT, (json.dumps({'torch': torch.__version__, 'cases': cases}, separators=(',', ':')) + '\n').encode())
     print(f'wrote {len(cases)} cases')
 
 

@@ -17,6 +17,8 @@ import warnings
 import torch
 from torch.optim import lr_scheduler as L
 
+from safetensors_io import write_atomic
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, '..', 'test', 'fixtures', 'torch-schedulers.json')
 METRICS = [1, 0.9, 0.9, 0.95, 0.9, 0.91, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8]
@@ -86,11 +88,7 @@ def main():
         plateau({'patience': 1, 'threshold': 0.05, 'threshold_mode': 'abs', 'min_lr': [0.02, 0.01], 'cooldown': 1}),
         plateau({'patience': 2, 'threshold': 0.2, 'min_lr': 0.03}),
     ]
-    tmp = OUT + '.tmp'
-    with open(tmp, 'w') as f:
-        json.dump({'torch': torch.__version__, 'cases': cases}, f, separators=(',', ':'))
-        f.write('\n')
-    os.replace(tmp, OUT)
+    write_atomic(OUT, (json.dumps({'torch': torch.__version__, 'cases': cases}, separators=(',', ':')) + '\n').encode())
     print(f'wrote {len(cases)} cases')
 
 
