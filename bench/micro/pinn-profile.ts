@@ -2,26 +2,11 @@
 // `--print`, else runs it in rounds (optionally under a CPU profile) and reports the median CPU and wall time
 // per step over rounds (noisy on a shared machine):
 //   node scripts/run.mjs bench/micro/pinn-profile.ts [--print] [--eager] [--profile=FILE] [rounds]
-import { jit, tensor, valueAndGrad, grad, type Tensor } from '@chainrule/autograd';
-import { pinnData, PINN_ALPHA, PINN_SIZES } from '../src/data.js';
+import { jit, valueAndGrad, type Tensor } from '@chainrule/autograd';
+import { pinnProblem, type PinnParams } from '../src/chainrule.js';
 
-interface PinnParams { w1: Tensor; b1: Tensor; w2: Tensor; b2: Tensor; w3: Tensor; b3: Tensor }
 const args = process.argv.slice(2);
-const points = 256;
-const d = pinnData(points);
-const [a, b, c, o] = PINN_SIZES;
-const p: PinnParams = {
-  w1: tensor(d.params.w1, { shape: [a, b] }), b1: tensor(d.params.b1), w2: tensor(d.params.w2, { shape: [b, c] }),
-  b2: tensor(d.params.b2), w3: tensor(d.params.w3, { shape: [c, o] }), b3: tensor(d.params.b3),
-};
-const xt = tensor(d.xt, { shape: [points, 2] });
-const u = (q: PinnParams, pts: Tensor): Tensor => pts.matmul(q.w1).add(q.b1).tanh().matmul(q.w2).add(q.b2).tanh().matmul(q.w3).add(q.b3);
-const loss = (q: PinnParams, pts: Tensor): Tensor => {
-  const du = grad((y: Tensor) => u(q, y).sum());
-  const ut = du(pts).narrow(1, 1, 1);
-  const uxx = grad((y: Tensor) => du(y).narrow(1, 0, 1).sum())(pts).narrow(1, 0, 1);
-  return ut.sub(uxx.mul(PINN_ALPHA)).square().mean();
-};
+const { params: p, points: xt, loss } = pinnProblem(256);
 const eager = valueAndGrad(loss);
 const step = args.includes('--eager') ? eager : jit(eager);
 if (args.includes('--print')) {

@@ -260,21 +260,7 @@ function compiled(w: CompiledWorkload): Runner {
     return { run: () => chain(x).data[0]! };
   }
   if (w.program === 'pinn') {
-    const d = pinnData(w.size);
-    const [a, b, c, o] = PINN_SIZES;
-    const p: PinnParams = {
-      w1: tensor(d.params.w1, { shape: [a, b] }), b1: tensor(d.params.b1), w2: tensor(d.params.w2, { shape: [b, c] }),
-      b2: tensor(d.params.b2), w3: tensor(d.params.w3, { shape: [c, o] }), b3: tensor(d.params.b3),
-    };
-    const xt = tensor(d.xt, { shape: [w.size, 2] });
-    const u = (q: PinnParams, pts: Tensor): Tensor => pts.matmul(q.w1).add(q.b1).tanh().matmul(q.w2).add(q.b2).tanh().matmul(q.w3).add(q.b3);
-    const loss = (q: PinnParams, pts: Tensor): Tensor => {
-      // Each u(x_i, t_i) depends on its own point only: the gradient of Σu holds every point's (u_x, u_t).
-      const du = grad((y: Tensor) => u(q, y).sum());
-      const ut = du(pts).narrow(1, 1, 1);
-      const uxx = grad((y: Tensor) => du(y).narrow(1, 0, 1).sum())(pts).narrow(1, 0, 1);
-      return ut.sub(uxx.mul(PINN_ALPHA)).square().mean();
-    };
+    const { params: p, points: xt, loss } = pinnProblem(w.size);
     const step = compile(valueAndGrad(loss));
     return {
       run: () => {
@@ -308,7 +294,30 @@ function compiled(w: CompiledWorkload): Runner {
   };
 }
 
-interface PinnParams { w1: Tensor; b1: Tensor; w2: Tensor; b2: Tensor; w3: Tensor; b3: Tensor }
+/** The PINN network's parameters (u(x, t): 2-32-32-1, tanh). */
+export interface PinnParams { w1: Tensor; b1: Tensor; w2: Tensor; b2: Tensor; w3: Tensor; b3: Tensor }
+
+/**
+ * The PINN workload's problem (heat equation u_t = α·u_xx at `size` collocation points): its
+ * seeded parameters and points, and the residual loss, with u_t and u_xx by nested gradients.
+ */
+export function pinnProblem(size: number): { params: PinnParams; points: Tensor; loss: (q: PinnParams, pts: Tensor) => Tensor } {
+  const d = pinnData(size);
+  const [a, b, c, o] = PINN_SIZES;
+  const params: PinnParams = {
+    w1: tensor(d.params.w1, { shape: [a, b] }), b1: tensor(d.params.b1), w2: tensor(d.params.w2, { shape: [b, c] }),
+    b2: tensor(d.params.b2), w3: tensor(d.params.w3, { shape: [c, o] }), b3: tensor(d.params.b3),
+  };
+  const u = (q: PinnParams, pts: Tensor): Tensor => pts.matmul(q.w1).add(q.b1).tanh().matmul(q.w2).add(q.b2).tanh().matmul(q.w3).add(q.b3);
+  const loss = (q: PinnParams, pts: Tensor): Tensor => {
+    // Each u(x_i, t_i) depends on its own point only: the gradient of Σu holds every point's (u_x, u_t).
+    const du = grad((y: Tensor) => u(q, y).sum());
+    const ut = du(pts).narrow(1, 1, 1);
+    const uxx = grad((y: Tensor) => du(y).narrow(1, 0, 1).sum())(pts).narrow(1, 0, 1);
+    return ut.sub(uxx.mul(PINN_ALPHA)).square().mean();
+  };
+  return { params, points: tensor(d.xt, { shape: [size, 2] }), loss };
+}
 
 const setup = setupByKind({
   matmul: (w) => matmul(w.n, w.dtype),
