@@ -15,24 +15,16 @@
  * Math.exp by test/kernels-wasm-softmax.test.ts. An engine whose Math.exp is another libm may
  * differ from it in the last float64 bit, which the rounding to float32 almost always absorbs.
  */
+import { highWord, INV_LN2, LN2_HI, LN2_LO } from '../../src/kernels/fdlibm.js';
 import type { WasmDType } from '../../src/kernels/wasm/layout.js';
 import { add, get, i32, loop, mul, set, SIZE } from './text.js';
 
-/** fdlibm's e_exp.c constants. */
+/** fdlibm's e_exp.c constants (ln 2's parts in ../../src/kernels/fdlibm.ts). */
 const P = [1.66666666666666019037e-1, -2.77777777770155933842e-3, 6.61375632143793436117e-5, -1.65339022054652515390e-6, 4.13813679705723846039e-8] as const;
-const LN2_HI = 6.93147180369123816490e-1;
-const LN2_LO = 1.90821492927058770002e-10;
-const INV_LN2 = 1.44269504088896338700;
 const O_THRESHOLD = 7.09782712893383973096e2;
 const U_THRESHOLD = -7.45133219101941108420e2;
 const TWO_M1000 = 9.33263618503218878990e-302;
 
-/** The float64 whose high word is `high` and low word 0 (fdlibm compares high words with these). */
-function highWord(high: number): number {
-  const view = new DataView(new ArrayBuffer(8));
-  view.setUint32(0, high >>> 0);
-  return view.getFloat64(0);
-}
 /** |x| at or above this: high word > 0x3fd62e42, fdlibm reduces by k ≠ 0. */
 const REDUCE_FROM = highWord(0x3fd62e43);
 /** |x| below this: high word < 0x3ff0a2b2, k = ±1. */

@@ -1,4 +1,5 @@
 import { Code, F64, OP, SIMD, V128, type ValueType } from '../kernels/wasm/encoder.js';
+import { highWord, INV_LN2, LN2_HI, LN2_LO } from '../kernels/fdlibm.js';
 
 /**
  * tanh for the generated float32 WebAssembly loops (wasm-loop.ts), with the bits of the eager
@@ -26,18 +27,9 @@ import { Code, F64, OP, SIMD, V128, type ValueType } from '../kernels/wasm/encod
  * take the steps above. The result is Math.tanh's in both cases, checked the same ways.
  */
 
-/** fdlibm's expm1 constants (s_expm1.c). */
-const LN2_HI = 6.93147180369123816490e-1;
-const LN2_LO = 1.90821492927058770002e-10;
-const INV_LN2 = 1.44269504088896338700;
+/** fdlibm's expm1 polynomial (s_expm1.c). */
 const Q = [-3.33333333333331316428e-2, 1.58730158725481460165e-3, -7.93650757867487942473e-5, 4.00821782732936239552e-6, -2.01099218183624371326e-7] as const;
 
-/** The float64 whose high word is `high` and low word 0 (fdlibm compares high words with these). */
-function highWord(high: number): number {
-  const view = new DataView(new ArrayBuffer(8));
-  view.setUint32(0, high >>> 0);
-  return view.getFloat64(0);
-}
 /** |x| above 0.5·ln2 (high word > 0x3fd62e42): expm1 reduces by k ≠ 0. */
 const HALF_LN2_UP = highWord(0x3fd62e43);
 /** |x| below 1.5·ln2 (high word < 0x3ff0a2b2): k = ±1 exactly. */
