@@ -543,7 +543,7 @@ function tracedJvp(f: (...args: unknown[]) => unknown, ps: readonly unknown[], v
   const [out, aux] = splitAux('jvp', enableGrad(() => f(...callArgs)), hasAux);
   const { leaves: ys, def: outDef } = flatten('jvp', "the function's output", out);
   const live = ys.map((_, k) => k).filter((k) => isFloat(ys[k]!) && ys[k]!.requiresGrad);
-  const tangent = ys.map((y) => zeros(y.shape, { dtype: y.dtype }));
+  const tangent: (Tensor | null)[] = ys.map(() => null);
   if (live.length > 0) {
     const us = live.map((k) => freshLeaf(ones(ys[k]!.shape, { dtype: ys[k]!.dtype })));
     const transposed = enableGrad(() =>
@@ -558,7 +558,8 @@ function tracedJvp(f: (...args: unknown[]) => unknown, ps: readonly unknown[], v
     }
   }
   const output = nested ? out : outDef.unflatten(ys.map((y) => y.detach()));
-  return { output, tangent: outDef.unflatten(tangent) as never, aux: nested ? aux : detachAux(aux) };
+  const tangents = tangent.map((t, k) => t ?? zeros(ys[k]!.shape, { dtype: ys[k]!.dtype }));
+  return { output, tangent: outDef.unflatten(tangents) as never, aux: nested ? aux : detachAux(aux) };
 }
 
 /**
