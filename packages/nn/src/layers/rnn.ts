@@ -39,9 +39,10 @@ export interface RecurrentOptions {
 /** Options of `LSTM`: those of every recurrent module, and PyTorch's `proj_size`. */
 export interface LSTMOptions extends RecurrentOptions {
   /**
-   * Size P of each layer's projected hidden state (default 0: none). With P > 0 (and P < hiddenSize),
-   * h_t = (σ(o)⊙tanh(c_t))·W_hrᵀ through a learned `weight_hr_l{k}` [P, hiddenSize]: the outputs
-   * and h are P wide, c stays hiddenSize wide, and `weight_hh_l{k}` is [4·hiddenSize, P].
+   * Size P of each layer's projected hidden state (default 0: none). With P > 0 (and P <
+   * hiddenSize), h_t = (σ(o)⊙tanh(c_t))·W_hrᵀ through a learned `weight_hr_l{k}` of shape
+   * [P, hiddenSize], so the outputs and h are P wide, c stays hiddenSize wide, and
+   * `weight_hh_l{k}` is [4·hiddenSize, P].
    */
   projSize?: number;
 }
@@ -293,8 +294,8 @@ export class RNN extends RNNBase<Tensor> {
  * A multi-layer long short-term memory, as torch.nn.LSTM: per step, gates i, f, g, o (stacked in
  * that order in `weight_ih_lk` [4H, in] and `weight_hh_lk` [4H, H]), c_t = σ(f)⊙c_{t-1} + σ(i)⊙tanh(g),
  * h_t = σ(o)⊙tanh(c_t). The state is [h, c]. With `projSize` P (PyTorch's proj_size), h_t is then
- * projected, h_t = (σ(o)⊙tanh(c_t))·W_hrᵀ with `weight_hr_lk` [P, H]: outputs and h are P wide,
- * `weight_hh_lk` is [4H, P] and a layer above reads directions·P features. See `RNNBase`.
+ * projected, h_t = (σ(o)⊙tanh(c_t))·W_hrᵀ with `weight_hr_lk` of shape [P, H], so outputs and h
+ * are P wide, `weight_hh_lk` is [4H, P] and a layer above reads directions·P features. See `RNNBase`.
  * @example
  * const lstm = new LSTM(3, 8, { batchFirst: true, bidirectional: true, seed: 0 });
  * const [output, [hN, cN]] = lstm.forward(x, null, [5, 3]); // x [2, 5, 3] -> output [2, 5, 16]
