@@ -75,6 +75,8 @@ def main():
                lambda o: L.LambdaLR(o, lambda e: 0.9 ** (e - 3) if e > 3 else 1)),
         # LinearLR's ramp (end_factor 1), alone and followed by a cosine through SequentialLR.
         epochs('LinearLR', {'start_factor': 0.25, 'total_iters': 5}, lambda o: L.LinearLR(o, start_factor=0.25, total_iters=5)),
+        epochs('LinearLR', {}, lambda o: L.LinearLR(o), n=8),
+        epochs('LinearLR', {'start_factor': 1.0, 'end_factor': 0.1, 'total_iters': 6}, lambda o: L.LinearLR(o, start_factor=1.0, end_factor=0.1, total_iters=6), n=10),
         epochs('LinearLR+CosineAnnealingLR', {'start_factor': 0.25, 'total_iters': 5, 'T_max': 10},
                lambda o: L.SequentialLR(o, [L.LinearLR(o, start_factor=0.25, total_iters=5), L.CosineAnnealingLR(o, 10)], milestones=[5]), n=15),
         epochs('OneCycleLR', {'max_lr': 1.0, 'total_steps': 20}, lambda o: L.OneCycleLR(o, 1.0, total_steps=20), n=20, kind='SGD+momentum'),

@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest';
 import { zeros } from '@chainrule/autograd';
 import { assertClose } from '@chainrule/autograd/testing';
 import {
-  CosineAnnealingLR, CosineAnnealingWarmRestarts, ExponentialLR, LambdaLR, MultiStepLR, OneCycleLR, LinearWarmup, ReduceLROnPlateau, SGD, StepLR, clipGradNorm, clipGradValue,
+  CosineAnnealingLR, CosineAnnealingWarmRestarts, ExponentialLR, LambdaLR, LinearLR, MultiStepLR, OneCycleLR, LinearWarmup, ReduceLROnPlateau, SGD, StepLR, clipGradNorm, clipGradValue,
 } from '@chainrule/nn';
 
 const sgd = (lr = 0.1) => new SGD([{ params: [zeros([1], { requiresGrad: true })] }, { params: [zeros([1], { requiresGrad: true })], lr: lr * 10 }], { lr });
@@ -50,6 +50,16 @@ describe('schedulers', () => {
     assertClose(trace(new LinearWarmup(sgd(0.2), { warmupSteps: 2 }), 3).map((l) => l[0]!), [0.2 / 3, 0.2 * (2 / 3), 0.2, 0.2]);
   });
 
+  test('LinearLR: from startFactor·base to endFactor·base, then held; startFactor 0 rises from zero', () => {
+    const lrs = trace(new LinearLR(sgd(0.1), { startFactor: 0, totalIters: 4 }), 6);
+    assertClose(lrs.map((l) => l[0]!), [0, 0.025, 0.05, 0.075, 0.1, 0.1, 0.1]);
+    assertClose(lrs.map((l) => l[1]!), [0, 0.25, 0.5, 0.75, 1, 1, 1]);
+    const decay = new LinearLR(sgd(0.1), { startFactor: 1, endFactor: 0.5, totalIters: 2 });
+    assertClose(trace(decay, 3).map((l) => l[0]!), [0.1, 0.075, 0.05, 0.05]);
+    assertClose(decay.lrAt(1), [0.075, 0.75]);
+    expect(() => decay.lrFor(0.1, 1, 2)).toThrow('LinearLR: group must be the index of one of the 2 group(s), got 2');
+  });
+
   test('state dicts restore the schedule', () => {
     const opt = sgd(0.1);
     const a = new StepLR(opt, { stepSize: 2 });
@@ -63,6 +73,15 @@ describe('schedulers', () => {
     b.step();
     expect(b.getLastLr()).toEqual(a.getLastLr());
     expect(b.lastEpoch).toBe(4);
+    const linear = new LinearLR(sgd(0.1), { totalIters: 4 });
+    linear.step();
+    linear.step();
+    const again = new LinearLR(sgd(0.1), { totalIters: 4 });
+    again.loadStateDict(structuredClone(linear.stateDict()));
+    linear.step();
+    again.step();
+    expect(again.getLastLr()).toEqual(linear.getLastLr());
+    expect(again.lastEpoch).toBe(3);
   });
 
   test('ReduceLROnPlateau: patience, threshold, cooldown, minLr, as PyTorch', () => {
@@ -95,6 +114,9 @@ describe('schedulers', () => {
     expect(() => new MultiStepLR(sgd(), { milestones: [2, -1] })).toThrow(/MultiStepLR: milestones must be an array whose items are each a non-negative integer/);
     expect(() => new CosineAnnealingWarmRestarts(sgd(), { t0: 2, tMult: 1.5 })).toThrow(/CosineAnnealingWarmRestarts: tMult must be a positive integer/);
     expect(() => new LambdaLR(sgd(), { lrLambda: 0.5 as unknown as () => number })).toThrow(/LambdaLR: lrLambda must be a function of the epoch/);
+    expect(() => new LinearLR(sgd(), { startFactor: 1.5 })).toThrow('LinearLR: startFactor must be in [0, 1], got 1.5');
+    expect(() => new LinearLR(sgd(), { endFactor: -0.1 })).toThrow('LinearLR: endFactor must be in [0, 1], got -0.1');
+    expect(() => new LinearLR(sgd(), { totalIters: 0 })).toThrow('LinearLR: totalIters must be a positive integer, got 0');
     const negative = new LambdaLR(sgd(), { lrLambda: (epoch) => 1 - epoch });
     negative.step();
     expect(() => new OneCycleLR(sgd(), { maxLr: [1, 2, 3], totalSteps: 5 })).toThrow('OneCycleLR: maxLr must give one value per group (2), got 3');

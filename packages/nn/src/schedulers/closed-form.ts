@@ -166,3 +166,43 @@ export class CosineAnnealingWarmRestarts extends LRScheduler {
     });
   }
 }
+
+/** Options of `LinearLR` (PyTorch's defaults). */
+export interface LinearLROptions {
+  /** Factor of the base lr at epoch 0, in [0, 1] (default 1/3). */
+  startFactor?: number;
+  /** Factor of the base lr from epoch totalIters on, in [0, 1] (default 1). */
+  endFactor?: number;
+  /** Epochs (or steps) over which the factor moves from startFactor to endFactor (a positive integer, default 5). */
+  totalIters?: number;
+}
+
+/**
+ * LinearLR's factor of the base lr at `epoch`: startFactor at 0, endFactor from totalIters on,
+ * linear between. The one formula of a linear ramp (LinearWarmup's too).
+ */
+export function linearFactor(startFactor: number, endFactor: number, totalIters: number, epoch: number): number {
+  return startFactor + ((endFactor - startFactor) * Math.min(totalIters, epoch)) / totalIters;
+}
+
+/**
+ * lr = base·(startFactor + (endFactor - startFactor)·min(epoch, totalIters)/totalIters), as
+ * torch.optim.lr_scheduler.LinearLR: a linear warmup (startFactor < endFactor) or decay, held
+ * at endFactor·base after totalIters. `LinearWarmup` is this ramp (endFactor 1) followed by
+ * another scheduler. PyTorch's step() uses an equivalent recursive form (equal up to rounding
+ * unless something else changes lr); unlike PyTorch 1.13, startFactor 0 works (1.13 divides by
+ * zero at the first step; 2.x rejects it).
+ * @throws ArgumentError if startFactor or endFactor is outside [0, 1] or totalIters is not a positive integer.
+ * @example new LinearLR(opt, { startFactor: 0.1, totalIters: 10 })
+ */
+export class LinearLR extends LRScheduler {
+  /**
+   * Schedules `optimizer`'s groups and sets epoch 0's learning rates.
+   * @throws ArgumentError as the class says, naming the option.
+   */
+  constructor(optimizer: Schedulable, options: LinearLROptions = {}) {
+    checkOptions('LinearLR', options, { startFactor: rules.unit, endFactor: rules.unit, totalIters: rules.positiveInteger });
+    const { startFactor = 1 / 3, endFactor = 1, totalIters = 5 } = options;
+    super(optimizer, (base, epoch) => base * linearFactor(startFactor, endFactor, totalIters, epoch));
+  }
+}

@@ -1,6 +1,6 @@
 import { ArgumentError } from '@chainrule/autograd';
 import { checkOptions, rules } from '../optim/options.js';
-import { LRScheduler, type Schedulable } from './scheduler.js';
+import { LRScheduler, groupsOf, onePerGroup, type Schedulable } from './scheduler.js';
 
 /** Options of `OneCycleLR` (PyTorch's defaults). */
 export interface OneCycleLROptions {
@@ -64,13 +64,8 @@ export class OneCycleLR extends LRScheduler {
     const {
       totalSteps, pctStart = 0.3, annealStrategy = 'cos', cycleMomentum = true, divFactor = 25, finalDivFactor = 1e4, threePhase = false,
     } = options;
-    const groups = optimizer?.paramGroups;
-    if (!Array.isArray(groups)) throw new ArgumentError(`${name}: expected an optimiser`);
-    const list = (key: string, v: number | readonly number[]): number[] => {
-      if (typeof v === 'number') return new Array<number>(groups.length).fill(v);
-      if (v.length !== groups.length) throw new ArgumentError(`${name}: ${key} must give one value per group (${groups.length}), got ${v.length}`);
-      return [...v];
-    };
+    const groups = groupsOf(name, optimizer);
+    const list = (key: string, v: number | readonly number[]): number[] => onePerGroup(name, key, v, groups.length);
     const maxLrs = list('maxLr', options.maxLr);
     const baseMomenta = list('baseMomentum', options.baseMomentum ?? 0.85);
     const maxMomenta = list('maxMomentum', options.maxMomentum ?? 0.95);

@@ -1,7 +1,7 @@
 import { ArgumentError } from '@chainrule/autograd';
 import { StateDictError } from '../errors.js';
 import type { BaseOptions, ParamGroup } from '../optim/optimizer.js';
-import { checkOptions, optionProblems, rules, type OptionSchema } from '../optim/options.js';
+import { checkOptions, optionProblems, rules, type OptionRule, type OptionSchema } from '../optim/options.js';
 
 /** What a scheduler drives: anything with parameter groups holding an `lr`. */
 export interface Schedulable {
@@ -29,8 +29,11 @@ export interface SchedulerStateDict {
   [key: string]: number | number[] | SchedulerStateDict | null;
 }
 
-/** The learning rate of one group at `epoch`, from its base learning rate. */
-export type LrFormula = (baseLr: number, epoch: number) => number;
+/**
+ * The learning rate of one group at `epoch`, from its base learning rate; `group` is the group's
+ * index, which only schedulers with one function per group (LambdaLR's list) read.
+ */
+export type LrFormula = (baseLr: number, epoch: number, group: number) => number;
 
 /**
  * A scheduler whose learning rate is a closed-form function of the epoch (number of `step` calls)
@@ -57,9 +60,7 @@ export abstract class LRScheduler implements Scheduler {
    * @throws ArgumentError if `optimizer` has no `paramGroups` array.
    */
   protected constructor(optimizer: Schedulable, formula: LrFormula) {
-    if (optimizer === null || typeof optimizer !== 'object' || !Array.isArray(optimizer.paramGroups)) {
-      throw new ArgumentError(`${new.target.name}: expected an optimiser`);
-    }
+    groupsOf(new.target.name, optimizer);
     this.optimizer = optimizer;
     this.formula = formula;
     for (const g of optimizer.paramGroups) g.initialLr ??= g.lr;
@@ -68,12 +69,13 @@ export abstract class LRScheduler implements Scheduler {
   }
 
   /**
-   * The learning rate at `epoch` (a non-negative integer) for a group starting from `baseLr`.
-   * Throws when the formula gives anything but a finite number >= 0. @example sched.lrFor(0.1, 10)
+   * The learning rate at `epoch` (a non-negative integer) for group `group` (default 0) starting
+   * from `baseLr`. Throws when the formula gives anything but a finite number >= 0, or when
+   * `group` is not the index of one of the optimiser's groups. @example sched.lrFor(0.1, 10)
    */
-  lrFor(baseLr: number, epoch: number): number {
-    checkOptions(this.constructor.name, { epoch }, { epoch: rules.nonNegativeInteger });
-    const lr: unknown = this.formula(baseLr, epoch);
+  lrFor(baseLr: number, epoch: number, group = 0): number {
+    checkOptions(this.constructor.name, { epoch, group }, { epoch: rules.nonNegativeInteger, group: groupIndex(this.baseLrs.length) });
+    const lr: unknown = this.formula(baseLr, epoch, group);
     if (!rules.nonNegative.test(lr)) {
       throw new ArgumentError(`${this.constructor.name}: the learning rate at epoch ${epoch} from base ${baseLr} is ${String(lr)}; it must be a finite number >= 0`);
     }
@@ -82,7 +84,7 @@ export abstract class LRScheduler implements Scheduler {
 
   /** The learning rates at `epoch` (does not change the optimiser). @example sched.lrAt(10) */
   lrAt(epoch: number): number[] {
-    return this.baseLrs.map((base) => this.lrFor(base, epoch));
+    return this.baseLrs.map((base, group) => this.lrFor(base, epoch, group));
   }
 
   /** Advances one epoch (or step) and sets the groups' learning rates. @example opt.step(); sched.step(); */
@@ -127,6 +129,31 @@ export abstract class LRScheduler implements Scheduler {
     this.baseLrs.splice(0, n, ...dict.baseLrs);
     this.lastLr = [...dict.lastLr];
   }
+}
+
+/** The index of one of `groups` parameter groups. */
+function groupIndex(groups: number): OptionRule {
+  return { test: (v) => Number.isSafeInteger(v) && (v as number) >= 0 && (v as number) < groups, must: `the index of one of the ${groups} group(s)` };
+}
+
+/**
+ * The parameter groups of `optimizer`, for constructors that read them before `super`.
+ * @throws ArgumentError naming `owner` if `optimizer` has no `paramGroups` array.
+ */
+export function groupsOf(owner: string, optimizer: Schedulable): Schedulable['paramGroups'] {
+  const groups = (optimizer as Partial<Schedulable> | null)?.paramGroups;
+  if (!Array.isArray(groups)) throw new ArgumentError(`${owner}: expected an optimiser`);
+  return groups;
+}
+
+/**
+ * An option given once for every group or as one value per group, as a list of one per group.
+ * @throws ArgumentError naming `owner` and `key` when a list's length is not the number of groups.
+ */
+export function onePerGroup<T>(owner: string, key: string, value: T | readonly T[], groups: number, what = 'value'): T[] {
+  if (!Array.isArray(value)) return new Array<T>(groups).fill(value as T);
+  if (value.length !== groups) throw new ArgumentError(`${owner}: ${key} must give one ${what} per group (${groups}), got ${value.length}`);
+  return [...(value as readonly T[])];
 }
 
 /** One learning rate >= 0 per group. */

@@ -1,5 +1,6 @@
 import { StateDictError } from '../errors.js';
 import { checkOptions, rules, type OptionSchema } from '../optim/options.js';
+import { linearFactor } from './closed-form.js';
 import { LRScheduler, type Schedulable, type SchedulerStateDict } from './scheduler.js';
 
 /** Options of `LinearWarmup`. */
@@ -13,8 +14,8 @@ export interface LinearWarmupOptions {
 }
 
 /**
- * Linear warmup: lr rises from startFactor·base to base over `warmupSteps` (as PyTorch's LinearLR
- * with endFactor 1), then follows `after` (restarted at its epoch 0), as SequentialLR chains them.
+ * Linear warmup: lr rises from startFactor·base to base over `warmupSteps` (`LinearLR`'s ramp
+ * with endFactor 1 and totalIters warmupSteps), then follows `after` (restarted at its epoch 0), as SequentialLR chains them.
  * Build `after` first, on the same optimiser, and step only the warmup (it computes `after`'s
  * learning rates from its formula, so `after`'s own counter stays where it was built).
  * @throws ArgumentError if warmupSteps is not a non-negative integer, startFactor is outside
@@ -38,9 +39,9 @@ export class LinearWarmup extends LRScheduler {
       after: { test: (v) => v instanceof LRScheduler && v.optimizer === optimizer, must: 'a scheduler of the same optimiser' },
     }, { required: ['warmupSteps'] });
     const { warmupSteps, startFactor = 1 / 3, after } = options;
-    super(optimizer, (base, epoch) => {
-      if (epoch < warmupSteps) return base * (startFactor + ((1 - startFactor) * epoch) / warmupSteps);
-      return after === undefined ? base : after.lrFor(base, epoch - warmupSteps);
+    super(optimizer, (base, epoch, group) => {
+      if (epoch < warmupSteps) return base * linearFactor(startFactor, 1, warmupSteps, epoch);
+      return after === undefined ? base : after.lrFor(base, epoch - warmupSteps, group);
     });
     this.after = after ?? null;
     this.warmupSteps = warmupSteps;
