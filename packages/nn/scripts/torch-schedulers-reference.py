@@ -51,6 +51,14 @@ def epochs(name, options, build, n=30, kind='SGD'):
     return case
 
 
+def lambdas(name, lr_lambda):
+    """An 'epochs' case of LambdaLR or MultiplicativeLR whose lr_lambda is an expression of `epoch` or a list of them."""
+    def fn(src):
+        return lambda epoch: eval(src, {'epoch': epoch})
+    fns = [fn(src) for src in lr_lambda] if isinstance(lr_lambda, list) else fn(lr_lambda)
+    return epochs(name, {'lr_lambda': lr_lambda}, lambda o: getattr(L, name)(o, fns))
+
+
 def plateau(options):
     opt = optimiser()
     sched = L.ReduceLROnPlateau(opt, **options)
@@ -70,9 +78,11 @@ def main():
         epochs('CosineAnnealingLR', {'T_max': 10, 'eta_min': 0.01}, lambda o: L.CosineAnnealingLR(o, 10, eta_min=0.01), n=11),
         epochs('CosineAnnealingWarmRestarts', {'T_0': 5, 'eta_min': 0.01}, lambda o: L.CosineAnnealingWarmRestarts(o, 5, eta_min=0.01)),
         epochs('CosineAnnealingWarmRestarts', {'T_0': 3, 'T_mult': 2}, lambda o: L.CosineAnnealingWarmRestarts(o, 3, T_mult=2), n=40),
-        # LambdaLR's function, written out again by the test: 0.9^epoch, held at 1 for 3 epochs.
-        epochs('LambdaLR', {'lr_lambda': '0.9 ** (epoch - 3) if epoch > 3 else 1'},
-               lambda o: L.LambdaLR(o, lambda e: 0.9 ** (e - 3) if e > 3 else 1)),
+        # lr_lambda: Python expressions of `epoch` (one, or one per group), written out again by the test.
+        lambdas('LambdaLR', '0.9 ** (epoch - 3) if epoch > 3 else 1'),
+        lambdas('LambdaLR', ['0.5 ** (epoch // 3)', '1 / (1 + epoch)']),
+        lambdas('MultiplicativeLR', '0.9'),
+        lambdas('MultiplicativeLR', ['0.95', '1 if epoch < 5 else 1 - 0.03 * epoch']),
         # LinearLR's ramp (end_factor 1), alone and followed by a cosine through SequentialLR.
         epochs('LinearLR', {'start_factor': 0.25, 'total_iters': 5}, lambda o: L.LinearLR(o, start_factor=0.25, total_iters=5)),
         epochs('LinearLR', {}, lambda o: L.LinearLR(o), n=8),

@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest';
 import { zeros } from '@chainrule/autograd';
 import { assertClose } from '@chainrule/autograd/testing';
 import {
-  CosineAnnealingLR, CosineAnnealingWarmRestarts, ExponentialLR, LambdaLR, LinearLR, MultiStepLR, OneCycleLR, LinearWarmup, ReduceLROnPlateau, SGD, StepLR, clipGradNorm, clipGradValue,
+  CosineAnnealingLR, CosineAnnealingWarmRestarts, ExponentialLR, LambdaLR, LinearLR, MultiStepLR, MultiplicativeLR, OneCycleLR, LinearWarmup, ReduceLROnPlateau, SGD, StepLR, clipGradNorm, clipGradValue,
 } from '@chainrule/nn';
 
 const sgd = (lr = 0.1) => new SGD([{ params: [zeros([1], { requiresGrad: true })] }, { params: [zeros([1], { requiresGrad: true })], lr: lr * 10 }], { lr });
@@ -58,6 +58,28 @@ describe('schedulers', () => {
     assertClose(trace(decay, 3).map((l) => l[0]!), [0.1, 0.075, 0.05, 0.05]);
     assertClose(decay.lrAt(1), [0.075, 0.75]);
     expect(() => decay.lrFor(0.1, 1, 2)).toThrow('LinearLR: group must be the index of one of the 2 group(s), got 2');
+  });
+
+  test('LambdaLR and MultiplicativeLR take one function per group', () => {
+    const lambdaLrs = trace(new LambdaLR(sgd(0.1), { lrLambda: [(e) => 0.5 ** e, (e) => 1 + e] }), 2);
+    assertClose(lambdaLrs.flat(), [0.1, 1, 0.05, 2, 0.025, 3]);
+    const calls: number[] = [];
+    const sched = new MultiplicativeLR(sgd(0.1), {
+      lrLambda: [(e) => (calls.push(e), 0.5), () => 2],
+    });
+    assertClose(trace(sched, 3).flat(), [0.1, 1, 0.05, 2, 0.025, 4, 0.0125, 8]);
+    // Stepping calls the function once per epoch, from epoch 1 (PyTorch's epoch 0 keeps the lr).
+    expect(calls).toEqual([1, 2, 3]);
+    assertClose(sched.lrAt(1), [0.05, 2]);
+    const again = new MultiplicativeLR(sgd(0.1), { lrLambda: () => 0.5 });
+    again.loadStateDict(structuredClone(sched.stateDict()));
+    again.step();
+    assertClose(again.getLastLr(), [0.00625, 0.0625]);
+    expect(() => new LambdaLR(sgd(), { lrLambda: [(e) => e] })).toThrow('LambdaLR: lrLambda must give one function per group (2), got 1');
+    expect(() => new MultiplicativeLR(sgd(), { lrLambda: [() => 1, 2 as unknown as () => number] })).toThrow(/MultiplicativeLR: lrLambda must be a function of the epoch, or an array whose items are each a function of the epoch/);
+    const nan = new MultiplicativeLR(sgd(), { lrLambda: (e) => (e === 2 ? NaN : 1) });
+    nan.step();
+    expect(() => nan.step()).toThrow(/MultiplicativeLR: the learning rate at epoch 2 from base 0.1 is NaN/);
   });
 
   test('state dicts restore the schedule', () => {

@@ -5,11 +5,11 @@ import { describe, expect, test } from 'vitest';
 import { zeros } from '@chainrule/autograd';
 import { assertClose } from '@chainrule/autograd/testing';
 import {
-  Adam, CosineAnnealingLR, CosineAnnealingWarmRestarts, ExponentialLR, LambdaLR, LinearLR, LinearWarmup, MultiStepLR, OneCycleLR, ReduceLROnPlateau, SGD,
-  StepLR, type Scheduler,
+  Adam, CosineAnnealingLR, CosineAnnealingWarmRestarts, ExponentialLR, LambdaLR, LinearLR, LinearWarmup, MultiStepLR, MultiplicativeLR, OneCycleLR, ReduceLROnPlateau, SGD,
+  StepLR, type LrLambda, type Scheduler,
 } from '@chainrule/nn';
 
-type Options = Record<string, number | string | number[]>;
+type Options = Record<string, number | string | number[] | string[]>;
 
 interface Case {
   kind: 'epochs' | 'plateau';
@@ -26,6 +26,26 @@ const reference = JSON.parse(readFileSync(new URL('./fixtures/torch-schedulers.j
 const num = (o: Options, k: string): number => o[k] as number;
 
 /** A builder returns null when the case is outside what its scheduler covers. */
+/** The script's lr_lambda expressions (Python, of `epoch`), written in TypeScript. */
+const LAMBDAS: Record<string, LrLambda> = {
+  '0.9 ** (epoch - 3) if epoch > 3 else 1': (epoch) => (epoch > 3 ? 0.9 ** (epoch - 3) : 1),
+  '0.5 ** (epoch // 3)': (epoch) => 0.5 ** Math.floor(epoch / 3),
+  '1 / (1 + epoch)': (epoch) => 1 / (1 + epoch),
+  '0.9': () => 0.9,
+  '0.95': () => 0.95,
+  '1 if epoch < 5 else 1 - 0.03 * epoch': (epoch) => (epoch < 5 ? 1 : 1 - 0.03 * epoch),
+};
+
+function lrLambda(o: Options): LrLambda | LrLambda[] {
+  const one = (src: string): LrLambda => {
+    const fn = LAMBDAS[src];
+    if (fn === undefined) throw new Error(`no TypeScript for lr_lambda ${src}`);
+    return fn;
+  };
+  const src = o.lr_lambda as string | string[];
+  return Array.isArray(src) ? src.map(one) : one(src);
+}
+
 type Build = (opt: SGD | Adam, o: Options) => Scheduler | null;
 
 /** chainrule's scheduler for each of the script's, from PyTorch's options (an array: each is checked). */
@@ -35,7 +55,8 @@ const BUILD: Record<string, Build | Build[]> = {
   ExponentialLR: (opt, o) => new ExponentialLR(opt, { gamma: num(o, 'gamma') }),
   CosineAnnealingLR: (opt, o) => new CosineAnnealingLR(opt, { tMax: num(o, 'T_max'), etaMin: num(o, 'eta_min') }),
   CosineAnnealingWarmRestarts: (opt, o) => new CosineAnnealingWarmRestarts(opt, { t0: num(o, 'T_0'), tMult: o.T_mult as number | undefined, etaMin: o.eta_min as number | undefined }),
-  LambdaLR: (opt) => new LambdaLR(opt, { lrLambda: (epoch) => (epoch > 3 ? 0.9 ** (epoch - 3) : 1) }),
+  LambdaLR: (opt, o) => new LambdaLR(opt, { lrLambda: lrLambda(o) }),
+  MultiplicativeLR: (opt, o) => new MultiplicativeLR(opt, { lrLambda: lrLambda(o) }),
   LinearLR: [
     (opt, o) => new LinearLR(opt, { startFactor: o.start_factor as number | undefined, endFactor: o.end_factor as number | undefined, totalIters: o.total_iters as number | undefined }),
     // LinearWarmup is LinearLR's ramp to the base lr (endFactor 1).

@@ -1,4 +1,4 @@
-import { LRScheduler, type Schedulable } from './scheduler.js';
+import { LRScheduler, groupsOf, onePerGroup, type Schedulable } from './scheduler.js';
 import { checkOptions, rules } from '../optim/options.js';
 
 /** Options of `StepLR`. */
@@ -103,19 +103,30 @@ export class MultiStepLR extends LRScheduler {
   }
 }
 
+/** A factor of the learning rate as a function of the epoch (LambdaLR's and MultiplicativeLR's lrLambda). */
+export type LrLambda = (epoch: number) => number;
+
+const lrLambdaRule = { test: (v: unknown) => typeof v === 'function', must: 'a function of the epoch' };
+
+/** `lrLambda` as one function per group, from one function for every group or a list. */
+function lambdasPerGroup(name: string, optimizer: Schedulable, options: { lrLambda: LrLambda | readonly LrLambda[] }): LrLambda[] {
+  checkOptions(name, options, { lrLambda: rules.either(lrLambdaRule, rules.arrayOf(lrLambdaRule)) }, { required: ['lrLambda'] });
+  return onePerGroup(name, 'lrLambda', options.lrLambda, groupsOf(name, optimizer).length, 'function');
+}
+
 /** Options of `LambdaLR`. */
 export interface LambdaLROptions {
-  /** The factor of the base learning rate at each epoch: lr = base·lrLambda(epoch). */
-  lrLambda: (epoch: number) => number;
+  /** The factor of the base learning rate at each epoch: lr = base·lrLambda(epoch); or one such function per group. */
+  lrLambda: LrLambda | readonly LrLambda[];
 }
 
 /**
- * lr = base·lrLambda(epoch), as torch.optim.lr_scheduler.LambdaLR with one function for every
- * group (PyTorch's list of one function per group is not offered: give groups their own
- * base lr instead). Its state dict holds no function, as PyTorch's leaves out lambdas.
- * @throws ArgumentError if lrLambda is not a function, or (at a step) when base·lrLambda(epoch)
- * is not a finite number >= 0.
- * @example new LambdaLR(opt, { lrLambda: (epoch) => 0.95 ** epoch })
+ * lr = base·lrLambda(epoch), as torch.optim.lr_scheduler.LambdaLR: one function for every group,
+ * or a list of one function per group (group i follows lrLambda[i]). Its state dict holds no
+ * function, as PyTorch's leaves out lambdas.
+ * @throws ArgumentError if lrLambda is not a function or a list of one function per group, or
+ * (at a step) when base·lrLambda(epoch) is not a finite number >= 0.
+ * @example new LambdaLR(opt, { lrLambda: [(epoch) => 0.95 ** epoch, (epoch) => 1 / (1 + epoch)] })
  */
 export class LambdaLR extends LRScheduler {
   /**
@@ -123,9 +134,48 @@ export class LambdaLR extends LRScheduler {
    * @throws ArgumentError as the class says, naming the option.
    */
   constructor(optimizer: Schedulable, options: LambdaLROptions) {
-    checkOptions('LambdaLR', options, { lrLambda: { test: (v) => typeof v === 'function', must: 'a function of the epoch' } }, { required: ['lrLambda'] });
-    const { lrLambda } = options;
-    super(optimizer, (base, epoch) => base * lrLambda(epoch));
+    const lambdas = lambdasPerGroup('LambdaLR', optimizer, options);
+    super(optimizer, (base, epoch, group) => base * lambdas[group]!(epoch));
+  }
+}
+
+/** Options of `MultiplicativeLR`. */
+export interface MultiplicativeLROptions {
+  /** The factor by which each epoch multiplies the last epoch's lr (not called at epoch 0); or one such function per group. */
+  lrLambda: LrLambda | readonly LrLambda[];
+}
+
+/**
+ * lr = base·lrLambda(1)·lrLambda(2)···lrLambda(epoch) (lr = base at epoch 0), as
+ * torch.optim.lr_scheduler.MultiplicativeLR: each step multiplies the lr by lrLambda(epoch), with
+ * one function for every group or a list of one per group. As the other schedulers here it is a
+ * function of the base lr (PyTorch multiplies whatever lr the group holds, so it differs only if
+ * something else changes lr). Stepping calls lrLambda once per epoch, keeping the running product;
+ * `lrAt` an earlier epoch, or loading a state dict, calls it again from epoch 1. Its state dict
+ * holds no function, as PyTorch's.
+ * @throws ArgumentError if lrLambda is not a function or a list of one function per group, or
+ * (at a step) when the product is not a finite number >= 0.
+ * @example new MultiplicativeLR(opt, { lrLambda: () => 0.95 })
+ */
+export class MultiplicativeLR extends LRScheduler {
+  /**
+   * Schedules `optimizer`'s groups and sets epoch 0's learning rates.
+   * @throws ArgumentError as the class says, naming the option.
+   */
+  constructor(optimizer: Schedulable, options: MultiplicativeLROptions) {
+    const lambdas = lambdasPerGroup('MultiplicativeLR', optimizer, options);
+    // Each group's lr at the last epoch asked for, so a step costs one call instead of `epoch`.
+    const memo = lambdas.map(() => ({ base: NaN, epoch: 0, lr: NaN }));
+    super(optimizer, (base, epoch, group) => {
+      const m = memo[group]!;
+      if (!Object.is(m.base, base) || m.epoch > epoch) Object.assign(m, { base, epoch: 0, lr: base });
+      while (m.epoch < epoch) {
+        // Multiply the lr itself, in PyTorch's order, for the same rounding.
+        m.lr *= lambdas[group]!(m.epoch + 1);
+        m.epoch += 1;
+      }
+      return m.lr;
+    });
   }
 }
 
