@@ -79,6 +79,11 @@ def main():
         epochs('CosineAnnealingWarmRestarts', {'T_0': 5, 'eta_min': 0.01}, lambda o: L.CosineAnnealingWarmRestarts(o, 5, eta_min=0.01)),
         epochs('CosineAnnealingWarmRestarts', {'T_0': 3, 'T_mult': 2}, lambda o: L.CosineAnnealingWarmRestarts(o, 3, T_mult=2), n=40),
         # lr_lambda: Python expressions of `epoch` (one, or one per group), written out again by the test.
+        epochs('ConstantLR', {}, lambda o: L.ConstantLR(o), n=8),
+        epochs('ConstantLR', {'factor': 0.5, 'total_iters': 3}, lambda o: L.ConstantLR(o, factor=0.5, total_iters=3), n=6),
+        epochs('PolynomialLR', {}, lambda o: L.PolynomialLR(o), n=8),
+        epochs('PolynomialLR', {'total_iters': 6, 'power': 2.0}, lambda o: L.PolynomialLR(o, total_iters=6, power=2.0), n=9),
+        epochs('PolynomialLR', {'total_iters': 4, 'power': 0.5}, lambda o: L.PolynomialLR(o, total_iters=4, power=0.5), n=7),
         lambdas('LambdaLR', '0.9 ** (epoch - 3) if epoch > 3 else 1'),
         lambdas('LambdaLR', ['0.5 ** (epoch // 3)', '1 / (1 + epoch)']),
         lambdas('MultiplicativeLR', '0.9'),

@@ -92,7 +92,10 @@ export {
   MultiStepLR, LambdaLR, CosineAnnealingWarmRestarts,
   type MultiStepLROptions, type LambdaLROptions, type CosineAnnealingWarmRestartsOptions,
 } from './schedulers/closed-form.js';
-export { LinearLR, MultiplicativeLR, type LinearLROptions, type MultiplicativeLROptions, type LrLambda } from './schedulers/closed-form.js';
+export {
+  LinearLR, MultiplicativeLR, ConstantLR, PolynomialLR,
+  type LinearLROptions, type MultiplicativeLROptions, type LrLambda, type ConstantLROptions, type PolynomialLROptions,
+} from './schedulers/closed-form.js';
 export { LinearWarmup, type LinearWarmupOptions } from './schedulers/warmup.js';
 export { OneCycleLR, type OneCycleLROptions } from './schedulers/one-cycle.js';
 export { ReduceLROnPlateau, type ReduceLROnPlateauOptions, type PlateauStateDict } from './schedulers/plateau.js';

@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest';
 import { zeros } from '@chainrule/autograd';
 import { assertClose } from '@chainrule/autograd/testing';
 import {
-  CosineAnnealingLR, CosineAnnealingWarmRestarts, ExponentialLR, LambdaLR, LinearLR, MultiStepLR, MultiplicativeLR, OneCycleLR, LinearWarmup, ReduceLROnPlateau, SGD, StepLR, clipGradNorm, clipGradValue,
+  ConstantLR, CosineAnnealingLR, CosineAnnealingWarmRestarts, ExponentialLR, LambdaLR, LinearLR, MultiStepLR, MultiplicativeLR, OneCycleLR, PolynomialLR, LinearWarmup, ReduceLROnPlateau, SGD, StepLR, clipGradNorm, clipGradValue,
 } from '@chainrule/nn';
 
 const sgd = (lr = 0.1) => new SGD([{ params: [zeros([1], { requiresGrad: true })] }, { params: [zeros([1], { requiresGrad: true })], lr: lr * 10 }], { lr });
@@ -80,6 +80,20 @@ describe('schedulers', () => {
     const nan = new MultiplicativeLR(sgd(), { lrLambda: (e) => (e === 2 ? NaN : 1) });
     nan.step();
     expect(() => nan.step()).toThrow(/MultiplicativeLR: the learning rate at epoch 2 from base 0.1 is NaN/);
+  });
+
+  test('ConstantLR holds factor·base until totalIters (factor 0 too); PolynomialLR decays to 0 and stays', () => {
+    assertClose(trace(new ConstantLR(sgd(0.1), { factor: 0, totalIters: 2 }), 3).map((l) => l[1]!), [0, 0, 1, 1]);
+    const poly = new PolynomialLR(sgd(0.1), { totalIters: 4, power: 2 });
+    assertClose(trace(poly, 5).map((l) => l[0]!), [0.1, 0.1 * 0.75 ** 2, 0.1 * 0.5 ** 2, 0.1 * 0.25 ** 2, 0, 0]);
+    const again = new PolynomialLR(sgd(0.1), { totalIters: 4, power: 2 });
+    again.loadStateDict(structuredClone(poly.stateDict()));
+    expect(again.lastEpoch).toBe(5);
+    expect(again.lrAt(2)).toEqual(poly.lrAt(2));
+    expect(() => new ConstantLR(sgd(), { factor: 2 })).toThrow('ConstantLR: factor must be in [0, 1], got 2');
+    expect(() => new ConstantLR(sgd(), { totalIters: 0 })).toThrow('ConstantLR: totalIters must be a positive integer, got 0');
+    expect(() => new PolynomialLR(sgd(), { power: -1 })).toThrow('PolynomialLR: power must be >= 0, got -1');
+    expect(() => new PolynomialLR(sgd(), { totalIters: 2.5 })).toThrow('PolynomialLR: totalIters must be a positive integer, got 2.5');
   });
 
   test('state dicts restore the schedule', () => {

@@ -5,7 +5,7 @@ import { describe, expect, test } from 'vitest';
 import { zeros } from '@chainrule/autograd';
 import { assertClose } from '@chainrule/autograd/testing';
 import {
-  Adam, CosineAnnealingLR, CosineAnnealingWarmRestarts, ExponentialLR, LambdaLR, LinearLR, LinearWarmup, MultiStepLR, MultiplicativeLR, OneCycleLR, ReduceLROnPlateau, SGD,
+  Adam, ConstantLR, CosineAnnealingLR, CosineAnnealingWarmRestarts, ExponentialLR, LambdaLR, LinearLR, LinearWarmup, MultiStepLR, MultiplicativeLR, OneCycleLR, PolynomialLR, ReduceLROnPlateau, SGD,
   StepLR, type LrLambda, type Scheduler,
 } from '@chainrule/nn';
 
@@ -55,6 +55,8 @@ const BUILD: Record<string, Build | Build[]> = {
   ExponentialLR: (opt, o) => new ExponentialLR(opt, { gamma: num(o, 'gamma') }),
   CosineAnnealingLR: (opt, o) => new CosineAnnealingLR(opt, { tMax: num(o, 'T_max'), etaMin: num(o, 'eta_min') }),
   CosineAnnealingWarmRestarts: (opt, o) => new CosineAnnealingWarmRestarts(opt, { t0: num(o, 'T_0'), tMult: o.T_mult as number | undefined, etaMin: o.eta_min as number | undefined }),
+  ConstantLR: (opt, o) => new ConstantLR(opt, { factor: o.factor as number | undefined, totalIters: o.total_iters as number | undefined }),
+  PolynomialLR: (opt, o) => new PolynomialLR(opt, { totalIters: o.total_iters as number | undefined, power: o.power as number | undefined }),
   LambdaLR: (opt, o) => new LambdaLR(opt, { lrLambda: lrLambda(o) }),
   MultiplicativeLR: (opt, o) => new MultiplicativeLR(opt, { lrLambda: lrLambda(o) }),
   LinearLR: [

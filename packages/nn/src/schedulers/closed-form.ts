@@ -256,3 +256,58 @@ export class LinearLR extends LRScheduler {
     super(optimizer, (base, epoch) => base * linearFactor(startFactor, endFactor, totalIters, epoch));
   }
 }
+
+/** Options of `ConstantLR` (PyTorch's defaults). */
+export interface ConstantLROptions {
+  /** Factor of the base lr before epoch totalIters, in [0, 1] (default 1/3). */
+  factor?: number;
+  /** The epoch from which the base lr is used (a positive integer, default 5). */
+  totalIters?: number;
+}
+
+/**
+ * lr = factor·base before epoch totalIters, base from then on, as
+ * torch.optim.lr_scheduler.ConstantLR (PyTorch's step() divides by the factor at totalIters, so
+ * factor 0 raises ZeroDivisionError there in 1.13; here it holds 0, then the base lr).
+ * @throws ArgumentError if factor is outside [0, 1] or totalIters is not a positive integer.
+ * @example new ConstantLR(opt, { factor: 0.5, totalIters: 4 })
+ */
+export class ConstantLR extends LRScheduler {
+  /**
+   * Schedules `optimizer`'s groups and sets epoch 0's learning rates.
+   * @throws ArgumentError as the class says, naming the option.
+   */
+  constructor(optimizer: Schedulable, options: ConstantLROptions = {}) {
+    checkOptions('ConstantLR', options, { factor: rules.unit, totalIters: rules.positiveInteger });
+    const { factor = 1 / 3, totalIters = 5 } = options;
+    super(optimizer, (base, epoch) => (epoch < totalIters ? base * factor : base));
+  }
+}
+
+/** Options of `PolynomialLR` (PyTorch's defaults). */
+export interface PolynomialLROptions {
+  /** Epochs (or steps) until lr reaches 0 (a positive integer, default 5). */
+  totalIters?: number;
+  /** The power of the polynomial (>= 0, default 1: linear). */
+  power?: number;
+}
+
+/**
+ * lr = base·(1 - min(epoch, totalIters)/totalIters)^power, as
+ * torch.optim.lr_scheduler.PolynomialLR: 0 from totalIters on. PyTorch's step() uses an
+ * equivalent recursive form (equal up to rounding unless something else changes lr).
+ * @throws ArgumentError if totalIters is not a positive integer or power is negative or not finite
+ * (a negative power would send lr to infinity at totalIters).
+ * @example new PolynomialLR(opt, { totalIters: 100, power: 2 })
+ */
+export class PolynomialLR extends LRScheduler {
+  /**
+   * Schedules `optimizer`'s groups and sets epoch 0's learning rates.
+   * @throws ArgumentError as the class says, naming the option.
+   */
+  constructor(optimizer: Schedulable, options: PolynomialLROptions = {}) {
+    checkOptions('PolynomialLR', options, { totalIters: rules.positiveInteger, power: rules.nonNegative });
+    const { totalIters = 5, power = 1 } = options;
+    super(optimizer, (base, epoch) => base * (1 - Math.min(totalIters, epoch) / totalIters) ** power);
+  }
+}
