@@ -53,10 +53,31 @@ def epochs(name, options, build, n=30, kind='SGD'):
 
 def lambdas(name, lr_lambda):
     """An 'epochs' case of LambdaLR or MultiplicativeLR whose lr_lambda is an expression of `epoch` or a list of them."""
-    def fn(src):
-        return lambda epoch: eval(src, {'epoch': epoch})
-    fns = [fn(src) for src in lr_lambda] if isinstance(lr_lambda, list) else fn(lr_lambda)
-    return epochs(name, {'lr_lambda': lr_lambda}, lambda o: getattr(L, name)(o, fns))
+    return epochs(name, {'lr_lambda': lr_lambda}, lambda o: child(o, name, {'lr_lambda': lr_lambda}))
+
+
+def child(o, name, options):
+    """Scheduler `name` of torch.optim.lr_scheduler on `o`, from options as the cases hold them."""
+    if 'lr_lambda' in options:
+        src = options['lr_lambda']
+        fns = [lambda_of(x) for x in src] if isinstance(src, list) else lambda_of(src)
+        return getattr(L, name)(o, fns)
+    return getattr(L, name)(o, **options)
+
+
+def lambda_of(src):
+    return lambda epoch: eval(src, {'epoch': epoch})
+
+
+def sequential(schedulers, milestones, n):
+    """A SequentialLR case; `schedulers` are [name, options] pairs."""
+    return epochs('SequentialLR', {'schedulers': schedulers, 'milestones': milestones},
+                  lambda o: L.SequentialLR(o, [child(o, *s) for s in schedulers], milestones=milestones), n=n)
+
+
+def chained(schedulers, n):
+    """A ChainedScheduler case; `schedulers` are [name, options] pairs."""
+    return epochs('ChainedScheduler', {'schedulers': schedulers}, lambda o: L.ChainedScheduler([child(o, *s) for s in schedulers]), n=n)
 
 
 def plateau(options):
@@ -94,6 +115,15 @@ def main():
         epochs('LinearLR', {'start_factor': 1.0, 'end_factor': 0.1, 'total_iters': 6}, lambda o: L.LinearLR(o, start_factor=1.0, end_factor=0.1, total_iters=6), n=10),
         epochs('LinearLR+CosineAnnealingLR', {'start_factor': 0.25, 'total_iters': 5, 'T_max': 10},
                lambda o: L.SequentialLR(o, [L.LinearLR(o, start_factor=0.25, total_iters=5), L.CosineAnnealingLR(o, 10)], milestones=[5]), n=15),
+        # SequentialLR and ChainedScheduler of [name, options] pairs (the first two are PyTorch's docstring examples).
+        sequential([['ConstantLR', {'factor': 0.1, 'total_iters': 2}], ['ExponentialLR', {'gamma': 0.9}]], [2], n=10),
+        sequential([['LinearLR', {'start_factor': 0.25, 'total_iters': 4}], ['StepLR', {'step_size': 3, 'gamma': 0.5}],
+                    ['CosineAnnealingLR', {'T_max': 6, 'eta_min': 0.001}]], [4, 10], n=25),
+        sequential([['LambdaLR', {'lr_lambda': ['0.5 ** (epoch // 3)', '1 / (1 + epoch)']}], ['PolynomialLR', {'total_iters': 5, 'power': 2.0}]], [6], n=14),
+        chained([['ConstantLR', {'factor': 0.1, 'total_iters': 2}], ['ExponentialLR', {'gamma': 0.9}]], n=8),
+        chained([['LinearLR', {'start_factor': 0.5, 'total_iters': 4}], ['MultiStepLR', {'milestones': [3, 6], 'gamma': 0.5}],
+                 ['PolynomialLR', {'total_iters': 10, 'power': 2.0}]], n=14),
+        chained([['MultiplicativeLR', {'lr_lambda': ['0.95', '1 if epoch < 5 else 1 - 0.03 * epoch']}], ['StepLR', {'step_size': 4, 'gamma': 0.5}]], n=12),
         epochs('OneCycleLR', {'max_lr': 1.0, 'total_steps': 20}, lambda o: L.OneCycleLR(o, 1.0, total_steps=20), n=20, kind='SGD+momentum'),
         epochs('OneCycleLR', {'max_lr': [1.0, 0.4], 'total_steps': 17, 'pct_start': 0.4, 'anneal_strategy': 'linear', 'div_factor': 10, 'final_div_factor': 100},
                lambda o: L.OneCycleLR(o, [1.0, 0.4], total_steps=17, pct_start=0.4, anneal_strategy='linear', div_factor=10, final_div_factor=100), n=17, kind='Adam'),

@@ -97,6 +97,7 @@ export {
   type LinearLROptions, type MultiplicativeLROptions, type LrLambda, type ConstantLROptions, type PolynomialLROptions,
 } from './schedulers/closed-form.js';
 export { LinearWarmup, type LinearWarmupOptions } from './schedulers/warmup.js';
+export { SequentialLR, ChainedScheduler, type SequentialLROptions } from './schedulers/sequential.js';
 export { OneCycleLR, type OneCycleLROptions } from './schedulers/one-cycle.js';
 export { ReduceLROnPlateau, type ReduceLROnPlateauOptions, type PlateauStateDict } from './schedulers/plateau.js';
 

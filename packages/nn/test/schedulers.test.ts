@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest';
 import { zeros } from '@chainrule/autograd';
 import { assertClose } from '@chainrule/autograd/testing';
 import {
-  ConstantLR, CosineAnnealingLR, CosineAnnealingWarmRestarts, ExponentialLR, LambdaLR, LinearLR, MultiStepLR, MultiplicativeLR, OneCycleLR, PolynomialLR, LinearWarmup, ReduceLROnPlateau, SGD, StepLR, clipGradNorm, clipGradValue,
+  ChainedScheduler, ConstantLR, CosineAnnealingLR, CosineAnnealingWarmRestarts, ExponentialLR, LambdaLR, LinearLR, MultiStepLR, MultiplicativeLR, OneCycleLR, PolynomialLR, LinearWarmup, ReduceLROnPlateau, SGD, SequentialLR, StepLR, clipGradNorm, clipGradValue, type SchedulerStateDict,
 } from '@chainrule/nn';
 
 const sgd = (lr = 0.1) => new SGD([{ params: [zeros([1], { requiresGrad: true })] }, { params: [zeros([1], { requiresGrad: true })], lr: lr * 10 }], { lr });
@@ -94,6 +94,40 @@ describe('schedulers', () => {
     expect(() => new ConstantLR(sgd(), { totalIters: 0 })).toThrow('ConstantLR: totalIters must be a positive integer, got 0');
     expect(() => new PolynomialLR(sgd(), { power: -1 })).toThrow('PolynomialLR: power must be >= 0, got -1');
     expect(() => new PolynomialLR(sgd(), { totalIters: 2.5 })).toThrow('PolynomialLR: totalIters must be a positive integer, got 2.5');
+  });
+
+  test('SequentialLR and ChainedScheduler: validation, closed forms, state', () => {
+    const opt = sgd(0.1);
+    const seq = new SequentialLR(opt, { schedulers: [new ConstantLR(opt, { factor: 0.5, totalIters: 5 }), new StepLR(opt, { stepSize: 1, gamma: 0.5 })], milestones: [2] });
+    assertClose(trace(seq, 3).map((l) => l[0]!), [0.05, 0.05, 0.1, 0.05]);
+    assertClose(seq.lrAt(4), [0.025, 0.25]);
+    const saved = structuredClone(seq.stateDict());
+    expect(saved.schedulers).toHaveLength(2);
+    const opt2 = sgd(0.1);
+    const seq2 = new SequentialLR(opt2, { schedulers: [new ConstantLR(opt2, { factor: 0.5, totalIters: 5 }), new StepLR(opt2, { stepSize: 1, gamma: 0.5 })], milestones: [2] });
+    const fresh = seq2.stateDict();
+    const [firstState] = saved.schedulers as SchedulerStateDict[];
+    expect(() => seq2.loadStateDict({ ...saved, schedulers: [firstState!] })).toThrow('SequentialLR.loadStateDict: schedulers must hold 2 scheduler state(s), got 1');
+    expect(() => seq2.loadStateDict({ ...saved, schedulers: [firstState!, { lastEpoch: -1, baseLrs: [0.1, 1], lastLr: [0.1, 1] }] })).toThrow(/StepLR.loadStateDict: lastEpoch must be a non-negative integer/);
+    expect(seq2.stateDict()).toEqual(fresh);
+    seq2.loadStateDict(saved);
+    seq.step();
+    seq2.step();
+    expect(seq2.getLastLr()).toEqual(seq.getLastLr());
+
+    const chain = new ChainedScheduler([new LinearLR(opt, { startFactor: 0.5, totalIters: 2 }), new ExponentialLR(opt, { gamma: 0.5 })]);
+    assertClose(trace(chain, 3).map((l) => l[0]!), [0.05, 0.1 * 0.75 * 0.5, 0.1 * 0.25, 0.1 * 0.125]);
+    expect(new ChainedScheduler([chain]).lrAt(2)).toEqual(chain.lrAt(2));
+
+    expect(() => new SequentialLR(opt, { schedulers: [new StepLR(opt, { stepSize: 1 })], milestones: [2] })).toThrow('SequentialLR: milestones must hold one fewer epoch than schedulers (0), got 1');
+    expect(() => new SequentialLR(opt, { schedulers: [new StepLR(opt, { stepSize: 1 }), new StepLR(opt, { stepSize: 2 }), new StepLR(opt, { stepSize: 3 })], milestones: [3, 3] })).toThrow('SequentialLR: milestones must be increasing, got [3, 3]');
+    expect(() => new SequentialLR(opt, { schedulers: [new StepLR(opt, { stepSize: 1 }), new StepLR(opt, { stepSize: 2 })], milestones: [0] })).toThrow('SequentialLR: milestones must be an array whose items are each a positive integer, got [0]');
+    expect(() => new SequentialLR(opt, { schedulers: [new StepLR(opt, { stepSize: 1 }), new StepLR(sgd(), { stepSize: 2 })], milestones: [1] })).toThrow('SequentialLR: schedulers[1] (StepLR) schedules another optimiser than schedulers[0]');
+    expect(() => new SequentialLR(opt, { schedulers: [new ReduceLROnPlateau(opt) as never], milestones: [] })).toThrow(/SequentialLR: schedulers\[0\] must be a closed-form scheduler \(an LRScheduler; ReduceLROnPlateau cannot be sequenced\), got ReduceLROnPlateau/);
+    const momentumOpt = new SGD([zeros([1], { requiresGrad: true })], { lr: 0.1, momentum: 0.9 });
+    expect(() => new SequentialLR(momentumOpt, { schedulers: [new OneCycleLR(momentumOpt, { maxLr: 1, totalSteps: 10 })], milestones: [] })).toThrow(/SequentialLR: schedulers\[0\] \(OneCycleLR\) cycles momentum, which only its own step\(\) sets; build it with cycleMomentum: false/);
+    expect(() => new ChainedScheduler([])).toThrow('ChainedScheduler: schedulers must be a non-empty array of schedulers');
+    expect(() => new ChainedScheduler([new StepLR(opt, { stepSize: 1 }), new CosineAnnealingLR(opt, { tMax: 4 })])).toThrow(/ChainedScheduler: schedulers\[1\] \(CosineAnnealingLR\) does not multiply the lr by a factor/);
   });
 
   test('state dicts restore the schedule', () => {

@@ -5,11 +5,11 @@ import { describe, expect, test } from 'vitest';
 import { zeros } from '@chainrule/autograd';
 import { assertClose } from '@chainrule/autograd/testing';
 import {
-  Adam, ConstantLR, CosineAnnealingLR, CosineAnnealingWarmRestarts, ExponentialLR, LambdaLR, LinearLR, LinearWarmup, MultiStepLR, MultiplicativeLR, OneCycleLR, PolynomialLR, ReduceLROnPlateau, SGD,
-  StepLR, type LrLambda, type Scheduler,
+  Adam, ChainedScheduler, ConstantLR, CosineAnnealingLR, CosineAnnealingWarmRestarts, ExponentialLR, LambdaLR, LinearLR, LinearWarmup, MultiStepLR, MultiplicativeLR, OneCycleLR, PolynomialLR, ReduceLROnPlateau, SGD, SequentialLR,
+  StepLR, type LRScheduler, type LrLambda, type Scheduler,
 } from '@chainrule/nn';
 
-type Options = Record<string, number | string | number[] | string[]>;
+type Options = Record<string, unknown>;
 
 interface Case {
   kind: 'epochs' | 'plateau';
@@ -66,9 +66,17 @@ const BUILD: Record<string, Build | Build[]> = {
       ? new LinearWarmup(opt, { warmupSteps: (o.total_iters as number | undefined) ?? 5, startFactor: o.start_factor as number | undefined })
       : null,
   ],
-  'LinearLR+CosineAnnealingLR': (opt, o) => new LinearWarmup(opt, {
-    warmupSteps: num(o, 'total_iters'), startFactor: num(o, 'start_factor'), after: new CosineAnnealingLR(opt, { tMax: num(o, 'T_max') }),
-  }),
+  'LinearLR+CosineAnnealingLR': [
+    (opt, o) => new LinearWarmup(opt, {
+      warmupSteps: num(o, 'total_iters'), startFactor: num(o, 'start_factor'), after: new CosineAnnealingLR(opt, { tMax: num(o, 'T_max') }),
+    }),
+    (opt, o) => new SequentialLR(opt, {
+      schedulers: [new LinearLR(opt, { startFactor: num(o, 'start_factor'), totalIters: num(o, 'total_iters') }), new CosineAnnealingLR(opt, { tMax: num(o, 'T_max') })],
+      milestones: [num(o, 'total_iters')],
+    }),
+  ],
+  SequentialLR: (opt, o) => new SequentialLR(opt, { schedulers: children(opt, o), milestones: o.milestones as number[] }),
+  ChainedScheduler: (opt, o) => new ChainedScheduler(children(opt, o)),
   OneCycleLR: (opt, o) => new OneCycleLR(opt, {
     maxLr: o.max_lr as number | number[], totalSteps: num(o, 'total_steps'), pctStart: o.pct_start as number | undefined,
     annealStrategy: o.anneal_strategy as 'cos' | 'linear' | undefined, divFactor: o.div_factor as number | undefined,
@@ -77,6 +85,11 @@ const BUILD: Record<string, Build | Build[]> = {
     cycleMomentum: o.cycle_momentum as boolean | undefined,
   }),
 };
+
+/** The schedulers of a SequentialLR or ChainedScheduler case ([name, options] pairs), built by each name's first builder. */
+function children(opt: SGD | Adam, o: Options): LRScheduler[] {
+  return (o.schedulers as [string, Options][]).map(([name, options]) => [BUILD[name]!].flat()[0]!(opt, options) as LRScheduler);
+}
 
 function optimiser(kind: Case['optimiser'] = 'SGD'): SGD | Adam {
   const groups = [{ params: [zeros([1], { requiresGrad: true })] }, { params: [zeros([1], { requiresGrad: true })], lr: 0.05 }];

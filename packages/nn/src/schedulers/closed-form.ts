@@ -22,7 +22,7 @@ export class StepLR extends LRScheduler {
   constructor(optimizer: Schedulable, options: StepLROptions) {
     checkOptions('StepLR', options, { stepSize: rules.positiveInteger, gamma: rules.nonNegative }, { required: ['stepSize'] });
     const { stepSize, gamma = 0.1 } = options;
-    super(optimizer, (base, epoch) => base * gamma ** Math.floor(epoch / stepSize));
+    super(optimizer, (base, epoch) => base * gamma ** Math.floor(epoch / stepSize), { multipliesLr: true });
   }
 }
 
@@ -45,7 +45,7 @@ export class ExponentialLR extends LRScheduler {
   constructor(optimizer: Schedulable, options: ExponentialLROptions) {
     checkOptions('ExponentialLR', options, { gamma: rules.nonNegative }, { required: ['gamma'] });
     const { gamma } = options;
-    super(optimizer, (base, epoch) => base * gamma ** epoch);
+    super(optimizer, (base, epoch) => base * gamma ** epoch, { multipliesLr: true });
   }
 }
 
@@ -99,7 +99,7 @@ export class MultiStepLR extends LRScheduler {
     checkOptions('MultiStepLR', options, { milestones: rules.arrayOf(rules.nonNegativeInteger), gamma: rules.nonNegative }, { required: ['milestones'] });
     const milestones = [...options.milestones];
     const gamma = options.gamma ?? 0.1;
-    super(optimizer, (base, epoch) => base * gamma ** milestones.filter((m) => m <= epoch).length);
+    super(optimizer, (base, epoch) => base * gamma ** milestones.filter((m) => m <= epoch).length, { multipliesLr: true });
   }
 }
 
@@ -175,7 +175,7 @@ export class MultiplicativeLR extends LRScheduler {
         m.epoch += 1;
       }
       return m.lr;
-    });
+    }, { multipliesLr: true });
   }
 }
 
@@ -253,7 +253,7 @@ export class LinearLR extends LRScheduler {
   constructor(optimizer: Schedulable, options: LinearLROptions = {}) {
     checkOptions('LinearLR', options, { startFactor: rules.unit, endFactor: rules.unit, totalIters: rules.positiveInteger });
     const { startFactor = 1 / 3, endFactor = 1, totalIters = 5 } = options;
-    super(optimizer, (base, epoch) => base * linearFactor(startFactor, endFactor, totalIters, epoch));
+    super(optimizer, (base, epoch) => base * linearFactor(startFactor, endFactor, totalIters, epoch), { multipliesLr: true });
   }
 }
 
@@ -280,7 +280,7 @@ export class ConstantLR extends LRScheduler {
   constructor(optimizer: Schedulable, options: ConstantLROptions = {}) {
     checkOptions('ConstantLR', options, { factor: rules.unit, totalIters: rules.positiveInteger });
     const { factor = 1 / 3, totalIters = 5 } = options;
-    super(optimizer, (base, epoch) => (epoch < totalIters ? base * factor : base));
+    super(optimizer, (base, epoch) => (epoch < totalIters ? base * factor : base), { multipliesLr: true });
   }
 }
 
@@ -308,6 +308,6 @@ export class PolynomialLR extends LRScheduler {
   constructor(optimizer: Schedulable, options: PolynomialLROptions = {}) {
     checkOptions('PolynomialLR', options, { totalIters: rules.positiveInteger, power: rules.nonNegative });
     const { totalIters = 5, power = 1 } = options;
-    super(optimizer, (base, epoch) => base * (1 - Math.min(totalIters, epoch) / totalIters) ** power);
+    super(optimizer, (base, epoch) => base * (1 - Math.min(totalIters, epoch) / totalIters) ** power, { multipliesLr: true });
   }
 }

@@ -126,11 +126,14 @@ export class OneCycleLR extends LRScheduler {
       });
     };
     this.totalSteps = totalSteps;
+    this.cycleMomentum = cycleMomentum;
     this.setMomenta(this.lastEpoch);
   }
 
   /** Steps in the cycle. */
   readonly totalSteps: number;
+  /** Whether `step()` also sets the groups' momentum (SequentialLR and ChainedScheduler refuse such a scheduler). */
+  readonly cycleMomentum: boolean;
   private readonly setMomenta: (step: number) => void;
 
   /**

@@ -25,8 +25,8 @@ export interface SchedulerStateDict {
   baseLrs: number[];
   /** The learning rates set by the last step. */
   lastLr: number[];
-  /** Subclasses' own entries (LinearWarmup: `after`, the following scheduler's state or null). */
-  [key: string]: number | number[] | SchedulerStateDict | null;
+  /** Subclasses' own entries (LinearWarmup: `after`, the following scheduler's state or null; SequentialLR and ChainedScheduler: `schedulers`, theirs). */
+  [key: string]: number | number[] | SchedulerStateDict | SchedulerStateDict[] | null;
 }
 
 /**
@@ -52,17 +52,26 @@ export abstract class LRScheduler implements Scheduler {
   readonly baseLrs: number[];
   /** Number of `step` calls so far (0 after construction). */
   lastEpoch = -1;
+  /**
+   * True when each group's lr is its base lr times a factor that does not depend on the base, a
+   * factor PyTorch's step() applies to whatever lr the group holds (StepLR, MultiStepLR,
+   * ExponentialLR, LinearLR, ConstantLR, PolynomialLR, MultiplicativeLR): ChainedScheduler
+   * multiplies the factors of such schedulers, as PyTorch's chain of their steps does.
+   */
+  readonly multipliesLr: boolean;
   private lastLr: number[] = [];
   private readonly formula: LrFormula;
 
   /**
-   * Records each group's base learning rate and sets epoch 0's learning rates.
+   * Records each group's base learning rate and sets epoch 0's learning rates. Pass
+   * `multipliesLr: true` when `formula` is the base times a factor independent of the base.
    * @throws ArgumentError if `optimizer` has no `paramGroups` array.
    */
-  protected constructor(optimizer: Schedulable, formula: LrFormula) {
+  protected constructor(optimizer: Schedulable, formula: LrFormula, options: { multipliesLr?: boolean } = {}) {
     groupsOf(new.target.name, optimizer);
     this.optimizer = optimizer;
     this.formula = formula;
+    this.multipliesLr = options.multipliesLr ?? false;
     for (const g of optimizer.paramGroups) g.initialLr ??= g.lr;
     this.baseLrs = optimizer.paramGroups.map((g) => g.initialLr!);
     this.step();
