@@ -6,9 +6,10 @@
 Writes packages/nn/test/fixtures/torch-schedulers.json. Each case schedules an SGD optimiser with
 two parameter groups (lr 0.1 and 0.05) and records every group's lr before each step: 'epochs'
 cases call scheduler.step() once per epoch; 'plateau' cases call ReduceLROnPlateau.step(metric)
-with the listed metrics and record the lrs after each step. OneCycleLR cases schedule an SGD with
-momentum 0.9 (or an Adam) and also record each group's momentum (Adam's betas[0]). Options use
-PyTorch's names.
+with the listed metrics and record the lrs after each step. OneCycleLR and CyclicLR cases schedule
+an SGD with momentum 0.9 (or an Adam) and also record each group's momentum (Adam's betas[0]).
+Options use PyTorch's names; functions (lr_lambda, scale_fn) are Python expressions of `epoch` or
+`x`, which the test writes out again in TypeScript.
 """
 import json
 import os
@@ -46,7 +47,7 @@ def epochs(name, options, build, n=30, kind='SGD'):
         opt.step()
         sched.step()
     case = {'kind': 'epochs', 'scheduler': name, 'options': options, 'optimiser': kind, 'lrs': lrs}
-    if name == 'OneCycleLR':
+    if name in ('OneCycleLR', 'CyclicLR'):
         case['momenta'] = momenta
     return case
 
@@ -66,7 +67,14 @@ def child(o, name, options):
 
 
 def lambda_of(src):
-    return lambda epoch: eval(src, {'epoch': epoch})
+    """A function of one argument, named `epoch` (lr_lambda) or `x` (scale_fn) in `src`."""
+    return lambda v: eval(src, {'epoch': v, 'x': v})
+
+
+def cyclic(options, n, kind='SGD+momentum'):
+    """A CyclicLR case; a scale_fn is given as an expression of `x`."""
+    kwargs = dict(options, scale_fn=lambda_of(options['scale_fn'])) if 'scale_fn' in options else options
+    return epochs('CyclicLR', options, lambda o: L.CyclicLR(o, **kwargs), n=n, kind=kind)
 
 
 def sequential(schedulers, milestones, n):
@@ -130,6 +138,12 @@ def main():
         epochs('OneCycleLR', {'max_lr': 0.5, 'total_steps': 25, 'three_phase': True, 'base_momentum': 0.8, 'max_momentum': [0.9, 0.99]},
                lambda o: L.OneCycleLR(o, 0.5, total_steps=25, three_phase=True, base_momentum=0.8, max_momentum=[0.9, 0.99]), n=25, kind='SGD+momentum'),
         epochs('OneCycleLR', {'max_lr': 0.5, 'total_steps': 10, 'cycle_momentum': False}, lambda o: L.OneCycleLR(o, 0.5, total_steps=10, cycle_momentum=False), n=10),
+        cyclic({'base_lr': 0.01, 'max_lr': 0.1, 'step_size_up': 4}, n=20),
+        cyclic({'base_lr': [0.01, 0.005], 'max_lr': [0.1, 0.05], 'step_size_up': 3, 'step_size_down': 5, 'mode': 'triangular2',
+                'base_momentum': 0.85, 'max_momentum': [0.95, 0.99]}, n=30),
+        cyclic({'base_lr': 0.02, 'max_lr': 0.2, 'step_size_up': 2.5, 'mode': 'exp_range', 'gamma': 0.95, 'cycle_momentum': False}, n=20, kind='SGD'),
+        cyclic({'base_lr': 0.01, 'max_lr': 0.1, 'step_size_up': 3, 'scale_fn': '1 / (1 + x)'}, n=16),
+        cyclic({'base_lr': 0.01, 'max_lr': 0.1, 'step_size_up': 3, 'scale_fn': '0.9 ** x', 'scale_mode': 'iterations'}, n=16),
         plateau({'patience': 1, 'factor': 0.5}),
         plateau({'mode': 'max', 'patience': 0, 'factor': 0.5, 'cooldown': 2}),
         plateau({'patience': 1, 'threshold': 0.05, 'threshold_mode': 'abs', 'min_lr': [0.02, 0.01], 'cooldown': 1}),

@@ -99,6 +99,7 @@ export {
 export { LinearWarmup, type LinearWarmupOptions } from './schedulers/warmup.js';
 export { SequentialLR, ChainedScheduler, type SequentialLROptions } from './schedulers/sequential.js';
 export { OneCycleLR, type OneCycleLROptions } from './schedulers/one-cycle.js';
+export { CyclicLR, type CyclicLROptions } from './schedulers/cyclic.js';
 export { ReduceLROnPlateau, type ReduceLROnPlateauOptions, type PlateauStateDict } from './schedulers/plateau.js';
 
 export { clipGradNorm, clipGradValue, type ClipGradNormOptions } from './clip.js';

@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest';
 import { zeros } from '@chainrule/autograd';
 import { assertClose } from '@chainrule/autograd/testing';
 import {
-  ChainedScheduler, ConstantLR, CosineAnnealingLR, CosineAnnealingWarmRestarts, ExponentialLR, LambdaLR, LinearLR, MultiStepLR, MultiplicativeLR, OneCycleLR, PolynomialLR, LinearWarmup, ReduceLROnPlateau, SGD, SequentialLR, StepLR, clipGradNorm, clipGradValue, type SchedulerStateDict,
+  Adam, ChainedScheduler, ConstantLR, CosineAnnealingLR, CosineAnnealingWarmRestarts, CyclicLR, ExponentialLR, LambdaLR, LinearLR, MultiStepLR, MultiplicativeLR, OneCycleLR, PolynomialLR, LinearWarmup, ReduceLROnPlateau, SGD, SequentialLR, StepLR, clipGradNorm, clipGradValue, type SchedulerStateDict,
 } from '@chainrule/nn';
 
 const sgd = (lr = 0.1) => new SGD([{ params: [zeros([1], { requiresGrad: true })] }, { params: [zeros([1], { requiresGrad: true })], lr: lr * 10 }], { lr });
@@ -128,6 +128,36 @@ describe('schedulers', () => {
     expect(() => new SequentialLR(momentumOpt, { schedulers: [new OneCycleLR(momentumOpt, { maxLr: 1, totalSteps: 10 })], milestones: [] })).toThrow(/SequentialLR: schedulers\[0\] \(OneCycleLR\) cycles momentum, which only its own step\(\) sets; build it with cycleMomentum: false/);
     expect(() => new ChainedScheduler([])).toThrow('ChainedScheduler: schedulers must be a non-empty array of schedulers');
     expect(() => new ChainedScheduler([new StepLR(opt, { stepSize: 1 }), new CosineAnnealingLR(opt, { tMax: 4 })])).toThrow(/ChainedScheduler: schedulers\[1\] \(CosineAnnealingLR\) does not multiply the lr by a factor/);
+  });
+
+  test('CyclicLR: triangle between baseLr and maxLr, momentum (or Adam betas[0]) the other way; options not read are errors', () => {
+    const adam = new Adam([zeros([1], { requiresGrad: true })], { lr: 5, betas: [0.9, 0.999] });
+    const cyc = new CyclicLR(adam, { baseLr: 0.1, maxLr: 0.5, stepSizeUp: 2, stepSizeDown: 1 });
+    const lrs = [cyc.getLastLr()[0]!];
+    const beta1 = [adam.paramGroups[0]!.betas[0]];
+    for (let i = 0; i < 4; i++) {
+      cyc.step();
+      lrs.push(cyc.getLastLr()[0]!);
+      beta1.push(adam.paramGroups[0]!.betas[0]);
+    }
+    assertClose(lrs, [0.1, 0.3, 0.5, 0.1, 0.3]);
+    assertClose(beta1, [0.9, 0.85, 0.8, 0.9, 0.85]);
+    expect(adam.paramGroups[0]!.betas[1]).toBe(0.999);
+    expect(adam.paramGroups[0]!.initialLr).toBe(0.1);
+    const again = new CyclicLR(new Adam([zeros([1], { requiresGrad: true })], { lr: 5 }), { baseLr: 0.1, maxLr: 0.5, stepSizeUp: 2, stepSizeDown: 1 });
+    again.loadStateDict(structuredClone(cyc.stateDict()));
+    again.step();
+    cyc.step();
+    expect(again.getLastLr()).toEqual(cyc.getLastLr());
+    const o = { baseLr: 0.01, maxLr: 0.1 };
+    expect(() => new CyclicLR(sgd(), { ...o, gamma: 0.9 })).toThrow("CyclicLR: gamma applies only to mode 'exp_range'");
+    expect(() => new CyclicLR(sgd(), { ...o, mode: 'triangular', scaleFn: () => 1, cycleMomentum: false })).toThrow('CyclicLR: give mode or scaleFn, not both');
+    expect(() => new CyclicLR(sgd(), { ...o, scaleMode: 'iterations', cycleMomentum: false })).toThrow('CyclicLR: scaleMode applies only with scaleFn');
+    expect(() => new CyclicLR(sgd(), { ...o, maxLr: [0.1, 0.2, 0.3], cycleMomentum: false })).toThrow('CyclicLR: maxLr must give one value per group (2), got 3');
+    expect(() => new CyclicLR(sgd(), { ...o, stepSizeUp: 0 })).toThrow('CyclicLR: stepSizeUp must be > 0, got 0');
+    expect(() => new CyclicLR({ paramGroups: [{ lr: 0.1, params: [] }] }, o)).toThrow(/CyclicLR: cycleMomentum needs groups with 'momentum' or 'betas', and group 0 has neither/);
+    const opt = sgd();
+    expect(() => new SequentialLR(opt, { schedulers: [new CyclicLR(opt, o)], milestones: [] })).toThrow(/SequentialLR: schedulers\[0\] \(CyclicLR\) cycles momentum/);
   });
 
   test('state dicts restore the schedule', () => {

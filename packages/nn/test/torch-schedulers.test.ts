@@ -5,8 +5,8 @@ import { describe, expect, test } from 'vitest';
 import { zeros } from '@chainrule/autograd';
 import { assertClose } from '@chainrule/autograd/testing';
 import {
-  Adam, ChainedScheduler, ConstantLR, CosineAnnealingLR, CosineAnnealingWarmRestarts, ExponentialLR, LambdaLR, LinearLR, LinearWarmup, MultiStepLR, MultiplicativeLR, OneCycleLR, PolynomialLR, ReduceLROnPlateau, SGD, SequentialLR,
-  StepLR, type LRScheduler, type LrLambda, type Scheduler,
+  Adam, ChainedScheduler, ConstantLR, CosineAnnealingLR, CosineAnnealingWarmRestarts, CyclicLR, ExponentialLR, LambdaLR, LinearLR, LinearWarmup, MultiStepLR, MultiplicativeLR, OneCycleLR, PolynomialLR, ReduceLROnPlateau, SGD, SequentialLR,
+  StepLR, type CyclicLROptions, type LRScheduler, type LrLambda, type Scheduler,
 } from '@chainrule/nn';
 
 type Options = Record<string, unknown>;
@@ -26,7 +26,7 @@ const reference = JSON.parse(readFileSync(new URL('./fixtures/torch-schedulers.j
 const num = (o: Options, k: string): number => o[k] as number;
 
 /** A builder returns null when the case is outside what its scheduler covers. */
-/** The script's lr_lambda expressions (Python, of `epoch`), written in TypeScript. */
+/** The script's lr_lambda and scale_fn expressions (Python, of `epoch` or `x`), written in TypeScript. */
 const LAMBDAS: Record<string, LrLambda> = {
   '0.9 ** (epoch - 3) if epoch > 3 else 1': (epoch) => (epoch > 3 ? 0.9 ** (epoch - 3) : 1),
   '0.5 ** (epoch // 3)': (epoch) => 0.5 ** Math.floor(epoch / 3),
@@ -34,16 +34,19 @@ const LAMBDAS: Record<string, LrLambda> = {
   '0.9': () => 0.9,
   '0.95': () => 0.95,
   '1 if epoch < 5 else 1 - 0.03 * epoch': (epoch) => (epoch < 5 ? 1 : 1 - 0.03 * epoch),
+  '1 / (1 + x)': (x) => 1 / (1 + x),
+  '0.9 ** x': (x) => 0.9 ** x,
 };
 
+function lambda(src: string): LrLambda {
+  const fn = LAMBDAS[src];
+  if (fn === undefined) throw new Error(`no TypeScript for ${src}`);
+  return fn;
+}
+
 function lrLambda(o: Options): LrLambda | LrLambda[] {
-  const one = (src: string): LrLambda => {
-    const fn = LAMBDAS[src];
-    if (fn === undefined) throw new Error(`no TypeScript for lr_lambda ${src}`);
-    return fn;
-  };
   const src = o.lr_lambda as string | string[];
-  return Array.isArray(src) ? src.map(one) : one(src);
+  return Array.isArray(src) ? src.map(lambda) : lambda(src);
 }
 
 type Build = (opt: SGD | Adam, o: Options) => Scheduler | null;
@@ -75,6 +78,13 @@ const BUILD: Record<string, Build | Build[]> = {
       milestones: [num(o, 'total_iters')],
     }),
   ],
+  CyclicLR: (opt, o) => new CyclicLR(opt, {
+    baseLr: o.base_lr as number | number[], maxLr: o.max_lr as number | number[], stepSizeUp: o.step_size_up as number | undefined,
+    stepSizeDown: o.step_size_down as number | undefined, mode: o.mode as CyclicLROptions['mode'], gamma: o.gamma as number | undefined,
+    scaleFn: o.scale_fn === undefined ? undefined : lambda(o.scale_fn as string), scaleMode: o.scale_mode as CyclicLROptions['scaleMode'],
+    cycleMomentum: o.cycle_momentum as boolean | undefined, baseMomentum: o.base_momentum as number | number[] | undefined,
+    maxMomentum: o.max_momentum as number | number[] | undefined,
+  }),
   SequentialLR: (opt, o) => new SequentialLR(opt, { schedulers: children(opt, o), milestones: o.milestones as number[] }),
   ChainedScheduler: (opt, o) => new ChainedScheduler(children(opt, o)),
   OneCycleLR: (opt, o) => new OneCycleLR(opt, {

@@ -1,6 +1,6 @@
 import { ArgumentError } from '@chainrule/autograd';
 import { checkOptions, rules } from '../optim/options.js';
-import { LRScheduler, groupsOf, onePerGroup, type Schedulable } from './scheduler.js';
+import { LRScheduler, groupsOf, momentumKeys, onePerGroup, setMomentum, type Schedulable } from './scheduler.js';
 
 /** Options of `OneCycleLR` (PyTorch's defaults). */
 export interface OneCycleLROptions {
@@ -69,13 +69,7 @@ export class OneCycleLR extends LRScheduler {
     const maxLrs = list('maxLr', options.maxLr);
     const baseMomenta = list('baseMomentum', options.baseMomentum ?? 0.85);
     const maxMomenta = list('maxMomentum', options.maxMomentum ?? 0.95);
-    const momentumKey = groups.map((g, i) => {
-      if (!cycleMomentum) return null;
-      const o = g as unknown as Record<string, unknown>;
-      if (Array.isArray(o.betas)) return 'betas';
-      if (typeof o.momentum === 'number') return 'momentum';
-      throw new ArgumentError(`${name}: cycleMomentum needs groups with 'momentum' or 'betas', and group ${i} has neither (pass cycleMomentum: false)`);
-    });
+    const momentumKey = momentumKeys(name, groups, cycleMomentum);
     const peak = (start: number) => start * divFactor;
     const phases: Phase[] = threePhase
       ? [
@@ -119,10 +113,7 @@ export class OneCycleLR extends LRScheduler {
         const key = momentumKey[i];
         if (key === null || key === undefined) return;
         const ends = { base: baseMomenta[i]!, max: maxMomenta[i]! };
-        const m = anneal(ends[phase.momentumFrom], ends[phase.momentumTo], pct);
-        const o = g as unknown as Record<string, unknown>;
-        if (key === 'betas') o.betas = [m, ...(o.betas as number[]).slice(1)];
-        else o.momentum = m;
+        setMomentum(g, key, anneal(ends[phase.momentumFrom], ends[phase.momentumTo], pct));
       });
     };
     this.totalSteps = totalSteps;

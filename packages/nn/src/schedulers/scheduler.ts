@@ -165,6 +165,30 @@ export function onePerGroup<T>(owner: string, key: string, value: T | readonly T
   return [...(value as readonly T[])];
 }
 
+/** Where a group keeps the momentum a scheduler cycles: SGD's or RMSprop's `momentum`, or Adam's `betas[0]`. */
+export type MomentumKey = 'momentum' | 'betas';
+
+/**
+ * Each group's momentum key, for schedulers that cycle momentum (none when `cycle` is false).
+ * @throws ArgumentError naming `owner` and the first group with neither `momentum` nor `betas`.
+ */
+export function momentumKeys(owner: string, groups: Schedulable['paramGroups'], cycle: boolean): (MomentumKey | null)[] {
+  return groups.map((g, i) => {
+    if (!cycle) return null;
+    const o = g as unknown as Record<string, unknown>;
+    if (Array.isArray(o.betas)) return 'betas';
+    if (typeof o.momentum === 'number') return 'momentum';
+    throw new ArgumentError(`${owner}: cycleMomentum needs groups with 'momentum' or 'betas', and group ${i} has neither (pass cycleMomentum: false)`);
+  });
+}
+
+/** Sets a group's momentum (or `betas[0]`) to `m`. */
+export function setMomentum(group: Schedulable['paramGroups'][number], key: MomentumKey, m: number): void {
+  const o = group as unknown as Record<string, unknown>;
+  if (key === 'betas') o.betas = [m, ...(o.betas as number[]).slice(1)];
+  else o.momentum = m;
+}
+
 /** One learning rate >= 0 per group. */
 export const perGroupLrs = rules.arrayOf(rules.nonNegative);
 

@@ -1,6 +1,7 @@
 import { ArgumentError } from '@chainrule/autograd';
 import { StateDictError } from '../errors.js';
 import { checkOptions, rules, type OptionSchema } from '../optim/options.js';
+import { CyclicLR } from './cyclic.js';
 import { OneCycleLR } from './one-cycle.js';
 import { LRScheduler, type LrFormula, type Schedulable, type SchedulerStateDict } from './scheduler.js';
 
@@ -27,8 +28,8 @@ function checkParts(owner: string, optimizer: Schedulable, schedulers: unknown):
       throw new ArgumentError(`${owner}: schedulers[${i}] must be a closed-form scheduler (an LRScheduler; ReduceLROnPlateau cannot be sequenced), got ${String(s?.constructor?.name ?? s)}`);
     }
     if (s.optimizer !== optimizer) throw new ArgumentError(`${owner}: schedulers[${i}] (${s.constructor.name}) schedules another optimiser than schedulers[0]`);
-    if (s instanceof OneCycleLR && s.cycleMomentum) {
-      throw new ArgumentError(`${owner}: schedulers[${i}] (OneCycleLR) cycles momentum, which only its own step() sets; build it with cycleMomentum: false`);
+    if ((s instanceof OneCycleLR || s instanceof CyclicLR) && s.cycleMomentum) {
+      throw new ArgumentError(`${owner}: schedulers[${i}] (${s.constructor.name}) cycles momentum, which only its own step() sets; build it with cycleMomentum: false`);
     }
   });
 }
