@@ -33,7 +33,8 @@ export interface CyclicLROptions {
  * climbs linearly from baseLr to maxLr over stepSizeUp steps and back over stepSizeDown, the
  * cycle's height scaled by `mode` (or `scaleFn`), while momentum moves the opposite way between
  * maxMomentum and baseMomentum. Call `step()` after each batch. As PyTorch, construction sets
- * each group's lr (and `initialLr`, its base lr) to baseLr. Unlike PyTorch 1.13, which refuses
+ * each group's lr to baseLr; it also sets the group's `initialLr` (its base lr here) to baseLr,
+ * as OneCycleLR does, where PyTorch keeps an `initial_lr` set before. Unlike PyTorch 1.13, which refuses
  * cycleMomentum for an optimiser without `momentum`, Adam's `betas[0]` is cycled (PyTorch 2's
  * behaviour, and OneCycleLR's); an option the chosen mode does not read (`gamma` without
  * 'exp_range', `mode` with `scaleFn`, `scaleMode` without it) is an error, not ignored.
