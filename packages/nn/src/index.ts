@@ -92,8 +92,14 @@ export {
   MultiStepLR, LambdaLR, CosineAnnealingWarmRestarts,
   type MultiStepLROptions, type LambdaLROptions, type CosineAnnealingWarmRestartsOptions,
 } from './schedulers/closed-form.js';
+export {
+  LinearLR, MultiplicativeLR, ConstantLR, PolynomialLR,
+  type LinearLROptions, type MultiplicativeLROptions, type LrLambda, type ConstantLROptions, type PolynomialLROptions,
+} from './schedulers/closed-form.js';
 export { LinearWarmup, type LinearWarmupOptions } from './schedulers/warmup.js';
+export { SequentialLR, ChainedScheduler, type SequentialLROptions } from './schedulers/sequential.js';
 export { OneCycleLR, type OneCycleLROptions } from './schedulers/one-cycle.js';
+export { CyclicLR, type CyclicLROptions } from './schedulers/cyclic.js';
 export { ReduceLROnPlateau, type ReduceLROnPlateauOptions, type PlateauStateDict } from './schedulers/plateau.js';
 
 export { clipGradNorm, clipGradValue, type ClipGradNormOptions } from './clip.js';

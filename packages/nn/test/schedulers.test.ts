@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest';
 import { zeros } from '@chainrule/autograd';
 import { assertClose } from '@chainrule/autograd/testing';
 import {
-  CosineAnnealingLR, CosineAnnealingWarmRestarts, ExponentialLR, LambdaLR, MultiStepLR, OneCycleLR, LinearWarmup, ReduceLROnPlateau, SGD, StepLR, clipGradNorm, clipGradValue,
+  Adam, ChainedScheduler, ConstantLR, CosineAnnealingLR, CosineAnnealingWarmRestarts, CyclicLR, ExponentialLR, LambdaLR, LinearLR, MultiStepLR, MultiplicativeLR, OneCycleLR, PolynomialLR, LinearWarmup, ReduceLROnPlateau, SGD, SequentialLR, StepLR, clipGradNorm, clipGradValue, type SchedulerStateDict,
 } from '@chainrule/nn';
 
 const sgd = (lr = 0.1) => new SGD([{ params: [zeros([1], { requiresGrad: true })] }, { params: [zeros([1], { requiresGrad: true })], lr: lr * 10 }], { lr });
@@ -50,6 +50,116 @@ describe('schedulers', () => {
     assertClose(trace(new LinearWarmup(sgd(0.2), { warmupSteps: 2 }), 3).map((l) => l[0]!), [0.2 / 3, 0.2 * (2 / 3), 0.2, 0.2]);
   });
 
+  test('LinearLR: from startFactor·base to endFactor·base, then held; startFactor 0 rises from zero', () => {
+    const lrs = trace(new LinearLR(sgd(0.1), { startFactor: 0, totalIters: 4 }), 6);
+    assertClose(lrs.map((l) => l[0]!), [0, 0.025, 0.05, 0.075, 0.1, 0.1, 0.1]);
+    assertClose(lrs.map((l) => l[1]!), [0, 0.25, 0.5, 0.75, 1, 1, 1]);
+    const decay = new LinearLR(sgd(0.1), { startFactor: 1, endFactor: 0.5, totalIters: 2 });
+    assertClose(trace(decay, 3).map((l) => l[0]!), [0.1, 0.075, 0.05, 0.05]);
+    assertClose(decay.lrAt(1), [0.075, 0.75]);
+    expect(() => decay.lrFor(0.1, 1, 2)).toThrow('LinearLR: group must be the index of one of the 2 group(s), got 2');
+  });
+
+  test('LambdaLR and MultiplicativeLR take one function per group', () => {
+    const lambdaLrs = trace(new LambdaLR(sgd(0.1), { lrLambda: [(e) => 0.5 ** e, (e) => 1 + e] }), 2);
+    assertClose(lambdaLrs.flat(), [0.1, 1, 0.05, 2, 0.025, 3]);
+    const calls: number[] = [];
+    const sched = new MultiplicativeLR(sgd(0.1), {
+      lrLambda: [(e) => (calls.push(e), 0.5), () => 2],
+    });
+    assertClose(trace(sched, 3).flat(), [0.1, 1, 0.05, 2, 0.025, 4, 0.0125, 8]);
+    // Stepping calls the function once per epoch, from epoch 1 (PyTorch's epoch 0 keeps the lr).
+    expect(calls).toEqual([1, 2, 3]);
+    assertClose(sched.lrAt(1), [0.05, 2]);
+    const again = new MultiplicativeLR(sgd(0.1), { lrLambda: () => 0.5 });
+    again.loadStateDict(structuredClone(sched.stateDict()));
+    again.step();
+    assertClose(again.getLastLr(), [0.00625, 0.0625]);
+    expect(() => new LambdaLR(sgd(), { lrLambda: [(e) => e] })).toThrow('LambdaLR: lrLambda must give one function per group (2), got 1');
+    expect(() => new MultiplicativeLR(sgd(), { lrLambda: [() => 1, 2 as unknown as () => number] })).toThrow(/MultiplicativeLR: lrLambda must be a function of the epoch, or an array whose items are each a function of the epoch/);
+    const nan = new MultiplicativeLR(sgd(), { lrLambda: (e) => (e === 2 ? NaN : 1) });
+    nan.step();
+    expect(() => nan.step()).toThrow(/MultiplicativeLR: the learning rate at epoch 2 from base 0.1 is NaN/);
+  });
+
+  test('ConstantLR holds factor·base until totalIters (factor 0 too); PolynomialLR decays to 0 and stays', () => {
+    assertClose(trace(new ConstantLR(sgd(0.1), { factor: 0, totalIters: 2 }), 3).map((l) => l[1]!), [0, 0, 1, 1]);
+    const poly = new PolynomialLR(sgd(0.1), { totalIters: 4, power: 2 });
+    assertClose(trace(poly, 5).map((l) => l[0]!), [0.1, 0.1 * 0.75 ** 2, 0.1 * 0.5 ** 2, 0.1 * 0.25 ** 2, 0, 0]);
+    const again = new PolynomialLR(sgd(0.1), { totalIters: 4, power: 2 });
+    again.loadStateDict(structuredClone(poly.stateDict()));
+    expect(again.lastEpoch).toBe(5);
+    expect(again.lrAt(2)).toEqual(poly.lrAt(2));
+    expect(() => new ConstantLR(sgd(), { factor: 2 })).toThrow('ConstantLR: factor must be in [0, 1], got 2');
+    expect(() => new ConstantLR(sgd(), { totalIters: 0 })).toThrow('ConstantLR: totalIters must be a positive integer, got 0');
+    expect(() => new PolynomialLR(sgd(), { power: -1 })).toThrow('PolynomialLR: power must be >= 0, got -1');
+    expect(() => new PolynomialLR(sgd(), { totalIters: 2.5 })).toThrow('PolynomialLR: totalIters must be a positive integer, got 2.5');
+  });
+
+  test('SequentialLR and ChainedScheduler: validation, closed forms, state', () => {
+    const opt = sgd(0.1);
+    const seq = new SequentialLR(opt, { schedulers: [new ConstantLR(opt, { factor: 0.5, totalIters: 5 }), new StepLR(opt, { stepSize: 1, gamma: 0.5 })], milestones: [2] });
+    assertClose(trace(seq, 3).map((l) => l[0]!), [0.05, 0.05, 0.1, 0.05]);
+    assertClose(seq.lrAt(4), [0.025, 0.25]);
+    const saved = structuredClone(seq.stateDict());
+    expect(saved.schedulers).toHaveLength(2);
+    const opt2 = sgd(0.1);
+    const seq2 = new SequentialLR(opt2, { schedulers: [new ConstantLR(opt2, { factor: 0.5, totalIters: 5 }), new StepLR(opt2, { stepSize: 1, gamma: 0.5 })], milestones: [2] });
+    const fresh = seq2.stateDict();
+    const [firstState] = saved.schedulers as SchedulerStateDict[];
+    expect(() => seq2.loadStateDict({ ...saved, schedulers: [firstState!] })).toThrow('SequentialLR.loadStateDict: schedulers must hold 2 scheduler state(s), got 1');
+    expect(() => seq2.loadStateDict({ ...saved, schedulers: [firstState!, { lastEpoch: -1, baseLrs: [0.1, 1], lastLr: [0.1, 1] }] })).toThrow(/StepLR.loadStateDict: lastEpoch must be a non-negative integer/);
+    expect(seq2.stateDict()).toEqual(fresh);
+    seq2.loadStateDict(saved);
+    seq.step();
+    seq2.step();
+    expect(seq2.getLastLr()).toEqual(seq.getLastLr());
+
+    const chain = new ChainedScheduler([new LinearLR(opt, { startFactor: 0.5, totalIters: 2 }), new ExponentialLR(opt, { gamma: 0.5 })]);
+    assertClose(trace(chain, 3).map((l) => l[0]!), [0.05, 0.1 * 0.75 * 0.5, 0.1 * 0.25, 0.1 * 0.125]);
+    expect(new ChainedScheduler([chain]).lrAt(2)).toEqual(chain.lrAt(2));
+
+    expect(() => new SequentialLR(opt, { schedulers: [new StepLR(opt, { stepSize: 1 })], milestones: [2] })).toThrow('SequentialLR: milestones must hold one fewer epoch than schedulers (0), got 1');
+    expect(() => new SequentialLR(opt, { schedulers: [new StepLR(opt, { stepSize: 1 }), new StepLR(opt, { stepSize: 2 }), new StepLR(opt, { stepSize: 3 })], milestones: [3, 3] })).toThrow('SequentialLR: milestones must be increasing, got [3, 3]');
+    expect(() => new SequentialLR(opt, { schedulers: [new StepLR(opt, { stepSize: 1 }), new StepLR(opt, { stepSize: 2 })], milestones: [0] })).toThrow('SequentialLR: milestones must be an array whose items are each a positive integer, got [0]');
+    expect(() => new SequentialLR(opt, { schedulers: [new StepLR(opt, { stepSize: 1 }), new StepLR(sgd(), { stepSize: 2 })], milestones: [1] })).toThrow('SequentialLR: schedulers[1] (StepLR) schedules another optimiser than schedulers[0]');
+    expect(() => new SequentialLR(opt, { schedulers: [new ReduceLROnPlateau(opt) as never], milestones: [] })).toThrow(/SequentialLR: schedulers\[0\] must be a closed-form scheduler \(an LRScheduler; ReduceLROnPlateau cannot be sequenced\), got ReduceLROnPlateau/);
+    const momentumOpt = new SGD([zeros([1], { requiresGrad: true })], { lr: 0.1, momentum: 0.9 });
+    expect(() => new SequentialLR(momentumOpt, { schedulers: [new OneCycleLR(momentumOpt, { maxLr: 1, totalSteps: 10 })], milestones: [] })).toThrow(/SequentialLR: schedulers\[0\] \(OneCycleLR\) cycles momentum, which only its own step\(\) sets; build it with cycleMomentum: false/);
+    expect(() => new ChainedScheduler([])).toThrow('ChainedScheduler: schedulers must be a non-empty array of schedulers');
+    expect(() => new ChainedScheduler([new StepLR(opt, { stepSize: 1 }), new CosineAnnealingLR(opt, { tMax: 4 })])).toThrow(/ChainedScheduler: schedulers\[1\] \(CosineAnnealingLR\) does not multiply the lr by a factor/);
+  });
+
+  test('CyclicLR: triangle between baseLr and maxLr, momentum (or Adam betas[0]) the other way; options not read are errors', () => {
+    const adam = new Adam([zeros([1], { requiresGrad: true })], { lr: 5, betas: [0.9, 0.999] });
+    const cyc = new CyclicLR(adam, { baseLr: 0.1, maxLr: 0.5, stepSizeUp: 2, stepSizeDown: 1 });
+    const lrs = [cyc.getLastLr()[0]!];
+    const beta1 = [adam.paramGroups[0]!.betas[0]];
+    for (let i = 0; i < 4; i++) {
+      cyc.step();
+      lrs.push(cyc.getLastLr()[0]!);
+      beta1.push(adam.paramGroups[0]!.betas[0]);
+    }
+    assertClose(lrs, [0.1, 0.3, 0.5, 0.1, 0.3]);
+    assertClose(beta1, [0.9, 0.85, 0.8, 0.9, 0.85]);
+    expect(adam.paramGroups[0]!.betas[1]).toBe(0.999);
+    expect(adam.paramGroups[0]!.initialLr).toBe(0.1);
+    const again = new CyclicLR(new Adam([zeros([1], { requiresGrad: true })], { lr: 5 }), { baseLr: 0.1, maxLr: 0.5, stepSizeUp: 2, stepSizeDown: 1 });
+    again.loadStateDict(structuredClone(cyc.stateDict()));
+    again.step();
+    cyc.step();
+    expect(again.getLastLr()).toEqual(cyc.getLastLr());
+    const o = { baseLr: 0.01, maxLr: 0.1 };
+    expect(() => new CyclicLR(sgd(), { ...o, gamma: 0.9 })).toThrow("CyclicLR: gamma applies only to mode 'exp_range'");
+    expect(() => new CyclicLR(sgd(), { ...o, mode: 'triangular', scaleFn: () => 1, cycleMomentum: false })).toThrow('CyclicLR: give mode or scaleFn, not both');
+    expect(() => new CyclicLR(sgd(), { ...o, scaleMode: 'iterations', cycleMomentum: false })).toThrow('CyclicLR: scaleMode applies only with scaleFn');
+    expect(() => new CyclicLR(sgd(), { ...o, maxLr: [0.1, 0.2, 0.3], cycleMomentum: false })).toThrow('CyclicLR: maxLr must give one value per group (2), got 3');
+    expect(() => new CyclicLR(sgd(), { ...o, stepSizeUp: 0 })).toThrow('CyclicLR: stepSizeUp must be > 0, got 0');
+    expect(() => new CyclicLR({ paramGroups: [{ lr: 0.1, params: [] }] }, o)).toThrow(/CyclicLR: cycleMomentum needs groups with 'momentum' or 'betas', and group 0 has neither/);
+    const opt = sgd();
+    expect(() => new SequentialLR(opt, { schedulers: [new CyclicLR(opt, o)], milestones: [] })).toThrow(/SequentialLR: schedulers\[0\] \(CyclicLR\) cycles momentum/);
+  });
+
   test('state dicts restore the schedule', () => {
     const opt = sgd(0.1);
     const a = new StepLR(opt, { stepSize: 2 });
@@ -63,6 +173,15 @@ describe('schedulers', () => {
     b.step();
     expect(b.getLastLr()).toEqual(a.getLastLr());
     expect(b.lastEpoch).toBe(4);
+    const linear = new LinearLR(sgd(0.1), { totalIters: 4 });
+    linear.step();
+    linear.step();
+    const again = new LinearLR(sgd(0.1), { totalIters: 4 });
+    again.loadStateDict(structuredClone(linear.stateDict()));
+    linear.step();
+    again.step();
+    expect(again.getLastLr()).toEqual(linear.getLastLr());
+    expect(again.lastEpoch).toBe(3);
   });
 
   test('ReduceLROnPlateau: patience, threshold, cooldown, minLr, as PyTorch', () => {
@@ -95,6 +214,9 @@ describe('schedulers', () => {
     expect(() => new MultiStepLR(sgd(), { milestones: [2, -1] })).toThrow(/MultiStepLR: milestones must be an array whose items are each a non-negative integer/);
     expect(() => new CosineAnnealingWarmRestarts(sgd(), { t0: 2, tMult: 1.5 })).toThrow(/CosineAnnealingWarmRestarts: tMult must be a positive integer/);
     expect(() => new LambdaLR(sgd(), { lrLambda: 0.5 as unknown as () => number })).toThrow(/LambdaLR: lrLambda must be a function of the epoch/);
+    expect(() => new LinearLR(sgd(), { startFactor: 1.5 })).toThrow('LinearLR: startFactor must be in [0, 1], got 1.5');
+    expect(() => new LinearLR(sgd(), { endFactor: -0.1 })).toThrow('LinearLR: endFactor must be in [0, 1], got -0.1');
+    expect(() => new LinearLR(sgd(), { totalIters: 0 })).toThrow('LinearLR: totalIters must be a positive integer, got 0');
     const negative = new LambdaLR(sgd(), { lrLambda: (epoch) => 1 - epoch });
     negative.step();
     expect(() => new OneCycleLR(sgd(), { maxLr: [1, 2, 3], totalSteps: 5 })).toThrow('OneCycleLR: maxLr must give one value per group (2), got 3');

@@ -1,6 +1,6 @@
 import { ArgumentError } from '@chainrule/autograd';
 import { checkOptions, rules } from '../optim/options.js';
-import { LRScheduler, type Schedulable } from './scheduler.js';
+import { LRScheduler, groupsOf, momentumKeys, onePerGroup, setMomentum, type Schedulable } from './scheduler.js';
 
 /** Options of `OneCycleLR` (PyTorch's defaults). */
 export interface OneCycleLROptions {
@@ -64,23 +64,12 @@ export class OneCycleLR extends LRScheduler {
     const {
       totalSteps, pctStart = 0.3, annealStrategy = 'cos', cycleMomentum = true, divFactor = 25, finalDivFactor = 1e4, threePhase = false,
     } = options;
-    const groups = optimizer?.paramGroups;
-    if (!Array.isArray(groups)) throw new ArgumentError(`${name}: expected an optimiser`);
-    const list = (key: string, v: number | readonly number[]): number[] => {
-      if (typeof v === 'number') return new Array<number>(groups.length).fill(v);
-      if (v.length !== groups.length) throw new ArgumentError(`${name}: ${key} must give one value per group (${groups.length}), got ${v.length}`);
-      return [...v];
-    };
+    const groups = groupsOf(name, optimizer);
+    const list = (key: string, v: number | readonly number[]): number[] => onePerGroup(name, key, v, groups.length);
     const maxLrs = list('maxLr', options.maxLr);
     const baseMomenta = list('baseMomentum', options.baseMomentum ?? 0.85);
     const maxMomenta = list('maxMomentum', options.maxMomentum ?? 0.95);
-    const momentumKey = groups.map((g, i) => {
-      if (!cycleMomentum) return null;
-      const o = g as unknown as Record<string, unknown>;
-      if (Array.isArray(o.betas)) return 'betas';
-      if (typeof o.momentum === 'number') return 'momentum';
-      throw new ArgumentError(`${name}: cycleMomentum needs groups with 'momentum' or 'betas', and group ${i} has neither (pass cycleMomentum: false)`);
-    });
+    const momentumKey = momentumKeys(name, groups, cycleMomentum);
     const peak = (start: number) => start * divFactor;
     const phases: Phase[] = threePhase
       ? [
@@ -124,18 +113,18 @@ export class OneCycleLR extends LRScheduler {
         const key = momentumKey[i];
         if (key === null || key === undefined) return;
         const ends = { base: baseMomenta[i]!, max: maxMomenta[i]! };
-        const m = anneal(ends[phase.momentumFrom], ends[phase.momentumTo], pct);
-        const o = g as unknown as Record<string, unknown>;
-        if (key === 'betas') o.betas = [m, ...(o.betas as number[]).slice(1)];
-        else o.momentum = m;
+        setMomentum(g, key, anneal(ends[phase.momentumFrom], ends[phase.momentumTo], pct));
       });
     };
     this.totalSteps = totalSteps;
+    this.cycleMomentum = cycleMomentum;
     this.setMomenta(this.lastEpoch);
   }
 
   /** Steps in the cycle. */
   readonly totalSteps: number;
+  /** Whether `step()` also sets the groups' momentum (SequentialLR and ChainedScheduler refuse such a scheduler). */
+  readonly cycleMomentum: boolean;
   private readonly setMomenta: (step: number) => void;
 
   /**

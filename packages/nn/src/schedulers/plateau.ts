@@ -1,6 +1,6 @@
 import { ArgumentError } from '@chainrule/autograd';
 import { checkOptions, rules } from '../optim/options.js';
-import { checkState, perGroupLrs, type Schedulable, type Scheduler } from './scheduler.js';
+import { checkState, groupsOf, onePerGroup, perGroupLrs, type Schedulable, type Scheduler } from './scheduler.js';
 
 /** Options of `ReduceLROnPlateau` (PyTorch's defaults). */
 export interface ReduceLROnPlateauOptions {
@@ -76,12 +76,7 @@ export class ReduceLROnPlateau implements Scheduler {
       thresholdMode: rules.oneOf('rel', 'abs'), cooldown: rules.nonNegativeInteger, minLr: rules.either(rules.nonNegative, perGroupLrs), eps: rules.nonNegative,
     });
     const { mode = 'min', factor = 0.1, patience = 10, threshold = 1e-4, thresholdMode = 'rel', cooldown = 0, minLr = 0, eps = 1e-8 } = options;
-    if (optimizer === null || typeof optimizer !== 'object' || !Array.isArray(optimizer.paramGroups)) {
-      throw new ArgumentError(`${name}: expected an optimiser`);
-    }
-    const groups = optimizer.paramGroups.length;
-    const minLrs = typeof minLr === 'number' ? new Array<number>(groups).fill(minLr) : [...minLr];
-    if (minLrs.length !== groups) throw new ArgumentError(`${name}: minLr must give one value per group (${groups}), got ${minLrs.length}`);
+    const minLrs = onePerGroup(name, 'minLr', minLr, groupsOf(name, optimizer).length);
     this.optimizer = optimizer;
     this.mode = mode;
     this.factor = factor;

@@ -1,6 +1,8 @@
 import { StateDictError } from '../errors.js';
 import { checkOptions, rules, type OptionSchema } from '../optim/options.js';
-import { LRScheduler, type Schedulable, type SchedulerStateDict } from './scheduler.js';
+import { linearFactor } from './closed-form.js';
+import { LRScheduler, type LrFormula, type Schedulable, type SchedulerStateDict } from './scheduler.js';
+import { sequenceLr } from './sequential.js';
 
 /** Options of `LinearWarmup`. */
 export interface LinearWarmupOptions {
@@ -13,8 +15,10 @@ export interface LinearWarmupOptions {
 }
 
 /**
- * Linear warmup: lr rises from startFactor·base to base over `warmupSteps` (as PyTorch's LinearLR
- * with endFactor 1), then follows `after` (restarted at its epoch 0), as SequentialLR chains them.
+ * Linear warmup: lr rises from startFactor·base to base over `warmupSteps`, then follows `after`
+ * (restarted at its epoch 0). It is `SequentialLR` of `LinearLR` (startFactor, endFactor 1,
+ * totalIters warmupSteps) and `after`, with milestone warmupSteps, in one constructor (and
+ * warmupSteps may be 0); both compute their learning rates with the same functions.
  * Build `after` first, on the same optimiser, and step only the warmup (it computes `after`'s
  * learning rates from its formula, so `after`'s own counter stays where it was built).
  * @throws ArgumentError if warmupSteps is not a non-negative integer, startFactor is outside
@@ -38,10 +42,9 @@ export class LinearWarmup extends LRScheduler {
       after: { test: (v) => v instanceof LRScheduler && v.optimizer === optimizer, must: 'a scheduler of the same optimiser' },
     }, { required: ['warmupSteps'] });
     const { warmupSteps, startFactor = 1 / 3, after } = options;
-    super(optimizer, (base, epoch) => {
-      if (epoch < warmupSteps) return base * (startFactor + ((1 - startFactor) * epoch) / warmupSteps);
-      return after === undefined ? base : after.lrFor(base, epoch - warmupSteps);
-    });
+    const ramp: LrFormula = (base, epoch) => base * linearFactor(startFactor, 1, warmupSteps, epoch);
+    const then: LrFormula = after === undefined ? (base) => base : (base, epoch, group) => after.lrFor(base, epoch, group);
+    super(optimizer, (base, epoch, group) => sequenceLr([ramp, then], [warmupSteps], base, epoch, group));
     this.after = after ?? null;
     this.warmupSteps = warmupSteps;
   }
