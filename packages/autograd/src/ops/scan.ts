@@ -11,6 +11,7 @@ import { triu } from './diagonal.js';
 import { where } from './where.js';
 import { gather } from './gather.js';
 import { primitive } from '../engine/dispatch.js';
+import { isTracing } from '../engine/trace-access.js';
 
 /** The running `kind` of x along `ax` (from the end when `reverse`), without graph. */
 function scanData(op: string, kind: ScanKind, x: FloatTensor, ax: number, reverse: boolean): FloatArray {
@@ -31,10 +32,21 @@ export const cumsum = primitive('cumsum', { kind: 'axis', axisArg: 1 }, function
   return cumsumAlong(x, normalizeAxis('cumsum', dim, x.ndim), false);
 });
 
-/** cumsum from the start, or from the end when `reverse` (each is the other's adjoint). */
+/**
+ * The running sum from the end along `dim`: cumsum's VJP, as cumsum is its own. A primitive, so that
+ * a gradient of cumsum is an op a trace records (and differentiates again inside jit), never values
+ * made outside ops. @internal
+ */
+export const cumsumReverse = primitive('cumsumReverse', { kind: 'axis', axisArg: 1 }, function (input: Tensor, dim: number): Tensor {
+  const x = floatInput('cumsum', 'input', input);
+  return cumsumAlong(x, normalizeAxis('cumsum', dim, x.ndim), true);
+});
+
+/** cumsum from the start, or from the end when `reverse` (each is the other's adjoint, through its primitive). */
 function cumsumAlong(x: FloatTensor, ax: number, reverse: boolean): Tensor {
   const data = scanData('cumsum', 'sum', x, ax, reverse);
-  return makeOutput(reverse ? 'cumsumReverse' : 'cumsum', data, x.shape, [x], (g) => [cumsumAlong(expectFloat('cumsum', g), ax, !reverse)], { saves: [[]], jvp: ([t]) => cumsumAlong(expectFloat('cumsum', t!), ax, reverse) });
+  const along = (t: Tensor, back: boolean): Tensor => (back ? cumsumReverse(t, ax) : cumsum(t, ax));
+  return makeOutput(reverse ? 'cumsumReverse' : 'cumsum', data, x.shape, [x], (g) => [along(g, !reverse)], { saves: [[]], jvp: ([t]) => along(t!, reverse) });
 }
 
 /**
@@ -54,11 +66,21 @@ export const cumprod = primitive('cumprod', { kind: 'axis', axisArg: 1 }, functi
   });
 });
 
+/**
+ * Whether cumprod's derivatives may divide by x (x holds no zero): the O(n) form. NOTE: a choice
+ * made from x's values, which a program cannot make again at each call: while jit traces, the
+ * form exact through zeros is taken whatever x holds (O(n²) per line), so that the compiled
+ * derivative is right for every later call, zeros or not.
+ */
+function divisible(x: FloatTensor): boolean {
+  return !isTracing() && !x.data.includes(0);
+}
+
 /** Σ_{j≤i} ẋ_j Π_{m≤i, m≠j} x_m along `ax`: out·cumsum(ẋ/x) without zeros, else the VJP's triangle, transposed. */
 function cumprodJvp(t: Tensor, x: FloatTensor, out: Tensor, ax: number): Tensor {
   const n = x.ndim === 0 ? 1 : x.shape[ax]!;
   if (n === 1) return t;
-  if (!x.data.includes(0)) return out.mul(cumsumAlong(expectFloat('cumprod', t.div(x)), ax, false));
+  if (divisible(x)) return out.mul(cumsum(t.div(x), ax));
   const { products, upper } = leaveOneOutProducts(x, ax, n);
   // Row j's running product at i ≥ j multiplies ẋ_j.
   const terms = where(upper, products.mul(movedim(t, ax, -1).unsqueeze(-1)), 0);
@@ -86,7 +108,7 @@ function cumprodVjp(g: FloatTensor, x: FloatTensor, out: Tensor, ax: number): Te
     if (x.size > 0) cumprodGrad(x.data, g.data, sizeOf(x.shape.slice(0, ax)), n, sizeOf(x.shape.slice(ax + 1)), data);
     return constant(data, x.shape);
   }
-  if (!x.data.includes(0)) return cumsumAlong(expectFloat('cumprod', g.mul(out)), ax, true).div(x);
+  if (divisible(x)) return cumsumReverse(g.mul(out), ax).div(x);
   // Through zeros and differentiable again: entry [i, j ≥ i] is Π_{m≤j, m≠i} x_m, times g_j.
   const { products, upper } = leaveOneOutProducts(x, ax, n);
   const terms = where(upper, products.mul(movedim(g, ax, -1).unsqueeze(-2)), 0);
@@ -105,14 +127,24 @@ export const logcumsumexp = primitive('logcumsumexp', { kind: 'axis', axisArg: 1
   return logcumsumexpAlong(x, normalizeAxis('logcumsumexp', dim, x.ndim), false);
 });
 
+/**
+ * `logcumsumexp` from the end along `dim`, the scan its VJP runs: a primitive, as `cumsumReverse`,
+ * so that the gradient is made of ops a trace records. @internal
+ */
+export const logcumsumexpReverse = primitive('logcumsumexpReverse', { kind: 'axis', axisArg: 1 }, function (input: Tensor, dim: number): Tensor {
+  const x = floatInput('logcumsumexp', 'input', input);
+  return logcumsumexpAlong(x, normalizeAxis('logcumsumexp', dim, x.ndim), true);
+});
+
 function logcumsumexpAlong(x: FloatTensor, ax: number, reverse: boolean): Tensor {
   const data = scanData('logcumsumexp', 'logsumexp', x, ax, reverse);
+  const along = (t: Tensor, back: boolean): Tensor => (back ? logcumsumexpReverse(t, ax) : logcumsumexp(t, ax));
   return makeOutput(reverse ? 'logcumsumexpReverse' : 'logcumsumexp', data, x.shape, [x], (g, out) => {
     // grad_i = Σ_j g_j e^{x_i - out_j} over the j whose sums hold x_i, as exp(x_i + lcse_j(log g_j - out_j)),
     // with positive and negative g apart; the most negative finite number stands for log 0.
     const lowest = x.dtype === 'float32' ? -3.4028234663852886e38 : -Number.MAX_VALUE;
     const logAbs = g.abs().log();
-    const part = (sign: Tensor): Tensor => logcumsumexpAlong(expectFloat('logcumsumexp', where(sign, logAbs, lowest).sub(out)), ax, !reverse).add(x).exp();
+    const part = (sign: Tensor): Tensor => along(where(sign, logAbs, lowest).sub(out), !reverse).add(x).exp();
     return [part(g.gt(0)).sub(part(g.lt(0)))];
   }, {
     saves: [[0, 'output']],
@@ -120,7 +152,7 @@ function logcumsumexpAlong(x: FloatTensor, ax: number, reverse: boolean): Tensor
     jvp: ([t], out) => {
       const lowest = x.dtype === 'float32' ? -3.4028234663852886e38 : -Number.MAX_VALUE;
       const logAbs = t!.abs().log();
-      const part = (sign: Tensor): Tensor => logcumsumexpAlong(expectFloat('logcumsumexp', where(sign, logAbs, lowest).add(x)), ax, reverse).sub(out).exp();
+      const part = (sign: Tensor): Tensor => along(where(sign, logAbs, lowest).add(x), reverse).sub(out).exp();
       return part(t!.gt(0)).sub(part(t!.lt(0)));
     },
   });
