@@ -543,7 +543,7 @@ function tracedJvp(f: (...args: unknown[]) => unknown, ps: readonly unknown[], v
   const [out, aux] = splitAux('jvp', enableGrad(() => f(...callArgs)), hasAux);
   const { leaves: ys, def: outDef } = flatten('jvp', "the function's output", out);
   const live = ys.map((_, k) => k).filter((k) => isFloat(ys[k]!) && ys[k]!.requiresGrad);
-  const tangent = ys.map((y) => zeros(y.shape, { dtype: y.dtype }));
+  const tangent: (Tensor | null)[] = ys.map(() => null);
   if (live.length > 0) {
     const us = live.map((k) => freshLeaf(ones(ys[k]!.shape, { dtype: ys[k]!.dtype })));
     const transposed = enableGrad(() =>
@@ -558,7 +558,8 @@ function tracedJvp(f: (...args: unknown[]) => unknown, ps: readonly unknown[], v
     }
   }
   const output = nested ? out : outDef.unflatten(ys.map((y) => y.detach()));
-  return { output, tangent: outDef.unflatten(tangent) as never, aux: nested ? aux : detachAux(aux) };
+  const tangents = tangent.map((t, k) => t ?? zeros(ys[k]!.shape, { dtype: ys[k]!.dtype }));
+  return { output, tangent: outDef.unflatten(tangents) as never, aux: nested ? aux : detachAux(aux) };
 }
 
 /**
@@ -715,26 +716,12 @@ function jacfwdTransform(op: string, f: (...args: unknown[]) => unknown, options
     const total = xs.reduce((n, x) => n + x.size, 0);
     const offsets: number[] = [];
     xs.reduce((at, x) => (offsets.push(at), at + x.size), 0);
-    // NOTE: hessian (jacfwd of grad) runs its columns one after another: checkpoint refuses
-    // to run under vmap, and the hessian of a checkpointed function must stay available.
-    const looped = (): Tensor[] => {
-      const cols = xs.flatMap((x, k) =>
-        Array.from({ length: x.size }, (_, j) => {
-          const vs = xs.map((other) => zeros(other.shape, { dtype: other.dtype }));
-          vs[k]!.data[j] = 1;
-          return flatten(op, "the function's output", jvp(g, xs, vs).tangent).leaves;
-        }),
-      );
-      return ys.map((_, o) => stack(cols.map((c) => c[o]!), 0));
-    };
     const columns: Tensor[] =
       total === 0
         ? ys.map((y) => zeros([0, ...y.shape], { dtype: y.dtype }))
-        : op === 'hessian'
-          ? looped()
-          : (vmap((...vs: Tensor[]) => flatten(op, "the function's output", jvp(g, xs, vs).tangent).leaves)(
-            ...xs.map((x, k) => reshape(narrow(eye(total, total, { dtype: x.dtype }), 1, offsets[k]!, x.size), [total, ...x.shape])),
-          ) as Tensor[]);
+        : (vmap((...vs: Tensor[]) => flatten(op, "the function's output", jvp(g, xs, vs).tangent).leaves)(
+          ...xs.map((x, k) => reshape(narrow(eye(total, total, { dtype: x.dtype }), 1, offsets[k]!, x.size), [total, ...x.shape])),
+        ) as Tensor[]);
     const perOutput = ys.map((y, o) => {
       const blocks = xs.map((x, k) => {
         // An integer or bool output has no derivative: zeros of the input's dtype, as jacrev's.
@@ -855,7 +842,8 @@ function jacobianBlocks(y: Tensor, xs: readonly Tensor[], nested: boolean): Tens
 /**
  * The Hessian of a scalar f with respect to the arguments at `argnums`: the Jacobian of its
  * gradient, as `torch.func.hessian` and JAX's `hessian`, computed forward-over-reverse
- * (`jacfwd` of `grad`: one `jvp` of the gradient per element of the arguments). For one Tensor argument, a tensor of
+ * (`jacfwd` of `grad`: the `jvp` of the gradient mapped with `vmap` over the rows of the identity,
+ * every column from one batched pass). For one Tensor argument, a tensor of
  * shape [...x.shape, ...x.shape]; for structures or a list of argnums, the nested blocks JAX
  * returns: `hessian(f, { argnums: [0, 1] })(x, y)` is `[[Hxx, Hxy], [Hyx, Hyy]]`, block
  * `Hxy` of shape [...x.shape, ...y.shape]. With `hasAux`, f returns `[value, aux]` and the result

@@ -126,16 +126,35 @@ describe('linear along its weights (output and tangent made in one pass)', () =>
   test('shares the products of a large layer between threads with the bits of the rule in Tensor ops', async () => {
     setKernelThreads(2);
     expect(await helperThreadReady()).toBe(true);
+    // Past the size where a product is shared: with W's tangent, the tangent's product goes to the
+    // helper while the caller makes the output's; x's tangent adds a product after both.
+    const shapes = [[32, 64, 300], [64, 128, 97]] as const;
     for (const dtype of ['float32', 'float64'] as const) {
-      const make = (shape: number[], k: number): Tensor => seededTensor(shape, 40 + k, { dtype, requiresGrad: false }) as Tensor;
-      // 2·out columns of 32 rows over 300: past the size where a product is shared.
-      const [x, w, b, tx, tw, tb] = [make([32, 300], 0), make([64, 300], 1), make([64], 2), make([32, 300], 3), make([64, 300], 4), make([64], 5)];
-      const f = (xx: Tensor, ww: Tensor, bb: Tensor): Tensor => linear(xx, ww, bb, 'relu');
-      const tracked = [x, w, b].map((p) => new Tensor(p.data, p.shape, { requiresGrad: true }));
-      const fused = withBackend('wasm', () => jvp(f, [x, w, b], [tx, tw, tb]));
-      const ruled = withBackend('wasm', () => jvp(f, tracked as [Tensor, Tensor, Tensor], [tx, tw, tb]));
-      expect(Array.from(fused.output.data)).toEqual(Array.from(ruled.output.data));
-      expect(Array.from(fused.tangent.data)).toEqual(Array.from(ruled.tangent.data));
+      for (const [rows, outF, inF] of shapes) {
+        for (const tangents of ['w', 'wb', 'xw', 'xwb', 'x'] as const) {
+          for (const [withBias, act] of [[true, 'relu'], [false, 'none'], [true, 'none'], [false, 'relu']] as const) {
+            const make = (shape: number[], k: number): Tensor => seededTensor(shape, 40 + k, { dtype, requiresGrad: false }) as Tensor;
+            const primals = [make([rows, inF], 0), make([outF, inF], 1), make([outF], 2)];
+            const tans = [make([rows, inF], 3), make([outF, inF], 4), make([outF], 5)];
+            const on = [tangents.includes('x'), tangents.includes('w'), withBias && tangents.includes('b')];
+            const idx = [0, 1, 2].filter((i) => on[i]);
+            const run = (ps: Tensor[]): { output: Tensor; tangent: Tensor } => jvp(
+              (...xs: Tensor[]) => {
+                const [x, w, b] = [0, 1, 2].map((i) => (on[i] ? xs[idx.indexOf(i)]! : ps[i]!));
+                return linear(x!, w!, withBias ? b! : null, act);
+              },
+              idx.map((i) => ps[i]!), idx.map((i) => tans[i]!),
+            );
+            // A primal requiring grad makes linear take its rule in Tensor ops.
+            const tracked = primals.map((p) => new Tensor(p.data, p.shape, { requiresGrad: true }));
+            const fused = withBackend('wasm', () => run(primals));
+            const ruled = withBackend('wasm', () => run(tracked));
+            const what = `${dtype} ${rows}x${outF}x${inF} tangents ${tangents} bias ${withBias} ${act}`;
+            expect(Array.from(fused.output.data), what).toEqual(Array.from(ruled.output.data));
+            expect(Array.from(fused.tangent.data), what).toEqual(Array.from(ruled.tangent.data));
+          }
+        }
+      }
     }
   });
 

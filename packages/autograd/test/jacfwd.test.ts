@@ -5,7 +5,7 @@
  */
 import { describe, expect, test } from 'vitest';
 import fc from 'fast-check';
-import { argmax, customOp, jacfwd, jacobian, jacrev, noGrad, Tensor, tensor, vmap } from '@chainrule/autograd';
+import { argmax, customOp, hessian, jacfwd, jacobian, jacrev, noGrad, Tensor, tensor, vmap } from '@chainrule/autograd';
 import { assertClose, seededTensor, shapeArb } from '@chainrule/autograd/testing';
 
 const plain = (shape: number[], seed: number): Tensor => seededTensor(shape, seed, { requiresGrad: false }) as Tensor;
@@ -53,6 +53,20 @@ describe('jacfwd on vmap', () => {
       const jac = jacfwd(counted)(x);
       expect(calls).toBe(2);
       assertClose(jac, differences((a) => a.sin().mul(a.sum()), x), 1e-6, 1e-6);
+    }
+  });
+
+  test('hessian too: f runs twice (structure, then the batch) for every column, and equals the reverse-over-reverse Hessian', () => {
+    for (const n of [1, 5]) {
+      let calls = 0;
+      const counted = (a: Tensor): Tensor => {
+        calls++;
+        return a.sin().mul(a.sum()).sum();
+      };
+      const x = plain([n], n + 10);
+      const H = hessian(counted)(x);
+      expect(calls).toBe(2);
+      assertClose(H, jacrev(jacrev((a: Tensor) => a.sin().mul(a.sum()).sum()))(x), 1e-12, 1e-12);
     }
   });
 
@@ -104,6 +118,7 @@ describe('jacfwd on vmap', () => {
   test('an op without a batching rule is an error naming it, not a loop', () => {
     const noRule = customOp({ name: 'unbatchable', forward: (x) => x.mul(2), backward: (g) => g.mul(2), jvp: ([t]) => t!.mul(2) });
     expect(() => jacfwd((a: Tensor) => noRule(a))(plain([3], 1))).toThrow(/unbatchable/);
+    expect(() => hessian((a: Tensor) => noRule(a).square().sum())(plain([3], 1))).toThrow(/unbatchable/);
   });
 });
 

@@ -265,6 +265,10 @@ describe('the thread setting', () => {
     expectHelperTrapSurvived('threaded-gemm-helper-fails.ts');
   });
 
+  it('a helper that traps in the tangent\'s product of a forward-mode layer leaves the caller to redo it, not waiting forever', () => {
+    expectHelperTrapSurvived('threaded-jvp-helper-fails.ts');
+  });
+
   it('a helper that traps in a convolution\'s image leaves the caller to redo every image, not waiting forever', () => {
     expectHelperTrapSurvived('threaded-conv-helper-fails.ts');
   });

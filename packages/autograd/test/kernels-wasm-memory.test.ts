@@ -3,8 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seededTensor } from '@chainrule/autograd/testing';
 import { gemmWasm, product } from '../src/kernels/wasm/gemm.js';
 import { helperThreadReady, lastGemmThreads, setKernelThreads } from '../src/kernels/wasm/helper-thread.js';
-import { arenaArray, claimArena, copyIn, copyOut, releaseArena, staged } from '../src/kernels/wasm/memory.js';
-import { UNARY_OPS } from '../src/kernels/wasm/layout.js';
+import { arenaArray, claimArena, copyIn, copyInLate, copyInNow, copyOut, releaseArena, staged } from '../src/kernels/wasm/memory.js';
+import { CALLER_JOB_AT, CONV_JOB, JOB, JOB_BYTES, UNARY_OPS } from '../src/kernels/wasm/layout.js';
 import { loadKernels, loadLocalKernels } from '../src/kernels/wasm/module.js';
 
 // The kernels run as two instances of one build: the main one over the memory the helper thread
@@ -181,5 +181,42 @@ describe.skipIf(!shared)('the shared and the unshared instance', () => {
     } finally {
       releaseArena();
     }
+  });
+});
+
+describe('the job area', () => {
+  it("holds the caller's own product record past every convolution word, with room for every job word", () => {
+    const words = (record: Record<string, number>): number[] => Object.values(record);
+    expect(CALLER_JOB_AT % 4).toBe(0);
+    expect(CALLER_JOB_AT).toBeGreaterThanOrEqual(4 * (Math.max(...words(JOB), ...words(CONV_JOB)) + 1));
+    expect(CALLER_JOB_AT + 4 * (Math.max(...words(JOB)) + 1)).toBeLessThanOrEqual(JOB_BYTES);
+  });
+});
+
+describe('a region copied in late', () => {
+  it('is copied by the kernel call when it asks, and only then', () => {
+    for (const f32 of [true, false]) {
+      const input = f32 ? Float32Array.from([1, 2, 3]) : Float64Array.from([1, 2, 3]);
+      const before = f32 ? new Float32Array(3) : new Float64Array(3);
+      const after = f32 ? new Float32Array(3) : new Float64Array(3);
+      const ran = staged(f32, [copyInLate(input, 3), copyOut(before, 3), copyOut(after, 3)], (kernels, at, all) => {
+        // Its bytes are whatever the memory held before the copy: a mark, set here.
+        const size = f32 ? 4 : 8;
+        new (f32 ? Float32Array : Float64Array)(all.memory.buffer).fill(-7, at[0]! / size, at[0]! / size + 3);
+        kernels.unary(UNARY_OPS.indexOf('neg'), at[0]!, at[1]!, 3);
+        copyInNow(0);
+        kernels.unary(UNARY_OPS.indexOf('neg'), at[0]!, at[2]!, 3);
+      });
+      if (!ran) continue;
+      expect(Array.from(before)).toEqual([7, 7, 7]);
+      expect(Array.from(after)).toEqual([-1, -2, -3]);
+    }
+  });
+
+  it('cannot be asked for outside its call, nor for a region copied in before it', () => {
+    expect(() => copyInNow(0)).toThrow(/copyInNow: region 0/);
+    staged(true, [copyIn(Float32Array.from([1]), 1)], () => {
+      expect(() => copyInNow(0)).toThrow(/not one copied in late/);
+    });
   });
 });

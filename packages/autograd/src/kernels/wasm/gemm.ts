@@ -1,9 +1,9 @@
 import type { FloatArray } from '../../dtype.js';
 import type { GemmBatch, GemmCall, GemmTangents, LinearBackward } from '../gemm.js';
 import type { DtypeKernels, Kernels } from './module.js';
-import { runProduct } from './helper-thread.js';
+import { runProduct, runProductPair } from './helper-thread.js';
 import { BINARY_OPS, JOB } from './layout.js';
-import { copyIn, copyInOut, copyOut, float64Out, scratchRegion, staged } from './memory.js';
+import { copyIn, copyInLate, copyInNow, copyInOut, copyOut, float64Out, scratchRegion, staged } from './memory.js';
 
 /**
  * C = op(A)·op(B) in WebAssembly; same contract as `gemm`, m, n, k ≥ 1, including the optional
@@ -84,18 +84,20 @@ function alongInput(call: GemmCall, { a: ta, bias: tBias }: GemmTangents, t: Flo
 const NEGATIVE_ZERO = { f32: new Float32Array([-0]), f64: new Float64Array([-0]) };
 
 /**
- * `gemmWithTangentWasm` with a tangent of B: op(A)·op(B) and op(A)·op(TB) side by side in the rows
- * of one 2n-wide block, made as one product where B and TB are read transposed and lie one above
- * the other (one job shared between the threads and joined once, instead of two), then each half
- * taken out to its own contiguous result by the pass that adds its bias (or -0), op(TA)·op(B)
- * added to T's.
+ * `gemmWithTangentWasm` with a tangent of B. Where the helper thread takes part, the two products
+ * run side by side, one per thread: op(A)·op(TB) posted to the helper as soon as A and TB are in,
+ * while the caller copies B in and makes op(A)·op(B) (each thread packs A once, as for one product
+ * cut in two). On one thread, op(A)·op(B) and op(A)·op(TB) are the halves of one 2n-wide block,
+ * made as one product where B and TB are read transposed and lie one above the other (A packed
+ * once), each half then taken out to its own contiguous result by the pass that adds its bias
+ * (or -0). Either way op(TA)·op(B) is then added to T's.
  */
 function alongWeights(call: GemmCall, { a: ta, b: tb, bias: tBias }: GemmTangents, t: FloatArray): boolean {
   const { m, n, k, c, bias = null, relu = false } = call;
   const f32 = c instanceof Float32Array;
   const size = f32 ? 4 : 8;
   const regions = [
-    copyIn(call.a, m * k, call.aOffset), copyIn(call.b, k * n, call.bOffset), copyIn(tb, k * n), scratchRegion(2 * m * n),
+    copyIn(call.a, m * k, call.aOffset), copyInLate(call.b, k * n, call.bOffset), copyIn(tb, k * n), scratchRegion(2 * m * n),
     copyOut(c, m * n, call.cOffset), copyOut(t, m * n), copyIn(ta, ta === null ? 0 : m * k), scratchRegion(ta === null ? 0 : m * n),
     copyIn(bias ?? NEGATIVE_ZERO[f32 ? 'f32' : 'f64'], bias === null ? 1 : n), copyIn(tBias ?? NEGATIVE_ZERO[f32 ? 'f32' : 'f64'], tBias === null ? 1 : n),
     scratchRegion(32 / size),
@@ -103,26 +105,35 @@ function alongWeights(call: GemmCall, { a: ta, b: tb, bias: tBias }: GemmTangent
   return staged(f32, regions, (kernels, at, all) => {
     // Read by index: destructuring goes through an iterator, garbage on every call.
     const aAt = at[0]!, bAt = at[1]!, tbAt = at[2]!, wideAt = at[3]!, cAt = at[4]!, tAt = at[5]!, taAt = at[6]!, tcAt = at[7]!, biasAt = at[8]!, tBiasAt = at[9]!, slot = at[10]!;
-    const row = 2 * n * size;
-    const wide = { ...call, ldc: 2 * n };
-    if (call.transB && tbAt === bAt + k * n * size) product({ ...wide, n: 2 * n, sideBySide: 2 }, f32, aAt, bAt, wideAt, all, kernels);
-    else {
-      product(wide, f32, aAt, bAt, wideAt, all, kernels);
-      product(wide, f32, aAt, tbAt, wideAt + n * size, all, kernels);
-    }
-    // C = act(op(A)·op(B) + bias): the bias's add (or -0's, a copy) takes the half out of the block.
     const add = BINARY_OPS.indexOf('add');
-    kernels.binary(add, wideAt, 1, row, biasAt, bias === null ? 0 : 1, 0, cAt, n, m, slot);
-    if (relu) kernels.biasActivation(cAt, m, n, 0, 2);
-    // T = (op(A)·op(TB) + tBias) + op(TA)·op(B), masked: without tBias the add of op(TA)·op(B) takes it out.
-    if (tBias !== null || ta === null) kernels.binary(add, wideAt + n * size, 1, row, tBiasAt, tBias === null ? 0 : 1, 0, tAt, n, m, slot);
+    writeJob(all.job(), call, f32, aAt, tbAt, tAt);
+    writeJob(all.callerJob(), call, f32, aAt, bAt, cAt);
+    if (runProductPair(all, kernels, m * n * k, () => copyInNow(1))) {
+      // C = act(op(A)·op(B) + bias), as `gemmWasm` makes it; T = op(A)·op(TB) + tBias.
+      if (bias !== null || relu) kernels.biasActivation(cAt, m, n, biasAt, (bias === null ? 0 : 1) | (relu ? 2 : 0));
+      if (tBias !== null) kernels.biasActivation(tAt, m, n, tBiasAt, 1);
+    } else {
+      copyInNow(1);
+      const row = 2 * n * size;
+      const wide = { ...call, ldc: 2 * n };
+      if (call.transB && tbAt === bAt + k * n * size) product({ ...wide, n: 2 * n, sideBySide: 2 }, f32, aAt, bAt, wideAt, all, kernels);
+      else {
+        product(wide, f32, aAt, bAt, wideAt, all, kernels);
+        product(wide, f32, aAt, tbAt, wideAt + n * size, all, kernels);
+      }
+      // C = act(op(A)·op(B) + bias): the bias's add (or -0's, a copy) takes the half out of the block.
+      kernels.binary(add, wideAt, 1, row, biasAt, bias === null ? 0 : 1, 0, cAt, n, m, slot);
+      if (relu) kernels.biasActivation(cAt, m, n, 0, 2);
+      // T = op(A)·op(TB) + tBias (-0 without: a copy out of the block).
+      kernels.binary(add, wideAt + n * size, 1, row, tBiasAt, tBias === null ? 0 : 1, 0, tAt, n, m, slot);
+    }
+    // T += op(TA)·op(B), masked.
     if (ta !== null) {
       product(call, f32, taAt, bAt, tcAt, all, kernels);
-      if (tBias !== null) kernels.binary(add, tAt, 1, 0, tcAt, 1, 0, tAt, m * n, 1, slot);
-      else kernels.binary(add, wideAt + n * size, 1, row, tcAt, 1, n * size, tAt, n, m, slot);
+      kernels.binary(add, tAt, 1, 0, tcAt, 1, 0, tAt, m * n, 1, slot);
     }
     if (relu) kernels.reluBackward(tAt, cAt, m, n, 0, 0);
-  }, 2 * m * n * k);
+  }, m * n * k);
 }
 
 /**

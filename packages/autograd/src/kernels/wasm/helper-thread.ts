@@ -1,7 +1,7 @@
 import { ArgumentError } from '../../errors.js';
 import { environmentVariable, nodeBuiltin } from '../environment.js';
 import { WASM_GEMM_BLOCKING } from './kernels.generated.js';
-import { JOB, JOB_BYTES, JOB_KIND, JOB_STATE, scratchAddress } from './layout.js';
+import { CALLER_JOB_AT, JOB, JOB_BYTES, JOB_KIND, JOB_STATE, scratchAddress } from './layout.js';
 import { type DtypeKernels, type Kernels, loadKernels, SCRATCH } from './module.js';
 
 /**
@@ -234,6 +234,45 @@ export function runProduct(kernels: Kernels, dtype: DtypeKernels, m: number, n: 
   Atomics.notify(job, JOB.state, 1);
   dtype.gemm(0, scratch);
   if (joinHelper(job)) redoProduct(job, dtype, scratch, n);
+}
+
+/**
+ * Two products at once, one per thread: the one in the job record (`kernels.job()`), posted
+ * whole to the helper, and the caller's own in the record at CALLER_JOB_AT (`kernels.callerJob()`),
+ * which the caller makes once `before` has returned (the helper starts meanwhile: `before` copies
+ * in what only the caller's product reads). The caller then makes the posted product itself if
+ * the helper has not taken it, else waits for it, and redoes it should the helper trap. The
+ * caller writes both records' operands (`m`..`ldc`, `dtype`) beforehand; each product has the
+ * bits it has alone. Returns false, having done nothing (`before` not called), where the helper
+ * cannot take work in `kernels`' memory (one thread, not ready, failed) or the posted product
+ * (`work` multiply-adds) is too small to share: the caller then makes both its own way.
+ * @example if (!runProductPair(all, kernels, m * n * k, () => copyInNow(1))) ...;
+ */
+export function runProductPair(kernels: Kernels, dtype: DtypeKernels, work: number, before: () => void): boolean {
+  if (threads !== 2 || work < THREAD_MIN_WORK || !helperReady(kernels)) return false;
+  const job = kernels.job();
+  lastJob = job;
+  job[JOB.kind] = JOB_KIND.product;
+  whole(job);
+  Atomics.store(job, JOB.state, JOB_STATE.posted);
+  Atomics.notify(job, JOB.state, 1);
+  before();
+  const own = kernels.callerJob();
+  whole(own);
+  const scratch = scratchAddress(SCRATCH, 0);
+  dtype.gemm(CALLER_JOB_AT, scratch);
+  // Takes the posted product if the helper has not (its one slab is then gone from the counter).
+  dtype.gemm(0, scratch);
+  if (joinHelper(job)) redoProduct(job, dtype, scratch, job[JOB.n]!);
+  return true;
+}
+
+/** Makes the product in record `job` one slab, for one thread. */
+function whole(job: Int32Array): void {
+  job[JOB.counter] = 0;
+  job[JOB.chunks] = 1;
+  job[JOB.axis] = 1;
+  job[JOB.width] = job[JOB.n]!;
 }
 
 /**

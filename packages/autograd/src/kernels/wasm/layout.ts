@@ -2,7 +2,8 @@
  * The memory layout the WebAssembly gemm module and its loader agree on (both import this
  * file: scripts/wasm/ bakes the addresses into the module, the loader writes to them).
  *
- *   [0, JOB_BYTES)                       the job record: one product split into chunks, or a convolution's images
+ *   [0, JOB_BYTES)                       the job record: one product split into chunks, or a convolution's images;
+ *                                        at CALLER_JOB_AT, the caller's own product record
  *   [JOB_BYTES, + THREADS·scratch bytes) one scratch area per thread: edge tile, packed A, packed B
  *   [dataStart, ...)                     operands, copied in per call
  */
@@ -121,6 +122,13 @@ export const CONV_JOB = {
 export const JOB_STATE = { idle: 0, posted: 1, taken: 2, finished: 3, failed: 4 } as const;
 
 export const JOB_BYTES = 384;
+
+/**
+ * Byte address of a second product record (room for every JOB word) in the job area's last 96
+ * bytes, past CONV_JOB's words: the caller's own product, made while the helper works on the one
+ * posted at 0 (`runProductPair`). Only the caller reads it.
+ */
+export const CALLER_JOB_AT = JOB_BYTES - 96;
 
 /** Pages of the largest memory the module accepts: byte addresses are i32, kept below 2 GiB. */
 export const MAX_PAGES = 32767;

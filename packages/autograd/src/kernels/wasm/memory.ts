@@ -165,46 +165,56 @@ export interface Region {
   readonly outputOffset: number;
   readonly float64: boolean;
   readonly int32: boolean;
+  /** Copied in by the kernel's caller during the call (`copyInNow`), not before it. */
+  readonly late: boolean;
 }
 
 /** `length` elements of `array` from `offset`, copied in. */
 export const copyIn = (array: FloatArray | null, length: number, offset = 0): Region =>
-  ({ length, input: array, inputOffset: offset, output: null, outputOffset: 0, float64: false, int32: false });
+  ({ length, input: array, inputOffset: offset, output: null, outputOffset: 0, float64: false, int32: false, late: false });
+
+/**
+ * `length` elements of `array` from `offset`, copied in by the caller during the call
+ * (`copyInNow`) rather than before it: so that a product posted to the helper thread can start
+ * while the caller copies in what only its own product reads.
+ */
+export const copyInLate = (array: FloatArray, length: number, offset = 0): Region =>
+  ({ length, input: array, inputOffset: offset, output: null, outputOffset: 0, float64: false, int32: false, late: true });
 
 /** `length` elements written by the kernel, copied out into `array` from `offset`. */
 export const copyOut = (array: FloatArray, length: number, offset = 0): Region =>
-  ({ length, input: null, inputOffset: 0, output: array, outputOffset: offset, float64: false, int32: false });
+  ({ length, input: null, inputOffset: 0, output: array, outputOffset: offset, float64: false, int32: false, late: false });
 
 /** `length` elements of `array` (from `offset`) copied in, updated in place by the kernel, and copied out to `to` (from `offset`). */
 export const copyInOut = (array: FloatArray, length: number, to: FloatArray = array, offset = 0): Region =>
-  ({ length, input: array, inputOffset: offset, output: to, outputOffset: offset, float64: false, int32: false });
+  ({ length, input: array, inputOffset: offset, output: to, outputOffset: offset, float64: false, int32: false, late: false });
 
 /** `length` elements the kernel uses as a temporary: neither copied in nor out. */
 export const scratchRegion = (length: number): Region =>
-  ({ length, input: null, inputOffset: 0, output: null, outputOffset: 0, float64: false, int32: false });
+  ({ length, input: null, inputOffset: 0, output: null, outputOffset: 0, float64: false, int32: false, late: false });
 
 /**
  * `length` float64 values the kernel writes (sums it accumulates in float64), copied out into
  * `array` where given: one rounding each into its dtype, as a TypeScript kernel's `set`.
  */
 export const float64Out = (array: FloatArray | null, length: number, offset = 0): Region =>
-  ({ length, input: null, inputOffset: 0, output: array, outputOffset: offset, float64: true, int32: false });
+  ({ length, input: null, inputOffset: 0, output: array, outputOffset: offset, float64: true, int32: false, late: false });
 
 /** `length` float64 values of `array` (from `offset`) copied in, whatever the call's dtype. */
 export const float64In = (array: Float64Array, length: number, offset = 0): Region =>
-  ({ length, input: array, inputOffset: offset, output: null, outputOffset: 0, float64: true, int32: false });
+  ({ length, input: array, inputOffset: offset, output: null, outputOffset: 0, float64: true, int32: false, late: false });
 
 /** `length` float64 values of `array` copied in, updated in place by the kernel (sums it adds to), and copied back. */
 export const float64InOut = (array: Float64Array, length: number): Region =>
-  ({ length, input: array, inputOffset: 0, output: array, outputOffset: 0, float64: true, int32: false });
+  ({ length, input: array, inputOffset: 0, output: array, outputOffset: 0, float64: true, int32: false, late: false });
 
 /** `length` int32 values of `array` from `offset` (indices, offsets), copied in. */
 export const int32In = (array: Int32Array, length: number, offset = 0): Region =>
-  ({ length, input: array, inputOffset: offset, output: null, outputOffset: 0, float64: false, int32: true });
+  ({ length, input: array, inputOffset: offset, output: null, outputOffset: 0, float64: false, int32: true, late: false });
 
 /** `length` int32 values (indices) the kernel writes, copied out into `array`. */
 export const int32Out = (array: Int32Array, length: number): Region =>
-  ({ length, input: null, inputOffset: 0, output: array, outputOffset: 0, float64: false, int32: true });
+  ({ length, input: null, inputOffset: 0, output: array, outputOffset: 0, float64: false, int32: true, late: false });
 
 /** Byte addresses of the regions of the call in progress (calls do not nest). */
 const addresses: number[] = [0, 0, 0, 0, 0, 0, 0, 0];
@@ -213,9 +223,9 @@ const residents: boolean[] = [false, false, false, false, false, false, false, f
 
 /**
  * Runs one WebAssembly kernel call: places `regions` one after another from the first free
- * byte (each on a cache line), copies their inputs in, calls `run` with the kernels of the
- * dtype (`f32` or float64), each region's byte address and the instance, then copies the
- * outputs out. The caller's arrays must not overlap where one is written, as for any kernel call.
+ * byte (each on a cache line), copies their inputs in (but those of `copyInLate` regions, which
+ * `run` copies itself with `copyInNow`), calls `run` with the kernels of the dtype (`f32` or
+ * float64), each region's byte address and the instance, then copies the outputs out. The caller's arrays must not overlap where one is written, as for any kernel call.
  *
  * `helperWork` is the multiply-adds of the largest product `run` may hand to the helper thread
  * (`runProduct` shares those of 64³ and up; Infinity where it posts a job whole, at any
@@ -262,21 +272,15 @@ export function staged(
   const { f32: f32View, f64: f64View, i32: i32View, kernels } = space;
   const memory = f32View.buffer;
   const copyBytes = space.kernels.shared ? fastCopy : undefined;
-  for (let i = 0; i < regions.length; i++) {
-    const { input, length, inputOffset, float64, int32 } = regions[i]!;
-    if (input === null || resident[i]) continue;
-    const size = int32 || (f32 && !float64) ? 4 : 8;
-    if (copyBytes !== undefined && length * size >= FAST_COPY_MIN_BYTES && input.BYTES_PER_ELEMENT === size && input.buffer !== memory) {
-      copyBytes(memory, at[i]!, input.buffer, input.byteOffset + inputOffset * size, length * size);
-      continue;
-    }
-    // NOTE: subarray makes a view, not a copy; `set` then copies with memcpy.
-    const source = inputOffset === 0 && input.length === length ? input : input.subarray(inputOffset, inputOffset + length);
-    if (int32) i32View.set(source, at[i]! / 4);
-    else if (f32 && !float64) f32View.set(source, at[i]! / 4);
-    else f64View.set(source, at[i]! / 8);
+  for (let i = 0; i < regions.length; i++) if (!regions[i]!.late) copyRegionIn(space, regions[i]!, i, f32);
+  lateSpace = space;
+  lateRegions = regions;
+  lateF32 = f32;
+  try {
+    run(f32 ? kernels.f32 : kernels.f64, at, kernels);
+  } finally {
+    lateRegions = NO_REGIONS;
   }
-  run(f32 ? kernels.f32 : kernels.f64, at, kernels);
   for (let i = 0; i < regions.length; i++) {
     const { output, length, outputOffset, float64, int32 } = regions[i]!;
     if (output === null || resident[i]) continue;
@@ -293,6 +297,41 @@ export function staged(
     (output as FloatArray).set((f32 && !float64 ? f32View : f64View).subarray(start, start + length), outputOffset);
   }
   return true;
+}
+
+/** The call in progress, for `copyInNow`. */
+let lateSpace: Space | undefined;
+const NO_REGIONS: readonly Region[] = [];
+let lateRegions: readonly Region[] = NO_REGIONS;
+let lateF32 = true;
+
+/**
+ * Copies in region `i` of the `staged` call in progress, one made by `copyInLate`, at the address
+ * the call gave it (a no-op where its array lives in the arena, used in place).
+ * @example staged(true, [copyIn(a, n), copyInLate(b, n)], (k, at) => { post(...); copyInNow(1); ... });
+ */
+export function copyInNow(i: number): void {
+  const region = lateRegions[i];
+  if (region === undefined || !region.late) throw new Error(`copyInNow: region ${i} of the call in progress is not one copied in late`);
+  copyRegionIn(lateSpace!, region, i, lateF32);
+}
+
+/** Copies `region`'s input (if any, and not used in place) to its address in `space`. */
+function copyRegionIn(space: Space, region: Region, i: number, f32: boolean): void {
+  const { input, length, inputOffset, float64, int32 } = region;
+  if (input === null || residents[i]) return;
+  const size = int32 || (f32 && !float64) ? 4 : 8;
+  const memory = space.f32.buffer;
+  const at = addresses[i]!;
+  if (fastCopy !== undefined && space.kernels.shared && length * size >= FAST_COPY_MIN_BYTES && input.BYTES_PER_ELEMENT === size && input.buffer !== memory) {
+    fastCopy(memory, at, input.buffer, input.byteOffset + inputOffset * size, length * size);
+    return;
+  }
+  // NOTE: subarray makes a view, not a copy; `set` then copies with memcpy.
+  const source = inputOffset === 0 && input.length === length ? input : input.subarray(inputOffset, inputOffset + length);
+  if (int32) space.i32.set(source, at / 4);
+  else if (f32 && !float64) space.f32.set(source, at / 4);
+  else space.f64.set(source, at / 8);
 }
 
 /**

@@ -1,5 +1,5 @@
 import { WASM_GEMM_BLOCKING, WASM_KERNELS_RELAXED, WASM_KERNELS_SIMD128 } from './kernels.generated.js';
-import { dataStart, JOB_BYTES, MAX_PAGES, scratchLayout } from './layout.js';
+import { CALLER_JOB_AT, dataStart, JOB_BYTES, MAX_PAGES, scratchLayout } from './layout.js';
 import type { WasmGemmFlavour } from './settings.js';
 
 /**
@@ -103,6 +103,8 @@ export interface Kernels {
   readonly shared: boolean;
   /** The job record's words (see layout.ts), at the start of the memory. */
   readonly job: () => Int32Array;
+  /** The caller's own product record's words, at CALLER_JOB_AT (see `runProductPair`). */
+  readonly callerJob: () => Int32Array;
 }
 
 /** undefined: not tried yet; null: unavailable. */
@@ -174,6 +176,8 @@ function instantiate(module: WebAssembly.Module, memory: WebAssembly.Memory, fla
   // unshared memory's does: its views then read as empty).
   let job: Int32Array = new Int32Array(0);
   const jobWords = (): Int32Array => (job.length > 0 ? job : (job = new Int32Array(memory.buffer, 0, JOB_BYTES / 4)));
+  let callerJob: Int32Array = new Int32Array(0);
+  const callerJobWords = (): Int32Array => (callerJob.length > 0 ? callerJob : (callerJob = new Int32Array(memory.buffer, CALLER_JOB_AT, (JOB_BYTES - CALLER_JOB_AT) / 4)));
   const linalg: LinalgKernels = {
     luPanel: exports.lu_panel_f64 as LinalgKernels['luPanel'],
     unitLowerRows: exports.unit_lower_rows_f64 as LinalgKernels['unitLowerRows'],
@@ -182,7 +186,7 @@ function instantiate(module: WebAssembly.Module, memory: WebAssembly.Memory, fla
     subtractBlock: exports.subtract_block_f64 as LinalgKernels['subtractBlock'],
     luSolveVector: exports.lu_solve_vector_f64 as LinalgKernels['luSolveVector'],
   };
-  return { f32: dtypeKernels(exports, 'f32'), f64: dtypeKernels(exports, 'f64'), linalg, flavour, module, memory, shared, job: jobWords };
+  return { f32: dtypeKernels(exports, 'f32'), f64: dtypeKernels(exports, 'f64'), linalg, flavour, module, memory, shared, job: jobWords, callerJob: callerJobWords };
 }
 
 /** The exports whose names end in `_<t>`, under the names the drivers use. */
