@@ -236,11 +236,13 @@ describe.each([
 });
 
 // Scans differentiated twice inside jit. cumsum's and logcumsumexp's gradients are ops (their
-// reverse scans above), traced as they are; cumprod's chooses its formula by whether x holds a
-// zero, and cummax's and cummin's is a scatter-add, so a trace records those as the op's backward
-// primitive, run again from the program's values at each call. Either way: eager's values, to
-// rounding (each element within 1e-12 of the largest magnitude, or of 1), at values other than
-// the traced ones; and the compiled jvp (two reverse passes inside jit) is eager forward mode's.
+// reverse scans above), traced as they are; cumprod's has a form for x with zeros and one without,
+// which the program holds both of, picking one at each call (traced where x holds a zero and run
+// where it holds none, and the other way round, below); cummax's and cummin's is a scatter-add,
+// recorded as the op's backward primitive, run again from the program's values at each call.
+// Either way: eager's values, to rounding (each element within 1e-12 of the largest magnitude, or
+// of 1), at values other than the traced ones; and the compiled jvp (two reverse passes inside
+// jit) is eager forward mode's.
 describe.each([
   { name: 'cumsum', op: (x: Tensor, d: number) => cumsum(x, d), arb: scanCaseArb(), asOps: true },
   { name: 'logcumsumexp', op: (x: Tensor, d: number) => logcumsumexp(x, d), arb: scanCaseArb(-3, 3), asOps: true },

@@ -10,6 +10,7 @@ import { movedim } from './rearrange.js';
 import { triu } from './diagonal.js';
 import { where } from './where.js';
 import { gather } from './gather.js';
+import { any } from './compare.js';
 import { primitive } from '../engine/dispatch.js';
 import { isTracing } from '../engine/trace-access.js';
 
@@ -67,24 +68,28 @@ export const cumprod = primitive('cumprod', { kind: 'axis', axisArg: 1 }, functi
 });
 
 /**
- * Whether cumprod's derivatives may divide by x (x holds no zero): the O(n) form. NOTE: a choice
- * made from x's values, which a program cannot make again at each call: while jit traces, the
- * form exact through zeros is taken whatever x holds (O(n²) per line), so that the compiled
- * derivative is right for every later call, zeros or not.
+ * One of cumprod's derivatives: `divided` (by x, O(n)) where x holds no zero, else `exact` (through
+ * zeros, O(n²) per line), as eager code chooses from x's values. NOTE: a program cannot replay a
+ * choice made from values, so while jit traces both forms are computed and `where` picks one by
+ * whether x holds a zero at each call: the eager bits either way. The division it does not pick is
+ * by 1 instead of x, so that its derivative stays finite (the "double where" trap).
  */
-function divisible(x: FloatTensor): boolean {
-  return !isTracing() && !x.data.includes(0);
+function byZeros(x: FloatTensor, divided: (safe: Tensor) => Tensor, exact: () => Tensor): Tensor {
+  if (!isTracing()) return x.data.includes(0) ? exact() : divided(x);
+  const zero = any(x.eq(0));
+  return where(zero, exact(), divided(where(zero, 1, x)));
 }
 
 /** Σ_{j≤i} ẋ_j Π_{m≤i, m≠j} x_m along `ax`: out·cumsum(ẋ/x) without zeros, else the VJP's triangle, transposed. */
 function cumprodJvp(t: Tensor, x: FloatTensor, out: Tensor, ax: number): Tensor {
   const n = x.ndim === 0 ? 1 : x.shape[ax]!;
   if (n === 1) return t;
-  if (divisible(x)) return out.mul(cumsum(t.div(x), ax));
-  const { products, upper } = leaveOneOutProducts(x, ax, n);
-  // Row j's running product at i ≥ j multiplies ẋ_j.
-  const terms = where(upper, products.mul(movedim(t, ax, -1).unsqueeze(-1)), 0);
-  return movedim(sum(terms, -2), -1, ax);
+  return byZeros(x, (safe) => out.mul(cumsum(t.div(safe), ax)), () => {
+    const { products, upper } = leaveOneOutProducts(x, ax, n);
+    // Row j's running product at i ≥ j multiplies ẋ_j.
+    const terms = where(upper, products.mul(movedim(t, ax, -1).unsqueeze(-1)), 0);
+    return movedim(sum(terms, -2), -1, ax);
+  });
 }
 
 /**
@@ -108,11 +113,12 @@ function cumprodVjp(g: FloatTensor, x: FloatTensor, out: Tensor, ax: number): Te
     if (x.size > 0) cumprodGrad(x.data, g.data, sizeOf(x.shape.slice(0, ax)), n, sizeOf(x.shape.slice(ax + 1)), data);
     return constant(data, x.shape);
   }
-  if (divisible(x)) return cumsumReverse(g.mul(out), ax).div(x);
-  // Through zeros and differentiable again: entry [i, j ≥ i] is Π_{m≤j, m≠i} x_m, times g_j.
-  const { products, upper } = leaveOneOutProducts(x, ax, n);
-  const terms = where(upper, products.mul(movedim(g, ax, -1).unsqueeze(-2)), 0);
-  return movedim(sum(terms, -1), -1, ax);
+  return byZeros(x, (safe) => cumsumReverse(g.mul(out), ax).div(safe), () => {
+    // Through zeros and differentiable again: entry [i, j ≥ i] is Π_{m≤j, m≠i} x_m, times g_j.
+    const { products, upper } = leaveOneOutProducts(x, ax, n);
+    const terms = where(upper, products.mul(movedim(g, ax, -1).unsqueeze(-2)), 0);
+    return movedim(sum(terms, -1), -1, ax);
+  });
 }
 
 /**
