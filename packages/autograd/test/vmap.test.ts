@@ -122,6 +122,12 @@ const cases: VmapCase[] = [
   { name: 'embedding', f: () => (w, i) => cr.embedding(w, i.abs().mul(1.9).floor().toDtype('int32')), shapes: fixed([4, 3], [2]) },
   { name: 'scatterAdd', f: () => (x, i, s) => cr.scatterAdd(x, 1, i.abs().mul(1.4).floor().toDtype('int32'), s), shapes: fixed([2, 3], [2, 2], [2, 2]) },
   { name: 'scatter with a number', f: () => (x, i) => cr.scatter(x, -1, i.abs().mul(1.4).floor().toDtype('int32'), 7), shapes: fixed([2, 3], [2, 2]) },
+  // Indices given as arrays, as the ops take them: the same for every example.
+  { name: 'gather (index as an array)', f: () => (x) => cr.gather(x, 1, [[2, 0], [1, -1]]), shapes: fixed([2, 3]) },
+  { name: 'take (index as an array)', f: () => (x) => cr.take(x, [5, 0, -2]), shapes: fixed([2, 3]) },
+  { name: 'embedding (indices as an array)', f: () => (w) => cr.embedding(w, [[1, 0], [3, 1]]), shapes: fixed([4, 3]) },
+  { name: 'scatter (index as an array)', f: () => (x, s) => cr.scatter(x, 0, [[1, 0, 1]], s), shapes: fixed([2, 3], [1, 3]) },
+  { name: 'scatterAdd (index as an array)', f: () => (x, s) => cr.scatterAdd(x, 1, [[0, 0], [2, 1]], s), shapes: fixed([2, 3], [2, 2]) },
   { name: 'indexAdd', f: () => (x, s) => cr.indexAdd(x, 0, tensor([2, 0], { dtype: 'int32' }), s), shapes: fixed([3, 2], [2, 2]) },
   { name: 'searchsorted', f: () => (s, v) => cr.searchsorted(cr.sort(s).values, v), shapes: fixed([4], [3]) },
   { name: 'oneHot', f: () => (i) => cr.oneHot(i.abs().mul(1.9).floor().toDtype('int32'), 4), shapes: fixed([3]) },
@@ -392,6 +398,12 @@ describe('vmap: errors', () => {
   test('an op without a batching rule names the op, never loops', () => {
     expect(() => vmap((a: Tensor) => cr.nonzero(a.gt(0)))(x)).toThrow(/vmap: 'nonzero' has no batching rule/);
     expect(() => vmap((a: Tensor) => cr.unique(a))(x)).toThrow(/'unique' has no batching rule/);
+  });
+
+  test('an index array holding something other than int32 values is an error naming the op', () => {
+    const x = tensor([[1, 2, 3], [4, 5, 6]], { dtype: 'float64' });
+    expect(() => vmap((r: Tensor) => cr.gather(r, 0, [1.5]))(x)).toThrow(/^gather: the index 1\.5 at \[0\] is not an int32/);
+    expect(() => vmap((r: Tensor) => cr.take(r, [0, 7e9]))(x)).toThrow(/^take: the index /);
   });
 
   test("an op's bad option is the op's own error inside vmap, never read as a default", () => {

@@ -9,13 +9,14 @@
  * Writes packages/nn/test/fixtures/torch-rnn/chainrule_*.safetensors.
  */
 import { fileURLToPath } from 'node:url';
-import { GRU, LSTM, RNN, type RNNOptions } from '@chainrule/nn';
+import { GRU, LSTM, RNN, type LSTMOptions, type RNNOptions } from '@chainrule/nn';
 import { save } from '@chainrule/nn/node';
 
-const CASES: { name: string; module: 'RNN' | 'LSTM' | 'GRU'; options: RNNOptions }[] = [
+const CASES: { name: string; module: 'RNN' | 'LSTM' | 'GRU'; options: RNNOptions & LSTMOptions }[] = [
   { name: 'chainrule_lstm_2layer_bidir', module: 'LSTM', options: { numLayers: 2, bidirectional: true, batchFirst: true } },
   { name: 'chainrule_gru_2layer_bidir', module: 'GRU', options: { numLayers: 2, bidirectional: true } },
   { name: 'chainrule_rnn_relu', module: 'RNN', options: { nonlinearity: 'relu', batchFirst: true } },
+  { name: 'chainrule_lstm_proj_2layer_bidir', module: 'LSTM', options: { numLayers: 2, bidirectional: true, projSize: 2 } },
 ];
 
 CASES.forEach(({ name, module, options }, i) => {

@@ -141,5 +141,40 @@ case('transformer', tr, {'dModel': 8, 'nhead': 2, 'numEncoderLayers': 2, 'numDec
      {'tgtMask': causal(4), 'srcKeyPaddingMask': padding(2, 5, [5, 3]), 'memoryKeyPaddingMask': padding(2, 5, [5, 3])},
      lambda src, tgt, tgtMask, srcKeyPaddingMask, memoryKeyPaddingMask: tr(src, tgt, tgt_mask=tgtMask, src_key_padding_mask=srcKeyPaddingMask, memory_key_padding_mask=memoryKeyPaddingMask))
 
+# add_bias_kv and add_zero_attn (after the cases above, so their random numbers stay as they are).
+# bias_k/bias_v join the keys and values, then the zero key; the masks cover the keys given and
+# are padded by PyTorch. Self-attention, [L, N, E], bool masks, query 0 masked from every key given
+# (the bias key still takes it), weights averaged.
+mha = nn.MultiheadAttention(8, 2, add_bias_kv=True)
+x = torch.randn(5, 3, 8)
+am = torch.rand(5, 5) < 0.3
+am[0] = True
+case('mha_bias_kv', mha, {'embedDim': 8, 'numHeads': 2, 'addBiasKv': True}, {'x': x},
+     {'keyPaddingMask': padding(3, 5, [5, 2, 4]), 'attnMask': am},
+     lambda x, keyPaddingMask, attnMask: mha(x, x, x, key_padding_mask=keyPaddingMask, attn_mask=attnMask),
+     ('output', 'weights'))
+
+# Both, batch first, kdim and vdim apart, a float 3-D attention mask beside a bool key-padding mask, weights per head.
+mha = nn.MultiheadAttention(8, 4, kdim=6, vdim=4, batch_first=True, add_bias_kv=True, add_zero_attn=True)
+case('mha_bias_kv_zero_attn', mha, {'embedDim': 8, 'numHeads': 4, 'kdim': 6, 'vdim': 4, 'batchFirst': True, 'addBiasKv': True, 'addZeroAttn': True},
+     {'q': torch.randn(2, 3, 8), 'k': torch.randn(2, 5, 6), 'v': torch.randn(2, 5, 4)},
+     {'attnMask': torch.randn(2 * 4, 3, 5), 'keyPaddingMask': padding(2, 5, [3, 5])},
+     lambda q, k, v, attnMask, keyPaddingMask: mha(q, k, v, attn_mask=attnMask, key_padding_mask=keyPaddingMask, average_attn_weights=False),
+     ('output', 'weights'))
+
+# add_zero_attn alone, no biases, [L, N, E] and unbatched, a bool key-padding mask.
+mha = nn.MultiheadAttention(6, 3, bias=False, add_zero_attn=True)
+case('mha_zero_attn', mha, {'embedDim': 6, 'numHeads': 3, 'bias': False, 'addZeroAttn': True},
+     {'q': torch.randn(4, 2, 6), 'k': torch.randn(7, 2, 6), 'v': torch.randn(7, 2, 6)},
+     {'keyPaddingMask': padding(2, 7, [7, 3])},
+     lambda q, k, v, keyPaddingMask: mha(q, k, v, key_padding_mask=keyPaddingMask),
+     ('output', 'weights'))
+mha = nn.MultiheadAttention(6, 3, add_bias_kv=True, add_zero_attn=True)
+case('mha_bias_kv_zero_attn_unbatched', mha, {'embedDim': 6, 'numHeads': 3, 'addBiasKv': True, 'addZeroAttn': True},
+     {'q': torch.randn(4, 6), 'k': torch.randn(7, 6), 'v': torch.randn(7, 6)},
+     {'keyPaddingMask': torch.arange(7) >= 5},
+     lambda q, k, v, keyPaddingMask: mha(q, k, v, key_padding_mask=keyPaddingMask),
+     ('output', 'weights'))
+
 text = json.dumps({'torch': torch.__version__, 'cases': CASES}).encode('utf-8')
 write_atomic(os.path.join(HERE, 'reference.json'), text)

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """PyTorch's recurrent modules as reference, for test/recurrent-torch.test.ts: for RNN, LSTM, GRU
-(two layers, bidirectional, batch_first both ways, initial states, a packed variable-length batch)
-and the three cells, the weights PyTorch initialises (its state_dict, as .safetensors) and, for a
+(two layers, bidirectional, batch_first both ways, initial states, a packed variable-length batch),
+LSTMs with proj_size, and the three cells, the weights PyTorch initialises (its state_dict, as .safetensors) and, for a
 fixed input and output cotangents, PyTorch's outputs, final states and gradients with respect to
 the inputs, initial states and every parameter, computed in float32 and again in float64 from the
 same (float32-representable) numbers.
@@ -41,6 +41,13 @@ MODULE_CASES = [
     ('gru_batch_first', 'GRU', dict(batch_first=True), (3, 2), False, None),
     ('gru_packed_all_shorter', 'GRU', dict(num_layers=2, bidirectional=True, batch_first=True), (5, 3), True, [4, 1, 3]),
 ]
+# LSTMs with a projected hidden state (proj_size), as MODULE_CASES. They are made last, after the
+# cells, so that the random numbers of every case above do not depend on them.
+PROJ_CASES = [
+    ('lstm_proj_2layer_bidir_batch_first', 'LSTM', dict(num_layers=2, bidirectional=True, batch_first=True, proj_size=2), (4, 3), True, None),
+    ('lstm_proj_packed_no_bias', 'LSTM', dict(num_layers=2, bidirectional=True, bias=False, proj_size=3), (5, 3), True, [2, 5, 4]),
+    ('lstm_proj_seq_first', 'LSTM', dict(proj_size=1), (3, 2), False, None),
+]
 CELL_CASES = [
     ('rnn_cell_tanh', 'RNNCell', dict(), True),
     ('rnn_cell_relu', 'RNNCell', dict(nonlinearity='relu'), True),
@@ -51,7 +58,7 @@ CELL_CASES = [
 INPUT_SIZE = 3
 HIDDEN_SIZE = 4
 
-CAMEL = {'num_layers': 'numLayers', 'batch_first': 'batchFirst', 'bidirectional': 'bidirectional', 'bias': 'bias', 'nonlinearity': 'nonlinearity'}
+CAMEL = {'num_layers': 'numLayers', 'batch_first': 'batchFirst', 'bidirectional': 'bidirectional', 'bias': 'bias', 'nonlinearity': 'nonlinearity', 'proj_size': 'projSize'}
 
 
 def flat(t):
@@ -133,8 +140,9 @@ def case(name, kind, kwargs, inputs, names_out, forward, extra, weights=None):
     return entry
 
 
-def chainrule_cases():
-    """PyTorch's module cases for the files chainrule wrote: (name, class, kwargs, (seq, batch), with_state, lengths, weights)."""
+def chainrule_cases(projected):
+    """PyTorch's module cases for the files chainrule wrote, those with proj_size or those without:
+    (name, class, kwargs, (seq, batch), with_state, lengths, weights)."""
     out = []
     for file in sorted(os.listdir(WEIGHTS_DIR)):
         if not (file.startswith('chainrule_') and file.endswith('.safetensors')):
@@ -143,26 +151,35 @@ def chainrule_cases():
         assert int(metadata['inputSize']) == INPUT_SIZE and int(metadata['hiddenSize']) == HIDDEN_SIZE, metadata
         snake = {v: k for k, v in CAMEL.items()}
         kwargs = {snake[k]: v for k, v in json.loads(metadata['options']).items()}
+        if ('proj_size' in kwargs) != projected:
+            continue
         lengths = [4, 2, 3] if metadata['module'] == 'LSTM' else None
         out.append((file[:-len('.safetensors')], metadata['module'], kwargs, (4, 3), True, lengths, weights))
     return out
 
 
-def main():
-    torch.manual_seed(0)
-    os.makedirs(WEIGHTS_DIR, exist_ok=True)
+def module_cases(specs):
+    """The fixture entries of multi-layer module cases (name, class, kwargs, (seq, batch), with_state, lengths, weights)."""
     cases = []
-    for name, kind, kwargs, (seq, batch), with_state, lengths, weights in [c + (None,) for c in MODULE_CASES] + chainrule_cases():
+    for name, kind, kwargs, (seq, batch), with_state, lengths, weights in specs:
         directions = 2 if kwargs.get('bidirectional') else 1
         layers = kwargs.get('num_layers', 1)
         batch_first = kwargs.get('batch_first', False)
         inputs = {'input': torch.randn((batch, seq, INPUT_SIZE) if batch_first else (seq, batch, INPUT_SIZE))}
         if with_state:
-            inputs['h0'] = torch.randn(layers * directions, batch, HIDDEN_SIZE)
+            # h is proj_size wide with a projection; c is always hidden_size wide.
+            inputs['h0'] = torch.randn(layers * directions, batch, kwargs.get('proj_size', 0) or HIDDEN_SIZE)
             if kind == 'LSTM':
                 inputs['c0'] = torch.randn(layers * directions, batch, HIDDEN_SIZE)
         names_out = ['output', 'h_n', 'c_n'] if kind == 'LSTM' else ['output', 'h_n']
         cases.append(case(name, kind, kwargs, inputs, names_out, module_forward(kind, batch_first, lengths), {'lengths': lengths}, weights))
+    return cases
+
+
+def main():
+    torch.manual_seed(0)
+    os.makedirs(WEIGHTS_DIR, exist_ok=True)
+    cases = module_cases([c + (None,) for c in MODULE_CASES] + chainrule_cases(projected=False))
     for name, kind, kwargs, with_state in CELL_CASES:
         batch = 3
         inputs = {'input': torch.randn(batch, INPUT_SIZE)}
@@ -172,6 +189,7 @@ def main():
                 inputs['c0'] = torch.randn(batch, HIDDEN_SIZE)
         names_out = ['h', 'c'] if kind == 'LSTMCell' else ['h']
         cases.append(case(name, kind, kwargs, inputs, names_out, cell_forward(kind), {'lengths': None}))
+    cases += module_cases([c + (None,) for c in PROJ_CASES] + chainrule_cases(projected=True))
     out = {'torch': torch.__version__, 'cases': cases}
     write_atomic(os.path.join(FIXTURES, 'torch-rnn.json'), (json.dumps(out, indent=None, separators=(',', ':')) + '\n').encode('utf-8'))
 

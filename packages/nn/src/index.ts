@@ -55,7 +55,7 @@ export {
 } from './layers/positional.js';
 // Recurrent networks.
 export { RecurrentCell, RNNCell, LSTMCell, GRUCell, type RecurrentCellOptions, type RNNCellOptions } from './layers/rnn-cell.js';
-export { RNNBase, RNN, LSTM, GRU, type RecurrentOptions, type RNNOptions, type SequenceLengths } from './layers/rnn.js';
+export { RNNBase, RNN, LSTM, GRU, type RecurrentOptions, type LSTMOptions, type RNNOptions, type SequenceLengths } from './layers/rnn.js';
 
 export { type Reduction, type LossFunction } from './losses/reduction.js';
 export { mseLoss, sseLoss, l1Loss, huberLoss, type ReductionOptions, type HuberOptions } from './losses/regression.js';

@@ -396,7 +396,7 @@ export abstract class Module<In extends unknown[] = [Tensor], Out = Tensor> {
   }
 
   /**
-   * A description, as PyTorch's `repr`: e.g. `Linear(in=2, out=3, bias=true)`, children indented
+   * A description, as PyTorch's `repr`: e.g. `Linear(inFeatures=2, outFeatures=3, bias=true)`, children indented
    * beneath their parent; layers override `describe`.
    * @example console.log(String(model))
    */

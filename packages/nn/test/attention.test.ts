@@ -1,11 +1,12 @@
 import { describe, expect, test } from 'vitest';
 import fc from 'fast-check';
-import { DTypeError, ShapeError, ArgumentError, tensor, zeros, ones, type Tensor } from '@chainrule/autograd';
+import { DTypeError, ShapeError, ArgumentError, concat, tensor, zeros, ones, type Tensor } from '@chainrule/autograd';
 import { assertClose, checkGradGradProperty, checkGradProperty, seededTensor } from '@chainrule/autograd/testing';
 import {
   LayerNorm, LearnedPositionalEmbedding, MultiheadAttention, Transformer, TransformerEncoder, TransformerDecoder, SinusoidalPositionalEncoding, StateDictError, TransformerDecoderLayer, TransformerEncoderLayer,
   functionalCall, sinusoidalPositionalEncoding,
 } from '@chainrule/nn';
+import { OnnxExportError, exportOnnx } from '@chainrule/nn/onnx';
 
 const mhaCase = fc.record({
   heads: fc.integer({ min: 1, max: 3 }),
@@ -17,6 +18,7 @@ const mhaCase = fc.record({
   self: fc.boolean(),
   separate: fc.boolean(),
   mask: fc.constantFrom('none', 'padding', 'float', 'causal'),
+  extra: fc.constantFrom('none', 'biasKv', 'zeroAttn', 'both'),
   seed: fc.integer({ min: 0, max: 1e6 }),
 });
 type MhaCase = typeof mhaCase extends fc.Arbitrary<infer T> ? T : never;
@@ -25,7 +27,8 @@ type MhaCase = typeof mhaCase extends fc.Arbitrary<infer T> ? T : never;
 function mhaFunction(r: MhaCase) {
   const e = r.heads * r.headDim;
   const kdim = r.separate ? e + 1 : e;
-  const m = new MultiheadAttention(e, r.heads, { batchFirst: r.batchFirst, dtype: 'float64', seed: r.seed, ...(r.separate ? { kdim } : {}) });
+  const extra = { addBiasKv: r.extra === 'biasKv' || r.extra === 'both', addZeroAttn: r.extra === 'zeroAttn' || r.extra === 'both' };
+  const m = new MultiheadAttention(e, r.heads, { batchFirst: r.batchFirst, dtype: 'float64', seed: r.seed, ...extra, ...(r.separate ? { kdim } : {}) });
   const s = r.self ? r.l : r.s;
   const layout = (len: number, f: number) => (r.batchFirst ? [r.n, len, f] : [len, r.n, f]);
   const q = seededTensor(layout(r.l, e), r.seed + 1);
@@ -84,7 +87,7 @@ describe('MultiheadAttention', () => {
     });
   });
 
-  test('gradcheck in float64 over random shapes, layouts, masks and kdim, for inputs and parameters', () => {
+  test('gradcheck in float64 over random shapes, layouts, masks, kdim and extra keys, for inputs and parameters', () => {
     fc.assert(fc.property(mhaCase, (r) => {
       const { f, inputs } = mhaFunction(r);
       checkGradProperty(f, fc.constant(inputs), { numRuns: 1 });
@@ -113,6 +116,66 @@ describe('MultiheadAttention', () => {
     const [e] = m.forward(x, x, x, { attnMask: zeros([4, 4], { dtype: 'float64' }).maskedFill(causal, -Infinity), keyPaddingMask: floatPad, needWeights: false });
     assertClose(c, d, 1e-12);
     assertClose(c, e, 1e-12);
+  });
+
+  test('addBiasKv and addZeroAttn: bias_k, bias_v [1, 1, E] after in_proj_bias, xavier_normal; in String(m)', () => {
+    const m = new MultiheadAttention(256, 4, { addBiasKv: true, addZeroAttn: true, bias: false, seed: 2 });
+    expect(Object.entries(m.stateDict()).map(([k, t]) => [k, t.shape])).toEqual([
+      ['in_proj_weight', [768, 256]], ['bias_k', [1, 1, 256]], ['bias_v', [1, 1, 256]], ['out_proj.weight', [256, 256]],
+    ]);
+    // xavier_normal of [1, 1, E]: fan in = fan out = E, std √(2 / 2E).
+    for (const name of ['bias_k', 'bias_v']) {
+      const values = Array.from(m.stateDict()[name]!.data);
+      const std = Math.sqrt(values.reduce((a, v) => a + v * v, 0) / values.length);
+      expect(Math.abs(std / Math.sqrt(1 / 256) - 1)).toBeLessThan(0.15);
+    }
+    expect(Object.keys(new MultiheadAttention(4, 2, { addZeroAttn: true }).stateDict())).toEqual(['in_proj_weight', 'in_proj_bias', 'out_proj.weight', 'out_proj.bias']);
+    expect(String(new MultiheadAttention(4, 2, { addBiasKv: true, addZeroAttn: true }))).toContain('addBiasKv=true, addZeroAttn=true');
+  });
+
+  test('addBiasKv is one more key and value whose projections are bias_k and bias_v; addZeroAttn one whose projections are 0; masks padded to let every query see them', () => {
+    const e = 6, heads = 2;
+    const x = seededTensor([2, 4, e], 5, { requiresGrad: false });
+    const extraRow = seededTensor([1, 1, e], 6, { requiresGrad: false });
+    const plain = new MultiheadAttention(e, heads, { dtype: 'float64', seed: 3, batchFirst: true });
+    const withBias = new MultiheadAttention(e, heads, { dtype: 'float64', seed: 3, batchFirst: true, addBiasKv: true });
+    const own = plain.stateDict();
+    const w = own.in_proj_weight!, b = own.in_proj_bias!;
+    // bias_k, bias_v := the projections of one raw row, so appending that row to key and value is the same attention.
+    withBias.loadStateDict({
+      ...plain.stateDict(),
+      bias_k: extraRow.matmul(w.narrow(0, e, e).transpose(0, 1)).add(b.narrow(0, e, e)),
+      bias_v: extraRow.matmul(w.narrow(0, 2 * e, e).transpose(0, 1)).add(b.narrow(0, 2 * e, e)),
+    });
+    const kv = concat([x, extraRow.expand([2, 1, e])], 1);
+    const pad = tensor([[false, false, false, true], [false, true, true, true]]);
+    const causal = ones([4, 4], { dtype: 'bool' }).triu(1);
+    const padded = (m: Tensor) => concat([m, zeros([...m.shape.slice(0, -1), 1], { dtype: 'bool' })], -1);
+    for (const options of [{}, { keyPaddingMask: pad }, { attnMask: causal }, { isCausal: true, keyPaddingMask: pad }]) {
+      const [got, gotWeights] = withBias.forward(x, x, x, options);
+      const [want, wantWeights] = plain.forward(x, kv, kv, {
+        ...(options.keyPaddingMask === undefined ? {} : { keyPaddingMask: padded(options.keyPaddingMask) }),
+        ...(options.attnMask === undefined && options.isCausal === undefined ? {} : { attnMask: padded(causal) }),
+      });
+      assertClose(got, want, 1e-12);
+      expect(gotWeights!.shape).toEqual([2, 4, 5]);
+      assertClose(gotWeights!, wantWeights!, 1e-12);
+    }
+    // The zero key has the score 0 and the zero value: a constant share of each query's attention, adding nothing.
+    const zeroAttn = new MultiheadAttention(e, heads, { dtype: 'float64', seed: 3, batchFirst: true, addZeroAttn: true });
+    zeroAttn.loadStateDict(plain.stateDict());
+    const [z, zw] = zeroAttn.forward(x, x, x, { isCausal: true });
+    expect(zw!.shape).toEqual([2, 4, 5]);
+    const zeroRow = zeros([2, 1, e], { dtype: 'float64' });
+    const zeroKv = concat([x, zeroRow], 1);
+    // With in_proj_bias zeroed, a raw zero row projects to the zero key and value.
+    const unbiased = { ...plain.stateDict(), in_proj_bias: zeros([3 * e], { dtype: 'float64' }) };
+    zeroAttn.loadStateDict(unbiased);
+    plain.loadStateDict(unbiased);
+    const [z0] = zeroAttn.forward(x, x, x, { isCausal: true });
+    const [p0] = plain.forward(x, zeroKv, zeroKv, { attnMask: padded(causal) });
+    assertClose(z0, p0, 1e-12);
+    expect(Array.from(z.data).every(Number.isFinite)).toBe(true);
   });
 
   test('a query whose every key is padding gets out_proj.bias (zero attention), never NaN', () => {
@@ -152,6 +215,17 @@ describe('MultiheadAttention', () => {
     expect(() => m.forward(x.toDtype('float64'), x, x)).toThrow(/query is float64 but the layer is float32/);
     expect(() => new MultiheadAttention(6, 4)).toThrow(ArgumentError);
     expect(() => new MultiheadAttention(6, 4)).toThrow(/embedDim 6 must be divisible by numHeads 4/);
+    // With extra keys, masks still cover the keys given (PyTorch pads them).
+    const extra = new MultiheadAttention(4, 2, { batchFirst: true, addBiasKv: true, addZeroAttn: true });
+    expect(() => extra.forward(x, x, x, { keyPaddingMask: zeros([2, 5], { dtype: 'bool' }) })).toThrow(/keyPaddingMask must be \[batch, S\] = \[2,3\], got \[2,5\]/);
+  });
+
+  test('exportOnnx refuses addBiasKv and addZeroAttn, naming them', () => {
+    expect(() => exportOnnx(new MultiheadAttention(4, 2, { addBiasKv: true }), { inputShape: [3, null, 4] })).toThrow(OnnxExportError);
+    expect(() => exportOnnx(new MultiheadAttention(4, 2, { addBiasKv: true, addZeroAttn: true }), { inputShape: [3, null, 4] })).toThrow(
+      'exportOnnx: the model (MultiheadAttention) with addBiasKv and addZeroAttn is not supported',
+    );
+    expect(() => exportOnnx(new MultiheadAttention(4, 2, { addZeroAttn: true }), { inputShape: [3, null, 4] })).toThrow(/with addZeroAttn is not supported/);
   });
 });
 

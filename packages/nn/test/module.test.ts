@@ -173,7 +173,7 @@ describe('Module', () => {
 
   test('toString shows the tree', () => {
     expect(new Sequential(new Linear(2, 3), new Dropout(0.1)).toString()).toBe(
-      'Sequential(\n  (0): Linear(in=2, out=3, bias=true)\n  (1): Dropout(p=0.1)\n)',
+      'Sequential(\n  (0): Linear(inFeatures=2, outFeatures=3, bias=true)\n  (1): Dropout(p=0.1)\n)',
     );
   });
 });

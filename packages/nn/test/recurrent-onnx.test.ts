@@ -7,7 +7,7 @@ import { ModelProtoSchema } from 'onnx-buf';
 import { ShapeError, noGrad, randn, type DType } from '@chainrule/autograd';
 import { assertClose } from '@chainrule/autograd/testing';
 import { GRU, LSTM, RNN, type RecurrentOptions } from '@chainrule/nn';
-import { exportOnnx } from '@chainrule/nn/onnx';
+import { OnnxExportError, exportOnnx } from '@chainrule/nn/onnx';
 
 type Recurrent = RNN | LSTM | GRU;
 
@@ -58,6 +58,13 @@ describe('exportOnnx: recurrent layers as ONNX RNN, LSTM and GRU nodes', () => {
     const floats = graph.initializer.filter((t) => t.name.includes('_l'));
     expect(floats.map((t) => t.name)).toEqual(['W_l0', 'R_l0', 'B_l0', 'W_l1', 'R_l1', 'B_l1']);
     expect(floats.every((t) => t.dataType === 11)).toBe(true); // DOUBLE
+  });
+
+  test('an LSTM with projSize is refused, naming the option (ONNX\'s LSTM has no projection)', () => {
+    expect(() => exportOnnx(new LSTM(3, 4, { projSize: 2 }), { inputShape: [null, null, 3] })).toThrow(OnnxExportError);
+    expect(() => exportOnnx(new LSTM(3, 4, { projSize: 2 }), { inputShape: [null, null, 3] })).toThrow(
+      'exportOnnx: the model (LSTM) with projSize=2 is not supported: ONNX\'s LSTM operator has no projection of the hidden state',
+    );
   });
 
   test('an input shape that does not fit names the layer', () => {

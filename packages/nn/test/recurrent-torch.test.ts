@@ -1,6 +1,7 @@
 // RNN, LSTM, GRU and their cells against PyTorch: weights PyTorch initialised (its state dict as
 // .safetensors) load under the same keys and shapes and give PyTorch's outputs, final states and
-// gradients, in float32 (to its rounding) and float64. Made by scripts/torch-rnn-reference.py.
+// gradients, in float32 (to its rounding) and float64, LSTMs with projSize included. Made by
+// scripts/torch-rnn-reference.py.
 // The chainrule_* cases go the other way: files chainrule saved (scripts/chainrule-rnn-weights.ts)
 // that PyTorch loaded strictly, with PyTorch's results on them.
 import { describe, expect, test } from 'vitest';
@@ -8,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { tensor, type DType, type Tensor } from '@chainrule/autograd';
 import { assertClose } from '@chainrule/autograd/testing';
-import { GRU, GRUCell, LSTM, LSTMCell, RNN, RNNCell, type RNNOptions } from '@chainrule/nn';
+import { GRU, GRUCell, LSTM, LSTMCell, RNN, RNNCell, type LSTMOptions, type RNNOptions } from '@chainrule/nn';
 import { load } from '@chainrule/nn/node';
 
 interface Flat { shape: number[]; data: number[] }
@@ -16,7 +17,7 @@ interface Results { [name: string]: Flat | Record<string, Flat>; grads: Record<s
 interface Case {
   name: string;
   module: 'RNN' | 'LSTM' | 'GRU' | 'RNNCell' | 'LSTMCell' | 'GRUCell';
-  options: RNNOptions;
+  options: RNNOptions & LSTMOptions;
   inputSize: number;
   hiddenSize: number;
   weights: string;

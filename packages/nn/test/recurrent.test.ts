@@ -25,6 +25,8 @@ interface Config {
   withState: boolean;
   lengths: number[] | null;
   seed: number;
+  /** An LSTM's projSize (0 or absent: none). */
+  projSize?: number;
 }
 
 const KINDS: readonly Kind[] = ['rnn_tanh', 'rnn_relu', 'lstm', 'gru'];
@@ -45,26 +47,32 @@ const configArb = (max: { size: number; steps: number; batch: number; layers: nu
       withState: fc.boolean(),
       useLengths: fc.boolean(),
       lengthSeeds: fc.array(fc.nat(), { minLength: max.batch, maxLength: max.batch }),
+      projSeed: fc.nat(),
       seed: fc.noShrink(fc.integer({ min: 0, max: 1e6 })),
     })
-    .map(({ useLengths, lengthSeeds, ...c }) => ({
+    .map(({ useLengths, lengthSeeds, projSeed, ...c }) => ({
       ...c,
       lengths: useLengths ? lengthSeeds.slice(0, c.batch).map((s) => 1 + (s % c.steps)) : null,
+      // An LSTM's projSize in [0, hiddenSize): 0 (none) about half the time.
+      projSize: c.kind === 'lstm' && projSeed % 2 === 1 ? (projSeed >> 1) % c.hiddenSize : 0,
     }));
 
 function build(c: Config, extra: RecurrentOptions = {}): Recurrent {
   const options = { numLayers: c.numLayers, bidirectional: c.bidirectional, batchFirst: c.batchFirst, bias: c.bias, dtype: 'float64' as const, seed: c.seed, ...extra };
-  if (c.kind === 'lstm') return new LSTM(c.inputSize, c.hiddenSize, options);
+  if (c.kind === 'lstm') return new LSTM(c.inputSize, c.hiddenSize, { ...options, projSize: c.projSize ?? 0 });
   if (c.kind === 'gru') return new GRU(c.inputSize, c.hiddenSize, options);
   return new RNN(c.inputSize, c.hiddenSize, { ...options, nonlinearity: c.kind === 'rnn_tanh' ? 'tanh' : 'relu' });
 }
+
+/** Width of the outputs and of h: an LSTM's projSize, else hiddenSize. */
+const hOut = (c: Config): number => (c.projSize ?? 0) > 0 ? c.projSize! : c.hiddenSize;
 
 /** The input and initial states of a configuration: [x, h0?, c0?]. */
 function operands(c: Config): Tensor[] {
   const d = c.bidirectional ? 2 : 1;
   const x = seededTensor(c.batchFirst ? [c.batch, c.steps, c.inputSize] : [c.steps, c.batch, c.inputSize], c.seed + 1, { min: -1.5, max: 1.5 });
   if (!c.withState) return [x];
-  const states = [seededTensor([c.numLayers * d, c.batch, c.hiddenSize], c.seed + 2, { min: -1, max: 1 })];
+  const states = [seededTensor([c.numLayers * d, c.batch, hOut(c)], c.seed + 2, { min: -1, max: 1 })];
   if (c.kind === 'lstm') states.push(seededTensor([c.numLayers * d, c.batch, c.hiddenSize], c.seed + 3, { min: -1, max: 1 }));
   return [x, ...states];
 }
@@ -81,14 +89,14 @@ function run(model: Recurrent, c: Config, [x, h0, c0]: readonly Tensor[]): Tenso
 // --- the reference: one sequence at a time, in plain numbers ---------------------------------
 
 type Vec = number[];
-interface RefWeights { wih: Vec[]; whh: Vec[]; bih: Vec | null; bhh: Vec | null }
+interface RefWeights { wih: Vec[]; whh: Vec[]; bih: Vec | null; bhh: Vec | null; whr: Vec[] | null }
 
 const sig = (v: number): number => 1 / (1 + Math.exp(-v));
 const matVec = (m: Vec[], v: Vec, b: Vec | null): Vec => m.map((row, i) => row.reduce((s, w, j) => s + w * v[j]!, b === null ? 0 : b[i]!));
 
 /** One step of a cell, written out from the textbook (PyTorch's) equations. */
 function refStep(kind: Kind, w: RefWeights, x: Vec, h: Vec, c: Vec): [Vec, Vec] {
-  const H = h.length;
+  const H = c.length;
   const gi = matVec(w.wih, x, w.bih);
   const gh = matVec(w.whh, h, w.bhh);
   const part = (g: Vec, k: number): Vec => g.slice(k * H, (k + 1) * H);
@@ -99,7 +107,9 @@ function refStep(kind: Kind, w: RefWeights, x: Vec, h: Vec, c: Vec): [Vec, Vec] 
     const g = gi.map((v, j) => v + gh[j]!);
     const [i, f, gg, o] = [part(g, 0).map(sig), part(g, 1).map(sig), part(g, 2).map(Math.tanh), part(g, 3).map(sig)];
     const c2 = c.map((cj, j) => f[j]! * cj + i[j]! * gg[j]!);
-    return [c2.map((cj, j) => o[j]! * Math.tanh(cj)), c2];
+    const h2 = c2.map((cj, j) => o[j]! * Math.tanh(cj));
+    // projSize: h is projected by W_hr [P, H].
+    return [w.whr === null ? h2 : matVec(w.whr, h2, null), c2];
   }
   const r = part(gi, 0).map((v, j) => sig(v + part(gh, 0)[j]!));
   const z = part(gi, 1).map((v, j) => sig(v + part(gh, 1)[j]!));
@@ -128,25 +138,25 @@ function reference(model: Recurrent, c: Config, ops: readonly Tensor[]): { outpu
   const h: number[][][] = [];
   const cell: number[][][] = [];
   for (let layer = 0; layer < c.numLayers; layer++) {
-    const out: number[][][] = Array.from({ length: c.steps }, () => Array.from({ length: c.batch }, () => new Array<number>(d * c.hiddenSize).fill(0)));
+    const out: number[][][] = Array.from({ length: c.steps }, () => Array.from({ length: c.batch }, () => new Array<number>(d * hOut(c)).fill(0)));
     for (let dir = 0; dir < d; dir++) {
       const s = `_l${layer}${dir === 1 ? '_reverse' : ''}`;
       const w: RefWeights = {
         wih: rows(sd[`weight_ih${s}`]!), whh: rows(sd[`weight_hh${s}`]!),
         bih: c.bias ? Array.from(sd[`bias_ih${s}`]!.data) : null, bhh: c.bias ? Array.from(sd[`bias_hh${s}`]!.data) : null,
+        whr: (c.projSize ?? 0) > 0 ? rows(sd[`weight_hr${s}`]!) : null,
       };
       const k = layer * d + dir;
       h.push([]);
       cell.push([]);
       for (let b = 0; b < c.batch; b++) {
-        const zero = new Array<number>(c.hiddenSize).fill(0);
-        let hb = ops[1] === undefined ? zero : at(ops[1], k, b);
-        let cb = ops[2] === undefined ? zero : at(ops[2], k, b);
+        let hb = ops[1] === undefined ? new Array<number>(hOut(c)).fill(0) : at(ops[1], k, b);
+        let cb = ops[2] === undefined ? new Array<number>(c.hiddenSize).fill(0) : at(ops[2], k, b);
         const len = c.lengths === null ? c.steps : c.lengths[b]!;
         for (let i = 0; i < len; i++) {
           const t = dir === 0 ? i : len - 1 - i;
           [hb, cb] = refStep(c.kind, w, layerIn[t]![b]!, hb, cb);
-          hb.forEach((v, j) => (out[t]![b]![dir * c.hiddenSize + j] = v));
+          hb.forEach((v, j) => (out[t]![b]![dir * hOut(c) + j] = v));
         }
         h[k]!.push(hb);
         cell[k]!.push(cb);
@@ -287,6 +297,15 @@ describe('gradients (float64, random small configurations)', () => {
     fc.assert(fc.property(configArb({ ...tiny, layers: 1, steps: 2 }, [kind]), (c) => checkModelGradients(gradgradcheck, c)), { numRuns: 2 });
   });
 
+  test('lstm with projSize: gradcheck and gradgradcheck through two bidirectional layers, W_hr included', () => {
+    const c: Config = {
+      kind: 'lstm', inputSize: 2, hiddenSize: 3, numLayers: 2, bidirectional: true, batchFirst: false, bias: true, steps: 2, batch: 2, withState: true, lengths: [2, 1], seed: 21, projSize: 2,
+    };
+    expect(build(c).namedParameters().map(([n]) => n)).toContain('weight_hr_l1_reverse');
+    checkModelGradients(gradcheck, c);
+    checkModelGradients(gradgradcheck, { ...c, numLayers: 1, bidirectional: false, projSize: 1 });
+  });
+
   test('gradgradcheck through lengths (masked and skipped steps) in both directions', () => {
     for (const kind of ['lstm', 'gru'] as const) {
       checkModelGradients(gradgradcheck, {
@@ -365,6 +384,19 @@ describe('errors', () => {
     expect(() => new GRUCell(3, 4).forward(x.narrow(0, 0, 1).squeeze(0), h.narrow(0, 0, 1).squeeze(0).narrow(0, 0, 1))).toThrow('GRUCell: hx (for input [2,3]) must have shape [2,4], got [1,4]');
   });
 
+  test('an LSTM with projSize: h0 is projSize wide, c0 hiddenSize wide', () => {
+    const projected = new LSTM(3, 4, { numLayers: 2, bidirectional: true, projSize: 2 });
+    const hp = h.narrow(2, 0, 2);
+    expect(() => projected.forward(x, [h, h])).toThrow('LSTM: h0 (numLayers·directions, batch, projSize) must have shape [4,2,2], got [4,2,4]');
+    expect(() => projected.forward(x, [hp, hp])).toThrow('LSTM: c0 (numLayers·directions, batch, hiddenSize) must have shape [4,2,4], got [4,2,2]');
+    const [out, [hN, cN]] = projected.forward(x, [hp, h]);
+    expect([out.shape, hN.shape, cN.shape]).toEqual([[5, 2, 4], [4, 2, 2], [4, 2, 4]]);
+    const [unbatched, [h1, c1]] = projected.forward(x.narrow(1, 0, 1).squeeze(1));
+    expect([unbatched.shape, h1.shape, c1.shape]).toEqual([[5, 4], [4, 2], [4, 4]]);
+    // PyTorch's repr puts proj_size right after the sizes.
+    expect(String(projected)).toBe('LSTM(3, 4, projSize=2, numLayers=2, bidirectional=true)');
+  });
+
   test('an LSTM state that is not [h, c]', () => {
     expect(() => lstm.forward(x, h as unknown as [Tensor, Tensor])).toThrow('LSTM: hx must be [h0, c0]');
     expect(() => lstm.forward(x, [h] as unknown as [Tensor, Tensor])).toThrow('LSTM: hx must be [h0, c0]');
@@ -389,6 +421,12 @@ describe('errors', () => {
     expect(() => new GRU(3, -1)).toThrow('GRU: hiddenSize must be an integer >= 0, got -1');
     expect(() => new RNN(3, 4, { dropout: 1.5 })).toThrow('RNN: dropout must be a probability in [0, 1], got 1.5');
     expect(() => new RNN(3, 4, { nonlinearity: 'sigmoid' as 'tanh' })).toThrow('RNN: nonlinearity must be \'tanh\' or \'relu\', got "sigmoid"');
+    expect(() => new LSTM(3, 4, { projSize: 4 })).toThrow('LSTM: projSize must be smaller than hiddenSize (4), got 4');
+    expect(() => new LSTM(3, 4, { projSize: -1 })).toThrow('LSTM: projSize must be an integer >= 0, got -1');
+    expect(() => new LSTM(3, 4, { projSize: 1.5 })).toThrow('LSTM: projSize must be an integer >= 0, got 1.5');
+    // PyTorch's proj_size is LSTM's only: never silently ignored elsewhere.
+    expect(() => new GRU(3, 4, { projSize: 2 } as RecurrentOptions)).toThrow('GRU: projSize is only supported by LSTM, got projSize=2');
+    expect(() => new RNN(3, 4, { projSize: 0 } as RecurrentOptions)).toThrow('RNN: projSize is only supported by LSTM, got projSize=0');
   });
 
   test('a state dict from a different architecture names the module path, parameter and both shapes, and changes nothing', () => {

@@ -50,6 +50,22 @@ const BUILDERS: Record<string, (cfg: Case['config']) => Built> = {
     const m = new MultiheadAttention(c(cfg.embedDim), c(cfg.numHeads), { bias: false });
     return { module: m as never, run: (i, k) => m.forward(i.q!, i.k!, i.v!, { keyPaddingMask: k.keyPaddingMask!, needWeights: false }) };
   },
+  mha_bias_kv: (cfg) => {
+    const m = new MultiheadAttention(c(cfg.embedDim), c(cfg.numHeads), { addBiasKv: true });
+    return { module: m as never, run: (i, k) => m.forward(i.x!, i.x!, i.x!, { keyPaddingMask: k.keyPaddingMask!, attnMask: k.attnMask! }) };
+  },
+  mha_bias_kv_zero_attn: (cfg) => {
+    const m = new MultiheadAttention(c(cfg.embedDim), c(cfg.numHeads), { kdim: c(cfg.kdim), vdim: c(cfg.vdim), batchFirst: true, addBiasKv: true, addZeroAttn: true });
+    return { module: m as never, run: (i, k) => m.forward(i.q!, i.k!, i.v!, { attnMask: k.attnMask!, keyPaddingMask: k.keyPaddingMask!, averageAttnWeights: false }) };
+  },
+  mha_zero_attn: (cfg) => {
+    const m = new MultiheadAttention(c(cfg.embedDim), c(cfg.numHeads), { bias: false, addZeroAttn: true });
+    return { module: m as never, run: (i, k) => m.forward(i.q!, i.k!, i.v!, { keyPaddingMask: k.keyPaddingMask! }) };
+  },
+  mha_bias_kv_zero_attn_unbatched: (cfg) => {
+    const m = new MultiheadAttention(c(cfg.embedDim), c(cfg.numHeads), { addBiasKv: true, addZeroAttn: true });
+    return { module: m as never, run: (i, k) => m.forward(i.q!, i.k!, i.v!, { keyPaddingMask: k.keyPaddingMask! }) };
+  },
   encoder_layer_post: (cfg) => {
     const m = new TransformerEncoderLayer(c(cfg.dModel), c(cfg.nhead), { dimFeedforward: c(cfg.dimFeedforward) }).eval();
     return { module: m as never, run: (i, k) => [m.forward(i.src!, { srcKeyPaddingMask: k.srcKeyPaddingMask! })] };

@@ -7,7 +7,8 @@
  */
 import { ArgumentError, ShapeError } from '../errors.js';
 import { formatShape, type Shape } from '../shape.js';
-import { Tensor } from '../tensor.js';
+import { Tensor, type NestedArray } from '../tensor.js';
+import { tensor } from '../creation.js';
 import { belowLevel, type BatchRuleName, type Primitive } from '../engine/dispatch.js';
 import { BatchedTensor, batchedAt } from './batched.js';
 import { expand, reshape, squeeze, unsqueeze } from '../ops/shape.js';
@@ -79,6 +80,19 @@ function checkAxis(op: string, axis: unknown, n: number, shape: Shape): number {
 function shiftAxes(op: string, axes: unknown, shape: Shape): number | number[] {
   if (Array.isArray(axes)) return axes.map((a: unknown) => checkAxis(op, a, shape.length, shape) + 1);
   return checkAxis(op, axes, shape.length, shape) + 1;
+}
+
+/**
+ * An index given as a (nested) array, as the op reads it: an int32 tensor, the same for every
+ * example (so it batches as any unbatched operand). A value that is no int32 is the op's error.
+ */
+function indexArgument(prim: Primitive, index: unknown): Tensor {
+  if (index instanceof Tensor) return index;
+  try {
+    return tensor(index as NestedArray, { dtype: 'int32' });
+  } catch (e) {
+    throw new ArgumentError(`${prim.name}: the index ${e instanceof Error ? e.message.replace(/^tensor: /, '') : String(e)}`);
+  }
 }
 
 function noRule(prim: Primitive, detail = ''): never {
@@ -308,11 +322,9 @@ const RULES: Record<BatchRuleName, Rule> = {
     return wrap(ctx, prim.bind(v, [ctx.size, ...shape]));
   },
   gather: (ctx, prim, args) => {
-    const [x, axis, index] = args as [Tensor, number, Tensor];
-    if (!(index instanceof Tensor) && !mine(ctx, x)) return noRule(prim);
-    const xi = batch(ctx, x);
-    const ii = index instanceof Tensor ? batch(ctx, index) : index;
-    return wrap(ctx, prim.bind(xi, logicalAxis(prim.name, axis, x.ndim, x.shape), ii));
+    const [x, axis] = args as [Tensor, number];
+    const index = indexArgument(prim, args[2]);
+    return wrap(ctx, prim.bind(batch(ctx, x), logicalAxis(prim.name, axis, x.ndim, x.shape), batch(ctx, index)));
   },
   indexSelect: (ctx, prim, args) => {
     const [x, axis, index] = args as [Tensor, number, Tensor];
@@ -326,8 +338,8 @@ const RULES: Record<BatchRuleName, Rule> = {
   },
   scatter: (ctx, prim, args) => {
     // scatter and scatterAdd: input, index and src all get the batch, and the axis moves past it.
-    const [input, axis, index, src, ...rest] = args as [Tensor, number, Tensor, Tensor | number, ...unknown[]];
-    if (!(index instanceof Tensor)) return noRule(prim, 'for an index given as an array');
+    const [input, axis, , src, ...rest] = args as [Tensor, number, unknown, Tensor | number, ...unknown[]];
+    const index = indexArgument(prim, args[2]);
     const s = src instanceof Tensor ? batch(ctx, src) : src;
     return wrap(ctx, prim.bind(batch(ctx, input), logicalAxis(prim.name, axis, input.ndim, input.shape), batch(ctx, index), s, ...rest));
   },
@@ -344,18 +356,18 @@ const RULES: Record<BatchRuleName, Rule> = {
     return wrap(ctx, prim.bind(sorted.value, batch(ctx, values), options));
   },
   take: (ctx, prim, args) => {
-    const [x, index] = args as [Tensor, Tensor];
+    const [x, given] = args as [Tensor, unknown];
+    const index = indexArgument(prim, given);
     if (!mine(ctx, x)) return wrap(ctx, prim.bind(x, mine(ctx, index) ? index.value : index));
     const flat = reshape(x.value, [ctx.size, -1]);
-    if (!(index instanceof Tensor)) return noRule(prim, 'for an index given as an array');
     const idx = batch(ctx, index);
     return wrap(ctx, reshape(gatherLast(flat, reshape(idx, [ctx.size, -1])), idx.shape));
   },
   embedding: (ctx, prim, args) => {
-    const [weight, indices, options] = args as [Tensor, Tensor, object | undefined];
-    if (!mine(ctx, weight)) return wrap(ctx, prim.bind(weight, (indices as BatchedTensor).value, options));
+    const [weight, given, options] = args as [Tensor, unknown, object | undefined];
+    if (!mine(ctx, weight)) return wrap(ctx, prim.bind(weight, (given as BatchedTensor).value, options));
     if (options !== undefined && Object.keys(options).length > 0) return noRule(prim, 'for a batched weight with options');
-    if (!(indices instanceof Tensor)) return noRule(prim, 'for indices given as an array beside a batched weight');
+    const indices = indexArgument(prim, given);
     // Each example's rows of its own weight: a gather along the vocabulary axis.
     const w = weight.value;
     const idx = reshape(batch(ctx, indices), [ctx.size, -1, 1]);

@@ -1,9 +1,9 @@
 import {
-  ArgumentError, DTypeError, Generator, ShapeError, attentionWeights, linear, logicalNot, ones, scaledDotProductAttention, zeros,
+  ArgumentError, DTypeError, Generator, ShapeError, attentionWeights, concat, linear, logicalNot, ones, scaledDotProductAttention, zeros,
   type DType, type Tensor,
 } from '@chainrule/autograd';
 import { Module } from '../module.js';
-import { xavierUniform, zeros as fillZeros } from '../init.js';
+import { xavierNormal, xavierUniform, zeros as fillZeros } from '../init.js';
 import { formatShape } from '../format.js';
 import { locateError } from '../locate.js';
 import { Linear } from './linear.js';
@@ -20,6 +20,16 @@ export interface MultiheadAttentionOptions {
   vdim?: number;
   /** Inputs and output are [batch, seq, feature] (default false: [seq, batch, feature], PyTorch's default). */
   batchFirst?: boolean;
+  /**
+   * Learn `bias_k` and `bias_v` [1, 1, embedDim], appended to every sequence's projected keys and
+   * values as one more key that every query may attend (PyTorch's add_bias_kv; default false).
+   */
+  addBiasKv?: boolean;
+  /**
+   * Append one more key and value of zeros, after the bias ones, that every query may attend
+   * (PyTorch's add_zero_attn; default false).
+   */
+  addZeroAttn?: boolean;
   /** dtype of the parameters (default 'float32'). */
   dtype?: DType;
   /** Seed of a fresh generator for the initialisation and then the dropout masks. */
@@ -57,7 +67,10 @@ export interface MultiheadAttentionForwardOptions {
  * `v_proj_weight` when kdim or vdim differ from E), split into `numHeads` heads of E/numHeads
  * features, attended with `scaledDotProductAttention` and projected back by `out_proj`.
  * Initialised as PyTorch: xavier_uniform for the input projections, zero biases, `out_proj.weight`
- * as a `Linear`'s. `forward` returns `[output, weights]` (weights null unless `needWeights`).
+ * as a `Linear`'s, xavier_normal for `bias_k` and `bias_v` (with addBiasKv). `forward` returns
+ * `[output, weights]` (weights null unless `needWeights`). With addBiasKv and addZeroAttn the
+ * source gets one or two keys more, S' = S + 1 or S + 2 (weights are [..., L, S']): the masks are
+ * given for the S keys of `key` and padded as PyTorch pads them, so the extra keys are never masked.
  * A query whose every key is masked gets output `out_proj.bias` (zero attention), not NaN.
  * @example
  * const mha = new MultiheadAttention(64, 4, { batchFirst: true, seed: 0 });
@@ -76,6 +89,10 @@ export class MultiheadAttention extends Module<[Tensor, Tensor, Tensor, Multihea
   readonly dropout: number;
   /** Whether inputs are [batch, seq, feature]. */
   readonly batchFirst: boolean;
+  /** Whether the learned `bias_k`, `bias_v` are appended to the keys and values. */
+  readonly addBiasKv: boolean;
+  /** Whether a key and value of zeros are appended. */
+  readonly addZeroAttn: boolean;
   /** The output projection (`out_proj.weight`, `out_proj.bias`). */
   readonly outProj: Linear;
   private readonly packed: boolean;
@@ -89,7 +106,7 @@ export class MultiheadAttention extends Module<[Tensor, Tensor, Tensor, Multihea
    */
   constructor(embedDim: number, numHeads: number, options: MultiheadAttentionOptions = {}) {
     super();
-    const { dropout = 0, bias = true, kdim = embedDim, vdim = embedDim, batchFirst = false, dtype = 'float32' } = options;
+    const { dropout = 0, bias = true, kdim = embedDim, vdim = embedDim, batchFirst = false, addBiasKv = false, addZeroAttn = false, dtype = 'float32' } = options;
     for (const [name, v] of [['embedDim', embedDim], ['numHeads', numHeads], ['kdim', kdim], ['vdim', vdim]] as const) {
       if (!Number.isInteger(v) || v < 1) throw new ArgumentError(`MultiheadAttention: ${name} must be a positive integer, got ${v}`);
     }
@@ -101,6 +118,8 @@ export class MultiheadAttention extends Module<[Tensor, Tensor, Tensor, Multihea
     this.vdim = vdim;
     this.dropout = dropout;
     this.batchFirst = batchFirst;
+    this.addBiasKv = addBiasKv;
+    this.addZeroAttn = addZeroAttn;
     this.packed = kdim === embedDim && vdim === embedDim;
     this.hasBias = bias;
     // One generator for every draw, initialisation first, so a seed fixes the whole layer.
@@ -113,13 +132,18 @@ export class MultiheadAttention extends Module<[Tensor, Tensor, Tensor, Multihea
       this.registerParameter('v_proj_weight', zeros([embedDim, vdim], { dtype }));
     }
     if (bias) this.registerParameter('in_proj_bias', zeros([3 * embedDim], { dtype }));
+    if (addBiasKv) {
+      this.registerParameter('bias_k', zeros([1, 1, embedDim], { dtype }));
+      this.registerParameter('bias_v', zeros([1, 1, embedDim], { dtype }));
+    }
     this.outProj = this.registerModule('out_proj', new Linear(embedDim, embedDim, { bias, dtype, ...(this.generator === undefined ? {} : { generator: this.generator }) }));
     this.resetParameters(this.generator);
   }
 
   /**
-   * Re-draws the input projections (xavier_uniform) and zeroes the biases, as PyTorch's
-   * `_reset_parameters` (which leaves `out_proj.weight` as its Linear drew it).
+   * Re-draws the input projections (xavier_uniform), zeroes the biases and re-draws `bias_k` and
+   * `bias_v` (xavier_normal), as PyTorch's `_reset_parameters` (which leaves `out_proj.weight` as
+   * its Linear drew it).
    * @example mha.resetParameters(new Generator(1))
    */
   resetParameters(generator?: Generator): void {
@@ -130,13 +154,15 @@ export class MultiheadAttention extends Module<[Tensor, Tensor, Tensor, Multihea
       fillZeros(this.param('in_proj_bias'));
       fillZeros(this.outProj.bias!);
     }
+    if (this.addBiasKv) for (const name of ['bias_k', 'bias_v']) xavierNormal(this.param(name), source);
   }
 
   /**
    * Attends `query` [L, N, E] to `key` [S, N, kdim] and `value` [S, N, vdim] ([N, L, E] ... when
    * batchFirst; [L, E], [S, kdim], [S, vdim] unbatched). Returns `[output, weights]`: output
-   * shaped as the query, weights [N, L, S] (averaged over heads), [N, numHeads, L, S], or null
-   * when `needWeights` is false. Dropout applies in training only.
+   * shaped as the query, weights [N, L, S'] (averaged over heads), [N, numHeads, L, S'], or null
+   * when `needWeights` is false; S' is S plus one key for addBiasKv and one for addZeroAttn.
+   * Masks cover the S keys given. Dropout applies in training only.
    * @throws ShapeError if an input's rank or feature size is wrong, the batch sizes or key and value
    * lengths differ, or a mask's shape is not one of those documented. DTypeError if the inputs'
    * dtype is not the layer's or a mask is neither bool nor that dtype.
@@ -172,9 +198,11 @@ export class MultiheadAttention extends Module<[Tensor, Tensor, Tensor, Multihea
     if (k0.shape[0] !== n || v0.shape[0] !== n) throw new ShapeError(`${name}: query, key and value must have the same batch size; got ${inputs()}`);
     if (v0.shape[1] !== s) throw new ShapeError(`${name}: key and value must have the same sequence length; got ${inputs()}`);
 
-    const [q, k, v] = this.project(q0, k0, v0);
+    const [q, kGiven, vGiven] = this.project(q0, k0, v0);
+    const [k, v] = this.extraKeys(kGiven, vGiven);
+    const sExtended = k.shape[1]!;
     const heads = (t: Tensor, len: number) => t.reshape([n, len, this.numHeads, this.embedDim / this.numHeads]).transpose(1, 2);
-    const mask = this.mask(name, options, n, l, s, batched, dtype, isCausal);
+    const mask = this.mask(name, options, n, l, s, sExtended - s, batched, dtype, isCausal);
     const p = this.training ? this.dropout : 0;
     const sample = p > 0 && this.generator !== undefined ? { generator: this.generator } : {};
     const causalOnly = isCausal && mask === undefined;
@@ -185,7 +213,7 @@ export class MultiheadAttention extends Module<[Tensor, Tensor, Tensor, Multihea
     let attended: Tensor;
     if (needWeights) {
       weights = attentionWeights(q, k, packed);
-      attended = weights.matmul(heads(v, s)).transpose(1, 2).reshape([n, l, this.embedDim]);
+      attended = weights.matmul(heads(v, sExtended)).transpose(1, 2).reshape([n, l, this.embedDim]);
     } else {
       attended = scaledDotProductAttention(q, k, v, packed);
     }
@@ -215,10 +243,33 @@ export class MultiheadAttention extends Module<[Tensor, Tensor, Tensor, Multihea
   }
 
   /**
-   * The two masks as one for `scaledDotProductAttention` ([N, H, L, S] or broadcastable): kept
-   * bool (true = attend) when both are bool, else summed as floats, -Infinity where PyTorch's bool masks are true.
+   * The projected keys and values [N, S, E] with PyTorch's extra keys appended along the sequence:
+   * `bias_k`/`bias_v` for each sequence (addBiasKv), then zeros (addZeroAttn). In [N, S, E] the
+   * heads sit side by side, so a row of zeros is every head's zero key, as PyTorch's per-head one.
    */
-  private mask(name: string, options: MultiheadAttentionForwardOptions, n: number, l: number, s: number, batched: boolean, dtype: DType, isCausal: boolean): Tensor | undefined {
+  private extraKeys(k: Tensor, v: Tensor): [Tensor, Tensor] {
+    const [n, , e] = k.shape as [number, number, number];
+    if (this.addBiasKv) {
+      k = concat([k, this.param('bias_k').expand([n, 1, e])], 1);
+      v = concat([v, this.param('bias_v').expand([n, 1, e])], 1);
+    }
+    if (this.addZeroAttn) {
+      k = concat([k, zeros([n, 1, e], { dtype: k.dtype })], 1);
+      v = concat([v, zeros([n, 1, e], { dtype: v.dtype })], 1);
+    }
+    return [k, v];
+  }
+
+  /**
+   * The two masks as one for `scaledDotProductAttention` ([N, H, L, S + extra] or broadcastable):
+   * kept bool (true = attend) when both are bool, else summed as floats, -Infinity where
+   * PyTorch's bool masks are true. Each mask covers the S keys given and is padded with `extra`
+   * columns that mask nothing (false, or 0 added), PyTorch's padding for the appended keys; a
+   * causal mask is then explicit, so that the extra keys stay visible to every query.
+   */
+  private mask(
+    name: string, options: MultiheadAttentionForwardOptions, n: number, l: number, s: number, extra: number, batched: boolean, dtype: DType, isCausal: boolean,
+  ): Tensor | undefined {
     const { keyPaddingMask: kpm, attnMask: am } = options;
     const parts: Tensor[] = [];
     if (am !== undefined) {
@@ -236,15 +287,22 @@ export class MultiheadAttention extends Module<[Tensor, Tensor, Tensor, Multihea
       }
       parts.push(kpm.reshape([n, 1, 1, s]));
     }
-    if (parts.length === 0) return undefined;
-    // Causal and a padding mask: the causal mask joins the others (true = not allowed, as theirs).
+    if (parts.length === 0 && !(isCausal && extra > 0)) return undefined;
+    // Causal and another mask or extra keys: the causal mask joins the others (true = not allowed, as theirs).
     if (isCausal && am === undefined) parts.push(ones([l, s], { dtype: 'bool' }).triu(1));
+    if (extra > 0) {
+      for (let i = 0; i < parts.length; i++) {
+        const m = parts[i]!;
+        parts[i] = concat([m, zeros([...m.shape.slice(0, -1), extra], { dtype: m.dtype })], -1);
+      }
+    }
     if (parts.every((m) => m.dtype === 'bool')) return logicalNot(parts.reduce((a, m) => a.logicalOr(m)));
     return parts.map((m) => (m.dtype === 'bool' ? zeros(m.shape, { dtype }).maskedFill(m, -Infinity) : m)).reduce((a, m) => a.add(m));
   }
 
   protected override describe(): string {
-    return `embedDim=${this.embedDim}, numHeads=${this.numHeads}, dropout=${this.dropout}, batchFirst=${this.batchFirst}`;
+    const extra = [this.addBiasKv ? ', addBiasKv=true' : '', this.addZeroAttn ? ', addZeroAttn=true' : ''].join('');
+    return `embedDim=${this.embedDim}, numHeads=${this.numHeads}, dropout=${this.dropout}, batchFirst=${this.batchFirst}${extra}`;
   }
 }
 

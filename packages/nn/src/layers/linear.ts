@@ -94,7 +94,7 @@ export class Linear extends Module {
   }
 
   protected override describe(): string {
-    return `in=${this.inFeatures}, out=${this.outFeatures}, bias=${this.bias !== null}`;
+    return `inFeatures=${this.inFeatures}, outFeatures=${this.outFeatures}, bias=${this.bias !== null}`;
   }
 }
 

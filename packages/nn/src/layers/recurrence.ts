@@ -20,21 +20,29 @@ export function gateCount(kind: RecurrenceKind): number {
   return kind === 'lstm' ? 4 : kind === 'gru' ? 3 : 1;
 }
 
-/** The weights of one layer and direction: W_ih [G·H, in], W_hh [G·H, H], biases [G·H] or null. */
+/**
+ * The weights of one layer and direction: W_ih [G·H, in], W_hh [G·H, Hout], biases [G·H] or null,
+ * and an LSTM's projection W_hr [P, H] (or null), Hout being P with a projection and H without.
+ */
 export interface CellWeights {
   weightIh: Tensor;
   weightHh: Tensor;
   biasIh: Tensor | null;
   biasHh: Tensor | null;
+  weightHr: Tensor | null;
 }
 
-/** A cell's weights by PyTorch name plus `suffix`, read through the module's `param` (so functionalCall can swap them). */
-export function cellWeights(bias: boolean, param: (name: string) => Tensor, suffix = ''): CellWeights {
+/**
+ * A cell's weights by PyTorch name plus `suffix`, read through the module's `param` (so
+ * functionalCall can swap them); `weight_hr` too when `projected`.
+ */
+export function cellWeights(bias: boolean, param: (name: string) => Tensor, suffix = '', projected = false): CellWeights {
   return {
     weightIh: param(`weight_ih${suffix}`),
     weightHh: param(`weight_hh${suffix}`),
     biasIh: bias ? param(`bias_ih${suffix}`) : null,
     biasHh: bias ? param(`bias_hh${suffix}`) : null,
+    weightHr: projected ? param(`weight_hr${suffix}`) : null,
   };
 }
 
@@ -42,11 +50,13 @@ export function cellWeights(bias: boolean, param: (name: string) => Tensor, suff
  * One time step. `gi` is the input's projection x·W_ihᵀ + b_ih [B, G·H], computed by the caller
  * (for every step at once in the multi-layer modules: it is the bulk of the work); `state` is [h]
  * or, for an LSTM, [h, c]. Returns the next state in the same form. Gate order is PyTorch's:
- * LSTM i, f, g, o; GRU r, z, n with n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn)).
+ * LSTM i, f, g, o; GRU r, z, n with n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn)). With W_hr
+ * (an LSTM's proj_size), the new h is σ(o)⊙tanh(c') projected to h·W_hrᵀ [B, P], and the next
+ * step reads that (W_hh is [4H, P]); c stays [B, H].
  */
-export function step(kind: RecurrenceKind, gi: Tensor, state: readonly Tensor[], weightHh: Tensor, biasHh: Tensor | null): Tensor[] {
+export function step(kind: RecurrenceKind, gi: Tensor, state: readonly Tensor[], weights: Pick<CellWeights, 'weightHh' | 'biasHh' | 'weightHr'>): Tensor[] {
   const h = state[0]!;
-  const gh = linear(h, weightHh, biasHh);
+  const gh = linear(h, weights.weightHh, weights.biasHh);
   switch (kind) {
     case 'rnn_tanh':
       return [tanh(add(gi, gh))];
@@ -54,7 +64,8 @@ export function step(kind: RecurrenceKind, gi: Tensor, state: readonly Tensor[],
       return [relu(add(gi, gh))];
     case 'lstm': {
       // c' = σ(f)⊙c + σ(i)⊙tanh(g), h' = σ(o)⊙tanh(c'), in one fused op.
-      return lstmCell(add(gi, gh), state[1]!);
+      const [hNext, cNext] = lstmCell(add(gi, gh), state[1]!);
+      return weights.weightHr === null ? [hNext, cNext] : [linear(hNext, weights.weightHr), cNext];
     }
     case 'gru': {
       // NOTE: the hidden part of n is gated by r *after* its bias (PyTorch, cuDNN), unlike the
@@ -87,7 +98,7 @@ export function runDirection(
   kind: RecurrenceKind,
   projected: readonly Tensor[],
   initial: readonly Tensor[],
-  weights: Pick<CellWeights, 'weightHh' | 'biasHh'>,
+  weights: Pick<CellWeights, 'weightHh' | 'biasHh' | 'weightHr'>,
   reverse: boolean,
   masks: readonly StepMask[] | null,
 ): { outputs: Tensor[]; state: Tensor[] } {
@@ -102,7 +113,7 @@ export function runDirection(
       outputs[t] = zerosLike(state[0]!);
       continue;
     }
-    const next = step(kind, projected[t]!, state, weights.weightHh, weights.biasHh);
+    const next = step(kind, projected[t]!, state, weights);
     if (mask === null) {
       state = next;
       outputs[t] = next[0]!;
@@ -126,21 +137,24 @@ export function stepMasks(lengths: readonly number[], steps: number): StepMask[]
 }
 
 /**
- * Creates the four tensors of one cell under PyTorch's names plus `suffix` (`_l0`, `_l1_reverse`,
- * or '' for a cell) and registers them in PyTorch's order: weight_ih, weight_hh, bias_ih, bias_hh.
+ * Creates the tensors of one cell under PyTorch's names plus `suffix` (`_l0`, `_l1_reverse`, or ''
+ * for a cell) and registers them in PyTorch's order: weight_ih, weight_hh, bias_ih, bias_hh, then,
+ * with a projection (`projSize` > 0, LSTM only), weight_hr [projSize, H], W_hh then being
+ * [G·H, projSize].
  */
 export function registerCellWeights(
   register: (name: string, t: Tensor) => Tensor,
   suffix: string,
-  shape: { gates: number; inputSize: number; hiddenSize: number; bias: boolean; dtype: DType },
+  shape: { gates: number; inputSize: number; hiddenSize: number; projSize?: number; bias: boolean; dtype: DType },
 ): void {
-  const { gates, inputSize, hiddenSize, bias, dtype } = shape;
+  const { gates, inputSize, hiddenSize, projSize = 0, bias, dtype } = shape;
   register(`weight_ih${suffix}`, zeros([gates * hiddenSize, inputSize], { dtype }));
-  register(`weight_hh${suffix}`, zeros([gates * hiddenSize, hiddenSize], { dtype }));
+  register(`weight_hh${suffix}`, zeros([gates * hiddenSize, projSize > 0 ? projSize : hiddenSize], { dtype }));
   if (bias) {
     register(`bias_ih${suffix}`, zeros([gates * hiddenSize], { dtype }));
     register(`bias_hh${suffix}`, zeros([gates * hiddenSize], { dtype }));
   }
+  if (projSize > 0) register(`weight_hr${suffix}`, zeros([projSize, hiddenSize], { dtype }));
 }
 
 /** PyTorch's initialisation of every recurrent weight and bias: U(-1/√H, 1/√H), in registration order. */

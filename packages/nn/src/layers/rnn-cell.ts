@@ -75,7 +75,7 @@ function cellOperands(spec: CellSpec, input: Tensor, states: readonly (Tensor | 
 /** One step of a cell on batched operands, unbatched again if the input was. */
 function cellStep(spec: CellSpec, w: CellWeights, input: Tensor, states: readonly (Tensor | undefined)[]): Tensor[] {
   const { x, states: s, batched } = cellOperands(spec, input, states);
-  const next = step(spec.kind, linear(x, w.weightIh, w.biasIh), s, w.weightHh, w.biasHh);
+  const next = step(spec.kind, linear(x, w.weightIh, w.biasIh), s, w);
   return batched ? next : next.map((t) => squeeze(t, 0));
 }
 

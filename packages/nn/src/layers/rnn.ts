@@ -36,6 +36,17 @@ export interface RecurrentOptions {
   generator?: Generator;
 }
 
+/** Options of `LSTM`: those of every recurrent module, and PyTorch's `proj_size`. */
+export interface LSTMOptions extends RecurrentOptions {
+  /**
+   * Size P of each layer's projected hidden state (default 0: none). With P > 0 (and P <
+   * hiddenSize), h_t = (σ(o)⊙tanh(c_t))·W_hrᵀ through a learned `weight_hr_l{k}` of shape
+   * [P, hiddenSize], so the outputs and h are P wide, c stays hiddenSize wide, and
+   * `weight_hh_l{k}` is [4·hiddenSize, P].
+   */
+  projSize?: number;
+}
+
 /** Options of `RNN`. */
 export interface RNNOptions extends RecurrentOptions {
   /** The cell's activation, 'tanh' (default) or 'relu'. */
@@ -45,13 +56,13 @@ export interface RNNOptions extends RecurrentOptions {
 /**
  * What `RNN`, `LSTM` and `GRU` share (torch.nn.RNNBase): the layers and directions, their
  * parameters under PyTorch's names (`weight_ih_l0`, `weight_hh_l0`, `bias_ih_l0`, `bias_hh_l0`,
- * then `..._l0_reverse` when bidirectional, then layer 1...), PyTorch's shapes, gate order and
- * initialisation U(-1/√H, 1/√H), and the forward pass over time. Each layer's input-to-hidden
+ * an LSTM's `weight_hr_l0` with projSize, then `..._l0_reverse` when bidirectional, then layer
+ * 1...), PyTorch's shapes, gate order and initialisation U(-1/√H, 1/√H), and the forward pass over time. Each layer's input-to-hidden
  * product for all time steps is one matrix product; the time loop only does the hidden-to-hidden
  * one.
  *
  * `State` is the recurrent state as `forward` takes and returns it: h for RNN and GRU, [h, c] for
- * LSTM, each [numLayers·directions, batch, H].
+ * LSTM, each [numLayers·directions, batch, H] (h is [..., projSize] for an LSTM with projSize).
  */
 export abstract class RNNBase<State> extends Module<[input: Tensor, hx?: State | null, lengths?: SequenceLengths | null], [Tensor, State]> {
   /** Size of each input sample (the last axis of the input). */
@@ -68,14 +79,17 @@ export abstract class RNNBase<State> extends Module<[input: Tensor, hx?: State |
   readonly dropout: number;
   /** Whether a reverse direction runs too. */
   readonly bidirectional: boolean;
+  /** Size of an LSTM's projected h (PyTorch's proj_size), or 0 for none: h is then hiddenSize wide. */
+  readonly projSize: number;
   private readonly kind: RecurrenceKind;
   private readonly dtype: DType;
   private readonly generator: Generator | undefined;
 
   /**
-   * @throws ArgumentError if a size or numLayers (≥ 1) is not an integer in range, or dropout is not in [0, 1].
+   * @throws ArgumentError if a size or numLayers (≥ 1) is not an integer in range, dropout is not
+   * in [0, 1], or projSize is given to an RNN or GRU or is not below hiddenSize.
    */
-  protected constructor(kind: RecurrenceKind, inputSize: number, hiddenSize: number, options: RecurrentOptions) {
+  protected constructor(kind: RecurrenceKind, inputSize: number, hiddenSize: number, options: LSTMOptions) {
     super();
     const owner = new.target.name;
     checkSize(owner, 'inputSize', inputSize);
@@ -83,6 +97,12 @@ export abstract class RNNBase<State> extends Module<[input: Tensor, hx?: State |
     const { numLayers = 1, bias = true, batchFirst = false, dropout: p = 0, bidirectional = false, dtype = 'float32' } = options;
     checkSize(owner, 'numLayers', numLayers, 1);
     if (typeof p !== 'number' || !(p >= 0 && p <= 1)) throw new ArgumentError(`${owner}: dropout must be a probability in [0, 1], got ${String(p)}`);
+    const { projSize = 0 } = options;
+    if (kind !== 'lstm' && options.projSize !== undefined) {
+      throw new ArgumentError(`${owner}: projSize is only supported by LSTM, got projSize=${String(options.projSize)}`);
+    }
+    checkSize(owner, 'projSize', projSize);
+    if (projSize > 0 && projSize >= hiddenSize) throw new ArgumentError(`${owner}: projSize must be smaller than hiddenSize (${hiddenSize}), got ${projSize}`);
     this.kind = kind;
     this.inputSize = inputSize;
     this.hiddenSize = hiddenSize;
@@ -91,6 +111,7 @@ export abstract class RNNBase<State> extends Module<[input: Tensor, hx?: State |
     this.batchFirst = batchFirst;
     this.dropout = p;
     this.bidirectional = bidirectional;
+    this.projSize = projSize;
     this.dtype = dtype;
     this.generator = options.generator ?? (options.seed === undefined ? undefined : new Generator(options.seed));
     const directions = bidirectional ? 2 : 1;
@@ -100,7 +121,7 @@ export abstract class RNNBase<State> extends Module<[input: Tensor, hx?: State |
         registerCellWeights((name, t) => {
           params.push(this.registerParameter(name, t));
           return t;
-        }, suffix(layer, dir), { gates: gateCount(kind), inputSize: layer === 0 ? inputSize : hiddenSize * directions, hiddenSize, bias, dtype });
+        }, suffix(layer, dir), { gates: gateCount(kind), inputSize: layer === 0 ? inputSize : this.outputSize * directions, hiddenSize, projSize, bias, dtype });
       }
     }
     initRecurrent(params, hiddenSize, this.generator);
@@ -113,9 +134,10 @@ export abstract class RNNBase<State> extends Module<[input: Tensor, hx?: State |
    * padding), as PyTorch's `pack_padded_sequence(..., enforce_sorted=False)` followed by
    * `pad_packed_sequence(..., total_length=seq)`: outputs past a sequence's length are 0, its
    * final state is the one at its last valid step, and the reverse direction starts at its own
-   * end. Returns `[output, state]`: output [seq, batch, directions·H] (batch first with
+   * end. Returns `[output, state]`: output [seq, batch, directions·Hout] (batch first with
    * batchFirst; both directions' outputs concatenated, forward first) and the final state, each
-   * [numLayers·directions, batch, H] ordered layer 0 forward, layer 0 reverse, layer 1...
+   * [numLayers·directions, batch, Hout] ordered layer 0 forward, layer 0 reverse, layer 1...; Hout
+   * is projSize for an LSTM's output and h with a projection, hiddenSize otherwise (and for c).
    * @throws ShapeError if the input is not 2-D or 3-D, does not end in inputSize, has no time
    * steps, or a state has another shape; DTypeError if a dtype differs from the module's;
    * ArgumentError if lengths are not one integer in [1, seq] per sequence, or are given for
@@ -155,7 +177,7 @@ export abstract class RNNBase<State> extends Module<[input: Tensor, hx?: State |
       if (layer > 0 && this.dropout > 0 && this.training) x = dropout(x, this.dropout, { generator: this.generator });
       const outputs: Tensor[] = [];
       for (let dir = 0; dir < directions; dir++) {
-        const w = cellWeights(this.bias, (n) => this.param(n), suffix(layer, dir));
+        const w = cellWeights(this.bias, (n) => this.param(n), suffix(layer, dir), this.projSize > 0);
         const projected = unbind(linear(x, w.weightIh, w.biasIh), 0);
         const run = runDirection(this.kind, projected, initial[layer * directions + dir]!, w, dir === 1, masks);
         outputs.push(stack(run.outputs, 0));
@@ -180,19 +202,31 @@ export abstract class RNNBase<State> extends Module<[input: Tensor, hx?: State |
   /** Names of the state's components, for messages. */
   protected abstract componentNames(): readonly string[];
 
-  /** Checks `hx` and splits it per layer and direction: [layer·directions + dir][component], each [batch, H]. */
+  /** Width of the outputs and of h: projSize with a projection, else hiddenSize. */
+  private get outputSize(): number {
+    return this.projSize > 0 ? this.projSize : this.hiddenSize;
+  }
+
+  /**
+   * Checks `hx` and splits it per layer and direction: [layer·directions + dir][component], each
+   * [batch, Hout] for h and [batch, H] for c.
+   */
   private initialStates(hx: State | null | undefined, batched: boolean, batch: number): Tensor[][] {
     const owner = this.constructor.name;
     const count = this.numLayers * (this.bidirectional ? 2 : 1);
     const names = this.componentNames();
+    // h is the first component; an LSTM's c is never projected.
+    const sizes = names.map((_, c) => (c === 0 ? this.outputSize : this.hiddenSize));
     if (hx === undefined || hx === null) {
-      return Array.from({ length: count }, () => names.map(() => zeros([batch, this.hiddenSize], { dtype: this.dtype })));
+      return Array.from({ length: count }, () => sizes.map((size) => zeros([batch, size], { dtype: this.dtype })));
     }
     const components = this.componentsOf(hx);
     const perLayer = components.map((s, c) => {
       const name = names[c]!;
+      const size = sizes[c]!;
+      const sizeName = c === 0 && this.projSize > 0 ? 'projSize' : 'hiddenSize';
       checkDType(owner, name, s, this.dtype);
-      checkShape(owner, `${name} (numLayers·directions, ${batched ? 'batch, ' : ''}hiddenSize)`, s, batched ? [count, batch, this.hiddenSize] : [count, this.hiddenSize]);
+      checkShape(owner, `${name} (numLayers·directions, ${batched ? 'batch, ' : ''}${sizeName})`, s, batched ? [count, batch, size] : [count, size]);
       return unbind(batched ? s : unsqueeze(s, 1), 0);
     });
     return Array.from({ length: count }, (_, i) => perLayer.map((pieces) => pieces[i]!));
@@ -200,6 +234,7 @@ export abstract class RNNBase<State> extends Module<[input: Tensor, hx?: State |
 
   protected override describe(): string {
     const extra = [
+      this.projSize !== 0 ? `projSize=${this.projSize}` : '',
       this.numLayers !== 1 ? `numLayers=${this.numLayers}` : '',
       !this.bias ? 'bias=false' : '',
       this.batchFirst ? 'batchFirst=true' : '',
@@ -258,14 +293,17 @@ export class RNN extends RNNBase<Tensor> {
 /**
  * A multi-layer long short-term memory, as torch.nn.LSTM: per step, gates i, f, g, o (stacked in
  * that order in `weight_ih_lk` [4H, in] and `weight_hh_lk` [4H, H]), c_t = σ(f)⊙c_{t-1} + σ(i)⊙tanh(g),
- * h_t = σ(o)⊙tanh(c_t). The state is [h, c]. PyTorch's `proj_size` is not supported. See `RNNBase`.
+ * h_t = σ(o)⊙tanh(c_t). The state is [h, c]. With `projSize` P (PyTorch's proj_size), h_t is then
+ * projected, h_t = (σ(o)⊙tanh(c_t))·W_hrᵀ with `weight_hr_lk` of shape [P, H], so outputs and h
+ * are P wide, `weight_hh_lk` is [4H, P] and a layer above reads directions·P features. See `RNNBase`.
  * @example
  * const lstm = new LSTM(3, 8, { batchFirst: true, bidirectional: true, seed: 0 });
  * const [output, [hN, cN]] = lstm.forward(x, null, [5, 3]); // x [2, 5, 3] -> output [2, 5, 16]
+ * const projected = new LSTM(3, 8, { projSize: 2, seed: 0 }); // output [seq, batch, 2], hN [1, batch, 2], cN [1, batch, 8]
  */
 export class LSTM extends RNNBase<[Tensor, Tensor]> {
-  /** @throws ArgumentError as RNNBase. */
-  constructor(inputSize: number, hiddenSize: number, options: RecurrentOptions = {}) {
+  /** @throws ArgumentError as RNNBase, or if projSize is not an integer in [0, hiddenSize). */
+  constructor(inputSize: number, hiddenSize: number, options: LSTMOptions = {}) {
     super('lstm', inputSize, hiddenSize, options);
   }
 

@@ -36,6 +36,10 @@ register(MultiheadAttention, (m, path, x, ctx) => {
   if (m.kdim !== e || m.vdim !== e) {
     throw new OnnxExportError(`exportOnnx: ${describeModule(path, m)} with kdim=${m.kdim}, vdim=${m.vdim} is not supported: the graph's one input is query, key and value, of embedDim=${e} features`);
   }
+  if (m.addBiasKv || m.addZeroAttn) {
+    const options = [m.addBiasKv ? 'addBiasKv' : '', m.addZeroAttn ? 'addZeroAttn' : ''].filter((o) => o !== '').join(' and ');
+    throw new OnnxExportError(`exportOnnx: ${describeModule(path, m)} with ${options} is not supported: exportOnnx writes attention over the input's own keys and values only`);
+  }
   const g = ctx.graph;
   const params = new Map(m.namedParameters());
   const w = params.get('in_proj_weight')!;

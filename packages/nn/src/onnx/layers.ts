@@ -338,5 +338,10 @@ register(RNN, (m, path, x, ctx) => {
   const activation = m.nonlinearity === 'tanh' ? 'Tanh' : 'Relu';
   return exportRecurrent('RNN', m, path, x, ctx, { activations: { strings: m.bidirectional ? [activation, activation] : [activation] } });
 });
-register(LSTM, (m, path, x, ctx) => exportRecurrent('LSTM', m, path, x, ctx));
+register(LSTM, (m, path, x, ctx) => {
+  if (m.projSize > 0) {
+    throw new OnnxExportError(`exportOnnx: ${describeModule(path, m)} with projSize=${m.projSize} is not supported: ONNX's LSTM operator has no projection of the hidden state`);
+  }
+  return exportRecurrent('LSTM', m, path, x, ctx);
+});
 register(GRU, (m, path, x, ctx) => exportRecurrent('GRU', m, path, x, ctx, { linear_before_reset: { int: 1 } }));

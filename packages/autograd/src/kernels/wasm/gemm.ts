@@ -72,13 +72,15 @@ function alongInput(call: GemmCall, { a: ta, bias: tBias }: GemmTangents, t: Flo
     // line, so where the sizes allow), both products are one of 2m rows: each element gets the
     // arithmetic it gets alone, and B is packed once.
     const stacked = !call.transA && taAt === aAt + m * k * size && tAt === cAt + m * n * size;
-    product(stacked ? { ...call, m: 2 * m } : call, size === 4, aAt, bAt, cAt, all, kernels);
+    product(stacked ? { transA: false, transB: call.transB, m: 2 * m, n, k } : call, size === 4, aAt, bAt, cAt, all, kernels);
     if (!stacked) product(call, size === 4, taAt, bAt, tAt, all, kernels);
     if (bias !== null || relu) kernels.biasActivation(cAt, m, n, biasAt, (bias === null ? 0 : 1) | (relu ? 2 : 0));
     if (tBias !== null) kernels.biasActivation(tAt, m, n, tBiasAt, 1);
     if (relu) kernels.reluBackward(tAt, cAt, m, n, 0, 0);
   }, 2 * m * n * k);
 }
+
+const ADD = BINARY_OPS.indexOf('add');
 
 /** -0, the identity of addition (x + -0 is x, -0 included; NaN stays NaN): a copy through `binary`. */
 const NEGATIVE_ZERO = { f32: new Float32Array([-0]), f64: new Float64Array([-0]) };
@@ -105,7 +107,6 @@ function alongWeights(call: GemmCall, { a: ta, b: tb, bias: tBias }: GemmTangent
   return staged(f32, regions, (kernels, at, all) => {
     // Read by index: destructuring goes through an iterator, garbage on every call.
     const aAt = at[0]!, bAt = at[1]!, tbAt = at[2]!, wideAt = at[3]!, cAt = at[4]!, tAt = at[5]!, taAt = at[6]!, tcAt = at[7]!, biasAt = at[8]!, tBiasAt = at[9]!, slot = at[10]!;
-    const add = BINARY_OPS.indexOf('add');
     writeJob(all.job(), call, f32, aAt, tbAt, tAt);
     writeJob(all.callerJob(), call, f32, aAt, bAt, cAt);
     if (runProductPair(all, kernels, m * n * k, () => copyInNow(1))) {
@@ -115,22 +116,23 @@ function alongWeights(call: GemmCall, { a: ta, b: tb, bias: tBias }: GemmTangent
     } else {
       copyInNow(1);
       const row = 2 * n * size;
-      const wide = { ...call, ldc: 2 * n };
-      if (call.transB && tbAt === bAt + k * n * size) product({ ...wide, n: 2 * n, sideBySide: 2 }, f32, aAt, bAt, wideAt, all, kernels);
+      // Shapes spelled out: spreading the call into a new object costs more than the rest of this step.
+      const wide = { transA: call.transA, transB: call.transB, m, n, k, ldc: 2 * n };
+      if (call.transB && tbAt === bAt + k * n * size) product({ transA: call.transA, transB: true, m, n: 2 * n, k, ldc: 2 * n, sideBySide: 2 }, f32, aAt, bAt, wideAt, all, kernels);
       else {
         product(wide, f32, aAt, bAt, wideAt, all, kernels);
         product(wide, f32, aAt, tbAt, wideAt + n * size, all, kernels);
       }
       // C = act(op(A)·op(B) + bias): the bias's add (or -0's, a copy) takes the half out of the block.
-      kernels.binary(add, wideAt, 1, row, biasAt, bias === null ? 0 : 1, 0, cAt, n, m, slot);
+      kernels.binary(ADD, wideAt, 1, row, biasAt, bias === null ? 0 : 1, 0, cAt, n, m, slot);
       if (relu) kernels.biasActivation(cAt, m, n, 0, 2);
       // T = op(A)·op(TB) + tBias (-0 without: a copy out of the block).
-      kernels.binary(add, wideAt + n * size, 1, row, tBiasAt, tBias === null ? 0 : 1, 0, tAt, n, m, slot);
+      kernels.binary(ADD, wideAt + n * size, 1, row, tBiasAt, tBias === null ? 0 : 1, 0, tAt, n, m, slot);
     }
     // T += op(TA)·op(B), masked.
     if (ta !== null) {
       product(call, f32, taAt, bAt, tcAt, all, kernels);
-      kernels.binary(add, tAt, 1, 0, tcAt, 1, 0, tAt, m * n, 1, slot);
+      kernels.binary(ADD, tAt, 1, 0, tcAt, 1, 0, tAt, m * n, 1, slot);
     }
     if (relu) kernels.reluBackward(tAt, cAt, m, n, 0, 0);
   }, m * n * k);

@@ -256,14 +256,18 @@ export function runProductPair(kernels: Kernels, dtype: DtypeKernels, work: numb
   whole(job);
   Atomics.store(job, JOB.state, JOB_STATE.posted);
   Atomics.notify(job, JOB.state, 1);
-  before();
-  const own = kernels.callerJob();
-  whole(own);
   const scratch = scratchAddress(SCRATCH, 0);
-  dtype.gemm(CALLER_JOB_AT, scratch);
-  // Takes the posted product if the helper has not (its one slab is then gone from the counter).
-  dtype.gemm(0, scratch);
-  if (joinHelper(job)) redoProduct(job, dtype, scratch, job[JOB.n]!);
+  try {
+    before();
+    const own = kernels.callerJob();
+    whole(own);
+    dtype.gemm(CALLER_JOB_AT, scratch);
+  } finally {
+    // Even should the caller's part throw, the posted job is done or withdrawn before the record
+    // is written again: takes it if the helper has not (its one slab is then gone from the counter).
+    dtype.gemm(0, scratch);
+    if (joinHelper(job)) redoProduct(job, dtype, scratch, job[JOB.n]!);
+  }
   return true;
 }
 
