@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ShapeError, Tensor, cummax, cummin, cumprod, cumsum, formatGradcheckReport, gradcheck, gradgradcheck, logcumsumexp, tensor } from '@chainrule/autograd';
+import { ShapeError, Tensor, cummax, cummin, cumprod, cumsum, flip, formatGradcheckReport, grad, gradcheck, gradgradcheck, hessian, jit, jvp, logcumsumexp, stack, tensor, vmap } from '@chainrule/autograd';
+import { cumsumReverse, logcumsumexpReverse } from '../src/ops/scan.js';
 import { assertClose, seededTensor, shapeArb } from '@chainrule/autograd/testing';
 import { alongAxisRef } from './helpers/reduce-reference.js';
 import { logSumExpRef, prefixLine } from './helpers/rearrange-reference.js';
@@ -206,5 +207,78 @@ describe.each([
     expect(() => op(x, -3)).toThrow(ShapeError);
     expect(messageOf(() => op(x, -3))).toBe(`${name}: axis -3 is out of range for a tensor with 2 dimension(s)`);
     expect(x.toArray()).toEqual([[1, 2], [3, 4]]);
+  });
+});
+
+// The scans from the end that cumsum's and logcumsumexp's VJPs and JVP rules run are primitives
+// of their own (not exported), so that a trace records those gradients as ops.
+describe.each([
+  { name: 'cumsumReverse', op: cumsumReverse, forward: cumsum, arb: scanCaseArb() },
+  { name: 'logcumsumexpReverse', op: logcumsumexpReverse, forward: logcumsumexp, arb: scanCaseArb(-30, 30) },
+])('$name', ({ name, op, forward, arb }) => {
+  it('is the forward scan of the flipped line, flipped back; gradcheck, gradgradcheck, its JVP and vmap agree', () => {
+    fc.assert(
+      fc.property(arb, ({ x, dim }) => {
+        const flipped = (t: Tensor): Tensor => (t.ndim === 0 ? forward(t, dim) : flip(forward(flip(t, [dim]), dim), [dim]));
+        assertClose(op(x, dim), flipped(x), 1e-13, 1e-13);
+        for (const report of [gradcheck((t) => op(t, dim), [x]), gradgradcheck((t) => op(t, dim), [x])]) {
+          if (!report.ok) throw new Error(`${name}, shape ${JSON.stringify(x.shape)}, dim ${dim}: ${formatGradcheckReport(report)}`);
+        }
+        const v = seededTensor(x.shape, 5, { requiresGrad: false });
+        assertClose(jvp((t: Tensor) => op(t, dim), [x.detach()], [v]).tangent, jvp(flipped, [x.detach()], [v]).tangent, 1e-12, 1e-12);
+        // vmap over a new leading axis: each example scanned as it would be alone.
+        const pair = vmap((t: Tensor) => op(t, dim))(stack([x.detach(), x.detach().mul(2)]));
+        assertClose(pair, stack([op(x.detach(), dim), op(x.detach().mul(2), dim)]), 0, 0);
+      }),
+      { numRuns: 20 },
+    );
+  });
+});
+
+// Scans differentiated twice inside jit. cumsum's and logcumsumexp's gradients are ops (their
+// reverse scans above), traced as they are; cumprod's has a form for x with zeros and one without,
+// which the program holds both of, picking one at each call (traced where x holds a zero and run
+// where it holds none, and the other way round, below); cummax's and cummin's is a scatter-add,
+// recorded as the op's backward primitive, run again from the program's values at each call.
+// Either way: eager's values, to rounding (each element within 1e-12 of the largest magnitude, or
+// of 1), at values other than the traced ones; and the compiled jvp (two reverse passes inside
+// jit) is eager forward mode's.
+describe.each([
+  { name: 'cumsum', op: (x: Tensor, d: number) => cumsum(x, d), arb: scanCaseArb(), asOps: true },
+  { name: 'logcumsumexp', op: (x: Tensor, d: number) => logcumsumexp(x, d), arb: scanCaseArb(-3, 3), asOps: true },
+  { name: 'cumprod', op: (x: Tensor, d: number) => cumprod(x, d), arb: scanCaseArb(-2, 2), asOps: false },
+  { name: 'cumprod (zeros)', op: (x: Tensor, d: number) => cumprod(x, d), arb: scanCaseArb(-2, 2, true), asOps: false },
+  { name: 'cummax', op: (x: Tensor, d: number) => cummax(x, d).values, arb: scanCaseArb(), asOps: false },
+  { name: 'cummin', op: (x: Tensor, d: number) => cummin(x, d).values, arb: scanCaseArb(), asOps: false },
+])('$name inside jit, differentiated twice', ({ name, op, arb, asOps }) => {
+  const near = (actual: Tensor, expected: Tensor): void => {
+    let scale = 1;
+    for (const v of expected.data) scale = Math.max(scale, Math.abs(v));
+    assertClose(actual, expected, 0, 1e-12 * scale);
+  };
+  it('jit(grad(grad(f))), jit(hessian(f)) and jit of jvp equal eager over random shapes in float64', () => {
+    fc.assert(
+      fc.property(arb, fc.noShrink(fc.integer()), ({ x, dim }, seed) => {
+        const x0 = x.detach();
+        const x1 = x0.mul(-0.7).add(0.1);
+        const w = seededTensor(x.shape, seed, { requiresGrad: false });
+        const f = (t: Tensor): Tensor => op(t, dim).sin().sum();
+        const gg = (t: Tensor): Tensor => grad((u: Tensor) => grad(f)(u).mul(w).sum())(t);
+        const hess = (t: Tensor): Tensor => hessian(f)(t);
+        const tangent = (t: Tensor, v: Tensor): Tensor => jvp((u: Tensor) => op(u, dim).sin(), [t], [v]).tangent;
+        for (const [label, h] of [['grad(grad)', gg], ['hessian', hess], ['jvp', tangent]] as const) {
+          const run = h as (t: Tensor, v: Tensor) => Tensor;
+          // Traced where x may hold zeros and run where it holds none, and the other way round.
+          for (const [first, then] of [[x0, x1], [x1, x0]] as const) {
+            const compiled = jit(run);
+            const traced = compiled.lower(first, w).text;
+            // The VJP made of ops: no backward primitive in the program.
+            if (asOps) expect(traced, `${name} ${label}`).not.toMatch(/Backward/);
+            near(compiled(then, w), run(then, w));
+          }
+        }
+      }),
+      { numRuns: 8 },
+    );
   });
 });

@@ -208,7 +208,9 @@ export function sharedTensor(t: Tensor, make: (data: TensorData) => Tensor): Ten
     const own = t.data;
     // Two tensors hold this storage now: disposing either must not recycle it.
     pinStorage(own);
-    return make(own);
+    const out = make(own);
+    // The same values as t: a stray value of a trace only if t is one (`ones` made a leaf is not).
+    return tainted.has(t) ? out : untaint(out);
   }
   const out = make(data);
   guardValues(out);

@@ -76,6 +76,9 @@ class Trace implements Interpreter {
   private readonly seedOf = new Map<string, Var>();
   /** The tensors given variables by recorded equations, in order (so a frame's can be taken back). */
   private readonly registered: Tensor[] = [];
+  /** The tensors made from a registered one's storage (see `share`): they lose its variable with it. */
+  private readonly sharing = new WeakMap<Tensor, Tensor[]>();
+  private readonly ownerOf = new WeakMap<Tensor, Tensor>();
   readonly equations: Equation[] = [];
   readonly constants: { v: Var; value: Tensor; stale?: string }[] = [];
   /** The stale constants (see `atom`), and how many times an equation has read one. */
@@ -139,7 +142,14 @@ class Trace implements Interpreter {
   /** A tensor made from a traced one's storage outside an op (a fresh leaf, a view) is the same value. */
   share(from: Tensor, to: Tensor): void {
     const v = this.varOf.get(from);
-    if (v !== undefined) this.varOf.set(to, v);
+    if (v === undefined) return;
+    this.varOf.set(to, v);
+    // The tensor whose equation defines v: if that equation is taken back, `to` has no value either.
+    const owner = this.ownerOf.get(from) ?? from;
+    this.ownerOf.set(to, owner);
+    const list = this.sharing.get(owner);
+    if (list === undefined) this.sharing.set(owner, [to]);
+    else list.push(to);
   }
 
   process(prim: Primitive, args: unknown[]): unknown {
@@ -231,8 +241,12 @@ class Trace implements Interpreter {
   private dropSince(mark: number, marked: number): void {
     this.equations.length = mark;
     for (const t of this.registered.splice(marked)) {
-      this.varOf.delete(t);
-      markTainted(t);
+      // NOTE: with the tensors sharing its storage (a `detach()` where's VJP keeps): left behind,
+      // they would name a variable no equation defines any more.
+      for (const s of [t, ...(this.sharing.get(t) ?? [])]) {
+        this.varOf.delete(s);
+        markTainted(s);
+      }
     }
     while (this.calls.length > 0 && this.calls[this.calls.length - 1]!.equation >= mark) this.calls.pop();
   }

@@ -10,7 +10,9 @@ import { movedim } from './rearrange.js';
 import { triu } from './diagonal.js';
 import { where } from './where.js';
 import { gather } from './gather.js';
+import { any } from './compare.js';
 import { primitive } from '../engine/dispatch.js';
+import { isTracing } from '../engine/trace-access.js';
 
 /** The running `kind` of x along `ax` (from the end when `reverse`), without graph. */
 function scanData(op: string, kind: ScanKind, x: FloatTensor, ax: number, reverse: boolean): FloatArray {
@@ -31,10 +33,21 @@ export const cumsum = primitive('cumsum', { kind: 'axis', axisArg: 1 }, function
   return cumsumAlong(x, normalizeAxis('cumsum', dim, x.ndim), false);
 });
 
-/** cumsum from the start, or from the end when `reverse` (each is the other's adjoint). */
+/**
+ * The running sum from the end along `dim`: cumsum's VJP, as cumsum is its own. A primitive, so that
+ * a gradient of cumsum is an op a trace records (and differentiates again inside jit), never values
+ * made outside ops. @internal
+ */
+export const cumsumReverse = primitive('cumsumReverse', { kind: 'axis', axisArg: 1 }, function (input: Tensor, dim: number): Tensor {
+  const x = floatInput('cumsum', 'input', input);
+  return cumsumAlong(x, normalizeAxis('cumsum', dim, x.ndim), true);
+});
+
+/** cumsum from the start, or from the end when `reverse` (each is the other's adjoint, through its primitive). */
 function cumsumAlong(x: FloatTensor, ax: number, reverse: boolean): Tensor {
   const data = scanData('cumsum', 'sum', x, ax, reverse);
-  return makeOutput(reverse ? 'cumsumReverse' : 'cumsum', data, x.shape, [x], (g) => [cumsumAlong(expectFloat('cumsum', g), ax, !reverse)], { saves: [[]], jvp: ([t]) => cumsumAlong(expectFloat('cumsum', t!), ax, reverse) });
+  const along = (t: Tensor, back: boolean): Tensor => (back ? cumsumReverse(t, ax) : cumsum(t, ax));
+  return makeOutput(reverse ? 'cumsumReverse' : 'cumsum', data, x.shape, [x], (g) => [along(g, !reverse)], { saves: [[]], jvp: ([t]) => along(t!, reverse) });
 }
 
 /**
@@ -54,15 +67,29 @@ export const cumprod = primitive('cumprod', { kind: 'axis', axisArg: 1 }, functi
   });
 });
 
+/**
+ * One of cumprod's derivatives: `divided` (by x, O(n)) where x holds no zero, else `exact` (through
+ * zeros, O(n²) per line), as eager code chooses from x's values. NOTE: a program cannot replay a
+ * choice made from values, so while jit traces both forms are computed and `where` picks one by
+ * whether x holds a zero at each call: the eager bits either way. The division it does not pick is
+ * by 1 instead of x, so that its derivative stays finite (the "double where" trap).
+ */
+function byZeros(x: FloatTensor, divided: (safe: Tensor) => Tensor, exact: () => Tensor): Tensor {
+  if (!isTracing()) return x.data.includes(0) ? exact() : divided(x);
+  const zero = any(x.eq(0));
+  return where(zero, exact(), divided(where(zero, 1, x)));
+}
+
 /** Σ_{j≤i} ẋ_j Π_{m≤i, m≠j} x_m along `ax`: out·cumsum(ẋ/x) without zeros, else the VJP's triangle, transposed. */
 function cumprodJvp(t: Tensor, x: FloatTensor, out: Tensor, ax: number): Tensor {
   const n = x.ndim === 0 ? 1 : x.shape[ax]!;
   if (n === 1) return t;
-  if (!x.data.includes(0)) return out.mul(cumsumAlong(expectFloat('cumprod', t.div(x)), ax, false));
-  const { products, upper } = leaveOneOutProducts(x, ax, n);
-  // Row j's running product at i ≥ j multiplies ẋ_j.
-  const terms = where(upper, products.mul(movedim(t, ax, -1).unsqueeze(-1)), 0);
-  return movedim(sum(terms, -2), -1, ax);
+  return byZeros(x, (safe) => out.mul(cumsum(t.div(safe), ax)), () => {
+    const { products, upper } = leaveOneOutProducts(x, ax, n);
+    // Row j's running product at i ≥ j multiplies ẋ_j.
+    const terms = where(upper, products.mul(movedim(t, ax, -1).unsqueeze(-1)), 0);
+    return movedim(sum(terms, -2), -1, ax);
+  });
 }
 
 /**
@@ -86,11 +113,12 @@ function cumprodVjp(g: FloatTensor, x: FloatTensor, out: Tensor, ax: number): Te
     if (x.size > 0) cumprodGrad(x.data, g.data, sizeOf(x.shape.slice(0, ax)), n, sizeOf(x.shape.slice(ax + 1)), data);
     return constant(data, x.shape);
   }
-  if (!x.data.includes(0)) return cumsumAlong(expectFloat('cumprod', g.mul(out)), ax, true).div(x);
-  // Through zeros and differentiable again: entry [i, j ≥ i] is Π_{m≤j, m≠i} x_m, times g_j.
-  const { products, upper } = leaveOneOutProducts(x, ax, n);
-  const terms = where(upper, products.mul(movedim(g, ax, -1).unsqueeze(-2)), 0);
-  return movedim(sum(terms, -1), -1, ax);
+  return byZeros(x, (safe) => cumsumReverse(g.mul(out), ax).div(safe), () => {
+    // Through zeros and differentiable again: entry [i, j ≥ i] is Π_{m≤j, m≠i} x_m, times g_j.
+    const { products, upper } = leaveOneOutProducts(x, ax, n);
+    const terms = where(upper, products.mul(movedim(g, ax, -1).unsqueeze(-2)), 0);
+    return movedim(sum(terms, -1), -1, ax);
+  });
 }
 
 /**
@@ -105,14 +133,24 @@ export const logcumsumexp = primitive('logcumsumexp', { kind: 'axis', axisArg: 1
   return logcumsumexpAlong(x, normalizeAxis('logcumsumexp', dim, x.ndim), false);
 });
 
+/**
+ * `logcumsumexp` from the end along `dim`, the scan its VJP runs: a primitive, as `cumsumReverse`,
+ * so that the gradient is made of ops a trace records. @internal
+ */
+export const logcumsumexpReverse = primitive('logcumsumexpReverse', { kind: 'axis', axisArg: 1 }, function (input: Tensor, dim: number): Tensor {
+  const x = floatInput('logcumsumexp', 'input', input);
+  return logcumsumexpAlong(x, normalizeAxis('logcumsumexp', dim, x.ndim), true);
+});
+
 function logcumsumexpAlong(x: FloatTensor, ax: number, reverse: boolean): Tensor {
   const data = scanData('logcumsumexp', 'logsumexp', x, ax, reverse);
+  const along = (t: Tensor, back: boolean): Tensor => (back ? logcumsumexpReverse(t, ax) : logcumsumexp(t, ax));
   return makeOutput(reverse ? 'logcumsumexpReverse' : 'logcumsumexp', data, x.shape, [x], (g, out) => {
     // grad_i = Σ_j g_j e^{x_i - out_j} over the j whose sums hold x_i, as exp(x_i + lcse_j(log g_j - out_j)),
     // with positive and negative g apart; the most negative finite number stands for log 0.
     const lowest = x.dtype === 'float32' ? -3.4028234663852886e38 : -Number.MAX_VALUE;
     const logAbs = g.abs().log();
-    const part = (sign: Tensor): Tensor => logcumsumexpAlong(expectFloat('logcumsumexp', where(sign, logAbs, lowest).sub(out)), ax, !reverse).add(x).exp();
+    const part = (sign: Tensor): Tensor => along(where(sign, logAbs, lowest).sub(out), !reverse).add(x).exp();
     return [part(g.gt(0)).sub(part(g.lt(0)))];
   }, {
     saves: [[0, 'output']],
@@ -120,7 +158,7 @@ function logcumsumexpAlong(x: FloatTensor, ax: number, reverse: boolean): Tensor
     jvp: ([t], out) => {
       const lowest = x.dtype === 'float32' ? -3.4028234663852886e38 : -Number.MAX_VALUE;
       const logAbs = t!.abs().log();
-      const part = (sign: Tensor): Tensor => logcumsumexpAlong(expectFloat('logcumsumexp', where(sign, logAbs, lowest).add(x)), ax, reverse).sub(out).exp();
+      const part = (sign: Tensor): Tensor => along(where(sign, logAbs, lowest).add(x), reverse).sub(out).exp();
       return part(t!.gt(0)).sub(part(t!.lt(0)));
     },
   });
