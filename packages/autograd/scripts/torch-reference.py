@@ -516,6 +516,12 @@ def elementwise_calls():
         call('softplus beta 0.5', 'softplus', {'beta': 0.5}, lambda t: torch.nn.functional.softplus(t, beta=0.5), [[-40.0, -3.0, 0.0, 1.0, 30.0]]),
         call('round decimals 2', 'round', {'decimals': 2}, lambda t: torch.round(t, decimals=2), [[1.2345, -1.2355, 0.125, 0.135, 2.5, -0.0, 1e300, -3.14159, math.nan, INF]]),
         call('round decimals -1', 'round', {'decimals': -1}, lambda t: torch.round(t, decimals=-1), [[125.0, 135.0, -15.0, 4.9, -0.0, 1e300, math.nan, -INF]]),
+        # clamp with tensor bounds: ties (x = min, x = max, min = max), min > max (max wins) and NaN.
+        call('clamp tensor min and max', 'clamp', {'bounds': 'min,max'}, lambda x, lo, hi: torch.clamp(x, lo, hi),
+             [[-2.0, 0.0, 1.0, 2.0, 3.0, 5.0, math.nan, 0.5], [0.0, 0.0, 2.0, 3.0, 1.0, 6.0, 0.0, math.nan], [1.0, 1.0, 1.0, 3.0, 3.0, 4.0, 1.0, 1.0]]),
+        call('clamp tensor min', 'clamp', {'bounds': 'min'}, lambda x, lo: torch.clamp(x, min=lo), [[-2.0, 0.0, 1.0, 2.0, 3.0, math.nan], [0.0, 0.0, 2.0, 3.0, 1.0, 0.0]]),
+        call('clamp tensor max', 'clamp', {'bounds': 'max'}, lambda x, hi: torch.clamp(x, max=hi), [[-2.0, 0.0, 1.0, 3.0, 5.0, math.nan], [1.0, 0.0, 1.0, 3.0, 4.0, 1.0]]),
+        call('clamp broadcast bounds', 'clamp', {'bounds': 'min,max'}, lambda x, lo, hi: torch.clamp(x, lo, hi), [seeded([2, 3], 66), seeded([3], 67) - 0.5, seeded([2, 1], 68) + 0.5]),
         call('nanToNum options', 'nanToNum', {'nan': -1.0, 'posinf': 100.0, 'neginf': -100.0}, lambda t: torch.nan_to_num(t, -1.0, 100.0, -100.0), [[math.nan, INF, -INF, 2.0]]),
     ]
 

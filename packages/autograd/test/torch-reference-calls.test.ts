@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import {
-  addmm, baddbmm, bmm, cdist, cosineSimilarity, crossEntropy, einsum, gelu, lerp, matrixNorm, max, min, nanmean, nanquantile, nansum, nanToNum, norm, normalize,
+  addmm, baddbmm, bmm, cdist, clamp, cosineSimilarity, crossEntropy, einsum, gelu, lerp, matrixNorm, max, min, nanmean, nanquantile, nansum, nanToNum, norm, normalize,
   outer, pairwiseDistance, quantile, round, softplus, std, tensor, tensordot, vectorNorm, type MatrixOrd, type QuantileInterpolation, type Tensor,
 } from '@chainrule/autograd';
 import { decode, torchFixture, type Encoded } from './helpers/torch-fixture.js';
@@ -61,6 +61,7 @@ const OPS: Record<string, (xs: Tensor[], args: Args) => Tensor> = {
   round: ([x], a) => round(x!, { decimals: opt(a, 'decimals') }),
   crossEntropy: ([x, p], a) => crossEntropy(x!, p ?? tensor(a.target as number | number[][][], { dtype: 'int32' }), { reduction: a.reduction as 'mean' | 'sum' | 'none' | undefined }),
   lerp: ([s, e, w], a) => lerp(s!, e!, w ?? num(a.weight)),
+  clamp: ([x, b1, b2], a) => (a.bounds === 'min,max' ? clamp(x!, b1!, b2!) : a.bounds === 'min' ? clamp(x!, b1!) : clamp(x!, undefined, b1!)),
   nanToNum: ([x], a) => nanToNum(x!, { nan: opt(a, 'nan'), posinf: opt(a, 'posinf'), neginf: opt(a, 'neginf') }),
 };
 

@@ -34,6 +34,8 @@ const cases: VmapCase[] = [
   ...unaryCases,
   { name: 'leakyRelu (static parameter)', f: () => (x) => cr.leakyRelu(x, 0.2), shapes: one() },
   { name: 'clamp', f: () => (x) => x.clamp(-0.5, 0.7), shapes: one() },
+  { name: 'clamp with tensor bounds', f: () => (x, lo, hi) => cr.clamp(x, lo, hi), shapes: broadcastShapesArb(3, { maxDim: 3 }) },
+  { name: 'clamp with a tensor max', f: () => (x, hi) => x.clamp(undefined, hi), shapes: broadcastShapesArb(2, { maxDim: 3 }) },
   { name: 'isNan (bool result)', f: () => (x) => x.log().isNan(), shapes: one() },
   { name: 'toDtype', f: () => (x) => x.toDtype('float32').toDtype('float64'), shapes: one() },
   { name: 'add (broadcasting)', f: () => (a, b) => a.add(b), shapes: broadcastShapesArb(2, { maxDim: 3 }) },
