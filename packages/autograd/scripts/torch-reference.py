@@ -13,7 +13,7 @@ of eigenvectors and singular vectors), and its gradients for a fixed upstream gr
 test/torch-linalg-reference.test.ts runs the same functions, named by the case.
 
 Selection and order ('order'): one call of the chainrule function named in the entry on given
-inputs, its outputs (values, indices, counts) and the float64 gradients of its float inputs;
+inputs, its outputs (values, indices, counts, or a tuple of index tensors) and the float64 gradients of its float inputs;
 test/torch-order-reference.test.ts checks them. Calls ('calls': contractions, norms, statistics,
 lerp, nanToNum): one call each with its options, checked by test/torch-reference-calls.test.ts.
 
@@ -571,6 +571,9 @@ ORDER = [
     ('searchsorted', [{'sorter': [1, 2, 3, 0]}], lambda s, v: torch.searchsorted(s, v, sorter=torch.tensor([1, 2, 3, 0])), [(*f(3, 1, 2, 2), [4]), (*f(2, 2.5, 0, 9, NAN), [5])]),
     ('searchsorted', [{'sorter': [[1, 2, 0], [0, 2, 1]], 'right': True}], lambda s, v: torch.searchsorted(s, v, sorter=torch.tensor([[1, 2, 0], [0, 2, 1]]), right=True), [(*f(5, 1, 3, 0, 4, 2), [2, 3]), (*f(3, 1, 2, 4), [2, 2])]),
     ('bincount', [], torch.bincount, [(*i(1, 1, 3, 0, 6, 3), [6])]),
+    # torch.where with the condition alone: nonzero's indices, one tensor per axis (NaN counts as non-zero).
+    ('where', [], torch.where, [(*f(0, 1, NAN, 0, -2, 0, 0, 3), [2, 2, 2])]),
+    ('where', [], torch.where, [(*i(0, 4, 0, -1), [4])]),
     ('bincount', [{'minlength': 9}], lambda x: torch.bincount(x, minlength=9), [(*i(1, 1, 3), [3])]),
 ]
 

@@ -87,6 +87,9 @@ function noRule(prim: Primitive, detail = ''): never {
 
 /** Elementwise ops: batched operands get 1s after the batch up to the widest rank, so broadcasting from the right never meets the batch. */
 const elementwise: Rule = (ctx, prim, args) => {
+  if (prim.name === 'where' && args[1] === undefined && args[2] === undefined) {
+    noRule(prim, "with the condition alone (nonzero's indices, whose length depends on the values)");
+  }
   let rank = 0;
   for (const a of args) if (a instanceof Tensor) rank = Math.max(rank, a.ndim);
   if ((prim.name === 'add' || prim.name === 'sub') && args.length === 2 && ctx.level === 1) {
