@@ -502,6 +502,39 @@ def cross_entropy_calls():
     out.append(call('crossEntropy [C] one sample, class index', 'crossEntropy', {'target': 2}, lambda x: F.cross_entropy(x, torch.tensor(2)), [seeded([4], 73)]))
     out.append(call('crossEntropy [C] one sample, probabilities, none', 'crossEntropy', {'reduction': 'none'},
                     lambda x, p: F.cross_entropy(x, p, reduction='none'), [seeded([4], 74), torch.softmax(seeded([4], 75), 0)]))
+    # weight, ignore_index and label_smoothing, alone and together: the weighted mean divides by the
+    # summed weight of the targets not ignored; every target ignored gives NaN (gradient 0).
+    w = [0.5, 2.0, 1.0, 3.0]
+    flat = [1, -100, 3, 0, 2, -100]
+    x4 = seeded([6, 4], 76)
+    for red in ['mean', 'sum', 'none']:
+        for title, opts in [('weight', {'weight': w}), ('ignoreIndex', {}), ('labelSmoothing 0.2', {'label_smoothing': 0.2}),
+                            ('weight, ignoreIndex, labelSmoothing 0.3', {'weight': w, 'label_smoothing': 0.3})]:
+            args = {'target': flat, 'reduction': red}
+            if 'weight' in opts:
+                args['weight'] = w
+            if 'label_smoothing' in opts:
+                args['labelSmoothing'] = opts['label_smoothing']
+            kw = {k: (torch.tensor(v, dtype=torch.float64) if k == 'weight' else v) for k, v in opts.items()}
+            out.append(call(f'crossEntropy class indices, {title}, {red}', 'crossEntropy', args,
+                            lambda x, r=red, kw=kw: F.cross_entropy(x, torch.tensor(flat), reduction=r,
+                                                                    **{k: (v.to(x.dtype) if k == 'weight' else v) for k, v in kw.items()}), [x4]))
+    out.append(call('crossEntropy ignoreIndex 2 with weights', 'crossEntropy', {'target': [2, 0, 2, 1], 'ignoreIndex': 2, 'weight': w},
+                    lambda x: F.cross_entropy(x, torch.tensor([2, 0, 2, 1]), ignore_index=2, weight=torch.tensor(w, dtype=x.dtype)), [seeded([4, 4], 77)]))
+    for red in ['mean', 'sum']:
+        out.append(call(f'crossEntropy every target ignored, {red}', 'crossEntropy', {'target': [-100, -100], 'reduction': red, 'labelSmoothing': 0.1},
+                        lambda x, r=red: F.cross_entropy(x, torch.tensor([-100, -100]), reduction=r, label_smoothing=0.1), [seeded([2, 3], 78)]))
+    out.append(call('crossEntropy class weight 0 everywhere used', 'crossEntropy', {'target': [1, 1], 'weight': [1.0, 0.0, 2.0]},
+                    lambda x: F.cross_entropy(x, torch.tensor([1, 1]), weight=torch.tensor([1.0, 0.0, 2.0], dtype=x.dtype)), [seeded([2, 3], 79)]))
+    pr = torch.softmax(seeded([3, 4], 80), 1)
+    for red in ['mean', 'sum', 'none']:
+        out.append(call(f'crossEntropy probabilities, weight, labelSmoothing 0.25, {red}', 'crossEntropy', {'reduction': red, 'weight': w, 'labelSmoothing': 0.25},
+                        lambda x, p, r=red: F.cross_entropy(x, p, reduction=r, weight=torch.tensor(w, dtype=x.dtype), label_smoothing=0.25), [seeded([3, 4], 81), pr]))
+    labels3 = [[[1, -100], [2, 0]], [[-100, 3], [0, 1]]]
+    for red in ['mean', 'none']:
+        out.append(call(f'crossEntropy [N, C, d1, d2], weight, ignoreIndex, labelSmoothing 0.1, {red}', 'crossEntropy', {'target': labels3, 'reduction': red, 'weight': w, 'labelSmoothing': 0.1},
+                        lambda x, r=red: F.cross_entropy(x, torch.tensor(labels3), reduction=r, weight=torch.tensor(w, dtype=x.dtype), label_smoothing=0.1), [seeded([2, 4, 2, 2], 82)]))
+    out.append(call('crossEntropy [C] one sample ignored', 'crossEntropy', {'target': -100}, lambda x: F.cross_entropy(x, torch.tensor(-100)), [seeded([4], 83)]))
     return out
 
 
