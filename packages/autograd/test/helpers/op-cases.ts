@@ -157,6 +157,18 @@ export const opCases: OpCase[] = [
     name: 'crossEntropy (probabilities) gradients', shapes: fixed([2, 3], [2, 3]),
     f: (x, p) => cr.concat(cr.grad((z: Tensor, q: Tensor) => cr.crossEntropy(z, q), { argnums: [0, 1] })(x!, p!), 0),
   },
+  {
+    name: 'crossEntropy (weight, ignored target, smoothing)', shapes: fixed([3, 3]),
+    f: (x) => cr.crossEntropy(x!, [1, -100, 2], { weight: tensor([0.5, 2, 1], { dtype: 'float64' }), labelSmoothing: 0.2 }),
+  },
+  {
+    name: 'crossEntropy (probabilities, weight, smoothing)', shapes: fixed([2, 3], [2, 3]),
+    f: (x, p) => cr.crossEntropy(x!, p!, { weight: tensor([0.5, 2, 1], { dtype: 'float64' }), labelSmoothing: 0.1, reduction: 'none' }),
+  },
+  {
+    name: 'crossEntropy (weighted, ignored) gradient', shapes: fixed([3, 4]),
+    f: (x) => cr.grad((z: Tensor) => cr.crossEntropy(z, [3, 0, -100], { weight: tensor([1, 2, 3, 0.5], { dtype: 'float64' }) }))(x!),
+  },
   // Linear algebra.
   { name: 'solve', f: (a, y) => cr.solve(spd(a!), y!), shapes: fixed([3, 3], [3, 2]) },
   { name: 'inv', f: (a) => cr.inv(spd(a!)), shapes: square }, { name: 'det', f: (a) => cr.det(a!), shapes: square },
