@@ -607,6 +607,15 @@ ORDER = [
     # torch.where with the condition alone: nonzero's indices, one tensor per axis (NaN counts as non-zero).
     ('where', [], torch.where, [(*f(0, 1, NAN, 0, -2, 0, 0, 3), [2, 2, 2])]),
     ('where', [], torch.where, [(*i(0, 4, 0, -1), [4])]),
+    # int32 ranges and powers: linspace truncates each point (counted from the nearer end),
+    # matrix_power multiplies exactly, wrapping modulo 2^32.
+    *[('linspace', [a, b, n, {'dtype': 'int32'}], lambda a=a, b=b, n=n: torch.linspace(a, b, n, dtype=torch.int32), [])
+      for a, b, n in [(0, 10, 5), (0, 10, 4), (10, 0, 4), (-5, 5, 7), (0, 100, 7), (0, 1000000, 13), (0, 10, 20), (3, 7, 1), (3, 7, 0), (-2147483648, 2147483647, 5)]],
+    *[('arange', [a, b, st, {'dtype': 'int32'}], lambda a=a, b=b, st=st: torch.arange(a, b, st, dtype=torch.int32), [])
+      for a, b, st in [(0, 5, 1), (10, 0, -3), (0, 4.5, 1), (-3, 3, 2)]],
+    *[('matrixPower', [k], lambda a, k=k: torch.linalg.matrix_power(a.to(torch.int32), k), [(*i(*vals), shape)])
+      for k, vals, shape in [(3, [1, 2, 3, 4], [2, 2]), (0, [1, 2, 3, 4], [2, 2]), (1, [5, -2, 7, 1], [2, 2]), (3, [1000, 2000, 3000, 4000], [2, 2]),
+                             (5, [1, -1, 2, 0, 3, 1, 2, -2, 1, 1, 0, 1, 2, 1, 0, 3, 1, 1], [2, 3, 3]), (7, [], [0, 2, 2])]],
     ('bincount', [{'minlength': 9}], lambda x: torch.bincount(x, minlength=9), [(*i(1, 1, 3), [3])]),
 ]
 
