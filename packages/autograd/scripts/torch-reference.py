@@ -13,7 +13,7 @@ of eigenvectors and singular vectors), and its gradients for a fixed upstream gr
 test/torch-linalg-reference.test.ts runs the same functions, named by the case.
 
 Selection and order ('order'): one call of the chainrule function named in the entry on given
-inputs, its outputs (values, indices, counts) and the float64 gradients of its float inputs;
+inputs, its outputs (values, indices, counts, or a tuple of index tensors) and the float64 gradients of its float inputs;
 test/torch-order-reference.test.ts checks them. Calls ('calls': contractions, norms, statistics,
 lerp, nanToNum): one call each with its options, checked by test/torch-reference-calls.test.ts.
 
@@ -502,6 +502,39 @@ def cross_entropy_calls():
     out.append(call('crossEntropy [C] one sample, class index', 'crossEntropy', {'target': 2}, lambda x: F.cross_entropy(x, torch.tensor(2)), [seeded([4], 73)]))
     out.append(call('crossEntropy [C] one sample, probabilities, none', 'crossEntropy', {'reduction': 'none'},
                     lambda x, p: F.cross_entropy(x, p, reduction='none'), [seeded([4], 74), torch.softmax(seeded([4], 75), 0)]))
+    # weight, ignore_index and label_smoothing, alone and together: the weighted mean divides by the
+    # summed weight of the targets not ignored; every target ignored gives NaN (gradient 0).
+    w = [0.5, 2.0, 1.0, 3.0]
+    flat = [1, -100, 3, 0, 2, -100]
+    x4 = seeded([6, 4], 76)
+    for red in ['mean', 'sum', 'none']:
+        for title, opts in [('weight', {'weight': w}), ('ignoreIndex', {}), ('labelSmoothing 0.2', {'label_smoothing': 0.2}),
+                            ('weight, ignoreIndex, labelSmoothing 0.3', {'weight': w, 'label_smoothing': 0.3})]:
+            args = {'target': flat, 'reduction': red}
+            if 'weight' in opts:
+                args['weight'] = w
+            if 'label_smoothing' in opts:
+                args['labelSmoothing'] = opts['label_smoothing']
+            kw = {k: (torch.tensor(v, dtype=torch.float64) if k == 'weight' else v) for k, v in opts.items()}
+            out.append(call(f'crossEntropy class indices, {title}, {red}', 'crossEntropy', args,
+                            lambda x, r=red, kw=kw: F.cross_entropy(x, torch.tensor(flat), reduction=r,
+                                                                    **{k: (v.to(x.dtype) if k == 'weight' else v) for k, v in kw.items()}), [x4]))
+    out.append(call('crossEntropy ignoreIndex 2 with weights', 'crossEntropy', {'target': [2, 0, 2, 1], 'ignoreIndex': 2, 'weight': w},
+                    lambda x: F.cross_entropy(x, torch.tensor([2, 0, 2, 1]), ignore_index=2, weight=torch.tensor(w, dtype=x.dtype)), [seeded([4, 4], 77)]))
+    for red in ['mean', 'sum']:
+        out.append(call(f'crossEntropy every target ignored, {red}', 'crossEntropy', {'target': [-100, -100], 'reduction': red, 'labelSmoothing': 0.1},
+                        lambda x, r=red: F.cross_entropy(x, torch.tensor([-100, -100]), reduction=r, label_smoothing=0.1), [seeded([2, 3], 78)]))
+    out.append(call('crossEntropy class weight 0 everywhere used', 'crossEntropy', {'target': [1, 1], 'weight': [1.0, 0.0, 2.0]},
+                    lambda x: F.cross_entropy(x, torch.tensor([1, 1]), weight=torch.tensor([1.0, 0.0, 2.0], dtype=x.dtype)), [seeded([2, 3], 79)]))
+    pr = torch.softmax(seeded([3, 4], 80), 1)
+    for red in ['mean', 'sum', 'none']:
+        out.append(call(f'crossEntropy probabilities, weight, labelSmoothing 0.25, {red}', 'crossEntropy', {'reduction': red, 'weight': w, 'labelSmoothing': 0.25},
+                        lambda x, p, r=red: F.cross_entropy(x, p, reduction=r, weight=torch.tensor(w, dtype=x.dtype), label_smoothing=0.25), [seeded([3, 4], 81), pr]))
+    labels3 = [[[1, -100], [2, 0]], [[-100, 3], [0, 1]]]
+    for red in ['mean', 'none']:
+        out.append(call(f'crossEntropy [N, C, d1, d2], weight, ignoreIndex, labelSmoothing 0.1, {red}', 'crossEntropy', {'target': labels3, 'reduction': red, 'weight': w, 'labelSmoothing': 0.1},
+                        lambda x, r=red: F.cross_entropy(x, torch.tensor(labels3), reduction=r, weight=torch.tensor(w, dtype=x.dtype), label_smoothing=0.1), [seeded([2, 4, 2, 2], 82)]))
+    out.append(call('crossEntropy [C] one sample ignored', 'crossEntropy', {'target': -100}, lambda x: F.cross_entropy(x, torch.tensor(-100)), [seeded([4], 83)]))
     return out
 
 
@@ -516,6 +549,12 @@ def elementwise_calls():
         call('softplus beta 0.5', 'softplus', {'beta': 0.5}, lambda t: torch.nn.functional.softplus(t, beta=0.5), [[-40.0, -3.0, 0.0, 1.0, 30.0]]),
         call('round decimals 2', 'round', {'decimals': 2}, lambda t: torch.round(t, decimals=2), [[1.2345, -1.2355, 0.125, 0.135, 2.5, -0.0, 1e300, -3.14159, math.nan, INF]]),
         call('round decimals -1', 'round', {'decimals': -1}, lambda t: torch.round(t, decimals=-1), [[125.0, 135.0, -15.0, 4.9, -0.0, 1e300, math.nan, -INF]]),
+        # clamp with tensor bounds: ties (x = min, x = max, min = max), min > max (max wins) and NaN.
+        call('clamp tensor min and max', 'clamp', {'bounds': 'min,max'}, lambda x, lo, hi: torch.clamp(x, lo, hi),
+             [[-2.0, 0.0, 1.0, 2.0, 3.0, 5.0, math.nan, 0.5], [0.0, 0.0, 2.0, 3.0, 1.0, 6.0, 0.0, math.nan], [1.0, 1.0, 1.0, 3.0, 3.0, 4.0, 1.0, 1.0]]),
+        call('clamp tensor min', 'clamp', {'bounds': 'min'}, lambda x, lo: torch.clamp(x, min=lo), [[-2.0, 0.0, 1.0, 2.0, 3.0, math.nan], [0.0, 0.0, 2.0, 3.0, 1.0, 0.0]]),
+        call('clamp tensor max', 'clamp', {'bounds': 'max'}, lambda x, hi: torch.clamp(x, max=hi), [[-2.0, 0.0, 1.0, 3.0, 5.0, math.nan], [1.0, 0.0, 1.0, 3.0, 4.0, 1.0]]),
+        call('clamp broadcast bounds', 'clamp', {'bounds': 'min,max'}, lambda x, lo, hi: torch.clamp(x, lo, hi), [seeded([2, 3], 66), seeded([3], 67) - 0.5, seeded([2, 1], 68) + 0.5]),
         call('nanToNum options', 'nanToNum', {'nan': -1.0, 'posinf': 100.0, 'neginf': -100.0}, lambda t: torch.nan_to_num(t, -1.0, 100.0, -100.0), [[math.nan, INF, -INF, 2.0]]),
     ]
 
@@ -565,6 +604,18 @@ ORDER = [
     ('searchsorted', [{'sorter': [1, 2, 3, 0]}], lambda s, v: torch.searchsorted(s, v, sorter=torch.tensor([1, 2, 3, 0])), [(*f(3, 1, 2, 2), [4]), (*f(2, 2.5, 0, 9, NAN), [5])]),
     ('searchsorted', [{'sorter': [[1, 2, 0], [0, 2, 1]], 'right': True}], lambda s, v: torch.searchsorted(s, v, sorter=torch.tensor([[1, 2, 0], [0, 2, 1]]), right=True), [(*f(5, 1, 3, 0, 4, 2), [2, 3]), (*f(3, 1, 2, 4), [2, 2])]),
     ('bincount', [], torch.bincount, [(*i(1, 1, 3, 0, 6, 3), [6])]),
+    # torch.where with the condition alone: nonzero's indices, one tensor per axis (NaN counts as non-zero).
+    ('where', [], torch.where, [(*f(0, 1, NAN, 0, -2, 0, 0, 3), [2, 2, 2])]),
+    ('where', [], torch.where, [(*i(0, 4, 0, -1), [4])]),
+    # int32 ranges and powers: linspace truncates each point (counted from the nearer end),
+    # matrix_power multiplies exactly, wrapping modulo 2^32.
+    *[('linspace', [a, b, n, {'dtype': 'int32'}], lambda a=a, b=b, n=n: torch.linspace(a, b, n, dtype=torch.int32), [])
+      for a, b, n in [(0, 10, 5), (0, 10, 4), (10, 0, 4), (-5, 5, 7), (0, 100, 7), (0, 1000000, 13), (0, 10, 20), (3, 7, 1), (3, 7, 0), (-2147483648, 2147483647, 5)]],
+    *[('arange', [a, b, st, {'dtype': 'int32'}], lambda a=a, b=b, st=st: torch.arange(a, b, st, dtype=torch.int32), [])
+      for a, b, st in [(0, 5, 1), (10, 0, -3), (0, 4.5, 1), (-3, 3, 2)]],
+    *[('matrixPower', [k], lambda a, k=k: torch.linalg.matrix_power(a.to(torch.int32), k), [(*i(*vals), shape)])
+      for k, vals, shape in [(3, [1, 2, 3, 4], [2, 2]), (0, [1, 2, 3, 4], [2, 2]), (1, [5, -2, 7, 1], [2, 2]), (3, [1000, 2000, 3000, 4000], [2, 2]),
+                             (5, [1, -1, 2, 0, 3, 1, 2, -2, 1, 1, 0, 1, 2, 1, 0, 3, 1, 1], [2, 3, 3]), (7, [], [0, 2, 2])]],
     ('bincount', [{'minlength': 9}], lambda x: torch.bincount(x, minlength=9), [(*i(1, 1, 3), [3])]),
 ]
 

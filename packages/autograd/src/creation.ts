@@ -186,7 +186,10 @@ export function onesLike(t: Tensor, options: { requiresGrad?: boolean } = {}): T
 
 /**
  * Evenly spaced values in [start, end) with `step`, as `torch.arange`; `arange(n)` is 0..n-1.
- * @throws ArgumentError if start, end or step is not finite, or step is 0.
+ * With `{ dtype: 'int32' }` start and step must be integers (PyTorch truncates them toward zero,
+ * so `arange(0, 5, 1.5)` would be [0, 1, 2, 3]); the end may be a fraction, as there.
+ * @throws ArgumentError if start, end or step is not finite, or step is 0; for int32, if start or
+ * step is not an integer or a value leaves int32's range.
  * @example arange(0, 1, 0.25) // [0, 0.25, 0.5, 0.75]
  */
 export function arange(start: number, end?: number, step = 1, options: CreateOptions = {}): Tensor {
@@ -198,6 +201,9 @@ export function arange(start: number, end?: number, step = 1, options: CreateOpt
     throw new ArgumentError(`arange: start, end and step must be finite and step non-zero, got (${start}, ${end}, ${step})`);
   }
   const dtype = resolveDType('arange', options.dtype);
+  if (dtype === 'int32' && (!Number.isInteger(start) || !Number.isInteger(step))) {
+    throw new ArgumentError(`arange: an int32 range needs an integer start and step (PyTorch would truncate them toward zero), got start ${start}, step ${step}`);
+  }
   const n = Math.max(0, Math.ceil((end - start) / step));
   const data = allocate(dtype, n, 'arange', [n]);
   for (let i = 0; i < n; i++) store('arange', data, i, start + i * step, () => ` (element ${i})`);
@@ -205,13 +211,31 @@ export function arange(start: number, end?: number, step = 1, options: CreateOpt
 }
 
 /**
- * `steps` values from `start` to `end` inclusive, as `torch.linspace`.
- * @throws ArgumentError if `steps` is not a non-negative integer.
- * @example linspace(0, 1, 5)
+ * `steps` values from `start` to `end` inclusive, as `torch.linspace`. With `{ dtype: 'int32' }`
+ * (integer start and end) each value is PyTorch's: the float64 point, counted from the start in
+ * the first half and from the end in the second, truncated toward zero (`linspace(0, 10, 4)` is
+ * [0, 3, 6, 10]).
+ * @throws ArgumentError if `steps` is not a non-negative integer; for int32, if start or end is
+ * not an integer in int32's range. DTypeError for a bool dtype.
+ * @example linspace(0, 1, 5); linspace(0, 100, 7, { dtype: 'int32' })
  */
 export function linspace(start: number, end: number, steps: number, options: CreateOptions = {}): Tensor {
   if (!Number.isInteger(steps) || steps < 0) throw new ArgumentError(`linspace: steps must be a non-negative integer, got ${steps}`);
-  const data = allocate(resolveFloatDType('linspace', options.dtype), steps, 'linspace', [steps]);
+  const dtype = resolveDType('linspace', options.dtype);
+  if (dtype === 'int32') {
+    const int32 = (v: number): boolean => Number.isInteger(v) && v >= -2147483648 && v <= 2147483647;
+    if (!int32(start) || !int32(end)) {
+      throw new ArgumentError(`linspace: an int32 range needs integer start and end in int32's range (PyTorch would truncate them toward zero), got start ${start}, end ${end}`);
+    }
+    const data = allocate('int32', steps, 'linspace', [steps]);
+    // NOTE: PyTorch's kernel, step in float64 and each half counted from its own end.
+    const step = steps > 1 ? (end - start) / (steps - 1) : 0;
+    const halfway = Math.floor(steps / 2);
+    // One step is the start, as PyTorch fills it.
+    for (let i = 0; i < steps; i++) data[i] = steps === 1 ? start : Math.trunc(i < halfway ? start + step * i : end - step * (steps - i - 1));
+    return untaint(finish('linspace', data, [steps], options));
+  }
+  const data = allocate(resolveFloatDType('linspace', dtype), steps, 'linspace', [steps]);
   const delta = steps > 1 ? (end - start) / (steps - 1) : 0;
   for (let i = 0; i < steps; i++) data[i] = i === steps - 1 && steps > 1 ? end : start + i * delta;
   return untaint(finish('linspace', data, [steps], options));

@@ -430,7 +430,7 @@ export class Tensor implements Vertex {
   /** Sine. */ sin(): Tensor { return unary.sin(this); }
   /** Cosine. */ cos(): Tensor { return unary.cos(this); }
   /** Error function. */ erf(): Tensor { return unary.erf(this); }
-  /** Limits to `[min, max]`; gradient flows where min ≤ x ≤ max. */ clamp(min?: number, max?: number): Tensor { return unary.clamp(this, min, max); }
+  /** Limits to `[min, max]` (numbers or tensors); gradient flows to x where min ≤ x ≤ max, to a tensor bound where it was chosen. */ clamp(min?: TensorLike, max?: TensorLike): Tensor { return unary.clamp(this, min, max); }
   /** `x²`. */ square(): Tensor { return unary.square(this); }
   /** `1 / x`. */ reciprocal(): Tensor { return unary.reciprocal(this); }
   /** Tangent. */ tan(): Tensor { return unary.tan(this); }

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import fc from 'fast-check';
 import {
-  ArgumentError, DTypeError, eq, ge, gt, le, lt, ne, ShapeError, tensor, Tensor, where,
+  ArgumentError, DTypeError, eq, ge, gt, jit, le, lt, ne, nonzero, ShapeError, tensor, Tensor, TraceError, vmap, where,
 } from '@chainrule/autograd';
 import {
   assertClose, broadcastShapesArb, checkGradGradProperty, checkGradProperty, tensorArb, type ValueConstraints,
@@ -288,5 +288,43 @@ describe('where', () => {
     expect(values(a)).toEqual([1, 2]);
     expect(a.grad).toBeNull();
     expect(b.grad).toBeNull();
+  });
+});
+
+describe('where(condition): the indices of the non-zero elements (torch.where with one argument)', () => {
+  test('one int32 tensor per axis, row-major, as nonzero(condition, { asTuple: true }); NaN counts as non-zero', () => {
+    const [rows, cols] = where(f64([[0, 1], [NaN, 0]]));
+    expect(rows!.dtype).toBe('int32');
+    expect(values(rows!)).toEqual([0, 1]);
+    expect(values(cols!)).toEqual([1, 0]);
+    expect(where(tensor(true)).map(values)).toEqual([[0]]); // a 0-d condition is taken as 1-D, as PyTorch
+    expect(where(f64(0)).map((t) => t.shape)).toEqual([[0]]);
+    expect(where(tensor(new Float64Array(0), { shape: [0, 3] })).map((t) => t.shape)).toEqual([[0], [0]]);
+    expect(where(tensor([1, 0, 2], { dtype: 'int32' })).map(values)).toEqual([[0, 2]]);
+  });
+
+  test('equals nonzero over random shapes and masks', () => {
+    fc.assert(
+      fc.property(tensorArb([3, 4], { requiresGrad: false }), fc.nat(3), (x, rank) => {
+        const shape = [[12], [3, 4], [2, 3, 2], [3, 2, 1, 2]][rank]!;
+        const mask = x.reshape(shape).gt(0.5);
+        const got = where(mask);
+        const want = nonzero(mask, { asTuple: true });
+        expect(got.length).toBe(shape.length);
+        got.forEach((g, d) => expect(values(g)).toEqual(values(want[d]!)));
+      }),
+      { numRuns: 30 },
+    );
+  });
+
+  test('cannot be traced by jit nor batched by vmap: errors naming where; one branch alone is an error', () => {
+    const x = f64([1, -1, 2]);
+    expect(() => jit((v: Tensor) => where(v.gt(0))[0]!)(x)).toThrow(TraceError);
+    expect(() => jit((v: Tensor) => where(v.gt(0))[0]!)(x)).toThrow(/^jit: where\(condition\) with the condition alone \(bool \[3\]\) gives indices whose length depends on the values/);
+    expect(() => vmap((v: Tensor) => where(v.gt(0))[0]!)(f64([[1, -1], [2, 3]]))).toThrow(ArgumentError);
+    expect(() => vmap((v: Tensor) => where(v.gt(0))[0]!)(f64([[1, -1], [2, 3]]))).toThrow(/^vmap: 'where' has no batching rule with the condition alone/);
+    expect(() => (where as unknown as (c: Tensor, a: Tensor) => Tensor)(x.gt(0), x)).toThrow(/^where: give both input and other, or neither \(got input alone, condition bool \[3\]\)/);
+    // The three-argument form still traces and batches.
+    expect(values(jit((v: Tensor) => where(v.gt(0), v, 0))(x))).toEqual([1, 0, 2]);
   });
 });

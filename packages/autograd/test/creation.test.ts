@@ -509,3 +509,31 @@ describe('tensor from integer arrays', () => {
     expect(tensor(new Int32Array([-2, 7]), { dtype: 'float64', shape: [2, 1] }).toArray()).toEqual([[-2], [7]]);
   });
 });
+
+describe('int32 ranges (torch.arange and torch.linspace with dtype=torch.int32)', () => {
+  test('linspace: each point truncated toward zero, the first half counted from the start and the second from the end', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: -1000, max: 1000 }), fc.integer({ min: -1000, max: 1000 }), fc.integer({ min: 0, max: 30 }), (a, b, steps) => {
+        const got = linspace(a, b, steps, { dtype: 'int32' });
+        expect(got.dtype).toBe('int32');
+        const step = steps > 1 ? (b - a) / (steps - 1) : 0;
+        const want = Array.from({ length: steps }, (_, i) => (steps === 1 ? a : Math.trunc(i < Math.floor(steps / 2) ? a + step * i : b - step * (steps - i - 1)) + 0));
+        expect(values(got)).toEqual(want);
+        if (steps > 1) expect([got.data[0], got.data[steps - 1]]).toEqual([a, b]);
+      }),
+    );
+    expect(values(linspace(0, 10, 4, { dtype: 'int32' }))).toEqual([0, 3, 6, 10]);
+  });
+
+  test('integer start, end (linspace) and start, step (arange) are required: PyTorch would truncate them', () => {
+    expect(() => linspace(0.5, 3, 4, { dtype: 'int32' })).toThrow(ArgumentError);
+    expect(() => linspace(0.5, 3, 4, { dtype: 'int32' })).toThrow(/^linspace: an int32 range needs integer start and end in int32's range \(PyTorch would truncate them toward zero\), got start 0.5, end 3/);
+    expect(() => linspace(0, 2 ** 31, 3, { dtype: 'int32' })).toThrow(/^linspace: an int32 range/);
+    expect(() => linspace(0, 1, 3, { dtype: 'bool' })).toThrow(DTypeError);
+    expect(() => linspace(0, 1, 3, { dtype: 'int32', requiresGrad: true })).toThrow(DTypeError);
+    expect(() => arange(0, 5, 1.5, { dtype: 'int32' })).toThrow(/^arange: an int32 range needs an integer start and step \(PyTorch would truncate them toward zero\), got start 0, step 1.5/);
+    expect(() => arange(0.5, 4, 1, { dtype: 'int32' })).toThrow(ArgumentError);
+    expect(values(arange(0, 4.5, 1, { dtype: 'int32' }))).toEqual([0, 1, 2, 3, 4]); // a fractional end is fine, as PyTorch
+    expect(arange(10, 0, -3, { dtype: 'int32' }).dtype).toBe('int32');
+  });
+});

@@ -45,7 +45,8 @@ describe('creating int32 and bool tensors', () => {
     expect(() => tensor([1, 2.5], { dtype: 'int32' })).toThrow('tensor: 2.5 at [1] is not an int32');
     expect(() => tensor([2 ** 31], { dtype: 'int32' })).toThrow(/tensor: 2147483648 at \[0\] is not an int32/);
     expect(() => tensor([NaN], { dtype: 'int32' })).toThrow(/tensor: NaN at \[0\]/);
-    expect(() => arange(0, 1, 0.5, { dtype: 'int32' })).toThrow(/arange: 0.5 \(element 1\) is not an int32/);
+    expect(() => arange(0, 1, 0.5, { dtype: 'int32' })).toThrow(/arange: an int32 range needs an integer start and step/);
+    expect(() => arange(0, 2 ** 31 + 2, 2 ** 31, { dtype: 'int32' })).toThrow(/arange: 2147483648 \(element 1\) is not an int32/);
     expect(() => full([1], 0.5, { dtype: 'int32' })).toThrow(/full: 0.5 is not an int32/);
   });
 

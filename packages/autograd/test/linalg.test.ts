@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   DTypeError, GraphError, LinAlgError, ShapeError, ArgumentError, Tensor, cholesky, choleskySolve, det, eigh, eye, inv, lstsq, matrixExp,
-  matrixPower, pinv, qr, slogdet, solve, svd, svdvals, tensor, triangularSolve,
+  matrixPower, pinv, qr, slogdet, solve, svd, svdvals, tensor, triangularSolve, vmap,
 } from '@chainrule/autograd';
 import { assertClose, checkGradGradProperty, checkGradProperty, seededTensor } from '@chainrule/autograd/testing';
 import type { Arbitrary } from 'fast-check';
@@ -586,5 +586,49 @@ describe('linalg: errors', () => {
   it('the complete QR of a tall matrix has no gradient, as in PyTorch', () => {
     const a = grad64([[1, 2], [3, 4], [5, 7]]);
     expect(() => qr(a, { mode: 'complete' }).R.sum().backward()).toThrow(GraphError);
+  });
+});
+
+describe('matrixPower of int32 matrices (exact, wrapping modulo 2³² as PyTorch)', () => {
+  /** Aᵏ by k - 1 plain products in BigInt, then wrapped to int32. */
+  function reference(a: number[], n: number, k: number): number[] {
+    let acc = Array.from({ length: n * n }, (_, i) => BigInt(i % (n + 1) === 0 ? 1 : 0));
+    for (let step = 0; step < k; step++) {
+      acc = acc.map((_, ij) => {
+        const [i, j] = [Math.floor(ij / n), ij % n];
+        let s = 0n;
+        for (let p = 0; p < n; p++) s += acc[i * n + p]! * BigInt(a[p * n + j]!);
+        return s;
+      });
+    }
+    return acc.map((v) => Number(BigInt.asIntN(32, v)));
+  }
+
+  it('equals repeated exact products over random matrices, batches and exponents', () => {
+    const cases = fc.record({ n: fc.integer({ min: 0, max: 4 }), batch: fc.integer({ min: 1, max: 3 }), k: fc.integer({ min: 0, max: 9 }), big: fc.boolean(), seed: fc.noShrink(fc.integer()) });
+    fc.assert(
+      fc.property(cases, ({ n, batch, k, big, seed }) => {
+        const values = Array.from({ length: batch * n * n }, (_, i) => ((seed + i * 7919) % (big ? 60001 : 7)) - (big ? 30000 : 3));
+        const a = tensor(values, { dtype: 'int32', shape: [batch, n, n] });
+        const got = matrixPower(a, k);
+        expect(got.dtype).toBe('int32');
+        expect(got.shape).toEqual([batch, n, n]);
+        for (let b = 0; b < batch; b++) {
+          expect(Array.from(got.data.slice(b * n * n, (b + 1) * n * n))).toEqual(reference(values.slice(b * n * n, (b + 1) * n * n), n, k));
+        }
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it('refuses a negative power (inv is float only), a bool or non-square matrix, naming matrixPower', () => {
+    const a = tensor([[1, 2], [3, 4]], { dtype: 'int32' });
+    expect(() => matrixPower(a, -1)).toThrow(DTypeError);
+    expect(() => matrixPower(a, -1)).toThrow(/^matrixPower: a negative power of an int32 matrix \[2,2\] needs its inverse/);
+    expect(() => matrixPower(tensor([[1, 2, 3]], { dtype: 'int32' }), 2)).toThrow(/^matrixPower: A must be a batch of square matrices, got shape \[1,3\] int32/);
+    expect(() => matrixPower(tensor([1, 2], { dtype: 'int32' }), 2)).toThrow(ShapeError);
+    expect(() => matrixPower(a, 1.5)).toThrow(/^matrixPower: the exponent must be an integer, got 1.5/);
+    expect(() => matrixPower(tensor([[true, false], [true, true]]), 2)).toThrow(DTypeError);
+    expect(Array.from(vmap((m: Tensor) => matrixPower(m, 2))(tensor([[[1, 1], [0, 1]], [[2, 0], [0, 3]]], { dtype: 'int32' })).data)).toEqual([1, 2, 0, 1, 4, 0, 0, 9]);
   });
 });

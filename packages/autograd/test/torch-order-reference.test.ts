@@ -37,7 +37,7 @@ function expectSame(what: string, got: ArrayLike<number>, want: Encoded[]): void
   }
 }
 
-type Result = Tensor | { values: Tensor; indices?: Tensor; inverse?: Tensor; counts?: Tensor };
+type Result = Tensor | Tensor[] | { values: Tensor; indices?: Tensor; inverse?: Tensor; counts?: Tensor };
 
 /** The outputs in PyTorch's order: values, then indices (or inverse, then counts). */
 function call(e: OrderEntry, inputs: Tensor[]): Tensor[] {
@@ -45,6 +45,7 @@ function call(e: OrderEntry, inputs: Tensor[]): Tensor[] {
   if (typeof fn !== 'function') throw new Error(`@chainrule/autograd exports no function ${e.fn}`);
   const out = fn(...inputs, ...e.args);
   if (out instanceof chainrule.Tensor) return [out];
+  if (Array.isArray(out)) return out as Tensor[]; // a tuple of index tensors (where(condition))
   return [out.values, out.indices, out.inverse, out.counts].filter((t): t is Tensor => t !== undefined);
 }
 

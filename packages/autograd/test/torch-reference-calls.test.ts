@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import {
-  addmm, baddbmm, bmm, cdist, cosineSimilarity, crossEntropy, einsum, gelu, lerp, matrixNorm, max, min, nanmean, nanquantile, nansum, nanToNum, norm, normalize,
+  addmm, baddbmm, bmm, cdist, clamp, cosineSimilarity, crossEntropy, einsum, gelu, lerp, matrixNorm, max, min, nanmean, nanquantile, nansum, nanToNum, norm, normalize,
   outer, pairwiseDistance, quantile, round, softplus, std, tensor, tensordot, vectorNorm, type MatrixOrd, type QuantileInterpolation, type Tensor,
 } from '@chainrule/autograd';
 import { decode, torchFixture, type Encoded } from './helpers/torch-fixture.js';
@@ -59,8 +59,14 @@ const OPS: Record<string, (xs: Tensor[], args: Args) => Tensor> = {
   gelu: ([x], a) => gelu(x!, { approximate: a.approximate as 'none' | 'tanh' }),
   softplus: ([x], a) => softplus(x!, { beta: opt(a, 'beta') }),
   round: ([x], a) => round(x!, { decimals: opt(a, 'decimals') }),
-  crossEntropy: ([x, p], a) => crossEntropy(x!, p ?? tensor(a.target as number | number[][][], { dtype: 'int32' }), { reduction: a.reduction as 'mean' | 'sum' | 'none' | undefined }),
+  crossEntropy: ([x, p], a) => crossEntropy(x!, p ?? tensor(a.target as number | number[][][], { dtype: 'int32' }), {
+    reduction: a.reduction as 'mean' | 'sum' | 'none' | undefined,
+    weight: a.weight === undefined ? undefined : tensor(a.weight as number[], { dtype: x!.dtype }),
+    ignoreIndex: opt(a, 'ignoreIndex'),
+    labelSmoothing: opt(a, 'labelSmoothing'),
+  }),
   lerp: ([s, e, w], a) => lerp(s!, e!, w ?? num(a.weight)),
+  clamp: ([x, b1, b2], a) => (a.bounds === 'min,max' ? clamp(x!, b1!, b2!) : a.bounds === 'min' ? clamp(x!, b1!) : clamp(x!, undefined, b1!)),
   nanToNum: ([x], a) => nanToNum(x!, { nan: opt(a, 'nan'), posinf: opt(a, 'posinf'), neginf: opt(a, 'neginf') }),
 };
 

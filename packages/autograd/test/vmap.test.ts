@@ -34,6 +34,8 @@ const cases: VmapCase[] = [
   ...unaryCases,
   { name: 'leakyRelu (static parameter)', f: () => (x) => cr.leakyRelu(x, 0.2), shapes: one() },
   { name: 'clamp', f: () => (x) => x.clamp(-0.5, 0.7), shapes: one() },
+  { name: 'clamp with tensor bounds', f: () => (x, lo, hi) => cr.clamp(x, lo, hi), shapes: broadcastShapesArb(3, { maxDim: 3 }) },
+  { name: 'clamp with a tensor max', f: () => (x, hi) => x.clamp(undefined, hi), shapes: broadcastShapesArb(2, { maxDim: 3 }) },
   { name: 'isNan (bool result)', f: () => (x) => x.log().isNan(), shapes: one() },
   { name: 'toDtype', f: () => (x) => x.toDtype('float32').toDtype('float64'), shapes: one() },
   { name: 'add (broadcasting)', f: () => (a, b) => a.add(b), shapes: broadcastShapesArb(2, { maxDim: 3 }) },
@@ -135,6 +137,17 @@ const cases: VmapCase[] = [
   { name: 'crossEntropy of one example', f: () => (l, t) => cr.crossEntropy(l.reshape([1, 4]), t.abs().mul(1.9).floor().toDtype('int32').reshape([1]), { reduction: 'sum' }), shapes: fixed([4], []) },
   { name: 'crossEntropy over positions [N, C, d]', f: () => (l, t) => cr.crossEntropy(l, t.abs().mul(1.4).floor().toDtype('int32')), shapes: fixed([2, 3, 2], [2, 2]) },
   { name: 'crossEntropy over positions, probabilities, none', f: () => (l, p) => cr.crossEntropy(l, cr.softmax(p, 1), { reduction: 'none' }), shapes: fixed([2, 3, 2], [2, 3, 2]) },
+  {
+    name: 'crossEntropy with weight, ignored targets (-100) and smoothing: a mean per example over its own weights',
+    f: () => (l, t) => cr.crossEntropy(l, cr.where(t.gt(1), -100, t.abs().mul(1.9).floor()).toDtype('int32'), { weight: tensor([0.5, 2, 1, 3], { dtype: 'float64' }), labelSmoothing: 0.1 }),
+    shapes: fixed([3, 4], [3]),
+  },
+  {
+    name: 'crossEntropy over positions [N, C, d] with weight and ignoreIndex, sum',
+    f: () => (l, t) => cr.crossEntropy(l, t.abs().mul(1.4).floor().toDtype('int32'), { weight: tensor([1, 0.5, 2], { dtype: 'float64' }), ignoreIndex: 1, reduction: 'sum' }),
+    shapes: fixed([2, 3, 2], [2, 2]),
+  },
+  { name: 'crossEntropy, probabilities with weight and smoothing', f: () => (l, p) => cr.crossEntropy(l, cr.softmax(p, 1), { weight: tensor([1, 2, 3], { dtype: 'float64' }), labelSmoothing: 0.2 }), shapes: fixed([2, 3], [2, 3]) },
   { name: 'crossEntropy of one unbatched sample [C]', f: () => (l, t) => cr.crossEntropy(l, t.abs().mul(1.9).floor().toDtype('int32')), shapes: fixed([4], []) },
   // Convolution and pooling.
   { name: 'conv2d (batched input)', f: () => (x, w) => cr.conv2d(x, w, null, { padding: 1 }), shapes: fixed([2, 2, 4, 4], [3, 2, 3, 3]) },

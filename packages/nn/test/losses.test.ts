@@ -209,23 +209,23 @@ describe('cross-entropy and nll', () => {
     assertClose(none.data, referenceCE(rows, [0, 2, 1, 2], { reduction: 'none' }) as number[]);
   });
 
-  test('errors name the loss and the shapes', () => {
+  test('errors name the op (crossEntropyLoss is autograd’s crossEntropy) and the shapes', () => {
     const x = tensor([[1, 2, 3], [4, 5, 6]]);
-    expect(() => crossEntropyLoss(x, [0, 3])).toThrow('crossEntropyLoss: target class 3 at position 1 is out of range [0, 3) (input [2,3], target [2])');
+    expect(() => crossEntropyLoss(x, [0, 3])).toThrow('crossEntropy: target class 3 at position 1 is out of range [0, 3) for logits [2,3]');
     expect(() => crossEntropyLoss(x, [0, 1.5])).toThrow(/target class 1.5 at position 1 is out of range/);
     expect(() => crossEntropyLoss(x, tensor([0, 1, 2], { dtype: 'int32' }))).toThrow(
-      'crossEntropyLoss: target [3] does not fit input [2,3]: expected class indices of shape [2] or probabilities of shape [2,3]',
+      'crossEntropy: target must be 2 class indices (shape [2]) or probabilities of shape [2,3], got [3]',
     );
     const floatLabels = tensor([0, 1]);
     expect(() => crossEntropyLoss(x, floatLabels)).toThrow(
-      'crossEntropyLoss: class indices must be an int32 tensor (or an array of integers), got float32 of shape [2]; a float target is read as probabilities, of the input\'s shape [2,3]',
+      'crossEntropy: class indices must be an int32 tensor (or an array of integers), got float32 of shape [2]; a float target is read as probabilities, of the logits\' shape [2,3]',
     );
     expect(() => nllLoss(x, tensor([true, false]))).toThrow(/nllLoss: class indices must be an int32 tensor.*got bool/);
     expect(Array.from(floatLabels.data)).toEqual([0, 1]);
     expect(() => nllLoss(tensor(1), [0])).toThrow('nllLoss: input must be [C], [N, C] or [N, C, d1, ...], got []');
     expect(() => nllLoss(tensor([1, 2]), [0])).toThrow('nllLoss: target [1] does not fit input [2]: expected class indices of shape [] or probabilities of shape [2]');
     expect(() => crossEntropyLoss(x, [0, 1], { weight: tensor([1, 2]) })).toThrow(/weight must be a Tensor of shape \[3\]/);
-    expect(() => crossEntropyLoss(x, [0, 1], { labelSmoothing: 2 })).toThrow('crossEntropyLoss: labelSmoothing must be in [0, 1], got 2');
+    expect(() => crossEntropyLoss(x, [0, 1], { labelSmoothing: 2 })).toThrow('crossEntropy: labelSmoothing must be in [0, 1], got 2');
   });
 
   for (const reduction of REDUCTIONS) {

@@ -9,7 +9,7 @@
 // linalg_lstsq_backward), whose conventions these follow.
 import type { DType, FloatArray } from '../dtype.js';
 import { allocate, allocateUnset } from '../dtype.js';
-import { ArgumentError, GraphError, LinAlgError, ShapeError } from '../errors.js';
+import { ArgumentError, DTypeError, GraphError, LinAlgError, ShapeError } from '../errors.js';
 import { broadcastShapes, formatShape, sizeOf, type Shape } from '../shape.js';
 import { broadcastStrides } from '../kernels/binary.js';
 import {
@@ -23,7 +23,7 @@ import {
   permutationSign,
   triangularSolveInPlace,
 } from '../kernels/linalg.js';
-import { constant, expectFloat, expectTensor, makeOutput, type FloatTensor, type Tensor } from '../tensor.js';
+import { constant, expectFloat, expectTensor, makeOutput, type FloatTensor, Tensor } from '../tensor.js';
 import { eye, onesLike, zeros } from '../creation.js';
 import { checkSameDType } from './operands.js';
 import { concat, reshape, slice, transpose, unsqueeze } from './shape.js';
@@ -996,14 +996,64 @@ export const matrixExp = primitive('matrixExp', { kind: 'other', rule: 'matrix' 
   });
 });
 
+/** matrixPower of an int32 matrix (or batch): exact products in int32 arithmetic, no graph. */
+function integerMatrixPower(A: Tensor, k: number): Tensor {
+  const op = 'matrixPower';
+  if (!Number.isSafeInteger(k)) throw new ArgumentError(`${op}: the exponent must be an integer, got ${k}`);
+  const n = A.ndim < 2 ? -1 : A.shape[A.ndim - 1]!;
+  if (A.ndim < 2 || A.shape[A.ndim - 2] !== n) {
+    throw new ShapeError(`${op}: A must be a batch of square matrices, got shape ${formatShape(A.shape)} ${A.dtype}`);
+  }
+  if (k < 0) throw new DTypeError(`${op}: a negative power of an int32 matrix ${formatShape(A.shape)} needs its inverse, which is float only; convert with toDtype('float64')`);
+  const size = n * n;
+  const count = size === 0 ? 0 : A.size / size;
+  const src = A.data as Int32Array;
+  const out = new Int32Array(A.size);
+  const base = new Int32Array(size);
+  const acc = new Int32Array(size);
+  const tmp = new Int32Array(size);
+  for (let b = 0; b < count; b++) {
+    base.set(src.subarray(b * size, (b + 1) * size));
+    acc.fill(0);
+    for (let i = 0; i < n; i++) acc[i * n + i] = 1;
+    // Repeated squaring; int32 products and sums wrap modulo 2³², so any order gives PyTorch's bits.
+    for (let rest = k; rest > 0; rest = Math.floor(rest / 2)) {
+      if (rest % 2 === 1) {
+        integerMatmul(acc, base, tmp, n);
+        acc.set(tmp);
+      }
+      if (rest > 1) {
+        integerMatmul(base, base, tmp, n);
+        base.set(tmp);
+      }
+    }
+    out.set(acc, b * size);
+  }
+  return constant(out, A.shape);
+}
+
+/** out = a·b for n×n int32 matrices, wrapping modulo 2³² (Math.imul, then |0 on each sum). */
+function integerMatmul(a: Int32Array, b: Int32Array, out: Int32Array, n: number): void {
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < n; j++) {
+      let s = 0;
+      for (let p = 0; p < n; p++) s = (s + Math.imul(a[i * n + p]!, b[p * n + j]!)) | 0;
+      out[i * n + j] = s;
+    }
+  }
+}
+
 /**
  * Aᵏ for an integer k, as `torch.linalg.matrix_power`: repeated squaring for k > 0, the
  * identity for k = 0, and inv(A)^|k| for k < 0. Built from matmul and inv, which carry the
- * gradient.
- * @throws ArgumentError if k is not an integer; ShapeError if not square; LinAlgError for k < 0 and a singular matrix.
+ * gradient. An int32 matrix gives an int32 power computed exactly, wrapping modulo 2³² on
+ * overflow as PyTorch's int32 products do (k ≥ 0 only: inv is a float op, in PyTorch too).
+ * @throws ArgumentError if k is not an integer; ShapeError if not square; LinAlgError for k < 0 and
+ * a singular matrix; DTypeError for a bool matrix, or an int32 one with k < 0.
  * @example matrixPower(a, 3) // a·a·a
  */
 export const matrixPower = primitive('matrixPower', { kind: 'other', rule: 'matrix' }, function (a: Tensor, k: number): Tensor {
+  if (a instanceof Tensor && a.dtype === 'int32') return integerMatrixPower(a, k);
   const A = matrixArg('matrixPower', 'A', a, true);
   if (!Number.isSafeInteger(k)) throw new ArgumentError(`matrixPower: the exponent must be an integer, got ${k}`);
   const n = A.shape[A.ndim - 1]!;

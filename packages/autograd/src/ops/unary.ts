@@ -1,11 +1,12 @@
 import { allocate, type FloatArray } from '../dtype.js';
 import { ArgumentError, DTypeError, ShapeError } from '../errors.js';
 import { reluBackward, tanhBackward } from '../kernels/fused.js';
-import { formatShape } from '../shape.js';
+import { broadcastShapes, formatShape, shapesEqual } from '../shape.js';
+import { noGrad } from '../engine/grad-mode.js';
 import { clamp as clampKernel, classify, insideMask, leakyRelu as leakyReluKernel, mapUnary, nanToNum as nanToNumKernel, type ClassifyKind, type UnaryKind } from '../kernels/unary.js';
 import { integerClamp, integerUnary, type IntegerUnaryKind } from '../kernels/integer.js';
-import { constant, expectFloat, expectTensor, floatInput, isFloat, makeOutput, recordsNothing, type FloatTensor, type OutputOptions, Tensor } from '../tensor.js';
-import { asDType } from './operands.js';
+import { constant, expectFloat, expectTensor, floatInput, isFloat, makeOutput, recordsNothing, scalarTensor, type FloatTensor, type OutputOptions, Tensor, type TensorLike } from '../tensor.js';
+import { asDType, numberDType, promoteAll } from './operands.js';
 import { where } from './where.js';
 import { zerosLike } from '../creation.js';
 import { currentInterpreter, primitive } from '../engine/dispatch.js';
@@ -73,7 +74,7 @@ const positive = primitive('step', { kind: 'unary' }, function (x: FloatTensor):
 });
 
 /** 1 where lo ≤ x ≤ hi, else 0, outside the graph: where clamp passes gradient through (a primitive, as `positive`). */
-const clampMask = primitive('clampMask', { kind: 'unary' }, function (x: FloatTensor, lo: number, hi: number): Tensor {
+const insideBounds = primitive('clampMask', { kind: 'unary' }, function (x: FloatTensor, lo: number, hi: number): Tensor {
   const mask = allocate(x.dtype, x.size);
   insideMask(x.data, lo, hi, mask);
   return constant(mask, x.shape);
@@ -334,15 +335,24 @@ export const reciprocal = primitive('reciprocal', { kind: 'unary' }, function (x
 });
 
 /**
- * Limits x to [min, max] (either bound may be omitted). The gradient flows where
- * min ≤ x ≤ max, bounds included, as in PyTorch. @example clamp(p, 1e-7, 1 - 1e-7)
- * @throws ArgumentError if both bounds are missing or one is NaN (PyTorch also allows min > max; the result is then max everywhere).
+ * Limits x to [min, max] (either bound may be omitted), as `torch.clamp`. A bound is a number or a
+ * tensor; tensor bounds broadcast with x, and the result is `min(max(x, min), max)`, so where
+ * min > max it is max, and NaN in x or in a tensor bound gives NaN. The gradient flows to x where
+ * min ≤ x ≤ max, bounds included, and to a tensor bound where it was chosen (PyTorch's rule: to min
+ * where x < min < max, to max where x > max or max < min; where min = max > x, to neither).
+ * Dtypes combine as `add`'s operands: integer bounds keep an int32 tensor int32, a fractional
+ * number or a float tensor bound makes it float.
+ * @throws ArgumentError if both bounds are missing or a number bound is NaN (PyTorch also allows
+ * min > max; the result is then max everywhere).
+ * @throws ShapeError if a tensor bound does not broadcast with x; DTypeError if float32 meets float64.
+ * @example clamp(p, 1e-7, 1 - 1e-7); clamp(x, lo, hi) // lo, hi tensors
  */
-export const clamp = primitive('clamp', { kind: 'unary' }, function (input: Tensor, min?: number, max?: number): Tensor {
+export const clamp = primitive('clamp', { kind: 'elementwise' }, function (input: Tensor, min?: TensorLike, max?: TensorLike): Tensor {
   const t = expectTensor('clamp', 'input', input);
+  if ((typeof min !== 'number' && min != null) || (typeof max !== 'number' && max != null)) return clampByTensors(t, min ?? undefined, max ?? undefined);
   const lo = min ?? -Infinity;
   const hi = max ?? Infinity;
-  if (Number.isNaN(lo) || Number.isNaN(hi) || (min === undefined && max === undefined)) {
+  if (Number.isNaN(lo) || Number.isNaN(hi) || (min == null && max == null)) {
     throw new ArgumentError(`clamp: give at least one of min and max, and neither NaN (got min ${min}, max ${max})`);
   }
   // Integer bounds keep an integer tensor integer, as torch.clamp; a fractional bound makes it float.
@@ -356,8 +366,80 @@ export const clamp = primitive('clamp', { kind: 'unary' }, function (input: Tens
   const x = floatInput('clamp', 'input', t);
   const out = allocate(x.dtype, x.size);
   clampKernel(x.data, lo, hi, out);
-  return makeOutput('clamp', out, x.shape, [x], (g) => [g.mul(clampMask(x, lo, hi))], READS_X);
+  return makeOutput('clamp', out, x.shape, [x], (g) => [g.mul(insideBounds(x, lo, hi))], READS_X);
 });
+
+/**
+ * clamp with at least one tensor bound: the operands promoted together (a number bound becomes a
+ * 0-d tensor of the dtype it takes beside the tensors), the result `minimum(maximum(x, lo), hi)`,
+ * and PyTorch's gradient (clamp_backward_min_max) beside it; the JVP applies the same masks to
+ * the tangents.
+ */
+function clampByTensors(t: Tensor, min: TensorLike | undefined, max: TensorLike | undefined): Tensor {
+  const given = { min, max };
+  const slots = (['min', 'max'] as const).filter((name) => given[name] !== undefined);
+  const bounds = slots.map((name) => {
+    const v = given[name];
+    if (typeof v !== 'number') return expectTensor('clamp', name, v);
+    if (Number.isNaN(v)) throw new ArgumentError(`clamp: a number bound must not be NaN (got ${name} NaN, input ${t.dtype} ${formatShape(t.shape)})`);
+    return v;
+  });
+  // The tensors decide the dtype; a number bound takes the dtype it takes beside it (a fraction
+  // beside int32 makes every operand float32, as with `add`'s operands).
+  const dtype = promoteAll('clamp', [t, ...bounds.filter((v): v is Tensor => typeof v !== 'number')], 'integer')[0]!.dtype;
+  const operands = [t, ...bounds.map((v) => (typeof v === 'number' ? scalarTensor(v, numberDType(v, dtype)) : v))];
+  const inputs = promoteAll('clamp', operands, 'integer');
+  const x = inputs[0]!;
+  const lo = slots[0] === 'min' ? inputs[1] : undefined;
+  const hi = slots[slots.length - 1] === 'max' ? inputs[inputs.length - 1] : undefined;
+  let shape: number[];
+  try {
+    shape = operands.reduce<number[]>((s, u) => broadcastShapes('clamp', s, u.shape), []);
+  } catch (e) {
+    if (!(e instanceof ShapeError)) throw e;
+    const named = [`input ${formatShape(t.shape)}`];
+    if (lo !== undefined) named.push(`min ${formatShape(lo.shape)}`);
+    if (hi !== undefined) named.push(`max ${formatShape(hi.shape)}`);
+    throw new ShapeError(`clamp: ${named.join(', ')} cannot be broadcast together`);
+  }
+  // On detached operands: these ops' tangents would be thrown away with their graph.
+  const data = noGrad(() => {
+    let y = x.detach();
+    if (lo !== undefined) y = y.maximum(lo.detach());
+    if (hi !== undefined) y = y.minimum(hi.detach());
+    return shapesEqual(y.shape, shape) ? y.data : y.expand(shape).data;
+  });
+  // maximum/minimum allocate their results; an expand copies: the data is this op's own.
+  if (!isFloat(x)) return constant(data, shape);
+  const routed = (['x', ...slots] as const).map((of) => () => clampMask(x, lo, hi, of));
+  return makeOutput('clamp', data, shape, inputs, (g) => inputs.map((u, i) => (u.requiresGrad ? where(routed[i]!(), g, 0) : null)), {
+    jvp: (tangents, out) => {
+      let sum: Tensor | null = null;
+      tangents.forEach((ti, i) => {
+        if (ti === null || ti === undefined) return;
+        const term = where(routed[i]!(), ti, 0);
+        sum = sum === null ? term : sum.add(term);
+      });
+      const total: Tensor = sum ?? zerosLike(out);
+      return shapesEqual(total.shape, out.shape) ? total : total.expand(out.shape);
+    },
+  });
+}
+
+/**
+ * Where an operand of clamp gets the gradient, as a bool mask (PyTorch's clamp_backward_min_max):
+ * x where min ≤ x ≤ max; min where x < min and, with both bounds, min < max; max where x > max
+ * or, with both bounds, max < min.
+ */
+function clampMask(x: Tensor, lo: Tensor | undefined, hi: Tensor | undefined, of: 'x' | 'min' | 'max'): Tensor {
+  const [x0, lo0, hi0] = [x.detach(), lo?.detach(), hi?.detach()];
+  if (of === 'x') {
+    if (lo0 === undefined) return x0.le(hi0!);
+    return hi0 === undefined ? x0.ge(lo0) : x0.ge(lo0).logicalAnd(x0.le(hi0));
+  }
+  if (of === 'min') return hi0 === undefined ? x0.lt(lo0!) : x0.lt(lo0!).logicalAnd(lo0!.lt(hi0));
+  return lo0 === undefined ? x0.gt(hi0!) : x0.gt(hi0!).logicalOr(hi0!.lt(lo0));
+}
 
 /** A bool tensor classifying each element; an int32 or bool tensor is finite everywhere. */
 function classifyOp(op: string, kind: ClassifyKind, input: Tensor): Tensor {

@@ -1,10 +1,12 @@
 import { allocate } from '../dtype.js';
-import { ShapeError } from '../errors.js';
+import { ArgumentError, ShapeError, TraceError } from '../errors.js';
 import { broadcastShapes, formatShape, shapesEqual, sizeOf } from '../shape.js';
 import { broadcastWhere } from '../kernels/binary.js';
 import { expectTensor, isFloat, makeOutput, scalarTensor, Tensor, type TensorLike } from '../tensor.js';
 import { operands } from './operands.js';
 import { primitive } from '../engine/dispatch.js';
+import { isTracing } from '../engine/trace-access.js';
+import { nonzero } from './indexing.js';
 
 /**
  * `a` where `condition` is non-zero, else `b`, all broadcast together. The gradient of the
@@ -18,10 +20,30 @@ import { primitive } from '../engine/dispatch.js';
  * @throws DTypeError if one branch is float32 and the other float64. Otherwise branches combine
  * as `add`'s operands do (an int32 with a float gives the float), and two bool branches stay bool;
  * the condition is true where non-zero, of any dtype.
- * @example where(x.gt(0), x, x.mul(0.1))
+ *
+ * With the condition alone, `where(condition)` is `torch.where(condition)`: the indices of its
+ * non-zero elements, one 1-D int32 tensor per axis, as `nonzero(condition, { asTuple: true })`.
+ * Their length depends on the values, so that form cannot be traced by jit (a `TraceError`) nor
+ * batched by vmap (an `ArgumentError`).
+ * @throws ArgumentError if only one of a and b is given.
+ * @example where(x.gt(0), x, x.mul(0.1)); const [rows, cols] = where(mask)
  */
-export const where = primitive('where', { kind: 'elementwise' }, function (condition: Tensor, a: TensorLike, b: TensorLike): Tensor {
+export const where = primitive('where', { kind: 'elementwise' }, whereImpl);
+function whereImpl(condition: Tensor): Tensor[];
+function whereImpl(condition: Tensor, a: TensorLike, b: TensorLike): Tensor;
+function whereImpl(condition: Tensor, a?: TensorLike, b?: TensorLike): Tensor | Tensor[] {
   const cond = expectTensor('where', 'condition', condition);
+  if (a === undefined && b === undefined) {
+    if (isTracing()) {
+      throw new TraceError(
+        `jit: where(condition) with the condition alone (${cond.dtype} ${formatShape(cond.shape)}) gives indices whose length depends on the values, which a traced program cannot have; compute it outside the jitted function, or use where(condition, a, b)`,
+      );
+    }
+    return nonzero(cond, { asTuple: true });
+  }
+  if (a === undefined || b === undefined) {
+    throw new ArgumentError(`where: give both input and other, or neither (got ${a === undefined ? 'other' : 'input'} alone, condition ${cond.dtype} ${formatShape(cond.shape)})`);
+  }
   const [x, y] = typeof a === 'number' && typeof b === 'number' ? numberBranches(cond, a, b) : operands('where', a, b, 'any');
   const shape = broadcastAll(cond, x, y);
   const data = allocate(x.dtype, sizeOf(shape), 'where', shape);
@@ -37,7 +59,7 @@ export const where = primitive('where', { kind: 'elementwise' }, function (condi
       return shapesEqual(t.shape, out.shape) ? t : t.expand(out.shape);
     },
   });
-});
+}
 
 /**
  * Two number branches: the condition's dtype when it is float (so a float mask keeps its

@@ -20,6 +20,8 @@ import { einsum } from '../ops/einsum.js';
 import { diagEmbed as diagEmbedOp, diagonal } from '../ops/diagonal.js';
 import { relu } from '../ops/unary.js';
 import { gather as gatherOp } from '../ops/gather.js';
+import { where as whereOp } from '../ops/where.js';
+import type { CrossEntropyOpOptions } from '../ops/cross-entropy.js';
 import { BroadcastLeaf, perExampleMatmul, perExampleSum } from './per-example.js';
 import { layerNormComposed } from '../ops/layer-norm.js';
 
@@ -101,6 +103,9 @@ function noRule(prim: Primitive, detail = ''): never {
 
 /** Elementwise ops: batched operands get 1s after the batch up to the widest rank, so broadcasting from the right never meets the batch. */
 const elementwise: Rule = (ctx, prim, args) => {
+  if (prim.name === 'where' && args[1] === undefined && args[2] === undefined) {
+    noRule(prim, "with the condition alone (nonzero's indices, whose length depends on the values)");
+  }
   let rank = 0;
   for (const a of args) if (a instanceof Tensor) rank = Math.max(rank, a.ndim);
   if ((prim.name === 'add' || prim.name === 'sub') && args.length === 2 && ctx.level === 1) {
@@ -534,7 +539,7 @@ const RULES: Record<BatchRuleName, Rule> = {
     return prim.bind(x.value, offset);
   },
   crossEntropy: (ctx, prim, args) => {
-    const [logits, target, options = {}] = args as [Tensor, Tensor, { reduction?: 'mean' | 'sum' | 'none' }];
+    const [logits, target, options = {}] = args as [Tensor, Tensor, CrossEntropyOpOptions];
     if (!(target instanceof Tensor) && mine(ctx, logits) === false) return noRule(prim);
     const reduction = options.reduction ?? 'mean';
     // An unknown reduction: the op's own error, before the rule reads it as one of the three.
@@ -545,14 +550,22 @@ const RULES: Record<BatchRuleName, Rule> = {
     const classesInside = raw.ndim >= 4;
     const lv = classesInside ? movedimOp(raw, 2, -1) : raw;
     const tb = target instanceof Tensor ? batch(ctx, target) : target;
-    const tv = classesInside && tb instanceof Tensor && tb.ndim === raw.ndim ? movedimOp(tb, 2, -1) : tb;
-    // Per-example losses over the folded batch, then each example's own reduction.
-    const folded = prim.bind(reshape(lv, [-1, lv.shape[lv.ndim - 1]!]), tv instanceof Tensor ? reshape(tv, tv.ndim === lv.ndim ? [-1, tv.shape[tv.ndim - 1]!] : [-1]) : tv, { reduction: 'none' }) as Tensor;
+    const probabilities = tb instanceof Tensor && tb.ndim === raw.ndim;
+    const tv = classesInside && probabilities ? movedimOp(tb, 2, -1) : tb;
+    // Per-example losses over the folded batch (the other options apply row by row), then each
+    // example's own reduction.
+    const folded = prim.bind(reshape(lv, [-1, lv.shape[lv.ndim - 1]!]), tv instanceof Tensor ? reshape(tv, probabilities ? [-1, tv.shape[tv.ndim - 1]!] : [-1]) : tv, { ...options, reduction: 'none' }) as Tensor;
     const losses = reshape(folded, [ctx.size, -1]);
     if (reduction === 'none') return wrap(ctx, reshape(losses, lv.shape.slice(0, -1)));
-    // One row per example (per-example gradients): its loss is the sum and the mean, exactly.
-    if (losses.shape[1] === 1) return wrap(ctx, reshape(losses, [ctx.size]));
-    return wrap(ctx, reduction === 'sum' ? sum(losses, 1) : sum(losses, 1).div(losses.shape[1]!));
+    if (reduction === 'sum') return wrap(ctx, sum(losses, 1));
+    if (probabilities) return wrap(ctx, losses.shape[1] === 1 ? reshape(losses, [ctx.size]) : sum(losses, 1).div(losses.shape[1]!));
+    // Class indices: each example's mean divides by its summed weight of targets not ignored.
+    const labels = tv instanceof Tensor ? reshape(tv, [ctx.size, -1]) : expand(unsqueeze(new Tensor(Int32Array.from(tv as ArrayLike<number>), [losses.shape[1]!]), 0), losses.shape);
+    const valid = labels.ne(options.ignoreIndex ?? -100);
+    const weights = options.weight === undefined
+      ? valid.toDtype(losses.dtype)
+      : whereOp(valid, reshape(gatherOp(options.weight, 0, reshape(whereOp(valid, labels, 0), [-1])), losses.shape), 0);
+    return wrap(ctx, sum(losses, 1).div(sum(weights, 1)));
   },
   composite: (ctx, prim, args) => here(ctx, () => prim.impl(...args)),
   custom: (ctx, prim, args) => {

@@ -45,6 +45,8 @@ const b = (name: string, f: (a: TensorLike, b: TensorLike) => Tensor, values?: V
 const kinkAtZero: ValueConstraints = { avoid: [0], margin: 0.05 };
 const positive: ValueConstraints = { min: 0.2, max: 2 };
 const inside: ValueConstraints = { min: -0.9, max: 0.9 };
+/** Values of clamp's x: outside the bounds' ranges [-1, -0.5] and [0.5, 1] by at least 0.05. */
+const clampX: ValueConstraints = { avoid: [-0.75, 0.75], margin: 0.3 };
 /** A symmetric positive-definite matrix from any square one. */
 const spd = (a: Tensor): Tensor => a.matmul(a.transpose(-1, -2)).add(cr.eye(a.shape[a.ndim - 1]!, undefined, { dtype: 'float64' }).mul(a.shape[a.ndim - 1]!));
 const sym = (a: Tensor): Tensor => a.add(a.transpose(-1, -2));
@@ -73,6 +75,11 @@ export const opCases: OpCase[] = [
   b('fmod', cr.fmod, [{ min: 0.1, max: 0.4 }, { min: 1, max: 2 }]), b('remainder', cr.remainder, [{ min: 0.1, max: 0.4 }, { min: 1, max: 2 }]),
   { name: 'lerp', f: (a, e, w) => cr.lerp(a!, e!, w!), shapes: broadcastShapesArb(3, small) },
   { name: 'where', f: (x, y) => cr.where(x!.gt(0), x!, y!), shapes: broadcastShapesArb(2, small), values: kinkAtZero },
+  // clamp with tensor bounds: x kept away from the bounds' ranges, so no tie moves under a difference.
+  { name: 'clamp (tensor bounds)', f: (x, lo, hi) => cr.clamp(x!, lo!, hi!), shapes: broadcastShapesArb(3, small), values: [clampX, { min: -1, max: -0.5 }, { min: 0.5, max: 1 }] },
+  { name: 'clamp (min > max)', f: (x, lo, hi) => cr.clamp(x!, lo!, hi!), shapes: broadcastShapesArb(3, small), values: [clampX, { min: 0.5, max: 1 }, { min: -1, max: -0.5 }] },
+  { name: 'clamp (tensor min)', f: (x, lo) => x!.clamp(lo!), shapes: broadcastShapesArb(2, small), values: [clampX, { min: -1, max: -0.5 }] },
+  { name: 'clamp (tensor max, number min)', f: (x, hi) => cr.clamp(x!, -1.5, hi!), shapes: broadcastShapesArb(2, small), values: [{ ...clampX, avoid: [-1.5, -0.75, 0.75] }, { min: 0.5, max: 1 }] },
   // Reductions.
   { name: 'sum', f: (x) => x!.sum(-1), shapes: atLeast(1) }, { name: 'sum (all)', f: (x) => x!.sum(), shapes: one() },
   { name: 'mean', f: (x) => x!.mean(0, true), shapes: atLeast(1) }, { name: 'max', f: (x) => cr.max(x!, -1), shapes: atLeast(1) },
@@ -149,6 +156,18 @@ export const opCases: OpCase[] = [
   {
     name: 'crossEntropy (probabilities) gradients', shapes: fixed([2, 3], [2, 3]),
     f: (x, p) => cr.concat(cr.grad((z: Tensor, q: Tensor) => cr.crossEntropy(z, q), { argnums: [0, 1] })(x!, p!), 0),
+  },
+  {
+    name: 'crossEntropy (weight, ignored target, smoothing)', shapes: fixed([3, 3]),
+    f: (x) => cr.crossEntropy(x!, [1, -100, 2], { weight: tensor([0.5, 2, 1], { dtype: 'float64' }), labelSmoothing: 0.2 }),
+  },
+  {
+    name: 'crossEntropy (probabilities, weight, smoothing)', shapes: fixed([2, 3], [2, 3]),
+    f: (x, p) => cr.crossEntropy(x!, p!, { weight: tensor([0.5, 2, 1], { dtype: 'float64' }), labelSmoothing: 0.1, reduction: 'none' }),
+  },
+  {
+    name: 'crossEntropy (weighted, ignored) gradient', shapes: fixed([3, 4]),
+    f: (x) => cr.grad((z: Tensor) => cr.crossEntropy(z, [3, 0, -100], { weight: tensor([1, 2, 3, 0.5], { dtype: 'float64' }) }))(x!),
   },
   // Linear algebra.
   { name: 'solve', f: (a, y) => cr.solve(spd(a!), y!), shapes: fixed([3, 3], [3, 2]) },

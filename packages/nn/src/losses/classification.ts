@@ -143,67 +143,15 @@ export function nllLoss(input: Tensor, target: ClassTarget, options: NLLOptions 
 
 /**
  * Cross-entropy of logits [N, C] (or [N, C, d1, ...], or one sample [C]) against class indices
- * (shape [N], [N, d1, ...], or 0-d for one sample) or class probabilities (the input's shape),
- * computed through a stable log-softmax (logits of 1000 are fine). With label smoothing ε the target becomes (1 - ε)·target + ε/C; ignored targets count
- * in neither term, and 'mean' divides by their total weight (probability targets: by N·d1···dk).
- * A target Tensor of the input's shape is read as probabilities, anything else as class indices,
- * as PyTorch. [N, C] logits without class weights run as one fused op.
- * @throws ShapeError as `nllLoss` (class indices, weight shape).
- * @throws DTypeError if probability targets differ from the input in dtype, or class indices are a float or bool tensor.
- * @throws ArgumentError for an unknown reduction, `labelSmoothing` outside [0, 1], or a non-Tensor input.
+ * (shape [N], [N, d1, ...], or 0-d for one sample) or class probabilities (the input's shape), as
+ * PyTorch's `CrossEntropyLoss`: autograd's fused `crossEntropy` with the same options (class
+ * `weight`, `ignoreIndex`, `labelSmoothing`, and 'mean' dividing by the summed weight of the
+ * targets not ignored; see there for every rule and error).
+ * @throws ShapeError, DTypeError, ArgumentError as `crossEntropy` (class indices, weight, options).
  * @example crossEntropyLoss(logits, [2, 0, 1], { labelSmoothing: 0.1 })
  */
 export function crossEntropyLoss(input: Tensor, target: ClassTarget, options: CrossEntropyOptions = {}): Tensor {
-  const op = 'crossEntropyLoss';
-  const { reduction = 'mean', ignoreIndex = -100, labelSmoothing = 0 } = options;
-  checkReduction(op, reduction);
-  if (!(labelSmoothing >= 0 && labelSmoothing <= 1)) throw new ArgumentError(`${op}: labelSmoothing must be in [0, 1], got ${labelSmoothing}`);
-  const r = toRows(op, input);
-  const w = classWeights(op, options.weight, r.classes);
-  const probabilities = target instanceof Tensor && sameShape(target.shape, input.shape);
-  const idx = probabilities ? null : classIndices(op, target, input, r, ignoreIndex);
-  const fused = w === null && input.ndim === 2 ? fusedCrossEntropy(input, probabilities ? (target as Tensor) : idx!, reduction, labelSmoothing) : null;
-  if (fused !== null) return fused;
-  const logp = r.rows.logSoftmax(1);
-  if (probabilities) return probabilityTargets(op, logp, target as Tensor, r, w, reduction, labelSmoothing);
-  const { losses, totalWeight } = pickLoss(logp, idx!, w);
-  if (labelSmoothing === 0) return finish(op, losses, r.sampleShape, reduction, totalWeight);
-  // Uniform part: -Σ_c w_c·logp_c per sample, zero for ignored samples.
-  const perClass = w === null ? logp : logp.mul(constantLike(logp, w, [r.classes]));
-  const keep = constantLike(logp, Array.from(idx!, (c) => (c < 0 ? 0 : 1)), [idx!.length]);
-  const smooth = perClass.sum(1).mul(keep).neg();
-  const total = losses.mul(1 - labelSmoothing).add(smooth.mul(labelSmoothing / r.classes));
-  return finish(op, total, r.sampleShape, reduction, totalWeight);
-}
-
-/**
- * The common case as autograd's fused `crossEntropy` (one pass forward, one backward): [N, C]
- * logits, no class weights, and no ignored targets. Label smoothing becomes a probability
- * target. Null when the case needs the composed path.
- */
-function fusedCrossEntropy(input: Tensor, target: Tensor | Int32Array, reduction: Reduction, eps: number): Tensor | null {
-  if (target instanceof Tensor) {
-    if (target.dtype !== input.dtype) return null; // the composed path reports it
-    return crossEntropy(input, eps > 0 ? target.mul(1 - eps).add(eps / input.shape[1]!) : target, { reduction });
-  }
-  if (target.includes(-1)) return null;
-  if (eps === 0) return crossEntropy(input, target, { reduction });
-  const classes = input.shape[1]!;
-  const smoothed = input.dtype === 'float32' ? new Float32Array(input.size) : new Float64Array(input.size);
-  smoothed.fill(eps / classes);
-  for (let i = 0; i < target.length; i++) smoothed[i * classes + target[i]!]! += 1 - eps;
-  return crossEntropy(input, new Tensor(smoothed, input.shape), { reduction });
-}
-
-function probabilityTargets(op: string, logp: Tensor, target: Tensor, r: Rows, w: Float64Array | null, reduction: Reduction, eps: number): Tensor {
-  if (target.dtype !== logp.dtype) throw new DTypeError(`${op}: input is ${logp.dtype} but target is ${target.dtype}; convert one with toDtype()`);
-  const moved = target.ndim <= 2 ? target : target.permute([0, ...target.shape.slice(2).map((_, i) => i + 2), 1]);
-  let y = moved.reshape(-1, r.classes);
-  if (eps > 0) y = y.mul(1 - eps).add(eps / r.classes);
-  let terms = y.mul(logp);
-  if (w !== null) terms = terms.mul(constantLike(logp, w, [r.classes]));
-  const losses = terms.sum(1).neg();
-  return finish(op, losses, r.sampleShape, reduction, losses.size);
+  return crossEntropy(input, target, options);
 }
 
 /** Options of `multiMarginLoss`. */
