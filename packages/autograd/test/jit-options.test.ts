@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { Tensor, jit, tensor } from '@chainrule/autograd';
+import { Tensor, TraceError, crossEntropy, jit, tensor } from '@chainrule/autograd';
 
 // jit takes f alone: every number, string or boolean argument is static already (part of the
 // signature), so there is no staticArgnums to give. A second argument must not be silently
@@ -18,5 +18,20 @@ describe('jit refuses options it does not take', () => {
     expect(() => (jit as (...args: unknown[]) => unknown)(f, 5)).toThrow(/^jit: /);
     // The jitted function itself still works when f alone is given.
     expect(Array.from(jit(f)(tensor([1, 2]), 3).data)).toEqual([3, 6]);
+  });
+});
+
+describe('a traced tensor inside an op\'s options object', () => {
+  test('is an error naming the op and telling how to pass it; closed over, the same tensor works and is read at each call', () => {
+    const logits = tensor([[1, 2, 0.5], [0.1, -1, 2]]);
+    const target = tensor([1, 2], { dtype: 'int32' });
+    const weight = tensor([1, 2, 3]);
+    const passed = jit((x: Tensor, w: Tensor) => crossEntropy(x, target, { weight: w }));
+    expect(() => passed(logits, weight)).toThrow(TraceError);
+    expect(() => passed(logits, weight)).toThrow(/^jit: 'crossEntropy' was given a traced tensor \(float32 \[3\]\) inside an options argument.*close over that tensor/);
+    const closed = jit((x: Tensor) => crossEntropy(x, target, { weight }));
+    expect(closed(logits).item()).toBeCloseTo(crossEntropy(logits, target, { weight }).item(), 6);
+    weight.data[2] = 5;
+    expect(closed(logits).item()).toBeCloseTo(crossEntropy(logits, target, { weight }).item(), 6);
   });
 });

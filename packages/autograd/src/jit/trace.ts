@@ -60,7 +60,7 @@ function checkStatic(name: string, value: unknown, depth = 0): void {
   if (depth > 4 || value === null || typeof value !== 'object') return;
   if (value instanceof Tensor) {
     if (isTraced(value)) {
-      throw new TraceError(`jit: '${name}' was given a traced tensor (${value.dtype} ${formatShape(value.shape)}) inside an options argument, which jit cannot follow; pass it as a direct argument`);
+      throw new TraceError(`jit: '${name}' was given a traced tensor (${value.dtype} ${formatShape(value.shape)}) inside an options argument, which jit cannot follow: close over that tensor instead (a constant of the program, read by reference at each call)`);
     }
     return;
   }
