@@ -64,8 +64,8 @@ describe('jit(grad(grad(f))), jit(hessian(f)) and jit(jvp) equal eager for every
             ['jvp', tangent, [...xs, ...ws], [...others, ...ws.map((w) => w.mul(-0.5))]],
           ] as const) {
             const eager = h as (...v: Tensor[]) => Tensor[];
-            // hessian's reference is built from eager grad(grad): eager hessian batches its columns
-            // with vmap, which has no rule for some ops (embedding with options, crossEntropy with labels).
+            // hessian's reference is built from eager grad(grad), row by row: independent of the vmap
+            // eager hessian batches its columns with.
             const expected = (h === hess ? rows : eager)(...again);
             const compiled = jit(eager);
             compiled(...args);

@@ -128,6 +128,8 @@ const cases: VmapCase[] = [
   { name: 'gather (index as an array)', f: () => (x) => cr.gather(x, 1, [[2, 0], [1, -1]]), shapes: fixed([2, 3]) },
   { name: 'take (index as an array)', f: () => (x) => cr.take(x, [5, 0, -2]), shapes: fixed([2, 3]) },
   { name: 'embedding (indices as an array)', f: () => (w) => cr.embedding(w, [[1, 0], [3, 1]]), shapes: fixed([4, 3]) },
+  { name: 'embedding with paddingIdx (batched weight)', f: () => (w) => cr.embedding(w, [[1, 0], [3, 1]], { paddingIdx: -3 }), shapes: fixed([4, 3]) },
+  { name: 'crossEntropy (targets as an array)', f: () => (l) => cr.crossEntropy(l, [2, 0, 1]), shapes: fixed([3, 4]) },
   { name: 'scatter (index as an array)', f: () => (x, s) => cr.scatter(x, 0, [[1, 0, 1]], s), shapes: fixed([2, 3], [1, 3]) },
   { name: 'scatterAdd (index as an array)', f: () => (x, s) => cr.scatterAdd(x, 1, [[0, 0], [2, 1]], s), shapes: fixed([2, 3], [2, 2]) },
   { name: 'indexAdd', f: () => (x, s) => cr.indexAdd(x, 0, tensor([2, 0], { dtype: 'int32' }), s), shapes: fixed([3, 2], [2, 2]) },
@@ -346,6 +348,16 @@ describe('vmap composed with grad', () => {
     assertTreesClose(vmap((x: Tensor, u: Tensor) => cr.jvp(f, [x], [u]).tangent)(xs, vs), stack(rows(xs).map((x, i) => cr.jvp(f, [x], [rows(vs)[i]!]).tangent), 0));
     const g = (x: Tensor): Tensor => x.pow(3).sum().mul(x.cos().sum());
     assertTreesClose(vmap((x: Tensor) => cr.hvp(g, [x], [v]).hvp[0])(xs), stack(rows(xs).map((x) => cr.hvp(g, [x], [v]).hvp[0]), 0));
+  });
+
+  test("per-example gradients through embedding's padding row are zero there, as each example's own gradient", () => {
+    const ws = seededTensor([3, 4, 2], 5, { dtype: 'float64', requiresGrad: false }) as Tensor;
+    const loss = (w: Tensor): Tensor => cr.embedding(w, [[1, 0], [3, 1]], { paddingIdx: 1 }).square().sum();
+    const batched = vmap(grad(loss))(ws);
+    const looped = stack(unbind(ws, 0).map((w) => grad(loss)(w)), 0);
+    assertClose(batched, looped, 0, 0);
+    // Row 1 is the padding row: never a gradient, though it is looked up twice.
+    expect(Array.from(batched.narrow(1, 1, 1).data).every((v) => v === 0)).toBe(true);
   });
 
   test('grad of a function using vmap equals grad of the stacked loop', () => {

@@ -22,6 +22,7 @@ import { relu } from '../ops/unary.js';
 import { gather as gatherOp } from '../ops/gather.js';
 import { where as whereOp } from '../ops/where.js';
 import type { CrossEntropyOpOptions } from '../ops/cross-entropy.js';
+import type { EmbeddingOptions } from '../ops/indexing.js';
 import { BroadcastLeaf, perExampleMatmul, perExampleSum } from './per-example.js';
 import { layerNormComposed } from '../ops/layer-norm.js';
 
@@ -369,15 +370,26 @@ const RULES: Record<BatchRuleName, Rule> = {
     return wrap(ctx, reshape(gatherLast(flat, reshape(idx, [ctx.size, -1])), idx.shape));
   },
   embedding: (ctx, prim, args) => {
-    const [weight, given, options] = args as [Tensor, unknown, object | undefined];
+    const [weight, given, options = {}] = args as [Tensor, unknown, EmbeddingOptions | undefined];
     if (!mine(ctx, weight)) return wrap(ctx, prim.bind(weight, (given as BatchedTensor).value, options));
-    if (options !== undefined && Object.keys(options).length > 0) return noRule(prim, 'for a batched weight with options');
+    const unknown = Object.keys(options).filter((k) => k !== 'paddingIdx');
+    if (unknown.length > 0) return noRule(prim, `for a batched weight with options ${unknown.join(', ')}`);
     const indices = indexArgument(prim, given);
     // Each example's rows of its own weight: a gather along the vocabulary axis.
     const w = weight.value;
+    const [n, dim] = weight.shape as [number, number];
     const idx = reshape(batch(ctx, indices), [ctx.size, -1, 1]);
-    const rows = gatherOp(w, 1, expand(idx, [ctx.size, idx.shape[1]!, w.shape[2]!]));
-    return wrap(ctx, reshape(rows, [ctx.size, ...indices.shape, w.shape[2]!]));
+    const at = expand(idx, [ctx.size, idx.shape[1]!, dim]);
+    let rows = gatherOp(w, 1, at);
+    const p = options.paddingIdx;
+    if (p !== undefined) {
+      if (!Number.isInteger(p) || p < -n || p >= n) throw new ShapeError(`embedding: paddingIdx ${p} is not an integer in [${-n}, ${n}) for weight of shape ${formatShape(weight.shape)}`);
+      // The padding row's lookups read the weight as a constant: no gradient, no tangent, as the op's.
+      const pad = p < 0 ? p + n : p;
+      const wrapped = whereOp(idx.lt(0), idx.add(n), idx);
+      rows = whereOp(wrapped.eq(pad), gatherOp(w.detach(), 1, at), rows);
+    }
+    return wrap(ctx, reshape(rows, [ctx.size, ...indices.shape, dim]));
   },
   oneHot: (ctx, prim, args) => {
     const x = only(ctx, prim, args);
@@ -539,8 +551,9 @@ const RULES: Record<BatchRuleName, Rule> = {
     return prim.bind(x.value, offset);
   },
   crossEntropy: (ctx, prim, args) => {
-    const [logits, target, options = {}] = args as [Tensor, Tensor, CrossEntropyOpOptions];
-    if (!(target instanceof Tensor) && mine(ctx, logits) === false) return noRule(prim);
+    const [logits, given, options = {}] = args as [Tensor, unknown, CrossEntropyOpOptions];
+    // Targets given as an array are class indices, the same for every example.
+    const target = indexArgument(prim, given);
     const reduction = options.reduction ?? 'mean';
     // An unknown reduction: the op's own error, before the rule reads it as one of the three.
     if (reduction !== 'mean' && reduction !== 'sum' && reduction !== 'none') return prim.bind(batch(ctx, logits), [], options);
@@ -549,18 +562,18 @@ const RULES: Record<BatchRuleName, Rule> = {
     const raw = batch(ctx, logits);
     const classesInside = raw.ndim >= 4;
     const lv = classesInside ? movedimOp(raw, 2, -1) : raw;
-    const tb = target instanceof Tensor ? batch(ctx, target) : target;
-    const probabilities = tb instanceof Tensor && tb.ndim === raw.ndim;
+    const tb = batch(ctx, target);
+    const probabilities = tb.ndim === raw.ndim;
     const tv = classesInside && probabilities ? movedimOp(tb, 2, -1) : tb;
     // Per-example losses over the folded batch (the other options apply row by row), then each
     // example's own reduction.
-    const folded = prim.bind(reshape(lv, [-1, lv.shape[lv.ndim - 1]!]), tv instanceof Tensor ? reshape(tv, probabilities ? [-1, tv.shape[tv.ndim - 1]!] : [-1]) : tv, { ...options, reduction: 'none' }) as Tensor;
+    const folded = prim.bind(reshape(lv, [-1, lv.shape[lv.ndim - 1]!]), reshape(tv, probabilities ? [-1, tv.shape[tv.ndim - 1]!] : [-1]), { ...options, reduction: 'none' }) as Tensor;
     const losses = reshape(folded, [ctx.size, -1]);
     if (reduction === 'none') return wrap(ctx, reshape(losses, lv.shape.slice(0, -1)));
     if (reduction === 'sum') return wrap(ctx, sum(losses, 1));
     if (probabilities) return wrap(ctx, losses.shape[1] === 1 ? reshape(losses, [ctx.size]) : sum(losses, 1).div(losses.shape[1]!));
     // Class indices: each example's mean divides by its summed weight of targets not ignored.
-    const labels = tv instanceof Tensor ? reshape(tv, [ctx.size, -1]) : expand(unsqueeze(new Tensor(Int32Array.from(tv as ArrayLike<number>), [losses.shape[1]!]), 0), losses.shape);
+    const labels = reshape(tv, [ctx.size, -1]);
     const valid = labels.ne(options.ignoreIndex ?? -100);
     const weights = options.weight === undefined
       ? valid.toDtype(losses.dtype)
