@@ -6,6 +6,7 @@ import { exporterOf, type ExportContext } from './layers.js';
 // Registered for their effect: the exporters of these modules.
 import './shape.js';
 import './spatial.js';
+import './activations.js';
 import './attention.js';
 
 /** One axis of `inputShape`: a size, a name for a dynamic size, or null for a dynamic size named for you. @example const shape: OnnxDim[] = [null, 784]; */
