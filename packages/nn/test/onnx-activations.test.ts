@@ -4,7 +4,7 @@
 import { describe, expect, test } from 'vitest';
 import { DTypeError, ShapeError, concat, randn, tensor, type DType, type Tensor } from '@chainrule/autograd';
 import {
-  CELU, ELU, Hardsigmoid, Hardswish, Hardtanh, LogSigmoid, Mish, PReLU, ReLU6, SELU, Sequential, SiLU, Softsign, Tanhshrink, init, type AnyModule,
+  CELU, ELU, Hardsigmoid, Hardswish, Hardtanh, LogSigmoid, Mish, PReLU, ReLU6, SELU, Sequential, SiLU, Softsign, Tanhshrink, init, type Module,
 } from '@chainrule/nn';
 import { exportOnnx, type ExportOnnxOptions } from '@chainrule/nn/onnx';
 import { decode, expectAgrees, opTypes } from './onnx-helpers.js';
@@ -24,7 +24,7 @@ const FLOAT32 = { dtype: 'float32' as const, tol: 1e-5, rtol: 1e-6, far: 30 };
 const FLOAT64 = { dtype: 'float64' as const, tol: 1e-12, far: 100 };
 
 /** Every activation with several settings of its options: [label, model, ONNX ops in float32 (opset 17)]. */
-function activations(dtype: DType): [string, AnyModule, string[]][] {
+function activations(dtype: DType): [string, Module, string[]][] {
   const prelu = (numParameters: number, seed: number): PReLU => {
     const m = new PReLU({ numParameters, dtype });
     init.uniform(m.parameters()[0]!, -1, 1, { seed });
