@@ -3,8 +3,8 @@
 import { describe, expect, test } from 'vitest';
 import { DTypeError, ShapeError, randn, tensor, type DType, type Tensor } from '@chainrule/autograd';
 import {
-  AdaptiveAvgPool2d, AvgPool2d, BatchNorm2d, Conv1d, Conv2d, ConvTranspose2d, Dropout2d, Embedding, Flatten, GroupNorm, InstanceNorm2d,
-  Linear, MaxPool2d, Module, ModuleDict, ModuleList, ReLU, RMSNorm, Sequential, Tanh, Unflatten, init, type AnyModule,
+  AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool1d, AvgPool2d, BatchNorm2d, Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d, Dropout2d, Embedding, Flatten,
+  GroupNorm, InstanceNorm2d, Linear, MaxPool1d, MaxPool2d, Module, ModuleDict, ModuleList, ReLU, RMSNorm, Sequential, Tanh, Unflatten, init, type AnyModule,
 } from '@chainrule/nn';
 import { exportOnnx, OnnxExportError, type ExportOnnxOptions } from '@chainrule/nn/onnx';
 import { decode, expectAgrees, opTypes } from './onnx-helpers.js';
@@ -74,6 +74,25 @@ describe('exportOnnx: convolutions', () => {
     }
   });
 
+  test('ConvTranspose1d with stride, padding, outputPadding, dilation and groups, on a static or symbolic length', async () => {
+    const configs = [
+      {}, { stride: 2 }, { stride: 3, padding: 1, outputPadding: 2 }, { stride: 2, padding: 2, outputPadding: 1, dilation: 3 },
+      { groups: 2, stride: 2, bias: false }, { groups: 4, dilation: 2, padding: 1 },
+    ];
+    for (const [i, c] of configs.entries()) {
+      const conv = new ConvTranspose1d(4, c.groups === 4 ? 8 : 6, 3, { ...c, seed: i });
+      for (const inputShape of [[null, 4, 5], ['n', 4, 'len']]) {
+        const bytes = await expectAgrees(conv, opts(inputShape), [x4([2, 4, 5], i), x4([1, 4, 9], 20 + i)].filter((x) => inputShape[2] !== 5 || x.shape[2] === 5), 1e-5);
+        expect(opTypes(bytes)).toEqual(['ConvTranspose']);
+      }
+    }
+    const graph = decode(exportOnnx(new ConvTranspose1d(4, 2, 3, { stride: 2, padding: 1, outputPadding: 1 }), opts(['n', 4, 10]))).graph!;
+    const out = graph.output[0]!.type!.value;
+    expect(out.case === 'tensorType' ? out.value.shape!.dim.map((d) => d.value.value) : []).toEqual(['n', 2n, 20n]);
+    expect(() => exportOnnx(new Sequential(new ConvTranspose1d(4, 2, 3)), opts([4, 5]))).toThrow('0 (ConvTranspose1d) expects [N, 4, L] (ONNX has no unbatched form), got shape [4,5]');
+    expect(() => exportOnnx(new ConvTranspose1d(4, 2, 3, { padding: 3 }), opts([null, 4, 1]))).toThrow("the model (ConvTranspose1d)'s padding leaves no output");
+  });
+
   test('a convolution needs a batched input of its channels; the output shape is declared', () => {
     expect(() => exportOnnx(new Sequential(new Conv2d(3, 4, 3)), opts([3, 8, 8]))).toThrow(ShapeError);
     expect(() => exportOnnx(new Sequential(new Conv2d(3, 4, 3)), opts([3, 8, 8]))).toThrow('0 (Conv2d) expects [N, 3, H, W] (ONNX has no unbatched form), got shape [3,8,8]');
@@ -95,6 +114,35 @@ describe('exportOnnx: pooling', () => {
     for (const [k, c] of configs) {
       const bytes = await expectAgrees(new MaxPool2d(k, c), opts([null, 2, 6, 7]), [x4([2, 2, 6, 7], 1)], 0);
       expect(opTypes(bytes)).toEqual(['MaxPool']);
+    }
+  });
+
+  test('MaxPool1d with stride, padding, dilation and ceil mode, float32 and float64', async () => {
+    const configs = [
+      [2, {}], [3, { stride: 2, padding: 1 }], [3, { stride: 2, ceilMode: true }], [2, { dilation: 3, stride: 1, padding: 1 }],
+      [2, { stride: 2, padding: 1, ceilMode: true }], [4, { stride: 3, padding: 2, dilation: 2, ceilMode: true }],
+    ] as const;
+    for (const [k, c] of configs) {
+      for (const dtype of ['float32', 'float64'] as const) {
+        const bytes = await expectAgrees(new MaxPool1d(k, c), opts([null, 3, 11], { dtype }), [x4([2, 3, 11], 1, dtype)], 0);
+        expect(opTypes(bytes)).toEqual(['MaxPool']);
+        expect(decode(bytes).graph!.node[0]!.attribute.find((a) => a.name === 'kernel_shape')!.ints).toEqual([BigInt(k)]);
+      }
+      // A symbolic length: the runtime sizes the output.
+      await expectAgrees(new MaxPool1d(k, c), opts(['n', 3, 'len']), [x4([1, 3, 12], 2), x4([2, 3, 9], 3)], 0);
+    }
+    expect(() => exportOnnx(new Sequential(new MaxPool1d(2)), opts([null, 3, 4, 4]))).toThrow('0 (MaxPool1d) expects [N, C, L] (ONNX has no unbatched form), got shape ["batch",3,4,4]');
+  });
+
+  test('AvgPool1d with stride, padding, countIncludePad and ceil mode', async () => {
+    const configs = [
+      [2, {}], [3, { stride: 2, padding: 1 }], [3, { stride: 2, padding: 1, countIncludePad: false }], [3, { stride: 2, ceilMode: true }],
+      [3, { stride: 2, padding: 1, ceilMode: true }], [4, { stride: 3, padding: 2, ceilMode: true, countIncludePad: false }],
+    ] as const;
+    for (const [k, c] of configs) {
+      const bytes = await expectAgrees(new AvgPool1d(k, c), opts([null, 3, 11]), [x4([2, 3, 11], 4)], 1e-6);
+      expect(opTypes(bytes)).toEqual(['AveragePool']);
+      await expectAgrees(new AvgPool1d(k, c), opts(['n', 3, 'len']), [x4([1, 3, 12], 5), x4([2, 3, 8], 6)], 1e-6);
     }
   });
 
@@ -128,6 +176,27 @@ describe('exportOnnx: pooling', () => {
     expect(() => exportOnnx(odd, opts([null, 3, 4, 6]))).toThrow(OnnxExportError);
     expect(() => exportOnnx(odd, opts([null, 3, 4, 6]))).toThrow('0 (AdaptiveAvgPool2d) to 3 needs input sizes the output divides (then it is an AveragePool), got shape ["batch",3,4,6]');
     expect(() => exportOnnx(odd, opts([null, 3, 'h', 6]))).toThrow(OnnxExportError);
+  });
+  test('AdaptiveMaxPool2d: GlobalMaxPool to 1x1, MaxPool where the input divides, else an error naming why', async () => {
+    for (const size of [1, [1, 1]] as const) {
+      const global = await expectAgrees(new AdaptiveMaxPool2d(size), opts([null, 3, 'h', 'w']), [x4([2, 3, 5, 7], 4), x4([1, 3, 4, 4], 5)], 0);
+      expect(opTypes(global)).toEqual(['GlobalMaxPool']);
+    }
+    for (const size of [[2, 3], [null, 2], [4, 1], [1, 2], [4, 6], [null, null]] as const) {
+      for (const dtype of ['float32', 'float64'] as const) {
+        const model = new AdaptiveMaxPool2d([...size]);
+        const bytes = await expectAgrees(model, opts([null, 3, 4, 6], { dtype }), [x4([2, 3, 4, 6], 6, dtype)], 0);
+        expect(opTypes(bytes)).toEqual((size[0] === 4 || size[0] === null) && (size[1] === 6 || size[1] === null) ? ['Identity'] : ['MaxPool']);
+      }
+    }
+    // A size kept (null) may be dynamic: its window is 1 wide.
+    await expectAgrees(new AdaptiveMaxPool2d([2, null]), opts([null, 3, 4, 'w']), [x4([2, 3, 4, 5], 7)], 0);
+    const odd = new Sequential(new AdaptiveMaxPool2d(3));
+    expect(() => exportOnnx(odd, opts([null, 3, 4, 6]))).toThrow(OnnxExportError);
+    expect(() => exportOnnx(odd, opts([null, 3, 4, 6]))).toThrow('0 (AdaptiveMaxPool2d) to 3 needs input sizes the output divides (then it is a MaxPool), got shape ["batch",3,4,6]');
+    expect(() => exportOnnx(odd, opts([null, 3, 'h', 6]))).toThrow(OnnxExportError);
+    expect(() => exportOnnx(odd, opts([null, 3, 'h', 6]))).toThrow('0 (AdaptiveMaxPool2d) to 3 needs input sizes known at export that the output divides (then it is a MaxPool), got the dynamic shape ["batch",3,"h",6]');
+    expect(() => exportOnnx(odd, opts([null, 3, 6]))).toThrow(ShapeError);
   });
 });
 

@@ -32,15 +32,15 @@ export function reference(model: AnyModule, x: Tensor): Tensor {
   }
 }
 
-/** Exports `model` and checks ONNX Runtime gives chainrule's output on each input, to `tol` (absolute). */
-export async function expectAgrees(model: AnyModule, options: ExportOnnxOptions, inputs: readonly Tensor[], tol: number): Promise<Uint8Array> {
+/** Exports `model` and checks ONNX Runtime gives chainrule's output on each input, to `tol` (absolute) plus `rtol` (relative). */
+export async function expectAgrees(model: AnyModule, options: ExportOnnxOptions, inputs: readonly Tensor[], tol: number, rtol = 0): Promise<Uint8Array> {
   const bytes = exportOnnx(model as Module, options);
   for (const x of inputs) {
     const expected = reference(model, x);
     const got = await runOnnx(bytes, x);
     expect(got.dims).toEqual(expected.shape);
     expect(got.data).toBeInstanceOf(expected.dtype === 'float32' ? Float32Array : Float64Array);
-    assertClose(got.data, expected.data, 0, tol);
+    assertClose(got.data, expected.data, rtol, tol);
   }
   return bytes;
 }

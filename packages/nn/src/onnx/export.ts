@@ -6,6 +6,7 @@ import { exporterOf, type ExportContext } from './layers.js';
 // Registered for their effect: the exporters of these modules.
 import './shape.js';
 import './spatial.js';
+import './activations.js';
 import './attention.js';
 
 /** One axis of `inputShape`: a size, a name for a dynamic size, or null for a dynamic size named for you. @example const shape: OnnxDim[] = [null, 784]; */
@@ -81,10 +82,10 @@ function modelDtype(model: AnyModule, requested: DType | undefined): DType {
 
 /**
  * Exports a model as the bytes of an `.onnx` file, for ONNX Runtime (Node, web, Python, C#...)
- * or any other ONNX consumer. Supported: Sequential, MLP, Linear, the activations, Dropout,
- * Dropout2d, Identity, Flatten and Unflatten (any axes), LayerNorm, RMSNorm, BatchNorm1d/2d,
- * InstanceNorm2d, GroupNorm, Conv1d, Conv2d, ConvTranspose2d, MaxPool2d, AvgPool2d,
- * AdaptiveAvgPool2d, Embedding, RNN, LSTM, GRU, MultiheadAttention, TransformerEncoderLayer,
+ * or any other ONNX consumer. Supported: Sequential, MLP, Linear, the activations (PReLU too),
+ * Dropout, Dropout2d, Identity, Flatten and Unflatten (any axes), LayerNorm, RMSNorm,
+ * BatchNorm1d/2d, InstanceNorm2d, GroupNorm, Conv1d/2d, ConvTranspose1d/2d, MaxPool1d/2d,
+ * AvgPool1d/2d, AdaptiveAvgPool2d, AdaptiveMaxPool2d, Embedding, RNN, LSTM, GRU, MultiheadAttention, TransformerEncoderLayer,
  * TransformerEncoder and the positional encodings (see the package README for the ONNX form of
  * each and what is refused). Weights become initializers of the model's dtype (FLOAT or DOUBLE). The graph is the
  * model in evaluation mode: dropout is left out and batch normalisation uses its running
@@ -99,7 +100,7 @@ function modelDtype(model: AnyModule, requested: DType | undefined): DType {
  * only; the encoders as forward(x).
  * @throws OnnxExportError for a module without an ONNX form, or a configuration ONNX cannot
  * express (BatchNorm without running statistics, circular padding before opset 19, an adaptive
- * pooling size that does not divide the input, Embedding's maxNorm...).
+ * pooling size that does not divide the input or meets a dynamic one, Embedding's maxNorm...).
  * @throws ShapeError if `inputShape` does not fit a layer (Linear's features, a norm's shape,
  * channels, an unbatched input to a convolution or pooling, a recurrent layer's input that is
  * not 3-D, an axis out of range).

@@ -100,6 +100,14 @@ export function filled(ctx: ExportContext, path: string, name: string, value: nu
   return ctx.graph.initializer(join(path, name), new Array<number>(count).fill(value), size);
 }
 
+/** A per-channel [C] tensor as [C, 1, ...] to broadcast along axis 1 of a rank-`rank` input. */
+export function perChannel(ctx: ExportContext, path: string, m: AnyModule, name: string, t: Tensor, rank: number): string {
+  if (rank <= 2) return weight(ctx, path, m, name, t);
+  checkDtype(ctx, path, m, name, t);
+  const shape = [t.shape[0]!, ...Array<number>(rank - 2).fill(1)];
+  return ctx.graph.tensor(join(path, name), t, `perChannel${rank}`, () => ({ values: t.data, shape }));
+}
+
 export function unary(op: string) {
   return (_m: AnyModule, path: string, x: SymValue, ctx: ExportContext): SymValue => ({ name: ctx.graph.node(op, [x.name], at(path, op)), shape: x.shape });
 }
@@ -202,12 +210,17 @@ register(Softplus, (m, path, x, ctx) => {
   const g = ctx.graph;
   // log(1 + e^{βx}) / β, and x itself where βx > threshold, as Softplus.forward.
   const bx = m.beta === 1 ? x.name : g.node('Mul', [x.name, g.constant(m.beta)], at(path, 'Mul'));
-  const soft = g.dtype === 'float32' ? g.node('Softplus', [bx], at(path, 'Softplus')) : softplusByParts(g, path, bx);
+  const soft = softplus(g, path, bx);
   const scaled = m.beta === 1 ? soft : g.node('Div', [soft, g.constant(m.beta)], at(path, 'Div'));
   if (m.threshold === Infinity) return { name: scaled, shape: x.shape };
   const above = g.node('Greater', [bx, g.constant(m.threshold)], at(path, 'Greater'));
   return { name: g.node('Where', [above, x.name, scaled], at(path, 'Where')), shape: x.shape };
 });
+
+/** log(1 + e^z): ONNX's Softplus in float32, else by parts in operators ONNX Runtime runs in double. */
+export function softplus(g: GraphBuilder, path: string, z: string): string {
+  return g.dtype === 'float32' ? g.node('Softplus', [z], at(path, 'Softplus')) : softplusByParts(g, path, z);
+}
 
 /** Softplus as max(z, 0) + log(1 + e^{-|z|}): no exp overflows, whatever z. */
 function softplusByParts(g: GraphBuilder, path: string, z: string): string {

@@ -1,10 +1,11 @@
 // Convolutions, pooling and the normalisations of image models, as ONNX's Conv, ConvTranspose,
-// MaxPool, AveragePool, GlobalAveragePool, BatchNormalization and InstanceNormalization. ONNX's
-// pooling and convolution take batched [N, C, ...] inputs only, so an unbatched input is refused.
-import { ShapeError, type Tensor } from '@chainrule/autograd';
+// MaxPool, AveragePool, GlobalAveragePool, GlobalMaxPool, BatchNormalization and
+// InstanceNormalization. ONNX's pooling and convolution take batched [N, C, ...] inputs only, so
+// an unbatched input is refused. The 1-D and 2-D layers are one operator with 1-D or 2-D attributes.
+import { ShapeError } from '@chainrule/autograd';
 import type { AnyModule } from '../module.js';
-import { Conv1d, Conv2d, ConvTranspose2d, type ConvNd } from '../layers/conv.js';
-import { AdaptiveAvgPool2d, AvgPool2d, MaxPool2d } from '../layers/pooling.js';
+import { Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d, type ConvNd, type ConvTransposeNd } from '../layers/conv.js';
+import { AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d, type AvgPoolNd, type MaxPoolNd } from '../layers/pooling.js';
 import { BatchNorm2d } from '../layers/batch-norm.js';
 import { InstanceNorm2d } from '../layers/instance-norm.js';
 import { GroupNorm } from '../layers/group-norm.js';
@@ -12,7 +13,7 @@ import { RMSNorm } from '../layers/rms-norm.js';
 import { Dropout2d } from '../layers/dropout.js';
 import type { Attribute, SymDim, SymValue } from './graph.js';
 import {
-  OnnxExportError, at, batchNormalization, checkDtype, describeModule, filled, formatDims, join, register, weight, type ExportContext,
+  OnnxExportError, at, batchNormalization, describeModule, filled, formatDims, perChannel, register, weight, type ExportContext,
 } from './layers.js';
 import { reduceMean, reshape } from './shape.js';
 
@@ -75,8 +76,8 @@ function convolution(m: ConvNd, path: string, x: SymValue, ctx: ExportContext): 
 register(Conv1d, convolution);
 register(Conv2d, convolution);
 
-register(ConvTranspose2d, (m, path, x, ctx) => {
-  checkBatched(m, path, x, 2, m.inChannels);
+function transposedConvolution(m: ConvTransposeNd, path: string, x: SymValue, ctx: ExportContext): SymValue {
+  checkBatched(m, path, x, m.kernelSize.length, m.inChannels);
   const p = m.padding as readonly number[];
   const out = x.shape.slice(2).map((s, i) => {
     if (typeof s !== 'number') return null;
@@ -91,19 +92,25 @@ register(ConvTranspose2d, (m, path, x, ctx) => {
     dilations: { ints: m.dilation }, group: { int: m.groups },
   };
   return { name: ctx.graph.node('ConvTranspose', inputs, at(path, 'ConvTranspose'), attributes), shape: [x.shape[0]!, m.outChannels, ...out] };
-});
+}
 
-register(MaxPool2d, (m, path, x, ctx) => {
-  checkBatched(m, path, x, 2, null);
+register(ConvTranspose1d, transposedConvolution);
+register(ConvTranspose2d, transposedConvolution);
+
+function maxPool(m: MaxPoolNd, path: string, x: SymValue, ctx: ExportContext): SymValue {
+  checkBatched(m, path, x, m.kernelSize.length, null);
   const out = x.shape.slice(2).map((s, i) => windows(m, path, x, s, m.kernelSize[i]!, m.stride[i]!, m.padding[i]!, m.padding[i]!, m.dilation[i]!, m.ceilMode));
   const attributes: Record<string, Attribute> = {
     kernel_shape: { ints: m.kernelSize }, strides: { ints: m.stride }, pads: { ints: [...m.padding, ...m.padding] }, dilations: { ints: m.dilation }, ceil_mode: { int: m.ceilMode ? 1 : 0 },
   };
   return { name: ctx.graph.node('MaxPool', [x.name], at(path, 'MaxPool'), attributes), shape: [x.shape[0]!, x.shape[1]!, ...out] };
-});
+}
 
-register(AvgPool2d, (m, path, x, ctx) => {
-  checkBatched(m, path, x, 2, null);
+register(MaxPool1d, maxPool);
+register(MaxPool2d, maxPool);
+
+function averagePool(m: AvgPoolNd, path: string, x: SymValue, ctx: ExportContext): SymValue {
+  checkBatched(m, path, x, m.kernelSize.length, null);
   const { kernelSize: k, stride, padding, ceilMode, divisorOverride } = m;
   const out = x.shape.slice(2).map((s, i) => windows(m, path, x, s, k[i]!, stride[i]!, padding[i]!, padding[i]!, 1, ceilMode));
   // A window's divisor is the kernel's area (counting the padding) unless a ceil-mode window runs
@@ -123,31 +130,47 @@ register(AvgPool2d, (m, path, x, ctx) => {
   const mean = g.node('AveragePool', [x.name], at(path, 'AveragePool'), attributes);
   const shape = [x.shape[0]!, x.shape[1]!, ...out];
   if (divisorOverride === null) return { name: mean, shape };
-  return { name: g.node('Mul', [mean, g.constant((k[0]! * k[1]!) / divisorOverride)], at(path, 'Mul')), shape };
-});
+  return { name: g.node('Mul', [mean, g.constant(k.reduce((a, b) => a * b, 1) / divisorOverride)], at(path, 'Mul')), shape };
+}
 
-register(AdaptiveAvgPool2d, (m, path, x, ctx) => {
+// AvgPool1d has no divisorOverride, as PyTorch's.
+register(AvgPool1d, averagePool);
+register(AvgPool2d, averagePool);
+
+/**
+ * Adaptive pooling as ONNX's fixed pooling: the global operator to 1×1; else `window` (AveragePool
+ * or MaxPool) with kernel = stride = input/output on each axis, the adaptive windows exactly when
+ * each output size divides the input's (a null size keeps its axis: a window of 1).
+ */
+function adaptivePool(m: AdaptiveAvgPool2d | AdaptiveMaxPool2d, path: string, x: SymValue, ctx: ExportContext, global: string, window: string): SymValue {
   checkBatched(m, path, x, 2, null);
   const target = typeof m.outputSize === 'number' ? [m.outputSize, m.outputSize] : m.outputSize;
   const g = ctx.graph;
   if (target[0] === 1 && target[1] === 1) {
-    return { name: g.node('GlobalAveragePool', [x.name], at(path, 'GlobalAveragePool')), shape: [x.shape[0]!, x.shape[1]!, 1, 1] };
+    return { name: g.node(global, [x.name], at(path, global)), shape: [x.shape[0]!, x.shape[1]!, 1, 1] };
   }
   // Equal windows tile the input only when each output size divides the input's.
   const kernel = target.map((o, i) => {
     const size = x.shape[i + 2]!;
     if (o === null || o === size) return 1;
-    if (typeof size !== 'number' || size % o !== 0) {
+    const as = `(then it is ${window === 'AveragePool' ? 'an' : 'a'} ${window})`;
+    if (typeof size !== 'number') {
       throw new OnnxExportError(
-        `exportOnnx: ${describeModule(path, m)} to ${JSON.stringify(m.outputSize)} needs input sizes the output divides (then it is an AveragePool), got shape ${formatDims(x.shape)}`,
+        `exportOnnx: ${describeModule(path, m)} to ${JSON.stringify(m.outputSize)} needs input sizes known at export that the output divides ${as}, got the dynamic shape ${formatDims(x.shape)}`,
       );
+    }
+    if (size % o !== 0) {
+      throw new OnnxExportError(`exportOnnx: ${describeModule(path, m)} to ${JSON.stringify(m.outputSize)} needs input sizes the output divides ${as}, got shape ${formatDims(x.shape)}`);
     }
     return size / o;
   });
   const shape = [x.shape[0]!, x.shape[1]!, ...target.map((o, i) => o ?? x.shape[i + 2]!)];
   if (kernel.every((k) => k === 1)) return { name: x.name, shape };
-  return { name: g.node('AveragePool', [x.name], at(path, 'AveragePool'), { kernel_shape: { ints: kernel }, strides: { ints: kernel } }), shape };
-});
+  return { name: g.node(window, [x.name], at(path, window), { kernel_shape: { ints: kernel }, strides: { ints: kernel } }), shape };
+}
+
+register(AdaptiveAvgPool2d, (m, path, x, ctx) => adaptivePool(m, path, x, ctx, 'GlobalAveragePool', 'AveragePool'));
+register(AdaptiveMaxPool2d, (m, path, x, ctx) => adaptivePool(m, path, x, ctx, 'GlobalMaxPool', 'MaxPool'));
 
 register(BatchNorm2d, (m, path, x, ctx) => batchNormalization(m, path, x, ctx, [4], `[N, ${m.numFeatures}, H, W]`));
 
@@ -168,14 +191,6 @@ function standardize(ctx: ExportContext, path: string, x: string, axes: readonly
   const variance = reduceMean(ctx, path, g.node('Mul', [centred, centred], at(path, 'Square')), axes);
   const std = g.node('Sqrt', [g.node('Add', [variance, g.constant(eps)], at(path, 'Add'))], at(path, 'Sqrt'));
   return g.node('Div', [centred, std], at(path, 'Div'));
-}
-
-/** A per-channel [C] tensor as [C, 1, ...] to broadcast along axis 1 of a rank-`rank` input. */
-function perChannel(ctx: ExportContext, path: string, m: AnyModule, name: string, t: Tensor, rank: number): string {
-  if (rank <= 2) return weight(ctx, path, m, name, t);
-  checkDtype(ctx, path, m, name, t);
-  const shape = [t.shape[0]!, ...Array<number>(rank - 2).fill(1)];
-  return ctx.graph.tensor(join(path, name), t, `perChannel${rank}`, () => ({ values: t.data, shape }));
 }
 
 // GroupNormalization is opset 18's with a per-group scale and opset 21's with a per-channel one,
