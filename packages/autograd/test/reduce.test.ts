@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ArgumentError, gradients, Tensor, tensor, type NestedArray } from '@chainrule/autograd';
+import { ArgumentError, grad, gradients, hessian, Tensor, tensor, type NestedArray } from '@chainrule/autograd';
 import { assertClose, checkGradProperty } from '@chainrule/autograd/testing';
 import { folds } from './helpers/reduce-reference.js';
 import { describeReductionTable, gradInputArb, type ReductionCase } from './helpers/reduction-table.js';
@@ -193,6 +193,18 @@ describe('prod', () => {
     const m = mid.prod(1);
     expect(m.toArray()).toEqual([[3, 0], [24, 35]]);
     expect(gradOf(mid, m)).toEqual([[[3, 0], [1, 2]], [[6, 7], [4, 5]]]);
+  });
+
+  it('differentiates again through one zero, several and all: the Hessian holds the products of the rest', () => {
+    // ∂²Π/∂x_i∂x_j is the product of the elements other than i and j (0 on the diagonal).
+    const h = (v: number[], axis?: number): NestedArray => (hessian((x: Tensor) => x.prod(axis).sum())(f64(v)) as Tensor).toArray();
+    expect(h([1.5, 0, -2, 0])).toEqual([[0, 0, 0, 0], [0, 0, 0, -3], [0, 0, 0, 0], [0, -3, 0, 0]]);
+    expect(h([2, 0, 5])).toEqual([[0, 5, 0], [5, 0, 2], [0, 2, 0]]);
+    expect(h([0, 0])).toEqual([[0, 1], [1, 0]]);
+    expect(h([0, 0, 0], 0)).toEqual([[0, 0, 0], [0, 0, 0], [0, 0, 0]]);
+    // A third derivative: ∂³(x0·x1·x2)/∂x0∂x1∂x2 = 1 at 0, reached through two gradients of gradients.
+    const third = grad((x: Tensor) => grad((y: Tensor) => grad((z: Tensor) => z.prod())(y).narrow(0, 0, 1).sum())(x).narrow(0, 1, 1).sum())(f64([0, 0, 0]));
+    expect(third.toArray()).toEqual([0, 0, 1]);
   });
 
   it('of a 0-d tensor is the tensor itself, gradient 1 (also at 0)', () => {
