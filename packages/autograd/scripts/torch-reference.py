@@ -705,6 +705,20 @@ def second_order_calls():
         second_order('prod over an axis of size 1 with a zero', 'prod', {'axis': 1}, lambda t: torch.prod(t, 1), [[[[0.0, 2.0, -1.0]], [[1.5, 0.0, 0.0]]]]),
         second_order('prod of a 0-d zero', 'prod', {}, torch.prod, [0.0]),
         second_order('prod of one zero element', 'prod', {'axis': 0}, lambda t: torch.prod(t, 0), [[0.0]]),
+        # Kinks of activations: the first derivative takes one side, the second PyTorch's mask.
+        second_order('elu at 0', 'elu', {}, F.elu, [[0.0, -0.0, -1.0, 2.0, -1e-8, 1e-8]]),
+        second_order('selu at 0', 'selu', {}, F.selu, [[0.0, -0.0, -1.0, 2.0, -1e-8, 1e-8]]),
+        second_order('celu alpha 0.5 at 0', 'celu', {'alpha': 0.5}, lambda t: F.celu(t, 0.5), [[0.0, -0.0, -1.0, 2.0, -1e-8, 1e-8]]),
+        second_order('hardswish at -3, 3 and between', 'hardswish', {}, F.hardswish, [[-3.0, 3.0, 0.0, -4.0, 4.0, -2.999, 2.999]]),
+        # Points other ops take care of, pinned: a constant slice, ties, -inf, zero bases.
+        second_order('std with a constant row, correction 1', 'std', {'axis': 1, 'correction': 1}, lambda t: torch.std(t, 1, unbiased=True), [[[3.0, 3.0, 3.0], [1.0, 2.0, 4.0]]]),
+        second_order('max dim 1 with ties', 'max', {'axis': 1}, lambda t: torch.amax(t, 1), [[[1.0, 3.0, 3.0], [2.0, 2.0, 2.0]]]),
+        second_order('logsumexp dim 1 with -inf', 'logsumexp', {'axis': 1}, lambda t: torch.logsumexp(t, 1), [[[-INF, 1.0, 2.0], [-INF, -INF, 0.0]]]),
+        second_order('sqrt at 0', 'sqrt', {}, torch.sqrt, [[0.0, 1.0, 4.0]]),
+        second_order('pow with zero bases, exponent 2', 'pow', {'exponent': 2.0}, lambda t: torch.pow(t, 2.0), [[0.0, 1.0, -2.0]]),
+        second_order('pow with zero bases, exponent 1.5', 'pow', {'exponent': 1.5}, lambda t: torch.pow(t, 1.5), [[0.0, 1.0, 4.0]]),
+        second_order('atan2 at (0, 0)', 'atan2', {}, torch.atan2, [[0.0, 0.0, 1.0], [0.0, 1.0, 0.0]]),
+        second_order('cumprod dim 1 with zeros', 'cumprod', {'axis': 1}, lambda t: torch.cumprod(t, 1), [[[1.0, 0.0, 3.0, 0.0], [2.0, 0.5, 0.0, 4.0]]]),
     ]
 
 

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { gradients, prod, tensor, zerosLike, type Tensor } from '@chainrule/autograd';
+import { atan2, celu, cumprod, elu, gradients, hardswish, logsumexp, max, prod, selu, sqrt, std, tensor, zerosLike, type Tensor } from '@chainrule/autograd';
 import { decode, torchFixture, type Encoded } from './helpers/torch-fixture.js';
 
 // PyTorch's second derivatives at the points where they take care (the `secondOrder` calls of
@@ -30,6 +30,17 @@ const axisOf = (args: Args): number | number[] | undefined => (args.axis === und
 /** Each op of the fixture, called as chainrule spells it. */
 const OPS: Record<string, (xs: Tensor[], args: Args) => Tensor> = {
   prod: ([x], a) => prod(x!, axisOf(a), a.keepdims as boolean | undefined),
+  elu: ([x]) => elu(x!),
+  selu: ([x]) => selu(x!),
+  celu: ([x], a) => celu(x!, { alpha: a.alpha as number }),
+  hardswish: ([x]) => hardswish(x!),
+  std: ([x], a) => std(x!, axisOf(a), { correction: a.correction as number }),
+  max: ([x], a) => max(x!, axisOf(a)),
+  logsumexp: ([x], a) => logsumexp(x!, axisOf(a)),
+  sqrt: ([x]) => sqrt(x!),
+  pow: ([x], a) => x!.pow(a.exponent as number),
+  atan2: ([y, x]) => atan2(y!, x!),
+  cumprod: ([x], a) => cumprod(x!, a.axis as number),
 };
 
 /** Each element within rtol·|want| + atol of PyTorch's (NaN and infinities exactly). */
