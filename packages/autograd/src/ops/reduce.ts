@@ -171,7 +171,10 @@ function checkNonEmpty(op: string, x: Tensor, axis: Axis): void {
 /**
  * Product over `axis`. Its gradient is out/x where x holds no zero, else the product of the other
  * reduced elements (exclusive prefix × suffix products, as PyTorch's), so it is exact through one
- * zero, several and all; both forms are written in ops, differentiable to any order.
+ * zero, several and all; both forms are written in ops, differentiable to any order. Through
+ * zeros, the gradient and the second derivative cost O(n) per slice of n elements; carrying a
+ * tangent through the gradient (jvp of grad) or a third derivative goes through cumprod's
+ * zero-safe derivatives, O(n²) per slice.
  * @throws ShapeError if an axis is out of range or repeated.
  * @example prod(x, 1)
  */
