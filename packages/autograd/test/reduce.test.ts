@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ArgumentError, grad, gradients, hessian, Tensor, tensor, type NestedArray } from '@chainrule/autograd';
+import { ArgumentError, grad, gradients, hessian, stack, Tensor, tensor, vmap, type NestedArray } from '@chainrule/autograd';
 import { assertClose, checkGradProperty } from '@chainrule/autograd/testing';
 import { folds } from './helpers/reduce-reference.js';
 import { describeReductionTable, gradInputArb, type ReductionCase } from './helpers/reduction-table.js';
@@ -205,6 +205,18 @@ describe('prod', () => {
     // A third derivative: ∂³(x0·x1·x2)/∂x0∂x1∂x2 = 1 at 0, reached through two gradients of gradients.
     const third = grad((x: Tensor) => grad((y: Tensor) => grad((z: Tensor) => z.prod())(y).narrow(0, 0, 1).sum())(x).narrow(0, 1, 1).sum())(f64([0, 0, 0]));
     expect(third.toArray()).toEqual([0, 0, 1]);
+  });
+
+  it('batches its second derivative under vmap, examples with and without zeros side by side', () => {
+    const w = f64([[0.5, -1, 1.5], [2, 0.25, -0.75]]);
+    const hvpOf = (x: Tensor): Tensor => grad((u: Tensor) => grad((v: Tensor) => v.prod(-1).sum())(u).mul(w).sum())(x);
+    // Rows of each example: no zero and one zero; two zeros and all zeros; no zeros at all.
+    const xs = f64([[[1.5, -2, 0.5], [3, 0, -1]], [[0, 2, 0], [0, 0, 0]], [[1, 2, 3], [-1, 0.5, 2]]]);
+    const batched = vmap(hvpOf)(xs) as Tensor;
+    assertClose(batched, stack([0, 1, 2].map((i) => hvpOf(xs.narrow(0, i, 1).squeeze(0)))), 1e-15, 0);
+    // By hand for the second example: ∂²(x0·x1·x2)/∂x_i∂x_j is the third element, so row [0, 2, 0]
+    // gives [2·w2, 0, 2·w0] and the all-zero row nothing.
+    expect(batched.narrow(0, 1, 1).toArray()).toEqual([[[2 * 1.5, 0, 2 * 0.5], [0, 0, 0]]]);
   });
 
   it('of a 0-d tensor is the tensor itself, gradient 1 (also at 0)', () => {
