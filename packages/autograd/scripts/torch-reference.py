@@ -643,6 +643,85 @@ def order_entry(name, args, fn, specs):
     }
 
 
+def direction(n):
+    # A fixed direction for the second derivative: the gradient's inner product with it is differentiated again.
+    pattern = [0.5, -1.0, 1.5, 0.25, -2.0, 0.75]
+    return [pattern[i % len(pattern)] for i in range(n)]
+
+
+def second_order(title, op, args, fn, inputs):
+    """Second derivatives of one op: for the upstream u and the direction w (fixed patterns), the
+    gradient g of <f(x), u> and the gradient of <g, w> (a Hessian-vector product), in float64 and
+    float32."""
+    def run(dtype):
+        xs = [torch.tensor(v, dtype=dtype, requires_grad=True) for v in inputs]
+        y = fn(*xs)
+        u = torch.tensor(upstream(y.numel()), dtype=dtype).reshape(y.shape)
+        gs = torch.autograd.grad(y, xs, u, create_graph=True)
+        ws = [torch.tensor(direction(x.numel()), dtype=dtype).reshape(x.shape) for x in xs]
+        total = sum((g * w).sum() for g, w in zip(gs, ws))
+        # A gradient constant in x (a linear op) has no graph: its derivative is zero.
+        ggs = torch.autograd.grad(total, xs, allow_unused=True) if total.requires_grad else [None] * len(xs)
+        # A gradient that does not depend on x is None, or PyTorch's unallocated zero tensor.
+        ggs = [torch.zeros_like(x) if gg is None or gg._is_zerotensor() else gg for gg, x in zip(ggs, xs)]
+        return xs, y, u, ws, gs, ggs
+    xs, y, u, ws, gs, ggs = run(torch.float64)
+    _, y32, _, _, gs32, ggs32 = run(torch.float32)
+    return {
+        'title': title,
+        'op': op,
+        'args': {k: encode_arg(v) for k, v in args.items()},
+        'inputs': [{'shape': list(x.shape), 'values': values(x.reshape(-1))} for x in xs],
+        'upstream': values(u.reshape(-1)),
+        'direction': [values(w.reshape(-1)) for w in ws],
+        'forward64': values(y.reshape(-1)),
+        'grads64': [values(g.reshape(-1)) for g in gs],
+        'gradgrads64': [values(g.reshape(-1)) for g in ggs],
+        'forward32': values(y32.reshape(-1)),
+        'grads32': [values(g.reshape(-1)) for g in gs32],
+        'gradgrads32': [values(g.reshape(-1)) for g in ggs32],
+    }
+
+
+def second_order_calls():
+    rows = [[0.5, -1.5, 2.0], [0.0, 1.25, -0.75], [0.0, 3.0, 0.0], [0.0, 0.0, 0.0]]  # no, one, two, all zeros
+    cube = seeded([3, 2, 2], 80).tolist()
+    cube[0][1][0] = 0.0
+    cube[2][1][0] = 0.0
+    cube[1][0][1] = 0.0
+    # NOTE: torch.prod over all elements (1.13) returns a constant zero gradient, not differentiable
+    # again, when the input holds two or more zeros; the same product over one flattened dim is.
+    def prod_all(t):
+        return torch.prod(t.reshape(-1), 0)
+    return [
+        second_order('prod of all elements, one zero', 'prod', {}, torch.prod, [[[1.5, 0.0, -2.0], [0.5, 3.0, -1.25]]]),
+        second_order('prod of all elements, two zeros', 'prod', {}, prod_all, [[[1.5, 0.0, -2.0], [0.5, 0.0, -1.25]]]),
+        second_order('prod of all elements, all zeros', 'prod', {}, prod_all, [[0.0, 0.0, 0.0]]),
+        second_order('prod of all elements, no zeros', 'prod', {}, torch.prod, [[[1.5, -0.5, 2.0], [0.5, 3.0, -1.25]]]),
+        second_order('prod dim 1, rows with no, one, two and all zeros', 'prod', {'axis': 1}, lambda t: torch.prod(t, 1), [rows]),
+        second_order('prod dim -1 keepdim, no zeros', 'prod', {'axis': -1, 'keepdims': True}, lambda t: torch.prod(t, -1, True), [rows[:1] + [[1.25, -0.75, 2.5]]]),
+        second_order('prod dim 0 keepdim, zeros in some columns', 'prod', {'axis': 0, 'keepdims': True}, lambda t: torch.prod(t, 0, True), [cube]),
+        second_order('prod dim 1, zeros in some slices', 'prod', {'axis': 1}, lambda t: torch.prod(t, 1), [cube]),
+        second_order('prod over an axis of size 1 with a zero', 'prod', {'axis': 1}, lambda t: torch.prod(t, 1), [[[[0.0, 2.0, -1.0]], [[1.5, 0.0, 0.0]]]]),
+        second_order('prod of a 0-d zero', 'prod', {}, torch.prod, [0.0]),
+        second_order('prod of one zero element', 'prod', {'axis': 0}, lambda t: torch.prod(t, 0), [[0.0]]),
+        # Kinks of activations: the first derivative takes one side, the second PyTorch's mask.
+        second_order('elu at 0', 'elu', {}, F.elu, [[0.0, -0.0, -1.0, 2.0, -1e-8, 1e-8]]),
+        second_order('selu at 0', 'selu', {}, F.selu, [[0.0, -0.0, -1.0, 2.0, -1e-8, 1e-8]]),
+        second_order('celu alpha 0.5 at 0', 'celu', {'alpha': 0.5}, lambda t: F.celu(t, 0.5), [[0.0, -0.0, -1.0, 2.0, -1e-8, 1e-8]]),
+        second_order('hardswish at -3, 3 and between', 'hardswish', {}, F.hardswish, [[-3.0, 3.0, 0.0, -4.0, 4.0, -2.999, 2.999]]),
+        # Points other ops take care of, pinned: a constant slice, ties, -inf, zero bases.
+        second_order('std with a constant row, correction 1', 'std', {'axis': 1, 'correction': 1}, lambda t: torch.std(t, 1, unbiased=True), [[[3.0, 3.0, 3.0], [1.0, 2.0, 4.0]]]),
+        second_order('max dim 1 with ties', 'max', {'axis': 1}, lambda t: torch.amax(t, 1), [[[1.0, 3.0, 3.0], [2.0, 2.0, 2.0]]]),
+        second_order('logsumexp dim 1 with -inf', 'logsumexp', {'axis': 1}, lambda t: torch.logsumexp(t, 1), [[[-INF, 1.0, 2.0], [-INF, -INF, 0.0]]]),
+        second_order('sqrt at 0', 'sqrt', {}, torch.sqrt, [[0.0, 1.0, 4.0]]),
+        second_order('pow with zero bases, exponent 2', 'pow', {'exponent': 2.0}, lambda t: torch.pow(t, 2.0), [[0.0, 1.0, -2.0]]),
+        second_order('pow with zero bases, exponent 1.5', 'pow', {'exponent': 1.5}, lambda t: torch.pow(t, 1.5), [[0.0, 1.0, 4.0]]),
+        second_order('atan2 at (0, 0)', 'atan2', {}, torch.atan2, [[0.0, 0.0, 1.0], [0.0, 1.0, 0.0]]),
+        second_order('cumprod dim 1 with zeros', 'cumprod', {'axis': 1}, lambda t: torch.cumprod(t, 1), [[[1.0, 0.0, 3.0, 0.0], [2.0, 0.5, 0.0, 4.0]]]),
+    ]
+
+
 def main():
     entries = [entry(name, fn, [points]) for name, (fn, points) in UNARY.items()]
     entries += [entry(name, fn, [a, b]) for name, (fn, a, b) in BINARY.items()]
@@ -653,12 +732,13 @@ def main():
     doc = {'torch': torch.__version__, 'entries': entries, 'shaped': shaped, 'linalg': linalg, 'calls': calls}
     order = [order_entry(*e) for e in ORDER]
     doc['order'] = order
+    doc['secondOrder'] = second_order_calls()
     tmp = out + '.tmp'
     with open(tmp, 'w') as f:
         json.dump(doc, f, indent=1)
         f.write('\n')
     os.replace(tmp, out)  # atomic: a failed run never leaves half a file
-    print(f'wrote {len(entries)} elementwise, {len(shaped)} shaped, {len(linalg)} linalg, {len(order)} selection/order entries and {len(calls)} calls to {os.path.normpath(out)}')
+    print(f'wrote {len(entries)} elementwise, {len(shaped)} shaped, {len(linalg)} linalg, {len(order)} selection/order entries, {len(calls)} calls and {len(doc["secondOrder"])} second-order calls to {os.path.normpath(out)}')
 
 
 if __name__ == '__main__':

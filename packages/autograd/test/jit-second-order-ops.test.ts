@@ -113,3 +113,40 @@ describe('tensors made while tracing from storage no trace computed', () => {
     expect(f.cacheSize).toBe(1);
   });
 });
+
+describe("prod's second derivatives inside jit hold both forms: traced on one side of zero, run on the other", () => {
+  // [2, 3, 2]: without zeros, and with zeros planted so that along axis 1 one slice is all zeros,
+  // one holds two and one holds one (and the product of everything is 0).
+  const noZeros = [0.5, -1.2, 0.8, 1.5, -0.7, 1.1, 0.9, -1.3, 1.4, -0.6, 0.75, 1.25];
+  const zeros_ = noZeros.map((v, i) => ([0, 2, 4, 7, 9, 1].includes(i) ? 0 : v));
+  const w = [0.3, -0.8, 1.1, 0.4, -0.2, 0.9, -1.0, 0.6, 0.25, -0.45, 0.7, -0.35];
+  const AXES: [string, number | number[] | undefined, boolean][] = [
+    ['all', undefined, false], ['axis 1', 1, false], ['axis -1, keepdims', -1, true], ['axes [0, 2]', [0, 2], false], ['axes [1, 2], keepdims', [1, 2], true],
+  ];
+  for (const dtype of ['float64', 'float32'] as const) {
+    const make = (v: number[]): Tensor => tensor(v, { dtype, shape: [2, 3, 2] });
+    for (const [label, axis, keepdims] of AXES) {
+      test(`${dtype}, ${label}`, () => {
+        const loss = (x: Tensor): Tensor => x.prod(axis, keepdims).sin().sum();
+        const dir = make(w);
+        const gg = (x: Tensor): Tensor => grad((u: Tensor) => grad(loss)(u).mul(dir).sum())(x);
+        const tangent = (x: Tensor, v: Tensor): Tensor => jvp((u: Tensor) => grad(loss)(u), [x], [v]).tangent as Tensor;
+        for (const [traced, run] of [[noZeros, zeros_], [zeros_, noZeros]]) {
+          const compiled = jit(gg);
+          compiled(make(traced!));
+          const compiledJvp = jit(tangent);
+          compiledJvp(make(traced!), dir);
+          for (const [name, actual, expected] of [
+            ['grad(grad)', compiled(make(run!)), gg(make(run!))],
+            ['jvp of grad', compiledJvp(make(run!), dir), tangent(make(run!), dir)],
+          ] as const) {
+            expect(actual.dtype).toBe(dtype);
+            if (dtype === 'float64') expectRounding(`${label} ${name}`, actual, expected);
+            else assertClose(actual, expected, 1e-5, 1e-5);
+            expect(Array.from(actual.data).every(Number.isFinite)).toBe(true);
+          }
+        }
+      });
+    }
+  }
+});

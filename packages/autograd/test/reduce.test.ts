@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ArgumentError, gradients, Tensor, tensor, type NestedArray } from '@chainrule/autograd';
+import { ArgumentError, grad, gradients, hessian, stack, Tensor, tensor, vmap, type NestedArray } from '@chainrule/autograd';
 import { assertClose, checkGradProperty } from '@chainrule/autograd/testing';
 import { folds } from './helpers/reduce-reference.js';
 import { describeReductionTable, gradInputArb, type ReductionCase } from './helpers/reduction-table.js';
@@ -29,10 +29,9 @@ const cases: ReductionCase[] = [
   { name: 'max', op: (x, axis, keepdims) => x.max(axis, keepdims), ref: folds.max, values: ints, minCount: 1, grad: 'distinct' },
   { name: 'min', op: (x, axis, keepdims) => x.min(axis, keepdims), ref: folds.min, values: ints, minCount: 1, grad: 'distinct' },
   {
-    // Zeros in the forward and in the first derivative; the second derivative through a zero
-    // is documented as unsupported, so it is checked away from 0.
+    // Zeros in the forward and in both derivatives (a polynomial: smooth through them).
     name: 'prod', op: (x, axis, keepdims) => x.prod(axis, keepdims), ref: folds.prod, values: fc.constantFrom(0, -1.5, -0.5, 0.75, 1.25, 2),
-    grad: 'someZeros', gradgrad: 'awayFromZero',
+    grad: 'someZeros',
   },
   { name: 'logsumexp', op: (x, axis, keepdims) => x.logsumexp(axis, keepdims), ref: folds.logsumexp, grad: 'smooth', float32: COMPOSITE },
   { name: 'var', op: (x, axis, keepdims) => x.var(axis, { keepdims }), ref: folds.variance(0), minCount: 1, grad: 'smooth', float32: COMPOSITE },
@@ -194,6 +193,30 @@ describe('prod', () => {
     const m = mid.prod(1);
     expect(m.toArray()).toEqual([[3, 0], [24, 35]]);
     expect(gradOf(mid, m)).toEqual([[[3, 0], [1, 2]], [[6, 7], [4, 5]]]);
+  });
+
+  it('differentiates again through one zero, several and all: the Hessian holds the products of the rest', () => {
+    // ∂²Π/∂x_i∂x_j is the product of the elements other than i and j (0 on the diagonal).
+    const h = (v: number[], axis?: number): NestedArray => (hessian((x: Tensor) => x.prod(axis).sum())(f64(v)) as Tensor).toArray();
+    expect(h([1.5, 0, -2, 0])).toEqual([[0, 0, 0, 0], [0, 0, 0, -3], [0, 0, 0, 0], [0, -3, 0, 0]]);
+    expect(h([2, 0, 5])).toEqual([[0, 5, 0], [5, 0, 2], [0, 2, 0]]);
+    expect(h([0, 0])).toEqual([[0, 1], [1, 0]]);
+    expect(h([0, 0, 0], 0)).toEqual([[0, 0, 0], [0, 0, 0], [0, 0, 0]]);
+    // A third derivative: ∂³(x0·x1·x2)/∂x0∂x1∂x2 = 1 at 0, reached through two gradients of gradients.
+    const third = grad((x: Tensor) => grad((y: Tensor) => grad((z: Tensor) => z.prod())(y).narrow(0, 0, 1).sum())(x).narrow(0, 1, 1).sum())(f64([0, 0, 0]));
+    expect(third.toArray()).toEqual([0, 0, 1]);
+  });
+
+  it('batches its second derivative under vmap, examples with and without zeros side by side', () => {
+    const w = f64([[0.5, -1, 1.5], [2, 0.25, -0.75]]);
+    const hvpOf = (x: Tensor): Tensor => grad((u: Tensor) => grad((v: Tensor) => v.prod(-1).sum())(u).mul(w).sum())(x);
+    // Rows of each example: no zero and one zero; two zeros and all zeros; no zeros at all.
+    const xs = f64([[[1.5, -2, 0.5], [3, 0, -1]], [[0, 2, 0], [0, 0, 0]], [[1, 2, 3], [-1, 0.5, 2]]]);
+    const batched = vmap(hvpOf)(xs) as Tensor;
+    assertClose(batched, stack([0, 1, 2].map((i) => hvpOf(xs.narrow(0, i, 1).squeeze(0)))), 1e-15, 0);
+    // By hand for the second example: ∂²(x0·x1·x2)/∂x_i∂x_j is the third element, so row [0, 2, 0]
+    // gives [2·w2, 0, 2·w0] and the all-zero row nothing.
+    expect(batched.narrow(0, 1, 1).toArray()).toEqual([[[2 * 1.5, 0, 2 * 0.5], [0, 0, 0]]]);
   });
 
   it('of a 0-d tensor is the tensor itself, gradient 1 (also at 0)', () => {

@@ -334,8 +334,8 @@ function inverseTranspose(op: string, a: Tensor): Tensor {
  * its LU factorisation with the permutation's sign (0 for a singular matrix). Its gradient is
  * g·det(A)·A⁻ᵀ (Giles 2008, §2.3.4); where a matrix of the batch is singular it is the
  * adjugate's transpose g·U·diag(Π_{j≠i} σ_j)·Vh·det(U·Vh) from the SVD, as PyTorch's
- * linalg_det_backward (a second derivative there goes through a product with a zero, which
- * `prod` refuses with a GraphError).
+ * linalg_det_backward (differentiable again there: `prod` of the singular values is exact
+ * through a zero).
  * @throws ShapeError if not square.
  * @example det(tensor([[1, 2], [3, 4]], { dtype: 'float64' })) // -2
  */

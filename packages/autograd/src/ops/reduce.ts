@@ -1,5 +1,5 @@
 import { allocate, type FloatArray } from '../dtype.js';
-import { ArgumentError, GraphError } from '../errors.js';
+import { ArgumentError } from '../errors.js';
 import { formatShape, normalizeAxes, reducedShape, shapesEqual, sizeOf, type Shape } from '../shape.js';
 import { productOfOthers, reduceAxis, reduceRun, type ReduceKind } from '../kernels/reduce.js';
 import { permute as permuteKernel } from '../kernels/layout.js';
@@ -7,10 +7,14 @@ import { isGradEnabled } from '../engine/grad-mode.js';
 import { forwardActive } from '../engine/forward.js';
 import { constant, expectTensor, isFloat, makeOutput, type FloatTensor, type SavedRef, type Tensor } from '../tensor.js';
 import { toDtype } from './cast.js';
-import { expand, reshape } from './shape.js';
+import { expand, permute, reshape } from './shape.js';
+import { flip, pad } from './rearrange.js';
+import { cumprod } from './scan.js';
+import { any } from './compare.js';
 import { where } from './where.js';
 import { isFinite, sqrt } from './unary.js';
 import { primitive } from '../engine/dispatch.js';
+import { isTracing } from '../engine/trace-access.js';
 
 type Axis = number | readonly number[] | undefined;
 
@@ -165,33 +169,68 @@ function checkNonEmpty(op: string, x: Tensor, axis: Axis): void {
 }
 
 /**
- * Product over `axis`. Its gradient is out/x where x has no zeros, and the product of the other
- * elements (prefix × suffix) where it has.
- * NOTE: differentiating that zero-case gradient again (createGraph) is not supported and throws.
+ * Product over `axis`. Its gradient is out/x where x holds no zero, else the product of the other
+ * reduced elements (exclusive prefix × suffix products, as PyTorch's), so it is exact through one
+ * zero, several and all; both forms are written in ops, differentiable to any order. Through
+ * zeros, the gradient and the second derivative cost O(n) per slice of n elements; carrying a
+ * tangent through the gradient (jvp of grad) or a third derivative goes through cumprod's
+ * zero-safe derivatives, O(n²) per slice.
  * @throws ShapeError if an axis is out of range or repeated.
- * @throws GraphError when a second derivative goes through a product containing zeros.
  * @example prod(x, 1)
  */
 export const prod = primitive('prod', { kind: 'reduction', axisArg: 1, absent: 'all' }, function (x: Tensor, axis?: Axis, keepdims = false): Tensor {
   return reduction('prod', 'prod', x, axis, keepdims, [0, 'output'], (g, xi, outKeep, axes) => {
     const gx = expand(g, xi.shape);
-    if (!xi.data.includes(0)) return gx.mul(expand(outKeep, xi.shape)).div(xi);
-    // Plain numbers below: refused where they would be differentiated (a graph, or a jvp's tangent).
-    if (isGradEnabled() || forwardActive()) {
-      throw new GraphError(`prod: a second derivative through a product containing zeros is not supported (input shape ${formatShape(xi.shape)})`);
+    // Over no element, or one, the product is x itself.
+    if (reducedCount(xi, axes) <= 1) return gx;
+    if (!isGradEnabled() && !forwardActive() && xi.data.includes(0)) {
+      // No graph to build and no tangent to carry: the O(n) kernel, exact through zeros.
+      return gx.mul(constant(productOfOthersAlong(xi, axes), xi.shape));
     }
-    return gx.mul(constant(productOfOthersAlong(xi, axes), xi.shape));
+    return byZeros(xi, (safe) => gx.mul(expand(outKeep, xi.shape)).div(safe), () => gx.mul(productOfOthersOps(xi, axes)));
   }, (t, xi, outKeep, axes) => {
-    if (!xi.data.includes(0)) return sum(t.mul(expand(outKeep, xi.shape)).div(xi), axes, true);
-    // The products of the others are plain numbers here: nothing may differentiate through them.
-    if (forwardActive() || (isGradEnabled() && (xi.requiresGrad || t.requiresGrad))) {
-      throw new GraphError(`prod: a second derivative through a product containing zeros is not supported (input shape ${formatShape(xi.shape)})`);
-    }
-    return sum(t.mul(constant(productOfOthersAlong(xi, axes), xi.shape)), axes, true);
+    if (reducedCount(xi, axes) <= 1) return reshape(t, reducedShape(xi.shape, axes, true));
+    return byZeros(xi, (safe) => sum(t.mul(expand(outKeep, xi.shape)).div(safe), axes, true), () => sum(t.mul(productOfOthersOps(xi, axes)), axes, true));
   });
 });
 
-/** For each element, the product of the others it is reduced with (layout of x). */
+/** How many elements each result element of a reduction over `axes` multiplies. */
+function reducedCount(x: Tensor, axes: readonly number[]): number {
+  return sizeOf(axes.map((a) => x.shape[a]!));
+}
+
+/**
+ * One of two forms of a derivative: `divided` (by x) where x holds no zero, else `exact` (through
+ * zeros), as eager code chooses from x's values (PyTorch's choice for prod). NOTE: a program cannot
+ * replay a choice made from values, so while jit traces both forms are computed and `where` picks
+ * one by whether x holds a zero at each call: the eager bits either way. The division it does not
+ * pick is by 1 instead of x, so that its derivative stays finite (the "double where" trap).
+ */
+export function byZeros(x: FloatTensor, divided: (safe: Tensor) => Tensor, exact: () => Tensor): Tensor {
+  if (!isTracing()) return x.data.includes(0) ? exact() : divided(x);
+  const zero = any(x.eq(0));
+  return where(zero, exact(), divided(where(zero, 1, x)));
+}
+
+/**
+ * For each element, the product of the others it is reduced with, in ops (so differentiable
+ * again, and recorded by a trace): the reduced axes are moved last and flattened into lines, whose
+ * exclusive running products from either end (a cumprod of the line shifted by one, 1 first) are
+ * multiplied. Needs at least two elements per line.
+ */
+function productOfOthersOps(x: Tensor, axes: readonly number[]): Tensor {
+  const kept = x.shape.map((_, i) => i).filter((i) => !axes.includes(i));
+  const perm = [...kept, ...axes];
+  const moved = perm.every((p, i) => p === i) ? x : permute(x, perm);
+  const lines = reshape(moved, [...kept.map((i) => x.shape[i]!), reducedCount(x, axes)]);
+  // [x0, x1, ..., x(n-1)] -> [1, x0, ..., x(n-2)]: its running product is the product before each element.
+  const before = (line: Tensor): Tensor => cumprod(pad(line, [1, -1], { value: 1 }), -1);
+  const others = before(lines).mul(flip(before(flip(lines, -1)), -1));
+  const back = reshape(others, moved.shape);
+  return moved === x ? back : permute(back, perm.map((_, i) => perm.indexOf(i)));
+}
+
+/** For each element, the product of the others it is reduced with (layout of x), by the kernel. */
 function productOfOthersAlong(x: FloatTensor, axes: readonly number[]): FloatArray {
   const kept = x.shape.map((_, i) => i).filter((i) => !axes.includes(i));
   const perm = [...kept, ...axes];

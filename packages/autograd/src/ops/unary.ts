@@ -606,12 +606,13 @@ export const mish = primitive('mish', { kind: 'unary' }, function (x: Tensor): T
  * `scale·x` where x > 0, else `negScale·(e^(x·inputScale) - 1)` (by expm1, exact near 0): the
  * form PyTorch's elu, selu and celu share. Gradient scale, else negScale·inputScale·e^(x·inputScale)
  * (PyTorch's form and branch test x ≤ 0, so x = 0 takes the curve and NaN the line; exact far below
- * 0, where expm1's y + 1 would give 0). Both read min(x, 0), so the branch not taken never overflows
- * into 0·Inf = NaN.
+ * 0, where expm1's y + 1 would give 0). Both read x where x < 0 and 0 elsewhere, so the branch not
+ * taken never overflows into 0·Inf = NaN, and the curve's gradient is differentiated only where
+ * x < 0: the second derivative at 0 is PyTorch's 0 (its elu_double_backward masks x < 0).
  */
 function eluForm(op: string, x: FloatTensor, scale: number, negScale: number, inputScale: number): Tensor {
   const negative = (xi: Tensor): Tensor => {
-    const m = xi.clamp(undefined, 0);
+    const m = where(xi.lt(0), xi, 0);
     return inputScale === 1 ? m : m.mul(inputScale);
   };
   const c = x.detach();
@@ -705,12 +706,17 @@ export const hardsigmoid = primitive('hardsigmoid', { kind: 'unary' }, function 
 
 /**
  * HardSwish: `x·min(max(x + 3, 0), 6) / 6`, as PyTorch rounds it. Gradient 0 below -3, x/3 + 1/2
- * on [-3, 3] (bounds included), 1 above and at NaN: PyTorch's values at its kinks.
+ * on [-3, 3] (bounds included), 1 above and at NaN; second derivative 1/3 strictly inside (-3, 3)
+ * only: PyTorch's values at its kinks.
  * @throws ArgumentError if the argument is not a Tensor.
  * @example hardswish(x)
  */
 export const hardswish = primitive('hardswish', { kind: 'unary' }, function (x: Tensor): Tensor {
-  return unaryOp('hardswish', 'hardswish', x, READS_X, (g, xi) => where(xi.lt(-3), 0, where(xi.le(3), g.mul(xi.div(3).add(0.5)), g)));
+  return unaryOp('hardswish', 'hardswish', x, READS_X, (g, xi) => {
+    // At ±3 the slope's value is kept and its own derivative dropped (PyTorch's double backward).
+    const inside = where(xi.gt(-3).logicalAnd(xi.lt(3)), xi, xi.detach());
+    return where(xi.lt(-3), 0, where(xi.le(3), g.mul(inside.div(3).add(0.5)), g));
+  });
 });
 
 /**

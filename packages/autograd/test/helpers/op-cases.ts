@@ -84,6 +84,10 @@ export const opCases: OpCase[] = [
   { name: 'sum', f: (x) => x!.sum(-1), shapes: atLeast(1) }, { name: 'sum (all)', f: (x) => x!.sum(), shapes: one() },
   { name: 'mean', f: (x) => x!.mean(0, true), shapes: atLeast(1) }, { name: 'max', f: (x) => cr.max(x!, -1), shapes: atLeast(1) },
   { name: 'min', f: (x) => cr.min(x!), shapes: one() }, { name: 'prod', f: (x) => cr.prod(x!, 0), shapes: atLeast(1) },
+  // Zeros planted by a mask: one in a row, two in a row, and a product over both axes holding three.
+  { name: 'prod (zeros)', f: (x) => cr.prod(x!.mul(tensor([[1, 0, 1], [0, 1, 0]], { dtype: 'float64' })), -1, true), shapes: fixed([2, 3]) },
+  { name: 'prod (all, zeros)', f: (x) => cr.prod(x!.mul(tensor([[1, 0, 1], [0, 1, 0]], { dtype: 'float64' }))), shapes: fixed([2, 3]) },
+  { name: 'prod (axes, one zero)', f: (x) => cr.prod(x!.mul(tensor([[[1, 1], [0, 1]], [[1, 1], [1, 1]]], { dtype: 'float64' })), [0, 2]), shapes: fixed([2, 2, 2]) },
   { name: 'logsumexp', f: (x) => cr.logsumexp(x!, -1), shapes: atLeast(1) },
   { name: 'variance', f: (x) => cr.variance(x!, -1, { correction: 1 }), shapes: one({ minRank: 1, maxRank: 2, minDim: 2, maxDim: 3 }) },
   { name: 'std', f: (x) => cr.std(x!), shapes: one({ minRank: 1, maxRank: 2, minDim: 2, maxDim: 3 }) },
