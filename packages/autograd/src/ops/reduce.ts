@@ -201,7 +201,7 @@ function reducedCount(x: Tensor, axes: readonly number[]): number {
 
 /**
  * One of two forms of a derivative: `divided` (by x) where x holds no zero, else `exact` (through
- * zeros), as eager code chooses from x's values (PyTorch's choice for prod). NOTE: a program cannot
+ * zeros), as eager code chooses from x's values (PyTorch's choice for prod; cumprod's too). NOTE: a program cannot
  * replay a choice made from values, so while jit traces both forms are computed and `where` picks
  * one by whether x holds a zero at each call: the eager bits either way. The division it does not
  * pick is by 1 instead of x, so that its derivative stays finite (the "double where" trap).

@@ -5,14 +5,12 @@ import { isGradEnabled } from '../engine/grad-mode.js';
 import { forwardActive } from '../engine/forward.js';
 import { constant, expectFloat, expectTensor, floatInput, makeOutput, type FloatTensor, type Tensor } from '../tensor.js';
 import { eye, ones } from '../creation.js';
-import { sum } from './reduce.js';
+import { byZeros, sum } from './reduce.js';
 import { movedim } from './rearrange.js';
 import { triu } from './diagonal.js';
 import { where } from './where.js';
 import { gather } from './gather.js';
-import { any } from './compare.js';
 import { primitive } from '../engine/dispatch.js';
-import { isTracing } from '../engine/trace-access.js';
 
 /** The running `kind` of x along `ax` (from the end when `reverse`), without graph. */
 function scanData(op: string, kind: ScanKind, x: FloatTensor, ax: number, reverse: boolean): FloatArray {
@@ -66,19 +64,6 @@ export const cumprod = primitive('cumprod', { kind: 'axis', axisArg: 1 }, functi
     jvp: ([t], out) => cumprodJvp(t!, x, out, ax),
   });
 });
-
-/**
- * One of cumprod's derivatives: `divided` (by x, O(n)) where x holds no zero, else `exact` (through
- * zeros, O(n²) per line), as eager code chooses from x's values. NOTE: a program cannot replay a
- * choice made from values, so while jit traces both forms are computed and `where` picks one by
- * whether x holds a zero at each call: the eager bits either way. The division it does not pick is
- * by 1 instead of x, so that its derivative stays finite (the "double where" trap).
- */
-function byZeros(x: FloatTensor, divided: (safe: Tensor) => Tensor, exact: () => Tensor): Tensor {
-  if (!isTracing()) return x.data.includes(0) ? exact() : divided(x);
-  const zero = any(x.eq(0));
-  return where(zero, exact(), divided(where(zero, 1, x)));
-}
 
 /** Σ_{j≤i} ẋ_j Π_{m≤i, m≠j} x_m along `ax`: out·cumsum(ẋ/x) without zeros, else the VJP's triangle, transposed. */
 function cumprodJvp(t: Tensor, x: FloatTensor, out: Tensor, ax: number): Tensor {
