@@ -47,6 +47,7 @@ const cases: VmapCase[] = [
   { name: 'where', f: () => (c, a, b) => cr.where(c.gt(0), a, b), shapes: broadcastShapesArb(3, { maxDim: 3 }) },
   { name: 'lerp', f: () => (a, b, w) => cr.lerp(a, b, w), shapes: broadcastShapesArb(3, { maxDim: 3 }) },
   { name: 'maskedFill', f: () => (x, m) => cr.maskedFill(x, m.gt(0), -1), shapes: broadcastShapesArb(2, { maxDim: 3 }) },
+  { name: 'maskedFill with a 0-d tensor value', f: () => (x, m, v) => cr.maskedFill(x, m.gt(0), v), shapes: broadcastShapesArb(2, { maxDim: 3 }).map((s) => [...s, []]) },
   // Reductions: every axis, a random one, a list, keepdims.
   ...(['sum', 'mean', 'max', 'min', 'prod', 'logsumexp', 'nansum', 'nanmean'] as const).flatMap((name): VmapCase[] => [
     { name: `${name} over every axis`, f: () => (x) => cr[name](x), shapes: one() },
@@ -64,6 +65,9 @@ const cases: VmapCase[] = [
   { name: 'median along an axis', f: (u) => (x) => x.median(axis(u, x.ndim)), shapes: one({ minRank: 1 }) },
   { name: 'vectorNorm', f: (u) => (x) => cr.vectorNorm(x, 2, axis(u, x.ndim)), shapes: one({ minRank: 1 }) },
   { name: 'quantile', f: () => (x) => cr.quantile(x, 0.3), shapes: one({ minRank: 1 }) },
+  { name: 'quantile of a 1-D q (its axis first)', f: (u) => (x) => cr.quantile(x, tensor([0.2, 0.7], { dtype: 'float64' }), axis(u, x.ndim)), shapes: one({ minRank: 1 }) },
+  { name: 'quantile of a 1-D q, flattened, keepdims', f: () => (x) => cr.nanquantile(x, tensor([0.2, 0.7], { dtype: 'float64' }), undefined, { keepdims: true }), shapes: one() },
+  { name: 'quantile flattened, keepdims', f: () => (x) => cr.quantile(x, 0.4, undefined, { keepdims: true, interpolation: 'midpoint' }), shapes: one() },
   // Along an axis.
   { name: 'softmax', f: (u) => (x) => x.softmax(axis(u, x.ndim)), shapes: one({ minRank: 1 }) },
   { name: 'logSoftmax (default axis)', f: () => (x) => x.logSoftmax(), shapes: one({ minRank: 1 }) },
@@ -126,15 +130,30 @@ const cases: VmapCase[] = [
   { name: 'gather (index as an array)', f: () => (x) => cr.gather(x, 1, [[2, 0], [1, -1]]), shapes: fixed([2, 3]) },
   { name: 'take (index as an array)', f: () => (x) => cr.take(x, [5, 0, -2]), shapes: fixed([2, 3]) },
   { name: 'embedding (indices as an array)', f: () => (w) => cr.embedding(w, [[1, 0], [3, 1]]), shapes: fixed([4, 3]) },
+  { name: 'embedding (paddingIdx)', f: () => (w, i) => cr.embedding(w, i.sigmoid().mul(3.99).floor().toDtype('int32'), { paddingIdx: -1 }), shapes: fixed([4, 3], [2, 2]) },
   { name: 'scatter (index as an array)', f: () => (x, s) => cr.scatter(x, 0, [[1, 0, 1]], s), shapes: fixed([2, 3], [1, 3]) },
   { name: 'scatterAdd (index as an array)', f: () => (x, s) => cr.scatterAdd(x, 1, [[0, 0], [2, 1]], s), shapes: fixed([2, 3], [2, 2]) },
   { name: 'indexAdd', f: () => (x, s) => cr.indexAdd(x, 0, tensor([2, 0], { dtype: 'int32' }), s), shapes: fixed([3, 2], [2, 2]) },
   { name: 'searchsorted', f: () => (s, v) => cr.searchsorted(cr.sort(s).values, v), shapes: fixed([4], [3]) },
+  { name: 'searchsorted (values of any rank)', f: () => (s, v) => cr.searchsorted(cr.sort(s).values, v, { right: true }), shapes: fc.constantFrom([[4], [2, 3]], [[3], []]) },
+  { name: 'searchsorted (a number)', f: () => (s) => cr.searchsorted(cr.sort(s).values, 0.1), shapes: fixed([4]) },
+  { name: 'searchsorted (rows)', f: () => (s, v) => cr.searchsorted(cr.sort(s, -1).values, v), shapes: fixed([2, 4], [2, 3]) },
+  { name: 'searchsorted (sorter)', f: () => (s, v) => cr.searchsorted(s, v, { sorter: cr.argsort(s) }), shapes: fc.constantFrom([[4], [2, 3]], [[2, 4], [2, 1]]) },
+  { name: 'searchsorted (sorter as an array)', f: () => (s, v) => cr.searchsorted(s.mul(0).add(tensor([4, 1, 3], { dtype: 'float64' })), v, { sorter: [1, 2, 0] }), shapes: fixed([3], [2]) },
+  { name: 'index (integer array)', f: () => (x) => cr.index(x, [[1, -1], [0, 0]]), shapes: fixed([2, 3]) },
+  { name: 'index (integer tensor of each example)', f: () => (x, i) => cr.index(x, i.sigmoid().mul(2.99).floor().toDtype('int32')), shapes: fc.constantFrom([[3, 2], [2, 2]], [[3], [4]], [[3, 2, 2], []]) },
+  { name: 'index (bool mask array)', f: () => (x) => cr.index(x, [[true, false, true], [false, false, true]]), shapes: fc.constantFrom([[2, 3]], [[2, 3, 2]]) },
+  { name: 'index (bool mask tensor shared)', f: () => (x) => cr.index(x, tensor([false, true], { dtype: 'bool' })), shapes: fixed([2, 3]) },
+  { name: 'meshgrid', f: () => (a, b) => cr.meshgrid([a, b]), shapes: fixed([2], [3]) },
+  { name: "meshgrid ('xy', a 0-d tensor)", f: () => (a, b, c) => cr.meshgrid([a, b, c], { indexing: 'xy' }), shapes: fixed([2], [], [3]) },
+  { name: 'bincount (weights)', f: () => (w) => cr.bincount(tensor([0, 2, 2, 4], { dtype: 'int32' }), { weights: w, minlength: 6 }), shapes: fixed([4]) },
+  { name: 'pairwiseDistance (broadcasting)', f: () => (a, b) => cr.pairwiseDistance(a, b, { keepdims: true, p: 3 }), shapes: fc.constantFrom([[2, 3], [3]], [[3], [2, 3]], [[3], [3]]) },
   { name: 'oneHot', f: () => (i) => cr.oneHot(i.abs().mul(1.9).floor().toDtype('int32'), 4), shapes: fixed([3]) },
   { name: 'crossEntropy', f: () => (l, t) => cr.crossEntropy(l, t.abs().mul(1.9).floor().toDtype('int32')), shapes: fixed([3, 4], [3]) },
   { name: 'crossEntropy of one example', f: () => (l, t) => cr.crossEntropy(l.reshape([1, 4]), t.abs().mul(1.9).floor().toDtype('int32').reshape([1]), { reduction: 'sum' }), shapes: fixed([4], []) },
   { name: 'crossEntropy over positions [N, C, d]', f: () => (l, t) => cr.crossEntropy(l, t.abs().mul(1.4).floor().toDtype('int32')), shapes: fixed([2, 3, 2], [2, 2]) },
   { name: 'crossEntropy over positions, probabilities, none', f: () => (l, p) => cr.crossEntropy(l, cr.softmax(p, 1), { reduction: 'none' }), shapes: fixed([2, 3, 2], [2, 3, 2]) },
+  { name: 'crossEntropy (labels as an array)', f: () => (l) => cr.crossEntropy(l, [2, 0, 1], { reduction: 'sum' }), shapes: fixed([3, 4]) },
   { name: 'crossEntropy of one unbatched sample [C]', f: () => (l, t) => cr.crossEntropy(l, t.abs().mul(1.9).floor().toDtype('int32')), shapes: fixed([4], []) },
   // Convolution and pooling.
   { name: 'conv2d (batched input)', f: () => (x, w) => cr.conv2d(x, w, null, { padding: 1 }), shapes: fixed([2, 2, 4, 4], [3, 2, 3, 3]) },
@@ -150,9 +169,12 @@ const cases: VmapCase[] = [
   { name: 'cholesky', f: () => (a) => cr.cholesky(a.matmul(a.transpose()).add(cr.eye(3, 3, { dtype: 'float64' }))), shapes: fixed([3, 3]) },
   { name: 'solve (vector right-hand side)', f: () => (a, b) => cr.solve(a.add(cr.eye(3, 3, { dtype: 'float64' }).mul(4)), b), shapes: fixed([3, 3], [3]) },
   { name: 'svdvals', f: () => (a) => cr.svdvals(a), shapes: fixed([3, 2]) },
+  { name: 'solve (a batch of vectors, or one vector for a batch of matrices)', f: () => (a, b) => cr.solve(a.add(cr.eye(3, 3, { dtype: 'float64' }).mul(4)), b), shapes: fc.constantFrom([[2, 3, 3], [2, 3]], [[2, 3, 3], [3]]) },
+  { name: 'solve (right, vector)', f: () => (a, b) => cr.solve(a.add(cr.eye(3, 3, { dtype: 'float64' }).mul(4)), b, { left: false }), shapes: fixed([3, 3], [3]) },
   // Composites: every inner op batched by its own rule.
   { name: 'normalize', f: () => (x) => cr.normalize(x), shapes: fixed([2, 3]) },
   { name: 'cdist', f: () => (a, b) => cr.cdist(a, b), shapes: fixed([2, 3], [4, 3]) },
+  { name: 'scaledDotProductAttention (causal)', f: () => (q, k, v) => cr.scaledDotProductAttention(q, k, v, { isCausal: true }), shapes: fixed([3, 4], [2, 4], [2, 2]) },
 ];
 
 describe('vmap: every rule against f stacked over slices', () => {
@@ -266,6 +288,31 @@ describe('vmap composed with grad', () => {
       }),
       { numRuns: 25 },
     );
+  });
+
+  test('per-example gradients and tangents through ops with rules of their own (padding rows, fill values, bins, masks) equal their loops', () => {
+    const f64 = { dtype: 'float64' } as const;
+    const losses: [string, (w: Tensor) => Tensor][] = [
+      ['embedding paddingIdx', (w) => cr.embedding(w.reshape([4, 2]), [[1, 3], [-1, 0]], { paddingIdx: 3 }).sin().sum()],
+      ['maskedFill value', (w) => cr.maskedFill(w.reshape([4, 2]), tensor([true, false], { dtype: 'bool' }), w.sum()).square().sum()],
+      ['bincount weights', (w) => cr.bincount(tensor([0, 2, 2, 1, 0, 5, 5, 2], { dtype: 'int32' }), { weights: w }).square().sum()],
+      ['index', (w) => cr.index(w.reshape([4, 2]), [3, 1, 3]).exp().sum().add(cr.index(w.reshape([2, 4]), [false, true]).cos().sum())],
+      ['meshgrid', (w) => cr.meshgrid([w.narrow(0, 0, 3), w.narrow(0, 3, 2)]).map((g, i) => g.mul(i + 1).tanh().sum()).reduce((p, q) => p.add(q))],
+      ['quantile q', (w) => cr.quantile(w.reshape([2, 4]), tensor([0.3, 0.8], f64), 1).square().sum()],
+      ['solve vector', (w) => cr.solve(cr.eye(2, 2, f64).mul(3).add(w.narrow(0, 0, 4).reshape([2, 2])), w.narrow(0, 4, 2)).square().sum()],
+      ['pairwiseDistance', (w) => cr.pairwiseDistance(w.reshape([4, 2]), w.narrow(0, 0, 2)).sum()],
+    ];
+    const ws = seededTensor([3, 8], 41, { requiresGrad: false, min: 0.1, max: 1 });
+    const vs = seededTensor([3, 8], 42, { requiresGrad: false });
+    for (const [name, loss] of losses) {
+      const rows = unbind(ws, 0);
+      try {
+        assertTreesClose(vmap(grad(loss))(ws), stack(rows.map((w) => grad(loss)(w)), 0));
+        assertTreesClose(vmap((w: Tensor, v: Tensor) => cr.jvp(loss, [w], [v]).tangent)(ws, vs), stack(rows.map((w, i) => cr.jvp(loss, [w], [unbind(vs, 0)[i]!]).tangent), 0));
+      } catch (e) {
+        throw new Error(`${name}: ${(e as Error).message}`);
+      }
+    }
   });
 
   test('per-example weight gradients too large to be cleared first (storage left unset) are every one written', () => {
@@ -398,6 +445,11 @@ describe('vmap: errors', () => {
   test('an op without a batching rule names the op, never loops', () => {
     expect(() => vmap((a: Tensor) => cr.nonzero(a.gt(0)))(x)).toThrow(/vmap: 'nonzero' has no batching rule/);
     expect(() => vmap((a: Tensor) => cr.unique(a))(x)).toThrow(/'unique' has no batching rule/);
+    expect(() => vmap((a: Tensor) => cr.maskedSelect(a, a.gt(0)))(x)).toThrow(/'maskedSelect' has no batching rule/);
+    // Results whose shape would differ between examples: a batched mask, bincount of batched values.
+    expect(() => vmap((a: Tensor) => cr.index(a, a.gt(0)))(x)).toThrow(/vmap: 'index' has no batching rule for a batched bool mask \(shape \[2\]\)/);
+    expect(() => vmap((a: Tensor) => cr.bincount(a.abs().floor().toDtype('int32')))(x)).toThrow(/vmap: 'bincount' has no batching rule for a batched input \(shape \[2\]\)/);
+    expect(() => vmap((w: Tensor) => cr.embedding(w.reshape([2, 1]), [1], { maxNorm: 1 } as never))(x)).toThrow(/'embedding' has no batching rule for a batched weight with option 'maxNorm'/);
   });
 
   test('an index array holding something other than int32 values is an error naming the op', () => {

@@ -6,7 +6,7 @@
  * have one of the rules named in `BatchRuleName`. No rule loops over the batch.
  */
 import { ArgumentError, ShapeError } from '../errors.js';
-import { formatShape, type Shape } from '../shape.js';
+import { formatShape, shapesEqual, type Shape } from '../shape.js';
 import { Tensor, type NestedArray } from '../tensor.js';
 import { tensor } from '../creation.js';
 import { belowLevel, type BatchRuleName, type Primitive } from '../engine/dispatch.js';
@@ -14,6 +14,11 @@ import { BatchedTensor, batchedAt } from './batched.js';
 import { expand, reshape, squeeze, unsqueeze } from '../ops/shape.js';
 import { movedim as movedimOp } from '../ops/rearrange.js';
 import { add, mul } from '../ops/binary.js';
+import { logicalAnd, ne } from '../ops/compare.js';
+import { where } from '../ops/where.js';
+import { toDtype } from '../ops/cast.js';
+import { scatterAdd } from '../ops/indexing.js';
+import { zeros } from '../creation.js';
 import { sum } from '../ops/reduce.js';
 import { matmul, matmulT } from '../ops/matmul.js';
 import { einsum } from '../ops/einsum.js';
@@ -128,15 +133,19 @@ const alongAxes: Rule = (ctx, prim, args) => {
   let v = x.value;
   let flattened = false;
   const axis = args[axisArg];
+  // quantile of a 1-D tensor q puts q's axis first, before the batch: moved back behind it.
+  const q = prim.name === 'quantile' || prim.name === 'nanquantile' ? args[1] : undefined;
+  const qShape = q instanceof Tensor && q.ndim === 1 ? q.shape : [];
+  const batchFirst = (out: unknown): unknown => (qShape.length === 0 ? out : movedimOp(out as Tensor, 1, 0));
   if (n === 0 && (axis === undefined || axis === 0 || axis === -1 || (Array.isArray(axis) && axis.every((a) => a === 0 || a === -1)))) {
     // A 0-d tensor reduces as one element, as PyTorch's dim 0 of a scalar: the result stays 0-d.
     v = reshape(v, [ctx.size, 1]);
     next[axisArg] = Array.isArray(axis) ? [1] : 1;
     next[0] = v;
-    const out = prim.bind(...next);
+    const out = batchFirst(prim.bind(...next));
     // Without an axis, median gives its value alone.
     const value = prim.name === 'median' && axis === undefined ? (out as { values: Tensor }).values : out;
-    return wrap(ctx, mapTensors(value, (t) => reshape(t, [ctx.size])));
+    return wrap(ctx, mapTensors(value, (t) => reshape(t, [ctx.size, ...qShape])));
   }
   if (axis === undefined && absent !== undefined) {
     if (absent === 'all') next[axisArg] = Array.from({ length: n }, (_, i) => i + 1);
@@ -147,12 +156,13 @@ const alongAxes: Rule = (ctx, prim, args) => {
     } else next[axisArg] = checkAxis(prim.name, absent, n, x.shape) + 1;
   } else if (axis !== undefined) next[axisArg] = shiftAxes(prim.name, axis, x.shape);
   next[0] = v;
-  let out = prim.bind(...next);
+  let out = batchFirst(prim.bind(...next));
   if (flattened) {
     // Without an axis these ops see the flattened tensor: median gives its value alone, and
-    // keepdims a result of n 1s.
+    // keepdims a result of n 1s (quantile's keepdims is an option).
     if (prim.name === 'median') out = (out as { values: Tensor }).values;
-    if (args[axisArg + 1] === true) out = mapTensors(out, (t) => reshape(t, [ctx.size, ...Array<number>(n).fill(1)]));
+    const keepdims = q === undefined ? args[axisArg + 1] === true : (args[axisArg + 1] as { keepdims?: boolean } | undefined)?.keepdims === true;
+    if (keepdims) out = mapTensors(out, (t) => reshape(t, [ctx.size, ...qShape, ...Array<number>(n).fill(1)]));
   }
   return wrap(ctx, out);
 };
@@ -349,12 +359,64 @@ const RULES: Record<BatchRuleName, Rule> = {
     return wrap(ctx, prim.bind(batch(ctx, input), logicalAxis(prim.name, axis, input.ndim, input.shape), index, batch(ctx, src), options));
   },
   searchsorted: (ctx, prim, args) => {
-    const [sorted, values, options] = args as [Tensor, Tensor | number, unknown];
-    if (!mine(ctx, sorted)) return wrap(ctx, prim.bind(sorted, (values as BatchedTensor).value, options));
-    // A batched sequence is a batch of rows: each example's values need a row of their own.
-    if (sorted.ndim !== 1 || !(values instanceof Tensor) || values.ndim !== 1) return noRule(prim, 'for a batched sequence beside values that are not one row');
-    return wrap(ctx, prim.bind(sorted.value, batch(ctx, values), options));
+    const [sorted, values, options = {}] = args as [Tensor, Tensor | number, { sorter?: unknown }];
+    const { sorter } = options;
+    // A 1-D sequence shared by the batch serves values of any shape: the batch is one more axis of them.
+    if (!mine(ctx, sorted) && !mine(ctx, sorter) && sorted.ndim === 1) return wrap(ctx, prim.bind(sorted, (values as BatchedTensor).value, options));
+    // Otherwise each example searches rows of its own: an n-D sequence is rows already, matched by
+    // values of its leading dimensions; a 1-D one becomes one row per example, its values flattened.
+    const seq = batch(ctx, sorted);
+    const order = sorter === undefined ? options : { ...options, sorter: batch(ctx, indexArgument(prim, sorter)) };
+    if (sorted.ndim > 1) return wrap(ctx, prim.bind(seq, values instanceof Tensor ? batch(ctx, values) : values, order));
+    const v = values instanceof Tensor ? values : tensor(values, { dtype: sorted.dtype === 'float32' ? 'float32' : 'float64' });
+    const found = prim.bind(seq, reshape(batch(ctx, v), [ctx.size, v.size]), order) as Tensor;
+    return wrap(ctx, reshape(found, [ctx.size, ...v.shape]));
   },
+  index: (ctx, prim, args) => {
+    const [x, given] = args as [Tensor, unknown];
+    if (mine(ctx, given)) {
+      if (given.dtype === 'bool') return noRule(prim, `for a batched bool mask (shape ${formatShape(given.shape)}): each example would keep its own number of elements, so the result has no one shape`);
+      // Each example's integer indices pick along its own first axis.
+      if (!mine(ctx, x)) return wrap(ctx, prim.bind(x, given.value));
+      if (x.ndim === 0) return prim.bind(x.value, given.value); // the op's own error
+      const idx = reshape(given.value, [ctx.size, given.size, ...x.shape.slice(1).map(() => 1)]);
+      const picked = gatherOp(x.value, 1, expand(idx, [ctx.size, given.size, ...x.shape.slice(1)]));
+      return wrap(ctx, reshape(picked, [ctx.size, ...given.shape, ...x.shape.slice(1)]));
+    }
+    const v = (x as BatchedTensor).value;
+    const mask = given instanceof Tensor ? given : isBooleans(given) ? tensor(given as NestedArray) : null;
+    if (mask !== null && mask.dtype === 'bool') {
+      // A mask shared by the batch keeps the same slices of every example: the batch moves behind its axes.
+      const k = mask.ndim;
+      if (k > x.ndim || !shapesEqual(mask.shape, x.shape.slice(0, k))) {
+        throw new ShapeError(`index: a bool mask of shape ${formatShape(mask.shape)} must match the leading axes of input ${formatShape(x.shape)}`);
+      }
+      return wrap(ctx, movedimOp(prim.bind(movedimOp(v, 0, k), mask) as Tensor, 1, 0));
+    }
+    if (x.ndim === 0) return prim.bind(v, given); // the op's own error
+    const idx = indexArgument(prim, given);
+    return wrap(ctx, movedimOp(prim.bind(movedimOp(v, 0, 1), idx) as Tensor, idx.ndim, 0));
+  },
+  maskedFill: (ctx, prim, args) => {
+    const [x, mask, value] = args as [Tensor, Tensor, Tensor | number];
+    if (!mine(ctx, value)) return elementwise(ctx, prim, args);
+    // Each example's own fill value: where(mask, value, x), whose gradients are maskedFill's.
+    if (value.ndim !== 0) return prim.bind(batch(ctx, x), mask, value.value); // the op's own error
+    return here(ctx, () => where(mask, value.dtype === x.dtype ? value : toDtype(value, x.dtype), x));
+  },
+  bincount: (ctx, prim, args) => {
+    const [x, options = {}] = args as [Tensor, { weights?: Tensor; minlength?: number }];
+    if (mine(ctx, x)) return noRule(prim, `for a batched input (shape ${formatShape(x.shape)}): the result's length is its largest value, which differs between examples`);
+    const { weights, ...rest } = options;
+    if (!mine(ctx, weights)) return prim.bind(x, options);
+    // Values shared by the batch: each example sums its own weights into the same bins.
+    const bins = (prim.bind(x, rest) as Tensor).shape[0]!;
+    const w = weights.dtype === 'float32' || weights.dtype === 'float64' ? weights.value : toDtype(weights.value, 'float64');
+    if (x.ndim !== 1 || !shapesEqual(x.shape, weights.shape)) return prim.bind(x, { ...options, weights: w }); // the op's own error
+    const into = zeros([ctx.size, bins], { dtype: w.dtype });
+    return wrap(ctx, scatterAdd(into, 1, expand(unsqueeze(x, 0), [ctx.size, x.shape[0]!]), w));
+  },
+  broadcast: (ctx, prim, args) => elementwise(ctx, prim, args),
   take: (ctx, prim, args) => {
     const [x, given] = args as [Tensor, unknown];
     const index = indexArgument(prim, given);
@@ -366,12 +428,23 @@ const RULES: Record<BatchRuleName, Rule> = {
   embedding: (ctx, prim, args) => {
     const [weight, given, options] = args as [Tensor, unknown, object | undefined];
     if (!mine(ctx, weight)) return wrap(ctx, prim.bind(weight, (given as BatchedTensor).value, options));
-    if (options !== undefined && Object.keys(options).length > 0) return noRule(prim, 'for a batched weight with options');
+    const { paddingIdx, ...others } = (options ?? {}) as { paddingIdx?: number };
+    const other = Object.keys(others)[0];
+    if (other !== undefined) return noRule(prim, `for a batched weight with option '${other}'`);
     const indices = indexArgument(prim, given);
     // Each example's rows of its own weight: a gather along the vocabulary axis.
     const w = weight.value;
     const idx = reshape(batch(ctx, indices), [ctx.size, -1, 1]);
-    const rows = gatherOp(w, 1, expand(idx, [ctx.size, idx.shape[1]!, w.shape[2]!]));
+    let rows = gatherOp(w, 1, expand(idx, [ctx.size, idx.shape[1]!, w.shape[2]!]));
+    if (paddingIdx !== undefined) {
+      // The padding row's lookups keep their values but get no gradient or tangent, as the op's.
+      const n = weight.shape[0]!;
+      if (!Number.isInteger(paddingIdx) || paddingIdx < -n || paddingIdx >= n) {
+        throw new ShapeError(`embedding: paddingIdx ${paddingIdx} is not an integer in [${-n}, ${n}) for weight of shape ${formatShape(weight.shape)}`);
+      }
+      const pad = paddingIdx < 0 ? paddingIdx + n : paddingIdx;
+      rows = where(logicalAnd(ne(idx, pad), ne(idx, pad - n)), rows, rows.detach());
+    }
     return wrap(ctx, reshape(rows, [ctx.size, ...indices.shape, w.shape[2]!]));
   },
   oneHot: (ctx, prim, args) => {
@@ -508,6 +581,15 @@ const RULES: Record<BatchRuleName, Rule> = {
   matrix: (ctx, prim, args) => {
     const tensors = args.filter((a): a is Tensor => a instanceof Tensor);
     if (tensors.length === 1) return wrap(ctx, prim.bind(...args.map((a) => (mine(ctx, a) ? a.value : a))));
+    if (prim.name === 'solve') {
+      // A vector right-hand side (1-D, or A's shape without its last axis) stays one: batched with
+      // A's leading dimensions written out, as the op reads a vector batch only in that form.
+      const [a, b] = args as [Tensor, Tensor];
+      if (a.ndim >= 2 && (b.ndim === 1 || (b.ndim === a.ndim - 1 && shapesEqual(b.shape, a.shape.slice(0, -1))))) {
+        const lead = a.shape.slice(0, -1);
+        return wrap(ctx, prim.bind(batch(ctx, a), expand(padRank(batch(ctx, b), b.ndim, lead.length), [ctx.size, ...lead]), ...args.slice(2)));
+      }
+    }
     // Two operands (solve, lstsq...): both batched, of one rank, so leading dimensions line up; a vector right-hand side stays a vector.
     const rank = Math.max(...tensors.map((t) => t.ndim));
     return wrap(ctx, prim.bind(...args.map((a) => (a instanceof Tensor ? (a.ndim === 1 ? batch(ctx, a) : padRank(batch(ctx, a), a.ndim, rank)) : a))));
@@ -544,7 +626,8 @@ const RULES: Record<BatchRuleName, Rule> = {
     const raw = batch(ctx, logits);
     const classesInside = raw.ndim >= 4;
     const lv = classesInside ? movedimOp(raw, 2, -1) : raw;
-    const tb = target instanceof Tensor ? batch(ctx, target) : target;
+    // Labels given as an array are one int32 tensor shared by the batch.
+    const tb = batch(ctx, target instanceof Tensor ? target : indexArgument(prim, target));
     const tv = classesInside && tb instanceof Tensor && tb.ndim === raw.ndim ? movedimOp(tb, 2, -1) : tb;
     // Per-example losses over the folded batch, then each example's own reduction.
     const folded = prim.bind(reshape(lv, [-1, lv.shape[lv.ndim - 1]!]), tv instanceof Tensor ? reshape(tv, tv.ndim === lv.ndim ? [-1, tv.shape[tv.ndim - 1]!] : [-1]) : tv, { reduction: 'none' }) as Tensor;
@@ -569,6 +652,11 @@ const RULES: Record<BatchRuleName, Rule> = {
   },
   none: (_ctx, prim) => noRule(prim),
 };
+
+/** Whether an index given as nested arrays is a bool mask. */
+function isBooleans(v: unknown): boolean {
+  return typeof v === 'boolean' || (Array.isArray(v) && v.length > 0 && isBooleans(v[0]));
+}
 
 function gatherLast(x: Tensor, index: Tensor): Tensor {
   return gatherOp(x, -1, index);

@@ -33,6 +33,9 @@ export interface VmapOptions {
   axisSize?: number;
 }
 
+/** The rules that batch tensors given inside an options object. */
+const OPTION_TENSORS: ReadonlySet<string> = new Set(['searchsorted', 'bincount']);
+
 class BatchInterpreter implements Interpreter, BatchContext {
   constructor(
     readonly level: number,
@@ -49,6 +52,17 @@ class BatchInterpreter implements Interpreter, BatchContext {
         throw new ArgumentError(`vmap: '${prim.name}' got a tensor batched by a vmap that has already returned (it escaped through a closure or a side effect)`);
       }
       if (t.level === this.level) batched = true;
+    }
+    // Tensors in an options object (bincount's weights, searchsorted's sorter): only rules that read them may see them batched.
+    for (const a of args) {
+      if (a === null || typeof a !== 'object' || Array.isArray(a) || a instanceof Tensor) continue;
+      for (const [key, v] of Object.entries(a)) {
+        if (!(v instanceof BatchedTensor) || v.level !== this.level) continue;
+        if (!OPTION_TENSORS.has(prim.spec.rule ?? 'none')) {
+          throw new ArgumentError(`vmap: '${prim.name}' has no batching rule for a batched option '${key}' (shape ${formatShape(v.shape)}); vmap never loops over the batch, so pass it unbatched or compute it outside vmap`);
+        }
+        batched = true;
+      }
     }
     if (prim.spec.kind === 'random') return this.random(prim, args, batched);
     if (!batched) return prim.bind(...args);
