@@ -30,8 +30,16 @@ const unaryCases: VmapCase[] = ['exp', 'tanh', 'sigmoid', 'neg', 'square', 'sin'
   shapes: one(),
 }));
 
+/** Elementwise ops of one input, each on the values where it is defined. */
+const moreUnary = (names: readonly string[], values?: ValueConstraints): VmapCase[] =>
+  names.map((name) => ({ name, f: () => (x: Tensor) => (cr as unknown as Record<string, (t: Tensor) => Tensor>)[name]!(x), shapes: one(), values }));
+
 const cases: VmapCase[] = [
   ...unaryCases,
+  ...moreUnary(['expm1', 'abs', 'sign', 'relu', 'relu6', 'atan', 'sinh', 'cosh', 'asinh', 'exp2', 'mish', 'elu', 'selu', 'celu', 'hardtanh', 'hardsigmoid', 'hardswish', 'logsigmoid', 'softsign', 'tanhshrink', 'floor', 'ceil', 'round', 'trunc', 'frac', 'nanToNum', 'logicalNot', 'isFinite', 'isInf']),
+  ...moreUnary(['log', 'log1p', 'log2', 'log10', 'sqrt', 'reciprocal'], positive),
+  ...moreUnary(['tan', 'asin', 'acos', 'atanh'], { min: -0.9, max: 0.9 }),
+  ...moreUnary(['acosh'], { min: 1.2, max: 3 }),
   { name: 'leakyRelu (static parameter)', f: () => (x) => cr.leakyRelu(x, 0.2), shapes: one() },
   { name: 'clamp', f: () => (x) => x.clamp(-0.5, 0.7), shapes: one() },
   { name: 'isNan (bool result)', f: () => (x) => x.log().isNan(), shapes: one() },
@@ -43,6 +51,9 @@ const cases: VmapCase[] = [
   { name: 'pow', f: () => (a, b) => a.pow(b), shapes: broadcastShapesArb(2, { maxDim: 3 }), values: positive },
   { name: 'maximum', f: () => (a, b) => cr.maximum(a, b), shapes: broadcastShapesArb(2, { maxDim: 3 }) },
   { name: 'atan2', f: () => (a, b) => cr.atan2(a, b), shapes: broadcastShapesArb(2, { maxDim: 3 }) },
+  ...(['minimum', 'logaddexp', 'copysign', 'eq', 'ne', 'lt', 'le', 'ge'] as const).map((name): VmapCase => ({ name, f: () => (a, b) => cr[name](a, b), shapes: broadcastShapesArb(2, { maxDim: 3 }) })),
+  ...(['hypot', 'xlogy', 'fmod', 'remainder'] as const).map((name): VmapCase => ({ name, f: () => (a, b) => cr[name](a, b), shapes: broadcastShapesArb(2, { maxDim: 3 }), values: positive })),
+  ...(['logicalAnd', 'logicalOr', 'logicalXor'] as const).map((name): VmapCase => ({ name, f: () => (a, b) => cr[name](a.gt(0), b.gt(0)), shapes: broadcastShapesArb(2, { maxDim: 3 }) })),
   { name: 'gt (bool result)', f: () => (a, b) => a.gt(b), shapes: broadcastShapesArb(2, { maxDim: 3 }) },
   { name: 'where', f: () => (c, a, b) => cr.where(c.gt(0), a, b), shapes: broadcastShapesArb(3, { maxDim: 3 }) },
   { name: 'lerp', f: () => (a, b, w) => cr.lerp(a, b, w), shapes: broadcastShapesArb(3, { maxDim: 3 }) },
@@ -54,11 +65,18 @@ const cases: VmapCase[] = [
     { name: `${name} over one axis, keepdims`, f: (u) => (x) => cr[name](x, axis(u, x.ndim), true), shapes: one({ minRank: 1 }) },
     { name: `${name} over two axes`, f: () => (x) => cr[name](x, [0, -1]), shapes: one({ minRank: 2 }) },
   ]),
+  { name: 'nanvar', f: (u) => (x) => cr.nanvar(x, axis(u, x.ndim), { correction: 1, keepdims: true }), shapes: one({ minRank: 1, minDim: 2 }) },
+  { name: 'nanstd', f: () => (x) => cr.nanstd(x), shapes: one({ minRank: 1, minDim: 2 }) },
+  { name: 'norm', f: (u) => (x) => cr.norm(x, 3, axis(u, x.ndim)), shapes: one({ minRank: 1 }) },
+  { name: 'matrixNorm', f: () => (x) => cr.matrixNorm(x, 'nuc'), shapes: one({ minRank: 2 }) },
+  { name: 'matrixNorm over chosen axes', f: () => (x) => cr.matrixNorm(x, 1, [-1, 0], true), shapes: one({ minRank: 2 }) },
+  { name: 'cosineSimilarity', f: () => (a, b) => cr.cosineSimilarity(a, b, { axis: -1 }), shapes: fc.constantFrom([[2, 3], [3]], [[3], [2, 3]]) },
   { name: 'variance (correction 1)', f: (u) => (x) => cr.variance(x, axis(u, x.ndim), { correction: 1 }), shapes: one({ minRank: 1, minDim: 2 }) },
   { name: 'std', f: () => (x) => cr.std(x), shapes: one({ minRank: 1, minDim: 2 }) },
   { name: 'any', f: () => (x) => x.gt(0.5).any(), shapes: one() },
   { name: 'all over an axis', f: (u) => (x) => x.gt(-1).all(axis(u, x.ndim)), shapes: one({ minRank: 1 }) },
   { name: 'argmax (flattened)', f: () => (x) => cr.argmax(x), shapes: one() },
+  { name: 'minWithIndices', f: (u) => (x) => x.minWithIndices(axis(u, x.ndim), true), shapes: one({ minRank: 1 }) },
   { name: 'argmin over an axis', f: (u) => (x) => cr.argmin(x, axis(u, x.ndim), true), shapes: one({ minRank: 1 }) },
   { name: 'maxWithIndices', f: (u) => (x) => x.maxWithIndices(axis(u, x.ndim)), shapes: one({ minRank: 1 }) },
   { name: 'median (all elements)', f: () => (x) => x.median(), shapes: one() },
@@ -73,6 +91,9 @@ const cases: VmapCase[] = [
   { name: 'logSoftmax (default axis)', f: () => (x) => x.logSoftmax(), shapes: one({ minRank: 1 }) },
   { name: 'cumsum', f: (u) => (x) => x.cumsum(axis(u, x.ndim)), shapes: one({ minRank: 1 }) },
   { name: 'cummax', f: (u) => (x) => x.cummax(axis(u, x.ndim)), shapes: one({ minRank: 1 }) },
+  { name: 'cummin', f: (u) => (x) => x.cummin(axis(u, x.ndim)), shapes: one({ minRank: 1 }) },
+  { name: 'cumprod', f: (u) => (x) => x.cumprod(axis(u, x.ndim)), shapes: one({ minRank: 1 }) },
+  { name: 'logcumsumexp', f: (u) => (x) => x.logcumsumexp(axis(u, x.ndim)), shapes: one({ minRank: 1 }) },
   { name: 'sort', f: (u) => (x) => x.sort(axis(u, x.ndim), { descending: true }), shapes: one({ minRank: 1 }) },
   { name: 'argsort', f: () => (x) => x.argsort(), shapes: one({ minRank: 1 }) },
   { name: 'topk', f: (u) => (x) => x.topk(1, axis(u, x.ndim)), shapes: one({ minRank: 1 }) },
@@ -88,6 +109,12 @@ const cases: VmapCase[] = [
   { name: 'stack', f: (u) => (a, b) => cr.stack([a, b], axis(u, a.ndim + 1)), shapes: shapeArb({ maxDim: 3 }).map((s) => [s, s]) },
   { name: 'split', f: (u) => (x) => cr.split(x, 1, axis(u, x.ndim)), shapes: one({ minRank: 1 }) },
   { name: 'unbind', f: () => (x) => cr.unbind(x, -1), shapes: one({ minRank: 1 }) },
+  { name: 'chunk', f: (u) => (x) => cr.chunk(x, 2, axis(u, x.ndim)), shapes: one({ minRank: 1 }) },
+  { name: 'flatten', f: () => (x) => x.flatten(1), shapes: one({ minRank: 2 }) },
+  { name: 'flatten (all)', f: () => (x) => cr.flatten(x), shapes: one() },
+  { name: 'repeat', f: () => (x) => cr.repeat(x, [2, ...x.shape.map(() => 1)]), shapes: one() },
+  { name: 'repeatInterleave', f: (u) => (x) => cr.repeatInterleave(x, 2, axis(u, x.ndim)), shapes: one({ minRank: 1 }) },
+  { name: 'repeatInterleave (flattened)', f: () => (x) => cr.repeatInterleave(x, 2), shapes: one() },
   { name: 'narrow', f: (u) => (x) => cr.narrow(x, axis(u, x.ndim), 0, 1), shapes: one({ minRank: 1 }) },
   { name: 'slice', f: () => (x) => cr.slice(x, 0, 0, undefined, 2), shapes: one({ minRank: 1 }) },
   { name: 'flip', f: (u) => (x) => cr.flip(x, axis(u, x.ndim)), shapes: one({ minRank: 1 }) },
@@ -96,12 +123,17 @@ const cases: VmapCase[] = [
   { name: 'pad', f: () => (x) => cr.pad(x, [1, 0]), shapes: one({ minRank: 1 }) },
   { name: 'tile', f: () => (x) => cr.tile(x, [2, 1]), shapes: one() },
   { name: 'movedim', f: (u) => (x) => cr.movedim(x, axis(u, x.ndim), 0), shapes: one({ minRank: 1 }) },
+  // A 0-d example's axis 0 (or -1) is its one element, as the ops read it.
+  { name: 'transpose, movedim, roll of 0-d or 1-D examples', f: () => (x) => cr.roll(cr.movedim(cr.transpose(x, 0, -1), [0], [-1]), 1, -1), shapes: one({ maxRank: 1 }) },
+  { name: 'normalize, cosineSimilarity, pairwiseDistance of 0-d examples', f: () => (a, b) => [cr.normalize(a, { axis: 0 }), cr.cosineSimilarity(a, b, { axis: -1 }), cr.pairwiseDistance(a, b)], shapes: fixed([], []) },
+  { name: 'median of empty examples', f: () => (x) => x.median(), shapes: fixed([0, 2]) },
   { name: 'diagonal', f: () => (x) => cr.diagonal(x, 0, 0, -1), shapes: one({ minRank: 2 }) },
   { name: 'diagEmbed', f: () => (x) => cr.diagEmbed(x), shapes: one({ minRank: 1 }) },
   { name: 'diag of a vector', f: () => (x) => cr.diag(x, 1), shapes: one({ minRank: 1, maxRank: 1 }) },
   { name: 'diag of a matrix', f: () => (x) => cr.diag(x), shapes: one({ minRank: 2, maxRank: 2 }) },
   { name: 'trace', f: () => (x) => cr.trace(x), shapes: one({ minRank: 2, maxRank: 2 }) },
   { name: 'tril', f: () => (x) => cr.tril(x), shapes: one({ minRank: 2 }) },
+  { name: 'triu', f: () => (x) => cr.triu(x, -1), shapes: one({ minRank: 2 }) },
   { name: 'sumTo', f: () => (x) => cr.sumTo(x, x.shape.slice(1).map(() => 1)), shapes: one({ minRank: 1 }) },
   // Contractions.
   { name: 'matmul matrix·matrix', f: () => (a, b) => a.matmul(b), shapes: fixed([2, 3], [3, 2]) },
@@ -119,6 +151,11 @@ const cases: VmapCase[] = [
   { name: 'linear', f: () => (x, w, b) => cr.linear(x, w, b), shapes: fixed([2, 3], [4, 3], [4]) },
   { name: 'linear with relu', f: () => (x, w) => cr.linear(x, w, null, 'relu'), shapes: fixed([3], [4, 3]) },
   { name: 'addmm', f: () => (i, a, b) => cr.addmm(i, a, b, { alpha: 2, beta: 0.5 }), shapes: fixed([2], [2, 3], [3, 2]) },
+  { name: 'baddbmm', f: () => (i, a, b) => cr.baddbmm(i, a, b, { beta: 0 }), shapes: fixed([2, 1, 2], [2, 2, 3], [2, 3, 2]) },
+  { name: 'scaledDotProductAttention (bool mask)', f: () => (q, k, v, m) => cr.scaledDotProductAttention(q, k, v, { mask: m.gt(-0.5) }), shapes: fixed([2, 3, 4], [2, 2, 4], [2, 2, 3], [3, 2]) },
+  { name: 'attentionWeights (heads)', f: () => (q, k) => cr.attentionWeights(q, k, { heads: 2 }), shapes: fixed([3, 4], [2, 4]) },
+  { name: 'lstmCell', f: () => (z, c) => cr.lstmCell(z, c), shapes: fc.constantFrom([[2, 8], [2, 2]], [[8], [2]]) },
+  { name: 'layerNorm', f: () => (x, w, b) => cr.layerNorm(x, [3], w, b), shapes: fixed([2, 3], [3], [3]) },
   // Indexing.
   { name: 'gather', f: () => (x, i) => cr.gather(x, 1, i.abs().mul(1.4).floor().toDtype('int32')), shapes: fixed([2, 3], [2, 2]) },
   { name: 'indexSelect', f: () => (x, i) => cr.indexSelect(x, -1, i.abs().mul(1.4).floor().toDtype('int32')), shapes: fixed([2, 3], [2]) },
@@ -160,6 +197,20 @@ const cases: VmapCase[] = [
   { name: 'conv2d (unbatched image)', f: () => (x, w, b) => cr.conv2d(x, w, b), shapes: fixed([2, 4, 4], [3, 2, 3, 3], [3]) },
   { name: 'conv1d with groups', f: () => (x, w) => cr.conv1d(x, w, null, { groups: 2 }), shapes: fixed([2, 4, 5], [2, 2, 3]) },
   { name: 'maxPool2d', f: () => (x) => cr.maxPool2d(x, 2), shapes: fixed([2, 4, 4]) },
+  { name: 'maxPool1d (indices)', f: () => (x) => cr.maxPool1d(x, 2, { returnIndices: true }), shapes: fc.constantFrom([[2, 4]], [[1, 2, 4]]) },
+  { name: 'avgPool2d', f: () => (x) => cr.avgPool2d(x, 2, { stride: 1, padding: 1, countIncludePad: false }), shapes: fixed([1, 3, 3]) },
+  { name: 'adaptiveMaxPool2d', f: () => (x) => cr.adaptiveMaxPool2d(x, [2, 1]), shapes: fixed([2, 3, 3]) },
+  { name: 'interpolate', f: () => (x) => cr.interpolate(x, { size: [3, 5], mode: 'bilinear', alignCorners: true }), shapes: fixed([1, 1, 2, 3]) },
+  { name: 'convTranspose2d', f: () => (x, w, b) => cr.convTranspose2d(x, w, b, { stride: 2 }), shapes: fc.constantFrom([[1, 2, 2, 2], [2, 3, 2, 2], [3]], [[2, 2, 2], [2, 3, 2, 2], [3]]) },
+  { name: 'convTranspose1d', f: () => (x, w) => cr.convTranspose1d(x, w, null, { groups: 2 }), shapes: fixed([1, 2, 3], [2, 1, 2]) },
+  { name: 'conv2dMaxPool2d', f: () => (x, w) => cr.conv2dMaxPool2d(x, w, null, { padding: 1 }, 2), shapes: fixed([1, 2, 4, 4], [2, 2, 3, 3]) },
+  { name: 'unfold', f: () => (x) => cr.unfold(x, 2, { padding: 1 }), shapes: fc.constantFrom([[1, 2, 3, 3]], [[2, 3, 3]]) },
+  { name: 'fold', f: () => (x) => cr.fold(x, [3, 3], 2), shapes: fc.constantFrom([[1, 8, 4]], [[8, 4]]) },
+  { name: 'pixelUnshuffle', f: () => (x) => cr.pixelUnshuffle(x, 2), shapes: fixed([1, 4, 2]) },
+  // Empty examples: the batch folds into a dimension of size 0, with sizes written out.
+  { name: 'conv1d of no samples', f: () => (x, w) => cr.conv1d(x, w), shapes: fixed([0, 2, 5], [3, 2, 2]) },
+  { name: 'conv2d of no samples, batched weights', f: () => (x, w) => cr.conv2d(x, w), shapes: fixed([0, 2, 3, 3], [1, 2, 2, 2]) },
+  { name: 'pooling of no channels', f: () => (x) => [cr.maxPool2d(x, 2), cr.avgPool1d(x, 3)], shapes: fixed([0, 3, 3]) },
   { name: 'avgPool1d', f: () => (x) => cr.avgPool1d(x, 2), shapes: fixed([1, 2, 4]) },
   { name: 'adaptiveAvgPool2d', f: () => (x) => cr.adaptiveAvgPool2d(x, 2), shapes: fixed([2, 2, 5, 4]) },
   { name: 'pixelShuffle', f: () => (x) => cr.pixelShuffle(x, 2), shapes: fixed([4, 2, 2]) },
@@ -169,6 +220,16 @@ const cases: VmapCase[] = [
   { name: 'cholesky', f: () => (a) => cr.cholesky(a.matmul(a.transpose()).add(cr.eye(3, 3, { dtype: 'float64' }))), shapes: fixed([3, 3]) },
   { name: 'solve (vector right-hand side)', f: () => (a, b) => cr.solve(a.add(cr.eye(3, 3, { dtype: 'float64' }).mul(4)), b), shapes: fixed([3, 3], [3]) },
   { name: 'svdvals', f: () => (a) => cr.svdvals(a), shapes: fixed([3, 2]) },
+  { name: 'slogdet', f: () => (a) => cr.slogdet(a.add(cr.eye(3, 3, { dtype: 'float64' }).mul(4))), shapes: fixed([3, 3]) },
+  { name: 'triangularSolve', f: () => (a, b) => cr.triangularSolve(a.add(cr.eye(3, 3, { dtype: 'float64' }).mul(4)), b, { upper: false }), shapes: fixed([3, 3], [3, 2]) },
+  { name: 'choleskySolve', f: () => (a, b) => cr.choleskySolve(b, cr.cholesky(a.matmul(a.transpose()).add(cr.eye(3, 3, { dtype: 'float64' })))), shapes: fixed([3, 3], [3, 1]) },
+  { name: 'lstsq', f: () => (a, b) => cr.lstsq(a, b).solution, shapes: fixed([3, 2], [3, 1]) },
+  { name: 'qr (product)', f: () => (a) => { const { Q, R } = cr.qr(a); return Q.matmul(R); }, shapes: fixed([3, 2]) },
+  { name: 'eigh values', f: () => (a) => cr.eigh(a.add(a.transpose())).eigenvalues, shapes: fixed([3, 3]) },
+  { name: 'svd (reduced, recomposed)', f: () => (a) => { const { U, S, Vh } = cr.svd(a, { fullMatrices: false }); return U.mul(S).matmul(Vh); }, shapes: fixed([2, 3]) },
+  { name: 'pinv', f: () => (a) => cr.pinv(a), shapes: fixed([3, 2]) },
+  { name: 'matrixExp', f: () => (a) => cr.matrixExp(a.mul(0.5)), shapes: fixed([3, 3]) },
+  { name: 'matrixPower', f: () => (a) => cr.matrixPower(a, 3), shapes: fixed([2, 2]) },
   { name: 'solve (a batch of vectors, or one vector for a batch of matrices)', f: () => (a, b) => cr.solve(a.add(cr.eye(3, 3, { dtype: 'float64' }).mul(4)), b), shapes: fc.constantFrom([[2, 3, 3], [2, 3]], [[2, 3, 3], [3]]) },
   { name: 'solve (right, vector)', f: () => (a, b) => cr.solve(a.add(cr.eye(3, 3, { dtype: 'float64' }).mul(4)), b, { left: false }), shapes: fixed([3, 3], [3]) },
   // Composites: every inner op batched by its own rule.
@@ -312,6 +373,15 @@ describe('vmap composed with grad', () => {
       } catch (e) {
         throw new Error(`${name}: ${(e as Error).message}`);
       }
+    }
+  });
+
+  test('per-example gradients of products with an empty dimension (weights shared by the batch) equal their loops', () => {
+    const loss = (w: Tensor, x: Tensor): Tensor => x.matmul(w).add(cr.linear(x, w.transpose())).square().sum();
+    for (const [ws, xs] of [[[0, 2], [3, 0]], [[0, 2], [3, 4, 0]], [[3, 2], [2, 0, 3]]] as const) {
+      const w = seededTensor(ws, 51, { requiresGrad: false });
+      const x = seededTensor(xs, 52, { requiresGrad: false });
+      assertTreesClose(vmap(grad(loss), { inAxes: [null, 0] })(w, x), stack(unbind(x, 0).map((r) => grad(loss)(w, r)), 0));
     }
   });
 

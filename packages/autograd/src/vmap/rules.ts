@@ -6,7 +6,7 @@
  * have one of the rules named in `BatchRuleName`. No rule loops over the batch.
  */
 import { ArgumentError, ShapeError } from '../errors.js';
-import { formatShape, shapesEqual, type Shape } from '../shape.js';
+import { formatShape, shapesEqual, sizeOf, type Shape } from '../shape.js';
 import { Tensor, type NestedArray } from '../tensor.js';
 import { tensor } from '../creation.js';
 import { belowLevel, type BatchRuleName, type Primitive } from '../engine/dispatch.js';
@@ -18,7 +18,7 @@ import { logicalAnd, ne } from '../ops/compare.js';
 import { where } from '../ops/where.js';
 import { toDtype } from '../ops/cast.js';
 import { scatterAdd } from '../ops/indexing.js';
-import { zeros } from '../creation.js';
+import { full, zeros } from '../creation.js';
 import { sum } from '../ops/reduce.js';
 import { matmul, matmulT } from '../ops/matmul.js';
 import { einsum } from '../ops/einsum.js';
@@ -67,6 +67,15 @@ function batch(ctx: BatchContext, t: Tensor): Tensor {
 /** A batch (batch first) of logical rank `n` given `rank` logical dimensions by 1s after the batch. */
 function padRank(v: Tensor, n: number, rank: number): Tensor {
   return n >= rank ? v : reshape(v, [v.shape[0]!, ...Array<number>(rank - n).fill(1), ...v.shape.slice(1)]);
+}
+
+/**
+ * Runs a layout op on `x`'s batch; a 0-d example (whose axis 0 or -1 the op reads as its one
+ * element) runs as [B, 1] and goes back to [B] after.
+ */
+function asRow(ctx: BatchContext, x: BatchedTensor, run: (v: Tensor) => unknown): Tensor {
+  if (x.ndim !== 0) return run(x.value) as Tensor;
+  return reshape(run(reshape(x.value, [ctx.size, 1])) as Tensor, [ctx.size]);
 }
 
 /** Runs `body` with ops going to this level's rules: for ops composed of others. */
@@ -143,6 +152,8 @@ const alongAxes: Rule = (ctx, prim, args) => {
     next[axisArg] = Array.isArray(axis) ? [1] : 1;
     next[0] = v;
     const out = batchFirst(prim.bind(...next));
+    // repeatInterleave grows the element into a 1-D result, as the op does on a 0-d tensor.
+    if (prim.name === 'repeatInterleave') return wrap(ctx, out);
     // Without an axis, median gives its value alone.
     const value = prim.name === 'median' && axis === undefined ? (out as { values: Tensor }).values : out;
     return wrap(ctx, mapTensors(value, (t) => reshape(t, [ctx.size, ...qShape])));
@@ -150,7 +161,9 @@ const alongAxes: Rule = (ctx, prim, args) => {
   if (axis === undefined && absent !== undefined) {
     if (absent === 'all') next[axisArg] = Array.from({ length: n }, (_, i) => i + 1);
     else if (absent === 'flatten') {
-      v = reshape(v, [ctx.size, -1]);
+      // The median of no elements is NaN, as the op gives (along an axis, an empty one is its error).
+      if (prim.name === 'median' && x.size === 0 && (x.dtype === 'float32' || x.dtype === 'float64')) return wrap(ctx, full([ctx.size], NaN, { dtype: x.dtype }));
+      v = reshape(v, [ctx.size, x.size]);
       next[axisArg] = 1;
       flattened = true;
     } else next[axisArg] = checkAxis(prim.name, absent, n, x.shape) + 1;
@@ -239,7 +252,8 @@ function freeLetter(equation: string): string {
 /** Folds the batch into a leading dimension of the op (N for conv and pooling), runs it, unfolds. */
 function foldIntoLeading(v: Tensor, keep: number, run: (folded: Tensor) => unknown): unknown {
   const lead = v.shape.slice(0, v.ndim - keep);
-  const folded = reshape(v, [-1, ...v.shape.slice(v.ndim - keep)]);
+  // Sizes written out, never -1: a zero-size dimension leaves -1 undetermined.
+  const folded = reshape(v, [sizeOf(lead), ...v.shape.slice(v.ndim - keep)]);
   return mapTensors(run(folded), (t) => reshape(t, [...lead, ...t.shape.slice(1)]));
 }
 
@@ -269,7 +283,7 @@ const RULES: Record<BatchRuleName, Rule> = {
   transpose: (ctx, prim, args) => {
     const x = only(ctx, prim, args);
     const [a0 = -2, a1 = -1] = args.slice(1) as (number | undefined)[];
-    return wrap(ctx, prim.bind(x.value, logicalAxis(prim.name, a0, x.ndim, x.shape), logicalAxis(prim.name, a1, x.ndim, x.shape)));
+    return wrap(ctx, asRow(ctx, x, (v) => prim.bind(v, logicalAxis(prim.name, a0, x.ndim, x.shape), logicalAxis(prim.name, a1, x.ndim, x.shape))));
   },
   squeeze: (ctx, prim, args) => {
     const x = only(ctx, prim, args);
@@ -299,7 +313,7 @@ const RULES: Record<BatchRuleName, Rule> = {
   },
   movedim: (ctx, prim, args) => {
     const x = only(ctx, prim, args);
-    return wrap(ctx, prim.bind(x.value, shiftAxes(prim.name, args[1], x.shape), shiftAxes(prim.name, args[2], x.shape)));
+    return wrap(ctx, asRow(ctx, x, (v) => prim.bind(v, shiftAxes(prim.name, args[1], x.shape), shiftAxes(prim.name, args[2], x.shape))));
   },
   flip: (ctx, prim, args) => alongAxes(ctx, prim, args),
   roll: (ctx, prim, args) => {
@@ -309,7 +323,7 @@ const RULES: Record<BatchRuleName, Rule> = {
       const flat = prim.bind(reshape(x.value, [ctx.size, -1]), args[1], 1) as Tensor;
       return wrap(ctx, reshape(flat, x.value.shape));
     }
-    return wrap(ctx, prim.bind(x.value, args[1], shiftAxes(prim.name, args[2], x.shape)));
+    return wrap(ctx, asRow(ctx, x, (v) => prim.bind(v, args[1], shiftAxes(prim.name, args[2], x.shape))));
   },
   pad: (ctx, prim, args) => {
     const x = only(ctx, prim, args);
@@ -416,7 +430,13 @@ const RULES: Record<BatchRuleName, Rule> = {
     const into = zeros([ctx.size, bins], { dtype: w.dtype });
     return wrap(ctx, scatterAdd(into, 1, expand(unsqueeze(x, 0), [ctx.size, x.shape[0]!]), w));
   },
-  broadcast: (ctx, prim, args) => elementwise(ctx, prim, args),
+  broadcast: (ctx, prim, args) => {
+    // Operands broadcast together, then their last axis is reduced (pairwiseDistance): batched ones
+    // get 1s after the batch up to the widest rank, 0-d ones one element along that last axis.
+    let rank = 1;
+    for (const a of args) if (a instanceof Tensor) rank = Math.max(rank, a.ndim);
+    return wrap(ctx, prim.bind(...args.map((a) => (mine(ctx, a) ? padRank(a.value, a.ndim, rank) : a))));
+  },
   take: (ctx, prim, args) => {
     const [x, given] = args as [Tensor, unknown];
     const index = indexArgument(prim, given);
@@ -487,10 +507,12 @@ const RULES: Record<BatchRuleName, Rule> = {
     // normalize and cosineSimilarity: the axis is an option (default 1), counted in the broadcast rank.
     const tensors = args.filter((a): a is Tensor => a instanceof Tensor);
     const options = (args[tensors.length] ?? {}) as { axis?: number };
-    const rank = Math.max(...tensors.map((t) => t.ndim));
-    const ax = logicalAxis(prim.name, options.axis ?? 1, rank, tensors[0]!.shape);
+    // 0-d operands are one element along their axis (0 or -1), as the op reads them.
+    const rank = Math.max(1, ...tensors.map((t) => t.ndim));
+    const ax = logicalAxis(prim.name, options.axis ?? 1, Math.max(...tensors.map((t) => t.ndim)), tensors[0]!.shape);
     const aligned = tensors.map((t) => (mine(ctx, t) ? padRank(t.value, t.ndim, rank) : t));
-    return wrap(ctx, prim.bind(...aligned, { ...options, axis: ax }));
+    const out = prim.bind(...aligned, { ...options, axis: ax }) as Tensor;
+    return wrap(ctx, out.ndim === 2 && rank > Math.max(...tensors.map((t) => t.ndim)) ? reshape(out, [ctx.size]) : out);
   },
   outer: (ctx, _prim, args) => here(ctx, () => einsum('i,j->ij', args[0] as Tensor, args[1] as Tensor)),
   tensordot: (ctx, prim, args) => {
@@ -564,12 +586,12 @@ const RULES: Record<BatchRuleName, Rule> = {
     const groups = (options as { groups?: number } | undefined)?.groups ?? 1;
     const x = input.ndim === spatial + 2 ? batch(ctx, input) : unsqueeze(batch(ctx, input), 1);
     const n = x.shape[1]!;
-    const xs = reshape(movedimOp(x, 0, 1), [n, -1, ...x.shape.slice(3)]);
+    const xs = reshape(movedimOp(x, 0, 1), [n, ctx.size * x.shape[2]!, ...x.shape.slice(3)]);
     const w = batch(ctx, weight);
-    const ws = reshape(w, [-1, ...w.shape.slice(2)]);
+    const ws = reshape(w, [ctx.size * w.shape[1]!, ...w.shape.slice(2)]);
     const bs = bias === null || bias === undefined ? bias : reshape(batch(ctx, bias), [-1]);
     const out = prim.bind(xs, ws, bs, { ...(options as object), groups: groups * ctx.size }) as Tensor;
-    const perExample = reshape(out, [n, ctx.size, -1, ...out.shape.slice(2)]);
+    const perExample = reshape(out, [n, ctx.size, out.shape[1]! / ctx.size, ...out.shape.slice(2)]);
     const result = movedimOp(perExample, 1, 0);
     return wrap(ctx, input.ndim === spatial + 2 ? result : squeeze(result, 1));
   },
