@@ -508,6 +508,16 @@ describe('vmap: random draws', () => {
     const kept = vmap((a: Tensor) => cr.dropout(a.add(1), 0.5, { seed: 1 }), { randomness: 'different' })(x);
     expect(new Set((kept.toArray() as number[][]).flat())).toEqual(new Set([0, 2]));
   });
+
+  test("'same' dropout of batched inputs applies one mask to every example, gradients included", () => {
+    const xs = seededTensor([4, 30], 7, { requiresGrad: false, min: 0.5, max: 1 });
+    const f = (a: Tensor): Tensor => cr.dropout(a, 0.4, { seed: 5 });
+    assertTreesClose(vmap(f, { randomness: 'same' })(xs), stack(unbind(xs, 0).map(f), 0));
+    const g = grad((a: Tensor) => f(a).mul(a).sum());
+    assertTreesClose(vmap(g, { randomness: 'same' })(xs), stack(unbind(xs, 0).map(g), 0));
+    // Batched parameters of other draws have no 'same' rule: an error naming the op.
+    expect(() => vmap((a: Tensor) => cr.normal(a, 1), { randomness: 'same' })(xs)).toThrow(/normal: randomness 'same' is not supported for draws whose parameters are batched/);
+  });
 });
 
 describe('vmap: errors', () => {

@@ -77,8 +77,11 @@ class BatchInterpreter implements Interpreter, BatchContext {
       );
     }
     if (this.randomness === 'same') {
-      if (batched) throw new ArgumentError(`${prim.name}: randomness 'same' is not supported for draws whose parameters are batched`);
-      return prim.bind(...args);
+      if (!batched) return prim.bind(...args);
+      // dropout is a mask drawn for one example's shape times its input: run at this level, the
+      // draw (unbatched) is made once and the mask applies to every example, as torch.func's 'same'.
+      if (prim.name === 'dropout') return belowLevel(this.level + 1, () => prim.impl(...args));
+      throw new ArgumentError(`${prim.name}: randomness 'same' is not supported for draws whose parameters are batched`);
     }
     const size = this.size;
     const own = (t: unknown): t is BatchedTensor => t instanceof BatchedTensor && t.level === this.level;
