@@ -1,8 +1,9 @@
 /**
  * The table of differentiable ops the transform tests share, one row per op (or per form of an
  * op): a function of float64 tensors, the arbitrary of its input shapes and the values where it
- * is smooth. `test/jvp-rules.test.ts` checks each row's forward-mode rule, and
- * `test/jit-grad-ops.test.ts` checks `jit(grad(f))` against `grad(f)` on each.
+ * is smooth. `test/jvp-rules.test.ts` checks each row's forward-mode rule,
+ * `test/jit-grad-ops.test.ts` checks `jit(grad(f))` against `grad(f)` on each, and
+ * `test/vmap-ops.test.ts` checks vmap, vmap(grad) and the Hessian (vmap of jvp of grad) on each.
  */
 import fc from 'fast-check';
 import * as cr from '@chainrule/autograd';
