@@ -125,6 +125,8 @@ const cases: VmapCase[] = [
   { name: 'movedim', f: (u) => (x) => cr.movedim(x, axis(u, x.ndim), 0), shapes: one({ minRank: 1 }) },
   // A 0-d example's axis 0 (or -1) is its one element, as the ops read it.
   { name: 'transpose, movedim, roll of 0-d or 1-D examples', f: () => (x) => cr.roll(cr.movedim(cr.transpose(x, 0, -1), [0], [-1]), 1, -1), shapes: one({ maxRank: 1 }) },
+  { name: 'squeeze of 0-d or 1-D examples along axis -1', f: () => (x) => cr.squeeze(x, -1), shapes: one({ maxRank: 1 }) },
+  { name: 'transpose() of 0-d or 1-D examples (the tensor itself)', f: () => (x) => x.transpose(), shapes: one({ maxRank: 1 }) },
   { name: 'normalize, cosineSimilarity, pairwiseDistance of 0-d examples', f: () => (a, b) => [cr.normalize(a, { axis: 0 }), cr.cosineSimilarity(a, b, { axis: -1 }), cr.pairwiseDistance(a, b)], shapes: fixed([], []) },
   { name: 'median of empty examples', f: () => (x) => x.median(), shapes: fixed([0, 2]) },
   { name: 'diagonal', f: () => (x) => cr.diagonal(x, 0, 0, -1), shapes: one({ minRank: 2 }) },

@@ -283,6 +283,8 @@ const RULES: Record<BatchRuleName, Rule> = {
   transpose: (ctx, prim, args) => {
     const x = only(ctx, prim, args);
     const [a0 = -2, a1 = -1] = args.slice(1) as (number | undefined)[];
+    // As the op: the default swap of a 0-d or 1-D tensor is the tensor itself.
+    if (x.ndim < 2 && a0 === -2 && a1 === -1) return x;
     return wrap(ctx, asRow(ctx, x, (v) => prim.bind(v, logicalAxis(prim.name, a0, x.ndim, x.shape), logicalAxis(prim.name, a1, x.ndim, x.shape))));
   },
   squeeze: (ctx, prim, args) => {
@@ -290,7 +292,7 @@ const RULES: Record<BatchRuleName, Rule> = {
     const axis = args[1] as number | undefined;
     // Without an axis, every logical dimension of size 1 goes, never the batch (which may be 1).
     if (axis === undefined) return wrap(ctx, reshape(x.value, [ctx.size, ...x.shape.filter((d) => d !== 1)]));
-    return wrap(ctx, prim.bind(x.value, logicalAxis(prim.name, axis, x.ndim, x.shape)));
+    return wrap(ctx, asRow(ctx, x, (v) => prim.bind(v, logicalAxis(prim.name, axis, x.ndim, x.shape))));
   },
   unsqueeze: (ctx, prim, args) => {
     const x = only(ctx, prim, args);
