@@ -511,6 +511,37 @@ describe('vmap: random draws', () => {
     expect(new Set((kept.toArray() as number[][]).flat())).toEqual(new Set([0, 2]));
   });
 
+  test("every random op: 'different' gives each example its own draws of the example's shape, 'same' one draw for all", () => {
+    const f64 = { dtype: 'float64' } as const;
+    // Three equal examples: rows of the result differ only by their draws.
+    const xs = seededTensor([1, 40], 3, { requiresGrad: false, min: 0.2, max: 0.8 }).expand([3, 40]);
+    const draws: [string, (x: Tensor) => Tensor][] = [
+      ['rand', (x) => x.add(cr.rand([40], f64))], ['randn', (x) => x.add(cr.randn([40], f64))],
+      ['randint', (x) => x.add(cr.randint(0, 1000, [40]))], ['randperm', (x) => x.add(cr.randperm(40))],
+      ['bernoulli', (x) => x.add(cr.bernoulli(0.5, { shape: [40], dtype: 'float64' }))], ['normal', (x) => x.add(cr.normal(0, 1, [40], f64))],
+      ['uniform', (x) => x.add(cr.uniform(-1, 1, [40], f64))], ['multinomial', (x) => x.add(cr.multinomial(cr.ones([5], f64), 40, { replacement: true }))],
+      ['categorical', (x) => x.add(cr.categorical(cr.zeros([40, 6], f64)))], ['dropout', (x) => cr.dropout(x, 0.5)],
+    ];
+    for (const [name, f] of draws) {
+      const same = vmap(f, { randomness: 'same' })(xs);
+      expect(same.shape, name).toEqual([3, 40]);
+      const sameRows = unbind(same, 0).map((r) => r.toArray());
+      expect(sameRows[1], name).toEqual(sameRows[0]);
+      expect(sameRows[2], name).toEqual(sameRows[0]);
+      const different = vmap(f, { randomness: 'different' })(xs);
+      expect(different.shape, name).toEqual([3, 40]);
+      const rows = unbind(different, 0).map((r) => r.toArray());
+      expect(rows[1], name).not.toEqual(rows[0]);
+    }
+    // Each example's own permutation.
+    const perms = vmap(() => cr.randperm(40, { seed: 2 }), { randomness: 'different', axisSize: 3, inAxes: [] })();
+    for (const row of perms.toArray() as number[][]) expect([...row].sort((a, b) => a - b)).toEqual(Array.from({ length: 40 }, (_, i) => i));
+    expect(perms.dtype).toBe('int32');
+    // Batched parameters draw per example under 'different'.
+    const ps = vmap((p: Tensor) => cr.bernoulli(p.mul(0).add(tensor([0, 1], f64))), { randomness: 'different' })(xs.narrow(1, 0, 2));
+    expect(ps.toArray()).toEqual([[0, 1], [0, 1], [0, 1]]);
+  });
+
   test("'same' dropout of batched inputs applies one mask to every example, gradients included", () => {
     const xs = seededTensor([4, 30], 7, { requiresGrad: false, min: 0.5, max: 1 });
     const f = (a: Tensor): Tensor => cr.dropout(a, 0.4, { seed: 5 });

@@ -4,6 +4,9 @@ import { Tensor, describe } from '../tensor.js';
 import { activeInterpreters, belowLevel, splitArguments, withInterpreter, type Interpreter, type Primitive } from '../engine/dispatch.js';
 import { expand, reshape, unsqueeze } from '../ops/shape.js';
 import { movedim } from '../ops/rearrange.js';
+import { argsort } from '../ops/order.js';
+import { rand } from '../creation.js';
+import type { Generator } from '../random.js';
 import { flattenTree, isTensor, treeBroadcastPrefix, treeFlatten, treeUnflatten } from '../tree.js';
 import { BatchedTensor } from './batched.js';
 import { ruleFor, wrap, type BatchContext, type Randomness } from './rules.js';
@@ -92,6 +95,13 @@ class BatchInterpreter implements Interpreter, BatchContext {
         return wrap(this, prim.bind([size, ...(args[0] as Shape)], args[1]));
       case 'randint':
         return wrap(this, prim.bind(args[0], args[1], [size, ...(args[2] as Shape)], args[3]));
+      case 'randperm': {
+        // Each example's permutation: the order of its own n uniform draws (every order equally likely).
+        const [n, options = {}] = args as [number, { generator?: Generator; seed?: number }];
+        if (!Number.isInteger(n) || n < 0 || n > 2147483647) return prim.bind(...args); // the op's own error
+        const source = options.generator !== undefined ? { generator: options.generator } : options.seed !== undefined ? { seed: options.seed } : {};
+        return wrap(this, argsort(rand([size, n], { dtype: 'float64', ...source }), -1));
+      }
       case 'dropout':
         return wrap(this, prim.bind(full(args[0] as Tensor), ...args.slice(1)));
       case 'bernoulli': {
