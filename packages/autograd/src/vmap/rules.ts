@@ -261,6 +261,9 @@ const SPATIAL: Record<string, number> = {
   avgPool1d: 1, maxPool1d: 1, avgPool2d: 2, maxPool2d: 2, adaptiveAvgPool2d: 2, adaptiveMaxPool2d: 2, pixelShuffle: 2, pixelUnshuffle: 2,
 };
 
+/** Ops whose result's shape depends on their input's values: no batch of them has one shape. */
+const VALUE_SHAPED: ReadonlySet<string> = new Set(['nonzero', 'unique', 'maskedSelect']);
+
 /** The rules named in op specs; tsc checks each name has one. */
 const RULES: Record<BatchRuleName, Rule> = {
   reshape: (ctx, prim, args) => {
@@ -674,7 +677,7 @@ const RULES: Record<BatchRuleName, Rule> = {
     }
     return wrap(ctx, out);
   },
-  none: (_ctx, prim) => noRule(prim),
+  none: (_ctx, prim) => noRule(prim, VALUE_SHAPED.has(prim.name) ? "(its result's shape depends on each example's values)" : ''),
 };
 
 /** Whether an index given as nested arrays is a bool mask. */
