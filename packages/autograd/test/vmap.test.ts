@@ -378,6 +378,27 @@ describe('vmap composed with grad', () => {
     }
   });
 
+  test('jit of vmap replays rules that take arrays (a mask, a sorter, indices) as constants, on other values', () => {
+    const fs: [string, (x: Tensor) => unknown][] = [
+      ['index mask', (x) => cr.index(x, [true, false, true])],
+      ['index integers', (x) => cr.index(x, [[2, -1]])],
+      ['searchsorted sorter', (x) => cr.searchsorted(cr.flip(cr.sort(x.sum(0)).values, 0), x.sum(1), { sorter: [1, 0] })],
+      ['meshgrid', (x) => cr.meshgrid([x.sum(1), x.sum(0)], { indexing: 'xy' })],
+      ['embedding paddingIdx', (x) => cr.embedding(x, [[0, 2], [1, 1]], { paddingIdx: 2 })],
+    ];
+    const a = seededTensor([4, 3, 2], 61, { requiresGrad: false });
+    const b = seededTensor([4, 3, 2], 62, { requiresGrad: false });
+    for (const [name, f] of fs) {
+      const compiled = cr.jit(vmap(f));
+      compiled(a);
+      try {
+        assertTreesClose(compiled(b), vmap(f)(b));
+      } catch (e) {
+        throw new Error(`${name}: ${(e as Error).message}`);
+      }
+    }
+  });
+
   test('per-example gradients of products with an empty dimension (weights shared by the batch) equal their loops', () => {
     const loss = (w: Tensor, x: Tensor): Tensor => x.matmul(w).add(cr.linear(x, w.transpose())).square().sum();
     for (const [ws, xs] of [[[0, 2], [3, 0]], [[0, 2], [3, 4, 0]], [[3, 2], [2, 0, 3]]] as const) {

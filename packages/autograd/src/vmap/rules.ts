@@ -5,7 +5,7 @@
  * the results. Most ops share a family rule chosen by their spec (engine/dispatch.ts); the rest
  * have one of the rules named in `BatchRuleName`. No rule loops over the batch.
  */
-import { ArgumentError, ShapeError } from '../errors.js';
+import { ArgumentError, DTypeError, ShapeError } from '../errors.js';
 import { formatShape, shapesEqual, sizeOf, type Shape } from '../shape.js';
 import { Tensor, type NestedArray } from '../tensor.js';
 import { tensor } from '../creation.js';
@@ -379,13 +379,19 @@ const RULES: Record<BatchRuleName, Rule> = {
   },
   searchsorted: (ctx, prim, args) => {
     const [sorted, values, options = {}] = args as [Tensor, Tensor | number, { sorter?: unknown }];
-    const { sorter } = options;
+    const { sorter, ...order } = options;
     // A 1-D sequence shared by the batch serves values of any shape: the batch is one more axis of them.
     if (!mine(ctx, sorted) && !mine(ctx, sorter) && sorted.ndim === 1) return wrap(ctx, prim.bind(sorted, (values as BatchedTensor).value, options));
     // Otherwise each example searches rows of its own: an n-D sequence is rows already, matched by
     // values of its leading dimensions; a 1-D one becomes one row per example, its values flattened.
-    const seq = batch(ctx, sorted);
-    const order = sorter === undefined ? options : { ...options, sorter: batch(ctx, indexArgument(prim, sorter)) };
+    let seq = batch(ctx, sorted);
+    if (sorter !== undefined) {
+      // The rows read in the sorter's order are what the op searches: gathered so, no tensor rides in the options (which jit cannot follow).
+      const by = indexArgument(prim, sorter);
+      if (by.dtype !== 'int32') throw new DTypeError(`searchsorted: sorter must be an int32 tensor, got ${by.dtype} of shape ${formatShape(by.shape)}; convert it with toDtype('int32')`);
+      if (!shapesEqual(by.shape, sorted.shape)) throw new ShapeError(`searchsorted: sorter of shape ${formatShape(by.shape)} must have sortedSequence's shape ${formatShape(sorted.shape)}`);
+      seq = gatherOp(seq, -1, batch(ctx, by));
+    }
     if (sorted.ndim > 1) return wrap(ctx, prim.bind(seq, values instanceof Tensor ? batch(ctx, values) : values, order));
     const v = values instanceof Tensor ? values : tensor(values, { dtype: sorted.dtype === 'float32' ? 'float32' : 'float64' });
     const found = prim.bind(seq, reshape(batch(ctx, v), [ctx.size, v.size]), order) as Tensor;
@@ -410,7 +416,8 @@ const RULES: Record<BatchRuleName, Rule> = {
       if (k > x.ndim || !shapesEqual(mask.shape, x.shape.slice(0, k))) {
         throw new ShapeError(`index: a bool mask of shape ${formatShape(mask.shape)} must match the leading axes of input ${formatShape(x.shape)}`);
       }
-      return wrap(ctx, movedimOp(prim.bind(movedimOp(v, 0, k), mask) as Tensor, 1, 0));
+      // Passed on as given: a mask of array values is a constant to jit, a tensor one is not.
+      return wrap(ctx, movedimOp(prim.bind(movedimOp(v, 0, k), given) as Tensor, 1, 0));
     }
     if (x.ndim === 0) return prim.bind(v, given); // the op's own error
     const idx = indexArgument(prim, given);
