@@ -586,6 +586,19 @@ describe('vmap: errors', () => {
     expect(() => vmap((w: Tensor) => cr.embedding(w.reshape([2, 1]), [1], { maxNorm: 1 } as never))(x)).toThrow(/'embedding' has no batching rule for a batched weight with option 'maxNorm'/);
   });
 
+  test("bad arguments to ops with rules of their own are the op's errors inside vmap, as outside", () => {
+    const check = (f: (a: Tensor) => unknown, message: RegExp): void => {
+      expect(() => f(x.narrow(0, 0, 1).squeeze(0))).toThrow(message);
+      expect(() => vmap(f)(x)).toThrow(message);
+    };
+    check((a) => cr.index(a.sum(), [0]), /^index: a 0-d tensor has no axis to index with integers/);
+    check((a) => cr.index(a.sum(), a.gt(0).toDtype('int32')), /^index: a 0-d tensor has no axis to index with integers/);
+    check((a) => cr.index(a, [true]), /^index: a bool mask of shape \[1\] must match the leading axes of input \[2\]/);
+    check((a) => cr.maskedFill(a, a.gt(0), a), /^maskedFill: value must be a number or a 0-d tensor, got shape \[2\]/);
+    check((a) => cr.embedding(a.reshape([2, 1]), [1], { paddingIdx: 2 }), /^embedding: paddingIdx 2 is not an integer in \[-2, 2\)/);
+    check((a) => cr.searchsorted(a, a, { sorter: [0] }), /^searchsorted: sorter of shape \[1\] must have sortedSequence's shape \[2\]/);
+  });
+
   test('an index array holding something other than int32 values is an error naming the op', () => {
     const x = tensor([[1, 2, 3], [4, 5, 6]], { dtype: 'float64' });
     expect(() => vmap((r: Tensor) => cr.gather(r, 0, [1.5]))(x)).toThrow(/^gather: the index 1\.5 at \[0\] is not an int32/);

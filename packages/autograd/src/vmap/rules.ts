@@ -403,7 +403,7 @@ const RULES: Record<BatchRuleName, Rule> = {
       if (given.dtype === 'bool') return noRule(prim, `for a batched bool mask (shape ${formatShape(given.shape)}): each example would keep its own number of elements, so the result has no one shape`);
       // Each example's integer indices pick along its own first axis.
       if (!mine(ctx, x)) return wrap(ctx, prim.bind(x, given.value));
-      if (x.ndim === 0) return prim.bind(x.value, given.value); // the op's own error
+      if (x.ndim === 0) throw new ShapeError('index: a 0-d tensor has no axis to index with integers');
       const idx = reshape(given.value, [ctx.size, given.size, ...x.shape.slice(1).map(() => 1)]);
       const picked = gatherOp(x.value, 1, expand(idx, [ctx.size, given.size, ...x.shape.slice(1)]));
       return wrap(ctx, reshape(picked, [ctx.size, ...given.shape, ...x.shape.slice(1)]));
@@ -419,7 +419,7 @@ const RULES: Record<BatchRuleName, Rule> = {
       // Passed on as given: a mask of array values is a constant to jit, a tensor one is not.
       return wrap(ctx, movedimOp(prim.bind(movedimOp(v, 0, k), given) as Tensor, 1, 0));
     }
-    if (x.ndim === 0) return prim.bind(v, given); // the op's own error
+    if (x.ndim === 0) throw new ShapeError('index: a 0-d tensor has no axis to index with integers');
     const idx = indexArgument(prim, given);
     return wrap(ctx, movedimOp(prim.bind(movedimOp(v, 0, 1), idx) as Tensor, idx.ndim, 0));
   },
@@ -427,7 +427,7 @@ const RULES: Record<BatchRuleName, Rule> = {
     const [x, mask, value] = args as [Tensor, Tensor, Tensor | number];
     if (!mine(ctx, value)) return elementwise(ctx, prim, args);
     // Each example's own fill value: where(mask, value, x), whose gradients are maskedFill's.
-    if (value.ndim !== 0) return prim.bind(batch(ctx, x), mask, value.value); // the op's own error
+    if (value.ndim !== 0) throw new ShapeError(`maskedFill: value must be a number or a 0-d tensor, got shape ${formatShape(value.shape)}`);
     return here(ctx, () => where(mask, value.dtype === x.dtype ? value : toDtype(value, x.dtype), x));
   },
   bincount: (ctx, prim, args) => {
