@@ -30,8 +30,16 @@ const unaryCases: VmapCase[] = ['exp', 'tanh', 'sigmoid', 'neg', 'square', 'sin'
   shapes: one(),
 }));
 
+/** Elementwise ops of one input, each on the values where it is defined. */
+const moreUnary = (names: readonly string[], values?: ValueConstraints): VmapCase[] =>
+  names.map((name) => ({ name, f: () => (x: Tensor) => (cr as unknown as Record<string, (t: Tensor) => Tensor>)[name]!(x), shapes: one(), values }));
+
 const cases: VmapCase[] = [
   ...unaryCases,
+  ...moreUnary(['expm1', 'abs', 'sign', 'relu', 'relu6', 'atan', 'sinh', 'cosh', 'asinh', 'exp2', 'mish', 'elu', 'selu', 'celu', 'hardtanh', 'hardsigmoid', 'hardswish', 'logsigmoid', 'softsign', 'tanhshrink', 'floor', 'ceil', 'round', 'trunc', 'frac', 'nanToNum', 'logicalNot', 'isFinite', 'isInf']),
+  ...moreUnary(['log', 'log1p', 'log2', 'log10', 'sqrt', 'reciprocal'], positive),
+  ...moreUnary(['tan', 'asin', 'acos', 'atanh'], { min: -0.9, max: 0.9 }),
+  ...moreUnary(['acosh'], { min: 1.2, max: 3 }),
   { name: 'leakyRelu (static parameter)', f: () => (x) => cr.leakyRelu(x, 0.2), shapes: one() },
   { name: 'clamp', f: () => (x) => x.clamp(-0.5, 0.7), shapes: one() },
   { name: 'clamp with tensor bounds', f: () => (x, lo, hi) => cr.clamp(x, lo, hi), shapes: broadcastShapesArb(3, { maxDim: 3 }) },
@@ -45,32 +53,49 @@ const cases: VmapCase[] = [
   { name: 'pow', f: () => (a, b) => a.pow(b), shapes: broadcastShapesArb(2, { maxDim: 3 }), values: positive },
   { name: 'maximum', f: () => (a, b) => cr.maximum(a, b), shapes: broadcastShapesArb(2, { maxDim: 3 }) },
   { name: 'atan2', f: () => (a, b) => cr.atan2(a, b), shapes: broadcastShapesArb(2, { maxDim: 3 }) },
+  ...(['minimum', 'logaddexp', 'copysign', 'eq', 'ne', 'lt', 'le', 'ge'] as const).map((name): VmapCase => ({ name, f: () => (a, b) => cr[name](a, b), shapes: broadcastShapesArb(2, { maxDim: 3 }) })),
+  ...(['hypot', 'xlogy', 'fmod', 'remainder'] as const).map((name): VmapCase => ({ name, f: () => (a, b) => cr[name](a, b), shapes: broadcastShapesArb(2, { maxDim: 3 }), values: positive })),
+  ...(['logicalAnd', 'logicalOr', 'logicalXor'] as const).map((name): VmapCase => ({ name, f: () => (a, b) => cr[name](a.gt(0), b.gt(0)), shapes: broadcastShapesArb(2, { maxDim: 3 }) })),
   { name: 'gt (bool result)', f: () => (a, b) => a.gt(b), shapes: broadcastShapesArb(2, { maxDim: 3 }) },
   { name: 'where', f: () => (c, a, b) => cr.where(c.gt(0), a, b), shapes: broadcastShapesArb(3, { maxDim: 3 }) },
   { name: 'lerp', f: () => (a, b, w) => cr.lerp(a, b, w), shapes: broadcastShapesArb(3, { maxDim: 3 }) },
   { name: 'maskedFill', f: () => (x, m) => cr.maskedFill(x, m.gt(0), -1), shapes: broadcastShapesArb(2, { maxDim: 3 }) },
+  { name: 'maskedFill with a 0-d tensor value', f: () => (x, m, v) => cr.maskedFill(x, m.gt(0), v), shapes: broadcastShapesArb(2, { maxDim: 3 }).map((s) => [...s, []]) },
   // Reductions: every axis, a random one, a list, keepdims.
   ...(['sum', 'mean', 'max', 'min', 'prod', 'logsumexp', 'nansum', 'nanmean'] as const).flatMap((name): VmapCase[] => [
     { name: `${name} over every axis`, f: () => (x) => cr[name](x), shapes: one() },
     { name: `${name} over one axis, keepdims`, f: (u) => (x) => cr[name](x, axis(u, x.ndim), true), shapes: one({ minRank: 1 }) },
     { name: `${name} over two axes`, f: () => (x) => cr[name](x, [0, -1]), shapes: one({ minRank: 2 }) },
   ]),
+  { name: 'nanvar', f: (u) => (x) => cr.nanvar(x, axis(u, x.ndim), { correction: 1, keepdims: true }), shapes: one({ minRank: 1, minDim: 2 }) },
+  { name: 'nanstd', f: () => (x) => cr.nanstd(x), shapes: one({ minRank: 1, minDim: 2 }) },
+  { name: 'norm', f: (u) => (x) => cr.norm(x, 3, axis(u, x.ndim)), shapes: one({ minRank: 1 }) },
+  { name: 'matrixNorm', f: () => (x) => cr.matrixNorm(x, 'nuc'), shapes: one({ minRank: 2 }) },
+  { name: 'matrixNorm over chosen axes', f: () => (x) => cr.matrixNorm(x, 1, [-1, 0], true), shapes: one({ minRank: 2 }) },
+  { name: 'cosineSimilarity', f: () => (a, b) => cr.cosineSimilarity(a, b, { axis: -1 }), shapes: fc.constantFrom([[2, 3], [3]], [[3], [2, 3]]) },
   { name: 'variance (correction 1)', f: (u) => (x) => cr.variance(x, axis(u, x.ndim), { correction: 1 }), shapes: one({ minRank: 1, minDim: 2 }) },
   { name: 'std', f: () => (x) => cr.std(x), shapes: one({ minRank: 1, minDim: 2 }) },
   { name: 'any', f: () => (x) => x.gt(0.5).any(), shapes: one() },
   { name: 'all over an axis', f: (u) => (x) => x.gt(-1).all(axis(u, x.ndim)), shapes: one({ minRank: 1 }) },
   { name: 'argmax (flattened)', f: () => (x) => cr.argmax(x), shapes: one() },
+  { name: 'minWithIndices', f: (u) => (x) => x.minWithIndices(axis(u, x.ndim), true), shapes: one({ minRank: 1 }) },
   { name: 'argmin over an axis', f: (u) => (x) => cr.argmin(x, axis(u, x.ndim), true), shapes: one({ minRank: 1 }) },
   { name: 'maxWithIndices', f: (u) => (x) => x.maxWithIndices(axis(u, x.ndim)), shapes: one({ minRank: 1 }) },
   { name: 'median (all elements)', f: () => (x) => x.median(), shapes: one() },
   { name: 'median along an axis', f: (u) => (x) => x.median(axis(u, x.ndim)), shapes: one({ minRank: 1 }) },
   { name: 'vectorNorm', f: (u) => (x) => cr.vectorNorm(x, 2, axis(u, x.ndim)), shapes: one({ minRank: 1 }) },
   { name: 'quantile', f: () => (x) => cr.quantile(x, 0.3), shapes: one({ minRank: 1 }) },
+  { name: 'quantile of a 1-D q (its axis first)', f: (u) => (x) => cr.quantile(x, tensor([0.2, 0.7], { dtype: 'float64' }), axis(u, x.ndim)), shapes: one({ minRank: 1 }) },
+  { name: 'quantile of a 1-D q, flattened, keepdims', f: () => (x) => cr.nanquantile(x, tensor([0.2, 0.7], { dtype: 'float64' }), undefined, { keepdims: true }), shapes: one() },
+  { name: 'quantile flattened, keepdims', f: () => (x) => cr.quantile(x, 0.4, undefined, { keepdims: true, interpolation: 'midpoint' }), shapes: one() },
   // Along an axis.
   { name: 'softmax', f: (u) => (x) => x.softmax(axis(u, x.ndim)), shapes: one({ minRank: 1 }) },
   { name: 'logSoftmax (default axis)', f: () => (x) => x.logSoftmax(), shapes: one({ minRank: 1 }) },
   { name: 'cumsum', f: (u) => (x) => x.cumsum(axis(u, x.ndim)), shapes: one({ minRank: 1 }) },
   { name: 'cummax', f: (u) => (x) => x.cummax(axis(u, x.ndim)), shapes: one({ minRank: 1 }) },
+  { name: 'cummin', f: (u) => (x) => x.cummin(axis(u, x.ndim)), shapes: one({ minRank: 1 }) },
+  { name: 'cumprod', f: (u) => (x) => x.cumprod(axis(u, x.ndim)), shapes: one({ minRank: 1 }) },
+  { name: 'logcumsumexp', f: (u) => (x) => x.logcumsumexp(axis(u, x.ndim)), shapes: one({ minRank: 1 }) },
   { name: 'sort', f: (u) => (x) => x.sort(axis(u, x.ndim), { descending: true }), shapes: one({ minRank: 1 }) },
   { name: 'argsort', f: () => (x) => x.argsort(), shapes: one({ minRank: 1 }) },
   { name: 'topk', f: (u) => (x) => x.topk(1, axis(u, x.ndim)), shapes: one({ minRank: 1 }) },
@@ -86,6 +111,12 @@ const cases: VmapCase[] = [
   { name: 'stack', f: (u) => (a, b) => cr.stack([a, b], axis(u, a.ndim + 1)), shapes: shapeArb({ maxDim: 3 }).map((s) => [s, s]) },
   { name: 'split', f: (u) => (x) => cr.split(x, 1, axis(u, x.ndim)), shapes: one({ minRank: 1 }) },
   { name: 'unbind', f: () => (x) => cr.unbind(x, -1), shapes: one({ minRank: 1 }) },
+  { name: 'chunk', f: (u) => (x) => cr.chunk(x, 2, axis(u, x.ndim)), shapes: one({ minRank: 1 }) },
+  { name: 'flatten', f: () => (x) => x.flatten(1), shapes: one({ minRank: 2 }) },
+  { name: 'flatten (all)', f: () => (x) => cr.flatten(x), shapes: one() },
+  { name: 'repeat', f: () => (x) => cr.repeat(x, [2, ...x.shape.map(() => 1)]), shapes: one() },
+  { name: 'repeatInterleave', f: (u) => (x) => cr.repeatInterleave(x, 2, axis(u, x.ndim)), shapes: one({ minRank: 1 }) },
+  { name: 'repeatInterleave (flattened)', f: () => (x) => cr.repeatInterleave(x, 2), shapes: one() },
   { name: 'narrow', f: (u) => (x) => cr.narrow(x, axis(u, x.ndim), 0, 1), shapes: one({ minRank: 1 }) },
   { name: 'slice', f: () => (x) => cr.slice(x, 0, 0, undefined, 2), shapes: one({ minRank: 1 }) },
   { name: 'flip', f: (u) => (x) => cr.flip(x, axis(u, x.ndim)), shapes: one({ minRank: 1 }) },
@@ -94,12 +125,19 @@ const cases: VmapCase[] = [
   { name: 'pad', f: () => (x) => cr.pad(x, [1, 0]), shapes: one({ minRank: 1 }) },
   { name: 'tile', f: () => (x) => cr.tile(x, [2, 1]), shapes: one() },
   { name: 'movedim', f: (u) => (x) => cr.movedim(x, axis(u, x.ndim), 0), shapes: one({ minRank: 1 }) },
+  // A 0-d example's axis 0 (or -1) is its one element, as the ops read it.
+  { name: 'transpose, movedim, roll of 0-d or 1-D examples', f: () => (x) => cr.roll(cr.movedim(cr.transpose(x, 0, -1), [0], [-1]), 1, -1), shapes: one({ maxRank: 1 }) },
+  { name: 'squeeze of 0-d or 1-D examples along axis -1', f: () => (x) => cr.squeeze(x, -1), shapes: one({ maxRank: 1 }) },
+  { name: 'transpose() of 0-d or 1-D examples (the tensor itself)', f: () => (x) => x.transpose(), shapes: one({ maxRank: 1 }) },
+  { name: 'normalize, cosineSimilarity, pairwiseDistance of 0-d examples', f: () => (a, b) => [cr.normalize(a, { axis: 0 }), cr.cosineSimilarity(a, b, { axis: -1 }), cr.pairwiseDistance(a, b)], shapes: fixed([], []) },
+  { name: 'median of empty examples', f: () => (x) => x.median(), shapes: fixed([0, 2]) },
   { name: 'diagonal', f: () => (x) => cr.diagonal(x, 0, 0, -1), shapes: one({ minRank: 2 }) },
   { name: 'diagEmbed', f: () => (x) => cr.diagEmbed(x), shapes: one({ minRank: 1 }) },
   { name: 'diag of a vector', f: () => (x) => cr.diag(x, 1), shapes: one({ minRank: 1, maxRank: 1 }) },
   { name: 'diag of a matrix', f: () => (x) => cr.diag(x), shapes: one({ minRank: 2, maxRank: 2 }) },
   { name: 'trace', f: () => (x) => cr.trace(x), shapes: one({ minRank: 2, maxRank: 2 }) },
   { name: 'tril', f: () => (x) => cr.tril(x), shapes: one({ minRank: 2 }) },
+  { name: 'triu', f: () => (x) => cr.triu(x, -1), shapes: one({ minRank: 2 }) },
   { name: 'sumTo', f: () => (x) => cr.sumTo(x, x.shape.slice(1).map(() => 1)), shapes: one({ minRank: 1 }) },
   // Contractions.
   { name: 'matmul matrix·matrix', f: () => (a, b) => a.matmul(b), shapes: fixed([2, 3], [3, 2]) },
@@ -117,6 +155,11 @@ const cases: VmapCase[] = [
   { name: 'linear', f: () => (x, w, b) => cr.linear(x, w, b), shapes: fixed([2, 3], [4, 3], [4]) },
   { name: 'linear with relu', f: () => (x, w) => cr.linear(x, w, null, 'relu'), shapes: fixed([3], [4, 3]) },
   { name: 'addmm', f: () => (i, a, b) => cr.addmm(i, a, b, { alpha: 2, beta: 0.5 }), shapes: fixed([2], [2, 3], [3, 2]) },
+  { name: 'baddbmm', f: () => (i, a, b) => cr.baddbmm(i, a, b, { beta: 0 }), shapes: fixed([2, 1, 2], [2, 2, 3], [2, 3, 2]) },
+  { name: 'scaledDotProductAttention (bool mask)', f: () => (q, k, v, m) => cr.scaledDotProductAttention(q, k, v, { mask: m.gt(-0.5) }), shapes: fixed([2, 3, 4], [2, 2, 4], [2, 2, 3], [3, 2]) },
+  { name: 'attentionWeights (heads)', f: () => (q, k) => cr.attentionWeights(q, k, { heads: 2 }), shapes: fixed([3, 4], [2, 4]) },
+  { name: 'lstmCell', f: () => (z, c) => cr.lstmCell(z, c), shapes: fc.constantFrom([[2, 8], [2, 2]], [[8], [2]]) },
+  { name: 'layerNorm', f: () => (x, w, b) => cr.layerNorm(x, [3], w, b), shapes: fixed([2, 3], [3], [3]) },
   // Indexing.
   { name: 'gather', f: () => (x, i) => cr.gather(x, 1, i.abs().mul(1.4).floor().toDtype('int32')), shapes: fixed([2, 3], [2, 2]) },
   { name: 'indexSelect', f: () => (x, i) => cr.indexSelect(x, -1, i.abs().mul(1.4).floor().toDtype('int32')), shapes: fixed([2, 3], [2]) },
@@ -130,10 +173,24 @@ const cases: VmapCase[] = [
   { name: 'embedding (indices as an array)', f: () => (w) => cr.embedding(w, [[1, 0], [3, 1]]), shapes: fixed([4, 3]) },
   { name: 'embedding with paddingIdx (batched weight)', f: () => (w) => cr.embedding(w, [[1, 0], [3, 1]], { paddingIdx: -3 }), shapes: fixed([4, 3]) },
   { name: 'crossEntropy (targets as an array)', f: () => (l) => cr.crossEntropy(l, [2, 0, 1]), shapes: fixed([3, 4]) },
+  { name: 'embedding (paddingIdx)', f: () => (w, i) => cr.embedding(w, i.sigmoid().mul(3.99).floor().toDtype('int32'), { paddingIdx: -1 }), shapes: fixed([4, 3], [2, 2]) },
   { name: 'scatter (index as an array)', f: () => (x, s) => cr.scatter(x, 0, [[1, 0, 1]], s), shapes: fixed([2, 3], [1, 3]) },
   { name: 'scatterAdd (index as an array)', f: () => (x, s) => cr.scatterAdd(x, 1, [[0, 0], [2, 1]], s), shapes: fixed([2, 3], [2, 2]) },
   { name: 'indexAdd', f: () => (x, s) => cr.indexAdd(x, 0, tensor([2, 0], { dtype: 'int32' }), s), shapes: fixed([3, 2], [2, 2]) },
   { name: 'searchsorted', f: () => (s, v) => cr.searchsorted(cr.sort(s).values, v), shapes: fixed([4], [3]) },
+  { name: 'searchsorted (values of any rank)', f: () => (s, v) => cr.searchsorted(cr.sort(s).values, v, { right: true }), shapes: fc.constantFrom([[4], [2, 3]], [[3], []]) },
+  { name: 'searchsorted (a number)', f: () => (s) => cr.searchsorted(cr.sort(s).values, 0.1), shapes: fixed([4]) },
+  { name: 'searchsorted (rows)', f: () => (s, v) => cr.searchsorted(cr.sort(s, -1).values, v), shapes: fixed([2, 4], [2, 3]) },
+  { name: 'searchsorted (sorter)', f: () => (s, v) => cr.searchsorted(s, v, { sorter: cr.argsort(s) }), shapes: fc.constantFrom([[4], [2, 3]], [[2, 4], [2, 1]]) },
+  { name: 'searchsorted (sorter as an array)', f: () => (s, v) => cr.searchsorted(s.mul(0).add(tensor([4, 1, 3], { dtype: 'float64' })), v, { sorter: [1, 2, 0] }), shapes: fixed([3], [2]) },
+  { name: 'index (integer array)', f: () => (x) => cr.index(x, [[1, -1], [0, 0]]), shapes: fixed([2, 3]) },
+  { name: 'index (integer tensor of each example)', f: () => (x, i) => cr.index(x, i.sigmoid().mul(2.99).floor().toDtype('int32')), shapes: fc.constantFrom([[3, 2], [2, 2]], [[3], [4]], [[3, 2, 2], []]) },
+  { name: 'index (bool mask array)', f: () => (x) => cr.index(x, [[true, false, true], [false, false, true]]), shapes: fc.constantFrom([[2, 3]], [[2, 3, 2]]) },
+  { name: 'index (bool mask tensor shared)', f: () => (x) => cr.index(x, tensor([false, true], { dtype: 'bool' })), shapes: fixed([2, 3]) },
+  { name: 'meshgrid', f: () => (a, b) => cr.meshgrid([a, b]), shapes: fixed([2], [3]) },
+  { name: "meshgrid ('xy', a 0-d tensor)", f: () => (a, b, c) => cr.meshgrid([a, b, c], { indexing: 'xy' }), shapes: fixed([2], [], [3]) },
+  { name: 'bincount (weights)', f: () => (w) => cr.bincount(tensor([0, 2, 2, 4], { dtype: 'int32' }), { weights: w, minlength: 6 }), shapes: fixed([4]) },
+  { name: 'pairwiseDistance (broadcasting)', f: () => (a, b) => cr.pairwiseDistance(a, b, { keepdims: true, p: 3 }), shapes: fc.constantFrom([[2, 3], [3]], [[3], [2, 3]], [[3], [3]]) },
   { name: 'oneHot', f: () => (i) => cr.oneHot(i.abs().mul(1.9).floor().toDtype('int32'), 4), shapes: fixed([3]) },
   { name: 'crossEntropy', f: () => (l, t) => cr.crossEntropy(l, t.abs().mul(1.9).floor().toDtype('int32')), shapes: fixed([3, 4], [3]) },
   { name: 'crossEntropy of one example', f: () => (l, t) => cr.crossEntropy(l.reshape([1, 4]), t.abs().mul(1.9).floor().toDtype('int32').reshape([1]), { reduction: 'sum' }), shapes: fixed([4], []) },
@@ -150,12 +207,27 @@ const cases: VmapCase[] = [
     shapes: fixed([2, 3, 2], [2, 2]),
   },
   { name: 'crossEntropy, probabilities with weight and smoothing', f: () => (l, p) => cr.crossEntropy(l, cr.softmax(p, 1), { weight: tensor([1, 2, 3], { dtype: 'float64' }), labelSmoothing: 0.2 }), shapes: fixed([2, 3], [2, 3]) },
+  { name: 'crossEntropy (labels as an array)', f: () => (l) => cr.crossEntropy(l, [2, 0, 1], { reduction: 'sum' }), shapes: fixed([3, 4]) },
   { name: 'crossEntropy of one unbatched sample [C]', f: () => (l, t) => cr.crossEntropy(l, t.abs().mul(1.9).floor().toDtype('int32')), shapes: fixed([4], []) },
   // Convolution and pooling.
   { name: 'conv2d (batched input)', f: () => (x, w) => cr.conv2d(x, w, null, { padding: 1 }), shapes: fixed([2, 2, 4, 4], [3, 2, 3, 3]) },
   { name: 'conv2d (unbatched image)', f: () => (x, w, b) => cr.conv2d(x, w, b), shapes: fixed([2, 4, 4], [3, 2, 3, 3], [3]) },
   { name: 'conv1d with groups', f: () => (x, w) => cr.conv1d(x, w, null, { groups: 2 }), shapes: fixed([2, 4, 5], [2, 2, 3]) },
   { name: 'maxPool2d', f: () => (x) => cr.maxPool2d(x, 2), shapes: fixed([2, 4, 4]) },
+  { name: 'maxPool1d (indices)', f: () => (x) => cr.maxPool1d(x, 2, { returnIndices: true }), shapes: fc.constantFrom([[2, 4]], [[1, 2, 4]]) },
+  { name: 'avgPool2d', f: () => (x) => cr.avgPool2d(x, 2, { stride: 1, padding: 1, countIncludePad: false }), shapes: fixed([1, 3, 3]) },
+  { name: 'adaptiveMaxPool2d', f: () => (x) => cr.adaptiveMaxPool2d(x, [2, 1]), shapes: fixed([2, 3, 3]) },
+  { name: 'interpolate', f: () => (x) => cr.interpolate(x, { size: [3, 5], mode: 'bilinear', alignCorners: true }), shapes: fixed([1, 1, 2, 3]) },
+  { name: 'convTranspose2d', f: () => (x, w, b) => cr.convTranspose2d(x, w, b, { stride: 2 }), shapes: fc.constantFrom([[1, 2, 2, 2], [2, 3, 2, 2], [3]], [[2, 2, 2], [2, 3, 2, 2], [3]]) },
+  { name: 'convTranspose1d', f: () => (x, w) => cr.convTranspose1d(x, w, null, { groups: 2 }), shapes: fixed([1, 2, 3], [2, 1, 2]) },
+  { name: 'conv2dMaxPool2d', f: () => (x, w) => cr.conv2dMaxPool2d(x, w, null, { padding: 1 }, 2), shapes: fixed([1, 2, 4, 4], [2, 2, 3, 3]) },
+  { name: 'unfold', f: () => (x) => cr.unfold(x, 2, { padding: 1 }), shapes: fc.constantFrom([[1, 2, 3, 3]], [[2, 3, 3]]) },
+  { name: 'fold', f: () => (x) => cr.fold(x, [3, 3], 2), shapes: fc.constantFrom([[1, 8, 4]], [[8, 4]]) },
+  { name: 'pixelUnshuffle', f: () => (x) => cr.pixelUnshuffle(x, 2), shapes: fixed([1, 4, 2]) },
+  // Empty examples: the batch folds into a dimension of size 0, with sizes written out.
+  { name: 'conv1d of no samples', f: () => (x, w) => cr.conv1d(x, w), shapes: fixed([0, 2, 5], [3, 2, 2]) },
+  { name: 'conv2d of no samples, batched weights', f: () => (x, w) => cr.conv2d(x, w), shapes: fixed([0, 2, 3, 3], [1, 2, 2, 2]) },
+  { name: 'pooling of no channels', f: () => (x) => [cr.maxPool2d(x, 2), cr.avgPool1d(x, 3)], shapes: fixed([0, 3, 3]) },
   { name: 'avgPool1d', f: () => (x) => cr.avgPool1d(x, 2), shapes: fixed([1, 2, 4]) },
   { name: 'adaptiveAvgPool2d', f: () => (x) => cr.adaptiveAvgPool2d(x, 2), shapes: fixed([2, 2, 5, 4]) },
   { name: 'pixelShuffle', f: () => (x) => cr.pixelShuffle(x, 2), shapes: fixed([4, 2, 2]) },
@@ -165,9 +237,22 @@ const cases: VmapCase[] = [
   { name: 'cholesky', f: () => (a) => cr.cholesky(a.matmul(a.transpose()).add(cr.eye(3, 3, { dtype: 'float64' }))), shapes: fixed([3, 3]) },
   { name: 'solve (vector right-hand side)', f: () => (a, b) => cr.solve(a.add(cr.eye(3, 3, { dtype: 'float64' }).mul(4)), b), shapes: fixed([3, 3], [3]) },
   { name: 'svdvals', f: () => (a) => cr.svdvals(a), shapes: fixed([3, 2]) },
+  { name: 'slogdet', f: () => (a) => cr.slogdet(a.add(cr.eye(3, 3, { dtype: 'float64' }).mul(4))), shapes: fixed([3, 3]) },
+  { name: 'triangularSolve', f: () => (a, b) => cr.triangularSolve(a.add(cr.eye(3, 3, { dtype: 'float64' }).mul(4)), b, { upper: false }), shapes: fixed([3, 3], [3, 2]) },
+  { name: 'choleskySolve', f: () => (a, b) => cr.choleskySolve(b, cr.cholesky(a.matmul(a.transpose()).add(cr.eye(3, 3, { dtype: 'float64' })))), shapes: fixed([3, 3], [3, 1]) },
+  { name: 'lstsq', f: () => (a, b) => cr.lstsq(a, b).solution, shapes: fixed([3, 2], [3, 1]) },
+  { name: 'qr (product)', f: () => (a) => { const { Q, R } = cr.qr(a); return Q.matmul(R); }, shapes: fixed([3, 2]) },
+  { name: 'eigh values', f: () => (a) => cr.eigh(a.add(a.transpose())).eigenvalues, shapes: fixed([3, 3]) },
+  { name: 'svd (reduced, recomposed)', f: () => (a) => { const { U, S, Vh } = cr.svd(a, { fullMatrices: false }); return U.mul(S).matmul(Vh); }, shapes: fixed([2, 3]) },
+  { name: 'pinv', f: () => (a) => cr.pinv(a), shapes: fixed([3, 2]) },
+  { name: 'matrixExp', f: () => (a) => cr.matrixExp(a.mul(0.5)), shapes: fixed([3, 3]) },
+  { name: 'matrixPower', f: () => (a) => cr.matrixPower(a, 3), shapes: fixed([2, 2]) },
+  { name: 'solve (a batch of vectors, or one vector for a batch of matrices)', f: () => (a, b) => cr.solve(a.add(cr.eye(3, 3, { dtype: 'float64' }).mul(4)), b), shapes: fc.constantFrom([[2, 3, 3], [2, 3]], [[2, 3, 3], [3]]) },
+  { name: 'solve (right, vector)', f: () => (a, b) => cr.solve(a.add(cr.eye(3, 3, { dtype: 'float64' }).mul(4)), b, { left: false }), shapes: fixed([3, 3], [3]) },
   // Composites: every inner op batched by its own rule.
   { name: 'normalize', f: () => (x) => cr.normalize(x), shapes: fixed([2, 3]) },
   { name: 'cdist', f: () => (a, b) => cr.cdist(a, b), shapes: fixed([2, 3], [4, 3]) },
+  { name: 'scaledDotProductAttention (causal)', f: () => (q, k, v) => cr.scaledDotProductAttention(q, k, v, { isCausal: true }), shapes: fixed([3, 4], [2, 4], [2, 2]) },
 ];
 
 describe('vmap: every rule against f stacked over slices', () => {
@@ -281,6 +366,61 @@ describe('vmap composed with grad', () => {
       }),
       { numRuns: 25 },
     );
+  });
+
+  test('per-example gradients and tangents through ops with rules of their own (padding rows, fill values, bins, masks) equal their loops', () => {
+    const f64 = { dtype: 'float64' } as const;
+    const losses: [string, (w: Tensor) => Tensor][] = [
+      ['embedding paddingIdx', (w) => cr.embedding(w.reshape([4, 2]), [[1, 3], [-1, 0]], { paddingIdx: 3 }).sin().sum()],
+      ['maskedFill value', (w) => cr.maskedFill(w.reshape([4, 2]), tensor([true, false], { dtype: 'bool' }), w.sum()).square().sum()],
+      ['bincount weights', (w) => cr.bincount(tensor([0, 2, 2, 1, 0, 5, 5, 2], { dtype: 'int32' }), { weights: w }).square().sum()],
+      ['index', (w) => cr.index(w.reshape([4, 2]), [3, 1, 3]).exp().sum().add(cr.index(w.reshape([2, 4]), [false, true]).cos().sum())],
+      ['meshgrid', (w) => cr.meshgrid([w.narrow(0, 0, 3), w.narrow(0, 3, 2)]).map((g, i) => g.mul(i + 1).tanh().sum()).reduce((p, q) => p.add(q))],
+      ['quantile q', (w) => cr.quantile(w.reshape([2, 4]), tensor([0.3, 0.8], f64), 1).square().sum()],
+      ['solve vector', (w) => cr.solve(cr.eye(2, 2, f64).mul(3).add(w.narrow(0, 0, 4).reshape([2, 2])), w.narrow(0, 4, 2)).square().sum()],
+      ['pairwiseDistance', (w) => cr.pairwiseDistance(w.reshape([4, 2]), w.narrow(0, 0, 2)).sum()],
+    ];
+    const ws = seededTensor([3, 8], 41, { requiresGrad: false, min: 0.1, max: 1 });
+    const vs = seededTensor([3, 8], 42, { requiresGrad: false });
+    for (const [name, loss] of losses) {
+      const rows = unbind(ws, 0);
+      try {
+        assertTreesClose(vmap(grad(loss))(ws), stack(rows.map((w) => grad(loss)(w)), 0));
+        assertTreesClose(vmap((w: Tensor, v: Tensor) => cr.jvp(loss, [w], [v]).tangent)(ws, vs), stack(rows.map((w, i) => cr.jvp(loss, [w], [unbind(vs, 0)[i]!]).tangent), 0));
+      } catch (e) {
+        throw new Error(`${name}: ${(e as Error).message}`);
+      }
+    }
+  });
+
+  test('jit of vmap replays rules that take arrays (a mask, a sorter, indices) as constants, on other values', () => {
+    const fs: [string, (x: Tensor) => unknown][] = [
+      ['index mask', (x) => cr.index(x, [true, false, true])],
+      ['index integers', (x) => cr.index(x, [[2, -1]])],
+      ['searchsorted sorter', (x) => cr.searchsorted(cr.flip(cr.sort(x.sum(0)).values, 0), x.sum(1), { sorter: [1, 0] })],
+      ['meshgrid', (x) => cr.meshgrid([x.sum(1), x.sum(0)], { indexing: 'xy' })],
+      ['embedding paddingIdx', (x) => cr.embedding(x, [[0, 2], [1, 1]], { paddingIdx: 2 })],
+    ];
+    const a = seededTensor([4, 3, 2], 61, { requiresGrad: false });
+    const b = seededTensor([4, 3, 2], 62, { requiresGrad: false });
+    for (const [name, f] of fs) {
+      const compiled = cr.jit(vmap(f));
+      compiled(a);
+      try {
+        assertTreesClose(compiled(b), vmap(f)(b));
+      } catch (e) {
+        throw new Error(`${name}: ${(e as Error).message}`);
+      }
+    }
+  });
+
+  test('per-example gradients of products with an empty dimension (weights shared by the batch) equal their loops', () => {
+    const loss = (w: Tensor, x: Tensor): Tensor => x.matmul(w).add(cr.linear(x, w.transpose())).square().sum();
+    for (const [ws, xs] of [[[0, 2], [3, 0]], [[0, 2], [3, 4, 0]], [[3, 2], [2, 0, 3]]] as const) {
+      const w = seededTensor(ws, 51, { requiresGrad: false });
+      const x = seededTensor(xs, 52, { requiresGrad: false });
+      assertTreesClose(vmap(grad(loss), { inAxes: [null, 0] })(w, x), stack(unbind(x, 0).map((r) => grad(loss)(w, r)), 0));
+    }
   });
 
   test('per-example weight gradients too large to be cleared first (storage left unset) are every one written', () => {
@@ -416,13 +556,72 @@ describe('vmap: random draws', () => {
     const kept = vmap((a: Tensor) => cr.dropout(a.add(1), 0.5, { seed: 1 }), { randomness: 'different' })(x);
     expect(new Set((kept.toArray() as number[][]).flat())).toEqual(new Set([0, 2]));
   });
+
+  test("every random op: 'different' gives each example its own draws of the example's shape, 'same' one draw for all", () => {
+    const f64 = { dtype: 'float64' } as const;
+    // Three equal examples: rows of the result differ only by their draws.
+    const xs = seededTensor([1, 40], 3, { requiresGrad: false, min: 0.2, max: 0.8 }).expand([3, 40]);
+    const draws: [string, (x: Tensor) => Tensor][] = [
+      ['rand', (x) => x.add(cr.rand([40], f64))], ['randn', (x) => x.add(cr.randn([40], f64))],
+      ['randint', (x) => x.add(cr.randint(0, 1000, [40]))], ['randperm', (x) => x.add(cr.randperm(40))],
+      ['bernoulli', (x) => x.add(cr.bernoulli(0.5, { shape: [40], dtype: 'float64' }))], ['normal', (x) => x.add(cr.normal(0, 1, [40], f64))],
+      ['uniform', (x) => x.add(cr.uniform(-1, 1, [40], f64))], ['multinomial', (x) => x.add(cr.multinomial(cr.ones([5], f64), 40, { replacement: true }))],
+      ['categorical', (x) => x.add(cr.categorical(cr.zeros([40, 6], f64)))], ['dropout', (x) => cr.dropout(x, 0.5)],
+    ];
+    for (const [name, f] of draws) {
+      const same = vmap(f, { randomness: 'same' })(xs);
+      expect(same.shape, name).toEqual([3, 40]);
+      const sameRows = unbind(same, 0).map((r) => r.toArray());
+      expect(sameRows[1], name).toEqual(sameRows[0]);
+      expect(sameRows[2], name).toEqual(sameRows[0]);
+      const different = vmap(f, { randomness: 'different' })(xs);
+      expect(different.shape, name).toEqual([3, 40]);
+      const rows = unbind(different, 0).map((r) => r.toArray());
+      expect(rows[1], name).not.toEqual(rows[0]);
+    }
+    // Each example's own permutation.
+    const perms = vmap(() => cr.randperm(40, { seed: 2 }), { randomness: 'different', axisSize: 3, inAxes: [] })();
+    for (const row of perms.toArray() as number[][]) expect([...row].sort((a, b) => a - b)).toEqual(Array.from({ length: 40 }, (_, i) => i));
+    expect(perms.dtype).toBe('int32');
+    // Batched parameters draw per example under 'different'.
+    const ps = vmap((p: Tensor) => cr.bernoulli(p.mul(0).add(tensor([0, 1], f64))), { randomness: 'different' })(xs.narrow(1, 0, 2));
+    expect(ps.toArray()).toEqual([[0, 1], [0, 1], [0, 1]]);
+  });
+
+  test("'same' dropout of batched inputs applies one mask to every example, gradients included", () => {
+    const xs = seededTensor([4, 30], 7, { requiresGrad: false, min: 0.5, max: 1 });
+    const f = (a: Tensor): Tensor => cr.dropout(a, 0.4, { seed: 5 });
+    assertTreesClose(vmap(f, { randomness: 'same' })(xs), stack(unbind(xs, 0).map(f), 0));
+    const g = grad((a: Tensor) => f(a).mul(a).sum());
+    assertTreesClose(vmap(g, { randomness: 'same' })(xs), stack(unbind(xs, 0).map(g), 0));
+    // Batched parameters of other draws have no 'same' rule: an error naming the op.
+    expect(() => vmap((a: Tensor) => cr.normal(a, 1), { randomness: 'same' })(xs)).toThrow(/normal: randomness 'same' is not supported for draws whose parameters are batched/);
+  });
 });
 
 describe('vmap: errors', () => {
   const x = seededTensor([3, 2], 1, { requiresGrad: false });
   test('an op without a batching rule names the op, never loops', () => {
-    expect(() => vmap((a: Tensor) => cr.nonzero(a.gt(0)))(x)).toThrow(/vmap: 'nonzero' has no batching rule/);
-    expect(() => vmap((a: Tensor) => cr.unique(a))(x)).toThrow(/'unique' has no batching rule/);
+    expect(() => vmap((a: Tensor) => cr.nonzero(a.gt(0)))(x)).toThrow(/vmap: 'nonzero' has no batching rule \(its result's shape depends on each example's values\)/);
+    expect(() => vmap((a: Tensor) => cr.unique(a))(x)).toThrow(/'unique' has no batching rule \(its result's shape/);
+    expect(() => vmap((a: Tensor) => cr.maskedSelect(a, a.gt(0)))(x)).toThrow(/'maskedSelect' has no batching rule \(its result's shape/);
+    // Results whose shape would differ between examples: a batched mask, bincount of batched values.
+    expect(() => vmap((a: Tensor) => cr.index(a, a.gt(0)))(x)).toThrow(/vmap: 'index' has no batching rule for a batched bool mask \(shape \[2\]\)/);
+    expect(() => vmap((a: Tensor) => cr.bincount(a.abs().floor().toDtype('int32')))(x)).toThrow(/vmap: 'bincount' has no batching rule for a batched input \(shape \[2\]\)/);
+    expect(() => vmap((w: Tensor) => cr.embedding(w.reshape([2, 1]), [1], { maxNorm: 1 } as never))(x)).toThrow(/'embedding' has no batching rule for a batched weight with option 'maxNorm'/);
+  });
+
+  test("bad arguments to ops with rules of their own are the op's errors inside vmap, as outside", () => {
+    const check = (f: (a: Tensor) => unknown, message: RegExp): void => {
+      expect(() => f(x.narrow(0, 0, 1).squeeze(0))).toThrow(message);
+      expect(() => vmap(f)(x)).toThrow(message);
+    };
+    check((a) => cr.index(a.sum(), [0]), /^index: a 0-d tensor has no axis to index with integers/);
+    check((a) => cr.index(a.sum(), a.gt(0).toDtype('int32')), /^index: a 0-d tensor has no axis to index with integers/);
+    check((a) => cr.index(a, [true]), /^index: a bool mask of shape \[1\] must match the leading axes of input \[2\]/);
+    check((a) => cr.maskedFill(a, a.gt(0), a), /^maskedFill: value must be a number or a 0-d tensor, got shape \[2\]/);
+    check((a) => cr.embedding(a.reshape([2, 1]), [1], { paddingIdx: 2 }), /^embedding: paddingIdx 2 is not an integer in \[-2, 2\)/);
+    check((a) => cr.searchsorted(a, a, { sorter: [0] }), /^searchsorted: sorter of shape \[1\] must have sortedSequence's shape \[2\]/);
   });
 
   test('an index array holding something other than int32 values is an error naming the op', () => {

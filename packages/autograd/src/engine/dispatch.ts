@@ -41,7 +41,7 @@ export type PrimitiveKind = 'unary' | 'binary' | 'elementwise' | 'reduction' | '
 export type BatchRuleName =
   | 'reshape' | 'expand' | 'permute' | 'transpose' | 'squeeze' | 'unsqueeze' | 'concat' | 'split'
   | 'movedim' | 'flip' | 'roll' | 'pad' | 'tile' | 'sumTo' | 'gather' | 'indexSelect' | 'take'
-  | 'scatter' | 'indexAdd' | 'searchsorted'
+  | 'scatter' | 'indexAdd' | 'searchsorted' | 'index' | 'maskedFill' | 'bincount' | 'broadcast'
   | 'matmul' | 'matmulT' | 'bmm' | 'outer' | 'linear' | 'einsum' | 'tensordot' | 'addmm'
   | 'conv' | 'pool' | 'matrix' | 'diag' | 'crossEntropy' | 'oneHot' | 'embedding' | 'softmaxGrad' | 'rowwise' | 'layerNorm'
   | 'axisOption' | 'composite' | 'custom' | 'none';

@@ -1,5 +1,5 @@
 import type { Primitive, PrimitiveKind, Interpreter } from '../engine/dispatch.js';
-import { belowLevel, currentInterpreter, splitArguments, withInterpreter } from '../engine/dispatch.js';
+import { belowLevel, splitArguments, withInterpreter } from '../engine/dispatch.js';
 import { guardValues, isSeed, isTainted, isTraced, markTainted, setShareHook, setVjpHook, swapValueReads, untaint, whileTracing, withValueAccess } from '../engine/trace-access.js';
 import { TraceError } from '../errors.js';
 import type { BinaryKind } from '../kernels/binary.js';
@@ -258,8 +258,6 @@ class Trace implements Interpreter {
    * (jit/vjp.ts), which recomputes what it needs from the forward's recorded arguments.
    */
   vjp(out: Tensor, g: Tensor, run: () => readonly (Tensor | null)[]): readonly (Tensor | null)[] {
-    // Under an inner transform (vmap inside the jitted function), the VJP runs as it is.
-    if (currentInterpreter() !== this) return run();
     const mark = this.equations.length;
     const marked = this.registered.length;
     const staleMark = this.staleUses;

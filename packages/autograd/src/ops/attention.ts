@@ -5,6 +5,7 @@ import { constant, expectTensor, floatInput, isFloat, type Tensor } from '../ten
 import { headMatmul, PACKED_A, PACKED_B, PACKED_OUT } from './heads.js';
 import { matmulT } from './matmul.js';
 import { checkSameDType } from './operands.js';
+import { untaint } from '../engine/trace-access.js';
 import { dropout, type SampleOptions } from './sampling.js';
 import { safeSoftmax } from './softmax.js';
 import { where } from './where.js';
@@ -143,9 +144,12 @@ function checkMask(op: string, mask: unknown, q: Tensor, scoresShape: number[], 
   }
 }
 
-/** Keep key j for query i where j ≤ i: torch.ones(Lq, Lk).tril(), PyTorch's causal mask. */
+/**
+ * Keep key j for query i where j ≤ i: torch.ones(Lq, Lk).tril(), PyTorch's causal mask. Made from
+ * the shapes alone, so a jit program holds it as a constant valid for every call (`untaint`).
+ */
 function causalMask(lq: number, lk: number): Tensor {
   const data = allocate('bool', lq * lk);
   for (let i = 0; i < lq; i++) for (let j = 0; j <= i && j < lk; j++) data[i * lk + j] = 1;
-  return constant(data, [lq, lk]);
+  return untaint(constant(data, [lq, lk]));
 }

@@ -339,7 +339,7 @@ function expectMask(op: string, mask: unknown): Tensor {
  * @throws DTypeError if mask is not bool, or value is a float tensor of the other float width; ShapeError if mask and input do not broadcast or value is not 0-d; ArgumentError for a number the input's dtype cannot hold.
  * @example maskedFill(scores, causal.logicalNot(), -Infinity)
  */
-export const maskedFill = primitive('maskedFill', { kind: 'elementwise' }, function (input: Tensor, mask: Tensor, value: number | Tensor): Tensor {
+export const maskedFill = primitive('maskedFill', { kind: 'elementwise', rule: 'maskedFill' }, function (input: Tensor, mask: Tensor, value: number | Tensor): Tensor {
   const x = expectTensor('maskedFill', 'input', input);
   const m = expectMask('maskedFill', mask);
   broadcastShapes('maskedFill', x.shape, m.shape);
@@ -449,7 +449,7 @@ export const oneHot = primitive('oneHot', { kind: 'layout', rule: 'oneHot' }, fu
  * @throws ShapeError for an index out of range, integer indexing of a 0-d tensor, or a mask whose shape does not match the leading axes; DTypeError for a float index tensor.
  * @example index(x, [2, 0]); index(x, x.sum(1).gt(0))
  */
-export const index = primitive('index', { kind: 'other', rule: 'none' }, function (input: Tensor, idx: Tensor | NestedArray | NestedBooleans): Tensor {
+export const index = primitive('index', { kind: 'other', rule: 'index' }, function (input: Tensor, idx: Tensor | NestedArray | NestedBooleans): Tensor {
   const x = expectTensor('index', 'input', input);
   const t = idx instanceof Tensor ? idx : containsBoolean(idx) ? tensor(idx as NestedBooleans) : (idx as NestedArray);
   if (t instanceof Tensor && t.dtype === 'bool') {

@@ -268,7 +268,7 @@ export interface PairwiseDistanceOptions {
  * @throws ShapeError if x1 and x2 do not broadcast; DTypeError if their dtypes differ; ArgumentError for a p that is not a number.
  * @example pairwiseDistance(anchor, positive)
  */
-export const pairwiseDistance = primitive('pairwiseDistance', { kind: 'other', rule: 'matrix' }, function (x1: Tensor, x2: Tensor, options: PairwiseDistanceOptions = {}): Tensor {
+export const pairwiseDistance = primitive('pairwiseDistance', { kind: 'other', rule: 'broadcast' }, function (x1: Tensor, x2: Tensor, options: PairwiseDistanceOptions = {}): Tensor {
   const a = expectTensor('pairwiseDistance', 'x1', x1);
   const b = expectTensor('pairwiseDistance', 'x2', x2);
   const { p = 2, eps = 1e-6, keepdims = false } = options;

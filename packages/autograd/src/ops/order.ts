@@ -454,7 +454,7 @@ export interface BincountOptions {
  * @throws ArgumentError for a negative value in x or a bad minlength.
  * @example bincount(tensor([0, 2, 2], { dtype: 'int32' })) // [1, 0, 2]
  */
-export const bincount = primitive('bincount', { kind: 'other', rule: 'none' }, function (x: Tensor, options: BincountOptions = {}): Tensor {
+export const bincount = primitive('bincount', { kind: 'other', rule: 'bincount' }, function (x: Tensor, options: BincountOptions = {}): Tensor {
   const t = expectTensor('bincount', 'input', x);
   const { weights, minlength = 0 } = options;
   if (t.dtype !== 'int32') throw new DTypeError(`bincount: input must be an int32 tensor, got ${t.dtype} of shape ${formatShape(t.shape)}`);

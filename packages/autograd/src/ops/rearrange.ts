@@ -282,7 +282,7 @@ export interface MeshgridOptions {
  * @throws DTypeError if the dtypes differ.
  * @example const [gx, gy] = meshgrid([xs, ys], { indexing: 'xy' })
  */
-export const meshgrid = primitive('meshgrid', { kind: 'other', rule: 'none' }, function (tensors: readonly Tensor[], options: MeshgridOptions = {}): Tensor[] {
+export const meshgrid = primitive('meshgrid', { kind: 'other', rule: 'composite' }, function (tensors: readonly Tensor[], options: MeshgridOptions = {}): Tensor[] {
   const { indexing = 'ij' } = options;
   if (indexing !== 'ij' && indexing !== 'xy') throw new ArgumentError(`meshgrid: indexing must be 'ij' or 'xy', got '${String(indexing)}'`);
   if (!Array.isArray(tensors) || tensors.length === 0) throw new ArgumentError('meshgrid: needs a non-empty array of tensors');

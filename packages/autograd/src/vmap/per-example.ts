@@ -10,6 +10,7 @@
 import type { FloatArray, TensorData } from '../dtype.js';
 import { constant, expectFloat, makeOutput, Tensor, type FloatTensor } from '../tensor.js';
 import { allocateUnset, emptyStorage } from '../dtype.js';
+import { sizeOf } from '../shape.js';
 import { batchedOuter, outerResultStorage } from '../kernels/outer.js';
 import { isGradEnabled, noGrad } from '../engine/grad-mode.js';
 import { expand, reshape, unsqueeze } from '../ops/shape.js';
@@ -50,19 +51,21 @@ export class BroadcastLeaf extends Tensor {
 export function perExampleMatmul(x: Tensor, w: BroadcastLeaf, transW: boolean): Tensor {
   const n = x.shape[0]!;
   const k = x.shape[x.ndim - 1]!;
-  const rows = reshape(x, [-1, k]);
+  const rows = reshape(x, [sizeOf(x.shape.slice(0, -1)), k]);
   const y = noGrad(() => matmulT(rows, w.base, false, transW));
   const m = y.shape[1]!;
   const outShape = [...x.shape.slice(0, -1), m];
   return makeOutput('matmul', y.data, outShape, [x, w], (g) => {
-    const g3 = reshape(g, [n, -1, m]);
-    const x3 = reshape(x, [n, -1, k]);
+    // Sizes written out, never -1: a zero-size dimension leaves -1 undetermined.
+    const per = sizeOf(x.shape.slice(1, -1));
+    const g3 = reshape(g, [n, per, m]);
+    const x3 = reshape(x, [n, per, k]);
     // Under createGraph the gradient for x must depend on w (its own second derivative), so it
     // reads w's values; otherwise the shared matrix gives the same numbers with no copy.
     const gx = x.requiresGrad
       ? isGradEnabled()
         ? reshape(matmulT(g3, w, false, !transW), x.shape)
-        : reshape(matmulT(reshape(g, [-1, m]), w.base, false, !transW), x.shape)
+        : reshape(matmulT(reshape(g, [n * per, m]), w.base, false, !transW), x.shape)
       : null;
     // One row per example (the usual case): each gradient is an outer product, a broadcast
     // multiply written straight into the result, not n matrix products of depth 1.

@@ -5,8 +5,8 @@
  * the results. Most ops share a family rule chosen by their spec (engine/dispatch.ts); the rest
  * have one of the rules named in `BatchRuleName`. No rule loops over the batch.
  */
-import { ArgumentError, ShapeError } from '../errors.js';
-import { formatShape, type Shape } from '../shape.js';
+import { ArgumentError, DTypeError, ShapeError } from '../errors.js';
+import { formatShape, shapesEqual, sizeOf, type Shape } from '../shape.js';
 import { Tensor, type NestedArray } from '../tensor.js';
 import { tensor } from '../creation.js';
 import { belowLevel, type BatchRuleName, type Primitive } from '../engine/dispatch.js';
@@ -14,6 +14,10 @@ import { BatchedTensor, batchedAt } from './batched.js';
 import { expand, reshape, squeeze, unsqueeze } from '../ops/shape.js';
 import { movedim as movedimOp } from '../ops/rearrange.js';
 import { add, mul } from '../ops/binary.js';
+import { where } from '../ops/where.js';
+import { toDtype } from '../ops/cast.js';
+import { scatterAdd } from '../ops/indexing.js';
+import { full, zeros } from '../creation.js';
 import { sum } from '../ops/reduce.js';
 import { matmul, matmulT } from '../ops/matmul.js';
 import { einsum } from '../ops/einsum.js';
@@ -65,6 +69,15 @@ function batch(ctx: BatchContext, t: Tensor): Tensor {
 /** A batch (batch first) of logical rank `n` given `rank` logical dimensions by 1s after the batch. */
 function padRank(v: Tensor, n: number, rank: number): Tensor {
   return n >= rank ? v : reshape(v, [v.shape[0]!, ...Array<number>(rank - n).fill(1), ...v.shape.slice(1)]);
+}
+
+/**
+ * Runs a layout op on `x`'s batch; a 0-d example (whose axis 0 or -1 the op reads as its one
+ * element) runs as [B, 1] and goes back to [B] after.
+ */
+function asRow(ctx: BatchContext, x: BatchedTensor, run: (v: Tensor) => unknown): Tensor {
+  if (x.ndim !== 0) return run(x.value) as Tensor;
+  return reshape(run(reshape(x.value, [ctx.size, 1])) as Tensor, [ctx.size]);
 }
 
 /** Runs `body` with ops going to this level's rules: for ops composed of others. */
@@ -134,31 +147,40 @@ const alongAxes: Rule = (ctx, prim, args) => {
   let v = x.value;
   let flattened = false;
   const axis = args[axisArg];
+  // quantile of a 1-D tensor q puts q's axis first, before the batch: moved back behind it.
+  const q = prim.name === 'quantile' || prim.name === 'nanquantile' ? args[1] : undefined;
+  const qShape = q instanceof Tensor && q.ndim === 1 ? q.shape : [];
+  const batchFirst = (out: unknown): unknown => (qShape.length === 0 ? out : movedimOp(out as Tensor, 1, 0));
   if (n === 0 && (axis === undefined || axis === 0 || axis === -1 || (Array.isArray(axis) && axis.every((a) => a === 0 || a === -1)))) {
     // A 0-d tensor reduces as one element, as PyTorch's dim 0 of a scalar: the result stays 0-d.
     v = reshape(v, [ctx.size, 1]);
     next[axisArg] = Array.isArray(axis) ? [1] : 1;
     next[0] = v;
-    const out = prim.bind(...next);
+    const out = batchFirst(prim.bind(...next));
+    // repeatInterleave grows the element into a 1-D result, as the op does on a 0-d tensor.
+    if (prim.name === 'repeatInterleave') return wrap(ctx, out);
     // Without an axis, median gives its value alone.
     const value = prim.name === 'median' && axis === undefined ? (out as { values: Tensor }).values : out;
-    return wrap(ctx, mapTensors(value, (t) => reshape(t, [ctx.size])));
+    return wrap(ctx, mapTensors(value, (t) => reshape(t, [ctx.size, ...qShape])));
   }
   if (axis === undefined && absent !== undefined) {
     if (absent === 'all') next[axisArg] = Array.from({ length: n }, (_, i) => i + 1);
     else if (absent === 'flatten') {
-      v = reshape(v, [ctx.size, -1]);
+      // The median of no elements is NaN, as the op gives (along an axis, an empty one is its error).
+      if (prim.name === 'median' && x.size === 0 && (x.dtype === 'float32' || x.dtype === 'float64')) return wrap(ctx, full([ctx.size], NaN, { dtype: x.dtype }));
+      v = reshape(v, [ctx.size, x.size]);
       next[axisArg] = 1;
       flattened = true;
     } else next[axisArg] = checkAxis(prim.name, absent, n, x.shape) + 1;
   } else if (axis !== undefined) next[axisArg] = shiftAxes(prim.name, axis, x.shape);
   next[0] = v;
-  let out = prim.bind(...next);
+  let out = batchFirst(prim.bind(...next));
   if (flattened) {
     // Without an axis these ops see the flattened tensor: median gives its value alone, and
-    // keepdims a result of n 1s.
+    // keepdims a result of n 1s (quantile's keepdims is an option).
     if (prim.name === 'median') out = (out as { values: Tensor }).values;
-    if (args[axisArg + 1] === true) out = mapTensors(out, (t) => reshape(t, [ctx.size, ...Array<number>(n).fill(1)]));
+    const keepdims = q === undefined ? args[axisArg + 1] === true : (args[axisArg + 1] as { keepdims?: boolean } | undefined)?.keepdims === true;
+    if (keepdims) out = mapTensors(out, (t) => reshape(t, [ctx.size, ...qShape, ...Array<number>(n).fill(1)]));
   }
   return wrap(ctx, out);
 };
@@ -235,13 +257,17 @@ function freeLetter(equation: string): string {
 /** Folds the batch into a leading dimension of the op (N for conv and pooling), runs it, unfolds. */
 function foldIntoLeading(v: Tensor, keep: number, run: (folded: Tensor) => unknown): unknown {
   const lead = v.shape.slice(0, v.ndim - keep);
-  const folded = reshape(v, [-1, ...v.shape.slice(v.ndim - keep)]);
+  // Sizes written out, never -1: a zero-size dimension leaves -1 undetermined.
+  const folded = reshape(v, [sizeOf(lead), ...v.shape.slice(v.ndim - keep)]);
   return mapTensors(run(folded), (t) => reshape(t, [...lead, ...t.shape.slice(1)]));
 }
 
 const SPATIAL: Record<string, number> = {
   avgPool1d: 1, maxPool1d: 1, avgPool2d: 2, maxPool2d: 2, adaptiveAvgPool2d: 2, adaptiveMaxPool2d: 2, pixelShuffle: 2, pixelUnshuffle: 2,
 };
+
+/** Ops whose result's shape depends on their input's values: no batch of them has one shape. */
+const VALUE_SHAPED: ReadonlySet<string> = new Set(['nonzero', 'unique', 'maskedSelect']);
 
 /** The rules named in op specs; tsc checks each name has one. */
 const RULES: Record<BatchRuleName, Rule> = {
@@ -265,14 +291,16 @@ const RULES: Record<BatchRuleName, Rule> = {
   transpose: (ctx, prim, args) => {
     const x = only(ctx, prim, args);
     const [a0 = -2, a1 = -1] = args.slice(1) as (number | undefined)[];
-    return wrap(ctx, prim.bind(x.value, logicalAxis(prim.name, a0, x.ndim, x.shape), logicalAxis(prim.name, a1, x.ndim, x.shape)));
+    // As the op: the default swap of a 0-d or 1-D tensor is the tensor itself.
+    if (x.ndim < 2 && a0 === -2 && a1 === -1) return x;
+    return wrap(ctx, asRow(ctx, x, (v) => prim.bind(v, logicalAxis(prim.name, a0, x.ndim, x.shape), logicalAxis(prim.name, a1, x.ndim, x.shape))));
   },
   squeeze: (ctx, prim, args) => {
     const x = only(ctx, prim, args);
     const axis = args[1] as number | undefined;
     // Without an axis, every logical dimension of size 1 goes, never the batch (which may be 1).
     if (axis === undefined) return wrap(ctx, reshape(x.value, [ctx.size, ...x.shape.filter((d) => d !== 1)]));
-    return wrap(ctx, prim.bind(x.value, logicalAxis(prim.name, axis, x.ndim, x.shape)));
+    return wrap(ctx, asRow(ctx, x, (v) => prim.bind(v, logicalAxis(prim.name, axis, x.ndim, x.shape))));
   },
   unsqueeze: (ctx, prim, args) => {
     const x = only(ctx, prim, args);
@@ -295,7 +323,7 @@ const RULES: Record<BatchRuleName, Rule> = {
   },
   movedim: (ctx, prim, args) => {
     const x = only(ctx, prim, args);
-    return wrap(ctx, prim.bind(x.value, shiftAxes(prim.name, args[1], x.shape), shiftAxes(prim.name, args[2], x.shape)));
+    return wrap(ctx, asRow(ctx, x, (v) => prim.bind(v, shiftAxes(prim.name, args[1], x.shape), shiftAxes(prim.name, args[2], x.shape))));
   },
   flip: (ctx, prim, args) => alongAxes(ctx, prim, args),
   roll: (ctx, prim, args) => {
@@ -305,7 +333,7 @@ const RULES: Record<BatchRuleName, Rule> = {
       const flat = prim.bind(reshape(x.value, [ctx.size, -1]), args[1], 1) as Tensor;
       return wrap(ctx, reshape(flat, x.value.shape));
     }
-    return wrap(ctx, prim.bind(x.value, args[1], shiftAxes(prim.name, args[2], x.shape)));
+    return wrap(ctx, asRow(ctx, x, (v) => prim.bind(v, args[1], shiftAxes(prim.name, args[2], x.shape))));
   },
   pad: (ctx, prim, args) => {
     const x = only(ctx, prim, args);
@@ -355,11 +383,76 @@ const RULES: Record<BatchRuleName, Rule> = {
     return wrap(ctx, prim.bind(batch(ctx, input), logicalAxis(prim.name, axis, input.ndim, input.shape), index, batch(ctx, src), options));
   },
   searchsorted: (ctx, prim, args) => {
-    const [sorted, values, options] = args as [Tensor, Tensor | number, unknown];
-    if (!mine(ctx, sorted)) return wrap(ctx, prim.bind(sorted, (values as BatchedTensor).value, options));
-    // A batched sequence is a batch of rows: each example's values need a row of their own.
-    if (sorted.ndim !== 1 || !(values instanceof Tensor) || values.ndim !== 1) return noRule(prim, 'for a batched sequence beside values that are not one row');
-    return wrap(ctx, prim.bind(sorted.value, batch(ctx, values), options));
+    const [sorted, values, options = {}] = args as [Tensor, Tensor | number, { sorter?: unknown }];
+    const { sorter, ...order } = options;
+    // A 1-D sequence shared by the batch serves values of any shape: the batch is one more axis of them.
+    if (!mine(ctx, sorted) && !mine(ctx, sorter) && sorted.ndim === 1) return wrap(ctx, prim.bind(sorted, (values as BatchedTensor).value, options));
+    // Otherwise each example searches rows of its own: an n-D sequence is rows already, matched by
+    // values of its leading dimensions; a 1-D one becomes one row per example, its values flattened.
+    let seq = batch(ctx, sorted);
+    if (sorter !== undefined) {
+      // The rows read in the sorter's order are what the op searches: gathered so, no tensor rides in the options (which jit cannot follow).
+      const by = indexArgument(prim, sorter);
+      if (by.dtype !== 'int32') throw new DTypeError(`searchsorted: sorter must be an int32 tensor, got ${by.dtype} of shape ${formatShape(by.shape)}; convert it with toDtype('int32')`);
+      if (!shapesEqual(by.shape, sorted.shape)) throw new ShapeError(`searchsorted: sorter of shape ${formatShape(by.shape)} must have sortedSequence's shape ${formatShape(sorted.shape)}`);
+      seq = gatherOp(seq, -1, batch(ctx, by));
+    }
+    if (sorted.ndim > 1) return wrap(ctx, prim.bind(seq, values instanceof Tensor ? batch(ctx, values) : values, order));
+    const v = values instanceof Tensor ? values : tensor(values, { dtype: sorted.dtype === 'float32' ? 'float32' : 'float64' });
+    const found = prim.bind(seq, reshape(batch(ctx, v), [ctx.size, v.size]), order) as Tensor;
+    return wrap(ctx, reshape(found, [ctx.size, ...v.shape]));
+  },
+  index: (ctx, prim, args) => {
+    const [x, given] = args as [Tensor, unknown];
+    if (mine(ctx, given)) {
+      if (given.dtype === 'bool') return noRule(prim, `for a batched bool mask (shape ${formatShape(given.shape)}): each example would keep its own number of elements, so the result has no one shape`);
+      // Each example's integer indices pick along its own first axis.
+      if (!mine(ctx, x)) return wrap(ctx, prim.bind(x, given.value));
+      if (x.ndim === 0) throw new ShapeError('index: a 0-d tensor has no axis to index with integers');
+      const idx = reshape(given.value, [ctx.size, given.size, ...x.shape.slice(1).map(() => 1)]);
+      const picked = gatherOp(x.value, 1, expand(idx, [ctx.size, given.size, ...x.shape.slice(1)]));
+      return wrap(ctx, reshape(picked, [ctx.size, ...given.shape, ...x.shape.slice(1)]));
+    }
+    const v = (x as BatchedTensor).value;
+    const mask = given instanceof Tensor ? given : isBooleans(given) ? tensor(given as NestedArray) : null;
+    if (mask !== null && mask.dtype === 'bool') {
+      // A mask shared by the batch keeps the same slices of every example: the batch moves behind its axes.
+      const k = mask.ndim;
+      if (k > x.ndim || !shapesEqual(mask.shape, x.shape.slice(0, k))) {
+        throw new ShapeError(`index: a bool mask of shape ${formatShape(mask.shape)} must match the leading axes of input ${formatShape(x.shape)}`);
+      }
+      // Passed on as given: a mask of array values is a constant to jit, a tensor one is not.
+      return wrap(ctx, movedimOp(prim.bind(movedimOp(v, 0, k), given) as Tensor, 1, 0));
+    }
+    if (x.ndim === 0) throw new ShapeError('index: a 0-d tensor has no axis to index with integers');
+    const idx = indexArgument(prim, given);
+    return wrap(ctx, movedimOp(prim.bind(movedimOp(v, 0, 1), idx) as Tensor, idx.ndim, 0));
+  },
+  maskedFill: (ctx, prim, args) => {
+    const [x, mask, value] = args as [Tensor, Tensor, Tensor | number];
+    if (!mine(ctx, value)) return elementwise(ctx, prim, args);
+    // Each example's own fill value: where(mask, value, x), whose gradients are maskedFill's.
+    if (value.ndim !== 0) throw new ShapeError(`maskedFill: value must be a number or a 0-d tensor, got shape ${formatShape(value.shape)}`);
+    return here(ctx, () => where(mask, value.dtype === x.dtype ? value : toDtype(value, x.dtype), x));
+  },
+  bincount: (ctx, prim, args) => {
+    const [x, options = {}] = args as [Tensor, { weights?: Tensor; minlength?: number }];
+    if (mine(ctx, x)) return noRule(prim, `for a batched input (shape ${formatShape(x.shape)}): the result's length is its largest value, which differs between examples`);
+    const { weights, ...rest } = options;
+    if (!mine(ctx, weights)) return prim.bind(x, options);
+    // Values shared by the batch: each example sums its own weights into the same bins.
+    const bins = (prim.bind(x, rest) as Tensor).shape[0]!;
+    const w = weights.dtype === 'float32' || weights.dtype === 'float64' ? weights.value : toDtype(weights.value, 'float64');
+    if (x.ndim !== 1 || !shapesEqual(x.shape, weights.shape)) return prim.bind(x, { ...options, weights: w }); // the op's own error
+    const into = zeros([ctx.size, bins], { dtype: w.dtype });
+    return wrap(ctx, scatterAdd(into, 1, expand(unsqueeze(x, 0), [ctx.size, x.shape[0]!]), w));
+  },
+  broadcast: (ctx, prim, args) => {
+    // Operands broadcast together, then their last axis is reduced (pairwiseDistance): batched ones
+    // get 1s after the batch up to the widest rank, 0-d ones one element along that last axis.
+    let rank = 1;
+    for (const a of args) if (a instanceof Tensor) rank = Math.max(rank, a.ndim);
+    return wrap(ctx, prim.bind(...args.map((a) => (mine(ctx, a) ? padRank(a.value, a.ndim, rank) : a))));
   },
   take: (ctx, prim, args) => {
     const [x, given] = args as [Tensor, unknown];
@@ -372,8 +465,8 @@ const RULES: Record<BatchRuleName, Rule> = {
   embedding: (ctx, prim, args) => {
     const [weight, given, options = {}] = args as [Tensor, unknown, EmbeddingOptions | undefined];
     if (!mine(ctx, weight)) return wrap(ctx, prim.bind(weight, (given as BatchedTensor).value, options));
-    const unknown = Object.keys(options).filter((k) => k !== 'paddingIdx');
-    if (unknown.length > 0) return noRule(prim, `for a batched weight with options ${unknown.join(', ')}`);
+    const other = Object.keys(options).find((k) => k !== 'paddingIdx');
+    if (other !== undefined) return noRule(prim, `for a batched weight with option '${other}'`);
     const indices = indexArgument(prim, given);
     // Each example's rows of its own weight: a gather along the vocabulary axis.
     const w = weight.value;
@@ -431,10 +524,12 @@ const RULES: Record<BatchRuleName, Rule> = {
     // normalize and cosineSimilarity: the axis is an option (default 1), counted in the broadcast rank.
     const tensors = args.filter((a): a is Tensor => a instanceof Tensor);
     const options = (args[tensors.length] ?? {}) as { axis?: number };
-    const rank = Math.max(...tensors.map((t) => t.ndim));
-    const ax = logicalAxis(prim.name, options.axis ?? 1, rank, tensors[0]!.shape);
+    // 0-d operands are one element along their axis (0 or -1), as the op reads them.
+    const rank = Math.max(1, ...tensors.map((t) => t.ndim));
+    const ax = logicalAxis(prim.name, options.axis ?? 1, Math.max(...tensors.map((t) => t.ndim)), tensors[0]!.shape);
     const aligned = tensors.map((t) => (mine(ctx, t) ? padRank(t.value, t.ndim, rank) : t));
-    return wrap(ctx, prim.bind(...aligned, { ...options, axis: ax }));
+    const out = prim.bind(...aligned, { ...options, axis: ax }) as Tensor;
+    return wrap(ctx, out.ndim === 2 && rank > Math.max(...tensors.map((t) => t.ndim)) ? reshape(out, [ctx.size]) : out);
   },
   outer: (ctx, _prim, args) => here(ctx, () => einsum('i,j->ij', args[0] as Tensor, args[1] as Tensor)),
   tensordot: (ctx, prim, args) => {
@@ -508,12 +603,12 @@ const RULES: Record<BatchRuleName, Rule> = {
     const groups = (options as { groups?: number } | undefined)?.groups ?? 1;
     const x = input.ndim === spatial + 2 ? batch(ctx, input) : unsqueeze(batch(ctx, input), 1);
     const n = x.shape[1]!;
-    const xs = reshape(movedimOp(x, 0, 1), [n, -1, ...x.shape.slice(3)]);
+    const xs = reshape(movedimOp(x, 0, 1), [n, ctx.size * x.shape[2]!, ...x.shape.slice(3)]);
     const w = batch(ctx, weight);
-    const ws = reshape(w, [-1, ...w.shape.slice(2)]);
+    const ws = reshape(w, [ctx.size * w.shape[1]!, ...w.shape.slice(2)]);
     const bs = bias === null || bias === undefined ? bias : reshape(batch(ctx, bias), [-1]);
     const out = prim.bind(xs, ws, bs, { ...(options as object), groups: groups * ctx.size }) as Tensor;
-    const perExample = reshape(out, [n, ctx.size, -1, ...out.shape.slice(2)]);
+    const perExample = reshape(out, [n, ctx.size, out.shape[1]! / ctx.size, ...out.shape.slice(2)]);
     const result = movedimOp(perExample, 1, 0);
     return wrap(ctx, input.ndim === spatial + 2 ? result : squeeze(result, 1));
   },
@@ -525,6 +620,15 @@ const RULES: Record<BatchRuleName, Rule> = {
   matrix: (ctx, prim, args) => {
     const tensors = args.filter((a): a is Tensor => a instanceof Tensor);
     if (tensors.length === 1) return wrap(ctx, prim.bind(...args.map((a) => (mine(ctx, a) ? a.value : a))));
+    if (prim.name === 'solve') {
+      // A vector right-hand side (1-D, or A's shape without its last axis) stays one: batched with
+      // A's leading dimensions written out, as the op reads a vector batch only in that form.
+      const [a, b] = args as [Tensor, Tensor];
+      if (a.ndim >= 2 && (b.ndim === 1 || (b.ndim === a.ndim - 1 && shapesEqual(b.shape, a.shape.slice(0, -1))))) {
+        const lead = a.shape.slice(0, -1);
+        return wrap(ctx, prim.bind(batch(ctx, a), expand(padRank(batch(ctx, b), b.ndim, lead.length), [ctx.size, ...lead]), ...args.slice(2)));
+      }
+    }
     // Two operands (solve, lstsq...): both batched, of one rank, so leading dimensions line up; a vector right-hand side stays a vector.
     const rank = Math.max(...tensors.map((t) => t.ndim));
     return wrap(ctx, prim.bind(...args.map((a) => (a instanceof Tensor ? (a.ndim === 1 ? batch(ctx, a) : padRank(batch(ctx, a), a.ndim, rank)) : a))));
@@ -593,8 +697,13 @@ const RULES: Record<BatchRuleName, Rule> = {
     }
     return wrap(ctx, out);
   },
-  none: (_ctx, prim) => noRule(prim),
+  none: (_ctx, prim) => noRule(prim, VALUE_SHAPED.has(prim.name) ? "(its result's shape depends on each example's values)" : ''),
 };
+
+/** Whether an index given as nested arrays is a bool mask. */
+function isBooleans(v: unknown): boolean {
+  return typeof v === 'boolean' || (Array.isArray(v) && v.length > 0 && isBooleans(v[0]));
+}
 
 function gatherLast(x: Tensor, index: Tensor): Tensor {
   return gatherOp(x, -1, index);

@@ -4,6 +4,9 @@ import { Tensor, describe } from '../tensor.js';
 import { activeInterpreters, belowLevel, splitArguments, withInterpreter, type Interpreter, type Primitive } from '../engine/dispatch.js';
 import { expand, reshape, unsqueeze } from '../ops/shape.js';
 import { movedim } from '../ops/rearrange.js';
+import { argsort } from '../ops/order.js';
+import { rand } from '../creation.js';
+import type { Generator } from '../random.js';
 import { flattenTree, isTensor, treeBroadcastPrefix, treeFlatten, treeUnflatten } from '../tree.js';
 import { BatchedTensor } from './batched.js';
 import { ruleFor, wrap, type BatchContext, type Randomness } from './rules.js';
@@ -33,6 +36,9 @@ export interface VmapOptions {
   axisSize?: number;
 }
 
+/** The rules that batch tensors given inside an options object. */
+const OPTION_TENSORS: ReadonlySet<string> = new Set(['searchsorted', 'bincount']);
+
 class BatchInterpreter implements Interpreter, BatchContext {
   constructor(
     readonly level: number,
@@ -50,6 +56,17 @@ class BatchInterpreter implements Interpreter, BatchContext {
       }
       if (t.level === this.level) batched = true;
     }
+    // Tensors in an options object (bincount's weights, searchsorted's sorter): only rules that read them may see them batched.
+    for (const a of args) {
+      if (a === null || typeof a !== 'object' || Array.isArray(a) || a instanceof Tensor) continue;
+      for (const [key, v] of Object.entries(a)) {
+        if (!(v instanceof BatchedTensor) || v.level !== this.level) continue;
+        if (!OPTION_TENSORS.has(prim.spec.rule ?? 'none')) {
+          throw new ArgumentError(`vmap: '${prim.name}' has no batching rule for a batched option '${key}' (shape ${formatShape(v.shape)}); vmap never loops over the batch, so pass it unbatched or compute it outside vmap`);
+        }
+        batched = true;
+      }
+    }
     if (prim.spec.kind === 'random') return this.random(prim, args, batched);
     if (!batched) return prim.bind(...args);
     return ruleFor(prim)(this, prim, args);
@@ -63,8 +80,11 @@ class BatchInterpreter implements Interpreter, BatchContext {
       );
     }
     if (this.randomness === 'same') {
-      if (batched) throw new ArgumentError(`${prim.name}: randomness 'same' is not supported for draws whose parameters are batched`);
-      return prim.bind(...args);
+      if (!batched) return prim.bind(...args);
+      // dropout is a mask drawn for one example's shape times its input: run at this level, the
+      // draw (unbatched) is made once and the mask applies to every example, as torch.func's 'same'.
+      if (prim.name === 'dropout') return belowLevel(this.level + 1, () => prim.impl(...args));
+      throw new ArgumentError(`${prim.name}: randomness 'same' is not supported for draws whose parameters are batched`);
     }
     const size = this.size;
     const own = (t: unknown): t is BatchedTensor => t instanceof BatchedTensor && t.level === this.level;
@@ -75,6 +95,13 @@ class BatchInterpreter implements Interpreter, BatchContext {
         return wrap(this, prim.bind([size, ...(args[0] as Shape)], args[1]));
       case 'randint':
         return wrap(this, prim.bind(args[0], args[1], [size, ...(args[2] as Shape)], args[3]));
+      case 'randperm': {
+        // Each example's permutation: the order of its own n uniform draws (every order equally likely).
+        const [n, options = {}] = args as [number, { generator?: Generator; seed?: number }];
+        if (!Number.isInteger(n) || n < 0 || n > 2147483647) return prim.bind(...args); // the op's own error
+        const source = options.generator !== undefined ? { generator: options.generator } : options.seed !== undefined ? { seed: options.seed } : {};
+        return wrap(this, argsort(rand([size, n], { dtype: 'float64', ...source }), -1));
+      }
       case 'dropout':
         return wrap(this, prim.bind(full(args[0] as Tensor), ...args.slice(1)));
       case 'bernoulli': {

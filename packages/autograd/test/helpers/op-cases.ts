@@ -1,8 +1,9 @@
 /**
  * The table of differentiable ops the transform tests share, one row per op (or per form of an
  * op): a function of float64 tensors, the arbitrary of its input shapes and the values where it
- * is smooth. `test/jvp-rules.test.ts` checks each row's forward-mode rule, and
- * `test/jit-grad-ops.test.ts` checks `jit(grad(f))` against `grad(f)` on each.
+ * is smooth. `test/jvp-rules.test.ts` checks each row's forward-mode rule,
+ * `test/jit-grad-ops.test.ts` checks `jit(grad(f))` against `grad(f)` on each, and
+ * `test/vmap-ops.test.ts` checks vmap, vmap(grad) and the Hessian (vmap of jvp of grad) on each.
  */
 import fc from 'fast-check';
 import * as cr from '@chainrule/autograd';
@@ -66,6 +67,8 @@ export const opCases: OpCase[] = [
   u('relu6', cr.relu6, { min: -1, max: 7, avoid: [0, 6] }), u('hardsigmoid', cr.hardsigmoid, { min: -4, max: 4, avoid: [-3, 3] }),
   u('hardswish', cr.hardswish, { min: -4, max: 4, avoid: [-3, 3] }), u('logsigmoid', cr.logsigmoid), u('softsign', cr.softsign),
   u('tanhshrink', cr.tanhshrink), u('floor', cr.floor, { avoid: [-2, -1, 0, 1, 2] }), u('frac', cr.frac, { avoid: [-2, -1, 0, 1, 2] }),
+  u('ceil', cr.ceil, { avoid: [-2, -1, 0, 1, 2] }), u('trunc', cr.trunc, { avoid: [-2, -1, 0, 1, 2] }), u('sign', cr.sign, kinkAtZero),
+  u('round', (x) => cr.round(x!), { avoid: [-2.5, -1.5, -0.5, 0.5, 1.5, 2.5] }), u('round (decimals)', (x) => cr.round(x!, { decimals: 1 }), { min: 0.01, max: 0.04 }),
   u('nanToNum', (x) => cr.nanToNum(x!)), u('clone', (x) => x!.clone()), u('toDtype', (x) => x!.toDtype('float64')),
   // Elementwise, two broadcast inputs.
   b('add', cr.add), b('sub', cr.sub), b('mul', cr.mul), b('div', cr.div, [{}, positive]), b('pow', cr.pow, [positive, {}]),
@@ -100,11 +103,17 @@ export const opCases: OpCase[] = [
   { name: 'cdist', f: (x, y) => cr.cdist(x!, y!), shapes: fixed([3, 2], [2, 2]), values: [{ min: -2, max: -1 }, { min: 1, max: 2 }] },
   { name: 'nansum', f: (x) => cr.nansum(x!, 0), shapes: atLeast(1) }, { name: 'nanmean', f: (x) => cr.nanmean(x!), shapes: one() },
   { name: 'quantile', f: (x) => cr.quantile(x!, 0.3, -1), shapes: atLeast(1) }, { name: 'median', f: (x) => x!.median(), shapes: one() },
+  { name: 'nanquantile (1-D q)', f: (x) => cr.nanquantile(x!, tensor([0.2, 0.9], { dtype: 'float64' }), 0, { keepdims: true }), shapes: atLeast(1) },
+  { name: 'nanvar', f: (x) => cr.nanvar(x!, -1, { correction: 1 }), shapes: one({ minRank: 1, maxRank: 2, minDim: 2, maxDim: 3 }) },
+  { name: 'nanstd', f: (x) => cr.nanstd(x!), shapes: one({ minRank: 1, maxRank: 2, minDim: 2, maxDim: 3 }) },
+  { name: 'norm', f: (x) => cr.norm(x!, 3, -1, true), shapes: atLeast(1), values: kinkAtZero },
+  { name: 'pairwiseDistance', f: (x, y) => cr.pairwiseDistance(x!, y!), shapes: fixed([2, 3], [3]) },
+  { name: 'minWithIndices', f: (x) => cr.minWithIndices(x!, 0, true).values, shapes: atLeast(1) },
   // Scans and order.
   { name: 'cumsum', f: (x) => cr.cumsum(x!, -1), shapes: atLeast(1) }, { name: 'cumprod', f: (x) => cr.cumprod(x!, 0), shapes: atLeast(1) },
   { name: 'cumprod (zeros)', f: (x) => cr.cumprod(x!.mul(tensor([1, 0, 1], { dtype: 'float64' })), -1), shapes: fixed([2, 3]) },
   { name: 'logcumsumexp', f: (x) => cr.logcumsumexp(x!, -1), shapes: atLeast(1), noReference: 'its VJP takes log|g|, which has no derivative at g = 0' },
-  { name: 'cummax', f: (x) => cr.cummax(x!, 0).values, shapes: atLeast(1) },
+  { name: 'cummax', f: (x) => cr.cummax(x!, 0).values, shapes: atLeast(1) }, { name: 'cummin', f: (x) => cr.cummin(x!, -1).values, shapes: atLeast(1) },
   { name: 'sort', f: (x) => cr.sort(x!, -1).values, shapes: atLeast(1) }, { name: 'topk', f: (x) => cr.topk(x!, 1, -1).values, shapes: atLeast(1) },
   { name: 'kthvalue', f: (x) => cr.kthvalue(x!, 1, 0).values, shapes: atLeast(1) },
   { name: 'maxWithIndices', f: (x) => cr.maxWithIndices(x!, -1).values, shapes: atLeast(1) },
@@ -118,11 +127,20 @@ export const opCases: OpCase[] = [
   { name: 'roll', f: (x) => cr.roll(x!, 1, 0), shapes: atLeast(1) }, { name: 'pad', f: (x) => cr.pad(x!, [1, 2]), shapes: atLeast(1) },
   { name: 'pad reflect', f: (x) => cr.pad(x!, [1, 1], { mode: 'reflect' }), shapes: one({ minRank: 2, maxRank: 2, minDim: 2, maxDim: 3 }) },
   { name: 'repeat', f: (x) => cr.repeat(x!, [2, 1]), shapes: one({ minRank: 1, maxRank: 2, maxDim: 3 }) },
+  { name: 'tile', f: (x) => cr.tile(x!, [2]), shapes: one() }, { name: 'repeatInterleave', f: (x) => cr.repeatInterleave(x!, 2, -1), shapes: atLeast(1) },
+  { name: 'repeatInterleave (flattened, per element)', f: (x) => cr.repeatInterleave(x!, [1, 0, 2]), shapes: fixed([3]) },
+  { name: 'flatten', f: (x) => cr.flatten(x!, 1), shapes: atLeast(2) }, { name: 'narrow', f: (x) => cr.narrow(x!, -1, 0, 1), shapes: atLeast(1) },
+  { name: 'squeeze', f: (x) => cr.squeeze(x!), shapes: one() }, { name: 'unsqueeze', f: (x) => cr.unsqueeze(x!, -1), shapes: one() },
+  { name: 'movedim', f: (x) => cr.movedim(x!, 0, -1), shapes: atLeast(1) }, { name: 'chunk', f: (x) => cr.chunk(x!, 2, -1)[0]!, shapes: atLeast(1) },
+  { name: 'unbind', f: (x) => cr.unbind(x!, -1)[0]!, shapes: atLeast(1) }, { name: 'sumTo', f: (x) => cr.sumTo(x!, [1, 3]), shapes: fixed([2, 3]) },
+  { name: 'meshgrid', f: (x, y) => cr.meshgrid([x!, y!], { indexing: 'xy' })[0]!.mul(cr.meshgrid([x!, y!])[1]!.transpose()), shapes: fixed([2], [3]) },
+  { name: 'triu', f: (x) => cr.triu(x!, 1), shapes: atLeast(2) }, { name: 'diag', f: (x) => cr.diag(cr.diag(x!, -1)), shapes: fixed([3]) },
   { name: 'tril', f: (x) => cr.tril(x!), shapes: atLeast(2) }, { name: 'diagonal', f: (x) => cr.diagonal(x!), shapes: atLeast(2) },
   { name: 'diagEmbed', f: (x) => cr.diagEmbed(x!), shapes: atLeast(1) }, { name: 'trace', f: (x) => cr.trace(x!), shapes: fixed([3, 2]) },
   { name: 'gather', f: (x) => cr.gather(x!, 1, [[2, 0], [1, 1]]), shapes: fixed([2, 3]) },
   { name: 'indexSelect', f: (x) => cr.indexSelect(x!, 0, [1, 0, 1]), shapes: fixed([2, 3]) },
   { name: 'take', f: (x) => cr.take(x!, [5, 0, 5]), shapes: fixed([2, 3]) },
+  { name: 'index (integers)', f: (x) => cr.index(x!, [[1, -1], [0, 0]]), shapes: fixed([2, 3]) },
   { name: 'index (mask)', f: (x) => cr.index(x!, x!.gt(0)), shapes: fixed([2, 3]), values: kinkAtZero },
   { name: 'embedding', f: (w) => cr.embedding(w!, [[1, 0], [1, 2]]), shapes: fixed([3, 2]) },
   { name: 'embedding (padding)', f: (w) => cr.embedding(w!, [[1, 0], [1, 2]], { paddingIdx: 0 }), shapes: fixed([3, 2]), noDifferences: 'the padding row is held constant, as its gradient is' },
@@ -135,19 +153,35 @@ export const opCases: OpCase[] = [
   { name: 'matmul (batched, vector)', f: (x, y) => cr.matmul(x!, y!), shapes: fixed([2, 2, 3], [3]) },
   { name: 'bmm', f: (x, y) => cr.bmm(x!, y!), shapes: fixed([2, 2, 3], [2, 3, 1]) },
   { name: 'outer', f: (x, y) => cr.outer(x!, y!), shapes: fixed([2], [3]) },
+  { name: 'tensordot', f: (x, y) => cr.tensordot(x!, y!, [[0], [1]]), shapes: fixed([2, 3], [4, 2]) },
+  { name: 'addmm', f: (i, x, y) => cr.addmm(i!, x!, y!, { alpha: 2, beta: 0.5 }), shapes: fixed([2], [2, 3], [3, 2]) },
+  { name: 'baddbmm', f: (i, x, y) => cr.baddbmm(i!, x!, y!, { beta: -1 }), shapes: fixed([2, 1, 2], [2, 2, 3], [2, 3, 2]) },
+  { name: 'scaledDotProductAttention', f: (q, k, v) => cr.scaledDotProductAttention(q!, k!, v!), shapes: fixed([2, 3, 4], [2, 2, 4], [2, 2, 3]) },
+  {
+    name: 'scaledDotProductAttention (causal, heads)', f: (q, k, v) => cr.scaledDotProductAttention(q!, k!, v!, { isCausal: true, heads: 2 }),
+    shapes: fixed([3, 4], [3, 4], [3, 2]),
+  },
+  { name: 'attentionWeights (float mask)', f: (q, k, m) => cr.attentionWeights(q!, k!, { mask: m!, scale: 0.5 }), shapes: fixed([2, 3], [4, 3], [2, 4]) },
   { name: 'einsum', f: (x, y) => cr.einsum('ij,jk->ik', x!, y!), shapes: fixed([2, 3], [3, 2]) },
   { name: 'linear', f: (x, w, c) => cr.linear(x!, w!, c!), shapes: fixed([4, 3], [2, 3], [2]) },
   { name: 'linear relu', f: (x, w, c) => cr.linear(x!, w!, c!, 'relu'), shapes: fixed([4, 3], [2, 3], [2]), noDifferences: 'relu may meet its kink' },
   { name: 'conv2d', f: (x, w, c) => cr.conv2d(x!, w!, c!, { padding: 1 }), shapes: fixed([1, 2, 3, 3], [2, 2, 2, 2], [2]) },
+  { name: 'convTranspose1d', f: (x, w, c) => cr.convTranspose1d(x!, w!, c!, { stride: 2, padding: 1 }), shapes: fixed([1, 2, 3], [2, 3, 2], [3]) },
+  // No bias: its gradient is summed over the pooled gradient by the fused op and over the scattered
+  // one by the two ops a trace records, equal only up to rounding.
+  { name: 'conv2dMaxPool2d', f: (x, w) => cr.conv2dMaxPool2d(x!, w!, null, { padding: 1 }, 2), shapes: fixed([1, 2, 4, 4], [2, 2, 3, 3]) },
   { name: 'conv1d (groups)', f: (x, w) => cr.conv1d(x!, w!, null, { groups: 2, stride: 2 }), shapes: fixed([2, 2, 5], [4, 1, 2]) },
   { name: 'convTranspose2d', f: (x, w, c) => cr.convTranspose2d(x!, w!, c!, { stride: 2 }), shapes: fixed([1, 2, 2, 2], [2, 3, 2, 2], [3]) },
   { name: 'unfold', f: (x) => cr.unfold(x!, 2), shapes: fixed([1, 2, 3, 3]) },
   { name: 'fold', f: (x) => cr.fold(x!, [3, 3], 2), shapes: fixed([1, 8, 4]) },
   { name: 'maxPool2d', f: (x) => cr.maxPool2d(x!, 2), shapes: fixed([1, 2, 4, 4]) },
   { name: 'avgPool2d', f: (x) => cr.avgPool2d(x!, 2, { stride: 1 }), shapes: fixed([1, 1, 3, 3]) },
+  { name: 'maxPool1d', f: (x) => cr.maxPool1d(x!, 2, { stride: 1 }), shapes: fixed([2, 4]) }, { name: 'avgPool1d', f: (x) => cr.avgPool1d(x!, 2), shapes: fixed([1, 2, 4]) },
+  { name: 'adaptiveAvgPool2d', f: (x) => cr.adaptiveAvgPool2d(x!, [2, 1]), shapes: fixed([2, 3, 3]) },
   { name: 'adaptiveMaxPool2d', f: (x) => cr.adaptiveMaxPool2d(x!, 2), shapes: fixed([1, 1, 3, 3]) },
   { name: 'interpolate', f: (x) => cr.interpolate(x!, { scaleFactor: 2, mode: 'bilinear' }), shapes: fixed([1, 1, 2, 3]) },
   { name: 'pixelShuffle', f: (x) => cr.pixelShuffle(x!, 2), shapes: fixed([1, 4, 2, 1]) },
+  { name: 'pixelUnshuffle', f: (x) => cr.pixelUnshuffle(x!, 2), shapes: fixed([1, 2, 4]) },
   { name: 'softmax', f: (x) => cr.softmax(x!, -1), shapes: atLeast(1) }, { name: 'logSoftmax', f: (x) => cr.logSoftmax(x!, 0), shapes: atLeast(1) },
   { name: 'lstmCell h', f: (z, c) => cr.lstmCell(z!, c!)[0], shapes: fixed([2, 8], [2, 2]) },
   { name: 'lstmCell c', f: (z, c) => cr.lstmCell(z!, c!)[1], shapes: fixed([3, 4], [3, 1]) },
@@ -175,6 +209,7 @@ export const opCases: OpCase[] = [
   },
   // Linear algebra.
   { name: 'solve', f: (a, y) => cr.solve(spd(a!), y!), shapes: fixed([3, 3], [3, 2]) },
+  { name: 'solve (a batch of vectors)', f: (a, y) => cr.solve(spd(a!), y!), shapes: fixed([2, 3, 3], [2, 3]) },
   { name: 'inv', f: (a) => cr.inv(spd(a!)), shapes: square }, { name: 'det', f: (a) => cr.det(a!), shapes: square },
   // A singular value with a full tangent: the second column is z - detach(z), zero with z's tangent.
   {
@@ -191,7 +226,7 @@ export const opCases: OpCase[] = [
   { name: 'qr (product)', f: (a) => { const { Q, R } = cr.qr(a!); return Q.matmul(R); }, shapes: fixed([3, 3]) },
   { name: 'eigh values', f: (a) => cr.eigh(sym(a!)).eigenvalues, shapes: square },
   { name: 'eigh vectors²', f: (a) => cr.eigh(sym(a!)).eigenvectors.square(), shapes: square },
-  { name: 'svd values', f: (a) => cr.svd(a!).S, shapes: matrix },
+  { name: 'svd values', f: (a) => cr.svd(a!).S, shapes: matrix }, { name: 'svdvals', f: (a) => cr.svdvals(a!), shapes: matrix },
   { name: 'svd (reduced)', f: (a) => { const { U, S, Vh } = cr.svd(a!, { fullMatrices: false }); return cr.concat([U.square().reshape([-1]), S, Vh.square().reshape([-1])], 0); }, shapes: matrix },
   { name: 'svd (full) vectors', f: (a) => { const { U, Vh } = cr.svd(a!); return cr.concat([U.reshape([-1]), Vh.reshape([-1])], 0); }, shapes: matrix, noDifferences: 'signs' },
   { name: 'pinv', f: (a) => cr.pinv(a!), shapes: matrix }, { name: 'lstsq', f: (a, y) => cr.lstsq(a!, y!).solution, shapes: fixed([3, 2], [3, 1]) },
