@@ -517,7 +517,14 @@ export function jvp(f: (...primals: never[]) => unknown, primals: readonly unkno
   if (ps.length !== ts.length) throw new ArgumentError(`jvp: got ${ts.length} tangents for ${ps.length} primals`);
   const flat = ps.map((p, i) => flatten('jvp', `primal ${i}`, p, true));
   const vs = flat.map(({ def, leaves }, i) => matching('jvp', `tangent ${i}`, ts[i], def, leaves, `primal ${i}`));
-  if (isTracing()) return tracedJvp(f as (...args: unknown[]) => unknown, ps, vs.flat(), hasAux);
+  if (isTracing()) {
+    // The reverse passes jvp takes while jit traces cannot start from tensors a vmap inside the jitted function batched.
+    const batched = [...flat.flatMap((a) => a.leaves), ...vs.flat()].find((t) => t instanceof BatchedTensor);
+    if (batched !== undefined) {
+      throw new ArgumentError(`jvp: inside a vmap inside jit (here a batched ${batched.dtype} ${formatShape(batched.shape)}), jvp is not supported yet: while jit traces it is taken as two reverse passes, which batched tensors cannot start; use jit(jacfwd(f)), vmap outside the jitted function, or jvp outside jit`);
+    }
+    return tracedJvp(f as (...args: unknown[]) => unknown, ps, vs.flat(), hasAux);
+  }
   const recorded = lastSerial();
   // The pass's own stamp tells the tangents made during it (fresh-grads.ts) from the caller's.
   return withFreshGradients(true, () => withLevel((level) => {

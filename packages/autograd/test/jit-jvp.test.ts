@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import fc from 'fast-check';
-import { Tensor, argmax, grad, jit, jvp, linearize, matmul } from '@chainrule/autograd';
+import { Tensor, argmax, grad, jacfwd, jit, jvp, linearize, matmul, tensor, vmap } from '@chainrule/autograd';
 import { assertClose, seededTensor } from '@chainrule/autograd/testing';
 import { f64 } from './helpers/tensors.js';
 
@@ -39,6 +39,15 @@ describe('jvp inside jit', () => {
       }),
       { numRuns: 15 },
     );
+  });
+
+  test('inside a vmap inside jit, jvp is a clear error naming what works instead; jit(jacfwd) and vmap outside jit work', () => {
+    const x = tensor([[0.1, 0.2], [0.3, 0.4]], { dtype: 'float64' });
+    const v = tensor([[1, 2], [3, 4]], { dtype: 'float64' });
+    const batchedJvp = (a: Tensor, b: Tensor): Tensor => vmap((p: Tensor, q: Tensor) => jvp((z: Tensor) => z.sin(), [p], [q]).tangent)(a, b);
+    expect(() => jit(batchedJvp)(x, v)).toThrow(/^jvp: inside a vmap inside jit \(here a batched float64 \[2\]\).*jit\(jacfwd\(f\)\)/);
+    assertClose(batchedJvp(x, v), x.cos().mul(v), 1e-15, 1e-15);
+    assertClose(jit((a: Tensor) => vmap(jacfwd((z: Tensor) => z.sin()))(a))(x), vmap(jacfwd((z: Tensor) => z.sin()))(x), 1e-15, 1e-15);
   });
 
   test('an integer output gets a zero tangent of its dtype, as in forward mode', () => {
