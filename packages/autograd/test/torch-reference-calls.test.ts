@@ -3,7 +3,7 @@ import {
   addmm, baddbmm, bmm, cdist, clamp, cosineSimilarity, crossEntropy, einsum, gelu, lerp, matrixNorm, max, min, nanmean, nanquantile, nansum, nanToNum, norm, normalize,
   outer, pairwiseDistance, quantile, round, softplus, std, tensor, tensordot, vectorNorm, type MatrixOrd, type QuantileInterpolation, type Tensor,
 } from '@chainrule/autograd';
-import { decode, torchFixture, type Encoded } from './helpers/torch-fixture.js';
+import { decode, expectMatches, torchFixture, type Encoded } from './helpers/torch-fixture.js';
 
 // PyTorch's values for the ops called with options in scripts/torch-reference.py (the `calls`
 // of the fixture): forward in float64 and float32 and float64 gradients for a fixed upstream
@@ -69,21 +69,6 @@ const OPS: Record<string, (xs: Tensor[], args: Args) => Tensor> = {
   clamp: ([x, b1, b2], a) => (a.bounds === 'min,max' ? clamp(x!, b1!, b2!) : a.bounds === 'min' ? clamp(x!, b1!) : clamp(x!, undefined, b1!)),
   nanToNum: ([x], a) => nanToNum(x!, { nan: opt(a, 'nan'), posinf: opt(a, 'posinf'), neginf: opt(a, 'neginf') }),
 };
-
-/**
- * Each element equal to PyTorch's within rtol·|want| + atol (NaN where it has NaN, infinities
- * exactly). `atol` covers results that are exactly 0 in one and rounding noise in the other.
- */
-function expectMatches(what: string, got: ArrayLike<number>, want: Encoded[], rtol: number, atol: number): void {
-  expect(got.length, what).toBe(want.length);
-  for (let i = 0; i < want.length; i++) {
-    const w = decode(want[i]!);
-    const g = got[i]!;
-    const where = `${what}, element ${i}: got ${g}, PyTorch ${w}`;
-    if (Number.isNaN(w) || !Number.isFinite(w)) expect(Object.is(g, w) || g === w, where).toBe(true);
-    else expect(Math.abs(g - w) <= rtol * Math.abs(w) + atol, where).toBe(true);
-  }
-}
 
 // Contractions sum in another order than PyTorch's kernels: a few ulp of the terms' size.
 const RTOL64 = 1e-12, ATOL64 = 1e-12;

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import * as chainrule from '@chainrule/autograd';
-import { decode, torchFixture, upstreamTotal, type Encoded } from './helpers/torch-fixture.js';
+import { decode, expectMatches, torchFixture, upstreamTotal, type Encoded } from './helpers/torch-fixture.js';
 import { tensor, type DType, type NestedArray, type NestedBooleans, type Tensor } from '@chainrule/autograd';
 
 // PyTorch's values for each op in scripts/torch-reference.py (forward in float64 and float32,
@@ -31,18 +31,6 @@ interface ShapedEntry {
 }
 
 const fixture = torchFixture<{ entries: Entry[]; shaped: ShapedEntry[] }>();
-
-/** Each element equal to PyTorch's within `rtol` (NaN where it has NaN, infinities exactly). */
-function expectMatches(what: string, got: ArrayLike<number>, want: Encoded[], rtol: number): void {
-  expect(got.length, what).toBe(want.length);
-  for (let i = 0; i < want.length; i++) {
-    const w = decode(want[i]!);
-    const g = got[i]!;
-    const where = `${what}, element ${i}: got ${g}, PyTorch ${w}`;
-    if (Number.isNaN(w) || !Number.isFinite(w)) expect(Object.is(g, w) || (g === w), where).toBe(true);
-    else expect(Math.abs(g - w) <= rtol * Math.abs(w) + 1e-300, where).toBe(true);
-  }
-}
 
 type Method = (...operands: Tensor[]) => Tensor;
 

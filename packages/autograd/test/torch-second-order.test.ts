@@ -1,6 +1,6 @@
-import { describe, expect, test } from 'vitest';
+import { describe, test } from 'vitest';
 import { atan2, celu, cumprod, elu, gradients, hardswish, logsumexp, max, prod, selu, sqrt, std, tensor, zerosLike, type Tensor } from '@chainrule/autograd';
-import { decode, torchFixture, type Encoded } from './helpers/torch-fixture.js';
+import { decode, expectMatches, torchFixture, type Encoded } from './helpers/torch-fixture.js';
 
 // PyTorch's second derivatives at the points where they take care (the `secondOrder` calls of
 // scripts/torch-reference.py): for a fixed upstream u and direction w, the gradient g of
@@ -42,18 +42,6 @@ const OPS: Record<string, (xs: Tensor[], args: Args) => Tensor> = {
   atan2: ([y, x]) => atan2(y!, x!),
   cumprod: ([x], a) => cumprod(x!, a.axis as number),
 };
-
-/** Each element within rtol·|want| + atol of PyTorch's (NaN and infinities exactly). */
-function expectMatches(what: string, got: ArrayLike<number>, want: Encoded[], rtol: number, atol: number): void {
-  expect(got.length, what).toBe(want.length);
-  for (let i = 0; i < want.length; i++) {
-    const w = decode(want[i]!);
-    const g = got[i]!;
-    const where = `${what}, element ${i}: got ${g}, PyTorch ${w}`;
-    if (Number.isNaN(w) || !Number.isFinite(w)) expect(Object.is(g, w) || g === w, where).toBe(true);
-    else expect(Math.abs(g - w) <= rtol * Math.abs(w) + atol, where).toBe(true);
-  }
-}
 
 describe(`PyTorch ${fixture.torch} second derivatives`, () => {
   for (const c of fixture.secondOrder) {

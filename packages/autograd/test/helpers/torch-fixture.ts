@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { expect } from 'vitest';
 import { tensor, type Tensor } from '@chainrule/autograd';
 
 // The PyTorch fixture (scripts/torch-reference.py writes it), shared by the test files that
@@ -27,4 +28,19 @@ export function upstreamTotal(outputs: readonly Tensor[], upstream: readonly (re
       return g === null || g === undefined ? [] : [y.mul(tensor(Float64Array.from(g, decode), { shape: y.shape })).sum()];
     })
     .reduce((a, b) => a.add(b));
+}
+
+/**
+ * Each element equal to PyTorch's within rtol·|want| + atol (NaN where it has NaN, infinities
+ * exactly). `atol` covers results that are exactly 0 in one and rounding noise in the other.
+ */
+export function expectMatches(what: string, got: ArrayLike<number>, want: readonly Encoded[], rtol: number, atol = 1e-300): void {
+  expect(got.length, what).toBe(want.length);
+  for (let i = 0; i < want.length; i++) {
+    const w = decode(want[i]!);
+    const g = got[i]!;
+    const where = `${what}, element ${i}: got ${g}, PyTorch ${w}`;
+    if (Number.isNaN(w) || !Number.isFinite(w)) expect(Object.is(g, w) || g === w, where).toBe(true);
+    else expect(Math.abs(g - w) <= rtol * Math.abs(w) + atol, where).toBe(true);
+  }
 }
