@@ -311,6 +311,27 @@ describe('linalg: forward against the definitions', () => {
     }), { numRuns: 40 });
   });
 
+  it("lstsq: B with one dimension fewer than A is a vector (or a batch of them), solved as one column, as PyTorch's", () => {
+    fc.assert(fc.property(seeded(fc.tuple(batchArb, fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 })).map(([b, n, extra]) => [[...b, n + extra, n], [...b, n + extra]])), ([x, b]) => {
+      const a = x!.add(eye(x!.shape[x!.ndim - 2]!, x!.shape[x!.ndim - 1]!, { dtype: 'float64' }).mul(3));
+      const vector = lstsq(a, b!);
+      const column = lstsq(a, b!.unsqueeze(-1));
+      // PyTorch 1.13 (driver 'gelsd'): solution [..., n], residuals [..., 1] as the column's.
+      expect(vector.solution.shape).toEqual(a.shape.slice(0, -2).concat(a.shape[a.ndim - 1]!));
+      expect(Array.from(vector.solution.data)).toEqual(Array.from(column.solution.data));
+      expect(vector.residuals.shape).toEqual(column.residuals.shape);
+      expect(Array.from(vector.residuals.data)).toEqual(Array.from(column.residuals.data));
+      expect(Array.from(vector.rank.data)).toEqual(Array.from(column.rank.data));
+    }), { numRuns: 20 });
+    // Its gradient reaches b as the column's does.
+    const a = f64([[2, 1], [1, 3], [0, 1]]);
+    const b = grad64([1, 2, 3]);
+    lstsq(a, b).solution.sum().backward();
+    const bc = grad64([[1], [2], [3]]);
+    lstsq(a, bc).solution.sum().backward();
+    expect(Array.from(b.grad!.data)).toEqual(Array.from(bc.grad!.data));
+  });
+
   it('lstsq: the residual is orthogonal to the columns of A (the normal equations)', () => {
     fc.assert(fc.property(seeded(fc.tuple(batchArb, fc.integer({ min: 1, max: 3 }), fc.integer({ min: 0, max: 3 }), fc.integer({ min: 1, max: 2 })).map(([b, n, extra, k]) => [[...b, n + extra, n], [...b, n + extra, k]])), ([x, b]) => {
       const a = x!.add(eye(x!.shape[x!.ndim - 2]!, x!.shape[x!.ndim - 1]!, { dtype: 'float64' }).mul(3));

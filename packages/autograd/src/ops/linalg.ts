@@ -26,7 +26,7 @@ import {
 import { constant, expectFloat, expectTensor, makeOutput, type FloatTensor, Tensor } from '../tensor.js';
 import { eye, onesLike, zeros } from '../creation.js';
 import { checkSameDType } from './operands.js';
-import { concat, reshape, slice, transpose, unsqueeze } from './shape.js';
+import { concat, reshape, slice, squeeze, transpose, unsqueeze } from './shape.js';
 import { matmul } from './matmul.js';
 import { primitive } from '../engine/dispatch.js';
 
@@ -930,13 +930,19 @@ export interface LstsqResult {
  * (its 'gelsd' driver): X = pinv(A, rtol: rcond)·B, so it also solves under-determined and
  * rank-deficient systems. `residuals` holds the squared residual norms of the columns of X when
  * m > n and every matrix has full rank, and is empty otherwise (as PyTorch); `rank` holds each
- * matrix's effective rank (int32) and `singularValues` its singular values.
+ * matrix's effective rank (int32) and `singularValues` its singular values. A B with one
+ * dimension fewer than A ([..., m]) is a vector per matrix, as PyTorch's: X is [..., n].
  * The gradients are pinv's, as PyTorch's linalg_lstsq_backward.
  * @throws ShapeError if B does not have A's number of rows; DTypeError if the dtypes differ.
- * @example lstsq(a, b).solution // a [5,3], b [5,2] -> [3,2]
+ * @example lstsq(a, b).solution // a [5,3], b [5,2] -> [3,2]; b [5] -> [3]
  */
 export const lstsq = primitive('lstsq', { kind: 'other', rule: 'matrix' }, function (a: Tensor, b: Tensor, options: { rcond?: number } = {}): LstsqResult {
   const A = matrixArg('lstsq', 'A', a, false);
+  // B with one dimension fewer than A is a vector (or a batch of them), as PyTorch's: solved as one column.
+  if (b instanceof Tensor && b.ndim === A.ndim - 1) {
+    const column = lstsq(A, unsqueeze(b, -1), options);
+    return { ...column, solution: squeeze(column.solution, -1) };
+  }
   const B = matrixArg('lstsq', 'B', b, false);
   checkSameDType('lstsq', A, B);
   const m = A.shape[A.ndim - 2]!, n = A.shape[A.ndim - 1]!;
