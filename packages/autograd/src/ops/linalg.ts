@@ -353,18 +353,32 @@ export const det = primitive('det', { kind: 'other', rule: 'matrix' }, function 
   out.set(d);
   // A pivot this small relative to the largest leaves det·A⁻ᵀ a difference of huge terms, and
   // its derivative a worse one: such a batch takes the rank-aware form.
-  const threshold = Math.sqrt(epsilonOf(A.dtype));
-  const nearSingular = pivotRatio.some((r) => r <= threshold);
-  const gradient = (g: Tensor, result: Tensor): Tensor => {
-    const scale = unsqueeze(unsqueeze(g, -1), -1);
-    return nearSingular ? scale.mul(cofactors(A)) : scale.mul(unsqueeze(unsqueeze(result, -1), -1)).mul(inverseTranspose('det', A));
-  };
-  return makeOutput('det', out, batch, [A], (g, result) => [gradient(g, result)], {
-    saves: [[0, 'output']],
+  const rankAware = pivotRatio.some((r) => r <= Math.sqrt(epsilonOf(A.dtype)));
+  return makeOutput('det', out, batch, [A], (g) => [unsqueeze(unsqueeze(g, -1), -1).mul(cofactorNode(A, rankAware))], {
+    saves: [[0]],
     // Σ_ij ∂det/∂A_ij·Ȧ_ij = tr(adj(A)·Ȧ).
-    jvp: ([t], result) => gradient(onesLike(result), result).mul(t!).sum([-2, -1]),
+    jvp: ([t]) => cofactorNode(A, rankAware).mul(t!).sum([-2, -1]),
   });
 });
+
+/**
+ * cof(A) as one graph node, so det's VJP makes the same nodes whichever form computes it (a
+ * jitted second derivative finds them again). Its derivative along G is det's Hessian applied
+ * to G, symmetric, so the VJP and the JVP are the same: for a regular A, the derivative of
+ * det(A)·A⁻ᵀ, det(A)·(<A⁻ᵀ, G>·A⁻ᵀ − A⁻ᵀ·Gᵀ·A⁻ᵀ); else that of `cofactors`. Both are in ops of A
+ * and G, so they differentiate again.
+ */
+function cofactorNode(a: Tensor, rankAware: boolean): Tensor {
+  const along = (g: Tensor): Tensor => {
+    if (rankAware) return cofactors(a, g).tangent!;
+    const it = inverseTranspose('det', a);
+    const inner = it.mul(g).sum([-2, -1], true);
+    return unsqueeze(unsqueeze(det(a), -1), -1).mul(it.mul(inner).sub(matmul(matmul(it, mT(g)), it)));
+  };
+  const x = a.detach();
+  const value = rankAware ? cofactors(x).value : unsqueeze(unsqueeze(det(x), -1), -1).mul(inverseTranspose('det', x));
+  return makeOutput('detCofactors', value.data as FloatArray, a.shape, [a], (g) => [along(g)], { saves: [[0]], jvp: ([t]) => along(t!) });
+}
 
 /** The machine epsilon of a float dtype: the spacing of its numbers just above 1. */
 function epsilonOf(dtype: DType): number {
@@ -372,23 +386,24 @@ function epsilonOf(dtype: DType): number {
 }
 
 /**
- * The cofactor matrices cof(A) = adj(A)ᵀ = ∂det/∂A of a batch [N..., n, n], as Tensor ops of A
- * that are, to every order, the derivatives of the polynomial cof at any rank. With the SVD
- * A₀ = U·diag(σ)·Vᵀ of the current value held constant, B = Uᵀ·A·V has the blocks P (the r
- * singular values above √ε·σ₁, invertible), Q, R and S (the numerically zero rest, k = n − r ≥ 1
- * of them); with the Schur complement C = S − R·P⁻¹·Q, the block inverse times det(B) is
+ * The cofactor matrices cof(A) = adj(A)ᵀ = ∂det/∂A of a batch [N..., n, n], and with a tangent T
+ * its derivative along T, as Tensor ops of A (and T) that are, to every order, the derivatives
+ * of the polynomial cof at any rank. With the SVD A₀ = U·diag(σ)·Vᵀ of the current value held
+ * constant, B = Uᵀ·A·V has the blocks P (the r singular values above √ε·σ₁, invertible), Q, R
+ * and S (the numerically zero rest, k = n − r ≥ 1 of them); with the Schur complement
+ * C = S − R·P⁻¹·Q, the block inverse times det(B) is
  *   cof(B) = det(P)·(det(C)·[P⁻ᵀ 0; 0 0] + [−P⁻ᵀ·Rᵀ; I]·cof(C)·[−P⁻¹·Q; I]ᵀ),
  * polynomial in C, so continued exactly to singular C; and cof(A) = det(U)·det(V)·U·cof(B)·Vᵀ for
  * any constant U and V. det(C) and cof(C) of the small, near-zero C are the Faddeev–LeVerrier
- * polynomials (`characteristicCofactors`), whose derivatives are exact there; the SVD route of
- * PyTorch's linalg_det_backward instead differentiates singular vectors at repeated (zero)
- * singular values, where they are not defined.
+ * polynomials (`characteristicCofactors`). PyTorch's linalg_det_backward differentiates the
+ * singular vectors instead, undefined at repeated (zero) singular values.
  */
-function cofactors(a: Tensor): Tensor {
+function cofactors(a: Tensor, tangent?: Tensor): Dual {
   const n = a.shape[a.ndim - 1]!;
   const batch = a.shape.slice(0, -2);
   const count = sizeOf(batch);
   const flat = reshape(a, [count, n, n]);
+  const flatTangent = tangent === undefined ? null : reshape(tangent.add(zeros(a.shape, { dtype: a.dtype })), [count, n, n]);
   const { u, s, vh } = svdForward(flat.detach(), true);
   const tolerance = Math.sqrt(epsilonOf(a.dtype));
   // Matrices grouped by the count r of singular values kept in P, each group one batched pass.
@@ -401,7 +416,7 @@ function cofactors(a: Tensor): Tensor {
     if (members === undefined) groups.set(r, [bi]);
     else members.push(bi);
   }
-  const parts: Tensor[] = [];
+  const values: Tensor[] = [], tangents: Tensor[] = [];
   const order: number[] = [];
   for (const [r, members] of groups) {
     const U = allocate(a.dtype, members.length * n * n), V = allocate(a.dtype, members.length * n * n);
@@ -418,54 +433,93 @@ function cofactors(a: Tensor): Tensor {
     const du = luDeterminants(Uc).det, dv = luDeterminants(Vc).det;
     const sign = allocate(a.dtype, members.length);
     for (let j = 0; j < members.length; j++) sign[j] = Math.sign(du[j]! * dv[j]!);
-    const part = members.length === count ? flat : indexSelect(flat, 0, members);
-    parts.push(rotatedCofactors(part, Uc, Vc, r).mul(constant(sign, [members.length, 1, 1])));
+    const signs = constant(sign, [members.length, 1, 1]);
+    const whole = members.length === count;
+    const pick = (x: Tensor): Tensor => (whole ? x : indexSelect(x, 0, members));
+    const part = rotatedCofactors({ v: pick(flat), d: flatTangent === null ? null : pick(flatTangent) }, Uc, Vc, r);
+    values.push(part.v.mul(signs));
+    if (part.d !== null) tangents.push(part.d.mul(signs));
     order.push(...members);
   }
-  let joined = parts.length === 1 ? parts[0]! : concat(parts, 0);
-  if (order.some((bi, j) => bi !== j)) {
-    const back = new Array<number>(count).fill(0);
-    order.forEach((bi, j) => (back[bi] = j));
-    joined = indexSelect(joined, 0, back);
-  }
-  return reshape(joined, [...batch, n, n]);
+  const back = new Array<number>(count).fill(0);
+  order.forEach((bi, j) => (back[bi] = j));
+  const inOrder = order.some((bi, j) => bi !== j);
+  const join = (parts: Tensor[]): Tensor => {
+    const joined = parts.length === 1 ? parts[0]! : concat(parts, 0);
+    return reshape(inOrder ? indexSelect(joined, 0, back) : joined, [...batch, n, n]);
+  };
+  return { value: join(values), tangent: flatTangent === null ? null : join(tangents) };
 }
 
+/** A value and its tangent (null: none), for the forward-mode derivative `cofactors` carries along. */
+interface Dual {
+  value: Tensor;
+  tangent: Tensor | null;
+}
+
+/** A value v and its tangent d (null: constant), pushed through the formula of `cofactors` by hand. */
+interface Pair {
+  v: Tensor;
+  d: Tensor | null;
+}
+
+const plus = (x: Tensor | null, y: Tensor | null): Tensor | null => (x === null ? y : y === null ? x : x.add(y));
+const product = (x: Pair, y: Pair): Pair => ({ v: matmul(x.v, y.v), d: plus(x.d === null ? null : matmul(x.d, y.v), y.d === null ? null : matmul(x.v, y.d)) });
+const scaled = (x: Pair, c: Pair): Pair => {
+  const cv = unsqueeze(unsqueeze(c.v, -1), -1);
+  return { v: x.v.mul(cv), d: plus(x.d === null ? null : x.d.mul(cv), c.d === null ? null : x.v.mul(unsqueeze(unsqueeze(c.d, -1), -1))) };
+};
+const difference = (x: Pair, y: Pair): Pair => ({ v: x.v.sub(y.v), d: plus(x.d, y.d === null ? null : y.d.neg()) });
+const transposed = (x: Pair): Pair => ({ v: mT(x.v), d: x.d === null ? null : mT(x.d) });
+const fixed = (x: Tensor): Pair => ({ v: x, d: null });
+/** M⁻¹·B with its tangent M⁻¹·(Ḃ − Ṁ·M⁻¹·B). */
+const solved = (m: Pair, b: Pair): Pair => {
+  const v = solveCore('det (backward)', m.v, b.v);
+  const rhs = plus(b.d, m.d === null ? null : matmul(m.d, v).neg());
+  return { v, d: rhs === null ? null : solveCore('det (backward)', m.v, rhs) };
+};
+
 /** U·cof(Uᵀ·A·V)·Vᵀ for a group sharing r (see `cofactors`): A, U, V [N, n, n]. */
-function rotatedCofactors(a: Tensor, U: Tensor, V: Tensor, r: number): Tensor {
-  const n = a.shape[a.ndim - 1]!;
-  if (r === 0) return matmul(matmul(U, characteristicCofactors(matmul(matmul(mT(U), a), V)).cof), mT(V));
+function rotatedCofactors(a: Pair, U: Tensor, V: Tensor, r: number): Pair {
+  const n = a.v.shape[a.v.ndim - 1]!;
+  const sandwich = (l: Tensor, rt: Tensor): Pair => product(product(fixed(mT(l)), a), fixed(rt));
+  if (r === 0) return product(product(fixed(U), characteristicCofactors(sandwich(U, V)).cof), fixed(mT(V)));
   const Ub = slice(U, -1, 0, r), Uz = slice(U, -1, r, n), Vb = slice(V, -1, 0, r), Vz = slice(V, -1, r, n);
-  const AVb = matmul(a, Vb), AVz = matmul(a, Vz);
-  const P = matmul(mT(Ub), AVb), Q = matmul(mT(Ub), AVz), R = matmul(mT(Uz), AVb), S = matmul(mT(Uz), AVz);
-  const X = solveCore('det (backward)', P, Q); // P⁻¹·Q
-  const Yt = solveCore('det (backward)', mT(P), mT(R)); // P⁻ᵀ·Rᵀ
-  const { det: detC, cof: cofC } = characteristicCofactors(S.sub(matmul(R, X)));
-  const left = Uz.sub(matmul(Ub, Yt)), right = Vz.sub(matmul(Vb, X));
-  const inner = matmul(Ub, solveCore('det (backward)', mT(P), mT(Vb))).mul(unsqueeze(unsqueeze(detC, -1), -1));
-  return matmul(matmul(left, cofC), mT(right)).add(inner).mul(unsqueeze(unsqueeze(det(P), -1), -1));
+  const P = sandwich(Ub, Vb), Q = sandwich(Ub, Vz), R = sandwich(Uz, Vb), S = sandwich(Uz, Vz);
+  const X = solved(P, Q); // P⁻¹·Q
+  const Yt = solved(transposed(P), transposed(R)); // P⁻ᵀ·Rᵀ
+  const { det: detC, cof: cofC } = characteristicCofactors(difference(S, product(R, X)));
+  const left = difference(fixed(Uz), product(fixed(Ub), Yt)), right = difference(fixed(Vz), product(fixed(Vb), X));
+  const inner = scaled(product(fixed(Ub), solved(transposed(P), fixed(mT(Vb)))), detC);
+  const detP = det(P.v);
+  // d det(P) = det(P)·tr(P⁻¹·Ṗ)
+  const detPair: Pair = { v: detP, d: P.d === null ? null : detP.mul(diagonalOf(solveCore('det (backward)', P.v, P.d)).sum(-1)) };
+  const sum = product(product(left, cofC), transposed(right));
+  return scaled({ v: sum.v.add(inner.v), d: plus(sum.d, inner.d) }, detPair);
 }
 
 /**
- * det(C) and cof(C) of square matrices [..., k, k] by the Faddeev–LeVerrier recurrence
- * M₁ = I, c_{k−j} = −tr(C·M_j)/j, M_{j+1} = C·M_j + c_{k−j}·I: det(C) = (−1)ᵏ·c₀ and
+ * det(C) and cof(C) of square matrices [..., k, k] (with their tangents) by the Faddeev–LeVerrier
+ * recurrence M₁ = I, c_{k−j} = −tr(C·M_j)/j, M_{j+1} = C·M_j + c_{k−j}·I: det(C) = (−1)ᵏ·c₀ and
  * adj(C) = (−1)^{k−1}·M_k. Only matmuls, sums and integer divisions, so exactly the polynomials
  * and their derivatives; its cancellation is harmless only for small C (as `cofactors` uses it).
  */
-function characteristicCofactors(c: Tensor): { det: Tensor; cof: Tensor } {
-  const k = c.shape[c.ndim - 1]!;
-  const identity = eye(k, k, { dtype: c.dtype });
-  let m: Tensor = identity;
-  let cm = c;
-  let coefficient = diagonalOf(cm).sum(-1).neg();
+function characteristicCofactors(c: Pair): { det: Pair; cof: Pair } {
+  const k = c.v.shape[c.v.ndim - 1]!;
+  const identity = eye(k, k, { dtype: c.v.dtype });
+  const traced = (x: Pair, by: number): Pair => ({ v: diagonalOf(x.v).sum(-1).mul(by), d: x.d === null ? null : diagonalOf(x.d).sum(-1).mul(by) });
+  const negated = (x: Pair): Pair => ({ v: x.v.neg(), d: x.d === null ? null : x.d.neg() });
+  let m: Pair = fixed(identity);
+  let cm: Pair = c;
+  let coefficient = traced(cm, -1);
   for (let j = 2; j <= k; j++) {
-    m = cm.add(unsqueeze(unsqueeze(coefficient, -1), -1).mul(identity));
-    cm = matmul(c, m);
-    coefficient = diagonalOf(cm).sum(-1).mul(-1 / j);
+    m = { v: cm.v.add(unsqueeze(unsqueeze(coefficient.v, -1), -1).mul(identity)), d: plus(cm.d, coefficient.d === null ? null : unsqueeze(unsqueeze(coefficient.d, -1), -1).mul(identity)) };
+    cm = product(c, m);
+    coefficient = traced(cm, -1 / j);
   }
   // adj of a 1×1 matrix is the constant 1.
-  const cof = k === 1 ? onesLike(c) : mT(k % 2 === 1 ? m : m.neg());
-  return { det: k % 2 === 0 ? coefficient : coefficient.neg(), cof };
+  const cof = k === 1 ? fixed(onesLike(c.v)) : transposed(k % 2 === 1 ? m : negated(m));
+  return { det: k % 2 === 0 ? coefficient : negated(coefficient), cof };
 }
 
 /** What `slogdet` returns, as torch.linalg.slogdet's named tuple. */
