@@ -24,7 +24,7 @@ import {
   triangularSolveInPlace,
 } from '../kernels/linalg.js';
 import { constant, expectFloat, expectTensor, makeOutput, type FloatTensor, Tensor } from '../tensor.js';
-import { eye, onesLike, zeros } from '../creation.js';
+import { eye, onesLike, zeros, zerosLike } from '../creation.js';
 import { checkSameDType } from './operands.js';
 import { concat, reshape, slice, transpose, unsqueeze } from './shape.js';
 import { matmul } from './matmul.js';
@@ -354,21 +354,21 @@ export const det = primitive('det', { kind: 'other', rule: 'matrix' }, function 
   // A pivot this small relative to the largest leaves det·A⁻ᵀ a difference of huge terms, and
   // its derivative a worse one: such a batch takes the rank-aware form.
   const rankAware = pivotRatio.some((r) => r <= Math.sqrt(epsilonOf(A.dtype)));
-  return makeOutput('det', out, batch, [A], (g) => [unsqueeze(unsqueeze(g, -1), -1).mul(cofactorNode(A, rankAware))], {
-    saves: [[0]],
+  return makeOutput('det', out, batch, [A], (g, result) => [unsqueeze(unsqueeze(g, -1), -1).mul(cofactorNode(A, result, rankAware))], {
+    saves: [[0, 'output']],
     // Σ_ij ∂det/∂A_ij·Ȧ_ij = tr(adj(A)·Ȧ).
-    jvp: ([t]) => cofactorNode(A, rankAware).mul(t!).sum([-2, -1]),
+    jvp: ([t], result) => cofactorNode(A, result, rankAware).mul(t!).sum([-2, -1]),
   });
 });
 
 /**
- * cof(A) as one graph node, so det's VJP makes the same nodes whichever form computes it (a
- * jitted second derivative finds them again). Its derivative along G is det's Hessian applied
+ * cof(A) as one graph node (`determinant` is det(A), already computed), so det's VJP makes the
+ * same nodes whichever form computes it (a jitted second derivative finds them again). Its derivative along G is det's Hessian applied
  * to G, symmetric, so the VJP and the JVP are the same: for a regular A, the derivative of
  * det(A)·A⁻ᵀ, det(A)·(<A⁻ᵀ, G>·A⁻ᵀ − A⁻ᵀ·Gᵀ·A⁻ᵀ); else that of `cofactors`. Both are in ops of A
  * and G, so they differentiate again.
  */
-function cofactorNode(a: Tensor, rankAware: boolean): Tensor {
+function cofactorNode(a: Tensor, determinant: Tensor, rankAware: boolean): Tensor {
   const along = (g: Tensor): Tensor => {
     if (rankAware) return cofactors(a, g).tangent!;
     const it = inverseTranspose('det', a);
@@ -376,7 +376,7 @@ function cofactorNode(a: Tensor, rankAware: boolean): Tensor {
     return unsqueeze(unsqueeze(det(a), -1), -1).mul(it.mul(inner).sub(matmul(matmul(it, mT(g)), it)));
   };
   const x = a.detach();
-  const value = rankAware ? cofactors(x).value : unsqueeze(unsqueeze(det(x), -1), -1).mul(inverseTranspose('det', x));
+  const value = rankAware ? cofactors(x).value : unsqueeze(unsqueeze(determinant.detach(), -1), -1).mul(inverseTranspose('det', x));
   return makeOutput('detCofactors', value.data as FloatArray, a.shape, [a], (g) => [along(g)], { saves: [[0]], jvp: ([t]) => along(t!) });
 }
 
@@ -438,7 +438,8 @@ function cofactors(a: Tensor, tangent?: Tensor): Dual {
     const pick = (x: Tensor): Tensor => (whole ? x : indexSelect(x, 0, members));
     const part = rotatedCofactors({ v: pick(flat), d: flatTangent === null ? null : pick(flatTangent) }, Uc, Vc, r);
     values.push(part.v.mul(signs));
-    if (part.d !== null) tangents.push(part.d.mul(signs));
+    // A 1×1 matrix's cofactor is the constant 1: no tangent.
+    tangents.push(part.d === null ? zerosLike(part.v) : part.d.mul(signs));
     order.push(...members);
   }
   const back = new Array<number>(count).fill(0);
