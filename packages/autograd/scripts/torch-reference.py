@@ -779,6 +779,8 @@ def det_second_order_calls():
     add('det of [[1, 2, 3], [2, 4, 6], [3, 6, 9]] (rank 1)', torch.tensor([[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [3.0, 6.0, 9.0]]))
     add('det of diag(2, 0, 0)', torch.diag(torch.tensor([2.0, 0.0, 0.0])))
     add('det of diag(1, -2, 0, 0)', torch.diag(torch.tensor([1.0, -2.0, 0.0, 0.0])))
+    # Rank 3, but its rounded det (-6.8e-13) is above PyTorch's 100·eps: PyTorch takes A⁻¹.
+    add('det 4x4 of rank 3 with a rounded det of -6.8e-13', torch.tensor([[-3.0, 9.0, 5.0, 5.0], [3.0, -1.0, 8.0, -4.0], [2.0, 12.0, 3.0, 9.0], [-7.0, 1.0, 0.0, 0.0]]))
     # Batches mixing ranks: one pass per rank inside, results in batch order.
     for n in (3, 4):
         add(f'det batch of {n}x{n} of ranks {n - 2}, {n}, {n - 1}, {n - 2}', torch.stack([integer_of_rank(n, r, 200 * n + i) for i, r in enumerate([n - 2, n, n - 1, n - 2])]))
