@@ -86,6 +86,26 @@ describe('det: second derivative at singular matrices', () => {
     assertClose(gradientAt(a), new Array<number>(9).fill(0), 0, 1e-14);
   });
 
+  it('third derivatives are exact too: Σ W_ij·V_mn·ε_imk·ε_jnl for every 3×3, at ranks 0, 1 and 3', () => {
+    const eps = (i: number, j: number, k: number): number => ((i - j) * (j - k) * (k - i)) / 2;
+    const w = tensor([[0.5, -1, 1.5], [0.25, -2, 0.75], [0.5, -1, 1.5]], { dtype: 'float64' });
+    const v = tensor([[1, 0.5, -1], [2, 0, 1], [-0.5, 1, 3]], { dtype: 'float64' });
+    const want: number[] = [];
+    for (let k = 0; k < 3; k++) {
+      for (let l = 0; l < 3; l++) {
+        let s = 0;
+        for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) for (let m = 0; m < 3; m++) for (let n = 0; n < 3; n++) s += w.data[i * 3 + j]! * v.data[m * 3 + n]! * eps(i, m, k) * eps(j, n, l);
+        want.push(s);
+      }
+    }
+    for (const values of [[[0, 0, 0], [0, 0, 0], [0, 0, 0]], [[1, 2, 3], [2, 4, 6], [3, 6, 9]], [[2, 1, 0], [1, 3, 1], [0, 1, 4]]]) {
+      const a = tensor(values, { dtype: 'float64', requiresGrad: true });
+      const [g] = gradients([det(a)], [a], { createGraph: true });
+      const [h] = gradients([g!.mul(w).sum()], [a], { createGraph: true });
+      assertClose(gradients([h!.mul(v).sum()], [a])[0]!, want, 0, 1e-13);
+    }
+  });
+
   it('is zero at rank n-3 and the gradient exact at rank n-1, in float32 too', () => {
     for (const dtype of ['float64', 'float32'] as const) {
       const tol = dtype === 'float64' ? 1e-12 : 1e-5;
