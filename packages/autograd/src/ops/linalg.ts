@@ -363,20 +363,20 @@ export const det = primitive('det', { kind: 'other', rule: 'matrix' }, function 
 
 /**
  * cof(A) as one graph node (`determinant` is det(A), already computed), so det's VJP makes the
- * same nodes whichever form computes it (a jitted second derivative finds them again). Its derivative along G is det's Hessian applied
- * to G, symmetric, so the VJP and the JVP are the same: for a regular A, the derivative of
- * det(A)·A⁻ᵀ, det(A)·(<A⁻ᵀ, G>·A⁻ᵀ − A⁻ᵀ·Gᵀ·A⁻ᵀ); else that of `cofactors`. Both are in ops of A
- * and G, so they differentiate again.
+ * same nodes whichever form computes it (a jitted second derivative finds them again). Its
+ * derivative along G is det's Hessian applied to G, symmetric, so the VJP and the JVP are the
+ * same: for a regular A, the derivative of det(A)·A⁻ᵀ, det(A)·(<A⁻ᵀ, G>·A⁻ᵀ − A⁻ᵀ·Gᵀ·A⁻ᵀ); else
+ * that of `cofactors`. Both are in ops of A and G, so they differentiate again.
  */
 function cofactorNode(a: Tensor, determinant: Tensor, rankAware: boolean): Tensor {
   const along = (g: Tensor): Tensor => {
-    if (rankAware) return cofactors(a, g).tangent!;
+    if (rankAware) return cofactors(a, g).d!;
     const it = inverseTranspose('det', a);
     const inner = it.mul(g).sum([-2, -1], true);
     return unsqueeze(unsqueeze(det(a), -1), -1).mul(it.mul(inner).sub(matmul(matmul(it, mT(g)), it)));
   };
   const x = a.detach();
-  const value = rankAware ? cofactors(x).value : unsqueeze(unsqueeze(determinant.detach(), -1), -1).mul(inverseTranspose('det', x));
+  const value = rankAware ? cofactors(x).v : unsqueeze(unsqueeze(determinant.detach(), -1), -1).mul(inverseTranspose('det', x));
   return makeOutput('detCofactors', value.data as FloatArray, a.shape, [a], (g) => [along(g)], { saves: [[0]], jvp: ([t]) => along(t!) });
 }
 
@@ -398,12 +398,12 @@ function epsilonOf(dtype: DType): number {
  * polynomials (`characteristicCofactors`). PyTorch's linalg_det_backward differentiates the
  * singular vectors instead, undefined at repeated (zero) singular values.
  */
-function cofactors(a: Tensor, tangent?: Tensor): Dual {
+function cofactors(a: Tensor, tangent?: Tensor): Pair {
   const n = a.shape[a.ndim - 1]!;
   const batch = a.shape.slice(0, -2);
   const count = sizeOf(batch);
   const flat = reshape(a, [count, n, n]);
-  const flatTangent = tangent === undefined ? null : reshape(tangent.add(zeros(a.shape, { dtype: a.dtype })), [count, n, n]);
+  const flatTangent = tangent === undefined ? null : reshape(tangent, [count, n, n]);
   const { u, s, vh } = svdForward(flat.detach(), true);
   const tolerance = Math.sqrt(epsilonOf(a.dtype));
   // Matrices grouped by the count r of singular values kept in P, each group one batched pass.
@@ -449,13 +449,7 @@ function cofactors(a: Tensor, tangent?: Tensor): Dual {
     const joined = parts.length === 1 ? parts[0]! : concat(parts, 0);
     return reshape(inOrder ? indexSelect(joined, 0, back) : joined, [...batch, n, n]);
   };
-  return { value: join(values), tangent: flatTangent === null ? null : join(tangents) };
-}
-
-/** A value and its tangent (null: none), for the forward-mode derivative `cofactors` carries along. */
-interface Dual {
-  value: Tensor;
-  tangent: Tensor | null;
+  return { v: join(values), d: flatTangent === null ? null : join(tangents) };
 }
 
 /** A value v and its tangent d (null: constant), pushed through the formula of `cofactors` by hand. */
