@@ -17,12 +17,18 @@ inputs, its outputs (values, indices, counts, or a tuple of index tensors) and t
 test/torch-order-reference.test.ts checks them. Calls ('calls': contractions, norms, statistics,
 lerp, nanToNum): one call each with its options, checked by test/torch-reference-calls.test.ts.
 
+Determinant second derivatives ('detSecondOrder'): det at integer matrices of rank n, n-1, n-2
+and n-3 (n = 2..5), as the second-order calls; where torch.linalg.det's second derivative is
+NaN or differs from the derivative of the cofactor expansion (its exact value), the entry holds
+the expansion's values and `torchGradgrads64` holds PyTorch's. test/det-second-order.test.ts.
+
     apt-get install python3-torch      # or pip install torch
     /usr/bin/python3 packages/autograd/scripts/torch-reference.py
 
 Writes packages/autograd/test/fixtures/torch-reference.json. NaN, infinities and -0 are written
 as strings ("NaN", "Infinity", "-Infinity", "-0"), which JSON has no numbers for.
 """
+import itertools
 import json
 import math
 import os
@@ -722,6 +728,65 @@ def second_order_calls():
     ]
 
 
+def permutation_sign(p):
+    inversions = sum(1 for i in range(len(p)) for j in range(i + 1, len(p)) if p[i] > p[j])
+    return -1 if inversions % 2 else 1
+
+
+def det_expansion(a):
+    """det as the Leibniz sum over permutations: a polynomial, so autograd's derivatives of
+    every order are exact at any rank."""
+    n = a.shape[-1]
+    total = torch.zeros(a.shape[:-2], dtype=a.dtype)
+    for p in itertools.permutations(range(n)):
+        term = torch.full(a.shape[:-2], float(permutation_sign(p)), dtype=a.dtype)
+        for i in range(n):
+            term = term * a[..., i, p[i]]
+        total = total + term
+    return total
+
+
+def integer_of_rank(n, r, seed):
+    """X·Y with X n×r and Y r×n of integers in [-3, 3] (exact in float32), of rank exactly r."""
+    g = torch.Generator().manual_seed(seed)
+    while True:
+        a = (torch.randint(-3, 4, (n, r), generator=g) @ torch.randint(-3, 4, (r, n), generator=g)).double()
+        if r == 0 or torch.linalg.matrix_rank(a).item() == r:
+            return a
+
+
+def det_second_order_calls():
+    out = []
+    def add(title, a):
+        ours = second_order(title, 'det', {}, torch.linalg.det, [a.tolist()])
+        exact = second_order(title, 'det', {}, det_expansion, [a.tolist()])
+        def close(k):
+            got, want = [torch.tensor([float(v) for v in ours[k][0]]), torch.tensor([float(v) for v in exact[k][0]])]
+            scale = max(1.0, want.abs().max().item())
+            tol = 1e-9 if k.endswith('64') else 1e-4
+            return bool(torch.isfinite(got).all()) and (got - want).abs().max().item() <= tol * scale
+        if all(close(k) for k in ['grads64', 'gradgrads64', 'grads32', 'gradgrads32']):
+            ours['reference'] = 'torch.linalg.det'
+            out.append(ours)
+        else:
+            exact['reference'] = 'cofactor expansion'
+            exact['torchGradgrads64'] = ours['gradgrads64']
+            out.append(exact)
+    for n in range(2, 6):
+        for r in range(n, max(n - 4, -1), -1):
+            add(f'det {n}x{n} of rank {r}', integer_of_rank(n, r, 100 * n + r))
+    # Exactly repeated zero singular values, where the SVD route is undefined.
+    add('det of [[1, 2, 3], [2, 4, 6], [3, 6, 9]] (rank 1)', torch.tensor([[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [3.0, 6.0, 9.0]]))
+    add('det of diag(2, 0, 0)', torch.diag(torch.tensor([2.0, 0.0, 0.0])))
+    add('det of diag(1, -2, 0, 0)', torch.diag(torch.tensor([1.0, -2.0, 0.0, 0.0])))
+    # Rank 3, but its rounded det (-6.8e-13) is above PyTorch's 100·eps: PyTorch takes A⁻¹.
+    add('det 4x4 of rank 3 with a rounded det of -6.8e-13', torch.tensor([[-3.0, 9.0, 5.0, 5.0], [3.0, -1.0, 8.0, -4.0], [2.0, 12.0, 3.0, 9.0], [-7.0, 1.0, 0.0, 0.0]]))
+    # Batches mixing ranks: one pass per rank inside, results in batch order.
+    for n in (3, 4):
+        add(f'det batch of {n}x{n} of ranks {n - 2}, {n}, {n - 1}, {n - 2}', torch.stack([integer_of_rank(n, r, 200 * n + i) for i, r in enumerate([n - 2, n, n - 1, n - 2])]))
+    return out
+
+
 def main():
     entries = [entry(name, fn, [points]) for name, (fn, points) in UNARY.items()]
     entries += [entry(name, fn, [a, b]) for name, (fn, a, b) in BINARY.items()]
@@ -733,6 +798,7 @@ def main():
     order = [order_entry(*e) for e in ORDER]
     doc['order'] = order
     doc['secondOrder'] = second_order_calls()
+    doc['detSecondOrder'] = det_second_order_calls()
     tmp = out + '.tmp'
     with open(tmp, 'w') as f:
         json.dump(doc, f, indent=1)

@@ -24,10 +24,11 @@ import {
   triangularSolveInPlace,
 } from '../kernels/linalg.js';
 import { constant, expectFloat, expectTensor, makeOutput, type FloatTensor, Tensor } from '../tensor.js';
-import { eye, onesLike, zeros } from '../creation.js';
+import { eye, onesLike, zeros, zerosLike } from '../creation.js';
 import { checkSameDType } from './operands.js';
 import { concat, reshape, slice, squeeze, transpose, unsqueeze } from './shape.js';
 import { matmul } from './matmul.js';
+import { indexSelect } from './indexing.js';
 import { primitive } from '../engine/dispatch.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -296,19 +297,25 @@ export const inv = primitive('inv', { kind: 'other', rule: 'matrix' }, function 
   return solveCore('inv', A, eye(n, n, { dtype: A.dtype }));
 });
 
-/** LU of each matrix of x, for det and slogdet: the sign and log|det| of each. */
-function luDeterminants(x: Tensor): { batch: number[]; sign: Float64Array; logAbs: Float64Array; det: Float64Array } {
+/**
+ * LU of each matrix of x, for det and slogdet: the sign and log|det| of each, and the ratio of
+ * its smallest pivot to its largest in absolute value (0 when singular; 1 for 0×0).
+ */
+function luDeterminants(x: Tensor): { batch: number[]; sign: Float64Array; logAbs: Float64Array; det: Float64Array; pivotRatio: Float64Array } {
   const n = x.shape[x.ndim - 1]!;
   const batch = x.shape.slice(0, -2);
   const count = sizeOf(batch);
   const sign = new Float64Array(count), logAbs = new Float64Array(count), det = new Float64Array(count);
+  const pivotRatio = new Float64Array(count);
   const perm = new Int32Array(n);
   for (let bi = 0; bi < count; bi++) {
     const lu = matrixCopy(x, bi, n * n);
     luFactor(lu, n, perm);
-    let s = permutationSign(perm, n), l = 0, d = s;
+    let s = permutationSign(perm, n), l = 0, d = s, smallest = Infinity, largest = 0;
     for (let i = 0; i < n; i++) {
       const u = lu[i * n + i]!;
+      smallest = Math.min(smallest, Math.abs(u));
+      largest = Math.max(largest, Math.abs(u));
       d *= u;
       if (u < 0) s = -s;
       l += Math.log(Math.abs(u));
@@ -319,8 +326,9 @@ function luDeterminants(x: Tensor): { batch: number[]; sign: Float64Array; logAb
     sign[bi] = s;
     logAbs[bi] = l;
     det[bi] = d === 0 ? 0 : d; // no -0 from a negative permutation sign
+    pivotRatio[bi] = n === 0 ? 1 : largest === 0 ? 0 : smallest / largest;
   }
-  return { batch, sign, logAbs, det };
+  return { batch, sign, logAbs, det, pivotRatio };
 }
 
 /** A⁻ᵀ for the determinant adjoints; a singular matrix is the caller op's error. */
@@ -332,39 +340,181 @@ function inverseTranspose(op: string, a: Tensor): Tensor {
 /**
  * The determinant of each square matrix, as `torch.linalg.det`: the product of the pivots of
  * its LU factorisation with the permutation's sign (0 for a singular matrix). Its gradient is
- * g·det(A)·A⁻ᵀ (Giles 2008, §2.3.4); where a matrix of the batch is singular it is the
- * adjugate's transpose g·U·diag(Π_{j≠i} σ_j)·Vh·det(U·Vh) from the SVD, as PyTorch's
- * linalg_det_backward (differentiable again there: `prod` of the singular values is exact
- * through a zero).
+ * the cofactor matrix g·adj(A)ᵀ: g·det(A)·A⁻ᵀ (Giles 2008, §2.3.4) while every matrix of the
+ * batch is far from singular, else `cofactors` (exact at any rank, and so are its derivatives:
+ * the second derivative of det at a matrix of rank n-2 is not zero).
  * @throws ShapeError if not square.
  * @example det(tensor([[1, 2], [3, 4]], { dtype: 'float64' })) // -2
  */
 export const det = primitive('det', { kind: 'other', rule: 'matrix' }, function (a: Tensor): Tensor {
   const A = matrixArg('det', 'A', a, true);
-  const { batch, det: d } = luDeterminants(A);
+  const { batch, det: d, pivotRatio } = luDeterminants(A);
   const out = allocate(A.dtype, d.length);
   out.set(d);
-  const gradient = (g: Tensor, result: Tensor): Tensor =>
-    result.data.every((v) => v !== 0) ? unsqueeze(unsqueeze(g.mul(result), -1), -1).mul(inverseTranspose('det', A)) : adjugateTranspose(A, g);
-  return makeOutput('det', out, batch, [A], (g, result) => [gradient(g, result)], {
+  // A pivot this small relative to the largest leaves det·A⁻ᵀ a difference of huge terms, and
+  // its derivative a worse one: such a batch takes the rank-aware form.
+  const rankAware = pivotRatio.some((r) => r <= Math.sqrt(epsilonOf(A.dtype)));
+  return makeOutput('det', out, batch, [A], (g, result) => [unsqueeze(unsqueeze(g, -1), -1).mul(cofactorNode(A, result, rankAware))], {
     saves: [[0, 'output']],
-    // Σ_ij ∂det/∂A_ij·Ȧ_ij: det·tr(A⁻¹·Ȧ), or tr(adj(A)·Ȧ) at a singular matrix.
-    jvp: ([t], result) => gradient(onesLike(result), result).mul(t!).sum([-2, -1]),
+    // Σ_ij ∂det/∂A_ij·Ȧ_ij = tr(adj(A)·Ȧ).
+    jvp: ([t], result) => cofactorNode(A, result, rankAware).mul(t!).sum([-2, -1]),
   });
 });
 
-/** g·adj(A)ᵀ from the SVD A = U·diag(σ)·Vh, defined at singular A: U·diag(g·det(U·Vh)·Π_{j≠i} σ_j)·Vh. */
-function adjugateTranspose(a: Tensor, g: Tensor): Tensor {
+/**
+ * cof(A) as one graph node (`determinant` is det(A), already computed), so det's VJP makes the
+ * same nodes whichever form computes it (a jitted second derivative finds them again). Its
+ * derivative along G is det's Hessian applied to G, symmetric, so the VJP and the JVP are the
+ * same: for a regular A, the derivative of det(A)·A⁻ᵀ, det(A)·(<A⁻ᵀ, G>·A⁻ᵀ − A⁻ᵀ·Gᵀ·A⁻ᵀ); else
+ * that of `cofactors`. Both are in ops of A and G, so they differentiate again.
+ */
+function cofactorNode(a: Tensor, determinant: Tensor, rankAware: boolean): Tensor {
+  const along = (g: Tensor): Tensor => {
+    if (rankAware) return cofactors(a, g).d!;
+    const it = inverseTranspose('det', a);
+    const inner = it.mul(g).sum([-2, -1], true);
+    return unsqueeze(unsqueeze(det(a), -1), -1).mul(it.mul(inner).sub(matmul(matmul(it, mT(g)), it)));
+  };
+  const x = a.detach();
+  const value = rankAware ? cofactors(x).v : unsqueeze(unsqueeze(determinant.detach(), -1), -1).mul(inverseTranspose('det', x));
+  return makeOutput('detCofactors', value.data as FloatArray, a.shape, [a], (g) => [along(g)], { saves: [[0]], jvp: ([t]) => along(t!) });
+}
+
+/** The machine epsilon of a float dtype: the spacing of its numbers just above 1. */
+function epsilonOf(dtype: DType): number {
+  return dtype === 'float32' ? 2 ** -23 : 2 ** -52;
+}
+
+/**
+ * The cofactor matrices cof(A) = adj(A)ᵀ = ∂det/∂A of a batch [N..., n, n], and with a tangent T
+ * its derivative along T, as Tensor ops of A (and T) that are, to every order, the derivatives
+ * of the polynomial cof at any rank. With the SVD A₀ = U·diag(σ)·Vᵀ of the current value held
+ * constant, B = Uᵀ·A·V has the blocks P (the r singular values above √ε·σ₁, invertible), Q, R
+ * and S (the numerically zero rest, k = n − r ≥ 1 of them); with the Schur complement
+ * C = S − R·P⁻¹·Q, the block inverse times det(B) is
+ *   cof(B) = det(P)·(det(C)·[P⁻ᵀ 0; 0 0] + [−P⁻ᵀ·Rᵀ; I]·cof(C)·[−P⁻¹·Q; I]ᵀ),
+ * polynomial in C, so continued exactly to singular C; and cof(A) = det(U)·det(V)·U·cof(B)·Vᵀ for
+ * any constant U and V. det(C) and cof(C) of the small, near-zero C are the Faddeev–LeVerrier
+ * polynomials (`characteristicCofactors`). PyTorch's linalg_det_backward differentiates the
+ * singular vectors instead, undefined at repeated (zero) singular values.
+ */
+function cofactors(a: Tensor, tangent?: Tensor): Pair {
   const n = a.shape[a.ndim - 1]!;
-  const { U, S, Vh } = svd(a);
-  // det(U)·det(Vh) is ±1 and locally constant: a constant here.
-  const su = luDeterminants(U.detach()).det, sv = luDeterminants(Vh.detach()).det;
-  const alpha = allocate(a.dtype, su.length);
-  for (let i = 0; i < su.length; i++) alpha[i] = Math.sign(su[i]! * sv[i]!);
-  // Row i of `others` holds σ with σ_i replaced by 1; its product is Π_{j≠i} σ_j.
-  const others = unsqueeze(S, -2).mul(triangleMask(n, n, true, 1, a.dtype).add(triangleMask(n, n, false, -1, a.dtype))).add(eye(n, n, { dtype: a.dtype })).prod(-1);
-  const scale = others.mul(unsqueeze(g.mul(constant(alpha, g.shape)), -1));
-  return matmul(U.mul(unsqueeze(scale, -2)), Vh);
+  const batch = a.shape.slice(0, -2);
+  const count = sizeOf(batch);
+  const flat = reshape(a, [count, n, n]);
+  const flatTangent = tangent === undefined ? null : reshape(tangent, [count, n, n]);
+  const { u, s, vh } = svdForward(flat.detach(), true);
+  const tolerance = Math.sqrt(epsilonOf(a.dtype));
+  // Matrices grouped by the count r of singular values kept in P, each group one batched pass.
+  const groups = new Map<number, number[]>();
+  for (let bi = 0; bi < count; bi++) {
+    const sigma = s.subarray(bi * n, (bi + 1) * n);
+    let r = 0;
+    while (r < n - 1 && sigma[r]! > tolerance * sigma[0]!) r++;
+    const members = groups.get(r);
+    if (members === undefined) groups.set(r, [bi]);
+    else members.push(bi);
+  }
+  const values: Tensor[] = [], tangents: Tensor[] = [];
+  const order: number[] = [];
+  for (const [r, members] of groups) {
+    const U = allocate(a.dtype, members.length * n * n), V = allocate(a.dtype, members.length * n * n);
+    members.forEach((bi, j) => {
+      for (let i = 0; i < n; i++) {
+        for (let c = 0; c < n; c++) {
+          U[(j * n + i) * n + c] = u[(bi * n + i) * n + c]!;
+          V[(j * n + i) * n + c] = vh[(bi * n + c) * n + i]!;
+        }
+      }
+    });
+    const Uc = constant(U, [members.length, n, n]), Vc = constant(V, [members.length, n, n]);
+    // det(U)·det(V) = ±1, locally constant.
+    const du = luDeterminants(Uc).det, dv = luDeterminants(Vc).det;
+    const sign = allocate(a.dtype, members.length);
+    for (let j = 0; j < members.length; j++) sign[j] = Math.sign(du[j]! * dv[j]!);
+    const signs = constant(sign, [members.length, 1, 1]);
+    const whole = members.length === count;
+    const pick = (x: Tensor): Tensor => (whole ? x : indexSelect(x, 0, members));
+    const part = rotatedCofactors({ v: pick(flat), d: flatTangent === null ? null : pick(flatTangent) }, Uc, Vc, r);
+    values.push(part.v.mul(signs));
+    // A 1×1 matrix's cofactor is the constant 1: no tangent.
+    tangents.push(part.d === null ? zerosLike(part.v) : part.d.mul(signs));
+    order.push(...members);
+  }
+  const back = new Array<number>(count).fill(0);
+  order.forEach((bi, j) => (back[bi] = j));
+  const inOrder = order.some((bi, j) => bi !== j);
+  const join = (parts: Tensor[]): Tensor => {
+    const joined = parts.length === 1 ? parts[0]! : concat(parts, 0);
+    return reshape(inOrder ? indexSelect(joined, 0, back) : joined, [...batch, n, n]);
+  };
+  return { v: join(values), d: flatTangent === null ? null : join(tangents) };
+}
+
+/** A value v and its tangent d (null: constant), pushed through the formula of `cofactors` by hand. */
+interface Pair {
+  v: Tensor;
+  d: Tensor | null;
+}
+
+const plus = (x: Tensor | null, y: Tensor | null): Tensor | null => (x === null ? y : y === null ? x : x.add(y));
+const product = (x: Pair, y: Pair): Pair => ({ v: matmul(x.v, y.v), d: plus(x.d === null ? null : matmul(x.d, y.v), y.d === null ? null : matmul(x.v, y.d)) });
+const scaled = (x: Pair, c: Pair): Pair => {
+  const cv = unsqueeze(unsqueeze(c.v, -1), -1);
+  return { v: x.v.mul(cv), d: plus(x.d === null ? null : x.d.mul(cv), c.d === null ? null : x.v.mul(unsqueeze(unsqueeze(c.d, -1), -1))) };
+};
+const difference = (x: Pair, y: Pair): Pair => ({ v: x.v.sub(y.v), d: plus(x.d, y.d === null ? null : y.d.neg()) });
+const transposed = (x: Pair): Pair => ({ v: mT(x.v), d: x.d === null ? null : mT(x.d) });
+const fixed = (x: Tensor): Pair => ({ v: x, d: null });
+/** M⁻¹·B with its tangent M⁻¹·(Ḃ − Ṁ·M⁻¹·B). */
+const solved = (m: Pair, b: Pair): Pair => {
+  const v = solveCore('det (backward)', m.v, b.v);
+  const rhs = plus(b.d, m.d === null ? null : matmul(m.d, v).neg());
+  return { v, d: rhs === null ? null : solveCore('det (backward)', m.v, rhs) };
+};
+
+/** U·cof(Uᵀ·A·V)·Vᵀ for a group sharing r (see `cofactors`): A, U, V [N, n, n]. */
+function rotatedCofactors(a: Pair, U: Tensor, V: Tensor, r: number): Pair {
+  const n = a.v.shape[a.v.ndim - 1]!;
+  const sandwich = (l: Tensor, rt: Tensor): Pair => product(product(fixed(mT(l)), a), fixed(rt));
+  if (r === 0) return product(product(fixed(U), characteristicCofactors(sandwich(U, V)).cof), fixed(mT(V)));
+  const Ub = slice(U, -1, 0, r), Uz = slice(U, -1, r, n), Vb = slice(V, -1, 0, r), Vz = slice(V, -1, r, n);
+  const P = sandwich(Ub, Vb), Q = sandwich(Ub, Vz), R = sandwich(Uz, Vb), S = sandwich(Uz, Vz);
+  const X = solved(P, Q); // P⁻¹·Q
+  const Yt = solved(transposed(P), transposed(R)); // P⁻ᵀ·Rᵀ
+  const { det: detC, cof: cofC } = characteristicCofactors(difference(S, product(R, X)));
+  const left = difference(fixed(Uz), product(fixed(Ub), Yt)), right = difference(fixed(Vz), product(fixed(Vb), X));
+  const inner = scaled(product(fixed(Ub), solved(transposed(P), fixed(mT(Vb)))), detC);
+  const detP = det(P.v);
+  // d det(P) = det(P)·tr(P⁻¹·Ṗ)
+  const detPair: Pair = { v: detP, d: P.d === null ? null : detP.mul(diagonalOf(solveCore('det (backward)', P.v, P.d)).sum(-1)) };
+  const sum = product(product(left, cofC), transposed(right));
+  return scaled({ v: sum.v.add(inner.v), d: plus(sum.d, inner.d) }, detPair);
+}
+
+/**
+ * det(C) and cof(C) of square matrices [..., k, k] (with their tangents) by the Faddeev–LeVerrier
+ * recurrence M₁ = I, c_{k−j} = −tr(C·M_j)/j, M_{j+1} = C·M_j + c_{k−j}·I: det(C) = (−1)ᵏ·c₀ and
+ * adj(C) = (−1)^{k−1}·M_k. Only matmuls, sums and integer divisions, so exactly the polynomials
+ * and their derivatives; its cancellation is harmless only for small C (as `cofactors` uses it).
+ */
+function characteristicCofactors(c: Pair): { det: Pair; cof: Pair } {
+  const k = c.v.shape[c.v.ndim - 1]!;
+  const identity = eye(k, k, { dtype: c.v.dtype });
+  const traced = (x: Pair, by: number): Pair => ({ v: diagonalOf(x.v).sum(-1).mul(by), d: x.d === null ? null : diagonalOf(x.d).sum(-1).mul(by) });
+  const negated = (x: Pair): Pair => ({ v: x.v.neg(), d: x.d === null ? null : x.d.neg() });
+  let m: Pair = fixed(identity);
+  let cm: Pair = c;
+  let coefficient = traced(cm, -1);
+  for (let j = 2; j <= k; j++) {
+    m = { v: cm.v.add(unsqueeze(unsqueeze(coefficient.v, -1), -1).mul(identity)), d: plus(cm.d, coefficient.d === null ? null : unsqueeze(unsqueeze(coefficient.d, -1), -1).mul(identity)) };
+    cm = product(c, m);
+    coefficient = traced(cm, -1 / j);
+  }
+  // adj of a 1×1 matrix is the constant 1.
+  const cof = k === 1 ? fixed(onesLike(c.v)) : transposed(k % 2 === 1 ? m : negated(m));
+  return { det: k % 2 === 0 ? coefficient : negated(coefficient), cof };
 }
 
 /** What `slogdet` returns, as torch.linalg.slogdet's named tuple. */
