@@ -5,7 +5,8 @@ import {
   dropout, elu, embedding, eye, fold, full, gelu, hardtanh, indexAdd, interpolate, jit, linspace, maxPool1d, maxPool2d, meshgrid,
   multinomial, nanquantile, nanstd, nanToNum, nanvar, nonzero, normal, normalize, ones, onesLike, pad, pairwiseDistance, quantile,
   rand, randint, randn, randperm, round, scaledDotProductAttention, scatter, searchsorted, softplus, sort, std, tensor, topk,
-  uniform, unfold, unique, variance, vmap, zeros, zerosLike, type Tensor,
+  uniform, unfold, unique, variance, vmap, zeros, zerosLike, formatTensor, tensorToHtml, treeFlatten, treeLeaves, treeStructure,
+  treeBroadcastPrefix, taylorTest, type Tensor,
 } from '@chainrule/autograd';
 
 // Every public op that takes an options object, with options it accepts, and the PyTorch spelling
@@ -104,6 +105,14 @@ const ROWS: readonly Row[] = [
   { op: 'interpolate', run: (o) => interpolate(x(1, 1, 2, 2), o), valid: { size: [4, 4], mode: 'bilinear', alignCorners: true }, torch: ['align_corners', 'alignCorners'] },
   { op: 'conv2dMaxPool2d', run: (o) => conv2dMaxPool2d(x(1, 1, 4, 4), x(2, 1, 3, 3), null, o, 2), valid: { padding: 1 }, torch: ['group', 'groups'] },
   { op: 'conv2dMaxPool2d', run: (o) => conv2dMaxPool2d(x(1, 1, 4, 4), x(2, 1, 3, 3), null, {}, 2, o), valid: { stride: 2 }, torch: ['ceil_mode', 'ceilMode'] },
+  // inspection and structures
+  { op: 'formatTensor', run: (o) => formatTensor(q, o), valid: { precision: 2, threshold: 10, edgeItems: 1 }, torch: ['edgeitems', 'edgeItems'] },
+  { op: 'tensorToHtml', run: (o) => tensorToHtml(q, o), valid: { precision: 2 }, torch: ['edgeitems', 'edgeItems'] },
+  { op: 'treeFlatten', run: (o) => treeFlatten({ q }, o), valid: { isLeaf: (v: unknown) => v === q }, torch: ['is_leaf', 'isLeaf'] },
+  { op: 'treeLeaves', run: (o) => treeLeaves({ q }, o), valid: { isLeaf: (v: unknown) => v === q }, torch: ['is_leaf', 'isLeaf'] },
+  { op: 'treeStructure', run: (o) => treeStructure({ q }, o), valid: { isLeaf: (v: unknown) => v === q }, torch: ['is_leaf', 'isLeaf'] },
+  { op: 'treeBroadcastPrefix', run: (o) => treeBroadcastPrefix(0, { q }, o), valid: { name: 'f' }, torch: ['is_prefix_leaf', 'isPrefixLeaf'] },
+  { op: 'taylorTest', run: (o) => taylorTest((t) => t.sin().sum(), x(3).toDtype('float64'), undefined, o), valid: { steps: 4, seed: 1 }, torch: ['Steps', 'steps'] },
 ];
 
 const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
