@@ -10,7 +10,8 @@ import { backward } from './engine/backward.js';
 import { zeros } from './creation.js';
 import { concat, reshape, slice } from './ops/shape.js';
 import { Generator, defaultGenerator } from './random.js';
-import { checkFunction, checkOptions, flatten, view } from './functional.js';
+import { checkFunction, flatten, view } from './functional.js';
+import { checkOptions } from './options.js';
 import { batchLevels } from './vmap/vmap.js';
 import type { TreeDef } from './tree.js';
 

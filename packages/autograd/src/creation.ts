@@ -5,6 +5,13 @@ import { noGradError, Tensor, type NestedArray } from './tensor.js';
 import { resolveGenerator, type Generator } from './random.js';
 import { primitive } from './engine/dispatch.js';
 import { fromUserValues, untaint } from './engine/trace-access.js';
+import { checkOptions } from './options.js';
+
+// The option names each op takes: an unknown one is an error (checkOptions).
+const CREATE_OPTIONS = ['dtype', 'requiresGrad'];
+const RANDOM_OPTIONS = ['dtype', 'requiresGrad', 'seed', 'generator'];
+const TENSOR_OPTIONS = ['dtype', 'requiresGrad', 'shape'];
+const ZEROS_LIKE_OPTIONS = ['requiresGrad'];
 
 /** Typed arrays `tensor` copies from: floats, and the integer arrays labels come in. */
 export type NumericArray = FloatArray | Int8Array | Uint8Array | Uint8ClampedArray | Int16Array | Uint16Array | Int32Array | Uint32Array;
@@ -109,6 +116,7 @@ export function tensor(
   value: NestedArray | NestedBooleans | NumericArray | readonly number[] | readonly boolean[],
   options: CreateOptions & { shape?: Shape } = {},
 ): Tensor {
+  checkOptions('tensor', options, TENSOR_OPTIONS);
   if (ArrayBuffer.isView(value)) {
     const dtype = resolveDType('tensor', options.dtype, value instanceof Float64Array ? 'float64' : value instanceof Float32Array ? 'float32' : 'int32');
     const shape = options.shape ?? [value.length];
@@ -161,26 +169,31 @@ function filled(op: string, shape: Shape, value: number, options: CreateOptions)
  * @example zeros([2, 3], { dtype: 'float64' })
  */
 export function zeros(shape: Shape, options: CreateOptions = {}): Tensor {
+  checkOptions('zeros', options, CREATE_OPTIONS);
   return filled('zeros', shape, 0, options);
 }
 
 /** A tensor of ones. @throws as `zeros`. @example ones([3]) */
 export function ones(shape: Shape, options: CreateOptions = {}): Tensor {
+  checkOptions('ones', options, CREATE_OPTIONS);
   return filled('ones', shape, 1, options);
 }
 
 /** A tensor with every element `value`. @throws as `zeros`. @example full([2, 2], 7) */
 export function full(shape: Shape, value: number, options: CreateOptions = {}): Tensor {
+  checkOptions('full', options, CREATE_OPTIONS);
   return filled('full', shape, value, options);
 }
 
 /** Zeros with the shape and dtype of `t`. @example zerosLike(x) */
 export function zerosLike(t: Tensor, options: { requiresGrad?: boolean } = {}): Tensor {
+  checkOptions('zerosLike', options, ZEROS_LIKE_OPTIONS);
   return zeros(t.shape, { dtype: t.dtype, ...options });
 }
 
 /** Ones with the shape and dtype of `t`. @example onesLike(x) */
 export function onesLike(t: Tensor, options: { requiresGrad?: boolean } = {}): Tensor {
+  checkOptions('onesLike', options, ZEROS_LIKE_OPTIONS);
   return ones(t.shape, { dtype: t.dtype, ...options });
 }
 
@@ -193,6 +206,7 @@ export function onesLike(t: Tensor, options: { requiresGrad?: boolean } = {}): T
  * @example arange(0, 1, 0.25) // [0, 0.25, 0.5, 0.75]
  */
 export function arange(start: number, end?: number, step = 1, options: CreateOptions = {}): Tensor {
+  checkOptions('arange', options, CREATE_OPTIONS);
   if (end === undefined) {
     end = start;
     start = 0;
@@ -220,6 +234,7 @@ export function arange(start: number, end?: number, step = 1, options: CreateOpt
  * @example linspace(0, 1, 5); linspace(0, 100, 7, { dtype: 'int32' })
  */
 export function linspace(start: number, end: number, steps: number, options: CreateOptions = {}): Tensor {
+  checkOptions('linspace', options, CREATE_OPTIONS);
   if (!Number.isInteger(steps) || steps < 0) throw new ArgumentError(`linspace: steps must be a non-negative integer, got ${steps}`);
   const dtype = resolveDType('linspace', options.dtype);
   if (dtype === 'int32') {
@@ -243,6 +258,7 @@ export function linspace(start: number, end: number, steps: number, options: Cre
 
 /** An n×m matrix with ones on the diagonal (m defaults to n). @example eye(3) */
 export function eye(n: number, m = n, options: CreateOptions = {}): Tensor {
+  checkOptions('eye', options, CREATE_OPTIONS);
   checkShape('eye', [n, m]);
   const data = allocate(resolveDType('eye', options.dtype), n * m, 'eye', [n, m]);
   for (let i = 0; i < Math.min(n, m); i++) data[i * m + i] = 1;
@@ -256,6 +272,7 @@ export function eye(n: number, m = n, options: CreateOptions = {}): Tensor {
  * @example rand([2, 3], { seed: 0 })
  */
 export const rand = primitive('rand', { kind: 'random' }, function (shape: Shape, options: RandomOptions = {}): Tensor {
+  checkOptions('rand', options, RANDOM_OPTIONS);
   checkShape('rand', shape);
   const g = resolveGenerator(options);
   const dtype = resolveFloatDType('rand', options.dtype);
@@ -273,6 +290,7 @@ export const rand = primitive('rand', { kind: 'random' }, function (shape: Shape
  * @example randn([784, 128], { seed: 0, requiresGrad: true })
  */
 export const randn = primitive('randn', { kind: 'random' }, function (shape: Shape, options: RandomOptions = {}): Tensor {
+  checkOptions('randn', options, RANDOM_OPTIONS);
   checkShape('randn', shape);
   const g = resolveGenerator(options);
   const data = allocate(resolveFloatDType('randn', options.dtype), sizeOf(shape), 'randn', shape);

@@ -5,6 +5,10 @@ import type { Tensor } from './tensor.js';
 import { worstLocation, type GradcheckReport } from './gradcheck.js';
 import type { TaylorTestReport } from './taylor.js';
 import { GAP, elementLayout, headerText, tensorText, type TensorFormatOptions, type TensorHeader } from './format.js';
+import { checkOptions } from './options.js';
+
+// The option names each function takes: an unknown one is an error (checkOptions).
+const FORMAT_OPTIONS = ['precision', 'threshold', 'edgeItems'];
 
 const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
@@ -22,6 +26,7 @@ function headerOf(t: Tensor): TensorHeader {
  * @example formatTensor(randn([100, 100]), { precision: 2, edgeItems: 2 })
  */
 export function formatTensor(t: Tensor, options: TensorFormatOptions = {}): string {
+  checkOptions('formatTensor', options, FORMAT_OPTIONS);
   return tensorText(headerOf(t), t.data, options);
 }
 
@@ -56,6 +61,7 @@ function leadingIndices(kept: readonly (readonly number[])[]): number[][] {
  * @example tslab.display.html(tensorToHtml(randn([3, 4])))
  */
 export function tensorToHtml(t: Tensor, options: TensorFormatOptions = {}): string {
+  checkOptions('tensorToHtml', options, FORMAT_OPTIONS);
   const header = `<div style="${CAPTION}">${escapeHtml(headerText(headerOf(t)))}</div>`;
   const { kept, strides, format } = elementLayout(t.data, t.shape, options);
   const value = (offset: number): string => format(t.data[offset]!);

@@ -1,4 +1,5 @@
 import { ArgumentError, DTypeError, ShapeError } from './errors.js';
+import { checkOptions } from './options.js';
 import { formatShape, shapesEqual } from './shape.js';
 import { Tensor, describe, isFloat, lastSerial, makeOutput } from './tensor.js';
 import { enableGrad, isGradEnabled } from './engine/grad-mode.js';
@@ -56,16 +57,6 @@ export type PerArgument<P extends readonly unknown[]> = { -readonly [K in keyof 
 /** @internal */
 export function checkFunction(op: string, f: unknown): void {
   if (typeof f !== 'function') throw new ArgumentError(`${op}: the function to transform must be a function, got ${describe(f)}`);
-}
-
-/** @internal */
-export function checkOptions(op: string, options: unknown, known: readonly string[]): void {
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    throw new ArgumentError(`${op}: options must be an object such as { argnums: 0 }, got ${describe(options)}`);
-  }
-  for (const key of Object.keys(options)) {
-    if (!known.includes(key)) throw new ArgumentError(`${op}: unknown option '${key}' (the options are ${known.join(', ')})`);
-  }
 }
 
 /** The argument positions `argnums` names, checked. @internal */

@@ -5,6 +5,7 @@ import { enableGrad } from './engine/grad-mode.js';
 import { gradients } from './engine/gradients.js';
 import { Generator } from './random.js';
 import { flattenAll } from './functional.js';
+import { checkOptions } from './options.js';
 
 /**
  * A function gradcheck can test: tensors in, a tensor or a list of tensors out (PyTorch's tuple of
@@ -62,14 +63,9 @@ export interface GradcheckReport {
  * The options, checked: an unknown key, a step that is not a positive finite number or a
  * tolerance that is not a finite number ≥ 0 would otherwise give a NaN or a check that cannot fail.
  */
-function checkOptions(op: string, options: unknown, known: readonly string[]): void {
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    throw new ArgumentError(`${op}: options must be an object such as { eps: 1e-6 }, got ${options === null ? 'null' : Array.isArray(options) ? 'an array' : typeof options}`);
-  }
-  const o = options as Record<string, unknown>;
-  for (const key of Object.keys(o)) {
-    if (!known.includes(key)) throw new ArgumentError(`${op}: unknown option '${key}' (the options are ${known.join(', ')})`);
-  }
+function checkGradcheckOptions(op: string, options: unknown, known: readonly string[]): void {
+  checkOptions(op, options, known);
+  const o = (options ?? {}) as Record<string, unknown>;
   const { eps, atol, rtol, mode, seed } = o;
   if (eps !== undefined && !(typeof eps === 'number' && Number.isFinite(eps) && eps > 0)) {
     throw new ArgumentError(`${op}: eps must be a finite number > 0, got ${String(eps)}`);
@@ -142,7 +138,7 @@ function evaluate(op: string, f: TensorFunction, xs: Tensor[]): Tensor {
  * @example const [dx] = numericGrad(x => x.pow(3).sum(), [x])
  */
 export function numericGrad(f: TensorFunction, inputs: readonly Tensor[], options: { eps?: number; gradOutput?: Tensor } = {}): Tensor[] {
-  checkOptions('numericGrad', options, ['eps', 'gradOutput']);
+  checkGradcheckOptions('numericGrad', options, ['eps', 'gradOutput']);
   const eps = options.eps ?? 1e-6;
   const xs = float64Copies('numericGrad', inputs);
   return enableGrad(() => {
@@ -218,7 +214,7 @@ class Tally {
  * @example gradcheck((a, b) => a.mul(b).sum(), [a, b]).ok
  */
 export function gradcheck(f: TensorFunction, inputs: readonly Tensor[], options: GradcheckOptions = {}): GradcheckReport {
-  checkOptions('gradcheck', options, GRADCHECK_OPTIONS);
+  checkGradcheckOptions('gradcheck', options, GRADCHECK_OPTIONS);
   return enableGrad(() => gradcheckRecorded(f, inputs, options));
 }
 
@@ -353,7 +349,7 @@ export function worstLocation(w: GradcheckWorst): string {
  * @example gradgradcheck((x) => x.tanh().sum(), [x]).ok
  */
 export function gradgradcheck(f: TensorFunction, inputs: readonly Tensor[], gradOutputs?: Tensor | readonly Tensor[], options: GradcheckOptions = {}): GradcheckReport {
-  checkOptions('gradgradcheck', options, GRADCHECK_OPTIONS);
+  checkGradcheckOptions('gradgradcheck', options, GRADCHECK_OPTIONS);
   const xs = float64Copies('gradgradcheck', inputs);
   const checked = xs.map((x, i) => (x.requiresGrad ? i : -1)).filter((i) => i >= 0);
   if (checked.length === 0) {

@@ -3,6 +3,7 @@ import { Tensor } from './tensor.js';
 import { noGrad } from './engine/grad-mode.js';
 import { gradients } from './engine/gradients.js';
 import { Generator } from './random.js';
+import { checkOptions } from './options.js';
 
 /** Options of `taylorTest`. */
 export interface TaylorTestOptions {
@@ -43,6 +44,7 @@ export interface TaylorTestReport {
  * @example taylorTest((x) => x.sin().sum(), x).verdict // 'correct'
  */
 export function taylorTest(f: (x: Tensor) => Tensor, x: Tensor, direction?: Tensor, options: TaylorTestOptions = {}): TaylorTestReport {
+  checkOptions('taylorTest', options, ['h0', 'steps', 'seed']);
   const { h0 = 0.1, steps = 10, seed = 0 } = options;
   if (!(x instanceof Tensor)) throw new ArgumentError('taylorTest: x must be a Tensor');
   for (const v of x.data) if (!Number.isFinite(v)) throw new ArgumentError(`taylorTest: x holds ${v}; the test needs a finite point`);

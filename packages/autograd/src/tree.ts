@@ -18,6 +18,11 @@
  */
 import { ArgumentError } from './errors.js';
 import { Tensor, describe } from './tensor.js';
+import { checkOptions } from './options.js';
+
+// The option names each function takes: an unknown one is an error (checkOptions).
+const TREE_OPTIONS = ['isLeaf'];
+const TREE_PREFIX_OPTIONS = ['isLeaf', 'isPrefixLeaf', 'name'];
 
 /** A nested structure of arrays and plain objects with leaves of type L (Tensors by default). */
 export type Tree<L = Tensor> = L | null | undefined | readonly Tree<L>[] | { readonly [key: string]: Tree<L> };
@@ -252,6 +257,7 @@ function at(op: string): (path: string) => string {
  * @example const { leaves, def } = treeFlatten({ w, b: [b1, b2] }) // leaves [b1, b2, w], def {b: [*, *], w: *}
  */
 export function treeFlatten<L = Tensor>(tree: unknown, options: TreeOptions = {}): Flattened<L> {
+  checkOptions('treeFlatten', options, TREE_OPTIONS);
   return flattenTree<L>(tree, options.isLeaf ?? isTensor, at('treeFlatten'));
 }
 
@@ -260,6 +266,7 @@ export function treeFlatten<L = Tensor>(tree: unknown, options: TreeOptions = {}
  * @example treeLeaves({ w, b }) // [b, w]
  */
 export function treeLeaves<L = Tensor>(tree: unknown, options: TreeOptions = {}): L[] {
+  checkOptions('treeLeaves', options, TREE_OPTIONS);
   return flattenTree<L>(tree, options.isLeaf ?? isTensor, at('treeLeaves')).leaves;
 }
 
@@ -268,6 +275,7 @@ export function treeLeaves<L = Tensor>(tree: unknown, options: TreeOptions = {})
  * @example treeStructure({ w, b }).toString() // '{b: *, w: *}'
  */
 export function treeStructure(tree: unknown, options: TreeOptions = {}): TreeDef {
+  checkOptions('treeStructure', options, TREE_OPTIONS);
   return flattenTree(tree, options.isLeaf ?? isTensor, at('treeStructure')).def;
 }
 
@@ -313,6 +321,7 @@ export function treeBroadcastPrefix<P>(
   tree: unknown,
   options: TreeOptions & { isPrefixLeaf?: (value: unknown) => boolean; name?: string } = {},
 ): P[] {
+  checkOptions('treeBroadcastPrefix', options, TREE_PREFIX_OPTIONS);
   const name = options.name ?? 'treeBroadcastPrefix';
   const isPrefixLeaf = options.isPrefixLeaf ?? ((v: unknown) => !isPlainArray(v) && !isPlainObject(v));
   const full = flattenTree(tree, options.isLeaf ?? isTensor, at(name)).def;

@@ -9,6 +9,10 @@ import { untaint } from '../engine/trace-access.js';
 import { dropout, type SampleOptions } from './sampling.js';
 import { safeSoftmax } from './softmax.js';
 import { where } from './where.js';
+import { checkOptions } from '../options.js';
+
+// The option names each op takes: an unknown one is an error (checkOptions).
+const ATTENTION_OPTIONS = ['mask', 'isCausal', 'dropout', 'scale', 'heads', 'seed', 'generator'];
 
 /**
  * Options of `scaledDotProductAttention` and `attentionWeights`. The random source (`generator`
@@ -80,6 +84,7 @@ export function scaledDotProductAttention(query: Tensor, key: Tensor, value: Ten
 }
 
 function weightsOf(op: string, query: Tensor, key: Tensor, options: AttentionOptions, value?: Tensor): Tensor {
+  checkOptions(op, options, ATTENTION_OPTIONS);
   const q = floatInput(op, 'query', query);
   const k = floatInput(op, 'key', key);
   checkSameDType(op, ...(value === undefined ? [q, k] : [q, k, value]));

@@ -6,8 +6,12 @@ import { currentInterpreter, opsRunEagerly } from '../engine/dispatch.js';
 import { forwardActive } from '../engine/forward.js';
 import { isGradEnabled } from '../engine/grad-mode.js';
 import { sum } from './reduce.js';
-import { bilinearJvp, conv2d, convForward, convForwardVjp, convPlan, narrowGroups, type ConvOptions, type ConvSpec, type SpatialArg } from './conv.js';
+import { CONV_OPTIONS, bilinearJvp, conv2d, convForward, convForwardVjp, convPlan, narrowGroups, type ConvOptions, type ConvSpec, type SpatialArg } from './conv.js';
 import { gatherFromPlanes, maxPool2d, poolGeometry, scatterToPlanes, type MaxPoolOptions } from './pool.js';
+import { checkOptions } from '../options.js';
+
+// The option names each op takes: an unknown one is an error (checkOptions).
+const CONV2D_MAX_POOL2D_OPTIONS = ['stride', 'padding', 'dilation', 'ceilMode'];
 
 /**
  * maxPool2d(conv2d(x, w, b, s), windows) as one op: the convolution's output is never an array
@@ -64,6 +68,8 @@ export type ConvMaxPoolOptions = Omit<MaxPoolOptions, 'returnIndices'>;
  * @example conv2dMaxPool2d(x, w, b, { padding: 2 }, 2) // x [64, 1, 28, 28], w [6, 1, 5, 5] -> [64, 6, 14, 14]
  */
 export function conv2dMaxPool2d(input: Tensor, weight: Tensor, bias: Tensor | null | undefined, convOptions: ConvOptions, kernelSize: SpatialArg, poolOptions: ConvMaxPoolOptions = {}): Tensor {
+  checkOptions('conv2dMaxPool2d', convOptions, CONV_OPTIONS);
+  checkOptions('conv2dMaxPool2d', poolOptions, CONV2D_MAX_POOL2D_OPTIONS);
   const composed = (): Tensor => maxPool2d(conv2d(input, weight, bias, convOptions), kernelSize, poolOptions);
   // A transform (jit's recording included) sees the two primitives: this op is not one of its own.
   if (currentInterpreter() !== null || input.ndim !== 4) return composed();

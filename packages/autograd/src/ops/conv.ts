@@ -8,6 +8,13 @@ import { sum } from './reduce.js';
 import { expand, reshape } from './shape.js';
 import type { JvpRule } from '../engine/forward.js';
 import { primitive } from '../engine/dispatch.js';
+import { checkOptions } from '../options.js';
+
+// The option names each op takes: an unknown one is an error (checkOptions).
+/** @internal */
+export const CONV_OPTIONS: readonly string[] = ['stride', 'padding', 'dilation', 'groups'];
+const CONV_TRANSPOSE_OPTIONS = ['stride', 'padding', 'outputPadding', 'dilation', 'groups'];
+const UNFOLD_OPTIONS = ['dilation', 'padding', 'stride'];
 
 /** A convolution's geometry and its group count: what the three convolution ops share. */
 export interface ConvSpec extends ConvGeometry {
@@ -185,6 +192,7 @@ function lower(y: Tensor, rank: number, batched: boolean): Tensor {
 }
 
 function convolve(op: string, rank: number, input: Tensor, weight: Tensor, bias: Tensor | null | undefined, options: ConvOptions): Tensor {
+  checkOptions(op, options, CONV_OPTIONS);
   const { x, w, b, batched, spec } = convPlan(op, rank, input, weight, bias, options);
   return lower(convForward(x, w, b, spec), rank, batched);
 }
@@ -242,6 +250,7 @@ function geometry(input: readonly number[], w: Tensor, groups: number, out: numb
 }
 
 function convolveTransposed(op: string, rank: number, input: Tensor, weight: Tensor, bias: Tensor | null | undefined, options: ConvTransposeOptions): Tensor {
+  checkOptions(op, options, CONV_TRANSPOSE_OPTIONS);
   const { x, w, b, batched, xShape, wShape } = convOperands(op, rank, input, weight, bias);
   const shapes = `input ${formatShape(xShape)} and weight ${formatShape(wShape)}`;
   const groups = groupCount(op, options.groups);
@@ -355,6 +364,7 @@ export interface UnfoldOptions {
 }
 
 function blockSpec(op: string, size: number[], kernelSize: SpatialArg, options: UnfoldOptions, shape: readonly number[]): ConvSpec {
+  checkOptions(op, options, UNFOLD_OPTIONS);
   const kernel = spatial(op, 'kernelSize', kernelSize, 2, 1, 1);
   const stride = spatial(op, 'stride', options.stride, 2, 1, 1);
   const padding = spatial(op, 'padding', options.padding, 2, 0, 0);

@@ -10,6 +10,10 @@ import { reshape } from './shape.js';
 import { movedim } from './rearrange.js';
 import { where } from './where.js';
 import { primitive } from '../engine/dispatch.js';
+import { checkOptions } from '../options.js';
+
+// The option names each op takes: an unknown one is an error (checkOptions).
+const CROSS_ENTROPY_OPTIONS = ['reduction', 'weight', 'ignoreIndex', 'labelSmoothing'];
 
 /** How `crossEntropy` combines the per-sample losses. */
 export type CrossEntropyReduction = 'mean' | 'sum' | 'none';
@@ -55,6 +59,7 @@ export interface CrossEntropyOpOptions {
  * @example crossEntropy(logits, [2, 0, 1]); crossEntropy(logits, labels, { weight, ignoreIndex: 0, labelSmoothing: 0.1 })
  */
 export const crossEntropy = primitive('crossEntropy', { kind: 'other', rule: 'crossEntropy' }, function (logits: Tensor, target: Tensor | ArrayLike<number>, options: CrossEntropyOpOptions = {}): Tensor {
+  checkOptions('crossEntropy', options, CROSS_ENTROPY_OPTIONS);
   const op = 'crossEntropy';
   const x = floatInput(op, 'logits', logits);
   const { reduction = 'mean', ignoreIndex = -100, labelSmoothing = 0 } = options;

@@ -12,6 +12,13 @@ import { reshape, slice } from './shape.js';
 import { where } from './where.js';
 import { toDtype } from './cast.js';
 import { primitive } from '../engine/dispatch.js';
+import { checkOptions } from '../options.js';
+
+// The option names each op takes: an unknown one is an error (checkOptions).
+const SCATTER_OPTIONS = ['reduce'];
+const INDEX_ADD_OPTIONS = ['alpha'];
+const EMBEDDING_OPTIONS = ['paddingIdx'];
+const NONZERO_OPTIONS = ['asTuple'];
 
 // Indexing and scatter ops. Two pairs of primitives carry hand-written VJPs, each the other's
 // adjoint: gather/scatter-add along an axis (ops/gather.ts and scatterAdd here) and
@@ -115,6 +122,7 @@ function scatterAddIndexed(x: Tensor, raw: AxisIndex, src: Tensor): Tensor {
  * @example scatter(zeros([2, 3]), 1, [[2], [0]], 1) // [[0, 0, 1], [1, 0, 0]]
  */
 export const scatter = primitive('scatter', { kind: 'layout', rule: 'scatter' }, function (input: Tensor, axis: number, index: Tensor | NestedArray, src: Tensor | number, options: ScatterOptions = {}): Tensor {
+  checkOptions('scatter', options, SCATTER_OPTIONS);
   const x = expectTensor('scatter', 'input', input);
   const reduce = options.reduce;
   if (reduce !== undefined && reduce !== 'add' && reduce !== 'multiply') {
@@ -231,6 +239,7 @@ function placeRows(g: FloatTensor, shape: readonly number[], ax: number, values:
  * @example indexAdd(zeros([3, 2]), 0, [0, 0], ones([2, 2])) // row 0 gets 2s
  */
 export const indexAdd = primitive('indexAdd', { kind: 'layout', rule: 'indexAdd' }, function (input: Tensor, axis: number, index: Tensor | NestedArray, src: Tensor, options: IndexAddOptions = {}): Tensor {
+  checkOptions('indexAdd', options, INDEX_ADD_OPTIONS);
   const x = expectTensor('indexAdd', 'input', input);
   const s = expectTensor('indexAdd', 'src', src);
   checkSrcDType('indexAdd', x, s);
@@ -288,6 +297,7 @@ export const take = primitive('take', { kind: 'layout', rule: 'take' }, function
  * @example embedding(weight, tensor([[1, 4], [0, 1]], { dtype: 'int32' })) // [2, 2, dim]
  */
 export const embedding = primitive('embedding', { kind: 'layout', rule: 'embedding' }, function (weight: Tensor, indices: Tensor | NestedArray, options: EmbeddingOptions = {}): Tensor {
+  checkOptions('embedding', options, EMBEDDING_OPTIONS);
   const w = expectTensor('embedding', 'weight', weight);
   if (w.ndim !== 2) throw new ShapeError(`embedding: weight must be 2-D [numEmbeddings, dim], got shape ${formatShape(w.shape)}`);
   const [n, dim] = w.shape as [number, number];
@@ -393,6 +403,7 @@ function nonzeroImpl(input: Tensor, options: { asTuple: true }): Tensor[];
 function nonzeroImpl(input: Tensor, options?: { asTuple?: false }): Tensor;
 function nonzeroImpl(input: Tensor, options?: NonzeroOptions): Tensor | Tensor[];
 function nonzeroImpl(input: Tensor, options: NonzeroOptions = {}): Tensor | Tensor[] {
+  checkOptions('nonzero', options, NONZERO_OPTIONS);
   const x = expectTensor('nonzero', 'input', input);
   const positions = nonzeroPositions(x.data);
   const n = positions.length;

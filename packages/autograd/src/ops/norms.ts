@@ -14,6 +14,13 @@ import { logicalOr } from './compare.js';
 import { isNan } from './unary.js';
 import { matmulT } from './matmul.js';
 import { primitive } from '../engine/dispatch.js';
+import { checkOptions } from '../options.js';
+
+// The option names each op takes: an unknown one is an error (checkOptions).
+const NORMALIZE_OPTIONS = ['p', 'axis', 'eps'];
+const COSINE_SIMILARITY_OPTIONS = ['axis', 'eps'];
+const PAIRWISE_DISTANCE_OPTIONS = ['p', 'eps', 'keepdims'];
+const CDIST_OPTIONS = ['p', 'computeMode'];
 
 type Axis = number | readonly number[] | undefined;
 
@@ -196,6 +203,7 @@ export interface NormalizeOptions {
  * @example normalize(embeddings, { axis: -1 })
  */
 export const normalize = primitive('normalize', { kind: 'axis', rule: 'axisOption' }, function (input: Tensor, options: NormalizeOptions = {}): Tensor {
+  checkOptions('normalize', options, NORMALIZE_OPTIONS);
   const x = floatInput('normalize', 'input', input);
   const { p = 2, axis = 1, eps = 1e-12 } = options;
   if (typeof eps !== 'number' || !(eps >= 0)) {
@@ -236,6 +244,7 @@ export interface CosineSimilarityOptions {
  * @example cosineSimilarity(a, b, { axis: -1 })
  */
 export const cosineSimilarity = primitive('cosineSimilarity', { kind: 'axis', rule: 'axisOption' }, function (x1: Tensor, x2: Tensor, options: CosineSimilarityOptions = {}): Tensor {
+  checkOptions('cosineSimilarity', options, COSINE_SIMILARITY_OPTIONS);
   const a0 = expectTensor('cosineSimilarity', 'x1', x1);
   const b0 = expectTensor('cosineSimilarity', 'x2', x2);
   const { axis = 1, eps = 1e-8 } = options;
@@ -269,6 +278,7 @@ export interface PairwiseDistanceOptions {
  * @example pairwiseDistance(anchor, positive)
  */
 export const pairwiseDistance = primitive('pairwiseDistance', { kind: 'other', rule: 'broadcast' }, function (x1: Tensor, x2: Tensor, options: PairwiseDistanceOptions = {}): Tensor {
+  checkOptions('pairwiseDistance', options, PAIRWISE_DISTANCE_OPTIONS);
   const a = expectTensor('pairwiseDistance', 'x1', x1);
   const b = expectTensor('pairwiseDistance', 'x2', x2);
   const { p = 2, eps = 1e-6, keepdims = false } = options;
@@ -307,6 +317,7 @@ const CDIST_MODES: readonly CdistComputeMode[] = ['use_mm_for_euclid_dist_if_nec
  * @example cdist(queries, keys) // [P, R] Euclidean distances
  */
 export const cdist = primitive('cdist', { kind: 'other', rule: 'matrix' }, function (x1: Tensor, x2: Tensor, options: CdistOptions = {}): Tensor {
+  checkOptions('cdist', options, CDIST_OPTIONS);
   const [a, b] = floatPair('cdist', expectTensor('cdist', 'x1', x1), expectTensor('cdist', 'x2', x2));
   const { p = 2, computeMode = 'use_mm_for_euclid_dist_if_necessary' } = options;
   if (typeof p !== 'number' || !(p >= 0)) {

@@ -7,6 +7,14 @@ import { gather, toIndex } from './gather.js';
 import { permute, reshape } from './shape.js';
 import { where } from './where.js';
 import { primitive } from '../engine/dispatch.js';
+import { checkOptions } from '../options.js';
+
+// The option names each op takes: an unknown one is an error (checkOptions).
+const SORT_OPTIONS = ['descending'];
+const TOPK_OPTIONS = ['largest', 'sorted'];
+const UNIQUE_OPTIONS = ['sorted', 'returnInverse', 'returnCounts', 'axis'];
+const SEARCHSORTED_OPTIONS = ['right', 'side', 'sorter'];
+const BINCOUNT_OPTIONS = ['weights', 'minlength'];
 
 // Selection and order. Indices are int32 tensors off the graph; every differentiable value is
 // gathered from the input at its indices, so its gradient is gather's: a scatter-add to the
@@ -139,6 +147,7 @@ function sortIndices(op: string, x: Tensor, axis: number, descending: boolean): 
  * @example const { values, indices } = sort(x, -1, { descending: true })
  */
 export const sort = primitive('sort', { kind: 'axis', axisArg: 1, absent: -1 }, function (x: Tensor, axis = -1, options: SortOptions = {}): ValuesIndices {
+  checkOptions('sort', options, SORT_OPTIONS);
   const t = expectTensor('sort', 'input', x);
   const { ax, indices } = sortIndices('sort', t, axis, options.descending ?? false);
   const idx = indexTensor(indices, t.shape);
@@ -151,6 +160,7 @@ export const sort = primitive('sort', { kind: 'axis', axisArg: 1, absent: -1 }, 
  * @example argsort(scores, -1, { descending: true })
  */
 export const argsort = primitive('argsort', { kind: 'axis', axisArg: 1, absent: -1 }, function (x: Tensor, axis = -1, options: SortOptions = {}): Tensor {
+  checkOptions('argsort', options, SORT_OPTIONS);
   const t = expectTensor('argsort', 'input', x);
   return indexTensor(sortIndices('argsort', t, axis, options.descending ?? false).indices, t.shape);
 });
@@ -175,6 +185,7 @@ export interface TopkOptions {
  * @example const { values, indices } = topk(logits, 5)
  */
 export const topk = primitive('topk', { kind: 'axis', axisArg: 2, absent: -1 }, function (x: Tensor, k: number, axis = -1, options: TopkOptions = {}): ValuesIndices {
+  checkOptions('topk', options, TOPK_OPTIONS);
   const t = expectTensor('topk', 'input', x);
   const { largest = true } = options;
   const { ax, outer, n, inner } = lanes('topk', t, axis);
@@ -334,12 +345,8 @@ export const unique = primitive('unique', { kind: 'other', rule: 'none' }, uniqu
 function uniqueImpl(x: Tensor): Tensor;
 function uniqueImpl<O extends UniqueOptions>(x: Tensor, options: O): O extends WithInverse | WithCounts ? UniqueResult<O> : Tensor;
 function uniqueImpl(x: Tensor, options: UniqueOptions = {}): Tensor | { values: Tensor; inverse?: Tensor; counts?: Tensor } {
+  checkOptions('unique', options, UNIQUE_OPTIONS);
   const t = expectTensor('unique', 'input', x);
-  for (const key of Object.keys(options)) {
-    if (key !== 'sorted' && key !== 'returnInverse' && key !== 'returnCounts' && key !== 'axis') {
-      throw new ArgumentError(`unique: unknown option '${key}' (the options are sorted, returnInverse, returnCounts and axis)`);
-    }
-  }
   let values: Tensor;
   let found: { firsts: number[]; inverse: Int32Array; counts: number[] };
   if (options.axis === undefined) {
@@ -396,6 +403,7 @@ export interface SearchSortedOptions {
  * @example searchsorted(tensor([1, 3, 5]), tensor([0, 3, 6])) // [0, 1, 3]
  */
 export const searchsorted = primitive('searchsorted', { kind: 'other', rule: 'searchsorted' }, function (sortedSequence: Tensor, values: TensorLike, options: SearchSortedOptions = {}): Tensor {
+  checkOptions('searchsorted', options, SEARCHSORTED_OPTIONS);
   const seq = expectTensor('searchsorted', 'sortedSequence', sortedSequence);
   const v = typeof values === 'number' ? scalarTensor(values, isFloatDType(seq.dtype) ? seq.dtype : 'float64') : expectTensor('searchsorted', 'values', values);
   if (seq.ndim === 0) throw new ShapeError('searchsorted: sortedSequence must have at least one dimension, got a 0-d tensor');
@@ -455,6 +463,7 @@ export interface BincountOptions {
  * @example bincount(tensor([0, 2, 2], { dtype: 'int32' })) // [1, 0, 2]
  */
 export const bincount = primitive('bincount', { kind: 'other', rule: 'bincount' }, function (x: Tensor, options: BincountOptions = {}): Tensor {
+  checkOptions('bincount', options, BINCOUNT_OPTIONS);
   const t = expectTensor('bincount', 'input', x);
   const { weights, minlength = 0 } = options;
   if (t.dtype !== 'int32') throw new DTypeError(`bincount: input must be an int32 tensor, got ${t.dtype} of shape ${formatShape(t.shape)}`);

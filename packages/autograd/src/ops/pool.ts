@@ -6,6 +6,13 @@ import { constant, expectFloat, floatInput, makeOutput, type FloatTensor, type T
 import { reshape } from './shape.js';
 import { spatial, type SpatialArg } from './conv.js';
 import { primitive } from '../engine/dispatch.js';
+import { checkOptions } from '../options.js';
+
+// The option names each op takes: an unknown one is an error (checkOptions).
+const MAX_POOL_OPTIONS = ['stride', 'padding', 'dilation', 'ceilMode', 'returnIndices'];
+const AVG_POOL_OPTIONS = ['stride', 'padding', 'ceilMode', 'countIncludePad', 'divisorOverride'];
+const ADAPTIVE_MAX_POOL2D_OPTIONS = ['returnIndices'];
+const INTERPOLATE_OPTIONS = ['size', 'scaleFactor', 'mode', 'alignCorners'];
 
 // Every pooling and interpolation here reads, for each output position, a window that is the
 // product of a row map and a column map (kernels/pool.ts). The averaging ones are linear maps
@@ -156,6 +163,7 @@ export interface MaxPoolOptions {
 }
 
 function maxPool(op: string, rank: number, input: Tensor, kernelSize: SpatialArg, options: MaxPoolOptions): [Tensor, Tensor] {
+  checkOptions(op, options, MAX_POOL_OPTIONS);
   const { x, spatialShape } = planesOf(op, input, rank);
   const g = poolGeometry(op, input.shape, spatialShape, kernelSize, options);
   if (g.padding.every((p) => p === 0) && g.dilation.every((d) => d === 1)) {
@@ -232,6 +240,7 @@ function avgAxis(size: number, out: number, k: number, s: number, p: number, inc
 }
 
 function avgPool(op: string, rank: number, input: Tensor, kernelSize: SpatialArg, options: AvgPoolOptions): Tensor {
+  checkOptions(op, options, AVG_POOL_OPTIONS);
   const { x, spatialShape } = planesOf(op, input, rank);
   const g = poolGeometry(op, input.shape, spatialShape, kernelSize, options);
   const override = options.divisorOverride ?? null;
@@ -307,6 +316,7 @@ export const adaptiveMaxPool2d = primitive('adaptiveMaxPool2d', { kind: 'other',
 function adaptiveMaxPool2dImpl(input: Tensor, outputSize: AdaptiveSize, options: { readonly returnIndices: true }): [Tensor, Tensor];
 function adaptiveMaxPool2dImpl(input: Tensor, outputSize: AdaptiveSize, options?: { readonly returnIndices?: boolean }): Tensor;
 function adaptiveMaxPool2dImpl(input: Tensor, outputSize: AdaptiveSize, options: { readonly returnIndices?: boolean } = {}): Tensor | [Tensor, Tensor] {
+  checkOptions('adaptiveMaxPool2d', options, ADAPTIVE_MAX_POOL2D_OPTIONS);
   const { x, rows, cols } = adaptiveMaps('adaptiveMaxPool2d', input, outputSize);
   const result = windowMaxOp('adaptiveMaxPool2d', x, rows.size, cols.size, mappedWindows(rows, cols));
   return options.returnIndices === true ? result : result[0];
@@ -353,6 +363,7 @@ function linearAxis(size: number, out: number, scale: number, alignCorners: bool
  * @example interpolate(x, { scaleFactor: 2, mode: 'bilinear' }) // [1, 3, 8, 8] -> [1, 3, 16, 16]
  */
 export const interpolate = primitive('interpolate', { kind: 'other', rule: 'pool' }, function (input: Tensor, options: InterpolateOptions): Tensor {
+  checkOptions('interpolate', options, INTERPOLATE_OPTIONS);
   const op = 'interpolate';
   const mode = options.mode ?? 'nearest';
   if (mode !== 'nearest' && mode !== 'bilinear') throw new ArgumentError(`${op}: mode must be 'nearest' or 'bilinear', got ${JSON.stringify(mode)}`);

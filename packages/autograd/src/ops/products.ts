@@ -7,6 +7,10 @@ import { matmul, matmulT } from './matmul.js';
 import { permute, reshape } from './shape.js';
 import { where } from './where.js';
 import { primitive } from '../engine/dispatch.js';
+import { checkOptions } from '../options.js';
+
+// The option names each op takes: an unknown one is an error (checkOptions).
+const ADDMM_OPTIONS = ['beta', 'alpha'];
 
 /**
  * The outer product of two vectors: out[i, j] = a[i]·b[j] (`torch.outer`).
@@ -127,6 +131,7 @@ export const baddbmm = primitive('baddbmm', { kind: 'contraction', rule: 'addmm'
 });
 
 function addProduct(op: string, rank: number, input: Tensor, m1: Tensor, m2: Tensor, options: AddmmOptions): Tensor {
+  checkOptions(op, options, ADDMM_OPTIONS);
   const given = [expectTensor(op, 'input', input), expectTensor(op, rank === 2 ? 'mat1' : 'batch1', m1), expectTensor(op, rank === 2 ? 'mat2' : 'batch2', m2)];
   const [c, a, b] = promoteAll(op, given, 'float') as [Tensor, Tensor, Tensor];
   const { beta = 1, alpha = 1 } = options;

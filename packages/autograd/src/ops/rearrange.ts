@@ -7,6 +7,11 @@ import { checkMapSize, takeByMap } from './index-map.js';
 import { checkSameDType } from './operands.js';
 import { expand, permute, reshape } from './shape.js';
 import { primitive } from '../engine/dispatch.js';
+import { checkOptions } from '../options.js';
+
+// The option names each op takes: an unknown one is an error (checkOptions).
+const PAD_OPTIONS = ['mode', 'value'];
+const MESHGRID_OPTIONS = ['indexing'];
 
 /** 0, 1, ..., n-1. */
 function identityCoords(n: number): Int32Array {
@@ -110,6 +115,7 @@ export interface PadOptions {
  * @example pad(x, [1, 1], { mode: 'reflect' }) // [1, 2, 3] -> [2, 1, 2, 3, 2]
  */
 export const pad = primitive('pad', { kind: 'layout', rule: 'pad' }, function (input: Tensor, padding: readonly number[], options: PadOptions = {}): Tensor {
+  checkOptions('pad', options, PAD_OPTIONS);
   const x = expectTensor('pad', 'input', input);
   const { mode = 'constant', value } = options;
   checkIntegers('pad', 'padding', padding);
@@ -283,6 +289,7 @@ export interface MeshgridOptions {
  * @example const [gx, gy] = meshgrid([xs, ys], { indexing: 'xy' })
  */
 export const meshgrid = primitive('meshgrid', { kind: 'other', rule: 'composite' }, function (tensors: readonly Tensor[], options: MeshgridOptions = {}): Tensor[] {
+  checkOptions('meshgrid', options, MESHGRID_OPTIONS);
   const { indexing = 'ij' } = options;
   if (indexing !== 'ij' && indexing !== 'xy') throw new ArgumentError(`meshgrid: indexing must be 'ij' or 'xy', got '${String(indexing)}'`);
   if (!Array.isArray(tensors) || tensors.length === 0) throw new ArgumentError('meshgrid: needs a non-empty array of tensors');

@@ -15,6 +15,10 @@ import { where } from './where.js';
 import { isFinite, sqrt } from './unary.js';
 import { primitive } from '../engine/dispatch.js';
 import { isTracing } from '../engine/trace-access.js';
+import { checkOptions } from '../options.js';
+
+// The option names each op takes: an unknown one is an error (checkOptions).
+const VARIANCE_OPTIONS = ['keepdims', 'correction'];
 
 type Axis = number | readonly number[] | undefined;
 
@@ -322,6 +326,7 @@ export function varianceAxes(op: string, t: Tensor, axis: Axis, correction: numb
 
 /** The variance, with errors naming `op` (std's errors should say std, not var). */
 function varianceAs(op: string, x: Tensor, axis: Axis, options: VarianceOptions): Tensor {
+  checkOptions(op, options, VARIANCE_OPTIONS);
   const { keepdims = false, correction = 0 } = options;
   const t = expectTensor(op, 'input', x);
   const { axes, count } = varianceAxes(op, t, axis, correction);

@@ -7,6 +7,14 @@ import { floatOperands } from './operands.js';
 import { expand } from './shape.js';
 import { primitive } from '../engine/dispatch.js';
 import { rand } from '../creation.js';
+import { checkOptions } from '../options.js';
+
+// The option names each op takes: an unknown one is an error (checkOptions).
+const SAMPLE_OPTIONS = ['seed', 'generator'];
+const PARAMETER_SAMPLE_OPTIONS = ['seed', 'generator', 'dtype'];
+const BERNOULLI_OPTIONS = ['seed', 'generator', 'dtype', 'shape'];
+const MULTINOMIAL_OPTIONS = ['seed', 'generator', 'replacement'];
+const DROPOUT_OPTIONS = ['seed', 'generator', 'training'];
 
 // Random draws on the seeded Generator. Integer results (randint, randperm, multinomial) come
 // from the generator's integer draws only, so a seed gives the same numbers on every machine.
@@ -40,6 +48,7 @@ function int32Bound(op: string, name: string, v: number): void {
  * @example randint(0, 10, [3], { seed: 0 })
  */
 export const randint = primitive('randint', { kind: 'random' }, function (low: number, high: number, shape: Shape, options: SampleOptions = {}): Tensor {
+  checkOptions('randint', options, SAMPLE_OPTIONS);
   int32Bound('randint', 'low', low);
   int32Bound('randint', 'high', high);
   if (!(low < high)) throw new ArgumentError(`randint: low must be below high, got low ${low} and high ${high}`);
@@ -58,6 +67,7 @@ export const randint = primitive('randint', { kind: 'random' }, function (low: n
  * @example randperm(5, { seed: 1 })
  */
 export const randperm = primitive('randperm', { kind: 'random' }, function (n: number, options: SampleOptions = {}): Tensor {
+  checkOptions('randperm', options, SAMPLE_OPTIONS);
   if (!Number.isInteger(n) || n < 0 || n > 2147483647) throw new ArgumentError(`randperm: n must be a non-negative integer up to 2^31 - 1, got ${n}`);
   const g = resolveGenerator(options);
   const out = allocate('int32', n, 'randperm', [n]);
@@ -91,6 +101,7 @@ function probabilities(op: string, p: TensorLike, options: { shape?: Shape; dtyp
  * @example bernoulli(tensor([0.1, 0.9]), { seed: 0 }); bernoulli(0.5, { shape: [4] })
  */
 export const bernoulli = primitive('bernoulli', { kind: 'random' }, function (p: TensorLike, options: ParameterSampleOptions & { shape?: Shape } = {}): Tensor {
+  checkOptions('bernoulli', options, BERNOULLI_OPTIONS);
   const probs = probabilities('bernoulli', p, options);
   const data = probs.data;
   for (let i = 0; i < data.length; i++) {
@@ -162,6 +173,7 @@ function drawCategory(cum: Float64Array, start: number, k: number, g: Generator)
  * @example multinomial(tensor([0.2, 0.8]), 4, { replacement: true, seed: 0 })
  */
 export const multinomial = primitive('multinomial', { kind: 'random' }, function (probs: Tensor, numSamples: number, options: MultinomialOptions = {}): Tensor {
+  checkOptions('multinomial', options, MULTINOMIAL_OPTIONS);
   const p = floatInput('multinomial', 'probs', probs);
   const { replacement = false } = options;
   if (p.ndim !== 1 && p.ndim !== 2) throw new ShapeError(`multinomial: probs must be 1-D or 2-D, got shape ${formatShape(p.shape)}`);
@@ -211,6 +223,7 @@ export const multinomial = primitive('multinomial', { kind: 'random' }, function
  * @example categorical(tensor([[0, 1, 2]]), { seed: 0 })
  */
 export const categorical = primitive('categorical', { kind: 'random' }, function (logits: Tensor, options: SampleOptions = {}): Tensor {
+  checkOptions('categorical', options, SAMPLE_OPTIONS);
   const l = floatInput('categorical', 'logits', logits);
   if (l.ndim === 0) throw new ShapeError('categorical: logits must have at least one dimension (the categories), got a 0-d tensor');
   const k = l.shape[l.ndim - 1]!;
@@ -270,6 +283,7 @@ function parameters(op: string, a: TensorLike, b: TensorLike, shape: Shape | und
  * @example normal(mu, sigma); normal(0, 1, [3], { seed: 0, dtype: 'float64' })
  */
 export const normal = primitive('normal', { kind: 'random' }, function (mean: TensorLike, std: TensorLike, shape?: Shape, options: ParameterSampleOptions = {}): Tensor {
+  checkOptions('normal', options, PARAMETER_SAMPLE_OPTIONS);
   const { a: mu, b: sigma, shape: outShape } = parameters('normal', mean, std, shape, options.dtype);
   for (let i = 0; i < sigma.size; i++) {
     const s = sigma.data[i]!;
@@ -290,6 +304,7 @@ export const normal = primitive('normal', { kind: 'random' }, function (mean: Te
  * @example uniform(-1, 1, [2, 2], { seed: 0 })
  */
 export const uniform = primitive('uniform', { kind: 'random' }, function (low: TensorLike, high: TensorLike, shape?: Shape, options: ParameterSampleOptions = {}): Tensor {
+  checkOptions('uniform', options, PARAMETER_SAMPLE_OPTIONS);
   const { a: lo, b: hi, shape: outShape } = parameters('uniform', low, high, shape, options.dtype);
   const gap = hi.detach().sub(lo.detach());
   for (let i = 0; i < gap.size; i++) {
@@ -320,6 +335,7 @@ export interface FunctionalDropoutOptions extends SampleOptions {
  * @example dropout(h, 0.1, { training: model.training, generator })
  */
 export const dropout = primitive('dropout', { kind: 'random' }, function (x: Tensor, p: number, options: FunctionalDropoutOptions = {}): Tensor {
+  checkOptions('dropout', options, DROPOUT_OPTIONS);
   const t = expectTensor('dropout', 'input', x);
   if (typeof p !== 'number' || !(p >= 0 && p <= 1)) throw new ArgumentError(`dropout: p must be a probability in [0, 1], got ${String(p)}`);
   const { training = true } = options;

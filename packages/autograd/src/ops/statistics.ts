@@ -10,6 +10,11 @@ import { sqrtZeroGradAtZero, sum, varianceAxes, type VarianceOptions } from './r
 import { permute, reshape } from './shape.js';
 import { where } from './where.js';
 import { primitive } from '../engine/dispatch.js';
+import { checkOptions } from '../options.js';
+
+// The option names each op takes: an unknown one is an error (checkOptions).
+const VARIANCE_OPTIONS = ['keepdims', 'correction'];
+const QUANTILE_OPTIONS = ['keepdims', 'interpolation'];
 
 type Axis = number | readonly number[] | undefined;
 
@@ -73,6 +78,7 @@ export const nanstd = primitive('nanstd', { kind: 'reduction', axisArg: 1, absen
 });
 
 function nanvarAs(op: string, input: Tensor, axis: Axis, options: VarianceOptions): Tensor {
+  checkOptions(op, options, VARIANCE_OPTIONS);
   const { keepdims = false, correction = 0 } = options;
   const x = floatInput(op, 'input', input);
   const { axes } = varianceAxes(op, x, axis, correction);
@@ -121,6 +127,7 @@ export const nanquantile = primitive('nanquantile', { kind: 'reduction', axisArg
 const INTERPOLATIONS: readonly QuantileInterpolation[] = ['linear', 'lower', 'higher', 'midpoint', 'nearest'];
 
 function quantileAs(op: string, ignoreNan: boolean, input: Tensor, qArg: number | Tensor, axis: number | undefined, options: QuantileOptions): Tensor {
+  checkOptions(op, options, QUANTILE_OPTIONS);
   const x = floatInput(op, 'input', input);
   const { keepdims = false, interpolation = 'linear' } = options;
   if (!INTERPOLATIONS.includes(interpolation)) {

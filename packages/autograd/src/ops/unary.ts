@@ -11,6 +11,15 @@ import { where } from './where.js';
 import { zerosLike } from '../creation.js';
 import { currentInterpreter, primitive } from '../engine/dispatch.js';
 import { isTracing } from '../engine/trace-access.js';
+import { checkOptions } from '../options.js';
+
+// The option names each op takes: an unknown one is an error (checkOptions).
+const GELU_OPTIONS = ['approximate'];
+const SOFTPLUS_OPTIONS = ['beta'];
+const ELU_OPTIONS = ['alpha'];
+const HARDTANH_OPTIONS = ['minVal', 'maxVal'];
+const ROUND_OPTIONS = ['decimals'];
+const NAN_TO_NUM_OPTIONS = ['nan', 'posinf', 'neginf'];
 
 function run(kind: UnaryKind, x: FloatTensor): FloatArray {
   const out = allocate(x.dtype, x.size);
@@ -261,6 +270,7 @@ export interface GeluOptions {
  * @example gelu(x, { approximate: 'tanh' })
  */
 export const gelu = primitive('gelu', { kind: 'unary' }, function (input: Tensor, options: GeluOptions = {}): Tensor {
+  checkOptions('gelu', options, GELU_OPTIONS);
   // Checked here because a composite would otherwise fail inside with a message not naming gelu.
   const x = floatInput('gelu', 'input', input);
   const { approximate = 'none' } = options;
@@ -290,6 +300,7 @@ export const silu = primitive('silu', { kind: 'unary' }, function (x: Tensor): T
  * @example softplus(x, { beta: 2 })
  */
 export const softplus = primitive('softplus', { kind: 'unary' }, function (x: Tensor, options: { beta?: number } = {}): Tensor {
+  checkOptions('softplus', options, SOFTPLUS_OPTIONS);
   const { beta = 1 } = options;
   if (beta !== 1) {
     if (!Number.isFinite(beta) || beta === 0) throw new ArgumentError(`softplus: beta must be finite and non-zero, got ${beta}`);
@@ -630,6 +641,7 @@ function eluForm(op: string, x: FloatTensor, scale: number, negScale: number, in
  * @example elu(x, { alpha: 0.5 })
  */
 export const elu = primitive('elu', { kind: 'unary' }, function (input: Tensor, options: { alpha?: number } = {}): Tensor {
+  checkOptions('elu', options, ELU_OPTIONS);
   const x = floatInput('elu', 'input', input);
   const { alpha = 1 } = options;
   if (!Number.isFinite(alpha)) throw new ArgumentError(`elu: alpha must be finite, got ${alpha}`);
@@ -657,6 +669,7 @@ export const selu = primitive('selu', { kind: 'unary' }, function (input: Tensor
  * @example celu(x, { alpha: 2 })
  */
 export const celu = primitive('celu', { kind: 'unary' }, function (input: Tensor, options: { alpha?: number } = {}): Tensor {
+  checkOptions('celu', options, ELU_OPTIONS);
   const x = floatInput('celu', 'input', input);
   const { alpha = 1 } = options;
   if (!Number.isFinite(alpha) || alpha === 0) throw new ArgumentError(`celu: alpha must be finite and non-zero, got ${alpha}`);
@@ -681,6 +694,7 @@ function hardClamp(op: string, x: FloatTensor, lo: number, hi: number): Tensor {
  * @example hardtanh(x, { minVal: -2, maxVal: 2 })
  */
 export const hardtanh = primitive('hardtanh', { kind: 'unary' }, function (input: Tensor, options: { minVal?: number; maxVal?: number } = {}): Tensor {
+  checkOptions('hardtanh', options, HARDTANH_OPTIONS);
   const { minVal = -1, maxVal = 1 } = options;
   return hardClamp('hardtanh', floatInput('hardtanh', 'input', input), minVal, maxVal);
 });
@@ -780,6 +794,7 @@ export const ceil = primitive('ceil', { kind: 'unary' }, function (x: Tensor): T
  * @example round(x, { decimals: 2 })
  */
 export const round = primitive('round', { kind: 'unary' }, function (x: Tensor, options: { decimals?: number } = {}): Tensor {
+  checkOptions('round', options, ROUND_OPTIONS);
   const { decimals = 0 } = options;
   if (!Number.isInteger(decimals)) throw new ArgumentError(`round: decimals must be an integer, got ${decimals}`);
   const t = expectTensor('round', 'input', x);
@@ -834,6 +849,7 @@ const FLOAT32_MAX = 3.4028234663852886e38;
  * @example nanToNum(x, { nan: 0, posinf: 1e6 })
  */
 export const nanToNum = primitive('nanToNum', { kind: 'unary' }, function (input: Tensor, options: NanToNumOptions = {}): Tensor {
+  checkOptions('nanToNum', options, NAN_TO_NUM_OPTIONS);
   const x = expectTensor('nanToNum', 'input', input);
   const big = x.dtype === 'float32' ? FLOAT32_MAX : Number.MAX_VALUE;
   const { nan = 0, posinf = big, neginf = -big } = options;

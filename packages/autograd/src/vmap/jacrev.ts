@@ -3,7 +3,8 @@ import { noGrad } from '../engine/grad-mode.js';
 import { eye } from '../creation.js';
 import { narrow, reshape } from '../ops/shape.js';
 import { treeMap, type WithLeaves } from '../tree.js';
-import { checkFunction, checkOptions, flatten, hasAuxOption, positions, splitAux, vjp, type Argnums, type ArgnumsOption, type GradsAt, type NoArgnums } from '../functional.js';
+import { checkFunction, flatten, hasAuxOption, positions, splitAux, vjp, type Argnums, type ArgnumsOption, type GradsAt, type NoArgnums } from '../functional.js';
+import { checkOptions } from '../options.js';
 import { vmap } from './vmap.js';
 
 /**
