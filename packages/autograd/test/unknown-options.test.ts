@@ -6,7 +6,7 @@ import {
   multinomial, nanquantile, nanstd, nanToNum, nanvar, nonzero, normal, normalize, ones, onesLike, pad, pairwiseDistance, quantile,
   rand, randint, randn, randperm, round, scaledDotProductAttention, scatter, searchsorted, softplus, sort, std, tensor, topk,
   uniform, unfold, unique, variance, vmap, zeros, zerosLike, formatTensor, tensorToHtml, treeFlatten, treeLeaves, treeStructure,
-  treeBroadcastPrefix, taylorTest, type Tensor,
+  treeBroadcastPrefix, taylorTest, solve, triangularSolve, cholesky, choleskySolve, qr, eigh, svd, pinv, lstsq, type Tensor,
 } from '@chainrule/autograd';
 
 // Every public op that takes an options object, with options it accepts, and the PyTorch spelling
@@ -27,6 +27,7 @@ const x = (...shape: number[]): Tensor => arange(0, shape.reduce((a, b) => a * b
 const q = x(1, 2, 3);
 const probs = tensor([0.25, 0.75]);
 const ints = tensor([0, 1, 1], { dtype: 'int32' });
+const spd = tensor([[4, 1], [1, 3]]);
 
 const ROWS: readonly Row[] = [
   // random draws
@@ -113,6 +114,16 @@ const ROWS: readonly Row[] = [
   { op: 'treeStructure', run: (o) => treeStructure({ q }, o), valid: { isLeaf: (v: unknown) => v === q }, torch: ['is_leaf', 'isLeaf'] },
   { op: 'treeBroadcastPrefix', run: (o) => treeBroadcastPrefix(0, { q }, o), valid: { name: 'f' }, torch: ['is_prefix_leaf', 'isPrefixLeaf'] },
   { op: 'taylorTest', run: (o) => taylorTest((t) => t.sin().sum(), x(3).toDtype('float64'), undefined, o), valid: { steps: 4, seed: 1 }, torch: ['Steps', 'steps'] },
+  // linear algebra
+  { op: 'solve', run: (o) => solve(spd, x(2, 1), o), valid: { left: true }, torch: ['Left', 'left'] },
+  { op: 'triangularSolve', run: (o) => triangularSolve(spd, x(2, 1), { upper: true, ...o }), valid: { left: true, unitriangular: false }, torch: ['unit_triangular', 'unitriangular'] },
+  { op: 'cholesky', run: (o) => cholesky(spd, o), valid: { upper: false }, torch: ['Upper', 'upper'] },
+  { op: 'choleskySolve', run: (o) => choleskySolve(x(2, 1), cholesky(spd), o), valid: { upper: false }, torch: ['Upper', 'upper'] },
+  { op: 'qr', run: (o) => qr(spd, o), valid: { mode: 'reduced' }, torch: ['Mode', 'mode'] },
+  { op: 'eigh', run: (o) => eigh(spd, o), valid: { UPLO: 'L' }, torch: ['uplo', 'UPLO'] },
+  { op: 'svd', run: (o) => svd(spd, o), valid: { fullMatrices: false }, torch: ['full_matrices', 'fullMatrices'] },
+  { op: 'pinv', run: (o) => pinv(spd, o), valid: { rtol: 1e-10, atol: 0 }, torch: ['rtl', 'rtol'] },
+  { op: 'lstsq', run: (o) => lstsq(spd, x(2, 1), o), valid: { rcond: 1e-12 }, torch: ['rcnd', 'rcond'] },
 ];
 
 const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

@@ -30,6 +30,7 @@ import { concat, reshape, slice, squeeze, transpose, unsqueeze } from './shape.j
 import { matmul } from './matmul.js';
 import { indexSelect } from './indexing.js';
 import { primitive } from '../engine/dispatch.js';
+import { checkOptions } from '../options.js';
 
 // ---------------------------------------------------------------------------------------------
 // Shared helpers
@@ -268,6 +269,7 @@ function solveCore(op: string, a: Tensor, b: Tensor): Tensor {
  * @example solve(a, b) // a [3,3], b [3] -> x [3] with a·x = b
  */
 export const solve = primitive('solve', { kind: 'other', rule: 'matrix' }, function (a: Tensor, b: Tensor, options: { left?: boolean } = {}): Tensor {
+  checkOptions('solve', options, ['left']);
   const A = matrixArg('solve', 'A', a, true);
   const B = expectFloat('solve', expectTensor('solve', 'B', b));
   checkSameDType('solve', A, B);
@@ -610,6 +612,7 @@ export interface TriangularSolveOptions {
  * @example triangularSolve(l, b, { upper: false })
  */
 export const triangularSolve = primitive('triangularSolve', { kind: 'other', rule: 'matrix' }, function (a: Tensor, b: Tensor, options: TriangularSolveOptions): Tensor {
+  checkOptions('triangularSolve', options, ['upper', 'left', 'unitriangular']);
   const A = matrixArg('triangularSolve', 'A', a, true);
   const B = matrixArg('triangularSolve', 'B', b, false);
   checkSameDType('triangularSolve', A, B);
@@ -685,6 +688,7 @@ function halfDiagonalLowerMask(n: number, dtype: DType): Tensor {
  * @example cholesky(tensor([[4, 2], [2, 3]], { dtype: 'float64' })) // [[2, 0], [1, √2]]
  */
 export const cholesky = primitive('cholesky', { kind: 'other', rule: 'matrix' }, function (a: Tensor, options: { upper?: boolean } = {}): Tensor {
+  checkOptions('cholesky', options, ['upper']);
   const A = matrixArg('cholesky', 'A', a, true);
   return options.upper === true ? mT(choleskyCore(mT(A))) : choleskyCore(A);
 });
@@ -698,6 +702,7 @@ export const cholesky = primitive('cholesky', { kind: 'other', rule: 'matrix' },
  * @example choleskySolve(b, cholesky(a)) // same as solve(a, b) for positive-definite a
  */
 export const choleskySolve = primitive('choleskySolve', { kind: 'other', rule: 'matrix' }, function (b: Tensor, factor: Tensor, options: { upper?: boolean } = {}): Tensor {
+  checkOptions('choleskySolve', options, ['upper']);
   const B = matrixArg('choleskySolve', 'B', b, false);
   const L = matrixArg('choleskySolve', 'L', factor, true);
   checkSameDType('choleskySolve', B, L);
@@ -733,6 +738,7 @@ export interface QrResult {
  * @example const { Q, R } = qr(a);
  */
 export const qr = primitive('qr', { kind: 'other', rule: 'matrix' }, function (a: Tensor, options: { mode?: 'reduced' | 'complete' | 'r' } = {}): QrResult {
+  checkOptions('qr', options, ['mode']);
   const A = matrixArg('qr', 'A', a, false);
   const mode = options.mode ?? 'reduced';
   if (mode !== 'reduced' && mode !== 'complete' && mode !== 'r') {
@@ -828,6 +834,7 @@ export interface EighResult {
  * @example const { eigenvalues, eigenvectors } = eigh(a);
  */
 export const eigh = primitive('eigh', { kind: 'other', rule: 'matrix' }, function (a: Tensor, options: { UPLO?: 'L' | 'U' } = {}): EighResult {
+  checkOptions('eigh', options, ['UPLO']);
   const A = matrixArg('eigh', 'A', a, true);
   const uplo = options.UPLO ?? 'L';
   if (uplo !== 'L' && uplo !== 'U') throw new ArgumentError(`eigh: UPLO must be 'L' or 'U', got ${String(uplo)}`);
@@ -906,6 +913,7 @@ export interface SvdResult {
  * @example const { U, S, Vh } = svd(a, { fullMatrices: false });
  */
 export const svd = primitive('svd', { kind: 'other', rule: 'matrix' }, function (a: Tensor, options: { fullMatrices?: boolean } = {}): SvdResult {
+  checkOptions('svd', options, ['fullMatrices']);
   const A = matrixArg('svd', 'A', a, false);
   const full = options.fullMatrices ?? true;
   const { batch, m, n, k, uc, vr, u, s, vh } = svdForward(A, full);
@@ -1010,6 +1018,7 @@ export interface PinvOptions {
  * @example pinv(a) // a [5,3] -> [3,5]
  */
 export const pinv = primitive('pinv', { kind: 'other', rule: 'matrix' }, function (a: Tensor, options: PinvOptions = {}): Tensor {
+  checkOptions('pinv', options, ['atol', 'rtol']);
   const A = matrixArg('pinv', 'A', a, false);
   const { atol = 0 } = options;
   const m = A.shape[A.ndim - 2]!, n = A.shape[A.ndim - 1]!;
@@ -1087,6 +1096,7 @@ export interface LstsqResult {
  * @example lstsq(a, b).solution // a [5,3], b [5,2] -> [3,2]; b [5] -> [3]
  */
 export const lstsq = primitive('lstsq', { kind: 'other', rule: 'matrix' }, function (a: Tensor, b: Tensor, options: { rcond?: number } = {}): LstsqResult {
+  checkOptions('lstsq', options, ['rcond']);
   const A = matrixArg('lstsq', 'A', a, false);
   // B with one dimension fewer than A is a vector (or a batch of them), as PyTorch's: solved as one column.
   if (b instanceof Tensor && b.ndim === A.ndim - 1) {
