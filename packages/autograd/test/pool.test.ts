@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  ArgumentError, ShapeError, adaptiveAvgPool2d, adaptiveMaxPool2d, avgPool1d, avgPool2d, fold, interpolate, maxPool1d, maxPool2d, pixelShuffle, pixelUnshuffle, unfold, type Tensor,
+  ArgumentError, ShapeError, Tensor, grad, adaptiveAvgPool2d, adaptiveMaxPool2d, avgPool1d, avgPool2d, fold, interpolate, maxPool1d, maxPool2d, pixelShuffle, pixelUnshuffle, unfold,
 } from '@chainrule/autograd';
 import { assertClose, checkGradGradProperty, checkGradProperty, seededTensor } from '@chainrule/autograd/testing';
 import { avgPool2dRef, maxPool2dRef, pooledLengthRef } from './helpers/conv-reference.js';
@@ -182,6 +182,26 @@ describe('unfold and fold', () => {
 });
 
 describe('interpolate', () => {
+  it("'linear' blends PyTorch's two neighbours along the one spatial axis of a 3-D input", () => {
+    // Source coordinate max(scale·(o + ½) − ½, 0) with scale = in/out = 0.4: 0, 0.1, 0.5, 0.9, 1.3 (clamped to the last).
+    assertClose(interpolate(f64([1, 2], [1, 1, 2]), { size: 5, mode: 'linear' }), f64([1, 1.1, 1.5, 1.9, 2], [1, 1, 5]), 1e-15, 1e-15);
+    // alignCorners: o·(in − 1)/(out − 1).
+    assertClose(interpolate(f64([1, 2], [1, 1, 2]), { size: 5, mode: 'linear', alignCorners: true }), f64([1, 1.25, 1.5, 1.75, 2], [1, 1, 5]), 1e-15, 1e-15);
+    // With scaleFactor the formula takes 1/scaleFactor as given: (o + ½)/1.5 − ½.
+    assertClose(interpolate(f64([0, 3, 6], [1, 1, 3]), { scaleFactor: 1.5, mode: 'linear' }), f64([0, 1.5, 3.5, 5.5], [1, 1, 4]), 1e-14, 1e-14);
+    // It is 'bilinear' on a height of one, values and gradients, for any size and corner choice.
+    fc.assert(fc.property(fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 9 }), fc.boolean(), fc.integer({ min: 0, max: 1e6 }), (l, out, alignCorners, seed) => {
+      const x = seededTensor([2, 3, l], seed, { dtype: 'float64', requiresGrad: false }) as Tensor;
+      const linear = (t: Tensor): Tensor => interpolate(t, { size: out, mode: 'linear', alignCorners });
+      const viaBilinear = (t: Tensor): Tensor => interpolate(t.unsqueeze(2), { size: [1, out], mode: 'bilinear', alignCorners }).squeeze(2);
+      assertClose(linear(x), viaBilinear(x), 1e-15, 1e-15);
+      assertClose(grad((t: Tensor) => linear(t).square().sum())(x), grad((t: Tensor) => viaBilinear(t).square().sum())(x), 1e-14, 1e-14);
+    }), { numRuns: 30 });
+    for (const opts of [{ size: 5, mode: 'linear' as const }, { scaleFactor: 0.75, mode: 'linear' as const, alignCorners: true }]) {
+      checkGradGradProperty((t: Tensor) => interpolate(t, opts).square(), fc.constant([seededTensor([1, 2, 4], 6)]), { numRuns: 1 });
+    }
+  });
+
   it("nearest: 2 → 5 picks ⌊o·2/5⌋ = [0, 0, 0, 1, 1]; scaleFactor 2 repeats", () => {
     expect(values(interpolate(f64([1, 2], [1, 1, 2]), { size: 5 }))).toEqual([1, 1, 1, 2, 2]);
     expect(values(interpolate(f64([1, 2, 3, 4], [1, 1, 2, 2]), { scaleFactor: 2 }))).toEqual([1, 1, 2, 2, 1, 1, 2, 2, 3, 3, 4, 4, 3, 3, 4, 4]);
@@ -222,6 +242,7 @@ describe('pooling errors', () => {
     ['an adaptive size of 0', () => adaptiveAvgPool2d(x, 0), ArgumentError, /adaptiveAvgPool2d: outputSize/],
     ['interpolate with both size and scaleFactor', () => interpolate(x, { size: 2, scaleFactor: 2 }), ArgumentError, /interpolate: give exactly one of size and scaleFactor/],
     ['bilinear on a 3-D input', () => interpolate(f64([1, 2], [1, 1, 2]), { size: 3, mode: 'bilinear' }), ShapeError, /interpolate: 'bilinear' needs a 4-D input, got \[1,1,2\]/],
+    ['linear on a 4-D input', () => interpolate(f64([1, 2, 3, 4], [1, 1, 2, 2]), { size: 3, mode: 'linear' }), ShapeError, /interpolate: 'linear' needs a 3-D input, got \[1,1,2,2\]/],
     ['fold with the wrong number of blocks', () => fold(f64(new Array(4 * 5).fill(1), [1, 4, 5]), [3, 3], 2), ShapeError, /fold: input \[1,4,5\] has 5 blocks, but outputSize \[3,3\] .* holds 4/],
     ['pixelShuffle of channels not divisible by r²', () => pixelShuffle(x, 2), ShapeError, /pixelShuffle: input \[2,3,4,4\] must be \[\*, c·4, h, w\]/],
   ])('%s is a clear error and leaves the input unchanged', (_, f, type, message) => {

@@ -218,6 +218,7 @@ const cases: VmapCase[] = [
   { name: 'avgPool2d', f: () => (x) => cr.avgPool2d(x, 2, { stride: 1, padding: 1, countIncludePad: false }), shapes: fixed([1, 3, 3]) },
   { name: 'adaptiveMaxPool2d', f: () => (x) => cr.adaptiveMaxPool2d(x, [2, 1]), shapes: fixed([2, 3, 3]) },
   { name: 'interpolate', f: () => (x) => cr.interpolate(x, { size: [3, 5], mode: 'bilinear', alignCorners: true }), shapes: fixed([1, 1, 2, 3]) },
+  { name: 'interpolate linear', f: () => (x) => cr.interpolate(x, { scaleFactor: 1.5, mode: 'linear' }), shapes: fixed([1, 2, 3]) },
   { name: 'convTranspose2d', f: () => (x, w, b) => cr.convTranspose2d(x, w, b, { stride: 2 }), shapes: fc.constantFrom([[1, 2, 2, 2], [2, 3, 2, 2], [3]], [[2, 2, 2], [2, 3, 2, 2], [3]]) },
   { name: 'convTranspose1d', f: () => (x, w) => cr.convTranspose1d(x, w, null, { groups: 2 }), shapes: fixed([1, 2, 3], [2, 1, 2]) },
   { name: 'conv2dMaxPool2d', f: () => (x, w) => cr.conv2dMaxPool2d(x, w, null, { padding: 1 }, 2), shapes: fixed([1, 2, 4, 4], [2, 2, 3, 3]) },

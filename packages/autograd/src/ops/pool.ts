@@ -328,9 +328,9 @@ export interface InterpolateOptions {
   readonly size?: SpatialArg;
   /** Multiplier of each spatial size (output = ⌊size·scale⌋); the index formulas use it as given, as PyTorch without recomputeScaleFactor. */
   readonly scaleFactor?: number | readonly number[];
-  /** 'nearest' (default) or 'bilinear' (4-D input only). */
-  readonly mode?: 'nearest' | 'bilinear';
-  /** Bilinear only: map the corner pixels' centres onto each other (default false). */
+  /** 'nearest' (default), 'linear' (3-D input only) or 'bilinear' (4-D input only). */
+  readonly mode?: 'nearest' | 'linear' | 'bilinear';
+  /** 'linear' and 'bilinear' only: map the corner pixels' centres onto each other (default false). */
   readonly alignCorners?: boolean;
 }
 
@@ -356,9 +356,10 @@ function linearAxis(size: number, out: number, scale: number, alignCorners: bool
 
 /**
  * Resizes the spatial axes of input [n, c, l] or [n, c, h, w] (PyTorch's F.interpolate):
- * 'nearest' takes source index ⌊o·in/out⌋ (⌊o/scaleFactor⌋ when scaleFactor is given), 'bilinear'
- * blends the four neighbours of PyTorch's source coordinate (alignCorners chooses which).
- * @throws ShapeError for a wrong rank, or 'bilinear' on a 3-D input.
+ * 'nearest' takes source index ⌊o·in/out⌋ (⌊o/scaleFactor⌋ when scaleFactor is given), 'linear'
+ * (3-D) and 'bilinear' (4-D) blend the two (four) neighbours of PyTorch's source coordinate
+ * (alignCorners chooses which).
+ * @throws ShapeError for a wrong rank, 'linear' on a 4-D input or 'bilinear' on a 3-D one.
  * @throws ArgumentError unless exactly one of size and scaleFactor is given, positive, and gives a size ≥ 1.
  * @example interpolate(x, { scaleFactor: 2, mode: 'bilinear' }) // [1, 3, 8, 8] -> [1, 3, 16, 16]
  */
@@ -366,11 +367,12 @@ export const interpolate = primitive('interpolate', { kind: 'other', rule: 'pool
   checkOptions('interpolate', options, INTERPOLATE_OPTIONS);
   const op = 'interpolate';
   const mode = options.mode ?? 'nearest';
-  if (mode !== 'nearest' && mode !== 'bilinear') throw new ArgumentError(`${op}: mode must be 'nearest' or 'bilinear', got ${JSON.stringify(mode)}`);
+  if (mode !== 'nearest' && mode !== 'linear' && mode !== 'bilinear') throw new ArgumentError(`${op}: mode must be 'nearest', 'linear' or 'bilinear', got ${JSON.stringify(mode)}`);
   if (input.ndim !== 3 && input.ndim !== 4) throw new ShapeError(`${op}: input must be 3-D [n, c, l] or 4-D [n, c, h, w], got ${formatShape(input.shape)}`);
   const rank = input.ndim - 2;
   if (mode === 'bilinear' && rank !== 2) throw new ShapeError(`${op}: 'bilinear' needs a 4-D input, got ${formatShape(input.shape)}`);
-  if (options.alignCorners !== undefined && mode === 'nearest') throw new ArgumentError(`${op}: alignCorners only applies to 'bilinear'`);
+  if (mode === 'linear' && rank !== 1) throw new ShapeError(`${op}: 'linear' needs a 3-D input, got ${formatShape(input.shape)}`);
+  if (options.alignCorners !== undefined && mode === 'nearest') throw new ArgumentError(`${op}: alignCorners only applies to 'linear' and 'bilinear'`);
   if ((options.size === undefined) === (options.scaleFactor === undefined)) {
     throw new ArgumentError(`${op}: give exactly one of size and scaleFactor, got ${JSON.stringify({ size: options.size, scaleFactor: options.scaleFactor })}`);
   }

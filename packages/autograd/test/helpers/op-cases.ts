@@ -180,6 +180,7 @@ export const opCases: OpCase[] = [
   { name: 'adaptiveAvgPool2d', f: (x) => cr.adaptiveAvgPool2d(x!, [2, 1]), shapes: fixed([2, 3, 3]) },
   { name: 'adaptiveMaxPool2d', f: (x) => cr.adaptiveMaxPool2d(x!, 2), shapes: fixed([1, 1, 3, 3]) },
   { name: 'interpolate', f: (x) => cr.interpolate(x!, { scaleFactor: 2, mode: 'bilinear' }), shapes: fixed([1, 1, 2, 3]) },
+  { name: 'interpolate linear', f: (x) => cr.interpolate(x!, { size: 5, mode: 'linear', alignCorners: true }), shapes: fixed([1, 2, 3]) },
   { name: 'pixelShuffle', f: (x) => cr.pixelShuffle(x!, 2), shapes: fixed([1, 4, 2, 1]) },
   { name: 'pixelUnshuffle', f: (x) => cr.pixelUnshuffle(x!, 2), shapes: fixed([1, 2, 4]) },
   { name: 'softmax', f: (x) => cr.softmax(x!, -1), shapes: atLeast(1) }, { name: 'logSoftmax', f: (x) => cr.logSoftmax(x!, 0), shapes: atLeast(1) },
