@@ -3,7 +3,7 @@ import { describe, expect, it, test } from 'vitest';
 import { Tensor, det, grad, gradients, hessian, jit, jvp, qr, tensor, vmap, type DType } from '@chainrule/autograd';
 import { assertClose, checkGradGradProperty, checkGradProperty, seededTensor } from '@chainrule/autograd/testing';
 import type { Arbitrary } from 'fast-check';
-import { decode, torchFixture, type Encoded } from './helpers/torch-fixture.js';
+import { decode, expectMatches, torchFixture, type Encoded, type SecondOrderCase } from './helpers/torch-fixture.js';
 
 // det's second derivative at matrices of every rank. d det(A) = tr(adj(A)·dA); at rank n-2 adj(A)
 // is 0 but its derivative (the second-order cofactors) is not, and at rank ≤ n-3 both are 0.
@@ -152,32 +152,16 @@ describe('det: second derivative at singular matrices', () => {
 // ----------------------------------------------------------------------------------------------
 // PyTorch
 
-interface DetCall {
-  title: string;
+interface DetCall extends SecondOrderCase {
   reference: 'torch.linalg.det' | 'cofactor expansion';
-  inputs: { shape: number[]; values: Encoded[] }[];
-  upstream: Encoded[];
-  direction: Encoded[][];
-  forward64: Encoded[];
-  grads64: Encoded[][];
-  gradgrads64: Encoded[][];
-  forward32: Encoded[];
-  grads32: Encoded[][];
-  gradgrads32: Encoded[][];
   torchGradgrads64?: Encoded[][];
 }
 
 const fixture = torchFixture<{ detSecondOrder: DetCall[] }>();
 
-/**
- * Within rtol·scale, scale = (n·max|A_ij|)^(n − order) for the order-th derivative of det: the
- * size of the products it sums, whose cancellation leaves absolute, not relative, errors.
- */
-function expectNear(what: string, got: ArrayLike<number>, want: readonly Encoded[], rtol: number, scale: number): void {
-  const w = want.map(decode);
-  expect(got.length, what).toBe(w.length);
-  w.forEach((v, i) => expect(Math.abs(got[i]! - v), `${what}, element ${i}: got ${got[i]}, want ${v}`).toBeLessThanOrEqual(rtol * scale));
-}
+// Within rtol·scale absolutely, scale = (n·max|A_ij|)^(n − order) for the order-th derivative of
+// det: the size of the products it sums, whose cancellation leaves absolute, not relative, errors.
+const expectNear = (what: string, got: ArrayLike<number>, want: readonly Encoded[], rtol: number, scale: number): void => expectMatches(what, got, want, 0, rtol * scale);
 
 describe(`PyTorch ${fixture.torch}: det's first and second derivatives at every rank`, () => {
   for (const c of fixture.detSecondOrder) {

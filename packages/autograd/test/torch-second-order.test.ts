@@ -1,6 +1,6 @@
 import { describe, test } from 'vitest';
 import { atan2, celu, cumprod, elu, gradients, hardswish, logsumexp, max, prod, selu, sqrt, std, tensor, zerosLike, type Tensor } from '@chainrule/autograd';
-import { decode, expectMatches, torchFixture, type Encoded } from './helpers/torch-fixture.js';
+import { decode, expectMatches, torchFixture, type SecondOrderCase } from './helpers/torch-fixture.js';
 
 // PyTorch's second derivatives at the points where they take care (the `secondOrder` calls of
 // scripts/torch-reference.py): for a fixed upstream u and direction w, the gradient g of
@@ -8,19 +8,9 @@ import { decode, expectMatches, torchFixture, type Encoded } from './helpers/tor
 
 type Args = Record<string, unknown>;
 
-interface SecondOrderCall {
-  title: string;
+interface SecondOrderCall extends SecondOrderCase {
   op: string;
   args: Args;
-  inputs: { shape: number[]; values: Encoded[] }[];
-  upstream: Encoded[];
-  direction: Encoded[][];
-  forward64: Encoded[];
-  grads64: Encoded[][];
-  gradgrads64: Encoded[][];
-  forward32: Encoded[];
-  grads32: Encoded[][];
-  gradgrads32: Encoded[][];
 }
 
 const fixture = torchFixture<{ secondOrder: SecondOrderCall[] }>();

@@ -44,3 +44,20 @@ export function expectMatches(what: string, got: ArrayLike<number>, want: readon
     else expect(Math.abs(g - w) <= rtol * Math.abs(w) + atol, where).toBe(true);
   }
 }
+
+/**
+ * A second-order case of the fixture: the forward, the gradient of <f(x), upstream> and the
+ * gradient of <that gradient, direction>, in float64 and float32.
+ */
+export interface SecondOrderCase {
+  title: string;
+  inputs: { shape: number[]; values: Encoded[] }[];
+  upstream: Encoded[];
+  direction: Encoded[][];
+  forward64: Encoded[];
+  grads64: Encoded[][];
+  gradgrads64: Encoded[][];
+  forward32: Encoded[];
+  grads32: Encoded[][];
+  gradgrads32: Encoded[][];
+}
